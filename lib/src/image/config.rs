@@ -1,0 +1,159 @@
+//! Image config and manifest for a layer chain.
+
+use crate::digest::{Digest, LayerId};
+use crate::json::canonical;
+use crate::store::meta::LayerMeta;
+use crate::store::{refs, Result, Store, StoreError};
+use serde_json::{json, Map, Value};
+
+pub const MEDIA_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const MEDIA_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
+pub const MEDIA_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+/// The platform of this machine, as OCI names it.
+pub fn host_platform() -> Value {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "powerpc64" => "ppc64le",
+        other => other,
+    };
+    json!({"architecture": arch, "os": "linux"})
+}
+
+/// The runtime config in effect at the top of `chain` (top first): the
+/// nearest layer's own, or `{}`.
+pub fn effective_config(chain: &[(LayerId, LayerMeta)]) -> Value {
+    chain
+        .iter()
+        .find_map(|(_, m)| m.config.clone())
+        .unwrap_or_else(|| Value::Object(Map::new()))
+}
+
+pub fn effective_platform(chain: &[(LayerId, LayerMeta)]) -> Value {
+    chain
+        .iter()
+        .find_map(|(_, m)| m.platform.clone())
+        .unwrap_or_else(host_platform)
+}
+
+/// A config and manifest, as bytes and digests.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub config: Vec<u8>,
+    pub config_digest: Digest,
+    pub manifest: Vec<u8>,
+    pub manifest_digest: Digest,
+    pub platform: Value,
+    /// The diff IDs, bottom first.
+    pub diff_ids: Vec<Digest>,
+}
+
+/// The OCI config of the image whose top is `top`: the original bytes when
+/// the image came in unchanged, else generated canonically from the chain.
+pub fn config_bytes(store: &Store, chain: &[(LayerId, LayerMeta)]) -> Result<Vec<u8>> {
+    let (_, top) = chain
+        .first()
+        .ok_or_else(|| StoreError::Invalid("empty chain".into()))?;
+    if let Some(d) = &top.image_config {
+        if store.has_blob(d) {
+            return store.read_blob(d);
+        }
+    }
+    let bottom_first: Vec<&LayerMeta> = chain.iter().rev().map(|(_, m)| m).collect();
+    let diff_ids: Vec<String> = bottom_first
+        .iter()
+        .filter_map(|m| m.diff_id.map(|d| d.to_string()))
+        .collect();
+    let history: Vec<Value> = bottom_first
+        .iter()
+        .map(|m| {
+            let mut h = Map::new();
+            if let Some(c) = &m.created {
+                h.insert("created".into(), json!(c));
+            }
+            if let Some(c) = &m.created_by {
+                h.insert("created_by".into(), json!(c));
+            }
+            if let Some(c) = &m.author {
+                h.insert("author".into(), json!(c));
+            }
+            if let Some(c) = &m.comment {
+                h.insert("comment".into(), json!(c));
+            }
+            if m.is_empty_layer() {
+                h.insert("empty_layer".into(), json!(true));
+            }
+            Value::Object(h)
+        })
+        .collect();
+    let platform = effective_platform(chain);
+    let mut cfg = Map::new();
+    if let Value::Object(p) = &platform {
+        for (k, v) in p {
+            cfg.insert(k.clone(), v.clone());
+        }
+    }
+    if let Some(c) = chain.iter().find_map(|(_, m)| m.created.clone()) {
+        cfg.insert("created".into(), json!(c));
+    }
+    if let Some(a) = &top.author {
+        cfg.insert("author".into(), json!(a));
+    }
+    cfg.insert("config".into(), effective_config(chain));
+    cfg.insert(
+        "rootfs".into(),
+        json!({"type": "layers", "diff_ids": diff_ids}),
+    );
+    cfg.insert("history".into(), Value::Array(history));
+    Ok(canonical(&Value::Object(cfg)))
+}
+
+/// Config and manifest for the image whose top is `top`, written to the
+/// store's blobs.
+pub fn build(store: &Store, top: &LayerId) -> Result<Built> {
+    let chain = store.chain(top)?;
+    let config = config_bytes(store, &chain)?;
+    let config_digest = store.put_blob(&config)?;
+    let mut layers = Vec::new();
+    let mut diff_ids = Vec::new();
+    for (id, m) in chain.iter().rev() {
+        let Some(diff_id) = m.diff_id else { continue };
+        let info = store.layer_info(id)?;
+        let blob = info.blob.ok_or_else(|| {
+            StoreError::Invalid(format!("layer {id}: no changeset blob recorded"))
+        })?;
+        layers.push(json!({"mediaType": blob.media_type, "digest": blob.digest.to_string(), "size": blob.size}));
+        diff_ids.push(diff_id);
+    }
+    let manifest = canonical(&json!({
+        "schemaVersion": 2,
+        "mediaType": MEDIA_MANIFEST,
+        "config": {"mediaType": MEDIA_CONFIG, "digest": config_digest.to_string(), "size": config.len()},
+        "layers": layers,
+    }));
+    let manifest_digest = store.put_blob(&manifest)?;
+    Ok(Built {
+        config,
+        config_digest,
+        manifest,
+        manifest_digest,
+        platform: effective_platform(&chain),
+        diff_ids,
+    })
+}
+
+/// Tag the image whose top is `top` as `reference` in the store's index.
+pub fn tag(store: &Store, reference: &super::Reference, top: &LayerId) -> Result<Built> {
+    let built = build(store, top)?;
+    refs::set(
+        store,
+        reference,
+        top,
+        &built.manifest_digest,
+        built.manifest.len() as u64,
+        Some(&built.platform),
+    )?;
+    Ok(built)
+}

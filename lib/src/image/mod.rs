@@ -1,0 +1,10 @@
+//! Images: OCI manifests, configs and indexes, and docker-archive, in and
+//! out. An image *is* its top layer; everything here is derived from the
+//! layer chain, or kept as the exact bytes that came in.
+
+pub mod config;
+pub mod load;
+pub mod reference;
+
+pub use config::{build, tag, Built};
+pub use reference::Reference;

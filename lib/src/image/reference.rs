@@ -1,0 +1,190 @@
+//! Image references as people type them: `busybox`, `busybox:1.36`,
+//! `docker.io/library/busybox:latest`, `registry:5000/team/app:v2`.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// Registry host (with port), if one was given and it is not docker.io.
+    pub domain: Option<String>,
+    /// Repository path, e.g. `busybox` or `team/app`.
+    pub path: String,
+    pub tag: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "invalid image name {0:?}: expected NAME[:TAG] with a lowercase name (e.g. busybox:latest)"
+)]
+pub struct ReferenceError(pub String);
+
+fn valid_component(c: &str) -> bool {
+    // [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*
+    let b = c.as_bytes();
+    if b.is_empty() || !b[0].is_ascii_alphanumeric() || !b[b.len() - 1].is_ascii_alphanumeric() {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        let ch = b[i];
+        if ch.is_ascii_lowercase() || ch.is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        match ch {
+            b'.' => {
+                if !b[i + 1].is_ascii_alphanumeric() {
+                    return false;
+                }
+                i += 1
+            }
+            b'_' => {
+                if b[i + 1] == b'_' {
+                    i += 1;
+                }
+                if !b[i + 1].is_ascii_alphanumeric() {
+                    return false;
+                }
+                i += 1;
+            }
+            b'-' => {
+                while b[i] == b'-' {
+                    i += 1;
+                }
+                if !b[i].is_ascii_alphanumeric() {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+    true
+}
+
+fn valid_tag(t: &str) -> bool {
+    let b = t.as_bytes();
+    !b.is_empty()
+        && b.len() <= 128
+        && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+}
+
+impl Reference {
+    pub fn parse(s: &str) -> Result<Reference, ReferenceError> {
+        let err = || ReferenceError(s.to_string());
+        if s.is_empty() || s.len() > 255 || s.contains('@') {
+            return Err(err());
+        }
+        // The tag is after the last ':' that follows the last '/'.
+        let last_slash = s.rfind('/').map(|i| i + 1).unwrap_or(0);
+        let (name, tag) = match s[last_slash..].rfind(':') {
+            Some(i) => (&s[..last_slash + i], &s[last_slash + i + 1..]),
+            None => (s, "latest"),
+        };
+        if !valid_tag(tag) {
+            return Err(err());
+        }
+        let mut parts: Vec<&str> = name.split('/').collect();
+        let mut domain = None;
+        if parts.len() > 1 {
+            let first = parts[0];
+            if first.contains('.') || first.contains(':') || first == "localhost" {
+                domain = Some(first.to_string());
+                parts.remove(0);
+            }
+        }
+        if parts.is_empty() || !parts.iter().all(|p| valid_component(p)) {
+            return Err(err());
+        }
+        if let Some(d) = &domain {
+            if d == "docker.io" || d == "index.docker.io" {
+                domain = None;
+                if parts.len() == 2 && parts[0] == "library" {
+                    parts.remove(0);
+                }
+            } else if !d
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b':' | b'[' | b']'))
+            {
+                return Err(err());
+            }
+        }
+        Ok(Reference {
+            domain,
+            path: parts.join("/"),
+            tag: tag.to_string(),
+        })
+    }
+
+    /// `busybox:latest`, as docker shows it.
+    pub fn familiar(&self) -> String {
+        match &self.domain {
+            Some(d) => format!("{d}/{}:{}", self.path, self.tag),
+            None => format!("{}:{}", self.path, self.tag),
+        }
+    }
+
+    /// The repository part of the familiar form (`busybox`).
+    pub fn repository(&self) -> String {
+        match &self.domain {
+            Some(d) => format!("{d}/{}", self.path),
+            None => self.path.clone(),
+        }
+    }
+
+    /// `docker.io/library/busybox:latest`, as containerd names images.
+    pub fn full(&self) -> String {
+        match &self.domain {
+            Some(d) => format!("{d}/{}:{}", self.path, self.tag),
+            None if self.path.contains('/') => format!("docker.io/{}:{}", self.path, self.tag),
+            None => format!("docker.io/library/{}:{}", self.path, self.tag),
+        }
+    }
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.familiar())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms() {
+        let r = Reference::parse("busybox").unwrap();
+        assert_eq!(r.familiar(), "busybox:latest");
+        assert_eq!(r.full(), "docker.io/library/busybox:latest");
+        assert_eq!(
+            Reference::parse("docker.io/library/busybox:1.36")
+                .unwrap()
+                .familiar(),
+            "busybox:1.36"
+        );
+        assert_eq!(
+            Reference::parse("localhost:5000/a/b:v1")
+                .unwrap()
+                .familiar(),
+            "localhost:5000/a/b:v1"
+        );
+        assert_eq!(
+            Reference::parse("team/app:v2").unwrap().full(),
+            "docker.io/team/app:v2"
+        );
+        for bad in [
+            "Busybox",
+            "a:b:c",
+            "",
+            "x@sha256:00",
+            "a/../b",
+            "-a",
+            "a:",
+            "a:-x",
+        ] {
+            assert!(Reference::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! libcairn: the logic of cairn. No printing, no `process::exit`, no clap.
+//!
+//! Dependencies point one way: image → store → layer.
+
+pub mod digest;
+pub mod image;
+pub mod json;
+pub mod layer;
+pub mod record;
+pub mod store;
+pub mod sys;
+
+pub use digest::{ContainerId, Digest, LayerId};
+pub use store::Store;

@@ -1,0 +1,212 @@
+//! The pipe protocol that every cairn tool speaks.
+//!
+//! # Records
+//!
+//! A tool writes **records** to stdout: one JSON object per line (NDJSON),
+//! UTF-8, nothing else. Keys are `snake_case`. IDs are strings
+//! `sha256:<64 hex>`. The fields a tool understands:
+//!
+//! | field | meaning |
+//! |---|---|
+//! | `layer` | a layer ID; for an image, its top layer |
+//! | `parent` | the layer's parent ID, or `null` at the bottom of a stack |
+//! | `diff_id` | digest of the uncompressed changeset tar, `null` for an empty layer |
+//! | `container` | a container ID |
+//! | `image` | the name or ID a person gave for an image |
+//! | `tags` | the `name:tag` refs pointing at a layer |
+//!
+//! # Subjects
+//!
+//! A tool takes its subjects from its positional arguments or, when none are
+//! given, from the records on stdin: each input record's subject field
+//! (`layer`, `container`, …) names one subject. It writes one output record
+//! per input record, in input order, **carrying every upstream field
+//! through** and adding or replacing only its own, so a pipeline accumulates
+//! context. Fields a tool does not know are never dropped.
+//!
+//! A tool given no subject at all (no argument, empty stdin) fails with a
+//! usage error (exit 2). With no argument and stdin a terminal it does not
+//! wait for input: usage error with a hint.
+//!
+//! # Formats
+//!
+//! `--format json` (one record per line), `--format table` (aligned columns
+//! for people) and `--format id` (the bare subject ID per line, for `$(…)`).
+//! Listing tools default to `table` when stdout is a terminal and `json`
+//! otherwise; the other tools always default to `json`.
+//!
+//! # Diagnostics
+//!
+//! stderr carries errors (`cairn-<tool>: error: …`, one line, naming the
+//! subject) and progress (only when stderr is a terminal). Exit status: 0
+//! ok, 1 the operation failed, 2 bad usage or unusable input. A tool that
+//! finds stdout closed (`| head`) exits 0 quietly.
+
+use serde_json::{Map, Value};
+use std::io::{self, BufRead, Write};
+
+/// One record: a JSON object.
+pub type Record = Map<String, Value>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("stdin line {line}: not a JSON object: {reason}")]
+    NotAnObject { line: usize, reason: String },
+    #[error("stdin line {line}: record has no {field:?} field")]
+    MissingField { line: usize, field: String },
+    #[error("reading stdin: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Read the records on `input`, one JSON object per line; blank lines are
+/// skipped.
+pub fn read_records<R: BufRead>(input: R) -> impl Iterator<Item = Result<Record, RecordError>> {
+    input
+        .lines()
+        .enumerate()
+        .filter_map(|(i, line)| match line {
+            Err(e) => Some(Err(RecordError::Io(e))),
+            Ok(l) if l.trim().is_empty() => None,
+            Ok(l) => Some(match serde_json::from_str::<Value>(&l) {
+                Ok(Value::Object(m)) => Ok(m),
+                Ok(other) => Err(RecordError::NotAnObject {
+                    line: i + 1,
+                    reason: format!("found {}", kind(&other)),
+                }),
+                Err(e) => Err(RecordError::NotAnObject {
+                    line: i + 1,
+                    reason: e.to_string(),
+                }),
+            }),
+        })
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The string value of `field` in `rec`, if it is a string.
+pub fn field<'a>(rec: &'a Record, field: &str) -> Option<&'a str> {
+    rec.get(field).and_then(Value::as_str)
+}
+
+/// A subject to work on and the record it came with (empty when it came
+/// from an argument).
+#[derive(Debug, Clone)]
+pub struct Subject {
+    pub name: String,
+    pub record: Record,
+}
+
+/// Subjects from `args` or, if there are none, from the records on `input`
+/// (their `field`). Returns them all, so an error in line 5 is found before
+/// work starts on line 1.
+pub fn subjects<R: BufRead>(
+    args: &[String],
+    input: R,
+    field_name: &str,
+) -> Result<Vec<Subject>, RecordError> {
+    if !args.is_empty() {
+        return Ok(args
+            .iter()
+            .map(|a| Subject {
+                name: a.clone(),
+                record: Record::new(),
+            })
+            .collect());
+    }
+    let mut out = Vec::new();
+    for (i, rec) in read_records(input).enumerate() {
+        let rec = rec?;
+        let name = field(&rec, field_name)
+            .ok_or_else(|| RecordError::MissingField {
+                line: i + 1,
+                field: field_name.to_string(),
+            })?
+            .to_string();
+        out.push(Subject { name, record: rec });
+    }
+    Ok(out)
+}
+
+/// Write one record as a line of JSON.
+pub fn write_record<W: Write>(out: &mut W, rec: &Record) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, rec)?;
+    out.write_all(b"\n")
+}
+
+/// Render rows as left-aligned columns separated by three spaces, as the
+/// docker CLI does. The last column is not padded.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if i < widths.len() {
+                widths[i] = widths[i].max(cell.chars().count());
+            }
+        }
+    }
+    let mut s = String::new();
+    let line = |s: &mut String, cells: Vec<&str>| {
+        let n = cells.len();
+        for (i, c) in cells.into_iter().enumerate() {
+            s.push_str(c);
+            if i + 1 < n {
+                let pad = widths[i] - c.chars().count() + 3;
+                s.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        // trailing spaces of empty last cells are noise
+        while s.ends_with(' ') {
+            s.pop();
+        }
+        s.push('\n');
+    };
+    line(&mut s, headers.to_vec());
+    for row in rows {
+        line(&mut s, row.iter().map(String::as_str).collect());
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_from_stdin_keep_unknown_fields() {
+        let input = b"{\"layer\":\"sha256:aa\",\"mine\":[1,2]}\n\n{\"layer\":\"x\"}\n";
+        let s = subjects(&[], &input[..], "layer").unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].name, "sha256:aa");
+        assert_eq!(s[0].record["mine"], serde_json::json!([1, 2]));
+    }
+
+    #[test]
+    fn args_win_over_stdin() {
+        let s = subjects(&["a".into()], &b"{\"layer\":\"b\"}\n"[..], "layer").unwrap();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].name, "a");
+    }
+
+    #[test]
+    fn bad_lines_are_named() {
+        let e = subjects(&[], &b"{\"layer\":\"a\"}\n[1]\n"[..], "layer").unwrap_err();
+        assert!(e.to_string().contains("line 2"), "{e}");
+        let e = subjects(&[], &b"{\"other\":1}\n"[..], "layer").unwrap_err();
+        assert!(e.to_string().contains("\"layer\""), "{e}");
+    }
+
+    #[test]
+    fn table_aligns() {
+        let t = table(&["A", "BB"], &[vec!["xxxx".into(), "y".into()]]);
+        assert_eq!(t, "A      BB\nxxxx   y\n");
+    }
+}

@@ -1,0 +1,194 @@
+//! Bringing one layer tar into the store: decompress, hash and extract in a
+//! single streaming pass, verify, then publish.
+
+use super::meta::{BlobRef, LayerInfo, LayerMeta};
+use super::{IoContext, Store, StoreError};
+use crate::digest::{Digest, HashingReader, LayerId, TeeReader};
+use crate::layer::{self, Compression, UnpackError, UnpackOptions};
+use std::fs::{self, OpenOptions};
+use std::io::{self, BufReader, BufWriter, Read};
+use std::os::unix::fs::OpenOptionsExt;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Unpack(#[from] UnpackError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{what} mismatch: expected {expected}, got {actual}")]
+    Mismatch {
+        what: &'static str,
+        expected: Digest,
+        actual: Digest,
+    },
+    #[error("reading input: {0}")]
+    Input(io::Error),
+}
+
+impl IngestError {
+    /// Hostile or unusable input (as opposed to a failing store).
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, IngestError::Store(_))
+    }
+}
+
+/// What to verify and record.
+#[derive(Default)]
+pub struct IngestOptions<'a> {
+    /// Metadata of the new layer; `diff_id` is filled in from the stream.
+    pub meta: LayerMeta,
+    /// Refuse unless the uncompressed stream hashes to this.
+    pub expect_diff_id: Option<Digest>,
+    /// Refuse unless the stream as received hashes to this.
+    pub expect_blob: Option<Digest>,
+    /// Called with the bytes of input consumed so far.
+    pub progress: Option<&'a mut dyn FnMut(u64)>,
+}
+
+/// The result of an ingest.
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    pub id: LayerId,
+    pub meta: LayerMeta,
+    pub info: LayerInfo,
+    pub compression: Compression,
+    pub entries: u64,
+}
+
+/// Read a layer tar (plain, gzip or zstd) from `input` and publish it as a
+/// new layer. Nothing is published unless the whole stream was read,
+/// extracted and verified.
+pub fn ingest_layer<R: Read>(
+    store: &Store,
+    input: R,
+    mut opts: IngestOptions<'_>,
+) -> Result<Ingested, IngestError> {
+    let lower = match &opts.meta.parent {
+        Some(p) => store.stack(p)?,
+        None => layer::Stack::default(),
+    };
+    let staging = store.stage("layer")?;
+    let diff = staging.path().join("diff");
+    fs::create_dir(&diff).at(&diff)?;
+    let blob_path = staging.path().join("blob");
+    let blob = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .open(&blob_path)
+        .at(&blob_path)?;
+
+    let mut input = BufReader::with_capacity(1 << 20, input);
+    let compression = Compression::detect(&mut input).map_err(IngestError::Input)?;
+    let mut tee = TeeReader::new(input, BufWriter::with_capacity(1 << 20, blob));
+    if compression == Compression::None {
+        tee = tee.without_hash(); // the diff hash covers the same bytes
+    }
+    let consumed = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let (stats, diff_id, diff_len) = {
+        let counted = ProgressReader {
+            inner: &mut tee,
+            seen: consumed.clone(),
+        };
+        let decoder = compression
+            .decoder(BufReader::with_capacity(1 << 18, counted))
+            .map_err(IngestError::Input)?;
+        let hashing = HashingReader::new(decoder);
+        let mut progress = opts.progress.take();
+        let mut cb = |_: u64| {
+            if let Some(p) = progress.as_mut() {
+                p(consumed.get())
+            }
+        };
+        let (stats, hashing) = layer::unpack(
+            hashing,
+            &diff,
+            UnpackOptions {
+                lower: Some(&lower),
+                progress: Some(&mut cb),
+            },
+        )?;
+        // Hash what follows the end-of-archive marker too (the diff ID is
+        // over the whole stream), and let the decoder check its trailer.
+        let (diff_id, diff_len, _) = hashing.drain().map_err(|e| {
+            IngestError::Unpack(UnpackError::Stream(format!(
+                "corrupt stream after the tar's end: {e}"
+            )))
+        })?;
+        (stats, diff_id, diff_len)
+    };
+    let (blob_digest, blob_len, writer) = tee.finish().map_err(IngestError::Input)?;
+    writer
+        .into_inner()
+        .map_err(|e| IngestError::Input(e.into_error()))?;
+    let blob_digest = if compression == Compression::None {
+        diff_id
+    } else {
+        blob_digest
+    };
+    let _ = diff_len;
+
+    if let Some(expected) = opts.expect_diff_id {
+        if expected != diff_id {
+            return Err(IngestError::Mismatch {
+                what: "diff_id",
+                expected,
+                actual: diff_id,
+            });
+        }
+    }
+    if let Some(expected) = opts.expect_blob {
+        if expected != blob_digest {
+            return Err(IngestError::Mismatch {
+                what: "blob digest",
+                expected,
+                actual: blob_digest,
+            });
+        }
+    }
+
+    store.publish_blob_file(&blob_path, &blob_digest)?;
+    let mut meta = opts.meta;
+    meta.diff_id = Some(diff_id);
+    let info = LayerInfo {
+        size: stats.size,
+        blob: Some(BlobRef {
+            digest: blob_digest,
+            size: blob_len,
+            media_type: compression.media_type().to_string(),
+        }),
+    };
+    let id = store.publish_layer(staging, &meta, &info)?;
+    Ok(Ingested {
+        id,
+        meta,
+        info,
+        compression,
+        entries: stats.entries,
+    })
+}
+
+/// Publish a layer with no changeset (metadata only).
+pub fn empty_layer(store: &Store, meta: LayerMeta) -> Result<LayerId, StoreError> {
+    let mut meta = meta;
+    meta.diff_id = None;
+    let id = meta.id();
+    if store.has_layer(&id) {
+        return Ok(id);
+    }
+    let staging = store.stage("layer")?;
+    store.publish_layer(staging, &meta, &LayerInfo::default())
+}
+
+struct ProgressReader<R> {
+    inner: R,
+    seen: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: Read> Read for ProgressReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.seen.set(self.seen.get() + n as u64);
+        Ok(n)
+    }
+}

@@ -1,0 +1,461 @@
+//! The store: a directory that is at once a valid OCI image layout and the
+//! home of cairn's layers and containers.
+//!
+//! ```text
+//! oci-layout, index.json      OCI image layout; index.json holds the tags
+//! blobs/sha256/<hex>          layer tars as received, image configs, manifests
+//! layers/<hex>/layer.json     canonical layer metadata; <hex> is its sha256
+//! layers/<hex>/info.json      facts that are not identity (size, blob)
+//! layers/<hex>/diff/          the changeset in overlay form
+//! containers/<id>/            container.json, upper/, work/, rootfs/, state.json
+//! tmp/                        staging on the same file system
+//! locks/                      flock files
+//! ```
+//!
+//! Every write is staged under `tmp/`, verified, fsynced and renamed into
+//! place with `RENAME_NOREPLACE`; a lost race means the other writer's
+//! identical result is kept. Every command holds a shared lock on `lock`;
+//! producing a given layer or editing `index.json` holds an exclusive lock
+//! on its own file under `locks/`.
+
+pub mod ingest;
+pub mod meta;
+pub mod refs;
+
+use crate::digest::{Digest, LayerId};
+use meta::{LayerInfo, LayerMeta};
+use nix::fcntl::{renameat2, Flock, FlockArg, RenameFlags};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+pub use meta::BlobRef;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("no such image or layer: {0}")]
+    NotFound(String),
+    #[error("{name:?} is ambiguous: it matches {count} layers; give more of the ID")]
+    Ambiguous { name: String, count: usize },
+    #[error("layer {0}: layer.json does not hash to its ID; the store is corrupt")]
+    Corrupt(LayerId),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Attach a path to an io error.
+pub trait IoContext<T> {
+    fn at(self, path: &Path) -> Result<T>;
+}
+
+impl<T, E: Into<io::Error>> IoContext<T> for std::result::Result<T, E> {
+    fn at(self, path: &Path) -> Result<T> {
+        self.map_err(|e| StoreError::Io {
+            path: path.to_path_buf(),
+            source: e.into(),
+        })
+    }
+}
+
+/// An open store. Holds a shared lock on the store for its lifetime.
+pub struct Store {
+    root: PathBuf,
+    _lock: Flock<File>,
+}
+
+/// A staging directory under `tmp/`, removed on drop unless published.
+pub struct Staging {
+    path: Option<PathBuf>,
+}
+
+impl Staging {
+    pub fn path(&self) -> &Path {
+        self.path.as_deref().expect("staging used after publish")
+    }
+    fn disarm(&mut self) -> PathBuf {
+        self.path.take().expect("staging published twice")
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if let Some(p) = self.path.take() {
+            let _ = fs::remove_dir_all(&p).or_else(|_| fs::remove_file(&p));
+        }
+    }
+}
+
+/// 16 random hex digits.
+pub fn random_hex() -> String {
+    let mut b = [0u8; 8];
+    if File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut b))
+        .is_err()
+    {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        b = (t.as_nanos() as u64 ^ (std::process::id() as u64) << 32).to_le_bytes();
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn mkdir_private(p: &Path) -> Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(p)
+        .at(p)
+}
+
+/// Write `data` to `path` atomically: a temp file beside it, fsync, rename.
+pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("f"),
+        random_hex()
+    ));
+    let res = (|| -> io::Result<()> {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .open(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()
+    })();
+    if res.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    res.at(path)
+}
+
+impl Store {
+    /// The default root: `/var/lib/cairn` for root,
+    /// `${XDG_DATA_HOME:-$HOME/.local/share}/cairn` otherwise.
+    pub fn default_root() -> PathBuf {
+        if nix::unistd::geteuid().is_root() {
+            return PathBuf::from("/var/lib/cairn");
+        }
+        match std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+            Some(x) => PathBuf::from(x).join("cairn"),
+            None => PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/".into()))
+                .join(".local/share/cairn"),
+        }
+    }
+
+    /// Open the store at `root`, creating an empty one if needed.
+    pub fn open(root: &Path) -> Result<Store> {
+        for sub in [
+            "blobs/sha256",
+            "layers",
+            "containers",
+            "tmp",
+            "locks",
+            "trash",
+        ] {
+            mkdir_private(&root.join(sub))?;
+        }
+        let lock_path = root.join("lock");
+        let f = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&lock_path)
+            .at(&lock_path)?;
+        let lock = Flock::lock(f, FlockArg::LockShared)
+            .map_err(|(_, e)| e)
+            .at(&lock_path)?;
+        let store = Store {
+            root: root.to_path_buf(),
+            _lock: lock,
+        };
+        let layout = root.join("oci-layout");
+        if !layout.exists() {
+            write_atomic(&layout, br#"{"imageLayoutVersion":"1.0.0"}"#)?;
+        }
+        if !root.join("index.json").exists() {
+            let _l = store.lock_exclusive("index")?;
+            if !root.join("index.json").exists() {
+                refs::write_index(&store, &refs::empty_index())?;
+            }
+        }
+        Ok(store)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Take an exclusive lock named `name` (under `locks/`), held until the
+    /// returned guard drops.
+    pub fn lock_exclusive(&self, name: &str) -> Result<Flock<File>> {
+        let p = self.root.join("locks").join(format!("{name}.lock"));
+        let f = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&p)
+            .at(&p)?;
+        Flock::lock(f, FlockArg::LockExclusive)
+            .map_err(|(_, e)| e)
+            .at(&p)
+    }
+
+    /// A fresh staging directory under `tmp/`.
+    pub fn stage(&self, what: &str) -> Result<Staging> {
+        let p =
+            self.root
+                .join("tmp")
+                .join(format!("{what}-{}-{}", std::process::id(), random_hex()));
+        fs::DirBuilder::new().mode(0o700).create(&p).at(&p)?;
+        Ok(Staging { path: Some(p) })
+    }
+
+    pub fn blob_path(&self, d: &Digest) -> PathBuf {
+        self.root.join("blobs/sha256").join(d.hex())
+    }
+
+    pub fn has_blob(&self, d: &Digest) -> bool {
+        self.blob_path(d).is_file()
+    }
+
+    pub fn read_blob(&self, d: &Digest) -> Result<Vec<u8>> {
+        let p = self.blob_path(d);
+        let data = fs::read(&p).at(&p)?;
+        if Digest::of(&data) != *d {
+            return Err(StoreError::Invalid(format!(
+                "blob {d} does not match its digest; the store is corrupt"
+            )));
+        }
+        Ok(data)
+    }
+
+    /// Move a staged, already verified file into `blobs/` as `digest`.
+    pub fn publish_blob_file(&self, staged: &Path, digest: &Digest) -> Result<()> {
+        File::open(staged).and_then(|f| f.sync_all()).at(staged)?;
+        let dest = self.blob_path(digest);
+        match renameat2(
+            nix::fcntl::AT_FDCWD,
+            staged,
+            nix::fcntl::AT_FDCWD,
+            &dest,
+            RenameFlags::RENAME_NOREPLACE,
+        ) {
+            Ok(()) => {
+                let dir = dest.parent().expect("blob has a parent");
+                File::open(dir).and_then(|f| f.sync_all()).at(dir)
+            }
+            Err(nix::errno::Errno::EEXIST) => fs::remove_file(staged).at(staged),
+            Err(e) => Err(e).at(&dest),
+        }
+    }
+
+    /// Store `data` as a blob; returns its digest.
+    pub fn put_blob(&self, data: &[u8]) -> Result<Digest> {
+        let d = Digest::of(data);
+        if self.has_blob(&d) {
+            return Ok(d);
+        }
+        let staging = self.stage("blob")?;
+        let p = staging.path().join("blob");
+        fs::write(&p, data).at(&p)?;
+        self.publish_blob_file(&p, &d)?;
+        Ok(d)
+    }
+
+    pub fn layer_dir(&self, id: &LayerId) -> PathBuf {
+        self.root.join("layers").join(id.hex())
+    }
+
+    /// The changeset directory of a layer (absent for empty layers).
+    pub fn diff_dir(&self, id: &LayerId) -> PathBuf {
+        self.layer_dir(id).join("diff")
+    }
+
+    pub fn has_layer(&self, id: &LayerId) -> bool {
+        self.layer_dir(id).join("layer.json").is_file()
+    }
+
+    /// The metadata of a layer, verified against its ID.
+    pub fn layer(&self, id: &LayerId) -> Result<LayerMeta> {
+        let p = self.layer_dir(id).join("layer.json");
+        let data = match fs::read(&p) {
+            Ok(d) => d,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(StoreError::NotFound(id.to_string()))
+            }
+            Err(e) => return Err(e).at(&p),
+        };
+        if Digest::of(&data) != id.0 {
+            return Err(StoreError::Corrupt(*id));
+        }
+        serde_json::from_slice(&data)
+            .map_err(|e| StoreError::Invalid(format!("{}: {e}", p.display())))
+    }
+
+    pub fn layer_info(&self, id: &LayerId) -> Result<LayerInfo> {
+        let p = self.layer_dir(id).join("info.json");
+        match fs::read(&p) {
+            Ok(d) => serde_json::from_slice(&d)
+                .map_err(|e| StoreError::Invalid(format!("{}: {e}", p.display()))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(LayerInfo::default()),
+            Err(e) => Err(e).at(&p),
+        }
+    }
+
+    /// The layer and its ancestors, top first.
+    pub fn chain(&self, top: &LayerId) -> Result<Vec<(LayerId, LayerMeta)>> {
+        let mut out = Vec::new();
+        let mut cur = Some(*top);
+        while let Some(id) = cur {
+            let m = self.layer(&id)?;
+            cur = m.parent;
+            out.push((id, m));
+            if out.len() > 100_000 {
+                return Err(StoreError::Invalid(format!(
+                    "layer {top}: parent chain too long (a cycle?)"
+                )));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The diff directories of a layer's stack, top first (empty layers
+    /// have none).
+    pub fn stack(&self, top: &LayerId) -> Result<crate::layer::Stack> {
+        Ok(crate::layer::Stack::new(
+            self.chain(top)?
+                .iter()
+                .filter(|(_, m)| !m.is_empty_layer())
+                .map(|(id, _)| self.diff_dir(id))
+                .collect(),
+        ))
+    }
+
+    /// Every layer in the store.
+    pub fn layers(&self) -> Result<Vec<LayerId>> {
+        let dir = self.root.join("layers");
+        let mut out = Vec::new();
+        for e in fs::read_dir(&dir).at(&dir)? {
+            let e = e.at(&dir)?;
+            if let Some(id) = e
+                .file_name()
+                .to_str()
+                .and_then(|n| Digest::from_hex(n).ok())
+            {
+                out.push(LayerId(id));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Publish a staged layer: `staging` may hold `diff/`; `layer.json` and
+    /// `info.json` are written here. Idempotent: when the layer exists
+    /// already, the staging is dropped and the existing ID returned.
+    pub fn publish_layer(
+        &self,
+        mut staging: Staging,
+        meta: &LayerMeta,
+        info: &LayerInfo,
+    ) -> Result<LayerId> {
+        if let Some(parent) = &meta.parent {
+            if !self.has_layer(parent) {
+                return Err(StoreError::NotFound(parent.to_string()));
+            }
+        }
+        let id = meta.id();
+        let sp = staging.path().to_path_buf();
+        fs::write(sp.join("layer.json"), meta.canonical()).at(&sp)?;
+        fs::write(
+            sp.join("info.json"),
+            serde_json::to_vec(info).expect("info serialises"),
+        )
+        .at(&sp)?;
+        let fd = File::open(&sp).at(&sp)?;
+        nix::unistd::syncfs(&fd).at(&sp)?;
+        let _l = self.lock_exclusive(&format!("layer-{}", id.hex()))?;
+        let dest = self.layer_dir(&id);
+        if self.has_layer(&id) {
+            self.layer(&id)?; // verifies the existing one
+            return Ok(id);
+        }
+        if dest.exists() {
+            // A half-removed layer (no layer.json): move it out of the way.
+            self.trash(&dest)?;
+        }
+        let src = staging.disarm();
+        if let Err(e) = renameat2(
+            nix::fcntl::AT_FDCWD,
+            &src,
+            nix::fcntl::AT_FDCWD,
+            &dest,
+            RenameFlags::RENAME_NOREPLACE,
+        ) {
+            let _ = fs::remove_dir_all(&src);
+            return Err(e).at(&dest);
+        }
+        let parent = dest.parent().expect("layer dir has a parent");
+        File::open(parent).and_then(|f| f.sync_all()).at(parent)?;
+        Ok(id)
+    }
+
+    /// Delete a directory by renaming it into `trash/` first (R5), so a
+    /// crash never leaves a half-deleted published path.
+    pub fn trash(&self, path: &Path) -> Result<()> {
+        let t = self.root.join("trash").join(random_hex());
+        fs::rename(path, &t).at(path)?;
+        fs::remove_dir_all(&t).at(&t)
+    }
+
+    /// Find the layer a person means: a full ID, a tag, or a unique hex
+    /// prefix (at least 4 digits, `sha256:` optional).
+    pub fn resolve(&self, name: &str) -> Result<LayerId> {
+        if let Ok(d) = name.parse::<Digest>() {
+            let id = LayerId(d);
+            return if self.has_layer(&id) {
+                Ok(id)
+            } else {
+                Err(StoreError::NotFound(name.to_string()))
+            };
+        }
+        if let Ok(r) = crate::image::reference::Reference::parse(name) {
+            if let Some(found) = refs::find(self, &r.familiar())? {
+                return Ok(found.layer);
+            }
+        }
+        let hex = name.strip_prefix("sha256:").unwrap_or(name);
+        if hex.len() >= 4
+            && hex.len() < 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            let matches: Vec<LayerId> = self
+                .layers()?
+                .into_iter()
+                .filter(|id| id.hex().starts_with(hex))
+                .collect();
+            return match matches.len() {
+                1 => Ok(matches[0]),
+                0 => Err(StoreError::NotFound(name.to_string())),
+                n => Err(StoreError::Ambiguous {
+                    name: name.to_string(),
+                    count: n,
+                }),
+            };
+        }
+        Err(StoreError::NotFound(name.to_string()))
+    }
+}

@@ -1,0 +1,133 @@
+//! The command-line side of cairn: argument definitions (clap), output
+//! formats, error reporting and exit codes. Every `tools/<verb>/main.rs` is a
+//! thin wrapper over this crate and libcairn.
+
+pub mod args;
+pub mod docs;
+pub mod out;
+pub mod progress;
+
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
+
+pub use libcairn;
+
+/// Exit status of a failed operation.
+pub const EXIT_FAILED: i32 = 1;
+/// Exit status of bad usage or unusable input.
+pub const EXIT_USAGE: i32 = 2;
+
+/// An error with the exit status it should end the process with.
+#[derive(Debug)]
+pub struct Fail {
+    pub code: i32,
+    pub error: anyhow::Error,
+    pub hint: Option<String>,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Fail {
+    fn from(e: E) -> Self {
+        Fail {
+            code: EXIT_FAILED,
+            error: e.into(),
+            hint: None,
+        }
+    }
+}
+
+/// A usage error (exit 2).
+pub fn usage(msg: impl std::fmt::Display) -> Fail {
+    Fail {
+        code: EXIT_USAGE,
+        error: anyhow::anyhow!("{msg}"),
+        hint: None,
+    }
+}
+
+pub trait FailExt<T> {
+    /// Mark the error as a usage / unusable-input error (exit 2).
+    fn usage(self) -> Result<T, Fail>;
+    /// Add a hint line.
+    fn hint(self, hint: impl Into<String>) -> Result<T, Fail>;
+}
+
+impl<T, E: Into<Fail>> FailExt<T> for Result<T, E> {
+    fn usage(self) -> Result<T, Fail> {
+        self.map_err(|e| {
+            let mut f: Fail = e.into();
+            f.code = EXIT_USAGE;
+            f
+        })
+    }
+    fn hint(self, hint: impl Into<String>) -> Result<T, Fail> {
+        self.map_err(|e| {
+            let mut f: Fail = e.into();
+            f.hint = Some(hint.into());
+            f
+        })
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Run a tool's body and exit with its status. Errors are printed once, on
+/// one line: `cairn-<verb>: error: <context>: <cause>`. A closed stdout
+/// (`| head`) ends the tool quietly with status 0.
+pub fn main(tool: &str, body: impl FnOnce() -> Result<i32, Fail>) -> ! {
+    let code = match body() {
+        Ok(code) => code,
+        Err(f) if is_broken_pipe(&f.error) => 0,
+        Err(f) => {
+            let msg = format!("{:#}", f.error).replace('\n', " ");
+            eprintln!("{tool}: error: {msg}");
+            if let Some(h) = f.hint {
+                eprintln!("{tool}: hint: {h}");
+            }
+            f.code
+        }
+    };
+    std::process::exit(code)
+}
+
+/// The store root: `--root`, else `$CAIRN_ROOT` (clap reads it), else the
+/// default of design.md.
+pub fn store_root(root: &Option<PathBuf>) -> PathBuf {
+    root.clone().unwrap_or_else(libcairn::Store::default_root)
+}
+
+/// Open the store named by the common options.
+pub fn open_store(common: &args::Common) -> Result<libcairn::Store, Fail> {
+    let root = store_root(&common.root);
+    libcairn::Store::open(&root)
+        .map_err(|e| Fail::from(anyhow::anyhow!("opening store {}: {e}", root.display())))
+}
+
+/// Subjects from the arguments or, when there are none, from the records
+/// on stdin. With no argument and stdin a terminal, a usage error with a
+/// hint instead of waiting.
+pub fn subjects(args: &[String], field: &str) -> Result<Vec<libcairn::record::Subject>, Fail> {
+    if args.is_empty() && io::stdin().is_terminal() {
+        return Err(usage("no subject given").hint_msg(format!(
+            "name one as an argument, or pipe in records carrying {field:?}"
+        )));
+    }
+    let s = libcairn::record::subjects(args, io::stdin().lock(), field).usage()?;
+    if s.is_empty() {
+        return Err(usage(
+            "no subject given: no argument and no record on stdin",
+        ));
+    }
+    Ok(s)
+}
+
+impl Fail {
+    pub fn hint_msg(mut self, h: impl Into<String>) -> Fail {
+        self.hint = Some(h.into());
+        self
+    }
+}

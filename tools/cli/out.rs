@@ -1,0 +1,175 @@
+//! Writing records and tables to stdout.
+
+use clap::ValueEnum;
+use libcairn::record::{self, Record};
+use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One JSON record per line.
+    Json,
+    /// Aligned columns for people.
+    Table,
+    /// The bare ID of each record, one per line.
+    Id,
+}
+
+impl Format {
+    /// The format to use: the one asked for, else a table on a terminal
+    /// for listing tools and JSON everywhere else.
+    pub fn resolve(asked: Option<Format>, listing: bool) -> Format {
+        match asked {
+            Some(f) => f,
+            None if listing && io::stdout().is_terminal() => Format::Table,
+            None => Format::Json,
+        }
+    }
+}
+
+/// Buffered stdout that writes records in the chosen format.
+pub struct Out {
+    pub format: Format,
+    w: BufWriter<Stdout>,
+}
+
+impl Out {
+    pub fn new(format: Format) -> Out {
+        Out {
+            format,
+            w: BufWriter::new(io::stdout()),
+        }
+    }
+
+    /// Write a record as JSON, or its `id_field` for `--format id`.
+    pub fn record(&mut self, rec: &Record, id_field: &str) -> io::Result<()> {
+        match self.format {
+            Format::Id => {
+                let id = rec.get(id_field).and_then(|v| v.as_str()).unwrap_or("");
+                writeln!(self.w, "{id}")
+            }
+            _ => record::write_record(&mut self.w, rec),
+        }
+    }
+
+    pub fn raw(&mut self, s: &str) -> io::Result<()> {
+        self.w.write_all(s.as_bytes())
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.w.flush()
+    }
+}
+
+impl Drop for Out {
+    fn drop(&mut self) {
+        let _ = self.w.flush();
+    }
+}
+
+/// Human sizes as docker prints them (`units.HumanSizeWithPrecision(n, 3)`):
+/// decimal units, three significant digits: `0B`, `19B`, `1.98MB`.
+pub fn human_size(n: u64) -> String {
+    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    let mut v = n as f64;
+    let mut i = 0;
+    while v >= 1000.0 && i < UNITS.len() - 1 {
+        v /= 1000.0;
+        i += 1;
+    }
+    // %.3g
+    let s = if v == 0.0 {
+        "0".to_string()
+    } else {
+        let digits = 3 - 1 - (v.abs().log10().floor() as i32);
+        let s = format!("{:.*}", digits.max(0) as usize, v);
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    format!("{s}{}", UNITS[i])
+}
+
+/// `3 weeks ago`, as docker's `units.HumanDuration` renders an age.
+pub fn human_age(created: &str, now: time::OffsetDateTime) -> String {
+    let Ok(t) =
+        time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339)
+    else {
+        return "N/A".into();
+    };
+    if t.year() < 2000 {
+        return "N/A".into();
+    }
+    let secs = (now - t).whole_seconds();
+    format!("{} ago", human_duration(secs))
+}
+
+pub fn human_duration(secs: i64) -> String {
+    let s = secs.max(0);
+    if s < 1 {
+        return "Less than a second".into();
+    }
+    if s == 1 {
+        return "1 second".into();
+    }
+    if s < 60 {
+        return format!("{s} seconds");
+    }
+    let m = s / 60;
+    if m == 1 {
+        return "About a minute".into();
+    }
+    if m < 60 {
+        return format!("{m} minutes");
+    }
+    let h = (s as f64 / 3600.0).round() as i64;
+    if h == 1 {
+        return "About an hour".into();
+    }
+    if h < 48 {
+        return format!("{h} hours");
+    }
+    if h < 24 * 7 * 2 {
+        return format!("{} days", h / 24);
+    }
+    if h < 24 * 30 * 2 {
+        return format!("{} weeks", h / 24 / 7);
+    }
+    if h < 24 * 365 * 2 {
+        return format!("{} months", h / 24 / 30);
+    }
+    format!("{} years", h / 24 / 365)
+}
+
+/// Shorten to `n` characters with a trailing `…`, as docker does.
+pub fn ellipsis(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(n - 1).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_like_docker() {
+        assert_eq!(human_size(0), "0B");
+        assert_eq!(human_size(19), "19B");
+        assert_eq!(human_size(1_980_000), "1.98MB");
+        assert_eq!(human_size(8_460_000), "8.46MB");
+        assert_eq!(human_size(123_456_789), "123MB");
+        assert_eq!(human_size(1000), "1kB");
+    }
+
+    #[test]
+    fn durations_like_docker() {
+        assert_eq!(human_duration(30), "30 seconds");
+        assert_eq!(human_duration(3 * 7 * 24 * 3600), "3 weeks");
+        assert_eq!(human_duration(3 * 3600), "3 hours");
+    }
+}

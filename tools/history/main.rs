@@ -1,0 +1,89 @@
+use cairn_cli::args::History;
+use cairn_cli::out::{ellipsis, human_age, human_size, Format, Out};
+use cairn_cli::{open_store, subjects, Fail};
+use clap::Parser;
+use libcairn::record::table;
+use serde_json::json;
+
+fn main() {
+    cairn_cli::main("cairn-history", || run(History::parse()))
+}
+
+fn run(args: History) -> Result<i32, Fail> {
+    let store = open_store(&args.common)?;
+    let format = if args.quiet {
+        Format::Id
+    } else {
+        Format::resolve(args.format, true)
+    };
+    let mut out = Out::new(format);
+    let now = time::OffsetDateTime::now_utc();
+    let mut rows = Vec::new();
+    for subject in subjects(&args.images, "layer")? {
+        let top = store
+            .resolve(&subject.name)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        for (id, meta) in store.chain(&top)? {
+            let size = if meta.is_empty_layer() {
+                0
+            } else {
+                store.layer_info(&id)?.size
+            };
+            match format {
+                Format::Table => {
+                    let created_by = meta
+                        .created_by
+                        .clone()
+                        .unwrap_or_default()
+                        .replace('\t', " ");
+                    rows.push(vec![
+                        if args.no_trunc {
+                            id.to_string()
+                        } else {
+                            id.short()
+                        },
+                        match (&meta.created, args.human) {
+                            (Some(c), true) => human_age(c, now),
+                            (Some(c), false) => c.clone(),
+                            (None, _) => "N/A".into(),
+                        },
+                        if args.no_trunc {
+                            created_by
+                        } else {
+                            ellipsis(&created_by, 45)
+                        },
+                        if args.human {
+                            human_size(size)
+                        } else {
+                            size.to_string()
+                        },
+                        meta.comment.clone().unwrap_or_default(),
+                    ]);
+                }
+                _ => {
+                    let mut rec = subject.record.clone();
+                    rec.insert("layer".into(), json!(id));
+                    rec.insert("parent".into(), json!(meta.parent));
+                    rec.insert("diff_id".into(), json!(meta.diff_id));
+                    rec.insert("created".into(), json!(meta.created));
+                    rec.insert("created_by".into(), json!(meta.created_by));
+                    rec.insert("author".into(), json!(meta.author));
+                    rec.insert("comment".into(), json!(meta.comment));
+                    rec.insert("size".into(), json!(size));
+                    rec.insert("empty_layer".into(), json!(meta.is_empty_layer()));
+                    out.record(&rec, "layer")?;
+                }
+            }
+        }
+    }
+    if format == Format::Table {
+        let headers = if args.human {
+            ["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"]
+        } else {
+            ["IMAGE", "CREATED AT", "CREATED BY", "SIZE", "COMMENT"]
+        };
+        out.raw(&table(&headers, &rows))?;
+    }
+    out.flush()?;
+    Ok(0)
+}

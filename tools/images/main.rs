@@ -1,0 +1,112 @@
+use cairn_cli::args::Images;
+use cairn_cli::out::{human_age, human_size, Format, Out};
+use cairn_cli::{open_store, Fail};
+use clap::Parser;
+use libcairn::image::Reference;
+use libcairn::record::{table, Record};
+use libcairn::store::refs;
+use libcairn::{LayerId, Store};
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+
+fn main() {
+    cairn_cli::main("cairn-images", || run(Images::parse()))
+}
+
+/// Created time and the size of the whole stack (docker's virtual size).
+fn describe(
+    store: &Store,
+    id: &LayerId,
+    sizes: &mut HashMap<LayerId, u64>,
+) -> Result<(Option<String>, u64), Fail> {
+    let chain = store.chain(id)?;
+    let mut total = 0;
+    for (lid, m) in &chain {
+        if m.is_empty_layer() {
+            continue;
+        }
+        let s = match sizes.get(lid) {
+            Some(s) => *s,
+            None => {
+                let s = store.layer_info(lid)?.size;
+                sizes.insert(*lid, s);
+                s
+            }
+        };
+        total += s;
+    }
+    let created = chain.iter().find_map(|(_, m)| m.created.clone());
+    Ok((created, total))
+}
+
+fn run(args: Images) -> Result<i32, Fail> {
+    let store = open_store(&args.common)?;
+    let format = if args.quiet {
+        Format::Id
+    } else {
+        Format::resolve(args.format, true)
+    };
+    let mut out = Out::new(format);
+    let now = time::OffsetDateTime::now_utc();
+    let mut sizes = HashMap::new();
+
+    // (repository, tag, layer) rows: one per tag, then untagged layers with -a.
+    let mut entries: Vec<(String, String, LayerId)> = Vec::new();
+    let mut tagged: BTreeMap<LayerId, Vec<String>> = BTreeMap::new();
+    for r in refs::list(&store)? {
+        let (repo, tag) = match Reference::parse(&r.name) {
+            Ok(p) => (p.repository(), p.tag),
+            Err(_) => (r.name.clone(), String::new()),
+        };
+        tagged.entry(r.layer).or_default().push(r.name.clone());
+        entries.push((repo, tag, r.layer));
+    }
+    if args.all {
+        for id in store.layers()? {
+            if !tagged.contains_key(&id) {
+                entries.push(("<none>".into(), "<none>".into(), id));
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    for (repo, tag, id) in entries {
+        let (created, size) = describe(&store, &id, &mut sizes)?;
+        match format {
+            Format::Table => rows.push(vec![
+                repo,
+                tag,
+                if args.no_trunc {
+                    id.to_string()
+                } else {
+                    id.short()
+                },
+                created
+                    .as_deref()
+                    .map(|c| human_age(c, now))
+                    .unwrap_or_else(|| "N/A".into()),
+                human_size(size),
+            ]),
+            _ => {
+                let mut rec = Record::new();
+                rec.insert("layer".into(), json!(id));
+                rec.insert("repository".into(), json!(repo));
+                rec.insert("tag".into(), json!(tag));
+                rec.insert(
+                    "tags".into(),
+                    json!(tagged.get(&id).cloned().unwrap_or_default()),
+                );
+                rec.insert("created".into(), json!(created));
+                rec.insert("size".into(), json!(size));
+                out.record(&rec, "layer")?;
+            }
+        }
+    }
+    if format == Format::Table {
+        out.raw(&table(
+            &["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
+            &rows,
+        ))?;
+    }
+    out.flush()?;
+    Ok(0)
+}

@@ -1,0 +1,113 @@
+use cairn_cli::args::LayerUnpack;
+use cairn_cli::out::{Format, Out};
+use cairn_cli::progress::Progress;
+use cairn_cli::{open_store, Fail, FailExt};
+use clap::Parser;
+use libcairn::record::{self, Record};
+use libcairn::store::ingest::{ingest_layer, IngestOptions};
+use libcairn::store::meta::LayerMeta;
+use libcairn::Digest;
+use serde_json::json;
+use std::fs::File;
+use std::io::{self, IsTerminal, Read};
+
+fn main() {
+    cairn_cli::main("cairn-layer-unpack", || run(LayerUnpack::parse()))
+}
+
+fn run(args: LayerUnpack) -> Result<i32, Fail> {
+    let store = open_store(&args.common)?;
+    let expect_diff_id: Option<Digest> = args
+        .diff_id
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .usage()?;
+    if let Some(c) = &args.created {
+        time::OffsetDateTime::parse(c, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| cairn_cli::usage(format!("--created {c:?}: not an RFC 3339 time: {e}")))?;
+    }
+    let from_stdin = matches!(args.file.as_deref(), None | Some("-"));
+    if from_stdin && io::stdin().is_terminal() {
+        return Err(
+            cairn_cli::usage("no layer given: name a FILE or pipe a tar into stdin")
+                .hint_msg("cairn layer-unpack rootfs.tar"),
+        );
+    }
+
+    // Parents: --parent, else the records on stdin (when stdin is not the tar).
+    let mut inputs: Vec<(Option<String>, Record)> = Vec::new();
+    if let Some(p) = &args.parent {
+        inputs.push((Some(p.clone()), Record::new()));
+    } else if !from_stdin && !io::stdin().is_terminal() {
+        for rec in record::read_records(io::stdin().lock()) {
+            let rec = rec.usage()?;
+            let parent = record::field(&rec, "layer")
+                .ok_or_else(|| {
+                    cairn_cli::usage("stdin record has no \"layer\" field to use as the parent")
+                })?
+                .to_string();
+            inputs.push((Some(parent), rec));
+        }
+    }
+    if inputs.is_empty() {
+        inputs.push((None, Record::new()));
+    }
+    if from_stdin && inputs.len() > 1 {
+        return Err(cairn_cli::usage(
+            "several parents but the tar comes from stdin; name a FILE",
+        ));
+    }
+
+    let mut out = Out::new(Format::resolve(args.format, false));
+    for (parent, mut rec) in inputs {
+        let parent = parent
+            .map(|p| {
+                store
+                    .resolve(&p)
+                    .map_err(|e| anyhow::anyhow!("parent {p}: {e}"))
+            })
+            .transpose()?;
+        let (reader, total): (Box<dyn Read>, Option<u64>) = match args.file.as_deref() {
+            None | Some("-") => (Box::new(io::stdin().lock()), None),
+            Some(path) => {
+                let f = File::open(path)
+                    .map_err(|e| anyhow::anyhow!("{path}: {e}"))
+                    .usage()?;
+                let len = f.metadata().ok().map(|m| m.len());
+                (Box::new(f), len)
+            }
+        };
+        let subject = args.file.clone().unwrap_or_else(|| "-".into());
+        let mut progress = Progress::new(format!("unpacking {subject}"), total);
+        let mut cb = |n: u64| progress.update(n);
+        let got = ingest_layer(
+            &store,
+            reader,
+            IngestOptions {
+                meta: LayerMeta {
+                    parent,
+                    created: args.created.clone(),
+                    created_by: args.created_by.clone(),
+                    author: args.author.clone(),
+                    comment: args.comment.clone(),
+                    ..Default::default()
+                },
+                expect_diff_id,
+                expect_blob: None,
+                progress: Some(&mut cb),
+            },
+        )
+        .map_err(|e| anyhow::anyhow!("{subject}: {e}"))?;
+        progress.finish();
+        let blob = got.info.blob.as_ref().expect("ingest records the blob");
+        rec.insert("layer".into(), json!(got.id));
+        rec.insert("parent".into(), json!(got.meta.parent));
+        rec.insert("diff_id".into(), json!(got.meta.diff_id));
+        rec.insert("blob".into(), json!(blob.digest));
+        rec.insert("media_type".into(), json!(blob.media_type));
+        rec.insert("size".into(), json!(got.info.size));
+        out.record(&rec, "layer")?;
+    }
+    Ok(0)
+}

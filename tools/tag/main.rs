@@ -1,0 +1,59 @@
+use cairn_cli::args::Tag;
+use cairn_cli::out::{Format, Out};
+use cairn_cli::{open_store, subjects, Fail, FailExt};
+use clap::Parser;
+use libcairn::image::{self, Reference};
+use libcairn::record::Record;
+use libcairn::store::refs;
+use serde_json::json;
+
+fn main() {
+    cairn_cli::main("cairn-tag", || run(Tag::parse()))
+}
+
+fn run(args: Tag) -> Result<i32, Fail> {
+    let store = open_store(&args.common)?;
+    let mut out = Out::new(Format::resolve(args.format, false));
+    if args.delete {
+        let mut code = 0;
+        for name in std::iter::once(&args.name).chain(args.image.iter()) {
+            let r = Reference::parse(name).usage()?;
+            match refs::remove(&store, &r.familiar())? {
+                Some(layer) => {
+                    let mut rec = Record::new();
+                    rec.insert("layer".into(), json!(layer));
+                    rec.insert("untagged".into(), json!(r.familiar()));
+                    out.record(&rec, "layer")?;
+                }
+                None => {
+                    eprintln!("cairn-tag: error: no such tag: {}", r.familiar());
+                    code = 1;
+                }
+            }
+        }
+        return Ok(code);
+    }
+    let reference = Reference::parse(&args.name).usage()?;
+    if args.image.len() > 1 {
+        return Err(cairn_cli::usage(
+            "give one IMAGE to tag (or -d to remove several tags)",
+        ));
+    }
+    let subjects = subjects(&args.image, "layer")?;
+    if subjects.len() > 1 {
+        return Err(cairn_cli::usage(
+            "several records on stdin, but one tag can name only one image",
+        ));
+    }
+    let subject = &subjects[0];
+    let layer = store
+        .resolve(&subject.name)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let built = image::tag(&store, &reference, &layer)?;
+    let mut rec = subject.record.clone();
+    rec.insert("layer".into(), json!(layer));
+    rec.insert("tag".into(), json!(reference.familiar()));
+    rec.insert("image_id".into(), json!(built.config_digest));
+    out.record(&rec, "layer")?;
+    Ok(0)
+}
