@@ -1,1 +1,10 @@
+//! cairn's integration tests: the real binaries, as root, on real files.
+//! One binary, a module per tool, plus pipelines, interop and hostile input.
 
+mod harness;
+
+mod docs;
+mod hostile;
+mod load;
+mod protocol;
+mod unpack;

@@ -75,6 +75,20 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// One printable line: control characters (from hostile names or binary
+/// input quoted in an error) are escaped.
+pub fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() || c == '\u{fffd}' => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Run a tool's body and exit with its status. Errors are printed once, on
 /// one line: `cairn-<verb>: error: <context>: <cause>`. A closed stdout
 /// (`| head`) ends the tool quietly with status 0.
@@ -83,7 +97,7 @@ pub fn main(tool: &str, body: impl FnOnce() -> Result<i32, Fail>) -> ! {
         Ok(code) => code,
         Err(f) if is_broken_pipe(&f.error) => 0,
         Err(f) => {
-            let msg = format!("{:#}", f.error).replace('\n', " ");
+            let msg = printable(&format!("{:#}", f.error));
             eprintln!("{tool}: error: {msg}");
             if let Some(h) = f.hint {
                 eprintln!("{tool}: hint: {h}");

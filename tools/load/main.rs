@@ -1,1 +1,61 @@
-fn main() {}
+use cairn_cli::args::Load;
+use cairn_cli::out::{Format, Out};
+use cairn_cli::{open_store, Fail};
+use clap::Parser;
+use libcairn::image::load::{load, open_source};
+use libcairn::record::Record;
+use serde_json::json;
+use std::io::{self, IsTerminal, Write};
+
+fn main() {
+    cairn_cli::main("cairn-load", || run(Load::parse()))
+}
+
+fn run(args: Load) -> Result<i32, Fail> {
+    let store = open_store(&args.common)?;
+    let input = args.input.clone().unwrap_or_else(|| "-".into());
+    if input == "-" && io::stdin().is_terminal() {
+        return Err(cairn_cli::usage(
+            "no archive given: name a FILE or DIR, or pipe one into stdin",
+        )
+        .hint_msg("cairn load busybox.tar"));
+    }
+    let bad_input = |e: libcairn::image::load::LoadError| {
+        // Hostile or broken archives fail like a failed operation (1), as
+        // layer-unpack does; the store is left as it was either way.
+        Fail {
+            code: cairn_cli::EXIT_FAILED,
+            error: anyhow::anyhow!("{input}: {e}"),
+            hint: None,
+        }
+    };
+    let (src, _staging) = open_source(&store, &input).map_err(bad_input)?;
+    let tty = io::stderr().is_terminal();
+    let mut progress = |image: usize, layer: usize, count: usize| {
+        if tty {
+            let _ = write!(
+                io::stderr(),
+                "\r\x1b[2Kloading image {}: layer {}/{}",
+                image + 1,
+                layer + 1,
+                count
+            );
+        }
+    };
+    let loaded = load(&store, src.as_ref(), &mut progress).map_err(bad_input)?;
+    if tty {
+        let _ = write!(io::stderr(), "\r\x1b[2K");
+    }
+    let mut out = Out::new(Format::resolve(args.format, false));
+    for img in loaded {
+        let mut rec = Record::new();
+        rec.insert("layer".into(), json!(img.layer));
+        rec.insert("image_id".into(), json!(img.image_id));
+        rec.insert("tags".into(), json!(img.tags));
+        rec.insert("diff_ids".into(), json!(img.diff_ids));
+        rec.insert("layers".into(), json!(img.layers));
+        rec.insert("source_format".into(), json!(img.format));
+        out.record(&rec, "layer")?;
+    }
+    Ok(0)
+}

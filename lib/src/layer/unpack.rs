@@ -361,6 +361,16 @@ impl<'a> Applier<'a> {
                 }
                 e => UnpackError::io(&raw, e),
             })?;
+            self.owner_time_nofollow(
+                &raw,
+                &dir,
+                OsStr::from_bytes(target),
+                Attrs {
+                    uid: 0,
+                    gid: 0,
+                    ..attrs
+                },
+            )?;
             return Ok(());
         }
         if self.whiteouts.contains(&path) {
@@ -683,7 +693,18 @@ pub fn unpack<R: Read>(
     {
         let entries = archive.entries().map_err(stream_err)?;
         for entry in entries {
-            let mut entry = entry.map_err(stream_err)?;
+            let mut entry = entry.map_err(|e: io::Error| {
+                if stats.entries == 0
+                    && pos.get() <= 512
+                    && e.kind() != io::ErrorKind::UnexpectedEof
+                {
+                    UnpackError::Stream(
+                        "not a tar stream: the first 512 bytes are not a valid tar header".into(),
+                    )
+                } else {
+                    stream_err(e)
+                }
+            })?;
             applier.apply(&mut entry, &mut stats)?;
             end_of_last = entry.raw_file_position() + entry.size().div_ceil(512) * 512;
             if let Some(p) = progress.as_mut() {

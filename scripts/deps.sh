@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install what cairn's walkthrough and tests need on Debian (as root):
+# busybox-static (the test images), skopeo, umoci and docker.io (the peers),
+# jq, python3, zstd, iproute2, time. Installs only what is missing.
+set -euo pipefail
+
+want=(busybox-static skopeo umoci docker.io jq python3 zstd iproute2 time)
+missing=()
+for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "deps: missing Debian packages: ${missing[*]} (run as root to install them)" >&2
+        exit 1
+    fi
+    echo "deps: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+command -v cargo >/dev/null || { echo "deps: cargo is not installed (install Rust with rustup)" >&2; exit 1; }

@@ -1,0 +1,337 @@
+//! The test harness: every test gets its own directory and store, runs the
+//! real binaries, feeds stdin from a thread, and on failure prints the
+//! command, its stdout and its stderr.
+
+use serde_json::{Map, Value};
+use std::io::Write;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub type Record = Map<String, Value>;
+
+/// The path of a tool binary (`layer-unpack` → `cairn-layer-unpack`).
+pub fn bin(tool: &str) -> PathBuf {
+    let name = if tool == "cairn" {
+        "cairn".to_string()
+    } else {
+        format!("cairn-{tool}")
+    };
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_cairn"));
+    exe.with_file_name(name)
+}
+
+/// A test's own directory and store.
+pub struct Env {
+    pub dir: PathBuf,
+    pub root: PathBuf,
+}
+
+impl Env {
+    pub fn new(name: &str) -> Env {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join("t")
+            .join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let root = dir.join("store");
+        Env { dir, root }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+
+    /// A command for `tool` on this env's store.
+    pub fn cmd(&self, tool: &str) -> Cmd {
+        let mut c = Command::new(bin(tool));
+        c.env("CAIRN_ROOT", &self.root).current_dir(&self.dir);
+        Cmd {
+            c,
+            stdin: None,
+            label: tool.to_string(),
+        }
+    }
+
+    /// Run `tool args…` and expect success; returns stdout's records.
+    pub fn records(&self, tool: &str, args: &[&str]) -> Vec<Record> {
+        self.cmd(tool).args(args).ok().records()
+    }
+
+    /// A listing of everything under the store: path, type, mode, owner,
+    /// size, link target, and a digest of file contents.
+    pub fn snapshot(&self) -> Vec<String> {
+        snapshot(&self.root)
+    }
+}
+
+pub fn snapshot(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    walk(root, root, &mut out);
+    out.sort();
+    out
+}
+
+fn walk(root: &Path, p: &Path, out: &mut Vec<String>) {
+    let Ok(rd) = std::fs::read_dir(p) else { return };
+    for e in rd.flatten() {
+        let path = e.path();
+        let m = std::fs::symlink_metadata(&path).unwrap();
+        let rel = path.strip_prefix(root).unwrap().display().to_string();
+        let extra = if m.file_type().is_symlink() {
+            std::fs::read_link(&path).unwrap().display().to_string()
+        } else if m.is_file() {
+            let data = std::fs::read(&path).unwrap();
+            format!("{:x}", sha2_of(&data))
+        } else {
+            String::new()
+        };
+        out.push(format!(
+            "{rel} {:o} {}:{} {} {extra}",
+            m.mode(),
+            m.uid(),
+            m.gid(),
+            if m.is_dir() { 0 } else { m.size() }
+        ));
+        if m.is_dir() {
+            walk(root, &path, out);
+        }
+    }
+}
+
+fn sha2_of(data: &[u8]) -> u128 {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(data);
+    u128::from_be_bytes(d[..16].try_into().unwrap())
+}
+
+pub struct Cmd {
+    pub c: Command,
+    stdin: Option<Vec<u8>>,
+    label: String,
+}
+
+pub struct Output {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub label: String,
+}
+
+impl Cmd {
+    pub fn arg(mut self, a: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.label.push(' ');
+        self.label.push_str(&a.as_ref().to_string_lossy());
+        self.c.arg(a);
+        self
+    }
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(mut self, args: I) -> Self {
+        for a in args {
+            self = self.arg(a);
+        }
+        self
+    }
+    pub fn stdin(mut self, data: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(data.into());
+        self
+    }
+    /// Records as stdin, one per line.
+    pub fn stdin_records(self, recs: &[Record]) -> Self {
+        let mut s = String::new();
+        for r in recs {
+            s.push_str(&serde_json::to_string(r).unwrap());
+            s.push('\n');
+        }
+        self.stdin(s)
+    }
+    pub fn env(mut self, k: &str, v: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.c.env(k, v);
+        self
+    }
+    pub fn run(mut self) -> Output {
+        self.c.stdout(Stdio::piped()).stderr(Stdio::piped());
+        self.c.stdin(if self.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+        let mut child = self
+            .c
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning {}: {e}", self.label));
+        let feeder = self.stdin.take().map(|data| {
+            let mut w = child.stdin.take().unwrap();
+            std::thread::spawn(move || {
+                let _ = w.write_all(&data);
+            })
+        });
+        let out = child.wait_with_output().unwrap();
+        if let Some(f) = feeder {
+            f.join().unwrap();
+        }
+        Output {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            label: self.label,
+        }
+    }
+    /// Run and expect exit 0.
+    pub fn ok(self) -> Output {
+        let o = self.run();
+        if o.code != Some(0) {
+            panic!("expected success:\n{o}");
+        }
+        o
+    }
+    /// Run and expect exit `code`.
+    pub fn fails(self, code: i32) -> Output {
+        let o = self.run();
+        if o.code != Some(code) {
+            panic!("expected exit {code}:\n{o}");
+        }
+        o
+    }
+}
+
+impl std::fmt::Display for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "$ {}\nexit: {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.label, self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl Output {
+    pub fn records(&self) -> Vec<Record> {
+        self.stdout
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| match serde_json::from_str::<Value>(l) {
+                Ok(Value::Object(m)) => m,
+                _ => panic!("stdout line is not a JSON object: {l:?}\n{self}"),
+            })
+            .collect()
+    }
+    pub fn record(&self) -> Record {
+        let mut r = self.records();
+        assert_eq!(r.len(), 1, "expected one record\n{self}");
+        r.remove(0)
+    }
+}
+
+pub fn s<'a>(r: &'a Record, k: &str) -> &'a str {
+    r.get(k)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("record has no string {k:?}: {r:?}"))
+}
+
+/// A tar built in memory.
+pub struct TarBuilder {
+    b: tar::Builder<Vec<u8>>,
+}
+
+impl Default for TarBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TarBuilder {
+    pub fn new() -> TarBuilder {
+        TarBuilder {
+            b: tar::Builder::new(Vec::new()),
+        }
+    }
+    fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_mode(mode);
+        h.set_size(size);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mtime(1_700_000_000);
+        h
+    }
+    pub fn dir(mut self, path: &str, mode: u32) -> Self {
+        let mut h = Self::header(tar::EntryType::Directory, mode, 0);
+        self.b.append_data(&mut h, path, &[][..]).unwrap();
+        self
+    }
+    pub fn file(mut self, path: &str, mode: u32, data: &[u8]) -> Self {
+        let mut h = Self::header(tar::EntryType::Regular, mode, data.len() as u64);
+        self.b.append_data(&mut h, path, data).unwrap();
+        self
+    }
+    pub fn file_owned(
+        mut self,
+        path: &str,
+        mode: u32,
+        uid: u64,
+        gid: u64,
+        mtime: u64,
+        data: &[u8],
+    ) -> Self {
+        let mut h = Self::header(tar::EntryType::Regular, mode, data.len() as u64);
+        h.set_uid(uid);
+        h.set_gid(gid);
+        h.set_mtime(mtime);
+        self.b.append_data(&mut h, path, data).unwrap();
+        self
+    }
+    pub fn symlink(mut self, path: &str, target: &str) -> Self {
+        let mut h = Self::header(tar::EntryType::Symlink, 0o777, 0);
+        self.b.append_link(&mut h, path, target).unwrap();
+        self
+    }
+    pub fn hardlink(mut self, path: &str, target: &str) -> Self {
+        let mut h = Self::header(tar::EntryType::Link, 0o644, 0);
+        self.b.append_link(&mut h, path, target).unwrap();
+        self
+    }
+    pub fn device(mut self, path: &str, kind: tar::EntryType, major: u32, minor: u32) -> Self {
+        let mut h = Self::header(kind, 0o666, 0);
+        h.set_device_major(major).unwrap();
+        h.set_device_minor(minor).unwrap();
+        self.b.append_data(&mut h, path, &[][..]).unwrap();
+        self
+    }
+    /// A file preceded by a PAX header with the given records.
+    pub fn pax_file(mut self, path: &str, pax: &[(&str, &[u8])], data: &[u8]) -> Self {
+        self.b
+            .append_pax_extensions(pax.iter().map(|(k, v)| (*k, *v)))
+            .unwrap();
+        let mut h = Self::header(tar::EntryType::Regular, 0o644, data.len() as u64);
+        self.b.append_data(&mut h, path, data).unwrap();
+        self
+    }
+    pub fn build(self) -> Vec<u8> {
+        self.b.into_inner().unwrap()
+    }
+}
+
+/// A minimal busybox root file system as a tar (from Debian's
+/// busybox-static), with the applets tests use as symlinks.
+pub fn busybox_tar() -> Vec<u8> {
+    let bb = std::fs::read("/bin/busybox").expect("busybox-static is installed (/bin/busybox)");
+    let mut t = TarBuilder::new()
+        .dir("bin", 0o755)
+        .dir("etc", 0o755)
+        .dir("tmp", 0o1777)
+        .file("bin/busybox", 0o755, &bb);
+    for applet in [
+        "sh", "ls", "cat", "echo", "touch", "rm", "mkdir", "sleep", "true", "id", "hostname", "ps",
+        "env",
+    ] {
+        t = t.symlink(&format!("bin/{applet}"), "busybox");
+    }
+    t.file(
+        "etc/passwd",
+        0o644,
+        b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
+    )
+    .file("etc/group", 0o644, b"root:x:0:\nnogroup:x:65534:\n")
+    .build()
+}

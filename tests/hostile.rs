@@ -1,0 +1,102 @@
+//! The hostile corpus (tests/hostile/gen.py): every tar is refused with a
+//! one-line error naming the entry, exit 1, nothing written outside the
+//! store, and the store exactly as before.
+
+use crate::harness::{busybox_tar, s, Env};
+use serde_json::Value;
+use std::path::Path;
+
+fn pwned_files(dir: &Path, out: &mut Vec<String>, depth: usize) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.contains("cairn-pwned") || name.contains("cairn-long") {
+            out.push(e.path().display().to_string());
+        }
+        if depth > 0 && e.file_type().is_ok_and(|t| t.is_dir()) {
+            pwned_files(&e.path(), out, depth - 1);
+        }
+    }
+}
+
+#[test]
+fn hostile_corpus_is_refused() {
+    let env = Env::new("hostile");
+    let corpus = env.path("corpus");
+    let gen = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/gen.py");
+    let st = std::process::Command::new("python3")
+        .arg(&gen)
+        .arg(&corpus)
+        .status()
+        .unwrap();
+    assert!(st.success(), "gen.py failed");
+    let cases: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(corpus.join("cases.json")).unwrap()).unwrap();
+    assert!(cases.len() >= 20, "the corpus has {} cases", cases.len());
+
+    // A parent layer, so lower-stack lookups are exercised too.
+    let base = env.cmd("layer-unpack").stdin(busybox_tar()).ok().record();
+    let parent = s(&base, "layer").to_string();
+    // A jail as working directory: relative escapes would land next to it.
+    let jail = env.path("jail/a/b/c");
+    std::fs::create_dir_all(&jail).unwrap();
+
+    let mut failures = Vec::new();
+    for case in &cases {
+        let file = case["file"].as_str().unwrap();
+        for with_parent in [false, true] {
+            let before = env.snapshot();
+            let mut cmd = env.cmd("layer-unpack").arg(corpus.join(file));
+            if with_parent {
+                cmd = cmd.args(["--parent", &parent]);
+            }
+            cmd.c.current_dir(&jail);
+            let o = cmd.run();
+            let lines: Vec<&str> = o.stderr.lines().collect();
+            let mut problems = Vec::new();
+            if o.code != Some(1) {
+                problems.push(format!("exit {:?}", o.code));
+            }
+            if lines.len() != 1 || !lines[0].starts_with("cairn-layer-unpack: error: ") {
+                problems.push("stderr is not one error line".to_string());
+            }
+            if let Some(entry) = case["entry"].as_str() {
+                if !o.stderr.contains(entry) {
+                    problems.push(format!("error does not name entry {entry:?}"));
+                }
+            }
+            if !o.stdout.is_empty() {
+                problems.push("wrote a record".into());
+            }
+            if env.snapshot() != before {
+                problems.push("store changed".into());
+            }
+            if !problems.is_empty() {
+                failures.push(format!(
+                    "{file} (parent: {with_parent}): {}\n{o}",
+                    problems.join(", ")
+                ));
+            }
+        }
+    }
+    let mut pwned = Vec::new();
+    pwned_files(&env.dir, &mut pwned, 8);
+    for d in ["/", "/tmp", "/etc", "/root"] {
+        pwned_files(Path::new(d), &mut pwned, 0);
+    }
+    assert!(
+        pwned.is_empty(),
+        "files written outside the store: {pwned:?}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases not refused as they should be:\n{}",
+        failures.len(),
+        cases.len() * 2,
+        failures.join("\n")
+    );
+    // and nothing is left in the store's staging area
+    assert_eq!(std::fs::read_dir(env.root.join("tmp")).unwrap().count(), 0);
+}

@@ -1,0 +1,268 @@
+//! layer-unpack: formats, attributes, whiteouts, determinism, parents.
+
+use crate::harness::{busybox_tar, s, Env, TarBuilder};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+
+fn write(env: &Env, name: &str, data: &[u8]) -> String {
+    let p = env.path(name);
+    std::fs::write(&p, data).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn same_tar_twice_gives_same_layer() {
+    let env = Env::new("unpack-twice");
+    let tar = write(&env, "bb.tar", &busybox_tar());
+    let a = env.cmd("layer-unpack").arg(&tar).ok().record();
+    let b = env.cmd("layer-unpack").arg(&tar).ok().record();
+    assert_eq!(s(&a, "layer"), s(&b, "layer"));
+    assert!(a["parent"].is_null());
+    // and through stdin, and through the dispatcher
+    let c = env
+        .cmd("cairn")
+        .arg("layer-unpack")
+        .stdin(busybox_tar())
+        .ok()
+        .record();
+    assert_eq!(s(&a, "layer"), s(&c, "layer"));
+    // the diff_id is the sha256 of the tar
+    let want = {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(std::fs::read(&tar).unwrap());
+        format!(
+            "sha256:{}",
+            d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        )
+    };
+    assert_eq!(s(&a, "diff_id"), want);
+    // metadata flags change the ID
+    let d = env
+        .cmd("layer-unpack")
+        .arg(&tar)
+        .args(["--created-by", "ADD rootfs"])
+        .ok()
+        .record();
+    assert_ne!(s(&a, "layer"), s(&d, "layer"));
+}
+
+#[test]
+fn gzip_and_zstd_give_the_same_layer() {
+    let env = Env::new("unpack-compressed");
+    let raw = busybox_tar();
+    let plain = env.cmd("layer-unpack").stdin(raw.clone()).ok().record();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &raw).unwrap();
+    let gz = gz.finish().unwrap();
+    let g = env.cmd("layer-unpack").stdin(gz.clone()).ok().record();
+    let z = env
+        .cmd("layer-unpack")
+        .stdin(zstd::encode_all(&raw[..], 3).unwrap())
+        .ok()
+        .record();
+    assert_eq!(s(&plain, "layer"), s(&g, "layer"));
+    assert_eq!(s(&plain, "layer"), s(&z, "layer"));
+    assert_eq!(
+        s(&g, "media_type"),
+        "application/vnd.oci.image.layer.v1.tar+gzip"
+    );
+    assert_eq!(
+        s(&z, "media_type"),
+        "application/vnd.oci.image.layer.v1.tar+zstd"
+    );
+    // the blob is kept as received
+    let blob = s(&g, "blob").strip_prefix("sha256:").unwrap().to_string();
+    assert_eq!(
+        std::fs::read(env.root.join("blobs/sha256").join(blob)).unwrap(),
+        gz
+    );
+    // --diff-id is checked
+    let diff = s(&plain, "diff_id").to_string();
+    env.cmd("layer-unpack")
+        .stdin(raw.clone())
+        .args(["--diff-id", &diff])
+        .ok();
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    let before = env.snapshot();
+    let o = env
+        .cmd("layer-unpack")
+        .stdin(raw)
+        .args(["--diff-id", &wrong])
+        .fails(1);
+    assert!(o.stderr.contains("diff_id mismatch"), "{o}");
+    assert_eq!(before, env.snapshot());
+}
+
+#[test]
+fn attributes_are_preserved() {
+    let env = Env::new("unpack-attrs");
+    let long = format!("d/{}", "n".repeat(200));
+    let pax_long = format!("p/{}/{}", "a".repeat(120), "b".repeat(120));
+    let tar = TarBuilder::new()
+        .dir("d", 0o750)
+        .file_owned("d/suid", 0o4755, 1000, 1001, 1_600_000_000, b"x")
+        .file_owned("d/plain", 0o600, 0, 0, 1_500_000_000, b"hello")
+        .hardlink("d/hard", "d/plain")
+        .symlink("d/sym", "/etc/passwd")
+        .device("d/null", tar::EntryType::Char, 1, 3)
+        .device("d/blk", tar::EntryType::Block, 7, 0)
+        .device("d/fifo", tar::EntryType::Fifo, 0, 0)
+        .file(&long, 0o644, b"gnu long name")
+        .pax_file(
+            &pax_long,
+            &[
+                ("SCHILY.xattr.user.cairn", &b"yes"[..]),
+                ("path", pax_long.as_bytes()),
+                ("mtime", &b"1700000000.25"[..]),
+            ],
+            b"pax",
+        )
+        .build();
+    let r = env.cmd("layer-unpack").stdin(tar).ok().record();
+    let diff = env
+        .root
+        .join("layers")
+        .join(s(&r, "layer").strip_prefix("sha256:").unwrap())
+        .join("diff");
+    let m = |p: &str| std::fs::symlink_metadata(diff.join(p)).unwrap();
+    assert_eq!(m("d").mode() & 0o7777, 0o750);
+    assert_eq!(m("d/suid").mode() & 0o7777, 0o4755);
+    assert_eq!((m("d/suid").uid(), m("d/suid").gid()), (1000, 1001));
+    assert_eq!(m("d/suid").mtime(), 1_600_000_000);
+    assert_eq!(m("d/plain").mode() & 0o7777, 0o600);
+    assert_eq!(m("d/plain").ino(), m("d/hard").ino());
+    assert_eq!(
+        std::fs::read_link(diff.join("d/sym")).unwrap().to_str(),
+        Some("/etc/passwd")
+    );
+    assert!(m("d/null").file_type().is_char_device());
+    assert_eq!(m("d/null").rdev(), libc::makedev(1, 3));
+    assert!(m("d/blk").file_type().is_block_device());
+    assert!(m("d/fifo").file_type().is_fifo());
+    assert_eq!(std::fs::read(diff.join(&long)).unwrap(), b"gnu long name");
+    let pm = m(&pax_long);
+    assert_eq!((pm.mtime(), pm.mtime_nsec()), (1_700_000_000, 250_000_000));
+    let x = libcairn::sys::lgetxattr(&diff.join(&pax_long), "user.cairn").unwrap();
+    assert_eq!(x.as_deref(), Some(&b"yes"[..]));
+    // a directory's mtime is set after its children were created
+    assert_eq!(m("d").mtime(), 1_700_000_000);
+    assert_eq!(r["size"], 1 + 5 + 13 + 3);
+}
+
+#[test]
+fn whiteouts_become_overlay_whiteouts() {
+    let env = Env::new("unpack-whiteouts");
+    let base = env
+        .cmd("layer-unpack")
+        .stdin(
+            TarBuilder::new()
+                .dir("etc", 0o711)
+                .file("etc/a", 0o644, b"a")
+                .file("etc/b", 0o644, b"b")
+                .dir("opq", 0o755)
+                .file("opq/old", 0o644, b"old")
+                .build(),
+        )
+        .ok()
+        .record();
+    let top = env
+        .cmd("layer-unpack")
+        .args(["--parent", s(&base, "layer")])
+        .stdin(
+            TarBuilder::new()
+                .file("etc/.wh.a", 0o644, b"")
+                .file("opq/.wh..wh..opq", 0o644, b"")
+                .file("opq/new", 0o644, b"new")
+                .build(),
+        )
+        .ok()
+        .record();
+    assert_eq!(s(&top, "parent"), s(&base, "layer"));
+    let diff = env
+        .root
+        .join("layers")
+        .join(s(&top, "layer").strip_prefix("sha256:").unwrap())
+        .join("diff");
+    let wh = std::fs::symlink_metadata(diff.join("etc/a")).unwrap();
+    assert!(wh.file_type().is_char_device() && wh.rdev() == 0);
+    assert!(!diff.join("etc/.wh.a").exists());
+    assert!(!diff.join("opq/.wh..wh..opq").exists());
+    let opq = libcairn::sys::lgetxattr(&diff.join("opq"), "trusted.overlay.opaque").unwrap();
+    assert_eq!(opq.as_deref(), Some(&b"y"[..]));
+    // the implicit parent "etc" copies its attributes from the layer below
+    assert_eq!(
+        std::fs::metadata(diff.join("etc")).unwrap().mode() & 0o7777,
+        0o711
+    );
+
+    // history shows both, top first
+    let h = env.records("history", &[s(&top, "layer")]);
+    assert_eq!(h.len(), 2);
+    assert_eq!(s(&h[0], "layer"), s(&top, "layer"));
+    assert_eq!(s(&h[1], "layer"), s(&base, "layer"));
+    assert_eq!(s(&h[0], "parent"), s(&base, "layer"));
+    assert!(h[1]["parent"].is_null());
+
+    // the parent can also come from the record on stdin
+    let tar2 = env.path("top.tar");
+    std::fs::write(
+        &tar2,
+        TarBuilder::new()
+            .file("etc/.wh.a", 0o644, b"")
+            .file("opq/.wh..wh..opq", 0o644, b"")
+            .file("opq/new", 0o644, b"new")
+            .build(),
+    )
+    .unwrap();
+    let piped = env
+        .cmd("layer-unpack")
+        .arg(&tar2)
+        .stdin_records(std::slice::from_ref(&base))
+        .ok()
+        .record();
+    assert_eq!(s(&piped, "layer"), s(&top, "layer"));
+}
+
+#[test]
+fn mounted_stack_shows_the_union() {
+    // The layers are stored in overlay form: one mount shows the image.
+    let env = Env::new("unpack-mount");
+    let base = env.cmd("layer-unpack").stdin(busybox_tar()).ok().record();
+    let top = env
+        .cmd("layer-unpack")
+        .args(["--parent", s(&base, "layer")])
+        .stdin(
+            TarBuilder::new()
+                .file("etc/.wh.group", 0o644, b"")
+                .file("etc/motd", 0o644, b"hi\n")
+                .build(),
+        )
+        .ok()
+        .record();
+    let d = |r: &crate::harness::Record| {
+        env.root
+            .join("layers")
+            .join(s(r, "layer").strip_prefix("sha256:").unwrap())
+            .join("diff")
+    };
+    let mnt = env.path("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let opts = format!("lowerdir={}:{}", d(&top).display(), d(&base).display());
+    let st = std::process::Command::new("mount")
+        .args(["-t", "overlay", "overlay", "-o", &opts])
+        .arg(&mnt)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let motd = std::fs::read_to_string(mnt.join("etc/motd"));
+    let group = mnt.join("etc/group").exists();
+    let passwd = mnt.join("etc/passwd").exists();
+    let sh = std::fs::read_link(mnt.join("bin/sh"));
+    std::process::Command::new("umount")
+        .arg(&mnt)
+        .status()
+        .unwrap();
+    assert_eq!(motd.unwrap(), "hi\n");
+    assert!(!group, "whiteout hides etc/group");
+    assert!(passwd);
+    assert_eq!(sh.unwrap().to_str(), Some("busybox"));
+}
