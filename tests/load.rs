@@ -151,3 +151,64 @@ fn corrupt_archive_leaves_store_unchanged() {
     );
     let _ = before;
 }
+
+#[test]
+fn load_docker25_hybrid_layout() {
+    // Docker >= 25 writes an OCI layout plus manifest.json and repositories.
+    // Build one from the umoci layout: manifest.json pointing into blobs/.
+    let env = Env::new("load-hybrid");
+    let src = peers().join("oci");
+    let dir = env.path("hybrid");
+    let st = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&src)
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let index = json(&dir.join("index.json"));
+    let mdesc = &index["manifests"][0];
+    let mhex = mdesc["digest"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("sha256:")
+        .unwrap();
+    let manifest = json(&dir.join("blobs/sha256").join(mhex));
+    let blob = |d: &Value| {
+        format!(
+            "blobs/sha256/{}",
+            d["digest"]
+                .as_str()
+                .unwrap()
+                .strip_prefix("sha256:")
+                .unwrap()
+        )
+    };
+    let docker_manifest = serde_json::json!([{
+        "Config": blob(&manifest["config"]),
+        "RepoTags": ["hybrid:25"],
+        "Layers": manifest["layers"].as_array().unwrap().iter().map(blob).collect::<Vec<_>>(),
+    }]);
+    std::fs::write(
+        dir.join("manifest.json"),
+        serde_json::to_vec(&docker_manifest).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(dir.join("repositories"), br#"{"hybrid":{"25":"x"}}"#).unwrap();
+    let tar = env.path("hybrid.tar");
+    let st = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(&dir)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let a = env.cmd("load").arg(&tar).ok().record();
+    assert_eq!(a["tags"], serde_json::json!(["hybrid:25"]));
+    assert_eq!(s(&a, "source_format"), "docker-archive");
+    let b = env.cmd("load").arg(peers().join("oci")).ok().record();
+    assert_eq!(s(&a, "layer"), s(&b, "layer"));
+    assert_eq!(a["diff_ids"], b["diff_ids"]);
+}

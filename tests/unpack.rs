@@ -266,3 +266,59 @@ fn mounted_stack_shows_the_union() {
     assert!(passwd);
     assert_eq!(sh.unwrap().to_str(), Some("busybox"));
 }
+
+#[test]
+fn concurrent_unpacks_agree() {
+    // Several writers at once: one layer, one blob, no staging left behind.
+    let env = Env::new("unpack-concurrent");
+    let tar = env.path("bb.tar");
+    std::fs::write(&tar, busybox_tar()).unwrap();
+    let children: Vec<_> = (0..6)
+        .map(|_| {
+            std::process::Command::new(crate::harness::bin("layer-unpack"))
+                .arg(&tar)
+                .env("CAIRN_ROOT", &env.root)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut ids = std::collections::BTreeSet::new();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        ids.insert(r["layer"].as_str().unwrap().to_string());
+    }
+    assert_eq!(ids.len(), 1);
+    assert_eq!(
+        std::fs::read_dir(env.root.join("layers")).unwrap().count(),
+        1
+    );
+    assert_eq!(
+        std::fs::read_dir(env.root.join("blobs/sha256"))
+            .unwrap()
+            .count(),
+        1
+    );
+    assert_eq!(std::fs::read_dir(env.root.join("tmp")).unwrap().count(), 0);
+}
+
+#[test]
+fn crashed_writers_leave_nothing_for_long() {
+    let env = Env::new("unpack-stale");
+    env.cmd("images").ok();
+    // a staging dir of a writer that no longer exists (pid 0 never runs a writer)
+    let stale = env.root.join("tmp/layer-999999999-deadbeef");
+    std::fs::create_dir_all(stale.join("diff")).unwrap();
+    let trash = env.root.join("trash/0123456789abcdef");
+    std::fs::create_dir_all(&trash).unwrap();
+    env.cmd("images").ok();
+    assert!(!stale.exists());
+    assert!(!trash.exists());
+}

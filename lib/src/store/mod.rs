@@ -179,6 +179,7 @@ impl Store {
             root: root.to_path_buf(),
             _lock: lock,
         };
+        store.purge_stale();
         let layout = root.join("oci-layout");
         if !layout.exists() {
             write_atomic(&layout, br#"{"imageLayoutVersion":"1.0.0"}"#)?;
@@ -190,6 +191,26 @@ impl Store {
             }
         }
         Ok(store)
+    }
+
+    /// Remove what crashed writers left behind: everything in `trash/`, and
+    /// staging entries in `tmp/` whose writer (the pid in their name) is
+    /// gone (hardening rule R5). Best effort: errors are ignored.
+    fn purge_stale(&self) {
+        if let Ok(rd) = fs::read_dir(self.root.join("trash")) {
+            for e in rd.flatten() {
+                let _ = fs::remove_dir_all(e.path()).or_else(|_| fs::remove_file(e.path()));
+            }
+        }
+        if let Ok(rd) = fs::read_dir(self.root.join("tmp")) {
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let pid = name.split('-').nth(1).and_then(|p| p.parse::<u32>().ok());
+                if pid.is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists()) {
+                    let _ = fs::remove_dir_all(e.path()).or_else(|_| fs::remove_file(e.path()));
+                }
+            }
+        }
     }
 
     pub fn root(&self) -> &Path {
