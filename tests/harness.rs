@@ -321,11 +321,14 @@ pub fn busybox_tar() -> Vec<u8> {
         .dir("etc", 0o755)
         .dir("tmp", 0o1777)
         .file("bin/busybox", 0o755, &bb);
-    for applet in [
-        "sh", "ls", "cat", "echo", "touch", "rm", "mkdir", "sleep", "true", "id", "hostname", "ps",
-        "env",
-    ] {
-        t = t.symlink(&format!("bin/{applet}"), "busybox");
+    let list = std::process::Command::new("/bin/busybox")
+        .arg("--list")
+        .output()
+        .unwrap();
+    for applet in String::from_utf8_lossy(&list.stdout).lines() {
+        if applet != "busybox" && !applet.is_empty() {
+            t = t.symlink(&format!("bin/{applet}"), "busybox");
+        }
     }
     t.file(
         "etc/passwd",
@@ -334,4 +337,53 @@ pub fn busybox_tar() -> Vec<u8> {
     )
     .file("etc/group", 0o644, b"root:x:0:\nnogroup:x:65534:\n")
     .build()
+}
+
+/// A busybox image tagged `busybox:latest` in the env's store; returns its layer.
+pub fn busybox_image(env: &Env) -> String {
+    let r = env.cmd("layer-unpack").stdin(busybox_tar()).ok().record();
+    let id = s(&r, "layer").to_string();
+    env.cmd("tag").args(["busybox", &id]).ok();
+    id
+}
+
+/// The container IDs of the env's store (newest first) with their records.
+pub fn ps_all(env: &Env) -> Vec<Record> {
+    env.cmd("ps")
+        .args(["-a", "--format", "json"])
+        .ok()
+        .records()
+}
+
+/// Mounts and cgroups that mention this env's store or containers.
+pub fn leftovers(env: &Env) -> Vec<String> {
+    let mut out = Vec::new();
+    let root = env.root.display().to_string();
+    for l in std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+    {
+        if l.contains(&root) {
+            out.push(format!("mount: {l}"));
+        }
+    }
+    let ids: Vec<String> = std::fs::read_dir(env.root.join("containers"))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    for c in ["memory", "pids", "cpu", "freezer", "cpuacct", "unified", ""] {
+        let dir = Path::new("/sys/fs/cgroup").join(c).join("cairn");
+        if let Ok(rd) = std::fs::read_dir(&dir) {
+            for e in rd.flatten() {
+                let n = e.file_name().to_string_lossy().into_owned();
+                if ids.contains(&n) {
+                    out.push(format!("cgroup: {}", e.path().display()));
+                }
+            }
+        }
+    }
+    out
 }

@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod containers;
 mod docs;
 mod hostile;
 mod load;

@@ -147,10 +147,62 @@ id_type!(
     /// A layer ID: the digest of the layer's canonical metadata JSON.
     LayerId
 );
-id_type!(
-    /// A container ID: random, in the same form as a layer ID.
-    ContainerId
-);
+
+/// A container ID: 32 random bytes, written as 64 hex digits (as docker
+/// writes container IDs; a container is not content-addressed, so it has
+/// no `sha256:` prefix).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ContainerId(pub [u8; 32]);
+
+impl ContainerId {
+    /// A fresh random ID.
+    pub fn random() -> std::io::Result<ContainerId> {
+        let mut b = [0u8; 32];
+        std::fs::File::open("/dev/urandom")?.read_exact(&mut b)?;
+        Ok(ContainerId(b))
+    }
+    pub fn hex(&self) -> String {
+        Digest(self.0).hex()
+    }
+    /// The first 12 hex digits, as docker shows container IDs.
+    pub fn short(&self) -> String {
+        self.hex()[..12].to_string()
+    }
+}
+
+impl fmt::Display for ContainerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.hex())
+    }
+}
+
+impl fmt::Debug for ContainerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.hex())
+    }
+}
+
+impl FromStr for ContainerId {
+    type Err = DigestError;
+    fn from_str(s: &str) -> Result<Self, DigestError> {
+        Digest::from_hex(s)
+            .map(|d| ContainerId(d.0))
+            .map_err(|_| DigestError(s.to_string()))
+    }
+}
+
+impl serde::Serialize for ContainerId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ContainerId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
 
 /// A running sha256 over everything that passes through.
 #[derive(Clone, Default)]

@@ -2,8 +2,10 @@
 //!
 //! Dependencies point one way: image → store → layer.
 
+pub mod container;
 pub mod digest;
 pub mod image;
+pub mod isolate;
 pub mod json;
 pub mod layer;
 pub mod record;

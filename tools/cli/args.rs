@@ -215,6 +215,406 @@ pub struct Cairn {
     pub list: bool,
 }
 
+/// How the container's process is set up (shared by isolate, run, exec).
+#[derive(Debug, Clone, Args)]
+pub struct ProcessArgs {
+    /// Set an environment variable (K=V; a bare K removes it)
+    #[arg(long, short = 'e', value_name = "K=V")]
+    pub env: Vec<String>,
+    /// Working directory inside the container
+    #[arg(long, short = 'w', value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// User (name or uid) and group: USER[:GROUP]
+    #[arg(long, short = 'u', value_name = "USER[:GROUP]")]
+    pub user: Option<String>,
+    /// Keep stdin open (it is passed through in the foreground)
+    #[arg(long, short = 'i')]
+    pub interactive: bool,
+    /// Give the process a terminal (a new pty)
+    #[arg(long, short = 't')]
+    pub tty: bool,
+    /// Give the process every capability and no masked paths
+    #[arg(long)]
+    pub privileged: bool,
+}
+
+/// Where and how a container runs (shared by isolate and run).
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Network: `loopback` (a namespace with only lo, the default), `host`,
+    /// or the path of a network namespace to join (e.g. /run/netns/NAME)
+    #[arg(long, value_name = "loopback|host|PATH", default_value = "loopback")]
+    pub net: String,
+    /// Memory limit (bytes, or with k, m, g)
+    #[arg(long, short = 'm', value_name = "SIZE")]
+    pub memory: Option<String>,
+    /// Largest number of processes
+    #[arg(long, value_name = "N")]
+    pub pids_limit: Option<u64>,
+    /// CPU quota in CPUs (e.g. 0.5)
+    #[arg(long, value_name = "CPUS")]
+    pub cpus: Option<f64>,
+    /// Run in the background: a small supervisor keeps the output in the
+    /// container's log and records the exit status
+    #[arg(long, short = 'd')]
+    pub detach: bool,
+}
+
+/// Options that create a container (shared by union-mount, create, run).
+#[derive(Debug, Clone, Args)]
+pub struct CreateArgs {
+    /// Name the container
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Replace the image's entrypoint
+    #[arg(long, value_name = "CMD")]
+    pub entrypoint: Option<String>,
+}
+
+/// A new container on an image, mounted as one overlayfs (docker create).
+///
+/// The container is a read-write layer (upper and work dirs) on the image's
+/// layer stack, with a container.json holding its image and config. Its
+/// union view is mounted at containers/<id>/rootfs with the options that
+/// keep commit's diff honest (index=off, redirect_dir=off, metacopy=off).
+/// A command after `--` is stored as the container's command.
+///
+/// Prints one record per image, carrying the input through and adding
+/// `container`, `name` and `rootfs`.
+///
+/// EXAMPLES:
+///   cairn union-mount busybox
+///   cairn union-mount --no-mount --name web busybox -- httpd -f
+///   cairn union-mount busybox | cairn isolate -- touch /happiness.txt
+///   cairn union-mount --unmount web
+#[derive(Debug, Parser)]
+#[command(name = "cairn-union-mount", version)]
+pub struct UnionMount {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub create: CreateArgs,
+    /// Create the container without mounting its view
+    #[arg(long)]
+    pub no_mount: bool,
+    /// Take down the view of the named containers instead
+    #[arg(long)]
+    pub unmount: bool,
+    /// Set an environment variable (K=V)
+    #[arg(long, short = 'e', value_name = "K=V")]
+    pub env: Vec<String>,
+    /// Working directory inside the container
+    #[arg(long, short = 'w', value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// User: USER[:GROUP]
+    #[arg(long, short = 'u', value_name = "USER[:GROUP]")]
+    pub user: Option<String>,
+    /// Image (or, with --unmount, container); none: from stdin records
+    #[arg(value_name = "IMAGE")]
+    pub subject: Option<String>,
+    /// The container's command (after --)
+    #[arg(last = true, value_name = "CMD")]
+    pub cmd: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
+/// Run a container: its union view plus an isolated process space.
+///
+/// New pid, mount, uts, ipc, net and cgroup namespaces; pivot_root into the
+/// union view; /proc, a minimal /dev and a read-only /sys; the hostname is
+/// the container ID. The command is the image's Entrypoint and Cmd, or the
+/// one after `--`. Docker's default capabilities, no_new_privs, masked and
+/// read-only /proc paths, no inherited fds: --privileged opts out.
+///
+/// Output: when the container comes from an argument, the process owns
+/// stdout and stderr (`cairn isolate web -- cat /etc/passwd > out`) and
+/// isolate prints nothing of its own. When it comes from a record on stdin
+/// (a pipeline), stdout is the record stream: the process's stdout goes to
+/// stderr, and one record with `exit_code` follows its exit. With -d the
+/// output goes to the container's log and isolate prints a record with
+/// `container` and `pid` at once.
+///
+/// Exit status: the process's, 128+N if it died of signal N, 125 if
+/// isolate failed, 126 if the command cannot be run, 127 if not found.
+///
+/// EXAMPLES:
+///   cairn union-mount busybox | cairn isolate -- touch /happiness.txt
+///   cairn isolate web -- cat /etc/os-release
+///   cairn isolate -d --memory 64m --pids-limit 32 web
+///   cairn isolate --net /run/netns/blue web -- ip addr
+#[derive(Debug, Parser)]
+#[command(name = "cairn-isolate", version)]
+pub struct Isolate {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub process: ProcessArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Replace the image's entrypoint
+    #[arg(long, value_name = "CMD")]
+    pub entrypoint: Option<String>,
+    /// The container; none: the `container` of the stdin record
+    #[arg(value_name = "CONTAINER")]
+    pub container: Option<String>,
+    /// The command (after --); default: the container's
+    #[arg(last = true, value_name = "CMD")]
+    pub cmd: Vec<String>,
+    /// Output format of the record
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
+/// List containers: running ones, or all with -a.
+///
+/// EXAMPLES:
+///   cairn ps
+///   cairn ps -a --format json | jq 'select(.status == "exited") | .container'
+///   cairn rm $(cairn ps -aq)
+#[derive(Debug, Parser)]
+#[command(name = "cairn-ps", version)]
+pub struct Ps {
+    #[command(flatten)]
+    pub common: Common,
+    /// All containers, not only running ones
+    #[arg(long, short = 'a')]
+    pub all: bool,
+    /// Only IDs
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Do not truncate IDs and commands
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Output format
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
+/// Stop containers: SIGTERM (or the image's StopSignal) to every process,
+/// then SIGKILL after the grace period.
+///
+/// EXAMPLES:
+///   cairn stop web
+///   cairn ps -q | cairn stop -t 2
+#[derive(Debug, Parser)]
+#[command(name = "cairn-stop", version)]
+pub struct Stop {
+    #[command(flatten)]
+    pub common: Common,
+    /// Seconds to wait before SIGKILL
+    #[arg(long, short = 't', default_value_t = 10, value_name = "SECONDS")]
+    pub time: u64,
+    /// Containers; none: the `container` of stdin records
+    #[arg(value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
+/// Send a signal (default SIGKILL) to every process of containers.
+///
+/// EXAMPLES:
+///   cairn kill web
+///   cairn kill -s HUP web
+#[derive(Debug, Parser)]
+#[command(name = "cairn-kill", version)]
+pub struct Kill {
+    #[command(flatten)]
+    pub common: Common,
+    /// The signal (name or number)
+    #[arg(long, short = 's', default_value = "KILL", value_name = "SIGNAL")]
+    pub signal: String,
+    /// Containers; none: the `container` of stdin records
+    #[arg(value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
+/// Freeze (pause) or thaw (unpause) every process of containers with the
+/// cgroup freezer.
+///
+/// EXAMPLES:
+///   cairn pause web && cairn unpause web
+#[derive(Debug, Parser)]
+#[command(name = "cairn-pause", version)]
+pub struct Pause {
+    #[command(flatten)]
+    pub common: Common,
+    /// Containers; none: the `container` of stdin records
+    #[arg(value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
+/// Remove containers: their read-write layer, mount and cgroup.
+///
+/// EXAMPLES:
+///   cairn rm web
+///   cairn rm -f $(cairn ps -aq)
+#[derive(Debug, Parser)]
+#[command(name = "cairn-rm", version)]
+pub struct Rm {
+    #[command(flatten)]
+    pub common: Common,
+    /// Kill a running container first
+    #[arg(long, short = 'f')]
+    pub force: bool,
+    /// Containers; none: the `container` of stdin records
+    #[arg(value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
+/// Remove images: untag, then delete every layer nothing else needs.
+///
+/// A layer is kept while a tag, a container or another layer stands on it.
+/// An image a container uses is refused unless -f (which untags it and
+/// keeps the layers the container needs).
+///
+/// EXAMPLES:
+///   cairn rmi app:dev
+///   cairn rmi -f busybox
+#[derive(Debug, Parser)]
+#[command(name = "cairn-rmi", version)]
+pub struct Rmi {
+    #[command(flatten)]
+    pub common: Common,
+    /// Untag even if containers use the image
+    #[arg(long, short = 'f')]
+    pub force: bool,
+    /// Images; none: the `layer` of stdin records
+    #[arg(value_name = "IMAGE")]
+    pub images: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
+/// Run a new process inside a running container's namespaces and cgroup,
+/// with the same hardening.
+///
+/// EXAMPLES:
+///   cairn exec web -- ps
+///   cairn exec -it web -- sh
+#[derive(Debug, Parser)]
+#[command(name = "cairn-exec", version)]
+pub struct Exec {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub process: ProcessArgs,
+    /// The running container
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
+    /// The command
+    #[arg(
+        value_name = "CMD",
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true
+    )]
+    pub cmd: Vec<String>,
+}
+
+/// Create a container (porcelain: `cairn union-mount --no-mount`).
+///
+/// Prints the new container's ID.
+///
+/// EXAMPLES:
+///   cairn create --name web busybox httpd -f -p 8080
+#[derive(Debug, Parser)]
+#[command(name = "cairn-create", version)]
+pub struct Create {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub create: CreateArgs,
+    /// Set an environment variable (K=V)
+    #[arg(long, short = 'e', value_name = "K=V")]
+    pub env: Vec<String>,
+    /// Working directory inside the container
+    #[arg(long, short = 'w', value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// User: USER[:GROUP]
+    #[arg(long, short = 'u', value_name = "USER[:GROUP]")]
+    pub user: Option<String>,
+    /// The image
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+    /// The command (default: the image's)
+    #[arg(
+        value_name = "CMD",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub cmd: Vec<String>,
+}
+
+/// Start containers (porcelain: `cairn isolate -d`; with -a, in the
+/// foreground).
+///
+/// EXAMPLES:
+///   cairn start web
+///   cairn start -a web
+#[derive(Debug, Parser)]
+#[command(name = "cairn-start", version)]
+pub struct Start {
+    #[command(flatten)]
+    pub common: Common,
+    /// Attach: run in the foreground, passing output and exit status
+    #[arg(long, short = 'a')]
+    pub attach: bool,
+    /// Keep stdin open (with -a)
+    #[arg(long, short = 'i')]
+    pub interactive: bool,
+    /// Containers
+    #[arg(value_name = "CONTAINER", required = true)]
+    pub containers: Vec<String>,
+}
+
+/// Run a command in a new container (porcelain:
+/// `cairn union-mount IMAGE -- CMD`, then `cairn isolate CONTAINER`).
+///
+/// EXAMPLES:
+///   cairn run busybox -- touch /happiness.txt
+///   cairn run busybox cat /etc/passwd > passwd
+///   cairn run -d --name web busybox httpd -f
+///   cairn run --rm -it busybox sh
+#[derive(Debug, Parser)]
+#[command(name = "cairn-run", version)]
+pub struct Run {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub create: CreateArgs,
+    #[command(flatten)]
+    pub process: ProcessArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Remove the container when it exits
+    #[arg(long)]
+    pub rm: bool,
+    /// The image
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+    /// The command (default: the image's)
+    #[arg(
+        value_name = "CMD",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub cmd: Vec<String>,
+}
+
 /// Every tool's clap command, for completions and man pages.
 pub fn commands() -> Vec<clap::Command> {
     use clap::CommandFactory;
@@ -226,5 +626,20 @@ pub fn commands() -> Vec<clap::Command> {
         Images::command(),
         Inspect::command(),
         Tag::command(),
+        UnionMount::command(),
+        Isolate::command(),
+        Ps::command(),
+        Stop::command(),
+        Kill::command(),
+        Pause::command().name("cairn-pause"),
+        Pause::command()
+            .name("cairn-unpause")
+            .about("Thaw (unpause) every process of containers"),
+        Rm::command(),
+        Rmi::command(),
+        Exec::command(),
+        Create::command(),
+        Start::command(),
+        Run::command(),
     ]
 }

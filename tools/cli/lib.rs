@@ -3,8 +3,11 @@
 //! thin wrapper over this crate and libcairn.
 
 pub mod args;
+pub mod container;
 pub mod docs;
 pub mod out;
+pub mod pause;
+pub mod porcelain;
 pub mod progress;
 
 use std::io::{self, IsTerminal};
@@ -68,6 +71,18 @@ impl<T, E: Into<Fail>> FailExt<T> for Result<T, E> {
     }
 }
 
+/// Marks an error that was already printed.
+#[derive(Debug)]
+struct Silent;
+
+impl std::fmt::Display for Silent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("(reported above)")
+    }
+}
+
+impl std::error::Error for Silent {}
+
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<io::Error>()
@@ -89,6 +104,24 @@ pub fn printable(s: &str) -> String {
     out
 }
 
+/// The error and its causes on one line, each cause once: libcairn's
+/// errors already name their cause in their message, so a cause whose text
+/// is already there is not repeated.
+pub fn chain_message(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if msg.contains(&text) {
+            continue;
+        }
+        if !msg.is_empty() {
+            msg.push_str(": ");
+        }
+        msg.push_str(&text);
+    }
+    msg
+}
+
 /// Run a tool's body and exit with its status. Errors are printed once, on
 /// one line: `cairn-<verb>: error: <context>: <cause>`. A closed stdout
 /// (`| head`) ends the tool quietly with status 0.
@@ -96,8 +129,9 @@ pub fn main(tool: &str, body: impl FnOnce() -> Result<i32, Fail>) -> ! {
     let code = match body() {
         Ok(code) => code,
         Err(f) if is_broken_pipe(&f.error) => 0,
+        Err(f) if f.error.is::<Silent>() => f.code,
         Err(f) => {
-            let msg = printable(&format!("{:#}", f.error));
+            let msg = printable(&chain_message(&f.error));
             eprintln!("{tool}: error: {msg}");
             if let Some(h) = f.hint {
                 eprintln!("{tool}: hint: {h}");
@@ -140,6 +174,13 @@ pub fn subjects(args: &[String], field: &str) -> Result<Vec<libcairn::record::Su
 }
 
 impl Fail {
+    /// An error already reported (by a plumbing command on the same
+    /// stderr): exit with its status, print nothing more.
+    pub fn silent(mut self) -> Fail {
+        self.error = anyhow::Error::new(Silent);
+        self
+    }
+
     pub fn hint_msg(mut self, h: impl Into<String>) -> Fail {
         self.hint = Some(h.into());
         self

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod load;
 pub mod reference;
+pub mod remove;
 
 pub use config::{build, tag, Built};
 pub use reference::Reference;

@@ -18,6 +18,7 @@
 //! producing a given layer or editing `index.json` holds an exclusive lock
 //! on its own file under `locks/`.
 
+pub mod container;
 pub mod ingest;
 pub mod meta;
 pub mod refs;

@@ -1,0 +1,286 @@
+#!/usr/bin/env bash
+# cairn benchmark: layer unpack vs GNU tar, memory vs layer size, history of a
+# 1,000-layer chain.  See benches/README.md.
+#
+#   bash benches/bench.sh [--clean] [--no-build] [WORKDIR]
+#
+# Environment: ROUNDS (default 3) timed rounds per tool; HISTORY_RUNS (default 30).
+set -euo pipefail
+
+usage() {
+	sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+	exit "${1:-0}"
+}
+
+CLEAN=0 BUILD=1 WORK=
+for arg; do
+	case $arg in
+	--clean) CLEAN=1 ;;
+	--no-build) BUILD=0 ;;
+	-h | --help) usage 0 ;;
+	-*) echo "bench.sh: unknown option $arg" >&2; usage 2 >&2 ;;
+	*) WORK=$arg ;;
+	esac
+done
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WORK=${WORK:-/var/tmp/cairn-bench}
+ROUNDS=${ROUNDS:-3}
+HISTORY_RUNS=${HISTORY_RUNS:-30}
+MIN_BYTES=$((300 * 1000 * 1000)) MIN_FILES=20000
+export LC_ALL=C
+unset CAIRN_ROOT
+
+say() { printf '%s\n' "$*"; }
+hdr() { printf '\n== %s\n' "$*"; }
+die() { printf 'bench.sh: %s\n' "$*" >&2; exit 1; }
+
+[[ $(id -u) == 0 ]] || die "run as root (GNU tar must preserve owners, as cairn does)"
+mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd)
+RUN=$WORK/runs # every fresh extraction target; removed only at the very end
+RES=$WORK/results.tsv
+
+# --- prerequisites -----------------------------------------------------------
+if [[ ! -x /usr/bin/time ]]; then
+	say "installing the Debian package 'time' (for /usr/bin/time -f '%e %M')"
+	apt-get install -y -qq time >/dev/null
+fi
+command -v python3 >/dev/null || die "python3 is needed to make the 1,000 tiny layers"
+HYPERFINE=$(command -v hyperfine || true)
+
+if ((BUILD)); then
+	hdr "build"
+	(cd "$REPO" && cargo build --release --quiet --bin cairn-layer-unpack --bin cairn-history)
+fi
+# Copy the binaries so a concurrent rebuild cannot swap them mid-run.
+mkdir -p "$WORK/bin"
+for b in cairn-layer-unpack cairn-history; do
+	[[ -x $REPO/target/release/$b ]] || die "$REPO/target/release/$b missing (drop --no-build)"
+	cp -f "$REPO/target/release/$b" "$WORK/bin/$b"
+done
+UNPACK=$WORK/bin/cairn-layer-unpack HISTORY=$WORK/bin/cairn-history
+cd "$WORK"
+
+if [[ -e $RUN ]]; then
+	say "warning: removing $RUN left by an interrupted run; file creation right after"
+	say "         a large delete is slow on this fs, so these numbers may be pessimistic"
+	rm -rf "$RUN"
+fi
+mkdir -p "$RUN"
+: >"$RES"
+cleanup() { rm -rf "$RUN"; }
+trap cleanup EXIT
+
+hdr "machine"
+say "kernel   $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM"
+say "workdir  $WORK ($(findmnt -n -o FSTYPE,SOURCE,OPTIONS -T "$WORK" 2>/dev/null || stat -f -c %T "$WORK"))"
+say "tar      $(tar --version | head -1)"
+say "cairn    $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet 2>/dev/null || echo '+dirty')"
+
+# --- source tars -------------------------------------------------------------
+# Prints the entries (relative to /) whose cumulative apparent size and entry
+# count first reach both minimums, in a fixed order: usr/include, then the
+# subdirectories of usr/share, then those of usr/lib, each sorted by name.
+# An entry bigger than half the byte target is skipped so no single tree
+# (say a 2 GB SDK) dominates.
+choose() {
+	local want_b=$1 want_n=$2 b=0 n=0 d db
+	for d in usr/include $(cd / && ls -d usr/share/*) $(cd / && ls -d usr/lib/*); do
+		((b >= want_b && n >= want_n)) && break
+		[[ -e /$d ]] || continue
+		db=$(du -sb "/$d" | cut -f1)
+		((db <= want_b / 2)) || continue
+		b=$((b + db))
+		n=$((n + $(find "/$d" | wc -l)))
+		printf '%s\n' "$d"
+	done
+}
+
+# make_usr_tar NAME MIN_BYTES MIN_FILES
+make_usr_tar() {
+	local tarf=$WORK/$1 list=$WORK/$1.list rc=0
+	[[ -s $tarf && -s $list ]] && return
+	choose "$2" "$3" >"$list"
+	say "making $1 from $(wc -l <"$list") entries of /usr ($(head -1 "$list") .. $(tail -1 "$list"))"
+	# Parent directories as entries of their own, as in a real layer; sorted
+	# so the same /usr gives the same tar.
+	tar -C / --sort=name --format=gnu -cf "$tarf.tmp" \
+		--no-recursion usr usr/share usr/lib --recursion -T "$list" || rc=$?
+	((rc <= 1)) || die "tar failed making $1" # 1: a file changed while read
+	mv "$tarf.tmp" "$tarf"
+}
+
+describe() { # NAME: real size and entry count
+	local f=$WORK/$1
+	[[ -s $f.count ]] || tar -tf "$f" | wc -l >"$f.count"
+	awk -v n="$1" -v b="$(stat -c %s "$f")" -v c="$(cat "$f.count")" \
+		'BEGIN {printf "%-12s %8.1f MB  %7d entries\n", n, b / 1e6, c}'
+}
+
+hdr "source tars (kept in $WORK for reuse)"
+make_usr_tar usr.tar "$MIN_BYTES" "$MIN_FILES"
+base_bytes=$(stat -c %s "$WORK/usr.tar") base_files=$(tar -tf "$WORK/usr.tar" | wc -l)
+make_usr_tar usr3x.tar $((3 * base_bytes)) $((3 * base_files))
+if [[ ! -s $WORK/rand1g.tar ]]; then
+	say "making rand1g.tar: one 1 GiB file from /dev/urandom"
+	mkdir -p "$WORK/rand"
+	head -c 1G /dev/urandom >"$WORK/rand/big.bin"
+	tar -C "$WORK" --format=gnu -cf "$WORK/rand1g.tar.tmp" rand
+	rm -rf "$WORK/rand"
+	mv "$WORK/rand1g.tar.tmp" "$WORK/rand1g.tar"
+fi
+for t in usr.tar usr3x.tar rand1g.tar; do describe "$t"; done
+((base_bytes >= MIN_BYTES && base_files >= MIN_FILES)) || die "usr.tar below the thresholds"
+
+# --- timing helpers ----------------------------------------------------------
+# timed LABEL CMD...: sync first (writes back, drops nothing), then one run under
+# /usr/bin/time; appends "LABEL elapsed_s maxrss_kb user_s sys_s" to $RES.
+timed() {
+	local label=$1 t=$RUN/time.out
+	shift
+	sync
+	/usr/bin/time -f '%e %M %U %S' -o "$t" "$@" >"$RUN/last.out" 2>"$RUN/last.err" ||
+		{ cat "$RUN/last.err" >&2; die "$label failed: $*"; }
+	printf '%s %s\n' "$label" "$(tail -1 "$t")" >>"$RES"
+	printf '  %-14s %s\n' "$label" "$(tail -1 "$t" | awk '{printf "%6.2f s  %5.0f MB RSS  user %5.2f  sys %5.2f", $1, $2/1024, $3, $4}')"
+}
+# stat_of LABEL FIELD: "median min" of column FIELD (2 = elapsed, 3 = RSS KB, ...)
+stat_of() {
+	awk -v l="$1" -v f="$2" '$1 == l {print $f}' "$RES" | sort -g |
+		awk '{a[NR] = $1} END {if (!NR) {print "nan nan"; exit}
+		     m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; print m, a[1]}'
+}
+max_of() { awk -v l="$1" -v f="$2" '$1 == l && $f > m {m = $f} END {print m + 0}' "$RES"; }
+
+run_tar() { mkdir "$RUN/$1"; timed "$2" tar --no-xattrs --no-acls --no-selinux -xf "$WORK/$3" -C "$RUN/$1"; }
+run_tar_sync() { mkdir "$RUN/$1"; timed "$2" bash -c 'tar --no-xattrs --no-acls --no-selinux -xf "$1" -C "$2" && sync -f "$2"' _ "$WORK/$3" "$RUN/$1"; }
+run_cairn() { timed "$2" "$UNPACK" --root "$RUN/$1" "$WORK/$3" && cp "$RUN/last.out" "$RUN/$1.out"; }
+
+# --- 1. unpack: cairn vs GNU tar ---------------------------------------------
+hdr "unpack usr.tar: $ROUNDS alternating rounds, each into a fresh dir"
+cat "$WORK/usr.tar" >/dev/null # warm-up read; the page cache is never dropped
+for ((r = 1; r <= ROUNDS; r++)); do
+	say " round $r"
+	order=(tar cairn tarsync)
+	for ((k = 0; k < 3; k++)); do # rotate the order each round
+		case ${order[(k + r - 1) % 3]} in
+		tar) run_tar "tar-$r" tar usr.tar ;;
+		cairn) run_cairn "cairn-$r" cairn usr.tar ;;
+		tarsync) run_tar_sync "tarsync-$r" tar+sync usr.tar ;;
+		esac
+	done
+done
+
+# Sanity: cairn's layer holds what tar extracted; diff ID and blob are the tar's sha256.
+diff_dir=$(ls -d "$RUN"/cairn-1/layers/*/diff)
+n_tar=$(cd "$RUN/tar-1" && find . | wc -l) n_cairn=$(cd "$diff_dir" && find . | wc -l)
+[[ -s $WORK/usr.tar.sha256 ]] || sha256sum "$WORK/usr.tar" | cut -d' ' -f1 >"$WORK/usr.tar.sha256"
+sum=$(cat "$WORK/usr.tar.sha256")
+check() { if "${@:2}"; then say " check ok: $1"; else say " CHECK FAILED: $1"; fi; }
+check "$n_tar entries from tar, $n_cairn in the cairn layer" test "$n_tar" = "$n_cairn"
+check "diff_id is the tar's sha256 ($sum)" grep -q "\"diff_id\":\"sha256:$sum\"" "$RUN/cairn-1.out"
+check "blob stored as received" test -s "$RUN/cairn-1/blobs/sha256/$sum"
+
+# --- 2. memory vs layer size -------------------------------------------------
+hdr "memory vs layer size (one run each, fresh dirs)"
+for t in usr3x rand1g; do
+	cat "$WORK/$t.tar" >/dev/null
+	run_tar "tar-$t" "tar-$t" "$t.tar"
+	run_cairn "cairn-$t" "cairn-$t" "$t.tar"
+done
+
+# --- 3. history of a 1,000-layer chain ---------------------------------------
+hdr "history of a 1,000-layer chain"
+CHAIN=$RUN/chain TARS=$WORK/chain-tars
+if [[ ! -s $TARS/0999.tar ]]; then
+	mkdir -p "$TARS"
+	python3 - "$TARS" <<-'EOF'
+		import io, sys, tarfile
+		for i in range(1000):
+		    data = b"layer %d\n" % i
+		    with tarfile.open("%s/%04d.tar" % (sys.argv[1], i), "w", format=tarfile.GNU_FORMAT) as t:
+		        d = tarfile.TarInfo("etc"); d.type = tarfile.DIRTYPE; d.mode = 0o755; d.mtime = 1700000000
+		        t.addfile(d)
+		        f = tarfile.TarInfo("etc/layer-%04d" % i); f.size = len(data); f.mode = 0o644; f.mtime = 1700000000
+		        t.addfile(f, io.BytesIO(data))
+	EOF
+fi
+sync
+t0=$(date +%s%N) top=
+for ((i = 0; i < 1000; i++)); do
+	top=$("$UNPACK" --root "$CHAIN" --format id ${top:+--parent "$top"} "$TARS/$(printf %04d $i).tar")
+done
+build_ms=$((($(date +%s%N) - t0) / 1000000))
+depth=$("$HISTORY" --root "$CHAIN" -q "$top" | wc -l)
+say " built $depth layers in $build_ms ms ($((build_ms / 1000)) ms per unpack, each with its syncfs)"
+[[ $depth == 1000 ]] || die "history shows $depth layers, want 1000"
+
+# hist_ms NAME ARGS...: median wall ms over HISTORY_RUNS runs, output to /dev/null
+hist_ms() {
+	local name=$1 j
+	shift
+	if [[ -n $HYPERFINE ]]; then
+		"$HYPERFINE" -N --style none --warmup 3 --runs "$HISTORY_RUNS" \
+			--export-json "$RUN/hf-$name.json" "$(printf '%q ' "$@")" >/dev/null
+		python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.1f %.1f" % (r["median"]*1e3, r["min"]*1e3))' "$RUN/hf-$name.json"
+	else
+		for ((j = 0; j < 3; j++)); do "$@" >/dev/null; done
+		for ((j = 0; j < HISTORY_RUNS; j++)); do
+			t0=$(date +%s%N)
+			"$@" >/dev/null
+			echo $((($(date +%s%N) - t0) / 1000))
+		done | sort -n | awk '{a[NR] = $1} END {printf "%.1f %.1f\n", a[int((NR + 1) / 2)] / 1000, a[1] / 1000}'
+	fi
+}
+say " timing with $([[ -n $HYPERFINE ]] && echo "hyperfine -N" || echo "a date +%s%N loop") ($HISTORY_RUNS runs)"
+read -r h_json h_json_min < <(hist_ms json "$HISTORY" --root "$CHAIN" "$top")
+read -r h_table h_table_min < <(hist_ms table "$HISTORY" --root "$CHAIN" --format table "$top")
+/usr/bin/time -f '%M' -o "$RUN/hist.rss" "$HISTORY" --root "$CHAIN" "$top" >/dev/null
+h_rss=$(($(cat "$RUN/hist.rss") / 1024))
+
+# --- summary -----------------------------------------------------------------
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0) ? a / b : 0}'; }
+mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
+read -r tar_med tar_min < <(stat_of tar 2)
+read -r ts_med ts_min < <(stat_of tar+sync 2)
+read -r c_med c_min < <(stat_of cairn 2)
+{
+	hdr "summary ($(date -u +%Y-%m-%dT%H:%MZ), $ROUNDS rounds, usr.tar $(awk -v b="$base_bytes" 'BEGIN{printf "%.0f", b/1e6}') MB / $base_files entries)"
+	printf '%-10s %9s %9s %9s %9s %9s %12s\n' tool median_s min_s rss_MB user_s sys_s cairn/tool
+	for l in tar tar+sync cairn; do
+		read -r med mn < <(stat_of "$l" 2)
+		read -r u _ < <(stat_of "$l" 4)
+		read -r s _ < <(stat_of "$l" 5)
+		printf '%-10s %9.2f %9.2f %9s %9.2f %9.2f %12s\n' "$l" "$med" "$mn" \
+			"$(mb "$(max_of "$l" 3)")" "$u" "$s" "$(ratio "$c_med" "$med")"
+	done
+	say "(cairn fsyncs: one syncfs of its staging dir before publishing, and it also"
+	say " writes the blob as received; GNU tar does neither, tar+sync adds sync -f)"
+	say
+	printf '%-11s %8s %8s %8s %8s %8s %13s\n' layer MB entries tar_s cairn_s tar_RSS cairn_RSS_MB
+	row() { # NAME TAR_LABEL CAIRN_LABEL
+		printf '%-11s %8.0f %8d %8.2f %8.2f %8s %13s\n' "$1" "$(stat -c %s "$WORK/$1" | awk '{print $1 / 1e6}')" \
+			"$(cat "$WORK/$1.count")" "$(stat_of "$2" 2 | cut -d' ' -f1)" "$(stat_of "$3" 2 | cut -d' ' -f1)" \
+			"$(mb "$(max_of "$2" 3)")" "$(mb "$(max_of "$3" 3)")"
+	}
+	row usr.tar tar cairn
+	row usr3x.tar tar-usr3x cairn-usr3x
+	row rand1g.tar tar-rand1g cairn-rand1g
+	say
+	printf 'history, 1,000 layers: json %.1f ms (min %.1f), table %.1f ms (min %.1f), peak RSS %d MB; target < 50 ms: %s\n' \
+		"$h_json" "$h_json_min" "$h_table" "$h_table_min" "$h_rss" \
+		"$(awk -v a="$h_json" -v b="$h_table" 'BEGIN {print (a < 50 && b < 50) ? "met" : "MISSED"}')"
+} | tee "$WORK/summary.txt"
+
+hdr "cleanup"
+cleanup
+if ((CLEAN)); then
+	# Only what this script made, in case WORKDIR holds anything else.
+	rm -rf "$WORK"/{usr,usr3x,rand1g}.tar{,.list,.count,.sha256,.tmp} "$WORK"/{chain-tars,bin,rand} \
+		"$WORK"/{results.tsv,summary.txt}
+	rmdir "$WORK" 2>/dev/null || true
+	say "removed the source tars from $WORK"
+else
+	say "removed the fresh dirs; source tars kept in $WORK (--clean removes them)"
+fi

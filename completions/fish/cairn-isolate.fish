@@ -1,0 +1,18 @@
+complete -c cairn-isolate -l root -d 'The store (default: $CAIRN_ROOT, else /var/lib/cairn for root, else ${XDG_DATA_HOME:-~/.local/share}/cairn)' -r -F
+complete -c cairn-isolate -s e -l env -d 'Set an environment variable (K=V; a bare K removes it)' -r
+complete -c cairn-isolate -s w -l workdir -d 'Working directory inside the container' -r
+complete -c cairn-isolate -s u -l user -d 'User (name or uid) and group: USER[:GROUP]' -r
+complete -c cairn-isolate -l net -d 'Network: `loopback` (a namespace with only lo, the default), `host`, or the path of a network namespace to join (e.g. /run/netns/NAME)' -r
+complete -c cairn-isolate -s m -l memory -d 'Memory limit (bytes, or with k, m, g)' -r
+complete -c cairn-isolate -l pids-limit -d 'Largest number of processes' -r
+complete -c cairn-isolate -l cpus -d 'CPU quota in CPUs (e.g. 0.5)' -r
+complete -c cairn-isolate -l entrypoint -d 'Replace the image\'s entrypoint' -r
+complete -c cairn-isolate -l format -d 'Output format of the record' -r -f -a "json\t'One JSON record per line'
+table\t'Aligned columns for people'
+id\t'The bare ID of each record, one per line'"
+complete -c cairn-isolate -s i -l interactive -d 'Keep stdin open (it is passed through in the foreground)'
+complete -c cairn-isolate -s t -l tty -d 'Give the process a terminal (a new pty)'
+complete -c cairn-isolate -l privileged -d 'Give the process every capability and no masked paths'
+complete -c cairn-isolate -s d -l detach -d 'Run in the background: a small supervisor keeps the output in the container\'s log and records the exit status'
+complete -c cairn-isolate -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cairn-isolate -s V -l version -d 'Print version'

@@ -1,0 +1,17 @@
+complete -c cairn-run -l root -d 'The store (default: $CAIRN_ROOT, else /var/lib/cairn for root, else ${XDG_DATA_HOME:-~/.local/share}/cairn)' -r -F
+complete -c cairn-run -l name -d 'Name the container' -r
+complete -c cairn-run -l entrypoint -d 'Replace the image\'s entrypoint' -r
+complete -c cairn-run -s e -l env -d 'Set an environment variable (K=V; a bare K removes it)' -r
+complete -c cairn-run -s w -l workdir -d 'Working directory inside the container' -r
+complete -c cairn-run -s u -l user -d 'User (name or uid) and group: USER[:GROUP]' -r
+complete -c cairn-run -l net -d 'Network: `loopback` (a namespace with only lo, the default), `host`, or the path of a network namespace to join (e.g. /run/netns/NAME)' -r
+complete -c cairn-run -s m -l memory -d 'Memory limit (bytes, or with k, m, g)' -r
+complete -c cairn-run -l pids-limit -d 'Largest number of processes' -r
+complete -c cairn-run -l cpus -d 'CPU quota in CPUs (e.g. 0.5)' -r
+complete -c cairn-run -s i -l interactive -d 'Keep stdin open (it is passed through in the foreground)'
+complete -c cairn-run -s t -l tty -d 'Give the process a terminal (a new pty)'
+complete -c cairn-run -l privileged -d 'Give the process every capability and no masked paths'
+complete -c cairn-run -s d -l detach -d 'Run in the background: a small supervisor keeps the output in the container\'s log and records the exit status'
+complete -c cairn-run -l rm -d 'Remove the container when it exits'
+complete -c cairn-run -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cairn-run -s V -l version -d 'Print version'

@@ -1,0 +1,504 @@
+//! Containers end to end: create one on an image, mount its union view,
+//! run it, watch it, signal it, remove it. Ties the store to `isolate`.
+//!
+//! State never lies: every read of a container's status checks that its
+//! supervisor and init process are alive (pid and start time); a container
+//! whose processes died is recorded exited and its cgroup and mount are
+//! cleaned up on the spot.
+
+use crate::digest::ContainerId;
+use crate::image::config::effective_config;
+use crate::isolate::cgroup::{Cgroup, Limits};
+use crate::isolate::config::{self as rcfg, Overrides};
+use crate::isolate::overlay::{self, View};
+use crate::isolate::process::{self, Net, SpawnError, Spec};
+use crate::store::container::{alive, now_rfc3339, proc_start_time, ContainerMeta, State, Status};
+use crate::store::{Store, StoreError};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("container {0}: {1}")]
+    State(String, String),
+    #[error("container {id}: {source}")]
+    Spawn { id: String, source: SpawnError },
+    #[error("container {0}: {1}")]
+    Sys(String, String),
+}
+
+impl ContainerError {
+    /// The exit status for `isolate`'s own failures (125, or the child's
+    /// 126/127).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ContainerError::Spawn { source, .. } => source.exit_code(),
+            _ => 125,
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, ContainerError>;
+
+fn sys(c: &ContainerMeta, e: impl std::fmt::Display) -> ContainerError {
+    ContainerError::Sys(c.id.short(), e.to_string())
+}
+
+/// Create a container on the image `image` (any name `resolve` accepts).
+pub fn create(
+    store: &Store,
+    image: &str,
+    name: Option<&str>,
+    o: &Overrides,
+) -> Result<ContainerMeta> {
+    let layer = store.resolve(image)?;
+    let chain = store.chain(&layer)?;
+    let config = rcfg::apply(&effective_config(&chain), o);
+    Ok(store.create_container(name, image, &layer, config)?)
+}
+
+pub fn rootfs(store: &Store, c: &ContainerMeta) -> PathBuf {
+    store.container_dir(&c.id).join("rootfs")
+}
+
+/// Mount the container's union view, if it is not mounted yet.
+pub fn mount(store: &Store, c: &ContainerMeta) -> Result<PathBuf> {
+    let target = rootfs(store, c);
+    if overlay::is_mounted(&target) {
+        return Ok(target);
+    }
+    let dir = store.container_dir(&c.id);
+    let mut lower = vec![dir.join("init")];
+    lower.extend(store.stack(&c.layer)?.dirs);
+    overlay::mount(&View {
+        lower,
+        upper: dir.join("upper"),
+        work: dir.join("work"),
+        target: target.clone(),
+    })
+    .map_err(|e| sys(c, format!("mounting the union view: {e}")))?;
+    Ok(target)
+}
+
+/// Take the union view down (a no-op when it is not mounted).
+pub fn unmount(store: &Store, c: &ContainerMeta) -> Result<()> {
+    let target = rootfs(store, c);
+    if overlay::is_mounted(&target) {
+        overlay::unmount(&target).map_err(|e| sys(c, format!("unmounting the union view: {e}")))?;
+    }
+    Ok(())
+}
+
+pub fn is_mounted(store: &Store, c: &ContainerMeta) -> bool {
+    overlay::is_mounted(&rootfs(store, c))
+}
+
+fn cgroup_name(c: &ContainerMeta) -> String {
+    c.id.hex()
+}
+
+/// The container's state as it really is. A container recorded running
+/// whose init or supervisor is gone is recorded exited (and cleaned up).
+pub fn state(store: &Store, c: &ContainerMeta) -> Result<State> {
+    let mut st = store.read_state(&c.id)?;
+    if st.status == Status::Running || st.status == Status::Paused {
+        let init_alive = alive(st.pid, st.pid_start);
+        let sup_alive = alive(st.supervisor, st.supervisor_start);
+        if !init_alive || !sup_alive {
+            // The supervisor records the exit itself when it can; if it died
+            // or has not yet, take everything down and say so.
+            if init_alive {
+                let _ = kill_all(c, Signal::SIGKILL);
+            }
+            cleanup(store, c);
+            let mut fresh = store.read_state(&c.id)?;
+            if fresh.status == Status::Running || fresh.status == Status::Paused {
+                fresh.status = Status::Exited;
+                fresh.exit_code.get_or_insert(137);
+                fresh.finished_at.get_or_insert_with(now_rfc3339);
+                fresh.cgroup = None;
+                store.write_state(&c.id, &fresh)?;
+            }
+            return Ok(fresh);
+        }
+        if let Ok(Some(cg)) = Cgroup::open(&cgroup_name(c)) {
+            st.status = if cg.is_frozen().unwrap_or(false) {
+                Status::Paused
+            } else {
+                Status::Running
+            };
+        }
+    }
+    Ok(st)
+}
+
+/// Take down what a finished container leaves: its cgroup and its mount.
+fn cleanup(store: &Store, c: &ContainerMeta) {
+    if let Ok(Some(cg)) = Cgroup::open(&cgroup_name(c)) {
+        let _ = cg.signal_all(Signal::SIGKILL);
+        let _ = cg.destroy();
+    }
+    let _ = unmount(store, c);
+}
+
+/// How to run the container's process.
+pub struct RunOptions {
+    /// Overrides for this run (a command after `--`, …).
+    pub overrides: Overrides,
+    pub net: Net,
+    pub limits: Limits,
+    pub privileged: bool,
+    pub stdio: [Option<std::os::fd::RawFd>; 3],
+    pub tty: bool,
+    /// The process that will wait for the container (this one, or a
+    /// detached supervisor).
+    pub supervisor: Pid,
+}
+
+/// A started container.
+pub struct Running {
+    pub meta: ContainerMeta,
+    pub pid: Pid,
+    pub cgroup: Option<Cgroup>,
+}
+
+/// Start the container: mount its view, make its cgroup, spawn its
+/// process and record it running. The caller then `wait`s for it.
+pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running> {
+    let _lock = store.lock_container(&c.id)?;
+    let st = state(store, c)?;
+    if st.status == Status::Running || st.status == Status::Paused {
+        return Err(ContainerError::State(
+            c.id.short(),
+            "is already running".into(),
+        ));
+    }
+    let config = rcfg::apply(&c.config, &o.overrides);
+    let argv = rcfg::argv(&config);
+    if argv.is_empty() {
+        return Err(ContainerError::State(
+            c.id.short(),
+            "has no command: the image sets no Cmd or Entrypoint; give one after --".into(),
+        ));
+    }
+    let root = mount(store, c)?;
+    let name = cgroup_name(c);
+    if let Ok(Some(old)) = Cgroup::open(&name) {
+        let _ = old.signal_all(Signal::SIGKILL);
+        let _ = old.destroy();
+    }
+    let cgroup = Cgroup::create(&name, &o.limits)
+        .map_err(|e| sys(c, format!("creating its cgroup: {e}")))?;
+    let hostname = c.id.short();
+    let mut env = rcfg::env(&config);
+    if !env.iter().any(|e| e.starts_with("PATH=")) {
+        env.insert(0, format!("PATH={}", rcfg::DEFAULT_PATH));
+    }
+    env = rcfg::merge_env(&env, &[format!("HOSTNAME={hostname}")]);
+    if o.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
+        env.push("TERM=xterm".into());
+    }
+    let spec = Spec {
+        rootfs: root,
+        hostname,
+        argv: argv.clone(),
+        env,
+        cwd: rcfg::workdir(&config),
+        user: rcfg::user(&config),
+        net: o.net.clone(),
+        privileged: o.privileged,
+        cgroup: Some(&cgroup),
+        stdio: o.stdio,
+        tty: o.tty,
+    };
+    let pid = match process::spawn(&spec) {
+        Ok(pid) => pid,
+        Err(e) => {
+            let _ = cgroup.destroy();
+            let _ = unmount(store, c);
+            let code = e.exit_code();
+            let mut st = store.read_state(&c.id)?;
+            st.status = Status::Exited;
+            st.exit_code = Some(code);
+            st.command = argv;
+            st.finished_at = Some(now_rfc3339());
+            store.write_state(&c.id, &st)?;
+            return Err(ContainerError::Spawn {
+                id: c.id.short(),
+                source: e,
+            });
+        }
+    };
+    let st = State {
+        status: Status::Running,
+        pid: Some(pid.as_raw()),
+        pid_start: proc_start_time(pid.as_raw()),
+        supervisor: Some(o.supervisor.as_raw()),
+        supervisor_start: proc_start_time(o.supervisor.as_raw()),
+        exit_code: None,
+        oom_killed: false,
+        started_at: Some(now_rfc3339()),
+        finished_at: None,
+        command: argv,
+        cgroup: Some(name),
+    };
+    store.write_state(&c.id, &st)?;
+    Ok(Running {
+        meta: c.clone(),
+        pid,
+        cgroup: Some(cgroup),
+    })
+}
+
+/// The exit status of a wait: the code, or 128+N for a signal.
+pub fn exit_code(status: nix::sys::wait::WaitStatus) -> Option<i32> {
+    use nix::sys::wait::WaitStatus;
+    match status {
+        WaitStatus::Exited(_, code) => Some(code),
+        WaitStatus::Signaled(_, sig, _) => Some(128 + sig as i32),
+        _ => None,
+    }
+}
+
+/// Record the end of a running container: state exited with `code`, its
+/// cgroup removed, its view unmounted.
+pub fn finish(store: &Store, r: &Running, code: i32) -> Result<State> {
+    let oom = r
+        .cgroup
+        .as_ref()
+        .is_some_and(|cg| cg.oom_killed().unwrap_or(false));
+    if let Some(cg) = &r.cgroup {
+        let _ = cg.signal_all(Signal::SIGKILL);
+        let _ = cg.destroy();
+    }
+    let _ = unmount(store, &r.meta);
+    let mut st = store.read_state(&r.meta.id)?;
+    st.status = Status::Exited;
+    st.exit_code = Some(code);
+    st.oom_killed = oom;
+    st.finished_at = Some(now_rfc3339());
+    st.cgroup = None;
+    st.pid = None;
+    st.pid_start = None;
+    st.supervisor = None;
+    st.supervisor_start = None;
+    store.write_state(&r.meta.id, &st)?;
+    Ok(st)
+}
+
+/// Send `sig` to every process of a running container.
+pub fn kill_all(c: &ContainerMeta, sig: Signal) -> Result<()> {
+    let cg = Cgroup::open(&cgroup_name(c))
+        .map_err(|e| sys(c, e))?
+        .ok_or_else(|| ContainerError::State(c.id.short(), "is not running".into()))?;
+    cg.signal_all(sig).map_err(|e| sys(c, e))
+}
+
+/// Is the container running (or paused)?
+pub fn is_running(store: &Store, c: &ContainerMeta) -> Result<bool> {
+    Ok(matches!(
+        state(store, c)?.status,
+        Status::Running | Status::Paused
+    ))
+}
+
+/// Wait until the container is no longer running, up to `timeout`.
+pub fn wait_stopped(store: &Store, c: &ContainerMeta, timeout: Duration) -> Result<bool> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let st = store.read_state(&c.id)?;
+        let running =
+            matches!(st.status, Status::Running | Status::Paused) && alive(st.pid, st.pid_start);
+        if !running {
+            return Ok(true);
+        }
+        if Instant::now() >= deadline {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `docker stop`: SIGTERM (or the image's StopSignal) to every process,
+/// then SIGKILL after `grace`. Returns the final state.
+pub fn stop(store: &Store, c: &ContainerMeta, grace: Duration) -> Result<State> {
+    if !is_running(store, c)? {
+        return state(store, c);
+    }
+    let sig = c.config["StopSignal"]
+        .as_str()
+        .and_then(parse_signal)
+        .unwrap_or(Signal::SIGTERM);
+    if let Ok(Some(cg)) = Cgroup::open(&cgroup_name(c)) {
+        if cg.is_frozen().unwrap_or(false) {
+            let _ = cg.thaw();
+        }
+    }
+    let _ = kill_all(c, sig);
+    if !wait_stopped(store, c, grace)? {
+        let _ = kill_all(c, Signal::SIGKILL);
+        wait_stopped(store, c, Duration::from_secs(10))?;
+    }
+    // The supervisor records the exit; give it a moment, then trust state().
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while store.read_state(&c.id)?.status != Status::Exited && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    state(store, c)
+}
+
+/// Parse `SIGTERM`, `TERM`, `15`.
+pub fn parse_signal(s: &str) -> Option<Signal> {
+    if let Ok(n) = s.parse::<i32>() {
+        return Signal::try_from(n).ok();
+    }
+    let up = s.to_ascii_uppercase();
+    let name = if up.starts_with("SIG") {
+        up
+    } else {
+        format!("SIG{up}")
+    };
+    name.parse().ok()
+}
+
+/// Freeze or thaw every process of a running container.
+pub fn set_paused(store: &Store, c: &ContainerMeta, paused: bool) -> Result<()> {
+    let st = state(store, c)?;
+    match (st.status, paused) {
+        (Status::Running, true) | (Status::Paused, false) => {}
+        (Status::Paused, true) => {
+            return Err(ContainerError::State(
+                c.id.short(),
+                "is already paused".into(),
+            ))
+        }
+        (Status::Running, false) => {
+            return Err(ContainerError::State(c.id.short(), "is not paused".into()))
+        }
+        _ => return Err(ContainerError::State(c.id.short(), "is not running".into())),
+    }
+    let cg = Cgroup::open(&cgroup_name(c))
+        .map_err(|e| sys(c, e))?
+        .ok_or_else(|| ContainerError::State(c.id.short(), "has no cgroup".into()))?;
+    if paused {
+        cg.freeze().map_err(|e| sys(c, e))
+    } else {
+        cg.thaw().map_err(|e| sys(c, e))
+    }
+}
+
+/// `docker rm`: refuse a running container unless `force` (then kill it);
+/// unmount, remove the cgroup, delete the read-write layer.
+pub fn remove(store: &Store, c: &ContainerMeta, force: bool) -> Result<()> {
+    if is_running(store, c)? {
+        if !force {
+            return Err(ContainerError::State(
+                c.id.short(),
+                "is running; stop it first or use -f".into(),
+            ));
+        }
+        if let Ok(Some(cg)) = Cgroup::open(&cgroup_name(c)) {
+            let _ = cg.signal_all(Signal::SIGKILL);
+        }
+        wait_stopped(store, c, Duration::from_secs(10))?;
+        let _ = state(store, c)?;
+    }
+    let _lock = store.lock_container(&c.id)?;
+    cleanup(store, c);
+    if is_mounted(store, c) {
+        return Err(sys(c, "its union view is still mounted"));
+    }
+    store.remove_container_dir(&c.id)?;
+    Ok(())
+}
+
+/// The containers whose image stack contains `layer`.
+pub fn users_of(store: &Store, layer: &crate::LayerId) -> Result<Vec<ContainerMeta>> {
+    let mut out = Vec::new();
+    for c in store.containers()? {
+        if store.chain(&c.layer)?.iter().any(|(id, _)| id == layer) {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+/// The host pid of a running container's init, or an error.
+pub fn init_pid(store: &Store, c: &ContainerMeta) -> Result<Pid> {
+    let st = state(store, c)?;
+    match (st.status, st.pid) {
+        (Status::Running, Some(p)) => Ok(Pid::from_raw(p)),
+        (Status::Paused, _) => Err(ContainerError::State(
+            c.id.short(),
+            "is paused; unpause it first".into(),
+        )),
+        _ => Err(ContainerError::State(c.id.short(), "is not running".into())),
+    }
+}
+
+/// Signal the container's init only.
+pub fn signal_init(store: &Store, c: &ContainerMeta, sig: Signal) -> Result<()> {
+    let pid = init_pid(store, c)?;
+    kill(pid, sig).map_err(|e| sys(c, e))
+}
+
+/// Is `id` a container of this store? (for tools that accept both images
+/// and containers)
+pub fn find(store: &Store, name: &str) -> Option<ContainerMeta> {
+    store.resolve_container(name).ok()
+}
+
+pub fn id_of(c: &ContainerMeta) -> ContainerId {
+    c.id
+}
+
+/// How to run a process in a running container (`exec`).
+pub struct ExecOptions {
+    pub argv: Vec<String>,
+    pub env: Vec<String>,
+    pub workdir: Option<String>,
+    pub user: Option<String>,
+    pub privileged: bool,
+    pub stdio: [Option<std::os::fd::RawFd>; 3],
+    pub tty: bool,
+}
+
+/// Start a new process inside a running container's namespaces and
+/// cgroup, with the same hardening as its init.
+pub fn exec(store: &Store, c: &ContainerMeta, o: &ExecOptions) -> Result<process::Joined> {
+    let pid = init_pid(store, c)?;
+    let cgroup = Cgroup::open(&cgroup_name(c)).map_err(|e| sys(c, e))?;
+    let mut env = rcfg::env(&c.config);
+    if !env.iter().any(|e| e.starts_with("PATH=")) {
+        env.insert(0, format!("PATH={}", rcfg::DEFAULT_PATH));
+    }
+    env = rcfg::merge_env(&env, &[format!("HOSTNAME={}", c.id.short())]);
+    env = rcfg::merge_env(&env, &o.env);
+    if o.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
+        env.push("TERM=xterm".into());
+    }
+    let spec = Spec {
+        rootfs: PathBuf::from("/"),
+        hostname: c.id.short(),
+        argv: o.argv.clone(),
+        env,
+        cwd: o
+            .workdir
+            .clone()
+            .unwrap_or_else(|| rcfg::workdir(&c.config)),
+        user: o.user.clone().unwrap_or_else(|| rcfg::user(&c.config)),
+        net: Net::Host,
+        privileged: o.privileged,
+        cgroup: cgroup.as_ref(),
+        stdio: o.stdio,
+        tty: o.tty,
+    };
+    process::spawn_into(pid, &spec).map_err(|e| ContainerError::Spawn {
+        id: c.id.short(),
+        source: e,
+    })
+}

@@ -1,0 +1,1187 @@
+//! Control groups: one per container, under `cairn/` in each hierarchy.
+//!
+//! Two layouts are supported and detected from `/proc/self/mountinfo`,
+//! never assumed:
+//!
+//! - **v2**: a cgroup2 mount whose `cgroup.controllers` lists `memory`
+//!   (normally `/sys/fs/cgroup` itself). A container is one directory,
+//!   `<mount>/cairn/<name>`; `+memory +pids +cpu` are enabled in the
+//!   `subtree_control` of the mount root and of `cairn/`.
+//! - **v1** (also "hybrid", where a cgroup2 mount exists but holds none of
+//!   the controllers we need): a container is one directory per hierarchy
+//!   used, `<mount>/cairn/<name>`, for the memory, pids, cpu, cpuacct and
+//!   freezer controllers. Controllers co-mounted in one hierarchy (such as
+//!   `cpu,cpuacct`) share one directory.
+//!
+//! Memory limits also cap swap (`memory.memsw.limit_in_bytes` equal to the
+//! limit on v1, `memory.swap.max` 0 on v2, when those files exist), so swap
+//! never saves a process from the limit.
+
+use std::collections::HashSet;
+use std::ffi::{CString, OsStr};
+use std::fs;
+use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::signal::{kill, Signal};
+use nix::sys::stat::Mode;
+use nix::unistd::Pid;
+
+/// The directory below each hierarchy's root that holds cairn's cgroups.
+pub const PARENT: &str = "cairn";
+
+/// The CFS period used for CPU limits, in microseconds.
+const CPU_PERIOD_US: u64 = 100_000;
+/// The kernel's smallest accepted CFS quota, in microseconds.
+const CPU_MIN_QUOTA_US: u64 = 1_000;
+/// How long [`Cgroup::freeze`] waits for the kernel to report frozen.
+const FREEZE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long [`Cgroup::signal_all`] tries to freeze before killing on v1.
+const KILL_FREEZE_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long [`Cgroup::destroy`] retries `rmdir` while it fails with `EBUSY`.
+const DESTROY_TIMEOUT: Duration = Duration::from_secs(2);
+/// Longest sleep between two polls of a control file.
+const MAX_POLL: Duration = Duration::from_millis(10);
+const MOUNTINFO: &str = "/proc/self/mountinfo";
+
+/// Errors from cgroup operations.
+#[derive(Debug, thiserror::Error)]
+pub enum CgroupError {
+    /// The name is empty, `.`/`..`, or has a character outside `[a-zA-Z0-9_.-]`.
+    #[error("invalid cgroup name {name:?}: use only letters, digits, '_', '.' and '-'")]
+    InvalidName {
+        /// The rejected name.
+        name: String,
+    },
+    /// A limit the kernel cannot express (such as a non-positive CPU count).
+    #[error("invalid limit: {what}")]
+    InvalidLimit {
+        /// What is wrong with it.
+        what: String,
+    },
+    /// `/proc/self/mountinfo` lists no cgroup or cgroup2 mount.
+    #[error("no cgroup file system is mounted (according to {MOUNTINFO})")]
+    NotMounted,
+    /// A limit or operation needs a controller this system does not offer.
+    #[error("the {controller} cgroup controller is not available (looked in {path})")]
+    MissingController {
+        /// The controller's name (`memory`, `pids`, `cpu`, `freezer`).
+        controller: &'static str,
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// [`Cgroup::create`] found the cgroup's directory already there.
+    #[error("{path}: cgroup already exists")]
+    AlreadyExists {
+        /// The directory that exists.
+        path: PathBuf,
+    },
+    /// A file-system operation on a cgroup file or directory failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// A control file held something unexpected.
+    #[error("{path}: unexpected content {content:?}")]
+    Parse {
+        /// The control file.
+        path: PathBuf,
+        /// What it held (or the offending part).
+        content: String,
+    },
+    /// The kernel did not reach the wanted state in time.
+    #[error("{path}: timed out waiting for {what}")]
+    Timeout {
+        /// The control file that was polled.
+        path: PathBuf,
+        /// The state waited for.
+        what: &'static str,
+    },
+    /// Sending a signal to a member process failed (other than `ESRCH`).
+    #[error("kill({pid}, {signal}): {source}")]
+    Signal {
+        /// The process.
+        pid: i32,
+        /// The signal.
+        signal: Signal,
+        /// The errno.
+        source: Errno,
+    },
+}
+
+type Result<T, E = CgroupError> = std::result::Result<T, E>;
+
+fn io_at(path: &Path) -> impl FnOnce(io::Error) -> CgroupError + '_ {
+    move |source| CgroupError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Which cgroup interface is in use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    /// Legacy hierarchies, one per controller (or per group of co-mounted
+    /// controllers); also chosen on hybrid systems.
+    V1,
+    /// The unified hierarchy.
+    V2,
+}
+
+/// Resource limits applied by [`Cgroup::create`]. `None` leaves the
+/// kernel's default (unlimited).
+#[derive(Default, Clone, Debug, PartialEq)]
+pub struct Limits {
+    /// Memory limit in bytes; swap is capped so it cannot add to it.
+    pub memory: Option<u64>,
+    /// Maximum number of processes (and threads).
+    pub pids: Option<u64>,
+    /// CPU bandwidth in CPUs, e.g. `0.5` for half of one CPU.
+    pub cpus: Option<f64>,
+}
+
+/// Check that `name` is a single, safe path component.
+fn validate_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(CgroupError::InvalidName {
+            name: name.to_string(),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Detection
+
+/// One cgroup or cgroup2 mount from mountinfo.
+struct Mount {
+    point: PathBuf,
+    v2: bool,
+    /// Super options (for v1: the controllers of the hierarchy, among others).
+    options: String,
+}
+
+/// Undo mountinfo's octal escapes (`\040` for space and so on).
+fn unescape(field: &str) -> PathBuf {
+    let b = field.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 3 < b.len() {
+            let digits = &b[i + 1..i + 4];
+            if digits.iter().all(|c| (b'0'..=b'7').contains(c)) {
+                let v = digits
+                    .iter()
+                    .fold(0u32, |acc, c| acc * 8 + u32::from(c - b'0'));
+                if let Ok(v) = u8::try_from(v) {
+                    out.push(v);
+                    i += 4;
+                    continue;
+                }
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    PathBuf::from(OsStr::from_bytes(&out))
+}
+
+fn cgroup_mounts() -> Result<Vec<Mount>> {
+    let path = Path::new(MOUNTINFO);
+    let text = fs::read_to_string(path).map_err(io_at(path))?;
+    let mut mounts = Vec::new();
+    for line in text.lines() {
+        // "<id> <parent> <maj:min> <root> <point> <opts> [optional...] - <fstype> <source> <super opts>"
+        let Some((left, right)) = line.split_once(" - ") else {
+            continue;
+        };
+        let Some(point) = left.split(' ').nth(4) else {
+            continue;
+        };
+        let mut right = right.split(' ');
+        let fstype = right.next().unwrap_or("");
+        let options = right.nth(1).unwrap_or("").to_string();
+        let v2 = match fstype {
+            "cgroup2" => true,
+            "cgroup" => false,
+            _ => continue,
+        };
+        mounts.push(Mount {
+            point: unescape(point),
+            v2,
+            options,
+        });
+    }
+    Ok(mounts)
+}
+
+/// The controllers cairn uses, in the order their v1 directories are listed.
+const V1_CONTROLLERS: [&str; 5] = ["memory", "pids", "cpu", "cpuacct", "freezer"];
+
+enum Layout {
+    V2 {
+        root: PathBuf,
+        controllers: Vec<String>,
+    },
+    /// (controller, mount point) for each of [`V1_CONTROLLERS`] mounted.
+    V1 {
+        mounts: Vec<(&'static str, PathBuf)>,
+    },
+}
+
+fn read_controllers(root: &Path) -> Vec<String> {
+    fs::read_to_string(root.join("cgroup.controllers"))
+        .map(|s| s.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+fn layout() -> Result<Layout> {
+    let mut mounts = cgroup_mounts()?;
+    // Prefer the conventional location when a hierarchy is mounted twice.
+    mounts.sort_by_key(|m| !m.point.starts_with("/sys/fs/cgroup"));
+    let mut v2_roots = mounts.iter().filter(|m| m.v2);
+    if let Some(m) = v2_roots
+        .clone()
+        .find(|m| read_controllers(&m.point).iter().any(|c| c == "memory"))
+    {
+        return Ok(Layout::V2 {
+            root: m.point.clone(),
+            controllers: read_controllers(&m.point),
+        });
+    }
+    let v1: Vec<(&'static str, PathBuf)> = V1_CONTROLLERS
+        .iter()
+        .filter_map(|&c| {
+            mounts
+                .iter()
+                .find(|m| !m.v2 && m.options.split(',').any(|o| o == c))
+                .map(|m| (c, m.point.clone()))
+        })
+        .collect();
+    if !v1.is_empty() {
+        return Ok(Layout::V1 { mounts: v1 });
+    }
+    if let Some(m) = v2_roots.next() {
+        return Ok(Layout::V2 {
+            root: m.point.clone(),
+            controllers: read_controllers(&m.point),
+        });
+    }
+    Err(CgroupError::NotMounted)
+}
+
+/// Which cgroup interface this system offers for cairn's controllers:
+/// [`Version::V2`] when a cgroup2 mount holds the memory controller,
+/// else [`Version::V1`] when legacy hierarchies are mounted (hybrid systems
+/// included), else a bare cgroup2 mount is [`Version::V2`].
+pub fn detect() -> Result<Version, CgroupError> {
+    Ok(match layout()? {
+        Layout::V2 { .. } => Version::V2,
+        Layout::V1 { .. } => Version::V1,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Control-file helpers
+
+fn read_file(path: &Path) -> Result<String> {
+    fs::read_to_string(path).map_err(io_at(path))
+}
+
+fn write_file(path: &Path, value: &str) -> Result<()> {
+    // One write(2) per value: the kernel parses each write on its own.
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(io_at(path))?;
+    f.write_all(value.as_bytes()).map_err(io_at(path))
+}
+
+/// The value of `key` in a flat-keyed file (`key value` per line).
+fn keyed(path: &Path, text: &str, key: &str) -> Result<Option<u64>> {
+    for line in text.lines() {
+        let mut it = line.split_whitespace();
+        if it.next() == Some(key) {
+            let v = it.next().unwrap_or("");
+            return v.parse().map(Some).map_err(|_| CgroupError::Parse {
+                path: path.to_path_buf(),
+                content: line.to_string(),
+            });
+        }
+    }
+    Ok(None)
+}
+
+fn mkdir(path: &Path) -> io::Result<()> {
+    fs::DirBuilder::new().create(path)
+}
+
+fn mkdir_exist_ok(path: &Path) -> Result<()> {
+    match mkdir(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(io_at(path)(e)),
+    }
+}
+
+/// Sleep before the next poll, backing off from 1 ms to [`MAX_POLL`].
+fn backoff(delay: &mut Duration) {
+    sleep(*delay);
+    *delay = (*delay * 2).min(MAX_POLL);
+}
+
+/// Remove `dir` and every cgroup below it, retrying `EBUSY` until `deadline`.
+fn remove_tree(dir: &Path, deadline: Instant) -> Result<()> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_at(dir)(e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(io_at(dir))?;
+        if entry.file_type().map_err(io_at(dir))?.is_dir() {
+            remove_tree(&entry.path(), deadline)?;
+        }
+    }
+    let mut delay = Duration::from_millis(1);
+    loop {
+        match fs::remove_dir(dir) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) && Instant::now() < deadline => {
+                backoff(&mut delay)
+            }
+            Err(e) => return Err(io_at(dir)(e)),
+        }
+    }
+}
+
+/// Collect the pids in `dir`'s `cgroup.procs` and those of its descendants.
+fn collect_procs(dir: &Path, top: bool, out: &mut Vec<i32>) -> Result<()> {
+    let path = dir.join("cgroup.procs");
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        // A descendant may vanish while we walk.
+        Err(e) if !top && e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_at(&path)(e)),
+    };
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        out.push(line.parse().map_err(|_| CgroupError::Parse {
+            path: path.clone(),
+            content: line.to_string(),
+        })?);
+    }
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if !top && e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_at(dir)(e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(io_at(dir))?;
+        if entry.file_type().map_err(io_at(dir))?.is_dir() {
+            collect_procs(&entry.path(), false, out)?;
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// The cgroup
+
+/// A v2 mount root and the controllers it offers.
+struct V2Root {
+    root: PathBuf,
+    controllers: Vec<String>,
+}
+
+/// One container's cgroup: a directory per hierarchy on v1, one on v2.
+///
+/// The value is only a handle; dropping it changes nothing on the system.
+/// Call [`Cgroup::destroy`] to remove the directories.
+#[derive(Clone, Debug)]
+pub struct Cgroup {
+    version: Version,
+    dirs: Vec<PathBuf>,
+    /// Index into `dirs` of the directory for each controller, when present.
+    memory: Option<usize>,
+    pids: Option<usize>,
+    cpu: Option<usize>,
+    freezer: Option<usize>,
+    /// `<dir>/cgroup.procs` of every dir, prepared for [`Cgroup::add_self`].
+    procs_files: Vec<CString>,
+    /// Where missing controllers were looked for (for error messages).
+    source: PathBuf,
+}
+
+impl Cgroup {
+    /// The handle for `name` under the current layout, touching nothing.
+    fn layout_for(name: &str) -> Result<(Cgroup, Option<V2Root>)> {
+        validate_name(name)?;
+        let mut cg = Cgroup {
+            version: Version::V1,
+            dirs: Vec::new(),
+            memory: None,
+            pids: None,
+            cpu: None,
+            freezer: None,
+            procs_files: Vec::new(),
+            source: PathBuf::from(MOUNTINFO),
+        };
+        let v2 = match layout()? {
+            Layout::V2 { root, controllers } => {
+                cg.version = Version::V2;
+                cg.dirs.push(root.join(PARENT).join(name));
+                let has = |c: &str| controllers.iter().any(|x| x == c).then_some(0);
+                cg.memory = has("memory");
+                cg.pids = has("pids");
+                cg.cpu = has("cpu");
+                // The v2 freezer is part of the core (cgroup.freeze).
+                cg.freezer = Some(0);
+                cg.source = root.join("cgroup.controllers");
+                Some(V2Root { root, controllers })
+            }
+            Layout::V1 { mounts } => {
+                for (controller, point) in mounts {
+                    let dir = point.join(PARENT).join(name);
+                    let idx = match cg.dirs.iter().position(|d| *d == dir) {
+                        Some(i) => i,
+                        None => {
+                            cg.dirs.push(dir);
+                            cg.dirs.len() - 1
+                        }
+                    };
+                    match controller {
+                        "memory" => cg.memory = Some(idx),
+                        "pids" => cg.pids = Some(idx),
+                        "cpu" => cg.cpu = Some(idx),
+                        "freezer" => cg.freezer = Some(idx),
+                        _ => {}
+                    }
+                }
+                None
+            }
+        };
+        cg.procs_files = cg
+            .dirs
+            .iter()
+            .map(|d| {
+                CString::new(d.join("cgroup.procs").as_os_str().as_bytes()).map_err(|_| {
+                    CgroupError::Parse {
+                        path: PathBuf::from(MOUNTINFO),
+                        content: d.display().to_string(),
+                    }
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok((cg, v2))
+    }
+
+    fn missing(&self, controller: &'static str) -> CgroupError {
+        CgroupError::MissingController {
+            controller,
+            path: self.source.clone(),
+        }
+    }
+
+    fn dir_of(&self, idx: Option<usize>, controller: &'static str) -> Result<&Path> {
+        idx.map(|i| self.dirs[i].as_path())
+            .ok_or_else(|| self.missing(controller))
+    }
+
+    /// Create `<mount>/cairn/<name>` in every hierarchy used (v2: one
+    /// directory, after enabling `+memory +pids +cpu` where available in the
+    /// `subtree_control` of the mount root and of `cairn/`) and apply
+    /// `limits`. Fails with [`CgroupError::AlreadyExists`] if a directory of
+    /// that name exists, and with [`CgroupError::MissingController`] if a
+    /// limit needs a controller the system lacks. On failure, nothing this
+    /// call created is left behind (except the shared `cairn/` parents).
+    pub fn create(name: &str, limits: &Limits) -> Result<Cgroup, CgroupError> {
+        let (cg, v2) = Self::layout_for(name)?;
+        let quota = match limits.cpus {
+            None => None,
+            Some(c) if c.is_finite() && c > 0.0 => {
+                let q = (c * CPU_PERIOD_US as f64).round();
+                if q > u64::MAX as f64 / 2.0 {
+                    return Err(CgroupError::InvalidLimit {
+                        what: format!("cpus {c} is too large"),
+                    });
+                }
+                Some((q as u64).max(CPU_MIN_QUOTA_US))
+            }
+            Some(c) => {
+                return Err(CgroupError::InvalidLimit {
+                    what: format!("cpus must be a positive number, not {c}"),
+                })
+            }
+        };
+        let required = [
+            ("memory", cg.memory, limits.memory.is_some()),
+            ("pids", cg.pids, limits.pids.is_some()),
+            ("cpu", cg.cpu, quota.is_some()),
+        ];
+        for (controller, idx, needed) in required {
+            if needed && idx.is_none() {
+                return Err(cg.missing(controller));
+            }
+        }
+
+        let mut created: Vec<&Path> = Vec::new();
+        let result = (|| {
+            if let Some(V2Root { root, controllers }) = &v2 {
+                let parent = root.join(PARENT);
+                mkdir_exist_ok(&parent)?;
+                let wanted: Vec<(&str, bool)> = required
+                    .iter()
+                    .filter(|(c, _, _)| controllers.iter().any(|x| x == c))
+                    .map(|&(c, _, needed)| (c, needed))
+                    .collect();
+                enable_controllers(root, &wanted)?;
+                enable_controllers(&parent, &wanted)?;
+            }
+            for dir in &cg.dirs {
+                if let Some(parent) = dir.parent() {
+                    mkdir_exist_ok(parent)?;
+                }
+                match mkdir(dir) {
+                    Ok(()) => created.push(dir),
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                        return Err(CgroupError::AlreadyExists { path: dir.clone() })
+                    }
+                    Err(e) => return Err(io_at(dir)(e)),
+                }
+            }
+            cg.apply(limits, quota)
+        })();
+        if let Err(e) = result {
+            for dir in created.iter().rev() {
+                let _ = fs::remove_dir(dir);
+            }
+            return Err(e);
+        }
+        Ok(cg)
+    }
+
+    fn apply(&self, limits: &Limits, quota: Option<u64>) -> Result<()> {
+        if let Some(bytes) = limits.memory {
+            let dir = self.dir_of(self.memory, "memory")?;
+            match self.version {
+                Version::V1 => {
+                    // The memory limit first: memsw may never be below it.
+                    write_file(&dir.join("memory.limit_in_bytes"), &bytes.to_string())?;
+                    let memsw = dir.join("memory.memsw.limit_in_bytes");
+                    if memsw.exists() {
+                        write_file(&memsw, &bytes.to_string())?;
+                    }
+                }
+                Version::V2 => {
+                    write_file(&dir.join("memory.max"), &bytes.to_string())?;
+                    let swap = dir.join("memory.swap.max");
+                    if swap.exists() {
+                        write_file(&swap, "0")?;
+                    }
+                }
+            }
+        }
+        if let Some(n) = limits.pids {
+            let dir = self.dir_of(self.pids, "pids")?;
+            write_file(&dir.join("pids.max"), &n.to_string())?;
+        }
+        if let Some(q) = quota {
+            let dir = self.dir_of(self.cpu, "cpu")?;
+            match self.version {
+                Version::V1 => {
+                    write_file(&dir.join("cpu.cfs_period_us"), &CPU_PERIOD_US.to_string())?;
+                    write_file(&dir.join("cpu.cfs_quota_us"), &q.to_string())?;
+                }
+                Version::V2 => {
+                    write_file(&dir.join("cpu.max"), &format!("{q} {CPU_PERIOD_US}"))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The existing cgroup called `name`, if any of its directories exist
+    /// (a partly destroyed one included, so that it can be destroyed).
+    pub fn open(name: &str) -> Result<Option<Cgroup>, CgroupError> {
+        let (cg, _) = Self::layout_for(name)?;
+        let mut any = false;
+        for dir in &cg.dirs {
+            match fs::symlink_metadata(dir) {
+                Ok(m) if m.is_dir() => any = true,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_at(dir)(e)),
+            }
+        }
+        Ok(any.then_some(cg))
+    }
+
+    /// Which interface this cgroup uses.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The directories this cgroup owns: one on v2; on v1 one per hierarchy
+    /// used (memory, pids, cpu, cpuacct, freezer; co-mounted controllers
+    /// share one).
+    pub fn dirs(&self) -> &[PathBuf] {
+        &self.dirs
+    }
+
+    /// Move process `pid` (all its threads) into the cgroup, in every
+    /// hierarchy.
+    pub fn add(&self, pid: i32) -> Result<(), CgroupError> {
+        let value = pid.to_string();
+        for dir in &self.dirs {
+            write_file(&dir.join("cgroup.procs"), &value)?;
+        }
+        Ok(())
+    }
+
+    /// Move the calling process into the cgroup, in every hierarchy.
+    ///
+    /// Async-signal-safe: it allocates nothing (the paths are prepared when
+    /// the handle is made) and uses only `open`, `write` and `close`, so it
+    /// may be called in a child between `fork` and `exec`, e.g. from
+    /// [`std::os::unix::process::CommandExt::pre_exec`] with a clone of the
+    /// handle, so that the program is limited before it can fork.
+    pub fn add_self(&self) -> Result<(), Errno> {
+        for path in &self.procs_files {
+            let fd = nix::fcntl::open(
+                path.as_c_str(),
+                OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+                Mode::empty(),
+            )?;
+            // "0" means the writing process.
+            if nix::unistd::write(&fd, b"0")? != 1 {
+                return Err(Errno::EIO);
+            }
+        }
+        Ok(())
+    }
+
+    /// The pids of the processes in the cgroup and in any cgroups below it,
+    /// sorted. Read from the pids hierarchy on v1 (else the freezer's, else
+    /// the first), from the one directory on v2.
+    pub fn procs(&self) -> Result<Vec<i32>, CgroupError> {
+        let idx = self.pids.or(self.freezer).unwrap_or(0);
+        let Some(dir) = self.dirs.get(idx) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        collect_procs(dir, true, &mut out)?;
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Freeze every process and wait until the kernel reports the cgroup
+    /// frozen (v1 `freezer.state` FROZEN; v2 `cgroup.freeze` 1 and
+    /// `cgroup.events` "frozen 1"). After a few seconds without that, thaw
+    /// again and fail with [`CgroupError::Timeout`].
+    pub fn freeze(&self) -> Result<(), CgroupError> {
+        self.freeze_within(FREEZE_TIMEOUT)
+    }
+
+    fn freeze_within(&self, timeout: Duration) -> Result<()> {
+        let dir = self.dir_of(self.freezer, "freezer")?;
+        let deadline = Instant::now() + timeout;
+        let mut delay = Duration::from_millis(1);
+        match self.version {
+            Version::V1 => {
+                let state = dir.join("freezer.state");
+                loop {
+                    // Writing again retries tasks that were forking.
+                    write_file(&state, "FROZEN")?;
+                    if read_file(&state)?.trim() == "FROZEN" {
+                        return Ok(());
+                    }
+                    if Instant::now() >= deadline {
+                        let _ = write_file(&state, "THAWED");
+                        return Err(CgroupError::Timeout {
+                            path: state,
+                            what: "FROZEN",
+                        });
+                    }
+                    backoff(&mut delay);
+                }
+            }
+            Version::V2 => {
+                let control = dir.join("cgroup.freeze");
+                write_file(&control, "1")?;
+                loop {
+                    if self.is_frozen()? {
+                        return Ok(());
+                    }
+                    if Instant::now() >= deadline {
+                        let _ = write_file(&control, "0");
+                        return Err(CgroupError::Timeout {
+                            path: dir.join("cgroup.events"),
+                            what: "frozen 1",
+                        });
+                    }
+                    backoff(&mut delay);
+                }
+            }
+        }
+    }
+
+    /// Let the processes run again.
+    pub fn thaw(&self) -> Result<(), CgroupError> {
+        let dir = self.dir_of(self.freezer, "freezer")?;
+        match self.version {
+            Version::V1 => write_file(&dir.join("freezer.state"), "THAWED"),
+            Version::V2 => write_file(&dir.join("cgroup.freeze"), "0"),
+        }
+    }
+
+    /// Whether the kernel reports the cgroup frozen (v1 FREEZING counts as
+    /// not frozen). `false` on v1 without a freezer hierarchy.
+    pub fn is_frozen(&self) -> Result<bool, CgroupError> {
+        let Some(i) = self.freezer else {
+            return Ok(false);
+        };
+        let dir = &self.dirs[i];
+        match self.version {
+            Version::V1 => Ok(read_file(&dir.join("freezer.state"))?.trim() == "FROZEN"),
+            Version::V2 => {
+                let path = dir.join("cgroup.events");
+                let text = read_file(&path)?;
+                Ok(keyed(&path, &text, "frozen")? == Some(1))
+            }
+        }
+    }
+
+    /// Send `sig` to every process in the cgroup (and in cgroups below it).
+    ///
+    /// SIGKILL on v2 writes `cgroup.kill` when the kernel has it. Otherwise
+    /// the member processes are signalled one by one, re-reading the list
+    /// until no new pid appears; for SIGKILL on v1 the cgroup is frozen
+    /// first (so nothing forks in between) and thawed afterwards, which is
+    /// also what lets an already frozen v1 cgroup die. Processes that exit
+    /// meanwhile (`ESRCH`) are not an error.
+    pub fn signal_all(&self, sig: Signal) -> Result<(), CgroupError> {
+        if sig == Signal::SIGKILL && self.version == Version::V2 {
+            let kill_file = self.dirs[0].join("cgroup.kill");
+            if kill_file.exists() {
+                return write_file(&kill_file, "1");
+            }
+        }
+        if sig == Signal::SIGKILL && self.version == Version::V1 && self.freezer.is_some() {
+            if !self.is_frozen()? {
+                // Best effort: a cgroup that will not freeze is killed anyway.
+                let _ = self.freeze_within(KILL_FREEZE_TIMEOUT);
+            }
+            let sent = self.signal_each(sig);
+            let thawed = self.thaw();
+            sent?;
+            return thawed;
+        }
+        self.signal_each(sig)
+    }
+
+    fn signal_each(&self, sig: Signal) -> Result<()> {
+        let mut sent = HashSet::new();
+        let mut first_err = None;
+        // Bounded: a cgroup forking faster than we read gets a pids limit.
+        for _ in 0..100 {
+            let fresh: Vec<i32> = self
+                .procs()?
+                .into_iter()
+                .filter(|p| !sent.contains(p))
+                .collect();
+            if fresh.is_empty() {
+                break;
+            }
+            for pid in fresh {
+                sent.insert(pid);
+                match kill(Pid::from_raw(pid), sig) {
+                    Ok(()) | Err(Errno::ESRCH) => {}
+                    Err(source) => {
+                        first_err.get_or_insert(CgroupError::Signal {
+                            pid,
+                            signal: sig,
+                            source,
+                        });
+                    }
+                }
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    /// Remove the directories (and any cgroups below them), retrying for up
+    /// to about two seconds while the kernel still counts exiting processes
+    /// (`EBUSY`). Directories already gone are fine, so this is idempotent.
+    /// All directories are attempted; the first error is returned.
+    pub fn destroy(&self) -> Result<(), CgroupError> {
+        let deadline = Instant::now() + DESTROY_TIMEOUT;
+        let mut first_err = None;
+        for dir in self.dirs.iter().rev() {
+            if let Err(e) = remove_tree(dir, deadline) {
+                first_err.get_or_insert(e);
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    /// Whether the memory controller recorded an OOM kill in this cgroup
+    /// (v1 `memory.oom_control` oom_kill > 0 or under_oom 1; v2
+    /// `memory.events` oom_kill > 0), e.g. to report an exit by SIGKILL as
+    /// out-of-memory. Call it before [`Cgroup::destroy`]. `false` without a
+    /// memory controller.
+    pub fn oom_killed(&self) -> Result<bool, CgroupError> {
+        let Some(i) = self.memory else {
+            return Ok(false);
+        };
+        let dir = &self.dirs[i];
+        match self.version {
+            Version::V1 => {
+                let path = dir.join("memory.oom_control");
+                let text = read_file(&path)?;
+                Ok(keyed(&path, &text, "oom_kill")?.unwrap_or(0) > 0
+                    || keyed(&path, &text, "under_oom")? == Some(1))
+            }
+            Version::V2 => {
+                let path = dir.join("memory.events");
+                let text = match fs::read_to_string(&path) {
+                    Ok(t) => t,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+                    Err(e) => return Err(io_at(&path)(e)),
+                };
+                Ok(keyed(&path, &text, "oom_kill")?.unwrap_or(0) > 0)
+            }
+        }
+    }
+}
+
+/// Enable `wanted` controllers (name, required) in `dir`'s
+/// `cgroup.subtree_control`. A failure is an error only for a required one.
+fn enable_controllers(dir: &Path, wanted: &[(&str, bool)]) -> Result<()> {
+    let path = dir.join("cgroup.subtree_control");
+    let current = read_file(&path)?;
+    for &(controller, required) in wanted {
+        if current.split_whitespace().any(|c| c == controller) {
+            continue;
+        }
+        match write_file(&path, &format!("+{controller}")) {
+            Err(e) if required => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    use std::process::{Child, Command, Stdio};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+    fn unique(tag: &str) -> String {
+        format!(
+            "test-{tag}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    /// Kills, reaps and removes everything, even when an assertion fails.
+    struct Guard {
+        cg: Cgroup,
+        children: Vec<Child>,
+    }
+
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            let _ = self.cg.signal_all(Signal::SIGKILL);
+            for c in &mut self.children {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+            let _ = self.cg.destroy();
+        }
+    }
+
+    fn file(cg: &Cgroup, idx: Option<usize>, name: &str) -> PathBuf {
+        cg.dirs[idx.expect("controller present")].join(name)
+    }
+
+    fn read(path: &Path) -> String {
+        fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .trim()
+            .to_string()
+    }
+
+    /// Spawn `cmd` already inside `cg` (joined between fork and exec).
+    fn spawn_inside(cg: &Cgroup, cmd: &mut Command) -> Child {
+        let joiner = cg.clone();
+        // SAFETY: add_self is async-signal-safe (no allocation, only
+        // open/write/close), and io::Error::from(Errno) does not allocate.
+        unsafe {
+            cmd.pre_exec(move || joiner.add_self().map_err(io::Error::from));
+        }
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn")
+    }
+
+    fn wait_timeout(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(st) = child.try_wait().expect("try_wait") {
+                return st;
+            }
+            assert!(Instant::now() < deadline, "child did not exit in time");
+            sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn cgroup_names_are_validated() {
+        for bad in ["", ".", "..", "a/b", "../x", "a b", "x\0y", "é", "/abs"] {
+            assert!(
+                matches!(validate_name(bad), Err(CgroupError::InvalidName { .. })),
+                "{bad:?} accepted"
+            );
+            assert!(matches!(
+                Cgroup::create(bad, &Limits::default()),
+                Err(CgroupError::InvalidName { .. })
+            ));
+            assert!(matches!(
+                Cgroup::open(bad),
+                Err(CgroupError::InvalidName { .. })
+            ));
+        }
+        for good in ["a", "abc-DEF_1.2", "...", ".x", "x.."] {
+            validate_name(good).unwrap();
+        }
+    }
+
+    #[test]
+    fn cgroup_mountinfo_unescape() {
+        assert_eq!(unescape(r"/a\040b\134c\011"), PathBuf::from("/a b\\c\t"));
+        assert_eq!(unescape(r"/x\04"), PathBuf::from(r"/x\04"));
+    }
+
+    #[test]
+    fn cgroup_detect_matches_handles() {
+        let v = detect().unwrap();
+        let name = unique("detect");
+        let g = Guard {
+            cg: Cgroup::create(&name, &Limits::default()).unwrap(),
+            children: Vec::new(),
+        };
+        assert_eq!(g.cg.version(), v);
+        match v {
+            Version::V2 => assert_eq!(g.cg.dirs().len(), 1),
+            Version::V1 => {
+                assert!(g.cg.memory.is_some() && g.cg.pids.is_some() && g.cg.freezer.is_some());
+                let mut d = g.cg.dirs().to_vec();
+                d.sort();
+                d.dedup();
+                assert_eq!(d.len(), g.cg.dirs().len(), "dirs are distinct");
+            }
+        }
+        for d in g.cg.dirs() {
+            assert!(d.is_dir(), "{}", d.display());
+            assert!(d.ends_with(Path::new(PARENT).join(&name)));
+        }
+    }
+
+    #[test]
+    fn cgroup_invalid_cpus_rejected() {
+        for cpus in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let name = unique("cpus");
+            let r = Cgroup::create(
+                &name,
+                &Limits {
+                    cpus: Some(cpus),
+                    ..Limits::default()
+                },
+            );
+            assert!(matches!(r, Err(CgroupError::InvalidLimit { .. })), "{cpus}");
+            assert!(Cgroup::open(&name).unwrap().is_none());
+        }
+    }
+
+    #[test]
+    fn cgroup_create_twice_is_already_exists_and_open_finds_it() {
+        let name = unique("twice");
+        let g = Guard {
+            cg: Cgroup::create(&name, &Limits::default()).unwrap(),
+            children: Vec::new(),
+        };
+        match Cgroup::create(&name, &Limits::default()) {
+            Err(CgroupError::AlreadyExists { path }) => assert!(g.cg.dirs().contains(&path)),
+            other => panic!("expected AlreadyExists, got {other:?}"),
+        }
+        // The failed create must not have removed the existing dirs.
+        for d in g.cg.dirs() {
+            assert!(d.is_dir(), "{}", d.display());
+        }
+        let opened = Cgroup::open(&name).unwrap().expect("exists");
+        assert_eq!(opened.dirs(), g.cg.dirs());
+        g.cg.destroy().unwrap();
+        g.cg.destroy().unwrap(); // idempotent
+        assert!(Cgroup::open(&name).unwrap().is_none());
+    }
+
+    #[test]
+    fn cgroup_limits_membership_freeze_kill_destroy() {
+        let name = unique("life");
+        let limits = Limits {
+            memory: Some(32 << 20),
+            pids: Some(16),
+            cpus: Some(0.5),
+        };
+        let mut g = Guard {
+            cg: Cgroup::create(&name, &limits).unwrap(),
+            children: Vec::new(),
+        };
+        let cg = g.cg.clone();
+
+        match cg.version() {
+            Version::V1 => {
+                assert_eq!(
+                    read(&file(&cg, cg.memory, "memory.limit_in_bytes")),
+                    "33554432"
+                );
+                let memsw = file(&cg, cg.memory, "memory.memsw.limit_in_bytes");
+                if memsw.exists() {
+                    assert_eq!(read(&memsw), "33554432");
+                }
+                assert_eq!(read(&file(&cg, cg.cpu, "cpu.cfs_period_us")), "100000");
+                assert_eq!(read(&file(&cg, cg.cpu, "cpu.cfs_quota_us")), "50000");
+            }
+            Version::V2 => {
+                assert_eq!(read(&file(&cg, cg.memory, "memory.max")), "33554432");
+                let swap = file(&cg, cg.memory, "memory.swap.max");
+                if swap.exists() {
+                    assert_eq!(read(&swap), "0");
+                }
+                assert_eq!(read(&file(&cg, cg.cpu, "cpu.max")), "50000 100000");
+            }
+        }
+        assert_eq!(read(&file(&cg, cg.pids, "pids.max")), "16");
+
+        let child = Command::new("sleep")
+            .arg("30")
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("spawn sleep");
+        let pid = child.id() as i32;
+        g.children.push(child);
+        cg.add(pid).unwrap();
+        assert_eq!(cg.procs().unwrap(), vec![pid]);
+        for d in cg.dirs() {
+            let procs = read(&d.join("cgroup.procs"));
+            assert_eq!(procs, pid.to_string(), "{}", d.display());
+        }
+
+        assert!(!cg.is_frozen().unwrap());
+        cg.freeze().unwrap();
+        assert!(cg.is_frozen().unwrap());
+        cg.thaw().unwrap();
+        assert!(!cg.is_frozen().unwrap());
+
+        // Kill while frozen: signal_all must still make it die.
+        cg.freeze().unwrap();
+        cg.signal_all(Signal::SIGKILL).unwrap();
+        let st = wait_timeout(&mut g.children[0], Duration::from_secs(5));
+        assert_eq!(st.signal(), Some(libc::SIGKILL));
+        assert!(!cg.oom_killed().unwrap());
+
+        cg.destroy().unwrap();
+        for d in cg.dirs() {
+            assert!(!d.exists(), "{} still exists", d.display());
+        }
+        assert!(Cgroup::open(&name).unwrap().is_none());
+    }
+
+    #[test]
+    fn cgroup_pids_limit_stops_a_fork_loop() {
+        let name = unique("pids");
+        let limits = Limits {
+            pids: Some(8),
+            ..Limits::default()
+        };
+        let mut g = Guard {
+            cg: Cgroup::create(&name, &limits).unwrap(),
+            children: Vec::new(),
+        };
+        let cg = g.cg.clone();
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "for i in $(seq 40); do sleep 5 & done; wait"]);
+        g.children.push(spawn_inside(&cg, &mut cmd));
+
+        let start = Instant::now();
+        let mut most = 0;
+        while start.elapsed() < Duration::from_millis(800) {
+            let n = cg.procs().unwrap().len();
+            assert!(n <= 8, "{n} processes in a pids.max=8 cgroup");
+            most = most.max(n);
+            sleep(Duration::from_millis(20));
+        }
+        assert!(most >= 2, "the loop never ran inside the cgroup");
+        // The kernel counted refused forks.
+        let events = file(&cg, cg.pids, "pids.events");
+        let text = read(&events);
+        assert!(
+            keyed(&events, &text, "max").unwrap().unwrap_or(0) > 0,
+            "pids.events: {text}"
+        );
+
+        cg.signal_all(Signal::SIGKILL).unwrap();
+        wait_timeout(&mut g.children[0], Duration::from_secs(5));
+        cg.destroy().unwrap();
+        for d in cg.dirs() {
+            assert!(!d.exists(), "{} still exists", d.display());
+        }
+    }
+
+    #[test]
+    fn cgroup_memory_limit_oom_kills() {
+        let name = unique("oom");
+        let limits = Limits {
+            memory: Some(16 << 20),
+            ..Limits::default()
+        };
+        let mut g = Guard {
+            cg: Cgroup::create(&name, &limits).unwrap(),
+            children: Vec::new(),
+        };
+        let cg = g.cg.clone();
+        assert!(!cg.oom_killed().unwrap());
+        // tail keeps every byte of a newline-free input: it grows until killed.
+        let mut cmd = Command::new("tail");
+        cmd.arg("/dev/zero");
+        g.children.push(spawn_inside(&cg, &mut cmd));
+        let st = wait_timeout(&mut g.children[0], Duration::from_secs(20));
+        assert_eq!(st.signal(), Some(libc::SIGKILL), "{st:?}");
+        assert!(cg.oom_killed().unwrap());
+        cg.destroy().unwrap();
+    }
+}

@@ -1,0 +1,259 @@
+//! From an image's runtime config to a process: docker's rules for
+//! Entrypoint and Cmd, the environment, the user.
+
+use serde_json::Value;
+
+/// The PATH a container gets when its image sets none.
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+fn strings(v: &Value) -> Option<Vec<String>> {
+    v.as_array().map(|a| {
+        a.iter()
+            .filter_map(|s| s.as_str().map(String::from))
+            .collect()
+    })
+}
+
+/// Overrides a person gives at create or run time.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `-- CMD ARGS`: replaces the image's Cmd.
+    pub cmd: Option<Vec<String>>,
+    /// `--entrypoint`: replaces the image's Entrypoint (and drops its Cmd).
+    pub entrypoint: Option<Vec<String>>,
+    /// `-e K=V`.
+    pub env: Vec<String>,
+    /// `-w DIR`.
+    pub workdir: Option<String>,
+    /// `-u USER[:GROUP]`.
+    pub user: Option<String>,
+}
+
+/// Apply overrides to a runtime config (docker keys), as `docker create`
+/// stores them.
+pub fn apply(config: &Value, o: &Overrides) -> Value {
+    let mut c = match config {
+        Value::Object(m) => m.clone(),
+        _ => serde_json::Map::new(),
+    };
+    if let Some(ep) = &o.entrypoint {
+        c.insert(
+            "Entrypoint".into(),
+            if ep.is_empty() {
+                Value::Null
+            } else {
+                ep.clone().into()
+            },
+        );
+        c.insert("Cmd".into(), Value::Null);
+    }
+    if let Some(cmd) = &o.cmd {
+        c.insert("Cmd".into(), cmd.clone().into());
+    }
+    if !o.env.is_empty() {
+        c.insert(
+            "Env".into(),
+            merge_env(
+                &strings(c.get("Env").unwrap_or(&Value::Null)).unwrap_or_default(),
+                &o.env,
+            )
+            .into(),
+        );
+    }
+    if let Some(w) = &o.workdir {
+        c.insert("WorkingDir".into(), w.clone().into());
+    }
+    if let Some(u) = &o.user {
+        c.insert("User".into(), u.clone().into());
+    }
+    Value::Object(c)
+}
+
+/// `base` with `extra` applied: a `K=V` replaces `K`; a bare `K` is dropped.
+pub fn merge_env(base: &[String], extra: &[String]) -> Vec<String> {
+    let key = |s: &str| s.split('=').next().unwrap_or("").to_string();
+    let mut out: Vec<String> = base.to_vec();
+    for e in extra {
+        let k = key(e);
+        out.retain(|x| key(x) != k);
+        if e.contains('=') {
+            out.push(e.clone());
+        }
+    }
+    out
+}
+
+/// The command line: Entrypoint followed by Cmd.
+pub fn argv(config: &Value) -> Vec<String> {
+    let mut a = strings(&config["Entrypoint"]).unwrap_or_default();
+    a.extend(strings(&config["Cmd"]).unwrap_or_default());
+    a
+}
+
+pub fn env(config: &Value) -> Vec<String> {
+    strings(&config["Env"]).unwrap_or_default()
+}
+
+pub fn workdir(config: &Value) -> String {
+    match config["WorkingDir"].as_str() {
+        Some(w) if !w.is_empty() => w.to_string(),
+        _ => "/".into(),
+    }
+}
+
+pub fn user(config: &Value) -> String {
+    config["User"].as_str().unwrap_or("").to_string()
+}
+
+/// A resolved user: uid, gid, supplementary groups and home.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ident {
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: Vec<u32>,
+    pub home: String,
+}
+
+/// The largest file read as /etc/passwd or /etc/group (hardening R9).
+const MAX_DB: usize = 1 << 20;
+
+fn parse_id(s: &str) -> Result<Option<u32>, String> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(None);
+    }
+    // A numeric-looking value that overflows is an error, never a name
+    // lookup (CVE-2026-46680); ids are 0..2^31-1 (CVE-2024-40635).
+    match s.parse::<u32>() {
+        Ok(v) if v < 1 << 31 => Ok(Some(v)),
+        _ => Err(format!(
+            "user or group id {s} is out of range (0..2147483647)"
+        )),
+    }
+}
+
+/// Resolve `USER[:GROUP]` against the container's passwd and group files
+/// (given as their contents; read by our own code, never NSS).
+pub fn resolve_user(spec: &str, passwd: &str, group: &str) -> Result<Ident, String> {
+    if passwd.len() > MAX_DB || group.len() > MAX_DB {
+        return Err("/etc/passwd or /etc/group is larger than 1 MiB".into());
+    }
+    let (u, g) = match spec.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (spec, None),
+    };
+    let users: Vec<Vec<&str>> = passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .filter(|f| f.len() >= 7)
+        .collect();
+    let groups: Vec<Vec<&str>> = group
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .filter(|f| f.len() >= 4)
+        .collect();
+    let (uid, mut gid, home, name) = if u.is_empty() {
+        (0, 0, "/root".to_string(), Some("root".to_string()))
+    } else if let Some(uid) = parse_id(u)? {
+        match users.iter().find(|f| f[2].parse::<u32>().ok() == Some(uid)) {
+            Some(f) => (
+                uid,
+                f[3].parse().unwrap_or(0),
+                f[5].to_string(),
+                Some(f[0].to_string()),
+            ),
+            None => (uid, 0, "/".to_string(), None),
+        }
+    } else {
+        let f = users.iter().find(|f| f[0] == u).ok_or_else(|| {
+            format!("unable to find user {u}: no matching entries in passwd file")
+        })?;
+        let uid = parse_id(f[2])?.ok_or_else(|| format!("user {u}: bad uid in passwd"))?;
+        let gid = parse_id(f[3])?.ok_or_else(|| format!("user {u}: bad gid in passwd"))?;
+        (uid, gid, f[5].to_string(), Some(u.to_string()))
+    };
+    if let Some(g) = g {
+        gid = match parse_id(g)? {
+            Some(id) => id,
+            None => {
+                let f = groups.iter().find(|f| f[0] == g).ok_or_else(|| {
+                    format!("unable to find group {g}: no matching entries in group file")
+                })?;
+                parse_id(f[2])?.ok_or_else(|| format!("group {g}: bad gid in group file"))?
+            }
+        };
+    }
+    let mut extra: Vec<u32> = vec![gid];
+    if let Some(name) = &name {
+        for f in &groups {
+            if f[3].split(',').any(|m| m == name) {
+                if let Ok(Some(id)) = parse_id(f[2]) {
+                    if !extra.contains(&id) {
+                        extra.push(id);
+                    }
+                }
+            }
+        }
+    }
+    Ok(Ident {
+        uid,
+        gid,
+        groups: extra,
+        home: if home.is_empty() { "/".into() } else { home },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn entrypoint_and_cmd() {
+        let img = json!({"Entrypoint": ["/bin/ep"], "Cmd": ["a", "b"]});
+        assert_eq!(argv(&img), vec!["/bin/ep", "a", "b"]);
+        let run = apply(
+            &img,
+            &Overrides {
+                cmd: Some(vec!["x".into()]),
+                ..Default::default()
+            },
+        );
+        assert_eq!(argv(&run), vec!["/bin/ep", "x"]);
+        let ep = apply(
+            &img,
+            &Overrides {
+                entrypoint: Some(vec!["/bin/sh".into()]),
+                ..Default::default()
+            },
+        );
+        assert_eq!(argv(&ep), vec!["/bin/sh"]);
+        assert_eq!(argv(&json!({"Cmd": ["/bin/sh"]})), vec!["/bin/sh"]);
+    }
+
+    #[test]
+    fn env_merge() {
+        let e = merge_env(
+            &["A=1".into(), "B=2".into()],
+            &["A=3".into(), "C=4".into(), "B".into()],
+        );
+        assert_eq!(e, vec!["A=3", "C=4"]);
+    }
+
+    #[test]
+    fn users() {
+        let passwd = "root:x:0:0:root:/root:/bin/sh\nbob:x:1000:1000::/home/bob:/bin/sh\n";
+        let group = "root:x:0:\nbob:x:1000:\nwheel:x:10:bob\n";
+        assert_eq!(resolve_user("", passwd, group).unwrap().uid, 0);
+        let b = resolve_user("bob", passwd, group).unwrap();
+        assert_eq!(
+            (b.uid, b.gid, b.groups.clone(), b.home.as_str()),
+            (1000, 1000, vec![1000, 10], "/home/bob")
+        );
+        assert_eq!(resolve_user("1000:10", passwd, group).unwrap().gid, 10);
+        assert_eq!(resolve_user("4242", passwd, group).unwrap().uid, 4242);
+        assert!(resolve_user("nobody", passwd, group).is_err());
+        assert!(resolve_user("99999999999", passwd, group).is_err());
+        assert!(resolve_user("2147483648", passwd, group).is_err());
+        assert!(resolve_user("bob:nogroup", passwd, group).is_err());
+    }
+}

@@ -1,0 +1,799 @@
+//! Starting a process in its own namespaces, inside a container's union
+//! view, with the runtime hardening runc applies (hardening.md §3).
+//!
+//! The child is created with `clone(2)` in new mount, pid, uts and ipc (and
+//! by default network) namespaces. It waits until the parent has put it in
+//! its cgroup, enters a new cgroup namespace, mounts /proc, a minimal /dev
+//! and a read-only /sys into the view (every target opened with
+//! `O_NOFOLLOW` below the root and mounted through its fd), pivots into it
+//! (never chroot), masks and write-protects the /proc paths docker does,
+//! drops to docker's default capabilities with `no_new_privs`, closes every
+//! inherited fd beyond 0-2 and executes the command, which is pid 1 of its
+//! namespace. A failure before `execve` is reported to the parent through a
+//! close-on-exec pipe with the exit status it means: 125 (setup failed),
+//! 126 (cannot execute), 127 (not found).
+
+use super::cgroup::Cgroup;
+use nix::errno::Errno;
+use nix::fcntl::{openat, OFlag};
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sched::{setns, unshare, CloneFlags};
+use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow, Signal};
+use nix::sys::stat::{mknodat, Mode, SFlag};
+use nix::unistd::{chdir, dup2, execve, fchdir, pivot_root, sethostname, Gid, Pid, Uid};
+use std::convert::Infallible;
+use std::ffi::CString;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::path::{Path, PathBuf};
+
+/// Docker's default capabilities (moby `caps/defaults.go`): CHOWN,
+/// DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID, SETPCAP,
+/// NET_BIND_SERVICE, NET_RAW, SYS_CHROOT, MKNOD, AUDIT_WRITE, SETFCAP.
+pub const DEFAULT_CAPS: [u32; 14] = [0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31];
+
+/// Paths of /proc and /sys hidden from the container (moby defaults).
+pub const MASKED_PATHS: &[&str] = &[
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/sys/devices/virtual/powercap",
+    "/sys/firmware",
+];
+
+/// Paths of /proc the container may read but not write.
+pub const READONLY_PATHS: &[&str] = &[
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
+/// The network a container gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Net {
+    /// A new network namespace with only `lo`, up.
+    Loopback,
+    /// The host's network.
+    Host,
+    /// An existing network namespace (e.g. /run/netns/NAME from `ip netns add`).
+    Join(PathBuf),
+}
+
+/// Everything needed to start the process.
+pub struct Spec<'a> {
+    /// The mounted union view.
+    pub rootfs: PathBuf,
+    pub hostname: String,
+    pub argv: Vec<String>,
+    pub env: Vec<String>,
+    pub cwd: String,
+    /// `USER[:GROUP]` as the image config writes it ("" is root).
+    pub user: String,
+    pub net: Net,
+    pub privileged: bool,
+    pub cgroup: Option<&'a Cgroup>,
+    /// Fds to become the child's 0, 1, 2 (`None`: inherit).
+    pub stdio: [Option<RawFd>; 3],
+    /// fd 0 is a terminal to make the controlling terminal of a new session.
+    pub tty: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    /// The child failed before `execve`; `code` is 125, 126 or 127.
+    #[error("{msg}")]
+    Child { code: i32, msg: String },
+    #[error("{what}: {source}")]
+    Sys { what: String, source: io::Error },
+}
+
+impl SpawnError {
+    /// The exit status this failure means (chroot's convention).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            SpawnError::Child { code, .. } => *code,
+            SpawnError::Sys { .. } => 125,
+        }
+    }
+}
+
+fn sys(what: impl Into<String>) -> impl FnOnce(Errno) -> SpawnError {
+    let what = what.into();
+    move |e| SpawnError::Sys {
+        what,
+        source: e.into(),
+    }
+}
+
+/// A failure inside the child: exit status and message.
+struct Fail(i32, String);
+
+fn ctx<T, E: std::fmt::Display>(r: Result<T, E>, what: &str) -> Result<T, Fail> {
+    r.map_err(|e| Fail(125, format!("{what}: {e}")))
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd), SpawnError> {
+    nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(sys("pipe"))
+}
+
+/// Start the process. Returns its pid (as the host sees it) once it has
+/// executed the command.
+pub fn spawn(spec: &Spec<'_>) -> Result<Pid, SpawnError> {
+    let (go_r, go_w) = pipe()?;
+    let (err_r, err_w) = pipe()?;
+    let mut flags = CloneFlags::CLONE_NEWNS
+        | CloneFlags::CLONE_NEWPID
+        | CloneFlags::CLONE_NEWUTS
+        | CloneFlags::CLONE_NEWIPC;
+    if spec.net == Net::Loopback {
+        flags |= CloneFlags::CLONE_NEWNET;
+    }
+    let mut stack = vec![0u8; 1 << 20];
+    let go_raw = go_r.as_raw_fd();
+    let err_raw = err_w.as_raw_fd();
+    let cb = Box::new(move || -> isize {
+        // SAFETY: these fds were open in the parent and are copies in this child.
+        let go = unsafe { BorrowedFd::borrow_raw(go_raw) };
+        let err = unsafe { BorrowedFd::borrow_raw(err_raw) };
+        let Err(Fail(code, msg)) = child(spec, go);
+        let mut f = File::from(err.try_clone_to_owned().expect("dup of the error pipe"));
+        let _ = write!(f, "{code} {msg}");
+        code as isize
+    });
+    // SAFETY: the process is single-threaded here (the tools never start
+    // threads before spawning), so the child may allocate; it only returns
+    // through the callback's status or replaces itself with execve.
+    let pid = unsafe { nix::sched::clone(cb, &mut stack, flags, Some(libc::SIGCHLD)) }
+        .map_err(sys("clone"))?;
+    drop(go_r);
+    drop(err_w);
+    let abort = |e: SpawnError| {
+        let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
+        let _ = nix::sys::wait::waitpid(pid, None);
+        e
+    };
+    if let Some(cg) = spec.cgroup {
+        cg.add(pid.as_raw()).map_err(|e| {
+            abort(SpawnError::Sys {
+                what: "joining the cgroup".into(),
+                source: io::Error::other(e.to_string()),
+            })
+        })?;
+    }
+    File::from(go_w).write_all(b"g").map_err(|e| {
+        abort(SpawnError::Sys {
+            what: "starting the child".into(),
+            source: e,
+        })
+    })?;
+    let mut msg = String::new();
+    File::from(err_r).read_to_string(&mut msg).map_err(|e| {
+        abort(SpawnError::Sys {
+            what: "reading the child's status".into(),
+            source: e,
+        })
+    })?;
+    if msg.is_empty() {
+        return Ok(pid);
+    }
+    let _ = nix::sys::wait::waitpid(pid, None);
+    let (code, text) = msg.split_once(' ').unwrap_or(("125", msg.as_str()));
+    Err(SpawnError::Child {
+        code: code.parse().unwrap_or(125),
+        msg: text.to_string(),
+    })
+}
+
+/// The child: set everything up and execute. Returns only on failure.
+fn child(spec: &Spec<'_>, go: BorrowedFd<'_>) -> Result<Infallible, Fail> {
+    reset_signals();
+    nix::sys::stat::umask(Mode::empty());
+    for (i, fd) in spec.stdio.iter().enumerate() {
+        if let Some(fd) = fd {
+            if *fd != i as RawFd {
+                // SAFETY: i is 0..2, a standard descriptor slot.
+                let mut target = unsafe { OwnedFd::from_raw_fd(i as RawFd) };
+                // SAFETY: fd is an open descriptor handed in by the caller.
+                ctx(
+                    dup2(unsafe { BorrowedFd::borrow_raw(*fd) }, &mut target),
+                    "redirecting stdio",
+                )?;
+                std::mem::forget(target);
+            }
+        }
+    }
+    // Wait until the parent has put us in our cgroup.
+    let mut b = [0u8; 1];
+    let n = ctx(nix::unistd::read(go, &mut b), "waiting for the parent")?;
+    if n == 0 {
+        return Err(Fail(125, "the parent went away before the start".into()));
+    }
+    if spec.cgroup.is_some() {
+        ctx(
+            unshare(CloneFlags::CLONE_NEWCGROUP),
+            "unshare cgroup namespace",
+        )?;
+    }
+    match &spec.net {
+        Net::Loopback => ctx(loopback_up(), "bringing up lo")?,
+        Net::Host => {}
+        Net::Join(p) => {
+            let f = ctx(File::open(p), &format!("network namespace {}", p.display()))?;
+            ctx(
+                setns(f.as_fd(), CloneFlags::CLONE_NEWNET),
+                &format!("joining network namespace {}", p.display()),
+            )?;
+        }
+    }
+    ctx(sethostname(&spec.hostname), "sethostname")?;
+    prepare_rootfs(spec)?;
+    if !spec.privileged {
+        mask_paths()?;
+    }
+    become_process(spec)
+}
+
+/// Inside the container's root: resolve the user, enter the working
+/// directory, drop privileges, close inherited fds and execute.
+fn become_process(spec: &Spec<'_>) -> Result<Infallible, Fail> {
+    let passwd = read_small("/etc/passwd");
+    let group = read_small("/etc/group");
+    let ident =
+        super::config::resolve_user(&spec.user, &passwd, &group).map_err(|e| Fail(125, e))?;
+
+    // The working directory: made if missing (as docker does), inside the root.
+    let cwd = if spec.cwd.starts_with('/') {
+        spec.cwd.clone()
+    } else {
+        format!("/{}", spec.cwd)
+    };
+    if !Path::new(&cwd).is_dir() {
+        ctx(
+            std::fs::create_dir_all(&cwd),
+            &format!("creating working directory {cwd}"),
+        )?;
+    }
+    nix::sys::stat::umask(Mode::from_bits_truncate(0o022));
+
+    if spec.tty {
+        ctx(nix::unistd::setsid(), "setsid")?;
+        // SAFETY: TIOCSCTTY on fd 0 with arg 0; no memory is passed.
+        if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } < 0 {
+            return Err(Fail(
+                125,
+                format!(
+                    "making the terminal controlling: {}",
+                    io::Error::last_os_error()
+                ),
+            ));
+        }
+    }
+    if !spec.privileged {
+        ctx(
+            super::caps::drop_bounding(&DEFAULT_CAPS),
+            "dropping capabilities",
+        )?;
+        ctx(super::caps::set_no_new_privs(), "no_new_privs")?;
+    }
+    ctx(
+        super::caps::clear_ambient(),
+        "clearing ambient capabilities",
+    )?;
+    let groups: Vec<Gid> = ident.groups.iter().map(|g| Gid::from_raw(*g)).collect();
+    ctx(nix::unistd::setgroups(&groups), "setgroups")?;
+    ctx(nix::unistd::setgid(Gid::from_raw(ident.gid)), "setgid")?;
+    ctx(nix::unistd::setuid(Uid::from_raw(ident.uid)), "setuid")?;
+    if ident.uid == 0 && !spec.privileged {
+        ctx(super::caps::set(&DEFAULT_CAPS), "setting capabilities")?;
+    }
+    ctx(chdir(cwd.as_str()), &format!("chdir {cwd}"))?;
+    match nix::unistd::getcwd() {
+        Ok(p) if p.is_absolute() => {}
+        _ => {
+            return Err(Fail(
+                125,
+                "working directory is outside the container: possible breakout".into(),
+            ))
+        }
+    }
+    // No fd beyond 0-2 survives execve (CVE-2024-21626).
+    close_from(3);
+
+    let mut env = spec.env.clone();
+    if !env.iter().any(|e| e.starts_with("HOME=")) {
+        env.push(format!("HOME={}", ident.home));
+    }
+    exec(&spec.argv, &env)
+}
+
+fn read_small(p: &str) -> String {
+    let mut s = String::new();
+    if let Ok(f) = File::open(p) {
+        let _ = f.take(1 << 20).read_to_string(&mut s);
+    }
+    s
+}
+
+fn reset_signals() {
+    for sig in Signal::iterator() {
+        if sig != Signal::SIGKILL && sig != Signal::SIGSTOP {
+            // SAFETY: restoring the default disposition installs no handler.
+            let _ = unsafe { nix::sys::signal::signal(sig, nix::sys::signal::SigHandler::SigDfl) };
+        }
+    }
+    let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+}
+
+fn close_from(first: u32) {
+    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 4;
+    // SAFETY: close_range with the CLOEXEC flag only marks descriptors.
+    let rc = unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, CLOSE_RANGE_CLOEXEC) };
+    if rc < 0 {
+        if let Ok(rd) = std::fs::read_dir("/proc/self/fd") {
+            let fds: Vec<i32> = rd
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                .collect();
+            for fd in fds.into_iter().filter(|&fd| fd >= first as i32) {
+                // SAFETY: setting FD_CLOEXEC on a descriptor number is harmless.
+                unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+            }
+        }
+    }
+}
+
+fn exec(argv: &[String], env: &[String]) -> Result<Infallible, Fail> {
+    let Some(arg0) = argv.first() else {
+        return Err(Fail(
+            125,
+            "no command: the image has no Cmd or Entrypoint; give one after --".into(),
+        ));
+    };
+    let cargs: Vec<CString> = argv
+        .iter()
+        .map(|a| CString::new(a.as_bytes()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| Fail(125, "NUL byte in the command".into()))?;
+    let cenv: Vec<CString> = env
+        .iter()
+        .filter_map(|e| CString::new(e.as_bytes()).ok())
+        .collect();
+    let candidates: Vec<String> = if arg0.contains('/') {
+        vec![arg0.clone()]
+    } else {
+        let path = env
+            .iter()
+            .find_map(|e| e.strip_prefix("PATH="))
+            .unwrap_or(super::config::DEFAULT_PATH);
+        path.split(':')
+            .map(|d| format!("{}/{arg0}", if d.is_empty() { "." } else { d }))
+            .collect()
+    };
+    let mut denied = None;
+    for c in candidates {
+        let Ok(p) = CString::new(c.as_bytes()) else {
+            continue;
+        };
+        match execve(&p, &cargs, &cenv) {
+            Err(Errno::ENOENT) | Err(Errno::ENOTDIR) => {}
+            Err(e) => denied = Some((c, e)),
+            Ok(never) => match never {},
+        }
+    }
+    Err(match denied {
+        Some((c, e)) => Fail(126, format!("cannot execute {c}: {e}")),
+        None if arg0.contains('/') => Fail(127, format!("{arg0}: no such file or directory")),
+        None => Fail(127, format!("{arg0}: executable file not found in $PATH")),
+    })
+}
+
+const PATH_FLAGS: OFlag = OFlag::O_PATH
+    .union(OFlag::O_NOFOLLOW)
+    .union(OFlag::O_CLOEXEC)
+    .union(OFlag::O_DIRECTORY);
+
+/// Open the directory `rel` below `root` without following any symlink.
+fn open_in(root: &OwnedFd, rel: &str) -> Result<OwnedFd, Fail> {
+    let mut cur = ctx(root.try_clone(), "dup")?;
+    for c in rel.split('/').filter(|c| !c.is_empty()) {
+        cur = openat(cur.as_fd(), c, PATH_FLAGS, Mode::empty()).map_err(|e| {
+            Fail(
+                125,
+                format!("mount target /{rel} must be a real directory in the container (not a symlink): {e}"),
+            )
+        })?;
+    }
+    Ok(cur)
+}
+
+fn fd_path(fd: &OwnedFd) -> String {
+    format!("/proc/self/fd/{}", fd.as_raw_fd())
+}
+
+fn mount_in(
+    root: &OwnedFd,
+    rel: &str,
+    fstype: &str,
+    src: &str,
+    flags: MsFlags,
+    data: Option<&str>,
+) -> Result<(), Fail> {
+    let target = open_in(root, rel)?;
+    ctx(
+        mount(
+            Some(src),
+            fd_path(&target).as_str(),
+            Some(fstype),
+            flags,
+            data,
+        ),
+        &format!("mounting {fstype} on /{rel}"),
+    )
+}
+
+fn prepare_rootfs(spec: &Spec<'_>) -> Result<(), Fail> {
+    let none: Option<&str> = None;
+    ctx(
+        mount(none, "/", none, MsFlags::MS_SLAVE | MsFlags::MS_REC, none),
+        "making / a slave mount",
+    )?;
+    ctx(
+        mount(
+            Some(&spec.rootfs),
+            &spec.rootfs,
+            none,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            none,
+        ),
+        "binding the root file system",
+    )?;
+    let root: OwnedFd = ctx(
+        nix::fcntl::open(
+            &spec.rootfs,
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        ),
+        "opening the root file system",
+    )?;
+    let nse = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV;
+    mount_in(&root, "proc", "proc", "proc", nse, None)?;
+    mount_in(
+        &root,
+        "dev",
+        "tmpfs",
+        "tmpfs",
+        MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME,
+        Some("mode=755,size=65536k"),
+    )?;
+    let dev = open_in(&root, "dev")?;
+    let devdir: OwnedFd = ctx(
+        openat(
+            dev.as_fd(),
+            ".",
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        ),
+        "opening /dev",
+    )?;
+    for (name, major, minor) in [
+        ("null", 1, 3),
+        ("zero", 1, 5),
+        ("full", 1, 7),
+        ("random", 1, 8),
+        ("urandom", 1, 9),
+        ("tty", 5, 0),
+    ] {
+        ctx(
+            mknodat(
+                devdir.as_fd(),
+                name,
+                SFlag::S_IFCHR,
+                Mode::from_bits_truncate(0o666),
+                nix::sys::stat::makedev(major, minor),
+            ),
+            &format!("creating /dev/{name}"),
+        )?;
+    }
+    for d in ["pts", "shm", "mqueue"] {
+        ctx(
+            nix::sys::stat::mkdirat(devdir.as_fd(), d, Mode::from_bits_truncate(0o755)),
+            &format!("creating /dev/{d}"),
+        )?;
+    }
+    for (link, target) in [
+        ("ptmx", "pts/ptmx"),
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+        ("core", "/proc/kcore"),
+    ] {
+        ctx(
+            nix::unistd::symlinkat(target, devdir.as_fd(), link),
+            &format!("creating /dev/{link}"),
+        )?;
+    }
+    mount_in(
+        &root,
+        "dev/pts",
+        "devpts",
+        "devpts",
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        Some("newinstance,ptmxmode=0666,mode=0620,gid=5"),
+    )?;
+    mount_in(
+        &root,
+        "dev/shm",
+        "tmpfs",
+        "shm",
+        nse,
+        Some("mode=1777,size=65536k"),
+    )?;
+    mount_in(&root, "dev/mqueue", "mqueue", "mqueue", nse, None)?;
+    let sys_flags = if spec.privileged {
+        nse
+    } else {
+        nse | MsFlags::MS_RDONLY
+    };
+    if mount_in(&root, "sys", "sysfs", "sysfs", sys_flags, None).is_err() {
+        // Without a network namespace of our own, bind the host's /sys.
+        let target = open_in(&root, "sys")?;
+        ctx(
+            mount(
+                Some("/sys"),
+                fd_path(&target).as_str(),
+                none,
+                MsFlags::MS_BIND | MsFlags::MS_REC,
+                none,
+            ),
+            "binding /sys",
+        )?;
+        if !spec.privileged {
+            ctx(
+                mount(
+                    none,
+                    fd_path(&target).as_str(),
+                    none,
+                    MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | nse,
+                    none,
+                ),
+                "making /sys read-only",
+            )?;
+        }
+    }
+    // pivot_root(".", "."): the old root ends up under the new one and is
+    // detached (runc's pivotRoot).
+    let oldroot: OwnedFd = ctx(
+        nix::fcntl::open(
+            "/",
+            OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        ),
+        "opening /",
+    )?;
+    let newroot: OwnedFd = ctx(
+        nix::fcntl::open(
+            &spec.rootfs,
+            OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        ),
+        "opening the root file system",
+    )?;
+    ctx(fchdir(&newroot), "fchdir")?;
+    ctx(pivot_root(".", "."), "pivot_root")?;
+    ctx(fchdir(&oldroot), "fchdir")?;
+    ctx(
+        mount(none, ".", none, MsFlags::MS_SLAVE | MsFlags::MS_REC, none),
+        "making the old root a slave",
+    )?;
+    ctx(umount2(".", MntFlags::MNT_DETACH), "detaching the old root")?;
+    ctx(chdir("/"), "chdir /")?;
+    Ok(())
+}
+
+fn mask_paths() -> Result<(), Fail> {
+    let none: Option<&str> = None;
+    let mut masked: Vec<String> = MASKED_PATHS.iter().map(|s| s.to_string()).collect();
+    if let Ok(rd) = std::fs::read_dir("/sys/devices/system/cpu") {
+        for e in rd.flatten() {
+            let p = e.path().join("thermal_throttle");
+            if p.exists() {
+                masked.push(p.display().to_string());
+            }
+        }
+    }
+    for p in &masked {
+        let Ok(m) = std::fs::symlink_metadata(p) else {
+            continue;
+        };
+        let r = if m.is_dir() {
+            mount(
+                Some("tmpfs"),
+                p.as_str(),
+                Some("tmpfs"),
+                MsFlags::MS_RDONLY,
+                Some("size=0,nr_inodes=1"),
+            )
+        } else {
+            mount(Some("/dev/null"), p.as_str(), none, MsFlags::MS_BIND, none)
+        };
+        ctx(r, &format!("masking {p}"))?;
+    }
+    for p in READONLY_PATHS {
+        if std::fs::symlink_metadata(p).is_err() {
+            continue;
+        }
+        ctx(
+            mount(Some(*p), *p, none, MsFlags::MS_BIND | MsFlags::MS_REC, none),
+            &format!("binding {p}"),
+        )?;
+        ctx(
+            mount(
+                none,
+                *p,
+                none,
+                MsFlags::MS_BIND
+                    | MsFlags::MS_REMOUNT
+                    | MsFlags::MS_RDONLY
+                    | MsFlags::MS_NOSUID
+                    | MsFlags::MS_NODEV
+                    | MsFlags::MS_NOEXEC,
+                none,
+            ),
+            &format!("making {p} read-only"),
+        )?;
+    }
+    Ok(())
+}
+
+fn loopback_up() -> io::Result<()> {
+    // SAFETY: plain socket(2); the fd is owned below.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd is a fresh socket we own.
+    let sock = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: ifreq is plain old data; zero is a valid value.
+    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (i, b) in b"lo".iter().enumerate() {
+        ifr.ifr_name[i] = *b as libc::c_char;
+    }
+    // SAFETY: SIOCGIFFLAGS/SIOCSIFFLAGS read and write the ifreq we pass.
+    unsafe {
+        if libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut ifr) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        ifr.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+        if libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &ifr) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// A process started in a running container's namespaces (`exec`).
+pub struct Joined {
+    /// The helper that joined the namespaces and waits for the process; its
+    /// exit status is the process's.
+    pub helper: Pid,
+    /// The process itself, as the host sees it.
+    pub pid: Pid,
+}
+
+/// Start `spec`'s command inside the namespaces and cgroup of the running
+/// process `target` (a container's init), with the same hardening as a new
+/// container. `spec.rootfs`, `net` and `hostname` are not used.
+pub fn spawn_into(target: Pid, spec: &Spec<'_>) -> Result<Joined, SpawnError> {
+    let (pid_r, pid_w) = pipe()?;
+    let (err_r, err_w) = pipe()?;
+    // Open the namespaces before forking, so a failure is reported here.
+    let mut nsfds = Vec::new();
+    for (ns, flag) in [
+        ("cgroup", CloneFlags::CLONE_NEWCGROUP),
+        ("ipc", CloneFlags::CLONE_NEWIPC),
+        ("uts", CloneFlags::CLONE_NEWUTS),
+        ("net", CloneFlags::CLONE_NEWNET),
+        ("pid", CloneFlags::CLONE_NEWPID),
+        ("mnt", CloneFlags::CLONE_NEWNS),
+    ] {
+        let p = format!("/proc/{target}/ns/{ns}");
+        let f = File::open(&p).map_err(|e| SpawnError::Sys {
+            what: format!("opening {p}"),
+            source: e,
+        })?;
+        nsfds.push((f, flag));
+    }
+    // SAFETY: single-threaded caller; the child only joins namespaces,
+    // forks once more and exits.
+    match unsafe { nix::unistd::fork() }.map_err(sys("fork"))? {
+        nix::unistd::ForkResult::Parent { child } => {
+            drop(pid_w);
+            drop(err_w);
+            drop(nsfds);
+            let mut buf = String::new();
+            let _ = File::from(pid_r).read_to_string(&mut buf);
+            let mut msg = String::new();
+            let _ = File::from(err_r).read_to_string(&mut msg);
+            if !msg.is_empty() || buf.is_empty() {
+                let _ = nix::sys::wait::waitpid(child, None);
+                let (code, text) = msg
+                    .split_once(' ')
+                    .unwrap_or(("125", "joining the container failed"));
+                return Err(SpawnError::Child {
+                    code: code.parse().unwrap_or(125),
+                    msg: text.to_string(),
+                });
+            }
+            Ok(Joined {
+                helper: child,
+                pid: Pid::from_raw(buf.trim().parse().unwrap_or(0)),
+            })
+        }
+        nix::unistd::ForkResult::Child => {
+            drop(pid_r);
+            drop(err_r);
+            let report = |code: i32, msg: String| -> ! {
+                let _ = write!(File::from(err_w.try_clone().expect("dup")), "{code} {msg}");
+                // SAFETY: leaving the forked helper without running the parent's destructors.
+                unsafe { libc::_exit(code) }
+            };
+            if let Some(cg) = spec.cgroup {
+                if let Err(e) = cg.add_self() {
+                    report(125, format!("joining the cgroup: {e}"));
+                }
+            }
+            for (f, flag) in &nsfds {
+                if let Err(e) = setns(f.as_fd(), *flag) {
+                    report(125, format!("joining the container's namespaces: {e}"));
+                }
+            }
+            drop(nsfds);
+            // SAFETY: still single-threaded.
+            match unsafe { nix::unistd::fork() } {
+                Err(e) => report(125, format!("fork: {e}")),
+                Ok(nix::unistd::ForkResult::Child) => {
+                    drop(pid_w);
+                    reset_signals();
+                    for (i, fd) in spec.stdio.iter().enumerate() {
+                        if let Some(fd) = fd {
+                            if *fd != i as RawFd {
+                                // SAFETY: both are open descriptors; dup2 onto a standard slot.
+                                unsafe { libc::dup2(*fd, i as RawFd) };
+                            }
+                        }
+                    }
+                    let Err(Fail(code, msg)) = become_process(spec);
+                    report(code, msg)
+                }
+                Ok(nix::unistd::ForkResult::Parent { child }) => {
+                    drop(err_w);
+                    let _ = write!(File::from(pid_w), "{child}");
+                    let code = loop {
+                        match nix::sys::wait::waitpid(child, None) {
+                            Ok(nix::sys::wait::WaitStatus::Exited(_, c)) => break c,
+                            Ok(nix::sys::wait::WaitStatus::Signaled(_, s, _)) => {
+                                break 128 + s as i32
+                            }
+                            Ok(_) => continue,
+                            Err(Errno::EINTR) => continue,
+                            Err(_) => break 125,
+                        }
+                    };
+                    // SAFETY: leaving the forked helper with the process's status.
+                    unsafe { libc::_exit(code) }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! Containers: a read-write layer on an image, plus its config. A container
+//! need not be running.
+//!
+//! ```text
+//! containers/<id>/container.json   what it is (image, layer, command, name)
+//! containers/<id>/state.json       what it is doing (created, running, exited)
+//! containers/<id>/upper/ work/     the read-write layer (overlayfs upper and work dirs)
+//! containers/<id>/init/            mount points (proc, sys, dev) above the image
+//! containers/<id>/rootfs/          where the union view is mounted
+//! containers/<id>/log              output of a detached run
+//! containers/<id>/lock             held while it is started, committed or removed
+//! ```
+
+use super::{write_atomic, IoContext, Result, Store, StoreError};
+use crate::digest::{ContainerId, LayerId};
+use nix::fcntl::{Flock, FlockArg};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fs::{self, File, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::PathBuf;
+
+/// What a container is. Written once, at creation.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ContainerMeta {
+    pub id: ContainerId,
+    pub name: String,
+    /// The image as the person named it (`busybox`, an ID, …).
+    pub image: String,
+    /// The image's top layer: the read-write layer sits on it.
+    pub layer: LayerId,
+    /// RFC 3339, UTC.
+    pub created: String,
+    /// The runtime config (docker keys: `Env`, `Cmd`, `Entrypoint`,
+    /// `WorkingDir`, `User`, …): the image's, with this container's
+    /// overrides applied.
+    pub config: Value,
+}
+
+/// A container's status, as `ps` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    #[default]
+    Created,
+    Running,
+    Paused,
+    Exited,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Paused => "paused",
+            Status::Exited => "exited",
+        }
+    }
+}
+
+/// What a container is doing. Rewritten atomically at every change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct State {
+    pub status: Status,
+    /// The container's init process (pid 1 inside), as the host sees it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<i32>,
+    /// Its start time (field 22 of /proc/<pid>/stat), so a reused pid is
+    /// never mistaken for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid_start: Option<u64>,
+    /// The process that waits for it and records its exit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supervisor: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supervisor_start: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    #[serde(default)]
+    pub oom_killed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    /// The command line it runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    /// Its cgroup's name, while it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup: Option<String>,
+}
+
+/// The start time of a process (clock ticks after boot), if it exists.
+pub fn proc_start_time(pid: i32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parens: skip past the last ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split(' ').nth(19)?.parse().ok()
+}
+
+/// Is `pid` alive and the same process that started at `start`?
+pub fn alive(pid: Option<i32>, start: Option<u64>) -> bool {
+    match (pid, start) {
+        (Some(p), Some(s)) => proc_start_time(p) == Some(s) && !is_zombie(p),
+        (Some(p), None) => proc_start_time(p).is_some() && !is_zombie(p),
+        _ => false,
+    }
+}
+
+fn is_zombie(pid: i32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rfind(')').map(|i| s[i + 2..].starts_with('Z')))
+        .unwrap_or(true)
+}
+
+const ADJECTIVES: &[&str] = &[
+    "brave", "calm", "clever", "eager", "gentle", "happy", "jolly", "kind", "lucid", "merry",
+    "nimble", "proud", "quiet", "sharp", "steady", "sunny", "swift", "tidy", "vivid", "wise",
+];
+const NOUNS: &[&str] = &[
+    "badger", "cairn", "crane", "falcon", "fern", "granite", "heron", "lichen", "marmot", "moss",
+    "otter", "pebble", "pika", "ridge", "slate", "summit", "talus", "tarn", "wren", "yak",
+];
+
+/// A name for a container nobody named: `<adjective>_<noun>_<4 hex>`.
+pub fn generated_name(id: &ContainerId) -> String {
+    let b = id.0;
+    format!(
+        "{}_{}_{}",
+        ADJECTIVES[b[0] as usize % ADJECTIVES.len()],
+        NOUNS[b[1] as usize % NOUNS.len()],
+        &id.hex()[4..8]
+    )
+}
+
+/// A valid container name: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, as docker allows.
+pub fn valid_name(n: &str) -> bool {
+    let b = n.as_bytes();
+    !b.is_empty()
+        && b.len() <= 128
+        && b[0].is_ascii_alphanumeric()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+}
+
+impl Store {
+    pub fn container_dir(&self, id: &ContainerId) -> PathBuf {
+        self.root().join("containers").join(id.hex())
+    }
+
+    /// Every container.
+    pub fn containers(&self) -> Result<Vec<ContainerMeta>> {
+        let dir = self.root().join("containers");
+        let mut out = Vec::new();
+        for e in fs::read_dir(&dir).at(&dir)? {
+            let e = e.at(&dir)?;
+            if let Some(id) = e
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<ContainerId>().ok())
+            {
+                if let Ok(m) = self.container(&id) {
+                    out.push(m);
+                }
+            }
+        }
+        out.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
+    pub fn container(&self, id: &ContainerId) -> Result<ContainerMeta> {
+        let p = self.container_dir(id).join("container.json");
+        let data = match fs::read(&p) {
+            Ok(d) => d,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::NotFound(format!("container {id}")))
+            }
+            Err(e) => return Err(e).at(&p),
+        };
+        serde_json::from_slice(&data)
+            .map_err(|e| StoreError::Invalid(format!("{}: {e}", p.display())))
+    }
+
+    /// Find the container a person means: full ID, unique prefix (≥ 4 hex
+    /// digits) or name.
+    pub fn resolve_container(&self, name: &str) -> Result<ContainerMeta> {
+        if let Ok(id) = name.parse::<ContainerId>() {
+            return self.container(&id);
+        }
+        let all = self.containers()?;
+        if let Some(c) = all.iter().find(|c| c.name == name) {
+            return Ok(c.clone());
+        }
+        if name.len() >= 4
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            let m: Vec<&ContainerMeta> = all
+                .iter()
+                .filter(|c| c.id.hex().starts_with(name))
+                .collect();
+            return match m.len() {
+                1 => Ok(m[0].clone()),
+                0 => Err(StoreError::NotFound(format!("container {name}"))),
+                n => Err(StoreError::Ambiguous {
+                    name: name.to_string(),
+                    count: n,
+                }),
+            };
+        }
+        Err(StoreError::NotFound(format!("container {name}")))
+    }
+
+    /// Create a container (not mounted, not running) on image `layer`.
+    pub fn create_container(
+        &self,
+        name: Option<&str>,
+        image: &str,
+        layer: &LayerId,
+        config: Value,
+    ) -> Result<ContainerMeta> {
+        let id = ContainerId::random().at(&self.root().join("containers"))?;
+        let name = match name {
+            Some(n) if !valid_name(n) => {
+                return Err(StoreError::Invalid(format!(
+                    "invalid container name {n:?}: use letters, digits, '_', '.' and '-'"
+                )))
+            }
+            Some(n) => n.to_string(),
+            None => generated_name(&id),
+        };
+        let _l = self.lock_exclusive("containers")?;
+        if self.containers()?.iter().any(|c| c.name == name) {
+            return Err(StoreError::Invalid(format!(
+                "the container name {name:?} is already in use"
+            )));
+        }
+        let meta = ContainerMeta {
+            id,
+            name,
+            image: image.to_string(),
+            layer: *layer,
+            created: now_rfc3339(),
+            config,
+        };
+        let staging = self.stage("container")?;
+        let sp = staging.path();
+        for d in [
+            "upper",
+            "work",
+            "rootfs",
+            "init/proc",
+            "init/sys",
+            "init/dev",
+        ] {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o755)
+                .create(sp.join(d))
+                .at(&sp.join(d))?;
+        }
+        fs::write(
+            sp.join("container.json"),
+            serde_json::to_vec_pretty(&meta).expect("serialises"),
+        )
+        .at(sp)?;
+        fs::write(
+            sp.join("state.json"),
+            serde_json::to_vec(&State::default()).expect("serialises"),
+        )
+        .at(sp)?;
+        File::open(sp)
+            .and_then(|f| nix::unistd::syncfs(&f).map_err(Into::into))
+            .at(sp)?;
+        let dest = self.container_dir(&id);
+        fs::rename(sp, &dest).at(&dest)?;
+        std::mem::forget(staging);
+        Ok(meta)
+    }
+
+    pub fn read_state(&self, id: &ContainerId) -> Result<State> {
+        let p = self.container_dir(id).join("state.json");
+        match fs::read(&p) {
+            Ok(d) => serde_json::from_slice(&d)
+                .map_err(|e| StoreError::Invalid(format!("{}: {e}", p.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
+            Err(e) => Err(e).at(&p),
+        }
+    }
+
+    pub fn write_state(&self, id: &ContainerId, state: &State) -> Result<()> {
+        write_atomic(
+            &self.container_dir(id).join("state.json"),
+            &serde_json::to_vec(state).expect("state serialises"),
+        )
+    }
+
+    /// Lock a container (exclusive) while it is started, committed or removed.
+    pub fn lock_container(&self, id: &ContainerId) -> Result<Flock<File>> {
+        let p = self.container_dir(id).join("lock");
+        let f = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&p)
+            .at(&p)?;
+        Flock::lock(f, FlockArg::LockExclusive)
+            .map_err(|(_, e)| e)
+            .at(&p)
+    }
+
+    /// Delete a container's directory (rename into trash/, then remove).
+    pub fn remove_container_dir(&self, id: &ContainerId) -> Result<()> {
+        self.trash(&self.container_dir(id))
+    }
+}
+
+/// Now, RFC 3339 in UTC with nanoseconds, as docker writes `created`.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("formatting now cannot fail")
+}

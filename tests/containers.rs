@@ -1,0 +1,480 @@
+//! Containers and running containers, on real namespaces, cgroups and
+//! overlayfs, as root.
+
+use crate::harness::{busybox_image, leftovers, ps_all, s, Env};
+use std::time::{Duration, Instant};
+
+fn container_dir(env: &Env, id: &str) -> std::path::PathBuf {
+    env.root.join("containers").join(id)
+}
+
+#[test]
+fn happiness_lives_in_the_rw_layer() {
+    let env = Env::new("ctr-happiness");
+    busybox_image(&env);
+    env.cmd("run")
+        .args(["busybox", "--", "touch", "/happiness.txt"])
+        .ok();
+    let all = ps_all(&env);
+    assert_eq!(all.len(), 1);
+    let c = &all[0];
+    assert_eq!(s(c, "status"), "exited");
+    assert_eq!(c["exit_code"], 0);
+    // nothing is running, yet the file is in the container's upper dir
+    assert!(env
+        .cmd("ps")
+        .args(["--format", "json"])
+        .ok()
+        .records()
+        .is_empty());
+    let upper = container_dir(&env, s(c, "container")).join("upper/happiness.txt");
+    assert!(upper.is_file(), "{} missing", upper.display());
+    let table = env.cmd("ps").args(["-a", "--format", "table"]).ok().stdout;
+    assert!(table.contains("Exited (0)"), "{table}");
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+#[test]
+fn inside_a_running_container() {
+    let env = Env::new("ctr-inside");
+    busybox_image(&env);
+    let script = r#"
+        echo "pid=$$"
+        echo "host=$(hostname)"
+        echo "procs=$(ls /proc | grep -c '^[0-9]')"
+        echo "net=$(ls /sys/class/net | tr '\n' ' ')"
+        grep CapEff /proc/self/status | tr -d '\t'
+        echo fds-begin; ls /proc/1/fd; echo fds-end
+        (echo c > /proc/sysrq-trigger) 2>/dev/null && echo sysrq=written || echo sysrq=refused
+        (echo x > /proc/sys/kernel/domainname) 2>/dev/null && echo procsys=written || echo procsys=refused
+        cat /proc/kcore 2>/dev/null | head -c 1 | wc -c | sed 's/^/kcore=/'
+        echo "cwd=$(pwd)"
+    "#;
+    // An extra open fd in the caller must not reach the container.
+    let bin = crate::harness::bin("run");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "exec 7</dev/null; exec '{}' busybox sh -c \"$0\"",
+            bin.display()
+        ))
+        .arg(script)
+        .env("CAIRN_ROOT", &env.root)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let get = |k: &str| {
+        stdout
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(&format!("{k}="))
+                    .or_else(|| l.strip_prefix(&format!("{k}:")))
+            })
+            .unwrap_or_else(|| panic!("no {k} in {stdout}"))
+            .trim()
+            .to_string()
+    };
+    assert_eq!(get("pid"), "1");
+    let host = nix::unistd::gethostname().unwrap().into_string().unwrap();
+    assert_ne!(get("host"), host);
+    let c = &ps_all(&env)[0];
+    assert_eq!(get("host"), &s(c, "container")[..12]);
+    // only sh and its ls: the host's processes are not visible
+    let procs: usize = get("procs").parse().unwrap();
+    assert!(procs <= 5, "{procs} processes visible");
+    assert_eq!(get("net"), "lo");
+    assert_eq!(get("CapEff"), "00000000a80425fb");
+    let fds: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| *l != "fds-begin")
+        .skip(1)
+        .take_while(|l| *l != "fds-end")
+        .collect();
+    assert_eq!(fds, ["0", "1", "2"], "init has fds beyond 0-2");
+    assert_eq!(get("sysrq"), "refused");
+    assert_eq!(get("procsys"), "refused");
+    assert_eq!(get("kcore"), "0");
+    assert_eq!(get("cwd"), "/");
+}
+
+#[test]
+fn privileged_opts_out() {
+    let env = Env::new("ctr-privileged");
+    busybox_image(&env);
+    let o = env
+        .cmd("run")
+        .args([
+            "--privileged",
+            "busybox",
+            "sh",
+            "-c",
+            "grep CapEff /proc/self/status; grep -c kcore /proc/mounts; true",
+        ])
+        .ok();
+    assert!(!o.stdout.contains("a80425fb"), "{o}");
+    assert!(
+        o.stdout.lines().nth(1) == Some("0"),
+        "kcore still masked: {o}"
+    );
+}
+
+#[test]
+fn exit_statuses_pass_through() {
+    let env = Env::new("ctr-exit");
+    busybox_image(&env);
+    env.cmd("run")
+        .args(["busybox", "sh", "-c", "exit 3"])
+        .fails(3);
+    let o = env
+        .cmd("run")
+        .args(["busybox", "no-such-command"])
+        .fails(127);
+    assert!(o.stderr.contains("no-such-command"), "{o}");
+    env.cmd("run").args(["busybox", "/etc/passwd"]).fails(126);
+    // the process's stdout is plain stdout
+    let o = env.cmd("run").args(["busybox", "cat", "/etc/passwd"]).ok();
+    assert!(o.stdout.starts_with("root:x:0:0"), "{o}");
+    // stdin passes through with -i
+    let o = env
+        .cmd("run")
+        .args(["-i", "busybox", "tr", "a-z", "A-Z"])
+        .stdin("hello\n")
+        .ok();
+    assert_eq!(o.stdout, "HELLO\n");
+    // -t gives a terminal
+    let o = env
+        .cmd("run")
+        .args([
+            "-t",
+            "busybox",
+            "sh",
+            "-c",
+            "[ -t 0 ] && [ -t 1 ] && echo TTY",
+        ])
+        .stdin("")
+        .ok();
+    assert!(o.stdout.contains("TTY"), "{o}");
+}
+
+#[test]
+fn pipeline_keeps_records_and_output_apart() {
+    let env = Env::new("ctr-pipeline");
+    busybox_image(&env);
+    let mounted = env.cmd("union-mount").arg("busybox").ok().record();
+    let rootfs = s(&mounted, "rootfs").to_string();
+    assert!(
+        std::path::Path::new(&rootfs).join("bin/busybox").exists(),
+        "view not mounted"
+    );
+    let mut rec = mounted.clone();
+    rec.insert("mine".into(), serde_json::json!("kept"));
+    let o = env
+        .cmd("isolate")
+        .args([
+            "--",
+            "sh",
+            "-c",
+            "echo to-stdout; echo to-stderr >&2; exit 4",
+        ])
+        .stdin_records(&[rec])
+        .fails(4);
+    let r = o.record();
+    assert_eq!(r["exit_code"], 4);
+    assert_eq!(r["mine"], "kept");
+    assert_eq!(s(&r, "container"), s(&mounted, "container"));
+    assert!(
+        o.stderr.contains("to-stdout") && o.stderr.contains("to-stderr"),
+        "{o}"
+    );
+    // created without mounting, then started: the view is mounted only while it runs
+    let c = env
+        .cmd("union-mount")
+        .args(["--no-mount", "busybox", "--", "true"])
+        .ok()
+        .record();
+    assert!(c.get("rootfs").is_none());
+    env.cmd("isolate").arg(s(&c, "container")).ok();
+    assert!(leftovers(&env)
+        .iter()
+        .all(|l| !l.contains(s(&c, "container"))));
+}
+
+#[test]
+fn memory_and_pids_limits() {
+    let env = Env::new("ctr-limits");
+    busybox_image(&env);
+    // 100 MB in a 32 MB cgroup: the OOM killer ends it (137)
+    env.cmd("run")
+        .args([
+            "--memory",
+            "32m",
+            "busybox",
+            "dd",
+            "if=/dev/zero",
+            "of=/dev/null",
+            "bs=100M",
+            "count=1",
+        ])
+        .fails(137);
+    // a fork loop stops at 16 processes and the host is fine
+    let o = env
+        .cmd("run")
+        .args([
+            "--pids-limit",
+            "16",
+            "busybox",
+            "sh",
+            "-c",
+            "(for i in $(seq 60); do sleep 2 & done) 2>/dev/null; set -- /proc/[0-9]*; echo $#",
+        ])
+        .run();
+    let n: usize = o.stdout.trim().parse().unwrap_or_else(|_| panic!("{o}"));
+    assert!(n <= 16, "{n} processes despite --pids-limit 16\n{o}");
+    assert!(std::process::Command::new("true")
+        .status()
+        .unwrap()
+        .success());
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+fn detached(env: &Env, args: &[&str]) -> String {
+    let mut a = vec!["-d", "busybox"];
+    a.extend_from_slice(args);
+    let id = env.cmd("run").args(&a).ok().stdout.trim().to_string();
+    assert_eq!(id.len(), 64, "run -d prints the container ID: {id:?}");
+    id
+}
+
+fn log_of(env: &Env, id: &str) -> String {
+    std::fs::read_to_string(container_dir(env, id).join("log")).unwrap_or_default()
+}
+
+#[test]
+fn pause_freezes_and_unpause_resumes() {
+    let env = Env::new("ctr-pause");
+    busybox_image(&env);
+    let id = detached(
+        &env,
+        &[
+            "sh",
+            "-c",
+            "i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    env.cmd("pause").arg(&id).ok();
+    let st = &ps_all(&env)[0];
+    assert_eq!(s(st, "status"), "paused");
+    let a = log_of(&env, &id).lines().count();
+    std::thread::sleep(Duration::from_millis(500));
+    let b = log_of(&env, &id).lines().count();
+    assert_eq!(a, b, "the counter moved while paused");
+    env.cmd("unpause").arg(&id).ok();
+    std::thread::sleep(Duration::from_millis(500));
+    let c = log_of(&env, &id).lines().count();
+    assert!(c > b, "the counter did not resume");
+    env.cmd("kill").arg(&id).ok();
+    let st = &ps_all(&env)[0];
+    assert_eq!(s(st, "status"), "exited");
+    assert_eq!(st["exit_code"], 137);
+    env.cmd("rm").arg(&id).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+#[test]
+fn stop_is_polite_then_firm() {
+    let env = Env::new("ctr-stop");
+    busybox_image(&env);
+    // exits on SIGTERM at once
+    let polite = detached(
+        &env,
+        &[
+            "sh",
+            "-c",
+            "trap 'exit 0' TERM; while :; do sleep 0.1; done",
+        ],
+    );
+    // ignores SIGTERM: killed after the grace period
+    let stubborn = detached(
+        &env,
+        &["sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"],
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    let t = Instant::now();
+    let r = env.cmd("stop").args(["-t", "10", &polite]).ok().record();
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "polite stop took {:?}",
+        t.elapsed()
+    );
+    assert_eq!(r["exit_code"], 0);
+    let t = Instant::now();
+    let r = env.cmd("stop").args(["-t", "1", &stubborn]).ok().record();
+    assert!(
+        t.elapsed() >= Duration::from_secs(1),
+        "stubborn stop took {:?}",
+        t.elapsed()
+    );
+    assert_eq!(r["exit_code"], 137);
+    assert!(env
+        .cmd("ps")
+        .args(["--format", "json"])
+        .ok()
+        .records()
+        .is_empty());
+    // a stopped container starts again, on the same rw layer
+    env.cmd("start").arg(&polite).ok();
+    assert_eq!(
+        env.cmd("ps")
+            .args(["--format", "json"])
+            .ok()
+            .records()
+            .len(),
+        1
+    );
+    env.cmd("rm").arg(&polite).fails(1);
+    env.cmd("rm").args(["-f", &polite]).ok();
+    env.cmd("rm").arg(&stubborn).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+#[test]
+fn exec_joins_the_running_container() {
+    let env = Env::new("ctr-exec");
+    busybox_image(&env);
+    let id = detached(
+        &env,
+        &["sh", "-c", "echo inside > /tmp/marker; exec sleep 100"],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let o = env.cmd("exec").args([&id, "cat", "/tmp/marker"]).ok();
+    assert_eq!(o.stdout, "inside\n");
+    // same pid namespace: pid 1 is the container's sleep
+    let o = env.cmd("exec").args([&id, "cat", "/proc/1/cmdline"]).ok();
+    assert!(o.stdout.starts_with("sleep"), "{o}");
+    let o = env
+        .cmd("exec")
+        .args([&id, "sh", "-c", "grep CapEff /proc/self/status; hostname"])
+        .ok();
+    assert!(o.stdout.contains("00000000a80425fb"), "{o}");
+    assert!(o.stdout.contains(&id[..12]), "{o}");
+    env.cmd("exec").args([&id, "sh", "-c", "exit 5"]).fails(5);
+    env.cmd("rm").args(["-f", &id]).ok();
+    env.cmd("exec").args([&id, "true"]).fails(125);
+}
+
+#[test]
+fn state_never_lies() {
+    let env = Env::new("ctr-state");
+    busybox_image(&env);
+    let id = detached(&env, &["sleep", "100"]);
+    let st = std::fs::read_to_string(container_dir(&env, &id).join("state.json")).unwrap();
+    let st: serde_json::Value = serde_json::from_str(&st).unwrap();
+    let supervisor = st["supervisor"].as_i64().unwrap() as i32;
+    // kill the supervisor: the container is reported exited and cleaned up
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(supervisor),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let c = &ps_all(&env)[0];
+    assert_eq!(s(c, "status"), "exited");
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+    env.cmd("rm").arg(&id).ok();
+}
+
+#[test]
+fn rm_and_rmi_leave_nothing_behind() {
+    let env = Env::new("ctr-rmi");
+    let base = busybox_image(&env);
+    // an image on top of busybox, sharing its base layer
+    let top = env
+        .cmd("layer-unpack")
+        .args(["--parent", &base])
+        .stdin(
+            crate::harness::TarBuilder::new()
+                .file("etc/motd", 0o644, b"hi\n")
+                .build(),
+        )
+        .ok()
+        .record();
+    env.cmd("tag").args(["app", s(&top, "layer")]).ok();
+    let id = detached(&env, &["sleep", "100"]);
+    // busybox is in use by a running container: refused
+    let o = env.cmd("rmi").arg("busybox").fails(1);
+    assert!(o.stderr.contains("container"), "{o}");
+    env.cmd("rm").args(["-f", &id]).ok();
+    // app goes, with its own layer; the base stays for busybox
+    let out = env.cmd("rmi").arg("app").ok().records();
+    assert!(
+        out.iter().any(|r| r.get("deleted") == top.get("layer")),
+        "{out:?}"
+    );
+    assert!(env.root.join("layers").join(&base[7..]).exists());
+    env.cmd("rmi").arg("busybox").ok();
+    assert_eq!(
+        std::fs::read_dir(env.root.join("layers")).unwrap().count(),
+        0
+    );
+    assert_eq!(
+        std::fs::read_dir(env.root.join("containers"))
+            .unwrap()
+            .count(),
+        0
+    );
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+#[test]
+fn networks() {
+    let env = Env::new("ctr-net");
+    busybox_image(&env);
+    let o = env
+        .cmd("run")
+        .args(["--net", "host", "busybox", "ls", "/sys/class/net"])
+        .ok();
+    let host: Vec<String> = std::fs::read_dir("/sys/class/net")
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    for h in &host {
+        assert!(o.stdout.lines().any(|l| l == h), "{h} missing in {o}");
+    }
+    let ns = format!("cairn-test-{}", std::process::id());
+    let ip = |args: &[&str]| {
+        std::process::Command::new("ip")
+            .args(args)
+            .status()
+            .unwrap()
+            .success()
+    };
+    assert!(ip(&["netns", "add", &ns]));
+    // mark that namespace's lo so the container can tell it is the one
+    assert!(ip(&["-n", &ns, "link", "set", "lo", "mtu", "1234"]));
+    let o = env
+        .cmd("run")
+        .args([
+            "--net",
+            &format!("/run/netns/{ns}"),
+            "busybox",
+            "cat",
+            "/sys/class/net/lo/mtu",
+        ])
+        .run();
+    ip(&["netns", "del", &ns]);
+    assert_eq!(o.code, Some(0), "{o}");
+    assert_eq!(o.stdout.trim(), "1234", "{o}");
+    // the default namespace's lo is a fresh one
+    let o = env
+        .cmd("run")
+        .args(["busybox", "cat", "/sys/class/net/lo/mtu"])
+        .ok();
+    assert_eq!(o.stdout.trim(), "65536", "{o}");
+}

@@ -1,0 +1,40 @@
+//! `cairn create` = `cairn union-mount --no-mount`: prints the new ID.
+
+use cairn_cli::args::Create;
+use cairn_cli::porcelain::{record_of, tool};
+use cairn_cli::Fail;
+use clap::Parser;
+
+fn main() {
+    cairn_cli::main("cairn-create", || run(Create::parse()))
+}
+
+fn run(args: Create) -> Result<i32, Fail> {
+    let mut cmd = tool("union-mount");
+    cmd.arg("--no-mount");
+    if let Some(r) = &args.common.root {
+        cmd.arg("--root").arg(r);
+    }
+    if let Some(n) = &args.create.name {
+        cmd.args(["--name", n]);
+    }
+    if let Some(e) = &args.create.entrypoint {
+        cmd.args(["--entrypoint", e]);
+    }
+    for e in &args.env {
+        cmd.args(["-e", e]);
+    }
+    if let Some(w) = &args.workdir {
+        cmd.args(["-w", w]);
+    }
+    if let Some(u) = &args.user {
+        cmd.args(["-u", u]);
+    }
+    cmd.arg(&args.image);
+    if !args.cmd.is_empty() {
+        cmd.arg("--").args(&args.cmd);
+    }
+    let rec = record_of(cmd)?;
+    println!("{}", rec["container"].as_str().unwrap_or(""));
+    Ok(0)
+}

@@ -1,0 +1,79 @@
+use cairn_cli::args::Exec;
+use cairn_cli::{open_store, Fail};
+use clap::Parser;
+use libcairn::container::{self, ExecOptions};
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use std::os::fd::IntoRawFd;
+
+fn main() {
+    cairn_cli::main("cairn-exec", || run(Exec::parse()))
+}
+
+fn run(args: Exec) -> Result<i32, Fail> {
+    let store = open_store(&args.common).map_err(|f| Fail { code: 125, ..f })?;
+    let c = store.resolve_container(&args.container).map_err(|e| Fail {
+        code: 125,
+        error: e.into(),
+        hint: None,
+    })?;
+    let stdin = if args.process.interactive || args.process.tty {
+        None
+    } else {
+        Some(
+            std::fs::File::open("/dev/null")
+                .map_err(Fail::from)
+                .map(|f| f.into_raw_fd())?,
+        )
+    };
+    let forwarded = [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+    ];
+    let mut set = SigSet::empty();
+    for s in forwarded {
+        set.add(s);
+    }
+    set.add(Signal::SIGCHLD);
+    let _ = set.thread_block();
+    let joined = container::exec(
+        &store,
+        &c,
+        &ExecOptions {
+            argv: args.cmd.clone(),
+            env: args.process.env.clone(),
+            workdir: args.process.workdir.clone(),
+            user: args.process.user.clone(),
+            privileged: args.process.privileged,
+            stdio: [stdin, None, None],
+            tty: false,
+        },
+    )
+    .map_err(|e| Fail {
+        code: e.exit_code(),
+        error: e.into(),
+        hint: None,
+    })?;
+    loop {
+        match waitpid(joined.helper, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) => {}
+            Ok(st) => {
+                if let Some(code) = container::exit_code(st) {
+                    return Ok(code);
+                }
+            }
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(Fail::from(e)),
+        }
+        match set.wait() {
+            Ok(Signal::SIGCHLD) | Err(_) => {}
+            Ok(sig) => {
+                let _ = nix::sys::signal::kill(joined.pid, sig);
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+use cairn_cli::args::Kill;
+use cairn_cli::out::{Format, Out};
+use cairn_cli::{open_store, subjects, usage, Fail};
+use clap::Parser;
+use libcairn::container;
+use serde_json::json;
+
+fn main() {
+    cairn_cli::main("cairn-kill", || run(Kill::parse()))
+}
+
+fn run(args: Kill) -> Result<i32, Fail> {
+    let store = open_store(&args.common)?;
+    let sig = container::parse_signal(&args.signal)
+        .ok_or_else(|| usage(format!("invalid signal {:?}", args.signal)))?;
+    let mut out = Out::new(Format::resolve(args.format, false));
+    for s in subjects(&args.containers, "container")? {
+        let c = store
+            .resolve_container(&s.name)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if !container::is_running(&store, &c)? {
+            return Err(anyhow::anyhow!("container {}: is not running", c.id.short()).into());
+        }
+        container::kill_all(&c, sig)?;
+        if sig == nix::sys::signal::Signal::SIGKILL {
+            container::wait_stopped(&store, &c, std::time::Duration::from_secs(10))?;
+        }
+        let mut rec = s.record.clone();
+        rec.insert("container".into(), json!(c.id));
+        rec.insert("signal".into(), json!(sig.as_str()));
+        out.record(&rec, "container")?;
+    }
+    Ok(0)
+}

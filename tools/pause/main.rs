@@ -1,0 +1,8 @@
+use cairn_cli::args::Pause;
+use clap::Parser;
+
+fn main() {
+    cairn_cli::main("cairn-pause", || {
+        cairn_cli::pause::run(Pause::parse(), true)
+    })
+}

@@ -1,0 +1,109 @@
+use cairn_cli::args::Ps;
+use cairn_cli::out::{ellipsis, human_age, human_duration, Format, Out};
+use cairn_cli::{open_store, Fail};
+use clap::Parser;
+use libcairn::container;
+use libcairn::record::{table, Record};
+use libcairn::store::container::Status;
+use serde_json::json;
+
+fn main() {
+    cairn_cli::main("cairn-ps", || run(Ps::parse()))
+}
+
+fn since(t: &Option<String>, now: time::OffsetDateTime) -> String {
+    t.as_deref()
+        .and_then(|t| {
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+        })
+        .map(|t| human_duration((now - t).whole_seconds()))
+        .unwrap_or_else(|| "a while".into())
+}
+
+fn run(args: Ps) -> Result<i32, Fail> {
+    let store = open_store(&args.common)?;
+    let format = if args.quiet {
+        Format::Id
+    } else {
+        Format::resolve(args.format, true)
+    };
+    let mut out = Out::new(format);
+    let now = time::OffsetDateTime::now_utc();
+    let mut rows = Vec::new();
+    for c in store.containers()? {
+        let st = container::state(&store, &c)?;
+        let running = matches!(st.status, Status::Running | Status::Paused);
+        if !args.all && !running {
+            continue;
+        }
+        let command = if st.command.is_empty() {
+            libcairn::isolate::config::argv(&c.config)
+        } else {
+            st.command.clone()
+        };
+        match format {
+            Format::Table => {
+                let status = match st.status {
+                    Status::Created => "Created".to_string(),
+                    Status::Running => format!("Up {}", since(&st.started_at, now)),
+                    Status::Paused => format!("Up {} (Paused)", since(&st.started_at, now)),
+                    Status::Exited => format!(
+                        "Exited ({}) {} ago",
+                        st.exit_code.unwrap_or(0),
+                        since(&st.finished_at, now)
+                    ),
+                };
+                let cmd = format!("\"{}\"", command.join(" "));
+                rows.push(vec![
+                    if args.no_trunc {
+                        c.id.hex()
+                    } else {
+                        c.id.short()
+                    },
+                    c.image.clone(),
+                    if args.no_trunc {
+                        cmd
+                    } else {
+                        ellipsis(&cmd, 20)
+                    },
+                    human_age(&c.created, now),
+                    status,
+                    String::new(),
+                    c.name.clone(),
+                ]);
+            }
+            _ => {
+                let mut rec = Record::new();
+                rec.insert("container".into(), json!(c.id));
+                rec.insert("name".into(), json!(c.name));
+                rec.insert("image".into(), json!(c.image));
+                rec.insert("layer".into(), json!(c.layer));
+                rec.insert("command".into(), json!(command));
+                rec.insert("created".into(), json!(c.created));
+                rec.insert("status".into(), json!(st.status.as_str()));
+                rec.insert("exit_code".into(), json!(st.exit_code));
+                rec.insert("pid".into(), json!(if running { st.pid } else { None }));
+                rec.insert("started_at".into(), json!(st.started_at));
+                rec.insert("finished_at".into(), json!(st.finished_at));
+                rec.insert("mounted".into(), json!(container::is_mounted(&store, &c)));
+                out.record(&rec, "container")?;
+            }
+        }
+    }
+    if format == Format::Table {
+        out.raw(&table(
+            &[
+                "CONTAINER ID",
+                "IMAGE",
+                "COMMAND",
+                "CREATED",
+                "STATUS",
+                "PORTS",
+                "NAMES",
+            ],
+            &rows,
+        ))?;
+    }
+    out.flush()?;
+    Ok(0)
+}

@@ -1,0 +1,101 @@
+//! `cairn run` = `cairn union-mount --no-mount IMAGE -- CMD`, then
+//! `cairn isolate CONTAINER` (and `cairn rm` with --rm).
+
+use cairn_cli::args::Run;
+use cairn_cli::porcelain::{record_of, tool};
+use cairn_cli::Fail;
+use clap::Parser;
+use nix::sys::signal::{SigSet, Signal};
+use std::os::unix::process::CommandExt;
+use std::process::Stdio;
+
+fn main() {
+    cairn_cli::main("cairn-run", || run(Run::parse()))
+}
+
+fn run(args: Run) -> Result<i32, Fail> {
+    let root = |cmd: &mut std::process::Command| {
+        if let Some(r) = &args.common.root {
+            cmd.arg("--root").arg(r);
+        }
+    };
+    let mut create = tool("union-mount");
+    root(&mut create);
+    create.arg("--no-mount");
+    if let Some(n) = &args.create.name {
+        create.args(["--name", n]);
+    }
+    if let Some(e) = &args.create.entrypoint {
+        create.args(["--entrypoint", e]);
+    }
+    for e in &args.process.env {
+        create.args(["-e", e]);
+    }
+    if let Some(w) = &args.process.workdir {
+        create.args(["-w", w]);
+    }
+    if let Some(u) = &args.process.user {
+        create.args(["-u", u]);
+    }
+    create.arg(&args.image);
+    let cmd: Vec<String> = match args.cmd.first().map(String::as_str) {
+        Some("--") => args.cmd[1..].to_vec(),
+        _ => args.cmd.clone(),
+    };
+    if !cmd.is_empty() {
+        create.arg("--").args(&cmd);
+    }
+    let rec = record_of(create)?;
+    let id = rec["container"].as_str().unwrap_or("").to_string();
+
+    let mut isolate = tool("isolate");
+    root(&mut isolate);
+    if args.run.detach {
+        isolate.args(["-d", "--format", "id"]);
+    }
+    if args.process.interactive {
+        isolate.arg("-i");
+    }
+    if args.process.tty {
+        isolate.arg("-t");
+    }
+    if args.process.privileged {
+        isolate.arg("--privileged");
+    }
+    isolate.args(["--net", &args.run.net]);
+    if let Some(m) = &args.run.memory {
+        isolate.args(["--memory", m]);
+    }
+    if let Some(p) = args.run.pids_limit {
+        isolate.args(["--pids-limit", &p.to_string()]);
+    }
+    if let Some(c) = args.run.cpus {
+        isolate.args(["--cpus", &c.to_string()]);
+    }
+    isolate.arg(&id);
+    if args.run.detach {
+        let st = isolate.stdin(Stdio::null()).status().map_err(Fail::from)?;
+        return Ok(st.code().unwrap_or(125));
+    }
+    if !args.rm {
+        let err = isolate.exec();
+        return Err(Fail::from(anyhow::anyhow!("running cairn-isolate: {err}")));
+    }
+    // --rm: wait, then remove the container; signals go to isolate.
+    let mut set = SigSet::empty();
+    for s in [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+    ] {
+        set.add(s);
+    }
+    let _ = set.thread_block();
+    let mut child = isolate.spawn().map_err(Fail::from)?;
+    let status = child.wait().map_err(Fail::from)?;
+    let mut rm = tool("rm");
+    root(&mut rm);
+    let _ = rm.args(["-f", &id]).stdout(Stdio::null()).status();
+    Ok(status.code().unwrap_or(125))
+}

@@ -1,0 +1,67 @@
+use cairn_cli::args::UnionMount;
+use cairn_cli::out::{Format, Out};
+use cairn_cli::{open_store, subjects, Fail};
+use clap::Parser;
+use libcairn::container;
+use libcairn::isolate::config::Overrides;
+use serde_json::json;
+
+fn main() {
+    cairn_cli::main("cairn-union-mount", || run(UnionMount::parse()))
+}
+
+fn run(args: UnionMount) -> Result<i32, Fail> {
+    let store = open_store(&args.common)?;
+    let mut out = Out::new(Format::resolve(args.format, false));
+    let given: Vec<String> = args.subject.iter().cloned().collect();
+    if args.unmount {
+        for s in subjects(&given, "container")? {
+            let c = store
+                .resolve_container(&s.name)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if container::is_running(&store, &c)? {
+                return Err(anyhow::anyhow!(
+                    "container {}: is running; stop it first",
+                    c.id.short()
+                )
+                .into());
+            }
+            container::unmount(&store, &c)?;
+            let mut rec = s.record.clone();
+            rec.insert("container".into(), json!(c.id));
+            rec.insert("mounted".into(), json!(false));
+            out.record(&rec, "container")?;
+        }
+        return Ok(0);
+    }
+    let subjects = subjects(&given, "layer")?;
+    if args.create.name.is_some() && subjects.len() > 1 {
+        return Err(cairn_cli::usage(
+            "--name names one container, but several images were given",
+        ));
+    }
+    let o = Overrides {
+        cmd: (!args.cmd.is_empty()).then(|| args.cmd.clone()),
+        entrypoint: args.create.entrypoint.as_ref().map(|e| vec![e.clone()]),
+        env: args.env.clone(),
+        workdir: args.workdir.clone(),
+        user: args.user.clone(),
+    };
+    for s in subjects {
+        let c = container::create(&store, &s.name, args.create.name.as_deref(), &o)
+            .map_err(|e| anyhow::anyhow!("image {}: {e}", s.name))?;
+        let mut rec = s.record.clone();
+        rec.insert("container".into(), json!(c.id));
+        rec.insert("name".into(), json!(c.name));
+        rec.insert("layer".into(), json!(c.layer));
+        if !args.no_mount {
+            let root = container::mount(&store, &c).map_err(|e| {
+                let _ = container::remove(&store, &c, true);
+                anyhow::anyhow!("{e}")
+            })?;
+            rec.insert("rootfs".into(), json!(root));
+        }
+        out.record(&rec, "container")?;
+    }
+    Ok(0)
+}
