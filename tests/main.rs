@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod commit;
 mod containers;
 mod docs;
 mod hostile;

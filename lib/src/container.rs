@@ -502,3 +502,110 @@ pub fn exec(store: &Store, c: &ContainerMeta, o: &ExecOptions) -> Result<process
         source: e,
     })
 }
+
+/// How to commit.
+#[derive(Debug, Clone, Default)]
+pub struct CommitOptions {
+    pub message: Option<String>,
+    pub author: Option<String>,
+    /// Dockerfile instructions applied to the config (`--change`).
+    pub changes: Vec<String>,
+    /// Freeze a running container while its layer is read.
+    pub pause: bool,
+    /// SOURCE_DATE_EPOCH: clamps mtimes, sets `created`.
+    pub source_date_epoch: Option<i64>,
+    /// `created_by` (default: the container's command).
+    pub created_by: Option<String>,
+}
+
+/// `docker commit`: the container's read-write layer becomes a new
+/// read-only layer whose parent is the container's image. The container
+/// keeps its layer.
+pub fn commit(
+    store: &Store,
+    c: &ContainerMeta,
+    o: &CommitOptions,
+) -> Result<crate::store::ingest::Ingested> {
+    use crate::layer::pack::PackOptions;
+    let _lock = store.lock_container(&c.id)?;
+    // The new config: the container's, with the changes applied; recorded
+    // only when it differs from what the image already has.
+    let mut config = c.config.clone();
+    for ch in &o.changes {
+        crate::image::change::apply(&mut config, ch, &crate::image::change::default_shell())
+            .map_err(|e| ContainerError::State(c.id.short(), e.to_string()))?;
+    }
+    let chain = store.chain(&c.layer)?;
+    let image_config = effective_config(&chain);
+    let st = state(store, c)?;
+    let running = matches!(st.status, Status::Running | Status::Paused);
+    // Freeze while reading, and thaw whatever happens.
+    struct Thaw(Option<Cgroup>);
+    impl Drop for Thaw {
+        fn drop(&mut self) {
+            if let Some(cg) = &self.0 {
+                let _ = cg.thaw();
+            }
+        }
+    }
+    let _thaw = if running && o.pause && st.status == Status::Running {
+        let cg = Cgroup::open(&cgroup_name(c)).map_err(|e| sys(c, e))?;
+        if let Some(cg) = &cg {
+            cg.freeze().map_err(|e| sys(c, e))?;
+        }
+        Thaw(cg)
+    } else {
+        Thaw(None)
+    };
+    let lower = store.stack(&c.layer)?;
+    let staging = store.stage("commit")?;
+    let tar_path = staging.path().join("layer.tar");
+    let f = std::fs::File::create(&tar_path).map_err(|e| sys(c, e))?;
+    let (w, _) = crate::layer::diff::write_upper(
+        &store.container_dir(&c.id).join("upper"),
+        &lower,
+        std::io::BufWriter::new(f),
+        PackOptions {
+            clamp_mtime: o.source_date_epoch,
+        },
+    )
+    .map_err(|e| sys(c, e))?;
+    w.into_inner()
+        .map_err(|e| sys(c, e.into_error()))?
+        .sync_all()
+        .map_err(|e| sys(c, e))?;
+    drop(_thaw);
+    let created = match o.source_date_epoch {
+        Some(t) => time::OffsetDateTime::from_unix_timestamp(t)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            }),
+        None => Some(now_rfc3339()),
+    };
+    let command = if st.command.is_empty() {
+        rcfg::argv(&c.config)
+    } else {
+        st.command.clone()
+    };
+    let meta = crate::store::meta::LayerMeta {
+        parent: Some(c.layer),
+        created,
+        created_by: Some(o.created_by.clone().unwrap_or_else(|| command.join(" "))),
+        author: o.author.clone(),
+        comment: o.message.clone(),
+        config: (config != image_config).then_some(config),
+        ..Default::default()
+    };
+    let f = std::fs::File::open(&tar_path).map_err(|e| sys(c, e))?;
+    crate::store::ingest::ingest_layer(
+        store,
+        f,
+        crate::store::ingest::IngestOptions {
+            meta,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| sys(c, e))
+}

@@ -4,6 +4,7 @@
 
 pub mod container;
 pub mod digest;
+pub mod export;
 pub mod image;
 pub mod isolate;
 pub mod json;

@@ -615,6 +615,107 @@ pub struct Run {
     pub cmd: Vec<String>,
 }
 
+/// Burn a container's read-write layer into a new read-only layer whose
+/// parent is the container's image (docker commit).
+///
+/// The upper dir becomes an OCI changeset: explicit whiteouts only for
+/// paths that exist below, copy-ups that changed nothing dropped, opaque
+/// directories handled, hard links kept as links, xattrs kept. A running
+/// container is frozen while its layer is read (--pause, on by default).
+/// SOURCE_DATE_EPOCH clamps mtimes and sets `created`. The container keeps
+/// its layer and can be committed again.
+///
+/// Prints one record: the input carried through, `layer` replaced by the
+/// new layer and `parent` set to the image's.
+///
+/// EXAMPLES:
+///   cairn commit -m 'add motd' web
+///   cairn commit --change 'CMD ["httpd","-f"]' web app:2
+///   cairn union-mount busybox | cairn isolate -- touch /x | cairn commit | cairn tag x:1
+#[derive(Debug, Parser)]
+#[command(name = "cairn-commit", version)]
+pub struct Commit {
+    #[command(flatten)]
+    pub common: Common,
+    /// Commit message (history comment)
+    #[arg(long, short = 'm', value_name = "TEXT")]
+    pub message: Option<String>,
+    /// Author
+    #[arg(long, short = 'a', value_name = "NAME")]
+    pub author: Option<String>,
+    /// Apply a Dockerfile instruction to the config: CMD, ENTRYPOINT, ENV,
+    /// WORKDIR, USER, LABEL, EXPOSE, VOLUME, STOPSIGNAL
+    #[arg(long, short = 'c', value_name = "INSTRUCTION")]
+    pub change: Vec<String>,
+    /// Freeze a running container while its layer is read
+    #[arg(long, short = 'p', default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub pause: bool,
+    /// The container; none: the `container` of stdin records
+    #[arg(value_name = "CONTAINER")]
+    pub container: Option<String>,
+    /// Tag the new image
+    #[arg(value_name = "REPOSITORY[:TAG]")]
+    pub tag: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
+/// Write a container's (or an image's) union view as one flat tar:
+/// whiteouts applied, no metadata, no layers (docker export). The same
+/// input gives the same bytes.
+///
+/// EXAMPLES:
+///   cairn export web > web.tar
+///   cairn export -o rootfs.tar busybox
+#[derive(Debug, Parser)]
+#[command(name = "cairn-export", version)]
+pub struct Export {
+    #[command(flatten)]
+    pub common: Common,
+    /// Write to FILE instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Container or image; none: the `container` (else `layer`) of the stdin record
+    #[arg(value_name = "CONTAINER|IMAGE")]
+    pub subject: Option<String>,
+}
+
+/// Save images to one archive that docker load, podman load and skopeo
+/// accept: an OCI image layout plus docker's manifest.json (the Docker >= 25
+/// layout). Layers shared by several images are stored once; the same
+/// images give the same bytes.
+///
+/// EXAMPLES:
+///   cairn save busybox > busybox.tar
+///   cairn save -o all.tar busybox app:1
+///   cairn layer-unpack rootfs.tar | cairn save --tag mybase:1 | docker load
+#[derive(Debug, Parser)]
+#[command(name = "cairn-save", version)]
+pub struct Save {
+    #[command(flatten)]
+    pub common: Common,
+    /// Write to FILE instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Name for an untagged image (NAME[:TAG])
+    #[arg(long, value_name = "NAME[:TAG]")]
+    pub tag: Vec<String>,
+    /// Layer compression
+    #[arg(long, value_enum, default_value = "none", value_name = "ALGORITHM")]
+    pub compress: Compress,
+    /// Images; none: the `layer` of stdin records
+    #[arg(value_name = "IMAGE")]
+    pub images: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Compress {
+    None,
+    Gzip,
+    Zstd,
+}
+
 /// Every tool's clap command, for completions and man pages.
 pub fn commands() -> Vec<clap::Command> {
     use clap::CommandFactory;
@@ -641,5 +742,8 @@ pub fn commands() -> Vec<clap::Command> {
         Create::command(),
         Start::command(),
         Run::command(),
+        Commit::command(),
+        Export::command(),
+        Save::command(),
     ]
 }

@@ -2,6 +2,7 @@
 //! out. An image *is* its top layer; everything here is derived from the
 //! layer chain, or kept as the exact bytes that came in.
 
+pub mod change;
 pub mod config;
 pub mod load;
 pub mod reference;

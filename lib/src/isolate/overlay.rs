@@ -70,8 +70,10 @@ fn mount_new_api(v: &View) -> io::Result<()> {
     for l in &v.lower {
         fsconfig_string(&fs, "lowerdir+", l.as_os_str().as_bytes())?;
     }
-    fsconfig_string(&fs, "upperdir", v.upper.as_os_str().as_bytes())?;
-    fsconfig_string(&fs, "workdir", v.work.as_os_str().as_bytes())?;
+    if !v.upper.as_os_str().is_empty() {
+        fsconfig_string(&fs, "upperdir", v.upper.as_os_str().as_bytes())?;
+        fsconfig_string(&fs, "workdir", v.work.as_os_str().as_bytes())?;
+    }
     for (k, val) in [
         ("index", "off"),
         ("redirect_dir", "off"),
@@ -113,12 +115,19 @@ fn mount_new_api(v: &View) -> io::Result<()> {
 
 fn mount_classic(v: &View) -> io::Result<()> {
     let lower: Vec<String> = v.lower.iter().map(|p| p.display().to_string()).collect();
-    let opts = format!(
-        "lowerdir={},upperdir={},workdir={},index=off,redirect_dir=off,metacopy=off",
-        lower.join(":"),
-        v.upper.display(),
-        v.work.display()
-    );
+    let opts = if v.upper.as_os_str().is_empty() {
+        format!(
+            "lowerdir={},index=off,redirect_dir=off,metacopy=off",
+            lower.join(":")
+        )
+    } else {
+        format!(
+            "lowerdir={},upperdir={},workdir={},index=off,redirect_dir=off,metacopy=off",
+            lower.join(":"),
+            v.upper.display(),
+            v.work.display()
+        )
+    };
     nix::mount::mount(
         Some("cairn"),
         &v.target,
@@ -144,6 +153,16 @@ pub fn mount(v: &View) -> io::Result<()> {
         }
         Err(e) => Err(e),
     }
+}
+
+/// Mount a read-only view of `v.lower` only (no upper dir).
+pub fn mount_readonly(v: &View) -> io::Result<()> {
+    let ro = View {
+        upper: PathBuf::new(),
+        work: PathBuf::new(),
+        ..v.clone()
+    };
+    mount(&ro)
 }
 
 /// Is something mounted at `path`? (Compared with its parent's device, and

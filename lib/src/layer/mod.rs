@@ -6,6 +6,8 @@
 //! `trusted.overlay.opaque=y`. OCI's `.wh.` files exist only in tar streams.
 
 pub mod compress;
+pub mod diff;
+pub mod pack;
 pub mod stack;
 pub mod unpack;
 

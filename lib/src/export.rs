@@ -1,0 +1,60 @@
+//! `export`: the union view of a container or an image as one flat tar,
+//! whiteouts applied, no metadata, no layers.
+//!
+//! The view is mounted read-only (overlayfs with only lower layers) inside
+//! a private mount namespace of this process, so it can never be left
+//! mounted, and walked in name order: the same input gives the same bytes.
+
+use crate::isolate::overlay::{self, View};
+use crate::layer::pack::{pack_tree, PackOptions};
+use crate::store::{IoContext, Result, Store, StoreError};
+use nix::mount::MsFlags;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// The layer directories of a subject, top first: a container's upper dir,
+/// its init dir (the mount points /proc, /sys, /dev) and its image's layers;
+/// or an image's layers.
+pub fn view_layers(store: &Store, name: &str) -> Result<Vec<PathBuf>> {
+    if let Ok(c) = store.resolve_container(name) {
+        let dir = store.container_dir(&c.id);
+        let mut v = vec![dir.join("upper"), dir.join("init")];
+        v.extend(store.stack(&c.layer)?.dirs);
+        return Ok(v);
+    }
+    let layer = store.resolve(name)?;
+    Ok(store.stack(&layer)?.dirs)
+}
+
+/// Write the union of `layers` (top first) as a tar to `w`.
+pub fn export<W: Write>(store: &Store, layers: &[PathBuf], w: W) -> Result<W> {
+    let staging = store.stage("export")?;
+    let mnt = staging.path().join("view");
+    let empty = staging.path().join("empty");
+    std::fs::create_dir(&mnt).at(&mnt)?;
+    std::fs::create_dir(&empty).at(&empty)?;
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)
+        .map_err(|e| StoreError::Invalid(format!("unshare mount namespace: {e}")))?;
+    nix::mount::mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_PRIVATE | MsFlags::MS_REC,
+        None::<&str>,
+    )
+    .map_err(|e| StoreError::Invalid(format!("making mounts private: {e}")))?;
+    // With no upper dir overlayfs is read-only; an empty bottom layer makes
+    // sure there are always two lower layers.
+    let mut lower = layers.to_vec();
+    lower.push(empty);
+    let view = View {
+        lower,
+        upper: PathBuf::new(),
+        work: PathBuf::new(),
+        target: mnt.clone(),
+    };
+    overlay::mount_readonly(&view).at(&mnt)?;
+    let res = pack_tree(&mnt, w, PackOptions::default()).at(&mnt);
+    let _ = overlay::unmount(&mnt);
+    res
+}

@@ -1,0 +1,226 @@
+//! Dockerfile instructions that change only an image's runtime config
+//! (`commit --change`, and build's metadata steps): CMD, ENTRYPOINT, ENV,
+//! WORKDIR, USER, LABEL, EXPOSE, VOLUME, STOPSIGNAL.
+
+use serde_json::{json, Map, Value};
+
+#[derive(Debug, thiserror::Error)]
+#[error("change {text:?}: {reason}")]
+pub struct ChangeError {
+    pub text: String,
+    pub reason: String,
+}
+
+fn err(text: &str, reason: impl Into<String>) -> ChangeError {
+    ChangeError {
+        text: text.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// `["a","b"]` (exec form) or `a b` (shell form, run by `/bin/sh -c`).
+pub fn command_form(rest: &str, shell: &[String]) -> Vec<String> {
+    let t = rest.trim();
+    if t.starts_with('[') {
+        if let Ok(v) = serde_json::from_str::<Vec<String>>(t) {
+            return v;
+        }
+    }
+    let mut v = shell.to_vec();
+    v.push(t.to_string());
+    v
+}
+
+/// Split `k=v k2="v 2"` pairs (or the legacy `k v` form when there is no
+/// `=` in the first word).
+pub fn key_values(rest: &str) -> Result<Vec<(String, String)>, String> {
+    let t = rest.trim();
+    let first = t.split_whitespace().next().unwrap_or("");
+    if !first.contains('=') {
+        let (k, v) = t
+            .split_once(char::is_whitespace)
+            .ok_or("expected KEY VALUE or KEY=VALUE")?;
+        return Ok(vec![(k.to_string(), v.trim().to_string())]);
+    }
+    let mut out = Vec::new();
+    let mut chars = t.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            break;
+        }
+        let mut key = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' {
+                break;
+            }
+            if c.is_whitespace() {
+                return Err(format!("{key:?} has no value"));
+            }
+            key.push(c);
+            chars.next();
+        }
+        if chars.next() != Some('=') {
+            return Err(format!("{key:?} has no value"));
+        }
+        let mut val = String::new();
+        let mut quote: Option<char> = None;
+        while let Some(&c) = chars.peek() {
+            match (quote, c) {
+                (None, c) if c.is_whitespace() => break,
+                (None, '"') | (None, '\'') => quote = Some(c),
+                (Some(q), c) if c == q => quote = None,
+                (_, '\\') => {
+                    chars.next();
+                    if let Some(n) = chars.next() {
+                        val.push(n);
+                    }
+                    continue;
+                }
+                (_, c) => val.push(c),
+            }
+            chars.next();
+        }
+        if quote.is_some() {
+            return Err("unterminated quote".into());
+        }
+        out.push((key, val));
+    }
+    Ok(out)
+}
+
+fn obj<'a>(c: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
+    if !c.get(key).is_some_and(Value::is_object) {
+        c.insert(key.to_string(), json!({}));
+    }
+    c.get_mut(key)
+        .and_then(Value::as_object_mut)
+        .expect("just made an object")
+}
+
+/// Apply one instruction to a runtime config (docker keys). `shell` is the
+/// shell for shell-form commands (`["/bin/sh", "-c"]` unless SHELL set one).
+pub fn apply(config: &mut Value, text: &str, shell: &[String]) -> Result<(), ChangeError> {
+    if !config.is_object() {
+        *config = json!({});
+    }
+    let c = config.as_object_mut().expect("an object");
+    let t = text.trim();
+    let (word, rest) = t.split_once(char::is_whitespace).unwrap_or((t, ""));
+    let rest = rest.trim();
+    match word.to_ascii_uppercase().as_str() {
+        "CMD" => {
+            c.insert("Cmd".into(), json!(command_form(rest, shell)));
+        }
+        "ENTRYPOINT" => {
+            c.insert("Entrypoint".into(), json!(command_form(rest, shell)));
+        }
+        "ENV" => {
+            let kv = key_values(rest).map_err(|e| err(t, e))?;
+            let mut env: Vec<String> = c
+                .get("Env")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+                .unwrap_or_default();
+            let extra: Vec<String> = kv.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            env = crate::isolate::config::merge_env(&env, &extra);
+            c.insert("Env".into(), json!(env));
+        }
+        "WORKDIR" => {
+            if rest.is_empty() {
+                return Err(err(t, "WORKDIR needs a path"));
+            }
+            let cur = c.get("WorkingDir").and_then(Value::as_str).unwrap_or("/").to_string();
+            let dir = if rest.starts_with('/') {
+                rest.to_string()
+            } else {
+                format!("{}/{rest}", cur.trim_end_matches('/'))
+            };
+            c.insert("WorkingDir".into(), json!(dir));
+        }
+        "USER" => {
+            if rest.is_empty() {
+                return Err(err(t, "USER needs a name or id"));
+            }
+            c.insert("User".into(), json!(rest));
+        }
+        "LABEL" => {
+            let kv = key_values(rest).map_err(|e| err(t, e))?;
+            let labels = obj(c, "Labels");
+            for (k, v) in kv {
+                labels.insert(k, json!(v));
+            }
+        }
+        "EXPOSE" => {
+            if rest.is_empty() {
+                return Err(err(t, "EXPOSE needs a port"));
+            }
+            let ports = obj(c, "ExposedPorts");
+            for p in rest.split_whitespace() {
+                let p = if p.contains('/') { p.to_string() } else { format!("{p}/tcp") };
+                ports.insert(p, json!({}));
+            }
+        }
+        "VOLUME" => {
+            let vols: Vec<String> = if rest.starts_with('[') {
+                serde_json::from_str(rest).map_err(|e| err(t, e.to_string()))?
+            } else {
+                rest.split_whitespace().map(String::from).collect()
+            };
+            let v = obj(c, "Volumes");
+            for p in vols {
+                v.insert(p, json!({}));
+            }
+        }
+        "STOPSIGNAL" => {
+            if rest.is_empty() {
+                return Err(err(t, "STOPSIGNAL needs a signal"));
+            }
+            c.insert("StopSignal".into(), json!(rest));
+        }
+        other => {
+            return Err(err(
+                t,
+                format!("{other} cannot be applied here (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, VOLUME, STOPSIGNAL)"),
+            ))
+        }
+    }
+    Ok(())
+}
+
+/// The default shell of shell-form commands.
+pub fn default_shell() -> Vec<String> {
+    vec!["/bin/sh".into(), "-c".into()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes() {
+        let sh = default_shell();
+        let mut c = json!({"Env": ["PATH=/bin"]});
+        apply(&mut c, "CMD [\"httpd\", \"-f\"]", &sh).unwrap();
+        apply(&mut c, "ENTRYPOINT echo hi", &sh).unwrap();
+        apply(&mut c, "ENV A=1 B=\"two words\"", &sh).unwrap();
+        apply(&mut c, "ENV C 3", &sh).unwrap();
+        apply(&mut c, "WORKDIR /srv", &sh).unwrap();
+        apply(&mut c, "WORKDIR app", &sh).unwrap();
+        apply(&mut c, "LABEL a=b", &sh).unwrap();
+        apply(&mut c, "EXPOSE 80 53/udp", &sh).unwrap();
+        apply(&mut c, "VOLUME [\"/data\"]", &sh).unwrap();
+        apply(&mut c, "STOPSIGNAL SIGINT", &sh).unwrap();
+        apply(&mut c, "USER nobody", &sh).unwrap();
+        assert_eq!(c["Cmd"], json!(["httpd", "-f"]));
+        assert_eq!(c["Entrypoint"], json!(["/bin/sh", "-c", "echo hi"]));
+        assert_eq!(c["Env"], json!(["PATH=/bin", "A=1", "B=two words", "C=3"]));
+        assert_eq!(c["WorkingDir"], "/srv/app");
+        assert_eq!(c["ExposedPorts"], json!({"80/tcp": {}, "53/udp": {}}));
+        assert_eq!(c["Volumes"], json!({"/data": {}}));
+        assert!(apply(&mut c, "RUN true", &sh).is_err());
+        assert!(apply(&mut c, "ENV A=\"x", &sh).is_err());
+    }
+}

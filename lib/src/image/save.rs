@@ -1,0 +1,869 @@
+//! `save`: images out as one archive, laid out as Docker >= 25 writes it
+//! (formats.md 1.2 and 1.5): an OCI image layout with docker's
+//! `manifest.json` and `repositories` beside it, so `docker load` (20.10
+//! reads `manifest.json`), `podman load` and containerd (which read
+//! `index.json`), skopeo `docker-archive:` and `oci-archive:`, umoci and
+//! `cairn load` all accept the same file.
+//!
+//! ```text
+//! blobs/                  directory entries, written explicitly
+//! blobs/sha256/
+//! blobs/sha256/<hex>      layers, configs, OCI manifests; each blob once
+//! index.json              one descriptor per tag: annotations
+//!                         io.containerd.image.name (docker.io/library/x:tag) and
+//!                         org.opencontainers.image.ref.name (the tag only, as
+//!                         Docker 25), plus platform; an untagged image gets one
+//!                         descriptor without annotations
+//! manifest.json           [{"Config","Layers","RepoTags"}]: paths blobs/sha256/<hex>,
+//!                         RepoTags in familiar name:tag form, images in the order given
+//! oci-layout
+//! repositories            {"name":{"tag":"<image ID hex>"}}, when anything is tagged
+//! ```
+//!
+//! **Determinism.** Entries sorted by path; mtime 0, uid/gid 0, no owner
+//! names, mode 0644 files and 0755 directories; ustar headers (a PAX `size`
+//! record only for a blob over 8 GiB); generated JSON is canonical (sorted
+//! keys, compact). An image that came in through `load` unchanged is saved
+//! with its original config bytes, so its image ID stays the one other
+//! engines show. Nothing in the archive depends on cairn's layer IDs, so
+//! `save`, `load` into a fresh store, `save` gives the same bytes.
+//!
+//! **Layers.** Uncompressed by default: the blob is the diff itself and its
+//! digest is the diff ID, as Docker 25 writes. With `Compression::Gzip` or
+//! `Zstd` the layers are compressed deterministically (gzip: level 6, mtime
+//! 0, no file name, OS byte 255; zstd: level 3, one thread, with a content
+//! checksum); the descriptors then carry the compressed digest and media
+//! type, and the config's `diff_ids` stay the uncompressed ones. A layer
+//! whose blob is already stored in the requested form is written as stored
+//! (a gzip layer pulled from a registry keeps its registry digest). Docker
+//! before 23.0 (so Debian's 20.10) cannot load zstd layers.
+//!
+//! **Streaming.** A tar header holds the entry's size, and the entry's path
+//! its digest, before its data, and entries are sorted by digest, so every
+//! blob's size and digest are settled before the first byte is written
+//! ([`prepare`]), then the archive is streamed ([`Archive::write_to`]):
+//! - a blob stored as it is written (the common case) is known from the
+//!   store and streamed straight from its file;
+//! - a compressed blob written uncompressed is decompressed twice: once to
+//!   measure it and check it against its diff ID, once into the archive.
+//!   Decompressing is cheap; a temporary copy would cost as much disk as the
+//!   layer;
+//! - a layer to (re)compress is compressed once, into a file under the
+//!   store's `tmp/` (compressing is the expensive part, and the compressed
+//!   copy is the smaller one), then streamed from there.
+//!
+//! Every blob is hashed again while it is written and must match its digest,
+//! and each uncompressed stream must match its diff ID, so a corrupt store
+//! never yields an archive that claims to be something it is not (a failure
+//! mid-stream ends the write with an error; [`Archive::write_file`] then
+//! leaves no file). Memory does not grow with layer size.
+
+use super::config::{config_bytes, MEDIA_CONFIG, MEDIA_INDEX, MEDIA_MANIFEST};
+use super::reference::Reference;
+use crate::digest::{Digest, Hasher, LayerId};
+use crate::json::canonical;
+use crate::layer::Compression;
+use crate::store::{random_hex, Staging, Store, StoreError};
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufReader, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+/// `io.containerd.image.name`: the full name (`docker.io/library/x:tag`).
+pub const ANNOTATION_IMAGE_NAME: &str = "io.containerd.image.name";
+/// `org.opencontainers.image.ref.name`: the tag alone, as Docker 25 writes it.
+pub const ANNOTATION_REF_NAME: &str = "org.opencontainers.image.ref.name";
+
+/// gzip level (flate2's default, Go's `gzip.DefaultCompression`).
+pub const GZIP_LEVEL: u32 = 6;
+/// zstd level (zstd's default).
+pub const ZSTD_LEVEL: i32 = 3;
+
+const BUF: usize = 1 << 20;
+/// The largest size an ustar header holds (11 octal digits).
+const USTAR_MAX_SIZE: u64 = 0o777_7777_7777;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("layer {layer}: {what} mismatch: expected {expected}, got {actual}; the store is corrupt")]
+    Mismatch {
+        layer: LayerId,
+        what: &'static str,
+        expected: Digest,
+        actual: Digest,
+    },
+    #[error("reading {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{path}: {source}")]
+    Output { path: PathBuf, source: io::Error },
+    #[error("writing the archive: {0}")]
+    Write(#[source] io::Error),
+}
+
+impl SaveError {
+    /// The caller asked for something impossible (as opposed to a failing
+    /// store or output).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, SaveError::Invalid(_))
+    }
+}
+
+fn read_err(path: &Path) -> impl FnOnce(io::Error) -> SaveError + '_ {
+    move |source| SaveError::Read {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// One image to save: its top layer and the names it gets in the archive
+/// (none: saved untagged).
+#[derive(Debug, Clone)]
+pub struct SaveImage {
+    pub top: LayerId,
+    pub names: Vec<Reference>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SaveOptions {
+    /// How layers are written: `None` (the default, as Docker 25), `Gzip`
+    /// or `Zstd`.
+    pub compression: Compression,
+}
+
+impl Default for SaveOptions {
+    fn default() -> Self {
+        SaveOptions {
+            compression: Compression::None,
+        }
+    }
+}
+
+/// An image as it is in the archive.
+#[derive(Debug, Clone)]
+pub struct SavedImage {
+    pub top: LayerId,
+    /// The config digest (the image ID).
+    pub image_id: Digest,
+    /// The OCI manifest digest.
+    pub manifest: Digest,
+    /// Familiar `name:tag`s, in the order given.
+    pub names: Vec<String>,
+    /// Layer blob digests, bottom first.
+    pub layers: Vec<Digest>,
+}
+
+/// Where an entry's bytes come from.
+#[derive(Debug)]
+enum Source {
+    Bytes(Vec<u8>),
+    /// A file written as it is (a store blob, or a layer compressed into
+    /// the staging directory).
+    File(PathBuf),
+    /// A compressed store blob, written decompressed.
+    Decompressed(PathBuf, Compression),
+}
+
+#[derive(Debug)]
+struct Blob {
+    digest: Digest,
+    size: u64,
+    source: Source,
+}
+
+#[derive(Debug)]
+enum Entry {
+    Dir(String),
+    File(String, Blob),
+}
+
+impl Entry {
+    fn path(&self) -> &str {
+        match self {
+            Entry::Dir(p) | Entry::File(p, _) => p,
+        }
+    }
+}
+
+/// An archive whose every entry, size and digest is settled: ready to be
+/// streamed. Holds the staging directory of recompressed layers.
+#[derive(Debug)]
+pub struct Archive {
+    entries: Vec<Entry>,
+    images: Vec<SavedImage>,
+    _staging: Option<Staging>,
+}
+
+/// The OCI platform of a config: its `architecture`, `os`, `os.version`,
+/// `os.features` and `variant`.
+fn platform_of(cfg: &Value) -> Value {
+    let mut p = Map::new();
+    for k in ["architecture", "os", "os.version", "variant"] {
+        if let Some(v) = cfg.get(k).filter(|v| v.as_str().is_some_and(|s| !s.is_empty())) {
+            p.insert(k.into(), v.clone());
+        }
+    }
+    if let Some(v) = cfg.get("os.features").filter(|v| v.is_array()) {
+        p.insert("os.features".into(), v.clone());
+    }
+    Value::Object(p)
+}
+
+fn blob_name(d: &Digest) -> String {
+    format!("blobs/sha256/{}", d.hex())
+}
+
+/// The compression of a stored blob, by its first bytes.
+fn detect(path: &Path) -> Result<Compression, SaveError> {
+    let f = File::open(path).map_err(read_err(path))?;
+    let mut r = BufReader::with_capacity(16, f);
+    Compression::detect(&mut r).map_err(read_err(path))
+}
+
+fn open_decoded(path: &Path, c: Compression) -> Result<Box<dyn Read>, SaveError> {
+    let f = File::open(path).map_err(read_err(path))?;
+    c.decoder(BufReader::with_capacity(BUF, f))
+        .map_err(read_err(path))
+}
+
+/// Read `r` to the end in large chunks, handing each to `f`.
+fn pump(
+    r: &mut dyn Read,
+    path: &Path,
+    buf: &mut [u8],
+    mut f: impl FnMut(&[u8]) -> Result<(), SaveError>,
+) -> Result<(), SaveError> {
+    loop {
+        let n = match r.read(buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(read_err(path)(e)),
+        };
+        f(&buf[..n])?;
+    }
+}
+
+/// A writer that hashes and counts what it passes on.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Hasher,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Compress `src` (a stored blob, itself compressed as `from`) into `dest`
+/// as `to`; check the uncompressed stream against `diff_id`. Returns the
+/// digest and size of the compressed file.
+fn recompress(
+    layer: LayerId,
+    src: &Path,
+    from: Compression,
+    to: Compression,
+    diff_id: Digest,
+    dest: &Path,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(Digest, u64), SaveError> {
+    let out_err = |source| SaveError::Output {
+        path: dest.to_path_buf(),
+        source,
+    };
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(dest)
+        .map_err(out_err)?;
+    let sink = HashingWriter {
+        inner: io::BufWriter::with_capacity(BUF, file),
+        hasher: Hasher::new(),
+    };
+    let mut enc: Box<dyn FinishWrite> = match to {
+        Compression::Gzip => Box::new(
+            flate2::GzBuilder::new()
+                .mtime(0)
+                .operating_system(255)
+                .write(sink, flate2::Compression::new(GZIP_LEVEL)),
+        ),
+        Compression::Zstd => {
+            let mut e = zstd::stream::write::Encoder::new(sink, ZSTD_LEVEL).map_err(out_err)?;
+            e.include_checksum(true).map_err(out_err)?;
+            Box::new(e)
+        }
+        Compression::None => unreachable!("recompress to none"),
+    };
+    let mut r = open_decoded(src, from)?;
+    let mut diff = Hasher::new();
+    let mut buf = vec![0u8; BUF];
+    pump(&mut r, src, &mut buf, |chunk| {
+        diff.update(chunk);
+        progress(chunk.len() as u64);
+        enc.write_all(chunk).map_err(out_err)
+    })?;
+    let actual = diff.finish();
+    if actual != diff_id {
+        return Err(SaveError::Mismatch {
+            layer,
+            what: "diff_id",
+            expected: diff_id,
+            actual,
+        });
+    }
+    let mut sink = enc.finish_write().map_err(out_err)?;
+    sink.flush().map_err(out_err)?;
+    let HashingWriter { inner, hasher } = sink;
+    inner
+        .into_inner()
+        .map_err(|e| out_err(e.into_error()))?
+        .sync_all()
+        .map_err(out_err)?;
+    let size = hasher.len();
+    Ok((hasher.finish(), size))
+}
+
+type Sink = HashingWriter<io::BufWriter<File>>;
+
+/// An encoder that can be finished behind a `Box`.
+trait FinishWrite: Write {
+    fn finish_write(self: Box<Self>) -> io::Result<Sink>;
+}
+
+impl FinishWrite for flate2::write::GzEncoder<Sink> {
+    fn finish_write(self: Box<Self>) -> io::Result<Sink> {
+        (*self).finish()
+    }
+}
+
+impl FinishWrite for zstd::stream::write::Encoder<'static, Sink> {
+    fn finish_write(self: Box<Self>) -> io::Result<Sink> {
+        (*self).finish()
+    }
+}
+
+/// Settle every entry of the archive of `images`: configs, manifests and
+/// layer blobs (compressing into the store's `tmp/` where asked), each blob
+/// once. `progress` gets the bytes of layer data read so far (only layers
+/// that need a pass are read here).
+pub fn prepare(
+    store: &Store,
+    images: &[SaveImage],
+    opts: &SaveOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Archive, SaveError> {
+    if images.is_empty() {
+        return Err(SaveError::Invalid("no image to save".into()));
+    }
+    // The same image named twice is one image with every name.
+    let mut merged: Vec<SaveImage> = Vec::new();
+    for img in images {
+        match merged.iter_mut().find(|m| m.top == img.top) {
+            Some(m) => m.names.extend(img.names.iter().cloned()),
+            None => merged.push(img.clone()),
+        }
+    }
+    let mut owner: HashMap<String, LayerId> = HashMap::new();
+    for m in &mut merged {
+        let mut seen = Vec::new();
+        m.names.retain(|r| {
+            let f = r.familiar();
+            let fresh = !seen.contains(&f);
+            seen.push(f);
+            fresh
+        });
+        for r in &m.names {
+            if let Some(other) = owner.insert(r.familiar(), m.top) {
+                if other != m.top {
+                    return Err(SaveError::Invalid(format!(
+                        "{} would name two images ({} and {})",
+                        r.familiar(),
+                        other,
+                        m.top
+                    )));
+                }
+            }
+        }
+    }
+
+    let mut staging: Option<Staging> = None;
+    let mut blobs: BTreeMap<Digest, Blob> = BTreeMap::new();
+    // Stored blob digest → (archive digest, size) of the layer written.
+    let mut layer_blobs: HashMap<Digest, (Digest, u64)> = HashMap::new();
+    let mut done = 0u64;
+    let mut saved = Vec::new();
+    let mut index = Vec::new();
+    let mut docker = Vec::new();
+    let mut repositories: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let media_layer = opts.compression.media_type();
+
+    for img in &merged {
+        let chain = store.chain(&img.top)?;
+        let config = config_bytes(store, &chain)?;
+        let image_id = Digest::of(&config);
+        let cfg: Value = serde_json::from_slice(&config).map_err(|e| {
+            SaveError::Invalid(format!("image {}: config {image_id}: {e}", img.top))
+        })?;
+        let wanted: Vec<Digest> = chain.iter().rev().filter_map(|(_, m)| m.diff_id).collect();
+        let listed: Option<Vec<Digest>> = cfg["rootfs"]["diff_ids"].as_array().and_then(|a| {
+            a.iter()
+                .map(|d| d.as_str().and_then(|s| s.parse().ok()))
+                .collect()
+        });
+        if listed.as_ref() != Some(&wanted) {
+            return Err(SaveError::Invalid(format!(
+                "image {}: config {image_id} does not list the diff IDs of its layers; the store is corrupt",
+                img.top
+            )));
+        }
+
+        let mut layers = Vec::new();
+        for (id, m) in chain.iter().rev() {
+            let Some(diff_id) = m.diff_id else { continue };
+            let stored = store.layer_info(id)?.blob.ok_or_else(|| {
+                SaveError::Invalid(format!("layer {id}: no changeset blob recorded"))
+            })?;
+            let (digest, size) = match layer_blobs.get(&stored.digest) {
+                Some(x) => *x,
+                None => {
+                    let path = store.blob_path(&stored.digest);
+                    let have = detect(&path)?;
+                    let want = opts.compression;
+                    let blob = if have == want {
+                        let size = fs::metadata(&path).map_err(read_err(&path))?.len();
+                        if have == Compression::None && stored.digest != diff_id {
+                            return Err(SaveError::Mismatch {
+                                layer: *id,
+                                what: "uncompressed blob digest",
+                                expected: diff_id,
+                                actual: stored.digest,
+                            });
+                        }
+                        Blob {
+                            digest: stored.digest,
+                            size,
+                            source: Source::File(path),
+                        }
+                    } else if want == Compression::None {
+                        // Measure: decompress once, check the diff ID.
+                        let mut r = open_decoded(&path, have)?;
+                        let mut h = Hasher::new();
+                        let mut buf = vec![0u8; BUF];
+                        pump(&mut r, &path, &mut buf, |c| {
+                            h.update(c);
+                            done += c.len() as u64;
+                            progress(done);
+                            Ok(())
+                        })?;
+                        let size = h.len();
+                        let actual = h.finish();
+                        if actual != diff_id {
+                            return Err(SaveError::Mismatch {
+                                layer: *id,
+                                what: "diff_id",
+                                expected: diff_id,
+                                actual,
+                            });
+                        }
+                        Blob {
+                            digest: diff_id,
+                            size,
+                            source: Source::Decompressed(path, have),
+                        }
+                    } else {
+                        if staging.is_none() {
+                            staging = Some(store.stage("save")?);
+                        }
+                        let dir = staging.as_ref().expect("just made").path();
+                        let tmp = dir.join(format!("{}.{}", stored.digest.hex(), want.name()));
+                        let mut p = |n: u64| {
+                            done += n;
+                            progress(done)
+                        };
+                        let (digest, size) =
+                            recompress(*id, &path, have, want, diff_id, &tmp, &mut p)?;
+                        Blob {
+                            digest,
+                            size,
+                            source: Source::File(tmp),
+                        }
+                    };
+                    let key = (blob.digest, blob.size);
+                    layer_blobs.insert(stored.digest, key);
+                    blobs.entry(blob.digest).or_insert(blob);
+                    key
+                }
+            };
+            layers.push((digest, size));
+        }
+
+        let manifest = canonical(&json!({
+            "schemaVersion": 2,
+            "mediaType": MEDIA_MANIFEST,
+            "config": {"mediaType": MEDIA_CONFIG, "digest": image_id.to_string(), "size": config.len()},
+            "layers": layers.iter().map(|(d, s)| json!({
+                "mediaType": media_layer, "digest": d.to_string(), "size": s,
+            })).collect::<Vec<_>>(),
+        }));
+        let manifest_digest = Digest::of(&manifest);
+        let platform = platform_of(&cfg);
+        let descriptor = json!({
+            "mediaType": MEDIA_MANIFEST,
+            "digest": manifest_digest.to_string(),
+            "size": manifest.len(),
+            "platform": platform,
+        });
+        if img.names.is_empty() {
+            index.push(descriptor);
+        }
+        for r in &img.names {
+            let mut d = descriptor.clone();
+            d["annotations"] = json!({
+                ANNOTATION_IMAGE_NAME: r.full(),
+                ANNOTATION_REF_NAME: r.tag,
+            });
+            index.push(d);
+            repositories
+                .entry(r.repository())
+                .or_default()
+                .insert(r.tag.clone(), image_id.hex());
+        }
+        docker.push(json!({
+            "Config": blob_name(&image_id),
+            "RepoTags": img.names.iter().map(Reference::familiar).collect::<Vec<_>>(),
+            "Layers": layers.iter().map(|(d, _)| blob_name(d)).collect::<Vec<_>>(),
+        }));
+        for (digest, bytes) in [(image_id, config), (manifest_digest, manifest)] {
+            blobs.entry(digest).or_insert(Blob {
+                digest,
+                size: bytes.len() as u64,
+                source: Source::Bytes(bytes),
+            });
+        }
+        saved.push(SavedImage {
+            top: img.top,
+            image_id,
+            manifest: manifest_digest,
+            names: img.names.iter().map(Reference::familiar).collect(),
+            layers: layers.into_iter().map(|(d, _)| d).collect(),
+        });
+    }
+
+    let json_file = |path: &str, v: &Value| {
+        let mut bytes = canonical(v);
+        bytes.push(b'\n');
+        Entry::File(
+            path.to_string(),
+            Blob {
+                digest: Digest::of(&bytes),
+                size: bytes.len() as u64,
+                source: Source::Bytes(bytes),
+            },
+        )
+    };
+    let mut entries = vec![
+        Entry::Dir("blobs/".into()),
+        Entry::Dir("blobs/sha256/".into()),
+    ];
+    entries.extend(
+        blobs
+            .into_values()
+            .map(|b| Entry::File(blob_name(&b.digest), b)),
+    );
+    entries.push(json_file(
+        "index.json",
+        &json!({"schemaVersion": 2, "mediaType": MEDIA_INDEX, "manifests": index}),
+    ));
+    entries.push(json_file("manifest.json", &Value::Array(docker)));
+    entries.push(json_file(
+        "oci-layout",
+        &json!({"imageLayoutVersion": "1.0.0"}),
+    ));
+    if !repositories.is_empty() {
+        entries.push(json_file("repositories", &json!(repositories)));
+    }
+    debug_assert!(entries.windows(2).all(|w| w[0].path() < w[1].path()));
+    Ok(Archive {
+        entries,
+        images: saved,
+        _staging: staging,
+    })
+}
+
+/// One tar header block for `path` (a directory when it ends in `/`).
+fn ustar(path: &str, kind: tar::EntryType, size: u64) -> [u8; 512] {
+    let mut h = tar::Header::new_ustar();
+    let name = path.as_bytes();
+    assert!(name.len() <= 100, "archive path {path:?} too long");
+    h.as_ustar_mut().expect("ustar header").name[..name.len()].copy_from_slice(name);
+    h.set_entry_type(kind);
+    h.set_mode(if kind == tar::EntryType::Directory {
+        0o755
+    } else {
+        0o644
+    });
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(0);
+    h.set_size(size);
+    h.set_cksum();
+    *h.as_bytes()
+}
+
+/// A PAX record: `"<len> key=value\n"`, the length counting itself.
+fn pax_record(key: &str, value: &str) -> Vec<u8> {
+    let rest = key.len() + value.len() + 3; // ' ', '=', '\n'
+    let mut len = rest + 1;
+    while len != rest + len.to_string().len() {
+        len = rest + len.to_string().len();
+    }
+    format!("{len} {key}={value}\n").into_bytes()
+}
+
+fn padding(n: u64) -> usize {
+    ((512 - n % 512) % 512) as usize
+}
+
+/// The header blocks of an entry: a PAX header carrying the size first
+/// when it does not fit the ustar field.
+fn headers(entry: &Entry) -> Vec<u8> {
+    match entry {
+        Entry::Dir(p) => ustar(p, tar::EntryType::Directory, 0).to_vec(),
+        Entry::File(p, b) if b.size <= USTAR_MAX_SIZE => {
+            ustar(p, tar::EntryType::Regular, b.size).to_vec()
+        }
+        Entry::File(p, b) => {
+            let (dir, base) = p.rsplit_once('/').unwrap_or(("", p));
+            let pax_name = if dir.is_empty() {
+                format!("PaxHeaders.0/{base}")
+            } else {
+                format!("{dir}/PaxHeaders.0/{base}")
+            };
+            let rec = pax_record("size", &b.size.to_string());
+            let mut out = ustar(&pax_name, tar::EntryType::XHeader, rec.len() as u64).to_vec();
+            out.extend_from_slice(&rec);
+            out.resize(out.len() + padding(rec.len() as u64), 0);
+            out.extend_from_slice(&ustar(p, tar::EntryType::Regular, 0));
+            out
+        }
+    }
+}
+
+impl Archive {
+    /// The images, in the order first given.
+    pub fn images(&self) -> &[SavedImage] {
+        &self.images
+    }
+
+    /// The exact size of the archive in bytes.
+    pub fn size(&self) -> u64 {
+        let mut n = 1024; // end-of-archive marker
+        for e in &self.entries {
+            n += headers(e).len() as u64;
+            if let Entry::File(_, b) = e {
+                n += b.size + padding(b.size) as u64;
+            }
+        }
+        n
+    }
+
+    /// The entry paths, in archive order.
+    pub fn paths(&self) -> Vec<&str> {
+        self.entries.iter().map(Entry::path).collect()
+    }
+
+    /// Stream the archive into `out`. Every blob is hashed as it is written
+    /// and checked against its digest (and size); `progress` gets the bytes
+    /// written so far.
+    pub fn write_to(
+        &self,
+        out: &mut dyn Write,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(), SaveError> {
+        let mut buf = vec![0u8; BUF];
+        let mut written = 0u64;
+        let zeros = [0u8; 1024];
+        for e in &self.entries {
+            let h = headers(e);
+            out.write_all(&h).map_err(SaveError::Write)?;
+            written += h.len() as u64;
+            let Entry::File(path, blob) = e else {
+                continue;
+            };
+            let (mut reader, origin): (Box<dyn Read>, PathBuf) = match &blob.source {
+                Source::Bytes(b) => (Box::new(&b[..]), PathBuf::from(path)),
+                Source::File(p) => (
+                    Box::new(File::open(p).map_err(read_err(p))?),
+                    p.clone(),
+                ),
+                Source::Decompressed(p, c) => (open_decoded(p, *c)?, p.clone()),
+            };
+            let mut hasher = Hasher::new();
+            let mut left = blob.size;
+            while left > 0 {
+                let want = buf.len().min(left.min(usize::MAX as u64) as usize);
+                let n = match reader.read(&mut buf[..want]) {
+                    Ok(0) => {
+                        return Err(read_err(&origin)(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            format!(
+                                "blob {} ends after {} of its {} bytes; the store changed or is corrupt",
+                                blob.digest,
+                                blob.size - left,
+                                blob.size
+                            ),
+                        )))
+                    }
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(read_err(&origin)(e)),
+                };
+                hasher.update(&buf[..n]);
+                out.write_all(&buf[..n]).map_err(SaveError::Write)?;
+                left -= n as u64;
+                written += n as u64;
+                progress(written);
+            }
+            let more = loop {
+                match reader.read(&mut buf[..1]) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    r => break r.map_err(read_err(&origin))?,
+                }
+            };
+            let actual = hasher.finish();
+            if more != 0 || actual != blob.digest {
+                return Err(read_err(&origin)(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "blob {} changed while it was written (got {}{}); the store is corrupt",
+                        blob.digest,
+                        actual,
+                        if more != 0 { ", and more bytes" } else { "" }
+                    ),
+                )));
+            }
+            let pad = padding(blob.size);
+            out.write_all(&zeros[..pad]).map_err(SaveError::Write)?;
+            written += pad as u64;
+        }
+        out.write_all(&zeros).map_err(SaveError::Write)?;
+        out.flush().map_err(SaveError::Write)?;
+        progress(written + zeros.len() as u64);
+        Ok(())
+    }
+
+    /// Write the archive to `path` atomically: a temporary file beside it,
+    /// fsync, rename. On any failure nothing is left at `path` (an existing
+    /// file there stays as it was).
+    pub fn write_file(&self, path: &Path, progress: &mut dyn FnMut(u64)) -> Result<(), SaveError> {
+        let out_err = |p: &Path| {
+            let p = p.to_path_buf();
+            move |source| SaveError::Output { path: p, source }
+        };
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = path
+            .file_name()
+            .ok_or_else(|| SaveError::Invalid(format!("{}: not a file name", path.display())))?;
+        let tmp = dir.join(format!(
+            ".{}.tmp-{}-{}",
+            name.to_string_lossy(),
+            std::process::id(),
+            random_hex()
+        ));
+        let mut guard = TmpFile(Some(tmp.clone()));
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o666)
+            .open(&tmp)
+            .map_err(out_err(path))?;
+        self.write_to(&mut f, progress)?;
+        f.sync_all().map_err(out_err(path))?;
+        drop(f);
+        fs::rename(&tmp, path).map_err(out_err(path))?;
+        guard.0 = None;
+        File::open(&dir)
+            .and_then(|d| d.sync_all())
+            .map_err(out_err(&dir))
+    }
+}
+
+/// Removes a temporary file unless disarmed.
+struct TmpFile(Option<PathBuf>);
+
+impl Drop for TmpFile {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = fs::remove_file(p);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pax_record_length_counts_itself() {
+        for (k, v) in [("size", "9"), ("size", "8589934592"), ("path", &"x".repeat(95))] {
+            let r = pax_record(k, v);
+            let s = String::from_utf8(r.clone()).unwrap();
+            let (len, _) = s.split_once(' ').unwrap();
+            assert_eq!(len.parse::<usize>().unwrap(), r.len(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn headers_are_deterministic_ustar() {
+        let h = ustar("blobs/sha256/", tar::EntryType::Directory, 0);
+        let hdr = tar::Header::from_byte_slice(&h);
+        assert_eq!(&h[257..263], b"ustar\0");
+        assert_eq!(hdr.path_bytes().as_ref(), b"blobs/sha256/");
+        assert_eq!(hdr.mode().unwrap(), 0o755);
+        assert_eq!(hdr.mtime().unwrap(), 0);
+        assert_eq!(hdr.uid().unwrap(), 0);
+        assert_eq!(hdr.username_bytes(), Some(&b""[..]));
+        let f = ustar("index.json", tar::EntryType::Regular, 10);
+        assert_eq!(tar::Header::from_byte_slice(&f).mode().unwrap(), 0o644);
+    }
+
+    #[test]
+    fn huge_blob_gets_a_pax_size() {
+        let size = USTAR_MAX_SIZE + 1;
+        let e = Entry::File(
+            format!("blobs/sha256/{}", "a".repeat(64)),
+            Blob {
+                digest: Digest::of(b""),
+                size,
+                source: Source::Bytes(Vec::new()),
+            },
+        );
+        let h = headers(&e);
+        assert_eq!(h.len(), 3 * 512);
+        // Read back with the tar crate: the PAX size wins.
+        let mut data = h.clone();
+        data.extend_from_slice(&[0u8; 1024]);
+        let mut a = tar::Archive::new(&data[..]);
+        let entry = a.entries().unwrap().next().unwrap().unwrap();
+        assert_eq!(entry.size(), size);
+        assert_eq!(
+            entry.path().unwrap().to_str().unwrap(),
+            format!("blobs/sha256/{}", "a".repeat(64))
+        );
+    }
+}

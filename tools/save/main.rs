@@ -1,0 +1,4 @@
+fn main() {
+    eprintln!("not yet");
+    std::process::exit(2)
+}
