@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod build;
 mod commit;
 mod containers;
 mod docs;

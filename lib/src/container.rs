@@ -516,6 +516,9 @@ pub struct CommitOptions {
     pub source_date_epoch: Option<i64>,
     /// `created_by` (default: the container's command).
     pub created_by: Option<String>,
+    /// The config to commit instead of the container's (build keeps the
+    /// image's, not the RUN command's).
+    pub config: Option<serde_json::Value>,
 }
 
 /// `docker commit`: the container's read-write layer becomes a new
@@ -530,7 +533,7 @@ pub fn commit(
     let _lock = store.lock_container(&c.id)?;
     // The new config: the container's, with the changes applied; recorded
     // only when it differs from what the image already has.
-    let mut config = c.config.clone();
+    let mut config = o.config.clone().unwrap_or_else(|| c.config.clone());
     for ch in &o.changes {
         crate::image::change::apply(&mut config, ch, &crate::image::change::default_shell())
             .map_err(|e| ContainerError::State(c.id.short(), e.to_string()))?;
@@ -608,4 +611,23 @@ pub fn commit(
         },
     )
     .map_err(|e| sys(c, e))
+}
+
+/// Run a started-from-nothing container in the foreground to its end:
+/// start, wait, record the exit. Returns the exit status.
+pub fn run_to_exit(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<i32> {
+    let r = start(store, c, o)?;
+    let code = loop {
+        match nix::sys::wait::waitpid(r.pid, None) {
+            Ok(st) => {
+                if let Some(code) = exit_code(st) {
+                    break code;
+                }
+            }
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(sys(c, e)),
+        }
+    };
+    finish(store, &r, code)?;
+    Ok(code)
 }

@@ -2,6 +2,7 @@
 //!
 //! Dependencies point one way: image → store → layer.
 
+pub mod build;
 pub mod container;
 pub mod digest;
 pub mod export;

@@ -709,6 +709,47 @@ pub struct Save {
     pub images: Vec<String>,
 }
 
+/// Build an image from a Dockerfile by the model's own loop: each RUN
+/// creates a container on the last layer, runs it and commits it; COPY and
+/// ADD come from the context; other instructions change only the config
+/// (empty layers). A step whose parent and instruction (and, for COPY/ADD,
+/// content) match an existing layer is reused.
+///
+/// Prints one record with the image's top `layer`; progress (a line per
+/// step) and the output of RUN steps go to stderr.
+///
+/// EXAMPLES:
+///   cairn build -t app:1 .
+///   cairn build -f ci/Dockerfile --build-arg VERSION=2 --no-cache ./src
+///   cairn build . | cairn save --tag app:dev > app.tar
+#[derive(Debug, Parser)]
+#[command(name = "cairn-build", version)]
+pub struct Build {
+    #[command(flatten)]
+    pub common: Common,
+    /// The Dockerfile (default: CONTEXT/Dockerfile)
+    #[arg(long, short = 'f', value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Name the result (NAME[:TAG]); may be repeated
+    #[arg(long, short = 't', value_name = "NAME[:TAG]")]
+    pub tag: Vec<String>,
+    /// Set a build-time variable (ARG)
+    #[arg(long, value_name = "K=V")]
+    pub build_arg: Vec<String>,
+    /// Do not reuse layers from earlier builds
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Print only the final record, no step lines
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// The build context directory
+    #[arg(value_name = "CONTEXT")]
+    pub context: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Compress {
     None,
@@ -745,5 +786,6 @@ pub fn commands() -> Vec<clap::Command> {
         Commit::command(),
         Export::command(),
         Save::command(),
+        Build::command(),
     ]
 }

@@ -42,6 +42,7 @@ fn run(args: Commit) -> Result<i32, Fail> {
                 pause: args.pause,
                 source_date_epoch: epoch,
                 created_by: None,
+                config: None,
             },
         )?;
         let mut rec = s.record.clone();

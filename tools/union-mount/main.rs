@@ -42,7 +42,13 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
     }
     let o = Overrides {
         cmd: (!args.cmd.is_empty()).then(|| args.cmd.clone()),
-        entrypoint: args.create.entrypoint.as_ref().map(|e| vec![e.clone()]),
+        entrypoint: args.create.entrypoint.as_ref().map(|e| {
+            if e.is_empty() {
+                vec![]
+            } else {
+                vec![e.clone()]
+            }
+        }),
         env: args.env.clone(),
         workdir: args.workdir.clone(),
         user: args.user.clone(),

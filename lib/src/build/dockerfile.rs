@@ -1,0 +1,209 @@
+//! Dockerfile parsing: continuation lines, comments, parser directives,
+//! flags (`--chown=…`), and variable substitution.
+
+use std::collections::BTreeMap;
+
+/// One instruction, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instruction {
+    /// 1-based line where it starts.
+    pub line: usize,
+    /// Upper-case keyword: `RUN`, `COPY`, …
+    pub keyword: String,
+    /// `--name=value` flags before the arguments.
+    pub flags: Vec<(String, String)>,
+    /// The arguments, raw (continuations joined).
+    pub args: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("Dockerfile line {line}: {msg}")]
+pub struct ParseError {
+    pub line: usize,
+    pub msg: String,
+}
+
+pub const KEYWORDS: &[&str] = &[
+    "FROM",
+    "RUN",
+    "CMD",
+    "LABEL",
+    "MAINTAINER",
+    "EXPOSE",
+    "ENV",
+    "ADD",
+    "COPY",
+    "ENTRYPOINT",
+    "VOLUME",
+    "USER",
+    "WORKDIR",
+    "ARG",
+    "ONBUILD",
+    "STOPSIGNAL",
+    "HEALTHCHECK",
+    "SHELL",
+];
+
+/// Parse a Dockerfile.
+pub fn parse(text: &str) -> Result<Vec<Instruction>, ParseError> {
+    let mut escape = '\\';
+    let mut out = Vec::new();
+    let mut lines = text.lines().enumerate().peekable();
+    // Parser directives: only at the very top, `# key=value`.
+    while let Some((_, l)) = lines.peek() {
+        let t = l.trim();
+        let Some(d) = t.strip_prefix('#') else { break };
+        match d.trim().split_once('=') {
+            Some((k, v)) if k.trim().eq_ignore_ascii_case("escape") => {
+                escape = v.trim().chars().next().unwrap_or('\\');
+                lines.next();
+            }
+            Some((k, _)) if k.trim().eq_ignore_ascii_case("syntax") => {
+                lines.next();
+            }
+            _ => break,
+        }
+    }
+    while let Some((i, l)) = lines.next() {
+        let t = l.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let start = i + 1;
+        let mut full = String::new();
+        let mut cur = l.trim_start().to_string();
+        loop {
+            let trimmed = cur.trim_end();
+            if trimmed.ends_with(escape) {
+                full.push_str(&trimmed[..trimmed.len() - escape.len_utf8()]);
+                // next non-comment line continues it
+                let mut next = None;
+                for (_, nl) in lines.by_ref() {
+                    if nl.trim_start().starts_with('#') {
+                        continue;
+                    }
+                    next = Some(nl.to_string());
+                    break;
+                }
+                match next {
+                    Some(n) => cur = n,
+                    None => break,
+                }
+            } else {
+                full.push_str(&cur);
+                break;
+            }
+        }
+        let full = full.trim();
+        let (word, rest) = full.split_once(char::is_whitespace).unwrap_or((full, ""));
+        let keyword = word.to_ascii_uppercase();
+        if !KEYWORDS.contains(&keyword.as_str()) {
+            return Err(ParseError {
+                line: start,
+                msg: format!("unknown instruction {word}"),
+            });
+        }
+        let mut rest = rest.trim_start();
+        let mut flags = Vec::new();
+        while let Some(f) = rest.strip_prefix("--") {
+            let (flag, after) = f.split_once(char::is_whitespace).unwrap_or((f, ""));
+            let (k, v) = flag.split_once('=').unwrap_or((flag, ""));
+            flags.push((k.to_string(), v.to_string()));
+            rest = after.trim_start();
+        }
+        out.push(Instruction {
+            line: start,
+            keyword,
+            flags,
+            args: rest.trim_end().to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// Substitute `$VAR`, `${VAR}`, `${VAR:-word}` and `${VAR:+word}`; `\$` is
+/// a literal dollar.
+pub fn substitute(s: &str, vars: &BTreeMap<String, String>) -> String {
+    let b: Vec<char> = s.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == '\\' && i + 1 < b.len() && b[i + 1] == '$' {
+            out.push('$');
+            i += 2;
+            continue;
+        }
+        if c != '$' || i + 1 >= b.len() {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        if b[i + 1] == '{' {
+            let Some(end) = b[i + 2..].iter().position(|&x| x == '}') else {
+                out.push(c);
+                i += 1;
+                continue;
+            };
+            let inner: String = b[i + 2..i + 2 + end].iter().collect();
+            let val = if let Some((name, word)) = inner.split_once(":-") {
+                vars.get(name)
+                    .filter(|v| !v.is_empty())
+                    .cloned()
+                    .unwrap_or_else(|| word.to_string())
+            } else if let Some((name, word)) = inner.split_once(":+") {
+                if vars.get(name).is_some_and(|v| !v.is_empty()) {
+                    word.to_string()
+                } else {
+                    String::new()
+                }
+            } else {
+                vars.get(&inner).cloned().unwrap_or_default()
+            };
+            out.push_str(&val);
+            i += 3 + end;
+            continue;
+        }
+        let name: String = b[i + 1..]
+            .iter()
+            .take_while(|x| x.is_ascii_alphanumeric() || **x == '_')
+            .collect();
+        if name.is_empty() {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        out.push_str(vars.get(&name).map(String::as_str).unwrap_or(""));
+        i += 1 + name.chars().count();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_continuations_comments_flags() {
+        let d = "# syntax=docker/dockerfile:1\nFROM busybox AS base\n# comment\nRUN echo a \\\n  # inner comment\n  && echo b\ncopy --chown=1:2 a /b\n\nENV A=1\n";
+        let p = parse(d).unwrap();
+        assert_eq!(p.len(), 4);
+        assert_eq!(p[0].keyword, "FROM");
+        assert_eq!(p[1].args, "echo a   && echo b");
+        assert_eq!(p[1].line, 4);
+        assert_eq!(p[2].keyword, "COPY");
+        assert_eq!(p[2].flags, vec![("chown".to_string(), "1:2".to_string())]);
+        assert_eq!(p[2].args, "a /b");
+        assert!(parse("FROB x").unwrap_err().to_string().contains("line 1"));
+    }
+
+    #[test]
+    fn substitutes() {
+        let mut v = BTreeMap::new();
+        v.insert("A".to_string(), "1".to_string());
+        assert_eq!(
+            substitute("$A ${A} ${B:-x} ${A:+y} \\$A $", &v),
+            "1 1 x y $A $"
+        );
+    }
+}

@@ -1,0 +1,82 @@
+use cairn_cli::args::Build;
+use cairn_cli::out::{Format, Out};
+use cairn_cli::{open_store, usage, Fail, FailExt};
+use clap::Parser;
+use libcairn::build::{build, BuildOptions};
+use libcairn::image::Reference;
+use libcairn::record::Record;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+fn main() {
+    cairn_cli::main("cairn-build", || run(Build::parse()))
+}
+
+fn run(args: Build) -> Result<i32, Fail> {
+    let store = open_store(&args.common)?;
+    if !args.context.is_dir() {
+        return Err(usage(format!(
+            "build context {}: not a directory",
+            args.context.display()
+        )));
+    }
+    let file = args
+        .file
+        .clone()
+        .unwrap_or_else(|| args.context.join("Dockerfile"));
+    let dockerfile =
+        std::fs::read_to_string(&file).map_err(|e| usage(format!("{}: {e}", file.display())))?;
+    let tags = args
+        .tag
+        .iter()
+        .map(|t| Reference::parse(t))
+        .collect::<Result<Vec<_>, _>>()
+        .usage()?;
+    let mut build_args = BTreeMap::new();
+    for a in &args.build_arg {
+        let (k, v) = match a.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            // `--build-arg K` takes K from the environment, as docker does
+            None => (a.clone(), std::env::var(a).unwrap_or_default()),
+        };
+        build_args.insert(k, v);
+    }
+    let epoch = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) if !v.is_empty() => Some(
+            v.parse::<i64>()
+                .map_err(|_| usage("SOURCE_DATE_EPOCH is not a number"))?,
+        ),
+        _ => None,
+    };
+    let quiet = args.quiet;
+    let mut progress = |line: &str| {
+        if !quiet {
+            eprintln!("{line}");
+        }
+    };
+    let built = build(
+        &store,
+        BuildOptions {
+            context: args.context.clone(),
+            dockerfile,
+            tags: tags.clone(),
+            build_args,
+            no_cache: args.no_cache,
+            source_date_epoch: epoch,
+            progress: &mut progress,
+            output_fd: 2,
+        },
+    )
+    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let mut out = Out::new(Format::resolve(args.format, false));
+    let mut rec = Record::new();
+    rec.insert("layer".into(), json!(built.layer));
+    rec.insert(
+        "tags".into(),
+        json!(tags.iter().map(|t| t.familiar()).collect::<Vec<_>>()),
+    );
+    rec.insert("steps".into(), json!(built.steps));
+    rec.insert("cached".into(), json!(built.cached));
+    out.record(&rec, "layer")?;
+    Ok(0)
+}
