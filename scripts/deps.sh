@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Install what cairn's walkthrough and tests need on Debian (as root):
 # busybox-static (the test images), skopeo, umoci and docker.io (the peers),
-# jq, python3, zstd, iproute2, time. Installs only what is missing.
+# jq, python3, zstd, iproute2, time, graphviz. Installs only what is missing.
 set -euo pipefail
 
-want=(busybox-static skopeo umoci docker.io jq python3 zstd iproute2 time)
+want=(busybox-static skopeo umoci docker.io jq python3 zstd iproute2 time graphviz)
 missing=()
 for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -32,6 +32,7 @@ impl Env {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
             .join("t")
             .join(name);
+        cleanup(&dir);
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let root = dir.join("store");
@@ -62,6 +63,39 @@ impl Env {
     /// size, link target, and a digest of file contents.
     pub fn snapshot(&self) -> Vec<String> {
         snapshot(&self.root)
+    }
+}
+
+/// Take down what an earlier run of a test may have left running in `dir`:
+/// container processes and their supervisors, and mounts.
+fn cleanup(dir: &Path) {
+    if let Ok(rd) = std::fs::read_dir(dir.join("store/containers")) {
+        for e in rd.flatten() {
+            if let Ok(st) = std::fs::read(e.path().join("state.json")) {
+                if let Ok(v) = serde_json::from_slice::<Value>(&st) {
+                    for k in ["supervisor", "pid"] {
+                        if let Some(p) = v[k].as_i64() {
+                            // SAFETY: kill(2) with a pid read from our own state file.
+                            unsafe { libc::kill(p as i32, libc::SIGKILL) };
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let prefix = dir.display().to_string();
+    let mut points: Vec<String> = std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4).map(String::from))
+        .filter(|m| m.starts_with(&prefix))
+        .collect();
+    points.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    for p in points {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&p)
+            .status();
     }
 }
 

@@ -7,6 +7,7 @@ mod build;
 mod commit;
 mod containers;
 mod docs;
+mod graph;
 mod hostile;
 mod load;
 mod protocol;

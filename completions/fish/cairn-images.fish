@@ -1,9 +1,11 @@
 complete -c cairn-images -l root -d 'The store (default: $CAIRN_ROOT, else /var/lib/cairn for root, else ${XDG_DATA_HOME:-~/.local/share}/cairn)' -r -F
-complete -c cairn-images -l format -d 'Output format' -r -f -a "json\t'One JSON record per line'
-table\t'Aligned columns for people'
-id\t'The bare ID of each record, one per line'"
+complete -c cairn-images -l format -d 'Output format (dot: Graphviz, with --tree)' -r -f -a "json\t''
+table\t''
+id\t''
+dot\t''"
 complete -c cairn-images -s a -l all -d 'Every layer, not only tagged images'
 complete -c cairn-images -s q -l quiet -d 'Only IDs'
 complete -c cairn-images -l no-trunc -d 'Do not truncate IDs'
+complete -c cairn-images -l tree -d 'Draw the store as the model pictures it'
 complete -c cairn-images -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn-images -s V -l version -d 'Print version'

@@ -6,6 +6,7 @@ pub mod build;
 pub mod container;
 pub mod digest;
 pub mod export;
+pub mod graph;
 pub mod image;
 pub mod isolate;
 pub mod json;

@@ -123,11 +123,16 @@ pub struct History {
     pub format: Option<Format>,
 }
 
-/// List images: tagged ones, or every layer with -a.
+/// List images: tagged ones, or every layer with -a; or draw the whole
+/// store with --tree: read-only layers on their parents, shared bases once,
+/// containers' read-write layers on top of their images, running ones with
+/// their process space, sizes beside each.
 ///
 /// EXAMPLES:
 ///   cairn images
 ///   cairn images -a --format json | jq .layer
+///   cairn images --tree
+///   cairn images --tree --format dot | dot -Tsvg > store.svg
 #[derive(Debug, Parser)]
 #[command(name = "cairn-images", version)]
 pub struct Images {
@@ -142,9 +147,20 @@ pub struct Images {
     /// Do not truncate IDs
     #[arg(long)]
     pub no_trunc: bool,
-    /// Output format
+    /// Draw the store as the model pictures it
+    #[arg(long)]
+    pub tree: bool,
+    /// Output format (dot: Graphviz, with --tree)
     #[arg(long, value_enum, value_name = "FORMAT")]
-    pub format: Option<Format>,
+    pub format: Option<ImagesFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImagesFormat {
+    Json,
+    Table,
+    Id,
+    Dot,
 }
 
 /// Show the metadata of layers (images) as JSON.

@@ -1,4 +1,4 @@
-use cairn_cli::args::Images;
+use cairn_cli::args::{Images, ImagesFormat};
 use cairn_cli::out::{human_age, human_size, Format, Out};
 use cairn_cli::{open_store, Fail};
 use clap::Parser;
@@ -41,10 +41,27 @@ fn describe(
 
 fn run(args: Images) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
+    if args.tree || args.format == Some(ImagesFormat::Dot) {
+        let nodes = libcairn::graph::graph(&store)?;
+        let text = match args.format {
+            Some(ImagesFormat::Dot) => cairn_cli::tree::render_dot(&nodes),
+            _ => cairn_cli::tree::render_tree(&nodes),
+        };
+        let mut out = Out::new(Format::Table);
+        out.raw(&text)?;
+        out.flush()?;
+        return Ok(0);
+    }
+    let asked = match args.format {
+        Some(ImagesFormat::Json) => Some(Format::Json),
+        Some(ImagesFormat::Table) => Some(Format::Table),
+        Some(ImagesFormat::Id) => Some(Format::Id),
+        _ => None,
+    };
     let format = if args.quiet {
         Format::Id
     } else {
-        Format::resolve(args.format, true)
+        Format::resolve(asked, true)
     };
     let mut out = Out::new(format);
     let now = time::OffsetDateTime::now_utc();
