@@ -11,7 +11,18 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 fn main() {
-    cairn_cli::main("cairn", || run(Cairn::parse()))
+    // The command's arguments pass through untouched (a `--` included): only
+    // cairn's own options before the command are parsed.
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let args = match argv.get(1).map(|a| a.to_string_lossy().into_owned()) {
+        Some(first) if !first.starts_with('-') => Cairn {
+            command: Some(first),
+            args: argv[2..].to_vec(),
+            list: false,
+        },
+        _ => Cairn::parse(),
+    };
+    cairn_cli::main("cairn", || run(args))
 }
 
 /// Directories searched: the one holding this program, then PATH.
