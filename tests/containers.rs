@@ -364,6 +364,19 @@ fn exec_joins_the_running_container() {
     assert!(o.stdout.contains("00000000a80425fb"), "{o}");
     assert!(o.stdout.contains(&id[..12]), "{o}");
     env.cmd("exec").args([&id, "sh", "-c", "exit 5"]).fails(5);
+    // -t gives the process a terminal, -i passes stdin
+    let o = env
+        .cmd("exec")
+        .args(["-t", &id, "sh", "-c", "[ -t 0 ] && echo TTY"])
+        .stdin("")
+        .ok();
+    assert!(o.stdout.contains("TTY"), "{o}");
+    let o = env
+        .cmd("exec")
+        .args(["-i", &id, "cat"])
+        .stdin("piped\n")
+        .ok();
+    assert_eq!(o.stdout, "piped\n");
     env.cmd("rm").args(["-f", &id]).ok();
     env.cmd("exec").args([&id, "true"]).fails(125);
 }

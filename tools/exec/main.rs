@@ -17,7 +17,15 @@ fn run(args: Exec) -> Result<i32, Fail> {
         error: e.into(),
         hint: None,
     })?;
-    let stdin = if args.process.interactive || args.process.tty {
+    let pty = if args.process.tty {
+        Some(nix::pty::openpty(None, None).map_err(Fail::from)?)
+    } else {
+        None
+    };
+    let stdin = if let Some(p) = &pty {
+        use std::os::fd::AsRawFd;
+        Some(p.slave.as_raw_fd())
+    } else if args.process.interactive {
         None
     } else {
         Some(
@@ -49,8 +57,11 @@ fn run(args: Exec) -> Result<i32, Fail> {
             workdir: args.process.workdir.clone(),
             user: args.process.user.clone(),
             privileged: args.process.privileged,
-            stdio: [stdin, None, None],
-            tty: false,
+            stdio: match &pty {
+                Some(_) => [stdin, stdin, stdin],
+                None => [stdin, None, None],
+            },
+            tty: pty.is_some(),
         },
     )
     .map_err(|e| Fail {
@@ -58,6 +69,14 @@ fn run(args: Exec) -> Result<i32, Fail> {
         error: e.into(),
         hint: None,
     })?;
+    let master = pty.map(|p| {
+        drop(p.slave);
+        // SAFETY: the master fd is ours; PtyMaster takes ownership.
+        unsafe { nix::pty::PtyMaster::from_owned_fd(p.master) }
+    });
+    let _relay = master
+        .as_ref()
+        .map(|m| cairn_cli::pty::start_relay(m, false));
     loop {
         match waitpid(joined.helper, Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::StillAlive) => {}

@@ -4,6 +4,7 @@
 use cairn_cli::args::Isolate;
 use cairn_cli::container::{limits, overrides, parse_net};
 use cairn_cli::out::{Format, Out};
+use cairn_cli::pty::{copy_winsize, start_relay};
 use cairn_cli::{open_store, Fail};
 use clap::Parser;
 use libcairn::container::{self, RunOptions, Running};
@@ -219,87 +220,6 @@ fn foreground(
 fn dev_null() -> Result<i32, Fail> {
     let f = File::open("/dev/null").map_err(fail125)?;
     Ok(f.into_raw_fd())
-}
-
-/// The terminal side of `-t`: our terminal in raw mode, bytes copied both
-/// ways between it and the pty. Restored when dropped.
-struct Relay {
-    saved: Option<nix::sys::termios::Termios>,
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        if let Some(t) = &self.saved {
-            let _ =
-                nix::sys::termios::tcsetattr(io::stdin(), nix::sys::termios::SetArg::TCSANOW, t);
-        }
-    }
-}
-
-fn copy_winsize(m: &nix::pty::PtyMaster) {
-    // SAFETY: TIOCGWINSZ/TIOCSWINSZ read and write a winsize we own.
-    unsafe {
-        let mut ws: libc::winsize = std::mem::zeroed();
-        if libc::ioctl(0, libc::TIOCGWINSZ, &mut ws) == 0 {
-            libc::ioctl(m.as_raw_fd(), libc::TIOCSWINSZ, &ws);
-        }
-    }
-}
-
-fn start_relay(m: &nix::pty::PtyMaster, to_stderr: bool) -> Relay {
-    let saved = if io::stdin().is_terminal() {
-        let t = nix::sys::termios::tcgetattr(io::stdin()).ok();
-        if let Some(t) = &t {
-            let mut raw = t.clone();
-            nix::sys::termios::cfmakeraw(&mut raw);
-            let _ =
-                nix::sys::termios::tcsetattr(io::stdin(), nix::sys::termios::SetArg::TCSANOW, &raw);
-        }
-        copy_winsize(m);
-        t
-    } else {
-        None
-    };
-    let fd = m.as_raw_fd();
-    // SAFETY: dup of the master fd, owned by each thread's File.
-    let (mut from, mut to) = unsafe { (File::from_raw_fd_dup(fd), File::from_raw_fd_dup(fd)) };
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        let mut out: Box<dyn Write> = if to_stderr {
-            Box::new(io::stderr())
-        } else {
-            Box::new(io::stdout())
-        };
-        while let Ok(n) = from.read(&mut buf) {
-            if n == 0 || out.write_all(&buf[..n]).and_then(|_| out.flush()).is_err() {
-                break;
-            }
-        }
-    });
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        let mut stdin = io::stdin();
-        while let Ok(n) = stdin.read(&mut buf) {
-            if n == 0 || to.write_all(&buf[..n]).is_err() {
-                break;
-            }
-        }
-    });
-    Relay { saved }
-}
-
-trait DupFd {
-    /// # Safety
-    /// `fd` must be an open descriptor.
-    unsafe fn from_raw_fd_dup(fd: i32) -> File;
-}
-
-impl DupFd for File {
-    unsafe fn from_raw_fd_dup(fd: i32) -> File {
-        use std::os::fd::FromRawFd;
-        // SAFETY: the caller guarantees fd is open; dup gives a new owned fd.
-        unsafe { File::from_raw_fd(libc::dup(fd)) }
-    }
 }
 
 /// `-d`: a supervisor process stays behind, reaps the container's init,
