@@ -164,6 +164,9 @@ pub struct Running {
     pub meta: ContainerMeta,
     pub pid: Pid,
     pub cgroup: Option<Cgroup>,
+    /// `start` mounted the view (it was not mounted before), so `finish`
+    /// takes it down again; a view mounted by `union-mount` stays.
+    pub mounted_here: bool,
 }
 
 /// Start the container: mount its view, make its cgroup, spawn its
@@ -185,6 +188,7 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
             "has no command: the image sets no Cmd or Entrypoint; give one after --".into(),
         ));
     }
+    let mounted_here = !is_mounted(store, c);
     let root = mount(store, c)?;
     let name = cgroup_name(c);
     if let Ok(Some(old)) = Cgroup::open(&name) {
@@ -219,7 +223,9 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
         Ok(pid) => pid,
         Err(e) => {
             let _ = cgroup.destroy();
-            let _ = unmount(store, c);
+            if mounted_here {
+                let _ = unmount(store, c);
+            }
             let code = e.exit_code();
             let mut st = store.read_state(&c.id)?;
             st.status = Status::Exited;
@@ -251,6 +257,7 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
         meta: c.clone(),
         pid,
         cgroup: Some(cgroup),
+        mounted_here,
     })
 }
 

@@ -352,6 +352,10 @@ pub struct UnionMount {
 /// output goes to the container's log and isolate prints a record with
 /// `container` and `pid` at once.
 ///
+/// The view is mounted if it is not already; when the process ends, a view
+/// isolate mounted itself is taken down and one union-mount mounted stays
+/// (so repeated runs on a mounted container skip mount and unmount).
+///
 /// Exit status: the process's, 128+N if it died of signal N, 125 if
 /// isolate failed, 126 if the command cannot be run, 127 if not found.
 ///

@@ -11,7 +11,7 @@
 //! containers/<id>/lock             held while it is started, committed or removed
 //! ```
 
-use super::{write_atomic, IoContext, Result, Store, StoreError};
+use super::{IoContext, Result, Store, StoreError};
 use crate::digest::{ContainerId, LayerId};
 use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
@@ -291,10 +291,14 @@ impl Store {
         }
     }
 
+    /// Record a container's state. Replaced atomically but not fsynced, as
+    /// runc keeps its state on tmpfs: after a crash the processes are gone
+    /// anyway, and `container::state` reports such a container exited.
     pub fn write_state(&self, id: &ContainerId, state: &State) -> Result<()> {
-        write_atomic(
+        super::replace_file(
             &self.container_dir(id).join("state.json"),
             &serde_json::to_vec(state).expect("state serialises"),
+            false,
         )
     }
 

@@ -116,6 +116,12 @@ fn mkdir_private(p: &Path) -> Result<()> {
 
 /// Write `data` to `path` atomically: a temp file beside it, fsync, rename.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    replace_file(path, data, true)
+}
+
+/// Replace `path` with `data` by rename, so readers see the old or the new
+/// bytes, never a mix; `durable` also fsyncs the file and its directory.
+pub fn replace_file(path: &Path, data: &[u8], durable: bool) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
@@ -129,9 +135,14 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
             .mode(0o644)
             .open(&tmp)?;
         f.write_all(data)?;
-        f.sync_all()?;
+        if durable {
+            f.sync_all()?;
+        }
         fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
+        if durable {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(())
     })();
     if res.is_err() {
         let _ = fs::remove_file(&tmp);
