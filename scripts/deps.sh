@@ -19,4 +19,10 @@ if ((${#missing[@]})); then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# The OCI JSON schema checks of the tests use Python's jsonschema (>= 4.18,
+# for its `referencing` registry).
+if ! python3 -c 'import jsonschema, referencing' 2>/dev/null; then
+    echo "deps: installing jsonschema (pip)" >&2
+    python3 -m pip install --quiet 'jsonschema>=4.18' >&2
+fi
 command -v cargo >/dev/null || { echo "deps: cargo is not installed (install Rust with rustup)" >&2; exit 1; }

@@ -1,31 +1,10 @@
 //! load: archives written by real peers (umoci, skopeo, Debian's docker.io
 //! engine), built by tests/peers/mkimages.sh from busybox-static.
 
+use crate::fixtures::peers;
 use crate::harness::{s, Env};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-
-/// Build the peer images once per test run.
-fn peers() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("peers");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/mkimages.sh");
-        let out = std::process::Command::new("bash")
-            .arg(&script)
-            .arg(&dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "mkimages.sh failed:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        dir
-    })
-}
+use std::path::Path;
 
 fn json(p: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))

@@ -1,6 +1,7 @@
 //! cairn's integration tests: the real binaries, as root, on real files.
 //! One binary, a module per tool, plus pipelines, interop and hostile input.
 
+mod fixtures;
 mod harness;
 
 mod build;
@@ -11,4 +12,6 @@ mod graph;
 mod hostile;
 mod load;
 mod protocol;
+mod save;
 mod unpack;
+mod walkthrough;

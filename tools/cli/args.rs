@@ -721,7 +721,8 @@ pub struct Save {
     /// Name for an untagged image (NAME[:TAG])
     #[arg(long, value_name = "NAME[:TAG]")]
     pub tag: Vec<String>,
-    /// Layer compression
+    /// Layer compression (Docker before 23.0, e.g. Debian's docker.io 20.10,
+    /// cannot load zstd layers: use gzip or none for it)
     #[arg(long, value_enum, default_value = "none", value_name = "ALGORITHM")]
     pub compress: Compress,
     /// Images; none: the `layer` of stdin records

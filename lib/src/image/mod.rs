@@ -7,6 +7,7 @@ pub mod config;
 pub mod load;
 pub mod reference;
 pub mod remove;
+pub mod save;
 
 pub use config::{build, tag, Built};
 pub use reference::Reference;

@@ -89,9 +89,15 @@ const USTAR_MAX_SIZE: u64 = 0o777_7777_7777;
 pub enum SaveError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Names that cannot all hold (one name for two images), no image.
+    #[error("{0}")]
+    Names(String),
+    /// The store does not hold what an image needs.
     #[error("{0}")]
     Invalid(String),
-    #[error("layer {layer}: {what} mismatch: expected {expected}, got {actual}; the store is corrupt")]
+    #[error(
+        "layer {layer}: {what} mismatch: expected {expected}, got {actual}; the store is corrupt"
+    )]
     Mismatch {
         layer: LayerId,
         what: &'static str,
@@ -110,7 +116,7 @@ impl SaveError {
     /// The caller asked for something impossible (as opposed to a failing
     /// store or output).
     pub fn is_usage(&self) -> bool {
-        matches!(self, SaveError::Invalid(_))
+        matches!(self, SaveError::Names(_))
     }
 }
 
@@ -192,7 +198,6 @@ impl Entry {
 
 /// An archive whose every entry, size and digest is settled: ready to be
 /// streamed. Holds the staging directory of recompressed layers.
-#[derive(Debug)]
 pub struct Archive {
     entries: Vec<Entry>,
     images: Vec<SavedImage>,
@@ -204,7 +209,10 @@ pub struct Archive {
 fn platform_of(cfg: &Value) -> Value {
     let mut p = Map::new();
     for k in ["architecture", "os", "os.version", "variant"] {
-        if let Some(v) = cfg.get(k).filter(|v| v.as_str().is_some_and(|s| !s.is_empty())) {
+        if let Some(v) = cfg
+            .get(k)
+            .filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+        {
             p.insert(k.into(), v.clone());
         }
     }
@@ -365,7 +373,7 @@ pub fn prepare(
     progress: &mut dyn FnMut(u64),
 ) -> Result<Archive, SaveError> {
     if images.is_empty() {
-        return Err(SaveError::Invalid("no image to save".into()));
+        return Err(SaveError::Names("no image to save".into()));
     }
     // The same image named twice is one image with every name.
     let mut merged: Vec<SaveImage> = Vec::new();
@@ -387,7 +395,7 @@ pub fn prepare(
         for r in &m.names {
             if let Some(other) = owner.insert(r.familiar(), m.top) {
                 if other != m.top {
-                    return Err(SaveError::Invalid(format!(
+                    return Err(SaveError::Names(format!(
                         "{} would name two images ({} and {})",
                         r.familiar(),
                         other,
@@ -526,7 +534,7 @@ pub fn prepare(
             "platform": platform,
         });
         if img.names.is_empty() {
-            index.push(descriptor);
+            index.push(descriptor.clone());
         }
         for r in &img.names {
             let mut d = descriptor.clone();
@@ -704,10 +712,7 @@ impl Archive {
             };
             let (mut reader, origin): (Box<dyn Read>, PathBuf) = match &blob.source {
                 Source::Bytes(b) => (Box::new(&b[..]), PathBuf::from(path)),
-                Source::File(p) => (
-                    Box::new(File::open(p).map_err(read_err(p))?),
-                    p.clone(),
-                ),
+                Source::File(p) => (Box::new(File::open(p).map_err(read_err(p))?), p.clone()),
                 Source::Decompressed(p, c) => (open_decoded(p, *c)?, p.clone()),
             };
             let mut hasher = Hasher::new();
@@ -778,7 +783,7 @@ impl Archive {
         };
         let name = path
             .file_name()
-            .ok_or_else(|| SaveError::Invalid(format!("{}: not a file name", path.display())))?;
+            .ok_or_else(|| SaveError::Names(format!("{}: not a file name", path.display())))?;
         let tmp = dir.join(format!(
             ".{}.tmp-{}-{}",
             name.to_string_lossy(),
@@ -820,7 +825,11 @@ mod tests {
 
     #[test]
     fn pax_record_length_counts_itself() {
-        for (k, v) in [("size", "9"), ("size", "8589934592"), ("path", &"x".repeat(95))] {
+        for (k, v) in [
+            ("size", "9"),
+            ("size", "8589934592"),
+            ("path", &"x".repeat(95)),
+        ] {
             let r = pax_record(k, v);
             let s = String::from_utf8(r.clone()).unwrap();
             let (len, _) = s.split_once(' ').unwrap();
