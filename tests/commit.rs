@@ -41,7 +41,7 @@ pub fn tar_listing(data: &[u8]) -> BTreeMap<String, String> {
             format!(
                 "{:?} {:o} {}:{} {} {} {}",
                 h.entry_type(),
-                h.mode().unwrap(),
+                h.mode().unwrap() & 0o7777,
                 h.uid().unwrap(),
                 h.gid().unwrap(),
                 data.len(),

@@ -92,11 +92,18 @@ pub fn docker() -> &'static Docker {
 
 impl Docker {
     pub fn run(&self, args: &[&str]) -> std::process::Output {
+        self.run_env(args, &[])
+    }
+    /// Run with extra environment variables.
+    pub fn run_env(&self, args: &[&str], extra: &[(&str, &str)]) -> std::process::Output {
         let _serial = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         let mut c = Command::new(DOCKER);
         c.args(args).stdin(Stdio::null());
         c.env_remove("DOCKER_CONTEXT");
         for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        for (k, v) in extra {
             c.env(k, v);
         }
         c.output().unwrap()

@@ -10,6 +10,7 @@ mod containers;
 mod docs;
 mod graph;
 mod hostile;
+mod interop;
 mod load;
 mod protocol;
 mod save;

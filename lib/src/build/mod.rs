@@ -398,27 +398,24 @@ fn step(
             let mut config = st.config.clone();
             change::apply(&mut config, &format!("{kw} {substituted}"), &st.shell)
                 .map_err(|e| e.to_string())?;
+            // As docker's classic builder writes it: Go's %q of the
+            // command for CMD/ENTRYPOINT, ENV values unquoted, the rest as
+            // written.
             let shown = match kw {
                 "CMD" | "ENTRYPOINT" => {
                     let c = change::command_form(&ins.args, &st.shell);
-                    format!(" {kw} {}", serde_json::to_string(&c).unwrap_or_default())
+                    let quoted: Vec<String> = c
+                        .iter()
+                        .map(|a| serde_json::to_string(a).unwrap_or_default())
+                        .collect();
+                    format!(" {kw} [{}]", quoted.join(" "))
+                }
+                "ENV" => {
+                    let kv = change::key_values(&substituted).map_err(|e| e.to_string())?;
+                    let pairs: Vec<String> = kv.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    format!(" ENV {}", pairs.join(" "))
                 }
                 "WORKDIR" => format!("WORKDIR {}", config["WorkingDir"].as_str().unwrap_or("/")),
-                "EXPOSE" => {
-                    let mut ports: Vec<String> = substituted
-                        .split_whitespace()
-                        .map(|p| {
-                            if p.contains('/') {
-                                p.to_string()
-                            } else {
-                                format!("{p}/tcp")
-                            }
-                        })
-                        .map(|p| format!("{p}:{{}}"))
-                        .collect();
-                    ports.sort();
-                    format!(" EXPOSE map[{}]", ports.join(" "))
-                }
                 "VOLUME" => {
                     let vols: Vec<String> = if substituted.trim_start().starts_with('[') {
                         serde_json::from_str(&substituted).unwrap_or_default()
@@ -603,16 +600,9 @@ fn copy(
     }
     let tar = t.finish().map_err(|e| e.to_string())?;
     let digest = Digest::of(&tar);
-    // The destination as docker's normalizeDest writes it in history.
-    let shown_dest = if dest.starts_with('/') {
-        dest.clone()
-    } else if dest.ends_with('/') && dest_abs != "/" {
-        format!("{dest_abs}/")
-    } else {
-        dest_abs.clone()
-    };
+    // History shows the destination as written (docker 20.10 does).
     let created_by = nop(&format!(
-        "{} {kind}:{} in {shown_dest} ",
+        "{} {kind}:{} in {dest} ",
         ins.keyword,
         digest.hex()
     ));
