@@ -49,6 +49,7 @@ fn inside_a_running_container() {
         (echo x > /proc/sys/kernel/domainname) 2>/dev/null && echo procsys=written || echo procsys=refused
         cat /proc/kcore 2>/dev/null | head -c 1 | wc -c | sed 's/^/kcore=/'
         echo "cwd=$(pwd)"
+        grep NoNewPrivs /proc/self/status | tr -d '\t'
     "#;
     // An extra open fd in the caller must not reach the container.
     let bin = crate::harness::bin("run");
@@ -100,6 +101,59 @@ fn inside_a_running_container() {
     assert_eq!(get("procsys"), "refused");
     assert_eq!(get("kcore"), "0");
     assert_eq!(get("cwd"), "/");
+    assert_eq!(get("NoNewPrivs"), "1");
+}
+
+#[test]
+fn cpu_quota_and_signals_reach_the_container() {
+    let env = Env::new("ctr-cpu-signal");
+    busybox_image(&env);
+    let id = detached(&env, &["--cpus", "0.5", "sleep", "100"]);
+    let st: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(container_dir(&env, &id).join("state.json")).unwrap(),
+    )
+    .unwrap();
+    let cg = st["cgroup"].as_str().unwrap().to_string();
+    let quota = ["/sys/fs/cgroup/cpu/cairn", "/sys/fs/cgroup/cairn"]
+        .iter()
+        .find_map(|d| {
+            let d = std::path::Path::new(d).join(&cg);
+            std::fs::read_to_string(d.join("cpu.cfs_quota_us"))
+                .or_else(|_| std::fs::read_to_string(d.join("cpu.max")))
+                .ok()
+        })
+        .expect("the container's cpu cgroup");
+    assert!(
+        quota.trim() == "50000" || quota.starts_with("50000 "),
+        "{quota}"
+    );
+    env.cmd("rm").args(["-f", &id]).ok();
+    // SIGTERM to a foreground run is passed to the container's process
+    let mut child = std::process::Command::new(crate::harness::bin("run"))
+        .args([
+            "busybox",
+            "sh",
+            "-c",
+            "trap 'echo got TERM; exit 42' TERM; echo ready; while :; do sleep 0.1; done",
+        ])
+        .env("CAIRN_ROOT", &env.root)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut buf = [0u8; 6];
+    std::io::Read::read_exact(&mut out, &mut buf).unwrap();
+    assert_eq!(&buf, b"ready\n");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let st = child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert_eq!(st.code(), Some(42), "{rest}");
+    assert_eq!(rest, "got TERM\n");
 }
 
 #[test]
@@ -243,8 +297,16 @@ fn memory_and_pids_limits() {
 }
 
 fn detached(env: &Env, args: &[&str]) -> String {
-    let mut a = vec!["-d", "busybox"];
-    a.extend_from_slice(args);
+    // run options (--flag value) come before the image
+    let mut a = vec!["-d"];
+    let mut i = 0;
+    while i < args.len() && args[i].starts_with("--") {
+        a.push(args[i]);
+        a.push(args[i + 1]);
+        i += 2;
+    }
+    a.push("busybox");
+    a.extend_from_slice(&args[i..]);
     let id = env.cmd("run").args(&a).ok().stdout.trim().to_string();
     assert_eq!(id.len(), 64, "run -d prints the container ID: {id:?}");
     id

@@ -197,3 +197,53 @@ fn export_agrees_with_docker_export() {
         "the whiteout of layer 2 was not applied"
     );
 }
+
+#[test]
+fn committed_layer_runs_in_docker() {
+    // run, modify, commit in cairn; save; docker load; docker run prints it
+    let env = Env::new("interop-commit");
+    crate::harness::busybox_image(&env);
+    let c = env.cmd("union-mount").arg("busybox").ok().record();
+    let id = s(&c, "container").to_string();
+    env.cmd("isolate")
+        .args([
+            &id,
+            "--",
+            "sh",
+            "-c",
+            "echo committed by cairn > /etc/committed; rm /etc/group",
+        ])
+        .ok();
+    env.cmd("commit")
+        .args(["-m", "for docker", &id, "committed:1"])
+        .ok();
+    let archive = env.path("committed.tar");
+    env.cmd("save")
+        .args(["-o", archive.to_str().unwrap(), "committed:1"])
+        .ok();
+    docker().ok(&["load", "-i", archive.to_str().unwrap()]);
+    let out = docker().ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "committed:1",
+        "sh",
+        "-c",
+        "cat /etc/committed; ls /etc/group 2>&1 || true",
+    ]);
+    assert!(out.starts_with("committed by cairn\n"), "{out}");
+    assert!(
+        out.contains("No such file"),
+        "the deletion did not reach docker: {out}"
+    );
+    let hist = docker().ok(&[
+        "history",
+        "--no-trunc",
+        "--format",
+        "{{.Comment}}",
+        "committed:1",
+    ]);
+    assert_eq!(hist.lines().next(), Some("for docker"), "{hist}");
+    env.cmd("rm").arg(&id).ok();
+}

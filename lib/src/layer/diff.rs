@@ -247,3 +247,84 @@ pub fn write_upper<W: Write>(
     let w = p.finish().map_err(io_at(upper))?;
     Ok((w, DiffStats { entries: d.entries }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd;
+
+    fn tmp(name: &str) -> PathBuf {
+        let p = std::env::temp_dir().join(format!("cairn-diff-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        p
+    }
+
+    fn set_xattr(path: &Path, key: &str, value: &[u8]) {
+        let dir = std::fs::File::open(path.parent().unwrap()).unwrap();
+        crate::sys::lsetxattr_at(dir.as_fd(), path.file_name().unwrap(), key, value).unwrap();
+    }
+
+    #[test]
+    fn refuses_redirect_and_metacopy() {
+        // trusted.* xattrs need root, as the tests run here and in CI
+        let upper = tmp("redirect");
+        std::fs::create_dir(upper.join("moved")).unwrap();
+        set_xattr(&upper.join("moved"), "trusted.overlay.redirect", b"/old");
+        let e = write_upper(
+            &upper,
+            &Stack::default(),
+            Vec::new(),
+            PackOptions::default(),
+        )
+        .err()
+        .unwrap();
+        assert!(matches!(e, DiffError::Redirect(_)), "{e}");
+
+        let upper = tmp("metacopy");
+        std::fs::write(upper.join("f"), b"").unwrap();
+        set_xattr(&upper.join("f"), "trusted.overlay.metacopy", b"");
+        let e = write_upper(
+            &upper,
+            &Stack::default(),
+            Vec::new(),
+            PackOptions::default(),
+        )
+        .err()
+        .unwrap();
+        assert!(matches!(e, DiffError::Metacopy(_)), "{e}");
+    }
+
+    #[test]
+    fn whiteout_of_a_path_that_never_existed_is_dropped() {
+        let lower = tmp("lower");
+        std::fs::write(lower.join("was"), b"x").unwrap();
+        let upper = tmp("upper");
+        for name in ["was", "never"] {
+            let dir = std::fs::File::open(&upper).unwrap();
+            nix::sys::stat::mknodat(
+                dir.as_fd(),
+                name,
+                nix::sys::stat::SFlag::S_IFCHR,
+                nix::sys::stat::Mode::empty(),
+                0,
+            )
+            .unwrap();
+        }
+        let (tar, stats) = write_upper(
+            &upper,
+            &Stack::new(vec![lower]),
+            Vec::new(),
+            PackOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(stats.entries, 1);
+        let mut a = tar::Archive::new(&tar[..]);
+        let names: Vec<String> = a
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().display().to_string())
+            .collect();
+        assert_eq!(names, vec![".wh.was"]);
+    }
+}
