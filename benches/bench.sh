@@ -4,11 +4,11 @@
 #
 #   bash benches/bench.sh [--clean] [--no-build] [WORKDIR]
 #
-# Environment: ROUNDS (default 3) timed rounds per tool; HISTORY_RUNS (default 30).
+# Environment: ROUNDS (default 5) timed rounds per tool; HISTORY_RUNS (default 30).
 set -euo pipefail
 
 usage() {
-	sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
 	exit "${1:-0}"
 }
 
@@ -25,7 +25,7 @@ done
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=${WORK:-/var/tmp/cairn-bench}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 HISTORY_RUNS=${HISTORY_RUNS:-30}
 MIN_BYTES=$((300 * 1000 * 1000)) MIN_FILES=20000
 export LC_ALL=C
@@ -44,7 +44,7 @@ RES=$WORK/results.tsv
 # --- prerequisites -----------------------------------------------------------
 if [[ ! -x /usr/bin/time ]]; then
 	say "installing the Debian package 'time' (for /usr/bin/time -f '%e %M')"
-	apt-get install -y -qq time >/dev/null
+	apt-get install -y -qq time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 fi
 command -v python3 >/dev/null || die "python3 is needed to make the 1,000 tiny layers"
 HYPERFINE=$(command -v hyperfine || true)
@@ -71,6 +71,7 @@ mkdir -p "$RUN"
 : >"$RES"
 cleanup() { rm -rf "$RUN"; }
 trap cleanup EXIT
+trap 'exit 130' INT TERM # so the EXIT trap still removes the fresh dirs
 
 hdr "machine"
 say "kernel   $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM"
@@ -143,7 +144,7 @@ timed() {
 	/usr/bin/time -f '%e %M %U %S' -o "$t" "$@" >"$RUN/last.out" 2>"$RUN/last.err" ||
 		{ cat "$RUN/last.err" >&2; die "$label failed: $*"; }
 	printf '%s %s\n' "$label" "$(tail -1 "$t")" >>"$RES"
-	printf '  %-14s %s\n' "$label" "$(tail -1 "$t" | awk '{printf "%6.2f s  %5.0f MB RSS  user %5.2f  sys %5.2f", $1, $2/1024, $3, $4}')"
+	printf '  %-16s %s\n' "$label" "$(tail -1 "$t" | awk '{printf "%6.2f s  %5.0f MB RSS  user %5.2f  sys %5.2f", $1, $2/1024, $3, $4}')"
 }
 # stat_of LABEL FIELD: "median min" of column FIELD (2 = elapsed, 3 = RSS KB, ...)
 stat_of() {
@@ -187,6 +188,7 @@ hdr "memory vs layer size (one run each, fresh dirs)"
 for t in usr3x rand1g; do
 	cat "$WORK/$t.tar" >/dev/null
 	run_tar "tar-$t" "tar-$t" "$t.tar"
+	run_tar_sync "tarsync-$t" "tar+sync-$t" "$t.tar"
 	run_cairn "cairn-$t" "cairn-$t" "$t.tar"
 done
 
@@ -222,7 +224,8 @@ hist_ms() {
 	shift
 	if [[ -n $HYPERFINE ]]; then
 		"$HYPERFINE" -N --style none --warmup 3 --runs "$HISTORY_RUNS" \
-			--export-json "$RUN/hf-$name.json" "$(printf '%q ' "$@")" >/dev/null
+			--export-json "$RUN/hf-$name.json" "$(printf '%q ' "$@")" >/dev/null 2>"$RUN/hf-$name.err" ||
+			{ cat "$RUN/hf-$name.err" >&2; die "hyperfine failed"; }
 		python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.1f %.1f" % (r["median"]*1e3, r["min"]*1e3))' "$RUN/hf-$name.json"
 	else
 		for ((j = 0; j < 3; j++)); do "$@" >/dev/null; done
@@ -247,26 +250,26 @@ read -r ts_med ts_min < <(stat_of tar+sync 2)
 read -r c_med c_min < <(stat_of cairn 2)
 {
 	hdr "summary ($(date -u +%Y-%m-%dT%H:%MZ), $ROUNDS rounds, usr.tar $(awk -v b="$base_bytes" 'BEGIN{printf "%.0f", b/1e6}') MB / $base_files entries)"
-	printf '%-10s %9s %9s %9s %9s %9s %12s\n' tool median_s min_s rss_MB user_s sys_s cairn/tool
+	printf '%-10s %9s %9s %9s %9s %9s %11s %11s\n' tool median_s min_s rss_MB user_s sys_s 'cairn/tool' '(by min)'
 	for l in tar tar+sync cairn; do
 		read -r med mn < <(stat_of "$l" 2)
 		read -r u _ < <(stat_of "$l" 4)
 		read -r s _ < <(stat_of "$l" 5)
-		printf '%-10s %9.2f %9.2f %9s %9.2f %9.2f %12s\n' "$l" "$med" "$mn" \
-			"$(mb "$(max_of "$l" 3)")" "$u" "$s" "$(ratio "$c_med" "$med")"
+		printf '%-10s %9.2f %9.2f %9s %9.2f %9.2f %11s %11s\n' "$l" "$med" "$mn" \
+			"$(mb "$(max_of "$l" 3)")" "$u" "$s" "$(ratio "$c_med" "$med")" "$(ratio "$c_min" "$mn")"
 	done
 	say "(cairn fsyncs: one syncfs of its staging dir before publishing, and it also"
 	say " writes the blob as received; GNU tar does neither, tar+sync adds sync -f)"
 	say
-	printf '%-11s %8s %8s %8s %8s %8s %13s\n' layer MB entries tar_s cairn_s tar_RSS cairn_RSS_MB
-	row() { # NAME TAR_LABEL CAIRN_LABEL
-		printf '%-11s %8.0f %8d %8.2f %8.2f %8s %13s\n' "$1" "$(stat -c %s "$WORK/$1" | awk '{print $1 / 1e6}')" \
+	printf '%-11s %6s %8s %7s %10s %8s %7s %13s\n' layer MB entries tar_s tar+sync_s cairn_s tar_RSS cairn_RSS_MB
+	row() { # NAME TAR_LABEL TAR_SYNC_LABEL CAIRN_LABEL
+		printf '%-11s %6.0f %8d %7.2f %10.2f %8.2f %7s %13s\n' "$1" "$(stat -c %s "$WORK/$1" | awk '{print $1 / 1e6}')" \
 			"$(cat "$WORK/$1.count")" "$(stat_of "$2" 2 | cut -d' ' -f1)" "$(stat_of "$3" 2 | cut -d' ' -f1)" \
-			"$(mb "$(max_of "$2" 3)")" "$(mb "$(max_of "$3" 3)")"
+			"$(stat_of "$4" 2 | cut -d' ' -f1)" "$(mb "$(max_of "$2" 3)")" "$(mb "$(max_of "$4" 3)")"
 	}
-	row usr.tar tar cairn
-	row usr3x.tar tar-usr3x cairn-usr3x
-	row rand1g.tar tar-rand1g cairn-rand1g
+	row usr.tar tar tar+sync cairn
+	row usr3x.tar tar-usr3x tar+sync-usr3x cairn-usr3x
+	row rand1g.tar tar-rand1g tar+sync-rand1g cairn-rand1g
 	say
 	printf 'history, 1,000 layers: json %.1f ms (min %.1f), table %.1f ms (min %.1f), peak RSS %d MB; target < 50 ms: %s\n' \
 		"$h_json" "$h_json_min" "$h_table" "$h_table_min" "$h_rss" \
