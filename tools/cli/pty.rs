@@ -8,6 +8,24 @@ use std::os::fd::AsRawFd;
 /// ways between it and the pty. Restored when dropped.
 pub struct Relay {
     saved: Option<nix::sys::termios::Termios>,
+    output: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Relay {
+    /// After the process has exited: let the output copier drain what the
+    /// pty still holds (it ends at EIO once no process has the terminal
+    /// open), for up to two seconds.
+    pub fn finish(mut self) {
+        if let Some(h) = self.output.take() {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+            while !h.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            if h.is_finished() {
+                let _ = h.join();
+            }
+        }
+    }
 }
 
 impl Drop for Relay {
@@ -46,7 +64,7 @@ pub fn start_relay(m: &nix::pty::PtyMaster, to_stderr: bool) -> Relay {
     let fd = m.as_raw_fd();
     // SAFETY: dup of the master fd, owned by each thread's File.
     let (mut from, mut to) = unsafe { (File::from_raw_fd_dup(fd), File::from_raw_fd_dup(fd)) };
-    std::thread::spawn(move || {
+    let output = std::thread::spawn(move || {
         let mut buf = [0u8; 8192];
         let mut out: Box<dyn Write> = if to_stderr {
             Box::new(io::stderr())
@@ -68,7 +86,10 @@ pub fn start_relay(m: &nix::pty::PtyMaster, to_stderr: bool) -> Relay {
             }
         }
     });
-    Relay { saved }
+    Relay {
+        saved,
+        output: Some(output),
+    }
 }
 
 trait DupFd {

@@ -74,7 +74,7 @@ fn run(args: Exec) -> Result<i32, Fail> {
         // SAFETY: the master fd is ours; PtyMaster takes ownership.
         unsafe { nix::pty::PtyMaster::from_owned_fd(p.master) }
     });
-    let _relay = master
+    let mut relay = master
         .as_ref()
         .map(|m| cairn_cli::pty::start_relay(m, false));
     loop {
@@ -82,6 +82,9 @@ fn run(args: Exec) -> Result<i32, Fail> {
             Ok(WaitStatus::StillAlive) => {}
             Ok(st) => {
                 if let Some(code) = container::exit_code(st) {
+                    if let Some(r) = relay.take() {
+                        r.finish();
+                    }
                     return Ok(code);
                 }
             }

@@ -209,7 +209,9 @@ fn foreground(
     };
     let relay = pty.as_ref().map(|m| start_relay(m, from_records));
     let code = supervise(&running, pty.as_ref());
-    drop(relay);
+    if let Some(r) = relay {
+        r.finish();
+    }
     let st = container::finish(store, &running, code).map_err(container_fail)?;
     if from_records {
         out.record(&finish_record(rec, c, &st), "container")?;
