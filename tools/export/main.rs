@@ -48,7 +48,11 @@ fn run(args: Export) -> Result<i32, Fail> {
             let res = (|| -> Result<(), Fail> {
                 let f = std::fs::File::create(&tmp)
                     .map_err(|e| anyhow::anyhow!("{}: {e}", tmp.display()))?;
-                let w = libcairn::export::export(&store, &layers, BufWriter::with_capacity(1 << 20, f))?;
+                let w = libcairn::export::export(
+                    &store,
+                    &layers,
+                    BufWriter::with_capacity(1 << 20, f),
+                )?;
                 w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
                 std::fs::rename(&tmp, path)?;
                 Ok(())
