@@ -26,7 +26,7 @@ use nix::sys::stat::{
 use nix::sys::time::TimeSpec;
 use nix::unistd::{fchown, fchownat, linkat, symlinkat, Gid, Uid};
 use std::cell::Cell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -166,15 +166,16 @@ fn join(comps: &[&[u8]]) -> Vec<u8> {
 struct Applier<'a> {
     root: OwnedFd,
     lower: Option<&'a Stack>,
-    /// Every path created explicitly, and whether it is a directory.
-    seen: HashMap<Vec<u8>, bool>,
-    /// Paths deleted by a whiteout in this layer.
-    whiteouts: HashSet<Vec<u8>>,
+    /// Directories created by an entry of their own (not only as parents).
+    /// Every other duplicate or conflict shows as EEXIST when the entry is
+    /// created with O_EXCL (or mknod, symlink, link), so memory grows with
+    /// the number of directories, not of files.
+    dirs: HashSet<Vec<u8>>,
     /// Directory mtimes to set once all their children exist.
     dir_times: Vec<(Vec<u8>, (i64, i64))>,
     /// The last parent directory opened, to spare the walk for siblings.
     /// Safe to keep: nothing is ever removed or replaced during an unpack.
-    cache: Option<(Vec<u8>, OwnedFd)>,
+    cache: Option<(Vec<u8>, Rc<OwnedFd>)>,
     buf: Vec<u8>,
 }
 
@@ -192,11 +193,11 @@ impl<'a> Applier<'a> {
         entry: &[u8],
         comps: &[&[u8]],
         create: bool,
-    ) -> Result<OwnedFd, UnpackError> {
+    ) -> Result<Rc<OwnedFd>, UnpackError> {
         let key = join(comps);
         if let Some((k, fd)) = &self.cache {
             if *k == key {
-                return fd.try_clone().map_err(|e| UnpackError::io(entry, e));
+                return Ok(fd.clone());
             }
         }
         let mut cur = self
@@ -241,8 +242,8 @@ impl<'a> Applier<'a> {
                 Err(e) => return Err(UnpackError::io(entry, e)),
             }
         }
-        let keep = cur.try_clone().map_err(|e| UnpackError::io(entry, e))?;
-        self.cache = Some((key, keep));
+        let cur = Rc::new(cur);
+        self.cache = Some((key, cur.clone()));
         Ok(cur)
     }
 
@@ -313,7 +314,7 @@ impl<'a> Applier<'a> {
                     "the layer root can only be a directory",
                 ));
             }
-            if self.seen.insert(Vec::new(), true).is_some() {
+            if !self.dirs.insert(Vec::new()) {
                 return Err(UnpackError::refused(&raw, "duplicate entry"));
             }
             set_owner_mode(&self.root, attrs).map_err(|e| UnpackError::io(&raw, e))?;
@@ -337,17 +338,6 @@ impl<'a> Applier<'a> {
             if target.starts_with(WHITEOUT_PREFIX.as_bytes()) {
                 return Err(UnpackError::refused(&raw, "whiteout of a whiteout"));
             }
-            let mut victim = join(parent);
-            if !victim.is_empty() {
-                victim.push(b'/');
-            }
-            victim.extend_from_slice(target);
-            if self.seen.contains_key(&victim) || !self.whiteouts.insert(victim.clone()) {
-                return Err(UnpackError::refused(
-                    &raw,
-                    "whiteout of a path this layer also creates",
-                ));
-            }
             mknodat(
                 dir.as_fd(),
                 OsStr::from_bytes(target),
@@ -356,9 +346,10 @@ impl<'a> Applier<'a> {
                 0,
             )
             .map_err(|e| match e {
-                Errno::EEXIST => {
-                    UnpackError::refused(&raw, "whiteout of a directory this layer also creates")
-                }
+                Errno::EEXIST => UnpackError::refused(
+                    &raw,
+                    "whiteout of a path this layer also creates (or whites out twice)",
+                ),
                 e => UnpackError::io(&raw, e),
             })?;
             self.owner_time_nofollow(
@@ -373,24 +364,20 @@ impl<'a> Applier<'a> {
             )?;
             return Ok(());
         }
-        if self.whiteouts.contains(&path) {
-            return Err(UnpackError::refused(
-                &raw,
-                "entry for a path this layer also whites out",
-            ));
-        }
-        if self.seen.contains_key(&path) {
+        if kind == EntryType::Directory && !self.dirs.insert(path.clone()) {
             return Err(UnpackError::refused(&raw, "duplicate entry"));
         }
 
         let dir = self.open_dir(&raw, parent, true)?;
         let name = OsStr::from_bytes(last);
-        let exists = |e: Errno| match e {
+        let exists = |e: Errno| {
+            match e {
             Errno::EEXIST => UnpackError::refused(
                 &raw,
-                "conflicts with a directory created for earlier entries",
+                "duplicate entry: the path already exists in this layer (an earlier entry, its parent directory, or a whiteout)",
             ),
             e => UnpackError::io(&raw, e),
+        }
         };
         match kind {
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
@@ -429,7 +416,6 @@ impl<'a> Applier<'a> {
                 }
                 futimens(&file, &ts(attrs.mtime), &ts(attrs.mtime))
                     .map_err(|e| UnpackError::io(&raw, e))?;
-                self.seen.insert(path, false);
             }
             EntryType::Directory => {
                 match mkdirat(dir.as_fd(), name, Mode::from_bits_truncate(0o700)) {
@@ -452,7 +438,6 @@ impl<'a> Applier<'a> {
                 // A directory's own time is set after its children exist.
                 self.dir_times.retain(|(p, _)| *p != path);
                 self.dir_times.push((path.clone(), attrs.mtime));
-                self.seen.insert(path, true);
             }
             EntryType::Symlink => {
                 let target = entry
@@ -468,7 +453,6 @@ impl<'a> Applier<'a> {
                     sys::lsetxattr_at(dir.as_fd(), name, k, v)
                         .map_err(|e| UnpackError::io(&raw, e))?;
                 }
-                self.seen.insert(path, false);
             }
             EntryType::Link => {
                 let target = entry
@@ -477,26 +461,40 @@ impl<'a> Applier<'a> {
                     .into_owned();
                 let tcomps = components(&target)
                     .map_err(|r| UnpackError::refused(&raw, format!("hard link target: {r}")))?;
-                let tpath = join(&tcomps);
-                match self.seen.get(&tpath) {
-                    Some(false) => {}
-                    Some(true) => {
-                        return Err(UnpackError::refused(&raw, "hard link to a directory"))
-                    }
-                    None => {
-                        return Err(UnpackError::refused(
-                            &raw,
-                            format!(
-                                "hard link target {:?} is not an earlier entry of this layer",
-                                String::from_utf8_lossy(&target)
-                            ),
-                        ))
+                let not_earlier = || {
+                    UnpackError::refused(
+                        &raw,
+                        format!(
+                            "hard link target {:?} is not an earlier entry of this layer",
+                            String::from_utf8_lossy(&target)
+                        ),
+                    )
+                };
+                let Some((tlast, tparent)) = tcomps.split_last() else {
+                    return Err(UnpackError::refused(&raw, "hard link to the layer root"));
+                };
+                let tdir = match self.open_dir(&raw, tparent, false) {
+                    Ok(d) => d,
+                    Err(UnpackError::Io { .. }) => return Err(not_earlier()),
+                    Err(e) => return Err(e),
+                };
+                match nix::sys::stat::fstatat(
+                    tdir.as_fd(),
+                    OsStr::from_bytes(tlast),
+                    AtFlags::AT_SYMLINK_NOFOLLOW,
+                ) {
+                    Err(Errno::ENOENT) => return Err(not_earlier()),
+                    Err(e) => return Err(UnpackError::io(&raw, e)),
+                    Ok(st) => {
+                        let fmt = st.st_mode & libc::S_IFMT;
+                        if fmt == libc::S_IFDIR {
+                            return Err(UnpackError::refused(&raw, "hard link to a directory"));
+                        }
+                        if fmt == libc::S_IFCHR && st.st_rdev == 0 {
+                            return Err(UnpackError::refused(&raw, "hard link to a whiteout"));
+                        }
                     }
                 }
-                let (tlast, tparent) = tcomps
-                    .split_last()
-                    .expect("a seen non-directory has a name");
-                let tdir = self.open_dir(&raw, tparent, false)?;
                 linkat(
                     tdir.as_fd(),
                     OsStr::from_bytes(tlast),
@@ -505,7 +503,6 @@ impl<'a> Applier<'a> {
                     AtFlags::empty(),
                 )
                 .map_err(exists)?;
-                self.seen.insert(path, false);
             }
             EntryType::Char | EntryType::Block | EntryType::Fifo => {
                 let (sflag, dev) = match kind {
@@ -560,7 +557,6 @@ impl<'a> Applier<'a> {
                     sys::lsetxattr_at(dir.as_fd(), name, k, v)
                         .map_err(|e| UnpackError::io(&raw, e))?;
                 }
-                self.seen.insert(path, false);
             }
             other => {
                 return Err(UnpackError::refused(
@@ -676,8 +672,7 @@ pub fn unpack<R: Read>(
     let mut applier = Applier {
         root,
         lower: opts.lower,
-        seen: HashMap::new(),
-        whiteouts: HashSet::new(),
+        dirs: HashSet::new(),
         dir_times: vec![(Vec::new(), root_attrs.mtime)],
         cache: None,
         buf: vec![0u8; 1 << 20],
