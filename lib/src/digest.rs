@@ -383,3 +383,101 @@ mod tests {
         assert_eq!(d, Digest::of(&data));
     }
 }
+
+/// A reader that hashes every byte it hands out on a second thread, so
+/// that hashing overlaps with whatever the caller does with the bytes
+/// (extracting them). Memory is bounded: at most `QUEUE` chunks of at most
+/// `CHUNK` bytes wait for the hasher.
+pub struct ParallelHashingReader<R> {
+    inner: R,
+    pending: Vec<u8>,
+    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    worker: Option<std::thread::JoinHandle<Digest>>,
+    len: u64,
+}
+
+const CHUNK: usize = 256 << 10;
+const QUEUE: usize = 16;
+
+impl<R: Read> ParallelHashingReader<R> {
+    pub fn new(inner: R) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(QUEUE);
+        let worker = std::thread::spawn(move || {
+            let mut h = Sha256::new();
+            for chunk in rx {
+                h.update(&chunk);
+            }
+            Digest(h.finalize().into())
+        });
+        ParallelHashingReader {
+            inner,
+            pending: Vec::with_capacity(CHUNK),
+            tx: Some(tx),
+            worker: Some(worker),
+            len: 0,
+        }
+    }
+
+    /// Bytes read so far.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn flush_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let chunk = std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK));
+        if let Some(tx) = &self.tx {
+            // The worker stops only when the sender is dropped.
+            let _ = tx.send(chunk);
+        }
+    }
+
+    /// Read the rest of the stream, hash it, and return the digest and
+    /// length of everything, with the inner reader.
+    pub fn drain(mut self) -> io::Result<(Digest, u64, R)> {
+        io::copy(&mut self, &mut io::sink())?;
+        self.flush_pending();
+        drop(self.tx.take());
+        let d = self
+            .worker
+            .take()
+            .expect("joined once")
+            .join()
+            .map_err(|_| io::Error::other("the hashing thread panicked"))?;
+        Ok((d, self.len, self.inner))
+    }
+}
+
+impl<R: Read> Read for ParallelHashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.len += n as u64;
+        self.pending.extend_from_slice(&buf[..n]);
+        if self.pending.len() >= CHUNK {
+            self.flush_pending();
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod parallel_tests {
+    use super::*;
+
+    #[test]
+    fn parallel_hash_equals_plain() {
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut r = ParallelHashingReader::new(&data[..]);
+        let mut first = vec![0u8; 1000];
+        r.read_exact(&mut first).unwrap();
+        let (d, n, _) = r.drain().unwrap();
+        assert_eq!(n, data.len() as u64);
+        assert_eq!(d, Digest::of(&data));
+    }
+}

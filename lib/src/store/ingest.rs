@@ -3,7 +3,7 @@
 
 use super::meta::{BlobRef, LayerInfo, LayerMeta};
 use super::{IoContext, Store, StoreError};
-use crate::digest::{Digest, HashingReader, LayerId, TeeReader};
+use crate::digest::{Digest, LayerId, ParallelHashingReader, TeeReader};
 use crate::layer::{self, Compression, UnpackError, UnpackOptions};
 use std::fs::{self, OpenOptions};
 use std::io::{self, BufReader, BufWriter, Read};
@@ -93,7 +93,7 @@ pub fn ingest_layer<R: Read>(
         let decoder = compression
             .decoder(BufReader::with_capacity(1 << 18, counted))
             .map_err(IngestError::Input)?;
-        let hashing = HashingReader::new(decoder);
+        let hashing = ParallelHashingReader::new(decoder);
         let mut progress = opts.progress.take();
         let mut cb = |_: u64| {
             if let Some(p) = progress.as_mut() {
