@@ -1,9 +1,9 @@
 complete -c cairn-union-mount -l root -d 'The store (default: $CAIRN_ROOT, else /var/lib/cairn for root, else ${XDG_DATA_HOME:-~/.local/share}/cairn)' -r -F
 complete -c cairn-union-mount -l name -d 'Name the container' -r
 complete -c cairn-union-mount -l entrypoint -d 'Replace the image\'s entrypoint' -r
-complete -c cairn-union-mount -s e -l env -d 'Set an environment variable (K=V)' -r
+complete -c cairn-union-mount -s e -l env -d 'Set an environment variable (K=V; a bare K removes it)' -r
 complete -c cairn-union-mount -s w -l workdir -d 'Working directory inside the container' -r
-complete -c cairn-union-mount -s u -l user -d 'User: USER[:GROUP]' -r
+complete -c cairn-union-mount -s u -l user -d 'User (name or uid) and group: USER[:GROUP]' -r
 complete -c cairn-union-mount -l format -d 'Output format' -r -f -a "json\t'One JSON record per line'
 table\t'Aligned columns for people'
 id\t'The bare ID of each record, one per line'"

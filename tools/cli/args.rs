@@ -231,9 +231,10 @@ pub struct Cairn {
     pub list: bool,
 }
 
-/// How the container's process is set up (shared by isolate, run, exec).
+/// The container's environment, working directory and user (shared by
+/// every tool that creates or starts a container, and exec).
 #[derive(Debug, Clone, Args)]
-pub struct ProcessArgs {
+pub struct ConfigArgs {
     /// Set an environment variable (K=V; a bare K removes it)
     #[arg(long, short = 'e', value_name = "K=V")]
     pub env: Vec<String>,
@@ -243,6 +244,13 @@ pub struct ProcessArgs {
     /// User (name or uid) and group: USER[:GROUP]
     #[arg(long, short = 'u', value_name = "USER[:GROUP]")]
     pub user: Option<String>,
+}
+
+/// How the container's process is set up (shared by isolate, run, exec).
+#[derive(Debug, Clone, Args)]
+pub struct ProcessArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// Keep stdin open (it is passed through in the foreground)
     #[arg(long, short = 'i')]
     pub interactive: bool,
@@ -316,15 +324,8 @@ pub struct UnionMount {
     /// Take down the view of the named containers instead
     #[arg(long)]
     pub unmount: bool,
-    /// Set an environment variable (K=V)
-    #[arg(long, short = 'e', value_name = "K=V")]
-    pub env: Vec<String>,
-    /// Working directory inside the container
-    #[arg(long, short = 'w', value_name = "DIR")]
-    pub workdir: Option<String>,
-    /// User: USER[:GROUP]
-    #[arg(long, short = 'u', value_name = "USER[:GROUP]")]
-    pub user: Option<String>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// Image (or, with --unmount, container); none: from stdin records
     #[arg(value_name = "IMAGE")]
     pub subject: Option<String>,
@@ -558,15 +559,8 @@ pub struct Create {
     pub common: Common,
     #[command(flatten)]
     pub create: CreateArgs,
-    /// Set an environment variable (K=V)
-    #[arg(long, short = 'e', value_name = "K=V")]
-    pub env: Vec<String>,
-    /// Working directory inside the container
-    #[arg(long, short = 'w', value_name = "DIR")]
-    pub workdir: Option<String>,
-    /// User: USER[:GROUP]
-    #[arg(long, short = 'u', value_name = "USER[:GROUP]")]
-    pub user: Option<String>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// The image
     #[arg(value_name = "IMAGE")]
     pub image: String,

@@ -60,8 +60,8 @@ pub fn overrides(cmd: &[String], entrypoint: &Option<String>, p: &ProcessArgs) -
                 vec![e.clone()]
             }
         }),
-        env: p.env.clone(),
-        workdir: p.workdir.clone(),
-        user: p.user.clone(),
+        env: p.config.env.clone(),
+        workdir: p.config.workdir.clone(),
+        user: p.config.user.clone(),
     }
 }

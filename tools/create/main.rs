@@ -21,13 +21,13 @@ fn run(args: Create) -> Result<i32, Fail> {
     if let Some(e) = &args.create.entrypoint {
         cmd.args(["--entrypoint", e]);
     }
-    for e in &args.env {
+    for e in &args.config.env {
         cmd.args(["-e", e]);
     }
-    if let Some(w) = &args.workdir {
+    if let Some(w) = &args.config.workdir {
         cmd.args(["-w", w]);
     }
-    if let Some(u) = &args.user {
+    if let Some(u) = &args.config.user {
         cmd.args(["-u", u]);
     }
     cmd.arg(&args.image);

@@ -53,9 +53,9 @@ fn run(args: Exec) -> Result<i32, Fail> {
         &c,
         &ExecOptions {
             argv: args.cmd.clone(),
-            env: args.process.env.clone(),
-            workdir: args.process.workdir.clone(),
-            user: args.process.user.clone(),
+            env: args.process.config.env.clone(),
+            workdir: args.process.config.workdir.clone(),
+            user: args.process.config.user.clone(),
             privileged: args.process.privileged,
             stdio: match &pty {
                 Some(_) => [stdin, stdin, stdin],

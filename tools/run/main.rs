@@ -28,13 +28,13 @@ fn run(args: Run) -> Result<i32, Fail> {
     if let Some(e) = &args.create.entrypoint {
         create.args(["--entrypoint", e]);
     }
-    for e in &args.process.env {
+    for e in &args.process.config.env {
         create.args(["-e", e]);
     }
-    if let Some(w) = &args.process.workdir {
+    if let Some(w) = &args.process.config.workdir {
         create.args(["-w", w]);
     }
-    if let Some(u) = &args.process.user {
+    if let Some(u) = &args.process.config.user {
         create.args(["-u", u]);
     }
     create.arg(&args.image);

@@ -49,9 +49,9 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
                 vec![e.clone()]
             }
         }),
-        env: args.env.clone(),
-        workdir: args.workdir.clone(),
-        user: args.user.clone(),
+        env: args.config.env.clone(),
+        workdir: args.config.workdir.clone(),
+        user: args.config.user.clone(),
     };
     for s in subjects {
         let c = container::create(&store, &s.name, args.create.name.as_deref(), &o)

@@ -13,11 +13,11 @@
 
 use super::{IoContext, Result, Store, StoreError};
 use crate::digest::{ContainerId, LayerId};
-use nix::fcntl::{Flock, FlockArg};
+use nix::fcntl::Flock;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::fs::{self, File, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::fs::{self, File};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 
 /// What a container is. Written once, at creation.
@@ -304,17 +304,7 @@ impl Store {
 
     /// Lock a container (exclusive) while it is started, committed or removed.
     pub fn lock_container(&self, id: &ContainerId) -> Result<Flock<File>> {
-        let p = self.container_dir(id).join("lock");
-        let f = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&p)
-            .at(&p)?;
-        Flock::lock(f, FlockArg::LockExclusive)
-            .map_err(|(_, e)| e)
-            .at(&p)
+        super::lock_file(&self.container_dir(id).join("lock"))
     }
 
     /// Delete a container's directory (rename into trash/, then remove).

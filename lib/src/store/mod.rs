@@ -114,6 +114,21 @@ fn mkdir_private(p: &Path) -> Result<()> {
         .at(p)
 }
 
+/// Take an exclusive flock on `path` (created if missing), held until the
+/// returned guard drops.
+pub fn lock_file(path: &Path) -> Result<Flock<File>> {
+    let f = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(path)
+        .at(path)?;
+    Flock::lock(f, FlockArg::LockExclusive)
+        .map_err(|(_, e)| e)
+        .at(path)
+}
+
 /// Write `data` to `path` atomically: a temp file beside it, fsync, rename.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     replace_file(path, data, true)
@@ -232,17 +247,7 @@ impl Store {
     /// Take an exclusive lock named `name` (under `locks/`), held until the
     /// returned guard drops.
     pub fn lock_exclusive(&self, name: &str) -> Result<Flock<File>> {
-        let p = self.root.join("locks").join(format!("{name}.lock"));
-        let f = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&p)
-            .at(&p)?;
-        Flock::lock(f, FlockArg::LockExclusive)
-            .map_err(|(_, e)| e)
-            .at(&p)
+        lock_file(&self.root.join("locks").join(format!("{name}.lock")))
     }
 
     /// A fresh staging directory under `tmp/`.
