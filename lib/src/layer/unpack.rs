@@ -389,7 +389,9 @@ impl<'a> Applier<'a> {
                         | OFlag::O_WRONLY
                         | OFlag::O_NOFOLLOW
                         | OFlag::O_CLOEXEC,
-                    Mode::from_bits_truncate(0o600),
+                    // The final permission bits at once (the umask is 0
+                    // during an unpack); set-id bits come after the chown.
+                    Mode::from_bits_truncate(attrs.mode & 0o777),
                 )
                 .map_err(exists)?;
                 let mut file = File::from(fd);
@@ -410,7 +412,16 @@ impl<'a> Applier<'a> {
                     )));
                 }
                 stats.size += written;
-                set_owner_mode(&file, attrs).map_err(|e| UnpackError::io(&raw, e))?;
+                fchown(
+                    &file,
+                    Some(Uid::from_raw(attrs.uid)),
+                    Some(Gid::from_raw(attrs.gid)),
+                )
+                .map_err(|e| UnpackError::io(&raw, e))?;
+                if attrs.mode & 0o7000 != 0 {
+                    fchmod(&file, Mode::from_bits_truncate(attrs.mode))
+                        .map_err(|e| UnpackError::io(&raw, e))?;
+                }
                 for (k, v) in &xattrs {
                     sys::fsetxattr(&file, k, v).map_err(|e| UnpackError::io(&raw, e))?;
                 }
@@ -650,6 +661,16 @@ fn parse_pax_time(v: &[u8]) -> Option<(i64, i64)> {
     Some((secs, nanos))
 }
 
+/// Sets the umask to 0 for the life of an unpack (files are created with
+/// their final permission bits), and restores it.
+struct Umask(Mode);
+
+impl Drop for Umask {
+    fn drop(&mut self) {
+        nix::sys::stat::umask(self.0);
+    }
+}
+
 /// Unpack the uncompressed tar stream `input` into the empty directory
 /// `dest`, in overlay form. Returns what was written and the reader, which
 /// still holds whatever follows the end-of-archive marker (so a caller that
@@ -659,6 +680,7 @@ pub fn unpack<R: Read>(
     dest: &Path,
     opts: UnpackOptions<'_>,
 ) -> Result<(Unpacked, R), UnpackError> {
+    let _umask = Umask(nix::sys::stat::umask(Mode::empty()));
     let root = nix::fcntl::open(dest, DIR_FLAGS, Mode::empty()).map_err(|e| UnpackError::Io {
         entry: ".".into(),
         source: e.into(),
