@@ -6,7 +6,6 @@
 //! whose processes died is recorded exited and its cgroup and mount are
 //! cleaned up on the spot.
 
-use crate::digest::ContainerId;
 use crate::image::config::effective_config;
 use crate::isolate::cgroup::{Cgroup, Limits};
 use crate::isolate::config::{self as rcfg, Overrides};
@@ -14,7 +13,7 @@ use crate::isolate::overlay::{self, View};
 use crate::isolate::process::{self, Net, SpawnError, Spec};
 use crate::store::container::{alive, now_rfc3339, proc_start_time, ContainerMeta, State, Status};
 use crate::store::{Store, StoreError};
-use nix::sys::signal::{kill, Signal};
+use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -445,22 +444,6 @@ pub fn init_pid(store: &Store, c: &ContainerMeta) -> Result<Pid> {
         )),
         _ => Err(ContainerError::State(c.id.short(), "is not running".into())),
     }
-}
-
-/// Signal the container's init only.
-pub fn signal_init(store: &Store, c: &ContainerMeta, sig: Signal) -> Result<()> {
-    let pid = init_pid(store, c)?;
-    kill(pid, sig).map_err(|e| sys(c, e))
-}
-
-/// Is `id` a container of this store? (for tools that accept both images
-/// and containers)
-pub fn find(store: &Store, name: &str) -> Option<ContainerMeta> {
-    store.resolve_container(name).ok()
-}
-
-pub fn id_of(c: &ContainerMeta) -> ContainerId {
-    c.id
 }
 
 /// How to run a process in a running container (`exec`).

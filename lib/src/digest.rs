@@ -386,8 +386,8 @@ mod tests {
 
 /// A reader that hashes every byte it hands out on a second thread, so
 /// that hashing overlaps with whatever the caller does with the bytes
-/// (extracting them). Memory is bounded: at most `QUEUE` chunks of at most
-/// `CHUNK` bytes wait for the hasher.
+/// (extracting them). Memory is bounded: at most `QUEUE` chunks wait for the
+/// hasher, each `CHUNK` bytes plus at most one read.
 pub struct ParallelHashingReader<R> {
     inner: R,
     pending: Vec<u8>,
@@ -397,7 +397,7 @@ pub struct ParallelHashingReader<R> {
 }
 
 const CHUNK: usize = 256 << 10;
-const QUEUE: usize = 16;
+const QUEUE: usize = 4;
 
 impl<R: Read> ParallelHashingReader<R> {
     pub fn new(inner: R) -> Self {

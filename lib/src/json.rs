@@ -5,25 +5,12 @@
 //! `HashMap`s, so nothing whose digest matters is serialised through them.
 
 use serde::Serialize;
-use serde_json::Value;
 
 /// Serialise `v` canonically.
 pub fn canonical<T: Serialize>(v: &T) -> Vec<u8> {
     // Going through `Value` sorts every map, whatever the source type.
     let value = serde_json::to_value(v).expect("serialising to a JSON value cannot fail");
     serde_json::to_vec(&value).expect("serialising a JSON value cannot fail")
-}
-
-/// Remove keys whose value is `null` from an object, recursively through
-/// nested objects (not arrays). Used when the absence of a field and a null
-/// must hash alike.
-pub fn strip_nulls(v: &mut Value) {
-    if let Value::Object(map) = v {
-        map.retain(|_, x| !x.is_null());
-        for x in map.values_mut() {
-            strip_nulls(x);
-        }
-    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! named inside an archive are resolved inside it and nowhere else.
 
 use super::reference::Reference;
-use crate::digest::{Digest, HashingReader, LayerId};
+use crate::digest::{Digest, LayerId};
 use crate::layer::Compression;
 use crate::store::ingest::{empty_layer, ingest_layer, IngestError, IngestOptions};
 use crate::store::meta::LayerMeta;
@@ -37,16 +37,6 @@ pub enum LoadError {
     Store(#[from] StoreError),
     #[error("reading archive: {0}")]
     Io(#[from] io::Error),
-}
-
-impl LoadError {
-    pub fn is_bad_input(&self) -> bool {
-        match self {
-            LoadError::Format(_) | LoadError::Io(_) => true,
-            LoadError::Layer { source, .. } => source.is_bad_input(),
-            LoadError::Store(_) => false,
-        }
-    }
 }
 
 fn bad(msg: impl Into<String>) -> LoadError {
@@ -633,9 +623,4 @@ fn import(
         layers: entries.len(),
         format,
     })
-}
-
-/// Hash a reader to the end (used by tests and tools that verify blobs).
-pub fn digest_of<R: Read>(r: R) -> io::Result<Digest> {
-    HashingReader::new(r).drain().map(|(d, _, _)| d)
 }

@@ -25,13 +25,6 @@ pub enum IngestError {
     Input(io::Error),
 }
 
-impl IngestError {
-    /// Hostile or unusable input (as opposed to a failing store).
-    pub fn is_bad_input(&self) -> bool {
-        !matches!(self, IngestError::Store(_))
-    }
-}
-
 /// What to verify and record.
 #[derive(Default)]
 pub struct IngestOptions<'a> {
@@ -85,7 +78,7 @@ pub fn ingest_layer<R: Read>(
         tee = tee.without_hash(); // the diff hash covers the same bytes
     }
     let consumed = std::rc::Rc::new(std::cell::Cell::new(0u64));
-    let (stats, diff_id, diff_len) = {
+    let (stats, diff_id) = {
         let counted = ProgressReader {
             inner: &mut tee,
             seen: consumed.clone(),
@@ -110,12 +103,12 @@ pub fn ingest_layer<R: Read>(
         )?;
         // Hash what follows the end-of-archive marker too (the diff ID is
         // over the whole stream), and let the decoder check its trailer.
-        let (diff_id, diff_len, _) = hashing.drain().map_err(|e| {
+        let (diff_id, _, _) = hashing.drain().map_err(|e| {
             IngestError::Unpack(UnpackError::Stream(format!(
                 "corrupt stream after the tar's end: {e}"
             )))
         })?;
-        (stats, diff_id, diff_len)
+        (stats, diff_id)
     };
     let (blob_digest, blob_len, writer) = tee.finish().map_err(IngestError::Input)?;
     writer
@@ -126,7 +119,6 @@ pub fn ingest_layer<R: Read>(
     } else {
         blob_digest
     };
-    let _ = diff_len;
 
     if let Some(expected) = opts.expect_diff_id {
         if expected != diff_id {
