@@ -7,6 +7,7 @@ mod harness;
 mod build;
 mod commit;
 mod containers;
+mod differential;
 mod docs;
 mod graph;
 mod hostile;
