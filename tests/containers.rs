@@ -31,6 +31,24 @@ fn happiness_lives_in_the_rw_layer() {
     assert!(upper.is_file(), "{} missing", upper.display());
     let table = env.cmd("ps").args(["-a", "--format", "table"]).ok().stdout;
     assert!(table.contains("Exited (0)"), "{table}");
+    // inspect shows the container's metadata and state
+    let i = env.cmd("inspect").arg(s(c, "container")).ok().record();
+    assert_eq!(s(&i, "status"), "exited");
+    assert_eq!(i["state"]["exit_code"], 0);
+    assert_eq!(
+        i["config"]["Cmd"],
+        serde_json::json!(["touch", "/happiness.txt"])
+    );
+    assert!(i["upper"].as_str().unwrap().ends_with("/upper"));
+    let by_name = env
+        .cmd("inspect")
+        .args(["--type", "container", s(c, "name")])
+        .ok()
+        .record();
+    assert_eq!(by_name["container"], i["container"]);
+    env.cmd("inspect")
+        .args(["--type", "image", s(c, "name")])
+        .fails(1);
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }
 

@@ -163,22 +163,36 @@ pub enum ImagesFormat {
     Dot,
 }
 
-/// Show the metadata of layers (images) as JSON.
+/// Show the metadata of images (layers) or containers as JSON.
+///
+/// A name is looked up as a container first (ID, prefix or name), then as
+/// an image; --type chooses. From stdin, a record's `container` wins over
+/// its `layer`.
 ///
 /// EXAMPLES:
 ///   cairn inspect busybox
+///   cairn inspect web | jq .state.status
 ///   cairn layer-unpack x.tar | cairn inspect | jq .config
 #[derive(Debug, Parser)]
 #[command(name = "cairn-inspect", version)]
 pub struct Inspect {
     #[command(flatten)]
     pub common: Common,
-    /// Images or layers; none: the `layer` of stdin records
+    /// Containers, images or layers; none: the `container` or `layer` of stdin records
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
+    /// Only look for this kind of object
+    #[arg(long = "type", value_enum, value_name = "TYPE")]
+    pub kind: Option<InspectType>,
     /// Output format (json: one record per line; table: indented JSON)
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InspectType {
+    Container,
+    Image,
 }
 
 /// Name an image: point NAME[:TAG] at a layer, or remove tags with -d.
