@@ -100,3 +100,101 @@ fn hostile_corpus_is_refused() {
     // and nothing is left in the store's staging area
     assert_eq!(std::fs::read_dir(env.root.join("tmp")).unwrap().count(), 0);
 }
+
+/// A docker-archive in memory: manifest.json, a config and layer files.
+fn archive(manifest: &str, files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut t = crate::harness::TarBuilder::new().file("manifest.json", 0o644, manifest.as_bytes());
+    for (name, data) in files {
+        t = t.file(name, 0o644, data);
+    }
+    t.build()
+}
+
+fn sha(data: &[u8]) -> String {
+    use sha2::Digest;
+    format!("sha256:{:x}", sha2::Sha256::digest(data))
+}
+
+#[test]
+fn hostile_archives_are_refused() {
+    let env = Env::new("hostile-archives");
+    env.cmd("images").ok();
+    let good = busybox_tar();
+    let bad = crate::harness::TarBuilder::new()
+        .file("x", 0o644, b"x")
+        .build();
+    let config = |ids: &[String]| {
+        serde_json::json!({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": ids}})
+            .to_string()
+    };
+    // layer 2's content does not match its diff_id: layer 1, already
+    // published, must be taken back
+    let wrong = config(&[sha(&good), sha(b"something else")]);
+    let two_layers = r#"[{"Config":"c.json","RepoTags":["x:1"],"Layers":["l1.tar","l2.tar"]}]"#;
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "second layer's diff_id mismatch",
+            archive(
+                two_layers,
+                &[
+                    ("c.json", wrong.as_bytes()),
+                    ("l1.tar", &good),
+                    ("l2.tar", &bad),
+                ],
+            ),
+        ),
+        (
+            "config path escapes",
+            archive(r#"[{"Config":"../../etc/passwd","Layers":[]}]"#, &[]),
+        ),
+        (
+            "layer path escapes",
+            archive(
+                r#"[{"Config":"c.json","Layers":["../../etc/shadow"]}]"#,
+                &[("c.json", config(&[sha(&good)]).as_bytes())],
+            ),
+        ),
+        (
+            "layer count differs from diff_ids",
+            archive(
+                r#"[{"Config":"c.json","Layers":["l1.tar"]}]"#,
+                &[("c.json", config(&[]).as_bytes()), ("l1.tar", &good)],
+            ),
+        ),
+        (
+            "manifest.json not an array",
+            archive(r#"{"Config":"c.json"}"#, &[]),
+        ),
+        (
+            "bad tag",
+            archive(
+                r#"[{"Config":"c.json","RepoTags":["UPPER/case"],"Layers":["l1.tar"]}]"#,
+                &[
+                    ("c.json", config(&[sha(&good)]).as_bytes()),
+                    ("l1.tar", &good),
+                ],
+            ),
+        ),
+        (
+            "rootfs type not layers",
+            archive(
+                r#"[{"Config":"c.json","Layers":[]}]"#,
+                &[("c.json", br#"{"rootfs":{"type":"other","diff_ids":[]}}"#)],
+            ),
+        ),
+        (
+            "neither manifest nor index",
+            crate::harness::TarBuilder::new()
+                .file("hello", 0o644, b"hi")
+                .build(),
+        ),
+    ];
+    for (why, data) in cases {
+        let before = env.snapshot();
+        let o = env.cmd("load").stdin(data).run();
+        assert_eq!(o.code, Some(1), "{why}: {o}");
+        assert_eq!(o.stderr.lines().count(), 1, "{why}: {o}");
+        assert!(o.stdout.is_empty(), "{why}: {o}");
+        assert_eq!(env.snapshot(), before, "{why}: the store changed");
+    }
+}

@@ -478,6 +478,36 @@ fn load_oci(
     Ok(out)
 }
 
+/// Take back the layers a failed import published (newest first), and
+/// their blobs unless another layer uses them. A layer that something else
+/// took up meanwhile (a tag, a child layer, a container: another process
+/// loading the same image) stays.
+fn rollback(store: &Store, created: &[LayerId]) {
+    let tagged: Vec<LayerId> = crate::store::refs::list(store)
+        .map(|r| r.into_iter().map(|t| t.layer).collect())
+        .unwrap_or_default();
+    for id in created.iter().rev() {
+        let has_child = store
+            .layers()
+            .unwrap_or_default()
+            .iter()
+            .any(|l| store.layer(l).ok().and_then(|m| m.parent) == Some(*id));
+        let in_use = crate::container::users_of(store, id)
+            .map(|u| !u.is_empty())
+            .unwrap_or(true);
+        if tagged.contains(id) || has_child || in_use {
+            continue;
+        }
+        let blob = store.layer_info(id).ok().and_then(|i| i.blob);
+        let _ = store.trash(&store.layer_dir(id));
+        if let Some(b) = blob {
+            if !super::remove::blob_in_use(store, &b.digest).unwrap_or(true) {
+                let _ = std::fs::remove_file(store.blob_path(&b.digest));
+            }
+        }
+    }
+}
+
 fn opt_str(v: &Value, k: &str) -> Option<String> {
     v.get(k).and_then(Value::as_str).map(String::from)
 }
@@ -540,75 +570,93 @@ fn import(
     if entries.is_empty() {
         entries.push((json!({}), true));
     }
-    store.put_blob(cfg_bytes)?;
     let mut platform = serde_json::Map::new();
     for k in ["architecture", "os", "variant"] {
         if let Some(v) = cfg.get(k).filter(|v| v.is_string()) {
             platform.insert(k.into(), v.clone());
         }
     }
-    let mut parent: Option<LayerId> = None;
-    let mut di = 0;
-    let last = entries.len() - 1;
-    for (k, (h, empty)) in entries.iter().enumerate() {
-        let mut meta = LayerMeta {
-            parent,
-            created: opt_str(h, "created"),
-            created_by: opt_str(h, "created_by"),
-            author: opt_str(h, "author"),
-            comment: opt_str(h, "comment"),
-            ..Default::default()
-        };
-        if k == last {
-            meta.config = Some(
-                cfg.get("config")
-                    .filter(|c| c.is_object())
-                    .cloned()
-                    .unwrap_or_else(|| json!({})),
-            );
-            meta.platform = Some(Value::Object(platform.clone()));
-            meta.image_config = Some(image_id);
-        }
-        let id = if *empty {
-            empty_layer(store, meta)?
-        } else {
-            let diff_id = diff_ids[di];
-            let l = &layers[di];
-            progress(di, diff_ids.len());
-            meta.diff_id = Some(diff_id);
-            let predicted = meta.id();
-            let id = if store.has_layer(&predicted) {
-                predicted
-            } else {
-                let (reader, _) = src.open(&l.path)?.ok_or_else(|| {
-                    bad(format!(
-                        "layer {} ({}) is missing from the archive",
-                        di, l.path
-                    ))
-                })?;
-                let got = ingest_layer(
-                    store,
-                    reader,
-                    IngestOptions {
-                        meta,
-                        expect_diff_id: Some(diff_id),
-                        expect_blob: l.blob,
-                        progress: None,
-                    },
-                )
-                .map_err(|source| LoadError::Layer {
-                    index: di,
-                    path: l.path.clone(),
-                    source,
-                })?;
-                got.id
+    // Layers this import publishes, so a failure can take them back: a
+    // bad archive leaves the store as it was.
+    let mut created: Vec<LayerId> = Vec::new();
+    let chain = (|| -> Result<LayerId, LoadError> {
+        let mut parent: Option<LayerId> = None;
+        let mut di = 0;
+        let last = entries.len() - 1;
+        for (k, (h, empty)) in entries.iter().enumerate() {
+            let mut meta = LayerMeta {
+                parent,
+                created: opt_str(h, "created"),
+                created_by: opt_str(h, "created_by"),
+                author: opt_str(h, "author"),
+                comment: opt_str(h, "comment"),
+                ..Default::default()
             };
-            di += 1;
-            id
-        };
-        parent = Some(id);
-    }
-    let top = parent.expect("at least one entry");
+            if k == last {
+                meta.config = Some(
+                    cfg.get("config")
+                        .filter(|c| c.is_object())
+                        .cloned()
+                        .unwrap_or_else(|| json!({})),
+                );
+                meta.platform = Some(Value::Object(platform.clone()));
+                meta.image_config = Some(image_id);
+            }
+            let id = if *empty {
+                let existed = store.has_layer(&meta.id());
+                let id = empty_layer(store, meta)?;
+                if !existed {
+                    created.push(id);
+                }
+                id
+            } else {
+                let diff_id = diff_ids[di];
+                let l = &layers[di];
+                progress(di, diff_ids.len());
+                meta.diff_id = Some(diff_id);
+                let predicted = meta.id();
+                let id = if store.has_layer(&predicted) {
+                    predicted
+                } else {
+                    let (reader, _) = src.open(&l.path)?.ok_or_else(|| {
+                        bad(format!(
+                            "layer {} ({}) is missing from the archive",
+                            di, l.path
+                        ))
+                    })?;
+                    let got = ingest_layer(
+                        store,
+                        reader,
+                        IngestOptions {
+                            meta,
+                            expect_diff_id: Some(diff_id),
+                            expect_blob: l.blob,
+                            progress: None,
+                        },
+                    )
+                    .map_err(|source| LoadError::Layer {
+                        index: di,
+                        path: l.path.clone(),
+                        source,
+                    })?;
+                    created.push(got.id);
+                    got.id
+                };
+                di += 1;
+                id
+            };
+            parent = Some(id);
+        }
+        Ok(parent.expect("at least one entry"))
+    })();
+    let top = match chain {
+        Ok(top) => top,
+        Err(e) => {
+            rollback(store, &created);
+            return Err(e);
+        }
+    };
+    store.put_blob(cfg_bytes)?;
     let mut names = Vec::new();
     for r in &refs {
         super::config::tag(store, r, &top)?;

@@ -134,7 +134,7 @@ fn children_of(store: &Store) -> Result<HashMap<LayerId, HashSet<LayerId>>, Stor
     Ok(m)
 }
 
-fn blob_in_use(store: &Store, d: &crate::Digest) -> Result<bool, StoreError> {
+pub(crate) fn blob_in_use(store: &Store, d: &crate::Digest) -> Result<bool, StoreError> {
     for id in store.layers()? {
         if store.layer_info(&id)?.blob.is_some_and(|b| b.digest == *d) {
             return Ok(true);

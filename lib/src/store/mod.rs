@@ -207,6 +207,14 @@ impl Store {
             _lock: lock,
         };
         store.purge_stale();
+        // The lock files exist from the start, so no operation (a failed
+        // one included) adds files to the store just by locking.
+        for name in ["layers", "index", "containers"] {
+            let p = root.join("locks").join(format!("{name}.lock"));
+            if !p.exists() {
+                drop(lock_file(&p)?);
+            }
+        }
         let layout = root.join("oci-layout");
         if !layout.exists() {
             write_atomic(&layout, br#"{"imageLayoutVersion":"1.0.0"}"#)?;
@@ -423,7 +431,9 @@ impl Store {
         .at(&sp)?;
         let fd = File::open(&sp).at(&sp)?;
         nix::unistd::syncfs(&fd).at(&sp)?;
-        let _l = self.lock_exclusive(&format!("layer-{}", id.hex()))?;
+        // One lock for every layer publish: the critical section is a check
+        // and a rename, and a lock file per layer would stay behind.
+        let _l = self.lock_exclusive("layers")?;
         let dest = self.layer_dir(&id);
         if self.has_layer(&id) {
             self.layer(&id)?; // verifies the existing one
