@@ -68,6 +68,8 @@ fn inside_a_running_container() {
         cat /proc/kcore 2>/dev/null | head -c 1 | wc -c | sed 's/^/kcore=/'
         echo "cwd=$(pwd)"
         grep NoNewPrivs /proc/self/status | tr -d '\t'
+        grep '^Seccomp:' /proc/self/status | tr -d '\t'
+        unshare -U -r true 2>/dev/null && echo userns=created || echo userns=refused
     "#;
     // An extra open fd in the caller must not reach the container.
     let bin = crate::harness::bin("run");
@@ -120,6 +122,9 @@ fn inside_a_running_container() {
     assert_eq!(get("kcore"), "0");
     assert_eq!(get("cwd"), "/");
     assert_eq!(get("NoNewPrivs"), "1");
+    // seccomp: filter mode, and no new user namespace
+    assert_eq!(get("Seccomp"), "2");
+    assert_eq!(get("userns"), "refused");
 }
 
 #[test]
@@ -185,10 +190,11 @@ fn privileged_opts_out() {
             "busybox",
             "sh",
             "-c",
-            "grep CapEff /proc/self/status; grep -c kcore /proc/mounts; true",
+            "grep CapEff /proc/self/status; grep -c kcore /proc/mounts; grep '^Seccomp:' /proc/self/status; true",
         ])
         .ok();
     assert!(!o.stdout.contains("a80425fb"), "{o}");
+    assert!(o.stdout.contains("Seccomp:\t0"), "{o}");
     assert!(
         o.stdout.lines().nth(1) == Some("0"),
         "kcore still masked: {o}"

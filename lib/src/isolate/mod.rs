@@ -7,3 +7,4 @@ pub mod cgroup;
 pub mod config;
 pub mod overlay;
 pub mod process;
+pub mod seccomp;

@@ -8,7 +8,7 @@
 //! `O_NOFOLLOW` below the root and mounted through its fd), pivots into it
 //! (never chroot), masks and write-protects the /proc paths docker does,
 //! drops to docker's default capabilities with `no_new_privs`, closes every
-//! inherited fd beyond 0-2 and executes the command, which is pid 1 of its
+//! inherited fd beyond 0-2, installs a seccomp filter and executes the command, which is pid 1 of its
 //! namespace. A failure before `execve` is reported to the parent through a
 //! close-on-exec pipe with the exit status it means: 125 (setup failed),
 //! 126 (cannot execute), 127 (not found).
@@ -308,6 +308,10 @@ fn become_process(spec: &Spec<'_>) -> Result<Infallible, Fail> {
     }
     // No fd beyond 0-2 survives execve (CVE-2024-21626).
     close_from(3);
+    // seccomp last, right before execve (runc's order).
+    if !spec.privileged {
+        ctx(super::seccomp::install(), "installing the seccomp filter")?;
+    }
 
     let mut env = spec.env.clone();
     if !env.iter().any(|e| e.starts_with("HOME=")) {
