@@ -1,9 +1,8 @@
 use cairn_cli::args::Build;
 use cairn_cli::out::{Format, Out};
-use cairn_cli::{open_store, usage, Fail, FailExt};
+use cairn_cli::{open_store, usage, Fail};
 use clap::Parser;
 use libcairn::build::{build, BuildOptions};
-use libcairn::image::Reference;
 use libcairn::record::Record;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -26,12 +25,7 @@ fn run(args: Build) -> Result<i32, Fail> {
         .unwrap_or_else(|| args.context.join("Dockerfile"));
     let dockerfile =
         std::fs::read_to_string(&file).map_err(|e| usage(format!("{}: {e}", file.display())))?;
-    let tags = args
-        .tag
-        .iter()
-        .map(|t| Reference::parse(t))
-        .collect::<Result<Vec<_>, _>>()
-        .usage()?;
+    let tags = cairn_cli::references(&args.tag)?;
     let mut build_args = BTreeMap::new();
     for a in &args.build_arg {
         let (k, v) = match a.split_once('=') {
@@ -41,13 +35,7 @@ fn run(args: Build) -> Result<i32, Fail> {
         };
         build_args.insert(k, v);
     }
-    let epoch = match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(v) if !v.is_empty() => Some(
-            v.parse::<i64>()
-                .map_err(|_| usage("SOURCE_DATE_EPOCH is not a number"))?,
-        ),
-        _ => None,
-    };
+    let epoch = cairn_cli::source_date_epoch()?;
     let quiet = args.quiet;
     let mut progress = |line: &str| {
         if !quiet {

@@ -150,6 +150,28 @@ pub fn store_root(root: &Option<PathBuf>) -> PathBuf {
     root.clone().unwrap_or_else(libcairn::Store::default_root)
 }
 
+/// `SOURCE_DATE_EPOCH`, when set: seconds since the epoch that clamp
+/// mtimes and set `created` (reproducible builds and commits).
+pub fn source_date_epoch() -> Result<Option<i64>, Fail> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) if !v.is_empty() => v.parse::<i64>().map(Some).map_err(|_| {
+            usage(format!(
+                "SOURCE_DATE_EPOCH={v:?} is not a number of seconds"
+            ))
+        }),
+        _ => Ok(None),
+    }
+}
+
+/// Parse image names (NAME[:TAG]) given on the command line.
+pub fn references(names: &[String]) -> Result<Vec<libcairn::image::Reference>, Fail> {
+    names
+        .iter()
+        .map(|t| libcairn::image::Reference::parse(t))
+        .collect::<Result<Vec<_>, _>>()
+        .usage()
+}
+
 /// Open the store named by the common options.
 pub fn open_store(common: &args::Common) -> Result<libcairn::Store, Fail> {
     let root = store_root(&common.root);

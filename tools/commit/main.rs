@@ -12,14 +12,7 @@ fn main() {
 
 fn run(args: Commit) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
-    let epoch = match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(v) if !v.is_empty() => Some(v.parse::<i64>().map_err(|_| {
-            cairn_cli::usage(format!(
-                "SOURCE_DATE_EPOCH={v:?} is not a number of seconds"
-            ))
-        })?),
-        _ => None,
-    };
+    let epoch = cairn_cli::source_date_epoch()?;
     let tag = args
         .tag
         .as_deref()

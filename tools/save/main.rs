@@ -1,7 +1,7 @@
 use cairn_cli::args::{Compress, Save};
 use cairn_cli::out::{Format, Out};
 use cairn_cli::progress::Progress;
-use cairn_cli::{open_store, subjects, usage, Fail, FailExt};
+use cairn_cli::{open_store, subjects, usage, Fail};
 use clap::Parser;
 use libcairn::image::save::{prepare, SaveError, SaveImage, SaveOptions};
 use libcairn::image::Reference;
@@ -55,12 +55,7 @@ fn run(args: Save) -> Result<i32, Fail> {
         return Err(usage("refusing to write an archive to a terminal")
             .hint_msg("redirect stdout (cairn save IMAGE > FILE) or pass -o FILE"));
     }
-    let tags = args
-        .tag
-        .iter()
-        .map(|t| Reference::parse(t))
-        .collect::<Result<Vec<_>, _>>()
-        .usage()?;
+    let tags = cairn_cli::references(&args.tag)?;
     let store = open_store(&args.common)?;
     let subjects = subjects(&args.images, "layer")?;
 
