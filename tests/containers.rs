@@ -555,6 +555,16 @@ fn networks() {
             .success()
     };
     assert!(ip(&["netns", "add", &ns]));
+    // the namespace goes away even when an assertion below fails
+    struct DelNs(String);
+    impl Drop for DelNs {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("ip")
+                .args(["netns", "del", &self.0])
+                .status();
+        }
+    }
+    let _guard = DelNs(ns.clone());
     // mark that namespace's lo so the container can tell it is the one
     assert!(ip(&["-n", &ns, "link", "set", "lo", "mtu", "1234"]));
     let o = env
@@ -567,7 +577,6 @@ fn networks() {
             "/sys/class/net/lo/mtu",
         ])
         .run();
-    ip(&["netns", "del", &ns]);
     assert_eq!(o.code, Some(0), "{o}");
     assert_eq!(o.stdout.trim(), "1234", "{o}");
     // the default namespace's lo is a fresh one

@@ -83,6 +83,22 @@ fn cleanup(dir: &Path) {
             }
         }
     }
+    // and their cgroups, named by container ID under each hierarchy's cairn/
+    if let Ok(rd) = std::fs::read_dir(dir.join("store/containers")) {
+        let ids: Vec<String> = rd
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        if let Ok(hier) = std::fs::read_dir("/sys/fs/cgroup") {
+            let mut roots: Vec<PathBuf> = hier.flatten().map(|e| e.path().join("cairn")).collect();
+            roots.push(PathBuf::from("/sys/fs/cgroup/cairn"));
+            for r in roots {
+                for id in &ids {
+                    let _ = std::fs::remove_dir(r.join(id));
+                }
+            }
+        }
+    }
     let prefix = dir.display().to_string();
     let mut points: Vec<String> = std::fs::read_to_string("/proc/self/mountinfo")
         .unwrap_or_default()
