@@ -64,6 +64,14 @@ pub fn rootfs(store: &Store, c: &ContainerMeta) -> PathBuf {
     store.container_dir(&c.id).join("rootfs")
 }
 
+/// The read-only layers under a container's read-write layer, top first:
+/// its init dir (the mount points /proc, /sys, /dev), then its image's.
+pub fn lower_layers(store: &Store, c: &ContainerMeta) -> Result<Vec<PathBuf>> {
+    let mut lower = vec![store.container_dir(&c.id).join("init")];
+    lower.extend(store.stack(&c.layer)?.dirs);
+    Ok(lower)
+}
+
 /// Mount the container's union view, if it is not mounted yet.
 pub fn mount(store: &Store, c: &ContainerMeta) -> Result<PathBuf> {
     let target = rootfs(store, c);
@@ -71,10 +79,8 @@ pub fn mount(store: &Store, c: &ContainerMeta) -> Result<PathBuf> {
         return Ok(target);
     }
     let dir = store.container_dir(&c.id);
-    let mut lower = vec![dir.join("init")];
-    lower.extend(store.stack(&c.layer)?.dirs);
     overlay::mount(&View {
-        lower,
+        lower: lower_layers(store, c)?,
         upper: dir.join("upper"),
         work: dir.join("work"),
         target: target.clone(),

@@ -17,9 +17,11 @@ use std::path::PathBuf;
 /// or an image's layers.
 pub fn view_layers(store: &Store, name: &str) -> Result<Vec<PathBuf>> {
     if let Ok(c) = store.resolve_container(name) {
-        let dir = store.container_dir(&c.id);
-        let mut v = vec![dir.join("upper"), dir.join("init")];
-        v.extend(store.stack(&c.layer)?.dirs);
+        let mut v = vec![store.container_dir(&c.id).join("upper")];
+        v.extend(
+            crate::container::lower_layers(store, &c)
+                .map_err(|e| StoreError::Invalid(e.to_string()))?,
+        );
         return Ok(v);
     }
     let layer = store.resolve(name)?;

@@ -15,6 +15,15 @@ pub enum Format {
 }
 
 impl Format {
+    /// A listing tool's format: bare IDs with `-q`, else as `resolve`.
+    pub fn listing(asked: Option<Format>, quiet: bool) -> Format {
+        if quiet {
+            Format::Id
+        } else {
+            Format::resolve(asked, true)
+        }
+    }
+
     /// The format to use: the one asked for, else a table on a terminal
     /// for listing tools and JSON everywhere else.
     pub fn resolve(asked: Option<Format>, listing: bool) -> Format {
@@ -92,10 +101,13 @@ pub fn human_size(n: u64) -> String {
 }
 
 /// `3 weeks ago`, as docker's `units.HumanDuration` renders an age.
+/// An RFC 3339 time, as the records carry them.
+pub fn parse_time(t: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+}
+
 pub fn human_age(created: &str, now: time::OffsetDateTime) -> String {
-    let Ok(t) =
-        time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339)
-    else {
+    let Some(t) = parse_time(created) else {
         return "N/A".into();
     };
     if t.year() < 2000 {

@@ -11,11 +11,7 @@ fn main() {
 
 fn run(args: History) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
-    let format = if args.quiet {
-        Format::Id
-    } else {
-        Format::resolve(args.format, true)
-    };
+    let format = Format::listing(args.format, args.quiet);
     let mut out = Out::new(format);
     let now = time::OffsetDateTime::now_utc();
     let mut rows = Vec::new();

@@ -58,11 +58,7 @@ fn run(args: Images) -> Result<i32, Fail> {
         Some(ImagesFormat::Id) => Some(Format::Id),
         _ => None,
     };
-    let format = if args.quiet {
-        Format::Id
-    } else {
-        Format::resolve(asked, true)
-    };
+    let format = Format::listing(asked, args.quiet);
     let mut out = Out::new(format);
     let now = time::OffsetDateTime::now_utc();
     let mut sizes = HashMap::new();

@@ -1,5 +1,5 @@
 use cairn_cli::args::Ps;
-use cairn_cli::out::{ellipsis, human_age, human_duration, Format, Out};
+use cairn_cli::out::{ellipsis, human_age, human_duration, parse_time, Format, Out};
 use cairn_cli::{open_store, Fail};
 use clap::Parser;
 use libcairn::container;
@@ -13,20 +13,14 @@ fn main() {
 
 fn since(t: &Option<String>, now: time::OffsetDateTime) -> String {
     t.as_deref()
-        .and_then(|t| {
-            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-        })
+        .and_then(parse_time)
         .map(|t| human_duration((now - t).whole_seconds()))
         .unwrap_or_else(|| "a while".into())
 }
 
 fn run(args: Ps) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
-    let format = if args.quiet {
-        Format::Id
-    } else {
-        Format::resolve(args.format, true)
-    };
+    let format = Format::listing(args.format, args.quiet);
     let mut out = Out::new(format);
     let now = time::OffsetDateTime::now_utc();
     let mut rows = Vec::new();
