@@ -164,7 +164,7 @@ fn join(comps: &[&[u8]]) -> Vec<u8> {
 
 /// The state of one unpack.
 struct Applier<'a> {
-    root: OwnedFd,
+    root: Rc<OwnedFd>,
     lower: Option<&'a Stack>,
     /// Directories created by an entry of their own (not only as parents).
     /// Every other duplicate or conflict shows as EEXIST when the entry is
@@ -173,9 +173,11 @@ struct Applier<'a> {
     dirs: HashSet<Vec<u8>>,
     /// Directory mtimes to set once all their children exist.
     dir_times: Vec<(Vec<u8>, (i64, i64))>,
-    /// The last parent directory opened, to spare the walk for siblings.
-    /// Safe to keep: nothing is ever removed or replaced during an unpack.
-    cache: Option<(Vec<u8>, Rc<OwnedFd>)>,
+    /// The directories of the last path opened, root first: a walk starts
+    /// from the longest prefix it shares with the previous one, so a tar in
+    /// tree order opens each directory about once. Safe to keep: nothing is
+    /// ever removed or replaced during an unpack. Bounded by the path depth.
+    chain: Vec<(Vec<u8>, Rc<OwnedFd>)>,
     buf: Vec<u8>,
 }
 
@@ -194,20 +196,18 @@ impl<'a> Applier<'a> {
         comps: &[&[u8]],
         create: bool,
     ) -> Result<Rc<OwnedFd>, UnpackError> {
-        let key = join(comps);
-        if let Some((k, fd)) = &self.cache {
-            if *k == key {
-                return Ok(fd.clone());
-            }
-        }
-        let mut cur = self
-            .root
-            .try_clone()
-            .map_err(|e| UnpackError::io(entry, e))?;
-        for (i, c) in comps.iter().enumerate() {
+        let shared = self
+            .chain
+            .iter()
+            .zip(comps)
+            .take_while(|((name, _), c)| name.as_slice() == **c)
+            .count();
+        self.chain.truncate(shared);
+        for (i, c) in comps.iter().enumerate().skip(shared) {
+            let cur = self.chain.last().map_or(&self.root, |(_, fd)| fd).clone();
             let name = OsStr::from_bytes(c);
-            match openat(cur.as_fd(), name, DIR_FLAGS, Mode::empty()) {
-                Ok(fd) => cur = fd,
+            let fd = match openat(cur.as_fd(), name, DIR_FLAGS, Mode::empty()) {
+                Ok(fd) => fd,
                 Err(Errno::ENOENT) if create => {
                     let prefix = &comps[..=i];
                     let attrs = match self.lower.and_then(|s| s.lookup(prefix)) {
@@ -228,7 +228,7 @@ impl<'a> Applier<'a> {
                     let fd = openat(cur.as_fd(), name, DIR_FLAGS, Mode::empty()).map_err(|e| UnpackError::io(entry, e))?;
                     set_owner_mode(&fd, attrs).map_err(|e| UnpackError::io(entry, e))?;
                     self.dir_times.push((join(prefix), attrs.mtime));
-                    cur = fd;
+                    fd
                 }
                 Err(Errno::ENOTDIR) | Err(Errno::ELOOP) => {
                     return Err(UnpackError::refused(
@@ -240,11 +240,10 @@ impl<'a> Applier<'a> {
                     ))
                 }
                 Err(e) => return Err(UnpackError::io(entry, e)),
-            }
+            };
+            self.chain.push((c.to_vec(), Rc::new(fd)));
         }
-        let cur = Rc::new(cur);
-        self.cache = Some((key, cur.clone()));
-        Ok(cur)
+        Ok(self.chain.last().map_or(&self.root, |(_, fd)| fd).clone())
     }
 
     fn apply<R: Read>(
@@ -317,7 +316,7 @@ impl<'a> Applier<'a> {
             if !self.dirs.insert(Vec::new()) {
                 return Err(UnpackError::refused(&raw, "duplicate entry"));
             }
-            set_owner_mode(&self.root, attrs).map_err(|e| UnpackError::io(&raw, e))?;
+            set_owner_mode(&*self.root, attrs).map_err(|e| UnpackError::io(&raw, e))?;
             self.dir_times.push((Vec::new(), attrs.mtime));
             return Ok(());
         };
@@ -396,14 +395,22 @@ impl<'a> Applier<'a> {
                 .map_err(exists)?;
                 let mut file = File::from(fd);
                 let mut written = 0u64;
+                // Whole buffers only: a write that ends inside a page the
+                // file does not have yet makes the kernel zero the rest of
+                // that page (of a whole large folio on recent kernels), to
+                // be overwritten by the next write. GNU tar's 10 KiB writes
+                // spend a third of its time there.
                 loop {
-                    let n = entry.read(&mut self.buf).map_err(stream_err)?;
-                    if n == 0 {
+                    let have = fill(entry, &mut self.buf).map_err(stream_err)?;
+                    if have == 0 {
                         break;
                     }
-                    file.write_all(&self.buf[..n])
+                    file.write_all(&self.buf[..have])
                         .map_err(|e| UnpackError::io(&raw, e))?;
-                    written += n as u64;
+                    written += have as u64;
+                    if have < self.buf.len() {
+                        break;
+                    }
                 }
                 if written != size {
                     return Err(UnpackError::Stream(format!(
@@ -606,7 +613,6 @@ impl<'a> Applier<'a> {
 
     /// Set every directory's mtime, now that nothing more is created in it.
     fn finish_dirs(&mut self) -> Result<(), UnpackError> {
-        self.cache = None;
         let times = std::mem::take(&mut self.dir_times);
         for (path, t) in times {
             let comps: Vec<&[u8]> = if path.is_empty() {
@@ -619,6 +625,20 @@ impl<'a> Applier<'a> {
         }
         Ok(())
     }
+}
+
+/// Read until `buf` is full or the reader ends; returns the bytes read.
+fn fill(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut have = 0;
+    while have < buf.len() {
+        match r.read(&mut buf[have..]) {
+            Ok(0) => break,
+            Ok(n) => have += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(have)
 }
 
 fn kind_name(m: &std::fs::Metadata) -> &'static str {
@@ -692,11 +712,11 @@ pub fn unpack<R: Read>(
         .unwrap_or(Attrs::DEFAULT_DIR);
     set_owner_mode(&root, root_attrs).map_err(|e| UnpackError::io(b".", e))?;
     let mut applier = Applier {
-        root,
+        root: Rc::new(root),
         lower: opts.lower,
         dirs: HashSet::new(),
         dir_times: vec![(Vec::new(), root_attrs.mtime)],
-        cache: None,
+        chain: Vec::new(),
         buf: vec![0u8; 1 << 20],
     };
     let pos = Rc::new(Cell::new(0u64));
