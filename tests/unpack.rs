@@ -269,7 +269,7 @@ fn mounted_stack_shows_the_union() {
 
 #[test]
 fn concurrent_unpacks_agree() {
-    // Several writers at once: one layer, one blob, no staging left behind.
+    // Several writers at once: one layer, no staging left behind.
     let env = Env::new("unpack-concurrent");
     let tar = env.path("bb.tar");
     std::fs::write(&tar, busybox_tar()).unwrap();
@@ -300,12 +300,15 @@ fn concurrent_unpacks_agree() {
         std::fs::read_dir(env.root.join("layers")).unwrap().count(),
         1
     );
+    // a plain tar keeps a split, not a second copy
     assert_eq!(
         std::fs::read_dir(env.root.join("blobs/sha256"))
             .unwrap()
             .count(),
-        1
+        0
     );
+    let id = ids.first().unwrap().strip_prefix("sha256:").unwrap();
+    assert!(env.root.join("layers").join(id).join("tar-split").is_file());
     assert_eq!(std::fs::read_dir(env.root.join("tmp")).unwrap().count(), 0);
 }
 
@@ -321,4 +324,200 @@ fn crashed_writers_leave_nothing_for_long() {
     env.cmd("images").ok();
     assert!(!stale.exists());
     assert!(!trash.exists());
+}
+
+/// A tar with everything a split must carry: PAX and GNU long names, PAX
+/// xattrs, hard links, devices, a fifo, empty and multi-MiB files, a
+/// whiteout and an opaque marker that have content, and bytes after the
+/// end-of-archive marker.
+fn exotic_tar(env: &Env) -> Vec<u8> {
+    let out = env.path("exotic.tar");
+    let py = r#"
+import io, os, sys, tarfile
+buf = io.BytesIO()
+t = tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT)
+def add(name, kind=tarfile.REGTYPE, data=b"", **kw):
+    i = tarfile.TarInfo(name); i.type = kind; i.mtime = 1700000000; i.mode = 0o644
+    for k, v in kw.items(): setattr(i, k, v)
+    if kind == tarfile.REGTYPE: i.size = len(data)
+    t.addfile(i, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+add("x", tarfile.DIRTYPE, mode=0o755)
+add("x/" + "long" * 40 + "/f", data=b"pax long name\n")
+add("x/xattr", data=b"x", pax_headers={"SCHILY.xattr.user.k": "v"})
+add("x/empty")
+add("x/big", data=os.urandom(3 * 1024 * 1024 + 17))
+add("x/hard", tarfile.LNKTYPE, linkname="x/xattr")
+add("x/link", tarfile.SYMTYPE, linkname="../nowhere")
+add("x/null", tarfile.CHRTYPE, devmajor=1, devminor=3)
+add("x/fifo", tarfile.FIFOTYPE)
+add("x/.wh.gone", data=b"a whiteout with content\n")
+add("y", tarfile.DIRTYPE, mode=0o755)
+add("y/.wh..wh..opq", data=b"opaque, with content\n")
+t.close()
+g = io.BytesIO()
+gt = tarfile.open(fileobj=g, mode="w", format=tarfile.GNU_FORMAT)
+i = tarfile.TarInfo("z/" + "gnu" * 50); i.size = 5; i.mtime = 1700000000
+gt.addfile(i, io.BytesIO(b"gnu!\n"))
+gt.close()
+# one stream: the PAX part without its end marker, then the GNU part,
+# then junk after the end-of-archive marker
+pax = buf.getvalue().rstrip(b"\0")
+pax += b"\0" * (-len(pax) % 512)
+open(sys.argv[1], "wb").write(pax + g.getvalue() + b"trailing junk\n")
+"#;
+    let st = std::process::Command::new("python3")
+        .args(["-c", py, out.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    std::fs::read(out).unwrap()
+}
+
+/// A GNU tar with a sparse file (its stream is not the file's bytes).
+fn sparse_tar(env: &Env) -> Vec<u8> {
+    let dir = env.path("sparse-src");
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = std::fs::File::create(dir.join("holes")).unwrap();
+    f.set_len(8 << 20).unwrap();
+    std::os::unix::fs::FileExt::write_at(&f, b"middle", 4 << 20).unwrap();
+    let out = env.path("sparse.tar");
+    let st = std::process::Command::new("tar")
+        .args(["--sparse", "--format=gnu", "-C"])
+        .arg(&dir)
+        .arg("-cf")
+        .arg(&out)
+        .arg("holes")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    std::fs::read(out).unwrap()
+}
+
+fn blob_file(env: &Env, digest: &str) -> std::path::PathBuf {
+    env.root
+        .join("blobs/sha256")
+        .join(digest.strip_prefix("sha256:").unwrap())
+}
+
+#[test]
+fn plain_layers_keep_a_split_and_rebuild_the_exact_blob() {
+    let env = Env::new("unpack-split");
+    let base = env.cmd("layer-unpack").stdin(busybox_tar()).ok().record();
+    let mut top = s(&base, "layer").to_string();
+    let mut tars = vec![(top.clone(), busybox_tar())];
+    for tar in [exotic_tar(&env), sparse_tar(&env)] {
+        let path = write(&env, "in.tar", &tar);
+        let r = env
+            .cmd("layer-unpack")
+            .arg(&path)
+            .args(["--parent", &top])
+            .ok()
+            .record();
+        top = s(&r, "layer").to_string();
+        tars.push((top.clone(), tar));
+    }
+    for (id, tar) in &tars {
+        let layer = env.root.join("layers").join(&id[7..]);
+        let diff_id = s(&env.cmd("inspect").arg(id).ok().record(), "diff_id").to_string();
+        // No second copy of a plain tar, a split instead.
+        assert!(!blob_file(&env, &diff_id).exists(), "{id}");
+        assert!(layer.join("tar-split").is_file(), "{id}");
+        let split = std::fs::metadata(layer.join("tar-split")).unwrap().len();
+        assert!(
+            split < tar.len() as u64 / 4 + 4096,
+            "split of {split} bytes"
+        );
+    }
+    // An image needs its blobs: tagging rebuilds them, byte for byte.
+    env.cmd("tag").args(["exotic", &top]).ok();
+    for (id, tar) in &tars {
+        let diff_id = s(&env.cmd("inspect").arg(id).ok().record(), "diff_id").to_string();
+        let blob = std::fs::read(blob_file(&env, &diff_id)).unwrap();
+        assert!(
+            blob == *tar,
+            "layer {id}: rebuilt blob differs from the tar"
+        );
+    }
+    // and save carries them
+    let saved = env.path("saved.tar");
+    env.cmd("save")
+        .args(["-o", saved.to_str().unwrap(), "exotic"])
+        .ok();
+    let mut a = tar::Archive::new(std::fs::File::open(&saved).unwrap());
+    let mut found = std::collections::BTreeSet::new();
+    for e in a.entries().unwrap() {
+        let mut e = e.unwrap();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut e, &mut data).unwrap();
+        found.extend(tars.iter().filter(|(_, t)| *t == data).map(|(id, _)| id));
+    }
+    assert_eq!(
+        found.len(),
+        tars.len(),
+        "every layer tar in the saved archive"
+    );
+    // The exotic layer unpacked as it should: a hard link, a whiteout.
+    let exotic = env.root.join("layers").join(&tars[1].0[7..]).join("diff/x");
+    assert_eq!(
+        std::fs::metadata(exotic.join("hard")).unwrap().ino(),
+        std::fs::metadata(exotic.join("xattr")).unwrap().ino()
+    );
+    let holes = std::fs::read(
+        env.root
+            .join("layers")
+            .join(&tars[2].0[7..])
+            .join("diff/holes"),
+    )
+    .unwrap();
+    assert_eq!(holes.len(), 8 << 20);
+    assert_eq!(&holes[4 << 20..(4 << 20) + 6], b"middle");
+    assert!(std::fs::symlink_metadata(exotic.join("gone"))
+        .unwrap()
+        .file_type()
+        .is_char_device());
+}
+
+#[test]
+fn a_changed_layer_is_not_rebuilt_into_a_blob() {
+    let env = Env::new("unpack-split-tamper");
+    let r = env.cmd("layer-unpack").stdin(busybox_tar()).ok().record();
+    let id = s(&r, "layer").to_string();
+    let passwd = env
+        .root
+        .join("layers")
+        .join(&id[7..])
+        .join("diff/etc/passwd");
+    let orig = std::fs::read(&passwd).unwrap();
+
+    // Same size, other bytes: caught by the digest.
+    let mut evil = orig.clone();
+    evil[0] ^= 1;
+    std::fs::write(&passwd, &evil).unwrap();
+    let before = env.snapshot();
+    let o = env.cmd("tag").args(["bb", &id]).fails(1);
+    assert!(o.stderr.contains("no longer rebuilds"), "{o}");
+    assert_eq!(o.stderr.trim().lines().count(), 1, "{o}");
+    assert_eq!(before, env.snapshot());
+
+    // Another size, or a symlink out of the layer: caught before reading.
+    std::fs::write(&passwd, b"short").unwrap();
+    let o = env.cmd("tag").args(["bb", &id]).fails(1);
+    assert!(
+        o.stderr.contains("etc/passwd") && o.stderr.contains("changed"),
+        "{o}"
+    );
+    std::fs::remove_file(&passwd).unwrap();
+    let outside = env.path("outside");
+    std::fs::write(&outside, &orig).unwrap();
+    std::os::unix::fs::symlink(&outside, &passwd).unwrap();
+    let o = env.cmd("tag").args(["bb", &id]).fails(1);
+    assert!(
+        o.stderr.contains("etc/passwd") && o.stderr.contains("cannot open"),
+        "{o}"
+    );
+
+    // Put back, it rebuilds.
+    std::fs::remove_file(&passwd).unwrap();
+    std::fs::write(&passwd, &orig).unwrap();
+    env.cmd("tag").args(["bb", &id]).ok();
 }

@@ -8,6 +8,8 @@ use sha2::{Digest as _, Sha256};
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::str::FromStr;
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::Arc;
 
 /// A sha256 digest, `sha256:<64 lowercase hex>`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -230,6 +232,37 @@ impl Hasher {
     }
 }
 
+/// A writer that hashes and counts what it passes on.
+pub struct HashingWriter<W> {
+    inner: W,
+    hasher: Hasher,
+}
+
+impl<W: Write> HashingWriter<W> {
+    pub fn new(inner: W) -> Self {
+        HashingWriter {
+            inner,
+            hasher: Hasher::new(),
+        }
+    }
+    /// Digest and length of everything written, with the writer.
+    pub fn finish(self) -> (Digest, u64, W) {
+        let len = self.hasher.len();
+        (self.hasher.finish(), len, self.inner)
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// A reader that hashes every byte it hands out.
 pub struct HashingReader<R> {
     inner: R,
@@ -386,33 +419,72 @@ mod tests {
 
 /// A reader that hashes every byte it hands out on a second thread, so
 /// that hashing overlaps with whatever the caller does with the bytes
-/// (extracting them). Memory is bounded: at most `QUEUE` chunks wait for the
-/// hasher, each `CHUNK` bytes plus at most one read.
+/// (extracting them); the same thread can also write them to a sink (the
+/// blob being kept). Chunks are read from the inner reader once and shared
+/// with the thread, not copied, and are reused once both sides are done.
+/// Memory is bounded: at most `QUEUE` chunks wait, plus the one being read.
 pub struct ParallelHashingReader<R> {
     inner: R,
-    pending: Vec<u8>,
-    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
-    worker: Option<std::thread::JoinHandle<Digest>>,
+    cur: Option<Arc<Chunk>>,
+    pos: usize,
+    tx: Option<SyncSender<Arc<Chunk>>>,
+    back: Receiver<Chunk>,
+    worker: Option<std::thread::JoinHandle<io::Result<Digest>>>,
     len: u64,
 }
 
-const CHUNK: usize = 256 << 10;
+struct Chunk {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+const CHUNK: usize = 1 << 20;
 const QUEUE: usize = 4;
+
+type Sink = Box<dyn Write + Send>;
 
 impl<R: Read> ParallelHashingReader<R> {
     pub fn new(inner: R) -> Self {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(QUEUE);
+        Self::spawn(inner, None)
+    }
+
+    /// Also write every byte to `sink`, on the hashing thread.
+    pub fn with_sink(inner: R, sink: Sink) -> Self {
+        Self::spawn(inner, Some(sink))
+    }
+
+    fn spawn(inner: R, mut sink: Option<Sink>) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Arc<Chunk>>(QUEUE);
+        let (back_tx, back) = std::sync::mpsc::sync_channel::<Chunk>(QUEUE + 1);
         let worker = std::thread::spawn(move || {
             let mut h = Sha256::new();
+            let mut failed = None;
             for chunk in rx {
-                h.update(&chunk);
+                let data = &chunk.buf[..chunk.len];
+                h.update(data);
+                if let (Some(s), None) = (sink.as_mut(), &failed) {
+                    if let Err(e) = s.write_all(data) {
+                        failed = Some(e);
+                    }
+                }
+                if let Ok(c) = Arc::try_unwrap(chunk) {
+                    let _ = back_tx.try_send(c);
+                }
             }
-            Digest(h.finalize().into())
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            if let Some(mut s) = sink {
+                s.flush()?;
+            }
+            Ok(Digest(h.finalize().into()))
         });
         ParallelHashingReader {
             inner,
-            pending: Vec::with_capacity(CHUNK),
+            cur: None,
+            pos: 0,
             tx: Some(tx),
+            back,
             worker: Some(worker),
             len: 0,
         }
@@ -427,42 +499,69 @@ impl<R: Read> ParallelHashingReader<R> {
         self.len == 0
     }
 
-    fn flush_pending(&mut self) {
-        if self.pending.is_empty() {
-            return;
+    /// Read the next chunk from the inner reader and hand it to the worker.
+    /// Returns false at the end of the input.
+    fn next_chunk(&mut self) -> io::Result<bool> {
+        let mut chunk = match self.cur.take().map(Arc::try_unwrap) {
+            Some(Ok(c)) => c,
+            _ => self.back.try_recv().unwrap_or_else(|_| Chunk {
+                buf: vec![0u8; CHUNK],
+                len: 0,
+            }),
+        };
+        chunk.len = loop {
+            match self.inner.read(&mut chunk.buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                r => break r?,
+            }
+        };
+        if chunk.len == 0 {
+            return Ok(false);
         }
-        let chunk = std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK));
+        self.len += chunk.len as u64;
+        let chunk = Arc::new(chunk);
         if let Some(tx) = &self.tx {
-            // The worker stops only when the sender is dropped.
-            let _ = tx.send(chunk);
+            if tx.send(chunk.clone()).is_err() {
+                // The worker ended early: its error is reported by drain().
+                return Err(io::Error::other("the hashing thread stopped"));
+            }
         }
+        self.cur = Some(chunk);
+        self.pos = 0;
+        Ok(true)
     }
 
     /// Read the rest of the stream, hash it, and return the digest and
     /// length of everything, with the inner reader.
     pub fn drain(mut self) -> io::Result<(Digest, u64, R)> {
-        io::copy(&mut self, &mut io::sink())?;
-        self.flush_pending();
+        let copied = io::copy(&mut self, &mut io::sink());
         drop(self.tx.take());
         let d = self
             .worker
             .take()
             .expect("joined once")
             .join()
-            .map_err(|_| io::Error::other("the hashing thread panicked"))?;
+            .map_err(|_| io::Error::other("the hashing thread panicked"))??;
+        copied?;
         Ok((d, self.len, self.inner))
     }
 }
 
 impl<R: Read> Read for ParallelHashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.len += n as u64;
-        self.pending.extend_from_slice(&buf[..n]);
-        if self.pending.len() >= CHUNK {
-            self.flush_pending();
+        loop {
+            if let Some(c) = &self.cur {
+                if self.pos < c.len {
+                    let n = buf.len().min(c.len - self.pos);
+                    buf[..n].copy_from_slice(&c.buf[self.pos..self.pos + n]);
+                    self.pos += n;
+                    return Ok(n);
+                }
+            }
+            if buf.is_empty() || !self.next_chunk()? {
+                return Ok(0);
+            }
         }
-        Ok(n)
     }
 }
 
@@ -479,5 +578,57 @@ mod parallel_tests {
         let (d, n, _) = r.drain().unwrap();
         assert_eq!(n, data.len() as u64);
         assert_eq!(d, Digest::of(&data));
+    }
+
+    #[test]
+    fn parallel_sink_gets_every_byte() {
+        #[derive(Clone, Default)]
+        struct Shared(Arc<std::sync::Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let data: Vec<u8> = (0..5_000_000u32).map(|i| (i * 13 % 241) as u8).collect();
+        let out = Shared::default();
+        // Small reads, as the tar parser makes, across many chunks.
+        let mut r = ParallelHashingReader::with_sink(&data[..], Box::new(out.clone()));
+        let mut got = Vec::new();
+        let mut buf = [0u8; 700];
+        loop {
+            let n = r.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        let (d, n, _) = r.drain().unwrap();
+        assert_eq!(got, data);
+        assert_eq!(n, data.len() as u64);
+        assert_eq!(d, Digest::of(&data));
+        assert_eq!(*out.0.lock().unwrap(), data);
+    }
+
+    #[test]
+    fn parallel_sink_error_is_reported() {
+        struct Full;
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::Error::other("disk full"))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let data = vec![1u8; 3 << 20];
+        let r = ParallelHashingReader::with_sink(&data[..], Box::new(Full));
+        let Err(e) = r.drain() else {
+            panic!("the sink's error is lost")
+        };
+        assert!(e.to_string().contains("disk full"), "{e}");
     }
 }

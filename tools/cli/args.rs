@@ -27,7 +27,13 @@ pub struct Common {
 /// The parent is --parent, else the `layer` of each record on stdin (when
 /// FILE is given and stdin is not a terminal), else none.
 ///
-/// Prints one record: {"layer", "parent", "diff_id", "blob", "size", ...}.
+/// A compressed stream is kept as received under blobs/. A plain tar is not
+/// stored twice: its tar-split (headers and padding) is kept, and the exact
+/// tar is rebuilt from the layer, checked against the diff ID, when an image
+/// first needs it (tag, save).
+///
+/// Prints one record: {"layer", "parent", "diff_id", "blob", "size", ...};
+/// `blob` is the digest the layer is saved under.
 ///
 /// EXAMPLES:
 ///   cairn layer-unpack rootfs.tar

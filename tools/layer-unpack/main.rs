@@ -96,6 +96,7 @@ fn run(args: LayerUnpack) -> Result<i32, Fail> {
                 expect_diff_id,
                 expect_blob: None,
                 progress: Some(&mut cb),
+                split: true,
             },
         )
         .map_err(|e| anyhow::anyhow!("{subject}: {e}"))?;

@@ -115,18 +115,19 @@ pub fn config_bytes(store: &Store, chain: &[(LayerId, LayerMeta)]) -> Result<Vec
 pub fn build(store: &Store, top: &LayerId) -> Result<Built> {
     let chain = store.chain(top)?;
     let config = config_bytes(store, &chain)?;
-    let config_digest = store.put_blob(&config)?;
+    // Layer blobs first: one that cannot be rebuilt stops the build before
+    // anything is written.
     let mut layers = Vec::new();
     let mut diff_ids = Vec::new();
     for (id, m) in chain.iter().rev() {
         let Some(diff_id) = m.diff_id else { continue };
-        let info = store.layer_info(id)?;
-        let blob = info.blob.ok_or_else(|| {
+        let (blob, _) = store.layer_blob(id)?.ok_or_else(|| {
             StoreError::Invalid(format!("layer {id}: no changeset blob recorded"))
         })?;
         layers.push(json!({"mediaType": blob.media_type, "digest": blob.digest.to_string(), "size": blob.size}));
         diff_ids.push(diff_id);
     }
+    let config_digest = store.put_blob(&config)?;
     let manifest = canonical(&json!({
         "schemaVersion": 2,
         "mediaType": MEDIA_MANIFEST,

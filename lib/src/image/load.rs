@@ -632,6 +632,8 @@ fn import(
                             expect_diff_id: Some(diff_id),
                             expect_blob: l.blob,
                             progress: None,
+                            // The image is tagged: its blobs are needed now.
+                            split: false,
                         },
                     )
                     .map_err(|source| LoadError::Layer {

@@ -60,7 +60,7 @@
 
 use super::config::{config_bytes, MEDIA_CONFIG, MEDIA_INDEX, MEDIA_MANIFEST};
 use super::reference::Reference;
-use crate::digest::{Digest, Hasher, LayerId};
+use crate::digest::{Digest, Hasher, HashingWriter, LayerId};
 use crate::json::canonical;
 use crate::layer::Compression;
 use crate::store::{random_hex, Staging, Store, StoreError};
@@ -257,23 +257,6 @@ fn pump(
     }
 }
 
-/// A writer that hashes and counts what it passes on.
-struct HashingWriter<W> {
-    inner: W,
-    hasher: Hasher,
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 /// Compress `src` (a stored blob, itself compressed as `from`) into `dest`
 /// as `to`; check the uncompressed stream against `diff_id`. Returns the
 /// digest and size of the compressed file.
@@ -296,10 +279,7 @@ fn recompress(
         .mode(0o600)
         .open(dest)
         .map_err(out_err)?;
-    let sink = HashingWriter {
-        inner: io::BufWriter::with_capacity(BUF, file),
-        hasher: Hasher::new(),
-    };
+    let sink = HashingWriter::new(io::BufWriter::with_capacity(BUF, file));
     let mut enc: Box<dyn FinishWrite> = match to {
         Compression::Gzip => Box::new(
             flate2::GzBuilder::new()
@@ -333,14 +313,13 @@ fn recompress(
     }
     let mut sink = enc.finish_write().map_err(out_err)?;
     sink.flush().map_err(out_err)?;
-    let HashingWriter { inner, hasher } = sink;
+    let (digest, size, inner) = sink.finish();
     inner
         .into_inner()
         .map_err(|e| out_err(e.into_error()))?
         .sync_all()
         .map_err(out_err)?;
-    let size = hasher.len();
-    Ok((hasher.finish(), size))
+    Ok((digest, size))
 }
 
 type Sink = HashingWriter<io::BufWriter<File>>;
@@ -440,13 +419,12 @@ pub fn prepare(
         let mut layers = Vec::new();
         for (id, m) in chain.iter().rev() {
             let Some(diff_id) = m.diff_id else { continue };
-            let stored = store.layer_info(id)?.blob.ok_or_else(|| {
+            let (stored, path) = store.layer_blob(id)?.ok_or_else(|| {
                 SaveError::Invalid(format!("layer {id}: no changeset blob recorded"))
             })?;
             let (digest, size) = match layer_blobs.get(&stored.digest) {
                 Some(x) => *x,
                 None => {
-                    let path = store.blob_path(&stored.digest);
                     let have = detect(&path)?;
                     let want = opts.compression;
                     let blob = if have == want {

@@ -14,6 +14,7 @@
 //! own xattrs, truncated data and a stream without its end-of-archive
 //! marker.
 
+use super::split::Recording;
 use super::stack::Stack;
 use super::{OPAQUE_MARKER, OPAQUE_XATTR, WHITEOUT_PREFIX};
 use crate::sys;
@@ -83,6 +84,8 @@ pub struct UnpackOptions<'a> {
     pub lower: Option<&'a Stack>,
     /// Called now and then with the number of tar bytes consumed.
     pub progress: Option<&'a mut dyn FnMut(u64)>,
+    /// Where to record the tar-split of the stream (off by default).
+    pub split: super::split::Recording,
 }
 
 /// What an unpack produced.
@@ -94,16 +97,18 @@ pub struct Unpacked {
     pub size: u64,
 }
 
-/// A reader that counts what it hands out.
+/// A reader that counts what it hands out and shows it to the tar-split.
 struct Counting<R> {
     inner: R,
     pos: Rc<Cell<u64>>,
+    split: Recording,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.pos.set(self.pos.get() + n as u64);
+        self.split.saw(&buf[..n]);
         Ok(n)
     }
 }
@@ -179,6 +184,7 @@ struct Applier<'a> {
     /// ever removed or replaced during an unpack. Bounded by the path depth.
     chain: Vec<(Vec<u8>, Rc<OwnedFd>)>,
     buf: Vec<u8>,
+    split: Recording,
 }
 
 const DIR_FLAGS: OFlag = OFlag::O_RDONLY
@@ -394,6 +400,13 @@ impl<'a> Applier<'a> {
                 )
                 .map_err(exists)?;
                 let mut file = File::from(fd);
+                if kind != EntryType::GNUSparse {
+                    // The content of a sparse entry is not the file's bytes;
+                    // it stays in the split as it was.
+                    self.split
+                        .file(&path, size)
+                        .map_err(|e| UnpackError::io(b"(tar-split)", e))?;
+                }
                 let mut written = 0u64;
                 // Whole buffers only: a write that ends inside a page the
                 // file does not have yet makes the kernel zero the rest of
@@ -692,9 +705,8 @@ impl Drop for Umask {
 }
 
 /// Unpack the uncompressed tar stream `input` into the empty directory
-/// `dest`, in overlay form. Returns what was written and the reader, which
-/// still holds whatever follows the end-of-archive marker (so a caller that
-/// hashes the stream can read it to the end).
+/// `dest`, in overlay form. The stream is read to its end, past the
+/// end-of-archive marker. Returns what was written and the reader.
 pub fn unpack<R: Read>(
     input: R,
     dest: &Path,
@@ -718,11 +730,13 @@ pub fn unpack<R: Read>(
         dir_times: vec![(Vec::new(), root_attrs.mtime)],
         chain: Vec::new(),
         buf: vec![0u8; 1 << 20],
+        split: opts.split.clone(),
     };
     let pos = Rc::new(Cell::new(0u64));
     let mut archive = tar::Archive::new(Counting {
         inner: input,
         pos: pos.clone(),
+        split: opts.split,
     });
     let mut stats = Unpacked::default();
     let mut end_of_last = 0u64;
@@ -743,7 +757,14 @@ pub fn unpack<R: Read>(
                 }
             })?;
             applier.apply(&mut entry, &mut stats)?;
-            end_of_last = entry.raw_file_position() + entry.size().div_ceil(512) * 512;
+            // A sparse entry's size is the file's; the stream holds only
+            // its data blocks, as many as the header's size field says.
+            let stored = if entry.header().entry_type().is_gnu_sparse() {
+                entry.header().entry_size().map_err(stream_err)?
+            } else {
+                entry.size()
+            };
+            end_of_last = entry.raw_file_position() + stored.div_ceil(512) * 512;
             if let Some(p) = progress.as_mut() {
                 p(pos.get());
             }
@@ -759,8 +780,13 @@ pub fn unpack<R: Read>(
         ));
     }
     applier.finish_dirs()?;
-    let inner = archive.into_inner().inner;
-    Ok((stats, inner))
+    // Read what follows the end-of-archive marker too: the diff ID is over
+    // the whole stream, the split must hold it, and a decoder checks its
+    // trailer at the end.
+    let mut rest = archive.into_inner();
+    io::copy(&mut rest, &mut io::sink())
+        .map_err(|e| UnpackError::Stream(format!("corrupt stream after the tar's end: {e}")))?;
+    Ok((stats, rest.inner))
 }
 
 #[cfg(test)]

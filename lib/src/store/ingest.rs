@@ -36,6 +36,11 @@ pub struct IngestOptions<'a> {
     pub expect_blob: Option<Digest>,
     /// Called with the bytes of input consumed so far.
     pub progress: Option<&'a mut dyn FnMut(u64)>,
+    /// For an uncompressed stream, keep a tar-split (`layers/<id>/tar-split`)
+    /// instead of a second copy of the stream: the blob is rebuilt from the
+    /// changeset, and verified, when an image first needs it
+    /// ([`Store::layer_blob`]). A compressed stream is always kept as is.
+    pub split: bool,
 }
 
 /// The result of an ingest.
@@ -64,61 +69,68 @@ pub fn ingest_layer<R: Read>(
     let diff = staging.path().join("diff");
     fs::create_dir(&diff).at(&diff)?;
     let blob_path = staging.path().join("blob");
-    let blob = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .open(&blob_path)
-        .at(&blob_path)?;
+    let split_path = staging.path().join(layer::split::FILE_NAME);
+    let create_blob = || {
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .open(&blob_path)
+            .at(&blob_path)
+    };
 
     let mut input = BufReader::with_capacity(1 << 20, input);
     let compression = Compression::detect(&mut input).map_err(IngestError::Input)?;
-    let mut tee = TeeReader::new(input, BufWriter::with_capacity(1 << 20, blob));
-    if compression == Compression::None {
-        tee = tee.without_hash(); // the diff hash covers the same bytes
-    }
     let consumed = std::rc::Rc::new(std::cell::Cell::new(0u64));
-    let (stats, diff_id) = {
-        let counted = ProgressReader {
-            inner: &mut tee,
-            seen: consumed.clone(),
-        };
-        let decoder = compression
-            .decoder(BufReader::with_capacity(1 << 18, counted))
-            .map_err(IngestError::Input)?;
-        let hashing = ParallelHashingReader::new(decoder);
-        let mut progress = opts.progress.take();
-        let mut cb = |_: u64| {
-            if let Some(p) = progress.as_mut() {
-                p(consumed.get())
-            }
-        };
-        let (stats, hashing) = layer::unpack(
-            hashing,
-            &diff,
-            UnpackOptions {
-                lower: Some(&lower),
-                progress: Some(&mut cb),
-            },
-        )?;
-        // Hash what follows the end-of-archive marker too (the diff ID is
-        // over the whole stream), and let the decoder check its trailer.
-        let (diff_id, _, _) = hashing.drain().map_err(|e| {
-            IngestError::Unpack(UnpackError::Stream(format!(
-                "corrupt stream after the tar's end: {e}"
-            )))
-        })?;
-        (stats, diff_id)
+    let counted = ProgressReader {
+        inner: input,
+        seen: consumed.clone(),
     };
-    let (blob_digest, blob_len, writer) = tee.finish().map_err(IngestError::Input)?;
-    writer
-        .into_inner()
-        .map_err(|e| IngestError::Input(e.into_error()))?;
-    let blob_digest = if compression == Compression::None {
-        diff_id
+    let mut progress = opts.progress.take();
+    let mut cb = |_: u64| {
+        if let Some(p) = progress.as_mut() {
+            p(consumed.get())
+        }
+    };
+    let split = opts.split && compression == Compression::None;
+    let recording = if split {
+        let w = layer::split::SplitWriter::create(&split_path).at(&split_path)?;
+        layer::split::Recording::new(w)
     } else {
-        blob_digest
+        layer::split::Recording::off()
     };
+    let unpack_opts = UnpackOptions {
+        lower: Some(&lower),
+        progress: Some(&mut cb),
+        split: recording.clone(),
+    };
+    let (stats, diff_id, blob) = if compression == Compression::None {
+        // The blob is the stream itself: the hashing thread writes it.
+        let hashing = if split {
+            ParallelHashingReader::new(counted)
+        } else {
+            ParallelHashingReader::with_sink(counted, Box::new(create_blob()?))
+        };
+        let (stats, hashing) = layer::unpack(hashing, &diff, unpack_opts)?;
+        let (diff_id, len, _) = hashing.drain().at(&blob_path)?;
+        (stats, diff_id, (diff_id, len))
+    } else {
+        let mut tee = TeeReader::new(counted, BufWriter::with_capacity(1 << 20, create_blob()?));
+        let decoder = compression
+            .decoder(BufReader::with_capacity(1 << 18, &mut tee))
+            .map_err(IngestError::Input)?;
+        let (stats, hashing) =
+            layer::unpack(ParallelHashingReader::new(decoder), &diff, unpack_opts)?;
+        let (diff_id, _, _) = hashing.drain().map_err(IngestError::Input)?;
+        let (blob_digest, blob_len, writer) = tee.finish().map_err(IngestError::Input)?;
+        writer
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .at(&blob_path)?;
+        (stats, diff_id, (blob_digest, blob_len))
+    };
+    recording.finish().at(&split_path)?;
+    let (blob_digest, blob_len) = blob;
 
     if let Some(expected) = opts.expect_diff_id {
         if expected != diff_id {
@@ -139,7 +151,9 @@ pub fn ingest_layer<R: Read>(
         }
     }
 
-    store.publish_blob_file(&blob_path, &blob_digest)?;
+    if !split {
+        store.publish_blob_file(&blob_path, &blob_digest)?;
+    }
     let mut meta = opts.meta;
     meta.diff_id = Some(diff_id);
     let info = LayerInfo {

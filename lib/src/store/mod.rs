@@ -307,6 +307,51 @@ impl Store {
         }
     }
 
+    /// The blob of a layer's changeset and its path. A layer unpacked with
+    /// a tar-split has none stored until an image needs it: it is then
+    /// rebuilt from the split and the changeset, checked against the
+    /// recorded digest, and kept. `None` for a layer without a changeset.
+    pub fn layer_blob(&self, id: &LayerId) -> Result<Option<(BlobRef, PathBuf)>> {
+        let Some(blob) = self.layer_info(id)?.blob else {
+            return Ok(None);
+        };
+        let path = self.blob_path(&blob.digest);
+        if path.is_file() {
+            return Ok(Some((blob, path)));
+        }
+        let split = self.layer_dir(id).join(crate::layer::split::FILE_NAME);
+        if !split.is_file() {
+            return Err(StoreError::Invalid(format!(
+                "layer {id}: its blob {} is missing and there is no tar-split to rebuild it from; the store is damaged (remove the layer and unpack it again)",
+                blob.digest
+            )));
+        }
+        let staging = self.stage("blob")?;
+        let staged = staging.path().join("blob");
+        let f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .open(&staged)
+            .at(&staged)?;
+        let mut out = crate::digest::HashingWriter::new(io::BufWriter::with_capacity(1 << 20, f));
+        crate::layer::split::reassemble(&self.diff_dir(id), &split, &mut out).map_err(|e| {
+            StoreError::Invalid(format!("layer {id}: cannot rebuild its blob: {e}"))
+        })?;
+        let (digest, len, w) = out.finish();
+        w.into_inner().map_err(|e| e.into_error()).at(&staged)?;
+        if digest != blob.digest || len != blob.size {
+            return Err(StoreError::Invalid(format!(
+                "layer {id}: its changeset no longer rebuilds the tar it was unpacked from ({digest}, {len} bytes, instead of {}, {} bytes); the files under {} were changed: remove the layer and unpack it again",
+                blob.digest,
+                blob.size,
+                self.diff_dir(id).display()
+            )));
+        }
+        self.publish_blob_file(&staged, &digest)?;
+        Ok(Some((blob, path)))
+    }
+
     /// Store `data` as a blob; returns its digest.
     pub fn put_blob(&self, data: &[u8]) -> Result<Digest> {
         let d = Digest::of(data);

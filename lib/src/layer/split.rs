@@ -1,0 +1,287 @@
+//! Tar-split: a layer tar minus the contents of its regular files, so the
+//! exact tar can be rebuilt from the unpacked changeset instead of being
+//! stored twice (docker keeps layers the same way).
+//!
+//! While a stream is unpacked, every byte the tar parser reads is either
+//! recorded as-is (headers, PAX and GNU long-name records, padding, data
+//! that is not a regular file's content, whatever follows the end-of-archive
+//! marker) or, for a regular file's content, replaced by a reference to the
+//! file just written. [`reassemble`] plays the records back, reading the
+//! referenced files from the changeset.
+//!
+//! The file is a zstd stream of:
+//!
+//! ```text
+//! "cairn-tar-split/1\n"
+//! 'R' len:u32le bytes[len]              bytes of the stream, as they were
+//! 'F' size:u64le plen:u16le path[plen]  `size` bytes: the content of <diff>/<path>
+//! 'E' total:u64le                       the end; `total` is the stream's length
+//! ```
+//!
+//! The rebuilt stream is only as good as the tree it is read from, so a
+//! caller hashes it and compares with the layer's diff ID before using it.
+
+use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag};
+use nix::sys::stat::Mode;
+use std::cell::RefCell;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::rc::Rc;
+
+/// The split's file name in a layer's directory.
+pub const FILE_NAME: &str = "tar-split";
+const MAGIC: &[u8] = b"cairn-tar-split/1\n";
+/// Raw bytes are flushed as a record once this many are pending, so memory
+/// does not grow with a large non-file entry.
+const RAW_FLUSH: usize = 64 << 10;
+const ZSTD_LEVEL: i32 = 1;
+
+/// Why a tar could not be rebuilt.
+#[derive(Debug, thiserror::Error)]
+pub enum SplitError {
+    #[error("tar-split: {0}")]
+    Io(#[from] io::Error),
+    #[error("tar-split is damaged: {0}")]
+    Damaged(String),
+    #[error("file {path:?} of the changeset changed since it was unpacked: {why}")]
+    Changed { path: String, why: String },
+}
+
+/// Writes the records of a split as the stream goes by.
+pub struct SplitWriter {
+    out: zstd::stream::write::Encoder<'static, io::BufWriter<File>>,
+    pending: Vec<u8>,
+    /// Bytes of file content still to pass unrecorded.
+    skip: u64,
+    total: u64,
+}
+
+impl SplitWriter {
+    pub fn create(path: &Path) -> io::Result<SplitWriter> {
+        let f = File::options()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .open(path)?;
+        let mut out = zstd::stream::write::Encoder::new(io::BufWriter::new(f), ZSTD_LEVEL)?;
+        out.write_all(MAGIC)?;
+        Ok(SplitWriter {
+            out,
+            pending: Vec::with_capacity(RAW_FLUSH),
+            skip: 0,
+            total: 0,
+        })
+    }
+
+    fn flush_raw(&mut self) -> io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        self.out.write_all(b"R")?;
+        self.out
+            .write_all(&(self.pending.len() as u32).to_le_bytes())?;
+        self.out.write_all(&self.pending)?;
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// The next `size` bytes of the stream are the content of the regular
+    /// file at `path` (relative to the changeset's root).
+    pub fn file(&mut self, path: &[u8], size: u64) -> io::Result<()> {
+        debug_assert_eq!(self.skip, 0);
+        let plen = u16::try_from(path.len()).map_err(|_| io::Error::other("path too long"))?;
+        self.flush_raw()?;
+        self.out.write_all(b"F")?;
+        self.out.write_all(&size.to_le_bytes())?;
+        self.out.write_all(&plen.to_le_bytes())?;
+        self.out.write_all(path)?;
+        self.skip = size;
+        Ok(())
+    }
+
+    /// Bytes of the stream, in order.
+    fn saw(&mut self, mut buf: &[u8]) -> io::Result<()> {
+        self.total += buf.len() as u64;
+        let skipped = (self.skip.min(buf.len() as u64)) as usize;
+        self.skip -= skipped as u64;
+        buf = &buf[skipped..];
+        self.pending.extend_from_slice(buf);
+        if self.pending.len() >= RAW_FLUSH {
+            self.flush_raw()?;
+        }
+        Ok(())
+    }
+
+    /// Write the end record and close the file.
+    pub fn finish(mut self) -> io::Result<()> {
+        if self.skip != 0 {
+            return Err(io::Error::other("the stream ended inside a file"));
+        }
+        self.flush_raw()?;
+        self.out.write_all(b"E")?;
+        self.out.write_all(&self.total.to_le_bytes())?;
+        self.out.finish()?.flush()
+    }
+}
+
+/// A split being recorded, shared by the reader that sees the bytes and the
+/// code that knows which of them are file content.
+#[derive(Clone, Default)]
+pub struct Recording(Rc<RefCell<Option<RecState>>>);
+
+struct RecState {
+    writer: SplitWriter,
+    error: Option<io::Error>,
+}
+
+impl Recording {
+    pub fn new(writer: SplitWriter) -> Recording {
+        Recording(Rc::new(RefCell::new(Some(RecState {
+            writer,
+            error: None,
+        }))))
+    }
+
+    /// A recording that records nothing.
+    pub fn off() -> Recording {
+        Recording::default()
+    }
+
+    pub fn is_on(&self) -> bool {
+        self.0.borrow().is_some()
+    }
+
+    /// See [`SplitWriter::file`].
+    pub fn file(&self, path: &[u8], size: u64) -> io::Result<()> {
+        match self.0.borrow_mut().as_mut() {
+            Some(s) => s.writer.file(path, size),
+            None => Ok(()),
+        }
+    }
+
+    /// Feed bytes read from the stream. A failure to record is kept and
+    /// returned by [`Recording::finish`] (and [`Recording::take_error`]).
+    pub fn saw(&self, buf: &[u8]) {
+        if let Some(s) = self.0.borrow_mut().as_mut() {
+            if s.error.is_none() {
+                if let Err(e) = s.writer.saw(buf) {
+                    s.error = Some(e);
+                }
+            }
+        }
+    }
+
+    /// A recording error, if one happened.
+    pub fn take_error(&self) -> Option<io::Error> {
+        self.0.borrow_mut().as_mut().and_then(|s| s.error.take())
+    }
+
+    pub fn finish(self) -> io::Result<()> {
+        match self.0.borrow_mut().take() {
+            Some(RecState { error: Some(e), .. }) => Err(e),
+            Some(s) => s.writer.finish(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Play a split back: write the tar it was recorded from to `out`, reading
+/// file contents from the changeset `diff`. Returns the bytes written.
+/// Files are opened beneath `diff` without following any symlink, and each
+/// must still have exactly the size recorded.
+pub fn reassemble(diff: &Path, split: &Path, out: &mut impl Write) -> Result<u64, SplitError> {
+    let root = nix::fcntl::open(
+        diff,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| io::Error::other(format!("{}: {e}", diff.display())))?;
+    let f = File::open(split).map_err(|e| io::Error::other(format!("{}: {e}", split.display())))?;
+    let mut r = zstd::stream::read::Decoder::new(f)?;
+    let damaged = |what: &str| SplitError::Damaged(what.to_string());
+    let mut magic = [0u8; MAGIC.len()];
+    r.read_exact(&mut magic).map_err(|_| damaged("no header"))?;
+    if magic != MAGIC {
+        return Err(damaged("unknown format"));
+    }
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    let how = OpenHow::new()
+        .flags(OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC)
+        .resolve(
+            ResolveFlag::RESOLVE_BENEATH
+                | ResolveFlag::RESOLVE_NO_SYMLINKS
+                | ResolveFlag::RESOLVE_NO_MAGICLINKS
+                | ResolveFlag::RESOLVE_NO_XDEV,
+        );
+    loop {
+        let mut tag = [0u8; 1];
+        r.read_exact(&mut tag).map_err(|_| damaged("truncated"))?;
+        match tag[0] {
+            b'R' => {
+                let mut len = [0u8; 4];
+                r.read_exact(&mut len).map_err(|_| damaged("truncated"))?;
+                let mut left = u32::from_le_bytes(len) as usize;
+                while left > 0 {
+                    let n = left.min(buf.len());
+                    r.read_exact(&mut buf[..n])
+                        .map_err(|_| damaged("truncated"))?;
+                    out.write_all(&buf[..n])?;
+                    left -= n;
+                    total += n as u64;
+                }
+            }
+            b'F' => {
+                let mut size = [0u8; 8];
+                let mut plen = [0u8; 2];
+                r.read_exact(&mut size).map_err(|_| damaged("truncated"))?;
+                r.read_exact(&mut plen).map_err(|_| damaged("truncated"))?;
+                let size = u64::from_le_bytes(size);
+                let mut path = vec![0u8; u16::from_le_bytes(plen) as usize];
+                r.read_exact(&mut path).map_err(|_| damaged("truncated"))?;
+                let shown = String::from_utf8_lossy(&path).into_owned();
+                let changed = |why: String| SplitError::Changed {
+                    path: shown.clone(),
+                    why,
+                };
+                let fd = openat2(&root, std::ffi::OsStr::from_bytes(&path), how)
+                    .map_err(|e| changed(format!("cannot open it: {e}")))?;
+                let file = File::from(fd);
+                let meta = file.metadata()?;
+                if !meta.is_file() || meta.len() != size {
+                    return Err(changed(format!(
+                        "it was a regular file of {size} bytes, now it is {} of {} bytes",
+                        if meta.is_file() {
+                            "one"
+                        } else {
+                            "not a file, but"
+                        },
+                        meta.len()
+                    )));
+                }
+                let mut file = file;
+                let mut left = size;
+                while left > 0 {
+                    let n = left.min(buf.len() as u64) as usize;
+                    file.read_exact(&mut buf[..n])
+                        .map_err(|e| changed(format!("reading it: {e}")))?;
+                    out.write_all(&buf[..n])?;
+                    left -= n as u64;
+                }
+                total += size;
+            }
+            b'E' => {
+                let mut t = [0u8; 8];
+                r.read_exact(&mut t).map_err(|_| damaged("truncated"))?;
+                if u64::from_le_bytes(t) != total {
+                    return Err(damaged("its length does not add up"));
+                }
+                return Ok(total);
+            }
+            _ => return Err(damaged("unknown record")),
+        }
+    }
+}
