@@ -310,6 +310,13 @@ impl TarBuilder {
         self.b.append_data(&mut h, path, &[][..]).unwrap();
         self
     }
+    pub fn dir_owned(mut self, path: &str, mode: u32, uid: u64, gid: u64) -> Self {
+        let mut h = Self::header(tar::EntryType::Directory, mode, 0);
+        h.set_uid(uid);
+        h.set_gid(gid);
+        self.b.append_data(&mut h, path, &[][..]).unwrap();
+        self
+    }
     pub fn file(mut self, path: &str, mode: u32, data: &[u8]) -> Self {
         let mut h = Self::header(tar::EntryType::Regular, mode, data.len() as u64);
         self.b.append_data(&mut h, path, data).unwrap();

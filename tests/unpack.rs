@@ -107,6 +107,13 @@ fn attributes_are_preserved() {
         .device("d/blk", tar::EntryType::Block, 7, 0)
         .device("d/fifo", tar::EntryType::Fifo, 0, 0)
         .file(&long, 0o644, b"gnu long name")
+        // a set-group-ID directory: new files inherit its group, unless
+        // the tar says otherwise
+        .dir_owned("g", 0o2775, 0, 50)
+        .file_owned("g/root", 0o644, 0, 0, 1_500_000_000, b"")
+        .file_owned("g/staff", 0o644, 0, 50, 1_500_000_000, b"")
+        .file_owned("g/sub/other", 0o644, 7, 50, 1_500_000_000, b"")
+        .file_owned("g/sub/mine", 0o644, 0, 0, 1_500_000_000, b"")
         .pax_file(
             &pax_long,
             &[
@@ -143,6 +150,14 @@ fn attributes_are_preserved() {
     assert_eq!((pm.mtime(), pm.mtime_nsec()), (1_700_000_000, 250_000_000));
     let x = libcairn::sys::lgetxattr(&diff.join(&pax_long), "user.cairn").unwrap();
     assert_eq!(x.as_deref(), Some(&b"yes"[..]));
+    let owner = |p: &str| (m(p).uid(), m(p).gid());
+    assert_eq!(m("g").mode() & 0o7777, 0o2775);
+    assert_eq!(owner("g"), (0, 50));
+    assert_eq!(owner("g/root"), (0, 0));
+    assert_eq!(owner("g/staff"), (0, 50));
+    assert_eq!(owner("g/sub"), (0, 0)); // implicit: default attributes
+    assert_eq!(owner("g/sub/other"), (7, 50));
+    assert_eq!(owner("g/sub/mine"), (0, 0));
     // a directory's mtime is set after its children were created
     assert_eq!(m("d").mtime(), 1_700_000_000);
     assert_eq!(r["size"], 1 + 5 + 13 + 3);
