@@ -173,6 +173,24 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 done
 
+# Where cairn's time goes: one more run under strace (syncfs only, with a
+# seccomp filter so nothing else is slowed), split at the syncfs call.
+if command -v strace >/dev/null; then
+	sync
+	t0=$(date +%s.%N)
+	strace --seccomp-bpf -f -qq -e trace=syncfs -T -ttt -o "$RUN/phases.strace" \
+		"$UNPACK" --root "$RUN/cairn-phases" "$WORK/usr.tar" >/dev/null
+	t1=$(date +%s.%N)
+	read -r sf_at sf_took < <(awk '/syncfs/ {at = $2; gsub(/[<>]/, "", $NF); took = $NF} END {print at, took}' \
+		"$RUN/phases.strace")
+	awk -v t0="$t0" -v t1="$t1" -v at="$sf_at" -v took="$sf_took" 'BEGIN {
+		printf " phases of one more cairn run: %.2f s to extract, hash and record the split,\n", at - t0
+		printf "   %.2f s in syncfs (durability), %.2f s in all\n", took, t1 - t0 }' | tee "$RUN/phases.txt"
+else
+	say " (install strace to see how cairn's time splits between extraction and syncfs)"
+	: >"$RUN/phases.txt"
+fi
+
 # Sanity: cairn's layer holds what tar extracted; diff ID and blob are the tar's sha256.
 diff_dir=$(ls -d "$RUN"/cairn-1/layers/*/diff)
 n_tar=$(cd "$RUN/tar-1" && find . | wc -l) n_cairn=$(cd "$diff_dir" && find . | wc -l)
@@ -268,6 +286,7 @@ read -r c_med c_min < <(stat_of cairn 2)
 	say "(cairn hashes the stream, records a tar-split and syncs its staging dir"
 	say " before publishing; GNU tar does none of it, tar+sync adds sync -f. Rebuilding"
 	say " the blob from the split, once, when the layer is first tagged: $(stat_of rebuild 2 | cut -d' ' -f1) s)"
+	cat "$RUN/phases.txt"
 	say
 	printf '%-11s %6s %8s %7s %10s %8s %7s %13s\n' layer MB entries tar_s tar+sync_s cairn_s tar_RSS cairn_RSS_MB
 	row() { # NAME TAR_LABEL TAR_SYNC_LABEL CAIRN_LABEL
