@@ -68,8 +68,8 @@ fn run(args: LayerUnpack) -> Result<i32, Fail> {
                     .map_err(|e| anyhow::anyhow!("parent {p}: {e}"))
             })
             .transpose()?;
-        let (reader, total): (Box<dyn Read>, Option<u64>) = match args.file.as_deref() {
-            None | Some("-") => (Box::new(io::stdin().lock()), None),
+        let (reader, total): (Box<dyn Read + Send>, Option<u64>) = match args.file.as_deref() {
+            None | Some("-") => (Box::new(io::stdin()), None),
             Some(path) => {
                 let f = File::open(path)
                     .map_err(|e| anyhow::anyhow!("{path}: {e}"))

@@ -64,7 +64,7 @@ fn clean(path: &str) -> Option<String> {
 /// Where the files of an archive come from.
 pub trait Source {
     /// Open a file of the archive; `Ok(None)` when it does not exist.
-    fn open(&self, path: &str) -> io::Result<Option<(Box<dyn Read + '_>, u64)>>;
+    fn open(&self, path: &str) -> io::Result<Option<(Box<dyn Read + Send + '_>, u64)>>;
 }
 
 /// An unpacked archive or OCI layout in a directory.
@@ -81,7 +81,7 @@ impl DirSource {
 }
 
 impl Source for DirSource {
-    fn open(&self, path: &str) -> io::Result<Option<(Box<dyn Read + '_>, u64)>> {
+    fn open(&self, path: &str) -> io::Result<Option<(Box<dyn Read + Send + '_>, u64)>> {
         let Some(rel) = clean(path) else {
             return Ok(None);
         };
@@ -198,9 +198,9 @@ impl Read for RangeReader<'_> {
 }
 
 impl Source for TarSource {
-    fn open(&self, path: &str) -> io::Result<Option<(Box<dyn Read + '_>, u64)>> {
+    fn open(&self, path: &str) -> io::Result<Option<(Box<dyn Read + Send + '_>, u64)>> {
         Ok(self.resolve(path).map(|(offset, size)| {
-            let r: Box<dyn Read + '_> = Box::new(RangeReader {
+            let r: Box<dyn Read + Send + '_> = Box::new(RangeReader {
                 file: &self.file,
                 pos: offset,
                 end: offset + size,

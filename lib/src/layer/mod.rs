@@ -10,6 +10,7 @@ pub mod diff;
 pub mod pack;
 pub mod split;
 pub mod stack;
+pub mod stream;
 pub mod unpack;
 
 pub use compress::Compression;

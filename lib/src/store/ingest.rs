@@ -3,11 +3,14 @@
 
 use super::meta::{BlobRef, LayerInfo, LayerMeta};
 use super::{IoContext, Store, StoreError};
-use crate::digest::{Digest, LayerId, ParallelHashingReader, TeeReader};
+use crate::digest::{Digest, LayerId};
+use crate::layer::stream::{self, StreamError};
 use crate::layer::{self, Compression, UnpackError, UnpackOptions};
 use std::fs::{self, OpenOptions};
-use std::io::{self, BufReader, BufWriter, Read};
+use std::io::{self, BufReader, Read};
 use std::os::unix::fs::OpenOptionsExt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -56,7 +59,7 @@ pub struct Ingested {
 /// Read a layer tar (plain, gzip or zstd) from `input` and publish it as a
 /// new layer. Nothing is published unless the whole stream was read,
 /// extracted and verified.
-pub fn ingest_layer<R: Read>(
+pub fn ingest_layer<R: Read + Send>(
     store: &Store,
     input: R,
     mut opts: IngestOptions<'_>,
@@ -81,15 +84,11 @@ pub fn ingest_layer<R: Read>(
 
     let mut input = BufReader::with_capacity(1 << 20, input);
     let compression = Compression::detect(&mut input).map_err(IngestError::Input)?;
-    let consumed = std::rc::Rc::new(std::cell::Cell::new(0u64));
-    let counted = ProgressReader {
-        inner: input,
-        seen: consumed.clone(),
-    };
+    let seen = Arc::new(AtomicU64::new(0));
     let mut progress = opts.progress.take();
     let mut cb = |_: u64| {
         if let Some(p) = progress.as_mut() {
-            p(consumed.get())
+            p(seen.load(Ordering::Relaxed))
         }
     };
     let split = opts.split && compression == Compression::None;
@@ -99,38 +98,46 @@ pub fn ingest_layer<R: Read>(
     } else {
         layer::split::Recording::off()
     };
-    let unpack_opts = UnpackOptions {
-        lower: Some(&lower),
-        progress: Some(&mut cb),
-        split: recording.clone(),
-    };
-    let (stats, diff_id, blob) = if compression == Compression::None {
-        // The blob is the stream itself: the hashing thread writes it.
-        let hashing = if split {
-            ParallelHashingReader::new(counted)
-        } else {
-            ParallelHashingReader::with_sink(counted, Box::new(create_blob()?))
-        };
-        let (stats, hashing) = layer::unpack(hashing, &diff, unpack_opts)?;
-        let (diff_id, len, _) = hashing.drain().at(&blob_path)?;
-        (stats, diff_id, (diff_id, len))
-    } else {
-        let mut tee = TeeReader::new(counted, BufWriter::with_capacity(1 << 20, create_blob()?));
-        let decoder = compression
-            .decoder(BufReader::with_capacity(1 << 18, &mut tee))
-            .map_err(IngestError::Input)?;
-        let (stats, hashing) =
-            layer::unpack(ParallelHashingReader::new(decoder), &diff, unpack_opts)?;
-        let (diff_id, _, _) = hashing.drain().map_err(IngestError::Input)?;
-        let (blob_digest, blob_len, writer) = tee.finish().map_err(IngestError::Input)?;
-        writer
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .at(&blob_path)?;
-        (stats, diff_id, (blob_digest, blob_len))
+    let blob_file = if split { None } else { Some(create_blob()?) };
+    // Read, decompress and hash on a second thread; extract on this one.
+    let (unpacked, streamed) = std::thread::scope(|scope| {
+        let (reader, worker) = stream::spawn(scope, input, compression, blob_file, seen.clone());
+        let unpacked = layer::unpack(
+            reader,
+            &diff,
+            UnpackOptions {
+                lower: Some(&lower),
+                progress: Some(&mut cb),
+                split: recording.clone(),
+            },
+        )
+        .map(|(stats, reader)| {
+            drop(reader);
+            stats
+        });
+        let streamed = worker.join().unwrap_or_else(|_| {
+            Err(StreamError::Input(io::Error::other(
+                "the reading thread panicked",
+            )))
+        });
+        (unpacked, streamed)
+    });
+    let (stats, sum) = match (unpacked, streamed) {
+        (Ok(stats), Ok(sum)) => (stats, sum),
+        // A hostile entry is the first thing to report, then what went
+        // wrong with the stream itself (a corrupt trailer can show up only
+        // after the tar extracted fine).
+        (Err(e @ UnpackError::Refused { .. }), _) => return Err(e.into()),
+        (_, Err(StreamError::Input(e))) => {
+            return Err(UnpackError::Stream(format!("corrupt stream: {e}")).into())
+        }
+        (_, Err(StreamError::Blob(e))) => return Err(e).at(&blob_path).map_err(Into::into),
+        (Err(e), _) => return Err(e.into()),
+        (Ok(_), Err(StreamError::Cancelled)) => unreachable!("the stream was read to its end"),
     };
     recording.finish().at(&split_path)?;
-    let (blob_digest, blob_len) = blob;
+    let diff_id = sum.diff_id;
+    let (blob_digest, blob_len) = (sum.blob_digest, sum.blob_len);
 
     if let Some(expected) = opts.expect_diff_id {
         if expected != diff_id {
@@ -184,17 +191,4 @@ pub fn empty_layer(store: &Store, meta: LayerMeta) -> Result<LayerId, StoreError
     }
     let staging = store.stage("layer")?;
     store.publish_layer(staging, &meta, &LayerInfo::default())
-}
-
-struct ProgressReader<R> {
-    inner: R,
-    seen: std::rc::Rc<std::cell::Cell<u64>>,
-}
-
-impl<R: Read> Read for ProgressReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.seen.set(self.seen.get() + n as u64);
-        Ok(n)
-    }
 }
