@@ -4,11 +4,12 @@
 #
 #   bash benches/bench.sh [--clean] [--no-build] [WORKDIR]
 #
-# Environment: ROUNDS (default 5) timed rounds per tool; HISTORY_RUNS (default 30).
+# Environment: ROUNDS (default 5) timed rounds per tool on usr.tar; ZROUNDS
+# (default 3) on its gzip and zstd forms; HISTORY_RUNS (default 30).
 set -euo pipefail
 
 usage() {
-	sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
 	exit "${1:-0}"
 }
 
@@ -26,6 +27,7 @@ done
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=${WORK:-/var/tmp/cairn-bench}
 ROUNDS=${ROUNDS:-5}
+ZROUNDS=${ZROUNDS:-3}
 HISTORY_RUNS=${HISTORY_RUNS:-30}
 MIN_BYTES=$((300 * 1000 * 1000)) MIN_FILES=20000
 export LC_ALL=C
@@ -208,6 +210,20 @@ timed rebuild "$TAG" --root "$RUN/cairn-1" bench "$layer"
 check "tag rebuilt the blob: the tar's exact bytes" \
 	bash -c '[[ $(sha256sum <"$1" | cut -d" " -f1) == "$2" ]]' _ "$RUN/cairn-1/blobs/sha256/$sum" "$sum"
 
+# --- 1b. compressed layers: cairn decompresses in process, tar pipes to gzip/zstd
+hdr "unpack usr.tar.gz and usr.tar.zst: $ZROUNDS rounds each"
+[[ -s $WORK/usr.tar.gz ]] || { say "making usr.tar.gz (gzip -6)"; gzip -6 -c "$WORK/usr.tar" >"$WORK/usr.tar.gz.tmp" && mv "$WORK/usr.tar.gz.tmp" "$WORK/usr.tar.gz"; }
+[[ -s $WORK/usr.tar.zst ]] || { say "making usr.tar.zst (zstd -3)"; zstd -q -3 -c "$WORK/usr.tar" >"$WORK/usr.tar.zst.tmp" && mv "$WORK/usr.tar.zst.tmp" "$WORK/usr.tar.zst"; }
+for z in gz zst; do
+	cp "$WORK/usr.tar.count" "$WORK/usr.tar.$z.count"
+	cat "$WORK/usr.tar.$z" >/dev/null
+	for ((r = 1; r <= ZROUNDS; r++)); do
+		run_tar "tar-$z-$r" "tar-$z" "usr.tar.$z"
+		run_cairn "cairn-$z-$r" "cairn-$z" "usr.tar.$z"
+		run_tar_sync "tarsync-$z-$r" "tar+sync-$z" "usr.tar.$z"
+	done
+done
+
 # --- 2. memory vs layer size -------------------------------------------------
 hdr "memory vs layer size (one run each, fresh dirs)"
 for t in usr3x rand1g; do
@@ -297,6 +313,8 @@ read -r c_med c_min < <(stat_of cairn 2)
 	row usr.tar tar tar+sync cairn
 	row usr3x.tar tar-usr3x tar+sync-usr3x cairn-usr3x
 	row rand1g.tar tar-rand1g tar+sync-rand1g cairn-rand1g
+	row usr.tar.gz tar-gz tar+sync-gz cairn-gz
+	row usr.tar.zst tar-zst tar+sync-zst cairn-zst
 	say
 	printf 'history, 1,000 layers: json %.1f ms (min %.1f), table %.1f ms (min %.1f), peak RSS %d MB; target < 50 ms: %s\n' \
 		"$h_json" "$h_json_min" "$h_table" "$h_table_min" "$h_rss" \
@@ -307,7 +325,8 @@ hdr "cleanup"
 cleanup
 if ((CLEAN)); then
 	# Only what this script made, in case WORKDIR holds anything else.
-	rm -rf "$WORK"/{usr,usr3x,rand1g}.tar{,.list,.count,.sha256,.tmp} "$WORK"/{chain-tars,bin,rand} \
+	rm -rf "$WORK"/{usr,usr3x,rand1g}.tar{,.list,.count,.sha256,.tmp} "$WORK"/usr.tar.{gz,zst}{,.count,.tmp} \
+		"$WORK"/{chain-tars,bin,rand} \
 		"$WORK"/{results.tsv,summary.txt}
 	rmdir "$WORK" 2>/dev/null || true
 	say "removed the source tars from $WORK"
