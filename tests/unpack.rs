@@ -536,3 +536,31 @@ fn a_changed_layer_is_not_rebuilt_into_a_blob() {
     std::fs::write(&passwd, &orig).unwrap();
     env.cmd("tag").args(["bb", &id]).ok();
 }
+
+#[test]
+fn progress_only_on_a_terminal() {
+    let env = Env::new("unpack-progress");
+    let tar = write(&env, "bb.tar", &busybox_tar());
+    // piped: nothing on stderr but errors
+    let o = env.cmd("layer-unpack").arg(&tar).ok();
+    assert_eq!(o.stderr, "", "{o}");
+    // on a terminal (script(1) gives the command a pty): a progress line,
+    // cleared at the end
+    let cmd = format!(
+        "{} --root {} {}",
+        crate::harness::bin("layer-unpack").display(),
+        env.path("store2").display(),
+        tar
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("unpacking ") && text.contains(" MB"),
+        "{text}"
+    );
+    assert!(text.contains("\r\x1b[2K"), "{text}");
+}
