@@ -108,7 +108,7 @@ say "docker history: the image's layers, top first (each is itself an image)"
 run "cairn history --format table built:1"
 
 say "docker save: every layer and its metadata in one archive that docker, podman and skopeo load"
-run "cairn save -o $work/built.tar built:1 && tar -tf $work/built.tar | head -8"
+run "cairn save -o $work/built.tar built:1 && tar -tf $work/built.tar | sed -n 1,8p"
 run "CAIRN_ROOT=$work/elsewhere cairn load $work/built.tar | jq -c '{layer, tags}'"
 
 say "docker export: the union view, flattened into one tar; no layers, no metadata"
