@@ -137,12 +137,20 @@ for t in usr.tar usr3x.tar rand1g.tar; do describe "$t"; done
 ((base_bytes >= MIN_BYTES && base_files >= MIN_FILES)) || die "usr.tar below the thresholds"
 
 # --- timing helpers ----------------------------------------------------------
-# timed LABEL CMD...: sync first (writes back, drops nothing), then one run under
-# /usr/bin/time; appends "LABEL elapsed_s maxrss_kb user_s sys_s" to $RES.
+# fresh_cache FILE: write back, drop the page cache, read FILE back in. A run
+# writes hundreds of MB that stay cached; after a few dozen runs kswapd starts
+# reclaiming in the middle of a run and every tool slows 2-3x. With this,
+# every run starts from the same state.
+fresh_cache() {
+	sync
+	echo 1 >/proc/sys/vm/drop_caches
+	cat "$1" >/dev/null
+}
+# timed LABEL CMD...: one run under /usr/bin/time (after fresh_cache);
+# appends "LABEL elapsed_s maxrss_kb user_s sys_s" to $RES.
 timed() {
 	local label=$1 t=$RUN/time.out
 	shift
-	sync
 	/usr/bin/time -f '%e %M %U %S' -o "$t" "$@" >"$RUN/last.out" 2>"$RUN/last.err" ||
 		{ cat "$RUN/last.err" >&2; die "$label failed: $*"; }
 	printf '%s %s\n' "$label" "$(tail -1 "$t")" >>"$RES"
@@ -156,13 +164,12 @@ stat_of() {
 }
 max_of() { awk -v l="$1" -v f="$2" '$1 == l && $f > m {m = $f} END {print m + 0}' "$RES"; }
 
-run_tar() { mkdir "$RUN/$1"; timed "$2" tar --no-xattrs --no-acls --no-selinux -xf "$WORK/$3" -C "$RUN/$1"; }
-run_tar_sync() { mkdir "$RUN/$1"; timed "$2" bash -c 'tar --no-xattrs --no-acls --no-selinux -xf "$1" -C "$2" && sync -f "$2"' _ "$WORK/$3" "$RUN/$1"; }
-run_cairn() { timed "$2" "$UNPACK" --root "$RUN/$1" "$WORK/$3" && cp "$RUN/last.out" "$RUN/$1.out"; }
+run_tar() { mkdir "$RUN/$1"; fresh_cache "$WORK/$3"; timed "$2" tar --no-xattrs --no-acls --no-selinux -xf "$WORK/$3" -C "$RUN/$1"; }
+run_tar_sync() { mkdir "$RUN/$1"; fresh_cache "$WORK/$3"; timed "$2" bash -c 'tar --no-xattrs --no-acls --no-selinux -xf "$1" -C "$2" && sync -f "$2"' _ "$WORK/$3" "$RUN/$1"; }
+run_cairn() { fresh_cache "$WORK/$3"; timed "$2" "$UNPACK" --root "$RUN/$1" "$WORK/$3" && cp "$RUN/last.out" "$RUN/$1.out"; }
 
 # --- 1. unpack: cairn vs GNU tar ---------------------------------------------
 hdr "unpack usr.tar: $ROUNDS alternating rounds, each into a fresh dir"
-cat "$WORK/usr.tar" >/dev/null # warm-up read; the page cache is never dropped
 for ((r = 1; r <= ROUNDS; r++)); do
 	say " round $r"
 	order=(tar cairn tarsync)
@@ -178,7 +185,7 @@ done
 # Where cairn's time goes: one more run under strace (syncfs only, with a
 # seccomp filter so nothing else is slowed), split at the syncfs call.
 if command -v strace >/dev/null; then
-	sync
+	fresh_cache "$WORK/usr.tar"
 	t0=$(date +%s.%N)
 	strace --seccomp-bpf -f -qq -e trace=syncfs -T -ttt -o "$RUN/phases.strace" \
 		"$UNPACK" --root "$RUN/cairn-phases" "$WORK/usr.tar" >/dev/null
@@ -206,6 +213,8 @@ check "no second copy of the plain tar, a tar-split instead" \
 say " tar-split: $(stat -c %s "$RUN"/cairn-1/layers/*/tar-split | awk '{printf "%.1f MB", $1 / 1e6}')"
 # The blob is rebuilt when an image first needs it: time that once.
 layer=$(sed -n 's/.*"layer":"\([^"]*\)".*/\1/p' "$RUN/cairn-1.out")
+# (from a cold cache: the layer's files are read back from disk)
+sync && echo 1 >/proc/sys/vm/drop_caches
 timed rebuild "$TAG" --root "$RUN/cairn-1" bench "$layer"
 check "tag rebuilt the blob: the tar's exact bytes" \
 	bash -c '[[ $(sha256sum <"$1" | cut -d" " -f1) == "$2" ]]' _ "$RUN/cairn-1/blobs/sha256/$sum" "$sum"
@@ -216,7 +225,6 @@ hdr "unpack usr.tar.gz and usr.tar.zst: $ZROUNDS rounds each"
 [[ -s $WORK/usr.tar.zst ]] || { say "making usr.tar.zst (zstd -3)"; zstd -q -3 -c "$WORK/usr.tar" >"$WORK/usr.tar.zst.tmp" && mv "$WORK/usr.tar.zst.tmp" "$WORK/usr.tar.zst"; }
 for z in gz zst; do
 	cp "$WORK/usr.tar.count" "$WORK/usr.tar.$z.count"
-	cat "$WORK/usr.tar.$z" >/dev/null
 	for ((r = 1; r <= ZROUNDS; r++)); do
 		run_tar "tar-$z-$r" "tar-$z" "usr.tar.$z"
 		run_cairn "cairn-$z-$r" "cairn-$z" "usr.tar.$z"
@@ -227,7 +235,6 @@ done
 # --- 2. memory vs layer size -------------------------------------------------
 hdr "memory vs layer size (one run each, fresh dirs)"
 for t in usr3x rand1g; do
-	cat "$WORK/$t.tar" >/dev/null
 	run_tar "tar-$t" "tar-$t" "$t.tar"
 	run_tar_sync "tarsync-$t" "tar+sync-$t" "$t.tar"
 	run_cairn "cairn-$t" "cairn-$t" "$t.tar"
@@ -301,7 +308,7 @@ read -r c_med c_min < <(stat_of cairn 2)
 	done
 	say "(cairn hashes the stream, records a tar-split and syncs its staging dir"
 	say " before publishing; GNU tar does none of it, tar+sync adds sync -f. Rebuilding"
-	say " the blob from the split, once, when the layer is first tagged: $(stat_of rebuild 2 | cut -d' ' -f1) s)"
+	say " the blob from the split, once, when the layer is first tagged, cold cache: $(stat_of rebuild 2 | cut -d' ' -f1) s)"
 	cat "$RUN/phases.txt"
 	say
 	printf '%-11s %6s %8s %7s %10s %8s %7s %13s\n' layer MB entries tar_s tar+sync_s cairn_s tar_RSS cairn_RSS_MB
