@@ -109,6 +109,7 @@ pub fn ingest_layer<R: Read + Send>(
                 lower: Some(&lower),
                 progress: Some(&mut cb),
                 split: recording.clone(),
+                writeback: true,
             },
         )
         .map(|(stats, reader)| {
