@@ -261,56 +261,12 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
-/// A reader that hashes every byte it hands out.
-pub struct HashingReader<R> {
-    inner: R,
-    hasher: Hasher,
-}
-
-impl<R: Read> HashingReader<R> {
-    pub fn new(inner: R) -> Self {
-        HashingReader {
-            inner,
-            hasher: Hasher::new(),
-        }
-    }
-    /// Bytes read so far.
-    pub fn len(&self) -> u64 {
-        self.hasher.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.hasher.is_empty()
-    }
-    pub fn get_mut(&mut self) -> &mut R {
-        &mut self.inner
-    }
-    pub fn get_ref(&self) -> &R {
-        &self.inner
-    }
-    /// Read the rest of the stream (tar padding, trailing members), hash it
-    /// and return the digest and length of everything.
-    pub fn drain(mut self) -> io::Result<(Digest, u64, R)> {
-        io::copy(&mut self, &mut io::sink())?;
-        let len = self.hasher.len();
-        Ok((self.hasher.finish(), len, self.inner))
-    }
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
 /// A reader that copies every byte it hands out into a writer (the blob
 /// being kept as received) and hashes it.
 pub struct TeeReader<R, W> {
     inner: R,
     out: W,
     hasher: Hasher,
-    hash: bool,
 }
 
 impl<R: Read, W: Write> TeeReader<R, W> {
@@ -319,14 +275,7 @@ impl<R: Read, W: Write> TeeReader<R, W> {
             inner,
             out,
             hasher: Hasher::new(),
-            hash: true,
         }
-    }
-    /// Count but do not hash (when the caller hashes the same bytes
-    /// elsewhere); `finish` then returns a meaningless digest.
-    pub fn without_hash(mut self) -> Self {
-        self.hash = false;
-        self
     }
     pub fn len(&self) -> u64 {
         self.hasher.len()
@@ -347,11 +296,7 @@ impl<R: Read, W: Write> Read for TeeReader<R, W> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.out.write_all(&buf[..n])?;
-        if self.hash {
-            self.hasher.update(&buf[..n]);
-        } else {
-            self.hasher.len += n as u64;
-        }
+        self.hasher.update(&buf[..n]);
         Ok(n)
     }
 }
@@ -404,12 +349,12 @@ mod tests {
     }
 
     #[test]
-    fn hashing_reader_counts_padding() {
+    fn tee_reader_counts_padding() {
         let data = vec![7u8; 10000];
-        let mut r = HashingReader::new(&data[..]);
+        let mut r = TeeReader::new(&data[..], io::sink());
         let mut first = [0u8; 100];
         r.read_exact(&mut first).unwrap();
-        let (d, n, _) = r.drain().unwrap();
+        let (d, n, _) = r.finish().unwrap();
         assert_eq!(n, 10000);
         assert_eq!(d, Digest::of(&data));
     }

@@ -150,10 +150,6 @@ impl Recording {
         Recording::default()
     }
 
-    pub fn is_on(&self) -> bool {
-        self.0.borrow().is_some()
-    }
-
     /// See [`SplitWriter::file`].
     pub fn file(&self, path: &[u8], size: u64) -> io::Result<()> {
         match self.0.borrow_mut().as_mut() {
@@ -163,7 +159,7 @@ impl Recording {
     }
 
     /// Feed bytes read from the stream. A failure to record is kept and
-    /// returned by [`Recording::finish`] (and [`Recording::take_error`]).
+    /// returned by [`Recording::finish`].
     pub fn saw(&self, buf: &[u8]) {
         if let Some(s) = self.0.borrow_mut().as_mut() {
             if s.error.is_none() {
@@ -172,11 +168,6 @@ impl Recording {
                 }
             }
         }
-    }
-
-    /// A recording error, if one happened.
-    pub fn take_error(&self) -> Option<io::Error> {
-        self.0.borrow_mut().as_mut().and_then(|s| s.error.take())
     }
 
     pub fn finish(self) -> io::Result<()> {

@@ -173,15 +173,7 @@ impl Pump {
     fn run(&mut self, r: &mut dyn Read, mut blob: Option<&mut File>) -> Result<(), StreamError> {
         loop {
             let mut buf = self.back.try_recv().unwrap_or_else(|_| vec![0u8; CHUNK]);
-            let mut len = 0;
-            while len < buf.len() {
-                match r.read(&mut buf[len..]) {
-                    Ok(0) => break,
-                    Ok(n) => len += n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(StreamError::Input(e)),
-                }
-            }
+            let len = super::fill(r, &mut buf).map_err(StreamError::Input)?;
             if len == 0 {
                 return Ok(());
             }

@@ -510,7 +510,7 @@ impl<'a> Applier<'a> {
                 // be overwritten by the next write. GNU tar's 10 KiB writes
                 // spend a third of its time there.
                 loop {
-                    let have = fill(entry, &mut self.buf).map_err(stream_err)?;
+                    let have = super::fill(entry, &mut self.buf).map_err(stream_err)?;
                     if have == 0 {
                         break;
                     }
@@ -743,20 +743,6 @@ impl<'a> Applier<'a> {
         }
         Ok(())
     }
-}
-
-/// Read until `buf` is full or the reader ends; returns the bytes read.
-fn fill(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut have = 0;
-    while have < buf.len() {
-        match r.read(&mut buf[have..]) {
-            Ok(0) => break,
-            Ok(n) => have += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(have)
 }
 
 fn kind_name(m: &std::fs::Metadata) -> &'static str {

@@ -6,9 +6,8 @@ use super::{IoContext, Store, StoreError};
 use crate::digest::{Digest, LayerId};
 use crate::layer::stream::{self, StreamError};
 use crate::layer::{self, Compression, UnpackError, UnpackOptions};
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::{self, BufReader, Read};
-use std::os::unix::fs::OpenOptionsExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -73,14 +72,6 @@ pub fn ingest_layer<R: Read + Send>(
     fs::create_dir(&diff).at(&diff)?;
     let blob_path = staging.path().join("blob");
     let split_path = staging.path().join(layer::split::FILE_NAME);
-    let create_blob = || {
-        OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o644)
-            .open(&blob_path)
-            .at(&blob_path)
-    };
 
     let mut input = BufReader::with_capacity(1 << 20, input);
     let compression = Compression::detect(&mut input).map_err(IngestError::Input)?;
@@ -98,7 +89,11 @@ pub fn ingest_layer<R: Read + Send>(
     } else {
         layer::split::Recording::off()
     };
-    let blob_file = if split { None } else { Some(create_blob()?) };
+    let blob_file = if split {
+        None
+    } else {
+        Some(staging.create_file("blob")?.1)
+    };
     // Read, decompress and hash on a second thread; extract on this one.
     let (unpacked, streamed) = std::thread::scope(|scope| {
         let (reader, worker) = stream::spawn(scope, input, compression, blob_file, seen.clone());

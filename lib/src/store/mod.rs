@@ -81,6 +81,17 @@ impl Staging {
     fn disarm(&mut self) -> PathBuf {
         self.path.take().expect("staging published twice")
     }
+    /// Create the new file `name` (mode 0644) in the staging directory.
+    pub fn create_file(&self, name: &str) -> Result<(PathBuf, File)> {
+        let p = self.path().join(name);
+        let f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .open(&p)
+            .at(&p)?;
+        Ok((p, f))
+    }
 }
 
 impl Drop for Staging {
@@ -327,13 +338,7 @@ impl Store {
             )));
         }
         let staging = self.stage("blob")?;
-        let staged = staging.path().join("blob");
-        let f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o644)
-            .open(&staged)
-            .at(&staged)?;
+        let (staged, f) = staging.create_file("blob")?;
         let mut out = crate::digest::HashingWriter::new(io::BufWriter::with_capacity(1 << 20, f));
         crate::layer::split::reassemble(&self.diff_dir(id), &split, &mut out).map_err(|e| {
             StoreError::Invalid(format!("layer {id}: cannot rebuild its blob: {e}"))
