@@ -25,6 +25,7 @@ for arg; do
 done
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$REPO/benches/lib.sh"
 WORK=${WORK:-/var/tmp/cairn-bench}
 ROUNDS=${ROUNDS:-5}
 ZROUNDS=${ZROUNDS:-3}
@@ -33,9 +34,6 @@ MIN_BYTES=$((300 * 1000 * 1000)) MIN_FILES=20000
 export LC_ALL=C
 unset CAIRN_ROOT
 
-say() { printf '%s\n' "$*"; }
-hdr() { printf '\n== %s\n' "$*"; }
-die() { printf 'bench.sh: %s\n' "$*" >&2; exit 1; }
 
 [[ $(id -u) == 0 ]] || die "run as root (GNU tar must preserve owners, as cairn does)"
 mkdir -p "$WORK"
@@ -82,38 +80,6 @@ say "tar      $(tar --version | head -1)"
 say "cairn    $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet 2>/dev/null || echo '+dirty')"
 
 # --- source tars -------------------------------------------------------------
-# Prints the entries (relative to /) whose cumulative apparent size and entry
-# count first reach both minimums, in a fixed order: usr/include, then the
-# subdirectories of usr/share, then those of usr/lib, each sorted by name.
-# An entry bigger than half the byte target is skipped so no single tree
-# (say a 2 GB SDK) dominates.
-choose() {
-	local want_b=$1 want_n=$2 b=0 n=0 d db
-	for d in usr/include $(cd / && ls -d usr/share/*) $(cd / && ls -d usr/lib/*); do
-		((b >= want_b && n >= want_n)) && break
-		[[ -e /$d ]] || continue
-		db=$(du -sb "/$d" | cut -f1)
-		((db <= want_b / 2)) || continue
-		b=$((b + db))
-		n=$((n + $(find "/$d" | wc -l)))
-		printf '%s\n' "$d"
-	done
-}
-
-# make_usr_tar NAME MIN_BYTES MIN_FILES
-make_usr_tar() {
-	local tarf=$WORK/$1 list=$WORK/$1.list rc=0
-	[[ -s $tarf && -s $list ]] && return
-	choose "$2" "$3" >"$list"
-	say "making $1 from $(wc -l <"$list") entries of /usr ($(head -1 "$list") .. $(tail -1 "$list"))"
-	# Parent directories as entries of their own, as in a real layer; sorted
-	# so the same /usr gives the same tar.
-	tar -C / --sort=name --format=gnu -cf "$tarf.tmp" \
-		--no-recursion usr usr/share usr/lib --recursion -T "$list" || rc=$?
-	((rc <= 1)) || die "tar failed making $1" # 1: a file changed while read
-	mv "$tarf.tmp" "$tarf"
-}
-
 describe() { # NAME: real size and entry count
 	local f=$WORK/$1
 	[[ -s $f.count ]] || tar -tf "$f" | wc -l >"$f.count"

@@ -25,6 +25,7 @@ for arg; do
 done
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$REPO/benches/lib.sh"
 WORK=${WORK:-/var/tmp/cairn-commit-bench}
 RUNS=${RUNS:-30} FRESH=${FRESH:-10} UMOCI_RUNS=${UMOCI_RUNS:-5} ROUNDS=${ROUNDS:-5}
 CHANGE=usr/share/bench-change # the one file; its parents exist in the image
@@ -33,9 +34,6 @@ BENCH_TAR=/var/tmp/cairn-bench/usr.tar # made by benches/bench.sh; reused if the
 export LC_ALL=C
 unset CAIRN_ROOT SOURCE_DATE_EPOCH
 
-say() { printf '%s\n' "$*"; }
-hdr() { printf '\n== %s\n' "$*"; }
-die() { printf 'commit.sh: %s\n' "$*" >&2; exit 1; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 dirty() { awk '/^Dirty:/ {printf "%.0f MB", $2 / 1024}' /proc/meminfo; }
 
@@ -111,34 +109,14 @@ say "load     $(load) at start; dirty pages $(dirty)"
 LOAD_START=$(load)
 
 # --- 1. the image ------------------------------------------------------------
-# Same recipe as benches/bench.sh: usr/include, then the subdirectories of
-# usr/share, then those of usr/lib, by name, until both minimums are reached;
-# an entry bigger than half the byte target is skipped.
-choose() {
-	local want_b=$1 want_n=$2 b=0 n=0 d db
-	for d in usr/include $(cd / && ls -d usr/share/*) $(cd / && ls -d usr/lib/*); do
-		((b >= want_b && n >= want_n)) && break
-		[[ -e /$d ]] || continue
-		db=$(du -sb "/$d" | cut -f1)
-		((db <= want_b / 2)) || continue
-		b=$((b + db))
-		n=$((n + $(find "/$d" | wc -l)))
-		printf '%s\n' "$d"
-	done
-}
+# The same usr.tar as benches/bench.sh (make_usr_tar in benches/lib.sh).
 hdr "image"
 if [[ -s $WORK/usr.tar ]]; then
 	TAR=$WORK/usr.tar
 elif [[ -s $BENCH_TAR ]]; then # bench.sh renames it into place only when complete
 	TAR=$BENCH_TAR
 else
-	choose "$MIN_BYTES" "$MIN_FILES" >"$WORK/usr.tar.list"
-	say "making $WORK/usr.tar from $(wc -l <"$WORK/usr.tar.list") entries of /usr"
-	rc=0
-	tar -C / --sort=name --format=gnu -cf "$WORK/usr.tar.tmp" \
-		--no-recursion usr usr/share usr/lib --recursion -T "$WORK/usr.tar.list" || rc=$?
-	((rc <= 1)) || die "tar failed making usr.tar" # 1: a file changed while read
-	mv "$WORK/usr.tar.tmp" "$WORK/usr.tar"
+	make_usr_tar usr.tar "$MIN_BYTES" "$MIN_FILES"
 	TAR=$WORK/usr.tar
 fi
 TAR_BYTES=$(stat -c %s "$TAR") TAR_FILES=$(tar -tf "$TAR" | wc -l)

@@ -29,14 +29,12 @@ for arg; do
 done
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$REPO/benches/lib.sh"
 WORK=${WORK:-/var/tmp/cairn-isolate-bench}
 ROUNDS=${ROUNDS:-6} RUNS=${RUNS:-10} WARMUP=${WARMUP:-3} TRACE_RUNS=${TRACE_RUNS:-10}
 export LC_ALL=C
 unset CAIRN_ROOT
 
-say() { printf '%s\n' "$*"; }
-hdr() { printf '\n== %s\n' "$*"; }
-die() { printf 'isolate.sh: %s\n' "$*" >&2; exit 1; }
 
 [[ $(id -u) == 0 ]] || die "run as root (namespaces, mounts, cgroups)"
 mkdir -p "$WORK"

@@ -1,0 +1,39 @@
+# Shared by the bench scripts: `source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"`.
+# The caller sets WORK (where source tars are kept).
+
+say() { printf '%s\n' "$*"; }
+hdr() { printf '\n== %s\n' "$*"; }
+die() { printf '%s: %s\n' "${0##*/}" "$*" >&2; exit 1; }
+
+# choose MIN_BYTES MIN_FILES: the entries (relative to /) whose cumulative
+# apparent size and entry count first reach both minimums, in a fixed order:
+# usr/include, then the subdirectories of usr/share, then those of usr/lib,
+# each sorted by name. An entry bigger than half the byte target is skipped
+# so no single tree (say a 2 GB SDK) dominates.
+choose() {
+	local want_b=$1 want_n=$2 b=0 n=0 d db
+	for d in usr/include $(cd / && ls -d usr/share/*) $(cd / && ls -d usr/lib/*); do
+		((b >= want_b && n >= want_n)) && break
+		[[ -e /$d ]] || continue
+		db=$(du -sb "/$d" | cut -f1)
+		((db <= want_b / 2)) || continue
+		b=$((b + db))
+		n=$((n + $(find "/$d" | wc -l)))
+		printf '%s\n' "$d"
+	done
+}
+
+# make_usr_tar NAME MIN_BYTES MIN_FILES: $WORK/NAME from the machine's /usr
+# (see choose), unless it is there already; renamed into place when complete.
+make_usr_tar() {
+	local tarf=$WORK/$1 list=$WORK/$1.list rc=0
+	[[ -s $tarf && -s $list ]] && return
+	choose "$2" "$3" >"$list"
+	say "making $1 from $(wc -l <"$list") entries of /usr ($(head -1 "$list") .. $(tail -1 "$list"))"
+	# Parent directories as entries of their own, as in a real layer; sorted
+	# so the same /usr gives the same tar.
+	tar -C / --sort=name --format=gnu -cf "$tarf.tmp" \
+		--no-recursion usr usr/share usr/lib --recursion -T "$list" || rc=$?
+	((rc <= 1)) || die "tar failed making $1" # 1: a file changed while read
+	mv "$tarf.tmp" "$tarf"
+}
