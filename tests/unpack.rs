@@ -97,7 +97,24 @@ fn attributes_are_preserved() {
     let env = Env::new("unpack-attrs");
     let long = format!("d/{}", "n".repeat(200));
     let pax_long = format!("p/{}/{}", "a".repeat(120), "b".repeat(120));
+    // Files of 64 KiB and up are written on a thread of their own, their
+    // metadata set after their content: a write would clear
+    // security.capability (even for root) and, for others, set-id bits.
+    let big: Vec<u8> = (0..9 * 1024 * 1024 + 777)
+        .map(|i| (i % 251) as u8)
+        .collect();
+    let mid = &big[..200 * 1024];
+    // cap_net_bind_service, permitted and effective (VFS_CAP_REVISION_2)
+    let cap: &[u8] = &[1, 0, 0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     let tar = TarBuilder::new()
+        .file_owned("big/suid", 0o4750, 1000, 1001, 1_600_000_000, &big)
+        .file_owned("big/mid", 0o2640, 7, 8, 1_600_000_001, mid)
+        .pax_file("big/cap", &[("SCHILY.xattr.security.capability", cap)], mid)
+        .pax_file(
+            "big/cap-small",
+            &[("SCHILY.xattr.security.capability", cap)],
+            b"small",
+        )
         .dir("d", 0o750)
         .file_owned("d/suid", 0o4755, 1000, 1001, 1_600_000_000, b"x")
         .file_owned("d/plain", 0o600, 0, 0, 1_500_000_000, b"hello")
@@ -160,7 +177,21 @@ fn attributes_are_preserved() {
     assert_eq!(owner("g/sub/mine"), (0, 0));
     // a directory's mtime is set after its children were created
     assert_eq!(m("d").mtime(), 1_700_000_000);
-    assert_eq!(r["size"], 1 + 5 + 13 + 3);
+    assert_eq!(std::fs::read(diff.join("big/suid")).unwrap(), big);
+    assert_eq!(m("big/suid").mode() & 0o7777, 0o4750);
+    assert_eq!(owner("big/suid"), (1000, 1001));
+    assert_eq!(m("big/suid").mtime(), 1_600_000_000);
+    assert_eq!(std::fs::read(diff.join("big/mid")).unwrap(), mid);
+    assert_eq!(m("big/mid").mode() & 0o7777, 0o2640);
+    assert_eq!(owner("big/mid"), (7, 8));
+    assert_eq!(m("big/mid").mtime(), 1_600_000_001);
+    for f in ["big/cap", "big/cap-small"] {
+        let x = libcairn::sys::lgetxattr(&diff.join(f), "security.capability").unwrap();
+        assert_eq!(x.as_deref(), Some(cap), "{f}");
+    }
+    assert_eq!(std::fs::read(diff.join("big/cap")).unwrap(), mid);
+    let sizes = 1 + 5 + 13 + 3 + big.len() + 2 * mid.len() + 5;
+    assert_eq!(r["size"], sizes as u64);
 }
 
 #[test]
@@ -563,4 +594,55 @@ fn progress_only_on_a_terminal() {
         "{text}"
     );
     assert!(text.contains("\r\x1b[2K"), "{text}");
+}
+
+/// A full disk in the middle of a file: written by the writer thread (a
+/// file over 1 MiB) or by the extracting thread (a smaller one). Either way
+/// one line naming the entry, exit 1, and the store as it was.
+#[test]
+fn a_full_disk_fails_cleanly() {
+    let env = Env::new("unpack-enospc");
+    std::fs::create_dir_all(&env.root).unwrap();
+    let st = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=6m", "tmpfs"])
+        .arg(&env.root)
+        .status()
+        .unwrap();
+    assert!(st.success(), "mount tmpfs");
+    struct Unmount<'a>(&'a std::path::Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(self.0)
+                .status();
+        }
+    }
+    let _u = Unmount(&env.root);
+    env.cmd("layer-unpack")
+        .stdin(TarBuilder::new().file("a", 0o644, b"a").build())
+        .ok();
+    let before = env.snapshot();
+    let big = vec![7u8; 9 << 20];
+    let mid = vec![9u8; 700 << 10];
+    let mut many = TarBuilder::new().dir("m", 0o755);
+    for i in 0..12 {
+        many = many.file(&format!("m/f{i:02}"), 0o644, &mid);
+    }
+    for (tar, entry) in [
+        (
+            TarBuilder::new().file("big/file", 0o644, &big).build(),
+            "big/file",
+        ),
+        (many.build(), "m/f"),
+    ] {
+        let o = env.cmd("layer-unpack").stdin(tar).fails(1);
+        let err = o.stderr.trim_end();
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(
+            err.contains(entry) && err.contains("No space left"),
+            "names the entry and the cause: {err}"
+        );
+        assert_eq!(env.snapshot(), before, "the store changed");
+    }
 }
