@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cairn benchmark: layer unpack vs GNU tar, memory vs layer size, history of a
+# cairn benchmark: layer unpack vs GNU tar and umoci, memory vs layer size, history of a
 # 1,000-layer chain.  See benches/README.md.
 #
 #   bash benches/bench.sh [--clean] [--no-build] [WORKDIR]
@@ -47,6 +47,11 @@ if [[ ! -x /usr/bin/time ]]; then
 	apt-get install -y -qq time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 fi
 command -v python3 >/dev/null || die "python3 is needed to make the 1,000 tiny layers"
+if ! command -v umoci >/dev/null; then
+	say "installing the Debian package 'umoci' (the peer that also verifies the layer's digest)"
+	apt-get install -y -qq umoci >/dev/null || { apt-get update -qq && apt-get install -y -qq umoci >/dev/null; } ||
+		die "umoci is needed: apt-get install umoci"
+fi
 HYPERFINE=$(command -v hyperfine || true)
 
 if ((BUILD)); then
@@ -77,6 +82,7 @@ hdr "machine"
 say "kernel   $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM"
 say "workdir  $WORK ($(findmnt -n -o FSTYPE,SOURCE,OPTIONS -T "$WORK" 2>/dev/null || stat -f -c %T "$WORK"))"
 say "tar      $(tar --version | head -1)"
+say "umoci    $(umoci --version)"
 say "cairn    $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet 2>/dev/null || echo '+dirty')"
 
 # --- source tars -------------------------------------------------------------
@@ -132,18 +138,56 @@ max_of() { awk -v l="$1" -v f="$2" '$1 == l && $f > m {m = $f} END {print m + 0}
 
 run_tar() { mkdir "$RUN/$1"; fresh_cache "$WORK/$3"; timed "$2" tar --no-xattrs --no-acls --no-selinux -xf "$WORK/$3" -C "$RUN/$1"; }
 run_tar_sync() { mkdir "$RUN/$1"; fresh_cache "$WORK/$3"; timed "$2" bash -c 'tar --no-xattrs --no-acls --no-selinux -xf "$1" -C "$2" && sync -f "$2"' _ "$WORK/$3" "$RUN/$1"; }
+# make_oci NAME TAR MEDIA_TYPE: WORK/NAME, an OCI image layout whose one layer
+# is TAR (hard-linked, not copied), its diff_id usr.tar's sha256, tagged "bench".
+make_oci() {
+	[[ -s $WORK/$1/index.json ]] && return
+	rm -rf "$WORK/$1.tmp"
+	python3 - "$WORK/$1.tmp" "$WORK/$2" "$3" "$(cat "$WORK/usr.tar.sha256")" <<-'EOF'
+		import hashlib, json, os, sys
+		out, tar, media, diff = sys.argv[1:]
+		blobs = os.path.join(out, "blobs", "sha256")
+		os.makedirs(blobs)
+		def put(data):
+		    d = hashlib.sha256(data).hexdigest()
+		    open(os.path.join(blobs, d), "wb").write(data)
+		    return {"digest": "sha256:" + d, "size": len(data)}
+		h = hashlib.sha256()
+		with open(tar, "rb") as f:
+		    for b in iter(lambda: f.read(1 << 20), b""):
+		        h.update(b)
+		os.link(tar, os.path.join(blobs, h.hexdigest()))
+		layer = {"mediaType": media, "digest": "sha256:" + h.hexdigest(), "size": os.path.getsize(tar)}
+		config = put(json.dumps({"architecture": "amd64", "os": "linux", "config": {},
+		    "rootfs": {"type": "layers", "diff_ids": ["sha256:" + diff]}}).encode())
+		config["mediaType"] = "application/vnd.oci.image.config.v1+json"
+		manifest = put(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+		    "config": config, "layers": [layer]}).encode())
+		manifest["mediaType"] = "application/vnd.oci.image.manifest.v1+json"
+		manifest["annotations"] = {"org.opencontainers.image.ref.name": "bench"}
+		json.dump({"schemaVersion": 2, "manifests": [manifest]}, open(os.path.join(out, "index.json"), "w"))
+		json.dump({"imageLayoutVersion": "1.0.0"}, open(os.path.join(out, "oci-layout"), "w"))
+	EOF
+	mv "$WORK/$1.tmp" "$WORK/$1"
+}
+# umoci raw unpack hashes the layer and checks it against the config's
+# diff_id, as cairn does; it does not sync. Input: the layout's blob (TAR).
+run_umoci() { fresh_cache "$WORK/$3"; timed "$2" umoci raw unpack --image "$WORK/$4:bench" "$RUN/$1"; }
 run_cairn() { fresh_cache "$WORK/$3"; timed "$2" "$UNPACK" --root "$RUN/$1" "$WORK/$3" && cp "$RUN/last.out" "$RUN/$1.out"; }
 
 # --- 1. unpack: cairn vs GNU tar ---------------------------------------------
+[[ -s $WORK/usr.tar.sha256 ]] || sha256sum "$WORK/usr.tar" | cut -d' ' -f1 >"$WORK/usr.tar.sha256"
+make_oci usr-oci usr.tar application/vnd.oci.image.layer.v1.tar
 hdr "unpack usr.tar: $ROUNDS alternating rounds, each into a fresh dir"
 for ((r = 1; r <= ROUNDS; r++)); do
 	say " round $r"
-	order=(tar cairn tarsync)
-	for ((k = 0; k < 3; k++)); do # rotate the order each round
-		case ${order[(k + r - 1) % 3]} in
+	order=(tar cairn tarsync umoci)
+	for ((k = 0; k < 4; k++)); do # rotate the order each round
+		case ${order[(k + r - 1) % 4]} in
 		tar) run_tar "tar-$r" tar usr.tar ;;
 		cairn) run_cairn "cairn-$r" cairn usr.tar ;;
 		tarsync) run_tar_sync "tarsync-$r" tar+sync usr.tar ;;
+		umoci) run_umoci "umoci-$r" umoci usr.tar usr-oci ;;
 		esac
 	done
 done
@@ -169,10 +213,11 @@ fi
 # Sanity: cairn's layer holds what tar extracted; diff ID and blob are the tar's sha256.
 diff_dir=$(ls -d "$RUN"/cairn-1/layers/*/diff)
 n_tar=$(cd "$RUN/tar-1" && find . | wc -l) n_cairn=$(cd "$diff_dir" && find . | wc -l)
-[[ -s $WORK/usr.tar.sha256 ]] || sha256sum "$WORK/usr.tar" | cut -d' ' -f1 >"$WORK/usr.tar.sha256"
+n_umoci=$(cd "$RUN/umoci-1" && find . | wc -l)
 sum=$(cat "$WORK/usr.tar.sha256")
 check() { if "${@:2}"; then say " check ok: $1"; else say " CHECK FAILED: $1"; fi; }
-check "$n_tar entries from tar, $n_cairn in the cairn layer" test "$n_tar" = "$n_cairn"
+check "$n_tar entries from tar, $n_cairn in the cairn layer, $n_umoci from umoci" \
+	bash -c '[[ $1 == "$2" && $1 == "$3" ]]' _ "$n_tar" "$n_cairn" "$n_umoci"
 check "diff_id is the tar's sha256 ($sum)" grep -q "\"diff_id\":\"sha256:$sum\"" "$RUN/cairn-1.out"
 check "no second copy of the plain tar, a tar-split instead" \
 	bash -c '[[ ! -e $1 && -s $(echo $2/layers/*/tar-split) ]]' _ "$RUN/cairn-1/blobs/sha256/$sum" "$RUN/cairn-1"
@@ -189,12 +234,15 @@ check "tag rebuilt the blob: the tar's exact bytes" \
 hdr "unpack usr.tar.gz and usr.tar.zst: $ZROUNDS rounds each"
 [[ -s $WORK/usr.tar.gz ]] || { say "making usr.tar.gz (gzip -6)"; gzip -6 -c "$WORK/usr.tar" >"$WORK/usr.tar.gz.tmp" && mv "$WORK/usr.tar.gz.tmp" "$WORK/usr.tar.gz"; }
 [[ -s $WORK/usr.tar.zst ]] || { say "making usr.tar.zst (zstd -3)"; zstd -q -3 -c "$WORK/usr.tar" >"$WORK/usr.tar.zst.tmp" && mv "$WORK/usr.tar.zst.tmp" "$WORK/usr.tar.zst"; }
+make_oci usr-oci-gz usr.tar.gz application/vnd.oci.image.layer.v1.tar+gzip
 for z in gz zst; do
 	cp "$WORK/usr.tar.count" "$WORK/usr.tar.$z.count"
 	for ((r = 1; r <= ZROUNDS; r++)); do
 		run_tar "tar-$z-$r" "tar-$z" "usr.tar.$z"
 		run_cairn "cairn-$z-$r" "cairn-$z" "usr.tar.$z"
 		run_tar_sync "tarsync-$z-$r" "tar+sync-$z" "usr.tar.$z"
+		# (Debian's umoci 0.4.7 refuses zstd layers)
+		if [[ $z == gz ]]; then run_umoci "umoci-$z-$r" "umoci-$z" "usr.tar.$z" "usr-oci-$z"; fi
 	done
 done
 
@@ -265,7 +313,7 @@ read -r c_med c_min < <(stat_of cairn 2)
 {
 	hdr "summary ($(date -u +%Y-%m-%dT%H:%MZ), $ROUNDS rounds, usr.tar $(awk -v b="$base_bytes" 'BEGIN{printf "%.0f", b/1e6}') MB / $base_files entries)"
 	printf '%-10s %9s %9s %9s %9s %9s %11s %11s\n' tool median_s min_s rss_MB user_s sys_s 'cairn/tool' '(by min)'
-	for l in tar tar+sync cairn; do
+	for l in tar tar+sync umoci cairn; do
 		read -r med mn < <(stat_of "$l" 2)
 		read -r u _ < <(stat_of "$l" 4)
 		read -r s _ < <(stat_of "$l" 5)
@@ -273,21 +321,23 @@ read -r c_med c_min < <(stat_of cairn 2)
 			"$(mb "$(max_of "$l" 3)")" "$u" "$s" "$(ratio "$c_med" "$med")" "$(ratio "$c_min" "$mn")"
 	done
 	say "(cairn hashes the stream, records a tar-split and syncs its staging dir"
-	say " before publishing; GNU tar does none of it, tar+sync adds sync -f. Rebuilding"
+	say " before publishing; GNU tar does none of it, tar+sync adds sync -f; umoci raw"
+	say " unpack hashes and checks the diff_id too, and does not sync. Rebuilding"
 	say " the blob from the split, once, when the layer is first tagged, cold cache: $(stat_of rebuild 2 | cut -d' ' -f1) s)"
 	cat "$RUN/phases.txt"
 	say
-	printf '%-11s %6s %8s %7s %10s %8s %7s %13s\n' layer MB entries tar_s tar+sync_s cairn_s tar_RSS cairn_RSS_MB
-	row() { # NAME TAR_LABEL TAR_SYNC_LABEL CAIRN_LABEL
-		printf '%-11s %6.0f %8d %7.2f %10.2f %8.2f %7s %13s\n' "$1" "$(stat -c %s "$WORK/$1" | awk '{print $1 / 1e6}')" \
+	printf '%-11s %6s %8s %7s %10s %8s %8s %7s %13s\n' layer MB entries tar_s tar+sync_s umoci_s cairn_s tar_RSS cairn_RSS_MB
+	row() { # NAME TAR_LABEL TAR_SYNC_LABEL UMOCI_LABEL CAIRN_LABEL
+		printf '%-11s %6.0f %8d %7.2f %10.2f %8s %8.2f %7s %13s\n' "$1" "$(stat -c %s "$WORK/$1" | awk '{print $1 / 1e6}')" \
 			"$(cat "$WORK/$1.count")" "$(stat_of "$2" 2 | cut -d' ' -f1)" "$(stat_of "$3" 2 | cut -d' ' -f1)" \
-			"$(stat_of "$4" 2 | cut -d' ' -f1)" "$(mb "$(max_of "$2" 3)")" "$(mb "$(max_of "$4" 3)")"
+			"$(stat_of "$4" 2 | awk '{print $1 == "nan" ? "-" : sprintf("%.2f", $1)}')" \
+			"$(stat_of "$5" 2 | cut -d' ' -f1)" "$(mb "$(max_of "$2" 3)")" "$(mb "$(max_of "$5" 3)")"
 	}
-	row usr.tar tar tar+sync cairn
-	row usr3x.tar tar-usr3x tar+sync-usr3x cairn-usr3x
-	row rand1g.tar tar-rand1g tar+sync-rand1g cairn-rand1g
-	row usr.tar.gz tar-gz tar+sync-gz cairn-gz
-	row usr.tar.zst tar-zst tar+sync-zst cairn-zst
+	row usr.tar tar tar+sync umoci cairn
+	row usr3x.tar tar-usr3x tar+sync-usr3x - cairn-usr3x
+	row rand1g.tar tar-rand1g tar+sync-rand1g - cairn-rand1g
+	row usr.tar.gz tar-gz tar+sync-gz umoci-gz cairn-gz
+	row usr.tar.zst tar-zst tar+sync-zst - cairn-zst
 	say
 	printf 'history, 1,000 layers: json %.1f ms (min %.1f), table %.1f ms (min %.1f), peak RSS %d MB; target < 50 ms: %s\n' \
 		"$h_json" "$h_json_min" "$h_table" "$h_table_min" "$h_rss" \
@@ -299,6 +349,7 @@ cleanup
 if ((CLEAN)); then
 	# Only what this script made, in case WORKDIR holds anything else.
 	rm -rf "$WORK"/{usr,usr3x,rand1g}.tar{,.list,.count,.sha256,.tmp} "$WORK"/usr.tar.{gz,zst}{,.count,.tmp} \
+		"$WORK"/usr-oci{,-gz}{,.tmp} \
 		"$WORK"/{chain-tars,bin,rand} \
 		"$WORK"/{results.tsv,summary.txt}
 	rmdir "$WORK" 2>/dev/null || true
