@@ -191,3 +191,27 @@ fn load_docker25_hybrid_layout() {
     assert_eq!(s(&a, "layer"), s(&b, "layer"));
     assert_eq!(a["diff_ids"], b["diff_ids"]);
 }
+
+/// Progress on stderr only when it is a terminal: piped, stderr stays
+/// empty; under script(1) (a pty) a line per layer, cleared at the end.
+#[test]
+fn load_progress_only_on_a_terminal() {
+    let env = Env::new("load-progress");
+    let archive = peers().join("skopeo-docker-archive.tar");
+    let o = env.cmd("load").arg(&archive).ok();
+    assert_eq!(o.stderr, "", "{o}");
+    let cmd = format!(
+        "{} --root {} {}",
+        crate::harness::bin("load").display(),
+        env.path("store2").display(),
+        archive.display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("loading image 1: layer 1/"), "{text}");
+    assert!(text.contains("\r\x1b[2K"), "{text}");
+}
