@@ -295,11 +295,10 @@ impl Writer {
                         let _ = spare_tx.send(buf);
                     }
                     Job::Finish(meta) => {
-                        let Some((file, entry, written, synced)) = cur.take() else {
+                        let Some((file, entry, _, synced)) = cur.take() else {
                             continue;
                         };
                         meta.apply(&file).map_err(|e| UnpackError::io(&entry, e))?;
-                        let _ = written;
                         start_writeback(&file, synced, 0);
                     }
                     Job::Close(file) => start_writeback(&file, 0, 0),
@@ -327,12 +326,15 @@ impl Writer {
         }
         match self.spare.recv() {
             Ok(b) => Ok(b),
-            // The writer stopped: its error.
-            Err(_) => Err(self
-                .finish()
-                .err()
-                .unwrap_or_else(|| UnpackError::Stream("the writer thread stopped".into()))),
+            Err(_) => Err(self.stopped()),
         }
+    }
+
+    /// The writer stopped early: its error.
+    fn stopped(&mut self) -> UnpackError {
+        self.finish()
+            .err()
+            .unwrap_or_else(|| UnpackError::Stream("the writer thread stopped early".into()))
     }
 
     /// Hand over a complete file for write-back; when the writer is
@@ -347,7 +349,7 @@ impl Writer {
     fn send(&mut self, job: Job) -> Result<(), UnpackError> {
         match self.tx.as_ref().map(|tx| tx.send(job)) {
             Some(Ok(())) => Ok(()),
-            _ => self.finish(),
+            _ => Err(self.stopped()),
         }
     }
 
