@@ -25,7 +25,7 @@ import sys
 import tarfile
 
 MTIME = 1700000000
-MAX_SIZE = 64 * 1024
+MAX_SIZE = 5 << 20  # the writer-thread cases are 1.5-4 MiB, the rest < 64 KiB
 
 
 # ---------------------------------------------------------------- helpers
@@ -339,6 +339,18 @@ def make_cases():
     case("truncated-data.tar", None,
          "header of cairn-trunc says 10240 bytes, stream ends after 3000",
          big[:512 + 3000])
+    # Files over 1 MiB are written by a second thread (layer-unpack's
+    # writer): the same cases must fail the same way there.
+    big3 = build([F("cairn-trunc-big", payload(15, 3 << 20))])
+    case("truncated-big-data.tar", None,
+         "header of cairn-trunc-big says 3 MiB, stream ends after 1.5 MiB",
+         big3[:512 + (3 << 19)])
+    case("symlink-write-big.tar", "blink/cairn-pwned-big",
+         "symlink blink -> /tmp, then a 2 MiB file written through it",
+         build([S("blink", "/tmp"), F("blink/cairn-pwned-big", payload(16, 2 << 20))]))
+    case("dup-big-file.tar", "dup-big",
+         "the same 2 MiB regular file path dup-big twice",
+         build([F("dup-big", payload(17, 2 << 20)), F("dup-big", payload(18, 2 << 20))]))
     good = bytearray(build([F("cairn-cksum")]))
     good[148:156] = b"%06o\0 " % ((checksum(good[:512]) + 1) & 0o777777)
     case("bad-checksum.tar", None,
