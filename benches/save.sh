@@ -62,6 +62,8 @@ layer_bytes=$(stat -c %s "$WORK/layer.tar")
 now() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
+faster() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+
 # best NAME CMD...: run CMD RUNS times, keep the fastest wall time in BEST[NAME].
 declare -A BEST SIZE
 best() {
@@ -73,7 +75,7 @@ best() {
         "$@" >/dev/null
         e=$(now)
         t=$(elapsed "$s" "$e")
-        if [[ -z ${BEST[$name]:-} ]] || awk -v a="$t" -v b="${BEST[$name]}" 'BEGIN { exit !(a < b) }'; then
+        if [[ -z ${BEST[$name]:-} ]] || faster "$t" "${BEST[$name]}"; then
             BEST[$name]=$t
         fi
     done
@@ -106,7 +108,7 @@ for ((i = 0; i < RUNS; i++)); do
     s=$(now)
     "$BIN/cairn-load" --root "$WORK/load-$i" "$WORK/cairn.tar" >/dev/null
     t=$(elapsed "$s" "$(now)")
-    if [[ -z $cload_t ]] || awk -v a="$t" -v b="$cload_t" 'BEGIN { exit !(a < b) }'; then cload_t=$t; fi
+    if [[ -z $cload_t ]] || faster "$t" "$cload_t"; then cload_t=$t; fi
 done
 best docker /usr/bin/docker save -o "$WORK/out.tar" bench:latest
 # The three archives hold the same layer (diff ID) and config.

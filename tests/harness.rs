@@ -64,6 +64,23 @@ impl Env {
     pub fn snapshot(&self) -> Vec<String> {
         snapshot(&self.root)
     }
+
+    /// Run `tool ARG` on a terminal (script(1) gives it a pty), with a
+    /// store of its own beside this env's; what the terminal showed.
+    pub fn on_a_terminal(&self, tool: &str, arg: &Path) -> String {
+        let cmd = format!(
+            "{} --root {} {}",
+            bin(tool).display(),
+            self.path("store-tty").display(),
+            arg.display()
+        );
+        let out = Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{tool} on a terminal: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
 }
 
 /// Take down what an earlier run of a test may have left running in `dir`:

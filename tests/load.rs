@@ -200,18 +200,7 @@ fn load_progress_only_on_a_terminal() {
     let archive = peers().join("skopeo-docker-archive.tar");
     let o = env.cmd("load").arg(&archive).ok();
     assert_eq!(o.stderr, "", "{o}");
-    let cmd = format!(
-        "{} --root {} {}",
-        crate::harness::bin("load").display(),
-        env.path("store2").display(),
-        archive.display()
-    );
-    let out = std::process::Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = env.on_a_terminal("load", &archive);
     assert!(text.contains("loading image 1: layer 1/"), "{text}");
     assert!(text.contains("\r\x1b[2K"), "{text}");
 }

@@ -575,20 +575,8 @@ fn progress_only_on_a_terminal() {
     // piped: nothing on stderr but errors
     let o = env.cmd("layer-unpack").arg(&tar).ok();
     assert_eq!(o.stderr, "", "{o}");
-    // on a terminal (script(1) gives the command a pty): a progress line,
-    // cleared at the end
-    let cmd = format!(
-        "{} --root {} {}",
-        crate::harness::bin("layer-unpack").display(),
-        env.path("store2").display(),
-        tar
-    );
-    let out = std::process::Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let text = String::from_utf8_lossy(&out.stdout);
+    // on a terminal: a progress line, cleared at the end
+    let text = env.on_a_terminal("layer-unpack", std::path::Path::new(&tar));
     assert!(
         text.contains("unpacking ") && text.contains(" MB"),
         "{text}"
