@@ -6,6 +6,7 @@ mod harness;
 
 mod build;
 mod commit;
+mod containment;
 mod containers;
 mod differential;
 mod docs;

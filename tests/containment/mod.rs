@@ -1,0 +1,71 @@
+//! Containment: each test is a hostile container (or a hostile image, or
+//! build context) attacking cairn the way it would in the wild, with small
+//! static programs built by the test from `c/*.c`. Each attack got through
+//! once; each test fails if it gets through again. What docker's defaults
+//! say about the same attempt is written beside the assertion.
+
+use crate::harness::{busybox_tar, s, Env, TarBuilder};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+mod bounds;
+mod build_context;
+mod commit_race;
+mod devices;
+mod exec_exe;
+mod passwd;
+mod seccomp;
+mod sparse;
+mod terminal;
+
+/// The static binary of the attack program `c/<name>.c`, built once per
+/// test run with the system's C compiler (`cc -static`, glibc's libc.a).
+pub fn program(name: &str) -> PathBuf {
+    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("attack");
+    let out = dir.join(name);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if built.iter().any(|n| n == name) {
+        return out;
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/containment/c")
+        .join(format!("{name}.c"));
+    let o = Command::new("cc")
+        .args(["-static", "-O2", "-Wall", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .arg("-lpthread")
+        .output()
+        .expect("running cc (Debian's gcc and libc6-dev)");
+    assert!(
+        o.status.success(),
+        "cc {}:\n{}",
+        src.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    built.push(name.to_string());
+    out
+}
+
+/// The busybox root file system with the attack programs `names` added
+/// as /bin/<name>, tagged `IMAGE` in the env's store; returns its layer.
+pub fn image_with(env: &Env, tag: &str, names: &[&str]) -> String {
+    let base = env.cmd("layer-unpack").stdin(busybox_tar()).ok().record();
+    let mut t = TarBuilder::new();
+    for n in names {
+        let bin = std::fs::read(program(n)).unwrap();
+        t = t.file(&format!("bin/{n}"), 0o755, &bin);
+    }
+    let top = env
+        .cmd("layer-unpack")
+        .args(["--parent", s(&base, "layer")])
+        .stdin(t.build())
+        .ok()
+        .record();
+    let id = s(&top, "layer").to_string();
+    env.cmd("tag").args([tag, &id]).ok();
+    id
+}
