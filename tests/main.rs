@@ -6,8 +6,8 @@ mod harness;
 
 mod build;
 mod commit;
-mod containment;
 mod containers;
+mod containment;
 mod differential;
 mod docs;
 mod graph;

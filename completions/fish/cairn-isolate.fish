@@ -4,8 +4,9 @@ complete -c cairn-isolate -s w -l workdir -d 'Working directory inside the conta
 complete -c cairn-isolate -s u -l user -d 'User (name or uid) and group: USER[:GROUP]' -r
 complete -c cairn-isolate -l net -d 'Network: `loopback` (a namespace with only lo, the default), `host`, or the path of a network namespace to join (e.g. /run/netns/NAME)' -r
 complete -c cairn-isolate -s m -l memory -d 'Memory limit (bytes, or with k, m, g)' -r
-complete -c cairn-isolate -l pids-limit -d 'Largest number of processes' -r
+complete -c cairn-isolate -l pids-limit -d 'Largest number of processes and threads (default 2048, as podman; -1 for no limit)' -r
 complete -c cairn-isolate -l cpus -d 'CPU quota in CPUs (e.g. 0.5)' -r
+complete -c cairn-isolate -l log-opt -d 'Bounds of a detached container\'s log: `max-size=SIZE` per file (default 20m) and `max-file=N` files kept (default 5), as docker\'s local driver' -r
 complete -c cairn-isolate -l entrypoint -d 'Replace the image\'s entrypoint' -r
 complete -c cairn-isolate -l format -d 'Output format of the record' -r -f -a "json\t'One JSON record per line'
 table\t'Aligned columns for people'

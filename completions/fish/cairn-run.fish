@@ -6,8 +6,9 @@ complete -c cairn-run -s w -l workdir -d 'Working directory inside the container
 complete -c cairn-run -s u -l user -d 'User (name or uid) and group: USER[:GROUP]' -r
 complete -c cairn-run -l net -d 'Network: `loopback` (a namespace with only lo, the default), `host`, or the path of a network namespace to join (e.g. /run/netns/NAME)' -r
 complete -c cairn-run -s m -l memory -d 'Memory limit (bytes, or with k, m, g)' -r
-complete -c cairn-run -l pids-limit -d 'Largest number of processes' -r
+complete -c cairn-run -l pids-limit -d 'Largest number of processes and threads (default 2048, as podman; -1 for no limit)' -r
 complete -c cairn-run -l cpus -d 'CPU quota in CPUs (e.g. 0.5)' -r
+complete -c cairn-run -l log-opt -d 'Bounds of a detached container\'s log: `max-size=SIZE` per file (default 20m) and `max-file=N` files kept (default 5), as docker\'s local driver' -r
 complete -c cairn-run -s i -l interactive -d 'Keep stdin open (it is passed through in the foreground)'
 complete -c cairn-run -s t -l tty -d 'Give the process a terminal (a new pty)'
 complete -c cairn-run -l privileged -d 'Give the process every capability and no masked paths'

@@ -11,6 +11,7 @@ pub mod image;
 pub mod isolate;
 pub mod json;
 pub mod layer;
+pub mod logfile;
 pub mod record;
 pub mod store;
 pub mod sys;

@@ -34,7 +34,7 @@ pub fn program(name: &str) -> PathBuf {
         .join("tests/containment/c")
         .join(format!("{name}.c"));
     let o = Command::new("cc")
-        .args(["-static", "-O2", "-Wall", "-o"])
+        .args(["-static", "-O2", "-Wall", "-D_GNU_SOURCE", "-o"])
         .arg(&out)
         .arg(&src)
         .arg("-lpthread")
@@ -68,4 +68,49 @@ pub fn image_with(env: &Env, tag: &str, names: &[&str]) -> String {
     let id = s(&top, "layer").to_string();
     env.cmd("tag").args([tag, &id]).ok();
     id
+}
+
+/// Run `cmd` (no stdin) and give it `secs` seconds: a command still
+/// running then is killed and the test fails, saying it hung.
+pub fn within(mut cmd: crate::harness::Cmd, secs: u64) -> crate::harness::Output {
+    use std::io::Read;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let label = format!("{:?}", cmd.c);
+    cmd.c
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.c.spawn().unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if start.elapsed() > Duration::from_secs(secs) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{label} hung: still running after {secs} s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    crate::harness::Output {
+        code: status.code(),
+        stdout,
+        stderr,
+        label,
+    }
 }

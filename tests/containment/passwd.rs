@@ -1,1 +1,110 @@
-//! (attack tests land here)
+//! A hostile image (or a container rewriting its own files) makes the
+//! user database the runtime reads a trap: /etc/passwd a fifo hung
+//! `cairn run --user` and `cairn exec` forever; a passwd over 1 MiB was
+//! silently cut short. Now the runtime never blocks on the container's
+//! files and refuses what is not a small regular file, naming it.
+
+use super::within;
+use crate::harness::{busybox_tar, s, Env, TarBuilder};
+
+/// busybox with `etc/passwd` replaced by what `layer` adds.
+fn image(env: &Env, tag: &str, layer: Vec<u8>) {
+    let base = env.cmd("layer-unpack").stdin(busybox_tar()).ok().record();
+    let top = env
+        .cmd("layer-unpack")
+        .args(["--parent", s(&base, "layer")])
+        .stdin(layer)
+        .ok()
+        .record();
+    env.cmd("tag").args([tag, s(&top, "layer")]).ok();
+}
+
+#[test]
+fn a_fifo_passwd_never_hangs_run() {
+    let env = Env::new("attack-passwd-fifo");
+    // an image whose /etc/passwd is a fifo
+    let layer = TarBuilder::new()
+        .dir("etc", 0o755)
+        .device("etc/passwd", tar::EntryType::Fifo, 0, 0)
+        .build();
+    image(&env, "trap", layer);
+    for user in ["nobody", "0", ""] {
+        let mut args = vec!["run"];
+        if !user.is_empty() {
+            args.extend(["--user", user]);
+        }
+        args.extend(["trap", "--", "true"]);
+        let o = within(env.cmd("cairn").args(&args), 20);
+        assert_eq!(o.code, Some(125), "{o}");
+        assert!(
+            o.stderr.contains("/etc/passwd") && o.stderr.contains("not a regular file"),
+            "the error names the file: {o}"
+        );
+        assert_eq!(o.stderr.trim().lines().count(), 1, "one line: {o}");
+    }
+}
+
+#[test]
+fn a_big_passwd_is_refused_not_truncated() {
+    let env = Env::new("attack-passwd-big");
+    // 1.5 MiB of padding, then the user the container asks for: a
+    // truncated read would not find it, a full read would.
+    let mut big = b"root:x:0:0:root:/root:/bin/sh\n".to_vec();
+    while big.len() < 3 << 19 {
+        big.extend_from_slice(b"# padding padding padding padding padding padding\n");
+    }
+    big.extend_from_slice(b"late:x:4242:4242::/:/bin/sh\n");
+    let layer = TarBuilder::new()
+        .dir("etc", 0o755)
+        .file("etc/passwd", 0o644, &big)
+        .build();
+    image(&env, "big", layer);
+    let o = within(
+        env.cmd("cairn")
+            .args(["run", "--user", "late", "big", "--", "id", "-u"]),
+        20,
+    );
+    assert_eq!(o.code, Some(125), "{o}");
+    assert!(
+        o.stderr.contains("/etc/passwd") && o.stderr.contains("larger than"),
+        "{o}"
+    );
+}
+
+#[test]
+fn a_container_cannot_trap_exec_with_its_own_passwd() {
+    let env = Env::new("attack-passwd-exec");
+    crate::harness::busybox_image(&env);
+    // The container turns its own /etc/passwd into a fifo, then waits for
+    // an administrator's `cairn exec --user`.
+    let id = env
+        .cmd("run")
+        .args([
+            "-d",
+            "busybox",
+            "sh",
+            "-c",
+            "rm /etc/passwd && mkfifo /etc/passwd && touch /ready && exec sleep 60",
+        ])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let ready = env.root.join("containers").join(&id).join("upper/ready");
+    let start = std::time::Instant::now();
+    while !ready.exists() {
+        assert!(
+            start.elapsed().as_secs() < 10,
+            "the container never got ready"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let o = within(
+        env.cmd("exec")
+            .args(["--user", "nobody", &id, "--", "true"]),
+        20,
+    );
+    assert_eq!(o.code, Some(125), "{o}");
+    assert!(o.stderr.contains("/etc/passwd"), "{o}");
+    env.cmd("rm").args(["-f", &id]).ok();
+}

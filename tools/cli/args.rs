@@ -292,12 +292,18 @@ pub struct RunArgs {
     /// Memory limit (bytes, or with k, m, g)
     #[arg(long, short = 'm', value_name = "SIZE")]
     pub memory: Option<String>,
-    /// Largest number of processes
-    #[arg(long, value_name = "N")]
-    pub pids_limit: Option<u64>,
+    /// Largest number of processes and threads (default 2048, as podman;
+    /// -1 for no limit)
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub pids_limit: Option<i64>,
     /// CPU quota in CPUs (e.g. 0.5)
     #[arg(long, value_name = "CPUS")]
     pub cpus: Option<f64>,
+    /// Bounds of a detached container's log: `max-size=SIZE` per file
+    /// (default 20m) and `max-file=N` files kept (default 5), as docker's
+    /// local driver
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub log_opt: Vec<String>,
     /// Run in the background: a small supervisor keeps the output in the
     /// container's log and records the exit status
     #[arg(long, short = 'd')]

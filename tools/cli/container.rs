@@ -39,12 +39,16 @@ pub fn limits(r: &RunArgs) -> Result<Limits, Fail> {
     if r.cpus.is_some_and(|c| c.is_nan() || c <= 0.0) {
         return Err(usage("--cpus must be positive"));
     }
-    if r.pids_limit == Some(0) {
-        return Err(usage("--pids-limit must be positive"));
-    }
+    // Bounded by default: a fork bomb must not take the host's pid table.
+    let pids = match r.pids_limit {
+        None => Some(libcairn::isolate::config::DEFAULT_PIDS_LIMIT),
+        Some(-1) => None,
+        Some(n) if n > 0 => Some(n as u64),
+        Some(_) => return Err(usage("--pids-limit must be positive, or -1 for no limit")),
+    };
     Ok(Limits {
         memory: r.memory.as_deref().map(parse_size).transpose()?,
-        pids: r.pids_limit,
+        pids,
         cpus: r.cpus,
     })
 }
@@ -64,4 +68,27 @@ pub fn overrides(cmd: &[String], entrypoint: &Option<String>, p: &ProcessArgs) -
         workdir: p.config.workdir.clone(),
         user: p.config.user.clone(),
     }
+}
+
+/// `--log-opt max-size=SIZE`, `--log-opt max-file=N` (docker's spelling).
+pub fn log_bounds(r: &RunArgs) -> Result<libcairn::logfile::Bounds, Fail> {
+    let mut b = libcairn::logfile::Bounds::default();
+    for o in &r.log_opt {
+        match o.split_once('=') {
+            Some(("max-size", v)) => b.max_size = parse_size(v)?,
+            Some(("max-file", v)) => {
+                b.max_files = v.parse().ok().filter(|&n| n >= 1).ok_or_else(|| {
+                    usage(format!(
+                        "--log-opt max-file={v}: must be a whole number >= 1"
+                    ))
+                })?
+            }
+            _ => {
+                return Err(usage(format!(
+                    "--log-opt {o}: unknown; use max-size=SIZE or max-file=N"
+                )))
+            }
+        }
+    }
+    Ok(b)
 }

@@ -105,3 +105,91 @@ impl DupFd for File {
         unsafe { File::from_raw_fd(libc::dup(fd)) }
     }
 }
+
+/// Without `-t` a container never gets a terminal of ours: each of its
+/// standard fds that would be a terminal gets a pipe instead, relayed to
+/// and from that terminal here (as docker does). Files and pipes are
+/// still handed over as they are, so `cairn run img cat f > out` stays
+/// zero-copy. Make it before the container starts, [`TermPipes::start`]
+/// the copying after (no thread may exist while the container is cloned).
+pub struct TermPipes {
+    /// (slot 0-2, the fd of ours it stands for, our end, the container's end)
+    slots: Vec<(usize, std::os::fd::RawFd, OwnedFd, OwnedFd)>,
+}
+
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+
+impl TermPipes {
+    /// Pipes for the slots of `stdio` (`None`: our own fd of that number)
+    /// that are terminals.
+    pub fn new(stdio: &[Option<RawFd>; 3]) -> io::Result<TermPipes> {
+        let mut slots = Vec::new();
+        for (i, s) in stdio.iter().enumerate() {
+            let fd = s.unwrap_or(i as RawFd);
+            // SAFETY: isatty only inspects the descriptor number.
+            if unsafe { libc::isatty(fd) } != 1 {
+                continue;
+            }
+            let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+            slots.push(if i == 0 { (i, fd, w, r) } else { (i, fd, r, w) });
+        }
+        Ok(TermPipes { slots })
+    }
+
+    /// `stdio` with the container's pipe ends in place of the terminals.
+    pub fn stdio(&self, mut stdio: [Option<RawFd>; 3]) -> [Option<RawFd>; 3] {
+        for (i, _, _, theirs) in &self.slots {
+            stdio[*i] = Some(theirs.as_raw_fd());
+        }
+        stdio
+    }
+
+    /// Once the container holds its ends: copy between the pipes and the
+    /// terminals.
+    pub fn start(self) -> PipeRelay {
+        let mut outputs = Vec::new();
+        for (i, fd, ours, theirs) in self.slots {
+            drop(theirs);
+            // SAFETY: fd is one of our open descriptors; dup gives an owned copy.
+            let term = unsafe { File::from_raw_fd(libc::dup(fd)) };
+            let pipe = File::from(ours);
+            if i == 0 {
+                std::thread::spawn(move || copy(term, pipe));
+            } else {
+                outputs.push(std::thread::spawn(move || copy(pipe, term)));
+            }
+        }
+        PipeRelay { outputs }
+    }
+}
+
+fn copy(mut from: File, mut to: File) {
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = from.read(&mut buf) {
+        if n == 0 || to.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+}
+
+/// The copying of [`TermPipes`].
+pub struct PipeRelay {
+    outputs: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl PipeRelay {
+    /// After the process has exited: let the output copiers drain the
+    /// pipes (they end when no process of the container holds them), for
+    /// up to two seconds.
+    pub fn finish(self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        for h in self.outputs {
+            while !h.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            if h.is_finished() {
+                let _ = h.join();
+            }
+        }
+    }
+}

@@ -7,6 +7,12 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use std::os::fd::IntoRawFd;
 
 fn main() {
+    // The process that enters the container must not run from the host's
+    // binary (see libcairn::isolate::exe): start over from a sealed copy.
+    if let Err(e) = libcairn::isolate::exe::run_sealed() {
+        eprintln!("cairn-exec: error: re-executing from a sealed copy of the binary: {e}");
+        std::process::exit(125);
+    }
     cairn_cli::main("cairn-exec", || run(Exec::parse()))
 }
 
@@ -48,6 +54,11 @@ fn run(args: Exec) -> Result<i32, Fail> {
     }
     set.add(Signal::SIGCHLD);
     let _ = set.thread_block();
+    // Without -t the container gets pipes, never our terminal.
+    let pipes = match &pty {
+        Some(_) => None,
+        None => Some(cairn_cli::pty::TermPipes::new(&[stdin, None, None]).map_err(Fail::from)?),
+    };
     let joined = container::exec(
         &store,
         &c,
@@ -57,9 +68,9 @@ fn run(args: Exec) -> Result<i32, Fail> {
             workdir: args.process.config.workdir.clone(),
             user: args.process.config.user.clone(),
             privileged: args.process.privileged,
-            stdio: match &pty {
-                Some(_) => [stdin, stdin, stdin],
-                None => [stdin, None, None],
+            stdio: match &pipes {
+                None => [stdin, stdin, stdin],
+                Some(p) => p.stdio([stdin, None, None]),
             },
             tty: pty.is_some(),
         },
@@ -77,12 +88,16 @@ fn run(args: Exec) -> Result<i32, Fail> {
     let mut relay = master
         .as_ref()
         .map(|m| cairn_cli::pty::start_relay(m, false));
+    let mut piped = pipes.map(|p| p.start());
     loop {
         match waitpid(joined.helper, Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::StillAlive) => {}
             Ok(st) => {
                 if let Some(code) = container::exit_code(st) {
                     if let Some(r) = relay.take() {
+                        r.finish();
+                    }
+                    if let Some(r) = piped.take() {
                         r.finish();
                     }
                     return Ok(code);

@@ -2,9 +2,9 @@
 //! See `cairn isolate --help` for how output and records are kept apart.
 
 use cairn_cli::args::Isolate;
-use cairn_cli::container::{limits, overrides, parse_net};
+use cairn_cli::container::{limits, log_bounds, overrides, parse_net};
 use cairn_cli::out::{Format, Out};
-use cairn_cli::pty::{copy_winsize, start_relay};
+use cairn_cli::pty::{copy_winsize, start_relay, TermPipes};
 use cairn_cli::{open_store, Fail};
 use clap::Parser;
 use libcairn::container::{self, RunOptions, Running};
@@ -186,6 +186,7 @@ fn foreground(
     let me = getpid();
     // In a pipeline stdout carries records: the process writes to stderr.
     let stdout_fd = if from_records { Some(2) } else { None };
+    let mut term_pipes = None;
     let (running, pty) = if args.process.tty {
         let pty = nix::pty::openpty(None, None).map_err(fail125)?;
         let slave = pty.slave.as_raw_fd();
@@ -201,15 +202,19 @@ fn foreground(
         } else {
             Some(dev_null()?)
         };
-        let opts = options(args, [stdin, stdout_fd, None], false, me)?;
-        (
-            container::start(store, c, &opts).map_err(container_fail)?,
-            None,
-        )
+        let stdio = [stdin, stdout_fd, None];
+        let pipes = TermPipes::new(&stdio).map_err(fail125)?;
+        let opts = options(args, pipes.stdio(stdio), false, me)?;
+        let r = container::start(store, c, &opts).map_err(container_fail)?;
+        term_pipes = Some(pipes.start());
+        (r, None)
     };
     let relay = pty.as_ref().map(|m| start_relay(m, from_records));
     let code = supervise(&running, pty.as_ref());
     if let Some(r) = relay {
+        r.finish();
+    }
+    if let Some(r) = term_pipes {
         r.finish();
     }
     let st = container::finish(store, &running, code).map_err(container_fail)?;
@@ -235,6 +240,7 @@ fn detach(
 ) -> Result<i32, Fail> {
     let (r, w) = nix::unistd::pipe().map_err(fail125)?;
     let log_path = store.container_dir(&c.id).join("log");
+    let bounds = log_bounds(&args.run).map_err(|f| Fail { code: 125, ..f })?;
     // SAFETY: single-threaded here; the child runs the supervisor and exits.
     match unsafe { nix::unistd::fork() }.map_err(fail125)? {
         ForkResult::Child => {
@@ -251,18 +257,19 @@ fn detach(
                     // SAFETY: dup2 of an open fd onto a standard slot.
                     unsafe { libc::dup2(null.as_raw_fd(), fd) };
                 }
-                let log = OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&log_path)
+                // The container writes into a pipe; this supervisor keeps
+                // what comes out in a log of bounded size.
+                let mut log = libcairn::logfile::Rotating::open(&log_path, bounds)
                     .map_err(|e| format!("{}: {e}", log_path.display()))?;
+                let (log_r, log_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+                    .map_err(|e| format!("pipe: {e}"))?;
                 block_signals();
                 let opts = options(
                     args,
                     [
                         Some(null.as_raw_fd()),
-                        Some(log.as_raw_fd()),
-                        Some(log.as_raw_fd()),
+                        Some(log_w.as_raw_fd()),
+                        Some(log_w.as_raw_fd()),
                     ],
                     false,
                     getpid(),
@@ -277,7 +284,15 @@ fn detach(
                 };
                 let _ = write!(w, "P{}", running.pid);
                 drop(w);
+                drop(log_w);
+                let logger = std::thread::spawn(move || log.copy_from(File::from(log_r)));
                 let code = supervise(&running, None);
+                // The pipe ends when the last process of the container is
+                // gone (all die with its init); wait for what it still holds.
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+                while !logger.is_finished() && std::time::Instant::now() < deadline {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
                 let _ = container::finish(store, &running, code);
                 Ok(code)
             })();

@@ -19,6 +19,9 @@ fn run(args: Run) -> Result<i32, Fail> {
             cmd.arg("--root").arg(r);
         }
     };
+    // Bad limits are refused before a container is made for them.
+    cairn_cli::container::limits(&args.run).map_err(|f| Fail { code: 125, ..f })?;
+    cairn_cli::container::log_bounds(&args.run).map_err(|f| Fail { code: 125, ..f })?;
     let mut create = tool("union-mount");
     root(&mut create);
     create.arg("--no-mount");
@@ -72,6 +75,9 @@ fn run(args: Run) -> Result<i32, Fail> {
     if let Some(c) = args.run.cpus {
         isolate.args(["--cpus", &c.to_string()]);
     }
+    for o in &args.run.log_opt {
+        isolate.args(["--log-opt", o]);
+    }
     isolate.arg(&id);
     if args.run.detach {
         let st = isolate.stdin(Stdio::null()).status().map_err(Fail::from)?;
@@ -92,6 +98,8 @@ fn run(args: Run) -> Result<i32, Fail> {
         set.add(s);
     }
     let _ = set.thread_block();
+    // The container dies with this `cairn run`, as without --rm.
+    libcairn::isolate::process::die_with_parent(&mut isolate);
     let mut child = isolate.spawn().map_err(Fail::from)?;
     let status = child.wait().map_err(Fail::from)?;
     let mut rm = tool("rm");

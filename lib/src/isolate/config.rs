@@ -14,6 +14,11 @@ fn strings(v: &Value) -> Option<Vec<String>> {
     })
 }
 
+/// The pids limit (processes and threads) of a container when none is
+/// given: podman's default. A fork bomb then exhausts its own cgroup, not
+/// the host's pid table.
+pub const DEFAULT_PIDS_LIMIT: u64 = 2048;
+
 /// Overrides a person gives at create or run time.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -114,8 +119,57 @@ pub struct Ident {
     pub home: String,
 }
 
-/// The largest file read as /etc/passwd or /etc/group (hardening R9).
-const MAX_DB: usize = 1 << 20;
+/// The largest file read as /etc/passwd or /etc/group: a bigger one is an
+/// error naming the file, never a truncated read.
+pub const MAX_DB: u64 = 1 << 20;
+
+/// Read the image's user or group database `path` (e.g. `/etc/passwd`)
+/// below `root`, the way a hostile image cannot abuse: resolved inside
+/// `root` (`RESOLVE_IN_ROOT`: symlinks, `..` and absolute targets stay in
+/// it), no magic links (`/proc/self/fd/N`), opened non-blocking so a fifo
+/// or device never hangs the runtime, and it must be a regular file of at
+/// most [`MAX_DB`] bytes. A missing file is empty.
+pub fn read_db(root: std::os::fd::BorrowedFd<'_>, path: &str) -> Result<String, String> {
+    use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag};
+    use std::io::Read;
+    let how = OpenHow::new()
+        .flags(OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY | OFlag::O_CLOEXEC)
+        .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
+    let fd = match openat2(root, path, how) {
+        Ok(fd) => fd,
+        Err(nix::errno::Errno::ENOENT) | Err(nix::errno::Errno::ENOTDIR) => {
+            return Ok(String::new())
+        }
+        Err(e) => return Err(format!("{path} of the image cannot be opened: {e}")),
+    };
+    let mut f = std::fs::File::from(fd);
+    let meta = f
+        .metadata()
+        .map_err(|e| format!("{path} of the image: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "{path} of the image is not a regular file; fix the image"
+        ));
+    }
+    if meta.len() > MAX_DB {
+        return Err(format!(
+            "{path} of the image is larger than {} KiB; fix the image",
+            MAX_DB >> 10
+        ));
+    }
+    let mut buf = Vec::new();
+    (&mut f)
+        .take(MAX_DB + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("reading {path} of the image: {e}"))?;
+    if buf.len() as u64 > MAX_DB {
+        return Err(format!(
+            "{path} of the image grew past {} KiB while being read",
+            MAX_DB >> 10
+        ));
+    }
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
 
 fn parse_id(s: &str) -> Result<Option<u32>, String> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
@@ -134,7 +188,7 @@ fn parse_id(s: &str) -> Result<Option<u32>, String> {
 /// Resolve `USER[:GROUP]` against the container's passwd and group files
 /// (given as their contents; read by our own code, never NSS).
 pub fn resolve_user(spec: &str, passwd: &str, group: &str) -> Result<Ident, String> {
-    if passwd.len() > MAX_DB || group.len() > MAX_DB {
+    if passwd.len() as u64 > MAX_DB || group.len() as u64 > MAX_DB {
         return Err("/etc/passwd or /etc/group is larger than 1 MiB".into());
     }
     let (u, g) = match spec.split_once(':') {
@@ -157,7 +211,8 @@ pub fn resolve_user(spec: &str, passwd: &str, group: &str) -> Result<Ident, Stri
         match users.iter().find(|f| f[2].parse::<u32>().ok() == Some(uid)) {
             Some(f) => (
                 uid,
-                f[3].parse().unwrap_or(0),
+                parse_id(f[3])?
+                    .ok_or_else(|| format!("user {uid}: bad gid {:?} in passwd", f[3]))?,
                 f[5].to_string(),
                 Some(f[0].to_string()),
             ),
@@ -255,5 +310,9 @@ mod tests {
         assert!(resolve_user("99999999999", passwd, group).is_err());
         assert!(resolve_user("2147483648", passwd, group).is_err());
         assert!(resolve_user("bob:nogroup", passwd, group).is_err());
+        // a malformed gid is an error, never root's group
+        let bad = "eve:x:1001:1x:::\n";
+        assert!(resolve_user("1001", bad, group).is_err());
+        assert!(resolve_user("eve", bad, group).is_err());
     }
 }

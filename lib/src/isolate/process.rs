@@ -196,6 +196,11 @@ pub fn spawn(spec: &Spec<'_>) -> Result<Pid, SpawnError> {
 
 /// The child: set everything up and execute. Returns only on failure.
 fn child(spec: &Spec<'_>, go: BorrowedFd<'_>) -> Result<Infallible, Fail> {
+    ctx(super::exe::set_undumpable(), "prctl(PR_SET_DUMPABLE)")?;
+    // The container dies with the process that started it (a killed
+    // `cairn run` leaves nothing running unsupervised). Had the parent
+    // died before this, the read of `go` below sees its end closed.
+    ctx(parent_death_kill(), "prctl(PR_SET_PDEATHSIG)")?;
     reset_signals();
     nix::sys::stat::umask(Mode::empty());
     for (i, fd) in spec.stdio.iter().enumerate() {
@@ -246,8 +251,19 @@ fn child(spec: &Spec<'_>, go: BorrowedFd<'_>) -> Result<Infallible, Fail> {
 /// Inside the container's root: resolve the user, enter the working
 /// directory, drop privileges, close inherited fds and execute.
 fn become_process(spec: &Spec<'_>) -> Result<Infallible, Fail> {
-    let passwd = read_small("/etc/passwd");
-    let group = read_small("/etc/group");
+    // Read inside the container's root (we have pivoted into it), never
+    // blocking and never truncated.
+    let root = ctx(
+        nix::fcntl::open(
+            "/",
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        ),
+        "opening /",
+    )?;
+    let db = |p: &str| super::config::read_db(root.as_fd(), p).map_err(|e| Fail(125, e));
+    let (passwd, group) = (db("/etc/passwd")?, db("/etc/group")?);
+    drop(root);
     let ident =
         super::config::resolve_user(&spec.user, &passwd, &group).map_err(|e| Fail(125, e))?;
 
@@ -265,8 +281,11 @@ fn become_process(spec: &Spec<'_>) -> Result<Infallible, Fail> {
     }
     nix::sys::stat::umask(Mode::from_bits_truncate(0o022));
 
+    // Always a session of its own: the container never shares the
+    // caller's controlling terminal, so it cannot push input into the
+    // caller's shell (TIOCSTI) or open it as /dev/tty.
+    ctx(nix::unistd::setsid(), "setsid")?;
     if spec.tty {
-        ctx(nix::unistd::setsid(), "setsid")?;
         // SAFETY: TIOCSCTTY on fd 0 with arg 0; no memory is passed.
         if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } < 0 {
             return Err(Fail(
@@ -293,6 +312,8 @@ fn become_process(spec: &Spec<'_>) -> Result<Infallible, Fail> {
     ctx(nix::unistd::setgroups(&groups), "setgroups")?;
     ctx(nix::unistd::setgid(Gid::from_raw(ident.gid)), "setgid")?;
     ctx(nix::unistd::setuid(Uid::from_raw(ident.uid)), "setuid")?;
+    // A change of credentials clears the parent-death signal: set it again.
+    ctx(parent_death_kill(), "prctl(PR_SET_PDEATHSIG)")?;
     if ident.uid == 0 && !spec.privileged {
         ctx(super::caps::set(&DEFAULT_CAPS), "setting capabilities")?;
     }
@@ -320,12 +341,22 @@ fn become_process(spec: &Spec<'_>) -> Result<Infallible, Fail> {
     exec(&spec.argv, &env)
 }
 
-fn read_small(p: &str) -> String {
-    let mut s = String::new();
-    if let Ok(f) = File::open(p) {
-        let _ = f.take(1 << 20).read_to_string(&mut s);
+/// Make the process `cmd` starts die (SIGKILL) when the thread that
+/// spawns it exits: a porcelain that supervises a tool takes it down with
+/// it.
+pub fn die_with_parent(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs in the child between fork and exec and only
+    // makes a prctl system call, which is async-signal-safe.
+    unsafe { cmd.pre_exec(parent_death_kill) };
+}
+
+fn parent_death_kill() -> io::Result<()> {
+    // SAFETY: prctl(PR_SET_PDEATHSIG, SIGKILL) takes no pointers.
+    if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) } < 0 {
+        return Err(io::Error::last_os_error());
     }
-    s
+    Ok(())
 }
 
 fn reset_signals() {
@@ -336,6 +367,28 @@ fn reset_signals() {
         }
     }
     let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+}
+
+/// Close every fd from 3 up except those in `keep` (not marked
+/// close-on-exec: closed now, so nothing reaches the container's
+/// namespaces through them).
+fn close_except(keep: &[RawFd]) -> io::Result<()> {
+    let mut keep: Vec<RawFd> = keep.iter().copied().filter(|&fd| fd >= 3).collect();
+    keep.sort_unstable();
+    keep.dedup();
+    let mut from: u32 = 3;
+    for k in keep.into_iter().map(|k| k as u32).chain([u32::MAX]) {
+        if k > from {
+            // SAFETY: close_range closes descriptors we own by number; no
+            // Rust object refers to the ones in these gaps.
+            let rc = unsafe { libc::syscall(libc::SYS_close_range, from, k - 1, 0) };
+            if rc < 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        from = k.saturating_add(1);
+    }
+    Ok(())
 }
 
 fn close_from(first: u32) {
@@ -752,6 +805,19 @@ pub fn spawn_into(target: Pid, spec: &Spec<'_>) -> Result<Joined, SpawnError> {
                 // SAFETY: leaving the forked helper without running the parent's destructors.
                 unsafe { libc::_exit(code) }
             };
+            // Before joining anything of the container: nothing of this
+            // process may be reached through /proc by the container's
+            // processes (its binary, memory, fds), and it carries no host
+            // fd in but the ones it needs (CVE-2019-5736, CVE-2016-9962).
+            if let Err(e) = super::exe::set_undumpable() {
+                report(125, format!("prctl(PR_SET_DUMPABLE): {e}"));
+            }
+            let mut keep: Vec<RawFd> = vec![err_w.as_raw_fd(), pid_w.as_raw_fd()];
+            keep.extend(nsfds.iter().map(|(f, _)| f.as_raw_fd()));
+            keep.extend(spec.stdio.iter().flatten());
+            if let Err(e) = close_except(&keep) {
+                report(125, format!("closing inherited fds: {e}"));
+            }
             if let Some(cg) = spec.cgroup {
                 if let Err(e) = cg.add_self() {
                     report(125, format!("joining the cgroup: {e}"));
