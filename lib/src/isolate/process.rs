@@ -95,6 +95,10 @@ pub enum SpawnError {
     Child { code: i32, msg: String },
     #[error("{what}: {source}")]
     Sys { what: String, source: io::Error },
+    /// SIGINT, SIGTERM, SIGHUP or SIGQUIT came while the process was being
+    /// set up; it was killed.
+    #[error("interrupted by {0} while starting the process")]
+    Interrupted(Signal),
 }
 
 impl SpawnError {
@@ -103,6 +107,7 @@ impl SpawnError {
         match self {
             SpawnError::Child { code, .. } => *code,
             SpawnError::Sys { .. } => 125,
+            SpawnError::Interrupted(sig) => 128 + *sig as i32,
         }
     }
 }
@@ -176,13 +181,7 @@ pub fn spawn(spec: &Spec<'_>) -> Result<Pid, SpawnError> {
             source: e,
         })
     })?;
-    let mut msg = String::new();
-    File::from(err_r).read_to_string(&mut msg).map_err(|e| {
-        abort(SpawnError::Sys {
-            what: "reading the child's status".into(),
-            source: e,
-        })
-    })?;
+    let msg = read_report(err_r).map_err(abort)?;
     if msg.is_empty() {
         return Ok(pid);
     }
@@ -349,6 +348,63 @@ pub fn die_with_parent(cmd: &mut std::process::Command) {
     // SAFETY: the closure runs in the child between fork and exec and only
     // makes a prctl system call, which is async-signal-safe.
     unsafe { cmd.pre_exec(parent_death_kill) };
+}
+
+/// Read a child's report pipe to its end. Nothing in the container can
+/// make this wait forever for someone who wants to stop: a SIGINT,
+/// SIGTERM, SIGHUP or SIGQUIT (blocked by the tools while they supervise,
+/// so seen here through a signalfd) ends the wait with
+/// [`SpawnError::Interrupted`].
+fn read_report(r: OwnedFd) -> Result<String, SpawnError> {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use nix::sys::signalfd::{SfdFlags, SignalFd};
+    let mut set = SigSet::empty();
+    for s in [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+    ] {
+        set.add(s);
+    }
+    let sfd = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+        .map_err(sys("signalfd"))?;
+    let mut f = File::from(r);
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let mut fds = [
+            PollFd::new(f.as_fd(), PollFlags::POLLIN),
+            PollFd::new(sfd.as_fd(), PollFlags::POLLIN),
+        ];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(sys("poll")(e)),
+            Ok(_) => {}
+        }
+        let sig_ready = fds[1].any().unwrap_or(false);
+        let pipe_ready = fds[0].any().unwrap_or(false);
+        if sig_ready {
+            if let Ok(Some(info)) = sfd.read_signal() {
+                let sig = Signal::try_from(info.ssi_signo as i32).unwrap_or(Signal::SIGTERM);
+                return Err(SpawnError::Interrupted(sig));
+            }
+        }
+        if pipe_ready {
+            match f.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(SpawnError::Sys {
+                        what: "reading the child's status".into(),
+                        source: e,
+                    })
+                }
+            }
+        }
+    }
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 fn parent_death_kill() -> io::Result<()> {
@@ -778,10 +834,33 @@ pub fn spawn_into(target: Pid, spec: &Spec<'_>) -> Result<Joined, SpawnError> {
             drop(pid_w);
             drop(err_w);
             drop(nsfds);
-            let mut buf = String::new();
-            let _ = File::from(pid_r).read_to_string(&mut buf);
-            let mut msg = String::new();
-            let _ = File::from(err_r).read_to_string(&mut msg);
+            let interrupted = |e: SpawnError| {
+                // The helper may be stuck (e.g. in a frozen cgroup):
+                // kill it, and do not wait for it.
+                let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
+                e
+            };
+            let buf = read_report(pid_r).map_err(interrupted)?;
+            if let Ok(pid) = buf.trim().parse::<i32>() {
+                // From now on a signal goes to the process itself.
+                let msg = read_report(err_r).map_err(|e| {
+                    let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
+                    interrupted(e)
+                })?;
+                if !msg.is_empty() {
+                    let _ = nix::sys::wait::waitpid(child, None);
+                    let (code, text) = msg.split_once(' ').unwrap_or(("125", msg.as_str()));
+                    return Err(SpawnError::Child {
+                        code: code.parse().unwrap_or(125),
+                        msg: text.to_string(),
+                    });
+                }
+                return Ok(Joined {
+                    helper: child,
+                    pid: Pid::from_raw(pid),
+                });
+            }
+            let msg = read_report(err_r).map_err(interrupted)?;
             if !msg.is_empty() || buf.is_empty() {
                 let _ = nix::sys::wait::waitpid(child, None);
                 let (code, text) = msg
@@ -865,5 +944,45 @@ pub fn spawn_into(target: Pid, spec: &Spec<'_>) -> Result<Joined, SpawnError> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_that_never_comes_gives_way_to_sigterm() {
+        let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).unwrap();
+        let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            // As the tools do while they supervise: the signal is blocked.
+            let mut set = SigSet::empty();
+            set.add(Signal::SIGTERM);
+            set.thread_block().unwrap();
+            // SAFETY: gettid takes no arguments.
+            tid_tx.send(unsafe { libc::gettid() }).unwrap();
+            let start = std::time::Instant::now();
+            (read_report(r), start.elapsed())
+        });
+        let tid = tid_rx.recv().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        // SAFETY: tgkill of a thread of this process that blocks SIGTERM.
+        unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, libc::SIGTERM) };
+        let (res, took) = waiter.join().unwrap();
+        drop(w);
+        assert!(
+            matches!(res, Err(SpawnError::Interrupted(Signal::SIGTERM))),
+            "{res:?}"
+        );
+        assert!(took < std::time::Duration::from_secs(5));
+        assert_eq!(SpawnError::Interrupted(Signal::SIGTERM).exit_code(), 143);
+    }
+
+    #[test]
+    fn a_report_is_read_to_its_end() {
+        let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).unwrap();
+        File::from(w).write_all(b"127 not found").unwrap();
+        assert_eq!(read_report(r).unwrap(), "127 not found");
     }
 }
