@@ -150,7 +150,12 @@ pub fn spawn(spec: &Spec<'_>) -> Result<Pid, SpawnError> {
         // SAFETY: these fds were open in the parent and are copies in this child.
         let go = unsafe { BorrowedFd::borrow_raw(go_raw) };
         let err = unsafe { BorrowedFd::borrow_raw(err_raw) };
-        let Err(Fail(code, msg)) = child(spec, go);
+        // Nothing of the host's (the store's locks, the caller's pipes)
+        // comes along but what the child needs.
+        let mut keep = vec![go_raw, err_raw];
+        keep.extend(spec.stdio.iter().flatten());
+        let r = close_except(&keep).map_err(|e| Fail(125, format!("closing inherited fds: {e}")));
+        let Err(Fail(code, msg)) = r.and_then(|()| child(spec, go));
         let mut f = File::from(err.try_clone_to_owned().expect("dup of the error pipe"));
         let _ = write!(f, "{code} {msg}");
         code as isize
@@ -382,25 +387,28 @@ fn read_report(r: OwnedFd) -> Result<String, SpawnError> {
             Err(e) => return Err(sys("poll")(e)),
             Ok(_) => {}
         }
-        let sig_ready = fds[1].any().unwrap_or(false);
-        let pipe_ready = fds[0].any().unwrap_or(false);
-        if sig_ready {
-            if let Ok(Some(info)) = sfd.read_signal() {
-                let sig = Signal::try_from(info.ssi_signo as i32).unwrap_or(Signal::SIGTERM);
-                return Err(SpawnError::Interrupted(sig));
-            }
-        }
-        if pipe_ready {
+        // The report first: a signal that comes as the process starts is
+        // left pending, for the supervisor to pass on to it.
+        if fds[0].any().unwrap_or(false) {
             match f.read(&mut buf) {
                 Ok(0) => break,
-                Ok(n) => out.extend_from_slice(&buf[..n]),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Ok(n) => {
+                    out.extend_from_slice(&buf[..n]);
+                    continue;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     return Err(SpawnError::Sys {
                         what: "reading the child's status".into(),
                         source: e,
                     })
                 }
+            }
+        }
+        if fds[1].any().unwrap_or(false) {
+            if let Ok(Some(info)) = sfd.read_signal() {
+                let sig = Signal::try_from(info.ssi_signo as i32).unwrap_or(Signal::SIGTERM);
+                return Err(SpawnError::Interrupted(sig));
             }
         }
     }
