@@ -267,6 +267,8 @@ struct Writer {
     tx: Option<std::sync::mpsc::SyncSender<Job>>,
     /// Emptied buffers, back for reuse.
     spare: std::sync::mpsc::Receiver<Vec<u8>>,
+    /// Buffers taken but never sent (nothing was left to read into them).
+    unsent: Vec<Vec<u8>>,
     /// Buffers made so far.
     buffers: usize,
     worker: Option<std::thread::JoinHandle<Result<(), UnpackError>>>,
@@ -309,6 +311,7 @@ impl Writer {
         Writer {
             tx: Some(tx),
             spare,
+            unsent: Vec::new(),
             buffers: 0,
             worker: Some(worker),
         }
@@ -317,6 +320,9 @@ impl Writer {
     /// A buffer to fill: an emptied one, a new one while fewer than
     /// `WRITER_BUFFERS` exist, else the next one the writer empties.
     fn buffer(&mut self) -> Result<Vec<u8>, UnpackError> {
+        if let Some(b) = self.unsent.pop() {
+            return Ok(b);
+        }
         if let Ok(b) = self.spare.try_recv() {
             return Ok(b);
         }
@@ -328,6 +334,13 @@ impl Writer {
             Ok(b) => Ok(b),
             Err(_) => Err(self.stopped()),
         }
+    }
+
+    /// A buffer taken and not sent: kept for the next one, since only
+    /// `WRITER_BUFFERS` are ever made (one dropped would be waited for
+    /// forever).
+    fn keep(&mut self, buf: Vec<u8>) {
+        self.unsent.push(buf);
     }
 
     /// The writer stopped early: its error.
@@ -660,6 +673,7 @@ impl<'a> Applier<'a> {
                             let mut buf = w.buffer()?;
                             let have = super::fill(entry, &mut buf).map_err(stream_err)?;
                             if have == 0 {
+                                w.keep(buf);
                                 break;
                             }
                             w.send(Job::Data(buf, have))?;
@@ -1060,5 +1074,40 @@ mod tests {
             Some((1700000000, 500_000_000))
         );
         assert_eq!(parse_pax_time(b"x"), None);
+    }
+    /// Files of whole MiBs end with a read that returns nothing, into a
+    /// buffer never sent to the writer: it must be reused, not lost (with
+    /// all of them lost, the next big file waited forever).
+    #[test]
+    fn whole_mib_files_do_not_starve_the_writer() {
+        let mut b = tar::Builder::new(Vec::new());
+        for i in 0..2 * WRITER_BUFFERS {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(1 << 20);
+            h.set_mode(0o644);
+            h.set_uid(0);
+            h.set_gid(0);
+            h.set_mtime(0);
+            h.set_entry_type(EntryType::Regular);
+            b.append_data(&mut h, format!("f{i}"), &vec![i as u8; 1 << 20][..])
+                .unwrap();
+        }
+        let tar = b.into_inner().unwrap();
+        let dir = std::env::temp_dir().join(format!("cairn-unpack-mib-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let d = dir.clone();
+        std::thread::spawn(move || {
+            let opts = UnpackOptions {
+                writeback: true,
+                ..Default::default()
+            };
+            let _ = tx.send(unpack(&tar[..], &d, opts).map(|r| r.0));
+        });
+        let got = rx.recv_timeout(std::time::Duration::from_secs(20));
+        let _ = std::fs::remove_dir_all(&dir);
+        let got = got.expect("the unpack hung").unwrap();
+        assert_eq!(got.entries, 2 * WRITER_BUFFERS as u64);
     }
 }
