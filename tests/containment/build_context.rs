@@ -166,3 +166,73 @@ fn build_context_links_resolve_to_the_contexts_own_files() {
     assert_eq!(read("f/passwd"), b"ctx:x:0:0::/:/bin/sh\n");
     assert!(holds_marker(&env.root).is_empty());
 }
+
+/// The attacker swaps a directory of the context with a link to the host
+/// (renameat2 RENAME_EXCHANGE in a loop) while the build walks it. A walk
+/// by path reads `tree/sub/secret` through whichever stands there at that
+/// instant; a walk by directory fds reads only what it opened. The host
+/// directory holds the same names as the context's (as /etc would for a
+/// context mimicking it), so a walk by path never stumbles on a missing
+/// name, and the two `secret` files are the same length.
+#[test]
+fn build_context_swapped_during_the_walk_never_reaches_the_host() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let env = Env::new("containment-build-context-race");
+    let outside = host_secret(&env);
+    let ctx = env.path("ctx");
+    let sub = ctx.join("tree/sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    for i in 0..200 {
+        std::fs::write(outside.join(format!("f{i:03}")), "host\n").unwrap();
+        std::fs::write(sub.join(format!("f{i:03}")), "ctx!\n").unwrap();
+    }
+    std::fs::write(sub.join("secret"), vec![b'.'; MARKER.len() + 1]).unwrap();
+    symlink(&outside, ctx.join("tree/swap")).unwrap();
+    std::fs::write(ctx.join("Dockerfile"), "FROM scratch\nCOPY tree /t/\n").unwrap();
+
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let racer = {
+        let stop = stop.clone();
+        let a = std::ffi::CString::new(sub.as_os_str().as_encoded_bytes()).unwrap();
+        let b =
+            std::ffi::CString::new(ctx.join("tree/swap").as_os_str().as_encoded_bytes()).unwrap();
+        std::thread::spawn(move || {
+            let mut swaps = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                // SAFETY: two NUL-terminated paths that outlive the call.
+                let rc = unsafe {
+                    libc::renameat2(
+                        libc::AT_FDCWD,
+                        a.as_ptr(),
+                        libc::AT_FDCWD,
+                        b.as_ptr(),
+                        libc::RENAME_EXCHANGE,
+                    )
+                };
+                assert_eq!(rc, 0, "renameat2: {}", std::io::Error::last_os_error());
+                swaps += 1;
+            }
+            swaps
+        })
+    };
+    let start = std::time::Instant::now();
+    let (mut builds, mut ok, mut leaked) = (0, 0, Vec::new());
+    while builds < 16 && start.elapsed() < std::time::Duration::from_secs(5) {
+        // a build may fail (what it opened changed under it); it may
+        // never copy the host's file
+        let o = env.cmd("build").arg("--no-cache").arg(&ctx).run();
+        builds += 1;
+        ok += usize::from(o.code == Some(0));
+        leaked = holds_marker(&env.root);
+        if !leaked.is_empty() {
+            break;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let swaps = racer.join().unwrap();
+    assert!(
+        leaked.is_empty(),
+        "build {builds} (with {swaps} swaps) copied the host's secret: {leaked:?}"
+    );
+    eprintln!("{builds} builds ({ok} ok), {swaps} swaps: nothing of the host copied");
+}

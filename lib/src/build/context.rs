@@ -108,6 +108,19 @@ fn at(rel: &str, e: impl std::fmt::Display) -> io::Error {
     io::Error::other(format!("{rel}: {e}"))
 }
 
+/// An entry found as one kind and opened as another: it was replaced
+/// between the two calls.
+fn changed(rel: &str, e: nix::errno::Errno) -> io::Error {
+    use nix::errno::Errno;
+    match e {
+        Errno::ELOOP | Errno::ENOTDIR | Errno::EINVAL | Errno::ENOENT => at(
+            rel,
+            "changed while it was copied (the build context must not change during a build)",
+        ),
+        e => at(rel, e),
+    }
+}
+
 /// The build context, held by a directory fd. Every COPY/ADD source is
 /// resolved below it as if it were `/`, as docker does (moby's
 /// `FollowSymlinkInScope`, BuildKit's fsutil): a symlink to an absolute
@@ -429,14 +442,14 @@ impl<W: Write> CopyTar<W> {
                     OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
                     Mode::empty(),
                 )
-                .map_err(|e| at(rel, e))?;
+                .map_err(|e| changed(rel, e))?;
                 let st = fstat(&fd).map_err(|e| at(rel, e))?;
                 self.dir_entry(&st, dest)?;
                 self.add_children(&fd, rel, dest)
             }
             libc::S_IFLNK => {
                 self.files += 1;
-                let target = nix::fcntl::readlinkat(dir, name).map_err(|e| at(rel, e))?;
+                let target = nix::fcntl::readlinkat(dir, name).map_err(|e| changed(rel, e))?;
                 let mut h = header_from(&st, tar::EntryType::Symlink, self.owner);
                 self.b.append_link(&mut h, dest, target)
             }
@@ -451,10 +464,10 @@ impl<W: Write> CopyTar<W> {
                         | OFlag::O_CLOEXEC,
                     Mode::empty(),
                 )
-                .map_err(|e| at(rel, e))?;
+                .map_err(|e| changed(rel, e))?;
                 let st = fstat(&fd).map_err(|e| at(rel, e))?;
                 if kind(&st) != libc::S_IFREG {
-                    return Err(at(rel, "changed while it was copied"));
+                    return Err(changed(rel, nix::errno::Errno::EINVAL));
                 }
                 self.file_entry(fs::File::from(fd), &st, dest)
             }
