@@ -114,3 +114,21 @@ pub fn llistxattr(path: &std::path::Path) -> io::Result<Vec<String>> {
         })
         .collect())
 }
+
+/// Open again, with `flags`, the file an fd (an `O_PATH` one, say) refers
+/// to, through its `/proc/self/fd` entry: the same inode, whatever has
+/// since been renamed or replaced along the path it was found by.
+pub fn reopen<F: AsFd>(fd: F, flags: nix::fcntl::OFlag) -> io::Result<std::os::fd::OwnedFd> {
+    let p = format!("/proc/self/fd/{}", fd.as_fd().as_raw_fd());
+    nix::fcntl::open(
+        p.as_str(),
+        flags | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .map_err(io::Error::from)
+}
+
+/// The path the kernel holds for an open fd (its `/proc/self/fd` link).
+pub fn fd_path<F: AsFd>(fd: F) -> io::Result<std::path::PathBuf> {
+    std::fs::read_link(format!("/proc/self/fd/{}", fd.as_fd().as_raw_fd()))
+}

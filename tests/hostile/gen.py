@@ -113,6 +113,29 @@ def raw_header(name, typeflag=b"0", size=0, linkname=b"", mode=0o644,
     return bytes(h)
 
 
+def gnu_sparse(name, segs, realsize, ext=None, stored=None):
+    """An old-GNU sparse entry ('S'): up to four (offset, length) segments
+    in the header, the rest in one extension header, then the segments'
+    data (`stored` bytes, their sum unless given) and the end of archive."""
+    data_len = sum(n for _, n in segs + (ext or []))
+    stored = data_len if stored is None else stored
+    h = bytearray(raw_header(name, b"S", stored, gnu=True))
+    for i, (off, n) in enumerate(segs[:4]):
+        h[386 + 24 * i:386 + 24 * i + 12] = octal(off, 12)
+        h[386 + 24 * i + 12:386 + 24 * (i + 1)] = octal(n, 12)
+    h[482] = 1 if ext else 0
+    h[483:495] = octal(realsize, 12)
+    h[148:156] = b"%06o\0 " % checksum(h)
+    out = bytes(h)
+    if ext:
+        e = bytearray(512)
+        for i, (off, n) in enumerate(ext):
+            e[24 * i:24 * i + 12] = octal(off, 12)
+            e[24 * i + 12:24 * (i + 1)] = octal(n, 12)
+        out += bytes(e)
+    return out + pad(payload(len(name), stored)) + EOA
+
+
 def pad(data):
     return data + b"\0" * (-len(data) % 512)
 
@@ -378,6 +401,30 @@ def make_cases():
     case("not-a-tar.tar", None, "4 KiB of pseudo-random bytes", rnd)
     case("empty.tar", None, "zero-byte file (not even end-of-archive blocks)",
          b"")
+
+    # --- GNU sparse maps (a sparse file is unpacked by seeking past its
+    # holes, so its map must describe the file it claims)
+    case("sparse-beyond-size.tar", None,
+         "sparse map puts data at 4096 in a file of 1024 bytes",
+         gnu_sparse(b"cairn-sparse-beyond", [(0, 512), (4096, 512)], 1024))
+    case("sparse-hole-beyond-size.tar", None,
+         "sparse map ends at 4 GiB (a final empty segment) in a file of "
+         "512 bytes", gnu_sparse(b"cairn-sparse-far", [(0, 512), (1 << 32, 0)], 512))
+    case("sparse-overlap.tar", None,
+         "sparse segments 0+1024 and 512+512 overlap",
+         gnu_sparse(b"cairn-sparse-overlap", [(0, 1024), (512, 512)], 1536))
+    case("sparse-overlap-ext.tar", None,
+         "a segment of the extension header (3000+512) overlaps the "
+         "header's last one (3072+512)",
+         gnu_sparse(b"cairn-sparse-ext", [(0, 512), (1024, 512), (2048, 512),
+                                          (3072, 512)], 3584, ext=[(3000, 512)]))
+    case("sparse-unordered.tar", None,
+         "sparse segments out of order (1024+512, then 0+512)",
+         gnu_sparse(b"cairn-sparse-order", [(1024, 512), (0, 512)], 1536))
+    case("sparse-more-data-than-stored.tar", None,
+         "sparse map lists 1024 bytes of data, the header's size stores 512",
+         gnu_sparse(b"cairn-sparse-short", [(0, 512), (1024, 512)], 1536,
+                    stored=512))
 
     # --- compressed streams
     inner = build([F("cairn-compressed", payload(16, 32768))])

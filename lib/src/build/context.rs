@@ -1,12 +1,17 @@
-//! The build context: .dockerignore, and the changeset tar of a COPY or
-//! ADD (sources from the context, placed under the destination, with
-//! `--chown` applied; ADD unpacks local tar archives).
+//! The build context: .dockerignore, the sources of a COPY or ADD
+//! resolved inside the context, and the changeset tar they make (placed
+//! under the destination, with `--chown` applied; ADD unpacks local tar
+//! archives).
 
 use crate::layer::Compression;
+use nix::fcntl::{openat, openat2, OFlag, OpenHow, ResolveFlag};
+use nix::sys::stat::{fstat, FileStat, Mode};
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::fs;
 use std::io::{self, BufReader, Read, Write};
-use std::os::unix::fs::MetadataExt;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 /// .dockerignore patterns.
@@ -43,12 +48,16 @@ fn glob_path(p: &[String], s: &[&str]) -> bool {
 }
 
 impl Ignore {
-    pub fn load(context: &Path) -> io::Result<Ignore> {
-        let text = match fs::read_to_string(context.join(".dockerignore")) {
-            Ok(t) => t,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Ignore::default()),
-            Err(e) => return Err(e),
-        };
+    /// The rules of the context's `.dockerignore`; none when it has none.
+    pub fn load(ctx: &Context) -> io::Result<Ignore> {
+        match ctx.read_file(".dockerignore")? {
+            Some(text) => Ok(Ignore::parse(&String::from_utf8_lossy(&text))),
+            None => Ok(Ignore::default()),
+        }
+    }
+
+    /// Parse .dockerignore's text.
+    pub fn parse(text: &str) -> Ignore {
         let mut rules = Vec::new();
         for l in text.lines() {
             let l = l.trim();
@@ -70,7 +79,7 @@ impl Ignore {
                 rules.push((neg, parts));
             }
         }
-        Ok(Ignore { rules })
+        Ignore { rules }
     }
 
     /// Is `rel` (relative to the context) excluded? A path is excluded when
@@ -91,8 +100,82 @@ impl Ignore {
 /// Owner override for copied files.
 pub type Owner = Option<(u32, u32)>;
 
-/// Resolve `src` inside the context; `..` may not leave it.
-pub fn context_path(context: &Path, src: &str) -> Result<PathBuf, String> {
+fn kind(st: &FileStat) -> libc::mode_t {
+    st.st_mode & libc::S_IFMT
+}
+
+fn at(rel: &str, e: impl std::fmt::Display) -> io::Error {
+    io::Error::other(format!("{rel}: {e}"))
+}
+
+/// An entry found as one kind and opened as another: it was replaced
+/// between the two calls.
+fn changed(rel: &str, e: nix::errno::Errno) -> io::Error {
+    use nix::errno::Errno;
+    match e {
+        Errno::ELOOP | Errno::ENOTDIR | Errno::EINVAL | Errno::ENOENT => at(
+            rel,
+            "changed while it was copied (the build context must not change during a build)",
+        ),
+        e => at(rel, e),
+    }
+}
+
+/// The build context, held by a directory fd. Every COPY/ADD source is
+/// resolved below it as if it were `/`, as docker does (moby's
+/// `FollowSymlinkInScope`, BuildKit's fsutil): a symlink to an absolute
+/// path lands inside the context, `..` stops at its root, and a source
+/// that is itself a link is followed, inside the context. The kernel does
+/// the resolving (`openat2` with `RESOLVE_IN_ROOT`), so however the
+/// context's links are made, or changed while the build reads them, no
+/// source reads a file outside it. Copied directories are then walked by
+/// fd, a name at a time, never following a link: a link inside a copied
+/// directory is copied as the link it is.
+pub struct Context {
+    root: OwnedFd,
+    /// The root's path as the kernel names it, to name what a source
+    /// resolved to (for .dockerignore).
+    real: PathBuf,
+}
+
+/// A COPY/ADD source found in the context.
+pub struct Source {
+    /// The source as written, cleaned (`./a/../b` is `b`).
+    pub name: String,
+    /// What it resolved to, relative to the context's root ("" for the root).
+    pub rel: String,
+    fd: OwnedFd,
+    stat: FileStat,
+}
+
+impl Source {
+    pub fn is_dir(&self) -> bool {
+        kind(&self.stat) == libc::S_IFDIR
+    }
+
+    pub fn is_file(&self) -> bool {
+        kind(&self.stat) == libc::S_IFREG
+    }
+
+    /// Its last component as written: the name its copy gets in a
+    /// directory (docker names a copied link by the link, not its target).
+    pub fn file_name(&self) -> &str {
+        self.name.rsplit('/').next().unwrap_or("")
+    }
+
+    /// Open it for reading (the inode found, not its path again).
+    pub fn open(&self) -> io::Result<fs::File> {
+        let fd = crate::sys::reopen(
+            &self.fd,
+            OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY,
+        )?;
+        Ok(fs::File::from(fd))
+    }
+}
+
+/// `src` cleaned as docker cleans it: no empty or `.` components, `..`
+/// applied; climbing above the context is an error.
+fn clean(src: &str) -> Result<Vec<&str>, String> {
     let mut parts: Vec<&str> = Vec::new();
     for c in src.split('/') {
         match c {
@@ -105,71 +188,178 @@ pub fn context_path(context: &Path, src: &str) -> Result<PathBuf, String> {
             c => parts.push(c),
         }
     }
-    Ok(context.join(parts.join("/")))
+    Ok(parts)
 }
 
-/// Expand a source that may hold `*` or `?` in its last component.
-pub fn expand(context: &Path, src: &str) -> Result<Vec<PathBuf>, String> {
-    let p = context_path(context, src)?;
-    let name = p
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    if !name.contains('*') && !name.contains('?') {
-        if fs::symlink_metadata(&p).is_err() {
-            return Err(format!(
-                "{src}: no such file or directory in the build context"
-            ));
+/// The names in a directory, sorted.
+fn names(dir: &OwnedFd) -> io::Result<Vec<std::ffi::OsString>> {
+    let d = nix::dir::Dir::openat(
+        dir,
+        ".",
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )?;
+    let mut out = Vec::new();
+    for e in d {
+        let e = e?;
+        let n = e.file_name().to_bytes();
+        if n != b"." && n != b".." {
+            out.push(OsStr::from_bytes(n).to_os_string());
         }
-        return Ok(vec![p]);
     }
-    let dir = p.parent().unwrap_or(context);
-    let pat: Vec<char> = name.chars().collect();
-    let mut out: Vec<PathBuf> = fs::read_dir(dir)
-        .map_err(|e| format!("{src}: {e}"))?
-        .flatten()
-        .filter(|e| {
-            glob_component(
-                &pat,
-                &e.file_name().to_string_lossy().chars().collect::<Vec<_>>(),
-            )
-        })
-        .map(|e| e.path())
-        .collect();
     out.sort();
-    if out.is_empty() {
-        return Err(format!("{src}: no source files were specified"));
-    }
     Ok(out)
+}
+
+impl Context {
+    pub fn open(path: &Path) -> io::Result<Context> {
+        let root = nix::fcntl::open(
+            path,
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )?;
+        let real = crate::sys::fd_path(&root)?;
+        Ok(Context { root, real })
+    }
+
+    /// Resolve `path` (cleaned, relative) in the context, following every
+    /// link on the way and at its end, inside the context. `None` when
+    /// there is nothing there.
+    fn lookup(&self, path: &str) -> io::Result<Option<(OwnedFd, FileStat, String)>> {
+        let how = OpenHow::new()
+            .flags(OFlag::O_PATH | OFlag::O_CLOEXEC)
+            .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
+        let target = if path.is_empty() { "." } else { path };
+        let mut tries = 0;
+        let fd = loop {
+            match openat2(&self.root, target, how) {
+                Ok(fd) => break fd,
+                // a rename elsewhere raced a `..`: the kernel asks to retry
+                Err(nix::errno::Errno::EAGAIN) if tries < 32 => tries += 1,
+                Err(nix::errno::Errno::ENOENT | nix::errno::Errno::ENOTDIR) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let stat = fstat(&fd)?;
+        let real = crate::sys::fd_path(&fd)?;
+        let rel = real
+            .strip_prefix(&self.real)
+            .map_err(|_| io::Error::other("moved out of the build context while it was read"))?;
+        Ok(Some((fd, stat, rel.to_string_lossy().into_owned())))
+    }
+
+    /// The content of a regular file of the context (resolved in it), or
+    /// `None` when it has none.
+    pub fn read_file(&self, path: &str) -> io::Result<Option<Vec<u8>>> {
+        let Some((fd, stat, _)) = self.lookup(path)? else {
+            return Ok(None);
+        };
+        if kind(&stat) != libc::S_IFREG {
+            return Err(at(path, "not a regular file"));
+        }
+        let mut f = fs::File::from(crate::sys::reopen(
+            &fd,
+            OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY,
+        )?);
+        let mut out = Vec::new();
+        f.read_to_end(&mut out)?;
+        Ok(Some(out))
+    }
+
+    /// A source and what .dockerignore leaves of it: nothing when the
+    /// path as written, or what it resolved to, is excluded (docker never
+    /// sends those to the builder).
+    fn source(&self, name: &str, ignore: &Ignore) -> io::Result<Option<Source>> {
+        if ignore.excluded(name) {
+            return Ok(None);
+        }
+        let Some((fd, stat, rel)) = self.lookup(name)? else {
+            return Ok(None);
+        };
+        if ignore.excluded(&rel) {
+            return Ok(None);
+        }
+        Ok(Some(Source {
+            name: name.to_string(),
+            rel,
+            fd,
+            stat,
+        }))
+    }
+
+    /// The sources one COPY/ADD source names: itself, or what the `*` and
+    /// `?` of its last component match, sorted. An error, naming `src`,
+    /// when the context holds none.
+    pub fn expand(&self, src: &str, ignore: &Ignore) -> Result<Vec<Source>, String> {
+        let parts = clean(src)?;
+        let missing = || format!("{src}: no such file or directory in the build context");
+        let fail = |e: io::Error| format!("{src}: {e}");
+        let last = parts.last().copied().unwrap_or("");
+        if !last.contains(['*', '?']) {
+            return match self.source(&parts.join("/"), ignore).map_err(fail)? {
+                Some(s) => Ok(vec![s]),
+                None => Err(missing()),
+            };
+        }
+        let parent = parts[..parts.len() - 1].join("/");
+        let dir = match self.lookup(&parent).map_err(fail)? {
+            Some((fd, stat, _)) if kind(&stat) == libc::S_IFDIR => fd,
+            _ => return Err(missing()),
+        };
+        let pat: Vec<char> = last.chars().collect();
+        let mut out = Vec::new();
+        for n in names(&dir).map_err(fail)? {
+            let n = n.to_string_lossy();
+            if !glob_component(&pat, &n.chars().collect::<Vec<_>>()) {
+                continue;
+            }
+            let name = if parent.is_empty() {
+                n.into_owned()
+            } else {
+                format!("{parent}/{n}")
+            };
+            out.extend(self.source(&name, ignore).map_err(fail)?);
+        }
+        if out.is_empty() {
+            return Err(format!("{src}: no source files were specified"));
+        }
+        Ok(out)
+    }
 }
 
 /// Builds the tar of one COPY/ADD.
 pub struct CopyTar<W: Write> {
     b: tar::Builder<W>,
-    context: PathBuf,
     ignore: Ignore,
     owner: Owner,
     links: BTreeMap<(u64, u64), String>,
     pub files: u64,
 }
 
-fn header_from(m: &fs::Metadata, kind: tar::EntryType, owner: Owner) -> tar::Header {
+fn header_from(st: &FileStat, kind: tar::EntryType, owner: Owner) -> tar::Header {
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(kind);
-    h.set_mode(m.mode() & 0o7777);
-    let (u, g) = owner.unwrap_or((m.uid(), m.gid()));
+    h.set_mode(st.st_mode & 0o7777);
+    let (u, g) = owner.unwrap_or((st.st_uid, st.st_gid));
     h.set_uid(u as u64);
     h.set_gid(g as u64);
-    h.set_mtime(m.mtime().max(0) as u64);
+    h.set_mtime(st.st_mtime.max(0) as u64);
     h.set_size(0);
     h
 }
 
+fn join(dest: &str, name: &str) -> String {
+    if dest.is_empty() {
+        name.to_string()
+    } else {
+        format!("{}/{name}", dest.trim_end_matches('/'))
+    }
+}
+
 impl<W: Write> CopyTar<W> {
-    pub fn new(w: W, context: &Path, ignore: Ignore, owner: Owner) -> CopyTar<W> {
+    pub fn new(w: W, ignore: Ignore, owner: Owner) -> CopyTar<W> {
         CopyTar {
             b: tar::Builder::new(w),
-            context: context.to_path_buf(),
             ignore,
             owner,
             links: BTreeMap::new(),
@@ -177,71 +367,120 @@ impl<W: Write> CopyTar<W> {
         }
     }
 
-    fn rel(&self, p: &Path) -> String {
-        p.strip_prefix(&self.context)
-            .unwrap_or(p)
-            .to_string_lossy()
-            .into_owned()
+    /// Add `src` as `dest` (tar name, no leading `/`). A directory's
+    /// contents go under `dest`, and `dest` itself takes the directory's
+    /// metadata unless it is the root.
+    pub fn add(&mut self, src: &Source, dest: &str) -> io::Result<()> {
+        if src.is_dir() {
+            let dir = openat(
+                &src.fd,
+                ".",
+                OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+                Mode::empty(),
+            )?;
+            if !dest.is_empty() {
+                self.dir_entry(&src.stat, dest)?;
+            }
+            return self.add_children(&dir, &src.rel, dest);
+        }
+        if src.is_file() {
+            return self.file_entry(src.open()?, &src.stat, dest);
+        }
+        Err(at(
+            &src.name,
+            "only files, directories and symlinks can be copied",
+        ))
     }
 
-    /// Add `src` (a file, symlink or directory of the context) as `dest`
-    /// (tar name, no leading `/`). A directory's contents go under `dest`.
-    pub fn add(&mut self, src: &Path, dest: &str, top: bool) -> io::Result<()> {
-        let rel = self.rel(src);
-        if !rel.is_empty() && self.ignore.excluded(&rel) {
-            return Ok(());
-        }
-        let m = fs::symlink_metadata(src)?;
-        let ft = m.file_type();
-        if ft.is_dir() {
-            if !top || !dest.is_empty() {
-                let mut h = header_from(&m, tar::EntryType::Directory, self.owner);
-                self.b.append_data(
-                    &mut h,
-                    format!("{}/", dest.trim_end_matches('/')),
-                    io::empty(),
-                )?;
-            }
-            let mut names: Vec<_> = fs::read_dir(src)?
-                .flatten()
-                .map(|e| e.file_name())
-                .collect();
-            names.sort();
-            for n in names {
-                let child = if dest.is_empty() {
-                    n.to_string_lossy().into_owned()
-                } else {
-                    format!("{}/{}", dest.trim_end_matches('/'), n.to_string_lossy())
-                };
-                self.add(&src.join(&n), &child, false)?;
-            }
-            return Ok(());
-        }
+    fn dir_entry(&mut self, st: &FileStat, dest: &str) -> io::Result<()> {
+        let mut h = header_from(st, tar::EntryType::Directory, self.owner);
+        self.b.append_data(
+            &mut h,
+            format!("{}/", dest.trim_end_matches('/')),
+            io::empty(),
+        )
+    }
+
+    fn file_entry(&mut self, f: fs::File, st: &FileStat, dest: &str) -> io::Result<()> {
         self.files += 1;
-        if ft.is_symlink() {
-            let mut h = header_from(&m, tar::EntryType::Symlink, self.owner);
-            return self.b.append_link(&mut h, dest, fs::read_link(src)?);
-        }
-        if ft.is_file() {
-            if m.nlink() > 1 {
-                if let Some(first) = self.links.get(&(m.dev(), m.ino())).cloned() {
-                    let mut h = header_from(&m, tar::EntryType::Link, self.owner);
-                    return self.b.append_link(&mut h, dest, first);
-                }
-                self.links.insert((m.dev(), m.ino()), dest.to_string());
+        if st.st_nlink > 1 {
+            let key = (st.st_dev, st.st_ino);
+            if let Some(first) = self.links.get(&key).cloned() {
+                let mut h = header_from(st, tar::EntryType::Link, self.owner);
+                return self.b.append_link(&mut h, dest, first);
             }
-            let mut h = header_from(&m, tar::EntryType::Regular, self.owner);
-            h.set_size(m.len());
-            return self.b.append_data(&mut h, dest, fs::File::open(src)?);
+            self.links.insert(key, dest.to_string());
         }
-        Err(io::Error::other(format!(
-            "{rel}: only files, directories and symlinks can be copied"
-        )))
+        let mut h = header_from(st, tar::EntryType::Regular, self.owner);
+        h.set_size(st.st_size as u64);
+        self.b.append_data(&mut h, dest, f.take(st.st_size as u64))
+    }
+
+    /// The entries of the directory `dir` (`rel` in the context) under
+    /// `dest`, each looked up by name in `dir` without following it.
+    fn add_children(&mut self, dir: &OwnedFd, rel: &str, dest: &str) -> io::Result<()> {
+        for name in names(dir).map_err(|e| at(rel, e))? {
+            let shown = name.to_string_lossy();
+            let crel = join(rel, &shown);
+            if self.ignore.excluded(&crel) {
+                continue;
+            }
+            self.add_at(dir, &name, &crel, &join(dest, &shown))?;
+        }
+        Ok(())
+    }
+
+    fn add_at(&mut self, dir: &OwnedFd, name: &OsStr, rel: &str, dest: &str) -> io::Result<()> {
+        use nix::fcntl::AtFlags;
+        let st = nix::sys::stat::fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW)
+            .map_err(|e| at(rel, e))?;
+        match kind(&st) {
+            libc::S_IFDIR => {
+                let fd = openat(
+                    dir,
+                    name,
+                    OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+                    Mode::empty(),
+                )
+                .map_err(|e| changed(rel, e))?;
+                let st = fstat(&fd).map_err(|e| at(rel, e))?;
+                self.dir_entry(&st, dest)?;
+                self.add_children(&fd, rel, dest)
+            }
+            libc::S_IFLNK => {
+                self.files += 1;
+                let target = nix::fcntl::readlinkat(dir, name).map_err(|e| changed(rel, e))?;
+                let mut h = header_from(&st, tar::EntryType::Symlink, self.owner);
+                self.b.append_link(&mut h, dest, target)
+            }
+            libc::S_IFREG => {
+                let fd = openat(
+                    dir,
+                    name,
+                    OFlag::O_RDONLY
+                        | OFlag::O_NOFOLLOW
+                        | OFlag::O_NONBLOCK
+                        | OFlag::O_NOCTTY
+                        | OFlag::O_CLOEXEC,
+                    Mode::empty(),
+                )
+                .map_err(|e| changed(rel, e))?;
+                let st = fstat(&fd).map_err(|e| at(rel, e))?;
+                if kind(&st) != libc::S_IFREG {
+                    return Err(changed(rel, nix::errno::Errno::EINVAL));
+                }
+                self.file_entry(fs::File::from(fd), &st, dest)
+            }
+            _ => Err(at(
+                rel,
+                "only files, directories and symlinks can be copied",
+            )),
+        }
     }
 
     /// ADD of a local archive: its entries, re-rooted under `dest`.
-    pub fn add_archive(&mut self, src: &Path, dest: &str) -> io::Result<()> {
-        let mut input = BufReader::new(fs::File::open(src)?);
+    pub fn add_archive(&mut self, src: &Source, dest: &str) -> io::Result<()> {
+        let mut input = BufReader::new(src.open()?);
         let c = Compression::detect(&mut input)?;
         let mut a = tar::Archive::new(c.decoder(input)?);
         let prefix = dest.trim_matches('/');
@@ -296,9 +535,9 @@ impl<W: Write> CopyTar<W> {
     }
 }
 
-/// Does `path` look like a tar archive (plain, gzip or zstd)?
-pub fn is_archive(path: &Path) -> bool {
-    let Ok(f) = fs::File::open(path) else {
+/// Is `src` a tar archive (plain, gzip or zstd)?
+pub fn is_archive(src: &Source) -> bool {
+    let Ok(f) = src.open() else {
         return false;
     };
     let mut input = BufReader::new(f);

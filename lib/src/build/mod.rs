@@ -22,7 +22,7 @@ use crate::isolate::process::Net;
 use crate::store::ingest::{empty_layer, ingest_layer, IngestOptions};
 use crate::store::meta::LayerMeta;
 use crate::store::{Store, StoreError};
-use context::{CopyTar, Ignore};
+use context::{Context, CopyTar, Ignore};
 use dockerfile::Instruction;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -130,8 +130,10 @@ pub fn build(store: &Store, o: BuildOptions<'_>) -> Result<Built, BuildError> {
             });
         }
     }
+    let ctx = Context::open(&o.context)
+        .map_err(|e| BuildError::Other(format!("build context {}: {e}", o.context.display())))?;
     let ignore =
-        Ignore::load(&o.context).map_err(|e| BuildError::Other(format!(".dockerignore: {e}")))?;
+        Ignore::load(&ctx).map_err(|e| BuildError::Other(format!(".dockerignore: {e}")))?;
     let mut st = State {
         cur: None,
         config: json!({}),
@@ -155,7 +157,7 @@ pub fn build(store: &Store, o: BuildOptions<'_>) -> Result<Built, BuildError> {
             store,
             &mut st,
             ins,
-            &o.context,
+            &ctx,
             &ignore,
             &o.build_args,
             o.no_cache,
@@ -237,7 +239,7 @@ fn step(
     store: &Store,
     st: &mut State,
     ins: &Instruction,
-    ctx: &std::path::Path,
+    ctx: &Context,
     ignore: &Ignore,
     build_args: &BTreeMap<String, String>,
     no_cache: bool,
@@ -507,7 +509,7 @@ fn copy(
     store: &Store,
     st: &mut State,
     ins: &Instruction,
-    ctx: &std::path::Path,
+    ctx: &Context,
     ignore: &Ignore,
     v: &BTreeMap<String, String>,
     no_cache: bool,
@@ -554,45 +556,39 @@ fn copy(
     let dest_dirish = dest.ends_with('/') || dest == "." || dest.ends_with("/.") || dest_abs == "/";
     let mut sources = Vec::new();
     for s in srcs {
-        sources.extend(context::expand(ctx, s)?);
+        sources.extend(ctx.expand(s, ignore)?);
     }
     let dest_is_dir =
         dest_dirish || sources.len() > 1 || (sources.len() == 1 && sources[0].is_dir());
     let owner = owner(store, st, flag(ins, "chown"))?;
-    let mut t = CopyTar::new(Vec::new(), ctx, ignore.clone(), owner);
+    let mut t = CopyTar::new(Vec::new(), ignore.clone(), owner);
     let base = dest_abs
         .trim_start_matches('/')
         .trim_end_matches('/')
         .to_string();
     let mut kind = "file";
     for src in &sources {
-        let m = std::fs::symlink_metadata(src).map_err(|e| e.to_string())?;
-        if ins.keyword == "ADD" && m.is_file() && context::is_archive(src) {
-            t.add_archive(src, &base)
-                .map_err(|e| format!("{}: {e}", src.display()))?;
+        let shown = |e: std::io::Error| format!("{}: {e}", src.name);
+        if ins.keyword == "ADD" && src.is_file() && context::is_archive(src) {
+            t.add_archive(src, &base).map_err(shown)?;
             kind = "file";
             continue;
         }
-        if m.is_dir() {
+        if src.is_dir() {
             kind = "dir";
-            t.add(src, &base, true)
-                .map_err(|e| format!("{}: {e}", src.display()))?;
+            t.add(src, &base).map_err(shown)?;
         } else {
             let name = if dest_is_dir {
-                let file = src
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
+                let file = src.file_name();
                 if base.is_empty() {
-                    file
+                    file.to_string()
                 } else {
                     format!("{base}/{file}")
                 }
             } else {
                 base.clone()
             };
-            t.add(src, name.trim_start_matches('/'), true)
-                .map_err(|e| format!("{}: {e}", src.display()))?;
+            t.add(src, name.trim_start_matches('/')).map_err(shown)?;
         }
     }
     if sources.len() > 1 {
