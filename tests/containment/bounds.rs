@@ -171,3 +171,23 @@ fn a_container_dies_with_its_foreground_run() {
         env.cmd("rm").args(["-f", &id]).ok();
     }
 }
+
+#[test]
+fn a_fork_bomb_in_a_build_step_stops_at_the_default_limit() {
+    let env = Env::new("attack-forkbomb-build");
+    image_with(&env, "attack", &["forkbomb"]);
+    let ctx = env.path("ctx");
+    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        "FROM attack\nRUN forkbomb 3000 > /count\n",
+    )
+    .unwrap();
+    env.cmd("build").args(["-t", "bombed"]).arg(&ctx).ok();
+    let o = env
+        .cmd("run")
+        .args(["--rm", "bombed", "cat", "/count"])
+        .ok();
+    let n: usize = o.stdout.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!(n < 2048, "a RUN step forked {n} processes\n{o}");
+}

@@ -108,3 +108,31 @@ fn a_container_cannot_trap_exec_with_its_own_passwd() {
     assert!(o.stderr.contains("/etc/passwd"), "{o}");
     env.cmd("rm").args(["-f", &id]).ok();
 }
+
+#[test]
+fn build_reads_the_images_passwd_as_the_runtime_does() {
+    // COPY --chown=NAME resolves NAME in the image's passwd on the host:
+    // the same bounds as in the container.
+    let env = Env::new("attack-passwd-build");
+    let mut big = b"root:x:0:0:root:/root:/bin/sh\n".to_vec();
+    big.resize(3 << 19, b'#');
+    big.extend_from_slice(b"\nlate:x:4242:4242::/:/bin/sh\n");
+    image(
+        &env,
+        "big",
+        TarBuilder::new()
+            .dir("etc", 0o755)
+            .file("etc/passwd", 0o644, &big)
+            .build(),
+    );
+    let ctx = env.path("ctx");
+    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::write(ctx.join("f"), "x").unwrap();
+    std::fs::write(ctx.join("Dockerfile"), "FROM big\nCOPY --chown=late f /f\n").unwrap();
+    let o = within(env.cmd("build").arg(&ctx), 60);
+    assert_eq!(o.code, Some(1), "{o}");
+    assert!(
+        o.stderr.contains("/etc/passwd") && o.stderr.contains("larger than"),
+        "{o}"
+    );
+}

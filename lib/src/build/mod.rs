@@ -339,7 +339,11 @@ fn step(
                     &RunOptions {
                         overrides: Overrides::default(),
                         net: Net::Loopback,
-                        limits: Limits::default(),
+                        // a RUN step is bounded like any container
+                        limits: Limits {
+                            pids: Some(crate::isolate::config::DEFAULT_PIDS_LIMIT),
+                            ..Limits::default()
+                        },
                         privileged: false,
                         stdio: [Some(null.as_raw_fd()), Some(output_fd), Some(output_fd)],
                         tty: false,
@@ -470,19 +474,20 @@ fn owner(store: &Store, st: &State, spec: Option<&str>) -> Result<Option<(u32, u
     let Some(spec) = spec.filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
-    let read = |p: &str| -> String {
+    // The image's files, read as the runtime reads them: inside the layer
+    // that holds them, never blocking, never truncated.
+    let read = |p: &str| -> Result<String, String> {
         let Some(cur) = st.cur else {
-            return String::new();
+            return Ok(String::new());
         };
-        let Ok(stack) = store.stack(&cur) else {
-            return String::new();
-        };
+        let stack = store.stack(&cur).map_err(|e| e.to_string())?;
         let comps: Vec<&[u8]> = p.split('/').map(str::as_bytes).collect();
         match stack.lookup(&comps) {
-            Some((i, m)) if m.is_file() && m.len() <= 1 << 20 => {
-                std::fs::read_to_string(stack.dirs[i].join(p)).unwrap_or_default()
+            Some((i, _)) => {
+                let dir = std::fs::File::open(&stack.dirs[i]).map_err(|e| e.to_string())?;
+                crate::isolate::config::read_db(std::os::fd::AsFd::as_fd(&dir), &format!("/{p}"))
             }
-            _ => String::new(),
+            None => Ok(String::new()),
         }
     };
     let spec = if spec.contains(':') {
@@ -491,8 +496,8 @@ fn owner(store: &Store, st: &State, spec: Option<&str>) -> Result<Option<(u32, u
         format!("{spec}:{spec}")
     };
     let (u, g) = spec.split_once(':').expect("has a colon");
-    let passwd = read("etc/passwd");
-    let group = read("etc/group");
+    let passwd = read("etc/passwd")?;
+    let group = read("etc/group")?;
     let uid = match u.parse::<u32>() {
         Ok(n) => n,
         Err(_) => crate::isolate::config::resolve_user(u, &passwd, &group)?.uid,
