@@ -1,4 +1,4 @@
-//! layer-unpack against a second tar implementation (hardening R11): the
+//! layer-unpack against a second tar implementation (parser bugs recur): the
 //! same archives, written by Python's tarfile in ustar, GNU and PAX form,
 //! are extracted by GNU tar and by cairn, and the trees must agree.
 

@@ -1,8 +1,8 @@
 //! Content digests and the IDs built on them.
 //!
 //! Every ID that reaches a path is parsed first with the strict grammar
-//! `^sha256:[a-f0-9]{64}$` (hardening rule R7); paths are built only from the
-//! validated hex.
+//! `^sha256:[a-f0-9]{64}$`; paths are built only from the validated hex, so
+//! no name can climb out of the store (CVE-2014-9358, CVE-2024-3727).
 
 use sha2::{Digest as _, Sha256};
 use std::fmt;

@@ -1,5 +1,5 @@
 //! `save`: images out as one archive, laid out as Docker >= 25 writes it
-//! (formats.md 1.2 and 1.5): an OCI image layout with docker's
+//! (since moby 25): an OCI image layout with docker's
 //! `manifest.json` and `repositories` beside it, so `docker load` (20.10
 //! reads `manifest.json`), `podman load` and containerd (which read
 //! `index.json`), skopeo `docker-archive:` and `oci-archive:`, umoci and

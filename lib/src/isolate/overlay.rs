@@ -2,7 +2,9 @@
 //! stack, the container's init dir and its read-write upper dir.
 //!
 //! Options that keep `commit`'s diff honest: `index=off`,
-//! `redirect_dir=off`, `metacopy=off` (formats.md §3.2). The new mount API
+//! `redirect_dir=off`, `metacopy=off` (with them, overlayfs would record
+//! renames and metadata-only copy-ups in xattrs a tar cannot carry, and the
+//! upper dir would no longer be the container's changes). The new mount API
 //! (`fsopen`/`fsconfig` with one `lowerdir+` per layer, Linux ≥ 6.8) has no
 //! limit on the number of layers; older kernels get the classic option
 //! string, which fits about 40 layers in a page.

@@ -1,5 +1,5 @@
 //! Starting a process in its own namespaces, inside a container's union
-//! view, with the runtime hardening runc applies (hardening.md §3).
+//! view, with the runtime hardening runc applies (docs/security.md).
 //!
 //! The child is created with `clone(2)` in new mount, pid, uts and ipc (and
 //! by default network) namespaces. It waits until the parent has put it in

@@ -10,7 +10,8 @@ pub enum Compression {
 }
 
 /// The largest zstd window accepted (2^27 = 128 MiB), so a hostile frame
-/// cannot make us allocate more (hardening rule R10).
+/// cannot make us allocate more (CVE-2014-9357's lesson: decompress in
+/// process, with bounded memory).
 pub const ZSTD_WINDOW_LOG_MAX: u32 = 27;
 
 impl Compression {

@@ -241,7 +241,7 @@ impl Store {
 
     /// Remove what crashed writers left behind: everything in `trash/`, and
     /// staging entries in `tmp/` whose writer (the pid in their name) is
-    /// gone (hardening rule R5). Best effort: errors are ignored.
+    /// gone. Best effort: errors are ignored.
     fn purge_stale(&self) {
         if let Ok(rd) = fs::read_dir(self.root.join("trash")) {
             for e in rd.flatten() {
@@ -509,7 +509,7 @@ impl Store {
         Ok(id)
     }
 
-    /// Delete a directory by renaming it into `trash/` first (R5), so a
+    /// Delete a directory by renaming it into `trash/` first, so a
     /// crash never leaves a half-deleted published path.
     pub fn trash(&self, path: &Path) -> Result<()> {
         let t = self.root.join("trash").join(random_hex());
