@@ -5,7 +5,7 @@
 # containment tests build static attack programs). Installs only what is missing.
 set -euo pipefail
 
-want=(busybox-static skopeo umoci docker.io jq python3 zstd iproute2 time graphviz gcc libc6-dev)
+want=(busybox-static skopeo umoci docker.io jq python3 zstd iproute2 time graphviz gcc libc6-dev libseccomp-dev pkg-config)
 missing=()
 for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

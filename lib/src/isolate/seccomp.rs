@@ -1,150 +1,87 @@
-//! A seccomp filter in the spirit of docker's default profile: the system
-//! calls docker allows only with CAP_SYS_ADMIN (or not at all) fail with
-//! EPERM, `clone` may not create namespaces, `clone3` reports ENOSYS so libc
-//! falls back to the filterable `clone`, `personality` is limited to the
-//! values docker allows, and only the native system-call ABI is served.
+//! docker's default seccomp profile, applied to every container that is
+//! not `--privileged`.
 //!
-//! Docker's profile is an allow-list; this one denies the dangerous calls
-//! that list leaves out for a container with the default capabilities and
-//! allows the rest. Installed last, right before `execve`, after
+//! The profile is data: `seccomp/default.json`, moby's file as moby ships it
+//! (origin and license in `seccomp/README.md`). It is an allow-list: a call
+//! it does not name fails with EPERM. Some of its rules hold only for a
+//! container with a capability (`mount`, `unshare`, `bpf`, `clone3` need
+//! CAP_SYS_ADMIN; `kcmp` and `ptrace` CAP_SYS_PTRACE; `set_mempolicy`
+//! CAP_SYS_NICE, ...), some test an argument (`clone` without namespace
+//! flags, the `personality` values docker lists, `socket` of any family
+//! but AF_ALG and AF_VSOCK).
+//!
+//! `lib/build.rs` compiles it with libseccomp (`seccomp/compile.rs`, which
+//! chooses the rules as moby does and hands them to libseccomp as runc
+//! does) for docker's default capabilities, the only set a cairn container
+//! has, and this module embeds the result: starting a container only loads
+//! it, where compiling would cost milliseconds. In front of libseccomp's
+//! program, a call newer than the profile fails with ENOSYS (so libc falls
+//! back to the older call, as under runc), and a `socket` family wider than
+//! an int with EPERM. Only the native system-call ABI is served: i386 and
+//! x32 calls fail with EPERM (docker admits both, and i386's `socketcall`
+//! reaches `socket` with no family check). `docs/seccomp.md` has the rules.
+//!
+//! The filter is installed last, right before `execve`, after
 //! `no_new_privs` (runc's order).
+
+#[cfg(test)]
+mod compile;
+mod kernel;
 
 use std::io;
 
-/// System calls that fail with EPERM.
-fn denied() -> Vec<libc::c_long> {
-    vec![
-        libc::SYS_mount,
-        libc::SYS_umount2,
-        libc::SYS_unshare,
-        libc::SYS_setns,
-        libc::SYS_pivot_root,
-        libc::SYS_keyctl,
-        libc::SYS_add_key,
-        libc::SYS_request_key,
-        libc::SYS_bpf,
-        libc::SYS_perf_event_open,
-        libc::SYS_userfaultfd,
-        libc::SYS_kexec_load,
-        libc::SYS_kexec_file_load,
-        libc::SYS_open_by_handle_at,
-        libc::SYS_name_to_handle_at,
-        libc::SYS_init_module,
-        libc::SYS_finit_module,
-        libc::SYS_delete_module,
-        libc::SYS_reboot,
-        libc::SYS_swapon,
-        libc::SYS_swapoff,
-        libc::SYS_acct,
-        libc::SYS_settimeofday,
-        libc::SYS_clock_settime,
-        libc::SYS_clock_adjtime,
-        libc::SYS_adjtimex,
-        libc::SYS_syslog,
-        libc::SYS_io_uring_setup,
-        libc::SYS_io_uring_enter,
-        libc::SYS_io_uring_register,
-        libc::SYS_fsopen,
-        libc::SYS_fsconfig,
-        libc::SYS_fsmount,
-        libc::SYS_fspick,
-        libc::SYS_move_mount,
-        libc::SYS_open_tree,
-        libc::SYS_quotactl,
-        libc::SYS_vhangup,
-        libc::SYS_lookup_dcookie,
-        #[cfg(target_arch = "x86_64")]
-        libc::SYS_iopl,
-        #[cfg(target_arch = "x86_64")]
-        libc::SYS_ioperm,
-        #[cfg(target_arch = "x86_64")]
-        libc::SYS_uselib,
-        #[cfg(target_arch = "x86_64")]
-        libc::SYS_ustat,
-        #[cfg(target_arch = "x86_64")]
-        libc::SYS_sysfs,
-    ]
+include!(concat!(env!("OUT_DIR"), "/seccomp_programs.rs"));
+
+/// docker's default profile (moby's `seccomp/default.json`), as build.rs
+/// compiled it.
+#[cfg(test)]
+const PROFILE: &str = include_str!("seccomp/default.json");
+
+/// What went wrong installing the filter.
+#[derive(Debug, thiserror::Error)]
+pub enum SeccompError {
+    #[error("the seccomp filter has {0} instructions; the kernel takes 1 to 4096")]
+    TooLong(usize),
+    #[error("loading the seccomp filter: {0}")]
+    Load(#[source] io::Error),
 }
 
-#[cfg(target_arch = "x86_64")]
-const AUDIT_ARCH: u32 = 0xC000_003E;
-#[cfg(target_arch = "aarch64")]
-const AUDIT_ARCH: u32 = 0xC000_00B7;
-
-/// Namespace flags `clone` may not use: docker's mask 0x7E020000
-/// (NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET).
-const CLONE_NS_MASK: u32 = 0x7E02_0000;
-/// `personality` values docker allows.
-const PERSONALITIES: [u32; 5] = [0x0, 0x8, 0x20000, 0x20008, 0xffff_ffff];
-
-const LD_W_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
-const JEQ_K: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
-const JGE_K: u16 = 0x35; // BPF_JMP | BPF_JGE | BPF_K
-const AND_K: u16 = 0x54; // BPF_ALU | BPF_AND | BPF_K
-const RET_K: u16 = 0x06; // BPF_RET | BPF_K
-const RET_ALLOW: u32 = 0x7fff_0000;
-const RET_ERRNO: u32 = 0x0005_0000;
-const NR: u32 = 0; // offsetof(seccomp_data, nr)
-const ARCH: u32 = 4; // offsetof(seccomp_data, arch)
-const ARG0_LO: u32 = 16; // offsetof(seccomp_data, args[0]), low word (little endian)
-const X32_BIT: u32 = 0x4000_0000;
-
-fn ins(code: u16, jt: u8, jf: u8, k: u32) -> libc::sock_filter {
-    libc::sock_filter { code, jt, jf, k }
+/// The running kernel's version; (0, 0) if unreadable, so that a rule
+/// wanting a newer kernel does not apply.
+pub fn kernel_version() -> (u32, u32) {
+    nix::sys::utsname::uname()
+        .ok()
+        .and_then(|u| u.release().to_str().and_then(kernel::parse))
+        .unwrap_or((0, 0))
 }
 
-/// The filter program, as plain data (tested without installing it).
-pub fn program() -> Vec<libc::sock_filter> {
-    let errno = |e: i32| RET_ERRNO | (e as u32 & 0xffff);
-    let mut p = vec![
-        // only the native ABI
-        ins(LD_W_ABS, 0, 0, ARCH),
-        ins(JEQ_K, 1, 0, AUDIT_ARCH),
-        ins(RET_K, 0, 0, errno(libc::EPERM)),
-        ins(LD_W_ABS, 0, 0, NR),
-        ins(JGE_K, 0, 1, X32_BIT),
-        ins(RET_K, 0, 0, errno(libc::EPERM)),
-        // clone: no namespace flags
-        ins(JEQ_K, 0, 5, libc::SYS_clone as u32),
-        ins(LD_W_ABS, 0, 0, ARG0_LO),
-        ins(AND_K, 0, 0, CLONE_NS_MASK),
-        ins(JEQ_K, 0, 1, 0),
-        ins(RET_K, 0, 0, RET_ALLOW),
-        ins(RET_K, 0, 0, errno(libc::EPERM)),
-        ins(LD_W_ABS, 0, 0, NR),
-        // clone3: ENOSYS, so libc falls back to clone
-        ins(JEQ_K, 0, 1, libc::SYS_clone3 as u32),
-        ins(RET_K, 0, 0, errno(libc::ENOSYS)),
-    ];
-    // personality: only the values docker allows
-    let n = PERSONALITIES.len() as u8;
-    p.push(ins(JEQ_K, 0, n + 3, libc::SYS_personality as u32));
-    p.push(ins(LD_W_ABS, 0, 0, ARG0_LO));
-    for (i, v) in PERSONALITIES.iter().enumerate() {
-        // on a match jump to the ALLOW after the list
-        p.push(ins(JEQ_K, n - i as u8, 0, *v));
-    }
-    p.push(ins(RET_K, 0, 0, errno(libc::EPERM)));
-    p.push(ins(RET_K, 0, 0, RET_ALLOW));
-    p.push(ins(LD_W_ABS, 0, 0, NR));
-    for nr in denied() {
-        p.push(ins(JEQ_K, 0, 1, nr as u32));
-        p.push(ins(RET_K, 0, 0, errno(libc::EPERM)));
-    }
-    p.push(ins(RET_K, 0, 0, RET_ALLOW));
-    p
+/// The filter for a container with docker's default capabilities on a
+/// kernel of version `kernel`.
+pub fn program(kernel: (u32, u32)) -> &'static [libc::sock_filter] {
+    PROGRAMS
+        .iter()
+        .rev()
+        .find(|(from, _)| *from <= kernel)
+        .or(PROGRAMS.first())
+        .map(|(_, p)| *p)
+        .unwrap_or_default()
 }
 
-/// Install the filter on this thread (and what it executes). Needs
-/// `no_new_privs` (or CAP_SYS_ADMIN).
-pub fn install() -> io::Result<()> {
-    let mut prog = program();
+/// Install the filter for a container with docker's default capabilities
+/// on this thread (and what it executes). Needs `no_new_privs` (or
+/// CAP_SYS_ADMIN).
+pub fn install() -> Result<(), SeccompError> {
+    let prog = program(kernel_version());
+    let len = u16::try_from(prog.len())
+        .ok()
+        .filter(|n| (1..=4096).contains(n))
+        .ok_or(SeccompError::TooLong(prog.len()))?;
     let fprog = libc::sock_fprog {
-        len: prog.len() as u16,
-        filter: prog.as_mut_ptr(),
+        len,
+        filter: prog.as_ptr().cast_mut(),
     };
     // SAFETY: PR_SET_SECCOMP reads the sock_fprog and the program it points
-    // at, both alive for the duration of the call.
+    // at (static data), and writes neither.
     let rc = unsafe {
         libc::prctl(
             libc::PR_SET_SECCOMP,
@@ -155,73 +92,218 @@ pub fn install() -> io::Result<()> {
         )
     };
     if rc < 0 {
-        return Err(io::Error::last_os_error());
+        return Err(SeccompError::Load(io::Error::last_os_error()));
     }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use super::compile::{
+        self, Target, AUDIT_ARCH, JEQ_K, JGE_K, JGT_K, LD_W_ABS, RET_ERRNO, RET_K, X32_BIT,
+    };
     use super::*;
+    use crate::isolate::process::DEFAULT_CAPS;
 
-    /// A tiny interpreter for the instructions this module emits.
-    fn run(prog: &[libc::sock_filter], arch: u32, nr: u32, arg0: u32) -> u32 {
-        let mut acc = 0u32;
-        let mut pc = 0usize;
+    const RET_ALLOW: u32 = 0x7fff_0000;
+    const EPERM: u32 = RET_ERRNO | libc::EPERM as u32;
+    const ENOSYS: u32 = RET_ERRNO | libc::ENOSYS as u32;
+
+    /// A classic-BPF interpreter for seccomp programs: the instructions
+    /// libseccomp and the prefix emit, over a `seccomp_data`.
+    fn run(prog: &[libc::sock_filter], arch: u32, nr: u32, args: &[u64]) -> u32 {
+        let mut data = [0u8; 64];
+        data[0..4].copy_from_slice(&nr.to_ne_bytes());
+        data[4..8].copy_from_slice(&arch.to_ne_bytes());
+        for (i, a) in args.iter().enumerate() {
+            data[16 + 8 * i..24 + 8 * i].copy_from_slice(&a.to_ne_bytes());
+        }
+        let (mut acc, mut pc) = (0u32, 0usize);
         loop {
             let i = prog[pc];
+            let k = i.k;
+            let jump = |c: bool| if c { i.jt } else { i.jf } as usize;
+            pc += 1;
             match i.code {
                 LD_W_ABS => {
-                    acc = match i.k {
-                        NR => nr,
-                        ARCH => arch,
-                        ARG0_LO => arg0,
-                        k => panic!("load of offset {k}"),
-                    }
+                    let o = k as usize;
+                    acc = u32::from_ne_bytes(data[o..o + 4].try_into().unwrap());
                 }
-                AND_K => acc &= i.k,
-                JEQ_K => {
-                    pc += if acc == i.k { i.jt } else { i.jf } as usize;
-                }
-                JGE_K => {
-                    pc += if acc >= i.k { i.jt } else { i.jf } as usize;
-                }
-                RET_K => return i.k,
-                c => panic!("opcode {c:#x}"),
+                0x54 => acc &= k,         // BPF_ALU | BPF_AND | BPF_K
+                0x05 => pc += k as usize, // BPF_JMP | BPF_JA
+                JEQ_K => pc += jump(acc == k),
+                JGT_K => pc += jump(acc > k),
+                JGE_K => pc += jump(acc >= k),
+                0x45 => pc += jump(acc & k != 0), // BPF_JMP | BPF_JSET | BPF_K
+                RET_K => return k,
+                c => panic!("opcode {c:#x} at {}", pc - 1),
             }
-            pc += 1;
         }
     }
 
+    fn compiled(caps: &[u32], kernel: (u32, u32)) -> Vec<libc::sock_filter> {
+        let p = compile::parse(PROFILE).unwrap();
+        compile::program(&p, Target { caps, kernel }).unwrap()
+    }
+
+    fn nr(n: libc::c_long) -> u32 {
+        n as u32
+    }
+
+    fn same(a: &[libc::sock_filter], b: &[libc::sock_filter]) -> bool {
+        let key = |i: &libc::sock_filter| (i.code, i.jt, i.jf, i.k);
+        a.iter().map(key).eq(b.iter().map(key))
+    }
+
     #[test]
-    fn decisions() {
-        let p = program();
-        let eperm = RET_ERRNO | libc::EPERM as u32;
+    fn embedded_programs_are_the_profile() {
+        assert_eq!(compile::DOCKER_CAPS, DEFAULT_CAPS);
+        let p = compile::parse(PROFILE).unwrap();
+        let steps = compile::kernel_steps(&p).unwrap();
+        assert_eq!(PROGRAMS.len(), steps.len());
+        for ((from, prog), step) in PROGRAMS.iter().zip(steps) {
+            assert_eq!(*from, step);
+            assert!(same(prog, &compiled(&DEFAULT_CAPS, step)), "{step:?}");
+            assert!(prog.len() <= 4096, "{} instructions", prog.len());
+        }
+        assert!(same(program((6, 1)), &compiled(&DEFAULT_CAPS, (6, 1))));
+        assert!(same(program((4, 7)), &compiled(&DEFAULT_CAPS, (4, 7))));
+        assert!(same(program(kernel_version()), program((99, 0))));
+    }
+
+    /// docker's answers for a container with its default capabilities.
+    #[test]
+    fn default_capabilities() {
+        let p = program((6, 1));
+        let call = |n: libc::c_long, args: &[u64]| run(p, AUDIT_ARCH, nr(n), args);
+        // the allow-list
+        assert_eq!(call(libc::SYS_read, &[]), RET_ALLOW);
+        assert_eq!(call(libc::SYS_getpid, &[]), RET_ALLOW);
+        assert_eq!(call(libc::SYS_execve, &[]), RET_ALLOW);
+        assert_eq!(call(libc::SYS_chroot, &[]), RET_ALLOW); // CAP_SYS_CHROOT is a default
+        assert_eq!(call(libc::SYS_ptrace, &[]), RET_ALLOW); // minKernel 4.8
+                                                            // calls only CAP_SYS_ADMIN (or another cap) opens, or none
+        for n in [
+            libc::SYS_mount,
+            libc::SYS_umount2,
+            libc::SYS_unshare,
+            libc::SYS_setns,
+            libc::SYS_bpf,
+            libc::SYS_keyctl,
+            libc::SYS_add_key,
+            libc::SYS_kcmp,
+            libc::SYS_set_mempolicy,
+            libc::SYS_get_mempolicy,
+            libc::SYS_move_pages,
+            libc::SYS_fanotify_init,
+            libc::SYS_open_by_handle_at,
+            libc::SYS_perf_event_open,
+            libc::SYS_userfaultfd,
+            libc::SYS_io_uring_setup,
+            libc::SYS_init_module,
+            libc::SYS_reboot,
+            libc::SYS_pivot_root,
+        ] {
+            assert_eq!(call(n, &[]), EPERM, "system call {n}");
+        }
+        // clone: no namespace flags
+        let sigchld = libc::SIGCHLD as u64;
+        assert_eq!(call(libc::SYS_clone, &[sigchld]), RET_ALLOW);
+        let thread = (libc::CLONE_VM | libc::CLONE_THREAD | libc::CLONE_SIGHAND) as u64;
+        assert_eq!(call(libc::SYS_clone, &[thread]), RET_ALLOW);
+        for ns in [
+            libc::CLONE_NEWUSER,
+            libc::CLONE_NEWNS,
+            libc::CLONE_NEWPID,
+            libc::CLONE_NEWNET,
+            libc::CLONE_NEWCGROUP,
+        ] {
+            assert_eq!(call(libc::SYS_clone, &[ns as u64 | sigchld]), EPERM);
+        }
+        // clone3 cannot be filtered by its flags: ENOSYS, and libc falls back
+        assert_eq!(call(libc::SYS_clone3, &[]), ENOSYS);
+        // personality: the values docker lists
+        for v in [0, 8, 0x20000, 0x20008, 0xffff_ffff] {
+            assert_eq!(call(libc::SYS_personality, &[v]), RET_ALLOW, "{v:#x}");
+        }
+        assert_eq!(call(libc::SYS_personality, &[0x0040_0000]), EPERM);
+        assert_eq!(call(libc::SYS_personality, &[1 << 32]), EPERM);
+        // socket: every family but AF_ALG and AF_VSOCK
+        for f in [
+            libc::AF_UNIX,
+            libc::AF_INET,
+            libc::AF_INET6,
+            libc::AF_NETLINK,
+        ] {
+            assert_eq!(call(libc::SYS_socket, &[f as u64]), RET_ALLOW, "family {f}");
+        }
+        assert_eq!(call(libc::SYS_socket, &[39]), RET_ALLOW); // AF_NFC
+        assert_eq!(call(libc::SYS_socket, &[44]), RET_ALLOW); // AF_XDP
+        assert_eq!(call(libc::SYS_socket, &[libc::AF_ALG as u64]), EPERM);
+        assert_eq!(call(libc::SYS_socket, &[libc::AF_VSOCK as u64]), EPERM);
+        // the kernel reads an int: wider values are refused, not "> AF_VSOCK"
+        assert_eq!(call(libc::SYS_socket, &[1 << 32 | 40]), EPERM);
+        assert_eq!(call(libc::SYS_socket, &[1 << 32 | 2]), EPERM);
+    }
+
+    #[test]
+    fn calls_newer_than_the_profile_are_enosys() {
+        let p = program((6, 1));
+        let last = compile::last_known(&compile::parse(PROFILE).unwrap()).unwrap();
+        assert!(last >= libc::SYS_clone3 as u32, "{last}");
+        assert_eq!(run(p, AUDIT_ARCH, last, &[]), RET_ALLOW);
+        assert_eq!(run(p, AUDIT_ARCH, last + 1, &[]), ENOSYS);
+        assert_eq!(run(p, AUDIT_ARCH, 1000, &[]), ENOSYS);
+        assert_eq!(run(p, AUDIT_ARCH, X32_BIT - 1, &[]), ENOSYS);
+        // a gap in the table below the last call is the profile's default
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(run(p, AUDIT_ARCH, 400, &[]), EPERM);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn only_the_native_abi() {
+        let p = program((6, 1));
+        let i386 = 0x4000_0003;
+        assert_eq!(run(p, i386, 20, &[]), EPERM); // getpid
+        assert_eq!(run(p, i386, 102, &[]), EPERM); // socketcall
+        assert_eq!(run(p, AUDIT_ARCH, X32_BIT | 39, &[]), EPERM); // getpid
+        assert_eq!(run(p, AUDIT_ARCH, X32_BIT | 2000, &[]), EPERM);
+    }
+
+    #[test]
+    fn capabilities_open_their_rules() {
+        let with = |extra: &[u32]| {
+            let mut caps = DEFAULT_CAPS.to_vec();
+            caps.extend_from_slice(extra);
+            compiled(&caps, (6, 1))
+        };
         let a = AUDIT_ARCH;
-        assert_eq!(run(&p, a, libc::SYS_read as u32, 0), RET_ALLOW);
-        assert_eq!(run(&p, a, libc::SYS_mount as u32, 0), eperm);
-        assert_eq!(run(&p, a, libc::SYS_unshare as u32, 0), eperm);
-        assert_eq!(
-            run(&p, a, libc::SYS_clone as u32, libc::SIGCHLD as u32),
-            RET_ALLOW
-        );
-        assert_eq!(
-            run(&p, a, libc::SYS_clone as u32, libc::CLONE_NEWUSER as u32),
-            eperm
-        );
-        assert_eq!(
-            run(&p, a, libc::SYS_clone3 as u32, 0),
-            RET_ERRNO | libc::ENOSYS as u32
-        );
-        assert_eq!(run(&p, a, libc::SYS_personality as u32, 0), RET_ALLOW);
-        assert_eq!(
-            run(&p, a, libc::SYS_personality as u32, 0xffff_ffff),
-            RET_ALLOW
-        );
-        assert_eq!(run(&p, a, libc::SYS_personality as u32, 0x0040_0000), eperm);
-        assert_eq!(run(&p, a, libc::SYS_execve as u32, 0), RET_ALLOW);
-        assert_eq!(run(&p, 0x4000_0003, libc::SYS_read as u32, 0), eperm);
-        assert_eq!(run(&p, a, X32_BIT | 3, 0), eperm);
-        assert!(p.len() < 4096);
+        let admin = with(&[21]);
+        assert_eq!(run(&admin, a, nr(libc::SYS_mount), &[]), RET_ALLOW);
+        assert_eq!(run(&admin, a, nr(libc::SYS_unshare), &[]), RET_ALLOW);
+        let newuser = libc::CLONE_NEWUSER as u64;
+        assert_eq!(run(&admin, a, nr(libc::SYS_clone), &[newuser]), RET_ALLOW);
+        assert_eq!(run(&admin, a, nr(libc::SYS_clone3), &[]), RET_ALLOW);
+        assert_eq!(run(&admin, a, nr(libc::SYS_kcmp), &[]), EPERM);
+        let ptrace = with(&[19]);
+        assert_eq!(run(&ptrace, a, nr(libc::SYS_kcmp), &[]), RET_ALLOW);
+        assert_eq!(run(&ptrace, a, nr(libc::SYS_mount), &[]), EPERM);
+        let nice = with(&[23]);
+        assert_eq!(run(&nice, a, nr(libc::SYS_set_mempolicy), &[]), RET_ALLOW);
+        // without CAP_SYS_CHROOT, no chroot
+        let none = compiled(&[], (6, 1));
+        assert_eq!(run(&none, a, nr(libc::SYS_chroot), &[]), EPERM);
+        assert_eq!(run(&none, a, nr(libc::SYS_read), &[]), RET_ALLOW);
+    }
+
+    #[test]
+    fn min_kernel_rules() {
+        // ptrace is open to all only from 4.8 (a seccomp bypass before it)
+        let old = program((4, 7));
+        assert_eq!(run(old, AUDIT_ARCH, nr(libc::SYS_ptrace), &[]), EPERM);
+        assert_eq!(run(old, AUDIT_ARCH, nr(libc::SYS_read), &[]), RET_ALLOW);
+        let new = program((4, 8));
+        assert_eq!(run(new, AUDIT_ARCH, nr(libc::SYS_ptrace), &[]), RET_ALLOW);
     }
 }
