@@ -5,6 +5,7 @@
 pub mod caps;
 pub mod cgroup;
 pub mod config;
+pub mod devices;
 pub mod exe;
 pub mod overlay;
 pub mod process;
