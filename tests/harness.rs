@@ -448,7 +448,9 @@ pub fn leftovers(env: &Env) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default();
-    for c in ["memory", "pids", "cpu", "freezer", "cpuacct", "unified", ""] {
+    for c in [
+        "memory", "pids", "cpu", "freezer", "cpuacct", "devices", "unified", "",
+    ] {
         let dir = Path::new("/sys/fs/cgroup").join(c).join("cairn");
         if let Ok(rd) = std::fs::read_dir(&dir) {
             for e in rd.flatten() {

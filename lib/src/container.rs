@@ -9,6 +9,7 @@
 use crate::image::config::effective_config;
 use crate::isolate::cgroup::{Cgroup, Limits};
 use crate::isolate::config::{self as rcfg, Overrides};
+use crate::isolate::devices;
 use crate::isolate::overlay::{self, View};
 use crate::isolate::process::{self, Net, SpawnError, Spec};
 use crate::store::container::{alive, now_rfc3339, proc_start_time, ContainerMeta, State, Status};
@@ -200,7 +201,13 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
         let _ = old.signal_all(Signal::SIGKILL);
         let _ = old.destroy();
     }
-    let cgroup = Cgroup::create(&name, &o.limits)
+    // Docker's default device policy, unless --privileged.
+    let devices = if o.privileged {
+        devices::ALLOW_ALL
+    } else {
+        devices::DEFAULT
+    };
+    let cgroup = Cgroup::create_with_devices(&name, &o.limits, devices)
         .map_err(|e| sys(c, format!("creating its cgroup: {e}")))?;
     let hostname = c.id.short();
     let mut env = rcfg::env(&config);

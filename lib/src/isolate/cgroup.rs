@@ -9,9 +9,15 @@
 //!   `subtree_control` of the mount root and of `cairn/`.
 //! - **v1** (also "hybrid", where a cgroup2 mount exists but holds none of
 //!   the controllers we need): a container is one directory per hierarchy
-//!   used, `<mount>/cairn/<name>`, for the memory, pids, cpu, cpuacct and
-//!   freezer controllers. Controllers co-mounted in one hierarchy (such as
-//!   `cpu,cpuacct`) share one directory.
+//!   used, `<mount>/cairn/<name>`, for the memory, pids, cpu, cpuacct,
+//!   freezer and devices controllers. Controllers co-mounted in one
+//!   hierarchy (such as `cpu,cpuacct`) share one directory.
+//!
+//! Every cgroup gets a device policy ([`super::devices`]), limits or not:
+//! on v1 written to the devices controller's `devices.deny`/`devices.allow`,
+//! on v2 (which has no devices controller) attached to the directory as a
+//! BPF device program. On hybrid systems the v1 devices controller is the
+//! one that applies, as the container's cgroups are v1 ones.
 //!
 //! Memory limits also cap swap (`memory.memsw.limit_in_bytes` equal to the
 //! limit on v1, `memory.swap.max` 0 on v2, when those files exist), so swap
@@ -31,6 +37,8 @@ use nix::fcntl::OFlag;
 use nix::sys::signal::{kill, Signal};
 use nix::sys::stat::Mode;
 use nix::unistd::Pid;
+
+use super::devices::{self, DevicesError, Policy, Rule};
 
 /// The directory below each hierarchy's root that holds cairn's cgroups.
 pub const PARENT: &str = "cairn";
@@ -105,6 +113,9 @@ pub enum CgroupError {
         /// The state waited for.
         what: &'static str,
     },
+    /// Loading or attaching the v2 device program failed.
+    #[error(transparent)]
+    Devices(#[from] DevicesError),
     /// Sending a signal to a member process failed (other than `ESRCH`).
     #[error("kill({pid}, {signal}): {source}")]
     Signal {
@@ -231,7 +242,7 @@ fn cgroup_mounts() -> Result<Vec<Mount>> {
 }
 
 /// The controllers cairn uses, in the order their v1 directories are listed.
-const V1_CONTROLLERS: [&str; 5] = ["memory", "pids", "cpu", "cpuacct", "freezer"];
+const V1_CONTROLLERS: [&str; 6] = ["memory", "pids", "cpu", "cpuacct", "freezer", "devices"];
 
 enum Layout {
     V2 {
@@ -422,6 +433,7 @@ pub struct Cgroup {
     pids: Option<usize>,
     cpu: Option<usize>,
     freezer: Option<usize>,
+    devices: Option<usize>,
     /// `<dir>/cgroup.procs` of every dir, prepared for [`Cgroup::add_self`].
     procs_files: Vec<CString>,
     /// Where missing controllers were looked for (for error messages).
@@ -439,6 +451,7 @@ impl Cgroup {
             pids: None,
             cpu: None,
             freezer: None,
+            devices: None,
             procs_files: Vec::new(),
             source: PathBuf::from(MOUNTINFO),
         };
@@ -470,6 +483,7 @@ impl Cgroup {
                         "pids" => cg.pids = Some(idx),
                         "cpu" => cg.cpu = Some(idx),
                         "freezer" => cg.freezer = Some(idx),
+                        "devices" => cg.devices = Some(idx),
                         _ => {}
                     }
                 }
@@ -503,14 +517,28 @@ impl Cgroup {
             .ok_or_else(|| self.missing(controller))
     }
 
+    /// [`Cgroup::create_with_devices`] with docker's default device
+    /// policy, [`devices::DEFAULT`].
+    pub fn create(name: &str, limits: &Limits) -> Result<Cgroup, CgroupError> {
+        Self::create_with_devices(name, limits, devices::DEFAULT)
+    }
+
     /// Create `<mount>/cairn/<name>` in every hierarchy used (v2: one
     /// directory, after enabling `+memory +pids +cpu` where available in the
-    /// `subtree_control` of the mount root and of `cairn/`) and apply
-    /// `limits`. Fails with [`CgroupError::AlreadyExists`] if a directory of
-    /// that name exists, and with [`CgroupError::MissingController`] if a
-    /// limit needs a controller the system lacks. On failure, nothing this
-    /// call created is left behind (except the shared `cairn/` parents).
-    pub fn create(name: &str, limits: &Limits) -> Result<Cgroup, CgroupError> {
+    /// `subtree_control` of the mount root and of `cairn/`), apply `limits`
+    /// and the device policy `rules` (such as [`devices::DEFAULT`], or
+    /// [`devices::ALLOW_ALL`] for a privileged container), all before any
+    /// process joins. Fails with [`CgroupError::AlreadyExists`] if a
+    /// directory of that name exists, and with
+    /// [`CgroupError::MissingController`] if a limit or a restricting
+    /// device policy needs a controller the system lacks. On failure,
+    /// nothing this call created is left behind (except the shared `cairn/`
+    /// parents).
+    pub fn create_with_devices(
+        name: &str,
+        limits: &Limits,
+        rules: &[Rule],
+    ) -> Result<Cgroup, CgroupError> {
         let (cg, v2) = Self::layout_for(name)?;
         let quota = match limits.cpus {
             None => None,
@@ -539,6 +567,11 @@ impl Cgroup {
                 return Err(cg.missing(controller));
             }
         }
+        let policy = Policy::from_rules(rules);
+        let unrestricted = policy.default_allow && policy.exceptions.is_empty();
+        if cg.version == Version::V1 && cg.devices.is_none() && !unrestricted {
+            return Err(cg.missing("devices"));
+        }
 
         let mut created: Vec<&Path> = Vec::new();
         let result = (|| {
@@ -565,7 +598,8 @@ impl Cgroup {
                     Err(e) => return Err(io_at(dir)(e)),
                 }
             }
-            cg.apply(limits, quota)
+            cg.apply(limits, quota)?;
+            cg.apply_devices(rules, &policy, unrestricted)
         })();
         if let Err(e) = result {
             for dir in created.iter().rev() {
@@ -616,6 +650,26 @@ impl Cgroup {
         Ok(())
     }
 
+    /// On v1 write `rules` to the devices controller, one line per write
+    /// (the kernel folds them as [`Policy::from_rules`] does); on v2 attach
+    /// `policy` as a device program, unless it restricts nothing.
+    fn apply_devices(&self, rules: &[Rule], policy: &Policy, unrestricted: bool) -> Result<()> {
+        match self.version {
+            Version::V1 => {
+                let Some(i) = self.devices else {
+                    return Ok(());
+                };
+                for rule in rules {
+                    let (file, line) = rule.v1_line();
+                    write_file(&self.dirs[i].join(file), &line)?;
+                }
+                Ok(())
+            }
+            Version::V2 if unrestricted => Ok(()),
+            Version::V2 => Ok(devices::attach(&self.dirs[0], policy)?),
+        }
+    }
+
     /// The existing cgroup called `name`, if any of its directories exist
     /// (a partly destroyed one included, so that it can be destroyed).
     pub fn open(name: &str) -> Result<Option<Cgroup>, CgroupError> {
@@ -638,8 +692,8 @@ impl Cgroup {
     }
 
     /// The directories this cgroup owns: one on v2; on v1 one per hierarchy
-    /// used (memory, pids, cpu, cpuacct, freezer; co-mounted controllers
-    /// share one).
+    /// used (memory, pids, cpu, cpuacct, freezer, devices; co-mounted
+    /// controllers share one).
     pub fn dirs(&self) -> &[PathBuf] {
         &self.dirs
     }
@@ -1008,6 +1062,41 @@ mod tests {
         for d in g.cg.dirs() {
             assert!(d.is_dir(), "{}", d.display());
             assert!(d.ends_with(Path::new(PARENT).join(&name)));
+        }
+    }
+
+    #[test]
+    fn cgroup_device_policy_is_applied() {
+        let name = unique("devices");
+        let g = Guard {
+            cg: Cgroup::create(&name, &Limits::default()).unwrap(),
+            children: Vec::new(),
+        };
+        let privileged = Guard {
+            cg: Cgroup::create_with_devices(
+                &unique("devall"),
+                &Limits::default(),
+                devices::ALLOW_ALL,
+            )
+            .unwrap(),
+            children: Vec::new(),
+        };
+        match g.cg.version() {
+            Version::V1 => {
+                // The kernel's own list: what the rules folded to.
+                let list = read(&file(&g.cg, g.cg.devices, "devices.list"));
+                let lines: Vec<&str> = list.lines().collect();
+                let want: Vec<String> = devices::DEFAULT
+                    .iter()
+                    .filter(|r| r.allow)
+                    .map(|r| r.v1_line().1)
+                    .collect();
+                assert_eq!(lines, want);
+                let all = read(&file(&privileged.cg, privileged.cg.devices, "devices.list"));
+                assert_eq!(all, "a *:* rwm");
+            }
+            // The program itself is tested in `devices`; here it loaded.
+            Version::V2 => {}
         }
     }
 
