@@ -4,13 +4,17 @@
 //! The view is mounted read-only (overlayfs with only lower layers) inside
 //! a private mount namespace of this process, so it can never be left
 //! mounted, and walked in name order: the same input gives the same bytes.
+//! The walk holds directory fds and never follows a symlink: a running
+//! container that swaps a directory of its upper layer for a symlink to a
+//! host directory while it is exported can make the export fail ("changed
+//! while being read"), never put the host's files in it.
 
 use crate::isolate::overlay::{self, View};
-use crate::layer::pack::{pack_tree, PackOptions};
+use crate::layer::pack::{pack_tree, PackError, PackOptions};
 use crate::store::{IoContext, Result, Store, StoreError};
 use nix::mount::MsFlags;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The layer directories of a subject, top first: a container's upper dir,
 /// its init dir (the mount points /proc, /sys, /dev) and its image's layers;
@@ -56,7 +60,14 @@ pub fn export<W: Write>(store: &Store, layers: &[PathBuf], w: W) -> Result<W> {
         target: mnt.clone(),
     };
     overlay::mount_readonly(&view).at(&mnt)?;
-    let res = pack_tree(&mnt, w, PackOptions::default()).at(&mnt);
+    let res = pack_tree(&mnt, w, PackOptions::default()).map_err(|e| match e {
+        PackError::Io { path, source } => StoreError::Io { path, source },
+        // named as the view shows it, not by the private mount
+        PackError::Changed(p) => {
+            let p = Path::new("/").join(p.strip_prefix(&mnt).unwrap_or(&p));
+            StoreError::Invalid(PackError::Changed(p).to_string())
+        }
+    });
     let _ = overlay::unmount(&mnt);
     res
 }

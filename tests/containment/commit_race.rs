@@ -1,1 +1,177 @@
-//! (attack tests land here)
+//! A running container swaps a directory of its upper layer with a symlink
+//! to a host directory, and a file with a symlink to a host file
+//! (renameat2 RENAME_EXCHANGE in a loop, `c/exchange.c`) while the host
+//! commits it without pausing it (`cairn commit --pause=false`) or exports
+//! its view. A walk that resolves paths reads the directory's file through
+//! the symlink, on the host: the host's file lands in the layer. cairn reads
+//! both by directory fds, never through a symlink: such a commit may fail
+//! ("changed while being read") or hold the container's own files, never
+//! the host's. (docker, too, pauses a container it commits unless told
+//! not to.)
+//!
+//! The export test guards the walk of the view: overlayfs looks each path
+//! of the fresh read-only view up once and keeps what it found, so a path
+//! walk there happened to see one consistent state (it never leaked in
+//! tries on the old code); the fd walk does not depend on that.
+
+use super::image_with;
+use crate::harness::{s, Env};
+use std::time::{Duration, Instant};
+
+/// How long each test attacks, and how many attempts at most.
+const ATTACK: Duration = Duration::from_secs(5);
+const TRIES: usize = 80;
+
+/// A host directory holding `key` with a random marker, and a running
+/// container swapping `/x/d` (its own `key`, as long as the marker) with
+/// `/x/s -> <that host directory>`, and its file `/x/f` with
+/// `/x/l -> <that host directory>/key`. Returns the container and the
+/// marker.
+fn swapping_container(env: &Env) -> (String, String) {
+    let secret = env.path("secret");
+    std::fs::create_dir_all(&secret).unwrap();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let marker = format!(
+        "HOST-SECRET-{:016x}-{:08x}",
+        nanos as u64,
+        std::process::id()
+    );
+    std::fs::write(secret.join("key"), format!("{marker}\n")).unwrap();
+    // the container's own file, of the same length, so a path walk that
+    // reads the host's file still writes a well-formed tar
+    let own = format!("{:-<1$}\n", "container-file", marker.len());
+    image_with(env, "exchange", &["exchange"]);
+    let out = env
+        .cmd("run")
+        .args(["-d", "exchange", "exchange", "/x"])
+        .arg(&secret)
+        .args([own.as_str(), "60"])
+        .ok();
+    let id = out.stdout.trim().to_string();
+    assert_eq!(id.len(), 64, "run -d prints the container ID: {out}");
+    let log = env.root.join("containers").join(&id).join("log");
+    let start = Instant::now();
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("ready")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the exchange program never said ready: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (id, marker)
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// The layer tar of a layer ID, from the store.
+fn blob_of(env: &Env, layer: &str) -> Vec<u8> {
+    let info: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(env.root.join("layers").join(&layer[7..]).join("info.json")).unwrap(),
+    )
+    .unwrap();
+    let d = info["blob"]["digest"].as_str().unwrap();
+    std::fs::read(env.root.join("blobs/sha256").join(&d[7..])).unwrap()
+}
+
+/// What the attempts gave: how many succeeded, and every distinct error.
+#[derive(Default, Debug)]
+struct Tally {
+    tries: usize,
+    ok: usize,
+    errors: Vec<String>,
+}
+
+impl Tally {
+    fn failed(&mut self, stderr: &str) {
+        let line = stderr.trim().to_string();
+        if !self.errors.contains(&line) {
+            self.errors.push(line);
+        }
+    }
+
+    /// Something got through to be checked, and every failure was the one
+    /// clear line about the race.
+    fn check(&self) {
+        assert!(self.ok > 0, "no attempt succeeded: {self:?}");
+        for e in &self.errors {
+            assert!(
+                e.contains("changed while being read") && !e.contains('\n'),
+                "a failed attempt must say, in one line, that the container changed its files: {e}\n{self:?}"
+            );
+        }
+    }
+}
+
+/// Removes the container however the test ends.
+struct Remove<'a>(&'a Env, String);
+
+impl Drop for Remove<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.cmd("rm").args(["-f", &self.1]).run();
+    }
+}
+
+#[test]
+fn unpaused_commit_never_holds_a_host_file() {
+    let env = Env::new("containment-commit-race");
+    let (id, marker) = swapping_container(&env);
+    let _rm = Remove(&env, id.clone());
+    let mut t = Tally::default();
+    let start = Instant::now();
+    while t.tries < TRIES && start.elapsed() < ATTACK {
+        t.tries += 1;
+        let o = env.cmd("commit").args(["--pause=false", &id]).run();
+        if o.code != Some(0) {
+            t.failed(&o.stderr);
+            continue;
+        }
+        t.ok += 1;
+        let layer = s(&o.record(), "layer").to_string();
+        let tar = blob_of(&env, &layer);
+        assert!(
+            !contains(&tar, &marker),
+            "try {}: the committed layer {layer} holds the host's secret file ({t:?})",
+            t.tries
+        );
+    }
+    eprintln!("commit race: {t:?}");
+    t.check();
+}
+
+#[test]
+fn export_of_a_running_container_never_holds_a_host_file() {
+    let env = Env::new("containment-export-race");
+    let (id, marker) = swapping_container(&env);
+    let _rm = Remove(&env, id.clone());
+    let mut t = Tally::default();
+    let start = Instant::now();
+    while t.tries < TRIES && start.elapsed() < ATTACK {
+        t.tries += 1;
+        let o = std::process::Command::new(crate::harness::bin("export"))
+            .arg(&id)
+            .env("CAIRN_ROOT", &env.root)
+            .output()
+            .unwrap();
+        if !o.status.success() {
+            t.failed(&String::from_utf8_lossy(&o.stderr));
+            continue;
+        }
+        t.ok += 1;
+        assert!(
+            !contains(&o.stdout, &marker),
+            "try {}: the export holds the host's secret file ({t:?})",
+            t.tries
+        );
+    }
+    eprintln!("export race: {t:?}");
+    t.check();
+}

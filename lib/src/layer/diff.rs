@@ -14,15 +14,22 @@
 //! - a directory is written when it is new, changed, or holds a change;
 //! - `redirect` or `metacopy` xattrs make the diff refuse: an upper-only
 //!   walk would be wrong with them.
+//!
+//! The upper directory is read by fds (see `pack`): a container that changes
+//! its files while it is committed unpaused can make the commit fail with
+//! "changed while being read", or commit its own files, never a host file
+//! reached through a symlink it swapped in. The layers below belong to the
+//! store and do not change; they are looked up by path, never through a
+//! symlink.
 
-use super::pack::{layer_xattrs, PackOptions, Packer};
-use super::stack::{is_opaque, is_whiteout, Stack};
-use crate::sys;
+use super::pack::{layer_xattrs, Node, PackError, PackOptions, Packer};
+use super::stack::Stack;
+use nix::sys::stat::{fstatat, FileStat, SFlag};
 use std::ffi::OsString;
 use std::fs::Metadata;
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +40,8 @@ pub enum DiffError {
     Metacopy(PathBuf),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: io::Error },
+    #[error(transparent)]
+    Pack(#[from] PackError),
 }
 
 fn io_at(path: &Path) -> impl FnOnce(io::Error) -> DiffError + '_ {
@@ -42,15 +51,21 @@ fn io_at(path: &Path) -> impl FnOnce(io::Error) -> DiffError + '_ {
     }
 }
 
-enum Action {
-    Add(PathBuf, String),
-    Whiteout(String, String),
+/// A directory entered but not written yet: written, with every one above
+/// it, as soon as something in it is.
+struct Pending {
+    name: String,
+    meta: Metadata,
+    xattrs: Vec<(String, Vec<u8>)>,
+    written: bool,
 }
 
-struct Differ<'a> {
+struct Differ<'a, W: Write> {
     upper: &'a Path,
     lower: &'a Stack,
-    entries: u64,
+    packer: Packer<W>,
+    /// The directories from the top down to the one being read.
+    pending: Vec<Pending>,
 }
 
 fn rel_name(comps: &[OsString]) -> String {
@@ -61,35 +76,46 @@ fn rel_name(comps: &[OsString]) -> String {
         .join("/")
 }
 
-fn check_overlay_xattrs(path: &Path, is_dir: bool) -> Result<(), DiffError> {
+fn check_overlay_xattrs(node: &Node, path: &Path) -> Result<(), DiffError> {
     for ns in ["trusted", "user"] {
-        if is_dir {
-            if sys::lgetxattr(path, &format!("{ns}.overlay.redirect"))
-                .map_err(io_at(path))?
-                .is_some()
-            {
+        if node.meta.is_dir() {
+            if node.xattr(&format!("{ns}.overlay.redirect")).is_some() {
                 return Err(DiffError::Redirect(path.to_path_buf()));
             }
-        } else if sys::lgetxattr(path, &format!("{ns}.overlay.metacopy"))
-            .map_err(io_at(path))?
-            .is_some()
-        {
+        } else if node.xattr(&format!("{ns}.overlay.metacopy")).is_some() {
             return Err(DiffError::Metacopy(path.to_path_buf()));
         }
     }
     Ok(())
 }
 
-fn same_contents(a: &Path, b: &Path) -> io::Result<bool> {
-    let mut fa = std::fs::File::open(a)?;
-    let mut fb = std::fs::File::open(b)?;
+/// Does this directory carry the opaque xattr (trusted. or user.)?
+fn is_opaque(node: &Node) -> bool {
+    [super::OPAQUE_XATTR, "user.overlay.opaque"]
+        .iter()
+        .any(|k| node.xattr(k) == Some(b"y"))
+}
+
+/// Is this lstat the overlayfs whiteout (a character device 0/0)?
+fn is_whiteout(st: &FileStat) -> bool {
+    SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFCHR && st.st_rdev == 0
+}
+
+fn same_contents(up: &std::fs::File, low: &Path) -> io::Result<bool> {
+    // the layers below are the store's: no symlink is followed there either
+    let mut fb = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(low)?;
     let mut ba = vec![0u8; 1 << 16];
     let mut bb = vec![0u8; 1 << 16];
+    let mut at = 0;
     loop {
-        let na = fa.read(&mut ba)?;
+        let na = up.read_at(&mut ba, at)?;
         if na == 0 {
             return Ok(fb.read(&mut bb[..1])? == 0);
         }
+        at += na as u64;
         fb.read_exact(&mut bb[..na])?;
         if ba[..na] != bb[..na] {
             return Ok(false);
@@ -98,7 +124,8 @@ fn same_contents(a: &Path, b: &Path) -> io::Result<bool> {
 }
 
 /// Is the upper entry identical to the one below (an unchanged copy-up)?
-fn same(up: &Path, um: &Metadata, low: &Path, lm: &Metadata) -> io::Result<bool> {
+fn same(up: &Node, low: &Path, lm: &Metadata) -> io::Result<bool> {
+    let um = &up.meta;
     if um.file_type() != lm.file_type()
         || um.mode() != lm.mode()
         || um.uid() != lm.uid()
@@ -108,19 +135,19 @@ fn same(up: &Path, um: &Metadata, low: &Path, lm: &Metadata) -> io::Result<bool>
     {
         return Ok(false);
     }
-    if layer_xattrs(up)? != layer_xattrs(low)? {
+    if up.layer_xattrs() != layer_xattrs(low)? {
         return Ok(false);
     }
     if um.file_type().is_symlink() {
-        return Ok(std::fs::read_link(up)? == std::fs::read_link(low)?);
+        return Ok(up.read_link()? == std::fs::read_link(low)?.into_os_string());
     }
     if um.is_file() {
-        return Ok(um.len() == lm.len() && same_contents(up, low)?);
+        return Ok(um.len() == lm.len() && same_contents(up.file(), low)?);
     }
     Ok(true)
 }
 
-impl Differ<'_> {
+impl<W: Write> Differ<'_, W> {
     fn below(&self, comps: &[OsString]) -> Option<(PathBuf, Metadata)> {
         let rel: Vec<&[u8]> = comps.iter().map(|c| c.as_bytes()).collect();
         self.lower.lookup(&rel).map(|(i, m)| {
@@ -132,38 +159,57 @@ impl Differ<'_> {
         })
     }
 
-    /// The changes inside directory `comps` of the upper. `shadow`: the
-    /// layers below are hidden here (an opaque directory or inside one).
-    fn dir(&mut self, comps: &mut Vec<OsString>, shadow: bool) -> Result<Vec<Action>, DiffError> {
+    /// Write the directories entered and not written yet.
+    fn flush(&mut self) -> Result<(), DiffError> {
+        for d in self.pending.iter_mut().filter(|d| !d.written) {
+            self.packer
+                .add_dir(&d.name, &d.meta, &d.xattrs)
+                .map_err(io_at(self.upper))?;
+            d.written = true;
+        }
+        Ok(())
+    }
+
+    fn whiteout(&mut self, dir: &str, victim: &OsString) -> Result<(), DiffError> {
+        self.flush()?;
+        self.packer
+            .whiteout(dir, &victim.to_string_lossy())
+            .map_err(io_at(self.upper))
+    }
+
+    /// Write the changes inside `dir`, the directory `comps` of the upper.
+    /// `shadow`: the layers below are hidden here (an opaque directory or
+    /// inside one).
+    fn dir(
+        &mut self,
+        comps: &mut Vec<OsString>,
+        dir: &Node,
+        shadow: bool,
+    ) -> Result<(), DiffError> {
         let here = self.upper.join(rel_name(comps));
-        let mut names: Vec<OsString> = std::fs::read_dir(&here)
-            .map_err(io_at(&here))?
-            .map(|e| e.map(|e| e.file_name()))
-            .collect::<Result<_, _>>()
-            .map_err(io_at(&here))?;
-        names.sort();
+        let names = dir.list().map_err(io_at(&here))?;
         let dir_name = rel_name(comps);
         let mut whiteouts: Vec<OsString> = Vec::new();
-        let mut real: Vec<(OsString, Metadata)> = Vec::new();
-        for n in names {
-            let p = here.join(&n);
-            let m = std::fs::symlink_metadata(&p).map_err(io_at(&p))?;
-            if is_whiteout(&m) {
+        let mut real: Vec<(OsString, FileStat)> = Vec::new();
+        for (n, _) in names {
+            let st = fstatat(
+                dir.fd(),
+                n.as_os_str(),
+                nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+            )
+            .map_err(|e| PackError::opening(&here.join(&n), e.into()))?;
+            if is_whiteout(&st) {
                 whiteouts.push(n);
             } else {
-                real.push((n, m));
+                real.push((n, st));
             }
         }
         let below_is_dir = matches!(self.below(comps), Some((_, m)) if m.is_dir());
-        let mut actions = Vec::new();
         if shadow && below_is_dir {
             let rel: Vec<&[u8]> = comps.iter().map(|c| c.as_bytes()).collect();
             for n in self.lower.list(&rel) {
                 if !real.iter().any(|(r, _)| *r == n) {
-                    actions.push(Action::Whiteout(
-                        dir_name.clone(),
-                        n.to_string_lossy().into_owned(),
-                    ));
+                    self.whiteout(&dir_name, &n)?;
                 }
             }
         } else {
@@ -172,46 +218,64 @@ impl Differ<'_> {
                 let exists = self.below(comps).is_some();
                 comps.pop();
                 if exists {
-                    actions.push(Action::Whiteout(
-                        dir_name.clone(),
-                        n.to_string_lossy().into_owned(),
-                    ));
+                    self.whiteout(&dir_name, &n)?;
                 }
             }
         }
-        for (n, m) in real {
+        for (n, st) in real {
             comps.push(n);
+            let n = comps.last().expect("pushed");
             let path = self.upper.join(rel_name(comps));
             let name = rel_name(comps);
-            check_overlay_xattrs(&path, m.is_dir())?;
+            let listed_dir =
+                SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR;
+            let node =
+                Node::open_at(dir.fd(), n, listed_dir).map_err(|e| PackError::opening(&path, e))?;
+            // what is read is what was listed and sorted above
+            if (
+                node.meta.dev(),
+                node.meta.ino(),
+                node.meta.mode() & libc::S_IFMT,
+            ) != (st.st_dev, st.st_ino, st.st_mode & libc::S_IFMT)
+            {
+                return Err(PackError::Changed(path).into());
+            }
+            check_overlay_xattrs(&node, &path)?;
             let below = self.below(comps);
-            if m.is_dir() {
-                let child_shadow = shadow || is_opaque(&path);
-                let inner = self.dir(comps, child_shadow)?;
+            if node.meta.is_dir() {
+                let child_shadow = shadow || is_opaque(&node);
                 let changed = match &below {
-                    Some((lp, lm)) if lm.is_dir() => {
-                        !same(&path, &m, lp, lm).map_err(io_at(&path))?
-                    }
+                    Some((lp, lm)) if lm.is_dir() => !same(&node, lp, lm).map_err(io_at(&path))?,
                     _ => true,
                 };
-                if changed || !inner.is_empty() {
-                    actions.push(Action::Add(path, name));
-                    actions.extend(inner);
+                self.pending.push(Pending {
+                    name,
+                    meta: node.meta.clone(),
+                    xattrs: node.layer_xattrs(),
+                    written: false,
+                });
+                if changed {
+                    self.flush()?;
                 }
+                self.dir(comps, &node, child_shadow)?;
+                self.pending.pop();
             } else {
                 let unchanged = match &below {
-                    Some((lp, lm)) if m.nlink() == 1 => {
-                        same(&path, &m, lp, lm).map_err(io_at(&path))?
+                    Some((lp, lm)) if node.meta.nlink() == 1 => {
+                        same(&node, lp, lm).map_err(io_at(&path))?
                     }
                     _ => false,
                 };
                 if !unchanged {
-                    actions.push(Action::Add(path, name));
+                    self.flush()?;
+                    self.packer
+                        .add(&name, &node)
+                        .map_err(|e| PackError::writing(&path, e))?;
                 }
             }
             comps.pop();
         }
-        Ok(actions)
+        Ok(())
     }
 }
 
@@ -230,22 +294,17 @@ pub fn write_upper<W: Write>(
     w: W,
     opts: PackOptions,
 ) -> Result<(W, DiffStats), DiffError> {
+    let top = Node::open_dir(upper).map_err(io_at(upper))?;
     let mut d = Differ {
         upper,
         lower,
-        entries: 0,
+        packer: Packer::new(w, opts),
+        pending: Vec::new(),
     };
-    let actions = d.dir(&mut Vec::new(), is_opaque(upper))?;
-    let mut p = Packer::new(w, opts);
-    for a in actions {
-        match a {
-            Action::Add(path, name) => p.add(&path, &name).map_err(io_at(&path))?,
-            Action::Whiteout(dir, victim) => p.whiteout(&dir, &victim).map_err(io_at(upper))?,
-        }
-    }
-    d.entries = p.entries();
-    let w = p.finish().map_err(io_at(upper))?;
-    Ok((w, DiffStats { entries: d.entries }))
+    d.dir(&mut Vec::new(), &top, is_opaque(&top))?;
+    let entries = d.packer.entries();
+    let w = d.packer.finish().map_err(io_at(upper))?;
+    Ok((w, DiffStats { entries }))
 }
 
 #[cfg(test)]

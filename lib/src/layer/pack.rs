@@ -8,14 +8,224 @@
 //! written, xattrs as `SCHILY.xattr.*` PAX records (overlayfs's own
 //! `*.overlay.*` xattrs never leave the host). Long names use GNU records.
 //! Whiteouts are empty regular files with mtime 0.
+//!
+//! A tree is read by fds, never by paths: each directory is opened relative
+//! to its parent's fd, each entry relative to its directory's fd without
+//! following it (`O_PATH|O_NOFOLLOW`; a regular file is then reopened for
+//! reading through that handle, so no other kind of object is ever opened),
+//! and everything an entry needs (lstat, xattrs, link target, contents) is
+//! read from that one fd. A tree that changes while it is read (a running
+//! container's) can make the walk fail with [`PackError::Changed`] or give
+//! that tree's own files, never a file outside it: a symlink swapped in for
+//! a directory is only ever read as a symlink.
 
 use crate::sys;
 use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
 use std::fs::{File, Metadata};
-use std::io::{self, Write};
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
-use std::path::Path;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
 use tar::{EntryType, Header};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PackError {
+    #[error("{0}: changed while being read; pause the container or retry")]
+    Changed(PathBuf),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+}
+
+impl PackError {
+    /// An error opening `path` by its name in a listed directory: a name
+    /// gone since the listing means the tree changed.
+    pub fn opening(path: &Path, e: io::Error) -> PackError {
+        if e.raw_os_error() == Some(libc::ENOENT) {
+            return PackError::Changed(path.to_path_buf());
+        }
+        PackError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        }
+    }
+
+    /// An error writing `path`'s entry: a file that became shorter than
+    /// its lstat said means the tree changed.
+    pub fn writing(path: &Path, e: io::Error) -> PackError {
+        if e.get_ref().is_some_and(|i| i.is::<Shrank>()) {
+            return PackError::Changed(path.to_path_buf());
+        }
+        PackError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        }
+    }
+}
+
+/// A regular file ended before the size its header says.
+#[derive(Debug)]
+struct Shrank;
+
+impl std::fmt::Display for Shrank {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the file became shorter while being read")
+    }
+}
+
+impl std::error::Error for Shrank {}
+
+/// Exactly `size` bytes of a file from its start (positional reads, so
+/// the file's offset does not matter); more than that is left out, fewer
+/// is the error `Shrank`.
+struct Exact<'a> {
+    file: &'a File,
+    at: u64,
+    size: u64,
+}
+
+impl Read for Exact<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let want = buf
+            .len()
+            .min((self.size - self.at).try_into().unwrap_or(usize::MAX));
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.file.read_at(&mut buf[..want], self.at)?;
+        if n == 0 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, Shrank));
+        }
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+/// One object of a tree, opened relative to its directory's fd and never
+/// through a symlink, with what its tar entry needs.
+pub struct Node {
+    /// Its lstat, from its own fd.
+    pub meta: Metadata,
+    /// All its xattrs, overlayfs's own included, sorted by name.
+    pub xattrs: Vec<(String, Vec<u8>)>,
+    /// A directory or a regular file: open for reading. Anything else (a
+    /// symlink, device, fifo, socket): an `O_PATH` handle, never opened.
+    file: File,
+}
+
+impl Node {
+    /// The top directory of a walk: a path the caller trusts, its last
+    /// component not followed.
+    pub fn open_dir(path: &Path) -> io::Result<Node> {
+        use nix::fcntl::OFlag;
+        let fd = nix::fcntl::open(
+            path,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )?;
+        Node::readable(File::from(fd))
+    }
+
+    /// `name` in the directory `dir`. `listed_dir`: the directory listing
+    /// says it is a directory, which saves a call; what is opened decides.
+    /// `ENOENT` when the name is gone.
+    pub fn open_at(dir: BorrowedFd<'_>, name: &OsStr, listed_dir: bool) -> io::Result<Node> {
+        if listed_dir {
+            match sys::open_dir_at(dir, name) {
+                Ok(fd) => return Node::readable(File::from(fd)),
+                // something else now: open it as whatever it is
+                Err(e) if matches!(e.raw_os_error(), Some(libc::ENOTDIR | libc::ELOOP)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let handle = File::from(sys::open_handle_at(dir, name)?);
+        let meta = handle.metadata()?;
+        let ft = meta.file_type();
+        let file = if ft.is_dir() {
+            File::from(sys::open_handle_dir(handle.as_fd())?)
+        } else if ft.is_file() {
+            File::from(sys::reopen_for_reading(handle.as_fd())?)
+        } else {
+            let xattrs = sys::handle_xattrs(handle.as_fd())?;
+            return Ok(Node {
+                meta,
+                xattrs,
+                file: handle,
+            });
+        };
+        let xattrs = sys::fxattrs(file.as_fd())?;
+        Ok(Node { meta, xattrs, file })
+    }
+
+    fn readable(file: File) -> io::Result<Node> {
+        Ok(Node {
+            meta: file.metadata()?,
+            xattrs: sys::fxattrs(file.as_fd())?,
+            file,
+        })
+    }
+
+    /// The fd: a directory's, to open its entries relative to it.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.file.as_fd()
+    }
+
+    /// The open file, for a regular file's contents.
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// The value of one xattr.
+    pub fn xattr(&self, key: &str) -> Option<&[u8]> {
+        self.xattrs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// The xattrs that belong in a layer (not overlayfs's own), sorted.
+    pub fn layer_xattrs(&self) -> Vec<(String, Vec<u8>)> {
+        self.xattrs
+            .iter()
+            .filter(|(k, _)| is_layer_xattr(k))
+            .cloned()
+            .collect()
+    }
+
+    /// A symlink's target.
+    pub fn read_link(&self) -> io::Result<OsString> {
+        sys::read_handle_link(self.file.as_fd())
+    }
+
+    /// The names in this directory, sorted, each with whether the listing
+    /// says it is a directory.
+    pub fn list(&self) -> io::Result<Vec<(OsString, bool)>> {
+        // a duplicate of the fd, rewound: it shares the offset
+        let fd = self.file.as_fd().try_clone_to_owned()?;
+        nix::unistd::lseek(&fd, 0, nix::unistd::Whence::SeekSet)?;
+        let mut dir = nix::dir::Dir::from_fd(fd)?;
+        let mut names = Vec::new();
+        for e in dir.iter() {
+            let e = e?;
+            let n = e.file_name().to_bytes();
+            if n == b"." || n == b".." {
+                continue;
+            }
+            names.push((
+                OsStr::from_bytes(n).to_owned(),
+                e.file_type() == Some(nix::dir::Type::Directory),
+            ));
+        }
+        names.sort();
+        Ok(names)
+    }
+}
+
+/// Is this an xattr that belongs in a layer (not overlayfs's own)?
+pub fn is_layer_xattr(name: &str) -> bool {
+    !(name.starts_with("trusted.overlay.") || name.starts_with("user.overlay."))
+}
 
 /// How to write.
 #[derive(Debug, Clone, Copy, Default)]
@@ -33,11 +243,12 @@ pub struct Packer<W: Write> {
 }
 
 /// The xattrs of a path that belong in a layer (not overlayfs's own),
-/// sorted by name.
+/// sorted by name. For trees the store owns; a tree that may change while
+/// it is read is read by [`Node`].
 pub fn layer_xattrs(path: &Path) -> io::Result<Vec<(String, Vec<u8>)>> {
     let mut out = Vec::new();
     for name in sys::llistxattr(path)? {
-        if name.starts_with("trusted.overlay.") || name.starts_with("user.overlay.") {
+        if !is_layer_xattr(&name) {
             continue;
         }
         if let Some(v) = sys::lgetxattr(path, &name)? {
@@ -84,51 +295,55 @@ impl<W: Write> Packer<W> {
         h
     }
 
-    /// Add the file-system object at `path` under the tar name `name`
-    /// (relative, no leading `/`; directories get a trailing `/`).
-    pub fn add(&mut self, path: &Path, name: &str) -> io::Result<()> {
-        let m = std::fs::symlink_metadata(path)?;
-        let ft = m.file_type();
-        let xattrs = layer_xattrs(path)?;
-        if !xattrs.is_empty() {
-            let recs: Vec<(String, Vec<u8>)> = xattrs
-                .into_iter()
-                .map(|(k, v)| (format!("SCHILY.xattr.{k}"), v))
-                .collect();
-            self.builder
-                .append_pax_extensions(recs.iter().map(|(k, v)| (k.as_str(), v.as_slice())))?;
+    fn pax_xattrs<'x>(
+        &mut self,
+        xattrs: impl Iterator<Item = &'x (String, Vec<u8>)>,
+    ) -> io::Result<()> {
+        let recs: Vec<(String, &[u8])> = xattrs
+            .filter(|(k, _)| is_layer_xattr(k))
+            .map(|(k, v)| (format!("SCHILY.xattr.{k}"), v.as_slice()))
+            .collect();
+        if recs.is_empty() {
+            return Ok(());
         }
+        self.builder
+            .append_pax_extensions(recs.iter().map(|(k, v)| (k.as_str(), *v)))
+    }
+
+    /// Add a directory entry `name` (relative, no leading `/`) from its
+    /// lstat and xattrs (overlayfs's own are left out).
+    pub fn add_dir(
+        &mut self,
+        name: &str,
+        meta: &Metadata,
+        xattrs: &[(String, Vec<u8>)],
+    ) -> io::Result<()> {
+        self.pax_xattrs(xattrs.iter())?;
         self.entries += 1;
+        let mut h = self.base_header(EntryType::Directory, meta);
+        let dir_name = if name.ends_with('/') {
+            name.to_string()
+        } else {
+            format!("{name}/")
+        };
+        self.builder.append_data(&mut h, dir_name, io::empty())
+    }
+
+    /// Add `node` under the tar name `name` (relative, no leading `/`;
+    /// directories get a trailing `/`). A regular file is written with
+    /// the size of its lstat: if it grew since, the rest is left out; if
+    /// it shrank, the error is [`PackError::writing`]'s `Changed`.
+    pub fn add(&mut self, name: &str, node: &Node) -> io::Result<()> {
+        let m = &node.meta;
+        let ft = m.file_type();
         if ft.is_dir() {
-            let mut h = self.base_header(EntryType::Directory, &m);
-            let dir_name = if name.ends_with('/') {
-                name.to_string()
-            } else {
-                format!("{name}/")
-            };
-            return self.builder.append_data(&mut h, dir_name, io::empty());
+            return self.add_dir(name, m, &node.xattrs);
         }
-        if !ft.is_dir() && m.nlink() > 1 {
-            let key = (m.dev(), m.ino());
-            if let Some(first) = self.links.get(&key) {
-                let mut h = self.base_header(EntryType::Link, &m);
-                let first = first.clone();
-                return self.builder.append_link(&mut h, name, first);
-            }
-            self.links.insert(key, name.to_string());
-        }
-        if ft.is_file() {
-            let mut h = self.base_header(EntryType::Regular, &m);
-            h.set_size(m.len());
-            let f = File::open(path)?;
-            return self.builder.append_data(&mut h, name, f);
-        }
-        if ft.is_symlink() {
-            let mut h = self.base_header(EntryType::Symlink, &m);
-            let target = std::fs::read_link(path)?;
-            return self.builder.append_link(&mut h, name, target);
-        }
-        let kind = if ft.is_char_device() {
+        let kind = if ft.is_file() {
+            EntryType::Regular
+        } else if ft.is_symlink() {
+            EntryType::Symlink
+        } else if ft.is_char_device() {
             EntryType::Char
         } else if ft.is_block_device() {
             EntryType::Block
@@ -136,15 +351,41 @@ impl<W: Write> Packer<W> {
             EntryType::Fifo
         } else {
             // sockets do not belong in a layer
-            self.entries -= 1;
             return Ok(());
         };
-        let mut h = self.base_header(kind, &m);
-        if kind != EntryType::Fifo {
-            h.set_device_major(libc::major(m.rdev()))?;
-            h.set_device_minor(libc::minor(m.rdev()))?;
+        self.pax_xattrs(node.xattrs.iter())?;
+        self.entries += 1;
+        if m.nlink() > 1 {
+            let key = (m.dev(), m.ino());
+            if let Some(first) = self.links.get(&key) {
+                let mut h = self.base_header(EntryType::Link, m);
+                let first = first.clone();
+                return self.builder.append_link(&mut h, name, first);
+            }
+            self.links.insert(key, name.to_string());
         }
-        self.builder.append_data(&mut h, name, io::empty())
+        let mut h = self.base_header(kind, m);
+        match kind {
+            EntryType::Regular => {
+                h.set_size(m.len());
+                let data = Exact {
+                    file: node.file(),
+                    at: 0,
+                    size: m.len(),
+                };
+                self.builder.append_data(&mut h, name, data)
+            }
+            EntryType::Symlink => {
+                let target = node.read_link()?;
+                self.builder.append_link(&mut h, name, target)
+            }
+            EntryType::Fifo => self.builder.append_data(&mut h, name, io::empty()),
+            _ => {
+                h.set_device_major(libc::major(m.rdev()))?;
+                h.set_device_minor(libc::minor(m.rdev()))?;
+                self.builder.append_data(&mut h, name, io::empty())
+            }
+        }
     }
 
     /// An OCI whiteout for `dir/victim`: `dir/.wh.victim`.
@@ -172,30 +413,114 @@ impl<W: Write> Packer<W> {
 }
 
 /// Write the whole tree at `root` (sorted by name, `root` itself as `./`
-/// not included) into `w`.
-pub fn pack_tree<W: Write>(root: &Path, w: W, opts: PackOptions) -> io::Result<W> {
+/// not included) into `w`, reading it by fds.
+pub fn pack_tree<W: Write>(root: &Path, w: W, opts: PackOptions) -> Result<W, PackError> {
+    let top = Node::open_dir(root).map_err(|e| PackError::Io {
+        path: root.to_path_buf(),
+        source: e,
+    })?;
     let mut p = Packer::new(w, opts);
-    walk(root, root, &mut p)?;
-    p.finish()
+    walk(root, &top, Path::new(""), &mut p)?;
+    p.finish().map_err(|e| PackError::Io {
+        path: root.to_path_buf(),
+        source: e,
+    })
 }
 
-fn walk<W: Write>(root: &Path, dir: &Path, p: &mut Packer<W>) -> io::Result<()> {
-    let mut names: Vec<_> = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.file_name()))
-        .collect::<Result<_, _>>()?;
-    names.sort();
-    for n in names {
-        let path = dir.join(&n);
-        let rel = path
-            .strip_prefix(root)
-            .expect("under root")
-            .to_string_lossy()
-            .into_owned();
-        let m = std::fs::symlink_metadata(&path)?;
-        p.add(&path, &rel)?;
-        if m.is_dir() {
-            walk(root, &path, p)?;
+fn walk<W: Write>(root: &Path, dir: &Node, rel: &Path, p: &mut Packer<W>) -> Result<(), PackError> {
+    let names = dir.list().map_err(|e| PackError::Io {
+        path: root.join(rel),
+        source: e,
+    })?;
+    for (n, listed_dir) in names {
+        let rel = rel.join(&n);
+        let node = Node::open_at(dir.fd(), &n, listed_dir)
+            .map_err(|e| PackError::opening(&root.join(&rel), e))?;
+        p.add(&rel.to_string_lossy(), &node)
+            .map_err(|e| PackError::writing(&root.join(&rel), e))?;
+        if node.meta.is_dir() {
+            walk(root, &node, &rel, p)?;
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp(name: &str) -> PathBuf {
+        let p = std::env::temp_dir().join(format!("cairn-pack-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        p
+    }
+
+    fn open(dir: &Path, name: &str) -> Node {
+        let top = Node::open_dir(dir).unwrap();
+        Node::open_at(top.fd(), OsStr::new(name), false).unwrap()
+    }
+
+    #[test]
+    fn a_file_that_shrinks_while_read_is_a_change_one_that_grows_is_cut() {
+        let dir = tmp("shrink");
+        std::fs::write(dir.join("f"), b"0123456789").unwrap();
+        let node = open(&dir, "f");
+        std::fs::write(dir.join("f"), b"0123").unwrap();
+        let mut p = Packer::new(Vec::new(), PackOptions::default());
+        let e = p.add("f", &node).unwrap_err();
+        let e = PackError::writing(&dir.join("f"), e);
+        assert!(matches!(e, PackError::Changed(_)), "{e}");
+        assert!(e
+            .to_string()
+            .ends_with("changed while being read; pause the container or retry"));
+
+        let node = open(&dir, "f");
+        std::fs::write(dir.join("f"), b"0123456789").unwrap();
+        let mut p = Packer::new(Vec::new(), PackOptions::default());
+        p.add("f", &node).unwrap();
+        let tar = p.finish().unwrap();
+        let mut a = tar::Archive::new(&tar[..]);
+        let mut e = a.entries().unwrap().next().unwrap().unwrap();
+        let mut data = Vec::new();
+        e.read_to_end(&mut data).unwrap();
+        assert_eq!(data, b"0123");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn symlinks_and_fifos_are_written_never_followed_or_opened() {
+        let dir = tmp("links");
+        let outside = tmp("outside");
+        std::fs::write(outside.join("secret"), b"host").unwrap();
+        std::os::unix::fs::symlink(&outside, dir.join("s")).unwrap();
+        nix::unistd::mkfifo(
+            &dir.join("p"),
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
+        )
+        .unwrap();
+        // a fifo opened for reading would block this test forever
+        let tar = pack_tree(&dir, Vec::new(), PackOptions::default()).unwrap();
+        let mut a = tar::Archive::new(&tar[..]);
+        let got: Vec<(String, EntryType)> = a
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.path().unwrap().display().to_string(),
+                    e.header().entry_type(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("p".to_string(), EntryType::Fifo),
+                ("s".to_string(), EntryType::Symlink)
+            ]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::remove_dir_all(&outside).unwrap();
+    }
 }
