@@ -1,5 +1,5 @@
 //! A container's upper directory → an OCI changeset, following BuildKit's
-//! `WriteUpperdir` (formats.md §3.4):
+//! `WriteUpperdir` (moby/buildkit util/overlay):
 //!
 //! - a whiteout (char 0/0) becomes `.wh.name` only if the path exists in the
 //!   layers below; a whiteout for a path that never existed is dropped;
