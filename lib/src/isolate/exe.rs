@@ -10,10 +10,14 @@
 //! - the process is not dumpable (`PR_SET_DUMPABLE` 0, set by the caller
 //!   before it joins any namespace), so `/proc/PID/{exe,fd,root,mem}` are
 //!   refused to the container (that needs `CAP_SYS_PTRACE`);
-//! - the tool re-executes itself from a sealed in-memory copy of its
-//!   binary ([`run_sealed`]) before it does anything else, so even a
-//!   process that could reach `/proc/PID/exe` finds a memfd that can never
-//!   be written, grown or shrunk, not the file on the host.
+//! - the tool re-executes itself from a sealed view of its binary
+//!   ([`run_sealed`]) before it does anything else, so even a process that
+//!   could reach `/proc/PID/exe` finds a file nothing can write, not the
+//!   one on the host. As runc does, the view is first a read-only overlayfs
+//!   mount of the binary's directory that is attached nowhere (made with
+//!   `fsopen`/`fsmount`: no copy, and nobody can remount it writable), and
+//!   where that cannot be made, a memfd copy sealed against writes, growth
+//!   and shrinking (which costs a copy of the binary per run).
 
 use std::ffi::{CString, OsString};
 use std::fs::File;
@@ -31,9 +35,111 @@ fn is_sealed(f: &File) -> bool {
     s >= 0 && s & SEALS == SEALS
 }
 
-/// Whether this process runs from a sealed copy of its binary.
+/// Whether `f` lives on a read-only overlayfs mount (the zero-copy view).
+fn is_readonly_overlay(f: &File) -> bool {
+    const OVERLAYFS_SUPER_MAGIC: libc::c_long = 0x794c_7630;
+    // SAFETY: statfs is plain data; zero is a valid value.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: fstatfs writes the statfs we pass for an open fd.
+    if unsafe { libc::fstatfs(f.as_raw_fd(), &mut st) } != 0 {
+        return false;
+    }
+    if st.f_type as libc::c_long != OVERLAYFS_SUPER_MAGIC {
+        return false;
+    }
+    // SAFETY: statvfs is plain data; zero is a valid value.
+    let mut vfs: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: fstatvfs writes the statvfs we pass for an open fd.
+    unsafe { libc::fstatvfs(f.as_raw_fd(), &mut vfs) == 0 && vfs.f_flag & libc::ST_RDONLY != 0 }
+}
+
+/// Whether this process runs from a sealed view of its binary.
 pub fn running_sealed() -> bool {
-    File::open("/proc/self/exe").is_ok_and(|f| is_sealed(&f))
+    File::open("/proc/self/exe").is_ok_and(|f| is_sealed(&f) || is_readonly_overlay(&f))
+}
+
+/// An empty directory, the lower layer under the binary's directory in
+/// the overlay view.
+const EMPTY_LOWER: &str = "/run/cairn/empty";
+
+/// `path` escaped for an overlayfs `lowerdir` list.
+fn escape_lower(path: &std::path::Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = Vec::new();
+    for &b in path.as_os_str().as_bytes() {
+        if b == b'\\' || b == b':' {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out
+}
+
+/// The binary, seen through a read-only overlayfs mount of its directory
+/// that is attached nowhere: writes fail with EROFS, and as the mount is in
+/// no mount table, nothing can remount it writable. Two lower layers (the
+/// binary's directory on top) make overlayfs lower-only, without an upper
+/// layer to copy up into.
+fn sealed_overlay() -> io::Result<File> {
+    use super::overlay::{
+        check, fsconfig_string, FSCONFIG_CMD_CREATE, FSMOUNT_CLOEXEC, FSOPEN_CLOEXEC,
+    };
+    use std::os::fd::OwnedFd;
+    const MOUNT_ATTR_RDONLY: libc::c_uint = 0x1;
+    const MOUNT_ATTR_NOSUID: libc::c_uint = 0x2;
+    const MOUNT_ATTR_NODEV: libc::c_uint = 0x4;
+    let exe = std::fs::read_link("/proc/self/exe")?;
+    let (Some(dir), Some(name)) = (exe.parent(), exe.file_name()) else {
+        return Err(io::Error::other("the binary has no directory"));
+    };
+    // The second layer must overlap neither the binary's directory nor any
+    // of its parents (overlayfs refuses that with ELOOP): an empty
+    // directory of cairn's own under /run.
+    let empty = std::path::Path::new(EMPTY_LOWER);
+    if let Err(e) = std::fs::create_dir_all(empty) {
+        return Err(io::Error::new(e.kind(), format!("{EMPTY_LOWER}: {e}")));
+    }
+    if !std::fs::symlink_metadata(empty)?.is_dir() || dir.starts_with(empty) {
+        return Err(io::Error::other(format!("{EMPTY_LOWER} is not usable")));
+    }
+    let mut lower = escape_lower(dir);
+    lower.push(b':');
+    lower.extend(escape_lower(empty));
+    let fstype = CString::new("overlay").expect("no NUL");
+    // SAFETY: fsopen with a NUL-terminated name; the fd is owned below.
+    let fs = check(unsafe { libc::syscall(libc::SYS_fsopen, fstype.as_ptr(), FSOPEN_CLOEXEC) })?;
+    // SAFETY: fsopen returned a new fd nothing else owns.
+    let fs = unsafe { OwnedFd::from_raw_fd(fs as i32) };
+    fsconfig_string(&fs, "lowerdir", &lower)?;
+    let _ = fsconfig_string(&fs, "xino", b"off");
+    // SAFETY: fsconfig(CMD_CREATE) on a valid fs context; no pointers.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            fs.as_raw_fd(),
+            FSCONFIG_CMD_CREATE,
+            std::ptr::null::<libc::c_char>(),
+            std::ptr::null::<libc::c_void>(),
+            0,
+        )
+    })?;
+    let attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    // SAFETY: fsmount of a created context; returns a new fd we own.
+    let mnt =
+        check(unsafe { libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), FSMOUNT_CLOEXEC, attrs) })?;
+    // SAFETY: fsmount returned a new fd nothing else owns.
+    let mnt = unsafe { OwnedFd::from_raw_fd(mnt as i32) };
+    let fd = nix::fcntl::openat(
+        &mnt,
+        name,
+        nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_NOFOLLOW | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )?;
+    let f = File::from(fd);
+    if !is_readonly_overlay(&f) {
+        return Err(io::Error::other("the overlay view is not read-only"));
+    }
+    Ok(f)
 }
 
 /// A sealed memfd holding a copy of this process's binary.
@@ -73,7 +179,10 @@ pub fn run_sealed() -> io::Result<()> {
     if running_sealed() {
         return Ok(());
     }
-    let mem = sealed_copy()?;
+    let mem = match sealed_overlay() {
+        Ok(f) => f,
+        Err(_) => sealed_copy()?,
+    };
     let cstrings = |v: Vec<OsString>| -> io::Result<Vec<CString>> {
         v.into_iter()
             .map(|s| CString::new(s.into_vec()))
@@ -125,6 +234,21 @@ pub fn set_undumpable() -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_overlay_view_cannot_be_written() {
+        let f = sealed_overlay().unwrap();
+        assert!(is_readonly_overlay(&f));
+        let exe = std::fs::metadata("/proc/self/exe").unwrap();
+        assert_eq!(f.metadata().unwrap().len(), exe.len());
+        let p = format!("/proc/self/fd/{}", f.as_raw_fd());
+        let e = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EROFS), "{e}");
+        assert!(!is_readonly_overlay(&File::open("/proc/self/exe").unwrap()));
+    }
 
     #[test]
     fn a_sealed_copy_cannot_be_written_or_resized() {

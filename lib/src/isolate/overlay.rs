@@ -25,10 +25,10 @@ pub struct View {
     pub target: PathBuf,
 }
 
-const FSOPEN_CLOEXEC: libc::c_uint = 1;
+pub(super) const FSOPEN_CLOEXEC: libc::c_uint = 1;
 const FSCONFIG_SET_STRING: libc::c_uint = 1;
-const FSCONFIG_CMD_CREATE: libc::c_uint = 6;
-const FSMOUNT_CLOEXEC: libc::c_uint = 1;
+pub(super) const FSCONFIG_CMD_CREATE: libc::c_uint = 6;
+pub(super) const FSMOUNT_CLOEXEC: libc::c_uint = 1;
 const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 4;
 
 fn cstr(s: &[u8]) -> io::Result<CString> {
@@ -36,7 +36,7 @@ fn cstr(s: &[u8]) -> io::Result<CString> {
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in a mount option"))
 }
 
-fn check(rc: libc::c_long) -> io::Result<libc::c_long> {
+pub(super) fn check(rc: libc::c_long) -> io::Result<libc::c_long> {
     if rc < 0 {
         Err(io::Error::last_os_error())
     } else {
@@ -44,7 +44,7 @@ fn check(rc: libc::c_long) -> io::Result<libc::c_long> {
     }
 }
 
-fn fsconfig_string(fs: &OwnedFd, key: &str, value: &[u8]) -> io::Result<()> {
+pub(super) fn fsconfig_string(fs: &OwnedFd, key: &str, value: &[u8]) -> io::Result<()> {
     let k = cstr(key.as_bytes())?;
     let v = cstr(value)?;
     // SAFETY: fsconfig with valid fd and NUL-terminated strings that outlive the call.
