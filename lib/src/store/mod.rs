@@ -535,7 +535,7 @@ impl Store {
         }
         let hex = name.strip_prefix("sha256:").unwrap_or(name);
         if hex.len() >= 4
-            && hex.len() < 64
+            && hex.len() <= 64
             && hex
                 .bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
