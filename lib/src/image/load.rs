@@ -162,8 +162,10 @@ impl TarSource {
                     if t.starts_with('/') {
                         return None;
                     }
-                    let dir = cur.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-                    cur = clean(&format!("{dir}/{t}"))?;
+                    cur = match cur.rsplit_once('/') {
+                        Some((dir, _)) => clean(&format!("{dir}/{t}"))?,
+                        None => clean(t)?,
+                    };
                 }
             }
         }
