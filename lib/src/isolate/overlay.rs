@@ -207,3 +207,28 @@ fn unescape(s: &str) -> Vec<u8> {
 pub fn unmount(path: &Path) -> io::Result<()> {
     nix::mount::umount2(path, nix::mount::MntFlags::MNT_DETACH).map_err(io::Error::from)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mountinfo_escapes_are_undone() {
+        assert_eq!(unescape("/plain"), b"/plain");
+        assert_eq!(unescape(r"/a\040b\011c\012d\134e"), b"/a b\tc\nd\\e");
+        assert_eq!(unescape(r"/end\040"), b"/end ");
+        // not an escape: kept as written
+        assert_eq!(unescape(r"/x\04"), br"/x\04");
+        assert_eq!(unescape(r"/x\9zz"), br"/x\9zz");
+        // multi-byte text after a backslash is kept whole
+        assert_eq!(unescape("/x\\aé"), "/x\\aé".as_bytes());
+        assert_eq!(unescape("/x\\éé"), "/x\\éé".as_bytes());
+    }
+
+    #[test]
+    fn is_mounted_knows_the_root_and_not_a_plain_dir() {
+        assert!(is_mounted(Path::new("/proc")));
+        let d = crate::testutil::TempDir::new("overlay-mounted");
+        assert!(!is_mounted(d.path()));
+    }
+}
