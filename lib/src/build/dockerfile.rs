@@ -76,10 +76,11 @@ pub fn parse(text: &str) -> Result<Vec<Instruction>, ParseError> {
             let trimmed = cur.trim_end();
             if trimmed.ends_with(escape) {
                 full.push_str(&trimmed[..trimmed.len() - escape.len_utf8()]);
-                // next non-comment line continues it
+                // the next line that is neither a comment nor blank
+                // continues it (docker skips empty continuation lines)
                 let mut next = None;
                 for (_, nl) in lines.by_ref() {
-                    if nl.trim_start().starts_with('#') {
+                    if nl.trim_start().starts_with('#') || nl.trim().is_empty() {
                         continue;
                     }
                     next = Some(nl.to_string());
