@@ -1,9 +1,10 @@
 //! commit and export: the upper dir becomes exactly the expected changeset,
 //! and the flat export matches the mounted view.
 
-use crate::harness::{busybox_tar, s, Env, TarBuilder};
+use crate::harness::{busybox_tar, s, wait_for, Env, TarBuilder};
 use std::collections::BTreeMap;
 use std::io::Read;
+use std::time::Duration;
 
 /// A listing of a tar: name → "type mode uid:gid size link/content-digest xattrs".
 pub fn tar_listing(data: &[u8]) -> BTreeMap<String, String> {
@@ -280,7 +281,10 @@ fn commit_a_running_container() {
         .stdout
         .trim()
         .to_string();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    let upper = env.root.join("containers").join(&id).join("upper");
+    wait_for("the counter file", Duration::from_secs(10), || {
+        upper.join("count").exists()
+    });
     let r = env.cmd("commit").arg(&id).ok().record();
     let listing = tar_listing(&blob_of(&env, s(&r, "layer")));
     assert!(listing.contains_key("count"), "{listing:?}");

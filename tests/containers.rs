@@ -1,7 +1,7 @@
 //! Containers and running containers, on real namespaces, cgroups and
 //! overlayfs, as root.
 
-use crate::harness::{busybox_image, leftovers, ps_all, s, Env};
+use crate::harness::{busybox_image, leftovers, ps_all, s, wait_for, Env};
 use std::time::{Duration, Instant};
 
 fn container_dir(env: &Env, id: &str) -> std::path::PathBuf {
@@ -352,18 +352,21 @@ fn pause_freezes_and_unpause_resumes() {
             "i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done",
         ],
     );
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for("the counter to count", Duration::from_secs(10), || {
+        log_of(&env, &id).lines().count() >= 2
+    });
     env.cmd("pause").arg(&id).ok();
     let st = &ps_all(&env)[0];
     assert_eq!(s(st, "status"), "paused");
     let a = log_of(&env, &id).lines().count();
+    // Nothing to poll for: the point is that nothing happens meanwhile.
     std::thread::sleep(Duration::from_millis(500));
     let b = log_of(&env, &id).lines().count();
     assert_eq!(a, b, "the counter moved while paused");
     env.cmd("unpause").arg(&id).ok();
-    std::thread::sleep(Duration::from_millis(500));
-    let c = log_of(&env, &id).lines().count();
-    assert!(c > b, "the counter did not resume");
+    wait_for("the counter to resume", Duration::from_secs(10), || {
+        log_of(&env, &id).lines().count() > b
+    });
     env.cmd("kill").arg(&id).ok();
     let st = &ps_all(&env)[0];
     assert_eq!(s(st, "status"), "exited");
@@ -382,15 +385,23 @@ fn stop_is_polite_then_firm() {
         &[
             "sh",
             "-c",
-            "trap 'exit 0' TERM; while :; do sleep 0.1; done",
+            "trap 'exit 0' TERM; echo ready; while :; do sleep 0.1; done",
         ],
     );
     // ignores SIGTERM: killed after the grace period
     let stubborn = detached(
         &env,
-        &["sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"],
+        &[
+            "sh",
+            "-c",
+            "trap '' TERM; echo ready; while :; do sleep 0.1; done",
+        ],
     );
-    std::thread::sleep(Duration::from_millis(200));
+    for id in [&polite, &stubborn] {
+        wait_for("the TERM trap", Duration::from_secs(10), || {
+            log_of(&env, id).contains("ready")
+        });
+    }
     let t = Instant::now();
     let r = env.cmd("stop").args(["-t", "10", &polite]).ok().record();
     assert!(
@@ -437,7 +448,13 @@ fn exec_joins_the_running_container() {
         &env,
         &["sh", "-c", "echo inside > /tmp/marker; exec sleep 100"],
     );
-    std::thread::sleep(Duration::from_millis(300));
+    // ready once the container's init has become the sleep
+    let st = std::fs::read_to_string(container_dir(&env, &id).join("state.json")).unwrap();
+    let st: serde_json::Value = serde_json::from_str(&st).unwrap();
+    let init = st["pid"].as_i64().unwrap();
+    wait_for("the container's sleep", Duration::from_secs(10), || {
+        std::fs::read(format!("/proc/{init}/cmdline")).is_ok_and(|c| c.starts_with(b"sleep"))
+    });
     let o = env.cmd("exec").args([&id, "cat", "/tmp/marker"]).ok();
     assert_eq!(o.stdout, "inside\n");
     // same pid namespace: pid 1 is the container's sleep
@@ -481,9 +498,11 @@ fn state_never_lies() {
         nix::sys::signal::Signal::SIGKILL,
     )
     .unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    let c = &ps_all(&env)[0];
-    assert_eq!(s(c, "status"), "exited");
+    wait_for(
+        "the container to be reported exited",
+        Duration::from_secs(10),
+        || s(&ps_all(&env)[0], "status") == "exited",
+    );
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
     env.cmd("rm").arg(&id).ok();
 }

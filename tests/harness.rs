@@ -84,16 +84,17 @@ impl Env {
 }
 
 /// Take down what an earlier run of a test may have left running in `dir`:
-/// container processes and their supervisors, and mounts.
+/// container processes and their supervisors, and mounts. A pid read back
+/// from an old state file is signalled only while it is still the process
+/// that file recorded (see [`kill_if_ours`]).
 fn cleanup(dir: &Path) {
     if let Ok(rd) = std::fs::read_dir(dir.join("store/containers")) {
         for e in rd.flatten() {
             if let Ok(st) = std::fs::read(e.path().join("state.json")) {
                 if let Ok(v) = serde_json::from_slice::<Value>(&st) {
-                    for k in ["supervisor", "pid"] {
-                        if let Some(p) = v[k].as_i64() {
-                            // SAFETY: kill(2) with a pid read from our own state file.
-                            unsafe { libc::kill(p as i32, libc::SIGKILL) };
+                    for (k, start) in [("supervisor", "supervisor_start"), ("pid", "pid_start")] {
+                        if let (Some(p), Some(t)) = (v[k].as_i64(), v[start].as_u64()) {
+                            kill_if_ours(p, t);
                         }
                     }
                 }
@@ -129,6 +130,58 @@ fn cleanup(dir: &Path) {
             .arg("-l")
             .arg(&p)
             .status();
+    }
+}
+
+/// The start time of a process (field 22 of /proc/PID/stat, clock ticks
+/// after boot), if it exists.
+fn start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parens: skip past the last ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split(' ').nth(19)?.parse().ok()
+}
+
+/// SIGKILL `pid` if it is still the process that started at `start` (as a
+/// state file recorded it), never a process that reused its number. The
+/// pid is pinned with a pidfd before its start time is read, so it cannot
+/// be recycled between the check and the signal.
+fn kill_if_ours(pid: i64, start: u64) {
+    let Ok(pid) = i32::try_from(pid) else { return };
+    if pid <= 1 {
+        return;
+    }
+    // SAFETY: pidfd_open(2) takes a pid and flags and returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return; // gone already
+    }
+    // SAFETY: pidfd_open returned a new fd that nothing else owns.
+    let fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) };
+    if start_time(pid) == Some(start) {
+        // SAFETY: pidfd_send_signal(2) on a valid pidfd, no siginfo, no flags.
+        unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                std::os::fd::AsRawFd::as_raw_fd(&fd),
+                libc::SIGKILL,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            )
+        };
+    }
+}
+
+/// Poll `cond` until it holds, every 20 ms for at most `timeout`; panic
+/// naming `what` when it never does. For waiting on something a test can
+/// observe, instead of sleeping a fixed time and hoping.
+pub fn wait_for(what: &str, timeout: std::time::Duration, mut cond: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !cond() {
+        if start.elapsed() > timeout {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
 

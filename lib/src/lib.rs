@@ -18,3 +18,6 @@ pub mod sys;
 
 pub use digest::{ContainerId, Digest, LayerId};
 pub use store::Store;
+
+#[cfg(test)]
+pub(crate) mod testutil;

@@ -76,10 +76,11 @@ pub fn parse(text: &str) -> Result<Vec<Instruction>, ParseError> {
             let trimmed = cur.trim_end();
             if trimmed.ends_with(escape) {
                 full.push_str(&trimmed[..trimmed.len() - escape.len_utf8()]);
-                // next non-comment line continues it
+                // the next line that is neither a comment nor blank
+                // continues it (docker skips empty continuation lines)
                 let mut next = None;
                 for (_, nl) in lines.by_ref() {
-                    if nl.trim_start().starts_with('#') {
+                    if nl.trim_start().starts_with('#') || nl.trim().is_empty() {
                         continue;
                     }
                     next = Some(nl.to_string());
@@ -205,5 +206,84 @@ mod tests {
             substitute("$A ${A} ${B:-x} ${A:+y} \\$A $", &v),
             "1 1 x y $A $"
         );
+    }
+}
+
+#[cfg(test)]
+mod edge_cases {
+    use super::*;
+
+    fn one(text: &str) -> Instruction {
+        let mut p = parse(text).unwrap();
+        assert_eq!(p.len(), 1, "{p:?}");
+        p.remove(0)
+    }
+
+    #[test]
+    fn the_escape_directive_changes_the_continuation_character() {
+        let p = parse("# escape=`\nFROM x\nRUN dir c:\\ `\n  && echo ok\n").unwrap();
+        assert_eq!(p[1].args, "dir c:\\   && echo ok");
+        // a directive after the first instruction is a comment
+        let p = parse("FROM x\n# escape=`\nRUN a `\nRUN b\n").unwrap();
+        assert_eq!(p.len(), 3);
+        assert_eq!(p[1].args, "a `");
+        // an unknown directive ends the directives
+        let p = parse("# foo=bar\n# escape=`\nRUN a \\\n b\n").unwrap();
+        assert_eq!(p[0].args, "a  b");
+    }
+
+    #[test]
+    fn continuations_blank_lines_and_line_endings() {
+        assert_eq!(one("RUN a \\\r\n b\r\n").args, "a  b");
+        // a continuation at the end of the file ends the instruction
+        assert_eq!(one("RUN a \\").args, "a");
+        assert_eq!(one("RUN a \\\n").args, "a");
+        // a blank line in a continuation continues it, as docker does
+        assert_eq!(one("RUN a \\\n\n  b").args, "a   b");
+        let i = one("\n\n   run   echo   x   \n");
+        assert_eq!(
+            (i.line, i.keyword.as_str(), i.args.as_str()),
+            (3, "RUN", "echo   x")
+        );
+        assert!(parse("").unwrap().is_empty());
+        assert!(parse("# only a comment\n\n").unwrap().is_empty());
+    }
+
+    #[test]
+    fn flags_and_forms_are_kept_raw() {
+        let i = one("COPY --from=build --chown=1:1 --link a b");
+        assert_eq!(
+            i.flags,
+            vec![
+                ("from".into(), "build".into()),
+                ("chown".into(), "1:1".into()),
+                ("link".into(), String::new())
+            ]
+        );
+        assert_eq!(i.args, "a b");
+        assert_eq!(one("CMD [\"a\", \"b c\"]").args, "[\"a\", \"b c\"]");
+        assert_eq!(one("HEALTHCHECK").args, "");
+        let e = parse("FROM x\nRUN y\n\nNOPE z").unwrap_err();
+        assert_eq!(e.line, 4);
+        assert!(e.to_string().contains("unknown instruction NOPE"), "{e}");
+    }
+
+    #[test]
+    fn substitution_edge_cases() {
+        let mut v = BTreeMap::new();
+        v.insert("A".to_string(), "1".to_string());
+        v.insert("E".to_string(), String::new());
+        v.insert("LONG_name1".to_string(), "L".to_string());
+        let s = |x: &str| substitute(x, &v);
+        assert_eq!(s("$LONG_name1-x"), "L-x");
+        assert_eq!(s("${E:-d} ${E:+p} ${E}|"), "d  |");
+        assert_eq!(s("${MISSING} $MISSING ${MISSING:-}|"), "  |");
+        assert_eq!(s("${A"), "${A", "an unterminated brace is literal");
+        assert_eq!(s("$ $- $$"), "$ $- $$");
+        assert_eq!(s("é$A€"), "é1€");
+        assert_eq!(s("a\\$A\\b"), "a$A\\b");
+        // no recursion: a value with a dollar stays as it is
+        v.insert("D".to_string(), "$A".to_string());
+        assert_eq!(substitute("$D", &v), "$A");
     }
 }

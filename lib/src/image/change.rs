@@ -224,3 +224,81 @@ mod tests {
         assert!(apply(&mut c, "ENV A=\"x", &sh).is_err());
     }
 }
+
+#[cfg(test)]
+mod edge_cases {
+    use super::*;
+
+    #[test]
+    fn command_forms() {
+        let sh = default_shell();
+        assert_eq!(command_form(" [\"a\",\"b\"] ", &sh), vec!["a", "b"]);
+        // not a JSON array of strings: shell form, as docker does
+        assert_eq!(command_form("[a, b]", &sh), vec!["/bin/sh", "-c", "[a, b]"]);
+        assert_eq!(command_form("[1]", &sh), vec!["/bin/sh", "-c", "[1]"]);
+        assert_eq!(command_form("[]", &sh), Vec::<String>::new());
+        let pwsh = vec!["pwsh".to_string(), "-c".to_string()];
+        assert_eq!(command_form("ls", &pwsh), vec!["pwsh", "-c", "ls"]);
+    }
+
+    #[test]
+    fn key_value_pairs() {
+        let kv = |s: &str| key_values(s);
+        let p = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            kv("A=1 B='two words' C=a\\ b D=").unwrap(),
+            p(&[("A", "1"), ("B", "two words"), ("C", "a b"), ("D", "")])
+        );
+        assert_eq!(kv("K v with spaces").unwrap(), p(&[("K", "v with spaces")]));
+        assert_eq!(kv("A=\"x=y\"").unwrap(), p(&[("A", "x=y")]));
+        assert!(kv("K").is_err());
+        assert!(kv("A=1 B").is_err());
+        assert!(kv("A='x").is_err());
+    }
+
+    #[test]
+    fn each_instruction_checks_its_argument() {
+        let sh = default_shell();
+        for bad in [
+            "WORKDIR",
+            "USER",
+            "EXPOSE",
+            "STOPSIGNAL",
+            "ENV",
+            "LABEL",
+            "VOLUME [x",
+            "FROM x",
+            "ADD a b",
+            "",
+        ] {
+            let mut c = json!({});
+            assert!(apply(&mut c, bad, &sh).is_err(), "{bad:?}");
+            assert_eq!(c, json!({}), "{bad:?} changed the config");
+        }
+        let e = apply(&mut json!({}), "RUN x", &sh).unwrap_err();
+        assert_eq!(e.text, "RUN x");
+        assert!(e.reason.contains("cannot be applied here"), "{e}");
+    }
+
+    #[test]
+    fn keywords_any_case_and_a_non_object_config_is_replaced() {
+        let sh = default_shell();
+        let mut c = json!(null);
+        apply(&mut c, "workdir rel", &sh).unwrap();
+        apply(&mut c, "Env A=1", &sh).unwrap();
+        apply(&mut c, "env A=2", &sh).unwrap();
+        assert_eq!(c, json!({"WorkingDir": "/rel", "Env": ["A=2"]}));
+        // an existing non-object Labels is replaced, not an error
+        let mut c = json!({"Labels": "junk", "WorkingDir": "/a/"});
+        apply(&mut c, "LABEL k=v", &sh).unwrap();
+        apply(&mut c, "WORKDIR b", &sh).unwrap();
+        apply(&mut c, "VOLUME /x /y", &sh).unwrap();
+        assert_eq!(c["Labels"], json!({"k": "v"}));
+        assert_eq!(c["WorkingDir"], "/a/b");
+        assert_eq!(c["Volumes"], json!({"/x": {}, "/y": {}}));
+    }
+}

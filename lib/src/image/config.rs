@@ -158,3 +158,118 @@ pub fn tag(store: &Store, reference: &super::Reference, top: &LayerId) -> Result
     )?;
     Ok(built)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ingest::empty_layer;
+    use crate::testutil::{layer, store, tar_of};
+
+    fn meta(parent: Option<LayerId>, by: &str) -> LayerMeta {
+        LayerMeta {
+            parent,
+            created_by: Some(by.into()),
+            created: Some("2024-01-01T00:00:00Z".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_nearest_config_and_platform_win() {
+        let m = |config: Option<Value>, platform: Option<Value>| {
+            (
+                LayerId(Digest::of(b"x")),
+                LayerMeta {
+                    config,
+                    platform,
+                    ..Default::default()
+                },
+            )
+        };
+        let chain = vec![
+            m(None, None),
+            m(Some(json!({"Cmd": ["top"]})), None),
+            m(
+                Some(json!({"Cmd": ["base"]})),
+                Some(json!({"os": "linux", "architecture": "arm64"})),
+            ),
+        ];
+        assert_eq!(effective_config(&chain), json!({"Cmd": ["top"]}));
+        assert_eq!(effective_platform(&chain)["architecture"], "arm64");
+        assert_eq!(effective_config(&chain[..1]), json!({}));
+        assert_eq!(effective_platform(&[]), host_platform());
+        assert_eq!(host_platform()["os"], "linux");
+    }
+
+    #[test]
+    fn a_generated_config_describes_the_chain_canonically() {
+        let (_d, s) = store("config-gen");
+        let (base, base_diff) = layer(&s, None, &tar_of(&[("a", b"1")]));
+        let mut m = meta(Some(base), "CMD [\"sh\"]");
+        m.config = Some(json!({"Cmd": ["sh"]}));
+        m.author = Some("me".into());
+        let top = empty_layer(&s, m).unwrap();
+        let chain = s.chain(&top).unwrap();
+        let bytes = config_bytes(&s, &chain).unwrap();
+        let cfg: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(bytes, crate::json::canonical(&cfg), "canonical bytes");
+        assert_eq!(
+            cfg["rootfs"],
+            json!({"type": "layers", "diff_ids": [base_diff.to_string()]})
+        );
+        assert_eq!(
+            cfg["history"][1],
+            json!({"created": "2024-01-01T00:00:00Z", "created_by": "CMD [\"sh\"]", "author": "me", "empty_layer": true})
+        );
+        assert!(cfg["history"][0].get("empty_layer").is_none());
+        assert_eq!(cfg["config"], json!({"Cmd": ["sh"]}));
+        assert_eq!(cfg["author"], "me");
+        assert_eq!(cfg["os"], "linux");
+        assert!(config_bytes(&s, &[]).is_err());
+    }
+
+    #[test]
+    fn original_config_bytes_are_kept_while_their_blob_is_there() {
+        let (_d, s) = store("config-orig");
+        let original = br#"{ "rootfs": {"type": "layers", "diff_ids": []}, "odd spacing": true }"#;
+        let digest = s.put_blob(original).unwrap();
+        let m = LayerMeta {
+            image_config: Some(digest),
+            ..meta(None, "x")
+        };
+        let top = empty_layer(&s, m).unwrap();
+        let chain = s.chain(&top).unwrap();
+        assert_eq!(config_bytes(&s, &chain).unwrap(), original);
+        std::fs::remove_file(s.blob_path(&digest)).unwrap();
+        let generated = config_bytes(&s, &chain).unwrap();
+        assert_ne!(generated, original);
+        assert_eq!(
+            generated,
+            crate::json::canonical(&serde_json::from_slice::<Value>(&generated).unwrap())
+        );
+    }
+
+    #[test]
+    fn build_writes_config_and_manifest_blobs_and_tag_points_at_them() {
+        let (_d, s) = store("config-build");
+        let (top, diff) = layer(&s, None, &tar_of(&[("a", b"1")]));
+        let built = tag(&s, &super::super::Reference::parse("x:1").unwrap(), &top).unwrap();
+        assert_eq!(built.diff_ids, vec![diff]);
+        assert_eq!(s.read_blob(&built.config_digest).unwrap(), built.config);
+        let manifest: Value =
+            serde_json::from_slice(&s.read_blob(&built.manifest_digest).unwrap()).unwrap();
+        assert_eq!(
+            manifest["config"]["digest"],
+            built.config_digest.to_string()
+        );
+        assert_eq!(manifest["layers"].as_array().unwrap().len(), 1);
+        let t = refs::find(&s, "x:1").unwrap().unwrap();
+        assert_eq!(t.layer, top);
+        assert_eq!(t.descriptor["digest"], built.manifest_digest.to_string());
+        // the same image twice: the same digests
+        assert_eq!(
+            build(&s, &top).unwrap().manifest_digest,
+            built.manifest_digest
+        );
+    }
+}

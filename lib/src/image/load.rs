@@ -162,8 +162,10 @@ impl TarSource {
                     if t.starts_with('/') {
                         return None;
                     }
-                    let dir = cur.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-                    cur = clean(&format!("{dir}/{t}"))?;
+                    cur = match cur.rsplit_once('/') {
+                        Some((dir, _)) => clean(&format!("{dir}/{t}"))?,
+                        None => clean(t)?,
+                    };
                 }
             }
         }
@@ -673,4 +675,459 @@ fn import(
         layers: entries.len(),
         format,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::refs;
+    use crate::testutil::{store, tar_of, TempDir};
+    use std::fs;
+
+    #[test]
+    fn clean_keeps_paths_inside_the_archive() {
+        assert_eq!(clean("a/b").as_deref(), Some("a/b"));
+        assert_eq!(clean("./a//b/").as_deref(), Some("a/b"));
+        assert_eq!(clean("a/x/../b").as_deref(), Some("a/b"));
+        for bad in [
+            "",
+            ".",
+            "/",
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "a/..",
+            "./..",
+        ] {
+            assert_eq!(clean(bad), None, "{bad:?}");
+        }
+    }
+
+    fn entry(
+        b: &mut tar::Builder<Vec<u8>>,
+        kind: tar::EntryType,
+        path: &str,
+        link: &str,
+        data: &[u8],
+    ) {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_mode(0o644);
+        h.set_size(data.len() as u64);
+        // set_path refuses `..`: write the raw name
+        let name = &mut h.as_gnu_mut().unwrap().name;
+        name[..path.len()].copy_from_slice(path.as_bytes());
+        if !link.is_empty() {
+            h.set_link_name(link).unwrap();
+        }
+        h.set_cksum();
+        b.append(&h, data).unwrap();
+    }
+
+    fn tar_source(
+        d: &TempDir,
+        build: impl FnOnce(&mut tar::Builder<Vec<u8>>),
+    ) -> Result<TarSource, LoadError> {
+        let mut b = tar::Builder::new(Vec::new());
+        build(&mut b);
+        let p = d.path().join("a.tar");
+        fs::write(&p, b.into_inner().unwrap()).unwrap();
+        TarSource::new(File::open(&p).unwrap())
+    }
+
+    fn read(src: &dyn Source, path: &str) -> Option<Vec<u8>> {
+        let (mut r, size) = src.open(path).unwrap()?;
+        let mut v = Vec::new();
+        r.read_to_end(&mut v).unwrap();
+        assert_eq!(v.len() as u64, size);
+        Some(v)
+    }
+
+    #[test]
+    fn tar_source_follows_links_inside_and_nothing_else() {
+        use tar::EntryType::*;
+        let d = TempDir::new("load-tar");
+        let src = tar_source(&d, |b| {
+            entry(b, Regular, "dir/file", "", b"data");
+            entry(b, Symlink, "dir/rel", "file", b"");
+            entry(b, Symlink, "up", "dir/rel", b"");
+            entry(b, Link, "hard", "dir/file", b"");
+            entry(b, Symlink, "abs", "/etc/passwd", b"");
+            entry(b, Symlink, "out", "../../etc/passwd", b"");
+            entry(b, Symlink, "loop1", "loop2", b"");
+            entry(b, Symlink, "loop2", "loop1", b"");
+            entry(b, Regular, "../escape", "", b"evil");
+            entry(b, Directory, "d/", "", b"");
+        })
+        .unwrap();
+        assert_eq!(read(&src, "dir/file").unwrap(), b"data");
+        assert_eq!(read(&src, "./dir//file").unwrap(), b"data");
+        assert_eq!(read(&src, "dir/rel").unwrap(), b"data");
+        assert_eq!(read(&src, "up").unwrap(), b"data");
+        assert_eq!(read(&src, "hard").unwrap(), b"data");
+        for none in [
+            "abs",
+            "out",
+            "loop1",
+            "escape",
+            "../escape",
+            "d",
+            "missing",
+            "/dir/file",
+        ] {
+            assert!(read(&src, none).is_none(), "{none}");
+        }
+    }
+
+    #[test]
+    fn tar_source_refuses_a_name_twice_and_garbage() {
+        let d = TempDir::new("load-tar-dup");
+        let e = tar_source(&d, |b| {
+            entry(b, tar::EntryType::Regular, "manifest.json", "", b"[]");
+            entry(b, tar::EntryType::Regular, "./manifest.json", "", b"[1]");
+        })
+        .err()
+        .unwrap();
+        assert!(e.to_string().contains("twice"), "{e}");
+        let p = d.path().join("junk");
+        fs::write(&p, vec![0x55u8; 2048]).unwrap();
+        assert!(TarSource::new(File::open(&p).unwrap()).is_err());
+    }
+
+    #[test]
+    fn dir_source_stays_inside_its_root() {
+        let d = TempDir::new("load-dir");
+        let root = d.path().join("layout");
+        fs::create_dir_all(root.join("blobs")).unwrap();
+        fs::write(root.join("blobs/x"), b"x").unwrap();
+        fs::write(d.path().join("secret"), b"host").unwrap();
+        std::os::unix::fs::symlink("../secret", root.join("leak")).unwrap();
+        std::os::unix::fs::symlink("blobs/x", root.join("ok")).unwrap();
+        let src = DirSource::new(&root).unwrap();
+        assert_eq!(read(&src, "blobs/x").unwrap(), b"x");
+        assert_eq!(read(&src, "ok").unwrap(), b"x");
+        assert!(src.open("leak").is_err());
+        assert!(read(&src, "../secret").is_none());
+        assert!(read(&src, "/etc/passwd").is_none());
+        assert!(read(&src, "blobs").is_none(), "a directory is not a file");
+        assert!(read(&src, "nope").is_none());
+    }
+
+    /// A source that claims a huge file without holding it.
+    struct Huge;
+    impl Source for Huge {
+        fn open(&self, _: &str) -> io::Result<Option<(Box<dyn Read + Send + '_>, u64)>> {
+            Ok(Some((Box::new(io::repeat(b' ')), u64::MAX)))
+        }
+    }
+
+    #[test]
+    fn json_documents_are_bounded_and_checked() {
+        let e = read_json(&Huge, "manifest.json").unwrap_err();
+        assert!(e.to_string().contains("too large"), "{e}");
+        let d = TempDir::new("load-json");
+        fs::write(d.path().join("manifest.json"), b"[{").unwrap();
+        let src = DirSource::new(d.path()).unwrap();
+        let e = read_json(&src, "manifest.json").unwrap_err();
+        assert!(e.to_string().contains("not valid JSON"), "{e}");
+        assert!(read_json(&src, "index.json").unwrap().is_none());
+    }
+
+    #[test]
+    fn blobs_must_match_their_descriptor() {
+        let d = TempDir::new("load-blob");
+        fs::create_dir_all(d.path().join("blobs/sha256")).unwrap();
+        let data = br#"{"a":1}"#;
+        let digest = Digest::of(data);
+        fs::write(d.path().join(blob_path(&digest)), data).unwrap();
+        let src = DirSource::new(d.path()).unwrap();
+        let ok = json!({"digest": digest.to_string(), "size": data.len()});
+        assert_eq!(read_blob(&src, &ok, "config").unwrap().1, json!({"a": 1}));
+        let cases = [
+            (json!({"size": 7}), "no digest"),
+            (json!({"digest": "md5:abc"}), "config"),
+            (
+                json!({"digest": digest.to_string(), "size": 8}),
+                "size 7 but the descriptor says 8",
+            ),
+            (
+                json!({"digest": Digest::of(b"other").to_string()}),
+                "missing",
+            ),
+        ];
+        for (desc, want) in cases {
+            let e = read_blob(&src, &desc, "config").unwrap_err();
+            assert!(e.to_string().contains(want), "{desc}: {e}");
+        }
+        // a blob whose content is not what its name says
+        let liar = Digest::of(b"liar");
+        fs::write(d.path().join(blob_path(&liar)), data).unwrap();
+        let e = read_blob(&src, &json!({"digest": liar.to_string()}), "manifest").unwrap_err();
+        assert!(e.to_string().contains("does not match its digest"), "{e}");
+    }
+
+    #[test]
+    fn names_come_from_containerd_or_a_full_ref_name() {
+        let n = |a: Value| names_from_annotations(&json!({ "annotations": a }));
+        assert_eq!(
+            n(
+                json!({"io.containerd.image.name": "docker.io/library/a:1", "org.opencontainers.image.ref.name": "1"})
+            ),
+            vec!["docker.io/library/a:1"]
+        );
+        assert_eq!(
+            n(json!({"org.opencontainers.image.ref.name": "a:1"})),
+            vec!["a:1"]
+        );
+        assert_eq!(
+            n(json!({"org.opencontainers.image.ref.name": "team/app"})),
+            vec!["team/app"]
+        );
+        assert!(n(json!({"org.opencontainers.image.ref.name": "latest"})).is_empty());
+        assert!(names_from_annotations(&json!({})).is_empty());
+    }
+
+    /// A docker-archive directory of one image whose layers are `layers`.
+    fn docker_archive(d: &Path, layers: &[Vec<u8>], config: Value, tags: Value) {
+        let mut paths = Vec::new();
+        for (i, l) in layers.iter().enumerate() {
+            let p = format!("l{i}/layer.tar");
+            fs::create_dir_all(d.join(format!("l{i}"))).unwrap();
+            fs::write(d.join(&p), l).unwrap();
+            paths.push(p);
+        }
+        fs::write(d.join("config.json"), serde_json::to_vec(&config).unwrap()).unwrap();
+        let m = json!([{"Config": "config.json", "Layers": paths, "RepoTags": tags}]);
+        fs::write(d.join("manifest.json"), serde_json::to_vec(&m).unwrap()).unwrap();
+    }
+
+    fn config_for(layers: &[Vec<u8>]) -> Value {
+        let diff_ids: Vec<String> = layers.iter().map(|l| Digest::of(l).to_string()).collect();
+        json!({
+            "architecture": "amd64", "os": "linux",
+            "config": {"Cmd": ["sh"]},
+            "rootfs": {"type": "layers", "diff_ids": diff_ids},
+            "history": [{"created_by": "ADD a"}, {"created_by": "CMD", "empty_layer": true}, {"created_by": "ADD b"}],
+        })
+    }
+
+    fn run_load(s: &Store, dir: &Path) -> Result<Vec<Loaded>, LoadError> {
+        let src = DirSource::new(dir).unwrap();
+        load(s, &src, &mut |_, _, _| {})
+    }
+
+    #[test]
+    fn a_docker_archive_loads_into_a_chain_twice_the_same() {
+        let (d, s) = store("load-docker");
+        let layers = vec![tar_of(&[("a", b"1")]), tar_of(&[("b", b"2")])];
+        let dir = d.path().join("archive");
+        docker_archive(
+            &dir,
+            &layers,
+            config_for(&layers),
+            json!(["busybox:1", "docker.io/library/busybox:1"]),
+        );
+        let got = run_load(&s, &dir).unwrap();
+        assert_eq!(got.len(), 1);
+        let img = &got[0];
+        assert_eq!(img.format, "docker-archive");
+        assert_eq!(
+            img.tags,
+            vec!["busybox:1"],
+            "the same name twice is one tag"
+        );
+        assert_eq!(img.layers, 3, "two layers and the empty CMD step");
+        assert_eq!(
+            img.diff_ids,
+            layers.iter().map(|l| Digest::of(l)).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            img.image_id,
+            Digest::of(&fs::read(dir.join("config.json")).unwrap())
+        );
+        let chain = s.chain(&img.layer).unwrap();
+        let by: Vec<Option<&str>> = chain.iter().map(|(_, m)| m.created_by.as_deref()).collect();
+        assert_eq!(by, vec![Some("ADD b"), Some("CMD"), Some("ADD a")]);
+        assert_eq!(chain[0].1.config, Some(json!({"Cmd": ["sh"]})));
+        assert_eq!(chain[0].1.image_config, Some(img.image_id));
+        assert_eq!(s.resolve("busybox:1").unwrap(), img.layer);
+        // again: the same IDs, nothing new
+        let before = s.layers().unwrap();
+        let again = run_load(&s, &dir).unwrap();
+        assert_eq!(again[0].layer, img.layer);
+        assert_eq!(s.layers().unwrap(), before);
+    }
+
+    #[test]
+    fn a_bad_archive_is_refused_and_leaves_the_store_as_it_was() {
+        let (d, s) = store("load-bad");
+        let layers = vec![tar_of(&[("a", b"1")]), tar_of(&[("b", b"2")])];
+        type Make = Box<dyn Fn(&Path)>;
+        let cases: Vec<(&str, Make)> = vec![
+            (
+                "neither manifest.json nor index.json",
+                Box::new(|_: &Path| {}),
+            ),
+            (
+                "not a JSON array",
+                Box::new(|p: &Path| fs::write(p.join("manifest.json"), b"{}").unwrap()),
+            ),
+            (
+                "lists no image",
+                Box::new(|p: &Path| fs::write(p.join("manifest.json"), b"[]").unwrap()),
+            ),
+            (
+                "has no Config",
+                Box::new(|p: &Path| fs::write(p.join("manifest.json"), b"[{}]").unwrap()),
+            ),
+            (
+                "config ../config.json is missing",
+                Box::new(|p: &Path| {
+                    fs::write(
+                        p.join("manifest.json"),
+                        br#"[{"Config":"../config.json","Layers":[]}]"#,
+                    )
+                    .unwrap()
+                }),
+            ),
+            ("2 layers but the config lists 1 diff_ids", {
+                let layers = layers.clone();
+                Box::new(move |p: &Path| {
+                    docker_archive(p, &layers, config_for(&layers[..1]), json!([]))
+                })
+            }),
+            ("rootfs.type", {
+                let layers = layers.clone();
+                Box::new(move |p: &Path| {
+                    let mut c = config_for(&layers);
+                    c["rootfs"]["type"] = json!("squashfs");
+                    docker_archive(p, &layers, c, json!([]))
+                })
+            }),
+            ("invalid image name", {
+                let layers = layers.clone();
+                Box::new(move |p: &Path| {
+                    docker_archive(p, &layers, config_for(&layers), json!(["UPPER:1"]))
+                })
+            }),
+            ("3 non-empty history entries but only 2 layers", {
+                let layers = layers.clone();
+                Box::new(move |p: &Path| {
+                    let mut c = config_for(&layers);
+                    c["history"][1]["empty_layer"] = json!(false);
+                    docker_archive(p, &layers, c, json!([]))
+                })
+            }),
+            // the second layer is not what the config says: the first,
+            // already published, is taken back
+            ("diff_id mismatch", {
+                let layers = layers.clone();
+                Box::new(move |p: &Path| {
+                    let mut c = config_for(&layers);
+                    c["rootfs"]["diff_ids"][1] = json!(Digest::of(b"other").to_string());
+                    docker_archive(p, &layers, c, json!(["x:1"]))
+                })
+            }),
+            ("is missing from the archive", {
+                let layers = layers.clone();
+                Box::new(move |p: &Path| {
+                    docker_archive(p, &layers, config_for(&layers), json!([]));
+                    fs::remove_file(p.join("l1/layer.tar")).unwrap();
+                })
+            }),
+        ];
+        let empty_layers = s.layers().unwrap();
+        let empty_index = refs::read_index(&s).unwrap();
+        for (i, (want, make)) in cases.iter().enumerate() {
+            let dir = d.path().join(format!("case{i}"));
+            fs::create_dir_all(&dir).unwrap();
+            make(&dir);
+            let e = run_load(&s, &dir).unwrap_err();
+            assert!(e.to_string().contains(want), "{want}: {e}");
+            assert_eq!(
+                s.layers().unwrap(),
+                empty_layers,
+                "{want}: layers left behind"
+            );
+            assert_eq!(refs::read_index(&s).unwrap(), empty_index, "{want}");
+        }
+    }
+
+    /// An OCI layout of one image; `index` gets the manifest descriptor.
+    fn oci_layout(d: &Path, layers: &[Vec<u8>], index: impl Fn(Value) -> Value) -> Digest {
+        fs::create_dir_all(d.join("blobs/sha256")).unwrap();
+        let put = |data: &[u8]| {
+            let dg = Digest::of(data);
+            fs::write(d.join(blob_path(&dg)), data).unwrap();
+            json!({"digest": dg.to_string(), "size": data.len()})
+        };
+        let cfg = serde_json::to_vec(&config_for(layers)).unwrap();
+        let manifest = json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": put(&cfg),
+            "layers": layers.iter().map(|l| put(l)).collect::<Vec<_>>(),
+        });
+        let mut desc = put(&serde_json::to_vec(&manifest).unwrap());
+        desc["mediaType"] = json!("application/vnd.oci.image.manifest.v1+json");
+        let idx = index(desc);
+        fs::write(d.join("index.json"), serde_json::to_vec(&idx).unwrap()).unwrap();
+        Digest::of(&cfg)
+    }
+
+    #[test]
+    fn an_oci_layout_imports_each_manifest_once_with_every_name() {
+        let (d, s) = store("load-oci");
+        let layers = vec![tar_of(&[("a", b"1")]), tar_of(&[("b", b"2")])];
+        let dir = d.path().join("layout");
+        let id = oci_layout(&dir, &layers, |desc| {
+            let mut a = desc.clone();
+            a["annotations"] = json!({"org.opencontainers.image.ref.name": "app:1"});
+            let mut b = desc.clone();
+            b["annotations"] = json!({"io.containerd.image.name": "docker.io/library/app:2"});
+            let mut bare = desc;
+            bare["annotations"] = json!({"org.opencontainers.image.ref.name": "latest"});
+            json!({"schemaVersion": 2, "manifests": [a, b, bare]})
+        });
+        let got = run_load(&s, &dir).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].format, "oci");
+        assert_eq!(got[0].image_id, id);
+        assert_eq!(got[0].tags, vec!["app:1", "app:2"]);
+    }
+
+    #[test]
+    fn a_nested_index_gives_this_machines_platform_only() {
+        let (d, s) = store("load-nested");
+        let layers = vec![tar_of(&[("a", b"1")]), tar_of(&[("b", b"2")])];
+        let dir = d.path().join("layout");
+        let host = super::super::config::host_platform();
+        oci_layout(&dir, &layers, |desc| {
+            let mut mine = desc.clone();
+            mine["platform"] = host.clone();
+            let mut other = desc;
+            other["platform"] = json!({"architecture": "s390x", "os": "plan9"});
+            other["digest"] = json!(Digest::of(b"not stored").to_string());
+            let nested = json!({"schemaVersion": 2, "manifests": [other, mine]});
+            let bytes = serde_json::to_vec(&nested).unwrap();
+            let dg = Digest::of(&bytes);
+            fs::write(dir.join(blob_path(&dg)), &bytes).unwrap();
+            json!({"manifests": [{
+                "mediaType": "application/vnd.oci.image.index.v1+json",
+                "digest": dg.to_string(), "size": bytes.len(),
+                "annotations": {"io.containerd.image.name": "docker.io/library/multi:1"},
+            }]})
+        });
+        let got = run_load(&s, &dir).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].tags, vec!["multi:1"]);
+        // an index with no manifest for this machine
+        let dir2 = d.path().join("layout2");
+        oci_layout(&dir2, &layers, |_| json!({"manifests": []}));
+        let e = run_load(&s, &dir2).unwrap_err();
+        assert!(e.to_string().contains("lists no image manifest"), "{e}");
+        fs::write(dir2.join("index.json"), b"{}").unwrap();
+        let e = run_load(&s, &dir2).unwrap_err();
+        assert!(e.to_string().contains("no manifests array"), "{e}");
+    }
 }

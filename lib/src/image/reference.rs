@@ -188,3 +188,96 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod edge_cases {
+    use super::*;
+
+    fn parts(s: &str) -> (Option<String>, String, String) {
+        let r = Reference::parse(s).unwrap();
+        (r.domain, r.path, r.tag)
+    }
+
+    #[test]
+    fn domains_are_told_from_path_components() {
+        assert_eq!(parts("a/b"), (None, "a/b".into(), "latest".into()));
+        assert_eq!(
+            parts("localhost/a"),
+            (Some("localhost".into()), "a".into(), "latest".into())
+        );
+        assert_eq!(
+            parts("reg.io/a"),
+            (Some("reg.io".into()), "a".into(), "latest".into())
+        );
+        assert_eq!(
+            parts("reg:5000/a:1"),
+            (Some("reg:5000".into()), "a".into(), "1".into())
+        );
+        assert_eq!(
+            parts("[::1]:5000/a"),
+            (Some("[::1]:5000".into()), "a".into(), "latest".into())
+        );
+        // docker.io and its library/ are implied
+        assert_eq!(
+            parts("index.docker.io/library/a"),
+            (None, "a".into(), "latest".into())
+        );
+        assert_eq!(
+            parts("docker.io/team/a"),
+            (None, "team/a".into(), "latest".into())
+        );
+        assert_eq!(
+            parts("docker.io/library/a/b"),
+            (None, "library/a/b".into(), "latest".into())
+        );
+        // a colon before the last slash is the port, not a tag
+        assert_eq!(parts("reg:5000/a").2, "latest");
+    }
+
+    #[test]
+    fn components_follow_the_distribution_grammar() {
+        for ok in [
+            "a", "a0", "a.b", "a_b", "a__b", "a-b", "a---b", "0", "a/b/c/d",
+        ] {
+            assert!(Reference::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "a___b", "a..b", "a._b", "_a", "a_", "a.", ".a", "a-", "a//b", "/a", "a/", "A/b",
+            "a b", "a\u{e9}", "reg.io/", "reg!io/a",
+        ] {
+            assert!(Reference::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn tags_are_bounded() {
+        assert_eq!(parts("a:_x.Y-1").2, "_x.Y-1");
+        assert!(Reference::parse(&format!("a:{}", "t".repeat(128))).is_ok());
+        assert!(Reference::parse(&format!("a:{}", "t".repeat(129))).is_err());
+        assert!(Reference::parse(&"a".repeat(256)).is_err());
+        for bad in ["a:.x", "a:x y", "a::x"] {
+            assert!(Reference::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn forms_round_trip() {
+        for s in [
+            "busybox:1",
+            "team/app:v2",
+            "reg:5000/a/b:c",
+            "localhost/x:latest",
+        ] {
+            let r = Reference::parse(s).unwrap();
+            assert_eq!(r.familiar(), s);
+            assert_eq!(r.to_string(), s);
+            assert_eq!(Reference::parse(&r.full()).unwrap(), r, "{s}");
+            assert_eq!(Reference::parse(&r.familiar()).unwrap(), r, "{s}");
+        }
+        assert_eq!(
+            Reference::parse("reg:5000/a:1").unwrap().repository(),
+            "reg:5000/a"
+        );
+        assert_eq!(Reference::parse("a:1").unwrap().repository(), "a");
+    }
+}

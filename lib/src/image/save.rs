@@ -854,3 +854,158 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod naming_and_plan {
+    use super::*;
+    use crate::testutil::{layer, store, tar_of};
+
+    fn r(s: &str) -> Reference {
+        Reference::parse(s).unwrap()
+    }
+
+    fn img(top: LayerId, names: &[&str]) -> SaveImage {
+        SaveImage {
+            top,
+            names: names.iter().map(|n| r(n)).collect(),
+        }
+    }
+
+    fn plan(s: &Store, images: &[SaveImage], c: Compression) -> Result<Archive, SaveError> {
+        prepare(s, images, &SaveOptions { compression: c }, &mut |_| {})
+    }
+
+    fn bytes(a: &Archive) -> Vec<u8> {
+        let mut out = Vec::new();
+        a.write_to(&mut out, &mut |_| {}).unwrap();
+        assert_eq!(out.len() as u64, a.size(), "size() is exact");
+        out
+    }
+
+    fn file(tar: &[u8], path: &str) -> Value {
+        let mut a = tar::Archive::new(tar);
+        for e in a.entries().unwrap() {
+            let mut e = e.unwrap();
+            if e.path().unwrap().to_str() == Some(path) {
+                let mut v = Vec::new();
+                e.read_to_end(&mut v).unwrap();
+                return serde_json::from_slice(&v).unwrap();
+            }
+        }
+        panic!("{path} not in the archive");
+    }
+
+    #[test]
+    fn names_must_each_name_one_image() {
+        let (_d, s) = store("save-names");
+        let (a, _) = layer(&s, None, &tar_of(&[("a", b"1")]));
+        let (b, _) = layer(&s, None, &tar_of(&[("b", b"2")]));
+        let e = plan(&s, &[], Compression::None).err().unwrap();
+        assert!(e.is_usage(), "{e}");
+        let e = plan(
+            &s,
+            &[img(a, &["x:1"]), img(b, &["docker.io/library/x:1"])],
+            Compression::None,
+        )
+        .err()
+        .unwrap();
+        assert!(
+            e.is_usage() && e.to_string().contains("x:1 would name two images"),
+            "{e}"
+        );
+        // the same image given twice is one image with both names, once each
+        let p = plan(
+            &s,
+            &[img(a, &["x:1", "x:2"]), img(b, &[]), img(a, &["x:1", "y"])],
+            Compression::None,
+        )
+        .unwrap();
+        let names: Vec<Vec<String>> = p.images().iter().map(|i| i.names.clone()).collect();
+        assert_eq!(names, vec![vec!["x:1", "x:2", "y:latest"], vec![]]);
+    }
+
+    #[test]
+    fn the_plan_is_sorted_and_each_blob_is_written_once() {
+        let (_d, s) = store("save-plan");
+        let (base, _) = layer(&s, None, &tar_of(&[("a", b"1")]));
+        let (top, _) = layer(&s, Some(base), &tar_of(&[("b", b"2")]));
+        let p = plan(
+            &s,
+            &[img(top, &["app:1"]), img(base, &[])],
+            Compression::None,
+        )
+        .unwrap();
+        let paths = p.paths();
+        assert!(paths.windows(2).all(|w| w[0] < w[1]), "{paths:?}");
+        assert_eq!(&paths[..2], ["blobs/", "blobs/sha256/"]);
+        assert_eq!(
+            &paths[paths.len() - 4..],
+            ["index.json", "manifest.json", "oci-layout", "repositories"]
+        );
+        // 2 layers (shared), 2 configs, 2 manifests
+        assert_eq!(paths.len(), 2 + 6 + 4);
+        let tar = bytes(&p);
+        let index = file(&tar, "index.json");
+        let m = index["manifests"].as_array().unwrap();
+        assert_eq!(m.len(), 2);
+        assert_eq!(
+            m[0]["annotations"][ANNOTATION_IMAGE_NAME],
+            "docker.io/library/app:1"
+        );
+        assert_eq!(m[0]["annotations"][ANNOTATION_REF_NAME], "1");
+        assert!(
+            m[1].get("annotations").is_none(),
+            "untagged: no annotations"
+        );
+        let docker = file(&tar, "manifest.json");
+        assert_eq!(docker[0]["RepoTags"], json!(["app:1"]));
+        assert_eq!(docker[1]["RepoTags"], json!([]));
+        assert_eq!(docker[0]["Layers"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            file(&tar, "repositories"),
+            json!({"app": {"1": p.images()[0].image_id.hex()}})
+        );
+        // nothing tagged: no repositories file
+        let p = plan(&s, &[img(base, &[])], Compression::None).unwrap();
+        assert!(!p.paths().contains(&"repositories"));
+    }
+
+    #[test]
+    fn saving_is_deterministic_and_loads_back_to_the_same_ids() {
+        let (_d, s) = store("save-roundtrip");
+        let (base, _) = layer(&s, None, &tar_of(&[("a", b"1")]));
+        let (top, _) = layer(&s, Some(base), &tar_of(&[("b", b"2")]));
+        for c in [Compression::None, Compression::Gzip, Compression::Zstd] {
+            let p = plan(&s, &[img(top, &["app:1"])], c).unwrap();
+            let one = bytes(&p);
+            let two = bytes(&plan(&s, &[img(top, &["app:1"])], c).unwrap());
+            assert_eq!(one, two, "{c:?}: same bytes twice");
+            let saved = &p.images()[0];
+            let (d2, s2) = store("save-roundtrip-load");
+            let path = d2.path().join("a.tar");
+            fs::write(&path, &one).unwrap();
+            let src = super::super::load::TarSource::new(File::open(&path).unwrap()).unwrap();
+            let got = super::super::load::load(&s2, &src, &mut |_, _, _| {}).unwrap();
+            assert_eq!(got[0].image_id, saved.image_id, "{c:?}");
+            assert_eq!(got[0].tags, vec!["app:1"]);
+            let m = file(&one, &format!("blobs/sha256/{}", saved.manifest.hex()));
+            assert_eq!(m["layers"][0]["mediaType"], c.media_type(), "{c:?}");
+            // and saved again from the new store, the same archive
+            let again = bytes(&plan(&s2, &[img(got[0].layer, &["app:1"])], c).unwrap());
+            assert_eq!(again, one, "{c:?}: save, load, save");
+        }
+    }
+
+    #[test]
+    fn a_damaged_blob_stops_the_stream() {
+        let (_d, s) = store("save-damaged");
+        let (top, _) = layer(&s, None, &tar_of(&[("a", b"1")]));
+        let p = plan(&s, &[img(top, &[])], Compression::None).unwrap();
+        let (blob, path) = s.layer_blob(&top).unwrap().unwrap();
+        let mut data = fs::read(&path).unwrap();
+        data[600] ^= 1;
+        fs::write(&path, &data).unwrap();
+        let e = p.write_to(&mut io::sink(), &mut |_| {}).unwrap_err();
+        assert!(e.to_string().contains(&blob.digest.to_string()), "{e}");
+    }
+}

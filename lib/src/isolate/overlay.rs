@@ -187,7 +187,10 @@ fn unescape(s: &str) -> Vec<u8> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'\\' && i + 3 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 4], 8) {
+            // bytes, not a str slice: the three after a backslash need not
+            // end on a char boundary
+            let digits = std::str::from_utf8(&b[i + 1..i + 4]).unwrap_or("");
+            if let Ok(v) = u8::from_str_radix(digits, 8) {
                 out.push(v);
                 i += 4;
                 continue;
@@ -203,4 +206,29 @@ fn unescape(s: &str) -> Vec<u8> {
 /// not keep the view from going away).
 pub fn unmount(path: &Path) -> io::Result<()> {
     nix::mount::umount2(path, nix::mount::MntFlags::MNT_DETACH).map_err(io::Error::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mountinfo_escapes_are_undone() {
+        assert_eq!(unescape("/plain"), b"/plain");
+        assert_eq!(unescape(r"/a\040b\011c\012d\134e"), b"/a b\tc\nd\\e");
+        assert_eq!(unescape(r"/end\040"), b"/end ");
+        // not an escape: kept as written
+        assert_eq!(unescape(r"/x\04"), br"/x\04");
+        assert_eq!(unescape(r"/x\9zz"), br"/x\9zz");
+        // multi-byte text after a backslash is kept whole
+        assert_eq!(unescape("/x\\aé"), "/x\\aé".as_bytes());
+        assert_eq!(unescape("/x\\éé"), "/x\\éé".as_bytes());
+    }
+
+    #[test]
+    fn is_mounted_knows_the_root_and_not_a_plain_dir() {
+        assert!(is_mounted(Path::new("/proc")));
+        let d = crate::testutil::TempDir::new("overlay-mounted");
+        assert!(!is_mounted(d.path()));
+    }
 }

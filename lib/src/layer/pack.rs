@@ -524,3 +524,171 @@ mod tests {
         std::fs::remove_dir_all(&outside).unwrap();
     }
 }
+
+#[cfg(test)]
+mod determinism {
+    use super::*;
+    use crate::testutil::TempDir;
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt;
+
+    struct Seen {
+        path: String,
+        kind: EntryType,
+        uid: u64,
+        gid: u64,
+        mode: u32,
+        mtime: u64,
+        link: Option<String>,
+        uname: Vec<u8>,
+        pax: Vec<(String, Vec<u8>)>,
+    }
+
+    fn entries(tar: &[u8]) -> Vec<Seen> {
+        let mut a = tar::Archive::new(tar);
+        a.entries()
+            .unwrap()
+            .map(|e| {
+                let mut e = e.unwrap();
+                let h = e.header().clone();
+                let pax = e
+                    .pax_extensions()
+                    .unwrap()
+                    .into_iter()
+                    .flatten()
+                    .map(|p| {
+                        let p = p.unwrap();
+                        (p.key().unwrap().to_string(), p.value_bytes().to_vec())
+                    })
+                    .collect();
+                Seen {
+                    path: e.path().unwrap().display().to_string(),
+                    kind: h.entry_type(),
+                    uid: h.uid().unwrap(),
+                    gid: h.gid().unwrap(),
+                    mode: h.mode().unwrap(),
+                    mtime: h.mtime().unwrap(),
+                    link: e.link_name().unwrap().map(|l| l.display().to_string()),
+                    uname: h.username_bytes().unwrap_or_default().to_vec(),
+                    pax,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_tree_is_written_sorted_with_its_own_numbers() {
+        let d = TempDir::new("pack-order");
+        let root = d.path();
+        for dir in ["b", "a", "a/z", "a/c"] {
+            fs::create_dir(root.join(dir)).unwrap();
+        }
+        fs::write(root.join("a/c/f"), b"x").unwrap();
+        fs::write(root.join("B"), b"upper").unwrap();
+        fs::write(root.join("a/z/setuid"), b"").unwrap();
+        fs::set_permissions(root.join("a/z/setuid"), fs::Permissions::from_mode(0o4755)).unwrap();
+        std::os::unix::fs::chown(root.join("b"), Some(1234), Some(5678)).unwrap();
+        let tar = pack_tree(root, Vec::new(), PackOptions::default()).unwrap();
+        let got = entries(&tar);
+        let paths: Vec<&str> = got.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["B", "a/", "a/c/", "a/c/f", "a/z/", "a/z/setuid", "b/"]
+        );
+        let b = got.iter().find(|e| e.path == "b/").unwrap();
+        assert_eq!((b.uid, b.gid, b.kind), (1234, 5678, EntryType::Directory));
+        assert!(got.iter().all(|e| e.uname.is_empty()), "no owner names");
+        assert_eq!(got[5].mode, 0o4755);
+        // the same tree twice: the same bytes
+        assert_eq!(
+            tar,
+            pack_tree(root, Vec::new(), PackOptions::default()).unwrap()
+        );
+    }
+
+    #[test]
+    fn mtimes_clamp_to_source_date_epoch() {
+        let d = TempDir::new("pack-clamp");
+        fs::write(d.path().join("f"), b"x").unwrap();
+        let now = fs::metadata(d.path().join("f")).unwrap().mtime() as u64;
+        let clamp = |c| {
+            let tar = pack_tree(d.path(), Vec::new(), PackOptions { clamp_mtime: c }).unwrap();
+            entries(&tar)[0].mtime
+        };
+        assert_eq!(clamp(None), now);
+        assert_eq!(clamp(Some(1000)), 1000);
+        assert_eq!(
+            clamp(Some(now as i64 + 10)),
+            now,
+            "a later epoch changes nothing"
+        );
+    }
+
+    #[test]
+    fn hard_links_point_at_the_first_name_written() {
+        let d = TempDir::new("pack-links");
+        fs::write(d.path().join("b"), b"data").unwrap();
+        fs::hard_link(d.path().join("b"), d.path().join("a")).unwrap();
+        fs::hard_link(d.path().join("b"), d.path().join("c")).unwrap();
+        let tar = pack_tree(d.path(), Vec::new(), PackOptions::default()).unwrap();
+        let got = entries(&tar);
+        assert_eq!(got[0].kind, EntryType::Regular);
+        for e in &got[1..] {
+            assert_eq!(e.kind, EntryType::Link, "{}", e.path);
+            assert_eq!(e.link.as_deref(), Some("a"));
+        }
+    }
+
+    #[test]
+    fn xattrs_go_in_pax_records_except_overlays_own() {
+        let d = TempDir::new("pack-xattr");
+        let f = d.path().join("f");
+        fs::write(&f, b"x").unwrap();
+        let set = |k: &str, v: &[u8]| {
+            let p = std::ffi::CString::new(f.as_os_str().as_encoded_bytes()).unwrap();
+            let k = std::ffi::CString::new(k).unwrap();
+            // SAFETY: valid NUL-terminated path and name, and a buffer of v.len() bytes.
+            unsafe { libc::lsetxattr(p.as_ptr(), k.as_ptr(), v.as_ptr().cast(), v.len(), 0) }
+        };
+        if set("user.cairn", b"v\0bin") != 0 || set("trusted.overlay.opaque", b"y") != 0 {
+            eprintln!("no user/trusted xattrs on {}: skipped", d.path().display());
+            return;
+        }
+        let tar = pack_tree(d.path(), Vec::new(), PackOptions::default()).unwrap();
+        let got = entries(&tar);
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            got[0].pax,
+            vec![("SCHILY.xattr.user.cairn".to_string(), b"v\0bin".to_vec())]
+        );
+    }
+
+    #[test]
+    fn whiteouts_are_empty_files_at_time_zero() {
+        let mut p = Packer::new(Vec::new(), PackOptions::default());
+        p.whiteout("", "gone").unwrap();
+        p.whiteout("etc/x", "passwd").unwrap();
+        assert_eq!(p.entries(), 2);
+        let got = entries(&p.finish().unwrap());
+        let paths: Vec<&str> = got.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, [".wh.gone", "etc/x/.wh.passwd"]);
+        for e in &got {
+            assert_eq!(
+                (e.kind, e.mode, e.mtime, e.uid),
+                (EntryType::Regular, 0o600, 0, 0)
+            );
+        }
+    }
+
+    #[test]
+    fn long_names_survive() {
+        let d = TempDir::new("pack-long");
+        let long = "n".repeat(200);
+        fs::create_dir(d.path().join(&long)).unwrap();
+        fs::write(d.path().join(&long).join(&long), b"x").unwrap();
+        let tar = pack_tree(d.path(), Vec::new(), PackOptions::default()).unwrap();
+        let got = entries(&tar);
+        assert_eq!(got[0].path, format!("{long}/"));
+        assert_eq!(got[1].path, format!("{long}/{long}"));
+    }
+}

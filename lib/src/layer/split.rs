@@ -276,3 +276,155 @@ pub fn reassemble(diff: &Path, split: &Path, out: &mut impl Write) -> Result<u64
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::TempDir;
+    use std::fs;
+
+    /// Record `stream` as a split whose file contents are `files` (offset,
+    /// size, path), and write those files under `diff`.
+    fn record(d: &Path, stream: &[u8], files: &[(usize, usize, &str)]) -> std::path::PathBuf {
+        let diff = d.join("diff");
+        fs::create_dir_all(&diff).unwrap();
+        let split = d.join(FILE_NAME);
+        let rec = Recording::new(SplitWriter::create(&split).unwrap());
+        let mut at = 0;
+        for &(off, size, path) in files {
+            // in small pieces, as a reader would see them
+            for c in stream[at..off].chunks(7) {
+                rec.saw(c);
+            }
+            rec.file(path.as_bytes(), size as u64).unwrap();
+            fs::write(diff.join(path), &stream[off..off + size]).unwrap();
+            rec.saw(&stream[off..off + size]);
+            at = off + size;
+        }
+        rec.saw(&stream[at..]);
+        rec.finish().unwrap();
+        split
+    }
+
+    fn rebuild(d: &Path) -> Result<Vec<u8>, SplitError> {
+        let mut out = Vec::new();
+        let n = reassemble(&d.join("diff"), &d.join(FILE_NAME), &mut out)?;
+        assert_eq!(n, out.len() as u64);
+        Ok(out)
+    }
+
+    #[test]
+    fn a_recorded_stream_is_rebuilt_byte_for_byte() {
+        let d = TempDir::new("split-roundtrip");
+        let mut stream = b"HEADER-1".to_vec();
+        stream.extend_from_slice(b"contents of a");
+        stream.extend_from_slice(&[0u8; 100]);
+        stream.extend_from_slice(&vec![b'b'; 3 * RAW_FLUSH]); // a large file
+        stream.extend_from_slice(b"trailer after the end");
+        let split = record(
+            d.path(),
+            &stream,
+            &[(8, 13, "a"), (121, 3 * RAW_FLUSH, "b")],
+        );
+        assert_eq!(rebuild(d.path()).unwrap(), stream);
+        // the split holds the headers, not the contents
+        assert!(fs::metadata(&split).unwrap().len() < 1024);
+    }
+
+    #[test]
+    fn an_empty_stream_and_an_off_recording() {
+        let d = TempDir::new("split-empty");
+        record(d.path(), b"", &[]);
+        assert_eq!(rebuild(d.path()).unwrap(), b"");
+        let off = Recording::off();
+        off.saw(b"x");
+        off.file(b"f", 1).unwrap();
+        off.finish().unwrap();
+    }
+
+    #[test]
+    fn a_stream_that_ends_inside_a_file_is_not_a_split() {
+        let d = TempDir::new("split-short");
+        let mut w = SplitWriter::create(&d.path().join(FILE_NAME)).unwrap();
+        w.file(b"f", 10).unwrap();
+        w.saw(b"12345").unwrap();
+        assert!(w.finish().is_err());
+        assert!(
+            SplitWriter::create(&d.path().join(FILE_NAME)).is_err(),
+            "never overwrites"
+        );
+    }
+
+    #[test]
+    fn a_changed_changeset_is_named_not_rebuilt() {
+        let d = TempDir::new("split-changed");
+        let stream = b"HDRabcdefTAIL";
+        record(d.path(), stream, &[(3, 6, "f")]);
+        let f = d.path().join("diff/f");
+        fs::write(&f, b"abcdefg").unwrap();
+        let e = rebuild(d.path()).unwrap_err();
+        assert!(
+            matches!(&e, SplitError::Changed { path, .. } if path == "f"),
+            "{e}"
+        );
+        fs::remove_file(&f).unwrap();
+        assert!(matches!(rebuild(d.path()), Err(SplitError::Changed { .. })));
+        // a symlink in its place is not followed, even to the same bytes
+        fs::write(d.path().join("elsewhere"), b"abcdef").unwrap();
+        std::os::unix::fs::symlink(d.path().join("elsewhere"), &f).unwrap();
+        assert!(matches!(rebuild(d.path()), Err(SplitError::Changed { .. })));
+        fs::remove_file(&f).unwrap();
+        fs::create_dir(&f).unwrap();
+        assert!(matches!(rebuild(d.path()), Err(SplitError::Changed { .. })));
+    }
+
+    /// Write a split file by hand.
+    fn raw_split(path: &Path, body: &[u8]) {
+        let mut z = zstd::stream::write::Encoder::new(File::create(path).unwrap(), 1).unwrap();
+        z.write_all(body).unwrap();
+        z.finish().unwrap();
+    }
+
+    #[test]
+    fn a_hostile_or_damaged_split_is_refused() {
+        let d = TempDir::new("split-hostile");
+        let diff = d.path().join("diff");
+        fs::create_dir_all(diff.join("sub")).unwrap();
+        fs::write(d.path().join("secret"), b"host").unwrap();
+        let split = d.path().join(FILE_NAME);
+        let file_rec = |p: &[u8], size: u64| {
+            let mut v = MAGIC.to_vec();
+            v.push(b'F');
+            v.extend_from_slice(&size.to_le_bytes());
+            v.extend_from_slice(&(p.len() as u16).to_le_bytes());
+            v.extend_from_slice(p);
+            v.push(b'E');
+            v.extend_from_slice(&size.to_le_bytes());
+            v
+        };
+        for p in [&b"../secret"[..], b"/etc/passwd", b"sub/../../secret"] {
+            raw_split(&split, &file_rec(p, 4));
+            let e = reassemble(&diff, &split, &mut Vec::new()).unwrap_err();
+            assert!(matches!(e, SplitError::Changed { .. }), "{p:?}: {e}");
+        }
+        let mut wrong_total = MAGIC.to_vec();
+        wrong_total.extend_from_slice(b"R\x02\x00\x00\x00hiE");
+        wrong_total.extend_from_slice(&3u64.to_le_bytes());
+        let mut huge_raw = MAGIC.to_vec();
+        huge_raw.extend_from_slice(b"R\xff\xff\xff\xffshort");
+        let cases: [(&[u8], &str); 5] = [
+            (b"", "no header"),
+            (b"cairn-tar-split/9\n", "unknown format"),
+            (&wrong_total, "does not add up"),
+            (&huge_raw, "truncated"),
+            (&[MAGIC, b"X"].concat(), "unknown record"),
+        ];
+        for (body, want) in cases {
+            raw_split(&split, body);
+            let e = reassemble(&diff, &split, &mut Vec::new()).unwrap_err();
+            assert!(e.to_string().contains(want), "{want}: {e}");
+        }
+        fs::write(&split, b"not zstd at all").unwrap();
+        assert!(reassemble(&diff, &split, &mut Vec::new()).is_err());
+    }
+}

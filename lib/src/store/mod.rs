@@ -535,7 +535,7 @@ impl Store {
         }
         let hex = name.strip_prefix("sha256:").unwrap_or(name);
         if hex.len() >= 4
-            && hex.len() < 64
+            && hex.len() <= 64
             && hex
                 .bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
@@ -555,5 +555,211 @@ impl Store {
             };
         }
         Err(StoreError::NotFound(name.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::reference::Reference;
+    use crate::store::ingest::empty_layer;
+    use crate::testutil::{self, store};
+
+    /// `n` distinct empty layers.
+    fn layers(s: &Store, n: usize) -> Vec<LayerId> {
+        (0..n)
+            .map(|i| {
+                empty_layer(
+                    s,
+                    LayerMeta {
+                        created_by: Some(format!("step {i}")),
+                        ..Default::default()
+                    },
+                )
+                .unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn opening_makes_an_oci_layout_and_is_idempotent() {
+        let (d, s) = store("open");
+        let root = s.root().to_path_buf();
+        assert_eq!(
+            fs::read(root.join("oci-layout")).unwrap(),
+            br#"{"imageLayoutVersion":"1.0.0"}"#
+        );
+        assert_eq!(refs::read_index(&s).unwrap(), refs::empty_index());
+        drop(s);
+        let s = Store::open(&root).unwrap();
+        assert!(s.layers().unwrap().is_empty());
+        drop(d);
+    }
+
+    #[test]
+    fn resolves_full_ids_with_or_without_the_algorithm() {
+        let (_d, s) = store("resolve-full");
+        let ids = layers(&s, 2);
+        for id in &ids {
+            assert_eq!(s.resolve(&id.to_string()).unwrap(), *id);
+            assert_eq!(s.resolve(&id.hex()).unwrap(), *id);
+        }
+        // a well-formed ID that is not in the store
+        let missing = Digest::of(b"nothing").to_string();
+        assert!(matches!(s.resolve(&missing), Err(StoreError::NotFound(n)) if n == missing));
+    }
+
+    #[test]
+    fn resolves_unique_prefixes_of_four_digits_or_more() {
+        let (_d, s) = store("resolve-prefix");
+        let ids = layers(&s, 40);
+        let id = ids[0];
+        for len in [4, 12, 63] {
+            let unique = ids
+                .iter()
+                .filter(|o| o.hex()[..len] == id.hex()[..len])
+                .count()
+                == 1;
+            if unique {
+                assert_eq!(s.resolve(&id.hex()[..len]).unwrap(), id);
+                assert_eq!(
+                    s.resolve(&format!("sha256:{}", &id.hex()[..len])).unwrap(),
+                    id
+                );
+            }
+        }
+        // too short to be taken as a prefix
+        assert!(matches!(
+            s.resolve(&id.hex()[..3]),
+            Err(StoreError::NotFound(_))
+        ));
+        // not hex: never a prefix
+        assert!(matches!(s.resolve("zzzz"), Err(StoreError::NotFound(_))));
+        assert!(matches!(
+            s.resolve(&id.hex()[..8].to_uppercase()),
+            Err(StoreError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn a_shared_prefix_is_ambiguous_and_says_how_many() {
+        let (_d, s) = store("resolve-ambiguous");
+        let first = layers(&s, 1)[0];
+        let prefix = first.hex()[..4].to_string();
+        // another layer whose ID starts with the same four digits
+        let twin = (0u64..)
+            .map(|i| LayerMeta {
+                created_by: Some(format!("twin {i}")),
+                ..Default::default()
+            })
+            .find(|m| m.id().hex().starts_with(&prefix))
+            .unwrap();
+        let twin = empty_layer(&s, twin).unwrap();
+        let e = s.resolve(&prefix).unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Ambiguous { name, count: 2 } if *name == prefix),
+            "{e}"
+        );
+        assert!(e.to_string().contains("give more of the ID"), "{e}");
+        // one more digit tells them apart (unless they share it too)
+        for id in [first, twin] {
+            let n = (5..64)
+                .find(|&n| first.hex()[..n] != twin.hex()[..n])
+                .unwrap();
+            assert_eq!(s.resolve(&id.hex()[..n]).unwrap(), id);
+        }
+    }
+
+    #[test]
+    fn a_tag_wins_over_a_prefix_and_names_are_familiar() {
+        let (_d, s) = store("resolve-tag");
+        let (top, _) = testutil::layer(&s, None, &testutil::tar_of(&[("a", b"1")]));
+        crate::image::config::tag(&s, &Reference::parse("busybox").unwrap(), &top).unwrap();
+        for name in [
+            "busybox",
+            "busybox:latest",
+            "docker.io/library/busybox",
+            "docker.io/library/busybox:latest",
+        ] {
+            assert_eq!(s.resolve(name).unwrap(), top, "{name}");
+        }
+        assert!(matches!(
+            s.resolve("busybox:1.36"),
+            Err(StoreError::NotFound(_))
+        ));
+        // a tag that looks like hex is a tag first
+        let other = layers(&s, 1)[0];
+        let prefix = &top.hex()[..6];
+        crate::image::config::tag(&s, &Reference::parse(prefix).unwrap(), &other).unwrap();
+        assert_eq!(s.resolve(prefix).unwrap(), other);
+    }
+
+    #[test]
+    fn chain_is_top_first_and_layer_json_is_verified() {
+        let (_d, s) = store("chain");
+        let (a, _) = testutil::layer(&s, None, &testutil::tar_of(&[("a", b"1")]));
+        let (b, _) = testutil::layer(&s, Some(a), &testutil::tar_of(&[("b", b"2")]));
+        let chain: Vec<LayerId> = s.chain(&b).unwrap().into_iter().map(|(id, _)| id).collect();
+        assert_eq!(chain, vec![b, a]);
+        // a layer.json edited behind the store's back is corrupt, not trusted
+        let p = s.layer_dir(&a).join("layer.json");
+        let mut data = fs::read(&p).unwrap();
+        data.push(b' ');
+        fs::write(&p, data).unwrap();
+        assert!(matches!(s.layer(&a), Err(StoreError::Corrupt(id)) if id == a));
+        assert!(matches!(s.chain(&b), Err(StoreError::Corrupt(_))));
+    }
+
+    #[test]
+    fn publishing_a_layer_twice_keeps_one_and_a_missing_parent_is_refused() {
+        let (_d, s) = store("publish");
+        let meta = LayerMeta {
+            created_by: Some("x".into()),
+            ..Default::default()
+        };
+        let a = empty_layer(&s, meta.clone()).unwrap();
+        assert_eq!(empty_layer(&s, meta).unwrap(), a);
+        assert_eq!(s.layers().unwrap(), vec![a]);
+        let orphan = LayerMeta {
+            parent: Some(LayerId(Digest::of(b"no such parent"))),
+            ..Default::default()
+        };
+        assert!(matches!(
+            empty_layer(&s, orphan),
+            Err(StoreError::NotFound(_))
+        ));
+        // nothing left in tmp/
+        assert_eq!(fs::read_dir(s.root().join("tmp")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn blobs_are_checked_against_their_digest() {
+        let (_d, s) = store("blobs");
+        let d = s.put_blob(b"hello").unwrap();
+        assert_eq!(d, Digest::of(b"hello"));
+        assert_eq!(s.put_blob(b"hello").unwrap(), d);
+        assert_eq!(s.read_blob(&d).unwrap(), b"hello");
+        fs::write(s.blob_path(&d), b"jello").unwrap();
+        assert!(matches!(s.read_blob(&d), Err(StoreError::Invalid(m)) if m.contains("corrupt")));
+    }
+
+    #[test]
+    fn stale_staging_of_a_dead_writer_is_purged_on_open() {
+        let (_d, s) = store("purge");
+        let root = s.root().to_path_buf();
+        // pid 0 is never a live writer; our own pid is
+        let dead = root.join("tmp/layer-999999999-0000");
+        let live = root.join(format!("tmp/layer-{}-0000", std::process::id()));
+        let other = root.join("tmp/unrelated");
+        for p in [&dead, &live, &other] {
+            fs::create_dir(p).unwrap();
+        }
+        fs::create_dir(root.join("trash/x")).unwrap();
+        drop(s);
+        let _s = Store::open(&root).unwrap();
+        assert!(!dead.exists());
+        assert!(live.exists());
+        assert!(other.exists());
+        assert_eq!(fs::read_dir(root.join("trash")).unwrap().count(), 0);
     }
 }

@@ -138,3 +138,105 @@ pub fn remove(store: &Store, familiar: &str) -> Result<Option<LayerId>> {
     }
     Ok(found)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::reference::Reference;
+    use crate::testutil::store;
+
+    fn r(s: &str) -> Reference {
+        Reference::parse(s).unwrap()
+    }
+
+    fn id(n: u8) -> LayerId {
+        LayerId(Digest::of(&[n]))
+    }
+
+    #[test]
+    fn set_replaces_a_tag_and_keeps_the_index_sorted() {
+        let (_d, s) = store("refs-set");
+        let m = Digest::of(b"manifest");
+        set(&s, &r("zeta"), &id(1), &m, 10, None).unwrap();
+        set(
+            &s,
+            &r("alpha:2"),
+            &id(2),
+            &m,
+            10,
+            Some(&json!({"os": "linux"})),
+        )
+        .unwrap();
+        set(
+            &s,
+            &r("docker.io/library/zeta:latest"),
+            &id(3),
+            &m,
+            10,
+            None,
+        )
+        .unwrap();
+        let all = list(&s).unwrap();
+        let names: Vec<&str> = all.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, vec!["alpha:2", "zeta:latest"]);
+        assert_eq!(all[1].layer, id(3), "the second set replaced the tag");
+        let d = &all[0].descriptor;
+        assert_eq!(
+            d["annotations"][ANNOTATION_CONTAINERD_NAME],
+            "docker.io/library/alpha:2"
+        );
+        assert_eq!(d["platform"]["os"], "linux");
+        assert_eq!(d["digest"], m.to_string());
+        assert_eq!(find(&s, "zeta:latest").unwrap().unwrap().layer, id(3));
+        assert!(
+            find(&s, "zeta").unwrap().is_none(),
+            "find takes the familiar form"
+        );
+    }
+
+    #[test]
+    fn remove_returns_the_layer_once() {
+        let (_d, s) = store("refs-remove");
+        let m = Digest::of(b"manifest");
+        set(&s, &r("a"), &id(1), &m, 1, None).unwrap();
+        set(&s, &r("b"), &id(1), &m, 1, None).unwrap();
+        assert_eq!(remove(&s, "a:latest").unwrap(), Some(id(1)));
+        assert_eq!(remove(&s, "a:latest").unwrap(), None);
+        assert_eq!(list(&s).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn descriptors_without_cairn_annotations_are_kept_but_not_tags() {
+        let (_d, s) = store("refs-foreign");
+        let mut idx = empty_index();
+        idx["manifests"] = json!([
+            {"mediaType": "x", "digest": Digest::of(b"1").to_string(), "size": 1},
+            {"annotations": {ANNOTATION_REF_NAME: "odd:1", ANNOTATION_LAYER: "not a digest"}},
+            {"annotations": {ANNOTATION_REF_NAME: "ok:1", ANNOTATION_LAYER: id(7).to_string()}},
+        ]);
+        write_index(&s, &idx).unwrap();
+        let tags = list(&s).unwrap();
+        assert_eq!(tags.len(), 1);
+        assert_eq!(tags[0].name, "ok:1");
+        set(&s, &r("new"), &id(8), &Digest::of(b"m"), 1, None).unwrap();
+        // the foreign descriptors survive an edit
+        assert_eq!(
+            read_index(&s).unwrap()["manifests"]
+                .as_array()
+                .unwrap()
+                .len(),
+            4
+        );
+    }
+
+    #[test]
+    fn a_damaged_index_is_an_error_not_an_empty_list() {
+        let (_d, s) = store("refs-damaged");
+        let p = s.root().join("index.json");
+        for bad in [&b"not json"[..], b"{}", br#"{"manifests": {}}"#] {
+            fs::write(&p, bad).unwrap();
+            assert!(matches!(list(&s), Err(StoreError::Invalid(_))), "{bad:?}");
+            assert!(set(&s, &r("a"), &id(1), &Digest::of(b"m"), 1, None).is_err());
+        }
+    }
+}
