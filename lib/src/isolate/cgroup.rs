@@ -610,42 +610,26 @@ impl Cgroup {
         Ok(cg)
     }
 
+    /// The file interface of this cgroup's version.
+    fn files(&self) -> &'static dyn Files {
+        match self.version {
+            Version::V1 => &V1,
+            Version::V2 => &V2,
+        }
+    }
+
     fn apply(&self, limits: &Limits, quota: Option<u64>) -> Result<()> {
         if let Some(bytes) = limits.memory {
-            let dir = self.dir_of(self.memory, "memory")?;
-            match self.version {
-                Version::V1 => {
-                    // The memory limit first: memsw may never be below it.
-                    write_file(&dir.join("memory.limit_in_bytes"), &bytes.to_string())?;
-                    let memsw = dir.join("memory.memsw.limit_in_bytes");
-                    if memsw.exists() {
-                        write_file(&memsw, &bytes.to_string())?;
-                    }
-                }
-                Version::V2 => {
-                    write_file(&dir.join("memory.max"), &bytes.to_string())?;
-                    let swap = dir.join("memory.swap.max");
-                    if swap.exists() {
-                        write_file(&swap, "0")?;
-                    }
-                }
-            }
+            self.files()
+                .set_memory(self.dir_of(self.memory, "memory")?, bytes)?;
         }
         if let Some(n) = limits.pids {
             let dir = self.dir_of(self.pids, "pids")?;
             write_file(&dir.join("pids.max"), &n.to_string())?;
         }
         if let Some(q) = quota {
-            let dir = self.dir_of(self.cpu, "cpu")?;
-            match self.version {
-                Version::V1 => {
-                    write_file(&dir.join("cpu.cfs_period_us"), &CPU_PERIOD_US.to_string())?;
-                    write_file(&dir.join("cpu.cfs_quota_us"), &q.to_string())?;
-                }
-                Version::V2 => {
-                    write_file(&dir.join("cpu.max"), &format!("{q} {CPU_PERIOD_US}"))?;
-                }
-            }
+            self.files()
+                .set_cpu_quota(self.dir_of(self.cpu, "cpu")?, q)?;
         }
         Ok(())
     }
@@ -654,19 +638,13 @@ impl Cgroup {
     /// (the kernel folds them as [`Policy::from_rules`] does); on v2 attach
     /// `policy` as a device program, unless it restricts nothing.
     fn apply_devices(&self, rules: &[Rule], policy: &Policy, unrestricted: bool) -> Result<()> {
-        match self.version {
-            Version::V1 => {
-                let Some(i) = self.devices else {
-                    return Ok(());
-                };
-                for rule in rules {
-                    let (file, line) = rule.v1_line();
-                    write_file(&self.dirs[i].join(file), &line)?;
-                }
-                Ok(())
-            }
-            Version::V2 if unrestricted => Ok(()),
-            Version::V2 => Ok(devices::attach(&self.dirs[0], policy)?),
+        let dir = match self.version {
+            Version::V1 => self.devices.map(|i| self.dirs[i].as_path()),
+            Version::V2 => self.dirs.first().map(PathBuf::as_path),
+        };
+        match dir {
+            Some(dir) => self.files().set_devices(dir, rules, policy, unrestricted),
+            None => Ok(()),
         }
     }
 
@@ -757,68 +735,34 @@ impl Cgroup {
         let dir = self.dir_of(self.freezer, "freezer")?;
         let deadline = Instant::now() + timeout;
         let mut delay = Duration::from_millis(1);
-        match self.version {
-            Version::V1 => {
-                let state = dir.join("freezer.state");
-                loop {
-                    // Writing again retries tasks that were forking.
-                    write_file(&state, "FROZEN")?;
-                    if read_file(&state)?.trim() == "FROZEN" {
-                        return Ok(());
-                    }
-                    if Instant::now() >= deadline {
-                        let _ = write_file(&state, "THAWED");
-                        return Err(CgroupError::Timeout {
-                            path: state,
-                            what: "FROZEN",
-                        });
-                    }
-                    backoff(&mut delay);
-                }
+        let files = self.files();
+        loop {
+            // Writing again retries (v1) tasks that were forking.
+            files.request_freeze(dir, true)?;
+            if files.is_frozen(dir)? {
+                return Ok(());
             }
-            Version::V2 => {
-                let control = dir.join("cgroup.freeze");
-                write_file(&control, "1")?;
-                loop {
-                    if self.is_frozen()? {
-                        return Ok(());
-                    }
-                    if Instant::now() >= deadline {
-                        let _ = write_file(&control, "0");
-                        return Err(CgroupError::Timeout {
-                            path: dir.join("cgroup.events"),
-                            what: "frozen 1",
-                        });
-                    }
-                    backoff(&mut delay);
-                }
+            if Instant::now() >= deadline {
+                let _ = files.request_freeze(dir, false);
+                let (path, what) = files.frozen_evidence(dir);
+                return Err(CgroupError::Timeout { path, what });
             }
+            backoff(&mut delay);
         }
     }
 
     /// Let the processes run again.
     pub fn thaw(&self) -> Result<(), CgroupError> {
-        let dir = self.dir_of(self.freezer, "freezer")?;
-        match self.version {
-            Version::V1 => write_file(&dir.join("freezer.state"), "THAWED"),
-            Version::V2 => write_file(&dir.join("cgroup.freeze"), "0"),
-        }
+        self.files()
+            .request_freeze(self.dir_of(self.freezer, "freezer")?, false)
     }
 
     /// Whether the kernel reports the cgroup frozen (v1 FREEZING counts as
     /// not frozen). `false` on v1 without a freezer hierarchy.
     pub fn is_frozen(&self) -> Result<bool, CgroupError> {
-        let Some(i) = self.freezer else {
-            return Ok(false);
-        };
-        let dir = &self.dirs[i];
-        match self.version {
-            Version::V1 => Ok(read_file(&dir.join("freezer.state"))?.trim() == "FROZEN"),
-            Version::V2 => {
-                let path = dir.join("cgroup.events");
-                let text = read_file(&path)?;
-                Ok(keyed(&path, &text, "frozen")? == Some(1))
-            }
+        match self.freezer {
+            Some(i) => self.files().is_frozen(&self.dirs[i]),
+            None => Ok(false),
         }
     }
 
@@ -831,11 +775,9 @@ impl Cgroup {
     /// also what lets an already frozen v1 cgroup die. Processes that exit
     /// meanwhile (`ESRCH`) are not an error.
     pub fn signal_all(&self, sig: Signal) -> Result<(), CgroupError> {
-        if sig == Signal::SIGKILL && self.version == Version::V2 {
-            let kill_file = self.dirs[0].join("cgroup.kill");
-            if kill_file.exists() {
-                return write_file(&kill_file, "1");
-            }
+        let first = self.dirs.first();
+        if sig == Signal::SIGKILL && first.map_or(Ok(false), |d| self.files().kill_all(d))? {
+            return Ok(());
         }
         if sig == Signal::SIGKILL && self.version == Version::V1 && self.freezer.is_some() {
             if !self.is_frozen()? {
@@ -901,27 +843,143 @@ impl Cgroup {
     /// out-of-memory. Call it before [`Cgroup::destroy`]. `false` without a
     /// memory controller.
     pub fn oom_killed(&self) -> Result<bool, CgroupError> {
-        let Some(i) = self.memory else {
-            return Ok(false);
-        };
-        let dir = &self.dirs[i];
-        match self.version {
-            Version::V1 => {
-                let path = dir.join("memory.oom_control");
-                let text = read_file(&path)?;
-                Ok(keyed(&path, &text, "oom_kill")?.unwrap_or(0) > 0
-                    || keyed(&path, &text, "under_oom")? == Some(1))
-            }
-            Version::V2 => {
-                let path = dir.join("memory.events");
-                let text = match fs::read_to_string(&path) {
-                    Ok(t) => t,
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
-                    Err(e) => return Err(io_at(&path)(e)),
-                };
-                Ok(keyed(&path, &text, "oom_kill")?.unwrap_or(0) > 0)
-            }
+        match self.memory {
+            Some(i) => self.files().oom_killed(&self.dirs[i]),
+            None => Ok(false),
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The two kernel interfaces
+
+/// What differs between cgroup v1 and v2 for one cgroup directory: the
+/// files a setting lives in and their formats. Everything else (which
+/// directories, membership, the process list, removal) is the same code.
+trait Files: Sync {
+    /// Cap memory at `bytes`, swap included (so swap cannot add to it).
+    fn set_memory(&self, dir: &Path, bytes: u64) -> Result<()>;
+    /// `quota` microseconds of CPU per [`CPU_PERIOD_US`].
+    fn set_cpu_quota(&self, dir: &Path, quota: u64) -> Result<()>;
+    /// Apply the device policy (`dir` is the devices hierarchy's on v1).
+    fn set_devices(
+        &self,
+        dir: &Path,
+        rules: &[Rule],
+        policy: &Policy,
+        unrestricted: bool,
+    ) -> Result<()>;
+    /// Ask the kernel to freeze (`true`) or thaw the cgroup.
+    fn request_freeze(&self, dir: &Path, frozen: bool) -> Result<()>;
+    /// Whether the kernel reports the cgroup frozen, all tasks included.
+    fn is_frozen(&self, dir: &Path) -> Result<bool>;
+    /// The file and value that say "frozen" (for a timeout's message).
+    fn frozen_evidence(&self, dir: &Path) -> (PathBuf, &'static str);
+    /// Kill every process at once if the kernel can (`Ok(false)`: it
+    /// cannot, signal them one by one).
+    fn kill_all(&self, dir: &Path) -> Result<bool>;
+    /// Whether the memory controller recorded an OOM kill.
+    fn oom_killed(&self, dir: &Path) -> Result<bool>;
+}
+
+/// cgroup v1: a hierarchy per controller.
+struct V1;
+/// cgroup v2: one unified hierarchy.
+struct V2;
+
+impl Files for V1 {
+    fn set_memory(&self, dir: &Path, bytes: u64) -> Result<()> {
+        // The memory limit first: memsw may never be below it.
+        write_file(&dir.join("memory.limit_in_bytes"), &bytes.to_string())?;
+        let memsw = dir.join("memory.memsw.limit_in_bytes");
+        if memsw.exists() {
+            write_file(&memsw, &bytes.to_string())?;
+        }
+        Ok(())
+    }
+    fn set_cpu_quota(&self, dir: &Path, quota: u64) -> Result<()> {
+        write_file(&dir.join("cpu.cfs_period_us"), &CPU_PERIOD_US.to_string())?;
+        write_file(&dir.join("cpu.cfs_quota_us"), &quota.to_string())
+    }
+    fn set_devices(&self, dir: &Path, rules: &[Rule], _: &Policy, _: bool) -> Result<()> {
+        for rule in rules {
+            let (file, line) = rule.v1_line();
+            write_file(&dir.join(file), &line)?;
+        }
+        Ok(())
+    }
+    fn request_freeze(&self, dir: &Path, frozen: bool) -> Result<()> {
+        let state = if frozen { "FROZEN" } else { "THAWED" };
+        write_file(&dir.join("freezer.state"), state)
+    }
+    fn is_frozen(&self, dir: &Path) -> Result<bool> {
+        Ok(read_file(&dir.join("freezer.state"))?.trim() == "FROZEN")
+    }
+    fn frozen_evidence(&self, dir: &Path) -> (PathBuf, &'static str) {
+        (dir.join("freezer.state"), "FROZEN")
+    }
+    fn kill_all(&self, _: &Path) -> Result<bool> {
+        Ok(false)
+    }
+    fn oom_killed(&self, dir: &Path) -> Result<bool> {
+        let path = dir.join("memory.oom_control");
+        let text = read_file(&path)?;
+        Ok(keyed(&path, &text, "oom_kill")?.unwrap_or(0) > 0
+            || keyed(&path, &text, "under_oom")? == Some(1))
+    }
+}
+
+impl Files for V2 {
+    fn set_memory(&self, dir: &Path, bytes: u64) -> Result<()> {
+        write_file(&dir.join("memory.max"), &bytes.to_string())?;
+        let swap = dir.join("memory.swap.max");
+        if swap.exists() {
+            write_file(&swap, "0")?;
+        }
+        Ok(())
+    }
+    fn set_cpu_quota(&self, dir: &Path, quota: u64) -> Result<()> {
+        write_file(&dir.join("cpu.max"), &format!("{quota} {CPU_PERIOD_US}"))
+    }
+    fn set_devices(
+        &self,
+        dir: &Path,
+        _: &[Rule],
+        policy: &Policy,
+        unrestricted: bool,
+    ) -> Result<()> {
+        if unrestricted {
+            return Ok(());
+        }
+        Ok(devices::attach(dir, policy)?)
+    }
+    fn request_freeze(&self, dir: &Path, frozen: bool) -> Result<()> {
+        write_file(&dir.join("cgroup.freeze"), if frozen { "1" } else { "0" })
+    }
+    fn is_frozen(&self, dir: &Path) -> Result<bool> {
+        let path = dir.join("cgroup.events");
+        let text = read_file(&path)?;
+        Ok(keyed(&path, &text, "frozen")? == Some(1))
+    }
+    fn frozen_evidence(&self, dir: &Path) -> (PathBuf, &'static str) {
+        (dir.join("cgroup.events"), "frozen 1")
+    }
+    fn kill_all(&self, dir: &Path) -> Result<bool> {
+        let kill_file = dir.join("cgroup.kill");
+        if !kill_file.exists() {
+            return Ok(false);
+        }
+        write_file(&kill_file, "1")?;
+        Ok(true)
+    }
+    fn oom_killed(&self, dir: &Path) -> Result<bool> {
+        let path = dir.join("memory.events");
+        let text = match fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(io_at(&path)(e)),
+        };
+        Ok(keyed(&path, &text, "oom_kill")?.unwrap_or(0) > 0)
     }
 }
 
