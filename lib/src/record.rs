@@ -42,6 +42,12 @@
 //! ok, 1 the operation failed, 2 bad usage or unusable input. A tool that
 //! finds stdout closed (`| head`) exits 0 quietly.
 
+mod kinds;
+mod schema;
+
+pub use kinds::{ContainerRecord, ImageRecord, Kind, LayerRecord, Nullable};
+pub use schema::schemas;
+
 use serde_json::{Map, Value};
 use std::io::{self, BufRead, Write};
 
