@@ -15,6 +15,7 @@ mod hostile;
 mod interop;
 mod load;
 mod protocol;
+mod records;
 mod save;
 mod unpack;
 mod walkthrough;

@@ -1,32 +1,61 @@
-//! The pipe protocol that every cairn tool speaks.
+//! The pipe protocol that every cairn tool speaks, specified here once.
 //!
 //! # Records
 //!
 //! A tool writes **records** to stdout: one JSON object per line (NDJSON),
-//! UTF-8, nothing else. Keys are `snake_case`. IDs are strings
-//! `sha256:<64 hex>`. The fields a tool understands:
+//! UTF-8, nothing else. Keys are `snake_case`, in sorted order. Layer IDs
+//! and digests are strings `sha256:<64 hex>`; container IDs are 64 hex
+//! digits. Times are RFC 3339 strings.
 //!
-//! | field | meaning |
-//! |---|---|
-//! | `layer` | a layer ID; for an image, its top layer |
-//! | `parent` | the layer's parent ID, or `null` at the bottom of a stack |
-//! | `diff_id` | digest of the uncompressed changeset tar, `null` for an empty layer |
-//! | `container` | a container ID |
-//! | `image` | the name or ID a person gave for an image |
-//! | `tags` | the `name:tag` refs pointing at a layer |
+//! Every record is of one **kind**, named by its subject field, and each
+//! kind is a type in this module whose fields are documented there and in a
+//! JSON Schema generated from it (a test keeps the files in step):
 //!
-//! # Subjects
+//! | kind | subject | type | schema | written by |
+//! |---|---|---|---|---|
+//! | layer | `layer` | [`LayerRecord`] | `docs/layer.schema.json` | layer-unpack, commit, history |
+//! | image | `layer` | [`ImageRecord`] | `docs/image.schema.json` | load, save -o, build, tag, images, rmi |
+//! | container | `container` | [`ContainerRecord`] | `docs/container.schema.json` | union-mount, isolate, ps, stop, kill, pause, unpause, rm |
+//!
+//! A field means one thing in every kind (`layer` is always a layer ID,
+//! `size` always bytes), so a record carried from one kind into another
+//! stays valid. A field a tool may set to "unknown" is written as `null`
+//! (`history`'s `created`); a field a tool does not set is left out.
+//!
+//! `inspect` prints documents, not records: the stored metadata and state
+//! of a container or layer with computed fields (`state`, `effective_config`,
+//! `path`, …), over the upstream fields and with `container` or `layer` set,
+//! so they still feed other tools. Their shape follows the store's files,
+//! not this protocol, and has no schema.
+//!
+//! # Subjects and passthrough
 //!
 //! A tool takes its subjects from its positional arguments or, when none are
 //! given, from the records on stdin: each input record's subject field
 //! (`layer`, `container`, …) names one subject. It writes one output record
 //! per input record, in input order, **carrying every upstream field
-//! through** and adding or replacing only its own, so a pipeline accumulates
-//! context. Fields a tool does not know are never dropped.
+//! through** and adding or replacing only its own ([`Kind::over`]), so a
+//! pipeline accumulates context. Fields a tool does not know are never
+//! dropped; the schemas allow them (`additionalProperties: true`).
 //!
 //! A tool given no subject at all (no argument, empty stdin) fails with a
 //! usage error (exit 2). With no argument and stdin a terminal it does not
 //! wait for input: usage error with a hint.
+//!
+//! # isolate: the child's output and the record
+//!
+//! `isolate` runs a process that may write to stdout itself, so it keeps
+//! the record stream apart from it:
+//!
+//! - container named by an argument: the process owns stdout and stderr,
+//!   and isolate prints no record (`cairn isolate web -- cat f > out`);
+//! - container from a record on stdin (a pipeline): stdout is the record
+//!   stream; the process's stdout goes to stderr, and when it exits isolate
+//!   writes one container record with `status`, `exit_code` (and
+//!   `oom_killed` when the OOM killer struck), then exits with the
+//!   process's status;
+//! - `-d`: the output goes to the container's log and isolate writes one
+//!   container record at once, with `status` `running` and `pid`.
 //!
 //! # Formats
 //!
@@ -35,12 +64,22 @@
 //! Listing tools default to `table` when stdout is a terminal and `json`
 //! otherwise; the other tools always default to `json`.
 //!
-//! # Diagnostics
+//! # Diagnostics and exit status
 //!
 //! stderr carries errors (`cairn-<tool>: error: …`, one line, naming the
-//! subject) and progress (only when stderr is a terminal). Exit status: 0
-//! ok, 1 the operation failed, 2 bad usage or unusable input. A tool that
-//! finds stdout closed (`| head`) exits 0 quietly.
+//! subject), hints (`cairn-<tool>: hint: …`) and progress (only when stderr
+//! is a terminal). No record is written for a failed subject. Exit status:
+//! 0 ok, 1 the operation failed, 2 bad usage or unusable input. `isolate`
+//! (and `run`, `exec`) exit with the process's status, 128+N when it died
+//! of signal N, and 125 / 126 / 127 for their own failures (failed, cannot
+//! execute, not found). A tool that finds stdout closed (`| head`) exits 0
+//! quietly.
+
+mod kinds;
+mod schema;
+
+pub use kinds::{ContainerRecord, ImageRecord, Kind, LayerRecord, Nullable};
+pub use schema::schemas;
 
 use serde_json::{Map, Value};
 use std::io::{self, BufRead, Write};

@@ -3,8 +3,7 @@ use cairn_cli::out::{Format, Out};
 use cairn_cli::{open_store, usage, Fail};
 use clap::Parser;
 use libcairn::build::{build, BuildOptions};
-use libcairn::record::Record;
-use serde_json::json;
+use libcairn::record::{ImageRecord, Kind};
 use std::collections::BTreeMap;
 
 fn main() {
@@ -57,14 +56,13 @@ fn run(args: Build) -> Result<i32, Fail> {
     )
     .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let mut out = Out::new(Format::resolve(args.format, false));
-    let mut rec = Record::new();
-    rec.insert("layer".into(), json!(built.layer));
-    rec.insert(
-        "tags".into(),
-        json!(tags.iter().map(|t| t.familiar()).collect::<Vec<_>>()),
-    );
-    rec.insert("steps".into(), json!(built.steps));
-    rec.insert("cached".into(), json!(built.cached));
-    out.record(&rec, "layer")?;
+    let rec = ImageRecord {
+        layer: Some(built.layer),
+        tags: Some(tags.iter().map(|t| t.familiar()).collect()),
+        steps: Some(built.steps),
+        cached: Some(built.cached),
+        ..Default::default()
+    };
+    out.record(&rec.to_record(), "layer")?;
     Ok(0)
 }

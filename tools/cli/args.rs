@@ -35,6 +35,9 @@ pub struct Common {
 /// Prints one record: {"layer", "parent", "diff_id", "blob", "size", ...};
 /// `blob` is the digest the layer is saved under.
 ///
+/// RECORDS: reads the records on stdin when FILE is given (their `layer` is
+/// the parent); writes a layer record (docs/layer.schema.json).
+///
 /// EXAMPLES:
 ///   cairn layer-unpack rootfs.tar
 ///   cairn layer-unpack base.tar.gz | cairn layer-unpack app.tar.zst | cairn history
@@ -80,6 +83,9 @@ pub struct LayerUnpack {
 ///
 /// Prints one record per image, whose `layer` is the image's top layer.
 ///
+/// RECORDS: reads none; writes an image record per image
+/// (docs/image.schema.json).
+///
 /// EXAMPLES:
 ///   cairn load busybox.tar
 ///   docker save alpine | cairn load
@@ -102,6 +108,9 @@ pub struct Load {
 /// On a terminal prints IMAGE CREATED CREATED BY SIZE COMMENT; piped, one
 /// record per layer with `layer`, `parent`, `diff_id` (null for an empty
 /// layer), `created`, `created_by`, `comment`, `size`, `empty_layer`.
+///
+/// RECORDS: reads records with a `layer` (layer or image records); writes a
+/// layer record per layer (docs/layer.schema.json).
 ///
 /// EXAMPLES:
 ///   cairn history busybox
@@ -133,6 +142,9 @@ pub struct History {
 /// store with --tree: read-only layers on their parents, shared bases once,
 /// containers' read-write layers on top of their images, running ones with
 /// their process space, sizes beside each.
+///
+/// RECORDS: reads none; writes an image record per row
+/// (docs/image.schema.json).
 ///
 /// EXAMPLES:
 ///   cairn images
@@ -175,6 +187,11 @@ pub enum ImagesFormat {
 /// an image; --type chooses. From stdin, a record's `container` wins over
 /// its `layer`.
 ///
+/// RECORDS: reads records with a `container` or a `layer`; writes
+/// documents, not records: the stored metadata and state with computed
+/// fields, over the upstream fields, so that they still feed other tools;
+/// their shape follows the store's files and has no schema.
+///
 /// EXAMPLES:
 ///   cairn inspect busybox
 ///   cairn inspect web | jq .state.status
@@ -202,6 +219,9 @@ pub enum InspectType {
 }
 
 /// Name an image: point NAME[:TAG] at a layer, or remove tags with -d.
+///
+/// RECORDS: reads a record with a `layer`; writes an image record
+/// (docs/image.schema.json).
 ///
 /// EXAMPLES:
 ///   cairn tag mybox:1 busybox
@@ -332,6 +352,9 @@ pub struct CreateArgs {
 /// Prints one record per image, carrying the input through and adding
 /// `container`, `name` and `rootfs`.
 ///
+/// RECORDS: reads records with a `layer` (with --unmount: a `container`);
+/// writes a container record each (docs/container.schema.json).
+///
 /// EXAMPLES:
 ///   cairn union-mount busybox
 ///   cairn union-mount --no-mount --name web busybox -- httpd -f
@@ -386,6 +409,11 @@ pub struct UnionMount {
 /// Exit status: the process's, 128+N if it died of signal N, 125 if
 /// isolate failed, 126 if the command cannot be run, 127 if not found.
 ///
+/// RECORDS: reads container records (their `container`); in a pipeline
+/// writes a container record when the process exits, with `status`,
+/// `exit_code` and `oom_killed`; with -d one at start with `status` and
+/// `pid` (docs/container.schema.json).
+///
 /// EXAMPLES:
 ///   cairn union-mount busybox | cairn isolate -- touch /happiness.txt
 ///   cairn isolate web -- cat /etc/os-release
@@ -416,6 +444,9 @@ pub struct Isolate {
 
 /// List containers: running ones, or all with -a.
 ///
+/// RECORDS: reads none; writes a container record per container
+/// (docs/container.schema.json).
+///
 /// EXAMPLES:
 ///   cairn ps
 ///   cairn ps -a --format json | jq 'select(.status == "exited") | .container'
@@ -442,6 +473,9 @@ pub struct Ps {
 /// Stop containers: SIGTERM (or the image's StopSignal) to every process,
 /// then SIGKILL after the grace period.
 ///
+/// RECORDS: reads container records; writes a container record each, with
+/// `status` and `exit_code` (docs/container.schema.json).
+///
 /// EXAMPLES:
 ///   cairn stop web
 ///   cairn ps -q | cairn stop -t 2
@@ -462,6 +496,9 @@ pub struct Stop {
 }
 
 /// Send a signal (default SIGKILL) to every process of containers.
+///
+/// RECORDS: reads container records; writes a container record each, with
+/// `signal` (docs/container.schema.json).
 ///
 /// EXAMPLES:
 ///   cairn kill web
@@ -485,6 +522,9 @@ pub struct Kill {
 /// Freeze (pause) or thaw (unpause) every process of containers with the
 /// cgroup freezer.
 ///
+/// RECORDS: reads container records; writes a container record each, with
+/// `status` (docs/container.schema.json).
+///
 /// EXAMPLES:
 ///   cairn pause web && cairn unpause web
 #[derive(Debug, Parser)]
@@ -501,6 +541,9 @@ pub struct Pause {
 }
 
 /// Remove containers: their read-write layer, mount and cgroup.
+///
+/// RECORDS: reads container records; writes a container record each, with
+/// `removed` (docs/container.schema.json).
 ///
 /// EXAMPLES:
 ///   cairn rm web
@@ -527,6 +570,10 @@ pub struct Rm {
 /// An image a container uses is refused unless -f (which untags it and
 /// keeps the layers the container needs).
 ///
+/// RECORDS: reads records with a `layer`; writes an image record per
+/// removed tag (`untagged`) and per deleted layer (`deleted`)
+/// (docs/image.schema.json).
+///
 /// EXAMPLES:
 ///   cairn rmi app:dev
 ///   cairn rmi -f busybox
@@ -548,6 +595,9 @@ pub struct Rmi {
 
 /// Run a new process inside a running container's namespaces and cgroup,
 /// with the same hardening.
+///
+/// RECORDS: reads and writes none: the process owns stdin, stdout and
+/// stderr.
 ///
 /// EXAMPLES:
 ///   cairn exec web -- ps
@@ -576,6 +626,8 @@ pub struct Exec {
 ///
 /// Prints the new container's ID.
 ///
+/// RECORDS: reads none; prints the new container's ID, not a record.
+///
 /// EXAMPLES:
 ///   cairn create --name web busybox httpd -f -p 8080
 #[derive(Debug, Parser)]
@@ -602,6 +654,9 @@ pub struct Create {
 /// Start containers (porcelain: `cairn isolate -d`; with -a, in the
 /// foreground).
 ///
+/// RECORDS: reads none; prints each container as it was named (with -a
+/// the process owns the output), not records.
+///
 /// EXAMPLES:
 ///   cairn start web
 ///   cairn start -a web
@@ -623,6 +678,9 @@ pub struct Start {
 
 /// Run a command in a new container (porcelain:
 /// `cairn union-mount IMAGE -- CMD`, then `cairn isolate CONTAINER`).
+///
+/// RECORDS: reads none; the process owns stdout (-d prints the container
+/// ID).
 ///
 /// EXAMPLES:
 ///   cairn run busybox -- touch /happiness.txt
@@ -668,6 +726,9 @@ pub struct Run {
 /// Prints one record: the input carried through, `layer` replaced by the
 /// new layer and `parent` set to the image's.
 ///
+/// RECORDS: reads container records (their `container`); writes a layer
+/// record each, with `container` (docs/layer.schema.json).
+///
 /// EXAMPLES:
 ///   cairn commit -m 'add motd' web
 ///   cairn commit --change 'CMD ["httpd","-f"]' web app:2
@@ -705,6 +766,9 @@ pub struct Commit {
 /// whiteouts applied, no metadata, no layers (docker export). The same
 /// input gives the same bytes.
 ///
+/// RECORDS: reads one record with a `container` or a `layer`; writes a tar,
+/// no record.
+///
 /// EXAMPLES:
 ///   cairn export web > web.tar
 ///   cairn export -o rootfs.tar busybox
@@ -725,6 +789,10 @@ pub struct Export {
 /// accept: an OCI image layout plus docker's manifest.json (the Docker >= 25
 /// layout). Layers shared by several images are stored once; the same
 /// images give the same bytes.
+///
+/// RECORDS: reads records with a `layer` (and their `tag`, `tags`); with -o
+/// writes an image record each (docs/image.schema.json); without, stdout is
+/// the archive.
 ///
 /// EXAMPLES:
 ///   cairn save busybox > busybox.tar
@@ -758,6 +826,8 @@ pub struct Save {
 ///
 /// Prints one record with the image's top `layer`; progress (a line per
 /// step) and the output of RUN steps go to stderr.
+///
+/// RECORDS: reads none; writes an image record (docs/image.schema.json).
 ///
 /// EXAMPLES:
 ///   cairn build -t app:1 .

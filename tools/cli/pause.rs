@@ -4,7 +4,8 @@ use crate::args::Pause;
 use crate::out::{Format, Out};
 use crate::{open_store, subjects, Fail};
 use libcairn::container;
-use serde_json::json;
+use libcairn::record::{ContainerRecord, Kind};
+use libcairn::store::container::Status;
 
 pub fn run(args: Pause, paused: bool) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
@@ -14,13 +15,15 @@ pub fn run(args: Pause, paused: bool) -> Result<i32, Fail> {
             .resolve_container(&s.name)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         container::set_paused(&store, &c, paused)?;
-        let mut rec = s.record.clone();
-        rec.insert("container".into(), json!(c.id));
-        rec.insert(
-            "status".into(),
-            json!(if paused { "paused" } else { "running" }),
-        );
-        out.record(&rec, "container")?;
+        let rec = ContainerRecord {
+            status: Some(if paused {
+                Status::Paused
+            } else {
+                Status::Running
+            }),
+            ..ContainerRecord::new(c.id)
+        };
+        out.record(&rec.over(s.record), "container")?;
     }
     Ok(0)
 }

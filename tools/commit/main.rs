@@ -4,7 +4,7 @@ use cairn_cli::{open_store, subjects, Fail, FailExt};
 use clap::Parser;
 use libcairn::container::{self, CommitOptions};
 use libcairn::image::{self, Reference};
-use serde_json::json;
+use libcairn::record::{Kind, LayerRecord};
 
 fn main() {
     cairn_cli::main("cairn-commit", || run(Commit::parse()))
@@ -38,17 +38,15 @@ fn run(args: Commit) -> Result<i32, Fail> {
                 config: None,
             },
         )?;
-        let mut rec = s.record.clone();
-        rec.insert("layer".into(), json!(got.id));
-        rec.insert("parent".into(), json!(c.layer));
-        rec.insert("diff_id".into(), json!(got.meta.diff_id));
-        rec.insert("container".into(), json!(c.id));
-        rec.insert("size".into(), json!(got.info.size));
+        let mut rec = LayerRecord {
+            container: Some(c.id),
+            ..LayerRecord::new(got.id, Some(c.layer), got.meta.diff_id, got.info.size)
+        };
         if let Some(t) = &tag {
             image::tag(&store, t, &got.id)?;
-            rec.insert("tag".into(), json!(t.familiar()));
+            rec.tag = Some(t.familiar());
         }
-        out.record(&rec, "layer")?;
+        out.record(&rec.over(s.record), "layer")?;
     }
     Ok(0)
 }

@@ -2,8 +2,7 @@ use cairn_cli::args::History;
 use cairn_cli::out::{ellipsis, human_age, human_size, Format, Out};
 use cairn_cli::{open_store, subjects, Fail};
 use clap::Parser;
-use libcairn::record::table;
-use serde_json::json;
+use libcairn::record::{table, Kind, LayerRecord};
 
 fn main() {
     cairn_cli::main("cairn-history", || run(History::parse()))
@@ -57,17 +56,15 @@ fn run(args: History) -> Result<i32, Fail> {
                     ]);
                 }
                 _ => {
-                    let mut rec = subject.record.clone();
-                    rec.insert("layer".into(), json!(id));
-                    rec.insert("parent".into(), json!(meta.parent));
-                    rec.insert("diff_id".into(), json!(meta.diff_id));
-                    rec.insert("created".into(), json!(meta.created));
-                    rec.insert("created_by".into(), json!(meta.created_by));
-                    rec.insert("author".into(), json!(meta.author));
-                    rec.insert("comment".into(), json!(meta.comment));
-                    rec.insert("size".into(), json!(size));
-                    rec.insert("empty_layer".into(), json!(meta.is_empty_layer()));
-                    out.record(&rec, "layer")?;
+                    let rec = LayerRecord {
+                        created: Some(meta.created.clone()),
+                        created_by: Some(meta.created_by.clone()),
+                        author: Some(meta.author.clone()),
+                        comment: Some(meta.comment.clone()),
+                        empty_layer: Some(meta.is_empty_layer()),
+                        ..LayerRecord::new(id, meta.parent, meta.diff_id, size)
+                    };
+                    out.record(&rec.over(subject.record.clone()), "layer")?;
                 }
             }
         }

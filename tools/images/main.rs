@@ -3,10 +3,9 @@ use cairn_cli::out::{human_age, human_size, Format, Out};
 use cairn_cli::{open_store, Fail};
 use clap::Parser;
 use libcairn::image::Reference;
-use libcairn::record::{table, Record};
+use libcairn::record::{table, ImageRecord, Kind};
 use libcairn::store::refs;
 use libcairn::{LayerId, Store};
-use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 
 fn main() {
@@ -100,17 +99,16 @@ fn run(args: Images) -> Result<i32, Fail> {
                 human_size(size),
             ]),
             _ => {
-                let mut rec = Record::new();
-                rec.insert("layer".into(), json!(id));
-                rec.insert("repository".into(), json!(repo));
-                rec.insert("tag".into(), json!(tag));
-                rec.insert(
-                    "tags".into(),
-                    json!(tagged.get(&id).cloned().unwrap_or_default()),
-                );
-                rec.insert("created".into(), json!(created));
-                rec.insert("size".into(), json!(size));
-                out.record(&rec, "layer")?;
+                let rec = ImageRecord {
+                    layer: Some(id),
+                    repository: Some(repo),
+                    tag: Some(tag),
+                    tags: Some(tagged.get(&id).cloned().unwrap_or_default()),
+                    created: Some(created),
+                    size: Some(size),
+                    ..Default::default()
+                };
+                out.record(&rec.to_record(), "layer")?;
             }
         }
     }

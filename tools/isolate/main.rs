@@ -8,13 +8,12 @@ use cairn_cli::pty::{copy_winsize, start_relay, TermPipes};
 use cairn_cli::{open_store, Fail};
 use clap::Parser;
 use libcairn::container::{self, RunOptions, Running};
-use libcairn::record::{self, Record};
-use libcairn::store::container::ContainerMeta;
+use libcairn::record::{self, ContainerRecord, Kind, Record};
+use libcairn::store::container::{ContainerMeta, Status};
 use libcairn::Store;
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{getpid, ForkResult, Pid};
-use serde_json::json;
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Read, Write};
 use std::os::fd::{AsRawFd, IntoRawFd};
@@ -160,18 +159,14 @@ fn block_signals() {
     let _ = set.thread_block();
 }
 
-fn finish_record(
-    mut rec: Record,
-    c: &ContainerMeta,
-    st: &libcairn::store::container::State,
-) -> Record {
-    rec.insert("container".into(), json!(c.id));
-    rec.insert("status".into(), json!(st.status.as_str()));
-    rec.insert("exit_code".into(), json!(st.exit_code));
-    if st.oom_killed {
-        rec.insert("oom_killed".into(), json!(true));
+fn finish_record(rec: Record, c: &ContainerMeta, st: &libcairn::store::container::State) -> Record {
+    ContainerRecord {
+        status: Some(st.status),
+        exit_code: Some(st.exit_code),
+        oom_killed: st.oom_killed.then_some(true),
+        ..ContainerRecord::new(c.id)
     }
-    rec
+    .over(rec)
 }
 
 fn foreground(
@@ -235,7 +230,7 @@ fn detach(
     store: &Store,
     c: &ContainerMeta,
     args: &Isolate,
-    mut rec: Record,
+    rec: Record,
     out: &mut Out,
 ) -> Result<i32, Fail> {
     let (r, w) = nix::unistd::pipe().map_err(fail125)?;
@@ -305,10 +300,12 @@ fn detach(
             let mut msg = String::new();
             File::from(r).read_to_string(&mut msg).map_err(fail125)?;
             if let Some(pid) = msg.strip_prefix('P') {
-                rec.insert("container".into(), json!(c.id));
-                rec.insert("status".into(), json!("running"));
-                rec.insert("pid".into(), json!(pid.parse::<i32>().unwrap_or(0)));
-                out.record(&rec, "container")?;
+                let started = ContainerRecord {
+                    status: Some(Status::Running),
+                    pid: Some(Some(pid.parse::<i32>().unwrap_or(0))),
+                    ..ContainerRecord::new(c.id)
+                };
+                out.record(&started.over(rec), "container")?;
                 return Ok(0);
             }
             let (code, text) = msg

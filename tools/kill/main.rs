@@ -3,7 +3,7 @@ use cairn_cli::out::{Format, Out};
 use cairn_cli::{open_store, subjects, usage, Fail};
 use clap::Parser;
 use libcairn::container;
-use serde_json::json;
+use libcairn::record::{ContainerRecord, Kind};
 
 fn main() {
     cairn_cli::main("cairn-kill", || run(Kill::parse()))
@@ -25,10 +25,11 @@ fn run(args: Kill) -> Result<i32, Fail> {
         if sig == nix::sys::signal::Signal::SIGKILL {
             container::wait_stopped(&store, &c, std::time::Duration::from_secs(10))?;
         }
-        let mut rec = s.record.clone();
-        rec.insert("container".into(), json!(c.id));
-        rec.insert("signal".into(), json!(sig.as_str()));
-        out.record(&rec, "container")?;
+        let rec = ContainerRecord {
+            signal: Some(sig.as_str().to_string()),
+            ..ContainerRecord::new(c.id)
+        };
+        out.record(&rec.over(s.record), "container")?;
     }
     Ok(0)
 }

@@ -3,11 +3,10 @@ use cairn_cli::out::{Format, Out};
 use cairn_cli::progress::Progress;
 use cairn_cli::{open_store, Fail, FailExt};
 use clap::Parser;
-use libcairn::record::{self, Record};
+use libcairn::record::{self, Kind, LayerRecord, Record};
 use libcairn::store::ingest::{ingest_layer, IngestOptions};
 use libcairn::store::meta::LayerMeta;
 use libcairn::Digest;
-use serde_json::json;
 use std::fs::File;
 use std::io::{self, IsTerminal, Read};
 
@@ -60,7 +59,7 @@ fn run(args: LayerUnpack) -> Result<i32, Fail> {
     }
 
     let mut out = Out::new(Format::resolve(args.format, false));
-    for (parent, mut rec) in inputs {
+    for (parent, upstream) in inputs {
         let parent = parent
             .map(|p| {
                 store
@@ -102,13 +101,12 @@ fn run(args: LayerUnpack) -> Result<i32, Fail> {
         .map_err(|e| anyhow::anyhow!("{subject}: {e}"))?;
         progress.finish();
         let blob = got.info.blob.as_ref().expect("ingest records the blob");
-        rec.insert("layer".into(), json!(got.id));
-        rec.insert("parent".into(), json!(got.meta.parent));
-        rec.insert("diff_id".into(), json!(got.meta.diff_id));
-        rec.insert("blob".into(), json!(blob.digest));
-        rec.insert("media_type".into(), json!(blob.media_type));
-        rec.insert("size".into(), json!(got.info.size));
-        out.record(&rec, "layer")?;
+        let rec = LayerRecord {
+            blob: Some(blob.digest),
+            media_type: Some(blob.media_type.clone()),
+            ..LayerRecord::new(got.id, got.meta.parent, got.meta.diff_id, got.info.size)
+        };
+        out.record(&rec.over(upstream), "layer")?;
     }
     Ok(0)
 }

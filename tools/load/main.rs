@@ -3,8 +3,7 @@ use cairn_cli::out::{Format, Out};
 use cairn_cli::{open_store, Fail};
 use clap::Parser;
 use libcairn::image::load::{load, open_source};
-use libcairn::record::Record;
-use serde_json::json;
+use libcairn::record::{ImageRecord, Kind};
 use std::io::{self, IsTerminal, Write};
 
 fn main() {
@@ -48,14 +47,16 @@ fn run(args: Load) -> Result<i32, Fail> {
     }
     let mut out = Out::new(Format::resolve(args.format, false));
     for img in loaded {
-        let mut rec = Record::new();
-        rec.insert("layer".into(), json!(img.layer));
-        rec.insert("image_id".into(), json!(img.image_id));
-        rec.insert("tags".into(), json!(img.tags));
-        rec.insert("diff_ids".into(), json!(img.diff_ids));
-        rec.insert("layers".into(), json!(img.layers));
-        rec.insert("source_format".into(), json!(img.format));
-        out.record(&rec, "layer")?;
+        let rec = ImageRecord {
+            layer: Some(img.layer),
+            image_id: Some(img.image_id),
+            tags: Some(img.tags),
+            diff_ids: Some(img.diff_ids),
+            layers: Some(img.layers),
+            source_format: Some(img.format.to_string()),
+            ..Default::default()
+        };
+        out.record(&rec.to_record(), "layer")?;
     }
     Ok(0)
 }

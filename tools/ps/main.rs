@@ -3,9 +3,8 @@ use cairn_cli::out::{ellipsis, human_age, human_duration, parse_time, Format, Ou
 use cairn_cli::{open_store, Fail};
 use clap::Parser;
 use libcairn::container;
-use libcairn::record::{table, Record};
+use libcairn::record::{table, ContainerRecord, Kind};
 use libcairn::store::container::Status;
-use serde_json::json;
 
 fn main() {
     cairn_cli::main("cairn-ps", || run(Ps::parse()))
@@ -67,20 +66,21 @@ fn run(args: Ps) -> Result<i32, Fail> {
                 ]);
             }
             _ => {
-                let mut rec = Record::new();
-                rec.insert("container".into(), json!(c.id));
-                rec.insert("name".into(), json!(c.name));
-                rec.insert("image".into(), json!(c.image));
-                rec.insert("layer".into(), json!(c.layer));
-                rec.insert("command".into(), json!(command));
-                rec.insert("created".into(), json!(c.created));
-                rec.insert("status".into(), json!(st.status.as_str()));
-                rec.insert("exit_code".into(), json!(st.exit_code));
-                rec.insert("pid".into(), json!(if running { st.pid } else { None }));
-                rec.insert("started_at".into(), json!(st.started_at));
-                rec.insert("finished_at".into(), json!(st.finished_at));
-                rec.insert("mounted".into(), json!(container::is_mounted(&store, &c)));
-                out.record(&rec, "container")?;
+                let rec = ContainerRecord {
+                    name: Some(c.name.clone()),
+                    image: Some(c.image.clone()),
+                    layer: Some(c.layer),
+                    command: Some(command),
+                    created: Some(c.created.clone()),
+                    status: Some(st.status),
+                    exit_code: Some(st.exit_code),
+                    pid: Some(if running { st.pid } else { None }),
+                    started_at: Some(st.started_at.clone()),
+                    finished_at: Some(st.finished_at.clone()),
+                    mounted: Some(container::is_mounted(&store, &c)),
+                    ..ContainerRecord::new(c.id)
+                };
+                out.record(&rec.to_record(), "container")?;
             }
         }
     }

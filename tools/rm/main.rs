@@ -3,7 +3,7 @@ use cairn_cli::out::{Format, Out};
 use cairn_cli::{open_store, subjects, Fail};
 use clap::Parser;
 use libcairn::container;
-use serde_json::json;
+use libcairn::record::{ContainerRecord, Kind};
 
 fn main() {
     cairn_cli::main("cairn-rm", || run(Rm::parse()))
@@ -27,10 +27,11 @@ fn run(args: Rm) -> Result<i32, Fail> {
             code = 1;
             continue;
         }
-        let mut rec = s.record.clone();
-        rec.insert("container".into(), json!(c.id));
-        rec.insert("removed".into(), json!(true));
-        out.record(&rec, "container")?;
+        let rec = ContainerRecord {
+            removed: Some(true),
+            ..ContainerRecord::new(c.id)
+        };
+        out.record(&rec.over(s.record), "container")?;
     }
     Ok(code)
 }

@@ -3,7 +3,7 @@ use cairn_cli::out::{Format, Out};
 use cairn_cli::{open_store, subjects, Fail};
 use clap::Parser;
 use libcairn::image::remove::remove;
-use serde_json::json;
+use libcairn::record::{ImageRecord, Kind};
 
 fn main() {
     cairn_cli::main("cairn-rmi", || run(Rmi::parse()))
@@ -17,15 +17,19 @@ fn run(args: Rmi) -> Result<i32, Fail> {
         match remove(&store, &s.name, args.force) {
             Ok(r) => {
                 for t in r.untagged {
-                    let mut rec = s.record.clone();
-                    rec.insert("untagged".into(), json!(t));
-                    out.record(&rec, "untagged")?;
+                    let rec = ImageRecord {
+                        untagged: Some(t),
+                        ..Default::default()
+                    };
+                    out.record(&rec.over(s.record.clone()), "untagged")?;
                 }
                 for d in r.deleted {
-                    let mut rec = s.record.clone();
-                    rec.insert("deleted".into(), json!(d));
-                    rec.insert("layer".into(), json!(d));
-                    out.record(&rec, "deleted")?;
+                    let rec = ImageRecord {
+                        deleted: Some(d),
+                        layer: Some(d),
+                        ..Default::default()
+                    };
+                    out.record(&rec.over(s.record.clone()), "deleted")?;
                 }
             }
             Err(e) => {

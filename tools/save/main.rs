@@ -6,8 +6,8 @@ use clap::Parser;
 use libcairn::image::save::{prepare, SaveError, SaveImage, SaveOptions};
 use libcairn::image::Reference;
 use libcairn::layer::Compression;
+use libcairn::record::{ImageRecord, Kind};
 use libcairn::store::refs;
-use serde_json::json;
 use std::fs::File;
 use std::io::{self, IsTerminal};
 use std::os::fd::AsFd;
@@ -137,13 +137,15 @@ fn run(args: Save) -> Result<i32, Fail> {
                 .iter()
                 .find(|s| s.top == img.top)
                 .expect("every image is saved");
-            let mut rec = subject.record.clone();
-            rec.insert("layer".into(), json!(saved.top));
-            rec.insert("image_id".into(), json!(saved.image_id));
-            rec.insert("manifest".into(), json!(saved.manifest));
-            rec.insert("tags".into(), json!(saved.names));
-            rec.insert("archive".into(), json!(path));
-            out.record(&rec, "layer")?;
+            let rec = ImageRecord {
+                layer: Some(saved.top),
+                image_id: Some(saved.image_id),
+                manifest: Some(saved.manifest),
+                tags: Some(saved.names.clone()),
+                archive: Some(path.clone()),
+                ..Default::default()
+            };
+            out.record(&rec.over(subject.record.clone()), "layer")?;
         }
         out.flush()?;
     }

@@ -3,7 +3,7 @@ use cairn_cli::out::{Format, Out};
 use cairn_cli::{open_store, subjects, Fail};
 use clap::Parser;
 use libcairn::container;
-use serde_json::json;
+use libcairn::record::{ContainerRecord, Kind};
 use std::time::Duration;
 
 fn main() {
@@ -18,11 +18,12 @@ fn run(args: Stop) -> Result<i32, Fail> {
             .resolve_container(&s.name)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let st = container::stop(&store, &c, Duration::from_secs(args.time))?;
-        let mut rec = s.record.clone();
-        rec.insert("container".into(), json!(c.id));
-        rec.insert("status".into(), json!(st.status.as_str()));
-        rec.insert("exit_code".into(), json!(st.exit_code));
-        out.record(&rec, "container")?;
+        let rec = ContainerRecord {
+            status: Some(st.status),
+            exit_code: Some(st.exit_code),
+            ..ContainerRecord::new(c.id)
+        };
+        out.record(&rec.over(s.record), "container")?;
     }
     Ok(0)
 }

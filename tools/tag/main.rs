@@ -3,9 +3,8 @@ use cairn_cli::out::{Format, Out};
 use cairn_cli::{open_store, subjects, Fail, FailExt};
 use clap::Parser;
 use libcairn::image::{self, Reference};
-use libcairn::record::Record;
+use libcairn::record::{ImageRecord, Kind};
 use libcairn::store::refs;
-use serde_json::json;
 
 fn main() {
     cairn_cli::main("cairn-tag", || run(Tag::parse()))
@@ -20,10 +19,12 @@ fn run(args: Tag) -> Result<i32, Fail> {
             let r = Reference::parse(name).usage()?;
             match refs::remove(&store, &r.familiar())? {
                 Some(layer) => {
-                    let mut rec = Record::new();
-                    rec.insert("layer".into(), json!(layer));
-                    rec.insert("untagged".into(), json!(r.familiar()));
-                    out.record(&rec, "layer")?;
+                    let rec = ImageRecord {
+                        layer: Some(layer),
+                        untagged: Some(r.familiar()),
+                        ..Default::default()
+                    };
+                    out.record(&rec.to_record(), "layer")?;
                 }
                 None => {
                     eprintln!("cairn-tag: error: no such tag: {}", r.familiar());
@@ -50,10 +51,12 @@ fn run(args: Tag) -> Result<i32, Fail> {
         .resolve(&subject.name)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let built = image::tag(&store, &reference, &layer)?;
-    let mut rec = subject.record.clone();
-    rec.insert("layer".into(), json!(layer));
-    rec.insert("tag".into(), json!(reference.familiar()));
-    rec.insert("image_id".into(), json!(built.config_digest));
-    out.record(&rec, "layer")?;
+    let rec = ImageRecord {
+        layer: Some(layer),
+        tag: Some(reference.familiar()),
+        image_id: Some(built.config_digest),
+        ..Default::default()
+    };
+    out.record(&rec.over(subject.record.clone()), "layer")?;
     Ok(0)
 }

@@ -4,7 +4,7 @@ use cairn_cli::{open_store, subjects, Fail};
 use clap::Parser;
 use libcairn::container;
 use libcairn::isolate::config::Overrides;
-use serde_json::json;
+use libcairn::record::{ContainerRecord, Kind};
 
 fn main() {
     cairn_cli::main("cairn-union-mount", || run(UnionMount::parse()))
@@ -27,10 +27,11 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
                 .into());
             }
             container::unmount(&store, &c)?;
-            let mut rec = s.record.clone();
-            rec.insert("container".into(), json!(c.id));
-            rec.insert("mounted".into(), json!(false));
-            out.record(&rec, "container")?;
+            let rec = ContainerRecord {
+                mounted: Some(false),
+                ..ContainerRecord::new(c.id)
+            };
+            out.record(&rec.over(s.record), "container")?;
         }
         return Ok(0);
     }
@@ -56,18 +57,19 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
     for s in subjects {
         let c = container::create(&store, &s.name, args.create.name.as_deref(), &o)
             .map_err(|e| anyhow::anyhow!("image {}: {e}", s.name))?;
-        let mut rec = s.record.clone();
-        rec.insert("container".into(), json!(c.id));
-        rec.insert("name".into(), json!(c.name));
-        rec.insert("layer".into(), json!(c.layer));
+        let mut rec = ContainerRecord {
+            name: Some(c.name.clone()),
+            layer: Some(c.layer),
+            ..ContainerRecord::new(c.id)
+        };
         if !args.no_mount {
             let root = container::mount(&store, &c).map_err(|e| {
                 let _ = container::remove(&store, &c, true);
                 anyhow::anyhow!("{e}")
             })?;
-            rec.insert("rootfs".into(), json!(root));
+            rec.rootfs = Some(root);
         }
-        out.record(&rec, "container")?;
+        out.record(&rec.over(s.record), "container")?;
     }
     Ok(0)
 }

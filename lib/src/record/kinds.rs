@@ -1,0 +1,365 @@
+//! The record kinds: one struct per kind, naming every field a tool writes.
+//!
+//! A struct describes the fields its tools set; it is not the whole record.
+//! A tool writes its struct *over* the record it was given
+//! ([`Kind::over`]): its fields replace upstream ones of the same name,
+//! every other upstream field passes through untouched. So a record on a
+//! pipe is one of these kinds plus whatever came before it, and the
+//! schemas allow unknown fields.
+//!
+//! Field presence is part of the protocol. A plain `Option` field is
+//! absent when `None`; a [`Nullable`] field is absent when the tool does not
+//! set it and `null` when it sets it to "unknown" (as `history` writes
+//! `"created": null` for a layer with no creation time).
+
+use super::Record;
+use crate::digest::{ContainerId, Digest, LayerId};
+use crate::store::container::Status;
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::path::PathBuf;
+
+/// A field a tool may leave out (`None`), set (`Some(Some(v))`) or set to
+/// `null` (`Some(None)`).
+pub type Nullable<T> = Option<Option<T>>;
+
+/// Reads a present field (even `null`) as `Some`, so that `null` and
+/// absent stay apart.
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Nullable<T>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A record kind: its name (the schema file is `docs/<NAME>.schema.json`)
+/// and how it is written over an upstream record.
+pub trait Kind: Serialize + JsonSchema {
+    /// The kind's name: `layer`, `image`, `container`.
+    const NAME: &'static str;
+
+    /// `upstream` with this record's fields set on it: the record a tool
+    /// prints.
+    fn over(&self, mut upstream: Record) -> Record {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(fields)) => upstream.extend(fields),
+            // A struct of strings, numbers and IDs always serializes to an object.
+            other => unreachable!("record kind {} serialized as {other:?}", Self::NAME),
+        }
+        upstream
+    }
+
+    /// The record alone, with no upstream fields.
+    fn to_record(&self) -> Record {
+        self.over(Record::new())
+    }
+}
+
+/// A layer: what `layer-unpack` and `commit` make and what `history`
+/// lists, one record per layer.
+///
+/// Written by `cairn layer-unpack`, `cairn commit` and `cairn history`.
+/// Read (its `layer`) by every tool that takes an image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "cairn layer record", extend("additionalProperties" = true))]
+pub struct LayerRecord {
+    /// The layer ID: the digest of the layer's canonical metadata. For an
+    /// image, its top layer.
+    pub layer: LayerId,
+    /// The layer below, or `null` at the bottom of a stack.
+    pub parent: Option<LayerId>,
+    /// Digest of the uncompressed changeset tar; `null` for an empty layer
+    /// (one that changes only metadata).
+    pub diff_id: Option<Digest>,
+    /// Bytes of file data in the changeset (docker's layer SIZE).
+    pub size: u64,
+    /// `layer-unpack`: digest of the changeset blob as it was received
+    /// (compressed or not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blob: Option<Digest>,
+    /// `layer-unpack`: the OCI media type of that blob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// `history`: when the layer was made (RFC 3339), `null` if unknown.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "nullable"
+    )]
+    pub created: Nullable<String>,
+    /// `history`: the command that made the layer, `null` if unknown.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "nullable"
+    )]
+    pub created_by: Nullable<String>,
+    /// `history`: who made the layer, `null` if unknown.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "nullable"
+    )]
+    pub author: Nullable<String>,
+    /// `history`: the layer's comment (`commit -m`), `null` if none.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "nullable"
+    )]
+    pub comment: Nullable<String>,
+    /// `history`: true for a layer that changes only metadata (no
+    /// changeset), as OCI history's `empty_layer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub empty_layer: Option<bool>,
+    /// `commit`: the container whose read-write layer became this layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<ContainerId>,
+    /// `commit --tag`: the tag (`name:tag`) now pointing at the layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+}
+
+impl LayerRecord {
+    /// A record of `layer` with only the fields every layer record has.
+    pub fn new(
+        layer: LayerId,
+        parent: Option<LayerId>,
+        diff_id: Option<Digest>,
+        size: u64,
+    ) -> LayerRecord {
+        LayerRecord {
+            layer,
+            parent,
+            diff_id,
+            size,
+            blob: None,
+            media_type: None,
+            created: None,
+            created_by: None,
+            author: None,
+            comment: None,
+            empty_layer: None,
+            container: None,
+            tag: None,
+        }
+    }
+}
+
+impl Kind for LayerRecord {
+    const NAME: &'static str = "layer";
+}
+
+/// An image: a named (or nameable) top layer, as the image tools see it.
+///
+/// Written by `cairn load`, `cairn save -o`, `cairn build`, `cairn tag`
+/// (and `tag -d`), `cairn images` and `cairn rmi`. Each sets the fields
+/// named for it below. Read (its `layer`, and for `save` its `tag` and
+/// `tags`) by the tools that take an image.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "cairn image record", extend("additionalProperties" = true))]
+pub struct ImageRecord {
+    /// The image's top layer. Absent only in the `rmi` record of a removed
+    /// tag when the image was named by argument.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<LayerId>,
+    /// `load`, `save`, `tag`: the digest of the image's OCI config (the
+    /// image ID other engines show).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<Digest>,
+    /// `tag`: the tag made; `images`: the tag part of this row's name
+    /// (`<none>` for an untagged layer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// `load`, `save`, `build`: the `name:tag`s given to the image;
+    /// `images`: every tag pointing at the layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    /// `images`: the repository part of this row's name (`<none>` for an
+    /// untagged layer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// `images`: when the image was made (RFC 3339), `null` if unknown.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "nullable"
+    )]
+    pub created: Nullable<String>,
+    /// `images`: bytes of file data in the whole stack (docker's virtual
+    /// size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// `load`: the diff IDs of the image's layers, bottom first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff_ids: Option<Vec<Digest>>,
+    /// `load`: how many layers the image has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layers: Option<usize>,
+    /// `load`: the archive format it came from (`docker-archive`, `oci`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_format: Option<String>,
+    /// `save -o`: the digest of the image's OCI manifest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<Digest>,
+    /// `save -o`: the archive written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive: Option<PathBuf>,
+    /// `build`: the Dockerfile steps run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<usize>,
+    /// `build`: how many of them came from the build cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached: Option<usize>,
+    /// `tag -d`, `rmi`: a tag that was removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub untagged: Option<String>,
+    /// `rmi`: a layer that was deleted (also its `layer`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<LayerId>,
+}
+
+impl Kind for ImageRecord {
+    const NAME: &'static str = "image";
+}
+
+/// A container: a read-write layer on an image, and what runs in it.
+///
+/// Written by `cairn union-mount` (and `create`), `cairn isolate`, `cairn
+/// ps`, `cairn stop`, `cairn kill`, `cairn pause`, `cairn unpause` and
+/// `cairn rm`. Read (its `container`) by every tool that takes a
+/// container.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "cairn container record", extend("additionalProperties" = true))]
+pub struct ContainerRecord {
+    /// The container ID: 64 hex digits, no `sha256:` prefix.
+    pub container: ContainerId,
+    /// `union-mount`, `ps`: the container's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `ps`: the image as the person named it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// `union-mount`, `ps`: the image's top layer, below the container's
+    /// read-write layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<LayerId>,
+    /// `union-mount` (unless `--no-mount`): where the union view is
+    /// mounted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rootfs: Option<PathBuf>,
+    /// `union-mount --unmount` (false), `ps`: whether the union view is mounted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mounted: Option<bool>,
+    /// `ps`: the command line the container runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// `ps`: when the container was made (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    /// `isolate`, `ps`, `stop`, `pause`, `unpause`: the container's status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    /// `isolate`, `ps`, `stop`: the exit status of the container's init
+    /// (128+N when signal N killed it), `null` while it has none.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "nullable"
+    )]
+    pub exit_code: Nullable<i32>,
+    /// `isolate`: present (true) only when the kernel's OOM killer killed a
+    /// process of the container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oom_killed: Option<bool>,
+    /// `isolate -d`, `ps`: the host pid of the container's init, `null`
+    /// when it is not running.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "nullable"
+    )]
+    pub pid: Nullable<i32>,
+    /// `ps`: when the container last started (RFC 3339), `null` if never.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "nullable"
+    )]
+    pub started_at: Nullable<String>,
+    /// `ps`: when it last exited (RFC 3339), `null` if it has not.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "nullable"
+    )]
+    pub finished_at: Nullable<String>,
+    /// `kill`: the signal sent (`SIGKILL`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+    /// `rm`: true, the container is gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed: Option<bool>,
+}
+
+impl ContainerRecord {
+    /// A record of `container` with no other field set.
+    pub fn new(container: ContainerId) -> ContainerRecord {
+        ContainerRecord {
+            container,
+            name: None,
+            image: None,
+            layer: None,
+            rootfs: None,
+            mounted: None,
+            command: None,
+            created: None,
+            status: None,
+            exit_code: None,
+            oom_killed: None,
+            pid: None,
+            started_at: None,
+            finished_at: None,
+            signal: None,
+            removed: None,
+        }
+    }
+}
+
+impl Kind for ContainerRecord {
+    const NAME: &'static str = "container";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn over_replaces_own_fields_and_keeps_the_rest() {
+        let id = ContainerId([7; 32]);
+        let upstream: Record = serde_json::from_value(json!({
+            "container": "old", "mine": [1], "exit_code": 3
+        }))
+        .unwrap();
+        let rec = ContainerRecord {
+            status: Some(Status::Exited),
+            exit_code: Some(None),
+            ..ContainerRecord::new(id)
+        }
+        .over(upstream);
+        assert_eq!(
+            serde_json::Value::Object(rec),
+            json!({"container": id.to_string(), "mine": [1], "status": "exited", "exit_code": null})
+        );
+    }
+
+    #[test]
+    fn null_and_absent_stay_apart() {
+        let r: ContainerRecord =
+            serde_json::from_value(json!({"container": "07".repeat(32), "pid": null})).unwrap();
+        assert_eq!(r.pid, Some(None));
+        assert_eq!(r.exit_code, None);
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            json!({"container": "07".repeat(32), "pid": null})
+        );
+    }
+}
