@@ -312,13 +312,6 @@ mod tests {
     use super::*;
     use std::os::fd::AsFd;
 
-    fn tmp(name: &str) -> PathBuf {
-        let p = std::env::temp_dir().join(format!("cairn-diff-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        p
-    }
-
     fn set_xattr(path: &Path, key: &str, value: &[u8]) {
         let dir = std::fs::File::open(path.parent().unwrap()).unwrap();
         crate::sys::lsetxattr_at(dir.as_fd(), path.file_name().unwrap(), key, value).unwrap();
@@ -327,7 +320,8 @@ mod tests {
     #[test]
     fn refuses_redirect_and_metacopy() {
         // trusted.* xattrs need root, as the tests run here and in CI
-        let upper = tmp("redirect");
+        let upper_guard = crate::testutil::TempDir::new("diff-redirect");
+        let upper = upper_guard.path().to_path_buf();
         std::fs::create_dir(upper.join("moved")).unwrap();
         set_xattr(&upper.join("moved"), "trusted.overlay.redirect", b"/old");
         let e = write_upper(
@@ -340,7 +334,8 @@ mod tests {
         .unwrap();
         assert!(matches!(e, DiffError::Redirect(_)), "{e}");
 
-        let upper = tmp("metacopy");
+        let upper_guard = crate::testutil::TempDir::new("diff-metacopy");
+        let upper = upper_guard.path().to_path_buf();
         std::fs::write(upper.join("f"), b"").unwrap();
         set_xattr(&upper.join("f"), "trusted.overlay.metacopy", b"");
         let e = write_upper(
@@ -356,9 +351,11 @@ mod tests {
 
     #[test]
     fn whiteout_of_a_path_that_never_existed_is_dropped() {
-        let lower = tmp("lower");
+        let lower_guard = crate::testutil::TempDir::new("diff-lower");
+        let lower = lower_guard.path().to_path_buf();
         std::fs::write(lower.join("was"), b"x").unwrap();
-        let upper = tmp("upper");
+        let upper_guard = crate::testutil::TempDir::new("diff-upper");
+        let upper = upper_guard.path().to_path_buf();
         for name in ["was", "never"] {
             let dir = std::fs::File::open(&upper).unwrap();
             nix::sys::stat::mknodat(

@@ -449,13 +449,6 @@ fn walk<W: Write>(root: &Path, dir: &Node, rel: &Path, p: &mut Packer<W>) -> Res
 mod tests {
     use super::*;
 
-    fn tmp(name: &str) -> PathBuf {
-        let p = std::env::temp_dir().join(format!("cairn-pack-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        p
-    }
-
     fn open(dir: &Path, name: &str) -> Node {
         let top = Node::open_dir(dir).unwrap();
         Node::open_at(top.fd(), OsStr::new(name), false).unwrap()
@@ -463,7 +456,8 @@ mod tests {
 
     #[test]
     fn a_file_that_shrinks_while_read_is_a_change_one_that_grows_is_cut() {
-        let dir = tmp("shrink");
+        let dir_guard = crate::testutil::TempDir::new("pack-shrink");
+        let dir = dir_guard.path().to_path_buf();
         std::fs::write(dir.join("f"), b"0123456789").unwrap();
         let node = open(&dir, "f");
         std::fs::write(dir.join("f"), b"0123").unwrap();
@@ -485,13 +479,14 @@ mod tests {
         let mut data = Vec::new();
         e.read_to_end(&mut data).unwrap();
         assert_eq!(data, b"0123");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn symlinks_and_fifos_are_written_never_followed_or_opened() {
-        let dir = tmp("links");
-        let outside = tmp("outside");
+        let dir_guard = crate::testutil::TempDir::new("pack-links");
+        let dir = dir_guard.path().to_path_buf();
+        let outside_guard = crate::testutil::TempDir::new("pack-outside");
+        let outside = outside_guard.path().to_path_buf();
         std::fs::write(outside.join("secret"), b"host").unwrap();
         std::os::unix::fs::symlink(&outside, dir.join("s")).unwrap();
         nix::unistd::mkfifo(
@@ -520,8 +515,6 @@ mod tests {
                 ("s".to_string(), EntryType::Symlink)
             ]
         );
-        std::fs::remove_dir_all(&dir).unwrap();
-        std::fs::remove_dir_all(&outside).unwrap();
     }
 }
 
