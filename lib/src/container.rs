@@ -7,12 +7,14 @@
 //! cleaned up on the spot.
 
 use crate::image::config::effective_config;
+use crate::image::runtime_config::{self as rcfg, Overrides};
 use crate::isolate::cgroup::{Cgroup, Limits};
-use crate::isolate::config::{self as rcfg, Overrides};
+use crate::isolate::config::DEFAULT_PATH;
 use crate::isolate::devices;
+use crate::isolate::liveness::{alive, proc_start_time};
 use crate::isolate::overlay::{self, View};
 use crate::isolate::process::{self, Net, SpawnError, Spec};
-use crate::store::container::{alive, now_rfc3339, proc_start_time, ContainerMeta, State, Status};
+use crate::store::container::{now_rfc3339, ContainerMeta, State, Status};
 use crate::store::{Store, StoreError};
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
@@ -212,7 +214,7 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
     let hostname = c.id.short();
     let mut env = rcfg::env(&config);
     if !env.iter().any(|e| e.starts_with("PATH=")) {
-        env.insert(0, format!("PATH={}", rcfg::DEFAULT_PATH));
+        env.insert(0, format!("PATH={}", DEFAULT_PATH));
     }
     env = rcfg::merge_env(&env, &[format!("HOSTNAME={hostname}")]);
     if o.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
@@ -435,17 +437,6 @@ pub fn remove(store: &Store, c: &ContainerMeta, force: bool) -> Result<()> {
     Ok(())
 }
 
-/// The containers whose image stack contains `layer`.
-pub fn users_of(store: &Store, layer: &crate::LayerId) -> Result<Vec<ContainerMeta>> {
-    let mut out = Vec::new();
-    for c in store.containers()? {
-        if store.chain(&c.layer)?.iter().any(|(id, _)| id == layer) {
-            out.push(c);
-        }
-    }
-    Ok(out)
-}
-
 /// The host pid of a running container's init, or an error.
 pub fn init_pid(store: &Store, c: &ContainerMeta) -> Result<Pid> {
     let st = state(store, c)?;
@@ -477,7 +468,7 @@ pub fn exec(store: &Store, c: &ContainerMeta, o: &ExecOptions) -> Result<process
     let cgroup = Cgroup::open(&cgroup_name(c)).map_err(|e| sys(c, e))?;
     let mut env = rcfg::env(&c.config);
     if !env.iter().any(|e| e.starts_with("PATH=")) {
-        env.insert(0, format!("PATH={}", rcfg::DEFAULT_PATH));
+        env.insert(0, format!("PATH={}", DEFAULT_PATH));
     }
     env = rcfg::merge_env(&env, &[format!("HOSTNAME={}", c.id.short())]);
     env = rcfg::merge_env(&env, &o.env);

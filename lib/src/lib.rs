@@ -13,6 +13,7 @@ pub mod json;
 pub mod layer;
 pub mod logfile;
 pub mod record;
+pub mod reference;
 pub mod store;
 pub mod sys;
 

@@ -2,8 +2,8 @@
 
 use crate::args::{ProcessArgs, RunArgs};
 use crate::{usage, Fail};
+use libcairn::image::runtime_config::Overrides;
 use libcairn::isolate::cgroup::Limits;
-use libcairn::isolate::config::Overrides;
 use libcairn::isolate::process::Net;
 
 /// `32m`, `1g`, `100k`, `1048576`.

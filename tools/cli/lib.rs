@@ -164,10 +164,10 @@ pub fn source_date_epoch() -> Result<Option<i64>, Fail> {
 }
 
 /// Parse image names (NAME[:TAG]) given on the command line.
-pub fn references(names: &[String]) -> Result<Vec<libcairn::image::Reference>, Fail> {
+pub fn references(names: &[String]) -> Result<Vec<libcairn::reference::Reference>, Fail> {
     names
         .iter()
-        .map(|t| libcairn::image::Reference::parse(t))
+        .map(|t| libcairn::reference::Reference::parse(t))
         .collect::<Result<Vec<_>, _>>()
         .usage()
 }

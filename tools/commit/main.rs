@@ -3,8 +3,9 @@ use cairn_cli::out::{Format, Out};
 use cairn_cli::{open_store, subjects, Fail, FailExt};
 use clap::Parser;
 use libcairn::container::{self, CommitOptions};
-use libcairn::image::{self, Reference};
+use libcairn::image;
 use libcairn::record::{Kind, LayerRecord};
+use libcairn::reference::Reference;
 
 fn main() {
     cairn_cli::main("cairn-commit", || run(Commit::parse()))

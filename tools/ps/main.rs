@@ -30,7 +30,7 @@ fn run(args: Ps) -> Result<i32, Fail> {
             continue;
         }
         let command = if st.command.is_empty() {
-            libcairn::isolate::config::argv(&c.config)
+            libcairn::image::runtime_config::argv(&c.config)
         } else {
             st.command.clone()
         };

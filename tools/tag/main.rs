@@ -2,8 +2,9 @@ use cairn_cli::args::Tag;
 use cairn_cli::out::{Format, Out};
 use cairn_cli::{open_store, subjects, Fail, FailExt};
 use clap::Parser;
-use libcairn::image::{self, Reference};
+use libcairn::image;
 use libcairn::record::{ImageRecord, Kind};
+use libcairn::reference::Reference;
 use libcairn::store::refs;
 
 fn main() {

@@ -3,7 +3,7 @@ use cairn_cli::out::{Format, Out};
 use cairn_cli::{open_store, subjects, Fail};
 use clap::Parser;
 use libcairn::container;
-use libcairn::isolate::config::Overrides;
+use libcairn::image::runtime_config::Overrides;
 use libcairn::record::{ContainerRecord, Kind};
 
 fn main() {

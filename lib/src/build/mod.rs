@@ -15,10 +15,10 @@ use crate::container::{self, CommitOptions, RunOptions};
 use crate::digest::{Digest, LayerId};
 use crate::image::change;
 use crate::image::config::effective_config;
-use crate::image::Reference;
+use crate::image::runtime_config::{self, Overrides};
 use crate::isolate::cgroup::Limits;
-use crate::isolate::config::Overrides;
 use crate::isolate::process::Net;
+use crate::reference::Reference;
 use crate::store::ingest::{empty_layer, ingest_layer, IngestOptions};
 use crate::store::meta::LayerMeta;
 use crate::store::{Store, StoreError};
@@ -107,7 +107,7 @@ fn children(
 
 fn vars(st: &State) -> BTreeMap<String, String> {
     let mut v = st.args.clone();
-    for e in crate::isolate::config::env(&st.config) {
+    for e in runtime_config::env(&st.config) {
         if let Some((k, val)) = e.split_once('=') {
             v.insert(k.to_string(), val.to_string());
         }

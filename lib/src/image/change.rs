@@ -125,7 +125,7 @@ pub fn apply(config: &mut Value, text: &str, shell: &[String]) -> Result<(), Cha
                 .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
                 .unwrap_or_default();
             let extra: Vec<String> = kv.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            env = crate::isolate::config::merge_env(&env, &extra);
+            env = super::runtime_config::merge_env(&env, &extra);
             c.insert("Env".into(), json!(env));
         }
         "WORKDIR" => {

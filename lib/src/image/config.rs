@@ -2,6 +2,7 @@
 
 use crate::digest::{Digest, LayerId};
 use crate::json::canonical;
+use crate::reference::Reference;
 use crate::store::meta::LayerMeta;
 use crate::store::{refs, Result, Store, StoreError};
 use serde_json::{json, Map, Value};
@@ -146,7 +147,7 @@ pub fn build(store: &Store, top: &LayerId) -> Result<Built> {
 }
 
 /// Tag the image whose top is `top` as `reference` in the store's index.
-pub fn tag(store: &Store, reference: &super::Reference, top: &LayerId) -> Result<Built> {
+pub fn tag(store: &Store, reference: &Reference, top: &LayerId) -> Result<Built> {
     let built = build(store, top)?;
     refs::set(
         store,
@@ -253,7 +254,7 @@ mod tests {
     fn build_writes_config_and_manifest_blobs_and_tag_points_at_them() {
         let (_d, s) = store("config-build");
         let (top, diff) = layer(&s, None, &tar_of(&[("a", b"1")]));
-        let built = tag(&s, &super::super::Reference::parse("x:1").unwrap(), &top).unwrap();
+        let built = tag(&s, &Reference::parse("x:1").unwrap(), &top).unwrap();
         assert_eq!(built.diff_ids, vec![diff]);
         assert_eq!(s.read_blob(&built.config_digest).unwrap(), built.config);
         let manifest: Value =

@@ -6,9 +6,9 @@
 //! each uncompressed layer against the config's `rootfs.diff_ids`. Paths
 //! named inside an archive are resolved inside it and nowhere else.
 
-use super::reference::Reference;
 use crate::digest::{Digest, LayerId};
 use crate::layer::Compression;
+use crate::reference::Reference;
 use crate::store::ingest::{empty_layer, ingest_layer, IngestError, IngestOptions};
 use crate::store::meta::LayerMeta;
 use crate::store::{IoContext, Staging, Store, StoreError};
@@ -494,7 +494,8 @@ fn rollback(store: &Store, created: &[LayerId]) {
             .unwrap_or_default()
             .iter()
             .any(|l| store.layer(l).ok().and_then(|m| m.parent) == Some(*id));
-        let in_use = crate::container::users_of(store, id)
+        let in_use = store
+            .containers_on(id)
             .map(|u| !u.is_empty())
             .unwrap_or(true);
         if tagged.contains(id) || has_child || in_use {

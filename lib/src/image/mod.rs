@@ -5,9 +5,8 @@
 pub mod change;
 pub mod config;
 pub mod load;
-pub mod reference;
 pub mod remove;
+pub mod runtime_config;
 pub mod save;
 
 pub use config::{build, tag, Built};
-pub use reference::Reference;

@@ -5,8 +5,8 @@
 //! the image's top and stops at the first needed layer, so shared bases and
 //! intermediate layers of other images stay.
 
-use super::reference::Reference;
 use crate::digest::LayerId;
+use crate::reference::Reference;
 use crate::store::{refs, Store, StoreError};
 use std::collections::{HashMap, HashSet};
 
@@ -39,8 +39,7 @@ pub fn remove(store: &Store, name: &str, force: bool) -> Result<Removed, RemoveE
         .ok()
         .map(|r| r.familiar())
         .filter(|n| tags.iter().any(|t| &t.name == n));
-    let users: Vec<_> =
-        crate::container::users_of(store, &top).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let users = store.containers_on(&top)?;
     let mut out = Removed::default();
     let to_untag: Vec<String> = match &by_tag {
         Some(t) => vec![t.clone()],

@@ -59,10 +59,10 @@
 //! leaves no file). Memory does not grow with layer size.
 
 use super::config::{config_bytes, MEDIA_CONFIG, MEDIA_INDEX, MEDIA_MANIFEST};
-use super::reference::Reference;
 use crate::digest::{Digest, Hasher, HashingWriter, LayerId};
 use crate::json::canonical;
 use crate::layer::Compression;
+use crate::reference::Reference;
 use crate::store::{random_hex, Staging, Store, StoreError};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};

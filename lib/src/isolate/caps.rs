@@ -2,6 +2,11 @@
 
 use std::io;
 
+/// Docker's default capabilities (moby `caps/defaults.go`): CHOWN,
+/// DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID, SETPCAP,
+/// NET_BIND_SERVICE, NET_RAW, SYS_CHROOT, MKNOD, AUDIT_WRITE, SETFCAP.
+pub const DEFAULT_CAPS: [u32; 14] = [0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31];
+
 fn check(rc: libc::c_int) -> io::Result<()> {
     if rc < 0 {
         Err(io::Error::last_os_error())
@@ -104,9 +109,6 @@ pub fn mask(caps: &[u32]) -> u64 {
 mod tests {
     #[test]
     fn docker_default_mask() {
-        assert_eq!(
-            super::mask(&crate::isolate::process::DEFAULT_CAPS),
-            0xa80425fb
-        );
+        assert_eq!(super::mask(&super::DEFAULT_CAPS), 0xa80425fb);
     }
 }

@@ -7,6 +7,7 @@ pub mod cgroup;
 pub mod config;
 pub mod devices;
 pub mod exe;
+pub mod liveness;
 pub mod overlay;
 pub mod process;
 pub mod seccomp;

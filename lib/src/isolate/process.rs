@@ -13,6 +13,7 @@
 //! close-on-exec pipe with the exit status it means: 125 (setup failed),
 //! 126 (cannot execute), 127 (not found).
 
+use super::caps::DEFAULT_CAPS;
 use super::cgroup::Cgroup;
 use nix::errno::Errno;
 use nix::fcntl::{openat, OFlag};
@@ -27,11 +28,6 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
-
-/// Docker's default capabilities (moby `caps/defaults.go`): CHOWN,
-/// DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID, SETPCAP,
-/// NET_BIND_SERVICE, NET_RAW, SYS_CHROOT, MKNOD, AUDIT_WRITE, SETFCAP.
-pub const DEFAULT_CAPS: [u32; 14] = [0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31];
 
 /// Paths of /proc and /sys hidden from the container (moby defaults).
 pub const MASKED_PATHS: &[&str] = &[

@@ -103,7 +103,7 @@ mod tests {
         self, Target, AUDIT_ARCH, JEQ_K, JGE_K, JGT_K, LD_W_ABS, RET_ERRNO, RET_K, X32_BIT,
     };
     use super::*;
-    use crate::isolate::process::DEFAULT_CAPS;
+    use crate::isolate::caps::DEFAULT_CAPS;
 
     const RET_ALLOW: u32 = 0x7fff_0000;
     const EPERM: u32 = RET_ERRNO | libc::EPERM as u32;

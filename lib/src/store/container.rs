@@ -91,30 +91,6 @@ pub struct State {
     pub cgroup: Option<String>,
 }
 
-/// The start time of a process (clock ticks after boot), if it exists.
-pub fn proc_start_time(pid: i32) -> Option<u64> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) may hold spaces and parens: skip past the last ')'.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    rest.split(' ').nth(19)?.parse().ok()
-}
-
-/// Is `pid` alive and the same process that started at `start`?
-pub fn alive(pid: Option<i32>, start: Option<u64>) -> bool {
-    match (pid, start) {
-        (Some(p), Some(s)) => proc_start_time(p) == Some(s) && !is_zombie(p),
-        (Some(p), None) => proc_start_time(p).is_some() && !is_zombie(p),
-        _ => false,
-    }
-}
-
-fn is_zombie(pid: i32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| s.rfind(')').map(|i| s[i + 2..].starts_with('Z')))
-        .unwrap_or(true)
-}
-
 const ADJECTIVES: &[&str] = &[
     "brave", "calm", "clever", "eager", "gentle", "happy", "jolly", "kind", "lucid", "merry",
     "nimble", "proud", "quiet", "sharp", "steady", "sunny", "swift", "tidy", "vivid", "wise",
@@ -167,6 +143,17 @@ impl Store {
             }
         }
         out.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
+    /// The containers whose image stack contains `layer`.
+    pub fn containers_on(&self, layer: &LayerId) -> Result<Vec<ContainerMeta>> {
+        let mut out = Vec::new();
+        for c in self.containers()? {
+            if self.chain(&c.layer)?.iter().any(|(id, _)| id == layer) {
+                out.push(c);
+            }
+        }
         Ok(out)
     }
 

@@ -528,7 +528,7 @@ impl Store {
                 Err(StoreError::NotFound(name.to_string()))
             };
         }
-        if let Ok(r) = crate::image::reference::Reference::parse(name) {
+        if let Ok(r) = crate::reference::Reference::parse(name) {
             if let Some(found) = refs::find(self, &r.familiar())? {
                 return Ok(found.layer);
             }
@@ -561,7 +561,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::image::reference::Reference;
+    use crate::reference::Reference;
     use crate::store::ingest::empty_layer;
     use crate::testutil::{self, store};
 

@@ -81,7 +81,7 @@ pub fn find(store: &Store, familiar: &str) -> Result<Option<Ref>> {
 /// `manifest` (`size` bytes). Replaces the tag if it exists.
 pub fn set(
     store: &Store,
-    reference: &crate::image::reference::Reference,
+    reference: &crate::reference::Reference,
     layer: &LayerId,
     manifest: &Digest,
     size: u64,
@@ -142,7 +142,7 @@ pub fn remove(store: &Store, familiar: &str) -> Result<Option<LayerId>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::image::reference::Reference;
+    use crate::reference::Reference;
     use crate::testutil::store;
 
     fn r(s: &str) -> Reference {
