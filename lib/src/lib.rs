@@ -1,6 +1,30 @@
 //! libcairn: the logic of cairn. No printing, no `process::exit`, no clap.
 //!
-//! Dependencies point one way: image → store → layer.
+//! # Layers
+//!
+//! The modules depend only downwards. Each row below names modules and what
+//! they sit on; a module may use what it sits on and, through it, everything
+//! beneath, and nothing else: not a module above it, not one beside it.
+//! `lib/tests/layering.rs` reads this table and fails when a module reaches
+//! outside it, or when a module is missing from it (a new module must be
+//! placed before it can be used). Why this order: `docs/layering.md`.
+//!
+//! | module | sits on | holds |
+//! |---|---|---|
+//! | `digest` | | content digests and the IDs built on them |
+//! | `sys` | | thin wrappers over the syscalls std lacks |
+//! | `json` | | canonical JSON, as IDs are computed over it |
+//! | `record` | | the pipe protocol between the tools |
+//! | `logfile` | | a detached container's output log |
+//! | `reference` | | image names as people type them |
+//! | `layer` | `digest`, `sys`, `json` | tar streams, whiteouts, diffs, compression |
+//! | `store` | `layer`, `reference` | paths, atomic publish, locks, tags, container records |
+//! | `image` | `store` | image configs, manifests and archives: load, save, tag, remove |
+//! | `isolate` | `digest`, `sys`, `json` | namespaces, rootfs, cgroups, seccomp, devices, capabilities, process liveness |
+//! | `container` | `image`, `isolate` | a container's lifecycle: create, start, stop, commit, remove |
+//! | `build` | `container` | Dockerfile builds |
+//! | `export` | `container` | a container's filesystem as one tar |
+//! | `graph` | `container` | what uses what: images, layers, containers |
 
 pub mod build;
 pub mod container;
