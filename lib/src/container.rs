@@ -1,13 +1,16 @@
 //! Containers end to end: create one on an image, mount its union view,
-//! run it, watch it, signal it, remove it. Ties the store to `isolate`.
+//! run it, watch it, signal it, commit it, remove it. Ties the store and
+//! the image's runtime config to `isolate`. The record it keeps (what a
+//! container is and what it is doing) and the container's directory are
+//! [`crate::store::container`]'s; whether a recorded process is still alive
+//! is [`crate::isolate::liveness`]'s.
 //!
 //! State never lies: every read of a container's status checks that its
 //! supervisor and init process are alive (pid and start time); a container
 //! whose processes died is recorded exited and its cgroup and mount are
 //! cleaned up on the spot.
 
-use crate::image::config::effective_config;
-use crate::image::runtime_config::{self as rcfg, Overrides};
+use crate::image::runtime_config::{self as rcfg, effective_config, Overrides};
 use crate::isolate::cgroup::{Cgroup, Limits};
 use crate::isolate::config::DEFAULT_PATH;
 use crate::isolate::devices;
@@ -64,13 +67,13 @@ pub fn create(
 }
 
 pub fn rootfs(store: &Store, c: &ContainerMeta) -> PathBuf {
-    store.container_dir(&c.id).join("rootfs")
+    store.container_dirs(&c.id).rootfs
 }
 
 /// The read-only layers under a container's read-write layer, top first:
 /// its init dir (the mount points /proc, /sys, /dev), then its image's.
 pub fn lower_layers(store: &Store, c: &ContainerMeta) -> Result<Vec<PathBuf>> {
-    let mut lower = vec![store.container_dir(&c.id).join("init")];
+    let mut lower = vec![store.container_dirs(&c.id).init];
     lower.extend(store.stack(&c.layer)?.dirs);
     Ok(lower)
 }
@@ -81,11 +84,11 @@ pub fn mount(store: &Store, c: &ContainerMeta) -> Result<PathBuf> {
     if overlay::is_mounted(&target) {
         return Ok(target);
     }
-    let dir = store.container_dir(&c.id);
+    let dirs = store.container_dirs(&c.id);
     overlay::mount(&View {
         lower: lower_layers(store, c)?,
-        upper: dir.join("upper"),
-        work: dir.join("work"),
+        upper: dirs.upper,
+        work: dirs.work,
         target: target.clone(),
     })
     .map_err(|e| sys(c, format!("mounting the union view: {e}")))?;
@@ -559,7 +562,7 @@ pub fn commit(
     let tar_path = staging.path().join("layer.tar");
     let f = std::fs::File::create(&tar_path).map_err(|e| sys(c, e))?;
     let (w, _) = crate::layer::diff::write_upper(
-        &store.container_dir(&c.id).join("upper"),
+        &store.container_dirs(&c.id).upper,
         &lower,
         std::io::BufWriter::new(f),
         PackOptions {

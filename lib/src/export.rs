@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 /// or an image's layers.
 pub fn view_layers(store: &Store, name: &str) -> Result<Vec<PathBuf>> {
     if let Ok(c) = store.resolve_container(name) {
-        let mut v = vec![store.container_dir(&c.id).join("upper")];
+        let mut v = vec![store.container_dirs(&c.id).upper];
         v.extend(
             crate::container::lower_layers(store, &c)
                 .map_err(|e| StoreError::Invalid(e.to_string()))?,

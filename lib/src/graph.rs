@@ -96,7 +96,7 @@ pub fn graph(store: &Store) -> Result<Vec<Node>> {
             short: c.id.short(),
             parent: Some(c.layer.to_string()),
             label: c.name.clone(),
-            size: dir_size(&store.container_dir(&c.id).join("upper")),
+            size: dir_size(&store.container_dirs(&c.id).upper),
             tags: vec![],
             empty: false,
             status: Some(st.status),

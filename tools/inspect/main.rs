@@ -104,7 +104,7 @@ fn inspect_image(
     rec.insert("depth".into(), json!(chain.len()));
     rec.insert(
         "effective_config".into(),
-        libcairn::image::config::effective_config(&chain),
+        libcairn::image::runtime_config::effective_config(&chain),
     );
     rec.insert(
         "tags".into(),

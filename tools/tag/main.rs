@@ -51,11 +51,11 @@ fn run(args: Tag) -> Result<i32, Fail> {
     let layer = store
         .resolve(&subject.name)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let built = image::tag(&store, &reference, &layer)?;
+    let docs = image::tag(&store, &reference, &layer)?;
     let rec = ImageRecord {
         layer: Some(layer),
         tag: Some(reference.familiar()),
-        image_id: Some(built.config_digest),
+        image_id: Some(docs.config_digest),
         ..Default::default()
     };
     out.record(&rec.over(subject.record.clone()), "layer")?;

@@ -1,5 +1,10 @@
-//! Image config and manifest for a layer chain.
+//! An image's documents for a layer chain: its OCI config (the document
+//! whose digest is the image ID), its manifest and its platform. The
+//! runtime config inside the config document (`Cmd`, `Env`, …) is
+//! [`super::runtime_config`]'s. Tagging an image writes these documents
+//! and points the tag at the manifest.
 
+use super::runtime_config::effective_config;
 use crate::digest::{Digest, LayerId};
 use crate::json::canonical;
 use crate::reference::Reference;
@@ -23,15 +28,6 @@ pub fn host_platform() -> Value {
     json!({"architecture": arch, "os": "linux"})
 }
 
-/// The runtime config in effect at the top of `chain` (top first): the
-/// nearest layer's own, or `{}`.
-pub fn effective_config(chain: &[(LayerId, LayerMeta)]) -> Value {
-    chain
-        .iter()
-        .find_map(|(_, m)| m.config.clone())
-        .unwrap_or_else(|| Value::Object(Map::new()))
-}
-
 pub fn effective_platform(chain: &[(LayerId, LayerMeta)]) -> Value {
     chain
         .iter()
@@ -39,9 +35,9 @@ pub fn effective_platform(chain: &[(LayerId, LayerMeta)]) -> Value {
         .unwrap_or_else(host_platform)
 }
 
-/// A config and manifest, as bytes and digests.
+/// An image's config and manifest, as bytes and digests.
 #[derive(Debug, Clone)]
-pub struct Built {
+pub struct Documents {
     pub config: Vec<u8>,
     pub config_digest: Digest,
     pub manifest: Vec<u8>,
@@ -113,7 +109,7 @@ pub fn config_bytes(store: &Store, chain: &[(LayerId, LayerMeta)]) -> Result<Vec
 
 /// Config and manifest for the image whose top is `top`, written to the
 /// store's blobs.
-pub fn build(store: &Store, top: &LayerId) -> Result<Built> {
+pub fn write_documents(store: &Store, top: &LayerId) -> Result<Documents> {
     let chain = store.chain(top)?;
     let config = config_bytes(store, &chain)?;
     // Layer blobs first: one that cannot be rebuilt stops the build before
@@ -136,7 +132,7 @@ pub fn build(store: &Store, top: &LayerId) -> Result<Built> {
         "layers": layers,
     }));
     let manifest_digest = store.put_blob(&manifest)?;
-    Ok(Built {
+    Ok(Documents {
         config,
         config_digest,
         manifest,
@@ -147,17 +143,17 @@ pub fn build(store: &Store, top: &LayerId) -> Result<Built> {
 }
 
 /// Tag the image whose top is `top` as `reference` in the store's index.
-pub fn tag(store: &Store, reference: &Reference, top: &LayerId) -> Result<Built> {
-    let built = build(store, top)?;
+pub fn tag(store: &Store, reference: &Reference, top: &LayerId) -> Result<Documents> {
+    let docs = write_documents(store, top)?;
     refs::set(
         store,
         reference,
         top,
-        &built.manifest_digest,
-        built.manifest.len() as u64,
-        Some(&built.platform),
+        &docs.manifest_digest,
+        docs.manifest.len() as u64,
+        Some(&docs.platform),
     )?;
-    Ok(built)
+    Ok(docs)
 }
 
 #[cfg(test)]
@@ -251,26 +247,23 @@ mod tests {
     }
 
     #[test]
-    fn build_writes_config_and_manifest_blobs_and_tag_points_at_them() {
+    fn write_documents_writes_config_and_manifest_blobs_and_tag_points_at_them() {
         let (_d, s) = store("config-build");
         let (top, diff) = layer(&s, None, &tar_of(&[("a", b"1")]));
-        let built = tag(&s, &Reference::parse("x:1").unwrap(), &top).unwrap();
-        assert_eq!(built.diff_ids, vec![diff]);
-        assert_eq!(s.read_blob(&built.config_digest).unwrap(), built.config);
+        let docs = tag(&s, &Reference::parse("x:1").unwrap(), &top).unwrap();
+        assert_eq!(docs.diff_ids, vec![diff]);
+        assert_eq!(s.read_blob(&docs.config_digest).unwrap(), docs.config);
         let manifest: Value =
-            serde_json::from_slice(&s.read_blob(&built.manifest_digest).unwrap()).unwrap();
-        assert_eq!(
-            manifest["config"]["digest"],
-            built.config_digest.to_string()
-        );
+            serde_json::from_slice(&s.read_blob(&docs.manifest_digest).unwrap()).unwrap();
+        assert_eq!(manifest["config"]["digest"], docs.config_digest.to_string());
         assert_eq!(manifest["layers"].as_array().unwrap().len(), 1);
         let t = refs::find(&s, "x:1").unwrap().unwrap();
         assert_eq!(t.layer, top);
-        assert_eq!(t.descriptor["digest"], built.manifest_digest.to_string());
+        assert_eq!(t.descriptor["digest"], docs.manifest_digest.to_string());
         // the same image twice: the same digests
         assert_eq!(
-            build(&s, &top).unwrap().manifest_digest,
-            built.manifest_digest
+            write_documents(&s, &top).unwrap().manifest_digest,
+            docs.manifest_digest
         );
     }
 }

@@ -9,4 +9,4 @@ pub mod remove;
 pub mod runtime_config;
 pub mod save;
 
-pub use config::{build, tag, Built};
+pub use config::{tag, write_documents, Documents};

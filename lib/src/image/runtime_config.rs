@@ -3,7 +3,18 @@
 //! and applying the overrides a person gives at create or run time, by
 //! docker's rules.
 
-use serde_json::Value;
+use crate::digest::LayerId;
+use crate::store::meta::LayerMeta;
+use serde_json::{Map, Value};
+
+/// The runtime config in effect at the top of `chain` (top first): the
+/// nearest layer's own, or `{}`.
+pub fn effective_config(chain: &[(LayerId, LayerMeta)]) -> Value {
+    chain
+        .iter()
+        .find_map(|(_, m)| m.config.clone())
+        .unwrap_or_else(|| Value::Object(Map::new()))
+}
 
 fn strings(v: &Value) -> Option<Vec<String>> {
     v.as_array().map(|a| {

@@ -1,5 +1,9 @@
-//! Containers: a read-write layer on an image, plus its config. A container
-//! need not be running.
+//! A container as the store keeps it: a read-write layer on an image, its
+//! record (what it is, [`ContainerMeta`]; what it is doing, [`State`]), its
+//! name, its directory ([`ContainerDirs`]) and its lock. A container need
+//! not be running, and nothing here looks at processes: whether a recorded
+//! pid still runs is decided by `isolate`, and the lifecycle (mount, start,
+//! stop, commit, remove) is the top-level `container` module's.
 //!
 //! ```text
 //! containers/<id>/container.json   what it is (image, layer, command, name)
@@ -66,7 +70,7 @@ pub struct State {
     /// The container's init process (pid 1 inside), as the host sees it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<i32>,
-    /// Its start time (field 22 of /proc/<pid>/stat), so a reused pid is
+    /// Its start time (field 22 of `/proc/<pid>/stat`), so a reused pid is
     /// never mistaken for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid_start: Option<u64>,
@@ -89,6 +93,33 @@ pub struct State {
     /// Its cgroup's name, while it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cgroup: Option<String>,
+}
+
+/// The paths of a container's directory, as the table in the module docs
+/// lays them out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerDirs {
+    pub dir: PathBuf,
+    pub upper: PathBuf,
+    pub work: PathBuf,
+    pub init: PathBuf,
+    pub rootfs: PathBuf,
+    pub log: PathBuf,
+    pub lock: PathBuf,
+}
+
+impl ContainerDirs {
+    fn under(dir: PathBuf) -> ContainerDirs {
+        ContainerDirs {
+            upper: dir.join("upper"),
+            work: dir.join("work"),
+            init: dir.join("init"),
+            rootfs: dir.join("rootfs"),
+            log: dir.join("log"),
+            lock: dir.join("lock"),
+            dir,
+        }
+    }
 }
 
 const ADJECTIVES: &[&str] = &[
@@ -124,6 +155,11 @@ pub fn valid_name(n: &str) -> bool {
 impl Store {
     pub fn container_dir(&self, id: &ContainerId) -> PathBuf {
         self.root().join("containers").join(id.hex())
+    }
+
+    /// The paths inside [`Store::container_dir`].
+    pub fn container_dirs(&self, id: &ContainerId) -> ContainerDirs {
+        ContainerDirs::under(self.container_dir(id))
     }
 
     /// Every container.
@@ -235,19 +271,20 @@ impl Store {
         };
         let staging = self.stage("container")?;
         let sp = staging.path();
+        let dirs = ContainerDirs::under(sp.to_path_buf());
         for d in [
-            "upper",
-            "work",
-            "rootfs",
-            "init/proc",
-            "init/sys",
-            "init/dev",
+            dirs.upper,
+            dirs.work,
+            dirs.rootfs,
+            dirs.init.join("proc"),
+            dirs.init.join("sys"),
+            dirs.init.join("dev"),
         ] {
             fs::DirBuilder::new()
                 .recursive(true)
                 .mode(0o755)
-                .create(sp.join(d))
-                .at(&sp.join(d))?;
+                .create(&d)
+                .at(&d)?;
         }
         fs::write(
             sp.join("container.json"),
@@ -291,7 +328,7 @@ impl Store {
 
     /// Lock a container (exclusive) while it is started, committed or removed.
     pub fn lock_container(&self, id: &ContainerId) -> Result<Flock<File>> {
-        super::lock_file(&self.container_dir(id).join("lock"))
+        super::lock_file(&self.container_dirs(id).lock)
     }
 
     /// Delete a container's directory (rename into trash/, then remove).
