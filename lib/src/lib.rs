@@ -12,15 +12,15 @@
 //! | module | sits on | holds |
 //! |---|---|---|
 //! | `digest` | | content digests and the IDs built on them |
-//! | `sys` | | thin wrappers over the syscalls std lacks |
+//! | `sys` | | file-system calls nix does not wrap; handles opened relative to a directory fd |
 //! | `json` | | canonical JSON, as IDs are computed over it |
 //! | `record` | | the pipe protocol between the tools |
-//! | `logfile` | | a detached container's output log |
+//! | `logfile` | | a log that rotates before it can fill the disk |
 //! | `reference` | | image names as people type them |
-//! | `layer` | `digest`, `sys`, `json` | tar streams, whiteouts, diffs, compression |
-//! | `store` | `layer`, `reference` | paths, atomic publish, locks, tags, container records |
+//! | `layer` | `digest`, `sys` | tar streams, whiteouts, diffs, compression |
+//! | `store` | `layer`, `json`, `reference` | paths, atomic publish, locks, tags, container records |
 //! | `image` | `store` | image configs, manifests and archives: load, save, tag, remove |
-//! | `isolate` | `digest`, `sys`, `json` | namespaces, rootfs, cgroups, seccomp, devices, capabilities, process liveness |
+//! | `isolate` | `sys` | namespaces, rootfs, cgroups, seccomp, devices, capabilities, process liveness |
 //! | `container` | `image`, `isolate` | a container's lifecycle: create, start, stop, commit, remove |
 //! | `build` | `container` | Dockerfile builds |
 //! | `export` | `container` | a container's filesystem as one tar |

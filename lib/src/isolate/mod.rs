@@ -1,6 +1,8 @@
 //! Running containers: namespaces, the root file system (overlay view,
-//! pivot_root, /proc, /dev), cgroups, capabilities and the process. All of
-//! cairn's `unsafe` lives here and in `sys`.
+//! pivot_root, /proc, /dev), cgroups, capabilities, the process, and
+//! whether a recorded process is still alive. It is given paths and
+//! settings, and knows neither the store nor images. All of cairn's
+//! `unsafe` lives here and in `sys`.
 
 pub mod caps;
 pub mod cgroup;
