@@ -14,11 +14,11 @@
 //! | `digest` | | content digests and the IDs built on them |
 //! | `sys` | | file-system calls nix does not wrap; handles opened relative to a directory fd |
 //! | `json` | | canonical JSON, as IDs are computed over it |
-//! | `record` | | the pipe protocol between the tools |
 //! | `logfile` | | a log that rotates before it can fill the disk |
 //! | `reference` | | image names as people type them |
 //! | `layer` | `digest`, `sys` | tar streams, whiteouts, diffs, compression |
 //! | `store` | `layer`, `json`, `reference` | paths, atomic publish, locks, tags, container records |
+//! | `record` | `store` | the pipe protocol: a type per record kind, and their schemas |
 //! | `image` | `store` | image configs, manifests and archives: load, save, tag, remove |
 //! | `isolate` | `sys` | namespaces, rootfs, cgroups, seccomp, devices, capabilities, process liveness |
 //! | `container` | `image`, `isolate` | a container's lifecycle: create, start, stop, commit, remove |

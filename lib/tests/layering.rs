@@ -6,7 +6,9 @@
 //! names another top-level module (`crate::store::…`, the items of
 //! `use crate::{a::b, c}` groups, a `super::` that climbs to the crate root,
 //! or a name the crate root re-exports), and fails on every one the table
-//! does not allow. Comments are ignored: a doc link is not a dependency.
+//! does not allow. Comments are ignored (a doc link is not a dependency),
+//! and so is code under `#[cfg(test)]`, with the test-only modules lib.rs
+//! declares there: a unit test may build fixtures with upper modules.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -66,21 +68,93 @@ fn allowed(t: &Table, m: &str) -> BTreeSet<String> {
     out
 }
 
-/// `pub mod NAME;` lines and `pub use NAME::{A, B}` re-exports of lib.rs.
-fn root(lib_rs: &str) -> (BTreeSet<String>, BTreeMap<String, String>) {
-    let mut mods = BTreeSet::new();
-    let mut reexports = BTreeMap::new();
+/// The top-level modules lib.rs declares.
+struct Root {
+    /// Every `mod NAME;` (any visibility) but the test-only ones.
+    mods: BTreeSet<String>,
+    /// Modules declared under `#[cfg(test)]`: helpers for the unit tests,
+    /// which are not part of the library and are not checked.
+    test_mods: BTreeSet<String>,
+    /// `pub use NAME::{A, B}`: item -> module.
+    reexports: BTreeMap<String, String>,
+}
+
+fn root(lib_rs: &str) -> Root {
+    let mut r = Root {
+        mods: BTreeSet::new(),
+        test_mods: BTreeSet::new(),
+        reexports: BTreeMap::new(),
+    };
+    let mut cfg_test = false;
     for l in lib_rs.lines().map(str::trim) {
-        if let Some(m) = l.strip_prefix("pub mod ").and_then(|r| r.strip_suffix(';')) {
-            mods.insert(m.to_string());
-        } else if let Some(r) = l.strip_prefix("pub use ").and_then(|r| r.strip_suffix(';')) {
-            let (m, items) = r.split_once("::").expect("pub use MODULE::ITEMS");
+        let item = l
+            .strip_prefix("pub(crate) ")
+            .or_else(|| l.strip_prefix("pub "))
+            .unwrap_or(l);
+        if let Some(m) = item.strip_prefix("mod ").and_then(|m| m.strip_suffix(';')) {
+            if cfg_test {
+                &mut r.test_mods
+            } else {
+                &mut r.mods
+            }
+            .insert(m.to_string());
+        } else if let Some(u) = l.strip_prefix("pub use ").and_then(|u| u.strip_suffix(';')) {
+            let (m, items) = u.split_once("::").expect("pub use MODULE::ITEMS");
             for i in names(items.trim_matches(|c| c == '{' || c == '}')) {
-                reexports.insert(i, m.to_string());
+                r.reexports.insert(i, m.to_string());
             }
         }
+        if !l.starts_with("#[") {
+            cfg_test = false;
+        }
+        if l == "#[cfg(test)]" {
+            cfg_test = true;
+        }
     }
-    (mods, reexports)
+    r
+}
+
+/// `code` without the items under `#[cfg(test)]` (unit tests may build
+/// their fixtures with modules above the one they test; the library may
+/// not). Newlines are kept, so line numbers stay true.
+fn strip_tests(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut rest = code;
+    while let Some(i) = rest.find("#[cfg(test)]") {
+        out.push_str(&rest[..i]);
+        let item = &rest[i..];
+        let mut depth = 0;
+        let mut end = item.len();
+        let (mut in_str, mut escaped) = (false, false);
+        for (j, c) in item.char_indices().skip("#[cfg(test)]".len()) {
+            if in_str {
+                in_str = escaped || c != '"';
+                escaped = !escaped && c == '\\';
+                continue;
+            }
+            match c {
+                '"' => in_str = true,
+                '{' | '}' if item[..j].ends_with('\'') => {}
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = j + 1;
+                        break;
+                    }
+                }
+                ';' if depth == 0 => {
+                    end = j + 1;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        out.extend(item[..end].chars().filter(|&c| c == '\n'));
+        rest = &item[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Rust source without its comments (string literals kept as they are).
@@ -113,6 +187,7 @@ fn strip_comments(s: &str) -> String {
             }
         } else if s[i..].starts_with("/*") {
             let end = s[i + 2..].find("*/").map_or(b.len(), |e| i + 2 + e + 2);
+            out.extend(s[i..end].chars().filter(|&c| c == '\n'));
             i = end;
         } else {
             out.push(c as char);
@@ -234,7 +309,11 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn violations(src: &Path) -> Vec<String> {
     let lib_rs = fs::read_to_string(src.join("lib.rs")).unwrap();
     let t = table(&lib_rs);
-    let (mods, reexports) = root(&lib_rs);
+    let Root {
+        mods,
+        test_mods,
+        reexports,
+    } = root(&lib_rs);
     let mut bad = Vec::new();
     for m in mods.symmetric_difference(&t.keys().cloned().collect()) {
         if mods.contains(m) {
@@ -265,13 +344,16 @@ fn violations(src: &Path) -> Vec<String> {
             continue;
         }
         let top = parts[0].trim_end_matches(".rs").to_string();
+        if test_mods.contains(&top) {
+            continue;
+        }
         let depth = if parts.last() == Some(&"mod.rs") {
             parts.len() - 1
         } else {
             parts.len()
         };
         let may = allowed(&t, &top);
-        let code = strip_comments(&fs::read_to_string(&f).unwrap());
+        let code = strip_tests(&strip_comments(&fs::read_to_string(&f).unwrap()));
         let mut seen = BTreeSet::new();
         for (line, name) in root_paths(&code, depth) {
             let used = match reexports.get(&name) {
@@ -314,6 +396,16 @@ fn the_checker_sees_what_it_must() {
     );
     let found: Vec<String> = root_paths(&code, 2).into_iter().map(|(_, n)| n).collect();
     assert_eq!(found, ["digest", "store", "isolate", "record", "graph"]);
+    let code = strip_tests(&strip_comments(
+        "/* a\n comment */ use crate::digest;\n\
+         #[cfg(test)]\nmod tests {\n    use crate::image; let c = '}'; let s = \"}\";\n}\n\
+         #[cfg(test)]\nuse crate::container;\n\
+         fn g() { crate::layer::f() }",
+    ));
+    assert_eq!(
+        root_paths(&code, 1),
+        [(2, "digest".to_string()), (9, "layer".to_string())]
+    );
     let t = table(
         "//! | module | sits on | holds |\n//! |---|---|---|\n\
          //! | `a`, `b` | | base |\n//! | `c` | `a` | |\n//! | `d` | `c` | |\n",
