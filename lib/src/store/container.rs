@@ -5,15 +5,8 @@
 //! pid still runs is decided by `isolate`, and the lifecycle (mount, start,
 //! stop, commit, remove) is the top-level `container` module's.
 //!
-//! ```text
-//! containers/<id>/container.json   what it is (image, layer, command, name)
-//! containers/<id>/state.json       what it is doing (created, running, exited)
-//! containers/<id>/upper/ work/     the read-write layer (overlayfs upper and work dirs)
-//! containers/<id>/init/            mount points (proc, sys, dev) above the image
-//! containers/<id>/rootfs/          where the union view is mounted
-//! containers/<id>/log              output of a detached run
-//! containers/<id>/lock             held while it is started, committed or removed
-//! ```
+//! The directory's layout is described once, in `docs/store.md`;
+//! [`ContainerDirs`] names its paths.
 
 use super::{IoContext, Result, Store, StoreError};
 use crate::digest::{ContainerId, LayerId};
@@ -95,8 +88,8 @@ pub struct State {
     pub cgroup: Option<String>,
 }
 
-/// The paths of a container's directory, as the table in the module docs
-/// lays them out.
+/// The paths of a container's directory (`docs/store.md` says what each
+/// holds).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerDirs {
     pub dir: PathBuf,
