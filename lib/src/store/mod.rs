@@ -1,22 +1,12 @@
 //! The store: a directory that is at once a valid OCI image layout and the
 //! home of cairn's layers and containers.
 //!
-//! ```text
-//! oci-layout, index.json      OCI image layout; index.json holds the tags
-//! blobs/sha256/<hex>          layer tars as received, image configs, manifests
-//! layers/<hex>/layer.json     canonical layer metadata; <hex> is its sha256
-//! layers/<hex>/info.json      facts that are not identity (size, blob)
-//! layers/<hex>/diff/          the changeset in overlay form
-//! containers/<id>/            container.json, upper/, work/, rootfs/, state.json
-//! tmp/                        staging on the same file system
-//! locks/                      flock files
-//! ```
-//!
-//! Every write is staged under `tmp/`, verified, fsynced and renamed into
-//! place with `RENAME_NOREPLACE`; a lost race means the other writer's
-//! identical result is kept. Every command holds a shared lock on `lock`;
-//! producing a given layer or editing `index.json` holds an exclusive lock
-//! on its own file under `locks/`.
+//! docs/store.md describes every file in it and the rules every writer
+//! keeps. In short: every write is staged under `tmp/`, verified, fsynced
+//! and renamed into place with `RENAME_NOREPLACE`; a lost race means the
+//! other writer's identical result is kept. Every command holds a shared
+//! lock on `lock`; producing a given layer or editing `index.json` holds an
+//! exclusive lock on its own file under `locks/`.
 
 pub mod container;
 pub mod ingest;
