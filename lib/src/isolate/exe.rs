@@ -81,10 +81,7 @@ fn escape_lower(path: &std::path::Path) -> Vec<u8> {
 /// binary's directory on top) make overlayfs lower-only, without an upper
 /// layer to copy up into.
 fn sealed_overlay() -> io::Result<File> {
-    use super::overlay::{
-        check, fsconfig_string, FSCONFIG_CMD_CREATE, FSMOUNT_CLOEXEC, FSOPEN_CLOEXEC,
-    };
-    use std::os::fd::OwnedFd;
+    use super::overlay::{create_and_mount, fsconfig_string, open_context};
     const MOUNT_ATTR_RDONLY: libc::c_uint = 0x1;
     const MOUNT_ATTR_NOSUID: libc::c_uint = 0x2;
     const MOUNT_ATTR_NODEV: libc::c_uint = 0x4;
@@ -105,30 +102,13 @@ fn sealed_overlay() -> io::Result<File> {
     let mut lower = escape_lower(dir);
     lower.push(b':');
     lower.extend(escape_lower(empty));
-    let fstype = CString::new("overlay").expect("no NUL");
-    // SAFETY: fsopen with a NUL-terminated name; the fd is owned below.
-    let fs = check(unsafe { libc::syscall(libc::SYS_fsopen, fstype.as_ptr(), FSOPEN_CLOEXEC) })?;
-    // SAFETY: fsopen returned a new fd nothing else owns.
-    let fs = unsafe { OwnedFd::from_raw_fd(fs as i32) };
+    let fs = open_context()?;
     fsconfig_string(&fs, "lowerdir", &lower)?;
     let _ = fsconfig_string(&fs, "xino", b"off");
-    // SAFETY: fsconfig(CMD_CREATE) on a valid fs context; no pointers.
-    check(unsafe {
-        libc::syscall(
-            libc::SYS_fsconfig,
-            fs.as_raw_fd(),
-            FSCONFIG_CMD_CREATE,
-            std::ptr::null::<libc::c_char>(),
-            std::ptr::null::<libc::c_void>(),
-            0,
-        )
-    })?;
-    let attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-    // SAFETY: fsmount of a created context; returns a new fd we own.
-    let mnt =
-        check(unsafe { libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), FSMOUNT_CLOEXEC, attrs) })?;
-    // SAFETY: fsmount returned a new fd nothing else owns.
-    let mnt = unsafe { OwnedFd::from_raw_fd(mnt as i32) };
+    let mnt = create_and_mount(
+        &fs,
+        MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+    )?;
     let fd = nix::fcntl::openat(
         &mnt,
         name,

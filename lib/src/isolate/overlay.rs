@@ -25,10 +25,10 @@ pub struct View {
     pub target: PathBuf,
 }
 
-pub(super) const FSOPEN_CLOEXEC: libc::c_uint = 1;
+const FSOPEN_CLOEXEC: libc::c_uint = 1;
 const FSCONFIG_SET_STRING: libc::c_uint = 1;
-pub(super) const FSCONFIG_CMD_CREATE: libc::c_uint = 6;
-pub(super) const FSMOUNT_CLOEXEC: libc::c_uint = 1;
+const FSCONFIG_CMD_CREATE: libc::c_uint = 6;
+const FSMOUNT_CLOEXEC: libc::c_uint = 1;
 const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 4;
 
 fn cstr(s: &[u8]) -> io::Result<CString> {
@@ -36,7 +36,7 @@ fn cstr(s: &[u8]) -> io::Result<CString> {
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in a mount option"))
 }
 
-pub(super) fn check(rc: libc::c_long) -> io::Result<libc::c_long> {
+fn check(rc: libc::c_long) -> io::Result<libc::c_long> {
     if rc < 0 {
         Err(io::Error::last_os_error())
     } else {
@@ -62,12 +62,39 @@ pub(super) fn fsconfig_string(fs: &OwnedFd, key: &str, value: &[u8]) -> io::Resu
     .map_err(|e| io::Error::new(e.kind(), format!("overlay option {key}: {e}")))
 }
 
-fn mount_new_api(v: &View) -> io::Result<()> {
+/// A new overlayfs context (`fsopen`), to configure with
+/// [`fsconfig_string`] and mount with [`create_and_mount`].
+pub(super) fn open_context() -> io::Result<OwnedFd> {
     let name = cstr(b"overlay")?;
     // SAFETY: fsopen with a valid NUL-terminated name; the result is an owned fd.
     let fs = check(unsafe { libc::syscall(libc::SYS_fsopen, name.as_ptr(), FSOPEN_CLOEXEC) })?;
     // SAFETY: fsopen returned a new fd we now own.
-    let fs = unsafe { OwnedFd::from_raw_fd(fs as i32) };
+    Ok(unsafe { OwnedFd::from_raw_fd(fs as i32) })
+}
+
+/// Create the superblock of a configured fs context and make a detached
+/// mount of it with the mount attributes `attrs` (`MOUNT_ATTR_*`).
+pub(super) fn create_and_mount(fs: &OwnedFd, attrs: libc::c_uint) -> io::Result<OwnedFd> {
+    // SAFETY: fsconfig(CMD_CREATE) on a valid fs context; no pointers.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            fs.as_raw_fd(),
+            FSCONFIG_CMD_CREATE,
+            std::ptr::null::<libc::c_char>(),
+            std::ptr::null::<libc::c_void>(),
+            0,
+        )
+    })?;
+    // SAFETY: fsmount of a created context; returns a new fd we own.
+    let mnt =
+        check(unsafe { libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), FSMOUNT_CLOEXEC, attrs) })?;
+    // SAFETY: fsmount returned a new fd nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(mnt as i32) })
+}
+
+fn mount_new_api(v: &View) -> io::Result<()> {
+    let fs = open_context()?;
     fsconfig_string(&fs, "source", b"cairn")?;
     for l in &v.lower {
         fsconfig_string(&fs, "lowerdir+", l.as_os_str().as_bytes())?;
@@ -83,22 +110,7 @@ fn mount_new_api(v: &View) -> io::Result<()> {
     ] {
         fsconfig_string(&fs, k, val.as_bytes())?;
     }
-    // SAFETY: valid fd; no pointers.
-    check(unsafe {
-        libc::syscall(
-            libc::SYS_fsconfig,
-            fs.as_raw_fd(),
-            FSCONFIG_CMD_CREATE,
-            std::ptr::null::<libc::c_char>(),
-            std::ptr::null::<libc::c_void>(),
-            0,
-        )
-    })?;
-    // SAFETY: valid fd; returns a new mount fd we own.
-    let mnt =
-        check(unsafe { libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), FSMOUNT_CLOEXEC, 0) })?;
-    // SAFETY: fsmount returned a new fd we now own.
-    let mnt = unsafe { OwnedFd::from_raw_fd(mnt as i32) };
+    let mnt = create_and_mount(&fs, 0)?;
     let empty = cstr(b"")?;
     let target = cstr(v.target.as_os_str().as_bytes())?;
     // SAFETY: valid fds and NUL-terminated paths.

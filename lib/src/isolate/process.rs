@@ -351,6 +351,15 @@ pub fn die_with_parent(cmd: &mut std::process::Command) {
     unsafe { cmd.pre_exec(parent_death_kill) };
 }
 
+/// The signals with which a person asks a foreground container (or its
+/// start) to stop.
+pub const STOP_SIGNALS: [Signal; 4] = [
+    Signal::SIGINT,
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+];
+
 /// Read a child's report pipe to its end. Nothing in the container can
 /// make this wait forever for someone who wants to stop: a SIGINT,
 /// SIGTERM, SIGHUP or SIGQUIT (blocked by the tools while they supervise,
@@ -360,12 +369,7 @@ fn read_report(r: OwnedFd) -> Result<String, SpawnError> {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     use nix::sys::signalfd::{SfdFlags, SignalFd};
     let mut set = SigSet::empty();
-    for s in [
-        Signal::SIGINT,
-        Signal::SIGTERM,
-        Signal::SIGHUP,
-        Signal::SIGQUIT,
-    ] {
+    for s in STOP_SIGNALS {
         set.add(s);
     }
     let sfd = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
