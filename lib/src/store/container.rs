@@ -195,8 +195,7 @@ impl Store {
             }
             Err(e) => return Err(e).at(&p),
         };
-        serde_json::from_slice(&data)
-            .map_err(|e| StoreError::Invalid(format!("{}: {e}", p.display())))
+        serde_json::from_slice(&data).map_err(StoreError::json(&p))
     }
 
     /// Find the container a person means: full ID, unique prefix (≥ 4 hex
@@ -240,19 +239,13 @@ impl Store {
     ) -> Result<ContainerMeta> {
         let id = ContainerId::random().at(&self.root().join("containers"))?;
         let name = match name {
-            Some(n) if !valid_name(n) => {
-                return Err(StoreError::Invalid(format!(
-                    "invalid container name {n:?}: use letters, digits, '_', '.' and '-'"
-                )))
-            }
+            Some(n) if !valid_name(n) => return Err(StoreError::BadName(n.to_string())),
             Some(n) => n.to_string(),
             None => generated_name(&id),
         };
         let _l = self.lock_exclusive("containers")?;
         if self.containers()?.iter().any(|c| c.name == name) {
-            return Err(StoreError::Invalid(format!(
-                "the container name {name:?} is already in use"
-            )));
+            return Err(StoreError::NameInUse(name));
         }
         let meta = ContainerMeta {
             id,
@@ -301,8 +294,7 @@ impl Store {
     pub fn read_state(&self, id: &ContainerId) -> Result<State> {
         let p = self.container_dir(id).join("state.json");
         match fs::read(&p) {
-            Ok(d) => serde_json::from_slice(&d)
-                .map_err(|e| StoreError::Invalid(format!("{}: {e}", p.display()))),
+            Ok(d) => serde_json::from_slice(&d).map_err(StoreError::json(&p)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
             Err(e) => Err(e).at(&p),
         }

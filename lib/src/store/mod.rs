@@ -33,8 +33,58 @@ pub enum StoreError {
     Ambiguous { name: String, count: usize },
     #[error("layer {0}: layer.json does not hash to its ID; the store is corrupt")]
     Corrupt(LayerId),
+    /// A file of the store that is not the JSON it should be.
+    #[error("{path} is not valid JSON")]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// `index.json` without its `manifests` array.
+    #[error("{0}: no manifests array; the store's index is damaged")]
+    BadIndex(PathBuf),
+    #[error("blob {0} does not match its digest; the store is corrupt")]
+    CorruptBlob(Digest),
+    #[error("layer {layer}: its blob {blob} is missing and there is no tar-split to rebuild it from; the store is damaged (remove the layer and unpack it again)")]
+    BlobMissing { layer: LayerId, blob: Digest },
+    #[error("layer {layer}: cannot rebuild its blob")]
+    Rebuild {
+        layer: LayerId,
+        #[source]
+        source: crate::layer::split::SplitError,
+    },
+    #[error(transparent)]
+    ChangesetChanged(Box<ChangesetChanged>),
+    #[error("layer {0}: parent chain too long (a cycle?)")]
+    ChainTooLong(LayerId),
+    #[error("invalid container name {0:?}: use letters, digits, '_', '.' and '-'")]
+    BadName(String),
+    #[error("the container name {0:?} is already in use")]
+    NameInUse(String),
     #[error("{0}")]
     Invalid(String),
+}
+
+/// A layer's files no longer rebuild the tar they were unpacked from.
+#[derive(Debug, thiserror::Error)]
+#[error("layer {layer}: its changeset no longer rebuilds the tar it was unpacked from ({got}, {got_size} bytes, instead of {want}, {want_size} bytes); the files under {diff} were changed: remove the layer and unpack it again", diff = diff.display())]
+pub struct ChangesetChanged {
+    pub layer: LayerId,
+    pub got: Digest,
+    pub got_size: u64,
+    pub want: Digest,
+    pub want_size: u64,
+    pub diff: PathBuf,
+}
+
+impl StoreError {
+    /// A JSON parse error of the store file `path`.
+    pub fn json(path: &Path) -> impl FnOnce(serde_json::Error) -> StoreError + '_ {
+        move |source| StoreError::Json {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -281,9 +331,7 @@ impl Store {
         let p = self.blob_path(d);
         let data = fs::read(&p).at(&p)?;
         if Digest::of(&data) != *d {
-            return Err(StoreError::Invalid(format!(
-                "blob {d} does not match its digest; the store is corrupt"
-            )));
+            return Err(StoreError::CorruptBlob(*d));
         }
         Ok(data)
     }
@@ -322,26 +370,27 @@ impl Store {
         }
         let split = self.layer_dir(id).join(crate::layer::split::FILE_NAME);
         if !split.is_file() {
-            return Err(StoreError::Invalid(format!(
-                "layer {id}: its blob {} is missing and there is no tar-split to rebuild it from; the store is damaged (remove the layer and unpack it again)",
-                blob.digest
-            )));
+            return Err(StoreError::BlobMissing {
+                layer: *id,
+                blob: blob.digest,
+            });
         }
         let staging = self.stage("blob")?;
         let (staged, f) = staging.create_file("blob")?;
         let mut out = crate::digest::HashingWriter::new(io::BufWriter::with_capacity(1 << 20, f));
-        crate::layer::split::reassemble(&self.diff_dir(id), &split, &mut out).map_err(|e| {
-            StoreError::Invalid(format!("layer {id}: cannot rebuild its blob: {e}"))
-        })?;
+        crate::layer::split::reassemble(&self.diff_dir(id), &split, &mut out)
+            .map_err(|source| StoreError::Rebuild { layer: *id, source })?;
         let (digest, len, w) = out.finish();
         w.into_inner().map_err(|e| e.into_error()).at(&staged)?;
         if digest != blob.digest || len != blob.size {
-            return Err(StoreError::Invalid(format!(
-                "layer {id}: its changeset no longer rebuilds the tar it was unpacked from ({digest}, {len} bytes, instead of {}, {} bytes); the files under {} were changed: remove the layer and unpack it again",
-                blob.digest,
-                blob.size,
-                self.diff_dir(id).display()
-            )));
+            return Err(StoreError::ChangesetChanged(Box::new(ChangesetChanged {
+                layer: *id,
+                got: digest,
+                got_size: len,
+                want: blob.digest,
+                want_size: blob.size,
+                diff: self.diff_dir(id),
+            })));
         }
         self.publish_blob_file(&staged, &digest)?;
         Ok(Some((blob, path)))
@@ -386,15 +435,13 @@ impl Store {
         if Digest::of(&data) != id.0 {
             return Err(StoreError::Corrupt(*id));
         }
-        serde_json::from_slice(&data)
-            .map_err(|e| StoreError::Invalid(format!("{}: {e}", p.display())))
+        serde_json::from_slice(&data).map_err(StoreError::json(&p))
     }
 
     pub fn layer_info(&self, id: &LayerId) -> Result<LayerInfo> {
         let p = self.layer_dir(id).join("info.json");
         match fs::read(&p) {
-            Ok(d) => serde_json::from_slice(&d)
-                .map_err(|e| StoreError::Invalid(format!("{}: {e}", p.display()))),
+            Ok(d) => serde_json::from_slice(&d).map_err(StoreError::json(&p)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(LayerInfo::default()),
             Err(e) => Err(e).at(&p),
         }
@@ -409,9 +456,7 @@ impl Store {
             cur = m.parent;
             out.push((id, m));
             if out.len() > 100_000 {
-                return Err(StoreError::Invalid(format!(
-                    "layer {top}: parent chain too long (a cycle?)"
-                )));
+                return Err(StoreError::ChainTooLong(*top));
             }
         }
         Ok(out)
@@ -730,7 +775,7 @@ mod tests {
         assert_eq!(s.put_blob(b"hello").unwrap(), d);
         assert_eq!(s.read_blob(&d).unwrap(), b"hello");
         fs::write(s.blob_path(&d), b"jello").unwrap();
-        assert!(matches!(s.read_blob(&d), Err(StoreError::Invalid(m)) if m.contains("corrupt")));
+        assert!(matches!(s.read_blob(&d), Err(StoreError::CorruptBlob(x)) if x == d));
     }
 
     #[test]

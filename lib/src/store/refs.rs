@@ -36,13 +36,9 @@ pub fn empty_index() -> Value {
 pub fn read_index(store: &Store) -> Result<Value> {
     let p = store.root().join("index.json");
     let data = fs::read(&p).at(&p)?;
-    let v: Value = serde_json::from_slice(&data)
-        .map_err(|e| StoreError::Invalid(format!("{}: {e}", p.display())))?;
+    let v: Value = serde_json::from_slice(&data).map_err(StoreError::json(&p))?;
     if !v.get("manifests").is_some_and(Value::is_array) {
-        return Err(StoreError::Invalid(format!(
-            "{}: no manifests array",
-            p.display()
-        )));
+        return Err(StoreError::BadIndex(p));
     }
     Ok(v)
 }
@@ -235,7 +231,13 @@ mod tests {
         let p = s.root().join("index.json");
         for bad in [&b"not json"[..], b"{}", br#"{"manifests": {}}"#] {
             fs::write(&p, bad).unwrap();
-            assert!(matches!(list(&s), Err(StoreError::Invalid(_))), "{bad:?}");
+            assert!(
+                matches!(
+                    list(&s),
+                    Err(StoreError::Json { .. } | StoreError::BadIndex(_))
+                ),
+                "{bad:?}"
+            );
             assert!(set(&s, &r("a"), &id(1), &Digest::of(b"m"), 1, None).is_err());
         }
     }
