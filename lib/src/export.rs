@@ -9,12 +9,33 @@
 //! host directory while it is exported can make the export fail ("changed
 //! while being read"), never put the host's files in it.
 
+use crate::container::ContainerError;
 use crate::isolate::overlay::{self, View};
 use crate::layer::pack::{pack_tree, PackError, PackOptions};
-use crate::store::{IoContext, Result, Store, StoreError};
+use crate::store::{IoContext, Store, StoreError};
 use nix::mount::MsFlags;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Container(#[from] ContainerError),
+    /// The private mount namespace the view is mounted in.
+    #[error("{what}")]
+    Namespace {
+        what: &'static str,
+        #[source]
+        source: nix::errno::Errno,
+    },
+    /// Reading the view (a path named as the container sees it).
+    #[error(transparent)]
+    Pack(#[from] PackError),
+}
+
+type Result<T> = std::result::Result<T, ExportError>;
 
 /// The layer directories of a subject, top first: a container's upper dir,
 /// its init dir (the mount points /proc, /sys, /dev) and its image's layers;
@@ -22,10 +43,7 @@ use std::path::{Path, PathBuf};
 pub fn view_layers(store: &Store, name: &str) -> Result<Vec<PathBuf>> {
     if let Ok(c) = store.resolve_container(name) {
         let mut v = vec![store.container_dirs(&c.id).upper];
-        v.extend(
-            crate::container::lower_layers(store, &c)
-                .map_err(|e| StoreError::Invalid(e.to_string()))?,
-        );
+        v.extend(crate::container::lower_layers(store, &c)?);
         return Ok(v);
     }
     let layer = store.resolve(name)?;
@@ -39,8 +57,12 @@ pub fn export<W: Write>(store: &Store, layers: &[PathBuf], w: W) -> Result<W> {
     let empty = staging.path().join("empty");
     std::fs::create_dir(&mnt).at(&mnt)?;
     std::fs::create_dir(&empty).at(&empty)?;
-    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)
-        .map_err(|e| StoreError::Invalid(format!("unshare mount namespace: {e}")))?;
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS).map_err(|source| {
+        ExportError::Namespace {
+            what: "unshare mount namespace",
+            source,
+        }
+    })?;
     nix::mount::mount(
         None::<&str>,
         "/",
@@ -48,7 +70,10 @@ pub fn export<W: Write>(store: &Store, layers: &[PathBuf], w: W) -> Result<W> {
         MsFlags::MS_PRIVATE | MsFlags::MS_REC,
         None::<&str>,
     )
-    .map_err(|e| StoreError::Invalid(format!("making mounts private: {e}")))?;
+    .map_err(|source| ExportError::Namespace {
+        what: "making mounts private",
+        source,
+    })?;
     // With no upper dir overlayfs is read-only; an empty bottom layer makes
     // sure there are always two lower layers.
     let mut lower = layers.to_vec();
@@ -61,12 +86,11 @@ pub fn export<W: Write>(store: &Store, layers: &[PathBuf], w: W) -> Result<W> {
     };
     overlay::mount_readonly(&view).at(&mnt)?;
     let res = pack_tree(&mnt, w, PackOptions::default()).map_err(|e| match e {
-        PackError::Io { path, source } => StoreError::Io { path, source },
         // named as the view shows it, not by the private mount
         PackError::Changed(p) => {
-            let p = Path::new("/").join(p.strip_prefix(&mnt).unwrap_or(&p));
-            StoreError::Invalid(PackError::Changed(p).to_string())
+            PackError::Changed(Path::new("/").join(p.strip_prefix(&mnt).unwrap_or(&p))).into()
         }
+        e => e.into(),
     });
     let _ = overlay::unmount(&mnt);
     res

@@ -4,8 +4,9 @@
 //! the tools render it as a tree or as Graphviz.
 
 use crate::container;
+use crate::container::ContainerError;
 use crate::store::container::Status;
-use crate::store::{refs, Result, Store};
+use crate::store::{refs, Store};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +58,7 @@ fn dir_size(p: &std::path::Path) -> u64 {
 }
 
 /// Every layer and container of the store.
-pub fn graph(store: &Store) -> Result<Vec<Node>> {
+pub fn graph(store: &Store) -> Result<Vec<Node>, ContainerError> {
     let mut tags: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for r in refs::list(store)? {
         tags.entry(r.layer.to_string()).or_default().push(r.name);
@@ -86,8 +87,7 @@ pub fn graph(store: &Store) -> Result<Vec<Node>> {
         });
     }
     for c in store.containers()? {
-        let st = container::state(store, &c)
-            .map_err(|e| crate::store::StoreError::Invalid(e.to_string()))?;
+        let st = container::state(store, &c)?;
         let running = matches!(st.status, Status::Running | Status::Paused);
         let pid = if running { st.pid } else { None };
         out.push(Node {
