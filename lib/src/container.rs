@@ -17,6 +17,7 @@ use crate::isolate::devices;
 use crate::isolate::liveness::{alive, proc_start_time};
 use crate::isolate::overlay::{self, View};
 use crate::isolate::process::{self, Net, SpawnError, Spec};
+use crate::isolate::supervise;
 use crate::store::container::{now_rfc3339, ContainerMeta, State, Status};
 use crate::store::{Store, StoreError};
 use nix::sys::signal::Signal;
@@ -34,6 +35,8 @@ pub enum ContainerError {
     Spawn { id: String, source: SpawnError },
     #[error("container {0}: {1}")]
     Sys(String, String),
+    #[error(transparent)]
+    Detach(#[from] supervise::DetachError),
 }
 
 impl ContainerError {
@@ -42,6 +45,7 @@ impl ContainerError {
     pub fn exit_code(&self) -> i32 {
         match self {
             ContainerError::Spawn { source, .. } => source.exit_code(),
+            ContainerError::Detach(e) => e.exit_code(),
             _ => 125,
         }
     }
@@ -278,14 +282,41 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
     })
 }
 
-/// The exit status of a wait: the code, or 128+N for a signal.
-pub fn exit_code(status: nix::sys::wait::WaitStatus) -> Option<i32> {
-    use nix::sys::wait::WaitStatus;
-    match status {
-        WaitStatus::Exited(_, code) => Some(code),
-        WaitStatus::Signaled(_, sig, _) => Some(128 + sig as i32),
-        _ => None,
-    }
+pub use crate::isolate::supervise::exit_code;
+
+/// Start the container under a detached supervisor (`isolate -d`) that
+/// keeps its output in the container's log, reaps it and records its
+/// exit. Returns the pid of its init. `o.stdio`, `o.tty` and
+/// `o.supervisor` are the supervisor's to set.
+pub fn start_detached(
+    store: &Store,
+    c: &ContainerMeta,
+    o: RunOptions,
+    log: crate::logfile::Bounds,
+) -> Result<Pid> {
+    let path = store.container_dir(&c.id).join("log");
+    let log = supervise::Log {
+        path: &path,
+        bounds: log,
+    };
+    let started = |stdio, supervisor| {
+        let o = RunOptions {
+            stdio,
+            tty: false,
+            supervisor,
+            ..o
+        };
+        start(store, c, &o)
+            .map(|r| (r.pid, r))
+            .map_err(|e| supervise::StartFailure {
+                code: e.exit_code(),
+                message: e.to_string(),
+            })
+    };
+    let finished = |r: Running, code| {
+        let _ = finish(store, &r, code);
+    };
+    Ok(supervise::detach(log, started, finished)?)
 }
 
 /// Record the end of a running container: state exited with `code`, its

@@ -92,3 +92,22 @@ pub fn log_bounds(r: &RunArgs) -> Result<libcairn::logfile::Bounds, Fail> {
     }
     Ok(b)
 }
+
+/// How `isolate` runs a container's process, from its options. The
+/// standard streams are the caller's to set; the supervisor is us.
+pub fn run_options(
+    cmd: &[String],
+    entrypoint: &Option<String>,
+    p: &ProcessArgs,
+    r: &RunArgs,
+) -> Result<libcairn::container::RunOptions, Fail> {
+    Ok(libcairn::container::RunOptions {
+        overrides: overrides(cmd, entrypoint, p),
+        net: parse_net(&r.net),
+        limits: limits(r)?,
+        privileged: p.privileged,
+        stdio: [None; 3],
+        tty: p.tty,
+        supervisor: nix::unistd::getpid(),
+    })
+}

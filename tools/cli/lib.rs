@@ -9,7 +9,6 @@ pub mod out;
 pub mod pause;
 pub mod porcelain;
 pub mod progress;
-pub mod pty;
 pub mod tree;
 
 use std::io::{self, IsTerminal};

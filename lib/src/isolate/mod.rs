@@ -13,3 +13,5 @@ pub mod liveness;
 pub mod overlay;
 pub mod process;
 pub mod seccomp;
+pub mod supervise;
+pub mod tty;

@@ -1,0 +1,265 @@
+//! Supervising a container's process: waiting for it while passing the
+//! signals sent to us on to it, and the detached supervisor of `-d`.
+//!
+//! The signals we forward are blocked in the calling thread
+//! ([`Signals::block`]) before any thread starts, so every thread
+//! inherits the mask and they are taken only by [`Signals::wait_for`],
+//! synchronously: no handler runs in the middle of anything.
+
+use super::tty::Attached;
+use crate::logfile;
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The signals passed on to the supervised process. SIGWINCH is not
+/// passed on: it resizes the process's pty, if it has one.
+pub const FORWARDED: [Signal; 7] = [
+    Signal::SIGINT,
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGWINCH,
+];
+
+/// The exit status of a wait: the code, or 128+N for a signal.
+pub fn exit_code(status: WaitStatus) -> Option<i32> {
+    match status {
+        WaitStatus::Exited(_, code) => Some(code),
+        WaitStatus::Signaled(_, sig, _) => Some(128 + sig as i32),
+        _ => None,
+    }
+}
+
+/// The forwarded signals and SIGCHLD, blocked in this thread.
+pub struct Signals(SigSet);
+
+impl Signals {
+    /// Block the forwarded signals and SIGCHLD in the calling thread.
+    /// Call it before starting any thread, so that all inherit the mask.
+    pub fn block() -> Signals {
+        let mut set = SigSet::empty();
+        for s in FORWARDED {
+            set.add(s);
+        }
+        set.add(Signal::SIGCHLD);
+        let _ = set.thread_block();
+        Signals(set)
+    }
+
+    /// Wait for our child `waited` to end, passing the forwarded signals on
+    /// to `target` (the same process, or the one `waited` waits for) and
+    /// terminal resizes on to `term`. Returns its exit status.
+    pub fn wait_for(&self, waited: Pid, target: Pid, term: Option<&Attached>) -> nix::Result<i32> {
+        loop {
+            match waitpid(waited, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) => {}
+                Ok(st) => {
+                    if let Some(code) = exit_code(st) {
+                        return Ok(code);
+                    }
+                }
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return Err(e),
+            }
+            match self.0.wait() {
+                Ok(Signal::SIGCHLD) | Err(_) => {}
+                Ok(Signal::SIGWINCH) => {
+                    if let Some(t) = term {
+                        t.resize();
+                    }
+                }
+                Ok(sig) => {
+                    let _ = nix::sys::signal::kill(target, sig);
+                }
+            }
+        }
+    }
+}
+
+/// The number of threads of this process, from /proc/self/status.
+pub fn thread_count() -> io::Result<usize> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+        .ok_or_else(|| io::Error::other("/proc/self/status has no Threads line"))
+}
+
+/// `fork`, refused unless this process has a single thread: the child of
+/// a multi-threaded fork may only call async-signal-safe functions (no
+/// allocation: another thread may have held the allocator's lock), and
+/// the supervisor allocates.
+fn fork_single_threaded() -> io::Result<nix::unistd::ForkResult> {
+    let n = thread_count()?;
+    if n != 1 {
+        return Err(io::Error::other(format!(
+            "cannot fork a supervisor: the process has {n} threads, not 1"
+        )));
+    }
+    // SAFETY: the process has one thread (checked above), so the child
+    // gets a consistent copy of all its state and may allocate.
+    Ok(unsafe { nix::unistd::fork() }?)
+}
+
+/// Where a detached supervisor keeps the process's output.
+pub struct Log<'a> {
+    pub path: &'a Path,
+    pub bounds: logfile::Bounds,
+}
+
+/// A detached supervisor could not start its process.
+#[derive(Debug, thiserror::Error)]
+pub enum DetachError {
+    #[error("starting a supervisor: {0}")]
+    Io(#[from] io::Error),
+    /// The supervisor's own report: the exit status it ended with and why.
+    #[error("{message}")]
+    Start { code: i32, message: String },
+}
+
+impl DetachError {
+    /// The status the caller should end with (125: ours failed).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            DetachError::Io(_) => 125,
+            DetachError::Start { code, .. } => *code,
+        }
+    }
+}
+
+/// A supervisor's failure to start the process: its exit status and
+/// message, passed back to the caller.
+pub struct StartFailure {
+    pub code: i32,
+    pub message: String,
+}
+
+/// Start a process under a detached supervisor and return its pid.
+///
+/// The supervisor is a child of ours in a session of its own, its
+/// standard streams on /dev/null. It calls `start` with the process's
+/// stdio (stdin /dev/null; stdout and stderr a pipe into `log`) and its
+/// own pid; `start` spawns the process and returns its pid and what
+/// `finish` needs. The supervisor then reaps the process, forwarding
+/// signals, and calls `finish` with its exit status. The caller returns
+/// once the process is started (or failed to).
+///
+/// Refused (an error, nothing forked) unless the process is
+/// single-threaded.
+pub fn detach<T>(
+    log: Log<'_>,
+    start: impl FnOnce([Option<RawFd>; 3], Pid) -> Result<(Pid, T), StartFailure>,
+    finish: impl FnOnce(T, i32),
+) -> Result<Pid, DetachError> {
+    let (r, w) = nix::unistd::pipe().map_err(io::Error::from)?;
+    match fork_single_threaded()? {
+        nix::unistd::ForkResult::Child => {
+            drop(r);
+            let code = supervisor(File::from(w), log, start, finish).unwrap_or(125);
+            // SAFETY: _exit leaves the supervisor without running the
+            // parent's exit handlers or unwinding into its state.
+            unsafe { libc::_exit(code) }
+        }
+        nix::unistd::ForkResult::Parent { .. } => {
+            drop(w);
+            let mut msg = String::new();
+            File::from(r).read_to_string(&mut msg)?;
+            report(&msg)
+        }
+    }
+}
+
+/// The parent's reading of the supervisor's report: `P<pid>`, or
+/// `E<code> <message>`; nothing when it died before reporting.
+fn report(msg: &str) -> Result<Pid, DetachError> {
+    if let Some(pid) = msg.strip_prefix('P') {
+        return Ok(Pid::from_raw(pid.parse().unwrap_or(0)));
+    }
+    let (code, message) = msg
+        .strip_prefix('E')
+        .and_then(|m| m.split_once(' '))
+        .map(|(c, t)| (c.parse().unwrap_or(125), t.to_string()))
+        .unwrap_or((125, "the supervisor failed to start".into()));
+    Err(DetachError::Start { code, message })
+}
+
+/// The body of the detached supervisor; its exit status.
+fn supervisor<T>(
+    mut report: File,
+    log: Log<'_>,
+    start: impl FnOnce([Option<RawFd>; 3], Pid) -> Result<(Pid, T), StartFailure>,
+    finish: impl FnOnce(T, i32),
+) -> io::Result<i32> {
+    nix::unistd::setsid()?;
+    let null = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")?;
+    nix::unistd::dup2_stdin(&null)?;
+    nix::unistd::dup2_stdout(&null)?;
+    nix::unistd::dup2_stderr(&null)?;
+    // The process writes into a pipe; this supervisor keeps what comes
+    // out in a log of bounded size.
+    let mut logfile = logfile::Rotating::open(log.path, log.bounds)
+        .map_err(|e| io::Error::other(format!("{}: {e}", log.path.display())))?;
+    let (log_r, log_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let signals = Signals::block();
+    let stdio = [
+        Some(null.as_raw_fd()),
+        Some(log_w.as_raw_fd()),
+        Some(log_w.as_raw_fd()),
+    ];
+    let (pid, started) = match start(stdio, nix::unistd::getpid()) {
+        Ok(s) => s,
+        Err(f) => {
+            let _ = write!(report, "E{} {}", f.code, f.message);
+            return Ok(f.code);
+        }
+    };
+    let _ = write!(report, "P{pid}");
+    drop(report);
+    drop(log_w);
+    let logger = std::thread::spawn(move || logfile.copy_from(File::from(log_r)));
+    let code = signals.wait_for(pid, pid, None).unwrap_or(125);
+    // The pipe ends when the last process of the container is gone (all
+    // die with its init); wait for what it still holds.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !logger.is_finished() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    finish(started, code);
+    Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_are_read_back() {
+        assert_eq!(report("P42").unwrap(), Pid::from_raw(42));
+        match report("E127 no such command") {
+            Err(DetachError::Start { code, message }) => {
+                assert_eq!((code, message.as_str()), (127, "no such command"))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(report("").unwrap_err().exit_code(), 125);
+    }
+
+    #[test]
+    fn exit_codes_of_signals_are_128_plus() {
+        let st = WaitStatus::Signaled(Pid::from_raw(1), Signal::SIGKILL, false);
+        assert_eq!(exit_code(st), Some(137));
+        assert_eq!(exit_code(WaitStatus::Exited(Pid::from_raw(1), 3)), Some(3));
+    }
+}
