@@ -126,21 +126,33 @@ pub fn chain_message(e: &anyhow::Error) -> String {
 /// Run a tool's body and exit with its status. Errors are printed once, on
 /// one line: `cairn-<verb>: error: <context>: <cause>`. A closed stdout
 /// (`| head`) ends the tool quietly with status 0.
-pub fn main(tool: &str, body: impl FnOnce() -> Result<i32, Fail>) -> ! {
+pub fn main(tool: &'static str, body: impl FnOnce() -> Result<i32, Fail>) -> ! {
+    let _ = TOOL.set(tool);
     let code = match body() {
         Ok(code) => code,
         Err(f) if is_broken_pipe(&f.error) => 0,
-        Err(f) if f.error.is::<Silent>() => f.code,
         Err(f) => {
-            let msg = printable(&chain_message(&f.error));
-            eprintln!("{tool}: error: {msg}");
-            if let Some(h) = f.hint {
-                eprintln!("{tool}: hint: {h}");
-            }
+            report(&f);
             f.code
         }
     };
     std::process::exit(code)
+}
+
+/// The name errors are printed under, set by [`main`].
+static TOOL: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Print an error (and its hint) on stderr, unless it was already printed.
+fn report(f: &Fail) {
+    if f.error.is::<Silent>() {
+        return;
+    }
+    let tool = TOOL.get().copied().unwrap_or("cairn");
+    let msg = printable(&chain_message(&f.error));
+    eprintln!("{tool}: error: {msg}");
+    if let Some(h) = &f.hint {
+        eprintln!("{tool}: hint: {h}");
+    }
 }
 
 /// The store root: `--root`, else `$CAIRN_ROOT` (clap reads it), else the
@@ -179,21 +191,95 @@ pub fn open_store(common: &args::Common) -> Result<libcairn::Store, Fail> {
 }
 
 /// Subjects from the arguments or, when there are none, from the records
-/// on stdin. With no argument and stdin a terminal, a usage error with a
-/// hint instead of waiting.
-pub fn subjects(args: &[String], field: &str) -> Result<Vec<libcairn::record::Subject>, Fail> {
-    if args.is_empty() && io::stdin().is_terminal() {
+/// on stdin (each names its subject in `field`). With no argument and
+/// stdin a terminal, a usage error with a hint instead of waiting.
+pub fn subjects(args: &[String], field: &'static str) -> Result<Vec<Subject>, Fail> {
+    subjects_by(args, &[field])
+}
+
+/// What a tool acts on: a name, the record it came in (empty for an
+/// argument), and the field of that record that named it.
+pub struct Subject {
+    pub name: String,
+    pub record: libcairn::record::Record,
+    /// `None` for an argument.
+    pub field: Option<&'static str>,
+}
+
+/// [`subjects`], where a record names its subject in the first of
+/// `fields` it has.
+pub fn subjects_by(args: &[String], fields: &[&'static str]) -> Result<Vec<Subject>, Fail> {
+    if !args.is_empty() {
+        return Ok(args
+            .iter()
+            .map(|a| Subject {
+                name: a.clone(),
+                record: Default::default(),
+                field: None,
+            })
+            .collect());
+    }
+    if io::stdin().is_terminal() {
+        let names = fields.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>();
         return Err(usage("no subject given").hint_msg(format!(
-            "name one as an argument, or pipe in records carrying {field:?}"
+            "name one as an argument, or pipe in records carrying {}",
+            names.join(" or ")
         )));
     }
-    let s = libcairn::record::subjects(args, io::stdin().lock(), field).usage()?;
+    let s = stdin_subjects(fields)?;
     if s.is_empty() {
         return Err(usage(
             "no subject given: no argument and no record on stdin",
         ));
     }
     Ok(s)
+}
+
+/// The subjects of the records on stdin, as [`subjects_by`] reads them
+/// (none when stdin is empty).
+pub fn stdin_subjects(fields: &[&'static str]) -> Result<Vec<Subject>, Fail> {
+    let mut out = Vec::new();
+    let records = libcairn::record::read_records(io::stdin().lock());
+    for (i, rec) in records.enumerate() {
+        let record = rec.usage()?;
+        let found = fields
+            .iter()
+            .find_map(|f| libcairn::record::field(&record, f).map(|n| (n.to_string(), *f)));
+        let Some((name, field)) = found else {
+            let names = fields.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>();
+            return Err(usage(format!(
+                "stdin line {}: record has no {} field",
+                i + 1,
+                names.join(" or ")
+            )));
+        };
+        out.push(Subject {
+            name,
+            record,
+            field: Some(field),
+        });
+    }
+    Ok(out)
+}
+
+/// Apply `each` to every subject, as `docker rm a b c` does: a subject
+/// that fails is reported on a line of its own and the others go on; the
+/// status is 1 at the end when any failed. A closed stdout stops at once.
+pub fn each_subject<S>(
+    subjects: impl IntoIterator<Item = S>,
+    mut each: impl FnMut(S) -> Result<(), Fail>,
+) -> Result<i32, Fail> {
+    let mut code = 0;
+    for s in subjects {
+        if let Err(f) = each(s) {
+            if is_broken_pipe(&f.error) {
+                return Err(f);
+            }
+            report(&f);
+            code = EXIT_FAILED;
+        }
+    }
+    Ok(code)
 }
 
 impl Fail {

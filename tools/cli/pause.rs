@@ -2,7 +2,7 @@
 
 use crate::args::Pause;
 use crate::out::{Format, Out};
-use crate::{open_store, subjects, Fail};
+use crate::{each_subject, open_store, subjects, Fail};
 use libcairn::container;
 use libcairn::record::{ContainerRecord, Kind};
 use libcairn::store::container::Status;
@@ -10,10 +10,8 @@ use libcairn::store::container::Status;
 pub fn run(args: Pause, paused: bool) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
     let mut out = Out::new(Format::resolve(args.format, false));
-    for s in subjects(&args.containers, "container")? {
-        let c = store
-            .resolve_container(&s.name)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    each_subject(subjects(&args.containers, "container")?, |s| {
+        let c = store.resolve_container(&s.name)?;
         container::set_paused(&store, &c, paused)?;
         let rec = ContainerRecord {
             status: Some(if paused {
@@ -23,7 +21,6 @@ pub fn run(args: Pause, paused: bool) -> Result<i32, Fail> {
             }),
             ..ContainerRecord::new(c.id)
         };
-        out.record(&rec.over(s.record), "container")?;
-    }
-    Ok(0)
+        Ok(out.record(&rec.over(s.record), "container")?)
+    })
 }

@@ -1,6 +1,6 @@
 use cairn_cli::args::Commit;
 use cairn_cli::out::{Format, Out};
-use cairn_cli::{open_store, subjects, Fail, FailExt};
+use cairn_cli::{each_subject, open_store, subjects, Fail, FailExt};
 use clap::Parser;
 use libcairn::container::{self, CommitOptions};
 use libcairn::image;
@@ -22,10 +22,8 @@ fn run(args: Commit) -> Result<i32, Fail> {
         .usage()?;
     let given: Vec<String> = args.container.iter().cloned().collect();
     let mut out = Out::new(Format::resolve(args.format, false));
-    for s in subjects(&given, "container")? {
-        let c = store
-            .resolve_container(&s.name)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    each_subject(subjects(&given, "container")?, |s| {
+        let c = store.resolve_container(&s.name)?;
         let got = container::commit(
             &store,
             &c,
@@ -47,7 +45,6 @@ fn run(args: Commit) -> Result<i32, Fail> {
             image::tag(&store, t, &got.id)?;
             rec.tag = Some(t.familiar());
         }
-        out.record(&rec.over(s.record), "layer")?;
-    }
-    Ok(0)
+        Ok(out.record(&rec.over(s.record), "layer")?)
+    })
 }

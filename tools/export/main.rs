@@ -1,7 +1,6 @@
 use cairn_cli::args::Export;
-use cairn_cli::{open_store, Fail};
+use cairn_cli::{open_store, subjects_by, Fail};
 use clap::Parser;
-use libcairn::record;
 use std::io::{self, BufWriter, IsTerminal, Write};
 
 fn main() {
@@ -10,31 +9,11 @@ fn main() {
 
 fn run(args: Export) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
-    let name = match &args.subject {
-        Some(s) => s.clone(),
-        None => {
-            if io::stdin().is_terminal() {
-                return Err(cairn_cli::usage("no container or image given")
-                    .hint_msg("cairn export web > web.tar"));
-            }
-            let rec = record::read_records(io::stdin().lock())
-                .next()
-                .ok_or_else(|| {
-                    cairn_cli::usage(
-                        "no container or image given: no argument and no record on stdin",
-                    )
-                })?
-                .map_err(|e| cairn_cli::usage(e.to_string()))?;
-            record::field(&rec, "container")
-                .or_else(|| record::field(&rec, "layer"))
-                .ok_or_else(|| {
-                    cairn_cli::usage("stdin record has neither \"container\" nor \"layer\"")
-                })?
-                .to_string()
-        }
-    };
-    let layers =
-        libcairn::export::view_layers(&store, &name).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let given: Vec<String> = args.subject.iter().cloned().collect();
+    let subjects = subjects_by(&given, &["container", "layer"])
+        .map_err(|f| f.hint_msg("cairn export web > web.tar"))?;
+    let name = &subjects[0].name;
+    let layers = libcairn::export::view_layers(&store, name).map_err(|e| anyhow::anyhow!("{e}"))?;
     match &args.output {
         Some(path) => {
             // Staged beside the target and renamed, so a failure leaves no half file.

@@ -1,71 +1,35 @@
 use cairn_cli::args::{Inspect, InspectType};
 use cairn_cli::out::{Format, Out};
-use cairn_cli::{open_store, usage, Fail};
+use cairn_cli::{each_subject, open_store, subjects_by, Fail, Subject};
 use clap::Parser;
-use libcairn::record::{self, Record};
+use libcairn::record::Record;
 use libcairn::store::{container::ContainerMeta, refs};
 use libcairn::{container, Store};
 use serde_json::{json, Value};
-use std::io::{self, IsTerminal};
 
 fn main() {
     cairn_cli::main("cairn-inspect", || run(Inspect::parse()))
 }
 
-/// What to inspect: a name and whether it must be a container or an image.
-struct Subject {
-    name: String,
-    kind: Option<InspectType>,
-    record: Record,
-}
-
-fn subjects(args: &Inspect) -> Result<Vec<Subject>, Fail> {
-    if !args.names.is_empty() {
-        return Ok(args
-            .names
-            .iter()
-            .map(|n| Subject {
-                name: n.clone(),
-                kind: args.kind,
-                record: Record::new(),
-            })
-            .collect());
-    }
-    if io::stdin().is_terminal() {
-        return Err(
-            usage("no subject given").hint_msg("name a container or image, or pipe in records")
-        );
-    }
-    let mut out = Vec::new();
-    for (i, rec) in record::read_records(io::stdin().lock()).enumerate() {
-        let rec = rec.map_err(|e| usage(e.to_string()))?;
-        let (name, kind) = match (
-            record::field(&rec, "container"),
-            record::field(&rec, "layer"),
-        ) {
-            (Some(c), _) if args.kind != Some(InspectType::Image) => {
-                (c.to_string(), Some(InspectType::Container))
-            }
-            (_, Some(l)) => (l.to_string(), Some(InspectType::Image)),
-            _ => {
-                return Err(usage(format!(
-                    "stdin line {}: record has no \"container\" or \"layer\" field",
-                    i + 1
-                )))
-            }
-        };
-        out.push(Subject {
-            name,
-            kind,
-            record: rec,
-        });
-    }
-    if out.is_empty() {
-        return Err(usage(
-            "no subject given: no argument and no record on stdin",
-        ));
-    }
-    Ok(out)
+/// What to inspect: a name, and whether it must be a container or an
+/// image (a record says which by its field).
+fn subjects(args: &Inspect) -> Result<Vec<(Subject, Option<InspectType>)>, Fail> {
+    let fields: &[&str] = match args.kind {
+        Some(InspectType::Image) => &["layer"],
+        _ => &["container", "layer"],
+    };
+    let subjects = subjects_by(&args.names, fields)?;
+    Ok(subjects
+        .into_iter()
+        .map(|s| {
+            let kind = match s.field {
+                None => args.kind,
+                Some("container") => Some(InspectType::Container),
+                Some(_) => Some(InspectType::Image),
+            };
+            (s, kind)
+        })
+        .collect())
 }
 
 fn inspect_container(store: &Store, c: &ContainerMeta, mut rec: Record) -> Result<Record, Fail> {
@@ -123,8 +87,8 @@ fn run(args: Inspect) -> Result<i32, Fail> {
     let format = Format::resolve(args.format, true);
     let mut out = Out::new(format);
     let tags = refs::list(&store)?;
-    for s in subjects(&args)? {
-        let container = match s.kind {
+    let code = each_subject(subjects(&args)?, |(s, kind)| {
+        let container = match kind {
             Some(InspectType::Image) => None,
             Some(InspectType::Container) => Some(
                 store
@@ -146,7 +110,8 @@ fn run(args: Inspect) -> Result<i32, Fail> {
             Format::Table => out.raw(&format!("{}\n", serde_json::to_string_pretty(&rec)?))?,
             _ => out.record(&rec, id_field)?,
         }
-    }
+        Ok(())
+    })?;
     out.flush()?;
-    Ok(0)
+    Ok(code)
 }

@@ -1,6 +1,6 @@
 use cairn_cli::args::Kill;
 use cairn_cli::out::{Format, Out};
-use cairn_cli::{open_store, subjects, usage, Fail};
+use cairn_cli::{each_subject, open_store, subjects, usage, Fail};
 use clap::Parser;
 use libcairn::container;
 use libcairn::record::{ContainerRecord, Kind};
@@ -14,10 +14,8 @@ fn run(args: Kill) -> Result<i32, Fail> {
     let sig = container::parse_signal(&args.signal)
         .ok_or_else(|| usage(format!("invalid signal {:?}", args.signal)))?;
     let mut out = Out::new(Format::resolve(args.format, false));
-    for s in subjects(&args.containers, "container")? {
-        let c = store
-            .resolve_container(&s.name)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    each_subject(subjects(&args.containers, "container")?, |s| {
+        let c = store.resolve_container(&s.name)?;
         if !container::is_running(&store, &c)? {
             return Err(anyhow::anyhow!("container {}: is not running", c.id.short()).into());
         }
@@ -29,7 +27,6 @@ fn run(args: Kill) -> Result<i32, Fail> {
             signal: Some(sig.as_str().to_string()),
             ..ContainerRecord::new(c.id)
         };
-        out.record(&rec.over(s.record), "container")?;
-    }
-    Ok(0)
+        Ok(out.record(&rec.over(s.record), "container")?)
+    })
 }

@@ -1,9 +1,9 @@
 use cairn_cli::args::LayerUnpack;
 use cairn_cli::out::{Format, Out};
 use cairn_cli::progress::Progress;
-use cairn_cli::{open_store, Fail, FailExt};
+use cairn_cli::{open_store, stdin_subjects, Fail, FailExt};
 use clap::Parser;
-use libcairn::record::{self, Kind, LayerRecord, Record};
+use libcairn::record::{Kind, LayerRecord, Record};
 use libcairn::store::ingest::{ingest_layer, IngestOptions};
 use libcairn::store::meta::LayerMeta;
 use libcairn::Digest;
@@ -39,14 +39,8 @@ fn run(args: LayerUnpack) -> Result<i32, Fail> {
     if let Some(p) = &args.parent {
         inputs.push((Some(p.clone()), Record::new()));
     } else if !from_stdin && !io::stdin().is_terminal() {
-        for rec in record::read_records(io::stdin().lock()) {
-            let rec = rec.usage()?;
-            let parent = record::field(&rec, "layer")
-                .ok_or_else(|| {
-                    cairn_cli::usage("stdin record has no \"layer\" field to use as the parent")
-                })?
-                .to_string();
-            inputs.push((Some(parent), rec));
+        for s in stdin_subjects(&["layer"])? {
+            inputs.push((Some(s.name), s.record));
         }
     }
     if inputs.is_empty() {

@@ -1,6 +1,6 @@
 use cairn_cli::args::Rmi;
 use cairn_cli::out::{Format, Out};
-use cairn_cli::{open_store, subjects, Fail};
+use cairn_cli::{each_subject, open_store, subjects, Fail};
 use clap::Parser;
 use libcairn::image::remove::remove;
 use libcairn::record::{ImageRecord, Kind};
@@ -12,31 +12,23 @@ fn main() {
 fn run(args: Rmi) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
     let mut out = Out::new(Format::resolve(args.format, false));
-    let mut code = 0;
-    for s in subjects(&args.images, "layer")? {
-        match remove(&store, &s.name, args.force) {
-            Ok(r) => {
-                for t in r.untagged {
-                    let rec = ImageRecord {
-                        untagged: Some(t),
-                        ..Default::default()
-                    };
-                    out.record(&rec.over(s.record.clone()), "untagged")?;
-                }
-                for d in r.deleted {
-                    let rec = ImageRecord {
-                        deleted: Some(d),
-                        layer: Some(d),
-                        ..Default::default()
-                    };
-                    out.record(&rec.over(s.record.clone()), "deleted")?;
-                }
-            }
-            Err(e) => {
-                eprintln!("cairn-rmi: error: {e}");
-                code = 1;
-            }
+    each_subject(subjects(&args.images, "layer")?, |s| {
+        let r = remove(&store, &s.name, args.force)?;
+        for t in r.untagged {
+            let rec = ImageRecord {
+                untagged: Some(t),
+                ..Default::default()
+            };
+            out.record(&rec.over(s.record.clone()), "untagged")?;
         }
-    }
-    Ok(code)
+        for d in r.deleted {
+            let rec = ImageRecord {
+                deleted: Some(d),
+                layer: Some(d),
+                ..Default::default()
+            };
+            out.record(&rec.over(s.record.clone()), "deleted")?;
+        }
+        Ok(())
+    })
 }

@@ -1,6 +1,6 @@
 use cairn_cli::args::Stop;
 use cairn_cli::out::{Format, Out};
-use cairn_cli::{open_store, subjects, Fail};
+use cairn_cli::{each_subject, open_store, subjects, Fail};
 use clap::Parser;
 use libcairn::container;
 use libcairn::record::{ContainerRecord, Kind};
@@ -13,17 +13,14 @@ fn main() {
 fn run(args: Stop) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
     let mut out = Out::new(Format::resolve(args.format, false));
-    for s in subjects(&args.containers, "container")? {
-        let c = store
-            .resolve_container(&s.name)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    each_subject(subjects(&args.containers, "container")?, |s| {
+        let c = store.resolve_container(&s.name)?;
         let st = container::stop(&store, &c, Duration::from_secs(args.time))?;
         let rec = ContainerRecord {
             status: Some(st.status),
             exit_code: Some(st.exit_code),
             ..ContainerRecord::new(c.id)
         };
-        out.record(&rec.over(s.record), "container")?;
-    }
-    Ok(0)
+        Ok(out.record(&rec.over(s.record), "container")?)
+    })
 }
