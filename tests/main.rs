@@ -4,6 +4,7 @@
 mod fixtures;
 mod harness;
 
+mod adapters;
 mod build;
 mod commit;
 mod containers;

@@ -6,8 +6,8 @@
 use crate::container;
 use crate::container::ContainerError;
 use crate::store::container::Status;
-use crate::store::{refs, Store};
-use std::collections::BTreeMap;
+use crate::store::{refs, Store, StoreError};
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
@@ -108,4 +108,27 @@ pub fn graph(store: &Store) -> Result<Vec<Node>, ContainerError> {
         });
     }
     Ok(out)
+}
+
+/// An image's created time (the newest layer that has one) and the size of
+/// its whole stack (docker's virtual size). `sizes` caches layer sizes
+/// across calls.
+pub fn image_summary(
+    store: &Store,
+    top: &crate::LayerId,
+    sizes: &mut HashMap<crate::LayerId, u64>,
+) -> Result<(Option<String>, u64), StoreError> {
+    let chain = store.chain(top)?;
+    let mut total = 0;
+    for (id, m) in &chain {
+        if m.is_empty_layer() {
+            continue;
+        }
+        total += match sizes.get(id) {
+            Some(s) => *s,
+            None => *sizes.entry(*id).or_insert(store.layer_info(id)?.size),
+        };
+    }
+    let created = chain.iter().find_map(|(_, m)| m.created.clone());
+    Ok((created, total))
 }

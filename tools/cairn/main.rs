@@ -2,13 +2,11 @@
 //! PATH, exactly as git finds its commands.
 
 use cairn_cli::args::Cairn;
+use cairn_cli::porcelain::{find_tool, tools};
 use cairn_cli::{usage, Fail};
 use clap::Parser;
-use std::collections::BTreeSet;
 use std::ffi::OsString;
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
 
 fn main() {
     // The command's arguments pass through untouched (a `--` included): only
@@ -25,60 +23,15 @@ fn main() {
     cairn_cli::main("cairn", || run(args))
 }
 
-/// Directories searched: the one holding this program, then PATH.
-fn search_path() -> Vec<PathBuf> {
-    let mut dirs = Vec::new();
-    if let Some(d) = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_path_buf))
-    {
-        dirs.push(d);
-    }
-    if let Some(p) = std::env::var_os("PATH") {
-        dirs.extend(std::env::split_paths(&p));
-    }
-    dirs
-}
-
-fn is_executable(p: &Path) -> bool {
-    p.metadata()
-        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-fn find(command: &str) -> Option<PathBuf> {
-    search_path()
-        .into_iter()
-        .map(|d| d.join(format!("cairn-{command}")))
-        .find(|p| is_executable(p))
-}
-
-fn list() -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for d in search_path() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if let Some(cmd) = name.strip_prefix("cairn-") {
-                if !cmd.is_empty() && !cmd.contains('.') && is_executable(&e.path()) {
-                    out.insert(cmd.to_string());
-                }
-            }
-        }
-    }
-    out
-}
-
 fn run(args: Cairn) -> Result<i32, Fail> {
     if args.list {
-        for c in list() {
+        for c in tools() {
             println!("{c}");
         }
         return Ok(0);
     }
     let Some(mut command) = args.command else {
-        let cmds: Vec<String> = list().into_iter().collect();
+        let cmds: Vec<String> = tools().into_iter().collect();
         return Err(usage("no command given").hint_msg(format!("commands: {}", cmds.join(", "))));
     };
     let mut rest: Vec<OsString> = args.args;
@@ -90,7 +43,7 @@ fn run(args: Cairn) -> Result<i32, Fail> {
                 rest = vec!["--help".into()];
             }
             None => {
-                let cmds: Vec<String> = list().into_iter().collect();
+                let cmds: Vec<String> = tools().into_iter().collect();
                 println!(
                     "usage: cairn COMMAND [ARGS...]\n\ncommands: {}",
                     cmds.join(", ")
@@ -102,8 +55,8 @@ fn run(args: Cairn) -> Result<i32, Fail> {
     if command.contains('/') || command.is_empty() {
         return Err(usage(format!("{command:?} is not a command name")));
     }
-    let Some(path) = find(&command) else {
-        let cmds: Vec<String> = list().into_iter().collect();
+    let Some(path) = find_tool(&command) else {
+        let cmds: Vec<String> = tools().into_iter().collect();
         return Err(usage(format!(
             "{command:?} is not a cairn command (no cairn-{command} beside cairn or on PATH)"
         ))

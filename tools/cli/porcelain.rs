@@ -3,7 +3,9 @@
 //! between them and hand over stdio and the exit status.
 
 use crate::Fail;
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// The plumbing binary `cairn-<tool>`: beside this program, else on PATH.
@@ -40,4 +42,77 @@ pub fn record_of(mut cmd: Command) -> Result<serde_json::Map<String, serde_json:
             cmd.get_program()
         ))),
     }
+}
+
+/// Directories searched: the one holding this program, then PATH.
+fn search_path() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(d) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        dirs.push(d);
+    }
+    if let Some(p) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&p));
+    }
+    dirs
+}
+
+fn is_executable(p: &Path) -> bool {
+    p.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// `cairn-<command>`, beside this program or on PATH, as git finds its
+/// commands.
+pub fn find_tool(command: &str) -> Option<PathBuf> {
+    search_path()
+        .into_iter()
+        .map(|d| d.join(format!("cairn-{command}")))
+        .find(|p| is_executable(p))
+}
+
+/// The commands found (`cairn-<command>`), beside this program or on PATH.
+pub fn tools() -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for d in search_path() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(cmd) = name.strip_prefix("cairn-") {
+                if !cmd.is_empty() && !cmd.contains('.') && is_executable(&e.path()) {
+                    out.insert(cmd.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Run `cmd` to its end, then `after` (its output discarded); the status
+/// of `cmd`. The terminal's signals (^C) go to `cmd`, not to us, and `cmd`
+/// dies with us: `cairn run --rm` waits for `isolate`, then removes.
+pub fn run_then(mut cmd: Command, mut after: Command) -> Result<i32, Fail> {
+    use nix::sys::signal::{SigSet, Signal};
+    let mut set = SigSet::empty();
+    for s in [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+    ] {
+        set.add(s);
+    }
+    let _ = set.thread_block();
+    libcairn::isolate::process::die_with_parent(&mut cmd);
+    let status = cmd
+        .spawn()
+        .map_err(Fail::from)?
+        .wait()
+        .map_err(Fail::from)?;
+    let _ = after.stdout(Stdio::null()).status();
+    Ok(status.code().unwrap_or(125))
 }

@@ -2,40 +2,15 @@ use cairn_cli::args::{Images, ImagesFormat};
 use cairn_cli::out::{human_age, human_size, Format, Out};
 use cairn_cli::{open_store, Fail};
 use clap::Parser;
+use libcairn::graph::image_summary;
 use libcairn::record::{table, ImageRecord, Kind};
 use libcairn::reference::Reference;
 use libcairn::store::refs;
-use libcairn::{LayerId, Store};
+use libcairn::LayerId;
 use std::collections::{BTreeMap, HashMap};
 
 fn main() {
     cairn_cli::main("cairn-images", || run(Images::parse()))
-}
-
-/// Created time and the size of the whole stack (docker's virtual size).
-fn describe(
-    store: &Store,
-    id: &LayerId,
-    sizes: &mut HashMap<LayerId, u64>,
-) -> Result<(Option<String>, u64), Fail> {
-    let chain = store.chain(id)?;
-    let mut total = 0;
-    for (lid, m) in &chain {
-        if m.is_empty_layer() {
-            continue;
-        }
-        let s = match sizes.get(lid) {
-            Some(s) => *s,
-            None => {
-                let s = store.layer_info(lid)?.size;
-                sizes.insert(*lid, s);
-                s
-            }
-        };
-        total += s;
-    }
-    let created = chain.iter().find_map(|(_, m)| m.created.clone());
-    Ok((created, total))
 }
 
 fn run(args: Images) -> Result<i32, Fail> {
@@ -82,7 +57,7 @@ fn run(args: Images) -> Result<i32, Fail> {
     }
     let mut rows = Vec::new();
     for (repo, tag, id) in entries {
-        let (created, size) = describe(&store, &id, &mut sizes)?;
+        let (created, size) = image_summary(&store, &id, &mut sizes)?;
         match format {
             Format::Table => rows.push(vec![
                 repo,

@@ -5,7 +5,6 @@ use cairn_cli::args::Run;
 use cairn_cli::porcelain::{record_of, tool};
 use cairn_cli::Fail;
 use clap::Parser;
-use nix::sys::signal::{SigSet, Signal};
 use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 
@@ -87,23 +86,8 @@ fn run(args: Run) -> Result<i32, Fail> {
         let err = isolate.exec();
         return Err(Fail::from(anyhow::anyhow!("running cairn-isolate: {err}")));
     }
-    // --rm: wait, then remove the container; signals go to isolate.
-    let mut set = SigSet::empty();
-    for s in [
-        Signal::SIGINT,
-        Signal::SIGTERM,
-        Signal::SIGHUP,
-        Signal::SIGQUIT,
-    ] {
-        set.add(s);
-    }
-    let _ = set.thread_block();
-    // The container dies with this `cairn run`, as without --rm.
-    libcairn::isolate::process::die_with_parent(&mut isolate);
-    let mut child = isolate.spawn().map_err(Fail::from)?;
-    let status = child.wait().map_err(Fail::from)?;
     let mut rm = tool("rm");
     root(&mut rm);
-    let _ = rm.args(["-f", &id]).stdout(Stdio::null()).status();
-    Ok(status.code().unwrap_or(125))
+    rm.args(["-f", &id]);
+    cairn_cli::porcelain::run_then(isolate, rm)
 }

@@ -5,6 +5,7 @@
 pub mod change;
 pub mod config;
 pub mod load;
+pub mod naming;
 pub mod remove;
 pub mod runtime_config;
 pub mod save;

@@ -1,0 +1,86 @@
+//! The tools are adapters: argument parsing, a call into libcairn, records
+//! out, and no `unsafe`. Over several subjects they all fail the same way.
+
+use crate::harness::{busybox_image, ps_all, s, Env};
+use std::path::Path;
+
+/// The longest a `tools/<verb>/main.rs` may be: what is longer holds logic
+/// that belongs in libcairn (or in tools/cli, when it is about the
+/// command line).
+const MAX_LINES: usize = 120;
+
+/// Every `.rs` file under `dir`, recursively.
+fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            sources(&p, out);
+        } else if p.extension().is_some_and(|e| e == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn tools_are_short_and_safe() {
+    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools");
+    let mut files = Vec::new();
+    sources(&tools, &mut files);
+    let mut bad = Vec::new();
+    let mut mains = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let lines = text.lines().count();
+        if file.ends_with("main.rs") {
+            mains += 1;
+            if lines > MAX_LINES {
+                bad.push(format!(
+                    "{}: {lines} lines (at most {MAX_LINES})",
+                    file.display()
+                ));
+            }
+        }
+        for (i, l) in text.lines().enumerate() {
+            if l.split(|c: char| !c.is_alphanumeric() && c != '_')
+                .any(|w| w == "unsafe")
+            {
+                bad.push(format!(
+                    "{}:{}: unsafe (it belongs in libcairn)",
+                    file.display(),
+                    i + 1
+                ));
+            }
+        }
+    }
+    assert!(
+        mains > 20,
+        "found only {mains} tools under {}",
+        tools.display()
+    );
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn rm_goes_on_past_a_failed_subject() {
+    let env = Env::new("adapters-rm");
+    busybox_image(&env);
+    let make = || {
+        let r = env
+            .cmd("union-mount")
+            .args(["--no-mount", "busybox"])
+            .ok()
+            .record();
+        s(&r, "container").to_string()
+    };
+    let (good, good2) = (make(), make());
+    let o = env.cmd("rm").args([&good, "missing", &good2]).fails(1);
+    let errors: Vec<&str> = o.stderr.lines().collect();
+    assert_eq!(errors.len(), 1, "{o}");
+    assert!(errors[0].starts_with("cairn-rm: error: "), "{o}");
+    assert!(errors[0].contains("missing"), "{o}");
+    let removed = o.records();
+    assert_eq!(removed.len(), 2, "{o}");
+    assert_eq!(s(&removed[0], "container"), good);
+    assert_eq!(s(&removed[1], "container"), good2);
+    assert!(ps_all(&env).is_empty());
+}
