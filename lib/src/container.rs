@@ -353,6 +353,19 @@ pub fn kill_all(c: &ContainerMeta, sig: Signal) -> Result<()> {
     cg.signal_all(sig).map_err(|e| sys(c, e))
 }
 
+/// `docker kill`: send `sig` to every process of a running container;
+/// after SIGKILL, wait (up to ten seconds) until it is recorded stopped.
+pub fn kill(store: &Store, c: &ContainerMeta, sig: Signal) -> Result<()> {
+    if !is_running(store, c)? {
+        return Err(ContainerError::State(c.id.short(), "is not running".into()));
+    }
+    kill_all(c, sig)?;
+    if sig == Signal::SIGKILL {
+        wait_stopped(store, c, Duration::from_secs(10))?;
+    }
+    Ok(())
+}
+
 /// Is the container running (or paused)?
 pub fn is_running(store: &Store, c: &ContainerMeta) -> Result<bool> {
     Ok(matches!(

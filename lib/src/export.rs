@@ -14,7 +14,7 @@ use crate::isolate::overlay::{self, View};
 use crate::layer::pack::{pack_tree, PackError, PackOptions};
 use crate::store::{IoContext, Store, StoreError};
 use nix::mount::MsFlags;
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -93,5 +93,26 @@ pub fn export<W: Write>(store: &Store, layers: &[PathBuf], w: W) -> Result<W> {
         e => e.into(),
     });
     let _ = overlay::unmount(&mnt);
+    res
+}
+
+/// [`export`] into the file `path`, staged beside it and renamed into
+/// place, so a failure leaves no half-written file.
+pub fn export_to_file(store: &Store, layers: &[PathBuf], path: &Path) -> Result<()> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("export");
+    let tmp = path.with_file_name(format!(".{name}.cairn-{}", std::process::id()));
+    let res = (|| -> Result<()> {
+        let f = std::fs::File::create(&tmp).at(&tmp)?;
+        let w = export(store, layers, BufWriter::with_capacity(1 << 20, f))?;
+        let f = w.into_inner().map_err(|e| e.into_error()).at(&tmp)?;
+        f.sync_all().at(&tmp)?;
+        Ok(std::fs::rename(&tmp, path).at(path)?)
+    })();
+    if res.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
     res
 }

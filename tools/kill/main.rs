@@ -16,13 +16,7 @@ fn run(args: Kill) -> Result<i32, Fail> {
     let mut out = Out::new(Format::resolve(args.format, false));
     each_subject(subjects(&args.containers, "container")?, |s| {
         let c = store.resolve_container(&s.name)?;
-        if !container::is_running(&store, &c)? {
-            return Err(anyhow::anyhow!("container {}: is not running", c.id.short()).into());
-        }
-        container::kill_all(&c, sig)?;
-        if sig == nix::sys::signal::Signal::SIGKILL {
-            container::wait_stopped(&store, &c, std::time::Duration::from_secs(10))?;
-        }
+        container::kill(&store, &c, sig)?;
         let rec = ContainerRecord {
             signal: Some(sig.as_str().to_string()),
             ..ContainerRecord::new(c.id)
