@@ -7,11 +7,13 @@
 //! names (`--tag`) then go, in order, to the images still untagged, one
 //! each.
 
-use crate::reference::Reference;
 use super::save::{SaveError, SaveImage};
 use crate::digest::LayerId;
-use crate::record::Record;
+use crate::reference::Reference;
 use crate::store::{refs, Store};
+
+/// A record that came in on stdin: a JSON object.
+type Record = serde_json::Map<String, serde_json::Value>;
 
 /// The images to save for `subjects` (a name and the record it came in),
 /// in their order, named as the module docs say.
