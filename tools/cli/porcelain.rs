@@ -96,14 +96,8 @@ pub fn tools() -> BTreeSet<String> {
 /// of `cmd`. The terminal's signals (^C) go to `cmd`, not to us, and `cmd`
 /// dies with us: `cairn run --rm` waits for `isolate`, then removes.
 pub fn run_then(mut cmd: Command, mut after: Command) -> Result<i32, Fail> {
-    use nix::sys::signal::{SigSet, Signal};
-    let mut set = SigSet::empty();
-    for s in [
-        Signal::SIGINT,
-        Signal::SIGTERM,
-        Signal::SIGHUP,
-        Signal::SIGQUIT,
-    ] {
+    let mut set = nix::sys::signal::SigSet::empty();
+    for s in libcairn::isolate::process::STOP_SIGNALS {
         set.add(s);
     }
     let _ = set.thread_block();
