@@ -10,11 +10,31 @@ use crate::json::canonical;
 use crate::reference::Reference;
 use crate::store::meta::LayerMeta;
 use crate::store::{refs, Result, Store, StoreError};
+use oci_spec::image::{Descriptor, ImageManifest, ImageManifestBuilder, MediaType};
 use serde_json::{json, Map, Value};
 
-pub const MEDIA_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-pub const MEDIA_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
-pub const MEDIA_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+/// The OCI form of a digest.
+pub fn oci_digest(d: &Digest) -> oci_spec::image::Digest {
+    d.to_string()
+        .parse()
+        .expect("a sha256 digest is a valid OCI digest")
+}
+
+/// A descriptor of the blob `digest` of `size` bytes.
+pub fn descriptor(media_type: MediaType, digest: &Digest, size: u64) -> Descriptor {
+    Descriptor::new(media_type, size, oci_digest(digest))
+}
+
+/// The OCI manifest of a config and its layers (bottom first).
+pub fn manifest(config: Descriptor, layers: Vec<Descriptor>) -> ImageManifest {
+    ImageManifestBuilder::default()
+        .schema_version(2u32)
+        .media_type(MediaType::ImageManifest)
+        .config(config)
+        .layers(layers)
+        .build()
+        .expect("every required field is set")
+}
 
 /// The platform of this machine, as OCI names it.
 pub fn host_platform() -> Value {
@@ -121,16 +141,18 @@ pub fn write_documents(store: &Store, top: &LayerId) -> Result<Documents> {
         let (blob, _) = store.layer_blob(id)?.ok_or_else(|| {
             StoreError::Invalid(format!("layer {id}: no changeset blob recorded"))
         })?;
-        layers.push(json!({"mediaType": blob.media_type, "digest": blob.digest.to_string(), "size": blob.size}));
+        layers.push(descriptor(
+            MediaType::from(blob.media_type.as_str()),
+            &blob.digest,
+            blob.size,
+        ));
         diff_ids.push(diff_id);
     }
     let config_digest = store.put_blob(&config)?;
-    let manifest = canonical(&json!({
-        "schemaVersion": 2,
-        "mediaType": MEDIA_MANIFEST,
-        "config": {"mediaType": MEDIA_CONFIG, "digest": config_digest.to_string(), "size": config.len()},
-        "layers": layers,
-    }));
+    let manifest = canonical(&manifest(
+        descriptor(MediaType::ImageConfig, &config_digest, config.len() as u64),
+        layers,
+    ));
     let manifest_digest = store.put_blob(&manifest)?;
     Ok(Documents {
         config,

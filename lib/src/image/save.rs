@@ -58,13 +58,18 @@
 //! mid-stream ends the write with an error; [`Archive::write_file`] then
 //! leaves no file). Memory does not grow with layer size.
 
-use super::config::{config_bytes, MEDIA_CONFIG, MEDIA_INDEX, MEDIA_MANIFEST};
+use super::config::{config_bytes, descriptor, manifest};
+use super::docker::ArchiveItem;
 use crate::digest::{Digest, Hasher, HashingWriter, LayerId};
 use crate::json::canonical;
 use crate::layer::Compression;
 use crate::reference::Reference;
 use crate::store::{random_hex, Staging, Store, StoreError};
-use serde_json::{json, Map, Value};
+use oci_spec::image::{
+    Descriptor, ImageConfiguration, ImageIndex, ImageIndexBuilder, MediaType, OciLayout,
+    OciLayoutBuilder, Platform, PlatformBuilder,
+};
+use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, Read, Write};
@@ -205,21 +210,40 @@ pub struct Archive {
 }
 
 /// The OCI platform of a config: its `architecture`, `os`, `os.version`,
-/// `os.features` and `variant`.
-fn platform_of(cfg: &Value) -> Value {
-    let mut p = Map::new();
-    for k in ["architecture", "os", "os.version", "variant"] {
-        if let Some(v) = cfg
-            .get(k)
-            .filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
-        {
-            p.insert(k.into(), v.clone());
-        }
-    }
-    if let Some(v) = cfg.get("os.features").filter(|v| v.is_array()) {
-        p.insert("os.features".into(), v.clone());
-    }
-    Value::Object(p)
+/// `os.features` and `variant` (an empty string is no value).
+fn platform_of(cfg: &ImageConfiguration) -> Platform {
+    let some = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
+    let mut p = PlatformBuilder::default()
+        .architecture(cfg.architecture().clone())
+        .os(cfg.os().clone())
+        .build()
+        .expect("architecture and os are set");
+    p.set_os_version(some(cfg.os_version()));
+    p.set_variant(some(cfg.variant()));
+    p.set_os_features(cfg.os_features().clone());
+    p
+}
+
+/// The OCI index of the archive.
+fn index_of(manifests: Vec<Descriptor>) -> ImageIndex {
+    ImageIndexBuilder::default()
+        .schema_version(2u32)
+        .media_type(MediaType::ImageIndex)
+        .manifests(manifests)
+        .build()
+        .expect("every required field is set")
+}
+
+/// `oci-layout`: the layout version.
+fn oci_layout() -> OciLayout {
+    OciLayoutBuilder::default()
+        .image_layout_version("1.0.0")
+        .build()
+        .expect("every required field is set")
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).expect("serialising to a JSON value cannot fail")
 }
 
 fn blob_name(d: &Digest) -> String {
@@ -394,21 +418,22 @@ pub fn prepare(
     let mut index = Vec::new();
     let mut docker = Vec::new();
     let mut repositories: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    let media_layer = opts.compression.media_type();
+    let media_layer = MediaType::from(opts.compression.media_type());
 
     for img in &merged {
         let chain = store.chain(&img.top)?;
         let config = config_bytes(store, &chain)?;
         let image_id = Digest::of(&config);
-        let cfg: Value = serde_json::from_slice(&config).map_err(|e| {
+        let cfg: ImageConfiguration = serde_json::from_slice(&config).map_err(|e| {
             SaveError::Invalid(format!("image {}: config {image_id}: {e}", img.top))
         })?;
         let wanted: Vec<Digest> = chain.iter().rev().filter_map(|(_, m)| m.diff_id).collect();
-        let listed: Option<Vec<Digest>> = cfg["rootfs"]["diff_ids"].as_array().and_then(|a| {
-            a.iter()
-                .map(|d| d.as_str().and_then(|s| s.parse().ok()))
-                .collect()
-        });
+        let listed: Option<Vec<Digest>> = cfg
+            .rootfs()
+            .diff_ids()
+            .iter()
+            .map(|d| d.parse().ok())
+            .collect();
         if listed.as_ref() != Some(&wanted) {
             return Err(SaveError::Invalid(format!(
                 "image {}: config {image_id} does not list the diff IDs of its layers; the store is corrupt",
@@ -495,42 +520,43 @@ pub fn prepare(
             layers.push((digest, size));
         }
 
-        let manifest = canonical(&json!({
-            "schemaVersion": 2,
-            "mediaType": MEDIA_MANIFEST,
-            "config": {"mediaType": MEDIA_CONFIG, "digest": image_id.to_string(), "size": config.len()},
-            "layers": layers.iter().map(|(d, s)| json!({
-                "mediaType": media_layer, "digest": d.to_string(), "size": s,
-            })).collect::<Vec<_>>(),
-        }));
+        let manifest = canonical(&manifest(
+            descriptor(MediaType::ImageConfig, &image_id, config.len() as u64),
+            layers
+                .iter()
+                .map(|(d, s)| descriptor(media_layer.clone(), d, *s))
+                .collect(),
+        ));
         let manifest_digest = Digest::of(&manifest);
-        let platform = platform_of(&cfg);
-        let descriptor = json!({
-            "mediaType": MEDIA_MANIFEST,
-            "digest": manifest_digest.to_string(),
-            "size": manifest.len(),
-            "platform": platform,
-        });
+        let mut desc = descriptor(
+            MediaType::ImageManifest,
+            &manifest_digest,
+            manifest.len() as u64,
+        );
+        desc.set_platform(Some(platform_of(&cfg)));
         if img.names.is_empty() {
-            index.push(descriptor.clone());
+            index.push(desc.clone());
         }
         for r in &img.names {
-            let mut d = descriptor.clone();
-            d["annotations"] = json!({
-                ANNOTATION_IMAGE_NAME: r.full(),
-                ANNOTATION_REF_NAME: r.tag,
-            });
+            let mut d = desc.clone();
+            d.set_annotations(Some(
+                [
+                    (ANNOTATION_IMAGE_NAME.to_string(), r.full()),
+                    (ANNOTATION_REF_NAME.to_string(), r.tag.clone()),
+                ]
+                .into(),
+            ));
             index.push(d);
             repositories
                 .entry(r.repository())
                 .or_default()
                 .insert(r.tag.clone(), image_id.hex());
         }
-        docker.push(json!({
-            "Config": blob_name(&image_id),
-            "RepoTags": img.names.iter().map(Reference::familiar).collect::<Vec<_>>(),
-            "Layers": layers.iter().map(|(d, _)| blob_name(d)).collect::<Vec<_>>(),
-        }));
+        docker.push(ArchiveItem {
+            config: blob_name(&image_id),
+            repo_tags: img.names.iter().map(Reference::familiar).collect(),
+            layers: layers.iter().map(|(d, _)| blob_name(d)).collect(),
+        });
         for (digest, bytes) in [(image_id, config), (manifest_digest, manifest)] {
             blobs.entry(digest).or_insert(Blob {
                 digest,
@@ -547,8 +573,8 @@ pub fn prepare(
         });
     }
 
-    let json_file = |path: &str, v: &Value| {
-        let mut bytes = canonical(v);
+    let json_file = |path: &str, v: Value| {
+        let mut bytes = canonical(&v);
         bytes.push(b'\n');
         Entry::File(
             path.to_string(),
@@ -568,17 +594,11 @@ pub fn prepare(
             .into_values()
             .map(|b| Entry::File(blob_name(&b.digest), b)),
     );
-    entries.push(json_file(
-        "index.json",
-        &json!({"schemaVersion": 2, "mediaType": MEDIA_INDEX, "manifests": index}),
-    ));
-    entries.push(json_file("manifest.json", &Value::Array(docker)));
-    entries.push(json_file(
-        "oci-layout",
-        &json!({"imageLayoutVersion": "1.0.0"}),
-    ));
+    entries.push(json_file("index.json", to_value(&index_of(index))));
+    entries.push(json_file("manifest.json", to_value(&docker)));
+    entries.push(json_file("oci-layout", to_value(&oci_layout())));
     if !repositories.is_empty() {
-        entries.push(json_file("repositories", &json!(repositories)));
+        entries.push(json_file("repositories", to_value(&repositories)));
     }
     debug_assert!(entries.windows(2).all(|w| w[0].path() < w[1].path()));
     Ok(Archive {
@@ -859,6 +879,7 @@ mod tests {
 mod naming_and_plan {
     use super::*;
     use crate::testutil::{layer, store, tar_of};
+    use serde_json::json;
 
     fn r(s: &str) -> Reference {
         Reference::parse(s).unwrap()
