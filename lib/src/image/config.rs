@@ -10,7 +10,9 @@ use crate::json::canonical;
 use crate::reference::Reference;
 use crate::store::meta::LayerMeta;
 use crate::store::{refs, Result, Store, StoreError};
-use oci_spec::image::{Descriptor, ImageManifest, ImageManifestBuilder, MediaType};
+use oci_spec::image::{
+    Arch, Descriptor, ImageManifest, ImageManifestBuilder, MediaType, Os, Platform, PlatformBuilder,
+};
 use serde_json::{json, Map, Value};
 
 /// The OCI form of a digest.
@@ -37,7 +39,7 @@ pub fn manifest(config: Descriptor, layers: Vec<Descriptor>) -> ImageManifest {
 }
 
 /// The platform of this machine, as OCI names it.
-pub fn host_platform() -> Value {
+pub fn host_platform() -> Platform {
     let arch = match std::env::consts::ARCH {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
@@ -45,14 +47,18 @@ pub fn host_platform() -> Value {
         "powerpc64" => "ppc64le",
         other => other,
     };
-    json!({"architecture": arch, "os": "linux"})
+    PlatformBuilder::default()
+        .architecture(Arch::from(arch))
+        .os(Os::Linux)
+        .build()
+        .expect("architecture and os are set")
 }
 
 pub fn effective_platform(chain: &[(LayerId, LayerMeta)]) -> Value {
     chain
         .iter()
         .find_map(|(_, m)| m.platform.clone())
-        .unwrap_or_else(host_platform)
+        .unwrap_or_else(|| serde_json::to_value(host_platform()).expect("a platform serialises"))
 }
 
 /// An image's config and manifest, as bytes and digests.
@@ -216,8 +222,14 @@ mod tests {
         assert_eq!(effective_config(&chain), json!({"Cmd": ["top"]}));
         assert_eq!(effective_platform(&chain)["architecture"], "arm64");
         assert_eq!(effective_config(&chain[..1]), json!({}));
-        assert_eq!(effective_platform(&[]), host_platform());
-        assert_eq!(host_platform()["os"], "linux");
+        assert_eq!(
+            effective_platform(&[]),
+            serde_json::to_value(host_platform()).unwrap()
+        );
+        assert_eq!(effective_platform(&[])["os"], "linux");
+        if cfg!(target_arch = "x86_64") {
+            assert_eq!(effective_platform(&[])["architecture"], "amd64");
+        }
     }
 
     #[test]
