@@ -11,7 +11,8 @@ use crate::reference::Reference;
 use crate::store::meta::LayerMeta;
 use crate::store::{refs, Result, Store, StoreError};
 use oci_spec::image::{
-    Arch, Descriptor, ImageManifest, ImageManifestBuilder, MediaType, Os, Platform, PlatformBuilder,
+    Arch, Descriptor, History, ImageManifest, ImageManifestBuilder, MediaType, Os, Platform,
+    PlatformBuilder, RootFs,
 };
 use serde_json::{json, Map, Value};
 
@@ -74,7 +75,9 @@ pub struct Documents {
 }
 
 /// The OCI config of the image whose top is `top`: the original bytes when
-/// the image came in unchanged, else generated canonically from the chain.
+/// the image came in unchanged, else generated canonically from the chain
+/// (history and rootfs through OCI's types; the platform and the runtime
+/// config as stored, so docker's extra keys stay).
 pub fn config_bytes(store: &Store, chain: &[(LayerId, LayerMeta)]) -> Result<Vec<u8>> {
     let (_, top) = chain
         .first()
@@ -89,28 +92,20 @@ pub fn config_bytes(store: &Store, chain: &[(LayerId, LayerMeta)]) -> Result<Vec
         .iter()
         .filter_map(|m| m.diff_id.map(|d| d.to_string()))
         .collect();
-    let history: Vec<Value> = bottom_first
+    let history: Vec<History> = bottom_first
         .iter()
         .map(|m| {
-            let mut h = Map::new();
-            if let Some(c) = &m.created {
-                h.insert("created".into(), json!(c));
-            }
-            if let Some(c) = &m.created_by {
-                h.insert("created_by".into(), json!(c));
-            }
-            if let Some(c) = &m.author {
-                h.insert("author".into(), json!(c));
-            }
-            if let Some(c) = &m.comment {
-                h.insert("comment".into(), json!(c));
-            }
-            if m.is_empty_layer() {
-                h.insert("empty_layer".into(), json!(true));
-            }
-            Value::Object(h)
+            let mut h = History::default();
+            h.set_created(m.created.clone());
+            h.set_created_by(m.created_by.clone());
+            h.set_author(m.author.clone());
+            h.set_comment(m.comment.clone());
+            h.set_empty_layer(m.is_empty_layer().then_some(true));
+            h
         })
         .collect();
+    let mut rootfs = RootFs::default();
+    rootfs.set_diff_ids(diff_ids);
     let platform = effective_platform(chain);
     let mut cfg = Map::new();
     if let Value::Object(p) = &platform {
@@ -125,12 +120,13 @@ pub fn config_bytes(store: &Store, chain: &[(LayerId, LayerMeta)]) -> Result<Vec
         cfg.insert("author".into(), json!(a));
     }
     cfg.insert("config".into(), effective_config(chain));
-    cfg.insert(
-        "rootfs".into(),
-        json!({"type": "layers", "diff_ids": diff_ids}),
-    );
-    cfg.insert("history".into(), Value::Array(history));
+    cfg.insert("rootfs".into(), typed(&rootfs));
+    cfg.insert("history".into(), typed(&history));
     Ok(canonical(&Value::Object(cfg)))
+}
+
+fn typed<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).expect("an OCI type serialises")
 }
 
 /// Config and manifest for the image whose top is `top`, written to the
