@@ -10,7 +10,7 @@
 //! whose processes died is recorded exited and its cgroup and mount are
 //! cleaned up on the spot.
 
-use crate::image::runtime_config::{self as rcfg, effective_config, Overrides};
+use crate::image::runtime_config::{self as rcfg, effective_config, runtime, Overrides};
 use crate::isolate::cgroup::{Cgroup, Limits};
 use crate::isolate::config::DEFAULT_PATH;
 use crate::isolate::devices;
@@ -195,7 +195,7 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
             "is already running".into(),
         ));
     }
-    let config = rcfg::apply(&c.config, &o.overrides);
+    let config = runtime(&rcfg::apply(&c.config, &o.overrides));
     let argv = rcfg::argv(&config);
     if argv.is_empty() {
         return Err(ContainerError::State(
@@ -397,8 +397,9 @@ pub fn stop(store: &Store, c: &ContainerMeta, grace: Duration) -> Result<State> 
     if !is_running(store, c)? {
         return state(store, c);
     }
-    let sig = c.config["StopSignal"]
-        .as_str()
+    let sig = runtime(&c.config)
+        .stop_signal()
+        .as_deref()
         .and_then(parse_signal)
         .unwrap_or(Signal::SIGTERM);
     if let Ok(Some(cg)) = Cgroup::open(&cgroup_name(c)) {
@@ -513,7 +514,8 @@ pub struct ExecOptions {
 pub fn exec(store: &Store, c: &ContainerMeta, o: &ExecOptions) -> Result<process::Joined> {
     let pid = init_pid(store, c)?;
     let cgroup = Cgroup::open(&cgroup_name(c)).map_err(|e| sys(c, e))?;
-    let mut env = rcfg::env(&c.config);
+    let image = runtime(&c.config);
+    let mut env = rcfg::env(&image);
     if !env.iter().any(|e| e.starts_with("PATH=")) {
         env.insert(0, format!("PATH={}", DEFAULT_PATH));
     }
@@ -527,11 +529,8 @@ pub fn exec(store: &Store, c: &ContainerMeta, o: &ExecOptions) -> Result<process
         hostname: c.id.short(),
         argv: o.argv.clone(),
         env,
-        cwd: o
-            .workdir
-            .clone()
-            .unwrap_or_else(|| rcfg::workdir(&c.config)),
-        user: o.user.clone().unwrap_or_else(|| rcfg::user(&c.config)),
+        cwd: o.workdir.clone().unwrap_or_else(|| rcfg::workdir(&image)),
+        user: o.user.clone().unwrap_or_else(|| rcfg::user(&image)),
         net: Net::Host,
         privileged: o.privileged,
         cgroup: cgroup.as_ref(),
@@ -629,7 +628,7 @@ pub fn commit(
         None => Some(now_rfc3339()),
     };
     let command = if st.command.is_empty() {
-        rcfg::argv(&c.config)
+        rcfg::argv(&runtime(&c.config))
     } else {
         st.command.clone()
     };

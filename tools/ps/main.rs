@@ -30,7 +30,8 @@ fn run(args: Ps) -> Result<i32, Fail> {
             continue;
         }
         let command = if st.command.is_empty() {
-            libcairn::image::runtime_config::argv(&c.config)
+            use libcairn::image::runtime_config::{argv, runtime};
+            argv(&runtime(&c.config))
         } else {
             st.command.clone()
         };

@@ -14,7 +14,7 @@ pub mod dockerfile;
 use crate::container::{self, CommitOptions, RunOptions};
 use crate::digest::{Digest, LayerId};
 use crate::image::change;
-use crate::image::runtime_config::{self, effective_config, Overrides};
+use crate::image::runtime_config::{self, effective_config, runtime, Overrides};
 use crate::isolate::cgroup::Limits;
 use crate::isolate::process::Net;
 use crate::reference::Reference;
@@ -106,7 +106,7 @@ fn children(
 
 fn vars(st: &State) -> BTreeMap<String, String> {
     let mut v = st.args.clone();
-    for e in runtime_config::env(&st.config) {
+    for e in runtime_config::env(&runtime(&st.config)) {
         if let Some((k, val)) = e.split_once('=') {
             v.insert(k.to_string(), val.to_string());
         }
@@ -420,7 +420,10 @@ fn step(
                     let pairs: Vec<String> = kv.iter().map(|(k, v)| format!("{k}={v}")).collect();
                     format!(" ENV {}", pairs.join(" "))
                 }
-                "WORKDIR" => format!("WORKDIR {}", config["WorkingDir"].as_str().unwrap_or("/")),
+                "WORKDIR" => format!(
+                    "WORKDIR {}",
+                    runtime(&config).working_dir().as_deref().unwrap_or("/")
+                ),
                 "VOLUME" => {
                     let vols: Vec<String> = if substituted.trim_start().starts_with('[') {
                         serde_json::from_str(&substituted).unwrap_or_default()
@@ -539,7 +542,10 @@ fn copy(
             ));
         }
     }
-    let workdir = st.config["WorkingDir"].as_str().unwrap_or("/").to_string();
+    let workdir = runtime(&st.config)
+        .working_dir()
+        .clone()
+        .unwrap_or_else(|| "/".into());
     let joined = if dest.starts_with('/') {
         dest.clone()
     } else {

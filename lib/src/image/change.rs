@@ -2,7 +2,8 @@
 //! (`commit --change`, and build's metadata steps): CMD, ENTRYPOINT, ENV,
 //! WORKDIR, USER, LABEL, EXPOSE, VOLUME, STOPSIGNAL.
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
+use std::collections::HashMap;
 
 #[derive(Debug, thiserror::Error)]
 #[error("change {text:?}: {reason}")]
@@ -91,77 +92,75 @@ pub fn key_values(rest: &str) -> Result<Vec<(String, String)>, String> {
     Ok(out)
 }
 
-fn obj<'a>(c: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
-    if !c.get(key).is_some_and(Value::is_object) {
-        c.insert(key.to_string(), json!({}));
+/// Add `items` to a set kept as a list (ExposedPorts, Volumes): each once,
+/// in the order first given.
+fn add_all(set: &Option<Vec<String>>, items: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut out = set.clone().unwrap_or_default();
+    for i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
     }
-    c.get_mut(key)
-        .and_then(Value::as_object_mut)
-        .expect("just made an object")
+    out
 }
 
-/// Apply one instruction to a runtime config (docker keys). `shell` is the
-/// shell for shell-form commands (`["/bin/sh", "-c"]` unless SHELL set one).
+/// Apply one instruction to a stored runtime config (docker keys), through
+/// OCI's typed config: the fields it sets are written back, and keys OCI's
+/// type does not know (Healthcheck, Shell, OnBuild) stay. `shell` is the
+/// shell for shell-form commands (`["/bin/sh", "-c"]` unless SHELL set
+/// one).
 pub fn apply(config: &mut Value, text: &str, shell: &[String]) -> Result<(), ChangeError> {
-    if !config.is_object() {
-        *config = json!({});
-    }
-    let c = config.as_object_mut().expect("an object");
     let t = text.trim();
+    let mut c = super::runtime_config::runtime(config);
     let (word, rest) = t.split_once(char::is_whitespace).unwrap_or((t, ""));
     let rest = rest.trim();
     match word.to_ascii_uppercase().as_str() {
         "CMD" => {
-            c.insert("Cmd".into(), json!(command_form(rest, shell)));
+            c.set_cmd(Some(command_form(rest, shell)));
         }
         "ENTRYPOINT" => {
-            c.insert("Entrypoint".into(), json!(command_form(rest, shell)));
+            c.set_entrypoint(Some(command_form(rest, shell)));
         }
         "ENV" => {
             let kv = key_values(rest).map_err(|e| err(t, e))?;
-            let mut env: Vec<String> = c
-                .get("Env")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
-                .unwrap_or_default();
             let extra: Vec<String> = kv.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            env = super::runtime_config::merge_env(&env, &extra);
-            c.insert("Env".into(), json!(env));
+            let env = c.env().clone().unwrap_or_default();
+            c.set_env(Some(super::runtime_config::merge_env(&env, &extra)));
         }
         "WORKDIR" => {
             if rest.is_empty() {
                 return Err(err(t, "WORKDIR needs a path"));
             }
-            let cur = c.get("WorkingDir").and_then(Value::as_str).unwrap_or("/").to_string();
             let dir = if rest.starts_with('/') {
                 rest.to_string()
             } else {
+                let cur = c.working_dir().as_deref().unwrap_or("/");
                 format!("{}/{rest}", cur.trim_end_matches('/'))
             };
-            c.insert("WorkingDir".into(), json!(dir));
+            c.set_working_dir(Some(dir));
         }
         "USER" => {
             if rest.is_empty() {
                 return Err(err(t, "USER needs a name or id"));
             }
-            c.insert("User".into(), json!(rest));
+            c.set_user(Some(rest.to_string()));
         }
         "LABEL" => {
             let kv = key_values(rest).map_err(|e| err(t, e))?;
-            let labels = obj(c, "Labels");
-            for (k, v) in kv {
-                labels.insert(k, json!(v));
-            }
+            c.labels_mut().get_or_insert_with(HashMap::new).extend(kv);
         }
         "EXPOSE" => {
             if rest.is_empty() {
                 return Err(err(t, "EXPOSE needs a port"));
             }
-            let ports = obj(c, "ExposedPorts");
-            for p in rest.split_whitespace() {
-                let p = if p.contains('/') { p.to_string() } else { format!("{p}/tcp") };
-                ports.insert(p, json!({}));
-            }
+            let ports = rest.split_whitespace().map(|p| {
+                if p.contains('/') {
+                    p.to_string()
+                } else {
+                    format!("{p}/tcp")
+                }
+            });
+            c.set_exposed_ports(Some(add_all(c.exposed_ports(), ports)));
         }
         "VOLUME" => {
             let vols: Vec<String> = if rest.starts_with('[') {
@@ -169,16 +168,13 @@ pub fn apply(config: &mut Value, text: &str, shell: &[String]) -> Result<(), Cha
             } else {
                 rest.split_whitespace().map(String::from).collect()
             };
-            let v = obj(c, "Volumes");
-            for p in vols {
-                v.insert(p, json!({}));
-            }
+            c.set_volumes(Some(add_all(c.volumes(), vols)));
         }
         "STOPSIGNAL" => {
             if rest.is_empty() {
                 return Err(err(t, "STOPSIGNAL needs a signal"));
             }
-            c.insert("StopSignal".into(), json!(rest));
+            c.set_stop_signal(Some(rest.to_string()));
         }
         other => {
             return Err(err(
@@ -187,6 +183,7 @@ pub fn apply(config: &mut Value, text: &str, shell: &[String]) -> Result<(), Cha
             ))
         }
     }
+    super::runtime_config::set_runtime(config, &c);
     Ok(())
 }
 
@@ -198,6 +195,7 @@ pub fn default_shell() -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn changes() {
@@ -228,6 +226,7 @@ mod tests {
 #[cfg(test)]
 mod edge_cases {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn command_forms() {

@@ -10,14 +10,37 @@ use crate::json::canonical;
 use crate::reference::Reference;
 use crate::store::meta::LayerMeta;
 use crate::store::{refs, Result, Store, StoreError};
+use oci_spec::image::{
+    Arch, Descriptor, History, ImageManifest, ImageManifestBuilder, MediaType, Os, Platform,
+    PlatformBuilder, RootFs,
+};
 use serde_json::{json, Map, Value};
 
-pub const MEDIA_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-pub const MEDIA_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
-pub const MEDIA_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+/// The OCI form of a digest.
+pub fn oci_digest(d: &Digest) -> oci_spec::image::Digest {
+    d.to_string()
+        .parse()
+        .expect("a sha256 digest is a valid OCI digest")
+}
+
+/// A descriptor of the blob `digest` of `size` bytes.
+pub fn descriptor(media_type: MediaType, digest: &Digest, size: u64) -> Descriptor {
+    Descriptor::new(media_type, size, oci_digest(digest))
+}
+
+/// The OCI manifest of a config and its layers (bottom first).
+pub fn manifest(config: Descriptor, layers: Vec<Descriptor>) -> ImageManifest {
+    ImageManifestBuilder::default()
+        .schema_version(2u32)
+        .media_type(MediaType::ImageManifest)
+        .config(config)
+        .layers(layers)
+        .build()
+        .expect("every required field is set")
+}
 
 /// The platform of this machine, as OCI names it.
-pub fn host_platform() -> Value {
+pub fn host_platform() -> Platform {
     let arch = match std::env::consts::ARCH {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
@@ -25,14 +48,18 @@ pub fn host_platform() -> Value {
         "powerpc64" => "ppc64le",
         other => other,
     };
-    json!({"architecture": arch, "os": "linux"})
+    PlatformBuilder::default()
+        .architecture(Arch::from(arch))
+        .os(Os::Linux)
+        .build()
+        .expect("architecture and os are set")
 }
 
 pub fn effective_platform(chain: &[(LayerId, LayerMeta)]) -> Value {
     chain
         .iter()
         .find_map(|(_, m)| m.platform.clone())
-        .unwrap_or_else(host_platform)
+        .unwrap_or_else(|| serde_json::to_value(host_platform()).expect("a platform serialises"))
 }
 
 /// An image's config and manifest, as bytes and digests.
@@ -48,7 +75,9 @@ pub struct Documents {
 }
 
 /// The OCI config of the image whose top is `top`: the original bytes when
-/// the image came in unchanged, else generated canonically from the chain.
+/// the image came in unchanged, else generated canonically from the chain
+/// (history and rootfs through OCI's types; the platform and the runtime
+/// config as stored, so docker's extra keys stay).
 pub fn config_bytes(store: &Store, chain: &[(LayerId, LayerMeta)]) -> Result<Vec<u8>> {
     let (_, top) = chain
         .first()
@@ -63,28 +92,20 @@ pub fn config_bytes(store: &Store, chain: &[(LayerId, LayerMeta)]) -> Result<Vec
         .iter()
         .filter_map(|m| m.diff_id.map(|d| d.to_string()))
         .collect();
-    let history: Vec<Value> = bottom_first
+    let history: Vec<History> = bottom_first
         .iter()
         .map(|m| {
-            let mut h = Map::new();
-            if let Some(c) = &m.created {
-                h.insert("created".into(), json!(c));
-            }
-            if let Some(c) = &m.created_by {
-                h.insert("created_by".into(), json!(c));
-            }
-            if let Some(c) = &m.author {
-                h.insert("author".into(), json!(c));
-            }
-            if let Some(c) = &m.comment {
-                h.insert("comment".into(), json!(c));
-            }
-            if m.is_empty_layer() {
-                h.insert("empty_layer".into(), json!(true));
-            }
-            Value::Object(h)
+            let mut h = History::default();
+            h.set_created(m.created.clone());
+            h.set_created_by(m.created_by.clone());
+            h.set_author(m.author.clone());
+            h.set_comment(m.comment.clone());
+            h.set_empty_layer(m.is_empty_layer().then_some(true));
+            h
         })
         .collect();
+    let mut rootfs = RootFs::default();
+    rootfs.set_diff_ids(diff_ids);
     let platform = effective_platform(chain);
     let mut cfg = Map::new();
     if let Value::Object(p) = &platform {
@@ -99,12 +120,13 @@ pub fn config_bytes(store: &Store, chain: &[(LayerId, LayerMeta)]) -> Result<Vec
         cfg.insert("author".into(), json!(a));
     }
     cfg.insert("config".into(), effective_config(chain));
-    cfg.insert(
-        "rootfs".into(),
-        json!({"type": "layers", "diff_ids": diff_ids}),
-    );
-    cfg.insert("history".into(), Value::Array(history));
+    cfg.insert("rootfs".into(), typed(&rootfs));
+    cfg.insert("history".into(), typed(&history));
     Ok(canonical(&Value::Object(cfg)))
+}
+
+fn typed<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).expect("an OCI type serialises")
 }
 
 /// Config and manifest for the image whose top is `top`, written to the
@@ -121,16 +143,18 @@ pub fn write_documents(store: &Store, top: &LayerId) -> Result<Documents> {
         let (blob, _) = store.layer_blob(id)?.ok_or_else(|| {
             StoreError::Invalid(format!("layer {id}: no changeset blob recorded"))
         })?;
-        layers.push(json!({"mediaType": blob.media_type, "digest": blob.digest.to_string(), "size": blob.size}));
+        layers.push(descriptor(
+            MediaType::from(blob.media_type.as_str()),
+            &blob.digest,
+            blob.size,
+        ));
         diff_ids.push(diff_id);
     }
     let config_digest = store.put_blob(&config)?;
-    let manifest = canonical(&json!({
-        "schemaVersion": 2,
-        "mediaType": MEDIA_MANIFEST,
-        "config": {"mediaType": MEDIA_CONFIG, "digest": config_digest.to_string(), "size": config.len()},
-        "layers": layers,
-    }));
+    let manifest = canonical(&manifest(
+        descriptor(MediaType::ImageConfig, &config_digest, config.len() as u64),
+        layers,
+    ));
     let manifest_digest = store.put_blob(&manifest)?;
     Ok(Documents {
         config,
@@ -194,8 +218,14 @@ mod tests {
         assert_eq!(effective_config(&chain), json!({"Cmd": ["top"]}));
         assert_eq!(effective_platform(&chain)["architecture"], "arm64");
         assert_eq!(effective_config(&chain[..1]), json!({}));
-        assert_eq!(effective_platform(&[]), host_platform());
-        assert_eq!(host_platform()["os"], "linux");
+        assert_eq!(
+            effective_platform(&[]),
+            serde_json::to_value(host_platform()).unwrap()
+        );
+        assert_eq!(effective_platform(&[])["os"], "linux");
+        if cfg!(target_arch = "x86_64") {
+            assert_eq!(effective_platform(&[])["architecture"], "amd64");
+        }
     }
 
     #[test]

@@ -6,12 +6,17 @@
 //! each uncompressed layer against the config's `rootfs.diff_ids`. Paths
 //! named inside an archive are resolved inside it and nowhere else.
 
+use super::docker::ArchiveItem;
 use crate::digest::{Digest, LayerId};
 use crate::layer::Compression;
 use crate::reference::Reference;
 use crate::store::ingest::{empty_layer, ingest_layer, IngestError, IngestOptions};
 use crate::store::meta::LayerMeta;
 use crate::store::{IoContext, Staging, Store, StoreError};
+use oci_spec::image::{
+    Descriptor, ImageConfiguration, ImageIndex, ImageManifest, MediaType, Platform,
+};
+use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::fs::File;
@@ -248,7 +253,8 @@ fn spool<R: io::BufRead>(
     Ok((Box::new(TarSource::new(f)?), Some(staging)))
 }
 
-fn read_json(src: &dyn Source, path: &str) -> Result<Option<(Vec<u8>, Value)>, LoadError> {
+/// Read a JSON document of the archive, bounded; `Ok(None)` when absent.
+fn read_doc(src: &dyn Source, path: &str) -> Result<Option<Vec<u8>>, LoadError> {
     let Some((r, size)) = src.open(path)? else {
         return Ok(None);
     };
@@ -259,8 +265,23 @@ fn read_json(src: &dyn Source, path: &str) -> Result<Option<(Vec<u8>, Value)>, L
     }
     let mut data = Vec::with_capacity(size as usize);
     r.take(MAX_JSON).read_to_end(&mut data)?;
-    let v =
-        serde_json::from_slice(&data).map_err(|e| bad(format!("{path}: not valid JSON: {e}")))?;
+    Ok(Some(data))
+}
+
+/// Parse a document strictly into its type.
+fn parse<T: DeserializeOwned>(data: &[u8], what: &str) -> Result<T, LoadError> {
+    serde_json::from_slice(data).map_err(|e| bad(format!("{what}: invalid: {e}")))
+}
+
+/// Read and parse a JSON document of the archive; `Ok(None)` when absent.
+fn read_json<T: DeserializeOwned>(
+    src: &dyn Source,
+    path: &str,
+) -> Result<Option<(Vec<u8>, T)>, LoadError> {
+    let Some(data) = read_doc(src, path)? else {
+        return Ok(None);
+    };
+    let v = parse(&data, path)?;
     Ok(Some((data, v)))
 }
 
@@ -268,18 +289,16 @@ fn blob_path(d: &Digest) -> String {
     format!("blobs/sha256/{}", d.hex())
 }
 
-/// Read a content-addressed blob and check its digest and size.
-fn read_blob(
-    src: &dyn Source,
-    desc: &Value,
-    what: &str,
-) -> Result<(Vec<u8>, Value, Digest), LoadError> {
-    let digest: Digest = desc["digest"]
-        .as_str()
-        .ok_or_else(|| bad(format!("{what} descriptor has no digest")))?
-        .parse()
-        .map_err(|e| bad(format!("{what}: {e}")))?;
-    let (data, v) = read_json(src, &blob_path(&digest))?
+/// cairn's digest of an OCI descriptor's (sha256 only).
+fn digest_of(d: &oci_spec::image::Digest, what: &str) -> Result<Digest, LoadError> {
+    d.as_ref().parse().map_err(|e| bad(format!("{what}: {e}")))
+}
+
+/// Read a content-addressed blob and check its digest and size; its bytes
+/// as they are (an ID may depend on them).
+fn read_blob(src: &dyn Source, desc: &Descriptor, what: &str) -> Result<Vec<u8>, LoadError> {
+    let digest = digest_of(desc.digest(), what)?;
+    let data = read_doc(src, &blob_path(&digest))?
         .ok_or_else(|| bad(format!("{what} blob {digest} is missing")))?;
     let actual = Digest::of(&data);
     if actual != digest {
@@ -287,15 +306,14 @@ fn read_blob(
             "{what} blob {digest} does not match its digest (got {actual})"
         )));
     }
-    if let Some(size) = desc["size"].as_u64() {
-        if size != data.len() as u64 {
-            return Err(bad(format!(
-                "{what} blob {digest}: size {} but the descriptor says {size}",
-                data.len()
-            )));
-        }
+    if desc.size() != data.len() as u64 {
+        return Err(bad(format!(
+            "{what} blob {digest}: size {} but the descriptor says {}",
+            data.len(),
+            desc.size()
+        )));
     }
-    Ok((data, v, digest))
+    Ok(data)
 }
 
 /// One image brought in.
@@ -313,9 +331,19 @@ pub struct Loaded {
 
 /// A layer of an image to bring in: where it is and its blob digest, if the
 /// archive names one.
+#[derive(Debug, Clone)]
 struct LayerSrc {
     path: String,
     blob: Option<Digest>,
+}
+
+/// An image as an archive describes it, before anything is checked.
+struct ImageSrc {
+    /// The config exactly as it came: its digest is the image ID.
+    config: Vec<u8>,
+    layers: Vec<LayerSrc>,
+    tags: Vec<String>,
+    format: &'static str,
 }
 
 /// Called before each layer with (image index, layer index, layer count).
@@ -327,157 +355,135 @@ pub fn load(
     src: &dyn Source,
     progress: Progress<'_>,
 ) -> Result<Vec<Loaded>, LoadError> {
-    if let Some((_, manifest)) = read_json(src, "manifest.json")? {
-        return load_docker(store, src, &manifest, progress);
-    }
-    if let Some((_, index)) = read_json(src, "index.json")? {
-        return load_oci(store, src, &index, progress);
-    }
-    Err(bad(
-        "neither manifest.json nor index.json found: not a docker-archive or an OCI image layout",
-    ))
-}
-
-fn load_docker(
-    store: &Store,
-    src: &dyn Source,
-    manifest: &Value,
-    progress: Progress<'_>,
-) -> Result<Vec<Loaded>, LoadError> {
-    let items = manifest
-        .as_array()
-        .ok_or_else(|| bad("manifest.json is not a JSON array"))?;
-    if items.is_empty() {
-        return Err(bad("manifest.json lists no image"));
-    }
+    let images = if let Some((_, items)) = read_json(src, "manifest.json")? {
+        docker_images(src, items)?
+    } else if let Some((_, index)) = read_json(src, "index.json")? {
+        oci_images(src, &index)?
+    } else {
+        return Err(bad(
+            "neither manifest.json nor index.json found: not a docker-archive or an OCI image layout",
+        ));
+    };
     let mut out = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let cfg_path = item["Config"]
-            .as_str()
-            .ok_or_else(|| bad(format!("manifest.json item {i} has no Config")))?;
-        let (cfg_bytes, cfg) = read_json(src, cfg_path)?
-            .ok_or_else(|| bad(format!("config {cfg_path} is missing")))?;
-        let layers = item["Layers"]
-            .as_array()
-            .ok_or_else(|| bad(format!("manifest.json item {i} has no Layers")))?
-            .iter()
-            .map(|l| {
-                l.as_str()
-                    .map(|p| LayerSrc {
-                        path: p.to_string(),
-                        blob: None,
-                    })
-                    .ok_or_else(|| bad("a Layers entry is not a string"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let tags = item["RepoTags"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|t| t.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default();
+    for (i, image) in images.into_iter().enumerate() {
         let mut p = |l: usize, n: usize| progress(i, l, n);
-        out.push(import(
-            store,
-            src,
-            &cfg_bytes,
-            &cfg,
-            &layers,
-            tags,
-            "docker-archive",
-            &mut p,
-        )?);
+        out.push(import(store, src, image, &mut p)?);
     }
     Ok(out)
 }
 
-fn names_from_annotations(desc: &Value) -> Vec<String> {
-    let ann = &desc["annotations"];
-    if let Some(n) = ann["io.containerd.image.name"].as_str() {
+/// The images of a docker-archive's `manifest.json`.
+fn docker_images(src: &dyn Source, items: Vec<ArchiveItem>) -> Result<Vec<ImageSrc>, LoadError> {
+    if items.is_empty() {
+        return Err(bad("manifest.json lists no image"));
+    }
+    items
+        .into_iter()
+        .map(|item| {
+            let config = read_doc(src, &item.config)?
+                .ok_or_else(|| bad(format!("config {} is missing", item.config)))?;
+            let layers = item
+                .layers
+                .into_iter()
+                .map(|path| LayerSrc { path, blob: None })
+                .collect();
+            Ok(ImageSrc {
+                config,
+                layers,
+                tags: item.repo_tags,
+                format: "docker-archive",
+            })
+        })
+        .collect()
+}
+
+fn names_from_annotations(desc: &Descriptor) -> Vec<String> {
+    let Some(ann) = desc.annotations() else {
+        return vec![];
+    };
+    if let Some(n) = ann.get("io.containerd.image.name") {
         return vec![n.to_string()];
     }
-    match ann["org.opencontainers.image.ref.name"].as_str() {
+    match ann.get("org.opencontainers.image.ref.name") {
         // A bare tag ("latest") names no repository: leave the image untagged.
         Some(n) if n.contains(':') || n.contains('/') => vec![n.to_string()],
         _ => vec![],
     }
 }
 
-fn load_oci(
-    store: &Store,
-    src: &dyn Source,
-    index: &Value,
-    progress: Progress<'_>,
-) -> Result<Vec<Loaded>, LoadError> {
-    let manifests = index["manifests"]
-        .as_array()
-        .ok_or_else(|| bad("index.json has no manifests array"))?;
-    // Several descriptors (tags) may share one manifest: import it once.
-    let mut by_digest: Vec<(String, Value, Vec<String>)> = Vec::new();
-    let mut stack: Vec<(Value, Vec<String>)> = manifests
+/// Whether a descriptor points at an index (OCI's or docker's manifest list).
+fn is_index(desc: &Descriptor) -> bool {
+    *desc.media_type() == MediaType::ImageIndex
+        || desc
+            .media_type()
+            .as_ref()
+            .ends_with("manifest.list.v2+json")
+}
+
+/// Whether `platform` is this machine's.
+fn is_host(platform: Option<&Platform>) -> bool {
+    let host = super::config::host_platform();
+    platform.is_some_and(|p| p.architecture() == host.architecture() && p.os() == host.os())
+}
+
+/// The images of an OCI layout's `index.json`: each manifest once, with
+/// every name its descriptors give; a nested index gives this machine's
+/// platform only.
+fn oci_images(src: &dyn Source, index: &ImageIndex) -> Result<Vec<ImageSrc>, LoadError> {
+    let mut by_digest: Vec<(Descriptor, Vec<String>)> = Vec::new();
+    let mut stack: Vec<(Descriptor, Vec<String>)> = index
+        .manifests()
         .iter()
         .map(|d| (d.clone(), names_from_annotations(d)))
         .collect();
     stack.reverse();
     while let Some((desc, names)) = stack.pop() {
-        let mt = desc["mediaType"].as_str().unwrap_or("");
-        let digest = desc["digest"].as_str().unwrap_or("").to_string();
-        if mt.ends_with("image.index.v1+json") || mt.ends_with("manifest.list.v2+json") {
-            let (_, nested, _) = read_blob(src, &desc, "index")?;
-            let host = super::config::host_platform();
-            let list = nested["manifests"].as_array().cloned().unwrap_or_default();
-            // Only the manifest for this machine's platform.
-            if let Some(d) = list.iter().find(|d| {
-                d["platform"]["architecture"] == host["architecture"]
-                    && d["platform"]["os"] == host["os"]
-            }) {
+        if is_index(&desc) {
+            let nested: ImageIndex = parse(&read_blob(src, &desc, "index")?, "index")?;
+            if let Some(d) = nested
+                .manifests()
+                .iter()
+                .find(|d| is_host(d.platform().as_ref()))
+            {
                 stack.push((d.clone(), names));
             }
             continue;
         }
-        match by_digest.iter_mut().find(|(d, _, _)| *d == digest) {
-            Some((_, _, n)) => n.extend(names),
-            None => by_digest.push((digest, desc, names)),
+        match by_digest
+            .iter_mut()
+            .find(|(d, _)| d.digest() == desc.digest())
+        {
+            Some((_, n)) => n.extend(names),
+            None => by_digest.push((desc, names)),
         }
     }
     if by_digest.is_empty() {
         return Err(bad("index.json lists no image manifest"));
     }
-    let mut out = Vec::new();
-    for (i, (_, desc, names)) in by_digest.iter().enumerate() {
-        let (_, manifest, _) = read_blob(src, desc, "manifest")?;
-        let (cfg_bytes, cfg, _) = read_blob(src, &manifest["config"], "config")?;
-        let layers = manifest["layers"]
-            .as_array()
-            .ok_or_else(|| bad("manifest has no layers array"))?
-            .iter()
-            .map(|l| {
-                let d: Digest = l["digest"]
-                    .as_str()
-                    .unwrap_or("")
-                    .parse()
-                    .map_err(|e| bad(format!("layer descriptor: {e}")))?;
-                Ok(LayerSrc {
-                    path: blob_path(&d),
-                    blob: Some(d),
+    by_digest
+        .into_iter()
+        .map(|(desc, tags)| {
+            let manifest: ImageManifest = parse(&read_blob(src, &desc, "manifest")?, "manifest")?;
+            let config = read_blob(src, manifest.config(), "config")?;
+            let layers = manifest
+                .layers()
+                .iter()
+                .map(|l| {
+                    let d = digest_of(l.digest(), "layer descriptor")?;
+                    Ok(LayerSrc {
+                        path: blob_path(&d),
+                        blob: Some(d),
+                    })
                 })
+                .collect::<Result<Vec<_>, LoadError>>()?;
+            Ok(ImageSrc {
+                config,
+                layers,
+                tags,
+                format: "oci",
             })
-            .collect::<Result<Vec<_>, LoadError>>()?;
-        let mut p = |l: usize, n: usize| progress(i, l, n);
-        out.push(import(
-            store,
-            src,
-            &cfg_bytes,
-            &cfg,
-            &layers,
-            names.clone(),
-            "oci",
-            &mut p,
-        )?);
-    }
-    Ok(out)
+        })
+        .collect()
 }
 
 /// Take back the layers a failed import published (newest first), and
@@ -511,38 +517,42 @@ fn rollback(store: &Store, created: &[LayerId]) {
     }
 }
 
-fn opt_str(v: &Value, k: &str) -> Option<String> {
-    v.get(k).and_then(Value::as_str).map(String::from)
+/// What an import publishes, worked out from the config alone before
+/// anything is written.
+#[derive(Debug, Clone, PartialEq)]
+struct Plan {
+    image_id: Digest,
+    /// Bottom first.
+    diff_ids: Vec<Digest>,
+    refs: Vec<Reference>,
+    /// One per layer of the chain, bottom first: its metadata (no parent
+    /// yet) and, for a layer with content, the index of its diff ID. The
+    /// last carries the image's runtime config, platform and config digest.
+    steps: Vec<(LayerMeta, Option<usize>)>,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn import(
-    store: &Store,
-    src: &dyn Source,
-    cfg_bytes: &[u8],
-    cfg: &Value,
-    layers: &[LayerSrc],
-    tags: Vec<String>,
-    format: &'static str,
-    progress: &mut dyn FnMut(usize, usize),
-) -> Result<Loaded, LoadError> {
-    let image_id = Digest::of(cfg_bytes);
-    if cfg["rootfs"]["type"].as_str() != Some("layers") {
-        return Err(bad(format!(
-            "config {image_id}: rootfs.type is not \"layers\""
-        )));
+/// Check a config against the archive's layers and plan the chain: the
+/// config's history, then bare entries for layers the history does not
+/// describe. The runtime config is kept as it came (docker keys OCI's
+/// type does not know, as Healthcheck or Shell, pass through); the
+/// typed config checks it parses.
+fn plan(config: &[u8], layers: usize, tags: &[String]) -> Result<Plan, LoadError> {
+    let image_id = Digest::of(config);
+    let what = format!("config {image_id}");
+    let cfg: ImageConfiguration = parse(config, &what)?;
+    if cfg.rootfs().typ() != "layers" {
+        return Err(bad(format!("{what}: rootfs.type is not \"layers\"")));
     }
-    let diff_ids: Vec<Digest> = cfg["rootfs"]["diff_ids"]
-        .as_array()
-        .ok_or_else(|| bad(format!("config {image_id}: no rootfs.diff_ids")))?
+    let diff_ids = cfg
+        .rootfs()
+        .diff_ids()
         .iter()
-        .map(|d| d.as_str().unwrap_or("").parse::<Digest>())
-        .collect::<Result<_, _>>()
-        .map_err(|e| bad(format!("config {image_id}: {e}")))?;
-    if diff_ids.len() != layers.len() {
+        .map(|d| d.parse::<Digest>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(format!("{what}: {e}")))?;
+    if diff_ids.len() != layers {
         return Err(bad(format!(
-            "image {image_id}: {} layers but the config lists {} diff_ids",
-            layers.len(),
+            "image {image_id}: {layers} layers but the config lists {} diff_ids",
             diff_ids.len()
         )));
     }
@@ -550,131 +560,156 @@ fn import(
         .iter()
         .map(|t| Reference::parse(t).map_err(|e| bad(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
-    let history: Vec<Value> = cfg["history"].as_array().cloned().unwrap_or_default();
+    let history = cfg.history().clone().unwrap_or_default();
     let non_empty = history
         .iter()
-        .filter(|h| h["empty_layer"] != json!(true))
+        .filter(|h| h.empty_layer() != Some(true))
         .count();
     if non_empty > diff_ids.len() {
         return Err(bad(format!(
-            "config {image_id}: {non_empty} non-empty history entries but only {} layers",
+            "{what}: {non_empty} non-empty history entries but only {} layers",
             diff_ids.len()
         )));
     }
-    // One entry per layer of the chain: the history, then bare entries for
-    // layers the history does not describe.
-    let mut entries: Vec<(Value, bool)> = history
+    let mut next = 0;
+    let mut steps: Vec<(LayerMeta, Option<usize>)> = history
         .iter()
-        .map(|h| (h.clone(), h["empty_layer"] == json!(true)))
+        .map(|h| {
+            let meta = LayerMeta {
+                created: h.created().clone(),
+                created_by: h.created_by().clone(),
+                author: h.author().clone(),
+                comment: h.comment().clone(),
+                ..Default::default()
+            };
+            let layer = (h.empty_layer() != Some(true)).then(|| {
+                next += 1;
+                next - 1
+            });
+            (meta, layer)
+        })
         .collect();
-    for _ in non_empty..diff_ids.len() {
-        entries.push((json!({}), false));
+    steps.extend((non_empty..diff_ids.len()).map(|i| (LayerMeta::default(), Some(i))));
+    if steps.is_empty() {
+        steps.push((LayerMeta::default(), None));
     }
-    if entries.is_empty() {
-        entries.push((json!({}), true));
-    }
+    let raw: Value = parse(config, &what)?;
     let mut platform = serde_json::Map::new();
     for k in ["architecture", "os", "variant"] {
-        if let Some(v) = cfg.get(k).filter(|v| v.is_string()) {
+        if let Some(v) = raw.get(k).filter(|v| v.is_string()) {
             platform.insert(k.into(), v.clone());
         }
     }
-    // Layers this import publishes, so a failure can take them back: a
-    // bad archive leaves the store as it was.
+    let (top, _) = steps.last_mut().expect("at least one step");
+    top.config = Some(
+        raw.get("config")
+            .filter(|c| c.is_object())
+            .cloned()
+            .unwrap_or_else(|| json!({})),
+    );
+    top.platform = Some(Value::Object(platform));
+    top.image_config = Some(image_id);
+    Ok(Plan {
+        image_id,
+        diff_ids,
+        refs,
+        steps,
+    })
+}
+
+/// Publish the chain of `plan`, bottom first, reusing layers the store
+/// already has. On failure the layers this call published are taken back:
+/// a bad archive leaves the store as it was.
+fn apply(
+    store: &Store,
+    src: &dyn Source,
+    plan: &Plan,
+    layers: &[LayerSrc],
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<LayerId, LoadError> {
     let mut created: Vec<LayerId> = Vec::new();
-    let chain = (|| -> Result<LayerId, LoadError> {
-        let mut parent: Option<LayerId> = None;
-        let mut di = 0;
-        let last = entries.len() - 1;
-        for (k, (h, empty)) in entries.iter().enumerate() {
-            let mut meta = LayerMeta {
-                parent,
-                created: opt_str(h, "created"),
-                created_by: opt_str(h, "created_by"),
-                author: opt_str(h, "author"),
-                comment: opt_str(h, "comment"),
-                ..Default::default()
-            };
-            if k == last {
-                meta.config = Some(
-                    cfg.get("config")
-                        .filter(|c| c.is_object())
-                        .cloned()
-                        .unwrap_or_else(|| json!({})),
-                );
-                meta.platform = Some(Value::Object(platform.clone()));
-                meta.image_config = Some(image_id);
+    let mut publish = |parent: Option<LayerId>,
+                       meta: &LayerMeta,
+                       layer: Option<usize>|
+     -> Result<LayerId, LoadError> {
+        let mut meta = LayerMeta {
+            parent,
+            ..meta.clone()
+        };
+        let Some(i) = layer else {
+            let existed = store.has_layer(&meta.id());
+            let id = empty_layer(store, meta)?;
+            if !existed {
+                created.push(id);
             }
-            let id = if *empty {
-                let existed = store.has_layer(&meta.id());
-                let id = empty_layer(store, meta)?;
-                if !existed {
-                    created.push(id);
-                }
-                id
-            } else {
-                let diff_id = diff_ids[di];
-                let l = &layers[di];
-                progress(di, diff_ids.len());
-                meta.diff_id = Some(diff_id);
-                let predicted = meta.id();
-                let id = if store.has_layer(&predicted) {
-                    predicted
-                } else {
-                    let (reader, _) = src.open(&l.path)?.ok_or_else(|| {
-                        bad(format!(
-                            "layer {} ({}) is missing from the archive",
-                            di, l.path
-                        ))
-                    })?;
-                    let got = ingest_layer(
-                        store,
-                        reader,
-                        IngestOptions {
-                            meta,
-                            expect_diff_id: Some(diff_id),
-                            expect_blob: l.blob,
-                            progress: None,
-                            // The image is tagged: its blobs are needed now.
-                            split: false,
-                        },
-                    )
-                    .map_err(|source| LoadError::Layer {
-                        index: di,
-                        path: l.path.clone(),
-                        source,
-                    })?;
-                    created.push(got.id);
-                    got.id
-                };
-                di += 1;
-                id
-            };
-            parent = Some(id);
+            return Ok(id);
+        };
+        let (diff_id, l) = (plan.diff_ids[i], &layers[i]);
+        progress(i, plan.diff_ids.len());
+        meta.diff_id = Some(diff_id);
+        let predicted = meta.id();
+        if store.has_layer(&predicted) {
+            return Ok(predicted);
         }
-        Ok(parent.expect("at least one entry"))
-    })();
-    let top = match chain {
-        Ok(top) => top,
-        Err(e) => {
-            rollback(store, &created);
-            return Err(e);
-        }
+        let (reader, _) = src.open(&l.path)?.ok_or_else(|| {
+            bad(format!(
+                "layer {i} ({}) is missing from the archive",
+                l.path
+            ))
+        })?;
+        let options = IngestOptions {
+            meta,
+            expect_diff_id: Some(diff_id),
+            expect_blob: l.blob,
+            progress: None,
+            // The image is tagged: its blobs are needed now.
+            split: false,
+        };
+        let got = ingest_layer(store, reader, options).map_err(|source| LoadError::Layer {
+            index: i,
+            path: l.path.clone(),
+            source,
+        })?;
+        created.push(got.id);
+        Ok(got.id)
     };
-    store.put_blob(cfg_bytes)?;
+    let mut parent = None;
+    for (meta, layer) in &plan.steps {
+        match publish(parent, meta, *layer) {
+            Ok(id) => parent = Some(id),
+            Err(e) => {
+                rollback(store, &created);
+                return Err(e);
+            }
+        }
+    }
+    Ok(parent.expect("a plan has at least one step"))
+}
+
+/// Bring one image in: plan it, publish its chain, keep its config bytes
+/// and tag it.
+fn import(
+    store: &Store,
+    src: &dyn Source,
+    image: ImageSrc,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Loaded, LoadError> {
+    let plan = plan(&image.config, image.layers.len(), &image.tags)?;
+    let top = apply(store, src, &plan, &image.layers, progress)?;
+    store.put_blob(&image.config)?;
     let mut names = Vec::new();
-    for r in &refs {
+    for r in &plan.refs {
         super::config::tag(store, r, &top)?;
         names.push(r.familiar());
     }
     names.dedup();
     Ok(Loaded {
         layer: top,
-        image_id,
+        image_id: plan.image_id,
         tags: names,
-        diff_ids,
-        layers: entries.len(),
-        format,
+        diff_ids: plan.diff_ids,
+        layers: plan.steps.len(),
+        format: image.format,
     })
 }
 
@@ -824,14 +859,18 @@ mod tests {
 
     #[test]
     fn json_documents_are_bounded_and_checked() {
-        let e = read_json(&Huge, "manifest.json").unwrap_err();
+        let e = read_json::<Value>(&Huge, "manifest.json").unwrap_err();
         assert!(e.to_string().contains("too large"), "{e}");
         let d = TempDir::new("load-json");
         fs::write(d.path().join("manifest.json"), b"[{").unwrap();
         let src = DirSource::new(d.path()).unwrap();
-        let e = read_json(&src, "manifest.json").unwrap_err();
-        assert!(e.to_string().contains("not valid JSON"), "{e}");
-        assert!(read_json(&src, "index.json").unwrap().is_none());
+        let e = read_json::<Value>(&src, "manifest.json").unwrap_err();
+        assert!(e.to_string().contains("invalid"), "{e}");
+        assert!(read_json::<Value>(&src, "index.json").unwrap().is_none());
+        // parsed strictly into its type
+        fs::write(d.path().join("index.json"), b"{}").unwrap();
+        let e = read_json::<ImageIndex>(&src, "index.json").unwrap_err();
+        assert!(e.to_string().contains("missing field"), "{e}");
     }
 
     #[test]
@@ -842,34 +881,46 @@ mod tests {
         let digest = Digest::of(data);
         fs::write(d.path().join(blob_path(&digest)), data).unwrap();
         let src = DirSource::new(d.path()).unwrap();
-        let ok = json!({"digest": digest.to_string(), "size": data.len()});
-        assert_eq!(read_blob(&src, &ok, "config").unwrap().1, json!({"a": 1}));
+        let desc = |digest: &str, size: u64| -> Descriptor {
+            serde_json::from_value(
+                json!({"mediaType": MediaType::ImageConfig, "digest": digest, "size": size}),
+            )
+            .unwrap()
+        };
+        let ok = desc(&digest.to_string(), data.len() as u64);
+        assert_eq!(read_blob(&src, &ok, "config").unwrap(), data);
+        let other = Digest::of(b"other").to_string();
+        let md5 = format!("md5:{}", "0".repeat(32));
         let cases = [
-            (json!({"size": 7}), "no digest"),
-            (json!({"digest": "md5:abc"}), "config"),
+            (desc(&md5, 7), "config"),
             (
-                json!({"digest": digest.to_string(), "size": 8}),
+                desc(&digest.to_string(), 8),
                 "size 7 but the descriptor says 8",
             ),
-            (
-                json!({"digest": Digest::of(b"other").to_string()}),
-                "missing",
-            ),
+            (desc(&other, 7), "missing"),
         ];
         for (desc, want) in cases {
             let e = read_blob(&src, &desc, "config").unwrap_err();
-            assert!(e.to_string().contains(want), "{desc}: {e}");
+            assert!(e.to_string().contains(want), "{desc:?}: {e}");
         }
         // a blob whose content is not what its name says
         let liar = Digest::of(b"liar");
         fs::write(d.path().join(blob_path(&liar)), data).unwrap();
-        let e = read_blob(&src, &json!({"digest": liar.to_string()}), "manifest").unwrap_err();
+        let e = read_blob(&src, &desc(&liar.to_string(), 7), "manifest").unwrap_err();
         assert!(e.to_string().contains("does not match its digest"), "{e}");
     }
 
     #[test]
     fn names_come_from_containerd_or_a_full_ref_name() {
-        let n = |a: Value| names_from_annotations(&json!({ "annotations": a }));
+        let desc = |a: Option<Value>| -> Descriptor {
+            let mut d = json!({"mediaType": MediaType::ImageManifest, "size": 1,
+                "digest": Digest::of(b"m").to_string()});
+            if let Some(a) = a {
+                d["annotations"] = a;
+            }
+            serde_json::from_value(d).unwrap()
+        };
+        let n = |a: Value| names_from_annotations(&desc(Some(a)));
         assert_eq!(
             n(
                 json!({"io.containerd.image.name": "docker.io/library/a:1", "org.opencontainers.image.ref.name": "1"})
@@ -885,7 +936,56 @@ mod tests {
             vec!["team/app"]
         );
         assert!(n(json!({"org.opencontainers.image.ref.name": "latest"})).is_empty());
-        assert!(names_from_annotations(&json!({})).is_empty());
+        assert!(names_from_annotations(&desc(None)).is_empty());
+    }
+
+    #[test]
+    fn a_plan_is_the_history_then_bare_layers_with_the_config_on_top() {
+        let layers = vec![tar_of(&[("a", b"1")]), tar_of(&[("b", b"2")])];
+        let mut cfg = config_for(&layers);
+        cfg["config"]["Healthcheck"] = json!({"Test": ["NONE"]});
+        cfg["history"] = json!([{"created_by": "ADD a", "author": "me"}, {"created_by": "CMD", "empty_layer": true}]);
+        let bytes = serde_json::to_vec(&cfg).unwrap();
+        let p = plan(&bytes, 2, &["x:1".into()]).unwrap();
+        assert_eq!(p.image_id, Digest::of(&bytes));
+        assert_eq!(p.refs, vec![Reference::parse("x:1").unwrap()]);
+        let shape: Vec<(Option<&str>, Option<usize>)> = p
+            .steps
+            .iter()
+            .map(|(m, l)| (m.created_by.as_deref(), *l))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                (Some("ADD a"), Some(0)),
+                (Some("CMD"), None),
+                (None, Some(1))
+            ]
+        );
+        assert_eq!(p.steps[0].0.author.as_deref(), Some("me"));
+        let top = &p.steps[2].0;
+        assert_eq!(top.image_config, Some(p.image_id));
+        assert_eq!(
+            top.config.as_ref().unwrap()["Healthcheck"],
+            json!({"Test": ["NONE"]}),
+            "docker keys OCI does not type pass through"
+        );
+        assert_eq!(
+            top.platform,
+            Some(json!({"architecture": "amd64", "os": "linux"}))
+        );
+        assert!(p.steps[..2].iter().all(|(m, _)| m.config.is_none()));
+        // no layers, no history: one empty layer carries the config
+        let bare = serde_json::to_vec(&config_for(&[])).unwrap();
+        let mut c: Value = serde_json::from_slice(&bare).unwrap();
+        c["history"] = json!([]);
+        let p = plan(&serde_json::to_vec(&c).unwrap(), 0, &[]).unwrap();
+        assert_eq!(p.steps.len(), 1);
+        assert_eq!(p.steps[0].1, None);
+        // the runtime config is typed-checked
+        c["config"] = json!({"Labels": {"k": 1}});
+        let e = plan(&serde_json::to_vec(&c).unwrap(), 0, &[]).unwrap_err();
+        assert!(e.to_string().contains("invalid"), "{e}");
     }
 
     /// A docker-archive directory of one image whose layers are `layers`.
@@ -970,7 +1070,7 @@ mod tests {
                 Box::new(|_: &Path| {}),
             ),
             (
-                "not a JSON array",
+                "invalid type: map, expected a sequence",
                 Box::new(|p: &Path| fs::write(p.join("manifest.json"), b"{}").unwrap()),
             ),
             (
@@ -978,7 +1078,7 @@ mod tests {
                 Box::new(|p: &Path| fs::write(p.join("manifest.json"), b"[]").unwrap()),
             ),
             (
-                "has no Config",
+                "missing field `Config`",
                 Box::new(|p: &Path| fs::write(p.join("manifest.json"), b"[{}]").unwrap()),
             ),
             (
@@ -1057,20 +1157,22 @@ mod tests {
     /// An OCI layout of one image; `index` gets the manifest descriptor.
     fn oci_layout(d: &Path, layers: &[Vec<u8>], index: impl Fn(Value) -> Value) -> Digest {
         fs::create_dir_all(d.join("blobs/sha256")).unwrap();
-        let put = |data: &[u8]| {
+        let put = |data: &[u8], media: MediaType| {
             let dg = Digest::of(data);
             fs::write(d.join(blob_path(&dg)), data).unwrap();
-            json!({"digest": dg.to_string(), "size": data.len()})
+            json!({"mediaType": media, "digest": dg.to_string(), "size": data.len()})
         };
         let cfg = serde_json::to_vec(&config_for(layers)).unwrap();
         let manifest = json!({
             "schemaVersion": 2,
             "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": put(&cfg),
-            "layers": layers.iter().map(|l| put(l)).collect::<Vec<_>>(),
+            "config": put(&cfg, MediaType::ImageConfig),
+            "layers": layers.iter().map(|l| put(l, MediaType::ImageLayer)).collect::<Vec<_>>(),
         });
-        let mut desc = put(&serde_json::to_vec(&manifest).unwrap());
-        desc["mediaType"] = json!("application/vnd.oci.image.manifest.v1+json");
+        let desc = put(
+            &serde_json::to_vec(&manifest).unwrap(),
+            MediaType::ImageManifest,
+        );
         let idx = index(desc);
         fs::write(d.join("index.json"), serde_json::to_vec(&idx).unwrap()).unwrap();
         Digest::of(&cfg)
@@ -1102,7 +1204,7 @@ mod tests {
         let (d, s) = store("load-nested");
         let layers = vec![tar_of(&[("a", b"1")]), tar_of(&[("b", b"2")])];
         let dir = d.path().join("layout");
-        let host = super::super::config::host_platform();
+        let host = serde_json::to_value(super::super::config::host_platform()).unwrap();
         oci_layout(&dir, &layers, |desc| {
             let mut mine = desc.clone();
             mine["platform"] = host.clone();
@@ -1113,7 +1215,7 @@ mod tests {
             let bytes = serde_json::to_vec(&nested).unwrap();
             let dg = Digest::of(&bytes);
             fs::write(dir.join(blob_path(&dg)), &bytes).unwrap();
-            json!({"manifests": [{
+            json!({"schemaVersion": 2, "manifests": [{
                 "mediaType": "application/vnd.oci.image.index.v1+json",
                 "digest": dg.to_string(), "size": bytes.len(),
                 "annotations": {"io.containerd.image.name": "docker.io/library/multi:1"},
@@ -1124,11 +1226,18 @@ mod tests {
         assert_eq!(got[0].tags, vec!["multi:1"]);
         // an index with no manifest for this machine
         let dir2 = d.path().join("layout2");
-        oci_layout(&dir2, &layers, |_| json!({"manifests": []}));
+        oci_layout(
+            &dir2,
+            &layers,
+            |_| json!({"schemaVersion": 2, "manifests": []}),
+        );
         let e = run_load(&s, &dir2).unwrap_err();
         assert!(e.to_string().contains("lists no image manifest"), "{e}");
         fs::write(dir2.join("index.json"), b"{}").unwrap();
         let e = run_load(&s, &dir2).unwrap_err();
-        assert!(e.to_string().contains("no manifests array"), "{e}");
+        assert!(
+            e.to_string().contains("missing field `schemaVersion`"),
+            "{e}"
+        );
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod change;
 pub mod config;
+pub mod docker;
 pub mod load;
 pub mod naming;
 pub mod remove;

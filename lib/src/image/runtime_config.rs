@@ -5,7 +5,8 @@
 
 use crate::digest::LayerId;
 use crate::store::meta::LayerMeta;
-use serde_json::{Map, Value};
+use oci_spec::image::Config;
+use serde_json::{json, Map, Value};
 
 /// The runtime config in effect at the top of `chain` (top first): the
 /// nearest layer's own, or `{}`.
@@ -14,6 +15,44 @@ pub fn effective_config(chain: &[(LayerId, LayerMeta)]) -> Value {
         .iter()
         .find_map(|(_, m)| m.config.clone())
         .unwrap_or_else(|| Value::Object(Map::new()))
+}
+
+/// The runtime config (OCI `config.config`: Cmd, Entrypoint, Env,
+/// WorkingDir, User, ExposedPorts, Volumes, Labels, StopSignal) of a
+/// stored config, typed.
+///
+/// cairn stores the runtime config as the JSON object that came in (or
+/// that build and commit made), not as `oci_spec::image::Config`: that type
+/// drops the keys docker writes beyond OCI's (Healthcheck, Shell, OnBuild,
+/// ArgsEscaped), and an image saved again must keep them. Everything that
+/// reads the config for its meaning reads it through this view. A field of
+/// the wrong type reads as absent (load refuses such a config; this keeps
+/// an old store readable), and a config that is not an object as empty.
+pub fn runtime(config: &Value) -> Config {
+    let Value::Object(fields) = config else {
+        return Config::default();
+    };
+    if let Ok(c) = serde_json::from_value(config.clone()) {
+        return c;
+    }
+    let valid: Map<String, Value> = fields
+        .iter()
+        .filter(|(k, v)| serde_json::from_value::<Config>(json!({ k.as_str(): v })).is_ok())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    serde_json::from_value(Value::Object(valid)).unwrap_or_default()
+}
+
+/// Write `typed` back into the stored `config`: its fields replace those
+/// of `config`; keys OCI's type does not know stay as they are.
+pub fn set_runtime(config: &mut Value, typed: &Config) {
+    if !config.is_object() {
+        *config = json!({});
+    }
+    let c = config.as_object_mut().expect("an object");
+    if let Ok(Value::Object(fields)) = serde_json::to_value(typed) {
+        c.extend(fields);
+    }
 }
 
 fn strings(v: &Value) -> Option<Vec<String>> {
@@ -94,25 +133,26 @@ pub fn merge_env(base: &[String], extra: &[String]) -> Vec<String> {
 }
 
 /// The command line: Entrypoint followed by Cmd.
-pub fn argv(config: &Value) -> Vec<String> {
-    let mut a = strings(&config["Entrypoint"]).unwrap_or_default();
-    a.extend(strings(&config["Cmd"]).unwrap_or_default());
+pub fn argv(config: &Config) -> Vec<String> {
+    let mut a = config.entrypoint().clone().unwrap_or_default();
+    a.extend(config.cmd().clone().unwrap_or_default());
     a
 }
 
-pub fn env(config: &Value) -> Vec<String> {
-    strings(&config["Env"]).unwrap_or_default()
+pub fn env(config: &Config) -> Vec<String> {
+    config.env().clone().unwrap_or_default()
 }
 
-pub fn workdir(config: &Value) -> String {
-    match config["WorkingDir"].as_str() {
-        Some(w) if !w.is_empty() => w.to_string(),
+/// The working directory: `/` when the image sets none.
+pub fn workdir(config: &Config) -> String {
+    match config.working_dir() {
+        Some(w) if !w.is_empty() => w.clone(),
         _ => "/".into(),
     }
 }
 
-pub fn user(config: &Value) -> String {
-    config["User"].as_str().unwrap_or("").to_string()
+pub fn user(config: &Config) -> String {
+    config.user().clone().unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -121,7 +161,34 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn the_runtime_config_is_read_typed_and_written_back_keeping_docker_keys() {
+        let stored = json!({
+            "Cmd": ["sh"], "Env": null, "WorkingDir": "/srv", "ExposedPorts": {"80/tcp": {}},
+            "Healthcheck": {"Test": ["NONE"]}, "Shell": ["/bin/bash", "-c"], "OnBuild": null,
+        });
+        let mut c = runtime(&stored);
+        assert_eq!(c.cmd().as_deref(), Some(&["sh".to_string()][..]));
+        assert_eq!(c.working_dir().as_deref(), Some("/srv"));
+        assert_eq!(c.env(), &None);
+        c.set_user(Some("app".into()));
+        let mut back = stored.clone();
+        set_runtime(&mut back, &c);
+        let mut want = stored.clone();
+        want["User"] = json!("app");
+        assert_eq!(back, want, "only what changed changes; docker keys stay");
+        // a field of the wrong type reads as absent, the rest as it is
+        let odd = runtime(&json!({"Labels": "junk", "User": "u", "Cmd": [1]}));
+        assert_eq!(odd.user().as_deref(), Some("u"));
+        assert!(odd.labels().is_none() && odd.cmd().is_none());
+        assert_eq!(runtime(&json!(null)), Config::default());
+        let mut not_object = json!("x");
+        set_runtime(&mut not_object, &odd);
+        assert_eq!(not_object, json!({"User": "u"}));
+    }
+
+    #[test]
     fn entrypoint_and_cmd() {
+        let argv = |v: &Value| argv(&runtime(v));
         let img = json!({"Entrypoint": ["/bin/ep"], "Cmd": ["a", "b"]});
         assert_eq!(argv(&img), vec!["/bin/ep", "a", "b"]);
         let run = apply(

@@ -58,13 +58,18 @@
 //! mid-stream ends the write with an error; [`Archive::write_file`] then
 //! leaves no file). Memory does not grow with layer size.
 
-use super::config::{config_bytes, MEDIA_CONFIG, MEDIA_INDEX, MEDIA_MANIFEST};
+use super::config::{config_bytes, descriptor, manifest};
+use super::docker::ArchiveItem;
 use crate::digest::{Digest, Hasher, HashingWriter, LayerId};
 use crate::json::canonical;
 use crate::layer::Compression;
 use crate::reference::Reference;
 use crate::store::{random_hex, Staging, Store, StoreError};
-use serde_json::{json, Map, Value};
+use oci_spec::image::{
+    Descriptor, ImageConfiguration, ImageIndex, ImageIndexBuilder, MediaType, OciLayout,
+    OciLayoutBuilder, Platform, PlatformBuilder,
+};
+use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, Read, Write};
@@ -205,21 +210,54 @@ pub struct Archive {
 }
 
 /// The OCI platform of a config: its `architecture`, `os`, `os.version`,
-/// `os.features` and `variant`.
-fn platform_of(cfg: &Value) -> Value {
-    let mut p = Map::new();
-    for k in ["architecture", "os", "os.version", "variant"] {
-        if let Some(v) = cfg
-            .get(k)
-            .filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
-        {
-            p.insert(k.into(), v.clone());
-        }
-    }
-    if let Some(v) = cfg.get("os.features").filter(|v| v.is_array()) {
-        p.insert("os.features".into(), v.clone());
-    }
-    Value::Object(p)
+/// `os.features` and `variant` (an empty string is no value).
+fn platform_of(cfg: &ImageConfiguration) -> Platform {
+    let some = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
+    let mut p = PlatformBuilder::default()
+        .architecture(cfg.architecture().clone())
+        .os(cfg.os().clone())
+        .build()
+        .expect("architecture and os are set");
+    p.set_os_version(some(cfg.os_version()));
+    p.set_variant(some(cfg.variant()));
+    p.set_os_features(cfg.os_features().clone());
+    p
+}
+
+/// The OCI index of the archive.
+fn index_of(manifests: Vec<Descriptor>) -> ImageIndex {
+    ImageIndexBuilder::default()
+        .schema_version(2u32)
+        .media_type(MediaType::ImageIndex)
+        .manifests(manifests)
+        .build()
+        .expect("every required field is set")
+}
+
+/// A JSON file of the archive: canonical, with a final newline.
+fn json_entry(path: &str, v: Value) -> Entry {
+    let mut bytes = canonical(&v);
+    bytes.push(b'\n');
+    Entry::File(
+        path.to_string(),
+        Blob {
+            digest: Digest::of(&bytes),
+            size: bytes.len() as u64,
+            source: Source::Bytes(bytes),
+        },
+    )
+}
+
+/// `oci-layout`: the layout version.
+fn oci_layout() -> OciLayout {
+    OciLayoutBuilder::default()
+        .image_layout_version("1.0.0")
+        .build()
+        .expect("every required field is set")
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).expect("serialising to a JSON value cannot fail")
 }
 
 fn blob_name(d: &Digest) -> String {
@@ -345,16 +383,45 @@ impl FinishWrite for zstd::stream::write::Encoder<'static, Sink> {
 /// layer blobs (compressing into the store's `tmp/` where asked), each blob
 /// once. `progress` gets the bytes of layer data read so far (only layers
 /// that need a pass are read here).
+///
+/// Three steps: the names are checked ([`merge`], pure), each image is
+/// resolved against the store (its config bytes and its layer blobs as
+/// they will be written), and the archive is laid out from those alone
+/// ([`layout`], pure).
 pub fn prepare(
     store: &Store,
     images: &[SaveImage],
     opts: &SaveOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Archive, SaveError> {
+    let merged = merge(images)?;
+    let mut layers = LayerBlobs {
+        store,
+        want: opts.compression,
+        staging: None,
+        done: 0,
+        settled: HashMap::new(),
+        blobs: BTreeMap::new(),
+    };
+    let resolved = merged
+        .into_iter()
+        .map(|img| resolve(store, img, &mut layers, progress))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (entries, images) = layout(resolved, layers.blobs, opts.compression)?;
+    Ok(Archive {
+        entries,
+        images,
+        _staging: layers.staging,
+    })
+}
+
+/// The images to save, each once: the same image given twice is one image
+/// with every name, each name once (in the order given), and a name may
+/// not name two images.
+fn merge(images: &[SaveImage]) -> Result<Vec<SaveImage>, SaveError> {
     if images.is_empty() {
         return Err(SaveError::Names("no image to save".into()));
     }
-    // The same image named twice is one image with every name.
     let mut merged: Vec<SaveImage> = Vec::new();
     for img in images {
         match merged.iter_mut().find(|m| m.top == img.top) {
@@ -384,154 +451,231 @@ pub fn prepare(
             }
         }
     }
+    Ok(merged)
+}
 
-    let mut staging: Option<Staging> = None;
-    let mut blobs: BTreeMap<Digest, Blob> = BTreeMap::new();
-    // Stored blob digest → (archive digest, size) of the layer written.
-    let mut layer_blobs: HashMap<Digest, (Digest, u64)> = HashMap::new();
-    let mut done = 0u64;
+/// An image resolved against the store: what [`layout`] needs of it.
+#[derive(Debug)]
+struct Resolved {
+    top: LayerId,
+    names: Vec<Reference>,
+    /// The config bytes (their digest is the image ID).
+    config: Vec<u8>,
+    /// Digest and size of each layer blob as written, bottom first.
+    layers: Vec<(Digest, u64)>,
+}
+
+/// Resolve `img`: its config (the original bytes when it came in
+/// unchanged), checked against its chain, and its layer blobs.
+fn resolve(
+    store: &Store,
+    img: SaveImage,
+    layers: &mut LayerBlobs<'_>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Resolved, SaveError> {
+    let chain = store.chain(&img.top)?;
+    let config = config_bytes(store, &chain)?;
+    let image_id = Digest::of(&config);
+    let cfg = parse_config(&img.top, &config)?;
+    let wanted: Vec<Digest> = chain.iter().rev().filter_map(|(_, m)| m.diff_id).collect();
+    let listed: Option<Vec<Digest>> = cfg
+        .rootfs()
+        .diff_ids()
+        .iter()
+        .map(|d| d.parse().ok())
+        .collect();
+    if listed.as_ref() != Some(&wanted) {
+        return Err(SaveError::Invalid(format!(
+            "image {}: config {image_id} does not list the diff IDs of its layers; the store is corrupt",
+            img.top
+        )));
+    }
+    let blobs = chain
+        .iter()
+        .rev()
+        .filter_map(|(id, m)| m.diff_id.map(|d| (id, d)))
+        .map(|(id, diff_id)| layers.settle(id, diff_id, progress))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Resolved {
+        top: img.top,
+        names: img.names,
+        config,
+        layers: blobs,
+    })
+}
+
+fn parse_config(top: &LayerId, config: &[u8]) -> Result<ImageConfiguration, SaveError> {
+    serde_json::from_slice(config)
+        .map_err(|e| SaveError::Invalid(format!("image {top}: config {}: {e}", Digest::of(config))))
+}
+
+/// The layer blobs of the archive, settled once each: stored blob digest
+/// → what is written for it.
+struct LayerBlobs<'a> {
+    store: &'a Store,
+    want: Compression,
+    /// Where recompressed layers wait to be written.
+    staging: Option<Staging>,
+    /// Layer bytes read so far.
+    done: u64,
+    settled: HashMap<Digest, (Digest, u64)>,
+    blobs: BTreeMap<Digest, Blob>,
+}
+
+impl LayerBlobs<'_> {
+    /// The digest and size of layer `id`'s blob as written, settling it the
+    /// first time: as stored, decompressed (measured and checked against
+    /// its diff ID) or recompressed into the staging directory.
+    fn settle(
+        &mut self,
+        id: &LayerId,
+        diff_id: Digest,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(Digest, u64), SaveError> {
+        let (stored, path) = self
+            .store
+            .layer_blob(id)?
+            .ok_or_else(|| SaveError::Invalid(format!("layer {id}: no changeset blob recorded")))?;
+        if let Some(x) = self.settled.get(&stored.digest) {
+            return Ok(*x);
+        }
+        let have = detect(&path)?;
+        let want = self.want;
+        let blob = if have == want {
+            let size = fs::metadata(&path).map_err(read_err(&path))?.len();
+            if have == Compression::None && stored.digest != diff_id {
+                return Err(SaveError::Mismatch {
+                    layer: *id,
+                    what: "uncompressed blob digest",
+                    expected: diff_id,
+                    actual: stored.digest,
+                });
+            }
+            Blob {
+                digest: stored.digest,
+                size,
+                source: Source::File(path),
+            }
+        } else if want == Compression::None {
+            self.measure(id, diff_id, path, have, progress)?
+        } else {
+            if self.staging.is_none() {
+                self.staging = Some(self.store.stage("save")?);
+            }
+            let dir = self.staging.as_ref().expect("just made").path();
+            let tmp = dir.join(format!("{}.{}", stored.digest.hex(), want.name()));
+            let done = &mut self.done;
+            let mut p = |n: u64| {
+                *done += n;
+                progress(*done)
+            };
+            let (digest, size) = recompress(*id, &path, have, want, diff_id, &tmp, &mut p)?;
+            Blob {
+                digest,
+                size,
+                source: Source::File(tmp),
+            }
+        };
+        let key = (blob.digest, blob.size);
+        self.settled.insert(stored.digest, key);
+        self.blobs.entry(blob.digest).or_insert(blob);
+        Ok(key)
+    }
+
+    /// A compressed blob to write decompressed: decompress it once to
+    /// measure it and check it against its diff ID.
+    fn measure(
+        &mut self,
+        id: &LayerId,
+        diff_id: Digest,
+        path: PathBuf,
+        have: Compression,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Blob, SaveError> {
+        let mut r = open_decoded(&path, have)?;
+        let mut h = Hasher::new();
+        let mut buf = vec![0u8; BUF];
+        pump(&mut r, &path, &mut buf, |c| {
+            h.update(c);
+            self.done += c.len() as u64;
+            progress(self.done);
+            Ok(())
+        })?;
+        let size = h.len();
+        let actual = h.finish();
+        if actual != diff_id {
+            return Err(SaveError::Mismatch {
+                layer: *id,
+                what: "diff_id",
+                expected: diff_id,
+                actual,
+            });
+        }
+        Ok(Blob {
+            digest: diff_id,
+            size,
+            source: Source::Decompressed(path, have),
+        })
+    }
+}
+
+/// Lay the archive out from resolved images and their settled layer
+/// blobs: each image's manifest, the index (one descriptor per name, or
+/// one bare for an untagged image), docker's `manifest.json` and
+/// `repositories`, `oci-layout`; every entry sorted by path, each blob
+/// once. Pure: the same images give the same entries.
+fn layout(
+    images: Vec<Resolved>,
+    mut blobs: BTreeMap<Digest, Blob>,
+    compression: Compression,
+) -> Result<(Vec<Entry>, Vec<SavedImage>), SaveError> {
+    let media_layer = MediaType::from(compression.media_type());
     let mut saved = Vec::new();
     let mut index = Vec::new();
     let mut docker = Vec::new();
     let mut repositories: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    let media_layer = opts.compression.media_type();
-
-    for img in &merged {
-        let chain = store.chain(&img.top)?;
-        let config = config_bytes(store, &chain)?;
-        let image_id = Digest::of(&config);
-        let cfg: Value = serde_json::from_slice(&config).map_err(|e| {
-            SaveError::Invalid(format!("image {}: config {image_id}: {e}", img.top))
-        })?;
-        let wanted: Vec<Digest> = chain.iter().rev().filter_map(|(_, m)| m.diff_id).collect();
-        let listed: Option<Vec<Digest>> = cfg["rootfs"]["diff_ids"].as_array().and_then(|a| {
-            a.iter()
-                .map(|d| d.as_str().and_then(|s| s.parse().ok()))
-                .collect()
-        });
-        if listed.as_ref() != Some(&wanted) {
-            return Err(SaveError::Invalid(format!(
-                "image {}: config {image_id} does not list the diff IDs of its layers; the store is corrupt",
-                img.top
-            )));
-        }
-
-        let mut layers = Vec::new();
-        for (id, m) in chain.iter().rev() {
-            let Some(diff_id) = m.diff_id else { continue };
-            let (stored, path) = store.layer_blob(id)?.ok_or_else(|| {
-                SaveError::Invalid(format!("layer {id}: no changeset blob recorded"))
-            })?;
-            let (digest, size) = match layer_blobs.get(&stored.digest) {
-                Some(x) => *x,
-                None => {
-                    let have = detect(&path)?;
-                    let want = opts.compression;
-                    let blob = if have == want {
-                        let size = fs::metadata(&path).map_err(read_err(&path))?.len();
-                        if have == Compression::None && stored.digest != diff_id {
-                            return Err(SaveError::Mismatch {
-                                layer: *id,
-                                what: "uncompressed blob digest",
-                                expected: diff_id,
-                                actual: stored.digest,
-                            });
-                        }
-                        Blob {
-                            digest: stored.digest,
-                            size,
-                            source: Source::File(path),
-                        }
-                    } else if want == Compression::None {
-                        // Measure: decompress once, check the diff ID.
-                        let mut r = open_decoded(&path, have)?;
-                        let mut h = Hasher::new();
-                        let mut buf = vec![0u8; BUF];
-                        pump(&mut r, &path, &mut buf, |c| {
-                            h.update(c);
-                            done += c.len() as u64;
-                            progress(done);
-                            Ok(())
-                        })?;
-                        let size = h.len();
-                        let actual = h.finish();
-                        if actual != diff_id {
-                            return Err(SaveError::Mismatch {
-                                layer: *id,
-                                what: "diff_id",
-                                expected: diff_id,
-                                actual,
-                            });
-                        }
-                        Blob {
-                            digest: diff_id,
-                            size,
-                            source: Source::Decompressed(path, have),
-                        }
-                    } else {
-                        if staging.is_none() {
-                            staging = Some(store.stage("save")?);
-                        }
-                        let dir = staging.as_ref().expect("just made").path();
-                        let tmp = dir.join(format!("{}.{}", stored.digest.hex(), want.name()));
-                        let mut p = |n: u64| {
-                            done += n;
-                            progress(done)
-                        };
-                        let (digest, size) =
-                            recompress(*id, &path, have, want, diff_id, &tmp, &mut p)?;
-                        Blob {
-                            digest,
-                            size,
-                            source: Source::File(tmp),
-                        }
-                    };
-                    let key = (blob.digest, blob.size);
-                    layer_blobs.insert(stored.digest, key);
-                    blobs.entry(blob.digest).or_insert(blob);
-                    key
-                }
-            };
-            layers.push((digest, size));
-        }
-
-        let manifest = canonical(&json!({
-            "schemaVersion": 2,
-            "mediaType": MEDIA_MANIFEST,
-            "config": {"mediaType": MEDIA_CONFIG, "digest": image_id.to_string(), "size": config.len()},
-            "layers": layers.iter().map(|(d, s)| json!({
-                "mediaType": media_layer, "digest": d.to_string(), "size": s,
-            })).collect::<Vec<_>>(),
-        }));
+    for img in images {
+        let image_id = Digest::of(&img.config);
+        let cfg = parse_config(&img.top, &img.config)?;
+        let manifest = canonical(&manifest(
+            descriptor(MediaType::ImageConfig, &image_id, img.config.len() as u64),
+            img.layers
+                .iter()
+                .map(|(d, s)| descriptor(media_layer.clone(), d, *s))
+                .collect(),
+        ));
         let manifest_digest = Digest::of(&manifest);
-        let platform = platform_of(&cfg);
-        let descriptor = json!({
-            "mediaType": MEDIA_MANIFEST,
-            "digest": manifest_digest.to_string(),
-            "size": manifest.len(),
-            "platform": platform,
-        });
+        let mut desc = descriptor(
+            MediaType::ImageManifest,
+            &manifest_digest,
+            manifest.len() as u64,
+        );
+        desc.set_platform(Some(platform_of(&cfg)));
         if img.names.is_empty() {
-            index.push(descriptor.clone());
+            index.push(desc.clone());
         }
         for r in &img.names {
-            let mut d = descriptor.clone();
-            d["annotations"] = json!({
-                ANNOTATION_IMAGE_NAME: r.full(),
-                ANNOTATION_REF_NAME: r.tag,
-            });
+            let mut d = desc.clone();
+            d.set_annotations(Some(
+                [
+                    (ANNOTATION_IMAGE_NAME.to_string(), r.full()),
+                    (ANNOTATION_REF_NAME.to_string(), r.tag.clone()),
+                ]
+                .into(),
+            ));
             index.push(d);
             repositories
                 .entry(r.repository())
                 .or_default()
                 .insert(r.tag.clone(), image_id.hex());
         }
-        docker.push(json!({
-            "Config": blob_name(&image_id),
-            "RepoTags": img.names.iter().map(Reference::familiar).collect::<Vec<_>>(),
-            "Layers": layers.iter().map(|(d, _)| blob_name(d)).collect::<Vec<_>>(),
-        }));
-        for (digest, bytes) in [(image_id, config), (manifest_digest, manifest)] {
+        let names: Vec<String> = img.names.iter().map(Reference::familiar).collect();
+        docker.push(ArchiveItem {
+            config: blob_name(&image_id),
+            repo_tags: names.clone(),
+            layers: img.layers.iter().map(|(d, _)| blob_name(d)).collect(),
+        });
+        for (digest, bytes) in [(image_id, img.config), (manifest_digest, manifest)] {
             blobs.entry(digest).or_insert(Blob {
                 digest,
                 size: bytes.len() as u64,
@@ -542,23 +686,11 @@ pub fn prepare(
             top: img.top,
             image_id,
             manifest: manifest_digest,
-            names: img.names.iter().map(Reference::familiar).collect(),
-            layers: layers.into_iter().map(|(d, _)| d).collect(),
+            names,
+            layers: img.layers.into_iter().map(|(d, _)| d).collect(),
         });
     }
 
-    let json_file = |path: &str, v: &Value| {
-        let mut bytes = canonical(v);
-        bytes.push(b'\n');
-        Entry::File(
-            path.to_string(),
-            Blob {
-                digest: Digest::of(&bytes),
-                size: bytes.len() as u64,
-                source: Source::Bytes(bytes),
-            },
-        )
-    };
     let mut entries = vec![
         Entry::Dir("blobs/".into()),
         Entry::Dir("blobs/sha256/".into()),
@@ -568,24 +700,14 @@ pub fn prepare(
             .into_values()
             .map(|b| Entry::File(blob_name(&b.digest), b)),
     );
-    entries.push(json_file(
-        "index.json",
-        &json!({"schemaVersion": 2, "mediaType": MEDIA_INDEX, "manifests": index}),
-    ));
-    entries.push(json_file("manifest.json", &Value::Array(docker)));
-    entries.push(json_file(
-        "oci-layout",
-        &json!({"imageLayoutVersion": "1.0.0"}),
-    ));
+    entries.push(json_entry("index.json", to_value(&index_of(index))));
+    entries.push(json_entry("manifest.json", to_value(&docker)));
+    entries.push(json_entry("oci-layout", to_value(&oci_layout())));
     if !repositories.is_empty() {
-        entries.push(json_file("repositories", &json!(repositories)));
+        entries.push(json_entry("repositories", to_value(&repositories)));
     }
     debug_assert!(entries.windows(2).all(|w| w[0].path() < w[1].path()));
-    Ok(Archive {
-        entries,
-        images: saved,
-        _staging: staging,
-    })
+    Ok((entries, saved))
 }
 
 /// One tar header block for `path` (a directory when it ends in `/`).
@@ -859,6 +981,7 @@ mod tests {
 mod naming_and_plan {
     use super::*;
     use crate::testutil::{layer, store, tar_of};
+    use serde_json::json;
 
     fn r(s: &str) -> Reference {
         Reference::parse(s).unwrap()
@@ -968,6 +1091,140 @@ mod naming_and_plan {
         // nothing tagged: no repositories file
         let p = plan(&s, &[img(base, &[])], Compression::None).unwrap();
         assert!(!p.paths().contains(&"repositories"));
+    }
+
+    /// A resolved image with a config of `diff_ids` and layer blobs of
+    /// the same digests.
+    fn resolved(names: &[&str], layers: &[&[u8]]) -> (Resolved, Vec<Blob>) {
+        let diff_ids: Vec<String> = layers.iter().map(|l| Digest::of(l).to_string()).collect();
+        let config = serde_json::to_vec(&json!({
+            "architecture": "arm64", "os": "linux", "variant": "v8", "os.version": "",
+            "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        }))
+        .unwrap();
+        let blobs: Vec<Blob> = layers
+            .iter()
+            .map(|l| Blob {
+                digest: Digest::of(l),
+                size: l.len() as u64,
+                source: Source::Bytes(l.to_vec()),
+            })
+            .collect();
+        let r = Resolved {
+            top: LayerId(Digest::of(names.join(",").as_bytes())),
+            names: names.iter().map(|n| Reference::parse(n).unwrap()).collect(),
+            config,
+            layers: blobs.iter().map(|b| (b.digest, b.size)).collect(),
+        };
+        (r, blobs)
+    }
+
+    fn json_of(e: &Entry) -> Value {
+        match e {
+            Entry::File(
+                _,
+                Blob {
+                    source: Source::Bytes(b),
+                    ..
+                },
+            ) => serde_json::from_slice(b).unwrap(),
+            _ => panic!("{} is not a document", e.path()),
+        }
+    }
+
+    #[test]
+    fn the_layout_is_pure_data_in_path_order() {
+        let plan = || {
+            let (a, mut blobs) = resolved(&["app:1", "team/app:2"], &[b"base", b"top"]);
+            let (b, more) = resolved(&[], &[b"base"]);
+            blobs.extend(more);
+            let blobs = blobs.into_iter().map(|b| (b.digest, b)).collect();
+            layout(vec![a, b], blobs, Compression::Gzip).unwrap()
+        };
+        let (entries, saved) = plan();
+        let paths: Vec<&str> = entries.iter().map(Entry::path).collect();
+        assert!(paths.windows(2).all(|w| w[0] < w[1]), "{paths:?}");
+        // 2 layers (one shared), 2 configs, 2 manifests
+        assert_eq!(paths.len(), 2 + 6 + 4);
+        let doc = |p: &str| json_of(entries.iter().find(|e| e.path() == p).unwrap());
+        let index = doc("index.json");
+        assert_eq!(
+            index["mediaType"],
+            "application/vnd.oci.image.index.v1+json"
+        );
+        let m = index["manifests"].as_array().unwrap();
+        let names: Vec<&Value> = m
+            .iter()
+            .map(|d| &d["annotations"][ANNOTATION_IMAGE_NAME])
+            .collect();
+        assert_eq!(
+            names,
+            [
+                &json!("docker.io/library/app:1"),
+                &json!("docker.io/team/app:2"),
+                &Value::Null
+            ]
+        );
+        assert_eq!(
+            m[0]["platform"],
+            json!({"architecture": "arm64", "os": "linux", "variant": "v8"})
+        );
+        assert_eq!(m[0]["digest"], m[1]["digest"]);
+        assert_eq!(
+            doc("manifest.json"),
+            json!([
+                {"Config": blob_name(&saved[0].image_id), "RepoTags": ["app:1", "team/app:2"],
+                 "Layers": [blob_name(&Digest::of(b"base")), blob_name(&Digest::of(b"top"))]},
+                {"Config": blob_name(&saved[1].image_id), "RepoTags": [],
+                 "Layers": [blob_name(&Digest::of(b"base"))]},
+            ])
+        );
+        assert_eq!(
+            doc("repositories"),
+            json!({"app": {"1": saved[0].image_id.hex()}, "team/app": {"2": saved[0].image_id.hex()}})
+        );
+        let manifest = doc(&blob_name(&saved[0].manifest));
+        assert_eq!(
+            manifest["layers"][1]["mediaType"],
+            Compression::Gzip.media_type()
+        );
+        assert_eq!(manifest["config"]["digest"], saved[0].image_id.to_string());
+        // the same images, the same archive
+        let (again, _) = plan();
+        let bytes = |e: &[Entry]| -> Vec<(String, Option<Vec<u8>>)> {
+            e.iter()
+                .map(|e| match e {
+                    Entry::File(
+                        p,
+                        Blob {
+                            source: Source::Bytes(b),
+                            ..
+                        },
+                    ) => (p.clone(), Some(b.clone())),
+                    e => (e.path().to_string(), None),
+                })
+                .collect()
+        };
+        assert_eq!(bytes(&entries), bytes(&again));
+    }
+
+    #[test]
+    fn merging_keeps_the_order_given() {
+        let (_d, s) = store("save-merge");
+        let (a, _) = layer(&s, None, &tar_of(&[("a", b"1")]));
+        let (b, _) = layer(&s, None, &tar_of(&[("b", b"2")]));
+        let m = merge(&[img(b, &["y"]), img(a, &["x:1"]), img(b, &["y:latest", "z"])]).unwrap();
+        let got: Vec<(LayerId, Vec<String>)> = m
+            .iter()
+            .map(|i| (i.top, i.names.iter().map(Reference::familiar).collect()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (b, vec!["y:latest".into(), "z:latest".into()]),
+                (a, vec!["x:1".into()])
+            ]
+        );
     }
 
     #[test]
