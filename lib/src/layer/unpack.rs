@@ -406,6 +406,83 @@ impl Writer {
         }
     }
 
+    /// Hand `file` and an entry's content to the writer thread; the bytes
+    /// handed over. Its metadata is set there once all of it has come.
+    fn stream(
+        &mut self,
+        entry: &mut impl Read,
+        file: File,
+        raw: &[u8],
+        size: u64,
+        meta: FileMeta,
+    ) -> Result<u64, UnpackError> {
+        self.send(Job::Start {
+            file,
+            entry: raw.to_vec(),
+        })?;
+        let mut written = 0u64;
+        loop {
+            let mut buf = self.buffer()?;
+            let have = super::fill(entry, &mut buf).map_err(stream_err)?;
+            if have == 0 {
+                self.keep(buf);
+                break;
+            }
+            self.send(Job::Data(buf, have))?;
+            written += have as u64;
+            if have < 1 << 20 {
+                break;
+            }
+        }
+        if written == size {
+            self.send(Job::Finish(meta))?;
+        }
+        Ok(written)
+    }
+
+    /// `stream` for a sparse entry: its data, and its holes to seek past;
+    /// the length covered.
+    fn stream_sparse(
+        &mut self,
+        entry: &mut impl Read,
+        pos: &Cell<u64>,
+        file: File,
+        raw: &[u8],
+        size: u64,
+        meta: FileMeta,
+    ) -> Result<u64, UnpackError> {
+        self.send(Job::Start {
+            file,
+            entry: raw.to_vec(),
+        })?;
+        let mut written = 0u64;
+        let mut pieces = Pieces::new(pos);
+        let mut buf = self.buffer()?;
+        loop {
+            match pieces.next(entry, &mut buf).map_err(stream_err)? {
+                None => {
+                    self.keep(buf);
+                    break;
+                }
+                // the buffer stays here: it may hold the start of the
+                // next piece
+                Some(Piece::Hole(n)) => {
+                    self.send(Job::Hole(n))?;
+                    written += n;
+                }
+                Some(Piece::Data(n)) => {
+                    self.send(Job::Data(buf, n))?;
+                    written += n as u64;
+                    buf = self.buffer()?;
+                }
+            }
+        }
+        if written == size {
+            self.send(Job::Finish(meta))?;
+        }
+        Ok(written)
+    }
+
     /// Wait for everything queued to be written; the first error.
     fn finish(&mut self) -> Result<(), UnpackError> {
         drop(self.tx.take());
@@ -625,420 +702,34 @@ impl<'a> Applier<'a> {
             return Ok(());
         }
         let comps = components(&raw).map_err(|r| UnpackError::refused(&raw, r))?;
-        let path = join(&comps);
-        let hdr = entry.header();
-        let size = entry.size();
-        let mut attrs = Attrs {
-            mode: hdr
-                .mode()
-                .map_err(|e| UnpackError::refused(&raw, format!("bad mode: {e}")))?
-                & 0o7777,
-            uid: u32::try_from(
-                hdr.uid()
-                    .map_err(|e| UnpackError::refused(&raw, format!("bad uid: {e}")))?,
-            )
-            .map_err(|_| UnpackError::refused(&raw, "uid out of range"))?,
-            gid: u32::try_from(
-                hdr.gid()
-                    .map_err(|e| UnpackError::refused(&raw, format!("bad gid: {e}")))?,
-            )
-            .map_err(|_| UnpackError::refused(&raw, "gid out of range"))?,
-            mtime: (
-                hdr.mtime()
-                    .map_err(|e| UnpackError::refused(&raw, format!("bad mtime: {e}")))?
-                    as i64,
-                0,
-            ),
-        };
-        let mut xattrs: Vec<(String, Vec<u8>)> = Vec::new();
-        if let Some(pax) = entry.pax_extensions().map_err(stream_err)? {
-            for ext in pax {
-                let ext = ext.map_err(stream_err)?;
-                let key = ext
-                    .key()
-                    .map_err(|_| UnpackError::refused(&raw, "PAX key is not UTF-8"))?;
-                if let Some(name) = key.strip_prefix("SCHILY.xattr.") {
-                    if name.starts_with("trusted.overlay.") || name.starts_with("user.overlay.") {
-                        return Err(UnpackError::refused(
-                            &raw,
-                            format!("sets overlayfs's own xattr {name}; an image may not"),
-                        ));
-                    }
-                    xattrs.push((name.to_string(), ext.value_bytes().to_vec()));
-                } else if key == "mtime" {
-                    attrs.mtime = parse_pax_time(ext.value_bytes())
-                        .ok_or_else(|| UnpackError::refused(&raw, "bad PAX mtime"))?;
-                }
-            }
-        }
+        let mut attrs = header_attrs(&raw, entry.header())?;
+        let xattrs = pax_xattrs(&raw, entry, &mut attrs)?;
 
         stats.entries += 1;
         let Some((last, parent)) = comps.split_last() else {
-            // The root itself ("./"): only a directory may stand there.
-            if kind != EntryType::Directory {
-                return Err(UnpackError::refused(
-                    &raw,
-                    "the layer root can only be a directory",
-                ));
-            }
-            if !self.dirs.insert(Vec::new()) {
-                return Err(UnpackError::refused(&raw, "duplicate entry"));
-            }
-            set_owner_mode(&*self.root, attrs).map_err(|e| UnpackError::io(&raw, e))?;
-            self.root_gid = child_gid(attrs.mode, attrs.gid, self.me);
-            self.dir_times.push((Vec::new(), attrs.mtime));
-            return Ok(());
+            return self.apply_root(&raw, kind, attrs);
         };
-
-        // Whiteouts.
         if let Some(target) = last.strip_prefix(WHITEOUT_PREFIX.as_bytes()) {
-            let dir = self.open_dir(&raw, parent, true)?;
-            if *last == OPAQUE_MARKER.as_bytes() {
-                sys::fsetxattr(&dir, OPAQUE_XATTR, b"y").map_err(|e| UnpackError::io(&raw, e))?;
-                return Ok(());
-            }
-            if target.is_empty() {
-                return Err(UnpackError::refused(&raw, "whiteout without a name"));
-            }
-            if target == b"." || target == b".." {
-                return Err(UnpackError::refused(&raw, "whiteout of '.' or '..'"));
-            }
-            if target.starts_with(WHITEOUT_PREFIX.as_bytes()) {
-                return Err(UnpackError::refused(&raw, "whiteout of a whiteout"));
-            }
-            mknodat(
-                dir.as_fd(),
-                OsStr::from_bytes(target),
-                SFlag::S_IFCHR,
-                Mode::empty(),
-                0,
-            )
-            .map_err(|e| match e {
-                Errno::EEXIST => UnpackError::refused(
-                    &raw,
-                    "whiteout of a path this layer also creates (or whites out twice)",
-                ),
-                e => UnpackError::io(&raw, e),
-            })?;
-            self.owner_time_nofollow(
-                &raw,
-                &dir,
-                OsStr::from_bytes(target),
-                Attrs {
-                    uid: 0,
-                    gid: 0,
-                    ..attrs
-                },
-            )?;
-            return Ok(());
+            return self.apply_whiteout(&raw, parent, last, target, attrs);
         }
+        let path = join(&comps);
         if kind == EntryType::Directory && !self.dirs.insert(path.clone()) {
             return Err(UnpackError::refused(&raw, "duplicate entry"));
         }
-
-        let dir = self.open_dir(&raw, parent, true)?;
-        let name = OsStr::from_bytes(last);
-        let exists = |e: Errno| {
-            match e {
-            Errno::EEXIST => UnpackError::refused(
-                &raw,
-                "duplicate entry: the path already exists in this layer (an earlier entry, its parent directory, or a whiteout)",
-            ),
-            e => UnpackError::io(&raw, e),
-        }
+        let place = Place {
+            raw: &raw,
+            dir: self.open_dir(&raw, parent, true)?,
+            name: OsStr::from_bytes(last),
         };
         match kind {
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
-                let fd = openat(
-                    dir.as_fd(),
-                    name,
-                    OFlag::O_CREAT
-                        | OFlag::O_EXCL
-                        | OFlag::O_WRONLY
-                        | OFlag::O_NOFOLLOW
-                        | OFlag::O_CLOEXEC,
-                    // The final permission bits at once (the umask is 0
-                    // during an unpack); set-id bits come after the chown.
-                    Mode::from_bits_truncate(attrs.mode & 0o777),
-                )
-                .map_err(exists)?;
-                let mut file = File::from(fd);
-                if kind != EntryType::GNUSparse {
-                    // The content of a sparse entry is not the file's bytes;
-                    // it stays in the split as it was.
-                    self.split
-                        .file(&path, size)
-                        .map_err(|e| UnpackError::io(b"(tar-split)", e))?;
-                }
-                let meta = FileMeta {
-                    attrs,
-                    // A new file is ours, in the group its directory
-                    // gives: most layers need no chown at all (one syscall
-                    // per file less).
-                    chown: (attrs.uid, attrs.gid) != (self.me.0, self.last_child_gid()),
-                    xattrs,
-                };
-                // Whole buffers only: a write that ends inside a page the
-                // file does not have yet makes the kernel zero the rest of
-                // that page (of a whole large folio on recent kernels), to
-                // be overwritten by the next write. GNU tar's 10 KiB writes
-                // spend a third of its time there.
-                let mut written = 0u64;
-                let sparse = kind == EntryType::GNUSparse;
-                // The bytes the stream holds for it: for a sparse file, its
-                // data without the holes.
-                let stored = if sparse {
-                    entry.header().entry_size().map_err(stream_err)?
-                } else {
-                    size
-                };
-                if sparse {
-                    // Its whole length at once: holes are never written, and
-                    // a length the file system cannot hold fails here.
-                    file.set_len(size).map_err(|e| UnpackError::io(&raw, e))?;
-                }
-                match self.writer.as_mut() {
-                    Some(w) if sparse && stored >= WRITER_MIN => {
-                        w.send(Job::Start {
-                            file,
-                            entry: raw.clone(),
-                        })?;
-                        let mut pieces = Pieces::new(&self.pos);
-                        let mut buf = w.buffer()?;
-                        loop {
-                            match pieces.next(entry, &mut buf).map_err(stream_err)? {
-                                None => {
-                                    w.keep(buf);
-                                    break;
-                                }
-                                // the buffer stays here: it may hold the
-                                // start of the next piece
-                                Some(Piece::Hole(n)) => {
-                                    w.send(Job::Hole(n))?;
-                                    written += n;
-                                }
-                                Some(Piece::Data(n)) => {
-                                    w.send(Job::Data(buf, n))?;
-                                    written += n as u64;
-                                    buf = w.buffer()?;
-                                }
-                            }
-                        }
-                        if written == size {
-                            w.send(Job::Finish(meta))?;
-                        }
-                    }
-                    _ if sparse => {
-                        let mut pieces = Pieces::new(&self.pos);
-                        while let Some(p) = pieces.next(entry, &mut self.buf).map_err(stream_err)? {
-                            match p {
-                                Piece::Hole(n) => seek_past(&mut file, n),
-                                Piece::Data(n) => file.write_all(&self.buf[..n]).map(|_| n as u64),
-                            }
-                            .map(|n| written += n)
-                            .map_err(|e| UnpackError::io(&raw, e))?;
-                        }
-                        if written == size {
-                            meta.apply(&file).map_err(|e| UnpackError::io(&raw, e))?;
-                            if let Some(w) =
-                                self.writer.as_ref().filter(|_| stored >= WRITEBACK_MIN)
-                            {
-                                w.close(file);
-                            }
-                        }
-                    }
-                    Some(w) if size >= WRITER_MIN => {
-                        w.send(Job::Start {
-                            file,
-                            entry: raw.clone(),
-                        })?;
-                        loop {
-                            let mut buf = w.buffer()?;
-                            let have = super::fill(entry, &mut buf).map_err(stream_err)?;
-                            if have == 0 {
-                                w.keep(buf);
-                                break;
-                            }
-                            w.send(Job::Data(buf, have))?;
-                            written += have as u64;
-                            if have < 1 << 20 {
-                                break;
-                            }
-                        }
-                        if written == size {
-                            w.send(Job::Finish(meta))?;
-                        }
-                    }
-                    _ => {
-                        loop {
-                            let have = super::fill(entry, &mut self.buf).map_err(stream_err)?;
-                            if have == 0 {
-                                break;
-                            }
-                            file.write_all(&self.buf[..have])
-                                .map_err(|e| UnpackError::io(&raw, e))?;
-                            written += have as u64;
-                            if have < self.buf.len() {
-                                break;
-                            }
-                        }
-                        if written == size {
-                            meta.apply(&file).map_err(|e| UnpackError::io(&raw, e))?;
-                            if let Some(w) = self.writer.as_ref().filter(|_| size >= WRITEBACK_MIN)
-                            {
-                                w.close(file);
-                            }
-                        }
-                    }
-                }
-                if written != size {
-                    return Err(UnpackError::Stream(format!(
-                        "truncated stream: entry {:?} has {written} of its {size} bytes",
-                        String::from_utf8_lossy(&raw)
-                    )));
-                }
-                stats.size += written;
+                stats.size += self.apply_file(entry, &place, &path, attrs, xattrs)?;
             }
-            EntryType::Directory => {
-                match mkdirat(dir.as_fd(), name, Mode::from_bits_truncate(0o700)) {
-                    Ok(()) => {}
-                    Err(Errno::EEXIST) => {} // created earlier as a parent; checked below
-                    Err(e) => return Err(UnpackError::io(&raw, e)),
-                }
-                let fd =
-                    openat(dir.as_fd(), name, DIR_FLAGS, Mode::empty()).map_err(|e| match e {
-                        Errno::ENOTDIR | Errno::ELOOP => UnpackError::refused(
-                            &raw,
-                            "a non-directory already stands at this path",
-                        ),
-                        e => UnpackError::io(&raw, e),
-                    })?;
-                set_owner_mode(&fd, attrs).map_err(|e| UnpackError::io(&raw, e))?;
-                for (k, v) in &xattrs {
-                    sys::fsetxattr(&fd, k, v).map_err(|e| UnpackError::io(&raw, e))?;
-                }
-                // A directory's own time is set after its children exist
-                // (in order: this one wins over an earlier implicit one).
-                self.dir_times.push((path.clone(), attrs.mtime));
-            }
-            EntryType::Symlink => {
-                let target = entry
-                    .link_name_bytes()
-                    .ok_or_else(|| UnpackError::refused(&raw, "symlink without a target"))?
-                    .into_owned();
-                if target.is_empty() {
-                    return Err(UnpackError::refused(&raw, "symlink without a target"));
-                }
-                symlinkat(OsStr::from_bytes(&target), dir.as_fd(), name).map_err(exists)?;
-                self.owner_time_nofollow(&raw, &dir, name, attrs)?;
-                for (k, v) in &xattrs {
-                    sys::lsetxattr_at(dir.as_fd(), name, k, v)
-                        .map_err(|e| UnpackError::io(&raw, e))?;
-                }
-            }
-            EntryType::Link => {
-                let target = entry
-                    .link_name_bytes()
-                    .ok_or_else(|| UnpackError::refused(&raw, "hard link without a target"))?
-                    .into_owned();
-                let tcomps = components(&target)
-                    .map_err(|r| UnpackError::refused(&raw, format!("hard link target: {r}")))?;
-                let not_earlier = || {
-                    UnpackError::refused(
-                        &raw,
-                        format!(
-                            "hard link target {:?} is not an earlier entry of this layer",
-                            String::from_utf8_lossy(&target)
-                        ),
-                    )
-                };
-                let Some((tlast, tparent)) = tcomps.split_last() else {
-                    return Err(UnpackError::refused(&raw, "hard link to the layer root"));
-                };
-                let tdir = match self.open_dir(&raw, tparent, false) {
-                    Ok(d) => d,
-                    Err(UnpackError::Io { .. }) => return Err(not_earlier()),
-                    Err(e) => return Err(e),
-                };
-                match nix::sys::stat::fstatat(
-                    tdir.as_fd(),
-                    OsStr::from_bytes(tlast),
-                    AtFlags::AT_SYMLINK_NOFOLLOW,
-                ) {
-                    Err(Errno::ENOENT) => return Err(not_earlier()),
-                    Err(e) => return Err(UnpackError::io(&raw, e)),
-                    Ok(st) => {
-                        let fmt = st.st_mode & libc::S_IFMT;
-                        if fmt == libc::S_IFDIR {
-                            return Err(UnpackError::refused(&raw, "hard link to a directory"));
-                        }
-                        if fmt == libc::S_IFCHR && st.st_rdev == 0 {
-                            return Err(UnpackError::refused(&raw, "hard link to a whiteout"));
-                        }
-                    }
-                }
-                linkat(
-                    tdir.as_fd(),
-                    OsStr::from_bytes(tlast),
-                    dir.as_fd(),
-                    name,
-                    AtFlags::empty(),
-                )
-                .map_err(exists)?;
-            }
+            EntryType::Directory => self.apply_dir(&place, path, attrs, &xattrs)?,
+            EntryType::Symlink => self.apply_symlink(entry, &place, attrs, &xattrs)?,
+            EntryType::Link => self.apply_link(entry, &place)?,
             EntryType::Char | EntryType::Block | EntryType::Fifo => {
-                let (sflag, dev) = match kind {
-                    EntryType::Fifo => (SFlag::S_IFIFO, 0),
-                    _ => {
-                        let major = entry.header().device_major().ok().flatten().unwrap_or(0);
-                        let minor = entry.header().device_minor().ok().flatten().unwrap_or(0);
-                        if kind == EntryType::Char && major == 0 && minor == 0 {
-                            return Err(UnpackError::refused(
-                                &raw,
-                                "character device 0/0 is overlayfs's whiteout; a layer deletes with .wh. files",
-                            ));
-                        }
-                        let sflag = if kind == EntryType::Char {
-                            SFlag::S_IFCHR
-                        } else {
-                            SFlag::S_IFBLK
-                        };
-                        (sflag, nix::sys::stat::makedev(major.into(), minor.into()))
-                    }
-                };
-                mknodat(
-                    dir.as_fd(),
-                    name,
-                    sflag,
-                    Mode::from_bits_truncate(0o600),
-                    dev,
-                )
-                .map_err(exists)?;
-                self.owner_time_nofollow(&raw, &dir, name, attrs)?;
-                fchmodat(
-                    dir.as_fd(),
-                    name,
-                    Mode::from_bits_truncate(attrs.mode),
-                    FchmodatFlags::NoFollowSymlink,
-                )
-                .or_else(|e| {
-                    // Older kernels lack fchmodat2; a device just made by us is not a symlink.
-                    if e == Errno::EOPNOTSUPP || e == Errno::ENOSYS {
-                        fchmodat(
-                            dir.as_fd(),
-                            name,
-                            Mode::from_bits_truncate(attrs.mode),
-                            FchmodatFlags::FollowSymlink,
-                        )
-                    } else {
-                        Err(e)
-                    }
-                })
-                .map_err(|e| UnpackError::io(&raw, e))?;
-                for (k, v) in &xattrs {
-                    sys::lsetxattr_at(dir.as_fd(), name, k, v)
-                        .map_err(|e| UnpackError::io(&raw, e))?;
-                }
+                apply_node(entry.header(), &place, attrs, &xattrs)?;
             }
             other => {
                 return Err(UnpackError::refused(
@@ -1050,29 +741,246 @@ impl<'a> Applier<'a> {
         Ok(())
     }
 
-    fn owner_time_nofollow(
-        &self,
+    /// The layer root itself ("./"): only a directory may stand there.
+    fn apply_root(&mut self, raw: &[u8], kind: EntryType, attrs: Attrs) -> Result<(), UnpackError> {
+        if kind != EntryType::Directory {
+            return Err(UnpackError::refused(
+                raw,
+                "the layer root can only be a directory",
+            ));
+        }
+        if !self.dirs.insert(Vec::new()) {
+            return Err(UnpackError::refused(raw, "duplicate entry"));
+        }
+        set_owner_mode(&*self.root, attrs).map_err(|e| UnpackError::io(raw, e))?;
+        self.root_gid = child_gid(attrs.mode, attrs.gid, self.me);
+        self.dir_times.push((Vec::new(), attrs.mtime));
+        Ok(())
+    }
+
+    /// A whiteout (`.wh.NAME`, made an overlay whiteout: a 0/0 character
+    /// device) or an opaque marker (`.wh..wh..opq`, made the directory's
+    /// opaque xattr).
+    fn apply_whiteout(
+        &mut self,
         raw: &[u8],
-        dir: &OwnedFd,
-        name: &OsStr,
-        a: Attrs,
+        parent: &[&[u8]],
+        last: &[u8],
+        target: &[u8],
+        attrs: Attrs,
     ) -> Result<(), UnpackError> {
-        fchownat(
-            dir.as_fd(),
-            name,
-            Some(Uid::from_raw(a.uid)),
-            Some(Gid::from_raw(a.gid)),
-            AtFlags::AT_SYMLINK_NOFOLLOW,
+        let dir = self.open_dir(raw, parent, true)?;
+        if last == OPAQUE_MARKER.as_bytes() {
+            sys::fsetxattr(&dir, OPAQUE_XATTR, b"y").map_err(|e| UnpackError::io(raw, e))?;
+            return Ok(());
+        }
+        if target.is_empty() {
+            return Err(UnpackError::refused(raw, "whiteout without a name"));
+        }
+        if target == b"." || target == b".." {
+            return Err(UnpackError::refused(raw, "whiteout of '.' or '..'"));
+        }
+        if target.starts_with(WHITEOUT_PREFIX.as_bytes()) {
+            return Err(UnpackError::refused(raw, "whiteout of a whiteout"));
+        }
+        let name = OsStr::from_bytes(target);
+        mknodat(dir.as_fd(), name, SFlag::S_IFCHR, Mode::empty(), 0).map_err(|e| match e {
+            Errno::EEXIST => UnpackError::refused(
+                raw,
+                "whiteout of a path this layer also creates (or whites out twice)",
+            ),
+            e => UnpackError::io(raw, e),
+        })?;
+        let place = Place { raw, dir, name };
+        place.owner_time_nofollow(Attrs {
+            uid: 0,
+            gid: 0,
+            ..attrs
+        })
+    }
+
+    /// A regular file (GNU sparse ones included); returns its length.
+    fn apply_file<R: Read>(
+        &mut self,
+        entry: &mut tar::Entry<'_, R>,
+        place: &Place<'_>,
+        path: &[u8],
+        attrs: Attrs,
+        xattrs: Vec<(String, Vec<u8>)>,
+    ) -> Result<u64, UnpackError> {
+        let raw = place.raw;
+        let kind = entry.header().entry_type();
+        let size = entry.size();
+        let fd = openat(
+            place.dir.as_fd(),
+            place.name,
+            OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            // The final permission bits at once (the umask is 0
+            // during an unpack); set-id bits come after the chown.
+            Mode::from_bits_truncate(attrs.mode & 0o777),
         )
-        .map_err(|e| UnpackError::io(raw, e))?;
-        utimensat(
-            dir.as_fd(),
-            name,
-            &ts(a.mtime),
-            &ts(a.mtime),
-            UtimensatFlags::NoFollowSymlink,
+        .map_err(|e| place.create_err(e))?;
+        let mut file = File::from(fd);
+        let sparse = kind == EntryType::GNUSparse;
+        if !sparse {
+            // The content of a sparse entry is not the file's bytes;
+            // it stays in the split as it was.
+            self.split
+                .file(path, size)
+                .map_err(|e| UnpackError::io(b"(tar-split)", e))?;
+        }
+        let meta = FileMeta {
+            attrs,
+            // A new file is ours, in the group its directory
+            // gives: most layers need no chown at all (one syscall
+            // per file less).
+            chown: (attrs.uid, attrs.gid) != (self.me.0, self.last_child_gid()),
+            xattrs,
+        };
+        // The bytes the stream holds for it: for a sparse file, its
+        // data without the holes.
+        let stored = if sparse {
+            entry.header().entry_size().map_err(stream_err)?
+        } else {
+            size
+        };
+        if sparse {
+            // Its whole length at once: holes are never written, and
+            // a length the file system cannot hold fails here.
+            file.set_len(size).map_err(|e| UnpackError::io(raw, e))?;
+        }
+        let written = match self.writer.as_mut() {
+            Some(w) if sparse && stored >= WRITER_MIN => {
+                w.stream_sparse(entry, &self.pos, file, raw, size, meta)?
+            }
+            Some(w) if !sparse && size >= WRITER_MIN => w.stream(entry, file, raw, size, meta)?,
+            _ => {
+                let written = if sparse {
+                    write_sparse(entry, &self.pos, &mut file, &mut self.buf, raw)?
+                } else {
+                    write_plain(entry, &mut file, &mut self.buf, raw)?
+                };
+                if written == size {
+                    meta.apply(&file).map_err(|e| UnpackError::io(raw, e))?;
+                    if let Some(w) = self.writer.as_ref().filter(|_| stored >= WRITEBACK_MIN) {
+                        w.close(file);
+                    }
+                }
+                written
+            }
+        };
+        if written != size {
+            return Err(UnpackError::Stream(format!(
+                "truncated stream: entry {:?} has {written} of its {size} bytes",
+                String::from_utf8_lossy(raw)
+            )));
+        }
+        Ok(written)
+    }
+
+    /// A directory; it may already exist as the parent of an earlier entry.
+    fn apply_dir(
+        &mut self,
+        place: &Place<'_>,
+        path: Vec<u8>,
+        attrs: Attrs,
+        xattrs: &[(String, Vec<u8>)],
+    ) -> Result<(), UnpackError> {
+        let (raw, dir, name) = (place.raw, place.dir.as_fd(), place.name);
+        match mkdirat(dir, name, Mode::from_bits_truncate(0o700)) {
+            Ok(()) => {}
+            Err(Errno::EEXIST) => {} // created earlier as a parent; checked below
+            Err(e) => return Err(UnpackError::io(raw, e)),
+        }
+        let fd = openat(dir, name, DIR_FLAGS, Mode::empty()).map_err(|e| match e {
+            Errno::ENOTDIR | Errno::ELOOP => {
+                UnpackError::refused(raw, "a non-directory already stands at this path")
+            }
+            e => UnpackError::io(raw, e),
+        })?;
+        set_owner_mode(&fd, attrs).map_err(|e| UnpackError::io(raw, e))?;
+        for (k, v) in xattrs {
+            sys::fsetxattr(&fd, k, v).map_err(|e| UnpackError::io(raw, e))?;
+        }
+        // A directory's own time is set after its children exist
+        // (in order: this one wins over an earlier implicit one).
+        self.dir_times.push((path, attrs.mtime));
+        Ok(())
+    }
+
+    fn apply_symlink<R: Read>(
+        &mut self,
+        entry: &tar::Entry<'_, R>,
+        place: &Place<'_>,
+        attrs: Attrs,
+        xattrs: &[(String, Vec<u8>)],
+    ) -> Result<(), UnpackError> {
+        let raw = place.raw;
+        let target = entry
+            .link_name_bytes()
+            .ok_or_else(|| UnpackError::refused(raw, "symlink without a target"))?
+            .into_owned();
+        if target.is_empty() {
+            return Err(UnpackError::refused(raw, "symlink without a target"));
+        }
+        symlinkat(OsStr::from_bytes(&target), place.dir.as_fd(), place.name)
+            .map_err(|e| place.create_err(e))?;
+        place.owner_time_nofollow(attrs)?;
+        place.set_xattrs_nofollow(xattrs)
+    }
+
+    /// A hard link, to an earlier entry of this layer only.
+    fn apply_link<R: Read>(
+        &mut self,
+        entry: &tar::Entry<'_, R>,
+        place: &Place<'_>,
+    ) -> Result<(), UnpackError> {
+        let raw = place.raw;
+        let target = entry
+            .link_name_bytes()
+            .ok_or_else(|| UnpackError::refused(raw, "hard link without a target"))?
+            .into_owned();
+        let tcomps = components(&target)
+            .map_err(|r| UnpackError::refused(raw, format!("hard link target: {r}")))?;
+        let not_earlier = || {
+            UnpackError::refused(
+                raw,
+                format!(
+                    "hard link target {:?} is not an earlier entry of this layer",
+                    String::from_utf8_lossy(&target)
+                ),
+            )
+        };
+        let Some((tlast, tparent)) = tcomps.split_last() else {
+            return Err(UnpackError::refused(raw, "hard link to the layer root"));
+        };
+        let tdir = match self.open_dir(raw, tparent, false) {
+            Ok(d) => d,
+            Err(UnpackError::Io { .. }) => return Err(not_earlier()),
+            Err(e) => return Err(e),
+        };
+        let tname = OsStr::from_bytes(tlast);
+        match nix::sys::stat::fstatat(tdir.as_fd(), tname, AtFlags::AT_SYMLINK_NOFOLLOW) {
+            Err(Errno::ENOENT) => return Err(not_earlier()),
+            Err(e) => return Err(UnpackError::io(raw, e)),
+            Ok(st) => {
+                let fmt = st.st_mode & libc::S_IFMT;
+                if fmt == libc::S_IFDIR {
+                    return Err(UnpackError::refused(raw, "hard link to a directory"));
+                }
+                if fmt == libc::S_IFCHR && st.st_rdev == 0 {
+                    return Err(UnpackError::refused(raw, "hard link to a whiteout"));
+                }
+            }
+        }
+        linkat(
+            tdir.as_fd(),
+            tname,
+            place.dir.as_fd(),
+            place.name,
+            AtFlags::empty(),
         )
-        .map_err(|e| UnpackError::io(raw, e))
+        .map_err(|e| place.create_err(e))
     }
 
     /// Set every directory's mtime, now that nothing more is created in it.
@@ -1097,6 +1005,197 @@ fn kind_name(m: &std::fs::Metadata) -> &'static str {
     } else {
         "non-directory"
     }
+}
+
+/// Where an entry other than the root goes: its parent directory, opened
+/// below the root, and its name there.
+struct Place<'e> {
+    /// The entry's name in the stream, for errors.
+    raw: &'e [u8],
+    dir: Rc<OwnedFd>,
+    name: &'e OsStr,
+}
+
+impl Place<'_> {
+    /// An error creating the entry: EEXIST means a duplicate, since every
+    /// entry is created exclusively.
+    fn create_err(&self, e: Errno) -> UnpackError {
+        match e {
+            Errno::EEXIST => UnpackError::refused(
+                self.raw,
+                "duplicate entry: the path already exists in this layer (an earlier entry, its parent directory, or a whiteout)",
+            ),
+            e => UnpackError::io(self.raw, e),
+        }
+    }
+
+    fn owner_time_nofollow(&self, a: Attrs) -> Result<(), UnpackError> {
+        fchownat(
+            self.dir.as_fd(),
+            self.name,
+            Some(Uid::from_raw(a.uid)),
+            Some(Gid::from_raw(a.gid)),
+            AtFlags::AT_SYMLINK_NOFOLLOW,
+        )
+        .map_err(|e| UnpackError::io(self.raw, e))?;
+        utimensat(
+            self.dir.as_fd(),
+            self.name,
+            &ts(a.mtime),
+            &ts(a.mtime),
+            UtimensatFlags::NoFollowSymlink,
+        )
+        .map_err(|e| UnpackError::io(self.raw, e))
+    }
+
+    fn set_xattrs_nofollow(&self, xattrs: &[(String, Vec<u8>)]) -> Result<(), UnpackError> {
+        for (k, v) in xattrs {
+            sys::lsetxattr_at(self.dir.as_fd(), self.name, k, v)
+                .map_err(|e| UnpackError::io(self.raw, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// The attributes a tar header gives, checked.
+fn header_attrs(raw: &[u8], hdr: &tar::Header) -> Result<Attrs, UnpackError> {
+    let bad = |what: &str, e: io::Error| UnpackError::refused(raw, format!("bad {what}: {e}"));
+    Ok(Attrs {
+        mode: hdr.mode().map_err(|e| bad("mode", e))? & 0o7777,
+        uid: u32::try_from(hdr.uid().map_err(|e| bad("uid", e))?)
+            .map_err(|_| UnpackError::refused(raw, "uid out of range"))?,
+        gid: u32::try_from(hdr.gid().map_err(|e| bad("gid", e))?)
+            .map_err(|_| UnpackError::refused(raw, "gid out of range"))?,
+        mtime: (hdr.mtime().map_err(|e| bad("mtime", e))? as i64, 0),
+    })
+}
+
+/// The xattrs an entry's PAX header sets (overlayfs's own refused); a PAX
+/// mtime, finer than the header's, goes into `attrs`.
+fn pax_xattrs<R: Read>(
+    raw: &[u8],
+    entry: &mut tar::Entry<'_, R>,
+    attrs: &mut Attrs,
+) -> Result<Vec<(String, Vec<u8>)>, UnpackError> {
+    let mut xattrs = Vec::new();
+    let Some(pax) = entry.pax_extensions().map_err(stream_err)? else {
+        return Ok(xattrs);
+    };
+    for ext in pax {
+        let ext = ext.map_err(stream_err)?;
+        let key = ext
+            .key()
+            .map_err(|_| UnpackError::refused(raw, "PAX key is not UTF-8"))?;
+        if let Some(name) = key.strip_prefix("SCHILY.xattr.") {
+            if name.starts_with("trusted.overlay.") || name.starts_with("user.overlay.") {
+                return Err(UnpackError::refused(
+                    raw,
+                    format!("sets overlayfs's own xattr {name}; an image may not"),
+                ));
+            }
+            xattrs.push((name.to_string(), ext.value_bytes().to_vec()));
+        } else if key == "mtime" {
+            attrs.mtime = parse_pax_time(ext.value_bytes())
+                .ok_or_else(|| UnpackError::refused(raw, "bad PAX mtime"))?;
+        }
+    }
+    Ok(xattrs)
+}
+
+/// A character or block device or a fifo.
+fn apply_node(
+    hdr: &tar::Header,
+    place: &Place<'_>,
+    attrs: Attrs,
+    xattrs: &[(String, Vec<u8>)],
+) -> Result<(), UnpackError> {
+    let (raw, dir, name) = (place.raw, place.dir.as_fd(), place.name);
+    let kind = hdr.entry_type();
+    let (sflag, dev) = match kind {
+        EntryType::Fifo => (SFlag::S_IFIFO, 0),
+        _ => {
+            let major = hdr.device_major().ok().flatten().unwrap_or(0);
+            let minor = hdr.device_minor().ok().flatten().unwrap_or(0);
+            if kind == EntryType::Char && major == 0 && minor == 0 {
+                return Err(UnpackError::refused(
+                    raw,
+                    "character device 0/0 is overlayfs's whiteout; a layer deletes with .wh. files",
+                ));
+            }
+            let sflag = if kind == EntryType::Char {
+                SFlag::S_IFCHR
+            } else {
+                SFlag::S_IFBLK
+            };
+            (sflag, nix::sys::stat::makedev(major.into(), minor.into()))
+        }
+    };
+    mknodat(dir, name, sflag, Mode::from_bits_truncate(0o600), dev)
+        .map_err(|e| place.create_err(e))?;
+    place.owner_time_nofollow(attrs)?;
+    let mode = Mode::from_bits_truncate(attrs.mode);
+    fchmodat(dir, name, mode, FchmodatFlags::NoFollowSymlink)
+        .or_else(|e| {
+            // Older kernels lack fchmodat2; a device just made by us is not a symlink.
+            if e == Errno::EOPNOTSUPP || e == Errno::ENOSYS {
+                fchmodat(dir, name, mode, FchmodatFlags::FollowSymlink)
+            } else {
+                Err(e)
+            }
+        })
+        .map_err(|e| UnpackError::io(raw, e))?;
+    place.set_xattrs_nofollow(xattrs)
+}
+
+// Whole buffers only, in the two writers below and the writer thread's:
+// a write that ends inside a page the file does not have yet makes the
+// kernel zero the rest of that page (of a whole large folio on recent
+// kernels), to be overwritten by the next write. GNU tar's 10 KiB writes
+// spend a third of its time there.
+
+/// Copy an entry's content into `file` on this thread; the bytes written.
+fn write_plain(
+    entry: &mut impl Read,
+    file: &mut File,
+    buf: &mut [u8],
+    raw: &[u8],
+) -> Result<u64, UnpackError> {
+    let mut written = 0u64;
+    loop {
+        let have = super::fill(entry, buf).map_err(stream_err)?;
+        if have == 0 {
+            break;
+        }
+        file.write_all(&buf[..have])
+            .map_err(|e| UnpackError::io(raw, e))?;
+        written += have as u64;
+        if have < buf.len() {
+            break;
+        }
+    }
+    Ok(written)
+}
+
+/// Copy a sparse entry's data into `file` on this thread, seeking past
+/// its holes; the length covered.
+fn write_sparse(
+    entry: &mut impl Read,
+    pos: &Cell<u64>,
+    file: &mut File,
+    buf: &mut [u8],
+    raw: &[u8],
+) -> Result<u64, UnpackError> {
+    let mut written = 0u64;
+    let mut pieces = Pieces::new(pos);
+    while let Some(p) = pieces.next(entry, buf).map_err(stream_err)? {
+        match p {
+            Piece::Hole(n) => seek_past(file, n),
+            Piece::Data(n) => file.write_all(&buf[..n]).map(|_| n as u64),
+        }
+        .map(|n| written += n)
+        .map_err(|e| UnpackError::io(raw, e))?;
+    }
+    Ok(written)
 }
 
 fn set_owner_mode<F: AsFd>(fd: F, a: Attrs) -> io::Result<()> {
