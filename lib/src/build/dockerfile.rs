@@ -122,6 +122,99 @@ pub fn parse(text: &str) -> Result<Vec<Instruction>, ParseError> {
     Ok(out)
 }
 
+/// What an instruction does, its arguments taken apart as its kind needs.
+/// Variables are not substituted yet: their values come from the build's
+/// state when the instruction runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `FROM image [AS name]`: the base image (`scratch` for none).
+    From { image: String },
+    /// `ARG name[=default]`
+    Arg {
+        name: String,
+        default: Option<String>,
+    },
+    /// `RUN`: the command, in shell or (`exec_form`) JSON form.
+    Run { command: String, exec_form: bool },
+    /// `COPY` or (`add`) `ADD`: sources then the destination, at least two.
+    Copy {
+        add: bool,
+        words: Vec<String>,
+        chown: Option<String>,
+    },
+    /// `SHELL ["executable", "parameters"…]`
+    Shell(Vec<String>),
+    /// `MAINTAINER`: history only.
+    Maintainer,
+    /// CMD ENTRYPOINT ENV WORKDIR USER LABEL EXPOSE VOLUME STOPSIGNAL:
+    /// a change of the config only, applied as `keyword args`.
+    Config,
+}
+
+impl Instruction {
+    /// Take the arguments apart for this kind of instruction; why not, for
+    /// the ones that cannot be run.
+    pub fn command(&self) -> Result<Command, String> {
+        let flag = |name: &str| {
+            self.flags
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        Ok(match self.keyword.as_str() {
+            "FROM" => Command::From {
+                image: self.args.split_whitespace().next().unwrap_or("").into(),
+            },
+            "ARG" => {
+                let a = self.args.trim();
+                match a.split_once('=') {
+                    Some((n, d)) => Command::Arg {
+                        name: n.into(),
+                        default: Some(d.trim_matches('"').into()),
+                    },
+                    None => Command::Arg {
+                        name: a.into(),
+                        default: None,
+                    },
+                }
+            }
+            "RUN" => Command::Run {
+                command: self.args.clone(),
+                exec_form: self.args.trim_start().starts_with('['),
+            },
+            "COPY" | "ADD" => {
+                if flag("from").is_some() {
+                    return Err("--from (multi-stage builds) is not supported".into());
+                }
+                let words: Vec<String> = if self.args.trim_start().starts_with('[') {
+                    serde_json::from_str(&self.args).map_err(|_| "bad JSON form".to_string())?
+                } else {
+                    self.args.split_whitespace().map(String::from).collect()
+                };
+                if words.len() < 2 {
+                    return Err(format!("{} needs a source and a destination", self.keyword));
+                }
+                Command::Copy {
+                    add: self.keyword == "ADD",
+                    words,
+                    chown: flag("chown"),
+                }
+            }
+            "SHELL" => {
+                let sh: Vec<String> = serde_json::from_str(&self.args)
+                    .map_err(|_| "SHELL needs a JSON array".to_string())?;
+                if sh.is_empty() {
+                    return Err("SHELL needs a command".into());
+                }
+                Command::Shell(sh)
+            }
+            "MAINTAINER" => Command::Maintainer,
+            "ONBUILD" | "HEALTHCHECK" => return Err(format!("{} is not supported", self.keyword)),
+            _ => Command::Config,
+        })
+    }
+}
+
 /// Substitute `$VAR`, `${VAR}`, `${VAR:-word}` and `${VAR:+word}`; `\$` is
 /// a literal dollar.
 pub fn substitute(s: &str, vars: &BTreeMap<String, String>) -> String {
@@ -266,6 +359,48 @@ mod edge_cases {
         let e = parse("FROM x\nRUN y\n\nNOPE z").unwrap_err();
         assert_eq!(e.line, 4);
         assert!(e.to_string().contains("unknown instruction NOPE"), "{e}");
+    }
+
+    #[test]
+    fn commands_take_their_arguments_apart() {
+        let c = |t: &str| one(t).command();
+        assert_eq!(
+            c("FROM busybox AS base"),
+            Ok(Command::From {
+                image: "busybox".into()
+            })
+        );
+        assert_eq!(
+            c("ARG V=\"1 2\""),
+            Ok(Command::Arg {
+                name: "V".into(),
+                default: Some("1 2".into())
+            })
+        );
+        assert_eq!(
+            c("RUN [\"a\"]"),
+            Ok(Command::Run {
+                command: "[\"a\"]".into(),
+                exec_form: true
+            })
+        );
+        assert_eq!(
+            c("ADD --chown=1:2 [\"a b\", \"/c\"]"),
+            Ok(Command::Copy {
+                add: true,
+                words: vec!["a b".into(), "/c".into()],
+                chown: Some("1:2".into())
+            })
+        );
+        assert_eq!(
+            c("COPY a").unwrap_err(),
+            "COPY needs a source and a destination"
+        );
+        assert!(c("COPY --from=x a b").unwrap_err().contains("--from"));
+        assert_eq!(c("SHELL sh -c").unwrap_err(), "SHELL needs a JSON array");
+        assert_eq!(c("SHELL []").unwrap_err(), "SHELL needs a command");
+        assert_eq!(c("ONBUILD RUN x").unwrap_err(), "ONBUILD is not supported");
+        assert_eq!(c("WORKDIR /x"), Ok(Command::Config));
     }
 
     #[test]

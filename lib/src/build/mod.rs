@@ -18,11 +18,12 @@ use crate::image::runtime_config::{self, effective_config, runtime, Overrides};
 use crate::isolate::cgroup::Limits;
 use crate::isolate::process::Net;
 use crate::reference::Reference;
+use crate::store::container::ContainerMeta;
 use crate::store::ingest::{empty_layer, ingest_layer, IngestOptions};
 use crate::store::meta::LayerMeta;
 use crate::store::{Store, StoreError};
 use context::{Context, CopyTar, Ignore};
-use dockerfile::Instruction;
+use dockerfile::{Command, Instruction};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -65,6 +66,7 @@ pub struct Built {
     pub cached: usize,
 }
 
+/// The image so far.
 struct State {
     cur: Option<LayerId>,
     config: Value,
@@ -114,9 +116,8 @@ fn vars(st: &State) -> BTreeMap<String, String> {
     v
 }
 
-/// Build the Dockerfile; returns the image's top layer.
-pub fn build(store: &Store, o: BuildOptions<'_>) -> Result<Built, BuildError> {
-    let steps = dockerfile::parse(&o.dockerfile)?;
+/// Check that the Dockerfile starts with FROM (ARGs may come first).
+fn check_start(steps: &[Instruction]) -> Result<(), BuildError> {
     if steps.first().map(|s| s.keyword.as_str()) != Some("FROM")
         && !steps.iter().all(|s| s.keyword == "ARG")
     {
@@ -129,57 +130,59 @@ pub fn build(store: &Store, o: BuildOptions<'_>) -> Result<Built, BuildError> {
             });
         }
     }
+    Ok(())
+}
+
+/// Build the Dockerfile; returns the image's top layer.
+pub fn build(store: &Store, o: BuildOptions<'_>) -> Result<Built, BuildError> {
+    let steps = dockerfile::parse(&o.dockerfile)?;
+    check_start(&steps)?;
     let ctx = Context::open(&o.context)
         .map_err(|e| BuildError::Other(format!("build context {}: {e}", o.context.display())))?;
     let ignore =
         Ignore::load(&ctx).map_err(|e| BuildError::Other(format!(".dockerignore: {e}")))?;
-    let mut st = State {
-        cur: None,
-        config: json!({}),
-        shell: change::default_shell(),
-        args: BTreeMap::new(),
+    let mut b = Builder {
+        store,
+        ctx,
+        ignore,
+        build_args: &o.build_args,
+        no_cache: o.no_cache,
+        epoch: o.source_date_epoch,
+        output_fd: o.output_fd,
+        progress: o.progress,
+        seen_from: false,
+        st: State {
+            cur: None,
+            config: json!({}),
+            shell: change::default_shell(),
+            args: BTreeMap::new(),
+        },
     };
     let total = steps.len();
     let mut cached = 0;
-    let mut progress = o.progress;
-    let mut seen_from = false;
     for (i, ins) in steps.iter().enumerate() {
         let text = format!("{} {}", ins.keyword, ins.args);
-        progress(&format!("Step {}/{} : {}", i + 1, total, text));
-        let fail = |msg: String| BuildError::Step {
+        (b.progress)(&format!("Step {}/{} : {}", i + 1, total, text));
+        let before = b.st.cur;
+        let was_cached = b.step(ins).map_err(|msg| BuildError::Step {
             line: ins.line,
             text: text.clone(),
             msg,
-        };
-        let before = st.cur;
-        let was_cached = step(
-            store,
-            &mut st,
-            ins,
-            &ctx,
-            &ignore,
-            &o.build_args,
-            o.no_cache,
-            o.source_date_epoch,
-            o.output_fd,
-            seen_from,
-            &mut progress,
-        )
-        .map_err(fail)?;
+        })?;
         if ins.keyword == "FROM" {
-            seen_from = true;
+            b.seen_from = true;
         }
         if was_cached {
             cached += 1;
-            progress(" ---> Using cache");
+            (b.progress)(" ---> Using cache");
         }
-        if st.cur != before || ins.keyword == "FROM" {
-            if let Some(id) = st.cur {
-                progress(&format!(" ---> {}", id.short()));
+        if b.st.cur != before || ins.keyword == "FROM" {
+            if let Some(id) = b.st.cur {
+                (b.progress)(&format!(" ---> {}", id.short()));
             }
         }
     }
-    let layer = match st.cur {
+    let layer = match b.st.cur {
         Some(l) => l,
         None => {
             // FROM scratch with nothing after it: one empty layer.
@@ -187,7 +190,7 @@ pub fn build(store: &Store, o: BuildOptions<'_>) -> Result<Built, BuildError> {
                 store,
                 LayerMeta {
                     created: created(o.source_date_epoch),
-                    config: Some(st.config.clone()),
+                    config: Some(b.st.config.clone()),
                     ..Default::default()
                 },
             )?
@@ -195,7 +198,7 @@ pub fn build(store: &Store, o: BuildOptions<'_>) -> Result<Built, BuildError> {
     };
     for t in &o.tags {
         crate::image::tag(store, t, &layer)?;
-        progress(&format!("Successfully tagged {}", t.familiar()));
+        (b.progress)(&format!("Successfully tagged {}", t.familiar()));
     }
     Ok(Built {
         layer,
@@ -204,285 +207,348 @@ pub fn build(store: &Store, o: BuildOptions<'_>) -> Result<Built, BuildError> {
     })
 }
 
-fn flag<'a>(ins: &'a Instruction, name: &str) -> Option<&'a str> {
-    ins.flags
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+/// One build: what it reads from and the image so far, with one method per
+/// kind of instruction. Each returns whether the step was taken from the
+/// cache.
+struct Builder<'a> {
+    store: &'a Store,
+    ctx: Context,
+    ignore: Ignore,
+    build_args: &'a BTreeMap<String, String>,
+    no_cache: bool,
+    epoch: Option<i64>,
+    /// Where RUN steps write their output.
+    output_fd: i32,
+    progress: &'a mut dyn FnMut(&str),
+    /// A FROM has run: an ARG after it is a step of its own.
+    seen_from: bool,
+    st: State,
 }
 
-/// Find a cached child with this created_by (and config, when given).
-fn cached(
-    store: &Store,
-    st: &State,
-    created_by: &str,
-    config: Option<&Value>,
-) -> Result<Option<LayerId>, String> {
-    for (id, m) in children(store, st.cur).map_err(|e| e.to_string())? {
-        if m.created_by.as_deref() != Some(created_by) {
-            continue;
+impl Builder<'_> {
+    fn step(&mut self, ins: &Instruction) -> Result<bool, String> {
+        let v = vars(&self.st);
+        match ins.command()? {
+            Command::From { image } => self.from(&dockerfile::substitute(&image, &v)),
+            Command::Arg { name, default } => self.arg(name, default),
+            Command::Run { command, exec_form } => self.run(&command, exec_form),
+            Command::Copy { add, words, chown } => {
+                let words: Vec<String> = words
+                    .iter()
+                    .map(|w| dockerfile::substitute(w, &v))
+                    .collect();
+                self.copy(&ins.keyword, add, &words, chown.as_deref())
+            }
+            Command::Shell(sh) => {
+                self.st.shell = sh.clone();
+                let mut config = self.st.config.clone();
+                config["Shell"] = json!(sh);
+                self.meta_step(&nop(&format!(" SHELL [{}]", sh.join(" "))), config)
+            }
+            Command::Maintainer => {
+                let created_by = nop(&format!(" MAINTAINER {}", ins.args));
+                self.meta_step(&created_by, self.st.config.clone())
+            }
+            Command::Config => self.config_step(&ins.keyword, &ins.args, &v),
         }
-        if let Some(want) = config {
-            let chain = store.chain(&id).map_err(|e| e.to_string())?;
-            if &effective_config(&chain) != want {
+    }
+
+    fn from(&mut self, image: &str) -> Result<bool, String> {
+        if image.is_empty() {
+            return Err("FROM needs an image".into());
+        }
+        if image == "scratch" {
+            self.st.cur = None;
+            self.st.config = json!({});
+        } else {
+            let id = self
+                .store
+                .resolve(image)
+                .map_err(|e| format!("{e} (build it or load it first)"))?;
+            let chain = self.store.chain(&id).map_err(|e| e.to_string())?;
+            self.st.cur = Some(id);
+            self.st.config = effective_config(&chain);
+        }
+        // ARGs declared before FROM are out of scope after it
+        self.st.args.clear();
+        Ok(false)
+    }
+
+    fn arg(&mut self, name: String, default: Option<String>) -> Result<bool, String> {
+        let value = self.build_args.get(&name).cloned().or(default);
+        self.st
+            .args
+            .insert(name.clone(), value.clone().unwrap_or_default());
+        if !self.seen_from {
+            return Ok(false);
+        }
+        let shown = match &value {
+            Some(v) => format!("ARG {name}={v}"),
+            None => format!("ARG {name}"),
+        };
+        self.meta_step(&nop(&format!(" {shown}")), self.st.config.clone())
+    }
+
+    fn run(&mut self, command: &str, exec_form: bool) -> Result<bool, String> {
+        let cur = self
+            .st
+            .cur
+            .ok_or("RUN needs a base image with a shell (FROM scratch has none)")?;
+        let cmd = change::command_form(command, &self.st.shell);
+        let mut created_by = if exec_form {
+            cmd.join(" ")
+        } else {
+            format!("{} {}", self.st.shell.join(" "), command)
+        };
+        let used: Vec<String> = self
+            .st
+            .args
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        if !used.is_empty() {
+            created_by = format!("|{} {} {created_by}", used.len(), used.join(" "));
+        }
+        if !self.no_cache {
+            if let Some(id) = self.cached(&created_by, None)? {
+                self.st.cur = Some(id);
+                return Ok(true);
+            }
+        }
+        let c = container::create(
+            self.store,
+            &cur.to_string(),
+            None,
+            &Overrides {
+                cmd: Some(cmd),
+                entrypoint: Some(vec![]),
+                env: used,
+                ..Default::default()
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        (self.progress)(&format!(" ---> Running in {}", c.id.short()));
+        let res = self.run_and_commit(&c, created_by);
+        let _ = container::remove(self.store, &c, true);
+        self.st.cur = Some(res?);
+        Ok(false)
+    }
+
+    /// Run a RUN step's container to its exit, then commit it.
+    fn run_and_commit(&self, c: &ContainerMeta, created_by: String) -> Result<LayerId, String> {
+        let null = std::fs::File::open("/dev/null").map_err(|e| e.to_string())?;
+        use std::os::fd::AsRawFd;
+        let code = container::run_to_exit(
+            self.store,
+            c,
+            &RunOptions {
+                overrides: Overrides::default(),
+                net: Net::Loopback,
+                // a RUN step is bounded like any container
+                limits: Limits {
+                    pids: Some(crate::isolate::config::DEFAULT_PIDS_LIMIT),
+                    ..Limits::default()
+                },
+                privileged: false,
+                stdio: [
+                    Some(null.as_raw_fd()),
+                    Some(self.output_fd),
+                    Some(self.output_fd),
+                ],
+                tty: false,
+                supervisor: nix::unistd::getpid(),
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        if code != 0 {
+            return Err(format!("the command returned a non-zero code: {code}"));
+        }
+        let got = container::commit(
+            self.store,
+            c,
+            &CommitOptions {
+                created_by: Some(created_by),
+                config: Some(self.st.config.clone()),
+                source_date_epoch: self.epoch,
+                ..Default::default()
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(got.id)
+    }
+
+    /// CMD ENTRYPOINT ENV WORKDIR USER LABEL EXPOSE VOLUME STOPSIGNAL.
+    fn config_step(
+        &mut self,
+        kw: &str,
+        args: &str,
+        v: &BTreeMap<String, String>,
+    ) -> Result<bool, String> {
+        let substituted = match kw {
+            "CMD" | "ENTRYPOINT" => args.to_string(),
+            _ => dockerfile::substitute(args, v),
+        };
+        let mut config = self.st.config.clone();
+        change::apply(&mut config, &format!("{kw} {substituted}"), &self.st.shell)
+            .map_err(|e| e.to_string())?;
+        let shown = history_text(kw, args, &substituted, &config, &self.st.shell)?;
+        self.meta_step(&nop(&shown), config)
+    }
+
+    /// A step that changes only the config: an empty layer.
+    fn meta_step(&mut self, created_by: &str, config: Value) -> Result<bool, String> {
+        if !self.no_cache {
+            if let Some(id) = self.cached(created_by, Some(&config))? {
+                self.st.cur = Some(id);
+                self.st.config = config;
+                return Ok(true);
+            }
+        }
+        let id = empty_layer(
+            self.store,
+            LayerMeta {
+                parent: self.st.cur,
+                created: created(self.epoch),
+                created_by: Some(created_by.to_string()),
+                config: Some(config.clone()),
+                ..Default::default()
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        self.st.cur = Some(id);
+        self.st.config = config;
+        Ok(false)
+    }
+
+    /// Find a cached child with this created_by (and config, when given).
+    fn cached(&self, created_by: &str, config: Option<&Value>) -> Result<Option<LayerId>, String> {
+        for (id, m) in children(self.store, self.st.cur).map_err(|e| e.to_string())? {
+            if m.created_by.as_deref() != Some(created_by) {
                 continue;
             }
-        }
-        return Ok(Some(id));
-    }
-    Ok(None)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn step(
-    store: &Store,
-    st: &mut State,
-    ins: &Instruction,
-    ctx: &Context,
-    ignore: &Ignore,
-    build_args: &BTreeMap<String, String>,
-    no_cache: bool,
-    epoch: Option<i64>,
-    output_fd: i32,
-    seen_from: bool,
-    progress: &mut dyn FnMut(&str),
-) -> Result<bool, String> {
-    let v = vars(st);
-    match ins.keyword.as_str() {
-        "FROM" => {
-            let words: Vec<&str> = ins.args.split_whitespace().collect();
-            let image = dockerfile::substitute(words.first().copied().unwrap_or(""), &v);
-            if image.is_empty() {
-                return Err("FROM needs an image".into());
-            }
-            if image == "scratch" {
-                st.cur = None;
-                st.config = json!({});
-            } else {
-                let id = store
-                    .resolve(&image)
-                    .map_err(|e| format!("{e} (build it or load it first)"))?;
-                let chain = store.chain(&id).map_err(|e| e.to_string())?;
-                st.cur = Some(id);
-                st.config = effective_config(&chain);
-            }
-            // ARGs declared before FROM are out of scope after it
-            st.args.clear();
-            Ok(false)
-        }
-        "ARG" => {
-            let a = ins.args.trim();
-            let (name, default) = match a.split_once('=') {
-                Some((n, d)) => (n.to_string(), Some(d.trim_matches('"').to_string())),
-                None => (a.to_string(), None),
-            };
-            let value = build_args.get(&name).cloned().or(default);
-            st.args
-                .insert(name.clone(), value.clone().unwrap_or_default());
-            if !seen_from {
-                return Ok(false);
-            }
-            let shown = match &value {
-                Some(v) => format!("ARG {name}={v}"),
-                None => format!("ARG {name}"),
-            };
-            meta_step(
-                store,
-                st,
-                &nop(&format!(" {shown}")),
-                st.config.clone(),
-                no_cache,
-                epoch,
-            )
-        }
-        "RUN" => {
-            let cur = st
-                .cur
-                .ok_or("RUN needs a base image with a shell (FROM scratch has none)")?;
-            let cmd = change::command_form(&ins.args, &st.shell);
-            let exec_form = ins.args.trim_start().starts_with('[');
-            let mut created_by = if exec_form {
-                cmd.join(" ")
-            } else {
-                format!("{} {}", st.shell.join(" "), ins.args)
-            };
-            let used: Vec<String> = st.args.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            if !used.is_empty() {
-                created_by = format!("|{} {} {created_by}", used.len(), used.join(" "));
-            }
-            if !no_cache {
-                if let Some(id) = cached(store, st, &created_by, None)? {
-                    st.cur = Some(id);
-                    return Ok(true);
+            if let Some(want) = config {
+                let chain = self.store.chain(&id).map_err(|e| e.to_string())?;
+                if &effective_config(&chain) != want {
+                    continue;
                 }
             }
-            let c = container::create(
-                store,
-                &cur.to_string(),
-                None,
-                &Overrides {
-                    cmd: Some(cmd),
-                    entrypoint: Some(vec![]),
-                    env: used,
+            return Ok(Some(id));
+        }
+        Ok(None)
+    }
+
+    /// COPY or ADD of `words` (sources, then the destination; substituted).
+    fn copy(
+        &mut self,
+        keyword: &str,
+        add: bool,
+        words: &[String],
+        chown: Option<&str>,
+    ) -> Result<bool, String> {
+        let (dest, srcs) = words.split_last().expect("two or more");
+        for s in srcs {
+            if s.starts_with("http://") || s.starts_with("https://") {
+                return Err(format!(
+                    "{s}: remote sources are not supported (no network)"
+                ));
+            }
+        }
+        let workdir = runtime(&self.st.config)
+            .working_dir()
+            .clone()
+            .unwrap_or_else(|| "/".into());
+        let dest_abs = copy_destination(dest, &workdir);
+        let dest_dirish =
+            dest.ends_with('/') || dest == "." || dest.ends_with("/.") || dest_abs == "/";
+        let mut sources = Vec::new();
+        for s in srcs {
+            sources.extend(self.ctx.expand(s, &self.ignore)?);
+        }
+        let dest_is_dir =
+            dest_dirish || sources.len() > 1 || (sources.len() == 1 && sources[0].is_dir());
+        let owner = self.owner(chown)?;
+        let mut t = CopyTar::new(Vec::new(), self.ignore.clone(), owner);
+        let base = dest_abs
+            .trim_start_matches('/')
+            .trim_end_matches('/')
+            .to_string();
+        let mut kind = "file";
+        for src in &sources {
+            kind = add_source(&mut t, src, add, &base, dest_is_dir)?;
+        }
+        if sources.len() > 1 {
+            kind = "multi";
+        }
+        let tar = t.finish().map_err(|e| e.to_string())?;
+        let digest = Digest::of(&tar);
+        // History shows the destination as written (docker 20.10 does).
+        let created_by = nop(&format!("{keyword} {kind}:{} in {dest} ", digest.hex()));
+        self.layer_step(&tar, created_by)
+    }
+
+    /// A step that adds this layer tar.
+    fn layer_step(&mut self, tar: &[u8], created_by: String) -> Result<bool, String> {
+        if !self.no_cache {
+            if let Some(id) = self.cached(&created_by, None)? {
+                self.st.cur = Some(id);
+                return Ok(true);
+            }
+        }
+        let got = ingest_layer(
+            self.store,
+            tar,
+            IngestOptions {
+                meta: LayerMeta {
+                    parent: self.st.cur,
+                    created: created(self.epoch),
+                    created_by: Some(created_by),
+                    config: if self.st.cur.is_none() {
+                        Some(self.st.config.clone())
+                    } else {
+                        None
+                    },
                     ..Default::default()
                 },
-            )
-            .map_err(|e| e.to_string())?;
-            progress(&format!(" ---> Running in {}", c.id.short()));
-            let res = (|| -> Result<LayerId, String> {
-                let null = std::fs::File::open("/dev/null").map_err(|e| e.to_string())?;
-                use std::os::fd::AsRawFd;
-                let code = container::run_to_exit(
-                    store,
-                    &c,
-                    &RunOptions {
-                        overrides: Overrides::default(),
-                        net: Net::Loopback,
-                        // a RUN step is bounded like any container
-                        limits: Limits {
-                            pids: Some(crate::isolate::config::DEFAULT_PIDS_LIMIT),
-                            ..Limits::default()
-                        },
-                        privileged: false,
-                        stdio: [Some(null.as_raw_fd()), Some(output_fd), Some(output_fd)],
-                        tty: false,
-                        supervisor: nix::unistd::getpid(),
-                    },
-                )
-                .map_err(|e| e.to_string())?;
-                if code != 0 {
-                    return Err(format!("the command returned a non-zero code: {code}"));
-                }
-                let got = container::commit(
-                    store,
-                    &c,
-                    &CommitOptions {
-                        created_by: Some(created_by.clone()),
-                        config: Some(st.config.clone()),
-                        source_date_epoch: epoch,
-                        ..Default::default()
-                    },
-                )
-                .map_err(|e| e.to_string())?;
-                Ok(got.id)
-            })();
-            let _ = container::remove(store, &c, true);
-            st.cur = Some(res?);
-            Ok(false)
-        }
-        "COPY" | "ADD" => copy(store, st, ins, ctx, ignore, &v, no_cache, epoch),
-        "SHELL" => {
-            let sh: Vec<String> = serde_json::from_str(&ins.args)
-                .map_err(|_| "SHELL needs a JSON array".to_string())?;
-            if sh.is_empty() {
-                return Err("SHELL needs a command".into());
-            }
-            st.shell = sh.clone();
-            let mut config = st.config.clone();
-            config["Shell"] = json!(sh);
-            meta_step(
-                store,
-                st,
-                &nop(&format!(" SHELL [{}]", sh.join(" "))),
-                config,
-                no_cache,
-                epoch,
-            )
-        }
-        "MAINTAINER" => {
-            let created_by = nop(&format!(" MAINTAINER {}", ins.args));
-            meta_step(store, st, &created_by, st.config.clone(), no_cache, epoch)
-        }
-        "ONBUILD" | "HEALTHCHECK" => Err(format!("{} is not supported", ins.keyword)),
-        kw => {
-            // CMD ENTRYPOINT ENV WORKDIR USER LABEL EXPOSE VOLUME STOPSIGNAL
-            let substituted = match kw {
-                "CMD" | "ENTRYPOINT" => ins.args.clone(),
-                _ => dockerfile::substitute(&ins.args, &v),
-            };
-            let mut config = st.config.clone();
-            change::apply(&mut config, &format!("{kw} {substituted}"), &st.shell)
-                .map_err(|e| e.to_string())?;
-            // As docker's classic builder writes it: Go's %q of the
-            // command for CMD/ENTRYPOINT, ENV values unquoted, the rest as
-            // written.
-            let shown = match kw {
-                "CMD" | "ENTRYPOINT" => {
-                    let c = change::command_form(&ins.args, &st.shell);
-                    let quoted: Vec<String> = c
-                        .iter()
-                        .map(|a| serde_json::to_string(a).unwrap_or_default())
-                        .collect();
-                    format!(" {kw} [{}]", quoted.join(" "))
-                }
-                "ENV" => {
-                    let kv = change::key_values(&substituted).map_err(|e| e.to_string())?;
-                    let pairs: Vec<String> = kv.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                    format!(" ENV {}", pairs.join(" "))
-                }
-                "WORKDIR" => format!(
-                    "WORKDIR {}",
-                    runtime(&config).working_dir().as_deref().unwrap_or("/")
-                ),
-                "VOLUME" => {
-                    let vols: Vec<String> = if substituted.trim_start().starts_with('[') {
-                        serde_json::from_str(&substituted).unwrap_or_default()
-                    } else {
-                        substituted.split_whitespace().map(String::from).collect()
-                    };
-                    format!(" VOLUME [{}]", vols.join(" "))
-                }
-                _ => format!(" {kw} {substituted}"),
-            };
-            meta_step(store, st, &nop(&shown), config, no_cache, epoch)
-        }
+                ..Default::default()
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        self.st.cur = Some(got.id);
+        Ok(false)
     }
-}
 
-/// A step that changes only the config: an empty layer.
-fn meta_step(
-    store: &Store,
-    st: &mut State,
-    created_by: &str,
-    config: Value,
-    no_cache: bool,
-    epoch: Option<i64>,
-) -> Result<bool, String> {
-    if !no_cache {
-        if let Some(id) = cached(store, st, created_by, Some(&config))? {
-            st.cur = Some(id);
-            st.config = config;
-            return Ok(true);
-        }
+    /// Resolve `--chown=user:group` against the image's passwd and group files.
+    fn owner(&self, spec: Option<&str>) -> Result<Option<(u32, u32)>, String> {
+        let Some(spec) = spec.filter(|s| !s.is_empty()) else {
+            return Ok(None);
+        };
+        let spec = if spec.contains(':') {
+            spec.to_string()
+        } else {
+            format!("{spec}:{spec}")
+        };
+        let (u, g) = spec.split_once(':').expect("has a colon");
+        let passwd = self.image_file("etc/passwd")?;
+        let group = self.image_file("etc/group")?;
+        let uid = match u.parse::<u32>() {
+            Ok(n) => n,
+            Err(_) => crate::isolate::config::resolve_user(u, &passwd, &group)?.uid,
+        };
+        let gid = match g.parse::<u32>() {
+            Ok(n) => n,
+            Err(_) => crate::isolate::config::resolve_user(&format!("0:{g}"), &passwd, &group)?.gid,
+        };
+        Ok(Some((uid, gid)))
     }
-    let id = empty_layer(
-        store,
-        LayerMeta {
-            parent: st.cur,
-            created: created(epoch),
-            created_by: Some(created_by.to_string()),
-            config: Some(config.clone()),
-            ..Default::default()
-        },
-    )
-    .map_err(|e| e.to_string())?;
-    st.cur = Some(id);
-    st.config = config;
-    Ok(false)
-}
 
-/// Resolve `--chown=user:group` against the image's passwd and group files.
-fn owner(store: &Store, st: &State, spec: Option<&str>) -> Result<Option<(u32, u32)>, String> {
-    let Some(spec) = spec.filter(|s| !s.is_empty()) else {
-        return Ok(None);
-    };
-    // The image's files, read as the runtime reads them: inside the layer
-    // that holds them, never blocking, never truncated.
-    let read = |p: &str| -> Result<String, String> {
-        let Some(cur) = st.cur else {
+    /// A file of the image so far, read as the runtime reads it: inside
+    /// the layer that holds it, never blocking, never truncated; empty
+    /// when there is none.
+    fn image_file(&self, p: &str) -> Result<String, String> {
+        let Some(cur) = self.st.cur else {
             return Ok(String::new());
         };
-        let stack = store.stack(&cur).map_err(|e| e.to_string())?;
+        let stack = self.store.stack(&cur).map_err(|e| e.to_string())?;
         let comps: Vec<&[u8]> = p.split('/').map(str::as_bytes).collect();
         match stack.lookup(&comps) {
             Some((i, _)) => {
@@ -491,67 +557,57 @@ fn owner(store: &Store, st: &State, spec: Option<&str>) -> Result<Option<(u32, u
             }
             None => Ok(String::new()),
         }
-    };
-    let spec = if spec.contains(':') {
-        spec.to_string()
-    } else {
-        format!("{spec}:{spec}")
-    };
-    let (u, g) = spec.split_once(':').expect("has a colon");
-    let passwd = read("etc/passwd")?;
-    let group = read("etc/group")?;
-    let uid = match u.parse::<u32>() {
-        Ok(n) => n,
-        Err(_) => crate::isolate::config::resolve_user(u, &passwd, &group)?.uid,
-    };
-    let gid = match g.parse::<u32>() {
-        Ok(n) => n,
-        Err(_) => crate::isolate::config::resolve_user(&format!("0:{g}"), &passwd, &group)?.gid,
-    };
-    Ok(Some((uid, gid)))
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn copy(
-    store: &Store,
-    st: &mut State,
-    ins: &Instruction,
-    ctx: &Context,
-    ignore: &Ignore,
-    v: &BTreeMap<String, String>,
-    no_cache: bool,
-    epoch: Option<i64>,
-) -> Result<bool, String> {
-    if flag(ins, "from").is_some() {
-        return Err("--from (multi-stage builds) is not supported".into());
-    }
-    let words: Vec<String> = if ins.args.trim_start().starts_with('[') {
-        serde_json::from_str(&ins.args).map_err(|_| "bad JSON form".to_string())?
-    } else {
-        ins.args.split_whitespace().map(String::from).collect()
-    };
-    let words: Vec<String> = words.iter().map(|w| dockerfile::substitute(w, v)).collect();
-    if words.len() < 2 {
-        return Err(format!("{} needs a source and a destination", ins.keyword));
-    }
-    let (dest, srcs) = words.split_last().expect("two or more");
-    for s in srcs {
-        if s.starts_with("http://") || s.starts_with("https://") {
-            return Err(format!(
-                "{s}: remote sources are not supported (no network)"
-            ));
+/// How a config-only step reads in the history, as docker's classic
+/// builder writes it: Go's %q of the command for CMD/ENTRYPOINT, ENV
+/// values unquoted, the rest as written.
+fn history_text(
+    kw: &str,
+    args: &str,
+    substituted: &str,
+    config: &Value,
+    shell: &[String],
+) -> Result<String, String> {
+    Ok(match kw {
+        "CMD" | "ENTRYPOINT" => {
+            let c = change::command_form(args, shell);
+            let quoted: Vec<String> = c
+                .iter()
+                .map(|a| serde_json::to_string(a).unwrap_or_default())
+                .collect();
+            format!(" {kw} [{}]", quoted.join(" "))
         }
-    }
-    let workdir = runtime(&st.config)
-        .working_dir()
-        .clone()
-        .unwrap_or_else(|| "/".into());
+        "ENV" => {
+            let kv = change::key_values(substituted).map_err(|e| e.to_string())?;
+            let pairs: Vec<String> = kv.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!(" ENV {}", pairs.join(" "))
+        }
+        "WORKDIR" => format!(
+            "WORKDIR {}",
+            runtime(config).working_dir().as_deref().unwrap_or("/")
+        ),
+        "VOLUME" => {
+            let vols: Vec<String> = if substituted.trim_start().starts_with('[') {
+                serde_json::from_str(substituted).unwrap_or_default()
+            } else {
+                substituted.split_whitespace().map(String::from).collect()
+            };
+            format!(" VOLUME [{}]", vols.join(" "))
+        }
+        _ => format!(" {kw} {substituted}"),
+    })
+}
+
+/// The absolute destination of a COPY: `dest` below the working directory
+/// when relative, "." dropped and ".." applied (never above /).
+fn copy_destination(dest: &str, workdir: &str) -> String {
     let joined = if dest.starts_with('/') {
-        dest.clone()
+        dest.to_string()
     } else {
         format!("{}/{dest}", workdir.trim_end_matches('/'))
     };
-    // normalise: drop "." components, apply ".." (never above /)
     let mut parts: Vec<&str> = Vec::new();
     for c in joined.split('/') {
         match c {
@@ -562,81 +618,71 @@ fn copy(
             c => parts.push(c),
         }
     }
-    let dest_abs = format!("/{}", parts.join("/"));
-    let dest_dirish = dest.ends_with('/') || dest == "." || dest.ends_with("/.") || dest_abs == "/";
-    let mut sources = Vec::new();
-    for s in srcs {
-        sources.extend(ctx.expand(s, ignore)?);
+    format!("/{}", parts.join("/"))
+}
+
+/// Add one source of a COPY or ADD to its layer at `base`; what it was for
+/// the history (`file` or `dir`).
+fn add_source(
+    t: &mut CopyTar<Vec<u8>>,
+    src: &context::Source,
+    add: bool,
+    base: &str,
+    dest_is_dir: bool,
+) -> Result<&'static str, String> {
+    let shown = |e: std::io::Error| format!("{}: {e}", src.name);
+    if add && src.is_file() && context::is_archive(src) {
+        t.add_archive(src, base).map_err(shown)?;
+        return Ok("file");
     }
-    let dest_is_dir =
-        dest_dirish || sources.len() > 1 || (sources.len() == 1 && sources[0].is_dir());
-    let owner = owner(store, st, flag(ins, "chown"))?;
-    let mut t = CopyTar::new(Vec::new(), ignore.clone(), owner);
-    let base = dest_abs
-        .trim_start_matches('/')
-        .trim_end_matches('/')
-        .to_string();
-    let mut kind = "file";
-    for src in &sources {
-        let shown = |e: std::io::Error| format!("{}: {e}", src.name);
-        if ins.keyword == "ADD" && src.is_file() && context::is_archive(src) {
-            t.add_archive(src, &base).map_err(shown)?;
-            kind = "file";
-            continue;
-        }
-        if src.is_dir() {
-            kind = "dir";
-            t.add(src, &base).map_err(shown)?;
-        } else {
-            let name = if dest_is_dir {
-                let file = src.file_name();
-                if base.is_empty() {
-                    file.to_string()
-                } else {
-                    format!("{base}/{file}")
-                }
-            } else {
-                base.clone()
-            };
-            t.add(src, name.trim_start_matches('/')).map_err(shown)?;
-        }
+    if src.is_dir() {
+        t.add(src, base).map_err(shown)?;
+        return Ok("dir");
     }
-    if sources.len() > 1 {
-        kind = "multi";
+    let name = if !dest_is_dir {
+        base.to_string()
+    } else if base.is_empty() {
+        src.file_name().to_string()
+    } else {
+        format!("{base}/{}", src.file_name())
+    };
+    t.add(src, name.trim_start_matches('/')).map_err(shown)?;
+    Ok("file")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_destinations_are_absolute_and_normal() {
+        assert_eq!(copy_destination("/a/./b/", "/w"), "/a/b");
+        assert_eq!(copy_destination("x", "/w/"), "/w/x");
+        assert_eq!(copy_destination(".", "/"), "/");
+        assert_eq!(copy_destination("../../..", "/w/v"), "/");
+        assert_eq!(copy_destination("../y", "/w/v"), "/w/y");
     }
-    let tar = t.finish().map_err(|e| e.to_string())?;
-    let digest = Digest::of(&tar);
-    // History shows the destination as written (docker 20.10 does).
-    let created_by = nop(&format!(
-        "{} {kind}:{} in {dest} ",
-        ins.keyword,
-        digest.hex()
-    ));
-    if !no_cache {
-        if let Some(id) = cached(store, st, &created_by, None)? {
-            st.cur = Some(id);
-            return Ok(true);
-        }
+
+    #[test]
+    fn history_reads_as_dockers_classic_builder() {
+        let sh = vec!["/bin/sh".to_string(), "-c".to_string()];
+        let h = |kw: &str, args: &str, config: Value| {
+            history_text(kw, args, args, &config, &sh).unwrap()
+        };
+        assert_eq!(
+            h("CMD", "echo \"hi\"", json!({})),
+            " CMD [\"/bin/sh\" \"-c\" \"echo \\\"hi\\\"\"]"
+        );
+        assert_eq!(h("ENV", "A=\"1 2\" B=3", json!({})), " ENV A=1 2 B=3");
+        assert_eq!(
+            h("WORKDIR", "x", json!({"WorkingDir": "/w/x"})),
+            "WORKDIR /w/x"
+        );
+        assert_eq!(
+            h("VOLUME", "[\"/a\", \"/b\"]", json!({})),
+            " VOLUME [/a /b]"
+        );
+        assert_eq!(h("VOLUME", "/a /b", json!({})), " VOLUME [/a /b]");
+        assert_eq!(h("USER", "1:2", json!({})), " USER 1:2");
     }
-    let got = ingest_layer(
-        store,
-        &tar[..],
-        IngestOptions {
-            meta: LayerMeta {
-                parent: st.cur,
-                created: created(epoch),
-                created_by: Some(created_by),
-                config: if st.cur.is_none() {
-                    Some(st.config.clone())
-                } else {
-                    None
-                },
-                ..Default::default()
-            },
-            ..Default::default()
-        },
-    )
-    .map_err(|e| e.to_string())?;
-    st.cur = Some(got.id);
-    Ok(false)
 }
