@@ -541,27 +541,257 @@ fn fd_path(fd: &OwnedFd) -> String {
     format!("/proc/self/fd/{}", fd.as_raw_fd())
 }
 
-fn mount_in(
-    root: &OwnedFd,
-    rel: &str,
-    fstype: &str,
-    src: &str,
+/// One mount(2), without its target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Mount {
+    source: Option<String>,
+    fstype: Option<&'static str>,
     flags: MsFlags,
-    data: Option<&str>,
-) -> Result<(), Fail> {
-    let target = open_in(root, rel)?;
-    ctx(
-        mount(
-            Some(src),
-            fd_path(&target).as_str(),
-            Some(fstype),
-            flags,
-            data,
-        ),
-        &format!("mounting {fstype} on /{rel}"),
-    )
+    data: Option<&'static str>,
+    /// What it does, for errors ("mounting proc on /proc").
+    what: String,
 }
 
+impl Mount {
+    /// A new file system of type `fstype` on `/target`.
+    fn fs(target: &str, fstype: &'static str, source: &str, flags: MsFlags) -> Mount {
+        Mount {
+            source: Some(source.into()),
+            fstype: Some(fstype),
+            flags,
+            data: None,
+            what: format!("mounting {fstype} on /{target}"),
+        }
+    }
+
+    fn data(self, data: &'static str) -> Mount {
+        Mount {
+            data: Some(data),
+            ..self
+        }
+    }
+
+    /// A bind mount of `source` (recursive with `MS_REC` in `flags`).
+    fn bind(source: &str, flags: MsFlags, what: String) -> Mount {
+        Mount {
+            source: Some(source.into()),
+            fstype: None,
+            flags: MsFlags::MS_BIND | flags,
+            data: None,
+            what,
+        }
+    }
+
+    /// Remount the bind mount on the target read-only, with `flags` too.
+    fn read_only(flags: MsFlags, what: String) -> Mount {
+        Mount {
+            source: None,
+            fstype: None,
+            flags: MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | flags,
+            data: None,
+            what,
+        }
+    }
+
+    /// Mount on `target`: a path, or /proc/self/fd/N of an opened one.
+    fn apply(&self, target: &str) -> Result<(), Fail> {
+        ctx(
+            mount(
+                self.source.as_deref(),
+                target,
+                self.fstype,
+                self.flags,
+                self.data,
+            ),
+            &self.what,
+        )
+    }
+}
+
+/// One step of preparing a container's root file system. Paths are
+/// relative to the root; every directory is opened below it without
+/// following symlinks, and mounted on through its fd.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum RootfsStep {
+    /// Mount on the directory `target`; when that fails and there is a
+    /// `fallback`, its mounts instead, in order, on the same directory.
+    Mount {
+        target: &'static str,
+        mount: Mount,
+        fallback: Vec<Mount>,
+    },
+    /// Make the character device `dir/name`.
+    Device {
+        dir: &'static str,
+        name: &'static str,
+        major: u64,
+        minor: u64,
+    },
+    /// Make the directory `dir/name`.
+    Dir {
+        dir: &'static str,
+        name: &'static str,
+    },
+    /// Make the symlink `dir/name` to `target`.
+    Symlink {
+        dir: &'static str,
+        name: &'static str,
+        target: &'static str,
+    },
+}
+
+/// What goes into the root file system before the pivot: /proc, a
+/// minimal /dev (docker's devices, its /dev/pts, /dev/shm and
+/// /dev/mqueue), and /sys (read-only unless privileged).
+fn rootfs_plan(spec: &Spec<'_>) -> Vec<RootfsStep> {
+    use RootfsStep::{Device, Dir, Symlink};
+    let nse = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV;
+    let mount = |target: &'static str, mount: Mount| RootfsStep::Mount {
+        target,
+        mount,
+        fallback: Vec::new(),
+    };
+    let mut plan = vec![
+        mount("proc", Mount::fs("proc", "proc", "proc", nse)),
+        mount(
+            "dev",
+            Mount::fs(
+                "dev",
+                "tmpfs",
+                "tmpfs",
+                MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME,
+            )
+            .data("mode=755,size=65536k"),
+        ),
+    ];
+    for (name, major, minor) in [
+        ("null", 1, 3),
+        ("zero", 1, 5),
+        ("full", 1, 7),
+        ("random", 1, 8),
+        ("urandom", 1, 9),
+        ("tty", 5, 0),
+    ] {
+        plan.push(Device {
+            dir: "dev",
+            name,
+            major,
+            minor,
+        });
+    }
+    for name in ["pts", "shm", "mqueue"] {
+        plan.push(Dir { dir: "dev", name });
+    }
+    for (name, target) in [
+        ("ptmx", "pts/ptmx"),
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+        ("core", "/proc/kcore"),
+    ] {
+        plan.push(Symlink {
+            dir: "dev",
+            name,
+            target,
+        });
+    }
+    plan.push(mount(
+        "dev/pts",
+        Mount::fs(
+            "dev/pts",
+            "devpts",
+            "devpts",
+            MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        )
+        .data("newinstance,ptmxmode=0666,mode=0620,gid=5"),
+    ));
+    plan.push(mount(
+        "dev/shm",
+        Mount::fs("dev/shm", "tmpfs", "shm", nse).data("mode=1777,size=65536k"),
+    ));
+    plan.push(mount(
+        "dev/mqueue",
+        Mount::fs("dev/mqueue", "mqueue", "mqueue", nse),
+    ));
+    let sys_flags = if spec.privileged {
+        nse
+    } else {
+        nse | MsFlags::MS_RDONLY
+    };
+    // Without a network namespace of our own sysfs cannot be mounted:
+    // the host's /sys is bound instead.
+    let mut fallback = vec![Mount::bind("/sys", MsFlags::MS_REC, "binding /sys".into())];
+    if !spec.privileged {
+        fallback.push(Mount::read_only(nse, "making /sys read-only".into()));
+    }
+    plan.push(RootfsStep::Mount {
+        target: "sys",
+        mount: Mount::fs("sys", "sysfs", "sysfs", sys_flags),
+        fallback,
+    });
+    plan
+}
+
+/// Carry out a rootfs plan below `root`.
+fn apply_rootfs_plan(root: &OwnedFd, plan: &[RootfsStep]) -> Result<(), Fail> {
+    // The directory nodes were last made in, opened once for all of them.
+    let mut opened: Option<(&str, OwnedFd)> = None;
+    for step in plan {
+        let (dir, name) = match step {
+            RootfsStep::Mount {
+                target,
+                mount,
+                fallback,
+            } => {
+                opened = None;
+                let fd = open_in(root, target)?;
+                let at = fd_path(&fd);
+                match mount.apply(&at) {
+                    Err(e) if fallback.is_empty() => return Err(e),
+                    Err(_) => fallback.iter().try_for_each(|m| m.apply(&at))?,
+                    Ok(()) => {}
+                }
+                continue;
+            }
+            RootfsStep::Device { dir, name, .. }
+            | RootfsStep::Dir { dir, name }
+            | RootfsStep::Symlink { dir, name, .. } => (*dir, *name),
+        };
+        if opened.as_ref().is_none_or(|(d, _)| *d != dir) {
+            let fd = open_in(root, dir)?;
+            let fd = ctx(
+                openat(
+                    fd.as_fd(),
+                    ".",
+                    OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+                    Mode::empty(),
+                ),
+                &format!("opening /{dir}"),
+            )?;
+            opened = Some((dir, fd));
+        }
+        let fd = opened.as_ref().map(|(_, fd)| fd.as_fd()).expect("opened");
+        let r = match step {
+            RootfsStep::Device { major, minor, .. } => mknodat(
+                fd,
+                name,
+                SFlag::S_IFCHR,
+                Mode::from_bits_truncate(0o666),
+                nix::sys::stat::makedev(*major, *minor),
+            ),
+            RootfsStep::Dir { .. } => {
+                nix::sys::stat::mkdirat(fd, name, Mode::from_bits_truncate(0o755))
+            }
+            RootfsStep::Symlink { target, .. } => nix::unistd::symlinkat(*target, fd, name),
+            RootfsStep::Mount { .. } => unreachable!("handled above"),
+        };
+        ctx(r, &format!("creating /{dir}/{name}"))?;
+    }
+    Ok(())
+}
+
+/// Prepare the container's root file system and pivot into it.
 fn prepare_rootfs(spec: &Spec<'_>) -> Result<(), Fail> {
     let none: Option<&str> = None;
     ctx(
@@ -586,114 +816,14 @@ fn prepare_rootfs(spec: &Spec<'_>) -> Result<(), Fail> {
         ),
         "opening the root file system",
     )?;
-    let nse = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV;
-    mount_in(&root, "proc", "proc", "proc", nse, None)?;
-    mount_in(
-        &root,
-        "dev",
-        "tmpfs",
-        "tmpfs",
-        MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME,
-        Some("mode=755,size=65536k"),
-    )?;
-    let dev = open_in(&root, "dev")?;
-    let devdir: OwnedFd = ctx(
-        openat(
-            dev.as_fd(),
-            ".",
-            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        ),
-        "opening /dev",
-    )?;
-    for (name, major, minor) in [
-        ("null", 1, 3),
-        ("zero", 1, 5),
-        ("full", 1, 7),
-        ("random", 1, 8),
-        ("urandom", 1, 9),
-        ("tty", 5, 0),
-    ] {
-        ctx(
-            mknodat(
-                devdir.as_fd(),
-                name,
-                SFlag::S_IFCHR,
-                Mode::from_bits_truncate(0o666),
-                nix::sys::stat::makedev(major, minor),
-            ),
-            &format!("creating /dev/{name}"),
-        )?;
-    }
-    for d in ["pts", "shm", "mqueue"] {
-        ctx(
-            nix::sys::stat::mkdirat(devdir.as_fd(), d, Mode::from_bits_truncate(0o755)),
-            &format!("creating /dev/{d}"),
-        )?;
-    }
-    for (link, target) in [
-        ("ptmx", "pts/ptmx"),
-        ("fd", "/proc/self/fd"),
-        ("stdin", "/proc/self/fd/0"),
-        ("stdout", "/proc/self/fd/1"),
-        ("stderr", "/proc/self/fd/2"),
-        ("core", "/proc/kcore"),
-    ] {
-        ctx(
-            nix::unistd::symlinkat(target, devdir.as_fd(), link),
-            &format!("creating /dev/{link}"),
-        )?;
-    }
-    mount_in(
-        &root,
-        "dev/pts",
-        "devpts",
-        "devpts",
-        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
-        Some("newinstance,ptmxmode=0666,mode=0620,gid=5"),
-    )?;
-    mount_in(
-        &root,
-        "dev/shm",
-        "tmpfs",
-        "shm",
-        nse,
-        Some("mode=1777,size=65536k"),
-    )?;
-    mount_in(&root, "dev/mqueue", "mqueue", "mqueue", nse, None)?;
-    let sys_flags = if spec.privileged {
-        nse
-    } else {
-        nse | MsFlags::MS_RDONLY
-    };
-    if mount_in(&root, "sys", "sysfs", "sysfs", sys_flags, None).is_err() {
-        // Without a network namespace of our own, bind the host's /sys.
-        let target = open_in(&root, "sys")?;
-        ctx(
-            mount(
-                Some("/sys"),
-                fd_path(&target).as_str(),
-                none,
-                MsFlags::MS_BIND | MsFlags::MS_REC,
-                none,
-            ),
-            "binding /sys",
-        )?;
-        if !spec.privileged {
-            ctx(
-                mount(
-                    none,
-                    fd_path(&target).as_str(),
-                    none,
-                    MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | nse,
-                    none,
-                ),
-                "making /sys read-only",
-            )?;
-        }
-    }
-    // pivot_root(".", "."): the old root ends up under the new one and is
-    // detached (runc's pivotRoot).
+    apply_rootfs_plan(&root, &rootfs_plan(spec))?;
+    pivot_into(&spec.rootfs)
+}
+
+/// pivot_root(".", "."): the old root ends up under the new one and is
+/// detached (runc's pivotRoot).
+fn pivot_into(rootfs: &Path) -> Result<(), Fail> {
+    let none: Option<&str> = None;
     let oldroot: OwnedFd = ctx(
         nix::fcntl::open(
             "/",
@@ -704,7 +834,7 @@ fn prepare_rootfs(spec: &Spec<'_>) -> Result<(), Fail> {
     )?;
     let newroot: OwnedFd = ctx(
         nix::fcntl::open(
-            &spec.rootfs,
+            rootfs,
             OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC,
             Mode::empty(),
         ),
@@ -722,8 +852,48 @@ fn prepare_rootfs(spec: &Spec<'_>) -> Result<(), Fail> {
     Ok(())
 }
 
+/// The mounts that hide `masked` and write-protect `readonly` (absolute
+/// paths, once inside the root), given what stands at a path: `None` for
+/// nothing, else whether it is a directory.
+fn mask_plan(
+    masked: &[String],
+    readonly: &[&str],
+    kind: impl Fn(&str) -> Option<bool>,
+) -> Vec<(String, Mount)> {
+    let mut plan = Vec::new();
+    for p in masked {
+        let Some(is_dir) = kind(p) else {
+            continue;
+        };
+        let what = format!("masking {p}");
+        let m = if is_dir {
+            Mount::fs("", "tmpfs", "tmpfs", MsFlags::MS_RDONLY).data("size=0,nr_inodes=1")
+        } else {
+            Mount::bind("/dev/null", MsFlags::empty(), String::new())
+        };
+        plan.push((p.clone(), Mount { what, ..m }));
+    }
+    for p in readonly {
+        if kind(p).is_none() {
+            continue;
+        }
+        plan.push((
+            p.to_string(),
+            Mount::bind(p, MsFlags::MS_REC, format!("binding {p}")),
+        ));
+        plan.push((
+            p.to_string(),
+            Mount::read_only(
+                MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+                format!("making {p} read-only"),
+            ),
+        ));
+    }
+    plan
+}
+
+/// Hide docker's masked paths and write-protect its read-only ones.
 fn mask_paths() -> Result<(), Fail> {
-    let none: Option<&str> = None;
     let mut masked: Vec<String> = MASKED_PATHS.iter().map(|s| s.to_string()).collect();
     if let Ok(rd) = std::fs::read_dir("/sys/devices/system/cpu") {
         for e in rd.flatten() {
@@ -733,46 +903,9 @@ fn mask_paths() -> Result<(), Fail> {
             }
         }
     }
-    for p in &masked {
-        let Ok(m) = std::fs::symlink_metadata(p) else {
-            continue;
-        };
-        let r = if m.is_dir() {
-            mount(
-                Some("tmpfs"),
-                p.as_str(),
-                Some("tmpfs"),
-                MsFlags::MS_RDONLY,
-                Some("size=0,nr_inodes=1"),
-            )
-        } else {
-            mount(Some("/dev/null"), p.as_str(), none, MsFlags::MS_BIND, none)
-        };
-        ctx(r, &format!("masking {p}"))?;
-    }
-    for p in READONLY_PATHS {
-        if std::fs::symlink_metadata(p).is_err() {
-            continue;
-        }
-        ctx(
-            mount(Some(*p), *p, none, MsFlags::MS_BIND | MsFlags::MS_REC, none),
-            &format!("binding {p}"),
-        )?;
-        ctx(
-            mount(
-                none,
-                *p,
-                none,
-                MsFlags::MS_BIND
-                    | MsFlags::MS_REMOUNT
-                    | MsFlags::MS_RDONLY
-                    | MsFlags::MS_NOSUID
-                    | MsFlags::MS_NODEV
-                    | MsFlags::MS_NOEXEC,
-                none,
-            ),
-            &format!("making {p} read-only"),
-        )?;
+    let kind = |p: &str| std::fs::symlink_metadata(p).ok().map(|m| m.is_dir());
+    for (target, m) in mask_plan(&masked, READONLY_PATHS, kind) {
+        m.apply(&target)?;
     }
     Ok(())
 }
@@ -985,6 +1118,150 @@ mod tests {
         );
         assert!(took < std::time::Duration::from_secs(5));
         assert_eq!(SpawnError::Interrupted(Signal::SIGTERM).exit_code(), 143);
+    }
+
+    fn spec(privileged: bool) -> Spec<'static> {
+        Spec {
+            rootfs: PathBuf::from("/r"),
+            hostname: String::new(),
+            argv: Vec::new(),
+            env: Vec::new(),
+            cwd: "/".into(),
+            user: String::new(),
+            net: Net::Loopback,
+            privileged,
+            cgroup: None,
+            stdio: [None; 3],
+            tty: false,
+        }
+    }
+
+    fn mounts(plan: &[RootfsStep]) -> Vec<(&str, Option<&str>, &[Mount])> {
+        plan.iter()
+            .filter_map(|s| match s {
+                RootfsStep::Mount {
+                    target,
+                    mount,
+                    fallback,
+                } => Some((*target, mount.fstype, fallback.as_slice())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_default_rootfs_has_proc_dev_and_a_read_only_sys() {
+        let plan = rootfs_plan(&spec(false));
+        let m = mounts(&plan);
+        let targets: Vec<_> = m.iter().map(|(t, f, _)| (*t, f.unwrap())).collect();
+        assert_eq!(
+            targets,
+            [
+                ("proc", "proc"),
+                ("dev", "tmpfs"),
+                ("dev/pts", "devpts"),
+                ("dev/shm", "tmpfs"),
+                ("dev/mqueue", "mqueue"),
+                ("sys", "sysfs"),
+            ]
+        );
+        // /dev is filled between its tmpfs and the mounts below it
+        assert_eq!(plan.len(), 6 + 6 + 3 + 6);
+        assert!(plan[2..17]
+            .iter()
+            .all(|s| !matches!(s, RootfsStep::Mount { .. })));
+        assert!(plan.contains(&RootfsStep::Device {
+            dir: "dev",
+            name: "null",
+            major: 1,
+            minor: 3
+        }));
+        assert!(plan.contains(&RootfsStep::Symlink {
+            dir: "dev",
+            name: "ptmx",
+            target: "pts/ptmx"
+        }));
+        let RootfsStep::Mount {
+            mount, fallback, ..
+        } = plan.last().unwrap()
+        else {
+            panic!("sys is mounted last")
+        };
+        assert!(mount
+            .flags
+            .contains(MsFlags::MS_RDONLY | MsFlags::MS_NOSUID));
+        assert_eq!(fallback.len(), 2, "the host's /sys, bound, then read-only");
+        assert!(fallback[1]
+            .flags
+            .contains(MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY));
+        // only /sys has a fallback; nothing is mounted without NOSUID
+        assert!(m[..5].iter().all(|(_, _, f)| f.is_empty()));
+        for s in &plan {
+            if let RootfsStep::Mount { mount, .. } = s {
+                assert!(mount.flags.contains(MsFlags::MS_NOSUID), "{s:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_privileged_rootfs_has_a_writable_sys() {
+        let plan = rootfs_plan(&spec(true));
+        let RootfsStep::Mount {
+            mount, fallback, ..
+        } = plan.last().unwrap()
+        else {
+            panic!("sys is mounted last")
+        };
+        assert!(!mount.flags.contains(MsFlags::MS_RDONLY));
+        assert_eq!(fallback.len(), 1);
+        assert!(!fallback[0].flags.contains(MsFlags::MS_RDONLY));
+        // the rest is the same as for a default container
+        let default = rootfs_plan(&spec(false));
+        assert_eq!(plan[..plan.len() - 1], default[..default.len() - 1]);
+    }
+
+    #[test]
+    fn masking_hides_what_exists_and_write_protects() {
+        let masked = vec![
+            "/proc/kcore".to_string(),
+            "/proc/acpi".to_string(),
+            "/gone".to_string(),
+        ];
+        let kind = |p: &str| match p {
+            "/proc/kcore" | "/proc/sys" => Some(p == "/proc/sys"),
+            "/proc/acpi" => Some(true),
+            _ => None,
+        };
+        let plan = mask_plan(&masked, &["/proc/sys", "/proc/none"], kind);
+        let got: Vec<_> = plan
+            .iter()
+            .map(|(t, m)| (t.as_str(), m.source.as_deref(), m.fstype, m.what.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "/proc/kcore",
+                    Some("/dev/null"),
+                    None,
+                    "masking /proc/kcore"
+                ),
+                (
+                    "/proc/acpi",
+                    Some("tmpfs"),
+                    Some("tmpfs"),
+                    "masking /proc/acpi"
+                ),
+                ("/proc/sys", Some("/proc/sys"), None, "binding /proc/sys"),
+                ("/proc/sys", None, None, "making /proc/sys read-only"),
+            ]
+        );
+        assert!(plan[1].1.flags.contains(MsFlags::MS_RDONLY));
+        assert_eq!(plan[1].1.data, Some("size=0,nr_inodes=1"));
+        assert!(plan[3]
+            .1
+            .flags
+            .contains(MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_NOEXEC));
     }
 
     #[test]
