@@ -975,115 +975,138 @@ pub fn spawn_into(target: Pid, spec: &Spec<'_>) -> Result<Joined, SpawnError> {
             drop(pid_w);
             drop(err_w);
             drop(nsfds);
-            let interrupted = |e: SpawnError| {
-                // The helper may be stuck (e.g. in a frozen cgroup):
-                // kill it, and do not wait for it.
-                let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
-                e
-            };
-            let buf = read_report(pid_r).map_err(interrupted)?;
-            if let Ok(pid) = buf.trim().parse::<i32>() {
-                // From now on a signal goes to the process itself.
-                let msg = read_report(err_r).map_err(|e| {
-                    let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
-                    interrupted(e)
-                })?;
-                if !msg.is_empty() {
-                    let _ = nix::sys::wait::waitpid(child, None);
-                    let (code, text) = msg.split_once(' ').unwrap_or(("125", msg.as_str()));
-                    return Err(SpawnError::Child {
-                        code: code.parse().unwrap_or(125),
-                        msg: text.to_string(),
-                    });
-                }
-                return Ok(Joined {
-                    helper: child,
-                    pid: Pid::from_raw(pid),
-                });
-            }
-            let msg = read_report(err_r).map_err(interrupted)?;
-            if !msg.is_empty() || buf.is_empty() {
-                let _ = nix::sys::wait::waitpid(child, None);
-                let (code, text) = msg
-                    .split_once(' ')
-                    .unwrap_or(("125", "joining the container failed"));
-                return Err(SpawnError::Child {
-                    code: code.parse().unwrap_or(125),
-                    msg: text.to_string(),
-                });
-            }
-            Ok(Joined {
-                helper: child,
-                pid: Pid::from_raw(buf.trim().parse().unwrap_or(0)),
-            })
+            await_joined(child, pid_r, err_r)
         }
         nix::unistd::ForkResult::Child => {
             drop(pid_r);
             drop(err_r);
-            let report = |code: i32, msg: String| -> ! {
-                let _ = write!(File::from(err_w.try_clone().expect("dup")), "{code} {msg}");
-                // SAFETY: leaving the forked helper without running the parent's destructors.
-                unsafe { libc::_exit(code) }
-            };
-            // Before joining anything of the container: nothing of this
-            // process may be reached through /proc by the container's
-            // processes (its binary, memory, fds), and it carries no host
-            // fd in but the ones it needs (CVE-2019-5736, CVE-2016-9962).
-            if let Err(e) = super::exe::set_undumpable() {
-                report(125, format!("prctl(PR_SET_DUMPABLE): {e}"));
-            }
-            let mut keep: Vec<RawFd> = vec![err_w.as_raw_fd(), pid_w.as_raw_fd()];
-            keep.extend(nsfds.iter().map(|(f, _)| f.as_raw_fd()));
-            keep.extend(spec.stdio.iter().flatten());
-            if let Err(e) = close_except(&keep) {
-                report(125, format!("closing inherited fds: {e}"));
-            }
-            if let Some(cg) = spec.cgroup {
-                if let Err(e) = cg.add_self() {
-                    report(125, format!("joining the cgroup: {e}"));
-                }
-            }
-            for (f, flag) in &nsfds {
-                if let Err(e) = setns(f.as_fd(), *flag) {
-                    report(125, format!("joining the container's namespaces: {e}"));
-                }
-            }
-            drop(nsfds);
-            // SAFETY: still single-threaded.
-            match unsafe { nix::unistd::fork() } {
-                Err(e) => report(125, format!("fork: {e}")),
-                Ok(nix::unistd::ForkResult::Child) => {
-                    drop(pid_w);
-                    reset_signals();
-                    for (i, fd) in spec.stdio.iter().enumerate() {
-                        if let Some(fd) = fd {
-                            if *fd != i as RawFd {
-                                // SAFETY: both are open descriptors; dup2 onto a standard slot.
-                                unsafe { libc::dup2(*fd, i as RawFd) };
-                            }
-                        }
+            join_and_exec(spec, nsfds, pid_w, err_w)
+        }
+    }
+}
+
+/// In `spawn_into`'s caller: wait for the helper `child` to report the
+/// process's pid (on `pid_r`) and its failure before `execve`, if any (on
+/// `err_r`).
+fn await_joined(child: Pid, pid_r: OwnedFd, err_r: OwnedFd) -> Result<Joined, SpawnError> {
+    let interrupted = |e: SpawnError| {
+        // The helper may be stuck (e.g. in a frozen cgroup):
+        // kill it, and do not wait for it.
+        let _ = nix::sys::signal::kill(child, Signal::SIGKILL);
+        e
+    };
+    let buf = read_report(pid_r).map_err(interrupted)?;
+    if let Ok(pid) = buf.trim().parse::<i32>() {
+        // From now on a signal goes to the process itself.
+        let msg = read_report(err_r).map_err(|e| {
+            let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
+            interrupted(e)
+        })?;
+        if !msg.is_empty() {
+            let _ = nix::sys::wait::waitpid(child, None);
+            let (code, text) = msg.split_once(' ').unwrap_or(("125", msg.as_str()));
+            return Err(SpawnError::Child {
+                code: code.parse().unwrap_or(125),
+                msg: text.to_string(),
+            });
+        }
+        return Ok(Joined {
+            helper: child,
+            pid: Pid::from_raw(pid),
+        });
+    }
+    let msg = read_report(err_r).map_err(interrupted)?;
+    if !msg.is_empty() || buf.is_empty() {
+        let _ = nix::sys::wait::waitpid(child, None);
+        let (code, text) = msg
+            .split_once(' ')
+            .unwrap_or(("125", "joining the container failed"));
+        return Err(SpawnError::Child {
+            code: code.parse().unwrap_or(125),
+            msg: text.to_string(),
+        });
+    }
+    Ok(Joined {
+        helper: child,
+        pid: Pid::from_raw(buf.trim().parse().unwrap_or(0)),
+    })
+}
+
+/// In `spawn_into`'s forked helper: join the cgroup and the namespaces,
+/// fork the process, report its pid on `pid_w` and wait for it, leaving
+/// with its status. A failure is reported on `err_w`.
+fn join_and_exec(
+    spec: &Spec<'_>,
+    nsfds: Vec<(File, CloneFlags)>,
+    pid_w: OwnedFd,
+    err_w: OwnedFd,
+) -> ! {
+    let report = |code: i32, msg: String| -> ! {
+        let _ = write!(File::from(err_w.try_clone().expect("dup")), "{code} {msg}");
+        // SAFETY: leaving the forked helper without running the parent's destructors.
+        unsafe { libc::_exit(code) }
+    };
+    // Before joining anything of the container: nothing of this
+    // process may be reached through /proc by the container's
+    // processes (its binary, memory, fds), and it carries no host
+    // fd in but the ones it needs (CVE-2019-5736, CVE-2016-9962).
+    if let Err(e) = super::exe::set_undumpable() {
+        report(125, format!("prctl(PR_SET_DUMPABLE): {e}"));
+    }
+    let mut keep: Vec<RawFd> = vec![err_w.as_raw_fd(), pid_w.as_raw_fd()];
+    keep.extend(nsfds.iter().map(|(f, _)| f.as_raw_fd()));
+    keep.extend(spec.stdio.iter().flatten());
+    if let Err(e) = close_except(&keep) {
+        report(125, format!("closing inherited fds: {e}"));
+    }
+    if let Some(cg) = spec.cgroup {
+        if let Err(e) = cg.add_self() {
+            report(125, format!("joining the cgroup: {e}"));
+        }
+    }
+    for (f, flag) in &nsfds {
+        if let Err(e) = setns(f.as_fd(), *flag) {
+            report(125, format!("joining the container's namespaces: {e}"));
+        }
+    }
+    drop(nsfds);
+    // SAFETY: still single-threaded.
+    match unsafe { nix::unistd::fork() } {
+        Err(e) => report(125, format!("fork: {e}")),
+        Ok(nix::unistd::ForkResult::Child) => {
+            drop(pid_w);
+            reset_signals();
+            for (i, fd) in spec.stdio.iter().enumerate() {
+                if let Some(fd) = fd {
+                    if *fd != i as RawFd {
+                        // SAFETY: both are open descriptors; dup2 onto a standard slot.
+                        unsafe { libc::dup2(*fd, i as RawFd) };
                     }
-                    let Err(Fail(code, msg)) = become_process(spec);
-                    report(code, msg)
-                }
-                Ok(nix::unistd::ForkResult::Parent { child }) => {
-                    drop(err_w);
-                    let _ = write!(File::from(pid_w), "{child}");
-                    let code = loop {
-                        match nix::sys::wait::waitpid(child, None) {
-                            Ok(nix::sys::wait::WaitStatus::Exited(_, c)) => break c,
-                            Ok(nix::sys::wait::WaitStatus::Signaled(_, s, _)) => {
-                                break 128 + s as i32
-                            }
-                            Ok(_) => continue,
-                            Err(Errno::EINTR) => continue,
-                            Err(_) => break 125,
-                        }
-                    };
-                    // SAFETY: leaving the forked helper with the process's status.
-                    unsafe { libc::_exit(code) }
                 }
             }
+            let Err(Fail(code, msg)) = become_process(spec);
+            report(code, msg)
+        }
+        Ok(nix::unistd::ForkResult::Parent { child }) => {
+            drop(err_w);
+            let _ = write!(File::from(pid_w), "{child}");
+            let code = wait_status(child);
+            // SAFETY: leaving the forked helper with the process's status.
+            unsafe { libc::_exit(code) }
+        }
+    }
+}
+
+/// Wait for `child` to end; its exit status, 128+N when signal N killed
+/// it, 125 when it cannot be waited for.
+fn wait_status(child: Pid) -> i32 {
+    loop {
+        match nix::sys::wait::waitpid(child, None) {
+            Ok(nix::sys::wait::WaitStatus::Exited(_, c)) => return c,
+            Ok(nix::sys::wait::WaitStatus::Signaled(_, s, _)) => return 128 + s as i32,
+            Ok(_) => continue,
+            Err(Errno::EINTR) => continue,
+            Err(_) => return 125,
         }
     }
 }

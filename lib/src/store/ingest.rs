@@ -118,41 +118,13 @@ pub fn ingest_layer<R: Read + Send>(
         });
         (unpacked, streamed)
     });
-    let (stats, sum) = match (unpacked, streamed) {
-        (Ok(stats), Ok(sum)) => (stats, sum),
-        // A hostile entry is the first thing to report, then what went
-        // wrong with the stream itself (a corrupt trailer can show up only
-        // after the tar extracted fine).
-        (Err(e @ UnpackError::Refused { .. }), _) => return Err(e.into()),
-        (_, Err(StreamError::Input(e))) => {
-            return Err(UnpackError::Stream(format!("corrupt stream: {e}")).into())
-        }
-        (_, Err(StreamError::Blob(e))) => return Err(e).at(&blob_path).map_err(Into::into),
-        (Err(e), _) => return Err(e.into()),
-        (Ok(_), Err(StreamError::Cancelled)) => unreachable!("the stream was read to its end"),
-    };
+    let (stats, sum) = outcome(unpacked, streamed, &blob_path)?;
     recording.finish().at(&split_path)?;
     let diff_id = sum.diff_id;
     let (blob_digest, blob_len) = (sum.blob_digest, sum.blob_len);
 
-    if let Some(expected) = opts.expect_diff_id {
-        if expected != diff_id {
-            return Err(IngestError::Mismatch {
-                what: "diff_id",
-                expected,
-                actual: diff_id,
-            });
-        }
-    }
-    if let Some(expected) = opts.expect_blob {
-        if expected != blob_digest {
-            return Err(IngestError::Mismatch {
-                what: "blob digest",
-                expected,
-                actual: blob_digest,
-            });
-        }
-    }
+    check("diff_id", opts.expect_diff_id, diff_id)?;
+    check("blob digest", opts.expect_blob, blob_digest)?;
 
     if !split {
         store.publish_blob_file(&blob_path, &blob_digest)?;
@@ -175,6 +147,39 @@ pub fn ingest_layer<R: Read + Send>(
         compression,
         entries: stats.entries,
     })
+}
+
+/// What the extraction and the reading thread came to, as one result.
+fn outcome(
+    unpacked: Result<layer::Unpacked, UnpackError>,
+    streamed: Result<stream::Summary, StreamError>,
+    blob_path: &std::path::Path,
+) -> Result<(layer::Unpacked, stream::Summary), IngestError> {
+    match (unpacked, streamed) {
+        (Ok(stats), Ok(sum)) => Ok((stats, sum)),
+        // A hostile entry is the first thing to report, then what went
+        // wrong with the stream itself (a corrupt trailer can show up only
+        // after the tar extracted fine).
+        (Err(e @ UnpackError::Refused { .. }), _) => Err(e.into()),
+        (_, Err(StreamError::Input(e))) => {
+            Err(UnpackError::Stream(format!("corrupt stream: {e}")).into())
+        }
+        (_, Err(StreamError::Blob(e))) => Err(e).at(blob_path).map_err(Into::into),
+        (Err(e), _) => Err(e.into()),
+        (Ok(_), Err(StreamError::Cancelled)) => unreachable!("the stream was read to its end"),
+    }
+}
+
+/// The digest `what` is the one expected, if one is.
+fn check(what: &'static str, expected: Option<Digest>, actual: Digest) -> Result<(), IngestError> {
+    match expected {
+        Some(expected) if expected != actual => Err(IngestError::Mismatch {
+            what,
+            expected,
+            actual,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Publish a layer with no changeset (metadata only).
