@@ -11,6 +11,7 @@ mod containers;
 mod containment;
 mod differential;
 mod docs;
+mod function_length;
 mod graph;
 mod hostile;
 mod interop;
