@@ -379,8 +379,10 @@ pub fn wait_stopped(store: &Store, c: &ContainerMeta, timeout: Duration) -> Resu
     let deadline = Instant::now() + timeout;
     loop {
         let st = store.read_state(&c.id)?;
-        let running =
-            matches!(st.status, Status::Running | Status::Paused) && alive(st.pid, st.pid_start);
+        // Stopped once the init is gone and so is its supervisor, which
+        // records the exit, unmounts the view and keeps the log until then.
+        let running = matches!(st.status, Status::Running | Status::Paused)
+            && (alive(st.pid, st.pid_start) || alive(st.supervisor, st.supervisor_start));
         if !running {
             return Ok(true);
         }

@@ -546,10 +546,21 @@ impl Store {
 
     /// Delete a directory by renaming it into `trash/` first, so a
     /// crash never leaves a half-deleted published path.
+    ///
+    /// Once renamed the deletion has happened: a tree that cannot be
+    /// removed at once (a process that was still finishing in it, say) is
+    /// retried briefly, then left in `trash/` for the next open of the
+    /// store to purge, and that is no error.
     pub fn trash(&self, path: &Path) -> Result<()> {
         let t = self.root.join("trash").join(random_hex());
         fs::rename(path, &t).at(path)?;
-        fs::remove_dir_all(&t).at(&t)
+        for delay in [0, 10, 50, 200] {
+            std::thread::sleep(std::time::Duration::from_millis(delay));
+            if fs::remove_dir_all(&t).is_ok() || !t.exists() {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// Find the layer a person means: a full ID, a tag, or a unique hex
