@@ -29,12 +29,27 @@ use std::time::{Duration, Instant};
 pub enum ContainerError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("container {0}: {1}")]
-    State(String, String),
+    /// The container is not in a state the operation can work with.
+    #[error("container {id}: {problem}")]
+    State { id: String, problem: Problem },
     #[error("container {id}: {source}")]
     Spawn { id: String, source: SpawnError },
-    #[error("container {0}: {1}")]
-    Sys(String, String),
+    /// A `--change` instruction that does not parse.
+    #[error("container {id}: --change")]
+    Change {
+        id: String,
+        #[source]
+        source: crate::image::change::ChangeError,
+    },
+    /// A system operation on the container failed: `what`, with its cause
+    /// as the source.
+    #[error("container {id}: {what}")]
+    Sys {
+        id: String,
+        what: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error(transparent)]
     Detach(#[from] supervise::DetachError),
 }
@@ -51,10 +66,49 @@ impl ContainerError {
     }
 }
 
+/// Why a container cannot do what was asked, as it is now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    #[error("is already running")]
+    AlreadyRunning,
+    #[error("has no command: the image sets no Cmd or Entrypoint; give one after --")]
+    NoCommand,
+    #[error("is not running")]
+    NotRunning,
+    #[error("is already paused")]
+    AlreadyPaused,
+    #[error("is not paused")]
+    NotPaused,
+    #[error("has no cgroup")]
+    NoCgroup,
+    #[error("is running; stop it first or use -f")]
+    Running,
+    #[error("is paused; unpause it first")]
+    Paused,
+    #[error("its union view is still mounted")]
+    StillMounted,
+}
+
 type Result<T> = std::result::Result<T, ContainerError>;
 
-fn sys(c: &ContainerMeta, e: impl std::fmt::Display) -> ContainerError {
-    ContainerError::Sys(c.id.short(), e.to_string())
+fn state_err(c: &ContainerMeta, problem: Problem) -> ContainerError {
+    ContainerError::State {
+        id: c.id.short(),
+        problem,
+    }
+}
+
+/// `what` failed for container `c`, because of `e`.
+fn sys<E>(c: &ContainerMeta, what: &'static str) -> impl FnOnce(E) -> ContainerError
+where
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let id = c.id.short();
+    move |e| ContainerError::Sys {
+        id,
+        what,
+        source: e.into(),
+    }
 }
 
 /// Create a container on the image `image` (any name `resolve` accepts).
@@ -95,7 +149,7 @@ pub fn mount(store: &Store, c: &ContainerMeta) -> Result<PathBuf> {
         work: dirs.work,
         target: target.clone(),
     })
-    .map_err(|e| sys(c, format!("mounting the union view: {e}")))?;
+    .map_err(sys(c, "mounting the union view"))?;
     Ok(target)
 }
 
@@ -103,7 +157,7 @@ pub fn mount(store: &Store, c: &ContainerMeta) -> Result<PathBuf> {
 pub fn unmount(store: &Store, c: &ContainerMeta) -> Result<()> {
     let target = rootfs(store, c);
     if overlay::is_mounted(&target) {
-        overlay::unmount(&target).map_err(|e| sys(c, format!("unmounting the union view: {e}")))?;
+        overlay::unmount(&target).map_err(sys(c, "unmounting the union view"))?;
     }
     Ok(())
 }
@@ -190,18 +244,12 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
     let _lock = store.lock_container(&c.id)?;
     let st = state(store, c)?;
     if st.status == Status::Running || st.status == Status::Paused {
-        return Err(ContainerError::State(
-            c.id.short(),
-            "is already running".into(),
-        ));
+        return Err(state_err(c, Problem::AlreadyRunning));
     }
     let config = runtime(&rcfg::apply(&c.config, &o.overrides));
     let argv = rcfg::argv(&config);
     if argv.is_empty() {
-        return Err(ContainerError::State(
-            c.id.short(),
-            "has no command: the image sets no Cmd or Entrypoint; give one after --".into(),
-        ));
+        return Err(state_err(c, Problem::NoCommand));
     }
     let mounted_here = !is_mounted(store, c);
     let root = mount(store, c)?;
@@ -217,7 +265,7 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
         devices::DEFAULT
     };
     let cgroup = Cgroup::create_with_devices(&name, &o.limits, devices)
-        .map_err(|e| sys(c, format!("creating its cgroup: {e}")))?;
+        .map_err(sys(c, "creating its cgroup"))?;
     let hostname = c.id.short();
     let mut env = rcfg::env(&config);
     if !env.iter().any(|e| e.starts_with("PATH=")) {
@@ -348,16 +396,17 @@ pub fn finish(store: &Store, r: &Running, code: i32) -> Result<State> {
 /// Send `sig` to every process of a running container.
 pub fn kill_all(c: &ContainerMeta, sig: Signal) -> Result<()> {
     let cg = Cgroup::open(&cgroup_name(c))
-        .map_err(|e| sys(c, e))?
-        .ok_or_else(|| ContainerError::State(c.id.short(), "is not running".into()))?;
-    cg.signal_all(sig).map_err(|e| sys(c, e))
+        .map_err(sys(c, "opening its cgroup"))?
+        .ok_or_else(|| state_err(c, Problem::NotRunning))?;
+    cg.signal_all(sig)
+        .map_err(sys(c, "signalling its processes"))
 }
 
 /// `docker kill`: send `sig` to every process of a running container;
 /// after SIGKILL, wait (up to ten seconds) until it is recorded stopped.
 pub fn kill(store: &Store, c: &ContainerMeta, sig: Signal) -> Result<()> {
     if !is_running(store, c)? {
-        return Err(ContainerError::State(c.id.short(), "is not running".into()));
+        return Err(state_err(c, Problem::NotRunning));
     }
     kill_all(c, sig)?;
     if sig == Signal::SIGKILL {
@@ -441,24 +490,17 @@ pub fn set_paused(store: &Store, c: &ContainerMeta, paused: bool) -> Result<()> 
     let st = state(store, c)?;
     match (st.status, paused) {
         (Status::Running, true) | (Status::Paused, false) => {}
-        (Status::Paused, true) => {
-            return Err(ContainerError::State(
-                c.id.short(),
-                "is already paused".into(),
-            ))
-        }
-        (Status::Running, false) => {
-            return Err(ContainerError::State(c.id.short(), "is not paused".into()))
-        }
-        _ => return Err(ContainerError::State(c.id.short(), "is not running".into())),
+        (Status::Paused, true) => return Err(state_err(c, Problem::AlreadyPaused)),
+        (Status::Running, false) => return Err(state_err(c, Problem::NotPaused)),
+        _ => return Err(state_err(c, Problem::NotRunning)),
     }
     let cg = Cgroup::open(&cgroup_name(c))
-        .map_err(|e| sys(c, e))?
-        .ok_or_else(|| ContainerError::State(c.id.short(), "has no cgroup".into()))?;
+        .map_err(sys(c, "opening its cgroup"))?
+        .ok_or_else(|| state_err(c, Problem::NoCgroup))?;
     if paused {
-        cg.freeze().map_err(|e| sys(c, e))
+        cg.freeze().map_err(sys(c, "freezing it"))
     } else {
-        cg.thaw().map_err(|e| sys(c, e))
+        cg.thaw().map_err(sys(c, "thawing it"))
     }
 }
 
@@ -467,10 +509,7 @@ pub fn set_paused(store: &Store, c: &ContainerMeta, paused: bool) -> Result<()> 
 pub fn remove(store: &Store, c: &ContainerMeta, force: bool) -> Result<()> {
     if is_running(store, c)? {
         if !force {
-            return Err(ContainerError::State(
-                c.id.short(),
-                "is running; stop it first or use -f".into(),
-            ));
+            return Err(state_err(c, Problem::Running));
         }
         if let Ok(Some(cg)) = Cgroup::open(&cgroup_name(c)) {
             let _ = cg.signal_all(Signal::SIGKILL);
@@ -481,7 +520,7 @@ pub fn remove(store: &Store, c: &ContainerMeta, force: bool) -> Result<()> {
     let _lock = store.lock_container(&c.id)?;
     cleanup(store, c);
     if is_mounted(store, c) {
-        return Err(sys(c, "its union view is still mounted"));
+        return Err(state_err(c, Problem::StillMounted));
     }
     store.remove_container_dir(&c.id)?;
     Ok(())
@@ -492,11 +531,8 @@ pub fn init_pid(store: &Store, c: &ContainerMeta) -> Result<Pid> {
     let st = state(store, c)?;
     match (st.status, st.pid) {
         (Status::Running, Some(p)) => Ok(Pid::from_raw(p)),
-        (Status::Paused, _) => Err(ContainerError::State(
-            c.id.short(),
-            "is paused; unpause it first".into(),
-        )),
-        _ => Err(ContainerError::State(c.id.short(), "is not running".into())),
+        (Status::Paused, _) => Err(state_err(c, Problem::Paused)),
+        _ => Err(state_err(c, Problem::NotRunning)),
     }
 }
 
@@ -515,7 +551,7 @@ pub struct ExecOptions {
 /// cgroup, with the same hardening as its init.
 pub fn exec(store: &Store, c: &ContainerMeta, o: &ExecOptions) -> Result<process::Joined> {
     let pid = init_pid(store, c)?;
-    let cgroup = Cgroup::open(&cgroup_name(c)).map_err(|e| sys(c, e))?;
+    let cgroup = Cgroup::open(&cgroup_name(c)).map_err(sys(c, "opening its cgroup"))?;
     let image = runtime(&c.config);
     let mut env = rcfg::env(&image);
     if !env.iter().any(|e| e.starts_with("PATH=")) {
@@ -578,7 +614,10 @@ pub fn commit(
     let mut config = o.config.clone().unwrap_or_else(|| c.config.clone());
     for ch in &o.changes {
         crate::image::change::apply(&mut config, ch, &crate::image::change::default_shell())
-            .map_err(|e| ContainerError::State(c.id.short(), e.to_string()))?;
+            .map_err(|source| ContainerError::Change {
+                id: c.id.short(),
+                source,
+            })?;
     }
     let chain = store.chain(&c.layer)?;
     let image_config = effective_config(&chain);
@@ -594,9 +633,9 @@ pub fn commit(
         }
     }
     let _thaw = if running && o.pause && st.status == Status::Running {
-        let cg = Cgroup::open(&cgroup_name(c)).map_err(|e| sys(c, e))?;
+        let cg = Cgroup::open(&cgroup_name(c)).map_err(sys(c, "opening its cgroup"))?;
         if let Some(cg) = &cg {
-            cg.freeze().map_err(|e| sys(c, e))?;
+            cg.freeze().map_err(sys(c, "freezing it"))?;
         }
         Thaw(cg)
     } else {
@@ -605,7 +644,7 @@ pub fn commit(
     let lower = store.stack(&c.layer)?;
     let staging = store.stage("commit")?;
     let tar_path = staging.path().join("layer.tar");
-    let f = std::fs::File::create(&tar_path).map_err(|e| sys(c, e))?;
+    let f = std::fs::File::create(&tar_path).map_err(sys(c, "creating the layer tar"))?;
     let (w, _) = crate::layer::diff::write_upper(
         &store.container_dirs(&c.id).upper,
         &lower,
@@ -614,11 +653,11 @@ pub fn commit(
             clamp_mtime: o.source_date_epoch,
         },
     )
-    .map_err(|e| sys(c, e))?;
+    .map_err(sys(c, "reading its read-write layer"))?;
     w.into_inner()
-        .map_err(|e| sys(c, e.into_error()))?
+        .map_err(|e| sys(c, "writing the layer tar")(e.into_error()))?
         .sync_all()
-        .map_err(|e| sys(c, e))?;
+        .map_err(sys(c, "writing the layer tar"))?;
     drop(_thaw);
     let created = match o.source_date_epoch {
         Some(t) => time::OffsetDateTime::from_unix_timestamp(t)
@@ -643,7 +682,7 @@ pub fn commit(
         config: (config != image_config).then_some(config),
         ..Default::default()
     };
-    let f = std::fs::File::open(&tar_path).map_err(|e| sys(c, e))?;
+    let f = std::fs::File::open(&tar_path).map_err(sys(c, "reading the layer tar"))?;
     crate::store::ingest::ingest_layer(
         store,
         f,
@@ -652,7 +691,7 @@ pub fn commit(
             ..Default::default()
         },
     )
-    .map_err(|e| sys(c, e))
+    .map_err(sys(c, "storing the new layer"))
 }
 
 /// Run a started-from-nothing container in the foreground to its end:
@@ -667,7 +706,7 @@ pub fn run_to_exit(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<i
                 }
             }
             Err(nix::errno::Errno::EINTR) => continue,
-            Err(e) => return Err(sys(c, e)),
+            Err(e) => return Err(sys(c, "waiting for its process")(e)),
         }
     };
     finish(store, &r, code)?;
