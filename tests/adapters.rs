@@ -84,3 +84,31 @@ fn rm_goes_on_past_a_failed_subject() {
     assert_eq!(s(&removed[1], "container"), good2);
     assert!(ps_all(&env).is_empty());
 }
+
+#[test]
+fn exit_statuses_follow_one_policy() {
+    // lib/src/record.rs "Diagnostics and exit status" is the policy.
+    let env = Env::new("exit-policy");
+    busybox_image(&env);
+    let one_line = |o: &crate::harness::Output| {
+        assert_eq!(o.stderr.trim().lines().count(), 1, "{o}");
+    };
+    // run-like tools: their own failures are 125, as docker's
+    let o = env.cmd("run").args(["nosuchimage", "true"]).fails(125);
+    assert!(o.stderr.contains("no such image"), "{o}");
+    one_line(
+        &env.cmd("run")
+            .args(["-m", "lots", "busybox", "true"])
+            .fails(125),
+    );
+    one_line(&env.cmd("start").arg("nosuch").fails(125));
+    one_line(&env.cmd("exec").args(["nosuch", "true"]).fails(125));
+    env.cmd("run").args(["busybox", "/no/such/cmd"]).fails(127);
+    // an unknown flag is a usage error everywhere
+    env.cmd("run").args(["--bogus", "busybox", "true"]).fails(2);
+    // the other tools: 1
+    let o = env.cmd("stop").arg("nosuch").fails(1);
+    assert!(o.stderr.contains("no such container: nosuch"), "{o}");
+    one_line(&o);
+    env.cmd("rmi").arg("nosuchimage").fails(1);
+}

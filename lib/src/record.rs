@@ -69,11 +69,17 @@
 //! stderr carries errors (`cairn-<tool>: error: …`, one line, naming the
 //! subject), hints (`cairn-<tool>: hint: …`) and progress (only when stderr
 //! is a terminal). No record is written for a failed subject. Exit status:
-//! 0 ok, 1 the operation failed, 2 bad usage or unusable input. `isolate`
-//! (and `run`, `exec`) exit with the process's status, 128+N when it died
-//! of signal N, and 125 / 126 / 127 for their own failures (failed, cannot
-//! execute, not found). A tool that finds stdout closed (`| head`) exits 0
-//! quietly.
+//! 0 ok, 1 the operation failed, 2 bad usage or unusable input. A tool
+//! given several subjects goes on past a failed one and exits 1 at the end
+//! (as `docker rm a b`). The tools that run a process and pass its status
+//! on, `isolate`, `run`, `start` and `exec`, exit with the process's
+//! status, 128+N when it died of signal N, and, as docker's, 125 / 126 /
+//! 127 for their own failures: 125 anything of theirs (no such image or
+//! container, a bad limit such as `-m lots`, a container already running),
+//! 126 the command cannot be executed, 127 it was not found. Only an
+//! argument clap cannot parse (an unknown flag) is 2 for them too. A tool
+//! that finds stdout closed (`| head`) exits 0 quietly. This paragraph is
+//! the one place the exit statuses are written down.
 
 mod kinds;
 mod schema;

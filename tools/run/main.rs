@@ -47,7 +47,8 @@ fn run(args: Run) -> Result<i32, Fail> {
     if !cmd.is_empty() {
         create.arg("--").args(&cmd);
     }
-    let rec = record_of(create)?;
+    // run's own failures (no such image, a bad name) are 125, as docker's.
+    let rec = record_of(create).map_err(|f| Fail { code: 125, ..f })?;
     let id = rec["container"].as_str().unwrap_or("").to_string();
 
     let mut isolate = tool("isolate");

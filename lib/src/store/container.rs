@@ -191,7 +191,7 @@ impl Store {
         let data = match fs::read(&p) {
             Ok(d) => d,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(StoreError::NotFound(format!("container {id}")))
+                return Err(StoreError::NoContainer(id.to_string()))
             }
             Err(e) => return Err(e).at(&p),
         };
@@ -219,14 +219,14 @@ impl Store {
                 .collect();
             return match m.len() {
                 1 => Ok(m[0].clone()),
-                0 => Err(StoreError::NotFound(format!("container {name}"))),
+                0 => Err(StoreError::NoContainer(name.to_string())),
                 n => Err(StoreError::Ambiguous {
                     name: name.to_string(),
                     count: n,
                 }),
             };
         }
-        Err(StoreError::NotFound(format!("container {name}")))
+        Err(StoreError::NoContainer(name.to_string()))
     }
 
     /// Create a container (not mounted, not running) on image `layer`.

@@ -29,6 +29,8 @@ pub enum StoreError {
     Io { path: PathBuf, source: io::Error },
     #[error("no such image or layer: {0}")]
     NotFound(String),
+    #[error("no such container: {0}")]
+    NoContainer(String),
     #[error("{name:?} is ambiguous: it matches {count} layers; give more of the ID")]
     Ambiguous { name: String, count: usize },
     #[error("layer {0}: layer.json does not hash to its ID; the store is corrupt")]
