@@ -97,7 +97,8 @@ pub type Record = Map<String, Value>;
 pub enum RecordError {
     #[error("stdin line {line}: not a JSON object: {reason}")]
     NotAnObject { line: usize, reason: String },
-    #[error("stdin line {line}: record has no {field:?} field")]
+    /// `field`: the names looked for, quoted (`"layer" or "container"`).
+    #[error("stdin line {line}: record has no {field} field")]
     MissingField { line: usize, field: String },
     #[error("reading stdin: {0}")]
     Io(#[from] io::Error),
@@ -142,21 +143,23 @@ pub fn field<'a>(rec: &'a Record, field: &str) -> Option<&'a str> {
     rec.get(field).and_then(Value::as_str)
 }
 
-/// A subject to work on and the record it came with (empty when it came
-/// from an argument).
+/// A subject to work on: its name, the record it came in (empty when it
+/// came from an argument) and the field of that record that named it
+/// (`None` for an argument).
 #[derive(Debug, Clone)]
 pub struct Subject {
     pub name: String,
     pub record: Record,
+    pub field: Option<&'static str>,
 }
 
-/// Subjects from `args` or, if there are none, from the records on `input`
-/// (their `field`). Returns them all, so an error in line 5 is found before
-/// work starts on line 1.
+/// Subjects from `args` or, if there are none, from the records on `input`,
+/// each named by the first of `fields` it has. Returns them all, so an
+/// error in line 5 is found before work starts on line 1.
 pub fn subjects<R: BufRead>(
     args: &[String],
     input: R,
-    field_name: &str,
+    fields: &[&'static str],
 ) -> Result<Vec<Subject>, RecordError> {
     if !args.is_empty() {
         return Ok(args
@@ -164,19 +167,31 @@ pub fn subjects<R: BufRead>(
             .map(|a| Subject {
                 name: a.clone(),
                 record: Record::new(),
+                field: None,
             })
             .collect());
     }
     let mut out = Vec::new();
     for (i, rec) in read_records(input).enumerate() {
         let rec = rec?;
-        let name = field(&rec, field_name)
-            .ok_or_else(|| RecordError::MissingField {
+        let found = fields
+            .iter()
+            .find_map(|f| field(&rec, f).map(|n| (n.to_string(), *f)));
+        let Some((name, f)) = found else {
+            return Err(RecordError::MissingField {
                 line: i + 1,
-                field: field_name.to_string(),
-            })?
-            .to_string();
-        out.push(Subject { name, record: rec });
+                field: fields
+                    .iter()
+                    .map(|f| format!("{f:?}"))
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+            });
+        };
+        out.push(Subject {
+            name,
+            record: rec,
+            field: Some(f),
+        });
     }
     Ok(out)
 }
@@ -228,7 +243,7 @@ mod tests {
     #[test]
     fn subjects_from_stdin_keep_unknown_fields() {
         let input = b"{\"layer\":\"sha256:aa\",\"mine\":[1,2]}\n\n{\"layer\":\"x\"}\n";
-        let s = subjects(&[], &input[..], "layer").unwrap();
+        let s = subjects(&[], &input[..], &["layer"]).unwrap();
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].name, "sha256:aa");
         assert_eq!(s[0].record["mine"], serde_json::json!([1, 2]));
@@ -236,16 +251,16 @@ mod tests {
 
     #[test]
     fn args_win_over_stdin() {
-        let s = subjects(&["a".into()], &b"{\"layer\":\"b\"}\n"[..], "layer").unwrap();
+        let s = subjects(&["a".into()], &b"{\"layer\":\"b\"}\n"[..], &["layer"]).unwrap();
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].name, "a");
     }
 
     #[test]
     fn bad_lines_are_named() {
-        let e = subjects(&[], &b"{\"layer\":\"a\"}\n[1]\n"[..], "layer").unwrap_err();
+        let e = subjects(&[], &b"{\"layer\":\"a\"}\n[1]\n"[..], &["layer"]).unwrap_err();
         assert!(e.to_string().contains("line 2"), "{e}");
-        let e = subjects(&[], &b"{\"other\":1}\n"[..], "layer").unwrap_err();
+        let e = subjects(&[], &b"{\"other\":1}\n"[..], &["layer"]).unwrap_err();
         assert!(e.to_string().contains("\"layer\""), "{e}");
     }
 

@@ -197,27 +197,13 @@ pub fn subjects(args: &[String], field: &'static str) -> Result<Vec<Subject>, Fa
     subjects_by(args, &[field])
 }
 
-/// What a tool acts on: a name, the record it came in (empty for an
-/// argument), and the field of that record that named it.
-pub struct Subject {
-    pub name: String,
-    pub record: libcairn::record::Record,
-    /// `None` for an argument.
-    pub field: Option<&'static str>,
-}
+pub use libcairn::record::Subject;
 
 /// [`subjects`], where a record names its subject in the first of
 /// `fields` it has.
 pub fn subjects_by(args: &[String], fields: &[&'static str]) -> Result<Vec<Subject>, Fail> {
     if !args.is_empty() {
-        return Ok(args
-            .iter()
-            .map(|a| Subject {
-                name: a.clone(),
-                record: Default::default(),
-                field: None,
-            })
-            .collect());
+        return Ok(libcairn::record::subjects(args, io::empty(), fields)?);
     }
     if io::stdin().is_terminal() {
         let names = fields.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>();
@@ -238,28 +224,7 @@ pub fn subjects_by(args: &[String], fields: &[&'static str]) -> Result<Vec<Subje
 /// The subjects of the records on stdin, as [`subjects_by`] reads them
 /// (none when stdin is empty).
 pub fn stdin_subjects(fields: &[&'static str]) -> Result<Vec<Subject>, Fail> {
-    let mut out = Vec::new();
-    let records = libcairn::record::read_records(io::stdin().lock());
-    for (i, rec) in records.enumerate() {
-        let record = rec.usage()?;
-        let found = fields
-            .iter()
-            .find_map(|f| libcairn::record::field(&record, f).map(|n| (n.to_string(), *f)));
-        let Some((name, field)) = found else {
-            let names = fields.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>();
-            return Err(usage(format!(
-                "stdin line {}: record has no {} field",
-                i + 1,
-                names.join(" or ")
-            )));
-        };
-        out.push(Subject {
-            name,
-            record,
-            field: Some(field),
-        });
-    }
-    Ok(out)
+    libcairn::record::subjects(&[], io::stdin().lock(), fields).usage()
 }
 
 /// Apply `each` to every subject, as `docker rm a b c` does: a subject
