@@ -13,7 +13,7 @@ fn run(args: Export) -> Result<i32, Fail> {
     let subjects = subjects_by(&given, &["container", "layer"])
         .map_err(|f| f.hint_msg("cairn export web > web.tar"))?;
     let name = &subjects[0].name;
-    let layers = libcairn::export::view_layers(&store, name).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let layers = libcairn::export::view_layers(&store, name)?;
     match &args.output {
         Some(path) => libcairn::export::export_to_file(&store, &layers, path)?,
         None => {

@@ -15,9 +15,7 @@ fn run(args: History) -> Result<i32, Fail> {
     let now = time::OffsetDateTime::now_utc();
     let mut rows = Vec::new();
     for subject in subjects(&args.images, "layer")? {
-        let top = store
-            .resolve(&subject.name)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let top = store.resolve(&subject.name)?;
         for (id, meta) in store.chain(&top)? {
             let size = if meta.is_empty_layer() {
                 0

@@ -54,7 +54,7 @@ fn inspect_image(
     mut rec: Record,
     tags: &[refs::Ref],
 ) -> Result<Record, Fail> {
-    let id = store.resolve(name).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let id = store.resolve(name)?;
     let meta = store.layer(&id)?;
     let info = store.layer_info(&id)?;
     let chain = store.chain(&id)?;
@@ -90,11 +90,7 @@ fn run(args: Inspect) -> Result<i32, Fail> {
     let code = each_subject(subjects(&args)?, |(s, kind)| {
         let container = match kind {
             Some(InspectType::Image) => None,
-            Some(InspectType::Container) => Some(
-                store
-                    .resolve_container(&s.name)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?,
-            ),
+            Some(InspectType::Container) => Some(store.resolve_container(&s.name)?),
             None => store.resolve_container(&s.name).ok(),
         };
         let rec = match container {

@@ -16,9 +16,7 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
     let given: Vec<String> = args.subject.iter().cloned().collect();
     if args.unmount {
         for s in subjects(&given, "container")? {
-            let c = store
-                .resolve_container(&s.name)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let c = store.resolve_container(&s.name)?;
             if container::is_running(&store, &c)? {
                 return Err(anyhow::anyhow!(
                     "container {}: is running; stop it first",
@@ -63,9 +61,8 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
             ..ContainerRecord::new(c.id)
         };
         if !args.no_mount {
-            let root = container::mount(&store, &c).map_err(|e| {
+            let root = container::mount(&store, &c).inspect_err(|_| {
                 let _ = container::remove(&store, &c, true);
-                anyhow::anyhow!("{e}")
             })?;
             rec.rootfs = Some(root);
         }
