@@ -79,9 +79,7 @@ pub struct Documents {
 /// (history and rootfs through OCI's types; the platform and the runtime
 /// config as stored, so docker's extra keys stay).
 pub fn config_bytes(store: &Store, chain: &[(LayerId, LayerMeta)]) -> Result<Vec<u8>> {
-    let (_, top) = chain
-        .first()
-        .ok_or_else(|| StoreError::Invalid("empty chain".into()))?;
+    let (_, top) = chain.first().ok_or(StoreError::EmptyChain)?;
     if let Some(d) = &top.image_config {
         if store.has_blob(d) {
             return store.read_blob(d);
@@ -140,9 +138,7 @@ pub fn write_documents(store: &Store, top: &LayerId) -> Result<Documents> {
     let mut diff_ids = Vec::new();
     for (id, m) in chain.iter().rev() {
         let Some(diff_id) = m.diff_id else { continue };
-        let (blob, _) = store.layer_blob(id)?.ok_or_else(|| {
-            StoreError::Invalid(format!("layer {id}: no changeset blob recorded"))
-        })?;
+        let (blob, _) = store.layer_blob(id)?.ok_or(StoreError::NoBlob(*id))?;
         layers.push(descriptor(
             MediaType::from(blob.media_type.as_str()),
             &blob.digest,

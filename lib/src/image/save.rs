@@ -97,9 +97,17 @@ pub enum SaveError {
     /// Names that cannot all hold (one name for two images), no image.
     #[error("{0}")]
     Names(String),
-    /// The store does not hold what an image needs.
-    #[error("{0}")]
-    Invalid(String),
+    /// An image's stored config does not list its layers' diff IDs.
+    #[error("image {top}: config {config} does not list the diff IDs of its layers; the store is corrupt")]
+    ConfigLayers { top: LayerId, config: Digest },
+    /// An image's stored config is not an OCI image config.
+    #[error("image {top}: config {config}")]
+    Config {
+        top: LayerId,
+        config: Digest,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error(
         "layer {layer}: {what} mismatch: expected {expected}, got {actual}; the store is corrupt"
     )]
@@ -485,10 +493,10 @@ fn resolve(
         .map(|d| d.parse().ok())
         .collect();
     if listed.as_ref() != Some(&wanted) {
-        return Err(SaveError::Invalid(format!(
-            "image {}: config {image_id} does not list the diff IDs of its layers; the store is corrupt",
-            img.top
-        )));
+        return Err(SaveError::ConfigLayers {
+            top: img.top,
+            config: image_id,
+        });
     }
     let blobs = chain
         .iter()
@@ -505,8 +513,11 @@ fn resolve(
 }
 
 fn parse_config(top: &LayerId, config: &[u8]) -> Result<ImageConfiguration, SaveError> {
-    serde_json::from_slice(config)
-        .map_err(|e| SaveError::Invalid(format!("image {top}: config {}: {e}", Digest::of(config))))
+    serde_json::from_slice(config).map_err(|source| SaveError::Config {
+        top: *top,
+        config: Digest::of(config),
+        source,
+    })
 }
 
 /// The layer blobs of the archive, settled once each: stored blob digest
@@ -532,10 +543,7 @@ impl LayerBlobs<'_> {
         diff_id: Digest,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(Digest, u64), SaveError> {
-        let (stored, path) = self
-            .store
-            .layer_blob(id)?
-            .ok_or_else(|| SaveError::Invalid(format!("layer {id}: no changeset blob recorded")))?;
+        let (stored, path) = self.store.layer_blob(id)?.ok_or(StoreError::NoBlob(*id))?;
         if let Some(x) = self.settled.get(&stored.digest) {
             return Ok(*x);
         }

@@ -63,8 +63,12 @@ pub enum StoreError {
     BadName(String),
     #[error("the container name {0:?} is already in use")]
     NameInUse(String),
-    #[error("{0}")]
-    Invalid(String),
+    /// A layer with a changeset whose blob the store has no record of.
+    #[error("layer {0}: no changeset blob recorded; the store is damaged (remove the layer and unpack it again)")]
+    NoBlob(LayerId),
+    /// An image asked of an empty chain of layers.
+    #[error("an image needs at least one layer")]
+    EmptyChain,
 }
 
 /// A layer's files no longer rebuild the tar they were unpacked from.
