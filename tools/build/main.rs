@@ -54,7 +54,7 @@ fn run(args: Build) -> Result<i32, Fail> {
             output_fd: 2,
         },
     )
-    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    .map_err(|e| anyhow::Error::from(e).context(file.display().to_string()))?;
     let mut out = Out::new(Format::resolve(args.format, false));
     let rec = ImageRecord {
         layer: Some(built.layer),

@@ -32,16 +32,66 @@ use std::path::PathBuf;
 pub enum BuildError {
     #[error(transparent)]
     Parse(#[from] dockerfile::ParseError),
-    #[error("Dockerfile line {line}: {text}: {msg}")]
+    #[error("Dockerfile line {line}: {text}")]
     Step {
         line: usize,
         text: String,
-        msg: String,
+        #[source]
+        source: StepError,
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The build context cannot be opened.
+    #[error("build context {path}")]
+    Context {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The context's .dockerignore cannot be read.
+    #[error(".dockerignore")]
+    Ignore(#[source] std::io::Error),
+}
+
+/// Why a step of the Dockerfile failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Container(#[from] crate::container::ContainerError),
+    #[error(transparent)]
+    Change(#[from] crate::image::change::ChangeError),
+    #[error(transparent)]
+    Ingest(#[from] crate::store::ingest::IngestError),
+    #[error("{what}")]
+    Io {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    /// What the step asks cannot be done, and why (an instruction cairn
+    /// does not know, a source not in the context, a user not in the
+    /// image, a RUN that failed).
     #[error("{0}")]
-    Other(String),
+    Refused(String),
+}
+
+/// `what` failed with an I/O error.
+fn io(what: &'static str) -> impl FnOnce(std::io::Error) -> StepError {
+    move |source| StepError::Io { what, source }
+}
+
+impl From<String> for StepError {
+    fn from(s: String) -> Self {
+        StepError::Refused(s)
+    }
+}
+
+impl From<&str> for StepError {
+    fn from(s: &str) -> Self {
+        StepError::Refused(s.to_string())
+    }
 }
 
 /// What to build.
@@ -126,7 +176,7 @@ fn check_start(steps: &[Instruction]) -> Result<(), BuildError> {
             return Err(BuildError::Step {
                 line: first.map(|s| s.line).unwrap_or(1),
                 text: first.map(|s| s.keyword.clone()).unwrap_or_default(),
-                msg: "a Dockerfile must start with FROM".into(),
+                source: "a Dockerfile must start with FROM".into(),
             });
         }
     }
@@ -137,10 +187,11 @@ fn check_start(steps: &[Instruction]) -> Result<(), BuildError> {
 pub fn build(store: &Store, o: BuildOptions<'_>) -> Result<Built, BuildError> {
     let steps = dockerfile::parse(&o.dockerfile)?;
     check_start(&steps)?;
-    let ctx = Context::open(&o.context)
-        .map_err(|e| BuildError::Other(format!("build context {}: {e}", o.context.display())))?;
-    let ignore =
-        Ignore::load(&ctx).map_err(|e| BuildError::Other(format!(".dockerignore: {e}")))?;
+    let ctx = Context::open(&o.context).map_err(|source| BuildError::Context {
+        path: o.context.clone(),
+        source,
+    })?;
+    let ignore = Ignore::load(&ctx).map_err(BuildError::Ignore)?;
     let mut b = Builder {
         store,
         ctx,
@@ -164,10 +215,10 @@ pub fn build(store: &Store, o: BuildOptions<'_>) -> Result<Built, BuildError> {
         let text = format!("{} {}", ins.keyword, ins.args);
         (b.progress)(&format!("Step {}/{} : {}", i + 1, total, text));
         let before = b.st.cur;
-        let was_cached = b.step(ins).map_err(|msg| BuildError::Step {
+        let was_cached = b.step(ins).map_err(|source| BuildError::Step {
             line: ins.line,
             text: text.clone(),
-            msg,
+            source,
         })?;
         if ins.keyword == "FROM" {
             b.seen_from = true;
@@ -226,7 +277,7 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    fn step(&mut self, ins: &Instruction) -> Result<bool, String> {
+    fn step(&mut self, ins: &Instruction) -> Result<bool, StepError> {
         let v = vars(&self.st);
         match ins.command()? {
             Command::From { image } => self.from(&dockerfile::substitute(&image, &v)),
@@ -253,7 +304,7 @@ impl Builder<'_> {
         }
     }
 
-    fn from(&mut self, image: &str) -> Result<bool, String> {
+    fn from(&mut self, image: &str) -> Result<bool, StepError> {
         if image.is_empty() {
             return Err("FROM needs an image".into());
         }
@@ -265,7 +316,7 @@ impl Builder<'_> {
                 .store
                 .resolve(image)
                 .map_err(|e| format!("{e} (build it or load it first)"))?;
-            let chain = self.store.chain(&id).map_err(|e| e.to_string())?;
+            let chain = self.store.chain(&id)?;
             self.st.cur = Some(id);
             self.st.config = effective_config(&chain);
         }
@@ -274,7 +325,7 @@ impl Builder<'_> {
         Ok(false)
     }
 
-    fn arg(&mut self, name: String, default: Option<String>) -> Result<bool, String> {
+    fn arg(&mut self, name: String, default: Option<String>) -> Result<bool, StepError> {
         let value = self.build_args.get(&name).cloned().or(default);
         self.st
             .args
@@ -289,7 +340,7 @@ impl Builder<'_> {
         self.meta_step(&nop(&format!(" {shown}")), self.st.config.clone())
     }
 
-    fn run(&mut self, command: &str, exec_form: bool) -> Result<bool, String> {
+    fn run(&mut self, command: &str, exec_form: bool) -> Result<bool, StepError> {
         let cur = self
             .st
             .cur
@@ -325,8 +376,7 @@ impl Builder<'_> {
                 env: used,
                 ..Default::default()
             },
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         (self.progress)(&format!(" ---> Running in {}", c.id.short()));
         let res = self.run_and_commit(&c, created_by);
         let _ = container::remove(self.store, &c, true);
@@ -335,8 +385,8 @@ impl Builder<'_> {
     }
 
     /// Run a RUN step's container to its exit, then commit it.
-    fn run_and_commit(&self, c: &ContainerMeta, created_by: String) -> Result<LayerId, String> {
-        let null = std::fs::File::open("/dev/null").map_err(|e| e.to_string())?;
+    fn run_and_commit(&self, c: &ContainerMeta, created_by: String) -> Result<LayerId, StepError> {
+        let null = std::fs::File::open("/dev/null").map_err(io("opening /dev/null"))?;
         use std::os::fd::AsRawFd;
         let code = container::run_to_exit(
             self.store,
@@ -358,10 +408,9 @@ impl Builder<'_> {
                 tty: false,
                 supervisor: nix::unistd::getpid(),
             },
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         if code != 0 {
-            return Err(format!("the command returned a non-zero code: {code}"));
+            return Err(format!("the command returned a non-zero code: {code}").into());
         }
         let got = container::commit(
             self.store,
@@ -372,8 +421,7 @@ impl Builder<'_> {
                 source_date_epoch: self.epoch,
                 ..Default::default()
             },
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         Ok(got.id)
     }
 
@@ -383,20 +431,19 @@ impl Builder<'_> {
         kw: &str,
         args: &str,
         v: &BTreeMap<String, String>,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, StepError> {
         let substituted = match kw {
             "CMD" | "ENTRYPOINT" => args.to_string(),
             _ => dockerfile::substitute(args, v),
         };
         let mut config = self.st.config.clone();
-        change::apply(&mut config, &format!("{kw} {substituted}"), &self.st.shell)
-            .map_err(|e| e.to_string())?;
+        change::apply(&mut config, &format!("{kw} {substituted}"), &self.st.shell)?;
         let shown = history_text(kw, args, &substituted, &config, &self.st.shell)?;
         self.meta_step(&nop(&shown), config)
     }
 
     /// A step that changes only the config: an empty layer.
-    fn meta_step(&mut self, created_by: &str, config: Value) -> Result<bool, String> {
+    fn meta_step(&mut self, created_by: &str, config: Value) -> Result<bool, StepError> {
         if !self.no_cache {
             if let Some(id) = self.cached(created_by, Some(&config))? {
                 self.st.cur = Some(id);
@@ -413,21 +460,24 @@ impl Builder<'_> {
                 config: Some(config.clone()),
                 ..Default::default()
             },
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         self.st.cur = Some(id);
         self.st.config = config;
         Ok(false)
     }
 
     /// Find a cached child with this created_by (and config, when given).
-    fn cached(&self, created_by: &str, config: Option<&Value>) -> Result<Option<LayerId>, String> {
-        for (id, m) in children(self.store, self.st.cur).map_err(|e| e.to_string())? {
+    fn cached(
+        &self,
+        created_by: &str,
+        config: Option<&Value>,
+    ) -> Result<Option<LayerId>, StepError> {
+        for (id, m) in children(self.store, self.st.cur)? {
             if m.created_by.as_deref() != Some(created_by) {
                 continue;
             }
             if let Some(want) = config {
-                let chain = self.store.chain(&id).map_err(|e| e.to_string())?;
+                let chain = self.store.chain(&id)?;
                 if &effective_config(&chain) != want {
                     continue;
                 }
@@ -444,13 +494,11 @@ impl Builder<'_> {
         add: bool,
         words: &[String],
         chown: Option<&str>,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, StepError> {
         let (dest, srcs) = words.split_last().expect("two or more");
         for s in srcs {
             if s.starts_with("http://") || s.starts_with("https://") {
-                return Err(format!(
-                    "{s}: remote sources are not supported (no network)"
-                ));
+                return Err(format!("{s}: remote sources are not supported (no network)").into());
             }
         }
         let workdir = runtime(&self.st.config)
@@ -479,7 +527,7 @@ impl Builder<'_> {
         if sources.len() > 1 {
             kind = "multi";
         }
-        let tar = t.finish().map_err(|e| e.to_string())?;
+        let tar = t.finish().map_err(io("writing the layer of the copy"))?;
         let digest = Digest::of(&tar);
         // History shows the destination as written (docker 20.10 does).
         let created_by = nop(&format!("{keyword} {kind}:{} in {dest} ", digest.hex()));
@@ -487,7 +535,7 @@ impl Builder<'_> {
     }
 
     /// A step that adds this layer tar.
-    fn layer_step(&mut self, tar: &[u8], created_by: String) -> Result<bool, String> {
+    fn layer_step(&mut self, tar: &[u8], created_by: String) -> Result<bool, StepError> {
         if !self.no_cache {
             if let Some(id) = self.cached(&created_by, None)? {
                 self.st.cur = Some(id);
@@ -511,14 +559,13 @@ impl Builder<'_> {
                 },
                 ..Default::default()
             },
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         self.st.cur = Some(got.id);
         Ok(false)
     }
 
     /// Resolve `--chown=user:group` against the image's passwd and group files.
-    fn owner(&self, spec: Option<&str>) -> Result<Option<(u32, u32)>, String> {
+    fn owner(&self, spec: Option<&str>) -> Result<Option<(u32, u32)>, StepError> {
         let Some(spec) = spec.filter(|s| !s.is_empty()) else {
             return Ok(None);
         };
@@ -544,16 +591,19 @@ impl Builder<'_> {
     /// A file of the image so far, read as the runtime reads it: inside
     /// the layer that holds it, never blocking, never truncated; empty
     /// when there is none.
-    fn image_file(&self, p: &str) -> Result<String, String> {
+    fn image_file(&self, p: &str) -> Result<String, StepError> {
         let Some(cur) = self.st.cur else {
             return Ok(String::new());
         };
-        let stack = self.store.stack(&cur).map_err(|e| e.to_string())?;
+        let stack = self.store.stack(&cur)?;
         let comps: Vec<&[u8]> = p.split('/').map(str::as_bytes).collect();
         match stack.lookup(&comps) {
             Some((i, _)) => {
-                let dir = std::fs::File::open(&stack.dirs[i]).map_err(|e| e.to_string())?;
-                crate::isolate::config::read_db(std::os::fd::AsFd::as_fd(&dir), &format!("/{p}"))
+                let dir = std::fs::File::open(&stack.dirs[i]).map_err(io("opening a layer"))?;
+                Ok(crate::isolate::config::read_db(
+                    std::os::fd::AsFd::as_fd(&dir),
+                    &format!("/{p}"),
+                )?)
             }
             None => Ok(String::new()),
         }
@@ -569,7 +619,7 @@ fn history_text(
     substituted: &str,
     config: &Value,
     shell: &[String],
-) -> Result<String, String> {
+) -> Result<String, StepError> {
     Ok(match kw {
         "CMD" | "ENTRYPOINT" => {
             let c = change::command_form(args, shell);
@@ -580,7 +630,7 @@ fn history_text(
             format!(" {kw} [{}]", quoted.join(" "))
         }
         "ENV" => {
-            let kv = change::key_values(substituted).map_err(|e| e.to_string())?;
+            let kv = change::key_values(substituted)?;
             let pairs: Vec<String> = kv.iter().map(|(k, v)| format!("{k}={v}")).collect();
             format!(" ENV {}", pairs.join(" "))
         }
@@ -629,7 +679,7 @@ fn add_source(
     add: bool,
     base: &str,
     dest_is_dir: bool,
-) -> Result<&'static str, String> {
+) -> Result<&'static str, StepError> {
     let shown = |e: std::io::Error| format!("{}: {e}", src.name);
     if add && src.is_file() && context::is_archive(src) {
         t.add_archive(src, base).map_err(shown)?;
