@@ -1,7 +1,7 @@
 //! commit and export: the upper dir becomes exactly the expected changeset,
 //! and the flat export matches the mounted view.
 
-use crate::harness::{busybox_tar, s, wait_for, Env, TarBuilder};
+use crate::harness::{blob_of, busybox_tar, s, wait_for, Env, TarBuilder};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::time::Duration;
@@ -79,15 +79,6 @@ fn base_image(env: &Env) -> String {
         .record();
     env.cmd("tag").args(["base", s(&top, "layer")]).ok();
     s(&top, "layer").to_string()
-}
-
-fn blob_of(env: &Env, layer: &str) -> Vec<u8> {
-    let info: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(env.root.join("layers").join(&layer[7..]).join("info.json")).unwrap(),
-    )
-    .unwrap();
-    let d = info["blob"]["digest"].as_str().unwrap();
-    std::fs::read(env.root.join("blobs/sha256").join(&d[7..])).unwrap()
 }
 
 fn export(env: &Env, subject: &str) -> Vec<u8> {

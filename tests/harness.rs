@@ -175,6 +175,16 @@ fn kill_if_ours(pid: i64, start: u64) {
 /// Poll `cond` until it holds, every 20 ms for at most `timeout`; panic
 /// naming `what` when it never does. For waiting on something a test can
 /// observe, instead of sleeping a fixed time and hoping.
+/// The layer tar of the layer ID `layer`, as the store keeps it.
+pub fn blob_of(env: &Env, layer: &str) -> Vec<u8> {
+    let info: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(env.root.join("layers").join(&layer[7..]).join("info.json")).unwrap(),
+    )
+    .unwrap();
+    let d = info["blob"]["digest"].as_str().unwrap();
+    std::fs::read(env.root.join("blobs/sha256").join(&d[7..])).unwrap()
+}
+
 pub fn wait_for(what: &str, timeout: std::time::Duration, mut cond: impl FnMut() -> bool) {
     let start = std::time::Instant::now();
     while !cond() {

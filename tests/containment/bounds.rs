@@ -4,7 +4,7 @@
 //! the container running, supervised by nobody).
 
 use super::{image_with, within};
-use crate::harness::{busybox_image, ps_all, s, Env};
+use crate::harness::{busybox_image, ps_all, s, wait_for, Env};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -40,16 +40,11 @@ fn a_detached_log_stays_within_its_bounds() {
     busybox_image(&env);
     let dir = |id: &str| env.root.join("containers").join(id);
     let wait_exited = |id: &str| {
-        let start = Instant::now();
-        loop {
+        wait_for("the container to exit", Duration::from_secs(60), || {
             let all = ps_all(&env);
             let c = all.iter().find(|c| s(c, "container") == id).unwrap();
-            if s(c, "status") == "exited" {
-                return;
-            }
-            assert!(start.elapsed() < Duration::from_secs(60), "still running");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+            s(c, "status") == "exited"
+        })
     };
     // 3 MB of numbered lines against 1 MB files, 2 kept
     let id = env

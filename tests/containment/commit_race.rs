@@ -15,7 +15,7 @@
 //! tries on the old code); the fd walk does not depend on that.
 
 use super::image_with;
-use crate::harness::{s, Env};
+use crate::harness::{blob_of, s, Env};
 use std::time::{Duration, Instant};
 
 /// How long each test attacks, and how many attempts at most.
@@ -70,16 +70,6 @@ fn swapping_container(env: &Env) -> (String, String) {
 
 fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
-}
-
-/// The layer tar of a layer ID, from the store.
-fn blob_of(env: &Env, layer: &str) -> Vec<u8> {
-    let info: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(env.root.join("layers").join(&layer[7..]).join("info.json")).unwrap(),
-    )
-    .unwrap();
-    let d = info["blob"]["digest"].as_str().unwrap();
-    std::fs::read(env.root.join("blobs/sha256").join(&d[7..])).unwrap()
 }
 
 /// What the attempts gave: how many succeeded, and every distinct error.

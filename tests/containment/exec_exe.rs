@@ -5,24 +5,18 @@
 //! spoils only the copy, and checks the copy afterwards.
 
 use super::image_with;
-use crate::harness::{bin, Env};
+use crate::harness::{bin, wait_for, Env};
 use std::time::{Duration, Instant};
 
 /// The container's log once the attacker printed "done".
 fn attacker_report(env: &Env, id: &str) -> String {
     let log = env.root.join("containers").join(id).join("log");
-    let start = Instant::now();
-    loop {
-        let s = std::fs::read_to_string(&log).unwrap_or_default();
-        if s.contains("done") {
-            return s;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "the attacker never finished: {s}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut s = String::new();
+    wait_for("the attacker to finish", Duration::from_secs(30), || {
+        s = std::fs::read_to_string(&log).unwrap_or_default();
+        s.contains("done")
+    });
+    s
 }
 
 fn attack(env: &Env, privileged: bool) -> (String, Vec<u8>, Vec<u8>) {

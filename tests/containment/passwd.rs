@@ -91,14 +91,11 @@ fn a_container_cannot_trap_exec_with_its_own_passwd() {
         .trim()
         .to_string();
     let ready = env.root.join("containers").join(&id).join("upper/ready");
-    let start = std::time::Instant::now();
-    while !ready.exists() {
-        assert!(
-            start.elapsed().as_secs() < 10,
-            "the container never got ready"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    crate::harness::wait_for(
+        "the container to get ready",
+        std::time::Duration::from_secs(10),
+        || ready.exists(),
+    );
     let o = within(
         env.cmd("exec")
             .args(["--user", "nobody", &id, "--", "true"]),
