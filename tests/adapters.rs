@@ -112,3 +112,48 @@ fn exit_statuses_follow_one_policy() {
     one_line(&o);
     env.cmd("rmi").arg("nosuchimage").fails(1);
 }
+
+#[test]
+fn isolate_goes_on_past_a_failed_subject() {
+    // lib/src/record.rs, "isolate: the child's output and the record":
+    // every subject runs; isolate's own failure wins the status, else the
+    // last process that did not exit 0.
+    let env = Env::new("adapters-isolate");
+    busybox_image(&env);
+    let make = |code: &str| {
+        env.cmd("union-mount")
+            .args(["--no-mount", "busybox", "--", "sh", "-c"])
+            .arg(format!("exit {code}"))
+            .ok()
+            .record()
+    };
+    let (three, zero) = (make("3"), make("0"));
+    let mut missing = crate::harness::Record::new();
+    missing.insert("container".into(), "0".repeat(64).into());
+    let o = env
+        .cmd("isolate")
+        .stdin_records(&[three.clone(), missing, zero.clone()])
+        .fails(125);
+    let errors: Vec<&str> = o.stderr.lines().collect();
+    assert_eq!(errors.len(), 1, "{o}");
+    assert!(errors[0].starts_with("cairn-isolate: error: "), "{o}");
+    let ran = o.records();
+    assert_eq!(ran.len(), 2, "{o}");
+    assert_eq!(s(&ran[0], "container"), s(&three, "container"));
+    assert_eq!(ran[0]["exit_code"], 3);
+    assert_eq!(s(&ran[1], "container"), s(&zero, "container"));
+    assert_eq!(ran[1]["exit_code"], 0);
+    // no failure of isolate's own: the last process that failed
+    let o = env
+        .cmd("isolate")
+        .stdin_records(&[three.clone(), zero.clone()])
+        .fails(3);
+    assert_eq!(o.records().len(), 2, "{o}");
+    env.cmd("isolate")
+        .stdin_records(&[zero.clone(), zero.clone()])
+        .ok();
+    for r in [&three, &zero] {
+        env.cmd("rm").args(["-f", s(r, "container")]).ok();
+    }
+    assert!(crate::harness::leftovers(&env).is_empty());
+}

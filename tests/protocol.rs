@@ -70,6 +70,9 @@ fn no_subject_is_a_usage_error() {
         assert!(o.stderr.contains("no subject"), "{o}");
         let o = env.cmd(tool).stdin("not json\n").fails(2);
         assert!(o.stderr.contains("line 1"), "{o}");
+        // a field of the wrong type for its kind is unusable input too
+        let o = env.cmd(tool).stdin("{\"layer\":\"sha256:abc\"}\n").fails(2);
+        assert!(o.stderr.contains("line 1"), "{o}");
     }
     let o = env.cmd("layer-unpack").stdin("").fails(1);
     assert!(o.stderr.contains("empty input"), "{o}");

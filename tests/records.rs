@@ -1,6 +1,7 @@
 //! The record protocol's schemas: `docs/<kind>.schema.json` must match the
-//! record types in libcairn (`CAIRN_BLESS=1 cargo test records` rewrites
-//! them), and what the real tools print must validate against them.
+//! record types in libcairn, and the inspect documents' theirs
+//! (`CAIRN_BLESS=1 cargo test records` rewrites them), and what the real
+//! tools print must validate against them.
 
 use crate::harness::{busybox_tar, leftovers, s, Env, Record};
 use std::io::Write;
@@ -114,6 +115,16 @@ fn every_tool_writes_valid_records() {
     );
     keep("layer", "history", env.records("history", &["bb:1"]));
     keep(
+        "inspect-image",
+        "inspect",
+        env.records("inspect", &["bb:1"]),
+    );
+    keep(
+        "inspect-image",
+        "inspect (a record)",
+        env.cmd("inspect").stdin_records(&tagged).ok().records(),
+    );
+    keep(
         "image",
         "images",
         env.records("images", &["-a", "--format", "json"]),
@@ -199,6 +210,11 @@ fn every_tool_writes_valid_records() {
         "container",
         "ps",
         env.records("ps", &["-a", "--format", "json"]),
+    );
+    keep(
+        "inspect-container",
+        "inspect",
+        env.cmd("inspect").stdin_records(&up).ok().records(),
     );
     keep(
         "container",

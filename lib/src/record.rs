@@ -26,17 +26,30 @@
 //! of a container or layer with computed fields (`state`, `effective_config`,
 //! `path`, …), over the upstream fields and with `container` or `layer` set,
 //! so they still feed other tools. Their shape follows the store's files,
-//! not this protocol, and has no schema.
+//! not this protocol; they are typed and have schemas all the same:
+//!
+//! | document | subject | type | schema |
+//! |---|---|---|---|
+//! | an image's | `layer` | [`ImageInspect`] | `docs/inspect-image.schema.json` |
+//! | a container's | `container` | [`ContainerInspect`] | `docs/inspect-container.schema.json` |
 //!
 //! # Subjects and passthrough
 //!
 //! A tool takes its subjects from its positional arguments or, when none are
 //! given, from the records on stdin: each input record's subject field
-//! (`layer`, `container`, …) names one subject. It writes one output record
-//! per input record, in input order, **carrying every upstream field
-//! through** and adding or replacing only its own ([`Kind::over`]), so a
-//! pipeline accumulates context. Fields a tool does not know are never
-//! dropped; the schemas allow them (`additionalProperties: true`).
+//! (`layer`, `container`, …) names one subject. A tool reads the record as
+//! the kind it takes ([`subjects`]): a container record when it takes a
+//! container, an image record when it takes an image (a layer or container
+//! record read for its `layer` is a valid image record too, as a field
+//! means the same in every kind), either for `inspect` and `export`
+//! ([`AnyRecord`]). A record whose fields do not have their kind's types
+//! (`"exit_code": "3"`, a `layer` that is not a layer ID) is unusable input.
+//!
+//! A tool writes one output record per input record, in input order,
+//! **carrying every upstream field through** and adding or replacing only
+//! its own ([`Kind::over`]), so a pipeline accumulates context. Fields a
+//! tool does not know are never dropped (each kind keeps them in its
+//! `extra`); the schemas allow them (`additionalProperties: true`).
 //!
 //! A tool given no subject at all (no argument, empty stdin) fails with a
 //! usage error (exit 2). With no argument and stdin a terminal it does not
@@ -56,6 +69,13 @@
 //!   process's status;
 //! - `-d`: the output goes to the container's log and isolate writes one
 //!   container record at once, with `status` `running` and `pid`.
+//!
+//! Several records on stdin run one container each, in turn. One that
+//! isolate cannot run (no such container, a start that fails) is reported
+//! on its own line and the others still run; the exit status is then
+//! isolate's own failure status (below) of the last such failure, else the
+//! status of the last process that did not exit 0, else 0. With one
+//! subject this is simply the process's status or isolate's failure.
 //!
 //! # Formats
 //!
@@ -81,12 +101,15 @@
 //! that finds stdout closed (`| head`) exits 0 quietly. This paragraph is
 //! the one place the exit statuses are written down.
 
+mod inspect;
 mod kinds;
 mod schema;
 
+pub use inspect::{ContainerInspect, ImageInspect};
 pub use kinds::{ContainerRecord, ImageRecord, Kind, LayerRecord, Nullable};
 pub use schema::schemas;
 
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::io::{self, BufRead, Write};
 
@@ -100,6 +123,13 @@ pub enum RecordError {
     /// `field`: the names looked for, quoted (`"layer" or "container"`).
     #[error("stdin line {line}: record has no {field} field")]
     MissingField { line: usize, field: String },
+    /// A field of the wrong type for the record's kind (`exit_code: "3"`).
+    #[error("stdin line {line}: not a valid {kind} record: {reason}")]
+    Invalid {
+        line: usize,
+        kind: &'static str,
+        reason: String,
+    },
     #[error("reading stdin: {0}")]
     Io(#[from] io::Error),
 }
@@ -139,66 +169,105 @@ fn kind(v: &Value) -> &'static str {
 }
 
 /// The string value of `field` in `rec`, if it is a string.
-pub fn field<'a>(rec: &'a Record, field: &str) -> Option<&'a str> {
+fn field<'a>(rec: &'a Record, field: &str) -> Option<&'a str> {
     rec.get(field).and_then(Value::as_str)
 }
 
-/// A subject to work on: its name, the record it came in (empty when it
-/// came from an argument) and the field of that record that named it
-/// (`None` for an argument).
+/// What a tool reads a record on stdin as: a kind, or [`AnyRecord`] for
+/// the tools that take a container or an image.
+pub trait Upstream: Serialize + Sized {
+    /// The fields that can name the subject, the first found winning.
+    const FIELDS: &'static [&'static str];
+    /// What the record is called in errors (`container record`, …).
+    const WHAT: &'static str;
+    /// The record, whose subject `field` (one of [`Self::FIELDS`]) names.
+    fn read(rec: Record, field: &str) -> Result<Self, serde_json::Error>;
+}
+
+impl<K: Kind> Upstream for K {
+    const FIELDS: &'static [&'static str] = &[K::SUBJECT];
+    const WHAT: &'static str = K::NAME;
+    fn read(rec: Record, _: &str) -> Result<K, serde_json::Error> {
+        serde_json::from_value(Value::Object(rec))
+    }
+}
+
+/// A record naming a container or an image: by its `container` if it has
+/// one, else by its `layer`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum AnyRecord {
+    Container(ContainerRecord),
+    Image(ImageRecord),
+}
+
+impl Upstream for AnyRecord {
+    const FIELDS: &'static [&'static str] = &["container", "layer"];
+    const WHAT: &'static str = "container or image";
+    fn read(rec: Record, field: &str) -> Result<AnyRecord, serde_json::Error> {
+        match field {
+            "container" => ContainerRecord::read(rec, field).map(AnyRecord::Container),
+            _ => ImageRecord::read(rec, field).map(AnyRecord::Image),
+        }
+    }
+}
+
+/// A subject to work on: its name and, when it came from stdin, the
+/// record that named it (`None` for an argument).
 #[derive(Debug, Clone)]
-pub struct Subject {
+pub struct Subject<U> {
     pub name: String,
-    pub record: Record,
-    pub field: Option<&'static str>,
+    pub record: Option<U>,
 }
 
 /// Subjects from `args` or, if there are none, from the records on `input`,
-/// each named by the first of `fields` it has. Returns them all, so an
-/// error in line 5 is found before work starts on line 1.
-pub fn subjects<R: BufRead>(
+/// each named by the first of `U::FIELDS` it has and read as a `U`. Returns
+/// them all, so an error in line 5 is found before work starts on line 1.
+pub fn subjects<U: Upstream, R: BufRead>(
     args: &[String],
     input: R,
-    fields: &[&'static str],
-) -> Result<Vec<Subject>, RecordError> {
+) -> Result<Vec<Subject<U>>, RecordError> {
     if !args.is_empty() {
         return Ok(args
             .iter()
             .map(|a| Subject {
                 name: a.clone(),
-                record: Record::new(),
-                field: None,
+                record: None,
             })
             .collect());
     }
     let mut out = Vec::new();
     for (i, rec) in read_records(input).enumerate() {
         let rec = rec?;
-        let found = fields
+        let found = U::FIELDS
             .iter()
             .find_map(|f| field(&rec, f).map(|n| (n.to_string(), *f)));
         let Some((name, f)) = found else {
             return Err(RecordError::MissingField {
                 line: i + 1,
-                field: fields
+                field: U::FIELDS
                     .iter()
                     .map(|f| format!("{f:?}"))
                     .collect::<Vec<_>>()
                     .join(" or "),
             });
         };
+        let record = U::read(rec, f).map_err(|e| RecordError::Invalid {
+            line: i + 1,
+            kind: U::WHAT,
+            reason: e.to_string(),
+        })?;
         out.push(Subject {
             name,
-            record: rec,
-            field: Some(f),
+            record: Some(record),
         });
     }
     Ok(out)
 }
 
-/// Write one record as a line of JSON.
-pub fn write_record<W: Write>(out: &mut W, rec: &Record) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, rec)?;
+/// Write one record as a line of JSON, its keys in sorted order.
+pub fn write_record<W: Write, K: Kind>(out: &mut W, rec: &K) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &rec.to_record())?;
     out.write_all(b"\n")
 }
 
@@ -242,26 +311,47 @@ mod tests {
 
     #[test]
     fn subjects_from_stdin_keep_unknown_fields() {
-        let input = b"{\"layer\":\"sha256:aa\",\"mine\":[1,2]}\n\n{\"layer\":\"x\"}\n";
-        let s = subjects(&[], &input[..], &["layer"]).unwrap();
-        assert_eq!(s.len(), 2);
-        assert_eq!(s[0].name, "sha256:aa");
-        assert_eq!(s[0].record["mine"], serde_json::json!([1, 2]));
+        let a = format!("sha256:{}", "aa".repeat(32));
+        let input = format!("{{\"layer\":\"{a}\",\"mine\":[1,2]}}\n\n");
+        let s = subjects::<ImageRecord, _>(&[], input.as_bytes()).unwrap();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].name, a);
+        let rec = s[0].record.as_ref().unwrap();
+        assert_eq!(rec.extra["mine"], serde_json::json!([1, 2]));
     }
 
     #[test]
     fn args_win_over_stdin() {
-        let s = subjects(&["a".into()], &b"{\"layer\":\"b\"}\n"[..], &["layer"]).unwrap();
+        let s = subjects::<ImageRecord, _>(&["a".into()], &b"{\"layer\":\"b\"}\n"[..]).unwrap();
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].name, "a");
+        assert!(s[0].record.is_none());
     }
 
     #[test]
     fn bad_lines_are_named() {
-        let e = subjects(&[], &b"{\"layer\":\"a\"}\n[1]\n"[..], &["layer"]).unwrap_err();
-        assert!(e.to_string().contains("line 2"), "{e}");
-        let e = subjects(&[], &b"{\"other\":1}\n"[..], &["layer"]).unwrap_err();
+        let e = subjects::<ImageRecord, _>(&[], &b"{\"layer\":\"a\"}\n[1]\n"[..]).unwrap_err();
+        assert!(e.to_string().contains("line 1"), "not an ID: {e}");
+        let e = subjects::<ImageRecord, _>(&[], &b"[1]\n"[..]).unwrap_err();
+        assert!(e.to_string().contains("line 1"), "{e}");
+        let e = subjects::<ImageRecord, _>(&[], &b"{\"other\":1}\n"[..]).unwrap_err();
         assert!(e.to_string().contains("\"layer\""), "{e}");
+        let c = "07".repeat(32);
+        let line = format!("{{\"container\":\"{c}\",\"exit_code\":\"3\"}}\n");
+        let e = subjects::<ContainerRecord, _>(&[], line.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("container record"), "{e}");
+    }
+
+    #[test]
+    fn any_record_is_typed_by_its_subject_field() {
+        let c = "07".repeat(32);
+        let l = format!("sha256:{}", "aa".repeat(32));
+        let input = format!("{{\"container\":\"{c}\",\"layer\":\"{l}\"}}\n{{\"layer\":\"{l}\"}}\n");
+        let s = subjects::<AnyRecord, _>(&[], input.as_bytes()).unwrap();
+        assert_eq!(s[0].name, c);
+        assert!(matches!(s[0].record, Some(AnyRecord::Container(_))));
+        assert_eq!(s[1].name, l);
+        assert!(matches!(s[1].record, Some(AnyRecord::Image(_))));
     }
 
     #[test]

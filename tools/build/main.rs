@@ -3,7 +3,7 @@ use cairn_cli::out::{Format, Out};
 use cairn_cli::{open_store, usage, Fail};
 use clap::Parser;
 use libcairn::build::{build, BuildOptions};
-use libcairn::record::{ImageRecord, Kind};
+use libcairn::record::ImageRecord;
 use std::collections::BTreeMap;
 
 fn main() {
@@ -63,6 +63,6 @@ fn run(args: Build) -> Result<i32, Fail> {
         cached: Some(built.cached),
         ..Default::default()
     };
-    out.record(&rec.to_record(), "layer")?;
+    out.record(&rec)?;
     Ok(0)
 }

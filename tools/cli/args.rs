@@ -189,8 +189,9 @@ pub enum ImagesFormat {
 ///
 /// RECORDS: reads records with a `container` or a `layer`; writes
 /// documents, not records: the stored metadata and state with computed
-/// fields, over the upstream fields, so that they still feed other tools;
-/// their shape follows the store's files and has no schema.
+/// fields, over the upstream fields, so that they still feed other tools.
+/// Their shape follows the store's files: docs/inspect-image.schema.json
+/// for an image, docs/inspect-container.schema.json for a container.
 ///
 /// EXAMPLES:
 ///   cairn inspect busybox
@@ -408,6 +409,10 @@ pub struct UnionMount {
 ///
 /// Exit status: the process's, 128+N if it died of signal N, 125 if
 /// isolate failed, 126 if the command cannot be run, 127 if not found.
+/// Several records on stdin run one container each, in turn; one isolate
+/// cannot run is reported and the others still run. The status is then
+/// isolate's own (125, 126, 127) if it failed for any, else that of the
+/// last process that did not exit 0, else 0.
 ///
 /// RECORDS: reads container records (their `container`); in a pipeline
 /// writes a container record when the process exits, with `status`,

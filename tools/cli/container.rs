@@ -6,6 +6,24 @@ use libcairn::image::runtime_config::Overrides;
 use libcairn::isolate::cgroup::Limits;
 use libcairn::isolate::process::Net;
 
+/// A failure of a tool that runs a process (`isolate`, `run`, `start`,
+/// `exec`) before the process runs: 125, as docker's.
+pub fn fail125(e: impl Into<Fail>) -> Fail {
+    Fail {
+        code: 125,
+        ..e.into()
+    }
+}
+
+/// A container whose process could not be run: 125, or 126 / 127 when the
+/// command cannot be executed or is not found.
+pub fn run_failure(e: libcairn::container::ContainerError) -> Fail {
+    Fail {
+        code: e.exit_code(),
+        ..e.into()
+    }
+}
+
 /// `32m`, `1g`, `100k`, `1048576`.
 pub fn parse_size(s: &str) -> Result<u64, Fail> {
     let t = s.trim().to_ascii_lowercase();

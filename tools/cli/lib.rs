@@ -191,28 +191,23 @@ pub fn open_store(common: &args::Common) -> Result<libcairn::Store, Fail> {
 }
 
 /// Subjects from the arguments or, when there are none, from the records
-/// on stdin (each names its subject in `field`). With no argument and
-/// stdin a terminal, a usage error with a hint instead of waiting.
-pub fn subjects(args: &[String], field: &'static str) -> Result<Vec<Subject>, Fail> {
-    subjects_by(args, &[field])
-}
-
-pub use libcairn::record::Subject;
-
-/// [`subjects`], where a record names its subject in the first of
-/// `fields` it has.
-pub fn subjects_by(args: &[String], fields: &[&'static str]) -> Result<Vec<Subject>, Fail> {
+/// on stdin, read as `U` (a record kind, or `AnyRecord`). With no argument
+/// and stdin a terminal, a usage error with a hint instead of waiting.
+pub fn subjects<U: Upstream>(args: &[String]) -> Result<Vec<Subject<U>>, Fail> {
     if !args.is_empty() {
-        return Ok(libcairn::record::subjects(args, io::empty(), fields)?);
+        return Ok(libcairn::record::subjects(args, io::empty())?);
     }
     if io::stdin().is_terminal() {
-        let names = fields.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>();
+        let names = U::FIELDS
+            .iter()
+            .map(|f| format!("{f:?}"))
+            .collect::<Vec<_>>();
         return Err(usage("no subject given").hint_msg(format!(
             "name one as an argument, or pipe in records carrying {}",
             names.join(" or ")
         )));
     }
-    let s = stdin_subjects(fields)?;
+    let s = stdin_subjects()?;
     if s.is_empty() {
         return Err(usage(
             "no subject given: no argument and no record on stdin",
@@ -221,10 +216,12 @@ pub fn subjects_by(args: &[String], fields: &[&'static str]) -> Result<Vec<Subje
     Ok(s)
 }
 
-/// The subjects of the records on stdin, as [`subjects_by`] reads them
+pub use libcairn::record::{Subject, Upstream};
+
+/// The subjects of the records on stdin, as [`subjects`] reads them
 /// (none when stdin is empty).
-pub fn stdin_subjects(fields: &[&'static str]) -> Result<Vec<Subject>, Fail> {
-    libcairn::record::subjects(&[], io::stdin().lock(), fields).usage()
+pub fn stdin_subjects<U: Upstream>() -> Result<Vec<Subject<U>>, Fail> {
+    libcairn::record::subjects(&[], io::stdin().lock()).usage()
 }
 
 /// Apply `each` to every subject, as `docker rm a b c` does: a subject

@@ -1,7 +1,7 @@
 //! Writing records and tables to stdout.
 
 use clap::ValueEnum;
-use libcairn::record::{self, Record};
+use libcairn::record::{self, Kind};
 use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -49,13 +49,16 @@ impl Out {
         }
     }
 
-    /// Write a record as JSON, or its `id_field` for `--format id`.
-    pub fn record(&mut self, rec: &Record, id_field: &str) -> io::Result<()> {
+    /// Write a record as JSON, or its ID for `--format id`.
+    pub fn record<K: Kind>(&mut self, rec: &K) -> io::Result<()> {
+        self.record_as(rec, &rec.id())
+    }
+
+    /// Write a record as JSON, or `id` for `--format id` (`rmi` prints the
+    /// tag it removed).
+    pub fn record_as<K: Kind>(&mut self, rec: &K, id: &str) -> io::Result<()> {
         match self.format {
-            Format::Id => {
-                let id = rec.get(id_field).and_then(|v| v.as_str()).unwrap_or("");
-                writeln!(self.w, "{id}")
-            }
+            Format::Id => writeln!(self.w, "{id}"),
             _ => record::write_record(&mut self.w, rec),
         }
     }

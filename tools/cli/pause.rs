@@ -10,7 +10,7 @@ use libcairn::store::container::Status;
 pub fn run(args: Pause, paused: bool) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
     let mut out = Out::new(Format::resolve(args.format, false));
-    each_subject(subjects(&args.containers, "container")?, |s| {
+    each_subject(subjects::<ContainerRecord>(&args.containers)?, |s| {
         let c = store.resolve_container(&s.name)?;
         container::set_paused(&store, &c, paused)?;
         let rec = ContainerRecord {
@@ -21,6 +21,6 @@ pub fn run(args: Pause, paused: bool) -> Result<i32, Fail> {
             }),
             ..ContainerRecord::new(c.id)
         };
-        Ok(out.record(&rec.over(s.record), "container")?)
+        Ok(out.record(&rec.over(s.record))?)
     })
 }

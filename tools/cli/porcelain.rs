@@ -3,6 +3,7 @@
 //! between them and hand over stdio and the exit status.
 
 use crate::Fail;
+use libcairn::record::Kind;
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -18,9 +19,9 @@ pub fn tool(name: &str) -> Command {
     Command::new(beside.unwrap_or_else(|| PathBuf::from(&file)))
 }
 
-/// Run a plumbing command and return its one output record; its stderr is
-/// passed through, a failure keeps its exit status.
-pub fn record_of(mut cmd: Command) -> Result<serde_json::Map<String, serde_json::Value>, Fail> {
+/// Run a plumbing command and return its one output record, of kind `K`;
+/// its stderr is passed through, a failure keeps its exit status.
+pub fn record_of<K: Kind>(mut cmd: Command) -> Result<K, Fail> {
     let out = cmd
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
@@ -35,13 +36,13 @@ pub fn record_of(mut cmd: Command) -> Result<serde_json::Map<String, serde_json:
         .silent());
     }
     let line = String::from_utf8_lossy(&out.stdout);
-    match serde_json::from_str::<serde_json::Value>(line.lines().next().unwrap_or("")) {
-        Ok(serde_json::Value::Object(m)) => Ok(m),
-        _ => Err(Fail::from(anyhow::anyhow!(
-            "{:?} printed no record",
-            cmd.get_program()
-        ))),
-    }
+    serde_json::from_str(line.lines().next().unwrap_or("")).map_err(|e| {
+        Fail::from(anyhow::anyhow!(
+            "{:?} printed no {} record: {e}",
+            cmd.get_program(),
+            K::NAME
+        ))
+    })
 }
 
 /// Directories searched: the one holding this program, then PATH.

@@ -4,7 +4,7 @@ use cairn_cli::{each_subject, open_store, subjects, Fail, FailExt};
 use clap::Parser;
 use libcairn::container::{self, CommitOptions};
 use libcairn::image;
-use libcairn::record::{Kind, LayerRecord};
+use libcairn::record::{ContainerRecord, Kind, LayerRecord};
 use libcairn::reference::Reference;
 
 fn main() {
@@ -22,7 +22,7 @@ fn run(args: Commit) -> Result<i32, Fail> {
         .usage()?;
     let given: Vec<String> = args.container.iter().cloned().collect();
     let mut out = Out::new(Format::resolve(args.format, false));
-    each_subject(subjects(&given, "container")?, |s| {
+    each_subject(subjects::<ContainerRecord>(&given)?, |s| {
         let c = store.resolve_container(&s.name)?;
         let got = container::commit(
             &store,
@@ -45,6 +45,6 @@ fn run(args: Commit) -> Result<i32, Fail> {
             image::tag(&store, t, &got.id)?;
             rec.tag = Some(t.familiar());
         }
-        Ok(out.record(&rec.over(s.record), "layer")?)
+        Ok(out.record(&rec.over(s.record))?)
     })
 }

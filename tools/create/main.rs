@@ -4,6 +4,7 @@ use cairn_cli::args::Create;
 use cairn_cli::porcelain::{record_of, tool};
 use cairn_cli::Fail;
 use clap::Parser;
+use libcairn::record::ContainerRecord;
 
 fn main() {
     cairn_cli::main("cairn-create", || run(Create::parse()))
@@ -34,7 +35,7 @@ fn run(args: Create) -> Result<i32, Fail> {
     if !args.cmd.is_empty() {
         cmd.arg("--").args(&args.cmd);
     }
-    let rec = record_of(cmd)?;
-    println!("{}", rec["container"].as_str().unwrap_or(""));
+    let rec: ContainerRecord = record_of(cmd)?;
+    println!("{}", rec.container);
     Ok(0)
 }

@@ -1,4 +1,5 @@
 use cairn_cli::args::Exec;
+use cairn_cli::container::{fail125, run_failure};
 use cairn_cli::{open_store, Fail};
 use clap::Parser;
 use libcairn::container::{self, ExecOptions};
@@ -16,11 +17,8 @@ fn main() {
 }
 
 fn run(args: Exec) -> Result<i32, Fail> {
-    let store = open_store(&args.common).map_err(|f| Fail { code: 125, ..f })?;
-    let c = store.resolve_container(&args.container).map_err(|e| Fail {
-        code: 125,
-        ..e.into()
-    })?;
+    let store = open_store(&args.common).map_err(fail125)?;
+    let c = store.resolve_container(&args.container).map_err(fail125)?;
     let attach = Attach::new(args.process.tty, args.process.interactive, false)?;
     let signals = Signals::block();
     let joined = container::exec(
@@ -36,10 +34,7 @@ fn run(args: Exec) -> Result<i32, Fail> {
             tty: attach.is_tty(),
         },
     )
-    .map_err(|e| Fail {
-        code: e.exit_code(),
-        ..e.into()
-    })?;
+    .map_err(run_failure)?;
     let term = attach.start();
     let code = signals.wait_for(joined.helper, joined.pid, Some(&term));
     term.finish();

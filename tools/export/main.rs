@@ -1,6 +1,7 @@
 use cairn_cli::args::Export;
-use cairn_cli::{open_store, subjects_by, Fail};
+use cairn_cli::{open_store, subjects, Fail};
 use clap::Parser;
+use libcairn::record::AnyRecord;
 use std::io::{self, BufWriter, IsTerminal, Write};
 
 fn main() {
@@ -10,8 +11,8 @@ fn main() {
 fn run(args: Export) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
     let given: Vec<String> = args.subject.iter().cloned().collect();
-    let subjects = subjects_by(&given, &["container", "layer"])
-        .map_err(|f| f.hint_msg("cairn export web > web.tar"))?;
+    let subjects =
+        subjects::<AnyRecord>(&given).map_err(|f| f.hint_msg("cairn export web > web.tar"))?;
     let name = &subjects[0].name;
     let layers = libcairn::export::view_layers(&store, name)?;
     match &args.output {

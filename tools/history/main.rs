@@ -2,7 +2,7 @@ use cairn_cli::args::History;
 use cairn_cli::out::{ellipsis, human_age, human_size, Format, Out};
 use cairn_cli::{open_store, subjects, Fail};
 use clap::Parser;
-use libcairn::record::{table, Kind, LayerRecord};
+use libcairn::record::{table, ImageRecord, Kind, LayerRecord};
 
 fn main() {
     cairn_cli::main("cairn-history", || run(History::parse()))
@@ -14,7 +14,7 @@ fn run(args: History) -> Result<i32, Fail> {
     let mut out = Out::new(format);
     let now = time::OffsetDateTime::now_utc();
     let mut rows = Vec::new();
-    for subject in subjects(&args.images, "layer")? {
+    for subject in subjects::<ImageRecord>(&args.images)? {
         let top = store.resolve(&subject.name)?;
         for (id, meta) in store.chain(&top)? {
             let size = if meta.is_empty_layer() {
@@ -62,7 +62,7 @@ fn run(args: History) -> Result<i32, Fail> {
                         empty_layer: Some(meta.is_empty_layer()),
                         ..LayerRecord::new(id, meta.parent, meta.diff_id, size)
                     };
-                    out.record(&rec.over(subject.record.clone()), "layer")?;
+                    out.record(&rec.over(&subject.record))?;
                 }
             }
         }

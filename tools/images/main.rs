@@ -3,7 +3,7 @@ use cairn_cli::out::{human_age, human_size, Format, Out};
 use cairn_cli::{open_store, Fail};
 use clap::Parser;
 use libcairn::graph::image_summary;
-use libcairn::record::{table, ImageRecord, Kind};
+use libcairn::record::{table, ImageRecord};
 use libcairn::reference::Reference;
 use libcairn::store::refs;
 use libcairn::LayerId;
@@ -83,7 +83,7 @@ fn run(args: Images) -> Result<i32, Fail> {
                     size: Some(size),
                     ..Default::default()
                 };
-                out.record(&rec.to_record(), "layer")?;
+                out.record(&rec)?;
             }
         }
     }

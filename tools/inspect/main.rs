@@ -1,85 +1,89 @@
 use cairn_cli::args::{Inspect, InspectType};
 use cairn_cli::out::{Format, Out};
-use cairn_cli::{each_subject, open_store, subjects_by, Fail, Subject};
+use cairn_cli::{each_subject, open_store, subjects, Fail, Subject};
 use clap::Parser;
-use libcairn::record::Record;
+use libcairn::record::{AnyRecord, ContainerInspect, ImageInspect, ImageRecord, Kind};
 use libcairn::store::{container::ContainerMeta, refs};
 use libcairn::{container, Store};
-use serde_json::{json, Value};
 
 fn main() {
     cairn_cli::main("cairn-inspect", || run(Inspect::parse()))
 }
 
-/// What to inspect: a name, and whether it must be a container or an
-/// image (a record says which by its field).
-fn subjects(args: &Inspect) -> Result<Vec<(Subject, Option<InspectType>)>, Fail> {
-    let fields: &[&str] = match args.kind {
-        Some(InspectType::Image) => &["layer"],
-        _ => &["container", "layer"],
-    };
-    let subjects = subjects_by(&args.names, fields)?;
-    Ok(subjects
-        .into_iter()
-        .map(|s| {
-            let kind = match s.field {
-                None => args.kind,
-                Some("container") => Some(InspectType::Container),
-                Some(_) => Some(InspectType::Image),
-            };
-            (s, kind)
+/// What to inspect: names, or records (with --type image, read for their
+/// `layer` even when they name a container).
+fn inspected(args: &Inspect) -> Result<Vec<Subject<AnyRecord>>, Fail> {
+    if args.kind != Some(InspectType::Image) {
+        return subjects::<AnyRecord>(&args.names);
+    }
+    let images = subjects::<ImageRecord>(&args.names)?.into_iter();
+    Ok(images
+        .map(|s| Subject {
+            name: s.name,
+            record: s.record.map(AnyRecord::Image),
         })
         .collect())
 }
 
-fn inspect_container(store: &Store, c: &ContainerMeta, mut rec: Record) -> Result<Record, Fail> {
-    let st = container::state(store, c)?;
-    let dir = store.container_dir(&c.id);
-    if let Value::Object(m) = serde_json::to_value(c)? {
-        rec.extend(m);
+/// Whether a subject must be a container or an image: a record says which
+/// by its kind, a name by --type (or not at all).
+fn kind_of(s: &Subject<AnyRecord>, asked: Option<InspectType>) -> Option<InspectType> {
+    match s.record {
+        None => asked,
+        Some(AnyRecord::Container(_)) => Some(InspectType::Container),
+        Some(AnyRecord::Image(_)) => Some(InspectType::Image),
     }
-    rec.insert("container".into(), json!(c.id));
-    rec.insert("state".into(), serde_json::to_value(&st)?);
-    rec.insert("status".into(), json!(st.status.as_str()));
-    rec.insert("mounted".into(), json!(container::is_mounted(store, c)));
-    rec.insert("rootfs".into(), json!(dir.join("rootfs")));
-    rec.insert("upper".into(), json!(dir.join("upper")));
-    rec.insert("path".into(), json!(dir));
-    Ok(rec)
 }
 
-fn inspect_image(
-    store: &Store,
-    name: &str,
-    mut rec: Record,
-    tags: &[refs::Ref],
-) -> Result<Record, Fail> {
+fn inspect_container(store: &Store, c: ContainerMeta) -> Result<ContainerInspect, Fail> {
+    let state = container::state(store, &c)?;
+    let dir = store.container_dir(&c.id);
+    Ok(ContainerInspect {
+        container: c.id,
+        status: state.status,
+        state,
+        mounted: container::is_mounted(store, &c),
+        rootfs: dir.join("rootfs"),
+        upper: dir.join("upper"),
+        path: dir,
+        meta: c,
+        extra: Default::default(),
+    })
+}
+
+fn inspect_image(store: &Store, name: &str, tags: &[refs::Ref]) -> Result<ImageInspect, Fail> {
     let id = store.resolve(name)?;
     let meta = store.layer(&id)?;
     let info = store.layer_info(&id)?;
     let chain = store.chain(&id)?;
-    if let Value::Object(m) = serde_json::to_value(&meta)? {
-        rec.extend(m);
-    }
-    rec.insert("layer".into(), json!(id));
-    rec.insert("empty_layer".into(), json!(meta.is_empty_layer()));
-    rec.insert("size".into(), json!(info.size));
-    rec.insert("blob".into(), json!(info.blob));
-    rec.insert("depth".into(), json!(chain.len()));
-    rec.insert(
-        "effective_config".into(),
-        libcairn::image::runtime_config::effective_config(&chain),
-    );
-    rec.insert(
-        "tags".into(),
-        json!(tags
+    Ok(ImageInspect {
+        layer: id,
+        empty_layer: meta.is_empty_layer(),
+        meta,
+        size: info.size,
+        blob: info.blob,
+        depth: chain.len(),
+        effective_config: libcairn::image::runtime_config::effective_config(&chain),
+        tags: tags
             .iter()
             .filter(|t| t.layer == id)
             .map(|t| t.name.clone())
-            .collect::<Vec<_>>()),
-    );
-    rec.insert("path".into(), json!(store.layer_dir(&id)));
-    Ok(rec)
+            .collect(),
+        path: store.layer_dir(&id),
+        extra: Default::default(),
+    })
+}
+
+/// A document as JSON (`--format json` and `id`), or pretty for people.
+fn print<K: Kind>(out: &mut Out, doc: K) -> Result<(), Fail> {
+    match out.format {
+        Format::Table => {
+            let text = serde_json::to_string_pretty(&doc.to_record())?;
+            out.raw(&format!("{text}\n"))?
+        }
+        _ => out.record(&doc)?,
+    }
+    Ok(())
 }
 
 fn run(args: Inspect) -> Result<i32, Fail> {
@@ -87,26 +91,19 @@ fn run(args: Inspect) -> Result<i32, Fail> {
     let format = Format::resolve(args.format, true);
     let mut out = Out::new(format);
     let tags = refs::list(&store)?;
-    let code = each_subject(subjects(&args)?, |(s, kind)| {
-        let container = match kind {
+    let code = each_subject(inspected(&args)?, |s| {
+        let container = match kind_of(&s, args.kind) {
             Some(InspectType::Image) => None,
             Some(InspectType::Container) => Some(store.resolve_container(&s.name)?),
             None => store.resolve_container(&s.name).ok(),
         };
-        let rec = match container {
-            Some(c) => inspect_container(&store, &c, s.record)?,
-            None => inspect_image(&store, &s.name, s.record, &tags)?,
-        };
-        let id_field = if rec.contains_key("container") && rec.get("state").is_some() {
-            "container"
-        } else {
-            "layer"
-        };
-        match format {
-            Format::Table => out.raw(&format!("{}\n", serde_json::to_string_pretty(&rec)?))?,
-            _ => out.record(&rec, id_field)?,
+        match container {
+            Some(c) => print(&mut out, inspect_container(&store, c)?.over(&s.record)),
+            None => print(
+                &mut out,
+                inspect_image(&store, &s.name, &tags)?.over(&s.record),
+            ),
         }
-        Ok(())
     })?;
     out.flush()?;
     Ok(code)

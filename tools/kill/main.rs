@@ -14,13 +14,13 @@ fn run(args: Kill) -> Result<i32, Fail> {
     let sig = container::parse_signal(&args.signal)
         .ok_or_else(|| usage(format!("invalid signal {:?}", args.signal)))?;
     let mut out = Out::new(Format::resolve(args.format, false));
-    each_subject(subjects(&args.containers, "container")?, |s| {
+    each_subject(subjects::<ContainerRecord>(&args.containers)?, |s| {
         let c = store.resolve_container(&s.name)?;
         container::kill(&store, &c, sig)?;
         let rec = ContainerRecord {
             signal: Some(sig.as_str().to_string()),
             ..ContainerRecord::new(c.id)
         };
-        Ok(out.record(&rec.over(s.record), "container")?)
+        Ok(out.record(&rec.over(s.record))?)
     })
 }

@@ -3,7 +3,7 @@ use cairn_cli::out::{Format, Out};
 use cairn_cli::progress::Progress;
 use cairn_cli::{open_store, stdin_subjects, Fail, FailExt};
 use clap::Parser;
-use libcairn::record::{Kind, LayerRecord, Record};
+use libcairn::record::{ImageRecord, Kind, LayerRecord};
 use libcairn::store::ingest::{ingest_layer, IngestOptions};
 use libcairn::store::meta::LayerMeta;
 use libcairn::Digest;
@@ -35,16 +35,16 @@ fn run(args: LayerUnpack) -> Result<i32, Fail> {
     }
 
     // Parents: --parent, else the records on stdin (when stdin is not the tar).
-    let mut inputs: Vec<(Option<String>, Record)> = Vec::new();
+    let mut inputs: Vec<(Option<String>, Option<ImageRecord>)> = Vec::new();
     if let Some(p) = &args.parent {
-        inputs.push((Some(p.clone()), Record::new()));
+        inputs.push((Some(p.clone()), None));
     } else if !from_stdin && !io::stdin().is_terminal() {
-        for s in stdin_subjects(&["layer"])? {
+        for s in stdin_subjects::<ImageRecord>()? {
             inputs.push((Some(s.name), s.record));
         }
     }
     if inputs.is_empty() {
-        inputs.push((None, Record::new()));
+        inputs.push((None, None));
     }
     if from_stdin && inputs.len() > 1 {
         return Err(cairn_cli::usage(
@@ -100,7 +100,7 @@ fn run(args: LayerUnpack) -> Result<i32, Fail> {
             media_type: Some(blob.media_type.clone()),
             ..LayerRecord::new(got.id, got.meta.parent, got.meta.diff_id, got.info.size)
         };
-        out.record(&rec.over(upstream), "layer")?;
+        out.record(&rec.over(upstream))?;
     }
     Ok(0)
 }

@@ -3,7 +3,7 @@ use cairn_cli::out::{Format, Out};
 use cairn_cli::{open_store, Fail};
 use clap::Parser;
 use libcairn::image::load::{load, open_source};
-use libcairn::record::{ImageRecord, Kind};
+use libcairn::record::ImageRecord;
 use std::io::{self, IsTerminal, Write};
 
 fn main() {
@@ -56,7 +56,7 @@ fn run(args: Load) -> Result<i32, Fail> {
             source_format: Some(img.format.to_string()),
             ..Default::default()
         };
-        out.record(&rec.to_record(), "layer")?;
+        out.record(&rec)?;
     }
     Ok(0)
 }

@@ -3,7 +3,7 @@ use cairn_cli::out::{ellipsis, human_age, human_duration, parse_time, Format, Ou
 use cairn_cli::{open_store, Fail};
 use clap::Parser;
 use libcairn::container;
-use libcairn::record::{table, ContainerRecord, Kind};
+use libcairn::record::{table, ContainerRecord};
 use libcairn::store::container::Status;
 
 fn main() {
@@ -81,7 +81,7 @@ fn run(args: Ps) -> Result<i32, Fail> {
                     mounted: Some(container::is_mounted(&store, &c)),
                     ..ContainerRecord::new(c.id)
                 };
-                out.record(&rec.to_record(), "container")?;
+                out.record(&rec)?;
             }
         }
     }

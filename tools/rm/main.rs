@@ -12,13 +12,13 @@ fn main() {
 fn run(args: Rm) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
     let mut out = Out::new(Format::resolve(args.format, false));
-    each_subject(subjects(&args.containers, "container")?, |s| {
+    each_subject(subjects::<ContainerRecord>(&args.containers)?, |s| {
         let c = store.resolve_container(&s.name)?;
         container::remove(&store, &c, args.force)?;
         let rec = ContainerRecord {
             removed: Some(true),
             ..ContainerRecord::new(c.id)
         };
-        Ok(out.record(&rec.over(s.record), "container")?)
+        Ok(out.record(&rec.over(s.record))?)
     })
 }

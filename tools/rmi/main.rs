@@ -12,14 +12,14 @@ fn main() {
 fn run(args: Rmi) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
     let mut out = Out::new(Format::resolve(args.format, false));
-    each_subject(subjects(&args.images, "layer")?, |s| {
+    each_subject(subjects::<ImageRecord>(&args.images)?, |s| {
         let r = remove(&store, &s.name, args.force)?;
         for t in r.untagged {
             let rec = ImageRecord {
-                untagged: Some(t),
+                untagged: Some(t.clone()),
                 ..Default::default()
             };
-            out.record(&rec.over(s.record.clone()), "untagged")?;
+            out.record_as(&rec.over(&s.record), &t)?;
         }
         for d in r.deleted {
             let rec = ImageRecord {
@@ -27,7 +27,7 @@ fn run(args: Rmi) -> Result<i32, Fail> {
                 layer: Some(d),
                 ..Default::default()
             };
-            out.record(&rec.over(s.record.clone()), "deleted")?;
+            out.record(&rec.over(&s.record))?;
         }
         Ok(())
     })

@@ -2,9 +2,11 @@
 //! `cairn isolate CONTAINER` (and `cairn rm` with --rm).
 
 use cairn_cli::args::Run;
+use cairn_cli::container::fail125;
 use cairn_cli::porcelain::{record_of, tool};
 use cairn_cli::Fail;
 use clap::Parser;
+use libcairn::record::ContainerRecord;
 use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 
@@ -19,8 +21,8 @@ fn run(args: Run) -> Result<i32, Fail> {
         }
     };
     // Bad limits are refused before a container is made for them.
-    cairn_cli::container::limits(&args.run).map_err(|f| Fail { code: 125, ..f })?;
-    cairn_cli::container::log_bounds(&args.run).map_err(|f| Fail { code: 125, ..f })?;
+    cairn_cli::container::limits(&args.run).map_err(fail125)?;
+    cairn_cli::container::log_bounds(&args.run).map_err(fail125)?;
     let mut create = tool("union-mount");
     root(&mut create);
     create.arg("--no-mount");
@@ -48,8 +50,8 @@ fn run(args: Run) -> Result<i32, Fail> {
         create.arg("--").args(&cmd);
     }
     // run's own failures (no such image, a bad name) are 125, as docker's.
-    let rec = record_of(create).map_err(|f| Fail { code: 125, ..f })?;
-    let id = rec["container"].as_str().unwrap_or("").to_string();
+    let rec: ContainerRecord = record_of(create).map_err(fail125)?;
+    let id = rec.container.to_string();
 
     let mut isolate = tool("isolate");
     root(&mut isolate);

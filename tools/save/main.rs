@@ -31,11 +31,14 @@ fn run(args: Save) -> Result<i32, Fail> {
     }
     let tags = cairn_cli::references(&args.tag)?;
     let store = open_store(&args.common)?;
-    let subjects = subjects(&args.images, "layer")?;
+    let subjects = subjects::<ImageRecord>(&args.images)?;
 
     let named: Vec<_> = subjects
         .iter()
-        .map(|s| (s.name.as_str(), &s.record))
+        .map(|s| {
+            let names = s.record.as_ref().map(ImageRecord::names);
+            (s.name.as_str(), names.unwrap_or_default())
+        })
         .collect();
     let images = save_images(&store, &named, tags).map_err(|e| match e.is_usage() {
         true => fail(e).hint_msg(
@@ -87,7 +90,7 @@ fn run(args: Save) -> Result<i32, Fail> {
                 archive: Some(path.clone()),
                 ..Default::default()
             };
-            out.record(&rec.over(subject.record.clone()), "layer")?;
+            out.record(&rec.over(&subject.record))?;
         }
         out.flush()?;
     }

@@ -4,6 +4,7 @@ use cairn_cli::args::Start;
 use cairn_cli::porcelain::{record_of, tool};
 use cairn_cli::Fail;
 use clap::Parser;
+use libcairn::record::ContainerRecord;
 use std::os::unix::process::CommandExt;
 
 fn main() {
@@ -33,7 +34,7 @@ fn run(args: Start) -> Result<i32, Fail> {
         let mut cmd = tool("isolate");
         root(&mut cmd);
         cmd.args(["-d", c.as_str()]);
-        record_of(cmd)?;
+        record_of::<ContainerRecord>(cmd)?;
         println!("{c}");
     }
     Ok(0)

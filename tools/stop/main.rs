@@ -13,7 +13,7 @@ fn main() {
 fn run(args: Stop) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
     let mut out = Out::new(Format::resolve(args.format, false));
-    each_subject(subjects(&args.containers, "container")?, |s| {
+    each_subject(subjects::<ContainerRecord>(&args.containers)?, |s| {
         let c = store.resolve_container(&s.name)?;
         let st = container::stop(&store, &c, Duration::from_secs(args.time))?;
         let rec = ContainerRecord {
@@ -21,6 +21,6 @@ fn run(args: Stop) -> Result<i32, Fail> {
             exit_code: Some(st.exit_code),
             ..ContainerRecord::new(c.id)
         };
-        Ok(out.record(&rec.over(s.record), "container")?)
+        Ok(out.record(&rec.over(s.record))?)
     })
 }

@@ -25,7 +25,7 @@ fn run(args: Tag) -> Result<i32, Fail> {
                         untagged: Some(r.familiar()),
                         ..Default::default()
                     };
-                    out.record(&rec.to_record(), "layer")?;
+                    out.record(&rec)?;
                 }
                 None => {
                     eprintln!("cairn-tag: error: no such tag: {}", r.familiar());
@@ -41,7 +41,7 @@ fn run(args: Tag) -> Result<i32, Fail> {
             "give one IMAGE to tag (or -d to remove several tags)",
         ));
     }
-    let subjects = subjects(&args.image, "layer")?;
+    let subjects = subjects::<ImageRecord>(&args.image)?;
     if subjects.len() > 1 {
         return Err(cairn_cli::usage(
             "several records on stdin, but one tag can name only one image",
@@ -56,6 +56,6 @@ fn run(args: Tag) -> Result<i32, Fail> {
         image_id: Some(docs.config_digest),
         ..Default::default()
     };
-    out.record(&rec.over(subject.record.clone()), "layer")?;
+    out.record(&rec.over(&subject.record))?;
     Ok(0)
 }

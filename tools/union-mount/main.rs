@@ -4,7 +4,7 @@ use cairn_cli::{open_store, subjects, Fail};
 use clap::Parser;
 use libcairn::container;
 use libcairn::image::runtime_config::Overrides;
-use libcairn::record::{ContainerRecord, Kind};
+use libcairn::record::{ContainerRecord, ImageRecord, Kind};
 
 fn main() {
     cairn_cli::main("cairn-union-mount", || run(UnionMount::parse()))
@@ -15,7 +15,7 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
     let mut out = Out::new(Format::resolve(args.format, false));
     let given: Vec<String> = args.subject.iter().cloned().collect();
     if args.unmount {
-        for s in subjects(&given, "container")? {
+        for s in subjects::<ContainerRecord>(&given)? {
             let c = store.resolve_container(&s.name)?;
             if container::is_running(&store, &c)? {
                 return Err(anyhow::anyhow!(
@@ -29,11 +29,11 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
                 mounted: Some(false),
                 ..ContainerRecord::new(c.id)
             };
-            out.record(&rec.over(s.record), "container")?;
+            out.record(&rec.over(s.record))?;
         }
         return Ok(0);
     }
-    let subjects = subjects(&given, "layer")?;
+    let subjects = subjects::<ImageRecord>(&given)?;
     if args.create.name.is_some() && subjects.len() > 1 {
         return Err(cairn_cli::usage(
             "--name names one container, but several images were given",
@@ -66,7 +66,7 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
             })?;
             rec.rootfs = Some(root);
         }
-        out.record(&rec.over(s.record), "container")?;
+        out.record(&rec.over(s.record))?;
     }
     Ok(0)
 }

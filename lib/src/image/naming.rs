@@ -12,18 +12,16 @@ use crate::digest::LayerId;
 use crate::reference::Reference;
 use crate::store::{refs, Store};
 
-/// A record that came in on stdin: a JSON object.
-type Record = serde_json::Map<String, serde_json::Value>;
-
-/// The images to save for `subjects` (a name and the record it came in),
-/// in their order, named as the module docs say.
+/// The images to save for `subjects` (a name, and the names the record it
+/// came in gives its layer: its `tag` and `tags`), in their order, named as
+/// the module docs say.
 pub fn save_images(
     store: &Store,
-    subjects: &[(&str, &Record)],
+    subjects: &[(&str, Vec<&str>)],
     tags: Vec<Reference>,
 ) -> Result<Vec<SaveImage>, SaveError> {
     let mut images = Vec::new();
-    for (name, rec) in subjects {
+    for (name, given) in subjects {
         let tagged = match Reference::parse(name) {
             Ok(r) => refs::find(store, &r.familiar())?.map(|found| (found.layer, r)),
             Err(_) => None,
@@ -37,7 +35,7 @@ pub fn save_images(
                 let top = store.resolve(name)?;
                 SaveImage {
                     top,
-                    names: record_names(store, rec, &top)?,
+                    names: record_names(store, given, &top)?,
                 }
             }
         });
@@ -61,16 +59,9 @@ pub fn save_images(
 }
 
 /// The names a record gives its layer that are tags of it in the store.
-fn record_names(store: &Store, rec: &Record, top: &LayerId) -> Result<Vec<Reference>, SaveError> {
-    let mut given: Vec<&str> = Vec::new();
-    if let Some(t) = rec.get("tag").and_then(|v| v.as_str()) {
-        given.push(t);
-    }
-    if let Some(a) = rec.get("tags").and_then(|v| v.as_array()) {
-        given.extend(a.iter().filter_map(|v| v.as_str()));
-    }
+fn record_names(store: &Store, given: &[&str], top: &LayerId) -> Result<Vec<Reference>, SaveError> {
     let mut names = Vec::new();
-    for name in given {
+    for &name in given {
         let Ok(r) = Reference::parse(name) else {
             continue;
         };

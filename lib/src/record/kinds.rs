@@ -16,6 +16,7 @@ use super::Record;
 use crate::digest::{ContainerId, Digest, LayerId};
 use crate::store::container::Status;
 use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::path::PathBuf;
 
@@ -29,26 +30,48 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Null
     Option::<T>::deserialize(d).map(Some)
 }
 
-/// A record kind: its name (the schema file is `docs/<NAME>.schema.json`)
-/// and how it is written over an upstream record.
-pub trait Kind: Serialize + JsonSchema {
-    /// The kind's name: `layer`, `image`, `container`.
+/// A record kind: its name (the schema file is `docs/<NAME>.schema.json`),
+/// the field that names its subject, and how it is written over an
+/// upstream record.
+///
+/// The inspect documents are kinds too: they have a schema, a subject and
+/// upstream fields, though their shape is the store's, not the protocol's.
+pub trait Kind: Serialize + DeserializeOwned + JsonSchema {
+    /// The kind's name: `layer`, `image`, `container`, …
     const NAME: &'static str;
+    /// The field that names the record's subject: `layer` or `container`.
+    const SUBJECT: &'static str;
 
-    /// `upstream` with this record's fields set on it: the record a tool
-    /// prints.
-    fn over(&self, mut upstream: Record) -> Record {
+    /// The bare ID `--format id` prints for this record (empty when it has
+    /// none).
+    fn id(&self) -> String;
+
+    /// The upstream fields carried through.
+    fn extra_mut(&mut self) -> &mut Record;
+
+    /// This record over `upstream` (another record, typed or not; `None`
+    /// or `null` for none): every upstream field passes through except
+    /// those this record sets, which it replaces.
+    fn over(mut self, upstream: impl Serialize) -> Self {
+        let mut up = match serde_json::to_value(upstream) {
+            Ok(serde_json::Value::Object(m)) => m,
+            Ok(serde_json::Value::Null) => Record::new(),
+            // Records are structs and maps: they serialize to objects.
+            other => unreachable!("upstream of a {} record: {other:?}", Self::NAME),
+        };
+        let own = self.to_record();
+        up.retain(|k, _| !own.contains_key(k));
+        self.extra_mut().extend(up);
+        self
+    }
+
+    /// The record as a JSON object, its keys in sorted order.
+    fn to_record(&self) -> Record {
         match serde_json::to_value(self) {
-            Ok(serde_json::Value::Object(fields)) => upstream.extend(fields),
+            Ok(serde_json::Value::Object(fields)) => fields,
             // A struct of strings, numbers and IDs always serializes to an object.
             other => unreachable!("record kind {} serialized as {other:?}", Self::NAME),
         }
-        upstream
-    }
-
-    /// The record alone, with no upstream fields.
-    fn to_record(&self) -> Record {
-        self.over(Record::new())
     }
 }
 
@@ -115,6 +138,9 @@ pub struct LayerRecord {
     /// `commit --tag`: the tag (`name:tag`) now pointing at the layer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
+    /// Every other field of the record, carried through from upstream.
+    #[serde(flatten)]
+    pub extra: Record,
 }
 
 impl LayerRecord {
@@ -139,12 +165,20 @@ impl LayerRecord {
             empty_layer: None,
             container: None,
             tag: None,
+            extra: Record::new(),
         }
     }
 }
 
 impl Kind for LayerRecord {
     const NAME: &'static str = "layer";
+    const SUBJECT: &'static str = "layer";
+    fn id(&self) -> String {
+        self.layer.to_string()
+    }
+    fn extra_mut(&mut self) -> &mut Record {
+        &mut self.extra
+    }
 }
 
 /// An image: a named (or nameable) top layer, as the image tools see it.
@@ -214,10 +248,28 @@ pub struct ImageRecord {
     /// `rmi`: a layer that was deleted (also its `layer`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted: Option<LayerId>,
+    /// Every other field of the record, carried through from upstream.
+    #[serde(flatten)]
+    pub extra: Record,
+}
+
+impl ImageRecord {
+    /// The names this record gives its layer: its `tag`, then its `tags`.
+    pub fn names(&self) -> Vec<&str> {
+        let tags = self.tags.iter().flatten();
+        self.tag.iter().chain(tags).map(String::as_str).collect()
+    }
 }
 
 impl Kind for ImageRecord {
     const NAME: &'static str = "image";
+    const SUBJECT: &'static str = "layer";
+    fn id(&self) -> String {
+        self.layer.map(|l| l.to_string()).unwrap_or_default()
+    }
+    fn extra_mut(&mut self) -> &mut Record {
+        &mut self.extra
+    }
 }
 
 /// A container: a read-write layer on an image, and what runs in it.
@@ -297,6 +349,9 @@ pub struct ContainerRecord {
     /// `rm`: true, the container is gone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub removed: Option<bool>,
+    /// Every other field of the record, carried through from upstream.
+    #[serde(flatten)]
+    pub extra: Record,
 }
 
 impl ContainerRecord {
@@ -319,12 +374,20 @@ impl ContainerRecord {
             finished_at: None,
             signal: None,
             removed: None,
+            extra: Record::new(),
         }
     }
 }
 
 impl Kind for ContainerRecord {
     const NAME: &'static str = "container";
+    const SUBJECT: &'static str = "container";
+    fn id(&self) -> String {
+        self.container.to_string()
+    }
+    fn extra_mut(&mut self) -> &mut Record {
+        &mut self.extra
+    }
 }
 
 #[cfg(test)]
@@ -346,7 +409,7 @@ mod tests {
         }
         .over(upstream);
         assert_eq!(
-            serde_json::Value::Object(rec),
+            serde_json::Value::Object(rec.to_record()),
             json!({"container": id.to_string(), "mine": [1], "status": "exited", "exit_code": null})
         );
     }
@@ -361,5 +424,21 @@ mod tests {
             serde_json::to_value(&r).unwrap(),
             json!({"container": "07".repeat(32), "pid": null})
         );
+    }
+
+    #[test]
+    fn unknown_fields_survive_a_typed_read() {
+        let layer = format!("sha256:{}", "ab".repeat(32));
+        let line = json!({"layer": layer, "mine": {"keep": [1]}, "tags": ["a:1"], "size": 5});
+        let up: ImageRecord = serde_json::from_value(line.clone()).unwrap();
+        assert_eq!(up.names(), ["a:1"]);
+        assert_eq!(serde_json::to_value(&up).unwrap(), line);
+        // carried into another kind: what the new record sets wins, the rest passes
+        let rec = LayerRecord::new(up.layer.unwrap(), None, None, 9).over(Some(&up));
+        let out = serde_json::Value::Object(rec.to_record());
+        assert_eq!(out["size"], 9);
+        assert_eq!(out["mine"], json!({"keep": [1]}));
+        assert_eq!(out["tags"], json!(["a:1"]));
+        assert_eq!(out["parent"], json!(null));
     }
 }

@@ -5,6 +5,7 @@
 //! types and the container status get their schemas here, beside the
 //! records that use them.
 
+use super::inspect::{ContainerInspect, ImageInspect};
 use super::kinds::{ContainerRecord, ImageRecord, Kind, LayerRecord};
 use crate::digest::{ContainerId, Digest, LayerId};
 use crate::store::container::Status;
@@ -70,11 +71,14 @@ fn render<K: Kind>() -> (String, String) {
     (format!("{}.schema.json", K::NAME), text)
 }
 
-/// Every record kind's schema: (file name, JSON text).
+/// Every record kind's schema, and the inspect documents': (file name,
+/// JSON text).
 pub fn schemas() -> Vec<(String, String)> {
     vec![
         render::<LayerRecord>(),
         render::<ImageRecord>(),
         render::<ContainerRecord>(),
+        render::<ImageInspect>(),
+        render::<ContainerInspect>(),
     ]
 }

@@ -11,6 +11,7 @@
 use super::{IoContext, Result, Store, StoreError};
 use crate::digest::{ContainerId, LayerId};
 use nix::fcntl::Flock;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fs::{self, File};
@@ -18,7 +19,7 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 
 /// What a container is. Written once, at creation.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct ContainerMeta {
     pub id: ContainerId,
     pub name: String,
@@ -57,7 +58,7 @@ impl Status {
 }
 
 /// What a container is doing. Rewritten atomically at every change.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct State {
     pub status: Status,
     /// The container's init process (pid 1 inside), as the host sees it.
@@ -70,14 +71,19 @@ pub struct State {
     /// The process that waits for it and records its exit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supervisor: Option<i32>,
+    /// The supervisor's start time, as `pid_start` is the process's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supervisor_start: Option<u64>,
+    /// The init's exit status once it has exited (128+N: killed by signal N).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
+    /// Whether the kernel's OOM killer killed a process of the container.
     #[serde(default)]
     pub oom_killed: bool,
+    /// When it last started (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<String>,
+    /// When it last exited (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
     /// The command line it runs.

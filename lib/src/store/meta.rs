@@ -2,6 +2,7 @@
 //! sidecar facts about a layer that are not part of its identity.
 
 use crate::digest::{Digest, LayerId};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -10,19 +11,23 @@ use serde_json::Value;
 /// ID, so an ID pins the whole stack below it, like a git commit.
 ///
 /// Same changeset + same parent + same metadata = same ID.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LayerMeta {
     /// The layer below, or `None` at the bottom of a stack.
     pub parent: Option<LayerId>,
     /// Digest of the uncompressed changeset tar; `None` for an empty layer
     /// (one that changes only metadata, OCI history `empty_layer: true`).
     pub diff_id: Option<Digest>,
+    /// When the layer was made (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
+    /// The command that made it (OCI history's `created_by`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
+    /// Who made it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
+    /// Its comment (`commit -m`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// The runtime config (OCI `config.config`: `Env`, `Cmd`, `Entrypoint`,
@@ -57,7 +62,7 @@ impl LayerMeta {
 }
 
 /// How a layer's changeset blob is stored under `blobs/sha256/`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct BlobRef {
     pub digest: Digest,
     pub size: u64,
