@@ -105,3 +105,23 @@ impl Kind for ContainerInspect {
         &mut self.extra
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn stored_fields_and_upstream_ones_stay_apart() {
+        let layer = format!("sha256:{}", "ab".repeat(32));
+        let doc = json!({
+            "layer": layer, "parent": null, "diff_id": null, "created": "2024-01-01T00:00:00Z",
+            "empty_layer": true, "size": 0, "blob": null, "depth": 1, "effective_config": {},
+            "tags": [], "path": "/s/layers/ab", "mine": [1]
+        });
+        let read: ImageInspect = serde_json::from_value(doc.clone()).unwrap();
+        assert_eq!(read.meta.created.as_deref(), Some("2024-01-01T00:00:00Z"));
+        assert_eq!(read.extra.keys().collect::<Vec<_>>(), ["mine"]);
+        assert_eq!(serde_json::Value::Object(read.to_record()), doc);
+    }
+}
