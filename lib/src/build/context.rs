@@ -14,6 +14,37 @@ use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+/// Why a COPY or ADD source cannot be copied: each names the source as
+/// the Dockerfile writes it.
+#[derive(Debug, thiserror::Error)]
+pub enum ContextError {
+    /// Its `..` climb above the context's root.
+    #[error("{src}: outside the build context")]
+    Outside { src: String },
+    #[error("{src}: no such file or directory in the build context")]
+    Missing { src: String },
+    /// Its wildcards match nothing (or only what .dockerignore excludes).
+    #[error("{src}: no source files were specified")]
+    NoMatch { src: String },
+    /// A URL: the build has no network.
+    #[error("{src}: remote sources are not supported (no network)")]
+    Remote { src: String },
+    /// Looking it up in the context failed.
+    #[error("{src}")]
+    Lookup {
+        src: String,
+        #[source]
+        source: io::Error,
+    },
+    /// Copying it into the layer failed.
+    #[error("{src}")]
+    Copy {
+        src: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
 /// .dockerignore patterns.
 #[derive(Debug, Clone, Default)]
 pub struct Ignore {
@@ -175,14 +206,14 @@ impl Source {
 
 /// `src` cleaned as docker cleans it: no empty or `.` components, `..`
 /// applied; climbing above the context is an error.
-fn clean(src: &str) -> Result<Vec<&str>, String> {
+fn clean(src: &str) -> Result<Vec<&str>, ContextError> {
     let mut parts: Vec<&str> = Vec::new();
     for c in src.split('/') {
         match c {
             "" | "." => {}
             ".." => {
                 if parts.pop().is_none() {
-                    return Err(format!("{src}: outside the build context"));
+                    return Err(ContextError::Outside { src: src.into() });
                 }
             }
             c => parts.push(c),
@@ -290,10 +321,13 @@ impl Context {
     /// The sources one COPY/ADD source names: itself, or what the `*` and
     /// `?` of its last component match, sorted. An error, naming `src`,
     /// when the context holds none.
-    pub fn expand(&self, src: &str, ignore: &Ignore) -> Result<Vec<Source>, String> {
+    pub fn expand(&self, src: &str, ignore: &Ignore) -> Result<Vec<Source>, ContextError> {
         let parts = clean(src)?;
-        let missing = || format!("{src}: no such file or directory in the build context");
-        let fail = |e: io::Error| format!("{src}: {e}");
+        let missing = || ContextError::Missing { src: src.into() };
+        let fail = |source| ContextError::Lookup {
+            src: src.into(),
+            source,
+        };
         let last = parts.last().copied().unwrap_or("");
         if !last.contains(['*', '?']) {
             return match self.source(&parts.join("/"), ignore).map_err(fail)? {
@@ -321,7 +355,7 @@ impl Context {
             out.extend(self.source(&name, ignore).map_err(fail)?);
         }
         if out.is_empty() {
-            return Err(format!("{src}: no source files were specified"));
+            return Err(ContextError::NoMatch { src: src.into() });
         }
         Ok(out)
     }

@@ -16,11 +16,33 @@ pub struct Instruction {
     pub args: String,
 }
 
+/// Why a Dockerfile cannot be parsed.
 #[derive(Debug, thiserror::Error)]
-#[error("Dockerfile line {line}: {msg}")]
-pub struct ParseError {
-    pub line: usize,
-    pub msg: String,
+pub enum ParseError {
+    /// `word` (at the start of `line`) is not an instruction.
+    #[error("Dockerfile line {line}: unknown instruction {word}")]
+    UnknownInstruction { line: usize, word: String },
+}
+
+/// Why an instruction's arguments cannot be run.
+#[derive(Debug, thiserror::Error)]
+pub enum InstructionError {
+    /// `COPY --from` or `ADD --from`: needs multi-stage builds.
+    #[error("--from (multi-stage builds) is not supported")]
+    FromStage,
+    /// The JSON form of COPY or ADD is not an array of strings.
+    #[error("bad JSON form")]
+    CopyJson(#[source] serde_json::Error),
+    /// COPY or ADD with fewer than two words.
+    #[error("{keyword} needs a source and a destination")]
+    CopyArgs { keyword: String },
+    #[error("SHELL needs a JSON array")]
+    ShellJson(#[source] serde_json::Error),
+    #[error("SHELL needs a command")]
+    ShellEmpty,
+    /// An instruction cairn knows but does not run (ONBUILD, HEALTHCHECK).
+    #[error("{keyword} is not supported")]
+    Unsupported { keyword: String },
 }
 
 pub const KEYWORDS: &[&str] = &[
@@ -99,9 +121,9 @@ pub fn parse(text: &str) -> Result<Vec<Instruction>, ParseError> {
         let (word, rest) = full.split_once(char::is_whitespace).unwrap_or((full, ""));
         let keyword = word.to_ascii_uppercase();
         if !KEYWORDS.contains(&keyword.as_str()) {
-            return Err(ParseError {
+            return Err(ParseError::UnknownInstruction {
                 line: start,
-                msg: format!("unknown instruction {word}"),
+                word: word.into(),
             });
         }
         let mut rest = rest.trim_start();
@@ -154,7 +176,7 @@ pub enum Command {
 impl Instruction {
     /// Take the arguments apart for this kind of instruction; why not, for
     /// the ones that cannot be run.
-    pub fn command(&self) -> Result<Command, String> {
+    pub fn command(&self) -> Result<Command, InstructionError> {
         let flag = |name: &str| {
             self.flags
                 .iter()
@@ -184,15 +206,17 @@ impl Instruction {
             },
             "COPY" | "ADD" => {
                 if flag("from").is_some() {
-                    return Err("--from (multi-stage builds) is not supported".into());
+                    return Err(InstructionError::FromStage);
                 }
                 let words: Vec<String> = if self.args.trim_start().starts_with('[') {
-                    serde_json::from_str(&self.args).map_err(|_| "bad JSON form".to_string())?
+                    serde_json::from_str(&self.args).map_err(InstructionError::CopyJson)?
                 } else {
                     self.args.split_whitespace().map(String::from).collect()
                 };
                 if words.len() < 2 {
-                    return Err(format!("{} needs a source and a destination", self.keyword));
+                    return Err(InstructionError::CopyArgs {
+                        keyword: self.keyword.clone(),
+                    });
                 }
                 Command::Copy {
                     add: self.keyword == "ADD",
@@ -201,15 +225,19 @@ impl Instruction {
                 }
             }
             "SHELL" => {
-                let sh: Vec<String> = serde_json::from_str(&self.args)
-                    .map_err(|_| "SHELL needs a JSON array".to_string())?;
+                let sh: Vec<String> =
+                    serde_json::from_str(&self.args).map_err(InstructionError::ShellJson)?;
                 if sh.is_empty() {
-                    return Err("SHELL needs a command".into());
+                    return Err(InstructionError::ShellEmpty);
                 }
                 Command::Shell(sh)
             }
             "MAINTAINER" => Command::Maintainer,
-            "ONBUILD" | "HEALTHCHECK" => return Err(format!("{} is not supported", self.keyword)),
+            "ONBUILD" | "HEALTHCHECK" => {
+                return Err(InstructionError::Unsupported {
+                    keyword: self.keyword.clone(),
+                })
+            }
             _ => Command::Config,
         })
     }
@@ -288,7 +316,10 @@ mod tests {
         assert_eq!(p[2].keyword, "COPY");
         assert_eq!(p[2].flags, vec![("chown".to_string(), "1:2".to_string())]);
         assert_eq!(p[2].args, "a /b");
-        assert!(parse("FROB x").unwrap_err().to_string().contains("line 1"));
+        assert!(matches!(
+            parse("FROB x"),
+            Err(ParseError::UnknownInstruction { line: 1, ref word }) if word == "FROB"
+        ));
     }
 
     #[test]
@@ -357,50 +388,67 @@ mod edge_cases {
         assert_eq!(one("CMD [\"a\", \"b c\"]").args, "[\"a\", \"b c\"]");
         assert_eq!(one("HEALTHCHECK").args, "");
         let e = parse("FROM x\nRUN y\n\nNOPE z").unwrap_err();
-        assert_eq!(e.line, 4);
-        assert!(e.to_string().contains("unknown instruction NOPE"), "{e}");
+        assert!(
+            matches!(&e, ParseError::UnknownInstruction { line: 4, word } if word == "NOPE"),
+            "{e:?}"
+        );
+        assert_eq!(e.to_string(), "Dockerfile line 4: unknown instruction NOPE");
     }
 
     #[test]
     fn commands_take_their_arguments_apart() {
-        let c = |t: &str| one(t).command();
+        let c = |t: &str| one(t).command().unwrap();
         assert_eq!(
             c("FROM busybox AS base"),
-            Ok(Command::From {
+            Command::From {
                 image: "busybox".into()
-            })
+            }
         );
         assert_eq!(
             c("ARG V=\"1 2\""),
-            Ok(Command::Arg {
+            Command::Arg {
                 name: "V".into(),
                 default: Some("1 2".into())
-            })
+            }
         );
         assert_eq!(
             c("RUN [\"a\"]"),
-            Ok(Command::Run {
+            Command::Run {
                 command: "[\"a\"]".into(),
                 exec_form: true
-            })
+            }
         );
         assert_eq!(
             c("ADD --chown=1:2 [\"a b\", \"/c\"]"),
-            Ok(Command::Copy {
+            Command::Copy {
                 add: true,
                 words: vec!["a b".into(), "/c".into()],
                 chown: Some("1:2".into())
-            })
+            }
         );
+        assert_eq!(c("WORKDIR /x"), Command::Config);
+    }
+
+    #[test]
+    fn instructions_that_cannot_run_say_why() {
+        use InstructionError as E;
+        let e = |t: &str| one(t).command().unwrap_err();
+        assert!(matches!(e("COPY a"), E::CopyArgs { keyword } if keyword == "COPY"));
+        assert!(matches!(e("ADD [\"a\"]"), E::CopyArgs { keyword } if keyword == "ADD"));
+        assert!(matches!(e("COPY --from=x a b"), E::FromStage));
+        assert!(matches!(e("COPY [\"a\", 1]"), E::CopyJson(_)));
+        assert!(matches!(e("SHELL sh -c"), E::ShellJson(_)));
+        assert!(matches!(e("SHELL []"), E::ShellEmpty));
+        assert!(matches!(e("ONBUILD RUN x"), E::Unsupported { keyword } if keyword == "ONBUILD"));
+        assert!(matches!(e("HEALTHCHECK NONE"), E::Unsupported { .. }));
+        // the messages people see, the JSON error kept as the source
         assert_eq!(
-            c("COPY a").unwrap_err(),
+            e("COPY a").to_string(),
             "COPY needs a source and a destination"
         );
-        assert!(c("COPY --from=x a b").unwrap_err().contains("--from"));
-        assert_eq!(c("SHELL sh -c").unwrap_err(), "SHELL needs a JSON array");
-        assert_eq!(c("SHELL []").unwrap_err(), "SHELL needs a command");
-        assert_eq!(c("ONBUILD RUN x").unwrap_err(), "ONBUILD is not supported");
-        assert_eq!(c("WORKDIR /x"), Ok(Command::Config));
+        let json = e("SHELL sh -c");
+        assert_eq!(json.to_string(), "SHELL needs a JSON array");
+        assert!(std::error::Error::source(&json).is_some());
     }
 
     #[test]

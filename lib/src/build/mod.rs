@@ -37,7 +37,7 @@ pub enum BuildError {
         line: usize,
         text: String,
         #[source]
-        source: StepError,
+        source: Box<StepError>,
     },
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -64,34 +64,41 @@ pub enum StepError {
     Change(#[from] crate::image::change::ChangeError),
     #[error(transparent)]
     Ingest(#[from] crate::store::ingest::IngestError),
+    /// The instruction's arguments are not what its kind takes, or cairn
+    /// does not run that kind.
+    #[error(transparent)]
+    Instruction(#[from] dockerfile::InstructionError),
+    /// A COPY or ADD source that is not in the context.
+    #[error(transparent)]
+    Context(#[from] context::ContextError),
+    /// `--chown`'s user or group is not in the image, or the image's
+    /// passwd or group file cannot be read.
+    #[error(transparent)]
+    User(#[from] crate::isolate::config::UserError),
     #[error("{what}")]
     Io {
         what: &'static str,
         #[source]
         source: std::io::Error,
     },
-    /// What the step asks cannot be done, and why (an instruction cairn
-    /// does not know, a source not in the context, a user not in the
-    /// image, a RUN that failed).
-    #[error("{0}")]
-    Refused(String),
+    /// An instruction before the first FROM other than ARG.
+    #[error("a Dockerfile must start with FROM")]
+    NoFrom,
+    /// FROM whose image is empty (after substitution).
+    #[error("FROM needs an image")]
+    NoImage,
+    /// FROM an image the store does not have.
+    #[error("no such image or layer: {0} (build it or load it first)")]
+    NoBase(String),
+    #[error("RUN needs a base image with a shell (FROM scratch has none)")]
+    RunOnScratch,
+    #[error("the command returned a non-zero code: {0}")]
+    RunFailed(i32),
 }
 
 /// `what` failed with an I/O error.
 fn io(what: &'static str) -> impl FnOnce(std::io::Error) -> StepError {
     move |source| StepError::Io { what, source }
-}
-
-impl From<String> for StepError {
-    fn from(s: String) -> Self {
-        StepError::Refused(s)
-    }
-}
-
-impl From<&str> for StepError {
-    fn from(s: &str) -> Self {
-        StepError::Refused(s.to_string())
-    }
 }
 
 /// What to build.
@@ -176,7 +183,7 @@ fn check_start(steps: &[Instruction]) -> Result<(), BuildError> {
             return Err(BuildError::Step {
                 line: first.map(|s| s.line).unwrap_or(1),
                 text: first.map(|s| s.keyword.clone()).unwrap_or_default(),
-                source: "a Dockerfile must start with FROM".into(),
+                source: Box::new(StepError::NoFrom),
             });
         }
     }
@@ -218,7 +225,7 @@ pub fn build(store: &Store, o: BuildOptions<'_>) -> Result<Built, BuildError> {
         let was_cached = b.step(ins).map_err(|source| BuildError::Step {
             line: ins.line,
             text: text.clone(),
-            source,
+            source: Box::new(source),
         })?;
         if ins.keyword == "FROM" {
             b.seen_from = true;
@@ -306,16 +313,16 @@ impl Builder<'_> {
 
     fn from(&mut self, image: &str) -> Result<bool, StepError> {
         if image.is_empty() {
-            return Err("FROM needs an image".into());
+            return Err(StepError::NoImage);
         }
         if image == "scratch" {
             self.st.cur = None;
             self.st.config = json!({});
         } else {
-            let id = self
-                .store
-                .resolve(image)
-                .map_err(|e| format!("{e} (build it or load it first)"))?;
+            let id = self.store.resolve(image).map_err(|e| match e {
+                StoreError::NotFound(name) => StepError::NoBase(name),
+                e => e.into(),
+            })?;
             let chain = self.store.chain(&id)?;
             self.st.cur = Some(id);
             self.st.config = effective_config(&chain);
@@ -341,10 +348,7 @@ impl Builder<'_> {
     }
 
     fn run(&mut self, command: &str, exec_form: bool) -> Result<bool, StepError> {
-        let cur = self
-            .st
-            .cur
-            .ok_or("RUN needs a base image with a shell (FROM scratch has none)")?;
+        let cur = self.st.cur.ok_or(StepError::RunOnScratch)?;
         let cmd = change::command_form(command, &self.st.shell);
         let mut created_by = if exec_form {
             cmd.join(" ")
@@ -410,7 +414,7 @@ impl Builder<'_> {
             },
         )?;
         if code != 0 {
-            return Err(format!("the command returned a non-zero code: {code}").into());
+            return Err(StepError::RunFailed(code));
         }
         let got = container::commit(
             self.store,
@@ -498,7 +502,7 @@ impl Builder<'_> {
         let (dest, srcs) = words.split_last().expect("two or more");
         for s in srcs {
             if s.starts_with("http://") || s.starts_with("https://") {
-                return Err(format!("{s}: remote sources are not supported (no network)").into());
+                return Err(context::ContextError::Remote { src: s.clone() }.into());
             }
         }
         let workdir = runtime(&self.st.config)
@@ -630,7 +634,10 @@ fn history_text(
             format!(" {kw} [{}]", quoted.join(" "))
         }
         "ENV" => {
-            let kv = change::key_values(substituted)?;
+            let kv = change::key_values(substituted).map_err(|e| change::ChangeError {
+                text: format!("ENV {substituted}"),
+                reason: e.into(),
+            })?;
             let pairs: Vec<String> = kv.iter().map(|(k, v)| format!("{k}={v}")).collect();
             format!(" ENV {}", pairs.join(" "))
         }
@@ -680,7 +687,10 @@ fn add_source(
     base: &str,
     dest_is_dir: bool,
 ) -> Result<&'static str, StepError> {
-    let shown = |e: std::io::Error| format!("{}: {e}", src.name);
+    let shown = |source| context::ContextError::Copy {
+        src: src.name.clone(),
+        source,
+    };
     if add && src.is_file() && context::is_archive(src) {
         t.add_archive(src, base).map_err(shown)?;
         return Ok("file");
@@ -734,5 +744,132 @@ mod tests {
         );
         assert_eq!(h("VOLUME", "/a /b", json!({})), " VOLUME [/a /b]");
         assert_eq!(h("USER", "1:2", json!({})), " USER 1:2");
+    }
+}
+
+#[cfg(test)]
+mod step_errors {
+    use super::*;
+    use crate::isolate::config::UserError;
+    use crate::testutil::{layer, store, tar_of, TempDir};
+    use context::ContextError;
+    use dockerfile::InstructionError;
+
+    /// Build `dockerfile` in a context holding one file `f`, on a store
+    /// holding `image` (a layer with an /etc/passwd and /etc/group).
+    fn fails(dockerfile: &str) -> BuildError {
+        let (_d, s) = store("build-errors");
+        let ctx = TempDir::new("build-errors-ctx");
+        std::fs::write(ctx.path().join("f"), "x").unwrap();
+        let (image, _) = layer(
+            &s,
+            None,
+            &tar_of(&[
+                ("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n"),
+                ("etc/group", b"root:x:0:\n"),
+            ]),
+        );
+        let mut progress = |_: &str| {};
+        let o = BuildOptions {
+            context: ctx.path().to_path_buf(),
+            dockerfile: dockerfile.replace("IMAGE", &image.to_string()),
+            tags: vec![],
+            build_args: BTreeMap::new(),
+            no_cache: false,
+            source_date_epoch: Some(0),
+            progress: &mut progress,
+            output_fd: 2,
+        };
+        build(&s, o).unwrap_err()
+    }
+
+    /// The step error of a build that failed at `line`.
+    fn step(dockerfile: &str, want_line: usize) -> StepError {
+        match fails(dockerfile) {
+            BuildError::Step { line, source, .. } => {
+                assert_eq!(line, want_line, "{source:?}");
+                *source
+            }
+            e => panic!("not a step error: {e:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bad_instruction() {
+        assert!(matches!(
+            fails("FROM scratch\nFROBNICATE x\n"),
+            BuildError::Parse(dockerfile::ParseError::UnknownInstruction { line: 2, .. })
+        ));
+        assert!(matches!(
+            step("FROM scratch\nCOPY f\n", 2),
+            StepError::Instruction(InstructionError::CopyArgs { .. })
+        ));
+        assert!(matches!(
+            step("FROM scratch\nONBUILD RUN x\n", 2),
+            StepError::Instruction(InstructionError::Unsupported { .. })
+        ));
+        assert!(matches!(
+            step("RUN x\nFROM scratch\n", 1),
+            StepError::NoFrom
+        ));
+        assert!(matches!(step("FROM $NONE\n", 1), StepError::NoImage));
+        assert!(matches!(step("FROM nosuch\n", 1), StepError::NoBase(n) if n == "nosuch"));
+        assert!(matches!(
+            step("FROM scratch\nRUN true\n", 2),
+            StepError::RunOnScratch
+        ));
+    }
+
+    #[test]
+    fn a_source_outside_or_missing_from_the_context() {
+        let src = |e: StepError| match e {
+            StepError::Context(c) => c,
+            e => panic!("not a context error: {e:?}"),
+        };
+        let e = src(step("FROM scratch\nCOPY ../f /f\n", 2));
+        assert!(
+            matches!(&e, ContextError::Outside { src } if src == "../f"),
+            "{e:?}"
+        );
+        let e = src(step("FROM scratch\nCOPY a/../../f /f\n", 2));
+        assert!(matches!(e, ContextError::Outside { .. }), "{e:?}");
+        let e = src(step("FROM scratch\nCOPY nope /f\n", 2));
+        assert!(
+            matches!(&e, ContextError::Missing { src } if src == "nope"),
+            "{e:?}"
+        );
+        let e = src(step("FROM scratch\nCOPY n* /d/\n", 2));
+        assert!(matches!(e, ContextError::NoMatch { .. }), "{e:?}");
+        let e = src(step("FROM scratch\nADD https://example.com/x /x\n", 2));
+        assert!(matches!(e, ContextError::Remote { .. }), "{e:?}");
+        // the message names the source once; the chain adds nothing twice
+        let e = src(step("FROM scratch\nCOPY ../f /f\n", 2));
+        assert_eq!(e.to_string(), "../f: outside the build context");
+    }
+
+    #[test]
+    fn an_unknown_user_or_group() {
+        let e = step("FROM IMAGE\nCOPY --chown=nobody f /f\n", 2);
+        assert!(
+            matches!(&e, StepError::User(UserError::UnknownUser(u)) if u == "nobody"),
+            "{e:?}"
+        );
+        let e = step("FROM IMAGE\nCOPY --chown=root:wheel f /f\n", 2);
+        assert!(
+            matches!(&e, StepError::User(UserError::UnknownGroup(g)) if g == "wheel"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn a_step_error_does_not_repeat_its_source() {
+        // the Dockerfile line names the step; its source says why, once
+        let e = fails("FROM scratch\nCOPY nope /f\n");
+        assert_eq!(e.to_string(), "Dockerfile line 2: COPY nope /f");
+        let why = std::error::Error::source(&e).unwrap();
+        assert_eq!(
+            why.to_string(),
+            "nope: no such file or directory in the build context"
+        );
     }
 }

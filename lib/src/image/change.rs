@@ -5,18 +5,57 @@
 use serde_json::Value;
 use std::collections::HashMap;
 
+/// An instruction that cannot be applied: its text, and why as the source.
 #[derive(Debug, thiserror::Error)]
-#[error("change {text:?}: {reason}")]
+#[error("change {text:?}")]
 pub struct ChangeError {
     pub text: String,
-    pub reason: String,
+    #[source]
+    pub reason: Reason,
 }
 
-fn err(text: &str, reason: impl Into<String>) -> ChangeError {
+/// Why a change cannot be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum Reason {
+    /// The instruction (`WORKDIR`, `USER`, …) was given no argument;
+    /// `what` it needs.
+    #[error("{keyword} needs {what}")]
+    Empty {
+        keyword: &'static str,
+        what: &'static str,
+    },
+    #[error(transparent)]
+    KeyValues(#[from] KeyValueError),
+    /// VOLUME's exec form is not a JSON array of strings.
+    #[error("VOLUME needs a JSON array of strings")]
+    Volumes(#[source] serde_json::Error),
+    /// Not one of the instructions a change can be.
+    #[error("{0} cannot be applied here (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, VOLUME, STOPSIGNAL)")]
+    NotAChange(String),
+}
+
+/// Why ENV's or LABEL's arguments are not key-value pairs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyValueError {
+    /// One word, and no `=` in it.
+    #[error("expected KEY VALUE or KEY=VALUE")]
+    NoValue,
+    /// A key of the `k=v` form without its `=`.
+    #[error("{0:?} has no value")]
+    KeyWithoutValue(String),
+    #[error("unterminated quote")]
+    UnterminatedQuote,
+}
+
+fn err(text: &str, reason: impl Into<Reason>) -> ChangeError {
     ChangeError {
         text: text.to_string(),
         reason: reason.into(),
     }
+}
+
+fn empty(text: &str, keyword: &'static str, what: &'static str) -> ChangeError {
+    err(text, Reason::Empty { keyword, what })
 }
 
 /// `["a","b"]` (exec form) or `a b` (shell form, run by `/bin/sh -c`).
@@ -34,13 +73,13 @@ pub fn command_form(rest: &str, shell: &[String]) -> Vec<String> {
 
 /// Split `k=v k2="v 2"` pairs (or the legacy `k v` form when there is no
 /// `=` in the first word).
-pub fn key_values(rest: &str) -> Result<Vec<(String, String)>, String> {
+pub fn key_values(rest: &str) -> Result<Vec<(String, String)>, KeyValueError> {
     let t = rest.trim();
     let first = t.split_whitespace().next().unwrap_or("");
     if !first.contains('=') {
         let (k, v) = t
             .split_once(char::is_whitespace)
-            .ok_or("expected KEY VALUE or KEY=VALUE")?;
+            .ok_or(KeyValueError::NoValue)?;
         return Ok(vec![(k.to_string(), v.trim().to_string())]);
     }
     let mut out = Vec::new();
@@ -58,13 +97,13 @@ pub fn key_values(rest: &str) -> Result<Vec<(String, String)>, String> {
                 break;
             }
             if c.is_whitespace() {
-                return Err(format!("{key:?} has no value"));
+                return Err(KeyValueError::KeyWithoutValue(key));
             }
             key.push(c);
             chars.next();
         }
         if chars.next() != Some('=') {
-            return Err(format!("{key:?} has no value"));
+            return Err(KeyValueError::KeyWithoutValue(key));
         }
         let mut val = String::new();
         let mut quote: Option<char> = None;
@@ -85,7 +124,7 @@ pub fn key_values(rest: &str) -> Result<Vec<(String, String)>, String> {
             chars.next();
         }
         if quote.is_some() {
-            return Err("unterminated quote".into());
+            return Err(KeyValueError::UnterminatedQuote);
         }
         out.push((key, val));
     }
@@ -129,7 +168,7 @@ pub fn apply(config: &mut Value, text: &str, shell: &[String]) -> Result<(), Cha
         }
         "WORKDIR" => {
             if rest.is_empty() {
-                return Err(err(t, "WORKDIR needs a path"));
+                return Err(empty(t, "WORKDIR", "a path"));
             }
             let dir = if rest.starts_with('/') {
                 rest.to_string()
@@ -141,7 +180,7 @@ pub fn apply(config: &mut Value, text: &str, shell: &[String]) -> Result<(), Cha
         }
         "USER" => {
             if rest.is_empty() {
-                return Err(err(t, "USER needs a name or id"));
+                return Err(empty(t, "USER", "a name or id"));
             }
             c.set_user(Some(rest.to_string()));
         }
@@ -151,7 +190,7 @@ pub fn apply(config: &mut Value, text: &str, shell: &[String]) -> Result<(), Cha
         }
         "EXPOSE" => {
             if rest.is_empty() {
-                return Err(err(t, "EXPOSE needs a port"));
+                return Err(empty(t, "EXPOSE", "a port"));
             }
             let ports = rest.split_whitespace().map(|p| {
                 if p.contains('/') {
@@ -164,7 +203,7 @@ pub fn apply(config: &mut Value, text: &str, shell: &[String]) -> Result<(), Cha
         }
         "VOLUME" => {
             let vols: Vec<String> = if rest.starts_with('[') {
-                serde_json::from_str(rest).map_err(|e| err(t, e.to_string()))?
+                serde_json::from_str(rest).map_err(|e| err(t, Reason::Volumes(e)))?
             } else {
                 rest.split_whitespace().map(String::from).collect()
             };
@@ -172,16 +211,11 @@ pub fn apply(config: &mut Value, text: &str, shell: &[String]) -> Result<(), Cha
         }
         "STOPSIGNAL" => {
             if rest.is_empty() {
-                return Err(err(t, "STOPSIGNAL needs a signal"));
+                return Err(empty(t, "STOPSIGNAL", "a signal"));
             }
             c.set_stop_signal(Some(rest.to_string()));
         }
-        other => {
-            return Err(err(
-                t,
-                format!("{other} cannot be applied here (CMD, ENTRYPOINT, ENV, WORKDIR, USER, LABEL, EXPOSE, VOLUME, STOPSIGNAL)"),
-            ))
-        }
+        other => return Err(err(t, Reason::NotAChange(other.into()))),
     }
     super::runtime_config::set_runtime(config, &c);
     Ok(())
@@ -254,9 +288,13 @@ mod edge_cases {
         );
         assert_eq!(kv("K v with spaces").unwrap(), p(&[("K", "v with spaces")]));
         assert_eq!(kv("A=\"x=y\"").unwrap(), p(&[("A", "x=y")]));
-        assert!(kv("K").is_err());
-        assert!(kv("A=1 B").is_err());
-        assert!(kv("A='x").is_err());
+        assert_eq!(kv("K"), Err(KeyValueError::NoValue));
+        assert_eq!(kv("A=1 B"), Err(KeyValueError::KeyWithoutValue("B".into())));
+        assert_eq!(
+            kv("A=1 B C=2"),
+            Err(KeyValueError::KeyWithoutValue("B".into()))
+        );
+        assert_eq!(kv("A='x"), Err(KeyValueError::UnterminatedQuote));
     }
 
     #[test]
@@ -280,7 +318,44 @@ mod edge_cases {
         }
         let e = apply(&mut json!({}), "RUN x", &sh).unwrap_err();
         assert_eq!(e.text, "RUN x");
-        assert!(e.reason.contains("cannot be applied here"), "{e}");
+        assert!(
+            matches!(&e.reason, Reason::NotAChange(k) if k == "RUN"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn a_bad_change_says_why_as_its_source() {
+        let sh = default_shell();
+        let why = |text: &str| apply(&mut json!({}), text, &sh).unwrap_err();
+        let e = why("WORKDIR");
+        assert!(
+            matches!(
+                e.reason,
+                Reason::Empty {
+                    keyword: "WORKDIR",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        // the message names the change; why is the source, said once
+        assert_eq!(e.to_string(), "change \"WORKDIR\"");
+        let source = std::error::Error::source(&e).unwrap().to_string();
+        assert_eq!(source, "WORKDIR needs a path");
+        assert!(matches!(
+            why("ENV A=\"x").reason,
+            Reason::KeyValues(KeyValueError::UnterminatedQuote)
+        ));
+        assert!(matches!(
+            why("LABEL k").reason,
+            Reason::KeyValues(KeyValueError::NoValue)
+        ));
+        let e = why("VOLUME [x");
+        assert!(matches!(e.reason, Reason::Volumes(_)), "{e:?}");
+        // the JSON error is the volume error's own source
+        assert!(std::error::Error::source(&e.reason).is_some());
+        assert!(matches!(why("").reason, Reason::NotAChange(k) if k.is_empty()));
     }
 
     #[test]

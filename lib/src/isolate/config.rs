@@ -19,6 +19,71 @@ pub struct Ident {
     pub home: String,
 }
 
+/// Why a user could not be resolved, or the image's user or group
+/// database could not be read: each names the file, the user or the group.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("{path} of the image cannot be opened")]
+    Open {
+        path: String,
+        #[source]
+        source: nix::errno::Errno,
+    },
+    #[error("{path} of the image")]
+    Stat {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} of the image is not a regular file; fix the image")]
+    NotRegular { path: String },
+    #[error("{path} of the image is larger than {} KiB; fix the image", MAX_DB >> 10)]
+    TooLarge { path: String },
+    #[error("reading {path} of the image")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} of the image grew past {} KiB while being read", MAX_DB >> 10)]
+    Grew { path: String },
+    /// The contents given to [`resolve_user`] are over [`MAX_DB`].
+    #[error("/etc/passwd or /etc/group is larger than 1 MiB")]
+    DbTooLarge,
+    #[error("user or group id {0} is out of range (0..2147483647)")]
+    IdOutOfRange(String),
+    #[error("unable to find user {0}: no matching entries in passwd file")]
+    UnknownUser(String),
+    #[error("unable to find group {0}: no matching entries in group file")]
+    UnknownGroup(String),
+    /// The passwd entry of `user` has a `field` (uid or gid) that is not
+    /// a number.
+    #[error("user {user}: bad {field} {value:?} in passwd")]
+    BadPasswdEntry {
+        user: String,
+        field: &'static str,
+        value: String,
+    },
+    /// The group entry of `group` has a gid that is not a number.
+    #[error("group {group}: bad gid {value:?} in group file")]
+    BadGroupEntry { group: String, value: String },
+}
+
+impl UserError {
+    /// The error and its causes on one line, for a report that can carry
+    /// only text (the child's report to its parent over a pipe).
+    pub fn one_line(&self) -> String {
+        let mut out = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            out.push_str(": ");
+            out.push_str(&c.to_string());
+            cause = c.source();
+        }
+        out
+    }
+}
+
 /// The largest file read as /etc/passwd or /etc/group: a bigger one is an
 /// error naming the file, never a truncated read.
 pub const MAX_DB: u64 = 1 << 20;
@@ -29,7 +94,7 @@ pub const MAX_DB: u64 = 1 << 20;
 /// it), no magic links (`/proc/self/fd/N`), opened non-blocking so a fifo
 /// or device never hangs the runtime, and it must be a regular file of at
 /// most [`MAX_DB`] bytes. A missing file is empty.
-pub fn read_db(root: std::os::fd::BorrowedFd<'_>, path: &str) -> Result<String, String> {
+pub fn read_db(root: std::os::fd::BorrowedFd<'_>, path: &str) -> Result<String, UserError> {
     use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag};
     use std::io::Read;
     let how = OpenHow::new()
@@ -40,38 +105,39 @@ pub fn read_db(root: std::os::fd::BorrowedFd<'_>, path: &str) -> Result<String, 
         Err(nix::errno::Errno::ENOENT) | Err(nix::errno::Errno::ENOTDIR) => {
             return Ok(String::new())
         }
-        Err(e) => return Err(format!("{path} of the image cannot be opened: {e}")),
+        Err(source) => {
+            return Err(UserError::Open {
+                path: path.into(),
+                source,
+            })
+        }
     };
     let mut f = std::fs::File::from(fd);
-    let meta = f
-        .metadata()
-        .map_err(|e| format!("{path} of the image: {e}"))?;
+    let meta = f.metadata().map_err(|source| UserError::Stat {
+        path: path.into(),
+        source,
+    })?;
     if !meta.is_file() {
-        return Err(format!(
-            "{path} of the image is not a regular file; fix the image"
-        ));
+        return Err(UserError::NotRegular { path: path.into() });
     }
     if meta.len() > MAX_DB {
-        return Err(format!(
-            "{path} of the image is larger than {} KiB; fix the image",
-            MAX_DB >> 10
-        ));
+        return Err(UserError::TooLarge { path: path.into() });
     }
     let mut buf = Vec::new();
     (&mut f)
         .take(MAX_DB + 1)
         .read_to_end(&mut buf)
-        .map_err(|e| format!("reading {path} of the image: {e}"))?;
+        .map_err(|source| UserError::Read {
+            path: path.into(),
+            source,
+        })?;
     if buf.len() as u64 > MAX_DB {
-        return Err(format!(
-            "{path} of the image grew past {} KiB while being read",
-            MAX_DB >> 10
-        ));
+        return Err(UserError::Grew { path: path.into() });
     }
     Ok(String::from_utf8_lossy(&buf).into_owned())
 }
 
-fn parse_id(s: &str) -> Result<Option<u32>, String> {
+fn parse_id(s: &str) -> Result<Option<u32>, UserError> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(None);
     }
@@ -79,17 +145,23 @@ fn parse_id(s: &str) -> Result<Option<u32>, String> {
     // lookup (CVE-2026-46680); ids are 0..2^31-1 (CVE-2024-40635).
     match s.parse::<u32>() {
         Ok(v) if v < 1 << 31 => Ok(Some(v)),
-        _ => Err(format!(
-            "user or group id {s} is out of range (0..2147483647)"
-        )),
+        _ => Err(UserError::IdOutOfRange(s.into())),
+    }
+}
+
+fn bad_passwd(user: &str, field: &'static str, value: &str) -> UserError {
+    UserError::BadPasswdEntry {
+        user: user.into(),
+        field,
+        value: value.into(),
     }
 }
 
 /// Resolve `USER[:GROUP]` against the container's passwd and group files
 /// (given as their contents; read by our own code, never NSS).
-pub fn resolve_user(spec: &str, passwd: &str, group: &str) -> Result<Ident, String> {
+pub fn resolve_user(spec: &str, passwd: &str, group: &str) -> Result<Ident, UserError> {
     if passwd.len() as u64 > MAX_DB || group.len() as u64 > MAX_DB {
-        return Err("/etc/passwd or /etc/group is larger than 1 MiB".into());
+        return Err(UserError::DbTooLarge);
     }
     let (u, g) = match spec.split_once(':') {
         Some((u, g)) => (u, Some(g)),
@@ -111,29 +183,33 @@ pub fn resolve_user(spec: &str, passwd: &str, group: &str) -> Result<Ident, Stri
         match users.iter().find(|f| f[2].parse::<u32>().ok() == Some(uid)) {
             Some(f) => (
                 uid,
-                parse_id(f[3])?
-                    .ok_or_else(|| format!("user {uid}: bad gid {:?} in passwd", f[3]))?,
+                parse_id(f[3])?.ok_or_else(|| bad_passwd(&uid.to_string(), "gid", f[3]))?,
                 f[5].to_string(),
                 Some(f[0].to_string()),
             ),
             None => (uid, 0, "/".to_string(), None),
         }
     } else {
-        let f = users.iter().find(|f| f[0] == u).ok_or_else(|| {
-            format!("unable to find user {u}: no matching entries in passwd file")
-        })?;
-        let uid = parse_id(f[2])?.ok_or_else(|| format!("user {u}: bad uid in passwd"))?;
-        let gid = parse_id(f[3])?.ok_or_else(|| format!("user {u}: bad gid in passwd"))?;
+        let f = users
+            .iter()
+            .find(|f| f[0] == u)
+            .ok_or_else(|| UserError::UnknownUser(u.into()))?;
+        let uid = parse_id(f[2])?.ok_or_else(|| bad_passwd(u, "uid", f[2]))?;
+        let gid = parse_id(f[3])?.ok_or_else(|| bad_passwd(u, "gid", f[3]))?;
         (uid, gid, f[5].to_string(), Some(u.to_string()))
     };
     if let Some(g) = g {
         gid = match parse_id(g)? {
             Some(id) => id,
             None => {
-                let f = groups.iter().find(|f| f[0] == g).ok_or_else(|| {
-                    format!("unable to find group {g}: no matching entries in group file")
-                })?;
-                parse_id(f[2])?.ok_or_else(|| format!("group {g}: bad gid in group file"))?
+                let f = groups
+                    .iter()
+                    .find(|f| f[0] == g)
+                    .ok_or_else(|| UserError::UnknownGroup(g.into()))?;
+                parse_id(f[2])?.ok_or_else(|| UserError::BadGroupEntry {
+                    group: g.into(),
+                    value: f[2].into(),
+                })?
             }
         };
     }
@@ -173,13 +249,90 @@ mod tests {
         );
         assert_eq!(resolve_user("1000:10", passwd, group).unwrap().gid, 10);
         assert_eq!(resolve_user("4242", passwd, group).unwrap().uid, 4242);
-        assert!(resolve_user("nobody", passwd, group).is_err());
-        assert!(resolve_user("99999999999", passwd, group).is_err());
-        assert!(resolve_user("2147483648", passwd, group).is_err());
-        assert!(resolve_user("bob:nogroup", passwd, group).is_err());
+        let e = |spec: &str, passwd: &str| resolve_user(spec, passwd, group).unwrap_err();
+        assert!(matches!(e("nobody", passwd), UserError::UnknownUser(u) if u == "nobody"));
+        assert!(matches!(
+            e("99999999999", passwd),
+            UserError::IdOutOfRange(_)
+        ));
+        assert!(matches!(
+            e("2147483648", passwd),
+            UserError::IdOutOfRange(_)
+        ));
+        assert!(matches!(e("bob:nogroup", passwd), UserError::UnknownGroup(g) if g == "nogroup"));
         // a malformed gid is an error, never root's group
         let bad = "eve:x:1001:1x:::\n";
-        assert!(resolve_user("1001", bad, group).is_err());
-        assert!(resolve_user("eve", bad, group).is_err());
+        assert!(matches!(
+            e("1001", bad),
+            UserError::BadPasswdEntry { field: "gid", value, .. } if value == "1x"
+        ));
+        assert!(matches!(
+            e("eve", bad),
+            UserError::BadPasswdEntry { field: "gid", .. }
+        ));
+        assert!(matches!(
+            e("eve", "eve:x:x1:0:::\n"),
+            UserError::BadPasswdEntry { field: "uid", .. }
+        ));
+        assert!(matches!(
+            resolve_user("0:g", passwd, "g:x:zz:\n"),
+            Err(UserError::BadGroupEntry { group, value }) if group == "g" && value == "zz"
+        ));
+        let big = "#".repeat(MAX_DB as usize + 1);
+        assert!(matches!(e("root", &big), UserError::DbTooLarge));
+    }
+
+    /// A rootfs in a temporary directory with `etc/`.
+    fn rootfs() -> (crate::testutil::TempDir, std::fs::File) {
+        let d = crate::testutil::TempDir::new("config-rootfs");
+        std::fs::create_dir(d.path().join("etc")).unwrap();
+        let f = std::fs::File::open(d.path()).unwrap();
+        (d, f)
+    }
+
+    fn read(root: &std::fs::File) -> Result<String, UserError> {
+        read_db(std::os::fd::AsFd::as_fd(root), "/etc/passwd")
+    }
+
+    #[test]
+    fn the_user_database_is_a_small_regular_file_or_nothing() {
+        let (d, root) = rootfs();
+        let passwd = d.path().join("etc/passwd");
+        assert_eq!(read(&root).unwrap(), "", "a missing file is empty");
+        std::fs::write(&passwd, "root:x:0:0::/root:/bin/sh\n").unwrap();
+        assert!(read(&root).unwrap().starts_with("root:"));
+        // one byte over the bound: refused, not cut short
+        std::fs::write(&passwd, vec![b'#'; MAX_DB as usize + 1]).unwrap();
+        assert!(matches!(read(&root), Err(UserError::TooLarge { path }) if path == "/etc/passwd"));
+        std::fs::remove_file(&passwd).unwrap();
+        // a fifo would block a reader: refused without opening it for good
+        nix::unistd::mkfifo(&passwd, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+        assert!(matches!(read(&root), Err(UserError::NotRegular { .. })));
+        std::fs::remove_file(&passwd).unwrap();
+        std::fs::create_dir(&passwd).unwrap();
+        assert!(matches!(read(&root), Err(UserError::NotRegular { .. })));
+        std::fs::remove_dir(&passwd).unwrap();
+        // a link out of the root resolves inside it: to nothing here
+        std::os::unix::fs::symlink("/etc/hostname", &passwd).unwrap();
+        assert_eq!(read(&root).unwrap(), "");
+    }
+
+    #[test]
+    fn the_wire_line_carries_the_cause() {
+        let (d, root) = rootfs();
+        // a link loop: openat2 fails with ELOOP, the cause of the error
+        std::os::unix::fs::symlink("passwd", d.path().join("etc/passwd")).unwrap();
+        let e = read(&root).unwrap_err();
+        assert!(
+            matches!(&e, UserError::Open { path, .. } if path == "/etc/passwd"),
+            "{e:?}"
+        );
+        assert_eq!(e.to_string(), "/etc/passwd of the image cannot be opened");
+        assert!(
+            e.one_line()
+                .starts_with("/etc/passwd of the image cannot be opened: ELOOP"),
+            "{}",
+            e.one_line()
+        );
     }
 }

@@ -261,11 +261,11 @@ fn become_process(spec: &Spec<'_>) -> Result<Infallible, Fail> {
         ),
         "opening /",
     )?;
-    let db = |p: &str| super::config::read_db(root.as_fd(), p).map_err(|e| Fail(125, e));
+    let db = |p: &str| super::config::read_db(root.as_fd(), p).map_err(|e| Fail(125, e.one_line()));
     let (passwd, group) = (db("/etc/passwd")?, db("/etc/group")?);
     drop(root);
-    let ident =
-        super::config::resolve_user(&spec.user, &passwd, &group).map_err(|e| Fail(125, e))?;
+    let ident = super::config::resolve_user(&spec.user, &passwd, &group)
+        .map_err(|e| Fail(125, e.one_line()))?;
 
     // The working directory: made if missing (as docker does), inside the root.
     let cwd = if spec.cwd.starts_with('/') {
