@@ -41,8 +41,33 @@ pub enum ContextError {
     Copy {
         src: String,
         #[source]
+        source: CopyError,
+    },
+}
+
+/// Why an entry of the context could not be copied into the layer: each
+/// names the entry by its path in the context.
+#[derive(Debug, thiserror::Error)]
+pub enum CopyError {
+    /// `rel` could not be looked at or opened.
+    #[error("{rel}")]
+    Entry {
+        rel: String,
+        #[source]
         source: io::Error,
     },
+    /// `rel` was found as one kind and opened as another: it was replaced
+    /// between the two calls.
+    #[error(
+        "{rel}: changed while it was copied (the build context must not change during a build)"
+    )]
+    Changed { rel: String },
+    /// A fifo, socket or device.
+    #[error("{rel}: only files, directories and symlinks can be copied")]
+    NotCopyable { rel: String },
+    /// Reading a file or an archive, or writing the layer's tar.
+    #[error(transparent)]
+    Io(#[from] io::Error),
 }
 
 /// .dockerignore patterns.
@@ -135,19 +160,22 @@ fn kind(st: &FileStat) -> libc::mode_t {
     st.st_mode & libc::S_IFMT
 }
 
-fn at(rel: &str, e: impl std::fmt::Display) -> io::Error {
-    io::Error::other(format!("{rel}: {e}"))
+/// `rel` could not be looked at.
+fn at(rel: &str, e: impl Into<io::Error>) -> CopyError {
+    CopyError::Entry {
+        rel: rel.into(),
+        source: e.into(),
+    }
 }
 
 /// An entry found as one kind and opened as another: it was replaced
 /// between the two calls.
-fn changed(rel: &str, e: nix::errno::Errno) -> io::Error {
+fn changed(rel: &str, e: nix::errno::Errno) -> CopyError {
     use nix::errno::Errno;
     match e {
-        Errno::ELOOP | Errno::ENOTDIR | Errno::EINVAL | Errno::ENOENT => at(
-            rel,
-            "changed while it was copied (the build context must not change during a build)",
-        ),
+        Errno::ELOOP | Errno::ENOTDIR | Errno::EINVAL | Errno::ENOENT => {
+            CopyError::Changed { rel: rel.into() }
+        }
         e => at(rel, e),
     }
 }
@@ -286,7 +314,7 @@ impl Context {
             return Ok(None);
         };
         if kind(&stat) != libc::S_IFREG {
-            return Err(at(path, "not a regular file"));
+            return Err(io::Error::other("not a regular file"));
         }
         let mut f = fs::File::from(crate::sys::reopen(
             &fd,
@@ -404,26 +432,26 @@ impl<W: Write> CopyTar<W> {
     /// Add `src` as `dest` (tar name, no leading `/`). A directory's
     /// contents go under `dest`, and `dest` itself takes the directory's
     /// metadata unless it is the root.
-    pub fn add(&mut self, src: &Source, dest: &str) -> io::Result<()> {
+    pub fn add(&mut self, src: &Source, dest: &str) -> Result<(), CopyError> {
         if src.is_dir() {
             let dir = openat(
                 &src.fd,
                 ".",
                 OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
                 Mode::empty(),
-            )?;
+            )
+            .map_err(io::Error::from)?;
             if !dest.is_empty() {
                 self.dir_entry(&src.stat, dest)?;
             }
             return self.add_children(&dir, &src.rel, dest);
         }
         if src.is_file() {
-            return self.file_entry(src.open()?, &src.stat, dest);
+            return Ok(self.file_entry(src.open()?, &src.stat, dest)?);
         }
-        Err(at(
-            &src.name,
-            "only files, directories and symlinks can be copied",
-        ))
+        Err(CopyError::NotCopyable {
+            rel: src.name.clone(),
+        })
     }
 
     fn dir_entry(&mut self, st: &FileStat, dest: &str) -> io::Result<()> {
@@ -452,7 +480,7 @@ impl<W: Write> CopyTar<W> {
 
     /// The entries of the directory `dir` (`rel` in the context) under
     /// `dest`, each looked up by name in `dir` without following it.
-    fn add_children(&mut self, dir: &OwnedFd, rel: &str, dest: &str) -> io::Result<()> {
+    fn add_children(&mut self, dir: &OwnedFd, rel: &str, dest: &str) -> Result<(), CopyError> {
         for name in names(dir).map_err(|e| at(rel, e))? {
             let shown = name.to_string_lossy();
             let crel = join(rel, &shown);
@@ -464,7 +492,13 @@ impl<W: Write> CopyTar<W> {
         Ok(())
     }
 
-    fn add_at(&mut self, dir: &OwnedFd, name: &OsStr, rel: &str, dest: &str) -> io::Result<()> {
+    fn add_at(
+        &mut self,
+        dir: &OwnedFd,
+        name: &OsStr,
+        rel: &str,
+        dest: &str,
+    ) -> Result<(), CopyError> {
         use nix::fcntl::AtFlags;
         let st = nix::sys::stat::fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW)
             .map_err(|e| at(rel, e))?;
@@ -485,7 +519,7 @@ impl<W: Write> CopyTar<W> {
                 self.files += 1;
                 let target = nix::fcntl::readlinkat(dir, name).map_err(|e| changed(rel, e))?;
                 let mut h = header_from(&st, tar::EntryType::Symlink, self.owner);
-                self.b.append_link(&mut h, dest, target)
+                Ok(self.b.append_link(&mut h, dest, target)?)
             }
             libc::S_IFREG => {
                 let fd = openat(
@@ -503,17 +537,14 @@ impl<W: Write> CopyTar<W> {
                 if kind(&st) != libc::S_IFREG {
                     return Err(changed(rel, nix::errno::Errno::EINVAL));
                 }
-                self.file_entry(fs::File::from(fd), &st, dest)
+                Ok(self.file_entry(fs::File::from(fd), &st, dest)?)
             }
-            _ => Err(at(
-                rel,
-                "only files, directories and symlinks can be copied",
-            )),
+            _ => Err(CopyError::NotCopyable { rel: rel.into() }),
         }
     }
 
     /// ADD of a local archive: its entries, re-rooted under `dest`.
-    pub fn add_archive(&mut self, src: &Source, dest: &str) -> io::Result<()> {
+    pub fn add_archive(&mut self, src: &Source, dest: &str) -> Result<(), CopyError> {
         let mut input = BufReader::new(src.open()?);
         let c = Compression::detect(&mut input)?;
         let mut a = tar::Archive::new(c.decoder(input)?);

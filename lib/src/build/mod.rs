@@ -758,9 +758,15 @@ mod step_errors {
     /// Build `dockerfile` in a context holding one file `f`, on a store
     /// holding `image` (a layer with an /etc/passwd and /etc/group).
     fn fails(dockerfile: &str) -> BuildError {
+        fails_in(dockerfile, |_| {})
+    }
+
+    /// As [`fails`], with the context made ready by `setup` too.
+    fn fails_in(dockerfile: &str, setup: impl FnOnce(&std::path::Path)) -> BuildError {
         let (_d, s) = store("build-errors");
         let ctx = TempDir::new("build-errors-ctx");
         std::fs::write(ctx.path().join("f"), "x").unwrap();
+        setup(ctx.path());
         let (image, _) = layer(
             &s,
             None,
@@ -845,6 +851,28 @@ mod step_errors {
         // the message names the source once; the chain adds nothing twice
         let e = src(step("FROM scratch\nCOPY ../f /f\n", 2));
         assert_eq!(e.to_string(), "../f: outside the build context");
+    }
+
+    #[test]
+    fn an_entry_that_cannot_be_copied() {
+        let e = fails_in("FROM scratch\nCOPY d /d\n", |ctx| {
+            std::fs::create_dir(ctx.join("d")).unwrap();
+            let mode = nix::sys::stat::Mode::from_bits_truncate(0o644);
+            nix::unistd::mkfifo(&ctx.join("d/p"), mode).unwrap();
+        });
+        let BuildError::Step { source, .. } = e else {
+            panic!("{e:?}")
+        };
+        assert!(
+            matches!(
+                &*source,
+                StepError::Context(ContextError::Copy {
+                    src,
+                    source: context::CopyError::NotCopyable { rel },
+                }) if src == "d" && rel == "d/p"
+            ),
+            "{source:?}"
+        );
     }
 
     #[test]
