@@ -68,7 +68,8 @@ pub enum StepError {
     /// does not run that kind.
     #[error(transparent)]
     Instruction(#[from] dockerfile::InstructionError),
-    /// A COPY or ADD source that is not in the context.
+    /// A COPY or ADD source that is not in the context, or cannot be
+    /// copied from it.
     #[error(transparent)]
     Context(#[from] context::ContextError),
     /// `--chown`'s user or group is not in the image, or the image's
