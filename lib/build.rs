@@ -55,6 +55,27 @@ fn main() {
         out.push_str("    ]),\n");
     }
     out.push_str("];\n");
+    out.push_str(
+        "/// The same profile as the OCI runtime spec's `linux.seccomp` (JSON),\n\
+         /// for the same kernel ranges.\n\
+         static SPECS: &[((u32, u32), &str)] = &[\n",
+    );
+    for kernel in compile::kernel_steps(&profile).unwrap_or_default() {
+        let t = compile::Target {
+            caps: &compile::DOCKER_CAPS,
+            kernel,
+        };
+        let spec = compile::oci(&profile, t).unwrap_or_else(|e| fail(&format!("{PROFILE}: {e}")));
+        writeln!(
+            out,
+            "    (({}, {}), {:?}),",
+            kernel.0,
+            kernel.1,
+            spec.to_string()
+        )
+        .unwrap();
+    }
+    out.push_str("];\n");
     let dest = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("seccomp_programs.rs");
     std::fs::write(&dest, out).unwrap_or_else(|e| fail(&format!("{}: {e}", dest.display())));
 }

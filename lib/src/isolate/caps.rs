@@ -1,11 +1,85 @@
 //! Capabilities and `no_new_privs`.
 
+use oci_spec::runtime::{Capabilities, Capability};
 use std::io;
+use std::str::FromStr;
 
 /// Docker's default capabilities (moby `caps/defaults.go`): CHOWN,
 /// DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID, SETPCAP,
 /// NET_BIND_SERVICE, NET_RAW, SYS_CHROOT, MKNOD, AUDIT_WRITE, SETFCAP.
 pub const DEFAULT_CAPS: [u32; 14] = [0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31];
+
+/// Capability names by number (linux/capability.h, without `CAP_`), as
+/// oci-spec's [`Capability`] displays and parses them.
+const NAMES: [&str; 41] = [
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
+    "PERFMON",
+    "BPF",
+    "CHECKPOINT_RESTORE",
+];
+
+/// The capabilities numbered `caps`, as the OCI runtime spec lists them.
+pub fn to_spec(caps: &[u32]) -> Capabilities {
+    caps.iter()
+        .filter_map(|&n| NAMES.get(n as usize))
+        .filter_map(|name| Capability::from_str(name).ok())
+        .collect()
+}
+
+/// Every capability cairn knows (a privileged container's).
+pub fn all() -> Vec<u32> {
+    (0..NAMES.len() as u32).collect()
+}
+
+/// The numbers of the capabilities in `set`, lowest first.
+pub fn from_spec(set: &Capabilities) -> Vec<u32> {
+    let mut caps: Vec<u32> = set
+        .iter()
+        .filter_map(|c| {
+            let name = c.to_string();
+            NAMES.iter().position(|n| *n == name).map(|n| n as u32)
+        })
+        .collect();
+    caps.sort_unstable();
+    caps
+}
 
 fn check(rc: libc::c_int) -> io::Result<()> {
     if rc < 0 {
@@ -74,24 +148,35 @@ struct CapData {
 
 const CAP_V3: u32 = 0x2008_0522;
 
-/// Set effective and permitted to exactly `caps`; inheritable empty
-/// (CVE-2022-24769).
-pub fn set(caps: &[u32]) -> io::Result<()> {
-    let mask: u64 = caps.iter().fold(0, |m, c| m | 1u64 << c);
+/// Set the effective, permitted and inheritable sets to exactly these
+/// (a container's inheritable set is empty: CVE-2022-24769). Capabilities
+/// this kernel does not know are left out.
+pub fn set(effective: &[u32], permitted: &[u32], inheritable: &[u32]) -> io::Result<()> {
+    let last = last_cap();
+    let m = |caps: &[u32]| {
+        mask(
+            &caps
+                .iter()
+                .copied()
+                .filter(|c| *c <= last)
+                .collect::<Vec<_>>(),
+        )
+    };
+    let (e, p, i) = (m(effective), m(permitted), m(inheritable));
     let hdr = CapHeader {
         version: CAP_V3,
         pid: 0,
     };
     let data = [
         CapData {
-            effective: mask as u32,
-            permitted: mask as u32,
-            inheritable: 0,
+            effective: e as u32,
+            permitted: p as u32,
+            inheritable: i as u32,
         },
         CapData {
-            effective: (mask >> 32) as u32,
-            permitted: (mask >> 32) as u32,
-            inheritable: 0,
+            effective: (e >> 32) as u32,
+            permitted: (p >> 32) as u32,
+            inheritable: (i >> 32) as u32,
         },
     ];
     // SAFETY: capset reads one header and two data structs, laid out as the kernel's.
@@ -110,5 +195,14 @@ mod tests {
     #[test]
     fn docker_default_mask() {
         assert_eq!(super::mask(&super::DEFAULT_CAPS), 0xa80425fb);
+    }
+
+    #[test]
+    fn every_name_is_oci_specs() {
+        let all = super::all();
+        assert_eq!(super::from_spec(&super::to_spec(&all)), all);
+        let d = super::to_spec(&super::DEFAULT_CAPS);
+        assert!(d.contains(&oci_spec::runtime::Capability::NetBindService));
+        assert_eq!(super::from_spec(&d), super::DEFAULT_CAPS);
     }
 }

@@ -159,6 +159,25 @@ pub struct Limits {
     pub cpus: Option<f64>,
 }
 
+/// The CFS quota, per [`CPU_PERIOD`] microseconds, that gives `cpus` CPUs.
+pub fn cpu_quota(cpus: f64) -> Result<u64, CgroupError> {
+    if !(cpus.is_finite() && cpus > 0.0) {
+        return Err(CgroupError::InvalidLimit {
+            what: format!("cpus must be a positive number, not {cpus}"),
+        });
+    }
+    let q = (cpus * CPU_PERIOD_US as f64).round();
+    if q > u64::MAX as f64 / 2.0 {
+        return Err(CgroupError::InvalidLimit {
+            what: format!("cpus {cpus} is too large"),
+        });
+    }
+    Ok((q as u64).max(CPU_MIN_QUOTA_US))
+}
+
+/// The CFS period of CPU limits, in microseconds.
+pub const CPU_PERIOD: u64 = CPU_PERIOD_US;
+
 /// Check that `name` is a single, safe path component.
 fn validate_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
@@ -540,23 +559,7 @@ impl Cgroup {
         rules: &[Rule],
     ) -> Result<Cgroup, CgroupError> {
         let (cg, v2) = Self::layout_for(name)?;
-        let quota = match limits.cpus {
-            None => None,
-            Some(c) if c.is_finite() && c > 0.0 => {
-                let q = (c * CPU_PERIOD_US as f64).round();
-                if q > u64::MAX as f64 / 2.0 {
-                    return Err(CgroupError::InvalidLimit {
-                        what: format!("cpus {c} is too large"),
-                    });
-                }
-                Some((q as u64).max(CPU_MIN_QUOTA_US))
-            }
-            Some(c) => {
-                return Err(CgroupError::InvalidLimit {
-                    what: format!("cpus must be a positive number, not {c}"),
-                })
-            }
-        };
+        let quota = limits.cpus.map(cpu_quota).transpose()?;
         let required = [
             ("memory", cg.memory, limits.memory.is_some()),
             ("pids", cg.pids, limits.pids.is_some()),

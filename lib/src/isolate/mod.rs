@@ -13,5 +13,6 @@ pub mod liveness;
 pub mod overlay;
 pub mod process;
 pub mod seccomp;
+pub mod spec;
 pub mod supervise;
 pub mod tty;

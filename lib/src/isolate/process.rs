@@ -315,7 +315,10 @@ fn become_process(spec: &Spec<'_>) -> Result<Infallible, Fail> {
     // A change of credentials clears the parent-death signal: set it again.
     ctx(parent_death_kill(), "prctl(PR_SET_PDEATHSIG)")?;
     if ident.uid == 0 && !spec.privileged {
-        ctx(super::caps::set(&DEFAULT_CAPS), "setting capabilities")?;
+        ctx(
+            super::caps::set(&DEFAULT_CAPS, &DEFAULT_CAPS, &[]),
+            "setting capabilities",
+        )?;
     }
     ctx(chdir(cwd.as_str()), &format!("chdir {cwd}"))?;
     match nix::unistd::getcwd() {

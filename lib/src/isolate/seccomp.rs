@@ -28,6 +28,7 @@
 mod compile;
 mod kernel;
 
+use oci_spec::runtime::LinuxSeccomp;
 use std::io;
 
 include!(concat!(env!("OUT_DIR"), "/seccomp_programs.rs"));
@@ -44,6 +45,8 @@ pub enum SeccompError {
     TooLong(usize),
     #[error("loading the seccomp filter: {0}")]
     Load(#[source] io::Error),
+    #[error("the spec's seccomp profile is not docker's default, the only one cairn compiles; drop linux.seccomp or use docker's")]
+    Unsupported,
 }
 
 /// The running kernel's version; (0, 0) if unreadable, so that a rule
@@ -65,6 +68,37 @@ pub fn program(kernel: (u32, u32)) -> &'static [libc::sock_filter] {
         .or(PROGRAMS.first())
         .map(|(_, p)| *p)
         .unwrap_or_default()
+}
+
+/// docker's default profile for docker's default capabilities on a kernel
+/// of version `kernel`, as the OCI runtime spec's `linux.seccomp` (what
+/// docker writes to config.json, for the native architecture only).
+pub fn default_spec(kernel: (u32, u32)) -> LinuxSeccomp {
+    let text = SPECS
+        .iter()
+        .rev()
+        .find(|(from, _)| *from <= kernel)
+        .or(SPECS.first())
+        .map(|(_, s)| *s)
+        .unwrap_or_default();
+    serde_json::from_str(text).expect("build.rs writes a valid linux.seccomp")
+}
+
+/// [`default_spec`] for the running kernel, read once.
+pub fn default_spec_here() -> &'static LinuxSeccomp {
+    static SPEC: std::sync::OnceLock<LinuxSeccomp> = std::sync::OnceLock::new();
+    SPEC.get_or_init(|| default_spec(kernel_version()))
+}
+
+/// Install the filter `spec` describes on this thread (and what it
+/// executes). The filters cairn carries are compiled ahead of time, so the
+/// one profile it can install is docker's default for this kernel
+/// ([`default_spec_here`]); any other is refused, never loaded in part.
+pub fn install_spec(spec: &LinuxSeccomp) -> Result<(), SeccompError> {
+    if spec != default_spec_here() {
+        return Err(SeccompError::Unsupported);
+    }
+    install()
 }
 
 /// Install the filter for a container with docker's default capabilities
@@ -104,6 +138,30 @@ mod tests {
     };
     use super::*;
     use crate::isolate::caps::DEFAULT_CAPS;
+
+    #[test]
+    fn the_spec_form_is_the_profile_for_dockers_capabilities() {
+        let p = compile::parse(PROFILE).unwrap();
+        for kernel in [(4, 0), (6, 1)] {
+            let t = Target {
+                caps: &DEFAULT_CAPS,
+                kernel,
+            };
+            let want: LinuxSeccomp = serde_json::from_value(compile::oci(&p, t).unwrap()).unwrap();
+            assert_eq!(default_spec(kernel), want);
+        }
+        let s = default_spec((6, 1));
+        let names: Vec<&str> = s
+            .syscalls()
+            .iter()
+            .flatten()
+            .flat_map(|r| r.names().iter().map(|n| n.as_str()))
+            .collect();
+        assert!(names.contains(&"read"));
+        // a rule for CAP_SYS_ADMIN only is not a default container's
+        assert!(!names.contains(&"mount"));
+        assert!(install_spec(&LinuxSeccomp::default()).is_err());
+    }
 
     const RET_ALLOW: u32 = 0x7fff_0000;
     const EPERM: u32 = RET_ERRNO | libc::EPERM as u32;

@@ -78,6 +78,12 @@ const ARCH_NAME: &str = "amd64";
 #[cfg(target_arch = "aarch64")]
 const ARCH_NAME: &str = "arm64";
 
+/// This architecture as libseccomp (and the OCI runtime spec) name it.
+#[cfg(target_arch = "x86_64")]
+const SCMP_ARCH: &str = "SCMP_ARCH_X86_64";
+#[cfg(target_arch = "aarch64")]
+const SCMP_ARCH: &str = "SCMP_ARCH_AARCH64";
+
 /// `seccomp_data.arch` of the native ABI.
 #[cfg(target_arch = "x86_64")]
 pub const AUDIT_ARCH: u32 = 0xC000_003E;
@@ -306,6 +312,49 @@ fn filter(p: &Profile, t: Target<'_>) -> Result<ScmpFilterContext, String> {
         }
     }
     Ok(ctx)
+}
+
+/// The profile as the OCI runtime spec's `linux.seccomp` for `t`, the
+/// rules chosen as for [`program`] (what docker writes to config.json).
+/// The architectures are the native one only: that is what the compiled
+/// program serves.
+pub fn oci(p: &Profile, t: Target<'_>) -> Result<serde_json::Value, String> {
+    use serde_json::{json, Map, Value};
+    let mut syscalls = Vec::new();
+    for rule in &p.syscalls {
+        if !applies(rule, t)? {
+            continue;
+        }
+        let mut r = Map::new();
+        r.insert("names".into(), json!(rule.names));
+        r.insert("action".into(), json!(rule.action));
+        if let Some(e) = rule.errno_ret {
+            r.insert("errnoRet".into(), json!(e));
+        }
+        if let Some(args) = rule.args.as_ref().filter(|a| !a.is_empty()) {
+            let args: Vec<Value> = args
+                .iter()
+                .map(|a| {
+                    let mut m = json!({"index": a.index, "value": a.value, "op": a.op});
+                    if a.value_two != 0 {
+                        m["valueTwo"] = json!(a.value_two);
+                    }
+                    m
+                })
+                .collect();
+            r.insert("args".into(), Value::Array(args));
+        }
+        syscalls.push(Value::Object(r));
+    }
+    let mut out = json!({
+        "defaultAction": p.default_action,
+        "architectures": [SCMP_ARCH],
+        "syscalls": syscalls,
+    });
+    if let Some(e) = p.default_errno_ret {
+        out["defaultErrnoRet"] = json!(e);
+    }
+    Ok(out)
 }
 
 /// The BPF program libseccomp generated for `ctx`.
