@@ -11,12 +11,12 @@
 //! cleaned up on the spot.
 
 use crate::image::runtime_config::{self as rcfg, effective_config, runtime, Overrides};
-use crate::isolate::cgroup::{Cgroup, Limits};
+use crate::isolate::cgroup::{self, Cgroup, Limits};
 use crate::isolate::config::DEFAULT_PATH;
-use crate::isolate::devices;
 use crate::isolate::liveness::{alive, proc_start_time};
 use crate::isolate::overlay::{self, View};
-use crate::isolate::process::{self, Net, SpawnError, Spec};
+use crate::isolate::process::{self, Io, SpawnError};
+use crate::isolate::spec::{self, Net};
 use crate::isolate::supervise;
 use crate::store::container::{now_rfc3339, ContainerMeta, State, Status};
 use crate::store::{Store, StoreError};
@@ -238,8 +238,9 @@ pub struct Running {
     pub mounted_here: bool,
 }
 
-/// Start the container: mount its view, make its cgroup, spawn its
-/// process and record it running. The caller then `wait`s for it.
+/// Start the container: mount its view, make its spec and its cgroup,
+/// spawn its process and record it running. The caller then `wait`s for
+/// it.
 pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running> {
     let _lock = store.lock_container(&c.id)?;
     let st = state(store, c)?;
@@ -253,61 +254,44 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
     }
     let mounted_here = !is_mounted(store, c);
     let root = mount(store, c)?;
+    let failed = |e: SpawnError| -> ContainerError {
+        if mounted_here {
+            let _ = unmount(store, c);
+        }
+        match record_failed_start(store, c, &argv, e.exit_code()) {
+            Ok(()) => ContainerError::Spawn {
+                id: c.id.short(),
+                source: e,
+            },
+            Err(e) => e,
+        }
+    };
+    // The user, as the image's own passwd and group files have it.
+    let user = spec::resolve_user(&root, &rcfg::user(&config)).map_err(|e| {
+        failed(SpawnError::Child {
+            code: 125,
+            msg: e.one_line(),
+        })
+    })?;
     let name = cgroup_name(c);
+    let spec = spec_of(c, &config, o, root, user)
+        .build()
+        .map_err(sys(c, "creating its cgroup"))?;
     if let Ok(Some(old)) = Cgroup::open(&name) {
         let _ = old.signal_all(Signal::SIGKILL);
         let _ = old.destroy();
     }
-    // Docker's default device policy, unless --privileged.
-    let devices = if o.privileged {
-        devices::ALLOW_ALL
-    } else {
-        devices::DEFAULT
-    };
-    let cgroup = Cgroup::create_with_devices(&name, &o.limits, devices)
+    let devices = spec::device_rules(&spec).map_err(sys(c, "creating its cgroup"))?;
+    let cgroup = Cgroup::create_with_devices(&name, &spec::limits(&spec), &devices)
         .map_err(sys(c, "creating its cgroup"))?;
-    let hostname = c.id.short();
-    let mut env = rcfg::env(&config);
-    if !env.iter().any(|e| e.starts_with("PATH=")) {
-        env.insert(0, format!("PATH={}", DEFAULT_PATH));
-    }
-    env = rcfg::merge_env(&env, &[format!("HOSTNAME={hostname}")]);
-    if o.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
-        env.push("TERM=xterm".into());
-    }
-    let spec = Spec {
-        rootfs: root,
-        hostname,
-        argv: argv.clone(),
-        env,
-        cwd: rcfg::workdir(&config),
-        user: rcfg::user(&config),
-        net: o.net.clone(),
-        privileged: o.privileged,
-        cgroup: Some(&cgroup),
+    let io = Io {
         stdio: o.stdio,
-        tty: o.tty,
+        cgroup: Some(&cgroup),
     };
-    let pid = match process::spawn(&spec) {
-        Ok(pid) => pid,
-        Err(e) => {
-            let _ = cgroup.destroy();
-            if mounted_here {
-                let _ = unmount(store, c);
-            }
-            let code = e.exit_code();
-            let mut st = store.read_state(&c.id)?;
-            st.status = Status::Exited;
-            st.exit_code = Some(code);
-            st.command = argv;
-            st.finished_at = Some(now_rfc3339());
-            store.write_state(&c.id, &st)?;
-            return Err(ContainerError::Spawn {
-                id: c.id.short(),
-                source: e,
-            });
-        }
-    };
+    let pid = process::spawn(&spec, &io).map_err(|e| {
+        let _ = cgroup.destroy();
+        failed(e)
+    })?;
     let st = State {
         status: Status::Running,
         pid: Some(pid.as_raw()),
@@ -547,38 +531,108 @@ pub struct ExecOptions {
     pub tty: bool,
 }
 
+/// The settings of `c`'s spec for a run with `o`: the image's runtime
+/// `config` (with this run's overrides), the view mounted at `root`, the
+/// resolved `user`.
+fn spec_of(
+    c: &ContainerMeta,
+    config: &oci_spec::image::Config,
+    o: &RunOptions,
+    root: PathBuf,
+    user: crate::isolate::config::Ident,
+) -> spec::Options {
+    let hostname = c.id.short();
+    spec::Options {
+        rootfs: root,
+        env: process_env(config, &hostname, &[], o.tty),
+        hostname,
+        args: rcfg::argv(config),
+        cwd: rcfg::workdir(config),
+        user,
+        net: o.net.clone(),
+        privileged: o.privileged,
+        limits: o.limits.clone(),
+        terminal: o.tty,
+        cgroups_path: Some(PathBuf::from(format!(
+            "/{}/{}",
+            cgroup::PARENT,
+            cgroup_name(c)
+        ))),
+    }
+}
+
+/// A container's environment: the image's (with the default PATH when it
+/// sets none), HOSTNAME, then `extra` (`exec --env`), and TERM on a
+/// terminal.
+fn process_env(
+    config: &oci_spec::image::Config,
+    hostname: &str,
+    extra: &[String],
+    tty: bool,
+) -> Vec<String> {
+    let mut env = rcfg::env(config);
+    if !env.iter().any(|e| e.starts_with("PATH=")) {
+        env.insert(0, format!("PATH={}", DEFAULT_PATH));
+    }
+    env = rcfg::merge_env(&env, &[format!("HOSTNAME={hostname}")]);
+    env = rcfg::merge_env(&env, extra);
+    if tty && !env.iter().any(|e| e.starts_with("TERM=")) {
+        env.push("TERM=xterm".into());
+    }
+    env
+}
+
+/// Record that `c` exited with `code` before its command ran.
+fn record_failed_start(store: &Store, c: &ContainerMeta, argv: &[String], code: i32) -> Result<()> {
+    let mut st = store.read_state(&c.id)?;
+    st.status = Status::Exited;
+    st.exit_code = Some(code);
+    st.command = argv.to_vec();
+    st.finished_at = Some(now_rfc3339());
+    store.write_state(&c.id, &st)?;
+    Ok(())
+}
+
 /// Start a new process inside a running container's namespaces and
 /// cgroup, with the same hardening as its init.
 pub fn exec(store: &Store, c: &ContainerMeta, o: &ExecOptions) -> Result<process::Joined> {
     let pid = init_pid(store, c)?;
     let cgroup = Cgroup::open(&cgroup_name(c)).map_err(sys(c, "opening its cgroup"))?;
     let image = runtime(&c.config);
-    let mut env = rcfg::env(&image);
-    if !env.iter().any(|e| e.starts_with("PATH=")) {
-        env.insert(0, format!("PATH={}", DEFAULT_PATH));
-    }
-    env = rcfg::merge_env(&env, &[format!("HOSTNAME={}", c.id.short())]);
-    env = rcfg::merge_env(&env, &o.env);
-    if o.tty && !env.iter().any(|e| e.starts_with("TERM=")) {
-        env.push("TERM=xterm".into());
-    }
-    let spec = Spec {
-        rootfs: PathBuf::from("/"),
+    let spawn_err = |source: SpawnError| ContainerError::Spawn {
+        id: c.id.short(),
+        source,
+    };
+    // The container's root as its init sees it.
+    let root = PathBuf::from(format!("/proc/{pid}/root"));
+    let user = o.user.clone().unwrap_or_else(|| rcfg::user(&image));
+    let user = spec::resolve_user(&root, &user).map_err(|e| {
+        spawn_err(SpawnError::Child {
+            code: 125,
+            msg: e.one_line(),
+        })
+    })?;
+    let mut spec = spec::Options {
+        rootfs: root,
         hostname: c.id.short(),
-        argv: o.argv.clone(),
-        env,
+        args: o.argv.clone(),
+        env: process_env(&image, &c.id.short(), &o.env, o.tty),
         cwd: o.workdir.clone().unwrap_or_else(|| rcfg::workdir(&image)),
-        user: o.user.clone().unwrap_or_else(|| rcfg::user(&image)),
+        user,
         net: Net::Host,
         privileged: o.privileged,
-        cgroup: cgroup.as_ref(),
+        limits: Limits::default(),
+        terminal: o.tty,
+        cgroups_path: None,
+    }
+    .build()
+    .map_err(sys(c, "making its spec"))?;
+    spec::join_namespaces(&mut spec, pid.as_raw());
+    let io = Io {
         stdio: o.stdio,
-        tty: o.tty,
+        cgroup: cgroup.as_ref(),
     };
-    process::spawn_into(pid, &spec).map_err(|e| ContainerError::Spawn {
-        id: c.id.short(),
-        source: e,
-    })
+    process::spawn_into(&spec, &io).map_err(spawn_err)
 }
 
 /// How to commit.

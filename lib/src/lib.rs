@@ -20,7 +20,7 @@
 //! | `store` | `layer`, `json`, `reference` | paths, atomic publish, locks, tags, container records |
 //! | `record` | `store` | the pipe protocol: a type per record kind, and their schemas |
 //! | `image` | `store` | image configs, manifests and archives: load, save, tag, remove |
-//! | `isolate` | `sys`, `logfile` | namespaces, rootfs, cgroups, seccomp, devices, capabilities, process liveness, supervision and the caller's terminal |
+//! | `isolate` | `sys`, `logfile` | the OCI runtime spec a container runs and running it: namespaces, rootfs, cgroups, seccomp, devices, capabilities, process liveness, supervision and the caller's terminal |
 //! | `container` | `image`, `isolate` | a container's lifecycle: create, start, stop, commit, remove |
 //! | `build` | `container` | Dockerfile builds |
 //! | `export` | `container` | a container's filesystem as one tar |

@@ -16,7 +16,7 @@ use crate::digest::{Digest, LayerId};
 use crate::image::change;
 use crate::image::runtime_config::{self, effective_config, runtime, Overrides};
 use crate::isolate::cgroup::Limits;
-use crate::isolate::process::Net;
+use crate::isolate::spec::Net;
 use crate::reference::Reference;
 use crate::store::container::ContainerMeta;
 use crate::store::ingest::{empty_layer, ingest_layer, IngestOptions};

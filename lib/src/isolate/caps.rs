@@ -127,6 +127,31 @@ pub fn clear_ambient() -> io::Result<()> {
     Ok(())
 }
 
+/// Keep the permitted capabilities across a change from root to another
+/// user (`PR_SET_KEEPCAPS`), or stop keeping them.
+pub fn keep_on_setuid(keep: bool) -> io::Result<()> {
+    // SAFETY: prctl with integer arguments only.
+    check(unsafe { libc::prctl(libc::PR_SET_KEEPCAPS, keep as libc::c_ulong, 0, 0, 0) })
+}
+
+/// Raise `caps` in the ambient set (each must be permitted and
+/// inheritable).
+pub fn raise_ambient(caps: &[u32]) -> io::Result<()> {
+    for &cap in caps {
+        // SAFETY: prctl with integer arguments only.
+        check(unsafe {
+            libc::prctl(
+                libc::PR_CAP_AMBIENT,
+                libc::PR_CAP_AMBIENT_RAISE as libc::c_ulong,
+                cap as libc::c_ulong,
+                0,
+                0,
+            )
+        })?;
+    }
+    Ok(())
+}
+
 pub fn set_no_new_privs() -> io::Result<()> {
     // SAFETY: prctl with integer arguments only.
     check(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) })
@@ -148,19 +173,34 @@ struct CapData {
 
 const CAP_V3: u32 = 0x2008_0522;
 
+/// This thread's permitted set, as a mask.
+fn permitted_now() -> io::Result<u64> {
+    let mut hdr = CapHeader {
+        version: CAP_V3,
+        pid: 0,
+    };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: capget writes one header and two data structs, laid out as the kernel's.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_capget,
+            &mut hdr as *mut CapHeader,
+            data.as_mut_ptr(),
+        ) as libc::c_int
+    })?;
+    Ok(u64::from(data[0].permitted) | u64::from(data[1].permitted) << 32)
+}
+
 /// Set the effective, permitted and inheritable sets to exactly these
-/// (a container's inheritable set is empty: CVE-2022-24769). Capabilities
-/// this kernel does not know are left out.
+/// (a container's inheritable set is empty: CVE-2022-24769). What this
+/// thread is not permitted (capabilities the kernel does not know, or
+/// that the runtime itself was started without) cannot be granted and is
+/// left out: "all capabilities" are all the runtime has.
 pub fn set(effective: &[u32], permitted: &[u32], inheritable: &[u32]) -> io::Result<()> {
-    let last = last_cap();
+    let have = permitted_now()?;
     let m = |caps: &[u32]| {
-        mask(
-            &caps
-                .iter()
-                .copied()
-                .filter(|c| *c <= last)
-                .collect::<Vec<_>>(),
-        )
+        let known: Vec<u32> = caps.iter().copied().filter(|c| *c < 64).collect();
+        mask(&known) & have
     };
     let (e, p, i) = (m(effective), m(permitted), m(inheritable));
     let hdr = CapHeader {

@@ -1,4 +1,5 @@
-//! Running containers: namespaces, the root file system (overlay view,
+//! Running containers: the OCI runtime spec a container runs (`spec`),
+//! and running it: namespaces, the root file system (overlay view,
 //! pivot_root, /proc, /dev), cgroups, capabilities, the process, and
 //! whether a recorded process is still alive. It is given paths and
 //! settings, and knows neither the store nor images. All of cairn's
@@ -12,6 +13,7 @@ pub mod exe;
 pub mod liveness;
 pub mod overlay;
 pub mod process;
+pub mod rootfs;
 pub mod seccomp;
 pub mod spec;
 pub mod supervise;

@@ -1,27 +1,33 @@
-//! Starting a process in its own namespaces, inside a container's union
-//! view, with the runtime hardening runc applies (docs/security.md).
+//! Starting a process as an OCI runtime spec ([`super::spec`]) describes
+//! it, with the runtime hardening runc applies (docs/security.md).
 //!
-//! The child is created with `clone(2)` in new mount, pid, uts and ipc (and
-//! by default network) namespaces. It waits until the parent has put it in
-//! its cgroup, enters a new cgroup namespace, mounts /proc, a minimal /dev
-//! and a read-only /sys into the view (every target opened with
+//! The spec is read first into a [`Plan`] (plain data: which namespaces
+//! are new and which are joined, what is mounted and masked, the user,
+//! capabilities and filter), so a spec asking for what cairn cannot do is
+//! refused before anything starts. For a new container ([`spawn`]) the
+//! child is created with `clone(2)` in the new namespaces. It waits until
+//! the parent has put it in its cgroup, enters a new cgroup namespace,
+//! carries out the spec's mounts in the view (every target opened with
 //! `O_NOFOLLOW` below the root and mounted through its fd), pivots into it
-//! (never chroot), masks and write-protects the /proc paths docker does,
-//! drops to docker's default capabilities with `no_new_privs`, closes every
-//! inherited fd beyond 0-2, installs a seccomp filter and executes the command, which is pid 1 of its
-//! namespace. A failure before `execve` is reported to the parent through a
-//! close-on-exec pipe with the exit status it means: 125 (setup failed),
-//! 126 (cannot execute), 127 (not found).
+//! (never chroot), masks and write-protects the spec's paths, drops to the
+//! spec's capabilities with `no_new_privs`, closes every inherited fd
+//! beyond 0-2, installs the seccomp filter and executes the command, which
+//! is pid 1 of its namespace. [`spawn_into`] starts a process in the
+//! namespaces of a running one the same way (`exec`). A failure before
+//! `execve` is reported to the parent through a close-on-exec pipe with the
+//! exit status it means: 125 (setup failed), 126 (cannot execute), 127 (not
+//! found).
 
-use super::caps::DEFAULT_CAPS;
 use super::cgroup::Cgroup;
+use super::rootfs::RootfsStep;
+use super::spec::Spec;
 use nix::errno::Errno;
-use nix::fcntl::{openat, OFlag};
-use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::fcntl::OFlag;
 use nix::sched::{setns, unshare, CloneFlags};
 use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow, Signal};
-use nix::sys::stat::{mknodat, Mode, SFlag};
-use nix::unistd::{chdir, dup2, execve, fchdir, pivot_root, sethostname, Gid, Pid, Uid};
+use nix::sys::stat::Mode;
+use nix::unistd::{chdir, dup2, execve, sethostname, Gid, Pid, Uid};
+use oci_spec::runtime::{LinuxNamespaceType, Process};
 use std::convert::Infallible;
 use std::ffi::CString;
 use std::fs::File;
@@ -29,59 +35,14 @@ use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 
-/// Paths of /proc and /sys hidden from the container (moby defaults).
-pub const MASKED_PATHS: &[&str] = &[
-    "/proc/acpi",
-    "/proc/asound",
-    "/proc/interrupts",
-    "/proc/kcore",
-    "/proc/keys",
-    "/proc/latency_stats",
-    "/proc/sched_debug",
-    "/proc/scsi",
-    "/proc/timer_list",
-    "/proc/timer_stats",
-    "/sys/devices/virtual/powercap",
-    "/sys/firmware",
-];
+pub use super::spec::Net;
 
-/// Paths of /proc the container may read but not write.
-pub const READONLY_PATHS: &[&str] = &[
-    "/proc/bus",
-    "/proc/fs",
-    "/proc/irq",
-    "/proc/sys",
-    "/proc/sysrq-trigger",
-];
-
-/// The network a container gets.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Net {
-    /// A new network namespace with only `lo`, up.
-    Loopback,
-    /// The host's network.
-    Host,
-    /// An existing network namespace (e.g. /run/netns/NAME from `ip netns add`).
-    Join(PathBuf),
-}
-
-/// Everything needed to start the process.
-pub struct Spec<'a> {
-    /// The mounted union view.
-    pub rootfs: PathBuf,
-    pub hostname: String,
-    pub argv: Vec<String>,
-    pub env: Vec<String>,
-    pub cwd: String,
-    /// `USER[:GROUP]` as the image config writes it ("" is root).
-    pub user: String,
-    pub net: Net,
-    pub privileged: bool,
-    pub cgroup: Option<&'a Cgroup>,
-    /// Fds to become the child's 0, 1, 2 (`None`: inherit).
+/// What a process needs beside its spec: the fds to become its 0, 1, 2
+/// (`None`: inherit) and the cgroup to put it in.
+#[derive(Default)]
+pub struct Io<'a> {
     pub stdio: [Option<RawFd>; 3],
-    /// fd 0 is a terminal to make the controlling terminal of a new session.
-    pub tty: bool,
+    pub cgroup: Option<&'a Cgroup>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +56,9 @@ pub enum SpawnError {
     /// set up; it was killed.
     #[error("interrupted by {0} while starting the process")]
     Interrupted(Signal),
+    /// The spec asks for what cairn does not do; nothing was started.
+    #[error("the runtime spec: {0}")]
+    Unsupported(String),
 }
 
 impl SpawnError {
@@ -102,7 +66,7 @@ impl SpawnError {
     pub fn exit_code(&self) -> i32 {
         match self {
             SpawnError::Child { code, .. } => *code,
-            SpawnError::Sys { .. } => 125,
+            SpawnError::Sys { .. } | SpawnError::Unsupported(_) => 125,
             SpawnError::Interrupted(sig) => 128 + *sig as i32,
         }
     }
@@ -117,9 +81,9 @@ fn sys(what: impl Into<String>) -> impl FnOnce(Errno) -> SpawnError {
 }
 
 /// A failure inside the child: exit status and message.
-struct Fail(i32, String);
+pub(super) struct Fail(pub(super) i32, pub(super) String);
 
-fn ctx<T, E: std::fmt::Display>(r: Result<T, E>, what: &str) -> Result<T, Fail> {
+pub(super) fn ctx<T, E: std::fmt::Display>(r: Result<T, E>, what: &str) -> Result<T, Fail> {
     r.map_err(|e| Fail(125, format!("{what}: {e}")))
 }
 
@@ -127,21 +91,218 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), SpawnError> {
     nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(sys("pipe"))
 }
 
-/// Start the process. Returns its pid (as the host sees it) once it has
-/// executed the command.
-pub fn spawn(spec: &Spec<'_>) -> Result<Pid, SpawnError> {
+/// The five capability sets of a process, by number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CapSets {
+    bounding: Vec<u32>,
+    effective: Vec<u32>,
+    permitted: Vec<u32>,
+    inheritable: Vec<u32>,
+    ambient: Vec<u32>,
+}
+
+/// The process part of a [`Plan`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Proc<'s> {
+    args: &'s [String],
+    env: &'s [String],
+    /// Absolute, inside the container; made if missing.
+    cwd: String,
+    uid: u32,
+    gid: u32,
+    /// The supplementary groups.
+    groups: Vec<u32>,
+    umask: u32,
+    /// `None`: the capabilities are left as they are.
+    caps: Option<CapSets>,
+    no_new_privs: bool,
+    /// Load the seccomp filter (docker's default profile, the one cairn
+    /// carries compiled).
+    seccomp: bool,
+    /// fd 0 becomes the controlling terminal.
+    terminal: bool,
+}
+
+/// The root file system part of a [`Plan`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Root<'s> {
+    path: PathBuf,
+    readonly: bool,
+    steps: Vec<RootfsStep>,
+    masked: &'s [String],
+    readonly_paths: &'s [String],
+}
+
+/// What a spec asks of the runtime, read and checked before anything is
+/// started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Plan<'s> {
+    /// Namespaces made new by `clone(2)`.
+    new: CloneFlags,
+    /// A new cgroup namespace, entered once the process is in its cgroup.
+    new_cgroup: bool,
+    /// Namespaces joined by path, in the order they are joined (the mount
+    /// namespace last: it changes what paths mean).
+    join: Vec<(PathBuf, CloneFlags)>,
+    hostname: Option<&'s str>,
+    /// `None` for a process joining a running container.
+    root: Option<Root<'s>>,
+    process: Proc<'s>,
+}
+
+fn unsupported(what: impl Into<String>) -> SpawnError {
+    SpawnError::Unsupported(what.into())
+}
+
+/// The clone flag of a namespace type, and its rank in the order of
+/// joining.
+fn ns_flag(t: LinuxNamespaceType) -> Result<(CloneFlags, u8), SpawnError> {
+    use LinuxNamespaceType::*;
+    Ok(match t {
+        Cgroup => (CloneFlags::CLONE_NEWCGROUP, 0),
+        Ipc => (CloneFlags::CLONE_NEWIPC, 1),
+        Uts => (CloneFlags::CLONE_NEWUTS, 2),
+        Network => (CloneFlags::CLONE_NEWNET, 3),
+        Pid => (CloneFlags::CLONE_NEWPID, 4),
+        Mount => (CloneFlags::CLONE_NEWNS, 5),
+        User | Time => return Err(unsupported(format!("a {t} namespace is not supported"))),
+    })
+}
+
+impl<'s> Plan<'s> {
+    /// Read `spec`: for a new container (`joining` false) or for a process
+    /// joining a running one, every namespace of which the spec then names
+    /// by path.
+    fn read(spec: &'s Spec, joining: bool) -> Result<Plan<'s>, SpawnError> {
+        let linux = spec
+            .linux()
+            .as_ref()
+            .ok_or(unsupported("no linux section"))?;
+        if linux.uid_mappings().as_ref().is_some_and(|m| !m.is_empty())
+            || linux.sysctl().as_ref().is_some_and(|s| !s.is_empty())
+            || linux.devices().as_ref().is_some_and(|d| !d.is_empty())
+            || spec.hooks().is_some()
+        {
+            return Err(unsupported(
+                "uid mappings, sysctl, linux.devices and hooks are not supported",
+            ));
+        }
+        let (mut new, mut new_cgroup, mut join) = (CloneFlags::empty(), false, Vec::new());
+        for ns in linux.namespaces().iter().flatten() {
+            let (flag, rank) = ns_flag(ns.typ())?;
+            match ns.path() {
+                Some(p) => join.push((rank, p.clone(), flag)),
+                None if joining => {
+                    return Err(unsupported(format!(
+                        "a process in a running container joins its {} namespace: give its path",
+                        ns.typ()
+                    )))
+                }
+                None if flag == CloneFlags::CLONE_NEWCGROUP => new_cgroup = true,
+                None => new |= flag,
+            }
+        }
+        join.sort_by_key(|(rank, _, _)| *rank);
+        let join: Vec<_> = join.into_iter().map(|(_, p, f)| (p, f)).collect();
+        let root = if joining {
+            None
+        } else {
+            if !new.contains(CloneFlags::CLONE_NEWNS)
+                || join.iter().any(|(_, f)| *f != CloneFlags::CLONE_NEWNET)
+            {
+                return Err(unsupported(
+                    "a new container needs its own mount namespace and joins none but a network one",
+                ));
+            }
+            let root = spec.root().as_ref().ok_or(unsupported("no root"))?;
+            let steps = super::rootfs::rootfs_plan(spec.mounts().as_deref().unwrap_or_default())
+                .map_err(unsupported)?;
+            Some(Root {
+                path: root.path().clone(),
+                readonly: root.readonly().unwrap_or(false),
+                steps,
+                masked: linux.masked_paths().as_deref().unwrap_or_default(),
+                readonly_paths: linux.readonly_paths().as_deref().unwrap_or_default(),
+            })
+        };
+        let process = spec.process().as_ref().ok_or(unsupported("no process"))?;
+        let mut process = Proc::read(process)?;
+        if let Some(s) = linux.seccomp() {
+            if s != super::seccomp::default_spec_here() {
+                return Err(unsupported(
+                    super::seccomp::SeccompError::Unsupported.to_string(),
+                ));
+            }
+            process.seccomp = true;
+        }
+        Ok(Plan {
+            new,
+            new_cgroup,
+            join,
+            hostname: spec.hostname().as_deref().filter(|_| !joining),
+            root,
+            process,
+        })
+    }
+}
+
+impl<'s> Proc<'s> {
+    fn read(p: &'s Process) -> Result<Proc<'s>, SpawnError> {
+        if p.rlimits().as_ref().is_some_and(|r| !r.is_empty())
+            || p.oom_score_adj().is_some()
+            || p.apparmor_profile().is_some()
+            || p.selinux_label().is_some()
+        {
+            return Err(unsupported(
+                "rlimits, oomScoreAdj, apparmor and selinux are not supported",
+            ));
+        }
+        let caps = p.capabilities().as_ref().map(|c| {
+            let set = |s: &Option<oci_spec::runtime::Capabilities>| {
+                s.as_ref().map(super::caps::from_spec).unwrap_or_default()
+            };
+            CapSets {
+                bounding: set(c.bounding()),
+                effective: set(c.effective()),
+                permitted: set(c.permitted()),
+                inheritable: set(c.inheritable()),
+                ambient: set(c.ambient()),
+            }
+        });
+        let user = p.user();
+        let cwd = p
+            .cwd()
+            .to_str()
+            .ok_or(unsupported("the cwd is not UTF-8"))?;
+        if !cwd.starts_with('/') {
+            return Err(unsupported(format!("the cwd {cwd:?} is not absolute")));
+        }
+        Ok(Proc {
+            args: p.args().as_deref().unwrap_or_default(),
+            env: p.env().as_deref().unwrap_or_default(),
+            cwd: cwd.to_string(),
+            uid: user.uid(),
+            gid: user.gid(),
+            groups: user.additional_gids().clone().unwrap_or_default(),
+            umask: user.umask().unwrap_or(0o022),
+            caps,
+            no_new_privs: p.no_new_privileges().unwrap_or(false),
+            seccomp: false,
+            terminal: p.terminal().unwrap_or(false),
+        })
+    }
+}
+
+/// Start the process `spec` describes, with `io`. Returns its pid (as the
+/// host sees it) once it has executed the command.
+pub fn spawn(spec: &Spec, io: &Io<'_>) -> Result<Pid, SpawnError> {
+    let plan = Plan::read(spec, false)?;
     let (go_r, go_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
-    let mut flags = CloneFlags::CLONE_NEWNS
-        | CloneFlags::CLONE_NEWPID
-        | CloneFlags::CLONE_NEWUTS
-        | CloneFlags::CLONE_NEWIPC;
-    if spec.net == Net::Loopback {
-        flags |= CloneFlags::CLONE_NEWNET;
-    }
     let mut stack = vec![0u8; 1 << 20];
     let go_raw = go_r.as_raw_fd();
     let err_raw = err_w.as_raw_fd();
+    let plan_ref = &plan;
     let cb = Box::new(move || -> isize {
         // SAFETY: these fds were open in the parent and are copies in this child.
         let go = unsafe { BorrowedFd::borrow_raw(go_raw) };
@@ -149,9 +310,9 @@ pub fn spawn(spec: &Spec<'_>) -> Result<Pid, SpawnError> {
         // Nothing of the host's (the store's locks, the caller's pipes)
         // comes along but what the child needs.
         let mut keep = vec![go_raw, err_raw];
-        keep.extend(spec.stdio.iter().flatten());
+        keep.extend(io.stdio.iter().flatten());
         let r = close_except(&keep).map_err(|e| Fail(125, format!("closing inherited fds: {e}")));
-        let Err(Fail(code, msg)) = r.and_then(|()| child(spec, go));
+        let Err(Fail(code, msg)) = r.and_then(|()| child(plan_ref, io, go));
         let mut f = File::from(err.try_clone_to_owned().expect("dup of the error pipe"));
         let _ = write!(f, "{code} {msg}");
         code as isize
@@ -159,7 +320,7 @@ pub fn spawn(spec: &Spec<'_>) -> Result<Pid, SpawnError> {
     // SAFETY: the process is single-threaded here (the tools never start
     // threads before spawning), so the child may allocate; it only returns
     // through the callback's status or replaces itself with execve.
-    let pid = unsafe { nix::sched::clone(cb, &mut stack, flags, Some(libc::SIGCHLD)) }
+    let pid = unsafe { nix::sched::clone(cb, &mut stack, plan.new, Some(libc::SIGCHLD)) }
         .map_err(sys("clone"))?;
     drop(go_r);
     drop(err_w);
@@ -168,7 +329,7 @@ pub fn spawn(spec: &Spec<'_>) -> Result<Pid, SpawnError> {
         let _ = nix::sys::wait::waitpid(pid, None);
         e
     };
-    if let Some(cg) = spec.cgroup {
+    if let Some(cg) = io.cgroup {
         cg.add(pid.as_raw()).map_err(|e| {
             abort(SpawnError::Sys {
                 what: "joining the cgroup".into(),
@@ -194,16 +355,9 @@ pub fn spawn(spec: &Spec<'_>) -> Result<Pid, SpawnError> {
     })
 }
 
-/// The child: set everything up and execute. Returns only on failure.
-fn child(spec: &Spec<'_>, go: BorrowedFd<'_>) -> Result<Infallible, Fail> {
-    ctx(super::exe::set_undumpable(), "prctl(PR_SET_DUMPABLE)")?;
-    // The container dies with the process that started it (a killed
-    // `cairn run` leaves nothing running unsupervised). Had the parent
-    // died before this, the read of `go` below sees its end closed.
-    ctx(parent_death_kill(), "prctl(PR_SET_PDEATHSIG)")?;
-    reset_signals();
-    nix::sys::stat::umask(Mode::empty());
-    for (i, fd) in spec.stdio.iter().enumerate() {
+/// Put the fds `stdio` names on 0, 1 and 2.
+fn redirect_stdio(stdio: &[Option<RawFd>; 3]) -> Result<(), Fail> {
+    for (i, fd) in stdio.iter().enumerate() {
         if let Some(fd) = fd {
             if *fd != i as RawFd {
                 // SAFETY: i is 0..2, a standard descriptor slot.
@@ -217,75 +371,68 @@ fn child(spec: &Spec<'_>, go: BorrowedFd<'_>) -> Result<Infallible, Fail> {
             }
         }
     }
+    Ok(())
+}
+
+/// The child: set everything up and execute. Returns only on failure.
+fn child(plan: &Plan<'_>, io: &Io<'_>, go: BorrowedFd<'_>) -> Result<Infallible, Fail> {
+    ctx(super::exe::set_undumpable(), "prctl(PR_SET_DUMPABLE)")?;
+    // The container dies with the process that started it (a killed
+    // `cairn run` leaves nothing running unsupervised). Had the parent
+    // died before this, the read of `go` below sees its end closed.
+    ctx(parent_death_kill(), "prctl(PR_SET_PDEATHSIG)")?;
+    reset_signals();
+    nix::sys::stat::umask(Mode::empty());
+    redirect_stdio(&io.stdio)?;
     // Wait until the parent has put us in our cgroup.
     let mut b = [0u8; 1];
     let n = ctx(nix::unistd::read(go, &mut b), "waiting for the parent")?;
     if n == 0 {
         return Err(Fail(125, "the parent went away before the start".into()));
     }
-    if spec.cgroup.is_some() {
+    if plan.new_cgroup {
         ctx(
             unshare(CloneFlags::CLONE_NEWCGROUP),
             "unshare cgroup namespace",
         )?;
     }
-    match &spec.net {
-        Net::Loopback => ctx(loopback_up(), "bringing up lo")?,
-        Net::Host => {}
-        Net::Join(p) => {
-            let f = ctx(File::open(p), &format!("network namespace {}", p.display()))?;
-            ctx(
-                setns(f.as_fd(), CloneFlags::CLONE_NEWNET),
-                &format!("joining network namespace {}", p.display()),
-            )?;
-        }
+    if plan.new.contains(CloneFlags::CLONE_NEWNET) {
+        ctx(loopback_up(), "bringing up lo")?;
     }
-    ctx(sethostname(&spec.hostname), "sethostname")?;
-    prepare_rootfs(spec)?;
-    if !spec.privileged {
-        mask_paths()?;
-    }
-    become_process(spec)
-}
-
-/// Inside the container's root: resolve the user, enter the working
-/// directory, drop privileges, close inherited fds and execute.
-fn become_process(spec: &Spec<'_>) -> Result<Infallible, Fail> {
-    // Read inside the container's root (we have pivoted into it), never
-    // blocking and never truncated.
-    let root = ctx(
-        nix::fcntl::open(
-            "/",
-            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        ),
-        "opening /",
-    )?;
-    let db = |p: &str| super::config::read_db(root.as_fd(), p).map_err(|e| Fail(125, e.one_line()));
-    let (passwd, group) = (db("/etc/passwd")?, db("/etc/group")?);
-    drop(root);
-    let ident = super::config::resolve_user(&spec.user, &passwd, &group)
-        .map_err(|e| Fail(125, e.one_line()))?;
-
-    // The working directory: made if missing (as docker does), inside the root.
-    let cwd = if spec.cwd.starts_with('/') {
-        spec.cwd.clone()
-    } else {
-        format!("/{}", spec.cwd)
-    };
-    if !Path::new(&cwd).is_dir() {
+    for (p, flag) in &plan.join {
+        let f = ctx(File::open(p), &format!("network namespace {}", p.display()))?;
         ctx(
-            std::fs::create_dir_all(&cwd),
-            &format!("creating working directory {cwd}"),
+            setns(f.as_fd(), *flag),
+            &format!("joining network namespace {}", p.display()),
         )?;
     }
-    nix::sys::stat::umask(Mode::from_bits_truncate(0o022));
+    if let Some(h) = plan.hostname {
+        ctx(sethostname(h), "sethostname")?;
+    }
+    if let Some(root) = &plan.root {
+        super::rootfs::prepare_rootfs(&root.path, &root.steps, root.readonly)?;
+        super::rootfs::mask_paths(root.masked, root.readonly_paths)?;
+    }
+    become_process(&plan.process)
+}
+
+/// Inside the container's root: enter the working directory, take the
+/// spec's user and capabilities, close inherited fds and execute.
+fn become_process(p: &Proc<'_>) -> Result<Infallible, Fail> {
+    // The working directory: made if missing (as docker does), inside the root.
+    if !Path::new(&p.cwd).is_dir() {
+        ctx(
+            std::fs::create_dir_all(&p.cwd),
+            &format!("creating working directory {}", p.cwd),
+        )?;
+    }
+    nix::sys::stat::umask(Mode::from_bits_truncate(p.umask as libc::mode_t));
 
     // Always a session of its own: the container never shares the
     // caller's controlling terminal, so it cannot push input into the
     // caller's shell (TIOCSTI) or open it as /dev/tty.
     ctx(nix::unistd::setsid(), "setsid")?;
-    if spec.tty {
+    if p.terminal {
         // SAFETY: TIOCSCTTY on fd 0 with arg 0; no memory is passed.
         if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } < 0 {
             return Err(Fail(
@@ -297,32 +444,23 @@ fn become_process(spec: &Spec<'_>) -> Result<Infallible, Fail> {
             ));
         }
     }
-    if !spec.privileged {
+    if let Some(c) = &p.caps {
         ctx(
-            super::caps::drop_bounding(&DEFAULT_CAPS),
+            super::caps::drop_bounding(&c.bounding),
             "dropping capabilities",
         )?;
+    }
+    if p.no_new_privs {
         ctx(super::caps::set_no_new_privs(), "no_new_privs")?;
     }
     ctx(
         super::caps::clear_ambient(),
         "clearing ambient capabilities",
     )?;
-    let groups: Vec<Gid> = ident.groups.iter().map(|g| Gid::from_raw(*g)).collect();
-    ctx(nix::unistd::setgroups(&groups), "setgroups")?;
-    ctx(nix::unistd::setgid(Gid::from_raw(ident.gid)), "setgid")?;
-    ctx(nix::unistd::setuid(Uid::from_raw(ident.uid)), "setuid")?;
-    // A change of credentials clears the parent-death signal: set it again.
-    ctx(parent_death_kill(), "prctl(PR_SET_PDEATHSIG)")?;
-    if ident.uid == 0 && !spec.privileged {
-        ctx(
-            super::caps::set(&DEFAULT_CAPS, &DEFAULT_CAPS, &[]),
-            "setting capabilities",
-        )?;
-    }
-    ctx(chdir(cwd.as_str()), &format!("chdir {cwd}"))?;
+    become_user(p)?;
+    ctx(chdir(p.cwd.as_str()), &format!("chdir {}", p.cwd))?;
     match nix::unistd::getcwd() {
-        Ok(p) if p.is_absolute() => {}
+        Ok(d) if d.is_absolute() => {}
         _ => {
             return Err(Fail(
                 125,
@@ -333,15 +471,42 @@ fn become_process(spec: &Spec<'_>) -> Result<Infallible, Fail> {
     // No fd beyond 0-2 survives execve (CVE-2024-21626).
     close_from(3);
     // seccomp last, right before execve (runc's order).
-    if !spec.privileged {
+    if p.seccomp {
         ctx(super::seccomp::install(), "installing the seccomp filter")?;
     }
+    exec(p.args, p.env)
+}
 
-    let mut env = spec.env.clone();
-    if !env.iter().any(|e| e.starts_with("HOME=")) {
-        env.push(format!("HOME={}", ident.home));
+/// Take the user's ids and groups, then exactly the spec's capabilities
+/// (kept across the change of user when it is not root and holds some).
+fn become_user(p: &Proc<'_>) -> Result<(), Fail> {
+    let keep = p
+        .caps
+        .as_ref()
+        .is_some_and(|c| p.uid != 0 && !c.permitted.is_empty());
+    if keep {
+        ctx(super::caps::keep_on_setuid(true), "prctl(PR_SET_KEEPCAPS)")?;
     }
-    exec(&spec.argv, &env)
+    let groups: Vec<Gid> = p.groups.iter().map(|g| Gid::from_raw(*g)).collect();
+    ctx(nix::unistd::setgroups(&groups), "setgroups")?;
+    ctx(nix::unistd::setgid(Gid::from_raw(p.gid)), "setgid")?;
+    ctx(nix::unistd::setuid(Uid::from_raw(p.uid)), "setuid")?;
+    // A change of credentials clears the parent-death signal: set it again.
+    ctx(parent_death_kill(), "prctl(PR_SET_PDEATHSIG)")?;
+    if let Some(c) = &p.caps {
+        ctx(
+            super::caps::set(&c.effective, &c.permitted, &c.inheritable),
+            "setting capabilities",
+        )?;
+        ctx(
+            super::caps::raise_ambient(&c.ambient),
+            "raising ambient capabilities",
+        )?;
+    }
+    if keep {
+        ctx(super::caps::keep_on_setuid(false), "prctl(PR_SET_KEEPCAPS)")?;
+    }
+    Ok(())
 }
 
 /// Make the process `cmd` starts die (SIGKILL) when the thread that
@@ -521,398 +686,6 @@ fn exec(argv: &[String], env: &[String]) -> Result<Infallible, Fail> {
     })
 }
 
-const PATH_FLAGS: OFlag = OFlag::O_PATH
-    .union(OFlag::O_NOFOLLOW)
-    .union(OFlag::O_CLOEXEC)
-    .union(OFlag::O_DIRECTORY);
-
-/// Open the directory `rel` below `root` without following any symlink.
-fn open_in(root: &OwnedFd, rel: &str) -> Result<OwnedFd, Fail> {
-    let mut cur = ctx(root.try_clone(), "dup")?;
-    for c in rel.split('/').filter(|c| !c.is_empty()) {
-        cur = openat(cur.as_fd(), c, PATH_FLAGS, Mode::empty()).map_err(|e| {
-            Fail(
-                125,
-                format!("mount target /{rel} must be a real directory in the container (not a symlink): {e}"),
-            )
-        })?;
-    }
-    Ok(cur)
-}
-
-fn fd_path(fd: &OwnedFd) -> String {
-    format!("/proc/self/fd/{}", fd.as_raw_fd())
-}
-
-/// One mount(2), without its target.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Mount {
-    source: Option<String>,
-    fstype: Option<&'static str>,
-    flags: MsFlags,
-    data: Option<&'static str>,
-    /// What it does, for errors ("mounting proc on /proc").
-    what: String,
-}
-
-impl Mount {
-    /// A new file system of type `fstype` on `/target`.
-    fn fs(target: &str, fstype: &'static str, source: &str, flags: MsFlags) -> Mount {
-        Mount {
-            source: Some(source.into()),
-            fstype: Some(fstype),
-            flags,
-            data: None,
-            what: format!("mounting {fstype} on /{target}"),
-        }
-    }
-
-    fn data(self, data: &'static str) -> Mount {
-        Mount {
-            data: Some(data),
-            ..self
-        }
-    }
-
-    /// A bind mount of `source` (recursive with `MS_REC` in `flags`).
-    fn bind(source: &str, flags: MsFlags, what: String) -> Mount {
-        Mount {
-            source: Some(source.into()),
-            fstype: None,
-            flags: MsFlags::MS_BIND | flags,
-            data: None,
-            what,
-        }
-    }
-
-    /// Remount the bind mount on the target read-only, with `flags` too.
-    fn read_only(flags: MsFlags, what: String) -> Mount {
-        Mount {
-            source: None,
-            fstype: None,
-            flags: MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | flags,
-            data: None,
-            what,
-        }
-    }
-
-    /// Mount on `target`: a path, or /proc/self/fd/N of an opened one.
-    fn apply(&self, target: &str) -> Result<(), Fail> {
-        ctx(
-            mount(
-                self.source.as_deref(),
-                target,
-                self.fstype,
-                self.flags,
-                self.data,
-            ),
-            &self.what,
-        )
-    }
-}
-
-/// One step of preparing a container's root file system. Paths are
-/// relative to the root; every directory is opened below it without
-/// following symlinks, and mounted on through its fd.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum RootfsStep {
-    /// Mount on the directory `target`; when that fails and there is a
-    /// `fallback`, its mounts instead, in order, on the same directory.
-    Mount {
-        target: &'static str,
-        mount: Mount,
-        fallback: Vec<Mount>,
-    },
-    /// Make the character device `dir/name`.
-    Device {
-        dir: &'static str,
-        name: &'static str,
-        major: u64,
-        minor: u64,
-    },
-    /// Make the directory `dir/name`.
-    Dir {
-        dir: &'static str,
-        name: &'static str,
-    },
-    /// Make the symlink `dir/name` to `target`.
-    Symlink {
-        dir: &'static str,
-        name: &'static str,
-        target: &'static str,
-    },
-}
-
-/// What goes into the root file system before the pivot: /proc, a
-/// minimal /dev (docker's devices, its /dev/pts, /dev/shm and
-/// /dev/mqueue), and /sys (read-only unless privileged).
-fn rootfs_plan(spec: &Spec<'_>) -> Vec<RootfsStep> {
-    use RootfsStep::{Device, Dir, Symlink};
-    let nse = MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV;
-    let mount = |target: &'static str, mount: Mount| RootfsStep::Mount {
-        target,
-        mount,
-        fallback: Vec::new(),
-    };
-    let mut plan = vec![
-        mount("proc", Mount::fs("proc", "proc", "proc", nse)),
-        mount(
-            "dev",
-            Mount::fs(
-                "dev",
-                "tmpfs",
-                "tmpfs",
-                MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME,
-            )
-            .data("mode=755,size=65536k"),
-        ),
-    ];
-    for (name, major, minor) in [
-        ("null", 1, 3),
-        ("zero", 1, 5),
-        ("full", 1, 7),
-        ("random", 1, 8),
-        ("urandom", 1, 9),
-        ("tty", 5, 0),
-    ] {
-        plan.push(Device {
-            dir: "dev",
-            name,
-            major,
-            minor,
-        });
-    }
-    for name in ["pts", "shm", "mqueue"] {
-        plan.push(Dir { dir: "dev", name });
-    }
-    for (name, target) in [
-        ("ptmx", "pts/ptmx"),
-        ("fd", "/proc/self/fd"),
-        ("stdin", "/proc/self/fd/0"),
-        ("stdout", "/proc/self/fd/1"),
-        ("stderr", "/proc/self/fd/2"),
-        ("core", "/proc/kcore"),
-    ] {
-        plan.push(Symlink {
-            dir: "dev",
-            name,
-            target,
-        });
-    }
-    plan.push(mount(
-        "dev/pts",
-        Mount::fs(
-            "dev/pts",
-            "devpts",
-            "devpts",
-            MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
-        )
-        .data("newinstance,ptmxmode=0666,mode=0620,gid=5"),
-    ));
-    plan.push(mount(
-        "dev/shm",
-        Mount::fs("dev/shm", "tmpfs", "shm", nse).data("mode=1777,size=65536k"),
-    ));
-    plan.push(mount(
-        "dev/mqueue",
-        Mount::fs("dev/mqueue", "mqueue", "mqueue", nse),
-    ));
-    let sys_flags = if spec.privileged {
-        nse
-    } else {
-        nse | MsFlags::MS_RDONLY
-    };
-    // Without a network namespace of our own sysfs cannot be mounted:
-    // the host's /sys is bound instead.
-    let mut fallback = vec![Mount::bind("/sys", MsFlags::MS_REC, "binding /sys".into())];
-    if !spec.privileged {
-        fallback.push(Mount::read_only(nse, "making /sys read-only".into()));
-    }
-    plan.push(RootfsStep::Mount {
-        target: "sys",
-        mount: Mount::fs("sys", "sysfs", "sysfs", sys_flags),
-        fallback,
-    });
-    plan
-}
-
-/// Carry out a rootfs plan below `root`.
-fn apply_rootfs_plan(root: &OwnedFd, plan: &[RootfsStep]) -> Result<(), Fail> {
-    // The directory nodes were last made in, opened once for all of them.
-    let mut opened: Option<(&str, OwnedFd)> = None;
-    for step in plan {
-        let (dir, name) = match step {
-            RootfsStep::Mount {
-                target,
-                mount,
-                fallback,
-            } => {
-                opened = None;
-                let fd = open_in(root, target)?;
-                let at = fd_path(&fd);
-                match mount.apply(&at) {
-                    Err(e) if fallback.is_empty() => return Err(e),
-                    Err(_) => fallback.iter().try_for_each(|m| m.apply(&at))?,
-                    Ok(()) => {}
-                }
-                continue;
-            }
-            RootfsStep::Device { dir, name, .. }
-            | RootfsStep::Dir { dir, name }
-            | RootfsStep::Symlink { dir, name, .. } => (*dir, *name),
-        };
-        if opened.as_ref().is_none_or(|(d, _)| *d != dir) {
-            let fd = open_in(root, dir)?;
-            let fd = ctx(
-                openat(
-                    fd.as_fd(),
-                    ".",
-                    OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-                    Mode::empty(),
-                ),
-                &format!("opening /{dir}"),
-            )?;
-            opened = Some((dir, fd));
-        }
-        let fd = opened.as_ref().map(|(_, fd)| fd.as_fd()).expect("opened");
-        let r = match step {
-            RootfsStep::Device { major, minor, .. } => mknodat(
-                fd,
-                name,
-                SFlag::S_IFCHR,
-                Mode::from_bits_truncate(0o666),
-                nix::sys::stat::makedev(*major, *minor),
-            ),
-            RootfsStep::Dir { .. } => {
-                nix::sys::stat::mkdirat(fd, name, Mode::from_bits_truncate(0o755))
-            }
-            RootfsStep::Symlink { target, .. } => nix::unistd::symlinkat(*target, fd, name),
-            RootfsStep::Mount { .. } => unreachable!("handled above"),
-        };
-        ctx(r, &format!("creating /{dir}/{name}"))?;
-    }
-    Ok(())
-}
-
-/// Prepare the container's root file system and pivot into it.
-fn prepare_rootfs(spec: &Spec<'_>) -> Result<(), Fail> {
-    let none: Option<&str> = None;
-    ctx(
-        mount(none, "/", none, MsFlags::MS_SLAVE | MsFlags::MS_REC, none),
-        "making / a slave mount",
-    )?;
-    ctx(
-        mount(
-            Some(&spec.rootfs),
-            &spec.rootfs,
-            none,
-            MsFlags::MS_BIND | MsFlags::MS_REC,
-            none,
-        ),
-        "binding the root file system",
-    )?;
-    let root: OwnedFd = ctx(
-        nix::fcntl::open(
-            &spec.rootfs,
-            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        ),
-        "opening the root file system",
-    )?;
-    apply_rootfs_plan(&root, &rootfs_plan(spec))?;
-    pivot_into(&spec.rootfs)
-}
-
-/// pivot_root(".", "."): the old root ends up under the new one and is
-/// detached (runc's pivotRoot).
-fn pivot_into(rootfs: &Path) -> Result<(), Fail> {
-    let none: Option<&str> = None;
-    let oldroot: OwnedFd = ctx(
-        nix::fcntl::open(
-            "/",
-            OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        ),
-        "opening /",
-    )?;
-    let newroot: OwnedFd = ctx(
-        nix::fcntl::open(
-            rootfs,
-            OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        ),
-        "opening the root file system",
-    )?;
-    ctx(fchdir(&newroot), "fchdir")?;
-    ctx(pivot_root(".", "."), "pivot_root")?;
-    ctx(fchdir(&oldroot), "fchdir")?;
-    ctx(
-        mount(none, ".", none, MsFlags::MS_SLAVE | MsFlags::MS_REC, none),
-        "making the old root a slave",
-    )?;
-    ctx(umount2(".", MntFlags::MNT_DETACH), "detaching the old root")?;
-    ctx(chdir("/"), "chdir /")?;
-    Ok(())
-}
-
-/// The mounts that hide `masked` and write-protect `readonly` (absolute
-/// paths, once inside the root), given what stands at a path: `None` for
-/// nothing, else whether it is a directory.
-fn mask_plan(
-    masked: &[String],
-    readonly: &[&str],
-    kind: impl Fn(&str) -> Option<bool>,
-) -> Vec<(String, Mount)> {
-    let mut plan = Vec::new();
-    for p in masked {
-        let Some(is_dir) = kind(p) else {
-            continue;
-        };
-        let what = format!("masking {p}");
-        let m = if is_dir {
-            Mount::fs("", "tmpfs", "tmpfs", MsFlags::MS_RDONLY).data("size=0,nr_inodes=1")
-        } else {
-            Mount::bind("/dev/null", MsFlags::empty(), String::new())
-        };
-        plan.push((p.clone(), Mount { what, ..m }));
-    }
-    for p in readonly {
-        if kind(p).is_none() {
-            continue;
-        }
-        plan.push((
-            p.to_string(),
-            Mount::bind(p, MsFlags::MS_REC, format!("binding {p}")),
-        ));
-        plan.push((
-            p.to_string(),
-            Mount::read_only(
-                MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-                format!("making {p} read-only"),
-            ),
-        ));
-    }
-    plan
-}
-
-/// Hide docker's masked paths and write-protect its read-only ones.
-fn mask_paths() -> Result<(), Fail> {
-    let mut masked: Vec<String> = MASKED_PATHS.iter().map(|s| s.to_string()).collect();
-    if let Ok(rd) = std::fs::read_dir("/sys/devices/system/cpu") {
-        for e in rd.flatten() {
-            let p = e.path().join("thermal_throttle");
-            if p.exists() {
-                masked.push(p.display().to_string());
-            }
-        }
-    }
-    let kind = |p: &str| std::fs::symlink_metadata(p).ok().map(|m| m.is_dir());
-    for (target, m) in mask_plan(&masked, READONLY_PATHS, kind) {
-        m.apply(&target)?;
-    }
-    Ok(())
-}
-
 fn loopback_up() -> io::Result<()> {
     // SAFETY: plain socket(2); the fd is owned below.
     let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
@@ -948,28 +721,24 @@ pub struct Joined {
     pub pid: Pid,
 }
 
-/// Start `spec`'s command inside the namespaces and cgroup of the running
-/// process `target` (a container's init), with the same hardening as a new
-/// container. `spec.rootfs`, `net` and `hostname` are not used.
-pub fn spawn_into(target: Pid, spec: &Spec<'_>) -> Result<Joined, SpawnError> {
+/// Start the process `spec` describes inside a running container: every
+/// namespace of the spec is joined by path (`/proc/PID/ns/...` of the
+/// container's init, see [`super::spec::join_namespaces`]), the process
+/// joins `io.cgroup`, with the same hardening as a new container. The
+/// spec's root, mounts, masked paths and hostname are the container's
+/// already and are not used.
+pub fn spawn_into(spec: &Spec, io: &Io<'_>) -> Result<Joined, SpawnError> {
+    let plan = Plan::read(spec, true)?;
     let (pid_r, pid_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
     // Open the namespaces before forking, so a failure is reported here.
     let mut nsfds = Vec::new();
-    for (ns, flag) in [
-        ("cgroup", CloneFlags::CLONE_NEWCGROUP),
-        ("ipc", CloneFlags::CLONE_NEWIPC),
-        ("uts", CloneFlags::CLONE_NEWUTS),
-        ("net", CloneFlags::CLONE_NEWNET),
-        ("pid", CloneFlags::CLONE_NEWPID),
-        ("mnt", CloneFlags::CLONE_NEWNS),
-    ] {
-        let p = format!("/proc/{target}/ns/{ns}");
-        let f = File::open(&p).map_err(|e| SpawnError::Sys {
-            what: format!("opening {p}"),
+    for (p, flag) in &plan.join {
+        let f = File::open(p).map_err(|e| SpawnError::Sys {
+            what: format!("opening {}", p.display()),
             source: e,
         })?;
-        nsfds.push((f, flag));
+        nsfds.push((f, *flag));
     }
     // SAFETY: single-threaded caller; the child only joins namespaces,
     // forks once more and exits.
@@ -983,7 +752,7 @@ pub fn spawn_into(target: Pid, spec: &Spec<'_>) -> Result<Joined, SpawnError> {
         nix::unistd::ForkResult::Child => {
             drop(pid_r);
             drop(err_r);
-            join_and_exec(spec, nsfds, pid_w, err_w)
+            join_and_exec(&plan.process, io, nsfds, pid_w, err_w)
         }
     }
 }
@@ -1039,7 +808,8 @@ fn await_joined(child: Pid, pid_r: OwnedFd, err_r: OwnedFd) -> Result<Joined, Sp
 /// fork the process, report its pid on `pid_w` and wait for it, leaving
 /// with its status. A failure is reported on `err_w`.
 fn join_and_exec(
-    spec: &Spec<'_>,
+    p: &Proc<'_>,
+    io: &Io<'_>,
     nsfds: Vec<(File, CloneFlags)>,
     pid_w: OwnedFd,
     err_w: OwnedFd,
@@ -1058,11 +828,11 @@ fn join_and_exec(
     }
     let mut keep: Vec<RawFd> = vec![err_w.as_raw_fd(), pid_w.as_raw_fd()];
     keep.extend(nsfds.iter().map(|(f, _)| f.as_raw_fd()));
-    keep.extend(spec.stdio.iter().flatten());
+    keep.extend(io.stdio.iter().flatten());
     if let Err(e) = close_except(&keep) {
         report(125, format!("closing inherited fds: {e}"));
     }
-    if let Some(cg) = spec.cgroup {
+    if let Some(cg) = io.cgroup {
         if let Err(e) = cg.add_self() {
             report(125, format!("joining the cgroup: {e}"));
         }
@@ -1079,7 +849,7 @@ fn join_and_exec(
         Ok(nix::unistd::ForkResult::Child) => {
             drop(pid_w);
             reset_signals();
-            for (i, fd) in spec.stdio.iter().enumerate() {
+            for (i, fd) in io.stdio.iter().enumerate() {
                 if let Some(fd) = fd {
                     if *fd != i as RawFd {
                         // SAFETY: both are open descriptors; dup2 onto a standard slot.
@@ -1087,7 +857,7 @@ fn join_and_exec(
                     }
                 }
             }
-            let Err(Fail(code, msg)) = become_process(spec);
+            let Err(Fail(code, msg)) = become_process(p);
             report(code, msg)
         }
         Ok(nix::unistd::ForkResult::Parent { child }) => {
@@ -1146,148 +916,92 @@ mod tests {
         assert_eq!(SpawnError::Interrupted(Signal::SIGTERM).exit_code(), 143);
     }
 
-    fn spec(privileged: bool) -> Spec<'static> {
-        Spec {
-            rootfs: PathBuf::from("/r"),
-            hostname: String::new(),
-            argv: Vec::new(),
-            env: Vec::new(),
-            cwd: "/".into(),
-            user: String::new(),
+    fn options(privileged: bool) -> super::super::spec::Options {
+        super::super::spec::Options {
+            rootfs: "/r".into(),
+            hostname: "h".into(),
+            args: vec!["sh".into()],
+            env: vec![],
+            cwd: "/w".into(),
+            user: super::super::config::resolve_user("", "", "").unwrap(),
             net: Net::Loopback,
             privileged,
-            cgroup: None,
-            stdio: [None; 3],
-            tty: false,
-        }
-    }
-
-    fn mounts(plan: &[RootfsStep]) -> Vec<(&str, Option<&str>, &[Mount])> {
-        plan.iter()
-            .filter_map(|s| match s {
-                RootfsStep::Mount {
-                    target,
-                    mount,
-                    fallback,
-                } => Some((*target, mount.fstype, fallback.as_slice())),
-                _ => None,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_default_rootfs_has_proc_dev_and_a_read_only_sys() {
-        let plan = rootfs_plan(&spec(false));
-        let m = mounts(&plan);
-        let targets: Vec<_> = m.iter().map(|(t, f, _)| (*t, f.unwrap())).collect();
-        assert_eq!(
-            targets,
-            [
-                ("proc", "proc"),
-                ("dev", "tmpfs"),
-                ("dev/pts", "devpts"),
-                ("dev/shm", "tmpfs"),
-                ("dev/mqueue", "mqueue"),
-                ("sys", "sysfs"),
-            ]
-        );
-        // /dev is filled between its tmpfs and the mounts below it
-        assert_eq!(plan.len(), 6 + 6 + 3 + 6);
-        assert!(plan[2..17]
-            .iter()
-            .all(|s| !matches!(s, RootfsStep::Mount { .. })));
-        assert!(plan.contains(&RootfsStep::Device {
-            dir: "dev",
-            name: "null",
-            major: 1,
-            minor: 3
-        }));
-        assert!(plan.contains(&RootfsStep::Symlink {
-            dir: "dev",
-            name: "ptmx",
-            target: "pts/ptmx"
-        }));
-        let RootfsStep::Mount {
-            mount, fallback, ..
-        } = plan.last().unwrap()
-        else {
-            panic!("sys is mounted last")
-        };
-        assert!(mount
-            .flags
-            .contains(MsFlags::MS_RDONLY | MsFlags::MS_NOSUID));
-        assert_eq!(fallback.len(), 2, "the host's /sys, bound, then read-only");
-        assert!(fallback[1]
-            .flags
-            .contains(MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY));
-        // only /sys has a fallback; nothing is mounted without NOSUID
-        assert!(m[..5].iter().all(|(_, _, f)| f.is_empty()));
-        for s in &plan {
-            if let RootfsStep::Mount { mount, .. } = s {
-                assert!(mount.flags.contains(MsFlags::MS_NOSUID), "{s:?}");
-            }
+            limits: Default::default(),
+            terminal: true,
+            cgroups_path: None,
         }
     }
 
     #[test]
-    fn a_privileged_rootfs_has_a_writable_sys() {
-        let plan = rootfs_plan(&spec(true));
-        let RootfsStep::Mount {
-            mount, fallback, ..
-        } = plan.last().unwrap()
-        else {
-            panic!("sys is mounted last")
-        };
-        assert!(!mount.flags.contains(MsFlags::MS_RDONLY));
-        assert_eq!(fallback.len(), 1);
-        assert!(!fallback[0].flags.contains(MsFlags::MS_RDONLY));
-        // the rest is the same as for a default container
-        let default = rootfs_plan(&spec(false));
-        assert_eq!(plan[..plan.len() - 1], default[..default.len() - 1]);
+    fn a_plan_is_read_from_the_spec() {
+        use super::super::caps::{all, DEFAULT_CAPS};
+        let spec = options(false).build().unwrap();
+        let plan = Plan::read(&spec, false).unwrap();
+        let ns = CloneFlags::CLONE_NEWNS
+            | CloneFlags::CLONE_NEWPID
+            | CloneFlags::CLONE_NEWUTS
+            | CloneFlags::CLONE_NEWIPC
+            | CloneFlags::CLONE_NEWNET;
+        assert_eq!((plan.new, plan.new_cgroup, plan.join.len()), (ns, true, 0));
+        assert_eq!(plan.hostname, Some("h"));
+        let root = plan.root.as_ref().unwrap();
+        assert_eq!(root.path, Path::new("/r"));
+        assert_eq!(root.steps.len(), 21);
+        assert!(root.masked.iter().any(|p| p == "/proc/kcore"));
+        let p = &plan.process;
+        assert_eq!((p.cwd.as_str(), p.uid, p.umask), ("/w", 0, 0o022));
+        assert!(p.no_new_privs && p.seccomp && p.terminal);
+        let caps = p.caps.as_ref().unwrap();
+        assert_eq!(caps.bounding, DEFAULT_CAPS);
+        assert_eq!(caps.effective, DEFAULT_CAPS);
+        assert!(caps.inheritable.is_empty() && caps.ambient.is_empty());
+
+        let spec = options(true).build().unwrap();
+        let plan = Plan::read(&spec, false).unwrap();
+        let p = &plan.process;
+        assert!(!p.no_new_privs && !p.seccomp);
+        assert_eq!(p.caps.as_ref().unwrap().permitted, all());
+        assert!(plan.root.unwrap().masked.is_empty());
     }
 
     #[test]
-    fn masking_hides_what_exists_and_write_protects() {
-        let masked = vec![
-            "/proc/kcore".to_string(),
-            "/proc/acpi".to_string(),
-            "/gone".to_string(),
-        ];
-        let kind = |p: &str| match p {
-            "/proc/kcore" | "/proc/sys" => Some(p == "/proc/sys"),
-            "/proc/acpi" => Some(true),
-            _ => None,
-        };
-        let plan = mask_plan(&masked, &["/proc/sys", "/proc/none"], kind);
-        let got: Vec<_> = plan
+    fn a_joining_plan_opens_every_namespace_mount_last() {
+        let mut spec = options(false).build().unwrap();
+        assert!(Plan::read(&spec, true).is_err(), "new namespaces to join");
+        super::super::spec::join_namespaces(&mut spec, 7);
+        let plan = Plan::read(&spec, true).unwrap();
+        assert!(plan.new.is_empty() && !plan.new_cgroup && plan.root.is_none());
+        assert_eq!(plan.hostname, None);
+        let paths: Vec<_> = plan
+            .join
             .iter()
-            .map(|(t, m)| (t.as_str(), m.source.as_deref(), m.fstype, m.what.as_str()))
+            .map(|(p, _)| p.display().to_string())
             .collect();
-        assert_eq!(
-            got,
-            [
-                (
-                    "/proc/kcore",
-                    Some("/dev/null"),
-                    None,
-                    "masking /proc/kcore"
-                ),
-                (
-                    "/proc/acpi",
-                    Some("tmpfs"),
-                    Some("tmpfs"),
-                    "masking /proc/acpi"
-                ),
-                ("/proc/sys", Some("/proc/sys"), None, "binding /proc/sys"),
-                ("/proc/sys", None, None, "making /proc/sys read-only"),
-            ]
-        );
-        assert!(plan[1].1.flags.contains(MsFlags::MS_RDONLY));
-        assert_eq!(plan[1].1.data, Some("size=0,nr_inodes=1"));
-        assert!(plan[3]
-            .1
-            .flags
-            .contains(MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_NOEXEC));
+        assert_eq!(paths.first().map(String::as_str), Some("/proc/7/ns/cgroup"));
+        assert_eq!(paths.last().map(String::as_str), Some("/proc/7/ns/mnt"));
+        // a new container joins no namespace but a network one
+        assert!(Plan::read(&spec, false).is_err());
+    }
+
+    #[test]
+    fn what_cairn_cannot_do_is_refused_before_the_start() {
+        let mut spec = options(false).build().unwrap();
+        let linux = spec.linux_mut().as_mut().unwrap();
+        linux.set_seccomp(Some(Default::default()));
+        let e = Plan::read(&spec, false).unwrap_err();
+        assert!(e.to_string().contains("seccomp"), "{e}");
+        assert_eq!(e.exit_code(), 125);
+        let mut spec = options(false).build().unwrap();
+        let p = spec.process_mut().as_mut().unwrap();
+        p.set_cwd("rel".into());
+        assert!(Plan::read(&spec, false).is_err());
+        let mut spec = options(false).build().unwrap();
+        let mut ns = spec.linux().as_ref().unwrap().namespaces().clone().unwrap();
+        let mut user = oci_spec::runtime::LinuxNamespace::default();
+        user.set_typ(LinuxNamespaceType::User);
+        ns.push(user);
+        spec.linux_mut().as_mut().unwrap().set_namespaces(Some(ns));
+        assert!(Plan::read(&spec, false).is_err());
     }
 
     #[test]
