@@ -169,6 +169,43 @@ fn ns_flag(t: LinuxNamespaceType) -> Result<(CloneFlags, u8), SpawnError> {
     })
 }
 
+/// Refuse what a spec may ask for and cairn does not do yet, naming it,
+/// rather than run the container without it.
+fn refuse_unsupported(spec: &Spec, linux: &oci_spec::runtime::Linux) -> Result<(), SpawnError> {
+    let some = |set: bool, what: &str| if set { Some(what.to_string()) } else { None };
+    let asked = [
+        some(
+            linux.uid_mappings().as_ref().is_some_and(|m| !m.is_empty())
+                || linux.gid_mappings().as_ref().is_some_and(|m| !m.is_empty()),
+            "uid and gid mappings",
+        ),
+        some(
+            linux.sysctl().as_ref().is_some_and(|s| !s.is_empty()),
+            "linux.sysctl",
+        ),
+        some(
+            linux.devices().as_ref().is_some_and(|d| !d.is_empty()),
+            "linux.devices",
+        ),
+        some(spec.hooks().is_some(), "hooks"),
+        some(spec.domainname().is_some(), "domainname"),
+        some(
+            linux
+                .rootfs_propagation()
+                .as_deref()
+                .is_some_and(|p| !p.is_empty()),
+            "linux.rootfsPropagation",
+        ),
+        some(linux.personality().is_some(), "linux.personality"),
+        some(linux.intel_rdt().is_some(), "linux.intelRdt"),
+        some(linux.mount_label().is_some(), "linux.mountLabel"),
+    ];
+    match asked.into_iter().flatten().next() {
+        Some(what) => Err(unsupported(format!("{what} is not supported"))),
+        None => Ok(()),
+    }
+}
+
 impl<'s> Plan<'s> {
     /// Read `spec`: for a new container (`joining` false) or for a process
     /// joining a running one, every namespace of which the spec then names
@@ -178,15 +215,7 @@ impl<'s> Plan<'s> {
             .linux()
             .as_ref()
             .ok_or(unsupported("no linux section"))?;
-        if linux.uid_mappings().as_ref().is_some_and(|m| !m.is_empty())
-            || linux.sysctl().as_ref().is_some_and(|s| !s.is_empty())
-            || linux.devices().as_ref().is_some_and(|d| !d.is_empty())
-            || spec.hooks().is_some()
-        {
-            return Err(unsupported(
-                "uid mappings, sysctl, linux.devices and hooks are not supported",
-            ));
-        }
+        refuse_unsupported(spec, linux)?;
         let (mut new, mut new_cgroup, mut join) = (CloneFlags::empty(), false, Vec::new());
         for ns in linux.namespaces().iter().flatten() {
             let (flag, rank) = ns_flag(ns.typ())?;
@@ -213,6 +242,10 @@ impl<'s> Plan<'s> {
                 return Err(unsupported(
                     "a new container needs its own mount namespace and joins none but a network one",
                 ));
+            }
+            if spec.hostname().is_some() && !new.contains(CloneFlags::CLONE_NEWUTS) {
+                // it would rename the host
+                return Err(unsupported("a hostname needs a new uts namespace"));
             }
             let root = spec.root().as_ref().ok_or(unsupported("no root"))?;
             let steps = super::rootfs::rootfs_plan(spec.mounts().as_deref().unwrap_or_default())
@@ -1002,6 +1035,10 @@ mod tests {
         ns.push(user);
         spec.linux_mut().as_mut().unwrap().set_namespaces(Some(ns));
         assert!(Plan::read(&spec, false).is_err());
+        let mut spec = options(false).build().unwrap();
+        spec.set_domainname(Some("example.org".into()));
+        let e = Plan::read(&spec, false).unwrap_err().to_string();
+        assert!(e.contains("domainname"), "{e}");
     }
 
     #[test]
