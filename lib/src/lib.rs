@@ -20,6 +20,7 @@
 //! | `store` | `layer`, `json`, `reference` | paths, atomic publish, locks, tags, container records |
 //! | `record` | `store` | the pipe protocol: a type per record kind, and their schemas |
 //! | `image` | `store` | image configs, manifests and archives: load, save, tag, remove |
+//! | `registry` | `store`, `image`, `layer`, `reference` | the OCI distribution API: references to manifests, auth, TLS, blobs streamed into layers |
 //! | `isolate` | `sys`, `logfile` | the OCI runtime spec a container runs and running it: namespaces, rootfs, cgroups, seccomp, devices, capabilities, process liveness, supervision and the caller's terminal |
 //! | `container` | `image`, `isolate` | a container's lifecycle: create, start, stop, commit, remove |
 //! | `build` | `container` | Dockerfile builds |
@@ -38,6 +39,7 @@ pub mod layer;
 pub mod logfile;
 pub mod record;
 pub mod reference;
+pub mod registry;
 pub mod store;
 pub mod sys;
 

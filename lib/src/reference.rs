@@ -143,6 +143,83 @@ impl Reference {
     }
 }
 
+/// A reference as `pull` takes it: a name with a tag, a digest, or both
+/// (`busybox`, `busybox@sha256:…`, `busybox:1.36@sha256:…`). With a
+/// digest, the digest names the content and the tag is only a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remote {
+    pub name: Reference,
+    /// `sha256:<64 hex>`, checked for form only.
+    pub digest: Option<String>,
+    /// Whether a tag was written (`latest` is implied otherwise).
+    pub tagged: bool,
+}
+
+/// The registry docker.io names resolve to.
+pub const DOCKER_HUB: &str = "registry-1.docker.io";
+
+impl Remote {
+    pub fn parse(s: &str) -> Result<Remote, ReferenceError> {
+        let (name, digest) = match s.split_once('@') {
+            Some((n, d)) => (n, Some(d)),
+            None => (s, None),
+        };
+        if let Some(d) = digest {
+            let hex = d.strip_prefix("sha256:").unwrap_or("");
+            if hex.len() != 64
+                || !hex
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            {
+                return Err(ReferenceError(s.to_string()));
+            }
+        }
+        let last_slash = name.rfind('/').map(|i| i + 1).unwrap_or(0);
+        let tagged = name[last_slash..].contains(':');
+        let name = Reference::parse(name).map_err(|_| ReferenceError(s.to_string()))?;
+        Ok(Remote {
+            name,
+            digest: digest.map(str::to_string),
+            tagged,
+        })
+    }
+
+    /// The host to talk to: `registry-1.docker.io` for docker.io names.
+    pub fn host(&self) -> &str {
+        self.name.domain.as_deref().unwrap_or(DOCKER_HUB)
+    }
+
+    /// The repository as the registry names it (`library/busybox` for
+    /// docker.io's official images).
+    pub fn repository(&self) -> String {
+        match &self.name.domain {
+            None if !self.name.path.contains('/') => format!("library/{}", self.name.path),
+            _ => self.name.path.clone(),
+        }
+    }
+
+    /// What to ask the registry's manifests endpoint for: the digest if
+    /// there is one, else the tag.
+    pub fn object(&self) -> &str {
+        self.digest.as_deref().unwrap_or(&self.name.tag)
+    }
+
+    /// The tag to give the pulled image: none for a bare digest reference.
+    pub fn tag(&self) -> Option<&Reference> {
+        (self.tagged || self.digest.is_none()).then_some(&self.name)
+    }
+}
+
+impl fmt::Display for Remote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.digest, self.tagged) {
+            (Some(d), false) => write!(f, "{}@{d}", self.name.repository()),
+            (Some(d), true) => write!(f, "{}@{d}", self.name.familiar()),
+            (None, _) => f.write_str(&self.name.familiar()),
+        }
+    }
+}
+
 impl fmt::Display for Reference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.familiar())
@@ -279,5 +356,60 @@ mod edge_cases {
             "reg:5000/a"
         );
         assert_eq!(Reference::parse("a:1").unwrap().repository(), "a");
+    }
+}
+
+#[cfg(test)]
+mod remote {
+    use super::*;
+
+    const D: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn hub_names_resolve_as_docker_resolves_them() {
+        let r = Remote::parse("busybox").unwrap();
+        assert_eq!(
+            (r.host(), r.repository(), r.object()),
+            (DOCKER_HUB, "library/busybox".into(), "latest")
+        );
+        assert_eq!(r.tag().unwrap().familiar(), "busybox:latest");
+        let r = Remote::parse("docker.io/team/app:v2").unwrap();
+        assert_eq!(
+            (r.host(), r.repository(), r.object()),
+            (DOCKER_HUB, "team/app".into(), "v2")
+        );
+        let r = Remote::parse("localhost:5000/x:1").unwrap();
+        assert_eq!(
+            (r.host(), r.repository(), r.object()),
+            ("localhost:5000", "x".into(), "1")
+        );
+        // a registry's own library/ is not docker's
+        assert_eq!(Remote::parse("127.0.0.1:5000/y").unwrap().repository(), "y");
+        assert_eq!(
+            Remote::parse("127.0.0.1:5000/y").unwrap().to_string(),
+            "127.0.0.1:5000/y:latest"
+        );
+    }
+
+    #[test]
+    fn a_digest_names_the_content_and_a_tag_only_a_name() {
+        let r = Remote::parse(&format!("reg:5000/a@{D}")).unwrap();
+        assert_eq!(r.object(), D);
+        assert!(r.tag().is_none(), "a bare digest tags nothing");
+        assert_eq!(r.to_string(), format!("reg:5000/a@{D}"));
+        let r = Remote::parse(&format!("a:1@{D}")).unwrap();
+        assert_eq!(r.object(), D);
+        assert_eq!(r.tag().unwrap().familiar(), "a:1");
+        assert_eq!(r.to_string(), format!("a:1@{D}"));
+        for bad in [
+            "a@sha256:00",
+            "a@md5:0123",
+            "a@",
+            "@sha256:x",
+            &format!("A@{D}"),
+            &format!("a@{}", D.to_uppercase()),
+        ] {
+            assert!(Remote::parse(bad).is_err(), "{bad}");
+        }
     }
 }

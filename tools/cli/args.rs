@@ -103,6 +103,58 @@ pub struct Load {
     pub format: Option<Format>,
 }
 
+/// Pull an image from a registry into the store, as `docker pull` does.
+///
+/// REF is a name as docker takes it: `busybox` (docker.io/library/busybox:
+/// latest), `team/app:v2`, `registry:5000/app`, or pinned by digest with
+/// `@sha256:…`. Docker schema2 and OCI manifests, manifest lists and OCI
+/// indexes (the --platform one is chosen, by default this machine's), and
+/// plain, gzip and zstd layers are read. Each layer blob streams from the
+/// registry through its digest check and decompression into the store;
+/// layers already there are not fetched again. The image config is kept
+/// byte for byte, so the image ID is the registry's config digest and
+/// `cairn save` rebuilds the same image. A failed pull leaves the store as
+/// it was.
+///
+/// Credentials come from docker's config.json ($DOCKER_CONFIG, else
+/// ~/.docker/config.json, its `auths`). TLS trusts the system's roots plus
+/// /etc/docker/certs.d/HOST:PORT/*.crt (or --cert-dir); plain http is
+/// tried only for loopback registries and with --tls-verify=false.
+///
+/// Prints one record: {"layer", "image_id", "tag", "digest", "manifest",
+/// ...}; `digest` is what REF resolved to (the index's, for a
+/// multi-platform image). Progress goes to stderr when it is a terminal.
+///
+/// RECORDS: reads none; writes an image record (docs/image.schema.json).
+///
+/// EXAMPLES:
+///   cairn pull busybox && cairn run busybox -- echo hi
+///   cairn pull --platform linux/arm64 localhost:5000/app:1
+///   cairn pull quay.io/team/app@sha256:… | cairn history
+#[derive(Debug, Parser)]
+#[command(name = "cairn-pull", version)]
+pub struct Pull {
+    #[command(flatten)]
+    pub common: Common,
+    /// The image to pull: NAME[:TAG][@DIGEST]
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// The platform to choose from a multi-platform image (default: this
+    /// machine's)
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+    /// Verify the registry's TLS certificate; false also allows plain http
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub tls_verify: bool,
+    /// The registry's CA certificates (*.crt) and client pair (*.cert,
+    /// *.key), in place of /etc/docker/certs.d/HOST:PORT
+    #[arg(long, value_name = "DIR")]
+    pub cert_dir: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
 /// Show a layer and its ancestors, top first, as `docker history` does.
 ///
 /// On a terminal prints IMAGE CREATED CREATED BY SIZE COMMENT; piped, one
@@ -880,6 +932,7 @@ pub fn commands() -> Vec<clap::Command> {
         Cairn::command(),
         LayerUnpack::command(),
         Load::command(),
+        Pull::command(),
         History::command(),
         Images::command(),
         Inspect::command(),

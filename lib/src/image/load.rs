@@ -713,6 +713,36 @@ fn import(
     })
 }
 
+/// Bring in one image whose parts come from elsewhere (a registry): its
+/// config exactly as received, and its layer blobs, bottom first, which
+/// `src` serves at `blobs/sha256/<hex>` and which are verified as they
+/// stream in. The same plan, reuse of layers already in the store and
+/// rollback on failure as for an archive.
+pub fn import_blobs(
+    store: &Store,
+    src: &dyn Source,
+    config: Vec<u8>,
+    blobs: &[Digest],
+    tags: Vec<String>,
+    format: &'static str,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Loaded, LoadError> {
+    let layers = blobs
+        .iter()
+        .map(|d| LayerSrc {
+            path: blob_path(d),
+            blob: Some(*d),
+        })
+        .collect();
+    let image = ImageSrc {
+        config,
+        layers,
+        tags,
+        format,
+    };
+    import(store, src, image, progress)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

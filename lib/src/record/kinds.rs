@@ -198,7 +198,7 @@ pub struct ImageRecord {
     /// image ID other engines show).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_id: Option<Digest>,
-    /// `tag`: the tag made; `images`: the tag part of this row's name
+    /// `tag`, `pull`: the tag made; `images`: the tag part of this row's name
     /// (`<none>` for an untagged layer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
@@ -230,9 +230,14 @@ pub struct ImageRecord {
     /// `load`: the archive format it came from (`docker-archive`, `oci`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_format: Option<String>,
-    /// `save -o`: the digest of the image's OCI manifest.
+    /// `save -o`, `pull`: the digest of the image's manifest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manifest: Option<Digest>,
+    /// `pull`: the digest the reference resolved to in the registry (an
+    /// index's for a multi-platform image, else the manifest's), so that
+    /// `NAME@DIGEST` names the same content again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<Digest>,
     /// `save -o`: the archive written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archive: Option<PathBuf>,

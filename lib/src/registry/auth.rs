@@ -1,0 +1,247 @@
+//! Credentials and the challenge a registry answers with: docker's
+//! `config.json`, `WWW-Authenticate`, Basic and Bearer.
+
+use base64::Engine;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// How a registry wants to be authenticated, from its `WWW-Authenticate`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Challenge {
+    Basic,
+    /// A token from `realm`, for `service`.
+    Bearer {
+        realm: String,
+        service: Option<String>,
+    },
+}
+
+/// A user name and secret for one registry.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Credentials({:?}, <secret>)", self.username)
+    }
+}
+
+impl Credentials {
+    /// The `Authorization` value of Basic auth.
+    pub fn basic(&self) -> String {
+        let raw = format!("{}:{}", self.username, self.password);
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("{path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not docker's config.json: {source}")]
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{path}: the auth entry for {host} is not base64 of USER:PASSWORD")]
+    BadEntry { path: PathBuf, host: String },
+}
+
+/// Split `k1="v1", k2=v2` into pairs; commas inside quotes stay.
+fn params(s: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut rest = s.trim();
+    while let Some(eq) = rest.find('=') {
+        let key = rest[..eq]
+            .trim()
+            .trim_start_matches(',')
+            .trim()
+            .to_ascii_lowercase();
+        let after = rest[eq + 1..].trim_start();
+        let (value, tail) = match after.strip_prefix('"') {
+            Some(q) => match q.find('"') {
+                Some(end) => (&q[..end], &q[end + 1..]),
+                None => (q, ""),
+            },
+            None => match after.find(',') {
+                Some(c) => (&after[..c], &after[c..]),
+                None => (after, ""),
+            },
+        };
+        out.insert(key, value.to_string());
+        rest = tail.trim_start().trim_start_matches(',');
+    }
+    out
+}
+
+/// Parse a `WWW-Authenticate` header; `None` for a scheme not spoken.
+pub fn parse_challenge(header: &str) -> Option<Challenge> {
+    let (scheme, rest) = header.trim().split_once(' ').unwrap_or((header.trim(), ""));
+    match scheme.to_ascii_lowercase().as_str() {
+        "basic" => Some(Challenge::Basic),
+        "bearer" => {
+            let mut p = params(rest);
+            Some(Challenge::Bearer {
+                realm: p.remove("realm")?,
+                service: p.remove("service"),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// docker's config file: `$DOCKER_CONFIG/config.json`, else
+/// `~/.docker/config.json`.
+pub fn docker_config_path() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(d).join("config.json"));
+    }
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty())?;
+    Some(PathBuf::from(home).join(".docker/config.json"))
+}
+
+/// The host an `auths` key names: keys may be URLs
+/// (`https://index.docker.io/v1/`).
+fn key_host(key: &str) -> &str {
+    let k = key
+        .strip_prefix("https://")
+        .or_else(|| key.strip_prefix("http://"))
+        .unwrap_or(key);
+    k.split('/').next().unwrap_or(k)
+}
+
+/// The names docker may have filed `host`'s credentials under.
+fn aliases(host: &str) -> Vec<&str> {
+    match host {
+        super::DOCKER_HUB | "docker.io" | "index.docker.io" => {
+            vec!["index.docker.io", "docker.io", super::DOCKER_HUB]
+        }
+        h => vec![h],
+    }
+}
+
+/// The credentials `config.json` at `path` holds for `host`, if any. A
+/// missing file holds none.
+pub fn credentials_in(path: &Path, host: &str) -> Result<Option<Credentials>, AuthError> {
+    let data = match std::fs::read(path) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(AuthError::Read {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    let cfg: serde_json::Value =
+        serde_json::from_slice(&data).map_err(|source| AuthError::Json {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let Some(auths) = cfg.get("auths").and_then(|a| a.as_object()) else {
+        return Ok(None);
+    };
+    let names = aliases(host);
+    let Some((key, entry)) = auths.iter().find(|(k, _)| names.contains(&key_host(k))) else {
+        return Ok(None);
+    };
+    let bad = || AuthError::BadEntry {
+        path: path.to_path_buf(),
+        host: key.clone(),
+    };
+    if let Some(auth) = entry
+        .get("auth")
+        .and_then(|a| a.as_str())
+        .filter(|a| !a.is_empty())
+    {
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(auth.trim())
+            .map_err(|_| bad())?;
+        let raw = String::from_utf8(raw).map_err(|_| bad())?;
+        let (u, p) = raw.split_once(':').ok_or_else(bad)?;
+        return Ok(Some(Credentials {
+            username: u.to_string(),
+            password: p.to_string(),
+        }));
+    }
+    let field = |k: &str| entry.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    Ok(field("username")
+        .zip(field("password"))
+        .map(|(username, password)| Credentials { username, password }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::TempDir;
+
+    #[test]
+    fn challenges_parse_as_registries_send_them() {
+        assert_eq!(
+            parse_challenge(r#"Basic realm="basic-realm""#),
+            Some(Challenge::Basic)
+        );
+        assert_eq!(
+            parse_challenge(
+                r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull,push""#
+            ),
+            Some(Challenge::Bearer {
+                realm: "https://auth.docker.io/token".into(),
+                service: Some("registry.docker.io".into())
+            })
+        );
+        assert_eq!(
+            parse_challenge("bearer realm=http://t/x, service = s"),
+            Some(Challenge::Bearer {
+                realm: "http://t/x".into(),
+                service: Some("s".into())
+            })
+        );
+        assert_eq!(parse_challenge(r#"Bearer service="s""#), None, "no realm");
+        assert_eq!(parse_challenge("Negotiate abc"), None);
+    }
+
+    #[test]
+    fn credentials_come_from_docker_config_under_any_of_its_names() {
+        let d = TempDir::new("auth-config");
+        let p = d.path().join("config.json");
+        assert_eq!(credentials_in(&p, "reg:5000").unwrap(), None, "no file");
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let cfg = serde_json::json!({"auths": {
+            "https://index.docker.io/v1/": {"auth": b64("hub:pw")},
+            "reg:5000": {"auth": b64("me:p:w")},
+            "other:1": {"username": "u", "password": "p"},
+            "bad:1": {"auth": "%%%"},
+        }});
+        std::fs::write(&p, serde_json::to_vec(&cfg).unwrap()).unwrap();
+        let get = |h: &str| {
+            credentials_in(&p, h)
+                .unwrap()
+                .map(|c| (c.username, c.password))
+        };
+        assert_eq!(get("reg:5000"), Some(("me".into(), "p:w".into())));
+        assert_eq!(
+            get(super::super::DOCKER_HUB),
+            Some(("hub".into(), "pw".into()))
+        );
+        assert_eq!(get("other:1"), Some(("u".into(), "p".into())));
+        assert_eq!(get("reg:5001"), None);
+        let e = credentials_in(&p, "bad:1").unwrap_err();
+        assert!(e.to_string().contains("not base64"), "{e}");
+        let c = Credentials {
+            username: "a".into(),
+            password: "b".into(),
+        };
+        assert_eq!(c.basic(), "Basic YTpi");
+        assert_eq!(format!("{c:?}"), r#"Credentials("a", <secret>)"#);
+    }
+}

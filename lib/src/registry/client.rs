@@ -1,0 +1,189 @@
+//! One registry over HTTP: the `/v2/` ping, the challenge it answers with,
+//! and authenticated GETs. Blocking: a pull is a few large sequential
+//! transfers, and threads give what concurrency it needs.
+
+use super::auth::{self, Challenge, Credentials};
+use super::tls::{self, TlsOptions};
+use super::RegistryError;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+use ureq::http::{Response, StatusCode};
+use ureq::{Agent, Body};
+
+/// The largest token response read.
+const MAX_TOKEN: u64 = 1 << 20;
+
+/// A registry, pinged and ready for authenticated requests.
+pub struct Client {
+    agent: Agent,
+    /// `https://host:port` or `http://host:port`.
+    base: String,
+    host: String,
+    challenge: Option<Challenge>,
+    credentials: Option<Credentials>,
+    /// Bearer tokens by scope, for the run.
+    tokens: Mutex<HashMap<String, String>>,
+}
+
+/// What went wrong with one request.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("{url}: {source}")]
+    Transport {
+        url: String,
+        #[source]
+        source: Box<ureq::Error>,
+    },
+    #[error("{url}: {status}")]
+    Status { url: String, status: StatusCode },
+}
+
+fn agent(tls: ureq::tls::TlsConfig) -> Agent {
+    Agent::config_builder()
+        .tls_config(tls)
+        .http_status_as_error(false)
+        .timeout_connect(Some(Duration::from_secs(30)))
+        .timeout_recv_response(Some(Duration::from_secs(120)))
+        .user_agent(concat!("cairn/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
+}
+
+fn transport(url: &str) -> impl FnOnce(ureq::Error) -> HttpError + '_ {
+    move |e| HttpError::Transport {
+        url: url.to_string(),
+        source: Box::new(e),
+    }
+}
+
+impl Client {
+    /// Reach `host`: https first and, where allowed, plain http; learn how
+    /// it wants to be authenticated from its `/v2/` answer.
+    pub fn connect(host: &str, opts: &TlsOptions) -> Result<Client, RegistryError> {
+        let tls = tls::config(host, opts).map_err(|source| RegistryError::Tls {
+            host: host.to_string(),
+            source,
+        })?;
+        let agent = agent(tls);
+        let credentials = match auth::docker_config_path() {
+            Some(p) => auth::credentials_in(&p, host)?,
+            None => None,
+        };
+        let mut first_error = None;
+        for scheme in tls::schemes(host, opts) {
+            let base = format!("{scheme}://{host}");
+            let url = format!("{base}/v2/");
+            let resp = match agent.get(&url).call() {
+                Ok(r) => r,
+                Err(e) => {
+                    first_error.get_or_insert_with(|| transport(&url)(e));
+                    continue;
+                }
+            };
+            let challenge = match resp.status() {
+                s if s.is_success() => None,
+                StatusCode::UNAUTHORIZED => resp
+                    .headers()
+                    .get("www-authenticate")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(auth::parse_challenge),
+                status => {
+                    return Err(RegistryError::NotARegistry {
+                        host: host.to_string(),
+                        source: HttpError::Status { url, status },
+                    })
+                }
+            };
+            return Ok(Client {
+                agent,
+                base,
+                host: host.to_string(),
+                challenge,
+                credentials,
+                tokens: Mutex::new(HashMap::new()),
+            });
+        }
+        Err(RegistryError::Unreachable {
+            host: host.to_string(),
+            source: first_error.expect("at least one scheme is tried"),
+        })
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// `https://host/v2/REPOSITORY/KIND/OBJECT`.
+    pub fn url(&self, repository: &str, kind: &str, object: &str) -> String {
+        format!("{}/v2/{repository}/{kind}/{object}", self.base)
+    }
+
+    /// A Bearer token for `scope`, fetched once per run.
+    fn token(&self, realm: &str, service: Option<&str>, scope: &str) -> Result<String, HttpError> {
+        if let Some(t) = self.tokens.lock().expect("token cache").get(scope) {
+            return Ok(t.clone());
+        }
+        let mut req = self.agent.get(realm).query("scope", scope);
+        if let Some(s) = service {
+            req = req.query("service", s);
+        }
+        if let Some(c) = &self.credentials {
+            req = req.header("Authorization", c.basic());
+        }
+        let mut resp = req.call().map_err(transport(realm))?;
+        if !resp.status().is_success() {
+            return Err(HttpError::Status {
+                url: realm.to_string(),
+                status: resp.status(),
+            });
+        }
+        let data = resp
+            .body_mut()
+            .with_config()
+            .limit(MAX_TOKEN)
+            .read_to_vec()
+            .map_err(transport(realm))?;
+        let v: serde_json::Value = serde_json::from_slice(&data).unwrap_or_default();
+        let token = ["token", "access_token"]
+            .iter()
+            .find_map(|k| v.get(k).and_then(|t| t.as_str()))
+            .unwrap_or_default()
+            .to_string();
+        self.tokens
+            .lock()
+            .expect("token cache")
+            .insert(scope.to_string(), token.clone());
+        Ok(token)
+    }
+
+    /// The `Authorization` header for a request in `scope`, if any.
+    fn authorization(&self, scope: &str) -> Result<Option<String>, HttpError> {
+        Ok(match &self.challenge {
+            None => None,
+            Some(Challenge::Basic) => self.credentials.as_ref().map(Credentials::basic),
+            Some(Challenge::Bearer { realm, service }) => {
+                let t = self.token(realm, service.as_deref(), scope)?;
+                (!t.is_empty()).then(|| format!("Bearer {t}"))
+            }
+        })
+    }
+
+    /// GET `url` with authorization for `scope`; any status comes back
+    /// as a response, for the caller to judge.
+    pub fn get(
+        &self,
+        url: &str,
+        scope: &str,
+        accept: Option<&str>,
+    ) -> Result<Response<Body>, HttpError> {
+        let mut req = self.agent.get(url);
+        if let Some(a) = accept {
+            req = req.header("Accept", a);
+        }
+        if let Some(a) = self.authorization(scope)? {
+            req = req.header("Authorization", a);
+        }
+        req.call().map_err(transport(url))
+    }
+}

@@ -1,0 +1,423 @@
+//! Registries: pulling images over the OCI distribution API.
+//!
+//! A pull resolves a reference to a manifest (through an index or a
+//! manifest list, for one platform), fetches the image config, then streams
+//! each layer blob from the socket through its digest check and
+//! decompression into the same unpack path `load` uses: layers already in
+//! the store are not fetched, a failure takes back what the pull published,
+//! and the config is kept byte for byte, so the image ID is the config's
+//! digest as the registry has it. docs/registry.md tells what is supported.
+
+pub mod auth;
+pub mod client;
+pub mod manifest;
+pub mod tls;
+
+use crate::digest::{Digest, LayerId};
+use crate::image::load::{self, LoadError, Source};
+use crate::reference::Remote;
+use crate::store::ingest::IngestError;
+use crate::store::Store;
+use client::{Client, HttpError};
+use manifest::{Document, Wanted};
+use oci_spec::image::ImageManifest;
+use std::io::{self, Read};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use ureq::http::StatusCode;
+
+pub use crate::reference::DOCKER_HUB;
+pub use tls::TlsOptions;
+
+/// The largest manifest or index read (distribution refuses bigger ones).
+const MAX_MANIFEST: u64 = 4 << 20;
+/// The largest image config read.
+const MAX_CONFIG: u64 = 32 << 20;
+
+/// What went wrong talking to a registry or bringing its image in.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("{host}: setting up TLS: {source}")]
+    Tls { host: String, source: tls::TlsError },
+    #[error("reading credentials: {0}")]
+    Auth(#[from] auth::AuthError),
+    #[error("cannot reach the registry {host}: {source}")]
+    Unreachable { host: String, source: HttpError },
+    #[error("{host} does not answer as a registry: {source}")]
+    NotARegistry { host: String, source: HttpError },
+    #[error("{what}: access denied ({status}); log in with `cairn login {host}` (or `docker login {host}`: cairn reads docker's config.json)")]
+    Denied {
+        what: String,
+        status: StatusCode,
+        host: String,
+    },
+    #[error("{what}: not found in the registry (no such repository, tag or digest)")]
+    NotFound { what: String },
+    #[error("{what}: {source}")]
+    Http { what: String, source: HttpError },
+    #[error("{what}: {message}")]
+    Invalid { what: String, message: String },
+    #[error("{what}: the registry sent content whose digest is {actual}, not {expected}")]
+    Mismatch {
+        what: String,
+        expected: Digest,
+        actual: Digest,
+    },
+    #[error("no image for {want} in the index (it has {offered}); choose one with --platform")]
+    Platform { want: Wanted, offered: String },
+    #[error("layer {index}, blob {blob}: {source}")]
+    Layer {
+        index: usize,
+        blob: String,
+        source: IngestError,
+    },
+    #[error(transparent)]
+    Import(#[from] LoadError),
+}
+
+/// A failed pull, naming the reference.
+#[derive(Debug, thiserror::Error)]
+#[error("pull {reference}: {source}")]
+pub struct PullError {
+    pub reference: String,
+    pub source: Box<RegistryError>,
+}
+
+/// What a pull reports as it goes.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress<'a> {
+    /// Layer `index` of `count` starts downloading (it was not in the store).
+    Layer {
+        index: usize,
+        count: usize,
+        blob: &'a Digest,
+        size: u64,
+    },
+    /// `done` bytes of layer `index` received.
+    Bytes { index: usize, done: u64 },
+}
+
+/// How to pull.
+#[derive(Default)]
+pub struct PullOptions<'a> {
+    /// The platform to choose from an index; default this machine's.
+    pub platform: Option<Wanted>,
+    pub tls: TlsOptions,
+    pub progress: Option<&'a (dyn Fn(Progress<'_>) + Sync)>,
+}
+
+/// An image pulled.
+#[derive(Debug, Clone)]
+pub struct Pulled {
+    pub layer: LayerId,
+    pub image_id: Digest,
+    /// The tag given, if the reference had one (or no digest).
+    pub tag: Option<String>,
+    /// What the reference resolved to: the index's digest for a
+    /// multi-platform image, else the manifest's.
+    pub digest: Digest,
+    /// The image manifest's digest.
+    pub manifest: Digest,
+    /// Diff IDs, bottom first.
+    pub diff_ids: Vec<Digest>,
+    /// Layers in the chain (empty ones included).
+    pub layers: usize,
+    /// Layer blobs downloaded (the others were in the store already).
+    pub fetched: usize,
+}
+
+/// Pull `reference` into the store and tag it.
+pub fn pull(
+    store: &Store,
+    reference: &Remote,
+    opts: &PullOptions<'_>,
+) -> Result<Pulled, PullError> {
+    pull_inner(store, reference, opts).map_err(|source| PullError {
+        reference: reference.to_string(),
+        source: Box::new(source),
+    })
+}
+
+/// A registry's repository, with the scope its tokens are asked for.
+struct Repo<'a> {
+    client: &'a Client,
+    name: String,
+    scope: String,
+}
+
+impl Repo<'_> {
+    /// GET an object of the repository; a status other than 200 is an
+    /// error that says what to do.
+    fn get(
+        &self,
+        kind: &str,
+        object: &str,
+        accept: Option<&str>,
+        what: &str,
+    ) -> Result<ureq::http::Response<ureq::Body>, RegistryError> {
+        let url = self.client.url(&self.name, kind, object);
+        let resp = self
+            .client
+            .get(&url, &self.scope, accept)
+            .map_err(|source| RegistryError::Http {
+                what: what.to_string(),
+                source,
+            })?;
+        match resp.status() {
+            StatusCode::OK => Ok(resp),
+            s @ (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => Err(RegistryError::Denied {
+                what: what.to_string(),
+                status: s,
+                host: self.client.host().to_string(),
+            }),
+            StatusCode::NOT_FOUND => Err(RegistryError::NotFound {
+                what: what.to_string(),
+            }),
+            status => Err(RegistryError::Http {
+                what: what.to_string(),
+                source: HttpError::Status { url, status },
+            }),
+        }
+    }
+
+    /// GET a small document whole, bounded, checked against `expect` (and
+    /// against the digest the registry names, if it names one).
+    fn document(
+        &self,
+        kind: &str,
+        object: &str,
+        accept: Option<&str>,
+        expect: Option<Digest>,
+        limit: u64,
+        what: &str,
+    ) -> Result<(Vec<u8>, Digest, String), RegistryError> {
+        let mut resp = self.get(kind, object, accept, what)?;
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let content_type = header("content-type").unwrap_or_default();
+        let named = header("docker-content-digest").and_then(|d| d.parse::<Digest>().ok());
+        let data = resp
+            .body_mut()
+            .with_config()
+            .limit(limit)
+            .read_to_vec()
+            .map_err(|e| RegistryError::Http {
+                what: what.to_string(),
+                source: HttpError::Transport {
+                    url: self.client.url(&self.name, kind, object),
+                    source: Box::new(e),
+                },
+            })?;
+        let actual = Digest::of(&data);
+        if let Some(expected) = expect.or(named).filter(|e| *e != actual) {
+            return Err(RegistryError::Mismatch {
+                what: what.to_string(),
+                expected,
+                actual,
+            });
+        }
+        Ok((data, actual, content_type))
+    }
+}
+
+/// The image manifest a reference names, through an index if it is one:
+/// the digest the reference resolved to, the manifest's and the manifest.
+fn resolve(
+    repo: &Repo<'_>,
+    reference: &Remote,
+    want: &Wanted,
+) -> Result<(Digest, Digest, ImageManifest), RegistryError> {
+    let object = reference.object();
+    let pinned = reference.digest.as_deref().and_then(|d| d.parse().ok());
+    let what = format!("manifest {object}");
+    let accept = Some(manifest::ACCEPT);
+    let (data, digest, media) =
+        repo.document("manifests", object, accept, pinned, MAX_MANIFEST, &what)?;
+    let invalid = |what: &str, message: String| RegistryError::Invalid {
+        what: what.to_string(),
+        message,
+    };
+    match manifest::classify(&media, &data).map_err(|m| invalid(&what, m))? {
+        Document::Manifest(m) => Ok((digest, digest, *m)),
+        Document::Index(index) => {
+            let desc = manifest::choose(&index, want).ok_or_else(|| RegistryError::Platform {
+                want: want.clone(),
+                offered: manifest::offered(&index),
+            })?;
+            let d = manifest::digest_of(desc).map_err(|m| invalid(&what, m))?;
+            let what = format!("manifest {d} ({want})");
+            let (data, _, media) = repo.document(
+                "manifests",
+                &d.to_string(),
+                accept,
+                Some(d),
+                MAX_MANIFEST,
+                &what,
+            )?;
+            match manifest::classify(&media, &data).map_err(|m| invalid(&what, m))? {
+                Document::Manifest(m) => Ok((digest, d, *m)),
+                Document::Index(_) => Err(invalid(&what, "an index inside an index".into())),
+            }
+        }
+    }
+}
+
+fn pull_inner(
+    store: &Store,
+    reference: &Remote,
+    opts: &PullOptions<'_>,
+) -> Result<Pulled, RegistryError> {
+    let client = Client::connect(reference.host(), &opts.tls)?;
+    let name = reference.repository();
+    let repo = Repo {
+        client: &client,
+        scope: format!("repository:{name}:pull"),
+        name,
+    };
+    let want = opts.platform.clone().unwrap_or_else(Wanted::host);
+    let (digest, manifest_digest, m) = resolve(&repo, reference, &want)?;
+    let what = format!("manifest {manifest_digest}");
+    let (config_digest, blobs) =
+        manifest::image_parts(&m).map_err(|message| RegistryError::Invalid {
+            what: what.clone(),
+            message,
+        })?;
+    let sizes: Vec<u64> = m.layers().iter().map(|l| l.size()).collect();
+    let what = format!("config {config_digest}");
+    let (config, _, _) = repo.document(
+        "blobs",
+        &config_digest.to_string(),
+        None,
+        Some(config_digest),
+        MAX_CONFIG,
+        &what,
+    )?;
+    let tag = reference.tag().map(|r| r.familiar());
+    let src = Blobs {
+        repo: &repo,
+        blobs: &blobs,
+        sizes: &sizes,
+        progress: opts.progress,
+        fetched: AtomicUsize::new(0),
+        failed: Mutex::new(None),
+    };
+    let imported = load::import_blobs(
+        store,
+        &src,
+        config,
+        &blobs,
+        tag.iter().cloned().collect(),
+        "registry",
+        &mut |_, _| {},
+    );
+    let loaded = imported.map_err(|e| src.explain(e))?;
+    Ok(Pulled {
+        layer: loaded.layer,
+        image_id: loaded.image_id,
+        tag,
+        digest,
+        manifest: manifest_digest,
+        diff_ids: loaded.diff_ids,
+        layers: loaded.layers,
+        fetched: src.fetched.load(Ordering::Relaxed),
+    })
+}
+
+/// The layer blobs of one image, served to the import as it asks for
+/// them, straight from the registry's socket.
+struct Blobs<'a> {
+    repo: &'a Repo<'a>,
+    /// Bottom first, as the manifest lists them.
+    blobs: &'a [Digest],
+    sizes: &'a [u64],
+    progress: Option<&'a (dyn Fn(Progress<'_>) + Sync)>,
+    fetched: AtomicUsize,
+    /// Why the last blob could not be opened, told better than an io error.
+    failed: Mutex<Option<RegistryError>>,
+}
+
+impl Blobs<'_> {
+    /// The registry's own error for a failed import, if it has one, and
+    /// the blob a failed layer came from.
+    fn explain(&self, e: LoadError) -> RegistryError {
+        if let Some(f) = self.failed.lock().expect("failure slot").take() {
+            return f;
+        }
+        match e {
+            LoadError::Layer {
+                index,
+                path,
+                source,
+            } => RegistryError::Layer {
+                index,
+                blob: self.blobs.get(index).map(|d| d.to_string()).unwrap_or(path),
+                source,
+            },
+            e => RegistryError::Import(e),
+        }
+    }
+}
+
+impl Source for Blobs<'_> {
+    fn open(&self, path: &str) -> io::Result<Option<(Box<dyn Read + Send + '_>, u64)>> {
+        let Some(digest) = path
+            .strip_prefix("blobs/sha256/")
+            .and_then(|h| Digest::from_hex(h).ok())
+        else {
+            return Ok(None);
+        };
+        let index = self.blobs.iter().position(|b| *b == digest).unwrap_or(0);
+        let size = self.sizes.get(index).copied().unwrap_or(0);
+        let what = format!("layer {index}, blob {digest}");
+        let resp = match self.repo.get("blobs", &digest.to_string(), None, &what) {
+            Ok(r) => r,
+            Err(e) => {
+                let msg = e.to_string();
+                *self.failed.lock().expect("failure slot") = Some(e);
+                return Err(io::Error::other(msg));
+            }
+        };
+        self.fetched.fetch_add(1, Ordering::Relaxed);
+        if let Some(p) = self.progress {
+            p(Progress::Layer {
+                index,
+                count: self.blobs.len(),
+                blob: &digest,
+                size,
+            });
+        }
+        let reader = Counting {
+            inner: resp.into_body().into_reader(),
+            done: 0,
+            index,
+            progress: self.progress,
+        };
+        Ok(Some((Box::new(reader), size)))
+    }
+}
+
+/// A reader that reports the bytes read through it.
+struct Counting<'a, R> {
+    inner: R,
+    done: u64,
+    index: usize,
+    progress: Option<&'a (dyn Fn(Progress<'_>) + Sync)>,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.done += n as u64;
+        if let Some(p) = self.progress {
+            p(Progress::Bytes {
+                index: self.index,
+                done: self.done,
+            });
+        }
+        Ok(n)
+    }
+}

@@ -1,0 +1,70 @@
+use cairn_cli::args::Pull;
+use cairn_cli::out::{Format, Out};
+use cairn_cli::progress::Progress as Bar;
+use cairn_cli::{open_store, usage, Fail};
+use clap::Parser;
+use libcairn::record::ImageRecord;
+use libcairn::reference::Remote;
+use libcairn::registry::manifest::Wanted;
+use libcairn::registry::{pull, Progress, PullOptions, TlsOptions};
+use std::sync::Mutex;
+
+fn main() {
+    cairn_cli::main("cairn-pull", || run(Pull::parse()))
+}
+
+fn run(args: Pull) -> Result<i32, Fail> {
+    let reference = Remote::parse(&args.reference).map_err(usage)?;
+    let platform = match &args.platform {
+        Some(p) => Some(Wanted::parse(p).ok_or_else(|| {
+            usage(format!("--platform {p:?}: expected OS/ARCH[/VARIANT]"))
+                .hint_msg("cairn pull --platform linux/arm64 busybox")
+        })?),
+        None => None,
+    };
+    let store = open_store(&args.common)?;
+    // One line per layer as it downloads, when stderr is a terminal.
+    let bar: Mutex<Option<Bar>> = Mutex::new(None);
+    let report = |p: Progress<'_>| {
+        let mut bar = bar.lock().expect("progress");
+        match p {
+            Progress::Layer {
+                index,
+                count,
+                blob,
+                size,
+            } => {
+                let label = format!("layer {}/{count} {}", index + 1, blob.short());
+                *bar = Some(Bar::new(label, Some(size)));
+            }
+            Progress::Bytes { done, .. } => {
+                if let Some(b) = bar.as_mut() {
+                    b.update(done)
+                }
+            }
+        }
+    };
+    let opts = PullOptions {
+        platform,
+        tls: TlsOptions {
+            verify: args.tls_verify,
+            cert_dir: args.cert_dir.clone(),
+        },
+        progress: Some(&report),
+    };
+    let pulled = pull(&store, &reference, &opts)?;
+    drop(bar.lock().expect("progress").take());
+    let rec = ImageRecord {
+        layer: Some(pulled.layer),
+        image_id: Some(pulled.image_id),
+        tag: pulled.tag,
+        digest: Some(pulled.digest),
+        manifest: Some(pulled.manifest),
+        diff_ids: Some(pulled.diff_ids),
+        layers: Some(pulled.layers),
+        ..Default::default()
+    };
+    let mut out = Out::new(Format::resolve(args.format, false));
+    out.record(&rec)?;
+    Ok(0)
+}
