@@ -18,6 +18,7 @@ mod interop;
 mod load;
 mod protocol;
 mod records;
+mod registry;
 mod save;
 mod unpack;
 mod walkthrough;

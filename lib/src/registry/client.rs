@@ -88,6 +88,9 @@ impl Client {
                     .get("www-authenticate")
                     .and_then(|v| v.to_str().ok())
                     .and_then(auth::parse_challenge),
+                // An https registry answers plain http with a 400: what
+                // went wrong is what https said.
+                _ if first_error.is_some() => continue,
                 status => {
                     return Err(RegistryError::NotARegistry {
                         host: host.to_string(),
