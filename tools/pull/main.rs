@@ -7,6 +7,7 @@ use libcairn::record::ImageRecord;
 use libcairn::reference::Remote;
 use libcairn::registry::manifest::Wanted;
 use libcairn::registry::{pull, Progress, PullOptions, TlsOptions};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 fn main() {
@@ -23,23 +24,20 @@ fn run(args: Pull) -> Result<i32, Fail> {
         None => None,
     };
     let store = open_store(&args.common)?;
-    // One line per layer as it downloads, when stderr is a terminal.
-    let bar: Mutex<Option<Bar>> = Mutex::new(None);
-    let report = |p: Progress<'_>| {
-        let mut bar = bar.lock().expect("progress");
+    // One line for the whole download, when stderr is a terminal.
+    let bar: Mutex<(Option<Bar>, HashMap<usize, u64>)> = Mutex::default();
+    let report = |p: Progress| {
+        let (bar, done) = &mut *bar.lock().expect("progress");
         match p {
-            Progress::Layer {
-                index,
-                count,
-                blob,
-                size,
-            } => {
-                let label = format!("layer {}/{count} {}", index + 1, blob.short());
-                *bar = Some(Bar::new(label, Some(size)));
+            Progress::Start { layers, bytes } => {
+                let s = if layers == 1 { "" } else { "s" };
+                let label = format!("{reference}: {layers} layer{s}");
+                *bar = Some(Bar::new(label, Some(bytes)));
             }
-            Progress::Bytes { done, .. } => {
+            Progress::Bytes { index, done: n } => {
+                done.insert(index, n);
                 if let Some(b) = bar.as_mut() {
-                    b.update(done)
+                    b.update(done.values().sum())
                 }
             }
         }
@@ -53,7 +51,7 @@ fn run(args: Pull) -> Result<i32, Fail> {
         progress: Some(&report),
     };
     let pulled = pull(&store, &reference, &opts)?;
-    drop(bar.lock().expect("progress").take());
+    drop(bar.lock().expect("progress").0.take());
     let rec = ImageRecord {
         layer: Some(pulled.layer),
         image_id: Some(pulled.image_id),

@@ -8,6 +8,7 @@
 //! and the config is kept byte for byte, so the image ID is the config's
 //! digest as the registry has it. docs/registry.md tells what is supported.
 
+mod ahead;
 pub mod auth;
 pub mod client;
 pub mod manifest;
@@ -65,6 +66,8 @@ pub enum RegistryError {
     },
     #[error("no image for {want} in the index (it has {offered}); choose one with --platform")]
     Platform { want: Wanted, offered: String },
+    #[error("{what}: transfer cut: {source}")]
+    Transfer { what: String, source: io::Error },
     #[error("layer {index}, blob {blob}: {source}")]
     Layer {
         index: usize,
@@ -85,17 +88,15 @@ pub struct PullError {
 
 /// What a pull reports as it goes.
 #[derive(Debug, Clone, Copy)]
-pub enum Progress<'a> {
-    /// Layer `index` of `count` starts downloading (it was not in the store).
-    Layer {
-        index: usize,
-        count: usize,
-        blob: &'a Digest,
-        size: u64,
-    },
-    /// `done` bytes of layer `index` received.
+pub enum Progress {
+    /// Downloads start: `layers` blobs the store lacks, `bytes` in all.
+    Start { layers: usize, bytes: u64 },
+    /// `done` bytes of layer `index`'s blob received so far.
     Bytes { index: usize, done: u64 },
 }
+
+/// Where progress goes, from any thread.
+pub type Report<'a> = Option<&'a (dyn Fn(Progress) + Sync)>;
 
 /// How to pull.
 #[derive(Default)]
@@ -103,7 +104,7 @@ pub struct PullOptions<'a> {
     /// The platform to choose from an index; default this machine's.
     pub platform: Option<Wanted>,
     pub tls: TlsOptions,
-    pub progress: Option<&'a (dyn Fn(Progress<'_>) + Sync)>,
+    pub progress: Report<'a>,
 }
 
 /// An image pulled.
@@ -297,23 +298,41 @@ fn pull_inner(
         &what,
     )?;
     let tag = reference.tag().map(|r| r.familiar());
+    let ahead = ahead::Ahead::new(store, &blobs);
+    if let Some(p) = opts.progress {
+        let missing = || blobs.iter().zip(&sizes).filter(|(b, _)| !store.has_blob(b));
+        p(Progress::Start {
+            layers: missing().count(),
+            bytes: missing().map(|(_, s)| s).sum(),
+        });
+    }
     let src = Blobs {
         repo: &repo,
         blobs: &blobs,
         sizes: &sizes,
+        ahead: &ahead,
         progress: opts.progress,
         fetched: AtomicUsize::new(0),
         failed: Mutex::new(None),
     };
-    let imported = load::import_blobs(
-        store,
-        &src,
-        config,
-        &blobs,
-        tag.iter().cloned().collect(),
-        "registry",
-        &mut |_, _| {},
-    );
+    // Blobs download ahead on a few threads while the layers unpack in
+    // order on this one.
+    let imported = std::thread::scope(|scope| {
+        for _ in 0..ahead::WORKERS.min(blobs.len()) {
+            scope.spawn(|| ahead.work(store, &repo, &blobs, opts.progress));
+        }
+        let imported = load::import_blobs(
+            store,
+            &src,
+            config,
+            &blobs,
+            tag.iter().cloned().collect(),
+            "registry",
+            &mut |_, _| {},
+        );
+        ahead.stop.store(true, Ordering::Relaxed);
+        imported
+    });
     let loaded = imported.map_err(|e| src.explain(e))?;
     Ok(Pulled {
         layer: loaded.layer,
@@ -334,7 +353,8 @@ struct Blobs<'a> {
     /// Bottom first, as the manifest lists them.
     blobs: &'a [Digest],
     sizes: &'a [u64],
-    progress: Option<&'a (dyn Fn(Progress<'_>) + Sync)>,
+    ahead: &'a ahead::Ahead,
+    progress: Report<'a>,
     fetched: AtomicUsize,
     /// Why the last blob could not be opened, told better than an io error.
     failed: Mutex<Option<RegistryError>>,
@@ -346,6 +366,11 @@ impl Blobs<'_> {
     fn explain(&self, e: LoadError) -> RegistryError {
         if let Some(f) = self.failed.lock().expect("failure slot").take() {
             return f;
+        }
+        if let LoadError::Layer { index, .. } = &e {
+            if let Some(f) = self.ahead.failure(*index) {
+                return f;
+            }
         }
         match e {
             LoadError::Layer {
@@ -372,24 +397,26 @@ impl Source for Blobs<'_> {
         };
         let index = self.blobs.iter().position(|b| *b == digest).unwrap_or(0);
         let size = self.sizes.get(index).copied().unwrap_or(0);
+        self.fetched.fetch_add(1, Ordering::Relaxed);
+        let fail = |e: Option<RegistryError>, msg: String| {
+            if let Some(e) = e {
+                *self.failed.lock().expect("failure slot") = Some(e);
+            }
+            Err(io::Error::other(msg))
+        };
+        match self.ahead.claim(index) {
+            ahead::Claim::Follow(f) => return Ok(Some((Box::new(f), size))),
+            ahead::Claim::Failed(e, msg) => return fail(e, msg),
+            ahead::Claim::Stream => {}
+        }
         let what = format!("layer {index}, blob {digest}");
         let resp = match self.repo.get("blobs", &digest.to_string(), None, &what) {
             Ok(r) => r,
             Err(e) => {
                 let msg = e.to_string();
-                *self.failed.lock().expect("failure slot") = Some(e);
-                return Err(io::Error::other(msg));
+                return fail(Some(e), msg);
             }
         };
-        self.fetched.fetch_add(1, Ordering::Relaxed);
-        if let Some(p) = self.progress {
-            p(Progress::Layer {
-                index,
-                count: self.blobs.len(),
-                blob: &digest,
-                size,
-            });
-        }
         let reader = Counting {
             inner: resp.into_body().into_reader(),
             done: 0,
@@ -405,7 +432,7 @@ struct Counting<'a, R> {
     inner: R,
     done: u64,
     index: usize,
-    progress: Option<&'a (dyn Fn(Progress<'_>) + Sync)>,
+    progress: Report<'a>,
 }
 
 impl<R: Read> Read for Counting<'_, R> {
