@@ -488,3 +488,49 @@ fn base64_of(s: &str) -> String {
         .unwrap();
     String::from_utf8(out.stdout).unwrap()
 }
+
+#[path = "peers/registry_fake.rs"]
+mod fake;
+
+#[test]
+fn bearer_tokens_are_fetched_once_and_a_cut_transfer_changes_nothing() {
+    let env = Env::new("registry-bearer-cut");
+    let layout = peers().join("oci");
+    let f = fake::Fake::start(layout.clone());
+    let reference = format!("{}/bb:1", f.host);
+    crate::harness::busybox_image(&env);
+    let before = env.snapshot();
+
+    // every blob is cut halfway: one line naming the reference and blob
+    f.cut.store(true, std::sync::atomic::Ordering::Relaxed);
+    let e = env.cmd("pull").arg(&reference).fails(1);
+    assert_eq!(e.stderr.lines().count(), 1, "{}", e.stderr);
+    assert!(e.stderr.contains(&reference), "{}", e.stderr);
+    assert!(e.stderr.contains("blob sha256:"), "{}", e.stderr);
+    assert_eq!(env.snapshot(), before, "a cut transfer leaves nothing");
+
+    // the same pull afterwards succeeds; one token for the one scope
+    f.cut.store(false, std::sync::atomic::Ordering::Relaxed);
+    let tokens = f.tokens.load(std::sync::atomic::Ordering::Relaxed);
+    let rec = pull(&env, &reference);
+    assert_eq!(
+        f.tokens.load(std::sync::atomic::Ordering::Relaxed),
+        tokens + 1,
+        "the token is cached for the run"
+    );
+    let index: Value =
+        serde_json::from_slice(&fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let m = index["manifests"][0]["digest"].as_str().unwrap();
+    let manifest: Value =
+        serde_json::from_slice(&fs::read(layout.join("blobs/sha256").join(&m[7..])).unwrap())
+            .unwrap();
+    assert_eq!(
+        s(&rec, "image_id"),
+        manifest["config"]["digest"].as_str().unwrap()
+    );
+    let out = env
+        .cmd("run")
+        .args(["--rm", &reference, "--", "echo", "hi"])
+        .ok();
+    assert_eq!(out.stdout.trim(), "hi");
+}

@@ -1,0 +1,137 @@
+//! A registry in a thread, for what a real one will not do on demand:
+//! Bearer token auth from its own token endpoint, and a blob transfer cut
+//! in the middle. It serves an OCI image layout read-only: `manifests/*`
+//! is the layout's first manifest, `blobs/sha256:…` its blobs.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+const TOKEN: &str = "let-me-in";
+
+pub struct Fake {
+    pub host: String,
+    /// Token requests served.
+    pub tokens: Arc<AtomicUsize>,
+    /// While set, every blob but configs is sent half, then the connection
+    /// closes (the Content-Length promises all of it).
+    pub cut: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Fake {
+    pub fn start(layout: PathBuf) -> Fake {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let host = listener.local_addr().unwrap().to_string();
+        let fake = Fake {
+            host: host.clone(),
+            tokens: Arc::default(),
+            cut: Arc::default(),
+            stop: Arc::default(),
+        };
+        let (tokens, cut, stop) = (fake.tokens.clone(), fake.cut.clone(), fake.stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                let Ok(conn) = conn else { continue };
+                let (layout, host) = (layout.clone(), host.clone());
+                let (tokens, cut) = (tokens.clone(), cut.clone());
+                std::thread::spawn(move || serve(conn, &layout, &host, &tokens, &cut));
+            }
+        });
+        fake
+    }
+}
+
+impl Drop for Fake {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = TcpStream::connect(&self.host); // wake the accept loop
+    }
+}
+
+fn serve(
+    conn: TcpStream,
+    layout: &std::path::Path,
+    host: &str,
+    tokens: &AtomicUsize,
+    cut: &AtomicBool,
+) {
+    // A TLS hello (cairn tries https first) is refused, as a plain http
+    // server answers it with an error at once.
+    let mut first = [0u8; 1];
+    if conn.peek(&mut first).is_err() || first[0] == 0x16 {
+        return;
+    }
+    let mut r = BufReader::new(conn.try_clone().unwrap());
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap_or(0);
+    let path = line.split(' ').nth(1).unwrap_or("").to_string();
+    let mut headers = HashMap::new();
+    loop {
+        let mut h = String::new();
+        if r.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+        }
+    }
+    let mut w = conn;
+    let reply = |w: &mut TcpStream, status: &str, extra: &str, body: &[u8], send: usize| {
+        let head = format!(
+            "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n",
+            body.len()
+        );
+        let _ = w.write_all(head.as_bytes());
+        let _ = w.write_all(&body[..send]);
+    };
+    if path.starts_with("/token") {
+        tokens.fetch_add(1, Ordering::Relaxed);
+        let body = format!(r#"{{"token":"{TOKEN}"}}"#);
+        return reply(
+            &mut w,
+            "200 OK",
+            "Content-Type: application/json\r\n",
+            body.as_bytes(),
+            body.len(),
+        );
+    }
+    if headers.get("authorization").map(String::as_str) != Some(&format!("Bearer {TOKEN}")) {
+        let challenge =
+            format!("WWW-Authenticate: Bearer realm=\"http://{host}/token\",service=\"fake\"\r\n");
+        return reply(&mut w, "401 Unauthorized", &challenge, b"{}", 2);
+    }
+    let blob = |hex: &str| std::fs::read(layout.join("blobs/sha256").join(hex)).ok();
+    if path == "/v2/" {
+        return reply(&mut w, "200 OK", "", b"{}", 2);
+    }
+    if path.contains("/manifests/") {
+        let index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+        let d = index["manifests"][0]["digest"].as_str().unwrap();
+        let body = blob(&d[7..]).unwrap();
+        let ct = "Content-Type: application/vnd.oci.image.manifest.v1+json\r\n";
+        return reply(&mut w, "200 OK", ct, &body, body.len());
+    }
+    match path
+        .split_once("/blobs/sha256:")
+        .and_then(|(_, hex)| blob(hex))
+    {
+        Some(body) => {
+            let config = body.first() == Some(&b'{');
+            let send = if cut.load(Ordering::Relaxed) && !config {
+                body.len() / 2
+            } else {
+                body.len()
+            };
+            reply(&mut w, "200 OK", "", &body, send)
+        }
+        None => reply(&mut w, "404 Not Found", "", b"{}", 2),
+    }
+}
