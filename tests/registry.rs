@@ -466,6 +466,39 @@ fn a_tls_registry_with_basic_auth_takes_docker_credentials() {
         .record();
     let config = reg.inspect_with_creds("private:1");
     assert_eq!(s(&rec, "image_id"), sha256(&config));
+
+    // a credential helper (credsStore) on PATH, asked with the host
+    let bin = env.path("helpers");
+    fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-cairntest");
+    let script = format!(
+        "#!/bin/sh\nread s\n[ \"$s\" = {} ] && echo '{{\"Username\":\"cairn\",\"Secret\":\"s3cret\"}}'\n",
+        reg.host
+    );
+    fs::write(&helper, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::write(
+        docker_config.join("config.json"),
+        br#"{"auths": {}, "credsStore": "cairntest"}"#,
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    env.cmd("rmi").arg(&reference).ok();
+    let rec = env
+        .cmd("pull")
+        .env("DOCKER_CONFIG", &docker_config)
+        .env("PATH", &path)
+        .arg("--cert-dir")
+        .arg(&certs)
+        .arg(&reference)
+        .ok()
+        .record();
+    assert_eq!(s(&rec, "image_id"), sha256(&config));
 }
 
 impl Registry {

@@ -52,6 +52,8 @@ pub enum AuthError {
         path: PathBuf,
         source: serde_json::Error,
     },
+    #[error("credential helper {program}: {message}")]
+    Helper { program: String, message: String },
     #[error("{path}: the auth entry for {host} is not base64 of USER:PASSWORD")]
     BadEntry { path: PathBuf, host: String },
 }
@@ -147,10 +149,21 @@ pub fn credentials_in(path: &Path, host: &str) -> Result<Option<Credentials>, Au
             path: path.to_path_buf(),
             source,
         })?;
+    let names = aliases(host);
+    let helper = cfg
+        .get("credHelpers")
+        .and_then(|h| h.as_object())
+        .and_then(|h| h.iter().find(|(k, _)| names.contains(&key_host(k))))
+        .map(|(_, v)| v)
+        .or_else(|| cfg.get("credsStore"))
+        .and_then(|v| v.as_str())
+        .filter(|v| !v.is_empty());
+    if let Some(helper) = helper {
+        return from_helper(Path::new(&format!("docker-credential-{helper}")), host);
+    }
     let Some(auths) = cfg.get("auths").and_then(|a| a.as_object()) else {
         return Ok(None);
     };
-    let names = aliases(host);
     let Some((key, entry)) = auths.iter().find(|(k, _)| names.contains(&key_host(k))) else {
         return Ok(None);
     };
@@ -177,6 +190,59 @@ pub fn credentials_in(path: &Path, host: &str) -> Result<Option<Credentials>, Au
     Ok(field("username")
         .zip(field("password"))
         .map(|(username, password)| Credentials { username, password }))
+}
+
+/// Ask a docker credential helper (`docker-credential-NAME get`, the
+/// server on stdin) for `host`'s credentials; none if it has none. An
+/// identity token (user `<token>`) is for an OAuth2 flow cairn does not
+/// speak, so it counts as none.
+pub fn from_helper(program: &Path, host: &str) -> Result<Option<Credentials>, AuthError> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let name = program.display().to_string();
+    let failed = |message: String| AuthError::Helper {
+        program: name.clone(),
+        message,
+    };
+    let server = match host {
+        super::DOCKER_HUB => "https://index.docker.io/v1/",
+        h => h,
+    };
+    let mut child = Command::new(program)
+        .arg("get")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| failed(e.to_string()))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A helper that exits without reading says why on stderr: its
+        // status and message tell more than the broken pipe would.
+        let _ = stdin.write_all(server.as_bytes());
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| failed(e.to_string()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        if text.contains("credentials not found") {
+            return Ok(None);
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(failed(
+            format!("{} {}", text.trim(), err.trim()).trim().to_string(),
+        ));
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| failed(format!("not JSON: {e}")))?;
+    let field = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default();
+    if field("Username") == "<token>" || field("Secret").is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Credentials {
+        username: field("Username").to_string(),
+        password: field("Secret").to_string(),
+    }))
 }
 
 #[cfg(test)]
@@ -243,5 +309,49 @@ mod tests {
         };
         assert_eq!(c.basic(), "Basic YTpi");
         assert_eq!(format!("{c:?}"), r#"Credentials("a", <secret>)"#);
+    }
+}
+
+#[cfg(test)]
+mod helpers {
+    use super::*;
+    use crate::testutil::TempDir;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn script(d: &TempDir, name: &str, body: &str) -> PathBuf {
+        let p = d.path().join(name);
+        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    }
+
+    #[test]
+    fn a_credential_helper_is_asked_with_the_server_on_stdin() {
+        let d = TempDir::new("auth-helper");
+        let ok = script(
+            &d,
+            "ok",
+            r#"read s; [ "$1" = get ] && printf '{"ServerURL":"%s","Username":"u-%s","Secret":"pw"}' "$s" "$s""#,
+        );
+        let c = from_helper(&ok, "reg:5000").unwrap().unwrap();
+        assert_eq!(
+            (c.username.as_str(), c.password.as_str()),
+            ("u-reg:5000", "pw")
+        );
+        let c = from_helper(&ok, super::super::DOCKER_HUB).unwrap().unwrap();
+        assert_eq!(c.username, "u-https://index.docker.io/v1/");
+        let none = script(
+            &d,
+            "none",
+            "echo credentials not found in native keychain; exit 1",
+        );
+        assert!(from_helper(&none, "reg:5000").unwrap().is_none());
+        let token = script(&d, "token", r#"echo '{"Username":"<token>","Secret":"x"}'"#);
+        assert!(from_helper(&token, "reg:5000").unwrap().is_none());
+        let broken = script(&d, "broken", "echo oops >&2; exit 3");
+        let e = from_helper(&broken, "reg:5000").unwrap_err();
+        assert!(e.to_string().contains("oops"), "{e}");
+        let e = from_helper(&d.path().join("absent"), "reg:5000").unwrap_err();
+        assert!(e.to_string().contains("absent"), "{e}");
     }
 }
