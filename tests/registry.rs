@@ -243,6 +243,16 @@ fn pulled_images_keep_their_ids_and_run() {
             .args(["--rm", &reference, "--", "echo", "hi"])
             .ok();
         assert_eq!(out.stdout.trim(), "hi", "{name}");
+        // save writes the config as the registry had it: the same image ID
+        let tar = env.path("saved.tar");
+        let saved = env
+            .cmd("save")
+            .arg("-o")
+            .arg(&tar)
+            .arg(&reference)
+            .ok()
+            .record();
+        assert_eq!(s(&saved, "image_id"), s(&rec, "image_id"), "{name}: save");
     }
     // zstd layers unpack to the same layers as gzip ones
     let d = |n: &str| pull(&env, &format!("{}/{n}", reg.host))["diff_ids"].clone();
@@ -354,6 +364,22 @@ fn an_index_gives_the_platform_asked_for() {
         .args(["--platform", "linux", &reference])
         .fails(2);
     assert!(e.stderr.contains("OS/ARCH"), "{}", e.stderr);
+
+    // the same as a docker manifest list (skopeo converts the index)
+    reg.push(&layout, "list:1", &["--all", "--format", "v2s2"]);
+    let list = manifest_of(&reg, "list:1");
+    assert_eq!(
+        list["mediaType"],
+        "application/vnd.docker.distribution.manifest.list.v2+json"
+    );
+    let reference = format!("{}/list:1", reg.host);
+    let rec = env
+        .cmd("pull")
+        .args(["--platform", "linux/arm64", &reference])
+        .ok()
+        .record();
+    assert_eq!(s(&rec, "image_id"), arm64);
+    assert_eq!(s(&pull(&env, &reference), "image_id"), host_arch);
 }
 
 #[test]
