@@ -592,4 +592,12 @@ fn bearer_tokens_are_fetched_once_and_a_cut_transfer_changes_nothing() {
         .args(["--rm", &reference, "--", "echo", "hi"])
         .ok();
     assert_eq!(out.stdout.trim(), "hi");
+
+    // a token that expires during the pull is fetched again
+    env.cmd("rmi").arg(&reference).ok();
+    f.expire_every.store(2, std::sync::atomic::Ordering::SeqCst);
+    let tokens = f.tokens.load(std::sync::atomic::Ordering::SeqCst);
+    let again = pull(&env, &reference);
+    assert_eq!(s(&again, "image_id"), s(&rec, "image_id"));
+    assert!(f.tokens.load(std::sync::atomic::Ordering::SeqCst) > tokens + 1);
 }

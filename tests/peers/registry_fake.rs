@@ -10,12 +10,13 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-const TOKEN: &str = "let-me-in";
-
 pub struct Fake {
     pub host: String,
-    /// Token requests served.
+    /// Token requests served; the Nth token is `tok-N`.
     pub tokens: Arc<AtomicUsize>,
+    /// Once, after this many more uses (0: never), every token issued so
+    /// far expires: it is refused with a 401, as an expired one is.
+    pub expire_every: Arc<AtomicUsize>,
     /// While set, every blob but configs is sent half, then the connection
     /// closes (the Content-Length promises all of it).
     pub cut: Arc<AtomicBool>,
@@ -29,10 +30,17 @@ impl Fake {
         let fake = Fake {
             host: host.clone(),
             tokens: Arc::default(),
+            expire_every: Arc::default(),
             cut: Arc::default(),
             stop: Arc::default(),
         };
-        let (tokens, cut, stop) = (fake.tokens.clone(), fake.cut.clone(), fake.stop.clone());
+        let auth = Auth {
+            tokens: fake.tokens.clone(),
+            expire_every: fake.expire_every.clone(),
+            floor: Arc::default(),
+            uses: Arc::default(),
+        };
+        let (cut, stop) = (fake.cut.clone(), fake.stop.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stop.load(Ordering::Relaxed) {
@@ -40,11 +48,47 @@ impl Fake {
                 }
                 let Ok(conn) = conn else { continue };
                 let (layout, host) = (layout.clone(), host.clone());
-                let (tokens, cut) = (tokens.clone(), cut.clone());
-                std::thread::spawn(move || serve(conn, &layout, &host, &tokens, &cut));
+                let (auth, cut) = (auth.clone(), cut.clone());
+                std::thread::spawn(move || serve(conn, &layout, &host, &auth, &cut));
             }
         });
         fake
+    }
+}
+
+/// The token endpoint's state.
+#[derive(Clone)]
+struct Auth {
+    tokens: Arc<AtomicUsize>,
+    expire_every: Arc<AtomicUsize>,
+    /// Tokens numbered below this are expired.
+    floor: Arc<AtomicUsize>,
+    /// Uses since the last expiry.
+    uses: Arc<AtomicUsize>,
+}
+
+impl Auth {
+    fn issue(&self) -> String {
+        format!("tok-{}", self.tokens.fetch_add(1, Ordering::SeqCst) + 1)
+    }
+
+    fn accepts(&self, header: Option<&String>) -> bool {
+        let Some(n) = header
+            .and_then(|h| h.strip_prefix("Bearer tok-"))
+            .and_then(|n| n.parse::<usize>().ok())
+        else {
+            return false;
+        };
+        if n < self.floor.load(Ordering::SeqCst) {
+            return false;
+        }
+        let every = self.expire_every.load(Ordering::SeqCst);
+        if every > 0 && self.uses.fetch_add(1, Ordering::SeqCst) + 1 >= every {
+            self.expire_every.store(0, Ordering::SeqCst);
+            self.floor
+                .store(self.tokens.load(Ordering::SeqCst) + 1, Ordering::SeqCst);
+        }
+        true
     }
 }
 
@@ -55,13 +99,7 @@ impl Drop for Fake {
     }
 }
 
-fn serve(
-    conn: TcpStream,
-    layout: &std::path::Path,
-    host: &str,
-    tokens: &AtomicUsize,
-    cut: &AtomicBool,
-) {
+fn serve(conn: TcpStream, layout: &std::path::Path, host: &str, auth: &Auth, cut: &AtomicBool) {
     // A TLS hello (cairn tries https first) is refused, as a plain http
     // server answers it with an error at once.
     let mut first = [0u8; 1];
@@ -92,8 +130,7 @@ fn serve(
         let _ = w.write_all(&body[..send]);
     };
     if path.starts_with("/token") {
-        tokens.fetch_add(1, Ordering::Relaxed);
-        let body = format!(r#"{{"token":"{TOKEN}"}}"#);
+        let body = format!(r#"{{"token":"{}"}}"#, auth.issue());
         return reply(
             &mut w,
             "200 OK",
@@ -102,7 +139,7 @@ fn serve(
             body.len(),
         );
     }
-    if headers.get("authorization").map(String::as_str) != Some(&format!("Bearer {TOKEN}")) {
+    if !auth.accepts(headers.get("authorization")) {
         let challenge =
             format!("WWW-Authenticate: Bearer realm=\"http://{host}/token\",service=\"fake\"\r\n");
         return reply(&mut w, "401 Unauthorized", &challenge, b"{}", 2);

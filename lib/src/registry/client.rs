@@ -173,20 +173,39 @@ impl Client {
     }
 
     /// GET `url` with authorization for `scope`; any status comes back
-    /// as a response, for the caller to judge.
+    /// as a response, for the caller to judge. A Bearer token refused
+    /// (it expired during a long pull) is dropped and fetched again, once.
     pub fn get(
         &self,
         url: &str,
         scope: &str,
         accept: Option<&str>,
     ) -> Result<Response<Body>, HttpError> {
-        let mut req = self.agent.get(url);
-        if let Some(a) = accept {
-            req = req.header("Accept", a);
+        let send = || {
+            let mut req = self.agent.get(url);
+            if let Some(a) = accept {
+                req = req.header("Accept", a);
+            }
+            let auth = self.authorization(scope)?;
+            if let Some(a) = &auth {
+                req = req.header("Authorization", a);
+            }
+            req.call().map_err(transport(url)).map(|r| (r, auth))
+        };
+        let (resp, used) = send()?;
+        let bearer = matches!(self.challenge, Some(Challenge::Bearer { .. }));
+        if resp.status() != StatusCode::UNAUTHORIZED || !bearer {
+            return Ok(resp);
         }
-        if let Some(a) = self.authorization(scope)? {
-            req = req.header("Authorization", a);
+        {
+            // Another thread may have replaced the token already: drop it
+            // only if it is the one refused.
+            let mut tokens = self.tokens.lock().expect("token cache");
+            let refused = used.as_deref().and_then(|u| u.strip_prefix("Bearer "));
+            if tokens.get(scope).map(String::as_str) == refused {
+                tokens.remove(scope);
+            }
         }
-        req.call().map_err(transport(url))
+        send().map(|(r, _)| r)
     }
 }
