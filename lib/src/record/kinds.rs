@@ -221,10 +221,10 @@ pub struct ImageRecord {
     /// size).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
-    /// `load`: the diff IDs of the image's layers, bottom first.
+    /// `load`, `pull`: the diff IDs of the image's layers, bottom first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff_ids: Option<Vec<Digest>>,
-    /// `load`: how many layers the image has.
+    /// `load`, `pull`: how many layers the image has.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layers: Option<usize>,
     /// `load`: the archive format it came from (`docker-archive`, `oci`).
