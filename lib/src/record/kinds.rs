@@ -194,7 +194,7 @@ pub struct ImageRecord {
     /// tag when the image was named by argument.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<LayerId>,
-    /// `load`, `save`, `tag`: the digest of the image's OCI config (the
+    /// `load`, `pull`, `save`, `tag`: the digest of the image's OCI config (the
     /// image ID other engines show).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_id: Option<Digest>,
