@@ -28,7 +28,9 @@ fn attack(env: &Env, privileged: bool) -> (String, Vec<u8>, Vec<u8>) {
     if privileged {
         args.push("--privileged");
     }
-    args.extend(["attack", "exe_grab", "4", "PWNED-BY-THE-CONTAINER"]);
+    // The attacker watches for 6 s, the loop below enters for 3.5 s: on a
+    // loaded machine `run -d` may return a second or more after it started.
+    args.extend(["attack", "exe_grab", "6", "PWNED-BY-THE-CONTAINER"]);
     let id = env.cmd("run").args(&args).ok().stdout.trim().to_string();
     // Enter the container again and again while the attacker watches.
     let start = Instant::now();
