@@ -1,8 +1,9 @@
 //! The hostile corpus (tests/hostile/gen.py): every tar is refused with a
 //! one-line error naming the entry, exit 1, nothing written outside the
-//! store, and the store exactly as before.
+//! store, and the store exactly as before. Its legal part (tars that look
+//! hostile but docker and containerd apply) is applied as they apply it.
 
-use crate::harness::{busybox_tar, s, Env};
+use crate::harness::{blob_of, busybox_tar, s, Env};
 use serde_json::Value;
 use std::path::Path;
 
@@ -99,6 +100,86 @@ fn hostile_corpus_is_refused() {
     );
     // and nothing is left in the store's staging area
     assert_eq!(std::fs::read_dir(env.root.join("tmp")).unwrap().count(), 0);
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(data))
+}
+
+/// What `expect` (of tests/hostile/gen.py's legal cases) says a path of a
+/// layer holds, checked; the problem found, if any.
+fn check_expected(diff: &Path, path: &str, want: &str) -> Option<String> {
+    let p = diff.join(path);
+    let Ok(m) = std::fs::symlink_metadata(&p) else {
+        return Some(format!("{path}: missing"));
+    };
+    let ok = if want == "dir" {
+        m.is_dir()
+    } else if let Some(t) = want.strip_prefix("symlink:") {
+        m.file_type().is_symlink() && std::fs::read_link(&p).unwrap() == Path::new(t)
+    } else if let Some(c) = want.strip_prefix("file:") {
+        m.is_file() && std::fs::read(&p).unwrap() == c.as_bytes()
+    } else if let Some(h) = want.strip_prefix("sha256:") {
+        m.is_file() && sha256_hex(&std::fs::read(&p).unwrap()) == h
+    } else {
+        panic!("unknown expectation {want}")
+    };
+    (!ok).then(|| format!("{path}: not {want}"))
+}
+
+#[test]
+fn legal_corpus_is_applied_as_docker_does() {
+    let env = Env::new("hostile-legal");
+    let corpus = env.path("corpus");
+    let gen = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/gen.py");
+    let st = std::process::Command::new("python3")
+        .arg(&gen)
+        .arg(&corpus)
+        .status()
+        .unwrap();
+    assert!(st.success(), "gen.py failed");
+    let cases: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(corpus.join("legal.json")).unwrap()).unwrap();
+    let shadow = std::fs::read("/etc/shadow").ok();
+    let base = env.cmd("layer-unpack").stdin(busybox_tar()).ok().record();
+    let parent = s(&base, "layer").to_string();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let file = case["file"].as_str().unwrap();
+        let data = std::fs::read(corpus.join("legal").join(file)).unwrap();
+        for with_parent in [false, true] {
+            let mut cmd = env.cmd("layer-unpack").arg(corpus.join("legal").join(file));
+            if with_parent {
+                cmd = cmd.args(["--parent", &parent]);
+            }
+            let o = cmd.run();
+            if o.code != Some(0) {
+                failures.push(format!("{file} (parent: {with_parent}): refused\n{o}"));
+                continue;
+            }
+            let layer = s(&o.record(), "layer").to_string();
+            let diff = env.root.join("layers").join(&layer[7..]).join("diff");
+            for (path, want) in case["expect"].as_object().unwrap() {
+                if let Some(p) = check_expected(&diff, path, want.as_str().unwrap()) {
+                    failures.push(format!("{file} (parent: {with_parent}): {p}"));
+                }
+            }
+            // the layer's tar is rebuilt byte for byte, earlier copies of
+            // a replaced path included
+            env.cmd("tag").args(["legal", &layer]).ok();
+            if blob_of(&env, &layer) != data {
+                failures.push(format!("{file}: the rebuilt blob differs"));
+            }
+        }
+    }
+    assert!(!Path::new("/etc/cairn-legal-abs").exists());
+    assert_eq!(
+        std::fs::read("/etc/shadow").ok(),
+        shadow,
+        "/etc/shadow changed"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 /// A docker-archive in memory: manifest.json, a config and layer files.

@@ -92,7 +92,7 @@ fn run(args: LayerUnpack) -> Result<i32, Fail> {
                 split: true,
             },
         )
-        .map_err(|e| anyhow::anyhow!("{subject}: {e}"))?;
+        .map_err(|e| anyhow::Error::new(e).context(subject.clone()))?;
         progress.finish();
         let blob = got.info.blob.as_ref().expect("ingest records the blob");
         let rec = LayerRecord {

@@ -8,12 +8,14 @@
 pub mod compress;
 pub mod diff;
 pub mod pack;
+pub mod refusal;
 pub mod split;
 pub mod stack;
 pub mod stream;
 pub mod unpack;
 
 pub use compress::Compression;
+pub use refusal::Refusal;
 pub use stack::Stack;
 pub use unpack::{unpack, UnpackError, UnpackOptions, Unpacked};
 

@@ -15,8 +15,13 @@
 //! "cairn-tar-split/1\n"
 //! 'R' len:u32le bytes[len]              bytes of the stream, as they were
 //! 'F' size:u64le plen:u16le path[plen]  `size` bytes: the content of <diff>/<path>
+//! 'M' plen:u16le path[plen] n:u32le     the latest 'F' of <path> reads <replaced>/<n>
 //! 'E' total:u64le                       the end; `total` is the stream's length
 //! ```
+//!
+//! A stream may hold an entry twice (the later one wins); the earlier
+//! one's file is then linked into `<replaced>` ([`REPLACED_DIR`] beside the
+//! split) before the unpack unlinks it, and an 'M' record says so.
 //!
 //! The rebuilt stream is only as good as the tree it is read from, so a
 //! caller hashes it and compares with the layer's diff ID before using it.
@@ -24,15 +29,20 @@
 use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::Mode;
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
 use std::rc::Rc;
 
 /// The split's file name in a layer's directory.
 pub const FILE_NAME: &str = "tar-split";
+/// Beside the split: the files of entries a later entry replaced.
+pub const REPLACED_DIR: &str = "tar-split.replaced";
 const MAGIC: &[u8] = b"cairn-tar-split/1\n";
 /// Raw bytes are flushed as a record once this many are pending, so memory
 /// does not grow with a large non-file entry.
@@ -57,6 +67,10 @@ pub struct SplitWriter {
     /// Bytes of file content still to pass unrecorded.
     skip: u64,
     total: u64,
+    /// Where replaced files go, and its fd once made.
+    side: std::path::PathBuf,
+    side_fd: Option<OwnedFd>,
+    moved: u32,
 }
 
 impl SplitWriter {
@@ -73,6 +87,9 @@ impl SplitWriter {
             pending: Vec::with_capacity(RAW_FLUSH),
             skip: 0,
             total: 0,
+            side: path.with_file_name(REPLACED_DIR),
+            side_fd: None,
+            moved: 0,
         })
     }
 
@@ -100,6 +117,35 @@ impl SplitWriter {
         self.out.write_all(path)?;
         self.skip = size;
         Ok(())
+    }
+
+    /// The regular file `name` in `dir`, at `path` in the changeset, is
+    /// about to be unlinked for a later entry of the same path: keep it in
+    /// [`REPLACED_DIR`], so the content its record refers to stays.
+    pub fn replaced(&mut self, dir: BorrowedFd<'_>, name: &OsStr, path: &[u8]) -> io::Result<()> {
+        let plen = u16::try_from(path.len()).map_err(|_| io::Error::other("path too long"))?;
+        if self.side_fd.is_none() {
+            std::fs::DirBuilder::new().mode(0o700).create(&self.side)?;
+            self.side_fd = Some(crate::sys::open_dir_at(
+                nix::fcntl::AT_FDCWD.as_fd(),
+                self.side.as_os_str(),
+            )?);
+        }
+        let side = self.side_fd.as_ref().expect("made above");
+        let n = self.moved;
+        self.moved += 1;
+        nix::unistd::linkat(
+            dir,
+            name,
+            side.as_fd(),
+            n.to_string().as_str(),
+            nix::fcntl::AtFlags::empty(),
+        )?;
+        self.flush_raw()?;
+        self.out.write_all(b"M")?;
+        self.out.write_all(&plen.to_le_bytes())?;
+        self.out.write_all(path)?;
+        self.out.write_all(&n.to_le_bytes())
     }
 
     /// Bytes of the stream, in order.
@@ -158,6 +204,14 @@ impl Recording {
         }
     }
 
+    /// See [`SplitWriter::replaced`].
+    pub fn replaced(&self, dir: BorrowedFd<'_>, name: &OsStr, path: &[u8]) -> io::Result<()> {
+        match self.0.borrow_mut().as_mut() {
+            Some(s) => s.writer.replaced(dir, name, path),
+            None => Ok(()),
+        }
+    }
+
     /// Feed bytes read from the stream. A failure to record is kept and
     /// returned by [`Recording::finish`].
     pub fn saw(&self, buf: &[u8]) {
@@ -180,26 +234,98 @@ impl Recording {
 }
 
 /// Play a split back: write the tar it was recorded from to `out`, reading
-/// file contents from the changeset `diff`. Returns the bytes written.
-/// Files are opened beneath `diff` without following any symlink, and each
-/// must still have exactly the size recorded.
+/// file contents from the changeset `diff` (and, for files a later entry
+/// of the stream replaced, from [`REPLACED_DIR`] beside the split).
+/// Returns the bytes written. Files are opened beneath their directory
+/// without following any symlink, and each must still have exactly the
+/// size recorded.
 pub fn reassemble(diff: &Path, split: &Path, out: &mut impl Write) -> Result<u64, SplitError> {
-    let root = nix::fcntl::open(
-        diff,
-        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| io::Error::other(format!("{}: {e}", diff.display())))?;
-    let f = File::open(split).map_err(|e| io::Error::other(format!("{}: {e}", split.display())))?;
-    let mut r = zstd::stream::read::Decoder::new(f)?;
-    let damaged = |what: &str| SplitError::Damaged(what.to_string());
-    let mut magic = [0u8; MAGIC.len()];
-    r.read_exact(&mut magic).map_err(|_| damaged("no header"))?;
-    if magic != MAGIC {
-        return Err(damaged("unknown format"));
-    }
+    let open_dir = |p: &Path| {
+        nix::fcntl::open(
+            p,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| io::Error::other(format!("{}: {e}", p.display())))
+    };
+    let root = open_dir(diff)?;
+    let side_path = split.with_file_name(REPLACED_DIR);
+    let (side, moved) = if side_path.is_dir() {
+        (Some(open_dir(&side_path)?), moves(split)?)
+    } else {
+        (None, HashMap::new())
+    };
+    let mut seen: HashMap<Vec<u8>, u64> = HashMap::new();
+    let mut r = Records::open(split)?;
     let mut buf = vec![0u8; 1 << 20];
     let mut total = 0u64;
+    loop {
+        match r.next()? {
+            Record::Raw(mut left) => {
+                while left > 0 {
+                    let n = left.min(buf.len());
+                    r.bytes(&mut buf[..n])?;
+                    out.write_all(&buf[..n])?;
+                    left -= n;
+                    total += n as u64;
+                }
+            }
+            Record::File(size, path) => {
+                let k = seen.entry(path.clone()).or_default();
+                let at = moved.get(&(path.clone(), *k));
+                *k += 1;
+                let (dir, name) = match (at, &side) {
+                    (Some(n), Some(side)) => (side, n.to_string().into_bytes()),
+                    _ => (&root, path),
+                };
+                copy_file(dir, &name, size, &mut buf, out)?;
+                total += size;
+            }
+            Record::Moved(..) => {}
+            Record::End(t) if t == total => return Ok(total),
+            Record::End(_) => return Err(SplitError::Damaged("its length does not add up".into())),
+        }
+    }
+}
+
+/// Where the files replaced during the unpack went: for the `k`th file
+/// record of a path (counted from 0), the number of its file in
+/// [`REPLACED_DIR`].
+fn moves(split: &Path) -> Result<HashMap<(Vec<u8>, u64), u32>, SplitError> {
+    let mut r = Records::open(split)?;
+    let mut count: HashMap<Vec<u8>, u64> = HashMap::new();
+    let mut moved = HashMap::new();
+    let mut skip = vec![0u8; 64 << 10];
+    loop {
+        match r.next()? {
+            Record::Raw(mut left) => {
+                while left > 0 {
+                    let n = left.min(skip.len());
+                    r.bytes(&mut skip[..n])?;
+                    left -= n;
+                }
+            }
+            Record::File(_, path) => *count.entry(path).or_default() += 1,
+            Record::Moved(path, n) => {
+                // the latest record of that path, unless it moved already
+                if let Some(&c) = count.get(&path).filter(|&&c| c > 0) {
+                    moved.entry((path, c - 1)).or_insert(n);
+                }
+            }
+            Record::End(_) => return Ok(moved),
+        }
+    }
+}
+
+/// Copy the regular file `name` below `dir`, which must be `size` bytes
+/// long, to `out`.
+fn copy_file(
+    dir: &OwnedFd,
+    name: &[u8],
+    size: u64,
+    buf: &mut [u8],
+    out: &mut impl Write,
+) -> Result<(), SplitError> {
     let how = OpenHow::new()
         .flags(OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC)
         .resolve(
@@ -208,72 +334,94 @@ pub fn reassemble(diff: &Path, split: &Path, out: &mut impl Write) -> Result<u64
                 | ResolveFlag::RESOLVE_NO_MAGICLINKS
                 | ResolveFlag::RESOLVE_NO_XDEV,
         );
-    loop {
-        let mut tag = [0u8; 1];
-        r.read_exact(&mut tag).map_err(|_| damaged("truncated"))?;
-        match tag[0] {
-            b'R' => {
-                let mut len = [0u8; 4];
-                r.read_exact(&mut len).map_err(|_| damaged("truncated"))?;
-                let mut left = u32::from_le_bytes(len) as usize;
-                while left > 0 {
-                    let n = left.min(buf.len());
-                    r.read_exact(&mut buf[..n])
-                        .map_err(|_| damaged("truncated"))?;
-                    out.write_all(&buf[..n])?;
-                    left -= n;
-                    total += n as u64;
-                }
-            }
-            b'F' => {
-                let mut size = [0u8; 8];
-                let mut plen = [0u8; 2];
-                r.read_exact(&mut size).map_err(|_| damaged("truncated"))?;
-                r.read_exact(&mut plen).map_err(|_| damaged("truncated"))?;
-                let size = u64::from_le_bytes(size);
-                let mut path = vec![0u8; u16::from_le_bytes(plen) as usize];
-                r.read_exact(&mut path).map_err(|_| damaged("truncated"))?;
-                let shown = String::from_utf8_lossy(&path).into_owned();
-                let changed = |why: String| SplitError::Changed {
-                    path: shown.clone(),
-                    why,
-                };
-                let fd = openat2(&root, std::ffi::OsStr::from_bytes(&path), how)
-                    .map_err(|e| changed(format!("cannot open it: {e}")))?;
-                let file = File::from(fd);
-                let meta = file.metadata()?;
-                if !meta.is_file() || meta.len() != size {
-                    return Err(changed(format!(
-                        "it was a regular file of {size} bytes, now it is {} of {} bytes",
-                        if meta.is_file() {
-                            "one"
-                        } else {
-                            "not a file, but"
-                        },
-                        meta.len()
-                    )));
-                }
-                let mut file = file;
-                let mut left = size;
-                while left > 0 {
-                    let n = left.min(buf.len() as u64) as usize;
-                    file.read_exact(&mut buf[..n])
-                        .map_err(|e| changed(format!("reading it: {e}")))?;
-                    out.write_all(&buf[..n])?;
-                    left -= n as u64;
-                }
-                total += size;
-            }
-            b'E' => {
-                let mut t = [0u8; 8];
-                r.read_exact(&mut t).map_err(|_| damaged("truncated"))?;
-                if u64::from_le_bytes(t) != total {
-                    return Err(damaged("its length does not add up"));
-                }
-                return Ok(total);
-            }
-            _ => return Err(damaged("unknown record")),
+    let shown = String::from_utf8_lossy(name).into_owned();
+    let changed = |why: String| SplitError::Changed {
+        path: shown.clone(),
+        why,
+    };
+    let fd = openat2(dir, std::ffi::OsStr::from_bytes(name), how)
+        .map_err(|e| changed(format!("cannot open it: {e}")))?;
+    let mut file = File::from(fd);
+    let meta = file.metadata()?;
+    if !meta.is_file() || meta.len() != size {
+        return Err(changed(format!(
+            "it was a regular file of {size} bytes, now it is {} of {} bytes",
+            if meta.is_file() {
+                "one"
+            } else {
+                "not a file, but"
+            },
+            meta.len()
+        )));
+    }
+    let mut left = size;
+    while left > 0 {
+        let n = left.min(buf.len() as u64) as usize;
+        file.read_exact(&mut buf[..n])
+            .map_err(|e| changed(format!("reading it: {e}")))?;
+        out.write_all(&buf[..n])?;
+        left -= n as u64;
+    }
+    Ok(())
+}
+
+/// One record of a split, its bytes (for `Raw`) still to be read.
+enum Record {
+    Raw(usize),
+    File(u64, Vec<u8>),
+    Moved(Vec<u8>, u32),
+    End(u64),
+}
+
+/// The records of a split file, in order.
+struct Records(zstd::stream::read::Decoder<'static, io::BufReader<File>>);
+
+impl Records {
+    fn open(split: &Path) -> Result<Records, SplitError> {
+        let f =
+            File::open(split).map_err(|e| io::Error::other(format!("{}: {e}", split.display())))?;
+        let mut r = Records(zstd::stream::read::Decoder::new(f)?);
+        let mut magic = [0u8; MAGIC.len()];
+        r.bytes(&mut magic)
+            .map_err(|_| SplitError::Damaged("no header".into()))?;
+        if magic != MAGIC {
+            return Err(SplitError::Damaged("unknown format".into()));
         }
+        Ok(r)
+    }
+
+    fn bytes(&mut self, buf: &mut [u8]) -> Result<(), SplitError> {
+        self.0
+            .read_exact(buf)
+            .map_err(|_| SplitError::Damaged("truncated".into()))
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], SplitError> {
+        let mut a = [0u8; N];
+        self.bytes(&mut a)?;
+        Ok(a)
+    }
+
+    fn path(&mut self) -> Result<Vec<u8>, SplitError> {
+        let mut path = vec![0u8; u16::from_le_bytes(self.array()?) as usize];
+        self.bytes(&mut path)?;
+        Ok(path)
+    }
+
+    fn next(&mut self) -> Result<Record, SplitError> {
+        Ok(match self.array::<1>()?[0] {
+            b'R' => Record::Raw(u32::from_le_bytes(self.array()?) as usize),
+            b'F' => {
+                let size = u64::from_le_bytes(self.array()?);
+                Record::File(size, self.path()?)
+            }
+            b'M' => {
+                let path = self.path()?;
+                Record::Moved(path, u32::from_le_bytes(self.array()?))
+            }
+            b'E' => Record::End(u64::from_le_bytes(self.array()?)),
+            _ => return Err(SplitError::Damaged("unknown record".into())),
+        })
     }
 }
 

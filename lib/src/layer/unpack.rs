@@ -11,14 +11,23 @@
 //! and its holes are seeked past, so a small tar claiming a huge file costs
 //! no disk (as Go's archive/tar, and so docker, unpack it).
 //!
-//! Refused, with the entry named: absolute paths, any `..` component,
-//! writes through a symlink (in this layer or the ones below), hard links
-//! whose target is not an earlier entry of the same layer, duplicate
-//! entries, a whiteout and an entry for the same path, whiteouts with an
-//! empty name, character devices 0/0 (overlayfs's own whiteout), overlayfs's
-//! own xattrs, truncated data and a stream without its end-of-archive
-//! marker.
+//! Legal layers are applied as docker and containerd apply them: an
+//! absolute name is read from the root (`/etc/x` is `etc/x`); a later entry
+//! of a path replaces an earlier one (unlinked, a directory with all it
+//! holds, then the new one created exclusively: never written through),
+//! except that a directory over a directory merges; and a parent that a
+//! layer below made a symlink (`lib -> usr/lib`, then `lib/x`) is followed
+//! inside the stack, never above the root, so the entry lands where the
+//! union view shows it (`usr/lib/x`).
+//!
+//! Refused, with the entry named and a [`Refusal`] as the cause: any `..`
+//! component, writes through a symlink of this layer, hard links whose
+//! target is not an earlier entry of the same layer, a whiteout and an
+//! entry for the same path, whiteouts with an empty name, character
+//! devices 0/0 (overlayfs's own whiteout), overlayfs's own xattrs, truncated
+//! data and a stream without its end-of-archive marker.
 
+use super::refusal::Refusal;
 use super::split::Recording;
 use super::stack::Stack;
 use super::{OPAQUE_MARKER, OPAQUE_XATTR, WHITEOUT_PREFIX};
@@ -32,7 +41,6 @@ use nix::sys::stat::{
 use nix::sys::time::TimeSpec;
 use nix::unistd::{fchown, fchownat, linkat, symlinkat, Gid, Uid};
 use std::cell::{Cell, RefCell};
-use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -47,21 +55,29 @@ use tar::EntryType;
 #[derive(Debug, thiserror::Error)]
 pub enum UnpackError {
     /// The stream is hostile or malformed at this entry.
-    #[error("entry {entry:?}: {reason}")]
-    Refused { entry: String, reason: String },
+    #[error("entry {entry:?}")]
+    Refused {
+        entry: String,
+        #[source]
+        source: Refusal,
+    },
     /// Applying this entry failed.
-    #[error("entry {entry:?}: {source}")]
-    Io { entry: String, source: io::Error },
+    #[error("entry {entry:?}")]
+    Io {
+        entry: String,
+        #[source]
+        source: io::Error,
+    },
     /// The stream as a whole is unusable (not a tar, truncated, corrupt).
     #[error("{0}")]
     Stream(String),
 }
 
 impl UnpackError {
-    fn refused(entry: &[u8], reason: impl Into<String>) -> Self {
+    fn refused(entry: &[u8], source: Refusal) -> Self {
         UnpackError::Refused {
             entry: String::from_utf8_lossy(entry).into_owned(),
-            reason: reason.into(),
+            source,
         }
     }
     fn io(entry: &[u8], source: impl Into<io::Error>) -> Self {
@@ -174,23 +190,22 @@ fn ts(t: (i64, i64)) -> TimeSpec {
     TimeSpec::new(t.0, t.1)
 }
 
-/// Split a tar path into components: `.` and empty ones dropped, absolute
-/// paths and `..` refused. The empty result is the layer's root.
-fn components(raw: &[u8]) -> Result<Vec<&[u8]>, String> {
-    if raw.first() == Some(&b'/') {
-        return Err("absolute path; layer entries must be relative to the root".into());
-    }
+/// Split a tar path into components: `.` and empty ones dropped, so an
+/// absolute path is taken from the root (`/etc/x` is `etc/x`, as docker
+/// and containerd read it); `..` refused. The empty result is the layer's
+/// root.
+pub(crate) fn components(raw: &[u8]) -> Result<Vec<&[u8]>, Refusal> {
     let mut out = Vec::new();
     for c in raw.split(|&b| b == b'/') {
         match c {
             b"" | b"." => {}
-            b".." => return Err("path contains '..' and could leave the layer root".into()),
-            c if c.len() > 255 => return Err("a path component is longer than 255 bytes".into()),
+            b".." => return Err(Refusal::DotDot),
+            c if c.len() > 255 => return Err(Refusal::LongComponent),
             c => out.push(c),
         }
     }
     if raw.len() > 4096 {
-        return Err("path is longer than 4096 bytes".into());
+        return Err(Refusal::LongPath);
     }
     Ok(out)
 }
@@ -199,21 +214,37 @@ fn join(comps: &[&[u8]]) -> Vec<u8> {
     comps.join(&b'/')
 }
 
+/// The path of `name` in the directory at `dir` (empty: the root).
+fn child(dir: &[u8], name: &[u8]) -> Vec<u8> {
+    if dir.is_empty() {
+        name.to_vec()
+    } else {
+        [dir, name].join(&b'/')
+    }
+}
+
+/// What a layer being unpacked holds at a path.
+enum Here {
+    /// Nothing: what the layers below hold shows.
+    Missing,
+    /// A directory.
+    Dir,
+    /// An opaque directory at the path or above it: nothing below shows.
+    Hidden,
+    /// Something that is not a directory, at the path or above it.
+    Other,
+}
+
 /// The state of one unpack.
 struct Applier<'a> {
     root: Rc<OwnedFd>,
     lower: Option<&'a Stack>,
-    /// Directories created by an entry of their own (not only as parents).
-    /// Every other duplicate or conflict shows as EEXIST when the entry is
-    /// created with O_EXCL (or mknod, symlink, link), so memory grows with
-    /// the number of directories, not of files.
-    dirs: HashSet<Vec<u8>>,
     /// Directory mtimes to set once all their children exist.
     dir_times: Vec<(Vec<u8>, (i64, i64))>,
     /// The directories of the last path opened, root first: a walk starts
     /// from the longest prefix it shares with the previous one, so a tar in
-    /// tree order opens each directory about once. Safe to keep: nothing is
-    /// ever removed or replaced during an unpack. Bounded by the path depth.
+    /// tree order opens each directory about once. Emptied whenever an
+    /// entry replaces a directory. Bounded by the path depth.
     chain: Vec<ChainDir>,
     /// The group a file created in the root gets.
     root_gid: u32,
@@ -651,17 +682,18 @@ impl<'a> Applier<'a> {
                         Some((_, m)) => {
                             return Err(UnpackError::refused(
                                 entry,
-                                format!(
-                                    "parent {:?} is a {} in the layer below; refusing to write through it",
-                                    String::from_utf8_lossy(&join(prefix)),
-                                    kind_name(&m)
-                                ),
+                                Refusal::ParentNotDirBelow {
+                                    parent: String::from_utf8_lossy(&join(prefix)).into_owned(),
+                                    kind: kind_name(&m),
+                                },
                             ))
                         }
                         None => Attrs::DEFAULT_DIR,
                     };
-                    mkdirat(cur.as_fd(), name, Mode::from_bits_truncate(0o700)).map_err(|e| UnpackError::io(entry, e))?;
-                    let fd = openat(cur.as_fd(), name, DIR_FLAGS, Mode::empty()).map_err(|e| UnpackError::io(entry, e))?;
+                    mkdirat(cur.as_fd(), name, Mode::from_bits_truncate(0o700))
+                        .map_err(|e| UnpackError::io(entry, e))?;
+                    let fd = openat(cur.as_fd(), name, DIR_FLAGS, Mode::empty())
+                        .map_err(|e| UnpackError::io(entry, e))?;
                     set_owner_mode(&fd, attrs).map_err(|e| UnpackError::io(entry, e))?;
                     self.dir_times.push((join(prefix), attrs.mtime));
                     (fd, child_gid(attrs.mode, attrs.gid, self.me))
@@ -669,10 +701,9 @@ impl<'a> Applier<'a> {
                 Err(Errno::ENOTDIR) | Err(Errno::ELOOP) => {
                     return Err(UnpackError::refused(
                         entry,
-                        format!(
-                            "parent {:?} is not a directory (a symlink or file in this layer); refusing to write through it",
-                            String::from_utf8_lossy(&join(&comps[..=i]))
-                        ),
+                        Refusal::ParentNotDir {
+                            parent: String::from_utf8_lossy(&join(&comps[..=i])).into_owned(),
+                        },
                     ))
                 }
                 Err(e) => return Err(UnpackError::io(entry, e)),
@@ -684,6 +715,204 @@ impl<'a> Applier<'a> {
             });
         }
         Ok(self.chain.last().map_or(&self.root, |d| &d.fd).clone())
+    }
+
+    /// Open the parent directory `comps` of an entry, creating what is
+    /// missing. Where a layer below has a symlink and this layer nothing,
+    /// the link is followed inside the stack, the root as the boundary:
+    /// the entry lands where applying the layer onto the union view puts
+    /// it (containerd's applier, `tar -x` onto a root file system), so
+    /// `lib/x` over a lower `lib -> usr/lib` is written as `usr/lib/x`.
+    /// Returns the directory and the path it stands at.
+    fn open_parent(
+        &mut self,
+        entry: &[u8],
+        comps: &[&[u8]],
+    ) -> Result<(Rc<OwnedFd>, Vec<u8>), UnpackError> {
+        match self.open_dir(entry, comps, true) {
+            Ok(dir) => Ok((dir, join(comps))),
+            Err(UnpackError::Refused {
+                source: Refusal::ParentNotDirBelow { .. },
+                ..
+            }) if self.lower.is_some() => {
+                let resolved = self.resolve(entry, comps)?;
+                let resolved: Vec<&[u8]> = resolved.iter().map(Vec::as_slice).collect();
+                let dir = self.open_dir(entry, &resolved, true)?;
+                Ok((dir, join(&resolved)))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `comps` with the symlinks of the layers below followed, never above
+    /// the root (`..` stops there, an absolute target starts from it).
+    /// What this layer holds comes first: its directories hide the links
+    /// below them (an opaque one everything below it), and anything else
+    /// of its own ends the walk, for [`Applier::open_dir`] to refuse.
+    fn resolve(&self, entry: &[u8], comps: &[&[u8]]) -> Result<Vec<Vec<u8>>, UnpackError> {
+        let mut todo: std::collections::VecDeque<Vec<u8>> =
+            comps.iter().map(|c| c.to_vec()).collect();
+        let mut out: Vec<Vec<u8>> = Vec::new();
+        let mut links = 0;
+        while let Some(c) = todo.pop_front() {
+            match c.as_slice() {
+                b"" | b"." => continue,
+                b".." => {
+                    out.pop();
+                    continue;
+                }
+                _ => out.push(c),
+            }
+            let rel: Vec<&[u8]> = out.iter().map(Vec::as_slice).collect();
+            match self.here(&rel) {
+                Here::Missing => {}
+                Here::Dir => continue,
+                Here::Hidden | Here::Other => {
+                    out.extend(todo);
+                    return Ok(out);
+                }
+            }
+            let Some((i, m)) = self.lower.and_then(|s| s.lookup(&rel)) else {
+                continue;
+            };
+            if !m.file_type().is_symlink() {
+                continue;
+            }
+            links += 1;
+            if links > 40 {
+                let parent = String::from_utf8_lossy(&join(comps)).into_owned();
+                return Err(UnpackError::refused(entry, Refusal::SymlinkLoop { parent }));
+            }
+            let at = self.lower.expect("looked up").dirs[i].join(OsStr::from_bytes(&join(&rel)));
+            let target = std::fs::read_link(&at).map_err(|e| UnpackError::io(entry, e))?;
+            let target = target.as_os_str().as_bytes();
+            out.pop();
+            if target.starts_with(b"/") {
+                out.clear();
+            }
+            for t in target.split(|&b| b == b'/').rev() {
+                todo.push_front(t.to_vec());
+            }
+        }
+        Ok(out)
+    }
+
+    /// What this layer holds at `rel`, walked one component at a time
+    /// without following anything.
+    fn here(&self, rel: &[&[u8]]) -> Here {
+        let mut cur: Option<OwnedFd> = None;
+        for c in rel {
+            let dir = cur.as_ref().map_or(self.root.as_fd(), |d| d.as_fd());
+            match sys::open_dir_at(dir, OsStr::from_bytes(c)) {
+                Ok(fd) => {
+                    let opaque = sys::fxattrs(fd.as_fd())
+                        .is_ok_and(|x| x.iter().any(|(k, v)| k == OPAQUE_XATTR && v == b"y"));
+                    if opaque {
+                        return Here::Hidden;
+                    }
+                    cur = Some(fd);
+                }
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Here::Missing,
+                Err(_) => return Here::Other,
+            }
+        }
+        Here::Dir
+    }
+
+    /// Make room for an entry at `place`, where an earlier entry of this
+    /// layer stands: tar's "last one wins", as docker and containerd apply
+    /// it. The earlier entry is unlinked (a directory with all it holds);
+    /// the new one is then created exclusively, so nothing is ever written
+    /// through what stood there. A whiteout of this layer is never
+    /// replaced: a layer may not both delete and create a path.
+    fn clear(&mut self, place: &Place<'_>) -> Result<(), UnpackError> {
+        let (raw, dir, name) = (place.raw, place.dir.as_fd(), place.name);
+        let st = nix::sys::stat::fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW)
+            .map_err(|e| UnpackError::io(raw, e))?;
+        let fmt = st.st_mode & libc::S_IFMT;
+        if fmt == libc::S_IFCHR && st.st_rdev == 0 {
+            return Err(UnpackError::refused(raw, Refusal::WhiteoutAndEntry));
+        }
+        if fmt == libc::S_IFDIR {
+            let sub = sys::open_dir_at(dir, name).map_err(|e| UnpackError::io(raw, e))?;
+            self.remove_tree(raw, &sub, place.path)?;
+            nix::unistd::unlinkat(dir, name, nix::unistd::UnlinkatFlags::RemoveDir)
+                .map_err(|e| UnpackError::io(raw, e))?;
+            self.chain.clear();
+            let p = place.path;
+            self.dir_times.retain(|(d, _)| {
+                !(d.starts_with(p) && matches!(d.get(p.len()), None | Some(b'/')))
+            });
+            return Ok(());
+        }
+        if fmt == libc::S_IFREG {
+            self.split
+                .replaced(dir, name, place.path)
+                .map_err(|e| UnpackError::io(b"(tar-split)", e))?;
+        }
+        nix::unistd::unlinkat(dir, name, nix::unistd::UnlinkatFlags::NoRemoveDir)
+            .map_err(|e| UnpackError::io(raw, e))
+    }
+
+    /// Empty the directory `dir` (at `path`), depth first, never
+    /// following a symlink.
+    fn remove_tree(&mut self, raw: &[u8], dir: &OwnedFd, path: &[u8]) -> Result<(), UnpackError> {
+        use nix::unistd::UnlinkatFlags;
+        let names = {
+            let d = nix::dir::Dir::from_fd(
+                sys::open_dir_at(dir.as_fd(), OsStr::new("."))
+                    .map_err(|e| UnpackError::io(raw, e))?,
+            )
+            .map_err(|e| UnpackError::io(raw, e))?;
+            let mut names = Vec::new();
+            for e in d {
+                let e = e.map_err(|e| UnpackError::io(raw, e))?;
+                let n = e.file_name().to_bytes();
+                if n != b"." && n != b".." {
+                    names.push(n.to_vec());
+                }
+            }
+            names
+        };
+        for n in names {
+            let name = OsStr::from_bytes(&n);
+            let sub_path = child(path, &n);
+            let st = nix::sys::stat::fstatat(dir.as_fd(), name, AtFlags::AT_SYMLINK_NOFOLLOW)
+                .map_err(|e| UnpackError::io(raw, e))?;
+            let flag = match st.st_mode & libc::S_IFMT {
+                libc::S_IFDIR => {
+                    let sub =
+                        sys::open_dir_at(dir.as_fd(), name).map_err(|e| UnpackError::io(raw, e))?;
+                    self.remove_tree(raw, &sub, &sub_path)?;
+                    UnlinkatFlags::RemoveDir
+                }
+                libc::S_IFREG => {
+                    self.split
+                        .replaced(dir.as_fd(), name, &sub_path)
+                        .map_err(|e| UnpackError::io(b"(tar-split)", e))?;
+                    UnlinkatFlags::NoRemoveDir
+                }
+                _ => UnlinkatFlags::NoRemoveDir,
+            };
+            nix::unistd::unlinkat(dir.as_fd(), name, flag).map_err(|e| UnpackError::io(raw, e))?;
+        }
+        Ok(())
+    }
+
+    /// Create an entry with `make`; where an earlier entry stands, replace
+    /// it (see [`Applier::clear`]) and create again.
+    fn create<T>(
+        &mut self,
+        place: &Place<'_>,
+        mut make: impl FnMut() -> nix::Result<T>,
+    ) -> Result<T, UnpackError> {
+        match make() {
+            Err(Errno::EEXIST) => {
+                self.clear(place)?;
+                make().map_err(|e| UnpackError::io(place.raw, e))
+            }
+            r => r.map_err(|e| UnpackError::io(place.raw, e)),
+        }
     }
 
     /// The group a file created in the directory last opened gets.
@@ -712,29 +941,28 @@ impl<'a> Applier<'a> {
         if let Some(target) = last.strip_prefix(WHITEOUT_PREFIX.as_bytes()) {
             return self.apply_whiteout(&raw, parent, last, target, attrs);
         }
-        let path = join(&comps);
-        if kind == EntryType::Directory && !self.dirs.insert(path.clone()) {
-            return Err(UnpackError::refused(&raw, "duplicate entry"));
-        }
+        let (dir, parent) = self.open_parent(&raw, parent)?;
+        let path = child(&parent, last);
         let place = Place {
             raw: &raw,
-            dir: self.open_dir(&raw, parent, true)?,
+            dir,
             name: OsStr::from_bytes(last),
+            path: &path,
         };
         match kind {
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
-                stats.size += self.apply_file(entry, &place, &path, attrs, xattrs)?;
+                stats.size += self.apply_file(entry, &place, attrs, xattrs)?;
             }
-            EntryType::Directory => self.apply_dir(&place, path, attrs, &xattrs)?,
+            EntryType::Directory => self.apply_dir(&place, attrs, &xattrs)?,
             EntryType::Symlink => self.apply_symlink(entry, &place, attrs, &xattrs)?,
             EntryType::Link => self.apply_link(entry, &place)?,
             EntryType::Char | EntryType::Block | EntryType::Fifo => {
-                apply_node(entry.header(), &place, attrs, &xattrs)?;
+                apply_node(self, entry.header(), &place, attrs, &xattrs)?;
             }
             other => {
                 return Err(UnpackError::refused(
                     &raw,
-                    format!("unsupported entry type {other:?}"),
+                    Refusal::UnsupportedType { kind: other },
                 ));
             }
         }
@@ -744,13 +972,7 @@ impl<'a> Applier<'a> {
     /// The layer root itself ("./"): only a directory may stand there.
     fn apply_root(&mut self, raw: &[u8], kind: EntryType, attrs: Attrs) -> Result<(), UnpackError> {
         if kind != EntryType::Directory {
-            return Err(UnpackError::refused(
-                raw,
-                "the layer root can only be a directory",
-            ));
-        }
-        if !self.dirs.insert(Vec::new()) {
-            return Err(UnpackError::refused(raw, "duplicate entry"));
+            return Err(UnpackError::refused(raw, Refusal::RootNotDir));
         }
         set_owner_mode(&*self.root, attrs).map_err(|e| UnpackError::io(raw, e))?;
         self.root_gid = child_gid(attrs.mode, attrs.gid, self.me);
@@ -769,29 +991,32 @@ impl<'a> Applier<'a> {
         target: &[u8],
         attrs: Attrs,
     ) -> Result<(), UnpackError> {
-        let dir = self.open_dir(raw, parent, true)?;
+        let (dir, at) = self.open_parent(raw, parent)?;
         if last == OPAQUE_MARKER.as_bytes() {
             sys::fsetxattr(&dir, OPAQUE_XATTR, b"y").map_err(|e| UnpackError::io(raw, e))?;
             return Ok(());
         }
         if target.is_empty() {
-            return Err(UnpackError::refused(raw, "whiteout without a name"));
+            return Err(UnpackError::refused(raw, Refusal::WhiteoutNoName));
         }
         if target == b"." || target == b".." {
-            return Err(UnpackError::refused(raw, "whiteout of '.' or '..'"));
+            return Err(UnpackError::refused(raw, Refusal::WhiteoutDot));
         }
         if target.starts_with(WHITEOUT_PREFIX.as_bytes()) {
-            return Err(UnpackError::refused(raw, "whiteout of a whiteout"));
+            return Err(UnpackError::refused(raw, Refusal::WhiteoutOfWhiteout));
         }
         let name = OsStr::from_bytes(target);
         mknodat(dir.as_fd(), name, SFlag::S_IFCHR, Mode::empty(), 0).map_err(|e| match e {
-            Errno::EEXIST => UnpackError::refused(
-                raw,
-                "whiteout of a path this layer also creates (or whites out twice)",
-            ),
+            Errno::EEXIST => UnpackError::refused(raw, Refusal::WhiteoutAndEntry),
             e => UnpackError::io(raw, e),
         })?;
-        let place = Place { raw, dir, name };
+        let path = child(&at, target);
+        let place = Place {
+            raw,
+            dir,
+            name,
+            path: &path,
+        };
         place.owner_time_nofollow(Attrs {
             uid: 0,
             gid: 0,
@@ -804,22 +1029,26 @@ impl<'a> Applier<'a> {
         &mut self,
         entry: &mut tar::Entry<'_, R>,
         place: &Place<'_>,
-        path: &[u8],
         attrs: Attrs,
         xattrs: Vec<(String, Vec<u8>)>,
     ) -> Result<u64, UnpackError> {
-        let raw = place.raw;
+        let (raw, path) = (place.raw, place.path);
         let kind = entry.header().entry_type();
         let size = entry.size();
-        let fd = openat(
-            place.dir.as_fd(),
-            place.name,
-            OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-            // The final permission bits at once (the umask is 0
-            // during an unpack); set-id bits come after the chown.
-            Mode::from_bits_truncate(attrs.mode & 0o777),
-        )
-        .map_err(|e| place.create_err(e))?;
+        let fd = self.create(place, || {
+            openat(
+                place.dir.as_fd(),
+                place.name,
+                OFlag::O_CREAT
+                    | OFlag::O_EXCL
+                    | OFlag::O_WRONLY
+                    | OFlag::O_NOFOLLOW
+                    | OFlag::O_CLOEXEC,
+                // The final permission bits at once (the umask is 0
+                // during an unpack); set-id bits come after the chown.
+                Mode::from_bits_truncate(attrs.mode & 0o777),
+            )
+        })?;
         let mut file = File::from(fd);
         let sparse = kind == EntryType::GNUSparse;
         if !sparse {
@@ -878,33 +1107,39 @@ impl<'a> Applier<'a> {
         Ok(written)
     }
 
-    /// A directory; it may already exist as the parent of an earlier entry.
+    /// A directory. Over an earlier directory of this layer (an entry of
+    /// its own, or a parent of one) it merges: what it holds stays, its
+    /// attributes are this entry's. Anything else standing there is
+    /// replaced.
     fn apply_dir(
         &mut self,
         place: &Place<'_>,
-        path: Vec<u8>,
         attrs: Attrs,
         xattrs: &[(String, Vec<u8>)],
     ) -> Result<(), UnpackError> {
         let (raw, dir, name) = (place.raw, place.dir.as_fd(), place.name);
         match mkdirat(dir, name, Mode::from_bits_truncate(0o700)) {
             Ok(()) => {}
-            Err(Errno::EEXIST) => {} // created earlier as a parent; checked below
+            Err(Errno::EEXIST) => {
+                let st = nix::sys::stat::fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW)
+                    .map_err(|e| UnpackError::io(raw, e))?;
+                if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
+                    self.clear(place)?;
+                    mkdirat(dir, name, Mode::from_bits_truncate(0o700))
+                        .map_err(|e| UnpackError::io(raw, e))?;
+                }
+            }
             Err(e) => return Err(UnpackError::io(raw, e)),
         }
-        let fd = openat(dir, name, DIR_FLAGS, Mode::empty()).map_err(|e| match e {
-            Errno::ENOTDIR | Errno::ELOOP => {
-                UnpackError::refused(raw, "a non-directory already stands at this path")
-            }
-            e => UnpackError::io(raw, e),
-        })?;
+        let fd =
+            openat(dir, name, DIR_FLAGS, Mode::empty()).map_err(|e| UnpackError::io(raw, e))?;
         set_owner_mode(&fd, attrs).map_err(|e| UnpackError::io(raw, e))?;
         for (k, v) in xattrs {
             sys::fsetxattr(&fd, k, v).map_err(|e| UnpackError::io(raw, e))?;
         }
         // A directory's own time is set after its children exist
-        // (in order: this one wins over an earlier implicit one).
-        self.dir_times.push((path, attrs.mtime));
+        // (in order: this one wins over an earlier one).
+        self.dir_times.push((place.path.to_vec(), attrs.mtime));
         Ok(())
     }
 
@@ -918,13 +1153,14 @@ impl<'a> Applier<'a> {
         let raw = place.raw;
         let target = entry
             .link_name_bytes()
-            .ok_or_else(|| UnpackError::refused(raw, "symlink without a target"))?
+            .ok_or_else(|| UnpackError::refused(raw, Refusal::SymlinkNoTarget))?
             .into_owned();
         if target.is_empty() {
-            return Err(UnpackError::refused(raw, "symlink without a target"));
+            return Err(UnpackError::refused(raw, Refusal::SymlinkNoTarget));
         }
-        symlinkat(OsStr::from_bytes(&target), place.dir.as_fd(), place.name)
-            .map_err(|e| place.create_err(e))?;
+        self.create(place, || {
+            symlinkat(OsStr::from_bytes(&target), place.dir.as_fd(), place.name)
+        })?;
         place.owner_time_nofollow(attrs)?;
         place.set_xattrs_nofollow(xattrs)
     }
@@ -938,27 +1174,39 @@ impl<'a> Applier<'a> {
         let raw = place.raw;
         let target = entry
             .link_name_bytes()
-            .ok_or_else(|| UnpackError::refused(raw, "hard link without a target"))?
+            .ok_or_else(|| UnpackError::refused(raw, Refusal::LinkNoTarget))?
             .into_owned();
         let tcomps = components(&target)
-            .map_err(|r| UnpackError::refused(raw, format!("hard link target: {r}")))?;
+            .map_err(|r| UnpackError::refused(raw, Refusal::LinkTarget(Box::new(r))))?;
         let not_earlier = || {
             UnpackError::refused(
                 raw,
-                format!(
-                    "hard link target {:?} is not an earlier entry of this layer",
-                    String::from_utf8_lossy(&target)
-                ),
+                Refusal::LinkNotEarlier {
+                    target: String::from_utf8_lossy(&target).into_owned(),
+                },
             )
         };
         let Some((tlast, tparent)) = tcomps.split_last() else {
-            return Err(UnpackError::refused(raw, "hard link to the layer root"));
+            return Err(UnpackError::refused(raw, Refusal::LinkToRoot));
         };
-        let tdir = match self.open_dir(raw, tparent, false) {
-            Ok(d) => d,
+        let (tdir, tpath) = match self.open_dir(raw, tparent, false) {
+            Ok(d) => (d, join(tparent)),
+            Err(UnpackError::Io { .. }) if self.lower.is_some() => {
+                // written through a symlink of a layer below, perhaps
+                let resolved = self.resolve(raw, tparent)?;
+                let resolved: Vec<&[u8]> = resolved.iter().map(Vec::as_slice).collect();
+                match self.open_dir(raw, &resolved, false) {
+                    Ok(d) => (d, join(&resolved)),
+                    Err(UnpackError::Io { .. }) => return Err(not_earlier()),
+                    Err(e) => return Err(e),
+                }
+            }
             Err(UnpackError::Io { .. }) => return Err(not_earlier()),
             Err(e) => return Err(e),
         };
+        if child(&tpath, tlast) == place.path {
+            return Err(not_earlier());
+        }
         let tname = OsStr::from_bytes(tlast);
         match nix::sys::stat::fstatat(tdir.as_fd(), tname, AtFlags::AT_SYMLINK_NOFOLLOW) {
             Err(Errno::ENOENT) => return Err(not_earlier()),
@@ -966,21 +1214,22 @@ impl<'a> Applier<'a> {
             Ok(st) => {
                 let fmt = st.st_mode & libc::S_IFMT;
                 if fmt == libc::S_IFDIR {
-                    return Err(UnpackError::refused(raw, "hard link to a directory"));
+                    return Err(UnpackError::refused(raw, Refusal::LinkToDir));
                 }
                 if fmt == libc::S_IFCHR && st.st_rdev == 0 {
-                    return Err(UnpackError::refused(raw, "hard link to a whiteout"));
+                    return Err(UnpackError::refused(raw, Refusal::LinkToWhiteout));
                 }
             }
         }
-        linkat(
-            tdir.as_fd(),
-            tname,
-            place.dir.as_fd(),
-            place.name,
-            AtFlags::empty(),
-        )
-        .map_err(|e| place.create_err(e))
+        self.create(place, || {
+            linkat(
+                tdir.as_fd(),
+                tname,
+                place.dir.as_fd(),
+                place.name,
+                AtFlags::empty(),
+            )
+        })
     }
 
     /// Set every directory's mtime, now that nothing more is created in it.
@@ -1014,21 +1263,11 @@ struct Place<'e> {
     raw: &'e [u8],
     dir: Rc<OwnedFd>,
     name: &'e OsStr,
+    /// Where it stands below the root (its parent's symlinks followed).
+    path: &'e [u8],
 }
 
 impl Place<'_> {
-    /// An error creating the entry: EEXIST means a duplicate, since every
-    /// entry is created exclusively.
-    fn create_err(&self, e: Errno) -> UnpackError {
-        match e {
-            Errno::EEXIST => UnpackError::refused(
-                self.raw,
-                "duplicate entry: the path already exists in this layer (an earlier entry, its parent directory, or a whiteout)",
-            ),
-            e => UnpackError::io(self.raw, e),
-        }
-    }
-
     fn owner_time_nofollow(&self, a: Attrs) -> Result<(), UnpackError> {
         fchownat(
             self.dir.as_fd(),
@@ -1059,13 +1298,15 @@ impl Place<'_> {
 
 /// The attributes a tar header gives, checked.
 fn header_attrs(raw: &[u8], hdr: &tar::Header) -> Result<Attrs, UnpackError> {
-    let bad = |what: &str, e: io::Error| UnpackError::refused(raw, format!("bad {what}: {e}"));
+    let bad = |field: &'static str, source: io::Error| {
+        UnpackError::refused(raw, Refusal::BadField { field, source })
+    };
     Ok(Attrs {
         mode: hdr.mode().map_err(|e| bad("mode", e))? & 0o7777,
         uid: u32::try_from(hdr.uid().map_err(|e| bad("uid", e))?)
-            .map_err(|_| UnpackError::refused(raw, "uid out of range"))?,
+            .map_err(|_| UnpackError::refused(raw, Refusal::IdOutOfRange { field: "uid" }))?,
         gid: u32::try_from(hdr.gid().map_err(|e| bad("gid", e))?)
-            .map_err(|_| UnpackError::refused(raw, "gid out of range"))?,
+            .map_err(|_| UnpackError::refused(raw, Refusal::IdOutOfRange { field: "gid" }))?,
         mtime: (hdr.mtime().map_err(|e| bad("mtime", e))? as i64, 0),
     })
 }
@@ -1085,18 +1326,20 @@ fn pax_xattrs<R: Read>(
         let ext = ext.map_err(stream_err)?;
         let key = ext
             .key()
-            .map_err(|_| UnpackError::refused(raw, "PAX key is not UTF-8"))?;
+            .map_err(|_| UnpackError::refused(raw, Refusal::PaxKey))?;
         if let Some(name) = key.strip_prefix("SCHILY.xattr.") {
             if name.starts_with("trusted.overlay.") || name.starts_with("user.overlay.") {
                 return Err(UnpackError::refused(
                     raw,
-                    format!("sets overlayfs's own xattr {name}; an image may not"),
+                    Refusal::OverlayXattr {
+                        name: name.to_string(),
+                    },
                 ));
             }
             xattrs.push((name.to_string(), ext.value_bytes().to_vec()));
         } else if key == "mtime" {
             attrs.mtime = parse_pax_time(ext.value_bytes())
-                .ok_or_else(|| UnpackError::refused(raw, "bad PAX mtime"))?;
+                .ok_or_else(|| UnpackError::refused(raw, Refusal::PaxMtime))?;
         }
     }
     Ok(xattrs)
@@ -1104,6 +1347,7 @@ fn pax_xattrs<R: Read>(
 
 /// A character or block device or a fifo.
 fn apply_node(
+    app: &mut Applier<'_>,
     hdr: &tar::Header,
     place: &Place<'_>,
     attrs: Attrs,
@@ -1117,10 +1361,7 @@ fn apply_node(
             let major = hdr.device_major().ok().flatten().unwrap_or(0);
             let minor = hdr.device_minor().ok().flatten().unwrap_or(0);
             if kind == EntryType::Char && major == 0 && minor == 0 {
-                return Err(UnpackError::refused(
-                    raw,
-                    "character device 0/0 is overlayfs's whiteout; a layer deletes with .wh. files",
-                ));
+                return Err(UnpackError::refused(raw, Refusal::WhiteoutDevice));
             }
             let sflag = if kind == EntryType::Char {
                 SFlag::S_IFCHR
@@ -1130,8 +1371,9 @@ fn apply_node(
             (sflag, nix::sys::stat::makedev(major.into(), minor.into()))
         }
     };
-    mknodat(dir, name, sflag, Mode::from_bits_truncate(0o600), dev)
-        .map_err(|e| place.create_err(e))?;
+    app.create(place, || {
+        mknodat(dir, name, sflag, Mode::from_bits_truncate(0o600), dev)
+    })?;
     place.owner_time_nofollow(attrs)?;
     let mode = Mode::from_bits_truncate(attrs.mode);
     fchmodat(dir, name, mode, FchmodatFlags::NoFollowSymlink)
@@ -1266,7 +1508,6 @@ pub fn unpack<R: Read>(
     let mut applier = Applier {
         root: Rc::new(root),
         lower: opts.lower,
-        dirs: HashSet::new(),
         dir_times: vec![(Vec::new(), root_attrs.mtime)],
         chain: Vec::new(),
         root_gid: child_gid(root_attrs.mode, root_attrs.gid, me),
@@ -1345,11 +1586,211 @@ mod tests {
 
     #[test]
     fn components_refuse_escapes() {
-        assert!(components(b"/etc/passwd").is_err());
-        assert!(components(b"../x").is_err());
-        assert!(components(b"a/../../x").is_err());
+        assert!(matches!(components(b"../x"), Err(Refusal::DotDot)));
+        assert!(matches!(components(b"a/../../x"), Err(Refusal::DotDot)));
+        let long = vec![b'n'; 256];
+        assert!(matches!(components(&long), Err(Refusal::LongComponent)));
+        let deep = b"d/".repeat(2100);
+        assert!(matches!(components(&deep), Err(Refusal::LongPath)));
         assert!(components(b"./a/./b/").unwrap() == vec![&b"a"[..], &b"b"[..]]);
         assert!(components(b"./").unwrap().is_empty());
+    }
+
+    #[test]
+    fn absolute_names_are_read_from_the_root() {
+        assert_eq!(
+            components(b"/etc/passwd").unwrap(),
+            vec![&b"etc"[..], &b"passwd"[..]]
+        );
+        assert_eq!(
+            components(b"//etc//x").unwrap(),
+            vec![&b"etc"[..], &b"x"[..]]
+        );
+        assert!(components(b"/").unwrap().is_empty());
+    }
+
+    /// One entry of a test tar: (name, type, data or link target).
+    type E<'a> = (&'a str, EntryType, &'a [u8]);
+
+    /// A tar of `entries`, names written as given (absolute ones too).
+    fn tar_of(entries: &[E<'_>]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for &(name, kind, data) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+            h.set_entry_type(kind);
+            h.set_mode(if kind == EntryType::Directory {
+                0o755
+            } else {
+                0o644
+            });
+            h.set_uid(0);
+            h.set_gid(0);
+            h.set_mtime(1);
+            let body: &[u8] = match kind {
+                EntryType::Symlink | EntryType::Link => {
+                    h.as_old_mut().linkname[..data.len()].copy_from_slice(data);
+                    &[]
+                }
+                _ => data,
+            };
+            h.set_size(body.len() as u64);
+            h.set_cksum();
+            b.append(&h, body).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    /// Unpack `entries` into a new directory over the `lower` ones (top
+    /// first); the directory, kept alive by the TempDir.
+    fn unpack_over(
+        entries: &[E<'_>],
+        lower: &[&Path],
+        split: bool,
+    ) -> (crate::testutil::TempDir, Result<Unpacked, UnpackError>) {
+        let t = crate::testutil::TempDir::new("unpack");
+        let diff = t.path().join("diff");
+        std::fs::create_dir(&diff).unwrap();
+        let stack = Stack::new(lower.iter().map(|p| p.to_path_buf()).collect());
+        let recording = if split {
+            let w = crate::layer::split::SplitWriter::create(&t.path().join("tar-split")).unwrap();
+            Recording::new(w)
+        } else {
+            Recording::off()
+        };
+        let tar = tar_of(entries);
+        let r = unpack(
+            &tar[..],
+            &diff,
+            UnpackOptions {
+                lower: Some(&stack),
+                split: recording.clone(),
+                ..Default::default()
+            },
+        )
+        .map(|r| r.0);
+        if r.is_ok() && split {
+            recording.finish().unwrap();
+            let mut out = Vec::new();
+            crate::layer::split::reassemble(&diff, &t.path().join("tar-split"), &mut out).unwrap();
+            assert!(out == tar, "the split rebuilds another tar");
+        }
+        (t, r)
+    }
+
+    fn refusal(r: Result<Unpacked, UnpackError>) -> Refusal {
+        match r {
+            Err(UnpackError::Refused { source, .. }) => source,
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    const F: EntryType = EntryType::Regular;
+    const D: EntryType = EntryType::Directory;
+    const S: EntryType = EntryType::Symlink;
+    const H: EntryType = EntryType::Link;
+
+    #[test]
+    fn the_last_entry_of_a_path_wins() {
+        let (t, r) = unpack_over(
+            &[
+                ("/etc/x", F, b"first"),
+                ("etc/x", F, b"second"),
+                ("d/", D, b""),
+                ("d/child", F, b"c"),
+                ("d/", D, b""),
+                ("l", S, b"/etc/shadow"),
+                ("l", F, b"not through the link"),
+                ("n/", D, b""),
+                ("n/deep/er", F, b"gone"),
+                ("n", F, b"a file now"),
+                ("f", F, b"f"),
+                ("f/", D, b""),
+            ],
+            &[],
+            true,
+        );
+        r.unwrap();
+        let diff = t.path().join("diff");
+        let read = |p: &str| std::fs::read(diff.join(p)).unwrap();
+        assert_eq!(read("etc/x"), b"second");
+        assert_eq!(read("d/child"), b"c");
+        assert_eq!(read("l"), b"not through the link");
+        assert_eq!(read("n"), b"a file now");
+        assert!(diff.join("f").is_dir());
+    }
+
+    #[test]
+    fn whiteouts_and_entries_of_one_path_are_refused() {
+        let (_t, r) = unpack_over(&[(".wh.x", F, b""), ("x", F, b"x")], &[], false);
+        assert!(matches!(refusal(r), Refusal::WhiteoutAndEntry));
+        let (_t, r) = unpack_over(&[("x", F, b"x"), (".wh.x", F, b"")], &[], false);
+        assert!(matches!(refusal(r), Refusal::WhiteoutAndEntry));
+        let (_t, r) = unpack_over(&[(".wh.x", F, b""), ("x/", D, b"")], &[], false);
+        assert!(matches!(refusal(r), Refusal::WhiteoutAndEntry));
+    }
+
+    #[test]
+    fn links_of_this_layer_are_never_written_through() {
+        let (_t, r) = unpack_over(&[("l", S, b"/tmp"), ("l/x", F, b"x")], &[], false);
+        assert!(matches!(refusal(r), Refusal::ParentNotDir { .. }));
+        let (_t, r) = unpack_over(&[("h", H, b"h")], &[], false);
+        assert!(matches!(refusal(r), Refusal::LinkNotEarlier { .. }));
+        let (_t, r) = unpack_over(&[("a", F, b"a"), ("a", H, b"a")], &[], false);
+        assert!(matches!(refusal(r), Refusal::LinkNotEarlier { .. }));
+        let (_t, r) = unpack_over(&[("h", H, b"../x")], &[], false);
+        assert!(matches!(refusal(r), Refusal::LinkTarget(b) if matches!(*b, Refusal::DotDot)));
+    }
+
+    #[test]
+    fn links_of_the_layers_below_are_followed_inside_the_root() {
+        let t = crate::testutil::TempDir::new("lower");
+        let low = t.path();
+        std::fs::create_dir_all(low.join("usr/lib")).unwrap();
+        for (link, to) in [
+            ("lib", "usr/lib"),
+            ("abs", "/usr/lib"),
+            ("up", "../../../usr"),
+            ("loop", "loop"),
+            ("file", "usr/f"),
+        ] {
+            std::os::unix::fs::symlink(to, low.join(link)).unwrap();
+        }
+        std::fs::write(low.join("usr/f"), b"").unwrap();
+        let (d, r) = unpack_over(
+            &[
+                ("lib/x", F, b"x"),
+                ("abs/y", F, b"y"),
+                ("up/lib/z", F, b"z"),
+                ("lib/hl", H, b"lib/x"),
+                ("lib/.wh.gone", F, b""),
+            ],
+            &[low],
+            true,
+        );
+        r.unwrap();
+        let diff = d.path().join("diff");
+        for f in ["usr/lib/x", "usr/lib/y", "usr/lib/z", "usr/lib/hl"] {
+            assert!(diff.join(f).is_file(), "{f}");
+        }
+        assert!(std::fs::symlink_metadata(diff.join("usr/lib/gone")).is_ok());
+        assert!(!diff.join("lib").exists());
+        let (_d, r) = unpack_over(&[("loop/x", F, b"x")], &[low], false);
+        assert!(matches!(refusal(r), Refusal::SymlinkLoop { .. }));
+        let (_d, r) = unpack_over(&[("file/x", F, b"x")], &[low], false);
+        assert!(matches!(refusal(r), Refusal::ParentNotDirBelow { .. }));
+        // a directory of this layer hides the link below
+        let (d, r) = unpack_over(&[("lib/", D, b""), ("lib/x", F, b"x")], &[low], false);
+        r.unwrap();
+        assert!(d.path().join("diff/lib/x").is_file());
+    }
+
+    #[test]
+    fn overlay_own_nodes_are_refused() {
+        let (_t, r) = unpack_over(&[("c", EntryType::Char, b"")], &[], false);
+        assert!(matches!(refusal(r), Refusal::WhiteoutDevice));
+        let (_t, r) = unpack_over(&[("./", S, b"/tmp")], &[], false);
+        assert!(matches!(refusal(r), Refusal::RootNotDir));
     }
 
     #[test]
