@@ -1,7 +1,7 @@
 //! The hostile corpus (tests/hostile/gen.py): every tar is refused with a
 //! one-line error naming the entry, exit 1, nothing written outside the
 //! store, and the store exactly as before. Its legal part (tars that look
-//! hostile but docker and containerd apply) is applied as they apply it.
+//! hostile but containerd applies) is applied as containerd applies it.
 
 use crate::harness::{blob_of, busybox_tar, s, Env};
 use serde_json::Value;
@@ -129,7 +129,7 @@ fn check_expected(diff: &Path, path: &str, want: &str) -> Option<String> {
 }
 
 #[test]
-fn legal_corpus_is_applied_as_docker_does() {
+fn legal_corpus_is_applied_as_containerd_does() {
     let env = Env::new("hostile-legal");
     let corpus = env.path("corpus");
     let gen = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hostile/gen.py");

@@ -139,7 +139,7 @@ fn build_history_reads_like_docker() {
 
 /// docker's init layer adds these to every container; cairn's adds the
 /// mount points /proc, /sys and /dev.
-fn engine_paths(p: &str) -> bool {
+pub(crate) fn engine_paths(p: &str) -> bool {
     matches!(
         p,
         ".dockerenv"

@@ -7,6 +7,7 @@ mod harness;
 mod adapters;
 mod build;
 mod commit;
+mod compat;
 mod containers;
 mod containment;
 mod differential;

@@ -437,8 +437,9 @@ LEGAL = []  # (file, why, bytes, expect)
 
 
 def legal(file, why, data, expect):
-    """A tar docker and containerd accept, though it looks hostile: it must
-    be applied as they apply it. `expect` maps a path of the layer to
+    """A tar containerd applies, though it looks hostile: it must be applied
+    as containerd applies it (dockerd's own layer store refuses a path given
+    twice, and applies the rest the same way). `expect` maps a path of the layer to
     "dir", "symlink:TARGET" or "file:CONTENT"."""
     assert file.endswith(".tar") and all(c[0] != file for c in LEGAL), file
     LEGAL.append((file, why, data, expect))

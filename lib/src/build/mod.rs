@@ -521,10 +521,10 @@ impl Builder<'_> {
             dest_dirish || sources.len() > 1 || (sources.len() == 1 && sources[0].is_dir());
         let owner = self.owner(chown)?;
         let mut t = CopyTar::new(Vec::new(), self.ignore.clone(), owner);
-        let base = dest_abs
-            .trim_start_matches('/')
-            .trim_end_matches('/')
-            .to_string();
+        let base = self.resolve_destination(
+            dest_abs.trim_start_matches('/').trim_end_matches('/'),
+            dest_is_dir,
+        )?;
         let mut kind = "file";
         for src in &sources {
             kind = add_source(&mut t, src, add, &base, dest_is_dir)?;
@@ -537,6 +537,31 @@ impl Builder<'_> {
         // History shows the destination as written (docker 20.10 does).
         let created_by = nop(&format!("{keyword} {kind}:{} in {dest} ", digest.hex()));
         self.layer_step(&tar, created_by)
+    }
+
+    /// A COPY's destination `base` (below the root, no leading `/`) with
+    /// the image's symlinks followed inside its root, as docker follows
+    /// them (`/lib/` on a merged-/usr image is `usr/lib`): every component
+    /// when the sources go `into` it as a directory, else its parent only
+    /// (the last one is the file written).
+    fn resolve_destination(&self, base: &str, into: bool) -> Result<String, StepError> {
+        let Some(cur) = self.st.cur.filter(|_| !base.is_empty()) else {
+            return Ok(base.to_string());
+        };
+        let stack = self.store.stack(&cur)?;
+        let comps: Vec<&[u8]> = base.split('/').map(str::as_bytes).collect();
+        let (follow, last) = match comps.split_last() {
+            Some((last, parent)) if !into => (parent, Some(*last)),
+            _ => (&comps[..], None),
+        };
+        let what = "following the destination's symlinks";
+        let mut resolved = stack
+            .resolve(follow)
+            .map_err(io(what))?
+            .ok_or_else(|| io(what)(std::io::Error::from_raw_os_error(libc::ELOOP)))?;
+        resolved.extend(last.map(<[u8]>::to_vec));
+        String::from_utf8(resolved.join(&b'/'))
+            .map_err(|_| io(what)(std::io::Error::other("a symlink's target is not UTF-8")))
     }
 
     /// A step that adds this layer tar.

@@ -34,6 +34,18 @@ pub fn is_opaque(path: &Path) -> bool {
         .any(|k| matches!(sys::lgetxattr(path, k), Ok(Some(v)) if v == b"y"))
 }
 
+/// What a layer above a stack holds at a path, for
+/// [`Stack::resolve_under`].
+pub enum Above {
+    /// Nothing: what the stack holds shows.
+    Nothing,
+    /// A directory: it hides whatever the stack holds there.
+    Dir,
+    /// Anything else (a file, a symlink, a whiteout, an opaque directory
+    /// at or above the path): the walk stops.
+    Stop,
+}
+
 impl Stack {
     pub fn new(dirs: Vec<PathBuf>) -> Self {
         Stack { dirs }
@@ -146,5 +158,71 @@ impl Stack {
             }
         }
         None
+    }
+
+    /// `comps` with the stack's symlinks followed, as a path lookup in the
+    /// union view would follow them, but never above the root: `..` stops
+    /// there and an absolute target starts from it (containerd's and
+    /// docker's "follow inside the root"). Every component is followed,
+    /// the last one too. `None` after more than 40 links.
+    pub fn resolve(&self, comps: &[&[u8]]) -> std::io::Result<Option<Vec<Vec<u8>>>> {
+        self.resolve_under(comps, |_| Above::Nothing)
+    }
+
+    /// [`Stack::resolve`] with a layer on top of the stack, which `above`
+    /// describes: where it holds a directory, the stack's link there is
+    /// hidden; where it holds anything else, the walk ends and the rest of
+    /// `comps` is taken as it is.
+    pub fn resolve_under(
+        &self,
+        comps: &[&[u8]],
+        above: impl Fn(&[&[u8]]) -> Above,
+    ) -> std::io::Result<Option<Vec<Vec<u8>>>> {
+        use std::os::unix::ffi::OsStrExt;
+        let mut todo: std::collections::VecDeque<Vec<u8>> =
+            comps.iter().map(|c| c.to_vec()).collect();
+        let mut out: Vec<Vec<u8>> = Vec::new();
+        let mut links = 0;
+        while let Some(c) = todo.pop_front() {
+            match c.as_slice() {
+                b"" | b"." => continue,
+                b".." => {
+                    out.pop();
+                    continue;
+                }
+                _ => out.push(c),
+            }
+            let rel: Vec<&[u8]> = out.iter().map(Vec::as_slice).collect();
+            match above(&rel) {
+                Above::Nothing => {}
+                Above::Dir => continue,
+                Above::Stop => {
+                    out.extend(todo);
+                    return Ok(Some(out));
+                }
+            }
+            let Some((i, m)) = self.lookup(&rel) else {
+                continue;
+            };
+            if !m.file_type().is_symlink() {
+                continue;
+            }
+            links += 1;
+            if links > 40 {
+                return Ok(None);
+            }
+            let target = std::fs::read_link(
+                self.dirs[i].join(std::ffi::OsStr::from_bytes(&rel.join(&b'/'))),
+            )?;
+            let target = target.as_os_str().as_bytes();
+            out.pop();
+            if target.starts_with(b"/") {
+                out.clear();
+            }
+            for t in target.split(|&b| b == b'/').rev() {
+                todo.push_front(t.to_vec());
+            }
+        }
+        Ok(Some(out))
     }
 }

@@ -11,7 +11,7 @@
 //! and its holes are seeked past, so a small tar claiming a huge file costs
 //! no disk (as Go's archive/tar, and so docker, unpack it).
 //!
-//! Legal layers are applied as docker and containerd apply them: an
+//! Legal layers are applied as containerd applies them: an
 //! absolute name is read from the root (`/etc/x` is `etc/x`); a later entry
 //! of a path replaces an earlier one (unlinked, a directory with all it
 //! holds, then the new one created exclusively: never written through),
@@ -29,7 +29,7 @@
 
 use super::refusal::Refusal;
 use super::split::Recording;
-use super::stack::Stack;
+use super::stack::{Above, Stack};
 use super::{OPAQUE_MARKER, OPAQUE_XATTR, WHITEOUT_PREFIX};
 use crate::sys;
 use nix::errno::Errno;
@@ -221,18 +221,6 @@ fn child(dir: &[u8], name: &[u8]) -> Vec<u8> {
     } else {
         [dir, name].join(&b'/')
     }
-}
-
-/// What a layer being unpacked holds at a path.
-enum Here {
-    /// Nothing: what the layers below hold shows.
-    Missing,
-    /// A directory.
-    Dir,
-    /// An opaque directory at the path or above it: nothing below shows.
-    Hidden,
-    /// Something that is not a directory, at the path or above it.
-    Other,
 }
 
 /// The state of one unpack.
@@ -745,61 +733,24 @@ impl<'a> Applier<'a> {
     }
 
     /// `comps` with the symlinks of the layers below followed, never above
-    /// the root (`..` stops there, an absolute target starts from it).
-    /// What this layer holds comes first: its directories hide the links
-    /// below them (an opaque one everything below it), and anything else
-    /// of its own ends the walk, for [`Applier::open_dir`] to refuse.
+    /// the root (see [`Stack::resolve_under`]); what this layer holds
+    /// comes first.
     fn resolve(&self, entry: &[u8], comps: &[&[u8]]) -> Result<Vec<Vec<u8>>, UnpackError> {
-        let mut todo: std::collections::VecDeque<Vec<u8>> =
-            comps.iter().map(|c| c.to_vec()).collect();
-        let mut out: Vec<Vec<u8>> = Vec::new();
-        let mut links = 0;
-        while let Some(c) = todo.pop_front() {
-            match c.as_slice() {
-                b"" | b"." => continue,
-                b".." => {
-                    out.pop();
-                    continue;
-                }
-                _ => out.push(c),
-            }
-            let rel: Vec<&[u8]> = out.iter().map(Vec::as_slice).collect();
-            match self.here(&rel) {
-                Here::Missing => {}
-                Here::Dir => continue,
-                Here::Hidden | Here::Other => {
-                    out.extend(todo);
-                    return Ok(out);
-                }
-            }
-            let Some((i, m)) = self.lower.and_then(|s| s.lookup(&rel)) else {
-                continue;
-            };
-            if !m.file_type().is_symlink() {
-                continue;
-            }
-            links += 1;
-            if links > 40 {
-                let parent = String::from_utf8_lossy(&join(comps)).into_owned();
-                return Err(UnpackError::refused(entry, Refusal::SymlinkLoop { parent }));
-            }
-            let at = self.lower.expect("looked up").dirs[i].join(OsStr::from_bytes(&join(&rel)));
-            let target = std::fs::read_link(&at).map_err(|e| UnpackError::io(entry, e))?;
-            let target = target.as_os_str().as_bytes();
-            out.pop();
-            if target.starts_with(b"/") {
-                out.clear();
-            }
-            for t in target.split(|&b| b == b'/').rev() {
-                todo.push_front(t.to_vec());
-            }
-        }
-        Ok(out)
+        let Some(lower) = self.lower else {
+            return Ok(comps.iter().map(|c| c.to_vec()).collect());
+        };
+        let resolved = lower
+            .resolve_under(comps, |rel| self.here(rel))
+            .map_err(|e| UnpackError::io(entry, e))?;
+        resolved.ok_or_else(|| {
+            let parent = String::from_utf8_lossy(&join(comps)).into_owned();
+            UnpackError::refused(entry, Refusal::SymlinkLoop { parent })
+        })
     }
 
     /// What this layer holds at `rel`, walked one component at a time
     /// without following anything.
-    fn here(&self, rel: &[&[u8]]) -> Here {
+    fn here(&self, rel: &[&[u8]]) -> Above {
         let mut cur: Option<OwnedFd> = None;
         for c in rel {
             let dir = cur.as_ref().map_or(self.root.as_fd(), |d| d.as_fd());
@@ -808,15 +759,15 @@ impl<'a> Applier<'a> {
                     let opaque = sys::fxattrs(fd.as_fd())
                         .is_ok_and(|x| x.iter().any(|(k, v)| k == OPAQUE_XATTR && v == b"y"));
                     if opaque {
-                        return Here::Hidden;
+                        return Above::Stop;
                     }
                     cur = Some(fd);
                 }
-                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Here::Missing,
-                Err(_) => return Here::Other,
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Above::Nothing,
+                Err(_) => return Above::Stop,
             }
         }
-        Here::Dir
+        Above::Dir
     }
 
     /// Make room for an entry at `place`, where an earlier entry of this
