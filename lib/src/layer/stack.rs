@@ -226,3 +226,53 @@ impl Stack {
         Ok(Some(out))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strs(v: Option<Vec<Vec<u8>>>) -> Option<String> {
+        v.map(|v| String::from_utf8(v.join(&b'/')).unwrap())
+    }
+
+    /// Links are followed inside the root only, through every layer, and
+    /// a layer above hides or stops them.
+    #[test]
+    fn resolve_follows_links_inside_the_root() {
+        let t = crate::testutil::TempDir::new("stack-resolve");
+        let (top, low) = (t.path().join("top"), t.path().join("low"));
+        std::fs::create_dir_all(low.join("usr/lib")).unwrap();
+        std::fs::create_dir_all(&top).unwrap();
+        for (link, to) in [
+            ("lib", "usr/lib"),
+            ("abs", "/usr/lib"),
+            ("up", "../../.."),
+            ("loop", "loop"),
+        ] {
+            std::os::unix::fs::symlink(to, low.join(link)).unwrap();
+        }
+        std::os::unix::fs::symlink("lib", top.join("via")).unwrap();
+        let s = Stack::new(vec![top, low]);
+        let r = |p: &str| {
+            strs(
+                s.resolve(&p.split('/').map(str::as_bytes).collect::<Vec<_>>())
+                    .unwrap(),
+            )
+        };
+        assert_eq!(r("lib/x").as_deref(), Some("usr/lib/x"));
+        assert_eq!(r("abs/x").as_deref(), Some("usr/lib/x"));
+        assert_eq!(r("up/etc").as_deref(), Some("etc"));
+        assert_eq!(r("via/x").as_deref(), Some("usr/lib/x"));
+        assert_eq!(r("loop/x"), None);
+        let under = |p: &str, above: Above| {
+            let comps: Vec<&[u8]> = p.split('/').map(str::as_bytes).collect();
+            let a = std::cell::Cell::new(Some(above));
+            strs(
+                s.resolve_under(&comps, |_| a.take().unwrap_or(Above::Nothing))
+                    .unwrap(),
+            )
+        };
+        assert_eq!(under("lib/x", Above::Dir).as_deref(), Some("lib/x"));
+        assert_eq!(under("lib/x", Above::Stop).as_deref(), Some("lib/x"));
+    }
+}
