@@ -279,3 +279,28 @@ fn hostile_archives_are_refused() {
         assert_eq!(env.snapshot(), before, "{why}: the store changed");
     }
 }
+
+/// A refused layer in an archive: load's one line names the layer, the
+/// entry and why.
+#[test]
+fn load_says_which_entry_was_refused_and_why() {
+    let env = Env::new("hostile-load-why");
+    let layer = crate::harness::TarBuilder::new()
+        .symlink("link", "/tmp")
+        .file("link/cairn-pwned", 0o644, b"x")
+        .build();
+    let config = serde_json::json!({"architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [sha(&layer)]}})
+    .to_string();
+    let data = archive(
+        r#"[{"Config":"c.json","RepoTags":["x:1"],"Layers":["l1.tar"]}]"#,
+        &[("c.json", config.as_bytes()), ("l1.tar", &layer)],
+    );
+    let o = env.cmd("load").stdin(data).fails(1);
+    assert!(
+        o.stderr.contains("l1.tar")
+            && o.stderr.contains("link/cairn-pwned")
+            && o.stderr.contains("refusing to write through it"),
+        "{o}"
+    );
+}

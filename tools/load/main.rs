@@ -24,7 +24,7 @@ fn run(args: Load) -> Result<i32, Fail> {
         // layer-unpack does; the store is left as it was either way.
         Fail {
             code: cairn_cli::EXIT_FAILED,
-            error: anyhow::anyhow!("{input}: {e}"),
+            error: anyhow::Error::new(e).context(input.clone()),
             hint: None,
         }
     };
