@@ -709,9 +709,13 @@ impl<'a> Applier<'a> {
     /// missing. Where a layer below has a symlink and this layer nothing,
     /// the link is followed inside the stack, the root as the boundary:
     /// the entry lands where applying the layer onto the union view puts
-    /// it (containerd's applier, `tar -x` onto a root file system), so
-    /// `lib/x` over a lower `lib -> usr/lib` is written as `usr/lib/x`.
-    /// Returns the directory and the path it stands at.
+    /// it (containerd's applier on a mounted view, docker's on vfs, `tar
+    /// -x` onto a root file system), so `lib/x` over a lower
+    /// `lib -> usr/lib` is written as `usr/lib/x`. (The overlay fast paths
+    /// of containerd and of dockerd's overlay2 apply into the empty upper
+    /// directory instead: they make `lib` a directory there, which hides
+    /// the link and all of `/usr/lib` under `/lib`.) Returns the directory
+    /// and the path it stands at.
     fn open_parent(
         &mut self,
         entry: &[u8],
