@@ -22,7 +22,11 @@ fn raw_tar(entries: &[(&str, EntryType, &[u8])]) -> Vec<u8> {
         let mut h = tar::Header::new_gnu();
         h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
         h.set_entry_type(kind);
-        h.set_mode(0o644);
+        h.set_mode(if kind == EntryType::Directory {
+            0o755
+        } else {
+            0o644
+        });
         h.set_uid(0);
         h.set_gid(0);
         h.set_mtime(1_700_000_000);
@@ -43,9 +47,10 @@ fn unpack(env: &Env, tar: Vec<u8>, parent: &str) -> String {
     s(&r, "layer").to_string()
 }
 
-/// busybox; a merged-/usr layer (`lib -> usr/lib`, `abs -> /usr/lib`);
-/// then a layer written as if `lib` and `abs` were directories, with an
-/// absolute name, and (`all`) a path given twice and a file in a directory
+/// busybox; a merged-/usr layer (`lib -> usr/lib`, `abs -> /usr/lib`,
+/// `usr/share/old`); then a layer written as if `lib` and `abs` were
+/// directories, with an absolute name, `usr/share` whited out and made
+/// again, and (`all`) a path given twice and a file in a directory
 /// the layer does not give. Tagged `tag`; the layers, bottom first.
 fn merged_usr(env: &Env, tag: &str, all: bool) -> Vec<String> {
     let base = busybox_image(env);
@@ -54,12 +59,18 @@ fn merged_usr(env: &Env, tag: &str, all: bool) -> Vec<String> {
         .dir("usr/lib", 0o755)
         .symlink("lib", "usr/lib")
         .symlink("abs", "/usr/lib")
+        .dir("usr/share", 0o755)
+        .file("usr/share/old", 0o644, b"old\n")
         .build();
     let l1 = unpack(env, usr, &base);
     let mut entries: Vec<(&str, EntryType, &[u8])> = vec![
         ("lib/x", F, b"through the link\n"),
         ("/abs/y", F, b"absolute, through an absolute link\n"),
         ("etc/dup", F, b"first\n"),
+        // whited out, then made again: nothing of the old one shows
+        ("usr/.wh.share", F, b""),
+        ("usr/share/", EntryType::Directory, b""),
+        ("usr/share/new", F, b"new\n"),
     ];
     if all {
         entries.push(("etc/dup", F, b"second\n"));
@@ -102,13 +113,14 @@ fn links_below_are_followed_into_the_stack() {
             "merged:1",
             "sh",
             "-c",
-            "cat /usr/lib/x /lib/x /abs/y /etc/dup /lib/sub/z; readlink /lib; readlink /abs",
+            "cat /usr/lib/x /lib/x /abs/y /etc/dup /lib/sub/z; readlink /lib; readlink /abs; \
+             ls /usr/share",
         ])
         .ok();
     assert_eq!(
         o.stdout,
         "through the link\nthrough the link\nabsolute, through an absolute link\n\
-         second\nin a new directory\nusr/lib\n/usr/lib\n"
+         second\nin a new directory\nusr/lib\n/usr/lib\nnew\n"
     );
 }
 

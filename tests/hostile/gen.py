@@ -275,10 +275,10 @@ def make_cases():
     case("opaque-escape.tar", "../.wh..wh..opq",
          "opaque whiteout ../.wh..wh..opq marks a directory outside the root",
          build([F("../.wh..wh..opq", b"")]))
-    case("whiteout-and-file.tar", "foo",
-         "d/.wh.foo and d/foo in the same layer (ambiguous: delete or "
-         "create?)",
-         build([D("d/"), F("d/.wh.foo", b""), F("d/foo")]))
+    case("file-and-whiteout.tar", "d/.wh.foo",
+         "d/foo, then d/.wh.foo in the same layer (delete what it just "
+         "created?)",
+         build([D("d/"), F("d/foo"), F("d/.wh.foo", b"")]))
 
 
     # --- PAX / GNU name overrides
@@ -460,6 +460,11 @@ def make_legal():
                  F("hl-sym", b"root::0:0:99999:7:::\n")]),
           {"sym-shadow": "symlink:/etc/shadow",
            "hl-sym": "file:root::0:0:99999:7:::\n"})
+    legal("whiteout-and-file.tar",
+          "d/.wh.foo, then d/foo in the same layer: the whiteout deletes "
+          "what the layers below hold, the file is made afresh",
+          build([D("d/"), F("d/.wh.foo", b""), F("d/foo", b"afresh\n")]),
+          {"d/foo": "file:afresh\n"})
     legal("dup-file.tar",
           "the same regular file path dup-file twice: the last one wins",
           build([F("dup-file", b"first\n"), F("dup-file", b"second\n")]),

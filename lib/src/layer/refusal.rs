@@ -44,7 +44,7 @@ pub enum Refusal {
     WhiteoutDot,
     #[error("whiteout of a whiteout")]
     WhiteoutOfWhiteout,
-    #[error("whiteout of a path this layer also creates (or whites out twice)")]
+    #[error("whiteout of a path an earlier entry of this layer gives (or whites out)")]
     WhiteoutAndEntry,
     #[error("character device 0/0 is overlayfs's whiteout; a layer deletes with .wh. files")]
     WhiteoutDevice,

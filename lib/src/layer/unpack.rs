@@ -15,15 +15,18 @@
 //! absolute name is read from the root (`/etc/x` is `etc/x`); a later entry
 //! of a path replaces an earlier one (unlinked, a directory with all it
 //! holds, then the new one created exclusively: never written through),
-//! except that a directory over a directory merges; and a parent that a
+//! except that a directory over a directory merges, and an entry after a
+//! whiteout of its path is made afresh (a directory opaque, as the OCI
+//! rule has a whiteout delete only what the layers below hold); and a
+//! parent that a
 //! layer below made a symlink (`lib -> usr/lib`, then `lib/x`) is followed
 //! inside the stack, never above the root, so the entry lands where the
 //! union view shows it (`usr/lib/x`).
 //!
 //! Refused, with the entry named and a [`Refusal`] as the cause: any `..`
 //! component, writes through a symlink of this layer, hard links whose
-//! target is not an earlier entry of the same layer, a whiteout and an
-//! entry for the same path, whiteouts with an empty name, character
+//! target is not an earlier entry of the same layer, a whiteout of a
+//! path the layer already gave, whiteouts with an empty name, character
 //! devices 0/0 (overlayfs's own whiteout), overlayfs's own xattrs, truncated
 //! data and a stream without its end-of-archive marker.
 
@@ -778,15 +781,19 @@ impl<'a> Applier<'a> {
     /// layer stands: tar's "last one wins", as docker and containerd apply
     /// it. The earlier entry is unlinked (a directory with all it holds);
     /// the new one is then created exclusively, so nothing is ever written
-    /// through what stood there. A whiteout of this layer is never
-    /// replaced: a layer may not both delete and create a path.
-    fn clear(&mut self, place: &Place<'_>) -> Result<(), UnpackError> {
+    /// through what stood there. A whiteout of this layer gives way too
+    /// (the OCI rule: it deletes what the layers below hold, and the layer
+    /// may then create the path afresh); `true` when that is what stood
+    /// there, so that a new directory hides what is below it.
+    fn clear(&mut self, place: &Place<'_>) -> Result<bool, UnpackError> {
         let (raw, dir, name) = (place.raw, place.dir.as_fd(), place.name);
         let st = nix::sys::stat::fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW)
             .map_err(|e| UnpackError::io(raw, e))?;
         let fmt = st.st_mode & libc::S_IFMT;
         if fmt == libc::S_IFCHR && st.st_rdev == 0 {
-            return Err(UnpackError::refused(raw, Refusal::WhiteoutAndEntry));
+            nix::unistd::unlinkat(dir, name, nix::unistd::UnlinkatFlags::NoRemoveDir)
+                .map_err(|e| UnpackError::io(raw, e))?;
+            return Ok(true);
         }
         if fmt == libc::S_IFDIR {
             let sub = sys::open_dir_at(dir, name).map_err(|e| UnpackError::io(raw, e))?;
@@ -798,7 +805,7 @@ impl<'a> Applier<'a> {
             self.dir_times.retain(|(d, _)| {
                 !(d.starts_with(p) && matches!(d.get(p.len()), None | Some(b'/')))
             });
-            return Ok(());
+            return Ok(false);
         }
         if fmt == libc::S_IFREG {
             self.split
@@ -806,7 +813,8 @@ impl<'a> Applier<'a> {
                 .map_err(|e| UnpackError::io(b"(tar-split)", e))?;
         }
         nix::unistd::unlinkat(dir, name, nix::unistd::UnlinkatFlags::NoRemoveDir)
-            .map_err(|e| UnpackError::io(raw, e))
+            .map_err(|e| UnpackError::io(raw, e))?;
+        Ok(false)
     }
 
     /// Empty the directory `dir` (at `path`), depth first, never
@@ -1073,13 +1081,14 @@ impl<'a> Applier<'a> {
         xattrs: &[(String, Vec<u8>)],
     ) -> Result<(), UnpackError> {
         let (raw, dir, name) = (place.raw, place.dir.as_fd(), place.name);
+        let mut opaque = false;
         match mkdirat(dir, name, Mode::from_bits_truncate(0o700)) {
             Ok(()) => {}
             Err(Errno::EEXIST) => {
                 let st = nix::sys::stat::fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW)
                     .map_err(|e| UnpackError::io(raw, e))?;
                 if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
-                    self.clear(place)?;
+                    opaque = self.clear(place)?;
                     mkdirat(dir, name, Mode::from_bits_truncate(0o700))
                         .map_err(|e| UnpackError::io(raw, e))?;
                 }
@@ -1088,6 +1097,10 @@ impl<'a> Applier<'a> {
         }
         let fd =
             openat(dir, name, DIR_FLAGS, Mode::empty()).map_err(|e| UnpackError::io(raw, e))?;
+        if opaque {
+            // whited out, then made again: nothing below shows through
+            sys::fsetxattr(&fd, OPAQUE_XATTR, b"y").map_err(|e| UnpackError::io(raw, e))?;
+        }
         set_owner_mode(&fd, attrs).map_err(|e| UnpackError::io(raw, e))?;
         for (k, v) in xattrs {
             sys::fsetxattr(&fd, k, v).map_err(|e| UnpackError::io(raw, e))?;
@@ -1675,14 +1688,33 @@ mod tests {
         assert!(diff.join("f").is_dir());
     }
 
+    /// A whiteout deletes what the layers below hold: the layer may then
+    /// create the path afresh (a directory then hides what is below it),
+    /// but not white out what it already gave.
     #[test]
-    fn whiteouts_and_entries_of_one_path_are_refused() {
-        let (_t, r) = unpack_over(&[(".wh.x", F, b""), ("x", F, b"x")], &[], false);
-        assert!(matches!(refusal(r), Refusal::WhiteoutAndEntry));
+    fn an_entry_may_follow_a_whiteout_of_its_path() {
+        let (t, r) = unpack_over(
+            &[
+                (".wh.x", F, b""),
+                ("x", F, b"x"),
+                (".wh.d", F, b""),
+                ("d/", D, b""),
+                ("d/in", F, b"in"),
+            ],
+            &[],
+            false,
+        );
+        r.unwrap();
+        let diff = t.path().join("diff");
+        assert_eq!(std::fs::read(diff.join("x")).unwrap(), b"x");
+        assert!(diff.join("d/in").is_file());
+        assert!(super::super::stack::is_opaque(&diff.join("d")));
         let (_t, r) = unpack_over(&[("x", F, b"x"), (".wh.x", F, b"")], &[], false);
         assert!(matches!(refusal(r), Refusal::WhiteoutAndEntry));
-        let (_t, r) = unpack_over(&[(".wh.x", F, b""), ("x/", D, b"")], &[], false);
+        let (_t, r) = unpack_over(&[(".wh.x", F, b""), (".wh.x", F, b"")], &[], false);
         assert!(matches!(refusal(r), Refusal::WhiteoutAndEntry));
+        let (_t, r) = unpack_over(&[(".wh.d", F, b""), ("d/in", F, b"")], &[], false);
+        assert!(matches!(refusal(r), Refusal::ParentNotDir { .. }));
     }
 
     #[test]
