@@ -54,6 +54,18 @@ impl Env {
         }
     }
 
+    /// A command for another program (`runc`, `crun`) in this env's
+    /// directory.
+    pub fn program(&self, prog: &str) -> Cmd {
+        let mut c = Command::new(prog);
+        c.current_dir(&self.dir);
+        Cmd {
+            c,
+            stdin: None,
+            label: prog.to_string(),
+        }
+    }
+
     /// Run `tool args…` and expect success; returns stdout's records.
     pub fn records(&self, tool: &str, args: &[&str]) -> Vec<Record> {
         self.cmd(tool).args(args).ok().records()

@@ -20,6 +20,7 @@ mod load;
 mod protocol;
 mod records;
 mod registry;
+mod runtime;
 mod save;
 mod unpack;
 mod walkthrough;

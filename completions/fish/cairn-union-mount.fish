@@ -1,6 +1,7 @@
 complete -c cairn-union-mount -l root -d 'The store (default: $CAIRN_ROOT, else /var/lib/cairn for root, else ${XDG_DATA_HOME:-~/.local/share}/cairn)' -r -F
 complete -c cairn-union-mount -l name -d 'Name the container' -r
 complete -c cairn-union-mount -l entrypoint -d 'Replace the image\'s entrypoint' -r
+complete -c cairn-union-mount -l bundle -d 'Also write an OCI bundle in DIR for any runtime (`runc run --bundle DIR`): the view bound at DIR/rootfs and DIR/config.json, the spec `cairn run` would use; `cairn rm` takes the bind mount down' -r -F
 complete -c cairn-union-mount -s e -l env -d 'Set an environment variable (K=V; a bare K removes it)' -r
 complete -c cairn-union-mount -s w -l workdir -d 'Working directory inside the container' -r
 complete -c cairn-union-mount -s u -l user -d 'User (name or uid) and group: USER[:GROUP]' -r

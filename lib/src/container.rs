@@ -22,6 +22,7 @@ use crate::store::container::{now_rfc3339, ContainerMeta, State, Status};
 use crate::store::{Store, StoreError};
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -153,13 +154,70 @@ pub fn mount(store: &Store, c: &ContainerMeta) -> Result<PathBuf> {
     Ok(target)
 }
 
-/// Take the union view down (a no-op when it is not mounted).
+/// Take the union view down (a no-op when it is not mounted), and its
+/// bind mount in a bundle ([`write_bundle`]) first.
 pub fn unmount(store: &Store, c: &ContainerMeta) -> Result<()> {
+    let record = bundle_record(store, c);
+    if let Ok(dir) = std::fs::read(&record) {
+        let bound = PathBuf::from(std::ffi::OsString::from_vec(dir)).join("rootfs");
+        if overlay::is_mounted(&bound) {
+            overlay::unmount(&bound).map_err(sys(c, "unmounting its bundle's rootfs"))?;
+        }
+        let _ = std::fs::remove_file(&record);
+    }
     let target = rootfs(store, c);
     if overlay::is_mounted(&target) {
         overlay::unmount(&target).map_err(sys(c, "unmounting the union view"))?;
     }
     Ok(())
+}
+
+/// Where the container records the bundle its view is bound into.
+fn bundle_record(store: &Store, c: &ContainerMeta) -> PathBuf {
+    store.container_dir(&c.id).join("bundle")
+}
+
+/// Write an OCI bundle for any runtime (runc, crun) at `dir`: the
+/// container's union view bind-mounted at `dir/rootfs` and `dir/config.json`,
+/// the spec [`start`] would run with `o` (its root path relative, as a
+/// bundle's is). [`unmount`] takes the bind mount down with the view.
+pub fn write_bundle(
+    store: &Store,
+    c: &ContainerMeta,
+    dir: &std::path::Path,
+    o: &RunOptions,
+) -> Result<PathBuf> {
+    let config = runtime(&rcfg::apply(&c.config, &o.overrides));
+    if rcfg::argv(&config).is_empty() {
+        return Err(state_err(c, Problem::NoCommand));
+    }
+    let root = mount(store, c)?;
+    let user = spec::resolve_user(&root, &rcfg::user(&config))
+        .map_err(|e| sys(c, "resolving its user")(e.one_line()))?;
+    let spec = spec_of(c, &config, o, "rootfs".into(), user)
+        .build()
+        .map_err(sys(c, "making its spec"))?;
+    let bound = dir.join("rootfs");
+    std::fs::create_dir_all(&bound).map_err(sys(c, "making the bundle's rootfs"))?;
+    let dir = dir
+        .canonicalize()
+        .map_err(sys(c, "making the bundle's rootfs"))?;
+    let bound = dir.join("rootfs");
+    if !overlay::is_mounted(&bound) {
+        use nix::mount::MsFlags;
+        nix::mount::mount(
+            Some(&root),
+            &bound,
+            None::<&str>,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )
+        .map_err(sys(c, "binding the view into the bundle"))?;
+        crate::store::write_atomic(&bundle_record(store, c), dir.as_os_str().as_bytes())?;
+    }
+    let json = serde_json::to_vec_pretty(&spec).map_err(sys(c, "writing config.json"))?;
+    crate::store::write_atomic(&dir.join("config.json"), &json)?;
+    Ok(dir)
 }
 
 pub fn is_mounted(store: &Store, c: &ContainerMeta) -> bool {

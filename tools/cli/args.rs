@@ -426,6 +426,11 @@ pub struct UnionMount {
     /// Take down the view of the named containers instead
     #[arg(long)]
     pub unmount: bool,
+    /// Also write an OCI bundle in DIR for any runtime (`runc run --bundle
+    /// DIR`): the view bound at DIR/rootfs and DIR/config.json, the spec
+    /// `cairn run` would use; `cairn rm` takes the bind mount down
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["no_mount", "unmount"])]
+    pub bundle: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub config: ConfigArgs,
     /// Image (or, with --unmount, container); none: from stdin records

@@ -34,9 +34,9 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
         return Ok(0);
     }
     let subjects = subjects::<ImageRecord>(&given)?;
-    if args.create.name.is_some() && subjects.len() > 1 {
+    if (args.create.name.is_some() || args.bundle.is_some()) && subjects.len() > 1 {
         return Err(cairn_cli::usage(
-            "--name names one container, but several images were given",
+            "--name and --bundle are for one container, but several images were given",
         ));
     }
     let o = Overrides {
@@ -61,7 +61,12 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
             ..ContainerRecord::new(c.id)
         };
         if !args.no_mount {
-            let root = container::mount(&store, &c).inspect_err(|_| {
+            let root = match &args.bundle {
+                None => container::mount(&store, &c),
+                Some(dir) => container::write_bundle(&store, &c, dir, &bundle_options())
+                    .map(|d| d.join("rootfs")),
+            }
+            .inspect_err(|_| {
                 let _ = container::remove(&store, &c, true);
             })?;
             rec.rootfs = Some(root);
@@ -69,4 +74,21 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
         out.record(&rec.over(s.record))?;
     }
     Ok(0)
+}
+
+/// A bundle's run: what `cairn run` does without options (the overrides
+/// are the container's already).
+fn bundle_options() -> container::RunOptions {
+    container::RunOptions {
+        overrides: Overrides::default(),
+        net: libcairn::isolate::spec::Net::Loopback,
+        limits: libcairn::isolate::cgroup::Limits {
+            pids: Some(libcairn::isolate::config::DEFAULT_PIDS_LIMIT),
+            ..Default::default()
+        },
+        privileged: false,
+        stdio: [None; 3],
+        tty: false,
+        supervisor: nix::unistd::getpid(),
+    }
 }
