@@ -57,3 +57,139 @@ fn a_bundle_keeps_the_exit_status() {
     assert_eq!(o.stdout, "out\n");
     env.cmd("rm").arg(s(&c, "container")).ok();
 }
+
+/// `cairn-runtime --root <env>/state …`
+fn runtime(env: &Env) -> crate::harness::Cmd {
+    env.cmd("runtime").arg("--root").arg(env.path("state"))
+}
+
+#[test]
+fn cairn_runtime_runs_a_bundle_as_runc_does() {
+    let env = Env::new("rt-run");
+    let c = bundle(&env, "echo hello; echo err >&2; exit 0");
+    let ours = runtime(&env).args(["run", "--bundle", "b", "rt-run"]).ok();
+    let runc = env
+        .program("runc")
+        .args(["run", "--bundle", "b", "rt-run-runc"])
+        .ok();
+    assert_eq!(ours.stdout, "hello\n", "{ours}");
+    assert_eq!(
+        (ours.stdout.as_str(), ours.stderr.as_str()),
+        (runc.stdout.as_str(), runc.stderr.as_str())
+    );
+    // the state is gone with the container
+    assert!(!env.path("state/rt-run").exists());
+    env.cmd("rm").arg(s(&c, "container")).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+
+    let env = Env::new("rt-run-status");
+    let c = bundle(&env, "exit 7");
+    runtime(&env)
+        .args(["run", "--bundle", "b", "rt-run-status"])
+        .fails(7);
+    env.program("runc")
+        .args(["run", "--bundle", "b", "rt-run-status-runc"])
+        .fails(7);
+    env.cmd("rm").arg(s(&c, "container")).ok();
+}
+
+#[test]
+fn cairn_runtime_spec_is_a_config_runc_runs() {
+    let env = Env::new("rt-spec");
+    runtime(&env).args(["spec", "--bundle", "."]).ok();
+    // a second spec would overwrite it: refused
+    runtime(&env).args(["spec", "--bundle", "."]).fails(2);
+    let rootfs = env.path("rootfs");
+    std::fs::create_dir(&rootfs).unwrap();
+    env.program("tar")
+        .arg("-x")
+        .arg("-C")
+        .arg(&rootfs)
+        .stdin(crate::harness::busybox_tar())
+        .ok();
+    // `sh` reading its script from stdin, under runc and under us
+    let runc = env
+        .program("runc")
+        .args(["run", "rt-spec-runc"])
+        .stdin("echo from-sh\n")
+        .ok();
+    let o = runtime(&env)
+        .args(["run", "rt-spec"])
+        .stdin("echo from-sh\n")
+        .ok();
+    assert_eq!(
+        (o.stdout.as_str(), runc.stdout.as_str()),
+        ("from-sh\n", "from-sh\n"),
+        "{o}"
+    );
+    let features: serde_json::Value =
+        serde_json::from_str(&runtime(&env).arg("features").ok().stdout).unwrap();
+    assert_eq!(features["linux"]["cgroup"]["systemd"], false);
+}
+
+#[test]
+fn state_kill_and_delete_of_a_running_container() {
+    let env = Env::new("rt-state");
+    let c = bundle(&env, "exec sleep 600");
+    let run = std::process::Command::new(crate::harness::bin("runtime"))
+        .arg("--root")
+        .arg(env.path("state"))
+        .args(["run", "--bundle"])
+        .arg(env.path("b"))
+        .arg("--pid-file")
+        .arg(env.path("pid"))
+        .arg("rt-state")
+        .spawn()
+        .unwrap();
+    crate::harness::wait_for("the pid file", std::time::Duration::from_secs(10), || {
+        env.path("pid").exists()
+    });
+    let st: serde_json::Value =
+        serde_json::from_str(&runtime(&env).args(["state", "rt-state"]).ok().stdout).unwrap();
+    assert_eq!(st["status"], "running");
+    assert_eq!(st["id"], "rt-state");
+    assert_eq!(st["ociVersion"], "1.0.2");
+    assert_eq!(st["bundle"], env.path("b").display().to_string());
+    let pid = std::fs::read_to_string(env.path("pid")).unwrap();
+    assert_eq!(st["pid"].to_string(), pid);
+    // a running container is not deleted without --force
+    runtime(&env).args(["delete", "rt-state"]).fails(1);
+    runtime(&env).args(["kill", "rt-state", "nope"]).fails(2);
+    runtime(&env).args(["kill", "rt-state", "9"]).ok();
+    let out = run.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(137));
+    runtime(&env).args(["state", "rt-state"]).fails(1);
+    runtime(&env).args(["kill", "rt-state", "KILL"]).fails(1);
+    // docker deletes twice, the second with --force: both fine
+    runtime(&env).args(["delete", "--force", "rt-state"]).ok();
+    env.cmd("rm").arg(s(&c, "container")).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+#[test]
+fn a_refused_field_is_one_line_and_lands_in_the_json_log() {
+    let env = Env::new("rt-refused");
+    let c = bundle(&env, "true");
+    let path = env.path("b/config.json");
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    config["hooks"] = serde_json::json!({"poststop": [{"path": "/bin/true"}]});
+    std::fs::write(&path, config.to_string()).unwrap();
+    let o = runtime(&env)
+        .args(["--log", "log.json", "--log-format", "json"])
+        .args(["run", "--bundle", "b", "rt-refused"])
+        .fails(1);
+    assert_eq!(o.stderr.lines().count(), 1, "{o}");
+    assert!(o.stderr.contains("hooks is not supported"), "{o}");
+    let log = std::fs::read_to_string(env.path("log.json")).unwrap();
+    let line: serde_json::Value = serde_json::from_str(log.trim()).unwrap();
+    assert_eq!(line["level"], "error");
+    assert!(line["msg"].as_str().unwrap().contains("hooks"), "{log}");
+    assert!(line["time"].is_string());
+    assert!(!env.path("state/rt-refused").exists());
+    runtime(&env)
+        .args(["--systemd-cgroup", "state", "x"])
+        .fails(2);
+    env.cmd("rm").arg(s(&c, "container")).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}

@@ -513,19 +513,7 @@ pub fn stop(store: &Store, c: &ContainerMeta, grace: Duration) -> Result<State> 
     state(store, c)
 }
 
-/// Parse `SIGTERM`, `TERM`, `15`.
-pub fn parse_signal(s: &str) -> Option<Signal> {
-    if let Ok(n) = s.parse::<i32>() {
-        return Signal::try_from(n).ok();
-    }
-    let up = s.to_ascii_uppercase();
-    let name = if up.starts_with("SIG") {
-        up
-    } else {
-        format!("SIG{up}")
-    };
-    name.parse().ok()
-}
+pub use crate::isolate::supervise::parse_signal;
 
 /// Freeze or thaw every process of a running container.
 pub fn set_paused(store: &Store, c: &ContainerMeta, paused: bool) -> Result<()> {

@@ -22,6 +22,7 @@
 //! | `image` | `store` | image configs, manifests and archives: load, save, tag, remove |
 //! | `registry` | `store`, `image`, `layer`, `reference` | the OCI distribution API: references to manifests, auth, TLS, blobs streamed into layers |
 //! | `isolate` | `sys`, `logfile` | the OCI runtime spec a container runs and running it: namespaces, rootfs, cgroups, seccomp, devices, capabilities, process liveness, supervision and the caller's terminal |
+//! | `runtime` | `isolate` | an OCI runtime with runc's command line: a bundle's config.json run through `isolate`, state under a root directory |
 //! | `container` | `image`, `isolate` | a container's lifecycle: create, start, stop, commit, remove |
 //! | `build` | `container` | Dockerfile builds |
 //! | `export` | `container` | a container's filesystem as one tar |
@@ -40,6 +41,7 @@ pub mod logfile;
 pub mod record;
 pub mod reference;
 pub mod registry;
+pub mod runtime;
 pub mod store;
 pub mod sys;
 

@@ -961,5 +961,6 @@ pub fn commands() -> Vec<clap::Command> {
         Export::command(),
         Save::command(),
         Build::command(),
+        crate::runtime::Runtime::command(),
     ]
 }

@@ -38,6 +38,20 @@ pub fn exit_code(status: WaitStatus) -> Option<i32> {
     }
 }
 
+/// Parse `SIGTERM`, `TERM`, `15`.
+pub fn parse_signal(s: &str) -> Option<Signal> {
+    if let Ok(n) = s.parse::<i32>() {
+        return Signal::try_from(n).ok();
+    }
+    let up = s.to_ascii_uppercase();
+    let name = if up.starts_with("SIG") {
+        up
+    } else {
+        format!("SIG{up}")
+    };
+    name.parse().ok()
+}
+
 /// The forwarded signals and SIGCHLD, blocked in this thread.
 pub struct Signals(SigSet);
 
