@@ -61,8 +61,12 @@ pub enum RuntimeError {
         #[source]
         source: CgroupError,
     },
-    #[error("container {id}: linux.resources.devices: {msg}")]
-    Devices { id: String, msg: String },
+    #[error("container {id}: linux.resources.devices: {source}")]
+    Devices {
+        id: String,
+        #[source]
+        source: crate::isolate::spec::Unsupported,
+    },
     #[error("container {id}: {source}")]
     Spawn {
         id: String,
@@ -265,9 +269,9 @@ impl Runtime {
             id: o.id.into(),
             source,
         };
-        let rules = spec::device_rules(&spec).map_err(|msg| RuntimeError::Devices {
+        let rules = spec::device_rules(&spec).map_err(|source| RuntimeError::Devices {
             id: o.id.into(),
-            msg,
+            source,
         })?;
         let cg =
             Cgroup::create_with_devices(&name, &spec::limits(&spec), &rules).map_err(cg_err)?;

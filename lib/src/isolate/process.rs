@@ -20,7 +20,7 @@
 
 use super::cgroup::Cgroup;
 use super::rootfs::RootfsStep;
-use super::spec::Spec;
+use super::spec::{Spec, Unsupported};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::sched::{setns, unshare, CloneFlags};
@@ -58,7 +58,7 @@ pub enum SpawnError {
     Interrupted(Signal),
     /// The spec asks for what cairn does not do; nothing was started.
     #[error("the runtime spec: {0}")]
-    Unsupported(String),
+    Unsupported(Unsupported),
 }
 
 impl SpawnError {
@@ -150,8 +150,8 @@ struct Plan<'s> {
     process: Proc<'s>,
 }
 
-fn unsupported(what: impl Into<String>) -> SpawnError {
-    SpawnError::Unsupported(what.into())
+fn unsupported(what: Unsupported) -> SpawnError {
+    SpawnError::Unsupported(what)
 }
 
 /// The clone flag of a namespace type, and its rank in the order of
@@ -165,14 +165,14 @@ fn ns_flag(t: LinuxNamespaceType) -> Result<(CloneFlags, u8), SpawnError> {
         Network => (CloneFlags::CLONE_NEWNET, 3),
         Pid => (CloneFlags::CLONE_NEWPID, 4),
         Mount => (CloneFlags::CLONE_NEWNS, 5),
-        User | Time => return Err(unsupported(format!("a {t} namespace is not supported"))),
+        User | Time => return Err(unsupported(Unsupported::Namespace(t.to_string()))),
     })
 }
 
 /// Refuse what a spec may ask for and cairn does not do yet, naming it,
 /// rather than run the container without it.
 fn refuse_unsupported(spec: &Spec, linux: &oci_spec::runtime::Linux) -> Result<(), SpawnError> {
-    let some = |set: bool, what: &str| if set { Some(what.to_string()) } else { None };
+    let some = |set: bool, what: &'static str| set.then_some(what);
     let asked = [
         some(
             linux.uid_mappings().as_ref().is_some_and(|m| !m.is_empty())
@@ -201,7 +201,7 @@ fn refuse_unsupported(spec: &Spec, linux: &oci_spec::runtime::Linux) -> Result<(
         some(linux.mount_label().is_some(), "linux.mountLabel"),
     ];
     match asked.into_iter().flatten().next() {
-        Some(what) => Err(unsupported(format!("{what} is not supported"))),
+        Some(what) => Err(unsupported(Unsupported::Field(what))),
         None => Ok(()),
     }
 }
@@ -214,7 +214,7 @@ impl<'s> Plan<'s> {
         let linux = spec
             .linux()
             .as_ref()
-            .ok_or(unsupported("no linux section"))?;
+            .ok_or(unsupported(Unsupported::Missing("linux")))?;
         refuse_unsupported(spec, linux)?;
         let (mut new, mut new_cgroup, mut join) = (CloneFlags::empty(), false, Vec::new());
         for ns in linux.namespaces().iter().flatten() {
@@ -222,9 +222,8 @@ impl<'s> Plan<'s> {
             match ns.path() {
                 Some(p) => join.push((rank, p.clone(), flag)),
                 None if joining => {
-                    return Err(unsupported(format!(
-                        "a process in a running container joins its {} namespace: give its path",
-                        ns.typ()
+                    return Err(unsupported(Unsupported::JoinWithoutPath(
+                        ns.typ().to_string(),
                     )))
                 }
                 None if flag == CloneFlags::CLONE_NEWCGROUP => new_cgroup = true,
@@ -239,15 +238,16 @@ impl<'s> Plan<'s> {
             if !new.contains(CloneFlags::CLONE_NEWNS)
                 || join.iter().any(|(_, f)| *f != CloneFlags::CLONE_NEWNET)
             {
-                return Err(unsupported(
-                    "a new container needs its own mount namespace and joins none but a network one",
-                ));
+                return Err(unsupported(Unsupported::SharedNamespaces));
             }
             if spec.hostname().is_some() && !new.contains(CloneFlags::CLONE_NEWUTS) {
                 // it would rename the host
-                return Err(unsupported("a hostname needs a new uts namespace"));
+                return Err(unsupported(Unsupported::HostnameWithoutUts));
             }
-            let root = spec.root().as_ref().ok_or(unsupported("no root"))?;
+            let root = spec
+                .root()
+                .as_ref()
+                .ok_or(unsupported(Unsupported::Missing("root")))?;
             let steps = super::rootfs::rootfs_plan(spec.mounts().as_deref().unwrap_or_default())
                 .map_err(unsupported)?;
             Some(Root {
@@ -258,13 +258,14 @@ impl<'s> Plan<'s> {
                 readonly_paths: linux.readonly_paths().as_deref().unwrap_or_default(),
             })
         };
-        let process = spec.process().as_ref().ok_or(unsupported("no process"))?;
+        let process = spec
+            .process()
+            .as_ref()
+            .ok_or(unsupported(Unsupported::Missing("process")))?;
         let mut process = Proc::read(process)?;
         if let Some(s) = linux.seccomp() {
             if s != super::seccomp::default_spec_here() {
-                return Err(unsupported(
-                    super::seccomp::SeccompError::Unsupported.to_string(),
-                ));
+                return Err(unsupported(Unsupported::Seccomp));
             }
             process.seccomp = true;
         }
@@ -286,9 +287,9 @@ impl<'s> Proc<'s> {
             || p.apparmor_profile().is_some()
             || p.selinux_label().is_some()
         {
-            return Err(unsupported(
-                "rlimits, oomScoreAdj, apparmor and selinux are not supported",
-            ));
+            return Err(unsupported(Unsupported::Field(
+                "process.rlimits, oomScoreAdj, apparmorProfile or selinuxLabel",
+            )));
         }
         let caps = p.capabilities().as_ref().map(|c| {
             let set = |s: &Option<oci_spec::runtime::Capabilities>| {
@@ -306,10 +307,8 @@ impl<'s> Proc<'s> {
         let cwd = p
             .cwd()
             .to_str()
-            .ok_or(unsupported("the cwd is not UTF-8"))?;
-        if !cwd.starts_with('/') {
-            return Err(unsupported(format!("the cwd {cwd:?} is not absolute")));
-        }
+            .filter(|c| c.starts_with('/'))
+            .ok_or_else(|| unsupported(Unsupported::Cwd(p.cwd().clone())))?;
         Ok(Proc {
             args: p.args().as_deref().unwrap_or_default(),
             env: p.env().as_deref().unwrap_or_default(),

@@ -6,6 +6,7 @@
 //! following symlinks and mounted on through its fd.
 
 use super::process::{ctx, Fail};
+use super::spec::Unsupported;
 use nix::fcntl::{openat, OFlag};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sys::stat::{mknodat, Mode, SFlag};
@@ -135,7 +136,7 @@ pub(super) enum RootfsStep {
 /// The flags and the data of a mount's `options`, as mount(8) reads them.
 /// Bind mounts and mount propagation are not supported (yet): an error
 /// naming the option.
-fn parse_options(options: &[String]) -> Result<(MsFlags, Option<String>), String> {
+fn parse_options(options: &[String]) -> Result<(MsFlags, Option<String>), Unsupported> {
     let mut flags = MsFlags::empty();
     let mut data: Vec<&str> = Vec::new();
     for o in options {
@@ -161,7 +162,7 @@ fn parse_options(options: &[String]) -> Result<(MsFlags, Option<String>), String
             "nostrictatime" => (false, MsFlags::MS_STRICTATIME),
             "bind" | "rbind" | "private" | "rprivate" | "shared" | "rshared" | "slave"
             | "rslave" | "unbindable" | "runbindable" | "remount" => {
-                return Err(format!("mount option {o:?} is not supported"))
+                return Err(Unsupported::MountOption(o.clone()))
             }
             _ => {
                 data.push(o);
@@ -199,13 +200,12 @@ const DEV_LINKS: [(&str, &str); 6] = [
 
 /// The destination of a mount as a path relative to the root; it must be
 /// absolute and stay below the root.
-fn relative(dest: &Path) -> Result<String, String> {
-    let s = dest.to_str().ok_or("a mount destination is not UTF-8")?;
+fn relative(dest: &Path) -> Result<String, Unsupported> {
+    let bad = || Unsupported::MountDestination(dest.to_path_buf());
+    let s = dest.to_str().ok_or_else(bad)?;
     let rel = s.trim_start_matches('/');
     if !s.starts_with('/') || rel.split('/').any(|c| c == "..") || rel.is_empty() {
-        return Err(format!(
-            "mount destination {s:?} must be an absolute path below the root"
-        ));
+        return Err(bad());
     }
     Ok(rel.trim_end_matches('/').to_string())
 }
@@ -216,7 +216,9 @@ fn relative(dest: &Path) -> Result<String, String> {
 /// standard links) before those are mounted. A sysfs that cannot be
 /// mounted (no network namespace of our own) falls back to the host's
 /// /sys, bound and, if the mount asked for it, made read-only.
-pub(super) fn rootfs_plan(mounts: &[oci_spec::runtime::Mount]) -> Result<Vec<RootfsStep>, String> {
+pub(super) fn rootfs_plan(
+    mounts: &[oci_spec::runtime::Mount],
+) -> Result<Vec<RootfsStep>, Unsupported> {
     let mut plan = Vec::new();
     let targets: Vec<String> = mounts
         .iter()
@@ -225,9 +227,10 @@ pub(super) fn rootfs_plan(mounts: &[oci_spec::runtime::Mount]) -> Result<Vec<Roo
     for (i, (m, target)) in mounts.iter().zip(&targets).enumerate() {
         let fstype = m.typ().as_deref().unwrap_or("none");
         if fstype == "bind" || fstype.starts_with("cgroup") {
-            return Err(format!(
-                "a mount of type {fstype} (on /{target}) is not supported"
-            ));
+            return Err(Unsupported::MountType {
+                fstype: fstype.to_string(),
+                destination: m.destination().clone(),
+            });
         }
         let source = m
             .source()
@@ -647,15 +650,23 @@ mod tests {
             (f, d.as_deref()),
             (MsFlags::MS_NOSUID, Some("mode=755,size=1k"))
         );
-        assert!(o(&["rbind"]).unwrap_err().contains("rbind"));
+        assert_eq!(o(&["rbind"]), Err(Unsupported::MountOption("rbind".into())));
         let m = |dest: &str, typ: &str| {
             let mut m = oci_spec::runtime::Mount::default();
             m.set_destination(dest.into()).set_typ(Some(typ.into()));
             m
         };
-        assert!(rootfs_plan(&[m("/sys/fs/cgroup", "cgroup")]).is_err());
-        assert!(rootfs_plan(&[m("/../etc", "tmpfs")]).is_err());
-        assert!(rootfs_plan(&[m("tmp", "tmpfs")]).is_err());
+        assert!(matches!(
+            rootfs_plan(&[m("/sys/fs/cgroup", "cgroup")]),
+            Err(Unsupported::MountType { .. })
+        ));
+        for bad in ["/../etc", "tmp", "/"] {
+            assert_eq!(
+                rootfs_plan(&[m(bad, "tmpfs")]).err(),
+                Some(Unsupported::MountDestination(bad.into())),
+                "{bad}"
+            );
+        }
         let plan = rootfs_plan(&[m("/tmp/", "tmpfs")]).unwrap();
         assert!(matches!(&plan[0], RootfsStep::Mount { target, .. } if target == "tmp"));
     }

@@ -31,6 +31,43 @@ use oci_spec::runtime::{
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
+/// What a runtime spec asks for and cairn does not do: refused by name
+/// before anything starts, never silently ignored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unsupported {
+    #[error("the spec has no {0} section")]
+    Missing(&'static str),
+    #[error("{0} is not supported")]
+    Field(&'static str),
+    #[error("a {0} namespace is not supported")]
+    Namespace(String),
+    #[error("a process in a running container joins its {0} namespace: give its path")]
+    JoinWithoutPath(String),
+    #[error("a new container needs its own mount namespace and joins none but a network one")]
+    SharedNamespaces,
+    #[error("a hostname needs a new uts namespace")]
+    HostnameWithoutUts,
+    #[error("the cwd {0:?} is not an absolute UTF-8 path")]
+    Cwd(PathBuf),
+    #[error("mount destination {0:?} must be an absolute path below the root")]
+    MountDestination(PathBuf),
+    #[error("a mount of type {fstype} (on {destination:?}) is not supported")]
+    MountType {
+        fstype: String,
+        destination: PathBuf,
+    },
+    #[error("mount option {0:?} is not supported")]
+    MountOption(String),
+    #[error("device rule of type {0} is not supported")]
+    DeviceType(String),
+    #[error("device number {0} is out of range")]
+    DeviceNumber(i64),
+    #[error("device access {0:?} is not r, w or m")]
+    DeviceAccess(char),
+    #[error("a seccomp profile other than docker's default")]
+    Seccomp,
+}
+
 pub use oci_spec::runtime::Spec;
 
 /// The version of the runtime spec the documents made here follow.
@@ -195,7 +232,7 @@ fn device_rule(r: &Rule) -> LinuxDeviceCgroup {
 /// The device rules of `spec`'s `linux.resources.devices`, in order; none
 /// (every device allowed) when it has no list. A rule the cgroup cannot
 /// express is an error naming it.
-pub fn device_rules(spec: &Spec) -> Result<Vec<Rule>, String> {
+pub fn device_rules(spec: &Spec) -> Result<Vec<Rule>, Unsupported> {
     let Some(list) = resources(spec).and_then(|r| r.devices().as_ref()) else {
         return Ok(devices::ALLOW_ALL.to_vec());
     };
@@ -205,13 +242,13 @@ pub fn device_rules(spec: &Spec) -> Result<Vec<Rule>, String> {
                 None | Some(LinuxDeviceType::A) => Kind::All,
                 Some(LinuxDeviceType::C) | Some(LinuxDeviceType::U) => Kind::Char,
                 Some(LinuxDeviceType::B) => Kind::Block,
-                Some(t) => return Err(format!("device rule of type {t:?} is not supported")),
+                Some(t) => return Err(Unsupported::DeviceType(format!("{t:?}"))),
             };
             let num = |n: Option<i64>| match n {
                 None | Some(-1) => Ok(None),
                 Some(n) => u32::try_from(n)
                     .map(Some)
-                    .map_err(|_| format!("device number {n} is out of range")),
+                    .map_err(|_| Unsupported::DeviceNumber(n)),
             };
             let mut bits = 0;
             for c in d.access().as_deref().unwrap_or("rwm").chars() {
@@ -219,7 +256,7 @@ pub fn device_rules(spec: &Spec) -> Result<Vec<Rule>, String> {
                     'r' => access::READ,
                     'w' => access::WRITE,
                     'm' => access::MKNOD,
-                    _ => return Err(format!("device access {c:?} is not r, w or m")),
+                    _ => return Err(Unsupported::DeviceAccess(c)),
                 };
             }
             Ok(Rule {

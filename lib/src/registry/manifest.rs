@@ -86,6 +86,31 @@ impl Wanted {
     }
 }
 
+/// Why a manifest or index cannot be pulled.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("invalid {kind}: {source}")]
+    Json {
+        kind: &'static str,
+        source: serde_json::Error,
+    },
+    #[error("a docker schema1 manifest: not supported (push it again with a current docker, skopeo or cairn)")]
+    Schema1,
+    #[error("unsupported manifest type {0:?}")]
+    MediaType(String),
+    #[error("an index inside an index")]
+    Nested,
+    #[error("descriptor {digest}: {source}")]
+    Digest {
+        digest: String,
+        source: crate::digest::DigestError,
+    },
+    #[error("not a container image (config type {0:?}): an artifact cairn cannot run")]
+    Artifact(String),
+    #[error("layer {digest}: unsupported media type {media_type:?}")]
+    LayerType { digest: String, media_type: String },
+}
+
 /// What a manifest endpoint served.
 pub enum Document {
     Index(Box<ImageIndex>),
@@ -94,7 +119,7 @@ pub enum Document {
 
 /// Whether `media_type` (from Content-Type, else the document's own
 /// field) is an index, a manifest, or something cairn cannot pull.
-pub fn classify(media_type: &str, data: &[u8]) -> Result<Document, String> {
+pub fn classify(media_type: &str, data: &[u8]) -> Result<Document, ManifestError> {
     let declared = serde_json::from_slice::<serde_json::Value>(data)
         .ok()
         .and_then(|v| v.get("mediaType")?.as_str().map(str::to_string));
@@ -106,14 +131,18 @@ pub fn classify(media_type: &str, data: &[u8]) -> Result<Document, String> {
     match kind.as_str() {
         OCI_INDEX | DOCKER_LIST => serde_json::from_slice(data)
             .map(|i| Document::Index(Box::new(i)))
-            .map_err(|e| format!("invalid index: {e}")),
+            .map_err(|source| ManifestError::Json {
+                kind: "index",
+                source,
+            }),
         OCI_MANIFEST | DOCKER_MANIFEST => serde_json::from_slice(data)
             .map(|m| Document::Manifest(Box::new(m)))
-            .map_err(|e| format!("invalid manifest: {e}")),
-        t if t.contains("manifest.v1") => {
-            Err("a docker schema1 manifest: not supported (push it again with a current docker, skopeo or cairn)".into())
-        }
-        t => Err(format!("unsupported manifest type {t:?}")),
+            .map_err(|source| ManifestError::Json {
+                kind: "manifest",
+                source,
+            }),
+        t if t.contains("manifest.v1") => Err(ManifestError::Schema1),
+        t => Err(ManifestError::MediaType(t.to_string())),
     }
 }
 
@@ -144,30 +173,31 @@ pub fn offered(index: &ImageIndex) -> String {
 }
 
 /// A descriptor's digest, sha256 only.
-pub fn digest_of(d: &Descriptor) -> Result<Digest, String> {
+pub fn digest_of(d: &Descriptor) -> Result<Digest, ManifestError> {
     d.digest()
         .as_ref()
         .parse()
-        .map_err(|e| format!("descriptor {}: {e}", d.digest()))
+        .map_err(|source| ManifestError::Digest {
+            digest: d.digest().to_string(),
+            source,
+        })
 }
 
 /// Check that a manifest is a container image cairn can unpack; its
 /// config and layer digests.
-pub fn image_parts(m: &ImageManifest) -> Result<(Digest, Vec<Digest>), String> {
+pub fn image_parts(m: &ImageManifest) -> Result<(Digest, Vec<Digest>), ManifestError> {
     let cfg = m.config().media_type().to_string();
     if !IMAGE_CONFIGS.contains(&cfg.as_str()) {
-        return Err(format!(
-            "not a container image (config type {cfg:?}): an artifact cairn cannot run"
-        ));
+        return Err(ManifestError::Artifact(cfg));
     }
     let mut layers = Vec::new();
     for l in m.layers() {
         let t = l.media_type().to_string();
         if !LAYERS.contains(&t.as_str()) {
-            return Err(format!(
-                "layer {}: unsupported media type {t:?}",
-                l.digest()
-            ));
+            return Err(ManifestError::LayerType {
+                digest: l.digest().to_string(),
+                media_type: t,
+            });
         }
         layers.push(digest_of(l)?);
     }
@@ -243,18 +273,19 @@ mod tests {
             "application/vnd.docker.distribution.manifest.v1+prettyjws",
             b"{}",
         );
-        assert!(e.err().unwrap().contains("schema1"));
+        assert!(matches!(e, Err(ManifestError::Schema1)));
         // an artifact is refused by its config type
         let mut art = m.clone();
         art["config"]["mediaType"] = json!("application/vnd.cncf.helm.config.v1+json");
         let art: ImageManifest = serde_json::from_value(art).unwrap();
-        assert!(image_parts(&art).unwrap_err().contains("artifact"));
+        assert!(matches!(image_parts(&art), Err(ManifestError::Artifact(_))));
         let mut foreign = m;
         foreign["layers"][0]["mediaType"] =
             json!("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip");
         let foreign: ImageManifest = serde_json::from_value(foreign).unwrap();
-        assert!(image_parts(&foreign)
-            .unwrap_err()
-            .contains("unsupported media type"));
+        assert!(matches!(
+            image_parts(&foreign),
+            Err(ManifestError::LayerType { .. })
+        ));
     }
 }

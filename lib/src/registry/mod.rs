@@ -56,8 +56,11 @@ pub enum RegistryError {
     NotFound { what: String },
     #[error("{what}: {source}")]
     Http { what: String, source: HttpError },
-    #[error("{what}: {message}")]
-    Invalid { what: String, message: String },
+    #[error("{what}: {source}")]
+    Invalid {
+        what: String,
+        source: manifest::ManifestError,
+    },
     #[error("{what}: the registry sent content whose digest is {actual}, not {expected}")]
     Mismatch {
         what: String,
@@ -238,9 +241,9 @@ fn resolve(
     let accept = Some(manifest::ACCEPT);
     let (data, digest, media) =
         repo.document("manifests", object, accept, pinned, MAX_MANIFEST, &what)?;
-    let invalid = |what: &str, message: String| RegistryError::Invalid {
+    let invalid = |what: &str, source| RegistryError::Invalid {
         what: what.to_string(),
-        message,
+        source,
     };
     match manifest::classify(&media, &data).map_err(|m| invalid(&what, m))? {
         Document::Manifest(m) => Ok((digest, digest, *m)),
@@ -261,7 +264,7 @@ fn resolve(
             )?;
             match manifest::classify(&media, &data).map_err(|m| invalid(&what, m))? {
                 Document::Manifest(m) => Ok((digest, d, *m)),
-                Document::Index(_) => Err(invalid(&what, "an index inside an index".into())),
+                Document::Index(_) => Err(invalid(&what, manifest::ManifestError::Nested)),
             }
         }
     }
@@ -283,9 +286,9 @@ fn pull_inner(
     let (digest, manifest_digest, m) = resolve(&repo, reference, &want)?;
     let what = format!("manifest {manifest_digest}");
     let (config_digest, blobs) =
-        manifest::image_parts(&m).map_err(|message| RegistryError::Invalid {
+        manifest::image_parts(&m).map_err(|source| RegistryError::Invalid {
             what: what.clone(),
-            message,
+            source,
         })?;
     let sizes: Vec<u64> = m.layers().iter().map(|l| l.size()).collect();
     let what = format!("config {config_digest}");
