@@ -14,6 +14,7 @@ mod differential;
 mod docs;
 mod function_length;
 mod graph;
+mod habits;
 mod hostile;
 mod interop;
 mod load;

@@ -376,13 +376,15 @@ pub use crate::isolate::supervise::exit_code;
 
 /// Start the container under a detached supervisor (`isolate -d`) that
 /// keeps its output in the container's log, reaps it and records its
-/// exit. Returns the pid of its init. `o.stdio`, `o.tty` and
-/// `o.supervisor` are the supervisor's to set.
+/// exit, then removes the container when `remove_on_exit` (`--rm`).
+/// Returns the pid of its init. `o.stdio`, `o.tty` and `o.supervisor` are
+/// the supervisor's to set.
 pub fn start_detached(
     store: &Store,
     c: &ContainerMeta,
     o: RunOptions,
     log: crate::logfile::Bounds,
+    remove_on_exit: bool,
 ) -> Result<Pid> {
     let path = store.container_dir(&c.id).join("log");
     let log = supervise::Log {
@@ -405,6 +407,9 @@ pub fn start_detached(
     };
     let finished = |r: Running, code| {
         let _ = finish(store, &r, code);
+        if remove_on_exit {
+            let _ = remove(store, &r.meta, false);
+        }
     };
     Ok(supervise::detach(log, started, finished)?)
 }
@@ -535,8 +540,16 @@ pub fn set_paused(store: &Store, c: &ContainerMeta, paused: bool) -> Result<()> 
 }
 
 /// `docker rm`: refuse a running container unless `force` (then kill it);
-/// unmount, remove the cgroup, delete the read-write layer.
+/// unmount, remove the cgroup, delete the read-write layer. A container
+/// removed meanwhile by another (its own `--rm`) is removed: that is done.
 pub fn remove(store: &Store, c: &ContainerMeta, force: bool) -> Result<()> {
+    match remove_now(store, c, force) {
+        Err(_) if !store.container_dir(&c.id).exists() => Ok(()),
+        r => r,
+    }
+}
+
+fn remove_now(store: &Store, c: &ContainerMeta, force: bool) -> Result<()> {
     if is_running(store, c)? {
         if !force {
             return Err(state_err(c, Problem::Running));

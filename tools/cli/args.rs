@@ -493,6 +493,10 @@ pub struct Isolate {
     /// Replace the image's entrypoint
     #[arg(long, value_name = "CMD")]
     pub entrypoint: Option<String>,
+    /// Remove the container when its process exits (with -d, the
+    /// supervisor removes it)
+    #[arg(long)]
+    pub rm: bool,
     /// The container; none: the `container` of the stdin record
     #[arg(value_name = "CONTAINER")]
     pub container: Option<String>,

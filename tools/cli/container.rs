@@ -129,3 +129,39 @@ pub fn run_options(
         supervisor: nix::unistd::getpid(),
     })
 }
+
+/// Refuse an image that would run nothing: it sets no Cmd or Entrypoint
+/// and neither `cmd` nor `entrypoint` gives one (docker's "No command
+/// specified").
+pub fn has_command(
+    common: &crate::args::Common,
+    image: &str,
+    cmd: &[String],
+    entrypoint: &Option<String>,
+) -> Result<(), Fail> {
+    use libcairn::image::runtime_config as rcfg;
+    if !cmd.is_empty() || entrypoint.as_deref().is_some_and(|e| !e.is_empty()) {
+        return Ok(());
+    }
+    // An image that cannot be read is union-mount's to report.
+    let Ok(store) = crate::open_store(common) else {
+        return Ok(());
+    };
+    let Ok(chain) = store.resolve(image).and_then(|l| store.chain(&l)) else {
+        return Ok(());
+    };
+    let config = rcfg::apply(
+        &rcfg::effective_config(&chain),
+        &Overrides {
+            entrypoint: entrypoint.as_ref().map(|_| vec![]),
+            ..Overrides::default()
+        },
+    );
+    if rcfg::argv(&rcfg::runtime(&config)).is_empty() {
+        return Err(anyhow::anyhow!(
+            "image {image}: no command: it sets no Cmd or Entrypoint; give one after the image"
+        )
+        .into());
+    }
+    Ok(())
+}

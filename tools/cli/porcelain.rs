@@ -93,7 +93,7 @@ pub fn tools() -> BTreeSet<String> {
     out
 }
 
-/// Run `cmd` to its end, then `after` (its output discarded); the status
+/// Run `cmd` to its end, then `after` (its output and errors discarded); the status
 /// of `cmd`. The terminal's signals (^C) go to `cmd`, not to us, and `cmd`
 /// dies with us: `cairn run --rm` waits for `isolate`, then removes.
 pub fn run_then(mut cmd: Command, mut after: Command) -> Result<i32, Fail> {
@@ -108,6 +108,7 @@ pub fn run_then(mut cmd: Command, mut after: Command) -> Result<i32, Fail> {
         .map_err(Fail::from)?
         .wait()
         .map_err(Fail::from)?;
-    let _ = after.stdout(Stdio::null()).status();
+    // Quiet: `run --rm`'s container may have been removed already (`rm -f`).
+    let _ = after.stdout(Stdio::null()).stderr(Stdio::null()).status();
     Ok(status.code().unwrap_or(125))
 }

@@ -17,6 +17,7 @@ fn main() {
 }
 
 fn run(args: Exec) -> Result<i32, Fail> {
+    libcairn::isolate::tty::check_input(args.process.interactive, args.process.tty)?;
     let store = open_store(&args.common).map_err(fail125)?;
     let c = store.resolve_container(&args.container).map_err(fail125)?;
     let attach = Attach::new(args.process.tty, args.process.interactive, false)?;

@@ -22,6 +22,7 @@ fn main() {
 /// it failed for any subject, else the status of the last process that did
 /// not exit 0, else 0; with one subject, that process's status.
 fn run(args: Isolate) -> Result<i32, Fail> {
+    libcairn::isolate::tty::check_input(args.process.interactive, args.process.tty)?;
     let store = open_store(&args.common).map_err(fail125)?;
     let given: Vec<String> = args.container.iter().cloned().collect();
     // Subjects: the argument, or the records on stdin (a pipeline).
@@ -60,7 +61,8 @@ fn one(
         run_options(&args.cmd, &args.entrypoint, &args.process, &args.run).map_err(fail125)?;
     if args.run.detach {
         let bounds = log_bounds(&args.run).map_err(fail125)?;
-        let pid = container::start_detached(store, &c, opts, bounds).map_err(run_failure)?;
+        let pid =
+            container::start_detached(store, &c, opts, bounds, args.rm).map_err(run_failure)?;
         let started = ContainerRecord {
             status: Some(Status::Running),
             pid: Some(Some(pid.as_raw())),
@@ -72,6 +74,9 @@ fn one(
     // A container named by an argument owns stdout: no record then.
     let from_records = s.record.is_some();
     let (code, rec) = foreground(store, &c, opts, args, from_records)?;
+    if args.rm {
+        container::remove(store, &c, true).map_err(fail125)?;
+    }
     if from_records {
         out.record(&rec.over(s.record))?;
     }

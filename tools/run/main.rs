@@ -20,6 +20,11 @@ fn run(args: Run) -> Result<i32, Fail> {
             cmd.arg("--root").arg(r);
         }
     };
+    // -it without a terminal is refused before a container is made, exit 1
+    // as docker's.
+    if !args.run.detach {
+        libcairn::isolate::tty::check_input(args.process.interactive, args.process.tty)?;
+    }
     // Bad limits are refused before a container is made for them.
     cairn_cli::container::limits(&args.run).map_err(fail125)?;
     cairn_cli::container::log_bounds(&args.run).map_err(fail125)?;
@@ -49,6 +54,9 @@ fn run(args: Run) -> Result<i32, Fail> {
     if !cmd.is_empty() {
         create.arg("--").args(&cmd);
     }
+    // Nothing to run: refused before a container is made for it.
+    cairn_cli::container::has_command(&args.common, &args.image, &cmd, &args.create.entrypoint)
+        .map_err(fail125)?;
     // run's own failures (no such image, a bad name) are 125, as docker's.
     let rec: ContainerRecord = record_of(create).map_err(fail125)?;
     let id = rec.container.to_string();
@@ -57,6 +65,10 @@ fn run(args: Run) -> Result<i32, Fail> {
     root(&mut isolate);
     if args.run.detach {
         isolate.args(["-d", "--format", "id"]);
+        // The detached supervisor removes it when it exits.
+        if args.rm {
+            isolate.arg("--rm");
+        }
     }
     if args.process.interactive {
         isolate.arg("-i");

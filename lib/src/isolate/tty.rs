@@ -20,6 +20,21 @@ use std::time::{Duration, Instant};
 /// How long the output copiers may drain after the process has exited.
 const DRAIN: Duration = Duration::from_secs(2);
 
+/// `-i` and `-t` together on a stdin that is not a terminal: there is no
+/// terminal to put in raw mode and relay keys from (`echo x | run -it`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the input device is not a TTY")]
+pub struct NotATty;
+
+/// Refuse `-it` when our stdin is not a terminal, as docker does, before
+/// anything is made for the process.
+pub fn check_input(interactive: bool, tty: bool) -> Result<(), NotATty> {
+    if interactive && tty && !io::stdin().is_terminal() {
+        return Err(NotATty);
+    }
+    Ok(())
+}
+
 /// The standard streams to give a process, before it starts.
 pub struct Attach {
     /// `[slot 0, 1, 2]`: an fd to hand over, or `None` for ours of that number.

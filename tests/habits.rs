@@ -1,0 +1,105 @@
+//! Docker's habits at the command line: what a docker user types without
+//! thinking does what docker does.
+
+use crate::harness::{bin, busybox_image, leftovers, ps_all, s, wait_for, Env};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// `echo x | run -it` has no terminal to relay: refused at once, exit 1,
+/// with docker's words, and no container is left behind.
+#[test]
+fn it_without_a_terminal_is_refused() {
+    let env = Env::new("habit-it");
+    busybox_image(&env);
+    let o = env
+        .cmd("run")
+        .args(["-it", "busybox", "true"])
+        .stdin("x\n")
+        .fails(1);
+    assert!(o.stderr.contains("the input device is not a TTY"), "{o}");
+    assert!(ps_all(&env).is_empty(), "no container is made");
+    // -t alone and -i alone are fine without a terminal.
+    env.cmd("run").args(["--rm", "-t", "busybox", "true"]).ok();
+    let o = env
+        .cmd("run")
+        .args(["--rm", "-i", "busybox", "cat"])
+        .stdin("x\n")
+        .ok();
+    assert_eq!(o.stdout, "x\n");
+    // exec -it too.
+    let id = env.cmd("run").args(["-d", "busybox", "sleep", "30"]).ok();
+    let id = id.stdout.trim();
+    let o = env
+        .cmd("exec")
+        .args(["-it", id, "true"])
+        .stdin("x\n")
+        .fails(1);
+    assert!(o.stderr.contains("the input device is not a TTY"), "{o}");
+    env.cmd("rm").args(["-f", id]).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+/// `run -d --rm`: the detached supervisor removes the container when its
+/// process exits.
+#[test]
+fn detached_rm_removes_on_exit() {
+    let env = Env::new("habit-drm");
+    busybox_image(&env);
+    let id = env
+        .cmd("run")
+        .args(["-d", "--rm", "busybox", "sh", "-c", "sleep 0.3"])
+        .ok();
+    assert_eq!(id.stdout.trim().len(), 64, "{id}");
+    wait_for(
+        "the container to be removed",
+        Duration::from_secs(10),
+        || ps_all(&env).is_empty(),
+    );
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+/// An image with no Cmd and no command given: refused (125, as docker's
+/// "No command specified") before a container is made.
+#[test]
+fn run_without_a_command_makes_no_container() {
+    let env = Env::new("habit-nocmd");
+    busybox_image(&env);
+    let o = env.cmd("run").arg("busybox").fails(125);
+    assert!(o.stderr.contains("no command"), "{o}");
+    assert!(ps_all(&env).is_empty(), "{:?}", ps_all(&env));
+    // A missing image is still union-mount's to report.
+    let o = env.cmd("run").args(["nosuch", "true"]).fails(125);
+    assert!(o.stderr.contains("nosuch"), "{o}");
+}
+
+/// `rm -f` of a container that its own `run --rm` is about to remove:
+/// both succeed, and nothing is left.
+#[test]
+fn rm_f_of_a_foreground_rm_container() {
+    let env = Env::new("habit-rmf");
+    busybox_image(&env);
+    for _ in 0..3 {
+        let run = Command::new(bin("run"))
+            .env("CAIRN_ROOT", &env.root)
+            .args(["--rm", "busybox", "sleep", "100"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_for("the container to run", Duration::from_secs(10), || {
+            ps_all(&env).iter().any(|r| s(r, "status") == "running")
+        });
+        let id = s(&ps_all(&env)[0], "container").to_string();
+        env.cmd("rm").args(["-f", &id]).ok();
+        let out = run.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(137));
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(ps_all(&env).is_empty(), "{:?}", ps_all(&env));
+    }
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
