@@ -226,7 +226,7 @@ say " tar-split: $(stat -c %s "$RUN"/cairn-1/layers/*/tar-split | awk '{printf "
 layer=$(sed -n 's/.*"layer":"\([^"]*\)".*/\1/p' "$RUN/cairn-1.out")
 # (from a cold cache: the layer's files are read back from disk)
 sync && echo 1 >/proc/sys/vm/drop_caches
-timed rebuild "$TAG" --root "$RUN/cairn-1" bench "$layer"
+timed rebuild "$TAG" --root "$RUN/cairn-1" "$layer" bench
 check "tag rebuilt the blob: the tar's exact bytes" \
 	bash -c '[[ $(sha256sum <"$1" | cut -d" " -f1) == "$2" ]]' _ "$RUN/cairn-1/blobs/sha256/$sum" "$sum"
 

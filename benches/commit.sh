@@ -128,7 +128,7 @@ sync
 t0=$EPOCHREALTIME
 BASE=$(c layer-unpack --format id "$TAR")
 say "imported in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.2f s", b - a}'): $BASE"
-c tag bench:base "$BASE" >/dev/null
+c tag "$BASE" bench:base >/dev/null
 
 # mount_container: a new container on bench:base, mounted, with the change
 # written into its view. Sets CID and ROOTFS.

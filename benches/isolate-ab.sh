@@ -31,7 +31,7 @@ for v in old new; do
 	done
 	B=$WORK/$v/bin S=$WORK/$v/store
 	layer=$("$B/cairn-layer-unpack" --root "$S" "$WORK/rootfs.tar" | jq -r .layer)
-	"$B/cairn-tag" --root "$S" bench "$layer" >/dev/null
+	"$B/cairn-tag" --root "$S" "$layer" bench >/dev/null
 	"$B/cairn-union-mount" --root "$S" --no-mount bench | jq -r .container >"$WORK/$v/id"
 done
 python3 - "$WORK" "$PAIRS" <<'PY'

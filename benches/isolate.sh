@@ -127,7 +127,7 @@ say "$(find "$ROOTFS" | wc -l) entries, $(du -sh "$WORK/rootfs.tar" | cut -f1) t
 # --- cairn: store, image, container -----------------------------------------
 hdr "cairn: layer-unpack, tag, union-mount"
 layer=$("$BIN/cairn-layer-unpack" --root "$STORE" "$WORK/rootfs.tar" | jq -r .layer)
-"$BIN/cairn-tag" --root "$STORE" bench-busybox "$layer" >/dev/null
+"$BIN/cairn-tag" --root "$STORE" "$layer" bench-busybox >/dev/null
 rec=$("$BIN/cairn-union-mount" --root "$STORE" bench-busybox)
 C=$(jq -r .container <<<"$rec")
 say "layer $layer"

@@ -86,7 +86,7 @@ best() {
 s=$(now)
 top=$("$BIN/cairn-layer-unpack" "$WORK/layer.tar" | sed -n 's/.*"layer":"\([^"]*\)".*/\1/p')
 unpack_t=$(elapsed "$s" "$(now)")
-"$BIN/cairn-tag" bench:latest "$top" >/dev/null
+"$BIN/cairn-tag" "$top" bench:latest >/dev/null
 
 echo "# timing, best of $RUNS" >&2
 best cairn "$BIN/cairn-save" -o "$WORK/out.tar" bench:latest

@@ -42,7 +42,7 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$work/rootfs/etc/group"
 chmod 1777 "$work/rootfs/tmp"
 tar --sort=name --mtime=@0 --owner=0 --group=0 -C "$work/rootfs" -cf "$work/busybox.tar" .
 run "cairn layer-unpack --created-by 'ADD busybox.tar /' $work/busybox.tar | tee $work/base.json"
-run "cairn tag busybox \$(jq -r .layer $work/base.json)"
+run "cairn tag \$(jq -r .layer $work/base.json) busybox"
 note "A layer's ID is the digest of its metadata (parent, diff_id, history): unpack it again, same ID."
 run "cairn layer-unpack --created-by 'ADD busybox.tar /' --format id $work/busybox.tar"
 

@@ -77,7 +77,7 @@ fn base_image(env: &Env) -> String {
         .stdin(t)
         .ok()
         .record();
-    env.cmd("tag").args(["base", s(&top, "layer")]).ok();
+    env.cmd("tag").args([s(&top, "layer"), "base"]).ok();
     s(&top, "layer").to_string()
 }
 

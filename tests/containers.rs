@@ -522,7 +522,7 @@ fn rm_and_rmi_leave_nothing_behind() {
         )
         .ok()
         .record();
-    env.cmd("tag").args(["app", s(&top, "layer")]).ok();
+    env.cmd("tag").args([s(&top, "layer"), "app"]).ok();
     let id = detached(&env, &["sleep", "100"]);
     // busybox is in use by a running container: refused
     let o = env.cmd("rmi").arg("busybox").fails(1);

@@ -14,7 +14,7 @@ fn tree_and_dot_show_the_model() {
             .ok()
             .record();
         env.cmd("tag")
-            .args([name, r["layer"].as_str().unwrap()])
+            .args([r["layer"].as_str().unwrap(), name])
             .ok();
     }
     env.cmd("run")

@@ -103,3 +103,24 @@ fn rm_f_of_a_foreground_rm_container() {
     }
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }
+
+/// `tag SOURCE TARGET`, docker's order; TARGET alone names stdin's record.
+#[test]
+fn tag_takes_source_then_target() {
+    let env = Env::new("habit-tag");
+    let layer = busybox_image(&env);
+    let r = env.cmd("tag").args(["busybox", "mybox:1"]).ok().record();
+    assert_eq!(s(&r, "tag"), "mybox:1");
+    assert_eq!(s(&r, "layer"), layer);
+    let r = env.cmd("tag").args([&layer[7..19], "short"]).ok().record();
+    assert_eq!(s(&r, "tag"), "short:latest");
+    // The old order names an image that does not exist.
+    env.cmd("tag").args(["other:1", "busybox"]).fails(1);
+    env.cmd("tag").args(["busybox", "a", "b"]).fails(2);
+    let names: Vec<String> = env
+        .records("images", &[])
+        .iter()
+        .map(|r| format!("{}:{}", s(r, "repository"), s(r, "tag")))
+        .collect();
+    assert_eq!(names, ["busybox:latest", "mybox:1", "short:latest"]);
+}

@@ -492,7 +492,7 @@ pub fn busybox_tar() -> Vec<u8> {
 pub fn busybox_image(env: &Env) -> String {
     let r = env.cmd("layer-unpack").stdin(busybox_tar()).ok().record();
     let id = s(&r, "layer").to_string();
-    env.cmd("tag").args(["busybox", &id]).ok();
+    env.cmd("tag").args([&id, "busybox"]).ok();
     id
 }
 

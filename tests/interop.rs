@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 fn same_image(env: &Env, tag: &str) -> String {
     let archive = peers().join("docker-save.tar");
     env.cmd("load").arg(&archive).ok();
-    env.cmd("tag").args([tag, "busybox:latest"]).ok();
+    env.cmd("tag").args(["busybox:latest", tag]).ok();
     docker().ok(&["load", "-i", archive.to_str().unwrap()]);
     docker().ok(&["tag", "busybox:latest", tag]);
     tag.to_string()

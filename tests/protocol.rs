@@ -121,9 +121,9 @@ fn tags_images_and_untag() {
     let env = Env::new("protocol-tags");
     let base = env.cmd("layer-unpack").stdin(busybox_tar()).ok().record();
     let id = s(&base, "layer");
-    env.cmd("tag").args(["box", id]).ok();
+    env.cmd("tag").args([id, "box"]).ok();
     env.cmd("tag")
-        .args(["docker.io/library/box:2", &id[7..19]])
+        .args([&id[7..19], "docker.io/library/box:2"])
         .ok();
     let imgs = env.records("images", &[]);
     let names: Vec<String> = imgs
@@ -148,7 +148,7 @@ fn tags_images_and_untag() {
     let all = env.records("images", &["-a"]);
     assert_eq!(all.len(), 2);
     // bad names are usage errors
-    env.cmd("tag").args(["Bad:Name", id]).fails(2);
+    env.cmd("tag").args([id, "Bad:Name"]).fails(2);
 }
 
 #[test]

@@ -64,7 +64,7 @@ fn image_with_file(env: &Env, name: &str, file: &str, content: &str) -> String {
         .ok()
         .record();
     let top = s(&r, "layer").to_string();
-    env.cmd("tag").args([name, &top]).ok();
+    env.cmd("tag").args([&top, name]).ok();
     top
 }
 
@@ -446,7 +446,7 @@ fn saved_peer_images_keep_their_image_id() {
         // and whites out /etc/issue)
         let d = docker();
         let tag = format!("cairn-save-peer-{name}:1");
-        env.cmd("tag").args([&tag, "busybox"]).ok();
+        env.cmd("tag").args(["busybox", &tag]).ok();
         let out2 = env.path(&format!("{name}-2.tar"));
         save_file(&env, &out2, &[&tag]);
         d.ok(&["load", "-q", "-i", out2.to_str().unwrap()]);
@@ -790,7 +790,7 @@ fn records_in_and_out() {
             == std::fs::read(env.path("piped.tar")).unwrap()
     );
     // and so does `tag | save`
-    let tagged = env.cmd("tag").args(["named:3", &top]).ok().record();
+    let tagged = env.cmd("tag").args([&top, "named:3"]).ok().record();
     let out = env
         .cmd("save")
         .args(["-o", "tagged.tar"])

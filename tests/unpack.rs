@@ -475,7 +475,7 @@ fn plain_layers_keep_a_split_and_rebuild_the_exact_blob() {
         );
     }
     // An image needs its blobs: tagging rebuilds them, byte for byte.
-    env.cmd("tag").args(["exotic", &top]).ok();
+    env.cmd("tag").args([&top, "exotic"]).ok();
     for (id, tar) in &tars {
         let diff_id = s(&env.cmd("inspect").arg(id).ok().record(), "diff_id").to_string();
         let blob = std::fs::read(blob_file(&env, &diff_id)).unwrap();
@@ -540,14 +540,14 @@ fn a_changed_layer_is_not_rebuilt_into_a_blob() {
     evil[0] ^= 1;
     std::fs::write(&passwd, &evil).unwrap();
     let before = env.snapshot();
-    let o = env.cmd("tag").args(["bb", &id]).fails(1);
+    let o = env.cmd("tag").args([&id, "bb"]).fails(1);
     assert!(o.stderr.contains("no longer rebuilds"), "{o}");
     assert_eq!(o.stderr.trim().lines().count(), 1, "{o}");
     assert_eq!(before, env.snapshot());
 
     // Another size, or a symlink out of the layer: caught before reading.
     std::fs::write(&passwd, b"short").unwrap();
-    let o = env.cmd("tag").args(["bb", &id]).fails(1);
+    let o = env.cmd("tag").args([&id, "bb"]).fails(1);
     assert!(
         o.stderr.contains("etc/passwd") && o.stderr.contains("changed"),
         "{o}"
@@ -556,7 +556,7 @@ fn a_changed_layer_is_not_rebuilt_into_a_blob() {
     let outside = env.path("outside");
     std::fs::write(&outside, &orig).unwrap();
     std::os::unix::fs::symlink(&outside, &passwd).unwrap();
-    let o = env.cmd("tag").args(["bb", &id]).fails(1);
+    let o = env.cmd("tag").args([&id, "bb"]).fails(1);
     assert!(
         o.stderr.contains("etc/passwd") && o.stderr.contains("cannot open"),
         "{o}"
@@ -565,7 +565,7 @@ fn a_changed_layer_is_not_rebuilt_into_a_blob() {
     // Put back, it rebuilds.
     std::fs::remove_file(&passwd).unwrap();
     std::fs::write(&passwd, &orig).unwrap();
-    env.cmd("tag").args(["bb", &id]).ok();
+    env.cmd("tag").args([&id, "bb"]).ok();
 }
 
 #[test]

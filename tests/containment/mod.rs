@@ -66,7 +66,7 @@ pub fn image_with(env: &Env, tag: &str, names: &[&str]) -> String {
         .ok()
         .record();
     let id = s(&top, "layer").to_string();
-    env.cmd("tag").args([tag, &id]).ok();
+    env.cmd("tag").args([&id, tag]).ok();
     id
 }
 

@@ -16,7 +16,7 @@ fn image(env: &Env, tag: &str, layer: Vec<u8>) {
         .stdin(layer)
         .ok()
         .record();
-    env.cmd("tag").args([tag, s(&top, "layer")]).ok();
+    env.cmd("tag").args([s(&top, "layer"), tag]).ok();
 }
 
 #[test]

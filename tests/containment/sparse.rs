@@ -127,7 +127,7 @@ fn sparse_file_layer_stays_sparse_and_rebuilds_exactly() {
 
     // The image's blob, rebuilt from the split over the sparse changeset,
     // is the tar, byte for byte: its sha256 is the diff ID.
-    env.cmd("tag").args(["sparse", &layer]).ok();
+    env.cmd("tag").args([&layer, "sparse"]).ok();
     let diff_id = s(&env.cmd("inspect").arg(&layer).ok().record(), "diff_id").to_string();
     let blob = env.root.join("blobs/sha256").join(&diff_id[7..]);
     assert_eq!(sha256_hex(&blob), diff_id[7..]);

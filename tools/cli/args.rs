@@ -271,13 +271,15 @@ pub enum InspectType {
     Image,
 }
 
-/// Name an image: point NAME[:TAG] at a layer, or remove tags with -d.
+/// Name an image: `tag SOURCE TARGET` points TARGET (NAME[:TAG]) at the
+/// image SOURCE names, in docker's order; `tag TARGET` names the `layer`
+/// of the stdin record. With -d, remove the tags named.
 ///
 /// RECORDS: reads a record with a `layer`; writes an image record
 /// (docs/image.schema.json).
 ///
 /// EXAMPLES:
-///   cairn tag mybox:1 busybox
+///   cairn tag busybox mybox:1
 ///   cairn layer-unpack app.tar | cairn tag app:dev
 ///   cairn tag -d app:dev
 #[derive(Debug, Parser)]
@@ -288,12 +290,11 @@ pub struct Tag {
     /// Remove the named tags instead
     #[arg(long, short = 'd')]
     pub delete: bool,
-    /// NAME[:TAG] (default tag: latest)
-    #[arg(value_name = "NAME[:TAG]", required = true)]
-    pub name: String,
-    /// The image to name; none: the `layer` of stdin records. With -d: more tags to remove
-    #[arg(value_name = "IMAGE")]
-    pub image: Vec<String>,
+    /// SOURCE TARGET: the image to name, then its new NAME[:TAG] (default
+    /// tag: latest); TARGET alone names the `layer` of the stdin record.
+    /// With -d: the tags to remove
+    #[arg(value_name = "NAME", required = true)]
+    pub names: Vec<String>,
     /// Output format
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,

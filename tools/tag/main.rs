@@ -16,7 +16,7 @@ fn run(args: Tag) -> Result<i32, Fail> {
     let mut out = Out::new(Format::resolve(args.format, false));
     if args.delete {
         let mut code = 0;
-        for name in std::iter::once(&args.name).chain(args.image.iter()) {
+        for name in &args.names {
             let r = Reference::parse(name).usage()?;
             match refs::remove(&store, &r.familiar())? {
                 Some(layer) => {
@@ -35,13 +35,18 @@ fn run(args: Tag) -> Result<i32, Fail> {
         }
         return Ok(code);
     }
-    let reference = Reference::parse(&args.name).usage()?;
-    if args.image.len() > 1 {
-        return Err(cairn_cli::usage(
-            "give one IMAGE to tag (or -d to remove several tags)",
-        ));
-    }
-    let subjects = subjects::<ImageRecord>(&args.image)?;
+    // SOURCE TARGET, docker's order; TARGET alone takes stdin's record.
+    let (source, target) = match args.names.as_slice() {
+        [target] => (vec![], target),
+        [source, target] => (vec![source.clone()], target),
+        _ => {
+            return Err(cairn_cli::usage(
+                "give SOURCE TARGET (or -d to remove several tags)",
+            ))
+        }
+    };
+    let reference = Reference::parse(target).usage()?;
+    let subjects = subjects::<ImageRecord>(&source)?;
     if subjects.len() > 1 {
         return Err(cairn_cli::usage(
             "several records on stdin, but one tag can name only one image",
