@@ -124,3 +124,41 @@ fn tag_takes_source_then_target() {
         .collect();
     assert_eq!(names, ["busybox:latest", "mybox:1", "short:latest"]);
 }
+
+/// `-q` prints docker's 12-digit IDs, `--no-trunc` whole ones; the IMAGE
+/// column of `ps` shows an untagged image by its short ID.
+#[test]
+fn quiet_ids_are_short() {
+    let env = Env::new("habit-q");
+    let layer = busybox_image(&env);
+    let hex = &layer[7..];
+    let q = env.cmd("images").arg("-q").ok().stdout;
+    assert_eq!(q, format!("{}\n", &hex[..12]));
+    let q = env.cmd("images").args(["-q", "--no-trunc"]).ok().stdout;
+    assert_eq!(q, format!("{layer}\n"));
+    let q = env.cmd("images").args(["--format", "id"]).ok().stdout;
+    assert_eq!(q, format!("{layer}\n"), "--format id stays whole");
+    let by_id = env.cmd("create").args([&layer, "--", "true"]).ok();
+    let by_id = by_id.stdout.trim().to_string();
+    env.cmd("tag").args(["busybox", "gone:1"]).ok();
+    env.cmd("create")
+        .args(["--name", "g", "gone:1", "--", "true"])
+        .ok();
+    env.cmd("tag").args(["-d", "gone:1"]).ok();
+    env.cmd("create")
+        .args(["--name", "n", "busybox", "--", "true"])
+        .ok();
+    let q = env.cmd("ps").arg("-aq").ok().stdout;
+    assert!(q.lines().all(|l| l.len() == 12), "{q}");
+    assert!(q.lines().any(|l| by_id.starts_with(l)), "{q}");
+    let q = env.cmd("ps").args(["-aq", "--no-trunc"]).ok().stdout;
+    assert!(q.lines().any(|l| l == by_id), "{q}");
+    let t = env.cmd("ps").args(["-a", "--format", "table"]).ok().stdout;
+    let image_of = |name: &str| {
+        let line = t.lines().find(|l| l.ends_with(name)).unwrap();
+        line.split_whitespace().nth(1).unwrap().to_string()
+    };
+    assert_eq!(image_of(" n"), "busybox", "{t}");
+    assert_eq!(image_of(" g"), &hex[..12], "{t}");
+    assert!(!t.contains("sha256:"), "{t}");
+}

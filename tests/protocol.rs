@@ -50,7 +50,15 @@ fn unknown_fields_survive_and_formats_work() {
         ids,
         format!("{}\n{}\n", s(&top, "layer"), s(&base, "layer"))
     );
+    // -q: docker's 12 digits; with --no-trunc, whole.
     let q = env.cmd("history").args(["-q", "mine:v1"]).ok().stdout;
+    let short = |r: &crate::harness::Record| s(r, "layer")[7..19].to_string();
+    assert_eq!(q, format!("{}\n{}\n", short(&top), short(&base)));
+    let q = env
+        .cmd("history")
+        .args(["-q", "--no-trunc", "mine:v1"])
+        .ok()
+        .stdout;
     assert_eq!(q, ids);
     // table on request
     let t = env

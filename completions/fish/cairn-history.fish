@@ -5,6 +5,6 @@ complete -c cairn-history -l format -d 'Output format' -r -f -a "json\t'One JSON
 table\t'Aligned columns for people'
 id\t'The bare ID of each record, one per line'"
 complete -c cairn-history -l no-trunc -d 'Do not truncate IDs and CREATED BY'
-complete -c cairn-history -s q -l quiet -d 'Only IDs'
+complete -c cairn-history -s q -l quiet -d 'Only IDs, 12 digits as docker\'s (whole with --no-trunc)'
 complete -c cairn-history -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn-history -s V -l version -d 'Print version'

@@ -4,7 +4,7 @@ table\t''
 id\t''
 dot\t''"
 complete -c cairn-images -s a -l all -d 'Every layer, not only tagged images'
-complete -c cairn-images -s q -l quiet -d 'Only IDs'
+complete -c cairn-images -s q -l quiet -d 'Only IDs, 12 digits as docker\'s (whole with --no-trunc)'
 complete -c cairn-images -l no-trunc -d 'Do not truncate IDs'
 complete -c cairn-images -l tree -d 'Draw the store as the model pictures it'
 complete -c cairn-images -s h -l help -d 'Print help (see more with \'--help\')'

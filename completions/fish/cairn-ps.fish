@@ -3,7 +3,7 @@ complete -c cairn-ps -l format -d 'Output format' -r -f -a "json\t'One JSON reco
 table\t'Aligned columns for people'
 id\t'The bare ID of each record, one per line'"
 complete -c cairn-ps -s a -l all -d 'All containers, not only running ones'
-complete -c cairn-ps -s q -l quiet -d 'Only IDs'
+complete -c cairn-ps -s q -l quiet -d 'Only IDs, 12 digits as docker\'s (whole with --no-trunc)'
 complete -c cairn-ps -l no-trunc -d 'Do not truncate IDs and commands'
 complete -c cairn-ps -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn-ps -s V -l version -d 'Print version'

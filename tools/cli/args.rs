@@ -179,7 +179,7 @@ pub struct History {
     /// Do not truncate IDs and CREATED BY
     #[arg(long)]
     pub no_trunc: bool,
-    /// Only IDs
+    /// Only IDs, 12 digits as docker's (whole with --no-trunc)
     #[arg(long, short = 'q')]
     pub quiet: bool,
     /// Print sizes and dates in human-readable form
@@ -211,7 +211,7 @@ pub struct Images {
     /// Every layer, not only tagged images
     #[arg(long, short = 'a')]
     pub all: bool,
-    /// Only IDs
+    /// Only IDs, 12 digits as docker's (whole with --no-trunc)
     #[arg(long, short = 'q')]
     pub quiet: bool,
     /// Do not truncate IDs
@@ -526,7 +526,7 @@ pub struct Ps {
     /// All containers, not only running ones
     #[arg(long, short = 'a')]
     pub all: bool,
-    /// Only IDs
+    /// Only IDs, 12 digits as docker's (whole with --no-trunc)
     #[arg(long, short = 'q')]
     pub quiet: bool,
     /// Do not truncate IDs and commands

@@ -39,6 +39,7 @@ impl Format {
 pub struct Out {
     pub format: Format,
     w: BufWriter<Stdout>,
+    short_ids: bool,
 }
 
 impl Out {
@@ -46,7 +47,15 @@ impl Out {
         Out {
             format,
             w: BufWriter::new(io::stdout()),
+            short_ids: false,
         }
+    }
+
+    /// IDs cut to docker's 12 hex digits (`-q` without `--no-trunc`);
+    /// `--format id` keeps them whole for pipelines.
+    pub fn short_ids(mut self, short: bool) -> Out {
+        self.short_ids = short;
+        self
     }
 
     /// Write a record as JSON, or its ID for `--format id`.
@@ -58,6 +67,7 @@ impl Out {
     /// tag it removed).
     pub fn record_as<K: Kind>(&mut self, rec: &K, id: &str) -> io::Result<()> {
         match self.format {
+            Format::Id if self.short_ids => writeln!(self.w, "{}", short_id(id)),
             Format::Id => writeln!(self.w, "{id}"),
             _ => record::write_record(&mut self.w, rec),
         }
@@ -75,6 +85,17 @@ impl Out {
 impl Drop for Out {
     fn drop(&mut self) {
         let _ = self.w.flush();
+    }
+}
+
+/// An ID as docker shows it: 12 hex digits, without `sha256:`. Anything
+/// else (a tag `rmi` prints) is left as it is.
+pub fn short_id(id: &str) -> &str {
+    let hex = id.strip_prefix("sha256:").unwrap_or(id);
+    if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        &hex[..12]
+    } else {
+        id
     }
 }
 

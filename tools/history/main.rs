@@ -11,7 +11,7 @@ fn main() {
 fn run(args: History) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
     let format = Format::listing(args.format, args.quiet);
-    let mut out = Out::new(format);
+    let mut out = Out::new(format).short_ids(args.quiet && !args.no_trunc);
     let now = time::OffsetDateTime::now_utc();
     let mut rows = Vec::new();
     for subject in subjects::<ImageRecord>(&args.images)? {

@@ -33,7 +33,7 @@ fn run(args: Images) -> Result<i32, Fail> {
         _ => None,
     };
     let format = Format::listing(asked, args.quiet);
-    let mut out = Out::new(format);
+    let mut out = Out::new(format).short_ids(args.quiet && !args.no_trunc);
     let now = time::OffsetDateTime::now_utc();
     let mut sizes = HashMap::new();
 

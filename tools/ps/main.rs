@@ -4,7 +4,7 @@ use cairn_cli::{open_store, Fail};
 use clap::Parser;
 use libcairn::container;
 use libcairn::record::{table, ContainerRecord};
-use libcairn::store::container::Status;
+use libcairn::store::container::{ContainerMeta, Status};
 
 fn main() {
     cairn_cli::main("cairn-ps", || run(Ps::parse()))
@@ -17,10 +17,23 @@ fn since(t: &Option<String>, now: time::OffsetDateTime) -> String {
         .unwrap_or_else(|| "a while".into())
 }
 
+/// The IMAGE column: the name the container was made from while it still
+/// names its image, else the image's ID (12 digits unless `--no-trunc`),
+/// as docker shows an untagged image.
+fn image_column(store: &libcairn::Store, c: &ContainerMeta, no_trunc: bool) -> String {
+    let named =
+        !c.image.starts_with("sha256:") && store.resolve(&c.image).is_ok_and(|l| l == c.layer);
+    match (named, no_trunc) {
+        (true, _) => c.image.clone(),
+        (false, true) => c.layer.to_string(),
+        (false, false) => c.layer.short(),
+    }
+}
+
 fn run(args: Ps) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
     let format = Format::listing(args.format, args.quiet);
-    let mut out = Out::new(format);
+    let mut out = Out::new(format).short_ids(args.quiet && !args.no_trunc);
     let now = time::OffsetDateTime::now_utc();
     let mut rows = Vec::new();
     for c in store.containers()? {
@@ -54,7 +67,7 @@ fn run(args: Ps) -> Result<i32, Fail> {
                     } else {
                         c.id.short()
                     },
-                    c.image.clone(),
+                    image_column(&store, &c, args.no_trunc),
                     if args.no_trunc {
                         cmd
                     } else {
