@@ -162,3 +162,40 @@ fn quiet_ids_are_short() {
     assert_eq!(image_of(" g"), &hex[..12], "{t}");
     assert!(!t.contains("sha256:"), "{t}");
 }
+
+/// `wait` blocks until the container stops and prints its exit code;
+/// `logs` prints what a detached container wrote, `--tail` its last
+/// lines, `-f` until it stops.
+#[test]
+fn wait_and_logs() {
+    let env = Env::new("habit-wait-logs");
+    busybox_image(&env);
+    let script = "for i in 1 2 3; do echo out$i; echo err$i >&2; done; sleep 1; echo late; exit 3";
+    let id = env
+        .cmd("run")
+        .args(["-d", "busybox", "sh", "-c", script])
+        .ok();
+    let id = id.stdout.trim();
+    let follow = Command::new(bin("logs"))
+        .env("CAIRN_ROOT", &env.root)
+        .args(["-f", id])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let w = env.cmd("wait").args(["--format", "table", id]).ok().stdout;
+    assert_eq!(w, "3\n");
+    let all = "out1\nerr1\nout2\nerr2\nout3\nerr3\nlate\n";
+    let out = follow.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), all);
+    assert_eq!(env.cmd("logs").arg(id).ok().stdout, all);
+    let t = env.cmd("logs").args(["--tail", "2", id]).ok().stdout;
+    assert_eq!(t, "err3\nlate\n");
+    env.cmd("logs").args(["--tail", "x", id]).fails(2);
+    // Piped: a record; a stopped container answers at once.
+    let r = env.cmd("wait").arg(id).ok().record();
+    assert_eq!(r["exit_code"], 3);
+    assert_eq!(s(&r, "status"), "exited");
+    env.cmd("wait").arg("nosuch").fails(1);
+    env.cmd("rm").arg(id).ok();
+}

@@ -155,9 +155,122 @@ impl Rotating {
     }
 }
 
+/// A log's files that exist, oldest first: `PATH.N` … `PATH.1`, `PATH`.
+pub fn files(path: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = (1..)
+        .map(|n| numbered(path, n))
+        .take_while(|p| p.exists())
+        .collect();
+    out.reverse();
+    if path.exists() {
+        out.push(path.to_path_buf());
+    }
+    out
+}
+
+/// Everything the log at `path` holds, its files in order, or only its
+/// last `tail` lines; and where to [`Follow`] it from, just after.
+pub fn read(path: &Path, tail: Option<usize>) -> io::Result<(Vec<u8>, Follow)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut all = Vec::new();
+    let mut follow = Follow {
+        path: path.to_path_buf(),
+        ino: 0,
+        offset: 0,
+    };
+    for f in files(path) {
+        let mut file = File::open(&f)?;
+        let n = file.read_to_end(&mut all)?;
+        if f == path {
+            (follow.ino, follow.offset) = (file.metadata()?.ino(), n as u64);
+        }
+    }
+    if let Some(n) = tail {
+        // The start of the n-th line from the end (a last line without
+        // its newline counts as a line).
+        let body = all.strip_suffix(b"\n").unwrap_or(&all);
+        let start = match n {
+            0 => all.len(),
+            _ => body
+                .iter()
+                .enumerate()
+                .rev()
+                .filter(|(_, &b)| b == b'\n')
+                .nth(n - 1)
+                .map_or(0, |(i, _)| i + 1),
+        };
+        all.drain(..start);
+    }
+    Ok((all, follow))
+}
+
+/// Where a reader of a growing log is: the current file and how much of
+/// it was read. [`Follow::more`] gives what was appended since, across a
+/// rotation.
+pub struct Follow {
+    path: PathBuf,
+    ino: u64,
+    offset: u64,
+}
+
+fn ino(path: &Path) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| m.ino())
+}
+
+impl Follow {
+    /// The bytes appended since the last call. After a rotation the rest
+    /// of the file read so far (now `PATH.1`) comes first.
+    pub fn more(&mut self) -> io::Result<Vec<u8>> {
+        use std::io::{Seek, SeekFrom};
+        let mut out = Vec::new();
+        let Some(ino) = ino(&self.path) else {
+            return Ok(out);
+        };
+        if ino != self.ino {
+            let old = numbered(&self.path, 1);
+            if self::ino(&old) == Some(self.ino) {
+                let mut f = File::open(&old)?;
+                f.seek(SeekFrom::Start(self.offset))?;
+                f.read_to_end(&mut out)?;
+            }
+            (self.ino, self.offset) = (ino, 0);
+        }
+        let mut f = File::open(&self.path)?;
+        f.seek(SeekFrom::Start(self.offset))?;
+        let n = f.read_to_end(&mut out)?;
+        self.offset += n as u64;
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_gives_the_files_in_order_and_the_tail() {
+        let dir = crate::testutil::TempDir::new("logfile-read");
+        let p = dir.path().join("log");
+        let mut log = Rotating::open(
+            &p,
+            Bounds {
+                max_size: 8,
+                max_files: 3,
+            },
+        )
+        .unwrap();
+        log.append(b"a\nb\nc\nd\ne\nf\n").unwrap();
+        assert_eq!(files(&p).len(), 2);
+        assert_eq!(read(&p, None).unwrap().0, b"a\nb\nc\nd\ne\nf\n");
+        assert_eq!(read(&p, Some(2)).unwrap().0, b"e\nf\n");
+        assert_eq!(read(&p, Some(0)).unwrap().0, b"");
+        assert_eq!(read(&p, Some(9)).unwrap().0, b"a\nb\nc\nd\ne\nf\n");
+        let (_, mut follow) = read(&p, Some(1)).unwrap();
+        log.append(b"g\nh\ni\n").unwrap();
+        assert_eq!(follow.more().unwrap(), b"g\nh\ni\n");
+        assert_eq!(follow.more().unwrap(), b"");
+    }
 
     fn dir(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("cairn-logfile-{name}-{}", std::process::id()));

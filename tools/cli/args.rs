@@ -631,6 +631,55 @@ pub struct Rm {
     pub format: Option<Format>,
 }
 
+/// Block until containers stop, then print their exit codes, one a line.
+///
+/// A container that is not running (created or exited) answers at once.
+/// Exit status: 0 once every container has stopped, 1 if one is unknown.
+///
+/// RECORDS: reads container records; on a terminal prints each exit code,
+/// else writes a container record each with `status` and `exit_code`
+/// (docs/container.schema.json).
+///
+/// EXAMPLES:
+///   cairn wait web
+///   cairn run -d busybox sleep 5 | cairn wait
+#[derive(Debug, Parser)]
+#[command(name = "cairn-wait", version)]
+pub struct Wait {
+    #[command(flatten)]
+    pub common: Common,
+    /// Containers; none: the `container` of stdin records
+    #[arg(value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+    /// Output format (table: the bare exit code)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
+/// Print what a detached container wrote (its stdout and stderr, in the
+/// order written), raw, as docker logs does.
+///
+/// RECORDS: reads none; the output is the container's own bytes.
+///
+/// EXAMPLES:
+///   cairn logs web
+///   cairn logs -f --tail 10 web
+#[derive(Debug, Parser)]
+#[command(name = "cairn-logs", version)]
+pub struct Logs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Follow: keep printing what comes until the container stops
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// Only the last N lines (`all`: everything)
+    #[arg(long, short = 'n', value_name = "N", default_value = "all")]
+    pub tail: String,
+    /// The container
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
+}
+
 /// Remove images: untag, then delete every layer nothing else needs.
 ///
 /// A layer is kept while a tag, a container or another layer stands on it.
@@ -964,6 +1013,8 @@ pub fn commands() -> Vec<clap::Command> {
         Run::command(),
         Commit::command(),
         Export::command(),
+        Wait::command(),
+        Logs::command(),
         Save::command(),
         Build::command(),
         crate::runtime::Runtime::command(),
