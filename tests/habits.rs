@@ -199,3 +199,43 @@ fn wait_and_logs() {
     env.cmd("wait").arg("nosuch").fails(1);
     env.cmd("rm").arg(id).ok();
 }
+
+/// Run `cairn TOOL ARGS` under script(1), a pty; what the terminal showed.
+fn on_a_pty(env: &Env, tool: &str, args: &str) -> String {
+    let cmd = format!("{} {args}", bin(tool).display());
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("CAIRN_ROOT", &env.root)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{cmd}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// With -t the pty is the container's own: it is in the container's
+/// /dev/pts, `tty` names it and it is the controlling terminal (as with
+/// docker: /dev/pts/0), for run and for exec.
+#[test]
+fn the_tty_is_the_containers_own() {
+    let env = Env::new("habit-tty");
+    busybox_image(&env);
+    let shown = on_a_pty(&env, "run", "--rm -t busybox tty");
+    assert!(shown.contains("/dev/pts/0\r\n"), "{shown:?}");
+    let shown = on_a_pty(
+        &env,
+        "run",
+        "--rm -t busybox sh -c 'ls /dev/pts; ps -o tty,comm'",
+    );
+    assert!(
+        shown.contains("136,0  ps"),
+        "the controlling terminal: {shown:?}"
+    );
+    let id = env.cmd("run").args(["-d", "busybox", "sleep", "30"]).ok();
+    let id = id.stdout.trim();
+    let shown = on_a_pty(&env, "exec", &format!("-t {id} tty"));
+    assert!(shown.contains("/dev/pts/"), "{shown:?}");
+    assert!(!shown.contains("not a tty"), "{shown:?}");
+    env.cmd("rm").args(["-f", id]).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}

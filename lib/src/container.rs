@@ -281,6 +281,8 @@ pub struct RunOptions {
     pub privileged: bool,
     pub stdio: [Option<std::os::fd::RawFd>; 3],
     pub tty: bool,
+    /// With a tty: the console socket (see [`process::Io::console`]).
+    pub console: Option<std::os::fd::RawFd>,
     /// The process that will wait for the container (this one, or a
     /// detached supervisor).
     pub supervisor: Pid,
@@ -345,6 +347,7 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
     let io = Io {
         stdio: o.stdio,
         cgroup: Some(&cgroup),
+        console: o.console,
     };
     let pid = process::spawn(&spec, &io).map_err(|e| {
         let _ = cgroup.destroy();
@@ -588,6 +591,8 @@ pub struct ExecOptions {
     pub privileged: bool,
     pub stdio: [Option<std::os::fd::RawFd>; 3],
     pub tty: bool,
+    /// With a tty: the console socket (see [`process::Io::console`]).
+    pub console: Option<std::os::fd::RawFd>,
 }
 
 /// The settings of `c`'s spec for a run with `o`: the image's runtime
@@ -690,6 +695,7 @@ pub fn exec(store: &Store, c: &ContainerMeta, o: &ExecOptions) -> Result<process
     let io = Io {
         stdio: o.stdio,
         cgroup: cgroup.as_ref(),
+        console: o.console,
     };
     process::spawn_into(&spec, &io).map_err(spawn_err)
 }

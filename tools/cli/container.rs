@@ -126,6 +126,7 @@ pub fn run_options(
         privileged: p.privileged,
         stdio: [None; 3],
         tty: p.tty,
+        console: None,
         supervisor: nix::unistd::getpid(),
     })
 }

@@ -33,6 +33,7 @@ fn run(args: Exec) -> Result<i32, Fail> {
             privileged: args.process.privileged,
             stdio: attach.stdio(),
             tty: attach.is_tty(),
+            console: attach.console(),
         },
     )
     .map_err(run_failure)?;

@@ -97,6 +97,7 @@ fn foreground(
         Attach::new(args.process.tty, args.process.interactive, from_records).map_err(fail125)?;
     let opts = RunOptions {
         stdio: attach.stdio(),
+        console: attach.console(),
         ..opts
     };
     let running = container::start(store, c, &opts).map_err(run_failure)?;

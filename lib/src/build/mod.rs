@@ -411,6 +411,7 @@ impl Builder<'_> {
                     Some(self.output_fd),
                 ],
                 tty: false,
+                console: None,
                 supervisor: nix::unistd::getpid(),
             },
         )?;

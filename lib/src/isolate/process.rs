@@ -43,6 +43,12 @@ pub use super::spec::Net;
 pub struct Io<'a> {
     pub stdio: [Option<RawFd>; 3],
     pub cgroup: Option<&'a Cgroup>,
+    /// A unix socket for a terminal of the container's own: inside its
+    /// root the child opens a new pty from the container's /dev/ptmx,
+    /// makes the slave its 0, 1 and 2, and sends the master on this
+    /// socket (runc's console socket). The pty is then in the container's
+    /// /dev/pts, so `tty` names it.
+    pub console: Option<RawFd>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -343,6 +349,7 @@ pub fn spawn(spec: &Spec, io: &Io<'_>) -> Result<Pid, SpawnError> {
         // comes along but what the child needs.
         let mut keep = vec![go_raw, err_raw];
         keep.extend(io.stdio.iter().flatten());
+        keep.extend(io.console);
         let r = close_except(&keep).map_err(|e| Fail(125, format!("closing inherited fds: {e}")));
         let Err(Fail(code, msg)) = r.and_then(|()| child(plan_ref, io, go));
         let mut f = File::from(err.try_clone_to_owned().expect("dup of the error pipe"));
@@ -445,7 +452,49 @@ fn child(plan: &Plan<'_>, io: &Io<'_>, go: BorrowedFd<'_>) -> Result<Infallible,
         super::rootfs::prepare_rootfs(&root.path, &root.steps, root.readonly)?;
         super::rootfs::mask_paths(root.masked, root.readonly_paths)?;
     }
+    if let Some(sock) = io.console {
+        open_console(sock)?;
+    }
     become_process(&plan.process)
+}
+
+/// In the child, inside the container's root: a new pty from its
+/// /dev/ptmx; the slave becomes 0, 1 and 2, the master is sent on `sock`.
+fn open_console(sock: RawFd) -> Result<(), Fail> {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags, UnixAddr};
+    let master = ctx(
+        nix::pty::posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC),
+        "opening the container's /dev/ptmx",
+    )?;
+    ctx(nix::pty::unlockpt(&master), "unlocking the pty")?;
+    // SAFETY: TIOCGPTPEER opens this master's slave (no path lookup) and
+    // returns a new descriptor, or -1.
+    let slave = unsafe {
+        libc::ioctl(
+            master.as_raw_fd(),
+            libc::TIOCGPTPEER,
+            libc::O_RDWR | libc::O_NOCTTY,
+        )
+    };
+    if slave < 0 {
+        let e = io::Error::last_os_error();
+        return Err(Fail(125, format!("opening the pty's slave: {e}")));
+    }
+    // SAFETY: a descriptor just opened, owned here.
+    let slave = unsafe { OwnedFd::from_raw_fd(slave) };
+    redirect_stdio(&[Some(slave.as_raw_fd()); 3])?;
+    let fds = [master.as_raw_fd()];
+    ctx(
+        sendmsg::<UnixAddr>(
+            sock,
+            &[io::IoSlice::new(b"c")],
+            &[ControlMessage::ScmRights(&fds)],
+            MsgFlags::empty(),
+            None,
+        ),
+        "sending the pty",
+    )?;
+    Ok(())
 }
 
 /// Inside the container's root: enter the working directory, take the
@@ -861,6 +910,7 @@ fn join_and_exec(
     let mut keep: Vec<RawFd> = vec![err_w.as_raw_fd(), pid_w.as_raw_fd()];
     keep.extend(nsfds.iter().map(|(f, _)| f.as_raw_fd()));
     keep.extend(io.stdio.iter().flatten());
+    keep.extend(io.console);
     if let Err(e) = close_except(&keep) {
         report(125, format!("closing inherited fds: {e}"));
     }
@@ -888,6 +938,9 @@ fn join_and_exec(
                         unsafe { libc::dup2(*fd, i as RawFd) };
                     }
                 }
+            }
+            if let Some(Err(Fail(code, msg))) = io.console.map(open_console) {
+                report(code, msg)
             }
             let Err(Fail(code, msg)) = become_process(p);
             report(code, msg)

@@ -1,8 +1,10 @@
 //! The standard streams of a process run in the foreground (`isolate`,
 //! `exec`), and the caller's terminal.
 //!
-//! With a tty the process gets a new pty: the caller's terminal goes raw
-//! and bytes are copied both ways between it and the pty ([`Relay`]).
+//! With a tty the process gets a new pty, opened inside the container
+//! from its own /dev/ptmx and handed back over a console socket (see
+//! [`crate::isolate::process::Io::console`]): the caller's terminal goes
+//! raw and bytes are copied both ways between it and the pty ([`Relay`]).
 //! Without one the process never gets a terminal of the caller's: each of
 //! its standard fds that would be a terminal gets a pipe instead, relayed
 //! to and from that terminal here, as docker does ([`TermPipes`]). Files
@@ -14,7 +16,7 @@
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 /// How long the output copiers may drain after the process has exited.
@@ -39,8 +41,8 @@ pub fn check_input(interactive: bool, tty: bool) -> Result<(), NotATty> {
 pub struct Attach {
     /// `[slot 0, 1, 2]`: an fd to hand over, or `None` for ours of that number.
     stdio: [Option<RawFd>; 3],
-    /// With a tty: (master, slave).
-    pty: Option<(OwnedFd, OwnedFd)>,
+    /// With a tty: the console socket, (our end, the process's end).
+    console: Option<(OwnedFd, OwnedFd)>,
     pipes: Option<TermPipes>,
     /// Keeps /dev/null open for stdin until the process holds it.
     _null: Option<File>,
@@ -54,11 +56,17 @@ impl Attach {
     /// them are replaced by pipes.
     pub fn new(tty: bool, interactive: bool, stdout_to_stderr: bool) -> io::Result<Attach> {
         if tty {
-            let pty = nix::pty::openpty(None, None)?;
-            let slave = pty.slave.as_raw_fd();
+            use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+            let pair = socketpair(
+                AddressFamily::Unix,
+                SockType::Stream,
+                None,
+                SockFlag::SOCK_CLOEXEC,
+            )?;
+            // The process's 0, 1 and 2 become the pty's slave in the child.
             return Ok(Attach {
-                stdio: [Some(slave); 3],
-                pty: Some((pty.master, pty.slave)),
+                stdio: [None; 3],
+                console: Some(pair),
                 pipes: None,
                 _null: None,
                 stdout_to_stderr,
@@ -77,7 +85,7 @@ impl Attach {
         let pipes = TermPipes::new(&plain)?;
         Ok(Attach {
             stdio: pipes.stdio(plain),
-            pty: None,
+            console: None,
             pipes: Some(pipes),
             _null: null,
             stdout_to_stderr,
@@ -91,18 +99,26 @@ impl Attach {
 
     /// Is the process given a pty?
     pub fn is_tty(&self) -> bool {
-        self.pty.is_some()
+        self.console.is_some()
     }
 
-    /// Once the process holds its ends: start copying.
+    /// The console socket's end to hand the process, with a tty.
+    pub fn console(&self) -> Option<RawFd> {
+        self.console.as_ref().map(|(_, theirs)| theirs.as_raw_fd())
+    }
+
+    /// Once the process holds its ends (it has started): start copying.
     pub fn start(self) -> Attached {
-        match (self.pty, self.pipes) {
-            (Some((master, slave)), _) => {
-                drop(slave);
-                let relay = start_relay(&master, self.stdout_to_stderr);
+        match (self.console, self.pipes) {
+            (Some((ours, theirs)), _) => {
+                drop(theirs);
+                let master = receive_master(&ours);
+                let relay = master
+                    .as_ref()
+                    .map(|m| start_relay(m, self.stdout_to_stderr));
                 Attached {
-                    master: Some(master),
-                    relay: Some(relay),
+                    master,
+                    relay,
                     pipes: None,
                 }
             }
@@ -176,6 +192,33 @@ impl Drop for Relay {
                 nix::sys::termios::tcsetattr(io::stdin(), nix::sys::termios::SetArg::TCSANOW, t);
         }
     }
+}
+
+/// The pty's master, sent by the process before it started (so it is
+/// waiting on the socket already), or `None` if it did not come.
+fn receive_master(sock: &OwnedFd) -> Option<OwnedFd> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags, UnixAddr};
+    let mut buf = [0u8; 1];
+    let mut iov = [io::IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([RawFd; 1]);
+    let msg = recvmsg::<UnixAddr>(
+        sock.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_CMSG_CLOEXEC,
+    )
+    .ok()?;
+    let mut fds = msg.cmsgs().ok()?.flat_map(|c| match c {
+        ControlMessageOwned::ScmRights(fds) => fds,
+        _ => vec![],
+    });
+    let fd = fds.next()?;
+    // SAFETY: a descriptor just received, owned here; any others are
+    // closed.
+    for extra in fds {
+        drop(unsafe { OwnedFd::from_raw_fd(extra) });
+    }
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// Give the pty the size of our terminal (stdin).
