@@ -78,7 +78,7 @@ fn merged_usr(env: &Env, tag: &str, all: bool) -> Vec<String> {
     }
     let odd = raw_tar(&entries);
     let l2 = unpack(env, odd, &l1);
-    env.cmd("tag").args([tag, &l2]).ok();
+    env.cmd("tag").args([&l2, tag]).ok();
     vec![base, l1, l2]
 }
 

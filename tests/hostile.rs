@@ -167,7 +167,7 @@ fn legal_corpus_is_applied_as_containerd_does() {
             }
             // the layer's tar is rebuilt byte for byte, earlier copies of
             // a replaced path included
-            env.cmd("tag").args(["legal", &layer]).ok();
+            env.cmd("tag").args([&layer, "legal"]).ok();
             if blob_of(&env, &layer) != data {
                 failures.push(format!("{file}: the rebuilt blob differs"));
             }
