@@ -279,6 +279,7 @@ impl Runtime {
         let io = Io {
             stdio: [None; 3],
             cgroup: Some(&cg.0),
+            console: None,
         };
         let pid = process::spawn(&spec, &io).map_err(|source| RuntimeError::Spawn {
             id: o.id.into(),

@@ -89,6 +89,7 @@ fn bundle_options() -> container::RunOptions {
         privileged: false,
         stdio: [None; 3],
         tty: false,
+        console: None,
         supervisor: nix::unistd::getpid(),
     }
 }
