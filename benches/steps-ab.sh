@@ -72,8 +72,11 @@ ident = {}
 for v in V:
     r = subprocess.run([f"{run}/{v}/bin/cairn-layer-unpack", "--root", store[v], tar],
                        check=True, capture_output=True, text=True)
-    layer = json.loads(r.stdout.splitlines()[0])["layer"]
-    tool(v, "tag", "--root", store[v], "bench:base", layer)
+    # The layer goes to tag as a stdin record: `tag NAME` reads it the same
+    # way before and after tag's arguments became docker's SOURCE TARGET.
+    subprocess.run([f"{run}/{v}/bin/cairn-tag", "--root", store[v], "bench:base"],
+                   input=r.stdout.splitlines()[0], text=True, check=True,
+                   stdout=subprocess.DEVNULL)
     r = subprocess.run([f"{run}/{v}/bin/cairn-union-mount", "--root", store[v], "bench:base"],
                        check=True, capture_output=True, text=True)
     rec = json.loads(r.stdout.splitlines()[0])
