@@ -601,3 +601,104 @@ fn bearer_tokens_are_fetched_once_and_a_cut_transfer_changes_nothing() {
     assert_eq!(s(&again, "image_id"), s(&rec, "image_id"));
     assert!(f.tokens.load(std::sync::atomic::Ordering::SeqCst) > tokens + 1);
 }
+
+#[test]
+fn login_checks_credentials_then_files_them_as_docker_does() {
+    let env = Env::new("registry-login");
+    let reg = Registry::start(
+        &env,
+        "reg",
+        Extras {
+            tls: true,
+            htpasswd: Some(("cairn", "s3cret")),
+        },
+    );
+    let certs = reg.certs.clone().unwrap();
+    reg.push(
+        &busybox_layout(),
+        "private:1",
+        &["--dest-creds", "cairn:s3cret"],
+    );
+    let docker_config = env.path("docker");
+    let config = docker_config.join("config.json");
+    let login = |pass: &str| {
+        env.cmd("login")
+            .env("DOCKER_CONFIG", &docker_config)
+            .arg("--cert-dir")
+            .arg(&certs)
+            .args(["-u", "cairn", "--password-stdin", &reg.host])
+            .stdin(format!("{pass}\n"))
+    };
+    // a wrong password: one line, nothing written
+    let e = login("wrong").fails(1);
+    assert_eq!(e.stderr.lines().count(), 1, "{}", e.stderr);
+    assert!(e.stderr.contains("refused"), "{}", e.stderr);
+    assert!(!config.exists(), "nothing written");
+    // an existing config keeps its other keys
+    fs::create_dir_all(&docker_config).unwrap();
+    fs::write(&config, br#"{"psFormat": "table {{.ID}}"}"#).unwrap();
+    login("s3cret").ok();
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(&config).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let v: Value = serde_json::from_slice(&fs::read(&config).unwrap()).unwrap();
+    assert_eq!(v["psFormat"], "table {{.ID}}");
+    assert_eq!(v["auths"][&reg.host]["auth"], base64_of("cairn:s3cret"));
+    let reference = format!("{}/private:1", reg.host);
+    let pull = || {
+        env.cmd("pull")
+            .env("DOCKER_CONFIG", &docker_config)
+            .arg("--cert-dir")
+            .arg(&certs)
+            .arg(&reference)
+    };
+    let rec = pull().ok().record();
+    assert_eq!(
+        s(&rec, "image_id"),
+        sha256(&reg.inspect_with_creds("private:1"))
+    );
+    env.cmd("logout")
+        .env("DOCKER_CONFIG", &docker_config)
+        .arg(&reg.host)
+        .ok();
+    let v: Value = serde_json::from_slice(&fs::read(&config).unwrap()).unwrap();
+    assert_eq!(v["auths"], json!({}));
+    assert_eq!(v["psFormat"], "table {{.ID}}");
+    env.cmd("rmi").arg(&reference).ok();
+    let e = pull().fails(1);
+    assert!(e.stderr.contains("access denied"), "{}", e.stderr);
+
+    // with a credsStore, login and logout go through the helper
+    let bin = env.path("helpers");
+    fs::create_dir_all(&bin).unwrap();
+    let log = env.path("helper.log");
+    let helper = bin.join("docker-credential-cairntest");
+    let script = format!("#!/bin/sh\necho \"$1 $(cat)\" >> {}\n", log.display());
+    fs::write(&helper, script).unwrap();
+    fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::write(&config, br#"{"credsStore": "cairntest"}"#).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    login("s3cret").env("PATH", &path).ok();
+    env.cmd("logout")
+        .env("DOCKER_CONFIG", &docker_config)
+        .env("PATH", &path)
+        .arg(&reg.host)
+        .ok();
+    let calls = fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = calls.lines().collect();
+    assert_eq!(lines.len(), 2, "{calls}");
+    let stored: Value = serde_json::from_str(lines[0].strip_prefix("store ").unwrap()).unwrap();
+    assert_eq!(
+        stored,
+        json!({"ServerURL": reg.host, "Username": "cairn", "Secret": "s3cret"})
+    );
+    assert_eq!(lines[1], format!("erase {}", reg.host));
+    assert_eq!(
+        fs::read(&config).unwrap(),
+        br#"{"credsStore": "cairntest"}"#
+    );
+}

@@ -155,6 +155,65 @@ pub struct Pull {
     pub format: Option<Format>,
 }
 
+/// Log in to a registry: check the credentials, then store them as docker does.
+///
+/// The credentials are checked first (`GET /v2/` through the registry's
+/// challenge, Basic or Bearer, as `docker login` does); refused, nothing
+/// is written. They are then stored where docker keeps them: through the
+/// credential helper docker's config.json names for the registry
+/// (`credHelpers`, else `credsStore`), else as base64 USER:PASSWORD under
+/// `auths` in $DOCKER_CONFIG/config.json (default ~/.docker/config.json),
+/// written whole (mode 0600) with its other keys kept. `cairn pull` and
+/// `docker` read it.
+///
+/// RECORDS: reads none; writes none (one line on stderr says where the
+/// credentials went).
+///
+/// EXAMPLES:
+///   cairn login -u me localhost:5000
+///   echo "$TOKEN" | cairn login -u me --password-stdin ghcr.io
+#[derive(Debug, Parser)]
+#[command(name = "cairn-login", version)]
+pub struct Login {
+    /// The registry (HOST[:PORT]; default Docker Hub)
+    #[arg(value_name = "REGISTRY")]
+    pub registry: Option<String>,
+    /// The user name (asked for on a terminal when absent)
+    #[arg(short, long, value_name = "USER")]
+    pub username: Option<String>,
+    /// The password (visible to other users in `ps`: prefer --password-stdin)
+    #[arg(short, long, value_name = "PASS", conflicts_with = "password_stdin")]
+    pub password: Option<String>,
+    /// Read the password from stdin (its first line)
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Verify the registry's TLS certificate; false also allows plain http
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub tls_verify: bool,
+    /// The registry's CA certificates (*.crt) and client pair (*.cert,
+    /// *.key), in place of /etc/docker/certs.d/HOST:PORT
+    #[arg(long, value_name = "DIR")]
+    pub cert_dir: Option<PathBuf>,
+}
+
+/// Log out of a registry: forget the credentials docker's config holds.
+///
+/// Drops the registry's `auths` entries from $DOCKER_CONFIG/config.json
+/// (default ~/.docker/config.json), and erases them from the credential
+/// helper it names for the registry, if any.
+///
+/// RECORDS: reads none; writes none.
+///
+/// EXAMPLES:
+///   cairn logout localhost:5000
+#[derive(Debug, Parser)]
+#[command(name = "cairn-logout", version)]
+pub struct Logout {
+    /// The registry (HOST[:PORT]; default Docker Hub)
+    #[arg(value_name = "REGISTRY")]
+    pub registry: Option<String>,
+}
+
 /// Show a layer and its ancestors, top first, as `docker history` does.
 ///
 /// On a terminal prints IMAGE CREATED CREATED BY SIZE COMMENT; piped, one
@@ -992,6 +1051,8 @@ pub fn commands() -> Vec<clap::Command> {
         LayerUnpack::command(),
         Load::command(),
         Pull::command(),
+        Login::command(),
+        Logout::command(),
         History::command(),
         Images::command(),
         Inspect::command(),

@@ -131,6 +131,34 @@ fn aliases(host: &str) -> Vec<&str> {
     }
 }
 
+/// The credential helper docker would use for `host` in this config:
+/// the one `credHelpers` names for it, else the `credsStore` one.
+pub(super) fn helper_for(cfg: &serde_json::Value, host: &str) -> Option<PathBuf> {
+    let names = aliases(host);
+    cfg.get("credHelpers")
+        .and_then(|h| h.as_object())
+        .and_then(|h| h.iter().find(|(k, _)| names.contains(&key_host(k))))
+        .map(|(_, v)| v)
+        .or_else(|| cfg.get("credsStore"))
+        .and_then(|v| v.as_str())
+        .filter(|v| !v.is_empty())
+        .map(|h| PathBuf::from(format!("docker-credential-{h}")))
+}
+
+/// The server name docker files `host`'s credentials under (Docker Hub's
+/// is its v1 URL).
+pub fn server_key(host: &str) -> &str {
+    match host {
+        super::DOCKER_HUB | "docker.io" | "index.docker.io" => "https://index.docker.io/v1/",
+        h => h,
+    }
+}
+
+/// Whether an `auths` key of docker's config names `host`.
+pub(super) fn key_names(key: &str, host: &str) -> bool {
+    aliases(host).contains(&key_host(key))
+}
+
 /// The credentials `config.json` at `path` holds for `host`, if any. A
 /// missing file holds none.
 pub fn credentials_in(path: &Path, host: &str) -> Result<Option<Credentials>, AuthError> {
@@ -150,16 +178,8 @@ pub fn credentials_in(path: &Path, host: &str) -> Result<Option<Credentials>, Au
             source,
         })?;
     let names = aliases(host);
-    let helper = cfg
-        .get("credHelpers")
-        .and_then(|h| h.as_object())
-        .and_then(|h| h.iter().find(|(k, _)| names.contains(&key_host(k))))
-        .map(|(_, v)| v)
-        .or_else(|| cfg.get("credsStore"))
-        .and_then(|v| v.as_str())
-        .filter(|v| !v.is_empty());
-    if let Some(helper) = helper {
-        return from_helper(Path::new(&format!("docker-credential-{helper}")), host);
+    if let Some(helper) = helper_for(&cfg, host) {
+        return from_helper(&helper, host);
     }
     let Some(auths) = cfg.get("auths").and_then(|a| a.as_object()) else {
         return Ok(None);
@@ -204,10 +224,7 @@ pub fn from_helper(program: &Path, host: &str) -> Result<Option<Credentials>, Au
         program: name.clone(),
         message,
     };
-    let server = match host {
-        super::DOCKER_HUB => "https://index.docker.io/v1/",
-        h => h,
-    };
+    let server = server_key(host);
     let mut child = Command::new(program)
         .arg("get")
         .stdin(Stdio::piped())

@@ -61,15 +61,25 @@ impl Client {
     /// Reach `host`: https first and, where allowed, plain http; learn how
     /// it wants to be authenticated from its `/v2/` answer.
     pub fn connect(host: &str, opts: &TlsOptions) -> Result<Client, RegistryError> {
+        let credentials = match auth::docker_config_path() {
+            Some(p) => auth::credentials_in(&p, host)?,
+            None => None,
+        };
+        Client::connect_as(host, opts, credentials)
+    }
+
+    /// Reach `host` as [`Client::connect`] does, with these credentials
+    /// instead of docker's stored ones.
+    pub fn connect_as(
+        host: &str,
+        opts: &TlsOptions,
+        credentials: Option<Credentials>,
+    ) -> Result<Client, RegistryError> {
         let tls = tls::config(host, opts).map_err(|source| RegistryError::Tls {
             host: host.to_string(),
             source,
         })?;
         let agent = agent(tls);
-        let credentials = match auth::docker_config_path() {
-            Some(p) => auth::credentials_in(&p, host)?,
-            None => None,
-        };
         let mut first_error = None;
         for scheme in tls::schemes(host, opts) {
             let base = format!("{scheme}://{host}");
@@ -117,6 +127,19 @@ impl Client {
         &self.host
     }
 
+    /// The status of an authenticated `GET /v2/` (a token for no scope
+    /// when the registry wants Bearer): 200 when the credentials are good.
+    /// A token refused comes back as its status, as the registry would
+    /// refuse the request itself.
+    pub fn check(&self) -> Result<StatusCode, HttpError> {
+        let url = format!("{}/v2/", self.base);
+        match self.get(&url, "", None) {
+            Ok(r) => Ok(r.status()),
+            Err(HttpError::Status { status, .. }) => Ok(status),
+            Err(e) => Err(e),
+        }
+    }
+
     /// `https://host/v2/REPOSITORY/KIND/OBJECT`.
     pub fn url(&self, repository: &str, kind: &str, object: &str) -> String {
         format!("{}/v2/{repository}/{kind}/{object}", self.base)
@@ -127,7 +150,10 @@ impl Client {
         if let Some(t) = self.tokens.lock().expect("token cache").get(scope) {
             return Ok(t.clone());
         }
-        let mut req = self.agent.get(realm).query("scope", scope);
+        let mut req = self.agent.get(realm);
+        if !scope.is_empty() {
+            req = req.query("scope", scope);
+        }
         if let Some(s) = service {
             req = req.query("service", s);
         }

@@ -11,6 +11,7 @@
 mod ahead;
 pub mod auth;
 pub mod client;
+pub mod login;
 pub mod manifest;
 pub mod tls;
 
