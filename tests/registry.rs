@@ -702,3 +702,95 @@ fn login_checks_credentials_then_files_them_as_docker_does() {
         br#"{"credsStore": "cairntest"}"#
     );
 }
+
+#[test]
+fn pushed_images_keep_their_ids_and_pull_back() {
+    let env = Env::new("registry-push");
+    let reg = Registry::start(&env, "reg", Extras::default());
+    crate::harness::busybox_image(&env);
+    let dest = format!("{}/team/bb:1", reg.host);
+    let push = |args: &[&str]| env.cmd("push").args(args).ok();
+    let out = push(&["busybox", &dest]);
+    let rec = out.record();
+    assert!(out.stderr.contains("2 blob(s) uploaded"), "{}", out.stderr);
+    assert_eq!(s(&rec, "ref"), dest);
+    let manifest = reg.inspect("team/bb:1", &["--raw"]);
+    assert_eq!(s(&rec, "digest"), sha256(&manifest));
+    let m: Value = serde_json::from_slice(&manifest).unwrap();
+    assert_eq!(m["mediaType"], "application/vnd.oci.image.manifest.v1+json");
+    assert_eq!(m["layers"].as_array().unwrap().len(), 1);
+    assert!(m["layers"][0]["mediaType"]
+        .as_str()
+        .unwrap()
+        .ends_with("tar+gzip"));
+    let config = reg.inspect("team/bb:1", &["--config", "--raw"]);
+    assert_eq!(s(&rec, "image_id"), sha256(&config), "the image ID");
+    // skopeo copies it out whole, with the same config
+    let oci = env.path("copied");
+    run_ok(
+        Command::new("skopeo")
+            .args(["copy", "--quiet", "--src-tls-verify=false"])
+            .arg(format!("docker://{dest}"))
+            .arg(format!("oci:{}:bb", oci.display())),
+    );
+    let index: Value = serde_json::from_slice(&fs::read(oci.join("index.json")).unwrap()).unwrap();
+    let md = index["manifests"][0]["digest"].as_str().unwrap();
+    let blob = |d: &str| fs::read(oci.join("blobs/sha256").join(&d[7..])).unwrap();
+    let copied: Value = serde_json::from_slice(&blob(md)).unwrap();
+    assert_eq!(copied["config"]["digest"], s(&rec, "image_id"));
+
+    // pushed again: every blob is there already
+    let out = push(&["busybox", &dest]);
+    assert!(
+        out.stderr.contains("0 blob(s) uploaded, 2 already there"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(s(&out.record(), "digest"), s(&rec, "digest"));
+
+    // docker schema2, uncompressed, to another repository
+    let docker = format!("{}/bb:docker", reg.host);
+    let d = push(&[
+        "--manifest-format",
+        "docker",
+        "--compress",
+        "none",
+        "busybox",
+        &docker,
+    ])
+    .record();
+    let m = manifest_of(&reg, "bb:docker");
+    assert_eq!(
+        m["mediaType"],
+        "application/vnd.docker.distribution.manifest.v2+json"
+    );
+    assert_eq!(
+        m["layers"][0]["mediaType"],
+        "application/vnd.docker.image.rootfs.diff.tar"
+    );
+    assert_eq!(s(&d, "image_id"), s(&rec, "image_id"));
+    let e = env
+        .cmd("push")
+        .args([
+            "--manifest-format",
+            "docker",
+            "--compress",
+            "zstd",
+            "busybox",
+            &docker,
+        ])
+        .fails(1);
+    assert!(e.stderr.contains("zstd"), "{}", e.stderr);
+
+    // a fresh store pulls both back, with the same image ID, and runs them
+    let fresh = Env::new("registry-push-fresh");
+    for reference in [&dest, &docker] {
+        let pulled = pull(&fresh, reference);
+        assert_eq!(s(&pulled, "image_id"), s(&rec, "image_id"), "{reference}");
+        let out = fresh
+            .cmd("run")
+            .args(["--rm", reference, "--", "echo", "hi"])
+            .ok();
+        assert_eq!(out.stdout.trim(), "hi", "{reference}");
+    }
+}

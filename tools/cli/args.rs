@@ -214,6 +214,66 @@ pub struct Logout {
     pub registry: Option<String>,
 }
 
+/// Push an image to a registry, as `docker push` does.
+///
+/// IMAGE is a tag or image ID of the store; DEST_REF (default IMAGE) is
+/// where it goes: HOST[:PORT]/NAME[:TAG]. The blobs are those `cairn save`
+/// writes: each layer compressed as --compress asks (a layer already
+/// stored in that form is sent as stored), the config byte for byte, so
+/// the image ID stays the same. Blobs the registry has (HEAD) are not
+/// sent again; the others are uploaded whole, streamed from the store.
+/// Then the manifest is put: OCI by default, docker schema2 with --format
+/// docker. Credentials and TLS are `cairn pull`'s (see cairn login).
+///
+/// Prints one record: {"layer", "image_id", "digest" (the manifest's),
+/// "ref", "layers", ...}.
+///
+/// RECORDS: reads none; writes an image record (docs/image.schema.json).
+///
+/// EXAMPLES:
+///   cairn tag busybox localhost:5000/bb:1 && cairn push localhost:5000/bb:1
+///   cairn push --format docker app:1 registry.example.com/team/app:1
+#[derive(Debug, Parser)]
+#[command(name = "cairn-push", version)]
+pub struct Push {
+    #[command(flatten)]
+    pub common: Common,
+    /// The image to push (tag, ID or unique prefix)
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+    /// Where to push it: HOST[:PORT]/NAME[:TAG] (default: IMAGE)
+    #[arg(value_name = "DEST_REF")]
+    pub dest: Option<String>,
+    /// Layer compression
+    #[arg(long, value_enum, value_name = "ALGO", default_value = "gzip")]
+    pub compress: Compress,
+    /// The manifest put: OCI image manifest, or docker schema2
+    #[arg(
+        long = "manifest-format",
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "oci"
+    )]
+    pub manifest_format: ManifestKind,
+    /// Verify the registry's TLS certificate; false also allows plain http
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub tls_verify: bool,
+    /// The registry's CA certificates (*.crt) and client pair (*.cert,
+    /// *.key), in place of /etc/docker/certs.d/HOST:PORT
+    #[arg(long, value_name = "DIR")]
+    pub cert_dir: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
+/// The manifest `push` puts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ManifestKind {
+    Oci,
+    Docker,
+}
+
 /// Show a layer and its ancestors, top first, as `docker history` does.
 ///
 /// On a terminal prints IMAGE CREATED CREATED BY SIZE COMMENT; piped, one
@@ -1053,6 +1113,7 @@ pub fn commands() -> Vec<clap::Command> {
         Pull::command(),
         Login::command(),
         Logout::command(),
+        Push::command(),
         History::command(),
         Images::command(),
         Inspect::command(),

@@ -777,6 +777,9 @@ fn headers(entry: &Entry) -> Vec<u8> {
     }
 }
 
+/// A blob's size and a reader of its bytes.
+pub type SizedReader<'a> = (u64, Box<dyn Read + 'a>);
+
 impl Archive {
     /// The images, in the order first given.
     pub fn images(&self) -> &[SavedImage] {
@@ -793,6 +796,27 @@ impl Archive {
             }
         }
         n
+    }
+
+    /// A blob of the archive, by digest: its size and a reader of its bytes
+    /// as the archive holds them (not checked here: whoever takes them
+    /// checks the digest, as a registry does).
+    pub fn blob(&self, digest: &Digest) -> Result<Option<SizedReader<'_>>, SaveError> {
+        let Some(blob) = self.entries.iter().find_map(|e| match e {
+            Entry::File(_, b) if b.digest == *digest => Some(b),
+            _ => None,
+        }) else {
+            return Ok(None);
+        };
+        let reader: Box<dyn Read> = match &blob.source {
+            Source::Bytes(b) => Box::new(&b[..]),
+            Source::File(p) => Box::new(BufReader::with_capacity(
+                BUF,
+                File::open(p).map_err(read_err(p))?,
+            )),
+            Source::Decompressed(p, c) => open_decoded(p, *c)?,
+        };
+        Ok(Some((blob.size, reader)))
     }
 
     /// The entry paths, in archive order.

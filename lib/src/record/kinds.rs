@@ -235,9 +235,13 @@ pub struct ImageRecord {
     pub manifest: Option<Digest>,
     /// `pull`: the digest the reference resolved to in the registry (an
     /// index's for a multi-platform image, else the manifest's), so that
-    /// `NAME@DIGEST` names the same content again.
+    /// `NAME@DIGEST` names the same content again; `push`: the digest of
+    /// the manifest put.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<Digest>,
+    /// `push`: the registry reference pushed to (`HOST/NAME:TAG`).
+    #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
     /// `save -o`: the archive written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archive: Option<PathBuf>,

@@ -198,6 +198,37 @@ impl Client {
         })
     }
 
+    /// Send `method` to `url` with authorization for `scope`, `headers`
+    /// and `body`; any status comes back, for the caller to judge. Not
+    /// sent again on a refused token: a body streams once.
+    pub fn send(
+        &self,
+        method: &str,
+        url: &str,
+        scope: &str,
+        headers: &[(&str, String)],
+        body: ureq::SendBody<'_>,
+    ) -> Result<Response<Body>, HttpError> {
+        let mut req = ureq::http::Request::builder().method(method).uri(url);
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        if let Some(a) = self.authorization(scope)? {
+            req = req.header("Authorization", a);
+        }
+        let req = req.body(body).map_err(|e| transport(url)(e.into()))?;
+        self.agent.run(req).map_err(transport(url))
+    }
+
+    /// An absolute URL for a `Location` the registry answered with (it may
+    /// be a path only).
+    pub fn absolute(&self, location: &str) -> String {
+        match location.starts_with('/') {
+            true => format!("{}{location}", self.base),
+            false => location.to_string(),
+        }
+    }
+
     /// GET `url` with authorization for `scope`; any status comes back
     /// as a response, for the caller to judge. A Bearer token refused
     /// (it expired during a long pull) is dropped and fetched again, once.

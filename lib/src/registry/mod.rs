@@ -13,6 +13,7 @@ pub mod auth;
 pub mod client;
 pub mod login;
 pub mod manifest;
+pub mod push;
 pub mod tls;
 
 use crate::digest::{Digest, LayerId};

@@ -1,0 +1,53 @@
+use cairn_cli::args::{Compress, ManifestKind, Push};
+use cairn_cli::out::{Format, Out};
+use cairn_cli::{open_store, usage, Fail};
+use clap::Parser;
+use libcairn::image::naming::save_images;
+use libcairn::layer::Compression;
+use libcairn::record::ImageRecord;
+use libcairn::reference::Remote;
+use libcairn::registry::push::{push, ManifestFormat, PushOptions};
+use libcairn::registry::TlsOptions;
+
+fn main() {
+    cairn_cli::main("cairn-push", || run(Push::parse()))
+}
+
+fn run(args: Push) -> Result<i32, Fail> {
+    let dest = args.dest.as_deref().unwrap_or(&args.image);
+    let dest = Remote::parse(dest).map_err(usage)?;
+    let store = open_store(&args.common)?;
+    // the image as `save` would find it: a tag, else an ID or prefix
+    let found = save_images(&store, &[(args.image.as_str(), vec![])], vec![])?;
+    let top = found[0].top;
+    let opts = PushOptions {
+        compression: match args.compress {
+            Compress::None => Compression::None,
+            Compress::Gzip => Compression::Gzip,
+            Compress::Zstd => Compression::Zstd,
+        },
+        format: match args.manifest_format {
+            ManifestKind::Oci => ManifestFormat::Oci,
+            ManifestKind::Docker => ManifestFormat::Docker,
+        },
+        tls: TlsOptions {
+            verify: args.tls_verify,
+            cert_dir: args.cert_dir.clone(),
+        },
+    };
+    let pushed = push(&store, top, &dest, &opts)?;
+    let rec = ImageRecord {
+        layer: Some(top),
+        image_id: Some(pushed.image_id),
+        digest: Some(pushed.digest),
+        reference: Some(dest.to_string()),
+        ..Default::default()
+    };
+    eprintln!(
+        "cairn-push: {dest}: {} blob(s) uploaded, {} already there",
+        pushed.uploaded, pushed.skipped
+    );
+    let mut out = Out::new(Format::resolve(args.format, false));
+    out.record(&rec)?;
+    Ok(0)
+}
