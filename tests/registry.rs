@@ -657,6 +657,22 @@ fn login_checks_credentials_then_files_them_as_docker_does() {
         s(&rec, "image_id"),
         sha256(&reg.inspect_with_creds("private:1"))
     );
+    // and push, with the same credentials
+    let copy = format!("{}/private:copy", reg.host);
+    let pushed = env
+        .cmd("push")
+        .env("DOCKER_CONFIG", &docker_config)
+        .arg("--cert-dir")
+        .arg(&certs)
+        .args([&reference, &copy])
+        .ok()
+        .record();
+    assert_eq!(s(&pushed, "image_id"), s(&rec, "image_id"));
+    let creds = ["--creds", "cairn:s3cret", "--config", "--raw"];
+    assert_eq!(
+        sha256(&reg.inspect("private:copy", &creds)),
+        s(&rec, "image_id")
+    );
     env.cmd("logout")
         .env("DOCKER_CONFIG", &docker_config)
         .arg(&reg.host)

@@ -6,7 +6,9 @@
 //! decompression into the same unpack path `load` uses: layers already in
 //! the store are not fetched, a failure takes back what the pull published,
 //! and the config is kept byte for byte, so the image ID is the config's
-//! digest as the registry has it. docs/registry.md tells what is supported.
+//! digest as the registry has it. `push` sends an image the other way, with
+//! the blobs `save` writes; `login` keeps credentials as docker does.
+//! docs/registry.md tells what is supported.
 
 mod ahead;
 pub mod auth;
