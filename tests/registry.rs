@@ -810,3 +810,25 @@ fn pushed_images_keep_their_ids_and_pull_back() {
         assert_eq!(out.stdout.trim(), "hi", "{reference}");
     }
 }
+
+#[test]
+fn docker_pulls_and_runs_a_pushed_schema2_image() {
+    let env = Env::new("registry-push-docker");
+    let reg = Registry::start(&env, "reg", Extras::default());
+    crate::harness::busybox_image(&env);
+    // a name of this test's own, so a test run's engine holds it only here
+    let dest = format!("{}/cairn-push-{}:docker", reg.host, std::process::id());
+    let rec = env
+        .cmd("push")
+        .args(["--manifest-format", "docker", "busybox", &dest])
+        .ok()
+        .record();
+    // dockerd treats 127.0.0.0/8 registries as insecure (plain http) by default
+    let d = crate::fixtures::docker();
+    d.ok(&["pull", "-q", &dest]);
+    let id = d.ok(&["image", "inspect", "--format", "{{.Id}}", &dest]);
+    assert_eq!(id.trim(), s(&rec, "image_id"));
+    let out = d.ok(&["run", "--rm", "--network", "none", &dest, "echo", "hi"]);
+    assert_eq!(out.trim(), "hi");
+    d.ok(&["rmi", &dest]);
+}
