@@ -12,6 +12,7 @@ mod containers;
 mod containment;
 mod differential;
 mod docs;
+mod fsck;
 mod function_length;
 mod graph;
 mod habits;

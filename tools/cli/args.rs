@@ -828,6 +828,43 @@ pub struct Rmi {
     pub format: Option<Format>,
 }
 
+/// Check the store: every blob against its digest, every layer's metadata
+/// against its ID and its parent, every changeset against its diff ID,
+/// every tag and container against what it needs.
+///
+/// A changeset is checked by rebuilding its tar through the layer's
+/// tar-split and hashing it; a layer kept as a blob has the blob's
+/// uncompressed stream checked instead. Everything is streamed: memory
+/// stays flat however large the layers.
+///
+/// Prints one line per damaged object, `KIND ID: PROBLEM` (KIND is blob,
+/// layer, tag, container or index), and exits 1; prints nothing and exits 0
+/// on a sound store. What is broken only because something it needs is
+/// (a layer over a damaged parent, the tag of such a layer) is not
+/// reported again. See docs/fsck.md.
+///
+/// With --repair, holds the store's writer locks, moves each broken object
+/// aside into lost+found/ under the store, and with it what cannot stand
+/// without it (the layers above a broken layer, the layers and tags that
+/// need a blob that is gone, containers on such layers unless they run);
+/// untags what it drops. Nothing sound is touched. Prints the findings, then
+/// one line per thing done; exits 0 when the store is sound afterwards.
+///
+/// RECORDS: reads none; writes lines of text, not records.
+///
+/// EXAMPLES:
+///   cairn fsck
+///   cairn fsck --repair && cairn fsck
+#[derive(Debug, Parser)]
+#[command(name = "cairn-fsck", version)]
+pub struct Fsck {
+    #[command(flatten)]
+    pub common: Common,
+    /// Move broken objects aside and drop what depends on them
+    #[arg(long)]
+    pub repair: bool,
+}
+
 /// Run a new process inside a running container's namespaces and cgroup,
 /// with the same hardening.
 ///
@@ -1129,6 +1166,7 @@ pub fn commands() -> Vec<clap::Command> {
             .about("Thaw (unpause) every process of containers"),
         Rm::command(),
         Rmi::command(),
+        Fsck::command(),
         Exec::command(),
         Create::command(),
         Start::command(),

@@ -1,0 +1,381 @@
+//! One pass over the store: every object checked, and what needs what
+//! noted for the repair.
+
+use super::{Finding, FsckError, Kind, Problem};
+use crate::digest::{Digest, HashingWriter, LayerId};
+use crate::layer::{split, Compression};
+use crate::store::meta::LayerMeta;
+use crate::store::{refs, Store};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File};
+use std::io::{self, BufReader};
+use std::path::Path;
+
+/// What the check found, and what each object needs.
+#[derive(Debug, Default)]
+pub struct Survey {
+    /// Each damaged object once, in the order found.
+    pub findings: Vec<Finding>,
+    /// Blobs whose bytes hash to their name.
+    pub(super) good_blobs: BTreeSet<Digest>,
+    /// Files under `blobs/sha256/` that are not the blob they are named
+    /// after (or not named after a digest at all).
+    pub(super) bad_blobs: Vec<String>,
+    /// Blobs something needs that are not in the store.
+    pub(super) missing: BTreeSet<Digest>,
+    pub(super) layers: BTreeMap<LayerId, LayerEntry>,
+    /// Directories under `layers/` that are not named after a digest.
+    pub(super) odd_layers: Vec<String>,
+    /// `None` when `index.json` itself is unreadable.
+    pub(super) tags: Option<Vec<TagEntry>>,
+    pub(super) containers: Vec<ContainerEntry>,
+}
+
+/// A layer, as far as it could be read.
+#[derive(Debug, Default, Clone)]
+pub(super) struct LayerEntry {
+    pub parent: Option<LayerId>,
+    /// No damage of its own (its parent may still be damaged).
+    pub sound: bool,
+    /// Blobs it cannot do without: its changeset's blob when no tar-split
+    /// can rebuild it, the image config it was loaded with.
+    pub needs: Vec<Digest>,
+    /// The blob its sound tar-split rebuilds, present or not.
+    pub rebuilds: Option<Digest>,
+}
+
+/// One descriptor of `index.json`.
+#[derive(Debug, Default, Clone)]
+pub(super) struct TagEntry {
+    /// The tag's name, or the manifest digest of an untagged descriptor.
+    pub name: String,
+    pub layer: Option<LayerId>,
+    pub sound: bool,
+    /// Its manifest and every blob the manifest names.
+    pub needs: Vec<Digest>,
+}
+
+/// One container directory.
+#[derive(Debug, Default, Clone)]
+pub(super) struct ContainerEntry {
+    /// The directory's name (the container ID).
+    pub name: String,
+    pub layer: Option<LayerId>,
+    pub sound: bool,
+}
+
+/// Check the store; the findings, each damaged object once.
+pub fn check(store: &Store) -> Result<Vec<Finding>, FsckError> {
+    Ok(survey(store)?.findings)
+}
+
+/// Check the store and note what needs what.
+pub fn survey(store: &Store) -> Result<Survey, FsckError> {
+    let mut s = Survey::default();
+    scan_blobs(store, &mut s)?;
+    scan_layers(store, &mut s)?;
+    scan_index(store, &mut s);
+    scan_containers(store, &mut s)?;
+    missing_parents(&mut s);
+    missing_blobs(&mut s);
+    Ok(s)
+}
+
+fn finding(kind: Kind, id: impl ToString, problem: Problem) -> Finding {
+    Finding {
+        kind,
+        id: id.to_string(),
+        problem,
+    }
+}
+
+/// The names in a directory of the store, sorted.
+fn names(dir: &Path) -> Result<Vec<String>, FsckError> {
+    let io = |source| FsckError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).map_err(io)? {
+        out.push(e.map_err(io)?.file_name().to_string_lossy().into_owned());
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The sha256 of what `r` yields, read in a fixed-size buffer.
+fn hash_reader(mut r: impl io::Read) -> io::Result<Digest> {
+    let mut w = HashingWriter::new(io::sink());
+    io::copy(&mut r, &mut w)?;
+    Ok(w.finish().0)
+}
+
+/// The sha256 of a file's bytes, streamed.
+pub(super) fn hash_file(path: &Path) -> io::Result<Digest> {
+    hash_reader(BufReader::with_capacity(1 << 20, File::open(path)?))
+}
+
+/// The diff ID of a layer blob: the digest of its decompressed stream.
+fn diff_id_of_blob(path: &Path) -> io::Result<Digest> {
+    let mut r = BufReader::with_capacity(1 << 20, File::open(path)?);
+    let c = Compression::detect(&mut r)?;
+    hash_reader(c.decoder(r)?)
+}
+
+fn scan_blobs(store: &Store, s: &mut Survey) -> Result<(), FsckError> {
+    let dir = store.root().join("blobs/sha256");
+    for name in names(&dir)? {
+        let Ok(d) = Digest::from_hex(&name) else {
+            s.findings.push(finding(Kind::Blob, &name, Problem::Name));
+            s.bad_blobs.push(name);
+            continue;
+        };
+        match hash_file(&dir.join(&name)) {
+            Ok(got) if got == d => {
+                s.good_blobs.insert(d);
+            }
+            // Removed since it was listed (rmi): not damage.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            res => {
+                let problem = match res {
+                    Ok(got) => Problem::Content { got },
+                    Err(e) => Problem::Unreadable(e.to_string()),
+                };
+                s.findings.push(finding(Kind::Blob, d, problem));
+                s.bad_blobs.push(name);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn scan_layers(store: &Store, s: &mut Survey) -> Result<(), FsckError> {
+    for name in names(&store.root().join("layers"))? {
+        let Ok(d) = Digest::from_hex(&name) else {
+            s.findings.push(finding(Kind::Layer, &name, Problem::Name));
+            s.odd_layers.push(name);
+            continue;
+        };
+        let id = LayerId(d);
+        let mut entry = LayerEntry::default();
+        match check_layer(store, &id, s, &mut entry) {
+            Ok(()) => entry.sound = true,
+            // Removed since it was listed (rmi): not damage.
+            Err(None) => continue,
+            Err(Some(problem)) => s.findings.push(finding(Kind::Layer, id, problem)),
+        }
+        s.layers.insert(id, entry);
+    }
+    Ok(())
+}
+
+/// One layer's own damage (`Err(None)`: it is gone).
+fn check_layer(
+    store: &Store,
+    id: &LayerId,
+    s: &Survey,
+    entry: &mut LayerEntry,
+) -> Result<(), Option<Problem>> {
+    let dir = store.layer_dir(id);
+    let data = match fs::read(dir.join("layer.json")) {
+        Ok(d) => d,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(dir.exists().then_some(Problem::NoMeta));
+        }
+        Err(e) => return Err(Some(Problem::Unreadable(format!("layer.json: {e}")))),
+    };
+    let got = Digest::of(&data);
+    if got != id.0 {
+        return Err(Some(Problem::MetaHash { got }));
+    }
+    let meta: LayerMeta = serde_json::from_slice(&data)
+        .map_err(|e| Problem::Unreadable(format!("layer.json: {e}")))?;
+    entry.parent = meta.parent;
+    entry.needs.extend(meta.image_config);
+    let info = store
+        .layer_info(id)
+        .map_err(|e| Problem::Unreadable(e.to_string()))?;
+    let Some(want) = meta.diff_id else {
+        return Ok(());
+    };
+    let diff = store.diff_dir(id);
+    if !diff.is_dir() {
+        return Err(Some(Problem::NoChangeset));
+    }
+    let split_path = dir.join(split::FILE_NAME);
+    if split_path.is_file() {
+        let mut w = HashingWriter::new(io::sink());
+        split::reassemble(&diff, &split_path, &mut w)
+            .map_err(|e| Problem::Rebuild(e.to_string()))?;
+        let got = w.finish().0;
+        if got != want {
+            return Err(Some(Problem::DiffId { got, want }));
+        }
+        entry.rebuilds = info.blob.map(|b| b.digest);
+        return Ok(());
+    }
+    let blob = info.blob.ok_or(Problem::NoBlob)?;
+    entry.needs.push(blob.digest);
+    if s.good_blobs.contains(&blob.digest) {
+        let got = diff_id_of_blob(&store.blob_path(&blob.digest))
+            .map_err(|e| Problem::Unreadable(format!("its blob {}: {e}", blob.digest)))?;
+        if got != want {
+            return Err(Some(Problem::DiffId { got, want }));
+        }
+    }
+    Ok(())
+}
+
+/// The digests a manifest (or a nested index) names.
+fn manifest_needs(doc: &Value) -> Vec<Digest> {
+    let one = |v: &Value| v.get("digest")?.as_str()?.parse::<Digest>().ok();
+    let many = |k: &str| {
+        doc.get(k)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(one)
+            .collect::<Vec<_>>()
+    };
+    let mut out: Vec<Digest> = doc.get("config").and_then(one).into_iter().collect();
+    out.extend(many("layers"));
+    out.extend(many("manifests"));
+    out
+}
+
+fn scan_index(store: &Store, s: &mut Survey) {
+    let idx = match refs::read_index(store) {
+        Ok(idx) => idx,
+        Err(e) => {
+            let problem = Problem::Unreadable(e.to_string());
+            s.findings.push(finding(Kind::Index, "index.json", problem));
+            return;
+        }
+    };
+    let mut tags = Vec::new();
+    for (i, desc) in idx["manifests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let (mut t, problem) = check_tag(store, s, desc, i);
+        if let Some(problem) = problem {
+            t.sound = false;
+            s.findings.push(finding(Kind::Tag, &t.name, problem));
+        }
+        tags.push(t);
+    }
+    s.tags = Some(tags);
+}
+
+/// One descriptor of `index.json` (the `i`th) and its own damage.
+fn check_tag(store: &Store, s: &Survey, desc: &Value, i: usize) -> (TagEntry, Option<Problem>) {
+    let ann = &desc["annotations"];
+    let digest = desc["digest"]
+        .as_str()
+        .and_then(|d| d.parse::<Digest>().ok());
+    let name = ann[refs::ANNOTATION_REF_NAME]
+        .as_str()
+        .map(String::from)
+        .or(digest.map(|d| d.to_string()))
+        .unwrap_or_else(|| format!("manifests[{i}]"));
+    let mut t = TagEntry {
+        name,
+        layer: ann[refs::ANNOTATION_LAYER]
+            .as_str()
+            .and_then(|l| l.parse().ok()),
+        sound: true,
+        needs: Vec::new(),
+    };
+    let Some(d) = digest else {
+        let problem = Problem::Unreadable("its descriptor has no valid digest".into());
+        return (t, Some(problem));
+    };
+    t.needs.push(d);
+    if s.good_blobs.contains(&d) {
+        let doc = fs::read(store.blob_path(&d))
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice::<Value>(&b).map_err(|e| e.to_string()));
+        match doc {
+            Ok(doc) => t.needs.extend(manifest_needs(&doc)),
+            Err(e) => return (t, Some(Problem::Unreadable(format!("manifest {d}: {e}")))),
+        }
+    }
+    let problem = t
+        .layer
+        .filter(|l| !s.layers.contains_key(l))
+        .map(Problem::LayerMissing);
+    (t, problem)
+}
+
+fn scan_containers(store: &Store, s: &mut Survey) -> Result<(), FsckError> {
+    for name in names(&store.root().join("containers"))? {
+        let Ok(id) = name.parse() else { continue };
+        let mut c = ContainerEntry {
+            name: name.clone(),
+            ..Default::default()
+        };
+        let problem = match store.container(&id) {
+            Ok(m) => {
+                c.layer = Some(m.layer);
+                (!s.layers.contains_key(&m.layer)).then_some(Problem::LayerMissing(m.layer))
+            }
+            Err(crate::store::StoreError::NoContainer(_)) if !store.container_dir(&id).exists() => {
+                continue
+            }
+            Err(e) => Some(Problem::Unreadable(e.to_string())),
+        };
+        c.sound = problem.is_none();
+        if let Some(problem) = problem {
+            s.findings.push(finding(Kind::Container, name, problem));
+        }
+        s.containers.push(c);
+    }
+    Ok(())
+}
+
+/// A sound layer whose parent is not in the store at all.
+fn missing_parents(s: &mut Survey) {
+    let gone: Vec<(LayerId, LayerId)> = s
+        .layers
+        .iter()
+        .filter(|(_, e)| e.sound)
+        .filter_map(|(id, e)| Some((*id, e.parent?)))
+        .filter(|(_, p)| !s.layers.contains_key(p))
+        .collect();
+    for (id, p) in gone {
+        s.layers.get_mut(&id).expect("listed").sound = false;
+        s.findings
+            .push(finding(Kind::Layer, id, Problem::ParentMissing(p)));
+    }
+}
+
+/// Each blob that something needs and that is not in the store, once,
+/// naming the first that needs it. A blob a sound tar-split rebuilds is
+/// not missing: the store rebuilds it when it is next needed.
+fn missing_blobs(s: &mut Survey) {
+    let rebuilt: BTreeSet<Digest> = s.layers.values().filter_map(|e| e.rebuilds).collect();
+    let bad: BTreeSet<String> = s.bad_blobs.iter().cloned().collect();
+    let needers = s
+        .layers
+        .iter()
+        .flat_map(|(id, e)| e.needs.iter().map(move |d| (format!("layer {id}"), *d)))
+        .chain(
+            s.tags
+                .iter()
+                .flatten()
+                .flat_map(|t| t.needs.iter().map(move |d| (format!("tag {}", t.name), *d))),
+        )
+        .collect::<Vec<_>>();
+    for (needed_by, d) in needers {
+        if s.good_blobs.contains(&d) || bad.contains(&d.hex()) || rebuilt.contains(&d) {
+            continue;
+        }
+        if s.missing.insert(d) {
+            s.findings
+                .push(finding(Kind::Blob, d, Problem::Missing { needed_by }));
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! `cairn fsck`: silent on a sound store; one line naming each damaged
+//! object; `--repair` moves the broken aside and keeps the sound running.
+
+use crate::harness::{busybox_image, s, Env};
+use serde_json::Value;
+use std::fs;
+use std::path::PathBuf;
+
+/// A store holding `busybox` (layer-unpack: a tar-split), `gz:1` (load of
+/// a gzip archive: a blob kept as received, an image config), `app:1`
+/// (commit on busybox) and `tiny:1` (build on busybox).
+struct Images {
+    env: Env,
+    busybox: String,
+    gz: String,
+    app: String,
+}
+
+fn images(name: &str) -> Images {
+    let env = Env::new(name);
+    let busybox = busybox_image(&env);
+    let peer = Env::new(&format!("{name}-peer"));
+    let id = busybox_image(&peer);
+    peer.cmd("tag").args(["gz:1", &id]).ok();
+    let archive = env.path("gz.tar");
+    peer.cmd("save")
+        .args(["--compress", "gzip", "-o"])
+        .arg(&archive)
+        .arg("gz:1")
+        .ok();
+    let loaded = env.cmd("load").arg(&archive).ok().record();
+    let gz = s(&loaded, "layer").to_string();
+    let c = env
+        .cmd("union-mount")
+        .args(["--no-mount", "busybox", "--", "sh", "-c", "echo hi > /hi"])
+        .ok()
+        .record();
+    let container = s(&c, "container").to_string();
+    env.cmd("isolate").arg(&container).ok();
+    let app = env.cmd("commit").args([&container, "app:1"]).ok().record();
+    let app = s(&app, "layer").to_string();
+    env.cmd("rm").arg(&container).ok();
+    let ctx = env.path("ctx");
+    fs::create_dir_all(&ctx).unwrap();
+    fs::write(
+        ctx.join("Dockerfile"),
+        "FROM busybox\nRUN echo built > /b\n",
+    )
+    .unwrap();
+    env.cmd("build").args(["-t", "tiny:1"]).arg(&ctx).ok();
+    Images {
+        env,
+        busybox,
+        gz,
+        app,
+    }
+}
+
+fn layer_dir(env: &Env, id: &str) -> PathBuf {
+    env.root
+        .join("layers")
+        .join(id.trim_start_matches("sha256:"))
+}
+
+fn blob(env: &Env, digest: &str) -> PathBuf {
+    env.root
+        .join("blobs/sha256")
+        .join(digest.trim_start_matches("sha256:"))
+}
+
+fn layer_json(env: &Env, id: &str) -> Value {
+    serde_json::from_slice(&fs::read(layer_dir(env, id).join("layer.json")).unwrap()).unwrap()
+}
+
+fn flip_last_byte(p: &std::path::Path) {
+    let mut data = fs::read(p).unwrap();
+    let n = data.len() - 1;
+    data[n] ^= 0x20;
+    fs::write(p, data).unwrap();
+}
+
+/// fsck fails with exactly one line, which starts with `prefix` and
+/// contains `words`.
+fn one_line(env: &Env, prefix: &str, words: &str) {
+    let o = env.cmd("fsck").fails(1);
+    let lines: Vec<&str> = o.stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{o}");
+    assert!(lines[0].starts_with(prefix), "{o}");
+    assert!(lines[0].contains(words), "{o}");
+}
+
+/// `--repair` mends the store: fsck then passes, and the images named
+/// still run.
+fn repaired(env: &Env, running: &[&str]) -> String {
+    let o = env.cmd("fsck").arg("--repair").ok();
+    assert!(
+        o.stdout.contains("aside") || o.stdout.contains("untagged"),
+        "{o}"
+    );
+    let again = env.cmd("fsck").ok();
+    assert_eq!(again.stdout, "", "{again}");
+    for image in running {
+        env.cmd("run").args([image, "--", "true"]).ok();
+    }
+    o.stdout
+}
+
+#[test]
+fn a_sound_store_passes_silently_and_repair_changes_nothing() {
+    let i = images("fsck-sound");
+    let o = i.env.cmd("fsck").ok();
+    assert_eq!((o.stdout.as_str(), o.stderr.as_str()), ("", ""), "{o}");
+    let before = i.env.snapshot();
+    let r = i.env.cmd("fsck").arg("--repair").ok();
+    assert_eq!(r.stdout, "", "{r}");
+    assert_eq!(i.env.snapshot(), before);
+}
+
+#[test]
+fn a_flipped_byte_in_a_kept_blob_drops_its_image_only() {
+    let i = images("fsck-blob");
+    let digest = layer_info_blob(&i.env, &i.gz);
+    flip_last_byte(&blob(&i.env, &digest));
+    one_line(&i.env, &format!("blob {digest}: content hashes to"), "");
+    let out = repaired(&i.env, &["busybox", "app:1", "tiny:1"]);
+    assert!(out.contains("untagged gz:1"), "{out}");
+    assert!(i
+        .env
+        .root
+        .join("lost+found")
+        .join(format!("blob-{}", &digest[7..]))
+        .is_file());
+    assert!(!layer_dir(&i.env, &i.gz).exists());
+}
+
+#[test]
+fn a_flipped_byte_in_a_rebuildable_blob_keeps_the_layer() {
+    let i = images("fsck-rebuildable");
+    let digest = layer_info_blob(&i.env, &i.busybox);
+    flip_last_byte(&blob(&i.env, &digest));
+    one_line(&i.env, &format!("blob {digest}:"), "content hashes to");
+    let out = repaired(&i.env, &["busybox", "app:1", "gz:1"]);
+    assert!(!out.contains("untagged"), "{out}");
+    // the tar-split rebuilds it when an image needs it again
+    i.env.cmd("save").args(["-o", "b.tar", "busybox"]).ok();
+    assert!(blob(&i.env, &digest).is_file());
+    i.env.cmd("fsck").ok();
+}
+
+fn layer_info_blob(env: &Env, id: &str) -> String {
+    let info: Value =
+        serde_json::from_slice(&fs::read(layer_dir(env, id).join("info.json")).unwrap()).unwrap();
+    info["blob"]["digest"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_changed_changeset_file_names_its_layer() {
+    let i = images("fsck-changeset");
+    flip_last_byte(&layer_dir(&i.env, &i.busybox).join("diff/etc/passwd"));
+    one_line(
+        &i.env,
+        &format!("layer {}: its changeset hashes to", i.busybox),
+        "not to its diff_id",
+    );
+    let out = repaired(&i.env, &["gz:1"]);
+    for tag in ["busybox:latest", "app:1", "tiny:1"] {
+        assert!(out.contains(&format!("untagged {tag}")), "{out}");
+    }
+    assert!(
+        !layer_dir(&i.env, &i.app).exists(),
+        "the layers above go too"
+    );
+}
+
+#[test]
+fn an_edited_parent_names_the_layer_and_drops_what_stands_on_it() {
+    let i = images("fsck-parent");
+    let p = layer_dir(&i.env, &i.app).join("layer.json");
+    let mut meta = layer_json(&i.env, &i.app);
+    meta["parent"] = Value::String(i.gz.clone());
+    fs::write(&p, serde_json::to_vec(&meta).unwrap()).unwrap();
+    one_line(
+        &i.env,
+        &format!("layer {}: layer.json hashes to", i.app),
+        "not to the ID",
+    );
+    let out = repaired(&i.env, &["busybox", "gz:1", "tiny:1"]);
+    assert!(out.contains("untagged app:1"), "{out}");
+}
+
+#[test]
+fn a_missing_blob_is_named_with_what_needs_it() {
+    let i = images("fsck-missing");
+    let config = layer_json(&i.env, &i.gz)["image_config"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    fs::remove_file(blob(&i.env, &config)).unwrap();
+    one_line(
+        &i.env,
+        &format!("blob {config}: missing (needed by layer {}", i.gz),
+        "",
+    );
+    // busybox, unpacked from the same tar, has the same config: its tag
+    // goes too, while the layer stays and the images on it still run
+    let out = repaired(&i.env, &["app:1", "tiny:1", &i.busybox]);
+    assert!(out.contains("untagged gz:1"), "{out}");
+    assert!(out.contains("untagged busybox:latest"), "{out}");
+    assert!(!out.contains(&format!("layer {}", i.busybox)), "{out}");
+}
+
+#[test]
+fn a_dangling_tag_is_named_and_dropped() {
+    let i = images("fsck-dangling");
+    i.env.cmd("tag").args(["dangling:1", &i.busybox]).ok();
+    let p = i.env.root.join("index.json");
+    let gone = format!("sha256:{}", "0".repeat(64));
+    let text = fs::read_to_string(&p).unwrap();
+    let mut idx: Value = serde_json::from_str(&text).unwrap();
+    for d in idx["manifests"].as_array_mut().unwrap() {
+        if d["annotations"]["org.opencontainers.image.ref.name"] == "dangling:1" {
+            d["annotations"]["io.cairn.layer"] = Value::String(gone.clone());
+        }
+    }
+    fs::write(&p, serde_json::to_vec(&idx).unwrap()).unwrap();
+    one_line(
+        &i.env,
+        "tag dangling:1: ",
+        &format!("its layer {gone} is missing"),
+    );
+    let out = repaired(&i.env, &["busybox", "gz:1", "app:1", "tiny:1"]);
+    assert_eq!(
+        out,
+        format!("tag dangling:1: its layer {gone} is missing\nuntagged dangling:1\n")
+    );
+}
