@@ -27,7 +27,7 @@
 //! | `build` | `container` | Dockerfile builds |
 //! | `export` | `container` | a container's filesystem as one tar |
 //! | `graph` | `container` | what uses what: images, layers, containers |
-//! | `fsck` | `store` | checking every object of the store against its name, and moving the broken ones aside |
+//! | `fsck` | `image` | checking every object of the store against its name, and moving the broken ones aside |
 
 pub mod build;
 pub mod container;

@@ -847,7 +847,8 @@ pub struct Rmi {
 /// aside into lost+found/ under the store, and with it what cannot stand
 /// without it (the layers above a broken layer, the layers and tags that
 /// need a blob that is gone, containers on such layers unless they run);
-/// untags what it drops. Nothing sound is touched. Prints the findings, then
+/// untags what it drops, and writes the config and manifest of a tag whose
+/// layers are sound again. Nothing sound is touched. Prints the findings, then
 /// one line per thing done; exits 0 when the store is sound afterwards.
 ///
 /// RECORDS: reads none; writes lines of text, not records.

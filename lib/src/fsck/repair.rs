@@ -28,6 +28,9 @@ pub struct Plan {
     pub odd_layers: Vec<String>,
     /// Descriptors of `index.json` to drop: position and name.
     pub tags: Vec<(usize, String)>,
+    /// Tags whose layers are sound but whose manifest is incomplete: their
+    /// documents are written again from the layers (position, name, top).
+    pub retag: Vec<(usize, String, LayerId)>,
     /// Container directories to move aside.
     pub containers: Vec<String>,
     /// `index.json` is unreadable: move it aside and start an empty one.
@@ -41,6 +44,8 @@ pub enum Action {
     Moved { kind: Kind, id: String, to: PathBuf },
     /// A tag dropped from `index.json`.
     Untagged(String),
+    /// A tag whose config and manifest were written again.
+    Retagged(String),
     /// A container left where it is, and why.
     Kept { id: String, why: &'static str },
     /// `index.json` moved aside to `to` and replaced by an empty index.
@@ -54,6 +59,7 @@ impl fmt::Display for Action {
                 write!(f, "moved {kind} {id} aside to {}", to.display())
             }
             Action::Untagged(name) => write!(f, "untagged {name}"),
+            Action::Retagged(name) => write!(f, "wrote the config and manifest of {name} again"),
             Action::Kept { id, why } => write!(f, "kept container {id}: {why}"),
             Action::NewIndex { to } => write!(
                 f,
@@ -98,16 +104,15 @@ pub fn plan(s: &Survey) -> Plan {
         .filter_map(|(_, e)| e.rebuilds)
         .collect();
     let present = |d: &Digest| s.good_blobs.contains(d) || rebuilt.contains(d);
-    let tags = s
-        .tags
-        .iter()
-        .flatten()
-        .enumerate()
-        .filter(|(_, t)| {
-            !t.sound || t.layer.is_some_and(|l| !kept(&l)) || !t.needs.iter().all(present)
-        })
-        .map(|(i, t)| (i, t.name.clone()))
-        .collect();
+    let (mut tags, mut retag) = (Vec::new(), Vec::new());
+    for (i, t) in s.tags.iter().flatten().enumerate() {
+        let complete = t.needs.iter().all(present);
+        match t.layer {
+            Some(l) if kept(&l) && !(t.sound && complete) => retag.push((i, t.name.clone(), l)),
+            _ if t.sound && t.layer.is_none_or(|l| kept(&l)) && complete => {}
+            _ => tags.push((i, t.name.clone())),
+        }
+    }
     let containers = s
         .containers
         .iter()
@@ -119,6 +124,7 @@ pub fn plan(s: &Survey) -> Plan {
         layers: dropped.into_iter().collect(),
         odd_layers: s.odd_layers.clone(),
         tags,
+        retag,
         containers,
         index: s.tags.is_none(),
     }
@@ -146,18 +152,8 @@ fn apply(store: &Store, plan: &Plan) -> Result<Vec<Action>, FsckError> {
         let to = move_aside(root, "index.json", "index.json")?;
         refs::write_index(store, &refs::empty_index())?;
         out.push(Action::NewIndex { to });
-    } else if !plan.tags.is_empty() {
-        let mut idx = refs::read_index(store)?;
-        let list = idx["manifests"]
-            .as_array_mut()
-            .expect("checked by read_index");
-        let mut i = 0;
-        list.retain(|_| {
-            i += 1;
-            !plan.tags.iter().any(|(p, _)| *p == i - 1)
-        });
-        refs::write_index(store, &idx)?;
-        out.extend(plan.tags.iter().map(|(_, n)| Action::Untagged(n.clone())));
+    } else if !plan.tags.is_empty() || !plan.retag.is_empty() {
+        out.extend(retag(store, plan)?);
     }
     for name in &plan.containers {
         out.push(match busy(store, name) {
@@ -180,6 +176,30 @@ fn apply(store: &Store, plan: &Plan) -> Result<Vec<Action>, FsckError> {
             name,
         )?);
     }
+    Ok(out)
+}
+
+/// Drop the tags the plan drops and write the documents of those it
+/// tags again, in one new `index.json`.
+fn retag(store: &Store, plan: &Plan) -> Result<Vec<Action>, FsckError> {
+    let mut out = Vec::new();
+    let mut idx = refs::read_index(store)?;
+    let list = idx["manifests"]
+        .as_array_mut()
+        .expect("checked by read_index");
+    for (i, name, top) in &plan.retag {
+        let docs = crate::image::config::write_documents(store, top)?;
+        list[*i]["digest"] = docs.manifest_digest.to_string().into();
+        list[*i]["size"] = docs.manifest.len().into();
+        out.push(Action::Retagged(name.clone()));
+    }
+    let mut i = 0;
+    list.retain(|_| {
+        i += 1;
+        !plan.tags.iter().any(|(p, _)| *p == i - 1)
+    });
+    refs::write_index(store, &idx)?;
+    out.extend(plan.tags.iter().map(|(_, n)| Action::Untagged(n.clone())));
     Ok(out)
 }
 
@@ -233,4 +253,119 @@ fn move_aside(root: &Path, rel: &str, name: &str) -> Result<PathBuf, FsckError> 
         File::open(d).and_then(|f| f.sync_all()).at(d)?;
     }
     Ok(to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::survey::{ContainerEntry, LayerEntry, TagEntry};
+    use super::*;
+
+    fn id(n: u8) -> LayerId {
+        LayerId(Digest::of(&[n]))
+    }
+
+    fn layer(parent: Option<u8>, sound: bool) -> LayerEntry {
+        LayerEntry {
+            parent: parent.map(id),
+            sound,
+            ..Default::default()
+        }
+    }
+
+    fn tag(name: &str, layer: u8, needs: &[Digest]) -> TagEntry {
+        TagEntry {
+            name: name.into(),
+            layer: Some(id(layer)),
+            sound: true,
+            needs: needs.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_broken_layer_takes_what_stands_on_it_and_nothing_else() {
+        let mut s = Survey::default();
+        s.layers.insert(id(1), layer(None, false));
+        s.layers.insert(id(2), layer(Some(1), true));
+        s.layers.insert(id(3), layer(Some(2), true));
+        s.layers.insert(id(4), layer(None, true));
+        s.layers.insert(id(5), layer(Some(9), true)); // parent missing
+        s.tags = Some(vec![tag("top", 3, &[]), tag("other", 4, &[])]);
+        s.containers = vec![ContainerEntry {
+            name: "c".into(),
+            layer: Some(id(2)),
+            sound: true,
+        }];
+        let p = plan(&s);
+        let mut want = vec![id(1), id(2), id(3), id(5)];
+        want.sort();
+        assert_eq!(p.layers, want);
+        assert_eq!(p.tags, vec![(0, "top".to_string())]);
+        assert_eq!(p.containers, vec!["c".to_string()]);
+        assert!(p.blobs.is_empty() && !p.index);
+    }
+
+    #[test]
+    fn a_broken_blob_goes_and_what_needs_it_unless_a_split_rebuilds_it() {
+        let (kept, rebuilt) = (Digest::of(b"kept"), Digest::of(b"rebuilt"));
+        let mut s = Survey::default();
+        s.bad_blobs = vec![kept.hex(), rebuilt.hex()];
+        let mut a = layer(None, true);
+        a.needs = vec![kept];
+        let mut b = layer(None, true);
+        b.rebuilds = Some(rebuilt);
+        s.layers.insert(id(1), a);
+        s.layers.insert(id(2), b);
+        s.tags = Some(vec![tag("a", 1, &[kept]), tag("b", 2, &[rebuilt])]);
+        let p = plan(&s);
+        assert_eq!(p.blobs, vec![kept.hex(), rebuilt.hex()]);
+        assert_eq!(p.layers, vec![id(1)]);
+        assert_eq!(p.tags, vec![(0, "a".to_string())]);
+    }
+
+    #[test]
+    fn a_sound_image_with_an_incomplete_manifest_is_tagged_again() {
+        let config = Digest::of(b"config");
+        let mut s = Survey::default();
+        s.missing.insert(config);
+        s.layers.insert(id(1), layer(None, true));
+        let mut broken = tag("b", 1, &[]);
+        broken.sound = false;
+        s.tags = Some(vec![tag("a", 1, &[config]), broken, tag("c", 7, &[])]);
+        let p = plan(&s);
+        assert!(p.layers.is_empty());
+        let want = vec![(0, "a".to_string(), id(1)), (1, "b".to_string(), id(1))];
+        assert_eq!(p.retag, want);
+        assert_eq!(p.tags, vec![(2, "c".to_string())]);
+    }
+
+    #[test]
+    fn an_unreadable_index_is_replaced_and_a_sound_survey_plans_nothing() {
+        let mut s = Survey::default();
+        s.layers.insert(id(1), layer(None, true));
+        assert!(plan(&s).index);
+        s.tags = Some(vec![tag("a", 1, &[])]);
+        assert_eq!(plan(&s), Plan::default());
+    }
+
+    #[test]
+    fn repair_moves_aside_and_the_store_checks_sound() {
+        let (_d, st) = crate::testutil::store("fsck-repair");
+        let tar = crate::testutil::tar_of(&[("a", b"1")]);
+        let (a, _) = crate::testutil::layer(&st, None, &tar);
+        let (b, _) = crate::testutil::layer(&st, Some(a), &crate::testutil::tar_of(&[("b", b"2")]));
+        let (c, _) = crate::testutil::layer(&st, None, &crate::testutil::tar_of(&[("c", b"3")]));
+        fs::write(st.layer_dir(&a).join("layer.json"), b"{}").unwrap();
+        let (found, done) = repair(&st).unwrap();
+        assert_eq!(found.len(), 1);
+        let moved: Vec<String> = done.iter().map(ToString::to_string).collect();
+        assert_eq!(moved.len(), 2, "{moved:?}");
+        assert!(moved.iter().any(|m| m.contains(&b.to_string())));
+        assert!(st
+            .root()
+            .join(LOST_FOUND)
+            .join(format!("layer-{}", a.hex()))
+            .is_dir());
+        assert_eq!(st.layers().unwrap(), vec![c]);
+        assert_eq!(crate::fsck::check(&st).unwrap(), vec![]);
+    }
 }

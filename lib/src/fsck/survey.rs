@@ -39,7 +39,7 @@ pub(super) struct LayerEntry {
     /// No damage of its own (its parent may still be damaged).
     pub sound: bool,
     /// Blobs it cannot do without: its changeset's blob when no tar-split
-    /// can rebuild it, the image config it was loaded with.
+    /// can rebuild it.
     pub needs: Vec<Digest>,
     /// The blob its sound tar-split rebuilds, present or not.
     pub rebuilds: Option<Digest>,
@@ -191,8 +191,9 @@ fn check_layer(
     }
     let meta: LayerMeta = serde_json::from_slice(&data)
         .map_err(|e| Problem::Unreadable(format!("layer.json: {e}")))?;
+    // Its `image_config` blob is not needed: without it the config is
+    // generated from the chain again.
     entry.parent = meta.parent;
-    entry.needs.extend(meta.image_config);
     let info = store
         .layer_info(id)
         .map_err(|e| Problem::Unreadable(e.to_string()))?;
@@ -377,5 +378,114 @@ fn missing_blobs(s: &mut Survey) {
             s.findings
                 .push(finding(Kind::Blob, d, Problem::Missing { needed_by }));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference::Reference;
+    use crate::store::ingest::{ingest_layer, IngestOptions};
+    use crate::testutil::{layer, store, tar_of};
+
+    fn tag(s: &Store, name: &str, top: &LayerId) {
+        crate::image::config::tag(s, &Reference::parse(name).unwrap(), top).unwrap();
+    }
+
+    /// A layer kept with a tar-split, not as a blob.
+    fn split_layer(s: &Store, parent: Option<LayerId>, tar: &[u8]) -> LayerId {
+        let meta = LayerMeta {
+            parent,
+            ..Default::default()
+        };
+        let opts = IngestOptions {
+            meta,
+            split: true,
+            ..Default::default()
+        };
+        ingest_layer(s, tar, opts).unwrap().id
+    }
+
+    fn only(s: &Store) -> Finding {
+        let mut f = check(s).unwrap();
+        assert_eq!(f.len(), 1, "{f:?}");
+        f.remove(0)
+    }
+
+    #[test]
+    fn a_sound_store_has_no_findings() {
+        let (_d, s) = store("fsck-sound");
+        let (a, _) = layer(&s, None, &tar_of(&[("a", b"1")]));
+        let b = split_layer(&s, Some(a), &tar_of(&[("b", b"2")]));
+        tag(&s, "t", &b);
+        assert_eq!(check(&s).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn edited_layer_json_is_the_one_finding_not_the_layers_above() {
+        let (_d, s) = store("fsck-meta");
+        let (a, _) = layer(&s, None, &tar_of(&[("a", b"1")]));
+        let (b, _) = layer(&s, Some(a), &tar_of(&[("b", b"2")]));
+        tag(&s, "t", &b);
+        let p = s.layer_dir(&a).join("layer.json");
+        let mut data = fs::read(&p).unwrap();
+        data.push(b'\n');
+        fs::write(&p, &data).unwrap();
+        let f = only(&s);
+        assert_eq!((f.kind, f.id), (Kind::Layer, a.to_string()));
+        assert_eq!(
+            f.problem,
+            Problem::MetaHash {
+                got: Digest::of(&data)
+            }
+        );
+    }
+
+    #[test]
+    fn a_changed_file_under_a_split_fails_its_diff_id() {
+        let (_d, s) = store("fsck-split");
+        let a = split_layer(&s, None, &tar_of(&[("a", b"one")]));
+        fs::write(s.diff_dir(&a).join("a"), b"two").unwrap();
+        let f = only(&s);
+        assert_eq!(f.id, a.to_string());
+        assert!(matches!(f.problem, Problem::DiffId { .. }), "{f}");
+        // a file gone cannot be rebuilt at all
+        fs::remove_file(s.diff_dir(&a).join("a")).unwrap();
+        assert!(matches!(only(&s).problem, Problem::Rebuild(_)));
+    }
+
+    #[test]
+    fn blobs_are_hashed_and_missing_ones_named_once() {
+        let (_d, s) = store("fsck-blobs");
+        let (a, _) = layer(&s, None, &tar_of(&[("a", b"1")]));
+        tag(&s, "t", &a);
+        tag(&s, "u", &a);
+        let blob = s.layer_info(&a).unwrap().blob.unwrap().digest;
+        let p = s.blob_path(&blob);
+        fs::write(&p, b"not the tar").unwrap();
+        let f = only(&s);
+        assert_eq!(
+            f.to_string(),
+            format!(
+                "blob {blob}: content hashes to {}",
+                Digest::of(b"not the tar")
+            )
+        );
+        fs::remove_file(&p).unwrap();
+        let f = only(&s);
+        assert_eq!(
+            f.to_string(),
+            format!("blob {blob}: missing (needed by layer {a})")
+        );
+    }
+
+    #[test]
+    fn a_stray_file_among_the_blobs_is_named() {
+        let (_d, s) = store("fsck-stray");
+        fs::write(s.root().join("blobs/sha256/junk"), b"x").unwrap();
+        assert_eq!(
+            only(&s).to_string(),
+            "blob junk: its name is not a sha256 digest"
+        );
     }
 }
