@@ -307,8 +307,10 @@ mod tests {
     #[test]
     fn a_broken_blob_goes_and_what_needs_it_unless_a_split_rebuilds_it() {
         let (kept, rebuilt) = (Digest::of(b"kept"), Digest::of(b"rebuilt"));
-        let mut s = Survey::default();
-        s.bad_blobs = vec![kept.hex(), rebuilt.hex()];
+        let mut s = Survey {
+            bad_blobs: vec![kept.hex(), rebuilt.hex()],
+            ..Default::default()
+        };
         let mut a = layer(None, true);
         a.needs = vec![kept];
         let mut b = layer(None, true);
