@@ -236,3 +236,95 @@ fn a_dangling_tag_is_named_and_dropped() {
         format!("tag dangling:1: its layer {gone} is missing\nuntagged dangling:1\n")
     );
 }
+
+/// A pseudo-random sequence (xorshift), seeded from the clock; the seed is
+/// printed with any failure so a run can be repeated.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % below.max(1)
+    }
+}
+
+/// Run `tool args` on `env`'s store and SIGKILL it after `delay`.
+fn killed(env: &Env, tool: &str, args: &[&std::ffi::OsStr], delay: std::time::Duration) {
+    let mut child = std::process::Command::new(crate::harness::bin(tool))
+        .args(args)
+        .env("CAIRN_ROOT", &env.root)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(delay);
+    let _ = child.kill();
+    child.wait().unwrap();
+}
+
+#[test]
+fn kill_9_at_random_moments_of_load_and_layer_unpack_leaves_a_sound_store() {
+    use std::ffi::OsStr;
+    use std::time::{Duration, Instant};
+    // a three-layer gzip archive, and a plain tar of a few megabytes
+    let peer = Env::new("fsck-kill-peer");
+    let base = busybox_image(&peer);
+    let big: Vec<u8> = (0..3u32 << 20)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let tar = crate::harness::TarBuilder::new()
+        .dir("data", 0o755)
+        .file("data/a", 0o644, &big[..2 << 20])
+        .file("data/b", 0o644, &big[2 << 20..])
+        .build();
+    let tar_path = peer.path("big.tar");
+    fs::write(&tar_path, &tar).unwrap();
+    let mid = peer
+        .cmd("layer-unpack")
+        .arg(&tar_path)
+        .args(["--parent", &base])
+        .ok()
+        .record();
+    peer.cmd("tag").args(["k:1", s(&mid, "layer")]).ok();
+    let archive = peer.path("k.tar");
+    peer.cmd("save")
+        .args(["--compress", "gzip", "-o"])
+        .arg(&archive)
+        .arg("k:1")
+        .ok();
+    // how long each takes, whole
+    let timed = |tool: &str, arg: &std::path::Path| {
+        let env = Env::new("fsck-kill-timing");
+        let t = Instant::now();
+        env.cmd(tool).arg(arg).ok();
+        t.elapsed()
+    };
+    let (load_time, unpack_time) = (timed("load", &archive), timed("layer-unpack", &tar_path));
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    let mut rng = Rng(seed);
+    for round in 0..5 {
+        let env = Env::new(&format!("fsck-kill-{round}"));
+        for (tool, arg, whole) in [
+            ("load", archive.as_os_str(), load_time),
+            ("layer-unpack", tar_path.as_os_str(), unpack_time),
+        ] {
+            let delay = Duration::from_micros(rng.next(whole.as_micros() as u64 + 1));
+            killed(&env, tool, &[arg as &OsStr], delay);
+            let o = env.cmd("fsck").run();
+            assert!(
+                o.code == Some(0) && o.stdout.is_empty(),
+                "seed {seed}, round {round}: {tool} killed after {delay:?}\n{o}"
+            );
+            env.cmd(tool).arg(arg).ok();
+            env.cmd("fsck").ok();
+        }
+        env.cmd("run").args(["k:1", "--", "true"]).ok();
+    }
+}
