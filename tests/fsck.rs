@@ -156,6 +156,13 @@ fn layer_info_blob(env: &Env, id: &str) -> String {
 #[test]
 fn a_changed_changeset_file_names_its_layer() {
     let i = images("fsck-changeset");
+    let c = i
+        .env
+        .cmd("union-mount")
+        .args(["--no-mount", "app:1", "--", "true"])
+        .ok()
+        .record();
+    let container = s(&c, "container").to_string();
     flip_last_byte(&layer_dir(&i.env, &i.busybox).join("diff/etc/passwd"));
     one_line(
         &i.env,
@@ -170,6 +177,12 @@ fn a_changed_changeset_file_names_its_layer() {
         !layer_dir(&i.env, &i.app).exists(),
         "the layers above go too"
     );
+    assert!(
+        out.contains(&format!("moved container {container} aside")),
+        "{out}"
+    );
+    let aside = i.env.root.join("lost+found");
+    assert!(aside.join(format!("container-{container}")).is_dir());
 }
 
 #[test]
@@ -327,4 +340,42 @@ fn kill_9_at_random_moments_of_load_and_layer_unpack_leaves_a_sound_store() {
         }
         env.cmd("run").args(["k:1", "--", "true"]).ok();
     }
+}
+
+#[test]
+fn a_check_beside_loads_and_removals_reports_nothing() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let env = Env::new("fsck-concurrent");
+    busybox_image(&env);
+    let peer = Env::new("fsck-concurrent-peer");
+    let id = busybox_image(&peer);
+    peer.cmd("tag").args(["gz:1", &id]).ok();
+    let archive = env.path("gz.tar");
+    peer.cmd("save")
+        .args(["--compress", "gzip", "-o"])
+        .arg(&archive)
+        .arg("gz:1")
+        .ok();
+    let stop = AtomicBool::new(false);
+    /// Stops the writer however the checks end.
+    struct Stop<'a>(&'a AtomicBool);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                env.cmd("load").arg(&archive).ok();
+                env.cmd("rmi").arg("gz:1").ok();
+            }
+        });
+        let _stop = Stop(&stop);
+        for _ in 0..6 {
+            let o = env.cmd("fsck").run();
+            assert!(o.code == Some(0) && o.stdout.is_empty(), "{o}");
+        }
+    });
+    env.cmd("fsck").ok();
 }

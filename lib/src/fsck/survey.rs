@@ -77,8 +77,8 @@ pub fn survey(store: &Store) -> Result<Survey, FsckError> {
     scan_layers(store, &mut s)?;
     scan_index(store, &mut s);
     scan_containers(store, &mut s)?;
-    missing_parents(&mut s);
-    missing_blobs(&mut s);
+    missing_parents(store, &mut s);
+    missing_blobs(store, &mut s);
     Ok(s)
 }
 
@@ -161,8 +161,10 @@ fn scan_layers(store: &Store, s: &mut Survey) -> Result<(), FsckError> {
         let mut entry = LayerEntry::default();
         match check_layer(store, &id, s, &mut entry) {
             Ok(()) => entry.sound = true,
-            // Removed since it was listed (rmi): not damage.
+            // Removed since it was listed (rmi), before or while it was
+            // read: not damage.
             Err(None) => continue,
+            Err(Some(_)) if !store.layer_dir(&id).exists() => continue,
             Err(Some(problem)) => s.findings.push(finding(Kind::Layer, id, problem)),
         }
         s.layers.insert(id, entry);
@@ -304,9 +306,10 @@ fn check_tag(store: &Store, s: &Survey, desc: &Value, i: usize) -> (TagEntry, Op
             Err(e) => return (t, Some(Problem::Unreadable(format!("manifest {d}: {e}")))),
         }
     }
+    // A layer published since the layers were listed is there.
     let problem = t
         .layer
-        .filter(|l| !s.layers.contains_key(l))
+        .filter(|l| !s.layers.contains_key(l) && !store.has_layer(l))
         .map(Problem::LayerMissing);
     (t, problem)
 }
@@ -321,7 +324,8 @@ fn scan_containers(store: &Store, s: &mut Survey) -> Result<(), FsckError> {
         let problem = match store.container(&id) {
             Ok(m) => {
                 c.layer = Some(m.layer);
-                (!s.layers.contains_key(&m.layer)).then_some(Problem::LayerMissing(m.layer))
+                let gone = !s.layers.contains_key(&m.layer) && !store.has_layer(&m.layer);
+                gone.then_some(Problem::LayerMissing(m.layer))
             }
             Err(crate::store::StoreError::NoContainer(_)) if !store.container_dir(&id).exists() => {
                 continue
@@ -337,14 +341,15 @@ fn scan_containers(store: &Store, s: &mut Survey) -> Result<(), FsckError> {
     Ok(())
 }
 
-/// A sound layer whose parent is not in the store at all.
-fn missing_parents(s: &mut Survey) {
+/// A sound layer whose parent is not in the store at all (and that is
+/// itself still there: `rmi` removes a layer before its parent).
+fn missing_parents(store: &Store, s: &mut Survey) {
     let gone: Vec<(LayerId, LayerId)> = s
         .layers
         .iter()
         .filter(|(_, e)| e.sound)
         .filter_map(|(id, e)| Some((*id, e.parent?)))
-        .filter(|(_, p)| !s.layers.contains_key(p))
+        .filter(|(id, p)| !s.layers.contains_key(p) && store.has_layer(id))
         .collect();
     for (id, p) in gone {
         s.layers.get_mut(&id).expect("listed").sound = false;
@@ -355,8 +360,10 @@ fn missing_parents(s: &mut Survey) {
 
 /// Each blob that something needs and that is not in the store, once,
 /// naming the first that needs it. A blob a sound tar-split rebuilds is
-/// not missing: the store rebuilds it when it is next needed.
-fn missing_blobs(s: &mut Survey) {
+/// not missing: the store rebuilds it when it is next needed. Nor is one
+/// published since the blobs were listed (a `load` or `tag` meanwhile):
+/// it is checked now.
+fn missing_blobs(store: &Store, s: &mut Survey) {
     let rebuilt: BTreeSet<Digest> = s.layers.values().filter_map(|e| e.rebuilds).collect();
     let bad: BTreeSet<String> = s.bad_blobs.iter().cloned().collect();
     let needers = s
@@ -372,6 +379,10 @@ fn missing_blobs(s: &mut Survey) {
         .collect::<Vec<_>>();
     for (needed_by, d) in needers {
         if s.good_blobs.contains(&d) || bad.contains(&d.hex()) || rebuilt.contains(&d) {
+            continue;
+        }
+        if hash_file(&store.blob_path(&d)).is_ok_and(|got| got == d) {
+            s.good_blobs.insert(d);
             continue;
         }
         if s.missing.insert(d) {
