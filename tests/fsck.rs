@@ -379,3 +379,63 @@ fn a_check_beside_loads_and_removals_reports_nothing() {
     });
     env.cmd("fsck").ok();
 }
+
+#[test]
+fn system_prune_removes_what_nothing_references_and_keeps_the_rest() {
+    let env = Env::new("prune");
+    let base = busybox_image(&env);
+    let c = env
+        .cmd("union-mount")
+        .args(["--no-mount", "busybox", "--", "sh", "-c", "echo hi > /hi"])
+        .ok()
+        .record();
+    let stopped = s(&c, "container").to_string();
+    env.cmd("isolate").arg(&stopped).ok();
+    env.cmd("commit").args([&stopped, "app:1"]).ok();
+    let tar = crate::harness::TarBuilder::new()
+        .file("x", 0o644, b"x")
+        .build();
+    let dangling = env
+        .cmd("layer-unpack")
+        .args(["--parent", &base])
+        .stdin(tar)
+        .ok()
+        .record();
+    let dangling = s(&dangling, "layer").to_string();
+    let orphan = blob(&env, &sha256_hex(b"orphan"));
+    fs::write(&orphan, b"orphan").unwrap();
+    // everything is younger than the default ten minutes: nothing goes
+    let o = env.cmd("system").arg("prune").ok();
+    assert_eq!(o.stdout, "", "{o}");
+    let o = env.cmd("system").args(["prune", "--min-age", "0"]).ok();
+    let recs = o.records();
+    assert_eq!(recs.len(), 2, "{o}");
+    assert_eq!(recs[0]["container"], stopped.as_str());
+    assert_eq!(recs[0]["removed"], true);
+    assert_eq!(recs[1]["deleted"], dangling.as_str());
+    assert!(!orphan.exists());
+    env.cmd("fsck").ok();
+    env.cmd("run").args(["app:1", "--", "cat", "/hi"]).ok();
+    // --all: every image no container uses goes, tags first
+    let o = env
+        .cmd("system")
+        .args(["prune", "-a", "--min-age", "0"])
+        .ok();
+    let untagged: Vec<String> = o
+        .records()
+        .iter()
+        .filter_map(|r| Some(r.get("untagged")?.as_str()?.to_string()))
+        .collect();
+    assert_eq!(untagged, ["app:1", "busybox:latest"], "{o}");
+    assert_eq!(fs::read_dir(env.root.join("layers")).unwrap().count(), 0);
+    assert_eq!(
+        fs::read_dir(env.root.join("blobs/sha256")).unwrap().count(),
+        0
+    );
+    env.cmd("fsck").ok();
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(data))
+}

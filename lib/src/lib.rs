@@ -28,6 +28,7 @@
 //! | `export` | `container` | a container's filesystem as one tar |
 //! | `graph` | `container` | what uses what: images, layers, containers |
 //! | `fsck` | `image` | checking every object of the store against its name, and moving the broken ones aside |
+//! | `prune` | `container`, `fsck` | removing what nothing references: stopped containers, dangling images, unnamed blobs |
 
 pub mod build;
 pub mod container;
@@ -40,6 +41,7 @@ pub mod isolate;
 pub mod json;
 pub mod layer;
 pub mod logfile;
+pub mod prune;
 pub mod record;
 pub mod reference;
 pub mod registry;

@@ -866,6 +866,53 @@ pub struct Fsck {
     pub repair: bool,
 }
 
+/// The store as a whole, as `docker system`: `cairn system prune`.
+///
+/// EXAMPLES:
+///   cairn system prune
+///   cairn system prune --all --min-age 0
+#[derive(Debug, Parser)]
+#[command(name = "cairn-system", version)]
+pub struct System {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub command: SystemCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum SystemCommand {
+    /// Remove what nothing references: stopped containers, dangling
+    /// images (untagged layers that no layer and no container stands on,
+    /// and below them what nothing else needs) and blobs that no layer and
+    /// no tag names; with --all, first untag every image no container uses.
+    ///
+    /// Objects younger than --min-age are kept: a writer still running
+    /// (a load before it tags, a container between union-mount and
+    /// isolate) publishes objects before it names them.
+    ///
+    /// RECORDS: writes a container record per removed container
+    /// (`removed`), an image record per removed tag (`untagged`) and per
+    /// deleted layer (`deleted`). Deleted blobs get no record.
+    Prune(Prune),
+}
+
+#[derive(Debug, Args)]
+pub struct Prune {
+    /// Also remove every image no container uses, tagged or not
+    #[arg(long, short = 'a')]
+    pub all: bool,
+    /// Accepted for docker's sake: there is never a prompt
+    #[arg(long, short = 'f')]
+    pub force: bool,
+    /// Keep what is younger than this many seconds
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    pub min_age: u64,
+    /// Output format
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
 /// Run a new process inside a running container's namespaces and cgroup,
 /// with the same hardening.
 ///
@@ -1168,6 +1215,7 @@ pub fn commands() -> Vec<clap::Command> {
         Rm::command(),
         Rmi::command(),
         Fsck::command(),
+        System::command(),
         Exec::command(),
         Create::command(),
         Start::command(),

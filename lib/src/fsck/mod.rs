@@ -18,7 +18,7 @@ mod repair;
 mod survey;
 
 pub use repair::{plan, repair, Action, Plan, LOST_FOUND};
-pub use survey::{check, survey, Survey};
+pub use survey::{check, manifest_needs, survey, Survey};
 
 use crate::digest::{Digest, LayerId};
 use std::fmt;

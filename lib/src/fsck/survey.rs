@@ -231,7 +231,7 @@ fn check_layer(
 }
 
 /// The digests a manifest (or a nested index) names.
-fn manifest_needs(doc: &Value) -> Vec<Digest> {
+pub fn manifest_needs(doc: &Value) -> Vec<Digest> {
     let one = |v: &Value| v.get("digest")?.as_str()?.parse::<Digest>().ok();
     let many = |k: &str| {
         doc.get(k)
