@@ -279,10 +279,10 @@ fn killed(env: &Env, tool: &str, args: &[&std::ffi::OsStr], delay: std::time::Du
 }
 
 #[test]
-fn kill_9_at_random_moments_of_load_and_layer_unpack_leaves_a_sound_store() {
+fn kill_9_at_random_moments_of_load_unpack_commit_and_save_leaves_a_sound_store() {
     use std::ffi::OsStr;
     use std::time::{Duration, Instant};
-    // a three-layer gzip archive, and a plain tar of a few megabytes
+    // a two-layer gzip archive, and a plain tar of a few megabytes
     let peer = Env::new("fsck-kill-peer");
     let base = busybox_image(&peer);
     let big: Vec<u8> = (0..3u32 << 20)
@@ -308,37 +308,51 @@ fn kill_9_at_random_moments_of_load_and_layer_unpack_leaves_a_sound_store() {
         .arg(&archive)
         .arg("k:1")
         .ok();
-    // how long each takes, whole
-    let timed = |tool: &str, arg: &std::path::Path| {
-        let env = Env::new("fsck-kill-timing");
-        let t = Instant::now();
-        env.cmd(tool).arg(arg).ok();
-        t.elapsed()
-    };
-    let (load_time, unpack_time) = (timed("load", &archive), timed("layer-unpack", &tar_path));
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos() as u64
         | 1;
     let mut rng = Rng(seed);
-    for round in 0..5 {
+    // how long each tool's last whole run took
+    let mut whole: std::collections::HashMap<&str, Duration> = Default::default();
+    let mut attempt = |env: &Env, round: usize, tool: &'static str, args: &[&OsStr]| {
+        let t = whole.get(tool).copied().unwrap_or(Duration::from_secs(1));
+        let delay = Duration::from_micros(rng.next(t.as_micros() as u64 + 1));
+        killed(env, tool, args, delay);
+        let o = env.cmd("fsck").run();
+        assert!(
+            o.code == Some(0) && o.stdout.is_empty(),
+            "seed {seed}, round {round}: {tool} killed after {delay:?}\n{o}"
+        );
+        let t = Instant::now();
+        env.cmd(tool).args(args).ok();
+        whole.insert(tool, t.elapsed());
+        env.cmd("fsck").ok();
+    };
+    for round in 0..3 {
         let env = Env::new(&format!("fsck-kill-{round}"));
-        for (tool, arg, whole) in [
-            ("load", archive.as_os_str(), load_time),
-            ("layer-unpack", tar_path.as_os_str(), unpack_time),
-        ] {
-            let delay = Duration::from_micros(rng.next(whole.as_micros() as u64 + 1));
-            killed(&env, tool, &[arg as &OsStr], delay);
-            let o = env.cmd("fsck").run();
-            assert!(
-                o.code == Some(0) && o.stdout.is_empty(),
-                "seed {seed}, round {round}: {tool} killed after {delay:?}\n{o}"
-            );
-            env.cmd(tool).arg(arg).ok();
-            env.cmd("fsck").ok();
-        }
-        env.cmd("run").args(["k:1", "--", "true"]).ok();
+        attempt(&env, round, "load", &[archive.as_os_str()]);
+        attempt(&env, round, "layer-unpack", &[tar_path.as_os_str()]);
+        let c = env
+            .cmd("union-mount")
+            .args(["--no-mount", "k:1", "--", "sh", "-c", "cat /data/* > /copy"])
+            .ok()
+            .record();
+        let c = s(&c, "container").to_string();
+        env.cmd("isolate").arg(&c).ok();
+        attempt(&env, round, "commit", &[c.as_ref(), "k:2".as_ref()]);
+        let out = env.path("out.tar");
+        attempt(
+            &env,
+            round,
+            "save",
+            &["-o".as_ref(), out.as_os_str(), "k:2".as_ref()],
+        );
+        // the commit that ran whole holds the copy
+        env.cmd("run")
+            .args(["k:2", "--", "test", "-s", "/copy"])
+            .ok();
     }
 }
 
