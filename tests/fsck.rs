@@ -21,7 +21,7 @@ fn images(name: &str) -> Images {
     let busybox = busybox_image(&env);
     let peer = Env::new(&format!("{name}-peer"));
     let id = busybox_image(&peer);
-    peer.cmd("tag").args(["gz:1", &id]).ok();
+    peer.cmd("tag").args([&id, "gz:1"]).ok();
     let archive = env.path("gz.tar");
     peer.cmd("save")
         .args(["--compress", "gzip", "-o"])
@@ -227,7 +227,7 @@ fn a_missing_blob_is_named_with_what_needs_it() {
 #[test]
 fn a_dangling_tag_is_named_and_dropped() {
     let i = images("fsck-dangling");
-    i.env.cmd("tag").args(["dangling:1", &i.busybox]).ok();
+    i.env.cmd("tag").args([&i.busybox, "dangling:1"]).ok();
     let p = i.env.root.join("index.json");
     let gone = format!("sha256:{}", "0".repeat(64));
     let text = fs::read_to_string(&p).unwrap();
@@ -301,7 +301,7 @@ fn kill_9_at_random_moments_of_load_unpack_commit_and_save_leaves_a_sound_store(
         .args(["--parent", &base])
         .ok()
         .record();
-    peer.cmd("tag").args(["k:1", s(&mid, "layer")]).ok();
+    peer.cmd("tag").args([s(&mid, "layer"), "k:1"]).ok();
     let archive = peer.path("k.tar");
     peer.cmd("save")
         .args(["--compress", "gzip", "-o"])
@@ -363,7 +363,7 @@ fn a_check_beside_loads_and_removals_reports_nothing() {
     busybox_image(&env);
     let peer = Env::new("fsck-concurrent-peer");
     let id = busybox_image(&peer);
-    peer.cmd("tag").args(["gz:1", &id]).ok();
+    peer.cmd("tag").args([&id, "gz:1"]).ok();
     let archive = env.path("gz.tar");
     peer.cmd("save")
         .args(["--compress", "gzip", "-o"])
