@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install what cairn's walkthrough and tests need on Debian (as root):
-# busybox-static (the test images), skopeo, umoci and docker.io (the peers),
-# docker-registry, apache2-utils (htpasswd) and openssl (the registry tests),
+# busybox-static (the test images), skopeo, umoci, docker.io, runc and crun
+# (the peers), docker-registry, apache2-utils (htpasswd) and openssl (the
+# registry tests),
 # jq, python3, zstd, iproute2, time, graphviz, and gcc with libc6-dev (the
 # containment tests build static attack programs). Installs only what is missing.
 set -euo pipefail
 
-want=(busybox-static skopeo umoci docker.io docker-registry apache2-utils openssl jq python3 zstd iproute2 time graphviz gcc libc6-dev libseccomp-dev pkg-config)
+want=(busybox-static skopeo umoci docker.io runc crun docker-registry apache2-utils openssl jq python3 zstd iproute2 time graphviz gcc libc6-dev libseccomp-dev pkg-config)
 missing=()
 for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
