@@ -271,13 +271,18 @@ pub fn reassemble(diff: &Path, split: &Path, out: &mut impl Write) -> Result<u64
                 }
             }
             Record::File(size, path) => {
-                let k = seen.entry(path.clone()).or_default();
-                let at = moved.get(&(path.clone(), *k));
-                *k += 1;
-                let (dir, name) = match (at, &side) {
-                    (Some(n), Some(side)) => (side, n.to_string().into_bytes()),
-                    _ => (&root, path),
+                // Counting the records of each path only matters when a
+                // file was replaced (rare): no map work per file otherwise.
+                let at = match &side {
+                    Some(side) if !moved.is_empty() => {
+                        let k = seen.entry(path.clone()).or_default();
+                        let at = moved.get(&(path.clone(), *k));
+                        *k += 1;
+                        at.map(|n| (side, n.to_string().into_bytes()))
+                    }
+                    _ => None,
                 };
+                let (dir, name) = at.unwrap_or((&root, path));
                 copy_file(dir, &name, size, &mut buf, out)?;
                 total += size;
             }
