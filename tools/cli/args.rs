@@ -5,6 +5,27 @@ use crate::out::Format;
 use clap::{Args, Parser};
 use std::path::PathBuf;
 
+/// How the registry tools (pull, push, login) reach a registry.
+#[derive(Debug, Clone, Args)]
+pub struct Tls {
+    /// Verify the registry's TLS certificate; false also allows plain http
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub tls_verify: bool,
+    /// The registry's CA certificates (*.crt) and client pair (*.cert,
+    /// *.key), in place of /etc/docker/certs.d/HOST:PORT
+    #[arg(long, value_name = "DIR")]
+    pub cert_dir: Option<PathBuf>,
+}
+
+impl Tls {
+    pub fn options(&self) -> libcairn::registry::TlsOptions {
+        libcairn::registry::TlsOptions {
+            verify: self.tls_verify,
+            cert_dir: self.cert_dir.clone(),
+        }
+    }
+}
+
 /// Options every tool that touches the store takes.
 #[derive(Debug, Clone, Args)]
 pub struct Common {
@@ -143,13 +164,8 @@ pub struct Pull {
     /// machine's)
     #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Option<String>,
-    /// Verify the registry's TLS certificate; false also allows plain http
-    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
-    pub tls_verify: bool,
-    /// The registry's CA certificates (*.crt) and client pair (*.cert,
-    /// *.key), in place of /etc/docker/certs.d/HOST:PORT
-    #[arg(long, value_name = "DIR")]
-    pub cert_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub tls: Tls,
     /// Output format
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
@@ -187,13 +203,8 @@ pub struct Login {
     /// Read the password from stdin (its first line)
     #[arg(long)]
     pub password_stdin: bool,
-    /// Verify the registry's TLS certificate; false also allows plain http
-    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
-    pub tls_verify: bool,
-    /// The registry's CA certificates (*.crt) and client pair (*.cert,
-    /// *.key), in place of /etc/docker/certs.d/HOST:PORT
-    #[arg(long, value_name = "DIR")]
-    pub cert_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub tls: Tls,
 }
 
 /// Log out of a registry: forget the credentials docker's config holds.
@@ -255,13 +266,8 @@ pub struct Push {
         default_value = "oci"
     )]
     pub manifest_format: ManifestKind,
-    /// Verify the registry's TLS certificate; false also allows plain http
-    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
-    pub tls_verify: bool,
-    /// The registry's CA certificates (*.crt) and client pair (*.cert,
-    /// *.key), in place of /etc/docker/certs.d/HOST:PORT
-    #[arg(long, value_name = "DIR")]
-    pub cert_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub tls: Tls,
     /// Output format
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,

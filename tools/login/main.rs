@@ -3,7 +3,6 @@ use cairn_cli::{usage, Fail};
 use clap::Parser;
 use libcairn::registry::auth::Credentials;
 use libcairn::registry::login::{login, registry_host, Stored};
-use libcairn::registry::TlsOptions;
 use std::io::{BufRead, IsTerminal, Write};
 
 fn main() {
@@ -58,10 +57,7 @@ fn run(args: Login) -> Result<i32, Fail> {
     if username.is_empty() || password.is_empty() {
         return Err(usage("the user name and the password may not be empty"));
     }
-    let tls = TlsOptions {
-        verify: args.tls_verify,
-        cert_dir: args.cert_dir,
-    };
+    let tls = args.tls.options();
     let creds = Credentials { username, password };
     match login(&host, creds, &tls)? {
         Stored::Config(p) => eprintln!("cairn-login: {host}: logged in, stored in {}", p.display()),

@@ -6,7 +6,7 @@ use clap::Parser;
 use libcairn::record::ImageRecord;
 use libcairn::reference::Remote;
 use libcairn::registry::manifest::Wanted;
-use libcairn::registry::{pull, Progress, PullOptions, TlsOptions};
+use libcairn::registry::{pull, Progress, PullOptions};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -44,10 +44,7 @@ fn run(args: Pull) -> Result<i32, Fail> {
     };
     let opts = PullOptions {
         platform,
-        tls: TlsOptions {
-            verify: args.tls_verify,
-            cert_dir: args.cert_dir.clone(),
-        },
+        tls: args.tls.options(),
         progress: Some(&report),
     };
     let pulled = pull(&store, &reference, &opts)?;

@@ -7,7 +7,6 @@ use libcairn::layer::Compression;
 use libcairn::record::ImageRecord;
 use libcairn::reference::Remote;
 use libcairn::registry::push::{push, ManifestFormat, PushOptions};
-use libcairn::registry::TlsOptions;
 
 fn main() {
     cairn_cli::main("cairn-push", || run(Push::parse()))
@@ -30,10 +29,7 @@ fn run(args: Push) -> Result<i32, Fail> {
             ManifestKind::Oci => ManifestFormat::Oci,
             ManifestKind::Docker => ManifestFormat::Docker,
         },
-        tls: TlsOptions {
-            verify: args.tls_verify,
-            cert_dir: args.cert_dir.clone(),
-        },
+        tls: args.tls.options(),
     };
     let pushed = push(&store, top, &dest, &opts)?;
     let rec = ImageRecord {

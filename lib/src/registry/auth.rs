@@ -217,41 +217,13 @@ pub fn credentials_in(path: &Path, host: &str) -> Result<Option<Credentials>, Au
 /// identity token (user `<token>`) is for an OAuth2 flow cairn does not
 /// speak, so it counts as none.
 pub fn from_helper(program: &Path, host: &str) -> Result<Option<Credentials>, AuthError> {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let name = program.display().to_string();
-    let failed = |message: String| AuthError::Helper {
-        program: name.clone(),
-        message,
+    let Some(text) = run_helper(program, "get", server_key(host).as_bytes())? else {
+        return Ok(None);
     };
-    let server = server_key(host);
-    let mut child = Command::new(program)
-        .arg("get")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| failed(e.to_string()))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // A helper that exits without reading says why on stderr: its
-        // status and message tell more than the broken pipe would.
-        let _ = stdin.write_all(server.as_bytes());
-    }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| failed(e.to_string()))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() {
-        if text.contains("credentials not found") {
-            return Ok(None);
-        }
-        let err = String::from_utf8_lossy(&out.stderr);
-        return Err(failed(
-            format!("{} {}", text.trim(), err.trim()).trim().to_string(),
-        ));
-    }
-    let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| failed(format!("not JSON: {e}")))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| AuthError::Helper {
+        program: program.display().to_string(),
+        message: format!("not JSON: {e}"),
+    })?;
     let field = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default();
     if field("Username") == "<token>" || field("Secret").is_empty() {
         return Ok(None);
@@ -260,6 +232,50 @@ pub fn from_helper(program: &Path, host: &str) -> Result<Option<Credentials>, Au
         username: field("Username").to_string(),
         password: field("Secret").to_string(),
     }))
+}
+
+/// Run `docker-credential-NAME ACTION` (get, store, erase) with `input`
+/// on stdin: its stdout, or none when it answers "credentials not found"
+/// (a get or erase of what it does not hold).
+pub(super) fn run_helper(
+    program: &Path,
+    action: &str,
+    input: &[u8],
+) -> Result<Option<String>, AuthError> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let failed = |message: String| AuthError::Helper {
+        program: program.display().to_string(),
+        message,
+    };
+    let mut child = Command::new(program)
+        .arg(action)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| failed(e.to_string()))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A helper that exits without reading says why on stderr: its
+        // status and message tell more than the broken pipe would.
+        let _ = stdin.write_all(input);
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| failed(e.to_string()))?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if out.status.success() {
+        return Ok(Some(text));
+    }
+    if text.contains("credentials not found") {
+        return Ok(None);
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    Err(failed(
+        format!("{action}: {} {}", text.trim(), err.trim())
+            .trim()
+            .to_string(),
+    ))
 }
 
 #[cfg(test)]

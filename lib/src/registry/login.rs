@@ -101,7 +101,7 @@ pub fn store(path: &Path, host: &str, credentials: &Credentials) -> Result<Store
             "Username": credentials.username,
             "Secret": credentials.password,
         });
-        run_helper(&helper, "store", &serde_json::to_vec(&msg).expect("JSON"))?;
+        auth::run_helper(&helper, "store", &serde_json::to_vec(&msg).expect("JSON"))?;
         return Ok(Stored::Helper(helper.display().to_string()));
     }
     let raw = format!("{}:{}", credentials.username, credentials.password);
@@ -131,7 +131,7 @@ pub fn logout(host: &str) -> Result<bool, LoginError> {
 pub fn erase(path: &Path, host: &str) -> Result<bool, LoginError> {
     let mut cfg = read(path)?;
     if let Some(helper) = auth::helper_for(&Value::Object(cfg.clone()), host) {
-        run_helper(&helper, "erase", auth::server_key(host).as_bytes())?;
+        auth::run_helper(&helper, "erase", auth::server_key(host).as_bytes())?;
     }
     let Some(auths) = cfg.get_mut("auths").and_then(Value::as_object_mut) else {
         return Ok(false);
@@ -207,42 +207,6 @@ fn write(path: &Path, cfg: &Map<String, Value>) -> Result<(), LoginError> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(err)
-}
-
-/// Run `docker-credential-NAME ACTION` with `input` on stdin.
-fn run_helper(program: &Path, action: &str, input: &[u8]) -> Result<(), AuthError> {
-    use std::process::{Command, Stdio};
-    let failed = |message: String| AuthError::Helper {
-        program: program.display().to_string(),
-        message,
-    };
-    let mut child = Command::new(program)
-        .arg(action)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| failed(e.to_string()))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // A helper that exits early says why on stderr.
-        let _ = stdin.write_all(input);
-    }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| failed(e.to_string()))?;
-    if out.status.success() {
-        return Ok(());
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    if action == "erase" && text.contains("credentials not found") {
-        return Ok(());
-    }
-    let err = String::from_utf8_lossy(&out.stderr);
-    Err(failed(
-        format!("{action}: {} {}", text.trim(), err.trim())
-            .trim()
-            .to_string(),
-    ))
 }
 
 #[cfg(test)]
