@@ -11,7 +11,8 @@
 # (default 5) is the number of pairs for the big steps; commit gets 6x as many.
 # Runs as root. The usr tar is kept in /var/tmp/cairn-ab between runs; every
 # run unpacks into fresh stores and deletes them only at the end (on a
-# no-journal ext4 creating files right after deleting a big tree is slow).
+# no-journal ext4 creating files right after deleting a big tree is slow):
+# about 2 GB of disk per pair.
 set -euo pipefail
 OLD=${1:?usage: steps-ab.sh OLD_REPO NEW_REPO [PAIRS]} NEW=${2:?usage: steps-ab.sh OLD_REPO NEW_REPO [PAIRS]}
 PAIRS=${3:-5}
@@ -89,13 +90,20 @@ def commit(v, i):
     os.sync()
     timed("commit", v, lambda: tool(v, "commit", "--root", store[v], ident[v]))
 pairs(6 * n, commit)
+# One big file each: removed after its run (cheap, unlike a tree), so the
+# disk holds only the stores.
 def export(v, i):
     cold()
-    timed("export -o", v, lambda: tool(v, "export", "--root", store[v], ident[v], "-o", f"{run}/{v}/export{i}.tar"))
+    out = f"{run}/{v}/export{i}.tar"
+    timed("export -o", v, lambda: tool(v, "export", "--root", store[v], ident[v], "-o", out))
+    os.unlink(out)
 pairs(n, export)
 def save(v, i):
     cold()
-    timed("save -o", v, lambda: tool(v, "save", "--root", store[v], "-o", f"{run}/{v}/save{i}.tar", "bench:base"))
+    out = f"{run}/{v}/save{i}.tar"
+    timed("save -o", v, lambda: tool(v, "save", "--root", store[v], "-o", out, "bench:base"))
+    if i:
+        os.unlink(out)  # save0.tar is load's input
 pairs(n, save)
 def load(v, i):
     cold(f"{run}/{v}/save0.tar")
