@@ -270,6 +270,9 @@ impl<'s> Plan<'s> {
             .ok_or(unsupported(Unsupported::Missing("process")))?;
         let mut process = Proc::read(process)?;
         if let Some(s) = linux.seccomp() {
+            // The filters cairn carries are compiled ahead of time: the one
+            // profile it can install is docker's default for this kernel;
+            // any other is refused here, never loaded in part.
             if s != super::seccomp::default_spec_here() {
                 return Err(unsupported(Unsupported::Seccomp));
             }

@@ -45,8 +45,6 @@ pub enum SeccompError {
     TooLong(usize),
     #[error("loading the seccomp filter: {0}")]
     Load(#[source] io::Error),
-    #[error("the spec's seccomp profile is not docker's default, the only one cairn compiles; drop linux.seccomp or use docker's")]
-    Unsupported,
 }
 
 /// The running kernel's version; (0, 0) if unreadable, so that a rule
@@ -88,17 +86,6 @@ pub fn default_spec(kernel: (u32, u32)) -> LinuxSeccomp {
 pub fn default_spec_here() -> &'static LinuxSeccomp {
     static SPEC: std::sync::OnceLock<LinuxSeccomp> = std::sync::OnceLock::new();
     SPEC.get_or_init(|| default_spec(kernel_version()))
-}
-
-/// Install the filter `spec` describes on this thread (and what it
-/// executes). The filters cairn carries are compiled ahead of time, so the
-/// one profile it can install is docker's default for this kernel
-/// ([`default_spec_here`]); any other is refused, never loaded in part.
-pub fn install_spec(spec: &LinuxSeccomp) -> Result<(), SeccompError> {
-    if spec != default_spec_here() {
-        return Err(SeccompError::Unsupported);
-    }
-    install()
 }
 
 /// Install the filter for a container with docker's default capabilities
@@ -160,7 +147,6 @@ mod tests {
         assert!(names.contains(&"read"));
         // a rule for CAP_SYS_ADMIN only is not a default container's
         assert!(!names.contains(&"mount"));
-        assert!(install_spec(&LinuxSeccomp::default()).is_err());
     }
 
     const RET_ALLOW: u32 = 0x7fff_0000;

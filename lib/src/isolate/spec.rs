@@ -64,7 +64,7 @@ pub enum Unsupported {
     DeviceNumber(i64),
     #[error("device access {0:?} is not r, w or m")]
     DeviceAccess(char),
-    #[error("a seccomp profile other than docker's default")]
+    #[error("a seccomp profile other than docker's default, the only one cairn compiles (drop linux.seccomp or use docker's)")]
     Seccomp,
 }
 
