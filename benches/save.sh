@@ -6,6 +6,7 @@
 # unpacked with `cairn layer-unpack` (release build) and tagged bench:latest. Then, best of
 # RUNS (default 3) wall-clock runs each:
 #   cairn save -o FILE bench:latest                        (also --compress gzip and zstd)
+#   pigz -6 -p NPROC, zstd -3 -T0 of the layer tar         (the compressors' own speed)
 #   skopeo copy oci:$CAIRN_ROOT:bench:latest docker-archive:FILE:bench:latest
 #                                                          (the cairn store is an OCI layout)
 #   docker save -o FILE bench:latest                       (a private dockerd 20.10, vfs,
@@ -13,14 +14,14 @@
 # and, once the archive exists, `cairn load` of it (into fresh stores) beside the
 # `docker load` that had to happen anyway.
 # Prints seconds, MB/s of archive written, and each time as a ratio of cairn's.
-# Needs root, docker.io, skopeo, GNU tar. Everything lives in a temp dir removed on exit.
+# Needs root, docker.io, skopeo, GNU tar, pigz, zstd. Everything lives in a temp dir removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SIZE_MB=${1:-300}
 RUNS=${RUNS:-3}
 [[ $(id -u) -eq 0 ]] || { echo "bench: must run as root (dockerd)" >&2; exit 1; }
-for tool in skopeo tar /usr/bin/docker /usr/sbin/dockerd; do
+for tool in skopeo tar pigz zstd /usr/bin/docker /usr/sbin/dockerd; do
     command -v "$tool" >/dev/null || { echo "bench: missing $tool" >&2; exit 1; }
 done
 
@@ -92,6 +93,8 @@ echo "# timing, best of $RUNS" >&2
 best cairn "$BIN/cairn-save" -o "$WORK/out.tar" bench:latest
 best cairn-gzip "$BIN/cairn-save" -o "$WORK/out.tar" --compress gzip bench:latest
 best cairn-zstd "$BIN/cairn-save" -o "$WORK/out.tar" --compress zstd bench:latest
+best pigz sh -c 'pigz -6 -p "$(nproc)" -c "$1" >"$2"' sh "$WORK/layer.tar" "$WORK/out.tar"
+best zstd sh -c 'zstd -3 -T0 -q -c "$1" >"$2"' sh "$WORK/layer.tar" "$WORK/out.tar"
 best skopeo skopeo --insecure-policy copy -q \
     "oci:$CAIRN_ROOT:bench:latest" "docker-archive:$WORK/out.tar:bench:latest"
 
@@ -121,7 +124,12 @@ echo "image: 1 layer, $((layer_bytes / MB)) MB tar ($(tr -cd '\0' <"$WORK/list" 
 echo "cairn layer-unpack: ${unpack_t}s"
 echo "load of cairn's archive: cairn load ${cload_t}s (best of $RUNS), docker load ${load_t}s (once, vfs)"
 printf '%-12s %9s %10s %9s %8s\n' tool seconds "MB out" "MB/s" "x cairn"
-for name in cairn cairn-gzip cairn-zstd skopeo docker; do
+for name in cairn cairn-gzip cairn-zstd pigz zstd skopeo docker; do
     awk -v n="$name" -v t="${BEST[$name]}" -v sz="${SIZE[$name]}" -v c="${BEST[cairn]}" -v mb=$MB \
         'BEGIN { printf "%-12s %9.3f %10.1f %9.0f %8.2f\n", n, t, sz / mb, sz / mb / t, t / c }'
+done
+for pair in "cairn-gzip pigz" "cairn-zstd zstd"; do
+    read -r ours theirs <<<"$pair"
+    awk -v a="${BEST[$ours]}" -v b="${BEST[$theirs]}" -v sa="${SIZE[$ours]}" -v sb="${SIZE[$theirs]}" -v o="$ours" -v t="$theirs" \
+        'BEGIN { printf "%s / %s: time %.2fx, size %.3fx\n", o, t, a / b, sa / sb }'
 done

@@ -8,6 +8,7 @@
 pub mod compress;
 pub mod diff;
 pub mod pack;
+pub mod pgzip;
 pub mod refusal;
 pub mod split;
 pub mod stack;
