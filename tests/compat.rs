@@ -1,6 +1,7 @@
 //! Layers and builds that docker and containerd accept though they look
 //! odd, applied as they apply them: a symlink of a lower layer followed
-//! inside the stack (merged /usr), absolute names, a path given twice; and
+//! inside the stack (merged /usr), absolute names, `a/../b`, a path given
+//! twice; and
 //! COPY through the image's symlinks. Checked by running the image, and
 //! against a real docker engine on the same tars and the same Dockerfile.
 
@@ -67,6 +68,8 @@ fn merged_usr(env: &Env, tag: &str, all: bool) -> Vec<String> {
         ("lib/x", F, b"through the link\n"),
         ("/abs/y", F, b"absolute, through an absolute link\n"),
         ("etc/dup", F, b"first\n"),
+        // cleaned lexically, as docker does: etc/dotdot
+        ("etc/gone/../dotdot", F, b"cleaned\n"),
         // whited out, then made again: nothing of the old one shows
         ("usr/.wh.share", F, b""),
         ("usr/share/", EntryType::Directory, b""),
@@ -88,6 +91,7 @@ const SHOWN: &[(&str, &str)] = &[
     ("/usr/lib/y", "absolute, through an absolute link\n"),
     ("/usr/lib/sub/z", "in a new directory\n"),
     ("/etc/dup", "second\n"),
+    ("/etc/dotdot", "cleaned\n"),
 ];
 
 #[test]

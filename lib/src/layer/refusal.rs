@@ -6,7 +6,7 @@ use std::io;
 /// An entry the unpacker will not apply, and why.
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
-    #[error("path contains '..' and could leave the layer root")]
+    #[error("path climbs above the layer root with '..'")]
     DotDot,
     #[error("a path component is longer than 255 bytes")]
     LongComponent,

@@ -193,16 +193,20 @@ fn ts(t: (i64, i64)) -> TimeSpec {
     TimeSpec::new(t.0, t.1)
 }
 
-/// Split a tar path into components: `.` and empty ones dropped, so an
-/// absolute path is taken from the root (`/etc/x` is `etc/x`, as docker
-/// and containerd read it); `..` refused. The empty result is the layer's
-/// root.
+/// Split a tar path into components, cleaned lexically as docker's
+/// `filepath.Clean` does: `.` and empty ones dropped, so an absolute path
+/// is taken from the root (`/etc/x` is `etc/x`, as docker and containerd
+/// read it), and `..` takes back the component before it (`a/../b` is
+/// `b`, which docker accepts); a `..` that would climb above the root is
+/// refused, as docker refuses it. The empty result is the layer's root.
 pub(crate) fn components(raw: &[u8]) -> Result<Vec<&[u8]>, Refusal> {
     let mut out = Vec::new();
     for c in raw.split(|&b| b == b'/') {
         match c {
             b"" | b"." => {}
-            b".." => return Err(Refusal::DotDot),
+            b".." => {
+                out.pop().ok_or(Refusal::DotDot)?;
+            }
             c if c.len() > 255 => return Err(Refusal::LongComponent),
             c => out.push(c),
         }
@@ -1556,6 +1560,10 @@ mod tests {
     fn components_refuse_escapes() {
         assert!(matches!(components(b"../x"), Err(Refusal::DotDot)));
         assert!(matches!(components(b"a/../../x"), Err(Refusal::DotDot)));
+        assert!(matches!(components(b"/../x"), Err(Refusal::DotDot)));
+        assert!(components(b"a/../b").unwrap() == vec![&b"b"[..]]);
+        assert!(components(b"a/b/../../c/./d/..").unwrap() == vec![&b"c"[..]]);
+        assert!(components(b"a/..").unwrap().is_empty());
         let long = vec![b'n'; 256];
         assert!(matches!(components(&long), Err(Refusal::LongComponent)));
         let deep = b"d/".repeat(2100);
