@@ -196,8 +196,9 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
 pub fn replace_file(path: &Path, data: &[u8], durable: bool) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
-        ".{}.tmp-{}",
+        ".{}.tmp-{}-{}",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("f"),
+        std::process::id(),
         random_hex()
     ));
     let res = (|| -> io::Result<()> {
@@ -220,6 +221,12 @@ pub fn replace_file(path: &Path, data: &[u8], durable: bool) -> Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     res.at(path)
+}
+
+/// Whether the process `pid` (a decimal string) is gone.
+fn pid_gone(pid: &str) -> bool {
+    pid.parse::<u32>()
+        .is_ok_and(|p| !Path::new(&format!("/proc/{p}")).exists())
 }
 
 impl Store {
@@ -285,24 +292,34 @@ impl Store {
         Ok(store)
     }
 
-    /// Remove what crashed writers left behind: everything in `trash/`, and
-    /// staging entries in `tmp/` whose writer (the pid in their name) is
-    /// gone. Best effort: errors are ignored.
+    /// Remove what crashed writers left behind: everything in `trash/`,
+    /// staging entries in `tmp/` (`WHAT-PID-HEX`) and the root's atomic
+    /// replacements (`.index.json.tmp-PID-HEX`) whose writer is gone.
+    /// Best effort: errors are ignored.
     fn purge_stale(&self) {
+        let remove = |p: &Path| {
+            let _ = fs::remove_dir_all(p).or_else(|_| fs::remove_file(p));
+        };
         if let Ok(rd) = fs::read_dir(self.root.join("trash")) {
             for e in rd.flatten() {
-                let _ = fs::remove_dir_all(e.path()).or_else(|_| fs::remove_file(e.path()));
+                remove(&e.path());
             }
         }
-        if let Ok(rd) = fs::read_dir(self.root.join("tmp")) {
-            for e in rd.flatten() {
+        let sweep = |dir: &Path, writer: fn(&str) -> Option<&str>| {
+            for e in fs::read_dir(dir).into_iter().flatten().flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
-                let pid = name.split('-').nth(1).and_then(|p| p.parse::<u32>().ok());
-                if pid.is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists()) {
-                    let _ = fs::remove_dir_all(e.path()).or_else(|_| fs::remove_file(e.path()));
+                if writer(&name).is_some_and(pid_gone) {
+                    remove(&e.path());
                 }
             }
-        }
+        };
+        sweep(&self.root.join("tmp"), |n| n.split('-').nth(1));
+        sweep(&self.root, |n| {
+            n.starts_with('.')
+                .then(|| n.split_once(".tmp-"))
+                .flatten()
+                .and_then(|(_, rest)| rest.split('-').next())
+        });
     }
 
     pub fn root(&self) -> &Path {
@@ -806,12 +823,21 @@ mod tests {
         for p in [&dead, &live, &other] {
             fs::create_dir(p).unwrap();
         }
+        // an index.json replacement a killed writer left beside it
+        let dead_index = root.join(".index.json.tmp-999999999-abcd");
+        let live_index = root.join(format!(".index.json.tmp-{}-abcd", std::process::id()));
+        for p in [&dead_index, &live_index] {
+            fs::write(p, b"{").unwrap();
+        }
         fs::create_dir(root.join("trash/x")).unwrap();
         drop(s);
         let _s = Store::open(&root).unwrap();
         assert!(!dead.exists());
         assert!(live.exists());
         assert!(other.exists());
+        assert!(!dead_index.exists());
+        assert!(live_index.exists());
+        assert!(root.join("index.json").exists());
         assert_eq!(fs::read_dir(root.join("trash")).unwrap().count(), 0);
     }
 }
