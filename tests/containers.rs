@@ -484,6 +484,37 @@ fn exec_joins_the_running_container() {
     env.cmd("exec").args([&id, "true"]).fails(125);
 }
 
+/// An exec that races the container's exit is told the container is not
+/// running, never which /proc file vanished first: two execs at a time
+/// until the container's `sleep` ends, a few times over.
+#[test]
+fn exec_racing_the_exit_says_not_running() {
+    let env = Env::new("ctr-exec-race");
+    busybox_image(&env);
+    for _ in 0..4 {
+        let id = detached(&env, &["sleep", "0.6"]);
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| loop {
+                    let o = env.cmd("exec").args([&id, "true"]).run();
+                    // 137: it ran, and was killed with the container's
+                    // pid namespace when its init ended
+                    if o.code == Some(0) || o.code == Some(137) {
+                        continue;
+                    }
+                    assert_eq!(o.code, Some(125), "{o}");
+                    assert!(
+                        o.stderr.contains("is not running") && !o.stderr.contains("/proc"),
+                        "{o}"
+                    );
+                    break;
+                });
+            }
+        });
+        env.cmd("rm").args(["-f", &id]).ok();
+    }
+}
+
 #[test]
 fn state_never_lies() {
     let env = Env::new("ctr-state");

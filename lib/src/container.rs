@@ -661,11 +661,24 @@ fn record_failed_start(store: &Store, c: &ContainerMeta, argv: &[String], code: 
 /// cgroup, with the same hardening as its init.
 pub fn exec(store: &Store, c: &ContainerMeta, o: &ExecOptions) -> Result<process::Joined> {
     let pid = init_pid(store, c)?;
-    let cgroup = Cgroup::open(&cgroup_name(c)).map_err(sys(c, "opening its cgroup"))?;
+    // A container that stopped while this was being set up is "not
+    // running", not whichever /proc or cgroup file vanished first.
+    let raced = |e: ContainerError| {
+        if init_ends(pid) {
+            state_err(c, Problem::NotRunning)
+        } else {
+            e
+        }
+    };
+    let cgroup = Cgroup::open(&cgroup_name(c))
+        .map_err(sys(c, "opening its cgroup"))
+        .map_err(raced)?;
     let image = runtime(&c.config);
-    let spawn_err = |source: SpawnError| ContainerError::Spawn {
-        id: c.id.short(),
-        source,
+    let spawn_err = |source: SpawnError| {
+        raced(ContainerError::Spawn {
+            id: c.id.short(),
+            source,
+        })
     };
     // The container's root as its init sees it.
     let root = PathBuf::from(format!("/proc/{pid}/root"));
@@ -698,6 +711,18 @@ pub fn exec(store: &Store, c: &ContainerMeta, o: &ExecOptions) -> Result<process
         console: o.console,
     };
     process::spawn_into(&spec, &io).map_err(spawn_err)
+}
+
+/// After a failure to enter a container: is its init gone, or going
+/// (within 100 ms)? Its namespaces vanish while it exits, a moment before
+/// it is a zombie.
+fn init_ends(pid: Pid) -> bool {
+    (0..20).any(|i| {
+        if i > 0 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        !alive(Some(pid.as_raw()), None)
+    })
 }
 
 /// How to commit.
