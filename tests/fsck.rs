@@ -394,6 +394,77 @@ fn a_check_beside_loads_and_removals_reports_nothing() {
     env.cmd("fsck").ok();
 }
 
+/// Eight loads of archives sharing their base layer, then eight runs,
+/// then four commits, each group all at once: every one succeeds, each
+/// image holds what its writer put there, and fsck finds the store sound.
+#[test]
+fn eight_loads_eight_runs_and_four_commits_at_once_leave_a_sound_store() {
+    let peer = Env::new("fsck-many-peer");
+    let base = busybox_image(&peer);
+    let archives: Vec<PathBuf> = (0..8)
+        .map(|i| {
+            let tar = crate::harness::TarBuilder::new()
+                .file(&format!("mine-{i}"), 0o644, format!("{i}\n").as_bytes())
+                .build();
+            let top = peer
+                .cmd("layer-unpack")
+                .args(["--parent", &base])
+                .stdin(tar)
+                .ok()
+                .record();
+            let tag = format!("c{i}:1");
+            peer.cmd("tag").args([s(&top, "layer"), &tag]).ok();
+            let archive = peer.path(&format!("c{i}.tar"));
+            let gz = if i % 2 == 0 { "gzip" } else { "none" };
+            peer.cmd("save")
+                .args(["--compress", gz, "-o"])
+                .arg(&archive)
+                .arg(&tag)
+                .ok();
+            archive
+        })
+        .collect();
+    let env = Env::new("fsck-many");
+    std::thread::scope(|scope| {
+        for a in &archives {
+            let env = &env;
+            scope.spawn(move || env.cmd("load").arg(a).ok());
+        }
+    });
+    let containers: Vec<String> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..8)
+            .map(|i| {
+                let env = &env;
+                scope.spawn(move || {
+                    let img = format!("c{i}:1");
+                    let cmd = format!("cat /mine-{i} > /ran; cat /ran");
+                    let o = env.cmd("run").args(["-d", &img, "sh", "-c", &cmd]).ok();
+                    o.stdout.trim().to_string()
+                })
+            })
+            .collect();
+        runs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for c in &containers {
+        env.cmd("wait").arg(c).ok();
+    }
+    std::thread::scope(|scope| {
+        for (i, c) in containers.iter().take(4).enumerate() {
+            let env = &env;
+            scope.spawn(move || env.cmd("commit").args([c, &format!("done{i}:1")]).ok());
+        }
+    });
+    let o = env.cmd("fsck").run();
+    assert!(o.code == Some(0) && o.stdout.is_empty(), "{o}");
+    for i in 0..4 {
+        let o = env
+            .cmd("run")
+            .args(["--rm", &format!("done{i}:1"), "cat", "/ran"])
+            .ok();
+        assert_eq!(o.stdout, format!("{i}\n"), "{o}");
+    }
+}
+
 #[test]
 fn system_prune_removes_what_nothing_references_and_keeps_the_rest() {
     let env = Env::new("prune");
