@@ -279,7 +279,7 @@ fn killed(env: &Env, tool: &str, args: &[&std::ffi::OsStr], delay: std::time::Du
 }
 
 #[test]
-fn kill_9_at_random_moments_of_load_unpack_commit_and_save_leaves_a_sound_store() {
+fn kill_9_at_random_moments_of_load_unpack_commit_build_and_save_leaves_a_sound_store() {
     use std::ffi::OsStr;
     use std::time::{Duration, Instant};
     // a two-layer gzip archive, and a plain tar of a few megabytes
@@ -342,6 +342,23 @@ fn kill_9_at_random_moments_of_load_unpack_commit_and_save_leaves_a_sound_store(
         let c = s(&c, "container").to_string();
         env.cmd("isolate").arg(&c).ok();
         attempt(&env, round, "commit", &[c.as_ref(), "k:2".as_ref()]);
+        let ctx = env.path("ctx");
+        fs::create_dir_all(&ctx).unwrap();
+        fs::write(ctx.join("f"), b"copied\n").unwrap();
+        fs::write(
+            ctx.join("Dockerfile"),
+            "FROM k:1\nRUN cat /data/* > /built\nCOPY f /f\n",
+        )
+        .unwrap();
+        attempt(
+            &env,
+            round,
+            "build",
+            &["-t".as_ref(), "k:3".as_ref(), ctx.as_os_str()],
+        );
+        env.cmd("run")
+            .args(["--rm", "k:3", "--", "sh", "-c", "test -s /built && cat /f"])
+            .ok();
         let out = env.path("out.tar");
         attempt(
             &env,
