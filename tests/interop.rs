@@ -16,6 +16,36 @@ fn same_image(env: &Env, tag: &str) -> String {
     tag.to_string()
 }
 
+/// `diff` lists what `docker diff` lists after the same commands in the
+/// same image (sorted by path, where docker keeps the file system's order).
+#[test]
+fn diff_lists_what_docker_diff_lists() {
+    let env = Env::new("interop-diff");
+    let tag = same_image(&env, "diffbase:1");
+    let script = "echo me >> /etc/passwd; echo new > /etc/new; rm /bin/ls; \
+                  mkdir -p /opt/app/x; touch /opt/app/x/f; touch /etc/group";
+    let c = env
+        .cmd("run")
+        .args(["-d", &tag, "sh", "-c", script])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    env.cmd("wait").arg(&c).ok();
+    let ours = env.cmd("diff").arg(&c).ok().stdout;
+    let id = docker().ok(&["run", "-d", "--network", "none", &tag, "sh", "-c", script]);
+    let id = id.trim();
+    docker().ok(&["wait", id]);
+    let theirs = docker().ok(&["diff", id]);
+    docker().ok(&["rm", id]);
+    // docker lists a directory's entries in the order it reads them from
+    // the file system; cairn sorts them
+    let mut sorted: Vec<&str> = theirs.lines().collect();
+    sorted.sort_by_key(|l| &l[2..]);
+    assert_eq!(ours.lines().collect::<Vec<_>>(), sorted);
+    assert!(ours.contains("D /bin/ls\n"), "{ours}");
+}
+
 const DOCKERFILE: &str = r#"FROM {BASE}
 ARG FLAVOUR=plain
 ENV APP=/srv GREETING="hello there"

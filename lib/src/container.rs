@@ -725,6 +725,14 @@ fn init_ends(pid: Pid) -> bool {
     })
 }
 
+/// `docker diff`: the paths the container's read-write layer adds,
+/// changes and deletes, as a commit of it now would record them.
+pub fn diff(store: &Store, c: &ContainerMeta) -> Result<Vec<crate::layer::diff::Change>> {
+    let lower = store.stack(&c.layer)?;
+    crate::layer::diff::changes(&store.container_dirs(&c.id).upper, &lower)
+        .map_err(sys(c, "reading its read-write layer"))
+}
+
 /// How to commit.
 #[derive(Debug, Clone, Default)]
 pub struct CommitOptions {

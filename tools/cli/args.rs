@@ -781,6 +781,25 @@ pub struct Wait {
     pub format: Option<Format>,
 }
 
+/// Show the files a container added (A), changed (C) and deleted (D)
+/// against its image, one per line, sorted by path, as docker diff does:
+/// what `cairn commit` of it would record now.
+///
+/// RECORDS: reads none; writes `KIND PATH` lines.
+///
+/// EXAMPLES:
+///   cairn diff web
+///   cairn diff web | grep '^A '
+#[derive(Debug, Parser)]
+#[command(name = "cairn-diff", version)]
+pub struct Diff {
+    #[command(flatten)]
+    pub common: Common,
+    /// The container
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
+}
+
 /// Print what a detached container wrote (its stdout and stderr, in the
 /// order written), raw, as docker logs does.
 ///
@@ -1230,6 +1249,7 @@ pub fn commands() -> Vec<clap::Command> {
         Export::command(),
         Wait::command(),
         Logs::command(),
+        Diff::command(),
         Save::command(),
         Build::command(),
         crate::runtime::Runtime::command(),

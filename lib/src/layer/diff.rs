@@ -307,6 +307,88 @@ pub fn write_upper<W: Write>(
     Ok((w, DiffStats { entries }))
 }
 
+/// What `docker diff` shows of one path: added, changed or deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ChangeKind {
+    Added,
+    Changed,
+    Deleted,
+}
+
+impl ChangeKind {
+    /// docker's letter: `A`, `C` or `D`.
+    pub fn letter(self) -> char {
+        match self {
+            ChangeKind::Added => 'A',
+            ChangeKind::Changed => 'C',
+            ChangeKind::Deleted => 'D',
+        }
+    }
+}
+
+/// One changed path, absolute as the container sees it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Change {
+    pub path: Vec<u8>,
+    pub kind: ChangeKind,
+}
+
+/// The paths `upper` changes against `lower`, sorted: exactly the entries
+/// the changeset [`write_upper`] writes (so a copy-up that changed nothing
+/// is no change, and a directory holding a change is one), each `D` for a
+/// whiteout, `C` where the layers below have the path, `A` where not.
+pub fn changes(upper: &Path, lower: &Stack) -> Result<Vec<Change>, DiffError> {
+    let (reader, writer) = nix::unistd::pipe().map_err(|e| io_at(upper)(e.into()))?;
+    let (reader, writer) = (std::fs::File::from(reader), std::fs::File::from(writer));
+    std::thread::scope(|scope| {
+        let packing = scope
+            .spawn(move || write_upper(upper, lower, writer, PackOptions::default()).map(|_| ()));
+        let listed = list_changes(reader, lower);
+        let packed = packing
+            .join()
+            .unwrap_or_else(|_| Err(io_at(upper)(io::Error::other("the diff thread panicked"))));
+        packed?;
+        let mut out = listed.map_err(io_at(upper))?;
+        out.sort();
+        Ok(out)
+    })
+}
+
+/// Read a changeset's tar and name each entry's change.
+fn list_changes(r: impl Read, lower: &Stack) -> io::Result<Vec<Change>> {
+    let mut out = Vec::new();
+    for entry in tar::Archive::new(r).entries()? {
+        let entry = entry?;
+        let raw = entry.path_bytes();
+        let comps: Vec<&[u8]> = raw
+            .split(|&b| b == b'/')
+            .filter(|c| !c.is_empty() && *c != b".")
+            .collect();
+        let Some((last, dir)) = comps.split_last() else {
+            continue;
+        };
+        let (kind, last) = match last.strip_prefix(b".wh.") {
+            Some(hidden) => (ChangeKind::Deleted, hidden),
+            None => {
+                let below = lower.lookup(&comps).is_some();
+                let kind = if below {
+                    ChangeKind::Changed
+                } else {
+                    ChangeKind::Added
+                };
+                (kind, *last)
+            }
+        };
+        let mut path = Vec::new();
+        for c in dir.iter().chain([&last]) {
+            path.push(b'/');
+            path.extend_from_slice(c);
+        }
+        out.push(Change { path, kind });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,6 +397,54 @@ mod tests {
     fn set_xattr(path: &Path, key: &str, value: &[u8]) {
         let dir = std::fs::File::open(path.parent().unwrap()).unwrap();
         crate::sys::lsetxattr_at(dir.as_fd(), path.file_name().unwrap(), key, value).unwrap();
+    }
+
+    #[test]
+    fn changes_name_what_the_changeset_holds() {
+        use nix::sys::stat::{mknod, Mode, SFlag};
+        let lower_guard = crate::testutil::TempDir::new("changes-lower");
+        let lower = lower_guard.path();
+        std::fs::create_dir_all(lower.join("etc")).unwrap();
+        std::fs::write(lower.join("etc/passwd"), b"root\n").unwrap();
+        std::fs::write(lower.join("etc/group"), b"root\n").unwrap();
+        std::fs::write(lower.join("gone"), b"x").unwrap();
+        let upper_guard = crate::testutil::TempDir::new("changes-upper");
+        let upper = upper_guard.path();
+        std::fs::create_dir_all(upper.join("etc")).unwrap();
+        std::fs::write(upper.join("etc/passwd"), b"root\nme\n").unwrap();
+        std::fs::write(upper.join("etc/new"), b"n").unwrap();
+        std::fs::create_dir_all(upper.join("opt/app")).unwrap();
+        // a whiteout (root only, as the tests run) and one of a path never there
+        mknod(
+            &upper.join("gone"),
+            SFlag::S_IFCHR,
+            Mode::from_bits_truncate(0o600),
+            0,
+        )
+        .unwrap();
+        mknod(
+            &upper.join("never"),
+            SFlag::S_IFCHR,
+            Mode::from_bits_truncate(0o600),
+            0,
+        )
+        .unwrap();
+        let got = changes(upper, &Stack::new(vec![lower.to_path_buf()])).unwrap();
+        let got: Vec<String> = got
+            .iter()
+            .map(|c| format!("{} {}", c.kind.letter(), String::from_utf8_lossy(&c.path)))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "C /etc",
+                "A /etc/new",
+                "C /etc/passwd",
+                "D /gone",
+                "A /opt",
+                "A /opt/app"
+            ]
+        );
     }
 
     #[test]
