@@ -104,6 +104,35 @@ fn rm_f_of_a_foreground_rm_container() {
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }
 
+/// `cairn --root DIR VERB` uses DIR's store; `cairn --help` lists the
+/// verbs with what each does; a mistyped verb is answered with the
+/// nearest one, as git does.
+#[test]
+fn the_dispatcher_takes_global_options_lists_and_suggests() {
+    let env = Env::new("habit-dispatch");
+    busybox_image(&env);
+    let other = env.path("other-store");
+    let o = env
+        .cmd("cairn")
+        .arg("--root")
+        .arg(&other)
+        .args(["images", "-q"])
+        .ok();
+    assert_eq!(o.stdout, "", "a fresh store has no images\n{o}");
+    assert!(other.join("index.json").exists(), "{o}");
+    let o = env.cmd("cairn").args(["images", "-q"]).ok();
+    assert_eq!(o.stdout.lines().count(), 1, "{o}");
+    let o = env.cmd("cairn").arg("--help").ok();
+    assert!(
+        o.stdout
+            .lines()
+            .any(|l| l.starts_with("  images ") && l.contains("List images")),
+        "{o}"
+    );
+    let o = env.cmd("cairn").args(["imagse", "-a"]).fails(2);
+    assert!(o.stderr.contains("did you mean `cairn images`?"), "{o}");
+}
+
 /// `tag SOURCE TARGET`, docker's order; TARGET alone names stdin's record.
 #[test]
 fn tag_takes_source_then_target() {

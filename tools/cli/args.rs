@@ -431,10 +431,14 @@ pub struct Tag {
 ///
 /// EXAMPLES:
 ///   cairn layer-unpack rootfs.tar | cairn history
+///   cairn --root /srv/cairn images
 ///   cairn help history
 #[derive(Debug, Parser)]
 #[command(name = "cairn", version, disable_help_subcommand = true)]
 pub struct Cairn {
+    /// The store every command uses (sets $CAIRN_ROOT for it)
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
     /// The command to run (list them with --list)
     #[arg(value_name = "COMMAND")]
     pub command: Option<String>,

@@ -93,6 +93,44 @@ pub fn tools() -> BTreeSet<String> {
     out
 }
 
+/// The command nearest to a mistyped `name`, as git's "did you mean":
+/// within two edits (a swap of neighbours counts one), the closest first.
+pub fn nearest(name: &str, commands: &BTreeSet<String>) -> Option<String> {
+    let limit = if name.len() <= 3 { 1 } else { 2 };
+    commands
+        .iter()
+        .map(|c| (edits(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c.clone())
+}
+
+/// Edits from `a` to `b`: insertions, deletions, substitutions and swaps of
+/// neighbours (optimal string alignment distance).
+fn edits(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
 /// Run `cmd` to its end, then `after` (its output and errors discarded); the status
 /// of `cmd`. The terminal's signals (^C) go to `cmd`, not to us, and `cmd`
 /// dies with us: `cairn run --rm` waits for `isolate`, then removes.
@@ -111,4 +149,23 @@ pub fn run_then(mut cmd: Command, mut after: Command) -> Result<i32, Fail> {
     // Quiet: `run --rm`'s container may have been removed already (`rm -f`).
     let _ = after.stdout(Stdio::null()).stderr(Stdio::null()).status();
     Ok(status.code().unwrap_or(125))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mistyped_command_finds_its_nearest() {
+        let all: BTreeSet<String> = ["images", "image-prune", "inspect", "run", "rm", "rmi"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        assert_eq!(nearest("imagse", &all).as_deref(), Some("images"));
+        assert_eq!(nearest("imges", &all).as_deref(), Some("images"));
+        assert_eq!(nearest("rnu", &all).as_deref(), Some("run"));
+        assert_eq!(nearest("frobnicate", &all), None);
+        assert_eq!(edits("abc", "abc"), 0);
+        assert_eq!(edits("ab", "ba"), 1);
+    }
 }
