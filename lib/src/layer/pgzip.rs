@@ -181,7 +181,6 @@ impl<W: Write> Drop for ParGzEncoder<W> {
 
 /// A worker: take jobs until the encoder is dropped.
 fn work(jobs: &Mutex<Receiver<Job>>, level: u32) {
-    let mut z = Compress::new(Compression::new(level), false);
     loop {
         let job = match jobs.lock() {
             Ok(rx) => match rx.recv() {
@@ -190,15 +189,23 @@ fn work(jobs: &Mutex<Receiver<Job>>, level: u32) {
             },
             Err(_) => return,
         };
-        let out = deflate_block(&mut z, &job.dict, &job.data, job.last);
+        let out = deflate_block(level, &job.dict, &job.data, job.last);
         let _ = job.done.send(out);
     }
 }
 
 /// Deflate one block (raw, no zlib header) primed with `dict`; a sync
 /// flush ends it unless it is the last.
-fn deflate_block(z: &mut Compress, dict: &[u8], data: &[u8], last: bool) -> io::Result<Vec<u8>> {
-    z.reset();
+///
+/// Each block gets a fresh compressor: a reset one is not fresh enough.
+/// zlib-rs, like zlib, may compare a few bytes past the input's end when
+/// it looks for matches; a fresh window holds zeros there, a reset one
+/// holds whatever the worker compressed before, which can pick a
+/// different (equally long) match: the bytes would then depend on which
+/// worker took the block.
+fn deflate_block(level: u32, dict: &[u8], data: &[u8], last: bool) -> io::Result<Vec<u8>> {
+    let mut z = Compress::new(Compression::new(level), false);
+    let z = &mut z;
     if !dict.is_empty() {
         z.set_dictionary(dict).map_err(io::Error::other)?;
     }
@@ -286,6 +293,28 @@ mod tests {
         let one = encode(&data, 1, 7);
         assert_eq!(encode(&data, 2, 65536), one);
         assert_eq!(encode(&data, 5, BLOCK * 2), one);
+    }
+
+    /// A block's bytes do not depend on what was compressed before it on
+    /// the same thread (in whatever order the workers take them).
+    #[test]
+    fn a_block_compresses_the_same_in_any_order() {
+        let data = sample(32 * BLOCK);
+        let blocks: Vec<&[u8]> = data.chunks(BLOCK).collect();
+        let dict = |i: usize| match i {
+            0 => &[][..],
+            _ => &blocks[i - 1][BLOCK - DICT..],
+        };
+        let in_order: Vec<Vec<u8>> = (0..blocks.len())
+            .map(|i| deflate_block(6, dict(i), blocks[i], false).unwrap())
+            .collect();
+        for i in [3usize, 17, 5, 30, 1, 2, 31, 0, 12, 30, 29] {
+            let again = deflate_block(6, dict(i), blocks[i], false).unwrap();
+            assert!(again == in_order[i], "block {i}");
+        }
+        let enc = || encode(&data, 4, 65536);
+        let first = enc();
+        assert!(enc() == first);
     }
 
     #[test]
