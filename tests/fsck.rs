@@ -537,6 +537,49 @@ fn system_prune_removes_what_nothing_references_and_keeps_the_rest() {
     env.cmd("fsck").ok();
 }
 
+/// `container prune` removes stopped containers only; `image prune` the
+/// dangling images (and with -a the unused ones) only, never a container.
+#[test]
+fn container_prune_and_image_prune_are_the_two_halves() {
+    let env = Env::new("prune-halves");
+    let base = busybox_image(&env);
+    let c = env
+        .cmd("union-mount")
+        .args(["--no-mount", "busybox", "--", "true"])
+        .ok()
+        .record();
+    let stopped = s(&c, "container").to_string();
+    env.cmd("isolate").arg(&stopped).ok();
+    let tar = crate::harness::TarBuilder::new()
+        .file("x", 0o644, b"x")
+        .build();
+    let dangling = env
+        .cmd("layer-unpack")
+        .args(["--parent", &base])
+        .stdin(tar)
+        .ok()
+        .record();
+    let dangling = s(&dangling, "layer").to_string();
+    let o = env.cmd("image").args(["prune", "--min-age", "0"]).ok();
+    let recs = o.records();
+    assert_eq!(recs.len(), 1, "{o}");
+    assert_eq!(recs[0]["deleted"], dangling.as_str());
+    // the stopped container is still there, and keeps busybox with -a
+    let o = env
+        .cmd("image")
+        .args(["prune", "-a", "--min-age", "0"])
+        .ok();
+    assert_eq!(o.stdout, "", "{o}");
+    env.cmd("inspect").arg(&stopped).ok();
+    let o = env.cmd("container").args(["prune", "--min-age", "0"]).ok();
+    let recs = o.records();
+    assert_eq!(recs.len(), 1, "{o}");
+    assert_eq!(recs[0]["container"], stopped.as_str());
+    assert_eq!(recs[0]["removed"], true);
+    env.cmd("inspect").arg("busybox").ok();
+    env.cmd("fsck").ok();
+}
+
 fn sha256_hex(data: &[u8]) -> String {
     use sha2::Digest;
     format!("{:x}", sha2::Sha256::digest(data))

@@ -2,6 +2,7 @@
 //! prune` does: stopped containers, dangling images (untagged layers no
 //! other layer and no container stands on), and blobs no layer and no tag
 //! names. With `all`, every image no container uses loses its tags first.
+//! `container prune` and `image prune` are the two halves ([`Scope`]).
 //!
 //! Writers publish objects before they name them (a `load` publishes its
 //! layers bottom first and tags the top last; `union-mount` creates a
@@ -30,10 +31,25 @@ pub enum PruneError {
 /// What to prune.
 #[derive(Debug, Clone, Default)]
 pub struct PruneOptions {
+    /// Which kinds of object.
+    pub scope: Scope,
     /// Also untag (and so remove) every image no container uses.
     pub all: bool,
     /// Keep what is younger than this.
     pub min_age: Duration,
+}
+
+/// The objects a prune looks at, as docker's `system`, `container` and
+/// `image prune` do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Scope {
+    /// Stopped containers, then dangling images and unreferenced blobs.
+    #[default]
+    System,
+    /// Stopped containers only.
+    Containers,
+    /// Dangling (with `all`: unused) images and unreferenced blobs only.
+    Images,
 }
 
 /// What a prune removed.
@@ -58,15 +74,11 @@ fn old(path: &Path, min: Duration) -> bool {
 /// Remove stopped containers, dangling images and unreferenced blobs.
 pub fn prune(store: &Store, o: &PruneOptions) -> Result<Pruned, PruneError> {
     let mut out = Pruned::default();
-    for c in store.containers()? {
-        let stopped = matches!(
-            container::state(store, &c)?.status,
-            Status::Created | Status::Exited
-        );
-        if stopped && old(&store.container_dir(&c.id), o.min_age) {
-            container::remove(store, &c, false)?;
-            out.containers.push(c.id);
-        }
+    if o.scope != Scope::Images {
+        prune_containers(store, o, &mut out)?;
+    }
+    if o.scope == Scope::Containers {
+        return Ok(out);
     }
     let used: BTreeSet<LayerId> = store
         .containers()?
@@ -88,6 +100,21 @@ pub fn prune(store: &Store, o: &PruneOptions) -> Result<Pruned, PruneError> {
     prune_layers(store, o, &used, &mut out)?;
     prune_blobs(store, o, &mut out)?;
     Ok(out)
+}
+
+/// Remove the stopped containers older than `min_age`.
+fn prune_containers(store: &Store, o: &PruneOptions, out: &mut Pruned) -> Result<(), PruneError> {
+    for c in store.containers()? {
+        let stopped = matches!(
+            container::state(store, &c)?.status,
+            Status::Created | Status::Exited
+        );
+        if stopped && old(&store.container_dir(&c.id), o.min_age) {
+            container::remove(store, &c, false)?;
+            out.containers.push(c.id);
+        }
+    }
+    Ok(())
 }
 
 /// Remove each untagged leaf layer no container stands on, and below it

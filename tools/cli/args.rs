@@ -931,6 +931,13 @@ pub struct Prune {
     /// Also remove every image no container uses, tagged or not
     #[arg(long, short = 'a')]
     pub all: bool,
+    #[command(flatten)]
+    pub opts: PruneArgs,
+}
+
+/// What every prune takes.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
     /// Accepted for docker's sake: there is never a prompt
     #[arg(long, short = 'f')]
     pub force: bool,
@@ -940,6 +947,54 @@ pub struct Prune {
     /// Output format
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
+}
+
+/// Containers as a whole, as `docker container`: `cairn container prune`.
+///
+/// EXAMPLES:
+///   cairn container prune
+#[derive(Debug, Parser)]
+#[command(name = "cairn-container", version)]
+pub struct ContainerCmd {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub command: ContainerCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ContainerCommand {
+    /// Remove every stopped (created or exited) container older than
+    /// --min-age, with its read-write layer.
+    ///
+    /// RECORDS: writes a container record per removed container (`removed`).
+    Prune(PruneArgs),
+}
+
+/// Images as a whole, as `docker image`: `cairn image prune`.
+///
+/// EXAMPLES:
+///   cairn image prune
+///   cairn image prune -a --min-age 0
+#[derive(Debug, Parser)]
+#[command(name = "cairn-image", version)]
+pub struct ImageCmd {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub command: ImageCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ImageCommand {
+    /// Remove dangling images (untagged layers that no layer and no
+    /// container stands on, and below them what nothing else needs) and
+    /// the blobs no layer and no tag names; with --all, first untag every
+    /// image no container uses. Containers are left alone.
+    ///
+    /// RECORDS: writes an image record per removed tag (`untagged`) and per
+    /// deleted layer (`deleted`).
+    Prune(Prune),
 }
 
 /// Run a new process inside a running container's namespaces and cgroup,
@@ -1245,6 +1300,8 @@ pub fn commands() -> Vec<clap::Command> {
         Rmi::command(),
         Fsck::command(),
         System::command(),
+        ContainerCmd::command(),
+        ImageCmd::command(),
         Exec::command(),
         Create::command(),
         Start::command(),

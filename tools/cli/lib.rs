@@ -9,6 +9,7 @@ pub mod out;
 pub mod pause;
 pub mod porcelain;
 pub mod progress;
+pub mod prune;
 pub mod runtime;
 pub mod tree;
 
