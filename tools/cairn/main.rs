@@ -1,8 +1,8 @@
 //! `cairn foo ARGS` runs `cairn-foo ARGS`, found beside this program or on
 //! PATH, exactly as git finds its commands.
 
-use cairn_cli::args::{commands, Cairn};
-use cairn_cli::porcelain::{find_tool, nearest, tools};
+use cairn_cli::args::Cairn;
+use cairn_cli::porcelain::{find_tool, nearest, tools, verbs};
 use cairn_cli::{usage, Fail};
 use clap::{CommandFactory, FromArgMatches};
 use std::ffi::OsString;
@@ -25,62 +25,6 @@ fn main() {
         }
     };
     cairn_cli::main("cairn", || run(args))
-}
-
-/// The commands and what each does, for `cairn --help`; commands found on
-/// PATH that cairn does not ship are listed by name.
-fn verbs() -> String {
-    let mut out = String::from("Commands:\n");
-    let mut known = std::collections::BTreeSet::new();
-    let mut rows: Vec<(String, String)> = commands()
-        .into_iter()
-        .filter_map(|c| {
-            let name = c.get_name().strip_prefix("cairn-")?.to_string();
-            known.insert(name.clone());
-            let about = c.get_about().map(|a| a.to_string()).unwrap_or_default();
-            Some((name, short(&about)))
-        })
-        .collect();
-    rows.extend(
-        tools()
-            .into_iter()
-            .filter(|t| !known.contains(t))
-            .map(|t| (t, String::new())),
-    );
-    rows.sort();
-    for (name, about) in rows {
-        out.push_str(format!("  {name:<14} {about}").trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-/// A command's description cut to its first clause and to one line.
-fn short(about: &str) -> String {
-    const MAX: usize = 62;
-    // up to the first `:`, `;` or `. ` outside parentheses
-    let mut depth = 0i32;
-    let mut end = about.len();
-    let b = about.as_bytes();
-    for (i, &c) in b.iter().enumerate() {
-        match c {
-            b'(' => depth += 1,
-            b')' => depth -= 1,
-            b':' | b';' if depth == 0 => end = i,
-            b'.' if depth == 0 && b.get(i + 1).is_none_or(|n| *n == b' ') => end = i,
-            _ => {}
-        }
-        if end != about.len() {
-            break;
-        }
-    }
-    let first = &about[..end];
-    if first.chars().count() <= MAX {
-        return first.to_string();
-    }
-    let cut: String = first.chars().take(MAX).collect();
-    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
-    format!("{}…", cut.trim_end_matches([',', ' ']))
 }
 
 fn run(args: Cairn) -> Result<i32, Fail> {

@@ -93,16 +93,73 @@ pub fn tools() -> BTreeSet<String> {
     out
 }
 
+/// The commands and what each does, for `cairn --help`; commands found on
+/// PATH that cairn does not ship are listed by name.
+pub fn verbs() -> String {
+    let mut out = String::from("Commands:\n");
+    let mut known = std::collections::BTreeSet::new();
+    let mut rows: Vec<(String, String)> = crate::args::commands()
+        .into_iter()
+        .filter_map(|c| {
+            let name = c.get_name().strip_prefix("cairn-")?.to_string();
+            known.insert(name.clone());
+            let about = c.get_about().map(|a| a.to_string()).unwrap_or_default();
+            Some((name, short(&about)))
+        })
+        .collect();
+    rows.extend(
+        tools()
+            .into_iter()
+            .filter(|t| !known.contains(t))
+            .map(|t| (t, String::new())),
+    );
+    rows.sort();
+    for (name, about) in rows {
+        out.push_str(format!("  {name:<14} {about}").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// A command's description cut to its first clause and to one line.
+fn short(about: &str) -> String {
+    const MAX: usize = 62;
+    // up to the first `:`, `;` or `. ` outside parentheses
+    let mut depth = 0i32;
+    let mut end = about.len();
+    let b = about.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'(' => depth += 1,
+            b')' => depth -= 1,
+            b':' | b';' if depth == 0 => end = i,
+            b'.' if depth == 0 && b.get(i + 1).is_none_or(|n| *n == b' ') => end = i,
+            _ => {}
+        }
+        if end != about.len() {
+            break;
+        }
+    }
+    let first = &about[..end];
+    if first.chars().count() <= MAX {
+        return first.to_string();
+    }
+    let cut: String = first.chars().take(MAX).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!("{}…", cut.trim_end_matches([',', ' ']))
+}
+
 /// The command nearest to a mistyped `name`, as git's "did you mean":
-/// within two edits (a swap of neighbours counts one), the closest first.
+/// within two edits (a swap of neighbours counts one), the closest first,
+/// then the one of the same length (`imagse` is `images`, not `image`).
 pub fn nearest(name: &str, commands: &BTreeSet<String>) -> Option<String> {
     let limit = if name.len() <= 3 { 1 } else { 2 };
     commands
         .iter()
-        .map(|c| (edits(name, c), c))
-        .filter(|(d, _)| *d <= limit)
+        .map(|c| (edits(name, c), name.len().abs_diff(c.len()), c))
+        .filter(|(d, _, _)| *d <= limit)
         .min()
-        .map(|(_, c)| c.clone())
+        .map(|(_, _, c)| c.clone())
 }
 
 /// Edits from `a` to `b`: insertions, deletions, substitutions and swaps of
@@ -157,7 +214,7 @@ mod tests {
 
     #[test]
     fn a_mistyped_command_finds_its_nearest() {
-        let all: BTreeSet<String> = ["images", "image-prune", "inspect", "run", "rm", "rmi"]
+        let all: BTreeSet<String> = ["image", "images", "inspect", "run", "rm", "rmi"]
             .into_iter()
             .map(String::from)
             .collect();
