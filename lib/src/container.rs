@@ -33,7 +33,7 @@ pub enum ContainerError {
     /// The container is not in a state the operation can work with.
     #[error("container {id}: {problem}")]
     State { id: String, problem: Problem },
-    #[error("container {id}: {source}")]
+    #[error("container {id}")]
     Spawn { id: String, source: SpawnError },
     /// A `--change` instruction that does not parse.
     #[error("container {id}: --change")]
@@ -192,8 +192,8 @@ pub fn write_bundle(
         return Err(state_err(c, Problem::NoCommand));
     }
     let root = mount(store, c)?;
-    let user = spec::resolve_user(&root, &rcfg::user(&config))
-        .map_err(|e| sys(c, "resolving its user")(e.one_line()))?;
+    let user =
+        spec::resolve_user(&root, &rcfg::user(&config)).map_err(sys(c, "resolving its user"))?;
     let spec = spec_of(c, &config, o, "rootfs".into(), user)
         .build()
         .map_err(sys(c, "making its spec"))?;
@@ -330,7 +330,7 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
     let user = spec::resolve_user(&root, &rcfg::user(&config)).map_err(|e| {
         failed(SpawnError::Child {
             code: 125,
-            msg: e.one_line(),
+            msg: crate::error::one_line(&e),
         })
     })?;
     let name = cgroup_name(c);
@@ -405,7 +405,7 @@ pub fn start_detached(
             .map(|r| (r.pid, r))
             .map_err(|e| supervise::StartFailure {
                 code: e.exit_code(),
-                message: e.to_string(),
+                message: crate::error::one_line(&e),
             })
     };
     let finished = |r: Running, code| {
@@ -686,7 +686,7 @@ pub fn exec(store: &Store, c: &ContainerMeta, o: &ExecOptions) -> Result<process
     let user = spec::resolve_user(&root, &user).map_err(|e| {
         spawn_err(SpawnError::Child {
             code: 125,
-            msg: e.one_line(),
+            msg: crate::error::one_line(&e),
         })
     })?;
     let mut spec = spec::Options {

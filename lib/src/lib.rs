@@ -13,6 +13,7 @@
 //! |---|---|---|
 //! | `digest` | | content digests and the IDs built on them |
 //! | `sys` | | file-system calls nix does not wrap; handles opened relative to a directory fd |
+//! | `error` | | an error and its causes as one line of text |
 //! | `json` | | canonical JSON, as IDs are computed over it |
 //! | `logfile` | | a log that rotates before it can fill the disk |
 //! | `reference` | | image names as people type them |
@@ -20,19 +21,20 @@
 //! | `store` | `layer`, `json`, `reference` | paths, atomic publish, locks, tags, container records |
 //! | `record` | `store` | the pipe protocol: a type per record kind, and their schemas |
 //! | `image` | `store` | image configs, manifests and archives: load, save, tag, remove |
-//! | `registry` | `store`, `image`, `layer`, `reference` | the OCI distribution API: references to manifests, auth, TLS, blobs streamed into layers |
-//! | `isolate` | `sys`, `logfile` | the OCI runtime spec a container runs and running it: namespaces, rootfs, cgroups, seccomp, devices, capabilities, process liveness, supervision and the caller's terminal |
+//! | `registry` | `store`, `image`, `layer`, `reference`, `error` | the OCI distribution API: references to manifests, auth, TLS, blobs streamed into layers |
+//! | `isolate` | `sys`, `logfile`, `error` | the OCI runtime spec a container runs and running it: namespaces, rootfs, cgroups, seccomp, devices, capabilities, process liveness, supervision and the caller's terminal |
 //! | `runtime` | `isolate` | an OCI runtime with runc's command line: a bundle's config.json run through `isolate`, state under a root directory |
 //! | `container` | `image`, `isolate` | a container's lifecycle: create, start, stop, commit, remove |
 //! | `build` | `container` | Dockerfile builds |
 //! | `export` | `container` | a container's filesystem as one tar |
 //! | `graph` | `container` | what uses what: images, layers, containers |
-//! | `fsck` | `image` | checking every object of the store against its name, and moving the broken ones aside |
+//! | `fsck` | `image`, `error` | checking every object of the store against its name, and moving the broken ones aside |
 //! | `prune` | `container`, `fsck` | removing what nothing references: stopped containers, dangling images, unnamed blobs |
 
 pub mod build;
 pub mod container;
 pub mod digest;
+pub mod error;
 pub mod export;
 pub mod fsck;
 pub mod graph;

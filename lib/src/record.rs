@@ -130,7 +130,7 @@ pub enum RecordError {
         kind: &'static str,
         reason: String,
     },
-    #[error("reading stdin: {0}")]
+    #[error("reading stdin")]
     Io(#[from] io::Error),
 }
 

@@ -43,37 +43,37 @@ pub enum RuntimeError {
     NotRunning(String),
     #[error("container {0} is still running; kill it first or use --force")]
     Running(String),
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Bundle {
         path: PathBuf,
         #[source]
         source: oci_spec::OciSpecError,
     },
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Io {
         path: PathBuf,
         #[source]
         source: io::Error,
     },
-    #[error("container {id}: its cgroup: {source}")]
+    #[error("container {id}: its cgroup")]
     Cgroup {
         id: String,
         #[source]
         source: CgroupError,
     },
-    #[error("container {id}: linux.resources.devices: {source}")]
+    #[error("container {id}: linux.resources.devices")]
     Devices {
         id: String,
         #[source]
         source: crate::isolate::spec::Unsupported,
     },
-    #[error("container {id}: {source}")]
+    #[error("container {id}")]
     Spawn {
         id: String,
         #[source]
         source: SpawnError,
     },
-    #[error("container {id}: signal {signal}: {source}")]
+    #[error("container {id}: signal {signal}")]
     Kill {
         id: String,
         signal: Signal,

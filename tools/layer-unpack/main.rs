@@ -1,3 +1,4 @@
+use anyhow::Context;
 use cairn_cli::args::LayerUnpack;
 use cairn_cli::out::{Format, Out};
 use cairn_cli::progress::Progress;
@@ -55,11 +56,7 @@ fn run(args: LayerUnpack) -> Result<i32, Fail> {
     let mut out = Out::new(Format::resolve(args.format, false));
     for (parent, upstream) in inputs {
         let parent = parent
-            .map(|p| {
-                store
-                    .resolve(&p)
-                    .map_err(|e| anyhow::anyhow!("parent {p}: {e}"))
-            })
+            .map(|p| store.resolve(&p).with_context(|| format!("parent {p}")))
             .transpose()?;
         let (reader, total): (Box<dyn Read + Send>, Option<u64>) = match args.file.as_deref() {
             None | Some("-") => (Box::new(io::stdin()), None),

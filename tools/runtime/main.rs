@@ -1,3 +1,4 @@
+use anyhow::Context;
 use cairn_cli::runtime::{Command, LogFormat, Runtime};
 use cairn_cli::{chain_message, printable, usage, Fail};
 use clap::Parser;
@@ -17,6 +18,7 @@ fn main() {
             if let Some(log) = &args.log {
                 let json = args.log_format == LogFormat::Json;
                 if let Err(e) = runtime::log_error(log, json, &msg) {
+                    let e = printable(&libcairn::error::one_line(&e));
                     eprintln!("cairn-runtime: error: {e}");
                 }
             }
@@ -59,7 +61,7 @@ fn run(args: &Runtime, signals: &Signals) -> Result<i32, Fail> {
             }
             runtime::default_spec()
                 .save(&path)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                .with_context(|| path.display().to_string())?;
             Ok(0)
         }
         Command::Features => json_out(runtime::features()),

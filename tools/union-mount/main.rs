@@ -1,3 +1,4 @@
+use anyhow::Context;
 use cairn_cli::args::UnionMount;
 use cairn_cli::out::{Format, Out};
 use cairn_cli::{open_store, subjects, Fail};
@@ -54,7 +55,7 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
     };
     for s in subjects {
         let c = container::create(&store, &s.name, args.create.name.as_deref(), &o)
-            .map_err(|e| anyhow::anyhow!("image {}: {e}", s.name))?;
+            .with_context(|| format!("image {}", s.name))?;
         let mut rec = ContainerRecord {
             name: Some(c.name.clone()),
             layer: Some(c.layer),

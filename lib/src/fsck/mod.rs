@@ -30,7 +30,7 @@ use std::path::PathBuf;
 pub enum FsckError {
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,

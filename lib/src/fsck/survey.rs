@@ -3,6 +3,7 @@
 
 use super::{Finding, FsckError, Kind, Problem};
 use crate::digest::{Digest, HashingWriter, LayerId};
+use crate::error::one_line;
 use crate::layer::{split, Compression};
 use crate::store::meta::LayerMeta;
 use crate::store::{refs, Store};
@@ -198,7 +199,7 @@ fn check_layer(
     entry.parent = meta.parent;
     let info = store
         .layer_info(id)
-        .map_err(|e| Problem::Unreadable(e.to_string()))?;
+        .map_err(|e| Problem::Unreadable(one_line(&e)))?;
     let Some(want) = meta.diff_id else {
         return Ok(());
     };
@@ -210,7 +211,7 @@ fn check_layer(
     if split_path.is_file() {
         let mut w = HashingWriter::new(io::sink());
         split::reassemble(&diff, &split_path, &mut w)
-            .map_err(|e| Problem::Rebuild(e.to_string()))?;
+            .map_err(|e| Problem::Rebuild(one_line(&e)))?;
         let got = w.finish().0;
         if got != want {
             return Err(Some(Problem::DiffId { got, want }));
@@ -251,7 +252,7 @@ fn scan_index(store: &Store, s: &mut Survey) {
     let idx = match refs::read_index(store) {
         Ok(idx) => idx,
         Err(e) => {
-            let problem = Problem::Unreadable(e.to_string());
+            let problem = Problem::Unreadable(one_line(&e));
             s.findings.push(finding(Kind::Index, "index.json", problem));
             return;
         }
@@ -330,7 +331,7 @@ fn scan_containers(store: &Store, s: &mut Survey) -> Result<(), FsckError> {
             Err(crate::store::StoreError::NoContainer(_)) if !store.container_dir(&id).exists() => {
                 continue
             }
-            Err(e) => Some(Problem::Unreadable(e.to_string())),
+            Err(e) => Some(Problem::Unreadable(one_line(&e))),
         };
         c.sound = problem.is_none();
         if let Some(problem) = problem {

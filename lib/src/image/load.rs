@@ -32,7 +32,7 @@ const MAX_JSON: u64 = 32 << 20;
 pub enum LoadError {
     #[error("{0}")]
     Format(String),
-    #[error("layer {index} ({path}): {source}")]
+    #[error("layer {index} ({path})")]
     Layer {
         index: usize,
         path: String,
@@ -40,7 +40,7 @@ pub enum LoadError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("reading archive: {0}")]
+    #[error("reading archive")]
     Io(#[from] io::Error),
 }
 
@@ -1173,8 +1173,8 @@ mod tests {
             let dir = d.path().join(format!("case{i}"));
             fs::create_dir_all(&dir).unwrap();
             make(&dir);
-            let e = run_load(&s, &dir).unwrap_err();
-            assert!(e.to_string().contains(want), "{want}: {e}");
+            let e = crate::error::one_line(&run_load(&s, &dir).unwrap_err());
+            assert!(e.contains(want), "{want}: {e}");
             assert_eq!(
                 s.layers().unwrap(),
                 empty_layers,

@@ -90,7 +90,7 @@ pub enum CgroupError {
         path: PathBuf,
     },
     /// A file-system operation on a cgroup file or directory failed.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -117,7 +117,7 @@ pub enum CgroupError {
     #[error(transparent)]
     Devices(#[from] DevicesError),
     /// Sending a signal to a member process failed (other than `ESRCH`).
-    #[error("kill({pid}, {signal}): {source}")]
+    #[error("kill({pid}, {signal})")]
     Signal {
         /// The process.
         pid: i32,

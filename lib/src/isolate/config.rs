@@ -69,21 +69,6 @@ pub enum UserError {
     BadGroupEntry { group: String, value: String },
 }
 
-impl UserError {
-    /// The error and its causes on one line, for a report that can carry
-    /// only text (the child's report to its parent over a pipe).
-    pub fn one_line(&self) -> String {
-        let mut out = self.to_string();
-        let mut cause = std::error::Error::source(self);
-        while let Some(c) = cause {
-            out.push_str(": ");
-            out.push_str(&c.to_string());
-            cause = c.source();
-        }
-        out
-    }
-}
-
 /// The largest file read as /etc/passwd or /etc/group: a bigger one is an
 /// error naming the file, never a truncated read.
 pub const MAX_DB: u64 = 1 << 20;
@@ -328,11 +313,10 @@ mod tests {
             "{e:?}"
         );
         assert_eq!(e.to_string(), "/etc/passwd of the image cannot be opened");
+        let line = crate::error::one_line(&e);
         assert!(
-            e.one_line()
-                .starts_with("/etc/passwd of the image cannot be opened: ELOOP"),
-            "{}",
-            e.one_line()
+            line.starts_with("/etc/passwd of the image cannot be opened: ELOOP"),
+            "{line}"
         );
     }
 }

@@ -353,7 +353,7 @@ fn exception_block(code: &mut BpfCode, e: &Exception, default_allow: bool) {
 #[derive(Debug, thiserror::Error)]
 pub enum DevicesError {
     /// Opening the cgroup directory failed.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Open {
         /// The cgroup directory.
         path: PathBuf,
@@ -361,7 +361,7 @@ pub enum DevicesError {
         source: io::Error,
     },
     /// The kernel refused the program (`bpf(BPF_PROG_LOAD)`).
-    #[error("loading the device policy as a BPF program: {source}{}{log}", if log.is_empty() { "" } else { ": " })]
+    #[error("loading the device policy as a BPF program{}{log}", if log.is_empty() { "" } else { "; the verifier says: " })]
     Load {
         /// The errno.
         source: io::Error,
@@ -369,7 +369,7 @@ pub enum DevicesError {
         log: String,
     },
     /// The kernel refused to attach the program to the cgroup.
-    #[error("{path}: attaching the device policy's BPF program: {source} (is the kernel built with CONFIG_CGROUP_BPF?)")]
+    #[error("{path}: attaching the device policy's BPF program (is the kernel built with CONFIG_CGROUP_BPF?)")]
     Attach {
         /// The cgroup directory.
         path: PathBuf,

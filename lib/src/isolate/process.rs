@@ -56,7 +56,7 @@ pub enum SpawnError {
     /// The child failed before `execve`; `code` is 125, 126 or 127.
     #[error("{msg}")]
     Child { code: i32, msg: String },
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Sys { what: String, source: io::Error },
     /// SIGINT, SIGTERM, SIGHUP or SIGQUIT came while the process was being
     /// set up; it was killed.
@@ -89,8 +89,10 @@ fn sys(what: impl Into<String>) -> impl FnOnce(Errno) -> SpawnError {
 /// A failure inside the child: exit status and message.
 pub(super) struct Fail(pub(super) i32, pub(super) String);
 
-pub(super) fn ctx<T, E: std::fmt::Display>(r: Result<T, E>, what: &str) -> Result<T, Fail> {
-    r.map_err(|e| Fail(125, format!("{what}: {e}")))
+/// `what` failed because of `e`: the message carries `e`'s whole chain, as
+/// the parent gets only this text.
+pub(super) fn ctx<T, E: std::error::Error>(r: Result<T, E>, what: &str) -> Result<T, Fail> {
+    r.map_err(|e| Fail(125, format!("{what}: {}", crate::error::one_line(&e))))
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd), SpawnError> {
@@ -375,7 +377,7 @@ pub fn spawn(spec: &Spec, io: &Io<'_>) -> Result<Pid, SpawnError> {
         cg.add(pid.as_raw()).map_err(|e| {
             abort(SpawnError::Sys {
                 what: "joining the cgroup".into(),
-                source: io::Error::other(e.to_string()),
+                source: io::Error::other(e),
             })
         })?;
     }

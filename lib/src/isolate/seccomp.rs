@@ -43,7 +43,7 @@ const PROFILE: &str = include_str!("seccomp/default.json");
 pub enum SeccompError {
     #[error("the seccomp filter has {0} instructions; the kernel takes 1 to 4096")]
     TooLong(usize),
-    #[error("loading the seccomp filter: {0}")]
+    #[error("loading the seccomp filter")]
     Load(#[source] io::Error),
 }
 

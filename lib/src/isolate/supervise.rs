@@ -133,7 +133,7 @@ pub struct Log<'a> {
 /// A detached supervisor could not start its process.
 #[derive(Debug, thiserror::Error)]
 pub enum DetachError {
-    #[error("starting a supervisor: {0}")]
+    #[error("starting a supervisor")]
     Io(#[from] io::Error),
     /// The supervisor's own report: the exit status it ended with and why.
     #[error("{message}")]

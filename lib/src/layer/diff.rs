@@ -38,7 +38,7 @@ pub enum DiffError {
     Redirect(PathBuf),
     #[error("{0}: overlayfs metacopy was used; the upper file has no data")]
     Metacopy(PathBuf),
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io { path: PathBuf, source: io::Error },
     #[error(transparent)]
     Pack(#[from] PackError),

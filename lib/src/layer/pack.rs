@@ -34,7 +34,7 @@ use tar::{EntryType, Header};
 pub enum PackError {
     #[error("{0}: changed while being read; pause the container or retry")]
     Changed(PathBuf),
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io { path: PathBuf, source: io::Error },
 }
 

@@ -52,7 +52,7 @@ const ZSTD_LEVEL: i32 = 1;
 /// Why a tar could not be rebuilt.
 #[derive(Debug, thiserror::Error)]
 pub enum SplitError {
-    #[error("tar-split: {0}")]
+    #[error("tar-split")]
     Io(#[from] io::Error),
     #[error("tar-split is damaged: {0}")]
     Damaged(String),

@@ -10,6 +10,7 @@
 
 use super::{Progress, RegistryError, Repo};
 use crate::digest::Digest;
+use crate::error::one_line;
 use crate::store::{Staging, Store};
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -147,7 +148,7 @@ impl Ahead {
                         file
                     }
                     Err(e) => {
-                        *st = State::Failed(None, e.to_string());
+                        *st = State::Failed(None, one_line(&e));
                         continue;
                     }
                 }
@@ -157,7 +158,7 @@ impl Ahead {
             *st = match (std::mem::replace(&mut *st, State::Off), outcome) {
                 (State::Running { path, _staging, .. }, Ok(())) => State::Done { path, _staging },
                 (State::Running { .. }, Err(e)) => {
-                    let msg = e.to_string();
+                    let msg = one_line(&e);
                     State::Failed(Some(e), msg)
                 }
                 // the unpack is done with it (or gave up): leave it off

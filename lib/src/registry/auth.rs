@@ -42,12 +42,12 @@ impl Credentials {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path} is not docker's config.json: {source}")]
+    #[error("{path} is not docker's config.json")]
     Json {
         path: PathBuf,
         source: serde_json::Error,

@@ -29,7 +29,7 @@ pub struct Client {
 /// What went wrong with one request.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
-    #[error("{url}: {source}")]
+    #[error("{url}")]
     Transport {
         url: String,
         #[source]

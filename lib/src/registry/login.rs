@@ -16,7 +16,7 @@ use ureq::http::StatusCode;
 pub enum LoginError {
     #[error("{host}: the registry refused these credentials ({status}); nothing was stored")]
     Refused { host: String, status: StatusCode },
-    #[error("{host}: checking the credentials: {source}")]
+    #[error("{host}: checking the credentials")]
     Check {
         host: String,
         source: Box<RegistryError>,
@@ -27,7 +27,7 @@ pub enum LoginError {
     NoConfig,
     #[error(transparent)]
     Auth(#[from] AuthError),
-    #[error("writing {path}: {source}")]
+    #[error("writing {path}")]
     Write { path: PathBuf, source: io::Error },
     #[error("{path}: not a JSON object; fix or remove it")]
     NotObject { path: PathBuf },

@@ -89,7 +89,7 @@ impl Wanted {
 /// Why a manifest or index cannot be pulled.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    #[error("invalid {kind}: {source}")]
+    #[error("invalid {kind}")]
     Json {
         kind: &'static str,
         source: serde_json::Error,
@@ -100,7 +100,7 @@ pub enum ManifestError {
     MediaType(String),
     #[error("an index inside an index")]
     Nested,
-    #[error("descriptor {digest}: {source}")]
+    #[error("descriptor {digest}")]
     Digest {
         digest: String,
         source: crate::digest::DigestError,

@@ -42,13 +42,13 @@ const MAX_CONFIG: u64 = 32 << 20;
 /// What went wrong talking to a registry or bringing its image in.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
-    #[error("{host}: setting up TLS: {source}")]
+    #[error("{host}: setting up TLS")]
     Tls { host: String, source: tls::TlsError },
-    #[error("reading credentials: {0}")]
+    #[error("reading credentials")]
     Auth(#[from] auth::AuthError),
-    #[error("cannot reach the registry {host}: {source}")]
+    #[error("cannot reach the registry {host}")]
     Unreachable { host: String, source: HttpError },
-    #[error("{host} does not answer as a registry: {source}")]
+    #[error("{host} does not answer as a registry")]
     NotARegistry { host: String, source: HttpError },
     #[error("{what}: access denied ({status}); log in with `cairn login {host}` (or `docker login {host}`: cairn reads docker's config.json)")]
     Denied {
@@ -58,9 +58,9 @@ pub enum RegistryError {
     },
     #[error("{what}: not found in the registry (no such repository, tag or digest)")]
     NotFound { what: String },
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Http { what: String, source: HttpError },
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Invalid {
         what: String,
         source: manifest::ManifestError,
@@ -73,9 +73,9 @@ pub enum RegistryError {
     },
     #[error("no image for {want} in the index (it has {offered}); choose one with --platform")]
     Platform { want: Wanted, offered: String },
-    #[error("{what}: transfer cut: {source}")]
+    #[error("{what}: transfer cut")]
     Transfer { what: String, source: io::Error },
-    #[error("layer {index}, blob {blob}: {source}")]
+    #[error("layer {index}, blob {blob}")]
     Layer {
         index: usize,
         blob: String,
@@ -87,7 +87,7 @@ pub enum RegistryError {
 
 /// A failed pull, naming the reference.
 #[derive(Debug, thiserror::Error)]
-#[error("pull {reference}: {source}")]
+#[error("pull {reference}")]
 pub struct PullError {
     pub reference: String,
     pub source: Box<RegistryError>,
@@ -420,7 +420,7 @@ impl Source for Blobs<'_> {
         let resp = match self.repo.get("blobs", &digest.to_string(), None, &what) {
             Ok(r) => r,
             Err(e) => {
-                let msg = e.to_string();
+                let msg = crate::error::one_line(&e);
                 return fail(Some(e), msg);
             }
         };

@@ -57,7 +57,7 @@ pub struct Pushed {
 
 /// A failed push, naming the destination.
 #[derive(Debug, thiserror::Error)]
-#[error("push {reference}: {source}")]
+#[error("push {reference}")]
 pub struct PushError {
     pub reference: String,
     pub source: Box<PushFault>,
@@ -72,7 +72,7 @@ pub enum PushFault {
     Save(Box<SaveError>),
     #[error("{what}: the registry opened an upload without a Location to send it to")]
     NoLocation { what: String },
-    #[error("reading blob {digest} from the store: {source}")]
+    #[error("reading blob {digest} from the store")]
     Read {
         digest: Digest,
         source: std::io::Error,

@@ -37,12 +37,12 @@ impl Default for TlsOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: not a PEM certificate or key: {source}")]
+    #[error("{path}: not a PEM certificate or key")]
     Pem { path: PathBuf, source: ureq::Error },
     #[error("{0}: a client certificate without its key (want NAME.cert and NAME.key)")]
     NoKey(PathBuf),

@@ -25,7 +25,7 @@ pub use meta::BlobRef;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io { path: PathBuf, source: io::Error },
     #[error("no such image or layer: {0}")]
     NotFound(String),
