@@ -13,6 +13,7 @@ pub mod prune;
 pub mod runtime;
 pub mod tree;
 
+use anyhow::Context;
 use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 
@@ -107,22 +108,10 @@ pub fn printable(s: &str) -> String {
     out
 }
 
-/// The error and its causes on one line, each cause once: libcairn's
-/// errors already name their cause in their message, so a cause whose text
-/// is already there is not repeated.
+/// The error and each of its causes on one line, outermost first: every
+/// error names only its own level, so each level is printed once.
 pub fn chain_message(e: &anyhow::Error) -> String {
-    let mut msg = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if msg.contains(&text) {
-            continue;
-        }
-        if !msg.is_empty() {
-            msg.push_str(": ");
-        }
-        msg.push_str(&text);
-    }
-    msg
+    libcairn::error::one_line(e.as_ref())
 }
 
 /// Run a tool's body and exit with its status. Errors are printed once, on
@@ -188,8 +177,9 @@ pub fn references(names: &[String]) -> Result<Vec<libcairn::reference::Reference
 /// Open the store named by the common options.
 pub fn open_store(common: &args::Common) -> Result<libcairn::Store, Fail> {
     let root = store_root(&common.root);
-    libcairn::Store::open(&root)
-        .map_err(|e| Fail::from(anyhow::anyhow!("opening store {}: {e}", root.display())))
+    let store = libcairn::Store::open(&root)
+        .with_context(|| format!("opening store {}", root.display()))?;
+    Ok(store)
 }
 
 /// Subjects from the arguments or, when there are none, from the records
@@ -257,5 +247,40 @@ impl Fail {
     pub fn hint_msg(mut self, h: impl Into<String>) -> Fail {
         self.hint = Some(h.into());
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chain_message;
+    use anyhow::Context;
+    use libcairn::store::StoreError;
+    use std::io;
+
+    #[test]
+    fn a_cause_contained_in_its_parent_is_still_printed() {
+        let e: anyhow::Error = Err::<(), _>(io::Error::other("no space"))
+            .context("layer 2: no space")
+            .unwrap_err();
+        assert_eq!(chain_message(&e), "layer 2: no space: no space");
+    }
+
+    #[test]
+    fn a_nested_error_prints_each_level_once() {
+        let enoent = io::Error::from_raw_os_error(libc::ENOENT);
+        let e = Err::<(), _>(StoreError::Io {
+            path: "/s/index.json".into(),
+            source: enoent,
+        })
+        .context("opening store /s")
+        .unwrap_err();
+        let msg = chain_message(&e);
+        assert_eq!(
+            msg,
+            "opening store /s: /s/index.json: No such file or directory (os error 2)"
+        );
+        for level in ["opening store", "/s/index.json", "No such file"] {
+            assert_eq!(msg.matches(level).count(), 1, "{level}: {msg}");
+        }
     }
 }
