@@ -3,6 +3,7 @@
 //! (`CAIRN_BLESS=1 cargo test records` rewrites them), and what the real
 //! tools print must validate against them.
 
+use crate::fixtures::{docker, peers};
 use crate::harness::{busybox_tar, leftovers, s, Env, Record};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -271,4 +272,65 @@ fn every_tool_writes_valid_records() {
     let errors = invalid(&[bad, short]);
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert!(errors[0].contains("exit_code"), "{errors:?}");
+}
+
+/// An image docker 20.10 built with a key of every kind in its config
+/// (HEALTHCHECK, ONBUILD, SHELL, the `null`s of what is unset): saved by
+/// docker and loaded, `cairn inspect` prints its config as `docker image
+/// inspect` does, and that config, and a container's made from it,
+/// validate against the typed runtime config of the schemas.
+#[test]
+fn a_config_docker_built_is_typed_by_the_schemas() {
+    let env = Env::new("records-docker-config");
+    let base = peers().join("docker-save.tar");
+    docker().ok(&["load", "-i", base.to_str().unwrap()]);
+    let ctx = env.path("ctx");
+    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        "FROM busybox:latest\nENV A=1\nLABEL org.example.name=demo\nEXPOSE 8080\n\
+         VOLUME /data\nWORKDIR /srv\nUSER root\nSTOPSIGNAL SIGTERM\nSHELL [\"/bin/sh\", \"-c\"]\n\
+         ONBUILD RUN true\n\
+         HEALTHCHECK --interval=5s --timeout=3s --start-period=1s --retries=2 CMD true\n\
+         CMD [\"echo hi\"]\n",
+    )
+    .unwrap();
+    let tag = "records-docker-config:1";
+    let out = docker().run_env(
+        &["build", "-q", "-t", tag, ctx.to_str().unwrap()],
+        &[("DOCKER_BUILDKIT", "0")],
+    );
+    assert!(
+        out.status.success(),
+        "docker build failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let archive = env.path("built.tar");
+    docker().ok(&["save", "-o", archive.to_str().unwrap(), tag]);
+    let theirs = docker().ok(&["image", "inspect", "--format", "{{json .Config}}", tag]);
+    let theirs: serde_json::Value = serde_json::from_str(&theirs).unwrap();
+    docker().ok(&["rmi", tag]);
+    env.cmd("load").arg(&archive).ok();
+
+    let image = env.records("inspect", &[tag]);
+    assert_eq!(image[0]["effective_config"], theirs);
+    assert!(theirs["Healthcheck"]["Interval"].is_u64(), "{theirs}");
+    let made = env.cmd("union-mount").arg(tag).ok().records();
+    let container = env.cmd("inspect").stdin_records(&made).ok().records();
+    env.cmd("rm").args(["-f", s(&made[0], "container")]).run();
+    let mut recs = vec![
+        ("inspect-image", "inspect".to_string(), image[0].clone()),
+        (
+            "inspect-container",
+            "inspect".to_string(),
+            container[0].clone(),
+        ),
+    ];
+    assert_eq!(invalid(&recs), Vec::<String>::new());
+
+    // and a key of the wrong type is caught
+    recs[0].2["effective_config"]["Tty"] = serde_json::json!("no");
+    recs[1].2["config"]["Env"] = serde_json::json!("A=1");
+    let errors = invalid(&recs);
+    assert_eq!(errors.len(), 2, "{errors:?}");
 }

@@ -43,6 +43,7 @@ pub struct ImageInspect {
     pub depth: usize,
     /// The runtime config in effect at this layer (docker keys: `Env`,
     /// `Cmd`, …): the nearest layer's own, or `{}`.
+    #[schemars(with = "crate::store::schema::ConfigSchema")]
     pub effective_config: Value,
     /// Every tag pointing at the layer.
     pub tags: Vec<String>,

@@ -32,6 +32,7 @@ pub struct ContainerMeta {
     /// The runtime config (docker keys: `Env`, `Cmd`, `Entrypoint`,
     /// `WorkingDir`, `User`, …): the image's, with this container's
     /// overrides applied.
+    #[schemars(with = "super::schema::ConfigSchema")]
     pub config: Value,
 }
 

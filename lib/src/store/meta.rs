@@ -35,9 +35,11 @@ pub struct LayerMeta {
     /// `StopSignal`, …) of the image whose top is this layer. Layers above
     /// inherit it until one sets its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "super::schema::ConfigSchema")]
     pub config: Option<Value>,
     /// `{"architecture", "os", "variant"?}` of the image, where known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "super::schema::PlatformSchema")]
     pub platform: Option<Value>,
     /// The digest of the image config this layer tops, when it came from an
     /// archive (`load`): `save` writes those exact bytes again, so the image

@@ -12,6 +12,7 @@ pub mod container;
 pub mod ingest;
 pub mod meta;
 pub mod refs;
+pub mod schema;
 
 use crate::digest::{Digest, LayerId};
 use meta::{LayerInfo, LayerMeta};
