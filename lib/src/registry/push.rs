@@ -68,8 +68,8 @@ pub struct PushError {
 pub enum PushFault {
     #[error(transparent)]
     Registry(Box<RegistryError>),
-    #[error("reading the image: {0}")]
-    Save(Box<SaveError>),
+    #[error("reading the image")]
+    Save(#[source] Box<SaveError>),
     #[error("{what}: the registry opened an upload without a Location to send it to")]
     NoLocation { what: String },
     #[error("reading blob {digest} from the store")]
