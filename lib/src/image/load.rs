@@ -226,7 +226,7 @@ pub fn open_source(
 ) -> Result<(Box<dyn Source>, Option<Staging>), LoadError> {
     if input != "-" {
         let p = Path::new(input);
-        let meta = std::fs::metadata(p).map_err(|e| bad(format!("{input}: {e}")))?;
+        let meta = std::fs::metadata(p)?;
         if meta.is_dir() {
             return Ok((Box::new(DirSource::new(p)?), None));
         }
