@@ -193,3 +193,127 @@ fn a_refused_field_is_one_line_and_lands_in_the_json_log() {
     env.cmd("rm").arg(s(&c, "container")).ok();
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }
+
+/// `cairn-runtime --root <env>/state ARGS…` with the container's stdio
+/// (inherited by a created container) in the files `out` and `err`, so
+/// that no pipe of the test's is held by it; returns the exit status and
+/// what the runtime itself wrote on stderr.
+fn detached(env: &Env, args: &[&str]) -> (Option<i32>, String) {
+    let file = |name: &str| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(env.path(name))
+            .unwrap()
+    };
+    let before = std::fs::read_to_string(env.path("err")).unwrap_or_default();
+    let status = std::process::Command::new(crate::harness::bin("runtime"))
+        .arg("--root")
+        .arg(env.path("state"))
+        .args(args)
+        .current_dir(&env.dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(file("out"))
+        .stderr(file("err"))
+        .status()
+        .unwrap();
+    let after = std::fs::read_to_string(env.path("err")).unwrap_or_default();
+    (status.code(), after[before.len()..].to_string())
+}
+
+fn status_of(env: &Env, id: &str) -> serde_json::Value {
+    serde_json::from_str(&runtime(env).args(["state", id]).ok().stdout).unwrap()
+}
+
+fn exe_of(pid: &str) -> String {
+    std::fs::read_link(format!("/proc/{}/exe", pid.trim()))
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn create_then_start_as_runcs_callers_do() {
+    let env = Env::new("rt-create");
+    let c = bundle(&env, "echo started; exec sleep 600");
+    let id = "rt-create";
+    let (code, err) = detached(&env, &["create", "--bundle", "b", "--pid-file", "pid", id]);
+    assert_eq!(code, Some(0), "{err}");
+    let pid = std::fs::read_to_string(env.path("pid")).unwrap();
+    let st = status_of(&env, id);
+    assert_eq!(st["status"], "created", "{st}");
+    assert_eq!(st["pid"].to_string(), pid);
+    // pid 1 waits at the gate: alive, and not yet busybox
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
+    assert!(!exe_of(&pid).ends_with("busybox"), "{}", exe_of(&pid));
+    assert!(env.path("state/rt-create/exec.fifo").exists());
+    assert_eq!(std::fs::read_to_string(env.path("out")).unwrap(), "");
+    // the same ID again: refused, the first left alone
+    let (code, err) = detached(&env, &["create", "--bundle", "b", id]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(status_of(&env, id)["status"], "created");
+
+    runtime(&env).args(["start", id]).ok();
+    crate::harness::wait_for("the command", std::time::Duration::from_secs(10), || {
+        exe_of(&pid).ends_with("busybox")
+    });
+    assert_eq!(status_of(&env, id)["status"], "running");
+    assert!(!env.path("state/rt-create/exec.fifo").exists());
+    crate::harness::wait_for("its output", std::time::Duration::from_secs(10), || {
+        std::fs::read_to_string(env.path("out")).unwrap() == "started\n"
+    });
+    // started once only
+    let o = runtime(&env).args(["start", id]).fails(1);
+    assert!(o.stderr.contains("running, not created"), "{o}");
+    let pids: Vec<i32> = serde_json::from_str(
+        &runtime(&env)
+            .args(["ps", "--format", "json", id])
+            .ok()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(pids, [pid.trim().parse::<i32>().unwrap()]);
+    runtime(&env).args(["kill", id, "KILL"]).ok();
+    crate::harness::wait_for("the stop", std::time::Duration::from_secs(10), || {
+        status_of(&env, id)["status"] == "stopped"
+    });
+    runtime(&env).args(["delete", id]).ok();
+    runtime(&env).args(["state", id]).fails(1);
+    env.cmd("rm").arg(s(&c, "container")).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+#[test]
+fn a_created_container_is_deleted_and_a_missing_command_fails_create() {
+    let env = Env::new("rt-create-delete");
+    let c = bundle(&env, "echo never");
+    let id = "rt-create-delete";
+    let (code, err) = detached(&env, &["create", "--bundle", "b", "--pid-file", "pid", id]);
+    assert_eq!(code, Some(0), "{err}");
+    let pid = std::fs::read_to_string(env.path("pid")).unwrap();
+    runtime(&env).args(["delete", "--force", id]).ok();
+    crate::harness::wait_for("pid 1 to die", std::time::Duration::from_secs(10), || {
+        std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+            .map_or(true, |s| s.contains(") Z"))
+    });
+    runtime(&env).args(["state", id]).fails(1);
+    // and without --force: a created container is not running
+    let (code, err) = detached(&env, &["create", "--bundle", "b", id]);
+    assert_eq!(code, Some(0), "{err}");
+    runtime(&env).args(["delete", id]).ok();
+    assert!(!env.path("state").join(id).exists());
+    assert_eq!(std::fs::read_to_string(env.path("out")).unwrap(), "");
+
+    // a command that is not there fails create, as runc's does
+    let path = env.path("b/config.json");
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    config["process"]["args"] = serde_json::json!(["/no/such"]);
+    std::fs::write(&path, config.to_string()).unwrap();
+    let (code, err) = detached(&env, &["create", "--bundle", "b", id]);
+    assert_eq!((code, err.lines().count()), (Some(127), 1), "{err}");
+    assert!(err.contains("/no/such"), "{err}");
+    assert!(!env.path("state").join(id).exists());
+    env.cmd("rm").arg(s(&c, "container")).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}

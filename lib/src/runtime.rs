@@ -23,9 +23,11 @@ use crate::isolate::spec::{self, Spec};
 use crate::isolate::supervise::Signals;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
-use oci_spec::runtime::{ContainerState, State};
+use oci_spec::runtime::{ContainerState, Process, State};
 use serde::{Deserialize, Serialize};
 use std::io::{self, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
 /// Where runc's command line keeps state unless `--root` says otherwise.
@@ -43,6 +45,22 @@ pub enum RuntimeError {
     NotRunning(String),
     #[error("container {0} is still running; kill it first or use --force")]
     Running(String),
+    #[error("container {0} is {1}, not created: only a created container is started")]
+    NotCreated(String, Status),
+    #[error("container {0}: exec needs a command (or --process FILE)")]
+    NoCommand(String),
+    #[error("user {0:?} is not UID[:GID] in numbers")]
+    BadUser(String),
+    #[error("container {0} exited before it was started")]
+    ExitedBeforeStart(String),
+    #[error("container {id} is {status}, not {want}")]
+    Status {
+        id: String,
+        status: Status,
+        want: Status,
+    },
+    #[error("container {id}: {what}")]
+    Terminal { id: String, what: &'static str },
     #[error("{}", path.display())]
     Bundle {
         path: PathBuf,
@@ -100,6 +118,41 @@ fn at(path: &Path) -> impl FnOnce(io::Error) -> RuntimeError + '_ {
         path: path.to_path_buf(),
         source,
     }
+}
+
+/// The status of a container as runc reports it: the runtime spec's,
+/// and `paused` while its cgroup is frozen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Created,
+    Running,
+    Paused,
+    Stopped,
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Paused => "paused",
+            Status::Stopped => "stopped",
+        })
+    }
+}
+
+/// A container's state as `state` prints it: the runtime spec's state,
+/// its status read from the process and its cgroup.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub oci_version: String,
+    pub id: String,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<i32>,
+    pub bundle: PathBuf,
 }
 
 /// What `ROOT/ID/state.json` holds.
@@ -200,12 +253,56 @@ pub struct Runtime {
     root: PathBuf,
 }
 
-/// How to run a container.
+/// How to create or run a container.
 pub struct RunOptions<'a> {
     pub id: &'a str,
     pub bundle: &'a Path,
-    /// Where to write the container's pid once it runs.
+    /// Where to write the container's pid once it is created.
     pub pid_file: Option<&'a Path>,
+    /// A unix socket to send the master of the container's terminal to
+    /// (its process has `terminal`), as runc's `--console-socket`.
+    pub console_socket: Option<&'a Path>,
+}
+
+/// How to run a process in a container (`exec`).
+pub struct ExecOptions<'a> {
+    /// Leave the process running and return its pid (exit status 0).
+    pub detach: bool,
+    /// Where to write the process's pid once it runs.
+    pub pid_file: Option<&'a Path>,
+    /// As [`RunOptions::console_socket`].
+    pub console_socket: Option<&'a Path>,
+}
+
+/// The process `exec` runs when no process file is given: the
+/// container's own process with these changes, as runc makes it.
+pub struct ExecArgs<'a> {
+    pub args: &'a [String],
+    pub cwd: Option<&'a str>,
+    /// Added to the container's environment.
+    pub env: &'a [String],
+    /// `UID[:GID]`, numbers.
+    pub user: Option<&'a str>,
+    pub tty: bool,
+}
+
+/// Read a process (the runtime spec's `process`, as `exec --process`
+/// takes it) from the JSON file at `path`.
+pub fn read_process(path: &Path) -> Result<Process> {
+    let bytes = std::fs::read(path).map_err(at(path))?;
+    serde_json::from_slice(&bytes).map_err(|e| RuntimeError::Io {
+        path: path.to_path_buf(),
+        source: e.into(),
+    })
+}
+
+/// What a created container was made with, until it is recorded.
+struct Made {
+    dir: Armed<PathBuf>,
+    cgroup: Armed<Cgroup>,
+    spec: Spec,
+    bundle: PathBuf,
+    name: String,
 }
 
 impl Runtime {
@@ -249,10 +346,9 @@ impl Runtime {
         replace(&path, &json)
     }
 
-    /// Run the container `o.id` from its bundle in the foreground: create
-    /// it, record it running, wait for it passing the signals `signals`
-    /// blocks on to it, remove what it left, and return its exit status.
-    pub fn run(&self, o: &RunOptions<'_>, signals: &Signals) -> Result<i32> {
+    /// The state directory of a new container, its spec and its cgroup,
+    /// all removed again unless disarmed.
+    fn make(&self, o: &RunOptions<'_>) -> Result<Made> {
         let dir = self.dir(o.id)?;
         std::fs::create_dir_all(&self.root).map_err(at(&self.root))?;
         match std::fs::create_dir(&dir) {
@@ -261,66 +357,166 @@ impl Runtime {
             }
             r => r.map_err(at(&dir))?,
         }
-        let gone = Gone { dir: &dir };
+        let dir = Armed::new(dir, |d: &PathBuf| {
+            let _ = std::fs::remove_dir_all(d);
+        });
         let bundle = o.bundle.canonicalize().map_err(at(o.bundle))?;
         let spec = load_spec(&bundle)?;
         let name = cgroup_name(&spec, o.id);
-        let cg_err = |source| RuntimeError::Cgroup {
-            id: o.id.into(),
-            source,
-        };
         let rules = spec::device_rules(&spec).map_err(|source| RuntimeError::Devices {
             id: o.id.into(),
             source,
         })?;
         let cg =
-            Cgroup::create_with_devices(&name, &spec::limits(&spec), &rules).map_err(cg_err)?;
-        let cg = Removed(cg);
-        let io = Io {
-            stdio: [None; 3],
-            cgroup: Some(&cg.0),
-            console: None,
-        };
-        let pid = process::spawn(&spec, &io).map_err(|source| RuntimeError::Spawn {
-            id: o.id.into(),
-            source,
-        })?;
+            Cgroup::create_with_devices(&name, &spec::limits(&spec), &rules).map_err(|source| {
+                RuntimeError::Cgroup {
+                    id: o.id.into(),
+                    source,
+                }
+            })?;
+        let cgroup = Armed::new(cg, |cg: &Cgroup| {
+            let _ = cg.signal_all(Signal::SIGKILL);
+            let _ = cg.destroy();
+        });
+        Ok(Made {
+            dir,
+            cgroup,
+            spec,
+            bundle,
+            name,
+        })
+    }
+
+    /// Record the container `id` with `pid` and `status`, and write the
+    /// pid file.
+    fn record(&self, o: &RunOptions<'_>, m: &Made, pid: Pid, status: ContainerState) -> Result<()> {
         let mut state = State::default();
         state
             .set_version(spec::OCI_VERSION.into())
             .set_id(o.id.into())
-            .set_status(ContainerState::Running)
+            .set_status(status)
             .set_pid(Some(pid.as_raw()))
-            .set_bundle(bundle);
+            .set_bundle(m.bundle.clone());
         let saved = Saved {
             state,
             pid_start: proc_start_time(pid.as_raw()),
-            cgroup: name,
+            cgroup: m.name.clone(),
         };
         self.save(o.id, &saved)?;
         if let Some(f) = o.pid_file {
             replace(f, pid.as_raw().to_string().as_bytes())?;
         }
+        Ok(())
+    }
+
+    /// Create the container `o.id` from its bundle: its process is set up
+    /// in every way and waits before executing its command until
+    /// [`Runtime::start`]. It does not depend on this process, which
+    /// returns its pid; whoever inherits it reaps it.
+    pub fn create(&self, o: &RunOptions<'_>) -> Result<Pid> {
+        let m = self.make(o)?;
+        let console = connect_console(o.id, &m.spec, o.console_socket)?;
+        let fifo = m.dir.value.join(FIFO);
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o622)).map_err(
+            |e| RuntimeError::Io {
+                path: fifo.clone(),
+                source: e.into(),
+            },
+        )?;
+        let io = Io {
+            stdio: [None; 3],
+            cgroup: Some(&m.cgroup.value),
+            console: console.as_ref().map(|c| c.as_raw_fd()),
+        };
+        let pid =
+            process::spawn_gated(&m.spec, &io, &fifo).map_err(|source| RuntimeError::Spawn {
+                id: o.id.into(),
+                source,
+            })?;
+        self.record(o, &m, pid, ContainerState::Created)?;
+        m.dir.disarm();
+        m.cgroup.disarm();
+        Ok(pid)
+    }
+
+    /// Start a created container: let its process execute its command.
+    pub fn start(&self, id: &str) -> Result<()> {
+        let mut s = self.load(id)?;
+        let status = self.status(&s);
+        if status != Status::Created {
+            return Err(RuntimeError::NotCreated(id.into(), status));
+        }
+        let fifo = self.dir(id)?.join(FIFO);
+        let started =
+            process::open_gate(&fifo, || alive(*s.state.pid(), s.pid_start)).map_err(|source| {
+                RuntimeError::Spawn {
+                    id: id.into(),
+                    source,
+                }
+            })?;
+        let _ = std::fs::remove_file(&fifo);
+        if !started {
+            return Err(RuntimeError::ExitedBeforeStart(id.into()));
+        }
+        s.state.set_status(ContainerState::Running);
+        self.save(id, &s)
+    }
+
+    /// Run the container `o.id` from its bundle in the foreground: create
+    /// it, record it running, wait for it passing the signals `signals`
+    /// blocks on to it, remove what it left, and return its exit status.
+    pub fn run(&self, o: &RunOptions<'_>, signals: &Signals) -> Result<i32> {
+        let m = self.make(o)?;
+        let io = Io {
+            stdio: [None; 3],
+            cgroup: Some(&m.cgroup.value),
+            console: None,
+        };
+        let pid = process::spawn(&m.spec, &io).map_err(|source| RuntimeError::Spawn {
+            id: o.id.into(),
+            source,
+        })?;
+        self.record(o, &m, pid, ContainerState::Running)?;
         let code = signals
             .wait_for(pid, pid, None)
             .map_err(|e| RuntimeError::Io {
-                path: dir.clone(),
+                path: m.dir.value.clone(),
                 source: e.into(),
             })?;
-        drop(cg);
-        drop(gone);
+        drop(m);
         Ok(code)
     }
 
-    /// The container's state as the runtime spec has it, its status read
-    /// from its process.
-    pub fn state(&self, id: &str) -> Result<State> {
-        let s = self.load(id)?;
-        let mut state = s.state;
-        if !alive(*state.pid(), s.pid_start) {
-            state.set_status(ContainerState::Stopped);
+    /// The status of a recorded container: stopped once its process is
+    /// gone, paused while its cgroup is frozen.
+    fn status(&self, s: &Saved) -> Status {
+        if !alive(*s.state.pid(), s.pid_start) {
+            return Status::Stopped;
         }
-        Ok(state)
+        if s.state.status() == &ContainerState::Created {
+            return Status::Created;
+        }
+        let frozen = Cgroup::open(&s.cgroup)
+            .ok()
+            .flatten()
+            .is_some_and(|cg| cg.is_frozen().unwrap_or(false));
+        if frozen {
+            Status::Paused
+        } else {
+            Status::Running
+        }
+    }
+
+    /// The container's state, its status read from its process.
+    pub fn state(&self, id: &str) -> Result<Report> {
+        let s = self.load(id)?;
+        Ok(Report {
+            status: self.status(&s),
+            oci_version: s.state.version().clone(),
+            id: s.state.id().clone(),
+            pid: *s.state.pid(),
+            bundle: s.state.bundle().clone(),
+        })
     }
 
     /// Send `signal` to the container's init, or with `all` to every
@@ -349,18 +545,21 @@ impl Runtime {
         nix::sys::signal::kill(Pid::from_raw(pid), signal).map_err(failed)
     }
 
-    /// Delete a stopped container's state and cgroup; a running one only
-    /// with `force`, killing it first. Deleting one that does not exist
-    /// is done with `force` (as docker's second delete expects).
+    /// Delete a stopped or created container's state and cgroup (a
+    /// created one is killed); a running one only with `force`, killing
+    /// it first. Deleting one that does not exist is done with `force`
+    /// (as docker's second delete expects).
     pub fn delete(&self, id: &str, force: bool) -> Result<()> {
         let s = match self.load(id) {
             Err(RuntimeError::NotFound(_)) if force => return Ok(()),
             r => r?,
         };
+        match self.status(&s) {
+            Status::Stopped | Status::Created => {}
+            _ if !force => return Err(RuntimeError::Running(id.into())),
+            _ => {}
+        }
         if alive(*s.state.pid(), s.pid_start) {
-            if !force {
-                return Err(RuntimeError::Running(id.into()));
-            }
             if let Some(pid) = s.state.pid() {
                 let _ = nix::sys::signal::kill(Pid::from_raw(*pid), Signal::SIGKILL);
             }
@@ -375,6 +574,165 @@ impl Runtime {
             r => r.map_err(at(&dir)),
         }
     }
+
+    /// The cgroup of a container whose status is `want`.
+    fn cgroup_if(&self, id: &str, want: Status) -> Result<Cgroup> {
+        let s = self.load(id)?;
+        let status = self.status(&s);
+        if status != want {
+            return Err(RuntimeError::Status {
+                id: id.into(),
+                status,
+                want,
+            });
+        }
+        let cg_err = |source| RuntimeError::Cgroup {
+            id: id.into(),
+            source,
+        };
+        Cgroup::open(&s.cgroup)
+            .map_err(cg_err)?
+            .ok_or_else(|| RuntimeError::NotRunning(id.into()))
+    }
+
+    /// Freeze every process of a running container (its cgroup's freezer).
+    pub fn pause(&self, id: &str) -> Result<()> {
+        let cg = self.cgroup_if(id, Status::Running)?;
+        cg.freeze().map_err(|source| RuntimeError::Cgroup {
+            id: id.into(),
+            source,
+        })
+    }
+
+    /// Let a paused container's processes run again.
+    pub fn resume(&self, id: &str) -> Result<()> {
+        let cg = self.cgroup_if(id, Status::Paused)?;
+        cg.thaw().map_err(|source| RuntimeError::Cgroup {
+            id: id.into(),
+            source,
+        })
+    }
+
+    /// The host pids of every process of the container, sorted.
+    pub fn ps(&self, id: &str) -> Result<Vec<i32>> {
+        let s = self.load(id)?;
+        match Cgroup::open(&s.cgroup) {
+            Ok(Some(cg)) => cg.procs(),
+            Ok(None) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+        .map_err(|source| RuntimeError::Cgroup {
+            id: id.into(),
+            source,
+        })
+    }
+
+    /// The process [`ExecArgs`] describe in the container `id`.
+    pub fn exec_process(&self, id: &str, a: &ExecArgs<'_>) -> Result<Process> {
+        let s = self.load(id)?;
+        let spec = load_spec(s.state.bundle())?;
+        let mut p = spec.process().clone().unwrap_or_default();
+        if a.args.is_empty() {
+            return Err(RuntimeError::NoCommand(id.into()));
+        }
+        let mut env = p.env().clone().unwrap_or_default();
+        env.extend(a.env.iter().cloned());
+        p.set_args(Some(a.args.to_vec()))
+            .set_env(Some(env))
+            .set_terminal(Some(a.tty));
+        if let Some(cwd) = a.cwd {
+            p.set_cwd(cwd.into());
+        }
+        if let Some(u) = a.user {
+            let bad = || RuntimeError::BadUser(u.into());
+            let (uid, gid) = u.split_once(':').unwrap_or((u, "0"));
+            let mut user = oci_spec::runtime::User::default();
+            user.set_uid(uid.parse().map_err(|_| bad())?)
+                .set_gid(gid.parse().map_err(|_| bad())?);
+            p.set_user(user);
+        }
+        Ok(p)
+    }
+
+    /// Start `process` in the running container `id`, in its namespaces
+    /// and cgroup with its spec's hardening. Detached: returns 0 once it
+    /// runs; else waits for it passing signals on and returns its status.
+    pub fn exec(
+        &self,
+        id: &str,
+        process: Process,
+        o: &ExecOptions<'_>,
+        signals: &Signals,
+    ) -> Result<i32> {
+        let s = self.load(id)?;
+        let status = self.status(&s);
+        if status != Status::Running {
+            return Err(RuntimeError::NotRunning(id.into()));
+        }
+        let pid = s.state.pid().unwrap_or(0);
+        let mut spec = load_spec(s.state.bundle())?;
+        spec.set_process(Some(process));
+        spec::join_namespaces(&mut spec, pid);
+        let console = connect_console(id, &spec, o.console_socket)?;
+        let cg = Cgroup::open(&s.cgroup).map_err(|source| RuntimeError::Cgroup {
+            id: id.into(),
+            source,
+        })?;
+        let io = Io {
+            stdio: [None; 3],
+            cgroup: cg.as_ref(),
+            console: console.as_ref().map(|c| c.as_raw_fd()),
+        };
+        let spawn_err = |source| RuntimeError::Spawn {
+            id: id.into(),
+            source,
+        };
+        if o.detach {
+            let pid = process::spawn_into_detached(&spec, &io).map_err(spawn_err)?;
+            write_pid(o.pid_file, pid)?;
+            return Ok(0);
+        }
+        let j = process::spawn_into(&spec, &io).map_err(spawn_err)?;
+        write_pid(o.pid_file, j.pid)?;
+        signals
+            .wait_for(j.helper, j.pid, None)
+            .map_err(|e| RuntimeError::Io {
+                path: self.root.clone(),
+                source: e.into(),
+            })
+    }
+}
+
+/// The name of the start gate's fifo in a container's state directory.
+const FIFO: &str = "exec.fifo";
+
+fn write_pid(file: Option<&Path>, pid: Pid) -> Result<()> {
+    match file {
+        Some(f) => replace(f, pid.as_raw().to_string().as_bytes()),
+        None => Ok(()),
+    }
+}
+
+/// The console socket `path`, connected, when the spec's process has a
+/// terminal: both or neither, as runc has it.
+fn connect_console(id: &str, spec: &Spec, path: Option<&Path>) -> Result<Option<UnixStream>> {
+    let terminal = spec
+        .process()
+        .as_ref()
+        .and_then(|p| p.terminal())
+        .unwrap_or(false);
+    match (terminal, path) {
+        (false, None) => Ok(None),
+        (true, Some(path)) => UnixStream::connect(path).map(Some).map_err(at(path)),
+        (true, None) => Err(RuntimeError::Terminal {
+            id: id.into(),
+            what: "its process has a terminal: give --console-socket",
+        }),
+        (false, Some(_)) => Err(RuntimeError::Terminal {
+            id: id.into(),
+            what: "--console-socket needs process.terminal true in its config.json",
+        }),
+    }
 }
 
 /// The cgroup's name: the last component of `linux.cgroupsPath`, or `id`.
@@ -388,24 +746,30 @@ fn cgroup_name(spec: &Spec, id: &str) -> String {
         .to_string()
 }
 
-/// Removes a container's state directory when dropped.
-struct Gone<'a> {
-    dir: &'a Path,
+/// A value undone (by `undo`) when dropped, unless disarmed.
+struct Armed<T> {
+    value: T,
+    undo: Option<fn(&T)>,
 }
 
-impl Drop for Gone<'_> {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(self.dir);
+impl<T> Armed<T> {
+    fn new(value: T, undo: fn(&T)) -> Armed<T> {
+        Armed {
+            value,
+            undo: Some(undo),
+        }
+    }
+
+    fn disarm(mut self) {
+        self.undo = None;
     }
 }
 
-/// Kills what is left in a cgroup and removes it when dropped.
-struct Removed(Cgroup);
-
-impl Drop for Removed {
+impl<T> Drop for Armed<T> {
     fn drop(&mut self) {
-        let _ = self.0.signal_all(Signal::SIGKILL);
-        let _ = self.0.destroy();
+        if let Some(undo) = self.undo {
+            undo(&self.value);
+        }
     }
 }
 

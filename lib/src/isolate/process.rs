@@ -129,6 +129,23 @@ struct Proc<'s> {
     seccomp: bool,
     /// fd 0 becomes the controlling terminal.
     terminal: bool,
+    /// The process outlives the one that starts it: no parent-death
+    /// signal (a detached `create` or `exec`, reaped by whoever inherits
+    /// it).
+    detached: bool,
+    /// Where the process waits before `execve` (a gated spawn).
+    gate: Option<Gate>,
+}
+
+/// The start gate of a created container ([`spawn_gated`]): once set up,
+/// the child says so on `ready` (and closes it), then opens the fifo `fifo`
+/// (an `O_PATH` fd) for writing, which blocks until the container is
+/// started by opening its other end; it writes one byte there and goes on
+/// to `execve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Gate {
+    fifo: RawFd,
+    ready: RawFd,
 }
 
 /// The root file system part of a [`Plan`].
@@ -332,6 +349,8 @@ impl<'s> Proc<'s> {
             no_new_privs: p.no_new_privileges().unwrap_or(false),
             seccomp: false,
             terminal: p.terminal().unwrap_or(false),
+            detached: false,
+            gate: None,
         })
     }
 }
@@ -339,9 +358,65 @@ impl<'s> Proc<'s> {
 /// Start the process `spec` describes, with `io`. Returns its pid (as the
 /// host sees it) once it has executed the command.
 pub fn spawn(spec: &Spec, io: &Io<'_>) -> Result<Pid, SpawnError> {
-    let plan = Plan::read(spec, false)?;
+    start(spec, io, None)
+}
+
+/// Start the process `spec` describes, with `io`, as far as its start
+/// gate: set up in every way but stopped before `execve` until the fifo
+/// `fifo` is opened for reading (runc's `exec.fifo`; see
+/// [`open_gate`]). Returns its pid once it waits there. It does not die
+/// with its caller, whose exit leaves it to be reaped by whoever inherits
+/// it. A command that cannot be found fails here, before the gate.
+pub fn spawn_gated(spec: &Spec, io: &Io<'_>, fifo: &Path) -> Result<Pid, SpawnError> {
+    let gate = nix::fcntl::open(fifo, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
+        .map_err(sys(format!("opening {}", fifo.display())))?;
+    start(spec, io, Some(gate.as_fd()))
+}
+
+/// Start a process waiting at the gate `fifo` ([`spawn_gated`]): open the
+/// fifo for reading without blocking, and wait for the byte the process
+/// writes on its way to `execve`, asking `alive` every tenth of a second
+/// whether it still lives (a dead one never writes). `Ok(false)`: it is
+/// gone, or was started already (the fifo gave nothing).
+pub fn open_gate(fifo: &Path, alive: impl Fn() -> bool) -> Result<bool, SpawnError> {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    let fd = nix::fcntl::open(
+        fifo,
+        OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(sys(format!("opening {}", fifo.display())))?;
+    let mut b = [0u8; 1];
+    loop {
+        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::from(100u8)) {
+            Err(Errno::EINTR) | Ok(0) if alive() => continue,
+            Err(Errno::EINTR) | Ok(0) => return Ok(false),
+            Err(e) => return Err(sys("poll")(e)),
+            Ok(_) => {}
+        }
+        // Readable, or its writer closed: the byte, or nothing.
+        return match nix::unistd::read(&fd, &mut b) {
+            Ok(n) => Ok(n == 1),
+            Err(Errno::EAGAIN) => continue,
+            Err(e) => Err(sys(format!("reading {}", fifo.display()))(e)),
+        };
+    }
+}
+
+/// [`spawn`], or [`spawn_gated`] at `gate`.
+fn start(spec: &Spec, io: &Io<'_>, gate: Option<BorrowedFd<'_>>) -> Result<Pid, SpawnError> {
+    let mut plan = Plan::read(spec, false)?;
     let (go_r, go_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
+    let ready = gate.map(|_| pipe()).transpose()?;
+    if let (Some(g), Some((_, w))) = (gate, &ready) {
+        plan.process.detached = true;
+        plan.process.gate = Some(Gate {
+            fifo: g.as_raw_fd(),
+            ready: w.as_raw_fd(),
+        });
+    }
     let mut stack = vec![0u8; 1 << 20];
     let go_raw = go_r.as_raw_fd();
     let err_raw = err_w.as_raw_fd();
@@ -355,6 +430,7 @@ pub fn spawn(spec: &Spec, io: &Io<'_>) -> Result<Pid, SpawnError> {
         let mut keep = vec![go_raw, err_raw];
         keep.extend(io.stdio.iter().flatten());
         keep.extend(io.console);
+        keep.extend(plan_ref.process.gate.iter().flat_map(|g| [g.fifo, g.ready]));
         let r = close_except(&keep).map_err(|e| Fail(125, format!("closing inherited fds: {e}")));
         let Err(Fail(code, msg)) = r.and_then(|()| child(plan_ref, io, go));
         let mut f = File::from(err.try_clone_to_owned().expect("dup of the error pipe"));
@@ -368,6 +444,7 @@ pub fn spawn(spec: &Spec, io: &Io<'_>) -> Result<Pid, SpawnError> {
         .map_err(sys("clone"))?;
     drop(go_r);
     drop(err_w);
+    let ready_r = ready.map(|(r, _w)| r);
     let abort = |e: SpawnError| {
         let _ = nix::sys::signal::kill(pid, Signal::SIGKILL);
         let _ = nix::sys::wait::waitpid(pid, None);
@@ -387,11 +464,24 @@ pub fn spawn(spec: &Spec, io: &Io<'_>) -> Result<Pid, SpawnError> {
             source: e,
         })
     })?;
+    if let Some(r) = ready_r {
+        // "r" and the end of the pipe: it waits at the gate. The end
+        // alone: it failed, and says why on the error pipe.
+        if read_report(r).map_err(abort)? == "r" {
+            return Ok(pid);
+        }
+    }
     let msg = read_report(err_r).map_err(abort)?;
-    if msg.is_empty() {
+    if msg.is_empty() && gate.is_none() {
         return Ok(pid);
     }
     let _ = nix::sys::wait::waitpid(pid, None);
+    if msg.is_empty() {
+        return Err(SpawnError::Child {
+            code: 125,
+            msg: "the process ended before its start gate".into(),
+        });
+    }
     let (code, text) = msg.split_once(' ').unwrap_or(("125", msg.as_str()));
     Err(SpawnError::Child {
         code: code.parse().unwrap_or(125),
@@ -423,8 +513,11 @@ fn child(plan: &Plan<'_>, io: &Io<'_>, go: BorrowedFd<'_>) -> Result<Infallible,
     ctx(super::exe::set_undumpable(), "prctl(PR_SET_DUMPABLE)")?;
     // The container dies with the process that started it (a killed
     // `cairn run` leaves nothing running unsupervised). Had the parent
-    // died before this, the read of `go` below sees its end closed.
-    ctx(parent_death_kill(), "prctl(PR_SET_PDEATHSIG)")?;
+    // died before this, the read of `go` below sees its end closed. A
+    // detached one is left to whoever inherits it.
+    if !plan.process.detached {
+        ctx(parent_death_kill(), "prctl(PR_SET_PDEATHSIG)")?;
+    }
     reset_signals();
     nix::sys::stat::umask(Mode::empty());
     redirect_stdio(&io.stdio)?;
@@ -554,6 +647,9 @@ fn become_process(p: &Proc<'_>) -> Result<Infallible, Fail> {
             ))
         }
     }
+    if let Some(g) = &p.gate {
+        wait_at_gate(g, p)?;
+    }
     // No fd beyond 0-2 survives execve (CVE-2024-21626).
     close_from(3);
     // seccomp last, right before execve (runc's order).
@@ -578,7 +674,9 @@ fn become_user(p: &Proc<'_>) -> Result<(), Fail> {
     ctx(nix::unistd::setgid(Gid::from_raw(p.gid)), "setgid")?;
     ctx(nix::unistd::setuid(Uid::from_raw(p.uid)), "setuid")?;
     // A change of credentials clears the parent-death signal: set it again.
-    ctx(parent_death_kill(), "prctl(PR_SET_PDEATHSIG)")?;
+    if !p.detached {
+        ctx(parent_death_kill(), "prctl(PR_SET_PDEATHSIG)")?;
+    }
     if let Some(c) = &p.caps {
         ctx(
             super::caps::set(&c.effective, &c.permitted, &c.inheritable),
@@ -727,13 +825,60 @@ fn close_from(first: u32) {
     }
 }
 
-fn exec(argv: &[String], env: &[String]) -> Result<Infallible, Fail> {
+/// At the start gate: check the command can be found (so `create` fails
+/// on it, as runc's does), say "ready", then block opening the fifo for
+/// writing until the container is started, and write one byte there.
+fn wait_at_gate(g: &Gate, p: &Proc<'_>) -> Result<(), Fail> {
+    let (arg0, candidates) = candidates(p.args, p.env)?;
+    if !candidates.iter().any(|c| Path::new(c).is_file()) {
+        return Err(not_found(arg0));
+    }
+    // SAFETY: the ready pipe's write end is this child's own copy; it is
+    // closed here so the parent sees the byte and then the end.
+    let ready = unsafe { OwnedFd::from_raw_fd(g.ready) };
+    ctx(File::from(ready).write_all(b"r"), "saying ready")?;
+    let fifo = format!("/proc/self/fd/{}", g.fifo);
+    let mut f = ctx(
+        std::fs::OpenOptions::new().write(true).open(&fifo),
+        "waiting for the start",
+    )?;
+    ctx(f.write_all(b"0"), "starting")?;
+    Ok(())
+}
+
+fn not_found(arg0: &str) -> Fail {
+    if arg0.contains('/') {
+        Fail(127, format!("{arg0}: no such file or directory"))
+    } else {
+        Fail(127, format!("{arg0}: executable file not found in $PATH"))
+    }
+}
+
+/// The command's name and the paths `execve` tries for it, in order: the
+/// name itself when it holds a '/', else each directory of `PATH`.
+fn candidates<'a>(argv: &'a [String], env: &[String]) -> Result<(&'a str, Vec<String>), Fail> {
     let Some(arg0) = argv.first() else {
         return Err(Fail(
             125,
             "no command: the image has no Cmd or Entrypoint; give one after --".into(),
         ));
     };
+    if arg0.contains('/') {
+        return Ok((arg0, vec![arg0.clone()]));
+    }
+    let path = env
+        .iter()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or(super::config::DEFAULT_PATH);
+    let list = path
+        .split(':')
+        .map(|d| format!("{}/{arg0}", if d.is_empty() { "." } else { d }))
+        .collect();
+    Ok((arg0, list))
+}
+
+fn exec(argv: &[String], env: &[String]) -> Result<Infallible, Fail> {
+    let (arg0, candidates) = candidates(argv, env)?;
     let cargs: Vec<CString> = argv
         .iter()
         .map(|a| CString::new(a.as_bytes()))
@@ -743,17 +888,6 @@ fn exec(argv: &[String], env: &[String]) -> Result<Infallible, Fail> {
         .iter()
         .filter_map(|e| CString::new(e.as_bytes()).ok())
         .collect();
-    let candidates: Vec<String> = if arg0.contains('/') {
-        vec![arg0.clone()]
-    } else {
-        let path = env
-            .iter()
-            .find_map(|e| e.strip_prefix("PATH="))
-            .unwrap_or(super::config::DEFAULT_PATH);
-        path.split(':')
-            .map(|d| format!("{}/{arg0}", if d.is_empty() { "." } else { d }))
-            .collect()
-    };
     let mut denied = None;
     for c in candidates {
         let Ok(p) = CString::new(c.as_bytes()) else {
@@ -767,8 +901,7 @@ fn exec(argv: &[String], env: &[String]) -> Result<Infallible, Fail> {
     }
     Err(match denied {
         Some((c, e)) => Fail(126, format!("cannot execute {c}: {e}")),
-        None if arg0.contains('/') => Fail(127, format!("{arg0}: no such file or directory")),
-        None => Fail(127, format!("{arg0}: executable file not found in $PATH")),
+        None => not_found(arg0),
     })
 }
 
@@ -814,7 +947,22 @@ pub struct Joined {
 /// spec's root, mounts, masked paths and hostname are the container's
 /// already and are not used.
 pub fn spawn_into(spec: &Spec, io: &Io<'_>) -> Result<Joined, SpawnError> {
-    let plan = Plan::read(spec, true)?;
+    join(spec, io, false)
+}
+
+/// [`spawn_into`], the process left to outlive the caller: the helper
+/// exits once the process has executed, so the process is inherited (and
+/// reaped) by the caller's subreaper or init, as runc's `exec --detach`
+/// leaves it. Returns its pid.
+pub fn spawn_into_detached(spec: &Spec, io: &Io<'_>) -> Result<Pid, SpawnError> {
+    let j = join(spec, io, true)?;
+    let _ = wait_status(j.helper);
+    Ok(j.pid)
+}
+
+fn join(spec: &Spec, io: &Io<'_>, detached: bool) -> Result<Joined, SpawnError> {
+    let mut plan = Plan::read(spec, true)?;
+    plan.process.detached = detached;
     let (pid_r, pid_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
     // Open the namespaces before forking, so a failure is reported here.
@@ -953,6 +1101,10 @@ fn join_and_exec(
         Ok(nix::unistd::ForkResult::Parent { child }) => {
             drop(err_w);
             let _ = write!(File::from(pid_w), "{child}");
+            if p.detached {
+                // SAFETY: leaving the forked helper; the process is orphaned.
+                unsafe { libc::_exit(0) }
+            }
             let code = wait_status(child);
             // SAFETY: leaving the forked helper with the process's status.
             unsafe { libc::_exit(code) }
