@@ -221,6 +221,10 @@ fn detached(env: &Env, args: &[&str]) -> (Option<i32>, String) {
     (status.code(), after[before.len()..].to_string())
 }
 
+fn config_of(env: &Env) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(env.path("b/config.json")).unwrap()).unwrap()
+}
+
 fn status_of(env: &Env, id: &str) -> serde_json::Value {
     serde_json::from_str(&runtime(env).args(["state", id]).ok().stdout).unwrap()
 }
@@ -314,6 +318,183 @@ fn a_created_container_is_deleted_and_a_missing_command_fails_create() {
     assert_eq!((code, err.lines().count()), (Some(127), 1), "{err}");
     assert!(err.contains("/no/such"), "{err}");
     assert!(!env.path("state").join(id).exists());
+    env.cmd("rm").arg(s(&c, "container")).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+#[test]
+fn exec_ps_pause_and_resume_in_a_detached_run() {
+    let env = Env::new("rt-exec");
+    let c = bundle(&env, "exec sleep 600");
+    let id = "rt-exec";
+    let (code, err) = detached(
+        &env,
+        &["run", "--detach", "--bundle", "b", "--pid-file", "pid", id],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(status_of(&env, id)["status"], "running");
+    let o = runtime(&env)
+        .args(["exec", id, "sh", "-c", "echo $$ $(hostname); exit 5"])
+        .fails(5);
+    let hostname = config_of(&env)["hostname"].as_str().unwrap().to_string();
+    assert!(o.stdout.ends_with(&format!(" {hostname}\n")), "{o}");
+    let o = runtime(&env)
+        .args(["exec", "--env", "X=from-env", "--cwd", "/tmp", id])
+        .args(["sh", "-c", "echo $X $PWD"])
+        .ok();
+    assert_eq!(o.stdout, "from-env /tmp\n");
+    // the process as runc's callers give it
+    std::fs::write(
+        env.path("process.json"),
+        r#"{"args":["sh","-c","echo from-process $(id -u)"],"cwd":"/","env":["PATH=/bin"],"user":{"uid":7,"gid":7}}"#,
+    )
+    .unwrap();
+    let o = runtime(&env)
+        .args(["exec", "--process", "process.json", id])
+        .ok();
+    assert_eq!(o.stdout, "from-process 7\n");
+    // detached: it stays, in the container's cgroup, once exec is gone
+    let (code, err) = detached(
+        &env,
+        &[
+            "exec",
+            "--detach",
+            "--pid-file",
+            "exec.pid",
+            id,
+            "sleep",
+            "500",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let exec_pid: i32 = std::fs::read_to_string(env.path("exec.pid"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let init: i32 = std::fs::read_to_string(env.path("pid"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let pids: Vec<i32> = serde_json::from_str(
+        &runtime(&env)
+            .args(["ps", "--format", "json", id])
+            .ok()
+            .stdout,
+    )
+    .unwrap();
+    let mut want = vec![init, exec_pid];
+    want.sort();
+    assert_eq!(pids, want);
+    let table = runtime(&env).args(["ps", id]).ok().stdout;
+    assert!(table.starts_with("UID"), "{table}");
+    assert_eq!(table.lines().count(), 3, "{table}");
+    // pause and resume: the freezer
+    runtime(&env).args(["resume", id]).fails(1);
+    runtime(&env).args(["pause", id]).ok();
+    assert_eq!(status_of(&env, id)["status"], "paused");
+    let stat = std::fs::read_to_string(format!("/proc/{exec_pid}/stat")).unwrap();
+    assert!(stat.contains(") S") || stat.contains(") D"), "{stat}");
+    runtime(&env).args(["pause", id]).fails(1);
+    runtime(&env).args(["resume", id]).ok();
+    assert_eq!(status_of(&env, id)["status"], "running");
+    runtime(&env).args(["kill", "--all", id, "9"]).ok();
+    crate::harness::wait_for("the stop", std::time::Duration::from_secs(10), || {
+        status_of(&env, id)["status"] == "stopped"
+    });
+    runtime(&env).args(["exec", id, "true"]).fails(1);
+    runtime(&env).args(["delete", id]).ok();
+    env.cmd("rm").arg(s(&c, "container")).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+/// Accept one connection on `sock` and receive the fd it sends (runc's
+/// console socket protocol: one SCM_RIGHTS message, one fd).
+fn receive_fd(listener: std::os::unix::net::UnixListener) -> std::os::fd::OwnedFd {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags, UnixAddr};
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let (conn, _) = listener.accept().unwrap();
+    let mut name = [0u8; 4096];
+    let mut iov = [std::io::IoSliceMut::new(&mut name)];
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = recvmsg::<UnixAddr>(
+        conn.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::empty(),
+    )
+    .unwrap();
+    assert!(msg.bytes > 0);
+    let fds: Vec<_> = msg
+        .cmsgs()
+        .unwrap()
+        .filter_map(|c| match c {
+            ControlMessageOwned::ScmRights(fds) => Some(fds),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(fds.len(), 1, "one fd");
+    // SAFETY: the fd just received is ours.
+    unsafe { std::os::fd::OwnedFd::from_raw_fd(fds[0]) }
+}
+
+#[test]
+fn a_console_socket_gets_the_terminal() {
+    let env = Env::new("rt-console");
+    let c = bundle(&env, "true");
+    let path = env.path("b/config.json");
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    config["process"]["args"] = serde_json::json!(["sh"]);
+    config["process"]["terminal"] = serde_json::json!(true);
+    std::fs::write(&path, config.to_string()).unwrap();
+    let id = "rt-console";
+    // a terminal needs a console socket when detached
+    let (code, err) = detached(&env, &["create", "--bundle", "b", id]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("--console-socket"), "{err}");
+    let sock = env.path("console.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let receiver = std::thread::spawn(move || receive_fd(listener));
+    let (code, err) = detached(
+        &env,
+        &[
+            "create",
+            "--bundle",
+            "b",
+            "--console-socket",
+            "console.sock",
+            id,
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let master = std::fs::File::from(receiver.join().unwrap());
+    runtime(&env).args(["start", id]).ok();
+    let mut w = master.try_clone().unwrap();
+    std::io::Write::write_all(&mut w, b"tty; echo hi-$((40+2)); exit 3\n").unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 1024];
+        let mut r = master;
+        while let Ok(n) = std::io::Read::read(&mut r, &mut buf) {
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+            if String::from_utf8_lossy(&all).contains("hi-42") {
+                break;
+            }
+        }
+        let _ = tx.send(String::from_utf8_lossy(&all).into_owned());
+    });
+    let out = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+    assert!(out.contains("/dev/pts/0"), "{out}");
+    assert!(out.contains("hi-42"), "{out}");
+    crate::harness::wait_for("the stop", std::time::Duration::from_secs(10), || {
+        status_of(&env, id)["status"] == "stopped"
+    });
+    runtime(&env).args(["delete", id]).ok();
     env.cmd("rm").arg(s(&c, "container")).ok();
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }

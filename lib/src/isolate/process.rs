@@ -623,6 +623,12 @@ fn become_process(p: &Proc<'_>) -> Result<Infallible, Fail> {
             ));
         }
     }
+    // Without no_new_privs, loading a filter takes CAP_SYS_ADMIN: load it
+    // while it is still held (runc's order); else as late as possible.
+    let early_seccomp = p.seccomp && !p.no_new_privs;
+    if early_seccomp {
+        ctx(super::seccomp::install(), "installing the seccomp filter")?;
+    }
     if let Some(c) = &p.caps {
         ctx(
             super::caps::drop_bounding(&c.bounding),
@@ -653,7 +659,7 @@ fn become_process(p: &Proc<'_>) -> Result<Infallible, Fail> {
     // No fd beyond 0-2 survives execve (CVE-2024-21626).
     close_from(3);
     // seccomp last, right before execve (runc's order).
-    if p.seccomp {
+    if p.seccomp && !early_seccomp {
         ctx(super::seccomp::install(), "installing the seccomp filter")?;
     }
     exec(p.args, p.env)
