@@ -498,3 +498,191 @@ fn a_console_socket_gets_the_terminal() {
     env.cmd("rm").arg(s(&c, "container")).ok();
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }
+
+/// A private containerd (Debian's 1.6, the engine under Kubernetes) with
+/// its root, state and socket in the env, stopped when dropped.
+struct Containerd {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+}
+
+impl Containerd {
+    fn start(env: &Env) -> Containerd {
+        let dir = env.path("ctd");
+        std::fs::create_dir_all(&dir).unwrap();
+        let d = dir.display();
+        std::fs::write(
+            dir.join("config.toml"),
+            format!(
+                "version = 2\nroot = \"{d}/root\"\nstate = \"{d}/state\"\n\
+                 disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n\
+                 [grpc]\n  address = \"{d}/c.sock\"\n[ttrpc]\n  address = \"{d}/c.sock.ttrpc\"\n"
+            ),
+        )
+        .unwrap();
+        let child = std::process::Command::new("containerd")
+            .arg("--config")
+            .arg(dir.join("config.toml"))
+            .env("TMPDIR", &dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::fs::File::create(dir.join("log")).unwrap())
+            .stderr(std::fs::File::create(dir.join("err")).unwrap())
+            .spawn()
+            .unwrap();
+        let c = Containerd { child, dir };
+        crate::harness::wait_for("containerd", std::time::Duration::from_secs(30), || {
+            c.ctr(env).arg("version").run().code == Some(0)
+        });
+        c
+    }
+
+    fn ctr(&self, env: &Env) -> crate::harness::Cmd {
+        env.program("ctr")
+            .arg("--address")
+            .arg(self.dir.join("c.sock"))
+    }
+}
+
+impl Drop for Containerd {
+    fn drop(&mut self) {
+        // its tasks and their shims outlive it: take them down first
+        let ctr = |args: &[&str]| {
+            std::process::Command::new("ctr")
+                .arg("--address")
+                .arg(self.dir.join("c.sock"))
+                .args(args)
+                .output()
+        };
+        if let Ok(o) = ctr(&["task", "ls", "-q"]) {
+            for id in String::from_utf8_lossy(&o.stdout).lines() {
+                let _ = ctr(&["task", "kill", "-a", "-s", "SIGKILL", id]);
+                let _ = ctr(&["task", "delete", "-f", id]);
+                let _ = ctr(&["containers", "rm", id]);
+            }
+        }
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        let _ = self.child.wait();
+        // whatever it left mounted below its root, deepest first
+        let dir = format!("{}/", self.dir.display());
+        let mut left: Vec<String> = std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.split(' ').nth(4).map(String::from))
+            .filter(|m| m.starts_with(&dir))
+            .collect();
+        left.sort_by(|a, b| b.cmp(a));
+        for m in left {
+            let _ = nix::mount::umount2(m.as_str(), nix::mount::MntFlags::MNT_DETACH);
+        }
+    }
+}
+
+/// busybox with the mount points containerd's spec names, as a
+/// docker-archive containerd imports as `docker.io/library/busybox:rt`.
+fn busybox_archive(env: &Env) -> std::path::PathBuf {
+    let rootfs = env.path("bb");
+    std::fs::create_dir_all(&rootfs).unwrap();
+    env.program("tar")
+        .arg("-x")
+        .arg("-C")
+        .arg(&rootfs)
+        .stdin(crate::harness::busybox_tar())
+        .ok();
+    for d in ["proc", "dev", "sys", "run"] {
+        std::fs::create_dir_all(rootfs.join(d)).unwrap();
+    }
+    let tar = env.path("bb.tar");
+    env.program("tar")
+        .arg("-cf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(&rootfs)
+        .arg(".")
+        .ok();
+    let layer = env.cmd("layer-unpack").arg(&tar).ok().record();
+    let archive = env.path("busybox.tar");
+    env.cmd("save")
+        .args(["--tag", "busybox:rt", "-o"])
+        .arg(&archive)
+        .arg(s(&layer, "layer"))
+        .ok();
+    archive
+}
+
+#[test]
+fn containerd_runs_busybox_through_cairn_runtime_as_through_runc() {
+    let env = Env::new("rt-ctr");
+    let archive = busybox_archive(&env);
+    let ctd = Containerd::start(&env);
+    ctd.ctr(&env).args(["images", "import"]).arg(&archive).ok();
+    let image = "docker.io/library/busybox:rt";
+    let ours = crate::harness::bin("runtime");
+    let state = env.path("state");
+    let script = "echo hi; ulimit -n; hostname; exit 3";
+    // the same container under runc and under cairn-runtime
+    let runc = ctd
+        .ctr(&env)
+        .args(["run", "--rm", image, "rt-ctr-runc", "sh", "-c", script])
+        .fails(3);
+    let o = ctd
+        .ctr(&env)
+        .args(["run", "--rm", "--runc-binary"])
+        .arg(&ours)
+        .arg("--runc-root")
+        .arg(&state)
+        .args([image, "rt-ctr", "sh", "-c", script])
+        .fails(3);
+    assert!(o.stdout.starts_with("hi\n1024\n"), "{o}");
+    assert_eq!(o.stdout, runc.stdout);
+
+    // detached, with exec, ps, pause/resume and a kill the process traps
+    let trap = "trap 'echo term; exit 7' TERM; echo up; while true; do sleep 0.1; done";
+    ctd.ctr(&env)
+        .args(["run", "-d", "--runc-binary"])
+        .arg(&ours)
+        .arg("--runc-root")
+        .arg(&state)
+        .args([image, "rt-ctr-d", "sh", "-c", trap])
+        .ok();
+    let task = |args: &[&str]| ctd.ctr(&env).arg("task").args(args);
+    let exec = task(&[
+        "exec",
+        "--exec-id",
+        "e1",
+        "rt-ctr-d",
+        "sh",
+        "-c",
+        "echo in; exit 4",
+    ])
+    .fails(4);
+    assert_eq!(exec.stdout, "in\n");
+    let ps = task(&["ps", "rt-ctr-d"]).ok().stdout;
+    assert!(ps.starts_with("PID") && ps.lines().count() >= 2, "{ps}");
+    task(&["pause", "rt-ctr-d"]).ok();
+    assert!(task(&["ls"]).ok().stdout.contains("PAUSED"));
+    task(&["resume", "rt-ctr-d"]).ok();
+    assert!(task(&["ls"]).ok().stdout.contains("RUNNING"));
+    task(&["kill", "rt-ctr-d"]).ok();
+    crate::harness::wait_for("the stop", std::time::Duration::from_secs(10), || {
+        task(&["ls"]).ok().stdout.contains("STOPPED")
+    });
+    task(&["delete", "rt-ctr-d"]).ok();
+    ctd.ctr(&env).args(["containers", "rm", "rt-ctr-d"]).ok();
+    assert!(!state.join("rt-ctr-d").exists());
+    assert!(!state.join("rt-ctr").exists());
+    drop(ctd);
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+    for id in ["rt-ctr", "rt-ctr-d"] {
+        assert!(cgroups_of(id).is_empty(), "{:?}", cgroups_of(id));
+    }
+}
+
+/// The cgroup directories cairn-runtime made for the container `name`.
+fn cgroups_of(name: &str) -> Vec<std::path::PathBuf> {
+    let mut dirs = vec![std::path::PathBuf::from("/sys/fs/cgroup/cairn").join(name)];
+    for h in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
+        dirs.push(h.path().join("cairn").join(name));
+    }
+    dirs.into_iter().filter(|d| d.exists()).collect()
+}

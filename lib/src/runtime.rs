@@ -367,6 +367,13 @@ impl Runtime {
             id: o.id.into(),
             source,
         })?;
+        // One left by a container that was never deleted, with nothing in
+        // it, is taken over; one with processes is another container's.
+        if let Ok(Some(old)) = Cgroup::open(&name) {
+            if old.procs().is_ok_and(|p| p.is_empty()) {
+                let _ = old.destroy();
+            }
+        }
         let cg =
             Cgroup::create_with_devices(&name, &spec::limits(&spec), &rules).map_err(|source| {
                 RuntimeError::Cgroup {

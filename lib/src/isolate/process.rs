@@ -135,6 +135,63 @@ struct Proc<'s> {
     detached: bool,
     /// Where the process waits before `execve` (a gated spawn).
     gate: Option<Gate>,
+    /// `setrlimit(2)`s: resource, soft and hard limit.
+    rlimits: Vec<(u32, u64, u64)>,
+    /// Written to /proc/self/oom_score_adj.
+    oom_score_adj: Option<i32>,
+}
+
+/// The resource number of an rlimit of the spec.
+fn rlimit_resource(t: oci_spec::runtime::PosixRlimitType) -> u32 {
+    use oci_spec::runtime::PosixRlimitType::*;
+    let r = match t {
+        RlimitCpu => libc::RLIMIT_CPU,
+        RlimitFsize => libc::RLIMIT_FSIZE,
+        RlimitData => libc::RLIMIT_DATA,
+        RlimitStack => libc::RLIMIT_STACK,
+        RlimitCore => libc::RLIMIT_CORE,
+        RlimitRss => libc::RLIMIT_RSS,
+        RlimitNproc => libc::RLIMIT_NPROC,
+        RlimitNofile => libc::RLIMIT_NOFILE,
+        RlimitMemlock => libc::RLIMIT_MEMLOCK,
+        RlimitAs => libc::RLIMIT_AS,
+        RlimitLocks => libc::RLIMIT_LOCKS,
+        RlimitSigpending => libc::RLIMIT_SIGPENDING,
+        RlimitMsgqueue => libc::RLIMIT_MSGQUEUE,
+        RlimitNice => libc::RLIMIT_NICE,
+        RlimitRtprio => libc::RLIMIT_RTPRIO,
+        RlimitRttime => libc::RLIMIT_RTTIME,
+    };
+    // c_uint on glibc, c_int on musl
+    #[allow(clippy::unnecessary_cast)]
+    let r = r as u32;
+    r
+}
+
+/// The spec's rlimits and OOM score, while the capabilities to raise
+/// them are still held.
+fn apply_limits(p: &Proc<'_>) -> Result<(), Fail> {
+    for &(resource, soft, hard) in &p.rlimits {
+        let lim = libc::rlimit {
+            rlim_cur: soft,
+            rlim_max: hard,
+        };
+        // SAFETY: setrlimit reads the rlimit we pass.
+        if unsafe { libc::setrlimit(resource as _, &lim) } < 0 {
+            let e = io::Error::last_os_error();
+            return Err(Fail(
+                125,
+                format!("setrlimit({resource}, {soft}, {hard}): {e}"),
+            ));
+        }
+    }
+    if let Some(adj) = p.oom_score_adj {
+        ctx(
+            std::fs::write("/proc/self/oom_score_adj", adj.to_string()),
+            "writing /proc/self/oom_score_adj",
+        )?;
+    }
+    Ok(())
 }
 
 /// The start gate of a created container ([`spawn_gated`]): once set up,
@@ -310,15 +367,17 @@ impl<'s> Plan<'s> {
 
 impl<'s> Proc<'s> {
     fn read(p: &'s Process) -> Result<Proc<'s>, SpawnError> {
-        if p.rlimits().as_ref().is_some_and(|r| !r.is_empty())
-            || p.oom_score_adj().is_some()
-            || p.apparmor_profile().is_some()
-            || p.selinux_label().is_some()
-        {
+        if p.apparmor_profile().is_some() || p.selinux_label().is_some() {
             return Err(unsupported(Unsupported::Field(
-                "process.rlimits, oomScoreAdj, apparmorProfile or selinuxLabel",
+                "process.apparmorProfile or selinuxLabel",
             )));
         }
+        let rlimits = p
+            .rlimits()
+            .iter()
+            .flatten()
+            .map(|r| (rlimit_resource(r.typ()), r.soft(), r.hard()))
+            .collect();
         let caps = p.capabilities().as_ref().map(|c| {
             let set = |s: &Option<oci_spec::runtime::Capabilities>| {
                 s.as_ref().map(super::caps::from_spec).unwrap_or_default()
@@ -351,6 +410,8 @@ impl<'s> Proc<'s> {
             terminal: p.terminal().unwrap_or(false),
             detached: false,
             gate: None,
+            rlimits,
+            oom_score_adj: p.oom_score_adj(),
         })
     }
 }
@@ -606,6 +667,7 @@ fn become_process(p: &Proc<'_>) -> Result<Infallible, Fail> {
         )?;
     }
     nix::sys::stat::umask(Mode::from_bits_truncate(p.umask as libc::mode_t));
+    apply_limits(p)?;
 
     // Always a session of its own: the container never shares the
     // caller's controlling terminal, so it cannot push input into the
@@ -1254,6 +1316,32 @@ mod tests {
         spec.set_domainname(Some("example.org".into()));
         let e = Plan::read(&spec, false).unwrap_err().to_string();
         assert!(e.contains("domainname"), "{e}");
+    }
+
+    #[test]
+    fn rlimits_and_the_oom_score_are_read() {
+        let mut spec = options(false).build().unwrap();
+        let nofile: oci_spec::runtime::PosixRlimit = serde_json::from_value(
+            serde_json::json!({"type": "RLIMIT_NOFILE", "soft": 1024, "hard": 4096}),
+        )
+        .unwrap();
+        let p = spec.process_mut().as_mut().unwrap();
+        p.set_rlimits(Some(vec![nofile]))
+            .set_oom_score_adj(Some(-500));
+        let plan = Plan::read(&spec, false).unwrap();
+        let want = (
+            rlimit_resource(oci_spec::runtime::PosixRlimitType::RlimitNofile),
+            1024,
+            4096,
+        );
+        assert_eq!(want.0 as i64, libc::RLIMIT_NOFILE as i64);
+        assert_eq!(plan.process.rlimits, [want]);
+        assert_eq!(plan.process.oom_score_adj, Some(-500));
+        assert!(!plan.process.detached && plan.process.gate.is_none());
+        let p = spec.process_mut().as_mut().unwrap();
+        p.set_apparmor_profile(Some("docker-default".into()));
+        let e = Plan::read(&spec, false).unwrap_err().to_string();
+        assert!(e.contains("apparmorProfile"), "{e}");
     }
 
     #[test]
