@@ -173,14 +173,14 @@ fn a_refused_field_is_one_line_and_lands_in_the_json_log() {
     let path = env.path("b/config.json");
     let mut config: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    config["hooks"] = serde_json::json!({"poststop": [{"path": "/bin/true"}]});
+    config["hooks"] = serde_json::json!({"startContainer": [{"path": "/bin/true"}]});
     std::fs::write(&path, config.to_string()).unwrap();
     let o = runtime(&env)
         .args(["--log", "log.json", "--log-format", "json"])
         .args(["run", "--bundle", "b", "rt-refused"])
         .fails(1);
     assert_eq!(o.stderr.lines().count(), 1, "{o}");
-    assert!(o.stderr.contains("hooks is not supported"), "{o}");
+    assert!(o.stderr.contains("startContainer hooks"), "{o}");
     let log = std::fs::read_to_string(env.path("log.json")).unwrap();
     let line: serde_json::Value = serde_json::from_str(log.trim()).unwrap();
     assert_eq!(line["level"], "error");
@@ -685,4 +685,59 @@ fn cgroups_of(name: &str) -> Vec<std::path::PathBuf> {
         dirs.push(h.path().join("cairn").join(name));
     }
     dirs.into_iter().filter(|d| d.exists()).collect()
+}
+
+#[test]
+fn hooks_sysctls_rlimits_and_a_cgroup_mount_as_docker_sends_them() {
+    let env = Env::new("rt-docker-spec");
+    let c = bundle(
+        &env,
+        "cat /proc/sys/net/ipv4/ping_group_range; ulimit -n; cat /proc/self/oom_score_adj; \
+         cat /sys/fs/cgroup/pids/pids.max; touch /sys/fs/cgroup/x 2>/dev/null || echo ro",
+    );
+    let path = env.path("b/config.json");
+    let mut config = config_of(&env);
+    let hook = |name: &str| {
+        let script = format!("cat > {}/{name}.json", env.dir.display());
+        serde_json::json!([{"path": "/bin/sh", "args": ["sh", "-c", script]}])
+    };
+    config["hooks"] = serde_json::json!({
+        "prestart": hook("prestart"), "poststart": hook("poststart"), "poststop": hook("poststop")
+    });
+    config["linux"]["sysctl"] = serde_json::json!({"net.ipv4.ping_group_range": "0 2147483647"});
+    config["process"]["rlimits"] =
+        serde_json::json!([{"type": "RLIMIT_NOFILE", "soft": 777, "hard": 777}]);
+    config["process"]["oomScoreAdj"] = serde_json::json!(123);
+    config["mounts"].as_array_mut().unwrap().push(serde_json::json!(
+        {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["ro", "nosuid", "noexec", "nodev"]}
+    ));
+    std::fs::write(&path, config.to_string()).unwrap();
+    let o = runtime(&env)
+        .args(["run", "--bundle", "b", "rt-docker-spec"])
+        .ok();
+    assert_eq!(o.stdout, "0\t2147483647\n777\n123\n2048\nro\n", "{o}");
+    for (name, status) in [
+        ("prestart", "created"),
+        ("poststart", "running"),
+        ("poststop", "stopped"),
+    ] {
+        let st: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(env.path(&format!("{name}.json"))).unwrap())
+                .unwrap();
+        assert_eq!(
+            (st["id"].as_str(), st["status"].as_str()),
+            (Some("rt-docker-spec"), Some(status))
+        );
+        assert!(st["pid"].as_i64().unwrap() > 0);
+    }
+    // a sysctl of the host's is refused before anything starts
+    config["linux"]["sysctl"] = serde_json::json!({"kernel.core_pattern": "|/x"});
+    std::fs::write(&path, config.to_string()).unwrap();
+    let o = runtime(&env)
+        .args(["run", "--bundle", "b", "rt-docker-spec"])
+        .fails(1);
+    assert!(o.stderr.contains("kernel.core_pattern"), "{o}");
+    assert!(!env.path("state/rt-docker-spec").exists());
+    env.cmd("rm").arg(s(&c, "container")).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }

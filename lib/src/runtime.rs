@@ -16,6 +16,10 @@
 //! `cairn/NAME` in every hierarchy, NAME the last component of the spec's
 //! `linux.cgroupsPath` (or the ID).
 
+mod hooks;
+
+use hooks::Stage;
+
 use crate::isolate::cgroup::{Cgroup, CgroupError};
 use crate::isolate::liveness::{alive, proc_start_time};
 use crate::isolate::process::{self, Io, SpawnError};
@@ -61,6 +65,14 @@ pub enum RuntimeError {
     },
     #[error("container {id}: {what}")]
     Terminal { id: String, what: &'static str },
+    #[error("{0}")]
+    Hooks(&'static str),
+    #[error("{stage} hook {}: {what}", path.display())]
+    Hook {
+        stage: hooks::Stage,
+        path: PathBuf,
+        what: String,
+    },
     #[error("{}", path.display())]
     Bundle {
         path: PathBuf,
@@ -300,9 +312,24 @@ pub fn read_process(path: &Path) -> Result<Process> {
 struct Made {
     dir: Armed<PathBuf>,
     cgroup: Armed<Cgroup>,
+    /// Without its hooks: those are in `hooks`.
     spec: Spec,
+    hooks: oci_spec::runtime::Hooks,
     bundle: PathBuf,
     name: String,
+}
+
+impl Made {
+    /// The state hooks are given.
+    fn report(&self, id: &str, pid: Pid, status: Status) -> Report {
+        Report {
+            oci_version: spec::OCI_VERSION.into(),
+            id: id.into(),
+            status,
+            pid: Some(pid.as_raw()),
+            bundle: self.bundle.clone(),
+        }
+    }
 }
 
 impl Runtime {
@@ -361,7 +388,8 @@ impl Runtime {
             let _ = std::fs::remove_dir_all(d);
         });
         let bundle = o.bundle.canonicalize().map_err(at(o.bundle))?;
-        let spec = load_spec(&bundle)?;
+        let mut spec = load_spec(&bundle)?;
+        let hooks = hooks::take(&mut spec)?;
         let name = cgroup_name(&spec, o.id);
         let rules = spec::device_rules(&spec).map_err(|source| RuntimeError::Devices {
             id: o.id.into(),
@@ -389,6 +417,7 @@ impl Runtime {
             dir,
             cgroup,
             spec,
+            hooks,
             bundle,
             name,
         })
@@ -423,6 +452,21 @@ impl Runtime {
     pub fn create(&self, o: &RunOptions<'_>) -> Result<Pid> {
         let m = self.make(o)?;
         let console = connect_console(o.id, &m.spec, o.console_socket)?;
+        let io = Io {
+            stdio: [None; 3],
+            cgroup: Some(&m.cgroup.value),
+            console: console.as_ref().map(|c| c.as_raw_fd()),
+        };
+        let pid = self.spawn_at_gate(o.id, &m, &io)?;
+        self.record(o, &m, pid, ContainerState::Created)?;
+        m.dir.disarm();
+        m.cgroup.disarm();
+        Ok(pid)
+    }
+
+    /// Spawn the container's process as far as its start gate, then run
+    /// its prestart and createRuntime hooks.
+    fn spawn_at_gate(&self, id: &str, m: &Made, io: &Io<'_>) -> Result<Pid> {
         let fifo = m.dir.value.join(FIFO);
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o622)).map_err(
             |e| RuntimeError::Io {
@@ -430,20 +474,20 @@ impl Runtime {
                 source: e.into(),
             },
         )?;
-        let io = Io {
-            stdio: [None; 3],
-            cgroup: Some(&m.cgroup.value),
-            console: console.as_ref().map(|c| c.as_raw_fd()),
-        };
         let pid =
-            process::spawn_gated(&m.spec, &io, &fifo).map_err(|source| RuntimeError::Spawn {
-                id: o.id.into(),
+            process::spawn_gated(&m.spec, io, &fifo).map_err(|source| RuntimeError::Spawn {
+                id: id.into(),
                 source,
             })?;
-        self.record(o, &m, pid, ContainerState::Created)?;
-        m.dir.disarm();
-        m.cgroup.disarm();
+        let create = hooks::of(&m.hooks, Stage::Create);
+        hooks::run(&create, Stage::Create, &m.report(id, pid, Status::Created))?;
         Ok(pid)
+    }
+
+    /// The hooks of the bundle of a recorded container.
+    fn hooks_of(s: &Saved) -> Option<oci_spec::runtime::Hooks> {
+        let mut spec = load_spec(s.state.bundle()).ok()?;
+        hooks::take(&mut spec).ok()
     }
 
     /// Start a created container: let its process execute its command.
@@ -466,7 +510,25 @@ impl Runtime {
             return Err(RuntimeError::ExitedBeforeStart(id.into()));
         }
         s.state.set_status(ContainerState::Running);
-        self.save(id, &s)
+        self.save(id, &s)?;
+        let post = Self::hooks_of(&s).map(|h| hooks::of(&h, Stage::Poststart));
+        let report = Self::report_of(&s, Status::Running);
+        if let Err(e) = hooks::run(&post.unwrap_or_default(), Stage::Poststart, &report) {
+            // as runc: a container whose poststart failed does not run
+            let _ = self.kill(id, Signal::SIGKILL, true);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn report_of(s: &Saved, status: Status) -> Report {
+        Report {
+            status,
+            oci_version: s.state.version().clone(),
+            id: s.state.id().clone(),
+            pid: *s.state.pid(),
+            bundle: s.state.bundle().clone(),
+        }
     }
 
     /// Run the container `o.id` from its bundle in the foreground: create
@@ -479,18 +541,34 @@ impl Runtime {
             cgroup: Some(&m.cgroup.value),
             console: None,
         };
-        let pid = process::spawn(&m.spec, &io).map_err(|source| RuntimeError::Spawn {
-            id: o.id.into(),
-            source,
-        })?;
-        self.record(o, &m, pid, ContainerState::Running)?;
+        let hooked = [Stage::Create, Stage::Poststart, Stage::Poststop]
+            .iter()
+            .any(|st| !hooks::of(&m.hooks, *st).is_empty());
+        let pid = if hooked {
+            // Hooks run between create and start: through the start gate
+            // (the process then does not die with this one).
+            let pid = self.spawn_at_gate(o.id, &m, &io)?;
+            self.record(o, &m, pid, ContainerState::Created)?;
+            self.start(o.id)?;
+            pid
+        } else {
+            let pid = process::spawn(&m.spec, &io).map_err(|source| RuntimeError::Spawn {
+                id: o.id.into(),
+                source,
+            })?;
+            self.record(o, &m, pid, ContainerState::Running)?;
+            pid
+        };
         let code = signals
             .wait_for(pid, pid, None)
             .map_err(|e| RuntimeError::Io {
                 path: m.dir.value.clone(),
                 source: e.into(),
             })?;
+        let post = hooks::of(&m.hooks, Stage::Poststop);
+        let report = m.report(o.id, pid, Status::Stopped);
         drop(m);
+        let _ = hooks::run(&post, Stage::Poststop, &report);
         Ok(code)
     }
 
@@ -517,13 +595,7 @@ impl Runtime {
     /// The container's state, its status read from its process.
     pub fn state(&self, id: &str) -> Result<Report> {
         let s = self.load(id)?;
-        Ok(Report {
-            status: self.status(&s),
-            oci_version: s.state.version().clone(),
-            id: s.state.id().clone(),
-            pid: *s.state.pid(),
-            bundle: s.state.bundle().clone(),
-        })
+        Ok(Self::report_of(&s, self.status(&s)))
     }
 
     /// Send `signal` to the container's init, or with `all` to every
@@ -577,9 +649,15 @@ impl Runtime {
         }
         let dir = self.dir(id)?;
         match std::fs::remove_dir_all(&dir) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            r => r.map_err(at(&dir)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            r => r.map_err(at(&dir))?,
         }
+        // The spec has a failing poststop hook change nothing: the
+        // container is gone.
+        let post = Self::hooks_of(&s).map(|h| hooks::of(&h, Stage::Poststop));
+        let report = Self::report_of(&s, Status::Stopped);
+        let _ = hooks::run(&post.unwrap_or_default(), Stage::Poststop, &report);
+        Ok(())
     }
 
     /// The cgroup of a container whose status is `want`.

@@ -2,7 +2,8 @@
 # dockerd.sh -- a private Docker engine (Debian's docker.io 20.10) for tests and benches.
 #
 # Sourced (bash), it defines two functions, set up the way mkimages.sh runs its engine:
-#   dockerd_start WORK   start dockerd with all its state under WORK (keep the path short:
+#   dockerd_start WORK [ARG...]
+#                        start dockerd (with ARGs added) with all its state under WORK (keep the path short:
 #                        containerd's socket lives below it, and unix socket paths are at
 #                        most 108 bytes); export DOCKER_HOST and DOCKER_CONFIG; set
 #                        DOCKERD_PID; wait until it answers (30 s at most).
@@ -11,7 +12,7 @@
 # `docker` must then be /usr/bin/docker (the 20.10 client), never /usr/local/bin/docker.
 #
 # Executed, it serves an engine for as long as another process lives:
-#   dockerd.sh serve WORK PID
+#   dockerd.sh serve WORK PID [ARG...]
 # starts the engine, writes WORK/env (DOCKER_HOST=… and DOCKER_CONFIG=… lines) and then
 # WORK/ready, waits until PID is gone, stops the engine and removes WORK. On failure it
 # writes WORK/failed (with the end of dockerd's log) instead of WORK/ready. The test suite
@@ -31,6 +32,7 @@ DOCKERD_WORK=
 
 dockerd_start() {
     local work=$1 i
+    shift
     DOCKERD_WORK=$work
     mkdir -p "$work/data" "$work/x" "$work/dcfg" "$work/tmp"
     printf '{"deprecated-key-path": "%s/key.json"}\n' "$work" >"$work/daemon.json"
@@ -47,7 +49,7 @@ dockerd_start() {
         --storage-driver vfs \
         --exec-opt native.cgroupdriver=cgroupfs --cgroup-parent "/$(basename "$work")" \
         --bridge none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
-        --userland-proxy=false \
+        --userland-proxy=false "$@" \
         >"$work/dockerd.log" 2>&1 &
     DOCKERD_PID=$!
     export DOCKER_HOST=unix://$work/docker.sock DOCKER_CONFIG=$work/dcfg
@@ -91,11 +93,12 @@ dockerd_stop() {
 
 dockerd_serve() {
     local work=$1 watch=$2
+    shift 2
     mkdir -p "$work"
     DOCKERD_WORK=$work   # the EXIT trap runs after this function's locals are gone
     trap 'dockerd_stop; rm -rf "$DOCKERD_WORK"' EXIT
     trap 'exit 130' INT TERM
-    if ! dockerd_start "$work" 2>"$work/start.err"; then
+    if ! dockerd_start "$work" "$@" 2>"$work/start.err"; then
         cat "$work/start.err" >"$work/failed.tmp"
         mv "$work/failed.tmp" "$work/failed"
         # Leave the failure for the waiter to read, then go.
@@ -109,13 +112,14 @@ dockerd_serve() {
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     set -uo pipefail
-    if [[ $# -ne 3 || $1 != serve ]]; then
-        echo "usage: $0 serve WORK PID   (or source it for dockerd_start/dockerd_stop)" >&2
+    if [[ $# -lt 3 || $1 != serve ]]; then
+        echo "usage: $0 serve WORK PID [DOCKERD-ARG...]   (or source it for dockerd_start/dockerd_stop)" >&2
         exit 2
     fi
     [[ $(id -u) -eq 0 ]] || { echo "dockerd.sh: must run as root" >&2; exit 1; }
     for tool in "$DOCKERD" "$DOCKER" unshare; do
         command -v "$tool" >/dev/null || { echo "dockerd.sh: missing $tool" >&2; exit 1; }
     done
-    dockerd_serve "$2" "$3"
+    shift
+    dockerd_serve "$@"
 fi

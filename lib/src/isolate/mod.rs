@@ -17,4 +17,5 @@ pub mod rootfs;
 pub mod seccomp;
 pub mod spec;
 pub mod supervise;
+mod sysfs;
 pub mod tty;

@@ -213,6 +213,10 @@ struct Root<'s> {
     steps: Vec<RootfsStep>,
     masked: &'s [String],
     readonly_paths: &'s [String],
+    /// A `cgroup` mount: the container's own cgroups.
+    cgroup: Option<super::sysfs::CgroupMount>,
+    /// The spec's sysctls: file under /proc/sys, value.
+    sysctl: Vec<(String, String)>,
 }
 
 /// What a spec asks of the runtime, read and checked before anything is
@@ -262,10 +266,6 @@ fn refuse_unsupported(spec: &Spec, linux: &oci_spec::runtime::Linux) -> Result<(
             "uid and gid mappings",
         ),
         some(
-            linux.sysctl().as_ref().is_some_and(|s| !s.is_empty()),
-            "linux.sysctl",
-        ),
-        some(
             linux.devices().as_ref().is_some_and(|d| !d.is_empty()),
             "linux.devices",
         ),
@@ -286,6 +286,26 @@ fn refuse_unsupported(spec: &Spec, linux: &oci_spec::runtime::Linux) -> Result<(
         Some(what) => Err(unsupported(Unsupported::Field(what))),
         None => Ok(()),
     }
+}
+
+/// The spec's last `cgroup` mount (made apart, from the container's own
+/// cgroups: [`super::sysfs`]) and its other mounts.
+fn cgroup_mount(
+    mounts: &[oci_spec::runtime::Mount],
+) -> (
+    Option<super::sysfs::CgroupMount>,
+    Vec<oci_spec::runtime::Mount>,
+) {
+    let is_cgroup = |m: &oci_spec::runtime::Mount| m.typ().as_deref() == Some("cgroup");
+    let cgroup = mounts.iter().rfind(|m| is_cgroup(m)).map(|m| {
+        let options = m.options().as_deref().unwrap_or_default();
+        super::sysfs::CgroupMount {
+            target: m.destination().display().to_string(),
+            readonly: options.iter().any(|o| o == "ro"),
+        }
+    });
+    let rest = mounts.iter().filter(|m| !is_cgroup(m)).cloned().collect();
+    (cgroup, rest)
 }
 
 impl<'s> Plan<'s> {
@@ -330,7 +350,15 @@ impl<'s> Plan<'s> {
                 .root()
                 .as_ref()
                 .ok_or(unsupported(Unsupported::Missing("root")))?;
-            let steps = super::rootfs::rootfs_plan(spec.mounts().as_deref().unwrap_or_default())
+            let (cgroup, mounts) = cgroup_mount(spec.mounts().as_deref().unwrap_or_default());
+            let steps = super::rootfs::rootfs_plan(&mounts).map_err(unsupported)?;
+            let own_net = new.contains(CloneFlags::CLONE_NEWNET) || !join.is_empty();
+            let sysctl = linux
+                .sysctl()
+                .iter()
+                .flatten()
+                .map(|(k, v)| Ok((super::sysfs::sysctl_path(k, new, own_net)?, v.clone())))
+                .collect::<Result<_, Unsupported>>()
                 .map_err(unsupported)?;
             Some(Root {
                 path: root.path().clone(),
@@ -338,6 +366,8 @@ impl<'s> Plan<'s> {
                 steps,
                 masked: linux.masked_paths().as_deref().unwrap_or_default(),
                 readonly_paths: linux.readonly_paths().as_deref().unwrap_or_default(),
+                cgroup,
+                sysctl,
             })
         };
         let process = spec
@@ -608,7 +638,22 @@ fn child(plan: &Plan<'_>, io: &Io<'_>, go: BorrowedFd<'_>) -> Result<Infallible,
         ctx(sethostname(h), "sethostname")?;
     }
     if let Some(root) = &plan.root {
+        let cgroups = match (&root.cgroup, io.cgroup) {
+            (None, _) => None,
+            (Some(_), Some(cg)) => Some(super::sysfs::open_cgroups(cg)?),
+            (Some(m), None) => {
+                return Err(Fail(
+                    125,
+                    format!("a cgroup mount on {}: the process has no cgroup", m.target),
+                ))
+            }
+        };
         super::rootfs::prepare_rootfs(&root.path, &root.steps, root.readonly)?;
+        if let (Some(m), Some(opened)) = (&root.cgroup, &cgroups) {
+            super::sysfs::mount_cgroups(m, opened)?;
+        }
+        drop(cgroups);
+        super::sysfs::write_sysctls(&root.sysctl)?;
         super::rootfs::mask_paths(root.masked, root.readonly_paths)?;
     }
     if let Some(sock) = io.console {

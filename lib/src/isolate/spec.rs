@@ -66,6 +66,8 @@ pub enum Unsupported {
     DeviceAccess(char),
     #[error("a seccomp profile other than docker's default, the only one cairn compiles (drop linux.seccomp or use docker's)")]
     Seccomp,
+    #[error("sysctl {0:?} is not one of the container's own namespaces: leave it out")]
+    Sysctl(String),
 }
 
 pub use oci_spec::runtime::Spec;
