@@ -54,6 +54,12 @@ pub fn docker() -> &'static Docker {
             .arg("serve")
             .arg(&work)
             .arg(std::process::id().to_string())
+            // tests run containers with --runtime cairn too
+            .arg("--add-runtime")
+            .arg(format!(
+                "cairn={}",
+                crate::harness::bin("runtime").display()
+            ))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -21,6 +21,7 @@ mod hooks;
 use hooks::Stage;
 
 use crate::isolate::cgroup::{Cgroup, CgroupError};
+use crate::isolate::devices;
 use crate::isolate::liveness::{alive, proc_start_time};
 use crate::isolate::process::{self, Io, SpawnError};
 use crate::isolate::spec::{self, Spec};
@@ -391,10 +392,14 @@ impl Runtime {
         let mut spec = load_spec(&bundle)?;
         let hooks = hooks::take(&mut spec)?;
         let name = cgroup_name(&spec, o.id);
-        let rules = spec::device_rules(&spec).map_err(|source| RuntimeError::Devices {
+        let mut rules = spec::device_rules(&spec).map_err(|source| RuntimeError::Devices {
             id: o.id.into(),
             source,
         })?;
+        // The nodes a fresh /dev gets and a terminal needs are allowed
+        // whatever the list says, as runc allows them (docker's list has
+        // no /dev/full).
+        rules.extend(devices::DEFAULT.iter().filter(|r| r.allow));
         // One left by a container that was never deleted, with nothing in
         // it, is taken over; one with processes is another container's.
         if let Ok(Some(old)) = Cgroup::open(&name) {
@@ -468,12 +473,15 @@ impl Runtime {
     /// its prestart and createRuntime hooks.
     fn spawn_at_gate(&self, id: &str, m: &Made, io: &Io<'_>) -> Result<Pid> {
         let fifo = m.dir.value.join(FIFO);
-        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o622)).map_err(
-            |e| RuntimeError::Io {
-                path: fifo.clone(),
-                source: e.into(),
-            },
-        )?;
+        // 0622 whatever the umask: a process of any user writes it.
+        let mode = nix::sys::stat::Mode::from_bits_truncate(0o622);
+        let made = nix::unistd::mkfifo(&fifo, mode)
+            .map_err(io::Error::from)
+            .and_then(|()| {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&fifo, std::fs::Permissions::from_mode(0o622))
+            });
+        made.map_err(at(&fifo))?;
         let pid =
             process::spawn_gated(&m.spec, io, &fifo).map_err(|source| RuntimeError::Spawn {
                 id: id.into(),
@@ -756,6 +764,8 @@ impl Runtime {
         }
         let pid = s.state.pid().unwrap_or(0);
         let mut spec = load_spec(s.state.bundle())?;
+        // the container's hooks are not an exec's
+        spec.set_hooks(None);
         spec.set_process(Some(process));
         spec::join_namespaces(&mut spec, pid);
         let console = connect_console(id, &spec, o.console_socket)?;
