@@ -10,11 +10,15 @@
 //! written, and [`Runtime::state`] reads the process's liveness to report
 //! `stopped` once it is gone.
 //!
-//! Only the foreground `run` exists yet: it creates the container, records
-//! it `running`, waits for it passing signals on, removes its cgroup and
-//! its state, and returns its exit status. The container's cgroup is
+//! A container is made in two steps, as runc makes it: [`Runtime::create`]
+//! sets it up and leaves its process waiting before `execve` at a start
+//! gate (the fifo `ROOT/ID/exec.fifo`, see
+//! [`crate::isolate::process::spawn_gated`]), running the prestart and
+//! createRuntime hooks; [`Runtime::start`] opens the gate.
+//! [`Runtime::run`] runs one in the foreground. The container's cgroup is
 //! `cairn/NAME` in every hierarchy, NAME the last component of the spec's
-//! `linux.cgroupsPath` (or the ID).
+//! `linux.cgroupsPath` (or the ID). docs/runtime.md has the command line
+//! and what each spec field does.
 
 mod hooks;
 
@@ -218,7 +222,7 @@ pub fn features() -> serde_json::Value {
     serde_json::json!({
         "ociVersionMin": "1.0.0",
         "ociVersionMax": spec::OCI_VERSION,
-        "hooks": [],
+        "hooks": ["prestart", "createRuntime", "poststart", "poststop"],
         "mountOptions": [
             "async", "atime", "dev", "diratime", "dirsync", "exec", "noatime", "nodev",
             "nodiratime", "noexec", "norelatime", "nostrictatime", "nosuid", "relatime",
