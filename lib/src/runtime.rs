@@ -72,11 +72,12 @@ pub enum RuntimeError {
     Terminal { id: String, what: &'static str },
     #[error("{0}")]
     Hooks(&'static str),
-    #[error("{stage} hook {}: {what}", path.display())]
+    #[error("{stage} hook {}", path.display())]
     Hook {
         stage: hooks::Stage,
         path: PathBuf,
-        what: String,
+        #[source]
+        source: hooks::HookFailure,
     },
     #[error("{}", path.display())]
     Bundle {

@@ -61,9 +61,7 @@ fn run(args: LayerUnpack) -> Result<i32, Fail> {
         let (reader, total): (Box<dyn Read + Send>, Option<u64>) = match args.file.as_deref() {
             None | Some("-") => (Box::new(io::stdin()), None),
             Some(path) => {
-                let f = File::open(path)
-                    .map_err(|e| anyhow::anyhow!("{path}: {e}"))
-                    .usage()?;
+                let f = File::open(path).with_context(|| path.to_string()).usage()?;
                 let len = f.metadata().ok().map(|m| m.len());
                 (Box::new(f), len)
             }

@@ -67,16 +67,33 @@ pub fn of(hooks: &Hooks, stage: Stage) -> Vec<Hook> {
 pub fn run(hooks: &[Hook], stage: Stage, state: &Report) -> Result<(), RuntimeError> {
     let json = serde_json::to_vec(state).unwrap_or_default();
     for h in hooks {
-        run_one(h, &json).map_err(|what| RuntimeError::Hook {
+        run_one(h, &json).map_err(|source| RuntimeError::Hook {
             stage,
             path: h.path().clone(),
-            what,
+            source,
         })?;
     }
     Ok(())
 }
 
-fn run_one(h: &Hook, state: &[u8]) -> Result<(), String> {
+/// How one hook failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HookFailure {
+    #[error("cannot be started")]
+    Spawn(#[source] std::io::Error),
+    #[error("cannot be waited for")]
+    Wait(#[source] std::io::Error),
+    #[error("timed out after {0}s")]
+    TimedOut(u64),
+    #[error("{status}: {said}")]
+    Failed {
+        status: std::process::ExitStatus,
+        /// What it wrote on stdout and stderr, trimmed.
+        said: String,
+    },
+}
+
+fn run_one(h: &Hook, state: &[u8]) -> Result<(), HookFailure> {
     let mut cmd = Command::new(h.path());
     if let Some((arg0, rest)) = h.args().as_deref().and_then(|a| a.split_first()) {
         cmd.arg0(arg0).args(rest);
@@ -92,7 +109,7 @@ fn run_one(h: &Hook, state: &[u8]) -> Result<(), String> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| e.to_string())?;
+        .map_err(HookFailure::Spawn)?;
     if let Some(mut stdin) = child.stdin.take() {
         // a hook that does not read its state is no error
         let _ = stdin.write_all(state);
@@ -100,12 +117,12 @@ fn run_one(h: &Hook, state: &[u8]) -> Result<(), String> {
     let timeout = h.timeout().filter(|t| *t > 0).map(|t| t as u64);
     let deadline = timeout.map(|t| Instant::now() + Duration::from_secs(t));
     let status = loop {
-        match child.try_wait().map_err(|e| e.to_string())? {
+        match child.try_wait().map_err(HookFailure::Wait)? {
             Some(st) => break st,
             None if deadline.is_some_and(|d| Instant::now() >= d) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("timed out after {}s", timeout.unwrap_or(0)));
+                return Err(HookFailure::TimedOut(timeout.unwrap_or(0)));
             }
             None => std::thread::sleep(Duration::from_millis(5)),
         }
@@ -124,7 +141,10 @@ fn run_one(h: &Hook, state: &[u8]) -> Result<(), String> {
         let mut o = out;
         let _ = o.read_to_string(&mut said);
     }
-    Err(format!("{status}: {}", said.trim()))
+    Err(HookFailure::Failed {
+        status,
+        said: said.trim().to_string(),
+    })
 }
 
 #[cfg(test)]
