@@ -186,16 +186,22 @@ mod tests {
         let fails = hook(
             serde_json::json!({"path": "/bin/sh", "args": ["sh", "-c", "echo nope >&2; exit 3"]}),
         );
-        let e = run(&[fails], Stage::Poststop, &report())
-            .unwrap_err()
-            .to_string();
+        let e = run(&[fails], Stage::Poststop, &report()).unwrap_err();
+        let e = crate::error::one_line(&e);
         assert!(e.contains("poststop") && e.contains("nope"), "{e}");
         let slow =
             hook(serde_json::json!({"path": "/bin/sleep", "args": ["sleep", "5"], "timeout": 1}));
-        let e = run(&[slow], Stage::Poststart, &report())
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("timed out"), "{e}");
+        let e = run(&[slow], Stage::Poststart, &report()).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                RuntimeError::Hook {
+                    source: HookFailure::TimedOut(1),
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 
     #[test]
