@@ -7,8 +7,9 @@
 //! refused before anything starts. For a new container ([`spawn`]) the
 //! child is created with `clone(2)` in the new namespaces. It waits until
 //! the parent has put it in its cgroup, enters a new cgroup namespace,
-//! carries out the spec's mounts in the view (every target opened with
-//! `O_NOFOLLOW` below the root and mounted through its fd), pivots into it
+//! carries out the spec's mounts in the view (every target opened by fds
+//! below the root, symlinks resolved inside it, and mounted through its
+//! fd; bind mounts included), pivots into it
 //! (never chroot), masks and write-protects the spec's paths, drops to the
 //! spec's capabilities with `no_new_privs`, closes every inherited fd
 //! beyond 0-2, installs the seccomp filter and executes the command, which
@@ -87,6 +88,7 @@ fn sys(what: impl Into<String>) -> impl FnOnce(Errno) -> SpawnError {
 }
 
 /// A failure inside the child: exit status and message.
+#[derive(Debug)]
 pub(super) struct Fail(pub(super) i32, pub(super) String);
 
 /// `what` failed because of `e`: the message carries `e`'s whole chain, as

@@ -2,12 +2,19 @@
 //! the pivot, and what is hidden or write-protected after, as plans that
 //! are data ([`rootfs_plan`] from the spec's `mounts`, [`mask_plan`] from
 //! its `maskedPaths` and `readonlyPaths`), carried out by a thin layer of
-//! system calls. Every directory is opened below the root without
-//! following symlinks and mounted on through its fd.
+//! system calls. Every target is opened below the root by file
+//! descriptors and mounted on through its fd (`/proc/self/fd/N`, as runc
+//! does since CVE-2021-30465), so a path swapped for a symlink between the
+//! check and the mount cannot send a mount outside the root: the targets
+//! of /proc, /sys and /dev are opened without following any symlink; the
+//! others (bind mounts, tmpfs, ...) are resolved with the root as `/`
+//! (`openat2(RESOLVE_IN_ROOT)`: a symlink to `/etc` or to `../../..` in
+//! the image stays inside the root), and made there when missing.
 
 use super::process::{ctx, Fail};
 use super::spec::Unsupported;
-use nix::fcntl::{openat, OFlag};
+use nix::errno::Errno;
+use nix::fcntl::{openat, openat2, OFlag, OpenHow, ResolveFlag};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sys::stat::{mknodat, Mode, SFlag};
 use nix::unistd::{chdir, fchdir, pivot_root};
@@ -31,6 +38,70 @@ fn open_in(root: &OwnedFd, rel: &str) -> Result<OwnedFd, Fail> {
         })?;
     }
     Ok(cur)
+}
+
+/// Open `rel` with the root as `/`: every symlink on the way, absolute
+/// or with `..`, is resolved inside `root`, never outside it.
+fn open_in_root(root: &OwnedFd, rel: &str) -> nix::Result<OwnedFd> {
+    let how = OpenHow::new()
+        .flags(OFlag::O_PATH | OFlag::O_CLOEXEC)
+        .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
+    openat2(root.as_fd(), rel, how)
+}
+
+fn is_dir(fd: &OwnedFd) -> Result<bool, Fail> {
+    let st = ctx(nix::sys::stat::fstat(fd.as_fd()), "fstat")?;
+    Ok(SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR)
+}
+
+/// The mount target `rel`, resolved inside `root` ([`open_in_root`]);
+/// when missing it is made there: a directory, or an empty file when
+/// `file`, and its missing parents as directories. A target that is a
+/// symlink to nothing is refused rather than followed.
+fn target_in_root(root: &OwnedFd, rel: &str, file: bool) -> Result<OwnedFd, Fail> {
+    let fail = |e: &dyn std::fmt::Display| Fail(125, format!("mount target /{rel}: {e}"));
+    match open_in_root(root, rel) {
+        Ok(fd) => return Ok(fd),
+        Err(Errno::ENOENT) => {}
+        Err(e) => return Err(fail(&e)),
+    }
+    let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+    let dir = if parent.is_empty() {
+        ctx(root.try_clone(), "dup")?
+    } else {
+        target_in_root(root, parent, false)?
+    };
+    if !is_dir(&dir)? {
+        return Err(fail(&format!("/{parent} is not a directory")));
+    }
+    let mode = Mode::from_bits_truncate(0o755);
+    let made = if file {
+        openat(
+            dir.as_fd(),
+            name,
+            OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            mode,
+        )
+        .map(drop)
+    } else {
+        nix::sys::stat::mkdirat(dir.as_fd(), name, mode)
+    };
+    match made {
+        Ok(()) | Err(Errno::EEXIST) => {}
+        Err(e) => return Err(fail(&e)),
+    }
+    let fd = openat(
+        dir.as_fd(),
+        name,
+        OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| fail(&e))?;
+    let st = ctx(nix::sys::stat::fstat(fd.as_fd()), "fstat")?;
+    if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFLNK {
+        return Err(fail(&"a symlink to nothing in the container"));
+    }
+    Ok(fd)
 }
 
 fn fd_path(fd: &OwnedFd) -> String {
@@ -105,16 +176,33 @@ impl Mount {
 }
 
 /// One step of preparing a container's root file system. Paths are
-/// relative to the root; every directory is opened below it without
-/// following symlinks, and mounted on through its fd.
+/// relative to the root; every target is opened below it by fds and
+/// mounted on through its fd.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum RootfsStep {
     /// Mount on the directory `target`; when that fails and there is a
     /// `fallback`, its mounts instead, in order, on the same directory.
+    /// `in_root`: the target is resolved with the root as `/` and made
+    /// when missing ([`target_in_root`]); else it must be a real
+    /// directory, reached without following any symlink.
     Mount {
         target: String,
         mount: Mount,
         fallback: Vec<Mount>,
+        in_root: bool,
+        propagation: Option<MsFlags>,
+    },
+    /// Bind the host's `source` (a directory or a file, followed as the
+    /// host sees it) on `target`, resolved inside the root and made there
+    /// as the same kind when missing; then, with `remount`, remount it
+    /// with those flags (read-only, nosuid, ...), and set its
+    /// `propagation`.
+    Bind {
+        target: String,
+        source: String,
+        recursive: bool,
+        remount: Option<MsFlags>,
+        propagation: Option<MsFlags>,
     },
     /// Make the character device `dir/name`.
     Device {
@@ -133,14 +221,50 @@ pub(super) enum RootfsStep {
     },
 }
 
-/// The flags and the data of a mount's `options`, as mount(8) reads them.
-/// Bind mounts and mount propagation are not supported (yet): an error
-/// naming the option.
-fn parse_options(options: &[String]) -> Result<(MsFlags, Option<String>), Unsupported> {
-    let mut flags = MsFlags::empty();
+/// A mount's `options`, as mount(8) reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Parsed {
+    flags: MsFlags,
+    data: Option<String>,
+    /// `bind` (false) or `rbind` (true).
+    bind: Option<bool>,
+    /// The propagation to set after the mount (`MS_REC` for the `r` forms).
+    propagation: Option<MsFlags>,
+}
+
+/// The flags, data, bind and propagation of a mount's `options`, as
+/// mount(8) reads them. `remount` is refused: a spec's mounts are new.
+fn parse_options(options: &[String]) -> Result<Parsed, Unsupported> {
+    let mut p = Parsed {
+        flags: MsFlags::empty(),
+        data: None,
+        bind: None,
+        propagation: None,
+    };
     let mut data: Vec<&str> = Vec::new();
     for o in options {
+        let rec = MsFlags::MS_REC;
+        let prop = match o.as_str() {
+            "private" => Some(MsFlags::MS_PRIVATE),
+            "rprivate" => Some(MsFlags::MS_PRIVATE | rec),
+            "shared" => Some(MsFlags::MS_SHARED),
+            "rshared" => Some(MsFlags::MS_SHARED | rec),
+            "slave" => Some(MsFlags::MS_SLAVE),
+            "rslave" => Some(MsFlags::MS_SLAVE | rec),
+            "unbindable" => Some(MsFlags::MS_UNBINDABLE),
+            "runbindable" => Some(MsFlags::MS_UNBINDABLE | rec),
+            _ => None,
+        };
+        if prop.is_some() {
+            p.propagation = prop;
+            continue;
+        }
         let (set, flag) = match o.as_str() {
+            "bind" | "rbind" => {
+                p.bind = Some(o == "rbind");
+                continue;
+            }
+            "remount" => return Err(Unsupported::MountOption(o.clone())),
             "ro" => (true, MsFlags::MS_RDONLY),
             "rw" => (false, MsFlags::MS_RDONLY),
             "nosuid" => (true, MsFlags::MS_NOSUID),
@@ -160,22 +284,19 @@ fn parse_options(options: &[String]) -> Result<(MsFlags, Option<String>), Unsupp
             "norelatime" => (false, MsFlags::MS_RELATIME),
             "strictatime" => (true, MsFlags::MS_STRICTATIME),
             "nostrictatime" => (false, MsFlags::MS_STRICTATIME),
-            "bind" | "rbind" | "private" | "rprivate" | "shared" | "rshared" | "slave"
-            | "rslave" | "unbindable" | "runbindable" | "remount" => {
-                return Err(Unsupported::MountOption(o.clone()))
-            }
             _ => {
                 data.push(o);
                 continue;
             }
         };
         if set {
-            flags |= flag;
+            p.flags |= flag;
         } else {
-            flags.remove(flag);
+            p.flags.remove(flag);
         }
     }
-    Ok((flags, (!data.is_empty()).then(|| data.join(","))))
+    p.data = (!data.is_empty()).then(|| data.join(","));
+    Ok(p)
 }
 
 /// docker's device nodes, made in a fresh /dev.
@@ -210,12 +331,32 @@ fn relative(dest: &Path) -> Result<String, Unsupported> {
     Ok(rel.trim_end_matches('/').to_string())
 }
 
+/// Whether a mount is a bind mount: of type `bind`, or with a `bind` or
+/// `rbind` option (as runc reads a spec).
+fn is_bind(m: &oci_spec::runtime::Mount) -> bool {
+    m.typ().as_deref() == Some("bind")
+        || m.options()
+            .iter()
+            .flatten()
+            .any(|o| o == "bind" || o == "rbind")
+}
+
+/// Targets in /proc, /sys and /dev are the runtime's: they must be real
+/// directories, never reached through a symlink.
+fn strict(target: &str) -> bool {
+    ["proc", "sys", "dev"]
+        .iter()
+        .any(|d| target == *d || target.starts_with(&format!("{d}/")))
+}
+
 /// What goes into the root file system before the pivot: the spec's
 /// `mounts`, in order. A tmpfs on /dev is filled as runc fills it
 /// (docker's device nodes, the directories of the mounts below it, the
 /// standard links) before those are mounted. A sysfs that cannot be
 /// mounted (no network namespace of our own) falls back to the host's
-/// /sys, bound and, if the mount asked for it, made read-only.
+/// /sys, bound and, if the mount asked for it, made read-only. A bind
+/// mount is bound, then remounted when it asks for flags a bind cannot
+/// set (read-only, nosuid, nodev, noexec, ...).
 pub(super) fn rootfs_plan(
     mounts: &[oci_spec::runtime::Mount],
 ) -> Result<Vec<RootfsStep>, Unsupported> {
@@ -226,25 +367,25 @@ pub(super) fn rootfs_plan(
         .collect::<Result<_, _>>()?;
     for (i, (m, target)) in mounts.iter().zip(&targets).enumerate() {
         let fstype = m.typ().as_deref().unwrap_or("none");
-        if fstype == "bind" || fstype.starts_with("cgroup") {
+        if fstype.starts_with("cgroup") {
             return Err(Unsupported::MountType {
                 fstype: fstype.to_string(),
                 destination: m.destination().clone(),
             });
         }
-        let source = m
-            .source()
-            .as_ref()
-            .and_then(|p| p.to_str())
-            .unwrap_or(fstype);
-        let (flags, data) = parse_options(m.options().as_deref().unwrap_or_default())?;
-        let mut mount = Mount::fs(target, fstype, source, flags);
-        mount.data = data;
+        let p = parse_options(m.options().as_deref().unwrap_or_default())?;
+        let source = m.source().as_ref().and_then(|p| p.to_str());
+        if is_bind(m) {
+            plan.push(bind_step(m, target, source, p)?);
+            continue;
+        }
+        let mut mount = Mount::fs(target, fstype, source.unwrap_or(fstype), p.flags);
+        mount.data = p.data;
         let mut fallback = Vec::new();
         if fstype == "sysfs" {
-            let bind_flags = flags - MsFlags::MS_RDONLY;
+            let bind_flags = p.flags - MsFlags::MS_RDONLY;
             fallback.push(Mount::bind("/sys", MsFlags::MS_REC, "binding /sys".into()));
-            if flags.contains(MsFlags::MS_RDONLY) {
+            if p.flags.contains(MsFlags::MS_RDONLY) {
                 fallback.push(Mount::read_only(bind_flags, "making /sys read-only".into()));
             }
         }
@@ -252,12 +393,45 @@ pub(super) fn rootfs_plan(
             target: target.clone(),
             mount,
             fallback,
+            in_root: !strict(target),
+            propagation: p.propagation,
         });
         if target == "dev" && fstype == "tmpfs" {
-            fill_dev(&mut plan, &targets[i + 1..]);
+            let later: Vec<String> = mounts[i + 1..]
+                .iter()
+                .zip(&targets[i + 1..])
+                .filter(|(m, _)| !is_bind(m))
+                .map(|(_, t)| t.clone())
+                .collect();
+            fill_dev(&mut plan, &later);
         }
     }
     Ok(plan)
+}
+
+/// The step of a bind mount of `source` on `target`.
+fn bind_step(
+    m: &oci_spec::runtime::Mount,
+    target: &str,
+    source: Option<&str>,
+    p: Parsed,
+) -> Result<RootfsStep, Unsupported> {
+    let source = source.filter(|s| s.starts_with('/')).ok_or_else(|| {
+        Unsupported::MountOption(format!(
+            "a bind mount on {} needs an absolute source",
+            m.destination().display()
+        ))
+    })?;
+    if let Some(d) = p.data {
+        return Err(Unsupported::MountOption(d));
+    }
+    Ok(RootfsStep::Bind {
+        target: target.to_string(),
+        source: source.to_string(),
+        recursive: p.bind.unwrap_or(false),
+        remount: (!p.flags.is_empty()).then_some(p.flags),
+        propagation: p.propagation,
+    })
 }
 
 /// The nodes, directories and links of a fresh /dev; `later` are the
@@ -288,6 +462,75 @@ fn fill_dev(plan: &mut Vec<RootfsStep>, later: &[String]) {
     }
 }
 
+/// Set the propagation of the mount on `target` (opened again: the fd
+/// opened before the mount is the directory under it).
+fn set_propagation(root: &OwnedFd, target: &str, p: MsFlags) -> Result<(), Fail> {
+    let fd = ctx(open_in_root(root, target), &format!("opening /{target}"))?;
+    let none: Option<&str> = None;
+    ctx(
+        mount(none, fd_path(&fd).as_str(), none, p, none),
+        &format!("setting the propagation of /{target}"),
+    )
+}
+
+/// Carry out a [`RootfsStep::Bind`].
+fn apply_bind(root: &OwnedFd, step: &RootfsStep) -> Result<(), Fail> {
+    let RootfsStep::Bind {
+        target,
+        source,
+        recursive,
+        remount,
+        propagation,
+    } = step
+    else {
+        return Ok(());
+    };
+    let src = ctx(
+        nix::fcntl::open(
+            source.as_str(),
+            OFlag::O_PATH | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        ),
+        &format!("opening the bind mount's source {source}"),
+    )?;
+    let dir = is_dir(&src)?;
+    let fd = target_in_root(root, target, !dir)?;
+    if is_dir(&fd)? != dir {
+        let (s, t) = if dir {
+            ("a directory", "a file")
+        } else {
+            ("a file", "a directory")
+        };
+        return Err(Fail(
+            125,
+            format!("cannot bind {s} ({source}) on {t} (/{target})"),
+        ));
+    }
+    let rec = if *recursive {
+        MsFlags::MS_REC
+    } else {
+        MsFlags::empty()
+    };
+    let what = format!("binding {source} on /{target}");
+    Mount::bind(&fd_path(&src), rec, what).apply(&fd_path(&fd))?;
+    drop(fd);
+    if let Some(flags) = remount {
+        // The bind is on top now: open it again to reach it.
+        let fd = ctx(open_in_root(root, target), &format!("opening /{target}"))?;
+        let what = format!("remounting /{target} with its options");
+        let m = Mount::read_only(MsFlags::empty(), what);
+        Mount {
+            flags: MsFlags::MS_BIND | MsFlags::MS_REMOUNT | *flags,
+            ..m
+        }
+        .apply(&fd_path(&fd))?;
+    }
+    if let Some(p) = propagation {
+        set_propagation(root, target, *p)?;
+    }
+    Ok(())
+}
+
 /// Carry out a rootfs plan below `root`.
 fn apply_rootfs_plan(root: &OwnedFd, plan: &[RootfsStep]) -> Result<(), Fail> {
     // The directory nodes were last made in, opened once for all of them.
@@ -298,15 +541,28 @@ fn apply_rootfs_plan(root: &OwnedFd, plan: &[RootfsStep]) -> Result<(), Fail> {
                 target,
                 mount,
                 fallback,
+                in_root,
+                propagation,
             } => {
                 opened = None;
-                let fd = open_in(root, target)?;
+                let fd = match in_root {
+                    true => target_in_root(root, target, false)?,
+                    false => open_in(root, target)?,
+                };
                 let at = fd_path(&fd);
                 match mount.apply(&at) {
                     Err(e) if fallback.is_empty() => return Err(e),
                     Err(_) => fallback.iter().try_for_each(|m| m.apply(&at))?,
                     Ok(()) => {}
                 }
+                if let Some(p) = propagation {
+                    set_propagation(root, target, *p)?;
+                }
+                continue;
+            }
+            RootfsStep::Bind { .. } => {
+                opened = None;
+                apply_bind(root, step)?;
                 continue;
             }
             RootfsStep::Device { dir, name, .. } | RootfsStep::Symlink { dir, name, .. } => {
@@ -340,7 +596,7 @@ fn apply_rootfs_plan(root: &OwnedFd, plan: &[RootfsStep]) -> Result<(), Fail> {
                 nix::sys::stat::mkdirat(fd, name, Mode::from_bits_truncate(0o755))
             }
             RootfsStep::Symlink { target, .. } => nix::unistd::symlinkat(*target, fd, name),
-            RootfsStep::Mount { .. } => unreachable!("handled above"),
+            RootfsStep::Mount { .. } | RootfsStep::Bind { .. } => unreachable!("handled above"),
         };
         ctx(r, &format!("creating /{dir}/{name}"))?;
     }
@@ -508,6 +764,7 @@ mod tests {
                     target,
                     mount,
                     fallback,
+                    ..
                 } => Some((
                     target.as_str(),
                     mount.fstype.as_deref(),
@@ -645,12 +902,18 @@ mod tests {
     #[test]
     fn options_are_flags_or_data_and_odd_mounts_are_refused() {
         let o = |v: &[&str]| parse_options(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-        let (f, d) = o(&["nosuid", "ro", "mode=755", "size=1k", "rw"]).unwrap();
+        let p = o(&["nosuid", "ro", "mode=755", "size=1k", "rw"]).unwrap();
         assert_eq!(
-            (f, d.as_deref()),
+            (p.flags, p.data.as_deref()),
             (MsFlags::MS_NOSUID, Some("mode=755,size=1k"))
         );
-        assert_eq!(o(&["rbind"]), Err(Unsupported::MountOption("rbind".into())));
+        let p = o(&["rbind", "rprivate", "ro"]).unwrap();
+        assert_eq!(p.bind, Some(true));
+        assert_eq!(p.propagation, Some(MsFlags::MS_PRIVATE | MsFlags::MS_REC));
+        assert_eq!(
+            o(&["remount"]),
+            Err(Unsupported::MountOption("remount".into()))
+        );
         let m = |dest: &str, typ: &str| {
             let mut m = oci_spec::runtime::Mount::default();
             m.set_destination(dest.into()).set_typ(Some(typ.into()));
@@ -669,5 +932,100 @@ mod tests {
         }
         let plan = rootfs_plan(&[m("/tmp/", "tmpfs")]).unwrap();
         assert!(matches!(&plan[0], RootfsStep::Mount { target, .. } if target == "tmp"));
+    }
+
+    fn bind(dest: &str, source: &str, options: &[&str]) -> oci_spec::runtime::Mount {
+        let mut m = oci_spec::runtime::Mount::default();
+        m.set_destination(dest.into())
+            .set_typ(Some("bind".into()))
+            .set_source(Some(source.into()))
+            .set_options(Some(options.iter().map(|s| s.to_string()).collect()));
+        m
+    }
+
+    #[test]
+    fn bind_mounts_are_bound_then_remounted_with_their_flags() {
+        let plan = rootfs_plan(&[
+            bind("/data", "/srv/d", &["rbind", "rprivate", "ro", "nosuid"]),
+            bind("/etc/hosts", "/c/hosts", &["bind"]),
+        ])
+        .unwrap();
+        assert_eq!(
+            plan,
+            [
+                RootfsStep::Bind {
+                    target: "data".into(),
+                    source: "/srv/d".into(),
+                    recursive: true,
+                    remount: Some(MsFlags::MS_RDONLY | MsFlags::MS_NOSUID),
+                    propagation: Some(MsFlags::MS_PRIVATE | MsFlags::MS_REC),
+                },
+                RootfsStep::Bind {
+                    target: "etc/hosts".into(),
+                    source: "/c/hosts".into(),
+                    recursive: false,
+                    remount: None,
+                    propagation: None,
+                },
+            ]
+        );
+        // a bind with no absolute source, or with data, is refused
+        assert!(rootfs_plan(&[bind("/d", "rel", &[])]).is_err());
+        assert!(rootfs_plan(&[bind("/d", "/s", &["size=1k"])]).is_err());
+        // a bind under /dev is not made a directory of the fresh /dev
+        let mut dev = oci_spec::runtime::Mount::default();
+        dev.set_destination("/dev".into())
+            .set_typ(Some("tmpfs".into()));
+        let plan = rootfs_plan(&[dev, bind("/dev/fuse", "/dev/fuse", &["bind"])]).unwrap();
+        assert!(!plan
+            .iter()
+            .any(|s| matches!(s, RootfsStep::Dir { name, .. } if name == "fuse")));
+    }
+
+    #[test]
+    fn a_tmpfs_of_the_user_is_resolved_in_the_root_and_procs_is_not() {
+        let tmpfs = |dest: &str| {
+            let mut m = oci_spec::runtime::Mount::default();
+            m.set_destination(dest.into()).set_typ(Some("tmpfs".into()));
+            m
+        };
+        let plan = rootfs_plan(&[tmpfs("/run/x"), tmpfs("/dev/shm"), tmpfs("/devices")]).unwrap();
+        let in_root: Vec<bool> = plan
+            .iter()
+            .map(|s| matches!(s, RootfsStep::Mount { in_root: true, .. }))
+            .collect();
+        assert_eq!(in_root, [true, false, true]);
+    }
+
+    /// The attacker's image: its /data is a symlink to /etc, to
+    /// ../../.., and a dangling one; the host's files must stay untouched.
+    #[test]
+    fn targets_resolve_inside_the_root_whatever_the_symlinks_say() {
+        let dir = crate::testutil::TempDir::new("rootfs-in-root");
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        std::fs::create_dir_all(root.join("tmp")).unwrap();
+        let root = root.canonicalize().unwrap();
+        std::os::unix::fs::symlink("/etc", root.join("data")).unwrap();
+        std::os::unix::fs::symlink("../../../../../../tmp", root.join("up")).unwrap();
+        std::os::unix::fs::symlink("/nowhere", root.join("dangling")).unwrap();
+        let fd: OwnedFd = nix::fcntl::open(
+            &root,
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .unwrap();
+        let at = |fd: &OwnedFd| crate::sys::fd_path(fd.as_fd()).unwrap();
+        let t = target_in_root(&fd, "data", false).unwrap();
+        assert_eq!(at(&t), root.join("etc"));
+        // made inside the root, through the symlink
+        let t = target_in_root(&fd, "data/new/file", true).unwrap();
+        assert_eq!(at(&t), root.join("etc/new/file"));
+        assert!(root.join("etc/new/file").is_file());
+        assert!(!std::path::Path::new("/etc/new/file").exists());
+        let t = target_in_root(&fd, "up/made", false).unwrap();
+        assert_eq!(at(&t), root.join("tmp/made"));
+        assert!(target_in_root(&fd, "dangling", false).is_err());
+        assert!(!std::path::Path::new("/nowhere").exists());
     }
 }

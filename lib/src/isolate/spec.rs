@@ -124,6 +124,36 @@ fn mount(destination: &str, typ: &str, source: &str, options: &[&str]) -> Mount 
     m
 }
 
+/// A bind mount of the host's `source` (a directory or a file) on
+/// `destination`, as docker makes one for a volume: recursive, private,
+/// and read-only when `readonly`. The destination is resolved inside the
+/// container's root and made there when missing.
+pub fn bind_mount(source: &Path, destination: &str, readonly: bool) -> Mount {
+    let mut options = vec!["rbind", "rprivate"];
+    if readonly {
+        options.push("ro");
+    }
+    let mut m = mount(destination, "bind", "", &options);
+    m.set_source(Some(source.to_path_buf()));
+    m
+}
+
+/// A tmpfs on `destination` with docker's options for `--tmpfs`
+/// (`nosuid`, `nodev`, `noexec`), then `options` (mount(8)'s: `size=64m`,
+/// `mode=1777`, `exec`, `ro`, ...).
+pub fn tmpfs_mount(destination: &str, options: &[String]) -> Mount {
+    let mut m = mount(
+        destination,
+        "tmpfs",
+        "tmpfs",
+        &["nosuid", "nodev", "noexec"],
+    );
+    let mut all = m.options().clone().unwrap_or_default();
+    all.extend(options.iter().cloned());
+    m.set_options(Some(all));
+    m
+}
+
 /// docker's mounts (without its cgroup file system), in the order they
 /// are made; /sys read-only unless `privileged`.
 fn mounts(privileged: bool) -> Vec<Mount> {
