@@ -1,8 +1,13 @@
 complete -c cairn-create -l root -d 'The store (default: $CAIRN_ROOT, else /var/lib/cairn for root, else ${XDG_DATA_HOME:-~/.local/share}/cairn)' -r -F
 complete -c cairn-create -l name -d 'Name the container' -r
 complete -c cairn-create -l entrypoint -d 'Replace the image\'s entrypoint' -r
+complete -c cairn-create -s v -l volume -d 'Mount a host path (HOST_PATH:CTR_PATH, made if missing), a named volume (NAME:CTR_PATH, made on first use and filled from the image), or a new anonymous volume (CTR_PATH); `:ro` for read-only' -r
+complete -c cairn-create -l mount -d 'Mount as docker\'s --mount: type=bind|volume|tmpfs,source=…, target=…[,readonly] (a bind\'s source must exist)' -r
+complete -c cairn-create -l tmpfs -d 'Mount a new tmpfs (options as mount(8)\'s: size=64m,mode=1777)' -r
+complete -c cairn-create -l hostname -d 'The container\'s hostname (default: its short ID)' -r
 complete -c cairn-create -s e -l env -d 'Set an environment variable (K=V; a bare K removes it)' -r
 complete -c cairn-create -s w -l workdir -d 'Working directory inside the container' -r
 complete -c cairn-create -s u -l user -d 'User (name or uid) and group: USER[:GROUP]' -r
+complete -c cairn-create -l read-only -d 'Make the root file system read-only (volumes and tmpfs stay writable)'
 complete -c cairn-create -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn-create -s V -l version -d 'Print version'

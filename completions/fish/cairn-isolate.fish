@@ -15,6 +15,6 @@ complete -c cairn-isolate -s i -l interactive -d 'Keep stdin open (it is passed 
 complete -c cairn-isolate -s t -l tty -d 'Give the process a terminal (a new pty)'
 complete -c cairn-isolate -l privileged -d 'Give the process every capability and no masked paths'
 complete -c cairn-isolate -s d -l detach -d 'Run in the background: a small supervisor keeps the output in the container\'s log and records the exit status'
-complete -c cairn-isolate -l rm -d 'Remove the container when its process exits (with -d, the supervisor removes it)'
+complete -c cairn-isolate -l rm -d 'Remove the container and its anonymous volumes when its process exits (with -d, the supervisor removes them)'
 complete -c cairn-isolate -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn-isolate -s V -l version -d 'Print version'

@@ -1,6 +1,10 @@
 complete -c cairn-run -l root -d 'The store (default: $CAIRN_ROOT, else /var/lib/cairn for root, else ${XDG_DATA_HOME:-~/.local/share}/cairn)' -r -F
 complete -c cairn-run -l name -d 'Name the container' -r
 complete -c cairn-run -l entrypoint -d 'Replace the image\'s entrypoint' -r
+complete -c cairn-run -s v -l volume -d 'Mount a host path (HOST_PATH:CTR_PATH, made if missing), a named volume (NAME:CTR_PATH, made on first use and filled from the image), or a new anonymous volume (CTR_PATH); `:ro` for read-only' -r
+complete -c cairn-run -l mount -d 'Mount as docker\'s --mount: type=bind|volume|tmpfs,source=…, target=…[,readonly] (a bind\'s source must exist)' -r
+complete -c cairn-run -l tmpfs -d 'Mount a new tmpfs (options as mount(8)\'s: size=64m,mode=1777)' -r
+complete -c cairn-run -l hostname -d 'The container\'s hostname (default: its short ID)' -r
 complete -c cairn-run -s e -l env -d 'Set an environment variable (K=V; a bare K removes it)' -r
 complete -c cairn-run -s w -l workdir -d 'Working directory inside the container' -r
 complete -c cairn-run -s u -l user -d 'User (name or uid) and group: USER[:GROUP]' -r
@@ -9,10 +13,11 @@ complete -c cairn-run -s m -l memory -d 'Memory limit (bytes, or with k, m, g)' 
 complete -c cairn-run -l pids-limit -d 'Largest number of processes and threads (default 2048, as podman; -1 for no limit)' -r
 complete -c cairn-run -l cpus -d 'CPU quota in CPUs (e.g. 0.5)' -r
 complete -c cairn-run -l log-opt -d 'Bounds of a detached container\'s log: `max-size=SIZE` per file (default 20m) and `max-file=N` files kept (default 5), as docker\'s local driver' -r
+complete -c cairn-run -l read-only -d 'Make the root file system read-only (volumes and tmpfs stay writable)'
 complete -c cairn-run -s i -l interactive -d 'Keep stdin open (it is passed through in the foreground)'
 complete -c cairn-run -s t -l tty -d 'Give the process a terminal (a new pty)'
 complete -c cairn-run -l privileged -d 'Give the process every capability and no masked paths'
 complete -c cairn-run -s d -l detach -d 'Run in the background: a small supervisor keeps the output in the container\'s log and records the exit status'
-complete -c cairn-run -l rm -d 'Remove the container when it exits'
+complete -c cairn-run -l rm -d 'Remove the container and its anonymous volumes when it exits'
 complete -c cairn-run -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn-run -s V -l version -d 'Print version'

@@ -1,6 +1,10 @@
 complete -c cairn-union-mount -l root -d 'The store (default: $CAIRN_ROOT, else /var/lib/cairn for root, else ${XDG_DATA_HOME:-~/.local/share}/cairn)' -r -F
 complete -c cairn-union-mount -l name -d 'Name the container' -r
 complete -c cairn-union-mount -l entrypoint -d 'Replace the image\'s entrypoint' -r
+complete -c cairn-union-mount -s v -l volume -d 'Mount a host path (HOST_PATH:CTR_PATH, made if missing), a named volume (NAME:CTR_PATH, made on first use and filled from the image), or a new anonymous volume (CTR_PATH); `:ro` for read-only' -r
+complete -c cairn-union-mount -l mount -d 'Mount as docker\'s --mount: type=bind|volume|tmpfs,source=…, target=…[,readonly] (a bind\'s source must exist)' -r
+complete -c cairn-union-mount -l tmpfs -d 'Mount a new tmpfs (options as mount(8)\'s: size=64m,mode=1777)' -r
+complete -c cairn-union-mount -l hostname -d 'The container\'s hostname (default: its short ID)' -r
 complete -c cairn-union-mount -l bundle -d 'Also write an OCI bundle in DIR for any runtime (`runc run --bundle DIR`): the view bound at DIR/rootfs and DIR/config.json, the spec `cairn run` would use; `cairn rm` takes the bind mount down' -r -F
 complete -c cairn-union-mount -s e -l env -d 'Set an environment variable (K=V; a bare K removes it)' -r
 complete -c cairn-union-mount -s w -l workdir -d 'Working directory inside the container' -r
@@ -8,6 +12,7 @@ complete -c cairn-union-mount -s u -l user -d 'User (name or uid) and group: USE
 complete -c cairn-union-mount -l format -d 'Output format' -r -f -a "json\t'One JSON record per line'
 table\t'Aligned columns for people'
 id\t'The bare ID of each record, one per line'"
+complete -c cairn-union-mount -l read-only -d 'Make the root file system read-only (volumes and tmpfs stay writable)'
 complete -c cairn-union-mount -l no-mount -d 'Create the container without mounting its view'
 complete -c cairn-union-mount -l unmount -d 'Take down the view of the named containers instead'
 complete -c cairn-union-mount -s h -l help -d 'Print help (see more with \'--help\')'

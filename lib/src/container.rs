@@ -18,13 +18,16 @@ use crate::isolate::overlay::{self, View};
 use crate::isolate::process::{self, Io, SpawnError};
 use crate::isolate::spec::{self, Net};
 use crate::isolate::supervise;
-use crate::store::container::{now_rfc3339, ContainerMeta, State, Status};
+use crate::store::container::{now_rfc3339, ContainerMeta, HostConfig, State, Status};
 use crate::store::{Store, StoreError};
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+mod mounts;
+pub use mounts::hostname;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContainerError {
@@ -53,6 +56,12 @@ pub enum ContainerError {
     },
     #[error(transparent)]
     Detach(#[from] supervise::DetachError),
+    #[error(transparent)]
+    Volume(#[from] crate::volume::VolumeError),
+    #[error(
+        "invalid hostname {0:?}: use letters, digits, '-' and '.', at most 63 characters a label"
+    )]
+    Hostname(String),
 }
 
 impl ContainerError {
@@ -119,10 +128,30 @@ pub fn create(
     name: Option<&str>,
     o: &Overrides,
 ) -> Result<ContainerMeta> {
+    create_with(store, image, name, o, HostConfig::default())
+}
+
+/// [`create`], with mounts, a hostname or a read-only root: the volumes
+/// it names are made (and an anonymous one for each of the image's
+/// `VOLUME`s no mount covers), a bind that must exist is checked.
+pub fn create_with(
+    store: &Store,
+    image: &str,
+    name: Option<&str>,
+    o: &Overrides,
+    mut host: HostConfig,
+) -> Result<ContainerMeta> {
     let layer = store.resolve(image)?;
     let chain = store.chain(&layer)?;
     let config = rcfg::apply(&effective_config(&chain), o);
-    Ok(store.create_container(name, image, &layer, config)?)
+    if let Some(h) = &host.hostname {
+        if !crate::hostfiles::valid_hostname(h) {
+            return Err(ContainerError::Hostname(h.clone()));
+        }
+    }
+    let image_volumes = runtime(&config).volumes().clone().unwrap_or_default();
+    host.mounts = crate::volume::prepare(store, host.mounts, &image_volumes)?;
+    Ok(store.create_container(name, image, &layer, config, host)?)
 }
 
 pub fn rootfs(store: &Store, c: &ContainerMeta) -> PathBuf {
@@ -194,9 +223,10 @@ pub fn write_bundle(
     let root = mount(store, c)?;
     let user =
         spec::resolve_user(&root, &rcfg::user(&config)).map_err(sys(c, "resolving its user"))?;
-    let spec = spec_of(c, &config, o, "rootfs".into(), user)
+    let mut spec = spec_of(c, &config, o, "rootfs".into(), user)
         .build()
         .map_err(sys(c, "making its spec"))?;
+    mounts::add_to_spec(store, c, &mut spec, &root, &o.net)?;
     let bound = dir.join("rootfs");
     std::fs::create_dir_all(&bound).map_err(sys(c, "making the bundle's rootfs"))?;
     let dir = dir
@@ -334,9 +364,14 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
         })
     })?;
     let name = cgroup_name(c);
-    let spec = spec_of(c, &config, o, root, user)
+    let mut spec = spec_of(c, &config, o, root.clone(), user)
         .build()
         .map_err(sys(c, "creating its cgroup"))?;
+    mounts::add_to_spec(store, c, &mut spec, &root, &o.net).inspect_err(|_| {
+        if mounted_here {
+            let _ = unmount(store, c);
+        }
+    })?;
     if let Ok(Some(old)) = Cgroup::open(&name) {
         let _ = old.signal_all(Signal::SIGKILL);
         let _ = old.destroy();
@@ -410,8 +445,9 @@ pub fn start_detached(
     };
     let finished = |r: Running, code| {
         let _ = finish(store, &r, code);
-        if remove_on_exit {
-            let _ = remove(store, &r.meta, false);
+        if remove_on_exit && remove(store, &r.meta, false).is_ok() {
+            // as docker's --rm: its anonymous volumes go with it
+            let _ = crate::volume::remove_anonymous(store, &r.meta);
         }
     };
     Ok(supervise::detach(log, started, finished)?)
@@ -605,7 +641,7 @@ fn spec_of(
     root: PathBuf,
     user: crate::isolate::config::Ident,
 ) -> spec::Options {
-    let hostname = c.id.short();
+    let hostname = hostname(c);
     spec::Options {
         rootfs: root,
         env: process_env(config, &hostname, &[], o.tty),
@@ -691,9 +727,9 @@ pub fn exec(store: &Store, c: &ContainerMeta, o: &ExecOptions) -> Result<process
     })?;
     let mut spec = spec::Options {
         rootfs: root,
-        hostname: c.id.short(),
+        hostname: hostname(c),
         args: o.argv.clone(),
-        env: process_env(&image, &c.id.short(), &o.env, o.tty),
+        env: process_env(&image, &hostname(c), &o.env, o.tty),
         cwd: o.workdir.clone().unwrap_or_else(|| rcfg::workdir(&image)),
         user,
         net: Net::Host,

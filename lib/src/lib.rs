@@ -17,14 +17,16 @@
 //! | `json` | | canonical JSON, as IDs are computed over it |
 //! | `logfile` | | a log that rotates before it can fill the disk |
 //! | `reference` | | image names as people type them |
+//! | `hostfiles` | | the /etc/hostname, /etc/hosts and /etc/resolv.conf cairn writes for a container |
 //! | `layer` | `digest`, `sys` | tar streams, whiteouts, diffs, compression |
-//! | `store` | `layer`, `json`, `reference` | paths, atomic publish, locks, tags, container records |
+//! | `store` | `layer`, `json`, `reference`, `hostfiles` | paths, atomic publish, locks, tags, container records |
 //! | `record` | `store` | the pipe protocol: a type per record kind, and their schemas |
 //! | `image` | `store` | image configs, manifests and archives: load, save, tag, remove |
 //! | `registry` | `store`, `image`, `layer`, `reference`, `error` | the OCI distribution API: references to manifests, auth, TLS, blobs streamed into layers |
 //! | `isolate` | `sys`, `logfile`, `error` | the OCI runtime spec a container runs and running it: namespaces, rootfs, cgroups, seccomp, devices, capabilities, process liveness, supervision and the caller's terminal |
 //! | `runtime` | `isolate` | an OCI runtime with runc's command line: a bundle's config.json run through `isolate`, state under a root directory |
-//! | `container` | `image`, `isolate` | a container's lifecycle: create, start, stop, commit, remove |
+//! | `volume` | `store` | volumes: `-v`, `--mount` and `--tmpfs` read into mounts, named and anonymous volumes in the store, filling one from an image |
+//! | `container` | `image`, `isolate`, `volume` | a container's lifecycle: create, start, stop, commit, remove; its mounts and /etc files |
 //! | `build` | `container` | Dockerfile builds |
 //! | `export` | `container` | a container's filesystem as one tar |
 //! | `graph` | `container` | what uses what: images, layers, containers |
@@ -38,6 +40,7 @@ pub mod error;
 pub mod export;
 pub mod fsck;
 pub mod graph;
+pub mod hostfiles;
 pub mod image;
 pub mod isolate;
 pub mod json;
@@ -50,6 +53,7 @@ pub mod registry;
 pub mod runtime;
 pub mod store;
 pub mod sys;
+pub mod volume;
 
 pub use digest::{ContainerId, Digest, LayerId};
 pub use store::Store;

@@ -106,7 +106,7 @@ mod kinds;
 mod schema;
 
 pub use inspect::{ContainerInspect, ImageInspect};
-pub use kinds::{ContainerRecord, ImageRecord, Kind, LayerRecord, Nullable};
+pub use kinds::{ContainerRecord, ImageRecord, Kind, LayerRecord, Nullable, VolumeRecord};
 pub use schema::schemas;
 
 use serde::Serialize;

@@ -2,7 +2,8 @@
 //! handles on objects opened relative to a directory fd, kept small. A name
 //! given here is a single component below a directory fd, so nothing is
 //! resolved through a symlink; only `lgetxattr` and `llistxattr` take whole
-//! paths, for trees the store owns and nothing else changes.
+//! paths, for trees the store owns and nothing else changes, and
+//! [`open_in_root`] a path resolved with a directory as its `/`.
 
 use nix::fcntl::{openat, OFlag};
 use nix::sys::stat::Mode;
@@ -261,4 +262,17 @@ pub fn read_handle_link(handle: BorrowedFd<'_>) -> io::Result<OsString> {
         }
         buf.resize(buf.len() * 2, 0);
     }
+}
+
+/// An `O_PATH` handle on `path` resolved with `root` as `/`
+/// (`openat2(RESOLVE_IN_ROOT)`): a symlink on the way, absolute or full
+/// of `..`, is resolved inside `root` and never leaves it, as it would
+/// inside a container whose root `root` is. Magic links (/proc) are not
+/// followed.
+pub fn open_in_root(root: BorrowedFd<'_>, path: &str) -> nix::Result<OwnedFd> {
+    use nix::fcntl::{openat2, OpenHow, ResolveFlag};
+    let how = OpenHow::new()
+        .flags(OFlag::O_PATH | OFlag::O_CLOEXEC)
+        .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
+    openat2(root, path, how)
 }

@@ -522,6 +522,25 @@ pub struct CreateArgs {
     /// Replace the image's entrypoint
     #[arg(long, value_name = "CMD")]
     pub entrypoint: Option<String>,
+    /// Mount a host path (HOST_PATH:CTR_PATH, made if missing), a named
+    /// volume (NAME:CTR_PATH, made on first use and filled from the
+    /// image), or a new anonymous volume (CTR_PATH); `:ro` for read-only
+    #[arg(long = "volume", short = 'v', value_name = "SRC:DST[:MODE]")]
+    pub volumes: Vec<String>,
+    /// Mount as docker's --mount: type=bind|volume|tmpfs,source=…,
+    /// target=…[,readonly] (a bind's source must exist)
+    #[arg(long = "mount", value_name = "FIELDS")]
+    pub mounts: Vec<String>,
+    /// Mount a new tmpfs (options as mount(8)'s: size=64m,mode=1777)
+    #[arg(long, value_name = "PATH[:OPTIONS]")]
+    pub tmpfs: Vec<String>,
+    /// Make the root file system read-only (volumes and tmpfs stay
+    /// writable)
+    #[arg(long)]
+    pub read_only: bool,
+    /// The container's hostname (default: its short ID)
+    #[arg(long, value_name = "NAME")]
+    pub hostname: Option<String>,
 }
 
 /// A new container on an image, mounted as one overlayfs (docker create).
@@ -623,8 +642,8 @@ pub struct Isolate {
     /// Replace the image's entrypoint
     #[arg(long, value_name = "CMD")]
     pub entrypoint: Option<String>,
-    /// Remove the container when its process exits (with -d, the
-    /// supervisor removes it)
+    /// Remove the container and its anonymous volumes when its process
+    /// exits (with -d, the supervisor removes them)
     #[arg(long)]
     pub rm: bool,
     /// The container; none: the `container` of the stdin record
@@ -736,7 +755,8 @@ pub struct Pause {
     pub format: Option<Format>,
 }
 
-/// Remove containers: their read-write layer, mount and cgroup.
+/// Remove containers: their read-write layer, mount and cgroup. Volumes
+/// stay, but with -v the anonymous ones the container made.
 ///
 /// RECORDS: reads container records; writes a container record each, with
 /// `removed` (docs/container.schema.json).
@@ -744,6 +764,7 @@ pub struct Pause {
 /// EXAMPLES:
 ///   cairn rm web
 ///   cairn rm -f $(cairn ps -aq)
+///   cairn rm -v db
 #[derive(Debug, Parser)]
 #[command(name = "cairn-rm", version)]
 pub struct Rm {
@@ -752,6 +773,9 @@ pub struct Rm {
     /// Kill a running container first
     #[arg(long, short = 'f')]
     pub force: bool,
+    /// Also remove the container's anonymous volumes
+    #[arg(long, short = 'v')]
+    pub volumes: bool,
     /// Containers; none: the `container` of stdin records
     #[arg(value_name = "CONTAINER")]
     pub containers: Vec<String>,
@@ -997,6 +1021,87 @@ pub enum ImageCommand {
     Prune(Prune),
 }
 
+/// Volumes: directories of the store that outlive the containers that
+/// mount them, as docker's local volumes (`volumes/NAME/_data`).
+///
+/// A named volume is also made on first use by `-v NAME:PATH`; an empty
+/// one is filled from the image's content at the mount point when a
+/// container first starts with it. Anonymous volumes (an image's VOLUME,
+/// `-v PATH`) go with `rm -v` and `run --rm`. A volume a container
+/// mounts, running or not, cannot be removed. Commit never includes a
+/// volume's content.
+///
+/// RECORDS: reads records with a `volume` (inspect, rm); writes a volume
+/// record each (docs/volume.schema.json).
+///
+/// EXAMPLES:
+///   cairn volume create data
+///   cairn run -v data:/var/lib/app busybox touch /var/lib/app/x
+///   cairn volume ls --format id
+///   cairn volume inspect data | jq -r .mountpoint
+///   cairn volume rm data && cairn volume prune
+#[derive(Debug, Parser)]
+#[command(name = "cairn-volume", version)]
+pub struct Volume {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub command: VolumeCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum VolumeCommand {
+    /// Make a volume (or find the one of that name); a random name when
+    /// none is given. Prints its record.
+    Create {
+        /// The name: [a-zA-Z0-9][a-zA-Z0-9_.-]+
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+        /// Output format
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Option<Format>,
+    },
+    /// List volumes (a table on a terminal: DRIVER VOLUME NAME).
+    #[command(alias = "list")]
+    Ls {
+        /// Only names
+        #[arg(long, short = 'q')]
+        quiet: bool,
+        /// Output format
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Option<Format>,
+    },
+    /// Show volumes, with the containers that mount them.
+    Inspect {
+        /// Volumes; none: the `volume` of stdin records
+        #[arg(value_name = "VOLUME")]
+        names: Vec<String>,
+    },
+    /// Remove volumes no container mounts.
+    #[command(alias = "remove")]
+    Rm {
+        /// Say nothing of a volume that does not exist
+        #[arg(long, short = 'f')]
+        force: bool,
+        /// Volumes; none: the `volume` of stdin records
+        #[arg(value_name = "VOLUME")]
+        names: Vec<String>,
+        /// Output format
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Option<Format>,
+    },
+    /// Remove every volume no container mounts, named ones included (as
+    /// docker 20.10).
+    Prune {
+        /// Accepted for docker's sake: there is never a prompt
+        #[arg(long, short = 'f')]
+        force: bool,
+        /// Output format
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Option<Format>,
+    },
+}
+
 /// Run a new process inside a running container's namespaces and cgroup,
 /// with the same hardening.
 ///
@@ -1102,7 +1207,7 @@ pub struct Run {
     pub process: ProcessArgs,
     #[command(flatten)]
     pub run: RunArgs,
-    /// Remove the container when it exits
+    /// Remove the container and its anonymous volumes when it exits
     #[arg(long)]
     pub rm: bool,
     /// The image
@@ -1302,6 +1407,7 @@ pub fn commands() -> Vec<clap::Command> {
         System::command(),
         ContainerCmd::command(),
         ImageCmd::command(),
+        Volume::command(),
         Exec::command(),
         Create::command(),
         Start::command(),

@@ -1,6 +1,6 @@
 //! Helpers shared by the container tools.
 
-use crate::args::{ProcessArgs, RunArgs};
+use crate::args::{CreateArgs, ProcessArgs, RunArgs};
 use crate::{usage, Fail};
 use libcairn::image::runtime_config::Overrides;
 use libcairn::isolate::cgroup::Limits;
@@ -165,4 +165,44 @@ pub fn has_command(
         .into());
     }
     Ok(())
+}
+
+/// The mounts, hostname and root of a new container, from its options.
+pub fn host_config(c: &CreateArgs) -> Result<libcairn::store::container::HostConfig, Fail> {
+    use libcairn::volume::{parse_mount, parse_tmpfs, parse_volume};
+    let mut mounts = Vec::new();
+    for v in &c.volumes {
+        mounts.push(parse_volume(v).map_err(usage)?);
+    }
+    for m in &c.mounts {
+        mounts.push(parse_mount(m).map_err(usage)?);
+    }
+    for t in &c.tmpfs {
+        mounts.push(parse_tmpfs(t).map_err(usage)?);
+    }
+    Ok(libcairn::store::container::HostConfig {
+        mounts,
+        hostname: c.hostname.clone(),
+        read_only: c.read_only,
+    })
+}
+
+/// The options of `c` as union-mount takes them, for a porcelain that
+/// runs it.
+pub fn create_flags(c: &CreateArgs) -> Vec<String> {
+    let mut v = Vec::new();
+    let mut add = |flag: &str, value: &str| {
+        v.push(flag.to_string());
+        v.push(value.to_string());
+    };
+    c.name.iter().for_each(|n| add("--name", n));
+    c.entrypoint.iter().for_each(|e| add("--entrypoint", e));
+    c.volumes.iter().for_each(|x| add("--volume", x));
+    c.mounts.iter().for_each(|x| add("--mount", x));
+    c.tmpfs.iter().for_each(|x| add("--tmpfs", x));
+    c.hostname.iter().for_each(|h| add("--hostname", h));
+    if c.read_only {
+        v.push("--read-only".into());
+    }
+    v
 }

@@ -16,12 +16,7 @@ fn run(args: Create) -> Result<i32, Fail> {
     if let Some(r) = &args.common.root {
         cmd.arg("--root").arg(r);
     }
-    if let Some(n) = &args.create.name {
-        cmd.args(["--name", n]);
-    }
-    if let Some(e) = &args.create.entrypoint {
-        cmd.args(["--entrypoint", e]);
-    }
+    cmd.args(cairn_cli::container::create_flags(&args.create));
     for e in &args.config.env {
         cmd.args(["-e", e]);
     }

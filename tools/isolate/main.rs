@@ -76,6 +76,7 @@ fn one(
     let (code, rec) = foreground(store, &c, opts, args, from_records)?;
     if args.rm {
         container::remove(store, &c, true).map_err(fail125)?;
+        libcairn::volume::remove_anonymous(store, &c).map_err(fail125)?;
     }
     if from_records {
         out.record(&rec.over(s.record))?;

@@ -15,6 +15,9 @@ fn run(args: Rm) -> Result<i32, Fail> {
     each_subject(subjects::<ContainerRecord>(&args.containers)?, |s| {
         let c = store.resolve_container(&s.name)?;
         container::remove(&store, &c, args.force)?;
+        if args.volumes {
+            libcairn::volume::remove_anonymous(&store, &c)?;
+        }
         let rec = ContainerRecord {
             removed: Some(true),
             ..ContainerRecord::new(c.id)

@@ -31,12 +31,7 @@ fn run(args: Run) -> Result<i32, Fail> {
     let mut create = tool("union-mount");
     root(&mut create);
     create.arg("--no-mount");
-    if let Some(n) = &args.create.name {
-        create.args(["--name", n]);
-    }
-    if let Some(e) = &args.create.entrypoint {
-        create.args(["--entrypoint", e]);
-    }
+    create.args(cairn_cli::container::create_flags(&args.create));
     for e in &args.process.config.env {
         create.args(["-e", e]);
     }
@@ -103,6 +98,6 @@ fn run(args: Run) -> Result<i32, Fail> {
     }
     let mut rm = tool("rm");
     root(&mut rm);
-    rm.args(["-f", &id]);
+    rm.args(["-f", "-v", &id]);
     cairn_cli::porcelain::run_then(isolate, rm)
 }

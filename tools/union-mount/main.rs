@@ -53,9 +53,16 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
         workdir: args.config.workdir.clone(),
         user: args.config.user.clone(),
     };
+    let host = cairn_cli::container::host_config(&args.create)?;
     for s in subjects {
-        let c = container::create(&store, &s.name, args.create.name.as_deref(), &o)
-            .with_context(|| format!("image {}", s.name))?;
+        let c = container::create_with(
+            &store,
+            &s.name,
+            args.create.name.as_deref(),
+            &o,
+            host.clone(),
+        )
+        .with_context(|| format!("image {}", s.name))?;
         let mut rec = ContainerRecord {
             name: Some(c.name.clone()),
             layer: Some(c.layer),

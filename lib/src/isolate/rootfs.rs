@@ -14,7 +14,7 @@
 use super::process::{ctx, Fail};
 use super::spec::Unsupported;
 use nix::errno::Errno;
-use nix::fcntl::{openat, openat2, OFlag, OpenHow, ResolveFlag};
+use nix::fcntl::{openat, OFlag};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sys::stat::{mknodat, Mode, SFlag};
 use nix::unistd::{chdir, fchdir, pivot_root};
@@ -40,13 +40,8 @@ fn open_in(root: &OwnedFd, rel: &str) -> Result<OwnedFd, Fail> {
     Ok(cur)
 }
 
-/// Open `rel` with the root as `/`: every symlink on the way, absolute
-/// or with `..`, is resolved inside `root`, never outside it.
 fn open_in_root(root: &OwnedFd, rel: &str) -> nix::Result<OwnedFd> {
-    let how = OpenHow::new()
-        .flags(OFlag::O_PATH | OFlag::O_CLOEXEC)
-        .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
-    openat2(root.as_fd(), rel, how)
+    crate::sys::open_in_root(root.as_fd(), rel)
 }
 
 fn is_dir(fd: &OwnedFd) -> Result<bool, Fail> {
@@ -54,7 +49,8 @@ fn is_dir(fd: &OwnedFd) -> Result<bool, Fail> {
     Ok(SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR)
 }
 
-/// The mount target `rel`, resolved inside `root` ([`open_in_root`]);
+/// The mount target `rel`, resolved inside `root`
+/// ([`crate::sys::open_in_root`]);
 /// when missing it is made there: a directory, or an empty file when
 /// `file`, and its missing parents as directories. A target that is a
 /// symlink to nothing is refused rather than followed.

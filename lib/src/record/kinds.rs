@@ -399,6 +399,44 @@ impl Kind for ContainerRecord {
     }
 }
 
+/// A volume. Written by `cairn volume` (create, ls, inspect, rm, prune).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "cairn volume record", extend("additionalProperties" = true))]
+pub struct VolumeRecord {
+    /// The volume's name (64 hex digits for an anonymous one).
+    pub volume: String,
+    /// `create`, `ls`, `inspect`: when it was made (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    /// `create`, `ls`, `inspect`: made for one container, removed with it
+    /// by `rm -v`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymous: Option<bool>,
+    /// `create`, `ls`, `inspect`: where its content is on the host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mountpoint: Option<PathBuf>,
+    /// `inspect`: the containers that mount it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub containers: Option<Vec<ContainerId>>,
+    /// `rm`, `prune`: it was removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed: Option<bool>,
+    /// Upstream fields, passed through.
+    #[serde(flatten)]
+    pub extra: Record,
+}
+
+impl Kind for VolumeRecord {
+    const NAME: &'static str = "volume";
+    const SUBJECT: &'static str = "volume";
+    fn id(&self) -> String {
+        self.volume.clone()
+    }
+    fn extra_mut(&mut self) -> &mut Record {
+        &mut self.extra
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@
 //! records that use them.
 
 use super::inspect::{ContainerInspect, ImageInspect};
-use super::kinds::{ContainerRecord, ImageRecord, Kind, LayerRecord};
+use super::kinds::{ContainerRecord, ImageRecord, Kind, LayerRecord, VolumeRecord};
 use crate::digest::{ContainerId, Digest, LayerId};
 use crate::store::container::Status;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
@@ -78,6 +78,7 @@ pub fn schemas() -> Vec<(String, String)> {
         render::<LayerRecord>(),
         render::<ImageRecord>(),
         render::<ContainerRecord>(),
+        render::<VolumeRecord>(),
         render::<ImageInspect>(),
         render::<ContainerInspect>(),
     ]

@@ -34,6 +34,72 @@ pub struct ContainerMeta {
     /// overrides applied.
     #[schemars(with = "super::schema::ConfigSchema")]
     pub config: Value,
+    /// Its mounts, hostname and root, fixed at creation (docker's
+    /// HostConfig); absent when it has none of its own.
+    #[serde(default, skip_serializing_if = "HostConfig::is_empty")]
+    pub host: HostConfig,
+}
+
+/// What a container is given beside its image, as docker's HostConfig
+/// keeps it: fixed at creation, read at every start.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct HostConfig {
+    /// Volumes, bind mounts and tmpfs, in the order given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mounts: Vec<MountSpec>,
+    /// The hostname (default: the short ID).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// The root file system is read-only (volumes and tmpfs stay writable).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
+}
+
+impl HostConfig {
+    pub fn is_empty(&self) -> bool {
+        self == &HostConfig::default()
+    }
+}
+
+/// What a mount mounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MountKind {
+    /// A path of the host.
+    Bind,
+    /// A volume of the store (`volumes/NAME/_data`).
+    Volume,
+    /// A new tmpfs.
+    Tmpfs,
+}
+
+/// One mount of a container, as `-v`, `--mount` and `--tmpfs` give it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MountSpec {
+    #[serde(rename = "type")]
+    pub kind: MountKind,
+    /// A bind's host path, a volume's name; none for a tmpfs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Where it is mounted, an absolute path inside the container.
+    pub target: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub readonly: bool,
+    /// A tmpfs's options, as mount(8) takes them (`size=64m`, `mode=1777`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+    /// A volume made for this container (an image's VOLUME, `-v /path`):
+    /// `rm -v` removes it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub anonymous: bool,
+    /// A bind whose missing host path is made a directory at start (`-v`,
+    /// as docker does); without it, a missing path is an error.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub create_source: bool,
+    /// A volume that is not filled from the image's content at its
+    /// target when it is empty (`volume-nocopy`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_copy: bool,
 }
 
 /// A container's status, as `ps` shows it.
@@ -243,6 +309,7 @@ impl Store {
         image: &str,
         layer: &LayerId,
         config: Value,
+        host: HostConfig,
     ) -> Result<ContainerMeta> {
         let id = ContainerId::random().at(&self.root().join("containers"))?;
         let name = match name {
@@ -261,6 +328,7 @@ impl Store {
             layer: *layer,
             created: now_rfc3339(),
             config,
+            host,
         };
         let staging = self.stage("container")?;
         let sp = staging.path();
@@ -278,6 +346,15 @@ impl Store {
                 .mode(0o755)
                 .create(&d)
                 .at(&d)?;
+        }
+        // The files cairn owns in every container, mounted over these
+        // (as docker's init layer has them): below the read-write layer,
+        // so commit never sees them.
+        let etc = dirs.init.join("etc");
+        fs::DirBuilder::new().mode(0o755).create(&etc).at(&etc)?;
+        for f in crate::hostfiles::NAMES {
+            let p = etc.join(f);
+            File::create(&p).at(&p)?;
         }
         fs::write(
             sp.join("container.json"),
