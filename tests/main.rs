@@ -25,4 +25,5 @@ mod registry;
 mod runtime;
 mod save;
 mod unpack;
+mod volumes;
 mod walkthrough;

@@ -54,7 +54,7 @@ fn run(args: Volume) -> Result<i32, Fail> {
         }
         VolumeCommand::Inspect { names } => {
             let mut out = Out::new(Format::Json);
-            each_subject(subjects::<VolumeRecord>(&names)?, |s| {
+            return each_subject(subjects::<VolumeRecord>(&names)?, |s| {
                 let v = volume::get(&store, &s.name)?;
                 let users = volume::users(&store, &v.name)?;
                 let rec = VolumeRecord {
@@ -62,7 +62,7 @@ fn run(args: Volume) -> Result<i32, Fail> {
                     ..record(&store, &v)
                 };
                 Ok(out.record(&rec.over(s.record))?)
-            })?;
+            });
         }
         VolumeCommand::Rm {
             force,
@@ -70,13 +70,13 @@ fn run(args: Volume) -> Result<i32, Fail> {
             format,
         } => {
             let mut out = Out::new(Format::resolve(format, false));
-            each_subject(subjects::<VolumeRecord>(&names)?, |s| {
+            return each_subject(subjects::<VolumeRecord>(&names)?, |s| {
                 match volume::remove(&store, &s.name) {
                     Err(VolumeError::NotFound(_)) if force => return Ok(()),
                     r => r?,
                 }
                 Ok(out.record(&removed(s.name.clone()).over(s.record))?)
-            })?;
+            });
         }
         VolumeCommand::Prune { force: _, format } => {
             let mut out = Out::new(Format::resolve(format, false));

@@ -384,7 +384,11 @@ impl Builder<'_> {
         )?;
         (self.progress)(&format!(" ---> Running in {}", c.id.short()));
         let res = self.run_and_commit(&c, created_by);
-        let _ = container::remove(self.store, &c, true);
+        if container::remove(self.store, &c, true).is_ok() {
+            // the image's VOLUMEs were the step's own (as docker's
+            // classic builder has them): they go with it
+            let _ = crate::volume::remove_anonymous(self.store, &c);
+        }
         self.st.cur = Some(res?);
         Ok(false)
     }
