@@ -246,6 +246,36 @@ fn every_tool_writes_valid_records() {
         env.cmd("rm").args(["-f", s(r, "container")]).run();
     }
 
+    // volumes
+    let vol = keep(
+        "volume",
+        "volume create",
+        env.records("volume", &["create", "v1"]),
+    );
+    keep(
+        "volume",
+        "volume ls",
+        env.records("volume", &["ls", "--format", "json"]),
+    );
+    keep(
+        "volume",
+        "volume inspect",
+        env.cmd("volume")
+            .arg("inspect")
+            .stdin_records(&vol)
+            .ok()
+            .records(),
+    );
+    keep(
+        "volume",
+        "volume rm",
+        env.cmd("volume")
+            .arg("rm")
+            .stdin_records(&vol)
+            .ok()
+            .records(),
+    );
+
     // removals
     keep("image", "tag -d", env.records("tag", &["-d", "built:1"]));
     keep("image", "rmi", env.records("rmi", &["hi:1"]));

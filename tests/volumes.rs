@@ -458,3 +458,58 @@ fn commit_never_holds_volumes_or_the_etc_files() {
         mounted_anywhere(&env)
     );
 }
+
+/// The same commands on docker 20.10 and on cairn, with the same busybox:
+/// the same output.
+#[test]
+fn agrees_with_docker() {
+    use crate::fixtures::{docker, peers};
+    let env = Env::new("vol-docker");
+    let archive = peers().join("docker-save.tar");
+    env.cmd("load").arg(&archive).ok();
+    docker().ok(&["load", "-i", archive.to_str().unwrap()]);
+    let host = env.path("host");
+    std::fs::create_dir_all(&host).unwrap();
+    std::fs::write(host.join("f"), "from the host\n").unwrap();
+    let ro = format!("{}:/h:ro", host.display());
+    let vol = format!("cairn-compat-{}:/var", std::process::id());
+    let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        (vec![], vec!["cat", "/etc/hosts"]),
+        (
+            vec!["-v", &ro],
+            vec!["sh", "-c", "cat /h/f; echo x > /h/f; echo $?"],
+        ),
+        (vec!["--read-only"], vec!["sh", "-c", "touch /x; echo $?"]),
+        (
+            vec!["--tmpfs", "/run"],
+            vec!["busybox", "grep", " /run ", "/proc/mounts"],
+        ),
+        (
+            vec!["--hostname", "web"],
+            vec!["sh", "-c", "hostname; cat /etc/hostname"],
+        ),
+        (
+            vec!["-v", &vol],
+            vec!["sh", "-c", "find /var | sort; echo kept > /var/new"],
+        ),
+        (vec!["-v", &vol], vec!["cat", "/var/new"]),
+    ];
+    for (opts, cmd) in cases {
+        // cairn's default network is docker's `none`
+        let mut d = vec!["run", "--rm", "--network", "none"];
+        d.extend(&opts);
+        d.push("busybox:latest");
+        d.extend(&cmd);
+        let o = docker().run(&d);
+        let theirs =
+            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+        let mut c = vec!["--rm"];
+        c.extend(&opts);
+        c.push("busybox:latest");
+        c.extend(&cmd);
+        let o = env.cmd("run").args(&c).run();
+        let ours = o.stdout.clone() + &o.stderr;
+        assert_eq!(ours, theirs, "{opts:?} {cmd:?}");
+    }
+    docker().run(&["volume", "rm", vol.split(':').next().unwrap()]);
+}

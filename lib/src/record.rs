@@ -16,6 +16,7 @@
 //! | layer | `layer` | [`LayerRecord`] | `docs/layer.schema.json` | layer-unpack, commit, history |
 //! | image | `layer` | [`ImageRecord`] | `docs/image.schema.json` | load, save -o, build, tag, images, rmi |
 //! | container | `container` | [`ContainerRecord`] | `docs/container.schema.json` | union-mount, isolate, ps, stop, kill, pause, unpause, rm |
+//! | volume | `volume` | [`VolumeRecord`] | `docs/volume.schema.json` | volume |
 //!
 //! A field means one thing in every kind (`layer` is always a layer ID,
 //! `size` always bytes), so a record carried from one kind into another
