@@ -549,7 +549,9 @@ pub struct CreateArgs {
 /// layer stack, with a container.json holding its image and config. Its
 /// union view is mounted at containers/<id>/rootfs with the options that
 /// keep commit's diff honest (index=off, redirect_dir=off, metacopy=off).
-/// A command after `--` is stored as the container's command.
+/// A command after `--` is stored as the container's command; its mounts
+/// (-v, --mount, --tmpfs), --read-only and --hostname are stored with it,
+/// and the volumes they name are made (docs/volumes.md).
 ///
 /// Prints one record per image, carrying the input through and adding
 /// `container`, `name` and `rootfs`.
@@ -596,8 +598,10 @@ pub struct UnionMount {
 /// Run a container: its union view plus an isolated process space.
 ///
 /// New pid, mount, uts, ipc, net and cgroup namespaces; pivot_root into the
-/// union view; /proc, a minimal /dev and a read-only /sys; the hostname is
-/// the container ID. The command is the image's Entrypoint and Cmd, or the
+/// union view; /proc, a minimal /dev and a read-only /sys; the container's
+/// volumes, bind mounts and tmpfs, and /etc/hostname, /etc/hosts and
+/// /etc/resolv.conf written by cairn (docs/volumes.md); the hostname is
+/// the container ID unless it was created with --hostname. The command is the image's Entrypoint and Cmd, or the
 /// one after `--`. Docker's default capabilities, no_new_privs, masked and
 /// read-only /proc paths, no inherited fds: --privileged opts out.
 ///

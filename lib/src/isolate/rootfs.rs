@@ -145,15 +145,21 @@ impl Mount {
         }
     }
 
-    /// Remount the bind mount on the target read-only, with `flags` too.
-    fn read_only(flags: MsFlags, what: String) -> Mount {
+    /// Remount the bind mount on the target with `flags` (a bind mount
+    /// takes its flags only this way).
+    fn remount(flags: MsFlags, what: String) -> Mount {
         Mount {
             source: None,
             fstype: None,
-            flags: MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | flags,
+            flags: MsFlags::MS_BIND | MsFlags::MS_REMOUNT | flags,
             data: None,
             what,
         }
+    }
+
+    /// Remount the bind mount on the target read-only, with `flags` too.
+    fn read_only(flags: MsFlags, what: String) -> Mount {
+        Mount::remount(MsFlags::MS_RDONLY | flags, what)
     }
 
     /// Mount on `target`: a path, or /proc/self/fd/N of an opened one.
@@ -514,12 +520,7 @@ fn apply_bind(root: &OwnedFd, step: &RootfsStep) -> Result<(), Fail> {
         // The bind is on top now: open it again to reach it.
         let fd = ctx(open_in_root(root, target), &format!("opening /{target}"))?;
         let what = format!("remounting /{target} with its options");
-        let m = Mount::read_only(MsFlags::empty(), what);
-        Mount {
-            flags: MsFlags::MS_BIND | MsFlags::MS_REMOUNT | *flags,
-            ..m
-        }
-        .apply(&fd_path(&fd))?;
+        Mount::remount(*flags, what).apply(&fd_path(&fd))?;
     }
     if let Some(p) = propagation {
         set_propagation(root, target, *p)?;
