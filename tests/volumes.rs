@@ -271,10 +271,10 @@ fn tmpfs_and_a_read_only_root() {
     );
 }
 
-/// The attacker's image: /data is a symlink to /etc, /up one to
-/// ../../../../../etc, /out one to a directory of the host that does not
-/// exist in the container. Every mount lands inside the container's root;
-/// nothing is made or mounted on the host.
+/// The attacker's image: /evil/data is a symlink to /etc, /evil/up one to
+/// ../../../../../etc, /evil/out one to a directory of the host that does
+/// not exist in the container. Every mount lands inside the container's
+/// root; nothing is made or mounted on the host.
 #[test]
 fn a_symlinked_target_never_mounts_outside_the_root() {
     let env = Env::new("vol-symlink");
@@ -297,19 +297,34 @@ fn a_symlinked_target_never_mounts_outside_the_root() {
     let out = run(&env, &["--rm", "-v", &v, "evil", "cat", "/etc/sub/marker"]);
     assert_eq!(out, "planted\n");
     assert!(!std::path::Path::new("/etc/sub").exists());
-    // a link to a path only the host has: refused, nothing made there
+    // a link to a path only the host has: made inside the root, as runc
+    // does; nothing made or mounted on the host's
     let v = format!("{}:/evil/out/made", host.display());
-    let o = env
-        .cmd("run")
-        .args(["--rm", "-v", &v, "evil", "true"])
-        .fails(125);
-    assert!(o.stderr.contains("mount target"), "{}", o.stderr);
+    let script = format!("cat {out_target}/made/marker; touch /evil/out/t; ls {out_target}");
+    let out = run(&env, &["--rm", "-v", &v, "evil", "sh", "-c", &script]);
+    assert_eq!(out, "planted\nmade\nt\n");
+    let out = run(
+        &env,
+        &[
+            "--rm",
+            "--tmpfs",
+            "/evil/out",
+            "evil",
+            "sh",
+            "-c",
+            &format!("grep -c ' {out_target} tmpfs' /proc/mounts"),
+        ],
+    );
+    assert_eq!(out, "1\n");
     assert!(std::fs::read_dir(&outside).unwrap().next().is_none());
+    // a link in a loop: refused
+    let looped = |t: TarBuilder| t.symlink("l1", "l2").symlink("l2", "/l1");
+    image_with(&env, "looped", looped);
     let o = env
         .cmd("run")
-        .args(["--rm", "--tmpfs", "/evil/out", "evil", "true"])
+        .args(["--rm", "--tmpfs", "/l1", "looped", "true"])
         .fails(125);
-    assert!(o.stderr.contains("symlink to nothing"), "{}", o.stderr);
+    assert!(o.stderr.contains("mount target /l1"), "{}", o.stderr);
     assert!(
         mounted_anywhere(&env).is_empty(),
         "{:?}",

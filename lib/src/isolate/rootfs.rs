@@ -9,7 +9,8 @@
 //! of /proc, /sys and /dev are opened without following any symlink; the
 //! others (bind mounts, tmpfs, ...) are resolved with the root as `/`
 //! (`openat2(RESOLVE_IN_ROOT)`: a symlink to `/etc` or to `../../..` in
-//! the image stays inside the root), and made there when missing.
+//! the image stays inside the root), and made there when missing (a
+//! symlink to something missing too: its target, inside the root).
 
 use super::process::{ctx, Fail};
 use super::spec::Unsupported;
@@ -49,12 +50,43 @@ fn is_dir(fd: &OwnedFd) -> Result<bool, Fail> {
     Ok(SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR)
 }
 
+/// `path` with its empty, `.` and `..` components resolved by name,
+/// never above the root: a relative path inside it.
+fn clean(path: &str) -> String {
+    let mut v: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                v.pop();
+            }
+            c => v.push(c),
+        }
+    }
+    v.join("/")
+}
+
+/// Where the directory `fd` is, as a path below `root`.
+fn in_root_path(root: &OwnedFd, fd: &OwnedFd) -> Option<String> {
+    let r = crate::sys::fd_path(root.as_fd()).ok()?;
+    let p = crate::sys::fd_path(fd.as_fd()).ok()?;
+    Some(p.strip_prefix(r).ok()?.to_str()?.to_string())
+}
+
+/// How many symlinks making a target may go through (the kernel's
+/// bound for one lookup).
+const MAX_LINKS: u8 = 40;
+
 /// The mount target `rel`, resolved inside `root`
-/// ([`crate::sys::open_in_root`]);
-/// when missing it is made there: a directory, or an empty file when
-/// `file`, and its missing parents as directories. A target that is a
-/// symlink to nothing is refused rather than followed.
+/// ([`crate::sys::open_in_root`]); when missing it is made there: a
+/// directory, or an empty file when `file`, and its missing parents as
+/// directories. A symlink to something missing is followed inside the
+/// root and its target made there, as runc does.
 fn target_in_root(root: &OwnedFd, rel: &str, file: bool) -> Result<OwnedFd, Fail> {
+    make_in_root(root, &clean(rel), file, 0)
+}
+
+fn make_in_root(root: &OwnedFd, rel: &str, file: bool, links: u8) -> Result<OwnedFd, Fail> {
     let fail = |e: &dyn std::fmt::Display| Fail(125, format!("mount target /{rel}: {e}"));
     match open_in_root(root, rel) {
         Ok(fd) => return Ok(fd),
@@ -65,7 +97,7 @@ fn target_in_root(root: &OwnedFd, rel: &str, file: bool) -> Result<OwnedFd, Fail
     let dir = if parent.is_empty() {
         ctx(root.try_clone(), "dup")?
     } else {
-        target_in_root(root, parent, false)?
+        make_in_root(root, parent, false, links)?
     };
     if !is_dir(&dir)? {
         return Err(fail(&format!("/{parent} is not a directory")));
@@ -94,10 +126,22 @@ fn target_in_root(root: &OwnedFd, rel: &str, file: bool) -> Result<OwnedFd, Fail
     )
     .map_err(|e| fail(&e))?;
     let st = ctx(nix::sys::stat::fstat(fd.as_fd()), "fstat")?;
-    if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFLNK {
-        return Err(fail(&"a symlink to nothing in the container"));
+    if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFLNK {
+        return Ok(fd);
     }
-    Ok(fd)
+    // A symlink to something missing: make its target, inside the root.
+    if links >= MAX_LINKS {
+        return Err(fail(&"too many levels of symbolic links"));
+    }
+    let link = crate::sys::read_handle_link(fd.as_fd()).map_err(|e| fail(&e))?;
+    let link = link
+        .to_str()
+        .ok_or_else(|| fail(&"a symlink that is not UTF-8"))?;
+    let base = match link.starts_with('/') {
+        true => String::new(),
+        false => in_root_path(root, &dir).ok_or_else(|| fail(&"cannot place its directory"))?,
+    };
+    make_in_root(root, &clean(&format!("{base}/{link}")), file, links + 1)
 }
 
 fn fd_path(fd: &OwnedFd) -> String {
@@ -995,7 +1039,8 @@ mod tests {
     }
 
     /// The attacker's image: its /data is a symlink to /etc, to
-    /// ../../.., and a dangling one; the host's files must stay untouched.
+    /// ../../.., to nothing, and two in a loop; the host's files must
+    /// stay untouched.
     #[test]
     fn targets_resolve_inside_the_root_whatever_the_symlinks_say() {
         let dir = crate::testutil::TempDir::new("rootfs-in-root");
@@ -1022,7 +1067,13 @@ mod tests {
         assert!(!std::path::Path::new("/etc/new/file").exists());
         let t = target_in_root(&fd, "up/made", false).unwrap();
         assert_eq!(at(&t), root.join("tmp/made"));
-        assert!(target_in_root(&fd, "dangling", false).is_err());
+        // a symlink to nothing: its target is made, inside the root
+        let t = target_in_root(&fd, "dangling/x", true).unwrap();
+        assert_eq!(at(&t), root.join("nowhere/x"));
         assert!(!std::path::Path::new("/nowhere").exists());
+        std::os::unix::fs::symlink("../../../loop2", root.join("loop1")).unwrap();
+        std::os::unix::fs::symlink("loop1", root.join("loop2")).unwrap();
+        assert!(target_in_root(&fd, "loop1", false).is_err());
+        assert_eq!(clean("/a/./b/../../../c//d"), "c/d");
     }
 }
