@@ -150,6 +150,8 @@ pub fn create_with(
         }
     }
     let image_volumes = runtime(&config).volumes().clone().unwrap_or_default();
+    // no volume it names is removed before its record names it
+    let _l = crate::volume::lock(store)?;
     host.mounts = crate::volume::prepare(store, host.mounts, &image_volumes)?;
     Ok(store.create_container(name, image, &layer, config, host)?)
 }

@@ -182,11 +182,18 @@ pub fn users(store: &Store, name: &str) -> Result<Vec<ContainerMeta>> {
         .collect())
 }
 
+/// Hold the store's volume lock: while it is held no volume is removed,
+/// so a container being made with a volume (which holds it from
+/// [`prepare`] until its record is written) cannot lose it on the way.
+pub fn lock(store: &Store) -> Result<nix::fcntl::Flock<fs::File>> {
+    Ok(store.lock_exclusive("volumes")?)
+}
+
 /// Remove the volume `name` and its content; refused while a container,
 /// running or not, mounts it (the error names them).
 pub fn remove(store: &Store, name: &str) -> Result<()> {
     get(store, name)?;
-    let _l = store.lock_exclusive("containers")?;
+    let _l = lock(store)?;
     let using = users(store, name)?;
     if !using.is_empty() {
         return Err(VolumeError::InUse {
@@ -366,7 +373,8 @@ pub fn parse_tmpfs(v: &str) -> Result<MountSpec> {
 /// Make a new container's mounts ready: an anonymous volume for each of
 /// the image's `VOLUME`s no mount covers, every volume made (anonymous
 /// ones named), every bind that must exist checked. Two mounts on one
-/// path are refused.
+/// path are refused. The caller holds [`lock`] until the container's
+/// record names the volumes.
 pub fn prepare(
     store: &Store,
     mut mounts: Vec<MountSpec>,
@@ -426,6 +434,15 @@ pub fn is_empty(p: &Path) -> bool {
 /// empty: docker's copy of an image's content into a new volume.
 pub fn seed(store: &Store, name: &str, target: &str, from: BorrowedFd<'_>) -> Result<()> {
     let to = data_dir(store, name);
+    if !is_empty(&to) {
+        return Ok(());
+    }
+    // Two containers starting on one new volume: one fills it.
+    let json = dir(store).join(name).join("volume.json");
+    let f = fs::File::open(&json).at(&json)?;
+    let _l = nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| e)
+        .at(&json)?;
     if !is_empty(&to) {
         return Ok(());
     }
