@@ -1025,10 +1025,10 @@ pub enum ImageCommand {
     Prune(Prune),
 }
 
-/// Volumes: directories of the store that outlive the containers that
-/// mount them, as docker's local volumes (`volumes/NAME/_data`).
+/// Manage volumes, directories of the store that outlive the containers
+/// that mount them.
 ///
-/// A named volume is also made on first use by `-v NAME:PATH`; an empty
+/// As docker's local volumes: `volumes/NAME/_data` in the store. A named volume is also made on first use by `-v NAME:PATH`; an empty
 /// one is filled from the image's content at the mount point when a
 /// container first starts with it. Anonymous volumes (an image's VOLUME,
 /// `-v PATH`) go with `rm -v` and `run --rm`. A volume a container
