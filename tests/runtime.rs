@@ -756,7 +756,6 @@ fn docker_run(runtime: &str, args: &[&str]) -> (Option<i32>, String, String) {
 }
 
 #[test]
-#[ignore = "needs bind mounts in isolate (the vol branch): docker bind-mounts /etc/hosts, hostname and resolv.conf"]
 fn docker_runs_containers_through_cairn_runtime_as_through_runc() {
     let env = Env::new("rt-docker");
     let d = crate::fixtures::docker();
