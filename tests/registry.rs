@@ -758,7 +758,8 @@ fn pushed_images_keep_their_ids_and_pull_back() {
     // pushed again: every blob is there already
     let out = push(&["busybox", &dest]);
     assert!(
-        out.stderr.contains("0 blob(s) uploaded, 2 already there"),
+        out.stderr
+            .contains("0 blob(s) uploaded, 0 mounted, 2 already there"),
         "{}",
         out.stderr
     );
@@ -831,4 +832,135 @@ fn docker_pulls_and_runs_a_pushed_schema2_image() {
     let out = d.ok(&["run", "--rm", "--network", "none", &dest, "echo", "hi"]);
     assert_eq!(out.trim(), "hi");
     d.ok(&["rmi", &dest]);
+}
+
+/// `docker pull`'s image ID and its output, and the manifest digest
+/// `docker push` printed.
+fn docker_push_digest(out: &str) -> String {
+    let at = out
+        .find("digest: sha256:")
+        .expect("docker push prints the digest");
+    out[at + 8..at + 8 + 71].to_string()
+}
+
+#[test]
+fn docker_and_skopeo_exchange_images_with_cairn_through_a_registry() {
+    let env = Env::new("registry-interop");
+    let reg = Registry::start(&env, "reg", Extras::default());
+    crate::harness::busybox_image(&env);
+    let d = crate::fixtures::docker();
+    let ours = format!("{}/cairn-oci-{}:1", reg.host, std::process::id());
+    // cairn's OCI manifest (the default): docker pulls and runs it
+    let rec = env.cmd("push").args(["busybox", &ours]).ok().record();
+    d.ok(&["pull", "-q", &ours]);
+    let id = d.ok(&["image", "inspect", "--format", "{{.Id}}", &ours]);
+    assert_eq!(id.trim(), s(&rec, "image_id"));
+    let out = d.ok(&["run", "--rm", "--network", "none", &ours, "echo", "hi"]);
+    assert_eq!(out.trim(), "hi");
+
+    // docker pushes it on (as docker schema2): cairn pulls that and runs it
+    let theirs = format!("{}/from-docker-{}:1", reg.host, std::process::id());
+    d.ok(&["tag", &ours, &theirs]);
+    let pushed = docker_push_digest(&d.ok(&["push", &theirs]));
+    d.ok(&["rmi", &ours, &theirs]);
+    let fresh = Env::new("registry-interop-fresh");
+    let pulled = pull(&fresh, &theirs);
+    assert_eq!(
+        s(&pulled, "image_id"),
+        s(&rec, "image_id"),
+        "docker's image ID"
+    );
+    assert_eq!(s(&pulled, "digest"), pushed, "docker's manifest digest");
+    let out = fresh
+        .cmd("run")
+        .args(["--rm", &theirs, "--", "echo", "hi"])
+        .ok();
+    assert_eq!(out.stdout.trim(), "hi");
+
+    // pushed again elsewhere in the registry: docker's manifest, byte for
+    // byte, and every blob mounted from the repository it came from
+    let again = format!("{}/again:1", reg.host);
+    let out = fresh.cmd("push").args([&theirs, &again]).ok();
+    assert_eq!(
+        s(&out.record(), "digest"),
+        pushed,
+        "the same manifest digest"
+    );
+    assert!(
+        out.stderr
+            .contains("0 blob(s) uploaded, 2 mounted, 0 already there; the manifest kept"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(sha256(&reg.inspect("again:1", &["--raw"])), pushed);
+    // asked for another format, the manifest is made anew: same image
+    let oci = format!("{}/again:oci", reg.host);
+    let out = fresh
+        .cmd("push")
+        .args(["--manifest-format", "oci", &theirs, &oci])
+        .ok();
+    let made = out.record();
+    assert_ne!(s(&made, "digest"), pushed);
+    assert_eq!(s(&made, "image_id"), s(&rec, "image_id"));
+    assert!(!out.stderr.contains("kept"), "{}", out.stderr);
+
+    // skopeo copies a cairn push registry to registry keeping its digest,
+    // and cairn pulls skopeo's copy back
+    run_ok(
+        Command::new("skopeo")
+            .args([
+                "copy",
+                "--quiet",
+                "--src-tls-verify=false",
+                "--dest-tls-verify=false",
+            ])
+            .arg(format!("docker://{again}"))
+            .arg(format!("docker://{}/skopeo:1", reg.host)),
+    );
+    assert_eq!(sha256(&reg.inspect("skopeo:1", &["--raw"])), pushed);
+    let back = pull(&fresh, &format!("{}/skopeo:1", reg.host));
+    assert_eq!(s(&back, "image_id"), s(&rec, "image_id"));
+
+    // a skopeo-made manifest (not canonical JSON) survives a pull and a
+    // push as it is
+    reg.push(&busybox_layout(), "sk:1", &[]);
+    let sk = sha256(&reg.inspect("sk:1", &["--raw"]));
+    pull(&fresh, &format!("{}/sk:1", reg.host));
+    let re = fresh
+        .cmd("push")
+        .args([
+            &format!("{}/sk:1", reg.host),
+            &format!("{}/sk2:1", reg.host),
+        ])
+        .ok()
+        .record();
+    assert_eq!(s(&re, "digest"), sk);
+}
+
+#[test]
+fn large_blobs_go_up_in_chunks() {
+    let env = Env::new("registry-chunks");
+    let reg = Registry::start(&env, "reg", Extras::default());
+    crate::harness::busybox_image(&env);
+    let dest = format!("{}/chunked:1", reg.host);
+    let out = env
+        .cmd("push")
+        .args(["--chunk-size", "100000", "busybox", &dest])
+        .ok();
+    let rec = out.record();
+    assert!(out.stderr.contains("2 blob(s) uploaded"), "{}", out.stderr);
+    let config = reg.inspect("chunked:1", &["--config", "--raw"]);
+    assert_eq!(s(&rec, "image_id"), sha256(&config));
+    let layer = manifest_of(&reg, "chunked:1")["layers"][0]["size"]
+        .as_u64()
+        .unwrap();
+    assert!(layer > 300_000, "several chunks: {layer} bytes");
+    let fresh = Env::new("registry-chunks-fresh");
+    let pulled = pull(&fresh, &dest);
+    assert_eq!(s(&pulled, "image_id"), s(&rec, "image_id"));
+    let out = fresh
+        .cmd("run")
+        .args(["--rm", &dest, "--", "echo", "hi"])
+        .ok();
+    assert_eq!(out.stdout.trim(), "hi");
 }

@@ -145,7 +145,9 @@ fn prune_layers(
 fn prune_blobs(store: &Store, o: &PruneOptions, out: &mut Pruned) -> Result<(), PruneError> {
     let mut named: BTreeSet<Digest> = BTreeSet::new();
     for id in store.layers()? {
-        named.extend(store.layer_info(&id)?.blob.map(|b| b.digest));
+        let info = store.layer_info(&id)?;
+        named.extend(info.blob.map(|b| b.digest));
+        named.extend(info.remote.iter().map(|r| r.manifest));
         named.extend(store.layer(&id).ok().and_then(|m| m.image_config));
     }
     let index = refs::read_index(store)?;

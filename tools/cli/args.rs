@@ -228,22 +228,29 @@ pub struct Logout {
 /// Push an image to a registry, as `docker push` does.
 ///
 /// IMAGE is a tag or image ID of the store; DEST_REF (default IMAGE) is
-/// where it goes: HOST[:PORT]/NAME[:TAG]. The blobs are those `cairn save`
-/// writes: each layer compressed as --compress asks (a layer already
-/// stored in that form is sent as stored), the config byte for byte, so
-/// the image ID stays the same. Blobs the registry has (HEAD) are not
-/// sent again; the others are uploaded whole, streamed from the store.
-/// Then the manifest is put: OCI by default, docker schema2 with --format
-/// docker. Credentials and TLS are `cairn pull`'s (see cairn login).
+/// where it goes: HOST[:PORT]/NAME[:TAG]. An image pulled from a registry
+/// (or pushed before) goes out with the manifest it came with, byte for
+/// byte, so its manifest digest stays, as long as that manifest fits
+/// --compress and --manifest-format (when given) and the store has its
+/// blobs. Otherwise the blobs are those `cairn save` writes: each layer
+/// compressed as --compress asks (gzip by default; a layer already stored
+/// in that form is sent as stored), the config byte for byte, so the image
+/// ID stays; the manifest is OCI, or docker schema2 with
+/// --manifest-format docker. Blobs the registry has (HEAD) are not sent;
+/// blobs the store knows another repository of the same registry holds
+/// are mounted from it; the others are uploaded, streamed from the store,
+/// in PATCH chunks when larger than --chunk-size. Credentials and TLS are
+/// `cairn pull`'s (see cairn login).
 ///
 /// Prints one record: {"layer", "image_id", "digest" (the manifest's),
-/// "ref", "layers", ...}.
+/// "ref"}; says on stderr how many blobs were uploaded, mounted and there
+/// already.
 ///
 /// RECORDS: reads none; writes an image record (docs/image.schema.json).
 ///
 /// EXAMPLES:
 ///   cairn tag busybox localhost:5000/bb:1 && cairn push localhost:5000/bb:1
-///   cairn push --format docker app:1 registry.example.com/team/app:1
+///   cairn push --manifest-format docker app:1 registry.example.com/team/app:1
 #[derive(Debug, Parser)]
 #[command(name = "cairn-push", version)]
 pub struct Push {
@@ -255,17 +262,17 @@ pub struct Push {
     /// Where to push it: HOST[:PORT]/NAME[:TAG] (default: IMAGE)
     #[arg(value_name = "DEST_REF")]
     pub dest: Option<String>,
-    /// Layer compression
-    #[arg(long, value_enum, value_name = "ALGO", default_value = "gzip")]
-    pub compress: Compress,
-    /// The manifest put: OCI image manifest, or docker schema2
-    #[arg(
-        long = "manifest-format",
-        value_enum,
-        value_name = "FORMAT",
-        default_value = "oci"
-    )]
-    pub manifest_format: ManifestKind,
+    /// Layer compression [default: as pulled, else gzip]
+    #[arg(long, value_enum, value_name = "ALGO")]
+    pub compress: Option<Compress>,
+    /// The manifest put: OCI image manifest, or docker schema2 [default:
+    /// as pulled, else oci]
+    #[arg(long = "manifest-format", value_enum, value_name = "FORMAT")]
+    pub manifest_format: Option<ManifestKind>,
+    /// Blobs larger than this many bytes go up in PATCH chunks of this
+    /// size; 0 sends each blob in one PUT
+    #[arg(long, value_name = "BYTES", default_value_t = libcairn::registry::push::DEFAULT_CHUNK)]
+    pub chunk_size: u64,
     #[command(flatten)]
     pub tls: Tls,
     /// Output format

@@ -20,16 +20,17 @@ fn run(args: Push) -> Result<i32, Fail> {
     let found = save_images(&store, &[(args.image.as_str(), vec![])], vec![])?;
     let top = found[0].top;
     let opts = PushOptions {
-        compression: match args.compress {
+        compression: args.compress.map(|c| match c {
             Compress::None => Compression::None,
             Compress::Gzip => Compression::Gzip,
             Compress::Zstd => Compression::Zstd,
-        },
-        format: match args.manifest_format {
+        }),
+        format: args.manifest_format.map(|f| match f {
             ManifestKind::Oci => ManifestFormat::Oci,
             ManifestKind::Docker => ManifestFormat::Docker,
-        },
+        }),
         tls: args.tls.options(),
+        chunk_size: args.chunk_size,
     };
     let pushed = push(&store, top, &dest, &opts)?;
     let rec = ImageRecord {
@@ -39,9 +40,14 @@ fn run(args: Push) -> Result<i32, Fail> {
         reference: Some(dest.to_string()),
         ..Default::default()
     };
+    let kept = if pushed.kept {
+        "; the manifest kept"
+    } else {
+        ""
+    };
     eprintln!(
-        "cairn-push: {dest}: {} blob(s) uploaded, {} already there",
-        pushed.uploaded, pushed.skipped
+        "cairn-push: {dest}: {} blob(s) uploaded, {} mounted, {} already there{kept}",
+        pushed.uploaded, pushed.mounted, pushed.skipped
     );
     let mut out = Out::new(Format::resolve(args.format, false));
     out.record(&rec)?;

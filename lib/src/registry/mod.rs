@@ -17,11 +17,13 @@ pub mod login;
 pub mod manifest;
 pub mod push;
 pub mod tls;
+mod upload;
 
 use crate::digest::{Digest, LayerId};
 use crate::image::load::{self, LoadError, Source};
 use crate::reference::Remote;
 use crate::store::ingest::IngestError;
+use crate::store::meta::RemoteManifest;
 use crate::store::Store;
 use client::{Client, HttpError};
 use manifest::{Document, Wanted};
@@ -83,6 +85,11 @@ pub enum RegistryError {
     },
     #[error(transparent)]
     Import(#[from] LoadError),
+    #[error("image {top}: keeping its registry manifest")]
+    Keep {
+        top: LayerId,
+        source: Box<crate::store::StoreError>,
+    },
 }
 
 /// A failed pull, naming the reference.
@@ -233,12 +240,13 @@ impl Repo<'_> {
 }
 
 /// The image manifest a reference names, through an index if it is one:
-/// the digest the reference resolved to, the manifest's and the manifest.
+/// the digest the reference resolved to, the manifest's, the manifest and
+/// its bytes.
 fn resolve(
     repo: &Repo<'_>,
     reference: &Remote,
     want: &Wanted,
-) -> Result<(Digest, Digest, ImageManifest), RegistryError> {
+) -> Result<(Digest, Digest, ImageManifest, Vec<u8>), RegistryError> {
     let object = reference.object();
     let pinned = reference.digest.as_deref().and_then(|d| d.parse().ok());
     let what = format!("manifest {object}");
@@ -250,7 +258,7 @@ fn resolve(
         source,
     };
     match manifest::classify(&media, &data).map_err(|m| invalid(&what, m))? {
-        Document::Manifest(m) => Ok((digest, digest, *m)),
+        Document::Manifest(m) => Ok((digest, digest, *m, data)),
         Document::Index(index) => {
             let desc = manifest::choose(&index, want).ok_or_else(|| RegistryError::Platform {
                 want: want.clone(),
@@ -267,7 +275,7 @@ fn resolve(
                 &what,
             )?;
             match manifest::classify(&media, &data).map_err(|m| invalid(&what, m))? {
-                Document::Manifest(m) => Ok((digest, d, *m)),
+                Document::Manifest(m) => Ok((digest, d, *m, data)),
                 Document::Index(_) => Err(invalid(&what, manifest::ManifestError::Nested)),
             }
         }
@@ -287,7 +295,7 @@ fn pull_inner(
         name,
     };
     let want = opts.platform.clone().unwrap_or_else(Wanted::host);
-    let (digest, manifest_digest, m) = resolve(&repo, reference, &want)?;
+    let (digest, manifest_digest, m, manifest_bytes) = resolve(&repo, reference, &want)?;
     let what = format!("manifest {manifest_digest}");
     let (config_digest, blobs) =
         manifest::image_parts(&m).map_err(|source| RegistryError::Invalid {
@@ -341,6 +349,14 @@ fn pull_inner(
         imported
     });
     let loaded = imported.map_err(|e| src.explain(e))?;
+    keep_manifest(
+        store,
+        &loaded.layer,
+        &manifest_bytes,
+        &m,
+        &client,
+        &repo.name,
+    )?;
     Ok(Pulled {
         layer: loaded.layer,
         image_id: loaded.image_id,
@@ -350,6 +366,37 @@ fn pull_inner(
         diff_ids: loaded.diff_ids,
         layers: loaded.layers,
         fetched: src.fetched.load(Ordering::Relaxed),
+    })
+}
+
+/// Keep the manifest an image came with (or went out as) in the store and
+/// note it on the image's top layer, so a push sends the same bytes again
+/// and mounts blobs from `repository`.
+fn keep_manifest(
+    store: &Store,
+    top: &LayerId,
+    data: &[u8],
+    m: &ImageManifest,
+    client: &Client,
+    repository: &str,
+) -> Result<(), RegistryError> {
+    let kept = store.put_blob(data).and_then(|manifest| {
+        let media_type = m
+            .media_type()
+            .as_ref()
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| manifest::OCI_MANIFEST.to_string());
+        let repository = format!("{}/{repository}", client.host());
+        let r = RemoteManifest {
+            manifest,
+            media_type,
+            repository,
+        };
+        store.note_remote(top, r)
+    });
+    kept.map_err(|source| RegistryError::Keep {
+        top: *top,
+        source: Box::new(source),
     })
 }
 

@@ -1,26 +1,30 @@
-//! `push`: an image of the store into a registry. Its blobs are the ones
-//! `save` would write (the same layer streams, compressed as asked, the
-//! config byte for byte), so a pushed image keeps its image ID; each blob
-//! the registry lacks is uploaded in one monolithic PUT, streamed from
-//! the store, then the manifest is put under the tag.
+//! `push`: an image of the store into a registry.
+//!
+//! What goes out is one of two things. An image that came from a registry
+//! (or went to one) keeps the manifests it was pulled with or pushed as
+//! (`info.json` of its top layer): when one fits the options and every
+//! blob it lists is in the store, those exact bytes go out again, so the
+//! manifest digest stays the one the registry had. Otherwise the blobs are
+//! the ones `save` would write (the same layer streams, compressed as
+//! asked, the config byte for byte), so the image ID stays, and the
+//! manifest is made here. The upload itself is in [`super::upload`].
 
-use super::client::{Client, HttpError};
+use super::client::Client;
+use super::manifest::{DOCKER_MANIFEST, OCI_MANIFEST};
+use super::upload::{Sent, Target};
 use super::{RegistryError, TlsOptions};
 use crate::digest::{Digest, LayerId};
 use crate::image::save::{prepare, Archive, SaveError, SaveImage, SaveOptions};
 use crate::json::canonical;
 use crate::layer::Compression;
 use crate::reference::Remote;
-use crate::store::Store;
+use crate::store::meta::RemoteManifest;
+use crate::store::{Store, StoreError};
+use oci_spec::image::ImageManifest;
 use serde_json::json;
-use std::io::Read;
-use ureq::http::StatusCode;
-use ureq::SendBody;
-
-/// The OCI image manifest type.
-pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-/// Docker's schema2 manifest type.
-pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufReader, Read};
 
 /// Which manifest to put.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -32,13 +36,29 @@ pub enum ManifestFormat {
     Docker,
 }
 
-/// How to push.
-#[derive(Debug, Clone)]
-pub struct PushOptions {
-    pub compression: Compression,
-    pub format: ManifestFormat,
-    pub tls: TlsOptions,
+impl ManifestFormat {
+    fn media_type(self) -> &'static str {
+        match self {
+            ManifestFormat::Oci => OCI_MANIFEST,
+            ManifestFormat::Docker => DOCKER_MANIFEST,
+        }
+    }
 }
+
+/// How to push. `None` for the compression or the format means: as a
+/// manifest the image is known by has it, else gzip and OCI.
+#[derive(Debug, Clone, Default)]
+pub struct PushOptions {
+    pub compression: Option<Compression>,
+    pub format: Option<ManifestFormat>,
+    pub tls: TlsOptions,
+    /// Blobs larger than this go up in `PATCH` chunks of this size; 0
+    /// sends each blob in one `PUT`.
+    pub chunk_size: u64,
+}
+
+/// What `--chunk-size` is by default: 64 MiB.
+pub const DEFAULT_CHUNK: u64 = 64 << 20;
 
 /// An image pushed.
 #[derive(Debug, Clone)]
@@ -47,11 +67,18 @@ pub struct Pushed {
     pub image_id: Digest,
     /// The manifest's digest, as the registry names it.
     pub digest: Digest,
+    /// The manifest's media type.
+    pub media_type: String,
+    /// Whether the manifest is one the image was known by already (its
+    /// bytes sent again), not one made for this push.
+    pub kept: bool,
     /// Layer blobs, bottom first.
     pub layers: Vec<Digest>,
-    /// Blobs uploaded (config included); the others the registry had.
+    /// Blobs uploaded (config included).
     pub uploaded: usize,
-    /// Blobs the registry had already.
+    /// Blobs mounted from another repository of the same registry.
+    pub mounted: usize,
+    /// Blobs the repository had already.
     pub skipped: usize,
 }
 
@@ -70,6 +97,8 @@ pub enum PushFault {
     Registry(Box<RegistryError>),
     #[error("reading the image")]
     Save(#[source] Box<SaveError>),
+    #[error("reading the image")]
+    Store(#[source] Box<StoreError>),
     #[error("{what}: the registry opened an upload without a Location to send it to")]
     NoLocation { what: String },
     #[error("reading blob {digest} from the store")]
@@ -93,6 +122,12 @@ impl From<SaveError> for PushFault {
     }
 }
 
+impl From<StoreError> for PushFault {
+    fn from(e: StoreError) -> Self {
+        PushFault::Store(Box::new(e))
+    }
+}
+
 /// Push the image whose top layer is `top` to `dest`.
 pub fn push(
     store: &Store,
@@ -106,53 +141,211 @@ pub fn push(
     })
 }
 
+/// Where the blobs of a push are read from.
+pub enum Blobs {
+    /// The store's own blobs (a kept manifest's).
+    Store,
+    /// An archive `save` prepared.
+    Archive(Archive),
+}
+
+impl Blobs {
+    /// Blob `d`'s size and a reader of its bytes.
+    pub fn open<'a>(
+        &'a self,
+        store: &Store,
+        d: &Digest,
+    ) -> Result<(u64, Box<dyn Read + 'a>), PushFault> {
+        match self {
+            Blobs::Archive(a) => Ok(a.blob(d)?.expect("the archive holds its blobs")),
+            Blobs::Store => {
+                let p = store.blob_path(d);
+                let read = |source| PushFault::Read { digest: *d, source };
+                let f = File::open(&p).map_err(read)?;
+                let size = f.metadata().map_err(read)?.len();
+                Ok((size, Box::new(BufReader::with_capacity(1 << 20, f))))
+            }
+        }
+    }
+}
+
+/// An image ready to go: its manifest and where its blobs are.
+struct Plan {
+    image_id: Digest,
+    manifest: Vec<u8>,
+    media_type: String,
+    layers: Vec<Digest>,
+    blobs: Blobs,
+    kept: bool,
+}
+
 fn push_inner(
     store: &Store,
     top: LayerId,
     dest: &Remote,
     opts: &PushOptions,
 ) -> Result<Pushed, PushFault> {
-    if opts.format == ManifestFormat::Docker && opts.compression == Compression::Zstd {
+    let docker = opts.format == Some(ManifestFormat::Docker);
+    if docker && opts.compression == Some(Compression::Zstd) {
         return Err(PushFault::DockerZstd);
     }
-    let image = SaveImage { top, names: vec![] };
-    let save = SaveOptions {
-        compression: opts.compression,
+    let plan = match kept(store, &top, opts)? {
+        Some(p) => p,
+        None => generated(store, top, opts)?,
     };
-    let archive = prepare(store, &[image], &save, &mut |_| {})?;
-    let saved = archive.images()[0].clone();
     let client = Client::connect(dest.host(), &opts.tls)?;
     let name = dest.repository();
     let repo = Target {
         client: &client,
         scope: format!("repository:{name}:pull,push"),
         name,
+        chunk: opts.chunk_size,
     };
-    let (mut uploaded, mut skipped) = (0, 0);
-    for d in saved.layers.iter().chain([&saved.image_id]) {
-        match repo.has_blob(d)? {
-            true => skipped += 1,
-            false => {
-                repo.upload(&archive, d)?;
-                uploaded += 1
+    let sources = mount_sources(store, &top, dest)?;
+    let mut counts = [0usize; 3];
+    for d in plan.layers.iter().chain([&plan.image_id]) {
+        let from = sources.get(d).map(String::as_str);
+        let sent = repo.send_blob(store, &plan.blobs, d, from)?;
+        counts[sent as usize] += 1;
+    }
+    let digest = repo.put_manifest(dest.object(), &plan.media_type, &plan.manifest)?;
+    // Known now: a later push sends the same bytes, or mounts from here.
+    let noted = store.put_blob(&plan.manifest).and_then(|manifest| {
+        let repository = format!("{}/{}", client.host(), repo.name);
+        let media_type = plan.media_type.clone();
+        store.note_remote(
+            &top,
+            RemoteManifest {
+                manifest,
+                media_type,
+                repository,
+            },
+        )
+    });
+    noted?;
+    Ok(Pushed {
+        image_id: plan.image_id,
+        digest,
+        media_type: plan.media_type,
+        kept: plan.kept,
+        layers: plan.layers,
+        uploaded: counts[Sent::Uploaded as usize],
+        mounted: counts[Sent::Mounted as usize],
+        skipped: counts[Sent::Present as usize],
+    })
+}
+
+/// The compression a layer media type names.
+fn compression_of(media_type: &str) -> Compression {
+    if media_type.ends_with("gzip") {
+        Compression::Gzip
+    } else if media_type.ends_with("zstd") {
+        Compression::Zstd
+    } else {
+        Compression::None
+    }
+}
+
+/// The newest manifest the image is known by that fits `opts`, whose
+/// blobs are all in the store: the image goes out as it came in.
+fn kept(store: &Store, top: &LayerId, opts: &PushOptions) -> Result<Option<Plan>, PushFault> {
+    let Some(config) = store.layer(top)?.image_config else {
+        return Ok(None);
+    };
+    let info = store.layer_info(top)?;
+    for r in info.remote.iter().rev() {
+        if opts.format.is_some_and(|f| f.media_type() != r.media_type) {
+            continue;
+        }
+        let Ok(data) = store.read_blob(&r.manifest) else {
+            continue;
+        };
+        let Ok(m) = serde_json::from_slice::<ImageManifest>(&data) else {
+            continue;
+        };
+        let digests: Option<Vec<Digest>> = m
+            .layers()
+            .iter()
+            .map(|l| l.digest().to_string().parse().ok())
+            .collect();
+        let Some(layers) = digests else { continue };
+        let fits = m.config().digest().to_string() == config.to_string()
+            && store.has_blob(&config)
+            && layers.iter().all(|d| store.has_blob(d))
+            && m.layers().iter().all(|l| {
+                let c = compression_of(l.media_type().as_ref());
+                opts.compression.is_none_or(|want| want == c)
+            });
+        if fits {
+            return Ok(Some(Plan {
+                image_id: config,
+                manifest: data,
+                media_type: r.media_type.clone(),
+                layers,
+                blobs: Blobs::Store,
+                kept: true,
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// The image as `save` writes it, with the manifest asked for.
+fn generated(store: &Store, top: LayerId, opts: &PushOptions) -> Result<Plan, PushFault> {
+    let compression = opts.compression.unwrap_or(Compression::Gzip);
+    let image = SaveImage { top, names: vec![] };
+    let save = SaveOptions { compression };
+    let archive = prepare(store, &[image], &save, &mut |_| {})?;
+    let saved = archive.images()[0].clone();
+    let format = opts.format.unwrap_or_default();
+    let manifest = match format {
+        ManifestFormat::Oci => blob_bytes(&archive, &saved.manifest)?,
+        ManifestFormat::Docker => {
+            docker_manifest(&archive, &saved.image_id, &saved.layers, compression)?
+        }
+    };
+    Ok(Plan {
+        image_id: saved.image_id,
+        manifest,
+        media_type: format.media_type().to_string(),
+        layers: saved.layers,
+        blobs: Blobs::Archive(archive),
+        kept: false,
+    })
+}
+
+/// Blobs another repository of `dest`'s registry has, by what the store
+/// knows of the image's chain: blob → repository to mount it from.
+fn mount_sources(
+    store: &Store,
+    top: &LayerId,
+    dest: &Remote,
+) -> Result<HashMap<Digest, String>, PushFault> {
+    let host = format!("{}/", dest.host());
+    let here = format!("{host}{}", dest.repository());
+    let mut out = HashMap::new();
+    for (id, _) in store.chain(top)? {
+        for r in store.layer_info(&id)?.remote.iter().rev() {
+            let Some(from) = r.repository.strip_prefix(&host) else {
+                continue;
+            };
+            if r.repository == here {
+                continue;
+            }
+            let Ok(data) = store.read_blob(&r.manifest) else {
+                continue;
+            };
+            let Ok(m) = serde_json::from_slice::<ImageManifest>(&data) else {
+                continue;
+            };
+            for desc in m.layers().iter().chain([m.config()]) {
+                if let Ok(d) = desc.digest().to_string().parse::<Digest>() {
+                    out.entry(d).or_insert_with(|| from.to_string());
+                }
             }
         }
     }
-    let (media, manifest) = match opts.format {
-        ManifestFormat::Oci => (OCI_MANIFEST, blob_bytes(&archive, &saved.manifest)?),
-        ManifestFormat::Docker => (
-            DOCKER_MANIFEST,
-            docker_manifest(&archive, &saved.image_id, &saved.layers, opts.compression)?,
-        ),
-    };
-    let digest = repo.put_manifest(dest.object(), media, manifest)?;
-    Ok(Pushed {
-        image_id: saved.image_id,
-        digest,
-        layers: saved.layers,
-        uploaded,
-        skipped,
-    })
+    Ok(out)
 }
 
 /// A blob of the archive, whole (a config or a manifest: small).
@@ -193,137 +386,4 @@ fn docker_manifest(
         "layers": descs,
     });
     Ok(canonical(&m))
-}
-
-/// The repository pushed to.
-struct Target<'a> {
-    client: &'a Client,
-    name: String,
-    scope: String,
-}
-
-impl Target<'_> {
-    fn fail(&self, what: &str, source: HttpError) -> RegistryError {
-        RegistryError::Http {
-            what: what.to_string(),
-            source,
-        }
-    }
-
-    /// A status other than `want`, as an error that says what to do.
-    fn judge(
-        &self,
-        what: &str,
-        url: &str,
-        status: StatusCode,
-        want: StatusCode,
-    ) -> Result<(), RegistryError> {
-        match status {
-            s if s == want => Ok(()),
-            s @ (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => Err(RegistryError::Denied {
-                what: what.to_string(),
-                status: s,
-                host: self.client.host().to_string(),
-            }),
-            status => Err(self.fail(
-                what,
-                HttpError::Status {
-                    url: url.to_string(),
-                    status,
-                },
-            )),
-        }
-    }
-
-    /// Whether the repository has blob `d` (`HEAD`).
-    fn has_blob(&self, d: &Digest) -> Result<bool, RegistryError> {
-        let what = format!("blob {d}");
-        let url = self.client.url(&self.name, "blobs", &d.to_string());
-        let resp = self
-            .client
-            .send("HEAD", &url, &self.scope, &[], SendBody::none())
-            .map_err(|e| self.fail(&what, e))?;
-        match resp.status() {
-            StatusCode::NOT_FOUND => Ok(false),
-            s => self.judge(&what, &url, s, StatusCode::OK).map(|_| true),
-        }
-    }
-
-    /// Upload blob `d` of the archive: `POST` for an upload, then one
-    /// `PUT` of the whole blob to its location, with the digest.
-    fn upload(&self, archive: &Archive, d: &Digest) -> Result<(), PushFault> {
-        let what = format!("blob {d}");
-        let url = self.client.url(&self.name, "blobs", "uploads/");
-        let resp = self
-            .client
-            .send("POST", &url, &self.scope, &[], SendBody::none())
-            .map_err(|e| self.fail(&what, e))?;
-        self.judge(&what, &url, resp.status(), StatusCode::ACCEPTED)?;
-        let location = resp
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| PushFault::NoLocation { what: what.clone() })?;
-        let location = self.client.absolute(location);
-        let sep = if location.contains('?') { '&' } else { '?' };
-        let put = format!("{location}{sep}digest={d}");
-        let (size, mut reader) = archive.blob(d)?.expect("the archive holds its blobs");
-        let headers = [
-            ("Content-Length", size.to_string()),
-            ("Content-Type", "application/octet-stream".to_string()),
-        ];
-        let resp = self
-            .client
-            .send(
-                "PUT",
-                &put,
-                &self.scope,
-                &headers,
-                SendBody::from_reader(&mut reader),
-            )
-            .map_err(|e| self.fail(&what, e))?;
-        self.judge(&what, &location, resp.status(), StatusCode::CREATED)?;
-        Ok(())
-    }
-
-    /// `PUT` the manifest under `object` (a tag); its digest.
-    fn put_manifest(
-        &self,
-        object: &str,
-        media: &str,
-        data: Vec<u8>,
-    ) -> Result<Digest, RegistryError> {
-        let what = format!("manifest {object}");
-        let url = self.client.url(&self.name, "manifests", object);
-        let digest = Digest::of(&data);
-        let headers = [
-            ("Content-Type", media.to_string()),
-            ("Content-Length", data.len().to_string()),
-        ];
-        let mut body = &data[..];
-        let resp = self
-            .client
-            .send(
-                "PUT",
-                &url,
-                &self.scope,
-                &headers,
-                SendBody::from_reader(&mut body),
-            )
-            .map_err(|e| self.fail(&what, e))?;
-        self.judge(&what, &url, resp.status(), StatusCode::CREATED)?;
-        let named = resp
-            .headers()
-            .get("docker-content-digest")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<Digest>().ok());
-        match named {
-            Some(n) if n != digest => Err(RegistryError::Mismatch {
-                what,
-                expected: digest,
-                actual: n,
-            }),
-            _ => Ok(digest),
-        }
-    }
 }

@@ -138,6 +138,7 @@ pub fn ingest_layer<R: Read + Send>(
             size: blob_len,
             media_type: compression.media_type().to_string(),
         }),
+        remote: Vec::new(),
     };
     let id = store.publish_layer(staging, &meta, &info)?;
     Ok(Ingested {

@@ -80,6 +80,22 @@ pub struct LayerInfo {
     /// The changeset tar as it was received (or produced).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blob: Option<BlobRef>,
+    /// For the top layer of an image: registry manifests known to name
+    /// this image, oldest first (the ones it was pulled with and pushed
+    /// as), so a push sends the same manifest again and can mount blobs
+    /// from a repository that has them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remote: Vec<RemoteManifest>,
+}
+
+/// A manifest of an image as a registry has it. Its bytes are the blob
+/// `manifest` of the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteManifest {
+    pub manifest: Digest,
+    pub media_type: String,
+    /// `HOST/REPOSITORY` that holds it, as the registry was addressed.
+    pub repository: String,
 }
 
 #[cfg(test)]

@@ -15,7 +15,10 @@ pub mod refs;
 pub mod schema;
 
 use crate::digest::{Digest, LayerId};
-use meta::{LayerInfo, LayerMeta};
+use meta::{LayerInfo, LayerMeta, RemoteManifest};
+
+/// How many registry manifests a layer's `info.json` remembers.
+pub const MAX_REMOTE: usize = 16;
 use nix::fcntl::{renameat2, Flock, FlockArg, RenameFlags};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -469,6 +472,20 @@ impl Store {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(LayerInfo::default()),
             Err(e) => Err(e).at(&p),
         }
+    }
+
+    /// Remember that registry manifest `r` (a blob of the store already)
+    /// names the image whose top is `id`: the last [`MAX_REMOTE`] such,
+    /// each once, newest last. `info.json` is replaced atomically.
+    pub fn note_remote(&self, id: &LayerId, r: RemoteManifest) -> Result<()> {
+        let _l = self.lock_exclusive("info")?;
+        let mut info = self.layer_info(id)?;
+        info.remote.retain(|x| *x != r);
+        info.remote.push(r);
+        let over = info.remote.len().saturating_sub(MAX_REMOTE);
+        info.remote.drain(..over);
+        let p = self.layer_dir(id).join("info.json");
+        write_atomic(&p, &serde_json::to_vec(&info).expect("info serialises"))
     }
 
     /// The layer and its ancestors, top first.
