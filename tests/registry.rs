@@ -16,6 +16,9 @@ struct Registry {
     child: Child,
     host: String,
     storage: PathBuf,
+    /// Its config file and its directory, to start it again.
+    config: PathBuf,
+    dir: PathBuf,
     /// For a TLS registry: the directory with its CA (`ca.crt`).
     certs: Option<PathBuf>,
 }
@@ -132,24 +135,50 @@ impl Registry {
         // JSON is YAML
         let cfg = dir.join("config.yml");
         fs::write(&cfg, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&cfg)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(fs::File::create(dir.join("registry.log")).unwrap())
-            .spawn()
-            .expect("docker-registry is installed (apt-get install docker-registry)");
-        let r = Registry {
-            child,
+        let mut r = Registry {
+            child: Self::spawn(&cfg, &dir),
             host,
             storage,
+            config: cfg,
+            dir,
             certs,
         };
-        wait_for("the registry to listen", Duration::from_secs(20), || {
-            TcpStream::connect(&r.host).is_ok()
-        });
+        r.wait();
         r
+    }
+
+    fn spawn(config: &Path, dir: &Path) -> Child {
+        let log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("registry.log"))
+            .unwrap();
+        Command::new("docker-registry")
+            .arg("serve")
+            .arg(config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("docker-registry is installed (apt-get install docker-registry)")
+    }
+
+    fn wait(&mut self) {
+        wait_for("the registry to listen", Duration::from_secs(20), || {
+            TcpStream::connect(&self.host).is_ok()
+        });
+    }
+
+    /// SIGKILL it (this process only).
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Start it again on the same port and storage.
+    fn restart(&mut self) {
+        self.child = Self::spawn(&self.config, &self.dir);
+        self.wait();
     }
 
     /// `skopeo copy SRC docker://HOST/DEST` with `args`.
@@ -963,4 +992,102 @@ fn large_blobs_go_up_in_chunks() {
         .args(["--rm", &dest, "--", "echo", "hi"])
         .ok();
     assert_eq!(out.stdout.trim(), "hi");
+}
+
+#[test]
+fn a_cut_blob_transfer_resumes_with_a_range_request() {
+    let env = Env::new("registry-resume");
+    let layout = peers().join("oci");
+    let f = fake::Fake::start(layout);
+    let reference = format!("{}/bb:1", f.host);
+    use std::sync::atomic::Ordering::SeqCst;
+    // the first two layer transfers break halfway: both resume where
+    // they broke and the pull completes
+    f.cuts.store(2, SeqCst);
+    let rec = pull(&env, &reference);
+    assert_eq!(f.cuts.load(SeqCst), 0, "both cuts happened");
+    assert!(f.ranges.load(SeqCst) >= 2, "resumed with Range");
+    let out = env
+        .cmd("run")
+        .args(["--rm", &reference, "--", "echo", "hi"])
+        .ok();
+    assert_eq!(out.stdout.trim(), "hi");
+    // a registry that ignores Range sends the whole blob again: the bytes
+    // already passed on are dropped, and the pull is the same
+    let fresh = Env::new("registry-resume-whole");
+    f.ignore_range.store(true, SeqCst);
+    let ranges = f.ranges.load(SeqCst);
+    f.cuts.store(2, SeqCst);
+    let again = pull(&fresh, &reference);
+    assert_eq!(f.ranges.load(SeqCst), ranges, "no 206 served");
+    assert_eq!(s(&again, "image_id"), s(&rec, "image_id"));
+    assert_eq!(again["diff_ids"], rec["diff_ids"]);
+}
+
+#[test]
+fn a_registry_killed_mid_pull_leaves_the_store_as_it_was_and_the_rerun_completes() {
+    let env = Env::new("registry-killed");
+    let mut reg = Registry::start(&env, "reg", Extras::default());
+    // one large layer of random bytes, pushed uncompressed: a transfer
+    // that lasts long enough to be cut
+    let src = env.path("big");
+    fs::create_dir_all(&src).unwrap();
+    run_ok(
+        Command::new("head")
+            .args(["-c", "160M", "/dev/urandom"])
+            .stdout(fs::File::create(src.join("random")).unwrap()),
+    );
+    let tar = env.path("big.tar");
+    run_ok(
+        Command::new("tar")
+            .arg("-cf")
+            .arg(&tar)
+            .arg("-C")
+            .arg(&src)
+            .arg("random"),
+    );
+    fs::remove_dir_all(&src).unwrap();
+    let layer = env
+        .cmd("layer-unpack")
+        .stdin(fs::read(&tar).unwrap())
+        .ok()
+        .record();
+    fs::remove_file(&tar).unwrap();
+    let dest = format!("{}/big:1", reg.host);
+    env.cmd("push")
+        .args(["--compress", "none", s(&layer, "layer"), &dest])
+        .ok();
+
+    let fresh = Env::new("registry-killed-fresh");
+    crate::harness::busybox_image(&fresh);
+    let before = fresh.snapshot();
+    let child = Command::new(crate::harness::bin("pull"))
+        .env("CAIRN_ROOT", &fresh.root)
+        .arg(&dest)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // SIGKILL the registry once the blob is partly downloaded
+    let tmp = fresh.root.join("tmp");
+    let partial = || {
+        fs::read_dir(&tmp).into_iter().flatten().flatten().any(|e| {
+            fs::metadata(e.path().join("blob")).is_ok_and(|m| m.len() > 0 && m.len() < 150 << 20)
+        })
+    };
+    wait_for("the download to start", Duration::from_secs(60), partial);
+    reg.kill();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&dest) && stderr.contains("blob sha256:"),
+        "{stderr}"
+    );
+    assert_eq!(fresh.snapshot(), before, "the store is as it was");
+
+    reg.restart();
+    let rec = pull(&fresh, &dest);
+    assert_eq!(rec["diff_ids"][0], layer["diff_id"]);
 }

@@ -1,6 +1,6 @@
 //! A registry in a thread, for what a real one will not do on demand:
-//! Bearer token auth from its own token endpoint, and a blob transfer cut
-//! in the middle. It serves an OCI image layout read-only: `manifests/*`
+//! Bearer token auth from its own token endpoint, a blob transfer cut in
+//! the middle, Range requests answered or ignored. It serves an OCI image layout read-only: `manifests/*`
 //! is the layout's first manifest, `blobs/sha256:…` its blobs.
 
 use std::collections::HashMap;
@@ -20,6 +20,12 @@ pub struct Fake {
     /// While set, every blob but configs is sent half, then the connection
     /// closes (the Content-Length promises all of it).
     pub cut: Arc<AtomicBool>,
+    /// The next this many blob transfers (configs aside) are cut halfway.
+    pub cuts: Arc<AtomicUsize>,
+    /// Range requests answered with a 206.
+    pub ranges: Arc<AtomicUsize>,
+    /// While set, a Range request gets the whole blob (200).
+    pub ignore_range: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
 }
 
@@ -32,6 +38,9 @@ impl Fake {
             tokens: Arc::default(),
             expire_every: Arc::default(),
             cut: Arc::default(),
+            cuts: Arc::default(),
+            ranges: Arc::default(),
+            ignore_range: Arc::default(),
             stop: Arc::default(),
         };
         let auth = Auth {
@@ -40,7 +49,13 @@ impl Fake {
             floor: Arc::default(),
             uses: Arc::default(),
         };
-        let (cut, stop) = (fake.cut.clone(), fake.stop.clone());
+        let stop = fake.stop.clone();
+        let cut = Cut {
+            always: fake.cut.clone(),
+            next: fake.cuts.clone(),
+            ranges: fake.ranges.clone(),
+            ignore_range: fake.ignore_range.clone(),
+        };
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stop.load(Ordering::Relaxed) {
@@ -99,7 +114,27 @@ impl Drop for Fake {
     }
 }
 
-fn serve(conn: TcpStream, layout: &std::path::Path, host: &str, auth: &Auth, cut: &AtomicBool) {
+/// How blob transfers go wrong, and Range requests.
+#[derive(Clone)]
+struct Cut {
+    always: Arc<AtomicBool>,
+    next: Arc<AtomicUsize>,
+    ranges: Arc<AtomicUsize>,
+    ignore_range: Arc<AtomicBool>,
+}
+
+impl Cut {
+    /// Whether this transfer is cut.
+    fn now(&self) -> bool {
+        self.always.load(Ordering::Relaxed)
+            || self
+                .next
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+    }
+}
+
+fn serve(conn: TcpStream, layout: &std::path::Path, host: &str, auth: &Auth, cut: &Cut) {
     // A TLS hello (cairn tries https first) is refused, as a plain http
     // server answers it with an error at once.
     let mut first = [0u8; 1];
@@ -160,14 +195,32 @@ fn serve(conn: TcpStream, layout: &std::path::Path, host: &str, auth: &Auth, cut
         .split_once("/blobs/sha256:")
         .and_then(|(_, hex)| blob(hex))
     {
-        Some(body) => {
-            let config = body.first() == Some(&b'{');
-            let send = if cut.load(Ordering::Relaxed) && !config {
+        Some(whole) => {
+            let config = whole.first() == Some(&b'{');
+            let from = headers
+                .get("range")
+                .and_then(|r| r.strip_prefix("bytes="))
+                .and_then(|r| r.strip_suffix('-'))
+                .and_then(|n| n.parse::<usize>().ok())
+                .filter(|n| *n < whole.len() && !cut.ignore_range.load(Ordering::Relaxed));
+            let (status, extra, body) = match from {
+                Some(n) => {
+                    cut.ranges.fetch_add(1, Ordering::SeqCst);
+                    let range = format!(
+                        "Content-Range: bytes {n}-{}/{}\r\n",
+                        whole.len() - 1,
+                        whole.len()
+                    );
+                    ("206 Partial Content", range, &whole[n..])
+                }
+                None => ("200 OK", String::new(), &whole[..]),
+            };
+            let send = if !config && cut.now() {
                 body.len() / 2
             } else {
                 body.len()
             };
-            reply(&mut w, "200 OK", "", &body, send)
+            reply(&mut w, status, &extra, body, send)
         }
         None => reply(&mut w, "404 Not Found", "", b"{}", 2),
     }

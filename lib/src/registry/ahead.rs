@@ -8,6 +8,7 @@
 //! straight from the socket. The unpack checks every blob's digest either
 //! way; a staging file is removed as soon as its layer is done with.
 
+use super::resume::Resuming;
 use super::{Progress, RegistryError, Repo};
 use crate::digest::Digest;
 use crate::error::one_line;
@@ -122,6 +123,7 @@ impl Ahead {
         store: &Store,
         repo: &Repo<'_>,
         blobs: &[Digest],
+        sizes: &[u64],
         progress: super::Report<'_>,
     ) {
         loop {
@@ -153,7 +155,7 @@ impl Ahead {
                     }
                 }
             };
-            let outcome = self.download(i, &blobs[i], file, repo, progress);
+            let outcome = self.download(i, (&blobs[i], sizes[i]), file, repo, progress);
             let mut st = slot.lock();
             *st = match (std::mem::replace(&mut *st, State::Off), outcome) {
                 (State::Running { path, _staging, .. }, Ok(())) => State::Done { path, _staging },
@@ -173,14 +175,13 @@ impl Ahead {
     fn download(
         &self,
         index: usize,
-        blob: &Digest,
+        (blob, size): (&Digest, u64),
         mut file: File,
         repo: &Repo<'_>,
         progress: super::Report<'_>,
     ) -> Result<(), RegistryError> {
         let what = format!("layer {index}, blob {blob}");
-        let resp = repo.get("blobs", &blob.to_string(), None, &what)?;
-        let mut body = resp.into_body().into_reader();
+        let mut body = Resuming::open(repo, *blob, size, what.clone())?;
         let mut buf = vec![0u8; 1 << 20];
         let slot = &self.slots[index];
         let mut done = 0u64;

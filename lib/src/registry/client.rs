@@ -133,7 +133,7 @@ impl Client {
     /// refuse the request itself.
     pub fn check(&self) -> Result<StatusCode, HttpError> {
         let url = format!("{}/v2/", self.base);
-        match self.get(&url, "", None) {
+        match self.get(&url, "", &[]) {
             Ok(r) => Ok(r.status()),
             Err(HttpError::Status { status, .. }) => Ok(status),
             Err(e) => Err(e),
@@ -229,19 +229,19 @@ impl Client {
         }
     }
 
-    /// GET `url` with authorization for `scope`; any status comes back
+    /// GET `url` with authorization for `scope` and `headers`; any status comes back
     /// as a response, for the caller to judge. A Bearer token refused
     /// (it expired during a long pull) is dropped and fetched again, once.
     pub fn get(
         &self,
         url: &str,
         scope: &str,
-        accept: Option<&str>,
+        headers: &[(&str, String)],
     ) -> Result<Response<Body>, HttpError> {
         let send = || {
             let mut req = self.agent.get(url);
-            if let Some(a) = accept {
-                req = req.header("Accept", a);
+            for (k, v) in headers {
+                req = req.header(*k, v);
             }
             let auth = self.authorization(scope)?;
             if let Some(a) = &auth {

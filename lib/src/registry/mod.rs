@@ -16,6 +16,7 @@ pub mod client;
 pub mod login;
 pub mod manifest;
 pub mod push;
+mod resume;
 pub mod tls;
 mod upload;
 
@@ -167,19 +168,19 @@ impl Repo<'_> {
         &self,
         kind: &str,
         object: &str,
-        accept: Option<&str>,
+        headers: &[(&str, String)],
         what: &str,
     ) -> Result<ureq::http::Response<ureq::Body>, RegistryError> {
         let url = self.client.url(&self.name, kind, object);
         let resp = self
             .client
-            .get(&url, &self.scope, accept)
+            .get(&url, &self.scope, headers)
             .map_err(|source| RegistryError::Http {
                 what: what.to_string(),
                 source,
             })?;
         match resp.status() {
-            StatusCode::OK => Ok(resp),
+            StatusCode::OK | StatusCode::PARTIAL_CONTENT => Ok(resp),
             s @ (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => Err(RegistryError::Denied {
                 what: what.to_string(),
                 status: s,
@@ -206,7 +207,11 @@ impl Repo<'_> {
         limit: u64,
         what: &str,
     ) -> Result<(Vec<u8>, Digest, String), RegistryError> {
-        let mut resp = self.get(kind, object, accept, what)?;
+        let headers: Vec<(&str, String)> = accept
+            .map(|a| ("Accept", a.to_string()))
+            .into_iter()
+            .collect();
+        let mut resp = self.get(kind, object, &headers, what)?;
         let header = |name: &str| {
             resp.headers()
                 .get(name)
@@ -334,7 +339,7 @@ fn pull_inner(
     // order on this one.
     let imported = std::thread::scope(|scope| {
         for _ in 0..ahead::WORKERS.min(blobs.len()) {
-            scope.spawn(|| ahead.work(store, &repo, &blobs, opts.progress));
+            scope.spawn(|| ahead.work(store, &repo, &blobs, &sizes, opts.progress));
         }
         let imported = load::import_blobs(
             store,
@@ -464,7 +469,7 @@ impl Source for Blobs<'_> {
             ahead::Claim::Stream => {}
         }
         let what = format!("layer {index}, blob {digest}");
-        let resp = match self.repo.get("blobs", &digest.to_string(), None, &what) {
+        let body = match resume::Resuming::open(self.repo, digest, size, what) {
             Ok(r) => r,
             Err(e) => {
                 let msg = crate::error::one_line(&e);
@@ -472,7 +477,7 @@ impl Source for Blobs<'_> {
             }
         };
         let reader = Counting {
-            inner: resp.into_body().into_reader(),
+            inner: body,
             done: 0,
             index,
             progress: self.progress,
