@@ -1091,3 +1091,40 @@ fn a_registry_killed_mid_pull_leaves_the_store_as_it_was_and_the_rerun_completes
     let rec = pull(&fresh, &dest);
     assert_eq!(rec["diff_ids"][0], layer["diff_id"]);
 }
+
+#[test]
+fn push_through_bearer_tokens_in_chunks() {
+    let env = Env::new("registry-push-bearer");
+    let f = fake::Fake::start(peers().join("oci"));
+    crate::harness::busybox_image(&env);
+    let dest = format!("{}/pushed:1", f.host);
+    let out = env
+        .cmd("push")
+        .args(["--chunk-size", "100000", "busybox", &dest])
+        .ok();
+    let rec = out.record();
+    assert!(out.stderr.contains("2 blob(s) uploaded"), "{}", out.stderr);
+    {
+        let w = f.written.lock().unwrap();
+        let q = w.token_queries.join("\n");
+        assert!(
+            q.contains("repository%3Apushed%3Apull%2Cpush")
+                || q.contains("repository:pushed:pull,push"),
+            "{q}"
+        );
+        let patches = w.requests.iter().filter(|r| r.starts_with("PATCH")).count();
+        assert!(patches > 2, "{:?}", w.requests);
+        assert!(w
+            .manifests
+            .contains_key(&format!("manifests/{}", s(&rec, "digest"))));
+    }
+    let fresh = Env::new("registry-push-bearer-fresh");
+    let pulled = pull(&fresh, &dest);
+    assert_eq!(s(&pulled, "image_id"), s(&rec, "image_id"));
+    assert_eq!(s(&pulled, "digest"), s(&rec, "digest"));
+    let out = fresh
+        .cmd("run")
+        .args(["--rm", &dest, "--", "echo", "hi"])
+        .ok();
+    assert_eq!(out.stdout.trim(), "hi");
+}
