@@ -1128,3 +1128,27 @@ fn push_through_bearer_tokens_in_chunks() {
         .ok();
     assert_eq!(out.stdout.trim(), "hi");
 }
+
+#[test]
+fn progress_shows_a_line_per_layer_only_on_a_terminal() {
+    let env = Env::new("registry-progress");
+    let layout = peers().join("oci");
+    let f = fake::Fake::start(layout.clone());
+    let reference = format!("{}/bb:1", f.host);
+    let out = env.cmd("pull").arg(&reference).ok();
+    assert_eq!(
+        out.stderr, "",
+        "nothing on stderr when it is not a terminal"
+    );
+    let text = env.on_a_terminal("pull", Path::new(&reference));
+    let index: Value =
+        serde_json::from_slice(&fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let m = index["manifests"][0]["digest"].as_str().unwrap();
+    let manifest: Value =
+        serde_json::from_slice(&fs::read(layout.join("blobs/sha256").join(&m[7..])).unwrap())
+            .unwrap();
+    for l in manifest["layers"].as_array().unwrap() {
+        let short = &l["digest"].as_str().unwrap()[7..19];
+        assert!(text.contains(&format!("{short}: Pull complete")), "{text}");
+    }
+}

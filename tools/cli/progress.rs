@@ -59,3 +59,61 @@ impl Drop for Progress {
         self.finish();
     }
 }
+
+/// Several lines of progress redrawn in place, as `docker pull` shows its
+/// layers; only when stderr is a terminal. The last state stays on screen.
+pub struct Lines {
+    lines: Vec<String>,
+    drawn: usize,
+    last: Option<Instant>,
+    enabled: bool,
+}
+
+impl Default for Lines {
+    fn default() -> Self {
+        Lines {
+            lines: Vec::new(),
+            drawn: 0,
+            last: None,
+            enabled: std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+impl Lines {
+    /// Set line `i` (lines are added as needed) and redraw, at most ten
+    /// times a second.
+    pub fn set(&mut self, i: usize, text: String) {
+        if !self.enabled {
+            return;
+        }
+        if self.lines.len() <= i {
+            self.lines.resize(i + 1, String::new());
+        }
+        self.lines[i] = text;
+        let now = Instant::now();
+        if self
+            .last
+            .is_none_or(|t| now - t >= Duration::from_millis(100))
+        {
+            self.last = Some(now);
+            self.draw();
+        }
+    }
+
+    /// Draw every line again, over the ones drawn before.
+    pub fn draw(&mut self) {
+        if !self.enabled {
+            return;
+        }
+        let mut e = std::io::stderr().lock();
+        if self.drawn > 0 {
+            let _ = write!(e, "\x1b[{}A", self.drawn);
+        }
+        for l in &self.lines {
+            let _ = writeln!(e, "\r\x1b[2K{l}");
+        }
+        let _ = e.flush();
+        self.drawn = self.lines.len();
+    }
+}

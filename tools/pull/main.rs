@@ -1,6 +1,6 @@
 use cairn_cli::args::Pull;
 use cairn_cli::out::{Format, Out};
-use cairn_cli::progress::Progress as Bar;
+use cairn_cli::progress::Lines;
 use cairn_cli::{open_store, usage, Fail};
 use clap::Parser;
 use libcairn::record::ImageRecord;
@@ -14,6 +14,9 @@ fn main() {
     cairn_cli::main("cairn-pull", || run(Pull::parse()))
 }
 
+/// A layer's short digest, size and bytes received.
+type Layer = (String, u64, u64);
+
 fn run(args: Pull) -> Result<i32, Fail> {
     let reference = Remote::parse(&args.reference).map_err(usage)?;
     let platform = match &args.platform {
@@ -24,20 +27,28 @@ fn run(args: Pull) -> Result<i32, Fail> {
         None => None,
     };
     let store = open_store(&args.common)?;
-    // One line for the whole download, when stderr is a terminal.
-    let bar: Mutex<(Option<Bar>, HashMap<usize, u64>)> = Mutex::default();
+    // A line per layer, when stderr is a terminal, as docker pull shows.
+    let lines: Mutex<(Lines, HashMap<usize, Layer>)> = Mutex::default();
     let report = |p: Progress| {
-        let (bar, done) = &mut *bar.lock().expect("progress");
+        let (lines, layers) = &mut *lines.lock().expect("progress");
         match p {
-            Progress::Start { layers, bytes } => {
-                let s = if layers == 1 { "" } else { "s" };
-                let label = format!("{reference}: {layers} layer{s}");
-                *bar = Some(Bar::new(label, Some(bytes)));
+            Progress::Start { .. } => {}
+            Progress::Layer {
+                index,
+                blob,
+                size,
+                present,
+            } => {
+                let short = blob.hex()[..12].to_string();
+                let state = if present { "Already exists" } else { "Waiting" };
+                lines.set(index, format!("{short}: {state}"));
+                layers.insert(index, (short, size, 0));
             }
-            Progress::Bytes { index, done: n } => {
-                done.insert(index, n);
-                if let Some(b) = bar.as_mut() {
-                    b.update(done.values().sum())
+            Progress::Bytes { index, done } => {
+                if let Some((short, size, got)) = layers.get_mut(&index) {
+                    *got = done;
+                    let (mb, of) = (done as f64 / 1e6, *size as f64 / 1e6);
+                    lines.set(index, format!("{short}: Downloading {mb:.1} / {of:.1} MB"));
                 }
             }
         }
@@ -48,7 +59,16 @@ fn run(args: Pull) -> Result<i32, Fail> {
         progress: Some(&report),
     };
     let pulled = pull(&store, &reference, &opts)?;
-    drop(bar.lock().expect("progress").0.take());
+    let (lines, layers) = &mut *lines.lock().expect("progress");
+    for (i, (short, _, got)) in layers.iter() {
+        let state = if *got > 0 {
+            "Pull complete"
+        } else {
+            "Already exists"
+        };
+        lines.set(*i, format!("{short}: {state}"));
+    }
+    lines.draw();
     let rec = ImageRecord {
         layer: Some(pulled.layer),
         image_id: Some(pulled.image_id),

@@ -106,6 +106,15 @@ pub struct PullError {
 pub enum Progress {
     /// Downloads start: `layers` blobs the store lacks, `bytes` in all.
     Start { layers: usize, bytes: u64 },
+    /// Layer `index` of the image: its blob, its size, and whether the
+    /// store has the blob already (then it is not fetched). Sent for every
+    /// layer after `Start`, bottom first.
+    Layer {
+        index: usize,
+        blob: Digest,
+        size: u64,
+        present: bool,
+    },
     /// `done` bytes of layer `index`'s blob received so far.
     Bytes { index: usize, done: u64 },
 }
@@ -325,6 +334,15 @@ fn pull_inner(
             layers: missing().count(),
             bytes: missing().map(|(_, s)| s).sum(),
         });
+        for (index, (blob, size)) in blobs.iter().zip(&sizes).enumerate() {
+            let present = store.has_blob(blob);
+            p(Progress::Layer {
+                index,
+                blob: *blob,
+                size: *size,
+                present,
+            });
+        }
     }
     let src = Blobs {
         repo: &repo,
