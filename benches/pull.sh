@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# benches/pull.sh [SIZE_MB] [LAYERS] -- `cairn pull` from a registry on the loopback beside
+# `skopeo copy` + unpack (the same work in two steps) and `docker pull`, in the same run.
+#
+# The image: LAYERS (default 3) layers cut from a tar of about SIZE_MB (default 400) MB of
+# files from /usr in path order, unpacked with `cairn layer-unpack --parent` (release
+# build), tagged and pushed with `cairn push` (gzip, OCI manifest) to Debian's
+# docker-registry (distribution 2.8) on 127.0.0.1 with its storage in the work dir. Then,
+# RUNS (default 3) times each, every run into a fresh destination, `sync` before each:
+#   cairn pull REF                       download, verify, decompress, unpack, syncfs
+#   skopeo copy docker://REF oci:DIR     download and verify only, then one of
+#     umoci raw unpack --image DIR ROOT  unpack every layer into one tree (no sync)
+#     cairn layer-unpack --parent …      each layer blob of DIR in order, into a store
+#   docker pull REF                      the test engine (20.10, vfs), `docker rmi` between
+# Prints the best time of each, the two-step sums, and each as a ratio of cairn pull's.
+# Needs root, docker.io, docker-registry, skopeo, umoci, jq, GNU tar. Everything lives in
+# a temp dir removed on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZE_MB=${1:-400}
+LAYERS=${2:-3}
+RUNS=${RUNS:-3}
+[[ $(id -u) -eq 0 ]] || { echo "bench: must run as root (dockerd)" >&2; exit 1; }
+for tool in skopeo umoci jq tar docker-registry /usr/bin/docker /usr/sbin/dockerd; do
+    command -v "$tool" >/dev/null || { echo "bench: missing $tool" >&2; exit 1; }
+done
+
+echo "# building (release)" >&2
+cargo build --release -q --bin cairn-pull --bin cairn-push --bin cairn-layer-unpack --bin cairn-tag
+BIN=$PWD/target/release
+
+# Short path: dockerd's containerd socket lives below it.
+WORK=$(mktemp -d /tmp/cairn-pull.XXXXXX)
+# shellcheck source=../tests/peers/dockerd.sh
+source tests/peers/dockerd.sh
+REG_PID=
+cleanup() {
+    local rc=$?
+    set +e
+    dockerd_stop
+    [[ -n $REG_PID ]] && kill "$REG_PID" && wait "$REG_PID"
+    rm -rf "$WORK"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+export CAIRN_ROOT=$WORK/store
+MB=$((1024 * 1024))
+now() { echo "$EPOCHREALTIME"; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+faster() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+
+# ------------------------------------------------------------------ the image
+echo "# making $LAYERS layers, $SIZE_MB MB in all, from /usr" >&2
+set +o pipefail
+find /usr -xdev \( -type f -o -type l \) -printf '%s\t%P\0' \
+    | sort -z -t $'\t' -k2 \
+    | awk -v RS='\0' -v ORS='\0' -v max=$((SIZE_MB * MB)) -v n="$LAYERS" -v dir="$WORK" -F '\t' \
+        '{ if (t + $1 > max) exit; t += $1; i = int(t * n / (max + 1));
+           print "usr/" substr($0, index($0, "\t") + 1) > (dir "/list." i) }'
+set -o pipefail
+parent=()
+files=0
+for ((i = 0; i < LAYERS; i++)); do
+    tar -C / --null -T "$WORK/list.$i" -cf "$WORK/layer.tar"
+    files=$((files + $(tr -cd '\0' <"$WORK/list.$i" | wc -c)))
+    top=$("$BIN/cairn-layer-unpack" "${parent[@]}" "$WORK/layer.tar" | jq -r .layer)
+    parent=(--parent "$top")
+    rm "$WORK/layer.tar"
+done
+"$BIN/cairn-tag" "$top" bench:latest >/dev/null
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+REG=127.0.0.1:$port
+mkdir -p "$WORK/registry"
+printf '{"version": 0.1, "log": {"level": "warn"}, "http": {"addr": "%s"},
+  "storage": {"filesystem": {"rootdirectory": "%s"}}}\n' "$REG" "$WORK/registry" >"$WORK/registry.yml"
+docker-registry serve "$WORK/registry.yml" 2>"$WORK/registry.log" &
+REG_PID=$!
+for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+REF=$REG/bench:latest
+echo "# pushing to $REF" >&2
+"$BIN/cairn-push" bench:latest "$REF" >/dev/null 2>&1
+rm -rf "$CAIRN_ROOT"
+blob_mb=$(du -sm "$WORK/registry" | cut -f1)
+
+# best NAME CMD...: run CMD RUNS times (CMD sees the run number in $RUN), keep the
+# fastest wall time in BEST[NAME].
+declare -A BEST
+best() {
+    local name=$1 s t
+    shift
+    for ((RUN = 0; RUN < RUNS; RUN++)); do
+        sync
+        s=$(now)
+        "$@" >/dev/null
+        t=$(elapsed "$s" "$(now)")
+        if [[ -z ${BEST[$name]:-} ]] || faster "$t" "${BEST[$name]}"; then BEST[$name]=$t; fi
+        after_run
+    done
+}
+after_run() { rm -rf "$WORK/run"; }
+
+cairn_pull() { "$BIN/cairn-pull" --root "$WORK/run/store" "$REF"; }
+skopeo_copy() { skopeo --insecure-policy copy -q --src-tls-verify=false "docker://$REF" "oci:$WORK/oci:bench"; }
+umoci_unpack() { umoci raw unpack --image "$WORK/oci:bench" "$WORK/run/rootfs"; }
+cairn_unpack() {
+    local m p=() l
+    m=$(jq -r '.manifests[0].digest' "$WORK/oci/index.json")
+    for l in $(jq -r '.layers[].digest' "$WORK/oci/blobs/sha256/${m#sha256:}"); do
+        l=$("$BIN/cairn-layer-unpack" --root "$WORK/run/store" "${p[@]}" "$WORK/oci/blobs/sha256/${l#sha256:}" | jq -r .layer)
+        p=(--parent "$l")
+    done
+}
+docker_pull() { /usr/bin/docker pull -q "$REF"; }
+
+echo "# timing, best of $RUNS" >&2
+best cairn cairn_pull
+after_run() { rm -rf "$WORK/run" "$WORK/oci"; }
+best skopeo skopeo_copy
+skopeo_copy >/dev/null
+after_run() { rm -rf "$WORK/run"; }
+best umoci umoci_unpack
+best layer-unpack cairn_unpack
+rm -rf "$WORK/oci"
+echo "# starting a private dockerd" >&2
+dockerd_start "$WORK/d"
+after_run() { /usr/bin/docker rmi -f "$REF" >/dev/null; }
+best docker docker_pull
+
+echo
+echo "image: $LAYERS layers, $SIZE_MB MB of files ($files from /usr), $blob_mb MB gzip in the registry; $(nproc) CPUs"
+printf '%-34s %9s %8s\n' step seconds "x cairn"
+row() { awk -v n="$1" -v t="$2" -v c="${BEST[cairn]}" 'BEGIN { printf "%-34s %9.3f %8.2f\n", n, t, t / c }'; }
+sum() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a + b }'; }
+row "cairn pull" "${BEST[cairn]}"
+row "skopeo copy (download only)" "${BEST[skopeo]}"
+row "  + umoci raw unpack" "$(sum "${BEST[skopeo]}" "${BEST[umoci]}")"
+row "  + cairn layer-unpack" "$(sum "${BEST[skopeo]}" "${BEST[layer-unpack]}")"
+row "docker pull (vfs)" "${BEST[docker]}"
+echo "(unpack alone: umoci ${BEST[umoci]} s, cairn layer-unpack ${BEST[layer-unpack]} s)"
