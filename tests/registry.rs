@@ -29,6 +29,8 @@ struct Extras {
     tls: bool,
     /// `user:password` for htpasswd Basic auth.
     htpasswd: Option<(&'static str, &'static str)>,
+    /// distribution's token auth: the issuer's realm and certificate.
+    token: Option<(String, PathBuf)>,
 }
 
 fn free_port() -> u16 {
@@ -131,6 +133,10 @@ impl Registry {
             let p = dir.join("htpasswd");
             fs::write(&p, line.trim()).unwrap();
             config["auth"] = json!({"htpasswd": {"realm": "cairn-test", "path": p}});
+        }
+        if let Some((realm, cert)) = &extras.token {
+            config["auth"] = json!({"token": {"realm": realm, "service": issuer::SERVICE,
+                "issuer": issuer::ISSUER, "rootcertbundle": cert}});
         }
         // JSON is YAML
         let cfg = dir.join("config.yml");
@@ -470,6 +476,7 @@ fn a_tls_registry_with_basic_auth_takes_docker_credentials() {
         Extras {
             tls: true,
             htpasswd: Some(("cairn", "s3cret")),
+            ..Default::default()
         },
     );
     let certs = reg.certs.clone().unwrap();
@@ -640,6 +647,7 @@ fn login_checks_credentials_then_files_them_as_docker_does() {
         Extras {
             tls: true,
             htpasswd: Some(("cairn", "s3cret")),
+            ..Default::default()
         },
     );
     let certs = reg.certs.clone().unwrap();
@@ -1151,4 +1159,38 @@ fn progress_shows_a_line_per_layer_only_on_a_terminal() {
         let short = &l["digest"].as_str().unwrap()[7..19];
         assert!(text.contains(&format!("{short}: Pull complete")), "{text}");
     }
+}
+
+#[path = "peers/token_issuer.rs"]
+mod issuer;
+
+#[test]
+fn distribution_verifies_the_bearer_tokens_of_a_pull_and_a_push() {
+    let env = Env::new("registry-jwt");
+    let iss = issuer::Issuer::start(&env.path("issuer"));
+    let reg = Registry::start(
+        &env,
+        "reg",
+        Extras {
+            token: Some((iss.realm.clone(), iss.cert.clone())),
+            ..Default::default()
+        },
+    );
+    crate::harness::busybox_image(&env);
+    let dest = format!("{}/tok/bb:1", reg.host);
+    let rec = env.cmd("push").args(["busybox", &dest]).ok().record();
+    assert!(iss.issued.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    let fresh = Env::new("registry-jwt-fresh");
+    let pulled = pull(&fresh, &dest);
+    assert_eq!(s(&pulled, "image_id"), s(&rec, "image_id"));
+    assert_eq!(s(&pulled, "digest"), s(&rec, "digest"));
+    // tokens that grant nothing: refused, and the message says to log in
+    iss.deny.store(true, std::sync::atomic::Ordering::SeqCst);
+    let other = Env::new("registry-jwt-denied");
+    let e = other.cmd("pull").arg(&dest).fails(1);
+    assert!(
+        e.stderr.contains("access denied") && e.stderr.contains("cairn login"),
+        "{}",
+        e.stderr
+    );
 }
