@@ -77,7 +77,7 @@ REG=127.0.0.1:$port
 mkdir -p "$WORK/registry"
 printf '{"version": 0.1, "log": {"level": "warn"}, "http": {"addr": "%s"},
   "storage": {"filesystem": {"rootdirectory": "%s"}}}\n' "$REG" "$WORK/registry" >"$WORK/registry.yml"
-docker-registry serve "$WORK/registry.yml" 2>"$WORK/registry.log" &
+docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
 REG_PID=$!
 for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 REF=$REG/bench:latest
@@ -105,7 +105,7 @@ after_run() { rm -rf "$WORK/run"; }
 
 cairn_pull() { "$BIN/cairn-pull" --root "$WORK/run/store" "$REF"; }
 skopeo_copy() { skopeo --insecure-policy copy -q --src-tls-verify=false "docker://$REF" "oci:$WORK/oci:bench"; }
-umoci_unpack() { umoci raw unpack --image "$WORK/oci:bench" "$WORK/run/rootfs"; }
+umoci_unpack() { mkdir -p "$WORK/run" && umoci raw unpack --image "$WORK/oci:bench" "$WORK/run/rootfs"; }
 cairn_unpack() {
     local m p=() l
     m=$(jq -r '.manifests[0].digest' "$WORK/oci/index.json")
