@@ -80,7 +80,7 @@ impl<'a> Resuming<'a> {
             {
                 Ok(r) => r,
                 Err(e) => {
-                    cause = io::Error::other(e.to_string());
+                    cause = io::Error::other(crate::error::one_line(&e));
                     continue;
                 }
             };
