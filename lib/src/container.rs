@@ -18,6 +18,7 @@ use crate::isolate::overlay::{self, View};
 use crate::isolate::process::{self, Io, SpawnError};
 use crate::isolate::spec::{self, Net};
 use crate::isolate::supervise;
+use crate::net::{self as network, Mode};
 use crate::store::container::{now_rfc3339, ContainerMeta, HostConfig, State, Status};
 use crate::store::{Store, StoreError};
 use nix::sys::signal::Signal;
@@ -225,10 +226,17 @@ pub fn write_bundle(
     let root = mount(store, c)?;
     let user =
         spec::resolve_user(&root, &rcfg::user(&config)).map_err(sys(c, "resolving its user"))?;
-    let mut spec = spec_of(c, &config, o, "rootfs".into(), user)
+    // A bundle's runtime makes its own namespaces: a network cairn would
+    // set up for it has nobody to hold it.
+    let net = match &o.net {
+        Mode::Host => Net::Host,
+        Mode::Join(p) => Net::Join(p.clone()),
+        _ => Net::Loopback,
+    };
+    let mut spec = spec_of(c, &config, o, "rootfs".into(), user, net.clone())
         .build()
         .map_err(sys(c, "making its spec"))?;
-    mounts::add_to_spec(store, c, &mut spec, &root, &o.net)?;
+    mounts::add_to_spec(store, c, &mut spec, &root, &net)?;
     let bound = dir.join("rootfs");
     std::fs::create_dir_all(&bound).map_err(sys(c, "making the bundle's rootfs"))?;
     let dir = dir
@@ -302,13 +310,15 @@ fn cleanup(store: &Store, c: &ContainerMeta) {
         let _ = cg.destroy();
     }
     let _ = unmount(store, c);
+    let _ = network::detach(store, &c.id);
 }
 
 /// How to run the container's process.
 pub struct RunOptions {
     /// Overrides for this run (a command after `--`, …).
     pub overrides: Overrides,
-    pub net: Net,
+    /// Its network (`--network`).
+    pub net: Mode,
     pub limits: Limits,
     pub privileged: bool,
     pub stdio: [Option<std::os::fd::RawFd>; 3],
@@ -365,11 +375,23 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
             msg: crate::error::one_line(&e),
         })
     })?;
+    let (net, attached) = connect(store, c, &o.net).inspect_err(|_| {
+        if mounted_here {
+            let _ = unmount(store, c);
+        }
+        let _ = record_failed_start(store, c, &argv, 125);
+    })?;
+    // Any failure from here on takes the network down again.
+    let failed = |e: SpawnError| {
+        let _ = network::detach(store, &c.id);
+        failed(e)
+    };
     let name = cgroup_name(c);
-    let mut spec = spec_of(c, &config, o, root.clone(), user)
+    let mut spec = spec_of(c, &config, o, root.clone(), user, net.clone())
         .build()
         .map_err(sys(c, "creating its cgroup"))?;
-    mounts::add_to_spec(store, c, &mut spec, &root, &o.net).inspect_err(|_| {
+    mounts::add_to_spec(store, c, &mut spec, &root, &net).inspect_err(|_| {
+        let _ = network::detach(store, &c.id);
         if mounted_here {
             let _ = unmount(store, c);
         }
@@ -390,6 +412,8 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
         let _ = cgroup.destroy();
         failed(e)
     })?;
+    // The container's processes hold its network namespace now.
+    drop(attached);
     let st = State {
         status: Status::Running,
         pid: Some(pid.as_raw()),
@@ -467,6 +491,7 @@ pub fn finish(store: &Store, r: &Running, code: i32) -> Result<State> {
         let _ = cg.destroy();
     }
     let _ = unmount(store, &r.meta);
+    let _ = network::detach(store, &r.meta.id);
     let mut st = store.read_state(&r.meta.id)?;
     st.status = Status::Exited;
     st.exit_code = Some(code);
@@ -642,6 +667,7 @@ fn spec_of(
     o: &RunOptions,
     root: PathBuf,
     user: crate::isolate::config::Ident,
+    net: Net,
 ) -> spec::Options {
     let hostname = hostname(c);
     spec::Options {
@@ -651,7 +677,7 @@ fn spec_of(
         args: rcfg::argv(config),
         cwd: rcfg::workdir(config),
         user,
-        net: o.net.clone(),
+        net,
         privileged: o.privileged,
         limits: o.limits.clone(),
         terminal: o.tty,
@@ -661,6 +687,38 @@ fn spec_of(
             cgroup_name(c)
         ))),
     }
+}
+
+/// The network namespace `c` runs in for `mode`, recorded as its endpoint;
+/// on a bridge network, the namespace made for it, to be held until the
+/// container's process has joined it.
+fn connect(
+    store: &Store,
+    c: &ContainerMeta,
+    mode: &Mode,
+) -> Result<(Net, Option<network::Attached>)> {
+    let net = match mode {
+        Mode::None => Net::Loopback,
+        Mode::Host => Net::Host,
+        Mode::Join(p) => Net::Join(p.clone()),
+        Mode::Container(name) => {
+            let other = store.resolve_container(name)?;
+            if other.id == c.id {
+                return Err(sys(c, "joining a network")(
+                    "a container cannot share its own network",
+                ));
+            }
+            let pid = init_pid(store, &other)?;
+            Net::Join(format!("/proc/{pid}/ns/net").into())
+        }
+        Mode::Bridge(name) => {
+            let a = network::attach(store, &c.id, name)
+                .map_err(sys(c, "attaching it to its network"))?;
+            return Ok((Net::Join(a.netns_path()), Some(a)));
+        }
+    };
+    network::record_mode(store, &c.id, mode).map_err(sys(c, "recording its network"))?;
+    Ok((net, None))
 }
 
 /// A container's environment: the image's (with the default PATH when it

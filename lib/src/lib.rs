@@ -20,13 +20,14 @@
 //! | `hostfiles` | | the /etc/hostname, /etc/hosts and /etc/resolv.conf cairn writes for a container |
 //! | `layer` | `digest`, `sys` | tar streams, whiteouts, diffs, compression |
 //! | `store` | `layer`, `json`, `reference`, `hostfiles` | paths, atomic publish, locks, tags, container records |
-//! | `record` | `store` | the pipe protocol: a type per record kind, and their schemas |
+//! | `net` | `store` | container networks: bridges, veth pairs, addresses leased in the store, nftables NAT |
+//! | `record` | `store`, `net` | the pipe protocol: a type per record kind, and their schemas |
 //! | `image` | `store` | image configs, manifests and archives: load, save, tag, remove |
 //! | `registry` | `store`, `image`, `layer`, `reference`, `error` | the OCI distribution API: references to manifests, auth, TLS, blobs streamed into layers |
 //! | `isolate` | `sys`, `logfile`, `error` | the OCI runtime spec a container runs and running it: namespaces, rootfs, cgroups, seccomp, devices, capabilities, process liveness, supervision and the caller's terminal |
 //! | `runtime` | `isolate` | an OCI runtime with runc's command line: a bundle's config.json run through `isolate`, state under a root directory |
 //! | `volume` | `store` | volumes: `-v`, `--mount` and `--tmpfs` read into mounts, named and anonymous volumes in the store, filling one from an image |
-//! | `container` | `image`, `isolate`, `volume` | a container's lifecycle: create, start, stop, commit, remove; its mounts and /etc files |
+//! | `container` | `image`, `isolate`, `volume`, `net` | a container's lifecycle: create, start, stop, commit, remove; its network, mounts and /etc files |
 //! | `build` | `container` | Dockerfile builds |
 //! | `export` | `container` | a container's filesystem as one tar |
 //! | `graph` | `container` | what uses what: images, layers, containers |
@@ -46,6 +47,7 @@ pub mod isolate;
 pub mod json;
 pub mod layer;
 pub mod logfile;
+pub mod net;
 pub mod prune;
 pub mod record;
 pub mod reference;

@@ -495,10 +495,16 @@ pub struct ProcessArgs {
 /// Where and how a container runs (shared by isolate and run).
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// Network: `loopback` (a namespace with only lo, the default), `host`,
+    /// Network: `bridge` (the default bridge cairn0: an address, a route
+    /// and outbound NAT; run's default), `none` (a namespace with only lo;
+    /// isolate's default), `host`, `container:NAME` (a running container's),
     /// or the path of a network namespace to join (e.g. /run/netns/NAME)
-    #[arg(long, value_name = "loopback|host|PATH", default_value = "loopback")]
-    pub net: String,
+    #[arg(
+        long = "network",
+        visible_alias = "net",
+        value_name = "bridge|none|host|container:NAME|PATH"
+    )]
+    pub network: Option<String>,
     /// Memory limit (bytes, or with k, m, g)
     #[arg(long, short = 'm', value_name = "SIZE")]
     pub memory: Option<String>,
@@ -640,7 +646,7 @@ pub struct UnionMount {
 ///   cairn union-mount busybox | cairn isolate -- touch /happiness.txt
 ///   cairn isolate web -- cat /etc/os-release
 ///   cairn isolate -d --memory 64m --pids-limit 32 web
-///   cairn isolate --net /run/netns/blue web -- ip addr
+///   cairn isolate --network /run/netns/blue web -- ip addr
 #[derive(Debug, Parser)]
 #[command(name = "cairn-isolate", version)]
 pub struct Isolate {
@@ -1207,6 +1213,7 @@ pub struct Start {
 ///   cairn run busybox cat /etc/passwd > passwd
 ///   cairn run -d --name web busybox httpd -f
 ///   cairn run --rm -it busybox sh
+///   cairn run --rm --network none busybox ip addr
 #[derive(Debug, Parser)]
 #[command(name = "cairn-run", version)]
 pub struct Run {

@@ -4,7 +4,7 @@ use crate::args::{CreateArgs, ProcessArgs, RunArgs};
 use crate::{usage, Fail};
 use libcairn::image::runtime_config::Overrides;
 use libcairn::isolate::cgroup::Limits;
-use libcairn::isolate::process::Net;
+use libcairn::net::Mode;
 
 /// A failure of a tool that runs a process (`isolate`, `run`, `start`,
 /// `exec`) before the process runs: 125, as docker's.
@@ -45,12 +45,10 @@ pub fn parse_size(s: &str) -> Result<u64, Fail> {
     Ok((n * mult as f64) as u64)
 }
 
-pub fn parse_net(s: &str) -> Net {
-    match s {
-        "loopback" | "none" | "" => Net::Loopback,
-        "host" => Net::Host,
-        p => Net::Join(p.into()),
-    }
+/// `--network`, `none` when it is not given (isolate's default; run
+/// passes its own).
+pub fn parse_net(r: &RunArgs) -> Result<Mode, Fail> {
+    Mode::parse(r.network.as_deref().unwrap_or("none")).map_err(|e| usage(e.to_string()))
 }
 
 pub fn limits(r: &RunArgs) -> Result<Limits, Fail> {
@@ -121,7 +119,7 @@ pub fn run_options(
 ) -> Result<libcairn::container::RunOptions, Fail> {
     Ok(libcairn::container::RunOptions {
         overrides: overrides(cmd, entrypoint, p),
-        net: parse_net(&r.net),
+        net: parse_net(r)?,
         limits: limits(r)?,
         privileged: p.privileged,
         stdio: [None; 3],

@@ -2,6 +2,7 @@ use cairn_cli::args::{Inspect, InspectType};
 use cairn_cli::out::{Format, Out};
 use cairn_cli::{each_subject, open_store, subjects, Fail, Subject};
 use clap::Parser;
+use libcairn::net::{self as network, NetworkSettings};
 use libcairn::record::{AnyRecord, ContainerInspect, ImageInspect, ImageRecord, Kind};
 use libcairn::store::{container::ContainerMeta, refs};
 use libcairn::{container, Store};
@@ -46,6 +47,7 @@ fn inspect_container(store: &Store, c: ContainerMeta) -> Result<ContainerInspect
         rootfs: dir.join("rootfs"),
         upper: dir.join("upper"),
         path: dir,
+        network_settings: NetworkSettings::of(network::endpoint(store, &c.id)?.as_ref()),
         meta: c,
         extra: Default::default(),
     })

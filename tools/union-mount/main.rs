@@ -89,7 +89,7 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
 fn bundle_options() -> container::RunOptions {
     container::RunOptions {
         overrides: Overrides::default(),
-        net: libcairn::isolate::spec::Net::Loopback,
+        net: libcairn::net::Mode::None,
         limits: libcairn::isolate::cgroup::Limits {
             pids: Some(libcairn::isolate::config::DEFAULT_PIDS_LIMIT),
             ..Default::default()

@@ -16,7 +16,6 @@ use crate::digest::{Digest, LayerId};
 use crate::image::change;
 use crate::image::runtime_config::{self, effective_config, runtime, Overrides};
 use crate::isolate::cgroup::Limits;
-use crate::isolate::spec::Net;
 use crate::reference::Reference;
 use crate::store::container::ContainerMeta;
 use crate::store::ingest::{empty_layer, ingest_layer, IngestOptions};
@@ -402,7 +401,7 @@ impl Builder<'_> {
             c,
             &RunOptions {
                 overrides: Overrides::default(),
-                net: Net::Loopback,
+                net: crate::net::Mode::None,
                 // a RUN step is bounded like any container
                 limits: Limits {
                     pids: Some(crate::isolate::config::DEFAULT_PIDS_LIMIT),

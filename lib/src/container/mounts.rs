@@ -34,13 +34,21 @@ where
 ///
 /// This is the one place a container's own address goes into its
 /// /etc/hosts: a network that gives it one passes it here.
-fn network<'a>(net: &Net, host_hosts: &'a str, host_resolv: &'a str) -> Network<'a> {
+fn network<'a>(
+    store: &Store,
+    c: &ContainerMeta,
+    net: &Net,
+    host_hosts: &'a str,
+    host_resolv: &'a str,
+) -> Network<'a> {
     match net {
         Net::Host => Network::Host {
             hosts: host_hosts,
             resolv_conf: host_resolv,
         },
-        _ => Network::Own { address: None },
+        _ => Network::Own {
+            address: crate::net::address(store, &c.id).map(std::net::IpAddr::V4),
+        },
     }
 }
 
@@ -49,7 +57,7 @@ fn network<'a>(net: &Net, host_hosts: &'a str, host_resolv: &'a str) -> Network<
 fn write_etc_files(store: &Store, c: &ContainerMeta, net: &Net) -> Result<()> {
     let host_hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
     let host_resolv = hostfiles::host_resolv_conf();
-    let net = network(net, &host_hosts, &host_resolv);
+    let net = network(store, c, net, &host_hosts, &host_resolv);
     hostfiles::files(&hostname(c), &net, &host_resolv)
         .write(&store.container_dir(&c.id))
         .map_err(sys_err(c, "writing its /etc files"))

@@ -497,9 +497,29 @@ pub fn open_gate(fifo: &Path, alive: impl Fn() -> bool) -> Result<bool, SpawnErr
     }
 }
 
+/// The namespaces `plan` joins, opened here, in the caller, so a path
+/// only the caller can open (`/proc/self/fd/N`, a namespace it holds by
+/// an fd) works, and a bad path fails before anything starts.
+fn open_joined(plan: &Plan<'_>) -> Result<Vec<(OwnedFd, CloneFlags)>, SpawnError> {
+    plan.join
+        .iter()
+        .map(|(p, flag)| {
+            File::open(p)
+                .map(|f| (OwnedFd::from(f), *flag))
+                .map_err(|source| SpawnError::Sys {
+                    what: format!("network namespace {}", p.display()),
+                    source,
+                })
+        })
+        .collect()
+}
+
 /// [`spawn`], or [`spawn_gated`] at `gate`.
 fn start(spec: &Spec, io: &Io<'_>, gate: Option<BorrowedFd<'_>>) -> Result<Pid, SpawnError> {
     let mut plan = Plan::read(spec, false)?;
+    let joined = open_joined(&plan)?;
+    let joined_raw: Vec<(RawFd, CloneFlags)> =
+        joined.iter().map(|(f, c)| (f.as_raw_fd(), *c)).collect();
     let (go_r, go_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
     let ready = gate.map(|_| pipe()).transpose()?;
@@ -524,8 +544,9 @@ fn start(spec: &Spec, io: &Io<'_>, gate: Option<BorrowedFd<'_>>) -> Result<Pid, 
         keep.extend(io.stdio.iter().flatten());
         keep.extend(io.console);
         keep.extend(plan_ref.process.gate.iter().flat_map(|g| [g.fifo, g.ready]));
+        keep.extend(joined_raw.iter().map(|(fd, _)| *fd));
         let r = close_except(&keep).map_err(|e| Fail(125, format!("closing inherited fds: {e}")));
-        let Err(Fail(code, msg)) = r.and_then(|()| child(plan_ref, io, go));
+        let Err(Fail(code, msg)) = r.and_then(|()| child(plan_ref, io, go, &joined_raw));
         let mut f = File::from(err.try_clone_to_owned().expect("dup of the error pipe"));
         let _ = write!(f, "{code} {msg}");
         code as isize
@@ -602,7 +623,12 @@ fn redirect_stdio(stdio: &[Option<RawFd>; 3]) -> Result<(), Fail> {
 }
 
 /// The child: set everything up and execute. Returns only on failure.
-fn child(plan: &Plan<'_>, io: &Io<'_>, go: BorrowedFd<'_>) -> Result<Infallible, Fail> {
+fn child(
+    plan: &Plan<'_>,
+    io: &Io<'_>,
+    go: BorrowedFd<'_>,
+    joined: &[(RawFd, CloneFlags)],
+) -> Result<Infallible, Fail> {
     ctx(super::exe::set_undumpable(), "prctl(PR_SET_DUMPABLE)")?;
     // The container dies with the process that started it (a killed
     // `cairn run` leaves nothing running unsupervised). Had the parent
@@ -629,10 +655,11 @@ fn child(plan: &Plan<'_>, io: &Io<'_>, go: BorrowedFd<'_>) -> Result<Infallible,
     if plan.new.contains(CloneFlags::CLONE_NEWNET) {
         ctx(loopback_up(), "bringing up lo")?;
     }
-    for (p, flag) in &plan.join {
-        let f = ctx(File::open(p), &format!("network namespace {}", p.display()))?;
+    for ((fd, flag), (p, _)) in joined.iter().zip(&plan.join) {
+        // SAFETY: opened by the parent before the clone, kept open above.
+        let f = unsafe { BorrowedFd::borrow_raw(*fd) };
         ctx(
-            setns(f.as_fd(), *flag),
+            setns(f, *flag),
             &format!("joining network namespace {}", p.display()),
         )?;
     }

@@ -12,6 +12,7 @@
 use super::kinds::Kind;
 use super::Record;
 use crate::digest::{ContainerId, LayerId};
+use crate::net::NetworkSettings;
 use crate::store::container::{ContainerMeta, State, Status};
 use crate::store::meta::{BlobRef, LayerMeta};
 use schemars::JsonSchema;
@@ -91,6 +92,10 @@ pub struct ContainerInspect {
     pub upper: PathBuf,
     /// The container's directory in the store.
     pub path: PathBuf,
+    /// Its network, the way docker's inspect shows it (docker's keys):
+    /// `IPAddress`, `Gateway`, `MacAddress` while it runs on a bridge
+    /// network, and `Networks` by name.
+    pub network_settings: NetworkSettings,
     /// Every other field of the record, carried through from upstream.
     #[serde(flatten)]
     pub extra: Record,

@@ -1,0 +1,601 @@
+//! Container networking, as docker's default bridge does it: the bridge
+//! `cairn0` with a private subnet, a veth pair per container (the
+//! container's end is `eth0`), an address from a small IPAM kept in the
+//! store, a default route via the bridge and outbound NAT in an nftables
+//! table of cairn's own. `docs/network.md` tells the whole story; here is
+//! how the parts hold together.
+//!
+//! - [`attach`] makes a container's network namespace ([`netns`]), takes
+//!   the network's lock, sweeps its dead leases, makes sure of the bridge,
+//!   takes the lowest free address, creates the veth pair with its peer
+//!   born in the namespace, configures `eth0` and records the lease
+//!   (`networks/<name>.json`) and the container's endpoint
+//!   (`containers/<id>/network.json`). The caller runs the container in
+//!   that namespace and then closes the fd: the namespace, and the veth
+//!   with it, lives as long as the container's processes.
+//! - A lease is live while its veth is: the host's end is named after the
+//!   address ([`ipam::veth_name`]), and the kernel removes it when the
+//!   namespace dies, however the container ended (a supervisor killed -9
+//!   included). So the next [`attach`] reclaims what a crash left, and two
+//!   stores sharing the bridge can never hand out one address twice.
+//! - [`detach`] ends an attachment at once: the veth deleted, the lease
+//!   released, the endpoint's addresses cleared. The container module
+//!   calls it when a container exits, when it is found dead and on `rm`.
+
+pub mod ipam;
+pub mod netlink;
+pub mod netns;
+pub mod nft;
+
+use crate::store::{Store, StoreError};
+use crate::ContainerId;
+use ipam::Subnet;
+use netlink::{Netlink, VethEnd};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+/// The default network, as docker names it.
+pub const DEFAULT_NETWORK: &str = "bridge";
+/// The default network's bridge device.
+pub const DEFAULT_BRIDGE: &str = "cairn0";
+/// The container's end of its veth pair.
+pub const CONTAINER_IFNAME: &str = "eth0";
+/// Read when the default bridge is made: the subnet it takes, instead of
+/// the first of [`ipam::candidates`] the host does not route.
+pub const SUBNET_ENV: &str = "CAIRN_BRIDGE_SUBNET";
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no such network: {0} (the networks are bridge, none, host and container:NAME)")]
+    NoNetwork(String),
+    #[error(
+        "invalid network {0:?}: give bridge, none, host, container:NAME or a namespace's path"
+    )]
+    BadMode(String),
+    #[error(transparent)]
+    Subnet(#[from] ipam::BadSubnet),
+    #[error("{SUBNET_ENV}={0}: the host already routes into it; choose another")]
+    SubnetTaken(Subnet),
+    #[error(
+        "no free subnet for the bridge: the host routes into every candidate; set {SUBNET_ENV}"
+    )]
+    NoSubnet,
+    #[error("network {network}: bridge {bridge} has {actual}, but its containers have addresses in {recorded}")]
+    SubnetChanged {
+        network: String,
+        bridge: String,
+        actual: Subnet,
+        recorded: Subnet,
+    },
+    #[error("network {0}: every address is taken")]
+    Full(String),
+    /// A netlink request, the sysctl or the namespace failed: `what`.
+    #[error("{what}")]
+    Sys {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Nft(#[from] nft::NftError),
+}
+
+type Result<T> = std::result::Result<T, NetError>;
+
+fn sys(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> NetError {
+    let what = what.into();
+    move |source| NetError::Sys { what, source }
+}
+
+/// The network a container is run on, as `--network` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// A new network namespace with only `lo` (`none`).
+    None,
+    /// The host's network (`host`).
+    Host,
+    /// A bridge network by name (`bridge`, the default bridge).
+    Bridge(String),
+    /// The network namespace of another, running, container.
+    Container(String),
+    /// An existing network namespace, by path (`/run/netns/NAME`).
+    Join(PathBuf),
+}
+
+impl Mode {
+    /// `none` (or `loopback`), `host`, `bridge`, `container:NAME`, or an
+    /// absolute path.
+    pub fn parse(s: &str) -> Result<Mode> {
+        Ok(match s {
+            "none" | "loopback" | "" => Mode::None,
+            "host" => Mode::Host,
+            p if p.starts_with('/') => Mode::Join(p.into()),
+            c if c.starts_with("container:") => match &c["container:".len()..] {
+                "" => return Err(NetError::BadMode(s.into())),
+                name => Mode::Container(name.into()),
+            },
+            n if n == DEFAULT_NETWORK => Mode::Bridge(n.into()),
+            n => return Err(NetError::NoNetwork(n.into())),
+        })
+    }
+
+    /// docker's `HostConfig.NetworkMode` for it.
+    pub fn name(&self) -> String {
+        match self {
+            Mode::None => "none".into(),
+            Mode::Host => "host".into(),
+            Mode::Bridge(n) => n.clone(),
+            Mode::Container(c) => format!("container:{c}"),
+            Mode::Join(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// A bridge network as the store keeps it (`networks/<name>.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Network {
+    pub name: String,
+    /// The bridge device.
+    pub bridge: String,
+    pub subnet: Subnet,
+    /// Who holds each address.
+    #[serde(default)]
+    pub leases: BTreeMap<Ipv4Addr, ContainerId>,
+}
+
+/// A container's place on a bridge network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub network: String,
+    pub bridge: String,
+    pub ip: Ipv4Addr,
+    pub prefix: u8,
+    pub gateway: Ipv4Addr,
+    pub mac: String,
+    /// The host's end of the veth pair.
+    pub veth: String,
+}
+
+/// What a container's network is (`containers/<id>/network.json`): its
+/// mode, and while it runs on a bridge, its attachment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub mode: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Attachment>,
+}
+
+fn network_path(store: &Store, name: &str) -> PathBuf {
+    store.root().join("networks").join(format!("{name}.json"))
+}
+
+fn endpoint_path(store: &Store, id: &ContainerId) -> PathBuf {
+    store.container_dir(id).join("network.json")
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(
+            serde_json::from_slice(&b).map_err(StoreError::json(path))?,
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StoreError::Io {
+            path: path.into(),
+            source: e,
+        }
+        .into()),
+    }
+}
+
+fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<()> {
+    let data = serde_json::to_vec_pretty(v).expect("network records serialize");
+    Ok(crate::store::write_atomic(path, &data)?)
+}
+
+/// The endpoint recorded for container `id`, if any.
+pub fn endpoint(store: &Store, id: &ContainerId) -> Result<Option<Endpoint>> {
+    read_json(&endpoint_path(store, id))
+}
+
+/// Record that container `id` runs with `mode` (and no attachment).
+pub fn record_mode(store: &Store, id: &ContainerId, mode: &Mode) -> Result<()> {
+    write_json(
+        &endpoint_path(store, id),
+        &Endpoint {
+            mode: mode.name(),
+            attachment: None,
+        },
+    )
+}
+
+/// The address of container `id` on its bridge network while it runs
+/// there (what its /etc/hosts names it by), else `None`.
+pub fn address(store: &Store, id: &ContainerId) -> Option<Ipv4Addr> {
+    endpoint(store, id).ok()??.attachment.map(|a| a.ip)
+}
+
+/// The network namespace made for a container and its attachment: run
+/// the container in `netns` (by path, [`Attached::netns_path`]), then drop
+/// this.
+pub struct Attached {
+    pub attachment: Attachment,
+    pub netns: OwnedFd,
+}
+
+impl Attached {
+    /// A path to the namespace that this process (and only it) can open.
+    pub fn netns_path(&self) -> PathBuf {
+        use std::os::fd::AsRawFd;
+        format!("/proc/self/fd/{}", self.netns.as_raw_fd()).into()
+    }
+}
+
+/// Attach container `id` to the bridge network `name`: a new network
+/// namespace with `eth0` on the bridge, an address, a default route.
+pub fn attach(store: &Store, id: &ContainerId, name: &str) -> Result<Attached> {
+    if name != DEFAULT_NETWORK {
+        return Err(NetError::NoNetwork(name.into()));
+    }
+    let dir = store.root().join("networks");
+    std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let _lock = store.lock_exclusive(&format!("network-{name}"))?;
+    let mut host = Netlink::open().map_err(sys("opening a netlink socket"))?;
+    let stored: Option<Network> = read_json(&network_path(store, name))?;
+    let links: BTreeSet<String> = host
+        .link_names()
+        .map_err(sys("listing the host's links"))?
+        .into_iter()
+        .collect();
+    let mut net = match stored {
+        Some(mut n) => {
+            // A lease is live while its veth is.
+            n.leases
+                .retain(|ip, _| links.contains(&ipam::veth_name(*ip)));
+            n
+        }
+        None => Network {
+            name: name.into(),
+            bridge: DEFAULT_BRIDGE.into(),
+            subnet: configured_subnet()?.unwrap_or(Subnet {
+                base: Ipv4Addr::UNSPECIFIED,
+                prefix: 0,
+            }),
+            leases: BTreeMap::new(),
+        },
+    };
+    let bridge = ensure_bridge(&mut host, &mut net)?;
+    if net.leases.is_empty() {
+        // The first container: (re)assert what the host needs.
+        enable_forwarding()?;
+        nft::apply(&nft::script(&net.bridge, net.subnet))?;
+    }
+    let ns = netns::create().map_err(sys("making a network namespace"))?;
+    let (attachment, mut inside) = plug(&mut host, &net, bridge, ns, &links)?;
+    configure(&mut inside.netlink, &attachment)?;
+    net.leases.insert(attachment.ip, *id);
+    write_json(&network_path(store, name), &net)?;
+    write_json(
+        &endpoint_path(store, id),
+        &Endpoint {
+            mode: name.into(),
+            attachment: Some(attachment.clone()),
+        },
+    )?;
+    Ok(Attached {
+        attachment,
+        netns: inside.fd,
+    })
+}
+
+/// The subnet [`SUBNET_ENV`] asks for, if it is set.
+fn configured_subnet() -> Result<Option<Subnet>> {
+    match std::env::var(SUBNET_ENV) {
+        Ok(s) if !s.is_empty() => Ok(Some(s.parse()?)),
+        _ => Ok(None),
+    }
+}
+
+/// Make sure `net`'s bridge exists, has the gateway address and is up;
+/// returns its index. An existing bridge's subnet is the one used (two
+/// stores share the host's bridge); a new bridge takes `net.subnet` if it
+/// has one, else the first subnet the host does not route.
+fn ensure_bridge(host: &mut Netlink, net: &mut Network) -> Result<u32> {
+    let what = |s: &str| format!("bridge {}: {s}", net.bridge);
+    let index = match host
+        .link_index(&net.bridge)
+        .map_err(sys(what("finding it")))?
+    {
+        Some(i) => i,
+        None => {
+            match host.add_bridge(&net.bridge) {
+                Err(e) if e.raw_os_error() != Some(libc::EEXIST) => {
+                    return Err(sys(what("creating it"))(e))
+                }
+                _ => {}
+            }
+            host.link_index(&net.bridge)
+                .map_err(sys(what("finding it")))?
+                .ok_or_else(|| sys(what("finding it"))(std::io::ErrorKind::NotFound.into()))?
+        }
+    };
+    let addrs = host
+        .addresses(index)
+        .map_err(sys(what("reading its address")))?;
+    let subnet = match addrs.first() {
+        Some(&(ip, prefix)) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+            Subnet {
+                base: Ipv4Addr::from(u32::from(ip) & mask),
+                prefix,
+            }
+        }
+        None => {
+            let routes = ipam::host_routes().map_err(sys("reading the host's routes"))?;
+            let wanted = (net.subnet.prefix != 0).then_some(net.subnet);
+            let s = ipam::choose(wanted, &routes).ok_or(match wanted {
+                Some(w) => NetError::SubnetTaken(w),
+                None => NetError::NoSubnet,
+            })?;
+            match host.add_address(index, s.gateway(), s.prefix) {
+                Err(e) if e.raw_os_error() != Some(libc::EEXIST) => {
+                    return Err(sys(what("giving it its address"))(e))
+                }
+                _ => s,
+            }
+        }
+    };
+    if subnet != net.subnet && net.subnet.prefix != 0 && !net.leases.is_empty() {
+        return Err(NetError::SubnetChanged {
+            network: net.name.clone(),
+            bridge: net.bridge.clone(),
+            actual: subnet,
+            recorded: net.subnet,
+        });
+    }
+    net.subnet = subnet;
+    host.set_up(index).map_err(sys(what("bringing it up")))?;
+    Ok(index)
+}
+
+/// `net.ipv4.ip_forward = 1`, as docker sets it for a bridge network.
+fn enable_forwarding() -> Result<()> {
+    let p = "/proc/sys/net/ipv4/ip_forward";
+    if std::fs::read_to_string(p).is_ok_and(|v| v.trim() == "1") {
+        return Ok(());
+    }
+    std::fs::write(p, "1").map_err(sys("setting net.ipv4.ip_forward"))
+}
+
+/// Take the lowest free address of `net` and plug a veth pair named after
+/// it into the bridge `bridge`, its peer `eth0` born in `ns`. A name the
+/// kernel refuses as taken (another store's container) is skipped.
+fn plug(
+    host: &mut Netlink,
+    net: &Network,
+    bridge: u32,
+    ns: netns::Netns,
+    links: &BTreeSet<String>,
+) -> Result<(Attachment, netns::Netns)> {
+    let mut skipped = BTreeSet::new();
+    loop {
+        let ip = ipam::lowest_free(net.subnet, |ip| {
+            net.leases.contains_key(&ip)
+                || skipped.contains(&ip)
+                || links.contains(&ipam::veth_name(ip))
+        })
+        .ok_or_else(|| NetError::Full(net.name.clone()))?;
+        let veth = ipam::veth_name(ip);
+        let mac = ipam::mac_of(ip);
+        let peer = VethEnd {
+            name: CONTAINER_IFNAME,
+            mac: Some(mac),
+        };
+        match host.add_veth(&veth, bridge, peer, ns.fd.as_fd()) {
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
+                skipped.insert(ip);
+                continue;
+            }
+            r => r.map_err(sys(format!("creating the veth pair {veth}")))?,
+        }
+        let up = host
+            .link_index(&veth)
+            .map_err(sys(format!("finding {veth}")))?
+            .map(|i| host.set_up(i));
+        if let Some(Err(e)) = up {
+            let _ = host.del_link(&veth);
+            return Err(sys(format!("bringing {veth} up"))(e));
+        }
+        let attachment = Attachment {
+            network: net.name.clone(),
+            bridge: net.bridge.clone(),
+            ip,
+            prefix: net.subnet.prefix,
+            gateway: net.subnet.gateway(),
+            mac: ipam::mac_string(mac),
+            veth,
+        };
+        return Ok((attachment, ns));
+    }
+}
+
+/// Inside the namespace: `eth0` gets its address, comes up, and the
+/// default route goes via the bridge.
+fn configure(inside: &mut Netlink, a: &Attachment) -> Result<()> {
+    let what = |s: &str| format!("{CONTAINER_IFNAME} of {}: {s}", a.veth);
+    let eth0 = inside
+        .link_index(CONTAINER_IFNAME)
+        .map_err(sys(what("finding it")))?
+        .ok_or_else(|| sys(what("finding it"))(std::io::ErrorKind::NotFound.into()))?;
+    inside
+        .add_address(eth0, a.ip, a.prefix)
+        .map_err(sys(what("giving it its address")))?;
+    inside.set_up(eth0).map_err(sys(what("bringing it up")))?;
+    inside
+        .add_default_route(a.gateway)
+        .map_err(sys(what("adding the default route")))
+}
+
+/// End container `id`'s attachment, if it has one: its veth deleted, its
+/// lease released, its endpoint's addresses cleared. Harmless to repeat.
+pub fn detach(store: &Store, id: &ContainerId) -> Result<()> {
+    let Some(mut ep) = endpoint(store, id)? else {
+        return Ok(());
+    };
+    let Some(a) = ep.attachment.take() else {
+        return Ok(());
+    };
+    if let Ok(mut host) = Netlink::open() {
+        let _ = host.del_link(&a.veth);
+    }
+    {
+        let _lock = store.lock_exclusive(&format!("network-{}", a.network))?;
+        let path = network_path(store, &a.network);
+        if let Some(mut net) = read_json::<Network>(&path)? {
+            if net.leases.get(&a.ip) == Some(id) {
+                net.leases.remove(&a.ip);
+                write_json(&path, &net)?;
+            }
+        }
+    }
+    write_json(&endpoint_path(store, id), &ep)
+}
+
+/// The network named `name` as the store records it.
+pub fn network(store: &Store, name: &str) -> Result<Option<Network>> {
+    read_json(&network_path(store, name))
+}
+
+/// docker's `NetworkSettings` of a container, from its endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkSettings {
+    /// The bridge device (docker leaves it empty; cairn names it).
+    pub bridge: String,
+    #[serde(rename = "IPAddress")]
+    pub ip_address: String,
+    #[serde(rename = "IPPrefixLen")]
+    pub ip_prefix_len: u8,
+    pub gateway: String,
+    pub mac_address: String,
+    /// Every network the container is on, by name.
+    pub networks: BTreeMap<String, EndpointSettings>,
+}
+
+/// docker's `EndpointSettings`: one network of a container.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct EndpointSettings {
+    #[serde(rename = "NetworkID")]
+    pub network_id: String,
+    pub gateway: String,
+    #[serde(rename = "IPAddress")]
+    pub ip_address: String,
+    #[serde(rename = "IPPrefixLen")]
+    pub ip_prefix_len: u8,
+    pub mac_address: String,
+}
+
+impl NetworkSettings {
+    /// What `inspect` shows for `ep`: the addresses while attached; for a
+    /// container on `none` or `host` (or not running), the network with
+    /// empty fields, as docker shows it.
+    pub fn of(ep: Option<&Endpoint>) -> NetworkSettings {
+        let Some(ep) = ep else {
+            return NetworkSettings::default();
+        };
+        let mut s = NetworkSettings::default();
+        let mut e = EndpointSettings {
+            network_id: ep.mode.clone(),
+            ..Default::default()
+        };
+        if let Some(a) = &ep.attachment {
+            s.bridge = a.bridge.clone();
+            s.ip_address = a.ip.to_string();
+            s.ip_prefix_len = a.prefix;
+            s.gateway = a.gateway.to_string();
+            s.mac_address = a.mac.clone();
+            e = EndpointSettings {
+                network_id: a.network.clone(),
+                gateway: s.gateway.clone(),
+                ip_address: s.ip_address.clone(),
+                ip_prefix_len: a.prefix,
+                mac_address: a.mac.clone(),
+            };
+        }
+        if !ep.mode.starts_with("container:") && !ep.mode.starts_with('/') {
+            s.networks.insert(ep.mode.clone(), e);
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_parse_as_docker_names_them() {
+        assert_eq!(Mode::parse("none").unwrap(), Mode::None);
+        assert_eq!(Mode::parse("loopback").unwrap(), Mode::None);
+        assert_eq!(Mode::parse("host").unwrap(), Mode::Host);
+        assert_eq!(
+            Mode::parse("bridge").unwrap(),
+            Mode::Bridge("bridge".into())
+        );
+        assert_eq!(
+            Mode::parse("container:web").unwrap(),
+            Mode::Container("web".into())
+        );
+        assert_eq!(
+            Mode::parse("/run/netns/x").unwrap(),
+            Mode::Join("/run/netns/x".into())
+        );
+        assert!(matches!(
+            Mode::parse("container:"),
+            Err(NetError::BadMode(_))
+        ));
+        assert!(matches!(Mode::parse("blue"), Err(NetError::NoNetwork(_))));
+        for m in ["none", "host", "bridge", "container:web"] {
+            assert_eq!(Mode::parse(m).unwrap().name(), m);
+        }
+    }
+
+    #[test]
+    fn settings_are_dockers() {
+        let a = Attachment {
+            network: "bridge".into(),
+            bridge: "cairn0".into(),
+            ip: Ipv4Addr::new(10, 88, 0, 2),
+            prefix: 16,
+            gateway: Ipv4Addr::new(10, 88, 0, 1),
+            mac: "02:42:0a:58:00:02".into(),
+            veth: "veth0a580002".into(),
+        };
+        let ep = Endpoint {
+            mode: "bridge".into(),
+            attachment: Some(a),
+        };
+        let v = serde_json::to_value(NetworkSettings::of(Some(&ep))).unwrap();
+        assert_eq!(v["IPAddress"], "10.88.0.2");
+        assert_eq!(v["IPPrefixLen"], 16);
+        assert_eq!(v["Gateway"], "10.88.0.1");
+        assert_eq!(v["MacAddress"], "02:42:0a:58:00:02");
+        assert_eq!(v["Networks"]["bridge"]["IPAddress"], "10.88.0.2");
+        let none = Endpoint {
+            mode: "none".into(),
+            attachment: None,
+        };
+        let v = serde_json::to_value(NetworkSettings::of(Some(&none))).unwrap();
+        assert_eq!(v["IPAddress"], "");
+        assert_eq!(v["Networks"]["none"]["IPAddress"], "");
+    }
+}

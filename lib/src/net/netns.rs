@@ -1,0 +1,42 @@
+//! A new network namespace, made without a mount: a short-lived thread
+//! unshares its own network namespace, opens it (`/proc/thread-self/ns/net`)
+//! and a netlink socket inside it, and ends. The caller then holds the
+//! namespace by that fd alone; once the container's processes have joined
+//! it and the fd is closed, the namespace lives exactly as long as they do,
+//! and the kernel destroys it, with the container's end of its veth pair
+//! (and so the host's end), when the last of them exits. Nothing is left
+//! to sweep after a crash.
+//!
+//! The thread is joined before this returns: the caller is single-threaded
+//! again when it goes on to spawn the container.
+
+use super::netlink::Netlink;
+use nix::sched::{unshare, CloneFlags};
+use std::fs::File;
+use std::io;
+use std::os::fd::OwnedFd;
+
+/// A network namespace held by an fd, and a netlink socket inside it.
+pub struct Netns {
+    pub fd: OwnedFd,
+    pub netlink: Netlink,
+}
+
+/// A new network namespace with `lo` up and IPv6 off (as docker leaves a
+/// container whose network has no IPv6).
+pub fn create() -> io::Result<Netns> {
+    std::thread::spawn(|| -> io::Result<Netns> {
+        unshare(CloneFlags::CLONE_NEWNET)?;
+        let fd = OwnedFd::from(File::open("/proc/thread-self/ns/net")?);
+        let mut netlink = Netlink::open()?;
+        if let Some(lo) = netlink.link_index("lo")? {
+            netlink.set_up(lo)?;
+        }
+        // Read in the thread's namespace: this namespace's setting.
+        let _ = std::fs::write("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+        let _ = std::fs::write("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+        Ok(Netns { fd, netlink })
+    })
+    .join()
+    .map_err(|_| io::Error::other("the thread making a network namespace panicked"))?
+}
