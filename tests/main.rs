@@ -19,6 +19,7 @@ mod habits;
 mod hostile;
 mod interop;
 mod load;
+mod network;
 mod protocol;
 mod records;
 mod registry;

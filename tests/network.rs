@@ -1,0 +1,313 @@
+//! Networks (docs/network.md): the default bridge with real bridges,
+//! veths and nftables on this machine. Traffic goes only between the host
+//! and the containers a test made; while a test runs, a guard table of its
+//! own drops anything forwarded out of the host's uplinks.
+
+use crate::harness::{busybox_image, Env, Record};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// An nftables table of the test's own that drops every packet forwarded
+/// out of an interface the host's default routes use; deleted on drop.
+struct Guard(String);
+
+impl Guard {
+    fn new(name: &str) -> Guard {
+        let table = format!("cairn_test_guard_{name}_{}", std::process::id());
+        let uplinks: BTreeSet<String> = std::fs::read_to_string("/proc/net/route")
+            .unwrap()
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                (f.get(1) == Some(&"00000000")).then(|| f[0].to_string())
+            })
+            .collect();
+        let names: Vec<String> = uplinks.iter().map(|u| format!("\"{u}\"")).collect();
+        let rule = if names.is_empty() {
+            String::new()
+        } else {
+            format!("oifname {{ {} }} drop", names.join(", "))
+        };
+        let script = format!(
+            "table inet {table} {{\n chain forward {{\n  type filter hook forward priority -300; policy accept;\n  {rule}\n }}\n}}\n"
+        );
+        nft(&["-f", "-"], Some(&script));
+        let listed = nft(&["list", "table", "inet", &table], None);
+        assert!(
+            listed.contains("drop") || names.is_empty(),
+            "no guard: {listed}"
+        );
+        Guard(table)
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        nft(&["delete", "table", "inet", &self.0], None);
+    }
+}
+
+fn nft(args: &[&str], stdin: Option<&str>) -> String {
+    use std::io::Write;
+    let mut c = std::process::Command::new("nft")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("nft is installed (nftables)");
+    if let Some(s) = stdin {
+        c.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    }
+    drop(c.stdin.take());
+    let out = c.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The host's link names.
+fn links() -> BTreeSet<String> {
+    std::fs::read_dir("/sys/class/net")
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+fn inspect(env: &Env, c: &str) -> Record {
+    env.cmd("inspect")
+        .args(["--format", "json", c])
+        .ok()
+        .record()
+}
+
+fn settings(env: &Env, c: &str) -> Value {
+    inspect(env, c)["network_settings"].clone()
+}
+
+fn leases(env: &Env) -> serde_json::Map<String, Value> {
+    let p = env.root.join("networks/bridge.json");
+    let v: Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+    v["leases"].as_object().unwrap().clone()
+}
+
+fn veth_of(ip: &str) -> String {
+    let o: Vec<u8> = ip.split('.').map(|b| b.parse().unwrap()).collect();
+    format!("veth{:02x}{:02x}{:02x}{:02x}", o[0], o[1], o[2], o[3])
+}
+
+/// The interface index of the host's link `name`, if it exists.
+fn ifindex(name: &str) -> Option<String> {
+    std::fs::read_to_string(format!("/sys/class/net/{name}/ifindex")).ok()
+}
+
+/// The veths of the containers at `ips`, by name and index (indexes are
+/// not reused soon: the same name with another index is another store's
+/// container that got the address since).
+fn veths(ips: &[String]) -> Vec<(String, Option<String>)> {
+    ips.iter()
+        .map(|ip| (veth_of(ip), ifindex(&veth_of(ip))))
+        .collect()
+}
+
+/// Nothing of `ips` is left: none of `veths` on the host, no lease in the
+/// store.
+fn nothing_left(env: &Env, ips: &[String], veths: &[(String, Option<String>)]) {
+    let held = leases(env);
+    for ip in ips {
+        assert!(!held.contains_key(ip), "lease of {ip} left: {held:?}");
+    }
+    for (name, index) in veths {
+        assert!(
+            index.is_none() || ifindex(name) != *index,
+            "{name} left behind"
+        );
+    }
+}
+
+#[test]
+fn two_containers_talk_over_the_default_bridge() {
+    let env = Env::new("net-bridge");
+    let _guard = Guard::new("bridge");
+    busybox_image(&env);
+    let web = env
+        .cmd("run")
+        .args(["-d", "--name", "web", "busybox", "httpd", "-f", "-p", "80"])
+        .args(["-h", "/etc"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let ns = settings(&env, "web");
+    let ip = ns["IPAddress"].as_str().unwrap().to_string();
+    assert!(!ip.is_empty(), "{ns}");
+    assert_eq!(ns["Networks"]["bridge"]["IPAddress"], ip.as_str());
+    assert_eq!(ns["Bridge"], "cairn0");
+    let gw = ns["Gateway"].as_str().unwrap();
+    assert!(gw.ends_with(".1"), "{ns}");
+    // docker's MAC: 02:42 and the address's bytes
+    let mac: Vec<String> = ip
+        .split('.')
+        .map(|b| format!("{:02x}", b.parse::<u8>().unwrap()))
+        .collect();
+    assert_eq!(
+        ns["MacAddress"],
+        format!("02:42:{}", mac.join(":")).as_str()
+    );
+    assert_eq!(leases(&env)[&ip], web.as_str());
+    assert!(links().contains(&veth_of(&ip)));
+    // the bridge and its NAT rule, in cairn's own table
+    let table = nft(&["list", "table", "ip", "cairn"], None);
+    assert!(table.contains("masquerade"), "{table}");
+    assert!(table.contains("\"cairn0\""), "{table}");
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward")
+            .unwrap()
+            .trim(),
+        "1"
+    );
+    // another container fetches from it (busybox's `wget -T` crashes in
+    // Debian's static build: `timeout` bounds it instead)
+    let url = format!("http://{ip}/passwd");
+    let o = env
+        .cmd("run")
+        .args(["--rm", "busybox", "timeout", "5", "wget", "-q", "-O-", &url])
+        .ok();
+    assert!(o.stdout.starts_with("root:x:0:0"), "{o}");
+    // and so does the host, through the bridge
+    let o = env
+        .program("timeout")
+        .args(["5", "/bin/busybox", "wget", "-q", "-O-", &url])
+        .ok();
+    assert!(o.stdout.starts_with("root:x:0:0"), "{o}");
+    // a container sharing web's network sees web's eth0 and address
+    let o = env
+        .cmd("run")
+        .args([
+            "--rm",
+            "--network",
+            "container:web",
+            "busybox",
+            "ip",
+            "-4",
+            "addr",
+        ])
+        .ok();
+    assert!(o.stdout.contains(&format!("inet {ip}/")), "{o}");
+    let ours = veths(std::slice::from_ref(&ip));
+    env.cmd("rm").args(["-f", "web"]).ok();
+    nothing_left(&env, &[ip], &ours);
+}
+
+#[test]
+fn none_has_only_lo_and_host_has_the_hosts() {
+    let env = Env::new("net-none");
+    busybox_image(&env);
+    let o = env
+        .cmd("run")
+        .args([
+            "--rm",
+            "--network",
+            "none",
+            "busybox",
+            "ls",
+            "/sys/class/net",
+        ])
+        .ok();
+    assert_eq!(
+        o.stdout.split_whitespace().collect::<Vec<_>>(),
+        ["lo"],
+        "{o}"
+    );
+    let o = env
+        .cmd("run")
+        .args([
+            "--rm",
+            "--network",
+            "host",
+            "busybox",
+            "ls",
+            "/sys/class/net",
+        ])
+        .ok();
+    let seen: BTreeSet<String> = o.stdout.split_whitespace().map(str::to_string).collect();
+    assert!(
+        links()
+            .iter()
+            .filter(|l| !l.starts_with("veth"))
+            .all(|l| seen.contains(l)),
+        "{o}"
+    );
+    let c = env
+        .cmd("run")
+        .args(["-d", "--network", "none", "busybox", "sleep", "30"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let ns = settings(&env, &c);
+    assert_eq!(ns["IPAddress"], "");
+    assert_eq!(ns["Networks"]["none"]["IPAddress"], "", "{ns}");
+    env.cmd("rm").args(["-f", &c]).ok();
+    // a network cairn does not know is refused before anything is made
+    let o = env
+        .cmd("run")
+        .args(["--network", "blue", "busybox", "true"])
+        .fails(125);
+    assert!(o.stderr.contains("no such network: blue"), "{o}");
+    assert!(crate::harness::ps_all(&env).is_empty());
+}
+
+#[test]
+fn concurrent_runs_get_distinct_addresses_and_leave_nothing() {
+    let env = Env::new("net-concurrent");
+    let _guard = Guard::new("concurrent");
+    busybox_image(&env);
+    let ids: Vec<String> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..4)
+            .map(|_| {
+                sc.spawn(|| {
+                    env.cmd("run")
+                        .args(["-d", "busybox", "sleep", "60"])
+                        .ok()
+                        .stdout
+                        .trim()
+                        .to_string()
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let ips: Vec<String> = ids
+        .iter()
+        .map(|c| settings(&env, c)["IPAddress"].as_str().unwrap().to_string())
+        .collect();
+    let distinct: BTreeSet<&String> = ips.iter().collect();
+    assert_eq!(distinct.len(), 4, "{ips:?}");
+    let ours = veths(&ips);
+    assert!(ours.iter().all(|(_, i)| i.is_some()), "{ours:?}");
+    let held = leases(&env);
+    for (c, ip) in ids.iter().zip(&ips) {
+        assert_eq!(held[ip], c.as_str());
+    }
+    // a supervisor killed -9: its container goes, and so do its veth and,
+    // at the next command, its lease
+    let st: Value = serde_json::from_slice(
+        &std::fs::read(env.root.join("containers").join(&ids[0]).join("state.json")).unwrap(),
+    )
+    .unwrap();
+    let sup = st["supervisor"].as_i64().unwrap() as i32;
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(sup), nix::sys::signal::SIGKILL).unwrap();
+    crate::harness::wait_for(
+        "the veth of a dead container to go",
+        std::time::Duration::from_secs(10),
+        || ifindex(&ours[0].0) != ours[0].1,
+    );
+    env.cmd("ps").arg("-a").ok();
+    assert!(!leases(&env).contains_key(&ips[0]));
+    assert_eq!(settings(&env, &ids[0])["IPAddress"], "");
+    let mut rm = vec!["-f"];
+    rm.extend(ids.iter().map(String::as_str));
+    env.cmd("rm").args(&rm).ok();
+    nothing_left(&env, &ips, &ours);
+    assert!(crate::harness::leftovers(&env).is_empty());
+}
