@@ -193,9 +193,13 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>> {
     }
 }
 
+/// Replace `path` atomically, without fsync: what these files say is
+/// checked against the kernel's links before it is trusted, and no more
+/// than a run's lease is lost in a crash, so the fsyncs (most of what a
+/// bridged start would add) buy nothing.
 fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<()> {
     let data = serde_json::to_vec_pretty(v).expect("network records serialize");
-    Ok(crate::store::write_atomic(path, &data)?)
+    Ok(crate::store::replace_file(path, &data, false)?)
 }
 
 /// The endpoint recorded for container `id`, if any.
