@@ -199,6 +199,49 @@ fn two_containers_talk_over_the_default_bridge() {
 }
 
 #[test]
+fn a_published_port_answers_on_the_hosts_loopback() {
+    let env = Env::new("net-publish");
+    let _guard = Guard::new("publish");
+    busybox_image(&env);
+    let port = (20000 + std::process::id() % 20000).to_string();
+    let publish = format!("{port}:80");
+    let web = env
+        .cmd("run")
+        .args(["-d", "-p", &publish, "busybox", "httpd", "-f", "-p", "80"])
+        .args(["-h", "/etc"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let ns = settings(&env, &web);
+    assert_eq!(
+        ns["Ports"]["80/tcp"][0],
+        serde_json::json!({"HostIp": "0.0.0.0", "HostPort": port}),
+        "{ns}"
+    );
+    let key = format!("tcp . {port} : ");
+    assert!(nft(&["list", "map", "ip", "cairn", "ports"], None).contains(&key));
+    let url = format!("http://127.0.0.1:{port}/passwd");
+    let o = env
+        .program("timeout")
+        .args(["5", "/bin/busybox", "wget", "-q", "-O-", &url])
+        .ok();
+    assert!(o.stdout.starts_with("root:x:0:0"), "{o}");
+    // the host port is taken: a second container is refused it
+    let o = env
+        .cmd("run")
+        .args(["--rm", "-p", &publish, "busybox", "true"])
+        .fails(125);
+    assert!(o.stderr.contains("published already"), "{o}");
+    // one host address is not supported yet: refused, not widened
+    env.cmd("run")
+        .args(["-p", &format!("127.0.0.1:{publish}"), "busybox", "true"])
+        .fails(125);
+    env.cmd("rm").args(["-f", &web]).ok();
+    assert!(!nft(&["list", "map", "ip", "cairn", "ports"], None).contains(&key));
+}
+
+#[test]
 fn none_has_only_lo_and_host_has_the_hosts() {
     let env = Env::new("net-none");
     busybox_image(&env);

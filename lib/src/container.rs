@@ -319,6 +319,8 @@ pub struct RunOptions {
     pub overrides: Overrides,
     /// Its network (`--network`).
     pub net: Mode,
+    /// Ports published to it (`-p`; on a bridge network only).
+    pub ports: Vec<network::Port>,
     pub limits: Limits,
     pub privileged: bool,
     pub stdio: [Option<std::os::fd::RawFd>; 3],
@@ -375,7 +377,7 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
             msg: crate::error::one_line(&e),
         })
     })?;
-    let (net, attached) = connect(store, c, &o.net).inspect_err(|_| {
+    let (net, attached) = connect(store, c, &o.net, &o.ports).inspect_err(|_| {
         if mounted_here {
             let _ = unmount(store, c);
         }
@@ -696,7 +698,13 @@ fn connect(
     store: &Store,
     c: &ContainerMeta,
     mode: &Mode,
+    ports: &[network::Port],
 ) -> Result<(Net, Option<network::Attached>)> {
+    if !ports.is_empty() && !matches!(mode, Mode::Bridge(_)) {
+        return Err(sys(c, "publishing ports")(
+            "a port is published on a bridge network only",
+        ));
+    }
     let net = match mode {
         Mode::None => Net::Loopback,
         Mode::Host => Net::Host,
@@ -712,7 +720,7 @@ fn connect(
             Net::Join(format!("/proc/{pid}/ns/net").into())
         }
         Mode::Bridge(name) => {
-            let a = network::attach(store, &c.id, name)
+            let a = network::attach(store, &c.id, name, ports)
                 .map_err(sys(c, "attaching it to its network"))?;
             return Ok((Net::Join(a.netns_path()), Some(a)));
         }

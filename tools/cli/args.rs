@@ -505,6 +505,14 @@ pub struct RunArgs {
         value_name = "bridge|none|host|container:NAME|PATH"
     )]
     pub network: Option<String>,
+    /// Publish a container's port on every local address of the host,
+    /// 127.0.0.1 included (DNAT in nftables; on a bridge network)
+    #[arg(
+        long = "publish",
+        short = 'p',
+        value_name = "[0.0.0.0:]HOSTPORT:CONTAINERPORT[/tcp|udp]"
+    )]
+    pub publish: Vec<String>,
     /// Memory limit (bytes, or with k, m, g)
     #[arg(long, short = 'm', value_name = "SIZE")]
     pub memory: Option<String>,

@@ -51,6 +51,17 @@ pub fn parse_net(r: &RunArgs) -> Result<Mode, Fail> {
     Mode::parse(r.network.as_deref().unwrap_or("none")).map_err(|e| usage(e.to_string()))
 }
 
+/// `-p` values, each parsed as docker spells it.
+pub fn ports(r: &RunArgs) -> Result<Vec<libcairn::net::Port>, Fail> {
+    r.publish
+        .iter()
+        .map(|p| {
+            p.parse()
+                .map_err(|e: libcairn::net::port::BadPort| usage(e.to_string()))
+        })
+        .collect()
+}
+
 pub fn limits(r: &RunArgs) -> Result<Limits, Fail> {
     if r.cpus.is_some_and(|c| c.is_nan() || c <= 0.0) {
         return Err(usage("--cpus must be positive"));
@@ -120,6 +131,7 @@ pub fn run_options(
     Ok(libcairn::container::RunOptions {
         overrides: overrides(cmd, entrypoint, p),
         net: parse_net(r)?,
+        ports: ports(r)?,
         limits: limits(r)?,
         privileged: p.privileged,
         stdio: [None; 3],

@@ -28,6 +28,7 @@ fn run(args: Run) -> Result<i32, Fail> {
     // Bad limits are refused before a container is made for them.
     cairn_cli::container::limits(&args.run).map_err(fail125)?;
     cairn_cli::container::log_bounds(&args.run).map_err(fail125)?;
+    cairn_cli::container::ports(&args.run).map_err(fail125)?;
     // bridge by default, as docker's run
     let network = args.run.network.as_deref().unwrap_or("bridge");
     libcairn::net::Mode::parse(network).map_err(|e| fail125(cairn_cli::usage(e.to_string())))?;
@@ -78,6 +79,9 @@ fn run(args: Run) -> Result<i32, Fail> {
         isolate.arg("--privileged");
     }
     isolate.args(["--network", network]);
+    for p in &args.run.publish {
+        isolate.args(["-p", p]);
+    }
     if let Some(m) = &args.run.memory {
         isolate.args(["--memory", m]);
     }

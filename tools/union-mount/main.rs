@@ -90,6 +90,7 @@ fn bundle_options() -> container::RunOptions {
     container::RunOptions {
         overrides: Overrides::default(),
         net: libcairn::net::Mode::None,
+        ports: Vec::new(),
         limits: libcairn::isolate::cgroup::Limits {
             pids: Some(libcairn::isolate::config::DEFAULT_PIDS_LIMIT),
             ..Default::default()

@@ -402,6 +402,7 @@ impl Builder<'_> {
             &RunOptions {
                 overrides: Overrides::default(),
                 net: crate::net::Mode::None,
+                ports: Vec::new(),
                 // a RUN step is bounded like any container
                 limits: Limits {
                     pids: Some(crate::isolate::config::DEFAULT_PIDS_LIMIT),

@@ -26,11 +26,13 @@ pub mod ipam;
 pub mod netlink;
 pub mod netns;
 pub mod nft;
+pub mod port;
 
 use crate::store::{Store, StoreError};
 use crate::ContainerId;
 use ipam::Subnet;
 use netlink::{Netlink, VethEnd};
+pub use port::Port;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -84,6 +86,12 @@ pub enum NetError {
     },
     #[error(transparent)]
     Nft(#[from] nft::NftError),
+    #[error("publishing {ports}: a port is published already (by another container?)")]
+    PortTaken {
+        ports: String,
+        #[source]
+        source: nft::NftError,
+    },
 }
 
 type Result<T> = std::result::Result<T, NetError>;
@@ -160,6 +168,9 @@ pub struct Attachment {
     pub mac: String,
     /// The host's end of the veth pair.
     pub veth: String,
+    /// The ports published to it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<Port>,
 }
 
 /// What a container's network is (`containers/<id>/network.json`): its
@@ -241,8 +252,9 @@ impl Attached {
 }
 
 /// Attach container `id` to the bridge network `name`: a new network
-/// namespace with `eth0` on the bridge, an address, a default route.
-pub fn attach(store: &Store, id: &ContainerId, name: &str) -> Result<Attached> {
+/// namespace with `eth0` on the bridge, an address, a default route, and
+/// `ports` published to it.
+pub fn attach(store: &Store, id: &ContainerId, name: &str, ports: &[Port]) -> Result<Attached> {
     if name != DEFAULT_NETWORK {
         return Err(NetError::NoNetwork(name.into()));
     }
@@ -261,9 +273,13 @@ pub fn attach(store: &Store, id: &ContainerId, name: &str) -> Result<Attached> {
         .collect();
     let mut net = match stored {
         Some(mut n) => {
-            // A lease is live while its veth is.
-            n.leases
-                .retain(|ip, _| links.contains(&ipam::veth_name(*ip)));
+            // A lease is live while its veth is; a dead one's ports go too.
+            let (live, dead): (BTreeMap<_, _>, BTreeMap<_, _>) = n
+                .leases
+                .into_iter()
+                .partition(|(ip, _)| links.contains(&ipam::veth_name(*ip)));
+            n.leases = live;
+            dead.values().for_each(|c| withdraw(store, c));
             n
         }
         None => Network {
@@ -279,12 +295,23 @@ pub fn attach(store: &Store, id: &ContainerId, name: &str) -> Result<Attached> {
     let bridge = ensure_bridge(&mut host, &mut net)?;
     if net.leases.is_empty() {
         // The first container: (re)assert what the host needs.
-        enable_forwarding()?;
+        enable_forwarding(&net.bridge)?;
         nft::apply(&nft::script(&net.bridge, net.subnet))?;
     }
     let ns = netns::create().map_err(sys("making a network namespace"))?;
-    let (attachment, mut inside) = plug(&mut host, &net, bridge, ns, &links)?;
+    let (mut attachment, mut inside) = plug(&mut host, &net, bridge, ns, &links)?;
     configure(&mut inside.netlink, &attachment)?;
+    if !ports.is_empty() {
+        nft::apply(&nft::publish(ports, attachment.ip)).map_err(|source| NetError::PortTaken {
+            ports: ports
+                .iter()
+                .map(|p| format!("{}/{}", p.host_port, p.proto))
+                .collect::<Vec<_>>()
+                .join(", "),
+            source,
+        })?;
+        attachment.ports = ports.to_vec();
+    }
     net.leases.insert(attachment.ip, *id);
     write_json(&network_path(store, name), &net)?;
     write_json(
@@ -370,13 +397,25 @@ fn ensure_bridge(host: &mut Netlink, net: &mut Network) -> Result<u32> {
     Ok(index)
 }
 
-/// `net.ipv4.ip_forward = 1`, as docker sets it for a bridge network.
-fn enable_forwarding() -> Result<()> {
-    let p = "/proc/sys/net/ipv4/ip_forward";
-    if std::fs::read_to_string(p).is_ok_and(|v| v.trim() == "1") {
-        return Ok(());
+/// `net.ipv4.ip_forward = 1`, as docker sets it for a bridge network,
+/// and `route_localnet` on the bridge, so a published port answers on
+/// 127.0.0.1 (as docker sets it without its userland proxy).
+fn enable_forwarding(bridge: &str) -> Result<()> {
+    for (p, what) in [
+        (
+            "/proc/sys/net/ipv4/ip_forward".to_string(),
+            "net.ipv4.ip_forward",
+        ),
+        (
+            format!("/proc/sys/net/ipv4/conf/{bridge}/route_localnet"),
+            "route_localnet",
+        ),
+    ] {
+        if !std::fs::read_to_string(&p).is_ok_and(|v| v.trim() == "1") {
+            std::fs::write(&p, "1").map_err(sys(format!("setting {what}")))?;
+        }
     }
-    std::fs::write(p, "1").map_err(sys("setting net.ipv4.ip_forward"))
+    Ok(())
 }
 
 /// Take the lowest free address of `net` and plug a veth pair named after
@@ -426,6 +465,7 @@ fn plug(
             gateway: net.subnet.gateway(),
             mac: ipam::mac_string(mac),
             veth,
+            ports: Vec::new(),
         };
         return Ok((attachment, ns));
     }
@@ -460,6 +500,9 @@ pub fn detach(store: &Store, id: &ContainerId) -> Result<()> {
     if let Ok(mut host) = Netlink::open() {
         let _ = host.del_link(&a.veth);
     }
+    if !a.ports.is_empty() {
+        let _ = nft::apply(&nft::withdraw(&a.ports));
+    }
     {
         let _lock = store.lock_exclusive(&format!("network-{}", a.network))?;
         let path = network_path(store, &a.network);
@@ -471,6 +514,20 @@ pub fn detach(store: &Store, id: &ContainerId) -> Result<()> {
         }
     }
     write_json(&endpoint_path(store, id), &ep)
+}
+
+/// Withdraw the ports of container `id`'s endpoint, if it has any (its
+/// lease was found dead).
+fn withdraw(store: &Store, id: &ContainerId) {
+    if let Ok(Some(Endpoint {
+        attachment: Some(a),
+        ..
+    })) = endpoint(store, id)
+    {
+        if !a.ports.is_empty() {
+            let _ = nft::apply(&nft::withdraw(&a.ports));
+        }
+    }
 }
 
 /// The network named `name` as the store records it.
@@ -490,8 +547,19 @@ pub struct NetworkSettings {
     pub ip_prefix_len: u8,
     pub gateway: String,
     pub mac_address: String,
+    /// The published ports, by the container's side (`80/tcp`).
+    pub ports: BTreeMap<String, Vec<PortBinding>>,
     /// Every network the container is on, by name.
     pub networks: BTreeMap<String, EndpointSettings>,
+}
+
+/// docker's `PortBinding`: where on the host a container's port is
+/// published.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct PortBinding {
+    pub host_ip: String,
+    pub host_port: String,
 }
 
 /// docker's `EndpointSettings`: one network of a container.
@@ -527,6 +595,15 @@ impl NetworkSettings {
             s.ip_prefix_len = a.prefix;
             s.gateway = a.gateway.to_string();
             s.mac_address = a.mac.clone();
+            for p in &a.ports {
+                s.ports
+                    .entry(p.container_side())
+                    .or_default()
+                    .push(PortBinding {
+                        host_ip: "0.0.0.0".into(),
+                        host_port: p.host_port.to_string(),
+                    });
+            }
             e = EndpointSettings {
                 network_id: a.network.clone(),
                 gateway: s.gateway.clone(),
@@ -583,6 +660,7 @@ mod tests {
             gateway: Ipv4Addr::new(10, 88, 0, 1),
             mac: "02:42:0a:58:00:02".into(),
             veth: "veth0a580002".into(),
+            ports: vec!["8080:80".parse().unwrap()],
         };
         let ep = Endpoint {
             mode: "bridge".into(),
@@ -594,6 +672,10 @@ mod tests {
         assert_eq!(v["Gateway"], "10.88.0.1");
         assert_eq!(v["MacAddress"], "02:42:0a:58:00:02");
         assert_eq!(v["Networks"]["bridge"]["IPAddress"], "10.88.0.2");
+        assert_eq!(
+            v["Ports"]["80/tcp"][0],
+            serde_json::json!({"HostIp": "0.0.0.0", "HostPort": "8080"})
+        );
         let none = Endpoint {
             mode: "none".into(),
             attachment: None,

@@ -2,7 +2,12 @@
 //! other. Outbound NAT is one rule over two sets, the bridges' subnets and
 //! the bridges' names: what leaves a cairn subnet through anything but a
 //! cairn bridge is masqueraded (docker's `-s SUBNET ! -o docker0 -j
-//! MASQUERADE`). A network adds its elements; the script is idempotent
+//! MASQUERADE`). Published ports are elements of one map, protocol and
+//! host port to the container's address and port, looked up for every
+//! packet to a local address, arriving (prerouting) or made here (output);
+//! what comes from 127.0.0.1 to a bridge is masqueraded, and the bridge
+//! routes it (`route_localnet`), so a published port answers on the
+//! host's loopback as with docker's `--userland-proxy=false`. A network adds its elements; the script is idempotent
 //! (declarations add, the chain is flushed and refilled), so applying it
 //! again repairs a table someone flushed, and two stores sharing the host
 //! share the table.
@@ -11,7 +16,9 @@
 //! -`, one atomic transaction per change.
 
 use super::ipam::Subnet;
+use super::port::Port;
 use std::io::Write;
+use std::net::Ipv4Addr;
 use std::process::{Command, Stdio};
 
 /// The table's name, in the `ip` family.
@@ -20,17 +27,39 @@ pub const TABLE: &str = "cairn";
 /// The script that makes the table and adds the bridge `bridge` with
 /// `subnet` to its sets.
 pub fn script(bridge: &str, subnet: Subnet) -> String {
+    let dnat = "fib daddr type local dnat ip addr . port to meta l4proto . th dport map @ports";
     format!(
         "table ip {TABLE} {{\n\
          \tset subnets {{ type ipv4_addr; flags interval; }}\n\
          \tset bridges {{ type ifname; }}\n\
+         \tmap ports {{ type inet_proto . inet_service : ipv4_addr . inet_service; }}\n\
          \tchain postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}\n\
+         \tchain prerouting {{ type nat hook prerouting priority dstnat; policy accept; }}\n\
+         \tchain output {{ type nat hook output priority -100; policy accept; }}\n\
          }}\n\
          flush chain ip {TABLE} postrouting\n\
+         flush chain ip {TABLE} prerouting\n\
+         flush chain ip {TABLE} output\n\
          add rule ip {TABLE} postrouting ip saddr @subnets oifname != @bridges masquerade\n\
+         add rule ip {TABLE} postrouting ip saddr 127.0.0.0/8 oifname @bridges masquerade\n\
+         add rule ip {TABLE} prerouting {dnat}\n\
+         add rule ip {TABLE} output {dnat}\n\
          add element ip {TABLE} subnets {{ {subnet} }}\n\
          add element ip {TABLE} bridges {{ \"{bridge}\" }}\n"
     )
+}
+
+/// The script that publishes `ports` to the container at `ip`; it fails
+/// (and changes nothing) if one of them is published already.
+pub fn publish(ports: &[Port], ip: Ipv4Addr) -> String {
+    let e: Vec<String> = ports.iter().map(|p| p.element(ip)).collect();
+    format!("create element ip {TABLE} ports {{ {} }}\n", e.join(", "))
+}
+
+/// The script that withdraws `ports`.
+pub fn withdraw(ports: &[Port]) -> String {
+    let k: Vec<String> = ports.iter().map(Port::key).collect();
+    format!("delete element ip {TABLE} ports {{ {} }}\n", k.join(", "))
 }
 
 /// Why the rules could not be applied.
@@ -83,5 +112,15 @@ mod tests {
         assert!(s.contains("subnets { 10.88.0.0/16 }"));
         assert!(s.contains("bridges { \"cairn0\" }"));
         assert!(s.contains("masquerade"));
+        let p: Vec<Port> = vec!["8080:80".parse().unwrap(), "53:53/udp".parse().unwrap()];
+        let ip = Ipv4Addr::new(10, 88, 0, 2);
+        assert_eq!(
+            publish(&p, ip),
+            "create element ip cairn ports { tcp . 8080 : 10.88.0.2 . 80, udp . 53 : 10.88.0.2 . 53 }\n"
+        );
+        assert_eq!(
+            withdraw(&p),
+            "delete element ip cairn ports { tcp . 8080, udp . 53 }\n"
+        );
     }
 }
