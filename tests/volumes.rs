@@ -345,11 +345,18 @@ fn the_etc_files_are_cairns() {
         .to_string();
     let cat = |f: &str| env.cmd("exec").args([&id, "cat", f]).ok().stdout;
     assert_eq!(cat("/etc/hostname"), format!("{}\n", &id[..12]));
+    // on the default bridge, the container's own address and name last,
+    // as docker writes it
+    let addr = env.cmd("exec").args([&id, "hostname", "-i"]).ok().stdout;
     assert_eq!(
         cat("/etc/hosts"),
-        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n\
-         fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n\
-         ff02::2\tip6-allrouters\n"
+        format!(
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n\
+             fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n\
+             ff02::2\tip6-allrouters\n{}\t{}\n",
+            addr.trim(),
+            &id[..12]
+        )
     );
     // the host's resolvers but those on loopback; docker's when none is left
     let resolv = cat("/etc/resolv.conf");
@@ -510,7 +517,7 @@ fn agrees_with_docker() {
         (vec!["-v", &vol], vec!["cat", "/var/new"]),
     ];
     for (opts, cmd) in cases {
-        // cairn's default network is docker's `none`
+        // the test engine has no bridge: both on `none`
         let mut d = vec!["run", "--rm", "--network", "none"];
         d.extend(&opts);
         d.push("busybox:latest");
@@ -518,7 +525,7 @@ fn agrees_with_docker() {
         let o = docker().run(&d);
         let theirs =
             String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
-        let mut c = vec!["--rm"];
+        let mut c = vec!["--rm", "--network", "none"];
         c.extend(&opts);
         c.push("busybox:latest");
         c.extend(&cmd);

@@ -168,15 +168,18 @@ SOCK=$WORK/docker.sock
 mkdir -p "$WORK/data" "$X" "$WORK/dcfg" "$WORK/tmp"
 # deprecated-key-path: otherwise dockerd 20.10 writes /etc/docker/key.json.
 printf '{"deprecated-key-path": "%s/key.json"}\n' "$WORK" >"$WORK/daemon.json"
-snapshot_net() {   # links, addresses, ip_forward, nft + iptables(-legacy) rules
+# Links, addresses and iptables(-legacy) rules, less what cairn's own tests running
+# beside this make and remove meanwhile: cairn's veths and bridge, and nftables
+# (cairn's NAT table and the network tests' guard tables are nft tables iptables-save
+# does not list; ip_forward is cairn's to set too). dockerd runs with --bridge none
+# --iptables=false --ip-forward=false: docker0 or an iptables rule would show here.
+snapshot_net() {
     {
         ip -o link show | awk -F': ' '{print "link", $2}'
         ip -o addr show | awk '{print "addr", $2, $4}'
-        echo "ip_forward $(cat /proc/sys/net/ipv4/ip_forward)"
-        nft list ruleset 2>/dev/null || true
         iptables-save 2>/dev/null || true
         iptables-legacy-save 2>/dev/null || true
-    } | grep -v '^#' | sort || true
+    } | grep -v '^#' | grep -Ev '^(link|addr) (veth[0-9a-f]{8}|cairn0)' | sort || true
 }
 net_before=$(snapshot_net)
 
