@@ -332,6 +332,55 @@ fn a_symlinked_target_never_mounts_outside_the_root() {
     );
 }
 
+/// The attacker's image makes /etc/hosts, /etc/hostname and
+/// /etc/resolv.conf symlinks out of its root (an absolute host path that
+/// exists, a climb with `..`, a host path that does not exist): the files
+/// cairn binds over them land inside the container's root, and the host's
+/// files are neither written nor mounted over.
+#[test]
+fn symlinked_etc_files_never_reach_the_host() {
+    let env = Env::new("vol-etc-links");
+    let outside = env.path("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    let victim = outside.join("victim");
+    std::fs::write(&victim, "the host's\n").unwrap();
+    let climb = format!("../../../../../..{}", outside.join("climbed").display());
+    let missing = outside.join("made").display().to_string();
+    let victim_s = victim.display().to_string();
+    image_with(&env, "evil-etc", |t| {
+        t.dir("etc", 0o755)
+            .symlink("etc/hosts", &victim_s)
+            .symlink("etc/hostname", &climb)
+            .symlink("etc/resolv.conf", &missing)
+    });
+    let out = run(
+        &env,
+        &[
+            "--rm",
+            "--network",
+            "none",
+            "--hostname",
+            "web",
+            "evil-etc",
+            "sh",
+            "-c",
+            "head -1 /etc/hosts; cat /etc/hostname; echo x > /etc/hosts; echo $?",
+        ],
+    );
+    assert_eq!(out, "127.0.0.1\tlocalhost\nweb\n0\n");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "the host's\n");
+    let names: Vec<_> = std::fs::read_dir(&outside)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["victim"], "nothing made on the host");
+    assert!(
+        mounted_anywhere(&env).is_empty(),
+        "{:?}",
+        mounted_anywhere(&env)
+    );
+}
+
 #[test]
 fn the_etc_files_are_cairns() {
     let env = Env::new("vol-etc");
