@@ -507,7 +507,7 @@ fn open_joined(plan: &Plan<'_>) -> Result<Vec<(OwnedFd, CloneFlags)>, SpawnError
             File::open(p)
                 .map(|f| (OwnedFd::from(f), *flag))
                 .map_err(|source| SpawnError::Sys {
-                    what: format!("network namespace {}", p.display()),
+                    what: format!("opening {}", p.display()),
                     source,
                 })
         })
@@ -1108,14 +1108,7 @@ fn join(spec: &Spec, io: &Io<'_>, detached: bool) -> Result<Joined, SpawnError> 
     let (pid_r, pid_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
     // Open the namespaces before forking, so a failure is reported here.
-    let mut nsfds = Vec::new();
-    for (p, flag) in &plan.join {
-        let f = File::open(p).map_err(|e| SpawnError::Sys {
-            what: format!("opening {}", p.display()),
-            source: e,
-        })?;
-        nsfds.push((f, *flag));
-    }
+    let nsfds = open_joined(&plan)?;
     // SAFETY: single-threaded caller; the child only joins namespaces,
     // forks once more and exits.
     match unsafe { nix::unistd::fork() }.map_err(sys("fork"))? {
@@ -1186,7 +1179,7 @@ fn await_joined(child: Pid, pid_r: OwnedFd, err_r: OwnedFd) -> Result<Joined, Sp
 fn join_and_exec(
     p: &Proc<'_>,
     io: &Io<'_>,
-    nsfds: Vec<(File, CloneFlags)>,
+    nsfds: Vec<(OwnedFd, CloneFlags)>,
     pid_w: OwnedFd,
     err_w: OwnedFd,
 ) -> ! {
