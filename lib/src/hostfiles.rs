@@ -8,7 +8,6 @@
 //! the host's resolv.conf.
 
 use std::net::IpAddr;
-use std::path::Path;
 
 /// What a container's /etc files say.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,18 +132,13 @@ pub fn host_resolv_conf() -> String {
 }
 
 impl Files {
-    /// Write the three files into `dir` under the names of
-    /// [`NAMES`], each replaced whole (a reader sees the old or the new).
-    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
-        for (name, text) in NAMES
-            .iter()
-            .zip([&self.hostname, &self.hosts, &self.resolv_conf])
-        {
-            let tmp = dir.join(format!(".{name}.tmp"));
-            std::fs::write(&tmp, text)?;
-            std::fs::rename(&tmp, dir.join(name))?;
-        }
-        Ok(())
+    /// Each file's name (as in [`NAMES`]) with its text.
+    pub fn entries(&self) -> [(&'static str, &str); 3] {
+        [
+            (NAMES[0], &self.hostname),
+            (NAMES[1], &self.hosts),
+            (NAMES[2], &self.resolv_conf),
+        ]
     }
 }
 
@@ -199,11 +193,6 @@ mod tests {
         assert_eq!(f.hostname, "h\n");
         assert_eq!(f.hosts, "127.0.0.1 localhost me\n");
         assert_eq!(f.resolv_conf, "nameserver 127.0.0.1\n");
-        let dir = crate::testutil::TempDir::new("hostfiles");
-        f.write(dir.path()).unwrap();
-        assert_eq!(
-            std::fs::read_to_string(dir.path().join("hosts")).unwrap(),
-            f.hosts
-        );
+        assert_eq!(f.entries()[1], ("hosts", f.hosts.as_str()));
     }
 }

@@ -58,9 +58,13 @@ fn write_etc_files(store: &Store, c: &ContainerMeta, net: &Net) -> Result<()> {
     let host_hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
     let host_resolv = hostfiles::host_resolv_conf();
     let net = network(store, c, net, &host_hosts, &host_resolv);
-    hostfiles::files(&hostname(c), &net, &host_resolv)
-        .write(&store.container_dir(&c.id))
-        .map_err(sys_err(c, "writing its /etc files"))
+    let dir = store.container_dir(&c.id);
+    // each replaced whole: a reader sees the old text or the new
+    for (name, text) in hostfiles::files(&hostname(c), &net, &host_resolv).entries() {
+        crate::store::replace_file(&dir.join(name), text.as_bytes(), false)
+            .map_err(sys_err(c, "writing its /etc files"))?;
+    }
+    Ok(())
 }
 
 /// Fill an empty volume from the image's content at the mount point, as
