@@ -41,7 +41,6 @@ struct Job {
 /// A streaming parallel gzip encoder writing to `W`.
 pub struct ParGzEncoder<W: Write> {
     inner: Option<W>,
-    level: u32,
     block: Vec<u8>,
     dict: Arc<Vec<u8>>,
     crc: crc32fast::Hasher,
@@ -74,7 +73,6 @@ impl<W: Write> ParGzEncoder<W> {
             .collect();
         Ok(ParGzEncoder {
             inner: Some(inner),
-            level,
             block: Vec::with_capacity(BLOCK),
             dict: Arc::new(Vec::new()),
             crc: crc32fast::Hasher::new(),
@@ -84,11 +82,6 @@ impl<W: Write> ParGzEncoder<W> {
             workers,
             max_pending: 2 * threads,
         })
-    }
-
-    /// The deflate level this encoder was made with.
-    pub fn level(&self) -> u32 {
-        self.level
     }
 
     /// Hand the current block to the workers; write out finished blocks
@@ -205,7 +198,6 @@ fn work(jobs: &Mutex<Receiver<Job>>, level: u32) {
 /// worker took the block.
 fn deflate_block(level: u32, dict: &[u8], data: &[u8], last: bool) -> io::Result<Vec<u8>> {
     let mut z = Compress::new(Compression::new(level), false);
-    let z = &mut z;
     if !dict.is_empty() {
         z.set_dictionary(dict).map_err(io::Error::other)?;
     }
@@ -215,16 +207,15 @@ fn deflate_block(level: u32, dict: &[u8], data: &[u8], last: bool) -> io::Result
     } else {
         FlushCompress::Sync
     };
-    let start_in = z.total_in();
     loop {
-        let consumed = (z.total_in() - start_in) as usize;
+        let consumed = z.total_in() as usize;
         if out.capacity() - out.len() < 64 {
             out.reserve(out.capacity().max(4096));
         }
         let status = z
             .compress_vec(&data[consumed..], &mut out, flush)
             .map_err(io::Error::other)?;
-        let consumed = (z.total_in() - start_in) as usize;
+        let consumed = z.total_in() as usize;
         let room = out.capacity() - out.len();
         match status {
             Status::StreamEnd => return Ok(out),
