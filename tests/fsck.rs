@@ -482,18 +482,17 @@ fn eight_loads_eight_runs_and_four_commits_at_once_leave_a_sound_store() {
     }
 }
 
-#[test]
-fn system_prune_removes_what_nothing_references_and_keeps_the_rest() {
-    let env = Env::new("prune");
-    let base = busybox_image(&env);
+/// busybox, a container on it stopped after running `script`, and an
+/// untagged layer on busybox nothing stands on: (container, layer).
+fn stopped_and_dangling(env: &Env, script: &str) -> (String, String) {
+    let base = busybox_image(env);
     let c = env
         .cmd("union-mount")
-        .args(["--no-mount", "busybox", "--", "sh", "-c", "echo hi > /hi"])
+        .args(["--no-mount", "busybox", "--", "sh", "-c", script])
         .ok()
         .record();
     let stopped = s(&c, "container").to_string();
     env.cmd("isolate").arg(&stopped).ok();
-    env.cmd("commit").args([&stopped, "app:1"]).ok();
     let tar = crate::harness::TarBuilder::new()
         .file("x", 0o644, b"x")
         .build();
@@ -503,7 +502,14 @@ fn system_prune_removes_what_nothing_references_and_keeps_the_rest() {
         .stdin(tar)
         .ok()
         .record();
-    let dangling = s(&dangling, "layer").to_string();
+    (stopped, s(&dangling, "layer").to_string())
+}
+
+#[test]
+fn system_prune_removes_what_nothing_references_and_keeps_the_rest() {
+    let env = Env::new("prune");
+    let (stopped, dangling) = stopped_and_dangling(&env, "echo hi > /hi");
+    env.cmd("commit").args([&stopped, "app:1"]).ok();
     let orphan = blob(&env, &sha256_hex(b"orphan"));
     fs::write(&orphan, b"orphan").unwrap();
     // everything is younger than the default ten minutes: nothing goes
@@ -542,24 +548,7 @@ fn system_prune_removes_what_nothing_references_and_keeps_the_rest() {
 #[test]
 fn container_prune_and_image_prune_are_the_two_halves() {
     let env = Env::new("prune-halves");
-    let base = busybox_image(&env);
-    let c = env
-        .cmd("union-mount")
-        .args(["--no-mount", "busybox", "--", "true"])
-        .ok()
-        .record();
-    let stopped = s(&c, "container").to_string();
-    env.cmd("isolate").arg(&stopped).ok();
-    let tar = crate::harness::TarBuilder::new()
-        .file("x", 0o644, b"x")
-        .build();
-    let dangling = env
-        .cmd("layer-unpack")
-        .args(["--parent", &base])
-        .stdin(tar)
-        .ok()
-        .record();
-    let dangling = s(&dangling, "layer").to_string();
+    let (stopped, dangling) = stopped_and_dangling(&env, "true");
     let o = env.cmd("image").args(["prune", "--min-age", "0"]).ok();
     let recs = o.records();
     assert_eq!(recs.len(), 1, "{o}");
