@@ -4,11 +4,12 @@
 # (the peers), docker-registry, apache2-utils (htpasswd) and openssl (the
 # registry tests),
 # nftables (bridge networks: cairn NATs with nft), jq, python3, zstd, iproute2,
-# time, graphviz, and gcc with libc6-dev (the
+# time, graphviz, uidmap (newuidmap and newgidmap: rootless stores) and
+# slirp4netns (rootless networking), and gcc with libc6-dev (the
 # containment tests build static attack programs). Installs only what is missing.
 set -euo pipefail
 
-want=(busybox-static skopeo umoci docker.io runc crun docker-registry apache2-utils openssl nftables jq python3 zstd iproute2 time graphviz gcc libc6-dev libseccomp-dev pkg-config)
+want=(busybox-static skopeo umoci docker.io runc crun docker-registry apache2-utils openssl nftables jq python3 zstd iproute2 time graphviz gcc libc6-dev libseccomp-dev pkg-config uidmap slirp4netns)
 missing=()
 for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -23,6 +23,7 @@ mod network;
 mod protocol;
 mod records;
 mod registry;
+mod rootless;
 mod runtime;
 mod save;
 mod unpack;

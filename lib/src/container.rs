@@ -92,6 +92,10 @@ pub enum Problem {
     NotPaused,
     #[error("has no cgroup")]
     NoCgroup,
+    #[error("has no cgroup to freeze: a rootless container gets none on this host (no cgroup v2 controllers delegated to the user)")]
+    RootlessNoCgroup,
+    #[error("asks for {0}, which needs a cgroup, and a rootless container gets none on this host (no cgroup v2 controllers delegated to the user): drop it or run as root")]
+    RootlessLimit(&'static str),
     #[error("is running; stop it first or use -f")]
     Running,
     #[error("is paused; unpause it first")]
@@ -398,20 +402,22 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
             let _ = unmount(store, c);
         }
     })?;
-    if let Ok(Some(old)) = Cgroup::open(&name) {
-        let _ = old.signal_all(Signal::SIGKILL);
-        let _ = old.destroy();
-    }
-    let devices = spec::device_rules(&spec).map_err(sys(c, "creating its cgroup"))?;
-    let cgroup = Cgroup::create_with_devices(&name, &spec::limits(&spec), &devices)
-        .map_err(sys(c, "creating its cgroup"))?;
+    let cgroup = container_cgroup(c, &name, &spec).inspect_err(|_| {
+        let _ = network::detach(store, &c.id);
+        if mounted_here {
+            let _ = unmount(store, c);
+        }
+        let _ = record_failed_start(store, c, &argv, 125);
+    })?;
     let io = Io {
         stdio: o.stdio,
-        cgroup: Some(&cgroup),
+        cgroup: cgroup.as_ref(),
         console: o.console,
     };
     let pid = process::spawn(&spec, &io).map_err(|e| {
-        let _ = cgroup.destroy();
+        if let Some(cg) = &cgroup {
+            let _ = cg.destroy();
+        }
         failed(e)
     })?;
     // The container's processes hold its network namespace now.
@@ -427,18 +433,53 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
         started_at: Some(now_rfc3339()),
         finished_at: None,
         command: argv,
-        cgroup: Some(name),
+        cgroup: cgroup.as_ref().map(|_| name),
     };
     store.write_state(&c.id, &st)?;
     Ok(Running {
         meta: c.clone(),
         pid,
-        cgroup: Some(cgroup),
+        cgroup,
         mounted_here,
     })
 }
 
 pub use crate::isolate::supervise::exit_code;
+
+/// The container's cgroup, made afresh (a leftover of the same name is
+/// killed and removed). A rootless container gets none: this kind of host
+/// delegates no controllers to an ordinary user, so a limit asked for is
+/// refused ([`rootless_limits`]) and docker's default pids bound is not
+/// enforced.
+fn container_cgroup(c: &ContainerMeta, name: &str, spec: &spec::Spec) -> Result<Option<Cgroup>> {
+    if crate::userns::rootless() {
+        rootless_limits(&spec::limits(spec)).map_err(|p| state_err(c, p))?;
+        return Ok(None);
+    }
+    if let Ok(Some(old)) = Cgroup::open(name) {
+        let _ = old.signal_all(Signal::SIGKILL);
+        let _ = old.destroy();
+    }
+    let devices = spec::device_rules(spec).map_err(sys(c, "creating its cgroup"))?;
+    Cgroup::create_with_devices(name, &spec::limits(spec), &devices)
+        .map(Some)
+        .map_err(sys(c, "creating its cgroup"))
+}
+
+/// In a rootless store, the limit in `l` that cannot be had (docker's
+/// default pids bound aside, which is dropped).
+pub fn rootless_limits(l: &Limits) -> std::result::Result<(), Problem> {
+    let default_pids = Some(crate::isolate::config::DEFAULT_PIDS_LIMIT);
+    if l.memory.is_some() {
+        Err(Problem::RootlessLimit("a memory limit"))
+    } else if l.cpus.is_some() {
+        Err(Problem::RootlessLimit("a cpu limit"))
+    } else if l.pids.is_some() && l.pids != default_pids {
+        Err(Problem::RootlessLimit("a pids limit"))
+    } else {
+        Ok(())
+    }
+}
 
 /// Start the container under a detached supervisor (`isolate -d`) that
 /// keeps its output in the container's log, reaps it and records its
@@ -599,7 +640,14 @@ pub fn set_paused(store: &Store, c: &ContainerMeta, paused: bool) -> Result<()> 
     }
     let cg = Cgroup::open(&cgroup_name(c))
         .map_err(sys(c, "opening its cgroup"))?
-        .ok_or_else(|| state_err(c, Problem::NoCgroup))?;
+        .ok_or_else(|| {
+            let p = if crate::userns::rootless() {
+                Problem::RootlessNoCgroup
+            } else {
+                Problem::NoCgroup
+            };
+            state_err(c, p)
+        })?;
     if paused {
         cg.freeze().map_err(sys(c, "freezing it"))
     } else {
@@ -718,6 +766,11 @@ fn connect(
             }
             let pid = init_pid(store, &other)?;
             Net::Join(format!("/proc/{pid}/ns/net").into())
+        }
+        Mode::Bridge(_) if crate::userns::rootless() => {
+            return Err(sys(c, "attaching it to its network")(
+                "a bridge network needs root (it adds a veth pair and nftables rules to the host): use --network none or host",
+            ));
         }
         Mode::Bridge(name) => {
             let a = network::attach(store, &c.id, name, ports)

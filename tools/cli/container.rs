@@ -62,6 +62,16 @@ pub fn ports(r: &RunArgs) -> Result<Vec<libcairn::net::Port>, Fail> {
         .collect()
 }
 
+/// `run`'s network when none is named: the default bridge, as docker's;
+/// rootless, where a bridge needs root, `none`.
+pub fn default_network() -> &'static str {
+    if libcairn::userns::rootless() {
+        "none"
+    } else {
+        "bridge"
+    }
+}
+
 pub fn limits(r: &RunArgs) -> Result<Limits, Fail> {
     if r.cpus.is_some_and(|c| c.is_nan() || c <= 0.0) {
         return Err(usage("--cpus must be positive"));
@@ -73,11 +83,15 @@ pub fn limits(r: &RunArgs) -> Result<Limits, Fail> {
         Some(n) if n > 0 => Some(n as u64),
         Some(_) => return Err(usage("--pids-limit must be positive, or -1 for no limit")),
     };
-    Ok(Limits {
+    let l = Limits {
         memory: r.memory.as_deref().map(parse_size).transpose()?,
         pids,
         cpus: r.cpus,
-    })
+    };
+    if libcairn::userns::rootless() {
+        libcairn::container::rootless_limits(&l).map_err(|p| usage(p.to_string()))?;
+    }
+    Ok(l)
 }
 
 /// Overrides from a command, an entrypoint and the process options.

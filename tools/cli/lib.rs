@@ -177,6 +177,8 @@ pub fn references(names: &[String]) -> Result<Vec<libcairn::reference::Reference
 /// Open the store named by the common options.
 pub fn open_store(common: &args::Common) -> Result<libcairn::Store, Fail> {
     let root = store_root(&common.root);
+    libcairn::userns::enter(&root)
+        .with_context(|| format!("entering the rootless namespace of {}", root.display()))?;
     let store = libcairn::Store::open(&root)
         .with_context(|| format!("opening store {}", root.display()))?;
     Ok(store)

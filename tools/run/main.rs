@@ -29,8 +29,7 @@ fn run(args: Run) -> Result<i32, Fail> {
     cairn_cli::container::limits(&args.run).map_err(fail125)?;
     cairn_cli::container::log_bounds(&args.run).map_err(fail125)?;
     cairn_cli::container::ports(&args.run).map_err(fail125)?;
-    // bridge by default, as docker's run
-    let network = args.run.network.as_deref().unwrap_or("bridge");
+    let network = (args.run.network.as_deref()).unwrap_or(cairn_cli::container::default_network());
     libcairn::net::Mode::parse(network).map_err(|e| fail125(cairn_cli::usage(e.to_string())))?;
     let mut create = tool("union-mount");
     root(&mut create);

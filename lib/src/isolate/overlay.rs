@@ -26,6 +26,7 @@ pub struct View {
 }
 
 const FSOPEN_CLOEXEC: libc::c_uint = 1;
+const FSCONFIG_SET_FLAG: libc::c_uint = 0;
 const FSCONFIG_SET_STRING: libc::c_uint = 1;
 const FSCONFIG_CMD_CREATE: libc::c_uint = 6;
 const FSMOUNT_CLOEXEC: libc::c_uint = 1;
@@ -60,6 +61,42 @@ pub(super) fn fsconfig_string(fs: &OwnedFd, key: &str, value: &[u8]) -> io::Resu
     })
     .map(drop)
     .map_err(|e| io::Error::new(e.kind(), format!("overlay option {key}: {e}")))
+}
+
+/// Set a flag option (one without a value) on an fs context.
+fn fsconfig_flag(fs: &OwnedFd, key: &str) -> io::Result<()> {
+    let k = cstr(key.as_bytes())?;
+    // SAFETY: fsconfig with a valid fd and a NUL-terminated key that
+    // outlives the call; a flag takes no value.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            fs.as_raw_fd(),
+            FSCONFIG_SET_FLAG,
+            k.as_ptr(),
+            std::ptr::null::<libc::c_void>(),
+            0,
+        )
+    })
+    .map(drop)
+    .map_err(|e| io::Error::new(e.kind(), format!("overlay option {key}: {e}")))
+}
+
+/// In a rootless store, overlayfs keeps its whiteouts and opaque marks in
+/// `user.overlay.*` xattrs (only the host's root may write `trusted.*`).
+fn userxattr() -> bool {
+    crate::userns::rootless()
+}
+
+/// Renamed directories are copied, never marked with a redirect that
+/// commit could not read as a layer: `off`, which with `userxattr` the
+/// kernel spells `nofollow` (it reads `off` as `follow` there and refuses).
+fn redirect_dir() -> &'static str {
+    if userxattr() {
+        "nofollow"
+    } else {
+        "off"
+    }
 }
 
 /// A new overlayfs context (`fsopen`), to configure with
@@ -105,10 +142,13 @@ fn mount_new_api(v: &View) -> io::Result<()> {
     }
     for (k, val) in [
         ("index", "off"),
-        ("redirect_dir", "off"),
+        ("redirect_dir", redirect_dir()),
         ("metacopy", "off"),
     ] {
         fsconfig_string(&fs, k, val.as_bytes())?;
+    }
+    if userxattr() {
+        fsconfig_flag(&fs, "userxattr")?;
     }
     let mnt = create_and_mount(&fs, 0)?;
     let empty = cstr(b"")?;
@@ -129,19 +169,24 @@ fn mount_new_api(v: &View) -> io::Result<()> {
 
 fn mount_classic(v: &View) -> io::Result<()> {
     let lower: Vec<String> = v.lower.iter().map(|p| p.display().to_string()).collect();
-    let opts = if v.upper.as_os_str().is_empty() {
+    let mut opts = if v.upper.as_os_str().is_empty() {
         format!(
-            "lowerdir={},index=off,redirect_dir=off,metacopy=off",
-            lower.join(":")
+            "lowerdir={},index=off,redirect_dir={},metacopy=off",
+            lower.join(":"),
+            redirect_dir()
         )
     } else {
         format!(
-            "lowerdir={},upperdir={},workdir={},index=off,redirect_dir=off,metacopy=off",
+            "lowerdir={},upperdir={},workdir={},index=off,redirect_dir={},metacopy=off",
             lower.join(":"),
             v.upper.display(),
-            v.work.display()
+            v.work.display(),
+            redirect_dir()
         )
     };
+    if userxattr() {
+        opts.push_str(",userxattr");
+    }
     nix::mount::mount(
         Some("cairn"),
         &v.target,

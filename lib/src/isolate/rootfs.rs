@@ -481,14 +481,25 @@ fn bind_step(
 }
 
 /// The nodes, directories and links of a fresh /dev; `later` are the
-/// targets mounted after it.
+/// targets mounted after it. Rootless, where no device node can be made,
+/// the host's nodes are bound instead (as rootless runc and podman do).
 fn fill_dev(plan: &mut Vec<RootfsStep>, later: &[String]) {
     for (name, major, minor) in DEVICES {
-        plan.push(RootfsStep::Device {
-            dir: "dev",
-            name,
-            major,
-            minor,
+        plan.push(if crate::userns::rootless() {
+            RootfsStep::Bind {
+                target: format!("dev/{name}"),
+                source: format!("/dev/{name}"),
+                recursive: false,
+                remount: None,
+                propagation: None,
+            }
+        } else {
+            RootfsStep::Device {
+                dir: "dev",
+                name,
+                major,
+                minor,
+            }
         });
     }
     for t in later {

@@ -27,6 +27,17 @@ pub const OPAQUE_MARKER: &str = ".wh..wh..opq";
 /// The xattr overlayfs reads to make a directory opaque.
 pub const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
 
+/// The opaque xattr this process writes: `trusted.*` in a root store,
+/// `user.*` in a rootless one (only the host's root may write `trusted.*`;
+/// there overlayfs is mounted with `userxattr` and reads `user.overlay.*`).
+pub fn opaque_xattr() -> &'static str {
+    if crate::userns::rootless() {
+        "user.overlay.opaque"
+    } else {
+        OPAQUE_XATTR
+    }
+}
+
 /// Read until `buf` is full or the reader ends; returns the bytes read.
 pub(crate) fn fill(
     r: &mut (impl std::io::Read + ?Sized),

@@ -33,7 +33,7 @@
 use super::refusal::Refusal;
 use super::split::Recording;
 use super::stack::{Above, Stack};
-use super::{OPAQUE_MARKER, OPAQUE_XATTR, WHITEOUT_PREFIX};
+use super::{opaque_xattr, OPAQUE_MARKER, WHITEOUT_PREFIX};
 use crate::sys;
 use nix::errno::Errno;
 use nix::fcntl::{openat, AtFlags, OFlag};
@@ -768,7 +768,7 @@ impl<'a> Applier<'a> {
             match sys::open_dir_at(dir, OsStr::from_bytes(c)) {
                 Ok(fd) => {
                     let opaque = sys::fxattrs(fd.as_fd())
-                        .is_ok_and(|x| x.iter().any(|(k, v)| k == OPAQUE_XATTR && v == b"y"));
+                        .is_ok_and(|x| x.iter().any(|(k, v)| k == opaque_xattr() && v == b"y"));
                     if opaque {
                         return Above::Stop;
                     }
@@ -960,7 +960,7 @@ impl<'a> Applier<'a> {
     ) -> Result<(), UnpackError> {
         let (dir, at) = self.open_parent(raw, parent)?;
         if last == OPAQUE_MARKER.as_bytes() {
-            sys::fsetxattr(&dir, OPAQUE_XATTR, b"y").map_err(|e| UnpackError::io(raw, e))?;
+            sys::fsetxattr(&dir, opaque_xattr(), b"y").map_err(|e| UnpackError::io(raw, e))?;
             return Ok(());
         }
         if target.is_empty() {
@@ -1103,7 +1103,7 @@ impl<'a> Applier<'a> {
             openat(dir, name, DIR_FLAGS, Mode::empty()).map_err(|e| UnpackError::io(raw, e))?;
         if opaque {
             // whited out, then made again: nothing below shows through
-            sys::fsetxattr(&fd, OPAQUE_XATTR, b"y").map_err(|e| UnpackError::io(raw, e))?;
+            sys::fsetxattr(&fd, opaque_xattr(), b"y").map_err(|e| UnpackError::io(raw, e))?;
         }
         set_owner_mode(&fd, attrs).map_err(|e| UnpackError::io(raw, e))?;
         for (k, v) in xattrs {

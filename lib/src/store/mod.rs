@@ -235,9 +235,10 @@ fn pid_gone(pid: &str) -> bool {
 
 impl Store {
     /// The default root: `/var/lib/cairn` for root,
-    /// `${XDG_DATA_HOME:-$HOME/.local/share}/cairn` otherwise.
+    /// `${XDG_DATA_HOME:-$HOME/.local/share}/cairn` for an ordinary user
+    /// (also once inside its rootless namespace, where it is root).
     pub fn default_root() -> PathBuf {
-        if nix::unistd::geteuid().is_root() {
+        if !crate::userns::rootless() {
             return PathBuf::from("/var/lib/cairn");
         }
         match std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {

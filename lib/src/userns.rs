@@ -1,0 +1,336 @@
+//! The user namespace cairn runs in.
+//!
+//! Root runs in the host's. An ordinary user's commands ("rootless") all
+//! join one user namespace and one mount namespace per store, held open by
+//! a small process of their own (`cairn-userns`, its pid in the store's
+//! `rootless.pid`): inside it the user is root, container ids 1..N are the
+//! user's subordinate range from /etc/subuid and /etc/subgid (mapped by
+//! `newuidmap`/`newgidmap`, Debian's uidmap), so a layer's files keep their
+//! owners as the tar names them; and a mount one command makes (a union
+//! view) is there for the next. Sharing one namespace is also what lets
+//! `stop` signal a container another command started. `docs/rootless.md`.
+
+use nix::fcntl::{Flock, FlockArg};
+use nix::sched::{setns, unshare, CloneFlags};
+use nix::unistd::{fork, getgid, getuid, ForkResult, Gid, Pid, Uid, User};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The name of the process that holds a store's namespaces.
+const HOLDER: &str = "cairn-userns";
+
+/// What went wrong entering the rootless namespaces.
+#[derive(Debug, thiserror::Error)]
+pub enum UsernsError {
+    #[error("user {user} has no subordinate {kind} range in {file}: add one as root, e.g. `usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {user}`")]
+    NoRange {
+        user: String,
+        kind: &'static str,
+        file: &'static str,
+    },
+    #[error("{tool} is not installed: install Debian's uidmap package (rootless cairn maps ids with it)")]
+    NoTool { tool: &'static str },
+    #[error("{tool} refused to map the ids: {message}")]
+    Map { tool: &'static str, message: String },
+    #[error("{what}")]
+    Io {
+        what: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> UsernsError {
+    let what = what.into();
+    move |source| UsernsError::Io { what, source }
+}
+
+fn nix_err(what: impl Into<String>) -> impl FnOnce(nix::Error) -> UsernsError {
+    let what = what.into();
+    move |e| UsernsError::Io {
+        what,
+        source: e.into(),
+    }
+}
+
+/// Whether this process is not root of the host's user namespace: an
+/// ordinary user, or (root of) a user namespace cairn or anyone else made.
+/// Such a process cannot write `trusted.*` xattrs, make device nodes,
+/// configure cgroups it was not given, or touch the host's network.
+pub fn rootless() -> bool {
+    static ROOTLESS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ROOTLESS.get_or_init(|| !nix::unistd::geteuid().is_root() || !in_initial_namespace())
+}
+
+/// The host's user namespace maps every id to itself.
+fn in_initial_namespace() -> bool {
+    fs::read_to_string("/proc/self/uid_map")
+        .map(|m| m.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"])
+        .unwrap_or(true)
+}
+
+/// For an ordinary user, join (or first make) the namespaces of the store
+/// at `root`, and become root inside them. Root does nothing. Call it
+/// before any thread is started: the kernel lets only a single-threaded
+/// process change its user namespace.
+pub fn enter(root: &Path) -> Result<(), UsernsError> {
+    if nix::unistd::geteuid().is_root() {
+        return Ok(());
+    }
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(root)
+        .map_err(io_err(format!("creating {}", root.display())))?;
+    let lock_path = root.join("rootless.lock");
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(&lock_path)
+        .map_err(io_err(format!("opening {}", lock_path.display())))?;
+    let _lock = Flock::lock(lock, FlockArg::LockExclusive)
+        .map_err(|(_, e)| nix_err(format!("locking {}", lock_path.display()))(e))?;
+    let pid_path = root.join("rootless.pid");
+    let pid = match holder(&pid_path) {
+        Some(pid) => pid,
+        None => {
+            let pid = spawn_holder()?;
+            write_small(&pid_path, &pid.to_string())?;
+            pid
+        }
+    };
+    join(pid)
+}
+
+/// Write a small file by rename, so a reader never sees half of it.
+fn write_small(path: &Path, text: &str) -> Result<(), UsernsError> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    fs::write(&tmp, text)
+        .and_then(|()| fs::rename(&tmp, path))
+        .map_err(io_err(format!("writing {}", path.display())))
+}
+
+/// The live holder named by `pid_path`: a `cairn-userns` process of this
+/// user (a pid reused by another process is not it).
+fn holder(pid_path: &Path) -> Option<Pid> {
+    let pid: i32 = fs::read_to_string(pid_path).ok()?.trim().parse().ok()?;
+    let proc = PathBuf::from(format!("/proc/{pid}"));
+    let comm = fs::read_to_string(proc.join("comm")).ok()?;
+    let owner = fs::metadata(&proc).ok()?.uid();
+    (comm.trim_end() == HOLDER && owner == getuid().as_raw()).then_some(Pid::from_raw(pid))
+}
+
+/// Join the holder's user and mount namespaces, keeping the working
+/// directory (joining a mount namespace moves it to that namespace's `/`).
+fn join(pid: Pid) -> Result<(), UsernsError> {
+    let cwd = std::env::current_dir().ok();
+    let open = |ns: &str| {
+        let p = format!("/proc/{pid}/ns/{ns}");
+        File::open(&p).map_err(io_err(format!("opening {p}")))
+    };
+    let (user, mnt) = (open("user")?, open("mnt")?);
+    setns(&user, CloneFlags::CLONE_NEWUSER).map_err(nix_err(
+        "joining the rootless user namespace (a process must do it before it starts threads)",
+    ))?;
+    setns(&mnt, CloneFlags::CLONE_NEWNS)
+        .map_err(nix_err("joining the rootless mount namespace"))?;
+    // Unmapped supplementary groups would show as nogroup: drop them.
+    let _ = nix::unistd::setgroups(&[]);
+    if let Some(cwd) = cwd {
+        std::env::set_current_dir(&cwd)
+            .map_err(io_err(format!("returning to {}", cwd.display())))?;
+    }
+    Ok(())
+}
+
+/// A subordinate range: the first id and how many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    pub start: u32,
+    pub count: u32,
+}
+
+/// The first range of `user` (by name or number) in a subuid/subgid file.
+pub fn range_in(text: &str, name: &str, id: u32) -> Option<Range> {
+    text.lines().find_map(|line| {
+        let mut f = line.trim().splitn(3, ':');
+        let (who, start, count) = (f.next()?, f.next()?, f.next()?);
+        if who != name && who.parse::<u32>().ok() != Some(id) {
+            return None;
+        }
+        let r = Range {
+            start: start.parse().ok()?,
+            count: count.parse().ok()?,
+        };
+        (r.count > 0).then_some(r)
+    })
+}
+
+/// The user's name and subordinate uid and gid ranges.
+fn ranges() -> Result<(String, Range, Range), UsernsError> {
+    let (uid, gid) = (getuid(), getgid());
+    let name = User::from_uid(uid)
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .unwrap_or_else(|| uid.to_string());
+    let find = |file: &'static str, kind: &'static str, id: u32| {
+        let text = fs::read_to_string(file).unwrap_or_default();
+        range_in(&text, &name, id).ok_or_else(|| UsernsError::NoRange {
+            user: name.clone(),
+            kind,
+            file,
+        })
+    };
+    let u = find("/etc/subuid", "uid", uid.as_raw())?;
+    let g = find("/etc/subgid", "gid", gid.as_raw())?;
+    Ok((name, u, g))
+}
+
+/// Make the holder: a child that unshares a user namespace, waits for the
+/// maps, unshares a mount namespace and then only waits, detached from the
+/// caller's session and files.
+fn spawn_holder() -> Result<Pid, UsernsError> {
+    let (_, uids, gids) = ranges()?;
+    let (up_r, up_w) = nix::unistd::pipe().map_err(nix_err("making a pipe"))?;
+    let (down_r, down_w) = nix::unistd::pipe().map_err(nix_err("making a pipe"))?;
+    // SAFETY: the caller is single-threaded (see `enter`), so the child may
+    // run any code; it never returns into the caller's code.
+    match unsafe { fork() }.map_err(nix_err("forking the namespace holder"))? {
+        ForkResult::Child => {
+            drop((up_r, down_w));
+            holder_main(up_w, down_r)
+        }
+        ForkResult::Parent { child } => {
+            drop((up_w, down_r));
+            let mut up = File::from(up_r);
+            let mut down = File::from(down_w);
+            let made = expect_byte(&mut up, "unsharing the user namespace")
+                .and_then(|()| map_ids(child, getuid().as_raw(), uids, "newuidmap"))
+                .and_then(|()| map_ids(child, getgid().as_raw(), gids, "newgidmap"))
+                .and_then(|()| down.write_all(b"g").map_err(io_err("starting the holder")))
+                .and_then(|()| expect_byte(&mut up, "making the mount namespace"));
+            if let Err(e) = made {
+                let _ = nix::sys::signal::kill(child, nix::sys::signal::SIGKILL);
+                let _ = nix::sys::wait::waitpid(child, None);
+                return Err(e);
+            }
+            Ok(child)
+        }
+    }
+}
+
+/// Read the one byte the holder sends when a step is done; EOF means it
+/// failed (its reason is the step's name).
+fn expect_byte(from: &mut File, step: &str) -> Result<(), UsernsError> {
+    let mut b = [0u8; 1];
+    match from.read(&mut b) {
+        Ok(1) => Ok(()),
+        Ok(_) => Err(UsernsError::Io {
+            what: step.to_string(),
+            source: io::Error::other("the namespace holder failed"),
+        }),
+        Err(e) => Err(io_err(step)(e)),
+    }
+}
+
+/// `newuidmap PID 0 OUTER 1 1 START COUNT` (or newgidmap): container root
+/// is the user, 1.. the subordinate range.
+fn map_ids(pid: Pid, outer: u32, r: Range, tool: &'static str) -> Result<(), UsernsError> {
+    let args = [
+        pid.to_string(),
+        "0".into(),
+        outer.to_string(),
+        "1".into(),
+        "1".into(),
+        r.start.to_string(),
+        r.count.to_string(),
+    ];
+    let out = Command::new(tool).args(&args).output().map_err(|e| {
+        if e.kind() == io::ErrorKind::NotFound {
+            UsernsError::NoTool { tool }
+        } else {
+            io_err(format!("running {tool}"))(e)
+        }
+    })?;
+    if !out.status.success() {
+        let message = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        return Err(UsernsError::Map { tool, message });
+    }
+    Ok(())
+}
+
+/// The holder's life: unshare, wait for the maps, become root, unshare the
+/// mount namespace, say so, and wait forever.
+fn holder_main(up: OwnedFd, down: OwnedFd) -> ! {
+    let mut up = File::from(up);
+    let mut down = File::from(down);
+    let step = |ok: bool| {
+        if !ok {
+            // SAFETY: ending the forked child without running the caller's
+            // exit handlers or destructors.
+            unsafe { libc::_exit(1) }
+        }
+    };
+    step(unshare(CloneFlags::CLONE_NEWUSER).is_ok());
+    step(up.write_all(b"u").is_ok());
+    let mut b = [0u8; 1];
+    step(matches!(down.read(&mut b), Ok(1)));
+    let root = (Uid::from_raw(0), Gid::from_raw(0));
+    step(nix::unistd::setresgid(root.1, root.1, root.1).is_ok());
+    step(nix::unistd::setresuid(root.0, root.0, root.0).is_ok());
+    step(unshare(CloneFlags::CLONE_NEWNS).is_ok());
+    let name = std::ffi::CString::new(HOLDER).expect("no NUL");
+    step(nix::sys::prctl::set_name(&name).is_ok());
+    let _ = nix::unistd::setsid();
+    let _ = std::env::set_current_dir("/");
+    if let Ok(null) = OpenOptions::new().read(true).write(true).open("/dev/null") {
+        for fd in 0..3 {
+            // SAFETY: dup2 onto the standard descriptors, which the holder
+            // owns from here on.
+            unsafe { libc::dup2(null.as_raw_fd(), fd) };
+        }
+    }
+    step(up.write_all(b"m").is_ok());
+    // SAFETY: closing every descriptor above stdio: the holder keeps none
+    // of the caller's pipes, locks or files open.
+    unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) };
+    // Already closed: dropping them would close whatever reuses the numbers.
+    std::mem::forget((up, down));
+    loop {
+        nix::unistd::pause();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_found_by_name_or_number() {
+        let text = "alice:100000:65536\n1001:300000:1000\nbob:0:0\n";
+        assert_eq!(
+            range_in(text, "alice", 1000),
+            Some(Range {
+                start: 100000,
+                count: 65536
+            })
+        );
+        assert_eq!(range_in(text, "carol", 1001).map(|r| r.start), Some(300000));
+        assert_eq!(range_in(text, "bob", 1002), None, "an empty range is none");
+        assert_eq!(range_in(text, "dave", 1003), None);
+    }
+
+    #[test]
+    fn root_of_the_host_is_not_rootless() {
+        if nix::unistd::geteuid().is_root() && in_initial_namespace() {
+            assert!(!rootless());
+        }
+    }
+}

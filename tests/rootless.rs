@@ -1,0 +1,337 @@
+//! Rootless: cairn as an ordinary user. Each test creates its own user
+//! with a subordinate id range (and removes both after), then runs the
+//! binaries as that user with `runuser`, the store in the user's home.
+
+use crate::harness::{busybox_tar, s, Output, Record, TarBuilder};
+use std::io::Read;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// An ordinary user made for one test: name, home, uid, and a `bin/` in
+/// the home holding the cairn binaries (hard links: the build directory
+/// may not be readable by others).
+struct User {
+    name: String,
+    home: PathBuf,
+    uid: u32,
+}
+
+fn sh(cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+impl User {
+    fn new(tag: &str) -> User {
+        let name = format!("cairn-{tag}-{}", std::process::id() % 100_000);
+        let _ = Command::new("userdel").args(["-r", &name]).output();
+        sh(Command::new("useradd").args(["-m", "-s", "/bin/sh", &name]));
+        // A range of its own, far from anyone's.
+        let start = 1_000_000 + (std::process::id() % 1000) * 65_536 * 2;
+        let range = format!("{start}-{}", start + 65_535);
+        sh(Command::new("usermod").args(["--add-subuids", &range, "--add-subgids", &range, &name]));
+        let home = PathBuf::from(format!("/home/{name}"));
+        let uid = std::fs::metadata(&home).unwrap().uid();
+        let bin = home.join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let built = crate::harness::bin("cairn");
+        let dir = built.parent().unwrap();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let n = e.file_name().to_string_lossy().into_owned();
+            let exe = e.metadata().unwrap().permissions().mode() & 0o111 != 0;
+            if (n == "cairn" || n.starts_with("cairn-")) && !n.contains('.') && exe {
+                let to = bin.join(&n);
+                if std::fs::hard_link(e.path(), &to).is_err() {
+                    std::fs::copy(e.path(), &to).unwrap();
+                }
+            }
+        }
+        User { name, home, uid }
+    }
+
+    /// Run `cairn ARGS` as the user in its home, with only HOME and PATH.
+    fn cairn(&self, args: &[&str], stdin: Option<Vec<u8>>) -> Output {
+        let path = format!("{}/bin:/usr/bin:/bin", self.home.display());
+        let mut c = Command::new("runuser");
+        c.args(["-u", &self.name, "--", "env", "-i"])
+            .arg(format!("HOME={}", self.home.display()))
+            .arg(format!("PATH={path}"))
+            .arg("cairn")
+            .args(args)
+            .current_dir(&self.home)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        if let Some(data) = stdin {
+            let mut w = child.stdin.take().unwrap();
+            std::thread::spawn(move || std::io::Write::write_all(&mut w, &data));
+        }
+        let out = child.wait_with_output().unwrap();
+        Output {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            label: format!("(as {}) cairn {}", self.name, args.join(" ")),
+        }
+    }
+
+    fn ok(&self, args: &[&str], stdin: Option<Vec<u8>>) -> Output {
+        let o = self.cairn(args, stdin);
+        assert_eq!(o.code, Some(0), "expected success:\n{o}");
+        o
+    }
+}
+
+impl Drop for User {
+    fn drop(&mut self) {
+        // Its namespace holder and anything left running go first; the
+        // mounts in its namespace go with them.
+        let _ = Command::new("pkill")
+            .args(["-KILL", "-u", &self.name])
+            .output();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let _ = Command::new("userdel").args(["-r", &self.name]).output();
+    }
+}
+
+/// The entries of the last layer of a docker archive: name, uid, gid, mode.
+fn last_layer(archive: &[u8]) -> Vec<(String, u64, u64, u32)> {
+    let mut files = std::collections::HashMap::new();
+    let mut a = tar::Archive::new(archive);
+    for e in a.entries().unwrap() {
+        let mut e = e.unwrap();
+        let name = e.path().unwrap().to_string_lossy().into_owned();
+        let mut data = Vec::new();
+        e.read_to_end(&mut data).unwrap();
+        files.insert(name, data);
+    }
+    let manifest: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    let layers = manifest[0]["Layers"].as_array().unwrap();
+    let last = layers.last().unwrap().as_str().unwrap();
+    let mut out = Vec::new();
+    for e in tar::Archive::new(&files[last][..]).entries().unwrap() {
+        let e = e.unwrap();
+        let h = e.header();
+        out.push((
+            e.path().unwrap().to_string_lossy().into_owned(),
+            h.uid().unwrap(),
+            h.gid().unwrap(),
+            h.mode().unwrap(),
+        ));
+    }
+    out
+}
+
+/// Files the user owns in places a rootless cairn must not write.
+fn written_outside(u: &User) -> Vec<String> {
+    let out = Command::new("find")
+        .args([
+            "/var/tmp", "/dev/shm", "/run", "/var/lib", "/etc", "-xdev", "-user",
+        ])
+        .arg(u.uid.to_string())
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn layer_of(o: &Output) -> String {
+    let r: Record = o.record();
+    s(&r, "layer").to_string()
+}
+
+#[test]
+fn the_tour_as_an_ordinary_user_keeps_every_owner() {
+    let u = User::new("tour");
+    let base = layer_of(&u.ok(&["layer-unpack"], Some(busybox_tar())));
+    u.ok(&["tag", &base, "busybox"], None);
+    let owners = TarBuilder::new()
+        .dir("home", 0o755)
+        .dir("etc", 0o755)
+        .dir_owned("home/u", 0o750, 1000, 1000)
+        .file_owned("home/u/notes", 0o600, 1000, 1000, 1, b"mine\n")
+        .file_owned("etc/rootfile", 0o644, 0, 0, 1, b"root's\n")
+        .file_owned("suid", 0o4755, 0, 0, 1, b"#!/bin/sh\n")
+        .build();
+    let top = layer_of(&u.ok(&["layer-unpack", "--parent", &base], Some(owners)));
+    u.ok(&["tag", &top, "tour"], None);
+
+    let o = u.ok(&["run", "--rm", "tour", "id", "-u"], None);
+    assert_eq!(o.stdout.trim(), "0", "container root is root inside\n{o}");
+    let o = u.ok(
+        &[
+            "run",
+            "--rm",
+            "tour",
+            "stat",
+            "-c",
+            "%u:%g %a %n",
+            "/home/u/notes",
+            "/etc/rootfile",
+            "/suid",
+        ],
+        None,
+    );
+    assert_eq!(
+        o.stdout.lines().collect::<Vec<_>>(),
+        [
+            "1000:1000 600 /home/u/notes",
+            "0:0 644 /etc/rootfile",
+            "0:0 4755 /suid"
+        ],
+        "owners as the tar named them, seen inside\n{o}"
+    );
+    // A process of uid 1000 inside reads its own file and not root's.
+    let o = u.ok(
+        &[
+            "run",
+            "--rm",
+            "-u",
+            "1000",
+            "tour",
+            "sh",
+            "-c",
+            "cat /home/u/notes; echo x > /etc/rootfile || echo denied",
+        ],
+        None,
+    );
+    assert_eq!(o.stdout, "mine\ndenied\n", "{o}");
+
+    u.ok(
+        &[
+            "run",
+            "--name",
+            "c1",
+            "tour",
+            "sh",
+            "-c",
+            "rm /etc/rootfile; echo n > /home/u/new; chown 1000:1000 /home/u/new; \
+             rm -r /home/u/notes",
+        ],
+        None,
+    );
+    let img = layer_of(&u.ok(&["commit", "c1", "tour:2"], None));
+    assert!(!img.is_empty());
+    let archive = u.ok(&["save", "tour:2", "-o", "tour.tar"], None);
+    assert!(archive.stdout.is_empty() || archive.stdout.starts_with('{'));
+    let bytes = std::fs::read(u.home.join("tour.tar")).unwrap();
+    let entries = last_layer(&bytes);
+    let find = |n: &str| {
+        entries
+            .iter()
+            .find(|e| e.0.trim_end_matches('/') == n)
+            .unwrap_or_else(|| panic!("{n} not in the committed layer: {entries:?}"))
+    };
+    assert_eq!(find("home/u/new").1, 1000, "{entries:?}");
+    assert_eq!(find("home/u/new").2, 1000, "{entries:?}");
+    assert_eq!(find("home/u").1, 1000, "{entries:?}");
+    find("etc/.wh.rootfile");
+    find("home/u/.wh.notes");
+    assert_eq!(find("etc").1, 0, "{entries:?}");
+
+    let o = u.ok(&["images"], None);
+    assert!(o.stdout.contains("tour"), "{o}");
+    let o = u.ok(&["ps", "-a"], None);
+    assert!(o.stdout.contains("c1"), "{o}");
+    // The store is the user's, in its home.
+    let store = u.home.join(".local/share/cairn");
+    assert_eq!(std::fs::metadata(&store).unwrap().uid(), u.uid);
+    assert_eq!(written_outside(&u), Vec::<String>::new());
+}
+
+#[test]
+fn a_limit_a_rootless_container_cannot_have_is_refused_and_nothing_runs() {
+    let u = User::new("limit");
+    let base = layer_of(&u.ok(&["layer-unpack"], Some(busybox_tar())));
+    u.ok(&["tag", &base, "busybox"], None);
+    for flag in [
+        ["--memory", "64m"],
+        ["--cpus", "0.5"],
+        ["--pids-limit", "10"],
+    ] {
+        let o = u.cairn(
+            &["run", "--rm", flag[0], flag[1], "busybox", "touch", "/ran"],
+            None,
+        );
+        assert_eq!(o.code, Some(125), "{o}");
+        let err: Vec<&str> = o.stderr.lines().collect();
+        assert_eq!(err.len(), 1, "one line\n{o}");
+        assert!(
+            err[0].contains("cgroup") && err[0].contains("rootless"),
+            "{o}"
+        );
+    }
+    let o = u.ok(&["ps", "-a", "-q"], None);
+    assert_eq!(o.stdout.trim(), "", "no container was made\n{o}");
+    // A bridge needs root: a clear error, while none (the default) works.
+    let o = u.cairn(
+        &["run", "--rm", "--network", "bridge", "busybox", "true"],
+        None,
+    );
+    assert_ne!(o.code, Some(0), "{o}");
+    assert!(o.stderr.contains("needs root"), "{o}");
+    let o = u.ok(&["run", "--rm", "busybox", "ip", "-o", "link"], None);
+    assert_eq!(o.stdout.lines().count(), 1, "only lo\n{o}");
+    // pause needs the freezer.
+    u.ok(
+        &["run", "-d", "--name", "sleeper", "busybox", "sleep", "60"],
+        None,
+    );
+    let o = u.cairn(&["pause", "sleeper"], None);
+    assert_ne!(o.code, Some(0), "{o}");
+    assert!(o.stderr.contains("rootless"), "{o}");
+    u.ok(&["rm", "-f", "sleeper"], None);
+}
+
+#[test]
+fn without_a_subordinate_range_the_error_says_how_to_add_one() {
+    let name = format!("cairn-norange-{}", std::process::id() % 100_000);
+    let _ = Command::new("userdel").args(["-r", &name]).output();
+    // (useradd gives a new user a range by default: not this one)
+    sh(Command::new("useradd").args([
+        "-m",
+        "-s",
+        "/bin/sh",
+        "-K",
+        "SUB_UID_COUNT=0",
+        "-K",
+        "SUB_GID_COUNT=0",
+        &name,
+    ]));
+    let u = User {
+        home: PathBuf::from(format!("/home/{name}")),
+        uid: 0,
+        name,
+    };
+    std::fs::create_dir(u.home.join("bin")).unwrap();
+    let built = crate::harness::bin("layer-unpack");
+    let to = u.home.join("bin/cairn-layer-unpack");
+    if std::fs::hard_link(&built, &to).is_err() {
+        std::fs::copy(&built, &to).unwrap();
+    }
+    let c = crate::harness::bin("cairn");
+    let _ = std::fs::hard_link(&c, u.home.join("bin/cairn"))
+        .or_else(|_| std::fs::copy(&c, u.home.join("bin/cairn")).map(drop));
+    let o = u.cairn(&["layer-unpack"], Some(busybox_tar()));
+    assert_eq!(o.code, Some(1), "{o}");
+    assert!(
+        o.stderr.contains("subordinate") && o.stderr.contains("usermod --add-subuids"),
+        "{o}"
+    );
+    assert_eq!(o.stderr.lines().count(), 1, "{o}");
+    assert!(!Path::new(&u.home.join(".local/share/cairn/layers")).exists());
+}
