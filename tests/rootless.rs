@@ -134,6 +134,13 @@ fn last_layer(archive: &[u8]) -> Vec<(String, u64, u64, u32)> {
     out
 }
 
+/// `save IMAGE` as the user: the entries of its top layer.
+fn saved_top(u: &User, image: &str) -> Vec<(String, u64, u64, u32)> {
+    let file = format!("{}.tar", image.replace(':', "-"));
+    u.ok(&["save", image, "-o", &file], None);
+    last_layer(&std::fs::read(u.home.join(file)).unwrap())
+}
+
 /// Files the user owns in places a rootless cairn must not write.
 fn written_outside(u: &User) -> Vec<String> {
     let out = Command::new("find")
@@ -166,6 +173,7 @@ fn the_tour_as_an_ordinary_user_keeps_every_owner() {
         .file_owned("home/u/notes", 0o600, 1000, 1000, 1, b"mine\n")
         .file_owned("etc/rootfile", 0o644, 0, 0, 1, b"root's\n")
         .file_owned("suid", 0o4755, 0, 0, 1, b"#!/bin/sh\n")
+        .device("etc/null", tar::EntryType::Char, 1, 3)
         .build();
     let top = layer_of(&u.ok(&["layer-unpack", "--parent", &base], Some(owners)));
     u.ok(&["tag", &top, "tour"], None);
@@ -226,10 +234,12 @@ fn the_tour_as_an_ordinary_user_keeps_every_owner() {
     );
     let img = layer_of(&u.ok(&["commit", "c1", "tour:2"], None));
     assert!(!img.is_empty());
-    let archive = u.ok(&["save", "tour:2", "-o", "tour.tar"], None);
-    assert!(archive.stdout.is_empty() || archive.stdout.starts_with('{'));
-    let bytes = std::fs::read(u.home.join("tour.tar")).unwrap();
-    let entries = last_layer(&bytes);
+    // The device node could not be made, but the layer still holds it.
+    let entries = saved_top(&u, "tour");
+    let null = entries.iter().find(|e| e.0 == "etc/null");
+    assert!(null.is_some(), "{entries:?}");
+    u.ok(&["fsck"], None);
+    let entries = saved_top(&u, "tour:2");
     let find = |n: &str| {
         entries
             .iter()
@@ -254,7 +264,7 @@ fn the_tour_as_an_ordinary_user_keeps_every_owner() {
 }
 
 #[test]
-fn a_limit_a_rootless_container_cannot_have_is_refused_and_nothing_runs() {
+fn what_a_rootless_store_cannot_have_is_refused_in_one_line() {
     let u = User::new("limit");
     let base = layer_of(&u.ok(&["layer-unpack"], Some(busybox_tar())));
     u.ok(&["tag", &base, "busybox"], None);
@@ -277,6 +287,19 @@ fn a_limit_a_rootless_container_cannot_have_is_refused_and_nothing_runs() {
     }
     let o = u.ok(&["ps", "-a", "-q"], None);
     assert_eq!(o.stdout.trim(), "", "no container was made\n{o}");
+    // An owner the namespace does not map: refused, the store as it was.
+    let before = crate::harness::snapshot(&u.home.join(".local/share/cairn"));
+    let far = TarBuilder::new()
+        .file_owned("far", 0o644, 70_000, 0, 1, b"x")
+        .build();
+    let o = u.cairn(&["layer-unpack"], Some(far));
+    assert_ne!(o.code, Some(0), "{o}");
+    assert!(
+        o.stderr.contains("70000:0") && o.stderr.contains("subordinate"),
+        "{o}"
+    );
+    let after = crate::harness::snapshot(&u.home.join(".local/share/cairn"));
+    assert_eq!(before, after, "the store is as it was");
     // A bridge needs root: a clear error, while none (the default) works.
     let o = u.cairn(
         &["run", "--rm", "--network", "bridge", "busybox", "true"],
@@ -294,7 +317,28 @@ fn a_limit_a_rootless_container_cannot_have_is_refused_and_nothing_runs() {
     let o = u.cairn(&["pause", "sleeper"], None);
     assert_ne!(o.code, Some(0), "{o}");
     assert!(o.stderr.contains("rootless"), "{o}");
-    u.ok(&["rm", "-f", "sleeper"], None);
+    // exec, stop (no cgroup: the signal goes to its init) and rm work.
+    let o = u.ok(&["exec", "sleeper", "id", "-u"], None);
+    assert_eq!(o.stdout.trim(), "0");
+    u.ok(&["stop", "-t", "1", "sleeper"], None);
+    let o = u.ok(&["ps", "-a", "--format", "json"], None);
+    assert!(o.stdout.contains("\"exited\""), "{o}");
+    u.ok(&["rm", "sleeper"], None);
+    // The host's network: its links, and the host's /sys read-only.
+    let o = u.ok(
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "host",
+            "busybox",
+            "sh",
+            "-c",
+            "touch /sys/x || echo ro",
+        ],
+        None,
+    );
+    assert_eq!(o.stdout.trim(), "ro", "{o}");
 }
 
 #[test]

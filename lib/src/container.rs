@@ -283,7 +283,7 @@ pub fn state(store: &Store, c: &ContainerMeta) -> Result<State> {
             // The supervisor records the exit itself when it can; if it died
             // or has not yet, take everything down and say so.
             if init_alive {
-                let _ = kill_all(c, Signal::SIGKILL);
+                let _ = kill_all(store, c, Signal::SIGKILL);
             }
             cleanup(store, c);
             let mut fresh = store.read_state(&c.id)?;
@@ -550,12 +550,25 @@ pub fn finish(store: &Store, r: &Running, code: i32) -> Result<State> {
 }
 
 /// Send `sig` to every process of a running container.
-pub fn kill_all(c: &ContainerMeta, sig: Signal) -> Result<()> {
-    let cg = Cgroup::open(&cgroup_name(c))
-        .map_err(sys(c, "opening its cgroup"))?
-        .ok_or_else(|| state_err(c, Problem::NotRunning))?;
-    cg.signal_all(sig)
-        .map_err(sys(c, "signalling its processes"))
+pub fn kill_all(store: &Store, c: &ContainerMeta, sig: Signal) -> Result<()> {
+    match Cgroup::open(&cgroup_name(c)).map_err(sys(c, "opening its cgroup"))? {
+        Some(cg) => cg
+            .signal_all(sig)
+            .map_err(sys(c, "signalling its processes")),
+        None if crate::userns::rootless() => signal_init(c, &store.read_state(&c.id)?, sig),
+        None => Err(state_err(c, Problem::NotRunning)),
+    }
+}
+
+/// A rootless container has no cgroup to signal through: its init gets
+/// the signal (as docker's kill and stop send it), and SIGKILL of a pid
+/// namespace's init ends every process in it.
+fn signal_init(c: &ContainerMeta, st: &State, sig: Signal) -> Result<()> {
+    if !alive(st.pid, st.pid_start) {
+        return Err(state_err(c, Problem::NotRunning));
+    }
+    let pid = Pid::from_raw(st.pid.unwrap_or_default());
+    nix::sys::signal::kill(pid, sig).map_err(sys(c, "signalling its processes"))
 }
 
 /// `docker kill`: send `sig` to every process of a running container;
@@ -564,7 +577,7 @@ pub fn kill(store: &Store, c: &ContainerMeta, sig: Signal) -> Result<()> {
     if !is_running(store, c)? {
         return Err(state_err(c, Problem::NotRunning));
     }
-    kill_all(c, sig)?;
+    kill_all(store, c, sig)?;
     if sig == Signal::SIGKILL {
         wait_stopped(store, c, Duration::from_secs(10))?;
     }
@@ -614,9 +627,9 @@ pub fn stop(store: &Store, c: &ContainerMeta, grace: Duration) -> Result<State> 
             let _ = cg.thaw();
         }
     }
-    let _ = kill_all(c, sig);
+    let _ = kill_all(store, c, sig);
     if !wait_stopped(store, c, grace)? {
-        let _ = kill_all(c, Signal::SIGKILL);
+        let _ = kill_all(store, c, Signal::SIGKILL);
         wait_stopped(store, c, Duration::from_secs(10))?;
     }
     // The supervisor records the exit; give it a moment, then trust state().

@@ -66,6 +66,47 @@ pub fn rootless() -> bool {
     *ROOTLESS.get_or_init(|| !nix::unistd::geteuid().is_root() || !in_initial_namespace())
 }
 
+/// In a user namespace, the highest id that both its uid and its gid map
+/// cover from 0 on (a file can be given no owner above it); `None` in the
+/// host's.
+pub fn last_mapped() -> Option<u32> {
+    static LAST: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    *LAST.get_or_init(|| {
+        if in_initial_namespace() {
+            return None;
+        }
+        let last = |file: &str| {
+            let text = fs::read_to_string(file).unwrap_or_default();
+            contiguous_top(&text)
+        };
+        Some(last("/proc/self/uid_map").min(last("/proc/self/gid_map")))
+    })
+}
+
+/// The last id of the run of ids mapped from 0 in a `uid_map`'s text
+/// (lines of inside, outside, count); 0 when 0 itself is unmapped.
+fn contiguous_top(map: &str) -> u32 {
+    let mut ranges: Vec<(u64, u64)> = map
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<u64> = l
+                .split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            (f.len() == 3).then(|| (f[0], f[2]))
+        })
+        .collect();
+    ranges.sort();
+    let mut next = 0u64;
+    for (start, count) in ranges {
+        if start > next {
+            break;
+        }
+        next = next.max(start + count);
+    }
+    u32::try_from(next.saturating_sub(1)).unwrap_or(u32::MAX)
+}
+
 /// The host's user namespace maps every id to itself.
 fn in_initial_namespace() -> bool {
     fs::read_to_string("/proc/self/uid_map")
@@ -325,6 +366,14 @@ mod tests {
         assert_eq!(range_in(text, "carol", 1001).map(|r| r.start), Some(300000));
         assert_eq!(range_in(text, "bob", 1002), None, "an empty range is none");
         assert_eq!(range_in(text, "dave", 1003), None);
+    }
+
+    #[test]
+    fn the_mapped_run_from_zero_ends_at_its_first_gap() {
+        assert_eq!(contiguous_top("0 1001 1\n1 100000 65536\n"), 65536);
+        assert_eq!(contiguous_top("1 100000 65536\n0 1001 1\n"), 65536);
+        assert_eq!(contiguous_top("0 1001 1\n5 100000 10\n"), 0);
+        assert_eq!(contiguous_top("0 0 4294967295\n"), u32::MAX - 1);
     }
 
     #[test]

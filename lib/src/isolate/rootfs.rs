@@ -604,7 +604,14 @@ fn apply_rootfs_plan(root: &OwnedFd, plan: &[RootfsStep]) -> Result<(), Fail> {
                 let at = fd_path(&fd);
                 match mount.apply(&at) {
                     Err(e) if fallback.is_empty() => return Err(e),
-                    Err(_) => fallback.iter().try_for_each(|m| m.apply(&at))?,
+                    Err(_) => {
+                        fallback[0].apply(&at)?;
+                        // The rest (a remount) act on the mount just made,
+                        // not on the directory `fd` holds under it.
+                        for m in &fallback[1..] {
+                            m.apply(&fd_path(&open_in(root, target)?))?;
+                        }
+                    }
                     Ok(()) => {}
                 }
                 if let Some(p) = propagation {

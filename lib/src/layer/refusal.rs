@@ -20,6 +20,8 @@ pub enum Refusal {
     },
     #[error("{field} out of range")]
     IdOutOfRange { field: &'static str },
+    #[error("owner {uid}:{gid} is outside the ids this user's namespace maps (0 to {last}): give the user a larger subordinate range in /etc/subuid and /etc/subgid")]
+    Unmapped { uid: u32, gid: u32, last: u32 },
     #[error("PAX key is not UTF-8")]
     PaxKey,
     #[error("bad PAX mtime")]

@@ -1273,14 +1273,23 @@ fn header_attrs(raw: &[u8], hdr: &tar::Header) -> Result<Attrs, UnpackError> {
     let bad = |field: &'static str, source: io::Error| {
         UnpackError::refused(raw, Refusal::BadField { field, source })
     };
-    Ok(Attrs {
+    let a = Attrs {
         mode: hdr.mode().map_err(|e| bad("mode", e))? & 0o7777,
         uid: u32::try_from(hdr.uid().map_err(|e| bad("uid", e))?)
             .map_err(|_| UnpackError::refused(raw, Refusal::IdOutOfRange { field: "uid" }))?,
         gid: u32::try_from(hdr.gid().map_err(|e| bad("gid", e))?)
             .map_err(|_| UnpackError::refused(raw, Refusal::IdOutOfRange { field: "gid" }))?,
         mtime: (hdr.mtime().map_err(|e| bad("mtime", e))? as i64, 0),
-    })
+    };
+    // Rootless, an id the namespace does not map cannot own a file.
+    if let Some(last) = crate::userns::last_mapped().filter(|l| a.uid > *l || a.gid > *l) {
+        let (uid, gid) = (a.uid, a.gid);
+        return Err(UnpackError::refused(
+            raw,
+            Refusal::Unmapped { uid, gid, last },
+        ));
+    }
+    Ok(a)
 }
 
 /// The xattrs an entry's PAX header sets (overlayfs's own refused); a PAX
@@ -1343,6 +1352,12 @@ fn apply_node(
             (sflag, nix::sys::stat::makedev(major.into(), minor.into()))
         }
     };
+    // Rootless, the kernel makes no device node (as containers/storage
+    // does there, the layer goes without it: a container could not use it
+    // anyway); the tar-split keeps the entry, so save and push still write it.
+    if sflag != SFlag::S_IFIFO && crate::userns::rootless() {
+        return Ok(());
+    }
     app.create(place, || {
         mknodat(dir, name, sflag, Mode::from_bits_truncate(0o600), dev)
     })?;
