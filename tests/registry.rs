@@ -12,9 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// A registry this test started; killed (only it) when dropped.
-struct Registry {
+pub(crate) struct Registry {
     child: Child,
-    host: String,
+    pub(crate) host: String,
     storage: PathBuf,
     /// Its config file and its directory, to start it again.
     config: PathBuf,
@@ -25,7 +25,7 @@ struct Registry {
 
 /// What a second registry adds to the plain one.
 #[derive(Default)]
-struct Extras {
+pub(crate) struct Extras {
     tls: bool,
     /// `user:password` for htpasswd Basic auth.
     htpasswd: Option<(&'static str, &'static str)>,
@@ -109,7 +109,7 @@ fn make_cert(dir: &Path) -> (PathBuf, PathBuf) {
 }
 
 impl Registry {
-    fn start(env: &Env, name: &str, extras: Extras) -> Registry {
+    pub(crate) fn start(env: &Env, name: &str, extras: Extras) -> Registry {
         let dir = env.path(name);
         let storage = dir.join("storage");
         fs::create_dir_all(&storage).unwrap();

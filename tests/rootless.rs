@@ -253,6 +253,27 @@ fn the_tour_as_an_ordinary_user_keeps_every_owner() {
     find("home/u/.wh.notes");
     assert_eq!(find("etc").1, 0, "{entries:?}");
 
+    // Through a registry to another store of the user's, and run there.
+    let env = crate::harness::Env::new("rootless-registry");
+    let reg = crate::registry::Registry::start(&env, "reg", Default::default());
+    let dest = format!("{}/tour:2", reg.host);
+    u.ok(&["push", "tour:2", &dest], None);
+    u.ok(&["--root", "other", "pull", &dest], None);
+    let o = u.ok(
+        &[
+            "--root",
+            "other",
+            "run",
+            "--rm",
+            &dest,
+            "stat",
+            "-c",
+            "%u",
+            "/home/u/new",
+        ],
+        None,
+    );
+    assert_eq!(o.stdout.trim(), "1000", "{o}");
     let o = u.ok(&["images"], None);
     assert!(o.stdout.contains("tour"), "{o}");
     let o = u.ok(&["ps", "-a"], None);

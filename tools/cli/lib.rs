@@ -147,9 +147,11 @@ fn report(f: &Fail) {
 }
 
 /// The store root: `--root`, else `$CAIRN_ROOT` (clap reads it), else the
-/// default of design.md.
+/// default of design.md; made absolute, as paths into the store are
+/// handed to the kernel and to other processes (mount sources, bundles).
 pub fn store_root(root: &Option<PathBuf>) -> PathBuf {
-    root.clone().unwrap_or_else(libcairn::Store::default_root)
+    let root = root.clone().unwrap_or_else(libcairn::Store::default_root);
+    std::path::absolute(&root).unwrap_or(root)
 }
 
 /// `SOURCE_DATE_EPOCH`, when set: seconds since the epoch that clamp
