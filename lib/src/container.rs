@@ -23,11 +23,13 @@ use crate::store::container::{now_rfc3339, ContainerMeta, HostConfig, State, Sta
 use crate::store::{Store, StoreError};
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 mod mounts;
+pub mod slirp;
 pub use mounts::hostname;
 
 #[derive(Debug, thiserror::Error)]
@@ -314,7 +316,7 @@ fn cleanup(store: &Store, c: &ContainerMeta) {
         let _ = cg.destroy();
     }
     let _ = unmount(store, c);
-    let _ = network::detach(store, &c.id);
+    disconnect(store, &c.id);
 }
 
 /// How to run the container's process.
@@ -389,7 +391,7 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
     })?;
     // Any failure from here on takes the network down again.
     let failed = |e: SpawnError| {
-        let _ = network::detach(store, &c.id);
+        disconnect(store, &c.id);
         failed(e)
     };
     let name = cgroup_name(c);
@@ -397,13 +399,13 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
         .build()
         .map_err(sys(c, "creating its cgroup"))?;
     mounts::add_to_spec(store, c, &mut spec, &root, &net).inspect_err(|_| {
-        let _ = network::detach(store, &c.id);
+        disconnect(store, &c.id);
         if mounted_here {
             let _ = unmount(store, c);
         }
     })?;
     let cgroup = container_cgroup(c, &name, &spec).inspect_err(|_| {
-        let _ = network::detach(store, &c.id);
+        disconnect(store, &c.id);
         if mounted_here {
             let _ = unmount(store, c);
         }
@@ -534,7 +536,7 @@ pub fn finish(store: &Store, r: &Running, code: i32) -> Result<State> {
         let _ = cg.destroy();
     }
     let _ = unmount(store, &r.meta);
-    let _ = network::detach(store, &r.meta.id);
+    disconnect(store, &r.meta.id);
     let mut st = store.read_state(&r.meta.id)?;
     st.status = Status::Exited;
     st.exit_code = Some(code);
@@ -683,9 +685,7 @@ fn remove_now(store: &Store, c: &ContainerMeta, force: bool) -> Result<()> {
         if !force {
             return Err(state_err(c, Problem::Running));
         }
-        if let Ok(Some(cg)) = Cgroup::open(&cgroup_name(c)) {
-            let _ = cg.signal_all(Signal::SIGKILL);
-        }
+        let _ = kill_all(store, c, Signal::SIGKILL);
         wait_stopped(store, c, Duration::from_secs(10))?;
         let _ = state(store, c)?;
     }
@@ -755,12 +755,21 @@ fn spec_of(
 /// The network namespace `c` runs in for `mode`, recorded as its endpoint;
 /// on a bridge network, the namespace made for it, to be held until the
 /// container's process has joined it.
+/// Take the container's network down: its bridge attachment or its
+/// slirp4netns.
+fn disconnect(store: &Store, id: &crate::ContainerId) {
+    let _ = network::detach(store, id);
+    slirp::stop(store, id);
+}
+
+/// The container's network, and the fd of a namespace made for it, to
+/// keep open until its process has joined.
 fn connect(
     store: &Store,
     c: &ContainerMeta,
     mode: &Mode,
     ports: &[network::Port],
-) -> Result<(Net, Option<network::Attached>)> {
+) -> Result<(Net, Option<OwnedFd>)> {
     if !ports.is_empty() && !matches!(mode, Mode::Bridge(_)) {
         return Err(sys(c, "publishing ports")(
             "a port is published on a bridge network only",
@@ -788,7 +797,14 @@ fn connect(
         Mode::Bridge(name) => {
             let a = network::attach(store, &c.id, name, ports)
                 .map_err(sys(c, "attaching it to its network"))?;
-            return Ok((Net::Join(a.netns_path()), Some(a)));
+            return Ok((Net::Join(a.netns_path()), Some(a.netns)));
+        }
+        Mode::Slirp4netns {
+            allow_host_loopback,
+        } => {
+            let fd = slirp::attach(store, &c.id, *allow_host_loopback)
+                .map_err(sys(c, "starting slirp4netns"))?;
+            return Ok((Net::Join(slirp::netns_path(&fd)), Some(fd)));
         }
     };
     network::record_mode(store, &c.id, mode).map_err(sys(c, "recording its network"))?;

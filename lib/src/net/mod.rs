@@ -114,6 +114,9 @@ pub enum Mode {
     Container(String),
     /// An existing network namespace, by path (`/run/netns/NAME`).
     Join(PathBuf),
+    /// A new network namespace served by slirp4netns: outbound without
+    /// root (`slirp4netns[:allow_host_loopback=true]`).
+    Slirp4netns { allow_host_loopback: bool },
 }
 
 impl Mode {
@@ -128,6 +131,12 @@ impl Mode {
                 "" => return Err(NetError::BadMode(s.into())),
                 name => Mode::Container(name.into()),
             },
+            "slirp4netns" => Mode::Slirp4netns {
+                allow_host_loopback: false,
+            },
+            "slirp4netns:allow_host_loopback=true" => Mode::Slirp4netns {
+                allow_host_loopback: true,
+            },
             n if n == DEFAULT_NETWORK => Mode::Bridge(n.into()),
             n => return Err(NetError::NoNetwork(n.into())),
         })
@@ -141,6 +150,7 @@ impl Mode {
             Mode::Bridge(n) => n.clone(),
             Mode::Container(c) => format!("container:{c}"),
             Mode::Join(p) => p.display().to_string(),
+            Mode::Slirp4netns { .. } => "slirp4netns".into(),
         }
     }
 }

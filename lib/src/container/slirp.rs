@@ -1,0 +1,158 @@
+//! Outbound networking without root through slirp4netns (Debian's
+//! package), as podman's rootless default: a user-mode TCP/IP stack on the
+//! host's side of a tap device in the container's own network namespace.
+//! The container gets 10.0.2.100/24 on `tap0`, its gateway 10.0.2.2 and a
+//! DNS forwarder at 10.0.2.3. The host's loopback is not reachable through
+//! the gateway unless asked (`slirp4netns:allow_host_loopback=true`): a
+//! service listening on 127.0.0.1 trusts that only the host reaches it.
+//!
+//! slirp4netns runs beside the container, its pid in the container's
+//! directory (`slirp4netns.pid`), and is stopped when the container's
+//! network is taken down (or swept by the next command after a crash).
+
+use crate::net::netns;
+use crate::store::Store;
+use crate::ContainerId;
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// What went wrong starting slirp4netns.
+#[derive(Debug, thiserror::Error)]
+pub enum SlirpError {
+    #[error("slirp4netns is not installed: install Debian's slirp4netns package, or use --network none or host")]
+    NotInstalled,
+    #[error("slirp4netns did not come up: {0}")]
+    NotReady(String),
+    #[error("/dev/net/tun is not open to this user (slirp4netns needs it; Debian's udev makes it mode 0666): as root, chmod 0666 /dev/net/tun, or use --network none or host")]
+    NoTun,
+    #[error("{what}")]
+    Io {
+        what: &'static str,
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn io_err(what: &'static str) -> impl FnOnce(io::Error) -> SlirpError {
+    move |source| SlirpError::Io { what, source }
+}
+
+fn pid_file(store: &Store, id: &ContainerId) -> PathBuf {
+    store.container_dir(id).join("slirp4netns.pid")
+}
+
+/// A new network namespace with slirp4netns serving it; the container
+/// joins it by [`netns_path`] (the fd must stay open until it has).
+pub fn attach(
+    store: &Store,
+    id: &ContainerId,
+    allow_host_loopback: bool,
+) -> Result<OwnedFd, SlirpError> {
+    let rw = nix::unistd::AccessFlags::R_OK | nix::unistd::AccessFlags::W_OK;
+    if nix::unistd::access("/dev/net/tun", rw).is_err() {
+        return Err(SlirpError::NoTun);
+    }
+    let ns = netns::create().map_err(io_err("making a network namespace"))?;
+    let (ready_r, ready_w) = nix::unistd::pipe().map_err(|e| io_err("making a pipe")(e.into()))?;
+    let log_path = store.container_dir(id).join("slirp4netns.log");
+    let log = File::create(&log_path).map_err(io_err("creating slirp4netns.log"))?;
+    let mut cmd = Command::new("slirp4netns");
+    cmd.args([
+        "--configure",
+        "--mtu=65520",
+        "--netns-type=path",
+        "--ready-fd=4",
+        "--enable-sandbox",
+        "--enable-seccomp",
+    ]);
+    if !allow_host_loopback {
+        cmd.arg("--disable-host-loopback");
+    }
+    cmd.args(["/proc/self/fd/3", "tap0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .process_group(0);
+    let (ns_fd, ready_fd) = (ns.fd.as_raw_fd(), ready_w.as_raw_fd());
+    // SAFETY: only dup2 and close_range between fork and exec. dup2 clears
+    // close-on-exec on the new numbers, which hands them to slirp4netns;
+    // every other descriptor is closed, so that it holds none of the
+    // caller's pipes open (a detached start waits for one to close).
+    unsafe {
+        cmd.pre_exec(move || {
+            for (from, to) in [(ns_fd, 3), (ready_fd, 4)] {
+                if libc::dup2(from, to) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+            }
+            libc::syscall(libc::SYS_close_range, 5u32, u32::MAX, 0u32);
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => SlirpError::NotInstalled,
+        _ => io_err("starting slirp4netns")(e),
+    })?;
+    drop(ready_w);
+    if let Err(e) = wait_ready(ready_r) {
+        let _ = child.kill();
+        let _ = child.wait();
+        let log = fs::read_to_string(&log_path).unwrap_or_default();
+        let why: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+        let why = if why.is_empty() { e } else { why.join("; ") };
+        return Err(SlirpError::NotReady(why));
+    }
+    fs::write(pid_file(store, id), child.id().to_string())
+        .map_err(io_err("writing slirp4netns.pid"))?;
+    Ok(ns.fd)
+}
+
+/// The path by which this process (and only it) opens the namespace `fd`.
+pub fn netns_path(fd: &OwnedFd) -> PathBuf {
+    format!("/proc/self/fd/{}", fd.as_raw_fd()).into()
+}
+
+/// Wait (up to ten seconds) for the byte slirp4netns writes when tap0 is
+/// configured; EOF means it exited.
+fn wait_ready(r: OwnedFd) -> Result<(), String> {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    let mut f = File::from(r);
+    let mut fds = [PollFd::new(std::os::fd::AsFd::as_fd(&f), PollFlags::POLLIN)];
+    let ten = PollTimeout::try_from(Duration::from_secs(10)).unwrap_or(PollTimeout::MAX);
+    match poll(&mut fds, ten) {
+        Ok(0) => return Err("no answer in ten seconds".into()),
+        Err(e) => return Err(e.to_string()),
+        Ok(_) => {}
+    }
+    let mut b = [0u8; 1];
+    match f.read(&mut b) {
+        Ok(1) => Ok(()),
+        _ => Err("it exited".into()),
+    }
+}
+
+/// Stop the container's slirp4netns, if it has one (checked by name: a
+/// reused pid is left alone).
+pub fn stop(store: &Store, id: &ContainerId) {
+    let path = pid_file(store, id);
+    let Some(pid) = fs::read_to_string(&path)
+        .ok()
+        .and_then(|p| p.trim().parse::<i32>().ok())
+    else {
+        return;
+    };
+    let comm = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    if comm.trim_end() == "slirp4netns" {
+        let pid = nix::unistd::Pid::from_raw(pid);
+        // (it ignores SIGTERM)
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::SIGKILL);
+        // Reaped here when this process started it; else by init.
+        let _ = nix::sys::wait::waitpid(pid, Some(nix::sys::wait::WaitPidFlag::WNOHANG));
+    }
+    let _ = fs::remove_file(path);
+}
