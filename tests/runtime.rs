@@ -125,6 +125,9 @@ fn cairn_runtime_spec_is_a_config_runc_runs() {
     let features: serde_json::Value =
         serde_json::from_str(&runtime(&env).arg("features").ok().stdout).unwrap();
     assert_eq!(features["linux"]["cgroup"]["systemd"], false);
+    let seccomp = &features["linux"]["seccomp"];
+    assert!(seccomp["actions"].to_string().contains("SCMP_ACT_ERRNO"));
+    assert!(!seccomp["actions"].to_string().contains("SCMP_ACT_NOTIFY"));
 }
 
 #[test]
@@ -745,10 +748,8 @@ fn hooks_sysctls_rlimits_and_a_cgroup_mount_as_docker_sends_them() {
 /// `docker run --rm` of busybox:rt with `args` under `runtime`: exit
 /// status, stdout and stderr.
 fn docker_run(runtime: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    // docker's seccomp profile included: cairn-runtime compiles it
     let mut all = vec!["run", "--rm", "--runtime", runtime, "--network", "none"];
-    // docker's seccomp profile is refused: cairn-runtime loads only the
-    // one it compiles
-    all.extend(["--security-opt", "seccomp=unconfined"]);
     all.extend(args);
     let o = crate::fixtures::docker().run(&all);
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
@@ -824,8 +825,6 @@ fn docker_runs_containers_through_cairn_runtime_as_through_runc() {
         "cairn",
         "--network",
         "none",
-        "--security-opt",
-        "seccomp=unconfined",
         "busybox:rt",
         "sh",
         "-c",
@@ -847,4 +846,105 @@ fn docker_runs_containers_through_cairn_runtime_as_through_runc() {
     assert_eq!(d.ok(&["wait", id]).trim(), "7");
     assert_eq!(d.ok(&["logs", id]), "up\nterm\n");
     d.ok(&["rm", id]);
+}
+
+/// A profile of the container's own, as a user would write it: every call
+/// allowed but `mkdir`/`mkdirat` (EACCES) and `personality(PER_LINUX32)`
+/// (EPERM), checked by an argument rule.
+fn own_profile() -> serde_json::Value {
+    serde_json::json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [
+            {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13},
+            {"names": ["personality"], "action": "SCMP_ACT_ERRNO",
+             "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]}
+        ]
+    })
+}
+
+/// What the container tries under [`own_profile`].
+const OWN_PROFILE_SCRIPT: &str = "mkdir /tmp/x; echo mkdir=$?; linux32 true; echo linux32=$?; \
+     linux64 true; echo linux64=$?; touch /tmp/f && echo touch";
+
+#[test]
+fn a_seccomp_profile_of_the_containers_own_is_compiled_at_create() {
+    let env = Env::new("rt-seccomp");
+    let c = bundle(&env, OWN_PROFILE_SCRIPT);
+    let mut config = config_of(&env);
+    config["linux"]["seccomp"] = own_profile();
+    let path = env.path("b/config.json");
+    std::fs::write(&path, config.to_string()).unwrap();
+    let ours = runtime(&env)
+        .args(["run", "--bundle", "b", "rt-seccomp"])
+        .ok();
+    let runc = env
+        .program("runc")
+        .args(["run", "--bundle", "b", "rt-seccomp-runc"])
+        .ok();
+    assert!(
+        ours.stdout
+            .starts_with("mkdir=1\nlinux32=1\nlinux64=0\ntouch\n"),
+        "{ours}"
+    );
+    assert!(ours.stderr.contains("Permission denied"), "{ours}");
+    assert!(ours.stderr.contains("Operation not permitted"), "{ours}");
+    assert_eq!(
+        (ours.stdout.as_str(), ours.stderr.as_str()),
+        (runc.stdout.as_str(), runc.stderr.as_str())
+    );
+    // what cairn cannot do is one line naming it, before anything starts
+    config["linux"]["seccomp"] = serde_json::json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]
+    });
+    std::fs::write(&path, config.to_string()).unwrap();
+    let o = runtime(&env)
+        .args(["run", "--bundle", "b", "rt-seccomp-notify"])
+        .fails(1);
+    assert!(o.stderr.contains("SCMP_ACT_NOTIFY"), "{o}");
+    assert_eq!(o.stderr.trim().lines().count(), 1, "{o}");
+    assert!(!env.path("state/rt-seccomp-notify").exists());
+    env.cmd("rm").arg(s(&c, "container")).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+#[test]
+fn docker_seccomp_profiles_through_cairn_runtime_as_through_runc() {
+    let env = Env::new("rt-docker-seccomp");
+    let d = crate::fixtures::docker();
+    let archive = busybox_archive(&env);
+    d.ok(&["load", "-i", archive.to_str().unwrap()]);
+    let profile = env.path("profile.json");
+    std::fs::write(&profile, own_profile().to_string()).unwrap();
+    let own = format!("seccomp={}", profile.display());
+    let run = |runtime: &str, opt: Option<&str>, script: &str| {
+        let mut args = vec!["run", "--rm", "--runtime", runtime, "--network", "none"];
+        if let Some(opt) = opt {
+            args.extend(["--security-opt", opt]);
+        }
+        args.extend(["busybox:rt", "sh", "-c", script]);
+        let o = d.run(&args);
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (o.status.code(), text(&o.stdout), text(&o.stderr))
+    };
+    // docker's default profile (as this docker writes it), unconfined, and
+    // a file of the user's
+    let probe = "unshare -U true 2>/dev/null; echo unshare=$?; mkdir /tmp/x; echo mkdir=$?";
+    for (opt, script) in [
+        (None, probe),
+        (Some("seccomp=unconfined"), probe),
+        (Some(own.as_str()), OWN_PROFILE_SCRIPT),
+    ] {
+        let runc = run("runc", opt, script);
+        let ours = run("cairn", opt, script);
+        assert_eq!(ours, runc, "{opt:?}");
+    }
+    // the default profile refuses unshare without CAP_SYS_ADMIN, where
+    // the kernel would make a user namespace
+    assert_eq!(run("cairn", None, probe).1, "unshare=1\nmkdir=0\n");
+    let unconfined = run("cairn", Some("seccomp=unconfined"), probe).1;
+    assert_eq!(unconfined, "unshare=0\nmkdir=0\n");
+    let (_, out, err) = run("cairn", Some(&own), OWN_PROFILE_SCRIPT);
+    assert!(out.starts_with("mkdir=1\nlinux32=1\n"), "{out}");
+    assert!(err.contains("Permission denied"), "{err}");
 }

@@ -126,9 +126,8 @@ struct Proc<'s> {
     /// `None`: the capabilities are left as they are.
     caps: Option<CapSets>,
     no_new_privs: bool,
-    /// Load the seccomp filter (docker's default profile, the one cairn
-    /// carries compiled).
-    seccomp: bool,
+    /// The seccomp filter to load, compiled from the spec's profile.
+    seccomp: Option<super::seccomp::Filter>,
     /// fd 0 becomes the controlling terminal.
     terminal: bool,
     /// The process outlives the one that starts it: no parent-death
@@ -378,13 +377,11 @@ impl<'s> Plan<'s> {
             .ok_or(unsupported(Unsupported::Missing("process")))?;
         let mut process = Proc::read(process)?;
         if let Some(s) = linux.seccomp() {
-            // The filters cairn carries are compiled ahead of time: the one
-            // profile it can install is docker's default for this kernel;
-            // any other is refused here, never loaded in part.
-            if s != super::seccomp::default_spec_here() {
-                return Err(unsupported(Unsupported::Seccomp));
-            }
-            process.seccomp = true;
+            // compiled here, before the start: a profile cairn cannot
+            // compile is refused, never loaded in part
+            let f = super::seccomp::Filter::from_spec(s)
+                .map_err(|e| unsupported(Unsupported::Seccomp(e.to_string())))?;
+            process.seccomp = Some(f);
         }
         Ok(Plan {
             new,
@@ -438,7 +435,7 @@ impl<'s> Proc<'s> {
             umask: user.umask().unwrap_or(0o022),
             caps,
             no_new_privs: p.no_new_privileges().unwrap_or(false),
-            seccomp: false,
+            seccomp: None,
             terminal: p.terminal().unwrap_or(false),
             detached: false,
             gate: None,
@@ -761,9 +758,9 @@ fn become_process(p: &Proc<'_>) -> Result<Infallible, Fail> {
     }
     // Without no_new_privs, loading a filter takes CAP_SYS_ADMIN: load it
     // while it is still held (runc's order); else as late as possible.
-    let early_seccomp = p.seccomp && !p.no_new_privs;
-    if early_seccomp {
-        ctx(super::seccomp::install(), "installing the seccomp filter")?;
+    let early_seccomp = p.seccomp.as_ref().filter(|_| !p.no_new_privs);
+    if let Some(f) = early_seccomp {
+        ctx(f.install(), "installing the seccomp filter")?;
     }
     if let Some(c) = &p.caps {
         ctx(
@@ -795,8 +792,8 @@ fn become_process(p: &Proc<'_>) -> Result<Infallible, Fail> {
     // No fd beyond 0-2 survives execve (CVE-2024-21626).
     close_from(3);
     // seccomp last, right before execve (runc's order).
-    if p.seccomp && !early_seccomp {
-        ctx(super::seccomp::install(), "installing the seccomp filter")?;
+    if let Some(f) = p.seccomp.as_ref().filter(|_| p.no_new_privs) {
+        ctx(f.install(), "installing the seccomp filter")?;
     }
     exec(p.args, p.env)
 }
@@ -1327,7 +1324,7 @@ mod tests {
         assert!(root.masked.iter().any(|p| p == "/proc/kcore"));
         let p = &plan.process;
         assert_eq!((p.cwd.as_str(), p.uid, p.umask), ("/w", 0, 0o022));
-        assert!(p.no_new_privs && p.seccomp && p.terminal);
+        assert!(p.no_new_privs && p.seccomp.is_some() && p.terminal);
         let caps = p.caps.as_ref().unwrap();
         assert_eq!(caps.bounding, DEFAULT_CAPS);
         assert_eq!(caps.effective, DEFAULT_CAPS);
@@ -1336,7 +1333,7 @@ mod tests {
         let spec = options(true).build().unwrap();
         let plan = Plan::read(&spec, false).unwrap();
         let p = &plan.process;
-        assert!(!p.no_new_privs && !p.seccomp);
+        assert!(!p.no_new_privs && p.seccomp.is_none());
         assert_eq!(p.caps.as_ref().unwrap().permitted, all());
         assert!(plan.root.unwrap().masked.is_empty());
     }
@@ -1364,9 +1361,11 @@ mod tests {
     fn what_cairn_cannot_do_is_refused_before_the_start() {
         let mut spec = options(false).build().unwrap();
         let linux = spec.linux_mut().as_mut().unwrap();
-        linux.set_seccomp(Some(Default::default()));
+        let notify = serde_json::json!({"defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]});
+        linux.set_seccomp(Some(serde_json::from_value(notify).unwrap()));
         let e = Plan::read(&spec, false).unwrap_err();
-        assert!(e.to_string().contains("seccomp"), "{e}");
+        assert!(e.to_string().contains("SCMP_ACT_NOTIFY"), "{e}");
         assert_eq!(e.exit_code(), 125);
         let mut spec = options(false).build().unwrap();
         let p = spec.process_mut().as_mut().unwrap();

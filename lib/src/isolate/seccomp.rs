@@ -21,14 +21,25 @@
 //! x32 calls fail with EPERM (docker admits both, and i386's `socketcall`
 //! reaches `socket` with no family check). `docs/seccomp.md` has the rules.
 //!
+//! A container's spec may carry another profile (`linux.seccomp`:
+//! `--security-opt seccomp=FILE` under docker, docker's own default as
+//! that docker writes it, a profile in a bundle's config.json): [`Filter`]
+//! takes docker's default as cairn writes it from the embedded programs
+//! and compiles any other with libseccomp when the container is created
+//! (`seccomp/oci.rs`), as runc and crun do.
+//!
 //! The filter is installed last, right before `execve`, after
 //! `no_new_privs` (runc's order).
 
-#[cfg(test)]
+// docker's profile is compiled by build.rs; a container's own is compiled
+// here (`oci`) with the same helpers
+#[cfg_attr(not(test), allow(dead_code))]
 mod compile;
 mod kernel;
+mod oci;
 
 use oci_spec::runtime::LinuxSeccomp;
+use std::borrow::Cow;
 use std::io;
 
 include!(concat!(env!("OUT_DIR"), "/seccomp_programs.rs"));
@@ -38,6 +49,9 @@ include!(concat!(env!("OUT_DIR"), "/seccomp_programs.rs"));
 #[cfg(test)]
 const PROFILE: &str = include_str!("seccomp/default.json");
 
+/// The one architecture a filter serves, as libseccomp names it.
+pub const NATIVE_ARCH: &str = compile::SCMP_ARCH;
+
 /// What went wrong installing the filter.
 #[derive(Debug, thiserror::Error)]
 pub enum SeccompError {
@@ -45,6 +59,9 @@ pub enum SeccompError {
     TooLong(usize),
     #[error("loading the seccomp filter")]
     Load(#[source] io::Error),
+    /// The container's own profile cannot be compiled.
+    #[error("{0}")]
+    Profile(String),
 }
 
 /// The running kernel's version; (0, 0) if unreadable, so that a rule
@@ -88,34 +105,82 @@ pub fn default_spec_here() -> &'static LinuxSeccomp {
     SPEC.get_or_init(|| default_spec(kernel_version()))
 }
 
-/// Install the filter for a container with docker's default capabilities
-/// on this thread (and what it executes). Needs `no_new_privs` (or
-/// CAP_SYS_ADMIN).
-pub fn install() -> Result<(), SeccompError> {
-    let prog = program(kernel_version());
-    let len = u16::try_from(prog.len())
-        .ok()
-        .filter(|n| (1..=4096).contains(n))
-        .ok_or(SeccompError::TooLong(prog.len()))?;
-    let fprog = libc::sock_fprog {
-        len,
-        filter: prog.as_ptr().cast_mut(),
-    };
-    // SAFETY: PR_SET_SECCOMP reads the sock_fprog and the program it points
-    // at (static data), and writes neither.
-    let rc = unsafe {
-        libc::prctl(
-            libc::PR_SET_SECCOMP,
-            libc::SECCOMP_MODE_FILTER as libc::c_ulong,
-            &fprog as *const libc::sock_fprog as libc::c_ulong,
-            0,
-            0,
-        )
-    };
-    if rc < 0 {
-        return Err(SeccompError::Load(io::Error::last_os_error()));
+/// A container's seccomp filter: the program and the flags it is loaded
+/// with.
+#[derive(Clone)]
+pub struct Filter {
+    program: Cow<'static, [libc::sock_filter]>,
+    flags: u32,
+}
+
+impl Filter {
+    /// The filter for the profile `s`: docker's default (as cairn writes
+    /// it) is the program build.rs compiled, taken as it is; any other is
+    /// compiled now (a few milliseconds).
+    pub fn from_spec(s: &LinuxSeccomp) -> Result<Filter, SeccompError> {
+        if s == default_spec_here() {
+            return Ok(Filter {
+                program: Cow::Borrowed(program(kernel_version())),
+                flags: 0,
+            });
+        }
+        let c = oci::compile(s).map_err(SeccompError::Profile)?;
+        Ok(Filter {
+            program: Cow::Owned(c.program),
+            flags: c.flags,
+        })
     }
-    Ok(())
+
+    /// Its instructions.
+    pub fn program(&self) -> &[libc::sock_filter] {
+        &self.program
+    }
+
+    /// Install it on this thread (and what it executes). Needs
+    /// `no_new_privs` (or CAP_SYS_ADMIN).
+    pub fn install(&self) -> Result<(), SeccompError> {
+        let prog = &self.program;
+        let len = u16::try_from(prog.len())
+            .ok()
+            .filter(|n| (1..=4096).contains(n))
+            .ok_or(SeccompError::TooLong(prog.len()))?;
+        let fprog = libc::sock_fprog {
+            len,
+            filter: prog.as_ptr().cast_mut(),
+        };
+        // SAFETY: seccomp(SECCOMP_SET_MODE_FILTER) reads the sock_fprog and
+        // the program it points at (alive for the call), and writes neither.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_seccomp,
+                libc::SECCOMP_SET_MODE_FILTER,
+                self.flags as libc::c_ulong,
+                &fprog as *const libc::sock_fprog,
+            )
+        };
+        if rc < 0 {
+            return Err(SeccompError::Load(io::Error::last_os_error()));
+        }
+        Ok(())
+    }
+}
+
+impl PartialEq for Filter {
+    fn eq(&self, o: &Filter) -> bool {
+        let key = |i: &libc::sock_filter| (i.code, i.jt, i.jf, i.k);
+        self.flags == o.flags && self.program.iter().map(key).eq(o.program.iter().map(key))
+    }
+}
+
+impl Eq for Filter {}
+
+impl std::fmt::Debug for Filter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Filter")
+            .field("instructions", &self.program.len())
+            .field("flags", &self.flags)
+            .finish()
+    }
 }
 
 #[cfg(test)]
@@ -349,5 +414,85 @@ mod tests {
         assert_eq!(run(old, AUDIT_ARCH, nr(libc::SYS_read), &[]), RET_ALLOW);
         let new = program((4, 8));
         assert_eq!(run(new, AUDIT_ARCH, nr(libc::SYS_ptrace), &[]), RET_ALLOW);
+    }
+
+    fn own(profile: serde_json::Value) -> Result<Filter, SeccompError> {
+        Filter::from_spec(&serde_json::from_value(profile).unwrap())
+    }
+
+    #[test]
+    fn dockers_default_is_the_embedded_program() {
+        let f = Filter::from_spec(default_spec_here()).unwrap();
+        assert!(matches!(f.program, Cow::Borrowed(_)));
+        assert!(same(f.program(), program(kernel_version())));
+    }
+
+    #[test]
+    fn a_profile_of_the_containers_own_is_compiled() {
+        let f = own(serde_json::json!({
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [
+                {"names": ["getcwd", "no_such_call"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13},
+                {"names": ["personality"], "action": "SCMP_ACT_ERRNO",
+                 "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]},
+                {"names": ["getpid"], "action": "SCMP_ACT_ALLOW"}
+            ]
+        }))
+        .unwrap();
+        let p = f.program();
+        let call = |n: libc::c_long, args: &[u64]| run(p, AUDIT_ARCH, nr(n), args);
+        assert_eq!(call(libc::SYS_getcwd, &[]), RET_ERRNO | 13);
+        assert_eq!(call(libc::SYS_personality, &[8]), EPERM);
+        assert_eq!(call(libc::SYS_personality, &[0]), RET_ALLOW);
+        assert_eq!(call(libc::SYS_read, &[]), RET_ALLOW);
+        // a permissive default: newer calls are allowed too
+        assert_eq!(call(1000, &[]), RET_ALLOW);
+        // an allow-list gets the prefix: newer calls are ENOSYS
+        let f = own(serde_json::json!({
+            "defaultAction": "SCMP_ACT_ERRNO",
+            "flags": ["SECCOMP_FILTER_FLAG_LOG"],
+            "syscalls": [{"names": ["read", "getpid"], "action": "SCMP_ACT_ALLOW"}]
+        }))
+        .unwrap();
+        assert_eq!(f.flags, 2);
+        let p = f.program();
+        assert_eq!(run(p, AUDIT_ARCH, nr(libc::SYS_read), &[]), RET_ALLOW);
+        assert_eq!(run(p, AUDIT_ARCH, nr(libc::SYS_write), &[]), EPERM);
+        // above the highest call named: newer than the profile (runc's stub)
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(run(p, AUDIT_ARCH, nr(libc::SYS_getcwd), &[]), ENOSYS);
+        assert_eq!(run(p, AUDIT_ARCH, 1000, &[]), ENOSYS);
+    }
+
+    #[test]
+    fn what_cannot_be_compiled_is_named() {
+        let refused = |profile: serde_json::Value, word: &str| {
+            let e = own(profile).unwrap_err().to_string();
+            assert!(e.contains(word), "{e}");
+        };
+        refused(
+            serde_json::json!({"defaultAction": "SCMP_ACT_ALLOW",
+                "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}),
+            "SCMP_ACT_NOTIFY",
+        );
+        refused(
+            serde_json::json!({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/agent"}),
+            "listenerPath",
+        );
+        refused(
+            serde_json::json!({"defaultAction": "SCMP_ACT_ALLOW",
+                "flags": ["SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]}),
+            "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+        );
+        refused(
+            serde_json::json!({"defaultAction": "SCMP_ACT_ALLOW",
+                "syscalls": [{"names": ["read"], "action": "SCMP_ACT_KILL", "errnoRet": 1}]}),
+            "errnoRet",
+        );
+        refused(
+            serde_json::json!({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"],
+                "action": "SCMP_ACT_ERRNO", "args": [{"index": 6, "value": 0, "op": "SCMP_CMP_EQ"}]}]}),
+            "index 6",
+        );
     }
 }

@@ -64,8 +64,8 @@ pub enum Unsupported {
     DeviceNumber(i64),
     #[error("device access {0:?} is not r, w or m")]
     DeviceAccess(char),
-    #[error("a seccomp profile other than docker's default, the only one cairn compiles (drop linux.seccomp or use docker's)")]
-    Seccomp,
+    #[error("linux.seccomp: {0}")]
+    Seccomp(String),
     #[error("sysctl {0:?} is not one of the container's own namespaces: leave it out")]
     Sysctl(String),
 }

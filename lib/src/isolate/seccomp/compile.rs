@@ -80,9 +80,9 @@ const ARCH_NAME: &str = "arm64";
 
 /// This architecture as libseccomp (and the OCI runtime spec) name it.
 #[cfg(target_arch = "x86_64")]
-const SCMP_ARCH: &str = "SCMP_ARCH_X86_64";
+pub const SCMP_ARCH: &str = "SCMP_ARCH_X86_64";
 #[cfg(target_arch = "aarch64")]
-const SCMP_ARCH: &str = "SCMP_ARCH_AARCH64";
+pub const SCMP_ARCH: &str = "SCMP_ARCH_AARCH64";
 
 /// `seccomp_data.arch` of the native ABI.
 #[cfg(target_arch = "x86_64")]
@@ -135,12 +135,13 @@ struct Condition {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Arg {
-    index: u32,
-    value: u64,
+pub struct Arg {
+    pub index: u32,
+    pub value: u64,
     #[serde(default)]
-    value_two: u64,
-    op: String,
+    pub value_two: u64,
+    /// libseccomp's name of the operator, `SCMP_CMP_EQ`, ...
+    pub op: String,
 }
 
 /// The container a filter is for.
@@ -220,9 +221,20 @@ fn applies(rule: &Rule, t: Target<'_>) -> Result<bool, String> {
     Ok(true)
 }
 
-fn action(name: &str, errno: Option<i32>) -> Result<ScmpAction, String> {
+pub fn action(name: &str, errno: Option<i32>) -> Result<ScmpAction, String> {
+    let errno_of = |what: &str| -> Result<i32, String> {
+        match errno.unwrap_or(libc::EPERM) {
+            e @ 0..=0xffff => Ok(e),
+            e => Err(format!("{what} {e} is not a 16-bit value")),
+        }
+    };
     match name {
-        "SCMP_ACT_ERRNO" => Ok(ScmpAction::Errno(errno.unwrap_or(libc::EPERM))),
+        "SCMP_ACT_ERRNO" => Ok(ScmpAction::Errno(errno_of("errnoRet")?)),
+        // the tracer sees errnoRet as the event's message
+        "SCMP_ACT_TRACE" => Ok(ScmpAction::Trace(errno_of("errnoRet")? as u16)),
+        _ if errno.is_some() => Err(format!(
+            "errnoRet with action {name}: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take one"
+        )),
         "SCMP_ACT_ALLOW"
         | "SCMP_ACT_KILL"
         | "SCMP_ACT_KILL_THREAD"
@@ -231,6 +243,9 @@ fn action(name: &str, errno: Option<i32>) -> Result<ScmpAction, String> {
         | "SCMP_ACT_LOG" => {
             ScmpAction::from_str(name, None).map_err(|e| format!("action {name}: {e}"))
         }
+        "SCMP_ACT_NOTIFY" => Err(
+            "action SCMP_ACT_NOTIFY is not supported (cairn has no seccomp agent to notify)".into(),
+        ),
         _ => Err(format!("unsupported action {name}")),
     }
 }
@@ -253,7 +268,7 @@ fn compare(a: &Arg) -> Result<ScmpArgCompare, String> {
 
 /// The native number of system call `name`, if this architecture has it
 /// and libseccomp knows it.
-fn number(name: &str) -> Option<i32> {
+pub fn number(name: &str) -> Option<i32> {
     let nr = ScmpSyscall::from_name(name).ok()?.as_raw_syscall();
     // negative: a call of another architecture only (libseccomp's pseudo numbers)
     (nr >= 0).then_some(nr)
@@ -262,56 +277,81 @@ fn number(name: &str) -> Option<i32> {
 /// The highest native call number the profile names, in any rule: calls
 /// above it are newer than the profile (or than libseccomp).
 pub fn last_known(p: &Profile) -> Option<u32> {
-    p.syscalls
-        .iter()
-        .flat_map(|r| &r.names)
-        .filter_map(|n| number(n))
-        .max()
-        .map(|n| n as u32)
+    last_of(p.syscalls.iter().flat_map(|r| &r.names))
 }
 
-/// libseccomp's filter for `t`.
-fn filter(p: &Profile, t: Target<'_>) -> Result<ScmpFilterContext, String> {
+/// The highest native call number among `names`.
+pub fn last_of<'a>(names: impl Iterator<Item = &'a String>) -> Option<u32> {
+    names.filter_map(|n| number(n)).max().map(|n| n as u32)
+}
+
+/// A libseccomp filter with `default` for calls no rule names, serving
+/// the native architecture only: calls of the others (i386 and x32 on
+/// x86_64) fail with EPERM.
+pub fn new_filter(default: ScmpAction) -> Result<ScmpFilterContext, String> {
     let lib = |what: &str, e: libseccomp::error::SeccompError| format!("libseccomp: {what}: {e}");
-    let default = action(&p.default_action, p.default_errno_ret)?;
     let mut ctx = ScmpFilterContext::new(default).map_err(|e| lib("a new filter", e))?;
-    // only the native architecture: the others (i386 here) fail with EPERM
     ctx.set_act_badarch(ScmpAction::Errno(libc::EPERM))
         .map_err(|e| lib("the action for other architectures", e))?;
     // a binary tree of the call numbers rather than a list, as runc asks
     ctx.set_ctl_optimize(2)
         .map_err(|e| lib("binary tree optimization", e))?;
+    Ok(ctx)
+}
+
+/// libseccomp's filter for `t`.
+fn filter(p: &Profile, t: Target<'_>) -> Result<ScmpFilterContext, String> {
+    let default = action(&p.default_action, p.default_errno_ret)?;
+    let mut ctx = new_filter(default)?;
     for rule in &p.syscalls {
         if !applies(rule, t)? {
             continue;
         }
         let act = action(&rule.action, rule.errno_ret)?;
-        let args = rule.args.iter().flatten();
-        let conds = args.clone().map(compare).collect::<Result<Vec<_>, _>>()?;
-        if act == default {
-            // libseccomp refuses a rule that only repeats the default
-            continue;
-        }
-        // Conditions on different arguments hold together; two on the same
-        // argument mean either (runc's reading).
-        let mut per_arg = [0u8; 6];
-        args.for_each(|a| per_arg[a.index as usize] += 1);
-        let sets: Vec<Vec<ScmpArgCompare>> = if per_arg.iter().any(|n| *n > 1) {
-            conds.iter().map(|c| vec![*c]).collect()
-        } else {
-            vec![conds]
-        };
-        for name in &rule.names {
-            let Some(nr) = number(name) else {
-                continue;
-            };
-            for set in &sets {
-                ctx.add_rule_conditional(act, nr, set)
-                    .map_err(|e| lib(&format!("the rule for {name}"), e))?;
-            }
-        }
+        add_rule(
+            &mut ctx,
+            default,
+            act,
+            &rule.names,
+            rule.args.as_deref().unwrap_or_default(),
+        )?;
     }
     Ok(ctx)
+}
+
+/// Hand one rule to libseccomp as runc does: skipped when it repeats the
+/// default action (libseccomp refuses it), one rule per system call name
+/// (a name this architecture or libseccomp does not know skipped), the
+/// argument conditions ANDed, or one rule each when two test the same
+/// argument (runc's reading: either).
+pub fn add_rule(
+    ctx: &mut ScmpFilterContext,
+    default: ScmpAction,
+    act: ScmpAction,
+    names: &[String],
+    args: &[Arg],
+) -> Result<(), String> {
+    let conds = args.iter().map(compare).collect::<Result<Vec<_>, _>>()?;
+    if act == default {
+        return Ok(());
+    }
+    let mut per_arg = [0u8; 6];
+    args.iter().for_each(|a| per_arg[a.index as usize] += 1);
+    let sets: Vec<Vec<ScmpArgCompare>> = if per_arg.iter().any(|n| *n > 1) {
+        conds.iter().map(|c| vec![*c]).collect()
+    } else {
+        vec![conds]
+    };
+    for name in names {
+        let Some(nr) = number(name) else {
+            continue;
+        };
+        for set in &sets {
+            ctx.add_rule_conditional(act, nr, set)
+                .map_err(|e| format!("libseccomp: the rule for {name}: {e}"))?;
+        }
+    }
+    Ok(())
 }
 
 /// The profile as the OCI runtime spec's `linux.seccomp` for `t`, the
@@ -358,7 +398,7 @@ pub fn oci(p: &Profile, t: Target<'_>) -> Result<serde_json::Value, String> {
 }
 
 /// The BPF program libseccomp generated for `ctx`.
-fn export(ctx: &ScmpFilterContext) -> Result<Vec<libc::sock_filter>, String> {
+pub fn export(ctx: &ScmpFilterContext) -> Result<Vec<libc::sock_filter>, String> {
     // SAFETY: memfd_create with a static NUL-terminated name and flags only.
     let fd = unsafe { libc::memfd_create(c"cairn-seccomp".as_ptr(), libc::MFD_CLOEXEC) };
     if fd < 0 {
@@ -414,7 +454,7 @@ fn ins(code: u16, jt: u8, jf: u8, k: u32) -> libc::sock_filter {
 /// - a `socket` whose family has bits above the low 32 fails with EPERM.
 ///   The kernel reads the family as an `int`, the profile's rules compare
 ///   64 bits: `socket(1 << 32 | AF_VSOCK)` would match "family > AF_VSOCK".
-fn prefix(last: u32) -> Vec<libc::sock_filter> {
+pub fn prefix(last: u32) -> Vec<libc::sock_filter> {
     let errno = |e: i32| RET_ERRNO | (e as u32 & 0xffff);
     vec![
         /* 0 */ ins(LD_W_ABS, 0, 0, ARCH),
@@ -433,8 +473,16 @@ fn prefix(last: u32) -> Vec<libc::sock_filter> {
 /// The whole program for `t`.
 pub fn program(p: &Profile, t: Target<'_>) -> Result<Vec<libc::sock_filter>, String> {
     let last = last_known(p).ok_or("the profile names no system call of this architecture")?;
-    let mut prog = prefix(last);
-    prog.extend(export(&filter(p, t)?)?);
+    finish(prefix(last), &filter(p, t)?)
+}
+
+/// `prefix` followed by libseccomp's program for `ctx`, if the kernel
+/// takes that many instructions.
+pub fn finish(
+    mut prog: Vec<libc::sock_filter>,
+    ctx: &ScmpFilterContext,
+) -> Result<Vec<libc::sock_filter>, String> {
+    prog.extend(export(ctx)?);
     if prog.len() > 4096 {
         return Err(format!(
             "{} instructions, more than the kernel's 4096",
