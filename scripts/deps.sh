@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Install what cairn's walkthrough and tests need on Debian (as root):
-# busybox-static (the test images), skopeo, umoci, docker.io, runc and crun
-# (the peers), docker-registry, apache2-utils (htpasswd) and openssl (the
-# registry tests),
+# busybox-static (the test images), skopeo, umoci, docker.io, runc, crun and
+# podman (the peers), docker-registry, apache2-utils (htpasswd) and openssl
+# (the registry tests),
 # nftables (bridge networks: cairn NATs with nft), jq, python3, zstd, iproute2,
 # time, graphviz, uidmap (newuidmap and newgidmap: rootless stores) and
 # slirp4netns (rootless networking), and gcc with libc6-dev (the
 # containment tests build static attack programs). Installs only what is missing.
 set -euo pipefail
 
-want=(busybox-static skopeo umoci docker.io runc crun docker-registry apache2-utils openssl nftables jq python3 zstd iproute2 time graphviz gcc libc6-dev libseccomp-dev pkg-config uidmap slirp4netns)
+want=(busybox-static skopeo umoci docker.io runc crun podman docker-registry apache2-utils openssl nftables jq python3 zstd iproute2 time graphviz gcc libc6-dev libseccomp-dev pkg-config uidmap slirp4netns)
 missing=()
 for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

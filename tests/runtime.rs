@@ -948,3 +948,107 @@ fn docker_seccomp_profiles_through_cairn_runtime_as_through_runc() {
     assert!(out.starts_with("mkdir=1\nlinux32=1\n"), "{out}");
     assert!(err.contains("Permission denied"), "{err}");
 }
+
+/// Debian's podman with its own root and run root below `dir`, cgroupfs,
+/// file events, and `runtime` as its OCI runtime: the output of `args`.
+fn podman(dir: &std::path::Path, runtime: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("podman")
+        .arg("--root")
+        .arg(dir.join("root"))
+        .arg("--runroot")
+        .arg(dir.join("run"))
+        .args(["--cgroup-manager", "cgroupfs", "--events-backend", "file"])
+        .args(["--storage-driver", "overlay", "--runtime", runtime])
+        .args(args)
+        .env("TMPDIR", dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn podman_runs_containers_through_cairn_runtime_as_through_runc() {
+    let env = Env::new("rt-podman");
+    let archive = busybox_archive(&env);
+    // short: conmon's sockets live below the run root
+    let dir = std::path::PathBuf::from(format!("/tmp/cairn-pd.{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ours = crate::harness::bin("runtime").display().to_string();
+    let pod = |runtime: &str, args: &[&str]| {
+        let o = podman(&dir, runtime, args);
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (o.status.code(), text(&o.stdout), text(&o.stderr))
+    };
+    let ok = |runtime: &str, args: &[&str]| {
+        let o = pod(runtime, args);
+        assert_eq!(o.0, Some(0), "podman {args:?}: {}", o.2);
+        o.1
+    };
+    ok("runc", &["load", "-i", archive.to_str().unwrap()]);
+    // podman's default rlimits (1048576 files and processes) are above
+    // this machine's hard limits: under runc too
+    let run = [
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--ulimit",
+        "nofile=1024:1024",
+        "--ulimit",
+        "nproc=1024:1024",
+    ];
+    let script = "echo hi; id -u; mkdir /tmp/d && echo made; exit 3";
+    fn with<'a>(run: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+        [run, extra].concat()
+    }
+    for runtime in ["runc", ours.as_str()] {
+        let (code, out, err) = pod(runtime, &with(&run, &["busybox:rt", "sh", "-c", script]));
+        assert_eq!(
+            (code, out.as_str()),
+            (Some(3), "hi\n0\nmade\n"),
+            "{runtime}: {err}"
+        );
+    }
+    // podman's own seccomp profile, compiled by cairn-runtime: what it
+    // allows and refuses, as under runc
+    let probe = "unshare -U true 2>/dev/null; echo $?; linux32 true; echo $?";
+    let probe = with(&run, &["busybox:rt", "sh", "-c", probe]);
+    assert_eq!(pod(&ours, &probe), pod("runc", &probe));
+    // detached, exec, stop of a TERM-trapping process, its status and logs
+    let trap = "trap 'echo term; exit 7' TERM; echo up; while true; do sleep 0.1; done";
+    let detached: Vec<&str> = run[1..]
+        .iter()
+        .map(|a| if *a == "--rm" { "-d" } else { a })
+        .collect();
+    let mut args = vec!["run"];
+    args.extend(&detached);
+    args.extend(["busybox:rt", "sh", "-c", trap]);
+    let id = ok(&ours, &args);
+    let id = id.trim();
+    let exec = pod(&ours, &["exec", id, "sh", "-c", "echo in-exec; exit 4"]);
+    assert_eq!(
+        (exec.0, exec.1.as_str()),
+        (Some(4), "in-exec\n"),
+        "{}",
+        exec.2
+    );
+    ok(&ours, &["pause", id]);
+    assert_eq!(
+        ok(&ours, &["inspect", "-f", "{{.State.Status}}", id]),
+        "paused\n"
+    );
+    ok(&ours, &["unpause", id]);
+    ok(&ours, &["stop", id]);
+    assert_eq!(ok(&ours, &["wait", id]).trim(), "7");
+    assert_eq!(ok(&ours, &["logs", id]), "up\nterm\n");
+    ok(&ours, &["rm", id]);
+    ok(&ours, &["system", "reset", "--force"]);
+    // the last container's cleanup (conmon's exit command) may still be
+    // unmounting its root
+    for _ in 0..50 {
+        if std::fs::remove_dir_all(&dir).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(!dir.exists(), "{} is left", dir.display());
+}
