@@ -447,6 +447,13 @@ mod tests {
         assert_eq!(call(libc::SYS_read, &[]), RET_ALLOW);
         // a permissive default: newer calls are allowed too
         assert_eq!(call(1000, &[]), RET_ALLOW);
+        // and no way around the rules through another ABI: x32's and
+        // i386's `mkdir` would not be the native one the rule names
+        #[cfg(target_arch = "x86_64")]
+        {
+            assert_eq!(run(p, AUDIT_ARCH, X32_BIT | 79, &[]), EPERM); // getcwd
+            assert_eq!(run(p, 0x4000_0003, 183, &[]), EPERM); // i386 getcwd
+        }
         // an allow-list gets the prefix: newer calls are ENOSYS
         let f = own(serde_json::json!({
             "defaultAction": "SCMP_ACT_ERRNO",
