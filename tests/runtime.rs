@@ -638,6 +638,31 @@ fn containerd_runs_busybox_through_cairn_runtime_as_through_runc() {
         .fails(3);
     assert!(o.stdout.starts_with("hi\n1024\n"), "{o}");
     assert_eq!(o.stdout, runc.stdout);
+    // containerd's own seccomp profile (`--seccomp`), as under runc
+    let probe = "unshare -U true 2>/dev/null; echo unshare=$?; mkdir /tmp/d; echo mkdir=$?";
+    let runc = ctd
+        .ctr(&env)
+        .args([
+            "run",
+            "--rm",
+            "--seccomp",
+            image,
+            "rt-ctr-sc-runc",
+            "sh",
+            "-c",
+            probe,
+        ])
+        .ok();
+    let o = ctd
+        .ctr(&env)
+        .args(["run", "--rm", "--seccomp", "--runc-binary"])
+        .arg(&ours)
+        .arg("--runc-root")
+        .arg(&state)
+        .args([image, "rt-ctr-sc", "sh", "-c", probe])
+        .ok();
+    assert_eq!(o.stdout, "unshare=1\nmkdir=0\n", "{o}");
+    assert_eq!(o.stdout, runc.stdout);
 
     // detached, with exec, ps, pause/resume and a kill the process traps
     let trap = "trap 'echo term; exit 7' TERM; echo up; while true; do sleep 0.1; done";
@@ -674,9 +699,10 @@ fn containerd_runs_busybox_through_cairn_runtime_as_through_runc() {
     ctd.ctr(&env).args(["containers", "rm", "rt-ctr-d"]).ok();
     assert!(!state.join("rt-ctr-d").exists());
     assert!(!state.join("rt-ctr").exists());
+    assert!(!state.join("rt-ctr-sc").exists());
     drop(ctd);
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
-    for id in ["rt-ctr", "rt-ctr-d"] {
+    for id in ["rt-ctr", "rt-ctr-d", "rt-ctr-sc"] {
         assert!(cgroups_of(id).is_empty(), "{:?}", cgroups_of(id));
     }
 }
