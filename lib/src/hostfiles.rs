@@ -82,6 +82,29 @@ pub fn hosts(hostname: &str, address: Option<IpAddr>) -> String {
     s
 }
 
+/// The line after which /etc/hosts names a container's network peers.
+pub const PEERS_MARKER: &str = "# the other containers of its network (kept by cairn)";
+
+/// `hosts` with its peers' lines (after [`PEERS_MARKER`]) replaced by
+/// `peers`, each an address and its names; none: no marker either.
+pub fn with_peers(hosts: &str, peers: &[(IpAddr, Vec<String>)]) -> String {
+    let mut out = match hosts.find(PEERS_MARKER) {
+        Some(i) => hosts[..i].to_string(),
+        None => hosts.to_string(),
+    };
+    if !peers.is_empty() {
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(PEERS_MARKER);
+        out.push('\n');
+        for (ip, names) in peers {
+            out.push_str(&format!("{ip}\t{}\n", names.join(" ")));
+        }
+    }
+    out
+}
+
 fn is_loopback(ns: &str) -> bool {
     // a scoped IPv6 address (fe80::1%eth0) parses without its zone
     let ns = ns.split('%').next().unwrap_or(ns);
@@ -178,6 +201,21 @@ mod tests {
         for bad in ["", "-a", "a..b", "a_b", "a b", &"x".repeat(65)] {
             assert!(!valid_hostname(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn peers_follow_the_marker_and_are_replaced_whole() {
+        let own = hosts("abc", Some("172.18.0.2".parse().unwrap()));
+        assert_eq!(with_peers(&own, &[]), own);
+        let a = with_peers(&own, &[("172.18.0.3".parse().unwrap(), vec!["web".into()])]);
+        assert!(a.starts_with(&own));
+        assert!(a.ends_with(&format!("{PEERS_MARKER}\n172.18.0.3\tweb\n")));
+        let b = with_peers(
+            &a,
+            &[("172.18.0.4".parse().unwrap(), vec!["db".into(), "x".into()])],
+        );
+        assert_eq!(b, format!("{own}{PEERS_MARKER}\n172.18.0.4\tdb x\n"));
+        assert_eq!(with_peers(&b, &[]), own);
     }
 
     #[test]

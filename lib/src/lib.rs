@@ -21,7 +21,7 @@
 //! | `hostfiles` | | the /etc/hostname, /etc/hosts and /etc/resolv.conf cairn writes for a container |
 //! | `layer` | `digest`, `sys`, `userns` | tar streams, whiteouts, diffs, compression |
 //! | `store` | `layer`, `json`, `reference`, `hostfiles` | paths, atomic publish, locks, tags, container records |
-//! | `net` | `store` | container networks: bridges, veth pairs, addresses leased in the store, nftables NAT |
+//! | `net` | `store` | container networks: the default bridge and user networks, veth pairs, addresses leased in the store, names in /etc/hosts, nftables NAT, isolation and published ports |
 //! | `record` | `store`, `net` | the pipe protocol: a type per record kind, and their schemas |
 //! | `image` | `store` | image configs, manifests and archives: load, save, tag, remove |
 //! | `registry` | `store`, `image`, `layer`, `reference`, `error` | the OCI distribution API: references to manifests, auth, TLS, blobs streamed into layers |

@@ -17,6 +17,7 @@
 //! | image | `layer` | [`ImageRecord`] | `docs/image.schema.json` | load, save -o, build, tag, images, rmi |
 //! | container | `container` | [`ContainerRecord`] | `docs/container.schema.json` | union-mount, isolate, ps, stop, kill, pause, unpause, rm |
 //! | volume | `volume` | [`VolumeRecord`] | `docs/volume.schema.json` | volume |
+//! | network | `network` | [`NetworkRecord`] | `docs/network.schema.json` | network |
 //!
 //! A field means one thing in every kind (`layer` is always a layer ID,
 //! `size` always bytes), so a record carried from one kind into another
@@ -107,7 +108,10 @@ mod kinds;
 mod schema;
 
 pub use inspect::{ContainerInspect, ImageInspect};
-pub use kinds::{ContainerRecord, ImageRecord, Kind, LayerRecord, Nullable, VolumeRecord};
+pub use kinds::{
+    ContainerRecord, ImageRecord, Kind, LayerRecord, NetworkRecord, Nullable, PublishedPort,
+    VolumeRecord,
+};
 pub use schema::schemas;
 
 use serde::Serialize;

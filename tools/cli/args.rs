@@ -496,23 +496,28 @@ pub struct ProcessArgs {
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// Network: `bridge` (the default bridge cairn0: an address, a route
-    /// and outbound NAT; run's default), `none` (a namespace with only lo;
-    /// isolate's default), `host`, `container:NAME` (a running container's),
-    /// or the path of a network namespace to join (e.g. /run/netns/NAME)
+    /// and outbound NAT; run's default), a network `cairn network create`
+    /// made, `none` (a namespace with only lo; isolate's default), `host`,
+    /// `container:NAME` (a running container's), or the path of a network
+    /// namespace to join (e.g. /run/netns/NAME)
     #[arg(
         long = "network",
         visible_alias = "net",
-        value_name = "bridge|none|host|container:NAME|PATH"
+        value_name = "bridge|NAME|none|host|container:NAME|PATH"
     )]
     pub network: Option<String>,
     /// Publish a container's port on every local address of the host,
-    /// 127.0.0.1 included (DNAT in nftables; on a bridge network)
+    /// 127.0.0.1 included, or on IP only (DNAT in nftables; on a bridge
+    /// network); without HOSTPORT, on a free port
     #[arg(
         long = "publish",
         short = 'p',
-        value_name = "[0.0.0.0:]HOSTPORT:CONTAINERPORT[/tcp|udp]"
+        value_name = "[[IP:][HOSTPORT]:]CONTAINERPORT[/tcp|udp]"
     )]
     pub publish: Vec<String>,
+    /// Publish every port the image EXPOSEs on a free host port
+    #[arg(long = "publish-all", short = 'P')]
+    pub publish_all: bool,
     /// Memory limit (bytes, or with k, m, g)
     #[arg(long, short = 'm', value_name = "SIZE")]
     pub memory: Option<String>,
@@ -1127,6 +1132,125 @@ pub enum VolumeCommand {
     },
 }
 
+/// Manage networks: bridges containers join by name and are isolated on.
+///
+/// As docker's bridge networks: each its own bridge device and IPv4
+/// subnet (given with --subnet, or the first of 10.88.0.0/16 … 10.99.0.0/16,
+/// 172.16.0.0/16 … 172.31.0.0/16 the host routes nothing into and no other
+/// network has), its containers' addresses leased in the store. On a user
+/// network containers find each other by name (lines of their
+/// /etc/hosts); containers of different networks cannot reach each other,
+/// only each other's published ports. `bridge`, `host` and `none` are
+/// predefined. A network a running container is attached to cannot be
+/// removed.
+///
+/// RECORDS: reads records with a `network` (inspect, rm); writes a network
+/// record each (docs/network.schema.json); inspect writes docker's
+/// document (Name, Id, Driver, IPAM, Containers), one a line, with
+/// `network`.
+///
+/// EXAMPLES:
+///   cairn network create --subnet 10.200.0.0/24 app
+///   cairn run -d --network app --name db busybox httpd -f
+///   cairn run --rm --network app busybox wget -qO- http://db/
+///   cairn network inspect app | jq -r '.Containers[].IPv4Address'
+///   cairn network rm app && cairn network prune
+#[derive(Debug, Parser)]
+#[command(name = "cairn-network", version)]
+pub struct Network {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub command: NetworkCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum NetworkCommand {
+    /// Make a network and its bridge. Prints its record.
+    Create {
+        /// Its IPv4 subnet (A.B.C.D/N, N from 8 to 30)
+        #[arg(long, value_name = "CIDR")]
+        subnet: Option<String>,
+        /// Accepted for docker's sake: the only driver is bridge
+        #[arg(long, short = 'd', value_name = "DRIVER", default_value = "bridge")]
+        driver: String,
+        /// The name: [a-zA-Z0-9][a-zA-Z0-9_.-]*
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// Output format
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Option<Format>,
+    },
+    /// List networks (a table on a terminal: NETWORK ID NAME DRIVER SCOPE).
+    #[command(alias = "list")]
+    Ls {
+        /// Only names
+        #[arg(long, short = 'q')]
+        quiet: bool,
+        /// Output format
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Option<Format>,
+    },
+    /// Show networks as docker does, with their containers' addresses.
+    Inspect {
+        /// Networks; none: the `network` of stdin records
+        #[arg(value_name = "NETWORK")]
+        names: Vec<String>,
+    },
+    /// Remove networks no running container is attached to, and their
+    /// bridges.
+    #[command(alias = "remove")]
+    Rm {
+        /// Say nothing of a network that does not exist
+        #[arg(long, short = 'f')]
+        force: bool,
+        /// Networks; none: the `network` of stdin records
+        #[arg(value_name = "NETWORK")]
+        names: Vec<String>,
+        /// Output format
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Option<Format>,
+    },
+    /// Remove every user network no running container is attached to.
+    Prune {
+        /// Accepted for docker's sake: there is never a prompt
+        #[arg(long, short = 'f')]
+        force: bool,
+        /// Output format
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        format: Option<Format>,
+    },
+}
+
+/// List a container's published ports, or where one port is published.
+///
+/// Prints docker's lines (`80/tcp -> 0.0.0.0:8080`; with a port given,
+/// `0.0.0.0:8080`). A container not running has none.
+///
+/// RECORDS: reads container records; when stdout is not a terminal (or
+/// with --format json), writes a container record each with `ports`
+/// (docs/container.schema.json).
+///
+/// EXAMPLES:
+///   cairn port web
+///   cairn port web 80/tcp
+///   curl http://$(cairn port web 80 | head -1)/
+#[derive(Debug, Parser)]
+#[command(name = "cairn-port", version)]
+pub struct Port {
+    #[command(flatten)]
+    pub common: Common,
+    /// The container
+    #[arg(value_name = "CONTAINER")]
+    pub container: Option<String>,
+    /// Only this port of the container (`80`, `80/tcp`, `53/udp`)
+    #[arg(value_name = "PRIVATE_PORT[/PROTO]")]
+    pub port: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
 /// Run a new process inside a running container's namespaces and cgroup,
 /// with the same hardening.
 ///
@@ -1434,6 +1558,8 @@ pub fn commands() -> Vec<clap::Command> {
         ContainerCmd::command(),
         ImageCmd::command(),
         Volume::command(),
+        Network::command(),
+        Port::command(),
         Exec::command(),
         Create::command(),
         Start::command(),

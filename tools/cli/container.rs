@@ -51,6 +51,40 @@ pub fn parse_net(r: &RunArgs) -> Result<Mode, Fail> {
     Mode::parse(r.network.as_deref().unwrap_or("none")).map_err(|e| usage(e.to_string()))
 }
 
+/// `--network` for a new container ([`default_network`] when it is not
+/// given): a network that does not exist is refused before the
+/// container is made.
+pub fn check_network(common: &crate::args::Common, r: &RunArgs) -> Result<String, Fail> {
+    let name = r.network.as_deref().unwrap_or(default_network());
+    let mode = Mode::parse(name).map_err(|e| usage(e.to_string()))?;
+    libcairn::net::check(&crate::open_store(common)?, &mode)?;
+    Ok(name.to_string())
+}
+
+/// With `-P`, `o`'s ports and every port the image of `c` EXPOSEs that
+/// no `-p` publishes, on a free host port.
+pub fn with_exposed(
+    mut o: libcairn::container::RunOptions,
+    r: &RunArgs,
+    c: &libcairn::store::container::ContainerMeta,
+) -> libcairn::container::RunOptions {
+    if !r.publish_all {
+        return o;
+    }
+    let config = libcairn::image::runtime_config::runtime(&c.config);
+    for e in config.exposed_ports().clone().unwrap_or_default() {
+        if let Ok(p) = e.parse::<libcairn::net::Port>() {
+            let same = |q: &libcairn::net::Port| {
+                (q.container_port, q.proto) == (p.container_port, p.proto)
+            };
+            if !o.ports.iter().any(same) {
+                o.ports.push(p);
+            }
+        }
+    }
+    o
+}
+
 /// `-p` values, each parsed as docker spells it.
 pub fn ports(r: &RunArgs) -> Result<Vec<libcairn::net::Port>, Fail> {
     r.publish

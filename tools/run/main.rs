@@ -29,8 +29,7 @@ fn run(args: Run) -> Result<i32, Fail> {
     cairn_cli::container::limits(&args.run).map_err(fail125)?;
     cairn_cli::container::log_bounds(&args.run).map_err(fail125)?;
     cairn_cli::container::ports(&args.run).map_err(fail125)?;
-    let network = (args.run.network.as_deref()).unwrap_or(cairn_cli::container::default_network());
-    libcairn::net::Mode::parse(network).map_err(|e| fail125(cairn_cli::usage(e.to_string())))?;
+    let network = cairn_cli::container::check_network(&args.common, &args.run).map_err(fail125)?;
     let mut create = tool("union-mount");
     root(&mut create);
     create.arg("--no-mount");
@@ -77,7 +76,10 @@ fn run(args: Run) -> Result<i32, Fail> {
     if args.process.privileged {
         isolate.arg("--privileged");
     }
-    isolate.args(["--network", network]);
+    isolate.args(["--network", &network]);
+    if args.run.publish_all {
+        isolate.arg("-P");
+    }
     for p in &args.run.publish {
         isolate.args(["-p", p]);
     }

@@ -60,7 +60,9 @@ fn write_etc_files(store: &Store, c: &ContainerMeta, net: &Net) -> Result<()> {
     let net = network(store, c, net, &host_hosts, &host_resolv);
     let dir = store.container_dir(&c.id);
     // each replaced whole: a reader sees the old text or the new
-    for (name, text) in hostfiles::files(&hostname(c), &net, &host_resolv).entries() {
+    let mut files = hostfiles::files(&hostname(c), &net, &host_resolv);
+    files.hosts = hostfiles::with_peers(&files.hosts, &crate::net::hosts::peers(store, &c.id));
+    for (name, text) in files.entries() {
         crate::store::replace_file(&dir.join(name), text.as_bytes(), false)
             .map_err(sys_err(c, "writing its /etc files"))?;
     }

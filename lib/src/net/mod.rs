@@ -21,12 +21,20 @@
 //! - [`detach`] ends an attachment at once: the veth deleted, the lease
 //!   released, the endpoint's addresses cleared. The container module
 //!   calls it when a container exits, when it is found dead and on `rm`.
+//! - User networks ([`create`], [`remove`], …) are bridges of their own
+//!   with the same leases; on them, [`hosts`] keeps every member's
+//!   /etc/hosts naming the others, and cairn's nftables table drops what
+//!   one bridge forwards to another ([`nft`]).
 
+pub mod hosts;
 pub mod ipam;
 pub mod netlink;
 pub mod netns;
 pub mod nft;
 pub mod port;
+mod user;
+
+pub use user::{create, inspect, list, prune, remove, NetworkInspect};
 
 use crate::store::{Store, StoreError};
 use crate::ContainerId;
@@ -54,12 +62,22 @@ pub const SUBNET_ENV: &str = "CAIRN_BRIDGE_SUBNET";
 pub enum NetError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("no such network: {0} (the networks are bridge, none, host and container:NAME)")]
+    #[error("no such network: {0}; make it with `cairn network create {0}`, or use bridge, none, host or container:NAME")]
     NoNetwork(String),
     #[error(
-        "invalid network {0:?}: give bridge, none, host, container:NAME or a namespace's path"
+        "invalid network {0:?}: give bridge, none, host, container:NAME, a network's name or a namespace's path"
     )]
     BadMode(String),
+    #[error("network {0} exists already")]
+    Exists(String),
+    #[error("{0} is a predefined network: it cannot be made or removed")]
+    Predefined(String),
+    #[error("invalid network name {0:?}: use [a-zA-Z0-9][a-zA-Z0-9_.-]*")]
+    BadName(String),
+    #[error("network {network} is in use by {containers}; stop or remove them first")]
+    InUse { network: String, containers: String },
+    #[error("subnet {0} overlaps one the host routes or another network has; choose another")]
+    SubnetInUse(Subnet),
     #[error(transparent)]
     Subnet(#[from] ipam::BadSubnet),
     #[error("{SUBNET_ENV}={0}: the host already routes into it; choose another")]
@@ -108,7 +126,8 @@ pub enum Mode {
     None,
     /// The host's network (`host`).
     Host,
-    /// A bridge network by name (`bridge`, the default bridge).
+    /// A bridge network by name (`bridge`, the default bridge, or one
+    /// `cairn network create` made).
     Bridge(String),
     /// The network namespace of another, running, container.
     Container(String),
@@ -137,8 +156,8 @@ impl Mode {
             "slirp4netns:allow_host_loopback=true" => Mode::Slirp4netns {
                 allow_host_loopback: true,
             },
-            n if n == DEFAULT_NETWORK => Mode::Bridge(n.into()),
-            n => return Err(NetError::NoNetwork(n.into())),
+            n if crate::store::container::valid_name(n) => Mode::Bridge(n.into()),
+            _ => return Err(NetError::BadMode(s.into())),
         })
     }
 
@@ -159,6 +178,12 @@ impl Mode {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Network {
     pub name: String,
+    /// 64 hex digits, as docker's network IDs.
+    #[serde(default)]
+    pub id: String,
+    /// When it was made (RFC 3339).
+    #[serde(default)]
+    pub created: String,
     /// The bridge device.
     pub bridge: String,
     pub subnet: Subnet,
@@ -265,9 +290,6 @@ impl Attached {
 /// namespace with `eth0` on the bridge, an address, a default route, and
 /// `ports` published to it.
 pub fn attach(store: &Store, id: &ContainerId, name: &str, ports: &[Port]) -> Result<Attached> {
-    if name != DEFAULT_NETWORK {
-        return Err(NetError::NoNetwork(name.into()));
-    }
     let dir = store.root().join("networks");
     std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
         path: dir.clone(),
@@ -275,25 +297,13 @@ pub fn attach(store: &Store, id: &ContainerId, name: &str, ports: &[Port]) -> Re
     })?;
     let _lock = store.lock_exclusive(&format!("network-{name}"))?;
     let mut host = Netlink::open().map_err(sys("opening a netlink socket"))?;
-    let stored: Option<Network> = read_json(&network_path(store, name))?;
-    let links: BTreeSet<String> = host
-        .link_names()
-        .map_err(sys("listing the host's links"))?
-        .into_iter()
-        .collect();
-    let mut net = match stored {
-        Some(mut n) => {
-            // A lease is live while its veth is; a dead one's ports go too.
-            let (live, dead): (BTreeMap<_, _>, BTreeMap<_, _>) = n
-                .leases
-                .into_iter()
-                .partition(|(ip, _)| links.contains(&ipam::veth_name(*ip)));
-            n.leases = live;
-            dead.values().for_each(|c| withdraw(store, c));
-            n
-        }
-        None => Network {
+    let links = link_names(&mut host)?;
+    let mut net = match load(store, name, &links)? {
+        Some(n) => n,
+        None if name == DEFAULT_NETWORK => Network {
             name: name.into(),
+            id: new_id()?,
+            created: crate::store::container::now_rfc3339(),
             bridge: DEFAULT_BRIDGE.into(),
             subnet: configured_subnet()?.unwrap_or(Subnet {
                 base: Ipv4Addr::UNSPECIFIED,
@@ -301,6 +311,7 @@ pub fn attach(store: &Store, id: &ContainerId, name: &str, ports: &[Port]) -> Re
             }),
             leases: BTreeMap::new(),
         },
+        None => return Err(NetError::NoNetwork(name.into())),
     };
     let bridge = ensure_bridge(&mut host, &mut net)?;
     if net.leases.is_empty() {
@@ -312,7 +323,8 @@ pub fn attach(store: &Store, id: &ContainerId, name: &str, ports: &[Port]) -> Re
     let (mut attachment, mut inside) = plug(&mut host, &net, bridge, ns, &links)?;
     configure(&mut inside.netlink, &attachment)?;
     if !ports.is_empty() {
-        nft::apply(&nft::publish(ports, attachment.ip)).map_err(|source| NetError::PortTaken {
+        let result = port::publish(ports, attachment.ip);
+        attachment.ports = result.map_err(|source| NetError::PortTaken {
             ports: ports
                 .iter()
                 .map(|p| format!("{}/{}", p.host_port, p.proto))
@@ -320,7 +332,6 @@ pub fn attach(store: &Store, id: &ContainerId, name: &str, ports: &[Port]) -> Re
                 .join(", "),
             source,
         })?;
-        attachment.ports = ports.to_vec();
     }
     net.leases.insert(attachment.ip, *id);
     write_json(&network_path(store, name), &net)?;
@@ -331,10 +342,54 @@ pub fn attach(store: &Store, id: &ContainerId, name: &str, ports: &[Port]) -> Re
             attachment: Some(attachment.clone()),
         },
     )?;
+    hosts::refresh(store, &net);
     Ok(Attached {
         attachment,
         netns: inside.fd,
     })
+}
+
+/// A new network ID: 64 random hex digits.
+fn new_id() -> Result<String> {
+    Ok(ContainerId::random()
+        .map_err(sys("reading /dev/urandom"))?
+        .hex())
+}
+
+/// The names of the host's links.
+fn link_names(host: &mut Netlink) -> Result<BTreeSet<String>> {
+    Ok(host
+        .link_names()
+        .map_err(sys("listing the host's links"))?
+        .into_iter()
+        .collect())
+}
+
+/// The network `name` as recorded, its dead leases dropped (a lease is
+/// live while its veth is; a dead one's ports are withdrawn). The caller
+/// holds the network's lock, and writes it back if it changes it.
+fn load(store: &Store, name: &str, links: &BTreeSet<String>) -> Result<Option<Network>> {
+    let Some(mut n) = read_json::<Network>(&network_path(store, name))? else {
+        return Ok(None);
+    };
+    let (live, dead): (BTreeMap<_, _>, BTreeMap<_, _>) = n
+        .leases
+        .into_iter()
+        .partition(|(ip, _)| links.contains(&ipam::veth_name(*ip)));
+    n.leases = live;
+    dead.values().for_each(|c| withdraw(store, c));
+    Ok(Some(n))
+}
+
+/// Refuse a bridge network that does not exist (the default one always
+/// does: it is made on first use).
+pub fn check(store: &Store, mode: &Mode) -> Result<()> {
+    match mode {
+        Mode::Bridge(n) if n != DEFAULT_NETWORK && network(store, n)?.is_none() => {
+            Err(NetError::NoNetwork(n.clone()))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The subnet [`SUBNET_ENV`] asks for, if it is set.
@@ -520,6 +575,7 @@ pub fn detach(store: &Store, id: &ContainerId) -> Result<()> {
             if net.leases.get(&a.ip) == Some(id) {
                 net.leases.remove(&a.ip);
                 write_json(&path, &net)?;
+                hosts::refresh(store, &net);
             }
         }
     }
@@ -610,7 +666,7 @@ impl NetworkSettings {
                     .entry(p.container_side())
                     .or_default()
                     .push(PortBinding {
-                        host_ip: "0.0.0.0".into(),
+                        host_ip: p.host_ip_string(),
                         host_port: p.host_port.to_string(),
                     });
             }
@@ -654,7 +710,8 @@ mod tests {
             Mode::parse("container:"),
             Err(NetError::BadMode(_))
         ));
-        assert!(matches!(Mode::parse("blue"), Err(NetError::NoNetwork(_))));
+        assert_eq!(Mode::parse("blue").unwrap(), Mode::Bridge("blue".into()));
+        assert!(matches!(Mode::parse("a b"), Err(NetError::BadMode(_))));
         for m in ["none", "host", "bridge", "container:web"] {
             assert_eq!(Mode::parse(m).unwrap().name(), m);
         }

@@ -7,7 +7,10 @@
 //! packet to a local address, arriving (prerouting) or made here (output);
 //! what comes from 127.0.0.1 to a bridge is masqueraded, and the bridge
 //! routes it (`route_localnet`), so a published port answers on the
-//! host's loopback as with docker's `--userland-proxy=false`. A network adds its elements; the script is idempotent
+//! host's loopback as with docker's `--userland-proxy=false`; a port
+//! published on one address only is an element of a second map keyed by
+//! the destination address too. A filter chain on the forward hook keeps
+//! networks apart ([`ISOLATE`]). A network adds its elements; the script is idempotent
 //! (declarations add, the chain is flushed and refilled), so applying it
 //! again repairs a table someone flushed, and two stores sharing the host
 //! share the table.
@@ -27,39 +30,78 @@ pub const TABLE: &str = "cairn";
 /// The script that makes the table and adds the bridge `bridge` with
 /// `subnet` to its sets.
 pub fn script(bridge: &str, subnet: Subnet) -> String {
-    let dnat = "fib daddr type local dnat ip addr . port to meta l4proto . th dport map @ports";
+    let dnat = "fib daddr type local dnat ip addr . port to";
+    let by_addr = format!("{dnat} ip daddr . meta l4proto . th dport map @addr_ports");
+    let any = format!("{dnat} meta l4proto . th dport map @ports");
     format!(
         "table ip {TABLE} {{\n\
          \tset subnets {{ type ipv4_addr; flags interval; }}\n\
          \tset bridges {{ type ifname; }}\n\
+         \tset same {{ type ifname . ifname; }}\n\
          \tmap ports {{ type inet_proto . inet_service : ipv4_addr . inet_service; }}\n\
+         \tmap addr_ports {{ type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }}\n\
          \tchain postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}\n\
          \tchain prerouting {{ type nat hook prerouting priority dstnat; policy accept; }}\n\
          \tchain output {{ type nat hook output priority -100; policy accept; }}\n\
+         \tchain forward {{ type filter hook forward priority filter; policy accept; }}\n\
          }}\n\
          flush chain ip {TABLE} postrouting\n\
          flush chain ip {TABLE} prerouting\n\
          flush chain ip {TABLE} output\n\
+         flush chain ip {TABLE} forward\n\
          add rule ip {TABLE} postrouting ip saddr @subnets oifname != @bridges masquerade\n\
          add rule ip {TABLE} postrouting ip saddr 127.0.0.0/8 oifname @bridges masquerade\n\
-         add rule ip {TABLE} prerouting {dnat}\n\
-         add rule ip {TABLE} output {dnat}\n\
+         add rule ip {TABLE} prerouting {by_addr}\n\
+         add rule ip {TABLE} prerouting {any}\n\
+         add rule ip {TABLE} output {by_addr}\n\
+         add rule ip {TABLE} output {any}\n\
+         add rule ip {TABLE} forward {ISOLATE}\n\
          add element ip {TABLE} subnets {{ {subnet} }}\n\
-         add element ip {TABLE} bridges {{ \"{bridge}\" }}\n"
+         add element ip {TABLE} bridges {{ \"{bridge}\" }}\n\
+         add element ip {TABLE} same {{ \"{bridge}\" . \"{bridge}\" }}\n"
     )
+}
+
+/// What keeps networks apart: a packet forwarded from one cairn bridge to
+/// another is dropped, unless a published port sent it there (DNAT), as
+/// docker lets any container reach the host's published ports.
+const ISOLATE: &str =
+    "iifname @bridges oifname @bridges iifname . oifname != @same ct status ! dnat drop";
+
+/// The scripts that take the bridge `bridge` with `subnet` out of the
+/// table, one element each (a missing one fails only its own).
+pub fn forget(bridge: &str, subnet: Subnet) -> [String; 3] {
+    [
+        format!("delete element ip {TABLE} subnets {{ {subnet} }}\n"),
+        format!("delete element ip {TABLE} bridges {{ \"{bridge}\" }}\n"),
+        format!("delete element ip {TABLE} same {{ \"{bridge}\" . \"{bridge}\" }}\n"),
+    ]
 }
 
 /// The script that publishes `ports` to the container at `ip`; it fails
 /// (and changes nothing) if one of them is published already.
 pub fn publish(ports: &[Port], ip: Ipv4Addr) -> String {
-    let e: Vec<String> = ports.iter().map(|p| p.element(ip)).collect();
-    format!("create element ip {TABLE} ports {{ {} }}\n", e.join(", "))
+    by_map(ports, "create", |p| p.element(ip))
 }
 
 /// The script that withdraws `ports`.
 pub fn withdraw(ports: &[Port]) -> String {
-    let k: Vec<String> = ports.iter().map(Port::key).collect();
-    format!("delete element ip {TABLE} ports {{ {} }}\n", k.join(", "))
+    by_map(ports, "delete", Port::key)
+}
+
+/// `VERB element` statements, one per map, of `ports` as `f` spells them.
+fn by_map(ports: &[Port], verb: &str, f: impl Fn(&Port) -> String) -> String {
+    let mut out = String::new();
+    for map in ["ports", "addr_ports"] {
+        let e: Vec<String> = ports.iter().filter(|p| p.map() == map).map(&f).collect();
+        if !e.is_empty() {
+            out.push_str(&format!(
+                "{verb} element ip {TABLE} {map} {{ {} }}\n",
+                e.join(", ")
+            ));
+        }
+    }
+    out
 }
 
 /// Why the rules could not be applied.
@@ -112,6 +154,7 @@ mod tests {
         assert!(s.contains("subnets { 10.88.0.0/16 }"));
         assert!(s.contains("bridges { \"cairn0\" }"));
         assert!(s.contains("masquerade"));
+        assert!(s.contains("same { \"cairn0\" . \"cairn0\" }"));
         let p: Vec<Port> = vec!["8080:80".parse().unwrap(), "53:53/udp".parse().unwrap()];
         let ip = Ipv4Addr::new(10, 88, 0, 2);
         assert_eq!(

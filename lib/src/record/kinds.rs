@@ -358,9 +358,22 @@ pub struct ContainerRecord {
     /// `rm`: true, the container is gone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub removed: Option<bool>,
+    /// `port`: where its ports are published on the host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ports: Option<Vec<PublishedPort>>,
     /// Every other field of the record, carried through from upstream.
     #[serde(flatten)]
     pub extra: Record,
+}
+
+/// One published port of a container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PublishedPort {
+    /// The container's side: `80/tcp`.
+    pub container_port: String,
+    /// The host address it is published on, `0.0.0.0` for every one.
+    pub host_ip: String,
+    pub host_port: u16,
 }
 
 impl ContainerRecord {
@@ -383,6 +396,7 @@ impl ContainerRecord {
             finished_at: None,
             signal: None,
             removed: None,
+            ports: None,
             extra: Record::new(),
         }
     }
@@ -431,6 +445,66 @@ impl Kind for VolumeRecord {
     const SUBJECT: &'static str = "volume";
     fn id(&self) -> String {
         self.volume.clone()
+    }
+    fn extra_mut(&mut self) -> &mut Record {
+        &mut self.extra
+    }
+}
+
+/// A network. Written by `cairn network` (create, ls, rm, prune).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "cairn network record", extend("additionalProperties" = true))]
+pub struct NetworkRecord {
+    /// The network's name.
+    pub network: String,
+    /// `create`, `ls`: its ID, 64 hex digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `create`, `ls`: `bridge`, `host` or `null`, as docker names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    /// `create`, `ls`: its bridge device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bridge: Option<String>,
+    /// `create`, `ls`: its IPv4 subnet (`10.89.0.0/16`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet: Option<String>,
+    /// `create`, `ls`: the bridge's address, the containers' gateway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<String>,
+    /// `create`, `ls`: when it was made (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    /// `rm`, `prune`: it was removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed: Option<bool>,
+    /// Upstream fields, passed through.
+    #[serde(flatten)]
+    pub extra: Record,
+}
+
+impl NetworkRecord {
+    /// The record of a network the store keeps.
+    pub fn of(n: &crate::net::Network) -> NetworkRecord {
+        let known = n.subnet.prefix != 0;
+        NetworkRecord {
+            network: n.name.clone(),
+            id: Some(n.id.clone()),
+            driver: Some("bridge".into()),
+            bridge: Some(n.bridge.clone()),
+            subnet: known.then(|| n.subnet.to_string()),
+            gateway: known.then(|| n.subnet.gateway().to_string()),
+            created: Some(n.created.clone()),
+            ..Default::default()
+        }
+    }
+}
+
+impl Kind for NetworkRecord {
+    const NAME: &'static str = "network";
+    const SUBJECT: &'static str = "network";
+    fn id(&self) -> String {
+        self.network.clone()
     }
     fn extra_mut(&mut self) -> &mut Record {
         &mut self.extra

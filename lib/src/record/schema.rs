@@ -6,7 +6,7 @@
 //! records that use them.
 
 use super::inspect::{ContainerInspect, ImageInspect};
-use super::kinds::{ContainerRecord, ImageRecord, Kind, LayerRecord, VolumeRecord};
+use super::kinds::{ContainerRecord, ImageRecord, Kind, LayerRecord, NetworkRecord, VolumeRecord};
 use crate::digest::{ContainerId, Digest, LayerId};
 use crate::store::container::Status;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
@@ -79,6 +79,7 @@ pub fn schemas() -> Vec<(String, String)> {
         render::<ImageRecord>(),
         render::<ContainerRecord>(),
         render::<VolumeRecord>(),
+        render::<NetworkRecord>(),
         render::<ImageInspect>(),
         render::<ContainerInspect>(),
     ]
