@@ -394,11 +394,14 @@ fn httpd(env: &Env, name: &str, net: &str, publish: &[&str]) -> String {
         .to_string()
 }
 
-/// `wget -q -O- URL` from a new container on `net`, bounded by `timeout`.
+/// `wget -q -O- URL` from a new container on `net`, bounded by `timeout`
+/// (under a shell: the container's init, pid 1, ignores the TERM that
+/// `timeout` sends, so `timeout` must not be it).
 fn fetch(env: &Env, net: &str, url: &str) -> crate::harness::Output {
+    let script = format!("timeout 5 wget -q -O- {url}; exit $?");
     env.cmd("run")
         .args(["--rm", "--network", net, "-v", &no_dns(env), "busybox"])
-        .args(["timeout", "5", "wget", "-q", "-O-", url])
+        .args(["sh", "-c", &script])
         .run()
 }
 
@@ -458,7 +461,7 @@ fn a_user_network_resolves_names_and_goes_cleanly() {
     assert!(hosts.contains(&format!("{ip}\ta ")), "{hosts}");
     let hosts = env.cmd("exec").args(["a", "cat", "/etc/hosts"]).ok().stdout;
     assert!(hosts.contains("\tb "), "{hosts}");
-    let ours = veths(std::slice::from_ref(&ip));
+    let mut ours = veths(std::slice::from_ref(&ip));
     env.cmd("rm").args(["-f", "a"]).ok();
     let hosts = env.cmd("exec").args([&b, "cat", "/etc/hosts"]).ok().stdout;
     assert!(!hosts.contains("\ta "), "{hosts}");
@@ -467,12 +470,54 @@ fn a_user_network_resolves_names_and_goes_cleanly() {
         .args([&b, "timeout", "5", "wget", "-q", "-O-", "http://a/passwd"])
         .run();
     assert_ne!(o.code, Some(0), "{o}");
+    // create --network: start runs it there
+    let c = env
+        .cmd("create")
+        .args(["--network", "app", "busybox", "sleep", "60"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    env.cmd("start").arg(&c).ok();
+    let ns = settings(&env, &c);
+    assert!(
+        !ns["Networks"]["app"]["IPAddress"]
+            .as_str()
+            .unwrap()
+            .is_empty(),
+        "{ns}"
+    );
+    let o = env
+        .cmd("create")
+        .args(["--network", "nosuch", "busybox"])
+        .fails(1);
+    assert!(o.stderr.contains("no such network: nosuch"), "{o}");
+    env.cmd("rm").args(["-f", &c]).ok();
+    // b's supervisor killed -9: its veth goes with it, and `network rm`
+    // sweeps its lease
+    let b_ip = settings(&env, &b)["IPAddress"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    ours.extend(veths(std::slice::from_ref(&b_ip)));
+    let st: Value = serde_json::from_slice(
+        &std::fs::read(env.root.join("containers").join(&b).join("state.json")).unwrap(),
+    )
+    .unwrap();
+    let sup = st["supervisor"].as_i64().unwrap() as i32;
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(sup), nix::sys::signal::SIGKILL).unwrap();
+    let (veth, index) = ours.last().unwrap().clone();
+    crate::harness::wait_for(
+        "the veth of a dead container to go",
+        std::time::Duration::from_secs(10),
+        || ifindex(&veth) != index,
+    );
+    env.cmd("network").args(["rm", "app"]).ok();
+    network_gone(&env, &r);
     env.cmd("rm").args(["-f", &b]).ok();
     for (name, index) in &ours {
         assert!(index.is_none() || ifindex(name) != *index, "{name} left");
     }
-    env.cmd("network").args(["rm", "app"]).ok();
-    network_gone(&env, &r);
     // and prune takes what no container uses
     let p = network_create(&env, "spare");
     let pruned = env.records("network", &["prune"]);
@@ -501,8 +546,8 @@ fn networks_are_isolated_but_reach_published_ports() {
     assert_ne!(o.code, Some(0), "{o}");
     let o = env
         .cmd("run")
-        .args(["--rm", "--network", "blue", "busybox", "timeout", "3"])
-        .args(["ping", "-c", "1", &ip])
+        .args(["--rm", "--network", "blue", "busybox"])
+        .args(["ping", "-c", "1", "-W", "2", &ip])
         .run();
     assert_ne!(o.code, Some(0), "{o}");
     // but the port web publishes on the host, through blue's gateway

@@ -8,6 +8,7 @@ complete -c cairn-create -l hostname -d 'The container\'s hostname (default: its
 complete -c cairn-create -s e -l env -d 'Set an environment variable (K=V; a bare K removes it)' -r
 complete -c cairn-create -s w -l workdir -d 'Working directory inside the container' -r
 complete -c cairn-create -s u -l user -d 'User (name or uid) and group: USER[:GROUP]' -r
+complete -c cairn-create -l network -l net -d 'The network `start` runs it on (default bridge): as `run --network`' -r
 complete -c cairn-create -l read-only -d 'Make the root file system read-only (volumes and tmpfs stay writable)'
 complete -c cairn-create -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn-create -s V -l version -d 'Print version'

@@ -497,9 +497,10 @@ pub struct ProcessArgs {
 pub struct RunArgs {
     /// Network: `bridge` (the default bridge cairn0: an address, a route
     /// and outbound NAT; run's default), a network `cairn network create`
-    /// made, `none` (a namespace with only lo; isolate's default), `host`,
-    /// `container:NAME` (a running container's), or the path of a network
-    /// namespace to join (e.g. /run/netns/NAME)
+    /// made, `none` (a namespace with only lo), `host`, `container:NAME` (a
+    /// running container's), or the path of a network namespace to join
+    /// (e.g. /run/netns/NAME). isolate's default: the network the container
+    /// was made for or last ran on, else none
     #[arg(
         long = "network",
         visible_alias = "net",
@@ -1297,6 +1298,13 @@ pub struct Create {
     pub create: CreateArgs,
     #[command(flatten)]
     pub config: ConfigArgs,
+    /// The network `start` runs it on (default bridge): as `run --network`
+    #[arg(
+        long = "network",
+        visible_alias = "net",
+        value_name = "bridge|NAME|none|host|container:NAME"
+    )]
+    pub network: Option<String>,
     /// The image
     #[arg(value_name = "IMAGE")]
     pub image: String,

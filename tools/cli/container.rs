@@ -54,20 +54,29 @@ pub fn parse_net(r: &RunArgs) -> Result<Mode, Fail> {
 /// `--network` for a new container ([`default_network`] when it is not
 /// given): a network that does not exist is refused before the
 /// container is made.
-pub fn check_network(common: &crate::args::Common, r: &RunArgs) -> Result<String, Fail> {
-    let name = r.network.as_deref().unwrap_or(default_network());
+pub fn check_network(common: &crate::args::Common, network: Option<&str>) -> Result<Mode, Fail> {
+    let name = network.unwrap_or(default_network());
     let mode = Mode::parse(name).map_err(|e| usage(e.to_string()))?;
     libcairn::net::check(&crate::open_store(common)?, &mode)?;
-    Ok(name.to_string())
+    Ok(mode)
 }
 
-/// With `-P`, `o`'s ports and every port the image of `c` EXPOSEs that
-/// no `-p` publishes, on a free host port.
-pub fn with_exposed(
+/// `o` for container `c`: without `--network`, on the network `c` was
+/// made for (`create --network`) or last ran on, as docker's start; with
+/// `-P`, also every port its image EXPOSEs that no `-p` publishes, on a
+/// free host port.
+pub fn for_container(
     mut o: libcairn::container::RunOptions,
     r: &RunArgs,
+    store: &libcairn::Store,
     c: &libcairn::store::container::ContainerMeta,
 ) -> libcairn::container::RunOptions {
+    if r.network.is_none() {
+        let recorded = libcairn::net::endpoint(store, &c.id).ok().flatten();
+        if let Some(mode) = recorded.and_then(|e| Mode::parse(&e.mode).ok()) {
+            o.net = mode;
+        }
+    }
     if !r.publish_all {
         return o;
     }

@@ -11,6 +11,8 @@ fn main() {
 }
 
 fn run(args: Create) -> Result<i32, Fail> {
+    // A network that does not exist is refused before the container is made.
+    let network = cairn_cli::container::check_network(&args.common, args.network.as_deref())?;
     let mut cmd = tool("union-mount");
     cmd.arg("--no-mount");
     if let Some(r) = &args.common.root {
@@ -31,6 +33,9 @@ fn run(args: Create) -> Result<i32, Fail> {
         cmd.arg("--").args(&args.cmd);
     }
     let rec: ContainerRecord = record_of(cmd)?;
+    // `start` runs it on the network recorded here.
+    let store = cairn_cli::open_store(&args.common)?;
+    libcairn::net::record_mode(&store, &rec.container, &network)?;
     println!("{}", rec.container);
     Ok(0)
 }

@@ -59,7 +59,7 @@ fn one(
     let c = store.resolve_container(&s.name).map_err(fail125)?;
     let opts =
         run_options(&args.cmd, &args.entrypoint, &args.process, &args.run).map_err(fail125)?;
-    let opts = cairn_cli::container::with_exposed(opts, &args.run, &c);
+    let opts = cairn_cli::container::for_container(opts, &args.run, store, &c);
     if args.run.detach {
         let bounds = log_bounds(&args.run).map_err(fail125)?;
         let pid =

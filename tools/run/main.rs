@@ -29,7 +29,9 @@ fn run(args: Run) -> Result<i32, Fail> {
     cairn_cli::container::limits(&args.run).map_err(fail125)?;
     cairn_cli::container::log_bounds(&args.run).map_err(fail125)?;
     cairn_cli::container::ports(&args.run).map_err(fail125)?;
-    let network = cairn_cli::container::check_network(&args.common, &args.run).map_err(fail125)?;
+    let network = cairn_cli::container::check_network(&args.common, args.run.network.as_deref())
+        .map_err(fail125)?
+        .name();
     let mut create = tool("union-mount");
     root(&mut create);
     create.arg("--no-mount");
