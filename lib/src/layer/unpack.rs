@@ -243,6 +243,8 @@ struct Applier<'a> {
     chain: Vec<ChainDir>,
     /// The group a file created in the root gets.
     root_gid: u32,
+    /// The root is set-group-ID (a directory made in it inherits that).
+    root_sgid: bool,
     /// Our own uid and gid (the owner of what we create).
     me: (u32, u32),
     buf: Vec<u8>,
@@ -628,6 +630,8 @@ struct ChainDir {
     /// The group a file created in this directory gets: its own when it
     /// is set-group-ID, else ours.
     child_gid: u32,
+    /// It is set-group-ID (a directory made in it inherits that).
+    sgid: bool,
 }
 
 /// The group files created in a directory with these attributes get.
@@ -664,11 +668,11 @@ impl<'a> Applier<'a> {
         for (i, c) in comps.iter().enumerate().skip(shared) {
             let cur = self.chain.last().map_or(&self.root, |d| &d.fd).clone();
             let name = OsStr::from_bytes(c);
-            let (fd, gid) = match openat(cur.as_fd(), name, DIR_FLAGS, Mode::empty()) {
+            let (fd, gid, sgid) = match openat(cur.as_fd(), name, DIR_FLAGS, Mode::empty()) {
                 Ok(fd) => {
                     let st = nix::sys::stat::fstat(&fd).map_err(|e| UnpackError::io(entry, e))?;
                     let gid = child_gid(st.st_mode, st.st_gid, self.me);
-                    (fd, gid)
+                    (fd, gid, st.st_mode & libc::S_ISGID != 0)
                 }
                 Err(Errno::ENOENT) if create => {
                     let prefix = &comps[..=i];
@@ -691,7 +695,8 @@ impl<'a> Applier<'a> {
                         .map_err(|e| UnpackError::io(entry, e))?;
                     set_owner_mode(&fd, attrs).map_err(|e| UnpackError::io(entry, e))?;
                     self.dir_times.push((join(prefix), attrs.mtime));
-                    (fd, child_gid(attrs.mode, attrs.gid, self.me))
+                    let sgid = attrs.mode & libc::S_ISGID != 0;
+                    (fd, child_gid(attrs.mode, attrs.gid, self.me), sgid)
                 }
                 Err(Errno::ENOTDIR) | Err(Errno::ELOOP) => {
                     return Err(UnpackError::refused(
@@ -707,6 +712,7 @@ impl<'a> Applier<'a> {
                 name: c.to_vec(),
                 fd: Rc::new(fd),
                 child_gid: gid,
+                sgid,
             });
         }
         Ok(self.chain.last().map_or(&self.root, |d| &d.fd).clone())
@@ -887,6 +893,16 @@ impl<'a> Applier<'a> {
         self.chain.last().map_or(self.root_gid, |d| d.child_gid)
     }
 
+    /// The directory last opened is set-group-ID.
+    fn last_sgid(&self) -> bool {
+        self.chain.last().map_or(self.root_sgid, |d| d.sgid)
+    }
+
+    /// `dir` is the directory last opened (the end of the chain).
+    fn is_last(&self, dir: &Rc<OwnedFd>) -> bool {
+        Rc::ptr_eq(self.chain.last().map_or(&self.root, |d| &d.fd), dir)
+    }
+
     fn apply<R: Read>(
         &mut self,
         entry: &mut tar::Entry<'_, R>,
@@ -943,6 +959,7 @@ impl<'a> Applier<'a> {
         }
         set_owner_mode(&*self.root, attrs).map_err(|e| UnpackError::io(raw, e))?;
         self.root_gid = child_gid(attrs.mode, attrs.gid, self.me);
+        self.root_sgid = attrs.mode & libc::S_ISGID != 0;
         self.dir_times.push((Vec::new(), attrs.mtime));
         Ok(())
     }
@@ -1085,10 +1102,21 @@ impl<'a> Applier<'a> {
         xattrs: &[(String, Vec<u8>)],
     ) -> Result<(), UnpackError> {
         let (raw, dir, name) = (place.raw, place.dir.as_fd(), place.name);
+        // A new directory that mkdir makes as the entry wants it (ours, in
+        // the group its parent gives, no special bits) needs no chown and
+        // no chmod: most of a layer's directories (two syscalls each less).
+        let last = self.is_last(&place.dir);
+        let plain = last
+            && attrs.mode & 0o7000 == 0
+            && !self.last_sgid()
+            && (attrs.uid, attrs.gid) == (self.me.0, self.last_child_gid());
+        let made = Mode::from_bits_truncate(if plain { attrs.mode } else { 0o700 });
         let mut opaque = false;
-        match mkdirat(dir, name, Mode::from_bits_truncate(0o700)) {
+        let mut fresh = true;
+        match mkdirat(dir, name, made) {
             Ok(()) => {}
             Err(Errno::EEXIST) => {
+                fresh = false;
                 let st = nix::sys::stat::fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW)
                     .map_err(|e| UnpackError::io(raw, e))?;
                 if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
@@ -1105,13 +1133,25 @@ impl<'a> Applier<'a> {
             // whited out, then made again: nothing below shows through
             sys::fsetxattr(&fd, opaque_xattr(), b"y").map_err(|e| UnpackError::io(raw, e))?;
         }
-        set_owner_mode(&fd, attrs).map_err(|e| UnpackError::io(raw, e))?;
+        if !(fresh && plain) {
+            set_owner_mode(&fd, attrs).map_err(|e| UnpackError::io(raw, e))?;
+        }
         for (k, v) in xattrs {
             sys::fsetxattr(&fd, k, v).map_err(|e| UnpackError::io(raw, e))?;
         }
         // A directory's own time is set after its children exist
         // (in order: this one wins over an earlier one).
         self.dir_times.push((place.path.to_vec(), attrs.mtime));
+        // Its entries most likely come next: it ends the chain, so the
+        // next walk need not open it again.
+        if last && self.is_last(&place.dir) {
+            self.chain.push(ChainDir {
+                name: name.as_bytes().to_vec(),
+                fd: Rc::new(fd),
+                child_gid: child_gid(attrs.mode, attrs.gid, self.me),
+                sgid: attrs.mode & libc::S_ISGID != 0,
+            });
+        }
         Ok(())
     }
 
@@ -1498,6 +1538,7 @@ pub fn unpack<R: Read>(
         dir_times: vec![(Vec::new(), root_attrs.mtime)],
         chain: Vec::new(),
         root_gid: child_gid(root_attrs.mode, root_attrs.gid, me),
+        root_sgid: root_attrs.mode & libc::S_ISGID != 0,
         me,
         buf: vec![0u8; 1 << 20],
         split: opts.split.clone(),
