@@ -113,6 +113,10 @@ fn a_sound_store_passes_silently_and_repair_changes_nothing() {
     let before = i.env.snapshot();
     let r = i.env.cmd("fsck").arg("--repair").ok();
     assert_eq!(r.stdout, "", "{r}");
+    for args in [&["--format", "json"][..], &["--repair", "--format", "json"]] {
+        let o = i.env.cmd("fsck").args(args).ok();
+        assert_eq!((o.stdout.as_str(), o.stderr.as_str()), ("", ""), "{o}");
+    }
     assert_eq!(i.env.snapshot(), before);
 }
 
@@ -139,8 +143,31 @@ fn a_flipped_byte_in_a_rebuildable_blob_keeps_the_layer() {
     let digest = layer_info_blob(&i.env, &i.busybox);
     flip_last_byte(&blob(&i.env, &digest));
     one_line(&i.env, &format!("blob {digest}:"), "content hashes to");
-    let out = repaired(&i.env, &["busybox", "app:1", "gz:1"]);
-    assert!(!out.contains("untagged"), "{out}");
+    // the same finding as a record, then mended
+    let json = |args: &[&str], code: i32| -> Vec<serde_json::Map<String, Value>> {
+        let c = i.env.cmd("fsck").args(["--format", "json"]).args(args);
+        let o = if code == 0 { c.ok() } else { c.fails(code) };
+        o.records()
+    };
+    let found = json(&[], 1);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (
+            s(&found[0], "kind"),
+            s(&found[0], "id"),
+            s(&found[0], "problem")
+        ),
+        ("blob", digest.as_str(), "content")
+    );
+    assert!(s(&found[0], "detail").starts_with("content hashes to"));
+    assert!(found[0].get("repaired").is_none());
+    let mended = json(&["--repair"], 0);
+    assert_eq!(mended.len(), 1, "{mended:?}");
+    assert_eq!(mended[0]["repaired"], Value::Bool(true));
+    assert!(json(&[], 0).is_empty());
+    for image in ["busybox", "app:1", "gz:1"] {
+        i.env.cmd("run").args([image, "--", "true"]).ok();
+    }
     // the tar-split rebuilds it when an image needs it again
     i.env.cmd("save").args(["-o", "b.tar", "busybox"]).ok();
     assert!(blob(&i.env, &digest).is_file());

@@ -18,6 +18,7 @@
 //! | container | `container` | [`ContainerRecord`] | `docs/container.schema.json` | union-mount, isolate, ps, stop, kill, pause, unpause, rm |
 //! | volume | `volume` | [`VolumeRecord`] | `docs/volume.schema.json` | volume |
 //! | network | `network` | [`NetworkRecord`] | `docs/network.schema.json` | network |
+//! | finding | `id` | [`FindingRecord`] | `docs/finding.schema.json` | fsck `--format json` |
 //!
 //! A field means one thing in every kind (`layer` is always a layer ID,
 //! `size` always bytes), so a record carried from one kind into another
@@ -109,8 +110,8 @@ mod schema;
 
 pub use inspect::{ContainerInspect, ImageInspect};
 pub use kinds::{
-    ContainerRecord, ImageRecord, Kind, LayerRecord, NetworkRecord, Nullable, PublishedPort,
-    VolumeRecord,
+    ContainerRecord, FindingRecord, ImageRecord, Kind, LayerRecord, NetworkRecord, Nullable,
+    PublishedPort, VolumeRecord,
 };
 pub use schema::schemas;
 

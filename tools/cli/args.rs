@@ -935,11 +935,18 @@ pub struct Rmi {
 /// layers are sound again. Nothing sound is touched. Prints the findings, then
 /// one line per thing done; exits 0 when the store is sound afterwards.
 ///
-/// RECORDS: reads none; writes lines of text, not records.
+/// With --format json, prints one finding record per damaged object
+/// instead, {"kind", "id", "problem", "detail"} (`problem` a stable word),
+/// and nothing on a sound store; with --repair, each finding's `repaired`
+/// says whether it is mended or moved aside (what was done is not listed).
+///
+/// RECORDS: reads none; writes lines of text, or finding records
+/// (docs/finding.schema.json) with --format json.
 ///
 /// EXAMPLES:
 ///   cairn fsck
 ///   cairn fsck --repair && cairn fsck
+///   cairn fsck --format json | jq -r 'select(.kind == "layer") | .id'
 #[derive(Debug, Parser)]
 #[command(name = "cairn-fsck", version)]
 pub struct Fsck {
@@ -948,6 +955,18 @@ pub struct Fsck {
     /// Move broken objects aside and drop what depends on them
     #[arg(long)]
     pub repair: bool,
+    /// Output format: `KIND ID: PROBLEM` lines, or a finding record per
+    /// damaged object
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: FsckFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FsckFormat {
+    /// `KIND ID: PROBLEM`, a line per damaged object
+    Text,
+    /// One finding record per damaged object
+    Json,
 }
 
 /// The store as a whole, as `docker system`: `cairn system prune`.

@@ -89,6 +89,27 @@ pub enum Problem {
     LayerMissing(LayerId),
 }
 
+impl Problem {
+    /// The problem as one stable word, for records (`fsck --format
+    /// json`): the variant, in snake case.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Problem::Content { .. } => "content",
+            Problem::Name => "name",
+            Problem::Missing { .. } => "missing",
+            Problem::NoMeta => "no_meta",
+            Problem::MetaHash { .. } => "meta_hash",
+            Problem::Unreadable(_) => "unreadable",
+            Problem::ParentMissing(_) => "parent_missing",
+            Problem::NoChangeset => "no_changeset",
+            Problem::DiffId { .. } => "diff_id",
+            Problem::Rebuild(_) => "rebuild",
+            Problem::NoBlob => "no_blob",
+            Problem::LayerMissing(_) => "layer_missing",
+        }
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

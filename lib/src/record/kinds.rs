@@ -511,6 +511,43 @@ impl Kind for NetworkRecord {
     }
 }
 
+/// A damaged object of the store. Written by `cairn fsck --format json`,
+/// one record per damaged object, none on a sound store.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "cairn finding record", extend("additionalProperties" = true))]
+pub struct FindingRecord {
+    /// What the object is: `blob`, `layer`, `tag`, `container` or `index`.
+    pub kind: String,
+    /// The object's ID: a digest, a layer or container ID, a tag's name,
+    /// or a file name for what has none.
+    pub id: String,
+    /// What is wrong, as a stable word: `content`, `name`, `missing`,
+    /// `no_meta`, `meta_hash`, `unreadable`, `parent_missing`,
+    /// `no_changeset`, `diff_id`, `rebuild`, `no_blob` or `layer_missing`.
+    pub problem: String,
+    /// What is wrong, in words for people (the text `fsck` prints after
+    /// `KIND ID:`).
+    pub detail: String,
+    /// `--repair`: the object is mended or moved aside (`false`: still
+    /// damaged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repaired: Option<bool>,
+    /// Upstream fields, passed through.
+    #[serde(flatten)]
+    pub extra: Record,
+}
+
+impl Kind for FindingRecord {
+    const NAME: &'static str = "finding";
+    const SUBJECT: &'static str = "id";
+    fn id(&self) -> String {
+        self.id.clone()
+    }
+    fn extra_mut(&mut self) -> &mut Record {
+        &mut self.extra
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,9 @@
 //! records that use them.
 
 use super::inspect::{ContainerInspect, ImageInspect};
-use super::kinds::{ContainerRecord, ImageRecord, Kind, LayerRecord, NetworkRecord, VolumeRecord};
+use super::kinds::{
+    ContainerRecord, FindingRecord, ImageRecord, Kind, LayerRecord, NetworkRecord, VolumeRecord,
+};
 use crate::digest::{ContainerId, Digest, LayerId};
 use crate::store::container::Status;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
@@ -80,6 +82,7 @@ pub fn schemas() -> Vec<(String, String)> {
         render::<ContainerRecord>(),
         render::<VolumeRecord>(),
         render::<NetworkRecord>(),
+        render::<FindingRecord>(),
         render::<ImageInspect>(),
         render::<ContainerInspect>(),
     ]
