@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# layer-unpack A/B: two cairn-layer-unpack binaries and `tar -x` + `sync -f`
+# on the same tar, alternating, each run into a fresh directory after a
+# cache drop. See benches/README.md.
+#
+#   bash benches/unpack-ab.sh OLD_BIN NEW_BIN TAR [ROUNDS]   # ROUNDS default 7
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+(($# >= 3)) || die "usage: unpack-ab.sh OLD_BIN NEW_BIN TAR [ROUNDS]"
+OLD=$1 NEW=$2 TAR=$3 ROUNDS=${4:-7}
+[[ $(id -u) == 0 ]] || die "run as root (tar must keep owners, as cairn does)"
+WORK=$(mktemp -d /var/tmp/cairn-unpack-ab.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+cp "$OLD" "$WORK/old" && cp "$NEW" "$WORK/new"
+
+one() { # LABEL CMD...: seconds of one run, appended to WORK/times
+	local t0 t1
+	sync
+	echo 1 >/proc/sys/vm/drop_caches
+	cat "$TAR" >/dev/null
+	t0=$(date +%s%N)
+	"${@:2}" >/dev/null
+	t1=$(date +%s%N)
+	echo "$1 $(((t1 - t0) / 1000))" >>"$WORK/times"
+}
+tarsync() { mkdir "$1" && tar --no-xattrs --no-acls --no-selinux -xf "$TAR" -C "$1" && sync -f "$1"; }
+
+say "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for ((r = 1; r <= ROUNDS; r++)); do
+	order=(tar old new)
+	for ((k = 0; k < 3; k++)); do # the order rotates each round
+		case ${order[(k + r) % 3]} in
+		tar) one tar+sync tarsync "$WORK/tar-$r" ;;
+		old) one old "$WORK/old" --root "$WORK/old-$r" "$TAR" ;;
+		new) one new "$WORK/new" --root "$WORK/new-$r" "$TAR" ;;
+		esac
+	done
+done
+say "load after:  $(cut -d' ' -f1-3 /proc/loadavg)"
+# the median and minimum of each, and each cairn's ratio to tar+sync
+awk '{t[$1] = t[$1] " " $2} END {for (l in t) print l, t[l]}' "$WORK/times" |
+	while read -r label rest; do
+		printf '%s %s\n' "$label" "$(tr ' ' '\n' <<<"$rest" | sort -n |
+			awk '{a[NR] = $1} END {m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; print m / 1e6, a[1] / 1e6}')"
+	done | sort >"$WORK/sum"
+read -r _ tm tmin < <(grep '^tar+sync ' "$WORK/sum")
+printf '%-9s %9s %9s %13s\n' tool median_s min_s 'x tar+sync'
+while read -r l m mn; do
+	printf '%-9s %9.3f %9.3f %6.2f (%4.2f)\n' "$l" "$m" "$mn" \
+		"$(awk -v a="$m" -v b="$tm" 'BEGIN {print a / b}')" "$(awk -v a="$mn" -v b="$tmin" 'BEGIN {print a / b}')"
+done <"$WORK/sum"
