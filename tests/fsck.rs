@@ -335,11 +335,7 @@ fn kill_9_at_random_moments_of_load_unpack_commit_build_and_save_leaves_a_sound_
         .arg(&archive)
         .arg("k:1")
         .ok();
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
+    let seed = seed();
     let mut rng = Rng(seed);
     // how long each tool's last whole run took
     let mut whole: std::collections::HashMap<&str, Duration> = Default::default();
@@ -397,6 +393,66 @@ fn kill_9_at_random_moments_of_load_unpack_commit_build_and_save_leaves_a_sound_
         env.cmd("run")
             .args(["k:2", "--", "test", "-s", "/copy"])
             .ok();
+    }
+}
+
+/// A time seed for the kill tests (printed with a failure, to replay it).
+fn seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1
+}
+
+/// `pull` from a registry this test starts: a two-layer image (busybox and
+/// a few megabytes of data, gzip) pulled into a fresh store each round and
+/// SIGKILLed twice at random moments of the pull (download, unpack,
+/// publish, tagging): fsck passes after each kill, and the rerun succeeds.
+#[test]
+fn kill_9_at_random_moments_of_pull_leaves_a_sound_store() {
+    use crate::registry::{Extras, Registry};
+    use std::time::{Duration, Instant};
+    let peer = Env::new("fsck-kill-pull-peer");
+    let reg = Registry::start(&peer, "reg", Extras::default());
+    let base = busybox_image(&peer);
+    let big: Vec<u8> = (0..4u32 << 20)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let tar = crate::harness::TarBuilder::new()
+        .dir("data", 0o755)
+        .file("data/a", 0o644, &big[..1 << 20])
+        .file("data/b", 0o644, &big[1 << 20..])
+        .build();
+    let top = peer
+        .cmd("layer-unpack")
+        .args(["--parent", &base])
+        .stdin(tar)
+        .ok()
+        .record();
+    let dest = format!("{}/kill/pull:1", reg.host);
+    peer.cmd("push").args([s(&top, "layer"), &dest]).ok();
+    // how long a whole pull takes, to kill within it
+    let timing = Env::new("fsck-kill-pull-timing");
+    let t = Instant::now();
+    timing.cmd("pull").arg(&dest).ok();
+    let whole = t.elapsed().as_micros() as u64 + 1;
+    let seed = seed();
+    let mut rng = Rng(seed);
+    for round in 0..4 {
+        let env = Env::new(&format!("fsck-kill-pull-{round}"));
+        for kill in 0..2 {
+            let delay = Duration::from_micros(rng.next(whole));
+            killed(&env, "pull", &[dest.as_ref()], delay);
+            let o = env.cmd("fsck").run();
+            assert!(
+                o.code == Some(0) && o.stdout.is_empty(),
+                "seed {seed}, round {round}, kill {kill}: pull killed after {delay:?}\n{o}"
+            );
+        }
+        let rec = env.cmd("pull").arg(&dest).ok().record();
+        assert_eq!(rec["diff_ids"].as_array().map(Vec::len), Some(2), "{rec:?}");
+        env.cmd("fsck").ok();
     }
 }
 
