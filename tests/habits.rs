@@ -268,3 +268,201 @@ fn the_tty_is_the_containers_own() {
     env.cmd("rm").args(["-f", id]).ok();
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }
+
+/// `cp` both ways, as docker: where a file or a directory lands, `DIR/.`,
+/// `-` for a tar on stdin or stdout, the owners, a running and a stopped
+/// container, and what is written shows in the read-write layer.
+#[test]
+fn cp_copies_both_ways() {
+    use std::os::unix::fs::{chown, MetadataExt};
+    let env = Env::new("habit-cp");
+    busybox_image(&env);
+    std::fs::write(env.path("f.txt"), "hello\n").unwrap();
+    chown(env.path("f.txt"), Some(1234), Some(1234)).unwrap();
+    std::fs::create_dir_all(env.path("d/b")).unwrap();
+    std::fs::write(env.path("d/a"), "A").unwrap();
+    std::fs::write(env.path("d/b/c"), "C").unwrap();
+    let run = env.cmd("run").args(["-d", "busybox", "sleep", "60"]).ok();
+    let id = run.stdout.trim().to_string();
+    let cat = |path: &str| env.cmd("exec").args([id.as_str(), "cat", path]).ok().stdout;
+    // a file into a directory keeps its name; onto a missing name takes it
+    env.cmd("cp").args(["f.txt", &format!("{id}:/tmp")]).ok();
+    assert_eq!(cat("/tmp/f.txt"), "hello\n");
+    env.cmd("cp")
+        .args(["f.txt", &format!("{id}:/tmp/g.txt")])
+        .ok();
+    assert_eq!(cat("/tmp/g.txt"), "hello\n");
+    let o = env
+        .cmd("exec")
+        .args([&id, "stat", "-c", "%u:%g", "/tmp/f.txt"])
+        .ok();
+    assert_eq!(
+        o.stdout.trim(),
+        "0:0",
+        "copied in: owned by the container's root"
+    );
+    env.cmd("cp")
+        .args(["-a", "f.txt", &format!("{id}:/tmp/h")])
+        .ok();
+    let o = env
+        .cmd("exec")
+        .args([&id, "stat", "-c", "%u:%g", "/tmp/h"])
+        .ok();
+    assert_eq!(o.stdout.trim(), "1234:1234", "-a keeps the owners");
+    // a missing directory named with a trailing / is an error for a file
+    env.cmd("cp")
+        .args(["f.txt", &format!("{id}:/nosuch/")])
+        .fails(1);
+    // directories: into one, onto a missing name, and DIR/.
+    env.cmd("cp").args(["d", &format!("{id}:/tmp")]).ok();
+    assert_eq!(cat("/tmp/d/b/c"), "C");
+    env.cmd("cp").args(["d", &format!("{id}:/opt")]).ok();
+    assert_eq!(
+        cat("/opt/b/c"),
+        "C",
+        "a directory onto a missing name becomes it"
+    );
+    env.cmd("cp").args(["d/.", &format!("{id}:/tmp/new")]).ok();
+    assert_eq!(cat("/tmp/new/a"), "A");
+    env.cmd("cp").args(["d/.", &format!("{id}:/tmp/new")]).ok();
+    assert_eq!(cat("/tmp/new/b/c"), "C");
+    env.cmd("cp")
+        .args(["d", &format!("{id}:/tmp/g.txt")])
+        .fails(1);
+    // out: a file, a directory, owned by the caller
+    env.cmd("cp")
+        .args([&format!("{id}:/tmp/h"), "out.txt"])
+        .ok();
+    assert_eq!(
+        std::fs::read_to_string(env.path("out.txt")).unwrap(),
+        "hello\n"
+    );
+    assert_eq!(std::fs::metadata(env.path("out.txt")).unwrap().uid(), 0);
+    env.cmd("cp").args([&format!("{id}:/opt"), "outd"]).ok();
+    assert_eq!(std::fs::read_to_string(env.path("outd/b/c")).unwrap(), "C");
+    // the whole root of a running container: its /proc is not walked
+    env.cmd("cp").args([&format!("{id}:/"), "root"]).ok();
+    assert!(env.path("root/bin/busybox").exists());
+    assert!(env.path("root/proc").is_dir());
+    assert!(!env.path("root/proc/1").exists());
+    // `-`: a tar out and a tar in
+    let tar = env.cmd("cp").args([&format!("{id}:/tmp/g.txt"), "-"]).ok();
+    assert!(tar.stdout.starts_with("g.txt\0"), "{tar}");
+    let t = crate::harness::TarBuilder::new()
+        .file("t.txt", 0o644, b"from a tar")
+        .build();
+    env.cmd("cp")
+        .args(["-", &format!("{id}:/tmp")])
+        .stdin(t)
+        .ok();
+    assert_eq!(cat("/tmp/t.txt"), "from a tar");
+    // a stopped container: written into its read-write layer
+    env.cmd("stop").args(["-t", "0", &id]).ok();
+    env.cmd("cp")
+        .args(["f.txt", &format!("{id}:/etc/motd")])
+        .ok();
+    env.cmd("cp")
+        .args([&format!("{id}:/etc/motd"), "motd"])
+        .ok();
+    assert_eq!(
+        std::fs::read_to_string(env.path("motd")).unwrap(),
+        "hello\n"
+    );
+    let diff = env.cmd("diff").arg(&id).ok();
+    assert!(diff.stdout.contains("A /etc/motd"), "{diff}");
+    assert!(diff.stdout.contains("A /tmp/t.txt"), "{diff}");
+    env.cmd("rm").arg(&id).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+/// `cp` as the attacker sees it: a container whose /x is a symlink to /etc
+/// (and /y one to ../../../etc) never gets the host's /etc written or read,
+/// running or stopped; a tar stream can neither climb out with `..` nor
+/// write through a symlink it made.
+#[test]
+fn cp_never_leaves_the_container() {
+    let env = Env::new("habit-cp-escape");
+    busybox_image(&env);
+    let run = env.cmd("run").args(["-d", "busybox", "sleep", "60"]).ok();
+    let id = run.stdout.trim().to_string();
+    let script = "ln -s /etc /x && ln -s ../../../../etc /y && echo container-secret > /etc/shadow";
+    env.cmd("exec").args([id.as_str(), "sh", "-c", script]).ok();
+    let host_passwd = std::fs::read("/etc/passwd").unwrap();
+    let host_shadow = std::fs::read("/etc/shadow").ok();
+    std::fs::write(env.path("passwd"), "pwned\n").unwrap();
+    let check_host = || {
+        assert_eq!(std::fs::read("/etc/passwd").unwrap(), host_passwd);
+        assert_eq!(std::fs::read("/etc/shadow").ok(), host_shadow);
+        assert!(!std::path::Path::new("/etc/cairn-evil").exists());
+    };
+    for stopped in [false, true] {
+        if stopped {
+            env.cmd("stop").args(["-t", "0", &id]).ok();
+        }
+        for link in ["x", "y"] {
+            env.cmd("cp")
+                .args(["passwd", &format!("{id}:/{link}/passwd")])
+                .ok();
+            check_host();
+            let out = format!("shadow-{link}-{stopped}");
+            env.cmd("cp")
+                .args([&format!("{id}:/{link}/shadow"), &out])
+                .ok();
+            assert_eq!(
+                std::fs::read_to_string(env.path(&out)).unwrap(),
+                "container-secret\n",
+                "the container's /etc/shadow, not the host's"
+            );
+        }
+        env.cmd("cp")
+            .args([&format!("{id}:/etc/passwd"), "got"])
+            .ok();
+        assert_eq!(std::fs::read_to_string(env.path("got")).unwrap(), "pwned\n");
+        // a hostile tar on stdin
+        let climb = tar_climbing_out("../../../../../../etc/cairn-evil");
+        let o = env
+            .cmd("cp")
+            .args(["-", &format!("{id}:/tmp")])
+            .stdin(climb)
+            .fails(1);
+        assert!(o.stderr.contains("refused"), "{o}");
+        let through = crate::harness::TarBuilder::new()
+            .symlink("l", "/etc")
+            .file("l/cairn-evil", 0o644, b"x")
+            .build();
+        let o = env
+            .cmd("cp")
+            .args(["-", &format!("{id}:/tmp")])
+            .stdin(through)
+            .fails(1);
+        assert!(o.stderr.contains("symlink"), "{o}");
+        check_host();
+        // copied out, the container's symlink stays a symlink
+        env.cmd("cp")
+            .args([&format!("{id}:/x"), &format!("x-{stopped}")])
+            .ok();
+        let l = std::fs::symlink_metadata(env.path(&format!("x-{stopped}"))).unwrap();
+        assert!(l.file_type().is_symlink());
+    }
+    env.cmd("cp")
+        .args([&format!("{id}:/etc/cairn-evil"), "no"])
+        .fails(1);
+    env.cmd("rm").arg(&id).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+/// A tar whose one file is named `name` as given, `..` and all (the tar
+/// crate's builder refuses such names).
+fn tar_climbing_out(name: &str) -> Vec<u8> {
+    let mut h = tar::Header::new_old();
+    h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+    h.set_mode(0o644);
+    h.set_size(1);
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_cksum();
+    let mut out = h.as_bytes().to_vec();
+    out.extend_from_slice(b"x");
+    out.resize(1024, 0);
+    out.resize(2048, 0);
+    out
+}

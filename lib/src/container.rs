@@ -28,6 +28,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+pub mod copy;
 mod mounts;
 pub mod slirp;
 pub use mounts::hostname;

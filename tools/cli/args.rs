@@ -859,6 +859,41 @@ pub struct Diff {
     pub container: String,
 }
 
+/// Copy files between a container and the host, as docker cp does.
+///
+/// `cp CONTAINER:SRC DEST` copies out, `cp SRC CONTAINER:DEST` copies in;
+/// `-` for DEST writes a tar of SRC on stdout, `-` for SRC extracts a tar
+/// from stdin into the directory DEST. The container may be running or
+/// stopped; what is written lands in its read-write layer (commit and diff
+/// see it). A path in the container is resolved inside it: its symlinks
+/// never lead to the host. Where a copy lands follows docker: a file onto a
+/// missing name takes that name, into a directory it keeps its own; a
+/// directory onto a missing name becomes it; `DIR/.` copies what is in
+/// DIR. Copied in, files are owned by the container's root (-a keeps their
+/// owners); copied out, by the caller.
+///
+/// RECORDS: reads and writes none (with `-`, a tar stream).
+///
+/// EXAMPLES:
+///   cairn cp web:/etc/nginx/nginx.conf .
+///   cairn cp ./site/. web:/usr/share/html
+///   cairn cp web:/var/log - | tar -t
+#[derive(Debug, Parser)]
+#[command(name = "cairn-cp", version)]
+pub struct Cp {
+    #[command(flatten)]
+    pub common: Common,
+    /// Keep the owners (uid and gid) of what is copied in
+    #[arg(long, short = 'a')]
+    pub archive: bool,
+    /// CONTAINER:PATH, a host path, or `-` (a tar on stdin)
+    #[arg(value_name = "SRC")]
+    pub src: String,
+    /// CONTAINER:PATH, a host path, or `-` (a tar on stdout)
+    #[arg(value_name = "DEST")]
+    pub dest: String,
+}
+
 /// Print what a detached container wrote (its stdout and stderr, in the
 /// order written), raw, as docker logs does.
 ///
@@ -1596,6 +1631,7 @@ pub fn commands() -> Vec<clap::Command> {
         Wait::command(),
         Logs::command(),
         Diff::command(),
+        Cp::command(),
         Save::command(),
         Build::command(),
         crate::runtime::Runtime::command(),
