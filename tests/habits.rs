@@ -466,3 +466,171 @@ fn tar_climbing_out(name: &str) -> Vec<u8> {
     out.resize(2048, 0);
     out
 }
+
+/// `-e FOO` takes the caller's value, `--env-file` reads docker's format
+/// (comments, blank lines, bare names), `-e` wins over it: what the
+/// container sees is what docker's sees for the same flags.
+#[test]
+fn env_from_the_caller_and_env_files_as_docker() {
+    use crate::fixtures::docker;
+    let env = Env::new("habit-env");
+    let tag = crate::interop::same_image(&env, "habit-env:1");
+    let vars = env.path("vars");
+    std::fs::write(&vars, "# a comment\nA=1\n\n  FROM_SHELL\nB=two words\n").unwrap();
+    let vars = vars.to_str().unwrap();
+    let flags = [
+        "-e",
+        "FOO",
+        "-e",
+        "UNSET_HERE",
+        "--env-file",
+        vars,
+        "-e",
+        "A=3",
+    ];
+    let caller = [("FOO", "from-shell"), ("FROM_SHELL", "fs")];
+    let mut ours = env.cmd("run").args(["--rm", "--network", "none"]);
+    for (k, v) in caller {
+        ours = ours.env(k, v);
+    }
+    let ours = ours.args(flags).args([tag.as_str(), "env"]).ok().stdout;
+    let mut args = vec!["run", "--rm", "--network", "none"];
+    args.extend(flags);
+    args.extend([tag.as_str(), "env"]);
+    let theirs = docker().run_env(&args, &caller);
+    assert!(theirs.status.success(), "{theirs:?}");
+    let theirs = String::from_utf8_lossy(&theirs.stdout).into_owned();
+    let pick = |out: &str| {
+        let mut v: Vec<String> = out
+            .lines()
+            .filter(|l| {
+                ["FOO=", "UNSET_HERE", "A=", "B=", "FROM_SHELL="]
+                    .iter()
+                    .any(|k| l.starts_with(k))
+            })
+            .map(str::to_string)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        pick(&ours),
+        pick(&theirs),
+        "ours:\n{ours}\ndocker's:\n{theirs}"
+    );
+    assert_eq!(
+        pick(&ours),
+        ["A=3", "B=two words", "FOO=from-shell", "FROM_SHELL=fs"]
+    );
+    // exec takes them too
+    let id = env.cmd("run").args(["-d", "busybox", "sleep", "60"]).ok();
+    let id = id.stdout.trim();
+    let o = env
+        .cmd("exec")
+        .env("FOO", "x")
+        .args(["-e", "FOO", "--env-file", vars, id, "env"])
+        .ok();
+    assert!(
+        o.stdout.contains("FOO=x\n") && o.stdout.contains("B=two words\n"),
+        "{o}"
+    );
+    env.cmd("rm").args(["-f", id]).ok();
+}
+
+/// `--entrypoint ''` clears the image's entrypoint (the command runs
+/// alone); `exec -d` returns at once and leaves its process running.
+#[test]
+fn entrypoint_cleared_and_exec_detached() {
+    let env = Env::new("habit-ep");
+    busybox_image(&env);
+    let c = env.cmd("create").arg("busybox").ok();
+    let c = c.stdout.trim();
+    let img = env
+        .cmd("commit")
+        .args(["--change", r#"ENTRYPOINT ["echo","from-entrypoint"]"#, c])
+        .ok()
+        .record();
+    let layer = s(&img, "layer").to_string();
+    env.cmd("tag").args([layer.as_str(), "ep:1"]).ok();
+    let o = env.cmd("run").args(["--rm", "ep:1", "hi"]).ok();
+    assert_eq!(o.stdout, "from-entrypoint hi\n");
+    let o = env
+        .cmd("run")
+        .args(["--rm", "--entrypoint", "", "ep:1", "echo", "hi"])
+        .ok();
+    assert_eq!(o.stdout, "hi\n");
+    env.cmd("rm").arg(c).ok();
+
+    let id = env.cmd("run").args(["-d", "busybox", "sleep", "60"]).ok();
+    let id = id.stdout.trim().to_string();
+    let t = std::time::Instant::now();
+    let o = env
+        .cmd("exec")
+        .args(["-d", &id, "sh", "-c", "sleep 1; echo done > /tmp/d"])
+        .ok();
+    assert!(t.elapsed() < Duration::from_millis(900), "exec -d waited");
+    assert_eq!(o.stdout, "");
+    wait_for(
+        "the detached process to write",
+        Duration::from_secs(10),
+        || {
+            env.cmd("exec")
+                .args([id.as_str(), "cat", "/tmp/d"])
+                .run()
+                .stdout
+                == "done\n"
+        },
+    );
+    env.cmd("exec").args(["-d", "-t", &id, "true"]).fails(2);
+    env.cmd("rm").args(["-f", &id]).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+/// `rename`, `restart` and `top`, as docker's.
+#[test]
+fn rename_restart_top() {
+    let env = Env::new("habit-rrt");
+    busybox_image(&env);
+    let id = env
+        .cmd("run")
+        .args(["-d", "--name", "first", "busybox", "sleep", "60"])
+        .ok();
+    let id = id.stdout.trim().to_string();
+    env.cmd("run")
+        .args(["-d", "--name", "other", "busybox", "true"])
+        .ok();
+    // rename: the new name works, the old does not, names stay unique
+    env.cmd("rename").args(["first", "web"]).ok();
+    env.cmd("exec").args(["web", "true"]).ok();
+    env.cmd("exec").args(["first", "true"]).fails(125);
+    let o = env.cmd("rename").args(["web", "other"]).fails(1);
+    assert!(o.stderr.contains("other"), "{o}");
+    env.cmd("rename").args(["web", "bad/name"]).fails(1);
+    let r = env.cmd("rename").args(["web", "web2"]).ok().record();
+    assert_eq!(s(&r, "name"), "web2");
+    // top: the container's processes only, with ps's header
+    let o = env.cmd("top").arg("web2").ok();
+    let lines: Vec<&str> = o.stdout.lines().collect();
+    assert!(lines[0].contains("PID") && lines[0].contains("CMD"), "{o}");
+    assert_eq!(lines.len(), 2, "{o}");
+    assert!(lines[1].contains("sleep 60"), "{o}");
+    let o = env.cmd("top").args(["web2", "-o", "pid,args"]).ok();
+    assert!(o.stdout.lines().nth(1).unwrap().contains("sleep 60"), "{o}");
+    // restart: a new init, running again; a stopped one is started
+    let pid = |env: &Env| {
+        let r = env.cmd("inspect").arg(&id).ok().record();
+        r["state"]["pid"].as_i64()
+    };
+    let before = pid(&env).unwrap();
+    let r = env.cmd("restart").args(["-t", "0", "web2"]).ok().record();
+    assert_eq!(s(&r, "container"), id);
+    let after = pid(&env).unwrap();
+    assert_ne!(before, after);
+    env.cmd("exec").args(["web2", "true"]).ok();
+    env.cmd("stop").args(["-t", "0", "web2"]).ok();
+    env.cmd("restart").arg("web2").ok();
+    env.cmd("exec").args(["web2", "true"]).ok();
+    env.cmd("top").arg("other").fails(1);
+    env.cmd("rm").args(["-f", "web2", "other"]).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}

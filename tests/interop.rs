@@ -7,7 +7,7 @@ use crate::harness::{s, Env};
 use std::collections::BTreeMap;
 
 /// The peer busybox image, in docker and in a cairn store; returns the tag.
-fn same_image(env: &Env, tag: &str) -> String {
+pub(crate) fn same_image(env: &Env, tag: &str) -> String {
     let archive = peers().join("docker-save.tar");
     env.cmd("load").arg(&archive).ok();
     env.cmd("tag").args(["busybox:latest", tag]).ok();

@@ -5,7 +5,8 @@ complete -c cairn-create -s v -l volume -d 'Mount a host path (HOST_PATH:CTR_PAT
 complete -c cairn-create -l mount -d 'Mount as docker\'s --mount: type=bind|volume|tmpfs,source=…, target=…[,readonly] (a bind\'s source must exist)' -r
 complete -c cairn-create -l tmpfs -d 'Mount a new tmpfs (options as mount(8)\'s: size=64m,mode=1777)' -r
 complete -c cairn-create -l hostname -d 'The container\'s hostname (default: its short ID)' -r
-complete -c cairn-create -s e -l env -d 'Set an environment variable (K=V; a bare K removes it)' -r
+complete -c cairn-create -s e -l env -d 'Set an environment variable (K=V; a bare K takes this shell\'s value, or removes K when it has none)' -r
+complete -c cairn-create -l env-file -d 'Read environment variables from a file: a K=V (or bare K) a line, `#` comments; -e wins' -r -F
 complete -c cairn-create -s w -l workdir -d 'Working directory inside the container' -r
 complete -c cairn-create -s u -l user -d 'User (name or uid) and group: USER[:GROUP]' -r
 complete -c cairn-create -l network -l net -d 'The network `start` runs it on (default bridge): as `run --network`' -r

@@ -1,5 +1,6 @@
 complete -c cairn-isolate -l root -d 'The store (default: $CAIRN_ROOT, else /var/lib/cairn for root, else ${XDG_DATA_HOME:-~/.local/share}/cairn)' -r -F
-complete -c cairn-isolate -s e -l env -d 'Set an environment variable (K=V; a bare K removes it)' -r
+complete -c cairn-isolate -s e -l env -d 'Set an environment variable (K=V; a bare K takes this shell\'s value, or removes K when it has none)' -r
+complete -c cairn-isolate -l env-file -d 'Read environment variables from a file: a K=V (or bare K) a line, `#` comments; -e wins' -r -F
 complete -c cairn-isolate -s w -l workdir -d 'Working directory inside the container' -r
 complete -c cairn-isolate -s u -l user -d 'User (name or uid) and group: USER[:GROUP]' -r
 complete -c cairn-isolate -l network -l net -d 'Network: `bridge` (the default bridge cairn0: an address, a route and outbound NAT; run\'s default), a network `cairn network create` made, `none` (a namespace with only lo), `host`, `container:NAME` (a running container\'s), or the path of a network namespace to join (e.g. /run/netns/NAME). isolate\'s default: the network the container was made for or last ran on, else none' -r

@@ -5,7 +5,8 @@ complete -c cairn-run -s v -l volume -d 'Mount a host path (HOST_PATH:CTR_PATH, 
 complete -c cairn-run -l mount -d 'Mount as docker\'s --mount: type=bind|volume|tmpfs,source=…, target=…[,readonly] (a bind\'s source must exist)' -r
 complete -c cairn-run -l tmpfs -d 'Mount a new tmpfs (options as mount(8)\'s: size=64m,mode=1777)' -r
 complete -c cairn-run -l hostname -d 'The container\'s hostname (default: its short ID)' -r
-complete -c cairn-run -s e -l env -d 'Set an environment variable (K=V; a bare K removes it)' -r
+complete -c cairn-run -s e -l env -d 'Set an environment variable (K=V; a bare K takes this shell\'s value, or removes K when it has none)' -r
+complete -c cairn-run -l env-file -d 'Read environment variables from a file: a K=V (or bare K) a line, `#` comments; -e wins' -r -F
 complete -c cairn-run -s w -l workdir -d 'Working directory inside the container' -r
 complete -c cairn-run -s u -l user -d 'User (name or uid) and group: USER[:GROUP]' -r
 complete -c cairn-run -l network -l net -d 'Network: `bridge` (the default bridge cairn0: an address, a route and outbound NAT; run\'s default), a network `cairn network create` made, `none` (a namespace with only lo), `host`, `container:NAME` (a running container\'s), or the path of a network namespace to join (e.g. /run/netns/NAME). isolate\'s default: the network the container was made for or last ran on, else none' -r

@@ -6,7 +6,8 @@ complete -c cairn-union-mount -l mount -d 'Mount as docker\'s --mount: type=bind
 complete -c cairn-union-mount -l tmpfs -d 'Mount a new tmpfs (options as mount(8)\'s: size=64m,mode=1777)' -r
 complete -c cairn-union-mount -l hostname -d 'The container\'s hostname (default: its short ID)' -r
 complete -c cairn-union-mount -l bundle -d 'Also write an OCI bundle in DIR for any runtime (`runc run --bundle DIR`): the view bound at DIR/rootfs and DIR/config.json, the spec `cairn run` would use; `cairn rm` takes the bind mount down' -r -F
-complete -c cairn-union-mount -s e -l env -d 'Set an environment variable (K=V; a bare K removes it)' -r
+complete -c cairn-union-mount -s e -l env -d 'Set an environment variable (K=V; a bare K takes this shell\'s value, or removes K when it has none)' -r
+complete -c cairn-union-mount -l env-file -d 'Read environment variables from a file: a K=V (or bare K) a line, `#` comments; -e wins' -r -F
 complete -c cairn-union-mount -s w -l workdir -d 'Working directory inside the container' -r
 complete -c cairn-union-mount -s u -l user -d 'User (name or uid) and group: USER[:GROUP]' -r
 complete -c cairn-union-mount -l format -d 'Output format' -r -f -a "json\t'One JSON record per line'

@@ -699,6 +699,63 @@ fn remove_now(store: &Store, c: &ContainerMeta, force: bool) -> Result<()> {
     Ok(())
 }
 
+/// `docker rename`: give `c` the name `new` (valid and unused).
+pub fn rename(store: &Store, c: &ContainerMeta, new: &str) -> Result<ContainerMeta> {
+    if !crate::store::container::valid_name(new) {
+        return Err(StoreError::BadName(new.to_string()).into());
+    }
+    // no other container takes the name meanwhile
+    let _l = store.lock_exclusive("containers")?;
+    if store
+        .containers()?
+        .iter()
+        .any(|o| o.name == new && o.id != c.id)
+    {
+        return Err(StoreError::NameInUse(new.to_string()).into());
+    }
+    let mut meta = store.container(&c.id)?;
+    meta.name = new.to_string();
+    let json = serde_json::to_vec_pretty(&meta).map_err(sys(c, "writing its record"))?;
+    crate::store::write_atomic(&store.container_dir(&c.id).join("container.json"), &json)?;
+    Ok(meta)
+}
+
+/// The host pids of every process of a running container (its cgroup's),
+/// in the order the kernel lists them.
+pub fn processes(store: &Store, c: &ContainerMeta) -> Result<Vec<Pid>> {
+    if !is_running(store, c)? {
+        return Err(state_err(c, Problem::NotRunning));
+    }
+    let cg = Cgroup::open(&cgroup_name(c))
+        .map_err(sys(c, "opening its cgroup"))?
+        .ok_or_else(|| state_err(c, Problem::NotRunning))?;
+    let pids = cg.procs().map_err(sys(c, "listing its processes"))?;
+    Ok(pids.into_iter().map(Pid::from_raw).collect())
+}
+
+/// `docker top`: the header of `ps`'s output `text` and its lines for
+/// `pids` (the column headed PID says whose a line is). An error when
+/// there is no PID column (ps options without one).
+pub fn ps_lines<'t>(
+    text: &'t str,
+    pids: &[Pid],
+) -> std::result::Result<Vec<&'t str>, &'static str> {
+    let mut lines = text.lines();
+    let header = lines.next().ok_or("no output")?;
+    let col = header
+        .split_whitespace()
+        .position(|h| h == "PID")
+        .ok_or("no PID column in its output")?;
+    let mut out = vec![header];
+    out.extend(lines.filter(|l| {
+        l.split_whitespace()
+            .nth(col)
+            .and_then(|p| p.parse::<i32>().ok())
+            .is_some_and(|p| pids.contains(&Pid::from_raw(p)))
+    }));
+    Ok(out)
+}
+
 /// The host pid of a running container's init, or an error.
 pub fn init_pid(store: &Store, c: &ContainerMeta) -> Result<Pid> {
     let st = state(store, c)?;
@@ -833,6 +890,29 @@ fn process_env(
     env
 }
 
+/// The environment given on a command line, as docker reads it: the
+/// lines of each env file (`env_files`, their text; blank lines and `#`
+/// comments skipped), then each `-e`. A bare `K` takes the caller's value
+/// (`lookup`); one the caller does not have stays bare, which removes `K`.
+pub fn caller_env(
+    env_files: &[String],
+    flags: &[String],
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Vec<String> {
+    let lines = env_files.iter().flat_map(|t| {
+        t.lines()
+            .map(str::trim_start)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    });
+    lines
+        .chain(flags.iter().map(String::as_str))
+        .map(|e| match (e.contains('='), lookup(e)) {
+            (false, Some(v)) => format!("{e}={v}"),
+            _ => e.to_string(),
+        })
+        .collect()
+}
+
 /// Record that `c` exited with `code` before its command ran.
 fn record_failed_start(store: &Store, c: &ContainerMeta, argv: &[String], code: i32) -> Result<()> {
     let mut st = store.read_state(&c.id)?;
@@ -847,6 +927,21 @@ fn record_failed_start(store: &Store, c: &ContainerMeta, argv: &[String], code: 
 /// Start a new process inside a running container's namespaces and
 /// cgroup, with the same hardening as its init.
 pub fn exec(store: &Store, c: &ContainerMeta, o: &ExecOptions) -> Result<process::Joined> {
+    enter(store, c, o, process::spawn_into)
+}
+
+/// [`exec`], the process left running on its own (`exec -d`): returns
+/// its pid once it has executed.
+pub fn exec_detached(store: &Store, c: &ContainerMeta, o: &ExecOptions) -> Result<Pid> {
+    enter(store, c, o, process::spawn_into_detached)
+}
+
+fn enter<T>(
+    store: &Store,
+    c: &ContainerMeta,
+    o: &ExecOptions,
+    spawn: impl FnOnce(&spec::Spec, &Io<'_>) -> std::result::Result<T, SpawnError>,
+) -> Result<T> {
     let pid = init_pid(store, c)?;
     // A container that stopped while this was being set up is "not
     // running", not whichever /proc or cgroup file vanished first.
@@ -897,7 +992,7 @@ pub fn exec(store: &Store, c: &ContainerMeta, o: &ExecOptions) -> Result<process
         cgroup: cgroup.as_ref(),
         console: o.console,
     };
-    process::spawn_into(&spec, &io).map_err(spawn_err)
+    spawn(&spec, &io).map_err(spawn_err)
 }
 
 /// After a failure to enter a container: is its init gone, or going
@@ -1050,4 +1145,44 @@ pub fn run_to_exit(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<i
     };
     finish(store, &r, code)?;
     Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ps_lines_keep_the_header_and_the_containers_pids() {
+        use nix::unistd::Pid;
+        let text = "UID PID PPID C STIME TTY TIME CMD\nroot 1 0 0 10:00 ? 00:00:01 init\nroot 42 1 0 10:00 ? 00:00:00 sleep 60\nroot 420 1 0 10:00 ? 00:00:00 42\n";
+        let l = super::ps_lines(text, &[Pid::from_raw(42)]).unwrap();
+        assert_eq!(
+            l,
+            [
+                "UID PID PPID C STIME TTY TIME CMD",
+                "root 42 1 0 10:00 ? 00:00:00 sleep 60"
+            ]
+        );
+        assert!(super::ps_lines("USER COMMAND\n", &[]).is_err());
+    }
+
+    #[test]
+    fn caller_env_reads_files_then_flags_and_the_callers_values() {
+        let file = "# a comment\n\nA=1\n  HOME_ISH\nB=x=y\n".to_string();
+        let lookup = |k: &str| (k == "HOME_ISH" || k == "FOO").then(|| format!("v-{k}"));
+        let env = super::caller_env(
+            &[file],
+            &["FOO".into(), "GONE".into(), "A=2".into()],
+            lookup,
+        );
+        assert_eq!(
+            env,
+            [
+                "A=1",
+                "HOME_ISH=v-HOME_ISH",
+                "B=x=y",
+                "FOO=v-FOO",
+                "GONE",
+                "A=2"
+            ]
+        );
+    }
 }

@@ -465,9 +465,14 @@ pub struct Cairn {
 /// every tool that creates or starts a container, and exec).
 #[derive(Debug, Clone, Args)]
 pub struct ConfigArgs {
-    /// Set an environment variable (K=V; a bare K removes it)
+    /// Set an environment variable (K=V; a bare K takes this shell's
+    /// value, or removes K when it has none)
     #[arg(long, short = 'e', value_name = "K=V")]
     pub env: Vec<String>,
+    /// Read environment variables from a file: a K=V (or bare K) a line,
+    /// `#` comments; -e wins
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Vec<std::path::PathBuf>,
     /// Working directory inside the container
     #[arg(long, short = 'w', value_name = "DIR")]
     pub workdir: Option<String>,
@@ -739,6 +744,80 @@ pub struct Stop {
     /// Output format
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
+}
+
+/// Restart containers: stop each (as `cairn stop`), then start it again
+/// in the background (as `cairn start`); a stopped one is started.
+///
+/// RECORDS: reads container records; writes a container record each
+/// (docs/container.schema.json).
+///
+/// EXAMPLES:
+///   cairn restart web
+///   cairn restart -t 0 web db
+#[derive(Debug, Parser)]
+#[command(name = "cairn-restart", version)]
+pub struct Restart {
+    #[command(flatten)]
+    pub common: Common,
+    /// Seconds to wait before SIGKILL
+    #[arg(long, short = 't', default_value_t = 10, value_name = "SECONDS")]
+    pub time: u64,
+    /// Containers; none: the `container` of stdin records
+    #[arg(value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
+/// Rename a container (docker rename).
+///
+/// RECORDS: reads none; writes a container record with the new `name`
+/// when stdout is not a terminal (docs/container.schema.json).
+///
+/// EXAMPLES:
+///   cairn rename brave_otter_1a2b web
+#[derive(Debug, Parser)]
+#[command(name = "cairn-rename", version)]
+pub struct Rename {
+    #[command(flatten)]
+    pub common: Common,
+    /// The container
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
+    /// Its new name: [a-zA-Z0-9][a-zA-Z0-9_.-]*
+    #[arg(value_name = "NEW_NAME")]
+    pub name: String,
+    /// Output format
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
+/// Show the processes of a running container, as docker top does: the
+/// lines of `ps -ef` (or `ps` with the options given) for the pids in its
+/// cgroup, as the host sees them.
+///
+/// RECORDS: reads none; writes ps's table.
+///
+/// EXAMPLES:
+///   cairn top web
+///   cairn top web -o pid,rss,args
+#[derive(Debug, Parser)]
+#[command(name = "cairn-top", version)]
+pub struct Top {
+    #[command(flatten)]
+    pub common: Common,
+    /// The running container
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
+    /// Options for ps (default: -ef)
+    #[arg(
+        value_name = "PS_OPTIONS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub ps_args: Vec<String>,
 }
 
 /// Send a signal (default SIGKILL) to every process of containers.
@@ -1315,6 +1394,7 @@ pub struct Port {
 /// EXAMPLES:
 ///   cairn exec web -- ps
 ///   cairn exec -it web -- sh
+///   cairn exec -d web -- sh -c 'date > /tmp/started'
 #[derive(Debug, Parser)]
 #[command(name = "cairn-exec", version)]
 pub struct Exec {
@@ -1322,6 +1402,10 @@ pub struct Exec {
     pub common: Common,
     #[command(flatten)]
     pub process: ProcessArgs,
+    /// Leave the process running in the background (its output is
+    /// dropped) and return at once
+    #[arg(long, short = 'd', conflicts_with_all = ["interactive", "tty"])]
+    pub detach: bool,
     /// The running container
     #[arg(value_name = "CONTAINER")]
     pub container: String,
@@ -1632,6 +1716,9 @@ pub fn commands() -> Vec<clap::Command> {
         Logs::command(),
         Diff::command(),
         Cp::command(),
+        Restart::command(),
+        Rename::command(),
+        Top::command(),
         Save::command(),
         Build::command(),
         crate::runtime::Runtime::command(),

@@ -137,9 +137,29 @@ pub fn limits(r: &RunArgs) -> Result<Limits, Fail> {
     Ok(l)
 }
 
+/// The environment `-e` and `--env-file` give, as docker reads them (a
+/// bare K takes this process's value).
+pub fn env(c: &crate::args::ConfigArgs) -> Result<Vec<String>, Fail> {
+    let files = c
+        .env_file
+        .iter()
+        .map(|f| {
+            std::fs::read_to_string(f)
+                .map_err(|e| usage(format!("--env-file {}: {e}", f.display())))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(libcairn::container::caller_env(&files, &c.env, |k| {
+        std::env::var(k).ok()
+    }))
+}
+
 /// Overrides from a command, an entrypoint and the process options.
-pub fn overrides(cmd: &[String], entrypoint: &Option<String>, p: &ProcessArgs) -> Overrides {
-    Overrides {
+pub fn overrides(
+    cmd: &[String],
+    entrypoint: &Option<String>,
+    p: &ProcessArgs,
+) -> Result<Overrides, Fail> {
+    Ok(Overrides {
         cmd: (!cmd.is_empty()).then(|| cmd.to_vec()),
         entrypoint: entrypoint.as_ref().map(|e| {
             if e.is_empty() {
@@ -148,10 +168,10 @@ pub fn overrides(cmd: &[String], entrypoint: &Option<String>, p: &ProcessArgs) -
                 vec![e.clone()]
             }
         }),
-        env: p.config.env.clone(),
+        env: env(&p.config)?,
         workdir: p.config.workdir.clone(),
         user: p.config.user.clone(),
-    }
+    })
 }
 
 /// `--log-opt max-size=SIZE`, `--log-opt max-file=N` (docker's spelling).
@@ -186,7 +206,7 @@ pub fn run_options(
     r: &RunArgs,
 ) -> Result<libcairn::container::RunOptions, Fail> {
     Ok(libcairn::container::RunOptions {
-        overrides: overrides(cmd, entrypoint, p),
+        overrides: overrides(cmd, entrypoint, p)?,
         net: parse_net(r)?,
         ports: ports(r)?,
         limits: limits(r)?,

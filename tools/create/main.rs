@@ -19,7 +19,7 @@ fn run(args: Create) -> Result<i32, Fail> {
         cmd.arg("--root").arg(r);
     }
     cmd.args(cairn_cli::container::create_flags(&args.create));
-    for e in &args.config.env {
+    for e in &cairn_cli::container::env(&args.config)? {
         cmd.args(["-e", e]);
     }
     if let Some(w) = &args.config.workdir {

@@ -36,7 +36,7 @@ fn run(args: Run) -> Result<i32, Fail> {
     root(&mut create);
     create.arg("--no-mount");
     create.args(cairn_cli::container::create_flags(&args.create));
-    for e in &args.process.config.env {
+    for e in &cairn_cli::container::env(&args.process.config).map_err(fail125)? {
         create.args(["-e", e]);
     }
     if let Some(w) = &args.process.config.workdir {

@@ -49,7 +49,7 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
                 vec![e.clone()]
             }
         }),
-        env: args.config.env.clone(),
+        env: cairn_cli::container::env(&args.config)?,
         workdir: args.config.workdir.clone(),
         user: args.config.user.clone(),
     };

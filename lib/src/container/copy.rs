@@ -627,11 +627,7 @@ pub fn extract_in<R: Read>(
 }
 
 /// Stream the tar of `s` into `sink` through a pipe, written by a thread.
-fn pipe_through(
-    s: &Source,
-    shown: &str,
-    sink: impl FnOnce(File) -> Result<()>,
-) -> Result<()> {
+fn pipe_through(s: &Source, shown: &str, sink: impl FnOnce(File) -> Result<()>) -> Result<()> {
     let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC)
         .map_err(io::Error::from)
         .map_err(at(shown))?;
