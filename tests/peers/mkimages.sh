@@ -173,13 +173,15 @@ printf '{"deprecated-key-path": "%s/key.json"}\n' "$WORK" >"$WORK/daemon.json"
 # (cairn's NAT table and the network tests' guard tables are nft tables iptables-save
 # does not list; ip_forward is cairn's to set too). dockerd runs with --bridge none
 # --iptables=false --ip-forward=false: docker0 or an iptables rule would show here.
+# A chain's packet counters ([PKTS:BYTES]) move with any traffic: left out.
 snapshot_net() {
     {
         ip -o link show | awk -F': ' '{print "link", $2}'
         ip -o addr show | awk '{print "addr", $2, $4}'
         iptables-save 2>/dev/null || true
         iptables-legacy-save 2>/dev/null || true
-    } | grep -v '^#' | grep -Ev '^(link|addr) (veth[0-9a-f]{8}|cairn0)' | sort || true
+    } | grep -v '^#' | grep -Ev '^(link|addr) (veth[0-9a-f]{8}|cairn0)' \
+      | sed -E 's/ \[[0-9]+:[0-9]+\]$//' | sort || true
 }
 net_before=$(snapshot_net)
 
