@@ -634,3 +634,60 @@ fn rename_restart_top() {
     env.cmd("rm").args(["-f", "web2", "other"]).ok();
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }
+
+/// `--cap-add`/`--cap-drop`: the sets the container's process holds are
+/// docker's for the same flags; kept by `create` for `start`; a name that
+/// is not a capability is refused before a container is made.
+#[test]
+fn capabilities_as_docker() {
+    use crate::fixtures::docker;
+    let env = Env::new("habit-caps");
+    let tag = crate::interop::same_image(&env, "habit-caps:1");
+    let status = "grep -E '^Cap(Bnd|Eff|Prm)' /proc/self/status";
+    for flags in [
+        &["--cap-drop", "ALL", "--cap-add", "net_raw"][..],
+        &["--cap-add", "NET_ADMIN", "--cap-drop", "CAP_CHOWN"][..],
+        &["--cap-add", "SYS_TIME", "--cap-drop", "NET_RAW"][..],
+    ] {
+        let ours = env
+            .cmd("run")
+            .args(["--rm", "--network", "none"])
+            .args(flags)
+            .args([tag.as_str(), "sh", "-c", status])
+            .ok()
+            .stdout;
+        let mut args = vec!["run", "--rm", "--network", "none"];
+        args.extend(flags);
+        args.extend([tag.as_str(), "sh", "-c", status]);
+        let theirs = docker().ok(&args);
+        assert_eq!(ours, theirs, "{flags:?}");
+    }
+    // ALL (docker's engine here cannot grant every one: not compared)
+    let o = env
+        .cmd("run")
+        .args(["--rm", "--cap-add", "ALL", "--cap-drop", "SYS_ADMIN", &tag])
+        .args(["sh", "-c", "grep CapEff /proc/self/status"])
+        .ok();
+    let eff = u64::from_str_radix(o.stdout.split_whitespace().nth(1).unwrap(), 16).unwrap();
+    assert_eq!(eff & (1 << 21), 0, "no CAP_SYS_ADMIN: {o}");
+    assert_ne!(
+        eff & (1 << 25),
+        0,
+        "CAP_SYS_TIME, beyond docker's default: {o}"
+    );
+    // kept with the container: create, then start
+    let id = env
+        .cmd("create")
+        .args(["--cap-drop", "chown", &tag, "sh", "-c", "chown 1 /tmp"])
+        .ok();
+    let id = id.stdout.trim();
+    let o = env.cmd("start").args(["-a", id]).fails(1);
+    assert!(o.stderr.contains("Operation not permitted"), "{o}");
+    env.cmd("rm").arg(id).ok();
+    let o = env
+        .cmd("run")
+        .args(["--rm", "--cap-add", "NOPE", &tag, "true"])
+        .fails(125);
+    assert!(o.stderr.contains("NOPE"), "{o}");
+    assert!(ps_all(&env).is_empty());
+}

@@ -28,6 +28,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+pub mod capabilities;
 pub mod copy;
 mod mounts;
 pub mod slirp;
@@ -243,6 +244,9 @@ pub fn write_bundle(
     let mut spec = spec_of(c, &config, o, "rootfs".into(), user, net.clone())
         .build()
         .map_err(sys(c, "making its spec"))?;
+    if !o.privileged {
+        capabilities::apply(&mut spec, &c.host.cap_add, &c.host.cap_drop);
+    }
     mounts::add_to_spec(store, c, &mut spec, &root, &net)?;
     let bound = dir.join("rootfs");
     std::fs::create_dir_all(&bound).map_err(sys(c, "making the bundle's rootfs"))?;
@@ -399,6 +403,9 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
     let mut spec = spec_of(c, &config, o, root.clone(), user, net.clone())
         .build()
         .map_err(sys(c, "creating its cgroup"))?;
+    if !o.privileged {
+        capabilities::apply(&mut spec, &c.host.cap_add, &c.host.cap_drop);
+    }
     mounts::add_to_spec(store, c, &mut spec, &root, &net).inspect_err(|_| {
         disconnect(store, &c.id);
         if mounted_here {
@@ -986,6 +993,9 @@ fn enter<T>(
     }
     .build()
     .map_err(sys(c, "making its spec"))?;
+    if !o.privileged {
+        capabilities::apply(&mut spec, &c.host.cap_add, &c.host.cap_drop);
+    }
     spec::join_namespaces(&mut spec, pid.as_raw());
     let io = Io {
         stdio: o.stdio,

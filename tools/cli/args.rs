@@ -573,6 +573,13 @@ pub struct CreateArgs {
     /// The container's hostname (default: its short ID)
     #[arg(long, value_name = "NAME")]
     pub hostname: Option<String>,
+    /// Add a capability to docker's default set (NET_ADMIN, CAP_SYS_TIME,
+    /// ALL, ...)
+    #[arg(long, value_name = "CAP")]
+    pub cap_add: Vec<String>,
+    /// Drop a capability from it (or ALL)
+    #[arg(long, value_name = "CAP")]
+    pub cap_drop: Vec<String>,
 }
 
 /// A new container on an image, mounted as one overlayfs (docker create).

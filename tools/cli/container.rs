@@ -267,10 +267,17 @@ pub fn host_config(c: &CreateArgs) -> Result<libcairn::store::container::HostCon
     for t in &c.tmpfs {
         mounts.push(parse_tmpfs(t).map_err(usage)?);
     }
+    let caps = |v: &[String]| -> Result<Vec<String>, Fail> {
+        v.iter()
+            .map(|n| libcairn::container::capabilities::parse(n).map_err(usage))
+            .collect()
+    };
     Ok(libcairn::store::container::HostConfig {
         mounts,
         hostname: c.hostname.clone(),
         read_only: c.read_only,
+        cap_add: caps(&c.cap_add)?,
+        cap_drop: caps(&c.cap_drop)?,
     })
 }
 
@@ -288,6 +295,8 @@ pub fn create_flags(c: &CreateArgs) -> Vec<String> {
     c.mounts.iter().for_each(|x| add("--mount", x));
     c.tmpfs.iter().for_each(|x| add("--tmpfs", x));
     c.hostname.iter().for_each(|h| add("--hostname", h));
+    c.cap_add.iter().for_each(|x| add("--cap-add", x));
+    c.cap_drop.iter().for_each(|x| add("--cap-drop", x));
     if c.read_only {
         v.push("--read-only".into());
     }

@@ -53,6 +53,12 @@ pub struct HostConfig {
     /// The root file system is read-only (volumes and tmpfs stay writable).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub read_only: bool,
+    /// Capabilities added to docker's default set (`CAP_NAME` or `ALL`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cap_add: Vec<String>,
+    /// Capabilities dropped from it (`CAP_NAME` or `ALL`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cap_drop: Vec<String>,
 }
 
 impl HostConfig {
