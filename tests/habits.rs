@@ -691,3 +691,38 @@ fn capabilities_as_docker() {
     assert!(o.stderr.contains("NOPE"), "{o}");
     assert!(ps_all(&env).is_empty());
 }
+
+/// `inspect -f` with docker's template spellings over cairn's fields.
+#[test]
+fn inspect_takes_a_go_template() {
+    let env = Env::new("habit-tmpl");
+    busybox_image(&env);
+    let id = env
+        .cmd("run")
+        .args([
+            "-d", "--name", "tmpl", "-e", "K=v", "busybox", "sleep", "60",
+        ])
+        .ok();
+    let id = id.stdout.trim();
+    let r = env.cmd("inspect").arg(id).ok().record();
+    let pid = r["state"]["pid"].as_i64().unwrap();
+    let o = env
+        .cmd("inspect")
+        .args(["-f", "{{.State.Pid}} {{.State.Status}} {{.Name}}", "tmpl"])
+        .ok();
+    assert_eq!(o.stdout, format!("{pid} running tmpl\n"));
+    let o = env
+        .cmd("inspect")
+        .args(["-f", "{{json .Config.Env}}", "tmpl"])
+        .ok();
+    assert!(
+        o.stdout.starts_with('[') && o.stdout.contains("\"K=v\""),
+        "{o}"
+    );
+    let o = env
+        .cmd("inspect")
+        .args(["-f", "{{range .Config.Env}}", "tmpl"])
+        .fails(1);
+    assert!(o.stderr.contains("unsupported"), "{o}");
+    env.cmd("rm").args(["-f", id]).ok();
+}

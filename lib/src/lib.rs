@@ -18,6 +18,7 @@
 //! | `json` | | canonical JSON, as IDs are computed over it |
 //! | `logfile` | | a log that rotates before it can fill the disk |
 //! | `reference` | | image names as people type them |
+//! | `template` | | docker's Go-template subset (`{{.State.Pid}}`, `json`, `index`) over a JSON document |
 //! | `hostfiles` | | the /etc/hostname, /etc/hosts and /etc/resolv.conf cairn writes for a container |
 //! | `layer` | `digest`, `sys`, `userns` | tar streams, whiteouts, diffs, compression |
 //! | `store` | `layer`, `json`, `reference`, `hostfiles` | paths, atomic publish, locks, tags, container records |
@@ -56,6 +57,7 @@ pub mod registry;
 pub mod runtime;
 pub mod store;
 pub mod sys;
+pub mod template;
 pub mod userns;
 pub mod volume;
 

@@ -380,6 +380,7 @@ pub enum ImagesFormat {
 /// EXAMPLES:
 ///   cairn inspect busybox
 ///   cairn inspect web | jq .state.status
+///   cairn inspect -f '{{.State.Pid}}' web
 ///   cairn layer-unpack x.tar | cairn inspect | jq .config
 #[derive(Debug, Parser)]
 #[command(name = "cairn-inspect", version)]
@@ -392,6 +393,16 @@ pub struct Inspect {
     /// Only look for this kind of object
     #[arg(long = "type", value_enum, value_name = "TYPE")]
     pub kind: Option<InspectType>,
+    /// Print this Go template for each, as docker inspect -f:
+    /// '{{.State.Pid}}', '{{json .Config.Env}}', '{{index .Config.Labels "k"}}'
+    /// (docker's names read cairn's fields)
+    #[arg(
+        long = "template",
+        short = 'f',
+        value_name = "TEMPLATE",
+        conflicts_with = "format"
+    )]
+    pub template: Option<String>,
     /// Output format (json: one record per line; table: indented JSON)
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,

@@ -1,6 +1,6 @@
 use cairn_cli::args::{Inspect, InspectType};
 use cairn_cli::out::{Format, Out};
-use cairn_cli::{each_subject, open_store, subjects, Fail, Subject};
+use cairn_cli::{each_subject, open_store, subjects, Fail, FailExt, Subject};
 use clap::Parser;
 use libcairn::net::{self as network, NetworkSettings};
 use libcairn::record::{AnyRecord, ContainerInspect, ImageInspect, ImageRecord, Kind};
@@ -76,8 +76,15 @@ fn inspect_image(store: &Store, name: &str, tags: &[refs::Ref]) -> Result<ImageI
     })
 }
 
-/// A document as JSON (`--format json` and `id`), or pretty for people.
-fn print<K: Kind>(out: &mut Out, doc: K) -> Result<(), Fail> {
+/// A document as JSON (`--format json` and `id`), or pretty for people,
+/// or through a template (`-f`).
+fn print<K: Kind>(out: &mut Out, doc: K, template: Option<&str>) -> Result<(), Fail> {
+    if let Some(t) = template {
+        let doc = serde_json::Value::Object(doc.to_record());
+        let line = libcairn::template::render(t, &doc).usage()?;
+        out.raw(&format!("{line}\n"))?;
+        return Ok(());
+    }
     match out.format {
         Format::Table => {
             let text = serde_json::to_string_pretty(&doc.to_record())?;
@@ -100,10 +107,15 @@ fn run(args: Inspect) -> Result<i32, Fail> {
             None => store.resolve_container(&s.name).ok(),
         };
         match container {
-            Some(c) => print(&mut out, inspect_container(&store, c)?.over(&s.record)),
+            Some(c) => print(
+                &mut out,
+                inspect_container(&store, c)?.over(&s.record),
+                args.template.as_deref(),
+            ),
             None => print(
                 &mut out,
                 inspect_image(&store, &s.name, &tags)?.over(&s.record),
+                args.template.as_deref(),
             ),
         }
     })?;
