@@ -100,6 +100,7 @@ fn run(args: Inspect) -> Result<i32, Fail> {
     let format = Format::resolve(args.format, true);
     let mut out = Out::new(format);
     let tags = refs::list(&store)?;
+    let t = args.template.as_deref();
     let code = each_subject(inspected(&args)?, |s| {
         let container = match kind_of(&s, args.kind) {
             Some(InspectType::Image) => None,
@@ -107,15 +108,11 @@ fn run(args: Inspect) -> Result<i32, Fail> {
             None => store.resolve_container(&s.name).ok(),
         };
         match container {
-            Some(c) => print(
-                &mut out,
-                inspect_container(&store, c)?.over(&s.record),
-                args.template.as_deref(),
-            ),
+            Some(c) => print(&mut out, inspect_container(&store, c)?.over(&s.record), t),
             None => print(
                 &mut out,
                 inspect_image(&store, &s.name, &tags)?.over(&s.record),
-                args.template.as_deref(),
+                t,
             ),
         }
     })?;
