@@ -76,8 +76,7 @@ fn inspect_image(store: &Store, name: &str, tags: &[refs::Ref]) -> Result<ImageI
     })
 }
 
-/// A document as JSON (`--format json` and `id`), or pretty for people,
-/// or through a template (`-f`).
+/// A document as JSON (`--format json`, `id`), pretty for people, or as `-f` renders it.
 fn print<K: Kind>(out: &mut Out, doc: K, template: Option<&str>) -> Result<(), Fail> {
     if let Some(t) = template {
         let doc = serde_json::Value::Object(doc.to_record());
