@@ -434,11 +434,14 @@ fn slirp4netns_gives_a_rootless_container_a_network_but_not_the_hosts_loopback()
         .local_addr()
         .unwrap()
         .port();
-    let mut httpd = Command::new("busybox")
+    let httpd = Command::new("busybox")
         .args(["httpd", "-f", "-p", &format!("127.0.0.1:{port}"), "-h"])
         .arg(env.path(""))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let _httpd = Killed(httpd);
     let _tun = TunOpen::new();
     let fetch = format!(
         "ip -o -4 addr show tap0 | grep -o 10.0.2.100/24; \
@@ -502,6 +505,14 @@ fn slirp4netns_gives_a_rootless_container_a_network_but_not_the_hosts_loopback()
             .count()
     };
     assert_eq!(live(&u), 0, "no slirp4netns left running");
-    let _ = httpd.kill();
-    let _ = httpd.wait();
+}
+
+/// A child killed when the test ends, passed or not.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

@@ -169,7 +169,12 @@ impl Mode {
             Mode::Bridge(n) => n.clone(),
             Mode::Container(c) => format!("container:{c}"),
             Mode::Join(p) => p.display().to_string(),
-            Mode::Slirp4netns { .. } => "slirp4netns".into(),
+            Mode::Slirp4netns {
+                allow_host_loopback: false,
+            } => "slirp4netns".into(),
+            Mode::Slirp4netns {
+                allow_host_loopback: true,
+            } => "slirp4netns:allow_host_loopback=true".into(),
         }
     }
 }
@@ -688,6 +693,24 @@ impl NetworkSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_mode_reads_back_from_its_name() {
+        // create records the name; start reads it back
+        for s in [
+            "none",
+            "host",
+            "bridge",
+            "app",
+            "container:web",
+            "/run/netns/x",
+            "slirp4netns",
+            "slirp4netns:allow_host_loopback=true",
+        ] {
+            let m = Mode::parse(s).unwrap();
+            assert_eq!(Mode::parse(&m.name()).unwrap(), m, "{s}");
+        }
+    }
 
     #[test]
     fn modes_parse_as_docker_names_them() {
