@@ -274,6 +274,24 @@ fn the_tour_as_an_ordinary_user_keeps_every_owner() {
         None,
     );
     assert_eq!(o.stdout.trim(), "1000", "{o}");
+    // A union view one command mounts is there for the next, in the
+    // store's namespace (unshare), and not in the host's.
+    let view = u.ok(&["union-mount", "tour"], None).record();
+    let rootfs = s(&view, "rootfs").to_string();
+    let o = u.ok(
+        &[
+            "unshare",
+            "sh",
+            "-c",
+            &format!("id -u; cat {rootfs}/home/u/notes"),
+        ],
+        None,
+    );
+    assert_eq!(o.stdout, "0\nmine\n", "{o}");
+    assert!(
+        !Path::new(&rootfs).join("home/u/notes").exists(),
+        "not on the host"
+    );
     let o = u.ok(&["images"], None);
     assert!(o.stdout.contains("tour"), "{o}");
     let o = u.ok(&["ps", "-a"], None);

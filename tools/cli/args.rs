@@ -225,6 +225,34 @@ pub struct Logout {
     pub registry: Option<String>,
 }
 
+/// Run a command inside the store's rootless namespaces, as `podman
+/// unshare` does: root there, the user's subordinate ids mapped, and the
+/// union views cairn mounted for the store in sight (the host's mount
+/// namespace does not see them). For root, where there are none, it just
+/// runs the command.
+///
+/// Runs COMMAND (default: $SHELL, else /bin/sh) with CAIRN_ROOT set to the
+/// store; its exit status is the command's.
+///
+/// RECORDS: reads none; writes none.
+///
+/// EXAMPLES:
+///   cairn unshare id -u
+///   cairn unshare ls ~/.local/share/cairn/containers/ID/rootfs
+#[derive(Debug, Parser)]
+#[command(name = "cairn-unshare", version)]
+pub struct Unshare {
+    #[command(flatten)]
+    pub common: Common,
+    /// The command and its arguments
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<String>,
+}
+
 /// Push an image to a registry, as `docker push` does.
 ///
 /// IMAGE is a tag or image ID of the store; DEST_REF (default IMAGE) is
@@ -1701,6 +1729,7 @@ pub fn commands() -> Vec<clap::Command> {
         Pull::command(),
         Login::command(),
         Logout::command(),
+        Unshare::command(),
         Push::command(),
         History::command(),
         Images::command(),

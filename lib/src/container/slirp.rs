@@ -151,8 +151,16 @@ pub fn stop(store: &Store, id: &ContainerId) {
         let pid = nix::unistd::Pid::from_raw(pid);
         // (it ignores SIGTERM)
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::SIGKILL);
-        // Reaped here when this process started it; else by init.
-        let _ = nix::sys::wait::waitpid(pid, Some(nix::sys::wait::WaitPidFlag::WNOHANG));
+        // Gone before this returns (a second or so at most): reaped here
+        // when this process started it, else left to init as a zombie.
+        for _ in 0..200 {
+            let _ = nix::sys::wait::waitpid(pid, Some(nix::sys::wait::WaitPidFlag::WNOHANG));
+            let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            if stat.is_empty() || stat.contains(") Z ") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
     let _ = fs::remove_file(path);
 }
