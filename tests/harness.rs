@@ -261,6 +261,14 @@ pub struct Output {
 }
 
 impl Cmd {
+    /// Any command, run (and reported on failure) as the tools are.
+    pub fn new(c: Command, label: impl Into<String>) -> Cmd {
+        Cmd {
+            c,
+            stdin: None,
+            label: label.into(),
+        }
+    }
     pub fn arg(mut self, a: impl AsRef<std::ffi::OsStr>) -> Self {
         self.label.push(' ');
         self.label.push_str(&a.as_ref().to_string_lossy());

@@ -2,7 +2,7 @@
 //! with a subordinate id range (and removes both after), then runs the
 //! binaries as that user with `runuser`, the store in the user's home.
 
-use crate::harness::{busybox_tar, s, Output, Record, TarBuilder};
+use crate::harness::{busybox_tar, s, Cmd, Output, Record, TarBuilder};
 use std::io::Read;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -28,21 +28,41 @@ fn sh(cmd: &mut Command) -> std::process::Output {
 }
 
 impl User {
+    /// A user with a subordinate range of its own, far from anyone's.
     fn new(tag: &str) -> User {
-        let name = format!("cairn-{tag}-{}", std::process::id() % 100_000);
-        let _ = Command::new("userdel").args(["-r", &name]).output();
-        sh(Command::new("useradd").args(["-m", "-s", "/bin/sh", &name]));
-        // A range of its own, far from anyone's.
+        let u = User::add(tag, &[]);
         let start = 1_000_000 + (std::process::id() % 1000) * 65_536 * 2;
         let range = format!("{start}-{}", start + 65_535);
-        sh(Command::new("usermod").args(["--add-subuids", &range, "--add-subgids", &range, &name]));
+        sh(Command::new("usermod").args([
+            "--add-subuids",
+            &range,
+            "--add-subgids",
+            &range,
+            &u.name,
+        ]));
+        u
+    }
+
+    /// A user with no subordinate range (useradd gives one by default).
+    fn without_range(tag: &str) -> User {
+        User::add(tag, &["-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0"])
+    }
+
+    /// `useradd -m` with `extra`, and the cairn binaries linked into its
+    /// `bin/`.
+    fn add(tag: &str, extra: &[&str]) -> User {
+        let name = format!("cairn-{tag}-{}", std::process::id() % 100_000);
+        let _ = Command::new("userdel").args(["-r", &name]).output();
+        sh(Command::new("useradd")
+            .args(["-m", "-s", "/bin/sh"])
+            .args(extra)
+            .arg(&name));
         let home = PathBuf::from(format!("/home/{name}"));
         let uid = std::fs::metadata(&home).unwrap().uid();
         let bin = home.join("bin");
         std::fs::create_dir(&bin).unwrap();
         let built = crate::harness::bin("cairn");
-        let dir = built.parent().unwrap();
-        for e in std::fs::read_dir(dir).unwrap() {
+        for e in std::fs::read_dir(built.parent().unwrap()).unwrap() {
             let e = e.unwrap();
             let n = e.file_name().to_string_lossy().into_owned();
             let exe = e.metadata().unwrap().permissions().mode() & 0o111 != 0;
@@ -63,27 +83,12 @@ impl User {
         c.args(["-u", &self.name, "--", "env", "-i"])
             .arg(format!("HOME={}", self.home.display()))
             .arg(format!("PATH={path}"))
-            .arg("cairn")
-            .args(args)
-            .current_dir(&self.home)
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        if let Some(data) = stdin {
-            let mut w = child.stdin.take().unwrap();
-            std::thread::spawn(move || std::io::Write::write_all(&mut w, &data));
-        }
-        let out = child.wait_with_output().unwrap();
-        Output {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            label: format!("(as {}) cairn {}", self.name, args.join(" ")),
+            .current_dir(&self.home);
+        let label = format!("(as {}) cairn", self.name);
+        let cmd = Cmd::new(c, label).arg("cairn").args(args);
+        match stdin {
+            Some(data) => cmd.stdin(data).run(),
+            None => cmd.run(),
         }
     }
 
@@ -382,33 +387,7 @@ fn what_a_rootless_store_cannot_have_is_refused_in_one_line() {
 
 #[test]
 fn without_a_subordinate_range_the_error_says_how_to_add_one() {
-    let name = format!("cairn-norange-{}", std::process::id() % 100_000);
-    let _ = Command::new("userdel").args(["-r", &name]).output();
-    // (useradd gives a new user a range by default: not this one)
-    sh(Command::new("useradd").args([
-        "-m",
-        "-s",
-        "/bin/sh",
-        "-K",
-        "SUB_UID_COUNT=0",
-        "-K",
-        "SUB_GID_COUNT=0",
-        &name,
-    ]));
-    let u = User {
-        home: PathBuf::from(format!("/home/{name}")),
-        uid: 0,
-        name,
-    };
-    std::fs::create_dir(u.home.join("bin")).unwrap();
-    let built = crate::harness::bin("layer-unpack");
-    let to = u.home.join("bin/cairn-layer-unpack");
-    if std::fs::hard_link(&built, &to).is_err() {
-        std::fs::copy(&built, &to).unwrap();
-    }
-    let c = crate::harness::bin("cairn");
-    let _ = std::fs::hard_link(&c, u.home.join("bin/cairn"))
-        .or_else(|_| std::fs::copy(&c, u.home.join("bin/cairn")).map(drop));
+    let u = User::without_range("norange");
     let o = u.cairn(&["layer-unpack"], Some(busybox_tar()));
     assert_eq!(o.code, Some(1), "{o}");
     assert!(

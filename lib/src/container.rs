@@ -869,7 +869,7 @@ fn connect(
         } => {
             let fd = slirp::attach(store, &c.id, *allow_host_loopback)
                 .map_err(sys(c, "starting slirp4netns"))?;
-            return Ok((Net::Join(slirp::netns_path(&fd)), Some(fd)));
+            return Ok((Net::Join(network::netns::path(&fd)), Some(fd)));
         }
     };
     network::record_mode(store, &c.id, mode).map_err(sys(c, "recording its network"))?;

@@ -47,7 +47,7 @@ fn pid_file(store: &Store, id: &ContainerId) -> PathBuf {
 }
 
 /// A new network namespace with slirp4netns serving it; the container
-/// joins it by [`netns_path`] (the fd must stay open until it has).
+/// joins it by [`netns::path`] (the fd must stay open until it has).
 pub fn attach(
     store: &Store,
     id: &ContainerId,
@@ -110,11 +110,6 @@ pub fn attach(
     fs::write(pid_file(store, id), child.id().to_string())
         .map_err(io_err("writing slirp4netns.pid"))?;
     Ok(ns.fd)
-}
-
-/// The path by which this process (and only it) opens the namespace `fd`.
-pub fn netns_path(fd: &OwnedFd) -> PathBuf {
-    format!("/proc/self/fd/{}", fd.as_raw_fd()).into()
 }
 
 /// Wait (up to ten seconds) for the byte slirp4netns writes when tap0 is

@@ -286,8 +286,7 @@ pub struct Attached {
 impl Attached {
     /// A path to the namespace that this process (and only it) can open.
     pub fn netns_path(&self) -> PathBuf {
-        use std::os::fd::AsRawFd;
-        format!("/proc/self/fd/{}", self.netns.as_raw_fd()).into()
+        netns::path(&self.netns)
     }
 }
 

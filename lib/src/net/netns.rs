@@ -16,6 +16,13 @@ use std::fs::File;
 use std::io;
 use std::os::fd::OwnedFd;
 
+/// The path by which this process (and only it, as long as `fd` is open)
+/// opens the namespace `fd` holds: what a container is told to join.
+pub fn path(fd: &OwnedFd) -> std::path::PathBuf {
+    use std::os::fd::AsRawFd;
+    format!("/proc/self/fd/{}", fd.as_raw_fd()).into()
+}
+
 /// A network namespace held by an fd, and a netlink socket inside it.
 pub struct Netns {
     pub fd: OwnedFd,
