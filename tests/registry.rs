@@ -1194,3 +1194,91 @@ fn distribution_verifies_the_bearer_tokens_of_a_pull_and_a_push() {
         e.stderr
     );
 }
+
+/// A token server's refresh token, as `docker login` gets one and files it
+/// (`identitytoken`): cairn redeems docker's with the OAuth2 refresh grant
+/// and never sends the password again; `cairn login` files the same shape,
+/// and docker pulls with it.
+#[test]
+fn identity_tokens_of_a_login_are_filed_and_redeemed_as_docker_does() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let env = Env::new("registry-oauth");
+    let iss = issuer::Issuer::with_login(&env.path("issuer"), "cairn", "s3cret");
+    let reg = Registry::start(
+        &env,
+        "reg",
+        Extras {
+            token: Some((iss.realm.clone(), iss.cert.clone())),
+            ..Default::default()
+        },
+    );
+    let entry = |dir: &Path| -> Value {
+        let v: Value = serde_json::from_slice(&fs::read(dir.join("config.json")).unwrap()).unwrap();
+        v["auths"][&reg.host].clone()
+    };
+    let d = crate::fixtures::docker();
+    let theirs = env.path("docker-config");
+    let theirs_s = theirs.to_str().unwrap();
+    d.ok(&[
+        "--config", theirs_s, "login", "-u", "cairn", "-p", "s3cret", &reg.host,
+    ]);
+    let docker_entry = entry(&theirs);
+    assert!(
+        docker_entry["identitytoken"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("rt-"),
+        "docker files the refresh token: {docker_entry}"
+    );
+
+    crate::harness::busybox_image(&env);
+    let dest = format!("{}/oauth/bb-{}:1", reg.host, std::process::id());
+    let (basic, refreshed) = (iss.seen.basic.load(SeqCst), iss.seen.refreshed.load(SeqCst));
+    let rec = env
+        .cmd("push")
+        .env("DOCKER_CONFIG", &theirs)
+        .args(["busybox", &dest])
+        .ok()
+        .record();
+    assert!(
+        iss.seen.refreshed.load(SeqCst) > refreshed,
+        "the refresh grant"
+    );
+    assert_eq!(iss.seen.basic.load(SeqCst), basic, "no password sent");
+
+    let ours = env.path("cairn-config");
+    let login = |pass: &str| {
+        env.cmd("login")
+            .env("DOCKER_CONFIG", &ours)
+            .args(["-u", "cairn", "--password-stdin", &reg.host])
+            .stdin(format!("{pass}\n"))
+    };
+    let e = login("wrong").fails(1);
+    assert!(e.stderr.contains("refused"), "{}", e.stderr);
+    assert!(!ours.join("config.json").exists(), "nothing written");
+    login("s3cret").ok();
+    let cairn_entry = entry(&ours);
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&cairn_entry), keys(&docker_entry), "{cairn_entry}");
+    assert_eq!(cairn_entry["auth"], docker_entry["auth"]);
+    assert_ne!(cairn_entry["identitytoken"], docker_entry["identitytoken"]);
+
+    let refreshed = iss.seen.refreshed.load(SeqCst);
+    let ours_s = ours.to_str().unwrap();
+    d.ok(&["--config", ours_s, "pull", "-q", &dest]);
+    assert!(
+        iss.seen.refreshed.load(SeqCst) > refreshed,
+        "docker redeems cairn's token"
+    );
+    let id = d.ok(&["image", "inspect", "--format", "{{.Id}}", &dest]);
+    assert_eq!(id.trim(), s(&rec, "image_id"));
+    d.ok(&["rmi", &dest]);
+    let fresh = Env::new("registry-oauth-pull");
+    let pulled = fresh
+        .cmd("pull")
+        .env("DOCKER_CONFIG", &ours)
+        .arg(&dest)
+        .ok()
+        .record();
+    assert_eq!(s(&pulled, "image_id"), s(&rec, "image_id"));
+}

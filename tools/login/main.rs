@@ -58,7 +58,7 @@ fn run(args: Login) -> Result<i32, Fail> {
         return Err(usage("the user name and the password may not be empty"));
     }
     let tls = args.tls.options();
-    let creds = Credentials { username, password };
+    let creds = Credentials::new(username, password);
     match login(&host, creds, &tls)? {
         Stored::Config(p) => eprintln!("cairn-login: {host}: logged in, stored in {}", p.display()),
         Stored::Helper(h) => eprintln!("cairn-login: {host}: logged in, stored through {h}"),

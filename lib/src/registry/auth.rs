@@ -21,6 +21,10 @@ pub enum Challenge {
 pub struct Credentials {
     pub username: String,
     pub password: String,
+    /// An OAuth2 refresh token a token server handed out at login
+    /// (docker's `identitytoken`): Bearer tokens are asked for with it
+    /// instead of the password.
+    pub identity_token: Option<String>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -30,6 +34,23 @@ impl std::fmt::Debug for Credentials {
 }
 
 impl Credentials {
+    /// A user name and password.
+    pub fn new(username: impl Into<String>, password: impl Into<String>) -> Credentials {
+        Credentials {
+            username: username.into(),
+            password: password.into(),
+            identity_token: None,
+        }
+    }
+
+    /// Only an identity token, as a credential helper hands one back.
+    pub fn token(identity_token: impl Into<String>) -> Credentials {
+        Credentials {
+            identity_token: Some(identity_token.into()),
+            ..Credentials::new("", "")
+        }
+    }
+
     /// The `Authorization` value of Basic auth.
     pub fn basic(&self) -> String {
         let raw = format!("{}:{}", self.username, self.password);
@@ -191,31 +212,42 @@ pub fn credentials_in(path: &Path, host: &str) -> Result<Option<Credentials>, Au
         path: path.to_path_buf(),
         host: key.clone(),
     };
-    if let Some(auth) = entry
-        .get("auth")
-        .and_then(|a| a.as_str())
-        .filter(|a| !a.is_empty())
-    {
-        let raw = base64::engine::general_purpose::STANDARD
-            .decode(auth.trim())
-            .map_err(|_| bad())?;
-        let raw = String::from_utf8(raw).map_err(|_| bad())?;
-        let (u, p) = raw.split_once(':').ok_or_else(bad)?;
-        return Ok(Some(Credentials {
-            username: u.to_string(),
-            password: p.to_string(),
-        }));
+    let field = |k: &str| {
+        entry
+            .get(k)
+            .and_then(|v| v.as_str())
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let mut creds = match field("auth") {
+        Some(auth) => {
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(auth.trim())
+                .map_err(|_| bad())?;
+            let raw = String::from_utf8(raw).map_err(|_| bad())?;
+            let (u, p) = raw.split_once(':').ok_or_else(bad)?;
+            Some(Credentials::new(u, p))
+        }
+        None => field("username")
+            .zip(field("password"))
+            .map(|(u, p)| Credentials::new(u, p)),
+    };
+    // docker files a login that got a refresh token as `user:` plus
+    // `identitytoken`.
+    if let Some(t) = field("identitytoken") {
+        let mut c = creds.unwrap_or_else(|| Credentials::new("", ""));
+        c.identity_token = Some(t);
+        creds = Some(c);
     }
-    let field = |k: &str| entry.get(k).and_then(|v| v.as_str()).map(str::to_string);
-    Ok(field("username")
-        .zip(field("password"))
-        .map(|(username, password)| Credentials { username, password }))
+    Ok(creds)
 }
 
+/// The user name docker's credential helpers file an identity token under.
+pub(super) const TOKEN_USER: &str = "<token>";
+
 /// Ask a docker credential helper (`docker-credential-NAME get`, the
-/// server on stdin) for `host`'s credentials; none if it has none. An
-/// identity token (user `<token>`) is for an OAuth2 flow cairn does not
-/// speak, so it counts as none.
+/// server on stdin) for `host`'s credentials; none if it has none. The
+/// user `<token>` marks the secret as an identity token.
 pub fn from_helper(program: &Path, host: &str) -> Result<Option<Credentials>, AuthError> {
     let Some(text) = run_helper(program, "get", server_key(host).as_bytes())? else {
         return Ok(None);
@@ -225,13 +257,13 @@ pub fn from_helper(program: &Path, host: &str) -> Result<Option<Credentials>, Au
         message: format!("not JSON: {e}"),
     })?;
     let field = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default();
-    if field("Username") == "<token>" || field("Secret").is_empty() {
+    if field("Secret").is_empty() {
         return Ok(None);
     }
-    Ok(Some(Credentials {
-        username: field("Username").to_string(),
-        password: field("Secret").to_string(),
-    }))
+    if field("Username") == TOKEN_USER {
+        return Ok(Some(Credentials::token(field("Secret"))));
+    }
+    Ok(Some(Credentials::new(field("Username"), field("Secret"))))
 }
 
 /// Run `docker-credential-NAME ACTION` (get, store, erase) with `input`
@@ -320,6 +352,7 @@ mod tests {
             "reg:5000": {"auth": b64("me:p:w")},
             "other:1": {"username": "u", "password": "p"},
             "bad:1": {"auth": "%%%"},
+            "tok:1": {"auth": b64("me:"), "identitytoken": "rt"},
         }});
         std::fs::write(&p, serde_json::to_vec(&cfg).unwrap()).unwrap();
         let get = |h: &str| {
@@ -334,12 +367,12 @@ mod tests {
         );
         assert_eq!(get("other:1"), Some(("u".into(), "p".into())));
         assert_eq!(get("reg:5001"), None);
+        let mut with_token = Credentials::new("me", "");
+        with_token.identity_token = Some("rt".into());
+        assert_eq!(credentials_in(&p, "tok:1").unwrap(), Some(with_token));
         let e = credentials_in(&p, "bad:1").unwrap_err();
         assert!(e.to_string().contains("not base64"), "{e}");
-        let c = Credentials {
-            username: "a".into(),
-            password: "b".into(),
-        };
+        let c = Credentials::new("a", "b");
         assert_eq!(c.basic(), "Basic YTpi");
         assert_eq!(format!("{c:?}"), r#"Credentials("a", <secret>)"#);
     }
@@ -380,7 +413,8 @@ mod helpers {
         );
         assert!(from_helper(&none, "reg:5000").unwrap().is_none());
         let token = script(&d, "token", r#"echo '{"Username":"<token>","Secret":"x"}'"#);
-        assert!(from_helper(&token, "reg:5000").unwrap().is_none());
+        let c = from_helper(&token, "reg:5000").unwrap().unwrap();
+        assert_eq!(c, Credentials::token("x"));
         let broken = script(&d, "broken", "echo oops >&2; exit 3");
         let e = from_helper(&broken, "reg:5000").unwrap_err();
         assert!(e.to_string().contains("oops"), "{e}");

@@ -14,6 +14,9 @@ use ureq::{Agent, Body};
 /// The largest token response read.
 const MAX_TOKEN: u64 = 1 << 20;
 
+/// Who cairn says it is to an OAuth2 token server.
+const CLIENT_ID: &str = "cairn";
+
 /// A registry, pinged and ready for authenticated requests.
 pub struct Client {
     agent: Agent,
@@ -24,6 +27,11 @@ pub struct Client {
     credentials: Option<Credentials>,
     /// Bearer tokens by scope, for the run.
     tokens: Mutex<HashMap<String, String>>,
+    /// The OAuth2 refresh token tokens are asked for with: the identity
+    /// token of the credentials, or the one the token server handed out.
+    refresh: Mutex<Option<String>>,
+    /// Ask the token server for a refresh token (as `docker login` does).
+    offline: bool,
 }
 
 /// What went wrong with one request.
@@ -113,8 +121,10 @@ impl Client {
                 base,
                 host: host.to_string(),
                 challenge,
+                refresh: Mutex::new(credentials.as_ref().and_then(|c| c.identity_token.clone())),
                 credentials,
                 tokens: Mutex::new(HashMap::new()),
+                offline: false,
             });
         }
         Err(RegistryError::Unreachable {
@@ -145,22 +155,30 @@ impl Client {
         format!("{}/v2/{repository}/{kind}/{object}", self.base)
     }
 
-    /// A Bearer token for `scope`, fetched once per run.
+    /// Ask the token server for a refresh token with the next token, as
+    /// `docker login` does: [`Client::refresh_token`] has it afterwards.
+    pub fn offline(mut self) -> Client {
+        self.offline = true;
+        self
+    }
+
+    /// The refresh token the token server handed out, if it did.
+    pub fn refresh_token(&self) -> Option<String> {
+        self.refresh.lock().expect("refresh token").clone()
+    }
+
+    /// A Bearer token for `scope`, fetched once per run: with the refresh
+    /// token (an OAuth2 POST) where there is one, else a GET with the user
+    /// name and password.
     fn token(&self, realm: &str, service: Option<&str>, scope: &str) -> Result<String, HttpError> {
         if let Some(t) = self.tokens.lock().expect("token cache").get(scope) {
             return Ok(t.clone());
         }
-        let mut req = self.agent.get(realm);
-        if !scope.is_empty() {
-            req = req.query("scope", scope);
-        }
-        if let Some(s) = service {
-            req = req.query("service", s);
-        }
-        if let Some(c) = &self.credentials {
-            req = req.header("Authorization", c.basic());
-        }
-        let mut resp = req.call().map_err(transport(realm))?;
+        let refresh = self.refresh_token();
+        let mut resp = match &refresh {
+            Some(r) => self.oauth_token(realm, service, scope, r)?,
+            None => self.basic_token(realm, service, scope)?,
+        };
         if !resp.status().is_success() {
             return Err(HttpError::Status {
                 url: realm.to_string(),
@@ -174,9 +192,12 @@ impl Client {
             .read_to_vec()
             .map_err(transport(realm))?;
         let v: serde_json::Value = serde_json::from_slice(&data).unwrap_or_default();
-        let token = ["token", "access_token"]
-            .iter()
-            .find_map(|k| v.get(k).and_then(|t| t.as_str()))
+        let field = |k: &str| v.get(k).and_then(|t| t.as_str()).filter(|t| !t.is_empty());
+        if let Some(r) = field("refresh_token") {
+            *self.refresh.lock().expect("refresh token") = Some(r.to_string());
+        }
+        let token = field("token")
+            .or_else(|| field("access_token"))
             .unwrap_or_default()
             .to_string();
         self.tokens
@@ -184,6 +205,52 @@ impl Client {
             .expect("token cache")
             .insert(scope.to_string(), token.clone());
         Ok(token)
+    }
+
+    /// `GET realm?scope=&service=` with Basic credentials, if any.
+    fn basic_token(
+        &self,
+        realm: &str,
+        service: Option<&str>,
+        scope: &str,
+    ) -> Result<Response<Body>, HttpError> {
+        let mut req = self.agent.get(realm);
+        if !scope.is_empty() {
+            req = req.query("scope", scope);
+        }
+        if let Some(s) = service {
+            req = req.query("service", s);
+        }
+        if self.offline {
+            req = req
+                .query("offline_token", "true")
+                .query("client_id", CLIENT_ID);
+        }
+        if let Some(c) = self.credentials.as_ref().filter(|c| !c.password.is_empty()) {
+            req = req.header("Authorization", c.basic());
+        }
+        req.call().map_err(transport(realm))
+    }
+
+    /// The OAuth2 refresh-token grant: a form POSTed to `realm`.
+    fn oauth_token(
+        &self,
+        realm: &str,
+        service: Option<&str>,
+        scope: &str,
+        refresh: &str,
+    ) -> Result<Response<Body>, HttpError> {
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("service", service.unwrap_or_default()),
+            ("scope", scope),
+            ("client_id", CLIENT_ID),
+        ];
+        self.agent
+            .post(realm)
+            .send_form(form)
+            .map_err(transport(realm))
     }
 
     /// The `Authorization` header for a request in `scope`, if any.

@@ -59,13 +59,20 @@ pub fn registry_host(arg: Option<&str>) -> String {
 
 /// Check `credentials` against `host` (`GET /v2/` through its challenge,
 /// as `docker login` does), then store them: nothing is stored when the
-/// registry refuses them.
-pub fn login(host: &str, credentials: Credentials, tls: &TlsOptions) -> Result<Stored, LoginError> {
+/// registry refuses them. A token server that hands out a refresh token
+/// gets that stored instead of the password, as docker does.
+pub fn login(
+    host: &str,
+    mut credentials: Credentials,
+    tls: &TlsOptions,
+) -> Result<Stored, LoginError> {
     let check = |source| LoginError::Check {
         host: host.to_string(),
         source: Box::new(source),
     };
-    let client = Client::connect_as(host, tls, Some(credentials.clone())).map_err(check)?;
+    let client = Client::connect_as(host, tls, Some(credentials.clone()))
+        .map_err(check)?
+        .offline();
     let status = client.check().map_err(|source| {
         check(RegistryError::Http {
             what: "GET /v2/".into(),
@@ -87,25 +94,37 @@ pub fn login(host: &str, credentials: Credentials, tls: &TlsOptions) -> Result<S
             })
         }
     }
+    if let Some(t) = client.refresh_token() {
+        credentials.password.clear();
+        credentials.identity_token = Some(t);
+    }
     let path = auth::docker_config_path().ok_or(LoginError::NoConfig)?;
     store(&path, host, &credentials)
 }
 
 /// Store `credentials` for `host` as docker does: through the helper the
-/// config at `path` names, else as base64 `user:password` in its `auths`.
+/// config at `path` names (an identity token as user `<token>`), else as
+/// base64 `user:password` in its `auths`, with `identitytoken` beside it.
 pub fn store(path: &Path, host: &str, credentials: &Credentials) -> Result<Stored, LoginError> {
     let mut cfg = read(path)?;
     if let Some(helper) = auth::helper_for(&Value::Object(cfg.clone()), host) {
+        let (user, secret) = match &credentials.identity_token {
+            Some(t) => (auth::TOKEN_USER, t),
+            None => (credentials.username.as_str(), &credentials.password),
+        };
         let msg = json!({
             "ServerURL": auth::server_key(host),
-            "Username": credentials.username,
-            "Secret": credentials.password,
+            "Username": user,
+            "Secret": secret,
         });
         auth::run_helper(&helper, "store", &serde_json::to_vec(&msg).expect("JSON"))?;
         return Ok(Stored::Helper(helper.display().to_string()));
     }
     let raw = format!("{}:{}", credentials.username, credentials.password);
-    let entry = json!({"auth": base64::engine::general_purpose::STANDARD.encode(raw)});
+    let mut entry = json!({"auth": base64::engine::general_purpose::STANDARD.encode(raw)});
+    if let Some(t) = &credentials.identity_token {
+        entry["identitytoken"] = json!(t);
+    }
     let auths = cfg
         .entry("auths")
         .or_insert_with(|| Value::Object(Map::new()));
@@ -216,10 +235,7 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     fn creds(u: &str, p: &str) -> Credentials {
-        Credentials {
-            username: u.into(),
-            password: p.into(),
-        }
+        Credentials::new(u, p)
     }
 
     #[test]
@@ -253,6 +269,10 @@ mod tests {
             auth::credentials_in(&p, "o:1").unwrap(),
             Some(creds("x", "y"))
         );
+        let mut token = creds("me", "");
+        token.identity_token = Some("rt".into());
+        store(&p, "tok:1", &token).unwrap();
+        assert_eq!(auth::credentials_in(&p, "tok:1").unwrap(), Some(token));
         let leftovers = std::fs::read_dir(p.parent().unwrap()).unwrap().count();
         assert_eq!(leftovers, 1, "no temporary file left");
         std::fs::write(&p, "[]").unwrap();
