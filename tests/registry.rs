@@ -1282,3 +1282,43 @@ fn identity_tokens_of_a_login_are_filed_and_redeemed_as_docker_does() {
         .record();
     assert_eq!(s(&pulled, "image_id"), s(&rec, "image_id"));
 }
+
+/// `push` on a terminal draws a line per layer as docker push does; piped,
+/// stderr has only the one summary line.
+#[test]
+fn push_shows_a_line_per_layer_only_on_a_terminal() {
+    let env = Env::new("registry-push-progress");
+    let reg = Registry::start(&env, "reg", Extras::default());
+    crate::harness::busybox_image(&env);
+    let first = format!("{}/prog/bb:1", reg.host);
+    let piped = env.cmd("push").args(["busybox", &first]).ok();
+    assert_eq!(piped.stderr.lines().count(), 1, "{}", piped.stderr);
+    let layers = manifest_of(&reg, "prog/bb:1")["layers"].clone();
+    let on_a_terminal = |dest: &str| {
+        let cmd = format!(
+            "{} --root {} busybox {dest}",
+            crate::harness::bin("push").display(),
+            env.path("store").display()
+        );
+        let out = Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let again = on_a_terminal(&format!("{}/prog/bb:2", reg.host));
+    let fresh = on_a_terminal(&format!("{}/other/bb:1", reg.host));
+    for l in layers.as_array().unwrap() {
+        let short = &l["digest"].as_str().unwrap()[7..19];
+        assert!(
+            again.contains(&format!("{short}: Layer already exists")),
+            "{again}"
+        );
+        assert!(
+            fresh.contains(&format!("{short}: Mounted"))
+                || fresh.contains(&format!("{short}: Pushed")),
+            "{fresh}"
+        );
+    }
+}

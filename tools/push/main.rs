@@ -1,12 +1,14 @@
 use cairn_cli::args::{Compress, ManifestKind, Push};
 use cairn_cli::out::{Format, Out};
+use cairn_cli::progress::Lines;
 use cairn_cli::{open_store, usage, Fail};
 use clap::Parser;
 use libcairn::image::naming::save_images;
 use libcairn::layer::Compression;
 use libcairn::record::ImageRecord;
 use libcairn::reference::Remote;
-use libcairn::registry::push::{push, ManifestFormat, PushOptions};
+use libcairn::registry::push::{push, ManifestFormat, PushOptions, PushProgress, Sent};
+use std::cell::RefCell;
 
 fn main() {
     cairn_cli::main("cairn-push", || run(Push::parse()))
@@ -32,7 +34,29 @@ fn run(args: Push) -> Result<i32, Fail> {
         tls: args.tls.options(),
         chunk_size: args.chunk_size,
     };
-    let pushed = push(&store, top, &dest, &opts)?;
+    // A line per layer, when stderr is a terminal, as docker push shows.
+    let lines: RefCell<(Lines, Vec<String>)> = RefCell::default();
+    let report = |p: PushProgress| {
+        let (lines, short) = &mut *lines.borrow_mut();
+        let (i, text) = match p {
+            PushProgress::Layer { index, blob } => {
+                short.push(blob.hex()[..12].to_string());
+                (index, "Preparing".to_string())
+            }
+            PushProgress::Bytes { index, done, size } => {
+                let (mb, of) = (done as f64 / 1e6, size as f64 / 1e6);
+                (index, format!("Pushing {mb:.1} / {of:.1} MB"))
+            }
+            PushProgress::Done { index, sent } => match sent {
+                Sent::Present => (index, "Layer already exists".to_string()),
+                Sent::Mounted => (index, "Mounted".to_string()),
+                Sent::Uploaded => (index, "Pushed".to_string()),
+            },
+        };
+        lines.set(i, format!("{}: {text}", short[i]));
+    };
+    let pushed = push(&store, top, &dest, &opts, Some(&report))?;
+    lines.borrow_mut().0.draw();
     let rec = ImageRecord {
         layer: Some(top),
         image_id: Some(pushed.image_id),

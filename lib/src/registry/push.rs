@@ -11,7 +11,8 @@
 
 use super::client::Client;
 use super::manifest::{DOCKER_MANIFEST, OCI_MANIFEST};
-use super::upload::{Sent, Target};
+pub use super::upload::Sent;
+use super::upload::Target;
 use super::{RegistryError, TlsOptions};
 use crate::digest::{Digest, LayerId};
 use crate::image::save::{prepare, Archive, SaveError, SaveImage, SaveOptions};
@@ -128,14 +129,31 @@ impl From<StoreError> for PushFault {
     }
 }
 
-/// Push the image whose top layer is `top` to `dest`.
+/// What a push reports as it goes, for each layer blob (bottom first; the
+/// config is not reported).
+#[derive(Debug, Clone, Copy)]
+pub enum PushProgress {
+    /// Layer `index`'s blob is to be sent (reported for every layer first).
+    Layer { index: usize, blob: Digest },
+    /// `done` of `size` bytes of layer `index`'s blob sent so far.
+    Bytes { index: usize, done: u64, size: u64 },
+    /// Layer `index`'s blob is in the repository now.
+    Done { index: usize, sent: Sent },
+}
+
+/// Where push progress goes.
+pub type PushReport<'a> = Option<&'a dyn Fn(PushProgress)>;
+
+/// Push the image whose top layer is `top` to `dest`, reporting progress
+/// to `progress`.
 pub fn push(
     store: &Store,
     top: LayerId,
     dest: &Remote,
     opts: &PushOptions,
+    progress: PushReport<'_>,
 ) -> Result<Pushed, PushError> {
-    push_inner(store, top, dest, opts).map_err(|source| PushError {
+    push_inner(store, top, dest, opts, progress).map_err(|source| PushError {
         reference: dest.to_string(),
         source: Box::new(source),
     })
@@ -184,6 +202,7 @@ fn push_inner(
     top: LayerId,
     dest: &Remote,
     opts: &PushOptions,
+    progress: PushReport<'_>,
 ) -> Result<Pushed, PushFault> {
     let docker = opts.format == Some(ManifestFormat::Docker);
     if docker && opts.compression == Some(Compression::Zstd) {
@@ -202,10 +221,27 @@ fn push_inner(
         chunk: opts.chunk_size,
     };
     let sources = mount_sources(store, &top, dest)?;
+    let report = |p| {
+        if let Some(f) = progress {
+            f(p)
+        }
+    };
+    for (index, blob) in plan.layers.iter().enumerate() {
+        report(PushProgress::Layer { index, blob: *blob });
+    }
     let mut counts = [0usize; 3];
-    for d in plan.layers.iter().chain([&plan.image_id]) {
+    for (index, d) in plan.layers.iter().chain([&plan.image_id]).enumerate() {
         let from = sources.get(d).map(String::as_str);
-        let sent = repo.send_blob(store, &plan.blobs, d, from)?;
+        let layer = index < plan.layers.len();
+        let bytes = |done, size| {
+            if layer {
+                report(PushProgress::Bytes { index, done, size })
+            }
+        };
+        let sent = repo.send_blob(store, &plan.blobs, d, from, &bytes)?;
+        if layer {
+            report(PushProgress::Done { index, sent });
+        }
         counts[sent as usize] += 1;
     }
     let digest = repo.put_manifest(dest.object(), &plan.media_type, &plan.manifest)?;

@@ -26,6 +26,23 @@ pub enum Sent {
     Uploaded = 2,
 }
 
+/// A reader that tells `bytes` how far it got.
+struct Counted<'a, R> {
+    inner: R,
+    done: u64,
+    size: u64,
+    bytes: &'a dyn Fn(u64, u64),
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.done += n as u64;
+        (self.bytes)(self.done, self.size);
+        Ok(n)
+    }
+}
+
 /// The repository pushed to.
 pub struct Target<'a> {
     pub client: &'a Client,
@@ -102,12 +119,14 @@ impl Target<'_> {
     /// Put blob `d` in the repository: nothing if it is there, a mount
     /// from repository `from` of the same registry if one is named and
     /// the registry agrees, else an upload from `blobs`.
+    /// `bytes(done, size)` hears how much of an upload went.
     pub fn send_blob(
         &self,
         store: &Store,
         blobs: &Blobs,
         d: &Digest,
         from: Option<&str>,
+        bytes: &dyn Fn(u64, u64),
     ) -> Result<Sent, PushFault> {
         if self.has_blob(d)? {
             return Ok(Sent::Present);
@@ -125,6 +144,12 @@ impl Target<'_> {
         self.judge(&what, &url, resp.status(), StatusCode::ACCEPTED)?;
         let location = self.location(&resp, &what)?;
         let (size, reader) = blobs.open(store, d)?;
+        let reader = Box::new(Counted {
+            inner: reader,
+            done: 0,
+            size,
+            bytes,
+        });
         match self.chunk > 0 && size > self.chunk {
             true => self.patch_chunks(&what, d, location, size, reader)?,
             false => self.put_whole(&what, d, &location, size, reader)?,
