@@ -11,8 +11,14 @@
 #   skopeo copy docker://REF oci:DIR     download and verify only, then one of
 #     umoci raw unpack --image DIR ROOT  unpack every layer into one tree (no sync)
 #     cairn layer-unpack --parent …      each layer blob of DIR in order, into a store
-#   docker pull REF                      the test engine (20.10, vfs), `docker rmi` between
-# Prints the best time of each, the two-step sums, and each as a ratio of cairn pull's.
+#   docker pull REF                      a private engine (20.10, overlay2: docker's default
+#                                        driver; DOCKERD_STORAGE=vfs to compare with the
+#                                        tests' engine), `docker rmi` between
+# Then push, each run into a registry with fresh storage (restarted between runs, so
+# nothing is skipped or mounted), the same gzip blobs either way:
+#   cairn push IMAGE REF2                the image as pulled (its blobs sent as they came)
+#   skopeo copy oci:DIR docker://REF2    the same image from skopeo's download
+# Prints the best time of each, the two-step sums, and each as a ratio of cairn's.
 # Needs root, docker.io, docker-registry, skopeo, umoci, jq, GNU tar. Everything lives in
 # a temp dir removed on exit.
 set -euo pipefail
@@ -35,11 +41,13 @@ WORK=$(mktemp -d /tmp/cairn-pull.XXXXXX)
 # shellcheck source=../tests/peers/dockerd.sh
 source tests/peers/dockerd.sh
 REG_PID=
+REG2_PID=
 cleanup() {
     local rc=$?
     set +e
     dockerd_stop
     [[ -n $REG_PID ]] && kill "$REG_PID" && wait "$REG_PID"
+    [[ -n $REG2_PID ]] && kill "$REG2_PID" && wait "$REG2_PID"
     rm -rf "$WORK"
     exit "$rc"
 }
@@ -72,14 +80,20 @@ for ((i = 0; i < LAYERS; i++)); do
 done
 "$BIN/cairn-tag" "$top" bench:latest >/dev/null
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-REG=127.0.0.1:$port
-mkdir -p "$WORK/registry"
-printf '{"version": 0.1, "log": {"level": "warn"}, "http": {"addr": "%s"},
-  "storage": {"filesystem": {"rootdirectory": "%s"}}}\n' "$REG" "$WORK/registry" >"$WORK/registry.yml"
-docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# registry NAME HOST:PORT: serve a registry with its storage in $WORK/NAME; its pid in $!.
+registry() {
+    local port=${2##*:}
+    rm -rf "${WORK:?}/$1"
+    mkdir -p "$WORK/$1"
+    printf '{"version": 0.1, "log": {"level": "warn"}, "http": {"addr": "%s"},
+  "storage": {"filesystem": {"rootdirectory": "%s"}}}\n' "$2" "$WORK/$1" >"$WORK/$1.yml"
+    docker-registry serve "$WORK/$1.yml" >"$WORK/$1.log" 2>&1 &
+    for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+}
+REG=127.0.0.1:$(free_port)
+registry registry "$REG"
 REG_PID=$!
-for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 REF=$REG/bench:latest
 echo "# pushing to $REF" >&2
 "$BIN/cairn-push" bench:latest "$REF" >/dev/null 2>&1
@@ -125,10 +139,28 @@ after_run() { rm -rf "$WORK/run"; }
 best umoci umoci_unpack
 best layer-unpack cairn_unpack
 rm -rf "$WORK/oci"
-echo "# starting a private dockerd" >&2
-dockerd_start "$WORK/d"
+DOCKERD_STORAGE=${DOCKERD_STORAGE:-overlay2}
+echo "# starting a private dockerd ($DOCKERD_STORAGE)" >&2
+DOCKERD_STORAGE=$DOCKERD_STORAGE dockerd_start "$WORK/d"
 after_run() { /usr/bin/docker rmi -f "$REF" >/dev/null; }
 best docker docker_pull
+dockerd_stop
+
+echo "# push into a fresh registry each run" >&2
+"$BIN/cairn-pull" --root "$WORK/pstore" "$REF" >/dev/null
+skopeo_copy >/dev/null
+REG2=127.0.0.1:$(free_port)
+registry2() {
+    [[ -z $REG2_PID ]] || { kill "$REG2_PID"; wait "$REG2_PID" || true; }
+    registry registry2 "$REG2"
+    REG2_PID=$!
+}
+registry2
+after_run() { registry2; }
+cairn_push() { "$BIN/cairn-push" --root "$WORK/pstore" "$REF" "$REG2/bench:latest"; }
+skopeo_push() { skopeo --insecure-policy copy -q --dest-tls-verify=false "oci:$WORK/oci:bench" "docker://$REG2/bench:latest"; }
+best cairn-push cairn_push
+best skopeo-push skopeo_push
 
 echo
 echo "image: $LAYERS layers, $SIZE_MB MB of files ($files from /usr), $blob_mb MB gzip in the registry; $(nproc) CPUs"
@@ -139,5 +171,10 @@ row "cairn pull" "${BEST[cairn]}"
 row "skopeo copy (download only)" "${BEST[skopeo]}"
 row "  + umoci raw unpack" "$(sum "${BEST[skopeo]}" "${BEST[umoci]}")"
 row "  + cairn layer-unpack" "$(sum "${BEST[skopeo]}" "${BEST[layer-unpack]}")"
-row "docker pull (vfs)" "${BEST[docker]}"
+row "docker pull ($DOCKERD_STORAGE)" "${BEST[docker]}"
 echo "(unpack alone: umoci ${BEST[umoci]} s, cairn layer-unpack ${BEST[layer-unpack]} s)"
+echo
+printf '%-34s %9s %8s\n' push seconds "x cairn"
+awk -v c="${BEST[cairn-push]}" -v k="${BEST[skopeo-push]}" 'BEGIN {
+    printf "%-34s %9.3f %8.2f\n", "cairn push", c, 1
+    printf "%-34s %9.3f %8.2f\n", "skopeo copy oci: docker://", k, k / c }'

@@ -19,7 +19,7 @@
 # uses this so that one engine serves every test of a run and goes away with the run.
 #
 # The engine cannot touch the host: its own data-root, exec-root, pidfile and socket under
-# WORK; vfs storage; its containers' cgroups under /<basename of WORK>, removed on stop;
+# WORK; vfs storage (DOCKERD_STORAGE=overlay2 for benches); its containers' cgroups under /<basename of WORK>, removed on stop;
 # no bridge, no iptables, no forwarding; a private mount namespace with a tmpfs over /run
 # (dockerd hardcodes /run/docker/plugins, and would attach to a system containerd if
 # /run/containerd/containerd.sock existed); `deprecated-key-path`, else dockerd 20.10
@@ -46,7 +46,7 @@ dockerd_start() {
         --exec-root "$work/x" \
         --pidfile "$work/docker.pid" \
         --host "unix://$work/docker.sock" \
-        --storage-driver vfs \
+        --storage-driver "${DOCKERD_STORAGE:-vfs}" \
         --exec-opt native.cgroupdriver=cgroupfs --cgroup-parent "/$(basename "$work")" \
         --bridge none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
         --userland-proxy=false "$@" \
