@@ -726,3 +726,83 @@ fn inspect_takes_a_go_template() {
     assert!(o.stderr.contains("unsupported"), "{o}");
     env.cmd("rm").args(["-f", id]).ok();
 }
+
+/// On a terminal, verbs that change state print what docker prints (the
+/// name given, `Untagged:`, `Deleted:`, the new image's ID, `Loaded
+/// image:`, nothing for tag); piped, they print records.
+#[test]
+fn state_changing_verbs_speak_docker_on_a_terminal() {
+    use crate::fixtures::docker;
+    let env = Env::new("habit-say");
+    let tag = crate::interop::same_image(&env, "habit-say:1");
+    let name = format!("habit-say-{}", std::process::id());
+    let start = [
+        "run",
+        "-d",
+        "--network",
+        "none",
+        "--name",
+        &name,
+        &tag,
+        "sleep",
+        "60",
+    ];
+    env.cmd(start[0]).args(&start[1..]).ok();
+    docker().ok(&start);
+    let said = |args: &[&str]| {
+        let ours = on_a_pty(&env, args[0], &args[1..].join(" "));
+        let theirs = docker().ok(args);
+        (ours.replace("\r\n", "\n"), theirs)
+    };
+    for verb in [
+        &["pause", &name][..],
+        &["unpause", &name],
+        &["kill", &name],
+        &["restart", "-t", "0", &name],
+        &["stop", "-t", "0", &name],
+    ] {
+        let (ours, theirs) = said(verb);
+        assert_eq!(ours, theirs, "{verb:?}");
+    }
+    let img = format!("{name}-img:1");
+    let (ours, theirs) = said(&["commit", &name, &img]);
+    for out in [&ours, &theirs] {
+        assert!(
+            out.starts_with("sha256:") && out.trim().len() == 71,
+            "{out}"
+        );
+    }
+    let copy = format!("{name}-img:2");
+    assert_eq!(said(&["tag", &img, &copy]), (String::new(), String::new()));
+    assert_eq!(
+        said(&["rmi", &copy]),
+        (format!("Untagged: {copy}\n"), format!("Untagged: {copy}\n"))
+    );
+    let (ours, theirs) = said(&["rmi", &img]);
+    for out in [&ours, &theirs] {
+        assert!(
+            out.starts_with(&format!("Untagged: {img}\nDeleted: sha256:")),
+            "{out}"
+        );
+    }
+    assert_eq!(
+        said(&["rm", &name]),
+        (format!("{name}\n"), format!("{name}\n"))
+    );
+    // load: the tags loaded
+    let archive = env.path("say.tar");
+    env.cmd("save").arg("-o").arg(&archive).arg(&tag).ok();
+    let fresh = Env::new("habit-say-load");
+    let ours = on_a_pty(&fresh, "load", archive.to_str().unwrap());
+    let theirs = docker().ok(&["load", "-i", archive.to_str().unwrap()]);
+    assert!(
+        ours.ends_with(&format!("Loaded image: {tag}\r\n")),
+        "{ours:?}"
+    );
+    assert_eq!(theirs, format!("Loaded image: {tag}\n"));
+    // piped: records
+    let r = fresh.cmd("tag").args([&tag, "x:1"]).ok().record();
+    assert_eq!(s(&r, "tag"), "x:1");
+    let r = fresh.cmd("rmi").arg("x:1").ok().record();
+    assert_eq!(s(&r, "untagged"), "x:1");
+}

@@ -85,7 +85,11 @@
 //! `--format json` (one record per line), `--format table` (aligned columns
 //! for people) and `--format id` (the bare subject ID per line, for `$(…)`).
 //! Listing tools default to `table` when stdout is a terminal and `json`
-//! otherwise; the other tools always default to `json`.
+//! otherwise. Porcelain that changes state (stop, kill, rm, pause,
+//! unpause, restart, rmi, tag, commit, load) prints, on a terminal with no
+//! `--format` asked, what docker prints instead (the name given,
+//! `Untagged: …`, `Deleted: …`, the new image's ID, `Loaded image: …`,
+//! nothing for tag); the other tools always default to `json`.
 //!
 //! # Diagnostics and exit status
 //!

@@ -40,6 +40,8 @@ pub struct Out {
     pub format: Format,
     w: BufWriter<Stdout>,
     short_ids: bool,
+    /// Say what was done in docker's words instead of writing records.
+    say: bool,
 }
 
 impl Out {
@@ -48,7 +50,34 @@ impl Out {
             format,
             w: BufWriter::new(io::stdout()),
             short_ids: false,
+            say: false,
         }
+    }
+
+    /// Output of a tool that changes state (stop, rm, rmi, load, ...):
+    /// records, except on a terminal with no `--format` asked, where
+    /// [`Out::done`] prints what docker prints.
+    pub fn verb(asked: Option<Format>) -> Out {
+        let mut out = Out::new(Format::resolve(asked, false));
+        out.say = asked.is_none() && io::stdout().is_terminal();
+        out
+    }
+
+    /// Whether this output is docker's words on a terminal.
+    pub fn says(&self) -> bool {
+        self.say
+    }
+
+    /// Write `rec`; on a terminal ([`Out::verb`]) the `lines` docker
+    /// prints for it instead (none: nothing, as `docker tag` prints).
+    pub fn done<K: Kind>(&mut self, rec: &K, lines: &[&str]) -> io::Result<()> {
+        if !self.say {
+            return self.record(rec);
+        }
+        for l in lines {
+            writeln!(self.w, "{l}")?;
+        }
+        Ok(())
     }
 
     /// IDs cut to docker's 12 hex digits (`-q` without `--no-trunc`);

@@ -1,7 +1,7 @@
 //! pause and unpause share one body.
 
 use crate::args::Pause;
-use crate::out::{Format, Out};
+use crate::out::Out;
 use crate::{each_subject, open_store, subjects, Fail};
 use libcairn::container;
 use libcairn::record::{ContainerRecord, Kind};
@@ -9,7 +9,7 @@ use libcairn::store::container::Status;
 
 pub fn run(args: Pause, paused: bool) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
-    let mut out = Out::new(Format::resolve(args.format, false));
+    let mut out = Out::verb(args.format);
     each_subject(subjects::<ContainerRecord>(&args.containers)?, |s| {
         let c = store.resolve_container(&s.name)?;
         container::set_paused(&store, &c, paused)?;
@@ -21,6 +21,6 @@ pub fn run(args: Pause, paused: bool) -> Result<i32, Fail> {
             }),
             ..ContainerRecord::new(c.id)
         };
-        Ok(out.record(&rec.over(s.record))?)
+        Ok(out.done(&rec.over(s.record), &[&s.name])?)
     })
 }

@@ -1,5 +1,5 @@
 use cairn_cli::args::Commit;
-use cairn_cli::out::{Format, Out};
+use cairn_cli::out::Out;
 use cairn_cli::{each_subject, open_store, subjects, Fail, FailExt};
 use clap::Parser;
 use libcairn::container::{self, CommitOptions};
@@ -21,7 +21,7 @@ fn run(args: Commit) -> Result<i32, Fail> {
         .transpose()
         .usage()?;
     let given: Vec<String> = args.container.iter().cloned().collect();
-    let mut out = Out::new(Format::resolve(args.format, false));
+    let mut out = Out::verb(args.format);
     each_subject(subjects::<ContainerRecord>(&given)?, |s| {
         let c = store.resolve_container(&s.name)?;
         let got = container::commit(
@@ -41,10 +41,19 @@ fn run(args: Commit) -> Result<i32, Fail> {
             container: Some(c.id),
             ..LayerRecord::new(got.id, Some(c.layer), got.meta.diff_id, got.info.size)
         };
+        let mut image_id = None;
         if let Some(t) = &tag {
-            image::tag(&store, t, &got.id)?;
+            image_id = Some(image::tag(&store, t, &got.id)?.config_digest);
             rec.tag = Some(t.familiar());
         }
-        Ok(out.record(&rec.over(s.record))?)
+        if !out.says() {
+            return Ok(out.record(&rec.over(s.record))?);
+        }
+        // docker prints the new image's ID
+        let id = match image_id {
+            Some(d) => d,
+            None => image::config::image_id(&store, &got.id)?,
+        };
+        Ok(out.done(&rec, &[&id.to_string()])?)
     })
 }

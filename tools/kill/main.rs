@@ -1,5 +1,5 @@
 use cairn_cli::args::Kill;
-use cairn_cli::out::{Format, Out};
+use cairn_cli::out::Out;
 use cairn_cli::{each_subject, open_store, subjects, usage, Fail};
 use clap::Parser;
 use libcairn::container;
@@ -13,7 +13,7 @@ fn run(args: Kill) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
     let sig = container::parse_signal(&args.signal)
         .ok_or_else(|| usage(format!("invalid signal {:?}", args.signal)))?;
-    let mut out = Out::new(Format::resolve(args.format, false));
+    let mut out = Out::verb(args.format);
     each_subject(subjects::<ContainerRecord>(&args.containers)?, |s| {
         let c = store.resolve_container(&s.name)?;
         container::kill(&store, &c, sig)?;
@@ -21,6 +21,6 @@ fn run(args: Kill) -> Result<i32, Fail> {
             signal: Some(sig.as_str().to_string()),
             ..ContainerRecord::new(c.id)
         };
-        Ok(out.record(&rec.over(s.record))?)
+        Ok(out.done(&rec.over(s.record), &[&s.name])?)
     })
 }

@@ -1,5 +1,5 @@
 use cairn_cli::args::Load;
-use cairn_cli::out::{Format, Out};
+use cairn_cli::out::Out;
 use cairn_cli::{open_store, Fail};
 use clap::Parser;
 use libcairn::image::load::{load, open_source};
@@ -45,8 +45,18 @@ fn run(args: Load) -> Result<i32, Fail> {
     if tty {
         let _ = write!(io::stderr(), "\r\x1b[2K");
     }
-    let mut out = Out::new(Format::resolve(args.format, false));
+    let mut out = Out::verb(args.format);
     for img in loaded {
+        // docker names each tag loaded, or the ID of an untagged image
+        let said: Vec<String> = match img.tags.is_empty() {
+            true => vec![format!("Loaded image ID: {}", img.image_id)],
+            false => img
+                .tags
+                .iter()
+                .map(|t| format!("Loaded image: {t}"))
+                .collect(),
+        };
+        let said: Vec<&str> = said.iter().map(String::as_str).collect();
         let rec = ImageRecord {
             layer: Some(img.layer),
             image_id: Some(img.image_id),
@@ -56,7 +66,7 @@ fn run(args: Load) -> Result<i32, Fail> {
             source_format: Some(img.format.to_string()),
             ..Default::default()
         };
-        out.record(&rec)?;
+        out.done(&rec, &said)?;
     }
     Ok(0)
 }

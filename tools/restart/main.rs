@@ -1,7 +1,7 @@
 //! cairn-restart: `cairn stop`, then `cairn start`, for each container.
 
 use cairn_cli::args::Restart;
-use cairn_cli::out::{Format, Out};
+use cairn_cli::out::Out;
 use cairn_cli::porcelain::{record_of, tool};
 use cairn_cli::{each_subject, open_store, subjects, Fail};
 use clap::Parser;
@@ -15,7 +15,7 @@ fn main() {
 
 fn run(args: Restart) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
-    let mut out = Out::new(Format::resolve(args.format, false));
+    let mut out = Out::verb(args.format);
     each_subject(subjects::<ContainerRecord>(&args.containers)?, |s| {
         let c = store.resolve_container(&s.name)?;
         container::stop(&store, &c, Duration::from_secs(args.time))?;
@@ -25,6 +25,6 @@ fn run(args: Restart) -> Result<i32, Fail> {
         }
         start.args(["-d", &c.id.to_string()]);
         let rec: ContainerRecord = record_of(start)?;
-        Ok(out.record(&rec.over(s.record))?)
+        Ok(out.done(&rec.over(s.record), &[&s.name])?)
     })
 }

@@ -1,5 +1,5 @@
 use cairn_cli::args::Rm;
-use cairn_cli::out::{Format, Out};
+use cairn_cli::out::Out;
 use cairn_cli::{each_subject, open_store, subjects, Fail};
 use clap::Parser;
 use libcairn::container;
@@ -11,7 +11,7 @@ fn main() {
 
 fn run(args: Rm) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
-    let mut out = Out::new(Format::resolve(args.format, false));
+    let mut out = Out::verb(args.format);
     each_subject(subjects::<ContainerRecord>(&args.containers)?, |s| {
         let c = store.resolve_container(&s.name)?;
         container::remove(&store, &c, args.force)?;
@@ -22,6 +22,6 @@ fn run(args: Rm) -> Result<i32, Fail> {
             removed: Some(true),
             ..ContainerRecord::new(c.id)
         };
-        Ok(out.record(&rec.over(s.record))?)
+        Ok(out.done(&rec.over(s.record), &[&s.name])?)
     })
 }

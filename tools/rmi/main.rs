@@ -1,5 +1,5 @@
 use cairn_cli::args::Rmi;
-use cairn_cli::out::{Format, Out};
+use cairn_cli::out::Out;
 use cairn_cli::{each_subject, open_store, subjects, Fail};
 use clap::Parser;
 use libcairn::image::remove::remove;
@@ -11,7 +11,7 @@ fn main() {
 
 fn run(args: Rmi) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
-    let mut out = Out::new(Format::resolve(args.format, false));
+    let mut out = Out::verb(args.format);
     each_subject(subjects::<ImageRecord>(&args.images)?, |s| {
         let r = remove(&store, &s.name, args.force)?;
         for t in r.untagged {
@@ -19,7 +19,11 @@ fn run(args: Rmi) -> Result<i32, Fail> {
                 untagged: Some(t.clone()),
                 ..Default::default()
             };
-            out.record_as(&rec.over(&s.record), &t)?;
+            if out.says() {
+                out.done(&rec, &[&format!("Untagged: {t}")])?;
+            } else {
+                out.record_as(&rec.over(&s.record), &t)?;
+            }
         }
         for d in r.deleted {
             let rec = ImageRecord {
@@ -27,7 +31,7 @@ fn run(args: Rmi) -> Result<i32, Fail> {
                 layer: Some(d),
                 ..Default::default()
             };
-            out.record(&rec.over(&s.record))?;
+            out.done(&rec.over(&s.record), &[&format!("Deleted: {d}")])?;
         }
         Ok(())
     })

@@ -1,5 +1,5 @@
 use cairn_cli::args::Stop;
-use cairn_cli::out::{Format, Out};
+use cairn_cli::out::Out;
 use cairn_cli::{each_subject, open_store, subjects, Fail};
 use clap::Parser;
 use libcairn::container;
@@ -12,7 +12,7 @@ fn main() {
 
 fn run(args: Stop) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
-    let mut out = Out::new(Format::resolve(args.format, false));
+    let mut out = Out::verb(args.format);
     each_subject(subjects::<ContainerRecord>(&args.containers)?, |s| {
         let c = store.resolve_container(&s.name)?;
         let st = container::stop(&store, &c, Duration::from_secs(args.time))?;
@@ -21,6 +21,6 @@ fn run(args: Stop) -> Result<i32, Fail> {
             exit_code: Some(st.exit_code),
             ..ContainerRecord::new(c.id)
         };
-        Ok(out.record(&rec.over(s.record))?)
+        Ok(out.done(&rec.over(s.record), &[&s.name])?)
     })
 }

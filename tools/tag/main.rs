@@ -1,5 +1,5 @@
 use cairn_cli::args::Tag;
-use cairn_cli::out::{Format, Out};
+use cairn_cli::out::Out;
 use cairn_cli::{open_store, subjects, Fail, FailExt};
 use clap::Parser;
 use libcairn::image;
@@ -13,7 +13,7 @@ fn main() {
 
 fn run(args: Tag) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
-    let mut out = Out::new(Format::resolve(args.format, false));
+    let mut out = Out::verb(args.format);
     if args.delete {
         let mut code = 0;
         for name in &args.names {
@@ -25,7 +25,7 @@ fn run(args: Tag) -> Result<i32, Fail> {
                         untagged: Some(r.familiar()),
                         ..Default::default()
                     };
-                    out.record(&rec)?;
+                    out.done(&rec, &[&format!("Untagged: {}", r.familiar())])?;
                 }
                 None => {
                     eprintln!("cairn-tag: error: no such tag: {}", r.familiar());
@@ -61,6 +61,6 @@ fn run(args: Tag) -> Result<i32, Fail> {
         image_id: Some(docs.config_digest),
         ..Default::default()
     };
-    out.record(&rec.over(&subject.record))?;
+    out.done(&rec.over(&subject.record), &[])?;
     Ok(0)
 }

@@ -127,6 +127,12 @@ fn typed<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).expect("an OCI type serialises")
 }
 
+/// The image ID of the image whose top is `top`: its config's digest, as
+/// docker names images. Nothing is written.
+pub fn image_id(store: &Store, top: &LayerId) -> Result<Digest> {
+    Ok(Digest::of(&config_bytes(store, &store.chain(top)?)?))
+}
+
 /// Config and manifest for the image whose top is `top`, written to the
 /// store's blobs.
 pub fn write_documents(store: &Store, top: &LayerId) -> Result<Documents> {
