@@ -66,7 +66,7 @@ set +o pipefail
 find /usr -xdev \( -type f -o -type l \) -printf '%s\t%P\0' \
     | sort -z -t $'\t' -k2 \
     | awk -v RS='\0' -v ORS='\0' -v max=$((SIZE_MB * MB)) -v n="$LAYERS" -v dir="$WORK" -F '\t' \
-        '{ if (t + $1 > max) exit; t += $1; i = int(t * n / (max + 1));
+        '{ if (t + $1 > max) next; t += $1; i = int(t * n / (max + 1));
            print "usr/" substr($0, index($0, "\t") + 1) > (dir "/list." i) }'
 set -o pipefail
 parent=()

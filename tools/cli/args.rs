@@ -64,7 +64,7 @@ pub struct Common {
 ///   cairn layer-unpack base.tar.gz | cairn layer-unpack app.tar.zst | cairn history
 ///   curl -s https://example.invalid/l.tar | cairn layer-unpack --diff-id sha256:…
 #[derive(Debug, Parser)]
-#[command(name = "cairn-layer-unpack", version)]
+#[command(name = "cairn-layer-unpack", version, verbatim_doc_comment)]
 pub struct LayerUnpack {
     #[command(flatten)]
     pub common: Common,
@@ -112,7 +112,7 @@ pub struct LayerUnpack {
 ///   docker save alpine | cairn load
 ///   cairn load ./oci-layout-dir | cairn history
 #[derive(Debug, Parser)]
-#[command(name = "cairn-load", version)]
+#[command(name = "cairn-load", version, verbatim_doc_comment)]
 pub struct Load {
     #[command(flatten)]
     pub common: Common,
@@ -153,7 +153,7 @@ pub struct Load {
 ///   cairn pull --platform linux/arm64 localhost:5000/app:1
 ///   cairn pull quay.io/team/app@sha256:… | cairn history
 #[derive(Debug, Parser)]
-#[command(name = "cairn-pull", version)]
+#[command(name = "cairn-pull", version, verbatim_doc_comment)]
 pub struct Pull {
     #[command(flatten)]
     pub common: Common,
@@ -189,7 +189,7 @@ pub struct Pull {
 ///   cairn login -u me localhost:5000
 ///   echo "$TOKEN" | cairn login -u me --password-stdin ghcr.io
 #[derive(Debug, Parser)]
-#[command(name = "cairn-login", version)]
+#[command(name = "cairn-login", version, verbatim_doc_comment)]
 pub struct Login {
     /// The registry (HOST[:PORT]; default Docker Hub)
     #[arg(value_name = "REGISTRY")]
@@ -218,7 +218,7 @@ pub struct Login {
 /// EXAMPLES:
 ///   cairn logout localhost:5000
 #[derive(Debug, Parser)]
-#[command(name = "cairn-logout", version)]
+#[command(name = "cairn-logout", version, verbatim_doc_comment)]
 pub struct Logout {
     /// The registry (HOST[:PORT]; default Docker Hub)
     #[arg(value_name = "REGISTRY")]
@@ -240,7 +240,7 @@ pub struct Logout {
 ///   cairn unshare id -u
 ///   cairn unshare ls ~/.local/share/cairn/containers/ID/rootfs
 #[derive(Debug, Parser)]
-#[command(name = "cairn-unshare", version)]
+#[command(name = "cairn-unshare", version, verbatim_doc_comment)]
 pub struct Unshare {
     #[command(flatten)]
     pub common: Common,
@@ -280,7 +280,7 @@ pub struct Unshare {
 ///   cairn tag busybox localhost:5000/bb:1 && cairn push localhost:5000/bb:1
 ///   cairn push --manifest-format docker app:1 registry.example.com/team/app:1
 #[derive(Debug, Parser)]
-#[command(name = "cairn-push", version)]
+#[command(name = "cairn-push", version, verbatim_doc_comment)]
 pub struct Push {
     #[command(flatten)]
     pub common: Common,
@@ -329,7 +329,7 @@ pub enum ManifestKind {
 ///   cairn layer-unpack app.tar | cairn history --format table
 ///   cairn history -q busybox | wc -l
 #[derive(Debug, Parser)]
-#[command(name = "cairn-history", version)]
+#[command(name = "cairn-history", version, verbatim_doc_comment)]
 pub struct History {
     #[command(flatten)]
     pub common: Common,
@@ -364,7 +364,7 @@ pub struct History {
 ///   cairn images --tree
 ///   cairn images --tree --format dot | dot -Tsvg > store.svg
 #[derive(Debug, Parser)]
-#[command(name = "cairn-images", version)]
+#[command(name = "cairn-images", version, verbatim_doc_comment)]
 pub struct Images {
     #[command(flatten)]
     pub common: Common,
@@ -411,7 +411,7 @@ pub enum ImagesFormat {
 ///   cairn inspect -f '{{.State.Pid}}' web
 ///   cairn layer-unpack x.tar | cairn inspect | jq .config
 #[derive(Debug, Parser)]
-#[command(name = "cairn-inspect", version)]
+#[command(name = "cairn-inspect", version, verbatim_doc_comment)]
 pub struct Inspect {
     #[command(flatten)]
     pub common: Common,
@@ -454,7 +454,7 @@ pub enum InspectType {
 ///   cairn layer-unpack app.tar | cairn tag app:dev
 ///   cairn tag -d app:dev
 #[derive(Debug, Parser)]
-#[command(name = "cairn-tag", version)]
+#[command(name = "cairn-tag", version, verbatim_doc_comment)]
 pub struct Tag {
     #[command(flatten)]
     pub common: Common,
@@ -480,7 +480,12 @@ pub struct Tag {
 ///   cairn --root /srv/cairn images
 ///   cairn help history
 #[derive(Debug, Parser)]
-#[command(name = "cairn", version, disable_help_subcommand = true)]
+#[command(
+    name = "cairn",
+    version,
+    verbatim_doc_comment,
+    disable_help_subcommand = true
+)]
 pub struct Cairn {
     /// The store every command uses (sets $CAIRN_ROOT for it)
     #[arg(long, value_name = "DIR")]
@@ -643,7 +648,7 @@ pub struct CreateArgs {
 ///   cairn union-mount busybox | cairn isolate -- touch /happiness.txt
 ///   cairn union-mount --unmount web
 #[derive(Debug, Parser)]
-#[command(name = "cairn-union-mount", version)]
+#[command(name = "cairn-union-mount", version, verbatim_doc_comment)]
 pub struct UnionMount {
     #[command(flatten)]
     pub common: Common,
@@ -713,7 +718,7 @@ pub struct UnionMount {
 ///   cairn isolate -d --memory 64m --pids-limit 32 web
 ///   cairn isolate --network /run/netns/blue web -- ip addr
 #[derive(Debug, Parser)]
-#[command(name = "cairn-isolate", version)]
+#[command(name = "cairn-isolate", version, verbatim_doc_comment)]
 pub struct Isolate {
     #[command(flatten)]
     pub common: Common,
@@ -749,7 +754,7 @@ pub struct Isolate {
 ///   cairn ps -a --format json | jq 'select(.status == "exited") | .container'
 ///   cairn rm $(cairn ps -aq)
 #[derive(Debug, Parser)]
-#[command(name = "cairn-ps", version)]
+#[command(name = "cairn-ps", version, verbatim_doc_comment)]
 pub struct Ps {
     #[command(flatten)]
     pub common: Common,
@@ -777,7 +782,7 @@ pub struct Ps {
 ///   cairn stop web
 ///   cairn ps -q | cairn stop -t 2
 #[derive(Debug, Parser)]
-#[command(name = "cairn-stop", version)]
+#[command(name = "cairn-stop", version, verbatim_doc_comment)]
 pub struct Stop {
     #[command(flatten)]
     pub common: Common,
@@ -802,7 +807,7 @@ pub struct Stop {
 ///   cairn restart web
 ///   cairn restart -t 0 web db
 #[derive(Debug, Parser)]
-#[command(name = "cairn-restart", version)]
+#[command(name = "cairn-restart", version, verbatim_doc_comment)]
 pub struct Restart {
     #[command(flatten)]
     pub common: Common,
@@ -825,7 +830,7 @@ pub struct Restart {
 /// EXAMPLES:
 ///   cairn rename brave_otter_1a2b web
 #[derive(Debug, Parser)]
-#[command(name = "cairn-rename", version)]
+#[command(name = "cairn-rename", version, verbatim_doc_comment)]
 pub struct Rename {
     #[command(flatten)]
     pub common: Common,
@@ -850,7 +855,7 @@ pub struct Rename {
 ///   cairn top web
 ///   cairn top web -o pid,rss,args
 #[derive(Debug, Parser)]
-#[command(name = "cairn-top", version)]
+#[command(name = "cairn-top", version, verbatim_doc_comment)]
 pub struct Top {
     #[command(flatten)]
     pub common: Common,
@@ -875,7 +880,7 @@ pub struct Top {
 ///   cairn kill web
 ///   cairn kill -s HUP web
 #[derive(Debug, Parser)]
-#[command(name = "cairn-kill", version)]
+#[command(name = "cairn-kill", version, verbatim_doc_comment)]
 pub struct Kill {
     #[command(flatten)]
     pub common: Common,
@@ -899,7 +904,7 @@ pub struct Kill {
 /// EXAMPLES:
 ///   cairn pause web && cairn unpause web
 #[derive(Debug, Parser)]
-#[command(name = "cairn-pause", version)]
+#[command(name = "cairn-pause", version, verbatim_doc_comment)]
 pub struct Pause {
     #[command(flatten)]
     pub common: Common,
@@ -922,7 +927,7 @@ pub struct Pause {
 ///   cairn rm -f $(cairn ps -aq)
 ///   cairn rm -v db
 #[derive(Debug, Parser)]
-#[command(name = "cairn-rm", version)]
+#[command(name = "cairn-rm", version, verbatim_doc_comment)]
 pub struct Rm {
     #[command(flatten)]
     pub common: Common,
@@ -953,7 +958,7 @@ pub struct Rm {
 ///   cairn wait web
 ///   cairn run -d busybox sleep 5 | cairn wait
 #[derive(Debug, Parser)]
-#[command(name = "cairn-wait", version)]
+#[command(name = "cairn-wait", version, verbatim_doc_comment)]
 pub struct Wait {
     #[command(flatten)]
     pub common: Common,
@@ -975,7 +980,7 @@ pub struct Wait {
 ///   cairn diff web
 ///   cairn diff web | grep '^A '
 #[derive(Debug, Parser)]
-#[command(name = "cairn-diff", version)]
+#[command(name = "cairn-diff", version, verbatim_doc_comment)]
 pub struct Diff {
     #[command(flatten)]
     pub common: Common,
@@ -1004,7 +1009,7 @@ pub struct Diff {
 ///   cairn cp ./site/. web:/usr/share/html
 ///   cairn cp web:/var/log - | tar -t
 #[derive(Debug, Parser)]
-#[command(name = "cairn-cp", version)]
+#[command(name = "cairn-cp", version, verbatim_doc_comment)]
 pub struct Cp {
     #[command(flatten)]
     pub common: Common,
@@ -1028,7 +1033,7 @@ pub struct Cp {
 ///   cairn logs web
 ///   cairn logs -f --tail 10 web
 #[derive(Debug, Parser)]
-#[command(name = "cairn-logs", version)]
+#[command(name = "cairn-logs", version, verbatim_doc_comment)]
 pub struct Logs {
     #[command(flatten)]
     pub common: Common,
@@ -1057,7 +1062,7 @@ pub struct Logs {
 ///   cairn rmi app:dev
 ///   cairn rmi -f busybox
 #[derive(Debug, Parser)]
-#[command(name = "cairn-rmi", version)]
+#[command(name = "cairn-rmi", version, verbatim_doc_comment)]
 pub struct Rmi {
     #[command(flatten)]
     pub common: Common,
@@ -1108,7 +1113,7 @@ pub struct Rmi {
 ///   cairn fsck --repair && cairn fsck
 ///   cairn fsck --format json | jq -r 'select(.kind == "layer") | .id'
 #[derive(Debug, Parser)]
-#[command(name = "cairn-fsck", version)]
+#[command(name = "cairn-fsck", version, verbatim_doc_comment)]
 pub struct Fsck {
     #[command(flatten)]
     pub common: Common,
@@ -1135,7 +1140,7 @@ pub enum FsckFormat {
 ///   cairn system prune
 ///   cairn system prune --all --min-age 0
 #[derive(Debug, Parser)]
-#[command(name = "cairn-system", version)]
+#[command(name = "cairn-system", version, verbatim_doc_comment)]
 pub struct System {
     #[command(flatten)]
     pub common: Common,
@@ -1188,7 +1193,7 @@ pub struct PruneArgs {
 /// EXAMPLES:
 ///   cairn container prune
 #[derive(Debug, Parser)]
-#[command(name = "cairn-container", version)]
+#[command(name = "cairn-container", version, verbatim_doc_comment)]
 pub struct ContainerCmd {
     #[command(flatten)]
     pub common: Common,
@@ -1211,7 +1216,7 @@ pub enum ContainerCommand {
 ///   cairn image prune
 ///   cairn image prune -a --min-age 0
 #[derive(Debug, Parser)]
-#[command(name = "cairn-image", version)]
+#[command(name = "cairn-image", version, verbatim_doc_comment)]
 pub struct ImageCmd {
     #[command(flatten)]
     pub common: Common,
@@ -1251,7 +1256,7 @@ pub enum ImageCommand {
 ///   cairn volume inspect data | jq -r .mountpoint
 ///   cairn volume rm data && cairn volume prune
 #[derive(Debug, Parser)]
-#[command(name = "cairn-volume", version)]
+#[command(name = "cairn-volume", version, verbatim_doc_comment)]
 pub struct Volume {
     #[command(flatten)]
     pub common: Common,
@@ -1336,7 +1341,7 @@ pub enum VolumeCommand {
 ///   cairn network inspect app | jq -r '.Containers[].IPv4Address'
 ///   cairn network rm app && cairn network prune
 #[derive(Debug, Parser)]
-#[command(name = "cairn-network", version)]
+#[command(name = "cairn-network", version, verbatim_doc_comment)]
 pub struct Network {
     #[command(flatten)]
     pub common: Common,
@@ -1416,7 +1421,7 @@ pub enum NetworkCommand {
 ///   cairn port web 80/tcp
 ///   curl http://$(cairn port web 80 | head -1)/
 #[derive(Debug, Parser)]
-#[command(name = "cairn-port", version)]
+#[command(name = "cairn-port", version, verbatim_doc_comment)]
 pub struct Port {
     #[command(flatten)]
     pub common: Common,
@@ -1442,7 +1447,7 @@ pub struct Port {
 ///   cairn exec -it web -- sh
 ///   cairn exec -d web -- sh -c 'date > /tmp/started'
 #[derive(Debug, Parser)]
-#[command(name = "cairn-exec", version)]
+#[command(name = "cairn-exec", version, verbatim_doc_comment)]
 pub struct Exec {
     #[command(flatten)]
     pub common: Common,
@@ -1474,7 +1479,7 @@ pub struct Exec {
 /// EXAMPLES:
 ///   cairn create --name web busybox httpd -f -p 8080
 #[derive(Debug, Parser)]
-#[command(name = "cairn-create", version)]
+#[command(name = "cairn-create", version, verbatim_doc_comment)]
 pub struct Create {
     #[command(flatten)]
     pub common: Common,
@@ -1511,7 +1516,7 @@ pub struct Create {
 ///   cairn start web
 ///   cairn start -a web
 #[derive(Debug, Parser)]
-#[command(name = "cairn-start", version)]
+#[command(name = "cairn-start", version, verbatim_doc_comment)]
 pub struct Start {
     #[command(flatten)]
     pub common: Common,
@@ -1539,7 +1544,7 @@ pub struct Start {
 ///   cairn run --rm -it busybox sh
 ///   cairn run --rm --network none busybox ip addr
 #[derive(Debug, Parser)]
-#[command(name = "cairn-run", version)]
+#[command(name = "cairn-run", version, verbatim_doc_comment)]
 pub struct Run {
     #[command(flatten)]
     pub common: Common,
@@ -1585,7 +1590,7 @@ pub struct Run {
 ///   cairn commit --change 'CMD ["httpd","-f"]' web app:2
 ///   cairn union-mount busybox | cairn isolate -- touch /x | cairn commit | cairn tag x:1
 #[derive(Debug, Parser)]
-#[command(name = "cairn-commit", version)]
+#[command(name = "cairn-commit", version, verbatim_doc_comment)]
 pub struct Commit {
     #[command(flatten)]
     pub common: Common,
@@ -1624,7 +1629,7 @@ pub struct Commit {
 ///   cairn export web > web.tar
 ///   cairn export -o rootfs.tar busybox
 #[derive(Debug, Parser)]
-#[command(name = "cairn-export", version)]
+#[command(name = "cairn-export", version, verbatim_doc_comment)]
 pub struct Export {
     #[command(flatten)]
     pub common: Common,
@@ -1650,7 +1655,7 @@ pub struct Export {
 ///   cairn save -o all.tar busybox app:1
 ///   cairn layer-unpack rootfs.tar | cairn save --tag mybase:1 | docker load
 #[derive(Debug, Parser)]
-#[command(name = "cairn-save", version)]
+#[command(name = "cairn-save", version, verbatim_doc_comment)]
 pub struct Save {
     #[command(flatten)]
     pub common: Common,
@@ -1685,7 +1690,7 @@ pub struct Save {
 ///   cairn build -f ci/Dockerfile --build-arg VERSION=2 --no-cache ./src
 ///   cairn build . | cairn save --tag app:dev > app.tar
 #[derive(Debug, Parser)]
-#[command(name = "cairn-build", version)]
+#[command(name = "cairn-build", version, verbatim_doc_comment)]
 pub struct Build {
     #[command(flatten)]
     pub common: Common,

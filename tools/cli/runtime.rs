@@ -18,7 +18,7 @@ use std::path::PathBuf;
 /// (as JSON lines with --log-format json). Exit status: the container's
 /// for `run`, 1 when the runtime failed, 2 on a usage error.
 #[derive(Parser, Debug)]
-#[command(name = "cairn-runtime", version)]
+#[command(name = "cairn-runtime", version, verbatim_doc_comment)]
 pub struct Runtime {
     /// Where container state is kept
     #[arg(long, value_name = "DIR", default_value = libcairn::runtime::DEFAULT_ROOT)]
