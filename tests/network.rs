@@ -648,3 +648,221 @@ fn ports_by_address_free_ports_and_cairn_port() {
     assert!(!nft(&["list", "map", "ip", "cairn", "ports"], None)
         .contains(&format!("tcp . {free_port} : ")));
 }
+
+/// An image `exposing` (busybox with `EXPOSE 80/tcp`).
+fn exposing_image(env: &Env) {
+    let c = env
+        .cmd("create")
+        .args(["busybox", "true"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    env.cmd("commit")
+        .args(["--change", "EXPOSE 80/tcp", &c, "exposing"])
+        .ok();
+    env.cmd("rm").arg(&c).ok();
+}
+
+/// `wget -q -O- URL` from the host, bounded by `timeout`.
+fn host_fetch(env: &Env, url: &str) -> crate::harness::Output {
+    env.program("timeout")
+        .args(["5", "/bin/busybox", "wget", "-q", "-O-", url])
+        .run()
+}
+
+#[test]
+fn create_records_ports_that_every_start_publishes() {
+    let env = Env::new("net-create-ports");
+    let _guard = Guard::new("createports");
+    busybox_image(&env);
+    exposing_image(&env);
+    let port = (23000 + std::process::id() % 20000).to_string();
+    let httpd = ["httpd", "-f", "-p", "80", "-h", "/etc"];
+    env.cmd("create")
+        .args(["--name", "web", "-p", &format!("{port}:80"), "exposing"])
+        .args(httpd)
+        .ok();
+    env.cmd("create")
+        .args(["--name", "all", "-P", "exposing"])
+        .args(httpd)
+        .ok();
+    // nothing is published before start
+    let key = format!("tcp . {port} : ");
+    assert!(!nft(&["list", "map", "ip", "cairn", "ports"], None).contains(&key));
+    env.cmd("start").args(["web", "all"]).ok();
+    let o = env
+        .cmd("port")
+        .args(["web", "80", "--format", "table"])
+        .ok();
+    assert_eq!(o.stdout, format!("0.0.0.0:{port}\n"), "{o}");
+    let o = host_fetch(&env, &format!("http://127.0.0.1:{port}/passwd"));
+    assert!(o.stdout.starts_with("root:x:0:0"), "{o}");
+    // -P: the EXPOSEd port, on a free one
+    let o = env
+        .cmd("port")
+        .args(["all", "80", "--format", "table"])
+        .ok();
+    let free = o.stdout.trim().rsplit(':').next().unwrap().to_string();
+    assert!(free.parse::<u16>().unwrap() >= 1024, "{o}");
+    let o = host_fetch(&env, &format!("http://127.0.0.1:{free}/passwd"));
+    assert!(o.stdout.starts_with("root:x:0:0"), "{o}");
+    // stopped, the port goes; started again, it comes back
+    env.cmd("stop").args(["-t", "1", "web"]).ok();
+    assert!(!nft(&["list", "map", "ip", "cairn", "ports"], None).contains(&key));
+    env.cmd("start").arg("web").ok();
+    assert!(nft(&["list", "map", "ip", "cairn", "ports"], None).contains(&key));
+    let o = host_fetch(&env, &format!("http://127.0.0.1:{port}/passwd"));
+    assert!(o.stdout.starts_with("root:x:0:0"), "{o}");
+    // ports off a bridge network are refused before a container is made
+    let before = crate::harness::ps_all(&env).len();
+    let o = env
+        .cmd("create")
+        .args(["--network", "none", "-p", "80", "busybox", "true"])
+        .fails(2);
+    assert!(o.stderr.contains("bridge network only"), "{o}");
+    env.cmd("create")
+        .args(["-p", "nonsense", "busybox", "true"])
+        .fails(2);
+    assert_eq!(crate::harness::ps_all(&env).len(), before);
+    env.cmd("rm").args(["-f", "web", "all"]).ok();
+    assert!(!nft(&["list", "map", "ip", "cairn", "ports"], None).contains(&key));
+    assert!(
+        !nft(&["list", "map", "ip", "cairn", "ports"], None).contains(&format!("tcp . {free} : "))
+    );
+}
+
+/// The inode of the network namespace process `pid` is in.
+fn netns_of(pid: i64) -> String {
+    std::fs::read_link(format!("/proc/{pid}/ns/net"))
+        .unwrap()
+        .display()
+        .to_string()
+}
+
+/// Does any process of the host live in the network namespace `ns`?
+fn netns_alive(ns: &str) -> bool {
+    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+        std::fs::read_link(e.path().join("ns/net")).is_ok_and(|l| l.display().to_string() == ns)
+    })
+}
+
+fn state_of(env: &Env, c: &str) -> Value {
+    let p = env.root.join("containers").join(c).join("state.json");
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+#[test]
+fn aliases_resolve_and_a_killed_supervisor_is_swept_by_the_next_command() {
+    let env = Env::new("net-sweep");
+    let _guard = Guard::new("sweep");
+    busybox_image(&env);
+    let r = network_create(&env, "swept");
+    let port = (24000 + std::process::id() % 20000).to_string();
+    let web = env
+        .cmd("run")
+        .args(["-d", "--name", "web", "--network", "swept"])
+        .args(["--network-alias", "www", "--network-alias", "www.example"])
+        .args(["-p", &format!("{port}:80")])
+        .args(["busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let ip = settings(&env, &web)["IPAddress"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let peer = env
+        .cmd("run")
+        .args([
+            "-d",
+            "--name",
+            "peer",
+            "--network",
+            "swept",
+            "-v",
+            &no_dns(&env),
+        ])
+        .args(["busybox", "sleep", "120"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    // the other members find web by its aliases
+    for name in ["www", "www.example", "web"] {
+        let url = format!("http://{name}/passwd");
+        let o = env
+            .cmd("exec")
+            .args([&peer, "timeout", "5", "wget", "-q", "-O-", &url])
+            .run();
+        assert!(o.stdout.starts_with("root:x:0:0"), "{name}: {o}");
+    }
+    env.cmd("run")
+        .args(["--rm", "--network-alias", "bad!", "busybox", "true"])
+        .fails(125);
+    // web's supervisor killed -9
+    let key = format!("tcp . {port} : ");
+    assert!(nft(&["list", "map", "ip", "cairn", "ports"], None).contains(&key));
+    let st = state_of(&env, &web);
+    let ns = netns_of(st["pid"].as_i64().unwrap());
+    let ours = veths(std::slice::from_ref(&ip));
+    let sup = st["supervisor"].as_i64().unwrap() as i32;
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(sup), nix::sys::signal::SIGKILL).unwrap();
+    crate::harness::wait_for(
+        "the veth of a dead container to go",
+        std::time::Duration::from_secs(10),
+        || ifindex(&ours[0].0) != ours[0].1,
+    );
+    assert!(!netns_alive(&ns), "web's network namespace is left");
+    // the next command on the network sweeps the rest: a new container
+    // takes web's address (the lowest free)
+    let next = httpd(&env, "next", "swept", &[]);
+    let held = serde_json::from_slice::<Value>(
+        &std::fs::read(env.root.join("networks/swept.json")).unwrap(),
+    )
+    .unwrap()["leases"]
+        .clone();
+    assert_eq!(held[&ip], next.as_str(), "{held}");
+    assert!(!held
+        .as_object()
+        .unwrap()
+        .values()
+        .any(|c| c == web.as_str()));
+    assert!(!nft(&["list", "map", "ip", "cairn", "ports"], None).contains(&key));
+    let hosts = env
+        .cmd("exec")
+        .args([&peer, "cat", "/etc/hosts"])
+        .ok()
+        .stdout;
+    assert!(
+        !hosts.contains("www") && !hosts.contains("\tweb "),
+        "{hosts}"
+    );
+    assert!(hosts.contains(&format!("{ip}\tnext ")), "{hosts}");
+    // and whatever looks at web later takes nothing of next's
+    let next_veth = veths(std::slice::from_ref(&ip));
+    env.cmd("ps").arg("-a").ok();
+    env.cmd("inspect").arg("web").ok();
+    assert_eq!(veths(std::slice::from_ref(&ip)), next_veth);
+    let o = env
+        .cmd("exec")
+        .args([
+            &peer,
+            "timeout",
+            "5",
+            "wget",
+            "-q",
+            "-O-",
+            "http://next/passwd",
+        ])
+        .run();
+    assert!(o.stdout.starts_with("root:x:0:0"), "{o}");
+    assert_eq!(settings(&env, &web)["IPAddress"], "");
+    env.cmd("rm").args(["-f", &web, &peer, &next]).ok();
+    env.cmd("network").args(["rm", "swept"]).ok();
+    network_gone(&env, &r);
+    for (name, index) in ours.iter().chain(&next_veth) {
+        assert!(index.is_none() || ifindex(name) != *index, "{name} left");
+    }
+}

@@ -12,6 +12,9 @@ complete -c cairn-create -l env-file -d 'Read environment variables from a file:
 complete -c cairn-create -s w -l workdir -d 'Working directory inside the container' -r
 complete -c cairn-create -s u -l user -d 'User (name or uid) and group: USER[:GROUP]' -r
 complete -c cairn-create -l network -l net -d 'The network `start` runs it on (default bridge): as `run --network`' -r
+complete -c cairn-create -s p -l publish -d 'Publish a container\'s port at each start, as `run -p` (on a bridge network); without HOSTPORT, on a free port chosen at each start' -r
+complete -c cairn-create -l network-alias -d 'Another name the other containers of its user network find it by (in their /etc/hosts); may be repeated' -r
 complete -c cairn-create -l read-only -d 'Make the root file system read-only (volumes and tmpfs stay writable)'
+complete -c cairn-create -s P -l publish-all -d 'Publish every port the image EXPOSEs on a free host port at each start'
 complete -c cairn-create -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn-create -s V -l version -d 'Print version'

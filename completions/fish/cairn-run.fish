@@ -17,6 +17,7 @@ complete -c cairn-run -s m -l memory -d 'Memory limit (bytes, or with k, m, g)' 
 complete -c cairn-run -l pids-limit -d 'Largest number of processes and threads (default 2048, as podman; -1 for no limit)' -r
 complete -c cairn-run -l cpus -d 'CPU quota in CPUs (e.g. 0.5)' -r
 complete -c cairn-run -l log-opt -d 'Bounds of a detached container\'s log: `max-size=SIZE` per file (default 20m) and `max-file=N` files kept (default 5), as docker\'s local driver' -r
+complete -c cairn-run -l network-alias -d 'Another name the other containers of its user network find it by (in their /etc/hosts); may be repeated' -r
 complete -c cairn-run -l read-only -d 'Make the root file system read-only (volumes and tmpfs stay writable)'
 complete -c cairn-run -s i -l interactive -d 'Keep stdin open (it is passed through in the foreground)'
 complete -c cairn-run -s t -l tty -d 'Give the process a terminal (a new pty)'

@@ -1494,6 +1494,8 @@ pub struct Create {
         value_name = "bridge|NAME|none|host|container:NAME"
     )]
     pub network: Option<String>,
+    #[command(flatten)]
+    pub publish: PublishArgs,
     /// The image
     #[arg(value_name = "IMAGE")]
     pub image: String,
@@ -1504,6 +1506,27 @@ pub struct Create {
         allow_hyphen_values = true
     )]
     pub cmd: Vec<String>,
+}
+
+/// What `create` asks of a new container's network, for each start.
+#[derive(Debug, Clone, Args)]
+pub struct PublishArgs {
+    /// Publish a container's port at each start, as `run -p` (on a bridge
+    /// network); without HOSTPORT, on a free port chosen at each start
+    #[arg(
+        long = "publish",
+        short = 'p',
+        value_name = "[[IP:][HOSTPORT]:]CONTAINERPORT[/tcp|udp]"
+    )]
+    pub publish: Vec<String>,
+    /// Publish every port the image EXPOSEs on a free host port at each
+    /// start
+    #[arg(long = "publish-all", short = 'P')]
+    pub publish_all: bool,
+    /// Another name the other containers of its user network find it by
+    /// (in their /etc/hosts); may be repeated
+    #[arg(long, value_name = "ALIAS")]
+    pub network_alias: Vec<String>,
 }
 
 /// Start containers (porcelain: `cairn isolate -d`; with -a, in the
@@ -1554,6 +1577,10 @@ pub struct Run {
     pub process: ProcessArgs,
     #[command(flatten)]
     pub run: RunArgs,
+    /// Another name the other containers of its user network find it by
+    /// (in their /etc/hosts); may be repeated
+    #[arg(long, value_name = "ALIAS")]
+    pub network_alias: Vec<String>,
     /// Remove the container and its anonymous volumes when it exits
     #[arg(long)]
     pub rm: bool,

@@ -71,13 +71,22 @@ pub fn for_container(
     store: &libcairn::Store,
     c: &libcairn::store::container::ContainerMeta,
 ) -> libcairn::container::RunOptions {
+    let recorded = libcairn::net::endpoint(store, &c.id)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     if r.network.is_none() {
-        let recorded = libcairn::net::endpoint(store, &c.id).ok().flatten();
-        if let Some(mode) = recorded.and_then(|e| Mode::parse(&e.mode).ok()) {
+        if let Ok(mode) = Mode::parse(&recorded.mode) {
             o.net = mode;
         }
     }
-    if !r.publish_all {
+    let mut all = r.publish_all;
+    // without -p or -P, what `create` or `run` asked for, on a bridge
+    if r.publish.is_empty() && !all && matches!(o.net, Mode::Bridge(_)) {
+        o.ports = recorded.publish;
+        all = recorded.publish_all;
+    }
+    if !all {
         return o;
     }
     let config = libcairn::image::runtime_config::runtime(&c.config);
@@ -96,13 +105,35 @@ pub fn for_container(
 
 /// `-p` values, each parsed as docker spells it.
 pub fn ports(r: &RunArgs) -> Result<Vec<libcairn::net::Port>, Fail> {
-    r.publish
+    parse_ports(&r.publish)
+}
+
+fn parse_ports(publish: &[String]) -> Result<Vec<libcairn::net::Port>, Fail> {
+    publish
         .iter()
         .map(|p| {
             p.parse()
                 .map_err(|e: libcairn::net::port::BadPort| usage(e.to_string()))
         })
         .collect()
+}
+
+/// What a new container on `mode` asks of its network, for each start
+/// (`-p`, `-P`, `--network-alias`), checked: ports off a bridge network
+/// and aliases that are no hostnames are refused before it is made.
+pub fn network_request(
+    mode: &Mode,
+    p: &crate::args::PublishArgs,
+) -> Result<libcairn::net::Endpoint, Fail> {
+    let ep = libcairn::net::Endpoint {
+        mode: mode.name(),
+        publish: parse_ports(&p.publish)?,
+        publish_all: p.publish_all,
+        aliases: p.network_alias.clone(),
+        attachment: None,
+    };
+    libcairn::net::check_request(&ep).map_err(|e| usage(e.to_string()))?;
+    Ok(ep)
 }
 
 /// `run`'s network when none is named: the default bridge, as docker's;

@@ -13,6 +13,7 @@ fn main() {
 fn run(args: Create) -> Result<i32, Fail> {
     // A network that does not exist is refused before the container is made.
     let network = cairn_cli::container::check_network(&args.common, args.network.as_deref())?;
+    let request = cairn_cli::container::network_request(&network, &args.publish)?;
     let mut cmd = tool("union-mount");
     cmd.arg("--no-mount");
     if let Some(r) = &args.common.root {
@@ -33,9 +34,9 @@ fn run(args: Create) -> Result<i32, Fail> {
         cmd.arg("--").args(&args.cmd);
     }
     let rec: ContainerRecord = record_of(cmd)?;
-    // `start` runs it on the network recorded here.
+    // `start` runs it on the network recorded here, with its ports.
     let store = cairn_cli::open_store(&args.common)?;
-    libcairn::net::record_mode(&store, &rec.container, &network)?;
+    libcairn::net::record(&store, &rec.container, &request)?;
     println!("{}", rec.container);
     Ok(0)
 }

@@ -28,10 +28,14 @@ fn run(args: Run) -> Result<i32, Fail> {
     // Bad limits are refused before a container is made for them.
     cairn_cli::container::limits(&args.run).map_err(fail125)?;
     cairn_cli::container::log_bounds(&args.run).map_err(fail125)?;
-    cairn_cli::container::ports(&args.run).map_err(fail125)?;
-    let network = cairn_cli::container::check_network(&args.common, args.run.network.as_deref())
-        .map_err(fail125)?
-        .name();
+    let mode = cairn_cli::container::check_network(&args.common, args.run.network.as_deref())
+        .map_err(fail125)?;
+    let publish = cairn_cli::args::PublishArgs {
+        publish: args.run.publish.clone(),
+        publish_all: args.run.publish_all,
+        network_alias: args.network_alias.clone(),
+    };
+    let request = cairn_cli::container::network_request(&mode, &publish).map_err(fail125)?;
     let mut create = tool("union-mount");
     root(&mut create);
     create.arg("--no-mount");
@@ -59,6 +63,9 @@ fn run(args: Run) -> Result<i32, Fail> {
     // run's own failures (no such image, a bad name) are 125, as docker's.
     let rec: ContainerRecord = record_of(create).map_err(fail125)?;
     let id = rec.container.to_string();
+    // isolate (and every later start) runs it with what is recorded here
+    let store = cairn_cli::open_store(&args.common).map_err(fail125)?;
+    libcairn::net::record(&store, &rec.container, &request).map_err(fail125)?;
 
     let mut isolate = tool("isolate");
     root(&mut isolate);
@@ -78,13 +85,7 @@ fn run(args: Run) -> Result<i32, Fail> {
     if args.process.privileged {
         isolate.arg("--privileged");
     }
-    isolate.args(["--network", &network]);
-    if args.run.publish_all {
-        isolate.arg("-P");
-    }
-    for p in &args.run.publish {
-        isolate.args(["-p", p]);
-    }
+    isolate.args(["--network", &request.mode]);
     if let Some(m) = &args.run.memory {
         isolate.args(["--memory", m]);
     }

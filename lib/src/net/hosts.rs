@@ -18,16 +18,23 @@ use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::unix::fs::FileExt;
 
-/// The names a member is found by: its name, its short ID, its hostname.
+/// The names a member is found by: its name, its hostname, its aliases
+/// (`--network-alias`), its short ID.
 fn names(store: &Store, id: &ContainerId) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Ok(m) = store.container(id) {
-        out.push(m.name);
-        if let Some(h) = m.host.hostname.filter(|h| !out.contains(h)) {
-            out.push(h);
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |n: String| {
+        if !out.contains(&n) {
+            out.push(n);
         }
+    };
+    if let Ok(m) = store.container(id) {
+        add(m.name);
+        m.host.hostname.into_iter().for_each(&mut add);
     }
-    out.push(id.short());
+    if let Ok(Some(ep)) = endpoint(store, id) {
+        ep.aliases.into_iter().for_each(&mut add);
+    }
+    add(id.short());
     out
 }
 

@@ -104,6 +104,10 @@ pub enum NetError {
     },
     #[error(transparent)]
     Nft(#[from] nft::NftError),
+    #[error("publishing ports on network {0}: a port is published on a bridge network only")]
+    PortsOffBridge(String),
+    #[error("invalid network alias {0:?}: give a hostname (letters, digits, '-' and '.')")]
+    BadAlias(String),
     #[error("publishing {ports}: a port is published already (by another container?)")]
     PortTaken {
         ports: String,
@@ -208,16 +212,33 @@ pub struct Attachment {
     pub mac: String,
     /// The host's end of the veth pair.
     pub veth: String,
+    /// Its interface index: a link of that name with another index is
+    /// someone else's (another store's container that got the address).
+    #[serde(default)]
+    pub veth_index: u32,
     /// The ports published to it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<Port>,
 }
 
 /// What a container's network is (`containers/<id>/network.json`): its
-/// mode, and while it runs on a bridge, its attachment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// mode and what `create`/`run` asked of it (published ports, aliases),
+/// kept for every start as docker keeps its `HostConfig`, and while it
+/// runs on a bridge, its attachment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Endpoint {
     pub mode: String,
+    /// The ports to publish at each start (`-p`; a host port of 0: a free
+    /// one, chosen afresh each time, as docker does).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub publish: Vec<Port>,
+    /// Also publish every port the image EXPOSEs (`-P`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub publish_all: bool,
+    /// More names the other members of a user network find it by
+    /// (`--network-alias`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachment: Option<Attachment>,
 }
@@ -258,15 +279,48 @@ pub fn endpoint(store: &Store, id: &ContainerId) -> Result<Option<Endpoint>> {
     read_json(&endpoint_path(store, id))
 }
 
-/// Record that container `id` runs with `mode` (and no attachment).
+/// Record that container `id` runs with `mode` (and no attachment),
+/// keeping what its endpoint asked for (ports, aliases).
 pub fn record_mode(store: &Store, id: &ContainerId, mode: &Mode) -> Result<()> {
+    let ep = endpoint(store, id)?.unwrap_or_default();
     write_json(
         &endpoint_path(store, id),
         &Endpoint {
             mode: mode.name(),
             attachment: None,
+            ..ep
         },
     )
+}
+
+/// Record what a new container asks of its network (`create`, `run`):
+/// `ep`'s mode, ports and aliases, with no attachment. Ports are
+/// published on a bridge network only; an alias must be a valid
+/// hostname.
+pub fn record(store: &Store, id: &ContainerId, ep: &Endpoint) -> Result<()> {
+    check_request(ep)?;
+    let ep = Endpoint {
+        attachment: None,
+        ..ep.clone()
+    };
+    write_json(&endpoint_path(store, id), &ep)
+}
+
+/// Refuse what no start could do: ports published off a bridge network,
+/// an alias that is no hostname.
+pub fn check_request(ep: &Endpoint) -> Result<()> {
+    let mode = Mode::parse(&ep.mode)?;
+    if (!ep.publish.is_empty() || ep.publish_all) && !matches!(mode, Mode::Bridge(_)) {
+        return Err(NetError::PortsOffBridge(ep.mode.clone()));
+    }
+    match ep
+        .aliases
+        .iter()
+        .find(|a| !crate::hostfiles::valid_hostname(a))
+    {
+        Some(a) => Err(NetError::BadAlias(a.clone())),
+        None => Ok(()),
+    }
 }
 
 /// The address of container `id` on its bridge network while it runs
@@ -339,11 +393,13 @@ pub fn attach(store: &Store, id: &ContainerId, name: &str, ports: &[Port]) -> Re
     }
     net.leases.insert(attachment.ip, *id);
     write_json(&network_path(store, name), &net)?;
+    let asked = endpoint(store, id)?.unwrap_or_default();
     write_json(
         &endpoint_path(store, id),
         &Endpoint {
             mode: name.into(),
             attachment: Some(attachment.clone()),
+            ..asked
         },
     )?;
     hosts::refresh(store, &net);
@@ -381,7 +437,9 @@ fn load(store: &Store, name: &str, links: &BTreeSet<String>) -> Result<Option<Ne
         .into_iter()
         .partition(|(ip, _)| links.contains(&ipam::veth_name(*ip)));
     n.leases = live;
-    dead.values().for_each(|c| withdraw(store, c));
+    for (ip, c) in dead {
+        forget(store, &c, name, ip);
+    }
     Ok(Some(n))
 }
 
@@ -518,11 +576,11 @@ fn plug(
             }
             r => r.map_err(sys(format!("creating the veth pair {veth}")))?,
         }
-        let up = host
+        let index = host
             .link_index(&veth)
             .map_err(sys(format!("finding {veth}")))?
-            .map(|i| host.set_up(i));
-        if let Some(Err(e)) = up {
+            .ok_or_else(|| sys(format!("finding {veth}"))(std::io::ErrorKind::NotFound.into()))?;
+        if let Err(e) = host.set_up(index) {
             let _ = host.del_link(&veth);
             return Err(sys(format!("bringing {veth} up"))(e));
         }
@@ -534,6 +592,7 @@ fn plug(
             gateway: net.subnet.gateway(),
             mac: ipam::mac_string(mac),
             veth,
+            veth_index: index,
             ports: Vec::new(),
         };
         return Ok((attachment, ns));
@@ -558,7 +617,10 @@ fn configure(inside: &mut Netlink, a: &Attachment) -> Result<()> {
 }
 
 /// End container `id`'s attachment, if it has one: its veth deleted, its
-/// lease released, its endpoint's addresses cleared. Harmless to repeat.
+/// ports withdrawn, its lease released, its endpoint's addresses cleared.
+/// Harmless to repeat. An attachment whose lease is no longer the
+/// container's was swept already (its address may be another's now):
+/// only the endpoint is cleared.
 pub fn detach(store: &Store, id: &ContainerId) -> Result<()> {
     let Some(mut ep) = endpoint(store, id)? else {
         return Ok(());
@@ -566,17 +628,12 @@ pub fn detach(store: &Store, id: &ContainerId) -> Result<()> {
     let Some(a) = ep.attachment.take() else {
         return Ok(());
     };
-    if let Ok(mut host) = Netlink::open() {
-        let _ = host.del_link(&a.veth);
-    }
-    if !a.ports.is_empty() {
-        let _ = nft::apply(&nft::withdraw(&a.ports));
-    }
     {
         let _lock = store.lock_exclusive(&format!("network-{}", a.network))?;
         let path = network_path(store, &a.network);
         if let Some(mut net) = read_json::<Network>(&path)? {
             if net.leases.get(&a.ip) == Some(id) {
+                unplug(&a);
                 net.leases.remove(&a.ip);
                 write_json(&path, &net)?;
                 hosts::refresh(store, &net);
@@ -586,17 +643,37 @@ pub fn detach(store: &Store, id: &ContainerId) -> Result<()> {
     write_json(&endpoint_path(store, id), &ep)
 }
 
-/// Withdraw the ports of container `id`'s endpoint, if it has any (its
-/// lease was found dead).
-fn withdraw(store: &Store, id: &ContainerId) {
-    if let Ok(Some(Endpoint {
-        attachment: Some(a),
-        ..
-    })) = endpoint(store, id)
-    {
-        if !a.ports.is_empty() {
-            let _ = nft::apply(&nft::withdraw(&a.ports));
+/// Delete `a`'s veth (if it is still the one made for it) and withdraw
+/// its ports.
+fn unplug(a: &Attachment) {
+    if let Ok(mut host) = Netlink::open() {
+        let index = host.link_index(&a.veth).ok().flatten();
+        if index.is_some() && (a.veth_index == 0 || index == Some(a.veth_index)) {
+            let _ = host.del_link(&a.veth);
         }
+    }
+    if !a.ports.is_empty() {
+        let _ = nft::apply(&nft::withdraw(&a.ports));
+    }
+}
+
+/// The lease of container `id` at `ip` on `network` was found dead (its
+/// veth is gone: its processes ended without a word, a supervisor killed
+/// -9): withdraw its ports and clear its endpoint's attachment, so nothing
+/// later takes down what the address's next holder has. The caller holds
+/// the network's lock.
+fn forget(store: &Store, id: &ContainerId, network: &str, ip: Ipv4Addr) {
+    let Ok(Some(mut ep)) = endpoint(store, id) else {
+        return;
+    };
+    match ep.attachment.take() {
+        Some(a) if a.network == network && a.ip == ip => {
+            if !a.ports.is_empty() {
+                let _ = nft::apply(&nft::withdraw(&a.ports));
+            }
+            let _ = write_json(&endpoint_path(store, id), &ep);
+        }
+        _ => {}
     }
 }
 
@@ -749,11 +826,13 @@ mod tests {
             gateway: Ipv4Addr::new(10, 88, 0, 1),
             mac: "02:42:0a:58:00:02".into(),
             veth: "veth0a580002".into(),
+            veth_index: 7,
             ports: vec!["8080:80".parse().unwrap()],
         };
         let ep = Endpoint {
             mode: "bridge".into(),
             attachment: Some(a),
+            ..Default::default()
         };
         let v = serde_json::to_value(NetworkSettings::of(Some(&ep))).unwrap();
         assert_eq!(v["IPAddress"], "10.88.0.2");
@@ -767,7 +846,7 @@ mod tests {
         );
         let none = Endpoint {
             mode: "none".into(),
-            attachment: None,
+            ..Default::default()
         };
         let v = serde_json::to_value(NetworkSettings::of(Some(&none))).unwrap();
         assert_eq!(v["IPAddress"], "");
