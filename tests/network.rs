@@ -866,3 +866,54 @@ fn aliases_resolve_and_a_killed_supervisor_is_swept_by_the_next_command() {
         assert!(index.is_none() || ifindex(name) != *index, "{name} left");
     }
 }
+
+/// Build `dockerfile` in a context of its own with `args`.
+fn build(env: &Env, dockerfile: &str, args: &[&str]) -> crate::harness::Output {
+    let ctx = env.path("ctx");
+    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::write(ctx.join("Dockerfile"), dockerfile).unwrap();
+    env.cmd("build").args(args).arg(&ctx).run()
+}
+
+#[test]
+fn build_run_steps_get_the_default_bridge() {
+    let env = Env::new("net-build");
+    let _guard = Guard::new("build");
+    busybox_image(&env);
+    let port = (25000 + std::process::id() % 20000).to_string();
+    let web = httpd(&env, "web", "bridge", &[&format!("{port}:80")]);
+    let ip = settings(&env, &web)["IPAddress"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // (the step's shell must not exec `timeout` as pid 1: `; exit $?`)
+    let fetching =
+        |url: &str| format!("FROM busybox\nRUN timeout 5 wget -q -O /fetched {url}; exit $?\n");
+    let from_web = fetching(&format!("http://{ip}/passwd"));
+    let o = build(&env, &from_web, &["-t", "fetched"]);
+    assert_eq!(o.code, Some(0), "{o}");
+    let o = env
+        .cmd("run")
+        .args(["--rm", "--network", "none", "fetched", "cat", "/fetched"])
+        .ok();
+    assert!(o.stdout.starts_with("root:x:0:0"), "{o}");
+    // --network none: the step reaches nothing
+    let o = build(&env, &from_web, &["--no-cache", "--network", "none"]);
+    assert_ne!(o.code, Some(0), "{o}");
+    // --network host: the port web publishes, on the host's loopback
+    let from_host = fetching(&format!("http://127.0.0.1:{port}/passwd"));
+    let o = build(&env, &from_host, &["--network", "host", "-t", "viahost"]);
+    assert_eq!(o.code, Some(0), "{o}");
+    let o = env
+        .cmd("run")
+        .args(["--rm", "--network", "none", "viahost", "cat", "/fetched"])
+        .ok();
+    assert!(o.stdout.starts_with("root:x:0:0"), "{o}");
+    let o = build(&env, &from_host, &["--network", "container:web"]);
+    assert_eq!(o.code, Some(2), "{o}");
+    // the steps' containers hold no lease: web's is the only one
+    let held = leases(&env);
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[&ip], web.as_str());
+    env.cmd("rm").args(["-f", &web]).ok();
+}

@@ -35,6 +35,7 @@ fn run(args: Build) -> Result<i32, Fail> {
         build_args.insert(k, v);
     }
     let epoch = cairn_cli::source_date_epoch()?;
+    let network = build_network(&args, &store)?;
     let quiet = args.quiet;
     let mut progress = |line: &str| {
         if !quiet {
@@ -52,6 +53,7 @@ fn run(args: Build) -> Result<i32, Fail> {
             source_date_epoch: epoch,
             progress: &mut progress,
             output_fd: 2,
+            network,
         },
     )
     .map_err(|e| anyhow::Error::from(e).context(file.display().to_string()))?;
@@ -65,4 +67,24 @@ fn run(args: Build) -> Result<i32, Fail> {
     };
     out.record(&rec)?;
     Ok(0)
+}
+
+/// `--network` of RUN steps: the default bridge (`default`, or none
+/// rootless, where a bridge needs root), `none`, `host` or a user network,
+/// as docker build's.
+fn build_network(args: &Build, store: &libcairn::Store) -> Result<libcairn::net::Mode, Fail> {
+    use libcairn::net::Mode;
+    let name = match args.network.as_deref() {
+        None | Some("default") => cairn_cli::container::default_network(),
+        Some(n) => n,
+    };
+    match Mode::parse(name).map_err(|e| usage(e.to_string()))? {
+        Mode::Container(_) | Mode::Join(_) => Err(usage(format!(
+            "--network {name}: RUN steps run on default (the bridge), none, host or a network's name"
+        ))),
+        m => {
+            libcairn::net::check(store, &m)?;
+            Ok(m)
+        }
+    }
 }

@@ -1736,6 +1736,10 @@ pub struct Build {
     /// Print only the final record, no step lines
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// The network of RUN steps: `default` (the default bridge cairn0, as
+    /// docker build's), `none`, `host` or a network's name
+    #[arg(long = "network", value_name = "default|none|host|NAME")]
+    pub network: Option<String>,
     /// The build context directory
     #[arg(value_name = "CONTEXT")]
     pub context: PathBuf,

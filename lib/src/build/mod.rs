@@ -113,6 +113,9 @@ pub struct BuildOptions<'a> {
     pub progress: &'a mut dyn FnMut(&str),
     /// Where RUN steps write their output (an fd; stderr by default).
     pub output_fd: i32,
+    /// The network RUN steps run on (docker's builder gives them the
+    /// default bridge; `--network none|host`).
+    pub network: crate::net::Mode,
 }
 
 /// A finished build.
@@ -207,6 +210,7 @@ pub fn build(store: &Store, o: BuildOptions<'_>) -> Result<Built, BuildError> {
         no_cache: o.no_cache,
         epoch: o.source_date_epoch,
         output_fd: o.output_fd,
+        network: o.network,
         progress: o.progress,
         seen_from: false,
         st: State {
@@ -277,6 +281,7 @@ struct Builder<'a> {
     epoch: Option<i64>,
     /// Where RUN steps write their output.
     output_fd: i32,
+    network: crate::net::Mode,
     progress: &'a mut dyn FnMut(&str),
     /// A FROM has run: an ARG after it is a step of its own.
     seen_from: bool,
@@ -401,7 +406,7 @@ impl Builder<'_> {
             c,
             &RunOptions {
                 overrides: Overrides::default(),
-                net: crate::net::Mode::None,
+                net: self.network.clone(),
                 ports: Vec::new(),
                 // a RUN step is bounded like any container
                 limits: Limits {
@@ -816,6 +821,7 @@ mod step_errors {
             source_date_epoch: Some(0),
             progress: &mut progress,
             output_fd: 2,
+            network: crate::net::Mode::None,
         };
         build(&s, o).unwrap_err()
     }
