@@ -917,3 +917,125 @@ fn build_run_steps_get_the_default_bridge() {
     assert_eq!(held[&ip], web.as_str());
     env.cmd("rm").args(["-f", &web]).ok();
 }
+
+/// `wget` from container `c` to `url`.
+fn fetch_from(env: &Env, c: &str, url: &str) -> crate::harness::Output {
+    let script = format!("timeout 5 wget -q -O- {url}; exit $?");
+    env.cmd("exec").args([c, "sh", "-c", &script]).run()
+}
+
+#[test]
+fn connect_and_disconnect_move_a_container_between_networks() {
+    let env = Env::new("net-connect");
+    let _guard = Guard::new("connect");
+    busybox_image(&env);
+    let front = network_create(&env, "front");
+    let back = network_create(&env, "back");
+    let web = httpd(&env, "web", "front", &[]);
+    let client = env
+        .cmd("run")
+        .args([
+            "-d",
+            "--name",
+            "client",
+            "--network",
+            "back",
+            "-v",
+            &no_dns(&env),
+        ])
+        .args(["busybox", "sleep", "120"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let o = fetch_from(&env, &client, "http://web/passwd");
+    assert_ne!(o.code, Some(0), "{o}");
+    // web joins back, as api there: an interface more, found by name
+    env.cmd("network")
+        .args(["connect", "--alias", "api", "back", "web"])
+        .ok();
+    let nets = settings(&env, &web)["Networks"].clone();
+    let back_ip = nets["back"]["IPAddress"].as_str().unwrap().to_string();
+    let back_net: String = back["subnet"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .take(2)
+        .collect();
+    assert_eq!(
+        back_ip.split('.').take(2).collect::<String>(),
+        back_net,
+        "{nets}"
+    );
+    assert!(!nets["front"]["IPAddress"].as_str().unwrap().is_empty());
+    let o = env.cmd("exec").args([&web, "ip", "-4", "addr"]).ok();
+    assert!(o.stdout.contains(&format!("inet {back_ip}/")), "{o}");
+    assert!(o.stdout.contains("eth1"), "{o}");
+    for name in ["api", "web"] {
+        let o = fetch_from(&env, &client, &format!("http://{name}/passwd"));
+        assert!(o.stdout.starts_with("root:x:0:0"), "{name}: {o}");
+    }
+    let hosts = env
+        .cmd("exec")
+        .args([&web, "cat", "/etc/hosts"])
+        .ok()
+        .stdout;
+    assert!(hosts.contains("\tclient "), "{hosts}");
+    let doc: Value =
+        serde_json::from_str(&env.cmd("network").args(["inspect", "back"]).ok().stdout).unwrap();
+    assert_eq!(doc["Containers"][&web]["Name"], "web", "{doc}");
+    env.cmd("network").args(["connect", "back", "web"]).fails(1);
+    // and leaves it: unreachable there, and nameless
+    let ours = veths(std::slice::from_ref(&back_ip));
+    env.cmd("network").args(["disconnect", "back", "web"]).ok();
+    let hosts = env
+        .cmd("exec")
+        .args([&client, "cat", "/etc/hosts"])
+        .ok()
+        .stdout;
+    assert!(
+        !hosts.contains("api") && !hosts.contains("\tweb "),
+        "{hosts}"
+    );
+    let o = fetch_from(&env, &client, &format!("http://{back_ip}/passwd"));
+    assert_ne!(o.code, Some(0), "{o}");
+    let o = env.cmd("exec").args([&web, "ip", "-4", "addr"]).ok();
+    assert!(!o.stdout.contains("eth1"), "{o}");
+    assert!(ifindex(&ours[0].0) != ours[0].1, "{:?} left", ours[0]);
+    let hosts = env
+        .cmd("exec")
+        .args([&web, "cat", "/etc/hosts"])
+        .ok()
+        .stdout;
+    assert!(!hosts.contains("\tclient "), "{hosts}");
+    assert!(settings(&env, &web)["Networks"].get("back").is_none());
+    let o = fetch(&env, "front", "http://web/passwd");
+    assert!(o.stdout.starts_with("root:x:0:0"), "{o}");
+    env.cmd("network")
+        .args(["disconnect", "back", "web"])
+        .fails(1);
+    // a stopped container connected: on both from its next start
+    env.cmd("create")
+        .args(["--name", "late", "--network", "front", "busybox"])
+        .args(["httpd", "-f", "-p", "80", "-h", "/etc"])
+        .ok();
+    env.cmd("network").args(["connect", "back", "late"]).ok();
+    env.cmd("start").arg("late").ok();
+    let o = fetch_from(&env, &client, "http://late/passwd");
+    assert!(o.stdout.starts_with("root:x:0:0"), "{o}");
+    // a container on none has no bridge to add an interface beside
+    env.cmd("create")
+        .args(["--name", "alone", "--network", "none", "busybox", "true"])
+        .ok();
+    let o = env
+        .cmd("network")
+        .args(["connect", "back", "alone"])
+        .fails(1);
+    assert!(o.stderr.contains("bridge network"), "{o}");
+    env.cmd("rm")
+        .args(["-f", &web, &client, "late", "alone"])
+        .ok();
+    env.cmd("network").args(["rm", "front", "back"]).ok();
+    network_gone(&env, &front);
+    network_gone(&env, &back);
+}

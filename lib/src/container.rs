@@ -763,6 +763,36 @@ pub fn ps_lines<'t>(
     Ok(out)
 }
 
+/// `docker network connect`: put `c` on the bridge network `name` too,
+/// found there also by `aliases`: at once if it runs (an interface more
+/// in its namespace), and at every start.
+pub fn network_connect(
+    store: &Store,
+    c: &ContainerMeta,
+    name: &str,
+    aliases: &[String],
+) -> Result<()> {
+    let _lock = store.lock_container(&c.id)?;
+    let st = state(store, c)?;
+    let running = match (st.status, st.pid) {
+        (Status::Running | Status::Paused, Some(p)) => {
+            Some(PathBuf::from(format!("/proc/{p}/ns/net")))
+        }
+        _ => None,
+    };
+    network::connect(store, &c.id, name, aliases, running.as_deref())
+        .map_err(sys(c, "connecting it to a network"))
+}
+
+/// `docker network disconnect`: take `c` off the network `name`, at once
+/// if it runs.
+pub fn network_disconnect(store: &Store, c: &ContainerMeta, name: &str) -> Result<()> {
+    let _lock = store.lock_container(&c.id)?;
+    // a container found dead is taken down first
+    state(store, c)?;
+    network::disconnect(store, &c.id, name).map_err(sys(c, "disconnecting it from a network"))
+}
+
 /// The host pid of a running container's init, or an error.
 pub fn init_pid(store: &Store, c: &ContainerMeta) -> Result<Pid> {
     let st = state(store, c)?;

@@ -1339,6 +1339,8 @@ pub enum VolumeCommand {
 ///   cairn run -d --network app --name db busybox httpd -f
 ///   cairn run --rm --network app busybox wget -qO- http://db/
 ///   cairn network inspect app | jq -r '.Containers[].IPv4Address'
+///   cairn network connect --alias cache app web
+///   cairn network disconnect app web
 ///   cairn network rm app && cairn network prune
 #[derive(Debug, Parser)]
 #[command(name = "cairn-network", version, verbatim_doc_comment)]
@@ -1395,6 +1397,33 @@ pub enum NetworkCommand {
         /// Output format
         #[arg(long, value_enum, value_name = "FORMAT")]
         format: Option<Format>,
+    },
+    /// Connect a container to a network: at once if it runs (an interface
+    /// more: eth1, ...), and at every start. Prints nothing.
+    Connect {
+        /// Another name the network's other containers find it by; may be
+        /// repeated
+        #[arg(long, value_name = "ALIAS")]
+        alias: Vec<String>,
+        /// The network
+        #[arg(value_name = "NETWORK")]
+        network: String,
+        /// The container
+        #[arg(value_name = "CONTAINER")]
+        container: String,
+    },
+    /// Disconnect a container from a network: its interface there goes at
+    /// once, and the others no longer find it by name. Prints nothing.
+    Disconnect {
+        /// Accepted for docker's sake
+        #[arg(long, short = 'f')]
+        force: bool,
+        /// The network
+        #[arg(value_name = "NETWORK")]
+        network: String,
+        /// The container
+        #[arg(value_name = "CONTAINER")]
+        container: String,
     },
     /// Remove every user network no running container is attached to.
     Prune {

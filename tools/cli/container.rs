@@ -130,7 +130,7 @@ pub fn network_request(
         publish: parse_ports(&p.publish)?,
         publish_all: p.publish_all,
         aliases: p.network_alias.clone(),
-        attachment: None,
+        ..Default::default()
     };
     libcairn::net::check_request(&ep).map_err(|e| usage(e.to_string()))?;
     Ok(ep)
@@ -332,4 +332,27 @@ pub fn create_flags(c: &CreateArgs) -> Vec<String> {
         v.push("--read-only".into());
     }
     v
+}
+
+/// Every network: the store's, and the predefined ones it has no record
+/// of (as docker lists bridge, host and none).
+pub fn networks(store: &libcairn::Store) -> Result<Vec<libcairn::record::NetworkRecord>, Fail> {
+    use libcairn::net;
+    use libcairn::record::NetworkRecord;
+    let mut recs: Vec<NetworkRecord> = net::list(store)?.iter().map(NetworkRecord::of).collect();
+    for (name, driver) in [
+        (net::DEFAULT_NETWORK, "bridge"),
+        ("host", "host"),
+        ("none", "null"),
+    ] {
+        if recs.iter().all(|r| r.network != name) {
+            recs.push(NetworkRecord {
+                network: name.into(),
+                driver: Some(driver.into()),
+                ..Default::default()
+            });
+        }
+    }
+    recs.sort_by(|a, b| a.network.cmp(&b.network));
+    Ok(recs)
 }

@@ -11,27 +11,6 @@ fn main() {
     cairn_cli::main("cairn-network", || run(Network::parse()))
 }
 
-/// Every network: the store's, and the predefined ones it has no record
-/// of (as docker lists bridge, host and none).
-fn all(store: &libcairn::Store) -> Result<Vec<NetworkRecord>, Fail> {
-    let mut recs: Vec<NetworkRecord> = net::list(store)?.iter().map(NetworkRecord::of).collect();
-    for (name, driver) in [
-        (net::DEFAULT_NETWORK, "bridge"),
-        ("host", "host"),
-        ("none", "null"),
-    ] {
-        if recs.iter().all(|r| r.network != name) {
-            recs.push(NetworkRecord {
-                network: name.into(),
-                driver: Some(driver.into()),
-                ..Default::default()
-            });
-        }
-    }
-    recs.sort_by(|a, b| a.network.cmp(&b.network));
-    Ok(recs)
-}
-
 fn removed(name: String) -> NetworkRecord {
     NetworkRecord {
         network: name,
@@ -67,7 +46,7 @@ fn run(args: Network) -> Result<i32, Fail> {
                     "NETWORK ID", "NAME", "DRIVER"
                 ))?;
             }
-            for r in all(&store)? {
+            for r in cairn_cli::container::networks(&store)? {
                 match out.format {
                     Format::Table => out.raw(&format!(
                         "{:<14} {:<20} {:<8} local\n",
@@ -101,6 +80,20 @@ fn run(args: Network) -> Result<i32, Fail> {
                 };
                 Ok(out.record(&removed(s.name.clone()).over(s.record))?)
             });
+        }
+        NetworkCommand::Connect {
+            alias,
+            network,
+            container,
+        } => {
+            let c = store.resolve_container(&container)?;
+            libcairn::container::network_connect(&store, &c, &network, &alias)?;
+        }
+        NetworkCommand::Disconnect {
+            network, container, ..
+        } => {
+            let c = store.resolve_container(&container)?;
+            libcairn::container::network_disconnect(&store, &c, &network)?;
         }
         NetworkCommand::Prune { force: _, format } => {
             let mut out = Out::new(Format::resolve(format, false));

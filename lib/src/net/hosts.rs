@@ -18,9 +18,10 @@ use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::unix::fs::FileExt;
 
-/// The names a member is found by: its name, its hostname, its aliases
-/// (`--network-alias`), its short ID.
-fn names(store: &Store, id: &ContainerId) -> Vec<String> {
+/// The names a member is found by on the network `network`: its name,
+/// its hostname, its aliases there (`--network-alias`, `network connect
+/// --alias`), its short ID.
+fn names(store: &Store, id: &ContainerId, network: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut add = |n: String| {
         if !out.contains(&n) {
@@ -32,7 +33,12 @@ fn names(store: &Store, id: &ContainerId) -> Vec<String> {
         m.host.hostname.into_iter().for_each(&mut add);
     }
     if let Ok(Some(ep)) = endpoint(store, id) {
-        ep.aliases.into_iter().for_each(&mut add);
+        let aliases = match ep.connected.into_iter().find(|c| c.network == network) {
+            Some(c) => c.aliases,
+            None if ep.mode == network => ep.aliases,
+            None => Vec::new(),
+        };
+        aliases.into_iter().for_each(&mut add);
     }
     add(id.short());
     out
@@ -46,7 +52,7 @@ fn others(store: &Store, net: &Network, id: &ContainerId) -> Vec<(IpAddr, Vec<St
     net.leases
         .iter()
         .filter(|(ip, c)| *c != id && veth_exists(**ip))
-        .map(|(ip, c)| (IpAddr::V4(*ip), names(store, c)))
+        .map(|(ip, c)| (IpAddr::V4(*ip), names(store, c, &net.name)))
         .collect()
 }
 
@@ -56,20 +62,19 @@ fn veth_exists(ip: Ipv4Addr) -> bool {
         .exists()
 }
 
-/// The members of container `id`'s network but itself, with their names
+/// The members of container `id`'s networks but itself, with their names
 /// (none on the default bridge, or when it is on no bridge network).
 pub fn peers(store: &Store, id: &ContainerId) -> Vec<(IpAddr, Vec<String>)> {
-    let Some(a) = endpoint(store, id)
-        .ok()
-        .flatten()
-        .and_then(|e| e.attachment)
-    else {
+    let Some(ep) = endpoint(store, id).ok().flatten() else {
         return Vec::new();
     };
-    match network(store, &a.network) {
-        Ok(Some(net)) => others(store, &net, id),
-        _ => Vec::new(),
-    }
+    let on = ep
+        .attachment
+        .into_iter()
+        .chain(ep.connected.into_iter().filter_map(|c| c.attachment));
+    on.filter_map(|a| network(store, &a.network).ok().flatten())
+        .flat_map(|net| others(store, &net, id))
+        .collect()
 }
 
 /// Rewrite, in place, the /etc/hosts of every member of `net` to name
@@ -79,15 +84,19 @@ pub fn refresh(store: &Store, net: &Network) {
     if net.name == DEFAULT_NETWORK {
         return;
     }
-    for id in net.leases.values() {
-        let path = store.container_dir(id).join("hosts");
-        let Ok(old) = std::fs::read_to_string(&path) else {
-            continue;
-        };
-        let new = crate::hostfiles::with_peers(&old, &others(store, net, id));
-        if new != old {
-            let _ = rewrite(&path, new.as_bytes());
-        }
+    net.leases.values().for_each(|id| refresh_one(store, id));
+}
+
+/// Rewrite, in place, container `id`'s /etc/hosts to name the members of
+/// its networks (one it left, say, no longer).
+pub fn refresh_one(store: &Store, id: &ContainerId) {
+    let path = store.container_dir(id).join("hosts");
+    let Ok(old) = std::fs::read_to_string(&path) else {
+        return;
+    };
+    let new = crate::hostfiles::with_peers(&old, &peers(store, id));
+    if new != old {
+        let _ = rewrite(&path, new.as_bytes());
     }
 }
 

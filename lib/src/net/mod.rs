@@ -26,6 +26,7 @@
 //!   /etc/hosts naming the others, and cairn's nftables table drops what
 //!   one bridge forwards to another ([`nft`]).
 
+mod connect;
 pub mod hosts;
 pub mod ipam;
 pub mod netlink;
@@ -34,6 +35,7 @@ pub mod nft;
 pub mod port;
 mod user;
 
+pub use connect::{connect, disconnect};
 pub use user::{create, inspect, list, prune, remove, NetworkInspect};
 
 use crate::store::{Store, StoreError};
@@ -108,6 +110,12 @@ pub enum NetError {
     PortsOffBridge(String),
     #[error("invalid network alias {0:?}: give a hostname (letters, digits, '-' and '.')")]
     BadAlias(String),
+    #[error("the container's network is {0}: only a container on a bridge network can be connected to another")]
+    NotBridged(String),
+    #[error("the container is on network {0} already")]
+    AlreadyOn(String),
+    #[error("the container is not on network {0}")]
+    NotOn(String),
     #[error("publishing {ports}: a port is published already (by another container?)")]
     PortTaken {
         ports: String,
@@ -216,9 +224,28 @@ pub struct Attachment {
     /// someone else's (another store's container that got the address).
     #[serde(default)]
     pub veth_index: u32,
+    /// The container's end: `eth0` on its first network, `eth1`, … on the
+    /// ones `network connect` added.
+    #[serde(default = "eth0")]
+    pub ifname: String,
     /// The ports published to it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<Port>,
+}
+
+fn eth0() -> String {
+    CONTAINER_IFNAME.into()
+}
+
+/// A network `network connect` added to a container besides its first:
+/// its aliases there, and while it runs, its attachment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connected {
+    pub network: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Attachment>,
 }
 
 /// What a container's network is (`containers/<id>/network.json`): its
@@ -241,6 +268,9 @@ pub struct Endpoint {
     pub aliases: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachment: Option<Attachment>,
+    /// The networks `network connect` added, each on an interface more.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub connected: Vec<Connected>,
 }
 
 fn network_path(store: &Store, name: &str) -> PathBuf {
@@ -348,6 +378,42 @@ impl Attached {
 /// namespace with `eth0` on the bridge, an address, a default route, and
 /// `ports` published to it.
 pub fn attach(store: &Store, id: &ContainerId, name: &str, ports: &[Port]) -> Result<Attached> {
+    let mut ns = netns::create().map_err(sys("making a network namespace"))?;
+    let asked = endpoint(store, id)?.unwrap_or_default();
+    let attachment = join(store, id, name, &mut ns, ports, |a| {
+        let ep = Endpoint {
+            mode: name.into(),
+            attachment: Some(a.clone()),
+            ..asked.clone()
+        };
+        write_json(&endpoint_path(store, id), &ep)
+    })?;
+    // and the networks `network connect` added, each on an interface more
+    for c in asked.connected.iter().map(|c| c.network.clone()) {
+        if let Err(e) = connect::plug_connected(store, id, &c, &mut ns) {
+            let _ = detach(store, id);
+            return Err(e);
+        }
+    }
+    Ok(Attached {
+        attachment,
+        netns: ns.fd,
+    })
+}
+
+/// Plug the namespace `ns` into the bridge network `name`: the next free
+/// `ethN` in it (`eth0` first, with the default route), an address,
+/// `ports` published to it, the lease; `record` writes the container's
+/// endpoint, and the other members' /etc/hosts are rewritten, under the
+/// network's lock.
+fn join(
+    store: &Store,
+    id: &ContainerId,
+    name: &str,
+    ns: &mut netns::Netns,
+    ports: &[Port],
+    record: impl FnOnce(&Attachment) -> Result<()>,
+) -> Result<Attachment> {
     let dir = store.root().join("networks");
     std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
         path: dir.clone(),
@@ -377,9 +443,9 @@ pub fn attach(store: &Store, id: &ContainerId, name: &str, ports: &[Port]) -> Re
         enable_forwarding(&net.bridge)?;
         nft::apply(&nft::script(&net.bridge, net.subnet))?;
     }
-    let ns = netns::create().map_err(sys("making a network namespace"))?;
-    let (mut attachment, mut inside) = plug(&mut host, &net, bridge, ns, &links)?;
-    configure(&mut inside.netlink, &attachment)?;
+    let ifname = free_ifname(&mut ns.netlink)?;
+    let mut attachment = plug(&mut host, &net, bridge, ns, &ifname, &links)?;
+    configure(&mut ns.netlink, &attachment)?;
     if !ports.is_empty() {
         let result = port::publish(ports, attachment.ip);
         attachment.ports = result.map_err(|source| NetError::PortTaken {
@@ -393,20 +459,20 @@ pub fn attach(store: &Store, id: &ContainerId, name: &str, ports: &[Port]) -> Re
     }
     net.leases.insert(attachment.ip, *id);
     write_json(&network_path(store, name), &net)?;
-    let asked = endpoint(store, id)?.unwrap_or_default();
-    write_json(
-        &endpoint_path(store, id),
-        &Endpoint {
-            mode: name.into(),
-            attachment: Some(attachment.clone()),
-            ..asked
-        },
-    )?;
+    record(&attachment)?;
     hosts::refresh(store, &net);
-    Ok(Attached {
-        attachment,
-        netns: inside.fd,
-    })
+    Ok(attachment)
+}
+
+/// The first of `eth0`, `eth1`, … the namespace has no link of.
+fn free_ifname(inside: &mut Netlink) -> Result<String> {
+    let taken = inside
+        .link_names()
+        .map_err(sys("listing the container's links"))?;
+    Ok((0..)
+        .map(|n| format!("eth{n}"))
+        .find(|n| !taken.contains(n))
+        .expect("a free interface name"))
 }
 
 /// A new network ID: 64 random hex digits.
@@ -552,9 +618,10 @@ fn plug(
     host: &mut Netlink,
     net: &Network,
     bridge: u32,
-    ns: netns::Netns,
+    ns: &netns::Netns,
+    ifname: &str,
     links: &BTreeSet<String>,
-) -> Result<(Attachment, netns::Netns)> {
+) -> Result<Attachment> {
     let mut skipped = BTreeSet::new();
     loop {
         let ip = ipam::lowest_free(net.subnet, |ip| {
@@ -566,7 +633,7 @@ fn plug(
         let veth = ipam::veth_name(ip);
         let mac = ipam::mac_of(ip);
         let peer = VethEnd {
-            name: CONTAINER_IFNAME,
+            name: ifname,
             mac: Some(mac),
         };
         match host.add_veth(&veth, bridge, peer, ns.fd.as_fd()) {
@@ -593,31 +660,36 @@ fn plug(
             mac: ipam::mac_string(mac),
             veth,
             veth_index: index,
+            ifname: ifname.into(),
             ports: Vec::new(),
         };
-        return Ok((attachment, ns));
+        return Ok(attachment);
     }
 }
 
-/// Inside the namespace: `eth0` gets its address, comes up, and the
-/// default route goes via the bridge.
+/// Inside the namespace: the interface gets its address and comes up;
+/// on `eth0`, the default route goes via the bridge.
 fn configure(inside: &mut Netlink, a: &Attachment) -> Result<()> {
-    let what = |s: &str| format!("{CONTAINER_IFNAME} of {}: {s}", a.veth);
-    let eth0 = inside
-        .link_index(CONTAINER_IFNAME)
+    let what = |s: &str| format!("{} of {}: {s}", a.ifname, a.veth);
+    let index = inside
+        .link_index(&a.ifname)
         .map_err(sys(what("finding it")))?
         .ok_or_else(|| sys(what("finding it"))(std::io::ErrorKind::NotFound.into()))?;
     inside
-        .add_address(eth0, a.ip, a.prefix)
+        .add_address(index, a.ip, a.prefix)
         .map_err(sys(what("giving it its address")))?;
-    inside.set_up(eth0).map_err(sys(what("bringing it up")))?;
+    inside.set_up(index).map_err(sys(what("bringing it up")))?;
+    if a.ifname != CONTAINER_IFNAME {
+        return Ok(());
+    }
     inside
         .add_default_route(a.gateway)
         .map_err(sys(what("adding the default route")))
 }
 
-/// End container `id`'s attachment, if it has one: its veth deleted, its
-/// ports withdrawn, its lease released, its endpoint's addresses cleared.
+/// End container `id`'s attachments (its first network's and those
+/// `network connect` added), if it has any: each veth deleted, its ports
+/// withdrawn, its lease released, the endpoint's addresses cleared.
 /// Harmless to repeat. An attachment whose lease is no longer the
 /// container's was swept already (its address may be another's now):
 /// only the endpoint is cleared.
@@ -625,22 +697,31 @@ pub fn detach(store: &Store, id: &ContainerId) -> Result<()> {
     let Some(mut ep) = endpoint(store, id)? else {
         return Ok(());
     };
-    let Some(a) = ep.attachment.take() else {
+    let mut ends: Vec<Attachment> = ep.attachment.take().into_iter().collect();
+    ends.extend(ep.connected.iter_mut().filter_map(|c| c.attachment.take()));
+    if ends.is_empty() {
         return Ok(());
-    };
-    {
-        let _lock = store.lock_exclusive(&format!("network-{}", a.network))?;
-        let path = network_path(store, &a.network);
-        if let Some(mut net) = read_json::<Network>(&path)? {
-            if net.leases.get(&a.ip) == Some(id) {
-                unplug(&a);
-                net.leases.remove(&a.ip);
-                write_json(&path, &net)?;
-                hosts::refresh(store, &net);
-            }
+    }
+    write_json(&endpoint_path(store, id), &ep)?;
+    ends.iter().try_for_each(|a| release(store, id, a))
+}
+
+/// Release `a`, container `id`'s attachment, if its lease is still the
+/// container's: its veth, its ports, its lease, and its name in the other
+/// members' /etc/hosts.
+fn release(store: &Store, id: &ContainerId, a: &Attachment) -> Result<()> {
+    let _lock = store.lock_exclusive(&format!("network-{}", a.network))?;
+    let path = network_path(store, &a.network);
+    if let Some(mut net) = read_json::<Network>(&path)? {
+        if net.leases.get(&a.ip) == Some(id) {
+            unplug(a);
+            net.leases.remove(&a.ip);
+            write_json(&path, &net)?;
+            hosts::refresh(store, &net);
+            hosts::refresh_one(store, id);
         }
     }
-    write_json(&endpoint_path(store, id), &ep)
+    Ok(())
 }
 
 /// Delete `a`'s veth (if it is still the one made for it) and withdraw
@@ -666,15 +747,20 @@ fn forget(store: &Store, id: &ContainerId, network: &str, ip: Ipv4Addr) {
     let Ok(Some(mut ep)) = endpoint(store, id) else {
         return;
     };
-    match ep.attachment.take() {
-        Some(a) if a.network == network && a.ip == ip => {
-            if !a.ports.is_empty() {
-                let _ = nft::apply(&nft::withdraw(&a.ports));
-            }
-            let _ = write_json(&endpoint_path(store, id), &ep);
-        }
-        _ => {}
+    let is = |a: &Option<Attachment>| {
+        a.as_ref()
+            .is_some_and(|a| a.network == network && a.ip == ip)
+    };
+    let slot = std::iter::once(&mut ep.attachment)
+        .chain(ep.connected.iter_mut().map(|c| &mut c.attachment))
+        .find(|a| is(a));
+    let Some(a) = slot.and_then(Option::take) else {
+        return;
+    };
+    if !a.ports.is_empty() {
+        let _ = nft::apply(&nft::withdraw(&a.ports));
     }
+    let _ = write_json(&endpoint_path(store, id), &ep);
 }
 
 /// The network named `name` as the store records it.
@@ -762,6 +848,22 @@ impl NetworkSettings {
         if !ep.mode.starts_with("container:") && !ep.mode.starts_with('/') {
             s.networks.insert(ep.mode.clone(), e);
         }
+        for c in &ep.connected {
+            let e = c.attachment.as_ref().map_or_else(
+                || EndpointSettings {
+                    network_id: c.network.clone(),
+                    ..Default::default()
+                },
+                |a| EndpointSettings {
+                    network_id: a.network.clone(),
+                    gateway: a.gateway.to_string(),
+                    ip_address: a.ip.to_string(),
+                    ip_prefix_len: a.prefix,
+                    mac_address: a.mac.clone(),
+                },
+            );
+            s.networks.insert(c.network.clone(), e);
+        }
         s
     }
 }
@@ -827,6 +929,7 @@ mod tests {
             mac: "02:42:0a:58:00:02".into(),
             veth: "veth0a580002".into(),
             veth_index: 7,
+            ifname: "eth0".into(),
             ports: vec!["8080:80".parse().unwrap()],
         };
         let ep = Endpoint {

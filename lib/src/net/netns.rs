@@ -47,3 +47,18 @@ pub fn create() -> io::Result<Netns> {
     .join()
     .map_err(|_| io::Error::other("the thread making a network namespace panicked"))?
 }
+
+/// The network namespace at `path` (a running container's,
+/// `/proc/PID/ns/net`), and a netlink socket inside it, opened by a
+/// short-lived thread that joins it.
+pub fn enter(path: &std::path::Path) -> io::Result<Netns> {
+    let fd = OwnedFd::from(File::open(path)?);
+    let theirs = fd.try_clone()?;
+    let netlink = std::thread::spawn(move || -> io::Result<Netlink> {
+        nix::sched::setns(theirs, CloneFlags::CLONE_NEWNET)?;
+        Netlink::open()
+    })
+    .join()
+    .map_err(|_| io::Error::other("the thread entering a network namespace panicked"))??;
+    Ok(Netns { fd, netlink })
+}
