@@ -144,6 +144,19 @@ fn a_named_volume_is_seeded_from_the_image_and_outlives_its_containers() {
         ],
     );
     assert_eq!(out, "kept\nfrom the image\n");
+    // the same volume by --mount, read-only there
+    let o = env
+        .cmd("run")
+        .args([
+            "--rm",
+            "--mount",
+            "type=volume,source=store1,target=/v,readonly",
+        ])
+        .args(["busybox", "sh", "-c", "cat /v/new; touch /v/x"])
+        .run();
+    assert_eq!(o.stdout, "kept\n", "{o}");
+    assert_ne!(o.code, Some(0), "{o}");
+    assert!(!data.join("x").exists());
     let ls = env.records("volume", &["ls"]);
     assert_eq!(ls.len(), 1);
     assert_eq!(s(&ls[0], "volume"), "store1");
