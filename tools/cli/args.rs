@@ -1325,9 +1325,10 @@ pub enum VolumeCommand {
 /// network has), its containers' addresses leased in the store. On a user
 /// network containers find each other by name (lines of their
 /// /etc/hosts); containers of different networks cannot reach each other,
-/// only each other's published ports. `bridge`, `host` and `none` are
-/// predefined. A network a running container is attached to cannot be
-/// removed.
+/// only each other's published ports. `connect` puts a container on one
+/// more network (an interface more), `disconnect` takes it off. `bridge`,
+/// `host` and `none` are predefined. A network a running container is
+/// attached to cannot be removed.
 ///
 /// RECORDS: reads records with a `network` (inspect, rm); writes a network
 /// record each (docs/network.schema.json); inspect writes docker's
