@@ -79,15 +79,15 @@ dockerd_stop() {
     fi
     DOCKERD_PID=
     # dockerd's managed containerd (normally stopped by dockerd itself).
-    cpid=$(cat "$work/x/containerd/containerd.pid" 2>/dev/null)
+    cpid=$(cat "$work/x/containerd/containerd.pid" 2>/dev/null || true)
     if [[ -n $cpid ]] && kill -0 "$cpid" 2>/dev/null; then
-        kill -TERM "$cpid" 2>/dev/null; sleep 1; kill -KILL "$cpid" 2>/dev/null
+        kill -TERM "$cpid" 2>/dev/null; sleep 1; kill -KILL "$cpid" 2>/dev/null || true
     fi
     # Any mount left below WORK (netns files, graph driver), deepest first.
     awk -v w="$work/" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo \
-        | sort -r | while read -r m; do umount -l "$m"; done
+        | sort -r | while read -r m; do umount -l "$m" || true; done
     # The (empty, once containers are gone) cgroup parent of its containers.
-    find /sys/fs/cgroup -maxdepth 2 -type d -name "$(basename "$work")" -exec rmdir {} + 2>/dev/null
+    find /sys/fs/cgroup -maxdepth 2 -type d -name "$(basename "$work")" -exec rmdir {} + 2>/dev/null || true
     return 0
 }
 
