@@ -3,6 +3,7 @@
 //! grew without bound) and its life (killing a foreground `cairn run` left
 //! the container running, supervised by nobody).
 
+use super::via::Via;
 use super::{image_with, within};
 use crate::harness::{busybox_image, ps_all, s, wait_for, Env};
 use std::time::{Duration, Instant};
@@ -11,17 +12,27 @@ use std::time::{Duration, Instant};
 fn a_fork_bomb_stops_at_the_default_pids_limit() {
     let env = Env::new("attack-forkbomb");
     image_with(&env, "attack", &["forkbomb"]);
-    let o = within(env.cmd("run").args(["attack", "forkbomb", "3000"]), 120);
-    assert_eq!(o.code, Some(0), "{o}");
-    let n: usize = o
-        .stdout
-        .split_whitespace()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("{o}"));
-    // podman's default: 2048 tasks, the forking process among them
-    assert!(n < 2048, "{n} processes: no default pids limit\n{o}");
-    assert!(n > 1500, "the limit is far below the default: {n}\n{o}");
+    // through the runtime: the limit the bundle's config.json carries
+    for via in Via::BOTH {
+        let (cmd, _bundle) = via.run(&env, "attack", &["forkbomb", "3000"]);
+        let o = within(cmd, 120);
+        assert_eq!(o.code, Some(0), "{via:?}: {o}");
+        let n: usize = o
+            .stdout
+            .split_whitespace()
+            .nth(1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{via:?}: {o}"));
+        // podman's default: 2048 tasks, the forking process among them
+        assert!(
+            n < 2048,
+            "{via:?}: {n} processes: no default pids limit\n{o}"
+        );
+        assert!(
+            n > 1500,
+            "{via:?}: the limit is far below the default: {n}\n{o}"
+        );
+    }
     // -1 lifts it (bounded here by the attack's own 2100)
     let o = within(
         env.cmd("run")

@@ -4,8 +4,11 @@
 //! runc's `AllowedDevices`): mknod of any char or block device is allowed,
 //! opening is allowed only for null, zero, full, random, urandom, tty,
 //! console, ptmx and the pts; anything else is refused with EPERM.
+//! The default policy is attacked through `cairn run` and through
+//! `cairn-runtime` on a bundle carrying docker's device rules.
 
 use super::image_with;
+use super::via::Via;
 use crate::harness::{leftovers, Env};
 
 /// (name, type, major, minor, docker's default lets the container open it)
@@ -57,10 +60,15 @@ fn host_disk() -> Option<(String, u32, u32)> {
 }
 
 /// `devices NAME TYPE MAJOR MINOR...` inside a container of `attack`
-/// (run with `run_flags` first); returns each NAME's open result.
-fn attack(env: &Env, run_flags: &[&str], devices: &[(String, String, u32, u32)]) -> Vec<String> {
-    let mut args: Vec<String> = run_flags.iter().map(|s| s.to_string()).collect();
-    args.extend(["attack".into(), "--".into(), "devices".into()]);
+/// started `via`, (`cairn run` with `run_flags` first); returns each
+/// NAME's open result.
+fn attack(
+    env: &Env,
+    via: Via,
+    run_flags: &[&str],
+    devices: &[(String, String, u32, u32)],
+) -> Vec<String> {
+    let mut args: Vec<String> = vec!["devices".into()];
     for (name, kind, major, minor) in devices {
         args.extend([
             name.clone(),
@@ -69,7 +77,18 @@ fn attack(env: &Env, run_flags: &[&str], devices: &[(String, String, u32, u32)])
             minor.to_string(),
         ]);
     }
-    let o = env.cmd("run").args(&args).ok();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (cmd, _bundle) = match via {
+        Via::Cairn => {
+            let run = env.cmd("run").args(run_flags);
+            (run.args(["attack", "--"]).args(&args), None)
+        }
+        Via::Runtime => {
+            assert!(run_flags.is_empty(), "flags of cairn run's own");
+            via.run(env, "attack", &args)
+        }
+    };
+    let o = cmd.ok();
     let lines: Vec<String> = o.stdout.lines().map(str::to_string).collect();
     assert_eq!(lines.len(), devices.len(), "{o}");
     lines
@@ -110,25 +129,30 @@ fn only_dockers_default_devices_open() {
         .iter()
         .map(|(n, k, ma, mi, _)| (n.clone(), k.clone(), *ma, *mi))
         .collect();
-    let lines = attack(&env, &[], &devices);
     let mut wrong = Vec::new();
-    for ((name, kind, ma, mi, allowed), line) in table.iter().zip(&lines) {
-        let (got, mknod, open) = parse(line);
-        assert_eq!(got, name, "{line}");
-        // mknod is allowed for every device (the `m` rule for c *:* and b *:*).
-        if mknod != "ok" {
-            wrong.push(format!(
-                "{line}: docker lets mknod {kind} {ma}:{mi} succeed"
-            ));
-            continue;
-        }
-        // Only "refused by the policy" (EPERM) counts: an allowed device may
-        // still fail to open for its own reasons (tty without a controlling
-        // terminal: ENXIO; pts0 outside its devpts: EIO; no such driver).
-        let refused = open == "EPERM";
-        if refused == *allowed {
-            let want = if *allowed { "not EPERM" } else { "EPERM" };
-            wrong.push(format!("{line}: docker's default policy says open={want}"));
+    for via in Via::BOTH {
+        let lines = attack(&env, via, &[], &devices);
+        for ((name, kind, ma, mi, allowed), line) in table.iter().zip(&lines) {
+            let (got, mknod, open) = parse(line);
+            assert_eq!(got, name, "{via:?}: {line}");
+            // mknod is allowed for every device (the `m` rule for c *:* and b *:*).
+            if mknod != "ok" {
+                wrong.push(format!(
+                    "{via:?}: {line}: docker lets mknod {kind} {ma}:{mi} succeed"
+                ));
+                continue;
+            }
+            // Only "refused by the policy" (EPERM) counts: an allowed device
+            // may still fail to open for its own reasons (tty without a
+            // controlling terminal: ENXIO; pts0 outside its devpts: EIO; no
+            // such driver).
+            let refused = open == "EPERM";
+            if refused == *allowed {
+                let want = if *allowed { "not EPERM" } else { "EPERM" };
+                wrong.push(format!(
+                    "{via:?}: {line}: docker's default policy says open={want}"
+                ));
+            }
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
@@ -140,7 +164,7 @@ fn privileged_opts_out_of_the_device_policy() {
     let env = Env::new("containment-devices-privileged");
     image_with(&env, "attack", &["devices"]);
     let kvm = [("kvm".to_string(), "c".to_string(), 10, 232)];
-    let lines = attack(&env, &["--privileged"], &kvm);
+    let lines = attack(&env, Via::Cairn, &["--privileged"], &kvm);
     let (_, mknod, open) = parse(&lines[0]);
     assert_eq!(mknod, "ok", "{}", lines[0]);
     assert_ne!(

@@ -18,6 +18,7 @@ mod passwd;
 mod seccomp;
 mod sparse;
 mod terminal;
+pub mod via;
 
 /// The static binary of the attack program `c/<name>.c`, built once per
 /// test run with the system's C compiler (`cc -static`, glibc's libc.a).

@@ -3,8 +3,11 @@
 //! `cairn run` by `c/seccomp.c`, which prints `name=ok` or `name=ERRNO`
 //! for each. Each answer is compared with what docker's default profile
 //! (moby/profiles `seccomp/default.json`) says; the rule is named beside it.
+//! The attack runs through `cairn run` and through `cairn-runtime` on a
+//! bundle carrying the profile as docker writes it.
 
 use super::image_with;
+use super::via::Via;
 use crate::harness::Env;
 
 /// (attempt, docker's answer, the profile's rule).
@@ -108,26 +111,29 @@ fn answers(stdout: &str) -> Vec<(&str, &str)> {
 fn seccomp_is_docker_default_profile() {
     let env = Env::new("containment-seccomp");
     image_with(&env, "attack", &["seccomp"]);
-    let out = env.cmd("run").args(["attack", "--", "/bin/seccomp"]).ok();
-    let got = answers(&out.stdout);
-    let wrong: Vec<String> = DOCKER
-        .iter()
-        .filter_map(|(name, want, rule)| {
-            let have = got.iter().find(|(n, _)| n == name).map(|(_, r)| *r);
-            (have != Some(*want)).then(|| {
-                format!(
-                    "{name}: {} where docker says {want} ({rule})",
-                    have.unwrap_or("nothing")
-                )
+    for via in Via::BOTH {
+        let (cmd, _bundle) = via.run(&env, "attack", &["/bin/seccomp"]);
+        let out = cmd.ok();
+        let got = answers(&out.stdout);
+        let wrong: Vec<String> = DOCKER
+            .iter()
+            .filter_map(|(name, want, rule)| {
+                let have = got.iter().find(|(n, _)| n == name).map(|(_, r)| *r);
+                (have != Some(*want)).then(|| {
+                    format!(
+                        "{name}: {} where docker says {want} ({rule})",
+                        have.unwrap_or("nothing")
+                    )
+                })
             })
-        })
-        .collect();
-    assert!(
-        wrong.is_empty(),
-        "differs from docker's default profile:\n  {}\n{out}",
-        wrong.join("\n  ")
-    );
-    assert_eq!(got.len(), DOCKER.len(), "{out}");
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "{via:?}: differs from docker's default profile:\n  {}\n{out}",
+            wrong.join("\n  ")
+        );
+        assert_eq!(got.len(), DOCKER.len(), "{via:?}: {out}");
+    }
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! without -t the container sees no terminal).
 
 use super::image_with;
+use super::via::Bundle;
 use crate::harness::{bin, Env};
 use std::process::Command;
 
@@ -13,11 +14,17 @@ use std::process::Command;
 /// the shell read one line from that terminal: what it read is what the
 /// container managed to inject.
 fn on_a_terminal(env: &Env, args: &str) -> String {
-    let cmd = format!(
-        "CAIRN_ROOT={} {} {args}; read -t 1 line; echo \"shell-read:[$line]\"",
+    let cairn = format!(
+        "CAIRN_ROOT={} {}",
         env.root.display(),
         bin("cairn").display()
     );
+    in_a_shell(&format!("{cairn} {args}"))
+}
+
+/// [`on_a_terminal`] for any command line `cmd`.
+fn in_a_shell(cmd: &str) -> String {
+    let cmd = format!("{cmd}; read -t 1 line; echo \"shell-read:[$line]\"");
     let out = Command::new("script")
         .args(["-qec", &cmd, "/dev/null"])
         .stdin(std::process::Stdio::null())
@@ -68,6 +75,30 @@ fn a_container_cannot_type_into_the_callers_shell() {
     assert!(shown.contains("tty0=no tty1=no tty2=no"), "exec: {shown}");
     assert!(!shown.contains("=ok"), "exec: {shown}");
     env.cmd("rm").args(["-f", &id]).ok();
+}
+
+#[test]
+fn a_container_of_the_runtime_cannot_type_into_the_callers_shell() {
+    // `cairn-runtime run` without process.terminal hands the caller's
+    // stdio over as runc does, terminal included; the container is in a
+    // session of its own, so the terminal is not its controlling one, and
+    // TIOCSTI on it needs CAP_SYS_ADMIN, which docker's caps lack.
+    let env = Env::new("attack-tiocsti-runtime");
+    image_with(&env, "attack", &["tiocsti"]);
+    let marker = "touch /tmp/cairn-tiocsti-pwned";
+    let b = Bundle::new(&env, "attack", &["tiocsti", marker]);
+    let run = format!(
+        "{} --root {} run --bundle {} {}",
+        bin("runtime").display(),
+        env.path("runtime").display(),
+        b.dir.display(),
+        b.id
+    );
+    let shown = in_a_shell(&run);
+    assert!(!shown.contains(marker), "typed into the terminal: {shown}");
+    assert!(shown.contains("shell-read:[]"), "{shown}");
+    assert!(shown.contains("devtty="), "the attack ran: {shown}");
+    assert!(!shown.contains("=ok"), "{shown}");
 }
 
 #[test]
