@@ -707,13 +707,25 @@ fn containerd_runs_busybox_through_cairn_runtime_as_through_runc() {
     }
 }
 
-/// The cgroup directories cairn-runtime made for the container `name`.
+/// The cgroup directories called `name` up to three levels below each
+/// hierarchy's root: those cairn-runtime made for the container `name`
+/// wherever its cgroupsPath put it (containerd: `/<namespace>/<id>`).
 fn cgroups_of(name: &str) -> Vec<std::path::PathBuf> {
-    let mut dirs = vec![std::path::PathBuf::from("/sys/fs/cgroup/cairn").join(name)];
-    for h in std::fs::read_dir("/sys/fs/cgroup").unwrap().flatten() {
-        dirs.push(h.path().join("cairn").join(name));
+    fn walk(dir: &std::path::Path, name: &str, depth: u32, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if !e.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            if e.file_name() == name {
+                out.push(e.path());
+            } else if depth > 1 {
+                walk(&e.path(), name, depth - 1, out);
+            }
+        }
     }
-    dirs.into_iter().filter(|d| d.exists()).collect()
+    let mut dirs = Vec::new();
+    walk(std::path::Path::new("/sys/fs/cgroup"), name, 4, &mut dirs);
+    dirs
 }
 
 #[test]
@@ -1077,4 +1089,94 @@ fn podman_runs_containers_through_cairn_runtime_as_through_runc() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert!(!dir.exists(), "{} is left", dir.display());
+}
+
+/// The cgroup controllers cairn-runtime puts a container in on v1.
+const V1_CONTROLLERS: [&str; 6] = ["memory", "pids", "cpu", "cpuacct", "freezer", "devices"];
+
+/// Where `/proc/PID/cgroup` puts `pid`: (controllers, path) per line.
+fn cgroups_of_pid(pid: &str) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(format!("/proc/{}/cgroup", pid.trim())).unwrap();
+    text.lines()
+        .filter_map(|l| {
+            let mut f = l.splitn(3, ':');
+            let (_, ctl, path) = (f.next()?, f.next()?, f.next()?);
+            Some((ctl.to_string(), path.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn cgroups_path_is_honoured_in_full() {
+    let env = Env::new("rt-cgroups-path");
+    let c = bundle(&env, "exec sleep 600");
+    let path = env.path("b/config.json");
+    let config = config_of(&env);
+    let with = |p: &str| {
+        let mut c = config.clone();
+        c["linux"]["cgroupsPath"] = p.into();
+        std::fs::write(&path, c.to_string()).unwrap();
+    };
+    let id = "rt-cgroups-path";
+    for (given, want) in [
+        (format!("/docker/{id}"), format!("/docker/{id}")),
+        (format!("nest/a/{id}"), format!("/cairn/nest/a/{id}")),
+    ] {
+        with(&given);
+        let (code, err) = detached(&env, &["run", "-d", "-b", "b", "--pid-file", "pid", id]);
+        assert_eq!(code, Some(0), "{given}: {err}");
+        let pid = std::fs::read_to_string(env.path("pid")).unwrap();
+        let lines = cgroups_of_pid(&pid);
+        // v1: every controller the runtime uses; v2 alone: the one line
+        let v1: Vec<&(String, String)> = lines
+            .iter()
+            .filter(|(ctl, _)| ctl.split(',').any(|c| V1_CONTROLLERS.contains(&c)))
+            .collect();
+        let checked: Vec<&(String, String)> = if v1.is_empty() {
+            lines.iter().filter(|(ctl, _)| ctl.is_empty()).collect()
+        } else {
+            v1
+        };
+        assert!(!checked.is_empty(), "{lines:?}");
+        for (ctl, at) in &checked {
+            assert_eq!(at, &want, "{given}: controller {ctl:?}: {lines:?}");
+            let mount = std::path::Path::new("/sys/fs/cgroup").join(if ctl.is_empty() {
+                ""
+            } else {
+                ctl.as_str()
+            });
+            let procs = mount.join(&want[1..]).join("cgroup.procs");
+            let procs = std::fs::read_to_string(&procs).unwrap_or_default();
+            assert!(procs.lines().any(|p| p == pid.trim()), "{ctl}: {procs:?}");
+        }
+        let ps: Vec<i32> =
+            serde_json::from_str(&runtime(&env).args(["ps", "-f", "json", id]).ok().stdout)
+                .unwrap();
+        assert_eq!(ps, [pid.trim().parse::<i32>().unwrap()]);
+        runtime(&env).args(["delete", "--force", id]).ok();
+        for (ctl, _) in &checked {
+            let dir = std::path::Path::new("/sys/fs/cgroup")
+                .join(ctl)
+                .join(&want[1..]);
+            assert!(!dir.exists(), "{} is left", dir.display());
+            // the parents made for the test only
+            if given.starts_with("nest") {
+                let _ = std::fs::remove_dir(dir.parent().unwrap());
+                let _ = std::fs::remove_dir(dir.parent().unwrap().parent().unwrap());
+            }
+        }
+    }
+    // systemd's form, and a path out of the hierarchy: one line, nothing made
+    for (given, says) in [
+        (format!("system.slice:docker:{id}"), "--systemd-cgroup"),
+        ("/docker/../../x".to_string(), "invalid cgroup path"),
+    ] {
+        with(&given);
+        let o = runtime(&env).args(["run", "-b", "b", id]).fails(1);
+        assert!(o.stderr.contains(says), "{given}: {o}");
+        assert_eq!(o.stderr.trim().lines().count(), 1, "{o}");
+        assert!(!env.path("state").join(id).exists());
+    }
+    env.cmd("rm").arg(s(&c, "container")).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }

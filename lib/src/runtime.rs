@@ -5,7 +5,7 @@
 //! A container `ID` has the directory `ROOT/ID` holding `state.json`: the
 //! runtime spec's state (`ociVersion`, `id`, `status`, `pid`, `bundle`)
 //! plus what this runtime needs to check it (the start time of the pid, so
-//! a reused pid is not taken for the container, and its cgroup's name).
+//! a reused pid is not taken for the container, and its cgroup's path).
 //! The file is replaced atomically; the status in it is what was last
 //! written, and [`Runtime::state`] reads the process's liveness to report
 //! `stopped` once it is gone.
@@ -16,9 +16,11 @@
 //! [`crate::isolate::process::spawn_gated`]), running the prestart and
 //! createRuntime hooks; [`Runtime::start`] opens the gate.
 //! [`Runtime::run`] runs one in the foreground. The container's cgroup is
-//! `cairn/NAME` in every hierarchy, NAME the last component of the spec's
-//! `linux.cgroupsPath` (or the ID). docs/runtime.md has the command line
-//! and what each spec field does.
+//! the spec's `linux.cgroupsPath` in every hierarchy: an absolute path from
+//! each hierarchy's root (docker's `/docker/<id>`), a relative one below
+//! `cairn/`, `cairn/<id>` when it has none; systemd's `slice:prefix:name`
+//! is refused. docs/runtime.md has the command line and what each spec
+//! field does.
 
 mod hooks;
 
@@ -60,6 +62,11 @@ pub enum RuntimeError {
     NoCommand(String),
     #[error("user {0:?} is not UID[:GID] in numbers")]
     BadUser(String),
+    #[error(
+        "container {id}: linux.cgroupsPath {path:?} is systemd's slice:prefix:name, which \
+         needs --systemd-cgroup (not supported): give a path such as /docker/{id}"
+    )]
+    SystemdCgroupsPath { id: String, path: String },
     #[error("container {0} exited before it was started")]
     ExitedBeforeStart(String),
     #[error("container {id} is {status}, not {want}")]
@@ -180,8 +187,8 @@ struct Saved {
     state: State,
     /// The start time of `pid` (clock ticks after boot).
     pid_start: Option<u64>,
-    /// The cgroup's name under `cairn/`.
-    cgroup: String,
+    /// The cgroup's path below each hierarchy's root.
+    cgroup: PathBuf,
 }
 
 /// Read `bundle/config.json`, its root path made absolute against the
@@ -343,7 +350,8 @@ struct Made {
     spec: Spec,
     hooks: oci_spec::runtime::Hooks,
     bundle: PathBuf,
-    name: String,
+    /// The cgroup's path below each hierarchy's root.
+    cgroup_path: PathBuf,
 }
 
 impl Made {
@@ -417,7 +425,7 @@ impl Runtime {
         let bundle = o.bundle.canonicalize().map_err(at(o.bundle))?;
         let mut spec = load_spec(&bundle)?;
         let hooks = hooks::take(&mut spec)?;
-        let name = cgroup_name(&spec, o.id);
+        let cgroup_path = cgroup_path(&spec, o.id)?;
         let mut rules = spec::device_rules(&spec).map_err(|source| RuntimeError::Devices {
             id: o.id.into(),
             source,
@@ -428,13 +436,13 @@ impl Runtime {
         rules.extend(devices::DEFAULT.iter().filter(|r| r.allow));
         // One left by a container that was never deleted, with nothing in
         // it, is taken over; one with processes is another container's.
-        if let Ok(Some(old)) = Cgroup::open(&name) {
+        if let Ok(Some(old)) = Cgroup::open_at(&cgroup_path) {
             if old.procs().is_ok_and(|p| p.is_empty()) {
                 let _ = old.destroy();
             }
         }
         let cg =
-            Cgroup::create_with_devices(&name, &spec::limits(&spec), &rules).map_err(|source| {
+            Cgroup::create_at(&cgroup_path, &spec::limits(&spec), &rules).map_err(|source| {
                 RuntimeError::Cgroup {
                     id: o.id.into(),
                     source,
@@ -450,7 +458,7 @@ impl Runtime {
             spec,
             hooks,
             bundle,
-            name,
+            cgroup_path,
         })
     }
 
@@ -467,7 +475,7 @@ impl Runtime {
         let saved = Saved {
             state,
             pid_start: proc_start_time(pid.as_raw()),
-            cgroup: m.name.clone(),
+            cgroup: m.cgroup_path.clone(),
         };
         self.save(o.id, &saved)?;
         if let Some(f) = o.pid_file {
@@ -615,7 +623,7 @@ impl Runtime {
         if s.state.status() == &ContainerState::Created {
             return Status::Created;
         }
-        let frozen = Cgroup::open(&s.cgroup)
+        let frozen = Cgroup::open_at(&s.cgroup)
             .ok()
             .flatten()
             .is_some_and(|cg| cg.is_frozen().unwrap_or(false));
@@ -646,7 +654,7 @@ impl Runtime {
             source,
         };
         if all {
-            if let Ok(Some(cg)) = Cgroup::open(&s.cgroup) {
+            if let Ok(Some(cg)) = Cgroup::open_at(&s.cgroup) {
                 return cg
                     .signal_all(signal)
                     .map_err(|source| RuntimeError::Cgroup {
@@ -677,7 +685,7 @@ impl Runtime {
                 let _ = nix::sys::signal::kill(Pid::from_raw(*pid), Signal::SIGKILL);
             }
         }
-        if let Ok(Some(cg)) = Cgroup::open(&s.cgroup) {
+        if let Ok(Some(cg)) = Cgroup::open_at(&s.cgroup) {
             let _ = cg.signal_all(Signal::SIGKILL);
             let _ = cg.destroy();
         }
@@ -709,7 +717,7 @@ impl Runtime {
             id: id.into(),
             source,
         };
-        Cgroup::open(&s.cgroup)
+        Cgroup::open_at(&s.cgroup)
             .map_err(cg_err)?
             .ok_or_else(|| RuntimeError::NotRunning(id.into()))
     }
@@ -735,7 +743,7 @@ impl Runtime {
     /// The host pids of every process of the container, sorted.
     pub fn ps(&self, id: &str) -> Result<Vec<i32>> {
         let s = self.load(id)?;
-        match Cgroup::open(&s.cgroup) {
+        match Cgroup::open_at(&s.cgroup) {
             Ok(Some(cg)) => cg.procs(),
             Ok(None) => Ok(Vec::new()),
             Err(e) => Err(e),
@@ -795,7 +803,7 @@ impl Runtime {
         spec.set_process(Some(process));
         spec::join_namespaces(&mut spec, pid);
         let console = connect_console(id, &spec, o.console_socket)?;
-        let cg = Cgroup::open(&s.cgroup).map_err(|source| RuntimeError::Cgroup {
+        let cg = Cgroup::open_at(&s.cgroup).map_err(|source| RuntimeError::Cgroup {
             id: id.into(),
             source,
         })?;
@@ -856,15 +864,26 @@ fn connect_console(id: &str, spec: &Spec, path: Option<&Path>) -> Result<Option<
     }
 }
 
-/// The cgroup's name: the last component of `linux.cgroupsPath`, or `id`.
-fn cgroup_name(spec: &Spec, id: &str) -> String {
-    spec.linux()
-        .as_ref()
-        .and_then(|l| l.cgroups_path().as_ref())
-        .and_then(|p| p.file_name())
-        .and_then(|n| n.to_str())
-        .unwrap_or(id)
-        .to_string()
+/// The cgroup's path below each hierarchy's root: `linux.cgroupsPath`
+/// without its leading `/`, a relative one below `cairn/`, `cairn/<id>`
+/// without one (checked when the cgroup is made). Refused: systemd's
+/// `slice:prefix:name`.
+fn cgroup_path(spec: &Spec, id: &str) -> Result<PathBuf> {
+    let parent = Path::new(crate::isolate::cgroup::PARENT);
+    let given = spec.linux().as_ref().and_then(|l| l.cgroups_path().clone());
+    let Some(path) = given.filter(|p| !p.as_os_str().is_empty()) else {
+        return Ok(parent.join(id));
+    };
+    if path.to_string_lossy().contains(':') {
+        return Err(RuntimeError::SystemdCgroupsPath {
+            id: id.into(),
+            path: path.display().to_string(),
+        });
+    }
+    Ok(match path.strip_prefix("/") {
+        Ok(abs) => abs.to_path_buf(),
+        Err(_) => parent.join(path),
+    })
 }
 
 /// A value undone (by `undo`) when dropped, unless disarmed.
@@ -925,7 +944,20 @@ mod tests {
             spec.root().as_ref().unwrap().path(),
             &dir.path().join("rootfs")
         );
-        assert_eq!(cgroup_name(&spec, "id"), "id");
+        assert_eq!(cgroup_path(&spec, "id").unwrap(), Path::new("cairn/id"));
+        let with = |path: &str| {
+            let mut spec = spec.clone();
+            let mut linux = spec.linux().clone().unwrap_or_default();
+            linux.set_cgroups_path(Some(path.into()));
+            spec.set_linux(Some(linux));
+            cgroup_path(&spec, "id")
+        };
+        assert_eq!(with("/docker/x").unwrap(), Path::new("docker/x"));
+        assert_eq!(with("a/b").unwrap(), Path::new("cairn/a/b"));
+        assert!(matches!(
+            with("system.slice:docker:x"),
+            Err(RuntimeError::SystemdCgroupsPath { .. })
+        ));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Control groups: one per container, under `cairn/` in each hierarchy.
+//! Control groups: one per container, under `cairn/` in each hierarchy
+//! (an OCI runtime's at any path its spec gives, such as `docker/<id>`).
 //!
 //! Two layouts are supported and detected from `/proc/self/mountinfo`,
 //! never assumed:
@@ -65,6 +66,16 @@ pub enum CgroupError {
     InvalidName {
         /// The rejected name.
         name: String,
+    },
+    /// A cgroup path is empty, absolute, or has a component that is not a
+    /// valid name (`..` among them).
+    #[error(
+        "invalid cgroup path {path:?}: give names of letters, digits, '_', '.' and '-' \
+         separated by '/'"
+    )]
+    InvalidPath {
+        /// The rejected path.
+        path: String,
     },
     /// A limit the kernel cannot express (such as a non-positive CPU count).
     #[error("invalid limit: {what}")]
@@ -192,6 +203,26 @@ fn validate_name(name: &str) -> Result<()> {
         Err(CgroupError::InvalidName {
             name: name.to_string(),
         })
+    }
+}
+
+/// Check that `path` is a relative path of one or more valid names.
+fn validate_path(path: &Path) -> Result<()> {
+    let bad = || CgroupError::InvalidPath {
+        path: path.display().to_string(),
+    };
+    let mut any = false;
+    for c in path.components() {
+        let std::path::Component::Normal(name) = c else {
+            return Err(bad());
+        };
+        validate_name(name.to_str().ok_or_else(bad)?).map_err(|_| bad())?;
+        any = true;
+    }
+    if any {
+        Ok(())
+    } else {
+        Err(bad())
     }
 }
 
@@ -446,6 +477,8 @@ struct V2Root {
 #[derive(Clone, Debug)]
 pub struct Cgroup {
     version: Version,
+    /// The path below each hierarchy's root.
+    rel: PathBuf,
     dirs: Vec<PathBuf>,
     /// Index into `dirs` of the directory for each controller, when present.
     memory: Option<usize>,
@@ -460,11 +493,13 @@ pub struct Cgroup {
 }
 
 impl Cgroup {
-    /// The handle for `name` under the current layout, touching nothing.
-    fn layout_for(name: &str) -> Result<(Cgroup, Option<V2Root>)> {
-        validate_name(name)?;
+    /// The handle for the cgroup at `rel` below each hierarchy's root
+    /// under the current layout, touching nothing.
+    fn layout_for(rel: &Path) -> Result<(Cgroup, Option<V2Root>)> {
+        validate_path(rel)?;
         let mut cg = Cgroup {
             version: Version::V1,
+            rel: rel.to_path_buf(),
             dirs: Vec::new(),
             memory: None,
             pids: None,
@@ -477,7 +512,7 @@ impl Cgroup {
         let v2 = match layout()? {
             Layout::V2 { root, controllers } => {
                 cg.version = Version::V2;
-                cg.dirs.push(root.join(PARENT).join(name));
+                cg.dirs.push(root.join(rel));
                 let has = |c: &str| controllers.iter().any(|x| x == c).then_some(0);
                 cg.memory = has("memory");
                 cg.pids = has("pids");
@@ -489,7 +524,7 @@ impl Cgroup {
             }
             Layout::V1 { mounts } => {
                 for (controller, point) in mounts {
-                    let dir = point.join(PARENT).join(name);
+                    let dir = point.join(rel);
                     let idx = match cg.dirs.iter().position(|d| *d == dir) {
                         Some(i) => i,
                         None => {
@@ -542,23 +577,38 @@ impl Cgroup {
         Self::create_with_devices(name, limits, devices::DEFAULT)
     }
 
-    /// Create `<mount>/cairn/<name>` in every hierarchy used (v2: one
-    /// directory, after enabling `+memory +pids +cpu` where available in the
-    /// `subtree_control` of the mount root and of `cairn/`), apply `limits`
+    /// `cairn/<name>`, the path below each hierarchy's root of cairn's
+    /// cgroup called `name`.
+    fn named(name: &str) -> Result<PathBuf> {
+        validate_name(name)?;
+        Ok(Path::new(PARENT).join(name))
+    }
+
+    /// [`Cgroup::create_at`] `cairn/<name>`.
+    pub fn create_with_devices(
+        name: &str,
+        limits: &Limits,
+        rules: &[Rule],
+    ) -> Result<Cgroup, CgroupError> {
+        Self::create_at(&Self::named(name)?, limits, rules)
+    }
+
+    /// Create `<mount>/<rel>` (`rel` a relative path of names, such as
+    /// `cairn/<name>` or an OCI runtime's `docker/<id>`) in every hierarchy
+    /// used, with the directories above it (v2: one directory, after
+    /// enabling `+memory +pids +cpu` where available in the
+    /// `subtree_control` of the mount root and of each directory above it),
+    /// apply `limits`
     /// and the device policy `rules` (such as [`devices::DEFAULT`], or
     /// [`devices::ALLOW_ALL`] for a privileged container), all before any
     /// process joins. Fails with [`CgroupError::AlreadyExists`] if a
     /// directory of that name exists, and with
     /// [`CgroupError::MissingController`] if a limit or a restricting
     /// device policy needs a controller the system lacks. On failure,
-    /// nothing this call created is left behind (except the shared `cairn/`
-    /// parents).
-    pub fn create_with_devices(
-        name: &str,
-        limits: &Limits,
-        rules: &[Rule],
-    ) -> Result<Cgroup, CgroupError> {
-        let (cg, v2) = Self::layout_for(name)?;
+    /// nothing this call created is left behind (except the directories
+    /// above it, which other cgroups may share).
+    pub fn create_at(rel: &Path, limits: &Limits, rules: &[Rule]) -> Result<Cgroup, CgroupError> {
+        let (cg, v2) = Self::layout_for(rel)?;
         let quota = limits.cpus.map(cpu_quota).transpose()?;
         let required = [
             ("memory", cg.memory, limits.memory.is_some()),
@@ -579,19 +629,23 @@ impl Cgroup {
         let mut created: Vec<&Path> = Vec::new();
         let result = (|| {
             if let Some(V2Root { root, controllers }) = &v2 {
-                let parent = root.join(PARENT);
-                mkdir_exist_ok(&parent)?;
                 let wanted: Vec<(&str, bool)> = required
                     .iter()
                     .filter(|(c, _, _)| controllers.iter().any(|x| x == c))
                     .map(|&(c, _, needed)| (c, needed))
                     .collect();
-                enable_controllers(root, &wanted)?;
-                enable_controllers(&parent, &wanted)?;
+                // each directory from the root down hands the controllers on
+                let mut dir = root.clone();
+                enable_controllers(&dir, &wanted)?;
+                for c in rel.parent().map(Path::components).into_iter().flatten() {
+                    dir.push(c);
+                    mkdir_exist_ok(&dir)?;
+                    enable_controllers(&dir, &wanted)?;
+                }
             }
             for dir in &cg.dirs {
                 if let Some(parent) = dir.parent() {
-                    mkdir_exist_ok(parent)?;
+                    fs::create_dir_all(parent).map_err(io_at(parent))?;
                 }
                 match mkdir(dir) {
                     Ok(()) => created.push(dir),
@@ -651,10 +705,16 @@ impl Cgroup {
         }
     }
 
-    /// The existing cgroup called `name`, if any of its directories exist
-    /// (a partly destroyed one included, so that it can be destroyed).
+    /// The existing cgroup called `name` (`cairn/<name>`), if any of its
+    /// directories exist (a partly destroyed one included, so that it can
+    /// be destroyed).
     pub fn open(name: &str) -> Result<Option<Cgroup>, CgroupError> {
-        let (cg, _) = Self::layout_for(name)?;
+        Self::open_at(&Self::named(name)?)
+    }
+
+    /// As [`Cgroup::open`], the cgroup at `rel` below each hierarchy's root.
+    pub fn open_at(rel: &Path) -> Result<Option<Cgroup>, CgroupError> {
+        let (cg, _) = Self::layout_for(rel)?;
         let mut any = false;
         for dir in &cg.dirs {
             match fs::symlink_metadata(dir) {
@@ -670,6 +730,11 @@ impl Cgroup {
     /// Which interface this cgroup uses.
     pub fn version(&self) -> Version {
         self.version
+    }
+
+    /// Where the cgroup is below each hierarchy's root (`cairn/<name>`).
+    pub fn path(&self) -> &Path {
+        &self.rel
     }
 
     /// The directories this cgroup owns: one on v2; on v1 one per hierarchy
@@ -1092,6 +1157,18 @@ mod tests {
         }
         for good in ["a", "abc-DEF_1.2", "...", ".x", "x.."] {
             validate_name(good).unwrap();
+        }
+        for bad in ["", "/", "/docker/x", "a/../b", "../x", "a/b c", "a/é"] {
+            assert!(
+                matches!(
+                    validate_path(Path::new(bad)),
+                    Err(CgroupError::InvalidPath { .. })
+                ),
+                "{bad:?} accepted"
+            );
+        }
+        for good in ["docker/abc", "cairn/a/b.c", "a//b/", "x"] {
+            validate_path(Path::new(good)).unwrap();
         }
     }
 

@@ -92,7 +92,11 @@ pub(super) fn open_cgroups(cg: &super::cgroup::Cgroup) -> Result<Opened, Fail> {
     let v2 = cg.version() == super::cgroup::Version::V2;
     let mut out = Vec::new();
     for d in cg.dirs() {
-        let hierarchy = if v2 { String::new() } else { hierarchy_name(d) };
+        let hierarchy = if v2 {
+            String::new()
+        } else {
+            hierarchy_name(d, cg.path())
+        };
         let path = ctx(
             std::ffi::CString::new(d.as_os_str().as_encoded_bytes()),
             "a cgroup path",
@@ -142,11 +146,11 @@ fn attach(tree: &OwnedFd, at: &str) -> Result<(), Fail> {
     Ok(())
 }
 
-/// The name of the v1 hierarchy a cgroup directory `<mount>/cairn/NAME`
+/// The name of the v1 hierarchy a cgroup directory `<mount>/<rel>`
 /// belongs to: the mount point's.
-fn hierarchy_name(dir: &Path) -> String {
+fn hierarchy_name(dir: &Path, rel: &Path) -> String {
     dir.ancestors()
-        .nth(2)
+        .nth(rel.components().count())
         .and_then(|m| m.file_name())
         .and_then(|n| n.to_str())
         .unwrap_or("cgroup")
@@ -232,13 +236,15 @@ mod tests {
 
     #[test]
     fn hierarchies_are_named_from_the_mount() {
+        let name = |dir: &str, rel: &str| hierarchy_name(Path::new(dir), Path::new(rel));
+        assert_eq!(name("/sys/fs/cgroup/memory/cairn/x", "cairn/x"), "memory");
         assert_eq!(
-            hierarchy_name(Path::new("/sys/fs/cgroup/memory/cairn/x")),
-            "memory"
+            name("/sys/fs/cgroup/cpu,cpuacct/cairn/x", "cairn/x"),
+            "cpu,cpuacct"
         );
         assert_eq!(
-            hierarchy_name(Path::new("/sys/fs/cgroup/cpu,cpuacct/cairn/x")),
-            "cpu,cpuacct"
+            name("/sys/fs/cgroup/pids/docker/a/b/c", "docker/a/b/c"),
+            "pids"
         );
     }
 }
