@@ -1180,3 +1180,76 @@ fn cgroups_path_is_honoured_in_full() {
     env.cmd("rm").arg(s(&c, "container")).ok();
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }
+
+#[test]
+fn a_foreground_run_or_exec_with_a_terminal_relays_its_pty_as_runc_does() {
+    let env = Env::new("rt-run-tty");
+    let c = bundle(&env, "");
+    let mut config = config_of(&env);
+    config["process"]["terminal"] = true.into();
+    config["process"]["args"] = serde_json::json!([
+        "sh",
+        "-c",
+        "tty; test -t 0 && echo in-tty; read line; echo got:$line; exit 3"
+    ]);
+    std::fs::write(env.path("b/config.json"), config.to_string()).unwrap();
+    // on a terminal of script(1)'s, what is typed on it fed from our pipe
+    let on_a_terminal = |cmd: String| {
+        let mut child = std::process::Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .current_dir(&env.dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b"hello\n").unwrap();
+        let o = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&o.stdout).replace('\r', "");
+        (o.status.code(), text)
+    };
+    let ours = on_a_terminal(format!(
+        "{} --root state run --bundle b rt-run-tty",
+        crate::harness::bin("runtime").display()
+    ));
+    let runc = on_a_terminal("runc run --bundle b rt-run-tty-runc".into());
+    for (who, (code, text)) in [("cairn-runtime", &ours), ("runc", &runc)] {
+        assert_eq!(*code, Some(3), "{who}: {text}");
+        // the container's own pty (its devpts), input relayed to it (the
+        // terminals' echoes of it fall anywhere)
+        let lines: Vec<&str> = text.lines().filter(|l| *l != "hello").collect();
+        assert_eq!(
+            lines,
+            ["/dev/pts/0", "in-tty", "got:hello"],
+            "{who}: {text:?}"
+        );
+    }
+    assert!(!env.path("state/rt-run-tty").exists());
+    // without a terminal of ours the pty is still made and relayed
+    let o = runtime(&env)
+        .args(["run", "--bundle", "b", "rt-run-tty"])
+        .stdin("piped\n")
+        .fails(3);
+    let text = o.stdout.replace('\r', "");
+    let lines: Vec<&str> = text.lines().filter(|l| *l != "piped").collect();
+    assert_eq!(lines, ["/dev/pts/0", "in-tty", "got:piped"], "{o}");
+    // and `exec -t` in the foreground, into a detached container
+    config["process"]["terminal"] = false.into();
+    config["process"]["args"] = serde_json::json!(["sleep", "600"]);
+    std::fs::write(env.path("b/config.json"), config.to_string()).unwrap();
+    let (code, err) = detached(&env, &["run", "-d", "-b", "b", "rt-run-tty"]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, text) = on_a_terminal(format!(
+        "{} --root state exec -t rt-run-tty sh -c 'tty; read l; echo got:$l; exit 4'",
+        crate::harness::bin("runtime").display()
+    ));
+    let lines: Vec<&str> = text.lines().filter(|l| *l != "hello").collect();
+    assert_eq!(
+        (code, lines),
+        (Some(4), vec!["/dev/pts/0", "got:hello"]),
+        "{text:?}"
+    );
+    runtime(&env).args(["delete", "-f", "rt-run-tty"]).ok();
+    env.cmd("rm").arg(s(&c, "container")).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}

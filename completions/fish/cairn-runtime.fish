@@ -67,7 +67,7 @@ complete -c cairn-runtime -n "__fish_cairn_runtime_using_subcommand exec" -l cwd
 complete -c cairn-runtime -n "__fish_cairn_runtime_using_subcommand exec" -s e -l env -d 'Add to its environment' -r
 complete -c cairn-runtime -n "__fish_cairn_runtime_using_subcommand exec" -s u -l user -d 'Run it as UID[:GID]' -r
 complete -c cairn-runtime -n "__fish_cairn_runtime_using_subcommand exec" -s d -l detach -d 'Leave it running and return'
-complete -c cairn-runtime -n "__fish_cairn_runtime_using_subcommand exec" -s t -l tty -d 'Give it a terminal (needs --console-socket)'
+complete -c cairn-runtime -n "__fish_cairn_runtime_using_subcommand exec" -s t -l tty -d 'Give it a terminal: its master goes to --console-socket, or without one (in the foreground) is relayed to and from our stdio'
 complete -c cairn-runtime -n "__fish_cairn_runtime_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c cairn-runtime -n "__fish_cairn_runtime_using_subcommand ps" -s f -l format -r -f -a "table\t''
 json\t''"

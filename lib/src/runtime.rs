@@ -32,6 +32,7 @@ use crate::isolate::liveness::{alive, proc_start_time};
 use crate::isolate::process::{self, Io, SpawnError};
 use crate::isolate::spec::{self, Spec};
 use crate::isolate::supervise::Signals;
+use crate::isolate::tty::Attach;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use oci_spec::runtime::{ContainerState, Process, State};
@@ -77,6 +78,12 @@ pub enum RuntimeError {
     },
     #[error("container {id}: {what}")]
     Terminal { id: String, what: &'static str },
+    #[error("container {id}: making its terminal")]
+    Pty {
+        id: String,
+        #[source]
+        source: io::Error,
+    },
     #[error("{0}")]
     Hooks(&'static str),
     #[error("{stage} hook {}", path.display())]
@@ -576,37 +583,46 @@ impl Runtime {
     /// Run the container `o.id` from its bundle in the foreground: create
     /// it, record it running, wait for it passing the signals `signals`
     /// blocks on to it, remove what it left, and return its exit status.
+    /// A process with a terminal gets a new pty, relayed to and from our
+    /// stdio (ours in raw mode while it runs, when it is a terminal), as
+    /// runc's foreground run does.
     pub fn run(&self, o: &RunOptions<'_>, signals: &Signals) -> Result<i32> {
         let m = self.make(o)?;
+        let attach = pty_wanted(&m.spec).then(|| new_pty(o.id)).transpose()?;
         let io = Io {
             stdio: [None; 3],
             cgroup: Some(&m.cgroup.value),
-            console: None,
+            console: attach.as_ref().and_then(Attach::console),
         };
         let hooked = [Stage::Create, Stage::Poststart, Stage::Poststop]
             .iter()
             .any(|st| !hooks::of(&m.hooks, *st).is_empty());
-        let pid = if hooked {
+        // the relay's threads start once the process is cloned
+        let (pid, attached) = if hooked {
             // Hooks run between create and start: through the start gate
             // (the process then does not die with this one).
             let pid = self.spawn_at_gate(o.id, &m, &io)?;
+            let attached = attach.map(Attach::start);
             self.record(o, &m, pid, ContainerState::Created)?;
             self.start(o.id)?;
-            pid
+            (pid, attached)
         } else {
             let pid = process::spawn(&m.spec, &io).map_err(|source| RuntimeError::Spawn {
                 id: o.id.into(),
                 source,
             })?;
+            let attached = attach.map(Attach::start);
             self.record(o, &m, pid, ContainerState::Running)?;
-            pid
+            (pid, attached)
         };
-        let code = signals
-            .wait_for(pid, pid, None)
-            .map_err(|e| RuntimeError::Io {
-                path: m.dir.value.clone(),
-                source: e.into(),
-            })?;
+        let code = signals.wait_for(pid, pid, attached.as_ref());
+        if let Some(a) = attached {
+            a.finish();
+        }
+        let code = code.map_err(|e| RuntimeError::Io {
+            path: m.dir.value.clone(),
+            source: e.into(),
+        })?;
         let post = hooks::of(&m.hooks, Stage::Poststop);
         let report = m.report(o.id, pid, Status::Stopped);
         drop(m);
@@ -783,7 +799,9 @@ impl Runtime {
 
     /// Start `process` in the running container `id`, in its namespaces
     /// and cgroup with its spec's hardening. Detached: returns 0 once it
-    /// runs; else waits for it passing signals on and returns its status.
+    /// runs; else waits for it passing signals on and returns its status
+    /// (with a terminal and no console socket, its pty relayed to and
+    /// from our stdio, as for [`Runtime::run`]).
     pub fn exec(
         &self,
         id: &str,
@@ -802,7 +820,14 @@ impl Runtime {
         spec.set_hooks(None);
         spec.set_process(Some(process));
         spec::join_namespaces(&mut spec, pid);
-        let console = connect_console(id, &spec, o.console_socket)?;
+        let attach = match (pty_wanted(&spec), o.console_socket, o.detach) {
+            (true, None, false) => Some(new_pty(id)?),
+            _ => None,
+        };
+        let console = match attach {
+            Some(_) => None,
+            None => connect_console(id, &spec, o.console_socket)?,
+        };
         let cg = Cgroup::open_at(&s.cgroup).map_err(|source| RuntimeError::Cgroup {
             id: id.into(),
             source,
@@ -810,7 +835,10 @@ impl Runtime {
         let io = Io {
             stdio: [None; 3],
             cgroup: cg.as_ref(),
-            console: console.as_ref().map(|c| c.as_raw_fd()),
+            console: console
+                .as_ref()
+                .map(|c| c.as_raw_fd())
+                .or(attach.as_ref().and_then(Attach::console)),
         };
         let spawn_err = |source| RuntimeError::Spawn {
             id: id.into(),
@@ -822,13 +850,16 @@ impl Runtime {
             return Ok(0);
         }
         let j = process::spawn_into(&spec, &io).map_err(spawn_err)?;
+        let attached = attach.map(Attach::start);
         write_pid(o.pid_file, j.pid)?;
-        signals
-            .wait_for(j.helper, j.pid, None)
-            .map_err(|e| RuntimeError::Io {
-                path: self.root.clone(),
-                source: e.into(),
-            })
+        let code = signals.wait_for(j.helper, j.pid, attached.as_ref());
+        if let Some(a) = attached {
+            a.finish();
+        }
+        code.map_err(|e| RuntimeError::Io {
+            path: self.root.clone(),
+            source: e.into(),
+        })
     }
 }
 
@@ -842,15 +873,26 @@ fn write_pid(file: Option<&Path>, pid: Pid) -> Result<()> {
     }
 }
 
+/// Whether the spec's process has a terminal.
+fn pty_wanted(spec: &Spec) -> bool {
+    spec.process()
+        .as_ref()
+        .and_then(|p| p.terminal())
+        .unwrap_or(false)
+}
+
+/// A new pty for a foreground process, to relay to and from our stdio.
+fn new_pty(id: &str) -> Result<Attach> {
+    Attach::new(true, true, false).map_err(|source| RuntimeError::Pty {
+        id: id.into(),
+        source,
+    })
+}
+
 /// The console socket `path`, connected, when the spec's process has a
 /// terminal: both or neither, as runc has it.
 fn connect_console(id: &str, spec: &Spec, path: Option<&Path>) -> Result<Option<UnixStream>> {
-    let terminal = spec
-        .process()
-        .as_ref()
-        .and_then(|p| p.terminal())
-        .unwrap_or(false);
-    match (terminal, path) {
+    match (pty_wanted(spec), path) {
         (false, None) => Ok(None),
         (true, Some(path)) => UnixStream::connect(path).map(Some).map_err(at(path)),
         (true, None) => Err(RuntimeError::Terminal {

@@ -110,7 +110,8 @@ pub enum Command {
         /// Leave it running and return
         #[arg(long, short)]
         detach: bool,
-        /// Give it a terminal (needs --console-socket)
+        /// Give it a terminal: its master goes to --console-socket, or
+        /// without one (in the foreground) is relayed to and from our stdio
         #[arg(long, short)]
         tty: bool,
         /// Write its pid to FILE once it runs
