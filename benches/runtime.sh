@@ -2,7 +2,8 @@
 # benches/runtime.sh [N] -- cairn-runtime beside runc and crun, in the same run:
 #
 #   docker run --rm --network none --runtime R busybox true
-#       under a private dockerd 20.10 (tests/peers/dockerd.sh) with cairn-runtime and
+#       under a private dockerd 20.10 (tests/peers/dockerd.sh, overlay2 unless
+#       DOCKERD_STORAGE says otherwise) with cairn-runtime and
 #       crun added as runtimes; docker's own seccomp profile, so each runtime compiles
 #       it (cairn-runtime too: docker's differs from the one cairn carries compiled);
 #   R run --bundle B ID
@@ -86,6 +87,8 @@ if [[ -d /sys/fs/cgroup/unified ]]; then
 fi
 
 echo "# starting dockerd" >&2
+# docker's default storage driver, as a user's engine has it (the tests' engine uses vfs)
+export DOCKERD_STORAGE=${DOCKERD_STORAGE:-overlay2}
 dockerd_start "$WORK/d" --add-runtime "cairn=$BIN/cairn-runtime" --add-runtime "crun=$CRUN"
 "$DOCKER" load -q -i "$WORK/busybox.tar" >/dev/null
 
