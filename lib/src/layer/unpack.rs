@@ -268,6 +268,11 @@ const WRITEBACK_STEP: u64 = 8 << 20;
 const WRITER_QUEUE: usize = 256;
 /// Buffers of file content (1 MiB each) in use at most.
 const WRITER_BUFFERS: usize = 6;
+/// Small files handed to the writer in one batch at most (each holds an
+/// open file: the batches in flight stay far below the open-file limit).
+const BATCH_FILES: usize = 32;
+/// Batches in use at most (the one being filled included).
+const BATCHES: usize = 4;
 
 /// What the extracting thread sends the writer, in order.
 enum Job {
@@ -283,6 +288,65 @@ enum Job {
     /// A complete file, written by the extracting thread: start its
     /// write-back and close it.
     Close(File),
+    /// Small files created by the extracting thread, their content read
+    /// into the batch: write them, set their metadata, close them.
+    Batch(Batch),
+}
+
+/// Small files on their way to the writer: created (so every change to
+/// the tree stays on the extracting thread, in the stream's order), and
+/// their content, back to back in `data`.
+struct Batch {
+    files: Vec<Small>,
+    /// The files' content; `used` bytes of it hold data. Kept at 1 MiB and
+    /// reused, so a fill needs no zeroing.
+    data: Vec<u8>,
+    used: usize,
+}
+
+struct Small {
+    file: File,
+    entry: Vec<u8>,
+    /// Where its content is in the batch's `data`.
+    at: std::ops::Range<usize>,
+    meta: FileMeta,
+}
+
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            files: Vec::with_capacity(BATCH_FILES),
+            data: vec![0u8; WRITER_MIN as usize],
+            used: 0,
+        }
+    }
+
+    /// Room for one more file of `size` bytes.
+    fn has_room(&self, size: u64) -> bool {
+        self.files.len() < BATCH_FILES && self.used as u64 + size <= self.data.len() as u64
+    }
+
+    /// Write each file, set its metadata, start the write-back of the
+    /// bigger ones and close them all; the batch is empty after.
+    fn write(&mut self) -> Result<(), UnpackError> {
+        for Small {
+            mut file,
+            entry,
+            at,
+            meta,
+        } in self.files.drain(..)
+        {
+            let len = at.len() as u64;
+            file.write_all(&self.data[at])
+                .and_then(|()| meta.apply(&file))
+                .map_err(|e| UnpackError::io(&entry, e))?;
+            if len >= WRITEBACK_MIN {
+                start_writeback(&file, 0, 0);
+            }
+        }
+        self.used = 0;
+        Ok(())
+    }
 }
 
 /// The metadata of a regular file, set once its content is written (a
@@ -332,6 +396,11 @@ struct Writer {
     unsent: Vec<Vec<u8>>,
     /// Buffers made so far.
     buffers: usize,
+    /// The batch being filled, emptied batches back for reuse, and how
+    /// many batches were made so far.
+    batch: Option<Batch>,
+    spare_batches: std::sync::mpsc::Receiver<Batch>,
+    batches: usize,
     worker: Option<std::thread::JoinHandle<Result<(), UnpackError>>>,
 }
 
@@ -339,6 +408,7 @@ impl Writer {
     fn new() -> Writer {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(WRITER_QUEUE);
         let (spare_tx, spare) = std::sync::mpsc::channel();
+        let (batch_tx, spare_batches) = std::sync::mpsc::channel();
         let worker = std::thread::spawn(move || {
             let mut cur: Option<(File, Vec<u8>, u64, u64)> = None; // file, entry, written, written back
             for job in rx {
@@ -372,6 +442,10 @@ impl Writer {
                         start_writeback(&file, synced, 0);
                     }
                     Job::Close(file) => start_writeback(&file, 0, 0),
+                    Job::Batch(mut batch) => {
+                        batch.write()?;
+                        let _ = batch_tx.send(batch);
+                    }
                 }
             }
             Ok(())
@@ -381,7 +455,65 @@ impl Writer {
             spare,
             unsent: Vec::new(),
             buffers: 0,
+            batch: None,
+            spare_batches,
+            batches: 0,
             worker: Some(worker),
+        }
+    }
+
+    /// Read a small file's content (`size` bytes, less than `WRITER_MIN`)
+    /// into the batch and queue the file, for the writer to write, finish
+    /// and close; the bytes read (fewer than `size`: the stream ended).
+    fn small(
+        &mut self,
+        entry: &mut impl Read,
+        file: File,
+        raw: &[u8],
+        size: u64,
+        meta: FileMeta,
+    ) -> Result<u64, UnpackError> {
+        if !self.batch.as_ref().is_some_and(|b| b.has_room(size)) {
+            self.send_batch()?;
+            self.batch = Some(self.empty_batch()?);
+        }
+        let b = self.batch.as_mut().expect("made above");
+        let at = b.used..b.used + size as usize;
+        let have = super::fill(entry, &mut b.data[at.clone()]).map_err(stream_err)?;
+        if have as u64 == size {
+            b.used = at.end;
+            b.files.push(Small {
+                file,
+                entry: raw.to_vec(),
+                at,
+                meta,
+            });
+        }
+        Ok(have as u64)
+    }
+
+    /// An empty batch: an emptied one, a new one while fewer than
+    /// `BATCHES` exist, else the next one the writer empties.
+    fn empty_batch(&mut self) -> Result<Batch, UnpackError> {
+        if let Ok(b) = self.spare_batches.try_recv() {
+            return Ok(b);
+        }
+        if self.batches < BATCHES {
+            self.batches += 1;
+            return Ok(Batch::new());
+        }
+        self.spare_batches.recv().map_err(|_| self.stopped())
+    }
+
+    /// Queue the batch being filled, if it holds anything.
+    fn send_batch(&mut self) -> Result<(), UnpackError> {
+        match self.batch.take() {
+            Some(b) if !b.files.is_empty() => self.send(Job::Batch(b)),
+            Some(b) => {
+                self.batch = Some(b);
+                Ok(())
+            }
+            None => Ok(()),
         }
     }
 
@@ -511,9 +643,13 @@ impl Writer {
         Ok(written)
     }
 
-    /// Wait for everything queued to be written; the first error.
+    /// Write what is queued, wait for it to be written; the first error.
     fn finish(&mut self) -> Result<(), UnpackError> {
-        drop(self.tx.take());
+        if self.tx.is_some() {
+            let sent = self.send_batch();
+            drop(self.tx.take());
+            sent?;
+        }
         match self.worker.take().map(|w| w.join()) {
             None => Ok(()),
             Some(Ok(r)) => r,
@@ -1067,6 +1203,7 @@ impl<'a> Applier<'a> {
                 w.stream_sparse(entry, &self.pos, file, raw, size, meta)?
             }
             Some(w) if !sparse && size >= WRITER_MIN => w.stream(entry, file, raw, size, meta)?,
+            Some(w) if !sparse => w.small(entry, file, raw, size, meta)?,
             _ => {
                 let written = if sparse {
                     write_sparse(entry, &self.pos, &mut file, &mut self.buf, raw)?
@@ -1244,7 +1381,9 @@ impl<'a> Applier<'a> {
         })
     }
 
-    /// Set every directory's mtime, now that nothing more is created in it.
+    /// Set every directory's mtime, now that nothing more is created in it:
+    /// through its parent, not following a symlink, so a directory with no
+    /// directory below it is never opened again.
     fn finish_dirs(&mut self) -> Result<(), UnpackError> {
         let times = std::mem::take(&mut self.dir_times);
         for (path, t) in times {
@@ -1253,8 +1392,19 @@ impl<'a> Applier<'a> {
             } else {
                 path.split(|&b| b == b'/').collect()
             };
-            let fd = self.open_dir(&path, &comps, false)?;
-            futimens(&fd, &ts(t), &ts(t)).map_err(|e| UnpackError::io(&path, e))?;
+            let Some((last, parent)) = comps.split_last() else {
+                futimens(&*self.root, &ts(t), &ts(t)).map_err(|e| UnpackError::io(&path, e))?;
+                continue;
+            };
+            let dir = self.open_dir(&path, parent, false)?;
+            utimensat(
+                dir.as_fd(),
+                OsStr::from_bytes(last),
+                &ts(t),
+                &ts(t),
+                UtimensatFlags::NoFollowSymlink,
+            )
+            .map_err(|e| UnpackError::io(&path, e))?;
         }
         Ok(())
     }
