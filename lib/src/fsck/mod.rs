@@ -5,7 +5,8 @@
 //! damaged object once, as a [`Finding`]: a blob whose bytes do not hash
 //! to its name, a layer whose `layer.json` does not hash to its ID or whose
 //! parent is gone, a changeset that no longer rebuilds the tar its diff ID
-//! names, a blob that something needs and that is missing, a tag or a
+//! names (or, kept with its blob, holds other files than the blob
+//! unpacks to), a blob that something needs and that is missing, a tag or a
 //! container whose layer is gone. What is broken only *because* something
 //! below it is (a layer over a damaged parent, a tag of such a layer) is
 //! not reported again: its cause is.
@@ -16,6 +17,7 @@
 
 mod repair;
 mod survey;
+mod tree;
 
 pub use repair::{plan, repair, Action, Plan, LOST_FOUND};
 pub use survey::{check, manifest_needs, survey, Survey};
@@ -83,6 +85,9 @@ pub enum Problem {
     DiffId { got: Digest, want: Digest },
     /// The changeset cannot be rebuilt through its tar-split.
     Rebuild(String),
+    /// A changeset kept with its blob: its files are not what the blob
+    /// unpacks to, first at `path` (below `diff/`).
+    Files { path: String },
     /// A layer with a changeset, no tar-split and no blob recorded.
     NoBlob,
     /// A tag or container whose layer is not in the store.
@@ -104,6 +109,7 @@ impl Problem {
             Problem::NoChangeset => "no_changeset",
             Problem::DiffId { .. } => "diff_id",
             Problem::Rebuild(_) => "rebuild",
+            Problem::Files { .. } => "files",
             Problem::NoBlob => "no_blob",
             Problem::LayerMissing(_) => "layer_missing",
         }
@@ -128,6 +134,10 @@ impl fmt::Display for Problem {
                 )
             }
             Problem::Rebuild(why) => write!(f, "its changeset cannot be rebuilt: {why}"),
+            Problem::Files { path } => write!(
+                f,
+                "its changeset differs from what its blob unpacks to, at {path}"
+            ),
             Problem::NoBlob => f.write_str("no tar-split and no blob recorded for its changeset"),
             Problem::LayerMissing(l) => write!(f, "its layer {l} is missing"),
         }

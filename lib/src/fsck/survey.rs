@@ -1,7 +1,7 @@
 //! One pass over the store: every object checked, and what needs what
 //! noted for the repair.
 
-use super::{Finding, FsckError, Kind, Problem};
+use super::{tree, Finding, FsckError, Kind, Problem};
 use crate::digest::{Digest, HashingWriter, LayerId};
 use crate::error::one_line;
 use crate::layer::{split, Compression};
@@ -227,8 +227,37 @@ fn check_layer(
         if got != want {
             return Err(Some(Problem::DiffId { got, want }));
         }
+        check_files(store, id, meta.parent, &store.blob_path(&blob.digest))?;
     }
     Ok(())
+}
+
+/// The files of a changeset kept with its blob: what the blob unpacks to,
+/// over the same layers, file by file. A layer below that cannot be read
+/// is reported as itself.
+fn check_files(
+    store: &Store,
+    id: &LayerId,
+    parent: Option<LayerId>,
+    blob: &Path,
+) -> Result<(), Problem> {
+    let lower = match parent.map(|p| store.stack(&p)) {
+        None => crate::layer::Stack::default(),
+        Some(Ok(stack)) => stack,
+        Some(Err(_)) => return Ok(()),
+    };
+    let staging = store
+        .stage("fsck")
+        .map_err(|e| Problem::Unreadable(one_line(&e)))?;
+    let fresh = staging.path().join("diff");
+    fs::create_dir(&fresh).map_err(|e| Problem::Unreadable(format!("store tmp/: {e}")))?;
+    tree::unpack_blob(blob, &lower, &fresh)
+        .map_err(|e| Problem::Unreadable(format!("unpacking its blob again: {e}")))?;
+    match tree::first_difference(&store.diff_dir(id), &fresh) {
+        Ok(None) => Ok(()),
+        Ok(Some(path)) => Err(Problem::Files { path }),
+        Err(e) => Err(Problem::Unreadable(format!("diff/: {e}"))),
+    }
 }
 
 /// The digests a manifest (or a nested index) names.
@@ -464,6 +493,36 @@ mod tests {
         // a file gone cannot be rebuilt at all
         fs::remove_file(s.diff_dir(&a).join("a")).unwrap();
         assert!(matches!(only(&s).problem, Problem::Rebuild(_)));
+    }
+
+    #[test]
+    fn a_changed_file_under_a_kept_blob_is_named() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_d, s) = store("fsck-files");
+        let (a, _) = layer(&s, None, &tar_of(&[("a", b"1")]));
+        let (b, _) = layer(&s, Some(a), &tar_of(&[("d/b", b"2"), ("d/c", b"3")]));
+        tag(&s, "t", &b);
+        assert_eq!(check(&s).unwrap(), vec![]);
+        let c = s.diff_dir(&b).join("d/c");
+        fs::write(&c, b"4").unwrap();
+        let f = only(&s);
+        assert_eq!(f.id, b.to_string());
+        assert_eq!(f.problem, Problem::Files { path: "d/c".into() });
+        assert_eq!(f.problem.code(), "files");
+        fs::write(&c, b"3").unwrap();
+        // the same bytes, but not the time the tar gives
+        assert_eq!(only(&s).problem, Problem::Files { path: "d/c".into() });
+        fs::remove_file(&c).unwrap();
+        // (the directory's time changed with it)
+        assert_eq!(only(&s).problem, Problem::Files { path: "d".into() });
+        let a_file = s.diff_dir(&a).join("a");
+        fs::set_permissions(&a_file, fs::Permissions::from_mode(0o600)).unwrap();
+        let f = check(&s).unwrap();
+        assert!(f.contains(&Finding {
+            kind: Kind::Layer,
+            id: a.to_string(),
+            problem: Problem::Files { path: "a".into() },
+        }));
     }
 
     #[test]
