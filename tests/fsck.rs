@@ -604,6 +604,13 @@ fn system_prune_removes_what_nothing_references_and_keeps_the_rest() {
     assert_eq!(recs[0]["container"], stopped.as_str());
     assert_eq!(recs[0]["removed"], true);
     assert_eq!(recs[1]["deleted"], dangling.as_str());
+    // what each removal freed: the container's files, the layer's
+    // directory and its blob (each at least a block)
+    assert!(recs[0]["reclaimed_bytes"].as_u64().unwrap() >= 4096, "{o}");
+    assert!(
+        recs[1]["reclaimed_bytes"].as_u64().unwrap() >= 3 * 4096,
+        "{o}"
+    );
     assert!(!orphan.exists());
     env.cmd("fsck").ok();
     env.cmd("run").args(["app:1", "--", "cat", "/hi"]).ok();
@@ -643,12 +650,20 @@ fn container_prune_and_image_prune_are_the_two_halves() {
         .ok();
     assert_eq!(o.stdout, "", "{o}");
     env.cmd("inspect").arg(&stopped).ok();
-    let o = env.cmd("container").args(["prune", "--min-age", "0"]).ok();
-    let recs = o.records();
-    assert_eq!(recs.len(), 1, "{o}");
-    assert_eq!(recs[0]["container"], stopped.as_str());
-    assert_eq!(recs[0]["removed"], true);
+    // what docker prints on a terminal
+    let o = env
+        .cmd("container")
+        .args(["prune", "--min-age", "0", "--format", "table"])
+        .ok();
+    let (head, total) = o.stdout.split_once("\n\nTotal reclaimed space: ").unwrap();
+    assert_eq!(head, format!("Deleted Containers:\n{stopped}"), "{o}");
+    assert!(total.ends_with("kB\n") || total.ends_with("MB\n"), "{o}");
     env.cmd("inspect").arg("busybox").ok();
+    let o = env
+        .cmd("container")
+        .args(["prune", "--min-age", "0", "--format", "table"])
+        .ok();
+    assert_eq!(o.stdout, "Total reclaimed space: 0B\n");
     env.cmd("fsck").ok();
 }
 

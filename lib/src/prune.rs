@@ -52,14 +52,26 @@ pub enum Scope {
     Images,
 }
 
-/// What a prune removed.
+/// What a prune removed, each object with the bytes of disk its removal
+/// freed (allocated blocks).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Pruned {
-    pub containers: Vec<ContainerId>,
+    /// Containers, with their read-write layer and state.
+    pub containers: Vec<(ContainerId, u64)>,
     pub untagged: Vec<String>,
-    pub layers: Vec<LayerId>,
-    /// Blobs deleted, with their sizes.
+    /// Layers, with their changeset blob when that went too.
+    pub layers: Vec<(LayerId, u64)>,
+    /// The blobs nothing named any more (configs, manifests, strays).
     pub blobs: Vec<(Digest, u64)>,
+}
+
+impl Pruned {
+    /// Bytes of disk freed in all (docker's "Total reclaimed space").
+    pub fn reclaimed(&self) -> u64 {
+        let sizes = self.containers.iter().map(|c| c.1);
+        let sizes = sizes.chain(self.layers.iter().map(|l| l.1));
+        sizes.chain(self.blobs.iter().map(|b| b.1)).sum()
+    }
 }
 
 /// Older than `min` (by modification time); unknown ages are young.
@@ -109,9 +121,11 @@ fn prune_containers(store: &Store, o: &PruneOptions, out: &mut Pruned) -> Result
             container::state(store, &c)?.status,
             Status::Created | Status::Exited
         );
-        if stopped && old(&store.container_dir(&c.id), o.min_age) {
+        let dir = store.container_dir(&c.id);
+        if stopped && old(&dir, o.min_age) {
+            let size = Store::disk_usage(&dir);
             container::remove(store, &c, false)?;
-            out.containers.push(c.id);
+            out.containers.push((c.id, size));
         }
     }
     Ok(())
@@ -133,9 +147,10 @@ fn prune_layers(
         .collect();
     for id in layers {
         let dangling = !tagged.contains(&id) && !used.contains(&id) && !parents.contains(&id);
-        if dangling && old(&store.layer_dir(&id), o.min_age) && !out.layers.contains(&id) {
-            out.layers
-                .extend(remove(store, &id.to_string(), false)?.deleted);
+        let done = out.layers.iter().any(|l| l.0 == id);
+        if dangling && old(&store.layer_dir(&id), o.min_age) && !done {
+            let r = remove(store, &id.to_string(), false)?;
+            out.layers.extend(r.deleted.into_iter().zip(r.reclaimed));
         }
     }
     Ok(())
@@ -176,7 +191,7 @@ fn prune_blobs(store: &Store, o: &PruneOptions, out: &mut Pruned) -> Result<(), 
         if named.contains(&d) || !old(&e.path(), o.min_age) {
             continue;
         }
-        let size = e.metadata().map(|m| m.len()).unwrap_or(0);
+        let size = Store::disk_usage(&e.path());
         if std::fs::remove_file(e.path()).is_ok() {
             out.blobs.push((d, size));
         }

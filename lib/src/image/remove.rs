@@ -29,6 +29,9 @@ pub enum RemoveError {
 pub struct Removed {
     pub untagged: Vec<String>,
     pub deleted: Vec<LayerId>,
+    /// Bytes of disk each deleted layer freed, in the order of `deleted`:
+    /// its directory, and its changeset blob when no other layer needs it.
+    pub reclaimed: Vec<u64>,
 }
 
 /// Remove the image `name` (a tag, or an ID or prefix).
@@ -104,13 +107,19 @@ pub fn remove(store: &Store, name: &str, force: bool) -> Result<Removed, RemoveE
         }
         let meta = store.layer(&id)?;
         let info = store.layer_info(&id)?;
+        let mut freed = Store::disk_usage(&store.layer_dir(&id));
         store.trash(&store.layer_dir(&id))?;
         out.deleted.push(id);
         if let Some(blob) = info.blob {
             if !blob_in_use(store, &blob.digest)? {
-                let _ = std::fs::remove_file(store.blob_path(&blob.digest));
+                let path = store.blob_path(&blob.digest);
+                let size = Store::disk_usage(&path);
+                if std::fs::remove_file(path).is_ok() {
+                    freed += size;
+                }
             }
         }
+        out.reclaimed.push(freed);
         if let Some(p) = meta.parent {
             if let Some(c) = children.get_mut(&p) {
                 c.remove(&id);

@@ -257,6 +257,10 @@ pub struct ImageRecord {
     /// `rmi`: a layer that was deleted (also its `layer`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted: Option<LayerId>,
+    /// `image prune`, `system prune`: bytes of disk the deleted layer
+    /// freed (its directory, and its changeset blob when that went too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reclaimed_bytes: Option<u64>,
     /// Every other field of the record, carried through from upstream.
     #[serde(flatten)]
     pub extra: Record,
@@ -355,9 +359,14 @@ pub struct ContainerRecord {
     /// `kill`: the signal sent (`SIGKILL`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signal: Option<String>,
-    /// `rm`: true, the container is gone.
+    /// `rm`, `container prune`, `system prune`: true, the container is
+    /// gone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub removed: Option<bool>,
+    /// `container prune`, `system prune`: bytes of disk its removal freed
+    /// (its read-write layer and its state).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reclaimed_bytes: Option<u64>,
     /// `port`: where its ports are published on the host.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<PublishedPort>>,
@@ -396,6 +405,7 @@ impl ContainerRecord {
             finished_at: None,
             signal: None,
             removed: None,
+            reclaimed_bytes: None,
             ports: None,
             extra: Record::new(),
         }
@@ -523,7 +533,8 @@ pub struct FindingRecord {
     pub id: String,
     /// What is wrong, as a stable word: `content`, `name`, `missing`,
     /// `no_meta`, `meta_hash`, `unreadable`, `parent_missing`,
-    /// `no_changeset`, `diff_id`, `rebuild`, `no_blob` or `layer_missing`.
+    /// `no_changeset`, `diff_id`, `rebuild`, `files`, `no_blob` or
+    /// `layer_missing`.
     pub problem: String,
     /// What is wrong, in words for people (the text `fsck` prints after
     /// `KIND ID:`).

@@ -586,6 +586,37 @@ impl Store {
         Ok(id)
     }
 
+    /// Bytes of disk that the tree at `path` takes (allocated blocks, each
+    /// file counted once however many links it has), on its own file
+    /// system only (a mounted view below it is not counted), never
+    /// following a symlink. What cannot be read counts as nothing.
+    pub fn disk_usage(path: &Path) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(top) = fs::symlink_metadata(path) else {
+            return 0;
+        };
+        let mut seen = std::collections::HashSet::new();
+        let mut total = top.blocks() * 512;
+        let mut dirs = if top.is_dir() {
+            vec![path.to_path_buf()]
+        } else {
+            Vec::new()
+        };
+        while let Some(d) = dirs.pop() {
+            for e in fs::read_dir(&d).into_iter().flatten().flatten() {
+                let Ok(m) = e.metadata() else { continue };
+                if m.dev() != top.dev() || (m.nlink() > 1 && !seen.insert(m.ino())) {
+                    continue;
+                }
+                total += m.blocks() * 512;
+                if m.is_dir() {
+                    dirs.push(e.path());
+                }
+            }
+        }
+        total
+    }
+
     /// Delete a directory by renaming it into `trash/` first, so a
     /// crash never leaves a half-deleted published path.
     ///
