@@ -230,7 +230,7 @@ fn wait_and_logs() {
 }
 
 /// Run `cairn TOOL ARGS` under script(1), a pty; what the terminal showed.
-fn on_a_pty(env: &Env, tool: &str, args: &str) -> String {
+pub(crate) fn on_a_pty(env: &Env, tool: &str, args: &str) -> String {
     let cmd = format!("{} {args}", bin(tool).display());
     let out = Command::new("script")
         .args(["-qec", &cmd, "/dev/null"])

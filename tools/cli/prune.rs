@@ -2,7 +2,7 @@
 //! and print what they removed.
 
 use crate::args::{Common, PruneArgs};
-use crate::out::{human_size, Format, Out};
+use crate::out::{human_size, Out};
 use crate::{open_store, Fail};
 use libcairn::prune::{prune, PruneOptions, Pruned, Scope};
 use libcairn::record::{ContainerRecord, ImageRecord};
@@ -11,7 +11,7 @@ use std::time::Duration;
 /// Prune `scope` of the store and write a record per removed object: a
 /// container record (`removed`), an image record per tag (`untagged`)
 /// and per layer (`deleted`), each deletion with its `reclaimed_bytes`.
-/// On a terminal (or with `--format table`) it prints what docker prints
+/// On a terminal with no `--format` asked it prints what docker prints
 /// instead, ending with the total reclaimed space.
 pub fn run(common: &Common, scope: Scope, all: bool, p: &PruneArgs) -> Result<i32, Fail> {
     let store = open_store(common)?;
@@ -21,8 +21,8 @@ pub fn run(common: &Common, scope: Scope, all: bool, p: &PruneArgs) -> Result<i3
         min_age: Duration::from_secs(p.min_age),
     };
     let done = prune(&store, &opts)?;
-    let mut out = Out::new(Format::resolve(p.format, true));
-    if out.format == Format::Table {
+    let mut out = Out::verb(p.format);
+    if out.says() {
         out.raw(&text(&done))?;
         return Ok(0);
     }
