@@ -18,6 +18,7 @@ mod graph;
 mod habits;
 mod hostile;
 mod interop;
+mod listing;
 mod load;
 mod network;
 mod protocol;

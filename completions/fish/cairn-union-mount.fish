@@ -7,6 +7,7 @@ complete -c cairn-union-mount -l tmpfs -d 'Mount a new tmpfs (options as mount(8
 complete -c cairn-union-mount -l hostname -d 'The container\'s hostname (default: its short ID)' -r
 complete -c cairn-union-mount -l cap-add -d 'Add a capability to docker\'s default set (NET_ADMIN, CAP_SYS_TIME, ALL, ...)' -r
 complete -c cairn-union-mount -l cap-drop -d 'Drop a capability from it (or ALL)' -r
+complete -c cairn-union-mount -s l -l label -d 'Set a label (KEY=VALUE; a bare KEY: empty), over the image\'s (inspect\'s .Config.Labels, ps --filter label=)' -r
 complete -c cairn-union-mount -l bundle -d 'Also write an OCI bundle in DIR for any runtime (`runc run --bundle DIR`): the view bound at DIR/rootfs and DIR/config.json, the spec `cairn run` would use; `cairn rm` takes the bind mount down' -r -F
 complete -c cairn-union-mount -s e -l env -d 'Set an environment variable (K=V; a bare K takes this shell\'s value, or removes K when it has none)' -r
 complete -c cairn-union-mount -l env-file -d 'Read environment variables from a file: a K=V (or bare K) a line, `#` comments; -e wins' -r -F

@@ -19,6 +19,7 @@
 //! | `logfile` | | a log that rotates before it can fill the disk |
 //! | `reference` | | image names as people type them |
 //! | `template` | | docker's Go-template subset (`{{.State.Pid}}`, `json`, `index`) over a JSON document |
+//! | `filter` | | docker's `--filter KEY=VALUE` for listings: keys, labels, names, reference globs |
 //! | `hostfiles` | | the /etc/hostname, /etc/hosts and /etc/resolv.conf cairn writes for a container |
 //! | `layer` | `digest`, `sys`, `userns` | tar streams, whiteouts, diffs, compression |
 //! | `store` | `layer`, `json`, `reference`, `hostfiles` | paths, atomic publish, locks, tags, container records |
@@ -41,6 +42,7 @@ pub mod container;
 pub mod digest;
 pub mod error;
 pub mod export;
+pub mod filter;
 pub mod fsck;
 pub mod graph;
 pub mod hostfiles;

@@ -6,6 +6,10 @@
 //! keys: exactly first, then ignoring case and underscores, so
 //! `.State.Pid` reads `state.pid` and `.NetworkSettings.IPAddress` reads
 //! `network_settings.ip_address`.
+//!
+//! A listing's `--format` (`ps`, `images`) renders a template per row
+//! ([`render_rows`]); `table TEMPLATE` adds a header row and aligns the
+//! tab-separated cells as docker's tabwriter does.
 
 use serde_json::Value;
 
@@ -31,6 +35,64 @@ pub fn render(template: &str, doc: &Value) -> Result<String, TemplateError> {
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// docker's `--format` over a listing's rows, one line each. `\t` and
+/// `\n` typed as two characters are a tab and a newline. With a `table`
+/// prefix, the template is rendered first over `headers` (each field's
+/// column title) and the cells are aligned on their tabs.
+pub fn render_rows(
+    template: &str,
+    rows: &[Value],
+    headers: &Value,
+) -> Result<String, TemplateError> {
+    let (table, t) = match template.strip_prefix("table") {
+        Some(rest) => (true, rest),
+        None => (false, template),
+    };
+    let t = t
+        .trim_matches(' ')
+        .replace("\\t", "\t")
+        .replace("\\n", "\n");
+    let mut out = String::new();
+    if table {
+        out.push_str(&render(&t, headers)?);
+        out.push('\n');
+    }
+    for row in rows {
+        out.push_str(&render(&t, row)?);
+        out.push('\n');
+    }
+    Ok(if table { align(&out) } else { out })
+}
+
+/// Cells padded as Go's `tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)`, the
+/// one docker's tables go through: a tab-terminated cell takes its
+/// column's widest cell plus 3, at least 10; a line's last cell is left
+/// as it is.
+pub fn align(text: &str) -> String {
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    let mut widths: Vec<usize> = Vec::new();
+    for cells in &lines {
+        for (i, c) in cells.iter().enumerate().take(cells.len() - 1) {
+            if widths.len() <= i {
+                widths.push(10);
+            }
+            widths[i] = widths[i].max(c.chars().count() + 3);
+        }
+    }
+    let mut out = String::new();
+    for cells in &lines {
+        let last = cells.len() - 1;
+        for (i, c) in cells.iter().enumerate() {
+            out.push_str(c);
+            if i < last {
+                out.extend(std::iter::repeat_n(' ', widths[i] - c.chars().count()));
+            }
+        }
+        out.push('\n');
+    }
+    out
 }
 
 fn action(a: &str, doc: &Value) -> Result<String, TemplateError> {
@@ -131,5 +193,30 @@ mod tests {
         assert_eq!(r("no actions"), "no actions");
         assert_eq!(render("{{.A", &doc), Err(TemplateError::Unclosed));
         assert!(render("{{range .A}}", &doc).is_err());
+    }
+
+    #[test]
+    fn rows_and_tables_as_docker_prints_them() {
+        let rows = [
+            json!({"ID": "0123456789ab", "Image": "busybox"}),
+            json!({"ID": "ba9876543210", "Image": "alpine:3.19"}),
+        ];
+        let headers = json!({"ID": "CONTAINER ID", "Image": "IMAGE"});
+        let r = |t| render_rows(t, &rows, &headers).unwrap();
+        assert_eq!(r("{{.ID}}"), "0123456789ab\nba9876543210\n");
+        assert_eq!(
+            r("{{.ID}}\\t{{.Image}}"),
+            "0123456789ab\tbusybox\nba9876543210\talpine:3.19\n"
+        );
+        assert_eq!(
+            r("table {{.ID}}\\t{{.Image}}"),
+            "CONTAINER ID   IMAGE\n0123456789ab   busybox\nba9876543210   alpine:3.19\n"
+        );
+        // at least 10 wide, as docker's tabwriter
+        assert_eq!(align("a\tb\nccc\td\n"), "a         b\nccc       d\n");
+        assert_eq!(
+            r("{{json .}}").lines().next(),
+            Some(r#"{"ID":"0123456789ab","Image":"busybox"}"#)
+        );
     }
 }

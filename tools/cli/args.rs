@@ -1,7 +1,7 @@
 //! The arguments of every tool, in one place, so that completions and man
 //! pages are generated from the same definitions the tools parse.
 
-use crate::out::Format;
+use crate::out::{Format, FormatArg};
 use clap::{Args, Parser};
 use std::path::PathBuf;
 
@@ -355,11 +355,21 @@ pub struct History {
 /// containers' read-write layers on top of their images, running ones with
 /// their process space, sizes beside each.
 ///
+/// REPOSITORY[:TAG] and --filter narrow the list as docker's: dangling=
+/// (true: untagged images nothing stands on), reference=PATTERN (a glob
+/// over NAME:TAG or NAME), label=KEY[=VALUE] (the image's labels).
+/// --format takes docker's Go templates over docker's fields (ID,
+/// Repository, Tag, Digest, CreatedAt, CreatedSince, Size, ...):
+/// `{{.Repository}}:{{.Tag}}`, `{{json .}}`, `table {{.ID}}\t{{.Size}}`.
+///
 /// RECORDS: reads none; writes an image record per row
 /// (docs/image.schema.json).
 ///
 /// EXAMPLES:
 ///   cairn images
+///   cairn images busybox
+///   cairn images --filter dangling=true -q
+///   cairn images --format '{{.Repository}}:{{.Tag}}'
 ///   cairn images -a --format json | jq .layer
 ///   cairn images --tree
 ///   cairn images --tree --format dot | dot -Tsvg > store.svg
@@ -380,17 +390,16 @@ pub struct Images {
     /// Draw the store as the model pictures it
     #[arg(long)]
     pub tree: bool,
-    /// Output format (dot: Graphviz, with --tree)
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub format: Option<ImagesFormat>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ImagesFormat {
-    Json,
-    Table,
-    Id,
-    Dot,
+    /// Only those that match (dangling=, reference=, label=)
+    #[arg(long, short = 'f', value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
+    /// Output format: json, table, id, a Go template, or dot (Graphviz,
+    /// with --tree)
+    #[arg(long, value_name = "FORMAT", value_parser = FormatArg::parse_with_dot)]
+    pub format: Option<FormatArg>,
+    /// Only this repository (and tag): a name or a glob
+    #[arg(value_name = "REPOSITORY[:TAG]")]
+    pub reference: Option<String>,
 }
 
 /// Show the metadata of images (layers) or containers as JSON.
@@ -431,9 +440,10 @@ pub struct Inspect {
         conflicts_with = "format"
     )]
     pub template: Option<String>,
-    /// Output format (json: one record per line; table: indented JSON)
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub format: Option<Format>,
+    /// Output format (json: one record per line; table: indented JSON), or
+    /// a Go template as -f
+    #[arg(long, value_name = "FORMAT", value_parser = FormatArg::parse)]
+    pub format: Option<FormatArg>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -624,6 +634,10 @@ pub struct CreateArgs {
     /// Drop a capability from it (or ALL)
     #[arg(long, value_name = "CAP")]
     pub cap_drop: Vec<String>,
+    /// Set a label (KEY=VALUE; a bare KEY: empty), over the image's
+    /// (inspect's .Config.Labels, ps --filter label=)
+    #[arg(long = "label", short = 'l', value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
 }
 
 /// A new container on an image, mounted as one overlayfs (docker create).
@@ -744,7 +758,18 @@ pub struct Isolate {
     pub format: Option<Format>,
 }
 
-/// List containers: running ones, or all with -a.
+/// List containers: running ones, or all with -a (or with a status
+/// filter).
+///
+/// --format takes docker's Go templates over docker's fields (ID, Image,
+/// Command, CreatedAt, RunningFor, Ports, State, Status, Size, Names,
+/// Labels, Mounts, Networks, LocalVolumes): `{{.Names}}`, `{{json .}}`,
+/// `table {{.ID}}\t{{.Status}}`.
+///
+/// --filter takes docker's keys: status= (created, running, paused,
+/// exited), label=KEY[=VALUE], name= (a part of the name; ^ and $
+/// anchor), id= (a prefix), ancestor=IMAGE (made from it or an image on
+/// it). Values of one key are alternatives; every key must hold.
 ///
 /// RECORDS: reads none; writes a container record per container
 /// (docs/container.schema.json).
@@ -752,6 +777,8 @@ pub struct Isolate {
 /// EXAMPLES:
 ///   cairn ps
 ///   cairn ps -a --format json | jq 'select(.status == "exited") | .container'
+///   cairn ps --filter status=exited -q
+///   cairn ps --format 'table {{.ID}}\t{{.Names}}\t{{.Status}}'
 ///   cairn rm $(cairn ps -aq)
 #[derive(Debug, Parser)]
 #[command(name = "cairn-ps", version, verbatim_doc_comment)]
@@ -767,9 +794,12 @@ pub struct Ps {
     /// Do not truncate IDs and commands
     #[arg(long)]
     pub no_trunc: bool,
-    /// Output format
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub format: Option<Format>,
+    /// Only those that match (status=, label=, name=, id=, ancestor=)
+    #[arg(long, short = 'f', value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
+    /// Output format: json, table, id, or a Go template
+    #[arg(long, value_name = "FORMAT", value_parser = FormatArg::parse)]
+    pub format: Option<FormatArg>,
 }
 
 /// Stop containers: SIGTERM (or the image's StopSignal) to every process,

@@ -184,11 +184,12 @@ pub fn env(c: &crate::args::ConfigArgs) -> Result<Vec<String>, Fail> {
     }))
 }
 
-/// Overrides from a command, an entrypoint and the process options.
+/// Overrides from a command, an entrypoint and the environment, working
+/// directory and user options.
 pub fn overrides(
     cmd: &[String],
     entrypoint: &Option<String>,
-    p: &ProcessArgs,
+    p: &crate::args::ConfigArgs,
 ) -> Result<Overrides, Fail> {
     Ok(Overrides {
         cmd: (!cmd.is_empty()).then(|| cmd.to_vec()),
@@ -199,9 +200,10 @@ pub fn overrides(
                 vec![e.clone()]
             }
         }),
-        env: env(&p.config)?,
-        workdir: p.config.workdir.clone(),
-        user: p.config.user.clone(),
+        env: env(p)?,
+        workdir: p.workdir.clone(),
+        user: p.user.clone(),
+        labels: Vec::new(),
     })
 }
 
@@ -237,7 +239,7 @@ pub fn run_options(
     r: &RunArgs,
 ) -> Result<libcairn::container::RunOptions, Fail> {
     Ok(libcairn::container::RunOptions {
-        overrides: overrides(cmd, entrypoint, p)?,
+        overrides: overrides(cmd, entrypoint, &p.config)?,
         net: parse_net(r)?,
         ports: ports(r)?,
         limits: limits(r)?,
@@ -326,6 +328,7 @@ pub fn create_flags(c: &CreateArgs) -> Vec<String> {
     c.mounts.iter().for_each(|x| add("--mount", x));
     c.tmpfs.iter().for_each(|x| add("--tmpfs", x));
     c.hostname.iter().for_each(|h| add("--hostname", h));
+    c.labels.iter().for_each(|l| add("--label", l));
     c.cap_add.iter().for_each(|x| add("--cap-add", x));
     c.cap_drop.iter().for_each(|x| add("--cap-drop", x));
     if c.read_only {

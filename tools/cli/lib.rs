@@ -5,6 +5,7 @@
 pub mod args;
 pub mod container;
 pub mod docs;
+pub mod listing;
 pub mod out;
 pub mod pause;
 pub mod porcelain;

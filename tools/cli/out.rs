@@ -35,6 +35,53 @@ impl Format {
     }
 }
 
+/// What a listing's `--format` asks: one of cairn's formats, Graphviz
+/// (`images --tree`), or a Go template as docker's `--format` takes
+/// (`{{.ID}}`, `table {{.ID}}\t{{.Image}}`, `{{json .}}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormatArg {
+    Fixed(Format),
+    Dot,
+    Template(String),
+}
+
+impl FormatArg {
+    /// `json`, `table`, `id` or a template (a text with `{{`).
+    pub fn parse(s: &str) -> Result<FormatArg, String> {
+        match s.trim() {
+            "json" => Ok(FormatArg::Fixed(Format::Json)),
+            "table" => Ok(FormatArg::Fixed(Format::Table)),
+            "id" => Ok(FormatArg::Fixed(Format::Id)),
+            _ if s.contains("{{") => Ok(FormatArg::Template(s.to_string())),
+            _ => Err("use json, table, id or a Go template such as '{{.ID}}'".into()),
+        }
+    }
+
+    /// As [`FormatArg::parse`], and `dot` (Graphviz).
+    pub fn parse_with_dot(s: &str) -> Result<FormatArg, String> {
+        match s.trim() {
+            "dot" => Ok(FormatArg::Dot),
+            _ => FormatArg::parse(s).map_err(|e| format!("{e}; or dot with --tree")),
+        }
+    }
+
+    /// The fixed format asked, if one was.
+    pub fn fixed(asked: &Option<FormatArg>) -> Option<Format> {
+        match asked {
+            Some(FormatArg::Fixed(f)) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// The template asked, if one was.
+    pub fn template(asked: &Option<FormatArg>) -> Option<&str> {
+        match asked {
+            Some(FormatArg::Template(t)) => Some(t),
+            _ => None,
+        }
+    }
+}
+
 /// Buffered stdout that writes records in the chosen format.
 pub struct Out {
     pub format: Format,

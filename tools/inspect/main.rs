@@ -1,5 +1,5 @@
 use cairn_cli::args::{Inspect, InspectType};
-use cairn_cli::out::{Format, Out};
+use cairn_cli::out::{Format, FormatArg, Out};
 use cairn_cli::{each_subject, open_store, subjects, Fail, FailExt, Subject};
 use clap::Parser;
 use libcairn::net::{self as network, NetworkSettings};
@@ -96,10 +96,10 @@ fn print<K: Kind>(out: &mut Out, doc: K, template: Option<&str>) -> Result<(), F
 
 fn run(args: Inspect) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
-    let format = Format::resolve(args.format, true);
+    let format = Format::resolve(FormatArg::fixed(&args.format), true);
     let mut out = Out::new(format);
     let tags = refs::list(&store)?;
-    let t = args.template.as_deref();
+    let t = (args.template.as_deref()).or(FormatArg::template(&args.format));
     let code = each_subject(inspected(&args)?, |s| {
         let container = match kind_of(&s, args.kind) {
             Some(InspectType::Image) => None,

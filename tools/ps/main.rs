@@ -1,20 +1,15 @@
 use cairn_cli::args::Ps;
-use cairn_cli::out::{ellipsis, human_age, human_duration, parse_time, Format, Out};
-use cairn_cli::{open_store, Fail};
+use cairn_cli::listing::{print_template, ps_admits, ps_headers, ps_row, PsRow, PS_FILTERS};
+use cairn_cli::out::{Format, FormatArg, Out};
+use cairn_cli::{open_store, Fail, FailExt};
 use clap::Parser;
 use libcairn::container;
+use libcairn::filter::Filters;
 use libcairn::record::{table, ContainerRecord};
 use libcairn::store::container::{ContainerMeta, Status};
 
 fn main() {
     cairn_cli::main("cairn-ps", || run(Ps::parse()))
-}
-
-fn since(t: &Option<String>, now: time::OffsetDateTime) -> String {
-    t.as_deref()
-        .and_then(parse_time)
-        .map(|t| human_duration((now - t).whole_seconds()))
-        .unwrap_or_else(|| "a while".into())
 }
 
 /// The IMAGE column: the name the container was made from while it still
@@ -30,16 +25,30 @@ fn image_column(store: &libcairn::Store, c: &ContainerMeta, no_trunc: bool) -> S
     }
 }
 
+const COLUMNS: [(&str, &str); 7] = [
+    ("CONTAINER ID", "ID"),
+    ("IMAGE", "Image"),
+    ("COMMAND", "Command"),
+    ("CREATED", "RunningFor"),
+    ("STATUS", "Status"),
+    ("PORTS", "Ports"),
+    ("NAMES", "Names"),
+];
+
 fn run(args: Ps) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
-    let format = Format::listing(args.format, args.quiet);
+    let filters = Filters::parse(&args.filter, PS_FILTERS).usage()?;
+    let template = FormatArg::template(&args.format).filter(|_| !args.quiet);
+    let format = Format::listing(FormatArg::fixed(&args.format), args.quiet);
     let mut out = Out::new(format).short_ids(args.quiet && !args.no_trunc);
     let now = time::OffsetDateTime::now_utc();
+    // docker lists stopped containers too when a status is asked for
+    let all = args.all || filters.contains("status");
     let mut rows = Vec::new();
     for c in store.containers()? {
         let st = container::state(&store, &c)?;
         let running = matches!(st.status, Status::Running | Status::Paused);
-        if !args.all && !running {
+        if (!all && !running) || !ps_admits(&store, &filters, &c, &st)? {
             continue;
         }
         let command = if st.command.is_empty() {
@@ -48,69 +57,44 @@ fn run(args: Ps) -> Result<i32, Fail> {
         } else {
             st.command.clone()
         };
-        match format {
-            Format::Table => {
-                let status = match st.status {
-                    Status::Created => "Created".to_string(),
-                    Status::Running => format!("Up {}", since(&st.started_at, now)),
-                    Status::Paused => format!("Up {} (Paused)", since(&st.started_at, now)),
-                    Status::Exited => format!(
-                        "Exited ({}) {} ago",
-                        st.exit_code.unwrap_or(0),
-                        since(&st.finished_at, now)
-                    ),
-                };
-                let cmd = format!("\"{}\"", command.join(" "));
-                rows.push(vec![
-                    if args.no_trunc {
-                        c.id.hex()
-                    } else {
-                        c.id.short()
-                    },
-                    image_column(&store, &c, args.no_trunc),
-                    if args.no_trunc {
-                        cmd
-                    } else {
-                        ellipsis(&cmd, 20)
-                    },
-                    human_age(&c.created, now),
-                    status,
-                    String::new(),
-                    c.name.clone(),
-                ]);
-            }
-            _ => {
-                let rec = ContainerRecord {
-                    name: Some(c.name.clone()),
-                    image: Some(c.image.clone()),
-                    layer: Some(c.layer),
-                    command: Some(command),
-                    created: Some(c.created.clone()),
-                    status: Some(st.status),
-                    exit_code: Some(st.exit_code),
-                    pid: Some(if running { st.pid } else { None }),
-                    started_at: Some(st.started_at.clone()),
-                    finished_at: Some(st.finished_at.clone()),
-                    mounted: Some(container::is_mounted(&store, &c)),
-                    ..ContainerRecord::new(c.id)
-                };
-                out.record(&rec)?;
-            }
+        if template.is_some() || format == Format::Table {
+            let network = libcairn::net::endpoint(&store, &c.id)?.map(|e| e.mode);
+            let row = PsRow {
+                c: &c,
+                st: &st,
+                command: &command,
+                image: image_column(&store, &c, args.no_trunc),
+                network,
+                no_trunc: args.no_trunc,
+            };
+            rows.push(ps_row(&row, now));
+            continue;
         }
+        let rec = ContainerRecord {
+            name: Some(c.name.clone()),
+            image: Some(c.image.clone()),
+            layer: Some(c.layer),
+            command: Some(command),
+            created: Some(c.created.clone()),
+            status: Some(st.status),
+            exit_code: Some(st.exit_code),
+            pid: Some(if running { st.pid } else { None }),
+            started_at: Some(st.started_at.clone()),
+            finished_at: Some(st.finished_at.clone()),
+            mounted: Some(container::is_mounted(&store, &c)),
+            ..ContainerRecord::new(c.id)
+        };
+        out.record(&rec)?;
     }
-    if format == Format::Table {
-        out.raw(&table(
-            &[
-                "CONTAINER ID",
-                "IMAGE",
-                "COMMAND",
-                "CREATED",
-                "STATUS",
-                "PORTS",
-                "NAMES",
-            ],
-            &rows,
-        ))?;
+    if let Some(t) = template {
+        print_template(&mut out, t, &rows, &ps_headers())?;
+    } else if format == Format::Table {
+        let cells = |r: &serde_json::Value| {
+            let cell = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+            COLUMNS.iter().map(|(_, k)| cell(k)).collect()
+        };
+        let rows: Vec<Vec<String>> = rows.iter().map(cells).collect();
+        out.raw(&table(&COLUMNS.map(|(h, _)| h), &rows))?;
     }
     out.flush()?;
     Ok(0)

@@ -41,17 +41,8 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
         ));
     }
     let o = Overrides {
-        cmd: (!args.cmd.is_empty()).then(|| args.cmd.clone()),
-        entrypoint: args.create.entrypoint.as_ref().map(|e| {
-            if e.is_empty() {
-                vec![]
-            } else {
-                vec![e.clone()]
-            }
-        }),
-        env: cairn_cli::container::env(&args.config)?,
-        workdir: args.config.workdir.clone(),
-        user: args.config.user.clone(),
+        labels: args.create.labels.clone(),
+        ..cairn_cli::container::overrides(&args.cmd, &args.create.entrypoint, &args.config)?
     };
     let host = cairn_cli::container::host_config(&args.create)?;
     for s in subjects {

@@ -76,6 +76,9 @@ pub struct Overrides {
     pub workdir: Option<String>,
     /// `-u USER[:GROUP]`.
     pub user: Option<String>,
+    /// `-l KEY=VALUE` (a bare KEY: an empty value), added to the image's
+    /// Labels.
+    pub labels: Vec<String>,
 }
 
 /// Apply overrides to a runtime config (docker keys), as `docker create`
@@ -114,6 +117,17 @@ pub fn apply(config: &Value, o: &Overrides) -> Value {
     }
     if let Some(u) = &o.user {
         c.insert("User".into(), u.clone().into());
+    }
+    if !o.labels.is_empty() {
+        let mut labels = match c.remove("Labels") {
+            Some(Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        for l in &o.labels {
+            let (k, v) = l.split_once('=').unwrap_or((l, ""));
+            labels.insert(k.to_string(), v.into());
+        }
+        c.insert("Labels".into(), Value::Object(labels));
     }
     Value::Object(c)
 }

@@ -1,0 +1,315 @@
+//! `ps` and `images` as docker users type them: `--format` with Go
+//! templates, `--filter`, `images REPOSITORY[:TAG]`, and `-l` labels;
+//! each compared with Docker 20.10 given the same image and commands.
+
+use crate::fixtures::docker;
+use crate::harness::{busybox_image, Env};
+use crate::interop::same_image;
+use std::collections::BTreeSet;
+
+/// Containers made the same way in cairn and in docker: `a` running with
+/// labels, `b` exited, `c` created; names prefixed so the shared engine's
+/// other containers are filtered out.
+fn three_containers(env: &Env, tag: &str, p: &str) -> Vec<String> {
+    let mut dk = Vec::new();
+    let runs: [Vec<String>; 3] = [
+        [
+            "run",
+            "-d",
+            "--name",
+            &format!("{p}a"),
+            "-l",
+            "app=web",
+            "-l",
+            "tier",
+        ]
+        .map(String::from)
+        .into(),
+        ["run", "-d", "--name", &format!("{p}b"), "--label", "app=db"]
+            .map(String::from)
+            .into(),
+        ["create", "--name", &format!("{p}c")]
+            .map(String::from)
+            .into(),
+    ];
+    for (i, args) in runs.iter().enumerate() {
+        let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+        a.extend(["--network", "none", tag]);
+        match i {
+            0 => a.extend(["sleep", "60"]),
+            1 => a.extend(["sh", "-c", "exit 3"]),
+            _ => a.extend(["true"]),
+        }
+        env.cmd(a[0]).args(&a[1..]).ok();
+        dk.push(docker().ok(&a).trim().to_string());
+    }
+    env.cmd("wait").arg(format!("{p}b")).ok();
+    docker().run(&["wait", &format!("{p}b")]);
+    dk
+}
+
+fn lines(s: &str) -> BTreeSet<String> {
+    s.lines().map(str::to_string).collect()
+}
+
+/// `ps --format` and `--filter` print what docker's print.
+#[test]
+fn ps_formats_and_filters_as_docker() {
+    let env = Env::new("list-ps");
+    let tag = same_image(&env, "list-ps:1");
+    let p = "lsps-";
+    let dk = three_containers(&env, &tag, p);
+    let name = format!("name={p}");
+    let both = |args: &[&str]| {
+        let ours = env.cmd("ps").args(args).ok().stdout;
+        let theirs = docker().ok(&[&["ps"], args].concat());
+        (ours, theirs)
+    };
+    for args in [
+        vec![
+            "--filter",
+            &name,
+            "--format",
+            "{{.Names}} {{.Image}} {{.State}}",
+        ],
+        vec![
+            "-a",
+            "--filter",
+            &name,
+            "--format",
+            "{{.Names}}\\t{{.State}}",
+        ],
+        vec![
+            "-f",
+            &name,
+            "-f",
+            "status=exited",
+            "--format",
+            "{{.Names}} {{.State}}",
+        ],
+        vec![
+            "-a",
+            "-f",
+            &name,
+            "-f",
+            "status=created",
+            "-f",
+            "status=running",
+            "--format",
+            "{{.Names}}",
+        ],
+        vec![
+            "-a",
+            "-f",
+            &name,
+            "-f",
+            "label=app",
+            "--format",
+            "{{.Names}}",
+        ],
+        vec![
+            "-a",
+            "-f",
+            &name,
+            "-f",
+            "label=app=db",
+            "--format",
+            "{{.Names}}",
+        ],
+        vec![
+            "-a",
+            "-f",
+            &name,
+            "-f",
+            "label=app=web",
+            "-f",
+            "label=tier",
+            "--format",
+            "{{.Names}}",
+        ],
+        vec![
+            "-a",
+            "-f",
+            &name,
+            "-f",
+            &format!("ancestor={tag}"),
+            "--format",
+            "{{.Names}}",
+        ],
+        vec![
+            "-a",
+            "-f",
+            &format!("name=^{p}b$"),
+            "--format",
+            "{{.Names}} {{.Command}}",
+        ],
+    ] {
+        let (ours, theirs) = both(&args);
+        assert_eq!(lines(&ours), lines(&theirs), "ps {args:?}");
+        assert!(!ours.is_empty(), "ps {args:?} lists something");
+    }
+    // a table: docker's titles and tabwriter padding (one row: no order)
+    let f = format!("name={p}a");
+    let (ours, theirs) = both(&[
+        "-f",
+        &f,
+        "--format",
+        "table {{.Names}}\\t{{.Image}}\\t{{.State}}",
+    ]);
+    assert_eq!(ours, theirs);
+    let o = env
+        .cmd("ps")
+        .args(["-f", "status=exited", "--format", "{{.Status}}"])
+        .ok();
+    assert!(
+        o.stdout.starts_with("Exited (3) ") && o.stdout.ends_with(" ago\n"),
+        "{o}"
+    );
+    // .Labels: the same set (docker's order is a Go map's)
+    let set = |s: String| {
+        s.trim()
+            .split(',')
+            .map(str::to_string)
+            .collect::<BTreeSet<_>>()
+    };
+    let (ours, theirs) = both(&["-f", &f, "--format", "{{.Labels}}"]);
+    assert_eq!(set(ours), set(theirs));
+    // {{json .}}: docker's keys
+    let keys = |s: &str| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(s.lines().next().unwrap()).unwrap();
+        v.as_object().unwrap().keys().cloned().collect()
+    };
+    let (ours, theirs) = both(&["-f", &f, "--format", "{{json .}}"]);
+    assert_eq!(keys(&ours), keys(&theirs));
+    // id= takes a prefix; -q with a filter
+    let ours_id = env.cmd("ps").args(["-q", "-f", &f]).ok().stdout;
+    let o = env
+        .cmd("ps")
+        .args(["-a", "-q", "-f", &format!("id={}", &ours_id[..6])])
+        .ok();
+    assert_eq!(o.stdout, ours_id);
+    // an unknown key: a usage error naming the keys
+    let o = env.cmd("ps").args(["-f", "colour=red"]).fails(2);
+    assert!(
+        o.stderr.contains("status, label, name, id, ancestor"),
+        "{o}"
+    );
+    for id in dk {
+        docker().ok(&["rm", "-f", &id]);
+    }
+    env.cmd("rm")
+        .args(["-f", &format!("{p}a"), &format!("{p}b"), &format!("{p}c")])
+        .ok();
+}
+
+/// `images --format`, `--filter` and `images REPOSITORY[:TAG]` as docker's.
+#[test]
+fn images_formats_and_filters_as_docker() {
+    let env = Env::new("list-img");
+    let tag = same_image(&env, "list-img:1");
+    for t in ["list-img:2", "list-img-other:1"] {
+        env.cmd("tag").args([tag.as_str(), t]).ok();
+        docker().ok(&["tag", &tag, t]);
+    }
+    let both = |args: &[&str]| {
+        let ours = env.cmd("images").args(args).ok().stdout;
+        let theirs = docker().ok(&[&["images"], args].concat());
+        (ours, theirs)
+    };
+    for args in [
+        vec!["list-img", "--format", "{{.Repository}}:{{.Tag}}"],
+        vec![
+            "list-img:2",
+            "--format",
+            "{{.Repository}} {{.Tag}} {{.Size}}",
+        ],
+        vec![
+            "--filter",
+            "reference=list-img*",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+        ],
+        vec![
+            "-f",
+            "reference=list-img*:1",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+        ],
+        vec![
+            "-f",
+            "reference=list-img*",
+            "-f",
+            "dangling=false",
+            "--format",
+            "{{.Tag}}",
+        ],
+        vec!["list-img", "-f", "label=nope", "--format", "{{.Tag}}"],
+    ] {
+        let (ours, theirs) = both(&args);
+        assert_eq!(lines(&ours), lines(&theirs), "images {args:?}");
+    }
+    let (ours, theirs) = both(&[
+        "list-img:1",
+        "--format",
+        "table {{.Repository}}\\t{{.Tag}}\\t{{.Size}}",
+    ]);
+    assert_eq!(ours, theirs);
+    let (ours, theirs) = both(&["list-img:1", "--format", "{{json .}}"]);
+    let keys = |s: &str| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(s.trim()).unwrap();
+        v.as_object().unwrap().keys().cloned().collect()
+    };
+    assert_eq!(keys(&ours), keys(&theirs));
+    // dangling: an untagged image nothing stands on
+    let r = env
+        .cmd("layer-unpack")
+        .args(["--parent", &tag])
+        .stdin(crate::harness::busybox_tar())
+        .ok()
+        .record();
+    let o = env
+        .cmd("images")
+        .args(["-q", "--no-trunc", "-f", "dangling=true"])
+        .ok();
+    assert_eq!(o.stdout.trim(), crate::harness::s(&r, "layer"));
+    let o = env
+        .cmd("images")
+        .args([
+            "-f",
+            "dangling=true",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+        ])
+        .ok();
+    assert_eq!(o.stdout, "<none>:<none>\n");
+    env.cmd("images").args(["-f", "dangling=maybe"]).fails(2);
+    env.cmd("images").args(["--format", "nonsense"]).fails(2);
+}
+
+/// `-l` labels are kept with the container: inspect's `.Config.Labels`
+/// (over the image's) and `--format` through inspect as `-f`.
+#[test]
+fn labels_are_kept_and_inspect_takes_format() {
+    let env = Env::new("list-label");
+    busybox_image(&env);
+    env.cmd("create")
+        .args([
+            "--name", "lab", "-l", "a=1", "--label", "b", "busybox", "true",
+        ])
+        .ok();
+    let o = env
+        .cmd("inspect")
+        .args(["--format", "{{json .Config.Labels}}", "lab"])
+        .ok();
+    assert_eq!(o.stdout, "{\"a\":\"1\",\"b\":\"\"}\n");
+    let o = env
+        .cmd("inspect")
+        .args(["--format", "{{index .Config.Labels \"a\"}}", "lab"])
+        .ok();
+    assert_eq!(o.stdout, "1\n");
+    let o = env.cmd("ps").args(["-a", "-q", "-f", "label=a=1"]).ok();
+    assert_eq!(o.stdout.trim().len(), 12, "{o}");
+    let o = env.cmd("ps").args(["-a", "-q", "-f", "label=a=2"]).ok();
+    assert_eq!(o.stdout, "");
+    env.cmd("rm").arg("lab").ok();
+}

@@ -1,0 +1,258 @@
+//! The rows of `ps` and `images` as docker's `--format` sees them: one
+//! JSON object per row with docker's field names, the column titles of
+//! `table` templates, and docker's `--filter` keys over them.
+
+use crate::out::{ellipsis, human_age, human_duration, human_size, parse_time, Out};
+use crate::{Fail, FailExt};
+use libcairn::filter::{glob, name_matches, Filters};
+use libcairn::reference::Reference;
+use libcairn::store::container::{ContainerMeta, State, Status};
+use libcairn::store::refs;
+use libcairn::{LayerId, Store};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use time::OffsetDateTime;
+
+/// The keys `ps --filter` takes.
+pub const PS_FILTERS: &[&str] = &["status", "label", "name", "id", "ancestor"];
+/// The keys `images --filter` takes.
+pub const IMAGES_FILTERS: &[&str] = &["dangling", "reference", "label"];
+
+/// docker's `CreatedAt`: Go's `time.Time.String()` in UTC.
+pub fn created_at(t: &str) -> String {
+    let Some(t) = parse_time(t).map(|t| t.to_offset(time::UtcOffset::UTC)) else {
+        return String::new();
+    };
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} +0000 UTC",
+        t.year(),
+        t.month() as u8,
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+fn since(t: &Option<String>, now: OffsetDateTime) -> String {
+    t.as_deref()
+        .and_then(parse_time)
+        .map(|t| human_duration((now - t).whole_seconds()))
+        .unwrap_or_else(|| "a while".into())
+}
+
+/// docker's STATUS column: `Up 5 seconds`, `Exited (0) 2 minutes ago`.
+pub fn status_text(st: &State, now: OffsetDateTime) -> String {
+    match st.status {
+        Status::Created => "Created".to_string(),
+        Status::Running => format!("Up {}", since(&st.started_at, now)),
+        Status::Paused => format!("Up {} (Paused)", since(&st.started_at, now)),
+        Status::Exited => format!(
+            "Exited ({}) {} ago",
+            st.exit_code.unwrap_or(0),
+            since(&st.finished_at, now)
+        ),
+    }
+}
+
+/// `k=v,k2=v2`, as docker's `.Labels`.
+fn labels_text(labels: Option<&Value>) -> String {
+    let Some(m) = labels.and_then(Value::as_object) else {
+        return String::new();
+    };
+    m.iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// An argument as the engine's `Command` shows it: as a shell would
+/// read it back (`sh -c 'exit 3'`).
+fn shell_quote(a: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c);
+    if !a.is_empty() && a.chars().all(plain) {
+        a.to_string()
+    } else {
+        format!("'{}'", a.replace('\'', "'\"'\"'"))
+    }
+}
+
+/// What a `ps` row shows of a container beside its metadata and state.
+pub struct PsRow<'a> {
+    pub c: &'a ContainerMeta,
+    pub st: &'a State,
+    pub command: &'a [String],
+    pub image: String,
+    pub network: Option<String>,
+    pub no_trunc: bool,
+}
+
+/// A container as docker's `ps --format` fields.
+pub fn ps_row(r: &PsRow, now: OffsetDateTime) -> Value {
+    let c = r.c;
+    let cmd = r
+        .command
+        .iter()
+        .map(|a| shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let cmd = if r.no_trunc { cmd } else { ellipsis(&cmd, 20) };
+    let volumes: Vec<&str> = c
+        .host
+        .mounts
+        .iter()
+        .filter(|m| m.kind == libcairn::store::container::MountKind::Volume)
+        .filter_map(|m| m.source.as_deref())
+        .collect();
+    let mounts: Vec<&str> = c
+        .host
+        .mounts
+        .iter()
+        .map(|m| m.source.as_deref().unwrap_or(&m.target))
+        .collect();
+    json!({
+        "ID": if r.no_trunc { c.id.hex() } else { c.id.short() },
+        "Image": r.image,
+        "Command": Value::String(cmd).to_string(),
+        "CreatedAt": created_at(&c.created),
+        "RunningFor": human_age(&c.created, now),
+        "Ports": "",
+        "State": r.st.status.as_str(),
+        "Status": status_text(r.st, now),
+        "Size": "0B",
+        "Names": c.name,
+        "Labels": labels_text(c.config.get("Labels")),
+        "Mounts": mounts.join(","),
+        "Networks": r.network.clone().unwrap_or_default(),
+        "LocalVolumes": volumes.len().to_string(),
+    })
+}
+
+/// The titles docker's `table` gives `ps`'s fields.
+pub fn ps_headers() -> Value {
+    json!({
+        "ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND",
+        "CreatedAt": "CREATED AT", "RunningFor": "CREATED", "Ports": "PORTS",
+        "State": "STATE", "Status": "STATUS", "Size": "SIZE", "Names": "NAMES",
+        "Labels": "LABELS", "Mounts": "MOUNTS", "Networks": "NETWORKS",
+        "LocalVolumes": "LOCAL VOLUMES",
+    })
+}
+
+/// Whether a container passes `ps --filter`.
+pub fn ps_admits(store: &Store, f: &Filters, c: &ContainerMeta, st: &State) -> Result<bool, Fail> {
+    if !(f.any("status", |v| v == st.status.as_str())
+        && f.labels(c.config.get("Labels"))
+        && f.any("name", |v| name_matches(&c.name, v))
+        && f.any("id", |v| {
+            c.id.hex().starts_with(v.trim_start_matches("sha256:"))
+        }))
+    {
+        return Ok(false);
+    }
+    if !f.contains("ancestor") {
+        return Ok(true);
+    }
+    let chain: Vec<LayerId> = store.chain(&c.layer)?.into_iter().map(|(l, _)| l).collect();
+    Ok(f.any("ancestor", |v| {
+        store.resolve(v).is_ok_and(|l| chain.contains(&l))
+    }))
+}
+
+/// An image row as docker's `images --format` fields.
+pub fn image_row(
+    (repo, tag, id): (&str, &str, &LayerId),
+    created: Option<&str>,
+    size: u64,
+    no_trunc: bool,
+    now: OffsetDateTime,
+) -> Value {
+    json!({
+        "ID": if no_trunc { id.to_string() } else { id.short() },
+        "Repository": repo,
+        "Tag": tag,
+        "Digest": "<none>",
+        "CreatedAt": created.map(created_at).unwrap_or_default(),
+        "CreatedSince": created.map(|c| human_age(c, now)).unwrap_or_else(|| "N/A".into()),
+        "Size": human_size(size),
+        "VirtualSize": human_size(size),
+        "SharedSize": "N/A",
+        "UniqueSize": "N/A",
+        "Containers": "N/A",
+    })
+}
+
+/// The titles docker's `table` gives `images`'s fields.
+pub fn image_headers() -> Value {
+    json!({
+        "ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG",
+        "Digest": "DIGEST", "CreatedAt": "CREATED AT", "CreatedSince": "CREATED",
+        "Size": "SIZE", "VirtualSize": "VIRTUAL SIZE", "SharedSize": "SHARED SIZE",
+        "UniqueSize": "UNIQUE SIZE", "Containers": "CONTAINERS",
+    })
+}
+
+/// Whether `repo:tag` passes `reference=` (and `images REPOSITORY[:TAG]`):
+/// a glob over `NAME:TAG`, or over `NAME` alone.
+pub fn reference_admits(f: &Filters, repo: &str, tag: &str) -> bool {
+    f.any("reference", |p| {
+        !tag.is_empty() && (glob(p, &format!("{repo}:{tag}")) || glob(p, repo))
+    })
+}
+
+/// (repository, tag, layer) rows: one per tag, then untagged layers with
+/// -a or `dangling=true` (only those no layer stands on for the latter),
+/// as the filters admit them.
+pub fn image_entries(
+    store: &Store,
+    all: bool,
+    f: &Filters,
+) -> Result<Vec<(String, String, LayerId)>, Fail> {
+    let dangling = f.bool("dangling").usage()?;
+    let mut entries = Vec::new();
+    let mut tagged = BTreeSet::new();
+    for r in refs::list(store)? {
+        let (repo, tag) = match Reference::parse(&r.name) {
+            Ok(p) => (p.repository(), p.tag),
+            Err(_) => (r.name.clone(), String::new()),
+        };
+        tagged.insert(r.layer);
+        if dangling != Some(true) && reference_admits(f, &repo, &tag) {
+            entries.push((repo, tag, r.layer));
+        }
+    }
+    if (all || dangling == Some(true)) && !f.contains("reference") {
+        let layers = store.layers()?;
+        let parents: BTreeSet<LayerId> = layers
+            .iter()
+            .filter_map(|id| store.layer(id).ok()?.parent)
+            .collect();
+        for id in layers {
+            let leaf = !parents.contains(&id);
+            if !tagged.contains(&id) && dangling.is_none_or(|d| d == leaf) {
+                entries.push(("<none>".into(), "<none>".into(), id));
+            }
+        }
+    }
+    if f.contains("label") {
+        entries.retain(|(_, _, id)| {
+            let config = store
+                .chain(id)
+                .map(|c| libcairn::image::runtime_config::effective_config(&c));
+            config.is_ok_and(|c| f.labels(c.get("Labels")))
+        });
+    }
+    Ok(entries)
+}
+
+/// Rows through a `--format` template (a `table` one with its titles).
+pub fn print_template(
+    out: &mut Out,
+    template: &str,
+    rows: &[Value],
+    headers: &Value,
+) -> Result<(), Fail> {
+    let text = libcairn::template::render_rows(template, rows, headers).usage()?;
+    out.raw(&text)?;
+    Ok(())
+}
