@@ -27,6 +27,7 @@ mod registry;
 mod rootless;
 mod runtime;
 mod save;
+mod system;
 mod unpack;
 mod volumes;
 mod walkthrough;

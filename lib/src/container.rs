@@ -559,6 +559,15 @@ pub fn finish(store: &Store, r: &Running, code: i32) -> Result<State> {
     Ok(st)
 }
 
+/// What a running container's processes use now, from its cgroup; `None`
+/// when it has no cgroup (not running, or rootless).
+pub fn usage(c: &ContainerMeta) -> Result<Option<cgroup::Usage>> {
+    match Cgroup::open(&cgroup_name(c)).map_err(sys(c, "opening its cgroup"))? {
+        Some(cg) => Ok(Some(cg.usage().map_err(sys(c, "reading its cgroup"))?)),
+        None => Ok(None),
+    }
+}
+
 /// Send `sig` to every process of a running container.
 pub fn kill_all(store: &Store, c: &ContainerMeta, sig: Signal) -> Result<()> {
     match Cgroup::open(&cgroup_name(c)).map_err(sys(c, "opening its cgroup"))? {

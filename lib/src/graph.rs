@@ -37,7 +37,8 @@ pub struct Node {
     pub pid_ns: Option<String>,
 }
 
-fn dir_size(p: &std::path::Path) -> u64 {
+/// Bytes of regular-file data below `p` (what `du` calls apparent size).
+pub(crate) fn dir_size(p: &std::path::Path) -> u64 {
     let mut total = 0;
     let mut stack = vec![p.to_path_buf()];
     while let Some(d) = stack.pop() {

@@ -35,6 +35,7 @@
 //! | `export` | `container` | a container's filesystem as one tar |
 //! | `graph` | `container` | what uses what: images, layers, containers |
 //! | `fsck` | `image`, `error` | checking every object of the store against its name, and moving the broken ones aside |
+//! | `system` | `container`, `graph`, `volume`, `isolate`, `userns` | the store and the host as a whole: `info`, `system df`, containers' resource use (`stats`) |
 //! | `prune` | `container`, `fsck` | removing what nothing references: stopped containers, dangling images, unnamed blobs |
 
 pub mod build;
@@ -59,6 +60,7 @@ pub mod registry;
 pub mod runtime;
 pub mod store;
 pub mod sys;
+pub mod system;
 pub mod template;
 pub mod userns;
 pub mod volume;

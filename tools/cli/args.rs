@@ -315,6 +315,125 @@ pub enum ManifestKind {
     Docker,
 }
 
+/// Show cairn's version: its own, the git commit it was built from (when
+/// the build set $CAIRN_GIT_COMMIT), the Rust compiler and the platform,
+/// as `docker version` shows its client.
+///
+/// RECORDS: reads none; on a terminal prints docker's layout, piped (or
+/// with --format json) one object: {"version", "git_commit",
+/// "rust_version", "os", "arch"}.
+///
+/// EXAMPLES:
+///   cairn version
+///   cairn version --format '{{.Version}}'
+#[derive(Debug, Parser)]
+#[command(name = "cairn-version", version)]
+pub struct Version {
+    /// Output format: json, table (docker's text), or a Go template
+    #[arg(long, short = 'f', value_name = "FORMAT", value_parser = FormatArg::parse)]
+    pub format: Option<FormatArg>,
+}
+
+/// Show the store and the host as `docker info` does: the store's path,
+/// containers running, paused and stopped, images, the storage and cgroup
+/// drivers, the kernel, the CPUs and memory.
+///
+/// Images counts tagged images and untagged ones nothing stands on;
+/// layers, every layer of the store.
+///
+/// RECORDS: reads none; on a terminal prints docker's layout, piped (or
+/// with --format json) one object with docker's fields in snake_case
+/// (root, containers, running, paused, stopped, images, layers, volumes,
+/// storage_driver, backing_filesystem, cgroup_version, cgroup_driver,
+/// kernel_version, operating_system, os_type, architecture, cpus,
+/// mem_total, name, rootless).
+///
+/// EXAMPLES:
+///   cairn info
+///   cairn info --format '{{.Root}}'
+///   cairn info | jq .running
+#[derive(Debug, Parser)]
+#[command(name = "cairn-info", version)]
+pub struct Info {
+    #[command(flatten)]
+    pub common: Common,
+    /// Output format: json, table (docker's text), or a Go template
+    #[arg(long, short = 'f', value_name = "FORMAT", value_parser = FormatArg::parse)]
+    pub format: Option<FormatArg>,
+}
+
+/// Show what running containers use, from their cgroups, as docker stats:
+/// CPU % (of one CPU), memory in use less the page cache and its limit
+/// (the host's memory when it has none), MEM %, and processes. Network
+/// and block I/O are not measured (`--`).
+///
+/// Each round reads every container twice, a second apart. Without
+/// --no-stream it repeats until interrupted.
+///
+/// RECORDS: reads none; on a terminal prints docker's table, piped (or with
+/// --format json) one object per container and round: {"container",
+/// "name", "cpu_percent", "memory", "memory_limit", "memory_percent",
+/// "pids"}.
+///
+/// EXAMPLES:
+///   cairn stats --no-stream
+///   cairn stats --no-stream web db
+///   cairn stats --no-stream --format '{{.Name}} {{.MemPerc}}'
+#[derive(Debug, Parser)]
+#[command(name = "cairn-stats", version)]
+pub struct Stats {
+    #[command(flatten)]
+    pub common: Common,
+    /// Every container, not only running ones
+    #[arg(long, short = 'a')]
+    pub all: bool,
+    /// One round, then exit
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Do not truncate IDs
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Output format: json, table, or a Go template over docker's fields
+    /// (Container, ID, Name, CPUPerc, MemUsage, MemPerc, NetIO, BlockIO, PIDs)
+    #[arg(long, value_name = "FORMAT", value_parser = FormatArg::parse)]
+    pub format: Option<FormatArg>,
+    /// Containers; none: every running one
+    #[arg(value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+}
+
+/// Make an image of one layer from a file-system tar (docker import): the
+/// tar (plain, gzip or zstd; `-` for stdin) is the layer, the config is
+/// empty, the history says where it came from.
+///
+/// Prints the image's ID on a terminal (the config digest when it is
+/// tagged, as docker's; else the layer's); piped, an image record.
+///
+/// RECORDS: reads none; writes an image record (docs/image.schema.json).
+///
+/// EXAMPLES:
+///   cairn import rootfs.tar base:1
+///   cairn export web | cairn import - web-snapshot
+///   cairn import -m 'from the old host' rootfs.tar.gz
+#[derive(Debug, Parser)]
+#[command(name = "cairn-import", version)]
+pub struct Import {
+    #[command(flatten)]
+    pub common: Common,
+    /// History comment (default: `Imported from FILE`)
+    #[arg(long, short = 'm', value_name = "TEXT")]
+    pub message: Option<String>,
+    /// The tar; `-`: stdin
+    #[arg(value_name = "FILE|-")]
+    pub file: String,
+    /// Tag the image
+    #[arg(value_name = "REPOSITORY[:TAG]")]
+    pub tag: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+}
+
 /// Show a layer and its ancestors, top first, as `docker history` does.
 ///
 /// On a terminal prints IMAGE CREATED CREATED BY SIZE COMMENT; piped, one
@@ -1164,9 +1283,11 @@ pub enum FsckFormat {
     Json,
 }
 
-/// The store as a whole, as `docker system`: `cairn system prune`.
+/// The store as a whole, as `docker system`: `cairn system prune`,
+/// `cairn system df`.
 ///
 /// EXAMPLES:
+///   cairn system df
 ///   cairn system prune
 ///   cairn system prune --all --min-age 0
 #[derive(Debug, Parser)]
@@ -1193,6 +1314,19 @@ pub enum SystemCommand {
     /// (`removed`), an image record per removed tag (`untagged`) and per
     /// deleted layer (`deleted`). Deleted blobs get no record.
     Prune(Prune),
+    /// Show the space images, containers and volumes take, and how much of
+    /// it a prune could free, as docker system df. Build cache is always
+    /// empty: a build's steps are layers, counted as images.
+    ///
+    /// RECORDS: on a terminal docker's table; piped (or with --format
+    /// json) one object per line: {"type", "total", "active", "size",
+    /// "reclaimable"}.
+    Df {
+        /// Output format: json, table, or a Go template over docker's
+        /// fields (Type, TotalCount, Active, Size, Reclaimable)
+        #[arg(long, value_name = "FORMAT", value_parser = FormatArg::parse)]
+        format: Option<FormatArg>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -1862,6 +1996,10 @@ pub fn commands() -> Vec<clap::Command> {
         Restart::command(),
         Rename::command(),
         Top::command(),
+        Version::command(),
+        Info::command(),
+        Stats::command(),
+        Import::command(),
         Save::command(),
         Build::command(),
         crate::runtime::Runtime::command(),

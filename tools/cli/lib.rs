@@ -12,6 +12,7 @@ pub mod porcelain;
 pub mod progress;
 pub mod prune;
 pub mod runtime;
+pub mod system;
 pub mod tree;
 
 use anyhow::Context;

@@ -178,26 +178,40 @@ pub fn short_id(id: &str) -> &str {
 /// Human sizes as docker prints them (`units.HumanSizeWithPrecision(n, 3)`):
 /// decimal units, three significant digits: `0B`, `19B`, `1.98MB`.
 pub fn human_size(n: u64) -> String {
-    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    scaled(n, 1000.0, &["B", "kB", "MB", "GB", "TB", "PB", "EB"], 3)
+}
+
+/// Binary sizes as docker's `units.BytesSize` prints them (`docker
+/// stats`, `info`): four significant digits, `1.523MiB`, `7.654GiB`.
+pub fn binary_size(n: u64) -> String {
+    scaled(
+        n,
+        1024.0,
+        &["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"],
+        4,
+    )
+}
+
+/// `n` in the largest unit below `base`, as Go's `%.{digits}g`.
+fn scaled(n: u64, base: f64, units: &[&str], digits: i32) -> String {
     let mut v = n as f64;
     let mut i = 0;
-    while v >= 1000.0 && i < UNITS.len() - 1 {
-        v /= 1000.0;
+    while v >= base && i < units.len() - 1 {
+        v /= base;
         i += 1;
     }
-    // %.3g
     let s = if v == 0.0 {
         "0".to_string()
     } else {
-        let digits = 3 - 1 - (v.abs().log10().floor() as i32);
-        let s = format!("{:.*}", digits.max(0) as usize, v);
+        let decimals = digits - 1 - (v.abs().log10().floor() as i32);
+        let s = format!("{:.*}", decimals.max(0) as usize, v);
         if s.contains('.') {
             s.trim_end_matches('0').trim_end_matches('.').to_string()
         } else {
             s
         }
     };
-    format!("{s}{}", UNITS[i])
+    format!("{s}{}", units[i])
 }
 
 /// `3 weeks ago`, as docker's `units.HumanDuration` renders an age.
@@ -276,6 +290,10 @@ mod tests {
         assert_eq!(human_size(8_460_000), "8.46MB");
         assert_eq!(human_size(123_456_789), "123MB");
         assert_eq!(human_size(1000), "1kB");
+        assert_eq!(binary_size(0), "0B");
+        assert_eq!(binary_size(1_597_000), "1.523MiB");
+        assert_eq!(binary_size(1023), "1023B");
+        assert_eq!(binary_size(8_218_000_000), "7.654GiB");
     }
 
     #[test]

@@ -1,5 +1,7 @@
 use cairn_cli::args::{System, SystemCommand};
-use cairn_cli::Fail;
+use cairn_cli::out::{Format, Out};
+use cairn_cli::system::{df_headers, df_row, Layout, Report, DF_TABLE};
+use cairn_cli::{open_store, Fail};
 use clap::Parser;
 use libcairn::prune::Scope;
 
@@ -8,6 +10,25 @@ fn main() {
 }
 
 fn run(args: System) -> Result<i32, Fail> {
-    let SystemCommand::Prune(p) = args.command;
-    cairn_cli::prune::run(&args.common, Scope::System, p.all, &p.opts)
+    match args.command {
+        SystemCommand::Prune(p) => {
+            cairn_cli::prune::run(&args.common, Scope::System, p.all, &p.opts)
+        }
+        SystemCommand::Df { format } => {
+            let store = open_store(&args.common)?;
+            let usage = libcairn::system::df(&store)?;
+            let mut out = Out::new(Format::Json);
+            Report {
+                asked: &format,
+                docs: usage
+                    .iter()
+                    .map(serde_json::to_value)
+                    .collect::<Result<_, _>>()?,
+                tdocs: usage.iter().map(df_row).collect(),
+                layout: Layout::Table(DF_TABLE, df_headers()),
+            }
+            .print(&mut out)?;
+            Ok(0)
+        }
+    }
 }

@@ -148,6 +148,32 @@ fn io_at(path: &Path) -> impl FnOnce(io::Error) -> CgroupError + '_ {
     }
 }
 
+/// What a cgroup's processes use ([`Cgroup::usage`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// CPU time of every process, in nanoseconds.
+    pub cpu_ns: Option<u64>,
+    /// Memory in use less the inactive page cache, as docker's CLI counts
+    /// it, in bytes.
+    pub memory: Option<u64>,
+    /// The memory limit in bytes; absent: unlimited.
+    pub memory_limit: Option<u64>,
+    /// Processes and threads.
+    pub pids: Option<u64>,
+}
+
+/// A number read from a control file (`path`) holding only it.
+fn number(path: &Path) -> Result<Option<u64>> {
+    let text = read_file(path)?;
+    match text.trim() {
+        "max" => Ok(None),
+        t => t.parse().map(Some).map_err(|_| CgroupError::Parse {
+            path: path.to_path_buf(),
+            content: text.clone(),
+        }),
+    }
+}
+
 /// Which cgroup interface is in use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Version {
@@ -484,6 +510,8 @@ pub struct Cgroup {
     memory: Option<usize>,
     pids: Option<usize>,
     cpu: Option<usize>,
+    /// CPU accounting: v1's cpuacct (often co-mounted with cpu), v2's core.
+    cpuacct: Option<usize>,
     freezer: Option<usize>,
     devices: Option<usize>,
     /// `<dir>/cgroup.procs` of every dir, prepared for [`Cgroup::add_self`].
@@ -504,6 +532,7 @@ impl Cgroup {
             memory: None,
             pids: None,
             cpu: None,
+            cpuacct: None,
             freezer: None,
             devices: None,
             procs_files: Vec::new(),
@@ -517,8 +546,9 @@ impl Cgroup {
                 cg.memory = has("memory");
                 cg.pids = has("pids");
                 cg.cpu = has("cpu");
-                // The v2 freezer is part of the core (cgroup.freeze).
+                // The v2 freezer and cpu.stat are part of the core.
                 cg.freezer = Some(0);
+                cg.cpuacct = Some(0);
                 cg.source = root.join("cgroup.controllers");
                 Some(V2Root { root, controllers })
             }
@@ -536,6 +566,7 @@ impl Cgroup {
                         "memory" => cg.memory = Some(idx),
                         "pids" => cg.pids = Some(idx),
                         "cpu" => cg.cpu = Some(idx),
+                        "cpuacct" => cg.cpuacct = Some(idx),
                         "freezer" => cg.freezer = Some(idx),
                         "devices" => cg.devices = Some(idx),
                         _ => {}
@@ -905,6 +936,29 @@ impl Cgroup {
         first_err.map_or(Ok(()), Err)
     }
 
+    /// What the cgroup's processes use now, as `docker stats` reads it;
+    /// a figure whose controller is missing is absent.
+    pub fn usage(&self) -> Result<Usage, CgroupError> {
+        let mut u = Usage::default();
+        if let Some(i) = self.cpuacct {
+            u.cpu_ns = Some(self.files().cpu_ns(&self.dirs[i])?);
+        }
+        if let Some(i) = self.memory {
+            let (used, limit) = self.files().memory(&self.dirs[i])?;
+            u.memory = Some(used);
+            u.memory_limit = limit;
+        }
+        if let Some(i) = self.pids {
+            let path = self.dirs[i].join("pids.current");
+            let text = read_file(&path)?;
+            u.pids = Some(text.trim().parse().map_err(|_| CgroupError::Parse {
+                path,
+                content: text.clone(),
+            })?);
+        }
+        Ok(u)
+    }
+
     /// Whether the memory controller recorded an OOM kill in this cgroup
     /// (v1 `memory.oom_control` oom_kill > 0 or under_oom 1; v2
     /// `memory.events` oom_kill > 0), e.g. to report an exit by SIGKILL as
@@ -948,6 +1002,21 @@ trait Files: Sync {
     fn kill_all(&self, dir: &Path) -> Result<bool>;
     /// Whether the memory controller recorded an OOM kill.
     fn oom_killed(&self, dir: &Path) -> Result<bool>;
+    /// CPU time used, in nanoseconds (`dir`: v1's cpuacct).
+    fn cpu_ns(&self, dir: &Path) -> Result<u64>;
+    /// Memory in use less the inactive page cache, and the limit.
+    fn memory(&self, dir: &Path) -> Result<(u64, Option<u64>)>;
+}
+
+/// `usage` less the inactive file cache named `key` in `dir/memory.stat`.
+fn less_inactive(dir: &Path, usage: u64, key: &str) -> Result<u64> {
+    let path = dir.join("memory.stat");
+    let inactive = keyed(&path, &read_file(&path)?, key)?.unwrap_or(0);
+    Ok(if inactive < usage {
+        usage - inactive
+    } else {
+        usage
+    })
 }
 
 /// cgroup v1: a hierarchy per controller.
@@ -994,6 +1063,15 @@ impl Files for V1 {
         let text = read_file(&path)?;
         Ok(keyed(&path, &text, "oom_kill")?.unwrap_or(0) > 0
             || keyed(&path, &text, "under_oom")? == Some(1))
+    }
+    fn cpu_ns(&self, dir: &Path) -> Result<u64> {
+        Ok(number(&dir.join("cpuacct.usage"))?.unwrap_or(0))
+    }
+    fn memory(&self, dir: &Path) -> Result<(u64, Option<u64>)> {
+        let usage = number(&dir.join("memory.usage_in_bytes"))?.unwrap_or(0);
+        // v1 says "unlimited" with a huge page-aligned number
+        let limit = number(&dir.join("memory.limit_in_bytes"))?.filter(|&l| l < 1 << 62);
+        Ok((less_inactive(dir, usage, "total_inactive_file")?, limit))
     }
 }
 
@@ -1048,6 +1126,16 @@ impl Files for V2 {
             Err(e) => return Err(io_at(&path)(e)),
         };
         Ok(keyed(&path, &text, "oom_kill")?.unwrap_or(0) > 0)
+    }
+    fn cpu_ns(&self, dir: &Path) -> Result<u64> {
+        let path = dir.join("cpu.stat");
+        let usec = keyed(&path, &read_file(&path)?, "usage_usec")?;
+        Ok(usec.unwrap_or(0) * 1000)
+    }
+    fn memory(&self, dir: &Path) -> Result<(u64, Option<u64>)> {
+        let usage = number(&dir.join("memory.current"))?.unwrap_or(0);
+        let limit = number(&dir.join("memory.max"))?;
+        Ok((less_inactive(dir, usage, "inactive_file")?, limit))
     }
 }
 

@@ -1,0 +1,283 @@
+//! `version`, `info`, `system df`, `stats` and `import` as docker's,
+//! compared with Docker 20.10 where the host is what they report.
+
+use crate::fixtures::docker;
+use crate::harness::{busybox_image, s, Env};
+use crate::interop::same_image;
+
+/// `version`: a record piped, docker's layout with `--format table`,
+/// docker's `{{.Client.Version}}`.
+#[test]
+fn version_as_docker() {
+    let env = Env::new("sys-version");
+    let r = env.cmd("version").ok().record();
+    assert_eq!(s(&r, "version"), env!("CARGO_PKG_VERSION"));
+    assert!(s(&r, "rust_version").starts_with("rustc 1."), "{r:?}");
+    assert_eq!(s(&r, "os"), "linux");
+    let o = env.cmd("version").args(["--format", "table"]).ok();
+    assert!(o.stdout.starts_with("Client: cairn\n Version:  "), "{o}");
+    assert!(o.stdout.contains("\n OS/Arch:           linux/"), "{o}");
+    let o = env.cmd("version").args(["-f", "{{.Client.Version}}"]).ok();
+    assert_eq!(o.stdout, format!("{}\n", env!("CARGO_PKG_VERSION")));
+}
+
+/// `info`: the store's counts, and what it says of the host is what
+/// docker's engine says, through docker's own template.
+#[test]
+fn info_as_docker() {
+    let env = Env::new("sys-info");
+    busybox_image(&env);
+    let id = env.cmd("run").args(["-d", "busybox", "sleep", "30"]).ok();
+    let id = id.stdout.trim();
+    env.cmd("create").args(["busybox", "true"]).ok();
+    let r = env.cmd("info").ok().record();
+    assert_eq!(r["containers"], 2);
+    assert_eq!(r["running"], 1);
+    assert_eq!(r["stopped"], 1);
+    assert_eq!(r["images"], 1);
+    assert_eq!(s(&r, "root"), env.root.to_str().unwrap());
+    assert_eq!(s(&r, "storage_driver"), "overlay");
+    let host = "{{.KernelVersion}}|{{.OSType}}|{{.Architecture}}|{{.NCPU}}|{{.MemTotal}}|\
+                {{.OperatingSystem}}|{{.Name}}|{{.CgroupVersion}}";
+    let ours = env.cmd("info").args(["--format", host]).ok().stdout;
+    assert_eq!(ours, docker().ok(&["info", "--format", host]));
+    let o = env.cmd("info").args(["--format", "table"]).ok();
+    assert!(
+        o.stdout
+            .starts_with("Containers: 2\n Running: 1\n Paused: 0\n Stopped: 1\n"),
+        "{o}"
+    );
+    assert!(
+        o.stdout
+            .contains(&format!("Cairn Root Dir: {}\n", env.root.display())),
+        "{o}"
+    );
+    let o = env.cmd("info").args(["-f", "{{.DockerRootDir}}"]).ok();
+    assert_eq!(o.stdout.trim(), env.root.to_str().unwrap());
+    env.cmd("rm").args(["-f", id]).ok();
+}
+
+/// `system df`: docker's rows and titles; what a prune could free.
+#[test]
+fn system_df_as_docker() {
+    let env = Env::new("sys-df");
+    busybox_image(&env);
+    let id = env
+        .cmd("run")
+        .args([
+            "-d",
+            "busybox",
+            "sh",
+            "-c",
+            "head -c 100000 /dev/zero > /big; sleep 30",
+        ])
+        .ok();
+    let id = id.stdout.trim();
+    env.cmd("run").args(["busybox", "touch", "/x"]).ok();
+    env.cmd("volume").args(["create", "dfvol"]).ok();
+    let rows = env.cmd("system").arg("df").ok().records();
+    let row = |t: &str| rows.iter().find(|r| r["type"] == t).unwrap().clone();
+    let images = row("Images");
+    assert_eq!(
+        (images["total"].as_u64(), images["active"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert!(images["size"].as_u64().unwrap() > 100_000, "{images:?}");
+    assert_eq!(images["reclaimable"], 0, "a container stands on it");
+    let containers = row("Containers");
+    assert_eq!(
+        (containers["total"].as_u64(), containers["active"].as_u64()),
+        (Some(2), Some(1))
+    );
+    crate::harness::wait_for("/big written", std::time::Duration::from_secs(10), || {
+        let rows = env.cmd("system").arg("df").ok().records();
+        rows[1]["size"].as_u64().unwrap() >= 100_000
+    });
+    assert_eq!(row("Local Volumes")["total"], 1);
+    assert_eq!(row("Local Volumes")["active"], 0);
+    assert_eq!(row("Build Cache")["total"], 0);
+    let ours = env
+        .cmd("system")
+        .args(["df", "--format", "table"])
+        .ok()
+        .stdout;
+    let theirs = docker().ok(&["system", "df"]);
+    let first = |s: &str| s.lines().next().unwrap().to_string();
+    let column = |s: &str| {
+        s.lines()
+            .map(|l| l.split("  ").next().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(first(&ours), first(&theirs), "{ours}\n{theirs}");
+    assert_eq!(column(&ours), column(&theirs));
+    let o = env
+        .cmd("system")
+        .args(["df", "--format", "{{.Type}}={{.TotalCount}}"])
+        .ok();
+    assert_eq!(
+        o.stdout,
+        "Images=1\nContainers=2\nLocal Volumes=1\nBuild Cache=0\n"
+    );
+    env.cmd("rm").args(["-f", id]).ok();
+}
+
+/// `stats --no-stream`: CPU, memory against the limit and processes from
+/// the container's cgroup; docker's columns.
+#[test]
+fn stats_from_the_cgroup() {
+    let env = Env::new("sys-stats");
+    busybox_image(&env);
+    let busy = env
+        .cmd("run")
+        .args([
+            "-d",
+            "--name",
+            "busy",
+            "busybox",
+            "sh",
+            "-c",
+            "while :; do :; done",
+        ])
+        .ok();
+    let mem = env
+        .cmd("run")
+        .args([
+            "-d",
+            "--name",
+            "mem",
+            "--memory",
+            "64m",
+            "busybox",
+            "sh",
+            "-c",
+            "head -c 20000000 /dev/zero > /dev/shm/x; sleep 60",
+        ])
+        .ok();
+    crate::harness::wait_for(
+        "/dev/shm/x written",
+        std::time::Duration::from_secs(10),
+        || {
+            let r = env.cmd("stats").args(["--no-stream", "mem"]).ok().record();
+            r["memory"].as_u64().unwrap() >= 20_000_000
+        },
+    );
+    let rows = env.cmd("stats").arg("--no-stream").ok().records();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let row = |n: &str| rows.iter().find(|r| r["name"] == n).unwrap().clone();
+    assert!(
+        row("busy")["cpu_percent"].as_f64().unwrap() > 1.0,
+        "{rows:?}"
+    );
+    let m = row("mem");
+    assert_eq!(m["memory_limit"], 64 * 1024 * 1024);
+    let pct = m["memory_percent"].as_f64().unwrap();
+    assert!(pct > 25.0 && pct <= 100.0, "{m:?}");
+    assert_eq!(m["pids"], 1, "sh execs its last command: {m:?}");
+    let o = env
+        .cmd("stats")
+        .args(["--no-stream", "--format", "table", "mem"])
+        .ok();
+    let words = |s: &str| {
+        s.lines()
+            .next()
+            .unwrap()
+            .split("  ")
+            .filter(|w| !w.is_empty())
+            .map(|w| w.trim().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        words(&o.stdout),
+        [
+            "CONTAINER ID",
+            "NAME",
+            "CPU %",
+            "MEM USAGE / LIMIT",
+            "MEM %",
+            "NET I/O",
+            "BLOCK I/O",
+            "PIDS"
+        ]
+    );
+    assert!(o.stdout.contains("MiB / 64MiB"), "{o}");
+    let o = env
+        .cmd("stats")
+        .args(["--no-stream", "--format", "{{.Name}} {{.PIDs}}", "busy"])
+        .ok();
+    assert!(o.stdout.starts_with("busy "), "{o}");
+    env.cmd("rm")
+        .args(["-f", busy.stdout.trim(), mem.stdout.trim()])
+        .ok();
+}
+
+/// `import`: a file-system tar becomes a one-layer image with an empty
+/// config, its ID printed; its layer is the one docker's import makes.
+#[test]
+fn import_as_docker() {
+    let env = Env::new("sys-import");
+    let tag = same_image(&env, "sys-import:base");
+    let tar = env.path("rootfs.tar");
+    env.cmd("export")
+        .args(["-o", tar.to_str().unwrap(), &tag])
+        .ok();
+    let r = env
+        .cmd("import")
+        .args([tar.to_str().unwrap(), "imported:1"])
+        .ok()
+        .record();
+    assert_eq!(s(&r, "tag"), "imported:1");
+    let o = env
+        .cmd("import")
+        .args(["--format", "table", tar.to_str().unwrap(), "imported:2"])
+        .ok();
+    assert!(
+        o.stdout.starts_with("sha256:") && o.stdout.trim().len() == 71,
+        "{o}"
+    );
+    let ours = env.cmd("inspect").arg("imported:1").ok().record();
+    assert_eq!(ours["depth"], 1, "one layer");
+    // an empty config: no command of its own
+    env.cmd("run")
+        .args(["--rm", "--network", "none", "imported:1"])
+        .fails(125);
+    let o = env
+        .cmd("run")
+        .args([
+            "--rm",
+            "--network",
+            "none",
+            "imported:1",
+            "/bin/cat",
+            "/etc/hostname",
+        ])
+        .ok();
+    assert!(!o.stdout.is_empty());
+    // from stdin, with a message
+    let data = std::fs::read(&tar).unwrap();
+    let r = env
+        .cmd("import")
+        .args(["-m", "hello", "-"])
+        .stdin(data)
+        .ok()
+        .record();
+    let h = env
+        .cmd("history")
+        .args(["--format", "json", s(&r, "layer")])
+        .ok()
+        .record();
+    assert_eq!(s(&h, "comment"), "hello");
+    // docker's import of the same tar: the same layer
+    let dk = docker().ok(&["import", tar.to_str().unwrap(), "sys-imported:1"]);
+    assert!(dk.starts_with("sha256:"));
+    let theirs = docker().ok(&[
+        "image",
+        "inspect",
+        "-f",
+        "{{index .RootFS.Layers 0}} {{len .RootFS.Layers}} {{json .Config.Cmd}}",
+        "sys-imported:1",
+    ]);
+    let diff_id = s(&ours, "diff_id").to_string();
+    assert_eq!(theirs.trim(), format!("{diff_id} 1 null"));
+    docker().ok(&["rmi", "sys-imported:1"]);
+    env.cmd("import").args(["/nonexistent.tar"]).fails(2);
+}
