@@ -38,7 +38,9 @@ complete -c cairn-system -n "__fish_cairn_system_using_subcommand prune" -l root
 complete -c cairn-system -n "__fish_cairn_system_using_subcommand prune" -s a -l all -d 'Also remove every image no container uses, tagged or not'
 complete -c cairn-system -n "__fish_cairn_system_using_subcommand prune" -s f -l force -d 'Accepted for docker\'s sake: there is never a prompt'
 complete -c cairn-system -n "__fish_cairn_system_using_subcommand prune" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c cairn-system -n "__fish_cairn_system_using_subcommand df" -l format -d 'Output format: json, table, or a Go template over docker\'s fields (Type, TotalCount, Active, Size, Reclaimable)' -r
+complete -c cairn-system -n "__fish_cairn_system_using_subcommand df" -l format -d 'Output format: json, table, or a Go template over docker\'s fields (Type, TotalCount, Active, Size, Reclaimable)' -r -f -a "json\t''
+table\t''
+id\t''"
 complete -c cairn-system -n "__fish_cairn_system_using_subcommand df" -l root -d 'The store (default: $CAIRN_ROOT, else /var/lib/cairn for root, else ${XDG_DATA_HOME:-~/.local/share}/cairn)' -r -F
 complete -c cairn-system -n "__fish_cairn_system_using_subcommand df" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn-system -n "__fish_cairn_system_using_subcommand help; and not __fish_seen_subcommand_from prune df help" -f -a "prune" -d 'Remove what nothing references: stopped containers, dangling images (untagged layers that no layer and no container stands on, and below them what nothing else needs) and blobs that no layer and no tag names; with --all, first untag every image no container uses'

@@ -1,7 +1,7 @@
 //! The arguments of every tool, in one place, so that completions and man
 //! pages are generated from the same definitions the tools parse.
 
-use crate::out::{Format, FormatArg};
+use crate::out::{Format, FormatArg, FormatParser};
 use clap::{Args, Parser};
 use std::path::PathBuf;
 
@@ -330,7 +330,7 @@ pub enum ManifestKind {
 #[command(name = "cairn-version", version)]
 pub struct Version {
     /// Output format: json, table (docker's text), or a Go template
-    #[arg(long, short = 'f', value_name = "FORMAT", value_parser = FormatArg::parse)]
+    #[arg(long, short = 'f', value_name = "FORMAT", value_parser = FormatParser { dot: false }, hide_possible_values = true)]
     pub format: Option<FormatArg>,
 }
 
@@ -358,7 +358,7 @@ pub struct Info {
     #[command(flatten)]
     pub common: Common,
     /// Output format: json, table (docker's text), or a Go template
-    #[arg(long, short = 'f', value_name = "FORMAT", value_parser = FormatArg::parse)]
+    #[arg(long, short = 'f', value_name = "FORMAT", value_parser = FormatParser { dot: false }, hide_possible_values = true)]
     pub format: Option<FormatArg>,
 }
 
@@ -395,7 +395,7 @@ pub struct Stats {
     pub no_trunc: bool,
     /// Output format: json, table, or a Go template over docker's fields
     /// (Container, ID, Name, CPUPerc, MemUsage, MemPerc, NetIO, BlockIO, PIDs)
-    #[arg(long, value_name = "FORMAT", value_parser = FormatArg::parse)]
+    #[arg(long, value_name = "FORMAT", value_parser = FormatParser { dot: false }, hide_possible_values = true)]
     pub format: Option<FormatArg>,
     /// Containers; none: every running one
     #[arg(value_name = "CONTAINER")]
@@ -514,7 +514,7 @@ pub struct Images {
     pub filter: Vec<String>,
     /// Output format: json, table, id, a Go template, or dot (Graphviz,
     /// with --tree)
-    #[arg(long, value_name = "FORMAT", value_parser = FormatArg::parse_with_dot)]
+    #[arg(long, value_name = "FORMAT", value_parser = FormatParser { dot: true }, hide_possible_values = true)]
     pub format: Option<FormatArg>,
     /// Only this repository (and tag): a name or a glob
     #[arg(value_name = "REPOSITORY[:TAG]")]
@@ -561,7 +561,7 @@ pub struct Inspect {
     pub template: Option<String>,
     /// Output format (json: one record per line; table: indented JSON), or
     /// a Go template as -f
-    #[arg(long, value_name = "FORMAT", value_parser = FormatArg::parse)]
+    #[arg(long, value_name = "FORMAT", value_parser = FormatParser { dot: false }, hide_possible_values = true)]
     pub format: Option<FormatArg>,
 }
 
@@ -917,7 +917,7 @@ pub struct Ps {
     #[arg(long, short = 'f', value_name = "KEY=VALUE")]
     pub filter: Vec<String>,
     /// Output format: json, table, id, or a Go template
-    #[arg(long, value_name = "FORMAT", value_parser = FormatArg::parse)]
+    #[arg(long, value_name = "FORMAT", value_parser = FormatParser { dot: false }, hide_possible_values = true)]
     pub format: Option<FormatArg>,
 }
 
@@ -1324,7 +1324,7 @@ pub enum SystemCommand {
     Df {
         /// Output format: json, table, or a Go template over docker's
         /// fields (Type, TotalCount, Active, Size, Reclaimable)
-        #[arg(long, value_name = "FORMAT", value_parser = FormatArg::parse)]
+        #[arg(long, value_name = "FORMAT", value_parser = FormatParser { dot: false }, hide_possible_values = true)]
         format: Option<FormatArg>,
     },
 }

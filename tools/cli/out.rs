@@ -82,6 +82,50 @@ impl FormatArg {
     }
 }
 
+/// clap's parser for `--format` FORMAT|TEMPLATE: [`FormatArg::parse`] (or
+/// [`FormatArg::parse_with_dot`]), with the fixed names offered to shell
+/// completion.
+#[derive(Debug, Clone, Copy)]
+pub struct FormatParser {
+    pub dot: bool,
+}
+
+impl clap::builder::TypedValueParser for FormatParser {
+    type Value = FormatArg;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<FormatArg, clap::Error> {
+        let v = value.to_string_lossy();
+        let parsed = if self.dot {
+            FormatArg::parse_with_dot(&v)
+        } else {
+            FormatArg::parse(&v)
+        };
+        parsed.map_err(|why| {
+            let name = arg.map_or("--format".into(), |a| a.to_string());
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!("invalid value {v:?} for {name}: {why}\n"),
+            )
+            .with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let mut names = vec!["json", "table", "id"];
+        if self.dot {
+            names.push("dot");
+        }
+        Some(Box::new(names.into_iter().map(clap::builder::PossibleValue::new)))
+    }
+}
+
 /// Buffered stdout that writes records in the chosen format.
 pub struct Out {
     pub format: Format,
