@@ -281,3 +281,32 @@ fn import_as_docker() {
     docker().ok(&["rmi", "sys-imported:1"]);
     env.cmd("import").args(["/nonexistent.tar"]).fails(2);
 }
+
+/// On a terminal, docker's layouts; the same commands piped print records
+/// (the tests above).
+#[test]
+fn layouts_on_a_terminal() {
+    use crate::habits::on_a_pty;
+    let env = Env::new("sys-pty");
+    busybox_image(&env);
+    let tar = env.path("rootfs.tar");
+    env.cmd("export")
+        .args(["-o", tar.to_str().unwrap(), "busybox"])
+        .ok();
+    let out = on_a_pty(&env, "version", "");
+    assert!(out.starts_with("Client: cairn\r\n Version: "), "{out:?}");
+    let out = on_a_pty(&env, "info", "");
+    assert!(
+        out.starts_with("Containers: 0\r\n Running: 0\r\n"),
+        "{out:?}"
+    );
+    let out = on_a_pty(&env, "system", "df");
+    assert!(out.starts_with("TYPE            TOTAL     ACTIVE    SIZE      RECLAIMABLE\r\nImages          1         0"), "{out:?}");
+    let out = on_a_pty(&env, "stats", "--no-stream");
+    assert!(out.starts_with("CONTAINER ID   NAME      CPU %"), "{out:?}");
+    let out = on_a_pty(&env, "import", &format!("{} imp:1", tar.display()));
+    assert!(
+        out.starts_with("sha256:") && out.trim().len() == 71,
+        "{out:?}"
+    );
+}

@@ -122,7 +122,9 @@ impl clap::builder::TypedValueParser for FormatParser {
         if self.dot {
             names.push("dot");
         }
-        Some(Box::new(names.into_iter().map(clap::builder::PossibleValue::new)))
+        Some(Box::new(
+            names.into_iter().map(clap::builder::PossibleValue::new),
+        ))
     }
 }
 
