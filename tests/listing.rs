@@ -188,6 +188,9 @@ fn ps_formats_and_filters_as_docker() {
         .args(["-a", "-q", "-f", &format!("id={}", &ours_id[..6])])
         .ok();
     assert_eq!(o.stdout, ours_id);
+    // a template wins over -q, as docker's
+    let (ours, theirs) = both(&["-q", "-f", &f, "--format", "{{.Names}}"]);
+    assert_eq!((ours.as_str(), theirs.as_str()), ("lsps-a\n", "lsps-a\n"));
     // an unknown key: a usage error naming the keys
     let o = env.cmd("ps").args(["-f", "colour=red"]).fails(2);
     assert!(

@@ -30,7 +30,7 @@ fn run(args: Images) -> Result<i32, Fail> {
     let mut given = args.filter.clone();
     given.extend(args.reference.iter().map(|r| format!("reference={r}")));
     let filters = Filters::parse(&given, cairn_cli::listing::IMAGES_FILTERS).usage()?;
-    let template = FormatArg::template(&args.format).filter(|_| !args.quiet);
+    let template = FormatArg::template(&args.format); // over -q, as docker's
     let format = Format::listing(FormatArg::fixed(&args.format), args.quiet);
     let mut out = Out::new(format).short_ids(args.quiet && !args.no_trunc);
     let now = time::OffsetDateTime::now_utc();

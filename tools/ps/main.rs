@@ -38,7 +38,7 @@ const COLUMNS: [(&str, &str); 7] = [
 fn run(args: Ps) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
     let filters = Filters::parse(&args.filter, PS_FILTERS).usage()?;
-    let template = FormatArg::template(&args.format).filter(|_| !args.quiet);
+    let template = FormatArg::template(&args.format); // over -q, as docker's
     let format = Format::listing(FormatArg::fixed(&args.format), args.quiet);
     let mut out = Out::new(format).short_ids(args.quiet && !args.no_trunc);
     let now = time::OffsetDateTime::now_utc();
