@@ -327,7 +327,7 @@ pub enum ManifestKind {
 ///   cairn version
 ///   cairn version --format '{{.Version}}'
 #[derive(Debug, Parser)]
-#[command(name = "cairn-version", version)]
+#[command(name = "cairn-version", version, verbatim_doc_comment)]
 pub struct Version {
     /// Output format: json, table (docker's text), or a Go template
     #[arg(long, short = 'f', value_name = "FORMAT", value_parser = FormatParser { dot: false }, hide_possible_values = true)]
@@ -353,7 +353,7 @@ pub struct Version {
 ///   cairn info --format '{{.Root}}'
 ///   cairn info | jq .running
 #[derive(Debug, Parser)]
-#[command(name = "cairn-info", version)]
+#[command(name = "cairn-info", version, verbatim_doc_comment)]
 pub struct Info {
     #[command(flatten)]
     pub common: Common,
@@ -380,7 +380,7 @@ pub struct Info {
 ///   cairn stats --no-stream web db
 ///   cairn stats --no-stream --format '{{.Name}} {{.MemPerc}}'
 #[derive(Debug, Parser)]
-#[command(name = "cairn-stats", version)]
+#[command(name = "cairn-stats", version, verbatim_doc_comment)]
 pub struct Stats {
     #[command(flatten)]
     pub common: Common,
@@ -416,7 +416,7 @@ pub struct Stats {
 ///   cairn export web | cairn import - web-snapshot
 ///   cairn import -m 'from the old host' rootfs.tar.gz
 #[derive(Debug, Parser)]
-#[command(name = "cairn-import", version)]
+#[command(name = "cairn-import", version, verbatim_doc_comment)]
 pub struct Import {
     #[command(flatten)]
     pub common: Common,
