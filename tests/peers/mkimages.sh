@@ -169,7 +169,7 @@ mkdir -p "$WORK/data" "$X" "$WORK/dcfg" "$WORK/tmp"
 # deprecated-key-path: otherwise dockerd 20.10 writes /etc/docker/key.json.
 printf '{"deprecated-key-path": "%s/key.json"}\n' "$WORK" >"$WORK/daemon.json"
 # Links, addresses and iptables(-legacy) rules, less what cairn's own tests running
-# beside this make and remove meanwhile: cairn's veths and bridge, and nftables
+# beside this make and remove meanwhile: cairn's veths and bridges, and nftables
 # (cairn's NAT table and the network tests' guard tables are nft tables iptables-save
 # does not list; ip_forward is cairn's to set too). dockerd runs with --bridge none
 # --iptables=false --ip-forward=false: docker0 or an iptables rule would show here.
@@ -180,7 +180,7 @@ snapshot_net() {
         ip -o addr show | awk '{print "addr", $2, $4}'
         iptables-save 2>/dev/null || true
         iptables-legacy-save 2>/dev/null || true
-    } | grep -v '^#' | grep -Ev '^(link|addr) (veth[0-9a-f]{8}|cairn0)' \
+    } | grep -v '^#' | grep -Ev '^(link|addr) (veth[0-9a-f]{8}|cairn0|cairn-[0-9a-f]{8})' \
       | sed -E 's/ \[[0-9]+:[0-9]+\]$//' | sort || true
 }
 net_before=$(snapshot_net)
