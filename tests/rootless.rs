@@ -307,6 +307,145 @@ fn the_tour_as_an_ordinary_user_keeps_every_owner() {
     assert_eq!(written_outside(&u), Vec::<String>::new());
 }
 
+/// The entries of a flat tar (export): name, uid, gid.
+fn flat_entries(tar: &[u8]) -> Vec<(String, u64, u64)> {
+    let mut a = tar::Archive::new(tar);
+    a.entries()
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let h = e.header();
+            let name = e.path().unwrap().to_string_lossy().into_owned();
+            let name = name.trim_end_matches('/').to_string();
+            (name, h.uid().unwrap(), h.gid().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn the_tour_goes_on_through_load_history_build_export_kill_and_rm() {
+    let u = User::new("tour2");
+    let base = layer_of(&u.ok(&["layer-unpack"], Some(busybox_tar())));
+    u.ok(&["tag", &base, "busybox"], None);
+    let owned = TarBuilder::new()
+        .dir("home", 0o755)
+        .dir_owned("home/u", 0o750, 1000, 1000)
+        .file_owned("home/u/notes", 0o600, 1000, 1000, 1, b"mine\n")
+        .build();
+    let top = layer_of(&u.ok(&["layer-unpack", "--parent", &base], Some(owned)));
+    u.ok(&["tag", &top, "owned"], None);
+
+    // build: a RUN step (no network in a build) and a COPY with an owner.
+    let ctx = u.home.join("ctx");
+    std::fs::create_dir(&ctx).unwrap();
+    std::fs::write(ctx.join("greeting"), "hello\n").unwrap();
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        "FROM owned\n\
+         RUN echo built > /home/u/built && chown 1000:1000 /home/u/built \
+         && ip -o link | wc -l > /links\n\
+         COPY --chown=1000:1000 greeting /home/u/greeting\n\
+         CMD [\"cat\", \"/home/u/greeting\"]\n",
+    )
+    .unwrap();
+    let _ = Command::new("chown")
+        .args(["-R", &u.name])
+        .arg(&ctx)
+        .output();
+    u.ok(&["build", "-q", "-t", "built:1", "ctx"], None);
+    let o = u.ok(&["run", "--rm", "built:1"], None);
+    assert_eq!(o.stdout, "hello\n", "{o}");
+    let o = u.ok(
+        &[
+            "run",
+            "--rm",
+            "built:1",
+            "stat",
+            "-c",
+            "%u:%g %n",
+            "/home/u/built",
+            "/home/u/greeting",
+        ],
+        None,
+    );
+    assert_eq!(
+        o.stdout, "1000:1000 /home/u/built\n1000:1000 /home/u/greeting\n",
+        "{o}"
+    );
+    let o = u.ok(&["run", "--rm", "built:1", "cat", "/links"], None);
+    assert_eq!(o.stdout.trim(), "1", "a RUN step sees only lo\n{o}");
+    let o = u.ok(&["history", "built:1"], None);
+    assert!(
+        o.stdout.contains("COPY") && o.stdout.contains("wc -l > /links"),
+        "{o}"
+    );
+
+    // save | load into another store of the user's: same owners there.
+    u.ok(&["save", "built:1", "-o", "built.tar"], None);
+    let entries = last_layer(&std::fs::read(u.home.join("built.tar")).unwrap());
+    let greeting = entries.iter().find(|e| e.0 == "home/u/greeting");
+    assert_eq!(
+        greeting.map(|e| (e.1, e.2)),
+        Some((1000, 1000)),
+        "{entries:?}"
+    );
+    u.ok(&["--root", "loaded", "load", "built.tar"], None);
+    let o = u.ok(
+        &[
+            "--root",
+            "loaded",
+            "run",
+            "--rm",
+            "built:1",
+            "stat",
+            "-c",
+            "%u",
+            "/home/u/notes",
+        ],
+        None,
+    );
+    assert_eq!(o.stdout.trim(), "1000", "{o}");
+    let o = u.ok(&["--root", "loaded", "history", "built:1"], None);
+    assert!(o.stdout.contains("COPY"), "{o}");
+
+    // export: the flat view with the owners as seen inside.
+    u.ok(
+        &["run", "--name", "ex", "built:1", "rm", "/home/u/notes"],
+        None,
+    );
+    u.ok(&["export", "ex", "-o", "ex.tar"], None);
+    let flat = flat_entries(&std::fs::read(u.home.join("ex.tar")).unwrap());
+    let find = |n: &str| flat.iter().find(|e| e.0 == n).map(|e| (e.1, e.2));
+    assert_eq!(find("home/u/greeting"), Some((1000, 1000)), "{flat:?}");
+    assert_eq!(find("home/u"), Some((1000, 1000)), "{flat:?}");
+    assert_eq!(find("bin/busybox"), Some((0, 0)), "{flat:?}");
+    assert_eq!(find("home/u/notes"), None, "removed in the container");
+
+    // kill, then rm; rm -f of a running one.
+    u.ok(
+        &["run", "-d", "--name", "k", "busybox", "sleep", "60"],
+        None,
+    );
+    u.ok(&["kill", "k"], None);
+    let o = u.ok(&["ps", "-a", "--format", "json"], None);
+    let k = o
+        .records()
+        .into_iter()
+        .find(|r| r["name"] == "k")
+        .unwrap_or_else(|| panic!("k not listed\n{o}"));
+    assert_eq!(k["status"], "exited", "{o}");
+    u.ok(&["rm", "k", "ex"], None);
+    u.ok(
+        &["run", "-d", "--name", "k2", "busybox", "sleep", "60"],
+        None,
+    );
+    u.ok(&["rm", "-f", "k2"], None);
+    let o = u.ok(&["ps", "-a", "-q"], None);
+    assert_eq!(o.stdout.trim(), "", "{o}");
+    u.ok(&["fsck"], None);
+    assert_eq!(written_outside(&u), Vec::<String>::new());
+}
+
 #[test]
 fn what_a_rootless_store_cannot_have_is_refused_in_one_line() {
     let u = User::new("limit");
