@@ -720,7 +720,10 @@ fn create_records_ports_that_every_start_publishes() {
         .cmd("create")
         .args(["--network", "none", "-p", "80", "busybox", "true"])
         .fails(2);
-    assert!(o.stderr.contains("bridge network only"), "{o}");
+    assert!(
+        o.stderr.contains("bridge network or slirp4netns only"),
+        "{o}"
+    );
     env.cmd("create")
         .args(["-p", "nonsense", "busybox", "true"])
         .fails(2);

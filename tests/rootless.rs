@@ -627,20 +627,123 @@ fn slirp4netns_gives_a_rootless_container_a_network_but_not_the_hosts_loopback()
         None,
     );
     u.ok(&["rm", "-f", "net"], None);
-    let live = |u: &User| {
-        let out = Command::new("pgrep")
-            .args(["-u", &u.name, "-x", "slirp4netns"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|p| {
-                std::fs::read_to_string(format!("/proc/{p}/stat"))
-                    .is_ok_and(|s| !s.contains(") Z "))
-            })
-            .count()
-    };
-    assert_eq!(live(&u), 0, "no slirp4netns left running");
+    assert_eq!(slirps(&u), 0, "no slirp4netns left running");
+}
+
+/// How many slirp4netns processes of the user's are alive.
+fn slirps(u: &User) -> usize {
+    let out = Command::new("pgrep")
+        .args(["-u", &u.name, "-x", "slirp4netns"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| !s.contains(") Z "))
+        })
+        .count()
+}
+
+/// `GET /` from `127.0.0.1:port`, the body (None when nothing answers).
+fn http_get(port: u16) -> Option<String> {
+    use std::io::Write;
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let mut s =
+        std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(5)).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .ok()?;
+    s.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .ok()?;
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).ok()?;
+    Some(answer.split("\r\n\r\n").nth(1)?.to_string())
+}
+
+/// A port of the host's loopback no one listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn a_port_published_through_slirp4netns_is_reached_from_the_hosts_loopback() {
+    let u = User::new("ports");
+    let base = layer_of(&u.ok(&["layer-unpack"], Some(busybox_tar())));
+    u.ok(&["tag", &base, "busybox"], None);
+    let _tun = TunOpen::new();
+    let port = free_port();
+    let serve = "mkdir /www && echo 'from the container' > /www/index.html && \
+                 exec httpd -f -p 80 -h /www";
+    u.ok(
+        &[
+            "run",
+            "-d",
+            "--name",
+            "web",
+            "--network",
+            "slirp4netns",
+            "-p",
+            &format!("127.0.0.1:{port}:80"),
+            "-p",
+            "127.0.0.1::8080",
+            "busybox",
+            "sh",
+            "-c",
+            serve,
+        ],
+        None,
+    );
+    let mut body = None;
+    crate::harness::wait_for("the page", std::time::Duration::from_secs(10), || {
+        body = http_get(port);
+        body.is_some()
+    });
+    assert_eq!(body.as_deref(), Some("from the container\n"));
+    let o = u.ok(&["port", "web", "--format", "table"], None);
+    let lines: Vec<&str> = o.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{o}");
+    assert!(
+        lines.contains(&format!("80/tcp -> 127.0.0.1:{port}").as_str()),
+        "{o}"
+    );
+    // `-p 127.0.0.1::8080`: on a free port of the loopback's.
+    let free = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("8080/tcp -> 127.0.0.1:"))
+        .unwrap_or_else(|| panic!("{o}"));
+    assert!(free.parse::<u16>().is_ok_and(|p| p > 0), "{o}");
+    let o = u.ok(&["port", "web", "80", "--format", "table"], None);
+    assert_eq!(o.stdout.trim(), format!("127.0.0.1:{port}"), "{o}");
+    // A host port taken: one clear line, and the container does not run.
+    let o = u.cairn(
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "slirp4netns",
+            "-p",
+            &format!("127.0.0.1:{port}:80"),
+            "busybox",
+            "true",
+        ],
+        None,
+    );
+    assert_eq!(o.code, Some(125), "{o}");
+    assert!(o.stderr.contains("publishing 127.0.0.1:"), "{o}");
+    assert_eq!(o.stderr.lines().count(), 1, "{o}");
+    // Removed: the port is free again and `port` has nothing to show.
+    u.ok(&["stop", "-t", "1", "web"], None);
+    let o = u.ok(&["port", "web", "--format", "table"], None);
+    assert_eq!(o.stdout, "", "{o}");
+    assert_eq!(http_get(port), None, "nothing listens once it stopped");
+    u.ok(&["rm", "web"], None);
+    let o = u.ok(&["ps", "-a", "-q"], None);
+    assert_eq!(o.stdout, "", "{o}");
+    assert_eq!(slirps(&u), 0, "no slirp4netns left running");
+    assert_eq!(written_outside(&u), Vec::<String>::new());
 }
 
 /// A child killed when the test ends, passed or not.

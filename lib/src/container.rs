@@ -330,7 +330,7 @@ pub struct RunOptions {
     pub overrides: Overrides,
     /// Its network (`--network`).
     pub net: Mode,
-    /// Ports published to it (`-p`; on a bridge network only).
+    /// Ports published to it (`-p`; on a bridge network or slirp4netns).
     pub ports: Vec<network::Port>,
     pub limits: Limits,
     pub privileged: bool,
@@ -874,9 +874,9 @@ fn connect(
     mode: &Mode,
     ports: &[network::Port],
 ) -> Result<(Net, Option<OwnedFd>)> {
-    if !ports.is_empty() && !matches!(mode, Mode::Bridge(_)) {
+    if !ports.is_empty() && !matches!(mode, Mode::Bridge(_) | Mode::Slirp4netns { .. }) {
         return Err(sys(c, "publishing ports")(
-            "a port is published on a bridge network only",
+            "a port is published on a bridge network or slirp4netns only",
         ));
     }
     let net = match mode {
@@ -906,9 +906,14 @@ fn connect(
         Mode::Slirp4netns {
             allow_host_loopback,
         } => {
-            let fd = slirp::attach(store, &c.id, *allow_host_loopback)
+            let s = slirp::attach(store, &c.id, *allow_host_loopback, ports)
                 .map_err(sys(c, "starting slirp4netns"))?;
-            return Ok((Net::Join(network::netns::path(&fd)), Some(fd)));
+            let recorded = network::record_forwarded(store, &c.id, mode, &s.ports);
+            if let Err(e) = recorded {
+                slirp::stop(store, &c.id);
+                return Err(sys(c, "recording its network")(e));
+            }
+            return Ok((Net::Join(network::netns::path(&s.netns)), Some(s.netns)));
         }
     };
     network::record_mode(store, &c.id, mode).map_err(sys(c, "recording its network"))?;

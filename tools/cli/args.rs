@@ -686,8 +686,9 @@ pub struct RunArgs {
     )]
     pub network: Option<String>,
     /// Publish a container's port on every local address of the host,
-    /// 127.0.0.1 included, or on IP only (DNAT in nftables; on a bridge
-    /// network); without HOSTPORT, on a free port
+    /// 127.0.0.1 included, or on IP only (DNAT in nftables on a bridge
+    /// network; slirp4netns's own forwarder on slirp4netns); without
+    /// HOSTPORT, on a free port
     #[arg(
         long = "publish",
         short = 'p',

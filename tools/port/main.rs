@@ -26,8 +26,7 @@ fn run(args: Port) -> Result<i32, Fail> {
         // a container found dead has its ports withdrawn here
         container::state(&store, &c)?;
         let ports: Vec<_> = libcairn::net::endpoint(&store, &c.id)?
-            .and_then(|e| e.attachment)
-            .map(|a| a.ports)
+            .map(|e| e.published().to_vec())
             .unwrap_or_default()
             .into_iter()
             .filter(|p| wanted.as_ref().is_none_or(|w| *w == p.container_side()))

@@ -9,17 +9,33 @@
 //! slirp4netns runs beside the container, its pid in the container's
 //! directory (`slirp4netns.pid`), and is stopped when the container's
 //! network is taken down (or swept by the next command after a crash).
+//!
+//! Published ports (`-p [IP:]HOSTPORT:PORT`) are slirp4netns's own
+//! forwarder, as podman's rootless port handler does with it: slirp4netns
+//! listens on the host's side (in the host's network namespace, so a
+//! host port below `net.ipv4.ip_unprivileged_port_start` is refused to an
+//! ordinary user) and passes each connection to the container's
+//! 10.0.2.100. The forwards are asked for on its API socket
+//! (`slirp4netns.sock` in the container's directory; JSON requests
+//! `add_hostfwd`, one per connection) before the container starts.
 
 use crate::net::netns;
+use crate::net::port::{Port, Proto};
 use crate::store::Store;
 use crate::ContainerId;
 use std::fs::{self, File};
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
+use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+/// The API socket's name in the container's directory (relative: the
+/// directory's full path may be longer than a socket address holds).
+const API_SOCKET: &str = "slirp4netns.sock";
 
 /// What went wrong starting slirp4netns.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +46,8 @@ pub enum SlirpError {
     NotReady(String),
     #[error("/dev/net/tun is not open to this user (slirp4netns needs it; Debian's udev makes it mode 0666): as root, chmod 0666 /dev/net/tun, or use --network none or host")]
     NoTun,
+    #[error("publishing {port}: slirp4netns refused it ({message}): is the host port taken, or below net.ipv4.ip_unprivileged_port_start?")]
+    Publish { port: String, message: String },
     #[error("{what}")]
     Io {
         what: &'static str,
@@ -46,13 +64,23 @@ fn pid_file(store: &Store, id: &ContainerId) -> PathBuf {
     store.container_dir(id).join("slirp4netns.pid")
 }
 
-/// A new network namespace with slirp4netns serving it; the container
-/// joins it by [`netns::path`] (the fd must stay open until it has).
+/// A network namespace served by slirp4netns, and the ports it forwards.
+pub struct Attached {
+    /// The container joins it by [`netns::path`]; keep it open until it
+    /// has.
+    pub netns: OwnedFd,
+    /// The ports asked for, each with the host port it got.
+    pub ports: Vec<Port>,
+}
+
+/// A new network namespace with slirp4netns serving it, forwarding
+/// `ports` from the host to it.
 pub fn attach(
     store: &Store,
     id: &ContainerId,
     allow_host_loopback: bool,
-) -> Result<OwnedFd, SlirpError> {
+    ports: &[Port],
+) -> Result<Attached, SlirpError> {
     let rw = nix::unistd::AccessFlags::R_OK | nix::unistd::AccessFlags::W_OK;
     if nix::unistd::access("/dev/net/tun", rw).is_err() {
         return Err(SlirpError::NoTun);
@@ -73,7 +101,11 @@ pub fn attach(
     if !allow_host_loopback {
         cmd.arg("--disable-host-loopback");
     }
+    if !ports.is_empty() {
+        cmd.arg(format!("--api-socket={API_SOCKET}"));
+    }
     cmd.args(["/proc/self/fd/3", "tap0"])
+        .current_dir(store.container_dir(id))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log)
@@ -100,16 +132,84 @@ pub fn attach(
     })?;
     drop(ready_w);
     if let Err(e) = wait_ready(ready_r) {
-        let _ = child.kill();
-        let _ = child.wait();
+        end(&mut child);
         let log = fs::read_to_string(&log_path).unwrap_or_default();
         let why: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
         let why = if why.is_empty() { e } else { why.join("; ") };
         return Err(SlirpError::NotReady(why));
     }
-    fs::write(pid_file(store, id), child.id().to_string())
-        .map_err(io_err("writing slirp4netns.pid"))?;
-    Ok(ns.fd)
+    let published = forward(store, id, ports)
+        .and_then(|p| {
+            fs::write(pid_file(store, id), child.id().to_string())
+                .map_err(io_err("writing slirp4netns.pid"))?;
+            Ok(p)
+        })
+        .inspect_err(|_| end(&mut child))?;
+    Ok(Attached {
+        netns: ns.fd,
+        ports: published,
+    })
+}
+
+fn end(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Ask the container's slirp4netns to forward each of `ports`; a port
+/// without a host port gets a free one of the host's. Returns them with
+/// their host ports.
+fn forward(store: &Store, id: &ContainerId, ports: &[Port]) -> Result<Vec<Port>, SlirpError> {
+    if ports.is_empty() {
+        return Ok(Vec::new());
+    }
+    let dir = File::open(store.container_dir(id)).map_err(io_err("opening its directory"))?;
+    let socket = format!("/proc/self/fd/{}/{API_SOCKET}", dir.as_raw_fd());
+    let mut done = Vec::new();
+    for p in ports {
+        let mut p = *p;
+        let addr = p.host_ip.unwrap_or(Ipv4Addr::UNSPECIFIED);
+        if p.host_port == 0 {
+            p.host_port = free_port(addr, p.proto).map_err(io_err("finding a free port"))?;
+        }
+        let request = serde_json::json!({
+            "execute": "add_hostfwd",
+            "arguments": {
+                "proto": p.proto.to_string(),
+                "host_addr": addr.to_string(),
+                "host_port": p.host_port,
+                "guest_port": p.container_port,
+            }
+        });
+        let answer = ask(&socket, &request).map_err(io_err("asking slirp4netns for a port"))?;
+        if let Some(e) = answer.get("error") {
+            return Err(SlirpError::Publish {
+                port: format!("{} -> {}", p.host_side(), p.container_side()),
+                message: e["desc"].as_str().unwrap_or("no reason given").to_string(),
+            });
+        }
+        done.push(p);
+    }
+    Ok(done)
+}
+
+/// One request on slirp4netns's API socket, and its answer.
+fn ask(socket: &str, request: &serde_json::Value) -> io::Result<serde_json::Value> {
+    let mut s = UnixStream::connect(socket)?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    s.write_all(request.to_string().as_bytes())?;
+    s.shutdown(std::net::Shutdown::Write)?;
+    let mut answer = String::new();
+    s.read_to_string(&mut answer)?;
+    serde_json::from_str(&answer).map_err(io::Error::other)
+}
+
+/// A port of `addr` no socket is bound to now (the kernel's choice).
+fn free_port(addr: Ipv4Addr, proto: Proto) -> io::Result<u16> {
+    Ok(match proto {
+        Proto::Tcp => std::net::TcpListener::bind((addr, 0))?.local_addr()?.port(),
+        Proto::Udp => std::net::UdpSocket::bind((addr, 0))?.local_addr()?.port(),
+    })
 }
 
 /// Wait (up to ten seconds) for the byte slirp4netns writes when tap0 is
@@ -158,4 +258,5 @@ pub fn stop(store: &Store, id: &ContainerId) {
         }
     }
     let _ = fs::remove_file(path);
+    let _ = fs::remove_file(store.container_dir(id).join(API_SOCKET));
 }

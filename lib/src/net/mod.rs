@@ -106,7 +106,7 @@ pub enum NetError {
     },
     #[error(transparent)]
     Nft(#[from] nft::NftError),
-    #[error("publishing ports on network {0}: a port is published on a bridge network only")]
+    #[error("publishing ports on network {0}: a port is published on a bridge network or slirp4netns only")]
     PortsOffBridge(String),
     #[error("invalid network alias {0:?}: give a hostname (letters, digits, '-' and '.')")]
     BadAlias(String),
@@ -248,10 +248,22 @@ pub struct Connected {
     pub attachment: Option<Attachment>,
 }
 
+impl Endpoint {
+    /// The ports published to the container while it runs, whichever
+    /// way.
+    pub fn published(&self) -> &[Port] {
+        match &self.attachment {
+            Some(a) => &a.ports,
+            None => &self.forwarded,
+        }
+    }
+}
+
 /// What a container's network is (`containers/<id>/network.json`): its
 /// mode and what `create`/`run` asked of it (published ports, aliases),
 /// kept for every start as docker keeps its `HostConfig`, and while it
-/// runs on a bridge, its attachment.
+/// runs on a bridge, its attachment; while it runs on slirp4netns, the
+/// ports that forwards to it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Endpoint {
     pub mode: String,
@@ -271,6 +283,10 @@ pub struct Endpoint {
     /// The networks `network connect` added, each on an interface more.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub connected: Vec<Connected>,
+    /// Ports published by a forwarder of the container's own
+    /// (slirp4netns), not by the host's nftables.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forwarded: Vec<Port>,
 }
 
 fn network_path(store: &Store, name: &str) -> PathBuf {
@@ -312,12 +328,24 @@ pub fn endpoint(store: &Store, id: &ContainerId) -> Result<Option<Endpoint>> {
 /// Record that container `id` runs with `mode` (and no attachment),
 /// keeping what its endpoint asked for (ports, aliases).
 pub fn record_mode(store: &Store, id: &ContainerId, mode: &Mode) -> Result<()> {
+    record_forwarded(store, id, mode, &[])
+}
+
+/// Record that container `id` runs with `mode` and `ports` published by
+/// its own forwarder (slirp4netns), keeping what its endpoint asked for.
+pub fn record_forwarded(
+    store: &Store,
+    id: &ContainerId,
+    mode: &Mode,
+    ports: &[Port],
+) -> Result<()> {
     let ep = endpoint(store, id)?.unwrap_or_default();
     write_json(
         &endpoint_path(store, id),
         &Endpoint {
             mode: mode.name(),
             attachment: None,
+            forwarded: ports.to_vec(),
             ..ep
         },
     )
@@ -340,7 +368,8 @@ pub fn record(store: &Store, id: &ContainerId, ep: &Endpoint) -> Result<()> {
 /// an alias that is no hostname.
 pub fn check_request(ep: &Endpoint) -> Result<()> {
     let mode = Mode::parse(&ep.mode)?;
-    if (!ep.publish.is_empty() || ep.publish_all) && !matches!(mode, Mode::Bridge(_)) {
+    let publishes = matches!(mode, Mode::Bridge(_) | Mode::Slirp4netns { .. });
+    if (!ep.publish.is_empty() || ep.publish_all) && !publishes {
         return Err(NetError::PortsOffBridge(ep.mode.clone()));
     }
     match ep
@@ -689,7 +718,8 @@ fn configure(inside: &mut Netlink, a: &Attachment) -> Result<()> {
 
 /// End container `id`'s attachments (its first network's and those
 /// `network connect` added), if it has any: each veth deleted, its ports
-/// withdrawn, its lease released, the endpoint's addresses cleared.
+/// withdrawn, its lease released, the endpoint's addresses cleared;
+/// ports a forwarder of its own published (slirp4netns) are forgotten.
 /// Harmless to repeat. An attachment whose lease is no longer the
 /// container's was swept already (its address may be another's now):
 /// only the endpoint is cleared.
@@ -699,9 +729,11 @@ pub fn detach(store: &Store, id: &ContainerId) -> Result<()> {
     };
     let mut ends: Vec<Attachment> = ep.attachment.take().into_iter().collect();
     ends.extend(ep.connected.iter_mut().filter_map(|c| c.attachment.take()));
-    if ends.is_empty() {
+    if ends.is_empty() && ep.forwarded.is_empty() {
         return Ok(());
     }
+    // A forwarder's ports are gone with its network: nothing else to undo.
+    ep.forwarded.clear();
     write_json(&endpoint_path(store, id), &ep)?;
     ends.iter().try_for_each(|a| release(store, id, a))
 }
@@ -828,15 +860,6 @@ impl NetworkSettings {
             s.ip_prefix_len = a.prefix;
             s.gateway = a.gateway.to_string();
             s.mac_address = a.mac.clone();
-            for p in &a.ports {
-                s.ports
-                    .entry(p.container_side())
-                    .or_default()
-                    .push(PortBinding {
-                        host_ip: p.host_ip_string(),
-                        host_port: p.host_port.to_string(),
-                    });
-            }
             e = EndpointSettings {
                 network_id: a.network.clone(),
                 gateway: s.gateway.clone(),
@@ -844,6 +867,15 @@ impl NetworkSettings {
                 ip_prefix_len: a.prefix,
                 mac_address: a.mac.clone(),
             };
+        }
+        for p in ep.published() {
+            s.ports
+                .entry(p.container_side())
+                .or_default()
+                .push(PortBinding {
+                    host_ip: p.host_ip_string(),
+                    host_port: p.host_port.to_string(),
+                });
         }
         if !ep.mode.starts_with("container:") && !ep.mode.starts_with('/') {
             s.networks.insert(ep.mode.clone(), e);
