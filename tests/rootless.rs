@@ -76,13 +76,15 @@ impl User {
         User { name, home, uid }
     }
 
-    /// Run `cairn ARGS` as the user in its home, with only HOME and PATH.
+    /// Run `cairn ARGS` as the user in its home, with only HOME and PATH;
+    /// a command that hangs is killed after two minutes (exit 124).
     fn cairn(&self, args: &[&str], stdin: Option<Vec<u8>>) -> Output {
         let path = format!("{}/bin:/usr/bin:/bin", self.home.display());
         let mut c = Command::new("runuser");
         c.args(["-u", &self.name, "--", "env", "-i"])
             .arg(format!("HOME={}", self.home.display()))
             .arg(format!("PATH={path}"))
+            .args(["timeout", "-k", "5", "120"])
             .current_dir(&self.home);
         let label = format!("(as {}) cairn", self.name);
         let cmd = Cmd::new(c, label).arg("cairn").args(args);
@@ -535,6 +537,116 @@ fn without_a_subordinate_range_the_error_says_how_to_add_one() {
     );
     assert_eq!(o.stderr.lines().count(), 1, "{o}");
     assert!(!Path::new(&u.home.join(".local/share/cairn/layers")).exists());
+}
+
+/// The pid of the user's namespace holder, from its store's pid file.
+fn holder_pid(u: &User) -> i32 {
+    let text = std::fs::read_to_string(u.home.join(".local/share/cairn/rootless.pid")).unwrap();
+    text.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+/// `kill -9` each of `pids`, and wait until they are gone (reaped or
+/// zombies).
+fn kill9(pids: &[i32]) {
+    for p in pids {
+        let _ = Command::new("kill").args(["-9", &p.to_string()]).output();
+    }
+    crate::harness::wait_for("the kill", std::time::Duration::from_secs(10), || {
+        pids.iter().all(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat")).map_or(true, |s| s.contains(") Z "))
+        })
+    });
+}
+
+fn container_status(u: &User, name: &str) -> (String, bool) {
+    let o = u.ok(&["ps", "-a", "--format", "json"], None);
+    let r = o
+        .records()
+        .into_iter()
+        .find(|r| r["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not listed\n{o}"));
+    let status = r["status"].as_str().unwrap_or_default().to_string();
+    (status, r["mounted"] == true)
+}
+
+#[test]
+fn a_killed_namespace_holder_is_replaced_and_what_still_runs_is_kept() {
+    let u = User::new("holder");
+    let base = layer_of(&u.ok(&["layer-unpack"], Some(busybox_tar())));
+    u.ok(&["tag", &base, "busybox"], None);
+    // A mounted view, and a container that ran and left a change.
+    let view = u
+        .ok(&["union-mount", "--name", "m", "busybox"], None)
+        .record();
+    let rootfs = s(&view, "rootfs").to_string();
+    u.ok(&["run", "--name", "done", "busybox", "touch", "/ran"], None);
+    assert!(container_status(&u, "m").1, "mounted");
+    let first = holder_pid(&u);
+
+    // Killed while no container runs: the next command makes a new one.
+    kill9(&[first]);
+    let o = u.ok(&["ps", "-a", "--format", "json"], None);
+    assert_eq!(o.records().len(), 2, "{o}");
+    let second = holder_pid(&u);
+    assert_ne!(first, second, "a fresh holder");
+    // Its views went with it: m is not mounted, nothing shows at its
+    // rootfs, and the next start mounts it again.
+    assert_eq!(container_status(&u, "m"), ("created".into(), false));
+    let look = format!("test -e {rootfs}/bin/busybox && echo there || echo gone");
+    let o = u.ok(&["unshare", "sh", "-c", &look], None);
+    assert_eq!(o.stdout, "gone\n", "{o}");
+    let o = u.ok(&["isolate", "m", "--", "echo", "ran"], None);
+    assert_eq!(o.stdout.lines().last(), Some("ran"), "{o}");
+    // What ran in the old namespace is all there: commit it, run it.
+    u.ok(&["commit", "done", "done:1"], None);
+    u.ok(&["run", "--rm", "done:1", "test", "-e", "/ran"], None);
+    u.ok(&["rm", "done", "m"], None);
+
+    // A detached container, and everything of the user's killed (a logout
+    // that ends every process, the OOM killer): the next command reports
+    // it exited and takes it down.
+    u.ok(
+        &["run", "-d", "--name", "live", "busybox", "sleep", "600"],
+        None,
+    );
+    assert_eq!(container_status(&u, "live").0, "running");
+    let out = Command::new("pgrep")
+        .args(["-u", &u.name])
+        .output()
+        .unwrap();
+    let all: Vec<i32> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    assert!(all.contains(&holder_pid(&u)), "{all:?}");
+    kill9(&all);
+    assert_eq!(container_status(&u, "live"), ("exited".into(), false));
+    u.ok(&["rm", "live"], None);
+
+    // Only the holder killed while a container runs: its supervisor is
+    // still in the namespaces, so a new holder joins them and nothing is
+    // lost: the view mounted before is there, exec and stop work.
+    u.ok(
+        &["run", "-d", "--name", "on", "busybox", "sleep", "600"],
+        None,
+    );
+    let view = u.ok(&["union-mount", "busybox"], None).record();
+    let look = format!("test -e {}/bin/busybox && echo there", s(&view, "rootfs"));
+    let third = holder_pid(&u);
+    kill9(&[third]);
+    assert_eq!(container_status(&u, "on").0, "running");
+    assert_ne!(holder_pid(&u), third, "a new holder");
+    let o = u.ok(&["unshare", "sh", "-c", &look], None);
+    assert_eq!(o.stdout, "there\n", "{o}");
+    let o = u.ok(&["exec", "on", "id", "-u"], None);
+    assert_eq!(o.stdout, "0\n", "{o}");
+    u.ok(&["stop", "-t", "1", "on"], None);
+    assert_eq!(container_status(&u, "on").0, "exited");
+    u.ok(&["rm", "on"], None);
+    let o = u.ok(&["run", "--rm", "busybox", "echo", "fine"], None);
+    assert_eq!(o.stdout, "fine\n", "{o}");
+    u.ok(&["fsck"], None);
+    assert_eq!(written_outside(&u), Vec::<String>::new());
 }
 
 /// /dev/net/tun open to everyone, as Debian's udev leaves it (this kind of

@@ -12,7 +12,8 @@
 //! | module | sits on | holds |
 //! |---|---|---|
 //! | `digest` | | content digests and the IDs built on them |
-//! | `userns` | | the user namespace cairn runs in: whether it is rootless, and joining an ordinary user's shared namespaces |
+//! | `liveness` | | whether a process recorded earlier (pid and start time) is still the one that was started |
+//! | `userns` | `liveness` | the user namespace cairn runs in: whether it is rootless, and joining an ordinary user's shared namespaces |
 //! | `sys` | | file-system calls nix does not wrap; handles opened relative to a directory fd |
 //! | `error` | | an error and its causes as one line of text |
 //! | `json` | | canonical JSON, as IDs are computed over it |
@@ -27,7 +28,7 @@
 //! | `record` | `store`, `net` | the pipe protocol: a type per record kind, and their schemas |
 //! | `image` | `store` | image configs, manifests and archives: load, save, tag, remove |
 //! | `registry` | `store`, `image`, `layer`, `reference`, `error` | the OCI distribution API: references to manifests, auth, TLS, blobs streamed into layers |
-//! | `isolate` | `sys`, `logfile`, `error`, `userns` | the OCI runtime spec a container runs and running it: namespaces, rootfs, cgroups, seccomp, devices, capabilities, process liveness, supervision and the caller's terminal |
+//! | `isolate` | `sys`, `logfile`, `error`, `userns`, `liveness` | the OCI runtime spec a container runs and running it: namespaces, rootfs, cgroups, seccomp, devices, capabilities, process liveness, supervision and the caller's terminal |
 //! | `runtime` | `isolate` | an OCI runtime with runc's command line: a bundle's config.json run through `isolate`, state under a root directory |
 //! | `volume` | `store` | volumes: `-v`, `--mount` and `--tmpfs` read into mounts, named and anonymous volumes in the store, filling one from an image |
 //! | `container` | `image`, `isolate`, `volume`, `net` | a container's lifecycle: create, start, stop, commit, remove; its network, mounts and /etc files |
@@ -51,6 +52,7 @@ pub mod image;
 pub mod isolate;
 pub mod json;
 pub mod layer;
+pub mod liveness;
 pub mod logfile;
 pub mod net;
 pub mod prune;

@@ -138,15 +138,134 @@ pub fn enter(root: &Path) -> Result<(), UsernsError> {
     let _lock = Flock::lock(lock, FlockArg::LockExclusive)
         .map_err(|(_, e)| nix_err(format!("locking {}", lock_path.display()))(e))?;
     let pid_path = root.join("rootless.pid");
-    let pid = match holder(&pid_path) {
+    let recorded = Recorded::read(&pid_path);
+    let pid = match recorded.as_ref().and_then(Recorded::holder) {
         Some(pid) => pid,
         None => {
-            let pid = spawn_holder()?;
-            write_small(&pid_path, &pid.to_string())?;
+            // None yet, or the last one died. Its namespaces live on while
+            // a process is in them (a running container's supervisor):
+            // a new holder joins them, and nothing is lost. Else a fresh
+            // pair, the mounts of the dead one gone with it.
+            let survivor = recorded.as_ref().and_then(Recorded::survivor);
+            let adopted = survivor.and_then(|s| spawn_holder_in(s).ok());
+            let pid = match adopted {
+                Some(pid) => pid,
+                None => spawn_holder()?,
+            };
+            write_small(&pid_path, &Recorded::of(pid).text())?;
             pid
         }
     };
     join(pid)
+}
+
+/// What `rootless.pid` says: the holder (`PID START`, its start time in
+/// clock ticks after boot), then which namespaces it holds (the inode
+/// numbers of its user and mount namespaces, and the boot they belong
+/// to).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Recorded {
+    pid: i32,
+    start: Option<u64>,
+    ns: Option<Namespaces>,
+}
+
+/// A user and a mount namespace, as one boot numbers them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Namespaces {
+    user: u64,
+    mnt: u64,
+    boot: String,
+}
+
+impl Namespaces {
+    fn of(pid: i32) -> Option<Namespaces> {
+        let ino = |ns: &str| {
+            fs::metadata(format!("/proc/{pid}/ns/{ns}"))
+                .ok()
+                .map(|m| m.ino())
+        };
+        Some(Namespaces {
+            user: ino("user")?,
+            mnt: ino("mnt")?,
+            boot: boot_id()?,
+        })
+    }
+}
+
+fn boot_id() -> Option<String> {
+    let id = fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    Some(id.trim().to_string())
+}
+
+impl Recorded {
+    fn of(pid: Pid) -> Recorded {
+        Recorded {
+            pid: pid.as_raw(),
+            start: crate::liveness::proc_start_time(pid.as_raw()),
+            ns: Namespaces::of(pid.as_raw()),
+        }
+    }
+
+    fn text(&self) -> String {
+        let mut t = self.pid.to_string();
+        if let Some(s) = self.start {
+            t += &format!(" {s}");
+            if let Some(ns) = &self.ns {
+                t += &format!(" {} {} {}", ns.user, ns.mnt, ns.boot);
+            }
+        }
+        t
+    }
+
+    fn parse(text: &str) -> Option<Recorded> {
+        let f: Vec<&str> = text.split_whitespace().collect();
+        let ns = match f.get(2..5) {
+            Some([user, mnt, boot]) => Some(Namespaces {
+                user: user.parse().ok()?,
+                mnt: mnt.parse().ok()?,
+                boot: boot.to_string(),
+            }),
+            _ => None,
+        };
+        Some(Recorded {
+            pid: f.first()?.parse().ok()?,
+            start: f.get(1).and_then(|s| s.parse().ok()),
+            ns,
+        })
+    }
+
+    fn read(path: &Path) -> Option<Recorded> {
+        Recorded::parse(&fs::read_to_string(path).ok()?)
+    }
+
+    /// The live holder it names: a `cairn-userns` process of this user,
+    /// not a zombie, that started then (a pid reused by another process,
+    /// even another store's holder, is not it).
+    fn holder(&self) -> Option<Pid> {
+        let pid = self.pid;
+        if !crate::liveness::alive(Some(pid), self.start) {
+            return None;
+        }
+        let proc = PathBuf::from(format!("/proc/{pid}"));
+        let comm = fs::read_to_string(proc.join("comm")).ok()?;
+        let owner = fs::metadata(&proc).ok()?.uid();
+        (comm.trim_end() == HOLDER && owner == getuid().as_raw()).then_some(Pid::from_raw(pid))
+    }
+
+    /// A live process of this user's still in the namespaces the dead
+    /// holder held.
+    fn survivor(&self) -> Option<Pid> {
+        let want = self.ns.as_ref()?;
+        let me = getuid().as_raw();
+        fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+            let pid: i32 = e.file_name().to_str()?.parse().ok()?;
+            let mine = e.metadata().ok()?.uid() == me;
+            let live = crate::liveness::alive(Some(pid), None);
+            (mine && live && Namespaces::of(pid).as_ref() == Some(want))
+                .then_some(Pid::from_raw(pid))
+        })
+    }
 }
 
 /// Write a small file by rename, so a reader never sees half of it.
@@ -155,16 +274,6 @@ fn write_small(path: &Path, text: &str) -> Result<(), UsernsError> {
     fs::write(&tmp, text)
         .and_then(|()| fs::rename(&tmp, path))
         .map_err(io_err(format!("writing {}", path.display())))
-}
-
-/// The live holder named by `pid_path`: a `cairn-userns` process of this
-/// user (a pid reused by another process is not it).
-fn holder(pid_path: &Path) -> Option<Pid> {
-    let pid: i32 = fs::read_to_string(pid_path).ok()?.trim().parse().ok()?;
-    let proc = PathBuf::from(format!("/proc/{pid}"));
-    let comm = fs::read_to_string(proc.join("comm")).ok()?;
-    let owner = fs::metadata(&proc).ok()?.uid();
-    (comm.trim_end() == HOLDER && owner == getuid().as_raw()).then_some(Pid::from_raw(pid))
 }
 
 /// Join the holder's user and mount namespaces, keeping the working
@@ -307,26 +416,73 @@ fn map_ids(pid: Pid, outer: u32, r: Range, tool: &'static str) -> Result<(), Use
     Ok(())
 }
 
+/// In the forked holder: go on if `ok`, else end it without running the
+/// caller's exit handlers or destructors.
+fn step(ok: bool) {
+    if !ok {
+        // SAFETY: ending the forked child, which owns nothing of the
+        // caller's that needs tidying.
+        unsafe { libc::_exit(1) }
+    }
+}
+
 /// The holder's life: unshare, wait for the maps, become root, unshare the
 /// mount namespace, say so, and wait forever.
 fn holder_main(up: OwnedFd, down: OwnedFd) -> ! {
     let mut up = File::from(up);
     let mut down = File::from(down);
-    let step = |ok: bool| {
-        if !ok {
-            // SAFETY: ending the forked child without running the caller's
-            // exit handlers or destructors.
-            unsafe { libc::_exit(1) }
-        }
-    };
     step(unshare(CloneFlags::CLONE_NEWUSER).is_ok());
     step(up.write_all(b"u").is_ok());
     let mut b = [0u8; 1];
     step(matches!(down.read(&mut b), Ok(1)));
+    become_root();
+    step(unshare(CloneFlags::CLONE_NEWNS).is_ok());
+    std::mem::forget(down);
+    hold(up)
+}
+
+fn become_root() {
     let root = (Uid::from_raw(0), Gid::from_raw(0));
     step(nix::unistd::setresgid(root.1, root.1, root.1).is_ok());
     step(nix::unistd::setresuid(root.0, root.0, root.0).is_ok());
-    step(unshare(CloneFlags::CLONE_NEWNS).is_ok());
+}
+
+/// A holder for the namespaces `survivor` is in (those of a holder that
+/// died): a child that joins them and holds them from then on.
+fn spawn_holder_in(survivor: Pid) -> Result<Pid, UsernsError> {
+    let open = |ns: &str| {
+        let p = format!("/proc/{survivor}/ns/{ns}");
+        File::open(&p).map_err(io_err(format!("opening {p}")))
+    };
+    let (user, mnt) = (open("user")?, open("mnt")?);
+    let (up_r, up_w) = nix::unistd::pipe().map_err(nix_err("making a pipe"))?;
+    // SAFETY: the caller is single-threaded (see `enter`), so the child may
+    // run any code; it never returns into the caller's code.
+    match unsafe { fork() }.map_err(nix_err("forking the namespace holder"))? {
+        ForkResult::Child => {
+            drop(up_r);
+            step(setns(&user, CloneFlags::CLONE_NEWUSER).is_ok());
+            step(setns(&mnt, CloneFlags::CLONE_NEWNS).is_ok());
+            become_root();
+            std::mem::forget((user, mnt));
+            hold(File::from(up_w))
+        }
+        ForkResult::Parent { child } => {
+            drop(up_w);
+            let joined = expect_byte(&mut File::from(up_r), "joining the namespaces");
+            if let Err(e) = joined {
+                let _ = nix::sys::signal::kill(child, nix::sys::signal::SIGKILL);
+                let _ = nix::sys::wait::waitpid(child, None);
+                return Err(e);
+            }
+            Ok(child)
+        }
+    }
+}
+
+/// The rest of a holder's life, in its namespaces: take its name, leave
+/// the caller's session and files, say so on `up`, and wait forever.
+fn hold(mut up: File) -> ! {
     let name = std::ffi::CString::new(HOLDER).expect("no NUL");
     step(nix::sys::prctl::set_name(&name).is_ok());
     let _ = nix::unistd::setsid();
@@ -342,8 +498,8 @@ fn holder_main(up: OwnedFd, down: OwnedFd) -> ! {
     // SAFETY: closing every descriptor above stdio: the holder keeps none
     // of the caller's pipes, locks or files open.
     unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) };
-    // Already closed: dropping them would close whatever reuses the numbers.
-    std::mem::forget((up, down));
+    // Already closed: dropping it would close whatever reuses the number.
+    std::mem::forget(up);
     loop {
         nix::unistd::pause();
     }
@@ -374,6 +530,24 @@ mod tests {
         assert_eq!(contiguous_top("1 100000 65536\n0 1001 1\n"), 65536);
         assert_eq!(contiguous_top("0 1001 1\n5 100000 10\n"), 0);
         assert_eq!(contiguous_top("0 0 4294967295\n"), u32::MAX - 1);
+    }
+
+    #[test]
+    fn the_pid_file_reads_back_old_and_new() {
+        let full = Recorded {
+            pid: 42,
+            start: Some(1234),
+            ns: Some(Namespaces {
+                user: 4026532001,
+                mnt: 4026532002,
+                boot: "6f1c2d3e-aaaa-bbbb-cccc-0123456789ab".into(),
+            }),
+        };
+        assert_eq!(Recorded::parse(&full.text()), Some(full));
+        // What an older cairn wrote: the pid alone.
+        let old = Recorded::parse("42\n").unwrap();
+        assert_eq!((old.pid, old.start, old.ns), (42, None, None));
+        assert_eq!(Recorded::parse("x"), None);
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub mod cgroup;
 pub mod config;
 pub mod devices;
 pub mod exe;
-pub mod liveness;
+pub use crate::liveness;
 pub mod overlay;
 pub mod process;
 pub mod rootfs;
