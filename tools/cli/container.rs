@@ -81,8 +81,10 @@ pub fn for_container(
         }
     }
     let mut all = r.publish_all;
-    // without -p or -P, what `create` or `run` asked for, on a bridge
-    if r.publish.is_empty() && !all && matches!(o.net, Mode::Bridge(_)) {
+    // without -p or -P, what `create` or `run` asked for, on a network
+    // that publishes (a bridge, or slirp4netns's own forwarder)
+    let publishes = matches!(o.net, Mode::Bridge(_) | Mode::Slirp4netns { .. });
+    if r.publish.is_empty() && !all && publishes {
         o.ports = recorded.publish;
         all = recorded.publish_all;
     }
