@@ -3,7 +3,8 @@
 # `skopeo copy` + unpack (the same work in two steps) and `docker pull`, in the same run.
 #
 # The image: LAYERS (default 3) layers cut from a tar of about SIZE_MB (default 400) MB of
-# files from /usr in path order, unpacked with `cairn layer-unpack --parent` (release
+# files from /usr in path order (FILES=N instead: one layer of at least SIZE_MB MB and N
+# entries, many small files, as benches/bench.sh makes them), unpacked with `cairn layer-unpack --parent` (release
 # build), tagged and pushed with `cairn push` (gzip, OCI manifest) to Debian's
 # docker-registry (distribution 2.8) on 127.0.0.1 with its storage in the work dir. Then,
 # RUNS (default 3) times each, every run into a fresh destination, `sync` before each:
@@ -13,7 +14,7 @@
 #     cairn layer-unpack --parent …      each layer blob of DIR in order, into a store
 #   docker pull REF                      a private engine (20.10, overlay2: docker's default
 #                                        driver; DOCKERD_STORAGE=vfs to compare with the
-#                                        tests' engine), `docker rmi` between
+#                                        tests' engine), a fresh one for each run
 # Then push, each run into a registry with fresh storage (restarted between runs, so
 # nothing is skipped or mounted), the same gzip blobs either way:
 #   cairn push IMAGE REF2                the image as pulled (its blobs sent as they came)
@@ -61,23 +62,36 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 faster() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 
 # ------------------------------------------------------------------ the image
-echo "# making $LAYERS layers, $SIZE_MB MB in all, from /usr" >&2
-set +o pipefail
-find /usr -xdev \( -type f -o -type l \) -printf '%s\t%P\0' \
-    | sort -z -t $'\t' -k2 \
-    | awk -v RS='\0' -v ORS='\0' -v max=$((SIZE_MB * MB)) -v n="$LAYERS" -v dir="$WORK" -F '\t' \
-        '{ if (t + $1 > max) next; t += $1; i = int(t * n / (max + 1));
-           print "usr/" substr($0, index($0, "\t") + 1) > (dir "/list." i) }'
-set -o pipefail
 parent=()
 files=0
-for ((i = 0; i < LAYERS; i++)); do
-    tar -C / --null -T "$WORK/list.$i" -cf "$WORK/layer.tar"
-    files=$((files + $(tr -cd '\0' <"$WORK/list.$i" | wc -c)))
-    top=$("$BIN/cairn-layer-unpack" "${parent[@]}" "$WORK/layer.tar" | jq -r .layer)
-    parent=(--parent "$top")
+if [[ -n ${FILES:-} ]]; then
+    # One layer of at least SIZE_MB MB and FILES entries (/usr/include, then
+    # /usr/share and /usr/lib: many small files), as benches/bench.sh makes its tars.
+    echo "# making 1 layer, at least $SIZE_MB MB and $FILES entries, from /usr" >&2
+    # shellcheck source=lib.sh
+    source benches/lib.sh
+    make_usr_tar layer.tar $((SIZE_MB * MB)) "$FILES" >&2
+    files=$(tar -tf "$WORK/layer.tar" | wc -l)
+    top=$("$BIN/cairn-layer-unpack" "$WORK/layer.tar" | jq -r .layer)
     rm "$WORK/layer.tar"
-done
+    LAYERS=1
+else
+    echo "# making $LAYERS layers, $SIZE_MB MB in all, from /usr" >&2
+    set +o pipefail
+    find /usr -xdev \( -type f -o -type l \) -printf '%s\t%P\0' \
+        | sort -z -t $'\t' -k2 \
+        | awk -v RS='\0' -v ORS='\0' -v max=$((SIZE_MB * MB)) -v n="$LAYERS" -v dir="$WORK" -F '\t' \
+            '{ if (t + $1 > max) next; t += $1; i = int(t * n / (max + 1));
+               print "usr/" substr($0, index($0, "\t") + 1) > (dir "/list." i) }'
+    set -o pipefail
+    for ((i = 0; i < LAYERS; i++)); do
+        tar -C / --null -T "$WORK/list.$i" -cf "$WORK/layer.tar"
+        files=$((files + $(tr -cd '\0' <"$WORK/list.$i" | wc -c)))
+        top=$("$BIN/cairn-layer-unpack" "${parent[@]}" "$WORK/layer.tar" | jq -r .layer)
+        parent=(--parent "$top")
+        rm "$WORK/layer.tar"
+    done
+fi
 "$BIN/cairn-tag" "$top" bench:latest >/dev/null
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -97,16 +111,18 @@ REG_PID=$!
 REF=$REG/bench:latest
 echo "# pushing to $REF" >&2
 "$BIN/cairn-push" bench:latest "$REF" >/dev/null 2>&1
-rm -rf "$CAIRN_ROOT"
 blob_mb=$(du -sm "$WORK/registry" | cut -f1)
 
 # best NAME CMD...: run CMD RUNS times (CMD sees the run number in $RUN), keep the
-# fastest wall time in BEST[NAME].
+# fastest wall time in BEST[NAME]. Every run unpacks into a directory of its own and
+# nothing unpacked is deleted before the end: on ext4 without a journal, creating many
+# files right after deleting a large tree is 5-10x slower, for every tool.
 declare -A BEST
 best() {
     local name=$1 s t
     shift
     for ((RUN = 0; RUN < RUNS; RUN++)); do
+        before_run
         sync
         s=$(now)
         "$@" >/dev/null
@@ -115,16 +131,17 @@ best() {
         after_run
     done
 }
-after_run() { rm -rf "$WORK/run"; }
+before_run() { :; }
+after_run() { :; }
 
-cairn_pull() { "$BIN/cairn-pull" --root "$WORK/run/store" "$REF"; }
+cairn_pull() { "$BIN/cairn-pull" --root "$WORK/pull$RUN/store" "$REF"; }
 skopeo_copy() { skopeo --insecure-policy copy -q --src-tls-verify=false "docker://$REF" "oci:$WORK/oci:bench"; }
-umoci_unpack() { mkdir -p "$WORK/run" && umoci raw unpack --image "$WORK/oci:bench" "$WORK/run/rootfs"; }
+umoci_unpack() { mkdir -p "$WORK/umoci$RUN" && umoci raw unpack --image "$WORK/oci:bench" "$WORK/umoci$RUN/rootfs"; }
 cairn_unpack() {
     local m p=() l
     m=$(jq -r '.manifests[0].digest' "$WORK/oci/index.json")
     for l in $(jq -r '.layers[].digest' "$WORK/oci/blobs/sha256/${m#sha256:}"); do
-        l=$("$BIN/cairn-layer-unpack" --root "$WORK/run/store" "${p[@]}" "$WORK/oci/blobs/sha256/${l#sha256:}" | jq -r .layer)
+        l=$("$BIN/cairn-layer-unpack" --root "$WORK/unpack$RUN/store" "${p[@]}" "$WORK/oci/blobs/sha256/${l#sha256:}" | jq -r .layer)
         p=(--parent "$l")
     done
 }
@@ -132,19 +149,20 @@ docker_pull() { /usr/bin/docker pull -q "$REF"; }
 
 echo "# timing, best of $RUNS" >&2
 best cairn cairn_pull
-after_run() { rm -rf "$WORK/run" "$WORK/oci"; }
+after_run() { rm -rf "$WORK/oci"; }
 best skopeo skopeo_copy
 skopeo_copy >/dev/null
-after_run() { rm -rf "$WORK/run"; }
+after_run() { :; }
 best umoci umoci_unpack
 best layer-unpack cairn_unpack
 rm -rf "$WORK/oci"
+# a private engine with a data-root of its own for each run
 DOCKERD_STORAGE=${DOCKERD_STORAGE:-overlay2}
-echo "# starting a private dockerd ($DOCKERD_STORAGE)" >&2
-DOCKERD_STORAGE=$DOCKERD_STORAGE dockerd_start "$WORK/d"
-after_run() { /usr/bin/docker rmi -f "$REF" >/dev/null; }
+echo "# docker pull: a private dockerd ($DOCKERD_STORAGE) for each run" >&2
+before_run() { DOCKERD_STORAGE=$DOCKERD_STORAGE dockerd_start "$WORK/d$RUN"; }
+after_run() { dockerd_stop; }
 best docker docker_pull
-dockerd_stop
+before_run() { :; }
 
 echo "# push into a fresh registry each run" >&2
 "$BIN/cairn-pull" --root "$WORK/pstore" "$REF" >/dev/null
