@@ -293,6 +293,15 @@ fn network_path(store: &Store, name: &str) -> PathBuf {
     store.root().join("networks").join(format!("{name}.json"))
 }
 
+/// The stamp of the ruleset network `name`'s script was last applied to
+/// ([`nft::assert_script`]).
+fn stamp_path(store: &Store, name: &str) -> PathBuf {
+    store
+        .root()
+        .join("networks")
+        .join(format!("{name}.ruleset"))
+}
+
 fn endpoint_path(store: &Store, id: &ContainerId) -> PathBuf {
     store.container_dir(id).join("network.json")
 }
@@ -470,7 +479,10 @@ fn join(
     if net.leases.is_empty() {
         // The first container: (re)assert what the host needs.
         enable_forwarding(&net.bridge)?;
-        nft::apply(&nft::script(&net.bridge, net.subnet))?;
+        nft::assert_script(
+            &stamp_path(store, name),
+            &nft::script(&net.bridge, net.subnet),
+        )?;
     }
     let ifname = free_ifname(&mut ns.netlink)?;
     let mut attachment = plug(&mut host, &net, bridge, ns, &ifname, &links)?;

@@ -16,12 +16,17 @@
 //! share the table.
 //!
 //! Applied as docker applies iptables rules: by running the tool, `nft -f
-//! -`, one atomic transaction per change.
+//! -`, one atomic transaction per change. Running it costs most of what a
+//! bridged start adds (about 25 ms), so the network's script is applied
+//! again only when the ruleset may have changed since cairn last applied it
+//! ([`assert_script`]): the kernel numbers every change to the ruleset (its
+//! generation), and an unchanged number means the table is as cairn left it.
 
 use super::ipam::Subnet;
 use super::port::Port;
-use std::io::Write;
+use std::io::{self, Write};
 use std::net::Ipv4Addr;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// The table's name, in the `ip` family.
@@ -138,9 +143,123 @@ pub fn apply(script: &str) -> Result<(), NftError> {
     }
 }
 
+/// The ruleset's generation: a number the kernel changes with every
+/// committed change to any table (`NFT_MSG_GETGEN` on a netfilter netlink
+/// socket).
+pub fn generation() -> io::Result<u32> {
+    use netlink_sys::{protocols::NETLINK_NETFILTER, Socket, SocketAddr};
+    // nftables' subsystem and its GETGEN request; the answer is NEWGEN
+    const NFNL_SUBSYS_NFTABLES: u16 = 10;
+    const NFT_MSG_GETGEN: u16 = 16;
+    const NFT_MSG_NEWGEN: u16 = 15;
+    const NFTA_GEN_ID: u16 = 1;
+    let mut sock = Socket::new(NETLINK_NETFILTER)?;
+    sock.bind_auto()?;
+    sock.connect(&SocketAddr::new(0, 0))?;
+    // nlmsghdr (length, type, flags: a request, sequence, port) then
+    // nfgenmsg (family unspecified, version 0, resource 0)
+    let mut req = Vec::with_capacity(20);
+    req.extend(20u32.to_ne_bytes());
+    req.extend(((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN).to_ne_bytes());
+    req.extend(1u16.to_ne_bytes());
+    req.extend(1u32.to_ne_bytes());
+    req.extend(0u32.to_ne_bytes());
+    req.extend([0u8; 4]);
+    sock.send(&req, 0)?;
+    let (data, _) = sock.recv_from_full()?;
+    let bad = || io::Error::new(io::ErrorKind::InvalidData, "nftables' generation reply");
+    let u16_at = |o: usize| data.get(o..o + 2).map(|b| u16::from_ne_bytes([b[0], b[1]]));
+    let len = data.get(..4).ok_or_else(bad)?;
+    let len = (u32::from_ne_bytes([len[0], len[1], len[2], len[3]]) as usize).min(data.len());
+    if u16_at(4) != Some((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN) {
+        return Err(bad());
+    }
+    // attributes after the 16-byte header and the 4-byte nfgenmsg, each
+    // 4-byte aligned
+    let mut off = 20;
+    while off + 4 <= len {
+        let (alen, kind) = (
+            u16_at(off).ok_or_else(bad)? as usize,
+            u16_at(off + 2).ok_or_else(bad)?,
+        );
+        if alen < 4 {
+            break;
+        }
+        if kind & 0x3fff == NFTA_GEN_ID && alen >= 8 {
+            let v = data.get(off + 4..off + 8).ok_or_else(bad)?;
+            return Ok(u32::from_be_bytes([v[0], v[1], v[2], v[3]]));
+        }
+        off += (alen + 3) & !3;
+    }
+    Err(bad())
+}
+
+/// Apply `script` unless the ruleset is still the one it left the last
+/// time: `stamp` records this boot, the generation right after that
+/// transaction, and the script. It is recorded only when that transaction
+/// was the only change (the generation moved by exactly one), so a stamp
+/// never vouches for a ruleset someone else changed meanwhile. Without
+/// the generation (an old kernel), the script is applied every time.
+pub fn assert_script(stamp: &Path, script: &str) -> Result<(), NftError> {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
+    let stamp_of = |gen: u32| format!("{} {gen}\n{script}", boot.trim());
+    let before = generation().ok();
+    if let Some(g) = before {
+        if std::fs::read_to_string(stamp).ok() == Some(stamp_of(g)) {
+            return Ok(());
+        }
+    }
+    apply(script)?;
+    match (before, generation().ok()) {
+        (Some(b), Some(a)) if a == b.wrapping_add(1) => {
+            // a stamp lost is only a transaction more next time
+            let _ = crate::store::replace_file(stamp, stamp_of(a).as_bytes(), false);
+        }
+        _ => {
+            let _ = std::fs::remove_file(stamp);
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The stamp skips a transaction only while the ruleset is unchanged:
+    /// a table deleted behind cairn's back is made again by the next call.
+    #[test]
+    fn a_stamp_skips_nft_only_while_the_ruleset_is_unchanged() {
+        let d = crate::testutil::TempDir::new("nft-stamp");
+        let stamp = d.path().join("probe.ruleset");
+        let probe = format!("cairn-stamp-probe-{}", std::process::id());
+        let script = format!("table ip {probe} {{\n}}\n");
+        let exists = || {
+            Command::new("nft")
+                .args(["list", "table", "ip", &probe])
+                .output()
+                .unwrap()
+                .status
+                .success()
+        };
+        assert_script(&stamp, &script).unwrap();
+        assert!(exists());
+        let before = generation().unwrap();
+        if std::fs::read_to_string(&stamp).is_ok_and(|s| s.contains(&format!(" {before}\n"))) {
+            // nothing changed since: no transaction
+            assert_script(&stamp, &script).unwrap();
+            assert_eq!(generation().unwrap(), before, "skipped");
+        }
+        apply(&format!("delete table ip {probe}\n")).unwrap();
+        assert!(!exists());
+        assert!(
+            generation().unwrap() > before,
+            "a change moves the generation"
+        );
+        assert_script(&stamp, &script).unwrap();
+        assert!(exists(), "made again");
+        apply(&format!("delete table ip {probe}\n")).unwrap();
+    }
 
     #[test]
     fn the_script_touches_only_cairns_table() {

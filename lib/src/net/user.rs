@@ -11,8 +11,8 @@
 //! refused while a container is attached (a lease whose veth is live).
 
 use super::{
-    ensure_bridge, link_names, load, network_path, new_id, read_json, sys, write_json, NetError,
-    Network, Result, DEFAULT_NETWORK,
+    ensure_bridge, link_names, load, network_path, new_id, read_json, stamp_path, sys, write_json,
+    NetError, Network, Result, DEFAULT_NETWORK,
 };
 use super::{ipam, nft, Netlink, Subnet};
 use crate::store::Store;
@@ -126,6 +126,7 @@ pub fn remove(store: &Store, name: &str) -> Result<Network> {
     }
     let path = network_path(store, name);
     std::fs::remove_file(&path).map_err(io_err(&path))?;
+    let _ = std::fs::remove_file(stamp_path(store, name));
     Ok(net)
 }
 
