@@ -27,3 +27,11 @@ fn is_zombie(pid: i32) -> bool {
         .and_then(|s| s.rfind(')').map(|i| s[i + 2..].starts_with('Z')))
         .unwrap_or(true)
 }
+
+/// This boot's ID (`/proc/sys/kernel/random/boot_id`): a pid, a start
+/// time or any other number the kernel hands out means something only
+/// within the boot that recorded it.
+pub fn boot_id() -> Option<String> {
+    let id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    Some(id.trim().to_string())
+}

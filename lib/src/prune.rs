@@ -141,10 +141,7 @@ fn prune_layers(
 ) -> Result<(), PruneError> {
     let tagged: BTreeSet<LayerId> = refs::list(store)?.iter().map(|t| t.layer).collect();
     let layers = store.layers()?;
-    let parents: BTreeSet<LayerId> = layers
-        .iter()
-        .filter_map(|id| store.layer(id).ok()?.parent)
-        .collect();
+    let parents = store.parents_among(&layers);
     for id in layers {
         let dangling = !tagged.contains(&id) && !used.contains(&id) && !parents.contains(&id);
         let done = out.layers.iter().any(|l| l.0 == id);

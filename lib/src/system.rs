@@ -54,10 +54,7 @@ pub struct Info {
 /// ones and untagged layers no other layer stands on.
 pub fn images(store: &Store) -> Result<BTreeSet<LayerId>, ContainerError> {
     let layers = store.layers()?;
-    let parents: BTreeSet<LayerId> = layers
-        .iter()
-        .filter_map(|id| store.layer(id).ok()?.parent)
-        .collect();
+    let parents = store.parents_among(&layers);
     let mut out: BTreeSet<LayerId> = refs::list(store)?.iter().map(|r| r.layer).collect();
     out.extend(layers.into_iter().filter(|l| !parents.contains(l)));
     Ok(out)
@@ -169,7 +166,7 @@ pub fn df(store: &Store) -> Result<Vec<Usage>, ContainerError> {
     let (mut c_size, mut c_reclaim, mut running) = (0, 0, 0);
     for c in &containers {
         needed.extend(store.chain(&c.layer)?.into_iter().map(|(l, _)| l));
-        let size = dir_size(&store.container_dir(&c.id).join("upper"));
+        let size = dir_size(&store.container_dirs(&c.id).upper);
         c_size += size;
         match container::state(store, c)?.status {
             Status::Running | Status::Paused => running += 1,

@@ -188,14 +188,9 @@ impl Namespaces {
         Some(Namespaces {
             user: ino("user")?,
             mnt: ino("mnt")?,
-            boot: boot_id()?,
+            boot: crate::liveness::boot_id()?,
         })
     }
-}
-
-fn boot_id() -> Option<String> {
-    let id = fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
-    Some(id.trim().to_string())
 }
 
 impl Recorded {

@@ -223,10 +223,7 @@ pub fn image_entries(
     }
     if (all || dangling == Some(true)) && !f.contains("reference") {
         let layers = store.layers()?;
-        let parents: BTreeSet<LayerId> = layers
-            .iter()
-            .filter_map(|id| store.layer(id).ok()?.parent)
-            .collect();
+        let parents = store.parents_among(&layers);
         for id in layers {
             let leaf = !parents.contains(&id);
             if !tagged.contains(&id) && dangling.is_none_or(|d| d == leaf) {

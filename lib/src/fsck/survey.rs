@@ -251,8 +251,7 @@ fn check_files(
         .map_err(|e| Problem::Unreadable(one_line(&e)))?;
     let fresh = staging.path().join("diff");
     fs::create_dir(&fresh).map_err(|e| Problem::Unreadable(format!("store tmp/: {e}")))?;
-    tree::unpack_blob(blob, &lower, &fresh)
-        .map_err(|e| Problem::Unreadable(format!("unpacking its blob again: {e}")))?;
+    tree::unpack_blob(blob, &lower, &fresh)?;
     match tree::first_difference(&store.diff_dir(id), &fresh) {
         Ok(None) => Ok(()),
         Ok(Some(path)) => Err(Problem::Files { path }),

@@ -4,6 +4,7 @@
 //! stream over the same layers makes the same tree), so any difference is
 //! damage to `diff/`.
 
+use super::Problem;
 use crate::digest::{Digest, HashingWriter};
 use crate::layer::pack::Node;
 use crate::layer::{self, Compression, UnpackOptions};
@@ -16,17 +17,19 @@ use std::path::Path;
 
 /// Unpack the layer blob at `blob` over `lower` into the empty directory
 /// `dest`.
-pub(super) fn unpack_blob(blob: &Path, lower: &layer::Stack, dest: &Path) -> Result<(), String> {
-    let mut r = BufReader::with_capacity(1 << 20, File::open(blob).map_err(|e| e.to_string())?);
-    let c = Compression::detect(&mut r).map_err(|e| e.to_string())?;
-    let input = c.decoder(r).map_err(|e| e.to_string())?;
+pub(super) fn unpack_blob(blob: &Path, lower: &layer::Stack, dest: &Path) -> Result<(), Problem> {
+    let failed = |why: String| Problem::Unreadable(format!("unpacking its blob again: {why}"));
+    let open = |e: io::Error| failed(e.to_string());
+    let mut r = BufReader::with_capacity(1 << 20, File::open(blob).map_err(open)?);
+    let c = Compression::detect(&mut r).map_err(open)?;
+    let input = c.decoder(r).map_err(open)?;
     let opts = UnpackOptions {
         lower: Some(lower),
         ..Default::default()
     };
     layer::unpack(input, dest, opts)
         .map(drop)
-        .map_err(|e| crate::error::one_line(&e))
+        .map_err(|e| failed(crate::error::one_line(&e)))
 }
 
 /// The first path (`.` for the root) at which the trees `a` and `b`

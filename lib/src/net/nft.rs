@@ -201,8 +201,8 @@ pub fn generation() -> io::Result<u32> {
 /// never vouches for a ruleset someone else changed meanwhile. Without
 /// the generation (an old kernel), the script is applied every time.
 pub fn assert_script(stamp: &Path, script: &str) -> Result<(), NftError> {
-    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
-    let stamp_of = |gen: u32| format!("{} {gen}\n{script}", boot.trim());
+    let boot = crate::liveness::boot_id().unwrap_or_default();
+    let stamp_of = |gen: u32| format!("{boot} {gen}\n{script}");
     let before = generation().ok();
     if let Some(g) = before {
         if std::fs::read_to_string(stamp).ok() == Some(stamp_of(g)) {

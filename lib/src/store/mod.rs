@@ -534,6 +534,16 @@ impl Store {
         Ok(out)
     }
 
+    /// The layers among `layers` that some layer of `layers` stands on
+    /// (the others are leaves: an untagged one is a dangling image). A
+    /// layer whose metadata cannot be read stands on nothing.
+    pub fn parents_among(&self, layers: &[LayerId]) -> std::collections::BTreeSet<LayerId> {
+        layers
+            .iter()
+            .filter_map(|id| self.layer(id).ok()?.parent)
+            .collect()
+    }
+
     /// Publish a staged layer: `staging` may hold `diff/`; `layer.json` and
     /// `info.json` are written here. Idempotent: when the layer exists
     /// already, the staging is dropped and the existing ID returned.
