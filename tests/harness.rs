@@ -99,6 +99,15 @@ impl Env {
 /// container processes and their supervisors, and mounts. A pid read back
 /// from an old state file is signalled only while it is still the process
 /// that file recorded (see [`kill_if_ours`]).
+/// A finished test takes its containers' processes and mounts down (its
+/// files stay for a look): a killed tool's leftovers would otherwise keep
+/// the tree busy for whoever removes it.
+impl Drop for Env {
+    fn drop(&mut self) {
+        cleanup(&self.dir);
+    }
+}
+
 fn cleanup(dir: &Path) {
     if let Ok(rd) = std::fs::read_dir(dir.join("store/containers")) {
         for e in rd.flatten() {
