@@ -539,6 +539,36 @@ fn state_never_lies() {
     env.cmd("rm").arg(&id).ok();
 }
 
+/// The supervisor owns the record while it lives: a read of the state
+/// between the init's exit and the supervisor's record of it (here held
+/// open by stopping the supervisor) must not record an exit of its own
+/// (137) over the real one.
+#[test]
+fn a_state_read_does_not_race_the_supervisors_record() {
+    use nix::sys::signal::{kill, Signal};
+    let env = Env::new("ctr-state-race");
+    busybox_image(&env);
+    let id = detached(&env, &["sh", "-c", "sleep 1; exit 3"]);
+    let st = std::fs::read_to_string(container_dir(&env, &id).join("state.json")).unwrap();
+    let st: serde_json::Value = serde_json::from_str(&st).unwrap();
+    let supervisor = nix::unistd::Pid::from_raw(st["supervisor"].as_i64().unwrap() as i32);
+    let init = st["pid"].as_i64().unwrap();
+    kill(supervisor, Signal::SIGSTOP).unwrap();
+    wait_for("the init to exit", Duration::from_secs(10), || {
+        std::fs::read_to_string(format!("/proc/{init}/stat"))
+            .map_or(true, |s| s[s.rfind(')').unwrap() + 2..].starts_with('Z'))
+    });
+    let seen = s(&ps_all(&env)[0], "status").to_string();
+    kill(supervisor, Signal::SIGCONT).unwrap();
+    assert_eq!(
+        seen, "running",
+        "read while the supervisor had not yet recorded"
+    );
+    let r = env.cmd("wait").arg(&id).ok().record();
+    assert_eq!(r["exit_code"], 3);
+    env.cmd("rm").arg(&id).ok();
+}
+
 #[test]
 fn rm_and_rmi_leave_nothing_behind() {
     let env = Env::new("ctr-rmi");

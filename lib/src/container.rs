@@ -6,9 +6,9 @@
 //! is [`crate::isolate::liveness`]'s.
 //!
 //! State never lies: every read of a container's status checks that its
-//! supervisor and init process are alive (pid and start time); a container
-//! whose processes died is recorded exited and its cgroup and mount are
-//! cleaned up on the spot.
+//! supervisor is alive (pid and start time); the supervisor records its
+//! init's exit, and a container whose supervisor died is recorded exited
+//! and its processes, cgroup and mount are cleaned up on the spot.
 
 use crate::image::runtime_config::{self as rcfg, effective_config, runtime, Overrides};
 use crate::isolate::cgroup::{self, Cgroup, Limits};
@@ -280,16 +280,17 @@ fn cgroup_name(c: &ContainerMeta) -> String {
 }
 
 /// The container's state as it really is. A container recorded running
-/// whose init or supervisor is gone is recorded exited (and cleaned up).
+/// whose supervisor is gone is recorded exited (and cleaned up). While the
+/// supervisor lives the record is its own: it reaps the init and records
+/// the real exit status, so an init that just died is not yet "exited"
+/// here (taking over then would race it with a 137 of our own).
 pub fn state(store: &Store, c: &ContainerMeta) -> Result<State> {
     let mut st = store.read_state(&c.id)?;
     if st.status == Status::Running || st.status == Status::Paused {
-        let init_alive = alive(st.pid, st.pid_start);
-        let sup_alive = alive(st.supervisor, st.supervisor_start);
-        if !init_alive || !sup_alive {
-            // The supervisor records the exit itself when it can; if it died
-            // or has not yet, take everything down and say so.
-            if init_alive {
+        if !alive(st.supervisor, st.supervisor_start) {
+            // The supervisor died before it could record the exit: take
+            // everything down and say so.
+            if alive(st.pid, st.pid_start) {
                 let _ = kill_all(store, c, Signal::SIGKILL);
             }
             cleanup(store, c);
