@@ -31,6 +31,7 @@ pub mod hosts;
 pub mod ipam;
 pub mod netlink;
 pub mod netns;
+mod nfnl;
 pub mod nft;
 pub mod port;
 mod user;
@@ -481,6 +482,7 @@ fn join(
         enable_forwarding(&net.bridge)?;
         nft::assert_script(
             &stamp_path(store, name),
+            nft::TABLE,
             &nft::script(&net.bridge, net.subnet),
         )?;
     }

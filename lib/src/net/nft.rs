@@ -18,13 +18,16 @@
 //! Applied as docker applies iptables rules: by running the tool, `nft -f
 //! -`, one atomic transaction per change. Running it costs most of what a
 //! bridged start adds (about 25 ms), so the network's script is applied
-//! again only when the ruleset may have changed since cairn last applied it
-//! ([`assert_script`]): the kernel numbers every change to the ruleset (its
-//! generation), and an unchanged number means the table is as cairn left it.
+//! again only when cairn's table may have changed since cairn last applied
+//! it ([`assert_script`]): a fingerprint of the table as the kernel holds it
+//! (read over netlink, a fraction of a millisecond) is compared with the one
+//! recorded after cairn's own transaction. Other tables' changes (docker's
+//! iptables, a firewall) do not force a transaction.
 
 use super::ipam::Subnet;
+use super::nfnl::{fingerprint, generation};
 use super::port::Port;
-use std::io::{self, Write};
+use std::io::Write;
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -143,77 +146,30 @@ pub fn apply(script: &str) -> Result<(), NftError> {
     }
 }
 
-/// The ruleset's generation: a number the kernel changes with every
-/// committed change to any table (`NFT_MSG_GETGEN` on a netfilter netlink
-/// socket).
-pub fn generation() -> io::Result<u32> {
-    use netlink_sys::{protocols::NETLINK_NETFILTER, Socket, SocketAddr};
-    // nftables' subsystem and its GETGEN request; the answer is NEWGEN
-    const NFNL_SUBSYS_NFTABLES: u16 = 10;
-    const NFT_MSG_GETGEN: u16 = 16;
-    const NFT_MSG_NEWGEN: u16 = 15;
-    const NFTA_GEN_ID: u16 = 1;
-    let mut sock = Socket::new(NETLINK_NETFILTER)?;
-    sock.bind_auto()?;
-    sock.connect(&SocketAddr::new(0, 0))?;
-    // nlmsghdr (length, type, flags: a request, sequence, port) then
-    // nfgenmsg (family unspecified, version 0, resource 0)
-    let mut req = Vec::with_capacity(20);
-    req.extend(20u32.to_ne_bytes());
-    req.extend(((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN).to_ne_bytes());
-    req.extend(1u16.to_ne_bytes());
-    req.extend(1u32.to_ne_bytes());
-    req.extend(0u32.to_ne_bytes());
-    req.extend([0u8; 4]);
-    sock.send(&req, 0)?;
-    let (data, _) = sock.recv_from_full()?;
-    let bad = || io::Error::new(io::ErrorKind::InvalidData, "nftables' generation reply");
-    let u16_at = |o: usize| data.get(o..o + 2).map(|b| u16::from_ne_bytes([b[0], b[1]]));
-    let len = data.get(..4).ok_or_else(bad)?;
-    let len = (u32::from_ne_bytes([len[0], len[1], len[2], len[3]]) as usize).min(data.len());
-    if u16_at(4) != Some((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN) {
-        return Err(bad());
-    }
-    // attributes after the 16-byte header and the 4-byte nfgenmsg, each
-    // 4-byte aligned
-    let mut off = 20;
-    while off + 4 <= len {
-        let (alen, kind) = (
-            u16_at(off).ok_or_else(bad)? as usize,
-            u16_at(off + 2).ok_or_else(bad)?,
-        );
-        if alen < 4 {
-            break;
-        }
-        if kind & 0x3fff == NFTA_GEN_ID && alen >= 8 {
-            let v = data.get(off + 4..off + 8).ok_or_else(bad)?;
-            return Ok(u32::from_be_bytes([v[0], v[1], v[2], v[3]]));
-        }
-        off += (alen + 3) & !3;
-    }
-    Err(bad())
-}
-
-/// Apply `script` unless the ruleset is still the one it left the last
-/// time: `stamp` records this boot, the generation right after that
-/// transaction, and the script. It is recorded only when that transaction
-/// was the only change (the generation moved by exactly one), so a stamp
-/// never vouches for a ruleset someone else changed meanwhile. Without
-/// the generation (an old kernel), the script is applied every time.
-pub fn assert_script(stamp: &Path, script: &str) -> Result<(), NftError> {
+/// Apply `script`, which makes the `ip` table `table`, unless the table
+/// is still as it left it the last time: `stamp` records this boot, the
+/// table's fingerprint right after that transaction ([`fingerprint`]), and
+/// the script. It is recorded only when that transaction was the only
+/// change to the ruleset meanwhile (the kernel's generation moved by
+/// exactly one), so a stamp never vouches for a table someone else changed
+/// before it was read. Changes to other tables (docker's, a firewall's)
+/// leave the fingerprint as it is; any change to this table (deleted, a
+/// chain flushed, an element of a set deleted) moves it, and the script is
+/// applied again. Without netlink (an old kernel), every time.
+pub fn assert_script(stamp: &Path, table: &str, script: &str) -> Result<(), NftError> {
     let boot = crate::liveness::boot_id().unwrap_or_default();
-    let stamp_of = |gen: u32| format!("{boot} {gen}\n{script}");
-    let before = generation().ok();
-    if let Some(g) = before {
-        if std::fs::read_to_string(stamp).ok() == Some(stamp_of(g)) {
-            return Ok(());
-        }
+    let stamp_of = |fp: crate::digest::Digest| format!("{boot} {}\n{script}", fp.hex());
+    let recorded = std::fs::read_to_string(stamp).ok();
+    if recorded.is_some() && recorded == fingerprint(table).ok().map(stamp_of) {
+        return Ok(());
     }
+    let before = generation().ok();
     apply(script)?;
-    match (before, generation().ok()) {
-        (Some(b), Some(a)) if a == b.wrapping_add(1) => {
+    let after = fingerprint(table).ok();
+    match (before, after, generation().ok()) {
+        (Some(b), Some(fp), Some(a)) if a == b.wrapping_add(1) => {
             // a stamp lost is only a transaction more next time
-            let _ = crate::store::replace_file(stamp, stamp_of(a).as_bytes(), false);
+            let _ = crate::store::replace_file(stamp, stamp_of(fp).as_bytes(), false);
         }
         _ => {
             let _ = std::fs::remove_file(stamp);
@@ -226,38 +182,72 @@ pub fn assert_script(stamp: &Path, script: &str) -> Result<(), NftError> {
 mod tests {
     use super::*;
 
-    /// The stamp skips a transaction only while the ruleset is unchanged:
-    /// a table deleted behind cairn's back is made again by the next call.
+    /// The stamp skips a transaction only while the table is as the last
+    /// one left it: another table's change does not force one; the table
+    /// deleted, a chain of it flushed or an element of its set deleted
+    /// behind cairn's back is repaired by the next call.
     #[test]
-    fn a_stamp_skips_nft_only_while_the_ruleset_is_unchanged() {
+    fn a_stamp_skips_nft_only_while_the_table_is_unchanged() {
         let d = crate::testutil::TempDir::new("nft-stamp");
         let stamp = d.path().join("probe.ruleset");
-        let probe = format!("cairn-stamp-probe-{}", std::process::id());
-        let script = format!("table ip {probe} {{\n}}\n");
-        let exists = || {
-            Command::new("nft")
-                .args(["list", "table", "ip", &probe])
-                .output()
-                .unwrap()
-                .status
-                .success()
-        };
-        assert_script(&stamp, &script).unwrap();
-        assert!(exists());
-        let before = generation().unwrap();
-        if std::fs::read_to_string(&stamp).is_ok_and(|s| s.contains(&format!(" {before}\n"))) {
-            // nothing changed since: no transaction
-            assert_script(&stamp, &script).unwrap();
-            assert_eq!(generation().unwrap(), before, "skipped");
-        }
-        apply(&format!("delete table ip {probe}\n")).unwrap();
-        assert!(!exists());
-        assert!(
-            generation().unwrap() > before,
-            "a change moves the generation"
+        let pid = std::process::id();
+        let (probe, other) = (format!("cairn_probe_{pid}"), format!("cairn_other_{pid}"));
+        let script = format!(
+            "table ip {probe} {{\n set s {{ type ipv4_addr; }}\n map m {{ type inet_service : ipv4_addr; }}\n chain c {{\n }}\n}}\n\
+             flush chain ip {probe} c\n\
+             add rule ip {probe} c ip saddr @s accept\n\
+             add element ip {probe} s {{ 10.99.0.1 }}\n"
         );
-        assert_script(&stamp, &script).unwrap();
-        assert!(exists(), "made again");
+        let listed = || {
+            let o = Command::new("nft")
+                .args(["-a", "list", "table", "ip", &probe])
+                .output();
+            String::from_utf8_lossy(&o.unwrap().stdout).into_owned()
+        };
+        let whole = |l: &str| l.contains("ip saddr @s accept") && l.contains("10.99.0.1");
+        // (another test's change may keep a stamp from being written: then
+        // only the repairs are checked)
+        let stamped = |s: &str| {
+            assert_script(&stamp, &probe, s).unwrap();
+            stamp.exists()
+        };
+        let mut rounds = 0;
+        while !stamped(&script) && rounds < 10 {
+            rounds += 1;
+        }
+        assert!(whole(&listed()), "{}", listed());
+        let skipped = |before: &str| {
+            assert_script(&stamp, &probe, &script).unwrap();
+            listed() == before
+        };
+        if stamp.exists() {
+            let before = listed();
+            assert!(skipped(&before), "nothing changed: no transaction");
+            apply(&format!(
+                "table ip {other} {{\n}}\ndelete table ip {other}\n"
+            ))
+            .unwrap();
+            // a map's elements come and go with the ports it publishes
+            apply(&format!("add element ip {probe} m {{ 80 : 10.99.0.2 }}\n")).unwrap();
+            let before = listed();
+            assert!(
+                skipped(&before),
+                "other tables or a map changed: no transaction"
+            );
+        }
+        for damage in [
+            format!("flush chain ip {probe} c\n"),
+            format!("delete element ip {probe} s {{ 10.99.0.1 }}\n"),
+            format!("delete table ip {probe}\n"),
+        ] {
+            while !stamped(&script) && rounds < 20 {
+                rounds += 1;
+            }
+            apply(&damage).unwrap();
+            assert!(!whole(&listed()), "{damage}");
+            assert_script(&stamp, &probe, &script).unwrap();
+            assert!(whole(&listed()), "repaired after {damage}{}", listed());
+        }
         apply(&format!("delete table ip {probe}\n")).unwrap();
     }
 
