@@ -18,7 +18,10 @@
 # bridge minus none for each pair. Also the CPU time (user + system, of the command and
 # its children, from /usr/bin/time) of cairn's, which does not depend on the machine's
 # load the way wall time does (docker's CPU is spent in dockerd, not in the client, so
-# it has none).
+# it has none). And, independent of the load too: how often each cairn command ran
+# `nft` over the N rounds (an `nft` on PATH that counts, then runs the real one), how
+# many changes others made to the host's ruleset meanwhile (`nft monitor`), and the
+# syscalls of one more run of each cairn command (`strace -f -c`, when installed).
 #
 # PROFILE=debug uses the debug build (a quick check that the script works; its numbers
 # say little). Needs root, docker.io, busybox-static, nft, /usr/bin/time. Everything
@@ -40,10 +43,15 @@ else
     cargo build -q
 fi
 BIN=$PWD/target/$PROFILE
-export PATH=$BIN:$PATH # cairn finds cairn-<verb> beside itself; the porcelain's tools too
-
 # Short path: dockerd's containerd socket lives below it.
 WORK=$(mktemp -d /tmp/cairn-netb.XXXXXX)
+# cairn finds cairn-<verb> beside itself; the porcelain's tools too. An nft that notes
+# which command ran it (BENCH_NAME, set by `timed`) before running the real one.
+mkdir -p "$WORK/wrap"
+printf '#!/bin/sh\necho "${BENCH_NAME:-setup}" >>"%s/nft.log"\nexec %s "$@"\n' \
+    "$WORK" "$(command -v nft)" >"$WORK/wrap/nft"
+chmod +x "$WORK/wrap/nft"
+export PATH=$WORK/wrap:$BIN:$PATH
 DBRIDGE=cbench$$
 DBRIDGE=${DBRIDGE:0:15}
 # shellcheck source=../tests/peers/dockerd.sh
@@ -52,6 +60,7 @@ cleanup() {
     local rc=$?
     set +e
     [[ -n ${C:-} ]] && "$BIN/cairn" rm -f "$C" >/dev/null 2>&1
+    [[ -n ${MONITOR:-} ]] && kill "$MONITOR" 2>/dev/null
     dockerd_stop
     ip link del "$DBRIDGE" 2>/dev/null
     rm -rf "$WORK"
@@ -101,7 +110,7 @@ timed() {
     local name=$1 s e
     shift
     s=$(now)
-    /usr/bin/time -f '%U %S' -o "$WORK/cpu" "$@" >/dev/null 2>"$WORK/err" ||
+    BENCH_NAME=$name /usr/bin/time -f '%U %S' -o "$WORK/cpu" "$@" >/dev/null 2>"$WORK/err" ||
         { echo "bench: $name failed: $(cat "$WORK/err")" >&2; exit 1; }
     e=$(now)
     TIMES[$name]+="$(awk -v a="$s" -v b="$e" 'BEGIN { printf "%.6f", b - a }') "
@@ -123,8 +132,14 @@ round() {
 echo "# warm-up" >&2
 round
 TIMES=() CPU=()
+: >"$WORK/nft.log"
+nft monitor ruleset >"$WORK/monitor" 2>&1 &
+MONITOR=$!
 echo "# $N rounds" >&2
 for ((i = 0; i < N; i++)); do round; done
+kill "$MONITOR" 2>/dev/null
+wait "$MONITOR" 2>/dev/null || true
+MONITOR=
 
 printf '\n== start to exit of /bin/true (N=%s; load now %s)\n' "$N" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-22s %10s %10s %12s\n' command median_ms best_ms cpu_median_ms
@@ -142,3 +157,25 @@ for tool in cairn-run cairn-isolate docker-run; do
     awk -v n="$tool" -v a="${MED[$tool/bridge]}" -v b="${MED[$tool/none]}" \
         'BEGIN { printf "%-22s %+9.1f ms\n", n, (a - b) * 1000 }'
 done
+
+printf '\n== what does not depend on the load\n'
+printf '%-22s %12s %16s\n' command nft_runs syscalls_one_run
+for name in "${NAMES[@]}"; do
+    [[ $name == docker-* ]] && continue
+    runs=$(grep -cx "$name" "$WORK/nft.log" || true)
+    calls=-
+    if command -v strace >/dev/null; then
+        case $name in
+        cairn-run/bridge) cmd=("$BIN/cairn" run --rm busybox true) ;;
+        cairn-run/none) cmd=("$BIN/cairn" run --rm --network none busybox true) ;;
+        cairn-isolate/bridge) cmd=("$BIN/cairn-isolate" --network bridge "$C" -- /bin/true) ;;
+        cairn-isolate/none) cmd=("$BIN/cairn-isolate" --network none "$C" -- /bin/true) ;;
+        esac
+        strace -f -c -o "$WORK/strace" "${cmd[@]}" >/dev/null 2>&1
+        calls=$(awk '$NF == "total" { print $4 }' "$WORK/strace")
+    fi
+    printf '%-22s %12s %16s\n' "$name" "$runs/$N" "$calls"
+done
+# each change nft monitor reports is one line; cairn's own name its table
+others=$(grep -v '^#' "$WORK/monitor" | grep -cv ' ip cairn ' || true)
+printf 'changes to the ruleset by others during the rounds (nft monitor): %s\n' "$others"
