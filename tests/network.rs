@@ -1042,3 +1042,273 @@ fn connect_and_disconnect_move_a_container_between_networks() {
     network_gone(&env, &front);
     network_gone(&env, &back);
 }
+
+/// A /16 of 10.0.0.0/8 the host routes nothing into (its default route
+/// aside): `10.B`.
+fn unrouted_16() -> String {
+    (200..=250)
+        .map(|b| format!("10.{b}"))
+        .find(|n| {
+            let o = std::process::Command::new("ip")
+                .args(["-4", "route", "show", "to", "match", &format!("{n}.0.1")])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .all(|l| l.starts_with("default"))
+        })
+        .expect("a 10.B.0.0/16 the host does not route")
+}
+
+/// What a docker engine could leave on the host: tables its iptables
+/// would make (any but cairn's and tests' own, which come and go with
+/// other tests), iptables-legacy rules, links named as docker's.
+fn host_net_state() -> (Vec<String>, String, BTreeSet<String>) {
+    let tables = nft(&["list", "tables"], None)
+        .lines()
+        .filter(|t| !t.starts_with("table ip cairn") && !t.contains(" cairn_"))
+        .map(str::to_string)
+        .collect();
+    let legacy = std::process::Command::new("iptables-legacy-save")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        // a chain's policy without its packet and byte counters
+        .map(|l| l.split(" [").next().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n");
+    // docker's links: its bridges, and veths named veth + 7 hex digits
+    // (cairn's have 8); others come and go with other tests
+    let dockers = |l: &String| {
+        l == "docker0"
+            || l.starts_with("br-")
+            || l.starts_with("cdk")
+            || (l.starts_with("veth") && l.len() == 11)
+    };
+    let links = links().into_iter().filter(dockers).collect();
+    (tables, legacy, links)
+}
+
+/// `out` of the probe script below with what differs by design masked: the
+/// address and its prefix and broadcast, the hostname (checked: 12 hex
+/// digits, as docker's short ID), interface indexes.
+fn masked(out: &str, subnet_prefix: &str) -> String {
+    let host = out.lines().next().unwrap_or_default().to_string();
+    assert!(
+        host.len() == 12 && host.bytes().all(|b| b.is_ascii_hexdigit()),
+        "hostname {host:?}: {out}"
+    );
+    let mut ip = String::new();
+    let mut lines = Vec::new();
+    for l in out.lines() {
+        let mut t: Vec<String> = l.split_whitespace().map(str::to_string).collect();
+        if t.get(2).map(String::as_str) == Some("inet") && t[0].ends_with(':') {
+            t[0] = "N:".into();
+            if t[1] == "eth0" {
+                let (a, _) = t[3].split_once('/').unwrap();
+                assert!(
+                    a.starts_with(subnet_prefix),
+                    "{a} not in {subnet_prefix}: {out}"
+                );
+                ip = a.to_string();
+                t[3] = "<ip>/<len>".into();
+                if t[4] == "brd" {
+                    t[5] = "<brd>".into();
+                }
+            }
+            lines.push(t.join(" "));
+        } else {
+            lines.push(l.to_string());
+        }
+    }
+    let mut s = lines.join("\n").replace(&host, "<host>");
+    if !ip.is_empty() {
+        s = s.replace(&format!("{ip}\t"), "<ip>\t");
+        s = s
+            .lines()
+            .map(|l| if l == ip { "<ip>" } else { l })
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
+    s
+}
+
+/// The same containers on docker 20.10 and on cairn, with the same
+/// busybox image: the same /etc/hosts, /etc/resolv.conf (the host's,
+/// without loopback resolvers), /etc/hostname, interfaces (lo, and eth0
+/// with one address in the network's subnet), a published port fetched
+/// from the host's 127.0.0.1 and `port`'s answer, a peer fetched by name
+/// on a user network, `none` with lo only. docker's engine is a second
+/// private one with the bridge network a stock engine has, in a network
+/// namespace of its own (its "host"): its bridge, iptables rules and
+/// forwarding never reach the host, checked before and after. No traffic
+/// but between the test's own containers and hosts; no lookup leaves
+/// them (the engine's namespace has no route out).
+#[test]
+fn agrees_with_docker_on_bridges_ports_and_names() {
+    use crate::fixtures::{peers, BridgedDocker};
+    let env = Env::new("net-docker");
+    let _guard = Guard::new("docker");
+    let archive = peers().join("docker-save.tar");
+    env.cmd("load").arg(&archive).ok();
+    let before = host_net_state();
+    let net = unrouted_16();
+    let pid = std::process::id() % 100_000;
+    let (bridge, ubridge) = (format!("cdk{pid}"), format!("cdku{pid}"));
+    let d = BridgedDocker::start(&bridge, &format!("{net}.0.1/24"));
+    let docker = &d.docker;
+    docker.ok(&["load", "-i", archive.to_str().unwrap()]);
+    assert_eq!(host_net_state(), before, "the engine reached the host");
+    // its iptables rules are where it is
+    let o = d
+        .on_its_host("nft")
+        .args(["list", "tables"])
+        .output()
+        .unwrap();
+    let tables = String::from_utf8_lossy(&o.stdout);
+    assert!(tables.contains("table ip nat"), "{tables}");
+    let cairn_run = |args: &[&str]| {
+        let o = env.cmd("run").args(args).run();
+        o.stdout.clone() + &o.stderr
+    };
+    let docker_run = |args: &[&str]| {
+        let o = docker.run(&[&["run"], args].concat());
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
+    };
+
+    // the default bridge: /etc files and interfaces
+    let probe = "hostname; ip -4 -o addr; ls /sys/class/net; echo --; cat /etc/hosts; \
+                 echo --; cat /etc/resolv.conf; echo --; cat /etc/hostname; hostname -i";
+    let args = ["--rm", "busybox:latest", "sh", "-c", probe];
+    let theirs = masked(&docker_run(&args), &format!("{net}.0."));
+    let ours = cairn_run(&args);
+    let ours = masked(&ours, &settings_subnet_prefix(&env));
+    assert_eq!(ours, theirs);
+
+    // `none`: lo only
+    let args = ["--rm", "--network", "none", "busybox:latest", "sh", "-c"];
+    let none = "ip -4 -o addr; ls /sys/class/net";
+    assert_eq!(
+        cairn_run(&[&args[..], &[none]].concat()),
+        docker_run(&[&args[..], &[none]].concat())
+    );
+
+    // a port published on the host's 127.0.0.1 (the same number on both:
+    // the engine's host is a namespace of its own)
+    let port = (21000 + pid % 20000).to_string();
+    let publish = format!("127.0.0.1:{port}:80");
+    let web = ["-d", "--name", "web", "-p", &publish, "busybox:latest"];
+    let httpd = ["busybox", "httpd", "-f", "-p", "80", "-h", "/etc"];
+    docker.ok(&[&["run"], &web[..], &httpd[..]].concat());
+    env.cmd("run").args(web).args(httpd).ok();
+    assert_eq!(
+        env.cmd("port")
+            .args(["web", "--format", "table"])
+            .ok()
+            .stdout,
+        docker.ok(&["port", "web"])
+    );
+    assert_eq!(
+        env.cmd("port")
+            .args(["web", "80", "--format", "table"])
+            .ok()
+            .stdout,
+        docker.ok(&["port", "web", "80"])
+    );
+    let url = format!("http://127.0.0.1:{port}/passwd");
+    let wget = ["5", "/bin/busybox", "wget", "-q", "-O-", &url];
+    let fetched = |mut c: std::process::Command| {
+        let mut last = String::new();
+        for _ in 0..25 {
+            let o = c.output().unwrap();
+            last = String::from_utf8_lossy(&o.stdout).into_owned();
+            if o.status.success() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        last
+    };
+    let mut c = std::process::Command::new("timeout");
+    c.args(wget);
+    let ours = fetched(c);
+    let mut c = d.on_its_host("timeout");
+    c.args(wget);
+    assert!(ours.starts_with("root:x:0:0"), "{ours}");
+    assert_eq!(ours, fetched(c));
+
+    // a user network: a peer fetched by its name
+    docker.ok(&["network", "create", "--subnet", &format!("{net}.1.0/24")]
+        .into_iter()
+        .chain([
+            "-o",
+            &format!("com.docker.network.bridge.name={ubridge}"),
+            "app",
+        ])
+        .collect::<Vec<_>>());
+    let r = network_create(&env, "app");
+    let peer = ["-d", "--name", "peer", "--network", "app", "busybox:latest"];
+    docker.ok(&[&["run"], &peer[..], &httpd[..]].concat());
+    env.cmd("run").args(peer).args(httpd).ok();
+    let get = "for i in 1 2 3 4 5; do timeout 5 wget -q -O- http://peer/passwd && exit; sleep 1; done; exit 1";
+    let theirs = docker_run(&[
+        "--rm",
+        "--network",
+        "app",
+        "busybox:latest",
+        "sh",
+        "-c",
+        get,
+    ]);
+    let ours = cairn_run(&[
+        "--rm",
+        "--network",
+        "app",
+        "-v",
+        &no_dns(&env),
+        "busybox:latest",
+        "sh",
+        "-c",
+        get,
+    ]);
+    assert!(ours.starts_with("root:x:0:0"), "{ours}");
+    assert_eq!(ours, theirs);
+
+    docker.ok(&["rm", "-f", "web", "peer"]);
+    docker.ok(&["network", "rm", "app"]);
+    env.cmd("rm").args(["-f", "web", "peer"]).ok();
+    env.cmd("network").args(["rm", "app"]).ok();
+    network_gone(&env, &r);
+    drop(d);
+    let after = host_net_state();
+    assert_eq!(after, before, "the engine left something on the host");
+    for b in [&bridge, &ubridge] {
+        assert!(!links().contains(b.as_str()), "{b}");
+    }
+    let work = format!("/tmp/cairn-dkb.{}", std::process::id());
+    assert!(!std::path::Path::new(&work).exists(), "{work} left");
+}
+
+/// The first octets of the default bridge's subnet, as `masked` checks an
+/// address against (`10.88.`).
+fn settings_subnet_prefix(env: &Env) -> String {
+    let o = env.cmd("network").args(["inspect", "bridge"]).ok().stdout;
+    let doc: Value = serde_json::from_str(&o).unwrap();
+    let subnet = doc["IPAM"]["Config"][0]["Subnet"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (base, len) = subnet.split_once('/').unwrap();
+    let octets = len.parse::<usize>().unwrap() / 8;
+    let mut p: String = base
+        .split('.')
+        .take(octets)
+        .map(|o| format!("{o}."))
+        .collect();
+    if p.is_empty() {
+        p = base.to_string();
+    }
+    p
+}

@@ -20,7 +20,11 @@
 #
 # The engine cannot touch the host: its own data-root, exec-root, pidfile and socket under
 # WORK; vfs storage (DOCKERD_STORAGE=overlay2 for benches); its containers' cgroups under /<basename of WORK>, removed on stop;
-# no bridge, no iptables, no forwarding; a private mount namespace with a tmpfs over /run
+# no bridge, no iptables, no forwarding (unless DOCKERD_NETNS="BRIDGE CIDR": then the
+# engine has a network namespace of its own, with lo up and a bridge BRIDGE with address
+# CIDR, and ARGs such as `--bridge BRIDGE --iptables=true` give it a bridge network as a
+# stock engine has, its iptables rules and forwarding all inside that namespace, gone
+# with it; the host's ruleset, links and sysctls are never touched); a private mount namespace with a tmpfs over /run
 # (dockerd hardcodes /run/docker/plugins, and would attach to a system containerd if
 # /run/containerd/containerd.sock existed); `deprecated-key-path`, else dockerd 20.10
 # writes /etc/docker/key.json.
@@ -38,8 +42,16 @@ dockerd_start() {
     printf '{"deprecated-key-path": "%s/key.json"}\n' "$work" >"$work/daemon.json"
     # unshare execs (no fork), so $! is dockerd itself. TMPDIR: dockerd SIGUSR1s its
     # containerd when killing it, and containerd then dumps a stacks log into $TMPDIR.
-    TMPDIR=$work/tmp unshare --mount --propagation private -- \
-        /bin/sh -c 'mount -t tmpfs -o mode=0755 cairn-run /run && exec "$@"' sh \
+    local ns=(--mount --propagation private) setup='mount -t tmpfs -o mode=0755 cairn-run /run'
+    if [[ -n ${DOCKERD_NETNS:-} ]]; then
+        # a network namespace of its own, and in it lo and the bridge NAME with CIDR
+        read -r bridge cidr <<<"$DOCKERD_NETNS"
+        ns+=(--net)
+        setup+=" && ip link set lo up && ip link add $bridge type bridge"
+        setup+=" && ip addr add $cidr dev $bridge && ip link set $bridge up"
+    fi
+    TMPDIR=$work/tmp unshare "${ns[@]}" -- \
+        /bin/sh -c "$setup"' && exec "$@"' sh \
         "$DOCKERD" \
         --config-file "$work/daemon.json" \
         --data-root "$work/data" \

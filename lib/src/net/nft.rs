@@ -192,6 +192,14 @@ mod tests {
         let stamp = d.path().join("probe.ruleset");
         let pid = std::process::id();
         let (probe, other) = (format!("cairn_probe_{pid}"), format!("cairn_other_{pid}"));
+        // the probe goes however the test ends
+        struct Probe<'a>(&'a str);
+        impl Drop for Probe<'_> {
+            fn drop(&mut self) {
+                let _ = apply(&format!("delete table ip {}\n", self.0));
+            }
+        }
+        let _probe = Probe(&probe);
         let script = format!(
             "table ip {probe} {{\n set s {{ type ipv4_addr; }}\n map m {{ type inet_service : ipv4_addr; }}\n chain c {{\n }}\n}}\n\
              flush chain ip {probe} c\n\
@@ -248,7 +256,6 @@ mod tests {
             assert_script(&stamp, &probe, &script).unwrap();
             assert!(whole(&listed()), "repaired after {damage}{}", listed());
         }
-        apply(&format!("delete table ip {probe}\n")).unwrap();
     }
 
     #[test]
