@@ -1169,6 +1169,18 @@ fn agrees_with_docker_on_bridges_ports_and_names() {
         .unwrap();
     let tables = String::from_utf8_lossy(&o.stdout);
     assert!(tables.contains("table ip nat"), "{tables}");
+    // the default network exists before any container used it, as docker's
+    let ours: Value =
+        serde_json::from_str(&env.cmd("network").args(["inspect", "bridge"]).ok().stdout).unwrap();
+    let theirs: Value =
+        serde_json::from_str(&docker.ok(&["network", "inspect", "bridge"])).unwrap();
+    for k in ["Name", "Driver", "Scope", "EnableIPv6", "Internal"] {
+        assert_eq!(ours[k], theirs[0][k], "{k}: {ours} {theirs}");
+    }
+    for k in ["Subnet", "Gateway"] {
+        assert!(ours["IPAM"]["Config"][0][k].is_string(), "{ours}");
+        assert!(theirs[0]["IPAM"]["Config"][0][k].is_string(), "{theirs}");
+    }
     let cairn_run = |args: &[&str]| {
         let o = env.cmd("run").args(args).run();
         o.stdout.clone() + &o.stderr

@@ -463,17 +463,7 @@ fn join(
     let links = link_names(&mut host)?;
     let mut net = match load(store, name, &links)? {
         Some(n) => n,
-        None if name == DEFAULT_NETWORK => Network {
-            name: name.into(),
-            id: new_id()?,
-            created: crate::store::container::now_rfc3339(),
-            bridge: DEFAULT_BRIDGE.into(),
-            subnet: configured_subnet()?.unwrap_or(Subnet {
-                base: Ipv4Addr::UNSPECIFIED,
-                prefix: 0,
-            }),
-            leases: BTreeMap::new(),
-        },
+        None if name == DEFAULT_NETWORK => fresh_default()?,
         None => return Err(NetError::NoNetwork(name.into())),
     };
     let bridge = ensure_bridge(&mut host, &mut net)?;
@@ -550,6 +540,41 @@ fn load(store: &Store, name: &str, links: &BTreeSet<String>) -> Result<Option<Ne
         forget(store, &c, name, ip);
     }
     Ok(Some(n))
+}
+
+/// The default network's record before its first use (its subnet is
+/// chosen when its bridge is made: [`ensure_bridge`]).
+fn fresh_default() -> Result<Network> {
+    Ok(Network {
+        name: DEFAULT_NETWORK.into(),
+        id: new_id()?,
+        created: crate::store::container::now_rfc3339(),
+        bridge: DEFAULT_BRIDGE.into(),
+        subnet: configured_subnet()?.unwrap_or(Subnet {
+            base: Ipv4Addr::UNSPECIFIED,
+            prefix: 0,
+        }),
+        leases: BTreeMap::new(),
+    })
+}
+
+/// The default network, made now (its bridge and its record) if no
+/// container has used it yet: as docker's `bridge`, it always exists.
+fn made_default(store: &Store, host: &mut Netlink) -> Result<Network> {
+    let dir = store.root().join("networks");
+    std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let _lock = store.lock_exclusive(&format!("network-{DEFAULT_NETWORK}"))?;
+    let links = link_names(host)?;
+    let mut net = match load(store, DEFAULT_NETWORK, &links)? {
+        Some(n) => n,
+        None => fresh_default()?,
+    };
+    ensure_bridge(host, &mut net)?;
+    write_json(&network_path(store, DEFAULT_NETWORK), &net)?;
+    Ok(net)
 }
 
 /// Refuse a bridge network that does not exist (the default one always

@@ -11,8 +11,8 @@
 //! refused while a container is attached (a lease whose veth is live).
 
 use super::{
-    ensure_bridge, link_names, load, network_path, new_id, read_json, stamp_path, sys, write_json,
-    NetError, Network, Result, DEFAULT_NETWORK,
+    ensure_bridge, link_names, load, made_default, network_path, new_id, read_json, stamp_path,
+    sys, write_json, NetError, Network, Result, DEFAULT_NETWORK,
 };
 use super::{ipam, nft, Netlink, Subnet};
 use crate::store::Store;
@@ -200,7 +200,11 @@ pub struct Member {
 pub fn inspect(store: &Store, name: &str) -> Result<NetworkInspect> {
     let mut host = Netlink::open().map_err(sys("opening a netlink socket"))?;
     let links = link_names(&mut host)?;
-    let net = load(store, name, &links)?.ok_or_else(|| NetError::NoNetwork(name.into()))?;
+    let net = match load(store, name, &links)? {
+        Some(n) => n,
+        None if name == DEFAULT_NETWORK => made_default(store, &mut host)?,
+        None => return Err(NetError::NoNetwork(name.into())),
+    };
     let containers = net
         .leases
         .iter()
