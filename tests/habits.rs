@@ -154,17 +154,18 @@ fn tag_takes_source_then_target() {
     assert_eq!(names, ["busybox:latest", "mybox:1", "short:latest"]);
 }
 
-/// `-q` prints docker's 12-digit IDs, `--no-trunc` whole ones; the IMAGE
-/// column of `ps` shows an untagged image by its short ID.
+/// `-q` prints docker's 12-digit image IDs, `--no-trunc` whole ones; the
+/// IMAGE column of `ps` shows an untagged image by its short image ID.
 #[test]
 fn quiet_ids_are_short() {
     let env = Env::new("habit-q");
     let layer = busybox_image(&env);
-    let hex = &layer[7..];
+    let image_id = s(&env.records("images", &[])[0], "image_id").to_string();
+    let hex = &image_id[7..];
     let q = env.cmd("images").arg("-q").ok().stdout;
     assert_eq!(q, format!("{}\n", &hex[..12]));
     let q = env.cmd("images").args(["-q", "--no-trunc"]).ok().stdout;
-    assert_eq!(q, format!("{layer}\n"));
+    assert_eq!(q, format!("{image_id}\n"));
     let q = env.cmd("images").args(["--format", "id"]).ok().stdout;
     assert_eq!(q, format!("{layer}\n"), "--format id stays whole");
     let by_id = env.cmd("create").args([&layer, "--", "true"]).ok();

@@ -272,7 +272,7 @@ fn images_formats_and_filters_as_docker() {
         .record();
     let o = env
         .cmd("images")
-        .args(["-q", "--no-trunc", "-f", "dangling=true"])
+        .args(["--format", "id", "-f", "dangling=true"])
         .ok();
     assert_eq!(o.stdout.trim(), crate::harness::s(&r, "layer"));
     let o = env
@@ -287,6 +287,56 @@ fn images_formats_and_filters_as_docker() {
     assert_eq!(o.stdout, "<none>:<none>\n");
     env.cmd("images").args(["-f", "dangling=maybe"]).fails(2);
     env.cmd("images").args(["--format", "nonsense"]).fails(2);
+}
+
+/// `images` shows docker's image ID (the config's digest): the same as
+/// `docker images` after loading the same archive, `<none>` for a digest
+/// no registry gave. Every command that takes an image takes that ID, its
+/// 12-digit prefix, a layer ID or a tag.
+#[test]
+fn image_ids_are_dockers_and_accepted_everywhere() {
+    let env = Env::new("lsimgid");
+    let tag = same_image(&env, "lsimgid:1");
+    let both = |args: &[&str]| {
+        let ours = env.cmd("images").args(args).ok().stdout;
+        let theirs = docker().ok(&[&["images"], args].concat());
+        (ours, theirs)
+    };
+    for args in [
+        vec![tag.as_str(), "--format", "{{.ID}} {{.Digest}}"],
+        vec![tag.as_str(), "-q"],
+        vec![tag.as_str(), "-q", "--no-trunc"],
+        vec![tag.as_str(), "--digests", "--format", "table"],
+    ] {
+        let (ours, theirs) = both(&args);
+        assert_eq!(ours, theirs, "images {args:?}");
+    }
+    let id = env.cmd("images").args([&tag, "-q"]).ok().stdout;
+    let id = id.trim();
+    let full = env
+        .cmd("images")
+        .args([&tag, "-q", "--no-trunc"])
+        .ok()
+        .stdout;
+    let full = full.trim();
+    let layer = crate::harness::s(&env.records("images", &[&tag])[0], "layer").to_string();
+    for name in [id, full, &full[7..], &layer, &layer[7..19], &tag] {
+        let o = env.cmd("inspect").args(["--type", "image", name]).ok();
+        assert!(o.stdout.contains(&layer), "{name}: {o}");
+        env.cmd("history").arg(name).ok();
+        let c = env.cmd("create").args([name, "true"]).ok().stdout;
+        env.cmd("rm").arg(c.trim()).ok();
+        env.cmd("tag").args([name, "lsimgid:x"]).ok();
+        env.cmd("save").arg(name).ok();
+        env.cmd("rmi").arg("lsimgid:x").ok();
+    }
+    // two tags: removing by ID is refused, as docker refuses it
+    env.cmd("tag").args([id, "lsimgid:2"]).ok();
+    env.cmd("rmi").arg(id).fails(1);
+    env.cmd("images").args(["-q", "nope"]).ok();
+    env.cmd("inspect")
+        .args(["--type", "image", "0000dead"])
+        .fails(1);
 }
 
 /// `-l` labels are kept with the container: inspect's `.Config.Labels`

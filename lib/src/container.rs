@@ -150,7 +150,7 @@ pub fn create_with(
     o: &Overrides,
     mut host: HostConfig,
 ) -> Result<ContainerMeta> {
-    let layer = store.resolve(image)?;
+    let layer = crate::image::resolve(store, image)?;
     let chain = store.chain(&layer)?;
     let config = rcfg::apply(&effective_config(&chain), o);
     if let Some(h) = &host.hostname {

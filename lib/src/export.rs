@@ -46,7 +46,7 @@ pub fn view_layers(store: &Store, name: &str) -> Result<Vec<PathBuf>> {
         v.extend(crate::container::lower_layers(store, &c)?);
         return Ok(v);
     }
-    let layer = store.resolve(name)?;
+    let layer = crate::image::resolve(store, name)?;
     Ok(store.stack(&layer)?.dirs)
 }
 

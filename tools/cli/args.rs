@@ -509,6 +509,9 @@ pub struct Images {
     /// Draw the store as the model pictures it
     #[arg(long)]
     pub tree: bool,
+    /// Show the digest of the registry manifest each image came with
+    #[arg(long)]
+    pub digests: bool,
     /// Only those that match (dangling=, reference=, label=)
     #[arg(long, short = 'f', value_name = "KEY=VALUE")]
     pub filter: Vec<String>,

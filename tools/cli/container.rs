@@ -270,7 +270,7 @@ pub fn has_command(
     let Ok(store) = crate::open_store(common) else {
         return Ok(());
     };
-    let Ok(chain) = store.resolve(image).and_then(|l| store.chain(&l)) else {
+    let Ok(chain) = libcairn::image::resolve(&store, image).and_then(|l| store.chain(&l)) else {
         return Ok(());
     };
     let config = rcfg::apply(

@@ -8,7 +8,7 @@ use libcairn::filter::{glob, name_matches, Filters};
 use libcairn::reference::Reference;
 use libcairn::store::container::{ContainerMeta, State, Status};
 use libcairn::store::refs;
-use libcairn::{LayerId, Store};
+use libcairn::{Digest, LayerId, Store};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use time::OffsetDateTime;
@@ -155,13 +155,15 @@ pub fn ps_admits(store: &Store, f: &Filters, c: &ContainerMeta, st: &State) -> R
     }
     let chain: Vec<LayerId> = store.chain(&c.layer)?.into_iter().map(|(l, _)| l).collect();
     Ok(f.any("ancestor", |v| {
-        store.resolve(v).is_ok_and(|l| chain.contains(&l))
+        libcairn::image::resolve(store, v).is_ok_and(|l| chain.contains(&l))
     }))
 }
 
-/// An image row as docker's `images --format` fields.
+/// An image row as docker's `images --format` fields: `(repository, tag,
+/// image ID)`, the registry manifest's digest when one is known.
 pub fn image_row(
-    (repo, tag, id): (&str, &str, &LayerId),
+    (repo, tag, id): (&str, &str, &Digest),
+    digest: Option<&Digest>,
     created: Option<&str>,
     size: u64,
     no_trunc: bool,
@@ -171,7 +173,7 @@ pub fn image_row(
         "ID": if no_trunc { id.to_string() } else { id.short() },
         "Repository": repo,
         "Tag": tag,
-        "Digest": "<none>",
+        "Digest": digest.map_or("<none>".into(), |d| d.to_string()),
         "CreatedAt": created.map(created_at).unwrap_or_default(),
         "CreatedSince": created.map(|c| human_age(c, now)).unwrap_or_else(|| "N/A".into()),
         "Size": human_size(size),
@@ -180,6 +182,19 @@ pub fn image_row(
         "UniqueSize": "N/A",
         "Containers": "N/A",
     })
+}
+
+/// The digest of the registry manifest the image whose top is `top` came
+/// with from (or went out as to) repository `repo`: docker's `DIGEST`.
+pub fn repo_digest(store: &Store, top: &LayerId, repo: &str) -> Result<Option<Digest>, Fail> {
+    let info = store.layer_info(top)?;
+    let of = |r: &str| Reference::parse(r).map(|r| r.repository()).ok();
+    let want = of(repo);
+    let found = info.remote.iter().rev().find(|m| {
+        let theirs = of(&m.repository);
+        theirs.is_some() && (repo == "<none>" || theirs == want)
+    });
+    Ok(found.map(|m| m.manifest))
 }
 
 /// The titles docker's `table` gives `images`'s fields.

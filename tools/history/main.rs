@@ -15,7 +15,7 @@ fn run(args: History) -> Result<i32, Fail> {
     let now = time::OffsetDateTime::now_utc();
     let mut rows = Vec::new();
     for subject in subjects::<ImageRecord>(&args.images)? {
-        let top = store.resolve(&subject.name)?;
+        let top = libcairn::image::resolve(&store, &subject.name)?;
         for (id, meta) in store.chain(&top)? {
             let size = if meta.is_empty_layer() {
                 0

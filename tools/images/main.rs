@@ -1,11 +1,12 @@
 use cairn_cli::args::Images;
-use cairn_cli::listing::{image_entries, image_headers, image_row, print_template};
+use cairn_cli::listing::{image_entries, image_headers, image_row, print_template, repo_digest};
 use cairn_cli::out::{Format, FormatArg, Out};
 use cairn_cli::{open_store, Fail, FailExt};
 use clap::Parser;
 use libcairn::filter::Filters;
 use libcairn::graph::image_summary;
-use libcairn::record::{table, ImageRecord};
+use libcairn::image::config::image_id;
+use libcairn::record::ImageRecord;
 use libcairn::store::refs;
 use libcairn::LayerId;
 use std::collections::{BTreeMap, HashMap};
@@ -41,15 +42,23 @@ fn run(args: Images) -> Result<i32, Fail> {
         tags.entry(r.layer).or_default().push(r.name);
     }
     let mut rows = Vec::new();
+    let mut ids = HashMap::new();
     for (repo, tag, id) in entries {
         let (created, size) = image_summary(&store, &id, &mut sizes)?;
+        let image_id = match ids.get(&id) {
+            Some(d) => *d,
+            None => *ids.entry(id).or_insert(image_id(&store, &id)?),
+        };
         if template.is_some() || format == Format::Table {
-            let row = (repo.as_str(), tag.as_str(), &id);
-            rows.push(image_row(row, created.as_deref(), size, args.no_trunc, now));
+            let digest = repo_digest(&store, &id, &repo)?;
+            let row = (repo.as_str(), tag.as_str(), &image_id);
+            let (created, nt) = (created.as_deref(), args.no_trunc);
+            rows.push(image_row(row, digest.as_ref(), created, size, nt, now));
             continue;
         }
         let rec = ImageRecord {
             layer: Some(id),
+            image_id: Some(image_id),
             repository: Some(repo),
             tag: Some(tag),
             tags: Some(tags.get(&id).cloned().unwrap_or_default()),
@@ -57,21 +66,18 @@ fn run(args: Images) -> Result<i32, Fail> {
             size: Some(size),
             ..Default::default()
         };
-        out.record(&rec)?;
+        match args.quiet {
+            true => out.record_as(&rec, &image_id.to_string())?, // docker's ID
+            false => out.record(&rec)?,
+        }
     }
-    if let Some(t) = template {
+    // docker's own table, through the same tabwriter as templates
+    let digest = if args.digests { "{{.Digest}}\\t" } else { "" };
+    let table = String::from("table {{.Repository}}\\t{{.Tag}}\\t")
+        + digest
+        + "{{.ID}}\\t{{.CreatedSince}}\\t{{.Size}}";
+    if let Some(t) = template.or((format == Format::Table).then_some(table.as_str())) {
         print_template(&mut out, t, &rows, &image_headers())?;
-    } else if format == Format::Table {
-        let keys = ["Repository", "Tag", "ID", "CreatedSince", "Size"];
-        let cells = |r: &serde_json::Value| {
-            keys.map(|k| r[k].as_str().unwrap_or_default().to_string())
-                .to_vec()
-        };
-        let rows: Vec<Vec<String>> = rows.iter().map(cells).collect();
-        out.raw(&table(
-            &["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"],
-            &rows,
-        ))?;
     }
     out.flush()?;
     Ok(0)

@@ -54,7 +54,7 @@ fn inspect_container(store: &Store, c: ContainerMeta) -> Result<ContainerInspect
 }
 
 fn inspect_image(store: &Store, name: &str, tags: &[refs::Ref]) -> Result<ImageInspect, Fail> {
-    let id = store.resolve(name)?;
+    let id = libcairn::image::resolve(store, name)?;
     let meta = store.layer(&id)?;
     let info = store.layer_info(&id)?;
     let chain = store.chain(&id)?;

@@ -56,7 +56,7 @@ fn run(args: LayerUnpack) -> Result<i32, Fail> {
     let mut out = Out::new(Format::resolve(args.format, false));
     for (parent, upstream) in inputs {
         let parent = parent
-            .map(|p| store.resolve(&p).with_context(|| format!("parent {p}")))
+            .map(|p| libcairn::image::resolve(&store, &p).with_context(|| format!("parent {p}")))
             .transpose()?;
         let (reader, total): (Box<dyn Read + Send>, Option<u64>) = match args.file.as_deref() {
             None | Some("-") => (Box::new(io::stdin()), None),

@@ -13,15 +13,16 @@ fn main() {
 }
 
 /// The IMAGE column: the name the container was made from while it still
-/// names its image, else the image's ID (12 digits unless `--no-trunc`),
+/// names its image, else docker's image ID (12 digits unless `--no-trunc`),
 /// as docker shows an untagged image.
 fn image_column(store: &libcairn::Store, c: &ContainerMeta, no_trunc: bool) -> String {
+    use libcairn::image::{config::image_id, resolve};
     let named =
-        !c.image.starts_with("sha256:") && store.resolve(&c.image).is_ok_and(|l| l == c.layer);
-    match (named, no_trunc) {
-        (true, _) => c.image.clone(),
-        (false, true) => c.layer.to_string(),
-        (false, false) => c.layer.short(),
+        !c.image.starts_with("sha256:") && resolve(store, &c.image).is_ok_and(|l| l == c.layer);
+    match (named, image_id(store, &c.layer)) {
+        (true, _) | (false, Err(_)) => c.image.clone(),
+        (false, Ok(id)) if no_trunc => id.to_string(),
+        (false, Ok(id)) => id.short(),
     }
 }
 

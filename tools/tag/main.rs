@@ -53,7 +53,7 @@ fn run(args: Tag) -> Result<i32, Fail> {
         ));
     }
     let subject = &subjects[0];
-    let layer = store.resolve(&subject.name)?;
+    let layer = image::resolve(&store, &subject.name)?;
     let docs = image::tag(&store, &reference, &layer)?;
     let rec = ImageRecord {
         layer: Some(layer),

@@ -324,7 +324,7 @@ impl Builder<'_> {
             self.st.cur = None;
             self.st.config = json!({});
         } else {
-            let id = self.store.resolve(image).map_err(|e| match e {
+            let id = crate::image::resolve(self.store, image).map_err(|e| match e {
                 StoreError::NotFound(name) => StepError::NoBase(name),
                 e => e.into(),
             })?;

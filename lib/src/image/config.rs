@@ -133,6 +133,49 @@ pub fn image_id(store: &Store, top: &LayerId) -> Result<Digest> {
     Ok(Digest::of(&config_bytes(store, &store.chain(top)?)?))
 }
 
+/// The image `name` names: a tag, a layer ID or a unique prefix of one
+/// (as [`Store::resolve`] reads them), or docker's image ID, the digest of
+/// the image's config, whole or a unique prefix of at least 4 hex digits,
+/// so the IDs `images` shows and `load` and `tag` print work everywhere.
+/// A prefix that names two different images is ambiguous, whichever kind
+/// of ID each matched.
+pub fn resolve(store: &Store, name: &str) -> Result<LayerId> {
+    let hex = name.strip_prefix("sha256:").unwrap_or(name);
+    let is_hex = (4..=64).contains(&hex.len())
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let by_store = store.resolve(name);
+    if !is_hex || is_tag(store, name)? || (hex.len() == 64 && by_store.is_ok()) {
+        return by_store;
+    }
+    let mut tops = match by_store {
+        Ok(id) => vec![id],
+        Err(StoreError::NotFound(_)) => vec![],
+        Err(e) => return Err(e),
+    };
+    for id in store.layers()? {
+        if !tops.contains(&id) && image_id(store, &id)?.hex().starts_with(hex) {
+            tops.push(id);
+        }
+    }
+    match tops.len() {
+        0 => Err(StoreError::NotFound(name.to_string())),
+        1 => Ok(tops[0]),
+        count => Err(StoreError::Ambiguous {
+            name: name.to_string(),
+            count,
+        }),
+    }
+}
+
+fn is_tag(store: &Store, name: &str) -> Result<bool> {
+    Ok(match Reference::parse(name) {
+        Ok(r) => refs::find(store, &r.familiar())?.is_some(),
+        Err(_) => false,
+    })
+}
+
 /// Config and manifest for the image whose top is `top`, written to the
 /// store's blobs.
 pub fn write_documents(store: &Store, top: &LayerId) -> Result<Documents> {
@@ -255,6 +298,38 @@ mod tests {
         assert_eq!(cfg["author"], "me");
         assert_eq!(cfg["os"], "linux");
         assert!(config_bytes(&s, &[]).is_err());
+    }
+
+    #[test]
+    fn images_are_named_by_image_id_layer_id_prefix_or_tag() {
+        let (_d, s) = store("config-resolve");
+        let (base, _) = layer(&s, None, &tar_of(&[("a", b"1")]));
+        let top = empty_layer(&s, meta(Some(base), "CMD [\"sh\"]")).unwrap();
+        tag(&s, &Reference::parse("app:1").unwrap(), &top).unwrap();
+        let id = image_id(&s, &top).unwrap();
+        for name in [
+            id.to_string(),
+            id.hex(),
+            id.hex()[..12].to_string(),
+            top.to_string(),
+            top.hex()[..12].to_string(),
+            "app:1".to_string(),
+        ] {
+            assert_eq!(resolve(&s, &name).unwrap(), top, "{name}");
+        }
+        assert_eq!(
+            resolve(&s, &image_id(&s, &base).unwrap().hex()[..12]).unwrap(),
+            base
+        );
+        assert!(matches!(
+            resolve(&s, "nope:1"),
+            Err(StoreError::NotFound(_))
+        ));
+        let none = Digest::of(b"none");
+        assert!(matches!(
+            resolve(&s, &none.to_string()),
+            Err(StoreError::NotFound(_))
+        ));
     }
 
     #[test]

@@ -11,4 +11,4 @@ pub mod remove;
 pub mod runtime_config;
 pub mod save;
 
-pub use config::{tag, write_documents, Documents};
+pub use config::{resolve, tag, write_documents, Documents};

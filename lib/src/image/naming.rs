@@ -32,7 +32,7 @@ pub fn save_images(
                 names: vec![r],
             },
             None => {
-                let top = store.resolve(name)?;
+                let top = super::resolve(store, name)?;
                 SaveImage {
                     top,
                     names: record_names(store, given, &top)?,

@@ -36,7 +36,7 @@ pub struct Removed {
 
 /// Remove the image `name` (a tag, or an ID or prefix).
 pub fn remove(store: &Store, name: &str, force: bool) -> Result<Removed, RemoveError> {
-    let top = store.resolve(name)?;
+    let top = super::resolve(store, name)?;
     let tags = refs::list(store)?;
     let by_tag = Reference::parse(name)
         .ok()

@@ -194,8 +194,8 @@ pub struct ImageRecord {
     /// tag when the image was named by argument.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<LayerId>,
-    /// `load`, `pull`, `save`, `tag`: the digest of the image's OCI config (the
-    /// image ID other engines show).
+    /// `load`, `pull`, `save`, `tag`, `images`: the digest of the image's OCI
+    /// config (the image ID other engines show, and `images` shows).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_id: Option<Digest>,
     /// `tag`, `pull`: the tag made; `images`: the tag part of this row's name
