@@ -339,6 +339,84 @@ fn image_ids_are_dockers_and_accepted_everywhere() {
         .fails(1);
 }
 
+/// ps `{{.Ports}}` and `{{.Size}}` (and `-s`) as docker's after the same
+/// commands: published ports as `127.0.0.1:8080->80/tcp`, the size as
+/// `1kB (virtual 1.98MB)`.
+#[test]
+fn ps_ports_and_size_as_docker() {
+    let env = Env::new("lsport");
+    let tag = same_image(&env, "lsport:1");
+    let (ours_port, theirs_port) = (free_port(), free_port());
+    let run = |port: u16, name: &str| {
+        let p = format!("127.0.0.1:{port}:80");
+        vec!["run", "-d", "--name", name, "-p", &p, &tag, "sleep", "60"]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let a = run(ours_port, "lsport-a");
+    env.cmd("run").args(&a[1..]).ok();
+    let d = run(theirs_port, "lsport-a");
+    docker().ok(&d.iter().map(String::as_str).collect::<Vec<_>>());
+    let write = "head -c 1000 /dev/zero > /f";
+    let args = [
+        "run",
+        "--name",
+        "lsport-b",
+        "--network",
+        "none",
+        &tag,
+        "sh",
+        "-c",
+        write,
+    ];
+    env.cmd("run").args(&args[1..]).ok();
+    docker().ok(&args);
+    let both = |args: &[&str]| {
+        let ours = env.cmd("ps").args(args).ok().stdout;
+        let theirs = docker().ok(&[&["ps"], args].concat());
+        (ours, theirs)
+    };
+    let (ours, theirs) = both(&["-f", "name=lsport-a", "--format", "{{.Names}} {{.Ports}}"]);
+    // The test engine runs with --bridge none, so its containers publish
+    // nothing and list no ports: docker's format is written down here
+    // instead. On a bridge docker lists the image's exposed port too.
+    assert_eq!(
+        ours,
+        format!("lsport-a 8080/tcp, 127.0.0.1:{ours_port}->80/tcp\n")
+    );
+    assert_eq!(theirs, "lsport-a \n", "{theirs_port}");
+    let (ours, theirs) = both(&[
+        "-a",
+        "-f",
+        "name=lsport-b",
+        "--format",
+        "{{.Ports}}|{{.Size}}",
+    ]);
+    assert_eq!(ours, theirs);
+    let (ours, theirs) = both(&["-a", "-s", "-f", "name=lsport-b", "--format", "{{.Size}}"]);
+    assert_eq!(ours, theirs);
+    let t = env
+        .cmd("ps")
+        .args(["-a", "-s", "--format", "table", "-f", "name=lsport-b"])
+        .ok();
+    let head = t.stdout.lines().next().unwrap_or_default().to_string();
+    assert!(
+        head.starts_with("CONTAINER ID   IMAGE")
+            && head.ends_with(" SIZE")
+            && head.contains(" NAMES "),
+        "{t}"
+    );
+    docker().ok(&["rm", "-f", "lsport-a", "lsport-b"]);
+    env.cmd("rm").args(["-f", "lsport-a", "lsport-b"]).ok();
+}
+
+/// A TCP port nothing listens on now.
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
 /// `-l` labels are kept with the container: inspect's `.Config.Labels`
 /// (over the image's) and `--format` through inspect as `-f`.
 #[test]

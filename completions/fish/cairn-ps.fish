@@ -6,5 +6,6 @@ id\t''"
 complete -c cairn-ps -s a -l all -d 'All containers, not only running ones'
 complete -c cairn-ps -s q -l quiet -d 'Only IDs, 12 digits as docker\'s (whole with --no-trunc)'
 complete -c cairn-ps -l no-trunc -d 'Do not truncate IDs and commands'
+complete -c cairn-ps -s s -l size -d 'Show each container\'s size: its read-write layer, and in all'
 complete -c cairn-ps -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn-ps -s V -l version -d 'Print version'

@@ -38,7 +38,7 @@ pub struct Node {
 }
 
 /// Bytes of regular-file data below `p` (what `du` calls apparent size).
-pub(crate) fn dir_size(p: &std::path::Path) -> u64 {
+pub fn dir_size(p: &std::path::Path) -> u64 {
     let mut total = 0;
     let mut stack = vec![p.to_path_buf()];
     while let Some(d) = stack.pop() {

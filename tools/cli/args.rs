@@ -917,6 +917,9 @@ pub struct Ps {
     /// Do not truncate IDs and commands
     #[arg(long)]
     pub no_trunc: bool,
+    /// Show each container's size: its read-write layer, and in all
+    #[arg(long, short = 's')]
+    pub size: bool,
     /// Only those that match (status=, label=, name=, id=, ancestor=)
     #[arg(long, short = 'f', value_name = "KEY=VALUE")]
     pub filter: Vec<String>,

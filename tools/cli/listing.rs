@@ -5,6 +5,7 @@
 use crate::out::{ellipsis, human_age, human_duration, human_size, parse_time, Out};
 use crate::{Fail, FailExt};
 use libcairn::filter::{glob, name_matches, Filters};
+use libcairn::net::Port;
 use libcairn::reference::Reference;
 use libcairn::store::container::{ContainerMeta, State, Status};
 use libcairn::store::refs;
@@ -77,6 +78,81 @@ fn shell_quote(a: &str) -> String {
     }
 }
 
+/// One port as docker's engine lists a container's: (private port, host
+/// address, public port, protocol); no address for one only exposed.
+pub type ListedPort = (u16, String, u16, String);
+
+/// The ports of a running container as docker lists them: those
+/// published, and those its image exposes that are not.
+pub fn listed_ports(published: &[Port], exposed: Option<&Value>) -> Vec<ListedPort> {
+    let mut out: Vec<ListedPort> = published
+        .iter()
+        .map(|p| {
+            let proto = p.proto.to_string();
+            (p.container_port, p.host_ip_string(), p.host_port, proto)
+        })
+        .collect();
+    for key in exposed
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k)
+    {
+        let (port, proto) = key.split_once('/').unwrap_or((key, "tcp"));
+        let Ok(port) = port.parse::<u16>() else {
+            continue;
+        };
+        if !out.iter().any(|p| p.0 == port && p.3 == proto) {
+            out.push((port, String::new(), 0, proto.to_string()));
+        }
+    }
+    out
+}
+
+/// docker's PORTS column: sorted by private port, address, public port
+/// and protocol; runs of consecutive ports published on the same ones
+/// (or only exposed) as one range (`8000-8001->8000-8001/tcp`), other
+/// mappings after them (`127.0.0.1:8080->80/tcp`).
+pub fn ports_text(mut ports: Vec<ListedPort>) -> String {
+    ports.sort();
+    // (key: "ip/proto" or "proto", first, last), in the order first seen
+    let mut groups: Vec<(String, u16, u16)> = Vec::new();
+    let (mut done, mut mapped) = (Vec::new(), Vec::new());
+    for (private, ip, public, proto) in ports {
+        let key = match ip.is_empty() {
+            true => proto.clone(),
+            false if public != private => {
+                mapped.push(format!("{ip}:{public}->{private}/{proto}"));
+                continue;
+            }
+            false => format!("{ip}/{proto}"),
+        };
+        match groups.iter_mut().find(|g| g.0 == key) {
+            None => groups.push((key, private, private)),
+            Some(g) if private == g.2 + 1 => g.2 = private,
+            Some(g) => {
+                done.push(range_text(&g.0, g.1, g.2));
+                (g.1, g.2) = (private, private);
+            }
+        }
+    }
+    done.extend(groups.iter().map(|(k, a, b)| range_text(k, *a, *b)));
+    done.extend(mapped);
+    done.join(", ")
+}
+
+fn range_text(key: &str, first: u16, last: u16) -> String {
+    let (ip, proto) = key.split_once('/').unwrap_or(("", key));
+    let mut range = first.to_string();
+    if first != last {
+        range = format!("{range}-{last}");
+    }
+    match ip {
+        "" => format!("{range}/{proto}"),
+        ip => format!("{ip}:{range}->{range}/{proto}"),
+    }
+}
+
 /// What a `ps` row shows of a container beside its metadata and state.
 pub struct PsRow<'a> {
     pub c: &'a ContainerMeta,
@@ -84,7 +160,22 @@ pub struct PsRow<'a> {
     pub command: &'a [String],
     pub image: String,
     pub network: Option<String>,
+    pub ports: Vec<ListedPort>,
+    /// Bytes of its read-write layer and of its whole file system, when
+    /// asked for (`-s`, or `{{.Size}}`).
+    pub size: Option<(u64, u64)>,
     pub no_trunc: bool,
+}
+
+/// docker's SIZE of a container: `2B (virtual 1.24MB)`.
+fn size_text(size: Option<(u64, u64)>) -> String {
+    match size {
+        Some((rw, all)) if all > 0 => {
+            format!("{} (virtual {})", human_size(rw), human_size(all))
+        }
+        Some((rw, _)) => human_size(rw),
+        None => "0B".into(),
+    }
 }
 
 /// A container as docker's `ps --format` fields.
@@ -116,10 +207,10 @@ pub fn ps_row(r: &PsRow, now: OffsetDateTime) -> Value {
         "Command": Value::String(cmd).to_string(),
         "CreatedAt": created_at(&c.created),
         "RunningFor": human_age(&c.created, now),
-        "Ports": "",
+        "Ports": ports_text(r.ports.clone()),
         "State": r.st.status.as_str(),
         "Status": status_text(r.st, now),
-        "Size": "0B",
+        "Size": size_text(r.size),
         "Names": c.name,
         "Labels": labels_text(c.config.get("Labels")),
         "Mounts": mounts.join(","),
@@ -267,4 +358,37 @@ pub fn print_template(
     let text = libcairn::template::render_rows(template, rows, headers).usage()?;
     out.raw(&text)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(private: u16, ip: &str, public: u16) -> ListedPort {
+        (private, ip.into(), public, "tcp".into())
+    }
+
+    #[test]
+    fn ports_as_docker_lists_them() {
+        assert_eq!(ports_text(vec![]), "");
+        assert_eq!(
+            ports_text(vec![p(80, "127.0.0.1", 8080)]),
+            "127.0.0.1:8080->80/tcp"
+        );
+        assert_eq!(
+            ports_text(vec![p(8001, "0.0.0.0", 8001), p(8000, "0.0.0.0", 8000)]),
+            "0.0.0.0:8000-8001->8000-8001/tcp"
+        );
+        assert_eq!(
+            ports_text(vec![
+                p(443, "", 0),
+                p(80, "", 0),
+                p(81, "", 0),
+                p(22, "0.0.0.0", 2222)
+            ]),
+            "80-81/tcp, 443/tcp, 0.0.0.0:2222->22/tcp"
+        );
+        assert_eq!(size_text(Some((0, 1_240_000))), "0B (virtual 1.24MB)");
+        assert_eq!(size_text(None), "0B");
+    }
 }

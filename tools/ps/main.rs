@@ -1,11 +1,13 @@
 use cairn_cli::args::Ps;
-use cairn_cli::listing::{print_template, ps_admits, ps_headers, ps_row, PsRow, PS_FILTERS};
+use cairn_cli::listing::{
+    listed_ports, print_template, ps_admits, ps_headers, ps_row, PsRow, PS_FILTERS,
+};
 use cairn_cli::out::{Format, FormatArg, Out};
 use cairn_cli::{open_store, Fail, FailExt};
 use clap::Parser;
 use libcairn::container;
 use libcairn::filter::Filters;
-use libcairn::record::{table, ContainerRecord};
+use libcairn::record::ContainerRecord;
 use libcairn::store::container::{ContainerMeta, Status};
 
 fn main() {
@@ -26,15 +28,20 @@ fn image_column(store: &libcairn::Store, c: &ContainerMeta, no_trunc: bool) -> S
     }
 }
 
-const COLUMNS: [(&str, &str); 7] = [
-    ("CONTAINER ID", "ID"),
-    ("IMAGE", "Image"),
-    ("COMMAND", "Command"),
-    ("CREATED", "RunningFor"),
-    ("STATUS", "Status"),
-    ("PORTS", "Ports"),
-    ("NAMES", "Names"),
-];
+/// docker's own tables, with and without `-s`.
+const TABLE: &str = "table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}\\t{{.Names}}";
+const SIZE_TABLE: &str = "table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}\\t{{.Names}}\\t{{.Size}}";
+
+/// Bytes of a container's read-write layer, and of that and its image.
+fn size(
+    store: &libcairn::Store,
+    c: &ContainerMeta,
+    sizes: &mut std::collections::HashMap<libcairn::LayerId, u64>,
+) -> Result<(u64, u64), Fail> {
+    let rw = libcairn::graph::dir_size(&store.container_dirs(&c.id).upper);
+    let (_, image) = libcairn::graph::image_summary(store, &c.layer, sizes)?;
+    Ok((rw, rw + image))
+}
 
 fn run(args: Ps) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
@@ -45,6 +52,8 @@ fn run(args: Ps) -> Result<i32, Fail> {
     let now = time::OffsetDateTime::now_utc();
     // docker lists stopped containers too when a status is asked for
     let all = args.all || filters.contains("status");
+    let sized = args.size || template.is_some_and(|t| t.contains(".Size"));
+    let mut sizes = std::collections::HashMap::new();
     let mut rows = Vec::new();
     for c in store.containers()? {
         let st = container::state(&store, &c)?;
@@ -59,13 +68,24 @@ fn run(args: Ps) -> Result<i32, Fail> {
             st.command.clone()
         };
         if template.is_some() || format == Format::Table {
-            let network = libcairn::net::endpoint(&store, &c.id)?.map(|e| e.mode);
+            let endpoint = libcairn::net::endpoint(&store, &c.id)?;
+            let published = endpoint.as_ref().map(|e| e.published()).unwrap_or_default();
+            // exposed ports show on a bridge, as docker's
+            let exposed = endpoint
+                .as_ref()
+                .filter(|e| e.attachment.is_some())
+                .and_then(|_| c.config.get("ExposedPorts"));
             let row = PsRow {
                 c: &c,
                 st: &st,
                 command: &command,
                 image: image_column(&store, &c, args.no_trunc),
-                network,
+                network: endpoint.as_ref().map(|e| e.mode.clone()),
+                ports: match running {
+                    true => listed_ports(published, exposed),
+                    false => vec![],
+                },
+                size: sized.then(|| size(&store, &c, &mut sizes)).transpose()?,
                 no_trunc: args.no_trunc,
             };
             rows.push(ps_row(&row, now));
@@ -87,15 +107,9 @@ fn run(args: Ps) -> Result<i32, Fail> {
         };
         out.record(&rec)?;
     }
-    if let Some(t) = template {
+    let table = if args.size { SIZE_TABLE } else { TABLE };
+    if let Some(t) = template.or((format == Format::Table).then_some(table)) {
         print_template(&mut out, t, &rows, &ps_headers())?;
-    } else if format == Format::Table {
-        let cells = |r: &serde_json::Value| {
-            let cell = |k: &str| r[k].as_str().unwrap_or_default().to_string();
-            COLUMNS.iter().map(|(_, k)| cell(k)).collect()
-        };
-        let rows: Vec<Vec<String>> = rows.iter().map(cells).collect();
-        out.raw(&table(&COLUMNS.map(|(h, _)| h), &rows))?;
     }
     out.flush()?;
     Ok(0)
