@@ -724,7 +724,16 @@ fn inspect_takes_a_go_template() {
         .cmd("inspect")
         .args(["-f", "{{range .Config.Env}}", "tmpl"])
         .fails(1);
-    assert!(o.stderr.contains("unsupported"), "{o}");
+    assert!(o.stderr.contains("unexpected EOF"), "{o}");
+    let o = env
+        .cmd("inspect")
+        .args([
+            "-f",
+            r#"{{range .Config.Env}}{{if eq (index (split . "=") 0) "K"}}{{.}}{{end}}{{end}}"#,
+            "tmpl",
+        ])
+        .ok();
+    assert_eq!(o.stdout, "K=v\n");
     env.cmd("rm").args(["-f", id]).ok();
 }
 

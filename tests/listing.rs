@@ -65,7 +65,10 @@ fn ps_formats_and_filters_as_docker() {
         let theirs = docker().ok(&[&["ps"], args].concat());
         (ours, theirs)
     };
+    // Go template functions and blocks, as docker's
+    let funcs = r#"{{.Label "app"}}|{{upper .Names}}|{{.State | title}}|{{if eq .State "running"}}up{{else}}down{{end}}|{{printf "%-8s|" .Image}}{{range split .Names "-"}}<{{.}}>{{end}}|{{join (split .Names "-") "+"}}|{{len .Names}}|{{lower "AB"}}"#;
     for args in [
+        vec!["-a", "--filter", &name, "--format", funcs],
         vec![
             "--filter",
             &name,

@@ -19,7 +19,7 @@
 //! | `json` | | canonical JSON, as IDs are computed over it |
 //! | `logfile` | | a log that rotates before it can fill the disk |
 //! | `reference` | | image names as people type them |
-//! | `template` | | docker's Go-template subset (`{{.State.Pid}}`, `json`, `index`) over a JSON document |
+//! | `template` | | the part of Go's text/template docker's `--format` is typed with (fields, pipelines, `if`, `range`, docker's functions), parsed and run over a JSON document |
 //! | `filter` | | docker's `--filter KEY=VALUE` for listings: keys, labels, names, reference globs |
 //! | `hostfiles` | | the /etc/hostname, /etc/hosts and /etc/resolv.conf cairn writes for a container |
 //! | `layer` | `digest`, `sys`, `userns` | tar streams, whiteouts, diffs, compression |

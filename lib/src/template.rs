@@ -1,6 +1,10 @@
-//! The subset of Go's text/template that docker's `--format` is typed
-//! with, over a JSON document: text, `{{.A.B}}`, `{{json .A}}`,
-//! `{{index .A "k"}}` (or a number for an array), and `{{.}}`.
+//! The part of Go's text/template that docker's `--format` is typed
+//! with, over a JSON document: a real small parser ([`parse`]) and
+//! evaluator ([`exec`]): `{{.A.B}}`, `{{.}}`, pipelines (`{{.Name |
+//! upper}}`), `if`/`else if`/`else`/`end`, `range` (with `$i, $v :=`),
+//! `with`, variables, and docker's functions ([`funcs`]: `json`, `index`,
+//! `join`, `split`, `upper`, `lower`, `title`, `printf`, `len`, ...), and
+//! `.Label "key"` on a listing's rows.
 //!
 //! Field names are matched as docker spells them over cairn's snake_case
 //! keys: exactly first, then ignoring case and underscores, so
@@ -11,29 +15,31 @@
 //! ([`render_rows`]); `table TEMPLATE` adds a header row and aligns the
 //! tab-separated cells as docker's tabwriter does.
 
+pub mod exec;
+pub mod funcs;
+pub mod parse;
+
 use serde_json::Value;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TemplateError {
     #[error("template: unclosed action (a '{{{{' without '}}}}')")]
     Unclosed,
-    #[error("template: {{{{{0}}}}}: unsupported; use .Field.Path, json, index")]
-    Unsupported(String),
+    #[error("template: {0}")]
+    Parse(String),
+    #[error("template: executing: {0}")]
+    Exec(String),
 }
 
 /// `template` rendered over `doc`. A missing field renders as docker's
 /// `<no value>`.
 pub fn render(template: &str, doc: &Value) -> Result<String, TemplateError> {
+    render_parsed(&parse::parse(template)?, doc)
+}
+
+fn render_parsed(nodes: &[parse::Node], doc: &Value) -> Result<String, TemplateError> {
     let mut out = String::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after.find("}}").ok_or(TemplateError::Unclosed)?;
-        out.push_str(&action(after[..end].trim(), doc)?);
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
+    exec::run(nodes, doc, &mut exec::Scope::new(doc), &mut out)?;
     Ok(out)
 }
 
@@ -54,13 +60,14 @@ pub fn render_rows(
         .trim_matches(' ')
         .replace("\\t", "\t")
         .replace("\\n", "\n");
+    let nodes = parse::parse(&t)?;
     let mut out = String::new();
     if table {
-        out.push_str(&render(&t, headers)?);
+        out.push_str(&render_parsed(&nodes, headers)?);
         out.push('\n');
     }
     for row in rows {
-        out.push_str(&render(&t, row)?);
+        out.push_str(&render_parsed(&nodes, row)?);
         out.push('\n');
     }
     Ok(if table { align(&out) } else { out })
@@ -93,76 +100,6 @@ pub fn align(text: &str) -> String {
         out.push('\n');
     }
     out
-}
-
-fn action(a: &str, doc: &Value) -> Result<String, TemplateError> {
-    let unsupported = || TemplateError::Unsupported(a.to_string());
-    let words = words(a).ok_or_else(unsupported)?;
-    let value = match words.as_slice() {
-        [path] => field(doc, path).ok_or_else(unsupported)?,
-        ["json", path] => {
-            let v = field(doc, path).ok_or_else(unsupported)?;
-            return Ok(v.map_or("null".into(), |v| v.to_string()));
-        }
-        ["index", path, key] => {
-            let v = field(doc, path).ok_or_else(unsupported)?;
-            v.and_then(|v| index(v, key))
-        }
-        _ => return Err(unsupported()),
-    };
-    Ok(match value {
-        None | Some(Value::Null) => "<no value>".into(),
-        Some(Value::String(s)) => s.clone(),
-        Some(v) => v.to_string(),
-    })
-}
-
-/// The words of an action: bare words and "quoted strings" (kept with
-/// their quotes).
-fn words(a: &str) -> Option<Vec<&str>> {
-    let mut out = Vec::new();
-    let mut rest = a.trim_start();
-    while !rest.is_empty() {
-        let end = if let Some(q) = rest.strip_prefix('"') {
-            q.find('"')? + 2
-        } else {
-            rest.find(char::is_whitespace).unwrap_or(rest.len())
-        };
-        out.push(&rest[..end]);
-        rest = rest[end..].trim_start();
-    }
-    Some(out)
-}
-
-/// `.A.B` in `doc`: `None` when `path` is not a field path, `Some(None)`
-/// when a field is missing.
-fn field<'d>(doc: &'d Value, path: &str) -> Option<Option<&'d Value>> {
-    let path = path.strip_prefix('.')?;
-    let mut cur = doc;
-    for name in path.split('.').filter(|n| !n.is_empty()) {
-        match lookup(cur, name) {
-            Some(v) => cur = v,
-            None => return Some(None),
-        }
-    }
-    Some(Some(cur))
-}
-
-fn lookup<'d>(v: &'d Value, name: &str) -> Option<&'d Value> {
-    let m = v.as_object()?;
-    if let Some(v) = m.get(name) {
-        return Some(v);
-    }
-    let fold = |s: &str| s.replace('_', "").to_ascii_lowercase();
-    let want = fold(name);
-    m.iter().find(|(k, _)| fold(k) == want).map(|(_, v)| v)
-}
-
-fn index<'d>(v: &'d Value, key: &str) -> Option<&'d Value> {
-    match key.strip_prefix('"').and_then(|k| k.strip_suffix('"')) {
-        Some(k) => v.as_object()?.get(k),
-        None => v.as_array()?.get(key.parse::<usize>().ok()?),
-    }
 }
 
 #[cfg(test)]
@@ -218,5 +155,69 @@ mod tests {
             r("{{json .}}").lines().next(),
             Some(r#"{"ID":"0123456789ab","Image":"busybox"}"#)
         );
+    }
+
+    #[test]
+    fn functions_and_blocks_as_go_and_docker() {
+        let doc = json!({
+            "Names": "web",
+            "Labels": "app=db,tier",
+            "Config": {"Env": ["A=1", "B=2"], "Labels": {"k": "v", "a": "b"}},
+            "Ports": [],
+            "State": {"Running": true, "ExitCode": 3},
+        });
+        let r = |t| render(t, &doc).unwrap();
+        assert_eq!(
+            r(r#"{{.Label "app"}}|{{.Label "tier"}}|{{.Label "no"}}"#),
+            "db||"
+        );
+        assert_eq!(r(r#"{{.Config.Label "k"}}"#), "v");
+        assert_eq!(r(r#"{{index .Config.Labels "k"}}"#), "v");
+        assert_eq!(
+            r("{{upper .Names}} {{.Names | title}} {{lower \"AB\"}}"),
+            "WEB Web ab"
+        );
+        assert_eq!(r(r#"{{join .Config.Env ","}}"#), "A=1,B=2");
+        assert_eq!(r(r#"{{split "a:b" ":"}}"#), "[a b]");
+        assert_eq!(r(r#"{{index (split "a:b" ":") 1}}"#), "b");
+        assert_eq!(r("{{.Config.Env}}"), "[A=1 B=2]");
+        assert_eq!(r("{{.Config.Labels}}"), "map[a:b k:v]");
+        assert_eq!(r("{{json .Config.Labels}}"), r#"{"a":"b","k":"v"}"#);
+        assert_eq!(r("{{range .Config.Env}}<{{.}}>{{end}}"), "<A=1><B=2>");
+        assert_eq!(
+            r("{{range $i, $e := .Config.Env}}{{$i}}={{$e}} {{end}}"),
+            "0=A=1 1=B=2 "
+        );
+        assert_eq!(
+            r("{{range $k, $v := .Config.Labels}}{{$k}}{{$v}}{{end}}"),
+            "abkv"
+        );
+        assert_eq!(r("{{range .Ports}}x{{else}}none{{end}}"), "none");
+        assert_eq!(r("{{if .State.Running}}up{{else}}down{{end}}"), "up");
+        assert_eq!(
+            r("{{if .Nope}}a{{else if eq .State.ExitCode 3}}three{{else}}c{{end}}"),
+            "three"
+        );
+        assert_eq!(r("{{with .Config}}{{len .Env}}{{end}}"), "2");
+        assert_eq!(
+            r(r#"{{printf "%-5s|%3d|%.1f|%q" .Names .State.ExitCode 1.25 "x"}}"#),
+            "web  |  3|1.2|\"x\""
+        );
+        assert_eq!(r(r#"{{printf "%s %s" "a"}}"#), "a %!s(MISSING)");
+        assert_eq!(r("{{$n := .Names}}{{$n}}-{{$.Names}}"), "web-web");
+        assert_eq!(r("{{if and .Names (not .Nope)}}y{{end}}"), "y");
+        assert_eq!(r("a {{- \" b \" -}} c"), "a b c");
+        assert!(matches!(
+            render("{{nope .A}}", &doc),
+            Err(TemplateError::Parse(_))
+        ));
+        assert!(matches!(
+            render("{{if .A}}", &doc),
+            Err(TemplateError::Parse(_))
+        ));
+        assert!(matches!(
+            render("{{.Names 1}}", &doc),
+            Err(TemplateError::Exec(_))
+        ));
     }
 }

@@ -1,0 +1,226 @@
+//! Running a parsed template over a JSON document, as Go's text/template
+//! runs one over docker's structs: a field that is not there is `<no
+//! value>`, empty values are false, `range` walks arrays and (by sorted
+//! key) objects.
+
+use super::funcs::{self, text};
+use super::parse::{Arg, Node, Pipe};
+use super::TemplateError;
+use serde_json::{Map, Value};
+
+/// Variables in scope: `$` (the root) first, then those declared.
+pub struct Scope {
+    vars: Vec<(String, Value)>,
+}
+
+impl Scope {
+    pub fn new(root: &Value) -> Scope {
+        Scope {
+            vars: vec![(String::new(), root.clone())],
+        }
+    }
+
+    fn get(&self, name: &str) -> Result<&Value, TemplateError> {
+        self.vars
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+            .ok_or_else(|| TemplateError::Parse(format!("undefined variable \"${name}\"")))
+    }
+}
+
+fn exec(msg: impl Into<String>) -> TemplateError {
+    TemplateError::Exec(msg.into())
+}
+
+/// `nodes` run with `dot`, written to `out`.
+pub fn run(
+    nodes: &[Node],
+    dot: &Value,
+    sc: &mut Scope,
+    out: &mut String,
+) -> Result<(), TemplateError> {
+    for n in nodes {
+        let depth = sc.vars.len();
+        match n {
+            Node::Text(t) => out.push_str(t),
+            Node::Action(p) => {
+                let v = pipe(p, dot, sc)?;
+                if p.decl.is_empty() {
+                    out.push_str(&text(&v));
+                }
+                continue; // a declaration lasts to the end of the block
+            }
+            Node::If(p, then, other) => {
+                let v = pipe(p, dot, sc)?;
+                run(if truth(&v) { then } else { other }, dot, sc, out)?;
+            }
+            Node::With(p, then, other) => match pipe(p, dot, sc)? {
+                v if truth(&v) => run(then, &v, sc, out)?,
+                _ => run(other, dot, sc, out)?,
+            },
+            Node::Range(p, each, other) => range(p, each, other, dot, sc, out)?,
+        }
+        sc.vars.truncate(depth);
+    }
+    Ok(())
+}
+
+fn range(
+    p: &Pipe,
+    each: &[Node],
+    other: &[Node],
+    dot: &Value,
+    sc: &mut Scope,
+    out: &mut String,
+) -> Result<(), TemplateError> {
+    let decl = Pipe {
+        decl: vec![],
+        cmds: p.cmds.clone(),
+    };
+    let items: Vec<(Value, Value)> = match pipe(&decl, dot, sc)? {
+        Value::Array(a) => a
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (Value::from(i), v))
+            .collect(),
+        Value::Object(m) => {
+            let mut m: Vec<(String, Value)> = m.into_iter().collect();
+            m.sort_by(|a, b| a.0.cmp(&b.0));
+            m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()
+        }
+        Value::Null => vec![],
+        v => return Err(exec(format!("range can't iterate over {}", text(&v)))),
+    };
+    if items.is_empty() {
+        return run(other, dot, sc, out);
+    }
+    for (k, v) in items {
+        let depth = sc.vars.len();
+        match p.decl.as_slice() {
+            [] => {}
+            [e] => sc.vars.push((e.clone(), v.clone())),
+            [i, e, ..] => {
+                sc.vars.push((i.clone(), k));
+                sc.vars.push((e.clone(), v.clone()));
+            }
+        }
+        run(each, &v, sc, out)?;
+        sc.vars.truncate(depth);
+    }
+    Ok(())
+}
+
+/// Go's truth: false, 0, nil, and empty strings, arrays and maps are
+/// false.
+pub fn truth(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(m) => !m.is_empty(),
+    }
+}
+
+/// A pipeline's value; its declared variables set.
+fn pipe(p: &Pipe, dot: &Value, sc: &mut Scope) -> Result<Value, TemplateError> {
+    let mut piped = None;
+    for cmd in &p.cmds {
+        piped = Some(command(cmd, piped, dot, sc)?);
+    }
+    let v = piped.unwrap_or(Value::Null);
+    for name in &p.decl {
+        sc.vars.push((name.clone(), v.clone()));
+    }
+    Ok(v)
+}
+
+fn command(
+    cmd: &[Arg],
+    piped: Option<Value>,
+    dot: &Value,
+    sc: &mut Scope,
+) -> Result<Value, TemplateError> {
+    let mut args = Vec::new();
+    for a in &cmd[1..] {
+        args.push(arg(a, dot, sc)?);
+    }
+    args.extend(piped);
+    match &cmd[0] {
+        Arg::Ident(name) => funcs::call(name, args),
+        Arg::Field(var, path) if !args.is_empty() => {
+            let (last, parent) = path
+                .split_last()
+                .ok_or_else(|| exec("can't give argument to non-function"))?;
+            let base = match var {
+                Some(v) => sc.get(v)?.clone(),
+                None => dot.clone(),
+            };
+            method(&walk(&base, parent), last, &args)
+        }
+        a if args.is_empty() => arg(a, dot, sc),
+        _ => Err(exec("can't give argument to non-function")),
+    }
+}
+
+/// The methods docker's listing rows have beside their fields: `.Label
+/// "key"` (the value of one label, empty when it is not set).
+fn method(on: &Value, name: &str, args: &[Value]) -> Result<Value, TemplateError> {
+    if !name.eq_ignore_ascii_case("label") || args.len() != 1 {
+        return Err(exec(format!("can't give argument to non-function .{name}")));
+    }
+    let key = text(&args[0]);
+    let labels = lookup(on, "Labels").cloned().unwrap_or(Value::Null);
+    let found = match &labels {
+        Value::Object(m) => m.get(&key).cloned(),
+        // a listing row's `k=v,k2=v2`
+        Value::String(s) => s
+            .split(',')
+            .filter_map(|kv| kv.split_once('=').or(Some((kv, ""))))
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| Value::String(v.into())),
+        _ => None,
+    };
+    Ok(found.unwrap_or_else(|| Value::String(String::new())))
+}
+
+fn arg(a: &Arg, dot: &Value, sc: &mut Scope) -> Result<Value, TemplateError> {
+    Ok(match a {
+        Arg::Field(None, path) => walk(dot, path),
+        Arg::Field(Some(v), path) => walk(sc.get(v)?, path),
+        Arg::Ident(name) => funcs::call(name, vec![])?,
+        Arg::Str(s) => Value::String(s.clone()),
+        Arg::Num(n) if n.fract() == 0.0 && n.abs() < 9e15 => Value::from(*n as i64),
+        Arg::Num(n) => Value::from(*n),
+        Arg::Bool(b) => Value::Bool(*b),
+        Arg::Nil => Value::Null,
+        Arg::Sub(p) => pipe(p, dot, sc)?,
+    })
+}
+
+/// `.A.B` from `v`; null when a field is not there.
+fn walk(v: &Value, path: &[String]) -> Value {
+    let mut cur = v;
+    for name in path {
+        match lookup(cur, name) {
+            Some(next) => cur = next,
+            None => return Value::Null,
+        }
+    }
+    cur.clone()
+}
+
+/// A field as docker spells it over cairn's snake_case keys: exactly
+/// first, then ignoring case and underscores.
+pub fn lookup<'d>(v: &'d Value, name: &str) -> Option<&'d Value> {
+    let m: &Map<String, Value> = v.as_object()?;
+    if let Some(v) = m.get(name) {
+        return Some(v);
+    }
+    let fold = |s: &str| s.replace('_', "").to_ascii_lowercase();
+    let want = fold(name);
+    m.iter().find(|(k, _)| fold(k) == want).map(|(_, v)| v)
+}

@@ -1,0 +1,301 @@
+//! The functions docker's templates have: Go's builtins (`index`, `len`,
+//! `printf`, `print`, `println`, `not`, `and`, `or`, `eq`, `ne`, `lt`,
+//! `le`, `gt`, `ge`) and docker's own (`json`, `join`, `split`, `upper`,
+//! `lower`, `title`, `pad`, `truncate`); and values printed as Go's `%v`.
+
+use super::exec::truth;
+use super::TemplateError;
+use serde_json::Value;
+use std::cmp::Ordering;
+
+fn exec(msg: impl Into<String>) -> TemplateError {
+    TemplateError::Exec(msg.into())
+}
+
+/// A value as Go's `fmt` prints it (`%v`): strings bare, `[a b]`,
+/// `map[k:v]`; a missing one as text/template's `<no value>`.
+pub fn text(v: &Value) -> String {
+    match v {
+        Value::Null => "<no value>".into(),
+        v => inner(v),
+    }
+}
+
+fn inner(v: &Value) -> String {
+    match v {
+        Value::Null => "<nil>".into(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Array(a) => format!("[{}]", a.iter().map(inner).collect::<Vec<_>>().join(" ")),
+        Value::Object(m) => {
+            let mut kv: Vec<String> = m.iter().map(|(k, v)| format!("{k}:{}", inner(v))).collect();
+            kv.sort();
+            format!("map[{}]", kv.join(" "))
+        }
+    }
+}
+
+fn want(name: &str, args: &[Value], n: usize) -> Result<(), TemplateError> {
+    match args.len() == n {
+        true => Ok(()),
+        false => Err(exec(format!(
+            "wrong number of args for {name}: want {n} got {}",
+            args.len()
+        ))),
+    }
+}
+
+fn string(name: &str, v: &Value) -> Result<String, TemplateError> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        Value::Null => Ok(String::new()),
+        Value::Number(_) | Value::Bool(_) => Ok(inner(v)),
+        _ => Err(exec(format!(
+            "{name}: a string is needed, not {}",
+            inner(v)
+        ))),
+    }
+}
+
+fn int(name: &str, v: &Value) -> Result<i64, TemplateError> {
+    v.as_i64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        .ok_or_else(|| exec(format!("{name}: a number is needed, not {}", inner(v))))
+}
+
+/// Call function `name`.
+pub fn call(name: &str, a: Vec<Value>) -> Result<Value, TemplateError> {
+    let s = |i: usize| string(name, &a[i]);
+    Ok(match name {
+        "json" => {
+            want(name, &a, 1)?;
+            Value::String(a[0].to_string())
+        }
+        "upper" | "lower" | "title" => {
+            want(name, &a, 1)?;
+            Value::String(match name {
+                "upper" => s(0)?.to_uppercase(),
+                "lower" => s(0)?.to_lowercase(),
+                _ => title(&s(0)?),
+            })
+        }
+        "join" => {
+            want(name, &a, 2)?;
+            let items = a[0].as_array().cloned().unwrap_or_default();
+            Value::String(items.iter().map(inner).collect::<Vec<_>>().join(&s(1)?))
+        }
+        "split" => {
+            want(name, &a, 2)?;
+            let parts = s(0)?.split(s(1)?.as_str()).map(Value::from).collect();
+            Value::Array(parts)
+        }
+        "pad" => {
+            want(name, &a, 3)?;
+            let (l, r) = (int(name, &a[1])?.max(0), int(name, &a[2])?.max(0));
+            Value::String(format!(
+                "{}{}{}",
+                " ".repeat(l as usize),
+                s(0)?,
+                " ".repeat(r as usize)
+            ))
+        }
+        "truncate" => {
+            want(name, &a, 2)?;
+            let n = int(name, &a[1])?.max(0) as usize;
+            Value::String(s(0)?.chars().take(n).collect())
+        }
+        "index" => index(a)?,
+        "len" => {
+            want(name, &a, 1)?;
+            Value::from(match &a[0] {
+                Value::String(s) => s.len(),
+                Value::Array(v) => v.len(),
+                Value::Object(m) => m.len(),
+                v => return Err(exec(format!("len of {}", inner(v)))),
+            })
+        }
+        "printf" if !a.is_empty() => Value::String(sprintf(&s(0)?, &a[1..])),
+        "print" | "println" => Value::String(print(name, &a)),
+        "not" => {
+            want(name, &a, 1)?;
+            Value::Bool(!truth(&a[0]))
+        }
+        "and" | "or" if !a.is_empty() => {
+            let stop = |v: &&Value| truth(v) == (name == "or");
+            a.iter().find(stop).unwrap_or(&a[a.len() - 1]).clone()
+        }
+        "eq" | "ne" | "lt" | "le" | "gt" | "ge" => compare(name, &a)?,
+        _ => {
+            return Err(TemplateError::Parse(format!(
+                "function {name:?} not defined"
+            )))
+        }
+    })
+}
+
+fn index(a: Vec<Value>) -> Result<Value, TemplateError> {
+    let mut it = a.into_iter();
+    let mut cur = it
+        .next()
+        .ok_or_else(|| exec("wrong number of args for index"))?;
+    for k in it {
+        cur = match (&cur, &k) {
+            (Value::Object(m), Value::String(k)) => m.get(k).cloned().unwrap_or(Value::Null),
+            (Value::Array(v), Value::Number(n)) => {
+                let i = n.as_u64().unwrap_or(u64::MAX) as usize;
+                let found = v.get(i).cloned();
+                found.ok_or_else(|| exec(format!("index out of range: {n}")))?
+            }
+            (Value::Null, _) => Value::Null,
+            _ => {
+                return Err(exec(format!(
+                    "can't index {} with {}",
+                    inner(&cur),
+                    inner(&k)
+                )))
+            }
+        };
+    }
+    Ok(cur)
+}
+
+/// Go's `strings.Title`: each letter after a separator upper-cased.
+fn title(s: &str) -> String {
+    let mut prev = ' ';
+    s.chars()
+        .map(|c| {
+            let sep = !(prev.is_alphanumeric() || prev == '_');
+            prev = c;
+            if sep {
+                c.to_uppercase().next().unwrap_or(c)
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// `print` (spaces between operands when neither is a string) and
+/// `println` (spaces always, and a newline).
+fn print(name: &str, a: &[Value]) -> String {
+    let mut out = String::new();
+    for (i, v) in a.iter().enumerate() {
+        if i > 0 && (name == "println" || !(a[i - 1].is_string() || v.is_string())) {
+            out.push(' ');
+        }
+        out.push_str(&inner(v));
+    }
+    if name == "println" {
+        out.push('\n');
+    }
+    out
+}
+
+fn compare(name: &str, a: &[Value]) -> Result<Value, TemplateError> {
+    if a.len() < 2 {
+        return Err(exec(format!("missing argument for comparison in {name}")));
+    }
+    let ord = |x: &Value, y: &Value| -> Result<Ordering, TemplateError> {
+        match (x, y) {
+            (Value::Number(p), Value::Number(q)) => {
+                let (p, q) = (p.as_f64().unwrap_or(0.0), q.as_f64().unwrap_or(0.0));
+                Ok(p.partial_cmp(&q).unwrap_or(Ordering::Equal))
+            }
+            (Value::String(p), Value::String(q)) => Ok(p.cmp(q)),
+            (p, q) if name == "eq" || name == "ne" => Ok(match p == q {
+                true => Ordering::Equal,
+                false => Ordering::Less,
+            }),
+            _ => Err(exec(format!("incompatible types for comparison in {name}"))),
+        }
+    };
+    let result = match name {
+        "eq" => a[1..]
+            .iter()
+            .map(|b| ord(&a[0], b).map(|o| o == Ordering::Equal))
+            .collect::<Result<Vec<_>, _>>()?
+            .contains(&true),
+        _ => {
+            let o = ord(&a[0], &a[1])?;
+            match name {
+                "ne" => o != Ordering::Equal,
+                "lt" => o == Ordering::Less,
+                "le" => o != Ordering::Greater,
+                "gt" => o == Ordering::Greater,
+                _ => o != Ordering::Less,
+            }
+        }
+    };
+    Ok(Value::Bool(result))
+}
+
+/// Go's `fmt.Sprintf` for the verbs people type: `%s %v %d %q %f %x %t
+/// %%`, with `-`, `0` and `+` flags, a width and a precision.
+pub fn sprintf(f: &str, args: &[Value]) -> String {
+    let mut out = String::new();
+    let mut next = args.iter();
+    let mut chars = f.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let mut spec = String::new();
+        while let Some(&d) = chars.peek() {
+            if !(d.is_ascii_digit() || "-+.# ".contains(d)) {
+                break;
+            }
+            spec.push(d);
+            chars.next();
+        }
+        let Some(verb) = chars.next() else {
+            out.push_str("%!(NOVERB)");
+            break;
+        };
+        if verb == '%' {
+            out.push('%');
+            continue;
+        }
+        match next.next() {
+            Some(v) => out.push_str(&verb_text(&spec, verb, v)),
+            None => out.push_str(&format!("%!{verb}(MISSING)")),
+        }
+    }
+    out
+}
+
+fn verb_text(spec: &str, verb: char, v: &Value) -> String {
+    let left = spec.contains('-');
+    let zero = spec.starts_with('0') && !left;
+    let flags = spec.trim_start_matches(['-', '+', '0', '#', ' ']);
+    let (w, p) = match flags.split_once('.') {
+        Some((w, p)) => (w, Some(p.parse::<usize>().unwrap_or(0))),
+        None => (flags, None),
+    };
+    let w: usize = w.parse().unwrap_or(0);
+    let body = match (verb, v) {
+        ('d', Value::Number(n)) => match spec.contains('+') && n.as_f64().is_some_and(|f| f >= 0.0)
+        {
+            true => format!("+{n}"),
+            false => n.to_string(),
+        },
+        ('f' | 'F', Value::Number(n)) => {
+            format!("{:.*}", p.unwrap_or(6), n.as_f64().unwrap_or(0.0))
+        }
+        ('x', Value::Number(n)) => format!("{:x}", n.as_i64().unwrap_or(0)),
+        ('x', v) => inner(v).bytes().map(|b| format!("{b:02x}")).collect(),
+        ('q', v) => Value::String(inner(v)).to_string(),
+        ('s' | 'v' | 't', v) => match p {
+            Some(p) if verb == 's' => inner(v).chars().take(p).collect(),
+            _ => inner(v),
+        },
+        (verb, v) => format!("%!{verb}({})", inner(v)),
+    };
+    let pad = w.saturating_sub(body.chars().count());
+    match (left, zero) {
+        (true, _) => format!("{body}{}", " ".repeat(pad)),
+        (false, true) => format!("{}{body}", "0".repeat(pad)),
+        (false, false) => format!("{}{body}", " ".repeat(pad)),
+    }
+}
