@@ -194,10 +194,36 @@ fn ps_formats_and_filters_as_docker() {
     // a template wins over -q, as docker's
     let (ours, theirs) = both(&["-q", "-f", &f, "--format", "{{.Names}}"]);
     assert_eq!((ours.as_str(), theirs.as_str()), ("lsps-a\n", "lsps-a\n"));
-    // an unknown key: a usage error naming the keys
+    // exited=, before=, since=, network=: the same containers as docker's
+    for (filter, want) in [
+        ("exited=3", "b"),
+        ("exited=0", ""),
+        ("since=lsps-a", "b c"),
+        ("before=lsps-c", "a b"),
+        ("before=lsps-b", "a"),
+        ("network=none", "a b c"),
+        ("network=nope", ""),
+    ] {
+        let args = ["-a", "-f", &name, "-f", filter, "--format", "{{.Names}}"];
+        let (ours, theirs) = both(&args);
+        assert_eq!(lines(&ours), lines(&theirs), "ps {args:?}");
+        let want: BTreeSet<String> = want.split_whitespace().map(|n| format!("{p}{n}")).collect();
+        assert_eq!(lines(&ours), want, "ps {args:?}");
+    }
+    let o = env.cmd("ps").args(["-a", "-f", "since=nope"]).fails(1);
+    assert!(o.stderr.contains("nope"), "{o}");
+    env.cmd("ps").args(["-a", "-f", "exited=x"]).fails(2);
+    let o = env
+        .cmd("ps")
+        .args(["-a", "-f", &name, "-f", "volume=/nope", "-q"])
+        .ok();
+    assert_eq!(o.stdout, "");
+    // an unknown key: docker's words, and the keys there are
     let o = env.cmd("ps").args(["-f", "colour=red"]).fails(2);
     assert!(
-        o.stderr.contains("status, label, name, id, ancestor"),
+        o.stderr.contains("invalid filter 'colour'")
+            && o.stderr
+                .contains("status, label, name, id, ancestor, before, since"),
         "{o}"
     );
     for id in dk {
@@ -290,6 +316,30 @@ fn images_formats_and_filters_as_docker() {
     assert_eq!(o.stdout, "<none>:<none>\n");
     env.cmd("images").args(["-f", "dangling=maybe"]).fails(2);
     env.cmd("images").args(["--format", "nonsense"]).fails(2);
+    // before= and since=: by when each image was made
+    let c = env.cmd("create").args([&tag, "true"]).ok().stdout;
+    env.cmd("commit").args([c.trim(), "list-img-new:1"]).ok();
+    let names = |f: &str| {
+        let args = [
+            "-f",
+            f,
+            "-f",
+            "reference=list-img*",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+        ];
+        lines(&env.cmd("images").args(args).ok().stdout)
+    };
+    let old: BTreeSet<String> = ["list-img:1", "list-img:2", "list-img-other:1"]
+        .map(String::from)
+        .into();
+    assert_eq!(
+        names("since=list-img:1"),
+        ["list-img-new:1".to_string()].into()
+    );
+    assert_eq!(names("before=list-img-new:1"), old);
+    assert!(names("before=list-img:1").is_empty());
+    env.cmd("images").args(["-f", "since=nope:1"]).fails(1);
 }
 
 /// `images` shows docker's image ID (the config's digest): the same as

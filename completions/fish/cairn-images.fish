@@ -1,5 +1,5 @@
 complete -c cairn-images -l root -d 'The store (default: $CAIRN_ROOT, else /var/lib/cairn for root, else ${XDG_DATA_HOME:-~/.local/share}/cairn)' -r -F
-complete -c cairn-images -s f -l filter -d 'Only those that match (dangling=, reference=, label=)' -r
+complete -c cairn-images -s f -l filter -d 'Only those that match (dangling=, reference=, label=, before=, since=)' -r
 complete -c cairn-images -l format -d 'Output format: json, table, id, a Go template, or dot (Graphviz, with --tree)' -r -f -a "json\t''
 table\t''
 id\t''

@@ -1,5 +1,5 @@
 complete -c cairn-ps -l root -d 'The store (default: $CAIRN_ROOT, else /var/lib/cairn for root, else ${XDG_DATA_HOME:-~/.local/share}/cairn)' -r -F
-complete -c cairn-ps -s f -l filter -d 'Only those that match (status=, label=, name=, id=, ancestor=)' -r
+complete -c cairn-ps -s f -l filter -d 'Only those that match (status=, label=, name=, id=, ancestor=, before=, since=, exited=, network=, volume=)' -r
 complete -c cairn-ps -l format -d 'Output format: json, table, id, or a Go template' -r -f -a "json\t''
 table\t''
 id\t''"

@@ -10,15 +10,15 @@ use std::collections::BTreeMap;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum FilterError {
-    #[error("--filter {0:?}: not KEY=VALUE")]
+    #[error("bad format of filter (expected name=value): {0:?}")]
     Syntax(String),
-    #[error("--filter {given:?}: unknown key {key:?}; use one of: {known}")]
+    #[error("invalid filter '{key}' (in {given:?}); use one of: {known}")]
     Unknown {
         given: String,
         key: String,
         known: String,
     },
-    #[error("--filter {0:?}: the value must be true or false")]
+    #[error("invalid filter '{0}': the value must be true or false")]
     NotBool(String),
 }
 
@@ -50,6 +50,12 @@ impl Filters {
     /// Whether `key` was given at all.
     pub fn contains(&self, key: &str) -> bool {
         self.0.contains_key(key)
+    }
+
+    /// The last value given for `key` (`before=`, `since=`: docker keeps
+    /// the last).
+    pub fn last(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.last()).map(String::as_str)
     }
 
     /// Whether one of the values given for `key` passes `test`; true when

@@ -512,7 +512,7 @@ pub struct Images {
     /// Show the digest of the registry manifest each image came with
     #[arg(long)]
     pub digests: bool,
-    /// Only those that match (dangling=, reference=, label=)
+    /// Only those that match (dangling=, reference=, label=, before=, since=)
     #[arg(long, short = 'f', value_name = "KEY=VALUE")]
     pub filter: Vec<String>,
     /// Output format: json, table, id, a Go template, or dot (Graphviz,
@@ -920,7 +920,8 @@ pub struct Ps {
     /// Show each container's size: its read-write layer, and in all
     #[arg(long, short = 's')]
     pub size: bool,
-    /// Only those that match (status=, label=, name=, id=, ancestor=)
+    /// Only those that match (status=, label=, name=, id=, ancestor=, before=,
+    /// since=, exited=, network=, volume=)
     #[arg(long, short = 'f', value_name = "KEY=VALUE")]
     pub filter: Vec<String>,
     /// Output format: json, table, id, or a Go template

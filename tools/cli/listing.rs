@@ -7,7 +7,7 @@ use crate::{Fail, FailExt};
 use libcairn::filter::{glob, name_matches, Filters};
 use libcairn::net::Port;
 use libcairn::reference::Reference;
-use libcairn::store::container::{ContainerMeta, State, Status};
+use libcairn::store::container::{ContainerMeta, MountKind, State, Status};
 use libcairn::store::refs;
 use libcairn::{Digest, LayerId, Store};
 use serde_json::{json, Value};
@@ -15,9 +15,11 @@ use std::collections::BTreeSet;
 use time::OffsetDateTime;
 
 /// The keys `ps --filter` takes.
-pub const PS_FILTERS: &[&str] = &["status", "label", "name", "id", "ancestor"];
+pub const PS_FILTERS: &[&str] = &[
+    "status", "label", "name", "id", "ancestor", "before", "since", "exited", "network", "volume",
+];
 /// The keys `images --filter` takes.
-pub const IMAGES_FILTERS: &[&str] = &["dangling", "reference", "label"];
+pub const IMAGES_FILTERS: &[&str] = &["dangling", "reference", "label", "before", "since"];
 
 /// docker's `CreatedAt`: Go's `time.Time.String()` in UTC.
 pub fn created_at(t: &str) -> String {
@@ -230,16 +232,75 @@ pub fn ps_headers() -> Value {
     })
 }
 
+/// What `ps --filter` needs beyond each container: the creation times
+/// `before=` and `since=` name, read once.
+#[derive(Default)]
+pub struct PsBounds {
+    before: Option<OffsetDateTime>,
+    since: Option<OffsetDateTime>,
+}
+
+impl PsBounds {
+    /// The containers `before=` and `since=` name (ID, prefix or name).
+    pub fn of(store: &Store, f: &Filters) -> Result<PsBounds, Fail> {
+        if f.any("exited", |v| v.parse::<i32>().is_err()) && f.contains("exited") {
+            return Err(crate::usage(
+                "invalid filter 'exited': the value must be an exit code",
+            ));
+        }
+        let created = |key: &str| -> Result<Option<OffsetDateTime>, Fail> {
+            let Some(name) = f.last(key) else {
+                return Ok(None);
+            };
+            let c = store.resolve_container(name)?;
+            Ok(parse_time(&c.created))
+        };
+        Ok(PsBounds {
+            before: created("before")?,
+            since: created("since")?,
+        })
+    }
+}
+
 /// Whether a container passes `ps --filter`.
-pub fn ps_admits(store: &Store, f: &Filters, c: &ContainerMeta, st: &State) -> Result<bool, Fail> {
+pub fn ps_admits(
+    store: &Store,
+    f: &Filters,
+    bounds: &PsBounds,
+    c: &ContainerMeta,
+    st: &State,
+) -> Result<bool, Fail> {
+    let created = parse_time(&c.created);
+    let exited = st.status == Status::Exited && st.started_at.is_some();
     if !(f.any("status", |v| v == st.status.as_str())
         && f.labels(c.config.get("Labels"))
         && f.any("name", |v| name_matches(&c.name, v))
         && f.any("id", |v| {
             c.id.hex().starts_with(v.trim_start_matches("sha256:"))
+        })
+        && f.any("exited", |v| {
+            exited && v.parse::<i32>().ok() == Some(st.exit_code.unwrap_or(0))
+        })
+        && bounds.before.is_none_or(|b| created.is_some_and(|t| t < b))
+        && bounds.since.is_none_or(|b| created.is_some_and(|t| t > b))
+        && f.any("volume", |v| {
+            c.host.mounts.iter().any(|m| {
+                m.target == v || (m.kind == MountKind::Volume && m.source.as_deref() == Some(v))
+            })
         }))
     {
         return Ok(false);
+    }
+    if f.contains("network") {
+        let ep = libcairn::net::endpoint(store, &c.id)?;
+        let mut names: Vec<String> = ep.iter().map(|e| e.mode.clone()).collect();
+        names.extend(
+            ep.iter()
+                .flat_map(|e| e.connected.iter().map(|n| n.network.clone())),
+        );
+        if !f.any("network", |v| names.iter().any(|n| n == v)) {
+            return Ok(false);
+        }
     }
     if !f.contains("ancestor") {
         return Ok(true);
@@ -336,6 +397,35 @@ pub fn image_entries(
                 entries.push(("<none>".into(), "<none>".into(), id));
             }
         }
+    }
+    for (key, newer) in [("before", false), ("since", true)] {
+        let Some(name) = f.last(key) else { continue };
+        let bound = libcairn::image::resolve(store, name)?;
+        let created = |l: &LayerId| -> Result<Option<OffsetDateTime>, Fail> {
+            let chain = store.chain(l)?;
+            Ok(chain
+                .iter()
+                .find_map(|(_, m)| m.created.as_deref().and_then(parse_time)))
+        };
+        let bound = created(&bound)?;
+        let mut kept = Vec::new();
+        for e in entries {
+            let t = created(&e.2)?;
+            let ok = match (t, bound) {
+                (Some(t), Some(b)) => {
+                    if newer {
+                        t > b
+                    } else {
+                        t < b
+                    }
+                }
+                _ => false,
+            };
+            if ok {
+                kept.push(e);
+            }
+        }
+        entries = kept;
     }
     if f.contains("label") {
         entries.retain(|(_, _, id)| {

@@ -1,6 +1,6 @@
 use cairn_cli::args::Ps;
 use cairn_cli::listing::{
-    listed_ports, print_template, ps_admits, ps_headers, ps_row, PsRow, PS_FILTERS,
+    listed_ports, print_template, ps_admits, ps_headers, ps_row, PsBounds, PsRow, PS_FILTERS,
 };
 use cairn_cli::out::{Format, FormatArg, Out};
 use cairn_cli::{open_store, Fail, FailExt};
@@ -46,6 +46,7 @@ fn size(
 fn run(args: Ps) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
     let filters = Filters::parse(&args.filter, PS_FILTERS).usage()?;
+    let bounds = PsBounds::of(&store, &filters)?;
     let template = FormatArg::template(&args.format); // over -q, as docker's
     let format = Format::listing(FormatArg::fixed(&args.format), args.quiet);
     let mut out = Out::new(format).short_ids(args.quiet && !args.no_trunc);
@@ -58,7 +59,7 @@ fn run(args: Ps) -> Result<i32, Fail> {
     for c in store.containers()? {
         let st = container::state(&store, &c)?;
         let running = matches!(st.status, Status::Running | Status::Paused);
-        if (!all && !running) || !ps_admits(&store, &filters, &c, &st)? {
+        if (!all && !running) || !ps_admits(&store, &filters, &bounds, &c, &st)? {
             continue;
         }
         let command = if st.command.is_empty() {
