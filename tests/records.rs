@@ -17,7 +17,8 @@ fn docs() -> PathBuf {
 fn schemas_are_fresh() {
     let bless = std::env::var_os("CAIRN_BLESS").is_some();
     let mut stale = Vec::new();
-    for (name, text) in libcairn::record::schemas() {
+    let reports = libcairn::system::schemas();
+    for (name, text) in libcairn::record::schemas().into_iter().chain(reports) {
         let p = docs().join(&name);
         if std::fs::read_to_string(&p).ok().as_deref() != Some(&text[..]) {
             if bless {
@@ -279,6 +280,27 @@ fn every_tool_writes_valid_records() {
     // removals
     keep("image", "tag -d", env.records("tag", &["-d", "built:1"]));
     keep("image", "rmi", env.records("rmi", &["hi:1"]));
+
+    // what info, version, system df [-v] and stats print piped
+    keep("info", "info", env.records("info", &[]));
+    keep("version", "version", env.records("version", &[]));
+    keep("df", "system df", env.records("system", &["df"]));
+    let sleeper = env
+        .cmd("run")
+        .args(["-d", "bb:1", "sleep", "60"])
+        .ok()
+        .stdout;
+    keep(
+        "df-verbose",
+        "system df -v",
+        env.records("system", &["df", "-v"]),
+    );
+    keep(
+        "stats",
+        "stats",
+        env.records("stats", &["--no-stream", sleeper.trim()]),
+    );
+    env.cmd("rm").args(["-f", sleeper.trim()]).ok();
 
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
     let errors = invalid(&got);

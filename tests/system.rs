@@ -118,6 +118,55 @@ fn system_df_as_docker() {
         o.stdout,
         "Images=1\nContainers=2\nLocal Volumes=1\nBuild Cache=0\n"
     );
+    // -v: each image, container and volume
+    let lines = env.cmd("system").args(["df", "-v"]).ok().records();
+    let of = |t: &str| {
+        lines
+            .iter()
+            .filter(|r| r["type"] == t)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let (images, containers, volumes) = (of("image"), of("container"), of("volume"));
+    assert_eq!(images.len(), 1, "{lines:?}");
+    assert_eq!(images[0]["containers"], 2);
+    assert_eq!(images[0]["shared_size"], 0);
+    assert_eq!(images[0]["tags"], serde_json::json!(["busybox:latest"]));
+    assert_eq!(containers.len(), 2);
+    let big = containers.iter().find(|c| c["container"] == id).unwrap();
+    assert!(big["size"].as_u64().unwrap() >= 100_000, "{big:?}");
+    assert_eq!(volumes[0]["name"], "dfvol");
+    assert_eq!(volumes[0]["links"], 0);
+    // docker's sections and column titles
+    let ours = env
+        .cmd("system")
+        .args(["df", "-v", "--format", "table"])
+        .ok()
+        .stdout;
+    let theirs = docker().ok(&["system", "df", "-v"]);
+    let titles = |s: &str| {
+        s.lines()
+            .filter(|l| {
+                l.ends_with(':')
+                    || l.starts_with("Build cache")
+                    || ["REPOSITORY ", "CONTAINER ID ", "VOLUME NAME ", "CACHE ID "]
+                        .iter()
+                        .any(|h| l.starts_with(h))
+            })
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(titles(&ours), titles(&theirs), "{ours}\n{theirs}");
+    let row = ours.lines().find(|l| l.starts_with("busybox ")).unwrap();
+    let words: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        words[words.len() - 3..],
+        ["0B", words[words.len() - 4], "2"],
+        "{row}"
+    );
+    let row = ours.lines().find(|l| l.starts_with(&id[..12])).unwrap();
+    assert!(row.contains("100kB") && row.contains("Up "), "{row}");
+    assert!(ours.contains("\ndfvol "), "{ours}");
     env.cmd("rm").args(["-f", id]).ok();
 }
 

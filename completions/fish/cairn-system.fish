@@ -42,6 +42,7 @@ complete -c cairn-system -n "__fish_cairn_system_using_subcommand df" -l format 
 table\t''
 id\t''"
 complete -c cairn-system -n "__fish_cairn_system_using_subcommand df" -l root -d 'The store (default: $CAIRN_ROOT, else /var/lib/cairn for root, else ${XDG_DATA_HOME:-~/.local/share}/cairn)' -r -F
+complete -c cairn-system -n "__fish_cairn_system_using_subcommand df" -s v -l verbose -d 'Each image, container and volume with the space it takes'
 complete -c cairn-system -n "__fish_cairn_system_using_subcommand df" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn-system -n "__fish_cairn_system_using_subcommand help; and not __fish_seen_subcommand_from prune df help" -f -a "prune" -d 'Remove what nothing references: stopped containers, dangling images (untagged layers that no layer and no container stands on, and below them what nothing else needs) and blobs that no layer and no tag names; with --all, first untag every image no container uses'
 complete -c cairn-system -n "__fish_cairn_system_using_subcommand help; and not __fish_seen_subcommand_from prune df help" -f -a "df" -d 'Show the space images, containers and volumes take, and how much of it a prune could free, as docker system df. Build cache is always empty: a build\'s steps are layers, counted as images'

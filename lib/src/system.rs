@@ -10,13 +10,17 @@ use crate::isolate::cgroup;
 use crate::store::container::Status;
 use crate::store::{refs, Store};
 use crate::LayerId;
+
+pub mod usage;
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 /// What `cairn info` reports. Names are docker's `info` fields in
 /// snake_case.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(title = "cairn info record")]
 pub struct Info {
     /// The store (docker's "Docker Root Dir").
     pub root: PathBuf,
@@ -141,7 +145,8 @@ fn meminfo_total() -> Option<u64> {
 }
 
 /// One line of `system df`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
+#[schemars(title = "cairn system df record")]
 pub struct Usage {
     /// `Images`, `Containers`, `Local Volumes`, `Build Cache`.
     #[serde(rename = "type")]
@@ -215,7 +220,8 @@ pub fn df(store: &Store) -> Result<Vec<Usage>, ContainerError> {
 }
 
 /// One container's line of `docker stats --no-stream`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, JsonSchema)]
+#[schemars(title = "cairn stats record")]
 pub struct Stats {
     pub container: crate::ContainerId,
     pub name: String,
@@ -299,4 +305,37 @@ pub fn stats(
         });
     }
     Ok(out)
+}
+
+/// What `cairn version` reports.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(title = "cairn version record")]
+pub struct Version {
+    pub version: String,
+    /// The commit cairn was built from, when the build knew it.
+    pub git_commit: Option<String>,
+    pub rust_version: String,
+    pub os: String,
+    /// As Go names it (`amd64`, `arm64`).
+    pub arch: String,
+}
+
+fn schema<T: JsonSchema>(name: &str) -> (String, String) {
+    let schema = schemars::schema_for!(T);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
+    text.push('\n');
+    (format!("{name}.schema.json"), text)
+}
+
+/// The schemas of what `info`, `version`, `system df [-v]` and `stats`
+/// print when piped: (file name, JSON text), kept in docs/ beside the
+/// record kinds'.
+pub fn schemas() -> Vec<(String, String)> {
+    vec![
+        schema::<Info>("info"),
+        schema::<Version>("version"),
+        schema::<Usage>("df"),
+        schema::<usage::Line>("df-verbose"),
+        schema::<Stats>("stats"),
+    ]
 }

@@ -1328,8 +1328,13 @@ pub enum SystemCommand {
     ///
     /// RECORDS: on a terminal docker's table; piped (or with --format
     /// json) one object per line: {"type", "total", "active", "size",
-    /// "reclaimable"}.
+    /// "reclaimable"} (docs/df.schema.json). With -v, docker's four tables,
+    /// or one object per image, container and volume, by "type"
+    /// (docs/df-verbose.schema.json).
     Df {
+        /// Each image, container and volume with the space it takes
+        #[arg(long, short = 'v')]
+        verbose: bool,
         /// Output format: json, table, or a Go template over docker's
         /// fields (Type, TotalCount, Active, Size, Reclaimable)
         #[arg(long, value_name = "FORMAT", value_parser = FormatParser { dot: false }, hide_possible_values = true)]

@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod container;
+pub mod df;
 pub mod docs;
 pub mod listing;
 pub mod out;

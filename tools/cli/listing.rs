@@ -354,7 +354,7 @@ pub fn image_headers() -> Value {
     json!({
         "ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG",
         "Digest": "DIGEST", "CreatedAt": "CREATED AT", "CreatedSince": "CREATED",
-        "Size": "SIZE", "VirtualSize": "VIRTUAL SIZE", "SharedSize": "SHARED SIZE",
+        "Size": "SIZE", "VirtualSize": "SIZE", "SharedSize": "SHARED SIZE",
         "UniqueSize": "UNIQUE SIZE", "Containers": "CONTAINERS",
     })
 }

@@ -62,13 +62,14 @@ pub fn arch() -> &'static str {
 
 /// `cairn version`'s record, template document and text.
 pub fn version(commit: Option<&str>, rustc: &str) -> Report<'static> {
-    let rec = json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "git_commit": commit,
-        "rust_version": rustc,
-        "os": std::env::consts::OS,
-        "arch": arch(),
-    });
+    let rec = serde_json::to_value(libcairn::system::Version {
+        version: env!("CARGO_PKG_VERSION").into(),
+        git_commit: commit.map(String::from),
+        rust_version: rustc.into(),
+        os: std::env::consts::OS.into(),
+        arch: arch().into(),
+    })
+    .expect("a version serialises");
     let client = json!({
         "Version": rec["version"], "GitCommit": rec["git_commit"],
         "RustVersion": rec["rust_version"], "Os": rec["os"], "Arch": rec["arch"],

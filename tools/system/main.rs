@@ -1,5 +1,5 @@
 use cairn_cli::args::{System, SystemCommand};
-use cairn_cli::out::{Format, Out};
+use cairn_cli::out::{Format, FormatArg, Out};
 use cairn_cli::system::{df_headers, df_row, Layout, Report, DF_TABLE};
 use cairn_cli::{open_store, Fail};
 use clap::Parser;
@@ -14,7 +14,25 @@ fn run(args: System) -> Result<i32, Fail> {
         SystemCommand::Prune(p) => {
             cairn_cli::prune::run(&args.common, Scope::System, p.all, &p.opts)
         }
-        SystemCommand::Df { format } => {
+        SystemCommand::Df {
+            verbose: true,
+            format,
+        } => {
+            let store = open_store(&args.common)?;
+            let lines = libcairn::system::usage::lines(&store)?;
+            let mut out = Out::new(Format::Json);
+            let text = match Format::resolve(FormatArg::fixed(&format), true) {
+                Format::Table => cairn_cli::df::verbose_text(&store, &lines)?,
+                _ => lines
+                    .iter()
+                    .map(|l| Ok(serde_json::to_string(l)? + "\n"))
+                    .collect::<Result<_, Fail>>()?,
+            };
+            out.raw(&text)?;
+            out.flush()?;
+            Ok(0)
+        }
+        SystemCommand::Df { format, .. } => {
             let store = open_store(&args.common)?;
             let usage = libcairn::system::df(&store)?;
             let mut out = Out::new(Format::Json);
