@@ -5,6 +5,7 @@
 //! a character device 0/0, an opaque directory carries the xattr
 //! `trusted.overlay.opaque=y`. OCI's `.wh.` files exist only in tar streams.
 
+pub mod chunk;
 pub mod compress;
 pub mod diff;
 pub mod pack;
@@ -18,7 +19,7 @@ pub mod unpack;
 pub use compress::Compression;
 pub use refusal::Refusal;
 pub use stack::Stack;
-pub use unpack::{unpack, UnpackError, UnpackOptions, Unpacked};
+pub use unpack::{unpack, unpack_chunks, UnpackError, UnpackOptions, Unpacked};
 
 /// OCI whiteout prefix.
 pub const WHITEOUT_PREFIX: &str = ".wh.";

@@ -4,9 +4,11 @@
 //! then costs the calling thread only the parsing and the syscalls that
 //! make the tree, and a compressed layer decompresses while it extracts.
 //!
-//! Memory is bounded: at most `QUEUE` chunks of `CHUNK` bytes wait between
-//! the threads, and chunks are reused.
+//! Memory is bounded: the chunks come from a [`Pool`], which makes at most
+//! [`super::chunk::POOLED`] of them and reuses them once the extraction
+//! has written what they hold.
 
+use super::chunk::{Chunk, ChunkSource, Pool};
 use super::Compression;
 use crate::digest::{Digest, Hasher, TeeReader};
 use std::fs::File;
@@ -16,7 +18,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread::{Scope, ScopedJoinHandle};
 
-const CHUNK: usize = 1 << 20;
+/// Chunks waiting for the extracting thread at most.
 const QUEUE: usize = 4;
 
 /// What the reading thread saw.
@@ -44,26 +46,29 @@ pub enum StreamError {
     Cancelled,
 }
 
-struct Chunk {
-    buf: Vec<u8>,
-    len: usize,
-}
-
-/// The extracting thread's end: the uncompressed tar stream.
+/// The extracting thread's end: the uncompressed tar stream, in chunks
+/// or read as a whole.
 pub struct StreamReader {
     rx: Receiver<Chunk>,
-    back: SyncSender<Vec<u8>>,
     cur: Option<Chunk>,
     pos: usize,
+}
+
+impl ChunkSource for StreamReader {
+    fn next_chunk(&mut self) -> io::Result<Option<Chunk>> {
+        // The reading thread is done, or failed (its result says).
+        Ok(self.rx.recv().ok())
+    }
 }
 
 impl Read for StreamReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             if let Some(c) = &self.cur {
-                if self.pos < c.len {
-                    let n = buf.len().min(c.len - self.pos);
-                    buf[..n].copy_from_slice(&c.buf[self.pos..self.pos + n]);
+                let c = c.bytes();
+                if self.pos < c.len() {
+                    let n = buf.len().min(c.len() - self.pos);
+                    buf[..n].copy_from_slice(&c[self.pos..self.pos + n]);
                     self.pos += n;
                     return Ok(n);
                 }
@@ -71,16 +76,10 @@ impl Read for StreamReader {
             if buf.is_empty() {
                 return Ok(0);
             }
-            if let Some(done) = self.cur.take() {
-                let _ = self.back.try_send(done.buf);
-            }
-            match self.rx.recv() {
-                Ok(c) => {
-                    self.cur = Some(c);
-                    self.pos = 0;
-                }
-                // The reading thread is done, or failed (its result says).
-                Err(_) => return Ok(0),
+            self.cur = self.next_chunk()?;
+            self.pos = 0;
+            if self.cur.is_none() {
+                return Ok(0);
             }
         }
     }
@@ -104,12 +103,11 @@ where
     R: BufRead + Send + 'env,
 {
     let (tx, rx) = sync_channel::<Chunk>(QUEUE);
-    let (back, back_rx) = sync_channel::<Vec<u8>>(QUEUE + 2);
     let worker = scope.spawn(move || {
         let counted = Counted { inner: input, seen };
         let mut pump = Pump {
             tx,
-            back: back_rx,
+            pool: Pool::default(),
             diff: Hasher::new(),
         };
         if compression == Compression::None {
@@ -153,7 +151,6 @@ where
     (
         StreamReader {
             rx,
-            back,
             cur: None,
             pos: 0,
         },
@@ -163,7 +160,7 @@ where
 
 struct Pump {
     tx: SyncSender<Chunk>,
-    back: Receiver<Vec<u8>>,
+    pool: Pool,
     diff: Hasher,
 }
 
@@ -172,7 +169,7 @@ impl Pump {
     /// it on.
     fn run(&mut self, r: &mut dyn Read, mut blob: Option<&mut File>) -> Result<(), StreamError> {
         loop {
-            let mut buf = self.back.try_recv().unwrap_or_else(|_| vec![0u8; CHUNK]);
+            let mut buf = self.pool.take();
             let len = super::fill(r, &mut buf).map_err(StreamError::Input)?;
             if len == 0 {
                 return Ok(());
@@ -181,7 +178,7 @@ impl Pump {
             if let Some(b) = blob.as_mut() {
                 b.write_all(&buf[..len]).map_err(StreamError::Blob)?;
             }
-            if self.tx.send(Chunk { buf, len }).is_err() {
+            if self.tx.send(self.pool.filled(buf, len)).is_err() {
                 return Err(StreamError::Cancelled);
             }
         }

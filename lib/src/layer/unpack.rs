@@ -30,6 +30,7 @@
 //! devices 0/0 (overlayfs's own whiteout), overlayfs's own xattrs, truncated
 //! data and a stream without its end-of-archive marker.
 
+use super::chunk::{Chunk, ChunkSource, ReadChunks};
 use super::refusal::Refusal;
 use super::split::Recording;
 use super::stack::{Above, Stack};
@@ -124,27 +125,140 @@ pub struct Unpacked {
     pub size: u64,
 }
 
-/// A reader that counts what it hands out and shows it to the tar-split.
-struct Counting<R> {
-    inner: R,
+/// The stream as an unpack reads it. The tar parser reads headers, and
+/// whatever else it needs, through [`Counting`]; a regular file's content
+/// is taken straight from the chunks ([`Source::take`]), so whichever
+/// thread writes the file writes it from the buffer the stream was read
+/// into, and the parser then seeks past it. Every byte passed is counted
+/// and shown to the tar-split either way.
+struct Source<'s> {
+    chunks: &'s mut dyn ChunkSource,
+    /// The chunk being read and where in it.
+    cur: Option<Chunk>,
+    at: usize,
+    /// No chunk is left.
+    ended: bool,
+    /// Bytes passed so far.
     pos: Rc<Cell<u64>>,
+    /// Bytes taken that the parser has not passed yet: its next seek
+    /// covers them.
+    ahead: u64,
     split: Recording,
     /// The stream's first 512 bytes, to tell a stream that is not a tar
     /// from a tar whose first entry is bad.
-    head: Rc<RefCell<Vec<u8>>>,
+    head: Vec<u8>,
 }
 
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+impl Source<'_> {
+    /// Bytes left in the current chunk, the next chunk taken when it is
+    /// used up; 0 at the end of the stream.
+    fn left(&mut self) -> io::Result<usize> {
+        loop {
+            if let Some(c) = &self.cur {
+                if self.at < c.bytes().len() {
+                    return Ok(c.bytes().len() - self.at);
+                }
+            }
+            if self.ended {
+                return Ok(0);
+            }
+            self.cur = self.chunks.next_chunk()?;
+            self.at = 0;
+            self.ended = self.cur.is_none();
+        }
+    }
+
+    /// Pass `n` of the current chunk's bytes: count and record them.
+    fn pass(&mut self, n: usize) -> std::ops::Range<usize> {
+        let c = self.cur.as_ref().expect("a chunk with bytes left");
+        let range = self.at..self.at + n;
+        let bytes = &c.bytes()[range.clone()];
         let at = self.pos.get();
         if at < 512 {
             let take = n.min(512 - at as usize);
-            self.head.borrow_mut().extend_from_slice(&buf[..take]);
+            self.head.extend_from_slice(&bytes[..take]);
         }
         self.pos.set(at + n as u64);
-        self.split.saw(&buf[..n]);
+        self.split.saw(bytes);
+        self.at = range.end;
+        range
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let n = self.left()?.min(buf.len());
+        if n > 0 {
+            let r = self.pass(n);
+            let c = self.cur.as_ref().expect("just read");
+            buf[..n].copy_from_slice(&c.bytes()[r]);
+        }
         Ok(n)
+    }
+
+    /// Take the next `n` bytes straight from the chunks, handing each
+    /// piece to `each` with whether it is the last; the bytes taken (fewer
+    /// than `n`: the stream ended).
+    fn take(&mut self, n: u64, each: &mut PieceSink<'_>) -> Result<u64, UnpackError> {
+        let mut left = n;
+        while left > 0 {
+            let k = self.left().map_err(stream_err)?;
+            if k == 0 {
+                break;
+            }
+            let k = k.min(usize::try_from(left).unwrap_or(usize::MAX));
+            let c = self.cur.clone().expect("a chunk with bytes left");
+            let r = self.pass(k);
+            self.ahead += k as u64;
+            left -= k as u64;
+            each(&c, r, left == 0)?;
+        }
+        Ok(n - left)
+    }
+
+    /// The parser seeks `by` bytes on from where it thinks the stream is:
+    /// pass what was not taken already; the position reached.
+    fn seek_on(&mut self, by: u64) -> io::Result<u64> {
+        let mut left = by
+            .checked_sub(self.ahead)
+            .ok_or_else(|| io::Error::other("the tar parser and the stream are out of step"))?;
+        self.ahead = 0;
+        while left > 0 {
+            let k = self.left()?;
+            if k == 0 {
+                // as the parser words it when it reads past an entry
+                return Err(io::Error::other("unexpected EOF during skip"));
+            }
+            let k = k.min(usize::try_from(left).unwrap_or(usize::MAX));
+            self.pass(k);
+            left -= k as u64;
+        }
+        Ok(self.pos.get())
+    }
+}
+
+/// Takes a piece of a file's content: its chunk, where in it, and whether
+/// it is the last.
+type PieceSink<'f> =
+    dyn FnMut(&Chunk, std::ops::Range<usize>, bool) -> Result<(), UnpackError> + 'f;
+
+/// The tar parser's view of the [`Source`]: it reads, and seeks forward
+/// only, past content taken straight from the chunks.
+struct Counting<'s>(Rc<RefCell<Source<'s>>>);
+
+impl Read for Counting<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.borrow_mut().read(buf)
+    }
+}
+
+impl io::Seek for Counting<'_> {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        match to {
+            io::SeekFrom::Current(by) if by >= 0 => self.0.borrow_mut().seek_on(by as u64),
+            _ => Err(io::Error::other("the stream is read forward only")),
+        }
     }
 }
 
@@ -249,6 +363,8 @@ struct Applier<'a> {
     me: (u32, u32),
     buf: Vec<u8>,
     split: Recording,
+    /// Where regular files' content is taken from.
+    src: Rc<RefCell<Source<'a>>>,
     writer: Option<Writer>,
     /// The stream's position (bytes the tar parser has read).
     pos: Rc<Cell<u64>>,
@@ -281,6 +397,9 @@ enum Job {
     /// The next bytes of the current file: the first `.1` of the buffer
     /// (kept whole, so that its next fill needs no zeroing).
     Data(Vec<u8>, usize),
+    /// The next bytes of the current file, in a chunk of the stream; the
+    /// last piece of it when `.2`.
+    Piece(Chunk, std::ops::Range<usize>, bool),
     /// The current file is complete: set its metadata and close it.
     Finish(FileMeta),
     /// A hole of this many bytes in the current (sparse) file: seek past.
@@ -294,21 +413,20 @@ enum Job {
 }
 
 /// Small files on their way to the writer: created (so every change to
-/// the tree stays on the extracting thread, in the stream's order), and
-/// their content, back to back in `data`.
+/// the tree stays on the extracting thread, in the stream's order), with
+/// their content in the chunks of the stream it came in.
 struct Batch {
     files: Vec<Small>,
-    /// The files' content; `used` bytes of it hold data. Kept at 1 MiB and
-    /// reused, so a fill needs no zeroing.
-    data: Vec<u8>,
-    used: usize,
+    /// Bytes of content the batch holds (it keeps the chunks they are in
+    /// from going back to the pool).
+    used: u64,
 }
 
 struct Small {
     file: File,
     entry: Vec<u8>,
-    /// Where its content is in the batch's `data`.
-    at: std::ops::Range<usize>,
+    /// Its content: pieces of chunks.
+    pieces: Vec<(Chunk, std::ops::Range<usize>)>,
     meta: FileMeta,
 }
 
@@ -316,36 +434,94 @@ impl Batch {
     fn new() -> Batch {
         Batch {
             files: Vec::with_capacity(BATCH_FILES),
-            data: vec![0u8; WRITER_MIN as usize],
             used: 0,
         }
     }
 
     /// Room for one more file of `size` bytes.
     fn has_room(&self, size: u64) -> bool {
-        self.files.len() < BATCH_FILES && self.used as u64 + size <= self.data.len() as u64
+        self.files.len() < BATCH_FILES && self.used + size <= WRITER_MIN
     }
 
     /// Write each file, set its metadata, start the write-back of the
     /// bigger ones and close them all; the batch is empty after.
     fn write(&mut self) -> Result<(), UnpackError> {
         for Small {
-            mut file,
+            file,
             entry,
-            at,
+            pieces,
             meta,
         } in self.files.drain(..)
         {
-            let len = at.len() as u64;
-            file.write_all(&self.data[at])
+            let parts: Vec<&[u8]> = pieces.iter().map(|(c, r)| &c.bytes()[r.clone()]).collect();
+            let len: usize = parts.iter().map(|p| p.len()).sum();
+            write_all_of(&file, &parts)
                 .and_then(|()| meta.apply(&file))
                 .map_err(|e| UnpackError::io(&entry, e))?;
-            if len >= WRITEBACK_MIN {
+            if len as u64 >= WRITEBACK_MIN {
                 start_writeback(&file, 0, 0);
             }
         }
         self.used = 0;
         Ok(())
+    }
+}
+
+/// Write all of `parts`, in order, with as few writes as it takes (one,
+/// as a rule).
+fn write_all_of(file: &File, parts: &[&[u8]]) -> io::Result<()> {
+    let mut slices: Vec<io::IoSlice<'_>> = parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| io::IoSlice::new(p))
+        .collect();
+    let mut rest = &mut slices[..];
+    while !rest.is_empty() {
+        match (&mut &*file).write_vectored(rest) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => io::IoSlice::advance_slices(&mut rest, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// A page: every write of a file's content but its last ends on one.
+const PAGE: u64 = 4096;
+
+/// Writes a file's content as it comes, in pieces, so that every write
+/// but the last ends on a page boundary (see the note above
+/// `write_direct`): what is left past the last boundary waits for the
+/// next piece.
+#[derive(Default)]
+struct Appender {
+    /// Bytes written to the file.
+    done: u64,
+    /// The bytes after those, waiting (less than a page).
+    tail: Vec<u8>,
+}
+
+impl Appender {
+    /// Append `piece`; `last`: nothing follows, write everything.
+    fn push(&mut self, file: &File, piece: &[u8], last: bool) -> io::Result<()> {
+        let end = self.done + (self.tail.len() + piece.len()) as u64;
+        let upto = if last { end } else { end - end % PAGE };
+        if upto == self.done {
+            self.tail.extend_from_slice(piece);
+            return Ok(());
+        }
+        let from_piece = (upto - self.done) as usize - self.tail.len();
+        write_all_of(file, &[&self.tail, &piece[..from_piece]])?;
+        self.done = upto;
+        self.tail.clear();
+        self.tail.extend_from_slice(&piece[from_piece..]);
+        Ok(())
+    }
+
+    /// Write what waits.
+    fn flush(&mut self, file: &File) -> io::Result<()> {
+        self.push(file, &[], true)
     }
 }
 
@@ -410,41 +586,38 @@ impl Writer {
         let (spare_tx, spare) = std::sync::mpsc::channel();
         let (batch_tx, spare_batches) = std::sync::mpsc::channel();
         let worker = std::thread::spawn(move || {
-            let mut cur: Option<(File, Vec<u8>, u64, u64)> = None; // file, entry, written, written back
+            let mut cur: Option<Current> = None;
             for job in rx {
                 match job {
-                    Job::Start { file, entry } => cur = Some((file, entry, 0, 0)),
-                    Job::Data(buf, len) => {
-                        let Some((file, entry, written, synced)) = cur.as_mut() else {
-                            continue;
-                        };
-                        file.write_all(&buf[..len])
-                            .map_err(|e| UnpackError::io(entry, e))?;
-                        *written += len as u64;
-                        if *written - *synced >= WRITEBACK_STEP {
-                            start_writeback(file, *synced, *written - *synced);
-                            *synced = *written;
-                        }
-                        let _ = spare_tx.send(buf);
+                    Job::Start { file, entry } => {
+                        cur = Some(Current {
+                            file,
+                            entry,
+                            out: Appender::default(),
+                            written: 0,
+                            synced: 0,
+                        })
                     }
-                    Job::Hole(n) => {
-                        let Some((file, entry, written, _)) = cur.as_mut() else {
-                            continue;
-                        };
-                        seek_past(file, n).map_err(|e| UnpackError::io(entry, e))?;
-                        *written += n;
-                    }
-                    Job::Finish(meta) => {
-                        let Some((file, entry, _, synced)) = cur.take() else {
-                            continue;
-                        };
-                        meta.apply(&file).map_err(|e| UnpackError::io(&entry, e))?;
-                        start_writeback(&file, synced, 0);
-                    }
-                    Job::Close(file) => start_writeback(&file, 0, 0),
                     Job::Batch(mut batch) => {
                         batch.write()?;
                         let _ = batch_tx.send(batch);
+                    }
+                    Job::Close(file) => start_writeback(&file, 0, 0),
+                    Job::Finish(meta) => {
+                        if let Some(c) = cur.take() {
+                            c.finish(&meta)?;
+                        }
+                    }
+                    Job::Data(buf, len) => {
+                        if let Some(c) = cur.as_mut() {
+                            c.data(&buf[..len])?;
+                        }
+                        let _ = spare_tx.send(buf);
+                    }
+                    job => {
+                        if let Some(c) = cur.as_mut() {
+                            c.piece(job)?;
+                        }
                     }
                 }
             }
@@ -462,12 +635,13 @@ impl Writer {
         }
     }
 
-    /// Read a small file's content (`size` bytes, less than `WRITER_MIN`)
-    /// into the batch and queue the file, for the writer to write, finish
-    /// and close; the bytes read (fewer than `size`: the stream ended).
+    /// Take a small file's content (`size` bytes, less than `WRITER_MIN`)
+    /// from `src` into the batch and queue the file, for the writer to
+    /// write, finish and close; the bytes taken (fewer than `size`: the
+    /// stream ended).
     fn small(
         &mut self,
-        entry: &mut impl Read,
+        src: &RefCell<Source<'_>>,
         file: File,
         raw: &[u8],
         size: u64,
@@ -477,19 +651,22 @@ impl Writer {
             self.send_batch()?;
             self.batch = Some(self.empty_batch()?);
         }
-        let b = self.batch.as_mut().expect("made above");
-        let at = b.used..b.used + size as usize;
-        let have = super::fill(entry, &mut b.data[at.clone()]).map_err(stream_err)?;
-        if have as u64 == size {
-            b.used = at.end;
+        let mut pieces = Vec::with_capacity(2);
+        let have = src.borrow_mut().take(size, &mut |c, r, _| {
+            pieces.push((c.clone(), r));
+            Ok(())
+        })?;
+        if have == size {
+            let b = self.batch.as_mut().expect("made above");
+            b.used += size;
             b.files.push(Small {
                 file,
                 entry: raw.to_vec(),
-                at,
+                pieces,
                 meta,
             });
         }
-        Ok(have as u64)
+        Ok(have)
     }
 
     /// An empty batch: an emptied one, a new one while fewer than
@@ -566,11 +743,12 @@ impl Writer {
         }
     }
 
-    /// Hand `file` and an entry's content to the writer thread; the bytes
-    /// handed over. Its metadata is set there once all of it has come.
+    /// Hand `file` and an entry's content, taken from `src`, to the
+    /// writer thread; the bytes handed over. Its metadata is set there
+    /// once all of it has come.
     fn stream(
         &mut self,
-        entry: &mut impl Read,
+        src: &RefCell<Source<'_>>,
         file: File,
         raw: &[u8],
         size: u64,
@@ -580,20 +758,9 @@ impl Writer {
             file,
             entry: raw.to_vec(),
         })?;
-        let mut written = 0u64;
-        loop {
-            let mut buf = self.buffer()?;
-            let have = super::fill(entry, &mut buf).map_err(stream_err)?;
-            if have == 0 {
-                self.keep(buf);
-                break;
-            }
-            self.send(Job::Data(buf, have))?;
-            written += have as u64;
-            if have < 1 << 20 {
-                break;
-            }
-        }
+        let written = src.borrow_mut().take(size, &mut |c, r, last| {
+            self.send(Job::Piece(c.clone(), r, last))
+        })?;
         if written == size {
             self.send(Job::Finish(meta))?;
         }
@@ -655,6 +822,64 @@ impl Writer {
             Some(Ok(r)) => r,
             Some(Err(_)) => Err(UnpackError::Stream("the writer thread panicked".into())),
         }
+    }
+}
+
+/// The big file the writer thread is writing.
+struct Current {
+    file: File,
+    entry: Vec<u8>,
+    /// Its content as it comes in pieces of the stream.
+    out: Appender,
+    /// Bytes written (holes included), and started back to disk.
+    written: u64,
+    synced: u64,
+}
+
+impl Current {
+    /// Start write-back every `WRITEBACK_STEP` bytes.
+    fn written_to(&mut self, at: u64) {
+        self.written = at;
+        if self.written - self.synced >= WRITEBACK_STEP {
+            start_writeback(&self.file, self.synced, self.written - self.synced);
+            self.synced = self.written;
+        }
+    }
+
+    /// A `Job::Piece` or a `Job::Hole`.
+    fn piece(&mut self, job: Job) -> Result<(), UnpackError> {
+        match job {
+            Job::Piece(c, r, last) => {
+                self.out
+                    .push(&self.file, &c.bytes()[r], last)
+                    .map_err(|e| UnpackError::io(&self.entry, e))?;
+                self.written_to(self.out.done);
+            }
+            Job::Hole(n) => {
+                seek_past(&mut self.file, n).map_err(|e| UnpackError::io(&self.entry, e))?;
+                self.written += n;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn data(&mut self, bytes: &[u8]) -> Result<(), UnpackError> {
+        self.file
+            .write_all(bytes)
+            .map_err(|e| UnpackError::io(&self.entry, e))?;
+        self.written_to(self.written + bytes.len() as u64);
+        Ok(())
+    }
+
+    /// All of it has come: set its metadata, start its write-back.
+    fn finish(mut self, meta: &FileMeta) -> Result<(), UnpackError> {
+        self.out
+            .flush(&self.file)
+            .and_then(|()| meta.apply(&self.file))
+            .map_err(|e| UnpackError::io(&self.entry, e))?;
+        start_writeback(&self.file, self.synced, 0);
+        Ok(())
     }
 }
 
@@ -1202,13 +1427,15 @@ impl<'a> Applier<'a> {
             Some(w) if sparse && stored >= WRITER_MIN => {
                 w.stream_sparse(entry, &self.pos, file, raw, size, meta)?
             }
-            Some(w) if !sparse && size >= WRITER_MIN => w.stream(entry, file, raw, size, meta)?,
-            Some(w) if !sparse => w.small(entry, file, raw, size, meta)?,
+            Some(w) if !sparse && size >= WRITER_MIN => {
+                w.stream(&self.src, file, raw, size, meta)?
+            }
+            Some(w) if !sparse => w.small(&self.src, file, raw, size, meta)?,
             _ => {
                 let written = if sparse {
                     write_sparse(entry, &self.pos, &mut file, &mut self.buf, raw)?
                 } else {
-                    write_plain(entry, &mut file, &mut self.buf, raw)?
+                    write_direct(&self.src, &file, raw, size)?
                 };
                 if written == size {
                     meta.apply(&file).map_err(|e| UnpackError::io(raw, e))?;
@@ -1566,33 +1793,26 @@ fn apply_node(
     place.set_xattrs_nofollow(xattrs)
 }
 
-// Whole buffers only, in the two writers below and the writer thread's:
-// a write that ends inside a page the file does not have yet makes the
-// kernel zero the rest of that page (of a whole large folio on recent
-// kernels), to be overwritten by the next write. GNU tar's 10 KiB writes
-// spend a third of its time there.
+// Whole pages only, in the writers below and the writer thread's (an
+// `Appender` keeps what is past the last page boundary for the next
+// write): a write that ends inside a page the file does not have yet
+// makes the kernel zero the rest of that page (of a whole large folio on
+// recent kernels), to be overwritten by the next write. GNU tar's 10 KiB
+// writes spend a third of its time there.
 
-/// Copy an entry's content into `file` on this thread; the bytes written.
-fn write_plain(
-    entry: &mut impl Read,
-    file: &mut File,
-    buf: &mut [u8],
+/// Write an entry's content, `size` bytes taken from `src`, into `file`
+/// on this thread; the bytes written.
+fn write_direct(
+    src: &RefCell<Source<'_>>,
+    file: &File,
     raw: &[u8],
+    size: u64,
 ) -> Result<u64, UnpackError> {
-    let mut written = 0u64;
-    loop {
-        let have = super::fill(entry, buf).map_err(stream_err)?;
-        if have == 0 {
-            break;
-        }
-        file.write_all(&buf[..have])
-            .map_err(|e| UnpackError::io(raw, e))?;
-        written += have as u64;
-        if have < buf.len() {
-            break;
-        }
-    }
-    Ok(written)
+    let mut out = Appender::default();
+    src.borrow_mut().take(size, &mut |c, r, last| {
+        out.push(file, &c.bytes()[r], last)
+            .map_err(|e| UnpackError::io(raw, e))
+    })
 }
 
 /// Copy a sparse entry's data into `file` on this thread, seeking past
@@ -1667,6 +1887,26 @@ pub fn unpack<R: Read>(
     dest: &Path,
     opts: UnpackOptions<'_>,
 ) -> Result<(Unpacked, R), UnpackError> {
+    let (stats, chunks) = unpack_chunks(ReadChunks::new(input), dest, opts)?;
+    Ok((stats, chunks.into_inner()))
+}
+
+/// [`unpack`] a stream that comes in chunks: files are written straight
+/// from them.
+pub fn unpack_chunks<C: ChunkSource>(
+    mut input: C,
+    dest: &Path,
+    opts: UnpackOptions<'_>,
+) -> Result<(Unpacked, C), UnpackError> {
+    let stats = unpack_from(&mut input, dest, opts)?;
+    Ok((stats, input))
+}
+
+fn unpack_from(
+    chunks: &mut dyn ChunkSource,
+    dest: &Path,
+    opts: UnpackOptions<'_>,
+) -> Result<Unpacked, UnpackError> {
     let _umask = Umask(nix::sys::stat::umask(Mode::empty()));
     let root = nix::fcntl::open(dest, DIR_FLAGS, Mode::empty()).map_err(|e| UnpackError::Io {
         entry: ".".into(),
@@ -1682,6 +1922,17 @@ pub fn unpack<R: Read>(
         nix::unistd::geteuid().as_raw(),
         nix::unistd::getegid().as_raw(),
     );
+    let pos = Rc::new(Cell::new(0u64));
+    let src = Rc::new(RefCell::new(Source {
+        chunks,
+        cur: None,
+        at: 0,
+        ended: false,
+        pos: pos.clone(),
+        ahead: 0,
+        split: opts.split.clone(),
+        head: Vec::with_capacity(512),
+    }));
     let mut applier = Applier {
         root: Rc::new(root),
         lower: opts.lower,
@@ -1692,48 +1943,70 @@ pub fn unpack<R: Read>(
         me,
         buf: vec![0u8; 1 << 20],
         split: opts.split.clone(),
+        src: src.clone(),
         writer: opts.writeback.then(Writer::new),
-        pos: Rc::new(Cell::new(0u64)),
+        pos,
     };
+    let mut archive = tar::Archive::new(Counting(src.clone()));
+    let stats = apply_entries(&mut archive, &mut applier, opts.progress)?;
+    if let Some(w) = applier.writer.as_mut() {
+        w.finish()?;
+    }
+    applier.finish_dirs()?;
+    // Read what follows the end-of-archive marker too: the diff ID is over
+    // the whole stream, the split must hold it, and a decoder checks its
+    // trailer at the end.
+    let mut src = src.borrow_mut();
+    loop {
+        match src.left() {
+            Ok(0) => break,
+            Ok(n) => drop(src.pass(n)),
+            Err(e) => {
+                return Err(UnpackError::Stream(format!(
+                    "corrupt stream after the tar's end: {e}"
+                )))
+            }
+        }
+    }
+    Ok(stats)
+}
+
+/// Apply each entry of `archive`, up to its end-of-archive marker.
+fn apply_entries(
+    archive: &mut tar::Archive<Counting<'_>>,
+    applier: &mut Applier<'_>,
+    mut progress: Option<&mut dyn FnMut(u64)>,
+) -> Result<Unpacked, UnpackError> {
     let pos = applier.pos.clone();
-    let head = Rc::new(RefCell::new(Vec::with_capacity(512)));
-    let mut archive = tar::Archive::new(Counting {
-        inner: input,
-        pos: pos.clone(),
-        split: opts.split,
-        head: head.clone(),
-    });
     let mut stats = Unpacked::default();
     let mut end_of_last = 0u64;
-    let mut progress = opts.progress;
-    {
-        let entries = archive.entries().map_err(stream_err)?;
-        for entry in entries {
-            let mut entry = entry.map_err(|e: io::Error| {
-                if stats.entries == 0
-                    && pos.get() <= 512
-                    && e.kind() != io::ErrorKind::UnexpectedEof
-                    && !is_header(&head.borrow())
-                {
-                    UnpackError::Stream(
-                        "not a tar stream: the first 512 bytes are not a valid tar header".into(),
-                    )
-                } else {
-                    stream_err(e)
-                }
-            })?;
-            applier.apply(&mut entry, &mut stats)?;
-            // A sparse entry's size is the file's; the stream holds only
-            // its data blocks, as many as the header's size field says.
-            let stored = if entry.header().entry_type().is_gnu_sparse() {
-                entry.header().entry_size().map_err(stream_err)?
+    // The parser seeks past a file's content, taken from the chunks.
+    let entries = archive.entries_with_seek().map_err(stream_err)?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e: io::Error| {
+            if stats.entries == 0
+                && pos.get() <= 512
+                && e.kind() != io::ErrorKind::UnexpectedEof
+                && !is_header(&applier.src.borrow().head)
+            {
+                UnpackError::Stream(
+                    "not a tar stream: the first 512 bytes are not a valid tar header".into(),
+                )
             } else {
-                entry.size()
-            };
-            end_of_last = entry.raw_file_position() + stored.div_ceil(512) * 512;
-            if let Some(p) = progress.as_mut() {
-                p(pos.get());
+                stream_err(e)
             }
+        })?;
+        applier.apply(&mut entry, &mut stats)?;
+        // A sparse entry's size is the file's; the stream holds only
+        // its data blocks, as many as the header's size field says.
+        let stored = if entry.header().entry_type().is_gnu_sparse() {
+            entry.header().entry_size().map_err(stream_err)?
+        } else {
+            entry.size()
+        };
+        end_of_last = entry.raw_file_position() + stored.div_ceil(512) * 512;
+        if let Some(p) = progress.as_mut() {
+            p(pos.get());
         }
     }
     let consumed = pos.get();
@@ -1745,17 +2018,7 @@ pub fn unpack<R: Read>(
             "truncated stream: the tar ends without its end-of-archive marker".into(),
         ));
     }
-    if let Some(w) = applier.writer.as_mut() {
-        w.finish()?;
-    }
-    applier.finish_dirs()?;
-    // Read what follows the end-of-archive marker too: the diff ID is over
-    // the whole stream, the split must hold it, and a decoder checks its
-    // trailer at the end.
-    let mut rest = archive.into_inner();
-    io::copy(&mut rest, &mut io::sink())
-        .map_err(|e| UnpackError::Stream(format!("corrupt stream after the tar's end: {e}")))?;
-    Ok((stats, rest.inner))
+    Ok(stats)
 }
 
 #[cfg(test)]
@@ -2037,5 +2300,104 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         let got = got.expect("the unpack hung").unwrap();
         assert_eq!(got.entries, 2 * WRITER_BUFFERS as u64);
+    }
+
+    /// A stream handed out in chunks of `n` bytes.
+    struct Tiny<'t>(&'t [u8], usize);
+
+    impl ChunkSource for Tiny<'_> {
+        fn next_chunk(&mut self) -> io::Result<Option<Chunk>> {
+            let n = self.1.min(self.0.len());
+            let (c, rest) = self.0.split_at(n);
+            self.0 = rest;
+            Ok((n > 0).then(|| Chunk::of(c.to_vec())))
+        }
+    }
+
+    /// Files are written straight from the chunks, which may end anywhere:
+    /// in a header, in a file, in its padding; each file, small, big or
+    /// empty, has its content whole, on this thread or the writer's.
+    #[test]
+    fn chunks_may_end_anywhere() {
+        let sizes = [
+            0,
+            1,
+            511,
+            512,
+            4095,
+            4096,
+            4097,
+            70_000,
+            (1 << 20) + 3,
+            (2 << 20) + 4097,
+        ];
+        let content =
+            |i: usize, n: usize| -> Vec<u8> { (0..n).map(|k| (k * 7 + i * 13) as u8).collect() };
+        let mut b = tar::Builder::new(Vec::new());
+        for (i, &n) in sizes.iter().enumerate() {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(n as u64);
+            h.set_mode(0o640);
+            h.set_uid(0);
+            h.set_gid(0);
+            h.set_mtime(1_000_000 + i as u64);
+            h.set_entry_type(EntryType::Regular);
+            b.append_data(&mut h, format!("d/f{i}"), &content(i, n)[..])
+                .unwrap();
+        }
+        let tar = b.into_inner().unwrap();
+        for (piece, writeback) in [(700, false), (700, true), (4093, true), (1 << 20, false)] {
+            let dir = std::env::temp_dir().join(format!(
+                "cairn-unpack-chunks-{}-{piece}-{writeback}",
+                std::process::id()
+            ));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            let opts = UnpackOptions {
+                writeback,
+                ..Default::default()
+            };
+            let got = unpack_chunks(Tiny(&tar, piece), &dir, opts).map(|r| r.0);
+            if got.is_err() {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+            let got = got.unwrap_or_else(|e| panic!("chunks of {piece}: {e:?}"));
+            let files: Vec<_> = (0..sizes.len())
+                .map(|i| std::fs::read(dir.join(format!("d/f{i}"))).unwrap())
+                .collect();
+            let mtime = std::fs::metadata(dir.join("d/f9")).unwrap().mtime();
+            let _ = std::fs::remove_dir_all(&dir);
+            assert_eq!(got.entries, sizes.len() as u64);
+            for (i, f) in files.iter().enumerate() {
+                assert!(*f == content(i, sizes[i]), "file {i}, chunks of {piece}");
+            }
+            assert_eq!(mtime, 1_000_009);
+        }
+    }
+
+    #[test]
+    fn an_appender_writes_whole_pages_but_the_last() {
+        let path = std::env::temp_dir().join(format!("cairn-appender-{}", std::process::id()));
+        let file = File::create(&path).unwrap();
+        let mut out = Appender::default();
+        let data: Vec<u8> = (0..20_000u32).map(|k| k as u8).collect();
+        let mut at = 0;
+        for n in [100, 5000, 3000, 4000, 7900] {
+            out.push(&file, &data[at..at + n], at + n == data.len())
+                .unwrap();
+            at += n;
+            assert_eq!(
+                out.done % PAGE,
+                if at == data.len() {
+                    at as u64 % PAGE
+                } else {
+                    0
+                }
+            );
+            assert_eq!(out.done + out.tail.len() as u64, at as u64);
+        }
+        let got = std::fs::read(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        assert!(got == data);
     }
 }

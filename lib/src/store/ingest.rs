@@ -97,7 +97,7 @@ pub fn ingest_layer<R: Read + Send>(
     // Read, decompress and hash on a second thread; extract on this one.
     let (unpacked, streamed) = std::thread::scope(|scope| {
         let (reader, worker) = stream::spawn(scope, input, compression, blob_file, seen.clone());
-        let unpacked = layer::unpack(
+        let unpacked = layer::unpack_chunks(
             reader,
             &diff,
             UnpackOptions {
