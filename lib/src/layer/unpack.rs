@@ -366,6 +366,7 @@ struct Applier<'a> {
     /// Where regular files' content is taken from.
     src: Rc<RefCell<Source<'a>>>,
     writer: Option<Writer>,
+    flusher: Option<Flusher>,
     /// The stream's position (bytes the tar parser has read).
     pos: Rc<Cell<u64>>,
 }
@@ -884,6 +885,69 @@ impl Current {
 }
 
 impl Drop for Writer {
+    fn drop(&mut self) {
+        let _ = self.finish();
+    }
+}
+
+/// Stream bytes between two background syncs of the destination's file
+/// system (see [`Flusher`]).
+const FLUSH_STEP: u64 = 32 << 20;
+
+/// Writes the destination's file system back to disk on a thread of its
+/// own every `FLUSH_STEP` bytes of stream, for a caller that syncs at the
+/// end: the many small files and the new inodes and directories, which
+/// no `sync_file_range` covers, then go to disk while the unpack goes on,
+/// and the final sync finds little left to do. A kick while a sync runs
+/// is dropped (one is enough). A sync's error fails the unpack: that sync
+/// has reported it, so the caller's own sync would not.
+struct Flusher {
+    tx: Option<std::sync::mpsc::SyncSender<()>>,
+    worker: Option<std::thread::JoinHandle<io::Result<()>>>,
+    /// The stream position of the last kick.
+    last: u64,
+}
+
+impl Flusher {
+    fn new(root: &OwnedFd) -> io::Result<Flusher> {
+        let fd = root.try_clone()?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
+        let worker = std::thread::spawn(move || {
+            for () in rx {
+                nix::unistd::syncfs(&fd)?;
+            }
+            Ok(())
+        });
+        Ok(Flusher {
+            tx: Some(tx),
+            worker: Some(worker),
+            last: 0,
+        })
+    }
+
+    /// The stream is at `pos`: start a sync if `FLUSH_STEP` bytes passed
+    /// since the last.
+    fn tick(&mut self, pos: u64) {
+        if pos - self.last >= FLUSH_STEP {
+            self.last = pos;
+            if let Some(tx) = &self.tx {
+                let _ = tx.try_send(());
+            }
+        }
+    }
+
+    /// Wait for the sync under way; the first error any sync had.
+    fn finish(&mut self) -> io::Result<()> {
+        drop(self.tx.take());
+        match self.worker.take().map(|w| w.join()) {
+            None => Ok(()),
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err(io::Error::other("the flushing thread panicked")),
+        }
+    }
+}
+
+impl Drop for Flusher {
     fn drop(&mut self) {
         let _ = self.finish();
     }
@@ -1945,14 +2009,23 @@ fn unpack_from(
         split: opts.split.clone(),
         src: src.clone(),
         writer: opts.writeback.then(Writer::new),
+        flusher: None,
         pos,
     };
+    if opts.writeback {
+        let f = Flusher::new(&applier.root).map_err(|e| UnpackError::io(b".", e))?;
+        applier.flusher = Some(f);
+    }
     let mut archive = tar::Archive::new(Counting(src.clone()));
     let stats = apply_entries(&mut archive, &mut applier, opts.progress)?;
     if let Some(w) = applier.writer.as_mut() {
         w.finish()?;
     }
     applier.finish_dirs()?;
+    if let Some(f) = applier.flusher.as_mut() {
+        f.finish()
+            .map_err(|e| UnpackError::io(b"(syncing the file system)", e))?;
+    }
     // Read what follows the end-of-archive marker too: the diff ID is over
     // the whole stream, the split must hold it, and a decoder checks its
     // trailer at the end.
@@ -2007,6 +2080,9 @@ fn apply_entries(
         end_of_last = entry.raw_file_position() + stored.div_ceil(512) * 512;
         if let Some(p) = progress.as_mut() {
             p(pos.get());
+        }
+        if let Some(f) = applier.flusher.as_mut() {
+            f.tick(pos.get());
         }
     }
     let consumed = pos.get();
