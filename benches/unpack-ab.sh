@@ -1,17 +1,32 @@
 #!/usr/bin/env bash
-# layer-unpack A/B: two cairn-layer-unpack binaries and `tar -x` + `sync -f`
-# on the same tar, alternating, each run into a fresh directory after a
-# cache drop. See benches/README.md.
+# layer-unpack A/B: two (or more) cairn-layer-unpack binaries and `tar -x`
+# + `sync -f` on the same tar, alternating, each run into a fresh
+# directory after a cache drop. See benches/README.md.
 #
-#   bash benches/unpack-ab.sh OLD_BIN NEW_BIN TAR [ROUNDS]   # ROUNDS default 7
+#   bash benches/unpack-ab.sh OLD_BIN NEW_BIN TAR [ROUNDS [MORE_BIN...]]
+#
+# ROUNDS default 7. A TAR that does not exist is made first, from /usr, as
+# bench.sh makes usr.tar (300 MB, 20,000 entries at least). MORE_BINs run
+# beside old and new, labelled by their file names.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-(($# >= 3)) || die "usage: unpack-ab.sh OLD_BIN NEW_BIN TAR [ROUNDS]"
+(($# >= 3)) || die "usage: unpack-ab.sh OLD_BIN NEW_BIN TAR [ROUNDS [MORE_BIN...]]"
 OLD=$1 NEW=$2 TAR=$3 ROUNDS=${4:-7}
+MORE=("${@:5}")
 [[ $(id -u) == 0 ]] || die "run as root (tar must keep owners, as cairn does)"
+if [[ ! -e $TAR ]]; then
+	WORK=$(dirname "$TAR")
+	make_usr_tar "$(basename "$TAR")" $((300 * 1000 * 1000)) 20000
+fi
 WORK=$(mktemp -d /var/tmp/cairn-unpack-ab.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 cp "$OLD" "$WORK/old" && cp "$NEW" "$WORK/new"
+labels=(tar old new)
+for b in "${MORE[@]}"; do
+	l=$(basename "$b")
+	[[ ! -e $WORK/$l && $l != tar ]] || die "$b: another binary has that name"
+	cp "$b" "$WORK/$l" && labels+=("$l")
+done
 
 one() { # LABEL CMD...: seconds of one run, appended to WORK/times
 	local t0 t1
@@ -26,13 +41,13 @@ one() { # LABEL CMD...: seconds of one run, appended to WORK/times
 tarsync() { mkdir "$1" && tar --no-xattrs --no-acls --no-selinux -xf "$TAR" -C "$1" && sync -f "$1"; }
 
 say "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+n=${#labels[@]}
 for ((r = 1; r <= ROUNDS; r++)); do
-	order=(tar old new)
-	for ((k = 0; k < 3; k++)); do # the order rotates each round
-		case ${order[(k + r) % 3]} in
+	for ((k = 0; k < n; k++)); do # the order rotates each round
+		l=${labels[(k + r) % n]}
+		case $l in
 		tar) one tar+sync tarsync "$WORK/tar-$r" ;;
-		old) one old "$WORK/old" --root "$WORK/old-$r" "$TAR" ;;
-		new) one new "$WORK/new" --root "$WORK/new-$r" "$TAR" ;;
+		*) one "$l" "$WORK/$l" --root "$WORK/$l-$r" "$TAR" ;;
 		esac
 	done
 done
