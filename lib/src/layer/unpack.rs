@@ -554,17 +554,17 @@ impl FileMeta {
     }
 }
 
-/// Writes files bigger than `WRITER_MIN` on a thread of its own and starts
-/// their write-back to disk as it goes (every `WRITEBACK_STEP`), for a
-/// caller that syncs at the end; and starts the write-back of the
-/// mid-sized files the extracting thread wrote. For big files the
-/// extracting thread then only copies bytes out of the stream, while the
-/// write(2)s and the disk work run beside it and beside the reading
-/// thread's hashing: a 1 GiB file went from 1.72 to 0.97 s (cache dropped,
-/// GNU tar -x + sync: 1.34 s). Memory: `WRITER_BUFFERS` MiB at most.
-/// Measured and dropped: handing over every file of 64 KiB and up (307 MB
-/// of /usr: 0.69 -> 0.76 s), and small files in batches (no gain: the
-/// writer's writes then contend with the extracting thread's creates).
+/// Writes files on a thread of its own: those bigger than `WRITER_MIN`
+/// as their pieces come, starting their write-back to disk as it goes
+/// (every `WRITEBACK_STEP`), for a caller that syncs at the end; the
+/// smaller ones in batches; and starts the write-back of the mid-sized
+/// files the extracting thread wrote. The extracting thread then only
+/// parses and makes the tree, while the write(2)s and the disk work run
+/// beside it and beside the reading thread's hashing: a 1 GiB file went
+/// from 1.72 to 0.97 s (cache dropped, GNU tar -x + sync: 1.34 s). The
+/// content comes as pieces of the stream's chunks, so memory is the
+/// chunk pool's; only a GNU sparse file's data is copied into the
+/// writer's own buffers, `WRITER_BUFFERS` MiB at most.
 struct Writer {
     tx: Option<std::sync::mpsc::SyncSender<Job>>,
     /// Emptied buffers, back for reuse.
