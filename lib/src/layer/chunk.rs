@@ -56,6 +56,11 @@ impl Chunk {
     pub fn bytes(&self) -> &[u8] {
         &self.0.buf[..self.0.len]
     }
+
+    /// `other` is this chunk (a clone of it).
+    pub fn same(&self, other: &Chunk) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// At most [`POOLED`] buffers of [`CHUNK`] bytes, reused.

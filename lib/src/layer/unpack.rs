@@ -390,6 +390,9 @@ const WRITER_BUFFERS: usize = 6;
 const BATCH_FILES: usize = 32;
 /// Batches in use at most (the one being filled included).
 const BATCHES: usize = 4;
+/// Chunks of the stream a batch is filled from at most (and those of its
+/// last file): far fewer than the pool holds.
+const BATCH_CHUNKS: usize = 4;
 
 /// What the extracting thread sends the writer, in order.
 enum Job {
@@ -418,9 +421,12 @@ enum Job {
 /// their content in the chunks of the stream it came in.
 struct Batch {
     files: Vec<Small>,
-    /// Bytes of content the batch holds (it keeps the chunks they are in
-    /// from going back to the pool).
+    /// Bytes of content the batch holds.
     used: u64,
+    /// The chunks its content is in (the batch keeps them from going back
+    /// to the pool): how many, and the last.
+    chunks: usize,
+    last: Option<Chunk>,
 }
 
 struct Small {
@@ -436,12 +442,31 @@ impl Batch {
         Batch {
             files: Vec::with_capacity(BATCH_FILES),
             used: 0,
+            chunks: 0,
+            last: None,
         }
     }
 
-    /// Room for one more file of `size` bytes.
+    /// Room for one more file of `size` bytes. Small files far apart in
+    /// the stream are each in a chunk of their own: the batch being filled
+    /// must not hold so many that the pool runs dry while it waits for the
+    /// next one.
     fn has_room(&self, size: u64) -> bool {
-        self.files.len() < BATCH_FILES && self.used + size <= WRITER_MIN
+        self.files.len() < BATCH_FILES
+            && self.used + size <= WRITER_MIN
+            && self.chunks < BATCH_CHUNKS
+    }
+
+    /// Add a file, its content in `pieces`.
+    fn push(&mut self, small: Small, size: u64) {
+        for (c, _) in &small.pieces {
+            if !self.last.as_ref().is_some_and(|l| l.same(c)) {
+                self.chunks += 1;
+                self.last = Some(c.clone());
+            }
+        }
+        self.used += size;
+        self.files.push(small);
     }
 
     /// Write each file, set its metadata, start the write-back of the
@@ -464,6 +489,8 @@ impl Batch {
             }
         }
         self.used = 0;
+        self.chunks = 0;
+        self.last = None;
         Ok(())
     }
 }
@@ -658,14 +685,13 @@ impl Writer {
             Ok(())
         })?;
         if have == size {
-            let b = self.batch.as_mut().expect("made above");
-            b.used += size;
-            b.files.push(Small {
+            let small = Small {
                 file,
                 entry: raw.to_vec(),
                 pieces,
                 meta,
-            });
+            };
+            self.batch.as_mut().expect("made above").push(small, size);
         }
         Ok(have)
     }
@@ -2475,5 +2501,43 @@ mod tests {
         let got = std::fs::read(&path).unwrap();
         let _ = std::fs::remove_file(&path);
         assert!(got == data);
+    }
+
+    /// Small files between big ones are each in a chunk of their own: a
+    /// batch of them must not hold every chunk of the pool (the unpack
+    /// then waited forever for the next one).
+    #[test]
+    fn small_files_far_apart_do_not_drain_the_pool() {
+        let mut b = tar::Builder::new(Vec::new());
+        for i in 0..2 * crate::layer::chunk::POOLED {
+            for (name, size) in [(format!("s{i}"), 100), (format!("b{i}"), (3 << 20) / 2)] {
+                let mut h = tar::Header::new_gnu();
+                h.set_size(size as u64);
+                h.set_mode(0o644);
+                h.set_uid(0);
+                h.set_gid(0);
+                h.set_mtime(0);
+                h.set_entry_type(EntryType::Regular);
+                b.append_data(&mut h, name, &vec![i as u8; size][..])
+                    .unwrap();
+            }
+        }
+        let tar = b.into_inner().unwrap();
+        let dir = std::env::temp_dir().join(format!("cairn-unpack-apart-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let d = dir.clone();
+        std::thread::spawn(move || {
+            let opts = UnpackOptions {
+                writeback: true,
+                ..Default::default()
+            };
+            let _ = tx.send(unpack(&tar[..], &d, opts).map(|r| r.0));
+        });
+        let got = rx.recv_timeout(std::time::Duration::from_secs(60));
+        let _ = std::fs::remove_dir_all(&dir);
+        let got = got.expect("the unpack hung").unwrap();
+        assert_eq!(got.entries, 4 * crate::layer::chunk::POOLED as u64);
     }
 }
