@@ -331,6 +331,91 @@ fn import_as_docker() {
     env.cmd("import").args(["/nonexistent.tar"]).fails(2);
 }
 
+/// `import -c`: the config docker's `import --change` gives the same tar;
+/// without a tag the image ID (the config digest) is printed, as docker
+/// prints it; a change that is not a config instruction is refused.
+#[test]
+fn import_changes_as_docker() {
+    let env = Env::new("sys-import-c");
+    busybox_image(&env);
+    let tar = env.path("rootfs.tar");
+    env.cmd("export")
+        .args(["-o", tar.to_str().unwrap(), "busybox"])
+        .ok();
+    let changes = [
+        "CMD echo hi",
+        r#"ENTRYPOINT ["/bin/env"]"#,
+        "ENV A=1 B=\"two words\"",
+        "EXPOSE 80 53/udp",
+        "LABEL k=v",
+        "USER 1000:1000",
+        "WORKDIR /tmp",
+        "VOLUME /data",
+    ];
+    let mut args: Vec<&str> = changes.iter().flat_map(|c| ["-c", c]).collect();
+    args.push(tar.to_str().unwrap());
+    let r = env.cmd("import").args(&args).ok().record();
+    let image_id = s(&r, "image_id").to_string();
+    assert!(r.get("tag").is_none(), "{r:?}");
+    assert!(image_id.starts_with("sha256:") && image_id.len() == 71);
+    // on a terminal, the bare image ID (a new one: `created` is now)
+    let o = env
+        .cmd("import")
+        .args(["--format", "table"])
+        .args(&args)
+        .ok();
+    assert!(
+        o.stdout.starts_with("sha256:") && o.stdout.len() == 72,
+        "{o}"
+    );
+    let ours = env.cmd("inspect").arg(s(&r, "layer")).ok().record();
+    let cfg = &ours["effective_config"];
+    let keys = [
+        "Cmd",
+        "Entrypoint",
+        "Env",
+        "ExposedPorts",
+        "Labels",
+        "User",
+        "WorkingDir",
+        "Volumes",
+    ];
+    let dk_args: Vec<&str> = changes.iter().flat_map(|c| ["-c", c]).collect();
+    let dk_id = docker().ok(&[&["import"][..], &dk_args, &[tar.to_str().unwrap()]].concat());
+    assert!(dk_id.starts_with("sha256:"), "{dk_id}");
+    for k in keys {
+        let theirs = docker().ok(&[
+            "image",
+            "inspect",
+            "-f",
+            &format!("{{{{json .Config.{k}}}}}"),
+            dk_id.trim(),
+        ]);
+        let theirs: serde_json::Value = serde_json::from_str(theirs.trim()).unwrap();
+        assert_eq!(cfg[k], theirs, "{k}: {cfg:?}");
+    }
+    docker().ok(&["rmi", dk_id.trim()]);
+    // a change that is not one is refused before anything is stored
+    let before = env
+        .cmd("images")
+        .args(["-a", "--format", "json"])
+        .ok()
+        .records();
+    for bad in ["ONBUILD RUN true", "RUN true", "FROM busybox", "WORKDIR"] {
+        let o = env
+            .cmd("import")
+            .args(["-c", bad, tar.to_str().unwrap()])
+            .fails(2);
+        assert!(o.stderr.contains("change"), "{o}");
+    }
+    let after = env
+        .cmd("images")
+        .args(["-a", "--format", "json"])
+        .ok()
+        .records();
+    assert_eq!(before, after);
+}
+
 /// On a terminal, docker's layouts; the same commands piped print records
 /// (the tests above).
 #[test]

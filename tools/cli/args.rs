@@ -406,8 +406,12 @@ pub struct Stats {
 /// tar (plain, gzip or zstd; `-` for stdin) is the layer, the config is
 /// empty, the history says where it came from.
 ///
-/// Prints the image's ID on a terminal (the config digest when it is
-/// tagged, as docker's; else the layer's); piped, an image record.
+/// `--change` sets the config as a Dockerfile instruction would: CMD,
+/// ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, VOLUME, STOPSIGNAL
+/// (ONBUILD and build steps are refused).
+///
+/// Prints the image's ID on a terminal (`sha256:` and the config digest,
+/// tagged or not, as docker's); piped, an image record.
 ///
 /// RECORDS: reads none; writes an image record (docs/image.schema.json).
 ///
@@ -415,6 +419,7 @@ pub struct Stats {
 ///   cairn import rootfs.tar base:1
 ///   cairn export web | cairn import - web-snapshot
 ///   cairn import -m 'from the old host' rootfs.tar.gz
+///   cairn import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' rootfs.tar base:2
 #[derive(Debug, Parser)]
 #[command(name = "cairn-import", version, verbatim_doc_comment)]
 pub struct Import {
@@ -423,6 +428,10 @@ pub struct Import {
     /// History comment (default: `Imported from FILE`)
     #[arg(long, short = 'm', value_name = "TEXT")]
     pub message: Option<String>,
+    /// Apply a Dockerfile instruction to the config: CMD, ENTRYPOINT, ENV,
+    /// WORKDIR, USER, LABEL, EXPOSE, VOLUME, STOPSIGNAL
+    #[arg(long, short = 'c', value_name = "INSTRUCTION")]
+    pub change: Vec<String>,
     /// The tar; `-`: stdin
     #[arg(value_name = "FILE|-")]
     pub file: String,

@@ -3,6 +3,7 @@ use cairn_cli::args::Import;
 use cairn_cli::out::{Format, Out};
 use cairn_cli::{open_store, Fail, FailExt};
 use clap::Parser;
+use libcairn::image::change;
 use libcairn::record::ImageRecord;
 use libcairn::reference::Reference;
 use libcairn::store::ingest::{ingest_layer, IngestOptions};
@@ -21,6 +22,12 @@ fn run(args: Import) -> Result<i32, Fail> {
         .map(Reference::parse)
         .transpose()
         .usage()?;
+    // the changes are checked before the tar is read
+    let mut config = serde_json::json!({});
+    let shell = change::default_shell();
+    for c in &args.change {
+        change::apply(&mut config, c, &shell).usage()?;
+    }
     let reader: Box<dyn Read + Send> = if args.file == "-" {
         if io::stdin().is_terminal() {
             return Err(cairn_cli::usage(
@@ -53,6 +60,7 @@ fn run(args: Import) -> Result<i32, Fail> {
                         .clone()
                         .unwrap_or_else(|| format!("Imported from {}", args.file)),
                 ),
+                config: (!args.change.is_empty()).then_some(config),
                 ..Default::default()
             },
             expect_diff_id: None,
@@ -62,24 +70,21 @@ fn run(args: Import) -> Result<i32, Fail> {
         },
     )
     .map_err(|e| anyhow::Error::new(e).context(args.file.clone()))?;
+    // docker prints the image ID (the config digest), tagged or not
     let image_id = match &reference {
-        Some(r) => Some(libcairn::image::tag(&store, r, &got.id)?.config_digest),
-        None => None,
+        Some(r) => libcairn::image::tag(&store, r, &got.id)?.config_digest,
+        None => libcairn::image::config::image_id(&store, &got.id)?,
     };
     let format = Format::resolve(args.format, true);
     let rec = ImageRecord {
         layer: Some(got.id),
         tag: reference.map(|r| r.familiar()),
-        image_id,
+        image_id: Some(image_id),
         ..Default::default()
     };
-    let mut out = Out::new(if format == Format::Table {
-        Format::Id
-    } else {
-        format
-    });
-    match (format, image_id) {
-        (Format::Table, Some(id)) => out.raw(&format!("{id}\n"))?,
+    let mut out = Out::new(format);
+    match format {
+        Format::Table => out.raw(&format!("{image_id}\n"))?,
         _ => out.record(&rec)?,
     }
     Ok(0)
