@@ -5,11 +5,12 @@
 # (the registry tests),
 # nftables (bridge networks: cairn NATs with nft), jq, python3, zstd, iproute2,
 # time, graphviz, uidmap (newuidmap and newgidmap: rootless stores) and
-# slirp4netns (rootless networking), and gcc with libc6-dev (the
+# slirp4netns (rootless networking), zsh and fish (the completion tests
+# type into them on a pty), and gcc with libc6-dev (the
 # containment tests build static attack programs). Installs only what is missing.
 set -euo pipefail
 
-want=(busybox-static skopeo umoci docker.io runc crun podman docker-registry apache2-utils openssl nftables jq python3 zstd iproute2 time graphviz gcc libc6-dev libseccomp-dev pkg-config uidmap slirp4netns)
+want=(busybox-static skopeo umoci docker.io runc crun podman docker-registry apache2-utils openssl nftables jq python3 zstd iproute2 time graphviz gcc libc6-dev libseccomp-dev pkg-config uidmap slirp4netns zsh fish)
 missing=()
 for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,6 +8,7 @@ mod adapters;
 mod build;
 mod commit;
 mod compat;
+mod complete;
 mod containers;
 mod containment;
 mod differential;

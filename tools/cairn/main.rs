@@ -12,6 +12,15 @@ fn main() {
     // The command's arguments pass through untouched (a `--` included): only
     // cairn's own options before the command are parsed.
     let argv: Vec<OsString> = std::env::args_os().collect();
+    if argv.get(1).is_some_and(|a| a == "__complete") {
+        // the shells' completion scripts ask here (hidden; see complete.rs)
+        let words: Vec<String> = argv[2..]
+            .iter()
+            .map(|w| w.to_string_lossy().into_owned())
+            .collect();
+        print!("{}", cairn_cli::complete::complete(&words).render());
+        return;
+    }
     let args = match argv.get(1).map(|a| a.to_string_lossy().into_owned()) {
         Some(first) if !first.starts_with('-') => Cairn {
             root: None,

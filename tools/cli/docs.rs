@@ -1,5 +1,7 @@
 //! Completions (bash, zsh, fish) and man pages, generated from the clap
-//! definitions into `completions/`. A test fails when the files there are
+//! definitions into `completions/`. `cairn`'s own completion is the
+//! scripts in `shell/`, which ask `cairn __complete` (complete.rs), so verbs
+//! and the store's names complete too. A test fails when the files there are
 //! stale; `CAIRN_BLESS=1 cargo test docs` rewrites them.
 //!
 //! A man page is clap_mangen's title, name, synopsis, options and
@@ -25,8 +27,16 @@ pub fn render() -> Vec<(PathBuf, Vec<u8>)> {
             (Shell::Zsh, "zsh", format!("_{name}")),
             (Shell::Fish, "fish", format!("{name}.fish")),
         ] {
-            let mut buf = Vec::new();
-            generate(shell, &mut cmd, name.clone(), &mut buf);
+            let buf = match (name.as_str(), shell) {
+                ("cairn", Shell::Bash) => include_bytes!("shell/cairn.bash").to_vec(),
+                ("cairn", Shell::Zsh) => include_bytes!("shell/cairn.zsh").to_vec(),
+                ("cairn", Shell::Fish) => include_bytes!("shell/cairn.fish").to_vec(),
+                _ => {
+                    let mut buf = Vec::new();
+                    generate(shell, &mut cmd, name.clone(), &mut buf);
+                    buf
+                }
+            };
             out.push((PathBuf::from(dir).join(file), buf));
         }
         let mut buf = Vec::new();

@@ -3,6 +3,7 @@
 //! thin wrapper over this crate and libcairn.
 
 pub mod args;
+pub mod complete;
 pub mod container;
 pub mod df;
 pub mod docs;
