@@ -1092,7 +1092,9 @@ fn podman_runs_containers_through_cairn_runtime_as_through_runc() {
 }
 
 /// The cgroup controllers cairn-runtime puts a container in on v1.
-const V1_CONTROLLERS: [&str; 6] = ["memory", "pids", "cpu", "cpuacct", "freezer", "devices"];
+const V1_CONTROLLERS: [&str; 7] = [
+    "memory", "pids", "cpu", "cpuacct", "freezer", "devices", "blkio",
+];
 
 /// Where `/proc/PID/cgroup` puts `pid`: (controllers, path) per line.
 fn cgroups_of_pid(pid: &str) -> Vec<(String, String)> {

@@ -259,6 +259,76 @@ fn stats_from_the_cgroup() {
         .ok();
 }
 
+/// `stats` NET I/O from the container's own interfaces and BLOCK I/O from
+/// its cgroup, in docker's units; a container with no network of its own
+/// reads 0B / 0B, as docker's does; block I/O is counted where docker's
+/// engine counts it on this host.
+#[test]
+fn stats_net_and_block_io() {
+    let env = Env::new("sys-stats-io");
+    let tag = same_image(&env, "sys-stats-io:1");
+    let job = "gw=$(ip route | sed -n 's/^default via \\([0-9.]*\\).*/\\1/p'); \
+               ping -c 3 -W 1 $gw; sleep 60";
+    let net = env
+        .cmd("run")
+        .args(["-d", "--name", "net", &tag, "sh", "-c", job])
+        .ok();
+    let dd = "dd if=/dev/zero of=/x bs=1M count=8 oflag=direct; sync; sleep 60";
+    let none = env
+        .cmd("run")
+        .args(["-d", "--name", "none", "--network", "none", &tag])
+        .args(["sh", "-c", dd])
+        .ok();
+    crate::harness::wait_for("the pings sent", std::time::Duration::from_secs(20), || {
+        let r = env.cmd("stats").args(["--no-stream", "net"]).ok().record();
+        r["net_tx"].as_u64().unwrap() >= 3 * 98
+    });
+    let io = |name: &str| {
+        let o = env
+            .cmd("stats")
+            .args(["--no-stream", "--format", "{{.NetIO}}|{{.BlockIO}}", name])
+            .ok();
+        o.stdout.trim().to_string()
+    };
+    let (net_io, _) = io("net")
+        .split_once('|')
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .unwrap();
+    let units = |s: &str| {
+        s.split(" / ").all(|v| {
+            let n = v.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+            n.parse::<f64>().is_ok() && ["B", "kB", "MB", "GB"].contains(&&v[n.len()..])
+        })
+    };
+    assert!(units(&net_io) && net_io != "0B / 0B", "{net_io}");
+    // the same container in docker's engine: what it reports, we report
+    let dk = docker().ok(&["run", "-d", "--network", "none", &tag, "sh", "-c", dd]);
+    let dk = dk.trim();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let theirs = docker().ok(&[
+        "stats",
+        "--no-stream",
+        "--format",
+        "{{.NetIO}}|{{.BlockIO}}",
+        dk,
+    ]);
+    docker().ok(&["rm", "-f", dk]);
+    let ours = io("none");
+    let (o_net, o_block) = ours.split_once('|').unwrap();
+    let (t_net, t_block) = theirs.trim().split_once('|').unwrap();
+    assert_eq!(o_net, t_net, "{ours} vs docker's {theirs}");
+    assert!(units(o_block), "{ours}");
+    let wrote = |b: &str| !b.ends_with(" / 0B");
+    assert_eq!(
+        wrote(o_block),
+        wrote(t_block),
+        "{ours} vs docker's {theirs}"
+    );
+    env.cmd("rm")
+        .args(["-f", net.stdout.trim(), none.stdout.trim()])
+        .ok();
+}
+
 /// `import`: a file-system tar becomes a one-layer image with an empty
 /// config, its ID printed; its layer is the one docker's import makes.
 #[test]

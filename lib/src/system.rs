@@ -233,6 +233,58 @@ pub struct Stats {
     pub memory_limit: u64,
     pub memory_percent: f64,
     pub pids: u64,
+    /// Bytes received and sent on the container's own interfaces (its
+    /// network namespace's, loopback left out; 0 on the host's network).
+    pub net_rx: u64,
+    pub net_tx: u64,
+    /// Bytes read from and written to block devices (from the cgroup; 0
+    /// where it does not count them).
+    pub block_read: u64,
+    pub block_write: u64,
+}
+
+/// Bytes received and sent, summed over the interfaces of a
+/// `/proc/PID/net/dev` other than `lo`.
+fn parse_net_dev(text: &str) -> (u64, u64) {
+    let (mut rx, mut tx) = (0u64, 0u64);
+    for line in text.lines().skip(2) {
+        let Some((name, fields)) = line.split_once(':') else {
+            continue;
+        };
+        if name.trim() == "lo" {
+            continue;
+        }
+        let f: Vec<u64> = fields
+            .split_whitespace()
+            .map(|n| n.parse().unwrap_or(0))
+            .collect();
+        rx += f.first().copied().unwrap_or(0);
+        tx += f.get(8).copied().unwrap_or(0);
+    }
+    (rx, tx)
+}
+
+/// A running container's network traffic, read through its init's
+/// `/proc/PID/net/dev` (readable without privileges, so rootless
+/// containers report it too). A container on the host's network has no
+/// interfaces of its own and reads as zero, as docker's.
+fn net_io(store: &Store, c: &crate::store::container::ContainerMeta) -> (u64, u64) {
+    let Ok(st) = store.read_state(&c.id) else {
+        return (0, 0);
+    };
+    let Some(pid) = st
+        .pid
+        .filter(|_| crate::liveness::alive(st.pid, st.pid_start))
+    else {
+        return (0, 0);
+    };
+    let ns = |p: &str| std::fs::read_link(format!("/proc/{p}/ns/net")).ok();
+    if ns(&pid.to_string()).is_some_and(|n| Some(n) == ns("self")) {
+        return (0, 0);
+    }
+    std::fs::read_to_string(format!("/proc/{pid}/net/dev"))
+        .map(|t| parse_net_dev(&t))
+        .unwrap_or((0, 0))
 }
 
 /// The host's CPU time so far, in nanoseconds (the first line of
@@ -258,8 +310,9 @@ fn host_cpu_ns() -> u64 {
 /// The resource use of `containers` from their cgroups: two readings
 /// `interval` apart, CPU % as docker's (the container's CPU time over the
 /// host's, times the CPUs). A container without a cgroup (stopped, or
-/// rootless) reads as zero.
+/// rootless) reads as zero but for its network traffic.
 pub fn stats(
+    store: &Store,
     containers: &[crate::store::container::ContainerMeta],
     interval: std::time::Duration,
 ) -> Result<Vec<Stats>, ContainerError> {
@@ -286,6 +339,8 @@ pub fn stats(
         let host = host1.saturating_sub(host0);
         let limit = a.memory_limit.unwrap_or(total).min(total.max(1));
         let memory = a.memory.unwrap_or(0);
+        let (net_rx, net_tx) = net_io(store, c);
+        let (block_read, block_write) = a.block_io.unwrap_or((0, 0));
         out.push(Stats {
             container: c.id,
             name: c.name.clone(),
@@ -302,6 +357,10 @@ pub fn stats(
                 0.0
             },
             pids: a.pids.unwrap_or(0),
+            net_rx,
+            net_tx,
+            block_read,
+            block_write,
         });
     }
     Ok(out)
@@ -338,4 +397,30 @@ pub fn schemas() -> Vec<(String, String)> {
         schema::<usage::Line>("df-verbose"),
         schema::<Stats>("stats"),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn net_dev_sums_all_but_loopback() {
+        let text = "Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+    lo:     500       5    0    0    0     0          0         0      500       5    0    0    0     0       0          0
+  eth0:    1296      14    0    0    0     0          0         0      648       8    0    0    0     0       0          0
+  eth1:       4       1    0    0    0     0          0         0        2       1    0    0    0     0       0          0
+";
+        assert_eq!(parse_net_dev(text), (1300, 650));
+    }
+
+    #[test]
+    fn block_io_of_v1_and_v2() {
+        let v1 = "8:0 Read 4096\n8:0 Write 8192\n8:0 Sync 0\n8:0 Total 12288\n8:16 Read 1\nTotal 12289\n";
+        assert_eq!(cgroup::parse_block_io(v1), (4097, 8192));
+        let v2 =
+            "8:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n253:0 rbytes=1 wbytes=2\n";
+        assert_eq!(cgroup::parse_block_io(v2), (101, 202));
+        assert_eq!(cgroup::parse_block_io("Total 0\n"), (0, 0));
+    }
 }

@@ -364,8 +364,13 @@ pub struct Info {
 
 /// Show what running containers use, from their cgroups, as docker stats:
 /// CPU % (of one CPU), memory in use less the page cache and its limit
-/// (the host's memory when it has none), MEM %, and processes. Network
-/// and block I/O are not measured (`--`).
+/// (the host's memory when it has none), MEM %, processes, and block I/O
+/// read / written (blkio or io.stat: 0B where the kernel does not count
+/// it). NET I/O is received / sent on the container's own interfaces
+/// (its network namespace's, loopback left out; 0B on the host's network).
+///
+/// Rootless containers have no cgroup here: they show their NET I/O, and
+/// zero for the rest.
 ///
 /// Each round reads every container twice, a second apart. Without
 /// --no-stream it repeats until interrupted.
@@ -373,7 +378,7 @@ pub struct Info {
 /// RECORDS: reads none; on a terminal prints docker's table, piped (or with
 /// --format json) one object per container and round: {"container",
 /// "name", "cpu_percent", "memory", "memory_limit", "memory_percent",
-/// "pids"}.
+/// "pids", "net_rx", "net_tx", "block_read", "block_write"}.
 ///
 /// EXAMPLES:
 ///   cairn stats --no-stream

@@ -179,8 +179,8 @@ pub fn stats_row(s: &Stats, no_trunc: bool) -> Value {
         "CPUPerc": format!("{:.2}%", s.cpu_percent),
         "MemUsage": format!("{} / {}", binary_size(s.memory), binary_size(s.memory_limit)),
         "MemPerc": format!("{:.2}%", s.memory_percent),
-        "NetIO": "--",
-        "BlockIO": "--",
+        "NetIO": format!("{} / {}", human_size(s.net_rx), human_size(s.net_tx)),
+        "BlockIO": format!("{} / {}", human_size(s.block_read), human_size(s.block_write)),
         "PIDs": s.pids.to_string(),
     })
 }

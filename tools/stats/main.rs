@@ -32,7 +32,7 @@ fn run(args: Stats) -> Result<i32, Fail> {
         && std::io::stdout().is_terminal()
         && FormatArg::fixed(&args.format) != Some(Format::Json);
     loop {
-        let stats = libcairn::system::stats(&containers, Duration::from_secs(1))?;
+        let stats = libcairn::system::stats(&store, &containers, Duration::from_secs(1))?;
         let mut out = Out::new(Format::Json);
         if redraw {
             out.raw("\x1b[2J\x1b[H")?;

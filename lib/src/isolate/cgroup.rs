@@ -11,7 +11,8 @@
 //! - **v1** (also "hybrid", where a cgroup2 mount exists but holds none of
 //!   the controllers we need): a container is one directory per hierarchy
 //!   used, `<mount>/cairn/<name>`, for the memory, pids, cpu, cpuacct,
-//!   freezer and devices controllers. Controllers co-mounted in one
+//!   freezer, devices and blkio controllers (blkio only counts: `stats`'
+//!   BLOCK I/O; v2's `io` likewise, where the mount offers it). Controllers co-mounted in one
 //!   hierarchy (such as `cpu,cpuacct`) share one directory.
 //!
 //! Every cgroup gets a device policy ([`super::devices`]), limits or not:
@@ -160,6 +161,37 @@ pub struct Usage {
     pub memory_limit: Option<u64>,
     /// Processes and threads.
     pub pids: Option<u64>,
+    /// Bytes read from and written to block devices (v1 blkio's
+    /// `io_service_bytes_recursive`, v2's `io.stat` rbytes and wbytes).
+    pub block_io: Option<(u64, u64)>,
+}
+
+/// Bytes read and written, summed over devices: v1's
+/// `blkio.*io_service_bytes_recursive` (`MAJ:MIN Read N` lines) or v2's
+/// `io.stat` (`MAJ:MIN rbytes=N wbytes=N …`), as docker's CLI sums them.
+pub fn parse_block_io(text: &str) -> (u64, u64) {
+    let (mut read, mut write) = (0u64, 0u64);
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if let [_, op, n] = f[..] {
+            if let Ok(n) = n.parse::<u64>() {
+                match op.to_ascii_lowercase().as_str() {
+                    "read" => read += n,
+                    "write" => write += n,
+                    _ => {}
+                }
+                continue;
+            }
+        }
+        for kv in f.iter().skip(1) {
+            match kv.split_once('=') {
+                Some(("rbytes", n)) => read += n.parse::<u64>().unwrap_or(0),
+                Some(("wbytes", n)) => write += n.parse::<u64>().unwrap_or(0),
+                _ => {}
+            }
+        }
+    }
+    (read, write)
 }
 
 /// A number read from a control file (`path`) holding only it.
@@ -318,7 +350,9 @@ fn cgroup_mounts() -> Result<Vec<Mount>> {
 }
 
 /// The controllers cairn uses, in the order their v1 directories are listed.
-const V1_CONTROLLERS: [&str; 6] = ["memory", "pids", "cpu", "cpuacct", "freezer", "devices"];
+const V1_CONTROLLERS: [&str; 7] = [
+    "memory", "pids", "cpu", "cpuacct", "freezer", "devices", "blkio",
+];
 
 enum Layout {
     V2 {
@@ -514,6 +548,8 @@ pub struct Cgroup {
     cpuacct: Option<usize>,
     freezer: Option<usize>,
     devices: Option<usize>,
+    /// Block I/O accounting: v1's blkio, v2's io.
+    blkio: Option<usize>,
     /// `<dir>/cgroup.procs` of every dir, prepared for [`Cgroup::add_self`].
     procs_files: Vec<CString>,
     /// Where missing controllers were looked for (for error messages).
@@ -535,6 +571,7 @@ impl Cgroup {
             cpuacct: None,
             freezer: None,
             devices: None,
+            blkio: None,
             procs_files: Vec::new(),
             source: PathBuf::from(MOUNTINFO),
         };
@@ -546,6 +583,7 @@ impl Cgroup {
                 cg.memory = has("memory");
                 cg.pids = has("pids");
                 cg.cpu = has("cpu");
+                cg.blkio = has("io");
                 // The v2 freezer and cpu.stat are part of the core.
                 cg.freezer = Some(0);
                 cg.cpuacct = Some(0);
@@ -569,6 +607,7 @@ impl Cgroup {
                         "cpuacct" => cg.cpuacct = Some(idx),
                         "freezer" => cg.freezer = Some(idx),
                         "devices" => cg.devices = Some(idx),
+                        "blkio" => cg.blkio = Some(idx),
                         _ => {}
                     }
                 }
@@ -645,6 +684,7 @@ impl Cgroup {
             ("memory", cg.memory, limits.memory.is_some()),
             ("pids", cg.pids, limits.pids.is_some()),
             ("cpu", cg.cpu, quota.is_some()),
+            ("io", cg.blkio, false),
         ];
         for (controller, idx, needed) in required {
             if needed && idx.is_none() {
@@ -947,6 +987,23 @@ impl Cgroup {
             let (used, limit) = self.files().memory(&self.dirs[i])?;
             u.memory = Some(used);
             u.memory_limit = limit;
+        }
+        if let Some(i) = self.blkio {
+            let dir = &self.dirs[i];
+            let files = match self.version {
+                Version::V2 => vec![dir.join("io.stat")],
+                Version::V1 => vec![
+                    dir.join("blkio.io_service_bytes_recursive"),
+                    dir.join("blkio.throttle.io_service_bytes_recursive"),
+                ],
+            };
+            // v1: the scheduler's file when it counts, else the throttle's
+            u.block_io = files
+                .iter()
+                .filter_map(|f| fs::read_to_string(f).ok())
+                .map(|t| parse_block_io(&t))
+                .find(|&(r, w)| r + w > 0)
+                .or(Some((0, 0)));
         }
         if let Some(i) = self.pids {
             let path = self.dirs[i].join("pids.current");
