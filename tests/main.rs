@@ -11,6 +11,7 @@ mod compat;
 mod complete;
 mod containers;
 mod containment;
+mod cp;
 mod differential;
 mod docs;
 mod fsck;

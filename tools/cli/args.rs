@@ -1170,8 +1170,11 @@ pub struct Diff {
 /// never lead to the host. Where a copy lands follows docker: a file onto a
 /// missing name takes that name, into a directory it keeps its own; a
 /// directory onto a missing name becomes it; `DIR/.` copies what is in
-/// DIR. Copied in, files are owned by the container's root (-a keeps their
-/// owners); copied out, by the caller.
+/// DIR. Owners are those docker's engine gives: copied in, files keep
+/// their owners (uid and gid), or with -a become the container's USER's
+/// when it has one; copied out, they are the caller's. A symlink named as
+/// SRC is copied as a link; with -L, what it leads to is copied under the
+/// link's name.
 ///
 /// RECORDS: reads and writes none (with `-`, a tar stream).
 ///
@@ -1184,9 +1187,12 @@ pub struct Diff {
 pub struct Cp {
     #[command(flatten)]
     pub common: Common,
-    /// Keep the owners (uid and gid) of what is copied in
+    /// Give what is copied in to the container's USER (when it has one)
     #[arg(long, short = 'a')]
     pub archive: bool,
+    /// Follow a symlink given as SRC (copy what it leads to)
+    #[arg(long, short = 'L')]
+    pub follow_link: bool,
     /// CONTAINER:PATH, a host path, or `-` (a tar on stdin)
     #[arg(value_name = "SRC")]
     pub src: String,

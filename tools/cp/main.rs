@@ -12,10 +12,14 @@ fn main() {
 
 fn run(args: Cp) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
+    let o = copy::Options {
+        archive: args.archive,
+        follow: args.follow_link,
+    };
     match (Location::parse(&args.src), Location::parse(&args.dest)) {
         (Location::Container { name, path }, Location::Host(dest)) => {
             let c = store.resolve_container(&name)?;
-            copy::copy_out(&store, &c, &path, &dest)?;
+            copy::copy_out(&store, &c, &path, &dest, o)?;
         }
         (Location::Container { name, path }, Location::Stream) => {
             if io::stdout().is_terminal() {
@@ -24,11 +28,11 @@ fn run(args: Cp) -> Result<i32, Fail> {
             }
             let c = store.resolve_container(&name)?;
             let out = io::BufWriter::new(io::stdout().lock());
-            copy::archive_out(&store, &c, &path, out)?.flush()?;
+            copy::archive_out(&store, &c, &path, out, o)?.flush()?;
         }
         (Location::Host(src), Location::Container { name, path }) => {
             let c = store.resolve_container(&name)?;
-            copy::copy_in(&store, &c, &src, &path, args.archive)?;
+            copy::copy_in(&store, &c, &src, &path, o)?;
         }
         (Location::Stream, Location::Container { name, path }) => {
             let c = store.resolve_container(&name)?;

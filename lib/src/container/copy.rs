@@ -21,9 +21,10 @@
 //! Where docker's rules decide where a copy lands, they are docker's: a
 //! file onto a missing name takes that name, into a directory it keeps its
 //! own; a directory onto a missing name becomes it; `DIR/.` copies what is
-//! in DIR. Files copied into a container are owned by its root unless
-//! `archive` (`-a`) keeps the tar's owners; files copied out are owned by
-//! the caller.
+//! in DIR. Owners are what docker's engine gives, not what its manual
+//! says: files copied into a container keep the tar's owners (the host
+//! files' uid and gid) unless `archive` (`-a`) and the container has a
+//! USER, whose they then become; files copied out are owned by the caller.
 
 use super::{is_mounted, mount, state, unmount, ContainerError};
 use crate::isolate::liveness::alive;
@@ -58,6 +59,14 @@ pub enum CopyError {
     NoDir(String),
     #[error("{0}: must be a directory to extract a tar stream into")]
     NotDir(String),
+    /// The container's USER, whom `-a` gives what is copied in, is not
+    /// one its passwd and group files know.
+    #[error("{id}: its user")]
+    User {
+        id: String,
+        #[source]
+        source: crate::isolate::config::UserError,
+    },
 }
 
 type Result<T> = std::result::Result<T, CopyError>;
@@ -228,6 +237,25 @@ impl Source {
 
     fn is_dir(&self) -> bool {
         self.node.meta.is_dir()
+    }
+
+    /// With `follow` (`cp -L`), a symlink named as the source is replaced
+    /// by what it leads to (`resolve`: the whole path, resolved as the
+    /// source's side resolves it), keeping the link's name, as docker's;
+    /// links below a copied directory stay links.
+    fn followed(
+        self,
+        follow: bool,
+        resolve: impl FnOnce() -> io::Result<OwnedFd>,
+        shown: &str,
+    ) -> Result<Source> {
+        if !follow || !self.node.meta.file_type().is_symlink() {
+            return Ok(self);
+        }
+        let node = resolve()
+            .and_then(|fd| Node::from_handle(File::from(fd)))
+            .map_err(at(shown))?;
+        Ok(Source { node, ..self })
     }
 
     /// The tar of it, its top entry named by its own name (the root's
@@ -536,26 +564,36 @@ fn host_resolve(path: &str) -> io::Result<OwnedFd> {
     Ok(open(path, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())?)
 }
 
-fn host_source(path: &str) -> Result<Source> {
+fn host_source(path: &str, follow: bool) -> Result<Source> {
     let p = split(path);
     let parent = open(p.dir.as_str(), DIR_PATH, Mode::empty())
         .map_err(io::Error::from)
         .map_err(at(path))?;
-    Source::open(parent, &p, path)
+    Source::open(parent, &p, path)?.followed(follow, || host_resolve(path), path)
 }
 
-fn container_source(root: &Root<'_>, path: &str) -> Result<Source> {
+fn container_source(root: &Root<'_>, path: &str, follow: bool) -> Result<Source> {
     let shown = root.name(path);
     let p = split(path);
     let parent = root.resolve(&p.dir).map_err(at(&shown))?;
-    Source::open(parent, &p, &shown)
+    Source::open(parent, &p, &shown)?.followed(follow, || root.resolve(path), &shown)
+}
+
+/// How a copy treats what it reads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// `-a`: what is copied in is owned by the container's USER, when it
+    /// has one (else, as without it, by the tar's owners).
+    pub archive: bool,
+    /// Follow a symlink named as the source (`-L`).
+    pub follow: bool,
 }
 
 /// `cp CONTAINER:SRC DEST`: into the host's `dest` (owned by the caller,
 /// as docker does).
-pub fn copy_out(store: &Store, c: &ContainerMeta, src: &str, dest: &str) -> Result<()> {
+pub fn copy_out(store: &Store, c: &ContainerMeta, src: &str, dest: &str, o: Options) -> Result<()> {
     let root = open_root(store, c)?;
-    let s = container_source(&root, src)?;
+    let s = container_source(&root, src, o.follow)?;
     let shown = root.name(src);
     let t = target(
         host_resolve,
@@ -572,17 +610,12 @@ pub fn copy_out(store: &Store, c: &ContainerMeta, src: &str, dest: &str) -> Resu
     pipe_through(&s, &shown, |r| extract(&t, r, owner, dest))
 }
 
-/// `cp SRC CONTAINER:DEST`: the host's `src` into the container, owned by
-/// its root unless `archive` keeps the owners.
-pub fn copy_in(
-    store: &Store,
-    c: &ContainerMeta,
-    src: &str,
-    dest: &str,
-    archive: bool,
-) -> Result<()> {
-    let s = host_source(src)?;
+/// `cp SRC CONTAINER:DEST`: the host's `src` into the container, owned as
+/// [`owner_in`] says.
+pub fn copy_in(store: &Store, c: &ContainerMeta, src: &str, dest: &str, o: Options) -> Result<()> {
+    let s = host_source(src, o.follow)?;
     let root = open_root(store, c)?;
+    let owner = owner_in(&root, c, o.archive)?;
     let shown = root.name(dest);
     let t = target(
         |p| root.resolve(p),
@@ -592,15 +625,19 @@ pub fn copy_in(
         s.is_dir(),
         s.contents,
     )?;
-    pipe_through(&s, src, |r| {
-        extract(&t, r, Owner((!archive).then_some((0, 0))), &shown)
-    })
+    pipe_through(&s, src, |r| extract(&t, r, owner, &shown))
 }
 
 /// `cp CONTAINER:SRC -`: the tar of `src` (its owners as they are).
-pub fn archive_out<W: Write>(store: &Store, c: &ContainerMeta, src: &str, w: W) -> Result<W> {
+pub fn archive_out<W: Write>(
+    store: &Store,
+    c: &ContainerMeta,
+    src: &str,
+    w: W,
+    o: Options,
+) -> Result<W> {
     let root = open_root(store, c)?;
-    let s = container_source(&root, src)?;
+    let s = container_source(&root, src, o.follow)?;
     s.archive(w, &root.name(src))
 }
 
@@ -623,7 +660,26 @@ pub fn extract_in<R: Read>(
         return Err(CopyError::NotDir(shown));
     }
     let t = Target { dir, rename: None };
-    extract(&t, r, Owner((!archive).then_some((0, 0))), &shown)
+    extract(&t, r, owner_in(&root, c, archive)?, &shown)
+}
+
+/// Whose files a copy into the container makes, as docker's engine does
+/// it: the tar's owners, unless `archive` and the container runs as a
+/// USER (resolved in its own passwd and group files): then that user's.
+fn owner_in(root: &Root<'_>, c: &ContainerMeta, archive: bool) -> Result<Owner> {
+    let config = crate::image::runtime_config::runtime(&c.config);
+    let spec = config.user().clone().unwrap_or_default();
+    if !archive || spec.is_empty() {
+        return Ok(Owner(None));
+    }
+    let user = |source| CopyError::User {
+        id: root.id.clone(),
+        source,
+    };
+    let db = |p: &str| crate::isolate::config::read_db(root.fd.as_fd(), p).map_err(user);
+    let (passwd, group) = (db("/etc/passwd")?, db("/etc/group")?);
+    let id = crate::isolate::config::resolve_user(&spec, &passwd, &group).map_err(user)?;
+    Ok(Owner(Some((id.uid, id.gid))))
 }
 
 /// Stream the tar of `s` into `sink` through a pipe, written by a thread.

@@ -139,7 +139,12 @@ impl Node {
                 Err(e) => return Err(e),
             }
         }
-        let handle = File::from(sys::open_handle_at(dir, name)?);
+        Node::from_handle(File::from(sys::open_handle_at(dir, name)?))
+    }
+
+    /// The file an `O_PATH` handle stands for (a symlink's handle stands
+    /// for the link itself).
+    pub fn from_handle(handle: File) -> io::Result<Node> {
         let meta = handle.metadata()?;
         let ft = meta.file_type();
         let file = if ft.is_dir() {
