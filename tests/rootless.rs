@@ -505,6 +505,22 @@ fn what_a_rootless_store_cannot_have_is_refused_in_one_line() {
     // exec, stop (no cgroup: the signal goes to its init) and rm work.
     let o = u.ok(&["exec", "sleeper", "id", "-u"], None);
     assert_eq!(o.stdout.trim(), "0");
+    // top: the processes of its pid namespace, without a cgroup
+    let o = u.ok(&["top", "sleeper"], None);
+    let lines: Vec<&str> = o.stdout.lines().collect();
+    assert!(lines[0].contains("PID") && lines.len() == 2, "{o}");
+    assert!(lines[1].ends_with("sleep 60"), "{o}");
+    // stats: no cgroup, so only NET I/O is measured (none here: no network)
+    let o = u.ok(
+        &["stats", "--no-stream", "--format", "json", "sleeper"],
+        None,
+    );
+    let r: serde_json::Value = serde_json::from_str(o.stdout.trim()).unwrap();
+    assert_eq!(
+        (r["pids"].as_u64(), r["memory"].as_u64()),
+        (Some(0), Some(0)),
+        "{o}"
+    );
     u.ok(&["stop", "-t", "1", "sleeper"], None);
     let o = u.ok(&["ps", "-a", "--format", "json"], None);
     assert!(o.stdout.contains("\"exited\""), "{o}");

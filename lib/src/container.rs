@@ -738,16 +738,40 @@ pub fn rename(store: &Store, c: &ContainerMeta, new: &str) -> Result<ContainerMe
 }
 
 /// The host pids of every process of a running container (its cgroup's),
-/// in the order the kernel lists them.
+/// in the order the kernel lists them. A rootless container has no
+/// cgroup: its processes are those in its init's pid namespace, found
+/// through /proc without privileges.
 pub fn processes(store: &Store, c: &ContainerMeta) -> Result<Vec<Pid>> {
     if !is_running(store, c)? {
         return Err(state_err(c, Problem::NotRunning));
     }
-    let cg = Cgroup::open(&cgroup_name(c))
-        .map_err(sys(c, "opening its cgroup"))?
-        .ok_or_else(|| state_err(c, Problem::NotRunning))?;
-    let pids = cg.procs().map_err(sys(c, "listing its processes"))?;
-    Ok(pids.into_iter().map(Pid::from_raw).collect())
+    let cg = Cgroup::open(&cgroup_name(c)).map_err(sys(c, "opening its cgroup"))?;
+    match cg {
+        Some(cg) => {
+            let pids = cg.procs().map_err(sys(c, "listing its processes"))?;
+            Ok(pids.into_iter().map(Pid::from_raw).collect())
+        }
+        None if crate::userns::rootless() => {
+            let st = store.read_state(&c.id)?;
+            let init = st.pid.ok_or_else(|| state_err(c, Problem::NotRunning))?;
+            pid_namespace_members(init).map_err(sys(c, "listing its processes"))
+        }
+        None => Err(state_err(c, Problem::NotRunning)),
+    }
+}
+
+/// `init` and every process in the same pid namespace (`/proc/PID/ns/pid`
+/// names the same one), in pid order.
+fn pid_namespace_members(init: i32) -> std::io::Result<Vec<Pid>> {
+    let ns = |pid: &str| std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok();
+    let want = ns(&init.to_string()).ok_or(std::io::Error::from_raw_os_error(libc::ESRCH))?;
+    let mut out: Vec<i32> = std::fs::read_dir("/proc")?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|p| ns(&p.to_string()).as_ref() == Some(&want))
+        .collect();
+    out.sort_unstable();
+    Ok(out.into_iter().map(Pid::from_raw).collect())
 }
 
 /// `docker top`: the header of `ps`'s output `text` and its lines for

@@ -1018,7 +1018,8 @@ pub struct Rename {
 
 /// Show the processes of a running container, as docker top does: the
 /// lines of `ps -ef` (or `ps` with the options given) for the pids in its
-/// cgroup, as the host sees them.
+/// cgroup, as the host sees them. A rootless container has no cgroup: its
+/// processes are those of its pid namespace.
 ///
 /// RECORDS: reads none; writes ps's table.
 ///
