@@ -342,13 +342,31 @@ pub fn add_rule(
     } else {
         vec![conds]
     };
+    // With other architectures in the filter, a call only they have
+    // (i386's socketcall, stat64, ...) goes to libseccomp by its pseudo
+    // number, which it turns into theirs, as runc hands it over.
+    let foreign = {
+        use libseccomp::ScmpArch::*;
+        let native = libseccomp::ScmpArch::native();
+        [X86, X8664, X32, Arm, Aarch64]
+            .into_iter()
+            .any(|a| a != native && ctx.is_arch_present(a).unwrap_or(false))
+    };
     for name in names {
-        let Some(nr) = number(name) else {
-            continue;
+        let nr = match (number(name), foreign) {
+            (Some(nr), _) => nr,
+            (None, true) => match ScmpSyscall::from_name(name) {
+                Ok(s) => s.as_raw_syscall(),
+                Err(_) => continue,
+            },
+            (None, false) => continue,
         };
         for set in &sets {
-            ctx.add_rule_conditional(act, nr, set)
-                .map_err(|e| format!("libseccomp: the rule for {name}: {e}"))?;
+            match ctx.add_rule_conditional(act, nr, set) {
+                // a pseudo number none of the filter's architectures has
+                Err(_) if nr < 0 => break,
+                r => r.map_err(|e| format!("libseccomp: the rule for {name}: {e}"))?,
+            };
         }
     }
     Ok(())

@@ -4,16 +4,17 @@
 //! libseccomp builds the program from the rules, handed over as
 //! [`compile::add_rule`] hands docker's.
 //!
-//! What differs from runc, and why:
+//! The architectures the profile lists are served as runc serves them
+//! (docker's lists i386 and x32 on x86_64): their calls get the rules'
+//! decisions by name, libseccomp numbering them per ABI; a call of an ABI
+//! it does not list fails with EPERM. What differs from runc, and why:
 //!
-//! - only the native system-call ABI is served, as for docker's default
-//!   profile: a call of another architecture the profile lists (i386 and
-//!   x32 on x86_64) fails with EPERM;
 //! - in front of libseccomp's program, unless the default action is
 //!   permissive (allow, log) or is already ENOSYS, the same prefix as for
-//!   docker's profile: a call newer than every call the profile names
-//!   fails with ENOSYS (runc's stub), and a `socket` family wider than an
-//!   int with EPERM;
+//!   docker's profile, for the native ABI: a call newer than every call
+//!   the profile names fails with ENOSYS (runc's stub), and a `socket`
+//!   family wider than an int with EPERM (another ABI's calls go to
+//!   libseccomp's program as they are);
 //! - SCMP_ACT_NOTIFY and a listener (`listenerPath`) are refused: cairn
 //!   has no seccomp agent to pass the notification fd to.
 
@@ -62,6 +63,16 @@ pub fn compile(s: &LinuxSeccomp) -> Result<Compiled, String> {
     let flags = flags(s)?;
     let default = action(s.default_action(), s.default_errno_ret())?;
     let mut ctx = compile::new_filter(default)?;
+    for arch in s.architectures().iter().flatten() {
+        let name = arch.to_string();
+        let a: libseccomp::ScmpArch = name
+            .parse()
+            .map_err(|_| format!("architecture {name} is not known to libseccomp"))?;
+        if a != libseccomp::ScmpArch::native() {
+            ctx.add_arch(a)
+                .map_err(|e| format!("libseccomp: adding architecture {name}: {e}"))?;
+        }
+    }
     let rules = s.syscalls().as_deref().unwrap_or_default();
     for r in rules {
         let act = action(r.action(), r.errno_ret())?;
