@@ -84,8 +84,12 @@ fn attack(
             (run.args(["attack", "--"]).args(&args), None)
         }
         Via::Runtime => {
-            assert!(run_flags.is_empty(), "flags of cairn run's own");
-            via.run(env, "attack", &args)
+            let privileged = run_flags == ["--privileged"];
+            assert!(
+                privileged || run_flags.is_empty(),
+                "flags of cairn run's own"
+            );
+            via.run_as(env, privileged, "attack", &args)
         }
     };
     let o = cmd.ok();
@@ -164,14 +168,16 @@ fn privileged_opts_out_of_the_device_policy() {
     let env = Env::new("containment-devices-privileged");
     image_with(&env, "attack", &["devices"]);
     let kvm = [("kvm".to_string(), "c".to_string(), 10, 232)];
-    let lines = attack(&env, Via::Cairn, &["--privileged"], &kvm);
-    let (_, mknod, open) = parse(&lines[0]);
-    assert_eq!(mknod, "ok", "{}", lines[0]);
-    assert_ne!(
-        open, "EPERM",
-        "--privileged allows every device: {}",
-        lines[0]
-    );
+    for via in Via::BOTH {
+        let lines = attack(&env, via, &["--privileged"], &kvm);
+        let (_, mknod, open) = parse(&lines[0]);
+        assert_eq!(mknod, "ok", "{via:?}: {}", lines[0]);
+        assert_ne!(
+            open, "EPERM",
+            "{via:?}: --privileged allows every device: {}",
+            lines[0]
+        );
+    }
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }
 

@@ -77,8 +77,7 @@ fn attack(env: &Env, via: Via, privileged: bool) -> (String, Vec<u8>, Vec<u8>) {
             report
         }
         Via::Runtime => {
-            assert!(!privileged, "a privileged bundle is not written here");
-            let b = Bundle::new(env, "attack", &ATTACKER);
+            let b = Bundle::with(env, privileged, "attack", &ATTACKER);
             // the detached container keeps the stdio of the run call
             let log = env.path("attacker.log");
             let st = b
@@ -125,10 +124,12 @@ fn even_a_privileged_container_cannot_write_the_binary() {
     // entering process is open to it: what it finds must be the sealed
     // copy, never the host's file.
     let env = Env::new("attack-exec-exe-priv");
-    let (report, before, after) = attack(&env, Via::Cairn, true);
-    assert!(
-        before == after,
-        "the container wrote the host's cairn-exec:\n{report}"
-    );
-    assert!(!report.contains("wrote "), "{report}");
+    for via in Via::BOTH {
+        let (report, before, after) = attack(&env, via, true);
+        assert!(
+            before == after,
+            "{via:?}: the container wrote the host's binary:\n{report}"
+        );
+        assert!(!report.contains("wrote "), "{via:?}: {report}");
+    }
 }

@@ -26,10 +26,26 @@ impl Via {
     /// The command running `args` in a new container of `image`, and
     /// (through the runtime) the bundle it runs, removed when dropped.
     pub fn run<'a>(self, env: &'a Env, image: &str, args: &[&str]) -> (Cmd, Option<Bundle<'a>>) {
+        self.run_as(env, false, image, args)
+    }
+
+    /// As [`Via::run`], `privileged` as `cairn run --privileged` and
+    /// `docker run --privileged` make a container.
+    pub fn run_as<'a>(
+        self,
+        env: &'a Env,
+        privileged: bool,
+        image: &str,
+        args: &[&str],
+    ) -> (Cmd, Option<Bundle<'a>>) {
+        let flags: &[&str] = if privileged { &["--privileged"] } else { &[] };
         match self {
-            Via::Cairn => (env.cmd("run").args([image, "--"]).args(args), None),
+            Via::Cairn => (
+                env.cmd("run").args(flags).args([image, "--"]).args(args),
+                None,
+            ),
             Via::Runtime => {
-                let b = Bundle::new(env, image, args);
+                let b = Bundle::with(env, privileged, image, args);
                 let cmd = b.runtime().args(["run", "--bundle"]).arg(&b.dir).arg(&b.id);
                 (cmd, Some(b))
             }
@@ -48,6 +64,12 @@ pub struct Bundle<'a> {
 
 impl<'a> Bundle<'a> {
     pub fn new(env: &'a Env, image: &str, args: &[&str]) -> Bundle<'a> {
+        Bundle::with(env, false, image, args)
+    }
+
+    /// A bundle shaped as docker writes one, for `--privileged` if
+    /// `privileged`.
+    pub fn with(env: &'a Env, privileged: bool, image: &str, args: &[&str]) -> Bundle<'a> {
         static N: AtomicUsize = AtomicUsize::new(0);
         let n = N.fetch_add(1, Ordering::Relaxed);
         let name = env.dir.file_name().unwrap().to_string_lossy().into_owned();
@@ -65,6 +87,9 @@ impl<'a> Bundle<'a> {
         let mut config: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         like_docker(&mut config, &id);
+        if privileged {
+            like_docker_privileged(&mut config);
+        }
         std::fs::write(&path, config.to_string()).unwrap();
         let container = crate::harness::s(&rec, "container").to_string();
         Bundle {
@@ -115,4 +140,42 @@ fn like_docker(c: &mut serde_json::Value, id: &str) {
         "destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
         "options": ["ro", "nosuid", "noexec", "nodev"]
     }));
+}
+
+/// Reshape docker's config.json `c` as docker 20.10 writes it for
+/// `--privileged`: every capability in the bounding, effective, permitted
+/// and inheritable sets, no seccomp profile, no masked or read-only
+/// paths, every device allowed, a writable /sys and cgroup mount, and the
+/// host's device nodes in `linux.devices` (here two that are not
+/// attacked).
+fn like_docker_privileged(c: &mut serde_json::Value) {
+    let features = std::process::Command::new(bin("runtime"))
+        .arg("features")
+        .output()
+        .unwrap();
+    let features: serde_json::Value = serde_json::from_slice(&features.stdout).unwrap();
+    let all = features["linux"]["capabilities"].clone();
+    assert!(all.as_array().is_some_and(|a| a.len() > 38), "{features}");
+    for set in ["bounding", "effective", "permitted", "inheritable"] {
+        c["process"]["capabilities"][set] = all.clone();
+    }
+    c["process"]["noNewPrivileges"] = false.into();
+    let linux = c["linux"].as_object_mut().unwrap();
+    for gone in ["seccomp", "maskedPaths", "readonlyPaths"] {
+        linux.remove(gone);
+    }
+    c["linux"]["resources"]["devices"] = serde_json::json!([{"allow": true, "access": "rwm"}]);
+    c["linux"]["devices"] = serde_json::json!([
+        {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o666},
+        {"path": "/dev/net/tun", "type": "c", "major": 10, "minor": 200, "fileMode": 0o666}
+    ]);
+    for m in c["mounts"].as_array_mut().unwrap() {
+        if matches!(m["destination"].as_str(), Some("/sys" | "/sys/fs/cgroup")) {
+            for o in m["options"].as_array_mut().unwrap() {
+                if o == "ro" {
+                    *o = "rw".into();
+                }
+            }
+        }
+    }
 }
