@@ -450,6 +450,7 @@ fn a_console_socket_gets_the_terminal() {
         serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     config["process"]["args"] = serde_json::json!(["sh"]);
     config["process"]["terminal"] = serde_json::json!(true);
+    config["process"]["consoleSize"] = serde_json::json!({"height": 33, "width": 111});
     std::fs::write(&path, config.to_string()).unwrap();
     let id = "rt-console";
     // a terminal needs a console socket when detached
@@ -474,7 +475,7 @@ fn a_console_socket_gets_the_terminal() {
     let master = std::fs::File::from(receiver.join().unwrap());
     runtime(&env).args(["start", id]).ok();
     let mut w = master.try_clone().unwrap();
-    std::io::Write::write_all(&mut w, b"tty; echo hi-$((40+2)); exit 3\n").unwrap();
+    std::io::Write::write_all(&mut w, b"tty; stty size; echo hi-$((40+2)); exit 3\n").unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut all = Vec::new();
@@ -493,6 +494,7 @@ fn a_console_socket_gets_the_terminal() {
     });
     let out = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
     assert!(out.contains("/dev/pts/0"), "{out}");
+    assert!(out.contains("33 111"), "process.consoleSize: {out}");
     assert!(out.contains("hi-42"), "{out}");
     crate::harness::wait_for("the stop", std::time::Duration::from_secs(10), || {
         status_of(&env, id)["status"] == "stopped"
@@ -757,6 +759,8 @@ fn hooks_sysctls_rlimits_and_a_cgroup_mount_as_docker_sends_them() {
         .args(["run", "--bundle", "b", "rt-docker-spec"])
         .ok();
     assert_eq!(o.stdout, "0\t2147483647\n777\n123\n2048\nro\n", "{o}");
+    // a foreground run with hooks cleans up after itself as one without
+    assert!(!env.path("state/rt-docker-spec").exists());
     for (name, status) in [
         ("prestart", "created"),
         ("poststart", "running"),
@@ -1252,6 +1256,248 @@ fn a_foreground_run_or_exec_with_a_terminal_relays_its_pty_as_runc_does() {
         "{text:?}"
     );
     runtime(&env).args(["delete", "-f", "rt-run-tty"]).ok();
+    env.cmd("rm").arg(s(&c, "container")).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+/// `env/b/config.json` changed by `f`.
+fn edit_config(env: &Env, f: impl FnOnce(&mut serde_json::Value)) {
+    let mut config = config_of(env);
+    f(&mut config);
+    std::fs::write(env.path("b/config.json"), config.to_string()).unwrap();
+}
+
+#[test]
+fn domainname_personality_propagation_and_device_nodes_as_runc_makes_them() {
+    let env = Env::new("rt-fields");
+    let c = bundle(
+        &env,
+        "cat /proc/sys/kernel/domainname; uname -m; \
+         awk '$5 == \"/\" {print $7}' /proc/self/mountinfo | sed 's/[0-9]//g'; \
+         stat -c '%A %u %g %t %T %n' /dev/fuse /dev/net/tun /dev/null",
+    );
+    edit_config(&env, |c| {
+        c["hostname"] = "h".into();
+        c["domainname"] = "example.org".into();
+        c["linux"]["personality"] = serde_json::json!({"domain": "LINUX32"});
+        c["linux"]["rootfsPropagation"] = "rprivate".into();
+        c["linux"]["devices"] = serde_json::json!([
+            {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229,
+             "fileMode": 0o640, "uid": 0, "gid": 5},
+            {"path": "/dev/net/tun", "type": "c", "major": 10, "minor": 200},
+            {"path": "/dev/null", "type": "c", "major": 1, "minor": 3}
+        ]);
+    });
+    let ours = runtime(&env)
+        .args(["run", "--bundle", "b", "rt-fields"])
+        .ok();
+    let runc = env
+        .program("runc")
+        .args(["run", "--bundle", "b", "rt-fields-runc"])
+        .ok();
+    let lines: Vec<&str> = ours.stdout.lines().collect();
+    assert_eq!(&lines[..3], ["example.org", "i686", "-"], "{ours}");
+    assert!(
+        lines[3].starts_with("crw-r----- 0 5 a e5 /dev/fuse"),
+        "{ours}"
+    );
+    assert!(
+        lines[4].starts_with("crw-rw-rw- 0 0 a c8 /dev/net/tun"),
+        "{ours}"
+    );
+    // Debian's runc 1.1 leaves domainname and personality out without a
+    // word (runc 1.2 sets both); the rest is the same
+    let rest = |o: &str| o.lines().skip(2).collect::<Vec<_>>().join("\n");
+    assert_eq!(
+        rest(&ours.stdout),
+        rest(&runc.stdout),
+        "beside runc: {runc}"
+    );
+
+    // rshared: / shares its mounts within the container (and is still a
+    // slave of the host's, which never sees the container's)
+    edit_config(&env, |c| c["linux"]["rootfsPropagation"] = "rshared".into());
+    let o = runtime(&env)
+        .args(["run", "--bundle", "b", "rt-fields"])
+        .ok();
+    assert_eq!(o.stdout.lines().nth(2), Some("shared:"), "{o}");
+
+    // what is refused is refused by name, before anything runs
+    let refused = [
+        (serde_json::json!({"cpu": {"shares": 512}}), "cpu.shares"),
+        (serde_json::json!({"cpu": {"cpus": "0"}}), "cpu.cpus"),
+        (
+            serde_json::json!({"blockIO": {"weight": 300}}),
+            "blockIO.weight",
+        ),
+        (
+            serde_json::json!({"hugepageLimits": [{"pageSize": "2MB", "limit": 0}]}),
+            "hugepageLimits",
+        ),
+    ];
+    for (resources, what) in refused {
+        edit_config(&env, |c| c["linux"]["resources"] = resources.clone());
+        let o = runtime(&env)
+            .args(["run", "--bundle", "b", "rt-fields"])
+            .fails(1);
+        assert!(o.stderr.contains(what), "{what}: {o}");
+        assert_eq!(o.stderr.lines().count(), 1, "{o}");
+    }
+    // docker's zero shares and weight are its defaults: tolerated
+    edit_config(&env, |c| {
+        c["linux"]["resources"] =
+            serde_json::json!({"cpu": {"shares": 0}, "blockIO": {"weight": 0}});
+        c["linux"]["personality"] = serde_json::json!({"domain": "LINUX", "flags": ["x"]});
+    });
+    let o = runtime(&env)
+        .args(["run", "--bundle", "b", "rt-fields"])
+        .fails(1);
+    assert!(o.stderr.contains("linux.personality: flags"), "{o}");
+    edit_config(&env, |c| {
+        c["linux"]["personality"] = serde_json::Value::Null;
+        c["linux"]["rootfsPropagation"] = "sideways".into();
+    });
+    let o = runtime(&env)
+        .args(["run", "--bundle", "b", "rt-fields"])
+        .fails(1);
+    assert!(o.stderr.contains("rootfsPropagation \"sideways\""), "{o}");
+    assert!(!env.path("state/rt-fields").exists());
+    env.cmd("rm").arg(s(&c, "container")).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+/// Whether the process `pid` is gone (or a zombie: it runs no more).
+fn gone(pid: i64) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, r)| r.starts_with('Z')),
+    }
+}
+
+#[test]
+fn a_killed_foreground_run_takes_its_container_down_and_delete_force_cleans_up() {
+    let env = Env::new("rt-killed");
+    let c = bundle(&env, "sleep 1000 & sleep 1000");
+    for hooked in [false, true] {
+        let id = format!("rt-killed-{hooked}");
+        let post = env.path(&format!("poststop-{hooked}.json"));
+        edit_config(&env, |c| {
+            c["hooks"] = match hooked {
+                false => serde_json::Value::Null,
+                true => serde_json::json!({"poststop": [{"path": "/bin/sh",
+                    "args": ["sh", "-c", format!("cat > {}", post.display())]}]}),
+            }
+        });
+        let mut run = std::process::Command::new(crate::harness::bin("runtime"))
+            .arg("--root")
+            .arg(env.path("state"))
+            .args(["run", "--bundle", "b", &id])
+            .current_dir(&env.dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut pids = Vec::new();
+        crate::harness::wait_for("the container", std::time::Duration::from_secs(20), || {
+            let o = runtime(&env).args(["ps", "--format", "json", &id]).run();
+            pids = serde_json::from_str::<Vec<i64>>(&o.stdout).unwrap_or_default();
+            // sh and both sleeps, or the last in sh's place
+            pids.len() >= 2
+        });
+        // SIGKILL: cairn-runtime cannot pass anything on
+        run.kill().unwrap();
+        run.wait().unwrap();
+        crate::harness::wait_for("its processes", std::time::Duration::from_secs(10), || {
+            pids.iter().all(|p| gone(*p))
+        });
+        assert_eq!(status_of(&env, &id)["status"], "stopped", "hooks: {hooked}");
+        assert!(!post.exists());
+        runtime(&env).args(["delete", "--force", &id]).ok();
+        assert!(!env.path(&format!("state/{id}")).exists());
+        if hooked {
+            let st: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&post).unwrap()).unwrap();
+            assert_eq!(st["status"], "stopped", "{st}");
+        }
+        assert!(cgroups_of(&id).is_empty(), "{:?}", cgroups_of(&id));
+    }
+    env.cmd("rm").arg(s(&c, "container")).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+/// The program `c/<name>.c` of the containment tests built without libc
+/// with `flags` (`-m32` for i386), copied to `/bin/<name>` in the rootfs
+/// of the bundle at `env/b`.
+fn abi_program(env: &Env, name: &str, flags: &[&str]) {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/containment/c")
+        .join(format!("{name}.c"));
+    env.program("cc")
+        .args(flags)
+        .args([
+            "-static",
+            "-nostdlib",
+            "-ffreestanding",
+            "-fno-pic",
+            "-O1",
+            "-o",
+        ])
+        .arg(env.path(&format!("b/rootfs/bin/{name}")))
+        .arg(&src)
+        .ok();
+}
+
+#[test]
+fn a_profile_naming_i386_and_x32_judges_their_calls_as_runc_does() {
+    let env = Env::new("rt-abi");
+    let c = bundle(
+        &env,
+        "rmdir /tmp/abi32 /tmp/abix32 2>/dev/null; /bin/abi32; echo i386=$?; /bin/abix32; echo x32=$?",
+    );
+    // no 32-bit libc is needed: the programs make their calls themselves
+    abi_program(&env, "abi32", &["-m32"]);
+    abi_program(&env, "abix32", &[]);
+    let mut profile = own_profile();
+    profile["architectures"] =
+        serde_json::json!(["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]);
+    edit_config(&env, |c| c["linux"]["seccomp"] = profile.clone());
+    let ours = runtime(&env).args(["run", "--bundle", "b", "rt-abi"]).ok();
+    let runc = env
+        .program("runc")
+        .args(["run", "--bundle", "b", "rt-abi-runc"])
+        .ok();
+    // mkdir is denied with the rule's EACCES in every ABI, getpid
+    // allowed (the kernel may not serve x32: ENOSYS), personality(8)
+    // denied by its argument rule
+    let lines: Vec<&str> = ours.stdout.lines().collect();
+    assert_eq!(
+        lines[0], "i386 mkdir=-13 getpid=ok personality8=-1",
+        "{ours}"
+    );
+    assert!(lines[2].starts_with("x32 mkdir=-13 getpid="), "{ours}");
+    assert_eq!(ours.stdout, runc.stdout, "cairn-runtime beside runc");
+    // docker's own profile, as docker sends it
+    let mut docker = config_of(&env);
+    docker["linux"]["seccomp"] =
+        serde_json::to_value(libcairn::isolate::seccomp::default_spec_here()).unwrap();
+    docker["linux"]["seccomp"]["architectures"] = profile["architectures"].clone();
+    edit_config(&env, |c| *c = docker);
+    let ours = runtime(&env).args(["run", "--bundle", "b", "rt-abi"]).ok();
+    let runc = env
+        .program("runc")
+        .args(["run", "--bundle", "b", "rt-abi-runc"])
+        .ok();
+    assert!(ours.stdout.starts_with("i386 mkdir=0 getpid=ok"), "{ours}");
+    assert_eq!(ours.stdout, runc.stdout, "cairn-runtime beside runc");
+    // an ABI the profile does not list: every call fails with EPERM
+    profile["architectures"] = serde_json::json!(["SCMP_ARCH_X86_64"]);
+    edit_config(&env, |c| c["linux"]["seccomp"] = profile.clone());
+    let ours = runtime(&env).args(["run", "--bundle", "b", "rt-abi"]).ok();
+    assert!(!ours.stdout.contains("i386 mkdir"), "{ours}");
+    assert!(ours.stdout.contains("x32 mkdir=-1 getpid=-1"), "{ours}");
     env.cmd("rm").arg(s(&c, "container")).ok();
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }

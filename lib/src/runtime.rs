@@ -226,6 +226,13 @@ pub fn default_spec() -> Spec {
     s
 }
 
+/// The system-call ABIs a seccomp profile may name here: the native one
+/// and those its CPU runs too.
+#[cfg(target_arch = "x86_64")]
+const ARCHS: [&str; 3] = ["SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32"];
+#[cfg(target_arch = "aarch64")]
+const ARCHS: [&str; 2] = ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"];
+
 /// What this runtime supports, in the shape of `runc features`.
 pub fn features() -> serde_json::Value {
     let caps = crate::isolate::caps::to_spec(&crate::isolate::caps::all());
@@ -257,7 +264,7 @@ pub fn features() -> serde_json::Value {
                     "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT",
                     "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"
                 ],
-                "archs": [crate::isolate::seccomp::NATIVE_ARCH],
+                "archs": ARCHS,
                 "knownFlags": [
                     "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
                     "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"
@@ -271,7 +278,7 @@ pub fn features() -> serde_json::Value {
             "selinux": {"enabled": false}
         },
         "annotations": {
-            "org.cairn.runtime.seccomp": "the native system-call ABI only; no SCMP_ACT_NOTIFY"
+            "org.cairn.runtime.seccomp": "no SCMP_ACT_NOTIFY"
         }
     })
 }
@@ -503,16 +510,17 @@ impl Runtime {
             cgroup: Some(&m.cgroup.value),
             console: console.as_ref().map(|c| c.as_raw_fd()),
         };
-        let pid = self.spawn_at_gate(o.id, &m, &io)?;
+        let pid = self.spawn_at_gate(o.id, &m, &io, true)?;
         self.record(o, &m, pid, ContainerState::Created)?;
         m.dir.disarm();
         m.cgroup.disarm();
         Ok(pid)
     }
 
-    /// Spawn the container's process as far as its start gate, then run
-    /// its prestart and createRuntime hooks.
-    fn spawn_at_gate(&self, id: &str, m: &Made, io: &Io<'_>) -> Result<Pid> {
+    /// Spawn the container's process as far as its start gate (outliving
+    /// this process when `detached`), then run its prestart and
+    /// createRuntime hooks.
+    fn spawn_at_gate(&self, id: &str, m: &Made, io: &Io<'_>, detached: bool) -> Result<Pid> {
         let fifo = m.dir.value.join(FIFO);
         // 0622 whatever the umask: a process of any user writes it.
         let mode = nix::sys::stat::Mode::from_bits_truncate(0o622);
@@ -523,11 +531,12 @@ impl Runtime {
                 std::fs::set_permissions(&fifo, std::fs::Permissions::from_mode(0o622))
             });
         made.map_err(at(&fifo))?;
-        let pid =
-            process::spawn_gated(&m.spec, io, &fifo).map_err(|source| RuntimeError::Spawn {
+        let pid = process::spawn_gated(&m.spec, io, &fifo, detached).map_err(|source| {
+            RuntimeError::Spawn {
                 id: id.into(),
                 source,
-            })?;
+            }
+        })?;
         let create = hooks::of(&m.hooks, Stage::Create);
         hooks::run(&create, Stage::Create, &m.report(id, pid, Status::Created))?;
         Ok(pid)
@@ -599,9 +608,9 @@ impl Runtime {
             .any(|st| !hooks::of(&m.hooks, *st).is_empty());
         // the relay's threads start once the process is cloned
         let (pid, attached) = if hooked {
-            // Hooks run between create and start: through the start gate
-            // (the process then does not die with this one).
-            let pid = self.spawn_at_gate(o.id, &m, &io)?;
+            // Hooks run between create and start: through the start gate,
+            // the process dying with this one as without hooks.
+            let pid = self.spawn_at_gate(o.id, &m, &io, false)?;
             let attached = attach.map(Attach::start);
             self.record(o, &m, pid, ContainerState::Created)?;
             self.start(o.id)?;

@@ -140,6 +140,10 @@ struct Proc<'s> {
     rlimits: Vec<(u32, u64, u64)>,
     /// Written to /proc/self/oom_score_adj.
     oom_score_adj: Option<i32>,
+    /// The terminal's size (rows, columns), set on the pty made for it.
+    console_size: Option<(u16, u16)>,
+    /// `personality(2)`'s persona (`linux.personality`).
+    persona: Option<libc::c_ulong>,
 }
 
 /// The resource number of an rlimit of the spec.
@@ -212,6 +216,8 @@ struct Root<'s> {
     path: PathBuf,
     readonly: bool,
     steps: Vec<RootfsStep>,
+    /// `linux.rootfsPropagation`, set on `/` once pivoted into it.
+    propagation: Option<nix::mount::MsFlags>,
     masked: &'s [String],
     readonly_paths: &'s [String],
     /// A `cgroup` mount: the container's own cgroups.
@@ -232,6 +238,7 @@ struct Plan<'s> {
     /// namespace last: it changes what paths mean).
     join: Vec<(PathBuf, CloneFlags)>,
     hostname: Option<&'s str>,
+    domainname: Option<&'s str>,
     /// `None` for a process joining a running container.
     root: Option<Root<'s>>,
     process: Proc<'s>,
@@ -266,27 +273,41 @@ fn refuse_unsupported(spec: &Spec, linux: &oci_spec::runtime::Linux) -> Result<(
                 || linux.gid_mappings().as_ref().is_some_and(|m| !m.is_empty()),
             "uid and gid mappings",
         ),
-        some(
-            linux.devices().as_ref().is_some_and(|d| !d.is_empty()),
-            "linux.devices",
-        ),
         some(spec.hooks().is_some(), "hooks"),
-        some(spec.domainname().is_some(), "domainname"),
-        some(
-            linux
-                .rootfs_propagation()
-                .as_deref()
-                .is_some_and(|p| !p.is_empty()),
-            "linux.rootfsPropagation",
-        ),
-        some(linux.personality().is_some(), "linux.personality"),
         some(linux.intel_rdt().is_some(), "linux.intelRdt"),
         some(linux.mount_label().is_some(), "linux.mountLabel"),
+        some(linux.memory_policy().is_some(), "linux.memoryPolicy"),
+        some(linux.time_offsets().is_some(), "linux.timeOffsets"),
+        some(linux.net_devices().is_some(), "linux.netDevices"),
+        some(
+            spec.mounts().iter().flatten().any(|m| {
+                m.uid_mappings().as_ref().is_some_and(|v| !v.is_empty())
+                    || m.gid_mappings().as_ref().is_some_and(|v| !v.is_empty())
+            }),
+            "id-mapped mounts (mounts[].uidMappings)",
+        ),
     ];
-    match asked.into_iter().flatten().next() {
-        Some(what) => Err(unsupported(Unsupported::Field(what))),
-        None => Ok(()),
+    if let Some(what) = asked.into_iter().flatten().next() {
+        return Err(unsupported(Unsupported::Field(what)));
     }
+    super::spec::check_resources(spec).map_err(unsupported)?;
+    if let Some(p) = linux.personality() {
+        if p.flags().as_ref().is_some_and(|f| !f.is_empty()) {
+            return Err(unsupported(Unsupported::Personality(
+                "flags are not supported (runc ignores them): leave them out".into(),
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `personality(2)`'s persona for the spec's `linux.personality`.
+fn persona(linux: &oci_spec::runtime::Linux) -> Option<libc::c_ulong> {
+    use oci_spec::runtime::LinuxPersonalityDomain::*;
+    linux.personality().as_ref().map(|p| match p.domain() {
+        PerLinux => 0x0000,
+        PerLinux32 => 0x0008,
+    })
 }
 
 /// The spec's last `cgroup` mount (made apart, from the container's own
@@ -343,7 +364,8 @@ impl<'s> Plan<'s> {
             {
                 return Err(unsupported(Unsupported::SharedNamespaces));
             }
-            if spec.hostname().is_some() && !new.contains(CloneFlags::CLONE_NEWUTS) {
+            let names = spec.hostname().is_some() || spec.domainname().is_some();
+            if names && !new.contains(CloneFlags::CLONE_NEWUTS) {
                 // it would rename the host
                 return Err(unsupported(Unsupported::HostnameWithoutUts));
             }
@@ -352,7 +374,16 @@ impl<'s> Plan<'s> {
                 .as_ref()
                 .ok_or(unsupported(Unsupported::Missing("root")))?;
             let (cgroup, mounts) = cgroup_mount(spec.mounts().as_deref().unwrap_or_default());
-            let steps = super::rootfs::rootfs_plan(&mounts).map_err(unsupported)?;
+            let mut steps = super::rootfs::rootfs_plan(&mounts).map_err(unsupported)?;
+            let devices = linux.devices().as_deref().unwrap_or_default();
+            steps.extend(super::rootfs::device_plan(devices).map_err(unsupported)?);
+            let propagation = linux
+                .rootfs_propagation()
+                .as_deref()
+                .filter(|p| !p.is_empty())
+                .map(super::rootfs::propagation)
+                .transpose()
+                .map_err(unsupported)?;
             let own_net = new.contains(CloneFlags::CLONE_NEWNET) || !join.is_empty();
             let sysctl = linux
                 .sysctl()
@@ -365,6 +396,7 @@ impl<'s> Plan<'s> {
                 path: root.path().clone(),
                 readonly: root.readonly().unwrap_or(false),
                 steps,
+                propagation,
                 masked: linux.masked_paths().as_deref().unwrap_or_default(),
                 readonly_paths: linux.readonly_paths().as_deref().unwrap_or_default(),
                 cgroup,
@@ -376,6 +408,7 @@ impl<'s> Plan<'s> {
             .as_ref()
             .ok_or(unsupported(Unsupported::Missing("process")))?;
         let mut process = Proc::read(process)?;
+        process.persona = persona(linux);
         if let Some(s) = linux.seccomp() {
             // compiled here, before the start: a profile cairn cannot
             // compile is refused, never loaded in part
@@ -388,6 +421,7 @@ impl<'s> Plan<'s> {
             new_cgroup,
             join,
             hostname: spec.hostname().as_deref().filter(|_| !joining),
+            domainname: spec.domainname().as_deref().filter(|_| !joining),
             root,
             process,
         })
@@ -401,6 +435,15 @@ impl<'s> Proc<'s> {
                 "process.apparmorProfile or selinuxLabel",
             )));
         }
+        if p.io_priority().is_some() || p.scheduler().is_some() || p.exec_cpu_affinity().is_some() {
+            return Err(unsupported(Unsupported::Field(
+                "process.ioPriority, scheduler or execCPUAffinity",
+            )));
+        }
+        let console_size = p.console_size().as_ref().map(|b| {
+            let clamp = |n: u64| u16::try_from(n).unwrap_or(u16::MAX);
+            (clamp(b.height()), clamp(b.width()))
+        });
         let rlimits = p
             .rlimits()
             .iter()
@@ -441,6 +484,8 @@ impl<'s> Proc<'s> {
             gate: None,
             rlimits,
             oom_score_adj: p.oom_score_adj(),
+            console_size,
+            persona: None,
         })
     }
 }
@@ -448,19 +493,26 @@ impl<'s> Proc<'s> {
 /// Start the process `spec` describes, with `io`. Returns its pid (as the
 /// host sees it) once it has executed the command.
 pub fn spawn(spec: &Spec, io: &Io<'_>) -> Result<Pid, SpawnError> {
-    start(spec, io, None)
+    start(spec, io, None, false)
 }
 
 /// Start the process `spec` describes, with `io`, as far as its start
 /// gate: set up in every way but stopped before `execve` until the fifo
 /// `fifo` is opened for reading (runc's `exec.fifo`; see
-/// [`open_gate`]). Returns its pid once it waits there. It does not die
-/// with its caller, whose exit leaves it to be reaped by whoever inherits
-/// it. A command that cannot be found fails here, before the gate.
-pub fn spawn_gated(spec: &Spec, io: &Io<'_>, fifo: &Path) -> Result<Pid, SpawnError> {
+/// [`open_gate`]). Returns its pid once it waits there. With `detached`
+/// it does not die with its caller, whose exit leaves it to be reaped by
+/// whoever inherits it (`create`); else it is killed when the caller
+/// dies, as [`spawn`]'s (a foreground run with hooks). A command that
+/// cannot be found fails here, before the gate.
+pub fn spawn_gated(
+    spec: &Spec,
+    io: &Io<'_>,
+    fifo: &Path,
+    detached: bool,
+) -> Result<Pid, SpawnError> {
     let gate = nix::fcntl::open(fifo, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty())
         .map_err(sys(format!("opening {}", fifo.display())))?;
-    start(spec, io, Some(gate.as_fd()))
+    start(spec, io, Some(gate.as_fd()), detached)
 }
 
 /// Start a process waiting at the gate `fifo` ([`spawn_gated`]): open the
@@ -512,7 +564,12 @@ fn open_joined(plan: &Plan<'_>) -> Result<Vec<(OwnedFd, CloneFlags)>, SpawnError
 }
 
 /// [`spawn`], or [`spawn_gated`] at `gate`.
-fn start(spec: &Spec, io: &Io<'_>, gate: Option<BorrowedFd<'_>>) -> Result<Pid, SpawnError> {
+fn start(
+    spec: &Spec,
+    io: &Io<'_>,
+    gate: Option<BorrowedFd<'_>>,
+    detached: bool,
+) -> Result<Pid, SpawnError> {
     let mut plan = Plan::read(spec, false)?;
     let joined = open_joined(&plan)?;
     let joined_raw: Vec<(RawFd, CloneFlags)> =
@@ -521,7 +578,7 @@ fn start(spec: &Spec, io: &Io<'_>, gate: Option<BorrowedFd<'_>>) -> Result<Pid, 
     let (err_r, err_w) = pipe()?;
     let ready = gate.map(|_| pipe()).transpose()?;
     if let (Some(g), Some((_, w))) = (gate, &ready) {
-        plan.process.detached = true;
+        plan.process.detached = detached;
         plan.process.gate = Some(Gate {
             fifo: g.as_raw_fd(),
             ready: w.as_raw_fd(),
@@ -663,6 +720,11 @@ fn child(
     if let Some(h) = plan.hostname {
         ctx(sethostname(h), "sethostname")?;
     }
+    if let Some(d) = plan.domainname {
+        // SAFETY: the pointer and length are those of a live &str.
+        let r = unsafe { libc::setdomainname(d.as_ptr().cast(), d.len()) };
+        ctx(Errno::result(r), "setdomainname")?;
+    }
     if let Some(root) = &plan.root {
         let cgroups = match (&root.cgroup, io.cgroup) {
             (None, _) => None,
@@ -674,7 +736,7 @@ fn child(
                 ))
             }
         };
-        super::rootfs::prepare_rootfs(&root.path, &root.steps, root.readonly)?;
+        super::rootfs::prepare_rootfs(&root.path, &root.steps, root.readonly, root.propagation)?;
         if let (Some(m), Some(opened)) = (&root.cgroup, &cgroups) {
             super::sysfs::mount_cgroups(m, opened)?;
         }
@@ -683,20 +745,31 @@ fn child(
         super::rootfs::mask_paths(root.masked, root.readonly_paths)?;
     }
     if let Some(sock) = io.console {
-        open_console(sock)?;
+        open_console(sock, plan.process.console_size)?;
     }
     become_process(&plan.process)
 }
 
 /// In the child, inside the container's root: a new pty from its
 /// /dev/ptmx; the slave becomes 0, 1 and 2, the master is sent on `sock`.
-fn open_console(sock: RawFd) -> Result<(), Fail> {
+fn open_console(sock: RawFd, size: Option<(u16, u16)>) -> Result<(), Fail> {
     use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags, UnixAddr};
     let master = ctx(
         nix::pty::posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC),
         "opening the container's /dev/ptmx",
     )?;
     ctx(nix::pty::unlockpt(&master), "unlocking the pty")?;
+    if let Some((rows, cols)) = size {
+        let ws = libc::winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCSWINSZ reads a winsize that lives across the call.
+        let r = unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+        ctx(Errno::result(r), "setting the terminal's size")?;
+    }
     // SAFETY: TIOCGPTPEER opens this master's slave (no path lookup) and
     // returns a new descriptor, or -1.
     let slave = unsafe {
@@ -739,6 +812,13 @@ fn become_process(p: &Proc<'_>) -> Result<Infallible, Fail> {
     }
     nix::sys::stat::umask(Mode::from_bits_truncate(p.umask as libc::mode_t));
     apply_limits(p)?;
+    if let Some(persona) = p.persona {
+        // SAFETY: personality(2) takes a number and no pointers.
+        if unsafe { libc::personality(persona) } < 0 {
+            let e = io::Error::last_os_error();
+            return Err(Fail(125, format!("personality({persona:#x}): {e}")));
+        }
+    }
 
     // Always a session of its own: the container never shares the
     // caller's controlling terminal, so it cannot push input into the
@@ -1224,7 +1304,8 @@ fn join_and_exec(
                     }
                 }
             }
-            if let Some(Err(Fail(code, msg))) = io.console.map(open_console) {
+            if let Some(Err(Fail(code, msg))) = io.console.map(|s| open_console(s, p.console_size))
+            {
                 report(code, msg)
             }
             let Err(Fail(code, msg)) = become_process(p);
@@ -1379,9 +1460,35 @@ mod tests {
         spec.linux_mut().as_mut().unwrap().set_namespaces(Some(ns));
         assert!(Plan::read(&spec, false).is_err());
         let mut spec = options(false).build().unwrap();
-        spec.set_domainname(Some("example.org".into()));
+        let p = spec.process_mut().as_mut().unwrap();
+        p.set_scheduler(Some(Default::default()));
         let e = Plan::read(&spec, false).unwrap_err().to_string();
-        assert!(e.contains("domainname"), "{e}");
+        assert!(e.contains("scheduler"), "{e}");
+        let mut spec = options(false).build().unwrap();
+        let linux = spec.linux_mut().as_mut().unwrap();
+        let mut r = linux.resources().clone().unwrap_or_default();
+        let mut cpu = oci_spec::runtime::LinuxCpu::default();
+        cpu.set_shares(Some(512));
+        r.set_cpu(Some(cpu));
+        linux.set_resources(Some(r));
+        let e = Plan::read(&spec, false).unwrap_err().to_string();
+        assert!(e.contains("cpu.shares"), "{e}");
+    }
+
+    #[test]
+    fn domainname_personality_and_root_propagation_are_read() {
+        let mut spec = options(false).build().unwrap();
+        spec.set_domainname(Some("example.org".into()));
+        let linux = spec.linux_mut().as_mut().unwrap();
+        linux.set_rootfs_propagation(Some("rshared".into()));
+        let persona: oci_spec::runtime::LinuxPersonality =
+            serde_json::from_value(serde_json::json!({"domain": "LINUX32"})).unwrap();
+        linux.set_personality(Some(persona));
+        let plan = Plan::read(&spec, false).unwrap();
+        assert_eq!(plan.domainname, Some("example.org"));
+        assert_eq!(plan.process.persona, Some(8));
+        let shared = nix::mount::MsFlags::MS_SHARED | nix::mount::MsFlags::MS_REC;
+        assert_eq!(plan.root.unwrap().propagation, Some(shared));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use nix::errno::Errno;
 use nix::fcntl::{openat, OFlag};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sys::stat::{mknodat, Mode, SFlag};
-use nix::unistd::{chdir, fchdir, pivot_root};
+use nix::unistd::{chdir, fchdir, pivot_root, Gid, Uid};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::Path;
 
@@ -259,6 +259,18 @@ pub(super) enum RootfsStep {
     },
     /// Make the directory `dir/name`.
     Dir { dir: &'static str, name: String },
+    /// Make the node `path` (below the root, its directories made as
+    /// needed) of `kind`, mode and owner, as `linux.devices` asks; one
+    /// already there is left as it is (runc's reading).
+    Node {
+        path: String,
+        kind: SFlag,
+        major: u64,
+        minor: u64,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+    },
     /// Make the symlink `dir/name` to `target`.
     Symlink {
         dir: &'static str,
@@ -343,6 +355,100 @@ fn parse_options(options: &[String]) -> Result<Parsed, Unsupported> {
     }
     p.data = (!data.is_empty()).then(|| data.join(","));
     Ok(p)
+}
+
+/// The propagation `linux.rootfsPropagation` names (mount(8)'s
+/// `private`, `rslave`, ...).
+pub(super) fn propagation(name: &str) -> Result<MsFlags, Unsupported> {
+    parse_options(&[name.to_string()])
+        .ok()
+        .and_then(|p| p.propagation)
+        .ok_or_else(|| Unsupported::RootfsPropagation(name.into()))
+}
+
+/// The steps making the nodes of `linux.devices`, after every mount.
+pub(super) fn device_plan(
+    devices: &[oci_spec::runtime::LinuxDevice],
+) -> Result<Vec<RootfsStep>, Unsupported> {
+    use oci_spec::runtime::LinuxDeviceType as T;
+    devices
+        .iter()
+        .map(|d| {
+            let bad = |what| Unsupported::DeviceNode {
+                path: d.path().clone(),
+                what,
+            };
+            let path =
+                relative(d.path()).map_err(|_| bad("not an absolute path below the root"))?;
+            let kind = match d.typ() {
+                T::C | T::U => SFlag::S_IFCHR,
+                T::B => SFlag::S_IFBLK,
+                T::P => SFlag::S_IFIFO,
+                T::A => return Err(bad("type a is for device rules, not nodes")),
+            };
+            let number = |n: i64| u64::try_from(n).map_err(|_| bad("a negative device number"));
+            Ok(RootfsStep::Node {
+                path,
+                kind,
+                major: number(d.major())?,
+                minor: number(d.minor())?,
+                mode: d.file_mode().unwrap_or(0o666) & 0o7777,
+                uid: d.uid().unwrap_or(0),
+                gid: d.gid().unwrap_or(0),
+            })
+        })
+        .collect()
+}
+
+/// Make the node of a [`RootfsStep::Node`] below `root`.
+fn make_node(root: &OwnedFd, step: &RootfsStep) -> Result<(), Fail> {
+    let RootfsStep::Node {
+        path,
+        kind,
+        major,
+        minor,
+        mode,
+        uid,
+        gid,
+    } = step
+    else {
+        return Ok(());
+    };
+    let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let dir = match parent {
+        "" => ctx(root.try_clone(), "dup")?,
+        p => target_in_root(root, p, false)?,
+    };
+    let dir = ctx(
+        openat(
+            dir.as_fd(),
+            ".",
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        ),
+        &format!("opening /{parent}"),
+    )?;
+    let dev = nix::sys::stat::makedev(*major, *minor);
+    match mknodat(
+        dir.as_fd(),
+        name,
+        *kind,
+        Mode::from_bits_truncate(*mode),
+        dev,
+    ) {
+        Err(Errno::EEXIST) => return Ok(()),
+        r => ctx(r, &format!("creating device /{path}"))?,
+    }
+    ctx(
+        nix::unistd::fchownat(
+            dir.as_fd(),
+            name,
+            Some(Uid::from_raw(*uid)),
+            Some(Gid::from_raw(*gid)),
+            nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+        ),
+        &format!("chown of device /{path}"),
+    )
 }
 
 /// docker's device nodes, made in a fresh /dev.
@@ -624,6 +730,10 @@ fn apply_rootfs_plan(root: &OwnedFd, plan: &[RootfsStep]) -> Result<(), Fail> {
                 apply_bind(root, step)?;
                 continue;
             }
+            RootfsStep::Node { .. } => {
+                make_node(root, step)?;
+                continue;
+            }
             RootfsStep::Device { dir, name, .. } | RootfsStep::Symlink { dir, name, .. } => {
                 (*dir, *name)
             }
@@ -655,7 +765,9 @@ fn apply_rootfs_plan(root: &OwnedFd, plan: &[RootfsStep]) -> Result<(), Fail> {
                 nix::sys::stat::mkdirat(fd, name, Mode::from_bits_truncate(0o755))
             }
             RootfsStep::Symlink { target, .. } => nix::unistd::symlinkat(*target, fd, name),
-            RootfsStep::Mount { .. } | RootfsStep::Bind { .. } => unreachable!("handled above"),
+            RootfsStep::Mount { .. } | RootfsStep::Bind { .. } | RootfsStep::Node { .. } => {
+                unreachable!("handled above")
+            }
         };
         ctx(r, &format!("creating /{dir}/{name}"))?;
     }
@@ -663,11 +775,15 @@ fn apply_rootfs_plan(root: &OwnedFd, plan: &[RootfsStep]) -> Result<(), Fail> {
 }
 
 /// Bind the root file system `rootfs` on itself, carry out `plan` in it
-/// and pivot into it; then make it read-only if `readonly`.
+/// and pivot into it; then make it read-only if `readonly`, and give `/`
+/// the `propagation` asked for. The host's mounts are made slaves first
+/// whatever is asked, so no mount of the container's reaches the host
+/// (`rshared` shares them within the container only).
 pub(super) fn prepare_rootfs(
     rootfs: &Path,
     plan: &[RootfsStep],
     readonly: bool,
+    propagation: Option<MsFlags>,
 ) -> Result<(), Fail> {
     let none: Option<&str> = None;
     ctx(
@@ -704,6 +820,12 @@ pub(super) fn prepare_rootfs(
                 none,
             ),
             "making the root file system read-only",
+        )?;
+    }
+    if let Some(p) = propagation {
+        ctx(
+            mount(none, "/", none, p, none),
+            "setting linux.rootfsPropagation",
         )?;
     }
     Ok(())

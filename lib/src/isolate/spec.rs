@@ -68,6 +68,14 @@ pub enum Unsupported {
     Seccomp(String),
     #[error("sysctl {0:?} is not one of the container's own namespaces: leave it out")]
     Sysctl(String),
+    #[error("linux.rootfsPropagation {0:?} is not private, slave, shared or unbindable (r…)")]
+    RootfsPropagation(String),
+    #[error("linux.personality: {0}")]
+    Personality(String),
+    #[error("linux.devices: {path:?}: {what}")]
+    DeviceNode { path: PathBuf, what: &'static str },
+    #[error("linux.resources.{0} is not supported: leave it out (or zero)")]
+    Resource(&'static str),
 }
 
 pub use oci_spec::runtime::Spec;
@@ -300,6 +308,85 @@ pub fn device_rules(spec: &Spec) -> Result<Vec<Rule>, Unsupported> {
             })
         })
         .collect()
+}
+
+/// Refuse a `linux.resources` field cairn does not apply, set to what is
+/// not its default: memory, pids, CPU quota and period and the device
+/// rules are applied ([`limits`], [`device_rules`]); docker's zero CPU
+/// shares and blkio weight (its defaults) are tolerated, and memory.swap
+/// follows cairn's policy (no swap beyond the limit).
+pub fn check_resources(spec: &Spec) -> Result<(), Unsupported> {
+    let Some(r) = resources(spec) else {
+        return Ok(());
+    };
+    let nonzero = |v: Option<u64>| v.is_some_and(|v| v != 0);
+    let set = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.is_empty());
+    let m = r.memory().as_ref();
+    let c = r.cpu().as_ref();
+    let b = r.block_io().as_ref();
+    let empty = |v: Option<usize>| v.unwrap_or(0) == 0;
+    let asked = [
+        (
+            m.and_then(|m| m.reservation()).is_some_and(|v| v > 0),
+            "memory.reservation",
+        ),
+        (
+            m.and_then(|m| m.kernel()).is_some_and(|v| v > 0),
+            "memory.kernel",
+        ),
+        (
+            m.and_then(|m| m.kernel_tcp()).is_some_and(|v| v > 0),
+            "memory.kernelTCP",
+        ),
+        (nonzero(m.and_then(|m| m.swappiness())), "memory.swappiness"),
+        (
+            m.and_then(|m| m.disable_oom_killer()) == Some(true),
+            "memory.disableOOMKiller",
+        ),
+        (nonzero(c.and_then(|c| c.shares())), "cpu.shares"),
+        (set(&c.and_then(|c| c.cpus().clone())), "cpu.cpus"),
+        (set(&c.and_then(|c| c.mems().clone())), "cpu.mems"),
+        (
+            c.and_then(|c| c.realtime_runtime()).is_some_and(|v| v != 0),
+            "cpu.realtimeRuntime",
+        ),
+        (
+            nonzero(c.and_then(|c| c.realtime_period())),
+            "cpu.realtimePeriod",
+        ),
+        (c.and_then(|c| c.idle()).is_some_and(|v| v != 0), "cpu.idle"),
+        (nonzero(c.and_then(|c| c.burst())), "cpu.burst"),
+        (
+            nonzero(b.and_then(|b| b.weight()).map(u64::from)),
+            "blockIO.weight",
+        ),
+        (
+            nonzero(b.and_then(|b| b.leaf_weight()).map(u64::from)),
+            "blockIO.leafWeight",
+        ),
+        (
+            !empty(b.and_then(|b| b.weight_device().as_ref().map(Vec::len))),
+            "blockIO.weightDevice",
+        ),
+        (
+            !empty(b.and_then(|b| b.throttle_read_bps_device().as_ref().map(Vec::len)))
+                || !empty(b.and_then(|b| b.throttle_write_bps_device().as_ref().map(Vec::len)))
+                || !empty(b.and_then(|b| b.throttle_read_iops_device().as_ref().map(Vec::len)))
+                || !empty(b.and_then(|b| b.throttle_write_iops_device().as_ref().map(Vec::len))),
+            "blockIO.throttle*",
+        ),
+        (
+            !empty(r.hugepage_limits().as_ref().map(Vec::len)),
+            "hugepageLimits",
+        ),
+        (r.network().is_some(), "network"),
+        (!empty(r.rdma().as_ref().map(|m| m.len())), "rdma"),
+        (!empty(r.unified().as_ref().map(|m| m.len())), "unified"),
+    ];
+    match asked.into_iter().find(|(set, _)| *set) {
+        Some((_, what)) => Err(Unsupported::Resource(what)),
+        None => Ok(()),
+    }
 }
 
 fn resources(spec: &Spec) -> Option<&LinuxResources> {
