@@ -1501,3 +1501,70 @@ fn a_profile_naming_i386_and_x32_judges_their_calls_as_runc_does() {
     env.cmd("rm").arg(s(&c, "container")).ok();
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }
+
+#[test]
+fn a_container_joins_anothers_ipc_uts_and_pid_namespaces_as_in_a_pod() {
+    let env = Env::new("rt-join");
+    busybox_image(&env);
+    let a = env
+        .cmd("union-mount")
+        .args(["--bundle", "a", "busybox", "--", "sleep", "1000"])
+        .ok()
+        .record();
+    let (code, err) = detached(&env, &["run", "--detach", "--bundle", "a", "rt-join-a"]);
+    assert_eq!(code, Some(0), "{err}");
+    let pid = status_of(&env, "rt-join-a")["pid"].as_i64().unwrap();
+    let c = bundle(
+        &env,
+        "hostname; for n in ipc uts pid; do readlink /proc/self/ns/$n; done; \
+         ps -o comm | grep -c '^sleep'",
+    );
+    let joined = ["ipc", "uts", "pid"];
+    edit_config(&env, |c| {
+        c.as_object_mut().unwrap().remove("hostname");
+        for ns in c["linux"]["namespaces"].as_array_mut().unwrap() {
+            if let Some(t) = ns["type"].as_str().filter(|t| joined.contains(t)) {
+                ns["path"] = format!("/proc/{pid}/ns/{t}").into();
+            }
+        }
+    });
+    let host: Vec<String> = joined
+        .iter()
+        .map(|t| {
+            let l = std::fs::read_link(format!("/proc/{pid}/ns/{t}")).unwrap();
+            l.display().to_string()
+        })
+        .collect();
+    let hostname = std::fs::read_to_string(env.path("a/config.json")).unwrap();
+    let hostname: serde_json::Value = serde_json::from_str(&hostname).unwrap();
+    let want = format!(
+        "{}\n{}\n1\n",
+        hostname["hostname"].as_str().unwrap(),
+        host.join("\n")
+    );
+    let ours = runtime(&env)
+        .args(["run", "--bundle", "b", "rt-join-b"])
+        .ok();
+    assert_eq!(ours.stdout, want, "{ours}");
+    let runc = env
+        .program("runc")
+        .args(["run", "--bundle", "b", "rt-join-runc"])
+        .ok();
+    assert_eq!(ours.stdout, runc.stdout, "beside runc");
+    // a mount namespace is not joined: refused by name
+    edit_config(&env, |c| {
+        for ns in c["linux"]["namespaces"].as_array_mut().unwrap() {
+            if ns["type"] == "mount" {
+                ns["path"] = format!("/proc/{pid}/ns/mnt").into();
+            }
+        }
+    });
+    let o = runtime(&env)
+        .args(["run", "--bundle", "b", "rt-join-b"])
+        .fails(1);
+    assert!(o.stderr.contains("mount namespace"), "{o}");
+    runtime(&env).args(["delete", "--force", "rt-join-a"]).ok();
+    env.cmd("rm").arg(s(&c, "container")).ok();
+    env.cmd("rm").arg(s(&a, "container")).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}

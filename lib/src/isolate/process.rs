@@ -359,9 +359,7 @@ impl<'s> Plan<'s> {
         let root = if joining {
             None
         } else {
-            if !new.contains(CloneFlags::CLONE_NEWNS)
-                || join.iter().any(|(_, f)| *f != CloneFlags::CLONE_NEWNET)
-            {
+            if !new.contains(CloneFlags::CLONE_NEWNS) {
                 return Err(unsupported(Unsupported::SharedNamespaces));
             }
             let names = spec.hostname().is_some() || spec.domainname().is_some();
@@ -585,6 +583,22 @@ fn start(
         });
     }
     let mut stack = vec![0u8; 1 << 20];
+    // A pid namespace is joined for the children of the one joining it:
+    // this process joins it for the clone, and goes back to its own.
+    let pid_ns = joined
+        .iter()
+        .find(|(_, f)| *f == CloneFlags::CLONE_NEWPID)
+        .map(|(fd, _)| -> Result<OwnedFd, SpawnError> {
+            let own = nix::fcntl::open(
+                "/proc/self/ns/pid",
+                OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(sys("opening /proc/self/ns/pid"))?;
+            setns(fd, CloneFlags::CLONE_NEWPID).map_err(sys("joining the pid namespace"))?;
+            Ok(own)
+        })
+        .transpose()?;
     let go_raw = go_r.as_raw_fd();
     let err_raw = err_w.as_raw_fd();
     let plan_ref = &plan;
@@ -608,8 +622,12 @@ fn start(
     // SAFETY: the process is single-threaded here (the tools never start
     // threads before spawning), so the child may allocate; it only returns
     // through the callback's status or replaces itself with execve.
-    let pid = unsafe { nix::sched::clone(cb, &mut stack, plan.new, Some(libc::SIGCHLD)) }
-        .map_err(sys("clone"))?;
+    let cloned = unsafe { nix::sched::clone(cb, &mut stack, plan.new, Some(libc::SIGCHLD)) };
+    if let Some(own) = pid_ns {
+        // hooks and later children are the host's again
+        setns(own, CloneFlags::CLONE_NEWPID).map_err(sys("going back to the pid namespace"))?;
+    }
+    let pid = cloned.map_err(sys("clone"))?;
     drop(go_r);
     drop(err_w);
     let ready_r = ready.map(|(r, _w)| r);
@@ -710,11 +728,15 @@ fn child(
         ctx(loopback_up(), "bringing up lo")?;
     }
     for ((fd, flag), (p, _)) in joined.iter().zip(&plan.join) {
+        if *flag == CloneFlags::CLONE_NEWPID {
+            // joined by the parent for the clone
+            continue;
+        }
         // SAFETY: opened by the parent before the clone, kept open above.
         let f = unsafe { BorrowedFd::borrow_raw(*fd) };
         ctx(
             setns(f, *flag),
-            &format!("joining network namespace {}", p.display()),
+            &format!("joining namespace {}", p.display()),
         )?;
     }
     if let Some(h) = plan.hostname {
@@ -1434,7 +1456,7 @@ mod tests {
             .collect();
         assert_eq!(paths.first().map(String::as_str), Some("/proc/7/ns/cgroup"));
         assert_eq!(paths.last().map(String::as_str), Some("/proc/7/ns/mnt"));
-        // a new container joins no namespace but a network one
+        // a new container joins no mount namespace
         assert!(Plan::read(&spec, false).is_err());
     }
 

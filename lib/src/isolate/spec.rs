@@ -43,7 +43,7 @@ pub enum Unsupported {
     Namespace(String),
     #[error("a process in a running container joins its {0} namespace: give its path")]
     JoinWithoutPath(String),
-    #[error("a new container needs its own mount namespace and joins none but a network one")]
+    #[error("a new container needs a mount namespace of its own (joining one is not supported)")]
     SharedNamespaces,
     #[error("a hostname needs a new uts namespace")]
     HostnameWithoutUts,
@@ -313,8 +313,9 @@ pub fn device_rules(spec: &Spec) -> Result<Vec<Rule>, Unsupported> {
 /// Refuse a `linux.resources` field cairn does not apply, set to what is
 /// not its default: memory, pids, CPU quota and period and the device
 /// rules are applied ([`limits`], [`device_rules`]); docker's zero CPU
-/// shares and blkio weight (its defaults) are tolerated, and memory.swap
-/// follows cairn's policy (no swap beyond the limit).
+/// shares and blkio weight (its defaults) and containerd's 1024 shares (the
+/// kernel's default weight) are tolerated, and memory.swap follows cairn's
+/// policy (no swap beyond the limit).
 pub fn check_resources(spec: &Spec) -> Result<(), Unsupported> {
     let Some(r) = resources(spec) else {
         return Ok(());
@@ -343,7 +344,12 @@ pub fn check_resources(spec: &Spec) -> Result<(), Unsupported> {
             m.and_then(|m| m.disable_oom_killer()) == Some(true),
             "memory.disableOOMKiller",
         ),
-        (nonzero(c.and_then(|c| c.shares())), "cpu.shares"),
+        // 1024 is the kernel's own weight (containerd sends it)
+        (
+            c.and_then(|c| c.shares())
+                .is_some_and(|v| v != 0 && v != 1024),
+            "cpu.shares",
+        ),
         (set(&c.and_then(|c| c.cpus().clone())), "cpu.cpus"),
         (set(&c.and_then(|c| c.mems().clone())), "cpu.mems"),
         (
