@@ -1324,7 +1324,6 @@ fn domainname_personality_propagation_and_device_nodes_as_runc_makes_them() {
 
     // what is refused is refused by name, before anything runs
     let refused = [
-        (serde_json::json!({"cpu": {"shares": 512}}), "cpu.shares"),
         (serde_json::json!({"cpu": {"cpus": "0"}}), "cpu.cpus"),
         (
             serde_json::json!({"blockIO": {"weight": 300}}),
@@ -1343,6 +1342,25 @@ fn domainname_personality_propagation_and_device_nodes_as_runc_makes_them() {
         assert!(o.stderr.contains(what), "{what}: {o}");
         assert_eq!(o.stderr.lines().count(), 1, "{o}");
     }
+    // CPU shares are set in the container's cgroup (v1 cpu.shares, v2
+    // cpu.weight), as runc sets them
+    edit_config(&env, |c| {
+        c["linux"]["resources"] = serde_json::json!({"cpu": {"shares": 512}});
+        c["process"]["args"] = serde_json::json!([
+            "sh",
+            "-c",
+            "cat /sys/fs/cgroup/cpu,cpuacct/cpu.shares /sys/fs/cgroup/cpu/cpu.shares \
+             /sys/fs/cgroup/cpu.weight 2>/dev/null | head -1"
+        ]);
+        c["mounts"].as_array_mut().unwrap().push(serde_json::json!(
+            {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["ro"]}
+        ));
+    });
+    let o = runtime(&env)
+        .args(["run", "--bundle", "b", "rt-fields"])
+        .ok();
+    let v2 = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    assert_eq!(o.stdout.trim(), if v2 { "20" } else { "512" }, "{o}");
     // docker's zero shares and weight are its defaults: tolerated
     edit_config(&env, |c| {
         c["linux"]["resources"] =

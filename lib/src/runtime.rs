@@ -466,6 +466,13 @@ impl Runtime {
             let _ = cg.signal_all(Signal::SIGKILL);
             let _ = cg.destroy();
         });
+        if let Some(shares) = spec::cpu_shares(&spec) {
+            let cg_err = |source| RuntimeError::Cgroup {
+                id: o.id.into(),
+                source,
+            };
+            cgroup.value.set_cpu_shares(shares).map_err(cg_err)?;
+        }
         Ok(Made {
             dir,
             cgroup,

@@ -228,6 +228,12 @@ pub struct Limits {
     pub cpus: Option<f64>,
 }
 
+/// The v2 `cpu.weight` (1 to 10000) for v1 CPU `shares` (2 to 262144),
+/// runc's mapping: the default 1024 is 39, not v2's default 100.
+pub fn cpu_weight(shares: u64) -> u64 {
+    1 + (shares.clamp(2, 262_144) - 2) * 9999 / 262_142
+}
+
 /// The CFS quota, per [`CPU_PERIOD`] microseconds, that gives `cpus` CPUs.
 pub fn cpu_quota(cpus: f64) -> Result<u64, CgroupError> {
     if !(cpus.is_finite() && cpus > 0.0) {
@@ -639,6 +645,17 @@ impl Cgroup {
     fn dir_of(&self, idx: Option<usize>, controller: &'static str) -> Result<&Path> {
         idx.map(|i| self.dirs[i].as_path())
             .ok_or_else(|| self.missing(controller))
+    }
+
+    /// Weigh the CPU time of this cgroup's processes against their
+    /// siblings' with `shares` (the OCI spec's and docker's `--cpu-shares`):
+    /// v1 `cpu.shares`, v2 `cpu.weight` converted as runc converts it.
+    pub fn set_cpu_shares(&self, shares: u64) -> Result<()> {
+        let dir = self.dir_of(self.cpu, "cpu")?;
+        match self.version {
+            Version::V1 => write_file(&dir.join("cpu.shares"), &shares.to_string()),
+            Version::V2 => write_file(&dir.join("cpu.weight"), &cpu_weight(shares).to_string()),
+        }
     }
 
     /// [`Cgroup::create_with_devices`] with docker's default device

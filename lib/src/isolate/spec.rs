@@ -312,10 +312,10 @@ pub fn device_rules(spec: &Spec) -> Result<Vec<Rule>, Unsupported> {
 
 /// Refuse a `linux.resources` field cairn does not apply, set to what is
 /// not its default: memory, pids, CPU quota and period and the device
-/// rules are applied ([`limits`], [`device_rules`]); docker's zero CPU
-/// shares and blkio weight (its defaults) and containerd's 1024 shares (the
-/// kernel's default weight) are tolerated, and memory.swap follows cairn's
-/// policy (no swap beyond the limit).
+/// rules are applied ([`limits`], [`device_rules`]), CPU shares too
+/// ([`cpu_shares`]); docker's zero blkio weight (its default) is
+/// tolerated, and memory.swap follows cairn's policy (no swap beyond the
+/// limit).
 pub fn check_resources(spec: &Spec) -> Result<(), Unsupported> {
     let Some(r) = resources(spec) else {
         return Ok(());
@@ -343,12 +343,6 @@ pub fn check_resources(spec: &Spec) -> Result<(), Unsupported> {
         (
             m.and_then(|m| m.disable_oom_killer()) == Some(true),
             "memory.disableOOMKiller",
-        ),
-        // 1024 is the kernel's own weight (containerd sends it)
-        (
-            c.and_then(|c| c.shares())
-                .is_some_and(|v| v != 0 && v != 1024),
-            "cpu.shares",
         ),
         (set(&c.and_then(|c| c.cpus().clone())), "cpu.cpus"),
         (set(&c.and_then(|c| c.mems().clone())), "cpu.mems"),
@@ -397,6 +391,11 @@ pub fn check_resources(spec: &Spec) -> Result<(), Unsupported> {
 
 fn resources(spec: &Spec) -> Option<&LinuxResources> {
     spec.linux().as_ref()?.resources().as_ref()
+}
+
+/// The CPU shares of `spec`'s `linux.resources`; docker's 0 is none.
+pub fn cpu_shares(spec: &Spec) -> Option<u64> {
+    resources(spec)?.cpu().as_ref()?.shares().filter(|s| *s > 0)
 }
 
 /// The memory, pids and CPU limits of `spec`'s `linux.resources`. A pids
