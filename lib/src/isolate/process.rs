@@ -561,6 +561,23 @@ fn open_joined(plan: &Plan<'_>) -> Result<Vec<(OwnedFd, CloneFlags)>, SpawnError
         .collect()
 }
 
+/// Join the pid namespace among `joined`, if any, for the children of
+/// this process (a pid namespace is its joiner's children's): the clone
+/// lands in it. Returns this process's own, to go back to after the clone.
+fn enter_pid_ns(joined: &[(OwnedFd, CloneFlags)]) -> Result<Option<OwnedFd>, SpawnError> {
+    let Some((fd, _)) = joined.iter().find(|(_, f)| *f == CloneFlags::CLONE_NEWPID) else {
+        return Ok(None);
+    };
+    let own = nix::fcntl::open(
+        "/proc/self/ns/pid",
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(sys("opening /proc/self/ns/pid"))?;
+    setns(fd, CloneFlags::CLONE_NEWPID).map_err(sys("joining the pid namespace"))?;
+    Ok(Some(own))
+}
+
 /// [`spawn`], or [`spawn_gated`] at `gate`.
 fn start(
     spec: &Spec,
@@ -583,22 +600,7 @@ fn start(
         });
     }
     let mut stack = vec![0u8; 1 << 20];
-    // A pid namespace is joined for the children of the one joining it:
-    // this process joins it for the clone, and goes back to its own.
-    let pid_ns = joined
-        .iter()
-        .find(|(_, f)| *f == CloneFlags::CLONE_NEWPID)
-        .map(|(fd, _)| -> Result<OwnedFd, SpawnError> {
-            let own = nix::fcntl::open(
-                "/proc/self/ns/pid",
-                OFlag::O_RDONLY | OFlag::O_CLOEXEC,
-                Mode::empty(),
-            )
-            .map_err(sys("opening /proc/self/ns/pid"))?;
-            setns(fd, CloneFlags::CLONE_NEWPID).map_err(sys("joining the pid namespace"))?;
-            Ok(own)
-        })
-        .transpose()?;
+    let pid_ns = enter_pid_ns(&joined)?;
     let go_raw = go_r.as_raw_fd();
     let err_raw = err_w.as_raw_fd();
     let plan_ref = &plan;
