@@ -20,6 +20,7 @@ mod graph;
 mod habits;
 mod hostile;
 mod interop;
+mod lifecycle;
 mod listing;
 mod load;
 mod network;

@@ -8,6 +8,7 @@ complete -c cairn-create -l hostname -d 'The container\'s hostname (default: its
 complete -c cairn-create -l cap-add -d 'Add a capability to docker\'s default set (NET_ADMIN, CAP_SYS_TIME, ALL, ...)' -r
 complete -c cairn-create -l cap-drop -d 'Drop a capability from it (or ALL)' -r
 complete -c cairn-create -s l -l label -d 'Set a label (KEY=VALUE; a bare KEY: empty), over the image\'s (inspect\'s .Config.Labels, ps --filter label=)' -r
+complete -c cairn-create -l restart -d 'Start the process again when it ends, from its detached supervisor: no, on-failure[:N] (non-zero exits, at most N times), always, or unless-stopped; a stop ends it' -r
 complete -c cairn-create -s e -l env -d 'Set an environment variable (K=V; a bare K takes this shell\'s value, or removes K when it has none)' -r
 complete -c cairn-create -l env-file -d 'Read environment variables from a file: a K=V (or bare K) a line, `#` comments; -e wins' -r -F
 complete -c cairn-create -s w -l workdir -d 'Working directory inside the container' -r
@@ -16,6 +17,7 @@ complete -c cairn-create -l network -l net -d 'The network `start` runs it on (d
 complete -c cairn-create -s p -l publish -d 'Publish a container\'s port at each start, as `run -p` (on a bridge network); without HOSTPORT, on a free port chosen at each start' -r
 complete -c cairn-create -l network-alias -d 'Another name the other containers of its user network find it by (in their /etc/hosts); may be repeated' -r
 complete -c cairn-create -l read-only -d 'Make the root file system read-only (volumes and tmpfs stay writable)'
+complete -c cairn-create -l init -d 'Run a minimal init as pid 1 that passes signals on to the command and reaps orphaned processes (cairn-init, bound at /sbin/docker-init)'
 complete -c cairn-create -s P -l publish-all -d 'Publish every port the image EXPOSEs on a free host port at each start'
 complete -c cairn-create -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn-create -s V -l version -d 'Print version'

@@ -8,6 +8,7 @@ complete -c cairn-run -l hostname -d 'The container\'s hostname (default: its sh
 complete -c cairn-run -l cap-add -d 'Add a capability to docker\'s default set (NET_ADMIN, CAP_SYS_TIME, ALL, ...)' -r
 complete -c cairn-run -l cap-drop -d 'Drop a capability from it (or ALL)' -r
 complete -c cairn-run -s l -l label -d 'Set a label (KEY=VALUE; a bare KEY: empty), over the image\'s (inspect\'s .Config.Labels, ps --filter label=)' -r
+complete -c cairn-run -l restart -d 'Start the process again when it ends, from its detached supervisor: no, on-failure[:N] (non-zero exits, at most N times), always, or unless-stopped; a stop ends it' -r
 complete -c cairn-run -s e -l env -d 'Set an environment variable (K=V; a bare K takes this shell\'s value, or removes K when it has none)' -r
 complete -c cairn-run -l env-file -d 'Read environment variables from a file: a K=V (or bare K) a line, `#` comments; -e wins' -r -F
 complete -c cairn-run -s w -l workdir -d 'Working directory inside the container' -r
@@ -20,6 +21,7 @@ complete -c cairn-run -l cpus -d 'CPU quota in CPUs (e.g. 0.5)' -r
 complete -c cairn-run -l log-opt -d 'Bounds of a detached container\'s log: `max-size=SIZE` per file (default 20m) and `max-file=N` files kept (default 5), as docker\'s local driver' -r
 complete -c cairn-run -l network-alias -d 'Another name the other containers of its user network find it by (in their /etc/hosts); may be repeated' -r
 complete -c cairn-run -l read-only -d 'Make the root file system read-only (volumes and tmpfs stay writable)'
+complete -c cairn-run -l init -d 'Run a minimal init as pid 1 that passes signals on to the command and reaps orphaned processes (cairn-init, bound at /sbin/docker-init)'
 complete -c cairn-run -s i -l interactive -d 'Keep stdin open (it is passed through in the foreground)'
 complete -c cairn-run -s t -l tty -d 'Give the process a terminal (a new pty)'
 complete -c cairn-run -l privileged -d 'Give the process every capability and no masked paths'

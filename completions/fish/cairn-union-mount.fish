@@ -8,6 +8,7 @@ complete -c cairn-union-mount -l hostname -d 'The container\'s hostname (default
 complete -c cairn-union-mount -l cap-add -d 'Add a capability to docker\'s default set (NET_ADMIN, CAP_SYS_TIME, ALL, ...)' -r
 complete -c cairn-union-mount -l cap-drop -d 'Drop a capability from it (or ALL)' -r
 complete -c cairn-union-mount -s l -l label -d 'Set a label (KEY=VALUE; a bare KEY: empty), over the image\'s (inspect\'s .Config.Labels, ps --filter label=)' -r
+complete -c cairn-union-mount -l restart -d 'Start the process again when it ends, from its detached supervisor: no, on-failure[:N] (non-zero exits, at most N times), always, or unless-stopped; a stop ends it' -r
 complete -c cairn-union-mount -l bundle -d 'Also write an OCI bundle in DIR for any runtime (`runc run --bundle DIR`): the view bound at DIR/rootfs and DIR/config.json, the spec `cairn run` would use; `cairn rm` takes the bind mount down' -r -F
 complete -c cairn-union-mount -s e -l env -d 'Set an environment variable (K=V; a bare K takes this shell\'s value, or removes K when it has none)' -r
 complete -c cairn-union-mount -l env-file -d 'Read environment variables from a file: a K=V (or bare K) a line, `#` comments; -e wins' -r -F
@@ -17,6 +18,7 @@ complete -c cairn-union-mount -l format -d 'Output format' -r -f -a "json\t'One 
 table\t'Aligned columns for people'
 id\t'The bare ID of each record, one per line'"
 complete -c cairn-union-mount -l read-only -d 'Make the root file system read-only (volumes and tmpfs stay writable)'
+complete -c cairn-union-mount -l init -d 'Run a minimal init as pid 1 that passes signals on to the command and reaps orphaned processes (cairn-init, bound at /sbin/docker-init)'
 complete -c cairn-union-mount -l no-mount -d 'Create the container without mounting its view'
 complete -c cairn-union-mount -l unmount -d 'Take down the view of the named containers instead'
 complete -c cairn-union-mount -s h -l help -d 'Print help (see more with \'--help\')'

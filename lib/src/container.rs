@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 pub mod capabilities;
 pub mod copy;
 mod mounts;
+pub mod restart;
 pub mod slirp;
 pub use mounts::hostname;
 
@@ -286,6 +287,14 @@ fn cgroup_name(c: &ContainerMeta) -> String {
 /// here (taking over then would race it with a 137 of our own).
 pub fn state(store: &Store, c: &ContainerMeta) -> Result<State> {
     let mut st = store.read_state(&c.id)?;
+    if st.status == Status::Restarting && !alive(st.supervisor, st.supervisor_start) {
+        // its supervisor died between two runs: nothing will start it
+        st.status = Status::Exited;
+        st.supervisor = None;
+        st.supervisor_start = None;
+        store.write_state(&c.id, &st)?;
+        return Ok(st);
+    }
     if st.status == Status::Running || st.status == Status::Paused {
         if !alive(st.supervisor, st.supervisor_start) {
             // The supervisor died before it could record the exit: take
@@ -326,6 +335,7 @@ fn cleanup(store: &Store, c: &ContainerMeta) {
 }
 
 /// How to run the container's process.
+#[derive(Clone)]
 pub struct RunOptions {
     /// Overrides for this run (a command after `--`, …).
     pub overrides: Overrides,
@@ -359,10 +369,7 @@ pub struct Running {
 /// it.
 pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running> {
     let _lock = store.lock_container(&c.id)?;
-    let st = state(store, c)?;
-    if st.status == Status::Running || st.status == Status::Paused {
-        return Err(state_err(c, Problem::AlreadyRunning));
-    }
+    let restart_count = may_start(store, c, o)?;
     let config = runtime(&rcfg::apply(&c.config, &o.overrides));
     let argv = rcfg::argv(&config);
     if argv.is_empty() {
@@ -445,6 +452,7 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
         finished_at: None,
         command: argv,
         cgroup: cgroup.as_ref().map(|_| name),
+        restart_count,
     };
     store.write_state(&c.id, &st)?;
     Ok(Running {
@@ -456,6 +464,25 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
 }
 
 pub use crate::isolate::supervise::exit_code;
+
+/// Refuse to start a container that runs, unless this is its supervisor
+/// starting it again (its restart policy). A start by hand clears a stop
+/// and the count of restarts. Returns the count the new run carries.
+fn may_start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<u32> {
+    let st = state(store, c)?;
+    let restart = st.status == Status::Restarting && st.supervisor == Some(o.supervisor.as_raw());
+    if restart {
+        return Ok(st.restart_count);
+    }
+    if matches!(
+        st.status,
+        Status::Running | Status::Paused | Status::Restarting
+    ) {
+        return Err(state_err(c, Problem::AlreadyRunning));
+    }
+    restart::clear_stop(store, &c.id);
+    Ok(0)
+}
 
 /// The container's cgroup, made afresh (a leftover of the same name is
 /// killed and removed). A rootless container gets none: this kind of host
@@ -494,9 +521,10 @@ pub fn rootless_limits(l: &Limits) -> std::result::Result<(), Problem> {
 
 /// Start the container under a detached supervisor (`isolate -d`) that
 /// keeps its output in the container's log, reaps it and records its
-/// exit, then removes the container when `remove_on_exit` (`--rm`).
-/// Returns the pid of its init. `o.stdio`, `o.tty` and `o.supervisor` are
-/// the supervisor's to set.
+/// exit, starts it again as its restart policy asks ([`restart`]), then
+/// removes the container when `remove_on_exit` (`--rm`). Returns the pid
+/// of its init. `o.stdio`, `o.tty` and `o.supervisor` are the
+/// supervisor's to set.
 pub fn start_detached(
     store: &Store,
     c: &ContainerMeta,
@@ -514,23 +542,64 @@ pub fn start_detached(
             stdio,
             tty: false,
             supervisor,
-            ..o
+            ..o.clone()
         };
         start(store, c, &o)
-            .map(|r| (r.pid, r))
+            .map(|r| (r.pid, (r, Instant::now())))
             .map_err(|e| supervise::StartFailure {
                 code: e.exit_code(),
                 message: crate::error::one_line(&e),
             })
     };
-    let finished = |r: Running, code| {
+    let mut backoff = restart::Backoff::default();
+    let finished = |(r, since): (Running, Instant), code| {
         let _ = finish(store, &r, code);
+        if restart_after(store, &r.meta, code, &mut backoff, since.elapsed()) {
+            return true;
+        }
         if remove_on_exit && remove(store, &r.meta, false).is_ok() {
             // as docker's --rm: its anonymous volumes go with it
             let _ = crate::volume::remove_anonymous(store, &r.meta);
         }
+        false
     };
     Ok(supervise::detach(log, started, finished)?)
+}
+
+/// After `c`'s process (which ran `ran`) exited with `code` and was
+/// recorded exited: if its restart policy asks for another run, record it
+/// restarting, wait the backoff's delay and say `true`; `false` when the
+/// policy says no or a stop came meanwhile. Called by its supervisor.
+fn restart_after(
+    store: &Store,
+    c: &ContainerMeta,
+    code: i32,
+    backoff: &mut restart::Backoff,
+    ran: Duration,
+) -> bool {
+    let Ok(mut st) = store.read_state(&c.id) else {
+        return false;
+    };
+    let stopped = restart::stop_requested(store, &c.id);
+    if !restart::should(&c.host.restart, code, st.restart_count, stopped) {
+        return false;
+    }
+    let me = nix::unistd::getpid().as_raw();
+    st.status = Status::Restarting;
+    st.restart_count += 1;
+    st.supervisor = Some(me);
+    st.supervisor_start = proc_start_time(me);
+    if store.write_state(&c.id, &st).is_err() {
+        return false;
+    }
+    if restart::sleep_unless_stopped(store, &c.id, backoff.next(ran)) {
+        return true;
+    }
+    st.status = Status::Exited;
+    st.supervisor = None;
+    st.supervisor_start = None;
+    let _ = store.write_state(&c.id, &st);
+    false
 }
 
 /// Record the end of a running container: state exited with `code`, its
@@ -597,18 +666,31 @@ pub fn kill(store: &Store, c: &ContainerMeta, sig: Signal) -> Result<()> {
     if !is_running(store, c)? {
         return Err(state_err(c, Problem::NotRunning));
     }
+    let before = store.read_state(&c.id)?.pid;
     kill_all(store, c, sig)?;
     if sig == Signal::SIGKILL {
-        wait_stopped(store, c, Duration::from_secs(10))?;
+        // stopped, or started again by its restart policy
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let st = store.read_state(&c.id)?;
+            let this_run = matches!(st.status, Status::Running | Status::Paused)
+                && st.pid == before
+                && (alive(st.pid, st.pid_start) || alive(st.supervisor, st.supervisor_start));
+            if !this_run || Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
     Ok(())
 }
 
-/// Is the container running (or paused)?
+/// Is the container running (or paused, or between two runs of a
+/// restart policy)?
 pub fn is_running(store: &Store, c: &ContainerMeta) -> Result<bool> {
     Ok(matches!(
         state(store, c)?.status,
-        Status::Running | Status::Paused
+        Status::Running | Status::Paused | Status::Restarting
     ))
 }
 
@@ -619,8 +701,11 @@ pub fn wait_stopped(store: &Store, c: &ContainerMeta, timeout: Duration) -> Resu
         let st = store.read_state(&c.id)?;
         // Stopped once the init is gone and so is its supervisor, which
         // records the exit, unmounts the view and keeps the log until then.
-        let running = matches!(st.status, Status::Running | Status::Paused)
-            && (alive(st.pid, st.pid_start) || alive(st.supervisor, st.supervisor_start));
+        let running = matches!(
+            st.status,
+            Status::Running | Status::Paused | Status::Restarting
+        ) && (alive(st.pid, st.pid_start)
+            || alive(st.supervisor, st.supervisor_start));
         if !running {
             return Ok(true);
         }
@@ -634,6 +719,8 @@ pub fn wait_stopped(store: &Store, c: &ContainerMeta, timeout: Duration) -> Resu
 /// `docker stop`: SIGTERM (or the image's StopSignal) to every process,
 /// then SIGKILL after `grace`. Returns the final state.
 pub fn stop(store: &Store, c: &ContainerMeta, grace: Duration) -> Result<State> {
+    // no restart policy brings it back (the next start by hand clears it)
+    restart::request_stop(store, &c.id).map_err(sys(c, "recording the stop"))?;
     if !is_running(store, c)? {
         return state(store, c);
     }
@@ -703,6 +790,7 @@ fn remove_now(store: &Store, c: &ContainerMeta, force: bool) -> Result<()> {
         if !force {
             return Err(state_err(c, Problem::Running));
         }
+        restart::request_stop(store, &c.id).map_err(sys(c, "recording the stop"))?;
         let _ = kill_all(store, c, Signal::SIGKILL);
         wait_stopped(store, c, Duration::from_secs(10))?;
         let _ = state(store, c)?;

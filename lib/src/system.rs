@@ -70,7 +70,7 @@ pub fn info(store: &Store) -> Result<Info, ContainerError> {
     let containers = store.containers()?;
     for c in &containers {
         match container::state(store, c)?.status {
-            Status::Running => running += 1,
+            Status::Running | Status::Restarting => running += 1,
             Status::Paused => paused += 1,
             Status::Created | Status::Exited => stopped += 1,
         }

@@ -775,6 +775,15 @@ pub struct CreateArgs {
     /// (inspect's .Config.Labels, ps --filter label=)
     #[arg(long = "label", short = 'l', value_name = "KEY=VALUE")]
     pub labels: Vec<String>,
+    /// Start the process again when it ends, from its detached supervisor:
+    /// no, on-failure[:N] (non-zero exits, at most N times), always, or
+    /// unless-stopped; a stop ends it
+    #[arg(long, value_name = "POLICY")]
+    pub restart: Option<String>,
+    /// Run a minimal init as pid 1 that passes signals on to the command
+    /// and reaps orphaned processes (cairn-init, bound at /sbin/docker-init)
+    #[arg(long)]
+    pub init: bool,
 }
 
 /// A new container on an image, mounted as one overlayfs (docker create).

@@ -5,6 +5,7 @@ use crate::{usage, Fail};
 use libcairn::image::runtime_config::Overrides;
 use libcairn::isolate::cgroup::Limits;
 use libcairn::net::Mode;
+use libcairn::store::container::RestartPolicy;
 
 /// A failure of a tool that runs a process (`isolate`, `run`, `start`,
 /// `exec`) before the process runs: 125, as docker's.
@@ -313,7 +314,28 @@ pub fn host_config(c: &CreateArgs) -> Result<libcairn::store::container::HostCon
         read_only: c.read_only,
         cap_add: caps(&c.cap_add)?,
         cap_drop: caps(&c.cap_drop)?,
+        restart: restart_policy(c)?,
+        init: c.init,
     })
+}
+
+/// `--restart`, checked.
+pub fn restart_policy(c: &CreateArgs) -> Result<RestartPolicy, Fail> {
+    c.restart
+        .as_deref()
+        .map(RestartPolicy::parse)
+        .transpose()
+        .map(Option::unwrap_or_default)
+        .map_err(usage)
+}
+
+/// `--restart` with `--rm`: refused, as docker's (the supervisor cannot
+/// both start it again and remove it).
+pub fn check_restart(c: &CreateArgs, rm: bool) -> Result<(), Fail> {
+    if rm && !restart_policy(c)?.is_no() {
+        return Err(usage("conflicting options: --restart and --rm"));
+    }
+    Ok(())
 }
 
 /// The options of `c` as union-mount takes them, for a porcelain that
@@ -333,8 +355,12 @@ pub fn create_flags(c: &CreateArgs) -> Vec<String> {
     c.labels.iter().for_each(|l| add("--label", l));
     c.cap_add.iter().for_each(|x| add("--cap-add", x));
     c.cap_drop.iter().for_each(|x| add("--cap-drop", x));
+    c.restart.iter().for_each(|r| add("--restart", r));
     if c.read_only {
         v.push("--read-only".into());
+    }
+    if c.init {
+        v.push("--init".into());
     }
     v
 }

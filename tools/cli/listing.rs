@@ -50,6 +50,11 @@ pub fn status_text(st: &State, now: OffsetDateTime) -> String {
         Status::Created => "Created".to_string(),
         Status::Running => format!("Up {}", since(&st.started_at, now)),
         Status::Paused => format!("Up {} (Paused)", since(&st.started_at, now)),
+        Status::Restarting => format!(
+            "Restarting ({}) {} ago",
+            st.exit_code.unwrap_or(0),
+            since(&st.finished_at, now)
+        ),
         Status::Exited => format!(
             "Exited ({}) {} ago",
             st.exit_code.unwrap_or(0),

@@ -10,6 +10,7 @@ fn status_text(n: &Node) -> String {
     match n.status {
         Some(Status::Running) => "Running".into(),
         Some(Status::Paused) => "Paused".into(),
+        Some(Status::Restarting) => "Restarting".into(),
         Some(Status::Exited) => format!("Exited ({})", n.exit_code.unwrap_or(0)),
         Some(Status::Created) => "Created".into(),
         None => String::new(),

@@ -25,6 +25,7 @@ fn run(args: Run) -> Result<i32, Fail> {
     if !args.run.detach {
         libcairn::isolate::tty::check_input(args.process.interactive, args.process.tty)?;
     }
+    cairn_cli::container::check_restart(&args.create, args.rm).map_err(fail125)?;
     // Bad limits are refused before a container is made for them.
     cairn_cli::container::limits(&args.run).map_err(fail125)?;
     cairn_cli::container::log_bounds(&args.run).map_err(fail125)?;

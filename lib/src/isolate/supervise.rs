@@ -164,15 +164,16 @@ pub struct StartFailure {
 /// stdio (stdin /dev/null; stdout and stderr a pipe into `log`) and its
 /// own pid; `start` spawns the process and returns its pid and what
 /// `finish` needs. The supervisor then reaps the process, forwarding
-/// signals, and calls `finish` with its exit status. The caller returns
-/// once the process is started (or failed to).
+/// signals, and calls `finish` with its exit status; when `finish` says
+/// so (a restart policy), it calls `start` again, and so on. The caller
+/// returns once the process is first started (or failed to).
 ///
 /// Refused (an error, nothing forked) unless the process is
 /// single-threaded.
 pub fn detach<T>(
     log: Log<'_>,
-    start: impl FnOnce([Option<RawFd>; 3], Pid) -> Result<(Pid, T), StartFailure>,
-    finish: impl FnOnce(T, i32),
+    start: impl FnMut([Option<RawFd>; 3], Pid) -> Result<(Pid, T), StartFailure>,
+    finish: impl FnMut(T, i32) -> bool,
 ) -> Result<Pid, DetachError> {
     let (r, w) = nix::unistd::pipe().map_err(io::Error::from)?;
     match fork_single_threaded()? {
@@ -208,10 +209,10 @@ fn report(msg: &str) -> Result<Pid, DetachError> {
 
 /// The body of the detached supervisor; its exit status.
 fn supervisor<T>(
-    mut report: File,
+    report: File,
     log: Log<'_>,
-    start: impl FnOnce([Option<RawFd>; 3], Pid) -> Result<(Pid, T), StartFailure>,
-    finish: impl FnOnce(T, i32),
+    mut start: impl FnMut([Option<RawFd>; 3], Pid) -> Result<(Pid, T), StartFailure>,
+    mut finish: impl FnMut(T, i32) -> bool,
 ) -> io::Result<i32> {
     nix::unistd::setsid()?;
     let null = OpenOptions::new()
@@ -221,37 +222,64 @@ fn supervisor<T>(
     nix::unistd::dup2_stdin(&null)?;
     nix::unistd::dup2_stdout(&null)?;
     nix::unistd::dup2_stderr(&null)?;
-    // The process writes into a pipe; this supervisor keeps what comes
-    // out in a log of bounded size.
-    let mut logfile = logfile::Rotating::open(log.path, log.bounds)
-        .map_err(|e| io::Error::other(format!("{}: {e}", log.path.display())))?;
-    let (log_r, log_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-    let signals = Signals::block();
-    let stdio = [
-        Some(null.as_raw_fd()),
-        Some(log_w.as_raw_fd()),
-        Some(log_w.as_raw_fd()),
-    ];
-    let (pid, started) = match start(stdio, nix::unistd::getpid()) {
-        Ok(s) => s,
-        Err(f) => {
-            let _ = write!(report, "E{} {}", f.code, f.message);
-            return Ok(f.code);
-        }
+    let open_log = || {
+        logfile::Rotating::open(log.path, log.bounds)
+            .map_err(|e| io::Error::other(format!("{}: {e}", log.path.display())))
     };
-    let _ = write!(report, "P{pid}");
-    drop(report);
-    drop(log_w);
-    let logger = std::thread::spawn(move || logfile.copy_from(File::from(log_r)));
-    let code = signals.wait_for(pid, pid, None).unwrap_or(125);
-    // The pipe ends when the last process of the container is gone (all
-    // die with its init); wait for what it still holds.
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while !logger.is_finished() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(5));
+    let mut logfile = open_log()?;
+    let signals = Signals::block();
+    let mut report = Some(report);
+    loop {
+        // The process writes into a pipe; this supervisor keeps what
+        // comes out in a log of bounded size.
+        let (log_r, log_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+        let stdio = [
+            Some(null.as_raw_fd()),
+            Some(log_w.as_raw_fd()),
+            Some(log_w.as_raw_fd()),
+        ];
+        let (pid, started) = match start(stdio, nix::unistd::getpid()) {
+            Ok(s) => s,
+            Err(f) => {
+                if let Some(mut r) = report.take() {
+                    let _ = write!(r, "E{} {}", f.code, f.message);
+                }
+                return Ok(f.code);
+            }
+        };
+        if let Some(mut r) = report.take() {
+            let _ = write!(r, "P{pid}");
+        }
+        drop(log_w);
+        let logger = std::thread::spawn(move || {
+            let _ = logfile.copy_from(File::from(log_r));
+            logfile
+        });
+        let code = signals.wait_for(pid, pid, None).unwrap_or(125);
+        // The pipe ends when the last process of the container is gone
+        // (all die with its init); wait for what it still holds.
+        let drained = |t: Duration| {
+            let deadline = Instant::now() + t;
+            while !logger.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        };
+        drained(Duration::from_secs(2));
+        let again = finish(started, code);
+        if !again {
+            return Ok(code);
+        }
+        // A start forks: it must find this process single-threaded, so
+        // the logger is joined first (its pipe's writers are gone now).
+        drained(Duration::from_secs(5));
+        if !logger.is_finished() {
+            return Ok(code);
+        }
+        logfile = match logger.join() {
+            Ok(l) => l,
+            Err(_) => open_log()?,
+        };
     }
-    finish(started, code);
-    Ok(code)
 }
 
 #[cfg(test)]

@@ -61,7 +61,7 @@ impl JsonSchema for Status {
         json_schema!({
             "description": "A container's status.",
             "type": "string",
-            "enum": ["created", "running", "paused", "exited"]
+            "enum": ["created", "running", "paused", "restarting", "exited"]
         })
     }
 }

@@ -59,6 +59,65 @@ pub struct HostConfig {
     /// Capabilities dropped from it (`CAP_NAME` or `ALL`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cap_drop: Vec<String>,
+    /// When its supervisor starts its process again (`--restart`).
+    #[serde(default, skip_serializing_if = "RestartPolicy::is_no")]
+    pub restart: RestartPolicy,
+    /// Run a minimal init as pid 1 that starts its command, passes
+    /// signals on to it and reaps orphans (`--init`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub init: bool,
+}
+
+/// docker's restart policy: when the supervisor starts the container's
+/// process again after it ended (`no`, `on-failure[:N]`, `always`,
+/// `unless-stopped`). `maximum_retry_count` bounds `on-failure` (0: no
+/// bound).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RestartPolicy {
+    /// `no`, `on-failure`, `always` or `unless-stopped`.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub maximum_retry_count: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl RestartPolicy {
+    /// Parse docker's spelling: `no`, `on-failure`, `on-failure:N`,
+    /// `always`, `unless-stopped`.
+    pub fn parse(s: &str) -> std::result::Result<RestartPolicy, String> {
+        let (name, count) = match s.split_once(':') {
+            Some((n, c)) => (n, Some(c)),
+            None => (s, None),
+        };
+        let maximum_retry_count = match (name, count) {
+            (_, None) => 0,
+            ("on-failure", Some(c)) => c.parse().map_err(|_| {
+                format!("invalid restart policy {s:?}: the count after on-failure: must be a whole number")
+            })?,
+            (_, Some(_)) => {
+                return Err(format!(
+                    "invalid restart policy {s:?}: only on-failure takes a count"
+                ))
+            }
+        };
+        match name {
+            "" | "no" | "on-failure" | "always" | "unless-stopped" => Ok(RestartPolicy {
+                name: if name.is_empty() { "no" } else { name }.into(),
+                maximum_retry_count,
+            }),
+            _ => Err(format!(
+                "invalid restart policy {s:?}: use no, on-failure[:N], always or unless-stopped"
+            )),
+        }
+    }
+
+    /// No restarts (docker's `no`, and the empty policy).
+    pub fn is_no(&self) -> bool {
+        self.name.is_empty() || self.name == "no"
+    }
 }
 
 impl HostConfig {
@@ -116,6 +175,9 @@ pub enum Status {
     Created,
     Running,
     Paused,
+    /// Its process ended and its supervisor starts it again (after a
+    /// delay), as its restart policy asks.
+    Restarting,
     Exited,
 }
 
@@ -125,6 +187,7 @@ impl Status {
             Status::Created => "created",
             Status::Running => "running",
             Status::Paused => "paused",
+            Status::Restarting => "restarting",
             Status::Exited => "exited",
         }
     }
@@ -165,6 +228,10 @@ pub struct State {
     /// Its cgroup's name, while it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cgroup: Option<String>,
+    /// How many times its supervisor started it again since it was
+    /// last started by hand (docker's RestartCount).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub restart_count: u32,
 }
 
 /// The paths of a container's directory (`docs/store.md` says what each
