@@ -121,3 +121,66 @@ fn restart_policies_as_docker() {
     assert!(ps_all(&env).is_empty(), "{:?}", ps_all(&env));
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }
+
+/// `--init`: pid 1 is cairn's init, which reaps orphans (without it, the
+/// command as pid 1 leaves them zombies), passes SIGTERM on to the
+/// command and exits with its status; as docker's docker-init.
+#[test]
+fn init_reaps_forwards_and_passes_the_status() {
+    let env = Env::new("life-init");
+    let tag = crate::interop::same_image(&env, "life-init:1");
+    let orphan = "sh -c 'sleep 0.1 &'; exec sleep 5";
+    let ps = "ps -o stat,comm | grep -E 'sleep|init'";
+    for init in [&[][..], &["--init"][..]] {
+        let args: Vec<&str> = ["run", "-d", "--network", "none"]
+            .into_iter()
+            .chain(init.iter().copied())
+            .chain([tag.as_str(), "sh", "-c", orphan])
+            .collect();
+        let ours = env.cmd(args[0]).args(&args[1..]).ok().stdout;
+        let ours = ours.trim();
+        let theirs = docker().ok(&args);
+        let theirs = theirs.trim();
+        std::thread::sleep(Duration::from_millis(1000));
+        let seen = env.cmd("exec").args([ours, "sh", "-c", ps]).ok().stdout;
+        let dk = docker().ok(&["exec", theirs, "sh", "-c", ps]);
+        assert_eq!(seen.replace("cairn-init", "docker-init"), dk, "{init:?}");
+        assert_eq!(seen.contains('Z'), init.is_empty(), "{seen}");
+        env.cmd("rm").args(["-f", ours]).ok();
+        docker().ok(&["rm", "-f", theirs]);
+    }
+    // SIGTERM to pid 1 reaches the command; its status passes through
+    let trap = "trap 'exit 7' TERM; while :; do sleep 0.1; done";
+    let id = env
+        .cmd("run")
+        .args(["-d", "--network", "none", "--init", &tag, "sh", "-c", trap])
+        .ok();
+    let id = id.stdout.trim();
+    std::thread::sleep(Duration::from_millis(500));
+    env.cmd("exec").args([id, "sh", "-c", "kill -TERM 1"]).ok();
+    let w = env.cmd("wait").args(["--format", "table", id]).ok().stdout;
+    assert_eq!(w, "7\n");
+    env.cmd("rm").arg(id).ok();
+    // a command that cannot be found: 127, as without the init
+    env.cmd("run")
+        .args(["--rm", "--network", "none", "--init", &tag, "nosuch"])
+        .fails(127);
+    // kept with the container: create --init, then start
+    let id = env
+        .cmd("create")
+        .args([
+            "--network",
+            "none",
+            "--init",
+            &tag,
+            "sh",
+            "-c",
+            "cat /proc/1/comm",
+        ])
+        .ok();
+    let id = id.stdout.trim();
+    let o = env.cmd("start").args(["-a", id]).ok();
+    assert_eq!(o.stdout, "cairn-init\n");
+    env.cmd("rm").arg(id).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}

@@ -17,7 +17,7 @@ complete -c cairn-create -l network -l net -d 'The network `start` runs it on (d
 complete -c cairn-create -s p -l publish -d 'Publish a container\'s port at each start, as `run -p` (on a bridge network); without HOSTPORT, on a free port chosen at each start' -r
 complete -c cairn-create -l network-alias -d 'Another name the other containers of its user network find it by (in their /etc/hosts); may be repeated' -r
 complete -c cairn-create -l read-only -d 'Make the root file system read-only (volumes and tmpfs stay writable)'
-complete -c cairn-create -l init -d 'Run a minimal init as pid 1 that passes signals on to the command and reaps orphaned processes (cairn-init, bound at /sbin/docker-init)'
+complete -c cairn-create -l init -d 'Run a minimal init as pid 1 (cairn-init, as docker\'s docker-init) that passes signals on to the command, reaps orphaned processes and exits with the command\'s status'
 complete -c cairn-create -s P -l publish-all -d 'Publish every port the image EXPOSEs on a free host port at each start'
 complete -c cairn-create -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn-create -s V -l version -d 'Print version'

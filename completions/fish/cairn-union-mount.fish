@@ -18,7 +18,7 @@ complete -c cairn-union-mount -l format -d 'Output format' -r -f -a "json\t'One 
 table\t'Aligned columns for people'
 id\t'The bare ID of each record, one per line'"
 complete -c cairn-union-mount -l read-only -d 'Make the root file system read-only (volumes and tmpfs stay writable)'
-complete -c cairn-union-mount -l init -d 'Run a minimal init as pid 1 that passes signals on to the command and reaps orphaned processes (cairn-init, bound at /sbin/docker-init)'
+complete -c cairn-union-mount -l init -d 'Run a minimal init as pid 1 (cairn-init, as docker\'s docker-init) that passes signals on to the command, reaps orphaned processes and exits with the command\'s status'
 complete -c cairn-union-mount -l no-mount -d 'Create the container without mounting its view'
 complete -c cairn-union-mount -l unmount -d 'Take down the view of the named containers instead'
 complete -c cairn-union-mount -s h -l help -d 'Print help (see more with \'--help\')'

@@ -414,6 +414,7 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
     if !o.privileged {
         capabilities::apply(&mut spec, &c.host.cap_add, &c.host.cap_drop);
     }
+    ask_for_init(c, &mut spec);
     mounts::add_to_spec(store, c, &mut spec, &root, &net).inspect_err(|_| {
         disconnect(store, &c.id);
         if mounted_here {
@@ -464,6 +465,16 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
 }
 
 pub use crate::isolate::supervise::exit_code;
+
+/// With `--init`, the spec asks for cairn's init as pid 1
+/// ([`crate::isolate::init`]).
+fn ask_for_init(c: &ContainerMeta, spec: &mut spec::Spec) {
+    if c.host.init {
+        let mut a = spec.annotations().clone().unwrap_or_default();
+        a.insert(crate::isolate::init::ANNOTATION.into(), "true".into());
+        spec.set_annotations(Some(a));
+    }
+}
 
 /// Refuse to start a container that runs, unless this is its supervisor
 /// starting it again (its restart policy). A start by hand clears a stop

@@ -780,8 +780,9 @@ pub struct CreateArgs {
     /// unless-stopped; a stop ends it
     #[arg(long, value_name = "POLICY")]
     pub restart: Option<String>,
-    /// Run a minimal init as pid 1 that passes signals on to the command
-    /// and reaps orphaned processes (cairn-init, bound at /sbin/docker-init)
+    /// Run a minimal init as pid 1 (cairn-init, as docker's docker-init)
+    /// that passes signals on to the command, reaps orphaned processes and
+    /// exits with the command's status
     #[arg(long)]
     pub init: bool,
 }

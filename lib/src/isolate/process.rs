@@ -144,6 +144,8 @@ struct Proc<'s> {
     console_size: Option<(u16, u16)>,
     /// `personality(2)`'s persona (`linux.personality`).
     persona: Option<libc::c_ulong>,
+    /// Stay as the container's init, the command a child ([`super::init`]).
+    init: bool,
 }
 
 /// The resource number of an rlimit of the spec.
@@ -407,6 +409,12 @@ impl<'s> Plan<'s> {
             .ok_or(unsupported(Unsupported::Missing("process")))?;
         let mut process = Proc::read(process)?;
         process.persona = persona(linux);
+        process.init = !joining
+            && spec
+                .annotations()
+                .as_ref()
+                .and_then(|a| a.get(super::init::ANNOTATION))
+                .is_some_and(|v| v == "true");
         if let Some(s) = linux.seccomp() {
             // compiled here, before the start: a profile cairn cannot
             // compile is refused, never loaded in part
@@ -484,6 +492,7 @@ impl<'s> Proc<'s> {
             oom_score_adj: p.oom_score_adj(),
             console_size,
             persona: None,
+            init: false,
         })
     }
 }
@@ -898,6 +907,12 @@ fn become_process(p: &Proc<'_>) -> Result<Infallible, Fail> {
     // seccomp last, right before execve (runc's order).
     if let Some(f) = p.seccomp.as_ref().filter(|_| p.no_new_privs) {
         ctx(f.install(), "installing the seccomp filter")?;
+    }
+    if p.init {
+        return super::init::run(
+            || exec(p.args, p.env),
+            |what, e| Fail(125, format!("{what}: {e}")),
+        );
     }
     exec(p.args, p.env)
 }
