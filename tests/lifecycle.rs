@@ -184,3 +184,64 @@ fn init_reaps_forwards_and_passes_the_status() {
     env.cmd("rm").arg(id).ok();
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }
+
+/// `attach`: a detached container's output from now on, until its process
+/// exits, and its status, as docker attach; signals go on to the
+/// container (--sig-proxy); a stopped container is refused.
+#[test]
+fn attach_streams_the_output_and_the_status() {
+    use std::process::{Command, Stdio};
+    let env = Env::new("life-attach");
+    let tag = crate::interop::same_image(&env, "life-attach:1");
+    let script = "echo before; sleep 1.5; echo a; sleep 0.2; echo b; exit 5";
+    let run = ["run", "-d", "--network", "none", &tag, "sh", "-c", script];
+    let ours = env.cmd("run").args(&run[1..]).ok().stdout;
+    let theirs = docker().ok(&run);
+    std::thread::sleep(Duration::from_millis(500));
+    let attach = |bin: std::path::PathBuf, id: &str, envs: Vec<(String, String)>| {
+        Command::new(bin)
+            .args(["attach", id.trim()])
+            .envs(envs)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let root = vec![("CAIRN_ROOT".to_string(), env.root.display().to_string())];
+    let (cairn, dk) = std::thread::scope(|s| {
+        let h = s.spawn(|| attach(crate::harness::bin("cairn"), &ours, root.clone()));
+        let dk = docker().run(&["attach", theirs.trim()]);
+        (h.join().unwrap(), dk)
+    });
+    assert_eq!(String::from_utf8_lossy(&cairn.stdout), "a\nb\n");
+    assert_eq!(cairn.stdout, dk.stdout);
+    assert_eq!((cairn.status.code(), dk.status.code()), (Some(5), Some(5)));
+    let o = env.cmd("attach").arg(ours.trim()).fails(1);
+    assert!(o.stderr.contains("not running"), "{o}");
+    docker().ok(&["rm", theirs.trim()]);
+    env.cmd("rm").arg(ours.trim()).ok();
+
+    // --sig-proxy: a SIGTERM to attach reaches the container
+    let trap = "trap 'echo term; exit 9' TERM; while :; do sleep 0.1; done";
+    let id = env
+        .cmd("run")
+        .args(["-d", "--network", "none", &tag, "sh", "-c", trap])
+        .ok();
+    let id = id.stdout.trim().to_string();
+    let child = Command::new(crate::harness::bin("attach"))
+        .arg(&id)
+        .env("CAIRN_ROOT", &env.root)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "term\n");
+    assert_eq!(out.status.code(), Some(9));
+    wait_for("the container to exit", Duration::from_secs(5), || {
+        state(&env, &id)["status"] == "exited"
+    });
+    env.cmd("rm").arg(&id).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}

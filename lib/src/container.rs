@@ -28,6 +28,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+pub mod attach;
 pub mod capabilities;
 pub mod copy;
 mod mounts;

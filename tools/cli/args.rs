@@ -1212,6 +1212,41 @@ pub struct Cp {
     pub dest: String,
 }
 
+/// Attach to a running detached container: stream what its process writes
+/// from now on (stdout and stderr, in the order written, raw) until it
+/// exits, and exit with its status, as docker attach does.
+///
+/// Output only: a detached container's stdin is /dev/null, so there is no
+/// input to attach to (--no-stdin is what it does anyway). With
+/// --sig-proxy (the default), SIGINT, SIGTERM and the other signals it
+/// takes go to the container's main process; --sig-proxy=false leaves the
+/// container running when attach is interrupted.
+///
+/// RECORDS: reads none; the output is the container's own bytes.
+///
+/// EXIT STATUS: the process's own status when it exits; 1 when the
+/// container is not running.
+///
+/// EXAMPLES:
+///   cairn attach web
+///   cairn attach --sig-proxy=false web
+#[derive(Debug, Parser)]
+#[command(name = "cairn-attach", version, verbatim_doc_comment)]
+pub struct Attach {
+    #[command(flatten)]
+    pub common: Common,
+    /// Do not attach stdin (the only way there is: see above)
+    #[arg(long)]
+    pub no_stdin: bool,
+    /// Pass the signals attach takes on to the container's main process
+    #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1,
+          default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub sig_proxy: bool,
+    /// The container (name, ID or a prefix of it)
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
+}
+
 /// Print what a detached container wrote (its stdout and stderr, in the
 /// order written), raw, as docker logs does.
 ///
@@ -2034,6 +2069,7 @@ pub fn commands() -> Vec<clap::Command> {
         Commit::command(),
         Export::command(),
         Wait::command(),
+        Attach::command(),
         Logs::command(),
         Diff::command(),
         Cp::command(),

@@ -170,7 +170,7 @@ const RELATED: &[&[&str]] = &[
         "rename",
     ],
     &[
-        "exec", "top", "logs", "cp", "diff", "export", "port", "inspect",
+        "exec", "attach", "top", "logs", "cp", "diff", "export", "port", "inspect",
     ],
     &["build", "commit", "history"],
     &["network", "port", "volume", "run"],

@@ -98,6 +98,24 @@ impl Signals {
     }
 }
 
+impl Signals {
+    /// A forwarded signal taken within `timeout`, if one came (SIGCHLD
+    /// and SIGWINCH are taken and dropped).
+    pub fn poll(&self, timeout: Duration) -> Option<Signal> {
+        let ts = libc::timespec {
+            tv_sec: timeout.as_secs() as libc::time_t,
+            tv_nsec: timeout.subsec_nanos() as libc::c_long,
+        };
+        // SAFETY: sigtimedwait reads the set and the timeout, both valid
+        // for the call; no siginfo is asked for.
+        let n = unsafe { libc::sigtimedwait(self.0.as_ref(), std::ptr::null_mut(), &ts) };
+        match Signal::try_from(n).ok()? {
+            Signal::SIGCHLD | Signal::SIGWINCH => None,
+            sig => Some(sig),
+        }
+    }
+}
+
 /// The number of threads of this process, from /proc/self/status.
 pub fn thread_count() -> io::Result<usize> {
     let status = std::fs::read_to_string("/proc/self/status")?;
