@@ -569,6 +569,38 @@ fn a_state_read_does_not_race_the_supervisors_record() {
     env.cmd("rm").arg(&id).ok();
 }
 
+/// A `--rm` container whose supervisor was killed (so it never removed
+/// itself) is swept by the next `ps`, with its anonymous volume, as
+/// docker's daemon removes its AutoRemove containers when it comes back.
+#[test]
+fn a_killed_rm_container_is_swept_by_the_next_ps() {
+    let env = Env::new("ctr-rm-swept");
+    busybox_image(&env);
+    let id = env
+        .cmd("run")
+        .args(["-d", "--rm", "-v", "/data", "busybox", "sleep", "100"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let volumes = || env.cmd("volume").args(["ls", "-q"]).ok().stdout;
+    assert_ne!(volumes(), "", "an anonymous volume for /data");
+    let st = std::fs::read_to_string(container_dir(&env, &id).join("state.json")).unwrap();
+    let st: serde_json::Value = serde_json::from_str(&st).unwrap();
+    let supervisor = st["supervisor"].as_i64().unwrap() as i32;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(supervisor),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    wait_for("the container to be swept", Duration::from_secs(10), || {
+        ps_all(&env).is_empty()
+    });
+    assert!(!container_dir(&env, &id).exists());
+    assert_eq!(volumes(), "");
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
 #[test]
 fn rm_and_rmi_leave_nothing_behind() {
     let env = Env::new("ctr-rmi");

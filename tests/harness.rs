@@ -138,12 +138,14 @@ fn cleanup(dir: &Path) {
             }
         }
     }
-    let prefix = dir.display().to_string();
+    // this env's own tree only: "t/ctr-state" is a prefix of "t/ctr-state-race"
+    let top = dir.display().to_string();
+    let under = format!("{top}/");
     let mut points: Vec<String> = std::fs::read_to_string("/proc/self/mountinfo")
         .unwrap_or_default()
         .lines()
         .filter_map(|l| l.split(' ').nth(4).map(String::from))
-        .filter(|m| m.starts_with(&prefix))
+        .filter(|m| *m == top || m.starts_with(&under))
         .collect();
     points.sort_by_key(|p| std::cmp::Reverse(p.len()));
     for p in points {

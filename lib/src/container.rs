@@ -569,9 +569,9 @@ pub fn start_detached(
         if restart_after(store, &r.meta, code, &mut backoff, since.elapsed()) {
             return true;
         }
-        if remove_on_exit && remove(store, &r.meta, false).is_ok() {
+        if remove_on_exit {
             // as docker's --rm: its anonymous volumes go with it
-            let _ = crate::volume::remove_anonymous(store, &r.meta);
+            let _ = remove_with_volumes(store, &r.meta);
         }
         false
     };
@@ -785,6 +785,40 @@ pub fn set_paused(store: &Store, c: &ContainerMeta, paused: bool) -> Result<()> 
     } else {
         cg.thaw().map_err(sys(c, "thawing it"))
     }
+}
+
+/// `--rm`, noted in the container's directory before its start. A
+/// container whose supervisor was killed never removes itself; the next
+/// listing sweeps it ([`listed`]), as docker's daemon removes its
+/// AutoRemove containers when it comes back.
+pub fn note_rm(store: &Store, c: &ContainerMeta, rm: bool) -> Result<()> {
+    if rm {
+        std::fs::write(rm_mark(store, c), b"").map_err(sys(c, "noting --rm"))?;
+    }
+    Ok(())
+}
+
+fn rm_mark(store: &Store, c: &ContainerMeta) -> PathBuf {
+    store.container_dir(&c.id).join("autoremove")
+}
+
+/// `--rm` at the end of a run: the container and its anonymous volumes.
+pub fn remove_with_volumes(store: &Store, c: &ContainerMeta) -> Result<()> {
+    remove(store, c, true)?;
+    crate::volume::remove_anonymous(store, c)?;
+    Ok(())
+}
+
+/// A container's state as a listing shows it: `None` for a `--rm`
+/// container that has exited, which is removed here (its supervisor, if
+/// alive, is removing it too; the second removal finds nothing to do).
+pub fn listed(store: &Store, c: &ContainerMeta) -> Result<Option<State>> {
+    let st = state(store, c)?;
+    if st.status == Status::Exited && rm_mark(store, c).exists() {
+        remove_with_volumes(store, c)?;
+        return Ok(None);
+    }
+    Ok(Some(st))
 }
 
 /// `docker rm`: refuse a running container unless `force` (then kill it);

@@ -57,6 +57,7 @@ fn one(
     out: &mut Out,
 ) -> Result<i32, Fail> {
     let c = store.resolve_container(&s.name).map_err(fail125)?;
+    container::note_rm(store, &c, args.rm).map_err(fail125)?;
     let opts =
         run_options(&args.cmd, &args.entrypoint, &args.process, &args.run).map_err(fail125)?;
     let opts = cairn_cli::container::for_container(opts, &args.run, store, &c);
@@ -76,8 +77,7 @@ fn one(
     let from_records = s.record.is_some();
     let (code, rec) = foreground(store, &c, opts, args, from_records)?;
     if args.rm {
-        container::remove(store, &c, true).map_err(fail125)?;
-        libcairn::volume::remove_anonymous(store, &c).map_err(fail125)?;
+        container::remove_with_volumes(store, &c).map_err(fail125)?;
     }
     if from_records {
         out.record(&rec.over(s.record))?;

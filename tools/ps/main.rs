@@ -57,7 +57,9 @@ fn run(args: Ps) -> Result<i32, Fail> {
     let mut sizes = std::collections::HashMap::new();
     let mut rows = Vec::new();
     for c in store.containers()? {
-        let st = container::state(&store, &c)?;
+        let Some(st) = container::listed(&store, &c)? else {
+            continue;
+        };
         let running = matches!(st.status, Status::Running | Status::Paused);
         if (!all && !running) || !ps_admits(&store, &filters, &bounds, &c, &st)? {
             continue;
