@@ -133,10 +133,7 @@ fn cpu_quota_and_signals_reach_the_container() {
     let env = Env::new("ctr-cpu-signal");
     busybox_image(&env);
     let id = detached(&env, &["--cpus", "0.5", "sleep", "100"]);
-    let st: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(container_dir(&env, &id).join("state.json")).unwrap(),
-    )
-    .unwrap();
+    let st = state_of(&env, &id);
     let cg = st["cgroup"].as_str().unwrap().to_string();
     let quota = ["/sys/fs/cgroup/cpu/cairn", "/sys/fs/cgroup/cairn"]
         .iter()
@@ -337,6 +334,12 @@ fn detached(env: &Env, args: &[&str]) -> String {
     id
 }
 
+/// The container's state.json as written.
+fn state_of(env: &Env, id: &str) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(container_dir(env, id).join("state.json")).unwrap())
+        .unwrap()
+}
+
 fn log_of(env: &Env, id: &str) -> String {
     std::fs::read_to_string(container_dir(env, id).join("log")).unwrap_or_default()
 }
@@ -450,8 +453,7 @@ fn exec_joins_the_running_container() {
         &["sh", "-c", "echo inside > /tmp/marker; exec sleep 100"],
     );
     // ready once the container's init has become the sleep
-    let st = std::fs::read_to_string(container_dir(&env, &id).join("state.json")).unwrap();
-    let st: serde_json::Value = serde_json::from_str(&st).unwrap();
+    let st = state_of(&env, &id);
     let init = st["pid"].as_i64().unwrap();
     wait_for("the container's sleep", Duration::from_secs(10), || {
         std::fs::read(format!("/proc/{init}/cmdline")).is_ok_and(|c| c.starts_with(b"sleep"))
@@ -521,8 +523,7 @@ fn state_never_lies() {
     let env = Env::new("ctr-state");
     busybox_image(&env);
     let id = detached(&env, &["sleep", "100"]);
-    let st = std::fs::read_to_string(container_dir(&env, &id).join("state.json")).unwrap();
-    let st: serde_json::Value = serde_json::from_str(&st).unwrap();
+    let st = state_of(&env, &id);
     let supervisor = st["supervisor"].as_i64().unwrap() as i32;
     // kill the supervisor: the container is reported exited and cleaned up
     nix::sys::signal::kill(
@@ -549,8 +550,7 @@ fn a_state_read_does_not_race_the_supervisors_record() {
     let env = Env::new("ctr-state-race");
     busybox_image(&env);
     let id = detached(&env, &["sh", "-c", "sleep 1; exit 3"]);
-    let st = std::fs::read_to_string(container_dir(&env, &id).join("state.json")).unwrap();
-    let st: serde_json::Value = serde_json::from_str(&st).unwrap();
+    let st = state_of(&env, &id);
     let supervisor = nix::unistd::Pid::from_raw(st["supervisor"].as_i64().unwrap() as i32);
     let init = st["pid"].as_i64().unwrap();
     kill(supervisor, Signal::SIGSTOP).unwrap();
@@ -585,8 +585,7 @@ fn a_killed_rm_container_is_swept_by_the_next_ps() {
         .to_string();
     let volumes = || env.cmd("volume").args(["ls", "-q"]).ok().stdout;
     assert_ne!(volumes(), "", "an anonymous volume for /data");
-    let st = std::fs::read_to_string(container_dir(&env, &id).join("state.json")).unwrap();
-    let st: serde_json::Value = serde_json::from_str(&st).unwrap();
+    let st = state_of(&env, &id);
     let supervisor = st["supervisor"].as_i64().unwrap() as i32;
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(supervisor),

@@ -2368,6 +2368,27 @@ mod tests {
         );
         assert_eq!(parse_pax_time(b"x"), None);
     }
+    /// Unpack `tar` (with write-back) into a fresh temp dir on a thread
+    /// of its own; panics if it takes more than `secs` (the hang the test
+    /// guards against) or fails.
+    fn unpack_or_hang(tar: Vec<u8>, name: &str, secs: u64) -> Unpacked {
+        let dir = std::env::temp_dir().join(format!("cairn-unpack-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let d = dir.clone();
+        std::thread::spawn(move || {
+            let opts = UnpackOptions {
+                writeback: true,
+                ..Default::default()
+            };
+            let _ = tx.send(unpack(&tar[..], &d, opts).map(|r| r.0));
+        });
+        let got = rx.recv_timeout(std::time::Duration::from_secs(secs));
+        let _ = std::fs::remove_dir_all(&dir);
+        got.expect("the unpack hung").unwrap()
+    }
+
     /// Files of whole MiBs end with a read that returns nothing, into a
     /// buffer never sent to the writer: it must be reused, not lost (with
     /// all of them lost, the next big file waited forever).
@@ -2385,22 +2406,7 @@ mod tests {
             b.append_data(&mut h, format!("f{i}"), &vec![i as u8; 1 << 20][..])
                 .unwrap();
         }
-        let tar = b.into_inner().unwrap();
-        let dir = std::env::temp_dir().join(format!("cairn-unpack-mib-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let d = dir.clone();
-        std::thread::spawn(move || {
-            let opts = UnpackOptions {
-                writeback: true,
-                ..Default::default()
-            };
-            let _ = tx.send(unpack(&tar[..], &d, opts).map(|r| r.0));
-        });
-        let got = rx.recv_timeout(std::time::Duration::from_secs(20));
-        let _ = std::fs::remove_dir_all(&dir);
-        let got = got.expect("the unpack hung").unwrap();
+        let got = unpack_or_hang(b.into_inner().unwrap(), "mib", 20);
         assert_eq!(got.entries, 2 * WRITER_BUFFERS as u64);
     }
 
@@ -2522,22 +2528,7 @@ mod tests {
                     .unwrap();
             }
         }
-        let tar = b.into_inner().unwrap();
-        let dir = std::env::temp_dir().join(format!("cairn-unpack-apart-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let d = dir.clone();
-        std::thread::spawn(move || {
-            let opts = UnpackOptions {
-                writeback: true,
-                ..Default::default()
-            };
-            let _ = tx.send(unpack(&tar[..], &d, opts).map(|r| r.0));
-        });
-        let got = rx.recv_timeout(std::time::Duration::from_secs(60));
-        let _ = std::fs::remove_dir_all(&dir);
-        let got = got.expect("the unpack hung").unwrap();
+        let got = unpack_or_hang(b.into_inner().unwrap(), "apart", 60);
         assert_eq!(got.entries, 4 * crate::layer::chunk::POOLED as u64);
     }
 }
