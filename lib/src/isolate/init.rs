@@ -9,10 +9,14 @@
 //! container up forks here instead of executing the command itself, and
 //! stays as pid 1. That needs no loader or libc in the image (docker binds
 //! a static tini; cairn's binaries link glibc dynamically), and it keeps
-//! the defences the setup process already has against a container
+//! the defence the setup process already has against a container
 //! reaching the host's binary: it is not dumpable, so `/proc/1/exe` is
-//! refused to the container, and it runs from a sealed view of cairn's
-//! binary ([`super::exe`]).
+//! refused to the container. It runs from the binary that set the
+//! container up (`cairn-isolate` is not re-executed from a sealed view,
+//! as `cairn-exec` and `cairn-runtime` are, [`super::exe`]); a container
+//! with `CAP_SYS_PTRACE` can open that binary for reading, but not for
+//! writing (`ETXTBSY`) while the init runs, which is the container's
+//! whole life: every process of the container dies with it.
 
 use nix::sys::signal::{kill, sigprocmask, SigSet, SigmaskHow, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
