@@ -14,6 +14,7 @@ mod build_context;
 mod commit_race;
 mod devices;
 mod exec_exe;
+mod init_exe;
 mod passwd;
 mod seccomp;
 mod sparse;

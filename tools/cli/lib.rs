@@ -134,6 +134,18 @@ pub fn main(tool: &'static str, body: impl FnOnce() -> Result<i32, Fail>) -> ! {
     std::process::exit(code)
 }
 
+/// [`main`] for a tool whose process enters a container or stays in one
+/// (exec, and isolate's pid 1 with `--init`): first re-execute from a
+/// sealed view of the binary, so nothing in the container can reach the
+/// host's file through `/proc/PID/exe` (libcairn::isolate::exe).
+pub fn sealed_main(tool: &'static str, body: impl FnOnce() -> Result<i32, Fail>) -> ! {
+    if let Err(e) = libcairn::isolate::exe::run_sealed() {
+        eprintln!("{tool}: error: re-executing from a sealed view of the binary: {e}");
+        std::process::exit(125);
+    }
+    main(tool, body)
+}
+
 /// The name errors are printed under, set by [`main`].
 static TOOL: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
 

@@ -8,13 +8,7 @@ use libcairn::isolate::tty::Attach;
 use std::os::fd::AsRawFd;
 
 fn main() {
-    // The process that enters the container must not run from the host's
-    // binary (see libcairn::isolate::exe): start over from a sealed copy.
-    if let Err(e) = libcairn::isolate::exe::run_sealed() {
-        eprintln!("cairn-exec: error: re-executing from a sealed copy of the binary: {e}");
-        std::process::exit(125);
-    }
-    cairn_cli::main("cairn-exec", || run(Exec::parse()))
+    cairn_cli::sealed_main("cairn-exec", || run(Exec::parse()))
 }
 
 fn run(args: Exec) -> Result<i32, Fail> {

@@ -14,7 +14,7 @@ use libcairn::store::container::{ContainerMeta, Status};
 use libcairn::Store;
 
 fn main() {
-    cairn_cli::main("cairn-isolate", || run(Isolate::parse()))
+    cairn_cli::sealed_main("cairn-isolate", || run(Isolate::parse()))
 }
 
 /// Every subject in turn; one that isolate cannot run is reported and the

@@ -8,15 +8,14 @@
 //! It is not a binary bound into the container: the process that set the
 //! container up forks here instead of executing the command itself, and
 //! stays as pid 1. That needs no loader or libc in the image (docker binds
-//! a static tini; cairn's binaries link glibc dynamically), and it keeps
-//! the defence the setup process already has against a container
-//! reaching the host's binary: it is not dumpable, so `/proc/1/exe` is
-//! refused to the container. It runs from the binary that set the
-//! container up (`cairn-isolate` is not re-executed from a sealed view,
-//! as `cairn-exec` and `cairn-runtime` are, [`super::exe`]); a container
-//! with `CAP_SYS_PTRACE` can open that binary for reading, but not for
-//! writing (`ETXTBSY`) while the init runs, which is the container's
-//! whole life: every process of the container dies with it.
+//! a static tini; cairn's binaries link glibc dynamically). A process of
+//! the runtime that lives in the container is what CVE-2019-5736 goes
+//! after, so two defences hold here: it is not dumpable (`/proc/1/exe` is
+//! refused to a container without `CAP_SYS_PTRACE`), and `cairn-isolate`
+//! runs from a sealed view of its binary ([`super::exe`]), so a container
+//! with that capability finds a file nothing can write, never the host's
+//! (an O_PATH fd of it handed to another container stays useless after
+//! the init is gone).
 
 use nix::sys::signal::{kill, sigprocmask, SigSet, SigmaskHow, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
