@@ -830,6 +830,17 @@ fn a_port_published_through_slirp4netns_is_reached_from_the_hosts_loopback() {
         body.is_some()
     });
     assert_eq!(body.as_deref(), Some("from the container\n"));
+    // stats: NET I/O from the container's own tap0, which carried the page
+    let o = u.ok(
+        &["stats", "--no-stream", "--format", "{{.NetIO}}", "web"],
+        None,
+    );
+    let (rx, tx) = o
+        .stdout
+        .trim()
+        .split_once(" / ")
+        .unwrap_or_else(|| panic!("{o}"));
+    assert!(rx != "0B" && tx != "0B" && tx.ends_with('B'), "{o}");
     let o = u.ok(&["port", "web", "--format", "table"], None);
     let lines: Vec<&str> = o.stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{o}");
