@@ -1586,3 +1586,21 @@ fn a_container_joins_anothers_ipc_uts_and_pid_namespaces_as_in_a_pod() {
     env.cmd("rm").arg(s(&a, "container")).ok();
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }
+
+#[test]
+fn a_bundle_refuses_init_in_one_line_and_leaves_nothing() {
+    // cairn's init is the process that sets the container up: a bundle
+    // run by another runtime would silently lose it
+    let env = Env::new("rt-bundle-init");
+    busybox_image(&env);
+    let o = env
+        .cmd("union-mount")
+        .args(["--init", "--bundle", "b", "busybox", "--", "true"])
+        .fails(1);
+    assert!(o.stderr.contains("asks for --init"), "{o}");
+    assert_eq!(o.stderr.lines().count(), 1, "{o}");
+    assert!(!env.path("b/config.json").exists());
+    let ps = env.cmd("ps").args(["-aq"]).ok();
+    assert_eq!(ps.stdout, "", "the container is not kept");
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}

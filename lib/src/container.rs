@@ -108,6 +108,8 @@ pub enum Problem {
     Paused,
     #[error("its union view is still mounted")]
     StillMounted,
+    #[error("asks for --init, which a bundle for another runtime cannot carry (cairn's init is the process that sets the container up): run it with cairn start, or create it without --init")]
+    InitInBundle,
 }
 
 type Result<T> = std::result::Result<T, ContainerError>;
@@ -232,6 +234,9 @@ pub fn write_bundle(
     let config = runtime(&rcfg::apply(&c.config, &o.overrides));
     if rcfg::argv(&config).is_empty() {
         return Err(state_err(c, Problem::NoCommand));
+    }
+    if c.host.init {
+        return Err(state_err(c, Problem::InitInBundle));
     }
     let root = mount(store, c)?;
     let user =
