@@ -693,7 +693,7 @@ fn capabilities_as_docker() {
     assert!(ps_all(&env).is_empty());
 }
 
-/// `inspect -f` with docker's template spellings over cairn's fields.
+/// `inspect -f` over docker's document (`.Name` has docker's slash).
 #[test]
 fn inspect_takes_a_go_template() {
     let env = Env::new("habit-tmpl");
@@ -711,7 +711,7 @@ fn inspect_takes_a_go_template() {
         .cmd("inspect")
         .args(["-f", "{{.State.Pid}} {{.State.Status}} {{.Name}}", "tmpl"])
         .ok();
-    assert_eq!(o.stdout, format!("{pid} running tmpl\n"));
+    assert_eq!(o.stdout, format!("{pid} running /tmpl\n"));
     let o = env
         .cmd("inspect")
         .args(["-f", "{{json .Config.Env}}", "tmpl"])

@@ -19,6 +19,7 @@ mod function_length;
 mod graph;
 mod habits;
 mod hostile;
+mod inspect;
 mod interop;
 mod lifecycle;
 mod listing;

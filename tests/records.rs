@@ -17,7 +17,8 @@ fn docs() -> PathBuf {
 fn schemas_are_fresh() {
     let bless = std::env::var_os("CAIRN_BLESS").is_some();
     let mut stale = Vec::new();
-    let reports = libcairn::system::schemas();
+    let mut reports = libcairn::system::schemas();
+    reports.extend(libcairn::inspect::schemas());
     for (name, text) in libcairn::record::schemas().into_iter().chain(reports) {
         let p = docs().join(&name);
         if std::fs::read_to_string(&p).ok().as_deref() != Some(&text[..]) {
@@ -37,7 +38,7 @@ fn schemas_are_fresh() {
 /// Validates `(kind, record)` pairs against `docs/<kind>.schema.json`
 /// (Python's jsonschema, as the OCI checks of tests/save.rs); returns one
 /// line per error.
-fn invalid(recs: &[(&str, String, Record)]) -> Vec<String> {
+pub(crate) fn invalid(recs: &[(&str, String, Record)]) -> Vec<String> {
     let mut input = String::new();
     for (kind, tool, rec) in recs {
         input.push_str(&format!(

@@ -19,7 +19,7 @@ use crate::isolate::process::{self, Io, SpawnError};
 use crate::isolate::spec::{self, Net};
 use crate::isolate::supervise;
 use crate::net::{self as network, Mode};
-use crate::store::container::{now_rfc3339, ContainerMeta, HostConfig, State, Status};
+use crate::store::container::{now_rfc3339, ContainerMeta, HostConfig, RunSettings, State, Status};
 use crate::store::{Store, StoreError};
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
@@ -460,6 +460,13 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
         command: argv,
         cgroup: cgroup.as_ref().map(|_| name),
         restart_count,
+        run: RunSettings {
+            memory: o.limits.memory,
+            pids_limit: o.limits.pids,
+            cpus: o.limits.cpus,
+            privileged: o.privileged,
+            tty: o.tty,
+        },
     };
     store.write_state(&c.id, &st)?;
     Ok(Running {
@@ -801,6 +808,11 @@ pub fn note_rm(store: &Store, c: &ContainerMeta, rm: bool) -> Result<()> {
         std::fs::write(rm_mark(store, c), b"").map_err(sys(c, "noting --rm"))?;
     }
     Ok(())
+}
+
+/// Whether `c` was started with `--rm` (docker's AutoRemove).
+pub fn removes_itself(store: &Store, c: &ContainerMeta) -> bool {
+    rm_mark(store, c).exists()
 }
 
 fn rm_mark(store: &Store, c: &ContainerMeta) -> PathBuf {

@@ -36,6 +36,10 @@
 //! | an image's | `layer` | [`ImageInspect`] | `docs/inspect-image.schema.json` |
 //! | a container's | `container` | [`ContainerInspect`] | `docs/inspect-container.schema.json` |
 //!
+//! On a terminal (and for `-f`) `inspect` prints docker's documents
+//! instead, a JSON array with docker's keys (`crate::inspect`); they are
+//! for people and templates, never on the pipe.
+//!
 //! # Subjects and passthrough
 //!
 //! A tool takes its subjects from its positional arguments or, when none are

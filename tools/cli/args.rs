@@ -544,16 +544,22 @@ pub struct Images {
 /// an image; --type chooses. From stdin, a record's `container` wins over
 /// its `layer`.
 ///
-/// RECORDS: reads records with a `container` or a `layer`; writes
-/// documents, not records: the stored metadata and state with computed
-/// fields, over the upstream fields, so that they still feed other tools.
-/// Their shape follows the store's files: docs/inspect-image.schema.json
-/// for an image, docs/inspect-container.schema.json for a container.
+/// On a terminal (or with --format table), prints docker's JSON array with
+/// docker's keys, as `docker inspect` does (docs/docker-inspect-container.schema.json,
+/// docs/docker-inspect-image.schema.json); -f renders a Go template over
+/// the same documents.
+///
+/// RECORDS: piped, writes documents, not records: the stored metadata and
+/// state with computed fields, over the upstream fields, so that they
+/// still feed other tools. Their shape follows the store's files:
+/// docs/inspect-image.schema.json for an image,
+/// docs/inspect-container.schema.json for a container.
 ///
 /// EXAMPLES:
 ///   cairn inspect busybox
 ///   cairn inspect web | jq .state.status
 ///   cairn inspect -f '{{.State.Pid}}' web
+///   cairn inspect -f '{{.HostConfig.RestartPolicy.Name}}' web
 ///   cairn layer-unpack x.tar | cairn inspect | jq .config
 #[derive(Debug, Parser)]
 #[command(name = "cairn-inspect", version, verbatim_doc_comment)]
@@ -566,9 +572,9 @@ pub struct Inspect {
     /// Only look for this kind of object
     #[arg(long = "type", value_enum, value_name = "TYPE")]
     pub kind: Option<InspectType>,
-    /// Print this Go template for each, as docker inspect -f:
-    /// '{{.State.Pid}}', '{{json .Config.Env}}', '{{index .Config.Labels "k"}}'
-    /// (docker's names read cairn's fields)
+    /// Print this Go template for each, as docker inspect -f, over
+    /// docker's document: '{{.State.Pid}}', '{{json .Config.Env}}',
+    /// '{{index .Config.Labels "k"}}', '{{.RestartCount}}'
     #[arg(
         long = "template",
         short = 'f',
@@ -576,10 +582,13 @@ pub struct Inspect {
         conflicts_with = "format"
     )]
     pub template: Option<String>,
-    /// Output format (json: one record per line; table: indented JSON), or
-    /// a Go template as -f
+    /// Output format (json: one document per line; table: docker's JSON
+    /// array, as on a terminal), or a Go template as -f
     #[arg(long, value_name = "FORMAT", value_parser = FormatParser { dot: false }, hide_possible_values = true)]
     pub format: Option<FormatArg>,
+    /// Add a container's sizes to docker's document (SizeRw, SizeRootFs)
+    #[arg(long, short = 's')]
+    pub size: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

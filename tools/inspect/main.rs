@@ -2,10 +2,8 @@ use cairn_cli::args::{Inspect, InspectType};
 use cairn_cli::out::{Format, FormatArg, Out};
 use cairn_cli::{each_subject, open_store, subjects, Fail, FailExt, Subject};
 use clap::Parser;
-use libcairn::net::{self as network, NetworkSettings};
 use libcairn::record::{AnyRecord, ContainerInspect, ImageInspect, ImageRecord, Kind};
-use libcairn::store::{container::ContainerMeta, refs};
-use libcairn::{container, Store};
+use libcairn::{inspect, template, Store};
 
 fn main() {
     cairn_cli::main("cairn-inspect", || run(Inspect::parse()))
@@ -36,85 +34,64 @@ fn kind_of(s: &Subject<AnyRecord>, asked: Option<InspectType>) -> Option<Inspect
     }
 }
 
-fn inspect_container(store: &Store, c: ContainerMeta) -> Result<ContainerInspect, Fail> {
-    let state = container::state(store, &c)?;
-    let dir = store.container_dir(&c.id);
-    Ok(ContainerInspect {
-        container: c.id,
-        status: state.status,
-        state,
-        mounted: container::is_mounted(store, &c),
-        rootfs: dir.join("rootfs"),
-        upper: dir.join("upper"),
-        path: dir,
-        network_settings: NetworkSettings::of(network::endpoint(store, &c.id)?.as_ref()),
-        meta: c,
-        extra: Default::default(),
-    })
+/// What is printed for one subject: the pipe's document, or docker's.
+enum Doc {
+    Container(Box<ContainerInspect>),
+    Image(Box<ImageInspect>),
+    Docker(serde_json::Value),
 }
 
-fn inspect_image(store: &Store, name: &str, tags: &[refs::Ref]) -> Result<ImageInspect, Fail> {
-    let id = libcairn::image::resolve(store, name)?;
-    let meta = store.layer(&id)?;
-    let info = store.layer_info(&id)?;
-    let chain = store.chain(&id)?;
-    Ok(ImageInspect {
-        layer: id,
-        empty_layer: meta.is_empty_layer(),
-        meta,
-        size: info.size,
-        blob: info.blob,
-        depth: chain.len(),
-        effective_config: libcairn::image::runtime_config::effective_config(&chain),
-        tags: tags
-            .iter()
-            .filter(|t| t.layer == id)
-            .map(|t| t.name.clone())
-            .collect(),
-        path: store.layer_dir(&id),
-        extra: Default::default(),
+fn inspect_one(
+    store: &Store,
+    s: Subject<AnyRecord>,
+    args: &Inspect,
+    docker: bool,
+) -> Result<Doc, Fail> {
+    let container = match kind_of(&s, args.kind) {
+        Some(InspectType::Image) => None,
+        Some(InspectType::Container) => Some(store.resolve_container(&s.name)?),
+        None => store.resolve_container(&s.name).ok(),
+    };
+    if let Some(c) = container {
+        return Ok(match docker {
+            true => Doc::Docker(inspect::container(store, &c, args.size)?.to_value()),
+            false => Doc::Container(Box::new(
+                inspect::stored_container(store, c)?.over(&s.record),
+            )),
+        });
+    }
+    let top = libcairn::image::resolve(store, &s.name)?;
+    Ok(match docker {
+        true => Doc::Docker(inspect::image(store, &top)?.to_value()),
+        false => Doc::Image(Box::new(
+            inspect::stored_image(store, &top)?.over(&s.record),
+        )),
     })
-}
-
-/// A document as JSON (`--format json`, `id`), pretty for people, or as `-f` renders it.
-fn print<K: Kind>(out: &mut Out, doc: K, template: Option<&str>) -> Result<(), Fail> {
-    if let Some(t) = template {
-        let doc = serde_json::Value::Object(doc.to_record());
-        let line = libcairn::template::render(t, &doc).usage()?;
-        out.raw(&format!("{line}\n"))?;
-        return Ok(());
-    }
-    match out.format {
-        Format::Table => {
-            let text = serde_json::to_string_pretty(&doc.to_record())?;
-            out.raw(&format!("{text}\n"))?
-        }
-        _ => out.record(&doc)?,
-    }
-    Ok(())
 }
 
 fn run(args: Inspect) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
     let format = Format::resolve(FormatArg::fixed(&args.format), true);
     let mut out = Out::new(format);
-    let tags = refs::list(&store)?;
     let t = (args.template.as_deref()).or(FormatArg::template(&args.format));
+    // docker's documents on a terminal (`table`) and for templates; the
+    // pipe's otherwise
+    let docker = t.is_some() || format == Format::Table;
+    let mut array = Vec::new();
     let code = each_subject(inspected(&args)?, |s| {
-        let container = match kind_of(&s, args.kind) {
-            Some(InspectType::Image) => None,
-            Some(InspectType::Container) => Some(store.resolve_container(&s.name)?),
-            None => store.resolve_container(&s.name).ok(),
-        };
-        match container {
-            Some(c) => print(&mut out, inspect_container(&store, c)?.over(&s.record), t),
-            None => print(
-                &mut out,
-                inspect_image(&store, &s.name, &tags)?.over(&s.record),
-                t,
-            ),
+        match (inspect_one(&store, s, &args, docker)?, t) {
+            (Doc::Docker(d), Some(t)) => {
+                out.raw(&format!("{}\n", template::render(t, &d).usage()?))?
+            }
+            (Doc::Docker(d), None) => array.push(d),
+            (Doc::Container(d), _) => out.record(&*d)?,
+            (Doc::Image(d), _) => out.record(&*d)?,
         }
+        Ok(())
     })?;
+    if docker && t.is_none() {
+        out.raw(&inspect::to_text(&array))?;
+    }
     out.flush()?;
     Ok(code)
 }

@@ -232,6 +232,36 @@ pub struct State {
     /// last started by hand (docker's RestartCount).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub restart_count: u32,
+    /// The limits and privileges its last start ran it with (docker
+    /// keeps them in HostConfig; cairn takes them at each start).
+    #[serde(default, skip_serializing_if = "RunSettings::is_default")]
+    pub run: RunSettings,
+}
+
+/// What a start ran the container's process with besides its record:
+/// `-m`, `--pids-limit`, `--cpus`, `--privileged`, `-t`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct RunSettings {
+    /// Memory limit in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<u64>,
+    /// Most processes (and threads) at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pids_limit: Option<u64>,
+    /// CPU bandwidth in CPUs (`0.5`: half of one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<f64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub privileged: bool,
+    /// Its process has a terminal.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tty: bool,
+}
+
+impl RunSettings {
+    pub fn is_default(&self) -> bool {
+        self == &RunSettings::default()
+    }
 }
 
 /// The paths of a container's directory (`docs/store.md` says what each

@@ -1,0 +1,258 @@
+//! `inspect` in docker's shape: on a terminal, docker's JSON array with
+//! docker's keys, compared with docker 20.10's for the same container and
+//! image; `-f` over the same documents; records when piped.
+
+use crate::fixtures::docker;
+use crate::habits::on_a_pty;
+use crate::harness::{s, Env};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// Every key path of `v` (`.HostConfig.RestartPolicy.Name`), not looking
+/// inside maps keyed by data (labels, networks, ports, …).
+fn key_paths(v: &Value, at: &str, out: &mut BTreeSet<String>) {
+    const MAPS: &[&str] = &[
+        "Labels",
+        "Networks",
+        "PortBindings",
+        "Ports",
+        "ExposedPorts",
+        "Volumes",
+        "Data",
+        "Tmpfs",
+    ];
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                let p = format!("{at}.{k}");
+                out.insert(p.clone());
+                if !MAPS.contains(&k.as_str()) {
+                    key_paths(x, &p, out);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| key_paths(x, &format!("{at}[]"), out)),
+        _ => {}
+    }
+}
+
+/// The one document of an `inspect` array.
+fn only(text: &str) -> Value {
+    let v: Value = serde_json::from_str(&text.replace("\r\n", "\n")).unwrap();
+    let a = v
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {text}"));
+    assert_eq!(a.len(), 1, "{text}");
+    a[0].clone()
+}
+
+/// docker's keys are all in ours (extra keys of ours, none).
+fn same_keys(ours: &Value, theirs: &Value) {
+    let (mut o, mut t) = (BTreeSet::new(), BTreeSet::new());
+    key_paths(ours, "", &mut o);
+    key_paths(theirs, "", &mut t);
+    let missing: Vec<_> = t.difference(&o).collect();
+    assert!(missing.is_empty(), "docker's keys we lack: {missing:?}");
+    let extra: Vec<_> = o.difference(&t).collect();
+    assert!(extra.is_empty(), "keys docker does not print: {extra:?}");
+}
+
+/// `doc` is valid against `docs/<kind>.schema.json`.
+fn schema_valid(kind: &str, doc: &Value) {
+    let rec = doc.as_object().unwrap().clone();
+    let errors = crate::records::invalid(&[(kind, "inspect".into(), rec)]);
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
+    path.split('.').fold(v, |v, k| &v[k])
+}
+
+/// The same container and image, inspected by cairn on a terminal and by
+/// docker: the same keys; the values that must agree do (IDs, times and
+/// paths are each engine's own).
+#[test]
+fn inspect_prints_dockers_documents() {
+    let env = Env::new("inspect-docker");
+    let tag = crate::interop::same_image(&env, "inspect-docker:1");
+    let name = format!("inspect-docker-{}", std::process::id());
+    let run = [
+        "run",
+        "-d",
+        "--network",
+        "none",
+        "--name",
+        &name,
+        "-e",
+        "K=v",
+        "--restart",
+        "on-failure:3",
+        "-m",
+        "64m",
+        "--pids-limit",
+        "50",
+        "--cap-add",
+        "NET_ADMIN",
+        "-l",
+        "a=b",
+        "-v",
+        "/tmp:/h:ro",
+        &tag,
+        "sleep",
+        "60",
+    ];
+    env.cmd(run[0]).args(&run[1..]).ok();
+    docker().ok(&run);
+    let ours = only(&on_a_pty(&env, "inspect", &name));
+    let theirs = only(&docker().ok(&["inspect", &name]));
+    same_keys(&ours, &theirs);
+    schema_valid("docker-inspect-container", &ours);
+    for path in [
+        "Path",
+        "Args",
+        "Name",
+        "RestartCount",
+        "Image",
+        "State.Status",
+        "State.Running",
+        "State.Paused",
+        "State.Restarting",
+        "State.OOMKilled",
+        "State.Dead",
+        "State.ExitCode",
+        "State.FinishedAt",
+        "HostConfig.Binds",
+        "HostConfig.NetworkMode",
+        "HostConfig.PortBindings",
+        "HostConfig.RestartPolicy",
+        "HostConfig.AutoRemove",
+        "HostConfig.Privileged",
+        "HostConfig.ReadonlyRootfs",
+        "HostConfig.CapAdd",
+        "HostConfig.CapDrop",
+        "HostConfig.Memory",
+        "HostConfig.PidsLimit",
+        "HostConfig.ShmSize",
+        "Config.Cmd",
+        "Config.Entrypoint",
+        "Config.Image",
+        "Config.Labels",
+        "Config.WorkingDir",
+        "Config.User",
+        "Config.Tty",
+        "Config.OpenStdin",
+        "Config.ExposedPorts",
+        "Config.Volumes",
+        "NetworkSettings.IPAddress",
+        "NetworkSettings.Ports",
+    ] {
+        assert_eq!(at(&ours, path), at(&theirs, path), "{path}");
+    }
+    let set = |v: &Value| -> BTreeSet<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(set(at(&ours, "Config.Env")), set(at(&theirs, "Config.Env")));
+    for k in ["Type", "Source", "Destination", "Mode", "RW"] {
+        assert_eq!(ours["Mounts"][0][k], theirs["Mounts"][0][k], "Mounts {k}");
+    }
+    let rec = env.cmd("inspect").arg(&name).ok().record();
+    assert_eq!(ours["State"]["Pid"], rec["state"]["pid"]);
+    assert_eq!(ours["Id"], rec["container"]);
+    assert_eq!(
+        at(&ours, "Config.Hostname"),
+        &Value::from(&s(&rec, "id")[..12])
+    );
+    let upper = format!("{}/containers/{}/upper", env.root.display(), s(&rec, "id"));
+    assert_eq!(at(&ours, "GraphDriver.Data.UpperDir"), &Value::from(upper));
+    let log = ours["LogPath"].as_str().unwrap();
+    assert!(log.starts_with(&env.root.display().to_string()), "{log}");
+
+    // -f: the same documents
+    for t in [
+        "{{.RestartCount}} {{.HostConfig.RestartPolicy.Name}} {{.Name}}",
+        "{{.HostConfig.RestartPolicy.MaximumRetryCount}} {{.State.Status}} {{.HostConfig.Memory}}",
+        "{{.HostConfig.PidsLimit}} {{json .Config.Labels}} {{.Path}} {{.Args}}",
+    ] {
+        let o = env.cmd("inspect").args(["-f", t, &name]).ok().stdout;
+        assert_eq!(o, docker().ok(&["inspect", "-f", t, &name]), "{t}");
+    }
+    // -s: the sizes, as docker adds them
+    let sized = only(
+        &env.cmd("inspect")
+            .args(["-s", "--format", "table", &name])
+            .ok()
+            .stdout,
+    );
+    let image_size = docker().ok(&["image", "inspect", "-f", "{{.Size}}", &tag]);
+    assert_eq!(sized["SizeRootFs"].as_u64(), image_size.trim().parse().ok());
+    assert_eq!(sized["SizeRw"], 0);
+    assert!(ours.get("SizeRw").is_none());
+    // --type
+    env.cmd("inspect").args(["--type", "image", &name]).fails(1);
+    docker().ok(&["rm", "-f", &name]);
+    env.cmd("rm").args(["-f", &name]).ok();
+
+    let ours = only(&on_a_pty(&env, "inspect", &tag));
+    let theirs = only(&docker().ok(&["inspect", &tag]));
+    same_keys(&ours, &theirs);
+    schema_valid("docker-inspect-image", &ours);
+    for path in [
+        "Id",
+        "RepoDigests",
+        "Parent",
+        "Comment",
+        "Created",
+        "Author",
+        "Config",
+        "Architecture",
+        "Os",
+        "Size",
+        "VirtualSize",
+        "RootFS",
+        "ContainerConfig",
+    ] {
+        assert_eq!(at(&ours, path), at(&theirs, path), "{path}");
+    }
+    assert!(ours["RepoTags"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from(tag.clone())));
+    let t = "{{.Id}} {{.Os}}/{{.Architecture}} {{index .RootFS.Layers 0}} {{.Config.Cmd}}";
+    let o = env
+        .cmd("inspect")
+        .args(["--type", "image", "-f", t, &tag])
+        .ok()
+        .stdout;
+    assert_eq!(o, docker().ok(&["image", "inspect", "-f", t, &tag]));
+    docker().ok(&["rmi", &tag]);
+}
+
+/// Piped, inspect still writes cairn's documents, which feed other tools;
+/// with no object found, docker's `[]` on a terminal and exit 1.
+#[test]
+fn inspect_piped_writes_records() {
+    let env = Env::new("inspect-piped");
+    crate::harness::busybox_image(&env);
+    let made = env.cmd("union-mount").arg("busybox").ok().records();
+    let docs = env.cmd("inspect").stdin_records(&made).ok().records();
+    assert_eq!(docs[0]["container"], made[0]["container"]);
+    assert_eq!(docs[0]["status"], "created");
+    let o = env
+        .cmd("inspect")
+        .args(["--format", "table", "nosuch"])
+        .fails(1);
+    assert_eq!(o.stdout, "[]\n");
+    assert!(o.stderr.contains("nosuch"), "{o}");
+    // a created container: docker's zero times and no pid
+    let id = s(&made[0], "container");
+    let o = env
+        .cmd("inspect")
+        .args(["-f", "{{.State.Pid}} {{.State.StartedAt}}", id])
+        .ok();
+    assert_eq!(o.stdout, "0 0001-01-01T00:00:00Z\n");
+    env.cmd("rm").arg(id).ok();
+}
