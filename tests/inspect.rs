@@ -256,3 +256,35 @@ fn inspect_piped_writes_records() {
     assert_eq!(o.stdout, "0 0001-01-01T00:00:00Z\n");
     env.cmd("rm").arg(id).ok();
 }
+
+/// `define`, `template`, `block`, `break` and `continue` render as
+/// docker's own Go templates do over the same image, errors included.
+#[test]
+fn templates_define_and_loop_as_docker() {
+    let env = Env::new("inspect-tmpl");
+    let tag = crate::interop::same_image(&env, "inspect-tmpl:1");
+    for t in [
+        r#"{{define "l"}}[{{.}}]{{end}}{{range .RootFS.Layers}}{{template "l" .}}{{end}}"#,
+        r#"{{define "t"}}{{.}}|{{$}}{{end}}{{template "t" .Os}} {{template "t"}}"#,
+        r#"{{template "a" .}}{{define "a"}}<{{template "b" .Os}}>{{end}}{{define "b"}}{{upper .}}{{end}}"#,
+        r#"{{block "b" .Architecture}}({{.}}){{end}}{{define "b"}}{{end}}"#,
+        r#"{{range $i, $l := .RootFS.Layers}}{{if eq $i 0}}{{continue}}{{end}}{{$l}}{{end}}"#,
+        r#"{{range .Config.Env}}{{range $.RootFS.Layers}}{{break}}{{end}}{{.}}{{break}}{{end}}"#,
+    ] {
+        let ours = env.cmd("inspect").args(["-f", t, &tag]).ok().stdout;
+        assert_eq!(ours, docker().ok(&["inspect", "-f", t, &tag]), "{t}");
+    }
+    for t in [
+        "{{break}}",
+        r#"{{define "a"}}x{{end}}{{define "a"}}y{{end}}"#,
+        r#"{{template "nope"}}"#,
+        r#"{{define "x"}}"#,
+    ] {
+        env.cmd("inspect").args(["-f", t, &tag]).fails(1);
+        assert!(
+            !docker().run(&["inspect", "-f", t, &tag]).status.success(),
+            "{t}"
+        );
+    }
+    docker().ok(&["rmi", &tag]);
+}

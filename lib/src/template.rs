@@ -2,7 +2,8 @@
 //! with, over a JSON document: a real small parser ([`parse`]) and
 //! evaluator ([`exec`]): `{{.A.B}}`, `{{.}}`, pipelines (`{{.Name |
 //! upper}}`), `if`/`else if`/`else`/`end`, `range` (with `$i, $v :=`),
-//! `with`, variables, and docker's functions ([`funcs`]: `json`, `index`,
+//! `with`, variables, `define`/`template`/`block`, `break`/`continue`,
+//! and docker's functions ([`funcs`]: `json`, `index`,
 //! `join`, `split`, `upper`, `lower`, `title`, `printf`, `len`, ...), and
 //! `.Label "key"` on a listing's rows.
 //!
@@ -39,7 +40,7 @@ pub fn render(template: &str, doc: &Value) -> Result<String, TemplateError> {
 
 fn render_parsed(nodes: &[parse::Node], doc: &Value) -> Result<String, TemplateError> {
     let mut out = String::new();
-    exec::run(nodes, doc, &mut exec::Scope::new(doc), &mut out)?;
+    exec::run(nodes, doc, &mut exec::Scope::new(doc, nodes), &mut out)?;
     Ok(out)
 }
 
@@ -130,6 +131,59 @@ mod tests {
         assert_eq!(r("no actions"), "no actions");
         assert_eq!(render("{{.A", &doc), Err(TemplateError::Unclosed));
         assert!(render("{{range .A}}", &doc).is_err());
+    }
+
+    #[test]
+    fn define_template_block_break_continue_as_go() {
+        let doc = json!({"Name": "web", "State": {"Status": "up"}, "L": [1, 2, 3, 4]});
+        let r = |t| render(t, &doc).unwrap();
+        assert_eq!(
+            r(r#"{{define "s"}}[{{.Status}}]{{end}}{{template "s" .State}}"#),
+            "[up]"
+        );
+        // a template's dot and $ are what it was given; none: nil
+        assert_eq!(
+            r(r#"{{define "t"}}{{.}}|{{$}}{{end}}{{template "t" .Name}} {{template "t"}}"#),
+            "web|web <no value>|<no value>"
+        );
+        // defined after its use, and called from another
+        assert_eq!(
+            r(
+                r#"{{template "a" .}}{{define "a"}}<{{template "b" .Name}}>{{end}}{{define "b"}}{{upper .}}{{end}}"#
+            ),
+            "<WEB>"
+        );
+        assert_eq!(r(r#"{{block "b" .Name}}({{.}}){{end}}!"#), "(web)!");
+        // a block's default body gives way to a define of the same name
+        assert_eq!(
+            r(r#"{{block "b" .Name}}({{.}}){{end}}{{define "b"}}{{end}}"#),
+            "(web)"
+        );
+        assert_eq!(
+            r("{{range .L}}{{if eq . 3}}{{break}}{{end}}{{.}}{{end}}"),
+            "12"
+        );
+        assert_eq!(
+            r("{{range $i, $e := .L}}{{if eq $i 1}}{{continue}}{{end}}{{$e}}{{end}}"),
+            "134"
+        );
+        // break leaves the innermost range only
+        assert_eq!(
+            r("{{range .L}}{{range $.L}}{{break}}{{end}}{{.}}{{end}}"),
+            "1234"
+        );
+        assert_eq!(r("{{range .L}}{{with .}}{{continue}}{{end}}x{{end}}"), "");
+        let e = |t| render(t, &doc).unwrap_err().to_string();
+        assert!(e("{{break}}").contains("outside {{range}}"));
+        assert!(e("{{range .L}}{{else}}{{continue}}{{end}}").contains("outside"));
+        assert!(e(r#"{{range .L}}{{define "x"}}{{end}}{{end}}"#).contains("define"));
+        assert!(
+            e(r#"{{define "a"}}x{{end}}{{define "a"}}y{{end}}"#).contains("multiple definition")
+        );
+        assert!(e(r#"{{template "nope"}}"#).contains("\"nope\" not defined"));
+        assert!(e(r#"{{define "r"}}{{template "r"}}{{end}}{{template "r"}}"#).contains("depth"));
+        assert!(e("{{template .Name}}").contains("quoted"));
+        assert!(e(r#"{{define "x"}}"#).contains("EOF"));
     }
 
     #[test]

@@ -7,16 +7,29 @@ use super::funcs::{self, text};
 use super::parse::{Arg, Node, Pipe};
 use super::TemplateError;
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::rc::Rc;
 
-/// Variables in scope: `$` (the root) first, then those declared.
+/// Variables in scope (`$`, the root, first, then those declared), and
+/// the templates that can be run by name.
 pub struct Scope {
     vars: Vec<(String, Value)>,
+    defs: Rc<BTreeMap<String, Vec<Node>>>,
+    /// How many `template` calls deep this runs.
+    depth: usize,
 }
 
+/// How deep `template` calls may nest (a template that calls itself
+/// forever stops here, where Go stops at its own, deeper, bound).
+const MAX_DEPTH: usize = 100;
+
 impl Scope {
-    pub fn new(root: &Value) -> Scope {
+    /// The scope of a template's `nodes` run over `root`.
+    pub fn new(root: &Value, nodes: &[Node]) -> Scope {
         Scope {
             vars: vec![(String::new(), root.clone())],
+            defs: Rc::new(super::parse::definitions(nodes).unwrap_or_default()),
+            depth: 0,
         }
     }
 
@@ -34,6 +47,14 @@ fn exec(msg: impl Into<String>) -> TemplateError {
     TemplateError::Exec(msg.into())
 }
 
+/// What a list of nodes asks of the `range` around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Next,
+    Break,
+    Continue,
+}
+
 /// `nodes` run with `dot`, written to `out`.
 pub fn run(
     nodes: &[Node],
@@ -41,30 +62,94 @@ pub fn run(
     sc: &mut Scope,
     out: &mut String,
 ) -> Result<(), TemplateError> {
+    nodes_in(nodes, dot, sc, out).map(|_| ())
+}
+
+fn nodes_in(
+    nodes: &[Node],
+    dot: &Value,
+    sc: &mut Scope,
+    out: &mut String,
+) -> Result<Flow, TemplateError> {
+    let depth = sc.vars.len();
     for n in nodes {
-        let depth = sc.vars.len();
-        match n {
-            Node::Text(t) => out.push_str(t),
+        let flow = match n {
+            Node::Text(t) => {
+                out.push_str(t);
+                Flow::Next
+            }
             Node::Action(p) => {
                 let v = pipe(p, dot, sc)?;
                 if p.decl.is_empty() {
                     out.push_str(&text(&v));
                 }
-                continue; // a declaration lasts to the end of the block
+                Flow::Next // a declaration lasts to the end of the list
             }
             Node::If(p, then, other) => {
                 let v = pipe(p, dot, sc)?;
-                run(if truth(&v) { then } else { other }, dot, sc, out)?;
+                nested(if truth(&v) { then } else { other }, dot, sc, out)?
             }
             Node::With(p, then, other) => match pipe(p, dot, sc)? {
-                v if truth(&v) => run(then, &v, sc, out)?,
-                _ => run(other, dot, sc, out)?,
+                v if truth(&v) => nested(then, &v, sc, out)?,
+                _ => nested(other, dot, sc, out)?,
             },
             Node::Range(p, each, other) => range(p, each, other, dot, sc, out)?,
+            Node::Define(..) => Flow::Next,
+            Node::Template(name, p) => call(name, p.as_ref(), dot, sc, out)?,
+            Node::Break => Flow::Break,
+            Node::Continue => Flow::Continue,
+        };
+        if flow != Flow::Next {
+            sc.vars.truncate(depth);
+            return Ok(flow);
         }
-        sc.vars.truncate(depth);
     }
-    Ok(())
+    sc.vars.truncate(depth);
+    Ok(Flow::Next)
+}
+
+/// A block's list: its variables end with it.
+fn nested(
+    nodes: &[Node],
+    dot: &Value,
+    sc: &mut Scope,
+    out: &mut String,
+) -> Result<Flow, TemplateError> {
+    let depth = sc.vars.len();
+    let flow = nodes_in(nodes, dot, sc, out);
+    sc.vars.truncate(depth);
+    flow
+}
+
+/// `{{template "name" pipeline}}`: the named template over the value,
+/// with variables of its own.
+fn call(
+    name: &str,
+    p: Option<&Pipe>,
+    dot: &Value,
+    sc: &mut Scope,
+    out: &mut String,
+) -> Result<Flow, TemplateError> {
+    let v = match p {
+        Some(p) => pipe(p, dot, sc)?,
+        None => Value::Null,
+    };
+    let defs = sc.defs.clone();
+    let Some(body) = defs.get(name) else {
+        return Err(exec(format!("template {name:?} not defined")));
+    };
+    if sc.depth >= MAX_DEPTH {
+        return Err(exec(format!(
+            "exceeded maximum template depth ({MAX_DEPTH})"
+        )));
+    }
+    let mut inner = Scope {
+        vars: vec![(String::new(), v.clone())],
+        defs: defs.clone(),
+        depth: sc.depth + 1,
+    };
+    nodes_in(body, &v, &mut inner, out)?;
+    Ok(Flow::Next)
 }
 
 fn range(
@@ -74,7 +159,7 @@ fn range(
     dot: &Value,
     sc: &mut Scope,
     out: &mut String,
-) -> Result<(), TemplateError> {
+) -> Result<Flow, TemplateError> {
     let decl = Pipe {
         decl: vec![],
         cmds: p.cmds.clone(),
@@ -94,7 +179,7 @@ fn range(
         v => return Err(exec(format!("range can't iterate over {}", text(&v)))),
     };
     if items.is_empty() {
-        return run(other, dot, sc, out);
+        return nested(other, dot, sc, out);
     }
     for (k, v) in items {
         let depth = sc.vars.len();
@@ -106,10 +191,13 @@ fn range(
                 sc.vars.push((e.clone(), v.clone()));
             }
         }
-        run(each, &v, sc, out)?;
+        let flow = nodes_in(each, &v, sc, out)?;
         sc.vars.truncate(depth);
+        if flow == Flow::Break {
+            break;
+        }
     }
-    Ok(())
+    Ok(Flow::Next)
 }
 
 /// Go's truth: false, 0, nil, and empty strings, arrays and maps are

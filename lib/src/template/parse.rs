@@ -1,10 +1,13 @@
 //! Go's text/template syntax, the part docker's `--format` users type:
 //! text, `{{pipeline}}`, `{{if}}`/`{{else if}}`/`{{else}}`/`{{end}}`,
-//! `{{range}}` (with `$i, $v :=`), `{{with}}`, `{{- trim -}}` markers,
+//! `{{range}}` (with `$i, $v :=`, `{{break}}` and `{{continue}}`),
+//! `{{with}}`, `{{define "name"}}` (at the top level), `{{template "name"
+//! pipeline}}`, `{{block "name" pipeline}}`, `{{- trim -}}` markers,
 //! pipelines of commands joined by `|`, and arguments: `.Field.Path`,
 //! `$var.Path`, `"strings"`, numbers, `true`/`false`/`nil`, `(pipeline)`.
 
 use super::TemplateError;
+use std::collections::BTreeMap;
 
 /// A parsed template: a list of nodes.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,7 +19,29 @@ pub enum Node {
     With(Pipe, Vec<Node>, Vec<Node>),
     /// `range`: what runs per element, and what runs when there is none.
     Range(Pipe, Vec<Node>, Vec<Node>),
+    /// `define "name"` (or the definition half of a `block`): a template
+    /// the others can run by name; it prints nothing where it stands.
+    Define(String, Vec<Node>),
+    /// `template "name" pipeline`: run the named template with the
+    /// pipeline's value (nil without one) as its dot and its `$`.
+    Template(String, Option<Pipe>),
+    /// Leave the innermost `range` / go on with its next element.
+    Break,
+    Continue,
 }
+
+/// Where a list of nodes stands: at the top (where `define` may be), and
+/// inside a `range` body (where `break` and `continue` may be).
+#[derive(Debug, Clone, Copy)]
+struct At {
+    top: bool,
+    in_range: bool,
+}
+
+const INSIDE: At = At {
+    top: false,
+    in_range: false,
+};
 
 /// `$a, $b := cmd | cmd`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -100,17 +125,22 @@ fn action_end(body: &str) -> Option<usize> {
 pub fn parse(src: &str) -> Result<Vec<Node>, TemplateError> {
     let pieces = pieces(src)?;
     let mut it = pieces.into_iter().peekable();
-    let (nodes, stop) = list(&mut it)?;
-    match stop {
-        None => Ok(nodes),
-        Some(s) => Err(err(format!("unexpected {{{{{s}}}}}"))),
+    let top = At {
+        top: true,
+        in_range: false,
+    };
+    let (nodes, stop) = list(&mut it, top)?;
+    if let Some(s) = stop {
+        return Err(err(format!("unexpected {{{{{s}}}}}")));
     }
+    definitions(&nodes)?;
+    Ok(nodes)
 }
 
 type Pieces = std::iter::Peekable<std::vec::IntoIter<(bool, String)>>;
 
 /// Nodes up to an `else …` or `end` (returned) or the end of the text.
-fn list(it: &mut Pieces) -> Result<(Vec<Node>, Option<String>), TemplateError> {
+fn list(it: &mut Pieces, at: At) -> Result<(Vec<Node>, Option<String>), TemplateError> {
     let mut nodes = Vec::new();
     while let Some((action, text)) = it.next() {
         if !action {
@@ -125,14 +155,100 @@ fn list(it: &mut Pieces) -> Result<(Vec<Node>, Option<String>), TemplateError> {
         let (word, rest) = split_word(&text);
         match word {
             "end" | "else" => return Ok((nodes, Some(text))),
-            "if" | "with" | "range" => nodes.push(block(word, rest, it)?),
-            "define" | "template" | "block" | "break" | "continue" => {
-                return Err(err(format!("{{{{{word}}}}} is not supported")))
+            "if" | "with" | "range" => nodes.push(block(word, rest, it, at)?),
+            "define" if !at.top => return Err(err("unexpected {{define}} inside an action")),
+            "define" => {
+                let (name, p) = named(word, rest)?;
+                if p.is_some() {
+                    return Err(err("{{define}} takes a name only"));
+                }
+                nodes.push(Node::Define(name, body_to_end(word, it)?));
             }
+            "block" => {
+                let (name, p) = named(word, rest)?;
+                nodes.push(Node::Define(name.clone(), body_to_end(word, it)?));
+                nodes.push(Node::Template(name, p));
+            }
+            "template" => {
+                let (name, p) = named(word, rest)?;
+                nodes.push(Node::Template(name, p));
+            }
+            "break" | "continue" if !at.in_range => {
+                return Err(err(format!("{{{{{word}}}}} outside {{{{range}}}}")))
+            }
+            "break" | "continue" if !rest.is_empty() => {
+                return Err(err(format!("unexpected {rest:?} in {{{{{word}}}}}")))
+            }
+            "break" => nodes.push(Node::Break),
+            "continue" => nodes.push(Node::Continue),
             _ => nodes.push(Node::Action(pipe(&text)?)),
         }
     }
     Ok((nodes, None))
+}
+
+/// The quoted name after `define`, `template` or `block`, and the
+/// pipeline after it, if any.
+fn named(word: &str, rest: &str) -> Result<(String, Option<Pipe>), TemplateError> {
+    let c: Vec<char> = rest.chars().collect();
+    if !matches!(c.first(), Some('"' | '`')) {
+        return Err(err(format!("{{{{{word}}}}} needs a quoted template name")));
+    }
+    let (name, len) = string(&c)?;
+    let after: String = c[len..].iter().collect();
+    let p = match after.trim() {
+        "" => None,
+        p => Some(pipe(p)?),
+    };
+    Ok((name, p))
+}
+
+/// The body of a `define` or `block`, through its `end`: a template of
+/// its own, so not inside any `range` around it.
+fn body_to_end(word: &str, it: &mut Pieces) -> Result<Vec<Node>, TemplateError> {
+    let (body, stop) = list(it, INSIDE)?;
+    match stop.as_deref().map(split_word) {
+        Some(("end", "")) => Ok(body),
+        Some(_) => Err(err(format!("unexpected {{{{else}}}} in {{{{{word}}}}}"))),
+        None => Err(err("unexpected EOF")),
+    }
+}
+
+/// Every template `nodes` define, by name. Two definitions of one name
+/// are an error unless one of them is empty (as Go's: the other wins).
+pub fn definitions(nodes: &[Node]) -> Result<BTreeMap<String, Vec<Node>>, TemplateError> {
+    let mut defs = BTreeMap::new();
+    collect(nodes, &mut defs)?;
+    Ok(defs)
+}
+
+fn collect(nodes: &[Node], defs: &mut BTreeMap<String, Vec<Node>>) -> Result<(), TemplateError> {
+    for n in nodes {
+        match n {
+            Node::Define(name, body) => {
+                collect(body, defs)?;
+                let empty = |b: &[Node]| {
+                    b.iter()
+                        .all(|n| matches!(n, Node::Text(t) if t.trim().is_empty()))
+                };
+                match defs.get(name) {
+                    Some(had) if !empty(had) && !empty(body) => {
+                        return Err(err(format!("multiple definition of template {name:?}")))
+                    }
+                    Some(had) if empty(body) && !empty(had) => {}
+                    _ => {
+                        defs.insert(name.clone(), body.clone());
+                    }
+                }
+            }
+            Node::If(_, a, b) | Node::With(_, a, b) | Node::Range(_, a, b) => {
+                collect(a, defs)?;
+                collect(b, defs)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn split_word(text: &str) -> (&str, &str) {
@@ -143,15 +259,21 @@ fn split_word(text: &str) -> (&str, &str) {
 }
 
 /// An `if`, `with` or `range` block after its keyword, through its `end`.
-fn block(word: &str, head: &str, it: &mut Pieces) -> Result<Node, TemplateError> {
+/// Its body is inside the range when it is one; its `else` is not.
+fn block(word: &str, head: &str, it: &mut Pieces, at: At) -> Result<Node, TemplateError> {
     let p = pipe(head)?;
-    let (then, stop) = list(it)?;
+    let inner = At {
+        top: false,
+        in_range: at.in_range || word == "range",
+    };
+    let outer = At { top: false, ..at };
+    let (then, stop) = list(it, inner)?;
     let stop = stop.ok_or_else(|| err("unexpected EOF"))?;
     let (kw, rest) = split_word(&stop);
     let otherwise = match (kw, rest) {
         ("end", _) => vec![],
         ("else", "") => {
-            let (nodes, stop) = list(it)?;
+            let (nodes, stop) = list(it, outer)?;
             match stop.as_deref().map(split_word) {
                 Some(("end", _)) => nodes,
                 _ => return Err(err("expected {{end}}")),
@@ -163,7 +285,7 @@ fn block(word: &str, head: &str, it: &mut Pieces) -> Result<Node, TemplateError>
             if kw2 != word {
                 return Err(err(format!("{{{{else {kw2}}}}} in {{{{{word}}}}}")));
             }
-            vec![block(word, rest2, it)?]
+            vec![block(word, rest2, it, outer)?]
         }
         _ => unreachable!("list stops only at else and end"),
     };
