@@ -288,3 +288,57 @@ fn templates_define_and_loop_as_docker() {
     }
     docker().ok(&["rmi", &tag]);
 }
+
+/// An image pulled from Docker Hub shows its manifest digest under
+/// docker's familiar name (`busybox@sha256:…`), in `images --digests`,
+/// `{{.Digest}}` and `RepoDigests`; another tag of it shows `<none>` in
+/// `images` but keeps the RepoDigests, and a loaded image has none, as
+/// docker shows them.
+#[test]
+fn digests_of_docker_hub_names() {
+    use libcairn::store::meta::RemoteManifest;
+    let env = Env::new("inspect-digest");
+    crate::harness::busybox_image(&env);
+    let layer: libcairn::LayerId = s(&env.records("images", &["busybox"])[0], "layer")
+        .parse()
+        .unwrap();
+    let d = |c: &str| format!("sha256:{}", c.repeat(64));
+    let none = env
+        .cmd("images")
+        .args(["busybox", "--format", "{{.Digest}}"]);
+    assert_eq!(none.ok().stdout, "<none>\n");
+    let store = libcairn::Store::open(&env.root).unwrap();
+    for (repo, digest) in [
+        ("registry-1.docker.io/library/busybox", d("a")),
+        ("registry-1.docker.io/team/app", d("b")),
+        ("localhost:5000/mine", d("c")),
+    ] {
+        let r = RemoteManifest {
+            manifest: digest.parse().unwrap(),
+            media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+            repository: repo.into(),
+        };
+        store.note_remote(&layer, r).unwrap();
+    }
+    env.cmd("tag").args(["busybox", "mybox:1"]).ok();
+    let t = "{{.Repository}} {{.Digest}}";
+    let o = env.cmd("images").args(["busybox", "--format", t]).ok();
+    assert_eq!(o.stdout, format!("busybox {}\n", d("a")));
+    let o = env.cmd("images").args(["mybox", "--format", t]).ok();
+    assert_eq!(o.stdout, "mybox <none>\n");
+    let o = env
+        .cmd("images")
+        .args(["busybox", "--digests", "--format", "table"])
+        .ok();
+    assert!(o.stdout.lines().nth(1).unwrap().contains(&d("a")), "{o}");
+    let o = env
+        .cmd("inspect")
+        .args(["-f", "{{json .RepoDigests}}", "mybox:1"])
+        .ok();
+    let want = [
+        format!("busybox@{}", d("a")),
+        format!("team/app@{}", d("b")),
+        format!("localhost:5000/mine@{}", d("c")),
+    ];
+    assert_eq!(o.stdout, format!("{}\n", serde_json::json!(want)));
+}

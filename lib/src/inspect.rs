@@ -23,7 +23,7 @@ use crate::digest::{ContainerId, Digest, LayerId};
 use crate::image::runtime_config as rcfg;
 use crate::net::{self, NetError, NetworkSettings, PortBinding};
 use crate::record::{ContainerInspect, ImageInspect};
-use crate::reference::Reference;
+use crate::reference::familiar_repository;
 use crate::store::container::{ContainerMeta, MountKind, MountSpec, State, Status};
 use crate::store::{refs, Store, StoreError};
 use schemars::JsonSchema;
@@ -526,19 +526,6 @@ pub fn repo_digests(store: &Store, top: &LayerId) -> Result<Vec<String>> {
         }
     }
     Ok(out)
-}
-
-/// The repository of `HOST/PATH` as docker shows it: Docker Hub's
-/// without its host (and `library/`), others whole.
-pub fn familiar_repository(repository: &str) -> Option<String> {
-    let hub = repository
-        .strip_prefix(crate::reference::DOCKER_HUB)
-        .and_then(|p| p.strip_prefix('/'));
-    let name = match hub {
-        Some(path) => format!("docker.io/{path}"),
-        None => repository.to_string(),
-    };
-    Reference::parse(&name).ok().map(|r| r.repository())
 }
 
 /// cairn's own document of container `c` (what the pipe carries): its

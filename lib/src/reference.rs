@@ -158,6 +158,20 @@ pub struct Remote {
 /// The registry docker.io names resolve to.
 pub const DOCKER_HUB: &str = "registry-1.docker.io";
 
+/// A repository as a registry was addressed (`HOST/PATH`, what a pull or
+/// push records) in the form docker shows it in `images` and
+/// `RepoDigests`: Docker Hub's without its host and `library/`
+/// (`registry-1.docker.io/library/busybox` is `busybox`), others whole.
+/// None when it is not a repository name.
+pub fn familiar_repository(host_path: &str) -> Option<String> {
+    let (host, path) = host_path.split_once('/')?;
+    let name = match host {
+        DOCKER_HUB | "index.docker.io" | "docker.io" => format!("docker.io/{path}"),
+        _ => host_path.to_string(),
+    };
+    Reference::parse(&name).ok().map(|r| r.repository())
+}
+
 impl Remote {
     pub fn parse(s: &str) -> Result<Remote, ReferenceError> {
         let (name, digest) = match s.split_once('@') {
@@ -411,5 +425,25 @@ mod remote {
         ] {
             assert!(Remote::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn familiar_repositories_as_docker_shows_them() {
+        let f = |s| familiar_repository(s);
+        assert_eq!(
+            f("registry-1.docker.io/library/busybox").as_deref(),
+            Some("busybox")
+        );
+        assert_eq!(f("index.docker.io/team/app").as_deref(), Some("team/app"));
+        assert_eq!(
+            f("localhost:5000/x/y").as_deref(),
+            Some("localhost:5000/x/y")
+        );
+        assert_eq!(
+            f("quay.io/library/busybox").as_deref(),
+            Some("quay.io/library/busybox")
+        );
+        assert_eq!(f("busybox"), None);
+        assert_eq!(f("registry-1.docker.io/Bad"), None);
     }
 }

@@ -345,10 +345,9 @@ pub fn image_row(
 /// with from (or went out as to) repository `repo`: docker's `DIGEST`.
 pub fn repo_digest(store: &Store, top: &LayerId, repo: &str) -> Result<Option<Digest>, Fail> {
     let info = store.layer_info(top)?;
-    let of = |r: &str| Reference::parse(r).map(|r| r.repository()).ok();
-    let want = of(repo);
+    let want = Reference::parse(repo).map(|r| r.repository()).ok();
     let found = info.remote.iter().rev().find(|m| {
-        let theirs = of(&m.repository);
+        let theirs = libcairn::reference::familiar_repository(&m.repository);
         theirs.is_some() && (repo == "<none>" || theirs == want)
     });
     Ok(found.map(|m| m.manifest))
