@@ -176,23 +176,29 @@ fn a_refused_field_is_one_line_and_lands_in_the_json_log() {
     let path = env.path("b/config.json");
     let mut config: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    config["hooks"] = serde_json::json!({"startContainer": [{"path": "/bin/true"}]});
+    config["linux"]["intelRdt"] = serde_json::json!({"closID": "x"});
     std::fs::write(&path, config.to_string()).unwrap();
     let o = runtime(&env)
         .args(["--log", "log.json", "--log-format", "json"])
         .args(["run", "--bundle", "b", "rt-refused"])
         .fails(1);
     assert_eq!(o.stderr.lines().count(), 1, "{o}");
-    assert!(o.stderr.contains("startContainer hooks"), "{o}");
+    assert!(o.stderr.contains("linux.intelRdt"), "{o}");
     let log = std::fs::read_to_string(env.path("log.json")).unwrap();
     let line: serde_json::Value = serde_json::from_str(log.trim()).unwrap();
     assert_eq!(line["level"], "error");
-    assert!(line["msg"].as_str().unwrap().contains("hooks"), "{log}");
+    assert!(line["msg"].as_str().unwrap().contains("intelRdt"), "{log}");
     assert!(line["time"].is_string());
     assert!(!env.path("state/rt-refused").exists());
-    runtime(&env)
-        .args(["--systemd-cgroup", "state", "x"])
-        .fails(2);
+    // --systemd-cgroup: one line saying so, whatever the command
+    for args in [&["state", "x"][..], &["run", "--bundle", "b", "rt-refused"]] {
+        let o = runtime(&env).arg("--systemd-cgroup").args(args).fails(2);
+        assert_eq!(o.stderr.lines().count(), 1, "{o}");
+        assert!(
+            o.stderr.contains("--systemd-cgroup is not supported"),
+            "{o}"
+        );
+    }
     env.cmd("rm").arg(s(&c, "container")).ok();
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }
@@ -783,6 +789,134 @@ fn hooks_sysctls_rlimits_and_a_cgroup_mount_as_docker_sends_them() {
         .fails(1);
     assert!(o.stderr.contains("kernel.core_pattern"), "{o}");
     assert!(!env.path("state/rt-docker-spec").exists());
+    env.cmd("rm").arg(s(&c, "container")).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+/// The createContainer and startContainer hooks of a bundle run by
+/// `runtime` (`cairn` or `runc`) as container `id`: what the container
+/// printed, and what the createContainer hook saw (its state, its
+/// directory, whether it was in the host's mount namespace, whether the
+/// host's files were there).
+fn inside_hooks(env: &Env, runtime_: &str, id: &str) -> (String, String) {
+    let seen = env.path(&format!("{id}.cc"));
+    let host_ns = std::fs::read_link("/proc/self/ns/mnt").unwrap();
+    let cc = format!(
+        "read -r st; echo \"$st\" > {seen}; pwd >> {seen}; \
+         [ \"$(readlink /proc/self/ns/mnt)\" = {host} ] && echo host-ns >> {seen}; \
+         [ -e {b}/config.json ] && echo host-files >> {seen}; exit 0",
+        seen = seen.display(),
+        host = host_ns.display(),
+        b = env.path("b").display(),
+    );
+    edit_config(env, |c| {
+        c["hooks"] = serde_json::json!({
+            "createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", cc]}],
+            "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c",
+                "read -r st; echo \"$st\" > /dev/shm/started; id -u >> /dev/shm/started; \
+                 grep CapEff /proc/self/status >> /dev/shm/started"]}],
+        });
+    });
+    let o = match runtime_ {
+        "cairn" => runtime(env).args(["run", "--bundle", "b", id]).ok(),
+        _ => env
+            .program(runtime_)
+            .args(["run", "--bundle", "b", id])
+            .ok(),
+    };
+    (o.stdout, std::fs::read_to_string(&seen).unwrap())
+}
+
+#[test]
+fn create_and_start_container_hooks_run_inside_as_runc_runs_them() {
+    let env = Env::new("rt-inside-hooks");
+    let c = bundle(&env, "cat /dev/shm/started");
+    edit_config(&env, |c| {
+        c["process"]["user"] = serde_json::json!({"uid": 1000, "gid": 1000});
+    });
+    let (ours, ours_cc) = inside_hooks(&env, "cairn", "rt-inside-hooks");
+    let (runc, runc_cc) = inside_hooks(&env, "runc", "rt-inside-hooks-runc");
+    // startContainer: inside, as the container's user with its
+    // capabilities, with the state "created" and pid 1
+    let state = |text: &str| -> serde_json::Value {
+        serde_json::from_str(text.lines().next().unwrap()).unwrap()
+    };
+    let (o, r) = (state(&ours), state(&runc));
+    assert_eq!(o["id"], "rt-inside-hooks", "{ours}");
+    assert_eq!((&o["status"], &o["pid"]), (&r["status"], &r["pid"]));
+    assert_eq!(
+        (o["status"].as_str(), o["pid"].as_i64()),
+        (Some("created"), Some(1))
+    );
+    assert_eq!(o["bundle"], r["bundle"]);
+    let rest = |text: &str| text.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(rest(&ours), rest(&runc));
+    assert!(rest(&ours).starts_with("1000\nCapEff:"), "{ours}");
+    // createContainer: in the container's mount namespace, in the root
+    // file system's directory, the host's files still there, "creating"
+    let (o, r) = (state(&ours_cc), state(&runc_cc));
+    assert_eq!(
+        (o["status"].as_str(), o["pid"].as_i64()),
+        (Some("creating"), Some(1))
+    );
+    assert_eq!((&o["status"], &o["pid"]), (&r["status"], &r["pid"]));
+    assert_eq!(rest(&ours_cc), rest(&runc_cc));
+    let rootfs = env.path("b/rootfs").canonicalize().unwrap();
+    assert_eq!(rest(&ours_cc), format!("{}\nhost-files", rootfs.display()));
+
+    // a failing hook fails create (runc's status, 1), nothing left; the
+    // error names the stage and says what the hook said
+    let failing =
+        serde_json::json!([{"path": "/bin/sh", "args": ["sh", "-c", "echo nope >&2; exit 3"]}]);
+    edit_config(&env, |c| {
+        c["hooks"] = serde_json::json!({"createContainer": failing})
+    });
+    let (code, err) = detached(&env, &["create", "--bundle", "b", "rt-inside-fail"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("createContainer hook /bin/sh") && err.contains("nope"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!env.path("state/rt-inside-fail").exists());
+    let runc = env
+        .program("runc")
+        .args(["run", "--bundle", "b", "rt-inside-fail-runc"])
+        .fails(1);
+    assert!(runc.stderr.contains("nope"), "{runc}");
+    // a hook past its timeout is killed and fails create
+    edit_config(&env, |c| {
+        c["hooks"] = serde_json::json!({"createContainer":
+            [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]})
+    });
+    let t = std::time::Instant::now();
+    let (code, err) = detached(&env, &["create", "--bundle", "b", "rt-inside-slow"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("timed out after 1s"), "{err}");
+    assert!(t.elapsed() < std::time::Duration::from_secs(20));
+    // a failing startContainer hook: create and start succeed, as runc's,
+    // and the container ends with status 1, the error on its stderr
+    edit_config(&env, |c| {
+        c["hooks"] = serde_json::json!({"startContainer": failing})
+    });
+    let id = "rt-inside-start";
+    let (code, err) = detached(&env, &["create", "--bundle", "b", id]);
+    assert_eq!(code, Some(0), "{err}");
+    runtime(&env).args(["start", id]).ok();
+    crate::harness::wait_for("the stop", std::time::Duration::from_secs(10), || {
+        status_of(&env, id)["status"] == "stopped"
+    });
+    let err = std::fs::read_to_string(env.path("err")).unwrap();
+    assert!(
+        err.contains("startContainer hook /bin/sh") && err.contains("nope"),
+        "{err}"
+    );
+    runtime(&env).args(["delete", id]).ok();
+    let o = runtime(&env).args(["run", "--bundle", "b", id]).fails(1);
+    assert!(o.stderr.contains("nope"), "{o}");
+    env.program("runc")
+        .args(["run", "--bundle", "b", "rt-inside-start-runc"])
+        .fails(1);
     env.cmd("rm").arg(s(&c, "container")).ok();
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }

@@ -438,6 +438,7 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
         stdio: o.stdio,
         cgroup: cgroup.as_ref(),
         console: o.console,
+        state: None,
     };
     let pid = process::spawn(&spec, &io).map_err(|e| {
         if let Some(cg) = &cgroup {
@@ -1221,6 +1222,7 @@ fn enter<T>(
         stdio: o.stdio,
         cgroup: cgroup.as_ref(),
         console: o.console,
+        state: None,
     };
     spawn(&spec, &io).map_err(spawn_err)
 }

@@ -84,8 +84,6 @@ pub enum RuntimeError {
         #[source]
         source: io::Error,
     },
-    #[error("{0}")]
-    Hooks(&'static str),
     #[error("{stage} hook {}", path.display())]
     Hook {
         stage: hooks::Stage,
@@ -244,7 +242,10 @@ pub fn features() -> serde_json::Value {
     serde_json::json!({
         "ociVersionMin": "1.0.0",
         "ociVersionMax": spec::OCI_VERSION,
-        "hooks": ["prestart", "createRuntime", "poststart", "poststop"],
+        "hooks": [
+            "prestart", "createRuntime", "createContainer", "startContainer", "poststart",
+            "poststop"
+        ],
         "mountOptions": [
             "async", "atime", "dev", "diratime", "dirsync", "exec", "noatime", "nodev",
             "nodiratime", "noexec", "norelatime", "nostrictatime", "nosuid", "relatime",
@@ -369,6 +370,14 @@ struct Made {
 }
 
 impl Made {
+    /// The state the hooks inside the container start from: its process
+    /// adds its status and pid.
+    fn state(&self, id: &str) -> serde_json::Value {
+        serde_json::json!({
+            "ociVersion": spec::OCI_VERSION, "id": id, "bundle": self.bundle,
+        })
+    }
+
     /// The state hooks are given.
     fn report(&self, id: &str, pid: Pid, status: Status) -> Report {
         Report {
@@ -438,7 +447,7 @@ impl Runtime {
         });
         let bundle = o.bundle.canonicalize().map_err(at(o.bundle))?;
         let mut spec = load_spec(&bundle)?;
-        let hooks = hooks::take(&mut spec)?;
+        let hooks = hooks::take(&mut spec);
         let cgroup_path = cgroup_path(&spec, o.id)?;
         let mut rules = spec::device_rules(&spec).map_err(|source| RuntimeError::Devices {
             id: o.id.into(),
@@ -516,6 +525,7 @@ impl Runtime {
             stdio: [None; 3],
             cgroup: Some(&m.cgroup.value),
             console: console.as_ref().map(|c| c.as_raw_fd()),
+            state: Some(&m.state(o.id)),
         };
         let pid = self.spawn_at_gate(o.id, &m, &io, true)?;
         self.record(o, &m, pid, ContainerState::Created)?;
@@ -552,7 +562,7 @@ impl Runtime {
     /// The hooks of the bundle of a recorded container.
     fn hooks_of(s: &Saved) -> Option<oci_spec::runtime::Hooks> {
         let mut spec = load_spec(s.state.bundle()).ok()?;
-        hooks::take(&mut spec).ok()
+        Some(hooks::take(&mut spec))
     }
 
     /// Start a created container: let its process execute its command.
@@ -609,6 +619,7 @@ impl Runtime {
             stdio: [None; 3],
             cgroup: Some(&m.cgroup.value),
             console: attach.as_ref().and_then(Attach::console),
+            state: Some(&m.state(o.id)),
         };
         let hooked = [Stage::Create, Stage::Poststart, Stage::Poststop]
             .iter()
@@ -855,6 +866,7 @@ impl Runtime {
                 .as_ref()
                 .map(|c| c.as_raw_fd())
                 .or(attach.as_ref().and_then(Attach::console)),
+            state: None,
         };
         let spawn_err = |source| RuntimeError::Spawn {
             id: id.into(),

@@ -10,6 +10,7 @@ pub mod cgroup;
 pub mod config;
 pub mod devices;
 pub mod exe;
+pub mod hooks;
 pub mod init;
 pub use crate::liveness;
 pub mod overlay;

@@ -9,10 +9,11 @@
 //! the parent has put it in its cgroup, enters a new cgroup namespace,
 //! carries out the spec's mounts in the view (every target opened by fds
 //! below the root, symlinks resolved inside it, and mounted through its
-//! fd; bind mounts included), pivots into it
+//! fd; bind mounts included), runs the createContainer hooks, pivots into it
 //! (never chroot), masks and write-protects the spec's paths, drops to the
 //! spec's capabilities with `no_new_privs`, closes every inherited fd
-//! beyond 0-2, installs the seccomp filter and executes the command, which
+//! beyond 0-2, installs the seccomp filter, runs the startContainer hooks
+//! ([`super::hooks`]) and executes the command, which
 //! is pid 1 of its namespace. [`spawn_into`] starts a process in the
 //! namespaces of a running one the same way (`exec`). A failure before
 //! `execve` is reported to the parent through a close-on-exec pipe with the
@@ -50,6 +51,10 @@ pub struct Io<'a> {
     /// socket (runc's console socket). The pty is then in the container's
     /// /dev/pts, so `tty` names it.
     pub console: Option<RawFd>,
+    /// The state the spec's createContainer and startContainer hooks get
+    /// on stdin (`ociVersion`, `id`, `bundle`: the runtime's), to which
+    /// the process adds its status and pid ([`super::hooks`]).
+    pub state: Option<&'a serde_json::Value>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +151,8 @@ struct Proc<'s> {
     persona: Option<libc::c_ulong>,
     /// Stay as the container's init, the command a child ([`super::init`]).
     init: bool,
+    /// Run by the process just before `execve`.
+    start_hooks: Vec<oci_spec::runtime::Hook>,
 }
 
 /// The resource number of an rlimit of the spec.
@@ -226,6 +233,8 @@ struct Root<'s> {
     cgroup: Option<super::sysfs::CgroupMount>,
     /// The spec's sysctls: file under /proc/sys, value.
     sysctl: Vec<(String, String)>,
+    /// Run once the mounts are made, before `pivot_root`.
+    create_hooks: Vec<oci_spec::runtime::Hook>,
 }
 
 /// What a spec asks of the runtime, read and checked before anything is
@@ -275,7 +284,16 @@ fn refuse_unsupported(spec: &Spec, linux: &oci_spec::runtime::Linux) -> Result<(
                 || linux.gid_mappings().as_ref().is_some_and(|m| !m.is_empty()),
             "uid and gid mappings",
         ),
-        some(spec.hooks().is_some(), "hooks"),
+        some(
+            spec.hooks().as_ref().is_some_and(|h| {
+                let set = |v: &Option<Vec<_>>| v.as_ref().is_some_and(|v| !v.is_empty());
+                set(h.prestart())
+                    || set(h.create_runtime())
+                    || set(h.poststart())
+                    || set(h.poststop())
+            }),
+            "hooks but createContainer and startContainer (a runtime runs the others)",
+        ),
         some(linux.intel_rdt().is_some(), "linux.intelRdt"),
         some(linux.mount_label().is_some(), "linux.mountLabel"),
         some(linux.memory_policy().is_some(), "linux.memoryPolicy"),
@@ -401,6 +419,7 @@ impl<'s> Plan<'s> {
                 readonly_paths: linux.readonly_paths().as_deref().unwrap_or_default(),
                 cgroup,
                 sysctl,
+                create_hooks: super::hooks::Inside::of(spec.hooks().as_ref()).create_container,
             })
         };
         let process = spec
@@ -415,6 +434,9 @@ impl<'s> Plan<'s> {
                 .as_ref()
                 .and_then(|a| a.get(super::init::ANNOTATION))
                 .is_some_and(|v| v == "true");
+        if !joining {
+            process.start_hooks = super::hooks::Inside::of(spec.hooks().as_ref()).start_container;
+        }
         if let Some(s) = linux.seccomp() {
             // compiled here, before the start: a profile cairn cannot
             // compile is refused, never loaded in part
@@ -493,6 +515,7 @@ impl<'s> Proc<'s> {
             console_size,
             persona: None,
             init: false,
+            start_hooks: Vec::new(),
         })
     }
 }
@@ -769,7 +792,19 @@ fn child(
                 ))
             }
         };
-        super::rootfs::prepare_rootfs(&root.path, &root.steps, root.readonly, root.propagation)?;
+        let create_hooks = || {
+            let state = super::hooks::state_here(io.state, "creating");
+            ctx(chdir(&root.path), "chdir to the root file system")?;
+            super::hooks::run_inside(&root.create_hooks, "createContainer", &state)
+                .map_err(|e| Fail(1, e))
+        };
+        super::rootfs::prepare_rootfs(
+            &root.path,
+            &root.steps,
+            root.readonly,
+            root.propagation,
+            create_hooks,
+        )?;
         if let (Some(m), Some(opened)) = (&root.cgroup, &cgroups) {
             super::sysfs::mount_cgroups(m, opened)?;
         }
@@ -780,7 +815,7 @@ fn child(
     if let Some(sock) = io.console {
         open_console(sock, plan.process.console_size)?;
     }
-    become_process(&plan.process)
+    become_process(&plan.process, io.state)
 }
 
 /// In the child, inside the container's root: a new pty from its
@@ -835,7 +870,7 @@ fn open_console(sock: RawFd, size: Option<(u16, u16)>) -> Result<(), Fail> {
 
 /// Inside the container's root: enter the working directory, take the
 /// spec's user and capabilities, close inherited fds and execute.
-fn become_process(p: &Proc<'_>) -> Result<Infallible, Fail> {
+fn become_process(p: &Proc<'_>, state: Option<&serde_json::Value>) -> Result<Infallible, Fail> {
     // The working directory: made if missing (as docker does), inside the root.
     if !Path::new(&p.cwd).is_dir() {
         ctx(
@@ -908,6 +943,7 @@ fn become_process(p: &Proc<'_>) -> Result<Infallible, Fail> {
     if let Some(f) = p.seccomp.as_ref().filter(|_| p.no_new_privs) {
         ctx(f.install(), "installing the seccomp filter")?;
     }
+    run_start_hooks(p, state)?;
     if p.init {
         return super::init::run(
             || exec(p.args, p.env),
@@ -915,6 +951,25 @@ fn become_process(p: &Proc<'_>) -> Result<Infallible, Fail> {
         );
     }
     exec(p.args, p.env)
+}
+
+/// The startContainer hooks, as the process, just before `execve`. Past
+/// a start gate no one reads the error pipe any more: a failure is told
+/// on the process's stderr and it exits 1, as runc's does.
+fn run_start_hooks(p: &Proc<'_>, state: Option<&serde_json::Value>) -> Result<(), Fail> {
+    if p.start_hooks.is_empty() {
+        return Ok(());
+    }
+    let state = super::hooks::state_here(state, "created");
+    let Err(e) = super::hooks::run_inside(&p.start_hooks, "startContainer", &state) else {
+        return Ok(());
+    };
+    if p.gate.is_none() {
+        return Err(Fail(1, e));
+    }
+    let _ = writeln!(io::stderr(), "{e}");
+    // SAFETY: _exit ends this process without running anything of the parent's.
+    unsafe { libc::_exit(1) }
 }
 
 /// Take the user's ids and groups, then exactly the spec's capabilities
@@ -1347,7 +1402,7 @@ fn join_and_exec(
             {
                 report(code, msg)
             }
-            let Err(Fail(code, msg)) = become_process(p);
+            let Err(Fail(code, msg)) = become_process(p, None);
             report(code, msg)
         }
         Ok(nix::unistd::ForkResult::Parent { child }) => {

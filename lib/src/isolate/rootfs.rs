@@ -774,8 +774,8 @@ fn apply_rootfs_plan(root: &OwnedFd, plan: &[RootfsStep]) -> Result<(), Fail> {
     Ok(())
 }
 
-/// Bind the root file system `rootfs` on itself, carry out `plan` in it
-/// and pivot into it; then make it read-only if `readonly`, and give `/`
+/// Bind the root file system `rootfs` on itself, carry out `plan` in it,
+/// call `before_pivot` (the createContainer hooks) and pivot into it; then make it read-only if `readonly`, and give `/`
 /// the `propagation` asked for. The host's mounts are made slaves first
 /// whatever is asked, so no mount of the container's reaches the host
 /// (`rshared` shares them within the container only).
@@ -784,6 +784,7 @@ pub(super) fn prepare_rootfs(
     plan: &[RootfsStep],
     readonly: bool,
     propagation: Option<MsFlags>,
+    before_pivot: impl FnOnce() -> Result<(), Fail>,
 ) -> Result<(), Fail> {
     let none: Option<&str> = None;
     ctx(
@@ -809,6 +810,7 @@ pub(super) fn prepare_rootfs(
         "opening the root file system",
     )?;
     apply_rootfs_plan(&root, plan)?;
+    before_pivot()?;
     pivot_into(rootfs)?;
     if readonly {
         ctx(

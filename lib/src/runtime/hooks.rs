@@ -5,14 +5,13 @@
 //! process is set up and waits to be started (its namespaces exist:
 //! docker's network hook joins its network namespace), `poststart` once
 //! it is started, `poststop` once it is deleted. `createContainer` and
-//! `startContainer` run inside the container and are refused.
+//! `startContainer` run inside the container: they stay in the spec, for
+//! the container's process to run ([`crate::isolate::hooks`]).
 
 use super::{Report, RuntimeError};
+pub use crate::isolate::hooks::HookFailure;
+use crate::isolate::hooks::{run_one, Inside};
 use oci_spec::runtime::{Hook, Hooks, Spec};
-use std::io::{Read, Write};
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// Which hooks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,19 +32,18 @@ impl std::fmt::Display for Stage {
     }
 }
 
-/// Take the hooks out of `spec` (isolate runs none): they are the
-/// runtime's to run. Hooks that would run inside the container are an
-/// error naming them.
-pub fn take(spec: &mut Spec) -> Result<Hooks, RuntimeError> {
+/// Take the hooks the runtime runs out of `spec`, leaving those its
+/// process runs inside the container (createContainer, startContainer).
+pub fn take(spec: &mut Spec) -> Hooks {
     let hooks = spec.hooks().clone().unwrap_or_default();
-    let inside = |h: &Option<Vec<Hook>>| h.as_ref().is_some_and(|v| !v.is_empty());
-    if inside(hooks.create_container()) || inside(hooks.start_container()) {
-        return Err(RuntimeError::Hooks(
-            "createContainer and startContainer hooks (run inside the container) are not supported",
-        ));
-    }
-    spec.set_hooks(None);
-    Ok(hooks)
+    let inside = Inside::of(Some(&hooks));
+    let mut left = Hooks::default();
+    let some = |v: Vec<Hook>| Some(v).filter(|v| !v.is_empty());
+    left.set_create_container(some(inside.create_container))
+        .set_start_container(some(inside.start_container));
+    let empty = left.create_container().is_none() && left.start_container().is_none();
+    spec.set_hooks(Some(left).filter(|_| !empty));
+    hooks
 }
 
 /// The hooks of `stage`, in order.
@@ -74,77 +72,6 @@ pub fn run(hooks: &[Hook], stage: Stage, state: &Report) -> Result<(), RuntimeEr
         })?;
     }
     Ok(())
-}
-
-/// How one hook failed.
-#[derive(Debug, thiserror::Error)]
-pub enum HookFailure {
-    #[error("cannot be started")]
-    Spawn(#[source] std::io::Error),
-    #[error("cannot be waited for")]
-    Wait(#[source] std::io::Error),
-    #[error("timed out after {0}s")]
-    TimedOut(u64),
-    #[error("{status}: {said}")]
-    Failed {
-        status: std::process::ExitStatus,
-        /// What it wrote on stdout and stderr, trimmed.
-        said: String,
-    },
-}
-
-fn run_one(h: &Hook, state: &[u8]) -> Result<(), HookFailure> {
-    let mut cmd = Command::new(h.path());
-    if let Some((arg0, rest)) = h.args().as_deref().and_then(|a| a.split_first()) {
-        cmd.arg0(arg0).args(rest);
-    }
-    cmd.env_clear();
-    for e in h.env().iter().flatten() {
-        if let Some((k, v)) = e.split_once('=') {
-            cmd.env(k, v);
-        }
-    }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(HookFailure::Spawn)?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // a hook that does not read its state is no error
-        let _ = stdin.write_all(state);
-    }
-    let timeout = h.timeout().filter(|t| *t > 0).map(|t| t as u64);
-    let deadline = timeout.map(|t| Instant::now() + Duration::from_secs(t));
-    let status = loop {
-        match child.try_wait().map_err(HookFailure::Wait)? {
-            Some(st) => break st,
-            None if deadline.is_some_and(|d| Instant::now() >= d) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(HookFailure::TimedOut(timeout.unwrap_or(0)));
-            }
-            None => std::thread::sleep(Duration::from_millis(5)),
-        }
-    };
-    if status.success() {
-        return Ok(());
-    }
-    let mut said = String::new();
-    for out in [
-        child.stdout.take().map(|o| Box::new(o) as Box<dyn Read>),
-        child.stderr.take().map(|o| Box::new(o) as Box<dyn Read>),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        let mut o = out;
-        let _ = o.read_to_string(&mut said);
-    }
-    Err(HookFailure::Failed {
-        status,
-        said: said.trim().to_string(),
-    })
 }
 
 #[cfg(test)]
@@ -205,22 +132,26 @@ mod tests {
     }
 
     #[test]
-    fn hooks_inside_the_container_are_refused() {
+    fn hooks_inside_the_container_stay_in_the_spec() {
         let mut spec = crate::runtime::default_spec();
         let h: Hooks = serde_json::from_value(serde_json::json!({
             "prestart": [{"path": "/bin/true"}], "poststop": [{"path": "/bin/false"}]
         }))
         .unwrap();
         spec.set_hooks(Some(h));
-        let hooks = take(&mut spec).unwrap();
+        let hooks = take(&mut spec);
         assert!(spec.hooks().is_none());
         assert_eq!(of(&hooks, Stage::Create).len(), 1);
         assert_eq!(of(&hooks, Stage::Poststop).len(), 1);
         let h: Hooks = serde_json::from_value(serde_json::json!({
-            "startContainer": [{"path": "/bin/true"}]
+            "startContainer": [{"path": "/bin/true"}], "poststart": [{"path": "/bin/true"}]
         }))
         .unwrap();
         spec.set_hooks(Some(h));
-        assert!(take(&mut spec).is_err());
+        let hooks = take(&mut spec);
+        assert_eq!(of(&hooks, Stage::Poststart).len(), 1);
+        let left = spec.hooks().as_ref().unwrap();
+        assert_eq!(left.start_container().as_ref().map(Vec::len), Some(1));
+        assert!(left.poststart().is_none() && left.create_container().is_none());
     }
 }
