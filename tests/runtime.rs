@@ -1458,14 +1458,10 @@ fn domainname_personality_propagation_and_device_nodes_as_runc_makes_them() {
 
     // what is refused is refused by name, before anything runs
     let refused = [
-        (serde_json::json!({"cpu": {"cpus": "0"}}), "cpu.cpus"),
+        (serde_json::json!({"cpu": {"idle": 1}}), "cpu.idle"),
         (
-            serde_json::json!({"blockIO": {"weight": 300}}),
-            "blockIO.weight",
-        ),
-        (
-            serde_json::json!({"hugepageLimits": [{"pageSize": "2MB", "limit": 0}]}),
-            "hugepageLimits",
+            serde_json::json!({"memory": {"disableOOMKiller": true}}),
+            "memory.disableOOMKiller",
         ),
     ];
     for (resources, what) in refused {
@@ -1736,5 +1732,251 @@ fn a_bundle_refuses_init_in_one_line_and_leaves_nothing() {
     assert!(!env.path("b/config.json").exists());
     let ps = env.cmd("ps").args(["-aq"]).ok();
     assert_eq!(ps.stdout, "", "the container is not kept");
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+/// The cgroup files of the container `id` (found by its directory's
+/// name in every hierarchy) named in `files` (`controller/file`), each
+/// as `controller/file: content`.
+fn cgroup_files(id: &str, files: &[&str]) -> Vec<String> {
+    let dirs = cgroups_of(id);
+    files
+        .iter()
+        .map(|f| {
+            let (controller, file) = f.split_once('/').unwrap();
+            let dir = dirs
+                .iter()
+                .find(|d| d.starts_with(format!("/sys/fs/cgroup/{controller}")))
+                .unwrap_or_else(|| panic!("{id} has no {controller} cgroup: {dirs:?}"));
+            let text = std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| e.to_string());
+            // in the order the rules were written, which is no one's concern
+            let mut lines: Vec<&str> = text.trim().lines().collect();
+            lines.sort_unstable();
+            format!("{f}: {}", lines.join("\n"))
+        })
+        .collect()
+}
+
+#[test]
+fn docker_resources_and_devices_through_cairn_runtime_as_through_runc() {
+    let env = Env::new("rt-docker-res");
+    let d = crate::fixtures::docker();
+    let archive = busybox_archive(&env);
+    d.ok(&["load", "-i", archive.to_str().unwrap()]);
+    // the block device of the root file system, as a path for docker
+    let node = std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            let (mount, fs) = l.split_once(" - ")?;
+            let source = fs.split(' ').nth(1)?;
+            (mount.split(' ').nth(4) == Some("/")).then(|| source.to_string())
+        })
+        .filter(|n| n.starts_with("/dev/"))
+        .expect("the root file system's block device");
+    let throttles = [
+        format!("{node}:1mb"),
+        format!("{node}:2mb"),
+        format!("{node}:50"),
+        format!("{node}:100"),
+    ];
+    let files = [
+        "blkio/blkio.throttle.read_bps_device",
+        "blkio/blkio.throttle.write_bps_device",
+        "blkio/blkio.throttle.read_iops_device",
+        "blkio/blkio.throttle.write_iops_device",
+        "cpuset/cpuset.cpus",
+        "cpuset/cpuset.mems",
+        "memory/memory.soft_limit_in_bytes",
+        "memory/memory.swappiness",
+        "memory/memory.limit_in_bytes",
+        "devices/devices.list",
+    ];
+    let cpu = if std::thread::available_parallelism().map_or(1, |n| n.get()) > 1 {
+        "1"
+    } else {
+        "0"
+    };
+    let seen = |runtime: &str| {
+        #[rustfmt::skip]
+        let args = [
+            "run", "-d", "--runtime", runtime, "--network", "none",
+            "--device-read-bps", &throttles[0], "--device-write-bps", &throttles[1],
+            "--device-read-iops", &throttles[2], "--device-write-iops", &throttles[3],
+            "--cpuset-cpus", cpu, "--cpuset-mems", "0",
+            "--memory", "64m", "--memory-reservation", "32m", "--memory-swappiness", "10",
+            "--device", "/dev/fuse", "--device", "/dev/net/tun:/dev/tun0:r",
+            "--device-cgroup-rule", "c 42:* rmw", "--device-cgroup-rule", "b 7:* r",
+            "busybox:rt", "sleep", "600",
+        ];
+        let id = d.ok(&args).trim().to_string();
+        let mut got = cgroup_files(&id, &files);
+        let inside = d.ok(&[
+            "exec",
+            &id,
+            "sh",
+            "-c",
+            "stat -c '%A %t %T %n' /dev/fuse /dev/tun0; grep _allowed_list /proc/self/status",
+        ]);
+        got.extend(inside.lines().map(String::from));
+        d.ok(&["rm", "-f", &id]);
+        assert!(
+            cgroups_of(&id).is_empty(),
+            "{runtime}: {:?}",
+            cgroups_of(&id)
+        );
+        got
+    };
+    let (runc, ours) = (seen("runc"), seen("cairn"));
+    // runc 1.1 allows /dev/net/tun (10:200 rwm) in every container; cairn
+    // allows what docker asks for it (r), as runc 1.2 does
+    let tun = |v: &[String]| -> Vec<String> {
+        v.iter()
+            .map(|l| l.replace("c 10:200 rwm\n", "").replace("c 10:200 r\n", ""))
+            .collect()
+    };
+    assert_eq!(tun(&ours), tun(&runc));
+    let list = ours.iter().find(|l| l.starts_with("devices/")).unwrap();
+    for rule in ["c 10:200 r", "c 10:229 rwm", "c 42:* rwm", "b 7:* r"] {
+        assert!(list.lines().any(|l| l == rule), "{rule}: {list}");
+    }
+    assert!(
+        ours.contains(&"cpuset/cpuset.cpus: 1".to_string()) || cpu == "0",
+        "{ours:?}"
+    );
+    assert!(
+        ours.iter().any(|l| l == "memory/memory.swappiness: 10"),
+        "{ours:?}"
+    );
+}
+
+#[test]
+fn docker_privileged_through_cairn_runtime_has_the_hosts_devices() {
+    let env = Env::new("rt-docker-priv");
+    let d = crate::fixtures::docker();
+    let archive = busybox_archive(&env);
+    d.ok(&["load", "-i", archive.to_str().unwrap()]);
+    // runc fails --privileged on a host whose bounding set lacks a
+    // capability docker asks for (as the test machine's may); cairn
+    // grants what it holds. So the nodes are compared with the host's.
+    let id = d
+        .ok(&[
+            "run",
+            "-d",
+            "--runtime",
+            "cairn",
+            "--network",
+            "none",
+            "--privileged",
+            "busybox:rt",
+            "sleep",
+            "600",
+        ])
+        .trim()
+        .to_string();
+    let listing = d.ok(&[
+        "exec",
+        &id,
+        "sh",
+        "-c",
+        "find /dev -type c -o -type b | grep -v '^/dev/pts/' | xargs stat -c '%n %F %a %t %T'",
+    ]);
+    let list = cgroup_files(&id, &["devices/devices.list"]);
+    d.ok(&["rm", "-f", &id]);
+    assert_eq!(list, ["devices/devices.list: a *:* rwm"]);
+    let mut nodes = Vec::new();
+    for line in listing.lines() {
+        let (path, rest) = line.split_once(' ').unwrap();
+        let host = env
+            .program("stat")
+            .args(["-c", "%F %a %t %T", path])
+            .ok()
+            .stdout;
+        // a fresh /dev's own nodes keep their 0666
+        if ![
+            "/dev/null",
+            "/dev/zero",
+            "/dev/full",
+            "/dev/random",
+            "/dev/urandom",
+            "/dev/tty",
+        ]
+        .contains(&path)
+        {
+            assert_eq!(rest, host.trim(), "{path}");
+        }
+        nodes.push(path.to_string());
+    }
+    // every node of the host's but its console and ptmx (docker passes
+    // neither: the container's /dev/ptmx is its devpts')
+    let host = env
+        .program("sh")
+        .args(["-c", "find /dev -type c -o -type b | grep -v '^/dev/pts/'"])
+        .ok()
+        .stdout;
+    let mut host: Vec<&str> = host
+        .lines()
+        .filter(|p| !["/dev/console", "/dev/ptmx"].contains(p))
+        .collect();
+    host.sort_unstable();
+    nodes.sort_unstable();
+    assert!(nodes.len() > 20, "{listing}");
+    assert_eq!(nodes, host, "{listing}");
+}
+
+#[test]
+fn resources_this_kernel_lacks_are_refused_by_name_as_runc_fails() {
+    let env = Env::new("rt-res-refused");
+    let c = bundle(&env, "true");
+    let base = config_of(&env);
+    // whether the kernel takes each is the machine's: what is compared is
+    // that cairn-runtime fails where runc fails, in one line naming it
+    let cases = [
+        (
+            serde_json::json!({"blockIO": {"weight": 300}}),
+            "blockIO.weight",
+        ),
+        (
+            serde_json::json!({"blockIO": {"weightDevice": [{"major": 1, "minor": 3, "weight": 200}]}}),
+            "blockIO.weightDevice",
+        ),
+        (
+            serde_json::json!({"hugepageLimits": [{"pageSize": "2MB", "limit": 4194304}]}),
+            "hugepageLimits",
+        ),
+        (
+            serde_json::json!({"cpu": {"realtimeRuntime": 1000}}),
+            "cpu.realtimeRuntime",
+        ),
+    ];
+    let mut failed = 0;
+    for (resources, field) in cases {
+        let mut config = base.clone();
+        for (k, v) in resources.as_object().unwrap() {
+            config["linux"]["resources"][k] = v.clone();
+        }
+        std::fs::write(env.path("b/config.json"), config.to_string()).unwrap();
+        let runc = env
+            .program("runc")
+            .args(["run", "--bundle", "b", "rt-res-refused-runc"])
+            .run();
+        let o = runtime(&env)
+            .args(["run", "--bundle", "b", "rt-res-refused"])
+            .run();
+        assert_eq!(o.code, runc.code, "{field}: {o}\n{runc}");
+        if o.code != Some(0) {
+            failed += 1;
+            assert_eq!(o.code, Some(1), "{o}");
+            assert_eq!(o.stderr.lines().count(), 1, "{o}");
+            assert!(
+                o.stderr.contains(&format!("linux.resources.{field}")),
+                "{o}"
+            );
+        }
+        assert!(!env.path("state/rt-res-refused").exists());
+    }
+    // this machine has no hugetlb controller, nor realtime time to hand out
+    assert!(failed > 0);
+    env.cmd("rm").arg(s(&c, "container")).ok();
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }

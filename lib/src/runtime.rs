@@ -464,13 +464,13 @@ impl Runtime {
                 let _ = old.destroy();
             }
         }
-        let cg =
-            Cgroup::create_at(&cgroup_path, &spec::limits(&spec), &rules).map_err(|source| {
-                RuntimeError::Cgroup {
-                    id: o.id.into(),
-                    source,
-                }
-            })?;
+        let tuning = spec::tuning(&spec);
+        let cg = Cgroup::create_at(&cgroup_path, &spec::limits(&spec), &rules, &tuning).map_err(
+            |source| RuntimeError::Cgroup {
+                id: o.id.into(),
+                source,
+            },
+        )?;
         let cgroup = Armed::new(cg, |cg: &Cgroup| {
             let _ = cg.signal_all(Signal::SIGKILL);
             let _ = cg.destroy();

@@ -42,6 +42,9 @@ use nix::unistd::Pid;
 
 use super::devices::{self, DevicesError, Policy, Rule};
 
+mod tune;
+pub use tune::{Throttle, Tune};
+
 /// The directory below each hierarchy's root that holds cairn's cgroups.
 pub const PARENT: &str = "cairn";
 
@@ -124,6 +127,26 @@ pub enum CgroupError {
         path: PathBuf,
         /// The state waited for.
         what: &'static str,
+    },
+    /// A `linux.resources` setting this kernel does not offer.
+    #[error("linux.resources.{field} is not available: {what}; leave it out")]
+    NotOffered {
+        /// The spec's field, below `linux.resources`.
+        field: &'static str,
+        /// What is missing.
+        what: String,
+    },
+    /// The kernel refused a `linux.resources` setting's value.
+    #[error("linux.resources.{field}: writing {value:?} to {path}")]
+    Tune {
+        /// The spec's field, below `linux.resources`.
+        field: &'static str,
+        /// The control file.
+        path: PathBuf,
+        /// What was written.
+        value: String,
+        /// The kernel's answer.
+        source: io::Error,
     },
     /// Loading or attaching the v2 device program failed.
     #[error(transparent)]
@@ -355,10 +378,15 @@ fn cgroup_mounts() -> Result<Vec<Mount>> {
     Ok(mounts)
 }
 
-/// The controllers cairn uses, in the order their v1 directories are listed.
-const V1_CONTROLLERS: [&str; 7] = [
-    "memory", "pids", "cpu", "cpuacct", "freezer", "devices", "blkio",
+/// The controllers cairn uses, in the order their v1 directories are
+/// listed; the last two only for a cgroup whose settings need them
+/// ([`Tune`]): a cpuset must be filled before a process may join it.
+const V1_CONTROLLERS: [&str; 9] = [
+    "memory", "pids", "cpu", "cpuacct", "freezer", "devices", "blkio", "cpuset", "hugetlb",
 ];
+
+/// The v1 controllers whose directory a cgroup has only when asked.
+const V1_ON_DEMAND: [&str; 2] = ["cpuset", "hugetlb"];
 
 enum Layout {
     V2 {
@@ -556,6 +584,11 @@ pub struct Cgroup {
     devices: Option<usize>,
     /// Block I/O accounting: v1's blkio, v2's io.
     blkio: Option<usize>,
+    cpuset: Option<usize>,
+    hugetlb: Option<usize>,
+    /// v1 hierarchies of [`V1_ON_DEMAND`] controllers, not (yet) among
+    /// `dirs`: controller, mount point.
+    on_demand: Vec<(&'static str, PathBuf)>,
     /// `<dir>/cgroup.procs` of every dir, prepared for [`Cgroup::add_self`].
     procs_files: Vec<CString>,
     /// Where missing controllers were looked for (for error messages).
@@ -578,6 +611,9 @@ impl Cgroup {
             freezer: None,
             devices: None,
             blkio: None,
+            cpuset: None,
+            hugetlb: None,
+            on_demand: Vec::new(),
             procs_files: Vec::new(),
             source: PathBuf::from(MOUNTINFO),
         };
@@ -590,6 +626,8 @@ impl Cgroup {
                 cg.pids = has("pids");
                 cg.cpu = has("cpu");
                 cg.blkio = has("io");
+                cg.cpuset = has("cpuset");
+                cg.hugetlb = has("hugetlb");
                 // The v2 freezer and cpu.stat are part of the core.
                 cg.freezer = Some(0);
                 cg.cpuacct = Some(0);
@@ -598,6 +636,10 @@ impl Cgroup {
             }
             Layout::V1 { mounts } => {
                 for (controller, point) in mounts {
+                    if V1_ON_DEMAND.contains(&controller) {
+                        cg.on_demand.push((controller, point));
+                        continue;
+                    }
                     let dir = point.join(rel);
                     let idx = match cg.dirs.iter().position(|d| *d == dir) {
                         Some(i) => i,
@@ -623,16 +665,62 @@ impl Cgroup {
         cg.procs_files = cg
             .dirs
             .iter()
-            .map(|d| {
-                CString::new(d.join("cgroup.procs").as_os_str().as_bytes()).map_err(|_| {
-                    CgroupError::Parse {
-                        path: PathBuf::from(MOUNTINFO),
-                        content: d.display().to_string(),
-                    }
-                })
-            })
+            .map(|d| procs_file(d))
             .collect::<Result<_>>()?;
         Ok((cg, v2))
+    }
+
+    /// Make the v1 hierarchy of the on-demand `controller` one of this
+    /// cgroup's (a no-op on v2, or when it is one already or not mounted).
+    fn take_on_demand(&mut self, controller: &str) -> Result<()> {
+        let Some(i) = self.on_demand.iter().position(|(c, _)| *c == controller) else {
+            return Ok(());
+        };
+        let (c, point) = self.on_demand.remove(i);
+        let dir = point.join(&self.rel);
+        self.procs_files.push(procs_file(&dir)?);
+        self.dirs.push(dir);
+        let idx = Some(self.dirs.len() - 1);
+        match c {
+            "cpuset" => self.cpuset = idx,
+            _ => self.hugetlb = idx,
+        }
+        Ok(())
+    }
+
+    /// The directory of `controller` (as [`Tune::controller`] names it).
+    fn dir_for(&self, controller: &str) -> Option<&Path> {
+        let idx = match controller {
+            "memory" => self.memory,
+            "cpu" => self.cpu,
+            "blkio" | "io" => self.blkio,
+            "cpuset" => self.cpuset,
+            "hugetlb" => self.hugetlb,
+            _ => None,
+        };
+        idx.map(|i| self.dirs[i].as_path())
+    }
+
+    /// Write `tuning` ([`Tune`]), each in its controller's directory.
+    fn apply_tuning(&self, tuning: &[Tune]) -> Result<()> {
+        if self.version == Version::V1 && self.cpuset.is_some() {
+            let point = self.dirs[self.cpuset.unwrap_or(0)]
+                .ancestors()
+                .nth(self.rel.components().count())
+                .unwrap_or(Path::new("/"));
+            tune::fill_cpusets(point, &self.rel)?;
+        }
+        for t in tuning {
+            let controller = t.controller(self.version);
+            let Some(dir) = self.dir_for(controller) else {
+                return Err(CgroupError::NotOffered {
+                    field: t.field(),
+                    what: format!("the {controller} cgroup controller is not mounted"),
+                });
+            };
+            tune::apply(t, self.version, dir)?;
+        }
+        Ok(())
     }
 
     fn missing(&self, controller: &'static str) -> CgroupError {
@@ -677,7 +765,7 @@ impl Cgroup {
         limits: &Limits,
         rules: &[Rule],
     ) -> Result<Cgroup, CgroupError> {
-        Self::create_at(&Self::named(name)?, limits, rules)
+        Self::create_at(&Self::named(name)?, limits, rules, &[])
     }
 
     /// Create `<mount>/<rel>` (`rel` a relative path of names, such as
@@ -694,17 +782,33 @@ impl Cgroup {
     /// device policy needs a controller the system lacks. On failure,
     /// nothing this call created is left behind (except the directories
     /// above it, which other cgroups may share).
-    pub fn create_at(rel: &Path, limits: &Limits, rules: &[Rule]) -> Result<Cgroup, CgroupError> {
-        let (cg, v2) = Self::layout_for(rel)?;
+    pub fn create_at(
+        rel: &Path,
+        limits: &Limits,
+        rules: &[Rule],
+        tuning: &[Tune],
+    ) -> Result<Cgroup, CgroupError> {
+        let (mut cg, v2) = Self::layout_for(rel)?;
+        for t in tuning {
+            cg.take_on_demand(t.controller(Version::V1))?;
+        }
+        let cg = cg;
         let quota = limits.cpus.map(cpu_quota).transpose()?;
+        let tuned = |c: &str| tuning.iter().any(|t| t.controller(cg.version) == c);
         let required = [
-            ("memory", cg.memory, limits.memory.is_some()),
+            (
+                "memory",
+                cg.memory,
+                limits.memory.is_some() || tuned("memory"),
+            ),
             ("pids", cg.pids, limits.pids.is_some()),
-            ("cpu", cg.cpu, quota.is_some()),
-            ("io", cg.blkio, false),
+            ("cpu", cg.cpu, quota.is_some() || tuned("cpu")),
+            ("io", cg.blkio, tuned("io")),
+            ("cpuset", cg.cpuset, tuned("cpuset")),
+            ("hugetlb", cg.hugetlb, tuned("hugetlb")),
         ];
         for (controller, idx, needed) in required {
-            if needed && idx.is_none() {
+            if needed && idx.is_none() && !tuned(controller) {
                 return Err(cg.missing(controller));
             }
         }
@@ -744,6 +848,7 @@ impl Cgroup {
                 }
             }
             cg.apply(limits, quota)?;
+            cg.apply_tuning(tuning)?;
             cg.apply_devices(rules, &policy, unrestricted)
         })();
         if let Err(e) = result {
@@ -802,7 +907,12 @@ impl Cgroup {
 
     /// As [`Cgroup::open`], the cgroup at `rel` below each hierarchy's root.
     pub fn open_at(rel: &Path) -> Result<Option<Cgroup>, CgroupError> {
-        let (cg, _) = Self::layout_for(rel)?;
+        let (mut cg, _) = Self::layout_for(rel)?;
+        for (c, point) in cg.on_demand.clone() {
+            if point.join(rel).is_dir() {
+                cg.take_on_demand(c)?;
+            }
+        }
         let mut any = false;
         for dir in &cg.dirs {
             match fs::symlink_metadata(dir) {
@@ -1211,6 +1321,14 @@ impl Files for V2 {
         let limit = number(&dir.join("memory.max"))?;
         Ok((less_inactive(dir, usage, "inactive_file")?, limit))
     }
+}
+
+/// `dir/cgroup.procs`, ready for [`Cgroup::add_self`].
+fn procs_file(dir: &Path) -> Result<CString> {
+    CString::new(dir.join("cgroup.procs").as_os_str().as_bytes()).map_err(|_| CgroupError::Parse {
+        path: PathBuf::from(MOUNTINFO),
+        content: dir.display().to_string(),
+    })
 }
 
 /// Enable `wanted` controllers (name, required) in `dir`'s

@@ -1562,11 +1562,11 @@ mod tests {
         let linux = spec.linux_mut().as_mut().unwrap();
         let mut r = linux.resources().clone().unwrap_or_default();
         let mut cpu = oci_spec::runtime::LinuxCpu::default();
-        cpu.set_cpus(Some("0".into()));
+        cpu.set_idle(Some(1));
         r.set_cpu(Some(cpu));
         linux.set_resources(Some(r));
         let e = Plan::read(&spec, false).unwrap_err().to_string();
-        assert!(e.contains("cpu.cpus"), "{e}");
+        assert!(e.contains("cpu.idle"), "{e}");
     }
 
     #[test]

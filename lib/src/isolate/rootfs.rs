@@ -753,6 +753,17 @@ fn apply_rootfs_plan(root: &OwnedFd, plan: &[RootfsStep]) -> Result<(), Fail> {
             opened = Some((dir, fd));
         }
         let fd = opened.as_ref().map(|(_, fd)| fd.as_fd()).expect("opened");
+        // /dev/core only where the kernel has /proc/kcore, as runc links it
+        let kcore = matches!(
+            step,
+            RootfsStep::Symlink {
+                target: "/proc/kcore",
+                ..
+            }
+        );
+        if kcore && !Path::new("/proc/kcore").exists() {
+            continue;
+        }
         let r = match step {
             RootfsStep::Device { major, minor, .. } => mknodat(
                 fd,
@@ -775,7 +786,8 @@ fn apply_rootfs_plan(root: &OwnedFd, plan: &[RootfsStep]) -> Result<(), Fail> {
 }
 
 /// Bind the root file system `rootfs` on itself, carry out `plan` in it,
-/// call `before_pivot` (the createContainer hooks) and pivot into it; then make it read-only if `readonly`, and give `/`
+/// call `before_pivot` (the createContainer hooks) and pivot into it;
+/// then make it read-only if `readonly`, and give `/`
 /// the `propagation` asked for. The host's mounts are made slaves first
 /// whatever is asked, so no mount of the container's reaches the host
 /// (`rshared` shares them within the container only).

@@ -21,7 +21,7 @@
 //! mounted at /sys/fs/cgroup.
 
 use super::caps;
-use super::cgroup::{self, CgroupError, Limits};
+use super::cgroup::{self, CgroupError, Limits, Throttle, Tune};
 use super::config::{Ident, UserError, DEFAULT_PIDS_LIMIT};
 use super::devices::{self, access, Kind, Rule};
 use oci_spec::runtime::{
@@ -313,72 +313,27 @@ pub fn device_rules(spec: &Spec) -> Result<Vec<Rule>, Unsupported> {
 /// Refuse a `linux.resources` field cairn does not apply, set to what is
 /// not its default: memory, pids, CPU quota and period and the device
 /// rules are applied ([`limits`], [`device_rules`]), CPU shares too
-/// ([`cpu_shares`]); docker's zero blkio weight (its default) is
-/// tolerated, and memory.swap follows cairn's policy (no swap beyond the
-/// limit).
+/// ([`cpu_shares`]), and what [`tuning`] reads; memory.swap follows
+/// cairn's policy (no swap beyond the limit).
 pub fn check_resources(spec: &Spec) -> Result<(), Unsupported> {
     let Some(r) = resources(spec) else {
         return Ok(());
     };
     let nonzero = |v: Option<u64>| v.is_some_and(|v| v != 0);
-    let set = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.is_empty());
     let m = r.memory().as_ref();
     let c = r.cpu().as_ref();
-    let b = r.block_io().as_ref();
     let empty = |v: Option<usize>| v.unwrap_or(0) == 0;
     let asked = [
-        (
-            m.and_then(|m| m.reservation()).is_some_and(|v| v > 0),
-            "memory.reservation",
-        ),
         (
             m.and_then(|m| m.kernel()).is_some_and(|v| v > 0),
             "memory.kernel",
         ),
         (
-            m.and_then(|m| m.kernel_tcp()).is_some_and(|v| v > 0),
-            "memory.kernelTCP",
-        ),
-        (nonzero(m.and_then(|m| m.swappiness())), "memory.swappiness"),
-        (
             m.and_then(|m| m.disable_oom_killer()) == Some(true),
             "memory.disableOOMKiller",
         ),
-        (set(&c.and_then(|c| c.cpus().clone())), "cpu.cpus"),
-        (set(&c.and_then(|c| c.mems().clone())), "cpu.mems"),
-        (
-            c.and_then(|c| c.realtime_runtime()).is_some_and(|v| v != 0),
-            "cpu.realtimeRuntime",
-        ),
-        (
-            nonzero(c.and_then(|c| c.realtime_period())),
-            "cpu.realtimePeriod",
-        ),
         (c.and_then(|c| c.idle()).is_some_and(|v| v != 0), "cpu.idle"),
         (nonzero(c.and_then(|c| c.burst())), "cpu.burst"),
-        (
-            nonzero(b.and_then(|b| b.weight()).map(u64::from)),
-            "blockIO.weight",
-        ),
-        (
-            nonzero(b.and_then(|b| b.leaf_weight()).map(u64::from)),
-            "blockIO.leafWeight",
-        ),
-        (
-            !empty(b.and_then(|b| b.weight_device().as_ref().map(Vec::len))),
-            "blockIO.weightDevice",
-        ),
-        (
-            !empty(b.and_then(|b| b.throttle_read_bps_device().as_ref().map(Vec::len)))
-                || !empty(b.and_then(|b| b.throttle_write_bps_device().as_ref().map(Vec::len)))
-                || !empty(b.and_then(|b| b.throttle_read_iops_device().as_ref().map(Vec::len)))
-                || !empty(b.and_then(|b| b.throttle_write_iops_device().as_ref().map(Vec::len))),
-            "blockIO.throttle*",
-        ),
-        (
-            !empty(r.hugepage_limits().as_ref().map(Vec::len)),
-            "hugepageLimits",
-        ),
         (r.network().is_some(), "network"),
         (!empty(r.rdma().as_ref().map(|m| m.len())), "rdma"),
         (!empty(r.unified().as_ref().map(|m| m.len())), "unified"),
@@ -387,6 +342,79 @@ pub fn check_resources(spec: &Spec) -> Result<(), Unsupported> {
         Some((_, what)) => Err(Unsupported::Resource(what)),
         None => Ok(()),
     }
+}
+
+/// The settings of `spec`'s `linux.resources` beyond [`limits`] and
+/// [`cpu_shares`] that are set (docker's zero blkio weight is its
+/// default: none), in runc's order (realtime period before runtime).
+pub fn tuning(spec: &Spec) -> Vec<Tune> {
+    let Some(r) = resources(spec) else {
+        return Vec::new();
+    };
+    let mut v = Vec::new();
+    if let Some(c) = r.cpu() {
+        let set = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
+        v.extend(set(c.cpus()).map(Tune::Cpus));
+        v.extend(set(c.mems()).map(Tune::Mems));
+        v.extend(c.realtime_period().filter(|p| *p != 0).map(Tune::RtPeriod));
+        v.extend(
+            c.realtime_runtime()
+                .filter(|p| *p != 0)
+                .map(Tune::RtRuntime),
+        );
+    }
+    if let Some(m) = r.memory() {
+        v.extend(
+            m.reservation()
+                .filter(|b| *b > 0)
+                .map(Tune::MemoryReservation),
+        );
+        v.extend(m.swappiness().map(Tune::Swappiness));
+        v.extend(m.kernel_tcp().filter(|b| *b > 0).map(Tune::KernelTcp));
+    }
+    if let Some(b) = r.block_io() {
+        v.extend(b.weight().filter(|w| *w != 0).map(Tune::BlkioWeight));
+        v.extend(
+            b.leaf_weight()
+                .filter(|w| *w != 0)
+                .map(Tune::BlkioLeafWeight),
+        );
+        v.extend(
+            b.weight_device()
+                .iter()
+                .flatten()
+                .map(|d| Tune::WeightDevice {
+                    major: d.major(),
+                    minor: d.minor(),
+                    weight: d.weight(),
+                    leaf: d.leaf_weight(),
+                }),
+        );
+        let lists = [
+            (Throttle::ReadBps, b.throttle_read_bps_device()),
+            (Throttle::WriteBps, b.throttle_write_bps_device()),
+            (Throttle::ReadIops, b.throttle_read_iops_device()),
+            (Throttle::WriteIops, b.throttle_write_iops_device()),
+        ];
+        for (which, list) in lists {
+            v.extend(list.iter().flatten().map(|d| Tune::Throttle {
+                which,
+                major: d.major(),
+                minor: d.minor(),
+                rate: d.rate(),
+            }));
+        }
+    }
+    v.extend(
+        r.hugepage_limits()
+            .iter()
+            .flatten()
+            .map(|h| Tune::Hugepage {
+                size: h.page_size().clone(),
+                limit: u64::try_from(h.limit()).unwrap_or(0),
+            }),
+    );
+    v
 }
 
 fn resources(spec: &Spec) -> Option<&LinuxResources> {
