@@ -102,9 +102,8 @@ impl Tune {
     }
 
     /// The writes that make it, in order: (file in the controller's
-    /// directory, value), the first file that exists of `choices` where
-    /// the kernel may name it two ways. `None`: the version has no such
-    /// setting.
+    /// directory, value); where the kernel may name a file two ways, the
+    /// one `has` says exists. `None`: the version has no such setting.
     fn writes(
         &self,
         version: Version,
@@ -181,33 +180,13 @@ impl Tune {
                     minor,
                     rate,
                 },
-                Version::V1,
-            ) => {
-                let f = match which {
-                    Throttle::ReadBps => "blkio.throttle.read_bps_device",
-                    Throttle::WriteBps => "blkio.throttle.write_bps_device",
-                    Throttle::ReadIops => "blkio.throttle.read_iops_device",
-                    Throttle::WriteIops => "blkio.throttle.write_iops_device",
-                };
-                one(f, format!("{major}:{minor} {rate}"))
-            }
-            (
-                Tune::Throttle {
-                    which,
-                    major,
-                    minor,
-                    rate,
-                },
-                Version::V2,
-            ) => {
-                let key = match which {
-                    Throttle::ReadBps => "rbps",
-                    Throttle::WriteBps => "wbps",
-                    Throttle::ReadIops => "riops",
-                    Throttle::WriteIops => "wiops",
-                };
-                one("io.max", format!("{major}:{minor} {key}={rate}"))
-            }
+                _,
+            ) => Some(vec![throttle(
+                *which,
+                version,
+                format!("{major}:{minor}"),
+                *rate,
+            )]),
             (Tune::Hugepage { size, limit }, Version::V1) => {
                 one(&format!("hugetlb.{size}.limit_in_bytes"), limit.to_string())
             }
@@ -218,6 +197,20 @@ impl Tune {
             (Tune::RtRuntime(r), Version::V1) => one("cpu.rt_runtime_us", r.to_string()),
             _ => None,
         }
+    }
+}
+
+/// The file and value of a throttle of the device `dev` (`MAJOR:MINOR`).
+fn throttle(which: Throttle, version: Version, dev: String, rate: u64) -> (String, String) {
+    let (v1, v2) = match which {
+        Throttle::ReadBps => ("blkio.throttle.read_bps_device", "rbps"),
+        Throttle::WriteBps => ("blkio.throttle.write_bps_device", "wbps"),
+        Throttle::ReadIops => ("blkio.throttle.read_iops_device", "riops"),
+        Throttle::WriteIops => ("blkio.throttle.write_iops_device", "wiops"),
+    };
+    match version {
+        Version::V1 => (v1.into(), format!("{dev} {rate}")),
+        Version::V2 => ("io.max".into(), format!("{dev} {v2}={rate}")),
     }
 }
 
