@@ -448,7 +448,26 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
     })?;
     // The container's processes hold its network namespace now.
     drop(attached);
-    let st = State {
+    let st = running_state(o, pid, argv, cgroup.as_ref().map(|_| name), restart_count);
+    store.write_state(&c.id, &st)?;
+    Ok(Running {
+        meta: c.clone(),
+        pid,
+        cgroup,
+        mounted_here,
+    })
+}
+
+/// The record of a container whose process `pid` was just started with
+/// `o`: running, with the limits and privileges it was given.
+fn running_state(
+    o: &RunOptions,
+    pid: nix::unistd::Pid,
+    command: Vec<String>,
+    cgroup: Option<String>,
+    restart_count: u32,
+) -> State {
+    State {
         status: Status::Running,
         pid: Some(pid.as_raw()),
         pid_start: proc_start_time(pid.as_raw()),
@@ -458,8 +477,8 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
         oom_killed: false,
         started_at: Some(now_rfc3339()),
         finished_at: None,
-        command: argv,
-        cgroup: cgroup.as_ref().map(|_| name),
+        command,
+        cgroup,
         restart_count,
         run: RunSettings {
             memory: o.limits.memory,
@@ -468,14 +487,7 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
             privileged: o.privileged,
             tty: o.tty,
         },
-    };
-    store.write_state(&c.id, &st)?;
-    Ok(Running {
-        meta: c.clone(),
-        pid,
-        cgroup,
-        mounted_here,
-    })
+    }
 }
 
 pub use crate::isolate::supervise::exit_code;
