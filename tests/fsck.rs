@@ -277,6 +277,63 @@ fn a_dangling_tag_is_named_and_dropped() {
     );
 }
 
+/// The layer the image ID prefix `prefix` names, as `inspect` resolves it.
+fn layer_of(env: &Env, prefix: &str) -> String {
+    s(&env.cmd("inspect").arg(prefix).ok().record(), "layer").to_string()
+}
+
+/// Every layer tops an image that docker's image ID names: the writers
+/// keep `image-ids.json` (layer -> image ID) up to date, a prefix of an
+/// image ID resolves among more than a hundred images, readers do without
+/// the file, and fsck checks it and builds it again.
+#[test]
+fn image_id_prefixes_resolve_through_the_index_that_fsck_checks() {
+    let i = images("fsck-image-ids");
+    let env = &i.env;
+    let ctx = env.path("labels");
+    fs::create_dir_all(&ctx).unwrap();
+    let steps: String = (0..120).map(|n| format!("LABEL step={n}\n")).collect();
+    fs::write(ctx.join("Dockerfile"), format!("FROM scratch\n{steps}")).unwrap();
+    env.cmd("build").args(["-t", "labels:1"]).arg(&ctx).ok();
+    let file = env.root.join("image-ids.json");
+    let read = || -> std::collections::BTreeMap<String, String> {
+        serde_json::from_slice(&fs::read(&file).unwrap()).unwrap()
+    };
+    let index = read();
+    let layers = fs::read_dir(env.root.join("layers")).unwrap().count();
+    assert!(layers > 120, "{layers}");
+    assert_eq!(index.len(), layers);
+    let all = env
+        .cmd("images")
+        .args(["-a", "--format", "json"])
+        .ok()
+        .records();
+    assert_eq!(all.len(), layers);
+    for rec in all.iter().step_by(50) {
+        let (layer, id) = (s(rec, "layer"), s(rec, "image_id"));
+        assert_eq!(index[layer], id);
+        assert_eq!(layer_of(env, &id[7..19]), layer);
+    }
+    let o = env.cmd("fsck").ok();
+    assert_eq!(o.stdout, "", "{o}");
+    // Without the file, readers compute; the next writer builds it again.
+    fs::remove_file(&file).unwrap();
+    let (layer, id) = (s(&all[7], "layer"), s(&all[7], "image_id"));
+    assert_eq!(layer_of(env, &id[7..19]), layer);
+    assert!(!file.exists(), "a reader wrote the index");
+    env.cmd("fsck").ok();
+    env.cmd("build").args(["-t", "labels:1"]).arg(&ctx).ok();
+    assert_eq!(read(), index);
+    // A wrong entry is named and the file built again.
+    let mut wrong = index.clone();
+    let right = wrong.insert(layer.to_string(), format!("sha256:{}", "0".repeat(64)));
+    fs::write(&file, serde_json::to_vec(&wrong).unwrap()).unwrap();
+    one_line(env, "index image-ids.json: ", &format!("layer {layer}"));
+    repaired(env, &["busybox", "app:1"]);
+    assert_eq!(read()[layer], right.unwrap());
+    assert_eq!(layer_of(env, &id[7..19]), layer);
+}
+
 /// A pseudo-random sequence (xorshift), seeded from the clock; the seed is
 /// printed with any failure so a run can be repeated.
 struct Rng(u64);

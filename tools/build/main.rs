@@ -57,6 +57,7 @@ fn run(args: Build) -> Result<i32, Fail> {
         },
     )
     .map_err(|e| anyhow::Error::from(e).context(file.display().to_string()))?;
+    libcairn::image::ids::note(&store);
     let mut out = Out::new(Format::resolve(args.format, false));
     let rec = ImageRecord {
         layer: Some(built.layer),

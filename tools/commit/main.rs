@@ -22,7 +22,7 @@ fn run(args: Commit) -> Result<i32, Fail> {
         .usage()?;
     let given: Vec<String> = args.container.iter().cloned().collect();
     let mut out = Out::verb(args.format);
-    each_subject(subjects::<ContainerRecord>(&given)?, |s| {
+    let status = each_subject(subjects::<ContainerRecord>(&given)?, |s| {
         let c = store.resolve_container(&s.name)?;
         let got = container::commit(
             &store,
@@ -55,5 +55,7 @@ fn run(args: Commit) -> Result<i32, Fail> {
             None => image::config::image_id(&store, &got.id)?,
         };
         Ok(out.done(&rec, &[&id.to_string()])?)
-    })
+    });
+    image::ids::note(&store);
+    status
 }

@@ -42,7 +42,13 @@ fn run(args: Images) -> Result<i32, Fail> {
         tags.entry(r.layer).or_default().push(r.name);
     }
     let mut rows = Vec::new();
-    let mut ids = HashMap::new();
+    // image IDs from the store's index of them; those it lacks computed
+    let mut ids: HashMap<_, _> = libcairn::image::ids::read(&store)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     for (repo, tag, id) in entries {
         let (created, size) = image_summary(&store, &id, &mut sizes)?;
         let image_id = match ids.get(&id) {

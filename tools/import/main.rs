@@ -75,6 +75,7 @@ fn run(args: Import) -> Result<i32, Fail> {
         Some(r) => libcairn::image::tag(&store, r, &got.id)?.config_digest,
         None => libcairn::image::config::image_id(&store, &got.id)?,
     };
+    libcairn::image::ids::note(&store);
     let format = Format::resolve(args.format, true);
     let rec = ImageRecord {
         layer: Some(got.id),

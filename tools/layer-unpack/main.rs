@@ -97,5 +97,6 @@ fn run(args: LayerUnpack) -> Result<i32, Fail> {
         };
         out.record(&rec.over(upstream))?;
     }
+    libcairn::image::ids::note(&store);
     Ok(0)
 }

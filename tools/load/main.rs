@@ -42,6 +42,7 @@ fn run(args: Load) -> Result<i32, Fail> {
         }
     };
     let loaded = load(&store, src.as_ref(), &mut progress).map_err(bad_input)?;
+    libcairn::image::ids::note(&store);
     if tty {
         let _ = write!(io::stderr(), "\r\x1b[2K");
     }

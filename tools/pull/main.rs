@@ -59,6 +59,7 @@ fn run(args: Pull) -> Result<i32, Fail> {
         progress: Some(&report),
     };
     let pulled = pull(&store, &reference, &opts)?;
+    libcairn::image::ids::note(&store);
     let (lines, layers) = &mut *lines.lock().expect("progress");
     for (i, (short, _, got)) in layers.iter() {
         let state = if *got > 0 {

@@ -9,7 +9,9 @@
 //! unpacks to), a blob that something needs and that is missing, a tag or a
 //! container whose layer is gone. What is broken only *because* something
 //! below it is (a layer over a damaged parent, a tag of such a layer) is
-//! not reported again: its cause is.
+//! not reported again: its cause is. The index of image IDs
+//! (`image-ids.json`, a cache) is checked entry by entry against the IDs
+//! the sound layers' chains make.
 //!
 //! The repair ([`repair`]) works from the same survey: it plans, as plain
 //! data ([`plan`]), what to move aside and what to drop with it, then does
@@ -92,6 +94,13 @@ pub enum Problem {
     NoBlob,
     /// A tag or container whose layer is not in the store.
     LayerMissing(LayerId),
+    /// The index of image IDs gives a layer another image ID than its
+    /// chain generates (the first such entry).
+    ImageId {
+        layer: LayerId,
+        got: Digest,
+        want: Digest,
+    },
 }
 
 impl Problem {
@@ -112,6 +121,7 @@ impl Problem {
             Problem::Files { .. } => "files",
             Problem::NoBlob => "no_blob",
             Problem::LayerMissing(_) => "layer_missing",
+            Problem::ImageId { .. } => "image_id",
         }
     }
 }
@@ -140,6 +150,10 @@ impl fmt::Display for Problem {
             ),
             Problem::NoBlob => f.write_str("no tar-split and no blob recorded for its changeset"),
             Problem::LayerMissing(l) => write!(f, "its layer {l} is missing"),
+            Problem::ImageId { layer, got, want } => write!(
+                f,
+                "it gives layer {layer} the image ID {got}; its chain makes {want}"
+            ),
         }
     }
 }

@@ -4,6 +4,7 @@
 use super::survey::{survey, Survey};
 use super::{Finding, FsckError, Kind};
 use crate::digest::{Digest, LayerId};
+use crate::image::ids;
 use crate::store::container::Status;
 use crate::store::{random_hex, refs, IoContext, Store};
 use std::collections::BTreeSet;
@@ -35,6 +36,9 @@ pub struct Plan {
     pub containers: Vec<String>,
     /// `index.json` is unreadable: move it aside and start an empty one.
     pub index: bool,
+    /// The index of image IDs is unreadable or wrong: move it aside and
+    /// build it again from the layers left.
+    pub image_ids: bool,
 }
 
 /// One thing a repair did.
@@ -50,6 +54,8 @@ pub enum Action {
     Kept { id: String, why: &'static str },
     /// `index.json` moved aside to `to` and replaced by an empty index.
     NewIndex { to: PathBuf },
+    /// The index of image IDs moved aside to `to` and built again.
+    NewImageIds { to: PathBuf },
 }
 
 impl fmt::Display for Action {
@@ -64,6 +70,12 @@ impl fmt::Display for Action {
             Action::NewIndex { to } => write!(
                 f,
                 "moved index.json aside to {} and started an empty one",
+                to.display()
+            ),
+            Action::NewImageIds { to } => write!(
+                f,
+                "moved {} aside to {} and built it again",
+                ids::FILE,
                 to.display()
             ),
         }
@@ -127,6 +139,7 @@ pub fn plan(s: &Survey) -> Plan {
         retag,
         containers,
         index: s.tags.is_none(),
+        image_ids: s.image_ids_bad,
     }
 }
 
@@ -175,6 +188,11 @@ fn apply(store: &Store, plan: &Plan) -> Result<Vec<Action>, FsckError> {
             &format!("blobs/sha256/{name}"),
             name,
         )?);
+    }
+    if plan.image_ids {
+        let to = move_aside(root, ids::FILE, ids::FILE)?;
+        ids::note(store);
+        out.push(Action::NewImageIds { to });
     }
     Ok(out)
 }
@@ -368,6 +386,33 @@ mod tests {
             .join(format!("layer-{}", a.hex()))
             .is_dir());
         assert_eq!(st.layers().unwrap(), vec![c]);
+        assert_eq!(crate::fsck::check(&st).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn a_wrong_image_id_index_is_found_and_built_again() {
+        let (_d, st) = crate::testutil::store("fsck-ids");
+        let (a, _) = crate::testutil::layer(&st, None, &crate::testutil::tar_of(&[("a", b"1")]));
+        let (b, _) = crate::testutil::layer(&st, Some(a), &crate::testutil::tar_of(&[("b", b"2")]));
+        ids::note(&st);
+        assert_eq!(crate::fsck::check(&st).unwrap(), vec![]);
+        let mut wrong = ids::read(&st).unwrap().unwrap();
+        let right = wrong.insert(b, Digest::of(b"not it")).unwrap();
+        ids::write(&st, &wrong).unwrap();
+        let found = crate::fsck::check(&st).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].kind, Kind::Index);
+        assert_eq!(found[0].problem.code(), "image_id");
+        let (_, done) = repair(&st).unwrap();
+        assert!(matches!(done[..], [Action::NewImageIds { .. }]), "{done:?}");
+        assert_eq!(ids::read(&st).unwrap().unwrap()[&b], right);
+        assert_eq!(st.layers().unwrap().len(), 2);
+        std::fs::write(st.root().join(ids::FILE), b"[").unwrap();
+        assert_eq!(
+            crate::fsck::check(&st).unwrap()[0].problem.code(),
+            "unreadable"
+        );
+        repair(&st).unwrap();
         assert_eq!(crate::fsck::check(&st).unwrap(), vec![]);
     }
 }

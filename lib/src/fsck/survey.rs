@@ -4,6 +4,8 @@
 use super::{tree, Finding, FsckError, Kind, Problem};
 use crate::digest::{Digest, HashingWriter, LayerId};
 use crate::error::one_line;
+use crate::image::config::image_id;
+use crate::image::ids;
 use crate::layer::{split, Compression};
 use crate::store::meta::LayerMeta;
 use crate::store::{refs, Store};
@@ -31,6 +33,8 @@ pub struct Survey {
     /// `None` when `index.json` itself is unreadable.
     pub(super) tags: Option<Vec<TagEntry>>,
     pub(super) containers: Vec<ContainerEntry>,
+    /// The index of image IDs is unreadable or gives a wrong ID.
+    pub(super) image_ids_bad: bool,
 }
 
 /// A layer, as far as it could be read.
@@ -80,6 +84,7 @@ pub fn survey(store: &Store) -> Result<Survey, FsckError> {
     scan_containers(store, &mut s)?;
     missing_parents(store, &mut s);
     missing_blobs(store, &mut s);
+    scan_image_ids(store, &mut s);
     Ok(s)
 }
 
@@ -372,6 +377,53 @@ fn scan_containers(store: &Store, s: &mut Survey) -> Result<(), FsckError> {
 
 /// A sound layer whose parent is not in the store at all (and that is
 /// itself still there: `rmi` removes a layer before its parent).
+/// The index of image IDs, when there is one: each entry of a layer whose
+/// whole chain is sound gives the image ID that chain makes. Entries of
+/// layers that are gone are no damage: the index is a cache, and the next
+/// writer drops them. Reported once, at the first wrong entry.
+fn scan_image_ids(store: &Store, s: &mut Survey) {
+    let ids = match ids::read(store) {
+        Ok(Some(ids)) => ids,
+        Ok(None) => return,
+        Err(e) => {
+            s.image_ids_bad = true;
+            let problem = Problem::Unreadable(one_line(&e));
+            s.findings.push(finding(Kind::Index, ids::FILE, problem));
+            return;
+        }
+    };
+    for (layer, got) in ids {
+        if !sound_chain(s, &layer) {
+            continue;
+        }
+        // Removed since it was listed: no damage.
+        let Ok(want) = image_id(store, &layer) else {
+            continue;
+        };
+        if want != got {
+            s.image_ids_bad = true;
+            let problem = Problem::ImageId { layer, got, want };
+            s.findings.push(finding(Kind::Index, ids::FILE, problem));
+            return;
+        }
+    }
+}
+
+/// Whether `top` and every layer below it were found sound.
+fn sound_chain(s: &Survey, top: &LayerId) -> bool {
+    let mut cur = Some(*top);
+    for _ in 0..=s.layers.len() {
+        match cur {
+            None => return true,
+            Some(id) => match s.layers.get(&id) {
+                Some(e) if e.sound => cur = e.parent,
+                _ => return false,
+            },
+        }
+    }
+    false
+}
+
 fn missing_parents(store: &Store, s: &mut Survey) {
     let gone: Vec<(LayerId, LayerId)> = s
         .layers

@@ -138,7 +138,8 @@ pub fn image_id(store: &Store, top: &LayerId) -> Result<Digest> {
 /// the image's config, whole or a unique prefix of at least 4 hex digits,
 /// so the IDs `images` shows and `load` and `tag` print work everywhere.
 /// A prefix that names two different images is ambiguous, whichever kind
-/// of ID each matched.
+/// of ID each matched. Image IDs are read from the store's index of them
+/// ([`super::ids`]), so a prefix costs no config generation per layer.
 pub fn resolve(store: &Store, name: &str) -> Result<LayerId> {
     let hex = name.strip_prefix("sha256:").unwrap_or(name);
     let is_hex = (4..=64).contains(&hex.len())
@@ -154,8 +155,8 @@ pub fn resolve(store: &Store, name: &str) -> Result<LayerId> {
         Err(StoreError::NotFound(_)) => vec![],
         Err(e) => return Err(e),
     };
-    for id in store.layers()? {
-        if !tops.contains(&id) && image_id(store, &id)?.hex().starts_with(hex) {
+    for (id, image) in super::ids::all(store)? {
+        if !tops.contains(&id) && image.hex().starts_with(hex) {
             tops.push(id);
         }
     }
@@ -330,6 +331,37 @@ mod tests {
             resolve(&s, &none.to_string()),
             Err(StoreError::NotFound(_))
         ));
+    }
+
+    /// A store of 500 images (50 chains of 10 layers): an image ID
+    /// prefix resolves from the index, generating no config. With every
+    /// other layer's metadata gone, generating any would fail.
+    #[test]
+    fn an_image_id_prefix_resolves_from_the_index_among_many_images() {
+        let (_d, s) = store("config-many");
+        let mut tops = Vec::new();
+        for chain in 0..50 {
+            let mut parent = None;
+            for step in 0..10 {
+                let by = format!("RUN step {chain}.{step}");
+                parent = Some(empty_layer(&s, meta(parent, &by)).unwrap());
+            }
+            tops.push(parent.unwrap());
+        }
+        crate::image::ids::note(&s);
+        let (want, far) = (tops[42], tops[7]);
+        let keep: Vec<LayerId> = s.chain(&want).unwrap().iter().map(|(l, _)| *l).collect();
+        let id = image_id(&s, &want).unwrap();
+        let far_id = image_id(&s, &far).unwrap();
+        for l in s.layers().unwrap() {
+            if !keep.contains(&l) {
+                std::fs::remove_file(s.layer_dir(&l).join("layer.json")).unwrap();
+            }
+        }
+        assert!(image_id(&s, &far).is_err());
+        assert_eq!(resolve(&s, &id.hex()[..12]).unwrap(), want);
+        assert_eq!(resolve(&s, &id.to_string()).unwrap(), want);
+        assert_eq!(resolve(&s, &far_id.hex()[..16]).unwrap(), far);
     }
 
     #[test]

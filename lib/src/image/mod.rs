@@ -5,6 +5,7 @@
 pub mod change;
 pub mod config;
 pub mod docker;
+pub mod ids;
 pub mod load;
 pub mod naming;
 pub mod remove;

@@ -533,8 +533,8 @@ pub struct FindingRecord {
     pub id: String,
     /// What is wrong, as a stable word: `content`, `name`, `missing`,
     /// `no_meta`, `meta_hash`, `unreadable`, `parent_missing`,
-    /// `no_changeset`, `diff_id`, `rebuild`, `files`, `no_blob` or
-    /// `layer_missing`.
+    /// `no_changeset`, `diff_id`, `rebuild`, `files`, `no_blob`,
+    /// `layer_missing` or `image_id`.
     pub problem: String,
     /// What is wrong, in words for people (the text `fsck` prints after
     /// `KIND ID:`).

@@ -278,7 +278,7 @@ impl Store {
         store.purge_stale();
         // The lock files exist from the start, so no operation (a failed
         // one included) adds files to the store just by locking.
-        for name in ["layers", "index", "containers", "volumes"] {
+        for name in ["layers", "index", "containers", "volumes", "image-ids"] {
             let p = root.join("locks").join(format!("{name}.lock"));
             if !p.exists() {
                 drop(lock_file(&p)?);
