@@ -180,6 +180,11 @@ impl Drop for BridgedDocker {
 }
 
 impl Docker {
+    /// The environment the engine's client needs (DOCKER_HOST, …), for a
+    /// `docker` run by other means (on a pty).
+    pub fn env(&self) -> &[(String, String)] {
+        &self.env
+    }
     pub fn run(&self, args: &[&str]) -> std::process::Output {
         self.run_env(args, &[])
     }

@@ -245,3 +245,115 @@ fn attach_streams_the_output_and_the_status() {
     env.cmd("rm").arg(&id).ok();
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }
+
+/// `argv` on a pty of its own, typed into as `steps` say
+/// (tests/peers/attach_pty.py): what the terminal showed and the status.
+fn on_pty(argv: &[String], envs: &[(String, String)], steps: &[&str]) -> (String, Option<i64>) {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/attach_pty.py");
+    let o = std::process::Command::new("python3")
+        .arg(script)
+        .arg(serde_json::to_string(argv).unwrap())
+        .args(steps)
+        .envs(envs.iter().cloned())
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    (
+        v["shown"].as_str().unwrap_or("").to_string(),
+        v["status"].as_i64(),
+    )
+}
+
+/// `attach` with input, as docker's: a `-it` container's terminal on a
+/// real pty (what is typed echoes through it; ctrl-p ctrl-q detaches with
+/// "read escape sequence" and status 1, the container running on; its
+/// exit status ends a second attach), a `-i` container's stdin from a
+/// pipe with its stdout and stderr kept apart, and a terminal refused to
+/// a stdin that is not one.
+#[test]
+fn attach_gives_input_a_terminal_and_detach_keys() {
+    use std::process::Stdio;
+    let env = Env::new("life-attach-tty");
+    let tag = crate::interop::same_image(&env, "life-attach-tty:1");
+    let root = vec![("CAIRN_ROOT".to_string(), env.root.display().to_string())];
+    let cairn = crate::harness::bin("cairn").display().to_string();
+    let run = ["run", "-dit", "--network", "none", &tag, "sh"];
+    let ours = env
+        .cmd("run")
+        .args(&run[1..])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let theirs = docker().ok(&run).trim().to_string();
+    let both = |steps: &[&str]| {
+        let mine = on_pty(
+            &[cairn.clone(), "attach".into(), ours.clone()],
+            &root,
+            steps,
+        );
+        let dk = [
+            "/usr/bin/docker".to_string(),
+            "attach".into(),
+            theirs.clone(),
+        ];
+        (mine, on_pty(&dk, docker().env(), steps))
+    };
+    let typed = r#"type:"echo hi-$((6*7))\r""#;
+    let (mine, dk) = both(&["wait:0.8", typed, "wait:0.8", r#"type:"\u0010\u0011""#]);
+    for (shown, status) in [&mine, &dk] {
+        assert!(shown.contains("hi-42"), "{shown:?}");
+        assert!(shown.contains("read escape sequence"), "{shown:?}");
+        assert_eq!(*status, Some(1), "{shown:?}");
+    }
+    assert_eq!(state(&env, &ours)["status"], "running");
+    let (mine, dk) = both(&["wait:0.5", r#"type:"tty; exit 4\r""#]);
+    assert!(mine.0.contains("/dev/pts/0"), "{mine:?}");
+    assert_eq!((mine.1, dk.1), (Some(4), Some(4)), "{mine:?} {dk:?}");
+    // a terminal's input from a pipe is refused
+    let o = env.cmd("run").args(&run[1..]).ok();
+    let id = o.stdout.trim();
+    let o = env.cmd("attach").arg(id).stdin(b"x\n".to_vec()).fails(1);
+    assert!(o.stderr.contains("the input device is not a TTY"), "{o}");
+    env.cmd("rm").args(["-f", id]).ok();
+    docker().ok(&["rm", &theirs]);
+    env.cmd("rm").arg(&ours).ok();
+
+    // -i without -t: input from a pipe, stdout and stderr apart
+    let run = ["run", "-di", "--network", "none", &tag, "sh"];
+    let ours = env
+        .cmd("run")
+        .args(&run[1..])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let theirs = docker().ok(&run).trim().to_string();
+    let feed = "echo out; echo err >&2; sleep 1; exit 6";
+    let attach = |argv: &[&str], envs: &[(String, String)]| {
+        let mut c = std::process::Command::new(argv[0]);
+        c.args(&argv[1..]).envs(envs.iter().cloned());
+        let mut child = c
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        std::io::Write::write_all(&mut stdin, format!("{feed}\n").as_bytes()).unwrap();
+        let o = child.wait_with_output().unwrap();
+        drop(stdin);
+        o
+    };
+    let mine = attach(&[&cairn, "attach", &ours], &root);
+    let dk = attach(&["/usr/bin/docker", "attach", &theirs], docker().env());
+    for o in [&mine, &dk] {
+        assert_eq!(String::from_utf8_lossy(&o.stdout), "out\n");
+        assert_eq!(String::from_utf8_lossy(&o.stderr), "err\n");
+        assert_eq!(o.status.code(), Some(6));
+    }
+    docker().ok(&["rm", &theirs]);
+    env.cmd("rm").arg(&ours).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}

@@ -63,6 +63,9 @@ pub enum ContainerError {
     },
     #[error(transparent)]
     Detach(#[from] supervise::DetachError),
+    /// Attaching a terminal's input from a stdin that is not one.
+    #[error(transparent)]
+    NotATty(#[from] crate::isolate::tty::NotATty),
     #[error(transparent)]
     Volume(#[from] crate::volume::VolumeError),
     #[error(
@@ -106,6 +109,8 @@ pub enum Problem {
     Running,
     #[error("is paused; unpause it first")]
     Paused,
+    #[error("is restarting; wait until it is running")]
+    Restarting,
     #[error("its union view is still mounted")]
     StillMounted,
     #[error("asks for --init, which a bundle for another runtime cannot carry (cairn's init is the process that sets the container up): run it with cairn start, or create it without --init")]
@@ -556,28 +561,38 @@ pub fn rootless_limits(l: &Limits) -> std::result::Result<(), Problem> {
     }
 }
 
+/// How a detached container is supervised.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Detached {
+    /// Bounds of its log.
+    pub log: crate::logfile::Bounds,
+    /// Remove it when it exits (`--rm`).
+    pub remove_on_exit: bool,
+    /// Keep its stdin open for attachers (`-i`); with `tty` in the run
+    /// options, it gets a terminal.
+    pub interactive: bool,
+}
+
 /// Start the container under a detached supervisor (`isolate -d`) that
-/// keeps its output in the container's log, reaps it and records its
-/// exit, starts it again as its restart policy asks ([`restart`]), then
-/// removes the container when `remove_on_exit` (`--rm`). Returns the pid
-/// of its init. `o.stdio`, `o.tty` and `o.supervisor` are the
-/// supervisor's to set.
-pub fn start_detached(
-    store: &Store,
-    c: &ContainerMeta,
-    o: RunOptions,
-    log: crate::logfile::Bounds,
-    remove_on_exit: bool,
-) -> Result<Pid> {
-    let path = store.container_dir(&c.id).join("log");
+/// keeps its output in the container's log, serves attachers on the
+/// socket in its directory ([`crate::isolate::attach`]), reaps it and
+/// records its exit, starts it again as its restart policy asks
+/// ([`restart`]), then removes the container when `remove_on_exit`
+/// (`--rm`). Returns the pid of its init. `o.stdio`, `o.console` and
+/// `o.supervisor` are the supervisor's to set.
+pub fn start_detached(store: &Store, c: &ContainerMeta, o: RunOptions, d: Detached) -> Result<Pid> {
+    let dirs = store.container_dirs(&c.id);
     let log = supervise::Log {
-        path: &path,
-        bounds: log,
+        path: &dirs.log,
+        bounds: d.log,
+        socket: &dirs.attach,
+        tty: o.tty,
+        interactive: d.interactive,
     };
-    let started = |stdio, supervisor| {
+    let started = |stdio: supervise::Stdio, supervisor| {
         let o = RunOptions {
-            stdio,
-            tty: false,
+            stdio: stdio.fds,
+            console: stdio.console,
             supervisor,
             ..o.clone()
         };
@@ -594,7 +609,7 @@ pub fn start_detached(
         if restart_after(store, &r.meta, code, &mut backoff, since.elapsed()) {
             return true;
         }
-        if remove_on_exit {
+        if d.remove_on_exit {
             // as docker's --rm: its anonymous volumes go with it
             let _ = remove_with_volumes(store, &r.meta);
         }

@@ -1,10 +1,10 @@
-//! cairn-attach: a running detached container's output, streamed until
-//! its process exits (see `cairn attach --help`).
+//! cairn-attach: a running detached container's output, and input when it
+//! was started with -i (see `cairn attach --help`).
 
 use cairn_cli::args::Attach;
-use cairn_cli::{open_store, Fail};
+use cairn_cli::{open_store, usage, Fail};
 use clap::Parser;
-use libcairn::container::attach;
+use libcairn::container::attach::{self, Ended};
 use libcairn::isolate::supervise::Signals;
 
 fn main() {
@@ -13,9 +13,28 @@ fn main() {
 
 fn run(args: Attach) -> Result<i32, Fail> {
     // blocked before anything else, so attach takes them to pass on
-    let proxy = args.sig_proxy.then(Signals::block);
+    let signals = Signals::block();
+    let keys = attach::parse_detach_keys(&args.detach_keys).ok_or_else(|| {
+        usage(format!(
+            "invalid detach keys ({}) provided: give `ctrl-X` or one character each, separated by commas",
+            args.detach_keys
+        ))
+    })?;
     let store = open_store(&args.common)?;
     let c = store.resolve_container(&args.container)?;
-    let mut stdout = std::io::stdout().lock();
-    Ok(attach::output(&store, &c, &mut stdout, proxy.as_ref())?)
+    let o = attach::Options {
+        stdin: !args.no_stdin,
+        detach_keys: keys,
+        signals: &signals,
+        proxy: args.sig_proxy,
+    };
+    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+    match attach::attach(&store, &c, o, &mut out, &mut err)? {
+        Ended::Exited(code) => Ok(code),
+        Ended::Detached => {
+            eprintln!("read escape sequence");
+            Ok(1)
+        }
+        Ended::Signalled(sig) => Ok(128 + sig),
+    }
 }

@@ -1221,32 +1221,41 @@ pub struct Cp {
     pub dest: String,
 }
 
-/// Attach to a running detached container: stream what its process writes
-/// from now on (stdout and stderr, in the order written, raw) until it
-/// exits, and exit with its status, as docker attach does.
+/// Attach to a running detached container, as docker attach does: what its
+/// process writes from now on comes out here (its stdout on stdout, its
+/// stderr on stderr), and, when it was started with -i, what you type goes
+/// to it. A container started with -t gives you its terminal: yours goes
+/// raw and its size follows yours. Several attaches at once all see the
+/// output. Attach ends when the process exits, with its status, or on the
+/// detach keys (ctrl-p ctrl-q), which leave it running.
 ///
-/// Output only: a detached container's stdin is /dev/null, so there is no
-/// input to attach to (--no-stdin is what it does anyway). With
-/// --sig-proxy (the default), SIGINT, SIGTERM and the other signals it
-/// takes go to the container's main process; --sig-proxy=false leaves the
-/// container running when attach is interrupted.
+/// With --sig-proxy (the default, without a terminal), SIGINT, SIGTERM and
+/// the other signals attach takes go to the container's main process;
+/// --sig-proxy=false leaves the container running when attach is
+/// interrupted.
 ///
 /// RECORDS: reads none; the output is the container's own bytes.
 ///
 /// EXIT STATUS: the process's own status when it exits; 1 when the
-/// container is not running.
+/// container is not running or on the detach keys ("read escape
+/// sequence"), as docker's.
 ///
 /// EXAMPLES:
-///   cairn attach web
+///   cairn run -dit --name box busybox sh && cairn attach box
 ///   cairn attach --sig-proxy=false web
+///   cairn attach --detach-keys ctrl-x,x box
 #[derive(Debug, Parser)]
 #[command(name = "cairn-attach", version, verbatim_doc_comment)]
 pub struct Attach {
     #[command(flatten)]
     pub common: Common,
-    /// Do not attach stdin (the only way there is: see above)
+    /// Do not attach stdin
     #[arg(long)]
     pub no_stdin: bool,
+    /// The keys that detach and leave the container running: `ctrl-X` or
+    /// one character each, separated by commas
+    #[arg(long, value_name = "KEYS", default_value = "ctrl-p,ctrl-q")]
+    pub detach_keys: String,
     /// Pass the signals attach takes on to the container's main process
     #[arg(long, value_name = "BOOL", default_value = "true", num_args = 0..=1,
           default_missing_value = "true", action = clap::ArgAction::Set)]

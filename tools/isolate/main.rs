@@ -22,17 +22,14 @@ fn main() {
 /// it failed for any subject, else the status of the last process that did
 /// not exit 0, else 0; with one subject, that process's status.
 fn run(args: Isolate) -> Result<i32, Fail> {
-    libcairn::isolate::tty::check_input(args.process.interactive, args.process.tty)?;
+    if !args.run.detach {
+        libcairn::isolate::tty::check_input(args.process.interactive, args.process.tty)?;
+    }
     let store = open_store(&args.common).map_err(fail125)?;
     let given: Vec<String> = args.container.iter().cloned().collect();
     // Subjects: the argument, or the records on stdin (a pipeline).
     let subjects = cairn_cli::subjects::<ContainerRecord>(&given)
         .map_err(|f| fail125(f).hint_msg("cairn union-mount IMAGE | cairn isolate -- CMD"))?;
-    if args.process.tty && args.run.detach {
-        return Err(fail125(cairn_cli::usage(
-            "-t and -d do not go together (no terminal to attach later)",
-        )));
-    }
     // Bad options fail once, before any subject.
     run_options(&args.cmd, &args.entrypoint, &args.process, &args.run).map_err(fail125)?;
     log_bounds(&args.run).map_err(fail125)?;
@@ -62,9 +59,12 @@ fn one(
         run_options(&args.cmd, &args.entrypoint, &args.process, &args.run).map_err(fail125)?;
     let opts = cairn_cli::container::for_container(opts, &args.run, store, &c);
     if args.run.detach {
-        let bounds = log_bounds(&args.run).map_err(fail125)?;
-        let pid =
-            container::start_detached(store, &c, opts, bounds, args.rm).map_err(run_failure)?;
+        let d = container::Detached {
+            log: log_bounds(&args.run).map_err(fail125)?,
+            remove_on_exit: args.rm,
+            interactive: args.process.interactive,
+        };
+        let pid = container::start_detached(store, &c, opts, d).map_err(run_failure)?;
         let started = ContainerRecord {
             status: Some(Status::Running),
             pid: Some(Some(pid.as_raw())),

@@ -1,64 +1,329 @@
-//! `docker attach`, for a detached container's output: the bytes its
-//! current run writes from now on, streamed as its supervisor keeps them
-//! in the container's log, until that run ends.
-//!
-//! The supervisor puts the process's stdout and stderr on one pipe (as
-//! docker does for a container without a terminal, they arrive in the
-//! order written) and its stdin on /dev/null, so there is no input to
-//! attach to yet.
+//! `docker attach`: a client of the socket a detached container's
+//! supervisor serves ([`crate::isolate::attach`]). What the process
+//! writes from now on comes out here, stdout on `out` and stderr on `err`
+//! (one stream with a terminal); our stdin goes to it when it was started
+//! with `-i`; with `-t` our terminal goes raw and its size goes along.
+//! Several clients may attach at once; each ends when the run ends, or
+//! leaves it running on the detach keys (ctrl-p ctrl-q).
 
 use super::{state, state_err, sys, ContainerError, Problem};
+use crate::isolate::attach::{self as wire, HELLO, HELLO_STDIN, HELLO_TTY, RESIZE, STDERR, STDIN};
 use crate::isolate::supervise::Signals;
+use crate::isolate::tty::NotATty;
 use crate::store::container::{ContainerMeta, Status};
 use crate::store::Store;
-use std::io::Write;
-use std::time::Duration;
+use nix::sys::signal::Signal;
+use std::io::{self, IsTerminal, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-/// Copy what `c`'s current run writes from now on into `out` until the
-/// run ends; its exit status. With `proxy`, the signals it takes
-/// meanwhile go to the container's main process (docker's
-/// `--sig-proxy`).
-pub fn output(
+/// docker's default detach keys: ctrl-p ctrl-q.
+pub const DETACH_KEYS: &[u8] = &[0x10, 0x11];
+
+/// Parse docker's `--detach-keys`: keys separated by commas, each one
+/// character or `ctrl-X` (X a letter or one of `@[\]^_`).
+pub fn parse_detach_keys(s: &str) -> Option<Vec<u8>> {
+    s.split(',')
+        .map(|k| match k.strip_prefix("ctrl-") {
+            Some(x) if x.len() == 1 => match x.as_bytes()[0].to_ascii_lowercase() {
+                c @ b'a'..=b'z' => Some(c - b'a' + 1),
+                b'@' => Some(0),
+                c @ b'['..=b'_' => Some(c - b'[' + 27),
+                _ => None,
+            },
+            _ if k.len() == 1 => Some(k.as_bytes()[0]),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Finds the detach keys in the input as docker's escape proxy does: the
+/// bytes that may start the sequence are held back until it is complete
+/// (detach) or broken (they go on with the rest).
+pub struct Escape {
+    keys: Vec<u8>,
+    held: usize,
+}
+
+impl Escape {
+    pub fn new(keys: Vec<u8>) -> Escape {
+        Escape { keys, held: 0 }
+    }
+
+    /// The bytes of `input` to pass on, and whether the keys were typed.
+    pub fn feed(&mut self, input: &[u8]) -> (Vec<u8>, bool) {
+        let mut out = Vec::with_capacity(input.len());
+        for &b in input {
+            if self.keys.is_empty() {
+                out.push(b);
+            } else if b == self.keys[self.held] {
+                self.held += 1;
+                if self.held == self.keys.len() {
+                    self.held = 0;
+                    return (out, true);
+                }
+            } else {
+                out.extend_from_slice(&self.keys[..self.held]);
+                self.held = 0;
+                if b == self.keys[0] {
+                    self.held = 1;
+                } else {
+                    out.push(b);
+                }
+            }
+        }
+        (out, false)
+    }
+}
+
+/// How to attach.
+pub struct Options<'a> {
+    /// Give our stdin to the process, if its stdin is open (not `--no-stdin`).
+    pub stdin: bool,
+    pub detach_keys: Vec<u8>,
+    /// Pass the signals we take on to its main process (`--sig-proxy`;
+    /// without a terminal only, as docker). The signals must be blocked
+    /// before any thread started, [`Signals::block`].
+    pub signals: &'a Signals,
+    pub proxy: bool,
+}
+
+/// How an attach ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The run ended with this status.
+    Exited(i32),
+    /// The detach keys were typed: it runs on.
+    Detached,
+    /// We took this signal and did not pass it on.
+    Signalled(i32),
+}
+
+/// Our terminal in raw mode until dropped.
+struct Raw(Option<nix::sys::termios::Termios>);
+
+impl Raw {
+    fn new() -> Raw {
+        use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg};
+        let saved = tcgetattr(io::stdin()).ok();
+        if let Some(t) = &saved {
+            let mut raw = t.clone();
+            cfmakeraw(&mut raw);
+            let _ = tcsetattr(io::stdin(), SetArg::TCSANOW, &raw);
+        }
+        Raw(saved)
+    }
+}
+
+impl Drop for Raw {
+    fn drop(&mut self) {
+        use nix::sys::termios::{tcsetattr, SetArg};
+        if let Some(t) = &self.0 {
+            let _ = tcsetattr(io::stdin(), SetArg::TCSANOW, t);
+        }
+    }
+}
+
+/// Send our terminal's size.
+fn resize(sock: &mut UnixStream) {
+    if let Some((rows, cols)) = wire::winsize(std::os::fd::AsFd::as_fd(&io::stdin())) {
+        let mut b = rows.to_be_bytes().to_vec();
+        b.extend_from_slice(&cols.to_be_bytes());
+        let _ = wire::write_frame(sock, RESIZE, &b);
+    }
+}
+
+/// What ended the attach early: 0 nothing yet, -1 the detach keys, or the
+/// signal taken.
+type Why = Arc<AtomicI32>;
+
+/// Copy our stdin to the process until its end or the detach keys.
+fn pass_stdin(mut sock: UnixStream, keys: Vec<u8>, why: Why) {
+    let mut esc = Escape::new(keys);
+    let mut buf = [0u8; 8192];
+    let mut stdin = io::stdin();
+    loop {
+        let n = match stdin.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        let (data, detach) = esc.feed(&buf[..n]);
+        if !data.is_empty() && wire::write_frame(&mut sock, STDIN, &data).is_err() {
+            return;
+        }
+        if detach {
+            why.store(-1, Ordering::SeqCst);
+            let _ = sock.shutdown(std::net::Shutdown::Both);
+            return;
+        }
+    }
+}
+
+/// Take the blocked signals: resizes go to a terminal, the others to the
+/// container's main process when proxying, else they end the attach.
+fn take_signals(
+    mut sock: UnixStream,
+    signals: &Signals,
+    proxy: Option<Box<dyn Fn(Signal) + Send>>,
+    tty: bool,
+    why: &Why,
+) {
+    loop {
+        let Some(sig) = signals.next(Duration::from_millis(200)) else {
+            if why.load(Ordering::SeqCst) != 0 {
+                return;
+            }
+            continue;
+        };
+        match (sig, &proxy) {
+            (Signal::SIGWINCH, _) if tty => resize(&mut sock),
+            (Signal::SIGWINCH, _) => {}
+            (sig, Some(p)) => p(sig),
+            (sig, None) => {
+                why.store(sig as i32, Ordering::SeqCst);
+                let _ = sock.shutdown(std::net::Shutdown::Both);
+                return;
+            }
+        }
+    }
+}
+
+/// Attach to `c`'s current run: its output into `out` and `err`, our
+/// stdin into it, until the run ends (its status), the detach keys are
+/// typed, or a signal not passed on ends it.
+pub fn attach(
     store: &Store,
     c: &ContainerMeta,
+    o: Options<'_>,
     out: &mut impl Write,
-    proxy: Option<&Signals>,
-) -> Result<i32, ContainerError> {
+    err: &mut impl Write,
+) -> Result<Ended, ContainerError> {
     let st = state(store, c)?;
     match st.status {
         Status::Running => {}
         Status::Paused => return Err(state_err(c, Problem::Paused)),
+        Status::Restarting => return Err(state_err(c, Problem::Restarting)),
         _ => return Err(state_err(c, Problem::NotRunning)),
     }
-    let path = store.container_dirs(&c.id).log;
-    let (_, mut follow) =
-        crate::logfile::read(&path, Some(0)).map_err(sys(c, "reading its log"))?;
-    let write = |out: &mut dyn Write, b: &[u8]| {
-        out.write_all(b)
-            .and_then(|()| out.flush())
-            .map_err(sys(c, "writing its output"))
+    let mut sock = wire::connect(&store.container_dirs(&c.id).attach).map_err(sys(
+        c,
+        "connecting to its supervisor (was it started with -d?)",
+    ))?;
+    let hello = match wire::read_frame(&mut sock) {
+        Ok(Some((HELLO, h))) => h.first().copied().unwrap_or(0),
+        _ => return Err(state_err(c, Problem::NotRunning)),
     };
+    let tty = hello & HELLO_TTY != 0;
+    let stdin = o.stdin && hello & HELLO_STDIN != 0;
+    if tty && stdin && !io::stdin().is_terminal() {
+        return Err(ContainerError::NotATty(NotATty));
+    }
+    let _raw = (tty && stdin).then(Raw::new);
+    if tty {
+        resize(&mut sock);
+    }
+    let why: Why = Arc::default();
+    let clone = |s: &UnixStream| s.try_clone().map_err(sys(c, "attaching"));
+    if stdin {
+        let (s, w, keys) = (clone(&sock)?, why.clone(), o.detach_keys.clone());
+        std::thread::spawn(move || pass_stdin(s, keys, w));
+    }
+    copy_output(c, &st, o, clone(&sock)?, &why, tty, (out, err))?;
+    let _ = sock.shutdown(std::net::Shutdown::Both);
+    drop(_raw);
+    match why.load(Ordering::SeqCst) {
+        -1 => Ok(Ended::Detached),
+        sig if sig > 0 => Ok(Ended::Signalled(sig)),
+        _ => Ok(Ended::Exited(exit_status(store, c, st.pid)?)),
+    }
+}
+
+/// Copy the output frames until the socket ends, taking signals meanwhile.
+#[allow(clippy::too_many_arguments)]
+fn copy_output(
+    c: &ContainerMeta,
+    st: &crate::store::container::State,
+    o: Options<'_>,
+    mut sock: UnixStream,
+    why: &Why,
+    tty: bool,
+    (out, err): (&mut impl Write, &mut impl Write),
+) -> Result<(), ContainerError> {
+    let sig_sock = sock.try_clone().map_err(sys(c, "attaching"))?;
+    let (meta, now) = (c.clone(), st.clone());
+    let proxy: Option<Box<dyn Fn(Signal) + Send>> = (o.proxy && !tty).then(|| {
+        Box::new(move |sig| {
+            // to its main process, as docker's proxy sends it
+            let _ = super::signal_init(&meta, &now, sig);
+        }) as Box<dyn Fn(Signal) + Send>
+    });
+    std::thread::scope(|s| {
+        let w = why.clone();
+        s.spawn(move || take_signals(sig_sock, o.signals, proxy, tty, &w));
+        let write = |to: &mut dyn Write, b: &[u8]| {
+            to.write_all(b)
+                .and_then(|()| to.flush())
+                .map_err(sys(c, "writing its output"))
+        };
+        let r = loop {
+            match wire::read_frame(&mut sock) {
+                Ok(Some((STDERR, b))) => write(err, &b)?,
+                Ok(Some((_, b))) => write(out, &b)?,
+                Ok(None) | Err(_) => break Ok(()),
+            }
+        };
+        // the signal taker ends on this
+        if why.load(Ordering::SeqCst) == 0 {
+            why.store(i32::MIN, Ordering::SeqCst);
+        }
+        r
+    })
+}
+
+/// The status of the run whose init was `pid`, once its end is recorded.
+fn exit_status(store: &Store, c: &ContainerMeta, pid: Option<i32>) -> Result<i32, ContainerError> {
+    let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let now = store.read_state(&c.id)?;
-        let this_run = now.pid == st.pid
-            && matches!(now.status, Status::Running | Status::Paused)
-            && super::is_running(store, c)?;
-        let more = follow.more().map_err(sys(c, "reading its log"))?;
-        write(out, &more)?;
-        if !this_run {
-            // what it wrote last, then its status
-            write(out, &follow.more().map_err(sys(c, "reading its log"))?)?;
-            return Ok(store.read_state(&c.id)?.exit_code.unwrap_or(0));
+        let this_run = now.pid == pid && matches!(now.status, Status::Running | Status::Paused);
+        if !this_run || Instant::now() > deadline {
+            return Ok(now.exit_code.unwrap_or(0));
         }
-        let tick = Duration::from_millis(50);
-        match proxy {
-            Some(s) => {
-                if let Some(sig) = s.poll(tick) {
-                    // to its main process, as docker's proxy sends it
-                    let _ = super::signal_init(c, &now, sig);
-                }
-            }
-            None => std::thread::sleep(tick),
-        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detach_keys_parse_as_docker_writes_them() {
+        assert_eq!(
+            parse_detach_keys("ctrl-p,ctrl-q"),
+            Some(DETACH_KEYS.to_vec())
+        );
+        assert_eq!(
+            parse_detach_keys("ctrl-@,ctrl-[,ctrl-_,x"),
+            Some(vec![0, 27, 31, b'x'])
+        );
+        assert_eq!(parse_detach_keys("ctrl-A"), Some(vec![1]));
+        assert_eq!(parse_detach_keys("ctrl-1"), None);
+        assert_eq!(parse_detach_keys("ab"), None);
+    }
+
+    #[test]
+    fn the_escape_holds_a_prefix_back_and_lets_a_broken_one_through() {
+        let mut e = Escape::new(DETACH_KEYS.to_vec());
+        assert_eq!(e.feed(b"ab\x10"), (b"ab".to_vec(), false));
+        assert_eq!(e.feed(b"c"), (b"\x10c".to_vec(), false));
+        assert_eq!(e.feed(b"\x10\x10"), (b"\x10".to_vec(), false));
+        assert_eq!(e.feed(b"\x11rest"), (vec![], true));
+        assert_eq!(
+            Escape::new(vec![]).feed(b"\x10\x11"),
+            (b"\x10\x11".to_vec(), false)
+        );
     }
 }

@@ -5,6 +5,7 @@
 //! settings, and knows neither the store nor images. All of cairn's
 //! `unsafe` lives here and in `sys`.
 
+pub mod attach;
 pub mod caps;
 pub mod cgroup;
 pub mod config;

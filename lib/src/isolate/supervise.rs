@@ -6,6 +6,7 @@
 //! inherits the mask and they are taken only by [`Signals::wait_for`],
 //! synchronously: no handler runs in the middle of anything.
 
+use super::attach::{Hub, Input, STDERR, STDOUT};
 use super::tty::Attached;
 use crate::logfile;
 use nix::sys::signal::{SigSet, Signal};
@@ -13,7 +14,7 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -99,9 +100,9 @@ impl Signals {
 }
 
 impl Signals {
-    /// A forwarded signal taken within `timeout`, if one came (SIGCHLD
-    /// and SIGWINCH are taken and dropped).
-    pub fn poll(&self, timeout: Duration) -> Option<Signal> {
+    /// A forwarded signal (SIGWINCH too) taken within `timeout`, if one
+    /// came (SIGCHLD is taken and dropped).
+    pub fn next(&self, timeout: Duration) -> Option<Signal> {
         let ts = libc::timespec {
             tv_sec: timeout.as_secs() as libc::time_t,
             tv_nsec: timeout.subsec_nanos() as libc::c_long,
@@ -110,7 +111,7 @@ impl Signals {
         // for the call; no siginfo is asked for.
         let n = unsafe { libc::sigtimedwait(self.0.as_ref(), std::ptr::null_mut(), &ts) };
         match Signal::try_from(n).ok()? {
-            Signal::SIGCHLD | Signal::SIGWINCH => None,
+            Signal::SIGCHLD => None,
             sig => Some(sig),
         }
     }
@@ -142,10 +143,120 @@ fn fork_single_threaded() -> io::Result<nix::unistd::ForkResult> {
     Ok(unsafe { nix::unistd::fork() }?)
 }
 
-/// Where a detached supervisor keeps the process's output.
+/// Where a detached supervisor keeps the process's output, where it
+/// serves attachers, and the streams it gives the process.
 pub struct Log<'a> {
     pub path: &'a Path,
     pub bounds: logfile::Bounds,
+    /// The socket clients attach through (see [`super::attach`]).
+    pub socket: &'a Path,
+    /// Give the process a terminal (a new pty, its master held here).
+    pub tty: bool,
+    /// Keep its stdin open for attachers' input (else /dev/null).
+    pub interactive: bool,
+}
+
+/// The standard streams a detached process is started with.
+pub struct Stdio {
+    /// `[0, 1, 2]`: the fd to hand it (`None`: the supervisor's own, which
+    /// the pty's slave replaces with a terminal).
+    pub fds: [Option<RawFd>; 3],
+    /// With a terminal: the console socket its pty's master comes back on.
+    pub console: Option<RawFd>,
+}
+
+/// The streams of one run, made before it starts: the process's ends and
+/// the supervisor's.
+struct Streams {
+    stdout: Option<(OwnedFd, OwnedFd)>,
+    stderr: Option<(OwnedFd, OwnedFd)>,
+    stdin: Option<(OwnedFd, OwnedFd)>,
+    console: Option<(OwnedFd, OwnedFd)>,
+}
+
+fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    Ok(nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?)
+}
+
+impl Streams {
+    fn new(log: &Log<'_>) -> io::Result<Streams> {
+        if log.tty {
+            use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+            let pair = socketpair(
+                AddressFamily::Unix,
+                SockType::Stream,
+                None,
+                SockFlag::SOCK_CLOEXEC,
+            )?;
+            return Ok(Streams {
+                stdout: None,
+                stderr: None,
+                stdin: None,
+                console: Some(pair),
+            });
+        }
+        Ok(Streams {
+            stdout: Some(pipe()?),
+            stderr: Some(pipe()?),
+            stdin: if log.interactive { Some(pipe()?) } else { None },
+            console: None,
+        })
+    }
+
+    fn stdio(&self, null: &File) -> Stdio {
+        if let Some((_, theirs)) = &self.console {
+            return Stdio {
+                fds: [None; 3],
+                console: Some(theirs.as_raw_fd()),
+            };
+        }
+        let w = |p: &Option<(OwnedFd, OwnedFd)>| p.as_ref().map(|(_, w)| w.as_raw_fd());
+        Stdio {
+            fds: [
+                Some(
+                    self.stdin
+                        .as_ref()
+                        .map_or(null.as_raw_fd(), |(r, _)| r.as_raw_fd()),
+                ),
+                w(&self.stdout),
+                w(&self.stderr),
+            ],
+            console: None,
+        }
+    }
+
+    /// Once the process holds its ends: the hub over ours.
+    fn hub(self, listener: std::os::unix::net::UnixListener) -> Hub {
+        if let Some((ours, theirs)) = self.console {
+            drop(theirs);
+            let master = super::tty::receive_master(&ours);
+            let (outputs, input) = match master.map(|m| (m.try_clone(), m)) {
+                Some((Ok(copy), m)) => {
+                    (vec![(STDOUT, File::from(m))], Input::Tty(File::from(copy)))
+                }
+                _ => (vec![], Input::None),
+            };
+            return Hub {
+                listener,
+                outputs,
+                input,
+            };
+        }
+        let mut outputs = Vec::new();
+        for (stream, p) in [(STDOUT, self.stdout), (STDERR, self.stderr)] {
+            if let Some((r, _)) = p {
+                outputs.push((stream, File::from(r)));
+            }
+        }
+        Hub {
+            listener,
+            outputs,
+            input: match self.stdin {
+                Some((_, w)) => Input::Pipe(File::from(w)),
+                None => Input::None,
+            },
+        }
+    }
 }
 
 /// A detached supervisor could not start its process.
@@ -190,7 +301,7 @@ pub struct StartFailure {
 /// single-threaded.
 pub fn detach<T>(
     log: Log<'_>,
-    start: impl FnMut([Option<RawFd>; 3], Pid) -> Result<(Pid, T), StartFailure>,
+    start: impl FnMut(Stdio, Pid) -> Result<(Pid, T), StartFailure>,
     finish: impl FnMut(T, i32) -> bool,
 ) -> Result<Pid, DetachError> {
     let (r, w) = nix::unistd::pipe().map_err(io::Error::from)?;
@@ -229,7 +340,7 @@ fn report(msg: &str) -> Result<Pid, DetachError> {
 fn supervisor<T>(
     report: File,
     log: Log<'_>,
-    mut start: impl FnMut([Option<RawFd>; 3], Pid) -> Result<(Pid, T), StartFailure>,
+    mut start: impl FnMut(Stdio, Pid) -> Result<(Pid, T), StartFailure>,
     mut finish: impl FnMut(T, i32) -> bool,
 ) -> io::Result<i32> {
     nix::unistd::setsid()?;
@@ -248,17 +359,15 @@ fn supervisor<T>(
     let signals = Signals::block();
     let mut report = Some(report);
     loop {
-        // The process writes into a pipe; this supervisor keeps what
-        // comes out in a log of bounded size.
-        let (log_r, log_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-        let stdio = [
-            Some(null.as_raw_fd()),
-            Some(log_w.as_raw_fd()),
-            Some(log_w.as_raw_fd()),
-        ];
-        let (pid, started) = match start(stdio, nix::unistd::getpid()) {
+        // The process's streams are held here: a hub copies its output
+        // into a log of bounded size and to attached clients, and their
+        // input into it.
+        let listener = super::attach::listen(log.socket)?;
+        let streams = Streams::new(&log)?;
+        let (pid, started) = match start(streams.stdio(&null), nix::unistd::getpid()) {
             Ok(s) => s,
             Err(f) => {
+                let _ = std::fs::remove_file(log.socket);
                 if let Some(mut r) = report.take() {
                     let _ = write!(r, "E{} {}", f.code, f.message);
                 }
@@ -268,10 +377,10 @@ fn supervisor<T>(
         if let Some(mut r) = report.take() {
             let _ = write!(r, "P{pid}");
         }
-        drop(log_w);
+        let hub = streams.hub(listener);
         let logger = std::thread::spawn(move || {
-            let _ = logfile.copy_from(File::from(log_r));
-            logfile
+            let clients = hub.run(&mut logfile);
+            (logfile, clients)
         });
         let code = signals.wait_for(pid, pid, None).unwrap_or(125);
         // The pipe ends when the last process of the container is gone
@@ -283,18 +392,20 @@ fn supervisor<T>(
             }
         };
         drained(Duration::from_secs(2));
+        // Attached clients see the socket close once the end is recorded.
+        let _ = std::fs::remove_file(log.socket);
         let again = finish(started, code);
         if !again {
             return Ok(code);
         }
         // A start forks: it must find this process single-threaded, so
-        // the logger is joined first (its pipe's writers are gone now).
+        // the hub is joined first (its pipe's writers are gone now).
         drained(Duration::from_secs(5));
         if !logger.is_finished() {
             return Ok(code);
         }
         logfile = match logger.join() {
-            Ok(l) => l,
+            Ok((l, _clients)) => l,
             Err(_) => open_log()?,
         };
     }

@@ -196,7 +196,7 @@ impl Drop for Relay {
 
 /// The pty's master, sent by the process before it started (so it is
 /// waiting on the socket already), or `None` if it did not come.
-fn receive_master(sock: &OwnedFd) -> Option<OwnedFd> {
+pub(crate) fn receive_master(sock: &OwnedFd) -> Option<OwnedFd> {
     use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags, UnixAddr};
     let mut buf = [0u8; 1];
     let mut iov = [io::IoSliceMut::new(&mut buf)];

@@ -274,6 +274,8 @@ pub struct ContainerDirs {
     pub init: PathBuf,
     pub rootfs: PathBuf,
     pub log: PathBuf,
+    /// The socket its detached supervisor serves attachers on.
+    pub attach: PathBuf,
     pub lock: PathBuf,
 }
 
@@ -285,6 +287,7 @@ impl ContainerDirs {
             init: dir.join("init"),
             rootfs: dir.join("rootfs"),
             log: dir.join("log"),
+            attach: dir.join("attach.sock"),
             lock: dir.join("lock"),
             dir,
         }
