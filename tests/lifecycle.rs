@@ -357,3 +357,50 @@ fn attach_gives_input_a_terminal_and_detach_keys() {
     env.cmd("rm").arg(&ours).ok();
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }
+
+/// `run --restart` in the foreground, as docker's: the first run's output
+/// and status, the policy's restarts going on in the background.
+#[test]
+fn a_foreground_run_restarts_in_the_background() {
+    let env = Env::new("life-fg-restart");
+    let tag = crate::interop::same_image(&env, "life-fg-restart:1");
+    let run = [
+        "run",
+        "--network",
+        "none",
+        "--restart",
+        "on-failure:2",
+        &tag,
+        "sh",
+        "-c",
+        "echo hi; exit 3",
+    ];
+    let ours = env.cmd("run").args(&run[1..]).fails(3);
+    let theirs = docker().run(&[&["run", "--name", "life-fg-restart"][..], &run[1..]].concat());
+    assert_eq!(ours.stdout, "hi\n");
+    assert_eq!(String::from_utf8_lossy(&theirs.stdout), "hi\n");
+    assert_eq!(theirs.status.code(), Some(3));
+    let id = env.cmd("ps").args(["-aq", "--no-trunc"]).ok().stdout;
+    let id = id.trim();
+    wait_for("three runs", Duration::from_secs(20), || {
+        let st = state(&env, id);
+        st["status"] == "exited" && restarts(&st) == 2
+    });
+    wait_for("docker's three runs", Duration::from_secs(20), || {
+        docker()
+            .ok(&[
+                "inspect",
+                "-f",
+                "{{.State.Status}} {{.RestartCount}}",
+                "life-fg-restart",
+            ])
+            .trim()
+            == "exited 2"
+    });
+    let logs = env.cmd("logs").arg(id).ok().stdout;
+    assert_eq!(logs, docker().ok(&["logs", "life-fg-restart"]));
+    assert_eq!(logs, "hi\nhi\nhi\n");
+    docker().ok(&["rm", "life-fg-restart"]);
+    env.cmd("rm").arg(id).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}

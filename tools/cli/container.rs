@@ -333,9 +333,48 @@ pub fn restart_policy(c: &CreateArgs) -> Result<RestartPolicy, Fail> {
 /// both start it again and remove it).
 pub fn check_restart(c: &CreateArgs, rm: bool) -> Result<(), Fail> {
     if rm && !restart_policy(c)?.is_no() {
-        return Err(usage("conflicting options: --restart and --rm"));
+        return Err(usage(
+            "conflicting options: cannot specify both --restart and --rm",
+        ));
     }
     Ok(())
+}
+
+/// `run --restart` in the foreground, as docker's: the container was
+/// started under its detached supervisor by `isolate` (`-d`), which keeps
+/// restarting it in the background; the caller is given its first run
+/// (attached to it with -i or -t, else its output as the log keeps it) and
+/// its status.
+pub fn first_run(
+    common: &crate::args::Common,
+    isolate: &mut std::process::Command,
+    id: &str,
+    attach: bool,
+) -> Result<i32, Fail> {
+    use std::process::Stdio;
+    let started = isolate
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()?;
+    if !started.success() {
+        return Ok(started.code().unwrap_or(125));
+    }
+    if attach {
+        use std::os::unix::process::CommandExt;
+        let mut cmd = crate::porcelain::tool("attach");
+        if let Some(r) = &common.root {
+            cmd.arg("--root").arg(r);
+        }
+        let err = cmd.arg(id).exec();
+        return Err(Fail::from(anyhow::anyhow!("running cairn-attach: {err}")));
+    }
+    let store = crate::open_store(common)?;
+    let c = store.resolve_container(id)?;
+    Ok(libcairn::container::attach::first_run(
+        &store,
+        &c,
+        &mut std::io::stdout(),
+    )?)
 }
 
 /// The options of `c` as union-mount takes them, for a porcelain that

@@ -70,7 +70,8 @@ fn run(args: Run) -> Result<i32, Fail> {
 
     let mut isolate = tool("isolate");
     root(&mut isolate);
-    if args.run.detach {
+    let restarts = !cairn_cli::container::restart_policy(&args.create)?.is_no();
+    if args.run.detach || restarts {
         isolate.args(["-d", "--format", "id"]);
         // The detached supervisor removes it when it exits.
         if args.rm {
@@ -103,6 +104,10 @@ fn run(args: Run) -> Result<i32, Fail> {
     if args.run.detach {
         let st = isolate.stdin(Stdio::null()).status().map_err(Fail::from)?;
         return Ok(st.code().unwrap_or(125));
+    }
+    if restarts {
+        let tty = args.process.interactive || args.process.tty;
+        return cairn_cli::container::first_run(&args.common, &mut isolate, &id, tty);
     }
     if !args.rm {
         let err = isolate.exec();

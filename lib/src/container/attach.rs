@@ -295,6 +295,37 @@ fn exit_status(store: &Store, c: &ContainerMeta, pid: Option<i32>) -> Result<i32
     }
 }
 
+/// The output of `c`'s first run, from its log (which a new container
+/// starts empty), copied into `out` as it comes until that run ends; its
+/// status. The restarts its policy asks for go on without us, as docker's
+/// `run --restart` shows only the first run in the foreground.
+pub fn first_run(
+    store: &Store,
+    c: &ContainerMeta,
+    out: &mut impl Write,
+) -> Result<i32, ContainerError> {
+    let pid = store.read_state(&c.id)?.pid;
+    let path = store.container_dirs(&c.id).log;
+    let (past, mut follow) =
+        crate::logfile::read(&path, None).map_err(sys(c, "reading its log"))?;
+    let write = |out: &mut dyn Write, b: &[u8]| {
+        out.write_all(b)
+            .and_then(|()| out.flush())
+            .map_err(sys(c, "writing its output"))
+    };
+    write(out, &past)?;
+    loop {
+        let now = store.read_state(&c.id)?;
+        let this_run = now.pid == pid && matches!(now.status, Status::Running | Status::Paused);
+        // its end is recorded once the log holds all it wrote
+        write(out, &follow.more().map_err(sys(c, "reading its log"))?)?;
+        if !this_run {
+            return Ok(now.exit_code.unwrap_or(0));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
