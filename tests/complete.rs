@@ -59,6 +59,19 @@ fn names_complete_in_bash_zsh_and_fish() {
     env.cmd("create")
         .args(["--name", "web", "busybox", "true"])
         .ok();
+    // a running one: verbs offer the containers they can act on
+    env.cmd("run")
+        .args([
+            "-d",
+            "--network",
+            "none",
+            "--name",
+            "live",
+            "busybox",
+            "sleep",
+            "60",
+        ])
+        .ok();
     // a second store, named by --root
     let other = env.path("other");
     let o = env.cmd("layer-unpack").arg("--root").arg(&other);
@@ -83,15 +96,18 @@ fn names_complete_in_bash_zsh_and_fish() {
     std::fs::set_permissions(&hello, std::fs::Permissions::from_mode(0o755)).unwrap();
     let other = other.display().to_string();
     let cases: Vec<(String, String)> = vec![
-        ("cairn rm \t".into(), "cairn rm web".into()),
+        ("cairn rm w\t".into(), "cairn rm web".into()),
+        ("cairn start \t".into(), "cairn start web".into()),
+        ("cairn stop \t".into(), "cairn stop live".into()),
+        ("cairn attach \t".into(), "cairn attach live".into()),
         ("cairn run bu\t".into(), "cairn run busybox".into()),
         (
             "cairn run busybox:l\t".into(),
             "cairn run busybox:latest".into(),
         ),
         (
-            "cairn exec -e A=1 w\t".into(),
-            "cairn exec -e A=1 web".into(),
+            "cairn exec -e A=1 \t".into(),
+            "cairn exec -e A=1 live".into(),
         ),
         (
             "cairn tag busybox:latest b\t".into(),
@@ -120,6 +136,12 @@ fn names_complete_in_bash_zsh_and_fish() {
             assert_eq!(line, want, "{shell}: {typed:?}: {shown:?}");
         }
     }
+    // `cp CONTAINER:PATH`: the name and its colon, no space after it
+    for shell in ["bash", "zsh"] {
+        let got = typed(&env, shell, &["cairn cp w\t", "cairn cp /etc/hostname l\t"]);
+        assert_eq!(got[0].0, "cairn cp web:", "{shell}: {got:?}");
+        assert_eq!(got[1].0, "cairn cp /etc/hostname live:", "{shell}: {got:?}");
+    }
     // bash lists the candidates on a second TAB
     let got = typed(&env, "bash", &["cairn r\t\t", "cairn inspect \t\t"]);
     for v in ["rename", "restart", "rmi", "run"] {
@@ -129,6 +151,7 @@ fn names_complete_in_bash_zsh_and_fish() {
         assert!(got[1].1.contains(v), "{:?}", got[1]);
     }
     env.cmd("rm").arg("web").ok();
+    env.cmd("rm").args(["-f", "live"]).ok();
     env.cmd("rm")
         .arg("--root")
         .arg(&other)

@@ -12,6 +12,7 @@
 //! default), and a store that does not exist is not created.
 
 use clap::{Arg, Command};
+use libcairn::store::container::Status;
 use std::path::PathBuf;
 
 /// What the shell should offer.
@@ -229,7 +230,12 @@ fn kinds(cmd: &str, arg: &Arg) -> (bool, bool) {
 /// images; else as any value.
 fn names(cmd: &str, arg: &Arg, cur: &str, root: Option<PathBuf>) -> Answer {
     let (containers, images) = kinds(cmd, arg);
-    if !containers && !images {
+    let copy = cmd == "cairn-cp";
+    if copy && cur.contains(':') {
+        // a path in the container: not the host's files
+        return Answer::default();
+    }
+    if !containers && !images && !copy {
         return value_of(arg, cur);
     }
     let env = std::env::var_os("CAIRN_ROOT").filter(|r| !r.is_empty());
@@ -241,8 +247,15 @@ fn names(cmd: &str, arg: &Arg, cur: &str, root: Option<PathBuf>) -> Answer {
         return Answer::default();
     };
     let mut words = Vec::new();
+    if copy {
+        // `CONTAINER:PATH`, or a host path
+        let with_colon = container_names(&store, cur, None).into_iter();
+        let mut a = Answer::of(with_colon.map(|n| format!("{n}:")), cur);
+        a.files = true;
+        return a;
+    }
     if containers {
-        words.extend(container_names(&store, cur));
+        words.extend(container_names(&store, cur, wanted(cmd)));
     }
     if images {
         words.extend(image_names(&store));
@@ -250,12 +263,38 @@ fn names(cmd: &str, arg: &Arg, cur: &str, root: Option<PathBuf>) -> Answer {
     Answer::of(words, cur)
 }
 
-/// Every container's name; its short ID too once a hex prefix is typed
-/// (as docker's completion).
-fn container_names(store: &libcairn::Store, cur: &str) -> Vec<String> {
+/// The containers a verb can act on, by status, as docker's completion
+/// offers them (`None`: every one).
+fn wanted(cmd: &str) -> Option<fn(Status) -> bool> {
+    let running: fn(Status) -> bool = |s| s == Status::Running;
+    match cmd {
+        "cairn-start" => {
+            Some(|s| !matches!(s, Status::Running | Status::Paused | Status::Restarting))
+        }
+        "cairn-stop" | "cairn-attach" | "cairn-exec" | "cairn-pause" | "cairn-kill" => {
+            Some(running)
+        }
+        "cairn-unpause" => Some(|s| s == Status::Paused),
+        _ => None,
+    }
+}
+
+/// Every container's name (of those `wanted` takes); its short ID too
+/// once a hex prefix is typed (as docker's completion).
+fn container_names(
+    store: &libcairn::Store,
+    cur: &str,
+    wanted: Option<fn(Status) -> bool>,
+) -> Vec<String> {
     let hex = !cur.is_empty() && cur.chars().all(|c| c.is_ascii_hexdigit());
     let mut out = Vec::new();
     for c in store.containers().unwrap_or_default() {
+        if let Some(keep) = wanted {
+            let st = libcairn::container::state(store, &c);
+            if !st.is_ok_and(|st| keep(st.status)) {
+                continue;
+            }
+        }
         if hex {
             out.push(c.id.short());
         }

@@ -15,6 +15,8 @@ _cairn() {
     local head=${cur%"${cur##*[:=]}"}
     [[ -n $head ]] && COMPREPLY=("${COMPREPLY[@]#"$head"}")
     [[ $dir == :none ]] && compopt +o default 2>/dev/null
+    # `cp CONTAINER:PATH`: the path follows the colon
+    [[ ${COMPREPLY[0]} == *: ]] && compopt -o nospace 2>/dev/null
     return 0
 }
 complete -F _cairn -o default cairn

@@ -8,7 +8,9 @@ _cairn() {
     local dir=${out[-1]}
     out=("${(@)out[1,-2]}")
     if (( ${#out} )); then
-        compadd -- "${out[@]}"
+        # `cp CONTAINER:PATH`: no space after the colon
+        compadd -S '' -- "${(@M)out:#*:}"
+        compadd -- "${(@)out:#*:}"
     elif [[ $dir == :files ]]; then
         _files
     fi
