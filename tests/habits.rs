@@ -200,7 +200,11 @@ fn quiet_ids_are_short() {
 fn wait_and_logs() {
     let env = Env::new("habit-wait-logs");
     busybox_image(&env);
-    let script = "for i in 1 2 3; do echo out$i; echo err$i >&2; done; sleep 1; echo late; exit 3";
+    // stdout and stderr come through pipes of their own (attach keeps
+    // them apart), so the log has them in the order they arrive: apart in
+    // time here, as a person's output is
+    let script = "for i in 1 2 3; do echo out$i; sleep 0.2; echo err$i >&2; sleep 0.2; done; \
+                  sleep 1; echo late; exit 3";
     let id = env
         .cmd("run")
         .args(["-d", "busybox", "sh", "-c", script])
