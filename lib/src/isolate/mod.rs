@@ -12,6 +12,7 @@ pub mod config;
 pub mod devices;
 pub mod exe;
 pub mod hooks;
+mod idmap;
 pub mod init;
 pub use crate::liveness;
 pub mod overlay;

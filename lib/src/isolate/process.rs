@@ -153,6 +153,10 @@ struct Proc<'s> {
     init: bool,
     /// Run by the process just before `execve`.
     start_hooks: Vec<oci_spec::runtime::Hook>,
+    /// The rlimits and OOM score were set from outside, with the host's
+    /// privileges (the process is in a user namespace of its own, where
+    /// it could not raise them).
+    limits_set: bool,
 }
 
 /// The resource number of an rlimit of the spec.
@@ -185,6 +189,9 @@ fn rlimit_resource(t: oci_spec::runtime::PosixRlimitType) -> u32 {
 /// The spec's rlimits and OOM score, while the capabilities to raise
 /// them are still held.
 fn apply_limits(p: &Proc<'_>) -> Result<(), Fail> {
+    if p.limits_set {
+        return Ok(());
+    }
     for &(resource, soft, hard) in &p.rlimits {
         let lim = libc::rlimit {
             rlim_cur: soft,
@@ -253,6 +260,8 @@ struct Plan<'s> {
     /// `None` for a process joining a running container.
     root: Option<Root<'s>>,
     process: Proc<'s>,
+    /// The maps of a new user namespace (`CLONE_NEWUSER` in `new`).
+    userns: Option<super::idmap::IdMaps>,
 }
 
 fn unsupported(what: Unsupported) -> SpawnError {
@@ -263,14 +272,16 @@ fn unsupported(what: Unsupported) -> SpawnError {
 /// joining.
 fn ns_flag(t: LinuxNamespaceType) -> Result<(CloneFlags, u8), SpawnError> {
     use LinuxNamespaceType::*;
+    // The user namespace first: the others a container made are its.
     Ok(match t {
-        Cgroup => (CloneFlags::CLONE_NEWCGROUP, 0),
-        Ipc => (CloneFlags::CLONE_NEWIPC, 1),
-        Uts => (CloneFlags::CLONE_NEWUTS, 2),
-        Network => (CloneFlags::CLONE_NEWNET, 3),
-        Pid => (CloneFlags::CLONE_NEWPID, 4),
-        Mount => (CloneFlags::CLONE_NEWNS, 5),
-        User | Time => return Err(unsupported(Unsupported::Namespace(t.to_string()))),
+        User => (CloneFlags::CLONE_NEWUSER, 0),
+        Cgroup => (CloneFlags::CLONE_NEWCGROUP, 1),
+        Ipc => (CloneFlags::CLONE_NEWIPC, 2),
+        Uts => (CloneFlags::CLONE_NEWUTS, 3),
+        Network => (CloneFlags::CLONE_NEWNET, 4),
+        Pid => (CloneFlags::CLONE_NEWPID, 5),
+        Mount => (CloneFlags::CLONE_NEWNS, 6),
+        Time => return Err(unsupported(Unsupported::Namespace(t.to_string()))),
     })
 }
 
@@ -279,11 +290,6 @@ fn ns_flag(t: LinuxNamespaceType) -> Result<(CloneFlags, u8), SpawnError> {
 fn refuse_unsupported(spec: &Spec, linux: &oci_spec::runtime::Linux) -> Result<(), SpawnError> {
     let some = |set: bool, what: &'static str| set.then_some(what);
     let asked = [
-        some(
-            linux.uid_mappings().as_ref().is_some_and(|m| !m.is_empty())
-                || linux.gid_mappings().as_ref().is_some_and(|m| !m.is_empty()),
-            "uid and gid mappings",
-        ),
         some(
             spec.hooks().as_ref().is_some_and(|h| {
                 let set = |v: &Option<Vec<_>>| v.as_ref().is_some_and(|v| !v.is_empty());
@@ -376,6 +382,7 @@ impl<'s> Plan<'s> {
         }
         join.sort_by_key(|(rank, _, _)| *rank);
         let join: Vec<_> = join.into_iter().map(|(_, p, f)| (p, f)).collect();
+        let userns = Self::userns(linux, new, &join, joining)?;
         let root = if joining {
             None
         } else {
@@ -392,9 +399,13 @@ impl<'s> Plan<'s> {
                 .as_ref()
                 .ok_or(unsupported(Unsupported::Missing("root")))?;
             let (cgroup, mounts) = cgroup_mount(spec.mounts().as_deref().unwrap_or_default());
-            let mut steps = super::rootfs::rootfs_plan(&mounts).map_err(unsupported)?;
+            // no device node can be made in a user namespace: the host's are bound
+            let bind_devices = userns.is_some() || crate::userns::rootless();
+            let mut steps =
+                super::rootfs::rootfs_plan(&mounts, bind_devices).map_err(unsupported)?;
             let devices = linux.devices().as_deref().unwrap_or_default();
-            steps.extend(super::rootfs::device_plan(devices).map_err(unsupported)?);
+            let nodes = super::rootfs::device_plan(devices, bind_devices);
+            steps.extend(nodes.map_err(unsupported)?);
             let propagation = linux
                 .rootfs_propagation()
                 .as_deref()
@@ -452,7 +463,33 @@ impl<'s> Plan<'s> {
             domainname: spec.domainname().as_deref().filter(|_| !joining),
             root,
             process,
+            userns,
         })
+    }
+
+    /// The maps of the new user namespace the spec asks for, if any. A
+    /// process joining a running container joins its user namespace by
+    /// path; a new container may not (runc's would need the other new
+    /// namespaces made inside it by a second process).
+    fn userns(
+        linux: &oci_spec::runtime::Linux,
+        new: CloneFlags,
+        join: &[(PathBuf, CloneFlags)],
+        joining: bool,
+    ) -> Result<Option<super::idmap::IdMaps>, SpawnError> {
+        if !new.contains(CloneFlags::CLONE_NEWUSER) {
+            let by_path = join.iter().find(|(_, f)| *f == CloneFlags::CLONE_NEWUSER);
+            if let (Some((p, _)), false) = (by_path, joining) {
+                return Err(unsupported(Unsupported::JoinUserNamespace(p.clone())));
+            }
+            if !joining && by_path.is_none() {
+                if let Some(e) = super::idmap::stray(linux) {
+                    return Err(unsupported(e));
+                }
+            }
+            return Ok(None);
+        }
+        super::idmap::read(linux).map(Some).map_err(unsupported)
     }
 }
 
@@ -516,6 +553,7 @@ impl<'s> Proc<'s> {
             persona: None,
             init: false,
             start_hooks: Vec::new(),
+            limits_set: false,
         })
     }
 }
@@ -631,6 +669,7 @@ fn start(
             ready: w.as_raw_fd(),
         });
     }
+    plan.process.limits_set = plan.userns.is_some();
     let mut stack = vec![0u8; 1 << 20];
     let pid_ns = enter_pid_ns(&joined)?;
     let go_raw = go_r.as_raw_fd();
@@ -678,6 +717,9 @@ fn start(
             })
         })?;
     }
+    if let Some(maps) = &plan.userns {
+        enter_userns_from_outside(pid, maps, &plan.process).map_err(abort)?;
+    }
     File::from(go_w).write_all(b"g").map_err(|e| {
         abort(SpawnError::Sys {
             what: "starting the child".into(),
@@ -707,6 +749,37 @@ fn start(
         code: code.parse().unwrap_or(125),
         msg: text.to_string(),
     })
+}
+
+/// In the runtime, while the child `pid` waits in its new user
+/// namespace: what takes the host's privileges (its maps, rlimits and OOM
+/// score; [`super::idmap`]).
+fn enter_userns_from_outside(
+    pid: Pid,
+    maps: &super::idmap::IdMaps,
+    p: &Proc<'_>,
+) -> Result<(), SpawnError> {
+    super::idmap::write_maps(pid.as_raw(), maps)
+        .and_then(|()| super::idmap::apply_limits_to(pid.as_raw(), &p.rlimits, p.oom_score_adj))
+        .map_err(|source| SpawnError::Sys {
+            what: "setting up the user namespace".into(),
+            source,
+        })
+}
+
+/// In the child, its maps written: root of its user namespace. The change
+/// of user resets what the kernel resets on one: it is made undumpable and
+/// given its parent-death signal again.
+fn become_userns_root(p: &Proc<'_>) -> Result<(), Fail> {
+    ctx(
+        super::idmap::become_root(),
+        "becoming root of the user namespace",
+    )?;
+    ctx(super::exe::set_undumpable(), "prctl(PR_SET_DUMPABLE)")?;
+    if !p.detached {
+        ctx(parent_death_kill(), "prctl(PR_SET_PDEATHSIG)")?;
+    }
+    Ok(())
 }
 
 /// Put the fds `stdio` names on 0, 1 and 2.
@@ -751,6 +824,9 @@ fn child(
     let n = ctx(nix::unistd::read(go, &mut b), "waiting for the parent")?;
     if n == 0 {
         return Err(Fail(125, "the parent went away before the start".into()));
+    }
+    if plan.userns.is_some() {
+        become_userns_root(&plan.process)?;
     }
     if plan.new_cgroup {
         ctx(
@@ -1378,6 +1454,20 @@ fn join_and_exec(
             report(125, format!("joining the cgroup: {e}"));
         }
     }
+    let user = CloneFlags::CLONE_NEWUSER;
+    let nsfds: Vec<_> = nsfds
+        .into_iter()
+        .filter(|(f, flag)| *flag != user || !super::idmap::is_own(f.as_fd()))
+        .collect();
+    let mut p = p.clone();
+    if nsfds.iter().any(|(_, flag)| *flag == user) {
+        // raised while this helper still holds the host's privileges
+        if let Err(Fail(code, msg)) = apply_limits(&p) {
+            report(code, msg);
+        }
+        p.limits_set = true;
+    }
+    let p = &p;
     for (f, flag) in &nsfds {
         if let Err(e) = setns(f.as_fd(), *flag) {
             report(125, format!("joining the container's namespaces: {e}"));
@@ -1526,7 +1616,7 @@ mod tests {
             .iter()
             .map(|(p, _)| p.display().to_string())
             .collect();
-        assert_eq!(paths.first().map(String::as_str), Some("/proc/7/ns/cgroup"));
+        assert_eq!(paths.first().map(String::as_str), Some("/proc/7/ns/user"));
         assert_eq!(paths.last().map(String::as_str), Some("/proc/7/ns/mnt"));
         // a new container joins no mount namespace
         assert!(Plan::read(&spec, false).is_err());

@@ -206,19 +206,53 @@ impl Mount {
         Mount::remount(MsFlags::MS_RDONLY | flags, what)
     }
 
-    /// Mount on `target`: a path, or /proc/self/fd/N of an opened one.
+    /// Mount on `target`: a path, or /proc/self/fd/N of an opened one. A
+    /// remount refused with EPERM is tried again keeping the flags the
+    /// mount has ([`locked_flags`]).
     fn apply(&self, target: &str) -> Result<(), Fail> {
-        ctx(
+        let go = |flags| {
             mount(
                 self.source.as_deref(),
                 target,
                 self.fstype.as_deref(),
-                self.flags,
+                flags,
                 self.data.as_deref(),
-            ),
-            &self.what,
-        )
+            )
+        };
+        let r = match go(self.flags) {
+            Err(Errno::EPERM) if self.flags.contains(MsFlags::MS_REMOUNT) => {
+                go(self.flags | locked_flags(target).unwrap_or(MsFlags::empty()))
+            }
+            r => r,
+        };
+        ctx(r, &self.what)
     }
+}
+
+/// The flags of the mount on `target` that a user namespace may not
+/// clear on a mount it did not make (the kernel locks them when it copies
+/// the host's mounts into the container's mount namespace): nosuid,
+/// nodev, noexec, read-only and the atime ones. A remount in a user
+/// namespace keeps them, as runc's does.
+pub(super) fn locked_flags(target: &str) -> Option<MsFlags> {
+    use nix::sys::statvfs::FsFlags;
+    let st = nix::sys::statvfs::statvfs(target).ok()?;
+    let f = st.flags();
+    let pairs = [
+        (FsFlags::ST_NOSUID, MsFlags::MS_NOSUID),
+        (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
+        (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
+        (FsFlags::ST_RDONLY, MsFlags::MS_RDONLY),
+        (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
+        (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
+        (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
+    ];
+    Some(
+        pairs
+            .into_iter()
+            .filter(|(st, _)| f.contains(*st))
+            .fold(MsFlags::empty(), |acc, (_, ms)| acc | ms),
+    )
 }
 
 /// One step of preparing a container's root file system. Paths are
@@ -366,9 +400,12 @@ pub(super) fn propagation(name: &str) -> Result<MsFlags, Unsupported> {
         .ok_or_else(|| Unsupported::RootfsPropagation(name.into()))
 }
 
-/// The steps making the nodes of `linux.devices`, after every mount.
+/// The steps making the nodes of `linux.devices`, after every mount;
+/// with `bind` (where no node can be made: a user namespace), the host's
+/// node of the same path bound on each instead, as runc does there.
 pub(super) fn device_plan(
     devices: &[oci_spec::runtime::LinuxDevice],
+    bind: bool,
 ) -> Result<Vec<RootfsStep>, Unsupported> {
     use oci_spec::runtime::LinuxDeviceType as T;
     devices
@@ -387,6 +424,15 @@ pub(super) fn device_plan(
                 T::A => return Err(bad("type a is for device rules, not nodes")),
             };
             let number = |n: i64| u64::try_from(n).map_err(|_| bad("a negative device number"));
+            if bind {
+                return Ok(RootfsStep::Bind {
+                    target: path,
+                    source: d.path().display().to_string(),
+                    recursive: false,
+                    remount: None,
+                    propagation: None,
+                });
+            }
             Ok(RootfsStep::Node {
                 path,
                 kind,
@@ -511,6 +557,7 @@ fn strict(target: &str) -> bool {
 /// set (read-only, nosuid, nodev, noexec, ...).
 pub(super) fn rootfs_plan(
     mounts: &[oci_spec::runtime::Mount],
+    bind_devices: bool,
 ) -> Result<Vec<RootfsStep>, Unsupported> {
     let mut plan = Vec::new();
     let targets: Vec<String> = mounts
@@ -555,7 +602,7 @@ pub(super) fn rootfs_plan(
                 .filter(|(m, _)| !is_bind(m))
                 .map(|(_, t)| t.clone())
                 .collect();
-            fill_dev(&mut plan, &later);
+            fill_dev(&mut plan, &later, bind_devices);
         }
     }
     Ok(plan)
@@ -587,11 +634,12 @@ fn bind_step(
 }
 
 /// The nodes, directories and links of a fresh /dev; `later` are the
-/// targets mounted after it. Rootless, where no device node can be made,
-/// the host's nodes are bound instead (as rootless runc and podman do).
-fn fill_dev(plan: &mut Vec<RootfsStep>, later: &[String]) {
+/// targets mounted after it. With `bind` (rootless, or in a user
+/// namespace of the container's own), where no device node can be made,
+/// the host's nodes are bound instead (as runc and podman do there).
+fn fill_dev(plan: &mut Vec<RootfsStep>, later: &[String], bind: bool) {
     for (name, major, minor) in DEVICES {
-        plan.push(if crate::userns::rootless() {
+        plan.push(if bind {
             RootfsStep::Bind {
                 target: format!("dev/{name}"),
                 source: format!("/dev/{name}"),
@@ -825,16 +873,8 @@ pub(super) fn prepare_rootfs(
     before_pivot()?;
     pivot_into(rootfs)?;
     if readonly {
-        ctx(
-            mount(
-                none,
-                "/",
-                none,
-                MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
-                none,
-            ),
-            "making the root file system read-only",
-        )?;
+        let what = "making the root file system read-only".to_string();
+        Mount::read_only(MsFlags::empty(), what).apply("/")?;
     }
     if let Some(p) = propagation {
         ctx(
@@ -949,7 +989,7 @@ mod tests {
         }
         .build()
         .unwrap();
-        rootfs_plan(spec.mounts().as_deref().unwrap()).unwrap()
+        rootfs_plan(spec.mounts().as_deref().unwrap(), false).unwrap()
     }
 
     fn mounts(plan: &[RootfsStep]) -> Vec<(&str, Option<&str>, &[Mount])> {
@@ -1115,17 +1155,17 @@ mod tests {
             m
         };
         assert!(matches!(
-            rootfs_plan(&[m("/sys/fs/cgroup", "cgroup")]),
+            rootfs_plan(&[m("/sys/fs/cgroup", "cgroup")], false),
             Err(Unsupported::MountType { .. })
         ));
         for bad in ["/../etc", "tmp", "/"] {
             assert_eq!(
-                rootfs_plan(&[m(bad, "tmpfs")]).err(),
+                rootfs_plan(&[m(bad, "tmpfs")], false).err(),
                 Some(Unsupported::MountDestination(bad.into())),
                 "{bad}"
             );
         }
-        let plan = rootfs_plan(&[m("/tmp/", "tmpfs")]).unwrap();
+        let plan = rootfs_plan(&[m("/tmp/", "tmpfs")], false).unwrap();
         assert!(matches!(&plan[0], RootfsStep::Mount { target, .. } if target == "tmp"));
     }
 
@@ -1140,10 +1180,13 @@ mod tests {
 
     #[test]
     fn bind_mounts_are_bound_then_remounted_with_their_flags() {
-        let plan = rootfs_plan(&[
-            bind("/data", "/srv/d", &["rbind", "rprivate", "ro", "nosuid"]),
-            bind("/etc/hosts", "/c/hosts", &["bind"]),
-        ])
+        let plan = rootfs_plan(
+            &[
+                bind("/data", "/srv/d", &["rbind", "rprivate", "ro", "nosuid"]),
+                bind("/etc/hosts", "/c/hosts", &["bind"]),
+            ],
+            false,
+        )
         .unwrap();
         assert_eq!(
             plan,
@@ -1165,13 +1208,13 @@ mod tests {
             ]
         );
         // a bind with no absolute source, or with data, is refused
-        assert!(rootfs_plan(&[bind("/d", "rel", &[])]).is_err());
-        assert!(rootfs_plan(&[bind("/d", "/s", &["size=1k"])]).is_err());
+        assert!(rootfs_plan(&[bind("/d", "rel", &[])], false).is_err());
+        assert!(rootfs_plan(&[bind("/d", "/s", &["size=1k"])], false).is_err());
         // a bind under /dev is not made a directory of the fresh /dev
         let mut dev = oci_spec::runtime::Mount::default();
         dev.set_destination("/dev".into())
             .set_typ(Some("tmpfs".into()));
-        let plan = rootfs_plan(&[dev, bind("/dev/fuse", "/dev/fuse", &["bind"])]).unwrap();
+        let plan = rootfs_plan(&[dev, bind("/dev/fuse", "/dev/fuse", &["bind"])], false).unwrap();
         assert!(!plan
             .iter()
             .any(|s| matches!(s, RootfsStep::Dir { name, .. } if name == "fuse")));
@@ -1184,7 +1227,11 @@ mod tests {
             m.set_destination(dest.into()).set_typ(Some("tmpfs".into()));
             m
         };
-        let plan = rootfs_plan(&[tmpfs("/run/x"), tmpfs("/dev/shm"), tmpfs("/devices")]).unwrap();
+        let plan = rootfs_plan(
+            &[tmpfs("/run/x"), tmpfs("/dev/shm"), tmpfs("/devices")],
+            false,
+        )
+        .unwrap();
         let in_root: Vec<bool> = plan
             .iter()
             .map(|s| matches!(s, RootfsStep::Mount { in_root: true, .. }))

@@ -76,6 +76,10 @@ pub enum Unsupported {
     DeviceNode { path: PathBuf, what: &'static str },
     #[error("linux.resources.{0} is not supported: leave it out (or zero)")]
     Resource(&'static str),
+    #[error("{field}: {what}")]
+    IdMap { field: &'static str, what: String },
+    #[error("joining a user namespace by path ({0:?}) is not supported for a new container: leave the path out and give linux.uidMappings and gidMappings")]
+    JoinUserNamespace(PathBuf),
 }
 
 pub use oci_spec::runtime::Spec;
@@ -621,10 +625,11 @@ fn thermal_throttle() -> Vec<String> {
 
 /// Point every namespace of `spec` at the one of the running process
 /// `pid` (`/proc/PID/ns/...`): the spec of a process started in a running
-/// container (`exec`).
+/// container (`exec`). Its user namespace is joined only when it is not
+/// the caller's own (a container made with uid and gid mappings).
 pub fn join_namespaces(spec: &mut Spec, pid: i32) {
     use LinuxNamespaceType::*;
-    let joined = [Cgroup, Ipc, Uts, Network, Pid, Mount]
+    let joined = [User, Cgroup, Ipc, Uts, Network, Pid, Mount]
         .into_iter()
         .map(|t| namespace(t, Some(format!("/proc/{pid}/ns/{t}").into())))
         .collect();
@@ -822,9 +827,10 @@ mod tests {
         let mut exec = options().build().unwrap();
         join_namespaces(&mut exec, 42);
         let got = ns(&exec);
-        assert_eq!(got.len(), 6);
-        assert_eq!(got[0], ("cgroup".into(), Some("/proc/42/ns/cgroup".into())));
-        assert_eq!(got[5], ("mnt".into(), Some("/proc/42/ns/mnt".into())));
+        assert_eq!(got.len(), 7);
+        assert_eq!(got[0], ("user".into(), Some("/proc/42/ns/user".into())));
+        assert_eq!(got[1], ("cgroup".into(), Some("/proc/42/ns/cgroup".into())));
+        assert_eq!(got[6], ("mnt".into(), Some("/proc/42/ns/mnt".into())));
     }
 
     #[test]
