@@ -30,6 +30,7 @@ mod records;
 mod registry;
 mod rootless;
 mod runtime;
+mod runtime_userns;
 mod save;
 mod system;
 mod unpack;

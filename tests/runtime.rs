@@ -512,13 +512,13 @@ fn a_console_socket_gets_the_terminal() {
 
 /// A private containerd (Debian's 1.6, the engine under Kubernetes) with
 /// its root, state and socket in the env, stopped when dropped.
-struct Containerd {
+pub(crate) struct Containerd {
     child: std::process::Child,
     dir: std::path::PathBuf,
 }
 
 impl Containerd {
-    fn start(env: &Env) -> Containerd {
+    pub(crate) fn start(env: &Env) -> Containerd {
         let dir = env.path("ctd");
         std::fs::create_dir_all(&dir).unwrap();
         let d = dir.display();
@@ -547,7 +547,7 @@ impl Containerd {
         c
     }
 
-    fn ctr(&self, env: &Env) -> crate::harness::Cmd {
+    pub(crate) fn ctr(&self, env: &Env) -> crate::harness::Cmd {
         env.program("ctr")
             .arg("--address")
             .arg(self.dir.join("c.sock"))
@@ -591,7 +591,7 @@ impl Drop for Containerd {
 
 /// busybox with the mount points containerd's spec names, as a
 /// docker-archive containerd imports as `docker.io/library/busybox:rt`.
-fn busybox_archive(env: &Env) -> std::path::PathBuf {
+pub(crate) fn busybox_archive(env: &Env) -> std::path::PathBuf {
     let rootfs = env.path("bb");
     std::fs::create_dir_all(&rootfs).unwrap();
     env.program("tar")
