@@ -302,3 +302,68 @@ fn containerd_runs_a_remapped_container_through_cairn_runtime_as_through_runc() 
     drop(ctd);
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }
+
+/// A private docker engine with `--userns-remap nobody:nogroup` (its own
+/// /etc/subuid and /etc/subgid giving nobody `HOST_ID`.., seen by it
+/// alone: tests/peers/dockerd.sh, DOCKERD_SUBIDS) and cairn-runtime added;
+/// a busybox imported; then `script` (bash, with `$S` the probe) run and
+/// the engine stopped. Returns its output.
+fn remapped_docker(env: &Env, script: &str) -> Output {
+    let work = format!("/tmp/cairn-dkr.{}", std::process::id());
+    let peers = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/dockerd.sh");
+    let runtime = crate::harness::bin("runtime");
+    let full = format!(
+        "set -e; source {peers}; rm -rf {work}; mkdir -p {work}; \
+         trap 'dockerd_stop; rm -rf {work}' EXIT; \
+         dockerd_start {work} --userns-remap nobody:nogroup --add-runtime cairn={runtime}; \
+         tar -C b/rootfs -c . | docker import - bb:remap >/dev/null; {script}",
+        peers = peers.display(),
+        runtime = runtime.display(),
+    );
+    env.program("bash")
+        .args(["-c", &full])
+        .env("DOCKERD_SUBIDS", format!("nobody {HOST_ID} 65536"))
+        .env("S", PROBE)
+        .run()
+}
+
+/// What a remapped container shows of itself.
+const PROBE: &str = "id; cat /proc/self/uid_map /proc/self/gid_map; \
+    stat -c '%u:%g %n' /bin/busybox /etc/passwd; ls /sys/class/net; \
+    mknod /tmp/n c 1 3 2>/dev/null; echo mknod=$?";
+
+#[test]
+fn docker_with_userns_remap_runs_through_cairn_runtime_as_through_runc() {
+    let env = Env::new("rt-userns-docker");
+    // a plain busybox root (owned by root: the engine remaps it)
+    let rootfs = env.path("b/rootfs");
+    std::fs::create_dir_all(&rootfs).unwrap();
+    env.program("tar")
+        .arg("-x")
+        .arg("-C")
+        .arg(&rootfs)
+        .stdin(crate::harness::busybox_tar())
+        .ok();
+    let o = remapped_docker(
+        &env,
+        "for rt in runc cairn; do echo \"== $rt\"; \
+           docker run --rm --network none --runtime $rt bb:remap sh -c \"$S\"; \
+           id=$(docker run -d --network none --runtime $rt bb:remap sleep 100); \
+           docker exec $id sh -c 'id; cat /proc/self/uid_map'; \
+           docker rm -f $id >/dev/null; done",
+    );
+    assert_eq!(o.code, Some(0), "{o}");
+    let (runc, ours) = o.stdout.split_once("== cairn\n").unwrap();
+    assert_eq!(runc.strip_prefix("== runc\n"), Some(ours), "{o}");
+    let maps =
+        format!("         0     {HOST_ID}      65536\n         0     {HOST_ID}      65536\n");
+    let seen = format!("{maps}0:0 /bin/busybox\n0:0 /etc/passwd\nlo\nmknod=1\nuid=0(root) ");
+    assert!(
+        ours.starts_with("uid=0(root) ") && ours.contains(&seen),
+        "{o}"
+    );
+    assert!(
+        ours.ends_with(&format!("\n         0     {HOST_ID}      65536\n")),
+        "{o}"
+    );
+}

@@ -20,6 +20,8 @@
 #
 # The engine cannot touch the host: its own data-root, exec-root, pidfile and socket under
 # WORK; vfs storage (DOCKERD_STORAGE=overlay2 for benches); its containers' cgroups under /<basename of WORK>, removed on stop;
+# DOCKERD_SUBIDS="USER START COUNT" gives the engine alone subordinate ids for `--userns-remap USER`
+# (its own /etc/subuid and /etc/subgid bound over the host's in its mount namespace);
 # no bridge, no iptables, no forwarding (unless DOCKERD_NETNS="BRIDGE CIDR": then the
 # engine has a network namespace of its own, with lo up and a bridge BRIDGE with address
 # CIDR, and ARGs such as `--bridge BRIDGE --iptables=true` give it a bridge network as a
@@ -49,6 +51,15 @@ dockerd_start() {
         ns+=(--net)
         setup+=" && ip link set lo up && ip link add $bridge type bridge"
         setup+=" && ip addr add $cidr dev $bridge && ip link set $bridge up"
+    fi
+    if [[ -n ${DOCKERD_SUBIDS:-} ]]; then
+        # subordinate ids for --userns-remap, seen by this engine alone: its own
+        # /etc/subuid and /etc/subgid bound over the host's in its mount namespace
+        # (docker 20.10 looks both up by the user's name)
+        read -r user start count <<<"$DOCKERD_SUBIDS"
+        printf '%s:%s:%s\n' "$user" "$start" "$count" >"$work/subuid"
+        cp "$work/subuid" "$work/subgid"
+        setup+=" && mount --bind $work/subuid /etc/subuid && mount --bind $work/subgid /etc/subgid"
     fi
     TMPDIR=$work/tmp unshare "${ns[@]}" -- \
         /bin/sh -c "$setup"' && exec "$@"' sh \

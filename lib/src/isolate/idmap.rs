@@ -144,19 +144,6 @@ pub(super) fn become_root() -> nix::Result<()> {
     nix::unistd::setresuid(uid, uid, uid)
 }
 
-/// Whether `fd` is the user namespace this process is in already (which
-/// `setns(2)` refuses to join): a container in cairn's rootless
-/// namespace, or one without a user namespace of its own.
-pub(super) fn is_own(fd: std::os::fd::BorrowedFd<'_>) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    let theirs = nix::sys::stat::fstat(fd).ok();
-    let ours = std::fs::metadata("/proc/self/ns/user").ok();
-    match (theirs, ours) {
-        (Some(t), Some(o)) => t.st_ino == o.ino() && t.st_dev == o.dev(),
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

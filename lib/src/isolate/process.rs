@@ -1457,7 +1457,7 @@ fn join_and_exec(
     let user = CloneFlags::CLONE_NEWUSER;
     let nsfds: Vec<_> = nsfds
         .into_iter()
-        .filter(|(f, flag)| *flag != user || !super::idmap::is_own(f.as_fd()))
+        .filter(|(f, flag)| !already_in(f.as_fd(), *flag))
         .collect();
     let mut p = p.clone();
     if nsfds.iter().any(|(_, flag)| *flag == user) {
@@ -1507,6 +1507,32 @@ fn join_and_exec(
             unsafe { libc::_exit(code) }
         }
     }
+}
+
+/// Whether `fd` is the namespace of kind `flag` this process is in
+/// already. Joining it would change nothing, and can fail: `setns(2)`
+/// refuses one's own user namespace, and once in a container's user
+/// namespace a namespace it shares with the host (docker's host cgroup
+/// namespace on cgroup v1) can no longer be joined. runc joins only the
+/// namespaces the container's config names.
+fn already_in(fd: BorrowedFd<'_>, flag: CloneFlags) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let name = [
+        (CloneFlags::CLONE_NEWUSER, "user"),
+        (CloneFlags::CLONE_NEWCGROUP, "cgroup"),
+        (CloneFlags::CLONE_NEWIPC, "ipc"),
+        (CloneFlags::CLONE_NEWUTS, "uts"),
+        (CloneFlags::CLONE_NEWNET, "net"),
+        (CloneFlags::CLONE_NEWPID, "pid"),
+        (CloneFlags::CLONE_NEWNS, "mnt"),
+    ]
+    .into_iter()
+    .find_map(|(f, n)| (f == flag).then_some(n));
+    let (Some(name), Ok(theirs)) = (name, nix::sys::stat::fstat(fd)) else {
+        return false;
+    };
+    std::fs::metadata(format!("/proc/self/ns/{name}"))
+        .is_ok_and(|ours| theirs.st_ino == ours.ino() && theirs.st_dev == ours.dev())
 }
 
 /// Wait for `child` to end; its exit status, 128+N when signal N killed
