@@ -336,6 +336,19 @@ fn persona(linux: &oci_spec::runtime::Linux) -> Option<libc::c_ulong> {
     })
 }
 
+/// The spec's seccomp filter, compiled here, before the start: a profile
+/// cairn cannot compile is refused, never loaded in part.
+fn compile_seccomp(
+    linux: &oci_spec::runtime::Linux,
+) -> Result<Option<super::seccomp::Filter>, SpawnError> {
+    linux
+        .seccomp()
+        .as_ref()
+        .map(super::seccomp::Filter::from_spec)
+        .transpose()
+        .map_err(|e| unsupported(Unsupported::Seccomp(e.to_string())))
+}
+
 /// The spec's last `cgroup` mount (made apart, from the container's own
 /// cgroups: [`super::sysfs`]) and its other mounts.
 fn cgroup_mount(
@@ -448,13 +461,7 @@ impl<'s> Plan<'s> {
         if !joining {
             process.start_hooks = super::hooks::Inside::of(spec.hooks().as_ref()).start_container;
         }
-        if let Some(s) = linux.seccomp() {
-            // compiled here, before the start: a profile cairn cannot
-            // compile is refused, never loaded in part
-            let f = super::seccomp::Filter::from_spec(s)
-                .map_err(|e| unsupported(Unsupported::Seccomp(e.to_string())))?;
-            process.seccomp = Some(f);
-        }
+        process.seccomp = compile_seccomp(linux)?;
         Ok(Plan {
             new,
             new_cgroup,
