@@ -16,6 +16,7 @@
 //! | `userns` | `liveness` | the user namespace cairn runs in: whether it is rootless, and joining an ordinary user's shared namespaces |
 //! | `sys` | | file-system calls nix does not wrap; handles opened relative to a directory fd |
 //! | `error` | | an error and its causes as one line of text |
+//! | `trace` | | phase stamps on `CLOCK_MONOTONIC` for finding where a command's time goes (`CAIRN_TRACE`) |
 //! | `json` | | canonical JSON, as IDs are computed over it |
 //! | `logfile` | | a log that rotates before it can fill the disk |
 //! | `reference` | | image names as people type them |
@@ -24,11 +25,11 @@
 //! | `hostfiles` | | the /etc/hostname, /etc/hosts and /etc/resolv.conf cairn writes for a container |
 //! | `layer` | `digest`, `sys`, `userns` | tar streams, whiteouts, diffs, compression |
 //! | `store` | `layer`, `json`, `reference`, `hostfiles` | paths, atomic publish, locks, tags, container records |
-//! | `net` | `store` | container networks: the default bridge and user networks, veth pairs, addresses leased in the store, names in /etc/hosts, nftables NAT, isolation and published ports |
+//! | `net` | `store`, `trace` | container networks: the default bridge and user networks, veth pairs, addresses leased in the store, names in /etc/hosts, nftables NAT, isolation and published ports |
 //! | `record` | `store`, `net` | the pipe protocol: a type per record kind, and their schemas |
 //! | `image` | `store` | image configs, manifests and archives: load, save, tag, remove |
 //! | `registry` | `store`, `image`, `layer`, `reference`, `error` | the OCI distribution API: references to manifests, auth, TLS, blobs streamed into layers |
-//! | `isolate` | `sys`, `logfile`, `error`, `userns`, `liveness` | the OCI runtime spec a container runs and running it: namespaces, rootfs, cgroups, seccomp, devices, capabilities, process liveness, supervision and the caller's terminal |
+//! | `isolate` | `sys`, `logfile`, `error`, `userns`, `liveness`, `trace` | the OCI runtime spec a container runs and running it: namespaces, rootfs, cgroups, seccomp, devices, capabilities, process liveness, supervision and the caller's terminal |
 //! | `runtime` | `isolate` | an OCI runtime with runc's command line: a bundle's config.json run through `isolate`, state under a root directory |
 //! | `volume` | `store` | volumes: `-v`, `--mount` and `--tmpfs` read into mounts, named and anonymous volumes in the store, filling one from an image |
 //! | `container` | `image`, `isolate`, `volume`, `net` | a container's lifecycle: create, start, stop, commit, remove; its network, mounts and /etc files |
@@ -66,6 +67,7 @@ pub mod store;
 pub mod sys;
 pub mod system;
 pub mod template;
+pub mod trace;
 pub mod userns;
 pub mod volume;
 

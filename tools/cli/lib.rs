@@ -123,6 +123,7 @@ pub fn chain_message(e: &anyhow::Error) -> String {
 /// (`| head`) ends the tool quietly with status 0.
 pub fn main(tool: &'static str, body: impl FnOnce() -> Result<i32, Fail>) -> ! {
     let _ = TOOL.set(tool);
+    libcairn::trace::mark("main");
     let code = match body() {
         Ok(code) => code,
         Err(f) if is_broken_pipe(&f.error) => 0,
@@ -131,6 +132,8 @@ pub fn main(tool: &'static str, body: impl FnOnce() -> Result<i32, Fail>) -> ! {
             f.code
         }
     };
+    libcairn::trace::mark("exit");
+    print_trace(tool);
     std::process::exit(code)
 }
 
@@ -144,6 +147,18 @@ pub fn sealed_main(tool: &'static str, body: impl FnOnce() -> Result<i32, Fail>)
         std::process::exit(125);
     }
     main(tool, body)
+}
+
+/// With `CAIRN_TRACE` set: the phase marks on stderr, one a line, as
+/// `TOOL: trace: SECONDS LABEL` (`CLOCK_MONOTONIC`, as `strace -ttt`'s).
+fn print_trace(tool: &str) {
+    for (ns, label) in libcairn::trace::take() {
+        eprintln!(
+            "{tool}: trace: {}.{:06} {label}",
+            ns / 1_000_000_000,
+            ns % 1_000_000_000 / 1000
+        );
+    }
 }
 
 /// The name errors are printed under, set by [`main`].
