@@ -109,17 +109,25 @@ fn veths(ips: &[String]) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
-/// Nothing of `ips` is left: none of `veths` on the host, no lease in the
-/// store.
+/// Nothing of `ips` is left: no lease in the store, and none of `veths`
+/// on the host once the kernel has taken down the namespaces they were
+/// plugged into (a container's veth goes with its namespace, in the
+/// kernel's own time: moments after the container).
 fn nothing_left(env: &Env, ips: &[String], veths: &[(String, Option<String>)]) {
     let held = leases(env);
     for ip in ips {
         assert!(!held.contains_key(ip), "lease of {ip} left: {held:?}");
     }
+    veths_go(veths);
+}
+
+/// Each of `veths` goes within moments (see [`nothing_left`]).
+fn veths_go(veths: &[(String, Option<String>)]) {
     for (name, index) in veths {
-        assert!(
-            index.is_none() || ifindex(name) != *index,
-            "{name} left behind"
+        crate::harness::wait_for(
+            &format!("{name} to go with its namespace"),
+            std::time::Duration::from_secs(10),
+            || index.is_none() || ifindex(name) != *index,
         );
     }
 }
@@ -419,12 +427,19 @@ fn a_user_network_resolves_names_and_goes_cleanly() {
         .fails(1);
     assert!(o.stderr.contains("overlaps"), "{o}");
     env.cmd("network").args(["create", "bridge"]).fails(1);
-    let names: Vec<String> = env
-        .records("network", &["ls"])
+    let ls = env.records("network", &["ls"]);
+    let names: Vec<String> = ls
         .iter()
         .map(|r| r["network"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(names, ["app", "bridge", "host", "none"]);
+    // the default bridge has its ID before its first use, as docker's, and
+    // keeps it when it is made
+    let id = ls[1]["id"].as_str().unwrap_or_default().to_string();
+    assert_eq!(id.len(), 64, "{:?}", ls[1]);
+    let doc: Value =
+        serde_json::from_str(&env.cmd("network").args(["inspect", "bridge"]).ok().stdout).unwrap();
+    assert_eq!(doc["Id"], id.as_str());
 
     let a = httpd(&env, "a", "app", &[]);
     let o = fetch(&env, "app", "http://a/passwd");
@@ -515,9 +530,7 @@ fn a_user_network_resolves_names_and_goes_cleanly() {
     env.cmd("network").args(["rm", "app"]).ok();
     network_gone(&env, &r);
     env.cmd("rm").args(["-f", &b]).ok();
-    for (name, index) in &ours {
-        assert!(index.is_none() || ifindex(name) != *index, "{name} left");
-    }
+    veths_go(&ours);
     // and prune takes what no container uses
     let p = network_create(&env, "spare");
     let pruned = env.records("network", &["prune"]);
@@ -865,9 +878,7 @@ fn aliases_resolve_and_a_killed_supervisor_is_swept_by_the_next_command() {
     env.cmd("rm").args(["-f", &web, &peer, &next]).ok();
     env.cmd("network").args(["rm", "swept"]).ok();
     network_gone(&env, &r);
-    for (name, index) in ours.iter().chain(&next_veth) {
-        assert!(index.is_none() || ifindex(name) != *index, "{name} left");
-    }
+    veths_go(&[ours, next_veth].concat());
 }
 
 /// Build `dockerfile` in a context of its own with `args`.

@@ -657,6 +657,7 @@ fn restart_after(
 /// Record the end of a running container: state exited with `code`, its
 /// cgroup removed, its view unmounted.
 pub fn finish(store: &Store, r: &Running, code: i32) -> Result<State> {
+    crate::trace::mark("finish");
     let oom = r
         .cgroup
         .as_ref()
@@ -665,8 +666,11 @@ pub fn finish(store: &Store, r: &Running, code: i32) -> Result<State> {
         let _ = cg.signal_all(Signal::SIGKILL);
         let _ = cg.destroy();
     }
+    crate::trace::mark("finish: unmount");
     let _ = unmount(store, &r.meta);
+    crate::trace::mark("finish: network");
     disconnect(store, &r.meta.id);
+    crate::trace::mark("finish: state");
     let mut st = store.read_state(&r.meta.id)?;
     st.status = Status::Exited;
     st.exit_code = Some(code);
@@ -1083,6 +1087,7 @@ fn connect(
             "a port is published on a bridge network or slirp4netns only",
         ));
     }
+    crate::trace::mark("start: network");
     let net = match mode {
         Mode::None => Net::Loopback,
         Mode::Host => Net::Host,
@@ -1095,6 +1100,7 @@ fn connect(
                 ));
             }
             let pid = init_pid(store, &other)?;
+            network::note_shared(store, &other.id).map_err(sys(c, "joining a network"))?;
             Net::Join(format!("/proc/{pid}/ns/net").into())
         }
         Mode::Bridge(_) if crate::userns::rootless() => {

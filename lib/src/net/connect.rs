@@ -104,8 +104,9 @@ pub fn disconnect(store: &Store, id: &ContainerId, name: &str) -> Result<()> {
         return Err(NetError::NotOn(name.into()));
     };
     write_json(&endpoint_path(store, id), &ep)?;
+    // it runs on: its namespace stays, so the veth goes now
     match gone {
-        Some(a) => release(store, id, &a),
+        Some(a) => release(store, id, &a, super::Unplug::Now),
         None => Ok(()),
     }
 }

@@ -87,11 +87,21 @@ impl Serialize for Subnet {
 
 impl<'de> Deserialize<'de> for Subnet {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Subnet, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+        let s = String::deserialize(d)?;
+        // a record's "none chosen yet" (the default network before its
+        // bridge is made), never a subnet a user gives
+        if s == UNSET {
+            return Ok(Subnet {
+                base: Ipv4Addr::UNSPECIFIED,
+                prefix: 0,
+            });
+        }
+        s.parse().map_err(serde::de::Error::custom)
     }
 }
+
+/// How a record writes a subnet not chosen yet.
+const UNSET: &str = "0.0.0.0/0";
 
 /// The subnets a new bridge tries, in turn, when none is configured: the
 /// first the host routes nothing into is taken.
@@ -169,6 +179,17 @@ pub fn lowest_free(subnet: Subnet, taken: impl Fn(Ipv4Addr) -> bool) -> Option<I
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unset_subnet_reads_back_but_never_parses() {
+        let unset = Subnet {
+            base: Ipv4Addr::UNSPECIFIED,
+            prefix: 0,
+        };
+        let json = serde_json::to_string(&unset).unwrap();
+        assert_eq!(serde_json::from_str::<Subnet>(&json).unwrap(), unset);
+        assert!(UNSET.parse::<Subnet>().is_err());
+    }
 
     fn net(s: &str) -> Subnet {
         s.parse().unwrap()

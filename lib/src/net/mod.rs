@@ -417,7 +417,9 @@ impl Attached {
 /// namespace with `eth0` on the bridge, an address, a default route, and
 /// `ports` published to it.
 pub fn attach(store: &Store, id: &ContainerId, name: &str, ports: &[Port]) -> Result<Attached> {
+    crate::trace::mark("net: namespace");
     let mut ns = netns::create().map_err(sys("making a network namespace"))?;
+    crate::trace::mark("net: join");
     let asked = endpoint(store, id)?.unwrap_or_default();
     let attachment = join(store, id, name, &mut ns, ports, |a| {
         let ep = Endpoint {
@@ -459,6 +461,7 @@ fn join(
         source,
     })?;
     let _lock = store.lock_exclusive(&format!("network-{name}"))?;
+    crate::trace::mark("net: locked");
     let mut host = Netlink::open().map_err(sys("opening a netlink socket"))?;
     let links = link_names(&mut host)?;
     let mut net = match load(store, name, &links)? {
@@ -466,6 +469,7 @@ fn join(
         None if name == DEFAULT_NETWORK => fresh_default()?,
         None => return Err(NetError::NoNetwork(name.into())),
     };
+    crate::trace::mark("net: bridge");
     let bridge = ensure_bridge(&mut host, &mut net)?;
     if net.leases.is_empty() {
         // The first container: (re)assert what the host needs.
@@ -476,9 +480,12 @@ fn join(
             &nft::script(&net.bridge, net.subnet),
         )?;
     }
-    let ifname = free_ifname(&mut ns.netlink)?;
+    crate::trace::mark("net: veth");
+    let ifname = free_ifname(ns)?;
     let mut attachment = plug(&mut host, &net, bridge, ns, &ifname, &links)?;
+    crate::trace::mark("net: configure");
     configure(&mut ns.netlink, &attachment)?;
+    crate::trace::mark("net: record");
     if !ports.is_empty() {
         let result = port::publish(ports, attachment.ip);
         attachment.ports = result.map_err(|source| NetError::PortTaken {
@@ -494,12 +501,18 @@ fn join(
     write_json(&network_path(store, name), &net)?;
     record(&attachment)?;
     hosts::refresh(store, &net);
+    crate::trace::mark("net: joined");
     Ok(attachment)
 }
 
-/// The first of `eth0`, `eth1`, … the namespace has no link of.
-fn free_ifname(inside: &mut Netlink) -> Result<String> {
-    let taken = inside
+/// The first of `eth0`, `eth1`, … the namespace has no link of (in a
+/// namespace just made, `eth0`, without asking).
+fn free_ifname(ns: &mut netns::Netns) -> Result<String> {
+    if std::mem::take(&mut ns.fresh) {
+        return Ok(CONTAINER_IFNAME.into());
+    }
+    let taken = ns
+        .netlink
         .link_names()
         .map_err(sys("listing the container's links"))?;
     Ok((0..)
@@ -556,6 +569,32 @@ fn fresh_default() -> Result<Network> {
         }),
         leases: BTreeMap::new(),
     })
+}
+
+/// The default network's record, written now (its ID and when it was
+/// made) if nothing has used it yet: as docker's `bridge`, it always
+/// exists and has an ID. Its subnet is chosen with its bridge, by the
+/// first container ([`ensure_bridge`]).
+pub(crate) fn recorded_default(store: &Store) -> Result<Network> {
+    let dir = store.root().join("networks");
+    std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let _lock = store.lock_exclusive(&format!("network-{DEFAULT_NETWORK}"))?;
+    let path = network_path(store, DEFAULT_NETWORK);
+    if let Some(n) = read_json::<Network>(&path)? {
+        return Ok(n);
+    }
+    let net = Network {
+        subnet: Subnet {
+            base: Ipv4Addr::UNSPECIFIED,
+            prefix: 0,
+        },
+        ..fresh_default()?
+    };
+    write_json(&path, &net)?;
+    Ok(net)
 }
 
 /// The default network, made now (its bridge and its record) if no
@@ -632,7 +671,10 @@ fn ensure_bridge(host: &mut Netlink, net: &mut Network) -> Result<u32> {
         }
         None => {
             let routes = ipam::host_routes().map_err(sys("reading the host's routes"))?;
-            let wanted = (net.subnet.prefix != 0).then_some(net.subnet);
+            let wanted = match net.subnet.prefix {
+                0 => configured_subnet()?,
+                _ => Some(net.subnet),
+            };
             let s = ipam::choose(wanted, &routes).ok_or(match wanted {
                 Some(w) => NetError::SubnetTaken(w),
                 None => NetError::NoSubnet,
@@ -715,10 +757,6 @@ fn plug(
             .link_index(&veth)
             .map_err(sys(format!("finding {veth}")))?
             .ok_or_else(|| sys(format!("finding {veth}"))(std::io::ErrorKind::NotFound.into()))?;
-        if let Err(e) = host.set_up(index) {
-            let _ = host.del_link(&veth);
-            return Err(sys(format!("bringing {veth} up"))(e));
-        }
         let attachment = Attachment {
             network: net.name.clone(),
             bridge: net.bridge.clone(),
@@ -774,18 +812,69 @@ pub fn detach(store: &Store, id: &ContainerId) -> Result<()> {
     // A forwarder's ports are gone with its network: nothing else to undo.
     ep.forwarded.clear();
     write_json(&endpoint_path(store, id), &ep)?;
-    ends.iter().try_for_each(|a| release(store, id, a))
+    // The container's processes are gone: unless another container shares
+    // its namespace, the kernel takes the namespace down, and its veths with
+    // it, on its own time.
+    let shared = take_shared(store, id);
+    let how = if shared {
+        Unplug::Now
+    } else {
+        Unplug::WithNamespace
+    };
+    ends.iter().try_for_each(|a| release(store, id, a, how))
+}
+
+/// How a released attachment's veth goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unplug {
+    /// Deleted before [`release`] returns: the namespace lives on (a
+    /// running container disconnected, or one whose namespace another
+    /// container shares).
+    Now,
+    /// With the container's namespace, which nothing holds any more: the
+    /// kernel deletes the pair when it takes the namespace down. Deleting
+    /// a veth waits for an RCU barrier (15-20 ms even on an idle
+    /// machine), which the kernel then spends on its own worker instead of
+    /// the caller's time. Until then the veth keeps its address from being
+    /// taken again ([`plug`] skips the names of links that exist), so a
+    /// lease released early is never handed out twice.
+    WithNamespace,
+}
+
+/// The marker that another container joined container `id`'s network
+/// namespace (`--network container:ID`).
+fn shared_path(store: &Store, id: &ContainerId) -> PathBuf {
+    store.container_dir(id).join("netns-shared")
+}
+
+/// Note that another container joins container `id`'s network namespace:
+/// when `id` ends, its veths are deleted at once, not left to the
+/// namespace (which the other container keeps alive). A marker left
+/// behind by a crash only makes that happen once more than needed.
+pub fn note_shared(store: &Store, id: &ContainerId) -> Result<()> {
+    let path = shared_path(store, id);
+    std::fs::write(&path, b"")
+        .map_err(|source| StoreError::Io { path, source })
+        .map_err(NetError::from)
+}
+
+/// Whether another container joined container `id`'s namespace since it
+/// was last asked; the marker is removed.
+fn take_shared(store: &Store, id: &ContainerId) -> bool {
+    std::fs::remove_file(shared_path(store, id)).is_ok()
 }
 
 /// Release `a`, container `id`'s attachment, if its lease is still the
-/// container's: its veth, its ports, its lease, and its name in the other
-/// members' /etc/hosts.
-fn release(store: &Store, id: &ContainerId, a: &Attachment) -> Result<()> {
+/// container's: its veth (`how`), its ports, its lease, and its name in the
+/// other members' /etc/hosts.
+fn release(store: &Store, id: &ContainerId, a: &Attachment, how: Unplug) -> Result<()> {
     let _lock = store.lock_exclusive(&format!("network-{}", a.network))?;
+    crate::trace::mark("net: release");
     let path = network_path(store, &a.network);
     if let Some(mut net) = read_json::<Network>(&path)? {
         if net.leases.get(&a.ip) == Some(id) {
-            unplug(a);
+            unplug(a, how);
+            crate::trace::mark("net: unplugged");
             net.leases.remove(&a.ip);
             write_json(&path, &net)?;
             hosts::refresh(store, &net);
@@ -795,17 +884,24 @@ fn release(store: &Store, id: &ContainerId, a: &Attachment) -> Result<()> {
     Ok(())
 }
 
-/// Delete `a`'s veth (if it is still the one made for it) and withdraw
-/// its ports.
-fn unplug(a: &Attachment) {
+/// Delete `a`'s veth (if it is still the one made for it; with
+/// [`Unplug::WithNamespace`], the kernel does) and withdraw its ports.
+fn unplug(a: &Attachment, how: Unplug) {
+    if how == Unplug::Now {
+        delete_veth(a);
+    }
+    if !a.ports.is_empty() {
+        let _ = nft::apply(&nft::withdraw(&a.ports));
+    }
+}
+
+/// Delete `a`'s veth if it is still the one made for it.
+fn delete_veth(a: &Attachment) {
     if let Ok(mut host) = Netlink::open() {
         let index = host.link_index(&a.veth).ok().flatten();
         if index.is_some() && (a.veth_index == 0 || index == Some(a.veth_index)) {
             let _ = host.del_link(&a.veth);
         }
-    }
-    if !a.ports.is_empty() {
-        let _ = nft::apply(&nft::withdraw(&a.ports));
     }
 }
 

@@ -160,8 +160,10 @@ impl Netlink {
     }
 
     /// Create a veth pair: `host` here, a port of the bridge `master`;
-    /// `peer` born in the network namespace `netns`. EEXIST if `host` is
-    /// taken.
+    /// `peer` born in the network namespace `netns`. The host end is born
+    /// up (one request where two were); the peer is brought up inside,
+    /// where the kernel refuses it (ENOTCONN) until it has been moved.
+    /// EEXIST if `host` is taken.
     pub fn add_veth(
         &mut self,
         host: &str,
@@ -176,6 +178,8 @@ impl Netlink {
             p.attributes.push(LinkAttribute::Address(mac.to_vec()));
         }
         let mut m = LinkMessage::default();
+        m.header.flags = LinkFlags::Up;
+        m.header.change_mask = LinkFlags::Up;
         m.attributes.push(LinkAttribute::IfName(host.into()));
         m.attributes.push(LinkAttribute::Controller(master));
         m.attributes.push(LinkAttribute::LinkInfo(vec![

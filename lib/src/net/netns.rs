@@ -27,7 +27,13 @@ pub fn path(fd: &OwnedFd) -> std::path::PathBuf {
 pub struct Netns {
     pub fd: OwnedFd,
     pub netlink: Netlink,
+    /// Made by [`create`] and given no interface yet: `eth0` is free.
+    pub fresh: bool,
 }
+
+/// The loopback device's index in every network namespace (the kernel
+/// registers it first, under this fixed index).
+const LOOPBACK_INDEX: u32 = 1;
 
 /// A new network namespace with `lo` up and IPv6 off (as docker leaves a
 /// container whose network has no IPv6).
@@ -36,13 +42,15 @@ pub fn create() -> io::Result<Netns> {
         unshare(CloneFlags::CLONE_NEWNET)?;
         let fd = OwnedFd::from(File::open("/proc/thread-self/ns/net")?);
         let mut netlink = Netlink::open()?;
-        if let Some(lo) = netlink.link_index("lo")? {
-            netlink.set_up(lo)?;
-        }
+        netlink.set_up(LOOPBACK_INDEX)?;
         // Read in the thread's namespace: this namespace's setting.
         let _ = std::fs::write("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
         let _ = std::fs::write("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
-        Ok(Netns { fd, netlink })
+        Ok(Netns {
+            fd,
+            netlink,
+            fresh: true,
+        })
     })
     .join()
     .map_err(|_| io::Error::other("the thread making a network namespace panicked"))?
@@ -60,5 +68,9 @@ pub fn enter(path: &std::path::Path) -> io::Result<Netns> {
     })
     .join()
     .map_err(|_| io::Error::other("the thread entering a network namespace panicked"))??;
-    Ok(Netns { fd, netlink })
+    Ok(Netns {
+        fd,
+        netlink,
+        fresh: false,
+    })
 }

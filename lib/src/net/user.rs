@@ -52,7 +52,9 @@ pub fn create(store: &Store, name: &str, subnet: Option<Subnet>) -> Result<Netwo
         return Err(NetError::Exists(name.into()));
     }
     let mut taken = ipam::host_routes().map_err(sys("reading the host's routes"))?;
-    taken.extend(list(store)?.iter().map(|n| n.subnet));
+    // (the default network before its first container has no subnet yet)
+    let recorded = list(store)?.into_iter().map(|n| n.subnet);
+    taken.extend(recorded.filter(|s| s.prefix != 0));
     let subnet = ipam::choose(subnet, &taken).ok_or(match subnet {
         Some(s) => NetError::SubnetInUse(s),
         None => NetError::NoSubnet,
@@ -77,8 +79,13 @@ pub fn create(store: &Store, name: &str, subnet: Option<Subnet>) -> Result<Netwo
     Ok(net)
 }
 
-/// Every network the store records, by name.
+/// Every network the store records, by name; the default one is
+/// recorded first if nothing has used it yet.
 pub fn list(store: &Store) -> Result<Vec<Network>> {
+    if !network_path(store, DEFAULT_NETWORK).exists() {
+        // Best effort: a store this user cannot write lists it without.
+        let _ = super::recorded_default(store);
+    }
     let dir = store.root().join("networks");
     let entries = match std::fs::read_dir(&dir) {
         Ok(e) => e,
@@ -201,8 +208,10 @@ pub fn inspect(store: &Store, name: &str) -> Result<NetworkInspect> {
     let mut host = Netlink::open().map_err(sys("opening a netlink socket"))?;
     let links = link_names(&mut host)?;
     let net = match load(store, name, &links)? {
+        Some(n) if n.subnet.prefix != 0 => n,
+        // its record, before its bridge and subnet are made
+        _ if name == DEFAULT_NETWORK => made_default(store, &mut host)?,
         Some(n) => n,
-        None if name == DEFAULT_NETWORK => made_default(store, &mut host)?,
         None => return Err(NetError::NoNetwork(name.into())),
     };
     let containers = net
