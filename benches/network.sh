@@ -23,6 +23,18 @@
 # many changes others made to the host's ruleset meanwhile (`nft monitor`), and the
 # syscalls of one more run of each cairn command (`strace -f -c`, when installed).
 #
+# Then where the difference goes, measured in ways the load does not set:
+#   - phases: CAIRN_TRACE=1 marks (CLOCK_MONOTONIC) of cairn-isolate, bridge and
+#     none, median per phase over N runs (wall time: on a quiet machine only);
+#   - perf stat (when installed): task-clock and context switches of both, the
+#     CPU the bridge costs whatever else runs;
+#   - netlink requests per run (strace -e sendto), and how many deleted a link
+#     (RTM_DELLINK: a synchronous delete waits for an RCU barrier, 15-20 ms);
+#   - the floor: benches/netfloor.c (built with cc) makes the same objects with
+#     no cairn around them, on a bridge of its own, and times each phase: the
+#     namespace, the veth, the address and route, and the veth's end, deleted
+#     by the caller or left to the namespace.
+#
 # PROFILE=debug uses the debug build (a quick check that the script works; its numbers
 # say little). Needs root, docker.io, busybox-static, nft, /usr/bin/time. Everything
 # lives in a temp dir removed on exit; cairn's bridge cairn0 stays, as a run leaves it.
@@ -32,7 +44,7 @@ cd "$(dirname "$0")/.."
 N=${1:-20}
 PROFILE=${PROFILE:-release}
 [[ $(id -u) -eq 0 ]] || { echo "bench: must run as root" >&2; exit 1; }
-for tool in /bin/busybox /usr/bin/docker /usr/sbin/dockerd nft /usr/bin/time ip; do
+for tool in /bin/busybox /usr/bin/docker /usr/sbin/dockerd nft /usr/bin/time ip cc; do
     command -v "$tool" >/dev/null || { echo "bench: missing $tool" >&2; exit 1; }
 done
 
@@ -54,6 +66,8 @@ chmod +x "$WORK/wrap/nft"
 export PATH=$WORK/wrap:$BIN:$PATH
 DBRIDGE=cbench$$
 DBRIDGE=${DBRIDGE:0:15}
+FBRIDGE=cfloor$$
+FBRIDGE=${FBRIDGE:0:15}
 # shellcheck source=../tests/peers/dockerd.sh
 source tests/peers/dockerd.sh
 cleanup() {
@@ -63,6 +77,7 @@ cleanup() {
     [[ -n ${MONITOR:-} ]] && kill "$MONITOR" 2>/dev/null
     dockerd_stop
     ip link del "$DBRIDGE" 2>/dev/null
+    ip link del "$FBRIDGE" 2>/dev/null
     rm -rf "$WORK"
     exit "$rc"
 }
@@ -179,3 +194,50 @@ done
 # each change nft monitor reports is one line; cairn's own name its table
 others=$(grep -v '^#' "$WORK/monitor" | grep -cv ' ip cairn ' || true)
 printf 'changes to the ruleset by others during the rounds (nft monitor): %s\n' "$others"
+
+# ------------------------------------------------------------------ where it goes
+printf '\n== phases of cairn-isolate (CAIRN_TRACE marks; median ms over %s runs; wall time)\n' "$N"
+for ((i = 0; i < N; i++)); do
+    for m in bridge none; do
+        CAIRN_TRACE=1 "$BIN/cairn-isolate" --network "$m" "$C" -- /bin/true 2>&1 >/dev/null |
+            awk -v m="$m" '$2 == "trace:" { t = $3; if (p) printf "%s\t%s\t%.3f\n", m, l, (t - p) * 1000; p = t; l = $4; for (i = 5; i <= NF; i++) l = l " " $i }'
+    done
+done >"$WORK/phases"
+awk -F'\t' '{ k = $2; if (!(k in seen)) { seen[k] = ++n; name[n] = k } v[$1, k] = v[$1, k] " " $3 }
+    function med(s,   a, c, i, j, t) { c = split(s, a, " "); if (!c) return "-";
+        for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+        return sprintf("%.2f", a[int((c + 1) / 2)]) }
+    END { printf "%-22s %9s %9s\n", "phase", "bridge", "none";
+          for (i = 1; i <= n; i++) printf "%-22s %9s %9s\n", name[i], med(v["bridge", name[i]]), med(v["none", name[i]]) }' "$WORK/phases"
+
+if command -v perf >/dev/null; then
+    printf '\n== perf stat of cairn-isolate, %s runs each (CPU, not wall)\n' "$N"
+    for m in bridge none; do
+        perf stat -x, -r "$N" -e task-clock,context-switches,cpu-migrations \
+            "$BIN/cairn-isolate" --network "$m" "$C" -- /bin/true 2>"$WORK/perf" >/dev/null
+        awk -F, -v m="$m" '{ printf "%-8s %-18s %12s %s\n", m, $3, $1, $2 }' "$WORK/perf"
+    done
+fi
+
+if command -v strace >/dev/null; then
+    printf '\n== netlink requests of one cairn-isolate --network bridge\n'
+    strace -f -e trace=sendto,sendmsg -e signal=none -T -o "$WORK/nl" \
+        "$BIN/cairn-isolate" --network bridge "$C" -- /bin/true >/dev/null 2>&1
+    printf 'rtnetlink requests: %s   RTM_DELLINK: %s   longest request: %s s\n' \
+        "$(grep -c 'RTM_\|NLMSG' "$WORK/nl")" "$(grep -c RTM_DELLINK "$WORK/nl")" \
+        "$(grep -o '<[0-9.]*>$' "$WORK/nl" | tr -d '<>' | sort -g | tail -1)"
+fi
+
+printf '\n== the floor: the same objects made by benches/netfloor.c (%s rounds)\n' "$N"
+cc -O2 -o "$WORK/netfloor" benches/netfloor.c
+if ip route show to match 10.254.0.1 | grep -qv '^default'; then
+    echo "bench: 10.254.0.0/16 is routed here: no floor measured" >&2
+    exit 0
+fi
+ip link add "$FBRIDGE" type bridge
+ip addr add 10.254.0.1/16 dev "$FBRIDGE"
+ip link set "$FBRIDGE" up
+for mode in none async del nodel; do
+    echo "-- $mode"
+    "$WORK/netfloor" "$N" "$FBRIDGE" 10.254.0.1 "$mode"
+done
