@@ -126,7 +126,7 @@ int main(int argc, char **argv) {
     if (setns(self, CLONE_NEWNET)) { perror("setns"); return 1; }
     double b = now();
     if (none) { close(in); close(ns); t[0][i] = b - a; for (int p = 1; p < PH; p++) t[p][i] = 0; continue; }
-    char name[16]; snprintf(name, sizeof name, "vfloor%d", i);
+    char name[16]; snprintf(name, sizeof name, "vf%d_%d", getpid() % 100000, i);
     veth(host, name, master, ns); acks(host, 1);
     double c = now();
     in_addr_t ip = htonl(ntohl(gw) + 100 + i % 100);
