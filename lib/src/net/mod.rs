@@ -18,9 +18,12 @@
 //!   namespace dies, however the container ended (a supervisor killed -9
 //!   included). So the next [`attach`] reclaims what a crash left, and two
 //!   stores sharing the bridge can never hand out one address twice.
-//! - [`detach`] ends an attachment at once: the veth deleted, the lease
-//!   released, the endpoint's addresses cleared. The container module
-//!   calls it when a container exits, when it is found dead and on `rm`.
+//! - [`detach`] ends an attachment at once: the lease released, the
+//!   ports withdrawn, the endpoint's addresses cleared; the veth goes with
+//!   the namespace (deleting it here would wait for the kernel's RCU
+//!   barrier), unless another container shares the namespace. The
+//!   container module calls it when a container exits, when it is found
+//!   dead and on `rm`.
 //! - User networks ([`create`], [`remove`], …) are bridges of their own
 //!   with the same leases; on them, [`hosts`] keeps every member's
 //!   /etc/hosts naming the others, and cairn's nftables table drops what
@@ -794,8 +797,9 @@ fn configure(inside: &mut Netlink, a: &Attachment) -> Result<()> {
 }
 
 /// End container `id`'s attachments (its first network's and those
-/// `network connect` added), if it has any: each veth deleted, its ports
-/// withdrawn, its lease released, the endpoint's addresses cleared;
+/// `network connect` added), if it has any: its ports withdrawn, its
+/// lease released, the endpoint's addresses cleared, each veth left to
+/// the dying namespace (`Unplug::WithNamespace`);
 /// ports a forwarder of its own published (slirp4netns) are forgotten.
 /// Harmless to repeat. An attachment whose lease is no longer the
 /// container's was swept already (its address may be another's now):
