@@ -458,12 +458,7 @@ fn join(
     ports: &[Port],
     record: impl FnOnce(&Attachment) -> Result<()>,
 ) -> Result<Attachment> {
-    let dir = store.root().join("networks");
-    std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
-        path: dir.clone(),
-        source,
-    })?;
-    let _lock = store.lock_exclusive(&format!("network-{name}"))?;
+    let _lock = lock_network(store, name)?;
     crate::trace::mark("net: locked");
     let mut host = Netlink::open().map_err(sys("opening a netlink socket"))?;
     let links = link_names(&mut host)?;
@@ -574,17 +569,22 @@ fn fresh_default() -> Result<Network> {
     })
 }
 
-/// The default network's record, written now (its ID and when it was
-/// made) if nothing has used it yet: as docker's `bridge`, it always
-/// exists and has an ID. Its subnet is chosen with its bridge, by the
-/// first container ([`ensure_bridge`]).
-pub(crate) fn recorded_default(store: &Store) -> Result<Network> {
+/// The network `name`'s lock, taken (its records' directory made first).
+fn lock_network(store: &Store, name: &str) -> Result<nix::fcntl::Flock<std::fs::File>> {
     let dir = store.root().join("networks");
     std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
         path: dir.clone(),
         source,
     })?;
-    let _lock = store.lock_exclusive(&format!("network-{DEFAULT_NETWORK}"))?;
+    Ok(store.lock_exclusive(&format!("network-{name}"))?)
+}
+
+/// The default network's record, written now (its ID and when it was
+/// made) if nothing has used it yet: as docker's `bridge`, it always
+/// exists and has an ID. Its subnet is chosen with its bridge, by the
+/// first container ([`ensure_bridge`]).
+pub(crate) fn recorded_default(store: &Store) -> Result<Network> {
+    let _lock = lock_network(store, DEFAULT_NETWORK)?;
     let path = network_path(store, DEFAULT_NETWORK);
     if let Some(n) = read_json::<Network>(&path)? {
         return Ok(n);
@@ -603,12 +603,7 @@ pub(crate) fn recorded_default(store: &Store) -> Result<Network> {
 /// The default network, made now (its bridge and its record) if no
 /// container has used it yet: as docker's `bridge`, it always exists.
 fn made_default(store: &Store, host: &mut Netlink) -> Result<Network> {
-    let dir = store.root().join("networks");
-    std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
-        path: dir.clone(),
-        source,
-    })?;
-    let _lock = store.lock_exclusive(&format!("network-{DEFAULT_NETWORK}"))?;
+    let _lock = lock_network(store, DEFAULT_NETWORK)?;
     let links = link_names(host)?;
     let mut net = match load(store, DEFAULT_NETWORK, &links)? {
         Some(n) => n,
