@@ -80,6 +80,25 @@ pub struct RestartPolicy {
     pub maximum_retry_count: u32,
 }
 
+/// A `--restart` value docker would refuse.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid restart policy {given:?}: {why}")]
+pub struct BadRestartPolicy {
+    pub given: String,
+    pub why: PolicyProblem,
+}
+
+/// What is wrong with a restart policy.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyProblem {
+    #[error("the count after on-failure: must be a whole number")]
+    Count,
+    #[error("only on-failure takes a count")]
+    CountNotTaken,
+    #[error("use no, on-failure[:N], always or unless-stopped")]
+    Name,
+}
+
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }
@@ -87,30 +106,26 @@ fn is_zero(n: &u32) -> bool {
 impl RestartPolicy {
     /// Parse docker's spelling: `no`, `on-failure`, `on-failure:N`,
     /// `always`, `unless-stopped`.
-    pub fn parse(s: &str) -> std::result::Result<RestartPolicy, String> {
+    pub fn parse(s: &str) -> std::result::Result<RestartPolicy, BadRestartPolicy> {
+        let bad = |why| BadRestartPolicy {
+            given: s.to_string(),
+            why,
+        };
         let (name, count) = match s.split_once(':') {
             Some((n, c)) => (n, Some(c)),
             None => (s, None),
         };
         let maximum_retry_count = match (name, count) {
             (_, None) => 0,
-            ("on-failure", Some(c)) => c.parse().map_err(|_| {
-                format!("invalid restart policy {s:?}: the count after on-failure: must be a whole number")
-            })?,
-            (_, Some(_)) => {
-                return Err(format!(
-                    "invalid restart policy {s:?}: only on-failure takes a count"
-                ))
-            }
+            ("on-failure", Some(c)) => c.parse().map_err(|_| bad(PolicyProblem::Count))?,
+            (_, Some(_)) => return Err(bad(PolicyProblem::CountNotTaken)),
         };
         match name {
             "" | "no" | "on-failure" | "always" | "unless-stopped" => Ok(RestartPolicy {
                 name: if name.is_empty() { "no" } else { name }.into(),
                 maximum_retry_count,
             }),
-            _ => Err(format!(
-                "invalid restart policy {s:?}: use no, on-failure[:N], always or unless-stopped"
-            )),
+            _ => Err(bad(PolicyProblem::Name)),
         }
     }
 
