@@ -426,3 +426,20 @@ pub fn networks(store: &libcairn::Store) -> Result<Vec<libcairn::record::Network
     recs.sort_by(|a, b| a.network.cmp(&b.network));
     Ok(recs)
 }
+
+/// Whether isolate must run from a sealed view of its binary: when a
+/// process of its own stays in the container (`--init`: pid 1 for the
+/// container's whole life), and for a pipeline, whose containers are known
+/// only from stdin. Read before anything else happens (no rootless
+/// namespace entered, nothing written); a container that cannot be read
+/// here fails later anyway, and libcairn refuses an init that is not
+/// sealed.
+pub fn keeps_a_process_inside(a: &crate::args::Isolate) -> bool {
+    let Some(name) = &a.container else {
+        return true;
+    };
+    let root = crate::store_root(&a.common.root);
+    libcairn::Store::open(&root)
+        .and_then(|s| s.resolve_container(name))
+        .is_ok_and(|c| c.host.init)
+}

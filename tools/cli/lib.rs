@@ -142,9 +142,21 @@ pub fn main(tool: &'static str, body: impl FnOnce() -> Result<i32, Fail>) -> ! {
 /// sealed view of the binary, so nothing in the container can reach the
 /// host's file through `/proc/PID/exe` (libcairn::isolate::exe).
 pub fn sealed_main(tool: &'static str, body: impl FnOnce() -> Result<i32, Fail>) -> ! {
-    if let Err(e) = libcairn::isolate::exe::run_sealed() {
-        eprintln!("{tool}: error: re-executing from a sealed view of the binary: {e}");
-        std::process::exit(125);
+    sealed_main_if(tool, true, body)
+}
+
+/// [`sealed_main`] when `seal`, else [`main`]: the re-execution costs
+/// about a millisecond, which a tool pays only when it needs it.
+pub fn sealed_main_if(
+    tool: &'static str,
+    seal: bool,
+    body: impl FnOnce() -> Result<i32, Fail>,
+) -> ! {
+    if seal {
+        if let Err(e) = libcairn::isolate::exe::run_sealed() {
+            eprintln!("{tool}: error: re-executing from a sealed view of the binary: {e}");
+            std::process::exit(125);
+        }
     }
     main(tool, body)
 }

@@ -1,8 +1,8 @@
-//! cairn-isolate: a container's union view plus an isolated process space.
-//! See `cairn isolate --help` for how output and records are kept apart.
+//! cairn-isolate: a container's union view plus an isolated process space
+//! (`cairn isolate --help`: how output and records are kept apart).
 
 use cairn_cli::args::Isolate;
-use cairn_cli::container::{fail125, log_bounds, run_failure, run_options};
+use cairn_cli::container::{fail125, keeps_a_process_inside, log_bounds, run_failure, run_options};
 use cairn_cli::out::{Format, Out};
 use cairn_cli::{each_subject, open_store, Fail, Subject};
 use clap::Parser;
@@ -14,7 +14,8 @@ use libcairn::store::container::{ContainerMeta, Status};
 use libcairn::Store;
 
 fn main() {
-    cairn_cli::sealed_main("cairn-isolate", || run(Isolate::parse()))
+    let a = Isolate::parse();
+    cairn_cli::sealed_main_if("cairn-isolate", keeps_a_process_inside(&a), || run(a))
 }
 
 /// Every subject in turn; one that isolate cannot run is reported and the

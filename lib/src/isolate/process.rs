@@ -71,6 +71,11 @@ pub enum SpawnError {
     /// The spec asks for what cairn does not do; nothing was started.
     #[error("the runtime spec: {0}")]
     Unsupported(Unsupported),
+    /// An init (which stays in the container for its whole life) would run
+    /// from the host's binary, which a container with CAP_SYS_PTRACE can
+    /// reach through /proc/1/exe ([`super::exe`]).
+    #[error("an init stays in the container, so it must run from a sealed view of the binary, not from the host's file")]
+    UnsealedInit,
 }
 
 impl SpawnError {
@@ -78,7 +83,7 @@ impl SpawnError {
     pub fn exit_code(&self) -> i32 {
         match self {
             SpawnError::Child { code, .. } => *code,
-            SpawnError::Sys { .. } | SpawnError::Unsupported(_) => 125,
+            SpawnError::Sys { .. } | SpawnError::Unsupported(_) | SpawnError::UnsealedInit => 125,
             SpawnError::Interrupted(sig) => 128 + *sig as i32,
         }
     }
@@ -663,6 +668,9 @@ fn start(
     detached: bool,
 ) -> Result<Pid, SpawnError> {
     let mut plan = Plan::read(spec, false)?;
+    if plan.process.init && !super::exe::running_sealed() {
+        return Err(SpawnError::UnsealedInit);
+    }
     let joined = open_joined(&plan)?;
     let joined_raw: Vec<(RawFd, CloneFlags)> =
         joined.iter().map(|(f, c)| (f.as_raw_fd(), *c)).collect();
