@@ -62,7 +62,7 @@ pub enum SplitError {
 
 /// Writes the records of a split as the stream goes by.
 pub struct SplitWriter {
-    out: Compressor,
+    out: zstd::stream::write::Encoder<'static, io::BufWriter<File>>,
     pending: Vec<u8>,
     /// Bytes of file content still to pass unrecorded.
     skip: u64,
@@ -80,7 +80,7 @@ impl SplitWriter {
             .create_new(true)
             .mode(0o644)
             .open(path)?;
-        let mut out = Compressor::new(f)?;
+        let mut out = zstd::stream::write::Encoder::new(io::BufWriter::new(f), ZSTD_LEVEL)?;
         out.write_all(MAGIC)?;
         Ok(SplitWriter {
             out,
@@ -169,91 +169,7 @@ impl SplitWriter {
         self.flush_raw()?;
         self.out.write_all(b"E")?;
         self.out.write_all(&self.total.to_le_bytes())?;
-        self.out.finish()
-    }
-}
-
-/// Bytes of records handed to the compressing thread at a time.
-const BATCH: usize = 256 << 10;
-
-/// Compresses the records on a thread of its own: they are gathered here
-/// into batches of [`BATCH`] bytes and handed over a bounded channel (two
-/// batches in flight), their buffers coming back for reuse. The bytes
-/// compressed are the same, in the same order, as written inline.
-struct Compressor {
-    batch: Vec<u8>,
-    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
-    spare: std::sync::mpsc::Receiver<Vec<u8>>,
-    worker: Option<std::thread::JoinHandle<io::Result<()>>>,
-}
-
-impl Compressor {
-    fn new(f: File) -> io::Result<Compressor> {
-        let mut enc = zstd::stream::write::Encoder::new(io::BufWriter::new(f), ZSTD_LEVEL)?;
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
-        let (spare_tx, spare) = std::sync::mpsc::channel();
-        let worker = std::thread::spawn(move || {
-            for b in rx {
-                enc.write_all(&b)?;
-                let _ = spare_tx.send(b);
-            }
-            enc.finish()?.flush()
-        });
-        Ok(Compressor {
-            batch: Vec::with_capacity(BATCH),
-            tx: Some(tx),
-            spare,
-            worker: Some(worker),
-        })
-    }
-
-    fn write_all(&mut self, b: &[u8]) -> io::Result<()> {
-        self.batch.extend_from_slice(b);
-        if self.batch.len() >= BATCH {
-            self.send()?;
-        }
-        Ok(())
-    }
-
-    fn send(&mut self) -> io::Result<()> {
-        let mut next = self
-            .spare
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(BATCH));
-        next.clear();
-        let full = std::mem::replace(&mut self.batch, next);
-        let sent = self.tx.as_ref().map(|tx| tx.send(full).is_ok());
-        if sent == Some(true) {
-            return Ok(());
-        }
-        // The thread stopped: its error says why.
-        Err(self
-            .join()
-            .err()
-            .unwrap_or_else(|| io::Error::other("the split's compressor stopped")))
-    }
-
-    /// Stop the thread and wait for it; its result.
-    fn join(&mut self) -> io::Result<()> {
-        drop(self.tx.take());
-        match self.worker.take().map(|w| w.join()) {
-            None => Ok(()),
-            Some(Ok(r)) => r,
-            Some(Err(_)) => Err(io::Error::other("the split's compressor panicked")),
-        }
-    }
-
-    fn finish(mut self) -> io::Result<()> {
-        if !self.batch.is_empty() {
-            self.send()?;
-        }
-        self.join()
-    }
-}
-
-impl Drop for Compressor {
-    fn drop(&mut self) {
-        let _ = self.join();
+        self.out.finish()?.flush()
     }
 }
 
@@ -566,36 +482,6 @@ mod tests {
         assert_eq!(rebuild(d.path()).unwrap(), stream);
         // the split holds the headers, not the contents
         assert!(fs::metadata(&split).unwrap().len() < 1024);
-    }
-
-    /// Records of many batches (headers that do not compress away), handed
-    /// to the compressing thread in order, rebuild the stream; and the file
-    /// is the one compressing them inline makes.
-    #[test]
-    fn records_of_many_batches_are_compressed_in_order() {
-        let d = TempDir::new("split-batches");
-        let mut stream = Vec::new();
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut files = Vec::new();
-        for i in 0..1200 {
-            for _ in 0..512 {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                stream.push(x as u8);
-            }
-            files.push((stream.len(), 3, format!("f{i}")));
-            stream.extend_from_slice(b"abc");
-        }
-        let files: Vec<(usize, usize, &str)> =
-            files.iter().map(|(o, n, p)| (*o, *n, p.as_str())).collect();
-        let split = record(d.path(), &stream, &files);
-        assert_eq!(rebuild(d.path()).unwrap(), stream);
-        let raw = zstd::decode_all(fs::File::open(&split).unwrap()).unwrap();
-        assert!(raw.len() > 2 * BATCH, "{}", raw.len());
-        let mut inline = zstd::stream::write::Encoder::new(Vec::new(), ZSTD_LEVEL).unwrap();
-        inline.write_all(&raw).unwrap();
-        assert_eq!(fs::read(&split).unwrap(), inline.finish().unwrap());
     }
 
     #[test]
