@@ -181,18 +181,11 @@ fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
 impl Streams {
     fn new(log: &Log<'_>) -> io::Result<Streams> {
         if log.tty {
-            use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
-            let pair = socketpair(
-                AddressFamily::Unix,
-                SockType::Stream,
-                None,
-                SockFlag::SOCK_CLOEXEC,
-            )?;
             return Ok(Streams {
                 stdout: None,
                 stderr: None,
                 stdin: None,
-                console: Some(pair),
+                console: Some(super::tty::console_pair()?),
             });
         }
         Ok(Streams {

@@ -49,6 +49,18 @@ pub struct Attach {
     stdout_to_stderr: bool,
 }
 
+/// The socket pair a new pty's master comes back over from the child
+/// that makes it (ours, the child's end).
+pub(crate) fn console_pair() -> io::Result<(OwnedFd, OwnedFd)> {
+    use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+    Ok(socketpair(
+        AddressFamily::Unix,
+        SockType::Stream,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )?)
+}
+
 impl Attach {
     /// `tty`: a new pty for all three streams. Else stdin is ours when
     /// `interactive` (/dev/null otherwise) and stdout ours, or our stderr
@@ -56,17 +68,10 @@ impl Attach {
     /// them are replaced by pipes.
     pub fn new(tty: bool, interactive: bool, stdout_to_stderr: bool) -> io::Result<Attach> {
         if tty {
-            use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
-            let pair = socketpair(
-                AddressFamily::Unix,
-                SockType::Stream,
-                None,
-                SockFlag::SOCK_CLOEXEC,
-            )?;
             // The process's 0, 1 and 2 become the pty's slave in the child.
             return Ok(Attach {
                 stdio: [None; 3],
-                console: Some(pair),
+                console: Some(console_pair()?),
                 pipes: None,
                 _null: None,
                 stdout_to_stderr,
