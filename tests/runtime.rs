@@ -1718,20 +1718,67 @@ fn a_container_joins_anothers_ipc_uts_and_pid_namespaces_as_in_a_pod() {
 }
 
 #[test]
-fn a_bundle_refuses_init_in_one_line_and_leaves_nothing() {
-    // cairn's init is the process that sets the container up: a bundle
-    // run by another runtime would silently lose it
+fn a_bundle_runs_init_under_the_hosts_static_init_as_docker_gives_runc() {
+    // cairn's own init is the process that sets the container up, which a
+    // bundle's runtime replaces: as docker does for runc, the host's
+    // static init is bound read-only at /sbin/docker-init and runs the
+    // command
     let env = Env::new("rt-bundle-init");
     busybox_image(&env);
-    let o = env
+    let script = "ps -o pid,args; echo x >/sbin/docker-init || echo ro; exit 4";
+    let c = env
         .cmd("union-mount")
-        .args(["--init", "--bundle", "b", "busybox", "--", "true"])
-        .fails(1);
-    assert!(o.stderr.contains("asks for --init"), "{o}");
-    assert_eq!(o.stderr.lines().count(), 1, "{o}");
-    assert!(!env.path("b/config.json").exists());
-    let ps = env.cmd("ps").args(["-aq"]).ok();
-    assert_eq!(ps.stdout, "", "the container is not kept");
+        .args([
+            "--init", "--bundle", "b", "busybox", "--", "sh", "-c", script,
+        ])
+        .ok()
+        .record();
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.path("b/config.json")).unwrap()).unwrap();
+    assert_eq!(config["process"]["args"][0], "/sbin/docker-init");
+    assert_eq!(config["process"]["args"][1], "--");
+    let runc = env
+        .program("runc")
+        .args(["run", "--bundle", "b", "rt-bundle-init"])
+        .fails(4);
+    let pid1 = runc.stdout.lines().nth(1).unwrap_or_default().trim();
+    assert_eq!(
+        pid1,
+        format!("1 /sbin/docker-init -- sh -c {script}"),
+        "{runc}"
+    );
+    assert!(runc.stdout.ends_with("ro\n"), "{runc}");
+    assert!(runc.stderr.contains("Read-only file system"), "{runc}");
+    env.cmd("rm").arg(s(&c, "container")).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+#[test]
+fn a_bundle_with_init_and_no_static_init_is_refused_in_one_line() {
+    let env = Env::new("rt-bundle-noinit");
+    busybox_image(&env);
+    // no docker-init on PATH at all, then one that needs a dynamic loader
+    let dynamic = env.path("bin");
+    std::fs::create_dir_all(&dynamic).unwrap();
+    std::fs::copy("/bin/true", dynamic.join("docker-init")).unwrap();
+    for (path, says) in [
+        (env.path("nothing"), "there is none of"),
+        (dynamic, "is not a statically linked program"),
+    ] {
+        let o = env
+            .cmd("union-mount")
+            .env("PATH", &path)
+            .args(["--init", "--bundle", "b", "busybox", "--", "true"])
+            .fails(1);
+        assert!(
+            o.stderr.contains("asks for --init") && o.stderr.contains(says),
+            "{o}"
+        );
+        assert_eq!(o.stderr.lines().count(), 1, "{o}");
+        assert!(!env.path("b/config.json").exists());
+        let ps = env.cmd("ps").args(["-aq"]).ok();
+        assert_eq!(ps.stdout, "", "the container is not kept");
+    }
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }
 

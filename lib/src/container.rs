@@ -29,6 +29,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 pub mod attach;
+mod bundle_init;
 pub mod capabilities;
 pub mod copy;
 mod mounts;
@@ -45,6 +46,12 @@ pub enum ContainerError {
     State { id: String, problem: Problem },
     #[error("container {id}")]
     Spawn { id: String, source: SpawnError },
+    /// `--init` in a bundle, with no static init on the host to give it.
+    #[error("container {id}")]
+    BundleInit {
+        id: String,
+        source: bundle_init::InitError,
+    },
     /// A `--change` instruction that does not parse.
     #[error("container {id}: --change")]
     Change {
@@ -113,8 +120,6 @@ pub enum Problem {
     Restarting,
     #[error("its union view is still mounted")]
     StillMounted,
-    #[error("asks for --init, which a bundle for another runtime cannot carry (cairn's init is the process that sets the container up): run it with cairn start, or create it without --init")]
-    InitInBundle,
 }
 
 type Result<T> = std::result::Result<T, ContainerError>;
@@ -240,9 +245,16 @@ pub fn write_bundle(
     if rcfg::argv(&config).is_empty() {
         return Err(state_err(c, Problem::NoCommand));
     }
-    if c.host.init {
-        return Err(state_err(c, Problem::InitInBundle));
-    }
+    // as docker gives runc its init: the host's static one, bound in
+    let init = match c.host.init {
+        true => Some(
+            bundle_init::find().map_err(|source| ContainerError::BundleInit {
+                id: c.id.short(),
+                source,
+            })?,
+        ),
+        false => None,
+    };
     let root = mount(store, c)?;
     let user =
         spec::resolve_user(&root, &rcfg::user(&config)).map_err(sys(c, "resolving its user"))?;
@@ -260,6 +272,9 @@ pub fn write_bundle(
         capabilities::apply(&mut spec, &c.host.cap_add, &c.host.cap_drop);
     }
     mounts::add_to_spec(store, c, &mut spec, &root, &net)?;
+    if let Some(init) = init {
+        bundle_init::apply(&mut spec, &init).map_err(sys(c, "giving the bundle its init"))?;
+    }
     let bound = dir.join("rootfs");
     std::fs::create_dir_all(&bound).map_err(sys(c, "making the bundle's rootfs"))?;
     let dir = dir
