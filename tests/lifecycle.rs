@@ -359,7 +359,8 @@ fn attach_gives_input_a_terminal_and_detach_keys() {
 }
 
 /// `run --restart` in the foreground, as docker's: the first run's output
-/// and status, the policy's restarts going on in the background.
+/// (stdout's and stderr's each on its own) and status, the policy's
+/// restarts going on in the background.
 #[test]
 fn a_foreground_run_restarts_in_the_background() {
     let env = Env::new("life-fg-restart");
@@ -373,12 +374,16 @@ fn a_foreground_run_restarts_in_the_background() {
         &tag,
         "sh",
         "-c",
-        "echo hi; exit 3",
+        "echo hi; echo oops >&2; exit 3",
     ];
     let ours = env.cmd("run").args(&run[1..]).fails(3);
     let theirs = docker().run(&[&["run", "--name", "life-fg-restart"][..], &run[1..]].concat());
-    assert_eq!(ours.stdout, "hi\n");
+    assert_eq!(
+        (ours.stdout.as_str(), ours.stderr.as_str()),
+        ("hi\n", "oops\n")
+    );
     assert_eq!(String::from_utf8_lossy(&theirs.stdout), "hi\n");
+    assert_eq!(String::from_utf8_lossy(&theirs.stderr), "oops\n");
     assert_eq!(theirs.status.code(), Some(3));
     let id = env.cmd("ps").args(["-aq", "--no-trunc"]).ok().stdout;
     let id = id.trim();
@@ -397,9 +402,14 @@ fn a_foreground_run_restarts_in_the_background() {
             .trim()
             == "exited 2"
     });
-    let logs = env.cmd("logs").arg(id).ok().stdout;
-    assert_eq!(logs, docker().ok(&["logs", "life-fg-restart"]));
-    assert_eq!(logs, "hi\nhi\nhi\n");
+    let logs = env.cmd("logs").arg(id).ok();
+    let theirs = docker().run(&["logs", "life-fg-restart"]);
+    assert_eq!(logs.stdout, String::from_utf8_lossy(&theirs.stdout));
+    assert_eq!(logs.stderr, String::from_utf8_lossy(&theirs.stderr));
+    assert_eq!(
+        (logs.stdout.as_str(), logs.stderr.as_str()),
+        ("hi\nhi\nhi\n", "oops\n".repeat(3).as_str())
+    );
     docker().ok(&["rm", "life-fg-restart"]);
     env.cmd("rm").arg(id).ok();
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));

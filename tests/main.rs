@@ -24,6 +24,7 @@ mod interop;
 mod lifecycle;
 mod listing;
 mod load;
+mod logs;
 mod network;
 mod protocol;
 mod records;

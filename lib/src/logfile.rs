@@ -1,17 +1,34 @@
-//! A log that cannot fill the disk: bytes are appended to `PATH` until it
-//! would pass `max_size`, then `PATH` becomes `PATH.1` (`PATH.1` becomes
-//! `PATH.2`, …) and a new `PATH` starts; at most `max_files` files are
-//! kept, the oldest dropped. The bounds of docker's `local` log driver are
-//! the default: 5 files of 20 MB.
+//! A container's log: what its process wrote, per message its stream and
+//! its time, in files that cannot fill the disk.
+//!
+//! Records are appended to `PATH` until it would pass `max_size`, then
+//! `PATH` becomes `PATH.1` (`PATH.1` becomes `PATH.2`, …) and a new `PATH`
+//! starts; at most `max_files` files are kept, the oldest dropped. The
+//! bounds of docker's `local` log driver are the default: 5 files of 20 MB.
+//!
+//! The format (store format, docs/store.md): a file starts with [`MAGIC`];
+//! then records, each a 16-byte head and the bytes. The head is the stream
+//! (1 stdout, 2 stderr: the numbers of docker's stream frames), three zero
+//! bytes, the length of the bytes as a big-endian u32 (at most
+//! [`LINE_MAX`]), and the time the bytes were read, in nanoseconds since
+//! the Unix epoch, as a big-endian i64. The bytes are one line with its
+//! newline, or a part of a line cut at [`LINE_MAX`] (as docker cuts), or a
+//! last line that never got its newline. A record is never split between
+//! two files.
+//!
+//! A file that does not start with [`MAGIC`] was written by an older
+//! cairn: raw bytes, read as stdout lines with no time. A writer that
+//! finds one rotates it away first, so a file is always of one format.
 
+use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// How big a log may grow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bounds {
-    /// Bytes per file (a file is cut at a line end when one is near).
+    /// Bytes per file (a file holds at least one record, cut to fit).
     pub max_size: u64,
     /// Files kept, the current one included (at least 1).
     pub max_files: u32,
@@ -26,19 +43,71 @@ impl Default for Bounds {
     }
 }
 
+/// The first bytes of a framed log file (a raw one from an older cairn
+/// never starts with a NUL byte: it is a process's text).
+pub const MAGIC: &[u8] = b"\0cairn-log 1\n";
+
+/// The size of a record's head.
+const HEAD: usize = 16;
+
+/// The longest record: a longer line is cut (docker cuts log messages at
+/// 16 KiB too).
+pub const LINE_MAX: usize = 16 << 10;
+
+/// The stream a record came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl Stream {
+    /// Its number in a record's head (and in docker's stream frames).
+    pub fn code(self) -> u8 {
+        match self {
+            Stream::Stdout => 1,
+            Stream::Stderr => 2,
+        }
+    }
+
+    pub fn from_code(c: u8) -> Option<Stream> {
+        match c {
+            1 => Some(Stream::Stdout),
+            2 => Some(Stream::Stderr),
+            _ => None,
+        }
+    }
+
+    fn index(self) -> usize {
+        usize::from(self.code() - 1)
+    }
+}
+
+/// One message of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub stream: Stream,
+    /// Nanoseconds since the Unix epoch; `None` in an older cairn's log.
+    pub time: Option<i64>,
+    pub data: Vec<u8>,
+}
+
+fn now_ns() -> i64 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(t.as_nanos()).unwrap_or(i64::MAX)
+}
+
 /// An open, rotating log.
 pub struct Rotating {
     path: PathBuf,
     bounds: Bounds,
     file: File,
     size: u64,
-    /// The start of a line whose end has not come yet.
-    pending: Vec<u8>,
+    /// Per stream, the start of a line whose end has not come yet.
+    pending: [Vec<u8>; 2],
 }
-
-/// The longest line held back to keep it whole (docker cuts log messages
-/// at 16 KiB too).
-pub const LINE_MAX: usize = 16 << 10;
 
 fn numbered(path: &Path, n: u32) -> PathBuf {
     let mut p = path.as_os_str().to_owned();
@@ -56,12 +125,49 @@ fn open_append(path: &Path) -> io::Result<File> {
         .open(path)
 }
 
+fn starts_framed(path: &Path) -> io::Result<bool> {
+    let mut head = Vec::with_capacity(MAGIC.len());
+    File::open(path)?
+        .take(MAGIC.len() as u64)
+        .read_to_end(&mut head)?;
+    Ok(head == MAGIC)
+}
+
+/// The records `pending` holds whole: each up to a newline, or
+/// [`LINE_MAX`] bytes of a longer line; with `all`, the rest too.
+fn take_records(pending: &mut Vec<u8>, all: bool) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < pending.len() {
+        let rest = &pending[start..];
+        let window = &rest[..rest.len().min(LINE_MAX)];
+        let n = match window.iter().position(|&b| b == b'\n') {
+            Some(i) => i + 1,
+            None if window.len() == LINE_MAX || all => window.len(),
+            None => break,
+        };
+        out.push(rest[..n].to_vec());
+        start += n;
+    }
+    pending.drain(..start);
+    out
+}
+
+fn head(stream: Stream, len: usize, time: i64) -> [u8; HEAD] {
+    let mut h = [0u8; HEAD];
+    h[0] = stream.code();
+    h[4..8].copy_from_slice(&(len as u32).to_be_bytes());
+    h[8..].copy_from_slice(&time.to_be_bytes());
+    h
+}
+
 impl Rotating {
-    /// Open `path` for appending (it may hold an earlier run's output).
+    /// Open `path` for appending (it may hold an earlier run's output; an
+    /// older cairn's raw log is rotated away first).
     pub fn open(path: &Path, bounds: Bounds) -> io::Result<Rotating> {
         let file = open_append(path)?;
         let size = file.metadata()?.len();
-        Ok(Rotating {
+        let mut log = Rotating {
             path: path.to_path_buf(),
             bounds: Bounds {
                 max_files: bounds.max_files.max(1),
@@ -69,89 +175,90 @@ impl Rotating {
             },
             file,
             size,
-            pending: Vec::new(),
-        })
+            pending: [Vec::new(), Vec::new()],
+        };
+        if size == 0 {
+            log.write(MAGIC)?;
+        } else if !starts_framed(path)? {
+            log.rotate()?;
+        }
+        Ok(log)
     }
 
     fn rotate(&mut self) -> io::Result<()> {
         let n = self.bounds.max_files;
         if n <= 1 {
             self.file.set_len(0)?;
-            self.size = 0;
-            return Ok(());
+        } else {
+            let _ = std::fs::remove_file(numbered(&self.path, n - 1));
+            for i in (1..n - 1).rev() {
+                let _ = std::fs::rename(numbered(&self.path, i), numbered(&self.path, i + 1));
+            }
+            std::fs::rename(&self.path, numbered(&self.path, 1))?;
+            self.file = open_append(&self.path)?;
         }
-        let _ = std::fs::remove_file(numbered(&self.path, n - 1));
-        for i in (1..n - 1).rev() {
-            let _ = std::fs::rename(numbered(&self.path, i), numbered(&self.path, i + 1));
-        }
-        std::fs::rename(&self.path, numbered(&self.path, 1))?;
-        self.file = open_append(&self.path)?;
         self.size = 0;
-        Ok(())
+        self.write(MAGIC)
     }
 
-    /// Append `buf`. Lines are kept whole in one file: a line is held
-    /// back until its end arrives (or it reaches [`LINE_MAX`], when it is
-    /// written as it is, as docker cuts long messages), and a file is
-    /// rotated before a line that would not fit in it.
-    pub fn append(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.pending.extend_from_slice(buf);
-        let end = match self.pending.iter().rposition(|&b| b == b'\n') {
-            Some(i) => i + 1,
-            None if self.pending.len() >= LINE_MAX => self.pending.len(),
-            None => return Ok(()),
-        };
-        let lines: Vec<u8> = self.pending.drain(..end).collect();
-        self.write_lines(&lines)
+    /// Append `buf`, read from the process's `stream` now. Lines are kept
+    /// whole: a line is held back until its end arrives (or it reaches
+    /// [`LINE_MAX`], when that much is a record of its own).
+    pub fn append(&mut self, stream: Stream, buf: &[u8]) -> io::Result<()> {
+        let pending = &mut self.pending[stream.index()];
+        pending.extend_from_slice(buf);
+        let records = take_records(pending, false);
+        self.write_records(stream, now_ns(), records)
     }
 
-    /// Write what is held back of a last, unfinished line.
+    /// Write what is held back of last, unfinished lines.
     pub fn flush(&mut self) -> io::Result<()> {
-        let rest = std::mem::take(&mut self.pending);
-        self.write_lines(&rest)
-    }
-
-    fn write_lines(&mut self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            let room = self.bounds.max_size.saturating_sub(self.size) as usize;
-            if buf.len() <= room {
-                self.write(buf)?;
-                break;
-            }
-            match buf[..room].iter().rposition(|&b| b == b'\n') {
-                Some(i) => {
-                    self.write(&buf[..=i])?;
-                    buf = &buf[i + 1..];
-                }
-                // a line longer than a whole file: cut it
-                None if self.size == 0 => {
-                    self.write(&buf[..room])?;
-                    buf = &buf[room..];
-                }
-                None => {}
-            }
-            self.rotate()?;
+        let time = now_ns();
+        for stream in [Stream::Stdout, Stream::Stderr] {
+            let records = take_records(&mut self.pending[stream.index()], true);
+            self.write_records(stream, time, records)?;
         }
         Ok(())
+    }
+
+    /// Write records in one write per file; a file is rotated before a
+    /// record that would not fit in it. A record too big for an empty
+    /// file is cut to what fits (at least a byte).
+    fn write_records(
+        &mut self,
+        stream: Stream,
+        time: i64,
+        records: Vec<Vec<u8>>,
+    ) -> io::Result<()> {
+        let mut batch = Vec::new();
+        let mut size = self.size;
+        let fresh = MAGIC.len() as u64;
+        for rec in records {
+            let mut data = &rec[..];
+            while !data.is_empty() {
+                let room = self.bounds.max_size.saturating_sub(size + HEAD as u64) as usize;
+                if data.len() > room && size > fresh {
+                    self.write(&std::mem::take(&mut batch))?;
+                    self.rotate()?;
+                    size = self.size;
+                    continue;
+                }
+                let n = data.len().min(room.max(1));
+                batch.extend_from_slice(&head(stream, n, time));
+                batch.extend_from_slice(&data[..n]);
+                size += (HEAD + n) as u64;
+                data = &data[n..];
+            }
+        }
+        self.write(&batch)
     }
 
     fn write(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.file.write_all(buf)?;
-        self.size += buf.len() as u64;
-        Ok(())
-    }
-
-    /// Copy everything `from` gives until its end.
-    pub fn copy_from(&mut self, mut from: impl Read) -> io::Result<()> {
-        let mut buf = vec![0u8; 64 << 10];
-        loop {
-            match from.read(&mut buf) {
-                Ok(0) => return self.flush(),
-                Ok(n) => self.append(&buf[..n])?,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
+        if !buf.is_empty() {
+            self.file.write_all(buf)?;
+            self.size += buf.len() as u64;
         }
+        Ok(())
     }
 }
 
@@ -168,49 +275,91 @@ pub fn files(path: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Everything the log at `path` holds, its files in order, or only its
-/// last `tail` lines; and where to [`Follow`] it from, just after.
-pub fn read(path: &Path, tail: Option<usize>) -> io::Result<(Vec<u8>, Follow)> {
-    use std::os::unix::fs::MetadataExt;
-    let mut all = Vec::new();
-    let mut follow = Follow {
-        path: path.to_path_buf(),
-        ino: 0,
-        offset: 0,
-    };
-    for f in files(path) {
-        let mut file = File::open(&f)?;
-        let n = file.read_to_end(&mut all)?;
-        if f == path {
-            (follow.ino, follow.offset) = (file.metadata()?.ino(), n as u64);
-        }
-    }
-    if let Some(n) = tail {
-        // The start of the n-th line from the end (a last line without
-        // its newline counts as a line).
-        let body = all.strip_suffix(b"\n").unwrap_or(&all);
-        let start = match n {
-            0 => all.len(),
-            _ => body
-                .iter()
-                .enumerate()
-                .rev()
-                .filter(|(_, &b)| b == b'\n')
-                .nth(n - 1)
-                .map_or(0, |(i, _)| i + 1),
-        };
-        all.drain(..start);
-    }
-    Ok((all, follow))
+/// How a file's bytes are to be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Framed,
+    /// An older cairn's: stdout's bytes, no times.
+    Raw,
 }
 
-/// Where a reader of a growing log is: the current file and how much of
-/// it was read. [`Follow::more`] gives what was appended since, across a
-/// rotation.
+/// The format of a file that starts with `start`; `None` while too little
+/// of it was written to tell.
+fn format_of(start: &[u8]) -> Option<Format> {
+    if start.starts_with(MAGIC) {
+        Some(Format::Framed)
+    } else if MAGIC.starts_with(start) {
+        None
+    } else {
+        Some(Format::Raw)
+    }
+}
+
+fn damaged(path: &Path, offset: u64, what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "{}: damaged log at byte {offset}: {what}; remove the file to go on",
+            path.display()
+        ),
+    )
+}
+
+/// The whole records of `buf`, the bytes of a `format` file from its
+/// byte `at` on, given to `emit`; how many bytes they took. A raw file's
+/// last, unfinished line is given too when `all`; a framed file's
+/// unfinished record never is (its writer is still at it).
+fn parse(
+    format: Format,
+    buf: &[u8],
+    all: bool,
+    (path, at): (&Path, u64),
+    emit: &mut dyn FnMut(Record) -> io::Result<()>,
+) -> io::Result<usize> {
+    if format == Format::Raw {
+        let mut pending = buf.to_vec();
+        for data in take_records(&mut pending, all) {
+            emit(Record {
+                stream: Stream::Stdout,
+                time: None,
+                data,
+            })?;
+        }
+        return Ok(buf.len() - pending.len());
+    }
+    let mut used = 0;
+    while let Some(h) = buf.get(used..used + HEAD) {
+        let len = u32::from_be_bytes([h[4], h[5], h[6], h[7]]) as usize;
+        let offset = at + used as u64;
+        let stream = Stream::from_code(h[0]).filter(|_| h[1..4] == [0, 0, 0]);
+        let Some(stream) = stream else {
+            return Err(damaged(path, offset, "not a record's head"));
+        };
+        if len > LINE_MAX {
+            return Err(damaged(path, offset, "a record longer than 16 KiB"));
+        }
+        let Some(data) = buf.get(used + HEAD..used + HEAD + len) else {
+            break;
+        };
+        let time = i64::from_be_bytes(h[8..16].try_into().unwrap_or_default());
+        emit(Record {
+            stream,
+            time: Some(time),
+            data: data.to_vec(),
+        })?;
+        used += HEAD + len;
+    }
+    Ok(used)
+}
+
+/// Where a reader of a growing log is: the current file, its format and
+/// how much of it was read. [`Follow::more`] gives what was appended
+/// since, across a rotation.
 pub struct Follow {
     path: PathBuf,
     ino: u64,
     offset: u64,
+    format: Option<Format>,
 }
 
 fn ino(path: &Path) -> Option<u64> {
@@ -219,119 +368,383 @@ fn ino(path: &Path) -> Option<u64> {
 }
 
 impl Follow {
-    /// The bytes appended since the last call. After a rotation the rest
-    /// of the file read so far (now `PATH.1`) comes first.
-    pub fn more(&mut self) -> io::Result<Vec<u8>> {
-        use std::io::{Seek, SeekFrom};
-        let mut out = Vec::new();
-        let Some(ino) = ino(&self.path) else {
-            return Ok(out);
-        };
-        if ino != self.ino {
-            let old = numbered(&self.path, 1);
-            if self::ino(&old) == Some(self.ino) {
-                let mut f = File::open(&old)?;
-                f.seek(SeekFrom::Start(self.offset))?;
-                f.read_to_end(&mut out)?;
-            }
-            (self.ino, self.offset) = (ino, 0);
+    /// A reader at the start of the current file (none yet: of the file
+    /// that will be there).
+    fn at_start(path: &Path) -> Follow {
+        Follow {
+            path: path.to_path_buf(),
+            ino: ino(path).unwrap_or(0),
+            offset: 0,
+            format: None,
         }
-        let mut f = File::open(&self.path)?;
-        f.seek(SeekFrom::Start(self.offset))?;
-        let n = f.read_to_end(&mut out)?;
-        self.offset += n as u64;
-        Ok(out)
     }
+
+    /// Read `file` from where this reader is, records to `emit`.
+    fn read_from(
+        &mut self,
+        file: &Path,
+        all: bool,
+        emit: &mut dyn FnMut(Record) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let mut f = File::open(file)?;
+        f.seek(SeekFrom::Start(self.offset))?;
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf)?;
+        let mut at = 0;
+        if self.format.is_none() {
+            self.format = format_of(&buf);
+            if self.format == Some(Format::Framed) {
+                at = MAGIC.len();
+            }
+        }
+        let Some(format) = self.format else {
+            return Ok(());
+        };
+        let start = self.offset + at as u64;
+        let used = parse(format, &buf[at..], all, (file, start), emit)?;
+        self.offset = start + used as u64;
+        Ok(())
+    }
+
+    /// The records appended since the last call, to `emit`. After a
+    /// rotation the rest of the file read so far (now `PATH.1`) comes
+    /// first.
+    pub fn more(&mut self, emit: &mut dyn FnMut(Record) -> io::Result<()>) -> io::Result<()> {
+        let Some(now) = ino(&self.path) else {
+            return Ok(());
+        };
+        if now != self.ino {
+            let old = numbered(&self.path, 1);
+            if ino(&old) == Some(self.ino) {
+                self.read_from(&old, true, emit)?;
+            }
+            (self.ino, self.offset, self.format) = (now, 0, None);
+        }
+        let path = self.path.clone();
+        self.read_from(&path, true, emit)
+    }
+}
+
+/// Give `emit` every record the log at `path` holds, its files in order,
+/// or only its last `tail` records (lines, or parts of lines longer than
+/// [`LINE_MAX`], as docker's `--tail` counts messages); where to
+/// [`Follow`] it from, just after. Memory holds a file's bytes at a time
+/// and the `tail` records.
+pub fn read(
+    path: &Path,
+    tail: Option<usize>,
+    mut emit: impl FnMut(Record) -> io::Result<()>,
+) -> io::Result<Follow> {
+    let mut kept: VecDeque<Record> = VecDeque::new();
+    let mut keep = |r: Record| -> io::Result<()> {
+        match tail {
+            None => emit(r),
+            Some(0) => Ok(()),
+            Some(n) => {
+                if kept.len() == n {
+                    kept.pop_front();
+                }
+                kept.push_back(r);
+                Ok(())
+            }
+        }
+    };
+    let mut follow = Follow::at_start(path);
+    for f in files(path) {
+        let mut reader = Follow::at_start(&f);
+        reader.read_from(&f, true, &mut keep)?;
+        if f == path {
+            follow = reader;
+        }
+    }
+    for r in kept {
+        emit(r)?;
+    }
+    Ok(follow)
+}
+
+/// A record's time as `docker logs -t` prints it: RFC 3339 in UTC with
+/// nine digits of fraction (docker's RFC3339NanoFixed); an older cairn's
+/// record, which has none, gets the zero time, as docker prints one.
+pub fn docker_time(time: Option<i64>) -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:9]Z"
+    );
+    time.and_then(|t| time::OffsetDateTime::from_unix_timestamp_nanos(t.into()).ok())
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| "0001-01-01T00:00:00.000000000Z".into())
+}
+
+/// How `logs` shows records: stdout's on one writer, stderr's on the
+/// other, as docker's client does.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Show {
+    /// Each line after its [`docker_time`] and a space.
+    pub timestamps: bool,
+    /// Only records of this time or later (ns since the epoch; a record
+    /// with no time is older than any).
+    pub since: Option<i64>,
+    /// Only records before this time.
+    pub until: Option<i64>,
+}
+
+impl Show {
+    /// Write `r` where it belongs, if it is in the time asked for.
+    pub fn write(&self, r: &Record, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
+        let t = r.time.unwrap_or(i64::MIN);
+        if self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t >= u) {
+            return Ok(());
+        }
+        let put = |w: &mut dyn Write| {
+            if self.timestamps {
+                write!(w, "{} ", docker_time(r.time))?;
+            }
+            w.write_all(&r.data)
+        };
+        match r.stream {
+            Stream::Stdout => put(out),
+            Stream::Stderr => put(err),
+        }
+    }
+}
+
+/// A time `--since`/`--until` take, as docker's: RFC 3339 (with or
+/// without a fraction), a Unix time in seconds (with or without a
+/// fraction), or a duration before `now` (`10m`, `1h30m`, `1.5s`, `300ms`);
+/// in nanoseconds since the epoch.
+pub fn parse_time(s: &str, now: i64) -> Option<i64> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
+        return i64::try_from(t.unix_timestamp_nanos()).ok();
+    }
+    if let Some(secs) = seconds(s) {
+        return Some(secs);
+    }
+    duration_ns(s).map(|d| now.saturating_sub(d))
+}
+
+/// `SECONDS[.FRACTION]` in nanoseconds.
+fn seconds(s: &str) -> Option<i64> {
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(frac) || frac.len() > 9 {
+        return None;
+    }
+    let frac = format!("{frac:0<9}").parse::<i64>().ok()?;
+    whole
+        .parse::<i64>()
+        .ok()?
+        .checked_mul(1_000_000_000)?
+        .checked_add(frac)
+}
+
+/// A Go duration (`1h30m`, `1.5s`, `300ms`) in nanoseconds.
+fn duration_ns(s: &str) -> Option<i64> {
+    const UNITS: [(&str, f64); 6] = [
+        ("ns", 1.0),
+        ("us", 1e3),
+        ("ms", 1e6),
+        ("s", 1e9),
+        ("m", 60e9),
+        ("h", 3600e9),
+    ];
+    let mut rest = s;
+    let mut total = 0f64;
+    while !rest.is_empty() {
+        let n = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .filter(|&n| n > 0)?;
+        let value: f64 = rest[..n].parse().ok()?;
+        rest = &rest[n..];
+        let (unit, scale) = UNITS
+            .iter()
+            .filter(|(u, _)| rest.starts_with(u))
+            .max_by_key(|(u, _)| u.len())?;
+        total += value * scale;
+        rest = &rest[unit.len()..];
+    }
+    (!s.is_empty() && total < i64::MAX as f64).then_some(total as i64)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn read_gives_the_files_in_order_and_the_tail() {
-        let dir = crate::testutil::TempDir::new("logfile-read");
-        let p = dir.path().join("log");
-        let mut log = Rotating::open(
-            &p,
-            Bounds {
-                max_size: 8,
-                max_files: 3,
-            },
-        )
+    fn all(p: &Path, tail: Option<usize>) -> Vec<Record> {
+        let mut out = Vec::new();
+        read(p, tail, |r| {
+            out.push(r);
+            Ok(())
+        })
         .unwrap();
-        log.append(b"a\nb\nc\nd\ne\nf\n").unwrap();
-        assert_eq!(files(&p).len(), 2);
-        assert_eq!(read(&p, None).unwrap().0, b"a\nb\nc\nd\ne\nf\n");
-        assert_eq!(read(&p, Some(2)).unwrap().0, b"e\nf\n");
-        assert_eq!(read(&p, Some(0)).unwrap().0, b"");
-        assert_eq!(read(&p, Some(9)).unwrap().0, b"a\nb\nc\nd\ne\nf\n");
-        let (_, mut follow) = read(&p, Some(1)).unwrap();
-        log.append(b"g\nh\ni\n").unwrap();
-        assert_eq!(follow.more().unwrap(), b"g\nh\ni\n");
-        assert_eq!(follow.more().unwrap(), b"");
+        out
     }
 
-    fn dir(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("cairn-logfile-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+    fn text(rs: &[Record]) -> String {
+        rs.iter()
+            .map(|r| format!("{}:{}", r.stream.code(), String::from_utf8_lossy(&r.data)))
+            .collect()
+    }
+
+    fn bounds(max_size: u64, max_files: u32) -> Bounds {
+        Bounds {
+            max_size,
+            max_files,
+        }
+    }
+
+    #[test]
+    fn streams_stay_apart_and_lines_whole() {
+        let dir = crate::testutil::TempDir::new("logfile-streams");
+        let p = dir.path().join("log");
+        let mut log = Rotating::open(&p, Bounds::default()).unwrap();
+        log.append(Stream::Stdout, b"o1\no").unwrap();
+        log.append(Stream::Stderr, b"e").unwrap();
+        log.append(Stream::Stderr, b"1\n").unwrap();
+        log.append(Stream::Stdout, b"2\n").unwrap();
+        log.append(Stream::Stderr, b"tail").unwrap();
+        log.flush().unwrap();
+        let rs = all(&p, None);
+        assert_eq!(text(&rs), "1:o1\n2:e1\n1:o2\n2:tail");
+        assert!(rs.iter().all(|r| r.time.is_some()));
+        assert!(rs.windows(2).all(|w| w[0].time <= w[1].time));
+        assert_eq!(text(&all(&p, Some(2))), "1:o2\n2:tail");
+        assert_eq!(text(&all(&p, Some(0))), "");
+        assert!(std::fs::read(&p).unwrap().starts_with(MAGIC));
+    }
+
+    #[test]
+    fn a_long_line_is_cut_at_line_max() {
+        let dir = crate::testutil::TempDir::new("logfile-long");
+        let p = dir.path().join("log");
+        let mut log = Rotating::open(&p, Bounds::default()).unwrap();
+        let line = [b'x'; LINE_MAX * 2 + 10];
+        log.append(Stream::Stdout, &line).unwrap();
+        log.append(Stream::Stdout, b"\n").unwrap();
+        let lens: Vec<usize> = all(&p, None).iter().map(|r| r.data.len()).collect();
+        assert_eq!(lens, [LINE_MAX, LINE_MAX, 11]);
+    }
+
+    #[test]
+    fn follow_goes_on_across_rotations() {
+        let dir = crate::testutil::TempDir::new("logfile-follow");
+        let p = dir.path().join("log");
+        let mut log = Rotating::open(&p, bounds(100, 3)).unwrap();
+        log.append(Stream::Stdout, b"a\nb\n").unwrap();
+        let mut seen = Vec::new();
+        let mut follow = read(&p, Some(1), |r| {
+            seen.push(r);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(text(&seen), "1:b\n");
+        for l in ["c\n", "d\n", "e\n", "f\n", "g\n"] {
+            log.append(Stream::Stderr, l.as_bytes()).unwrap();
+        }
+        assert!(numbered(&p, 1).exists(), "rotated");
+        seen.clear();
+        follow
+            .more(&mut |r| {
+                seen.push(r);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(text(&seen), "2:c\n2:d\n2:e\n2:f\n2:g\n");
+        follow.more(&mut |_| panic!("nothing new")).unwrap();
     }
 
     #[test]
     fn rotates_within_bounds_and_keeps_the_newest() {
-        let d = dir("rot");
-        let p = d.join("log");
-        let b = Bounds {
-            max_size: 100,
-            max_files: 3,
-        };
+        let dir = crate::testutil::TempDir::new("logfile-rot");
+        let p = dir.path().join("log");
+        let b = bounds(400, 3);
         let mut l = Rotating::open(&p, b).unwrap();
-        let mut all = Vec::new();
+        let mut written = String::new();
         // written in pieces that end mid-line
         for i in 0..200 {
-            all.extend_from_slice(format!("line {i}\n").as_bytes());
+            written.push_str(&format!("line {i}\n"));
         }
-        for piece in all.chunks(7) {
-            l.append(piece).unwrap();
+        for piece in written.as_bytes().chunks(7) {
+            l.append(Stream::Stdout, piece).unwrap();
         }
         l.flush().unwrap();
-        let mut kept = Vec::new();
         for f in [numbered(&p, 2), numbered(&p, 1), p.clone()] {
-            let data = std::fs::read(&f).unwrap();
-            assert!(data.len() as u64 <= b.max_size, "{}", f.display());
-            assert!(data.ends_with(b"\n"), "lines stay whole");
-            assert!(data.starts_with(b"line "), "lines stay whole");
-            kept.extend(data);
+            assert!(std::fs::metadata(&f).unwrap().len() <= b.max_size);
         }
         assert!(!numbered(&p, 3).exists());
-        assert!(all.ends_with(&kept), "the newest output, in order");
+        let rs = all(&p, None);
+        assert!(rs.iter().all(|r| r.data.starts_with(b"line ")));
+        let kept: String = rs
+            .iter()
+            .map(|r| String::from_utf8_lossy(&r.data))
+            .collect();
+        assert!(written.ends_with(&kept), "the newest output, in order");
         assert!(kept.len() > 200);
-        let _ = std::fs::remove_dir_all(&d);
     }
 
     #[test]
-    fn a_line_longer_than_a_file_is_cut() {
-        let d = dir("long");
-        let p = d.join("log");
-        let b = Bounds {
-            max_size: 10,
-            max_files: 2,
-        };
-        let mut l = Rotating::open(&p, b).unwrap();
-        l.append(&[b'x'; 35]).unwrap();
+    fn a_record_bigger_than_a_file_is_cut() {
+        let dir = crate::testutil::TempDir::new("logfile-cut");
+        let p = dir.path().join("log");
+        let mut l = Rotating::open(&p, bounds(MAGIC.len() as u64 + 26, 2)).unwrap();
+        l.append(Stream::Stdout, &[b'x'; 35]).unwrap();
         l.flush().unwrap();
-        assert_eq!(std::fs::read(&p).unwrap().len(), 5);
-        assert_eq!(std::fs::read(numbered(&p, 1)).unwrap().len(), 10);
-        let one = Bounds {
-            max_size: 10,
-            max_files: 1,
-        };
-        let mut l = Rotating::open(&d.join("one"), one).unwrap();
-        l.append(&[b'y'; 25]).unwrap();
-        l.flush().unwrap();
-        assert_eq!(std::fs::read(d.join("one")).unwrap().len(), 5);
-        let _ = std::fs::remove_dir_all(&d);
+        let lens: Vec<usize> = all(&p, None).iter().map(|r| r.data.len()).collect();
+        assert_eq!(lens, [10, 5]);
+        let one = dir.path().join("one");
+        let mut l = Rotating::open(&one, bounds(1, 1)).unwrap();
+        l.append(Stream::Stdout, b"yy\n").unwrap();
+        assert_eq!(text(&all(&one, None)), "1:\n");
+    }
+
+    #[test]
+    fn an_older_raw_log_reads_as_stdout_and_is_rotated_away() {
+        let dir = crate::testutil::TempDir::new("logfile-raw");
+        let p = dir.path().join("log");
+        std::fs::write(numbered(&p, 1), b"old1\n").unwrap();
+        std::fs::write(&p, b"old2\nold3\nno end").unwrap();
+        let rs = all(&p, None);
+        assert_eq!(text(&rs), "1:old1\n1:old2\n1:old3\n1:no end");
+        assert!(rs.iter().all(|r| r.time.is_none()));
+        assert_eq!(text(&all(&p, Some(2))), "1:old3\n1:no end");
+        let mut l = Rotating::open(&p, Bounds::default()).unwrap();
+        l.append(Stream::Stderr, b"new\n").unwrap();
+        assert_eq!(
+            std::fs::read(numbered(&p, 1)).unwrap(),
+            b"old2\nold3\nno end"
+        );
+        assert_eq!(text(&all(&p, Some(2))), "1:no end2:new\n");
+    }
+
+    #[test]
+    fn a_damaged_log_is_an_error_naming_the_file() {
+        let dir = crate::testutil::TempDir::new("logfile-bad");
+        let p = dir.path().join("log");
+        let mut bad = MAGIC.to_vec();
+        bad.extend_from_slice(&[9; HEAD]);
+        std::fs::write(&p, bad).unwrap();
+        let e = read(&p, None, |_| Ok(())).err().unwrap();
+        assert!(e.to_string().contains("damaged log at byte 13"), "{e}");
+    }
+
+    #[test]
+    fn times_print_and_parse_as_docker_writes_them() {
+        assert_eq!(
+            docker_time(Some(1_700_000_000_000_001_000)),
+            "2023-11-14T22:13:20.000001000Z"
+        );
+        assert_eq!(docker_time(None), "0001-01-01T00:00:00.000000000Z");
+        let now = 1_700_000_000_000_000_000;
+        let t = |s: &str| parse_time(s, now);
+        assert_eq!(t("2023-11-14T22:13:20.000001Z"), Some(now + 1_000));
+        assert_eq!(t("2023-11-14T23:13:20+01:00"), Some(now));
+        assert_eq!(t("1700000000"), Some(now));
+        assert_eq!(t("1700000000.5"), Some(now + 500_000_000));
+        assert_eq!(t("1h30m"), Some(now - 5_400_000_000_000));
+        assert_eq!(t("300ms"), Some(now - 300_000_000));
+        assert_eq!(t("1.5s"), Some(now - 1_500_000_000));
+        for bad in ["", "x", "10x", "m", "1.2.3", "2023-11-14", "-5m"] {
+            assert_eq!(t(bad), None, "{bad}");
+        }
     }
 }

@@ -1265,14 +1265,17 @@ pub struct Attach {
     pub container: String,
 }
 
-/// Print what a detached container wrote (its stdout and stderr, in the
-/// order written), raw, as docker logs does.
+/// Print what a detached container wrote, raw, as docker logs does: its
+/// stdout's lines on stdout and its stderr's on stderr, in the order
+/// written (a container with a terminal has only stdout).
 ///
 /// RECORDS: reads none; the output is the container's own bytes.
 ///
 /// EXAMPLES:
 ///   cairn logs web
 ///   cairn logs -f --tail 10 web
+///   cairn logs web 2>/dev/null | grep GET
+///   cairn logs -t --since 10m web
 #[derive(Debug, Parser)]
 #[command(name = "cairn-logs", version, verbatim_doc_comment)]
 pub struct Logs {
@@ -1281,9 +1284,19 @@ pub struct Logs {
     /// Follow: keep printing what comes until the container stops
     #[arg(long, short = 'f')]
     pub follow: bool,
-    /// Only the last N lines (`all`: everything)
+    /// Only the last N lines of both streams together (`all`: everything)
     #[arg(long, short = 'n', value_name = "N", default_value = "all")]
     pub tail: String,
+    /// Each line after the time it was written (RFC 3339, UTC, ns)
+    #[arg(long, short = 't')]
+    pub timestamps: bool,
+    /// Only lines written since TIME: RFC 3339, Unix seconds or a duration
+    /// ago (`10m`, `1h30m`)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only lines written before TIME (as --since)
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
     /// The container
     #[arg(value_name = "CONTAINER")]
     pub container: String,

@@ -374,6 +374,7 @@ pub fn first_run(
         &store,
         &c,
         &mut std::io::stdout(),
+        &mut std::io::stderr(),
     )?)
 }
 

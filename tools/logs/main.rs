@@ -1,4 +1,5 @@
-//! cairn-logs: what a detached container wrote, from its log.
+//! cairn-logs: what a detached container wrote, from its log: stdout's
+//! lines on stdout, stderr's on stderr.
 
 use cairn_cli::args::Logs;
 use cairn_cli::{open_store, usage, Fail};
@@ -11,6 +12,22 @@ fn main() {
     cairn_cli::main("cairn-logs", || run(Logs::parse()))
 }
 
+/// `--since`/`--until`'s TIME in nanoseconds since the epoch.
+fn time_arg(flag: &str, t: &Option<String>) -> Result<Option<i64>, Fail> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64);
+    t.as_deref()
+        .map(|t| {
+            logfile::parse_time(t, now).ok_or_else(|| {
+                usage(format!(
+                    "{flag} {t}: give an RFC 3339 time, Unix seconds or a duration such as 10m"
+                ))
+            })
+        })
+        .transpose()
+}
+
 fn run(args: Logs) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
     let tail = match args.tail.as_str() {
@@ -20,24 +37,31 @@ fn run(args: Logs) -> Result<i32, Fail> {
                 .map_err(|_| usage(format!("--tail {n}: give a number of lines or `all`")))?,
         ),
     };
+    let show = logfile::Show {
+        timestamps: args.timestamps,
+        since: time_arg("--since", &args.since)?,
+        until: time_arg("--until", &args.until)?,
+    };
     let c = store.resolve_container(&args.container)?;
     let path = store.container_dir(&c.id).join("log");
-    let (past, mut follow) = logfile::read(&path, tail)?;
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(&past)?;
-    stdout.flush()?;
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    let mut follow = logfile::read(&path, tail, |r| show.write(&r, &mut out, &mut err))?;
+    out.flush()?;
     if !args.follow {
         return Ok(0);
     }
     loop {
         let running = container::is_running(&store, &c)?;
-        let more = follow.more()?;
-        stdout.write_all(&more)?;
-        stdout.flush()?;
+        let mut any = false;
+        follow.more(&mut |r| {
+            any = true;
+            show.write(&r, &mut out, &mut err)
+        })?;
+        out.flush()?;
         if !running {
             return Ok(0);
         }
-        if more.is_empty() {
+        if !any {
             std::thread::sleep(Duration::from_millis(100));
         }
     }

@@ -296,29 +296,30 @@ fn exit_status(store: &Store, c: &ContainerMeta, pid: Option<i32>) -> Result<i32
 }
 
 /// The output of `c`'s first run, from its log (which a new container
-/// starts empty), copied into `out` as it comes until that run ends; its
-/// status. The restarts its policy asks for go on without us, as docker's
-/// `run --restart` shows only the first run in the foreground.
+/// starts empty), copied as it comes until that run ends, stdout's to
+/// `out` and stderr's to `err`; its status. The restarts its policy asks
+/// for go on without us, as docker's `run --restart` shows only the first
+/// run in the foreground.
 pub fn first_run(
     store: &Store,
     c: &ContainerMeta,
     out: &mut impl Write,
+    err: &mut impl Write,
 ) -> Result<i32, ContainerError> {
     let pid = store.read_state(&c.id)?.pid;
     let path = store.container_dirs(&c.id).log;
-    let (past, mut follow) =
-        crate::logfile::read(&path, None).map_err(sys(c, "reading its log"))?;
-    let write = |out: &mut dyn Write, b: &[u8]| {
-        out.write_all(b)
-            .and_then(|()| out.flush())
-            .map_err(sys(c, "writing its output"))
+    let show = crate::logfile::Show::default();
+    let mut write = |r: crate::logfile::Record| {
+        show.write(&r, out, err)?;
+        out.flush().and_then(|()| err.flush())
     };
-    write(out, &past)?;
+    let mut follow =
+        crate::logfile::read(&path, None, &mut write).map_err(sys(c, "copying its log"))?;
     loop {
         let now = store.read_state(&c.id)?;
         let this_run = now.pid == pid && matches!(now.status, Status::Running | Status::Paused);
         // its end is recorded once the log holds all it wrote
-        write(out, &follow.more().map_err(sys(c, "reading its log"))?)?;
+        follow.more(&mut write).map_err(sys(c, "copying its log"))?;
         if !this_run {
             return Ok(now.exit_code.unwrap_or(0));
         }

@@ -160,7 +160,9 @@ impl Hub {
                 let stream = *stream;
                 match f.read(&mut buf) {
                     Ok(n) if n > 0 => {
-                        let _ = log.append(&buf[..n]);
+                        if let Some(s) = crate::logfile::Stream::from_code(stream) {
+                            let _ = log.append(s, &buf[..n]);
+                        }
                         clients.retain_mut(|c| write_frame(&mut c.sock, stream, &buf[..n]).is_ok());
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

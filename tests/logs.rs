@@ -1,0 +1,167 @@
+//! `logs`: a container's own output as docker's `docker logs` gives it,
+//! stdout's lines on stdout and stderr's on stderr, from a log that keeps
+//! per line its stream and time (lib/src/logfile.rs, docs/store.md).
+
+use crate::fixtures::docker;
+use crate::harness::{bin, wait_for, Env};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// Lines on both streams, spaced so that their order is certain.
+const SCRIPT: &str = "for i in 1 2 3; do echo out$i; sleep 0.2; echo err$i >&2; sleep 0.2; done; \
+                      printf 'no end'";
+
+/// Digits as 0: the shape of a timestamped output.
+fn shape(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_digit() { '0' } else { c })
+        .collect()
+}
+
+fn docker_logs(id: &str, args: &[&str]) -> (String, String) {
+    let o = docker().run(&[&["logs"][..], args, &[id]].concat());
+    assert!(o.status.success(), "{o:?}");
+    let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (s(&o.stdout), s(&o.stderr))
+}
+
+/// The same busybox command in cairn and in docker 20.10: `logs`,
+/// `--tail` and `-t` split and shaped alike; `--since`/`--until` pick by
+/// the times `-t` shows.
+#[test]
+fn logs_keep_the_streams_apart_as_docker() {
+    let env = Env::new("logs-split");
+    let tag = crate::interop::same_image(&env, "logs-split:1");
+    let run = ["run", "-d", "--network", "none", &tag, "sh", "-c", SCRIPT];
+    let ours = env
+        .cmd("run")
+        .args(&run[1..])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let theirs = docker().ok(&run).trim().to_string();
+    env.cmd("wait").arg(&ours).ok();
+    docker().ok(&["wait", &theirs]);
+    let logs = |args: &[&str]| {
+        let o = env.cmd("logs").args(args).arg(&ours).ok();
+        (o.stdout, o.stderr)
+    };
+    let all = logs(&[]);
+    assert_eq!(all.0, "out1\nout2\nout3\nno end");
+    assert_eq!(all.1, "err1\nerr2\nerr3\n");
+    assert_eq!(all, docker_logs(&theirs, &[]));
+    for n in ["0", "1", "3", "100"] {
+        assert_eq!(
+            logs(&["--tail", n]),
+            docker_logs(&theirs, &["--tail", n]),
+            "--tail {n}"
+        );
+    }
+    let (t_out, t_err) = logs(&["-t"]);
+    let (d_out, d_err) = docker_logs(&theirs, &["-t"]);
+    assert_eq!(
+        (shape(&t_out), shape(&t_err)),
+        (shape(&d_out), shape(&d_err))
+    );
+    assert!(
+        t_out.starts_with("20") && t_out.contains("Z out1\n"),
+        "{t_out}"
+    );
+    // --since the time of err2: err2 and what came after it; --until it:
+    // what came before
+    let err2 = t_err.lines().nth(1).unwrap().split(' ').next().unwrap();
+    let since = logs(&["--since", err2]);
+    assert_eq!(since, ("out3\nno end".into(), "err2\nerr3\n".into()));
+    let until = logs(&["--until", err2]);
+    assert_eq!(until, ("out1\nout2\n".into(), "err1\n".into()));
+    assert_eq!(logs(&["--since", "1h"]), all);
+    assert_eq!(logs(&["--until", "1h"]), (String::new(), String::new()));
+    let o = env
+        .cmd("logs")
+        .args(["--since", "yesterday", &ours])
+        .fails(2);
+    assert!(o.stderr.contains("--since yesterday"), "{o}");
+    docker().ok(&["rm", &theirs]);
+    env.cmd("rm").arg(&ours).ok();
+}
+
+/// `logs -f` goes on across rotations: what it prints is all that was
+/// written, while the log keeps only its newest files.
+#[test]
+fn follow_goes_on_across_rotations() {
+    let env = Env::new("logs-follow");
+    crate::harness::busybox_image(&env);
+    let script = "for i in $(seq 1 24); do echo line$i; echo oops$i >&2; sleep 0.1; done";
+    let id = env
+        .cmd("run")
+        .args(["-d", "--log-opt", "max-size=300", "--log-opt", "max-file=2"])
+        .args(["busybox", "sh", "-c", script])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let follow = Command::new(bin("logs"))
+        .env("CAIRN_ROOT", &env.root)
+        .args(["-f", &id])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    env.cmd("wait").arg(&id).ok();
+    let f = follow.wait_with_output().unwrap();
+    assert!(f.status.success());
+    let lines = |w: &str| (1..=24).map(|i| format!("{w}{i}\n")).collect::<String>();
+    assert_eq!(String::from_utf8_lossy(&f.stdout), lines("line"));
+    assert_eq!(String::from_utf8_lossy(&f.stderr), lines("oops"));
+    let dir = env.root.join("containers").join(&id);
+    assert!(dir.join("log.1").exists() && !dir.join("log.2").exists());
+    for l in ["log", "log.1"] {
+        assert!(std::fs::metadata(dir.join(l)).unwrap().len() <= 300, "{l}");
+    }
+    let kept = env.cmd("logs").arg(&id).ok();
+    assert!(kept.stdout.len() < lines("line").len(), "{kept}");
+    assert!(lines("line").ends_with(&kept.stdout), "{kept}");
+    assert!(lines("oops").ends_with(&kept.stderr), "{kept}");
+    env.cmd("rm").arg(&id).ok();
+}
+
+/// A log an older cairn wrote (the raw bytes of both streams) still
+/// reads, as stdout with no times; the next run's output goes to a file of
+/// its own after it, its streams apart.
+#[test]
+fn an_older_raw_log_still_reads() {
+    let env = Env::new("logs-raw");
+    crate::harness::busybox_image(&env);
+    let id = env
+        .cmd("run")
+        .args(["-d", "busybox", "sh", "-c", "echo again; echo new >&2"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    env.cmd("wait").arg(&id).ok();
+    // as a store from an older cairn has it
+    let dir = env.root.join("containers").join(&id);
+    std::fs::write(dir.join("log.1"), "old1\nold2\n").unwrap();
+    std::fs::write(dir.join("log"), "old3\nno end").unwrap();
+    let o = env.cmd("logs").arg(&id).ok();
+    assert_eq!(
+        (o.stdout.as_str(), o.stderr.as_str()),
+        ("old1\nold2\nold3\nno end", "")
+    );
+    let o = env.cmd("logs").args(["-t", "--tail", "1", &id]).ok();
+    assert_eq!(o.stdout, "0001-01-01T00:00:00.000000000Z no end");
+    env.cmd("start").arg(&id).ok();
+    env.cmd("wait").arg(&id).ok();
+    wait_for("the log", Duration::from_secs(5), || {
+        !env.cmd("logs").arg(&id).ok().stderr.is_empty()
+    });
+    let o = env.cmd("logs").arg(&id).ok();
+    assert_eq!(o.stdout, "old1\nold2\nold3\nno endagain\n");
+    assert_eq!(o.stderr, "new\n");
+    assert_eq!(std::fs::read(dir.join("log.1")).unwrap(), b"old3\nno end");
+    let o = env.cmd("logs").args(["--tail", "2", &id]).ok();
+    assert_eq!((o.stdout.as_str(), o.stderr.as_str()), ("again\n", "new\n"));
+    env.cmd("rm").arg(&id).ok();
+}
