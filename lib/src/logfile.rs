@@ -133,24 +133,24 @@ fn starts_framed(path: &Path) -> io::Result<bool> {
     Ok(head == MAGIC)
 }
 
-/// The records `pending` holds whole: each up to a newline, or
-/// [`LINE_MAX`] bytes of a longer line; with `all`, the rest too.
-fn take_records(pending: &mut Vec<u8>, all: bool) -> Vec<Vec<u8>> {
+/// The records `buf` holds whole, each up to a newline or [`LINE_MAX`]
+/// bytes of a longer line (with `all`, the rest too); how many bytes
+/// they take.
+fn split_records(buf: &[u8], all: bool) -> (Vec<&[u8]>, usize) {
     let mut out = Vec::new();
     let mut start = 0;
-    while start < pending.len() {
-        let rest = &pending[start..];
+    while start < buf.len() {
+        let rest = &buf[start..];
         let window = &rest[..rest.len().min(LINE_MAX)];
         let n = match window.iter().position(|&b| b == b'\n') {
             Some(i) => i + 1,
             None if window.len() == LINE_MAX || all => window.len(),
             None => break,
         };
-        out.push(rest[..n].to_vec());
+        out.push(&rest[..n]);
         start += n;
     }
-    pending.drain(..start);
-    out
+    (out, start)
 }
 
 fn head(stream: Stream, len: usize, time: i64) -> [u8; HEAD] {
@@ -205,36 +205,36 @@ impl Rotating {
     /// whole: a line is held back until its end arrives (or it reaches
     /// [`LINE_MAX`], when that much is a record of its own).
     pub fn append(&mut self, stream: Stream, buf: &[u8]) -> io::Result<()> {
-        let pending = &mut self.pending[stream.index()];
-        pending.extend_from_slice(buf);
-        let records = take_records(pending, false);
-        self.write_records(stream, now_ns(), records)
+        self.write_pending(stream, buf, false)
     }
 
     /// Write what is held back of last, unfinished lines.
     pub fn flush(&mut self) -> io::Result<()> {
-        let time = now_ns();
-        for stream in [Stream::Stdout, Stream::Stderr] {
-            let records = take_records(&mut self.pending[stream.index()], true);
-            self.write_records(stream, time, records)?;
-        }
-        Ok(())
+        self.write_pending(Stream::Stdout, &[], true)?;
+        self.write_pending(Stream::Stderr, &[], true)
+    }
+
+    /// Write the whole records of what `stream` held back and `buf`.
+    fn write_pending(&mut self, stream: Stream, buf: &[u8], all: bool) -> io::Result<()> {
+        let mut pending = std::mem::take(&mut self.pending[stream.index()]);
+        pending.extend_from_slice(buf);
+        let (records, used) = split_records(&pending, all);
+        let written = self.write_records(stream, now_ns(), &records);
+        pending.drain(..used);
+        self.pending[stream.index()] = pending;
+        written
     }
 
     /// Write records in one write per file; a file is rotated before a
     /// record that would not fit in it. A record too big for an empty
     /// file is cut to what fits (at least a byte).
-    fn write_records(
-        &mut self,
-        stream: Stream,
-        time: i64,
-        records: Vec<Vec<u8>>,
-    ) -> io::Result<()> {
-        let mut batch = Vec::new();
+    fn write_records(&mut self, stream: Stream, time: i64, records: &[&[u8]]) -> io::Result<()> {
+        let bytes: usize = records.iter().map(|r| HEAD + r.len()).sum();
+        let mut batch = Vec::with_capacity(bytes);
         let mut size = self.size;
         let fresh = MAGIC.len() as u64;
         for rec in records {
-            let mut data = &rec[..];
+            let mut data = *rec;
             while !data.is_empty() {
                 let room = self.bounds.max_size.saturating_sub(size + HEAD as u64) as usize;
                 if data.len() > room && size > fresh {
@@ -317,15 +317,15 @@ fn parse(
     emit: &mut dyn FnMut(Record) -> io::Result<()>,
 ) -> io::Result<usize> {
     if format == Format::Raw {
-        let mut pending = buf.to_vec();
-        for data in take_records(&mut pending, all) {
+        let (records, used) = split_records(buf, all);
+        for data in records {
             emit(Record {
                 stream: Stream::Stdout,
                 time: None,
-                data,
+                data: data.to_vec(),
             })?;
         }
-        return Ok(buf.len() - pending.len());
+        return Ok(used);
     }
     let mut used = 0;
     while let Some(h) = buf.get(used..used + HEAD) {
