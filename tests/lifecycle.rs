@@ -358,6 +358,227 @@ fn attach_gives_input_a_terminal_and_detach_keys() {
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }
 
+/// What `create` and `run` record of `-i`, `-t` and the streams, as
+/// docker's inspect shows them in `.Config` (Attach*, Tty, OpenStdin,
+/// StdinOnce): `create`, `create -it`, `create -a stdout`, `run -d`,
+/// `run -dit`, a foreground `run -i`.
+#[test]
+fn create_and_run_record_the_terminal_as_docker() {
+    let env = Env::new("life-term-rec");
+    let tag = crate::interop::same_image(&env, "life-term-rec:1");
+    let keys = "{{.Config.AttachStdin}} {{.Config.AttachStdout}} {{.Config.AttachStderr}} \
+                {{.Config.Tty}} {{.Config.OpenStdin}} {{.Config.StdinOnce}}";
+    let cases: [&[&str]; 6] = [
+        &["create"],
+        &["create", "-it"],
+        &["create", "-a", "stdout"],
+        &["run", "-d"],
+        &["run", "-dit"],
+        &["run", "-i"],
+    ];
+    for args in cases {
+        let argv = [args, &["--network", "none", &tag, "true"][..]].concat();
+        let o = env.cmd(argv[0]).args(&argv[1..]).stdin("").ok();
+        let ours = match argv[0] {
+            "run" if !args.contains(&"-i") => o.stdout.trim().to_string(),
+            // a foreground run prints nothing: the only container
+            "run" => env.cmd("ps").args(["-aq", "--no-trunc"]).ok().stdout,
+            _ => o.stdout.trim().to_string(),
+        };
+        let ours = ours.trim();
+        let mine = env.cmd("inspect").args(["-f", keys, ours]).ok().stdout;
+        let theirs = docker().run(&argv);
+        let theirs = String::from_utf8_lossy(&theirs.stdout).trim().to_string();
+        let theirs = match theirs.is_empty() {
+            // a foreground run prints nothing: the newest container
+            true => docker().ok(&["ps", "-lq"]).trim().to_string(),
+            false => theirs,
+        };
+        let dk = docker().ok(&["inspect", "-f", keys, &theirs]);
+        assert_eq!(mine, dk, "{args:?}");
+        docker().ok(&["rm", "-f", &theirs]);
+        env.cmd("rm").args(["-f", ours]).ok();
+    }
+    let o = env.cmd("create").args(["-a", "stdfoo", &tag]).fails(2);
+    assert!(
+        o.stderr
+            .contains("valid streams are STDIN, STDOUT and STDERR"),
+        "{o}"
+    );
+    assert!(ps_all(&env).is_empty(), "no container is made");
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+/// A container made with `-it` gets its terminal at every start, as
+/// docker's: `start` leaves it waiting on it, `attach` types into it;
+/// `start -ai` attaches from its start (and to it when it runs already);
+/// the detach keys (ctrl-p ctrl-q, or `--detach-keys`) leave it running,
+/// for a foreground `run -it` too, and a later attach ends it.
+#[test]
+fn create_it_start_and_run_it_detach_as_docker() {
+    let env = Env::new("life-term-start");
+    let tag = crate::interop::same_image(&env, "life-term-start:1");
+    let root = vec![("CAIRN_ROOT".to_string(), env.root.display().to_string())];
+    let cairn = crate::harness::bin("cairn").display().to_string();
+    let both = |args: &[&str], ours: &str, theirs: &str, steps: &[&str]| {
+        let argv = |bin: &str, c: &str| {
+            let mut v = vec![bin.to_string()];
+            v.extend(args.iter().map(|a| a.to_string()));
+            v.push(c.to_string());
+            v
+        };
+        let mine = on_pty(&argv(&cairn, ours), &root, steps);
+        let dk = on_pty(&argv("/usr/bin/docker", theirs), docker().env(), steps);
+        (mine, dk)
+    };
+    let status = |theirs: &str| docker().ok(&["inspect", "-f", "{{.State.Status}}", theirs]);
+    let detach = r#"type:"\u0010\u0011""#;
+    let typed = r#"type:"echo hi-$((6*7))\r""#;
+    // create -it, start: it waits on its terminal; attach types into it
+    let create = ["create", "-it", "--network", "none", &tag, "sh"];
+    let ours = env.cmd("create").args(&create[1..]).ok().stdout;
+    let ours = ours.trim().to_string();
+    let theirs = docker().ok(&create).trim().to_string();
+    env.cmd("start").arg(&ours).ok();
+    docker().ok(&["start", &theirs]);
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(state(&env, &ours)["status"], "running");
+    assert_eq!(status(&theirs).trim(), "running");
+    let (mine, dk) = both(
+        &["attach"],
+        &ours,
+        &theirs,
+        &["wait:0.5", r#"type:"tty; exit 5\r""#],
+    );
+    assert!(mine.0.contains("/dev/pts/0"), "{mine:?}");
+    assert_eq!((mine.1, dk.1), (Some(5), Some(5)), "{mine:?} {dk:?}");
+    // start -ai: from its start; the detach keys leave it running
+    let steps = ["wait:1", typed, "wait:0.8", detach];
+    let (mine, dk) = both(&["start", "-ai"], &ours, &theirs, &steps);
+    // docker 20.10's start -a ends with 0 and says nothing on them
+    for (shown, st) in [&mine, &dk] {
+        assert!(shown.contains("hi-42"), "{mine:?} {dk:?}");
+        assert!(!shown.contains("read escape sequence"), "{mine:?} {dk:?}");
+        assert_eq!(*st, Some(0), "{mine:?} {dk:?}");
+    }
+    assert_eq!(state(&env, &ours)["status"], "running");
+    // start -ai of one running: attached, with other detach keys
+    let keys = ["start", "-ai", "--detach-keys", "ctrl-x,x"];
+    let steps = [
+        "wait:0.5",
+        r#"type:"echo again\r""#,
+        "wait:0.8",
+        r#"type:"\u0018x""#,
+    ];
+    let (mine, dk) = both(&keys, &ours, &theirs, &steps);
+    for (shown, st) in [&mine, &dk] {
+        assert!(shown.contains("again"), "{mine:?} {dk:?}");
+        assert_eq!(*st, Some(0), "{mine:?} {dk:?}");
+    }
+    let (mine, dk) = both(
+        &["attach"],
+        &ours,
+        &theirs,
+        &["wait:0.5", r#"type:"exit 6\r""#],
+    );
+    assert_eq!((mine.1, dk.1), (Some(6), Some(6)), "{mine:?} {dk:?}");
+    docker().ok(&["rm", &theirs]);
+    env.cmd("rm").arg(&ours).ok();
+
+    // run -it in the foreground: the detach keys leave it running
+    let name = "life-term-run";
+    let run = |bin: &str| {
+        let v = [
+            bin,
+            "run",
+            "--name",
+            name,
+            "-it",
+            "--network",
+            "none",
+            &tag,
+            "sh",
+        ];
+        v.map(String::from).to_vec()
+    };
+    // its terminal has ours's size
+    let sized = r#"type:"stty size\r""#;
+    let steps = ["wait:1", typed, sized, "wait:0.8", detach];
+    let size = ("PTY_SIZE".to_string(), "33,101".to_string());
+    let mine = on_pty(
+        &run(&cairn),
+        &[root.clone(), vec![size.clone()]].concat(),
+        &steps,
+    );
+    let dk_env = [docker().env(), &[size]].concat();
+    let dk = on_pty(&run("/usr/bin/docker"), &dk_env, &steps);
+    for (shown, _) in [&mine, &dk] {
+        assert!(shown.contains("hi-42"), "{mine:?} {dk:?}");
+        assert!(shown.contains("33 101"), "{mine:?} {dk:?}");
+    }
+    assert_eq!(mine.1, dk.1, "{mine:?} {dk:?}");
+    let detached = dk.1;
+    assert_eq!(
+        mine.0.contains("read escape sequence"),
+        dk.0.contains("read escape sequence"),
+        "{mine:?} {dk:?}"
+    );
+    assert_eq!(state(&env, name)["status"], "running");
+    assert_eq!(status(name).trim(), "running");
+    let (mine, dk) = both(&["attach"], name, name, &["wait:0.5", r#"type:"exit 7\r""#]);
+    assert_eq!((mine.1, dk.1), (Some(7), Some(7)), "{mine:?} {dk:?}");
+    docker().ok(&["rm", name]);
+    env.cmd("rm").arg(name).ok();
+    // ctrl-c on its terminal interrupts it, not the client
+    let trap = "trap 'echo got-int; exit 9' INT; while :; do sleep 0.1; done";
+    let run = |bin: &str| {
+        let v = [
+            bin,
+            "run",
+            "--rm",
+            "-it",
+            "--network",
+            "none",
+            &tag,
+            "sh",
+            "-c",
+            trap,
+        ];
+        v.map(String::from).to_vec()
+    };
+    let steps = ["wait:1", r#"type:"\u0003""#];
+    let mine = on_pty(&run(&cairn), &root, &steps);
+    let dk = on_pty(&run("/usr/bin/docker"), docker().env(), &steps);
+    for (shown, st) in [&mine, &dk] {
+        assert!(shown.contains("got-int"), "{mine:?} {dk:?}");
+        assert_eq!(*st, Some(9), "{mine:?} {dk:?}");
+    }
+    // run --rm -it: removed once it exits after the detach
+    let v = [
+        &cairn,
+        "run",
+        "--rm",
+        "-it",
+        "--network",
+        "none",
+        &tag,
+        "sh",
+    ];
+    let mine = on_pty(&v.map(String::from), &root, &["wait:1", detach]);
+    assert_eq!(mine.1, detached, "{mine:?}");
+    let id = env.cmd("ps").args(["-q", "--no-trunc"]).ok().stdout;
+    let (shown, st) = on_pty(
+        &[cairn.clone(), "attach".into(), id.trim().into()],
+        &root,
+        &["wait:0.5", r#"type:"exit 3\r""#],
+    );
+    assert_eq!(st, Some(3), "{shown:?}");
+    wait_for("its removal", Duration::from_secs(5), || {
+        ps_all(&env).is_empty()
+    });
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
 /// `run --restart` in the foreground, as docker's: the first run's output
 /// (stdout's and stderr's each on its own) and status, the policy's
 /// restarts going on in the background.

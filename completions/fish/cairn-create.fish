@@ -13,11 +13,14 @@ complete -c cairn-create -s e -l env -d 'Set an environment variable (K=V; a bar
 complete -c cairn-create -l env-file -d 'Read environment variables from a file: a K=V (or bare K) a line, `#` comments; -e wins' -r -F
 complete -c cairn-create -s w -l workdir -d 'Working directory inside the container' -r
 complete -c cairn-create -s u -l user -d 'User (name or uid) and group: USER[:GROUP]' -r
+complete -c cairn-create -s a -l attach -d 'The streams a client attaches to (STDIN, STDOUT, STDERR; default stdout, stderr and with -i stdin), as inspect\'s Config.Attach*' -r
 complete -c cairn-create -l network -l net -d 'The network `start` runs it on (default bridge): as `run --network`' -r
 complete -c cairn-create -s p -l publish -d 'Publish a container\'s port at each start, as `run -p` (on a bridge network); without HOSTPORT, on a free port chosen at each start' -r
 complete -c cairn-create -l network-alias -d 'Another name the other containers of its user network find it by (in their /etc/hosts); may be repeated' -r
 complete -c cairn-create -l read-only -d 'Make the root file system read-only (volumes and tmpfs stay writable)'
 complete -c cairn-create -l init -d 'Run a minimal init as pid 1 (cairn-init, as docker\'s docker-init) that passes signals on to the command, reaps orphaned processes and exits with the command\'s status'
+complete -c cairn-create -s i -l interactive -d 'Keep stdin open (every start; `start -ai` attaches to it)'
+complete -c cairn-create -s t -l tty -d 'Give the process a terminal (a new pty, at every start)'
 complete -c cairn-create -s P -l publish-all -d 'Publish every port the image EXPOSEs on a free host port at each start'
 complete -c cairn-create -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn-create -s V -l version -d 'Print version'

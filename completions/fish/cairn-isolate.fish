@@ -9,6 +9,7 @@ complete -c cairn-isolate -s m -l memory -d 'Memory limit (bytes, or with k, m, 
 complete -c cairn-isolate -l pids-limit -d 'Largest number of processes and threads (default 2048, as podman; -1 for no limit)' -r
 complete -c cairn-isolate -l cpus -d 'CPU quota in CPUs (e.g. 0.5)' -r
 complete -c cairn-isolate -l log-opt -d 'Bounds of a detached container\'s log: `max-size=SIZE` per file (default 20m) and `max-file=N` files kept (default 5), as docker\'s local driver' -r
+complete -c cairn-isolate -l detach-keys -d 'With -i or -t in the foreground: the keys that detach and leave the container running (`ctrl-X` or one character each, separated by commas; default ctrl-p,ctrl-q)' -r
 complete -c cairn-isolate -l entrypoint -d 'Replace the image\'s entrypoint' -r
 complete -c cairn-isolate -l format -d 'Output format of the record' -r -f -a "json\t'One JSON record per line'
 table\t'Aligned columns for people'

@@ -19,6 +19,7 @@ complete -c cairn-run -s m -l memory -d 'Memory limit (bytes, or with k, m, g)' 
 complete -c cairn-run -l pids-limit -d 'Largest number of processes and threads (default 2048, as podman; -1 for no limit)' -r
 complete -c cairn-run -l cpus -d 'CPU quota in CPUs (e.g. 0.5)' -r
 complete -c cairn-run -l log-opt -d 'Bounds of a detached container\'s log: `max-size=SIZE` per file (default 20m) and `max-file=N` files kept (default 5), as docker\'s local driver' -r
+complete -c cairn-run -l detach-keys -d 'With -i or -t in the foreground: the keys that detach and leave the container running (`ctrl-X` or one character each, separated by commas; default ctrl-p,ctrl-q)' -r
 complete -c cairn-run -l network-alias -d 'Another name the other containers of its user network find it by (in their /etc/hosts); may be repeated' -r
 complete -c cairn-run -l read-only -d 'Make the root file system read-only (volumes and tmpfs stay writable)'
 complete -c cairn-run -l init -d 'Run a minimal init as pid 1 (cairn-init, as docker\'s docker-init) that passes signals on to the command, reaps orphaned processes and exits with the command\'s status'

@@ -14,6 +14,7 @@ complete -c cairn-union-mount -s e -l env -d 'Set an environment variable (K=V; 
 complete -c cairn-union-mount -l env-file -d 'Read environment variables from a file: a K=V (or bare K) a line, `#` comments; -e wins' -r -F
 complete -c cairn-union-mount -s w -l workdir -d 'Working directory inside the container' -r
 complete -c cairn-union-mount -s u -l user -d 'User (name or uid) and group: USER[:GROUP]' -r
+complete -c cairn-union-mount -s a -l attach -d 'The streams a client attaches to (STDIN, STDOUT, STDERR; default stdout, stderr and with -i stdin), as inspect\'s Config.Attach*' -r
 complete -c cairn-union-mount -l format -d 'Output format' -r -f -a "json\t'One JSON record per line'
 table\t'Aligned columns for people'
 id\t'The bare ID of each record, one per line'"
@@ -21,5 +22,8 @@ complete -c cairn-union-mount -l read-only -d 'Make the root file system read-on
 complete -c cairn-union-mount -l init -d 'Run a minimal init as pid 1 (cairn-init, as docker\'s docker-init) that passes signals on to the command, reaps orphaned processes and exits with the command\'s status'
 complete -c cairn-union-mount -l no-mount -d 'Create the container without mounting its view'
 complete -c cairn-union-mount -l unmount -d 'Take down the view of the named containers instead'
+complete -c cairn-union-mount -s i -l interactive -d 'Keep stdin open (every start; `start -ai` attaches to it)'
+complete -c cairn-union-mount -s t -l tty -d 'Give the process a terminal (a new pty, at every start)'
+complete -c cairn-union-mount -l detached -d 'Record the streams as `run -d` does: none attached'
 complete -c cairn-union-mount -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn-union-mount -s V -l version -d 'Print version'

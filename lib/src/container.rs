@@ -586,6 +586,11 @@ pub struct Detached {
     /// Keep its stdin open for attachers (`-i`); with `tty` in the run
     /// options, it gets a terminal.
     pub interactive: bool,
+    /// An attacher's end of input closes its stdin (docker's StdinOnce).
+    pub stdin_once: bool,
+    /// Connect an attacher before it starts, so that none of its output
+    /// is missed (a foreground `run -it`, `start -a`): its end comes back.
+    pub attach_early: bool,
 }
 
 /// Start the container under a detached supervisor (`isolate -d`) that
@@ -593,9 +598,15 @@ pub struct Detached {
 /// socket in its directory ([`crate::isolate::attach`]), reaps it and
 /// records its exit, starts it again as its restart policy asks
 /// ([`restart`]), then removes the container when `remove_on_exit`
-/// (`--rm`). Returns the pid of its init. `o.stdio`, `o.console` and
-/// `o.supervisor` are the supervisor's to set.
-pub fn start_detached(store: &Store, c: &ContainerMeta, o: RunOptions, d: Detached) -> Result<Pid> {
+/// (`--rm`). Returns the pid of its init, and the early attacher's end
+/// of the socket when `d.attach_early` asked for one. `o.stdio`,
+/// `o.console` and `o.supervisor` are the supervisor's to set.
+pub fn start_detached(
+    store: &Store,
+    c: &ContainerMeta,
+    o: RunOptions,
+    d: Detached,
+) -> Result<(Pid, Option<std::os::unix::net::UnixStream>)> {
     let dirs = store.container_dirs(&c.id);
     let log = supervise::Log {
         path: &dirs.log,
@@ -603,6 +614,8 @@ pub fn start_detached(store: &Store, c: &ContainerMeta, o: RunOptions, d: Detach
         socket: &dirs.attach,
         tty: o.tty,
         interactive: d.interactive,
+        stdin_once: d.stdin_once,
+        early: d.attach_early,
     };
     let started = |stdio: supervise::Stdio, supervisor| {
         let o = RunOptions {

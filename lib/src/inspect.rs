@@ -337,7 +337,7 @@ fn docker_state(st: &State) -> DockerState {
 }
 
 /// The keys of docker's container `Config` that the image config leaves
-/// to the container: its host name, image name and terminal.
+/// to the container: its host name, image name, terminal and streams.
 fn config_defaults(config: &mut Value, c: &ContainerMeta, st: &State) {
     if !config.is_object() {
         *config = Value::Object(Map::new());
@@ -346,7 +346,18 @@ fn config_defaults(config: &mut Value, c: &ContainerMeta, st: &State) {
     let hostname = c.host.hostname.clone().unwrap_or_else(|| c.id.short());
     o.insert("Hostname".into(), hostname.into());
     o.insert("Image".into(), c.image.clone().into());
-    o.insert("Tty".into(), st.run.tty.into());
+    let t = &c.host.terminal;
+    for (k, v) in [
+        ("AttachStdin", t.attach_stdin),
+        ("AttachStdout", t.attach_stdout),
+        ("AttachStderr", t.attach_stderr),
+        // a start given -t (`isolate -t`) gives it a terminal too
+        ("Tty", t.tty || st.run.tty),
+        ("OpenStdin", t.open_stdin),
+        ("StdinOnce", t.stdin_once),
+    ] {
+        o.insert(k.into(), v.into());
+    }
 }
 
 fn host_config(

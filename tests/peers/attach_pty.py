@@ -8,13 +8,17 @@ STEP is `wait:SECONDS` (read what the terminal shows meanwhile) or
 After the steps, reads until the command exits (10 s at most). Prints a
 JSON object: `shown` (everything the terminal showed, decoded as UTF-8
 with replacements) and `status` (the command's exit status; null if it
-had to be killed).
+had to be killed). With PTY_SIZE=ROWS,COLS in the environment the
+terminal has that size from the start.
 """
-import json, os, pty, select, signal, sys, time
+import fcntl, json, os, pty, select, signal, struct, sys, termios, time
 
 argv, steps = json.loads(sys.argv[1]), sys.argv[2:]
 pid, fd = pty.fork()
 if pid == 0:
+    if os.environ.get("PTY_SIZE"):
+        rows, cols = map(int, os.environ["PTY_SIZE"].split(","))
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     os.environ["TERM"] = "dumb"
     os.execvp(argv[0], argv)
 shown = b""

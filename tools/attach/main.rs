@@ -2,9 +2,9 @@
 //! was started with -i (see `cairn attach --help`).
 
 use cairn_cli::args::Attach;
-use cairn_cli::{open_store, usage, Fail};
+use cairn_cli::{open_store, Fail};
 use clap::Parser;
-use libcairn::container::attach::{self, Ended};
+use libcairn::container::attach;
 use libcairn::isolate::supervise::Signals;
 
 fn main() {
@@ -14,12 +14,7 @@ fn main() {
 fn run(args: Attach) -> Result<i32, Fail> {
     // blocked before anything else, so attach takes them to pass on
     let signals = Signals::block();
-    let keys = attach::parse_detach_keys(&args.detach_keys).ok_or_else(|| {
-        usage(format!(
-            "invalid detach keys ({}) provided: give `ctrl-X` or one character each, separated by commas",
-            args.detach_keys
-        ))
-    })?;
+    let keys = cairn_cli::container::detach_keys(Some(&args.detach_keys))?;
     let store = open_store(&args.common)?;
     let c = store.resolve_container(&args.container)?;
     let o = attach::Options {
@@ -29,12 +24,6 @@ fn run(args: Attach) -> Result<i32, Fail> {
         proxy: args.sig_proxy,
     };
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
-    match attach::attach(&store, &c, o, &mut out, &mut err)? {
-        Ended::Exited(code) => Ok(code),
-        Ended::Detached => {
-            eprintln!("read escape sequence");
-            Ok(1)
-        }
-        Ended::Signalled(sig) => Ok(128 + sig),
-    }
+    let ended = attach::attach(&store, &c, o, &mut out, &mut err)?;
+    Ok(cairn_cli::container::attach_status(ended, true))
 }

@@ -743,6 +743,27 @@ pub struct RunArgs {
     /// container's log and records the exit status
     #[arg(long, short = 'd')]
     pub detach: bool,
+    /// With -i or -t in the foreground: the keys that detach and leave the
+    /// container running (`ctrl-X` or one character each, separated by
+    /// commas; default ctrl-p,ctrl-q)
+    #[arg(long, value_name = "KEYS")]
+    pub detach_keys: Option<String>,
+}
+
+/// A new container's terminal and streams, recorded for every start
+/// (create, union-mount; run takes -i and -t as its process's).
+#[derive(Debug, Clone, Args)]
+pub struct TerminalArgs {
+    /// Keep stdin open (every start; `start -ai` attaches to it)
+    #[arg(long, short = 'i')]
+    pub interactive: bool,
+    /// Give the process a terminal (a new pty, at every start)
+    #[arg(long, short = 't')]
+    pub tty: bool,
+    /// The streams a client attaches to (STDIN, STDOUT, STDERR; default
+    /// stdout, stderr and with -i stdin), as inspect's Config.Attach*
+    #[arg(long, short = 'a', value_name = "STREAM")]
+    pub attach: Vec<String>,
 }
 
 /// Options that create a container (shared by union-mount, create, run).
@@ -837,6 +858,11 @@ pub struct UnionMount {
     pub bundle: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub config: ConfigArgs,
+    #[command(flatten)]
+    pub terminal: TerminalArgs,
+    /// Record the streams as `run -d` does: none attached
+    #[arg(long, hide = true)]
+    pub detached: bool,
     /// Image (or, with --unmount, container); none: from stdin records
     #[arg(value_name = "IMAGE")]
     pub subject: Option<String>,
@@ -864,7 +890,11 @@ pub struct UnionMount {
 /// (a pipeline), stdout is the record stream: the process's stdout goes to
 /// stderr, and one record with `exit_code` follows its exit. With -d the
 /// output goes to the container's log and isolate prints a record with
-/// `container` and `pid` at once.
+/// `container` and `pid` at once. With -i or -t (or a container created
+/// with them), a container named by an argument runs under the same
+/// supervisor as with -d, isolate attached to it from its start as
+/// `cairn attach` is: the detach keys (ctrl-p ctrl-q, --detach-keys) or a
+/// killed isolate leave it running, as docker's client leaves its daemon.
 ///
 /// The view is mounted if it is not already; when the process ends, a view
 /// isolate mounted itself is taken down and one union-mount mounted stays
@@ -1791,6 +1821,8 @@ pub struct Create {
     pub create: CreateArgs,
     #[command(flatten)]
     pub config: ConfigArgs,
+    #[command(flatten)]
+    pub terminal: TerminalArgs,
     /// The network `start` runs it on (default bridge): as `run --network`
     #[arg(
         long = "network",
@@ -1850,9 +1882,14 @@ pub struct Start {
     /// Attach: run in the foreground, passing output and exit status
     #[arg(long, short = 'a')]
     pub attach: bool,
-    /// Keep stdin open (with -a)
+    /// Attach stdin (with -a)
     #[arg(long, short = 'i')]
     pub interactive: bool,
+    /// With -a: the keys that detach and leave the container running
+    /// (`ctrl-X` or one character each, separated by commas; default
+    /// ctrl-p,ctrl-q)
+    #[arg(long, value_name = "KEYS")]
+    pub detach_keys: Option<String>,
     /// Containers
     #[arg(value_name = "CONTAINER", required = true)]
     pub containers: Vec<String>,

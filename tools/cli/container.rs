@@ -76,6 +76,8 @@ pub fn for_container(
         .ok()
         .flatten()
         .unwrap_or_default();
+    // a terminal asked for at create time is given at every start
+    o.tty |= c.host.terminal.tty;
     if r.network.is_none() {
         if let Ok(mode) = Mode::parse(&recorded.mode) {
             o.net = mode;
@@ -291,6 +293,143 @@ pub fn has_command(
 }
 
 /// The mounts, hostname and root of a new container, from its options.
+/// `isolate` (run, start -a) of a container with a terminal or stdin, in
+/// the foreground: under a detached supervisor with us attached from its
+/// start, so that the detach keys leave it running, as docker's client
+/// attaches to its daemon. Its status (0 on the detach keys).
+pub fn attached(
+    store: &libcairn::Store,
+    c: &libcairn::store::container::ContainerMeta,
+    opts: libcairn::container::RunOptions,
+    d: libcairn::container::Detached,
+    args: &crate::args::Isolate,
+) -> Result<i32, Fail> {
+    use libcairn::container::attach;
+    let signals = libcairn::isolate::supervise::Signals::block();
+    libcairn::isolate::tty::check_input(args.process.interactive, opts.tty)?;
+    // `run -t` on a terminal passes it on too (raw: ctrl-c reaches the
+    // container), as it did before it ran under a supervisor
+    let on_terminal = args.process.tty && std::io::IsTerminal::is_terminal(&std::io::stdin());
+    let stdin = args.process.interactive || on_terminal;
+    let o = attach::Options {
+        stdin,
+        detach_keys: detach_keys(args.run.detach_keys.as_deref()).map_err(fail125)?,
+        signals: &signals,
+        // as docker's run and start: signals go to it without a terminal
+        proxy: true,
+    };
+    // our input's end is its stdin's (docker's run -i, start -ai)
+    let d = libcairn::container::Detached {
+        stdin_once: d.stdin_once || stdin,
+        ..d
+    };
+    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+    let ended = attach::run_attached(store, c, opts, d, o, &mut out, &mut err)
+        .inspect_err(|_| {
+            if args.rm {
+                let _ = libcairn::container::remove_with_volumes(store, c);
+            }
+        })
+        .map_err(run_failure)?;
+    Ok(attach_status(ended, false))
+}
+
+/// `start -a` of a container that runs already: attached to it as
+/// docker's (its status; 0 on the detach keys).
+pub fn attach_running(
+    store: &libcairn::Store,
+    c: &libcairn::store::container::ContainerMeta,
+    stdin: bool,
+    keys: Option<&str>,
+) -> Result<i32, Fail> {
+    use libcairn::container::attach;
+    let signals = libcairn::isolate::supervise::Signals::block();
+    let o = attach::Options {
+        stdin,
+        detach_keys: detach_keys(keys)?,
+        signals: &signals,
+        proxy: true,
+    };
+    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+    let ended = attach::attach(store, c, o, &mut out, &mut err)?;
+    Ok(attach_status(ended, false))
+}
+
+/// docker's `--detach-keys` (none: ctrl-p,ctrl-q), or a usage error.
+pub fn detach_keys(keys: Option<&str>) -> Result<Vec<u8>, Fail> {
+    use libcairn::container::attach::{parse_detach_keys, DETACH_KEYS};
+    let Some(k) = keys else {
+        return Ok(DETACH_KEYS.to_vec());
+    };
+    parse_detach_keys(k).ok_or_else(|| {
+        usage(format!(
+            "invalid detach keys ({k}) provided: give `ctrl-X` or one character each, separated by commas"
+        ))
+    })
+}
+
+/// The status an attach ends with, as docker's client: the run's, 128+N
+/// after signal N; after the detach keys, `attach` says so and ends with
+/// 1, `run` and `start -a` end with 0 and say nothing (docker 20.10).
+pub fn attach_status(e: libcairn::container::attach::Ended, by_attach: bool) -> i32 {
+    use libcairn::container::attach::Ended;
+    match e {
+        Ended::Exited(code) => code,
+        Ended::Detached if by_attach => {
+            eprintln!("read escape sequence");
+            1
+        }
+        Ended::Detached => 0,
+        Ended::Signalled(sig) => 128 + sig,
+    }
+}
+
+/// run's flags for the isolate it runs (all but the network).
+pub fn isolate_flags(p: &ProcessArgs, r: &RunArgs) -> Vec<String> {
+    let mut v: Vec<String> = [
+        (p.interactive, "-i"),
+        (p.tty, "-t"),
+        (p.privileged, "--privileged"),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, f)| f.to_string())
+    .collect();
+    let mut add = |flag: &str, value: String| v.extend([flag.to_string(), value]);
+    r.memory.iter().for_each(|m| add("--memory", m.clone()));
+    r.pids_limit
+        .iter()
+        .for_each(|p| add("--pids-limit", p.to_string()));
+    r.cpus.iter().for_each(|c| add("--cpus", c.to_string()));
+    r.log_opt.iter().for_each(|o| add("--log-opt", o.clone()));
+    r.detach_keys
+        .iter()
+        .for_each(|k| add("--detach-keys", k.clone()));
+    v
+}
+
+/// What `-i`, `-t` and `-a` record (`detached`: as `run -d`, no stream
+/// attached).
+pub fn terminal(
+    t: &crate::args::TerminalArgs,
+    detached: bool,
+) -> Result<libcairn::store::container::Terminal, Fail> {
+    use libcairn::store::container::{Stream, Terminal};
+    let streams = (t.attach.iter())
+        .map(|a| a.parse::<Stream>().map_err(usage))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Terminal::of(t.interactive, t.tty, &streams, detached))
+}
+
+/// The flags that make union-mount record what `-i`, `-t` (and `-d`)
+/// ask of a new container (run's and create's).
+pub fn terminal_flags(interactive: bool, tty: bool, detached: bool) -> Vec<&'static str> {
+    [(interactive, "-i"), (tty, "-t"), (detached, "--detached")]
+        .into_iter()
+        .filter_map(|(on, f)| on.then_some(f))
+        .collect()
+}
+
 pub fn host_config(c: &CreateArgs) -> Result<libcairn::store::container::HostConfig, Fail> {
     use libcairn::volume::{parse_mount, parse_tmpfs, parse_volume};
     let mut mounts = Vec::new();
@@ -316,6 +455,7 @@ pub fn host_config(c: &CreateArgs) -> Result<libcairn::store::container::HostCon
         cap_drop: caps(&c.cap_drop)?,
         restart: restart_policy(c)?,
         init: c.init,
+        terminal: Default::default(),
     })
 }
 

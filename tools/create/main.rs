@@ -12,6 +12,7 @@ fn main() {
 
 fn run(args: Create) -> Result<i32, Fail> {
     // A network that does not exist is refused before the container is made.
+    cairn_cli::container::terminal(&args.terminal, false)?;
     let network = cairn_cli::container::check_network(&args.common, args.network.as_deref())?;
     let request = cairn_cli::container::network_request(&network, &args.publish)?;
     let mut cmd = tool("union-mount");
@@ -20,6 +21,15 @@ fn run(args: Create) -> Result<i32, Fail> {
         cmd.arg("--root").arg(r);
     }
     cmd.args(cairn_cli::container::create_flags(&args.create));
+    let t = &args.terminal;
+    cmd.args(cairn_cli::container::terminal_flags(
+        t.interactive,
+        t.tty,
+        false,
+    ));
+    for a in &t.attach {
+        cmd.args(["-a", a]);
+    }
     for e in &cairn_cli::container::env(&args.config)? {
         cmd.args(["-e", e]);
     }

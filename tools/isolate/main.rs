@@ -59,13 +59,15 @@ fn one(
     let opts =
         run_options(&args.cmd, &args.entrypoint, &args.process, &args.run).map_err(fail125)?;
     let opts = cairn_cli::container::for_container(opts, &args.run, store, &c);
+    let d = container::Detached {
+        log: log_bounds(&args.run).map_err(fail125)?,
+        remove_on_exit: args.rm,
+        interactive: args.process.interactive || c.host.terminal.open_stdin,
+        stdin_once: c.host.terminal.stdin_once,
+        attach_early: false,
+    };
     if args.run.detach {
-        let d = container::Detached {
-            log: log_bounds(&args.run).map_err(fail125)?,
-            remove_on_exit: args.rm,
-            interactive: args.process.interactive,
-        };
-        let pid = container::start_detached(store, &c, opts, d).map_err(run_failure)?;
+        let (pid, _) = container::start_detached(store, &c, opts, d).map_err(run_failure)?;
         let started = ContainerRecord {
             status: Some(Status::Running),
             pid: Some(Some(pid.as_raw())),
@@ -76,6 +78,9 @@ fn one(
     }
     // A container named by an argument owns stdout: no record then.
     let from_records = s.record.is_some();
+    if !from_records && (opts.tty || d.interactive) {
+        return cairn_cli::container::attached(store, &c, opts, d, args);
+    }
     let (code, rec) = foreground(store, &c, opts, args, from_records)?;
     if args.rm {
         container::remove_with_volumes(store, &c).map_err(fail125)?;

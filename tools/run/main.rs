@@ -20,8 +20,7 @@ fn run(args: Run) -> Result<i32, Fail> {
             cmd.arg("--root").arg(r);
         }
     };
-    // -it without a terminal is refused before a container is made, exit 1
-    // as docker's.
+    // -it without a terminal is refused before a container is made (1).
     if !args.run.detach {
         libcairn::isolate::tty::check_input(args.process.interactive, args.process.tty)?;
     }
@@ -29,6 +28,7 @@ fn run(args: Run) -> Result<i32, Fail> {
     // Bad limits are refused before a container is made for them.
     cairn_cli::container::limits(&args.run).map_err(fail125)?;
     cairn_cli::container::log_bounds(&args.run).map_err(fail125)?;
+    cairn_cli::container::detach_keys(args.run.detach_keys.as_deref()).map_err(fail125)?;
     let mode = cairn_cli::container::check_network(&args.common, args.run.network.as_deref())
         .map_err(fail125)?;
     let publish = cairn_cli::args::PublishArgs {
@@ -41,6 +41,12 @@ fn run(args: Run) -> Result<i32, Fail> {
     root(&mut create);
     create.arg("--no-mount");
     create.args(cairn_cli::container::create_flags(&args.create));
+    let p = &args.process;
+    create.args(cairn_cli::container::terminal_flags(
+        p.interactive,
+        p.tty,
+        args.run.detach,
+    ));
     for e in &cairn_cli::container::env(&args.process.config).map_err(fail125)? {
         create.args(["-e", e]);
     }
@@ -73,33 +79,18 @@ fn run(args: Run) -> Result<i32, Fail> {
     let restarts = !cairn_cli::container::restart_policy(&args.create)?.is_no();
     if args.run.detach || restarts {
         isolate.args(["-d", "--format", "id"]);
-        // The detached supervisor removes it when it exits.
-        if args.rm {
-            isolate.arg("--rm");
-        }
     }
-    if args.process.interactive {
-        isolate.arg("-i");
+    // With -i or -t it runs under a supervisor too (the detach keys leave
+    // it running): the supervisor removes it when it exits.
+    let attached = args.process.interactive || args.process.tty;
+    if args.rm && (args.run.detach || restarts || attached) {
+        isolate.arg("--rm");
     }
-    if args.process.tty {
-        isolate.arg("-t");
-    }
-    if args.process.privileged {
-        isolate.arg("--privileged");
-    }
+    isolate.args(cairn_cli::container::isolate_flags(
+        &args.process,
+        &args.run,
+    ));
     isolate.args(["--network", &request.mode]);
-    if let Some(m) = &args.run.memory {
-        isolate.args(["--memory", m]);
-    }
-    if let Some(p) = args.run.pids_limit {
-        isolate.args(["--pids-limit", &p.to_string()]);
-    }
-    if let Some(c) = args.run.cpus {
-        isolate.args(["--cpus", &c.to_string()]);
-    }
-    for o in &args.run.log_opt {
-        isolate.args(["--log-opt", o]);
-    }
     isolate.arg(&id);
     if args.run.detach {
         let st = isolate.stdin(Stdio::null()).status().map_err(Fail::from)?;
@@ -109,7 +100,7 @@ fn run(args: Run) -> Result<i32, Fail> {
         let tty = args.process.interactive || args.process.tty;
         return cairn_cli::container::first_run(&args.common, &mut isolate, &id, tty);
     }
-    if !args.rm {
+    if !args.rm || attached {
         let err = isolate.exec();
         return Err(Fail::from(anyhow::anyhow!("running cairn-isolate: {err}")));
     }

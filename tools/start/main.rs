@@ -1,4 +1,5 @@
-//! `cairn start` = `cairn isolate -d` (with -a: `cairn isolate`, attached).
+//! `cairn start` = `cairn isolate -d` (with -a: `cairn isolate`, attached;
+//! attached to it when it runs already).
 
 use cairn_cli::args::Start;
 use cairn_cli::porcelain::{record_of, tool};
@@ -21,10 +22,20 @@ fn run(args: Start) -> Result<i32, Fail> {
         if args.containers.len() != 1 {
             return Err(cairn_cli::usage("-a attaches to one container"));
         }
+        // one running already is attached to, as docker's
+        let store = cairn_cli::open_store(&args.common)?;
+        let c = store.resolve_container(&args.containers[0])?;
+        if libcairn::container::is_running(&store, &c)? {
+            let keys = args.detach_keys.as_deref();
+            return cairn_cli::container::attach_running(&store, &c, args.interactive, keys);
+        }
         let mut cmd = tool("isolate");
         root(&mut cmd);
         if args.interactive {
             cmd.arg("-i");
+        }
+        if let Some(k) = &args.detach_keys {
+            cmd.args(["--detach-keys", k]);
         }
         cmd.arg(&args.containers[0]);
         let err = cmd.exec();

@@ -44,7 +44,10 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
         labels: args.create.labels.clone(),
         ..cairn_cli::container::overrides(&args.cmd, &args.create.entrypoint, &args.config)?
     };
-    let host = cairn_cli::container::host_config(&args.create)?;
+    let host = libcairn::store::container::HostConfig {
+        terminal: cairn_cli::container::terminal(&args.terminal, args.detached)?,
+        ..cairn_cli::container::host_config(&args.create)?
+    };
     for s in subjects {
         let c = container::create_with(
             &store,

@@ -7,7 +7,9 @@
 //! leaves it running on the detach keys (ctrl-p ctrl-q).
 
 use super::{state, state_err, sys, ContainerError, Problem};
-use crate::isolate::attach::{self as wire, HELLO, HELLO_STDIN, HELLO_TTY, RESIZE, STDERR, STDIN};
+use crate::isolate::attach::{
+    self as wire, EXIT, HELLO, HELLO_STDIN, HELLO_TTY, RESIZE, STDERR, STDIN,
+};
 use crate::isolate::supervise::Signals;
 use crate::isolate::tty::NotATty;
 use crate::store::container::{ContainerMeta, Status};
@@ -146,7 +148,12 @@ fn pass_stdin(mut sock: UnixStream, keys: Vec<u8>, why: Why) {
     let mut stdin = io::stdin();
     loop {
         let n = match stdin.read(&mut buf) {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => {
+                // the end of our input: it closes the process's stdin
+                // when it was started so (StdinOnce)
+                let _ = wire::write_frame(&mut sock, STDIN, &[]);
+                return;
+            }
             Ok(n) => n,
         };
         let (data, detach) = esc.feed(&buf[..n]);
@@ -207,10 +214,60 @@ pub fn attach(
         Status::Restarting => return Err(state_err(c, Problem::Restarting)),
         _ => return Err(state_err(c, Problem::NotRunning)),
     }
-    let mut sock = wire::connect(&store.container_dirs(&c.id).attach).map_err(sys(
+    let sock = wire::connect(&store.container_dirs(&c.id).attach).map_err(sys(
         c,
         "connecting to its supervisor (was it started with -d?)",
     ))?;
+    session(store, c, &st, sock, o, (out, err))
+}
+
+/// Attach through `sock`, connected before `c`'s run started
+/// ([`super::Detached::attach_early`]): all of its output, then as
+/// [`attach`]. Its run may be over already (and with `--rm` the container
+/// gone): the status then comes from its supervisor.
+pub fn attach_early(
+    store: &Store,
+    c: &ContainerMeta,
+    sock: UnixStream,
+    o: Options<'_>,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> Result<Ended, ContainerError> {
+    let st = store.read_state(&c.id).unwrap_or_default();
+    session(store, c, &st, sock, o, (out, err))
+}
+
+/// Run `c` in the foreground as docker's `run -it` and `start -a` do:
+/// under a detached supervisor (`d`), so that the detach keys leave it
+/// running, with us its first attacher, connected before it starts so
+/// that none of its output is missed.
+pub fn run_attached(
+    store: &Store,
+    c: &ContainerMeta,
+    opts: super::RunOptions,
+    d: super::Detached,
+    o: Options<'_>,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> Result<Ended, ContainerError> {
+    let d = super::Detached {
+        attach_early: true,
+        ..d
+    };
+    let (_, sock) = super::start_detached(store, c, opts, d)?;
+    let sock = sock.ok_or_else(|| state_err(c, Problem::NotRunning))?;
+    attach_early(store, c, sock, o, out, err)
+}
+
+/// One attached client on `sock`, from the supervisor's hello on.
+fn session(
+    store: &Store,
+    c: &ContainerMeta,
+    st: &crate::store::container::State,
+    mut sock: UnixStream,
+    o: Options<'_>,
+    (out, err): (&mut impl Write, &mut impl Write),
+) -> Result<Ended, ContainerError> {
     let hello = match wire::read_frame(&mut sock) {
         Ok(Some((HELLO, h))) => h.first().copied().unwrap_or(0),
         _ => return Err(state_err(c, Problem::NotRunning)),
@@ -230,17 +287,19 @@ pub fn attach(
         let (s, w, keys) = (clone(&sock)?, why.clone(), o.detach_keys.clone());
         std::thread::spawn(move || pass_stdin(s, keys, w));
     }
-    copy_output(c, &st, o, clone(&sock)?, &why, tty, (out, err))?;
+    let told = copy_output(c, st, o, clone(&sock)?, &why, tty, (out, err))?;
     let _ = sock.shutdown(std::net::Shutdown::Both);
     drop(_raw);
-    match why.load(Ordering::SeqCst) {
-        -1 => Ok(Ended::Detached),
-        sig if sig > 0 => Ok(Ended::Signalled(sig)),
+    match (why.load(Ordering::SeqCst), told) {
+        (-1, _) => Ok(Ended::Detached),
+        (sig, _) if sig > 0 => Ok(Ended::Signalled(sig)),
+        (_, Some(code)) => Ok(Ended::Exited(code)),
         _ => Ok(Ended::Exited(exit_status(store, c, st.pid)?)),
     }
 }
 
-/// Copy the output frames until the socket ends, taking signals meanwhile.
+/// Copy the output frames until the socket ends, taking signals meanwhile;
+/// the run's status if its supervisor told it.
 #[allow(clippy::too_many_arguments)]
 fn copy_output(
     c: &ContainerMeta,
@@ -250,7 +309,7 @@ fn copy_output(
     why: &Why,
     tty: bool,
     (out, err): (&mut impl Write, &mut impl Write),
-) -> Result<(), ContainerError> {
+) -> Result<Option<i32>, ContainerError> {
     let sig_sock = sock.try_clone().map_err(sys(c, "attaching"))?;
     let (meta, now) = (c.clone(), st.clone());
     let proxy: Option<Box<dyn Fn(Signal) + Send>> = (o.proxy && !tty).then(|| {
@@ -267,11 +326,15 @@ fn copy_output(
                 .and_then(|()| to.flush())
                 .map_err(sys(c, "writing its output"))
         };
+        let mut told = None;
         let r = loop {
             match wire::read_frame(&mut sock) {
                 Ok(Some((STDERR, b))) => write(err, &b)?,
+                Ok(Some((EXIT, b))) => {
+                    told = <[u8; 4]>::try_from(&b[..]).ok().map(i32::from_be_bytes)
+                }
                 Ok(Some((_, b))) => write(out, &b)?,
-                Ok(None) | Err(_) => break Ok(()),
+                Ok(None) | Err(_) => break Ok(told),
             }
         };
         // the signal taker ends on this

@@ -13,9 +13,14 @@
 //! byte naming the stream, three zero bytes, the length as a big-endian
 //! u32) and the bytes. The supervisor sends [`HELLO`] first (its one byte
 //! says whether the process has a terminal and an open stdin), then
-//! [`STDOUT`] and [`STDERR`] frames; a client sends [`STDIN`] frames and
-//! [`RESIZE`] frames (rows and columns, big-endian u16s). The socket
-//! closes when the process's run ends.
+//! [`STDOUT`] and [`STDERR`] frames, and last an [`EXIT`] frame with the
+//! run's status once it is recorded; a client sends [`STDIN`] frames (an
+//! empty one: its input ended) and [`RESIZE`] frames (rows and columns,
+//! big-endian u16s). The socket closes when the process's run ends.
+//!
+//! A client that must see all the output (a foreground `run -it`) is
+//! connected before the process starts: [`pair`] makes both ends, the
+//! supervisor takes one as its first client.
 
 use crate::logfile::Rotating;
 use nix::poll::{PollFd, PollFlags, PollTimeout};
@@ -40,6 +45,13 @@ pub const HELLO: u8 = 4;
 pub const HELLO_TTY: u8 = 1;
 /// The process's stdin is open for clients' input.
 pub const HELLO_STDIN: u8 = 2;
+/// The run's exit status (a big-endian i32), the last frame a client gets.
+pub const EXIT: u8 = 5;
+
+/// A connected pair: the client's end and the supervisor's.
+pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+    UnixStream::pair()
+}
 
 /// Write one frame.
 pub fn write_frame(w: &mut impl Write, stream: u8, data: &[u8]) -> io::Result<()> {
@@ -96,11 +108,39 @@ fn short_name(path: &Path) -> io::Result<(File, PathBuf)> {
     Ok((dir, short))
 }
 
-/// Serve the socket at `path` (one left by an earlier run is replaced).
-pub fn listen(path: &Path) -> io::Result<UnixListener> {
-    let _ = std::fs::remove_file(path);
-    let (_dir, short) = short_name(path)?;
-    UnixListener::bind(short)
+/// A socket bound beside `path`, served at `path` once [`Aside::serve`]
+/// moves it there: a run that fails to start leaves the socket of one
+/// already running (or one an earlier run left) as it was.
+pub struct Aside {
+    pub listener: UnixListener,
+    aside: PathBuf,
+    path: PathBuf,
+}
+
+impl Aside {
+    /// Serve it at its path (one left there is replaced).
+    pub fn serve(&self) -> io::Result<()> {
+        std::fs::rename(&self.aside, &self.path)
+    }
+
+    /// Give it up unserved.
+    pub fn discard(self) {
+        let _ = std::fs::remove_file(&self.aside);
+    }
+}
+
+/// Bind a socket beside `path`, to serve at `path` later.
+pub fn listen(path: &Path) -> io::Result<Aside> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".{}", std::process::id()));
+    let aside = PathBuf::from(name);
+    let _ = std::fs::remove_file(&aside);
+    let (_dir, short) = short_name(&aside)?;
+    Ok(Aside {
+        listener: UnixListener::bind(short)?,
+        aside,
+        path: path.to_path_buf(),
+    })
 }
 
 /// Connect to the socket at `path`.
@@ -125,6 +165,11 @@ pub struct Hub {
     /// (stream, the read end of it)
     pub outputs: Vec<(u8, File)>,
     pub input: Input,
+    /// Clients connected before the process started (see [`pair`]).
+    pub early: Vec<UnixStream>,
+    /// A client's end of input closes the process's stdin (docker's
+    /// StdinOnce), as a foreground `run -i` gives its input and ends.
+    pub stdin_once: bool,
 }
 
 /// A client as the hub holds it.
@@ -149,6 +194,9 @@ impl Hub {
     pub fn run(mut self, log: &mut Rotating) -> Vec<UnixStream> {
         let _ = self.listener.set_nonblocking(true);
         let mut clients: Vec<Client> = Vec::new();
+        for sock in std::mem::take(&mut self.early) {
+            self.welcome(sock, &mut clients);
+        }
         let mut buf = vec![0u8; 32 << 10];
         while !self.outputs.is_empty() {
             let (ready_l, ready_o, ready_c) = self.wait(&clients);
@@ -211,16 +259,20 @@ impl Hub {
     }
 
     fn accept(&self, clients: &mut Vec<Client>) {
-        while let Ok((mut sock, _)) = self.listener.accept() {
-            let _ = sock.set_nonblocking(false);
-            // a client that stops reading is dropped, not waited for
-            let _ = sock.set_write_timeout(Some(Duration::from_secs(2)));
-            if write_frame(&mut sock, HELLO, &[self.hello()]).is_ok() {
-                clients.push(Client {
-                    sock,
-                    frames: Frames::default(),
-                });
-            }
+        while let Ok((sock, _)) = self.listener.accept() {
+            self.welcome(sock, clients);
+        }
+    }
+
+    fn welcome(&self, mut sock: UnixStream, clients: &mut Vec<Client>) {
+        let _ = sock.set_nonblocking(false);
+        // a client that stops reading is dropped, not waited for
+        let _ = sock.set_write_timeout(Some(Duration::from_secs(2)));
+        if write_frame(&mut sock, HELLO, &[self.hello()]).is_ok() {
+            clients.push(Client {
+                sock,
+                frames: Frames::default(),
+            });
         }
     }
 
@@ -233,6 +285,9 @@ impl Hub {
         }
         while let Some((stream, data)) = c.frames.next() {
             match (&mut self.input, stream) {
+                (Input::Pipe(_), STDIN) if data.is_empty() && self.stdin_once => {
+                    self.input = Input::None;
+                }
                 (Input::Pipe(f) | Input::Tty(f), STDIN) => {
                     let _ = f.write_all(&data);
                 }

@@ -6,7 +6,7 @@
 //! inherits the mask and they are taken only by [`Signals::wait_for`],
 //! synchronously: no handler runs in the middle of anything.
 
-use super::attach::{Hub, Input, STDERR, STDOUT};
+use super::attach::{write_frame, Hub, Input, EXIT, STDERR, STDOUT};
 use super::tty::Attached;
 use crate::logfile;
 use nix::sys::signal::{SigSet, Signal};
@@ -15,6 +15,7 @@ use nix::unistd::Pid;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -154,6 +155,11 @@ pub struct Log<'a> {
     pub tty: bool,
     /// Keep its stdin open for attachers' input (else /dev/null).
     pub interactive: bool,
+    /// A client's end of input closes its stdin (docker's StdinOnce).
+    pub stdin_once: bool,
+    /// Connect a client before the first run starts, so that it sees all
+    /// of its output: [`detach`] returns its end.
+    pub early: bool,
 }
 
 /// The standard streams a detached process is started with.
@@ -219,7 +225,8 @@ impl Streams {
     }
 
     /// Once the process holds its ends: the hub over ours.
-    fn hub(self, listener: std::os::unix::net::UnixListener) -> Hub {
+    fn hub(self, listener: UnixListener, early: Option<UnixStream>, stdin_once: bool) -> Hub {
+        let early = early.into_iter().collect();
         if let Some((ours, theirs)) = self.console {
             drop(theirs);
             let master = super::tty::receive_master(&ours);
@@ -233,6 +240,8 @@ impl Streams {
                 listener,
                 outputs,
                 input,
+                early,
+                stdin_once,
             };
         }
         let mut outputs = Vec::new();
@@ -248,6 +257,8 @@ impl Streams {
                 Some((_, w)) => Input::Pipe(File::from(w)),
                 None => Input::None,
             },
+            early,
+            stdin_once,
         }
     }
 }
@@ -288,7 +299,9 @@ pub struct StartFailure {
 /// `finish` needs. The supervisor then reaps the process, forwarding
 /// signals, and calls `finish` with its exit status; when `finish` says
 /// so (a restart policy), it calls `start` again, and so on. The caller
-/// returns once the process is first started (or failed to).
+/// returns once the process is first started (or failed to), with the
+/// end of a client connected before it started when `log.early` asks for
+/// one.
 ///
 /// Refused (an error, nothing forked) unless the process is
 /// single-threaded.
@@ -296,21 +309,25 @@ pub fn detach<T>(
     log: Log<'_>,
     start: impl FnMut(Stdio, Pid) -> Result<(Pid, T), StartFailure>,
     finish: impl FnMut(T, i32) -> bool,
-) -> Result<Pid, DetachError> {
+) -> Result<(Pid, Option<UnixStream>), DetachError> {
     let (r, w) = nix::unistd::pipe().map_err(io::Error::from)?;
+    let (client, ours) = match log.early {
+        true => super::attach::pair().map(|(c, s)| (Some(c), Some(s)))?,
+        false => (None, None),
+    };
     match fork_single_threaded()? {
         nix::unistd::ForkResult::Child => {
-            drop(r);
-            let code = supervisor(File::from(w), log, start, finish).unwrap_or(125);
+            drop((r, client));
+            let code = supervisor(File::from(w), log, ours, start, finish).unwrap_or(125);
             // SAFETY: _exit leaves the supervisor without running the
             // parent's exit handlers or unwinding into its state.
             unsafe { libc::_exit(code) }
         }
         nix::unistd::ForkResult::Parent { .. } => {
-            drop(w);
+            drop((w, ours));
             let mut msg = String::new();
             File::from(r).read_to_string(&mut msg)?;
-            report(&msg)
+            Ok((report(&msg)?, client))
         }
     }
 }
@@ -333,6 +350,7 @@ fn report(msg: &str) -> Result<Pid, DetachError> {
 fn supervisor<T>(
     report: File,
     log: Log<'_>,
+    mut early: Option<UnixStream>,
     mut start: impl FnMut(Stdio, Pid) -> Result<(Pid, T), StartFailure>,
     mut finish: impl FnMut(T, i32) -> bool,
 ) -> io::Result<i32> {
@@ -360,17 +378,20 @@ fn supervisor<T>(
         let (pid, started) = match start(streams.stdio(&null), nix::unistd::getpid()) {
             Ok(s) => s,
             Err(f) => {
-                let _ = std::fs::remove_file(log.socket);
+                listener.discard();
                 if let Some(mut r) = report.take() {
                     let _ = write!(r, "E{} {}", f.code, f.message);
                 }
                 return Ok(f.code);
             }
         };
+        // served before it is reported started: an attach that finds it
+        // running finds its socket
+        let _ = listener.serve();
         if let Some(mut r) = report.take() {
             let _ = write!(r, "P{pid}");
         }
-        let hub = streams.hub(listener);
+        let hub = streams.hub(listener.listener, early.take(), log.stdin_once);
         let logger = std::thread::spawn(move || {
             let clients = hub.run(&mut logfile);
             (logfile, clients)
@@ -389,6 +410,14 @@ fn supervisor<T>(
         let _ = std::fs::remove_file(log.socket);
         let again = finish(started, code);
         if !again {
+            // the clients still attached are told its status
+            if logger.is_finished() {
+                if let Ok((_, clients)) = logger.join() {
+                    for mut c in clients {
+                        let _ = write_frame(&mut c, EXIT, &code.to_be_bytes());
+                    }
+                }
+            }
             return Ok(code);
         }
         // A start forks: it must find this process single-threaded, so

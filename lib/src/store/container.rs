@@ -66,6 +66,78 @@ pub struct HostConfig {
     /// signals on to it and reaps orphans (`--init`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub init: bool,
+    /// Its terminal and standard streams as `create` or `run` asked
+    /// (`-t`, `-i`, `-a`); every start honours `tty` and `open_stdin`.
+    #[serde(default, skip_serializing_if = "Terminal::is_default")]
+    pub terminal: Terminal,
+}
+
+/// docker's `Config` keys for a container's terminal and streams, as
+/// docker's client sets them: `-t` gives a terminal, `-i` keeps stdin open
+/// and attaches it; `create` and a foreground `run` attach stdout and
+/// stderr (or the streams `-a` names), `run -d` none; stdin attached
+/// means it closes with the first attacher's input (StdinOnce).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
+pub struct Terminal {
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tty: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub open_stdin: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub attach_stdin: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub attach_stdout: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub attach_stderr: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stdin_once: bool,
+}
+
+impl Terminal {
+    /// As docker's client sets them for `-i`, `-t`, the streams `-a`
+    /// named (none: stdout, stderr and with `-i` stdin) and `run -d`.
+    pub fn of(interactive: bool, tty: bool, attach: &[Stream], detached: bool) -> Terminal {
+        let named = |s| attach.contains(&s);
+        let all = attach.is_empty() && !detached;
+        let attach_stdin = !detached && (named(Stream::Stdin) || all && interactive);
+        Terminal {
+            tty,
+            open_stdin: interactive,
+            attach_stdin,
+            attach_stdout: !detached && (all || named(Stream::Stdout)),
+            attach_stderr: !detached && (all || named(Stream::Stderr)),
+            stdin_once: interactive && attach_stdin,
+        }
+    }
+
+    pub fn is_default(&self) -> bool {
+        self == &Terminal::default()
+    }
+}
+
+/// A standard stream, as `-a` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdin,
+    Stdout,
+    Stderr,
+}
+
+/// `-a` named no standard stream.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid argument \"{0}\" for -a: valid streams are STDIN, STDOUT and STDERR")]
+pub struct BadStream(pub String);
+
+impl std::str::FromStr for Stream {
+    type Err = BadStream;
+    fn from_str(s: &str) -> Result<Stream, BadStream> {
+        match s.to_ascii_lowercase().as_str() {
+            "stdin" => Ok(Stream::Stdin),
+            "stdout" => Ok(Stream::Stdout),
+            "stderr" => Ok(Stream::Stderr),
+            _ => Err(BadStream(s.to_string())),
+        }
+    }
 }
 
 /// docker's restart policy: when the supervisor starts the container's
