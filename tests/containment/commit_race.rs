@@ -27,7 +27,7 @@ const TRIES: usize = 80;
 /// `/x/s -> <that host directory>`, and its file `/x/f` with
 /// `/x/l -> <that host directory>/key`. Returns the container and the
 /// marker.
-fn swapping_container(env: &Env) -> (String, String) {
+pub(super) fn swapping_container(env: &Env) -> (String, String) {
     let secret = env.path("secret");
     std::fs::create_dir_all(&secret).unwrap();
     let nanos = std::time::SystemTime::now()
@@ -68,7 +68,7 @@ fn swapping_container(env: &Env) -> (String, String) {
     (id, marker)
 }
 
-fn contains(hay: &[u8], needle: &str) -> bool {
+pub(super) fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
@@ -102,7 +102,7 @@ impl Tally {
 }
 
 /// Removes the container however the test ends.
-struct Remove<'a>(&'a Env, String);
+pub(super) struct Remove<'a>(pub &'a Env, pub String);
 
 impl Drop for Remove<'_> {
     fn drop(&mut self) {

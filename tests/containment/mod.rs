@@ -12,6 +12,7 @@ use std::sync::Mutex;
 mod bounds;
 mod build_context;
 mod commit_race;
+mod cp_race;
 mod devices;
 mod exec_exe;
 mod init_exe;
