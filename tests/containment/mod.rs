@@ -16,6 +16,7 @@ mod cp_race;
 mod devices;
 mod exec_exe;
 mod init_exe;
+mod leaks;
 mod passwd;
 mod seccomp;
 mod sparse;
