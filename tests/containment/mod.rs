@@ -17,6 +17,7 @@ mod devices;
 mod exec_exe;
 mod init_exe;
 mod leaks;
+mod mount_race;
 mod passwd;
 mod seccomp;
 mod sparse;

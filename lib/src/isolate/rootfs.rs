@@ -722,19 +722,67 @@ fn apply_bind(root: &OwnedFd, step: &RootfsStep) -> Result<(), Fail> {
     } else {
         MsFlags::empty()
     };
-    let what = format!("binding {source} on /{target}");
-    Mount::bind(&fd_path(&src), rec, what).apply(&fd_path(&fd))?;
+    // The new mount is reached by the fd it was made from, never by its
+    // path again: the path may lead elsewhere by now (CVE-2021-30465).
+    let mnt = ctx(
+        bind_by_fd(&src, &fd, rec),
+        &format!("binding {source} on /{target}"),
+    )?;
     drop(fd);
     if let Some(flags) = remount {
-        // The bind is on top now: open it again to reach it.
-        let fd = ctx(open_in_root(root, target), &format!("opening /{target}"))?;
         let what = format!("remounting /{target} with its options");
-        Mount::remount(*flags, what).apply(&fd_path(&fd))?;
+        Mount::remount(*flags, what).apply(&fd_path(&mnt))?;
     }
     if let Some(p) = propagation {
-        set_propagation(root, target, *p)?;
+        let none: Option<&str> = None;
+        ctx(
+            mount(none, fd_path(&mnt).as_str(), none, *p, none),
+            &format!("setting the propagation of /{target}"),
+        )?;
     }
     Ok(())
+}
+
+/// Bind `src` on `target` by fds: a detached copy of the mount tree at
+/// `src` (`open_tree(OPEN_TREE_CLONE)`, its submounts too with `MS_REC`)
+/// attached on the directory or file `target` holds (`move_mount`).
+/// Returns the fd of the new mount's root: `/proc/self/fd/N` of it leads
+/// to that mount, wherever a path to it leads meanwhile. (A classic bind
+/// on `/proc/self/fd/N` of the target leaves no such handle: reaching the
+/// mount to remount it read-only took a second lookup by path, which a
+/// container sharing a volume above the target could send to a symlink.)
+fn bind_by_fd(src: &OwnedFd, target: &OwnedFd, rec: MsFlags) -> std::io::Result<OwnedFd> {
+    use std::os::fd::FromRawFd;
+    const OPEN_TREE_CLONE: libc::c_uint = 1;
+    const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x04;
+    const MOVE_MOUNT_T_EMPTY_PATH: libc::c_uint = 0x40;
+    let mut flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint;
+    flags |= libc::AT_EMPTY_PATH as libc::c_uint;
+    if rec.contains(MsFlags::MS_REC) {
+        flags |= libc::AT_RECURSIVE as libc::c_uint;
+    }
+    // SAFETY: open_tree on a valid fd with an empty NUL-terminated path.
+    let tree = unsafe { libc::syscall(libc::SYS_open_tree, src.as_raw_fd(), c"".as_ptr(), flags) };
+    if tree < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: open_tree returned a new fd that nothing else owns.
+    let tree = unsafe { OwnedFd::from_raw_fd(tree as i32) };
+    // SAFETY: move_mount between two valid fds, both paths empty.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            target.as_raw_fd(),
+            c"".as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
+        )
+    };
+    if rc < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(tree)
 }
 
 /// Carry out a rootfs plan below `root`.
