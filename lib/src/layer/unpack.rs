@@ -45,7 +45,6 @@ use nix::sys::stat::{
 use nix::sys::time::TimeSpec;
 use nix::unistd::{fchown, fchownat, linkat, symlinkat, Gid, Uid};
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -54,8 +53,6 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use tar::EntryType;
 
 /// Why an unpack failed.
@@ -349,7 +346,7 @@ fn child(dir: &[u8], name: &[u8]) -> Vec<u8> {
 
 /// The state of one unpack.
 struct Applier<'a> {
-    root: Arc<OwnedFd>,
+    root: Rc<OwnedFd>,
     lower: Option<&'a Stack>,
     /// Directory mtimes to set once all their children exist.
     dir_times: Vec<(Vec<u8>, (i64, i64))>,
@@ -372,13 +369,6 @@ struct Applier<'a> {
     flusher: Option<Flusher>,
     /// The stream's position (bytes the tar parser has read).
     pos: Rc<Cell<u64>>,
-    /// Directories left (dropped from the chain) with creates sent to the
-    /// writer threads: where, and the last create sent to each thread. A
-    /// walk that opens one again waits for those first (see
-    /// [`Applier::settle`]). Pruned of those done.
-    left: Vec<(Vec<u8>, [u64; SHARDS])>,
-    /// The number of the entry being applied.
-    nth: u64,
 }
 
 /// Files bigger than this are written by the writer thread, streamed to
@@ -404,70 +394,10 @@ const BATCHES: usize = 4;
 /// last file): far fewer than the pool holds.
 const BATCH_CHUNKS: usize = 4;
 
-/// Writer threads. The exclusive create of most regular files runs there
-/// too, so ext4's file creation, the busiest work of an unpack, runs on
-/// both cores beside the extracting thread's parsing and directories.
-const SHARDS: usize = 2;
-
-/// A regular file for a writer thread to create: one component under a
-/// kept directory fd, exclusively and never through a symlink, as the
-/// extracting thread would. Only sent for a name no earlier entry of the
-/// layer took in a directory this unpack made (see [`ChainDir::made`]),
-/// so the create cannot meet anything there.
-struct Make {
-    dir: Arc<OwnedFd>,
-    name: Vec<u8>,
-    mode: u32,
-    /// Its number among the creates sent to its thread (see
-    /// [`Shard::done`]).
-    seq: u64,
-}
-
-/// The file a writer thread writes: created already, or to create.
-enum Dest {
-    Open(File),
-    Make(Make),
-}
-
-impl Dest {
-    /// The file, created now if it is to be; `done` records the create.
-    fn open(self, done: &AtomicU64) -> nix::Result<File> {
-        match self {
-            Dest::Open(f) => Ok(f),
-            Dest::Make(m) => {
-                let made = create_file(m.dir.as_fd(), OsStr::from_bytes(&m.name), m.mode);
-                done.store(m.seq, Ordering::Release);
-                made.map(File::from)
-            }
-        }
-    }
-}
-
-/// Create the regular file `name` in `dir`, exclusively, not following a
-/// symlink, with its final permission bits (the umask is 0 during an
-/// unpack; set-id bits come after the chown).
-fn create_file(dir: std::os::fd::BorrowedFd<'_>, name: &OsStr, mode: u32) -> nix::Result<OwnedFd> {
-    openat(
-        dir,
-        name,
-        OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_WRONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-        Mode::from_bits_truncate(mode & 0o777),
-    )
-}
-
-/// A writer thread's failure: the number of the entry in the stream (the
-/// earliest is the one reported, as if one thread had done it all) and
-/// the error.
-type Failed = (u64, UnpackError);
-
-/// What the extracting thread sends a writer thread, in order.
+/// What the extracting thread sends the writer, in order.
 enum Job {
-    /// A new file: what follows is its content. `nth`: the entry's number.
-    Start {
-        file: Dest,
-        entry: Vec<u8>,
-        nth: u64,
-    },
+    /// A new file, created and checked: what follows is its content.
+    Start { file: File, entry: Vec<u8> },
     /// The next bytes of the current file: the first `.1` of the buffer
     /// (kept whole, so that its next fill needs no zeroing).
     Data(Vec<u8>, usize),
@@ -481,15 +411,14 @@ enum Job {
     /// A complete file, written by the extracting thread: start its
     /// write-back and close it.
     Close(File),
-    /// Small files: create those to create, write them, set their
-    /// metadata, close them.
+    /// Small files created by the extracting thread, their content read
+    /// into the batch: write them, set their metadata, close them.
     Batch(Batch),
-    /// Answer once everything before is done.
-    Barrier(std::sync::mpsc::SyncSender<()>),
 }
 
-/// Small files on their way to a writer thread, with their content in the
-/// chunks of the stream it came in.
+/// Small files on their way to the writer: created (so every change to
+/// the tree stays on the extracting thread, in the stream's order), with
+/// their content in the chunks of the stream it came in.
 struct Batch {
     files: Vec<Small>,
     /// Bytes of content the batch holds.
@@ -498,14 +427,11 @@ struct Batch {
     /// to the pool): how many, and the last.
     chunks: usize,
     last: Option<Chunk>,
-    /// The writer thread it goes to.
-    shard: usize,
 }
 
 struct Small {
-    file: Dest,
+    file: File,
     entry: Vec<u8>,
-    nth: u64,
     /// Its content: pieces of chunks.
     pieces: Vec<(Chunk, std::ops::Range<usize>)>,
     meta: FileMeta,
@@ -518,7 +444,6 @@ impl Batch {
             used: 0,
             chunks: 0,
             last: None,
-            shard: 0,
         }
     }
 
@@ -544,26 +469,21 @@ impl Batch {
         self.files.push(small);
     }
 
-    /// Create (where to), write each file, set its metadata, start the
-    /// write-back of the bigger ones and close them all; the batch is
-    /// empty after.
-    fn write(&mut self, done: &AtomicU64) -> Result<(), Failed> {
+    /// Write each file, set its metadata, start the write-back of the
+    /// bigger ones and close them all; the batch is empty after.
+    fn write(&mut self) -> Result<(), UnpackError> {
         for Small {
             file,
             entry,
-            nth,
             pieces,
             meta,
         } in self.files.drain(..)
         {
             let parts: Vec<&[u8]> = pieces.iter().map(|(c, r)| &c.bytes()[r.clone()]).collect();
             let len: usize = parts.iter().map(|p| p.len()).sum();
-            let file = file
-                .open(done)
-                .map_err(|e| (nth, UnpackError::io(&entry, e)))?;
             write_all_of(&file, &parts)
                 .and_then(|()| meta.apply(&file))
-                .map_err(|e| (nth, UnpackError::io(&entry, e)))?;
+                .map_err(|e| UnpackError::io(&entry, e))?;
             if len as u64 >= WRITEBACK_MIN {
                 start_writeback(&file, 0, 0);
             }
@@ -661,21 +581,19 @@ impl FileMeta {
     }
 }
 
-/// Writes files on threads of their own ([`SHARDS`] of them): creates
-/// those the extracting thread hands over to create; writes those bigger
-/// than `WRITER_MIN` as their pieces come, starting their write-back to
-/// disk as it goes (every `WRITEBACK_STEP`), for a caller that syncs at
-/// the end; the smaller ones in batches; and starts the write-back of the
-/// sparse files the extracting thread wrote. The extracting thread then
-/// only parses and makes the directories, while the creates, the
-/// write(2)s and the disk work run beside it and beside the reading
-/// thread's hashing: a 1 GiB file went from 1.72 to 0.97 s (cache
-/// dropped, GNU tar -x + sync: 1.34 s). The content comes as pieces of
-/// the stream's chunks, so memory is the chunk pool's; only a GNU sparse
-/// file's data is copied into the writer's own buffers, `WRITER_BUFFERS`
-/// MiB at most.
+/// Writes files on a thread of its own: those bigger than `WRITER_MIN`
+/// as their pieces come, starting their write-back to disk as it goes
+/// (every `WRITEBACK_STEP`), for a caller that syncs at the end; the
+/// smaller ones in batches; and starts the write-back of the mid-sized
+/// files the extracting thread wrote. The extracting thread then only
+/// parses and makes the tree, while the write(2)s and the disk work run
+/// beside it and beside the reading thread's hashing: a 1 GiB file went
+/// from 1.72 to 0.97 s (cache dropped, GNU tar -x + sync: 1.34 s). The
+/// content comes as pieces of the stream's chunks, so memory is the
+/// chunk pool's; only a GNU sparse file's data is copied into the
+/// writer's own buffers, `WRITER_BUFFERS` MiB at most.
 struct Writer {
-    shards: Vec<Shard>,
+    tx: Option<std::sync::mpsc::SyncSender<Job>>,
     /// Emptied buffers, back for reuse.
     spare: std::sync::mpsc::Receiver<Vec<u8>>,
     /// Buffers taken but never sent (nothing was left to read into them).
@@ -683,57 +601,36 @@ struct Writer {
     /// Buffers made so far.
     buffers: usize,
     /// The batch being filled, emptied batches back for reuse, and how
-    /// many batches were made so far (for all threads together).
+    /// many batches were made so far.
     batch: Option<Batch>,
     spare_batches: std::sync::mpsc::Receiver<Batch>,
     batches: usize,
-    /// The thread the next batch or big file goes to: each in turn.
-    next: usize,
-    /// The number of the entry being applied.
-    nth: u64,
+    worker: Option<std::thread::JoinHandle<Result<(), UnpackError>>>,
 }
 
-/// One writer thread.
-struct Shard {
-    tx: Option<std::sync::mpsc::SyncSender<Job>>,
-    worker: Option<std::thread::JoinHandle<Result<(), Failed>>>,
-    /// The number of the last create it made (or failed), and of the last
-    /// sent to it.
-    done: Arc<AtomicU64>,
-    sent: u64,
-}
-
-impl Shard {
-    fn new(
-        spare_tx: std::sync::mpsc::Sender<Vec<u8>>,
-        batch_tx: std::sync::mpsc::Sender<Batch>,
-    ) -> Shard {
+impl Writer {
+    fn new() -> Writer {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(WRITER_QUEUE);
-        let done = Arc::new(AtomicU64::new(0));
-        let seen = done.clone();
+        let (spare_tx, spare) = std::sync::mpsc::channel();
+        let (batch_tx, spare_batches) = std::sync::mpsc::channel();
         let worker = std::thread::spawn(move || {
             let mut cur: Option<Current> = None;
             for job in rx {
                 match job {
-                    Job::Start { file, entry, nth } => {
-                        let file = file
-                            .open(&seen)
-                            .map_err(|e| (nth, UnpackError::io(&entry, e)))?;
+                    Job::Start { file, entry } => {
                         cur = Some(Current {
                             file,
                             entry,
-                            nth,
                             out: Appender::default(),
                             written: 0,
                             synced: 0,
                         })
                     }
                     Job::Batch(mut batch) => {
-                        batch.write(&seen)?;
+                        batch.write()?;
                         let _ = batch_tx.send(batch);
                     }
                     Job::Close(file) => start_writeback(&file, 0, 0),
-                    Job::Barrier(ack) => drop(ack.send(())),
                     Job::Finish(meta) => {
                         if let Some(c) = cur.take() {
                             c.finish(&meta)?;
@@ -754,114 +651,34 @@ impl Shard {
             }
             Ok(())
         });
-        Shard {
-            tx: Some(tx),
-            worker: Some(worker),
-            done,
-            sent: 0,
-        }
-    }
-
-    /// Stop taking jobs, wait for those queued; its failure.
-    fn join(&mut self) -> Result<(), Failed> {
-        drop(self.tx.take());
-        match self.worker.take().map(|w| w.join()) {
-            None | Some(Ok(Ok(()))) => Ok(()),
-            Some(Ok(Err(f))) => Err(f),
-            Some(Err(_)) => Err((0, UnpackError::Stream("a writer thread panicked".into()))),
-        }
-    }
-}
-
-impl Writer {
-    fn new() -> Writer {
-        let (spare_tx, spare) = std::sync::mpsc::channel();
-        let (batch_tx, spare_batches) = std::sync::mpsc::channel();
-        let shards = (0..SHARDS)
-            .map(|_| Shard::new(spare_tx.clone(), batch_tx.clone()))
-            .collect();
         Writer {
-            shards,
+            tx: Some(tx),
             spare,
             unsent: Vec::new(),
             buffers: 0,
             batch: None,
             spare_batches,
             batches: 0,
-            next: 0,
-            nth: 0,
+            worker: Some(worker),
         }
-    }
-
-    /// The thread a file of `size` bytes goes to: the batch being filled
-    /// when it is small and there is room, else the next in turn (a batch
-    /// full is sent first, and an empty one begun).
-    fn route(&mut self, size: u64) -> Result<usize, UnpackError> {
-        if size >= WRITER_MIN {
-            // the batch first: each thread's creates are made in the
-            // order they are numbered
-            self.send_batch()?;
-            self.next = (self.next + 1) % SHARDS;
-            return Ok(self.next);
-        }
-        if let Some(b) = self.batch.as_ref().filter(|b| b.has_room(size)) {
-            return Ok(b.shard);
-        }
-        self.send_batch()?;
-        let mut b = self.empty_batch()?;
-        self.next = (self.next + 1) % SHARDS;
-        b.shard = self.next;
-        self.batch = Some(b);
-        Ok(self.next)
-    }
-
-    /// A file to create on thread `shard`, its create numbered.
-    fn make(&mut self, shard: usize, dir: Arc<OwnedFd>, name: &[u8], mode: u32) -> Make {
-        let s = &mut self.shards[shard];
-        s.sent += 1;
-        Make {
-            dir,
-            name: name.to_vec(),
-            mode,
-            seq: s.sent,
-        }
-    }
-
-    /// The create numbered `seq` on thread `shard` is not made yet.
-    fn pending(&self, (shard, seq): (usize, u64)) -> bool {
-        self.shards[shard].done.load(Ordering::Acquire) < seq
-    }
-
-    /// Wait until every thread has done all it was sent.
-    fn barrier(&mut self) -> Result<(), UnpackError> {
-        if self.shards.iter().any(|s| s.tx.is_none()) {
-            return Ok(()); // finished: all done
-        }
-        self.send_batch()?;
-        let mut acks = Vec::with_capacity(SHARDS);
-        for shard in 0..SHARDS {
-            let (tx, rx) = std::sync::mpsc::sync_channel(1);
-            self.send(shard, Job::Barrier(tx))?;
-            acks.push(rx);
-        }
-        for rx in acks {
-            rx.recv().map_err(|_| self.stopped())?;
-        }
-        Ok(())
     }
 
     /// Take a small file's content (`size` bytes, less than `WRITER_MIN`)
-    /// from `src` into the batch `route` chose and queue the file, for the
-    /// writer to create, write, finish and close; the bytes taken (fewer
-    /// than `size`: the stream ended).
+    /// from `src` into the batch and queue the file, for the writer to
+    /// write, finish and close; the bytes taken (fewer than `size`: the
+    /// stream ended).
     fn small(
         &mut self,
         src: &RefCell<Source<'_>>,
-        file: Dest,
+        file: File,
         raw: &[u8],
         size: u64,
         meta: FileMeta,
     ) -> Result<u64, UnpackError> {
+        if !self.batch.as_ref().is_some_and(|b| b.has_room(size)) {
+            self.send_batch()?;
+            self.batch = Some(self.empty_batch()?);
+        }
         let mut pieces = Vec::with_capacity(2);
         let have = src.borrow_mut().take(size, &mut |c, r, _| {
             pieces.push((c.clone(), r));
@@ -871,17 +688,16 @@ impl Writer {
             let small = Small {
                 file,
                 entry: raw.to_vec(),
-                nth: self.nth,
                 pieces,
                 meta,
             };
-            self.batch.as_mut().expect("routed").push(small, size);
+            self.batch.as_mut().expect("made above").push(small, size);
         }
         Ok(have)
     }
 
     /// An empty batch: an emptied one, a new one while fewer than
-    /// `BATCHES` exist, else the next one a writer empties.
+    /// `BATCHES` exist, else the next one the writer empties.
     fn empty_batch(&mut self) -> Result<Batch, UnpackError> {
         if let Ok(b) = self.spare_batches.try_recv() {
             return Ok(b);
@@ -896,7 +712,7 @@ impl Writer {
     /// Queue the batch being filled, if it holds anything.
     fn send_batch(&mut self) -> Result<(), UnpackError> {
         match self.batch.take() {
-            Some(b) if !b.files.is_empty() => self.send(b.shard, Job::Batch(b)),
+            Some(b) if !b.files.is_empty() => self.send(Job::Batch(b)),
             Some(b) => {
                 self.batch = Some(b);
                 Ok(())
@@ -931,48 +747,49 @@ impl Writer {
         self.unsent.push(buf);
     }
 
-    /// A writer stopped early: its error.
+    /// The writer stopped early: its error.
     fn stopped(&mut self) -> UnpackError {
         self.finish()
             .err()
-            .unwrap_or_else(|| UnpackError::Stream("a writer thread stopped early".into()))
+            .unwrap_or_else(|| UnpackError::Stream("the writer thread stopped early".into()))
     }
 
     /// Hand over a complete file for write-back; when the writer is
     /// behind, the file is simply closed here.
     fn close(&self, file: File) {
-        if let Some(tx) = &self.shards[0].tx {
+        if let Some(tx) = &self.tx {
             let _ = tx.try_send(Job::Close(file));
         }
     }
 
     /// Queue a job; when the writer has stopped (it failed), its error.
-    fn send(&mut self, shard: usize, job: Job) -> Result<(), UnpackError> {
-        match self.shards[shard].tx.as_ref().map(|tx| tx.send(job)) {
+    fn send(&mut self, job: Job) -> Result<(), UnpackError> {
+        match self.tx.as_ref().map(|tx| tx.send(job)) {
             Some(Ok(())) => Ok(()),
             _ => Err(self.stopped()),
         }
     }
 
     /// Hand `file` and an entry's content, taken from `src`, to the
-    /// writer thread `route` chose; the bytes handed over. Its metadata
-    /// is set there once all of it has come.
+    /// writer thread; the bytes handed over. Its metadata is set there
+    /// once all of it has come.
     fn stream(
         &mut self,
-        shard: usize,
         src: &RefCell<Source<'_>>,
-        file: Dest,
+        file: File,
         raw: &[u8],
-        (size, meta): (u64, FileMeta),
+        size: u64,
+        meta: FileMeta,
     ) -> Result<u64, UnpackError> {
-        let nth = self.nth;
-        let entry = raw.to_vec();
-        self.send(shard, Job::Start { file, entry, nth })?;
+        self.send(Job::Start {
+            file,
+            entry: raw.to_vec(),
+        })?;
         let written = src.borrow_mut().take(size, &mut |c, r, last| {
-            self.send(shard, Job::Piece(c.clone(), r, last))
+            self.send(Job::Piece(c.clone(), r, last))
         })?;
         if written == size {
-            self.send(shard, Job::Finish(meta))?;
+            self.send(Job::Finish(meta))?;
         }
         Ok(written)
     }
@@ -985,18 +802,13 @@ impl Writer {
         pos: &Cell<u64>,
         file: File,
         raw: &[u8],
-        (size, meta): (u64, FileMeta),
+        size: u64,
+        meta: FileMeta,
     ) -> Result<u64, UnpackError> {
-        let (shard, nth) = (self.route(WRITER_MIN)?, self.nth);
-        let (file, entry_name) = (Dest::Open(file), raw.to_vec());
-        self.send(
-            shard,
-            Job::Start {
-                file,
-                entry: entry_name,
-                nth,
-            },
-        )?;
+        self.send(Job::Start {
+            file,
+            entry: raw.to_vec(),
+        })?;
         let mut written = 0u64;
         let mut pieces = Pieces::new(pos);
         let mut buf = self.buffer()?;
@@ -1009,46 +821,41 @@ impl Writer {
                 // the buffer stays here: it may hold the start of the
                 // next piece
                 Some(Piece::Hole(n)) => {
-                    self.send(shard, Job::Hole(n))?;
+                    self.send(Job::Hole(n))?;
                     written += n;
                 }
                 Some(Piece::Data(n)) => {
-                    self.send(shard, Job::Data(buf, n))?;
+                    self.send(Job::Data(buf, n))?;
                     written += n as u64;
                     buf = self.buffer()?;
                 }
             }
         }
         if written == size {
-            self.send(shard, Job::Finish(meta))?;
+            self.send(Job::Finish(meta))?;
         }
         Ok(written)
     }
 
-    /// Write what is queued, wait for it to be written; the error of the
-    /// earliest entry that failed.
+    /// Write what is queued, wait for it to be written; the first error.
     fn finish(&mut self) -> Result<(), UnpackError> {
-        let sent = match self.shards.iter().all(|s| s.tx.is_some()) {
-            true => self.send_batch(),
-            false => Ok(()),
-        };
-        let failed = self
-            .shards
-            .iter_mut()
-            .filter_map(|s| s.join().err())
-            .min_by_key(|(nth, _)| *nth);
-        match failed {
-            Some((_, e)) => Err(e),
-            None => sent,
+        if self.tx.is_some() {
+            let sent = self.send_batch();
+            drop(self.tx.take());
+            sent?;
+        }
+        match self.worker.take().map(|w| w.join()) {
+            None => Ok(()),
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err(UnpackError::Stream("the writer thread panicked".into())),
         }
     }
 }
 
-/// The big file a writer thread is writing.
+/// The big file the writer thread is writing.
 struct Current {
     file: File,
     entry: Vec<u8>,
-    nth: u64,
     /// Its content as it comes in pieces of the stream.
     out: Appender,
     /// Bytes written (holes included), and started back to disk.
@@ -1066,23 +873,17 @@ impl Current {
         }
     }
 
-    fn failed(&self, e: impl Into<io::Error>) -> Failed {
-        (self.nth, UnpackError::io(&self.entry, e))
-    }
-
     /// A `Job::Piece` or a `Job::Hole`.
-    fn piece(&mut self, job: Job) -> Result<(), Failed> {
+    fn piece(&mut self, job: Job) -> Result<(), UnpackError> {
         match job {
             Job::Piece(c, r, last) => {
-                if let Err(e) = self.out.push(&self.file, &c.bytes()[r], last) {
-                    return Err(self.failed(e));
-                }
+                self.out
+                    .push(&self.file, &c.bytes()[r], last)
+                    .map_err(|e| UnpackError::io(&self.entry, e))?;
                 self.written_to(self.out.done);
             }
             Job::Hole(n) => {
-                if let Err(e) = seek_past(&mut self.file, n) {
-                    return Err(self.failed(e));
-                }
+                seek_past(&mut self.file, n).map_err(|e| UnpackError::io(&self.entry, e))?;
                 self.written += n;
             }
             _ => {}
@@ -1090,23 +891,20 @@ impl Current {
         Ok(())
     }
 
-    fn data(&mut self, bytes: &[u8]) -> Result<(), Failed> {
-        if let Err(e) = self.file.write_all(bytes) {
-            return Err(self.failed(e));
-        }
+    fn data(&mut self, bytes: &[u8]) -> Result<(), UnpackError> {
+        self.file
+            .write_all(bytes)
+            .map_err(|e| UnpackError::io(&self.entry, e))?;
         self.written_to(self.written + bytes.len() as u64);
         Ok(())
     }
 
     /// All of it has come: set its metadata, start its write-back.
-    fn finish(mut self, meta: &FileMeta) -> Result<(), Failed> {
-        if let Err(e) = self
-            .out
+    fn finish(mut self, meta: &FileMeta) -> Result<(), UnpackError> {
+        self.out
             .flush(&self.file)
             .and_then(|()| meta.apply(&self.file))
-        {
-            return Err(self.failed(e));
-        }
+            .map_err(|e| UnpackError::io(&self.entry, e))?;
         start_writeback(&self.file, self.synced, 0);
         Ok(())
     }
@@ -1279,35 +1077,12 @@ impl<'p> Pieces<'p> {
 
 struct ChainDir {
     name: Vec<u8>,
-    fd: Arc<OwnedFd>,
+    fd: Rc<OwnedFd>,
     /// The group a file created in this directory gets: its own when it
     /// is set-group-ID, else ours.
     child_gid: u32,
     /// It is set-group-ID (a directory made in it inherits that).
     sgid: bool,
-    /// For a directory this unpack made: every name an entry took in it
-    /// so far, with the create that makes it on a writer thread (thread
-    /// and number; 0: made on this thread). A regular file whose name is
-    /// not there can be created on a writer thread: nothing stands there
-    /// nor will, since whatever the extracting thread makes at a name a
-    /// create is still pending for waits for it first. `None` for a
-    /// directory that was there already: its files are created here.
-    made: Option<HashMap<Vec<u8>, (usize, u64)>>,
-    /// The last create sent to each writer thread for a file in it.
-    sent: [u64; SHARDS],
-}
-
-impl ChainDir {
-    fn new(name: &[u8], fd: OwnedFd, (child_gid, sgid): (u32, bool), fresh: bool) -> ChainDir {
-        ChainDir {
-            name: name.to_vec(),
-            fd: Arc::new(fd),
-            child_gid,
-            sgid,
-            made: fresh.then(HashMap::new),
-            sent: [0; SHARDS],
-        }
-    }
 }
 
 /// The group files created in a directory with these attributes get.
@@ -1333,25 +1108,22 @@ impl<'a> Applier<'a> {
         entry: &[u8],
         comps: &[&[u8]],
         create: bool,
-    ) -> Result<Arc<OwnedFd>, UnpackError> {
+    ) -> Result<Rc<OwnedFd>, UnpackError> {
         let shared = self
             .chain
             .iter()
             .zip(comps)
             .take_while(|(d, c)| d.name.as_slice() == **c)
             .count();
-        self.leave(shared);
+        self.chain.truncate(shared);
         for (i, c) in comps.iter().enumerate().skip(shared) {
             let cur = self.chain.last().map_or(&self.root, |d| &d.fd).clone();
-            // a file of that name may be on its way from a writer thread
-            self.settle(&cur, c)?;
             let name = OsStr::from_bytes(c);
-            let (fd, gid, sgid, fresh) = match openat(cur.as_fd(), name, DIR_FLAGS, Mode::empty()) {
+            let (fd, gid, sgid) = match openat(cur.as_fd(), name, DIR_FLAGS, Mode::empty()) {
                 Ok(fd) => {
-                    self.settle_left(&comps[..=i])?;
                     let st = nix::sys::stat::fstat(&fd).map_err(|e| UnpackError::io(entry, e))?;
                     let gid = child_gid(st.st_mode, st.st_gid, self.me);
-                    (fd, gid, st.st_mode & libc::S_ISGID != 0, false)
+                    (fd, gid, st.st_mode & libc::S_ISGID != 0)
                 }
                 Err(Errno::ENOENT) if create => {
                     let prefix = &comps[..=i];
@@ -1374,9 +1146,8 @@ impl<'a> Applier<'a> {
                         .map_err(|e| UnpackError::io(entry, e))?;
                     set_owner_mode(&fd, attrs).map_err(|e| UnpackError::io(entry, e))?;
                     self.dir_times.push((join(prefix), attrs.mtime));
-                    self.mark(&cur, c, (0, 0));
                     let sgid = attrs.mode & libc::S_ISGID != 0;
-                    (fd, child_gid(attrs.mode, attrs.gid, self.me), sgid, true)
+                    (fd, child_gid(attrs.mode, attrs.gid, self.me), sgid)
                 }
                 Err(Errno::ENOTDIR) | Err(Errno::ELOOP) => {
                     return Err(UnpackError::refused(
@@ -1388,82 +1159,14 @@ impl<'a> Applier<'a> {
                 }
                 Err(e) => return Err(UnpackError::io(entry, e)),
             };
-            self.chain.push(ChainDir::new(c, fd, (gid, sgid), fresh));
+            self.chain.push(ChainDir {
+                name: c.to_vec(),
+                fd: Rc::new(fd),
+                child_gid: gid,
+                sgid,
+            });
         }
         Ok(self.chain.last().map_or(&self.root, |d| &d.fd).clone())
-    }
-
-    /// Keep the first `keep` directories of the chain, noting those left
-    /// with creates sent to a writer thread (see [`Applier::left`]).
-    fn leave(&mut self, keep: usize) {
-        if let Some(w) = &self.writer {
-            self.left
-                .retain(|(_, sent)| (0..SHARDS).any(|s| w.pending((s, sent[s]))));
-        }
-        for k in keep..self.chain.len() {
-            let sent = self.chain[k].sent;
-            if sent.iter().any(|&n| n > 0) {
-                let names: Vec<&[u8]> =
-                    self.chain[..=k].iter().map(|d| d.name.as_slice()).collect();
-                self.left.push((join(&names), sent));
-            }
-        }
-        self.chain.truncate(keep);
-    }
-
-    /// The directory at `comps` is opened again: wait for the creates sent
-    /// for it while it was in the chain.
-    fn settle_left(&mut self, comps: &[&[u8]]) -> Result<(), UnpackError> {
-        if self.left.is_empty() {
-            return Ok(());
-        }
-        let path = join(comps);
-        match self.left.iter().any(|(p, _)| *p == path) {
-            true => self.barrier(),
-            false => Ok(()),
-        }
-    }
-
-    /// The directory `dir` of the chain, if it is there.
-    fn in_chain(&self, dir: &Arc<OwnedFd>) -> Option<&ChainDir> {
-        self.chain.iter().rev().find(|d| Arc::ptr_eq(&d.fd, dir))
-    }
-
-    /// Before this thread makes or opens anything at `name` in `dir`: wait
-    /// for the writer threads if a create of a file there is pending.
-    fn settle(&mut self, dir: &Arc<OwnedFd>, name: &[u8]) -> Result<(), UnpackError> {
-        let made = self
-            .in_chain(dir)
-            .and_then(|d| d.made.as_ref()?.get(name).copied());
-        match (made, &self.writer) {
-            (Some((shard, seq)), Some(w)) if seq > 0 && w.pending((shard, seq)) => self.barrier(),
-            _ => Ok(()),
-        }
-    }
-
-    /// `name` in `dir` is taken: made here (`(0, 0)`), or by the create
-    /// `(shard, seq)` sent to a writer thread.
-    fn mark(&mut self, dir: &Arc<OwnedFd>, name: &[u8], (shard, seq): (usize, u64)) {
-        if let Some(d) = self
-            .chain
-            .iter_mut()
-            .rev()
-            .find(|d| Arc::ptr_eq(&d.fd, dir))
-        {
-            if let Some(m) = d.made.as_mut() {
-                m.insert(name.to_vec(), (shard, seq));
-                d.sent[shard] = d.sent[shard].max(seq);
-            }
-        }
-    }
-
-    /// Wait until the writer threads have done all they were sent.
-    fn barrier(&mut self) -> Result<(), UnpackError> {
-        if let Some(w) = self.writer.as_mut() {
-            w.barrier()?;
-        }
-        self.left.clear();
-        Ok(())
     }
 
     /// Open the parent directory `comps` of an entry, creating what is
@@ -1481,7 +1184,7 @@ impl<'a> Applier<'a> {
         &mut self,
         entry: &[u8],
         comps: &[&[u8]],
-    ) -> Result<(Arc<OwnedFd>, Vec<u8>), UnpackError> {
+    ) -> Result<(Rc<OwnedFd>, Vec<u8>), UnpackError> {
         match self.open_dir(entry, comps, true) {
             Ok(dir) => Ok((dir, join(comps))),
             Err(UnpackError::Refused {
@@ -1500,12 +1203,10 @@ impl<'a> Applier<'a> {
     /// `comps` with the symlinks of the layers below followed, never above
     /// the root (see [`Stack::resolve_under`]); what this layer holds
     /// comes first.
-    fn resolve(&mut self, entry: &[u8], comps: &[&[u8]]) -> Result<Vec<Vec<u8>>, UnpackError> {
+    fn resolve(&self, entry: &[u8], comps: &[&[u8]]) -> Result<Vec<Vec<u8>>, UnpackError> {
         let Some(lower) = self.lower else {
             return Ok(comps.iter().map(|c| c.to_vec()).collect());
         };
-        // what this layer holds is looked at: all of it made
-        self.barrier()?;
         let resolved = lower
             .resolve_under(comps, |rel| self.here(rel))
             .map_err(|e| UnpackError::io(entry, e))?;
@@ -1546,8 +1247,6 @@ impl<'a> Applier<'a> {
     /// may then create the path afresh); `true` when that is what stood
     /// there, so that a new directory hides what is below it.
     fn clear(&mut self, place: &Place<'_>) -> Result<bool, UnpackError> {
-        // what stands there, or below it, may still have files coming
-        self.barrier()?;
         let (raw, dir, name) = (place.raw, place.dir.as_fd(), place.name);
         let st = nix::sys::stat::fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW)
             .map_err(|e| UnpackError::io(raw, e))?;
@@ -1651,8 +1350,8 @@ impl<'a> Applier<'a> {
     }
 
     /// `dir` is the directory last opened (the end of the chain).
-    fn is_last(&self, dir: &Arc<OwnedFd>) -> bool {
-        Arc::ptr_eq(self.chain.last().map_or(&self.root, |d| &d.fd), dir)
+    fn is_last(&self, dir: &Rc<OwnedFd>) -> bool {
+        Rc::ptr_eq(self.chain.last().map_or(&self.root, |d| &d.fd), dir)
     }
 
     fn apply<R: Read>(
@@ -1670,10 +1369,6 @@ impl<'a> Applier<'a> {
         let xattrs = pax_xattrs(&raw, entry, &mut attrs)?;
 
         stats.entries += 1;
-        self.nth += 1;
-        if let Some(w) = self.writer.as_mut() {
-            w.nth = self.nth;
-        }
         let Some((last, parent)) = comps.split_last() else {
             return self.apply_root(&raw, kind, attrs);
         };
@@ -1746,12 +1441,10 @@ impl<'a> Applier<'a> {
             return Err(UnpackError::refused(raw, Refusal::WhiteoutOfWhiteout));
         }
         let name = OsStr::from_bytes(target);
-        self.settle(&dir, target)?;
         mknodat(dir.as_fd(), name, SFlag::S_IFCHR, Mode::empty(), 0).map_err(|e| match e {
             Errno::EEXIST => UnpackError::refused(raw, Refusal::WhiteoutAndEntry),
             e => UnpackError::io(raw, e),
         })?;
-        self.mark(&dir, target, (0, 0));
         let path = child(&at, target);
         let place = Place {
             raw,
@@ -1775,9 +1468,24 @@ impl<'a> Applier<'a> {
         xattrs: Vec<(String, Vec<u8>)>,
     ) -> Result<u64, UnpackError> {
         let (raw, path) = (place.raw, place.path);
+        let kind = entry.header().entry_type();
         let size = entry.size();
-        let sparse = entry.header().entry_type() == EntryType::GNUSparse;
-        let (dest, shard) = self.file_dest(place, attrs.mode, (size, sparse))?;
+        let fd = self.create(place, || {
+            openat(
+                place.dir.as_fd(),
+                place.name,
+                OFlag::O_CREAT
+                    | OFlag::O_EXCL
+                    | OFlag::O_WRONLY
+                    | OFlag::O_NOFOLLOW
+                    | OFlag::O_CLOEXEC,
+                // The final permission bits at once (the umask is 0
+                // during an unpack); set-id bits come after the chown.
+                Mode::from_bits_truncate(attrs.mode & 0o777),
+            )
+        })?;
+        let mut file = File::from(fd);
+        let sparse = kind == EntryType::GNUSparse;
         if !sparse {
             // The content of a sparse entry is not the file's bytes;
             // it stays in the split as it was.
@@ -1793,72 +1501,6 @@ impl<'a> Applier<'a> {
             chown: (attrs.uid, attrs.gid) != (self.me.0, self.last_child_gid()),
             xattrs,
         };
-        let written = match (self.writer.as_mut(), shard, dest) {
-            (Some(w), Some(shard), dest) if size >= WRITER_MIN => {
-                w.stream(shard, &self.src, dest, raw, (size, meta))?
-            }
-            (Some(w), Some(_), dest) => w.small(&self.src, dest, raw, size, meta)?,
-            (_, _, Dest::Open(file)) => self.write_here(entry, place, file, (size, meta))?,
-            (_, _, Dest::Make(_)) => unreachable!("a create is sent only to a writer thread"),
-        };
-        if written != size {
-            return Err(UnpackError::Stream(format!(
-                "truncated stream: entry {:?} has {written} of its {size} bytes",
-                String::from_utf8_lossy(raw)
-            )));
-        }
-        Ok(written)
-    }
-
-    /// Where a regular file of `size` bytes goes, and the writer thread
-    /// that writes it (none for a sparse one, written here): a file for
-    /// that thread to create, when nothing can stand at its name (see
-    /// [`ChainDir::made`]); else the file created here.
-    fn file_dest(
-        &mut self,
-        place: &Place<'_>,
-        mode: u32,
-        (size, sparse): (u64, bool),
-    ) -> Result<(Dest, Option<usize>), UnpackError> {
-        let name = place.name.as_bytes();
-        let free = self
-            .in_chain(&place.dir)
-            .and_then(|d| d.made.as_ref())
-            .is_some_and(|m| !m.contains_key(name));
-        let dest = match self.writer.as_mut() {
-            Some(w) if free && !sparse => {
-                let shard = w.route(size)?;
-                let make = w.make(shard, place.dir.clone(), name, mode);
-                self.mark(&place.dir, name, (shard, make.seq));
-                return Ok((Dest::Make(make), Some(shard)));
-            }
-            _ => {
-                // (this may wait for the writer threads: route after)
-                self.settle(&place.dir, name)?;
-                let fd = self.create(place, || create_file(place.dir.as_fd(), place.name, mode))?;
-                self.mark(&place.dir, name, (0, 0));
-                Dest::Open(File::from(fd))
-            }
-        };
-        let shard = match self.writer.as_mut() {
-            Some(w) if !sparse => Some(w.route(size)?),
-            _ => None,
-        };
-        Ok((dest, shard))
-    }
-
-    /// Write a regular file created here: a sparse one (streamed to a
-    /// writer thread when big), or any without writer threads; the
-    /// length covered.
-    fn write_here<R: Read>(
-        &mut self,
-        entry: &mut tar::Entry<'_, R>,
-        place: &Place<'_>,
-        mut file: File,
-        (size, meta): (u64, FileMeta),
-    ) -> Result<u64, UnpackError> {
-        let raw = place.raw;
-        let sparse = entry.header().entry_type() == EntryType::GNUSparse;
         // The bytes the stream holds for it: for a sparse file, its
         // data without the holes.
         let stored = if sparse {
@@ -1871,23 +1513,34 @@ impl<'a> Applier<'a> {
             // a length the file system cannot hold fails here.
             file.set_len(size).map_err(|e| UnpackError::io(raw, e))?;
         }
-        if let Some(w) = self
-            .writer
-            .as_mut()
-            .filter(|_| sparse && stored >= WRITER_MIN)
-        {
-            return w.stream_sparse(entry, &self.pos, file, raw, (size, meta));
-        }
-        let written = if sparse {
-            write_sparse(entry, &self.pos, &mut file, &mut self.buf, raw)?
-        } else {
-            write_direct(&self.src, &file, raw, size)?
-        };
-        if written == size {
-            meta.apply(&file).map_err(|e| UnpackError::io(raw, e))?;
-            if let Some(w) = self.writer.as_ref().filter(|_| stored >= WRITEBACK_MIN) {
-                w.close(file);
+        let written = match self.writer.as_mut() {
+            Some(w) if sparse && stored >= WRITER_MIN => {
+                w.stream_sparse(entry, &self.pos, file, raw, size, meta)?
             }
+            Some(w) if !sparse && size >= WRITER_MIN => {
+                w.stream(&self.src, file, raw, size, meta)?
+            }
+            Some(w) if !sparse => w.small(&self.src, file, raw, size, meta)?,
+            _ => {
+                let written = if sparse {
+                    write_sparse(entry, &self.pos, &mut file, &mut self.buf, raw)?
+                } else {
+                    write_direct(&self.src, &file, raw, size)?
+                };
+                if written == size {
+                    meta.apply(&file).map_err(|e| UnpackError::io(raw, e))?;
+                    if let Some(w) = self.writer.as_ref().filter(|_| stored >= WRITEBACK_MIN) {
+                        w.close(file);
+                    }
+                }
+                written
+            }
+        };
+        if written != size {
+            return Err(UnpackError::Stream(format!(
+                "truncated stream: entry {:?} has {written} of its {size} bytes",
+                String::from_utf8_lossy(raw)
+            )));
         }
         Ok(written)
     }
@@ -1914,13 +1567,9 @@ impl<'a> Applier<'a> {
         let made = Mode::from_bits_truncate(if plain { attrs.mode } else { 0o700 });
         let mut opaque = false;
         let mut fresh = true;
-        self.settle(&place.dir, name.as_bytes())?;
         match mkdirat(dir, name, made) {
-            Ok(()) => self.mark(&place.dir, name.as_bytes(), (0, 0)),
+            Ok(()) => {}
             Err(Errno::EEXIST) => {
-                // a merge changes what files made in it get; a
-                // replacement removes what stands there
-                self.barrier()?;
                 fresh = false;
                 let st = nix::sys::stat::fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW)
                     .map_err(|e| UnpackError::io(raw, e))?;
@@ -1950,10 +1599,12 @@ impl<'a> Applier<'a> {
         // Its entries most likely come next: it ends the chain, so the
         // next walk need not open it again.
         if last && self.is_last(&place.dir) {
-            let gid = child_gid(attrs.mode, attrs.gid, self.me);
-            let sgid = attrs.mode & libc::S_ISGID != 0;
-            self.chain
-                .push(ChainDir::new(name.as_bytes(), fd, (gid, sgid), fresh));
+            self.chain.push(ChainDir {
+                name: name.as_bytes().to_vec(),
+                fd: Rc::new(fd),
+                child_gid: child_gid(attrs.mode, attrs.gid, self.me),
+                sgid: attrs.mode & libc::S_ISGID != 0,
+            });
         }
         Ok(())
     }
@@ -1973,11 +1624,9 @@ impl<'a> Applier<'a> {
         if target.is_empty() {
             return Err(UnpackError::refused(raw, Refusal::SymlinkNoTarget));
         }
-        self.settle(&place.dir, place.name.as_bytes())?;
         self.create(place, || {
             symlinkat(OsStr::from_bytes(&target), place.dir.as_fd(), place.name)
         })?;
-        self.mark(&place.dir, place.name.as_bytes(), (0, 0));
         place.owner_time_nofollow(attrs)?;
         place.set_xattrs_nofollow(xattrs)
     }
@@ -2006,8 +1655,6 @@ impl<'a> Applier<'a> {
         let Some((tlast, tparent)) = tcomps.split_last() else {
             return Err(UnpackError::refused(raw, Refusal::LinkToRoot));
         };
-        // the target may be a file a writer thread is still to create
-        self.barrier()?;
         let (tdir, tpath) = match self.open_dir(raw, tparent, false) {
             Ok(d) => (d, join(tparent)),
             Err(UnpackError::Io { .. }) if self.lower.is_some() => {
@@ -2048,9 +1695,7 @@ impl<'a> Applier<'a> {
                 place.name,
                 AtFlags::empty(),
             )
-        })?;
-        self.mark(&place.dir, place.name.as_bytes(), (0, 0));
-        Ok(())
+        })
     }
 
     /// Set every directory's mtime, now that nothing more is created in it:
@@ -2095,7 +1740,7 @@ fn kind_name(m: &std::fs::Metadata) -> &'static str {
 struct Place<'e> {
     /// The entry's name in the stream, for errors.
     raw: &'e [u8],
-    dir: Arc<OwnedFd>,
+    dir: Rc<OwnedFd>,
     name: &'e OsStr,
     /// Where it stands below the root (its parent's symlinks followed).
     path: &'e [u8],
@@ -2220,11 +1865,9 @@ fn apply_node(
     if sflag != SFlag::S_IFIFO && crate::userns::rootless() {
         return Ok(());
     }
-    app.settle(&place.dir, name.as_bytes())?;
     app.create(place, || {
         mknodat(dir, name, sflag, Mode::from_bits_truncate(0o600), dev)
     })?;
-    app.mark(&place.dir, name.as_bytes(), (0, 0));
     place.owner_time_nofollow(attrs)?;
     let mode = Mode::from_bits_truncate(attrs.mode);
     fchmodat(dir, name, mode, FchmodatFlags::NoFollowSymlink)
@@ -2381,7 +2024,7 @@ fn unpack_from(
         head: Vec::with_capacity(512),
     }));
     let mut applier = Applier {
-        root: Arc::new(root),
+        root: Rc::new(root),
         lower: opts.lower,
         dir_times: vec![(Vec::new(), root_attrs.mtime)],
         chain: Vec::new(),
@@ -2394,25 +2037,13 @@ fn unpack_from(
         writer: opts.writeback.then(Writer::new),
         flusher: None,
         pos,
-        left: Vec::new(),
-        nth: 0,
     };
     if opts.writeback {
         let f = Flusher::new(&applier.root).map_err(|e| UnpackError::io(b".", e))?;
         applier.flusher = Some(f);
     }
     let mut archive = tar::Archive::new(Counting(src.clone()));
-    let stats = match apply_entries(&mut archive, &mut applier, opts.progress) {
-        Ok(s) => s,
-        // a writer thread's failure is an earlier entry's
-        Err(e) => {
-            return Err(applier
-                .writer
-                .as_mut()
-                .and_then(|w| w.finish().err())
-                .unwrap_or(e))
-        }
-    };
+    let stats = apply_entries(&mut archive, &mut applier, opts.progress)?;
     if let Some(w) = applier.writer.as_mut() {
         w.finish()?;
     }
@@ -2533,9 +2164,7 @@ mod tests {
         let mut b = tar::Builder::new(Vec::new());
         for &(name, kind, data) in entries {
             let mut h = tar::Header::new_gnu();
-            if name.len() <= 100 {
-                h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
-            }
+            h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
             h.set_entry_type(kind);
             h.set_mode(if kind == EntryType::Directory {
                 0o755
@@ -2553,11 +2182,6 @@ mod tests {
                 _ => data,
             };
             h.set_size(body.len() as u64);
-            if name.len() > 100 {
-                // a GNU long name
-                b.append_data(&mut h, name, body).unwrap();
-                continue;
-            }
             h.set_cksum();
             b.append(&h, body).unwrap();
         }
@@ -2565,61 +2189,29 @@ mod tests {
     }
 
     /// Unpack `entries` into a new directory over the `lower` ones (top
-    /// first); the directory, kept alive by the TempDir. Unpacked twice,
-    /// with writer threads (into `diff`) and without (`alone/diff`): the
-    /// trees and the outcome must be the same.
+    /// first); the directory, kept alive by the TempDir.
     fn unpack_over(
         entries: &[E<'_>],
         lower: &[&Path],
         split: bool,
     ) -> (crate::testutil::TempDir, Result<Unpacked, UnpackError>) {
         let t = crate::testutil::TempDir::new("unpack");
-        let tar = tar_of(entries);
-        std::fs::create_dir(t.path().join("alone")).unwrap();
-        let alone = unpack_into(&t.path().join("alone"), &tar, lower, (split, false));
-        let r = unpack_into(t.path(), &tar, lower, (split, true));
-        assert_eq!(
-            format!("{alone:?}"),
-            format!("{r:?}"),
-            "the writer threads change the outcome"
-        );
-        if r.is_ok() {
-            let (a, b) = (
-                listing(&t.path().join("alone/diff")),
-                listing(&t.path().join("diff")),
-            );
-            assert!(
-                a == b,
-                "the writer threads change the tree:\n{a:#?}\n{b:#?}"
-            );
-        }
-        (t, r)
-    }
-
-    /// Unpack `tar` into `at/diff` (made here), recording its split in
-    /// `at/tar-split` when `split`, with writer threads when `writeback`.
-    fn unpack_into(
-        at: &Path,
-        tar: &[u8],
-        lower: &[&Path],
-        (split, writeback): (bool, bool),
-    ) -> Result<Unpacked, UnpackError> {
-        let diff = at.join("diff");
+        let diff = t.path().join("diff");
         std::fs::create_dir(&diff).unwrap();
         let stack = Stack::new(lower.iter().map(|p| p.to_path_buf()).collect());
-        let split_at = at.join("tar-split");
         let recording = if split {
-            Recording::new(crate::layer::split::SplitWriter::create(&split_at).unwrap())
+            let w = crate::layer::split::SplitWriter::create(&t.path().join("tar-split")).unwrap();
+            Recording::new(w)
         } else {
             Recording::off()
         };
+        let tar = tar_of(entries);
         let r = unpack(
-            tar,
+            &tar[..],
             &diff,
             UnpackOptions {
                 lower: Some(&stack),
                 split: recording.clone(),
-                writeback,
                 ..Default::default()
             },
         )
@@ -2627,52 +2219,10 @@ mod tests {
         if r.is_ok() && split {
             recording.finish().unwrap();
             let mut out = Vec::new();
-            crate::layer::split::reassemble(&diff, &split_at, &mut out).unwrap();
+            crate::layer::split::reassemble(&diff, &t.path().join("tar-split"), &mut out).unwrap();
             assert!(out == tar, "the split rebuilds another tar");
         }
-        r
-    }
-
-    /// Every path below `root` with its type, mode, owner, mtime, links,
-    /// device, xattrs and content or target, in order.
-    fn listing(root: &Path) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut todo = vec![root.to_path_buf()];
-        while let Some(p) = todo.pop() {
-            let m = std::fs::symlink_metadata(&p).unwrap();
-            let body = if m.is_dir() {
-                let mut kids: Vec<_> = std::fs::read_dir(&p)
-                    .unwrap()
-                    .map(|e| e.unwrap().path())
-                    .collect();
-                kids.sort();
-                todo.extend(kids.into_iter().rev());
-                String::new()
-            } else if m.is_symlink() {
-                format!("-> {:?}", std::fs::read_link(&p).unwrap())
-            } else if m.is_file() {
-                format!("{:?}", std::fs::read(&p).unwrap())
-            } else {
-                String::new()
-            };
-            let mut xattrs = crate::sys::llistxattr(&p).unwrap();
-            xattrs.sort();
-            let xattrs: Vec<_> = xattrs
-                .iter()
-                .map(|k| (k.clone(), crate::sys::lgetxattr(&p, k).unwrap()))
-                .collect();
-            out.push(format!(
-                "{:?} {:o} {}:{} {} {} {} {xattrs:?} {body}",
-                p.strip_prefix(root).unwrap(),
-                m.mode(),
-                m.uid(),
-                m.gid(),
-                m.mtime(),
-                m.nlink(),
-                m.rdev(),
-            ));
-        }
-        out
+        (t, r)
     }
 
     fn refusal(r: Result<Unpacked, UnpackError>) -> Refusal {
@@ -2686,91 +2236,6 @@ mod tests {
     const D: EntryType = EntryType::Directory;
     const S: EntryType = EntryType::Symlink;
     const H: EntryType = EntryType::Link;
-
-    /// Files are created on the writer threads, while this thread goes
-    /// on: every later entry at or under a name a create is pending for
-    /// must see what one thread doing it all would see (`unpack_over`
-    /// compares the two), with many files queued before each.
-    #[test]
-    fn writer_threads_change_nothing() {
-        let many = |dir: &str, n: usize| -> Vec<(String, EntryType, Vec<u8>)> {
-            (0..n)
-                .map(|i| {
-                    (
-                        format!("{dir}f{i}"),
-                        F,
-                        format!("{dir}{i}").repeat(i % 7 + 1).into_bytes(),
-                    )
-                })
-                .collect()
-        };
-        let own = |v: &[(&str, EntryType, &[u8])]| -> Vec<(String, EntryType, Vec<u8>)> {
-            v.iter()
-                .map(|(n, k, d)| (n.to_string(), *k, d.to_vec()))
-                .collect()
-        };
-        let run = |parts: Vec<Vec<(String, EntryType, Vec<u8>)>>| {
-            let all: Vec<_> = parts.concat();
-            let entries: Vec<E<'_>> = all
-                .iter()
-                .map(|(n, k, d)| (n.as_str(), *k, d.as_slice()))
-                .collect();
-            unpack_over(&entries, &[], true)
-        };
-        let big = vec![7u8; (WRITER_MIN + 5) as usize];
-        let (t, r) = run(vec![
-            own(&[("a/", D, b"")]),
-            many("a/", 300),
-            own(&[
-                ("a/f1", F, b"again"),
-                ("a/f2/", D, b""),
-                ("a/f2/in", F, b"in"),
-                ("a/f3", S, b"f4"),
-                ("a/h", H, b"a/f5"),
-                ("a/f5", F, b"after the link"),
-                ("a/big", F, &big),
-                ("a/big", F, b"small now"),
-                ("b/", D, b""),
-            ]),
-            many("b/", 100),
-            own(&[
-                ("a/f6", F, b"back in a"),
-                ("a/z", F, b"z"),
-                ("b/f7", F, b"b again"),
-            ]),
-            own(&[
-                ("b/", D, b""),
-                ("b/f8", F, b"after a merge"),
-                ("a", F, b"a is a file"),
-            ]),
-        ]);
-        r.unwrap();
-        assert_eq!(
-            std::fs::read(t.path().join("diff/a")).unwrap(),
-            b"a is a file"
-        );
-        let (_t, r) = run(vec![
-            own(&[("c/", D, b"")]),
-            many("c/", 100),
-            own(&[("c/.wh.f9", F, b"")]),
-        ]);
-        assert!(matches!(refusal(r), Refusal::WhiteoutAndEntry));
-        let (_t, r) = run(vec![
-            own(&[("c/", D, b"")]),
-            many("c/", 100),
-            own(&[("c/f9/x", F, b"")]),
-        ]);
-        assert!(matches!(refusal(r), Refusal::ParentNotDir { .. }));
-        // a name too long for the file system is refused before any
-        // create, the same however far behind the writers are
-        let long = format!("c/{}", "n".repeat(300));
-        let (_t, r) = run(vec![
-            own(&[("c/", D, b"")]),
-            many("c/", 50),
-            vec![(long, F, b"x".to_vec())],
-        ]);
-        assert!(matches!(refusal(r), Refusal::LongComponent));
-    }
 
     #[test]
     fn the_last_entry_of_a_path_wins() {
