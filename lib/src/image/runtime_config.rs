@@ -105,7 +105,7 @@ pub fn apply(config: &Value, o: &Overrides) -> Value {
     if !o.env.is_empty() {
         c.insert(
             "Env".into(),
-            merge_env(
+            container_env(
                 &strings(c.get("Env").unwrap_or(&Value::Null)).unwrap_or_default(),
                 &o.env,
             )
@@ -143,6 +143,17 @@ pub fn merge_env(base: &[String], extra: &[String]) -> Vec<String> {
             out.push(e.clone());
         }
     }
+    out
+}
+
+/// A container's `Env` as `docker create` makes it from the image's and
+/// its `-e`s: the `-e K=V`s first, as given, then the image's entries
+/// whose names no `-e` gives; a bare `-e K` drops the image's `K`.
+pub fn container_env(image: &[String], given: &[String]) -> Vec<String> {
+    let key = |s: &str| s.split('=').next().unwrap_or("").to_string();
+    let keys: Vec<String> = given.iter().map(|e| key(e)).collect();
+    let mut out: Vec<String> = given.iter().filter(|e| e.contains('=')).cloned().collect();
+    out.extend(image.iter().filter(|e| !keys.contains(&key(e))).cloned());
     out
 }
 
@@ -231,5 +242,11 @@ mod tests {
             &["A=3".into(), "C=4".into(), "B".into()],
         );
         assert_eq!(e, vec!["A=3", "C=4"]);
+        // docker create's: the -e's first, then the image's not given
+        let e = container_env(
+            &["A=1".into(), "B=2".into(), "D=5".into()],
+            &["C=4".into(), "A=3".into(), "B".into()],
+        );
+        assert_eq!(e, vec!["C=4", "A=3", "D=5"]);
     }
 }
