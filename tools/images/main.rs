@@ -5,7 +5,6 @@ use cairn_cli::{open_store, Fail, FailExt};
 use clap::Parser;
 use libcairn::filter::Filters;
 use libcairn::graph::image_summary;
-use libcairn::image::config::image_id;
 use libcairn::record::ImageRecord;
 use libcairn::store::refs;
 use libcairn::LayerId;
@@ -43,18 +42,10 @@ fn run(args: Images) -> Result<i32, Fail> {
     }
     let mut rows = Vec::new();
     // image IDs from the store's index of them; those it lacks computed
-    let mut ids: HashMap<_, _> = libcairn::image::ids::read(&store)
-        .ok()
-        .flatten()
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
+    let mut ids = libcairn::image::ids::Lookup::open(&store);
     for (repo, tag, id) in entries {
         let (created, size) = image_summary(&store, &id, &mut sizes)?;
-        let image_id = match ids.get(&id) {
-            Some(d) => *d,
-            None => *ids.entry(id).or_insert(image_id(&store, &id)?),
-        };
+        let image_id = ids.get(&store, &id)?;
         if template.is_some() || format == Format::Table {
             let digest = repo_digest(&store, &id, &repo)?;
             let row = (repo.as_str(), tag.as_str(), &image_id);

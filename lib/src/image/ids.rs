@@ -67,6 +67,32 @@ pub fn all(store: &Store) -> Result<ImageIds> {
     Ok(out)
 }
 
+/// The index read once for many look-ups, as a listing makes them:
+/// an image ID comes from the index, and only one the index lacks is
+/// computed (kept for the next look-up; nothing is written).
+pub struct Lookup {
+    known: ImageIds,
+}
+
+impl Lookup {
+    /// The index as it is (a missing or damaged one: empty).
+    pub fn open(store: &Store) -> Lookup {
+        Lookup {
+            known: read(store).ok().flatten().unwrap_or_default(),
+        }
+    }
+
+    /// The image ID of the image whose top layer is `layer`.
+    pub fn get(&mut self, store: &Store, layer: &LayerId) -> Result<Digest> {
+        if let Some(id) = self.known.get(layer) {
+            return Ok(*id);
+        }
+        let id = image_id(store, layer)?;
+        self.known.insert(*layer, id);
+        Ok(id)
+    }
+}
+
 /// Bring the index up to date after a command made layers: add the layers
 /// it lacks, drop those that are gone, and write it when that changed
 /// anything.
@@ -166,5 +192,19 @@ mod tests {
         assert_eq!(all(&s).unwrap()[&ls[1]], image_id(&s, &ls[1]).unwrap());
         note(&s);
         assert_eq!(read(&s).unwrap().unwrap().len(), 3, "rebuilt");
+    }
+
+    #[test]
+    fn lookups_take_the_index_and_compute_only_what_it_lacks() {
+        let (_d, s) = store("ids-lookup");
+        let ls = layers(&s, 0, 2);
+        // an entry the index holds is taken as it is, not computed again
+        let planted: Digest = format!("sha256:{}", "ab".repeat(32)).parse().unwrap();
+        write(&s, &ImageIds::from([(ls[0], planted)])).unwrap();
+        let before = fs::read(s.root().join(FILE)).unwrap();
+        let mut ids = Lookup::open(&s);
+        assert_eq!(ids.get(&s, &ls[0]).unwrap(), planted);
+        assert_eq!(ids.get(&s, &ls[1]).unwrap(), image_id(&s, &ls[1]).unwrap());
+        assert_eq!(fs::read(s.root().join(FILE)).unwrap(), before, "written");
     }
 }

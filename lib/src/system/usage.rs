@@ -83,6 +83,8 @@ pub fn lines(store: &Store) -> Result<Vec<Line>, ContainerError> {
         }
         chains.push((top, chain));
     }
+    // image IDs from the store's index of them (readers never write it)
+    let mut ids = crate::image::ids::Lookup::open(store);
     let mut out = Vec::new();
     for (top, chain) in chains {
         let size = chain.iter().map(|l| sizes[l]).sum();
@@ -93,7 +95,7 @@ pub fn lines(store: &Store) -> Result<Vec<Line>, ContainerError> {
             .sum();
         out.push(Line::Image(ImageUsage {
             layer: top,
-            image_id: crate::image::config::image_id(store, &top)?,
+            image_id: ids.get(store, &top)?,
             tags: tags.get(&top).cloned().unwrap_or_default(),
             created: store
                 .chain(&top)?
@@ -127,4 +129,39 @@ pub fn lines(store: &Store) -> Result<Vec<Line>, ContainerError> {
         }));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::ids;
+    use crate::store::ingest::empty_layer;
+    use crate::store::meta::LayerMeta;
+    use crate::testutil::store;
+
+    /// `df -v` takes image IDs from the index (no config generated and
+    /// hashed per image): an entry planted there is what it shows; an
+    /// image the index lacks is computed.
+    #[test]
+    fn image_ids_come_from_the_index() {
+        let (_d, s) = store("df-ids");
+        let layer = |i: usize| {
+            let meta = LayerMeta {
+                created_by: Some(format!("step {i}")),
+                ..Default::default()
+            };
+            empty_layer(&s, meta).unwrap()
+        };
+        let (a, b) = (layer(0), layer(1));
+        let planted: Digest = format!("sha256:{}", "cd".repeat(32)).parse().unwrap();
+        ids::write(&s, &ids::ImageIds::from([(a, planted)])).unwrap();
+        let shown: BTreeMap<LayerId, Digest> = (lines(&s).unwrap().into_iter())
+            .filter_map(|l| match l {
+                Line::Image(i) => Some((i.layer, i.image_id)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(shown[&a], planted);
+        assert_eq!(shown[&b], crate::image::config::image_id(&s, &b).unwrap());
+    }
 }
