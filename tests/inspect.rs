@@ -36,6 +36,37 @@ fn key_paths(v: &Value, at: &str, out: &mut BTreeSet<String>) {
     }
 }
 
+/// Every key path of a printed JSON document in the order it is printed
+/// (docker prints a struct's keys in field order, a map's sorted).
+fn printed_order(text: &str) -> Vec<String> {
+    let mut stack: Vec<(usize, String)> = Vec::new();
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let Some((key, _)) = line
+            .trim_start()
+            .strip_prefix('"')
+            .and_then(|l| l.split_once("\": "))
+        else {
+            continue;
+        };
+        stack.retain(|(i, _)| *i < indent);
+        let parent = stack.last().map_or("", |(_, p)| p.as_str()).to_string();
+        let path = format!("{parent}.{key}");
+        stack.push((indent, path.clone()));
+        out.push(path);
+    }
+    out
+}
+
+/// The keys both print, in the same order.
+fn same_order(ours: &str, theirs: &str) {
+    let (o, t) = (printed_order(ours), printed_order(theirs));
+    let o: Vec<&String> = o.iter().filter(|k| t.contains(k)).collect();
+    let t: Vec<&String> = t.iter().filter(|k| o.contains(k)).collect();
+    assert_eq!(o, t, "key order: ours, then docker's");
+}
+
 /// The one document of an `inspect` array.
 fn only(text: &str) -> Value {
     let v: Value = serde_json::from_str(&text.replace("\r\n", "\n")).unwrap();
@@ -105,8 +136,13 @@ fn inspect_prints_dockers_documents() {
     ];
     env.cmd(run[0]).args(&run[1..]).ok();
     docker().ok(&run);
-    let ours = only(&on_a_pty(&env, "inspect", &name));
-    let theirs = only(&docker().ok(&["inspect", &name]));
+    let (ours_text, theirs_text) = (
+        on_a_pty(&env, "inspect", &name),
+        docker().ok(&["inspect", &name]),
+    );
+    same_order(&ours_text, &theirs_text);
+    let ours = only(&ours_text);
+    let theirs = only(&theirs_text);
     same_keys(&ours, &theirs);
     schema_valid("docker-inspect-container", &ours);
     for path in [
@@ -172,6 +208,10 @@ fn inspect_prints_dockers_documents() {
         "{{.RestartCount}} {{.HostConfig.RestartPolicy.Name}} {{.Name}}",
         "{{.HostConfig.RestartPolicy.MaximumRetryCount}} {{.State.Status}} {{.HostConfig.Memory}}",
         "{{.HostConfig.PidsLimit}} {{json .Config.Labels}} {{.Path}} {{.Args}}",
+        // a struct prints in field order, a map sorted
+        "{{.HostConfig.RestartPolicy}} {{json .HostConfig.RestartPolicy}} {{.Config.Labels}}",
+        "{{.Config.ExposedPorts}} {{.HostConfig.LogConfig.Config}} {{.State.Dead}}",
+        "{{.Config.Env}} {{json .Config.Env}} {{.Config.Volumes}} {{.Config.Entrypoint}}",
     ] {
         let o = env.cmd("inspect").args(["-f", t, &name]).ok().stdout;
         assert_eq!(o, docker().ok(&["inspect", "-f", t, &name]), "{t}");
@@ -192,8 +232,13 @@ fn inspect_prints_dockers_documents() {
     docker().ok(&["rm", "-f", &name]);
     env.cmd("rm").args(["-f", &name]).ok();
 
-    let ours = only(&on_a_pty(&env, "inspect", &tag));
-    let theirs = only(&docker().ok(&["inspect", &tag]));
+    let (ours_text, theirs_text) = (
+        on_a_pty(&env, "inspect", &tag),
+        docker().ok(&["inspect", &tag]),
+    );
+    same_order(&ours_text, &theirs_text);
+    let ours = only(&ours_text);
+    let theirs = only(&theirs_text);
     same_keys(&ours, &theirs);
     schema_valid("docker-inspect-image", &ours);
     for path in [
@@ -217,13 +262,18 @@ fn inspect_prints_dockers_documents() {
         .as_array()
         .unwrap()
         .contains(&Value::from(tag.clone())));
-    let t = "{{.Id}} {{.Os}}/{{.Architecture}} {{index .RootFS.Layers 0}} {{.Config.Cmd}}";
-    let o = env
-        .cmd("inspect")
-        .args(["--type", "image", "-f", t, &tag])
-        .ok()
-        .stdout;
-    assert_eq!(o, docker().ok(&["image", "inspect", "-f", t, &tag]));
+    for t in [
+        "{{.Id}} {{.Os}}/{{.Architecture}} {{index .RootFS.Layers 0}} {{.Config.Cmd}}",
+        "{{.RootFS}} {{json .RootFS}} {{.Config}}",
+        "{{json .Config}} {{json .ContainerConfig}}",
+    ] {
+        let o = env
+            .cmd("inspect")
+            .args(["--type", "image", "-f", t, &tag])
+            .ok()
+            .stdout;
+        assert_eq!(o, docker().ok(&["image", "inspect", "-f", t, &tag]), "{t}");
+    }
     docker().ok(&["rmi", &tag]);
 }
 

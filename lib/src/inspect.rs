@@ -16,6 +16,7 @@
 //! protocol (their keys are docker's, not snake_case); `cairn inspect`
 //! prints them on a terminal, with `-f`, and with `--format table`.
 
+mod order;
 mod skeleton;
 
 use crate::container::{self, ContainerError};
@@ -243,19 +244,23 @@ pub struct RootFs {
 }
 
 impl Container {
-    /// The document with docker's remaining keys at their zero values.
+    /// The document with docker's remaining keys at their zero values,
+    /// its structs marked with their fields' order (see [`order`]).
     pub fn to_value(&self) -> Value {
         let mut v = serde_json::to_value(self).expect("a document serializes");
         skeleton::fill_container(&mut v);
+        order::container(&mut v);
         v
     }
 }
 
 impl Image {
-    /// The document with docker's remaining keys at their zero values.
+    /// The document with docker's remaining keys at their zero values,
+    /// its structs marked with their fields' order (see [`order`]).
     pub fn to_value(&self) -> Value {
         let mut v = serde_json::to_value(self).expect("a document serializes");
         skeleton::fill_image(&mut v);
+        order::image(&mut v);
         v
     }
 }
@@ -583,7 +588,8 @@ pub fn stored_image(store: &Store, id: &LayerId) -> Result<ImageInspect> {
 }
 
 /// Documents as docker prints them for people (`docker inspect`): one
-/// JSON array, indented by four spaces, `[]` for none.
+/// JSON array, indented by four spaces, `[]` for none; structs' keys in
+/// docker's order.
 pub fn to_text(docs: &[Value]) -> String {
     if docs.is_empty() {
         return "[]\n".into();
@@ -591,6 +597,10 @@ pub fn to_text(docs: &[Value]) -> String {
     let mut buf = Vec::new();
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+    let docs: Vec<_> = docs
+        .iter()
+        .map(crate::template::gostruct::Ordered)
+        .collect();
     docs.serialize(&mut ser).expect("JSON values serialize");
     buf.push(b'\n');
     String::from_utf8(buf).expect("JSON is UTF-8")

@@ -18,6 +18,7 @@
 
 pub mod exec;
 pub mod funcs;
+pub mod gostruct;
 pub mod parse;
 
 use serde_json::Value;

@@ -4,6 +4,7 @@
 //! key) objects.
 
 use super::funcs::{self, text};
+use super::gostruct;
 use super::parse::{Arg, Node, Pipe};
 use super::TemplateError;
 use serde_json::{Map, Value};
@@ -81,7 +82,10 @@ fn nodes_in(
             Node::Action(p) => {
                 let v = pipe(p, dot, sc)?;
                 if p.decl.is_empty() {
-                    out.push_str(&text(&v));
+                    match (&v, nil_field(p, dot, sc)) {
+                        (Value::Null, Some(nil)) => out.push_str(&nil),
+                        _ => out.push_str(&text(&v)),
+                    }
                 }
                 Flow::Next // a declaration lasts to the end of the list
             }
@@ -170,11 +174,12 @@ fn range(
             .enumerate()
             .map(|(i, v)| (Value::from(i), v))
             .collect(),
-        Value::Object(m) => {
-            let mut m: Vec<(String, Value)> = m.into_iter().collect();
-            m.sort_by(|a, b| a.0.cmp(&b.0));
-            m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()
+        Value::Object(m) if gostruct::fields(&m).is_some() => {
+            return Err(exec("range can't iterate over a struct"))
         }
+        Value::Object(m) => (gostruct::keys(&m).into_iter())
+            .map(|k| (Value::String(k.clone()), m[k].clone()))
+            .collect(),
         Value::Null => vec![],
         v => return Err(exec(format!("range can't iterate over {}", text(&v)))),
     };
@@ -201,7 +206,7 @@ fn range(
 }
 
 /// Go's truth: false, 0, nil, and empty strings, arrays and maps are
-/// false.
+/// false; a struct is true.
 pub fn truth(v: &Value) -> bool {
     match v {
         Value::Null => false,
@@ -209,7 +214,8 @@ pub fn truth(v: &Value) -> bool {
         Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
         Value::String(s) => !s.is_empty(),
         Value::Array(a) => !a.is_empty(),
-        Value::Object(m) => !m.is_empty(),
+        // a struct is always true
+        Value::Object(m) => gostruct::fields(m).is_some() || !m.is_empty(),
     }
 }
 
@@ -289,6 +295,27 @@ fn arg(a: &Arg, dot: &Value, sc: &mut Scope) -> Result<Value, TemplateError> {
     })
 }
 
+/// What Go prints for `{{.A.B}}` when B is a struct's field that is nil
+/// or absent (`[]` for a slice, `<nil>` for a pointer, …): `None` when
+/// the action is not one field of a struct.
+fn nil_field(p: &Pipe, dot: &Value, sc: &Scope) -> Option<String> {
+    let [cmd] = p.cmds.as_slice() else {
+        return None;
+    };
+    let [Arg::Field(var, path)] = cmd.as_slice() else {
+        return None;
+    };
+    let (last, parent) = path.split_last()?;
+    let base = match var {
+        Some(v) => sc.get(v).ok()?,
+        None => dot,
+    };
+    let parent = walk(base, parent);
+    let fields = gostruct::fields(parent.as_object()?)?;
+    let (_, nil) = fields.iter().find(|(n, _)| n == last)?;
+    Some(nil.unwrap_or("<nil>").to_string())
+}
+
 /// `.A.B` from `v`; null when a field is not there.
 fn walk(v: &Value, path: &[String]) -> Value {
     let mut cur = v;
@@ -310,5 +337,7 @@ pub fn lookup<'d>(v: &'d Value, name: &str) -> Option<&'d Value> {
     }
     let fold = |s: &str| s.replace('_', "").to_ascii_lowercase();
     let want = fold(name);
-    m.iter().find(|(k, _)| fold(k) == want).map(|(_, v)| v)
+    (m.iter().filter(|(k, _)| *k != gostruct::STRUCT))
+        .find(|(k, _)| fold(k) == want)
+        .map(|(_, v)| v)
 }

@@ -4,6 +4,7 @@
 //! `lower`, `title`, `pad`, `truncate`); and values printed as Go's `%v`.
 
 use super::exec::truth;
+use super::gostruct;
 use super::TemplateError;
 use serde_json::Value;
 use std::cmp::Ordering;
@@ -28,11 +29,12 @@ fn inner(v: &Value) -> String {
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
         Value::Array(a) => format!("[{}]", a.iter().map(inner).collect::<Vec<_>>().join(" ")),
-        Value::Object(m) => {
-            let mut kv: Vec<String> = m.iter().map(|(k, v)| format!("{k}:{}", inner(v))).collect();
-            kv.sort();
+        Value::Object(m) => gostruct::print(m, inner).unwrap_or_else(|| {
+            let kv: Vec<String> = (gostruct::keys(m).into_iter())
+                .map(|k| format!("{k}:{}", inner(&m[k])))
+                .collect();
             format!("map[{}]", kv.join(" "))
-        }
+        }),
     }
 }
 
@@ -70,7 +72,7 @@ pub fn call(name: &str, a: Vec<Value>) -> Result<Value, TemplateError> {
     Ok(match name {
         "json" => {
             want(name, &a, 1)?;
-            Value::String(a[0].to_string())
+            Value::String(gostruct::to_json(&a[0]))
         }
         "upper" | "lower" | "title" => {
             want(name, &a, 1)?;
@@ -111,7 +113,7 @@ pub fn call(name: &str, a: Vec<Value>) -> Result<Value, TemplateError> {
             Value::from(match &a[0] {
                 Value::String(s) => s.len(),
                 Value::Array(v) => v.len(),
-                Value::Object(m) => m.len(),
+                Value::Object(m) => gostruct::len(m),
                 v => return Err(exec(format!("len of {}", inner(v)))),
             })
         }
@@ -141,7 +143,9 @@ fn index(a: Vec<Value>) -> Result<Value, TemplateError> {
         .ok_or_else(|| exec("wrong number of args for index"))?;
     for k in it {
         cur = match (&cur, &k) {
-            (Value::Object(m), Value::String(k)) => m.get(k).cloned().unwrap_or(Value::Null),
+            (Value::Object(m), Value::String(k)) if k != gostruct::STRUCT => {
+                m.get(k).cloned().unwrap_or(Value::Null)
+            }
             (Value::Array(v), Value::Number(n)) => {
                 let i = n.as_u64().unwrap_or(u64::MAX) as usize;
                 let found = v.get(i).cloned();
