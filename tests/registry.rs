@@ -880,6 +880,49 @@ fn docker_push_digest(out: &str) -> String {
     out[at + 8..at + 8 + 71].to_string()
 }
 
+/// An image docker 20.10 pushed to a real registry (distribution, on
+/// 127.0.0.1), pulled by docker and by cairn: the same manifest digest,
+/// the one the push printed, in `images --digests`, `{{.Digest}}` and
+/// `{{.RepoDigests}}`.
+#[test]
+fn a_pulled_image_shows_the_digests_docker_shows() {
+    let env = Env::new("registry-digests");
+    let reg = Registry::start(&env, "reg", Extras::default());
+    let d = crate::fixtures::docker();
+    let repo = format!("{}/digests-{}", reg.host, std::process::id());
+    let name = format!("{repo}:1");
+    crate::interop::same_image(&env, &name);
+    let pushed = docker_push_digest(&d.ok(&["push", &name]));
+    d.ok(&["rmi", &name]);
+    d.ok(&["pull", "-q", &name]);
+    env.cmd("rmi").arg(&name).ok();
+    assert_eq!(s(&pull(&env, &name), "digest"), pushed);
+    let images = "{{.Repository}} {{.Tag}} {{.Digest}} {{.ID}}";
+    for args in [
+        vec![repo.as_str(), "--digests", "--format", "table"],
+        vec![repo.as_str(), "--format", images],
+    ] {
+        let ours = env.cmd("images").args(&args).ok().stdout;
+        let theirs = d.ok(&[&["images"], &args[..]].concat());
+        assert_eq!(ours, theirs, "images {args:?}");
+        assert!(theirs.contains(&pushed), "{theirs}");
+    }
+    // docker's image (loaded once for every test) may have been pushed
+    // elsewhere too: the entries of this repository
+    let digests = |out: String| -> Vec<String> {
+        let all: Vec<String> = serde_json::from_str(out.trim()).unwrap();
+        all.into_iter().filter(|r| r.starts_with(&repo)).collect()
+    };
+    let t = ["-f", "{{json .RepoDigests}}", name.as_str()];
+    let ours = env.cmd("inspect").args(["--type", "image"]).args(t).ok();
+    let theirs = d.ok(&[&["image", "inspect"], &t[..]].concat());
+    assert_eq!(digests(ours.stdout), digests(theirs));
+    assert_eq!(
+        digests(d.ok(&[&["image", "inspect"], &t[..]].concat())),
+        [format!("{repo}@{pushed}")]
+    );
+}
+
 #[test]
 fn docker_and_skopeo_exchange_images_with_cairn_through_a_registry() {
     let env = Env::new("registry-interop");
