@@ -1158,16 +1158,16 @@ fn connect(
     Ok((net, None))
 }
 
-/// A container's environment: the image's (with the default PATH when it
-/// sets none), HOSTNAME, then `extra` (`exec --env`), and TERM on a
-/// terminal.
+/// A container's environment: its config's, each name once (with the
+/// default PATH when it sets none), HOSTNAME, then `extra` (`exec
+/// --env`), and TERM on a terminal.
 fn process_env(
     config: &oci_spec::image::Config,
     hostname: &str,
     extra: &[String],
     tty: bool,
 ) -> Vec<String> {
-    let mut env = rcfg::env(config);
+    let mut env = rcfg::unique_env(&rcfg::env(config));
     if !env.iter().any(|e| e.starts_with("PATH=")) {
         env.insert(0, format!("PATH={}", DEFAULT_PATH));
     }

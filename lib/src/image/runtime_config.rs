@@ -157,6 +157,22 @@ pub fn container_env(image: &[String], given: &[String]) -> Vec<String> {
     out
 }
 
+/// `env` with each name once, as docker's runtime makes a process's
+/// environment from a container's `Env` (which may name a variable twice:
+/// `--env-file` then `-e`): a later `K=V` replaces the earlier one where
+/// it stands.
+pub fn unique_env(env: &[String]) -> Vec<String> {
+    let key = |s: &str| s.split('=').next().unwrap_or("").to_string();
+    let mut out: Vec<String> = Vec::with_capacity(env.len());
+    for e in env {
+        match out.iter_mut().find(|x| key(x) == key(e)) {
+            Some(x) => *x = e.clone(),
+            None => out.push(e.clone()),
+        }
+    }
+    out
+}
+
 /// The command line: Entrypoint followed by Cmd.
 pub fn argv(config: &Config) -> Vec<String> {
     let mut a = config.entrypoint().clone().unwrap_or_default();
@@ -248,5 +264,8 @@ mod tests {
             &["C=4".into(), "A=3".into(), "B".into()],
         );
         assert_eq!(e, vec!["C=4", "A=3", "D=5"]);
+        // the process's: each name once, the last value where the first stood
+        let given = ["A=1".into(), "B=2".into(), "A=3".into()];
+        assert_eq!(unique_env(&container_env(&[], &given)), vec!["A=3", "B=2"]);
     }
 }
