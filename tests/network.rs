@@ -163,6 +163,15 @@ fn two_containers_talk_over_the_default_bridge() {
     );
     assert_eq!(leases(&env)[&ip], web.as_str());
     assert!(links().contains(&veth_of(&ip)));
+    // one queue each way, asked for at its birth: a veth left to its
+    // default gets one per CPU, each cut down at a cost (netlink.rs)
+    let o = std::process::Command::new("ip")
+        .args(["-d", "-j", "link", "show", "dev", &veth_of(&ip)])
+        .output()
+        .unwrap();
+    let link: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(link[0]["num_tx_queues"], 1, "{link}");
+    assert_eq!(link[0]["num_rx_queues"], 1, "{link}");
     // the bridge and its NAT rule, in cairn's own table
     let table = nft(&["list", "table", "ip", "cairn"], None);
     assert!(table.contains("masquerade"), "{table}");

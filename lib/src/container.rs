@@ -460,16 +460,19 @@ pub fn start(store: &Store, c: &ContainerMeta, o: &RunOptions) -> Result<Running
         console: o.console,
         state: None,
     };
+    crate::trace::mark("start: spawn");
     let pid = process::spawn(&spec, &io).map_err(|e| {
         if let Some(cg) = &cgroup {
             let _ = cg.destroy();
         }
         failed(e)
     })?;
+    crate::trace::mark("start: spawned");
     // The container's processes hold its network namespace now.
     drop(attached);
     let st = running_state(o, pid, argv, cgroup.as_ref().map(|_| name), restart_count);
     store.write_state(&c.id, &st)?;
+    crate::trace::mark("start: running");
     Ok(Running {
         meta: c.clone(),
         pid,

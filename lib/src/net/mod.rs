@@ -468,7 +468,8 @@ fn join(
         None => return Err(NetError::NoNetwork(name.into())),
     };
     crate::trace::mark("net: bridge");
-    let bridge = ensure_bridge(&mut host, &mut net)?;
+    let seen = links.get(&net.bridge).copied();
+    let bridge = ensure_bridge(&mut host, &mut net, seen)?;
     if net.leases.is_empty() {
         // The first container: (re)assert what the host needs.
         enable_forwarding(&net.bridge)?;
@@ -480,9 +481,9 @@ fn join(
     }
     crate::trace::mark("net: veth");
     let ifname = free_ifname(ns)?;
-    let mut attachment = plug(&mut host, &net, bridge, ns, &ifname, &links)?;
+    let (mut attachment, peer) = plug(&mut host, &net, bridge, ns, &ifname, &links)?;
     crate::trace::mark("net: configure");
-    configure(&mut ns.netlink, &attachment)?;
+    configure(&mut ns.netlink, &attachment, peer)?;
     crate::trace::mark("net: record");
     if !ports.is_empty() {
         let result = port::publish(ports, attachment.ip);
@@ -526,26 +527,36 @@ fn new_id() -> Result<String> {
         .hex())
 }
 
-/// The names of the host's links.
-fn link_names(host: &mut Netlink) -> Result<BTreeSet<String>> {
+/// The host's links by name, as one dump lists them.
+type Links = BTreeMap<String, netlink::LinkState>;
+
+/// The host's links.
+fn link_names(host: &mut Netlink) -> Result<Links> {
     Ok(host
-        .link_names()
+        .links()
         .map_err(sys("listing the host's links"))?
         .into_iter()
+        .map(|l| {
+            let state = netlink::LinkState {
+                index: l.index,
+                up: l.up,
+            };
+            (l.name, state)
+        })
         .collect())
 }
 
 /// The network `name` as recorded, its dead leases dropped (a lease is
 /// live while its veth is; a dead one's ports are withdrawn). The caller
 /// holds the network's lock, and writes it back if it changes it.
-fn load(store: &Store, name: &str, links: &BTreeSet<String>) -> Result<Option<Network>> {
+fn load(store: &Store, name: &str, links: &Links) -> Result<Option<Network>> {
     let Some(mut n) = read_json::<Network>(&network_path(store, name))? else {
         return Ok(None);
     };
     let (live, dead): (BTreeMap<_, _>, BTreeMap<_, _>) = n
         .leases
         .into_iter()
-        .partition(|(ip, _)| links.contains(&ipam::veth_name(*ip)));
+        .partition(|(ip, _)| links.contains_key(&ipam::veth_name(*ip)));
     n.leases = live;
     for (ip, c) in dead {
         forget(store, &c, name, ip);
@@ -609,7 +620,8 @@ fn made_default(store: &Store, host: &mut Netlink) -> Result<Network> {
         Some(n) => n,
         None => fresh_default()?,
     };
-    ensure_bridge(host, &mut net)?;
+    let seen = links.get(&net.bridge).copied();
+    ensure_bridge(host, &mut net, seen)?;
     write_json(&network_path(store, DEFAULT_NETWORK), &net)?;
     Ok(net)
 }
@@ -634,15 +646,24 @@ fn configured_subnet() -> Result<Option<Subnet>> {
 }
 
 /// Make sure `net`'s bridge exists, has the gateway address and is up;
-/// returns its index. An existing bridge's subnet is the one used (two
+/// returns its index. `seen`: the bridge as a dump of the host's links
+/// just listed it (under the network's lock), which saves asking for its
+/// index and bringing it up again. An existing bridge's subnet is the one used (two
 /// stores share the host's bridge); a new bridge takes `net.subnet` if it
 /// has one, else the first subnet the host does not route.
-fn ensure_bridge(host: &mut Netlink, net: &mut Network) -> Result<u32> {
+fn ensure_bridge(
+    host: &mut Netlink,
+    net: &mut Network,
+    seen: Option<netlink::LinkState>,
+) -> Result<u32> {
     let what = |s: &str| format!("bridge {}: {s}", net.bridge);
-    let index = match host
-        .link_index(&net.bridge)
-        .map_err(sys(what("finding it")))?
-    {
+    let found = match seen {
+        Some(s) => Some(s.index),
+        None => host
+            .link_index(&net.bridge)
+            .map_err(sys(what("finding it")))?,
+    };
+    let index = match found {
         Some(i) => i,
         None => {
             match host.add_bridge(&net.bridge) {
@@ -694,7 +715,9 @@ fn ensure_bridge(host: &mut Netlink, net: &mut Network) -> Result<u32> {
         });
     }
     net.subnet = subnet;
-    host.set_up(index).map_err(sys(what("bringing it up")))?;
+    if !seen.is_some_and(|s| s.up) {
+        host.set_up(index).map_err(sys(what("bringing it up")))?;
+    }
     Ok(index)
 }
 
@@ -728,14 +751,14 @@ fn plug(
     bridge: u32,
     ns: &netns::Netns,
     ifname: &str,
-    links: &BTreeSet<String>,
-) -> Result<Attachment> {
+    links: &Links,
+) -> Result<(Attachment, Option<u32>)> {
     let mut skipped = BTreeSet::new();
     loop {
         let ip = ipam::lowest_free(net.subnet, |ip| {
             net.leases.contains_key(&ip)
                 || skipped.contains(&ip)
-                || links.contains(&ipam::veth_name(ip))
+                || links.contains_key(&ipam::veth_name(ip))
         })
         .ok_or_else(|| NetError::Full(net.name.clone()))?;
         let veth = ipam::veth_name(ip);
@@ -744,17 +767,27 @@ fn plug(
             name: ifname,
             mac: Some(mac),
         };
-        match host.add_veth(&veth, bridge, peer, ns.fd.as_fd()) {
+        let echoed = match host.add_veth(&veth, bridge, peer, ns.fd.as_fd()) {
             Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {
                 skipped.insert(ip);
                 continue;
             }
             r => r.map_err(sys(format!("creating the veth pair {veth}")))?,
-        }
-        let index = host
-            .link_index(&veth)
-            .map_err(sys(format!("finding {veth}")))?
-            .ok_or_else(|| sys(format!("finding {veth}"))(std::io::ErrorKind::NotFound.into()))?;
+        };
+        // Asking for a link just made also waits for an RCU grace period
+        // (the kernel syncs its pending carrier change first): the
+        // creation's echo names both ends' indexes, where the kernel sends
+        // one.
+        let (index, peer) = match echoed {
+            Some((index, peer)) => (index, Some(peer)),
+            None => {
+                let index = host
+                    .link_index(&veth)
+                    .map_err(sys(format!("finding {veth}")))?;
+                let found = || sys(format!("finding {veth}"))(std::io::ErrorKind::NotFound.into());
+                (index.ok_or_else(found)?, None)
+            }
+        };
         let attachment = Attachment {
             network: net.name.clone(),
             bridge: net.bridge.clone(),
@@ -767,28 +800,34 @@ fn plug(
             ifname: ifname.into(),
             ports: Vec::new(),
         };
-        return Ok(attachment);
+        return Ok((attachment, peer));
     }
 }
 
-/// Inside the namespace: the interface gets its address and comes up;
-/// on `eth0`, the default route goes via the bridge.
-fn configure(inside: &mut Netlink, a: &Attachment) -> Result<()> {
+/// Inside the namespace: the interface (`index` in it, if known) gets its
+/// address and comes up; on `eth0`, the default route goes via the
+/// bridge. The three requests go out together and are acknowledged
+/// together (the kernel takes them in order).
+fn configure(inside: &mut Netlink, a: &Attachment, index: Option<u32>) -> Result<()> {
     let what = |s: &str| format!("{} of {}: {s}", a.ifname, a.veth);
-    let index = inside
-        .link_index(&a.ifname)
-        .map_err(sys(what("finding it")))?
-        .ok_or_else(|| sys(what("finding it"))(std::io::ErrorKind::NotFound.into()))?;
+    let index = match index {
+        Some(i) => i,
+        None => inside
+            .link_index(&a.ifname)
+            .map_err(sys(what("finding it")))?
+            .ok_or_else(|| sys(what("finding it"))(std::io::ErrorKind::NotFound.into()))?,
+    };
+    let route = (a.ifname == CONTAINER_IFNAME).then_some(a.gateway);
     inside
-        .add_address(index, a.ip, a.prefix)
-        .map_err(sys(what("giving it its address")))?;
-    inside.set_up(index).map_err(sys(what("bringing it up")))?;
-    if a.ifname != CONTAINER_IFNAME {
-        return Ok(());
-    }
-    inside
-        .add_default_route(a.gateway)
-        .map_err(sys(what("adding the default route")))
+        .configure(index, a.ip, a.prefix, route)
+        .map_err(|(step, e)| {
+            let step = match step {
+                netlink::Step::Address => "giving it its address",
+                netlink::Step::Up => "bringing it up",
+                netlink::Step::Route => "adding the default route",
+            };
+            sys(what(step))(e)
+        })
 }
 
 /// End container `id`'s attachments (its first network's and those

@@ -69,7 +69,7 @@ pub fn create(store: &Store, name: &str, subnet: Option<Subnet>) -> Result<Netwo
         leases: BTreeMap::new(),
     };
     let mut host = Netlink::open().map_err(sys("opening a netlink socket"))?;
-    let made = ensure_bridge(&mut host, &mut net)
+    let made = ensure_bridge(&mut host, &mut net, None)
         .and_then(|_| Ok(nft::apply(&nft::script(&net.bridge, net.subnet))?))
         .and_then(|_| write_json(&network_path(store, name), &net));
     if let Err(e) = made {
