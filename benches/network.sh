@@ -36,7 +36,8 @@
 #     by the caller or left to the namespace.
 #
 # PROFILE=debug uses the debug build (a quick check that the script works; its numbers
-# say little). Needs root, docker.io, busybox-static, nft, /usr/bin/time. Everything
+# say little); BIN=DIR runs the binaries in DIR (cairn, cairn-isolate, cairn-<verb>...)
+# and builds nothing. Needs root, docker.io, busybox-static, nft, /usr/bin/time. Everything
 # lives in a temp dir removed on exit; cairn's bridge cairn0 stays, as a run leaves it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,13 +49,18 @@ for tool in /bin/busybox /usr/bin/docker /usr/sbin/dockerd nft /usr/bin/time ip 
     command -v "$tool" >/dev/null || { echo "bench: missing $tool" >&2; exit 1; }
 done
 
-if [[ $PROFILE == release ]]; then
+if [[ -n ${BIN:-} ]]; then
+    # binaries built elsewhere (BIN=/var/tmp/cairn-ab/NAME): no build
+    BIN=$(cd "$BIN" && pwd)
+    [[ -x $BIN/cairn-isolate ]] || { echo "bench: no cairn-isolate in $BIN" >&2; exit 1; }
+elif [[ $PROFILE == release ]]; then
     echo "# building (release)" >&2
     cargo build --release -q
+    BIN=$PWD/target/$PROFILE
 else
     cargo build -q
+    BIN=$PWD/target/$PROFILE
 fi
-BIN=$PWD/target/$PROFILE
 # Short path: dockerd's containerd socket lives below it.
 WORK=$(mktemp -d /tmp/cairn-netb.XXXXXX)
 # cairn finds cairn-<verb> beside itself; the porcelain's tools too. An nft that notes
