@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-const DOCKER: &str = "/usr/bin/docker"; // the 20.10 client, never /usr/local/bin/docker
+pub const DOCKER: &str = "/usr/bin/docker"; // the 20.10 client, never /usr/local/bin/docker
 
 fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -193,11 +193,13 @@ fn attach_streams_the_output_and_the_status() {
     use std::process::{Command, Stdio};
     let env = Env::new("life-attach");
     let tag = crate::interop::same_image(&env, "life-attach:1");
-    let script = "echo before; sleep 1.5; echo a; sleep 0.2; echo b; exit 5";
+    // "a" waits for a file the test makes once both attaches had time to
+    // connect: a fixed sleep in the container lost "a" under load
+    let script =
+        "echo before; until [ -e /go ]; do sleep 0.1; done; echo a; sleep 0.2; echo b; exit 5";
     let run = ["run", "-d", "--network", "none", &tag, "sh", "-c", script];
     let ours = env.cmd("run").args(&run[1..]).ok().stdout;
     let theirs = docker().ok(&run);
-    std::thread::sleep(Duration::from_millis(500));
     let attach = |bin: std::path::PathBuf, id: &str, envs: Vec<(String, String)>| {
         Command::new(bin)
             .args(["attach", id.trim()])
@@ -209,8 +211,18 @@ fn attach_streams_the_output_and_the_status() {
     let root = vec![("CAIRN_ROOT".to_string(), env.root.display().to_string())];
     let (cairn, dk) = std::thread::scope(|s| {
         let h = s.spawn(|| attach(crate::harness::bin("cairn"), &ours, root.clone()));
-        let dk = docker().run(&["attach", theirs.trim()]);
-        (h.join().unwrap(), dk)
+        // not through docker().run: its lock would hold the exec below
+        let d = s.spawn(|| {
+            attach(
+                crate::fixtures::DOCKER.into(),
+                &theirs,
+                docker().env().to_vec(),
+            )
+        });
+        std::thread::sleep(Duration::from_secs(2));
+        env.cmd("exec").args([ours.trim(), "sh", "-c", ">/go"]).ok();
+        docker().ok(&["exec", theirs.trim(), "sh", "-c", ">/go"]);
+        (h.join().unwrap(), d.join().unwrap())
     });
     assert_eq!(String::from_utf8_lossy(&cairn.stdout), "a\nb\n");
     assert_eq!(cairn.stdout, dk.stdout);
