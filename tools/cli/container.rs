@@ -292,6 +292,22 @@ pub fn has_command(
     Ok(())
 }
 
+/// How the supervisor of the container `c` started by `args` runs it
+/// when detached or attached: its log bounds, `--rm`, and the stdin
+/// recorded at create (`-i`) or asked for now.
+pub fn detached(
+    args: &crate::args::Isolate,
+    c: &libcairn::store::container::ContainerMeta,
+) -> Result<libcairn::container::Detached, Fail> {
+    Ok(libcairn::container::Detached {
+        log: log_bounds(&args.run)?,
+        remove_on_exit: args.rm,
+        interactive: args.process.interactive || c.host.terminal.open_stdin,
+        stdin_once: c.host.terminal.stdin_once,
+        attach_early: false,
+    })
+}
+
 /// The mounts, hostname and root of a new container, from its options.
 /// `isolate` (run, start -a) of a container with a terminal or stdin, in
 /// the foreground: under a detached supervisor with us attached from its

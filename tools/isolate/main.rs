@@ -2,7 +2,7 @@
 //! (`cairn isolate --help`: how output and records are kept apart).
 
 use cairn_cli::args::Isolate;
-use cairn_cli::container::{fail125, keeps_a_process_inside, log_bounds, run_failure, run_options};
+use cairn_cli::container::{detached, fail125, keeps_a_process_inside, run_failure, run_options};
 use cairn_cli::out::{Format, Out};
 use cairn_cli::{each_subject, open_store, Fail, Subject};
 use clap::Parser;
@@ -33,7 +33,7 @@ fn run(args: Isolate) -> Result<i32, Fail> {
         .map_err(|f| fail125(f).hint_msg("cairn union-mount IMAGE | cairn isolate -- CMD"))?;
     // Bad options fail once, before any subject.
     run_options(&args.cmd, &args.entrypoint, &args.process, &args.run).map_err(fail125)?;
-    log_bounds(&args.run).map_err(fail125)?;
+    cairn_cli::container::log_bounds(&args.run).map_err(fail125)?;
     let mut out = Out::new(Format::resolve(args.format, false));
     let (mut own, mut last) = (None, 0);
     each_subject(subjects, |s| {
@@ -59,13 +59,7 @@ fn one(
     let opts =
         run_options(&args.cmd, &args.entrypoint, &args.process, &args.run).map_err(fail125)?;
     let opts = cairn_cli::container::for_container(opts, &args.run, store, &c);
-    let d = container::Detached {
-        log: log_bounds(&args.run).map_err(fail125)?,
-        remove_on_exit: args.rm,
-        interactive: args.process.interactive || c.host.terminal.open_stdin,
-        stdin_once: c.host.terminal.stdin_once,
-        attach_early: false,
-    };
+    let d = detached(args, &c).map_err(fail125)?;
     if args.run.detach {
         let (pid, _) = container::start_detached(store, &c, opts, d).map_err(run_failure)?;
         let started = ContainerRecord {
