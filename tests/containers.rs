@@ -341,7 +341,7 @@ fn state_of(env: &Env, id: &str) -> serde_json::Value {
 }
 
 fn log_of(env: &Env, id: &str) -> String {
-    std::fs::read_to_string(container_dir(env, id).join("log")).unwrap_or_default()
+    crate::harness::log_text(&container_dir(env, id).join("log"))
 }
 
 #[test]

@@ -557,3 +557,26 @@ pub fn leftovers(env: &Env) -> Vec<String> {
     }
     out
 }
+
+/// The bytes a container wrote, both streams in order, from its log file
+/// at `path` (docs/store.md, "The container log": a header, then per
+/// message a 16-byte head whose bytes 4..8 are the length). A file from
+/// an older cairn is raw bytes; a file not there is empty. For the tests
+/// that watch a detached container's output as it comes.
+pub fn log_text(path: &Path) -> String {
+    const MAGIC: &[u8] = b"\0cairn-log 1\n";
+    let data = std::fs::read(path).unwrap_or_default();
+    let Some(mut rest) = data.strip_prefix(MAGIC) else {
+        return String::from_utf8_lossy(&data).into_owned();
+    };
+    let mut out = Vec::new();
+    while rest.len() >= 16 {
+        let len = u32::from_be_bytes(rest[4..8].try_into().unwrap()) as usize;
+        let Some(bytes) = rest.get(16..16 + len) else {
+            break;
+        };
+        out.extend_from_slice(bytes);
+        rest = &rest[16 + len..];
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -76,8 +76,8 @@ fn a_detached_log_stays_within_its_bounds() {
         .trim()
         .to_string();
     wait_exited(&id);
-    let log = std::fs::read_to_string(dir(&id).join("log")).unwrap();
-    let old = std::fs::read_to_string(dir(&id).join("log.1")).unwrap();
+    let log = crate::harness::log_text(&dir(&id).join("log"));
+    let old = crate::harness::log_text(&dir(&id).join("log.1"));
     assert!(!dir(&id).join("log.2").exists());
     assert!(log.len() <= 1 << 20 && old.len() <= 1 << 20);
     assert!(

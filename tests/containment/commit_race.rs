@@ -54,10 +54,7 @@ pub(super) fn swapping_container(env: &Env) -> (String, String) {
     assert_eq!(id.len(), 64, "run -d prints the container ID: {out}");
     let log = env.root.join("containers").join(&id).join("log");
     let start = Instant::now();
-    while !std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .contains("ready")
-    {
+    while !crate::harness::log_text(&log).contains("ready") {
         assert!(
             start.elapsed() < Duration::from_secs(10),
             "the exchange program never said ready: {}",

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 fn attacker_report(log: &Path) -> String {
     let mut s = String::new();
     wait_for("the attacker to finish", Duration::from_secs(30), || {
-        s = std::fs::read_to_string(log).unwrap_or_default();
+        s = crate::harness::log_text(log);
         s.contains("done")
     });
     s

@@ -34,7 +34,7 @@ fn an_init_container_cannot_hand_out_the_host_binary() {
         .trim()
         .to_string();
     let log = env.root.join("containers").join(&b).join("log");
-    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    let read = || crate::harness::log_text(&log);
     wait_for("the accomplice to listen", Duration::from_secs(30), || {
         read().contains("ready")
     });

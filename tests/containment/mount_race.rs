@@ -34,8 +34,7 @@ fn a_read_only_bind_stays_read_only_while_its_target_is_swapped() {
         .to_string();
     let _rm = Remove(&env, a.clone());
     crate::harness::wait_for("the swapping", Duration::from_secs(10), || {
-        std::fs::read_to_string(env.root.join("containers").join(&a).join("log"))
-            .unwrap_or_default()
+        crate::harness::log_text(&env.root.join("containers").join(&a).join("log"))
             .contains("ready")
     });
     let bind = format!("{}:/m/x/d:ro", host.display());
