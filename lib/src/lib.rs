@@ -36,7 +36,7 @@
 //! | `build` | `container` | Dockerfile builds |
 //! | `export` | `container` | a container's filesystem as one tar |
 //! | `graph` | `container` | what uses what: images, layers, containers |
-//! | `inspect` | `graph`, `record` | what `inspect` shows of a container or an image: cairn's documents, and docker's (docker's keys and nesting) |
+//! | `inspect` | `graph`, `record`, `template` | what `inspect` shows of a container or an image: cairn's documents, and docker's (docker's keys and nesting) |
 //! | `fsck` | `image`, `error` | checking every object of the store against its name, and moving the broken ones aside |
 //! | `system` | `container`, `graph`, `volume`, `isolate`, `userns` | the store and the host as a whole: `info`, `system df` (and `-v`, per image, container and volume), containers' resource use (`stats`), and the schemas of these reports |
 //! | `prune` | `container`, `fsck` | removing what nothing references: stopped containers, dangling images, unnamed blobs |
