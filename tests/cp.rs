@@ -1,8 +1,9 @@
 //! `cp` against docker's: `-L` and what lands where, with which owner, in
-//! both directions, on the same container made the same way.
+//! both directions, on the same container made the same way; and tar
+//! streams copied in.
 
 use crate::fixtures::docker;
-use crate::harness::Env;
+use crate::harness::{Env, TarBuilder};
 use crate::interop::same_image;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -121,4 +122,42 @@ fn cp_follows_links_and_owns_as_docker() {
     assert_eq!(stat("/tmp/plain"), "1234:1234");
     assert_eq!(stat("/tmp/archive"), "1000:1000");
     env.cmd("rm").args(["-f", &ours]).ok();
+}
+
+/// A tar stream copied in may hard-link to an earlier entry or to a file
+/// already in the container; a link to neither is refused in one line
+/// that says so, not with the bare "No such file or directory".
+#[test]
+fn cp_tar_hard_links_name_what_is_missing() {
+    let env = Env::new("cp-hardlink");
+    crate::harness::busybox_image(&env);
+    let id = env
+        .cmd("run")
+        .args(["-d", "busybox", "sleep", "60"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let tar = TarBuilder::new()
+        .file("a", 0o644, b"A")
+        .hardlink("b", "a")
+        .hardlink("p", "etc/passwd")
+        .build();
+    let to = format!("{id}:/");
+    env.cmd("cp").args(["-", &to]).stdin(tar).ok();
+    let o = env
+        .cmd("exec")
+        .args([&id, "sh", "-c", "cat /b; head -c5 /p"])
+        .ok();
+    assert_eq!(o.stdout, "Aroot:");
+    let tar = TarBuilder::new().hardlink("c", "no/such").build();
+    let o = env.cmd("cp").args(["-", &to]).stdin(tar).fails(1);
+    assert_eq!(o.stderr.lines().count(), 1, "{o}");
+    assert!(
+        o.stderr.contains(
+            "hard link to no/such, which is neither an earlier entry nor in the container"
+        ),
+        "{o}"
+    );
+    env.cmd("rm").args(["-f", &id]).ok();
 }

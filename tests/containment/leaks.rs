@@ -86,7 +86,9 @@ fn run_and_exec_hold_no_fd_or_directory_of_the_host() {
     // links out of the root: by the host directory's absolute path, and by
     // enough `..` to climb out of it on the host
     let up = format!("../../../../../../../../../..{host}");
-    let script = format!("mkdir -p {host} && ln -s {host} /abs && ln -s {up} /up && sleep 60");
+    let script = format!(
+        "mkdir -p {host} && ln -s {host} /abs && ln -s /nowhere /gone && ln -s {up} /up && sleep 60"
+    );
     let id = env
         .cmd("run")
         .args(["-d", "fds", "sh", "-c", &script])
@@ -109,6 +111,19 @@ fn run_and_exec_hold_no_fd_or_directory_of_the_host() {
         // the link leads to the container's own directory of that name
         holds_nothing(&o.stdout, &host, &format!("exec -w {link}"));
     }
+    // a link to nothing: refused in one line that says so (mkdir said
+    // "File exists"), and nothing made at its target
+    let o = env.cmd("exec").args(["-w", "/gone", &id, "true"]).run();
+    assert_ne!(o.code, Some(0));
+    assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("/gone: a symlink to /nowhere, which is not a directory"),
+        "{}",
+        o.stderr
+    );
+    let o = env.cmd("exec").args([&id, "ls", "/nowhere"]).run();
+    assert_ne!(o.code, Some(0));
 }
 
 #[test]

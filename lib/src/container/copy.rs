@@ -515,8 +515,16 @@ fn write_entry<R: Read>(
             let names = entry_names(&target, rename.as_ref())
                 .ok_or_else(|| refused("a link target with '..'"))?;
             let (last, parents) = names.split_last().ok_or_else(|| refused("a link to '.'"))?;
-            let from = open_existing_parents(top, parents)?;
-            linkat(&from, last.as_os_str(), dir, name, AtFlags::empty())?;
+            let missing = |e: io::Error| match e.raw_os_error() {
+                Some(libc::ENOENT) => refused(&format!(
+                    "a hard link to {}, which is neither an earlier entry nor in the container",
+                    String::from_utf8_lossy(&target)
+                )),
+                _ => e,
+            };
+            let from = open_existing_parents(top, parents).map_err(missing)?;
+            linkat(&from, last.as_os_str(), dir, name, AtFlags::empty())
+                .map_err(|e| missing(e.into()))?;
         }
         T::Char | T::Block | T::Fifo => {
             let k = match kind {

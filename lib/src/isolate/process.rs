@@ -963,7 +963,22 @@ fn open_console(sock: RawFd, size: Option<(u16, u16)>) -> Result<(), Fail> {
 /// spec's user and capabilities, close inherited fds and execute.
 fn become_process(p: &Proc<'_>, state: Option<&serde_json::Value>) -> Result<Infallible, Fail> {
     // The working directory: made if missing (as docker does), inside the root.
-    if !Path::new(&p.cwd).is_dir() {
+    let cwd = Path::new(&p.cwd);
+    if !cwd.is_dir() && cwd.symlink_metadata().is_ok() {
+        // a file, or a symlink to nothing: mkdir would say "File exists"
+        let what = match std::fs::read_link(cwd) {
+            Ok(to) => format!("a symlink to {}, which", to.display()),
+            Err(_) => "there but".to_string(),
+        };
+        return Err(Fail(
+            125,
+            format!(
+                "working directory {}: {what} is not a directory in the container; give -w a directory",
+                p.cwd
+            ),
+        ));
+    }
+    if !cwd.is_dir() {
         ctx(
             std::fs::create_dir_all(&p.cwd),
             &format!("creating working directory {}", p.cwd),
