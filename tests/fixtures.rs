@@ -6,7 +6,7 @@
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 pub const DOCKER: &str = "/usr/bin/docker"; // the 20.10 client, never /usr/local/bin/docker
@@ -214,4 +214,14 @@ impl Docker {
         );
         String::from_utf8_lossy(&o.stdout).into_owned()
     }
+}
+
+/// Held while a test rewrites /etc/subuid and /etc/subgid (useradd,
+/// usermod, userdel: a new file renamed over the old) and while an engine
+/// starts with its own copies bound over them: a rename over a file that is
+/// a mount point in another mount namespace detaches that mount, so the
+/// engine read the host's files instead ("no subuid ranges found").
+pub fn etc_subids() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -33,6 +33,7 @@ impl User {
         let u = User::add(tag, &[]);
         let start = 1_000_000 + (std::process::id() % 1000) * 65_536 * 2;
         let range = format!("{start}-{}", start + 65_535);
+        let _subids = crate::fixtures::etc_subids();
         sh(Command::new("usermod").args([
             "--add-subuids",
             &range,
@@ -52,11 +53,13 @@ impl User {
     /// `bin/`.
     fn add(tag: &str, extra: &[&str]) -> User {
         let name = format!("cairn-{tag}-{}", std::process::id() % 100_000);
+        let subids = crate::fixtures::etc_subids();
         let _ = Command::new("userdel").args(["-r", &name]).output();
         sh(Command::new("useradd")
             .args(["-m", "-s", "/bin/sh"])
             .args(extra)
             .arg(&name));
+        drop(subids);
         let home = PathBuf::from(format!("/home/{name}"));
         let uid = std::fs::metadata(&home).unwrap().uid();
         let bin = home.join("bin");
@@ -109,6 +112,7 @@ impl Drop for User {
             .args(["-KILL", "-u", &self.name])
             .output();
         std::thread::sleep(std::time::Duration::from_millis(200));
+        let _subids = crate::fixtures::etc_subids();
         let _ = Command::new("userdel").args(["-r", &self.name]).output();
     }
 }

@@ -320,6 +320,8 @@ fn remapped_docker(env: &Env, script: &str) -> Output {
         peers = peers.display(),
         runtime = runtime.display(),
     );
+    // no useradd may rename /etc/subuid over the engine's bound copy
+    let _subids = crate::fixtures::etc_subids();
     env.program("bash")
         .args(["-c", &full])
         .env("DOCKERD_SUBIDS", format!("nobody {HOST_ID} 65536"))
