@@ -418,3 +418,80 @@ fn digests_of_docker_hub_names() {
     ];
     assert_eq!(o.stdout, format!("{}\n", serde_json::json!(want)));
 }
+
+/// `text` with each Go address (`0x` and hex digits: memory of the
+/// printing process, different every run) as `0x…`.
+fn addresses_masked(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("0x") {
+        out.push_str(&rest[..i]);
+        let hex = rest[i + 2..].find(|c: char| !c.is_ascii_hexdigit());
+        let end = i + 2 + hex.unwrap_or(rest.len() - i - 2);
+        out.push_str(if end > i + 2 { "0x…" } else { "0x" });
+        rest = &rest[end..];
+    }
+    out + rest
+}
+
+/// What Go's printing of a value is made of, its data left out: the
+/// brackets of structs (`{}`), slices (`[]`) and maps (`m[]`), and where
+/// it printed an address (`&`).
+fn skeleton(text: &str) -> String {
+    let masked = addresses_masked(text).replace("map[", "\u{1}");
+    masked
+        .chars()
+        .filter_map(|c| match c {
+            '{' | '}' | '[' | ']' => Some(c.to_string()),
+            '\u{1}' => Some("m[".into()),
+            '…' => Some("&".into()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A whole struct printed by `-f` is nested as Go prints it: an embedded
+/// struct (`HostConfig`'s `Resources`, `NetworkSettings`' two) as one
+/// `{…}`, a pointer inside a value (`{{.}}`'s embedded
+/// `*ContainerJSONBase`, `Networks`' endpoints, `OomKillDisable`) as an
+/// address; a time as Go's `Time.String()`.
+#[test]
+fn whole_structs_print_nested_as_docker() {
+    let env = Env::new("inspect-nested");
+    let tag = crate::interop::same_image(&env, "inspect-nested:1");
+    let name = format!("inspect-nested-{}", std::process::id());
+    let create = ["create", "--network", "none", "--name", &name, &tag];
+    env.cmd("create").args(&create[1..]).ok();
+    docker().ok(&create);
+    let ours = |t: &str, on: &str| env.cmd("inspect").args(["-f", t, on]).ok().stdout;
+    let theirs = |t: &str, on: &str| docker().ok(&["inspect", "-f", t, on]);
+    // the same text, addresses aside
+    for t in ["{{.}}", "{{.NetworkSettings}}", "{{.State}}"] {
+        let (o, d) = (ours(t, &name), theirs(t, &name));
+        assert_eq!(addresses_masked(&o), addresses_masked(&d), "{t}");
+    }
+    assert_eq!(
+        addresses_masked(&ours("{{.}}", &name)),
+        "{0x… [] 0x… 0x…}\n"
+    );
+    // the same shape (paths, runtime, log driver and masked paths differ)
+    for (t, on) in [
+        ("{{.HostConfig}}", &name),
+        ("{{.}}", &tag),
+        ("{{.GraphDriver}} {{.RootFS}} {{.Metadata}}", &tag),
+    ] {
+        let (o, d) = (ours(t, on), theirs(t, on));
+        assert_eq!(skeleton(&o), skeleton(&d), "{t}:\n{o}{d}");
+    }
+    let resources = ours("{{.HostConfig}}", &name);
+    assert!(resources.contains(" [0 0]  {0 0 0  0 [] "), "{resources}");
+    // a time.Time as Go prints one: docker's tag set LastTagTime, cairn
+    // keeps none
+    let t = "{{.Metadata.LastTagTime}}";
+    assert_eq!(ours(t, &tag), "0001-01-01 00:00:00 +0000 UTC\n");
+    let d = theirs(t, &tag);
+    let (date, rest) = d.trim().split_once(' ').unwrap();
+    assert!(date.len() == 10 && rest.ends_with(" +0000 UTC"), "{d}");
+    docker().ok(&["rm", &name]);
+    docker().ok(&["rmi", &tag]);
+}

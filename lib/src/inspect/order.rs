@@ -7,12 +7,12 @@
 //! (`omitempty`) are listed too, with what Go prints for them then
 //! (see [`crate::template::gostruct`]).
 //!
-//! Two differences remain in what a template prints for a whole struct:
-//! a Go struct that embeds another (`HostConfig` embeds `Resources`,
-//! `NetworkSettings` two) prints it as one nested `{…}`, where cairn
-//! prints the fields flat as the JSON has them; and a struct reached
-//! through a pointer inside another (`{{.}}`'s `State`) prints as a
-//! memory address in Go, as `{…}` here.
+//! Embedded structs and pointers are marked as Go prints them: the JSON
+//! has an embedded struct's fields flat, Go prints it as one nested `{…}`
+//! (`HostConfig` embeds `Resources`, `NetworkSettings` embeds
+//! `NetworkSettingsBase` and `DefaultNetworkSettings`), or as an address
+//! when it is a pointer (`ContainerJSON` embeds `*ContainerJSONBase`, so a
+//! container's `{{.}}` prints `{0xc… [] 0xc… 0xc…}`).
 
 use crate::template::gostruct;
 use serde_json::Value;
@@ -35,7 +35,7 @@ const EMPTY: Shape = Struct("", &[]);
 
 const STATE: Shape = Struct(
     "Status Running Paused Restarting OOMKilled Dead Pid ExitCode Error StartedAt \
-     FinishedAt Health=<nil>",
+     FinishedAt *Health",
     &[],
 );
 
@@ -51,14 +51,14 @@ const HOST_CONFIG: Shape = Struct(
      DnsOptions=[] DnsSearch=[] ExtraHosts=[] GroupAdd=[] IpcMode Cgroup Links=[] \
      OomScoreAdj PidMode Privileged PublishAllPorts ReadonlyRootfs SecurityOpt=[] \
      StorageOpt=map[] Tmpfs=map[] UTSMode UsernsMode ShmSize Sysctls=map[] Runtime \
-     ConsoleSize Isolation CpuShares Memory NanoCpus CgroupParent BlkioWeight \
+     ConsoleSize Isolation { CpuShares Memory NanoCpus CgroupParent BlkioWeight \
      BlkioWeightDevice=[] BlkioDeviceReadBps=[] BlkioDeviceWriteBps=[] \
      BlkioDeviceReadIOps=[] BlkioDeviceWriteIOps=[] CpuPeriod CpuQuota \
      CpuRealtimePeriod CpuRealtimeRuntime CpusetCpus CpusetMems Devices=[] \
      DeviceCgroupRules=[] DeviceRequests=[] KernelMemory KernelMemoryTCP \
-     MemoryReservation MemorySwap MemorySwappiness=<nil> OomKillDisable=<nil> \
-     PidsLimit=<nil> Ulimits=[] CpuCount CpuPercent IOMaximumIOps IOMaximumBandwidth \
-     Mounts=[] MaskedPaths=[] ReadonlyPaths=[] Init=<nil>",
+     MemoryReservation MemorySwap *MemorySwappiness *OomKillDisable *PidsLimit \
+     Ulimits=[] CpuCount CpuPercent IOMaximumIOps IOMaximumBandwidth } \
+     Mounts=[] MaskedPaths=[] ReadonlyPaths=[] *Init",
     &[
         ("LogConfig", LOG),
         ("PortBindings", Map(&List(&BINDING))),
@@ -77,25 +77,25 @@ const MOUNT: Shape = Struct(
 /// `container.Config`: an image's and a container's.
 const CONFIG: Shape = Struct(
     "Hostname Domainname User AttachStdin AttachStdout AttachStderr \
-     ExposedPorts=map[] Tty OpenStdin StdinOnce Env=[] Cmd=[] Healthcheck=<nil> \
+     ExposedPorts=map[] Tty OpenStdin StdinOnce Env=[] Cmd=[] *Healthcheck \
      ArgsEscaped=false Image Volumes=map[] WorkingDir Entrypoint=[] \
      NetworkDisabled=false MacAddress= OnBuild=[] Labels=map[] StopSignal= \
-     StopTimeout=<nil> Shell=[]",
+     *StopTimeout Shell=[]",
     &[("ExposedPorts", Map(&EMPTY)), ("Volumes", Map(&EMPTY))],
 );
 
 const ENDPOINT: Shape = Struct(
-    "IPAMConfig=<nil> Links=[] Aliases=[] NetworkID EndpointID Gateway IPAddress \
+    "* *IPAMConfig Links=[] Aliases=[] NetworkID EndpointID Gateway IPAddress \
      IPPrefixLen IPv6Gateway GlobalIPv6Address GlobalIPv6PrefixLen MacAddress \
      DriverOpts=map[]",
     &[],
 );
 
 const NETWORK_SETTINGS: Shape = Struct(
-    "Bridge SandboxID HairpinMode LinkLocalIPv6Address LinkLocalIPv6PrefixLen \
-     Ports=map[] SandboxKey SecondaryIPAddresses=[] SecondaryIPv6Addresses=[] \
-     EndpointID Gateway GlobalIPv6Address GlobalIPv6PrefixLen IPAddress IPPrefixLen \
-     IPv6Gateway MacAddress Networks=map[]",
+    "{ Bridge SandboxID HairpinMode LinkLocalIPv6Address LinkLocalIPv6PrefixLen \
+     Ports=map[] SandboxKey SecondaryIPAddresses=[] SecondaryIPv6Addresses=[] } \
+     { EndpointID Gateway GlobalIPv6Address GlobalIPv6PrefixLen IPAddress IPPrefixLen \
+     IPv6Gateway MacAddress } Networks=map[]",
     &[
         ("Ports", Map(&List(&BINDING))),
         ("Networks", Map(&ENDPOINT)),
@@ -103,10 +103,10 @@ const NETWORK_SETTINGS: Shape = Struct(
 );
 
 const CONTAINER: Shape = Struct(
-    "Id Created Path Args=[] State=<nil> Image ResolvConfPath HostnamePath HostsPath \
-     LogPath Node=<nil> Name RestartCount Driver Platform MountLabel ProcessLabel \
-     AppArmorProfile ExecIDs=[] HostConfig=<nil> GraphDriver SizeRw=<nil> \
-     SizeRootFs=<nil> Mounts=[] Config=<nil> NetworkSettings=<nil>",
+    "*{ Id Created Path Args=[] *State Image ResolvConfPath HostnamePath HostsPath \
+     LogPath *Node Name RestartCount Driver Platform MountLabel ProcessLabel \
+     AppArmorProfile ExecIDs=[] *HostConfig GraphDriver *SizeRw *SizeRootFs } \
+     Mounts=[] *Config *NetworkSettings",
     &[
         ("State", STATE),
         ("HostConfig", HOST_CONFIG),
@@ -119,11 +119,11 @@ const CONTAINER: Shape = Struct(
 
 const ROOT_FS: Shape = Struct("Type Layers=[] BaseLayer=", &[]);
 
-const METADATA: Shape = Struct("LastTagTime", &[]);
+const METADATA: Shape = Struct("@LastTagTime", &[]);
 
 const IMAGE: Shape = Struct(
     "Id RepoTags=[] RepoDigests=[] Parent Comment Created Container \
-     ContainerConfig=<nil> DockerVersion Author Config=<nil> Architecture Variant= Os \
+     *ContainerConfig DockerVersion Author *Config Architecture Variant= Os \
      OsVersion= Size VirtualSize GraphDriver RootFS Metadata",
     &[
         ("ContainerConfig", CONFIG),
@@ -173,11 +173,12 @@ mod tests {
             "HostConfig": {"RestartPolicy": {"MaximumRetryCount": 3, "Name": "on-failure"}},
             "Config": {"ExposedPorts": {"80/tcp": {}}, "Labels": {"b": "1", "a": "2"}},
             "Id": "x",
+            "NetworkSettings": {"Bridge": "", "Gateway": "10.0.0.1", "Networks": {"n": {}}},
         });
         container(&mut v);
         assert_eq!(
             to_json(&v),
-            r#"{"Id":"x","State":{"Status":"running","Running":true,"Paused":false,"Pid":7},"HostConfig":{"RestartPolicy":{"Name":"on-failure","MaximumRetryCount":3}},"Config":{"ExposedPorts":{"80/tcp":{}},"Labels":{"a":"2","b":"1"}}}"#
+            r#"{"Id":"x","State":{"Status":"running","Running":true,"Paused":false,"Pid":7},"HostConfig":{"RestartPolicy":{"Name":"on-failure","MaximumRetryCount":3}},"Config":{"ExposedPorts":{"80/tcp":{}},"Labels":{"a":"2","b":"1"}},"NetworkSettings":{"Bridge":"","Gateway":"10.0.0.1","Networks":{"n":{}}}}"#
         );
         let r = |t| render(t, &v).unwrap();
         assert_eq!(r("{{.HostConfig.RestartPolicy}}"), "{on-failure 3}");
@@ -186,6 +187,15 @@ mod tests {
             "{running true false <nil> <nil> <nil> 7 <nil> <nil> <nil> <nil> <nil>}"
         );
         assert_eq!(r("{{.Config.Labels}}"), "map[a:2 b:1]");
+        // embedded structs nest; pointers inside a value are addresses
+        // (and absent fields `<nil>`: the skeleton fills them in a real
+        // document)
+        assert_eq!(
+            r("{{.NetworkSettings}}"),
+            "{{ <nil> <nil> <nil> <nil> map[] <nil> [] []} \
+             {<nil> 10.0.0.1 <nil> <nil> <nil> <nil> <nil> <nil>} map[n:0xc000010000]}"
+        );
+        assert_eq!(r("{{.}}"), "{0xc000010000 [] 0xc000010001 0xc000010002}");
         assert_eq!(r("{{.Config.ExposedPorts}}"), "map[80/tcp:{}]");
         assert_eq!(r("{{len .HostConfig.RestartPolicy.Name}}"), "10");
         assert_eq!(r("{{if .State}}y{{end}}"), "y");

@@ -82,9 +82,9 @@ fn nodes_in(
             Node::Action(p) => {
                 let v = pipe(p, dot, sc)?;
                 if p.decl.is_empty() {
-                    match (&v, nil_field(p, dot, sc)) {
-                        (Value::Null, Some(nil)) => out.push_str(&nil),
-                        _ => out.push_str(&text(&v)),
+                    match struct_field(p, dot, sc, &v) {
+                        Some(t) => out.push_str(&t),
+                        None => out.push_str(&text(&v)),
                     }
                 }
                 Flow::Next // a declaration lasts to the end of the list
@@ -295,10 +295,11 @@ fn arg(a: &Arg, dot: &Value, sc: &mut Scope) -> Result<Value, TemplateError> {
     })
 }
 
-/// What Go prints for `{{.A.B}}` when B is a struct's field that is nil
-/// or absent (`[]` for a slice, `<nil>` for a pointer, …): `None` when
-/// the action is not one field of a struct.
-fn nil_field(p: &Pipe, dot: &Value, sc: &Scope) -> Option<String> {
+/// What Go prints for `{{.A.B}}` holding `v` where that is not `v`
+/// printed: B a struct's field that is nil or absent (`[]` for a slice,
+/// `<nil>` for a pointer, …) or a time (see [`gostruct::field`]). `None`
+/// when the action is not one field of a struct.
+fn struct_field(p: &Pipe, dot: &Value, sc: &Scope, v: &Value) -> Option<String> {
     let [cmd] = p.cmds.as_slice() else {
         return None;
     };
@@ -311,9 +312,7 @@ fn nil_field(p: &Pipe, dot: &Value, sc: &Scope) -> Option<String> {
         None => dot,
     };
     let parent = walk(base, parent);
-    let fields = gostruct::fields(parent.as_object()?)?;
-    let (_, nil) = fields.iter().find(|(n, _)| n == last)?;
-    Some(nil.unwrap_or("<nil>").to_string())
+    gostruct::field(parent.as_object()?, last, v)
 }
 
 /// `.A.B` from `v`; null when a field is not there.

@@ -23,19 +23,7 @@ pub fn text(v: &Value) -> String {
 }
 
 fn inner(v: &Value) -> String {
-    match v {
-        Value::Null => "<nil>".into(),
-        Value::String(s) => s.clone(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Array(a) => format!("[{}]", a.iter().map(inner).collect::<Vec<_>>().join(" ")),
-        Value::Object(m) => gostruct::print(m, inner).unwrap_or_else(|| {
-            let kv: Vec<String> = (gostruct::keys(m).into_iter())
-                .map(|k| format!("{k}:{}", inner(&m[k])))
-                .collect();
-            format!("map[{}]", kv.join(" "))
-        }),
-    }
+    gostruct::print(v)
 }
 
 fn want(name: &str, args: &[Value], n: usize) -> Result<(), TemplateError> {

@@ -3,28 +3,85 @@
 //! `encoding/json` writes a struct's keys in field order; a JSON object
 //! alone cannot say which of the two it was. A document that knows (as
 //! `inspect`'s do: docker's types) marks each struct object with one
-//! extra key, [`STRUCT`], whose value is its fields' order: the field
-//! names, separated by spaces, each with `=TEXT` when Go prints the field
-//! as TEXT where the object has null or lacks it (`Health=<nil>`,
-//! `Entrypoint=[]`, `Name=`). The key is no field: lookups, `len`,
-//! `range`, `index` and JSON output never see it.
+//! extra key, [`STRUCT`], whose value is its fields in order, separated by
+//! spaces. The key is no field: lookups, `len`, `range`, `index` and JSON
+//! output never see it. Each token of the value is one of:
+//!
+//! - `Name`, a field; `Name=TEXT` when Go prints the field as TEXT where
+//!   the object has null or lacks it (`Health=<nil>`, `Entrypoint=[]`,
+//!   `Name=`);
+//! - `*Name`, a field that is a pointer (`OomKillDisable *bool`): Go
+//!   prints a set one inside a struct as its memory address;
+//! - `@Name`, a `time.Time`, kept as RFC 3339 text, printed as Go's
+//!   `Time.String()` (`0001-01-01 00:00:00 +0000 UTC`);
+//! - `{` … `}`, the fields of an embedded struct: JSON has them flat among
+//!   the others, Go prints them as one nested `{…}`; `*{` … `}` for an
+//!   embedded pointer, printed as an address;
+//! - `*` alone, first: the struct is reached through a pointer where it is
+//!   a map's value or a slice's element (`Networks`' endpoints), printed
+//!   as an address when it is inside another value.
+//!
+//! Go prints an address as `0x` and hex digits; what it points at is
+//! memory of the docker CLI process and means nothing outside it. Cairn
+//! prints stand-ins of the same form, `0xc0000100` and a count of the
+//! addresses printed before it in the same value.
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Value};
+use std::cell::Cell;
 
 /// The key a struct object's field order is kept under.
 pub const STRUCT: &str = "\u{1}go-struct";
 
-/// A struct's fields in order, each with what Go prints for it when it is
-/// null or absent (`None`: `<nil>`).
-pub fn fields(m: &Map<String, Value>) -> Option<Vec<(&str, Option<&str>)>> {
+/// One token of a struct's spec (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Token<'a> {
+    /// Name, what Go prints when it is null or absent, and how it is held.
+    Field(&'a str, Option<&'a str>, Kind),
+    /// The start of an embedded struct: through a pointer or not.
+    Open(bool),
+    Close,
+    /// The struct itself is a pointer's target.
+    Target,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Plain,
+    Pointer,
+    Time,
+}
+
+fn tokens(m: &Map<String, Value>) -> Option<impl Iterator<Item = Token<'_>>> {
     let spec = m.get(STRUCT)?.as_str()?;
+    Some(spec.split(' ').filter(|t| !t.is_empty()).map(|t| match t {
+        "{" => Token::Open(false),
+        "*{" => Token::Open(true),
+        "}" => Token::Close,
+        "*" => Token::Target,
+        t => {
+            let (kind, t) = match t.as_bytes()[0] {
+                b'*' => (Kind::Pointer, &t[1..]),
+                b'@' => (Kind::Time, &t[1..]),
+                _ => (Kind::Plain, t),
+            };
+            match t.split_once('=') {
+                Some((name, nil)) => Token::Field(name, Some(nil), kind),
+                None => Token::Field(t, None, kind),
+            }
+        }
+    }))
+}
+
+/// A struct's fields in order (those of embedded structs in their place),
+/// each with what Go prints for it when it is null or absent (`None`:
+/// `<nil>`).
+pub fn fields(m: &Map<String, Value>) -> Option<Vec<(&str, Option<&str>)>> {
     Some(
-        spec.split(' ')
-            .filter(|f| !f.is_empty())
-            .map(|f| match f.split_once('=') {
-                Some((name, nil)) => (name, Some(nil)),
-                None => (f, None),
+        tokens(m)?
+            .filter_map(|t| match t {
+                Token::Field(name, nil, _) => Some((name, nil)),
+                _ => None,
             })
             .collect(),
     )
@@ -62,20 +119,161 @@ pub fn len(m: &Map<String, Value>) -> usize {
     m.len() - usize::from(m.contains_key(STRUCT))
 }
 
-/// A struct object as Go's `%v` prints it, each field's value by `each`.
-pub fn print(m: &Map<String, Value>, each: impl Fn(&Value) -> String) -> Option<String> {
-    let fields = fields(m)?;
-    let mut parts = Vec::with_capacity(fields.len());
-    for (name, nil) in &fields {
-        parts.push(match (m.get(*name), nil) {
-            (None | Some(Value::Null), Some(nil)) => nil.to_string(),
-            (None, None) => "<nil>".into(),
-            (Some(v), _) => each(v),
-        });
+/// `v` as Go's `fmt` prints it (`%v`) when it is what a template action
+/// prints: strings bare, `[a b]`, `map[k:v]` by sorted key, a struct as
+/// `{…}` in field order (see the module docs), null as `<nil>`.
+pub fn print(v: &Value) -> String {
+    let p = Printer {
+        addresses: Cell::new(0),
+    };
+    p.value(v, false)
+}
+
+/// What Go prints for field `name` of struct `m` holding `v`, where that
+/// differs from printing `v`: the field's text for null, a time's
+/// `String()`. `None` when `m` is no struct or has no such field.
+pub fn field(m: &Map<String, Value>, name: &str, v: &Value) -> Option<String> {
+    let (nil, kind) = tokens(m)?.find_map(|t| match t {
+        Token::Field(n, nil, kind) if n == name => Some((nil, kind)),
+        _ => None,
+    })?;
+    match (v, kind) {
+        (Value::Null, _) => Some(nil.unwrap_or("<nil>").to_string()),
+        (Value::String(s), Kind::Time) => Some(go_time(s)),
+        _ => None,
     }
-    let named = |k: &&String| *k != STRUCT && !fields.iter().any(|(n, _)| n == k);
-    parts.extend(m.keys().filter(named).map(|k| each(&m[k])));
-    Some(format!("{{{}}}", parts.join(" ")))
+}
+
+struct Printer {
+    /// How many addresses have been printed.
+    addresses: Cell<usize>,
+}
+
+/// What an embedded struct's fields go to while it is printed.
+enum Frame {
+    Parts(Vec<String>),
+    /// An embedded pointer's fields: printed as its address alone.
+    Skip,
+}
+
+impl Printer {
+    fn address(&self) -> String {
+        let n = self.addresses.get();
+        self.addresses.set(n + 1);
+        format!("0xc0000100{n:02x}")
+    }
+
+    /// `nested`: inside another value, where Go prints a pointer as its
+    /// address.
+    fn value(&self, v: &Value, nested: bool) -> String {
+        match v {
+            Value::Null => "<nil>".into(),
+            Value::String(s) => s.clone(),
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) => n.to_string(),
+            Value::Array(a) => {
+                let items: Vec<String> = a.iter().map(|x| self.value(x, true)).collect();
+                format!("[{}]", items.join(" "))
+            }
+            Value::Object(m) => match tokens(m) {
+                Some(_) if nested && target(m) => self.address(),
+                Some(t) => self.structure(m, t),
+                None => {
+                    let kv: Vec<String> = (keys(m).into_iter())
+                        .map(|k| format!("{k}:{}", self.value(&m[k], true)))
+                        .collect();
+                    format!("map[{}]", kv.join(" "))
+                }
+            },
+        }
+    }
+
+    fn structure<'a>(
+        &self,
+        m: &'a Map<String, Value>,
+        tokens: impl Iterator<Item = Token<'a>>,
+    ) -> String {
+        let mut frames = vec![Frame::Parts(vec![])];
+        let mut named = vec![];
+        for t in tokens {
+            let skipping = matches!(frames.last(), Some(Frame::Skip));
+            match t {
+                Token::Target => {}
+                Token::Open(_) if skipping => frames.push(Frame::Skip),
+                Token::Open(false) => frames.push(Frame::Parts(vec![])),
+                Token::Open(true) => {
+                    let a = self.address();
+                    push(&mut frames, a);
+                    frames.push(Frame::Skip);
+                }
+                Token::Close if frames.len() > 1 => {
+                    if let Some(Frame::Parts(p)) = frames.pop() {
+                        push(&mut frames, format!("{{{}}}", p.join(" ")));
+                    }
+                }
+                Token::Close => {}
+                Token::Field(name, ..) => {
+                    named.push(name);
+                    if !skipping {
+                        let v = m.get(name).unwrap_or(&Value::Null);
+                        let text = match (field(m, name, v), t) {
+                            (Some(text), _) => text,
+                            (None, Token::Field(_, _, Kind::Pointer)) => self.address(),
+                            (None, _) => self.value(v, true),
+                        };
+                        push(&mut frames, text);
+                    }
+                }
+            }
+        }
+        let rest = m
+            .keys()
+            .filter(|k| *k != STRUCT && !named.contains(&k.as_str()));
+        let rest: Vec<String> = rest.map(|k| self.value(&m[k], true)).collect();
+        let Some(Frame::Parts(mut parts)) = frames.into_iter().next() else {
+            unreachable!("the outermost frame is the struct's own")
+        };
+        parts.extend(rest);
+        format!("{{{}}}", parts.join(" "))
+    }
+}
+
+/// Whether struct `m` is marked as a pointer's target.
+fn target(m: &Map<String, Value>) -> bool {
+    tokens(m).is_some_and(|mut t| t.next() == Some(Token::Target))
+}
+
+fn push(frames: &mut [Frame], text: String) {
+    if let Some(Frame::Parts(p)) = frames.last_mut() {
+        p.push(text);
+    }
+}
+
+/// An RFC 3339 time as Go's `Time.String()` prints it after reading it
+/// from JSON: `2024-01-02 03:04:05.5 +0000 UTC`, an offset's zone as the
+/// offset (`+0100 +0100`). Text that is no such time is left as it is.
+fn go_time(s: &str) -> String {
+    let parsed = (|| {
+        let (date, rest) = s.split_once('T')?;
+        let split = rest.find(['Z', 'z', '+', '-'])?;
+        let (clock, zone) = rest.split_at(split);
+        let (hms, frac) = clock.split_once('.').unwrap_or((clock, ""));
+        if date.len() != 10 || hms.len() != 8 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let frac = frac.trim_end_matches('0');
+        let dot = if frac.is_empty() { "" } else { "." };
+        let zone = match zone {
+            "Z" | "z" => "+0000 UTC".to_string(),
+            z if z.len() == 6 && &z[3..4] == ":" => {
+                let off = format!("{}{}", &z[..3], &z[4..]);
+                format!("{off} {off}")
+            }
+            _ => return None,
+        };
+        Some(format!("{date} {hms}{dot}{frac} {zone}"))
+    })();
+    parsed.unwrap_or_else(|| s.to_string())
 }
 
 /// `v` serialized with structs' keys in field order and without markers.
@@ -125,13 +323,49 @@ mod tests {
         );
         let m = v.as_object().unwrap();
         assert_eq!(len(m), 3);
+        assert_eq!(print(&v), "{on-failure 3 map[a:2 b:1] <nil>}");
+        assert_eq!(print(&json!({})), "map[]");
+    }
+
+    #[test]
+    fn embedded_structs_nest_pointers_print_as_addresses() {
+        let mut v = json!({"A": 1, "B": {"X": true}, "C": "c", "P": 2, "Q": null, "D": "d"});
+        mark(&mut v, "A { *B C *P *Q } D");
+        mark(&mut v["B"], "X");
+        // JSON stays flat, in field order
         assert_eq!(
-            print(m, |v| v.to_string()).unwrap(),
-            r#"{"on-failure" 3 {"a":2,"b":1} <nil>}"#
+            to_json(&v),
+            r#"{"A":1,"B":{"X":true},"C":"c","P":2,"Q":null,"D":"d"}"#
+        );
+        assert_eq!(print(&v), "{1 {0xc000010000 c 0xc000010001 <nil>} d}");
+        // a pointer's target printed itself is its value
+        assert_eq!(print(&v["B"]), "{true}");
+        mark(&mut v, "*{ A *B C } D");
+        assert_eq!(print(&v), "{0xc000010000 d 2 <nil>}");
+        // a map's values that are pointers' targets
+        let mut nets = json!({"n": {"IP": "10.0.0.2"}});
+        mark(&mut nets["n"], "* IP");
+        assert_eq!(print(&nets), "map[n:0xc000010000]");
+        assert_eq!(print(&nets["n"]), "{10.0.0.2}");
+    }
+
+    #[test]
+    fn times_print_as_go_prints_them() {
+        let mut v = json!({"T": "2024-01-02T03:04:05.500Z", "U": "0001-01-01T00:00:00Z"});
+        mark(&mut v, "@T @U");
+        assert_eq!(
+            print(&v),
+            "{2024-01-02 03:04:05.5 +0000 UTC 0001-01-01 00:00:00 +0000 UTC}"
+        );
+        let m = v.as_object().unwrap();
+        assert_eq!(
+            field(m, "T", &v["T"]).unwrap(),
+            "2024-01-02 03:04:05.5 +0000 UTC"
         );
         assert_eq!(
-            print(json!({}).as_object().unwrap(), |v| v.to_string()),
-            None
+            go_time("2024-01-02T03:04:05+01:00"),
+            "2024-01-02 03:04:05 +0100 +0100"
         );
+        assert_eq!(go_time("yesterday"), "yesterday");
     }
 }
