@@ -495,3 +495,54 @@ fn whole_structs_print_nested_as_docker() {
     docker().ok(&["rm", &name]);
     docker().ok(&["rmi", &tag]);
 }
+
+/// `GraphDriver.Data` has the keys docker 20.10's overlay2 gives (the
+/// engine of these tests runs vfs, so they are written here as an
+/// overlay2 engine printed them): an image of two layers and a container
+/// LowerDir, MergedDir, UpperDir and WorkDir; an image of one layer no
+/// LowerDir. The paths are cairn's own: the layers' diffs, the
+/// container's upper, work and rootfs, and an image's WorkDir and
+/// MergedDir in its top layer's directory, never made.
+#[test]
+fn graph_driver_data_has_overlay2_keys() {
+    let env = Env::new("inspect-graph");
+    let tag = crate::interop::same_image(&env, "inspect-graph:1");
+    let data = |what: &str, on: &str| -> Value {
+        let t = "{{json .GraphDriver.Data}}";
+        let o = env.cmd("inspect").args(["--type", what, "-f", t, on]).ok();
+        serde_json::from_str(&o.stdout).unwrap()
+    };
+    let keys = |d: &Value| -> Vec<String> { d.as_object().unwrap().keys().cloned().collect() };
+    let all = ["LowerDir", "MergedDir", "UpperDir", "WorkDir"];
+    let path = |d: &Value, k: &str| std::path::PathBuf::from(d[k].as_str().unwrap());
+    let exists = |d: &Value, k: &str| path(d, k).is_dir();
+
+    let image = data("image", &tag);
+    assert_eq!(keys(&image), all, "{image}");
+    assert!(exists(&image, "UpperDir"), "{image}");
+    for lower in image["LowerDir"].as_str().unwrap().split(':') {
+        assert!(std::path::Path::new(lower).is_dir(), "{lower}");
+    }
+    let top = path(&image, "UpperDir").parent().unwrap().to_path_buf();
+    assert_eq!(path(&image, "WorkDir"), top.join("work"));
+    assert_eq!(path(&image, "MergedDir"), top.join("merged"));
+
+    let tar = env.path("one.tar");
+    let one = crate::harness::TarBuilder::new().file("f", 0o644, b"x\n");
+    std::fs::write(&tar, one.build()).unwrap();
+    env.cmd("import")
+        .args([tar.to_str().unwrap(), "inspect-graph:one"])
+        .ok();
+    let image = data("image", "inspect-graph:one");
+    assert_eq!(keys(&image), all[1..], "{image}");
+    assert!(exists(&image, "UpperDir"), "{image}");
+
+    let c = env.cmd("create").args(["--network", "none", &tag]).ok();
+    let c = c.stdout.trim().to_string();
+    let container = data("container", &c);
+    assert_eq!(keys(&container), all, "{container}");
+    for k in &all[1..] {
+        assert!(exists(&container, k), "{k}: {container}");
+    }
+    docker().ok(&["rmi", &tag]);
+}

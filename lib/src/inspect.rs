@@ -172,7 +172,9 @@ pub struct RestartPolicy {
 #[serde(rename_all = "PascalCase")]
 pub struct GraphDriver {
     /// `LowerDir` (colon-separated, top first), `UpperDir`, `WorkDir`,
-    /// `MergedDir`.
+    /// `MergedDir`. An image's `WorkDir` and `MergedDir` are never made:
+    /// they are where docker's overlay2 has them, in the top layer's
+    /// directory (an image of one layer has no `LowerDir`).
     pub data: BTreeMap<String, String>,
     pub name: String,
 }
@@ -482,6 +484,32 @@ fn graph_driver(lower: Vec<String>, [upper, work, merged]: [String; 3]) -> Graph
     }
 }
 
+/// An image's `GraphDriver` over its layers' diff directories `stack`
+/// (top first), with the keys docker's overlay2 gives an image: the top
+/// layer's diff as `UpperDir`, the others as `LowerDir` (none for one
+/// layer), and `WorkDir` and `MergedDir` in the top layer's directory,
+/// where a union of the image alone would keep its work and be mounted.
+/// Cairn never makes those two (it mounts a union only for a container,
+/// whose own are its `WorkDir` and `MergedDir`); docker's `MergedDir` of
+/// an image is there only while something mounts it.
+fn image_graph_driver(stack: &[std::path::PathBuf]) -> GraphDriver {
+    let text = |p: &std::path::Path| p.display().to_string();
+    let Some((upper, lower)) = stack.split_first() else {
+        return graph_driver(vec![], [String::new(), String::new(), String::new()]);
+    };
+    let top = upper.parent().unwrap_or(upper);
+    let mut graph = graph_driver(
+        lower.iter().map(|d| text(d)).collect(),
+        [
+            text(upper),
+            text(&top.join("work")),
+            text(&top.join("merged")),
+        ],
+    );
+    graph.data.retain(|_, v| !v.is_empty());
+    graph
+}
+
 /// `docker image inspect` of the image whose top layer is `top`.
 pub fn image(store: &Store, top: &LayerId) -> Result<Image> {
     let chain = store.chain(top)?;
@@ -497,13 +525,7 @@ pub fn image(store: &Store, top: &LayerId) -> Result<Image> {
         .filter(|r| r.layer == *top)
         .map(|r| r.name)
         .collect();
-    let stack = store.stack(top)?.dirs;
-    let dirs: Vec<String> = stack.iter().map(|d| d.display().to_string()).collect();
-    let (upper, lower) = dirs
-        .split_first()
-        .map_or((String::new(), vec![]), |(u, l)| (u.clone(), l.to_vec()));
-    let mut graph = graph_driver(lower, [upper, String::new(), String::new()]);
-    graph.data.retain(|_, v| !v.is_empty());
+    let graph = image_graph_driver(&store.stack(top)?.dirs);
     Ok(Image {
         id: Digest::of(&bytes),
         repo_tags,
