@@ -165,3 +165,104 @@ fn an_older_raw_log_still_reads() {
     assert_eq!((o.stdout.as_str(), o.stderr.as_str()), ("again\n", "new\n"));
     env.cmd("rm").arg(&id).ok();
 }
+
+/// `--since`/`--until` with a time that names no zone read it in the
+/// local zone (`TZ`), a date alone as its local midnight, as docker
+/// 20.10's client does: the same lines from both for the same local
+/// times; under another `TZ` the same text is another time.
+#[test]
+fn times_without_a_zone_are_local_as_docker() {
+    use time::{format_description::well_known::Rfc3339, OffsetDateTime, UtcOffset};
+    let env = Env::new("logs-local");
+    let tag = crate::interop::same_image(&env, "logs-local:1");
+    let run = [
+        "run",
+        "-d",
+        "--network",
+        "none",
+        &tag,
+        "sh",
+        "-c",
+        "echo a; sleep 2.5; echo b",
+    ];
+    let ours = env
+        .cmd("run")
+        .args(&run[1..])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let theirs = docker().ok(&run).trim().to_string();
+    env.cmd("wait").arg(&ours).ok();
+    docker().ok(&["wait", &theirs]);
+    const TZ: &str = "Asia/Kolkata"; // +05:30 all year
+    let kolkata = UtcOffset::from_hms(5, 30, 0).unwrap();
+    // each engine's `logs ARGS` under TZ
+    let logs = |docker_too: bool, tz: &str, args: &[&str]| -> String {
+        if docker_too {
+            let o = docker().run_env(&[&["logs"][..], args, &[&theirs]].concat(), &[("TZ", tz)]);
+            assert!(o.status.success(), "{o:?}");
+            return String::from_utf8_lossy(&o.stdout).into_owned();
+        }
+        env.cmd("logs")
+            .env("TZ", tz)
+            .args(args)
+            .arg(&ours)
+            .ok()
+            .stdout
+    };
+    for engine in [false, true] {
+        // the whole second before b, after a: as local time in Kolkata
+        let stamped = logs(engine, TZ, &["-t"]);
+        let b = stamped.lines().nth(1).unwrap().split(' ').next().unwrap();
+        let b = OffsetDateTime::parse(b, &Rfc3339)
+            .unwrap()
+            .to_offset(kolkata);
+        let t = b.replace_nanosecond(0).unwrap();
+        let local = format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            t.year(),
+            t.month() as u8,
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        );
+        let which = if engine { "docker" } else { "cairn" };
+        assert_eq!(
+            logs(engine, TZ, &["--since", &local]),
+            "b\n",
+            "{which} {local}"
+        );
+        assert_eq!(
+            logs(engine, TZ, &["--until", &local]),
+            "a\n",
+            "{which} {local}"
+        );
+        // the same text in UTC is 5h30 later: after both lines
+        assert_eq!(
+            logs(engine, "UTC", &["--until", &local]),
+            "a\nb\n",
+            "{which}"
+        );
+        // a date alone: its midnight; tomorrow's is after both lines
+        let tomorrow = t.date().next_day().unwrap();
+        let day = format!("{tomorrow}");
+        assert_eq!(logs(engine, TZ, &["--since", &day]), "", "{which} {day}");
+        assert_eq!(
+            logs(engine, TZ, &["--until", &day]),
+            "a\nb\n",
+            "{which} {day}"
+        );
+    }
+    let o = env
+        .cmd("logs")
+        .args(["--since", "2026-13-02", &ours])
+        .fails(2);
+    assert!(o.stderr.contains("--since 2026-13-02: not a time"), "{o}");
+    assert_eq!(o.stderr.lines().count(), 1, "{o}");
+    let o = docker().run(&["logs", "--since", "2026-13-02", &theirs]);
+    assert!(!o.status.success(), "{o:?}");
+    docker().ok(&["rm", &theirs]);
+    env.cmd("rm").arg(&ours).ok();
+}

@@ -508,19 +508,91 @@ impl Show {
     }
 }
 
-/// A time `--since`/`--until` take, as docker's: RFC 3339 (with or
-/// without a fraction), a Unix time in seconds (with or without a
-/// fraction), or a duration before `now` (`10m`, `1h30m`, `1.5s`, `300ms`);
-/// in nanoseconds since the epoch.
-pub fn parse_time(s: &str, now: i64) -> Option<i64> {
-    use time::format_description::well_known::Rfc3339;
-    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
-        return i64::try_from(t.unix_timestamp_nanos()).ok();
+/// A time `--since`/`--until` take, read as docker 20.10's client reads
+/// one (`GetTimestamp` in its api/types/time), in nanoseconds since the
+/// epoch:
+///
+/// - a duration before `now` (`10m`, `1h30m`, `1.5s`, `300ms`; not `0`),
+///   to the whole second before it, as docker sends it;
+/// - a date and time, `2026-12-02T10:00:00[.FRACTION]`, `2026-12-02T10:00`,
+///   `2026-12-02T10` or a date alone `2026-12-02` (its midnight), with a
+///   zone (`Z`, `+01:00`, `-05:00`) or without one: then in the local zone,
+///   whose offset from UTC now is `local` seconds east (docker's
+///   `time.FixedZone` of the current zone);
+/// - a Unix time in seconds (with or without a fraction).
+pub fn parse_time(s: &str, now: i64, local: i32) -> Option<i64> {
+    const NS: i64 = 1_000_000_000;
+    if s != "0" {
+        if let Some(d) = duration_ns(s) {
+            return Some(now.saturating_sub(d).div_euclid(NS) * NS);
+        }
     }
-    if let Some(secs) = seconds(s) {
-        return Some(secs);
+    match calendar(s, local) {
+        Some(t) => Some(t),
+        // docker takes text with a `-` for a date, and fails on it
+        None if s.contains('-') => None,
+        None => seconds(s),
     }
-    duration_ns(s).map(|d| now.saturating_sub(d))
+}
+
+/// `DATE[THH[:MM[:SS[.FRACTION]]]]` and a zone when `s` has one (docker's
+/// rule: a `z`, `Z` or `+`, or three `-`), else in the zone `local`
+/// seconds east of UTC. A fraction needs the seconds.
+fn calendar(s: &str, local: i32) -> Option<i64> {
+    use time::{Date, Month, PrimitiveDateTime, Time, UtcOffset};
+    let zoned = s.contains(['z', 'Z', '+']) || s.matches('-').count() == 3;
+    let (body, offset) = match zoned {
+        false => (s, local),
+        true => zone(s)?,
+    };
+    let (date, clock) = body.split_once('T').unwrap_or((body, ""));
+    let num = |t: &str, len: std::ops::RangeInclusive<usize>| {
+        (len.contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse::<u32>().ok())
+            .flatten()
+    };
+    let mut ymd = date.split('-');
+    let (y, m, d) = (ymd.next()?, ymd.next()?, ymd.next()?);
+    let month = Month::try_from(u8::try_from(num(m, 2..=2)?).ok()?).ok()?;
+    let date = Date::from_calendar_date(num(y, 4..=4)? as i32, month, num(d, 2..=2)? as u8);
+    let (hms, frac) = clock.split_once('.').unwrap_or((clock, ""));
+    let mut parts = hms.split(':').filter(|_| !hms.is_empty());
+    let mut field = |len| parts.next().map_or(Some(0), |p| num(p, len));
+    let (h, min, sec) = (field(1..=2)?, field(2..=2)?, field(2..=2)?);
+    let fraction = match frac {
+        "" if !s.contains('.') => 0,
+        f if hms.len() >= 7 && f.len() <= 9 => num(f, 1..=9)? * 10u32.pow(9 - f.len() as u32),
+        _ => return None,
+    };
+    if parts.next().is_some() || ymd.next().is_some() || (s.contains('T') && clock.is_empty()) {
+        return None;
+    }
+    let time = Time::from_hms_nano(h as u8, min as u8, sec as u8, fraction).ok()?;
+    let at = PrimitiveDateTime::new(date.ok()?, time)
+        .assume_offset(UtcOffset::from_whole_seconds(offset).ok()?);
+    i64::try_from(at.unix_timestamp_nanos()).ok()
+}
+
+/// `s` without its zone (`Z`, `±HH:MM`), and the zone's seconds east.
+fn zone(s: &str) -> Option<(&str, i32)> {
+    if let Some(body) = s.strip_suffix('Z') {
+        return Some((body, 0));
+    }
+    let (body, z) = s.split_at(s.len().checked_sub(6)?);
+    let sign = match z.as_bytes()[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (hh, mm) = z[1..].split_once(':')?;
+    let digits = |t: &str| t.len() == 2 && t.bytes().all(|b| b.is_ascii_digit());
+    if !digits(hh) || !digits(mm) {
+        return None;
+    }
+    Some((
+        body,
+        sign * (hh.parse::<i32>().ok()? * 3600 + mm.parse::<i32>().ok()? * 60),
+    ))
 }
 
 /// `SECONDS[.FRACTION]` in nanoseconds.
@@ -538,16 +610,23 @@ fn seconds(s: &str) -> Option<i64> {
         .checked_add(frac)
 }
 
-/// A Go duration (`1h30m`, `1.5s`, `300ms`) in nanoseconds.
+/// A Go duration (`1h30m`, `1.5s`, `300ms`, `-5m`) in nanoseconds.
 fn duration_ns(s: &str) -> Option<i64> {
-    const UNITS: [(&str, f64); 6] = [
+    const UNITS: [(&str, f64); 8] = [
         ("ns", 1.0),
         ("us", 1e3),
+        ("µs", 1e3),
+        ("μs", 1e3),
         ("ms", 1e6),
         ("s", 1e9),
         ("m", 60e9),
         ("h", 3600e9),
     ];
+    let (sign, s) = match s.as_bytes().first() {
+        Some(b'-') => (-1.0, &s[1..]),
+        Some(b'+') => (1.0, &s[1..]),
+        _ => (1.0, s),
+    };
     let mut rest = s;
     let mut total = 0f64;
     while !rest.is_empty() {
@@ -563,7 +642,7 @@ fn duration_ns(s: &str) -> Option<i64> {
         total += value * scale;
         rest = &rest[unit.len()..];
     }
-    (!s.is_empty() && total < i64::MAX as f64).then_some(total as i64)
+    (!s.is_empty() && total < i64::MAX as f64).then_some((sign * total) as i64)
 }
 
 #[cfg(test)]
@@ -729,21 +808,51 @@ mod tests {
 
     #[test]
     fn times_print_and_parse_as_docker_writes_them() {
+        const S: i64 = 1_000_000_000;
         assert_eq!(
             docker_time(Some(1_700_000_000_000_001_000)),
             "2023-11-14T22:13:20.000001000Z"
         );
         assert_eq!(docker_time(None), "0001-01-01T00:00:00.000000000Z");
         let now = 1_700_000_000_000_000_000;
-        let t = |s: &str| parse_time(s, now);
+        let t = |s: &str| parse_time(s, now, 3600);
         assert_eq!(t("2023-11-14T22:13:20.000001Z"), Some(now + 1_000));
         assert_eq!(t("2023-11-14T23:13:20+01:00"), Some(now));
         assert_eq!(t("1700000000"), Some(now));
+        assert_eq!(t("0"), Some(0));
         assert_eq!(t("1700000000.5"), Some(now + 500_000_000));
+        // a duration: to the whole second before, as docker sends it
         assert_eq!(t("1h30m"), Some(now - 5_400_000_000_000));
-        assert_eq!(t("300ms"), Some(now - 300_000_000));
-        assert_eq!(t("1.5s"), Some(now - 1_500_000_000));
-        for bad in ["", "x", "10x", "m", "1.2.3", "2023-11-14", "-5m"] {
+        assert_eq!(t("300ms"), Some(now - S));
+        assert_eq!(t("1.5s"), Some(now - 2 * S));
+        assert_eq!(t("-5m"), Some(now + 300 * S));
+        // no zone: local time, here an hour east of UTC
+        assert_eq!(t("2023-11-14T23:13:20"), Some(now));
+        assert_eq!(t("2023-11-14T23:13:20.5"), Some(now + S / 2));
+        assert_eq!(t("2023-11-14T23:13"), Some(now - 20 * S));
+        assert_eq!(t("2023-11-14T23"), Some(now - 800 * S));
+        assert_eq!(t("2023-11-14"), Some(now - 83_600 * S));
+        assert_eq!(t("2023-11-14Z"), Some(now - 80_000 * S));
+        assert_eq!(t("2023-11-14-05:00"), Some(now - 62_000 * S));
+        assert_eq!(t("2023-11-14T22:13Z"), Some(now - 20 * S));
+        assert_eq!(t("2023-11-14T17-05:00"), Some(now - 800 * S));
+        for bad in [
+            "",
+            "x",
+            "10x",
+            "m",
+            "1.2.3",
+            "2023-13-14",
+            "2023-11-31",
+            "2023-11-14T",
+            "2023-11-14T25",
+            "2023-11-14T10:00:00.",
+            "2023-11-14T10.5",
+            "2023-11-14T10:00:00:00",
+            "2023-11-14z",
+            "23-11-14",
+            "-",
+        ] {
             assert_eq!(t(bad), None, "{bad}");
         }
     }

@@ -276,3 +276,19 @@ pub fn open_in_root(root: BorrowedFd<'_>, path: &str) -> nix::Result<OwnedFd> {
         .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
     openat2(root, path, how)
 }
+
+/// The local zone's offset from UTC, in seconds east, at `secs` since the
+/// epoch: as `TZ` says (a name under /usr/share/zoneinfo, or a POSIX rule),
+/// else /etc/localtime; 0 when libc cannot tell.
+pub fn local_offset(secs: i64) -> i32 {
+    let t: libc::time_t = secs;
+    // SAFETY: `tm` is plain data, all zeros a valid value of it.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are to live locals of the types localtime_r
+    // takes; it writes only `tm`.
+    let r = unsafe { libc::localtime_r(&t, &mut tm) };
+    match r.is_null() {
+        true => 0,
+        false => i32::try_from(tm.tm_gmtoff).unwrap_or(0),
+    }
+}

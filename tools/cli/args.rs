@@ -1320,8 +1320,9 @@ pub struct Logs {
     /// Each line after the time it was written (RFC 3339, UTC, ns)
     #[arg(long, short = 't')]
     pub timestamps: bool,
-    /// Only lines written since TIME: RFC 3339, Unix seconds or a duration
-    /// ago (`10m`, `1h30m`)
+    /// Only lines written since TIME: a date and time (`2026-12-02T10:00:00`,
+    /// local time (TZ) unless a zone follows: `Z`, `+01:00`), a date
+    /// (`2026-12-02`: its midnight), Unix seconds or a duration ago (`10m`)
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
     /// Only lines written before TIME (as --since)

@@ -12,16 +12,20 @@ fn main() {
     cairn_cli::main("cairn-logs", || run(Logs::parse()))
 }
 
-/// `--since`/`--until`'s TIME in nanoseconds since the epoch.
+/// `--since`/`--until`'s TIME in nanoseconds since the epoch; one without
+/// a zone is local time, as docker's client reads it.
 fn time_arg(flag: &str, t: &Option<String>) -> Result<Option<i64>, Fail> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i64);
+    let local = libcairn::sys::local_offset(now / 1_000_000_000);
     t.as_deref()
         .map(|t| {
-            logfile::parse_time(t, now).ok_or_else(|| {
+            logfile::parse_time(t, now, local).ok_or_else(|| {
                 usage(format!(
-                    "{flag} {t}: give an RFC 3339 time, Unix seconds or a duration such as 10m"
+                    "{flag} {t}: not a time: give a date and time (2026-12-02T10:00:00, \
+                     local time without a zone, or with one: Z, +01:00), a date \
+                     (2026-12-02), Unix seconds or a duration such as 10m"
                 ))
             })
         })
