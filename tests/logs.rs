@@ -266,3 +266,83 @@ fn times_without_a_zone_are_local_as_docker() {
     docker().ok(&["rm", &theirs]);
     env.cmd("rm").arg(&ours).ok();
 }
+
+/// `logs -f --until T` stops following once T has come and exits 0,
+/// having printed what was written before T. docker 20.10 stops at the
+/// first line written after T: the same lines from a container that
+/// keeps writing. (A container that writes nothing more keeps docker
+/// waiting until it stops; cairn stops at T.)
+#[test]
+fn follow_stops_at_until() {
+    use time::{format_description::well_known::Rfc3339, Duration as Span, OffsetDateTime};
+    let env = Env::new("logs-until");
+    let tag = crate::interop::same_image(&env, "logs-until:1");
+    let chatty = "i=0; while :; do i=$((i+1)); echo l$i; sleep 0.3; done";
+    let run = |script: &str| {
+        let id = env
+            .cmd("run")
+            .args(["-d", "--network", "none", &tag, "sh", "-c", script]);
+        id.ok().stdout.trim().to_string()
+    };
+    let (ours, quiet) = (run(chatty), run("echo once; sleep 120"));
+    let theirs = docker().ok(&["run", "-d", "--network", "none", &tag, "sh", "-c", chatty]);
+    let theirs = theirs.trim().to_string();
+    let until = |s: i64| OffsetDateTime::now_utc() + Span::seconds(s);
+    let text = |t: OffsetDateTime| t.format(&Rfc3339).unwrap();
+    // cairn's logs -f -t --until T: it must end by itself
+    let follow = |id: &str, t: &str| {
+        let mut child = Command::new(bin("logs"))
+            .env("CAIRN_ROOT", &env.root)
+            .args(["-f", "-t", "--until", t, id])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_for("logs -f --until to end", Duration::from_secs(60), || {
+            child.try_wait().unwrap().is_some()
+        });
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "{o:?}");
+        String::from_utf8(o.stdout).unwrap()
+    };
+    // every line before T, and one of them written while following
+    let check = |who: &str, out: &str, start: OffsetDateTime, t: OffsetDateTime| {
+        let stamps: Vec<OffsetDateTime> = out
+            .lines()
+            .map(|l| OffsetDateTime::parse(l.split(' ').next().unwrap(), &Rfc3339).unwrap())
+            .collect();
+        assert!(
+            stamps.iter().all(|s| *s < t),
+            "{who}: a line after {t}: {out}"
+        );
+        assert!(
+            stamps.iter().any(|s| *s > start),
+            "{who} did not follow: {out}"
+        );
+    };
+    let start = OffsetDateTime::now_utc();
+    let t = until(3);
+    check("cairn", &follow(&ours, &text(t)), start, t);
+    let start = OffsetDateTime::now_utc();
+    let t = until(3);
+    check(
+        "docker",
+        &docker().ok(&["logs", "-f", "-t", "--until", &text(t), &theirs]),
+        start,
+        t,
+    );
+    // a container that writes nothing more: cairn stops at T all the same
+    let out = follow(&quiet, &text(until(2)));
+    assert!(
+        out.ends_with(" once\n") && out.lines().count() == 1,
+        "{out}"
+    );
+    assert!(
+        env.cmd("inspect")
+            .args(["-f", "{{.State.Running}}", &quiet])
+            .ok()
+            .stdout
+            == "true\n"
+    );
+    docker().ok(&["rm", "-f", &theirs]);
+    env.cmd("rm").args(["-f", &ours, &quiet]).ok();
+}

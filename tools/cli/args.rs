@@ -1311,7 +1311,8 @@ pub struct Attach {
 pub struct Logs {
     #[command(flatten)]
     pub common: Common,
-    /// Follow: keep printing what comes until the container stops
+    /// Follow: keep printing what comes until the container stops (or
+    /// --until's time comes)
     #[arg(long, short = 'f')]
     pub follow: bool,
     /// Only the last N lines of both streams together (`all`: everything)

@@ -15,9 +15,7 @@ fn main() {
 /// `--since`/`--until`'s TIME in nanoseconds since the epoch; one without
 /// a zone is local time, as docker's client reads it.
 fn time_arg(flag: &str, t: &Option<String>) -> Result<Option<i64>, Fail> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64);
+    let now = now_ns();
     let local = libcairn::sys::local_offset(now / 1_000_000_000);
     t.as_deref()
         .map(|t| {
@@ -30,6 +28,13 @@ fn time_arg(flag: &str, t: &Option<String>) -> Result<Option<i64>, Fail> {
             })
         })
         .transpose()
+}
+
+/// The time now, in nanoseconds since the epoch.
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
 }
 
 fn run(args: Logs) -> Result<i32, Fail> {
@@ -54,15 +59,18 @@ fn run(args: Logs) -> Result<i32, Fail> {
     if !args.follow {
         return Ok(0);
     }
+    // until the container stops, or --until's time has come: what was
+    // written before it is read once more after it
     loop {
         let running = container::is_running(&store, &c)?;
+        let past = show.until.is_some_and(|u| now_ns() >= u);
         let mut any = false;
         follow.more(&mut |r| {
             any = true;
             show.write(&r, &mut out, &mut err)
         })?;
         out.flush()?;
-        if !running {
+        if !running || past {
             return Ok(0);
         }
         if !any {
