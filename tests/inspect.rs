@@ -485,6 +485,28 @@ fn whole_structs_print_nested_as_docker() {
     }
     let resources = ours("{{.HostConfig}}", &name);
     assert!(resources.contains(" [0 0]  {0 0 0  0 [] "), "{resources}");
+    // Go's field names over the structs; a template that fails there
+    // (`.Id`: the Go field is ID) runs again over the JSON, all maps, where
+    // a key that is not there fails
+    for t in [
+        "{{.ID | len}} {{.HostConfig.RestartPolicy}} {{.Config.ExposedPorts}}",
+        "{{.Id | len}} {{.HostConfig.RestartPolicy}} {{.Config.ExposedPorts}}",
+        "{{.HostConfig.CPUShares}} {{.HostConfig.NanoCPUs}} {{.HostConfig.DNS}}",
+        "{{.HostConfig.CpuShares}} {{.HostConfig.RestartPolicy}}",
+        "{{.Config.Labels.nope}} {{.State}}",
+    ] {
+        assert_eq!(ours(t, &name), theirs(t, &name), "{t}");
+    }
+    for t in [
+        "{{.Nope}}",
+        "{{.id}}",
+        "{{.Id}}{{.Config.Labels.nope}}",
+        "{{.ID}}{{.HostConfig.CPUShares}}{{.HostConfig.CpuShares}}",
+    ] {
+        env.cmd("inspect").args(["-f", t, &name]).fails(1);
+        let o = docker().run(&["inspect", "-f", t, &name]);
+        assert!(!o.status.success(), "docker {t}: {o:?}");
+    }
     // a time.Time as Go prints one: docker's tag set LastTagTime, cairn
     // keeps none
     let t = "{{.Metadata.LastTagTime}}";

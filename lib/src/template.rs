@@ -40,9 +40,35 @@ pub fn render(template: &str, doc: &Value) -> Result<String, TemplateError> {
 }
 
 fn render_parsed(nodes: &[parse::Node], doc: &Value) -> Result<String, TemplateError> {
+    render_in(nodes, doc, exec::Mode::Loose)
+}
+
+fn render_in(
+    nodes: &[parse::Node],
+    doc: &Value,
+    mode: exec::Mode,
+) -> Result<String, TemplateError> {
     let mut out = String::new();
-    exec::run(nodes, doc, &mut exec::Scope::new(doc, nodes), &mut out)?;
+    exec::run(
+        nodes,
+        doc,
+        &mut exec::Scope::new(doc, nodes, mode),
+        &mut out,
+    )?;
     Ok(out)
+}
+
+/// `template` rendered over `doc`, one of docker's documents whose structs
+/// are marked (see [`gostruct`]), as `docker inspect -f` renders one: over
+/// the structs first, where a field is reached by its Go name alone and
+/// any other is an error; when that fails, once more over the plain JSON,
+/// every object a map (`map[k:v]`), where a key that is not there is an
+/// error. So `{{.ID}}` and `{{.Id}}` both read the ID, and
+/// `{{.Id}} {{.State}}` prints the state as a map.
+pub fn render_docker(template: &str, doc: &Value) -> Result<String, TemplateError> {
+    let nodes = parse::parse(template)?;
+    render_in(&nodes, doc, exec::Mode::Typed)
+        .or_else(|_| render_in(&nodes, &gostruct::plain(doc), exec::Mode::Raw))
 }
 
 /// docker's `--format` over a listing's rows, one line each. `\t` and

@@ -547,7 +547,8 @@ pub struct Images {
 /// On a terminal (or with --format table), prints docker's JSON array with
 /// docker's keys, as `docker inspect` does (docs/docker-inspect-container.schema.json,
 /// docs/docker-inspect-image.schema.json); -f renders a Go template over
-/// the same documents.
+/// the same documents as docker's does: over its Go structs (`.ID`), and
+/// if that fails over the plain JSON (`.Id`; a missing key is an error).
 ///
 /// RECORDS: piped, writes documents, not records: the stored metadata and
 /// state with computed fields, over the upstream fields, so that they

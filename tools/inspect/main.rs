@@ -81,7 +81,7 @@ fn run(args: Inspect) -> Result<i32, Fail> {
     let code = each_subject(inspected(&args)?, |s| {
         match (inspect_one(&store, s, &args, docker)?, t) {
             (Doc::Docker(d), Some(t)) => {
-                out.raw(&format!("{}\n", template::render(t, &d).usage()?))?
+                out.raw(&format!("{}\n", template::render_docker(t, &d).usage()?))?
             }
             (Doc::Docker(d), None) => array.push(d),
             (Doc::Container(d), _) => out.record(&*d)?,

@@ -12,7 +12,10 @@
 //! (`HostConfig` embeds `Resources`, `NetworkSettings` embeds
 //! `NetworkSettingsBase` and `DefaultNetworkSettings`), or as an address
 //! when it is a pointer (`ContainerJSON` embeds `*ContainerJSONBase`, so a
-//! container's `{{.}}` prints `{0xc… [] 0xc… 0xc…}`).
+//! container's `{{.}}` prints `{0xc… [] 0xc… 0xc…}`). A field whose Go
+//! name is not its JSON key is marked with both (`Id/ID`): docker's
+//! templates reach the struct's by the Go name, and fall back to the JSON
+//! for the other (see [`crate::template::render_docker`]).
 
 use crate::template::gostruct;
 use serde_json::Value;
@@ -43,22 +46,24 @@ const RESTART: Shape = Struct("Name MaximumRetryCount", &[]);
 
 const LOG: Shape = Struct("Type Config=map[]", &[]);
 
-const BINDING: Shape = Struct("HostIp HostPort", &[]);
+const BINDING: Shape = Struct("HostIp/HostIP HostPort", &[]);
 
 const HOST_CONFIG: Shape = Struct(
-    "Binds=[] ContainerIDFile LogConfig NetworkMode PortBindings=map[] RestartPolicy \
-     AutoRemove VolumeDriver VolumesFrom=[] CapAdd=[] CapDrop=[] CgroupnsMode Dns=[] \
-     DnsOptions=[] DnsSearch=[] ExtraHosts=[] GroupAdd=[] IpcMode Cgroup Links=[] \
-     OomScoreAdj PidMode Privileged PublishAllPorts ReadonlyRootfs SecurityOpt=[] \
-     StorageOpt=map[] Tmpfs=map[] UTSMode UsernsMode ShmSize Sysctls=map[] Runtime \
-     ConsoleSize Isolation { CpuShares Memory NanoCpus CgroupParent BlkioWeight \
-     BlkioWeightDevice=[] BlkioDeviceReadBps=[] BlkioDeviceWriteBps=[] \
-     BlkioDeviceReadIOps=[] BlkioDeviceWriteIOps=[] CpuPeriod CpuQuota \
-     CpuRealtimePeriod CpuRealtimeRuntime CpusetCpus CpusetMems Devices=[] \
+    "Binds=[] ContainerIDFile LogConfig NetworkMode PortBindings=map[] \
+     RestartPolicy AutoRemove VolumeDriver VolumesFrom=[] CapAdd=[] CapDrop=[] \
+     CgroupnsMode Dns/DNS=[] DnsOptions/DNSOptions=[] DnsSearch/DNSSearch=[] \
+     ExtraHosts=[] GroupAdd=[] IpcMode Cgroup Links=[] OomScoreAdj PidMode \
+     Privileged PublishAllPorts ReadonlyRootfs SecurityOpt=[] StorageOpt=map[] \
+     Tmpfs=map[] UTSMode UsernsMode ShmSize Sysctls=map[] Runtime ConsoleSize \
+     Isolation { CpuShares/CPUShares Memory NanoCpus/NanoCPUs CgroupParent \
+     BlkioWeight BlkioWeightDevice=[] BlkioDeviceReadBps=[] BlkioDeviceWriteBps=[] \
+     BlkioDeviceReadIOps=[] BlkioDeviceWriteIOps=[] CpuPeriod/CPUPeriod \
+     CpuQuota/CPUQuota CpuRealtimePeriod/CPURealtimePeriod \
+     CpuRealtimeRuntime/CPURealtimeRuntime CpusetCpus CpusetMems Devices=[] \
      DeviceCgroupRules=[] DeviceRequests=[] KernelMemory KernelMemoryTCP \
      MemoryReservation MemorySwap *MemorySwappiness *OomKillDisable *PidsLimit \
-     Ulimits=[] CpuCount CpuPercent IOMaximumIOps IOMaximumBandwidth } \
-     Mounts=[] MaskedPaths=[] ReadonlyPaths=[] *Init",
+     Ulimits=[] CpuCount/CPUCount CpuPercent/CPUPercent IOMaximumIOps \
+     IOMaximumBandwidth } Mounts=[] MaskedPaths=[] ReadonlyPaths=[] *Init",
     &[
         ("LogConfig", LOG),
         ("PortBindings", Map(&List(&BINDING))),
@@ -103,7 +108,7 @@ const NETWORK_SETTINGS: Shape = Struct(
 );
 
 const CONTAINER: Shape = Struct(
-    "*{ Id Created Path Args=[] *State Image ResolvConfPath HostnamePath HostsPath \
+    "*{ Id/ID Created Path Args=[] *State Image ResolvConfPath HostnamePath HostsPath \
      LogPath *Node Name RestartCount Driver Platform MountLabel ProcessLabel \
      AppArmorProfile ExecIDs=[] *HostConfig GraphDriver *SizeRw *SizeRootFs } \
      Mounts=[] *Config *NetworkSettings",
@@ -122,7 +127,7 @@ const ROOT_FS: Shape = Struct("Type Layers=[] BaseLayer=", &[]);
 const METADATA: Shape = Struct("@LastTagTime", &[]);
 
 const IMAGE: Shape = Struct(
-    "Id RepoTags=[] RepoDigests=[] Parent Comment Created Container \
+    "Id/ID RepoTags=[] RepoDigests=[] Parent Comment Created Container \
      *ContainerConfig DockerVersion Author *Config Architecture Variant= Os \
      OsVersion= Size VirtualSize GraphDriver RootFS Metadata",
     &[
@@ -196,6 +201,27 @@ mod tests {
              {<nil> 10.0.0.1 <nil> <nil> <nil> <nil> <nil> <nil>} map[n:0xc000010000]}"
         );
         assert_eq!(r("{{.}}"), "{0xc000010000 [] 0xc000010001 0xc000010002}");
+        // as docker's inspect: Go's names over the structs; a template that
+        // fails there runs again over the plain JSON, every object a map
+        let d = |t| crate::template::render_docker(t, &v);
+        assert_eq!(
+            d("{{.ID}} {{.HostConfig.RestartPolicy}}").unwrap(),
+            "x {on-failure 3}"
+        );
+        assert_eq!(
+            d("{{.Id}} {{.HostConfig.RestartPolicy}}").unwrap(),
+            "x map[MaximumRetryCount:3 Name:on-failure]"
+        );
+        assert_eq!(d("{{.Config.Labels.c}}").unwrap(), "<no value>");
+        assert_eq!(d("{{.Config.Labels.a}}").unwrap(), "2");
+        for bad in [
+            "{{.Nope}}",
+            "{{.id}}",
+            "{{.Id}}{{.Config.Labels.c}}",
+            "{{.State.Health.Status}}",
+        ] {
+            assert!(d(bad).is_err(), "{bad}");
+        }
         assert_eq!(r("{{.Config.ExposedPorts}}"), "map[80/tcp:{}]");
         assert_eq!(r("{{len .HostConfig.RestartPolicy.Name}}"), "10");
         assert_eq!(r("{{if .State}}y{{end}}"), "y");

@@ -11,10 +11,26 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+/// How a field is found in an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// cairn's documents: the key exactly, else ignoring case and
+    /// underscores; a missing one is null.
+    Loose,
+    /// docker's typed structs, as its templates run first: on a struct
+    /// (see [`gostruct`]), Go's field name exactly, and any other an
+    /// error, as is a field of nil; on a map, the key (missing: null).
+    Typed,
+    /// docker's fallback over its JSON, every object a map: the key
+    /// exactly, a missing one an error.
+    Raw,
+}
+
 /// Variables in scope (`$`, the root, first, then those declared), and
 /// the templates that can be run by name.
 pub struct Scope {
     vars: Vec<(String, Value)>,
+    mode: Mode,
     defs: Rc<BTreeMap<String, Vec<Node>>>,
     /// How many `template` calls deep this runs.
     depth: usize,
@@ -26,9 +42,10 @@ const MAX_DEPTH: usize = 100;
 
 impl Scope {
     /// The scope of a template's `nodes` run over `root`.
-    pub fn new(root: &Value, nodes: &[Node]) -> Scope {
+    pub fn new(root: &Value, nodes: &[Node], mode: Mode) -> Scope {
         Scope {
             vars: vec![(String::new(), root.clone())],
+            mode,
             defs: Rc::new(super::parse::definitions(nodes).unwrap_or_default()),
             depth: 0,
         }
@@ -149,6 +166,7 @@ fn call(
     }
     let mut inner = Scope {
         vars: vec![(String::new(), v.clone())],
+        mode: sc.mode,
         defs: defs.clone(),
         depth: sc.depth + 1,
     };
@@ -253,7 +271,7 @@ fn command(
                 Some(v) => sc.get(v)?.clone(),
                 None => dot.clone(),
             };
-            method(&walk(&base, parent), last, &args)
+            method(&walk(&base, parent, sc.mode)?, last, &args)
         }
         a if args.is_empty() => arg(a, dot, sc),
         _ => Err(exec("can't give argument to non-function")),
@@ -283,8 +301,8 @@ fn method(on: &Value, name: &str, args: &[Value]) -> Result<Value, TemplateError
 
 fn arg(a: &Arg, dot: &Value, sc: &mut Scope) -> Result<Value, TemplateError> {
     Ok(match a {
-        Arg::Field(None, path) => walk(dot, path),
-        Arg::Field(Some(v), path) => walk(sc.get(v)?, path),
+        Arg::Field(None, path) => walk(dot, path, sc.mode)?,
+        Arg::Field(Some(v), path) => walk(sc.get(v)?, path, sc.mode)?,
         Arg::Ident(name) => funcs::call(name, vec![])?,
         Arg::Str(s) => Value::String(s.clone()),
         Arg::Num(n) if n.fract() == 0.0 && n.abs() < 9e15 => Value::from(*n as i64),
@@ -311,20 +329,41 @@ fn struct_field(p: &Pipe, dot: &Value, sc: &Scope, v: &Value) -> Option<String> 
         Some(v) => sc.get(v).ok()?,
         None => dot,
     };
-    let parent = walk(base, parent);
+    let parent = walk(base, parent, sc.mode).ok()?;
     gostruct::field(parent.as_object()?, last, v)
 }
 
-/// `.A.B` from `v`; null when a field is not there.
-fn walk(v: &Value, path: &[String]) -> Value {
+/// `.A.B` from `v`, each field found as `mode` says.
+fn walk(v: &Value, path: &[String], mode: Mode) -> Result<Value, TemplateError> {
     let mut cur = v;
     for name in path {
-        match lookup(cur, name) {
+        match field(cur, name, mode)? {
             Some(next) => cur = next,
-            None => return Value::Null,
+            None => return Ok(Value::Null),
         }
     }
-    cur.clone()
+    Ok(cur.clone())
+}
+
+const NULL: Value = Value::Null;
+
+/// Field `name` of `v` (see [`Mode`]); `None`: null.
+fn field<'d>(v: &'d Value, name: &str, mode: Mode) -> Result<Option<&'d Value>, TemplateError> {
+    let m = match (mode, v) {
+        (Mode::Loose, v) => return Ok(lookup(v, name)),
+        (_, Value::Object(m)) => m,
+        (_, Value::Null) => return Err(exec(format!("nil pointer evaluating .{name}"))),
+        (_, v) => return Err(exec(format!("can't evaluate field {name} in {}", text(v)))),
+    };
+    match (mode, gostruct::go_field(m, name)) {
+        (Mode::Typed, Some(Some(key))) => Ok(Some(m.get(key).unwrap_or(&NULL))),
+        (Mode::Typed, Some(None)) => Err(exec(format!("can't evaluate field {name}"))),
+        (Mode::Typed, None) => Ok(m.get(name)),
+        _ => match m.get(name) {
+            Some(v) if name != gostruct::STRUCT => Ok(Some(v)),
+            _ => Err(exec(format!("map has no entry for key {name:?}"))),
+        },
+    }
 }
 
 /// A field as docker spells it over cairn's snake_case keys: exactly

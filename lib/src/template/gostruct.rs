@@ -8,8 +8,9 @@
 //! output never see it. Each token of the value is one of:
 //!
 //! - `Name`, a field; `Name=TEXT` when Go prints the field as TEXT where
-//!   the object has null or lacks it (`Health=<nil>`, `Entrypoint=[]`,
-//!   `Name=`);
+//!   the object has null or lacks it (`Entrypoint=[]`, `Name=`);
+//!   `Key/Name` when the JSON key is not the Go field's name (`Id/ID`:
+//!   a template reaches it as `.ID`);
 //! - `*Name`, a field that is a pointer (`OomKillDisable *bool`): Go
 //!   prints a set one inside a struct as its memory address;
 //! - `@Name`, a `time.Time`, kept as RFC 3339 text, printed as Go's
@@ -36,8 +37,9 @@ pub const STRUCT: &str = "\u{1}go-struct";
 /// One token of a struct's spec (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Token<'a> {
-    /// Name, what Go prints when it is null or absent, and how it is held.
-    Field(&'a str, Option<&'a str>, Kind),
+    /// JSON key, what Go prints when it is null or absent, how it is
+    /// held, and Go's name.
+    Field(&'a str, Option<&'a str>, Kind, &'a str),
     /// The start of an embedded struct: through a pointer or not.
     Open(bool),
     Close,
@@ -65,10 +67,12 @@ fn tokens(m: &Map<String, Value>) -> Option<impl Iterator<Item = Token<'_>>> {
                 b'@' => (Kind::Time, &t[1..]),
                 _ => (Kind::Plain, t),
             };
-            match t.split_once('=') {
-                Some((name, nil)) => Token::Field(name, Some(nil), kind),
-                None => Token::Field(t, None, kind),
-            }
+            let (t, nil) = match t.split_once('=') {
+                Some((t, nil)) => (t, Some(nil)),
+                None => (t, None),
+            };
+            let (key, go) = t.split_once('/').unwrap_or((t, t));
+            Token::Field(key, nil, kind, go)
         }
     }))
 }
@@ -80,11 +84,33 @@ pub fn fields(m: &Map<String, Value>) -> Option<Vec<(&str, Option<&str>)>> {
     Some(
         tokens(m)?
             .filter_map(|t| match t {
-                Token::Field(name, nil, _) => Some((name, nil)),
+                Token::Field(name, nil, ..) => Some((name, nil)),
                 _ => None,
             })
             .collect(),
     )
+}
+
+/// The JSON key of struct `m`'s field that Go names `go`: `None` when
+/// `m` is no struct, `Some(None)` when it has no such field.
+pub fn go_field<'m>(m: &'m Map<String, Value>, go: &str) -> Option<Option<&'m str>> {
+    let found = tokens(m)?.find_map(|t| match t {
+        Token::Field(key, _, _, name) if name == go => Some(key),
+        _ => None,
+    });
+    Some(found)
+}
+
+/// `v` without its structs' marks: every object a map.
+pub fn plain(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => (m.iter())
+            .filter(|(k, _)| *k != STRUCT)
+            .map(|(k, x)| (k.clone(), plain(x)))
+            .collect(),
+        Value::Array(a) => a.iter().map(plain).collect(),
+        v => v.clone(),
+    }
 }
 
 /// Mark `v`, an object, as a struct with fields `spec` (see the module
@@ -134,7 +160,7 @@ pub fn print(v: &Value) -> String {
 /// `String()`. `None` when `m` is no struct or has no such field.
 pub fn field(m: &Map<String, Value>, name: &str, v: &Value) -> Option<String> {
     let (nil, kind) = tokens(m)?.find_map(|t| match t {
-        Token::Field(n, nil, kind) if n == name => Some((nil, kind)),
+        Token::Field(n, nil, kind, _) if n == name => Some((nil, kind)),
         _ => None,
     })?;
     match (v, kind) {
@@ -218,7 +244,7 @@ impl Printer {
                         let v = m.get(name).unwrap_or(&Value::Null);
                         let text = match (field(m, name, v), t) {
                             (Some(text), _) => text,
-                            (None, Token::Field(_, _, Kind::Pointer)) => self.address(),
+                            (None, Token::Field(_, _, Kind::Pointer, _)) => self.address(),
                             (None, _) => self.value(v, true),
                         };
                         push(&mut frames, text);
