@@ -340,7 +340,10 @@ pub fn state(store: &Store, c: &ContainerMeta) -> Result<State> {
             return Ok(fresh);
         }
         if let Ok(Some(cg)) = Cgroup::open(&cgroup_name(c)) {
-            st.status = if cg.is_frozen().unwrap_or(false) {
+            // Frozen with its init gone is not a pause: the supervisor
+            // freezes a v1 cgroup to kill what the init left behind.
+            let paused = alive(st.pid, st.pid_start) && cg.is_frozen().unwrap_or(false);
+            st.status = if paused {
                 Status::Paused
             } else {
                 Status::Running
