@@ -318,6 +318,141 @@ fn memory_and_pids_limits() {
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }
 
+/// What the kernel holds for the running container `id`: its memory
+/// limit, memory plus swap (v2: memory plus swap.max; none where swap is
+/// not accounted), pids bound and CPU quota, as cgroup files spell them.
+fn kernel_limits(env: &Env, id: &str) -> [Option<String>; 4] {
+    let cg = state_of(env, id)["cgroup"].as_str().unwrap().to_string();
+    let read = |v1: &str, v2: &str| {
+        let (ctl, file) = v1.split_once('/').unwrap();
+        let one = format!("/sys/fs/cgroup/{ctl}/cairn/{cg}/{file}");
+        let two = format!("/sys/fs/cgroup/cairn/{cg}/{v2}");
+        std::fs::read_to_string(one)
+            .or_else(|_| std::fs::read_to_string(two))
+            .ok()
+            .map(|t| t.trim().to_string())
+    };
+    let memory = read("memory/memory.limit_in_bytes", "memory.max");
+    let swap = read("memory/memory.memsw.limit_in_bytes", "memory.swap.max");
+    let v2 = std::path::Path::new(&format!("/sys/fs/cgroup/cairn/{cg}/memory.max")).exists();
+    // v2's swap.max is swap alone: memory plus swap is the sum
+    let total = match (v2, &memory, swap) {
+        (true, Some(m), Some(s)) if s != "max" => {
+            Some((m.parse::<u64>().unwrap() + s.parse::<u64>().unwrap()).to_string())
+        }
+        (_, _, s) => s,
+    };
+    let pids = read("pids/pids.max", "pids.max");
+    let cpu = read("cpu/cpu.cfs_quota_us", "cpu.max").map(|q| q.split(' ').next().unwrap().into());
+    [memory, total, pids, cpu]
+}
+
+/// The limits `create` takes are the container's: inspect shows them
+/// before it ever ran, and every start applies them (start, a restart,
+/// the restart policy's); isolate's own flags still win for its run.
+#[test]
+fn create_records_limits_every_start_applies() {
+    let env = Env::new("ctr-create-limits");
+    busybox_image(&env);
+    #[rustfmt::skip]
+    let made = env.cmd("create").args([
+        "--name", "lim", "-m", "64m", "--pids-limit", "50", "--cpus", "0.5",
+        "--restart", "always", "busybox", "sh", "-c", "sleep 2; exit 3",
+    ]).ok();
+    let id = made.stdout.trim().to_string();
+    // docker's default for -m alone: twice it where the kernel bounds swap
+    let swap_limit = [
+        "memory/memory.memsw.limit_in_bytes",
+        "cairn/memory.swap.max",
+    ]
+    .iter()
+    .any(|f| std::path::Path::new("/sys/fs/cgroup").join(f).exists());
+    let swap = if swap_limit { "134217728" } else { "-1" };
+    let shown = "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.PidsLimit}} \
+                 {{.HostConfig.NanoCpus}} {{.HostConfig.CpuQuota}}";
+    let want = format!("67108864 {swap} 50 500000000 0\n");
+    assert_eq!(
+        env.cmd("inspect").args(["-f", shown, "lim"]).ok().stdout,
+        want
+    );
+    let kernel = |env: &Env| kernel_limits(env, &id);
+    let want_kernel = [
+        Some("67108864".to_string()),
+        swap_limit.then(|| "134217728".into()),
+        Some("50".into()),
+        Some("50000".into()),
+    ];
+    env.cmd("start").arg("lim").ok();
+    assert_eq!(kernel(&env), want_kernel, "after start");
+    assert_eq!(
+        env.cmd("inspect").args(["-f", shown, "lim"]).ok().stdout,
+        want
+    );
+    // the restart policy starts it again with them
+    wait_for("a restart by its policy", Duration::from_secs(30), || {
+        let st = state_of(&env, &id);
+        st["restart_count"].as_u64().unwrap_or(0) >= 1 && st["status"] == "running"
+    });
+    assert_eq!(kernel(&env), want_kernel, "after its policy's restart");
+    env.cmd("restart").args(["-t", "0", "lim"]).ok();
+    assert_eq!(kernel(&env), want_kernel, "after restart");
+    env.cmd("stop").args(["-t", "0", "lim"]).ok();
+    // isolate's own flags are for its run; what is recorded stays
+    env.cmd("isolate")
+        .args(["-d", "-m", "80m", "--pids-limit", "60", "lim"])
+        .ok();
+    let k = kernel(&env);
+    assert_eq!(
+        (&k[0], &k[2], &k[3]),
+        (
+            &Some("83886080".into()),
+            &Some("60".into()),
+            &Some("50000".into())
+        )
+    );
+    assert_eq!(
+        env.cmd("inspect").args(["-f", shown, "lim"]).ok().stdout,
+        want
+    );
+    env.cmd("rm").args(["-f", "lim"]).ok();
+    // none asked: no field in the record, and the default bound only
+    let plain = env
+        .cmd("create")
+        .args(["busybox", "sleep", "60"])
+        .ok()
+        .stdout;
+    let plain = plain.trim();
+    let record =
+        std::fs::read_to_string(container_dir(&env, plain).join("container.json")).unwrap();
+    assert!(!record.contains("resources"), "{record}");
+    env.cmd("start").arg(plain).ok();
+    let k = kernel_limits(&env, plain);
+    env.cmd("rm").args(["-f", plain]).ok();
+    assert_eq!(k[2].as_deref(), Some("2048"));
+    assert!(
+        k[0].as_deref()
+            .is_some_and(|m| m.parse::<u64>().is_ok_and(|m| m > 1 << 40))
+            || k[0].as_deref() == Some("max"),
+        "{k:?}"
+    );
+    // refused as docker refuses them, before a container is made
+    for bad in [
+        vec!["-m", "64m", "--memory-swap", "32m"],
+        vec!["--memory-swap", "1g"],
+        vec!["--pids-limit", "0"],
+        vec!["--cpus", "0"],
+    ] {
+        let o = env
+            .cmd("create")
+            .args(&bad)
+            .args(["busybox", "true"])
+            .fails(2);
+        assert_eq!(o.stderr.lines().count(), 1, "{bad:?}: {o}");
+    }
+    assert_eq!(env.cmd("ps").args(["-aq"]).ok().stdout, "");
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
 fn detached(env: &Env, args: &[&str]) -> String {
     // run options (--flag value) come before the image
     let mut a = vec!["-d"];

@@ -99,6 +99,34 @@ fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
     path.split('.').fold(v, |v, k| &v[k])
 }
 
+/// The memory limit and the memory plus swap limit of process `pid`'s
+/// cgroup (v2: memory.max, and it plus memory.swap.max), as the files
+/// spell them; none where the kernel does not account swap.
+fn memory_limits(pid: u64) -> (String, Option<String>) {
+    let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let read = |p: String| {
+        std::fs::read_to_string(p)
+            .ok()
+            .map(|t| t.trim().to_string())
+    };
+    if let Some(path) = cgroup
+        .lines()
+        .find_map(|l| l.split_once(":memory:").map(|x| x.1))
+    {
+        let dir = format!("/sys/fs/cgroup/memory{path}");
+        let limit = read(format!("{dir}/memory.limit_in_bytes")).unwrap();
+        return (limit, read(format!("{dir}/memory.memsw.limit_in_bytes")));
+    }
+    let path = cgroup.lines().find_map(|l| l.strip_prefix("0::")).unwrap();
+    let dir = format!("/sys/fs/cgroup{path}");
+    let limit = read(format!("{dir}/memory.max")).unwrap();
+    let swap = read(format!("{dir}/memory.swap.max")).map(|s| match s.as_str() {
+        "max" => s,
+        _ => (s.parse::<u64>().unwrap() + limit.parse::<u64>().unwrap()).to_string(),
+    });
+    (limit, swap)
+}
+
 /// The same container and image, inspected by cairn on a terminal and by
 /// docker: the same keys; the values that must agree do (IDs, times and
 /// paths are each engine's own).
@@ -124,6 +152,8 @@ fn inspect_prints_dockers_documents() {
         "64m",
         "--pids-limit",
         "50",
+        "--cpus",
+        "0.5",
         "--cap-add",
         "NET_ADMIN",
         "-l",
@@ -169,6 +199,10 @@ fn inspect_prints_dockers_documents() {
         "HostConfig.CapAdd",
         "HostConfig.CapDrop",
         "HostConfig.Memory",
+        "HostConfig.MemorySwap",
+        "HostConfig.NanoCpus",
+        "HostConfig.CpuQuota",
+        "HostConfig.CpuPeriod",
         "HostConfig.PidsLimit",
         "HostConfig.ShmSize",
         "Config.Cmd",
@@ -211,6 +245,10 @@ fn inspect_prints_dockers_documents() {
         l
     };
     assert_eq!(set(at(&ours, "Config.Env")), set(at(&theirs, "Config.Env")));
+    // the kernel agrees: memory and memory plus swap in each one's cgroup
+    let pids = [&ours, &theirs].map(|d| d["State"]["Pid"].as_u64().unwrap());
+    let [o, t] = pids.map(memory_limits);
+    assert_eq!(o, t, "memory and memory plus swap: ours, then docker's");
     for k in ["Type", "Source", "Destination", "Mode", "RW"] {
         assert_eq!(ours["Mounts"][0][k], theirs["Mounts"][0][k], "Mounts {k}");
     }
@@ -303,6 +341,43 @@ fn inspect_prints_dockers_documents() {
             .ok()
             .stdout;
         assert_eq!(o, docker().ok(&["image", "inspect", "-f", t, &tag]), "{t}");
+    }
+    docker().ok(&["rmi", &tag]);
+}
+
+/// The limits of a container that has not run, as docker's create records
+/// them: `--memory-swap` (a bound, or -1), `--pids-limit`, `--cpus`.
+#[test]
+fn created_containers_limits_as_dockers() {
+    let env = Env::new("inspect-create-limits");
+    let tag = crate::interop::same_image(&env, "inspect-limits:1");
+    // (a nil pointer, PidsLimit unasked or -1 and MemorySwappiness, prints
+    // as docker's <no value>)
+    let keys = "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.PidsLimit}} \
+                {{.HostConfig.NanoCpus}} {{.HostConfig.CpuQuota}} {{.HostConfig.CpuPeriod}} \
+                {{.HostConfig.MemorySwappiness}}";
+    for (i, flags) in [
+        &["-m", "64m"][..],
+        &["-m", "64m", "--memory-swap", "-1", "--cpus", "1.5"],
+        &["-m", "32m", "--memory-swap", "100m", "--pids-limit", "7"],
+        &["--pids-limit", "-1"],
+        &[],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let name = format!("inspect-limits-{}-{i}", std::process::id());
+        let args = [&["create", "--name", &name][..], flags, &[&tag, "true"]].concat();
+        env.cmd("create").args(&args[1..]).ok();
+        docker().ok(&args);
+        let ours = env.cmd("inspect").args(["-f", keys, &name]).ok().stdout;
+        assert_eq!(
+            ours,
+            docker().ok(&["inspect", "-f", keys, &name]),
+            "{flags:?}"
+        );
+        docker().ok(&["rm", &name]);
+        env.cmd("rm").arg(&name).ok();
     }
     docker().ok(&["rmi", &tag]);
 }

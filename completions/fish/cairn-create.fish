@@ -14,6 +14,10 @@ complete -c cairn-create -l env-file -d 'Read environment variables from a file:
 complete -c cairn-create -s w -l workdir -d 'Working directory inside the container' -r
 complete -c cairn-create -s u -l user -d 'User (name or uid) and group: USER[:GROUP]' -r
 complete -c cairn-create -s a -l attach -d 'The streams a client attaches to (STDIN, STDOUT, STDERR; default stdout, stderr and with -i stdin), as inspect\'s Config.Attach*' -r
+complete -c cairn-create -s m -l memory -d 'Memory limit (bytes, or with k, m, g)' -r
+complete -c cairn-create -l memory-swap -d 'Memory plus swap (bytes, or with k, m, g; -1 for unlimited swap); with -m alone, twice the memory, as docker\'s' -r
+complete -c cairn-create -l pids-limit -d 'Largest number of processes and threads (default 2048, as podman; -1 for no limit)' -r
+complete -c cairn-create -l cpus -d 'CPU quota in CPUs (e.g. 0.5)' -r
 complete -c cairn-create -l network -l net -d 'The network `start` runs it on (default bridge): as `run --network`' -r
 complete -c cairn-create -s p -l publish -d 'Publish a container\'s port at each start, as `run -p` (on a bridge network); without HOSTPORT, on a free port chosen at each start' -r
 complete -c cairn-create -l network-alias -d 'Another name the other containers of its user network find it by (in their /etc/hosts); may be repeated' -r

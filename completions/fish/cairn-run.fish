@@ -16,6 +16,7 @@ complete -c cairn-run -s u -l user -d 'User (name or uid) and group: USER[:GROUP
 complete -c cairn-run -l network -l net -d 'Network: `bridge` (the default bridge cairn0: an address, a route and outbound NAT; run\'s default), a network `cairn network create` made, `none` (a namespace with only lo), `host`, `container:NAME` (a running container\'s), or the path of a network namespace to join (e.g. /run/netns/NAME). isolate\'s default: the network the container was made for or last ran on, else none' -r
 complete -c cairn-run -s p -l publish -d 'Publish a container\'s port on every local address of the host, 127.0.0.1 included, or on IP only (DNAT in nftables on a bridge network; slirp4netns\'s own forwarder on slirp4netns); without HOSTPORT, on a free port' -r
 complete -c cairn-run -s m -l memory -d 'Memory limit (bytes, or with k, m, g)' -r
+complete -c cairn-run -l memory-swap -d 'Memory plus swap (bytes, or with k, m, g; -1 for unlimited swap); with -m alone, twice the memory, as docker\'s' -r
 complete -c cairn-run -l pids-limit -d 'Largest number of processes and threads (default 2048, as podman; -1 for no limit)' -r
 complete -c cairn-run -l cpus -d 'CPU quota in CPUs (e.g. 0.5)' -r
 complete -c cairn-run -l log-opt -d 'Bounds of a detached container\'s log: `max-size=SIZE` per file (default 20m) and `max-file=N` files kept (default 5), as docker\'s local driver' -r

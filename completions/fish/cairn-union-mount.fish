@@ -15,6 +15,10 @@ complete -c cairn-union-mount -l env-file -d 'Read environment variables from a 
 complete -c cairn-union-mount -s w -l workdir -d 'Working directory inside the container' -r
 complete -c cairn-union-mount -s u -l user -d 'User (name or uid) and group: USER[:GROUP]' -r
 complete -c cairn-union-mount -s a -l attach -d 'The streams a client attaches to (STDIN, STDOUT, STDERR; default stdout, stderr and with -i stdin), as inspect\'s Config.Attach*' -r
+complete -c cairn-union-mount -s m -l memory -d 'Memory limit (bytes, or with k, m, g)' -r
+complete -c cairn-union-mount -l memory-swap -d 'Memory plus swap (bytes, or with k, m, g; -1 for unlimited swap); with -m alone, twice the memory, as docker\'s' -r
+complete -c cairn-union-mount -l pids-limit -d 'Largest number of processes and threads (default 2048, as podman; -1 for no limit)' -r
+complete -c cairn-union-mount -l cpus -d 'CPU quota in CPUs (e.g. 0.5)' -r
 complete -c cairn-union-mount -l format -d 'Output format' -r -f -a "json\t'One JSON record per line'
 table\t'Aligned columns for people'
 id\t'The bare ID of each record, one per line'"

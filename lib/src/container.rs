@@ -508,6 +508,7 @@ fn running_state(
         restart_count,
         run: RunSettings {
             memory: o.limits.memory,
+            memory_swap: o.limits.memory_swap,
             pids_limit: o.limits.pids,
             cpus: o.limits.cpus,
             privileged: o.privileged,
@@ -565,6 +566,22 @@ fn container_cgroup(c: &ContainerMeta, name: &str, spec: &spec::Spec) -> Result<
     Cgroup::create_with_devices(name, &spec::limits(spec), &devices)
         .map(Some)
         .map_err(sys(c, "creating its cgroup"))
+}
+
+/// The limits a start applies for `r`: the default pids bound
+/// ([`crate::isolate::config::DEFAULT_PIDS_LIMIT`]) when none is given, and
+/// swap only with a memory limit.
+pub fn limits(r: &crate::store::container::Resources) -> Limits {
+    let pids = match r.pids_limit {
+        None => Some(crate::isolate::config::DEFAULT_PIDS_LIMIT),
+        Some(n) => u64::try_from(n).ok().filter(|n| *n > 0),
+    };
+    Limits {
+        memory: r.memory,
+        memory_swap: r.memory.and(r.memory_swap),
+        pids,
+        cpus: r.cpus,
+    }
 }
 
 /// In a rootless store, the limit in `l` that cannot be had (docker's

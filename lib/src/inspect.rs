@@ -25,7 +25,7 @@ use crate::image::runtime_config as rcfg;
 use crate::net::{self, NetError, NetworkSettings, PortBinding};
 use crate::record::{ContainerInspect, ImageInspect};
 use crate::reference::familiar_repository;
-use crate::store::container::{ContainerMeta, MountKind, MountSpec, State, Status};
+use crate::store::container::{ContainerMeta, MountKind, MountSpec, Resources, State, Status};
 use crate::store::{refs, Store, StoreError};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -137,14 +137,17 @@ pub struct HostConfig {
     pub cap_drop: Option<Vec<String>>,
     pub privileged: bool,
     pub readonly_rootfs: bool,
-    /// Bytes, 0 for no limit (from its last start).
+    /// Bytes, 0 for no limit.
     pub memory: u64,
-    /// Memory and swap together: cairn caps swap, so this is `Memory`.
-    pub memory_swap: u64,
+    /// Memory and swap together, -1 for unbounded swap, 0 without a
+    /// memory limit (docker's default for `-m`: twice it where the kernel
+    /// bounds swap, else -1).
+    pub memory_swap: i64,
     /// CPUs in billionths (`--cpus 0.5`: 500000000).
     pub nano_cpus: u64,
-    /// Most processes at once; null for docker's default.
-    pub pids_limit: Option<u64>,
+    /// Most processes at once; null when not asked (cairn's default bound
+    /// applies, docker's none) or unbounded (-1).
+    pub pids_limit: Option<i64>,
     /// `--init`; absent when not asked, as docker leaves it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init: Option<bool>,
@@ -392,7 +395,7 @@ fn host_config(
         (!v.is_empty()).then(|| bare.collect())
     };
     let restart = &c.host.restart;
-    let memory = st.run.memory.unwrap_or(0);
+    let limits = shown_resources(c, st);
     let listed =
         |l: &[&str]| (!st.run.privileged).then(|| l.iter().map(|s| s.to_string()).collect());
     HostConfig {
@@ -408,16 +411,33 @@ fn host_config(
         cap_drop: caps(&c.host.cap_drop),
         privileged: st.run.privileged,
         readonly_rootfs: c.host.read_only,
-        memory,
-        memory_swap: memory,
-        nano_cpus: st.run.cpus.map_or(0, |c| (c * 1e9).round() as u64),
-        pids_limit: st.run.pids_limit,
+        memory: limits.memory.unwrap_or(0),
+        memory_swap: limits.memory.and(limits.memory_swap).unwrap_or(0),
+        nano_cpus: limits.cpus.map_or(0, |c| (c * 1e9).round() as u64),
+        // -1 (no bound) is docker's null too
+        pids_limit: limits.pids_limit.filter(|n| *n > 0),
         init: c.host.init.then_some(true),
         tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
         runtime: "cairn".into(),
         shm_size: 64 << 20,
         masked_paths: listed(crate::isolate::spec::MASKED_PATHS),
         readonly_paths: listed(crate::isolate::spec::READONLY_PATHS),
+    }
+}
+
+/// The limits docker's HostConfig shows: those recorded at create; for a
+/// container with none recorded (made before create took them, or run by
+/// `isolate` with its own flags), those its last start applied.
+fn shown_resources(c: &ContainerMeta, st: &State) -> Resources {
+    if !c.host.resources.is_default() {
+        return c.host.resources;
+    }
+    let default = crate::isolate::config::DEFAULT_PIDS_LIMIT;
+    Resources {
+        memory: st.run.memory,
+        memory_swap: st.run.memory_swap,
+        pids_limit: (st.run.pids_limit.filter(|n| *n != default)).map(|n| n as i64),
+        cpus: st.run.cpus,
     }
 }
 

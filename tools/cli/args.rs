@@ -725,16 +725,8 @@ pub struct RunArgs {
     /// Publish every port the image EXPOSEs on a free host port
     #[arg(long = "publish-all", short = 'P')]
     pub publish_all: bool,
-    /// Memory limit (bytes, or with k, m, g)
-    #[arg(long, short = 'm', value_name = "SIZE")]
-    pub memory: Option<String>,
-    /// Largest number of processes and threads (default 2048, as podman;
-    /// -1 for no limit)
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    pub pids_limit: Option<i64>,
-    /// CPU quota in CPUs (e.g. 0.5)
-    #[arg(long, value_name = "CPUS")]
-    pub cpus: Option<f64>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// Bounds of a detached container's log: `max-size=SIZE` per file
     /// (default 20m) and `max-file=N` files kept (default 5), as docker's
     /// local driver
@@ -749,6 +741,27 @@ pub struct RunArgs {
     /// commas; default ctrl-p,ctrl-q)
     #[arg(long, value_name = "KEYS")]
     pub detach_keys: Option<String>,
+}
+
+/// A container's resource limits (shared by create, union-mount, run and
+/// isolate): recorded when it is made and applied at every start;
+/// isolate's own override them for its run.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LimitArgs {
+    /// Memory limit (bytes, or with k, m, g)
+    #[arg(long, short = 'm', value_name = "SIZE")]
+    pub memory: Option<String>,
+    /// Memory plus swap (bytes, or with k, m, g; -1 for unlimited swap);
+    /// with -m alone, twice the memory, as docker's
+    #[arg(long, value_name = "SIZE", allow_negative_numbers = true)]
+    pub memory_swap: Option<String>,
+    /// Largest number of processes and threads (default 2048, as podman;
+    /// -1 for no limit)
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub pids_limit: Option<i64>,
+    /// CPU quota in CPUs (e.g. 0.5)
+    #[arg(long, value_name = "CPUS")]
+    pub cpus: Option<f64>,
 }
 
 /// A new container's terminal and streams, recorded for every start
@@ -861,6 +874,8 @@ pub struct UnionMount {
     pub config: ConfigArgs,
     #[command(flatten)]
     pub terminal: TerminalArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// Record the streams as `run -d` does: none attached
     #[arg(long, hide = true)]
     pub detached: bool,
@@ -1826,6 +1841,8 @@ pub struct Create {
     pub config: ConfigArgs,
     #[command(flatten)]
     pub terminal: TerminalArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// The network `start` runs it on (default bridge): as `run --network`
     #[arg(
         long = "network",

@@ -1,11 +1,10 @@
 //! Helpers shared by the container tools.
 
-use crate::args::{CreateArgs, ProcessArgs, RunArgs};
+use crate::args::{CreateArgs, LimitArgs, ProcessArgs, RunArgs};
 use crate::{usage, Fail};
 use libcairn::image::runtime_config::Overrides;
-use libcairn::isolate::cgroup::Limits;
 use libcairn::net::Mode;
-use libcairn::store::container::RestartPolicy;
+use libcairn::store::container::{Resources, RestartPolicy};
 
 /// A failure of a tool that runs a process (`isolate`, `run`, `start`,
 /// `exec`) before the process runs: 125, as docker's.
@@ -62,7 +61,8 @@ pub fn check_network(common: &crate::args::Common, network: Option<&str>) -> Res
     Ok(mode)
 }
 
-/// `o` for container `c`: without `--network`, on the network `c` was
+/// `o` for container `c`: with the limits it was made with but for those
+/// `r` gives; without `--network`, on the network `c` was
 /// made for (`create --network`) or last ran on, as docker's start; with
 /// `-P`, also every port its image EXPOSEs that no `-p` publishes, on a
 /// free host port.
@@ -78,6 +78,11 @@ pub fn for_container(
         .unwrap_or_default();
     // a terminal asked for at create time is given at every start
     o.tty |= c.host.terminal.tty;
+    // the limits recorded at create, but those given here (checked by
+    // run_options already)
+    if let Ok(asked) = resources(&r.limits) {
+        o.limits = libcairn::container::limits(&asked.over(&c.host.resources));
+    }
     if r.network.is_none() {
         if let Ok(mode) = Mode::parse(&recorded.mode) {
             o.net = mode;
@@ -151,26 +156,47 @@ pub fn default_network() -> &'static str {
     }
 }
 
-pub fn limits(r: &RunArgs) -> Result<Limits, Fail> {
-    if r.cpus.is_some_and(|c| c.is_nan() || c <= 0.0) {
-        return Err(usage("--cpus must be positive"));
+/// The limits `-m`, `--memory-swap`, `--pids-limit` and `--cpus` ask for,
+/// checked as docker checks them, with docker's default swap for `-m`
+/// alone; in a rootless store, one that cannot be had is refused.
+pub fn resources(l: &LimitArgs) -> Result<Resources, Fail> {
+    let swap = match l.memory_swap.as_deref().map(str::trim) {
+        None => None,
+        Some("-1") => Some(-1),
+        Some(s) => {
+            Some(i64::try_from(parse_size(s)?).map_err(|_| usage("--memory-swap: too large"))?)
+        }
+    };
+    let r = Resources {
+        memory: l.memory.as_deref().map(parse_size).transpose()?,
+        memory_swap: swap,
+        pids_limit: l.pids_limit,
+        cpus: l.cpus,
     }
-    // Bounded by default: a fork bomb must not take the host's pid table.
-    let pids = match r.pids_limit {
-        None => Some(libcairn::isolate::config::DEFAULT_PIDS_LIMIT),
-        Some(-1) => None,
-        Some(n) if n > 0 => Some(n as u64),
-        Some(_) => return Err(usage("--pids-limit must be positive, or -1 for no limit")),
-    };
-    let l = Limits {
-        memory: r.memory.as_deref().map(parse_size).transpose()?,
-        pids,
-        cpus: r.cpus,
-    };
+    .checked()
+    .map_err(usage)?
+    .with_default_swap(libcairn::isolate::cgroup::swap_limit_supported());
     if libcairn::userns::rootless() {
-        libcairn::container::rootless_limits(&l).map_err(|p| usage(p.to_string()))?;
+        libcairn::container::rootless_limits(&libcairn::container::limits(&r))
+            .map_err(|p| usage(p.to_string()))?;
     }
-    Ok(l)
+    Ok(r)
+}
+
+/// The flags that make union-mount record the limits `l` asks for
+/// (create's and run's).
+pub fn limit_flags(l: &LimitArgs) -> Vec<String> {
+    let mut v = Vec::new();
+    let mut add = |flag: &str, value: String| v.extend([flag.to_string(), value]);
+    l.memory.iter().for_each(|m| add("--memory", m.clone()));
+    l.memory_swap
+        .iter()
+        .for_each(|m| add("--memory-swap", m.clone()));
+    l.pids_limit
+        .iter()
+        .for_each(|p| add("--pids-limit", p.to_string()));
+    l.cpus.iter().for_each(|c| add("--cpus", c.to_string()));
+    v
 }
 
 /// The environment `-e` and `--env-file` give, as docker reads them (a
@@ -247,7 +273,7 @@ pub fn run_options(
         overrides: overrides(cmd, entrypoint, &p.config)?,
         net: parse_net(r)?,
         ports: ports(r)?,
-        limits: limits(r)?,
+        limits: libcairn::container::limits(&resources(&r.limits)?),
         privileged: p.privileged,
         stdio: [None; 3],
         tty: p.tty,
@@ -400,7 +426,8 @@ pub fn attach_status(e: libcairn::container::attach::Ended, by_attach: bool) -> 
     }
 }
 
-/// run's flags for the isolate it runs (all but the network).
+/// run's flags for the isolate it runs (all but the network, and the
+/// limits, recorded with the container at create).
 pub fn isolate_flags(p: &ProcessArgs, r: &RunArgs) -> Vec<String> {
     let mut v: Vec<String> = [
         (p.interactive, "-i"),
@@ -412,11 +439,6 @@ pub fn isolate_flags(p: &ProcessArgs, r: &RunArgs) -> Vec<String> {
     .map(|(_, f)| f.to_string())
     .collect();
     let mut add = |flag: &str, value: String| v.extend([flag.to_string(), value]);
-    r.memory.iter().for_each(|m| add("--memory", m.clone()));
-    r.pids_limit
-        .iter()
-        .for_each(|p| add("--pids-limit", p.to_string()));
-    r.cpus.iter().for_each(|c| add("--cpus", c.to_string()));
     r.log_opt.iter().for_each(|o| add("--log-opt", o.clone()));
     r.detach_keys
         .iter()
@@ -472,6 +494,7 @@ pub fn host_config(c: &CreateArgs) -> Result<libcairn::store::container::HostCon
         restart: restart_policy(c)?,
         init: c.init,
         terminal: Default::default(),
+        resources: Default::default(),
     })
 }
 

@@ -21,6 +21,7 @@ fn run(args: Create) -> Result<i32, Fail> {
         cmd.arg("--root").arg(r);
     }
     cmd.args(cairn_cli::container::create_flags(&args.create));
+    cmd.args(cairn_cli::container::limit_flags(&args.limits));
     let t = &args.terminal;
     cmd.args(cairn_cli::container::terminal_flags(
         t.interactive,

@@ -26,7 +26,7 @@ fn run(args: Run) -> Result<i32, Fail> {
     }
     cairn_cli::container::check_restart(&args.create, args.rm).map_err(fail125)?;
     // Bad limits are refused before a container is made for them.
-    cairn_cli::container::limits(&args.run).map_err(fail125)?;
+    cairn_cli::container::resources(&args.run.limits).map_err(fail125)?;
     cairn_cli::container::log_bounds(&args.run).map_err(fail125)?;
     cairn_cli::container::detach_keys(args.run.detach_keys.as_deref()).map_err(fail125)?;
     let mode = cairn_cli::container::check_network(&args.common, args.run.network.as_deref())
@@ -41,6 +41,7 @@ fn run(args: Run) -> Result<i32, Fail> {
     root(&mut create);
     create.arg("--no-mount");
     create.args(cairn_cli::container::create_flags(&args.create));
+    create.args(cairn_cli::container::limit_flags(&args.run.limits));
     let p = &args.process;
     create.args(cairn_cli::container::terminal_flags(
         p.interactive,

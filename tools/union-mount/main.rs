@@ -46,6 +46,7 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
     };
     let host = libcairn::store::container::HostConfig {
         terminal: cairn_cli::container::terminal(&args.terminal, args.detached)?,
+        resources: cairn_cli::container::resources(&args.limits)?,
         ..cairn_cli::container::host_config(&args.create)?
     };
     for s in subjects {
@@ -65,7 +66,7 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
         if !args.no_mount {
             let root = match &args.bundle {
                 None => container::mount(&store, &c),
-                Some(dir) => container::write_bundle(&store, &c, dir, &bundle_options())
+                Some(dir) => container::write_bundle(&store, &c, dir, &bundle_options(&c))
                     .map(|d| d.join("rootfs")),
             }
             .inspect_err(|_| {
@@ -79,16 +80,13 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
 }
 
 /// A bundle's run: what `cairn run` does without options (the overrides
-/// are the container's already).
-fn bundle_options() -> container::RunOptions {
+/// and limits are the container's already).
+fn bundle_options(c: &libcairn::store::container::ContainerMeta) -> container::RunOptions {
     container::RunOptions {
         overrides: Overrides::default(),
         net: libcairn::net::Mode::None,
         ports: Vec::new(),
-        limits: libcairn::isolate::cgroup::Limits {
-            pids: Some(libcairn::isolate::config::DEFAULT_PIDS_LIMIT),
-            ..Default::default()
-        },
+        limits: container::limits(&c.host.resources),
         privileged: false,
         stdio: [None; 3],
         tty: false,

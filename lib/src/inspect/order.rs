@@ -225,8 +225,12 @@ mod tests {
         assert_eq!(r("{{.Config.ExposedPorts}}"), "map[80/tcp:{}]");
         assert_eq!(r("{{len .HostConfig.RestartPolicy.Name}}"), "10");
         assert_eq!(r("{{if .State}}y{{end}}"), "y");
-        // a struct's nil or absent field prints as Go prints its zero
-        assert_eq!(r("{{.Config.Entrypoint}} {{.State.Health}}"), "[] <nil>");
+        // a struct's nil or absent field prints as Go prints its zero (a
+        // nil pointer alone: <no value>, as docker's {{.HostConfig.PidsLimit}})
+        assert_eq!(
+            r("{{.Config.Entrypoint}} {{.State.Health}}"),
+            "[] <no value>"
+        );
         assert_eq!(
             r("{{.Config.Volumes}}|{{.Config.MacAddress}}|{{.Nope}}"),
             "map[]||<no value>"

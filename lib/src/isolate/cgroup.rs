@@ -21,9 +21,11 @@
 //! BPF device program. On hybrid systems the v1 devices controller is the
 //! one that applies, as the container's cgroups are v1 ones.
 //!
-//! Memory limits also cap swap (`memory.memsw.limit_in_bytes` equal to the
-//! limit on v1, `memory.swap.max` 0 on v2, when those files exist), so swap
-//! never saves a process from the limit.
+//! A memory limit also bounds swap, when the kernel accounts for it (the
+//! files exist): [`Limits::memory_swap`] is memory plus swap, as docker's
+//! `--memory-swap` and OCI's `memory.swap` (v1's
+//! `memory.memsw.limit_in_bytes`; on v2, `memory.swap.max` is it less the
+//! memory limit); without one, swap is capped at nothing beyond the limit.
 
 use std::collections::HashSet;
 use std::ffi::{CString, OsStr};
@@ -243,12 +245,34 @@ pub enum Version {
 /// kernel's default (unlimited).
 #[derive(Default, Clone, Debug, PartialEq)]
 pub struct Limits {
-    /// Memory limit in bytes; swap is capped so it cannot add to it.
+    /// Memory limit in bytes.
     pub memory: Option<u64>,
+    /// With a memory limit: memory plus swap in bytes, -1 for no bound on
+    /// swap; none: no swap beyond the memory limit (the same as `memory`).
+    pub memory_swap: Option<i64>,
     /// Maximum number of processes (and threads).
     pub pids: Option<u64>,
     /// CPU bandwidth in CPUs, e.g. `0.5` for half of one CPU.
     pub cpus: Option<f64>,
+}
+
+/// Whether this kernel bounds swap per cgroup (v1's
+/// `memory.memsw.limit_in_bytes`, v2's `memory.swap.max`), as docker's
+/// `SwapLimit` decides it: without, docker records `MemorySwap` -1.
+pub fn swap_limit_supported() -> bool {
+    match layout() {
+        Ok(Layout::V1 { mounts }) => (mounts.iter())
+            .find(|(c, _)| *c == "memory")
+            .is_some_and(|(_, m)| m.join("memory.memsw.limit_in_bytes").exists()),
+        // the root has no memory.swap.max: a child with memory.max tells
+        Ok(Layout::V2 { root, .. }) => fs::read_dir(&root).is_ok_and(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .find(|p| p.join("memory.max").exists())
+                .is_some_and(|p| p.join("memory.swap.max").exists())
+        }),
+        Err(_) => false,
+    }
 }
 
 /// The v2 `cpu.weight` (1 to 10000) for v1 CPU `shares` (2 to 262144),
@@ -870,8 +894,8 @@ impl Cgroup {
 
     fn apply(&self, limits: &Limits, quota: Option<u64>) -> Result<()> {
         if let Some(bytes) = limits.memory {
-            self.files()
-                .set_memory(self.dir_of(self.memory, "memory")?, bytes)?;
+            let dir = self.dir_of(self.memory, "memory")?;
+            self.files().set_memory(dir, bytes, limits.memory_swap)?;
         }
         if let Some(n) = limits.pids {
             let dir = self.dir_of(self.pids, "pids")?;
@@ -1163,8 +1187,9 @@ impl Cgroup {
 /// files a setting lives in and their formats. Everything else (which
 /// directories, membership, the process list, removal) is the same code.
 trait Files: Sync {
-    /// Cap memory at `bytes`, swap included (so swap cannot add to it).
-    fn set_memory(&self, dir: &Path, bytes: u64) -> Result<()>;
+    /// Cap memory at `bytes`, and memory plus swap at `swap` (-1: no
+    /// bound; none: `bytes`) where the kernel accounts for swap.
+    fn set_memory(&self, dir: &Path, bytes: u64, swap: Option<i64>) -> Result<()>;
     /// `quota` microseconds of CPU per [`CPU_PERIOD_US`].
     fn set_cpu_quota(&self, dir: &Path, quota: u64) -> Result<()>;
     /// Apply the device policy (`dir` is the devices hierarchy's on v1).
@@ -1209,12 +1234,13 @@ struct V1;
 struct V2;
 
 impl Files for V1 {
-    fn set_memory(&self, dir: &Path, bytes: u64) -> Result<()> {
+    fn set_memory(&self, dir: &Path, bytes: u64, swap: Option<i64>) -> Result<()> {
         // The memory limit first: memsw may never be below it.
         write_file(&dir.join("memory.limit_in_bytes"), &bytes.to_string())?;
         let memsw = dir.join("memory.memsw.limit_in_bytes");
         if memsw.exists() {
-            write_file(&memsw, &bytes.to_string())?;
+            let total = swap.map_or(bytes.to_string(), |s| s.to_string());
+            write_file(&memsw, &total)?;
         }
         Ok(())
     }
@@ -1260,11 +1286,18 @@ impl Files for V1 {
 }
 
 impl Files for V2 {
-    fn set_memory(&self, dir: &Path, bytes: u64) -> Result<()> {
+    fn set_memory(&self, dir: &Path, bytes: u64, swap: Option<i64>) -> Result<()> {
         write_file(&dir.join("memory.max"), &bytes.to_string())?;
-        let swap = dir.join("memory.swap.max");
-        if swap.exists() {
-            write_file(&swap, "0")?;
+        let file = dir.join("memory.swap.max");
+        if file.exists() {
+            // v2 bounds swap alone: memory plus swap, less the memory (runc's
+            // conversion of OCI's memory.swap)
+            let value = match swap {
+                Some(-1) => "max".to_string(),
+                Some(s) => (s.max(0) as u64).saturating_sub(bytes).to_string(),
+                None => "0".to_string(),
+            };
+            write_file(&file, &value)?;
         }
         Ok(())
     }
@@ -1559,8 +1592,10 @@ mod tests {
     #[test]
     fn cgroup_limits_membership_freeze_kill_destroy() {
         let name = unique("life");
+        // memory plus swap twice the memory, docker's default for -m
         let limits = Limits {
             memory: Some(32 << 20),
+            memory_swap: Some(64 << 20),
             pids: Some(16),
             cpus: Some(0.5),
         };
@@ -1578,7 +1613,7 @@ mod tests {
                 );
                 let memsw = file(&cg, cg.memory, "memory.memsw.limit_in_bytes");
                 if memsw.exists() {
-                    assert_eq!(read(&memsw), "33554432");
+                    assert_eq!(read(&memsw), "67108864");
                 }
                 assert_eq!(read(&file(&cg, cg.cpu, "cpu.cfs_period_us")), "100000");
                 assert_eq!(read(&file(&cg, cg.cpu, "cpu.cfs_quota_us")), "50000");
@@ -1587,7 +1622,7 @@ mod tests {
                 assert_eq!(read(&file(&cg, cg.memory, "memory.max")), "33554432");
                 let swap = file(&cg, cg.memory, "memory.swap.max");
                 if swap.exists() {
-                    assert_eq!(read(&swap), "0");
+                    assert_eq!(read(&swap), "33554432");
                 }
                 assert_eq!(read(&file(&cg, cg.cpu, "cpu.max")), "50000 100000");
             }

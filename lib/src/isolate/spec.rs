@@ -317,8 +317,8 @@ pub fn device_rules(spec: &Spec) -> Result<Vec<Rule>, Unsupported> {
 /// Refuse a `linux.resources` field cairn does not apply, set to what is
 /// not its default: memory, pids, CPU quota and period and the device
 /// rules are applied ([`limits`], [`device_rules`]), CPU shares too
-/// ([`cpu_shares`]), and what [`tuning`] reads; memory.swap follows
-/// cairn's policy (no swap beyond the limit).
+/// ([`cpu_shares`]), and what [`tuning`] reads; memory.swap is applied
+/// with the memory limit, as runc does (none: no swap beyond it).
 pub fn check_resources(spec: &Spec) -> Result<(), Unsupported> {
     let Some(r) = resources(spec) else {
         return Ok(());
@@ -434,10 +434,12 @@ pub fn cpu_shares(spec: &Spec) -> Option<u64> {
 /// limit of 0 or below is none, as runc reads it.
 pub fn limits(spec: &Spec) -> Limits {
     let r = resources(spec);
-    let memory = r
-        .and_then(|r| r.memory().as_ref())
+    let m = r.and_then(|r| r.memory().as_ref());
+    let memory = m
         .and_then(|m| m.limit())
         .and_then(|l| u64::try_from(l).ok());
+    // 0 (or absent) is none, as runc reads it
+    let memory_swap = m.and_then(|m| m.swap()).filter(|s| *s == -1 || *s > 0);
     let pids = r
         .and_then(|r| r.pids().as_ref())
         .and_then(|p| u64::try_from(p.limit()).ok())
@@ -446,7 +448,12 @@ pub fn limits(spec: &Spec) -> Limits {
         let quota = u64::try_from(c.quota()?).ok()?;
         Some(quota as f64 / c.period().unwrap_or(cgroup::CPU_PERIOD) as f64)
     });
-    Limits { memory, pids, cpus }
+    Limits {
+        memory,
+        memory_swap,
+        pids,
+        cpus,
+    }
 }
 
 /// docker's resources: its device allow-list (or every device when
@@ -586,8 +593,9 @@ impl Options {
         r.set_pids(Some(pids));
         if let Some(bytes) = self.limits.memory {
             let mut m = LinuxMemory::default();
-            // swap capped at the limit: it cannot add to it
-            m.set_limit(Some(bytes as i64)).set_swap(Some(bytes as i64));
+            // memory plus swap (-1: unbounded); none: no swap beyond the limit
+            let swap = self.limits.memory_swap.unwrap_or(bytes as i64);
+            m.set_limit(Some(bytes as i64)).set_swap(Some(swap));
             r.set_memory(Some(m));
         }
         if let Some(cpus) = self.limits.cpus {
@@ -838,6 +846,7 @@ mod tests {
         let spec = Options {
             limits: Limits {
                 memory: Some(64 << 20),
+                memory_swap: Some(128 << 20),
                 pids: None,
                 cpus: Some(0.5),
             },
@@ -847,14 +856,14 @@ mod tests {
         .unwrap();
         let r = resources(&spec).unwrap();
         let m = r.memory().as_ref().unwrap();
-        assert_eq!((m.limit(), m.swap()), (Some(64 << 20), Some(64 << 20)));
+        assert_eq!((m.limit(), m.swap()), (Some(64 << 20), Some(128 << 20)));
         assert_eq!(r.pids().as_ref().unwrap().limit(), -1);
         let c = r.cpu().as_ref().unwrap();
         assert_eq!((c.quota(), c.period()), (Some(50_000), Some(100_000)));
         let back = limits(&spec);
         assert_eq!(
-            (back.memory, back.pids, back.cpus),
-            (Some(64 << 20), None, Some(0.5))
+            (back.memory, back.memory_swap, back.pids, back.cpus),
+            (Some(64 << 20), Some(128 << 20), None, Some(0.5))
         );
         let bad = Options {
             limits: Limits {

@@ -70,6 +70,98 @@ pub struct HostConfig {
     /// (`-t`, `-i`, `-a`); every start honours `tty` and `open_stdin`.
     #[serde(default, skip_serializing_if = "Terminal::is_default")]
     pub terminal: Terminal,
+    /// Its resource limits (`-m`, `--memory-swap`, `--pids-limit`,
+    /// `--cpus`), applied at every start; absent in a record made before
+    /// create took them: no limits but the default pids bound.
+    #[serde(default, skip_serializing_if = "Resources::is_default")]
+    pub resources: Resources,
+}
+
+/// A container's resource limits as `create` or `run` was asked for them,
+/// docker's HostConfig `Memory`, `MemorySwap`, `PidsLimit` and `NanoCpus`
+/// (a start applies them: `container::limits`).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct Resources {
+    /// Memory limit in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<u64>,
+    /// Memory plus swap in bytes, -1 for no bound on swap; with `-m` and
+    /// no `--memory-swap`, docker's default: twice the memory where the
+    /// kernel bounds swap, else -1 ([`Resources::with_default_swap`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_swap: Option<i64>,
+    /// Most processes (and threads) at once, -1 for no bound; none: the
+    /// default bound a start applies (as podman's, 2048).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pids_limit: Option<i64>,
+    /// CPU bandwidth in CPUs (`0.5`: half of one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<f64>,
+}
+
+/// A limit docker would refuse, as `create`, `run` and `isolate` check it.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum BadResources {
+    #[error("--cpus must be a positive number")]
+    Cpus,
+    #[error("--pids-limit must be positive, or -1 for no limit")]
+    Pids,
+    #[error("--memory-swap needs a memory limit (-m) too")]
+    SwapWithoutMemory,
+    #[error("--memory-swap must be at least the memory limit (-m), or -1 for unlimited swap")]
+    SwapBelowMemory,
+}
+
+impl Resources {
+    pub fn is_default(&self) -> bool {
+        self == &Resources::default()
+    }
+
+    /// The same, refused where docker refuses it.
+    pub fn checked(self) -> std::result::Result<Resources, BadResources> {
+        if self.cpus.is_some_and(|c| !(c.is_finite() && c > 0.0)) {
+            return Err(BadResources::Cpus);
+        }
+        if self.pids_limit.is_some_and(|n| n == 0 || n < -1) {
+            return Err(BadResources::Pids);
+        }
+        match (self.memory, self.memory_swap) {
+            (None, Some(_)) => Err(BadResources::SwapWithoutMemory),
+            (Some(m), Some(s)) if s != -1 && (s < 0 || (s as u64) < m) => {
+                Err(BadResources::SwapBelowMemory)
+            }
+            _ => Ok(self),
+        }
+    }
+
+    /// docker's `MemorySwap` for `-m` without `--memory-swap`: twice the
+    /// memory when the kernel bounds swap (`swap_limit`), else -1.
+    pub fn with_default_swap(self, swap_limit: bool) -> Resources {
+        let memory_swap = match (self.memory, self.memory_swap) {
+            (Some(m), None) if swap_limit => Some((m as i64).saturating_mul(2)),
+            (Some(_), None) => Some(-1),
+            (_, s) => s,
+        };
+        Resources {
+            memory_swap,
+            ..self
+        }
+    }
+
+    /// These, each where it is given, else `recorded`'s (isolate's flags
+    /// over the container's): a memory limit given brings its own swap.
+    pub fn over(self, recorded: &Resources) -> Resources {
+        let (memory, memory_swap) = match self.memory {
+            Some(_) => (self.memory, self.memory_swap),
+            None => (recorded.memory, recorded.memory_swap),
+        };
+        Resources {
+            memory,
+            memory_swap,
+            pids_limit: self.pids_limit.or(recorded.pids_limit),
+            cpus: self.cpus.or(recorded.cpus),
+        }
+    }
 }
 
 /// docker's `Config` keys for a container's terminal and streams, as
@@ -319,8 +411,9 @@ pub struct State {
     /// last started by hand (docker's RestartCount).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub restart_count: u32,
-    /// The limits and privileges its last start ran it with (docker
-    /// keeps them in HostConfig; cairn takes them at each start).
+    /// The limits and privileges its last start ran it with: the limits
+    /// recorded at create ([`HostConfig::resources`]) unless `isolate`'s
+    /// flags gave others for that run.
     #[serde(default, skip_serializing_if = "RunSettings::is_default")]
     pub run: RunSettings,
 }
@@ -332,6 +425,10 @@ pub struct RunSettings {
     /// Memory limit in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<u64>,
+    /// Memory plus swap in bytes, -1: swap unbounded (none: no swap
+    /// beyond the memory limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_swap: Option<i64>,
     /// Most processes (and threads) at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pids_limit: Option<u64>,
@@ -604,4 +701,76 @@ pub fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .expect("formatting now cannot fail")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BadResources, Resources};
+
+    fn mem(memory: Option<u64>, memory_swap: Option<i64>) -> Resources {
+        Resources {
+            memory,
+            memory_swap,
+            ..Resources::default()
+        }
+    }
+
+    #[test]
+    fn resources_are_checked_as_docker_checks_them() {
+        let m = 64 << 20;
+        assert_eq!(
+            mem(Some(m), Some(m as i64)).checked(),
+            Ok(mem(Some(m), Some(m as i64)))
+        );
+        assert_eq!(mem(Some(m), Some(-1)).checked(), Ok(mem(Some(m), Some(-1))));
+        let below = mem(Some(m), Some(m as i64 - 1)).checked();
+        assert_eq!(below, Err(BadResources::SwapBelowMemory));
+        let alone = mem(None, Some(m as i64)).checked();
+        assert_eq!(alone, Err(BadResources::SwapWithoutMemory));
+        for pids in [0, -2] {
+            let r = Resources {
+                pids_limit: Some(pids),
+                ..Resources::default()
+            };
+            assert_eq!(r.checked(), Err(BadResources::Pids));
+        }
+        for cpus in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let r = Resources {
+                cpus: Some(cpus),
+                ..Resources::default()
+            };
+            assert_eq!(r.checked(), Err(BadResources::Cpus), "{cpus}");
+        }
+    }
+
+    #[test]
+    fn memory_alone_gets_dockers_swap_and_flags_win_over_the_record() {
+        let m = 64 << 20;
+        let twice = mem(Some(m), None).with_default_swap(true);
+        assert_eq!(twice.memory_swap, Some(2 * m as i64));
+        assert_eq!(
+            mem(Some(m), None).with_default_swap(false).memory_swap,
+            Some(-1)
+        );
+        assert_eq!(
+            mem(Some(m), Some(m as i64))
+                .with_default_swap(true)
+                .memory_swap,
+            Some(m as i64)
+        );
+        assert_eq!(
+            mem(None, None).with_default_swap(true),
+            Resources::default()
+        );
+        let recorded = Resources {
+            pids_limit: Some(50),
+            cpus: Some(0.5),
+            ..twice
+        };
+        let given = mem(Some(2 * m), Some(-1));
+        let both = given.over(&recorded);
+        assert_eq!((both.memory, both.memory_swap), (Some(2 * m), Some(-1)));
+        assert_eq!((both.pids_limit, both.cpus), (Some(50), Some(0.5)));
+        assert_eq!(Resources::default().over(&recorded), recorded);
+    }
 }

@@ -315,8 +315,11 @@ fn arg(a: &Arg, dot: &Value, sc: &mut Scope) -> Result<Value, TemplateError> {
 
 /// What Go prints for `{{.A.B}}` holding `v` where that is not `v`
 /// printed: B a struct's field that is nil or absent (`[]` for a slice,
-/// `<nil>` for a pointer, …) or a time (see [`gostruct::field`]). `None`
-/// when the action is not one field of a struct.
+/// `map[]` for a map, …) or a time (see [`gostruct::field`]). A nil
+/// pointer, `<nil>` inside a printed struct, prints alone as `<no value>`
+/// (docker 20.10's `{{.HostConfig.PidsLimit}}` and
+/// `{{.HostConfig.MemorySwappiness}}`). `None` when the action is not one
+/// field of a struct.
 fn struct_field(p: &Pipe, dot: &Value, sc: &Scope, v: &Value) -> Option<String> {
     let [cmd] = p.cmds.as_slice() else {
         return None;
@@ -330,7 +333,10 @@ fn struct_field(p: &Pipe, dot: &Value, sc: &Scope, v: &Value) -> Option<String> 
         None => dot,
     };
     let parent = walk(base, parent, sc.mode).ok()?;
-    gostruct::field(parent.as_object()?, last, v)
+    gostruct::field(parent.as_object()?, last, v).map(|s| match s.as_str() {
+        "<nil>" => "<no value>".to_string(),
+        _ => s,
+    })
 }
 
 /// `.A.B` from `v`, each field found as `mode` says.
