@@ -99,6 +99,21 @@ fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
     path.split('.').fold(v, |v, k| &v[k])
 }
 
+/// The propagation of the mount at `target` in the mount table of process
+/// `pid`: `private`, or its optional fields (`shared:N`, `master:N`).
+fn propagation_of(pid: u64, target: &str) -> String {
+    let table = std::fs::read_to_string(format!("/proc/{pid}/mountinfo")).unwrap();
+    let line = (table.lines())
+        .rfind(|l| l.split(' ').nth(4) == Some(target))
+        .unwrap_or_else(|| panic!("no {target} in\n{table}"));
+    let (fields, _) = line.split_once(" - ").unwrap();
+    let optional: Vec<&str> = fields.split(' ').skip(6).collect();
+    match optional.is_empty() {
+        true => "private".into(),
+        false => optional.join(" "),
+    }
+}
+
 /// The memory limit and the memory plus swap limit of process `pid`'s
 /// cgroup (v2: memory.max, and it plus memory.swap.max), as the files
 /// spell them; none where the kernel does not account swap.
@@ -135,6 +150,12 @@ fn inspect_prints_dockers_documents() {
     let env = Env::new("inspect-docker");
     let tag = crate::interop::same_image(&env, "inspect-docker:1");
     let name = format!("inspect-docker-{}", std::process::id());
+    // a bind docker mounts rprivate (its default), and one that holds
+    // both engines' stores, which docker mounts rslave (so that the store's
+    // mounts taken down go from the container too) and cairn as well
+    let bind = env.dir.join("bind");
+    std::fs::create_dir_all(&bind).unwrap();
+    let bind = format!("{}:/h:ro", bind.display());
     let run = [
         "run",
         "-d",
@@ -159,7 +180,9 @@ fn inspect_prints_dockers_documents() {
         "-l",
         "a=b",
         "-v",
-        "/tmp:/h:ro",
+        &bind,
+        "-v",
+        "/:/hostroot:ro",
         &tag,
         "sleep",
         "60",
@@ -245,13 +268,29 @@ fn inspect_prints_dockers_documents() {
         l
     };
     assert_eq!(set(at(&ours, "Config.Env")), set(at(&theirs, "Config.Env")));
-    // the kernel agrees: memory and memory plus swap in each one's cgroup
+    // the kernel's view: /h's propagation in each container's mount table
+    // (the host sources are private in docker's namespace, so both binds
+    // are; volumes::a_binds_propagation_is_what_inspect_says has shared
+    // ones), memory and memory plus swap in each one's cgroup
     let pids = [&ours, &theirs].map(|d| d["State"]["Pid"].as_u64().unwrap());
+    let [o, t] = pids.map(|p| propagation_of(p, "/h"));
+    assert_eq!(o, t, "the bind's propagation: ours, then docker's");
     let [o, t] = pids.map(memory_limits);
     assert_eq!(o, t, "memory and memory plus swap: ours, then docker's");
-    for k in ["Type", "Source", "Destination", "Mode", "RW"] {
-        assert_eq!(ours["Mounts"][0][k], theirs["Mounts"][0][k], "Mounts {k}");
+    let mounts = |d: &Value| {
+        let mut m = d["Mounts"].as_array().unwrap().clone();
+        m.sort_by_key(|m| m["Destination"].to_string());
+        m
+    };
+    let (o, t) = (mounts(&ours), mounts(&theirs));
+    assert_eq!(o.len(), 2);
+    for (o, t) in o.iter().zip(&t) {
+        for k in ["Type", "Source", "Destination", "Mode", "RW", "Propagation"] {
+            assert_eq!(o[k], t[k], "Mounts {k} of {}", t["Destination"]);
+        }
     }
+    assert_eq!(o[0]["Propagation"], "rprivate");
+    assert_eq!(o[1]["Propagation"], "rslave");
     let rec = env.cmd("inspect").arg(&name).ok().record();
     assert_eq!(ours["State"]["Pid"], rec["state"]["pid"]);
     assert_eq!(ours["Id"], rec["container"]);

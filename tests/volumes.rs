@@ -597,3 +597,105 @@ fn agrees_with_docker() {
     }
     docker().run(&["volume", "rm", vol.split(':').next().unwrap()]);
 }
+
+/// Takes down the mounts a test made on the host, innermost first.
+struct Unmount(Vec<std::path::PathBuf>);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        for p in self.0.iter().rev() {
+            let _ = nix::mount::umount2(p, nix::mount::MntFlags::MNT_DETACH);
+        }
+    }
+}
+
+/// The optional fields (`shared:N`, `master:N`) of the mount at `target`
+/// in process `pid`'s mount table; empty for a private mount.
+fn optional_fields(pid: &str, target: &str) -> String {
+    let table = std::fs::read_to_string(format!("/proc/{}/mountinfo", pid.trim())).unwrap();
+    let line = (table.lines())
+        .rfind(|l| l.split(' ').nth(4) == Some(target))
+        .unwrap_or_else(|| panic!("no {target} in\n{table}"));
+    let (fields, _) = line.split_once(" - ").unwrap();
+    fields.split(' ').skip(6).collect::<Vec<_>>().join(" ")
+}
+
+/// A bind's propagation is what inspect says, in the container's own
+/// mount table and in what it sees: with both host sources shared, the
+/// bind that holds the store is a slave (docker's rslave: a mount taken
+/// down on the host goes from the container too) and the other private
+/// (docker's default rprivate: nothing made on the host reaches it).
+#[test]
+fn a_binds_propagation_is_what_inspect_says() {
+    use nix::mount::{mount, MsFlags};
+    let env = Env::new("vol-propagation");
+    let shared = env.dir.join("shared");
+    let mut made = Unmount(Vec::new());
+    for d in [&env.root, &shared] {
+        std::fs::create_dir_all(d).unwrap();
+        mount(
+            Some("tmpfs"),
+            d,
+            Some("tmpfs"),
+            MsFlags::empty(),
+            None::<&str>,
+        )
+        .unwrap();
+        made.0.push(d.clone());
+        mount(
+            None::<&str>,
+            d,
+            None::<&str>,
+            MsFlags::MS_SHARED,
+            None::<&str>,
+        )
+        .unwrap();
+    }
+    busybox_image(&env);
+    let (store, other) = (env.root.display().to_string(), shared.display().to_string());
+    #[rustfmt::skip]
+    let id = run(&env, &[
+        "-d", "-v", &format!("{store}:/s"), "-v", &format!("{other}:/p"),
+        "busybox", "sleep", "60",
+    ]);
+    let id = id.trim();
+    let shown = "{{range .Mounts}}{{.Destination}}={{.Propagation}} {{end}}";
+    let o = env.cmd("inspect").args(["-f", shown, id]).ok().stdout;
+    let mut got: Vec<&str> = o.split_whitespace().collect();
+    got.sort_unstable();
+    assert_eq!(got, ["/p=rprivate", "/s=rslave"]);
+    let pid = env
+        .cmd("inspect")
+        .args(["-f", "{{.State.Pid}}", id])
+        .ok()
+        .stdout;
+    let s = optional_fields(&pid, "/s");
+    assert!(
+        s.starts_with("master:") && !s.contains("shared"),
+        "/s: {s:?}"
+    );
+    assert_eq!(optional_fields(&pid, "/p"), "", "/p");
+    // a mount made on the host now reaches the slave only
+    for d in [&env.root, &shared] {
+        let late = d.join("late");
+        std::fs::create_dir_all(&late).unwrap();
+        mount(
+            Some("tmpfs"),
+            &late,
+            Some("tmpfs"),
+            MsFlags::empty(),
+            None::<&str>,
+        )
+        .unwrap();
+        made.0.push(late.clone());
+        std::fs::write(late.join("here"), "x").unwrap();
+    }
+    let o = env
+        .cmd("exec")
+        .args([id, "sh", "-c", "ls /s/late; echo -; ls /p/late"])
+        .run();
+    assert_eq!(o.stdout, "here\n-\n", "{o}");
+    env.cmd("rm").args(["-f", id]).ok();
+    drop(made);
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}

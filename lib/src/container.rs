@@ -35,7 +35,7 @@ pub mod copy;
 mod mounts;
 pub mod restart;
 pub mod slirp;
-pub use mounts::hostname;
+pub use mounts::{bind_propagation, hostname};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ContainerError {

@@ -483,10 +483,9 @@ fn mount(store: &Store, m: &MountSpec) -> Mount {
         driver,
         mode: mode.into(),
         rw: !m.readonly,
-        propagation: if m.kind == MountKind::Bind {
-            "rprivate"
-        } else {
-            ""
+        propagation: match (m.kind, &m.source) {
+            (MountKind::Bind, Some(s)) => container::bind_propagation(store, s),
+            _ => "",
         }
         .into(),
     }

@@ -87,6 +87,21 @@ fn seed(store: &Store, c: &ContainerMeta, root: &Path, m: &MountSpec, name: &str
     Ok(volume::seed(store, name, &m.target, dir.as_fd())?)
 }
 
+/// The propagation of a bind of the host's `source` (`-v`, `--mount`), as
+/// docker 20.10 chooses it (its daemon's `validateBindDaemonRoot`): `rslave`
+/// when the source holds the store or lies inside it, so that the store's
+/// own mounts (other containers' views) taken down on the host go from
+/// the container too, where a private copy would hold them; else
+/// `rprivate`, docker's default. inspect's `Mounts[].Propagation` says it.
+pub fn bind_propagation(store: &Store, source: &str) -> &'static str {
+    let (root, source) = (store.root(), Path::new(source));
+    if root.starts_with(source) || source.starts_with(root) {
+        "rslave"
+    } else {
+        "rprivate"
+    }
+}
+
 /// The spec mount of one of the container's mounts; a volume is made if
 /// it went missing, and filled when empty; a `-v` host path is made.
 fn user_mount(store: &Store, c: &ContainerMeta, root: &Path, m: &MountSpec) -> Result<Mount> {
@@ -97,12 +112,14 @@ fn user_mount(store: &Store, c: &ContainerMeta, root: &Path, m: &MountSpec) -> R
                 std::fs::create_dir_all(&source)
                     .map_err(sys_err(c, "making a bind mount's host directory"))?;
             }
-            spec::bind_mount(Path::new(&source), &m.target, m.readonly)
+            let propagation = bind_propagation(store, &source);
+            spec::bind_mount(Path::new(&source), &m.target, m.readonly, propagation)
         }
         MountKind::Volume => {
             volume::create(store, Some(&source))?;
             seed(store, c, root, m, &source)?;
-            spec::bind_mount(&volume::data_dir(store, &source), &m.target, m.readonly)
+            let data = volume::data_dir(store, &source);
+            spec::bind_mount(&data, &m.target, m.readonly, "rprivate")
         }
         MountKind::Tmpfs => {
             let mut options = m.options.clone();
@@ -130,7 +147,7 @@ pub(super) fn mounts(
     for name in hostfiles::NAMES {
         let target = format!("/etc/{name}");
         if c.host.mounts.iter().all(|m| m.target != target) {
-            let m = spec::bind_mount(&dir.join(name), &target, c.host.read_only);
+            let m = spec::bind_mount(&dir.join(name), &target, c.host.read_only, "rprivate");
             all.push((target, m));
         }
     }

@@ -137,11 +137,12 @@ fn mount(destination: &str, typ: &str, source: &str, options: &[&str]) -> Mount 
 }
 
 /// A bind mount of the host's `source` (a directory or a file) on
-/// `destination`, as docker makes one for a volume: recursive, private,
-/// and read-only when `readonly`. The destination is resolved inside the
+/// `destination`, as docker makes one for a volume: recursive, with
+/// `propagation` (`rprivate`, docker's default, or `rslave`), and
+/// read-only when `readonly`. The destination is resolved inside the
 /// container's root and made there when missing.
-pub fn bind_mount(source: &Path, destination: &str, readonly: bool) -> Mount {
-    let mut options = vec!["rbind", "rprivate"];
+pub fn bind_mount(source: &Path, destination: &str, readonly: bool, propagation: &str) -> Mount {
+    let mut options = vec!["rbind", propagation];
     if readonly {
         options.push("ro");
     }
