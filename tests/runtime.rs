@@ -1848,6 +1848,8 @@ fn docker_resources_and_devices_through_cairn_runtime_as_through_runc() {
         "memory/memory.soft_limit_in_bytes",
         "memory/memory.swappiness",
         "memory/memory.limit_in_bytes",
+        // docker sends memory.swap (twice the limit): applied as runc does
+        "memory/memory.memsw.limit_in_bytes",
         "devices/devices.list",
     ];
     let cpu = if std::thread::available_parallelism().map_or(1, |n| n.get()) > 1 {
