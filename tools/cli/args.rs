@@ -1824,12 +1824,15 @@ pub struct Exec {
 
 /// Create a container (porcelain: `cairn union-mount --no-mount`).
 ///
-/// Prints the new container's ID.
+/// Prints the new container's ID. Its limits (-m, --memory-swap,
+/// --pids-limit, --cpus) are recorded with it and every start applies
+/// them, as docker's HostConfig; inspect shows them before it ever ran.
 ///
 /// RECORDS: reads none; prints the new container's ID, not a record.
 ///
 /// EXAMPLES:
 ///   cairn create --name web busybox httpd -f -p 8080
+///   cairn create --name job -m 64m --pids-limit 100 busybox sh -c 'make'
 #[derive(Debug, Parser)]
 #[command(name = "cairn-create", version, verbatim_doc_comment)]
 pub struct Create {
