@@ -484,7 +484,8 @@ pub struct Show {
     /// Only records of this time or later (ns since the epoch; a record
     /// with no time is older than any).
     pub since: Option<i64>,
-    /// Only records before this time.
+    /// Only records of this time or earlier (docker's bounds are both
+    /// inclusive).
     pub until: Option<i64>,
 }
 
@@ -492,7 +493,7 @@ impl Show {
     /// Write `r` where it belongs, if it is in the time asked for.
     pub fn write(&self, r: &Record, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<()> {
         let t = r.time.unwrap_or(i64::MIN);
-        if self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t >= u) {
+        if self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t > u) {
             return Ok(());
         }
         let put = |w: &mut dyn Write| {
@@ -690,6 +691,25 @@ mod tests {
         assert_eq!(text(&all(&p, Some(2))), "1:o2\n2:tail");
         assert_eq!(text(&all(&p, Some(0))), "");
         assert!(std::fs::read(&p).unwrap().starts_with(MAGIC));
+    }
+
+    #[test]
+    fn since_and_until_both_take_their_own_time() {
+        let show = Show {
+            since: Some(100),
+            until: Some(200),
+            ..Show::default()
+        };
+        let mut out = Vec::new();
+        for t in [99, 100, 150, 200, 201] {
+            let r = Record {
+                stream: Stream::Stdout,
+                data: format!("{t}\n").into_bytes(),
+                time: Some(t),
+            };
+            show.write(&r, &mut out, &mut std::io::sink()).unwrap();
+        }
+        assert_eq!(String::from_utf8(out).unwrap(), "100\n150\n200\n");
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! lines on stdout, stderr's on stderr.
 
 use cairn_cli::args::Logs;
+use cairn_cli::Parser;
 use cairn_cli::{open_store, usage, Fail};
-use clap::Parser;
 use libcairn::{container, logfile};
 use std::io::Write;
 use std::time::Duration;
@@ -63,7 +63,7 @@ fn run(args: Logs) -> Result<i32, Fail> {
     // written before it is read once more after it
     loop {
         let running = container::is_running(&store, &c)?;
-        let past = show.until.is_some_and(|u| now_ns() >= u);
+        let past = show.until.is_some_and(|u| now_ns() > u);
         let mut any = false;
         follow.more(&mut |r| {
             any = true;
