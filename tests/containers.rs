@@ -439,8 +439,7 @@ fn create_records_limits_every_start_applies() {
     for bad in [
         vec!["-m", "64m", "--memory-swap", "32m"],
         vec!["--memory-swap", "1g"],
-        vec!["--pids-limit", "0"],
-        vec!["--cpus", "0"],
+        vec!["--cpus", "-1"],
     ] {
         let o = env
             .cmd("create")

@@ -400,6 +400,9 @@ fn created_containers_limits_as_dockers() {
         &["-m", "64m", "--memory-swap", "-1", "--cpus", "1.5"],
         &["-m", "32m", "--memory-swap", "100m", "--pids-limit", "7"],
         &["--pids-limit", "-1"],
+        // no limit, as docker takes them
+        &["--pids-limit", "0", "--cpus", "0"],
+        &["--pids-limit=-5"],
         &[],
     ]
     .into_iter()

@@ -102,10 +102,8 @@ pub struct Resources {
 /// A limit docker would refuse, as `create`, `run` and `isolate` check it.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum BadResources {
-    #[error("--cpus must be a positive number")]
+    #[error("--cpus must be a positive number, or 0 for no limit")]
     Cpus,
-    #[error("--pids-limit must be positive, or -1 for no limit")]
-    Pids,
     #[error("--memory-swap needs a memory limit (-m) too")]
     SwapWithoutMemory,
     #[error("--memory-swap must be at least the memory limit (-m), or -1 for unlimited swap")]
@@ -117,14 +115,17 @@ impl Resources {
         self == &Resources::default()
     }
 
-    /// The same, refused where docker refuses it.
-    pub fn checked(self) -> std::result::Result<Resources, BadResources> {
-        if self.cpus.is_some_and(|c| !(c.is_finite() && c > 0.0)) {
+    /// The same, refused where docker refuses it. As docker's, `--cpus 0`
+    /// is no limit, and so is a `--pids-limit` of 0 or below (kept as -1).
+    pub fn checked(mut self) -> std::result::Result<Resources, BadResources> {
+        if self.cpus.is_some_and(|c| !(c.is_finite() && c >= 0.0)) {
             return Err(BadResources::Cpus);
         }
-        if self.pids_limit.is_some_and(|n| n == 0 || n < -1) {
-            return Err(BadResources::Pids);
-        }
+        self.cpus = self.cpus.filter(|c| *c > 0.0);
+        self.pids_limit = self
+            .pids_limit
+            .map(|n| n.max(-1))
+            .map(|n| if n == 0 { -1 } else { n });
         match (self.memory, self.memory_swap) {
             (None, Some(_)) => Err(BadResources::SwapWithoutMemory),
             (Some(m), Some(s)) if s != -1 && (s < 0 || (s as u64) < m) => {
@@ -732,9 +733,14 @@ mod tests {
                 pids_limit: Some(pids),
                 ..Resources::default()
             };
-            assert_eq!(r.checked(), Err(BadResources::Pids));
+            assert_eq!(r.checked().unwrap().pids_limit, Some(-1));
         }
-        for cpus in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let r = Resources {
+            cpus: Some(0.0),
+            ..Resources::default()
+        };
+        assert_eq!(r.checked().unwrap().cpus, None);
+        for cpus in [-1.0, f64::NAN, f64::INFINITY] {
             let r = Resources {
                 cpus: Some(cpus),
                 ..Resources::default()
