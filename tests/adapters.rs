@@ -104,8 +104,24 @@ fn exit_statuses_follow_one_policy() {
     one_line(&env.cmd("start").arg("nosuch").fails(125));
     one_line(&env.cmd("exec").args(["nosuch", "true"]).fails(125));
     env.cmd("run").args(["busybox", "/no/such/cmd"]).fails(127);
-    // an unknown flag is a usage error everywhere
-    env.cmd("run").args(["--bogus", "busybox", "true"]).fails(2);
+    // an unknown flag, a bad value, a missing argument: a usage error, in
+    // one line that names the tool and its --help (clap prints a block)
+    for (tool, args) in [
+        ("run", &["--bogus", "busybox", "true"][..]),
+        ("create", &["--cpus", "-1", "busybox"]),
+        ("create", &[]),
+        ("network", &["create", "--bogus", "n"]),
+        ("images", &["--format"]),
+    ] {
+        let o = env.cmd(tool).args(args).fails(2);
+        one_line(&o);
+        let help = format!("see 'cairn-{tool}");
+        assert!(
+            o.stderr.starts_with(&format!("cairn-{tool}: error: ")),
+            "{o}"
+        );
+        assert!(o.stderr.contains(&help), "{o}");
+    }
     // the other tools: 1
     let o = env.cmd("stop").arg("nosuch").fails(1);
     assert!(o.stderr.contains("no such container: nosuch"), "{o}");

@@ -2,8 +2,8 @@
 //! was started with -i (see `cairn attach --help`).
 
 use cairn_cli::args::Attach;
+use cairn_cli::Parser;
 use cairn_cli::{open_store, Fail};
-use clap::Parser;
 use libcairn::container::attach;
 use libcairn::isolate::supervise::Signals;
 

@@ -1,7 +1,7 @@
 use cairn_cli::args::Build;
 use cairn_cli::out::{Format, Out};
+use cairn_cli::Parser;
 use cairn_cli::{open_store, usage, Fail};
-use clap::Parser;
 use libcairn::build::{build, BuildOptions};
 use libcairn::record::ImageRecord;
 use std::collections::BTreeMap;

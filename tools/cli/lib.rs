@@ -16,12 +16,14 @@ pub mod prune;
 pub mod runtime;
 pub mod system;
 pub mod tree;
+pub mod usage;
 
 use anyhow::Context;
 use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 
 pub use libcairn;
+pub use usage::Parser;
 
 /// Exit status of a failed operation.
 pub const EXIT_FAILED: i32 = 1;

@@ -1,7 +1,7 @@
 use cairn_cli::args::Commit;
 use cairn_cli::out::Out;
+use cairn_cli::Parser;
 use cairn_cli::{each_subject, open_store, subjects, Fail, FailExt};
-use clap::Parser;
 use libcairn::container::{self, CommitOptions};
 use libcairn::image;
 use libcairn::record::{ContainerRecord, Kind, LayerRecord};

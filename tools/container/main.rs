@@ -2,7 +2,7 @@
 
 use cairn_cli::args::{ContainerCmd, ContainerCommand};
 use cairn_cli::Fail;
-use clap::Parser;
+use cairn_cli::Parser;
 use libcairn::prune::Scope;
 
 fn main() {

@@ -1,8 +1,8 @@
 //! cairn-cp: files between a container and the host, as docker cp.
 
 use cairn_cli::args::Cp;
+use cairn_cli::Parser;
 use cairn_cli::{open_store, usage, Fail};
-use clap::Parser;
 use libcairn::container::copy::{self, Location};
 use std::io::{self, IsTerminal, Write};
 

@@ -3,7 +3,7 @@
 use cairn_cli::args::Create;
 use cairn_cli::porcelain::{record_of, tool};
 use cairn_cli::Fail;
-use clap::Parser;
+use cairn_cli::Parser;
 use libcairn::record::ContainerRecord;
 
 fn main() {

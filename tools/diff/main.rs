@@ -1,8 +1,8 @@
 //! cairn-diff: what a container changed against its image, as docker diff.
 
 use cairn_cli::args::Diff;
+use cairn_cli::Parser;
 use cairn_cli::{open_store, Fail};
-use clap::Parser;
 use libcairn::container;
 use std::io::Write;
 

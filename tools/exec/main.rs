@@ -1,7 +1,7 @@
 use cairn_cli::args::Exec;
 use cairn_cli::container::{fail125, run_failure};
+use cairn_cli::Parser;
 use cairn_cli::{open_store, Fail};
-use clap::Parser;
 use libcairn::container::{self, ExecOptions};
 use libcairn::isolate::supervise::Signals;
 use libcairn::isolate::tty::Attach;

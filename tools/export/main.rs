@@ -1,6 +1,6 @@
 use cairn_cli::args::Export;
+use cairn_cli::Parser;
 use cairn_cli::{open_store, subjects, Fail};
-use clap::Parser;
 use libcairn::record::AnyRecord;
 use std::io::{self, BufWriter, IsTerminal, Write};
 

@@ -1,7 +1,7 @@
 use cairn_cli::args::{Fsck, FsckFormat};
 use cairn_cli::out::{Format, Out};
+use cairn_cli::Parser;
 use cairn_cli::{open_store, printable, Fail, EXIT_FAILED};
-use clap::Parser;
 use libcairn::fsck::{check, repair, Finding};
 use libcairn::record::FindingRecord;
 

@@ -1,7 +1,7 @@
 use cairn_cli::args::History;
 use cairn_cli::out::{ellipsis, human_age, human_size, Format, Out};
+use cairn_cli::Parser;
 use cairn_cli::{open_store, subjects, Fail};
-use clap::Parser;
 use libcairn::record::{table, ImageRecord, Kind, LayerRecord};
 
 fn main() {

@@ -1,8 +1,8 @@
 use cairn_cli::args::Images;
 use cairn_cli::listing::{image_entries, image_headers, image_row, print_template, repo_digest};
 use cairn_cli::out::{Format, FormatArg, Out};
+use cairn_cli::Parser;
 use cairn_cli::{open_store, Fail, FailExt};
-use clap::Parser;
 use libcairn::filter::Filters;
 use libcairn::graph::image_summary;
 use libcairn::record::ImageRecord;

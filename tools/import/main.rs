@@ -1,8 +1,8 @@
 use anyhow::Context;
 use cairn_cli::args::Import;
 use cairn_cli::out::{Format, Out};
+use cairn_cli::Parser;
 use cairn_cli::{open_store, Fail, FailExt};
-use clap::Parser;
 use libcairn::image::change;
 use libcairn::record::ImageRecord;
 use libcairn::reference::Reference;

@@ -1,8 +1,8 @@
 use cairn_cli::args::Info;
 use cairn_cli::out::{Format, Out};
 use cairn_cli::system::{info, Layout, Report};
+use cairn_cli::Parser;
 use cairn_cli::{open_store, Fail};
-use clap::Parser;
 
 fn main() {
     cairn_cli::main("cairn-info", || run(Info::parse()))

@@ -1,7 +1,7 @@
 use cairn_cli::args::{Inspect, InspectType};
 use cairn_cli::out::{Format, FormatArg, Out};
+use cairn_cli::Parser;
 use cairn_cli::{each_subject, open_store, subjects, Fail, FailExt, Subject};
-use clap::Parser;
 use libcairn::record::{AnyRecord, ContainerInspect, ImageInspect, ImageRecord, Kind};
 use libcairn::{inspect, template, Store};
 

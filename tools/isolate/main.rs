@@ -4,8 +4,8 @@
 use cairn_cli::args::Isolate;
 use cairn_cli::container::{detached, fail125, keeps_a_process_inside, run_failure, run_options};
 use cairn_cli::out::{Format, Out};
+use cairn_cli::Parser;
 use cairn_cli::{each_subject, open_store, Fail, Subject};
-use clap::Parser;
 use libcairn::container::{self, RunOptions};
 use libcairn::isolate::supervise::Signals;
 use libcairn::isolate::tty::Attach;

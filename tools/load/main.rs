@@ -1,7 +1,7 @@
 use cairn_cli::args::Load;
 use cairn_cli::out::Out;
+use cairn_cli::Parser;
 use cairn_cli::{open_store, Fail};
-use clap::Parser;
 use libcairn::image::load::{load, open_source};
 use libcairn::record::ImageRecord;
 use std::io::{self, IsTerminal, Write};

@@ -1,6 +1,6 @@
 use cairn_cli::args::Login;
+use cairn_cli::Parser;
 use cairn_cli::{usage, Fail};
-use clap::Parser;
 use libcairn::registry::auth::Credentials;
 use libcairn::registry::login::{login, registry_host, Stored};
 use std::io::{BufRead, IsTerminal, Write};

@@ -1,6 +1,6 @@
 use cairn_cli::args::Logout;
 use cairn_cli::Fail;
-use clap::Parser;
+use cairn_cli::Parser;
 use libcairn::registry::login::{logout, registry_host};
 
 fn main() {

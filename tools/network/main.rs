@@ -2,8 +2,8 @@
 
 use cairn_cli::args::{Network, NetworkCommand};
 use cairn_cli::out::{Format, Out};
+use cairn_cli::Parser;
 use cairn_cli::{each_subject, open_store, subjects, usage, Fail};
-use clap::Parser;
 use libcairn::net::{self, NetError};
 use libcairn::record::{Kind, NetworkRecord};
 

@@ -1,5 +1,5 @@
 use cairn_cli::args::Pause;
-use clap::Parser;
+use cairn_cli::Parser;
 
 fn main() {
     cairn_cli::main("cairn-pause", || {

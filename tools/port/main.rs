@@ -3,8 +3,8 @@
 
 use cairn_cli::args::Port;
 use cairn_cli::out::{Format, Out};
+use cairn_cli::Parser;
 use cairn_cli::{each_subject, open_store, subjects, Fail};
-use clap::Parser;
 use libcairn::container;
 use libcairn::record::{ContainerRecord, Kind, PublishedPort};
 

@@ -3,8 +3,8 @@ use cairn_cli::listing::{
     listed_ports, print_template, ps_admits, ps_headers, ps_row, PsBounds, PsRow, PS_FILTERS,
 };
 use cairn_cli::out::{Format, FormatArg, Out};
+use cairn_cli::Parser;
 use cairn_cli::{open_store, Fail, FailExt};
-use clap::Parser;
 use libcairn::container;
 use libcairn::filter::Filters;
 use libcairn::record::ContainerRecord;

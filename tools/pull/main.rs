@@ -1,8 +1,8 @@
 use cairn_cli::args::Pull;
 use cairn_cli::out::{Format, Out};
 use cairn_cli::progress::Lines;
+use cairn_cli::Parser;
 use cairn_cli::{open_store, usage, Fail};
-use clap::Parser;
 use libcairn::record::ImageRecord;
 use libcairn::reference::Remote;
 use libcairn::registry::manifest::Wanted;

@@ -1,8 +1,8 @@
 use cairn_cli::args::{Compress, ManifestKind, Push};
 use cairn_cli::out::{Format, Out};
 use cairn_cli::progress::Lines;
+use cairn_cli::Parser;
 use cairn_cli::{open_store, usage, Fail};
-use clap::Parser;
 use libcairn::image::naming::save_images;
 use libcairn::layer::Compression;
 use libcairn::record::ImageRecord;

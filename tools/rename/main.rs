@@ -2,8 +2,8 @@
 
 use cairn_cli::args::Rename;
 use cairn_cli::out::Out;
+use cairn_cli::Parser;
 use cairn_cli::{open_store, Fail};
-use clap::Parser;
 use libcairn::container;
 use libcairn::record::ContainerRecord;
 

@@ -1,7 +1,7 @@
 use cairn_cli::args::Rmi;
 use cairn_cli::out::Out;
+use cairn_cli::Parser;
 use cairn_cli::{each_subject, open_store, subjects, Fail};
-use clap::Parser;
 use libcairn::image::remove::remove;
 use libcairn::record::{ImageRecord, Kind};
 

@@ -5,7 +5,7 @@ use cairn_cli::args::Run;
 use cairn_cli::container::fail125;
 use cairn_cli::porcelain::{record_of, tool};
 use cairn_cli::Fail;
-use clap::Parser;
+use cairn_cli::Parser;
 use libcairn::record::ContainerRecord;
 use std::os::unix::process::CommandExt;
 use std::process::Stdio;

@@ -1,6 +1,6 @@
 use cairn_cli::runtime::{dispatch, Command, LogFormat, Runtime};
+use cairn_cli::Parser;
 use cairn_cli::{chain_message, printable};
-use clap::Parser;
 use libcairn::isolate::supervise::Signals;
 use libcairn::runtime;
 

@@ -1,8 +1,8 @@
 use cairn_cli::args::{Compress, Save};
 use cairn_cli::out::{Format, Out};
 use cairn_cli::progress::Progress;
+use cairn_cli::Parser;
 use cairn_cli::{open_store, subjects, usage, Fail};
-use clap::Parser;
 use libcairn::image::naming::save_images;
 use libcairn::image::save::{prepare, SaveError, SaveOptions};
 use libcairn::layer::Compression;

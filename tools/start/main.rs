@@ -4,7 +4,7 @@
 use cairn_cli::args::Start;
 use cairn_cli::porcelain::{record_of, tool};
 use cairn_cli::Fail;
-use clap::Parser;
+use cairn_cli::Parser;
 use libcairn::record::ContainerRecord;
 use std::os::unix::process::CommandExt;
 

@@ -1,8 +1,8 @@
 use cairn_cli::args::Stats;
 use cairn_cli::out::{Format, FormatArg, Out};
 use cairn_cli::system::{stats_headers, stats_row, Layout, Report, STATS_TABLE};
+use cairn_cli::Parser;
 use cairn_cli::{open_store, Fail};
-use clap::Parser;
 use libcairn::container;
 use libcairn::store::container::Status;
 use std::io::IsTerminal;

@@ -1,7 +1,7 @@
 use cairn_cli::args::Stop;
 use cairn_cli::out::Out;
+use cairn_cli::Parser;
 use cairn_cli::{each_subject, open_store, subjects, Fail};
-use clap::Parser;
 use libcairn::container;
 use libcairn::record::{ContainerRecord, Kind};
 use std::time::Duration;

@@ -1,8 +1,8 @@
 use cairn_cli::args::{System, SystemCommand};
 use cairn_cli::out::{Format, FormatArg, Out};
 use cairn_cli::system::{df_headers, df_row, Layout, Report, DF_TABLE};
+use cairn_cli::Parser;
 use cairn_cli::{open_store, Fail};
-use clap::Parser;
 use libcairn::prune::Scope;
 
 fn main() {

@@ -1,7 +1,7 @@
 use cairn_cli::args::Tag;
 use cairn_cli::out::Out;
+use cairn_cli::Parser;
 use cairn_cli::{open_store, subjects, Fail, FailExt};
-use clap::Parser;
 use libcairn::image;
 use libcairn::record::{ImageRecord, Kind};
 use libcairn::reference::Reference;

@@ -1,8 +1,8 @@
 //! cairn-top: `ps` for the processes of a container, as docker top.
 
 use cairn_cli::args::Top;
+use cairn_cli::Parser;
 use cairn_cli::{open_store, Fail};
-use clap::Parser;
 use libcairn::container;
 use std::io::Write;
 

@@ -1,8 +1,8 @@
 use anyhow::Context;
 use cairn_cli::args::UnionMount;
 use cairn_cli::out::{Format, Out};
+use cairn_cli::Parser;
 use cairn_cli::{open_store, subjects, Fail};
-use clap::Parser;
 use libcairn::container;
 use libcairn::image::runtime_config::Overrides;
 use libcairn::record::{ContainerRecord, ImageRecord, Kind};

@@ -3,8 +3,8 @@
 
 use anyhow::Context;
 use cairn_cli::args::Unshare;
+use cairn_cli::Parser;
 use cairn_cli::{store_root, Fail};
-use clap::Parser;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 

@@ -2,7 +2,7 @@ use cairn_cli::args::Version;
 use cairn_cli::out::{Format, Out};
 use cairn_cli::system::{version, Report};
 use cairn_cli::Fail;
-use clap::Parser;
+use cairn_cli::Parser;
 
 fn main() {
     cairn_cli::main("cairn-version", || run(Version::parse()))

@@ -2,8 +2,8 @@
 
 use cairn_cli::args::{Volume, VolumeCommand};
 use cairn_cli::out::{Format, Out};
+use cairn_cli::Parser;
 use cairn_cli::{each_subject, open_store, subjects, Fail};
-use clap::Parser;
 use libcairn::record::{Kind, VolumeRecord};
 use libcairn::volume::{self, VolumeError};
 use libcairn::Store;

@@ -2,8 +2,8 @@
 
 use cairn_cli::args::Wait;
 use cairn_cli::out::{Format, Out};
+use cairn_cli::Parser;
 use cairn_cli::{each_subject, open_store, subjects, Fail};
-use clap::Parser;
 use libcairn::container;
 use libcairn::record::{ContainerRecord, Kind};
 use std::time::Duration;
