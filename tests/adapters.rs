@@ -122,6 +122,10 @@ fn exit_statuses_follow_one_policy() {
         );
         assert!(o.stderr.contains(&help), "{o}");
     }
+    // the dispatcher's own options too
+    let o = env.cmd("cairn").arg("--bogus").fails(2);
+    one_line(&o);
+    assert!(o.stderr.contains("see 'cairn --help'"), "{o}");
     // the other tools: 1
     let o = env.cmd("stop").arg("nosuch").fails(1);
     assert!(o.stderr.contains("no such container: nosuch"), "{o}");

@@ -29,7 +29,8 @@ fn main() {
             list: false,
         },
         _ => {
-            let m = Cairn::command().after_help(verbs()).get_matches();
+            let m = Cairn::command().after_help(verbs()).try_get_matches();
+            let m = m.unwrap_or_else(|e| cairn_cli::usage::exit(e, "cairn"));
             Cairn::from_arg_matches(&m).unwrap_or_else(|e| e.exit())
         }
     };

@@ -17,7 +17,8 @@ pub trait Parser: clap::Parser {
 
 impl<T: clap::Parser> Parser for T {}
 
-fn exit(e: clap::Error, name: &str) -> ! {
+/// Exit for clap's error `e` of the tool `name`, as [`Parser::parse`] does.
+pub fn exit(e: clap::Error, name: &str) -> ! {
     use clap::error::ErrorKind as K;
     if matches!(
         e.kind(),
