@@ -108,7 +108,7 @@ pub struct LayerUnpack {
 /// (docs/image.schema.json).
 ///
 /// EXAMPLES:
-///   cairn load busybox.tar
+///   cairn load busybox.tar          (or: cairn load -i busybox.tar)
 ///   docker save alpine | cairn load
 ///   cairn load ./oci-layout-dir | cairn history
 #[derive(Debug, Parser)]
@@ -118,6 +118,9 @@ pub struct Load {
     pub common: Common,
     /// Archive file, OCI layout directory, or `-` for stdin
     #[arg(value_name = "FILE|DIR|-")]
+    pub source: Option<String>,
+    /// The same, as docker load takes it
+    #[arg(long, short = 'i', value_name = "FILE", conflicts_with = "source")]
     pub input: Option<String>,
     /// Output format
     #[arg(long, value_enum, value_name = "FORMAT")]
@@ -1996,7 +1999,10 @@ pub struct Commit {
     #[arg(long, short = 'c', value_name = "INSTRUCTION")]
     pub change: Vec<String>,
     /// Freeze a running container while its layer is read
-    #[arg(long, short = 'p', default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    /// (`-p` alone or `--pause=true`; `--pause=false` reads it unfrozen)
+    #[arg(long, short = 'p', default_value_t = true, action = clap::ArgAction::Set,
+          value_name = "BOOL", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true")]
     pub pause: bool,
     /// The container; none: the `container` of stdin records
     #[arg(value_name = "CONTAINER")]

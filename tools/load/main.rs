@@ -12,7 +12,7 @@ fn main() {
 
 fn run(args: Load) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
-    let input = args.input.clone().unwrap_or_else(|| "-".into());
+    let input = args.input.or(args.source).unwrap_or_else(|| "-".into());
     if input == "-" && io::stdin().is_terminal() {
         return Err(cairn_cli::usage(
             "no archive given: name a FILE or DIR, or pipe one into stdin",
