@@ -122,6 +122,22 @@ fn exit_statuses_follow_one_policy() {
         );
         assert!(o.stderr.contains(&help), "{o}");
     }
+    // a porcelain's errors carry its name, also those of the plumbing it
+    // runs (run and create run union-mount, start runs isolate)
+    for (tool, args) in [
+        ("run", &["nosuchimage", "true"][..]),
+        ("run", &["-d", "nosuchimage"]),
+        ("create", &["nosuchimage"]),
+        ("start", &["nosuch"]),
+    ] {
+        let o = env.cmd(tool).args(args).run();
+        assert_ne!(o.code, Some(0), "{o}");
+        one_line(&o);
+        assert!(
+            o.stderr.starts_with(&format!("cairn-{tool}: error: ")),
+            "{o}"
+        );
+    }
     // the dispatcher's own options too
     let o = env.cmd("cairn").arg("--bogus").fails(2);
     one_line(&o);

@@ -178,12 +178,27 @@ fn print_trace(tool: &str) {
 /// The name errors are printed under, set by [`main`].
 static TOOL: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
 
+/// The environment variable through which a porcelain tool hands its name
+/// to the plumbing it runs ([`porcelain::tool`]), so that their errors are
+/// printed under the command the user typed: `cairn-run: error: …`, not
+/// `cairn-union-mount: error: …`.
+pub const ERRORS_AS: &str = "CAIRN_ERRORS_AS";
+
+/// The name this process prints its errors under: the outermost
+/// porcelain's ([`ERRORS_AS`]), else its own.
+pub fn error_name() -> String {
+    match std::env::var(ERRORS_AS) {
+        Ok(n) if n.starts_with("cairn") && n.len() < 64 && !n.contains(char::is_control) => n,
+        _ => TOOL.get().copied().unwrap_or("cairn").to_string(),
+    }
+}
+
 /// Print an error (and its hint) on stderr, unless it was already printed.
 fn report(f: &Fail) {
     if f.error.is::<Silent>() {
         return;
     }
-    let tool = TOOL.get().copied().unwrap_or("cairn");
+    let tool = error_name();
     let msg = printable(&chain_message(&f.error));
     eprintln!("{tool}: error: {msg}");
     if let Some(h) = &f.hint {

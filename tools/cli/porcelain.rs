@@ -16,7 +16,9 @@ pub fn tool(name: &str) -> Command {
         .ok()
         .and_then(|e| e.parent().map(|d| d.join(&file)))
         .filter(|p| p.is_file());
-    Command::new(beside.unwrap_or_else(|| PathBuf::from(&file)))
+    let mut cmd = Command::new(beside.unwrap_or_else(|| PathBuf::from(&file)));
+    cmd.env(crate::ERRORS_AS, crate::error_name());
+    cmd
 }
 
 /// Run a plumbing command and return its one output record, of kind `K`;
