@@ -204,3 +204,36 @@ fn load_progress_only_on_a_terminal() {
     assert!(text.contains("loading image 1: layer 1/"), "{text}");
     assert!(text.contains("\r\x1b[2K"), "{text}");
 }
+
+/// docker's spellings: `load -i FILE` (not together with the argument),
+/// and `commit -p` as a flag without a value.
+#[test]
+fn load_dash_i_and_commit_dash_p_as_docker() {
+    let env = Env::new("load-dash-i");
+    let archive = peers().join("docker-save.tar");
+    let rec = env.cmd("load").arg("-i").arg(&archive).ok().record();
+    assert_eq!(rec["tags"], serde_json::json!(["busybox:latest"]));
+    let o = env
+        .cmd("load")
+        .arg("-i")
+        .arg(&archive)
+        .arg(&archive)
+        .fails(2);
+    assert!(o.stderr.contains("cannot be used with"), "{o}");
+    let c = env
+        .cmd("run")
+        .args(["-d", "busybox", "sleep", "30"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    for (flag, tag) in [
+        ("-p", "p:1"),
+        ("--pause=false", "p:2"),
+        ("--pause=true", "p:3"),
+    ] {
+        let rec = env.cmd("commit").args([flag, &c, tag]).ok().record();
+        assert_eq!(s(&rec, "tag"), tag);
+    }
+    env.cmd("rm").args(["-f", &c]).ok();
+}
