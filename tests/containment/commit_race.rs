@@ -14,7 +14,7 @@
 //! walk there happened to see one consistent state (it never leaked in
 //! tries on the old code); the fd walk does not depend on that.
 
-use super::image_with;
+use super::{image_with, Tally};
 use crate::harness::{blob_of, s, Env};
 use std::time::{Duration, Instant};
 
@@ -69,35 +69,6 @@ pub(super) fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
-/// What the attempts gave: how many succeeded, and every distinct error.
-#[derive(Default, Debug)]
-struct Tally {
-    tries: usize,
-    ok: usize,
-    errors: Vec<String>,
-}
-
-impl Tally {
-    fn failed(&mut self, stderr: &str) {
-        let line = stderr.trim().to_string();
-        if !self.errors.contains(&line) {
-            self.errors.push(line);
-        }
-    }
-
-    /// Something got through to be checked, and every failure was the one
-    /// clear line about the race.
-    fn check(&self) {
-        assert!(self.ok > 0, "no attempt succeeded: {self:?}");
-        for e in &self.errors {
-            assert!(
-                e.contains("changed while being read") && !e.contains('\n'),
-                "a failed attempt must say, in one line, that the container changed its files: {e}\n{self:?}"
-            );
-        }
-    }
-}
-
 /// Removes the container however the test ends.
 pub(super) struct Remove<'a>(pub &'a Env, pub String);
 
@@ -115,13 +86,11 @@ fn unpaused_commit_never_holds_a_host_file() {
     let mut t = Tally::default();
     let start = Instant::now();
     while t.tries < TRIES && start.elapsed() < ATTACK {
-        t.tries += 1;
         let o = env.cmd("commit").args(["--pause=false", &id]).run();
+        t.add(o.code, &o.stderr);
         if o.code != Some(0) {
-            t.failed(&o.stderr);
             continue;
         }
-        t.ok += 1;
         let layer = s(&o.record(), "layer").to_string();
         let tar = blob_of(&env, &layer);
         assert!(
@@ -131,7 +100,7 @@ fn unpaused_commit_never_holds_a_host_file() {
         );
     }
     eprintln!("commit race: {t:?}");
-    t.check();
+    t.some_ok_and_failures_say("changed while being read");
 }
 
 #[test]
@@ -142,17 +111,15 @@ fn export_of_a_running_container_never_holds_a_host_file() {
     let mut t = Tally::default();
     let start = Instant::now();
     while t.tries < TRIES && start.elapsed() < ATTACK {
-        t.tries += 1;
         let o = std::process::Command::new(crate::harness::bin("export"))
             .arg(&id)
             .env("CAIRN_ROOT", &env.root)
             .output()
             .unwrap();
+        t.add(o.status.code(), &String::from_utf8_lossy(&o.stderr));
         if !o.status.success() {
-            t.failed(&String::from_utf8_lossy(&o.stderr));
             continue;
         }
-        t.ok += 1;
         assert!(
             !contains(&o.stdout, &marker),
             "try {}: the export holds the host's secret file ({t:?})",
@@ -160,5 +127,5 @@ fn export_of_a_running_container_never_holds_a_host_file() {
         );
     }
     eprintln!("export race: {t:?}");
-    t.check();
+    t.some_ok_and_failures_say("changed while being read");
 }

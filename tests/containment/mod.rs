@@ -76,6 +76,52 @@ pub fn image_with(env: &Env, tag: &str, names: &[&str]) -> String {
     id
 }
 
+/// Attempts at a race and what they gave: how many, how many succeeded,
+/// and every distinct failure.
+#[derive(Default, Debug)]
+pub struct Tally {
+    pub tries: usize,
+    pub ok: usize,
+    pub errors: Vec<String>,
+}
+
+impl Tally {
+    /// One attempt, by its exit code and stderr. A failure must say why
+    /// in one line, and never be a panic.
+    pub fn add(&mut self, code: Option<i32>, stderr: &str) {
+        self.tries += 1;
+        if code == Some(0) {
+            self.ok += 1;
+            return;
+        }
+        let line = stderr.trim().to_string();
+        assert!(
+            !line.is_empty() && !line.contains('\n') && !line.contains("panicked"),
+            "a failed attempt must say why in one line: {line:?}\n{self:?}"
+        );
+        if !self.errors.contains(&line) {
+            self.errors.push(line);
+        }
+    }
+
+    /// Something got through to be checked.
+    pub fn some_ok(&self) {
+        assert!(self.ok > 0, "no attempt succeeded: {self:?}");
+    }
+
+    /// Something got through, and every failure said `why` (for a walk
+    /// racing the container: "changed while being read").
+    pub fn some_ok_and_failures_say(&self, why: &str) {
+        self.some_ok();
+        for e in &self.errors {
+            assert!(
+                e.contains(why),
+                "a failed attempt must say, in one line, {why:?}: {e}\n{self:?}"
+            );
+        }
+    }
+}
+
 /// Run `cmd` (no stdin) and give it `secs` seconds: a command still
 /// running then is killed and the test fails, saying it hung.
 pub fn within(mut cmd: crate::harness::Cmd, secs: u64) -> crate::harness::Output {
