@@ -11,6 +11,7 @@ pub mod cgroup;
 pub mod config;
 pub mod devices;
 pub mod exe;
+mod fsmount;
 pub mod hooks;
 mod idmap;
 pub mod init;

@@ -673,13 +673,12 @@ fn fill_dev(plan: &mut Vec<RootfsStep>, later: &[String], bind: bool) {
     }
 }
 
-/// Set the propagation of the mount on `target` (opened again: the fd
-/// opened before the mount is the directory under it).
-fn set_propagation(root: &OwnedFd, target: &str, p: MsFlags) -> Result<(), Fail> {
-    let fd = ctx(open_in_root(root, target), &format!("opening /{target}"))?;
+/// Set the propagation `p` of the mount whose root `mnt` holds (an fd
+/// from [`bind_by_fd`] or [`fs_by_fd`]), never looking it up by path.
+fn set_propagation(mnt: &OwnedFd, target: &str, p: MsFlags) -> Result<(), Fail> {
     let none: Option<&str> = None;
     ctx(
-        mount(none, fd_path(&fd).as_str(), none, p, none),
+        mount(none, fd_path(mnt).as_str(), none, p, none),
         &format!("setting the propagation of /{target}"),
     )
 }
@@ -734,11 +733,7 @@ fn apply_bind(root: &OwnedFd, step: &RootfsStep) -> Result<(), Fail> {
         Mount::remount(*flags, what).apply(&fd_path(&mnt))?;
     }
     if let Some(p) = propagation {
-        let none: Option<&str> = None;
-        ctx(
-            mount(none, fd_path(&mnt).as_str(), none, *p, none),
-            &format!("setting the propagation of /{target}"),
-        )?;
+        set_propagation(&mnt, target, *p)?;
     }
     Ok(())
 }
@@ -785,6 +780,68 @@ fn bind_by_fd(src: &OwnedFd, target: &OwnedFd, rec: MsFlags) -> std::io::Result<
     Ok(tree)
 }
 
+/// Mount a new file system of `m`'s type, source, data and flags on the
+/// directory `target` holds, by fds: `fsopen`, `fsconfig` (each option of
+/// `data` as mount(2) would pass it, then the superblock's flags),
+/// `fsmount` (the mount's flags) and `move_mount` onto `target`. Returns
+/// the fd of the new mount's root, as [`bind_by_fd`] does: its
+/// propagation is then set through it. (mount(2) on `/proc/self/fd/N` of
+/// the target leaves no handle on the new mount, only on the directory
+/// under it, so the propagation took a second lookup by path, which a
+/// container sharing a volume above the target could send elsewhere.)
+fn fs_by_fd(m: &Mount, target: &OwnedFd) -> std::io::Result<OwnedFd> {
+    use super::fsmount as fs;
+    let fstype = m.fstype.as_deref().unwrap_or("none");
+    let ctx = fs::open(fstype)?;
+    if let Some(source) = &m.source {
+        fs::set(&ctx, "source", Some(source))?;
+    }
+    for opt in m.data.iter().flat_map(|d| d.split(',')) {
+        match opt.split_once('=') {
+            Some((k, v)) => fs::set(&ctx, k, Some(v))?,
+            None if !opt.is_empty() => fs::set(&ctx, opt, None)?,
+            None => {}
+        }
+    }
+    let sb_flags = [
+        (MsFlags::MS_RDONLY, "ro"),
+        (MsFlags::MS_SYNCHRONOUS, "sync"),
+        (MsFlags::MS_DIRSYNC, "dirsync"),
+        (MsFlags::MS_LAZYTIME, "lazytime"),
+    ];
+    for (flag, name) in sb_flags {
+        if m.flags.contains(flag) {
+            fs::set(&ctx, name, None)?;
+        }
+    }
+    let mnt = fs::create(&ctx, fs::attrs(m.flags))?;
+    fs::move_to(&mnt, target)?;
+    Ok(mnt)
+}
+
+/// Mount `mount` on the directory `fd` holds, or when that fails and
+/// there is a `fallback`, bind its first (the host's /sys) and apply the
+/// rest (a remount) through the new mount's fd. Returns that fd: the new
+/// mount is never looked up by its path again.
+fn mount_step(fd: &OwnedFd, mount: &Mount, fallback: &[Mount]) -> Result<OwnedFd, Fail> {
+    let first = match fs_by_fd(mount, fd) {
+        Err(e) if fallback.is_empty() => return ctx(Err(e), &mount.what),
+        Err(_) => &fallback[0],
+        Ok(mnt) => return Ok(mnt),
+    };
+    let source = first.source.as_deref().unwrap_or("/");
+    let src = ctx(
+        nix::fcntl::open(source, OFlag::O_PATH | OFlag::O_CLOEXEC, Mode::empty()),
+        &format!("opening {source}"),
+    )?;
+    let rec = first.flags & MsFlags::MS_REC;
+    let mnt = ctx(bind_by_fd(&src, fd, rec), &first.what)?;
+    for m in &fallback[1..] {
+        m.apply(&fd_path(&mnt))?;
+    }
+    Ok(mnt)
+}
+
 /// Carry out a rootfs plan below `root`.
 fn apply_rootfs_plan(root: &OwnedFd, plan: &[RootfsStep]) -> Result<(), Fail> {
     // The directory nodes were last made in, opened once for all of them.
@@ -803,21 +860,9 @@ fn apply_rootfs_plan(root: &OwnedFd, plan: &[RootfsStep]) -> Result<(), Fail> {
                     true => target_in_root(root, target, false)?,
                     false => open_in(root, target)?,
                 };
-                let at = fd_path(&fd);
-                match mount.apply(&at) {
-                    Err(e) if fallback.is_empty() => return Err(e),
-                    Err(_) => {
-                        fallback[0].apply(&at)?;
-                        // The rest (a remount) act on the mount just made,
-                        // not on the directory `fd` holds under it.
-                        for m in &fallback[1..] {
-                            m.apply(&fd_path(&open_in(root, target)?))?;
-                        }
-                    }
-                    Ok(()) => {}
-                }
+                let mnt = mount_step(&fd, mount, fallback)?;
                 if let Some(p) = propagation {
-                    set_propagation(root, target, *p)?;
+                    set_propagation(&mnt, target, *p)?;
                 }
                 continue;
             }
