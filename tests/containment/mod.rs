@@ -19,6 +19,7 @@ mod init_exe;
 mod leaks;
 mod mount_race;
 mod passwd;
+mod readers;
 mod rm_links;
 mod seccomp;
 mod sparse;

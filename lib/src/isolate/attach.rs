@@ -137,10 +137,29 @@ pub fn listen(path: &Path) -> io::Result<Aside> {
     let _ = std::fs::remove_file(&aside);
     let (_dir, short) = short_name(&aside)?;
     Ok(Aside {
-        listener: UnixListener::bind(short)?,
+        listener: bind_private(&short)?,
         aside,
         path: path.to_path_buf(),
     })
+}
+
+/// A socket listening at `name` that only its owner may connect to (mode
+/// 0600; connecting takes write permission). The mode is given to the
+/// socket before `bind`, which makes the file with it less the umask, so
+/// there is no moment when anyone else may connect, whatever the
+/// caller's umask (`UnixListener::bind` made it 0777 under umask 0).
+fn bind_private(name: &Path) -> io::Result<UnixListener> {
+    use nix::sys::socket::{bind, listen, socket, AddressFamily, Backlog, SockFlag, SockType};
+    let fd = socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    nix::sys::stat::fchmod(&fd, nix::sys::stat::Mode::from_bits_truncate(0o600))?;
+    bind(fd.as_raw_fd(), &nix::sys::socket::UnixAddr::new(name)?)?;
+    listen(&fd, Backlog::MAXCONN)?;
+    Ok(UnixListener::from(fd))
 }
 
 /// Connect to the socket at `path`.
