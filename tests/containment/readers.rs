@@ -123,7 +123,8 @@ fn assert_printable(text: &str, what: &str) {
 /// succeeds or fails in one line; what is printed holds no control
 /// character, and only lines of the container's processes: never one for
 /// pid 1 or 4242 (the host's pid 1 is not in the container, and a pid
-/// 4242 there would be a coincidence the test rules out).
+/// 4242 there would be a coincidence the test rules out). Then it is
+/// killed while they read.
 #[test]
 fn top_and_stats_show_a_lying_container_as_it_is() {
     let env = Env::new("containment-top-liar");
@@ -179,6 +180,26 @@ fn top_and_stats_show_a_lying_container_as_it_is() {
     }
     eprintln!("top and stats of the liar: {t:?}");
     t.some_ok();
+    // and as it exits, killed while they read: each still succeeds or
+    // fails in one line
+    let kill = Cmd::new(Command::new(bin("kill")), "kill")
+        .arg(&id)
+        .env("CAIRN_ROOT", &env.root);
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        kill.run()
+    });
+    let mut t = Tally::default();
+    while !killer.is_finished() || t.tries < 6 {
+        let o = env.cmd("top").arg(&id).run();
+        t.add(o.code, &o.stderr);
+        assert_printable(&o.stdout, "top");
+        let o = env.cmd("stats").args(["--no-stream", &id]).run();
+        t.add(o.code, &o.stderr);
+        assert_printable(&o.stdout, "stats");
+    }
+    assert_eq!(killer.join().unwrap().code, Some(0));
+    eprintln!("top and stats of the liar as it exits: {t:?}");
 }
 
 /// The framed log's first bytes and a record head claiming stream 2
