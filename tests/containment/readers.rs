@@ -278,3 +278,55 @@ fn the_attach_socket_is_the_store_owners_alone() {
         m.permissions().mode()
     );
 }
+
+/// A container nests directories deeper than any path could name
+/// (`c/deep.c`: mkdir and chdir by the name `d`, level after level). The
+/// walks of its layer and view (`diff`, `commit`, `export`, `cp` out)
+/// recursed once a level and aborted on a stack overflow at about 2000
+/// levels. Now a tree as deep as a path can reach (2040 levels) is walked,
+/// and a deeper one refused in one line naming the limit.
+#[test]
+fn walks_of_a_tree_nested_without_end_end_in_one_line() {
+    let env = Env::new("containment-deep");
+    image_with(&env, "deep", &["deep"]);
+    for (levels, fine) in [(2040, true), (2300, false)] {
+        let name = format!("deep-{levels}");
+        let made = env
+            .cmd("run")
+            .args(["--name", &name, "deep", "deep", "/n", &levels.to_string()])
+            .ok();
+        assert_eq!(made.stdout.trim(), format!("made {levels}"), "{made}");
+        let from = format!("{name}:/n");
+        let walks = [
+            env.cmd("diff").arg(&name),
+            env.cmd("commit").arg(&name),
+            env.cmd("export")
+                .arg(&name)
+                .arg("-o")
+                .arg(env.path("x.tar")),
+            env.cmd("cp").arg(&from).arg(env.path(&name)),
+        ];
+        for walk in walks {
+            // (run, not within: diff prints 8 MB of names, more than a
+            // pipe holds until the end)
+            let o = walk.run();
+            match fine {
+                true => assert_eq!(o.code, Some(0), "{o}"),
+                false => {
+                    assert_eq!(o.code, Some(1), "{o}");
+                    let line = o.stderr.trim();
+                    assert!(
+                        line.contains("more than 2048 directories deep") && !line.contains('\n'),
+                        "{o}"
+                    );
+                }
+            }
+        }
+        if fine {
+            let o = env.cmd("diff").arg(&name).ok();
+            // /n and its 2040 levels
+            assert_eq!(o.stdout.lines().count(), levels + 1, "diff lists them all");
+        }
+        let _ = std::fs::remove_dir_all(env.path(&name));
+    }
+}

@@ -283,6 +283,9 @@ fn walk<W: Write>(dir: &Node, rel: &str, p: &mut Packer<W>, shown: &str) -> Resu
         };
         p.add(&rel, &node).map_err(at(shown))?;
         if node.meta.is_dir() && !is_kernel_fs(&node) {
+            let depth = rel.split('/').filter(|c| !c.is_empty()).count();
+            crate::layer::pack::check_depth(depth, std::path::Path::new(&format!("{shown}/{rel}")))
+                .map_err(|e| at(shown)(std::io::Error::other(e)))?;
             walk(&node, &rel, p, shown)?;
         }
     }
@@ -697,7 +700,11 @@ fn pipe_through(s: &Source, shown: &str, sink: impl FnOnce(File) -> Result<()>) 
         .map_err(at(shown))?;
     let (r, w) = (File::from(r), File::from(w));
     std::thread::scope(|scope| {
-        let writer = scope.spawn(move || s.archive(w, shown).map(drop));
+        // on a stack made for the deepest tree a walk goes down
+        let writer = std::thread::Builder::new()
+            .stack_size(crate::layer::pack::WALK_STACK)
+            .spawn_scoped(scope, move || s.archive(w, shown).map(drop))
+            .map_err(at(shown))?;
         let read = sink(r);
         let wrote = writer.join().expect("the archive thread does not panic");
         match (read, wrote) {

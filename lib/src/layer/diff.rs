@@ -187,6 +187,7 @@ impl<W: Write> Differ<'_, W> {
         shadow: bool,
     ) -> Result<(), DiffError> {
         let here = self.upper.join(rel_name(comps));
+        super::pack::check_depth(comps.len(), &here)?;
         let names = dir.list().map_err(io_at(&here))?;
         let dir_name = rel_name(comps);
         let mut whiteouts: Vec<OsString> = Vec::new();
@@ -288,7 +289,7 @@ pub struct DiffStats {
 
 /// Write the changeset of `upper` against the layers `lower` (top first)
 /// as a tar to `w`.
-pub fn write_upper<W: Write>(
+pub fn write_upper<W: Write + Send>(
     upper: &Path,
     lower: &Stack,
     w: W,
@@ -301,7 +302,16 @@ pub fn write_upper<W: Write>(
         packer: Packer::new(w, opts),
         pending: Vec::new(),
     };
-    d.dir(&mut Vec::new(), &top, is_opaque(&top))?;
+    // on a stack made for the deepest tree walked
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("diff".into())
+            .stack_size(super::pack::WALK_STACK)
+            .spawn_scoped(scope, || d.dir(&mut Vec::new(), &top, is_opaque(&top)))
+            .map_err(io_at(upper))?
+            .join()
+            .unwrap_or_else(|_| Err(io_at(upper)(io::Error::other("the diff walk panicked"))))
+    })?;
     let entries = d.packer.entries();
     let w = d.packer.finish().map_err(io_at(upper))?;
     Ok((w, DiffStats { entries }))

@@ -36,6 +36,29 @@ pub enum PackError {
     Changed(PathBuf),
     #[error("{path}")]
     Io { path: PathBuf, source: io::Error },
+    #[error("{0}: more than {MAX_DEPTH} directories deep; cairn does not walk a tree that deep")]
+    TooDeep(PathBuf),
+}
+
+/// How many directories deep a walk of a tree goes at most: as deep as a
+/// path within `PATH_MAX` (4096 bytes, one letter and a slash a level)
+/// can reach. A container can nest directories without end (`mkdir d;
+/// cd d` in a loop); a walk that recursed as deep as it made them ran out
+/// of stack and aborted (`cairn diff` and `commit` at about 2000 levels).
+pub const MAX_DEPTH: usize = 2048;
+
+/// The stack of a thread that walks a tree: room for [`MAX_DEPTH`] levels
+/// of a walk's recursion (a debug build's frames take some 4 KiB a level;
+/// only what is used is ever touched).
+pub const WALK_STACK: usize = 64 << 20;
+
+/// An error when the directory `path`, `depth` levels below the top of a
+/// walk, is deeper than [`MAX_DEPTH`].
+pub fn check_depth(depth: usize, path: &Path) -> Result<(), PackError> {
+    match depth > MAX_DEPTH {
+        true => Err(PackError::TooDeep(path.to_path_buf())),
+        false => Ok(()),
+    }
 }
 
 impl PackError {
@@ -444,6 +467,7 @@ fn walk<W: Write>(root: &Path, dir: &Node, rel: &Path, p: &mut Packer<W>) -> Res
         p.add(&rel.to_string_lossy(), &node)
             .map_err(|e| PackError::writing(&root.join(&rel), e))?;
         if node.meta.is_dir() {
+            check_depth(rel.components().count(), &root.join(&rel))?;
             walk(root, &node, &rel, p)?;
         }
     }
