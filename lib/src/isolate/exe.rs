@@ -81,10 +81,8 @@ fn escape_lower(path: &std::path::Path) -> Vec<u8> {
 /// binary's directory on top) make overlayfs lower-only, without an upper
 /// layer to copy up into.
 fn sealed_overlay() -> io::Result<File> {
-    use super::overlay::{create_and_mount, fsconfig_string, open_context};
-    const MOUNT_ATTR_RDONLY: libc::c_uint = 0x1;
-    const MOUNT_ATTR_NOSUID: libc::c_uint = 0x2;
-    const MOUNT_ATTR_NODEV: libc::c_uint = 0x4;
+    use super::fsmount;
+    use nix::mount::MsFlags;
     let exe = std::fs::read_link("/proc/self/exe")?;
     let (Some(dir), Some(name)) = (exe.parent(), exe.file_name()) else {
         return Err(io::Error::other("the binary has no directory"));
@@ -102,13 +100,11 @@ fn sealed_overlay() -> io::Result<File> {
     let mut lower = escape_lower(dir);
     lower.push(b':');
     lower.extend(escape_lower(empty));
-    let fs = open_context()?;
-    fsconfig_string(&fs, "lowerdir", &lower)?;
-    let _ = fsconfig_string(&fs, "xino", b"off");
-    let mnt = create_and_mount(
-        &fs,
-        MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
-    )?;
+    let fs = fsmount::open("overlay")?;
+    fsmount::set_bytes(&fs, "lowerdir", Some(&lower))?;
+    let _ = fsmount::set(&fs, "xino", Some("off"));
+    let ro = MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+    let mnt = fsmount::create(&fs, fsmount::attrs(ro))?;
     let fd = nix::fcntl::openat(
         &mnt,
         name,

@@ -68,8 +68,18 @@ pub(super) fn open(fstype: &str) -> io::Result<OwnedFd> {
 /// Set the option `key` of the context `ctx`: to `value`, or as a flag
 /// when there is none (mount(2)'s `key=value` and `key`).
 pub(super) fn set(ctx: &OwnedFd, key: &str, value: Option<&str>) -> io::Result<()> {
+    set_bytes(ctx, key, value.map(str::as_bytes))
+}
+
+/// [`set`] with a value of any bytes (a path).
+pub(super) fn set_bytes(ctx: &OwnedFd, key: &str, value: Option<&[u8]>) -> io::Result<()> {
     let k = cstring(key)?;
-    let v = value.map(cstring).transpose()?;
+    let v = value
+        .map(|v| {
+            CString::new(v)
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in a mount option"))
+        })
+        .transpose()?;
     let (cmd, vp) = match &v {
         Some(v) => (FSCONFIG_SET_STRING, v.as_ptr()),
         None => (FSCONFIG_SET_FLAG, std::ptr::null()),

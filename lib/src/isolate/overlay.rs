@@ -9,9 +9,8 @@
 //! limit on the number of layers; older kernels get the classic option
 //! string, which fits about 40 layers in a page.
 
-use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -25,61 +24,10 @@ pub struct View {
     pub target: PathBuf,
 }
 
-const FSOPEN_CLOEXEC: libc::c_uint = 1;
-const FSCONFIG_SET_FLAG: libc::c_uint = 0;
-const FSCONFIG_SET_STRING: libc::c_uint = 1;
-const FSCONFIG_CMD_CREATE: libc::c_uint = 6;
-const FSMOUNT_CLOEXEC: libc::c_uint = 1;
-const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 4;
-
-fn cstr(s: &[u8]) -> io::Result<CString> {
-    CString::new(s)
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in a mount option"))
-}
-
-fn check(rc: libc::c_long) -> io::Result<libc::c_long> {
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(rc)
-    }
-}
-
-pub(super) fn fsconfig_string(fs: &OwnedFd, key: &str, value: &[u8]) -> io::Result<()> {
-    let k = cstr(key.as_bytes())?;
-    let v = cstr(value)?;
-    // SAFETY: fsconfig with valid fd and NUL-terminated strings that outlive the call.
-    check(unsafe {
-        libc::syscall(
-            libc::SYS_fsconfig,
-            fs.as_raw_fd(),
-            FSCONFIG_SET_STRING,
-            k.as_ptr(),
-            v.as_ptr(),
-            0,
-        )
-    })
-    .map(drop)
-    .map_err(|e| io::Error::new(e.kind(), format!("overlay option {key}: {e}")))
-}
-
-/// Set a flag option (one without a value) on an fs context.
-fn fsconfig_flag(fs: &OwnedFd, key: &str) -> io::Result<()> {
-    let k = cstr(key.as_bytes())?;
-    // SAFETY: fsconfig with a valid fd and a NUL-terminated key that
-    // outlives the call; a flag takes no value.
-    check(unsafe {
-        libc::syscall(
-            libc::SYS_fsconfig,
-            fs.as_raw_fd(),
-            FSCONFIG_SET_FLAG,
-            k.as_ptr(),
-            std::ptr::null::<libc::c_void>(),
-            0,
-        )
-    })
-    .map(drop)
-    .map_err(|e| io::Error::new(e.kind(), format!("overlay option {key}: {e}")))
+/// Set `key` of an overlayfs context to `value` (a path's bytes, say).
+fn set(fs: &OwnedFd, key: &str, value: Option<&[u8]>) -> io::Result<()> {
+    super::fsmount::set_bytes(fs, key, value)
+        .map_err(|e| io::Error::new(e.kind(), format!("overlay option {key}: {e}")))
 }
 
 /// In a rootless store, overlayfs keeps its whiteouts and opaque marks in
@@ -99,72 +47,31 @@ fn redirect_dir() -> &'static str {
     }
 }
 
-/// A new overlayfs context (`fsopen`), to configure with
-/// [`fsconfig_string`] and mount with [`create_and_mount`].
-pub(super) fn open_context() -> io::Result<OwnedFd> {
-    let name = cstr(b"overlay")?;
-    // SAFETY: fsopen with a valid NUL-terminated name; the result is an owned fd.
-    let fs = check(unsafe { libc::syscall(libc::SYS_fsopen, name.as_ptr(), FSOPEN_CLOEXEC) })?;
-    // SAFETY: fsopen returned a new fd we now own.
-    Ok(unsafe { OwnedFd::from_raw_fd(fs as i32) })
-}
-
-/// Create the superblock of a configured fs context and make a detached
-/// mount of it with the mount attributes `attrs` (`MOUNT_ATTR_*`).
-pub(super) fn create_and_mount(fs: &OwnedFd, attrs: libc::c_uint) -> io::Result<OwnedFd> {
-    // SAFETY: fsconfig(CMD_CREATE) on a valid fs context; no pointers.
-    check(unsafe {
-        libc::syscall(
-            libc::SYS_fsconfig,
-            fs.as_raw_fd(),
-            FSCONFIG_CMD_CREATE,
-            std::ptr::null::<libc::c_char>(),
-            std::ptr::null::<libc::c_void>(),
-            0,
-        )
-    })?;
-    // SAFETY: fsmount of a created context; returns a new fd we own.
-    let mnt =
-        check(unsafe { libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), FSMOUNT_CLOEXEC, attrs) })?;
-    // SAFETY: fsmount returned a new fd nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(mnt as i32) })
-}
-
 fn mount_new_api(v: &View) -> io::Result<()> {
-    let fs = open_context()?;
-    fsconfig_string(&fs, "source", b"cairn")?;
+    use super::fsmount;
+    let fs = fsmount::open("overlay")?;
+    set(&fs, "source", Some(b"cairn"))?;
     for l in &v.lower {
-        fsconfig_string(&fs, "lowerdir+", l.as_os_str().as_bytes())?;
+        set(&fs, "lowerdir+", Some(l.as_os_str().as_bytes()))?;
     }
     if !v.upper.as_os_str().is_empty() {
-        fsconfig_string(&fs, "upperdir", v.upper.as_os_str().as_bytes())?;
-        fsconfig_string(&fs, "workdir", v.work.as_os_str().as_bytes())?;
+        set(&fs, "upperdir", Some(v.upper.as_os_str().as_bytes()))?;
+        set(&fs, "workdir", Some(v.work.as_os_str().as_bytes()))?;
     }
     for (k, val) in [
         ("index", "off"),
         ("redirect_dir", redirect_dir()),
         ("metacopy", "off"),
     ] {
-        fsconfig_string(&fs, k, val.as_bytes())?;
+        set(&fs, k, Some(val.as_bytes()))?;
     }
     if userxattr() {
-        fsconfig_flag(&fs, "userxattr")?;
+        set(&fs, "userxattr", None)?;
     }
-    let mnt = create_and_mount(&fs, 0)?;
-    let empty = cstr(b"")?;
-    let target = cstr(v.target.as_os_str().as_bytes())?;
-    // SAFETY: valid fds and NUL-terminated paths.
-    check(unsafe {
-        libc::syscall(
-            libc::SYS_move_mount,
-            mnt.as_raw_fd(),
-            empty.as_ptr(),
-            libc::AT_FDCWD,
-            target.as_ptr(),
-            MOVE_MOUNT_F_EMPTY_PATH,
-        )
-    })?;
-    Ok(())
+    let mnt = fsmount::create(&fs, 0)?;
+    // the target is the store's own directory, looked up on the host
+    let target = std::fs::File::open(&v.target)?;
+    fsmount::move_to(&mnt, &target.into())
 }
 
 fn mount_classic(v: &View) -> io::Result<()> {
