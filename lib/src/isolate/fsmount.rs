@@ -14,6 +14,7 @@ const FSCONFIG_SET_FLAG: libc::c_uint = 0;
 const FSCONFIG_SET_STRING: libc::c_uint = 1;
 const FSCONFIG_CMD_CREATE: libc::c_uint = 6;
 const FSMOUNT_CLOEXEC: libc::c_uint = 1;
+const OPEN_TREE_CLONE: libc::c_uint = 1;
 const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x04;
 const MOVE_MOUNT_T_EMPTY_PATH: libc::c_uint = 0x40;
 const MOUNT_ATTR_RDONLY: libc::c_uint = 0x01;
@@ -24,8 +25,8 @@ const MOUNT_ATTR_NOATIME: libc::c_uint = 0x10;
 const MOUNT_ATTR_STRICTATIME: libc::c_uint = 0x20;
 const MOUNT_ATTR_NODIRATIME: libc::c_uint = 0x80;
 
-fn cstring(s: &str) -> io::Result<CString> {
-    CString::new(s)
+fn cstring(s: impl AsRef<[u8]>) -> io::Result<CString> {
+    CString::new(s.as_ref())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in a mount option"))
 }
 
@@ -74,12 +75,7 @@ pub(super) fn set(ctx: &OwnedFd, key: &str, value: Option<&str>) -> io::Result<(
 /// [`set`] with a value of any bytes (a path).
 pub(super) fn set_bytes(ctx: &OwnedFd, key: &str, value: Option<&[u8]>) -> io::Result<()> {
     let k = cstring(key)?;
-    let v = value
-        .map(|v| {
-            CString::new(v)
-                .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in a mount option"))
-        })
-        .transpose()?;
+    let v = value.map(cstring).transpose()?;
     let (cmd, vp) = match &v {
         Some(v) => (FSCONFIG_SET_STRING, v.as_ptr()),
         None => (FSCONFIG_SET_FLAG, std::ptr::null()),
@@ -114,6 +110,20 @@ pub(super) fn create(ctx: &OwnedFd, attrs: libc::c_uint) -> io::Result<OwnedFd> 
     // SAFETY: fsmount on a context that has made its file system.
     let rc = unsafe { libc::syscall(libc::SYS_fsmount, ctx.as_raw_fd(), FSMOUNT_CLOEXEC, attrs) };
     fd_or_error(rc, Some(ctx))
+}
+
+/// A detached copy of the mount at the fd `src` (`open_tree` with
+/// `OPEN_TREE_CLONE`), with its submounts when `recursive`: a bind mount
+/// not attached anywhere yet.
+pub(super) fn clone_tree(src: &OwnedFd, recursive: bool) -> io::Result<OwnedFd> {
+    let mut flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint;
+    flags |= libc::AT_EMPTY_PATH as libc::c_uint;
+    if recursive {
+        flags |= libc::AT_RECURSIVE as libc::c_uint;
+    }
+    // SAFETY: open_tree on a valid fd with an empty NUL-terminated path.
+    let rc = unsafe { libc::syscall(libc::SYS_open_tree, src.as_raw_fd(), c"".as_ptr(), flags) };
+    fd_or_error(rc, None)
 }
 
 /// Attach the detached mount `mnt` on what the fd `target` holds.

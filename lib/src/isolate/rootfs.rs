@@ -747,36 +747,8 @@ fn apply_bind(root: &OwnedFd, step: &RootfsStep) -> Result<(), Fail> {
 /// mount to remount it read-only took a second lookup by path, which a
 /// container sharing a volume above the target could send to a symlink.)
 fn bind_by_fd(src: &OwnedFd, target: &OwnedFd, rec: MsFlags) -> std::io::Result<OwnedFd> {
-    use std::os::fd::FromRawFd;
-    const OPEN_TREE_CLONE: libc::c_uint = 1;
-    const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x04;
-    const MOVE_MOUNT_T_EMPTY_PATH: libc::c_uint = 0x40;
-    let mut flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint;
-    flags |= libc::AT_EMPTY_PATH as libc::c_uint;
-    if rec.contains(MsFlags::MS_REC) {
-        flags |= libc::AT_RECURSIVE as libc::c_uint;
-    }
-    // SAFETY: open_tree on a valid fd with an empty NUL-terminated path.
-    let tree = unsafe { libc::syscall(libc::SYS_open_tree, src.as_raw_fd(), c"".as_ptr(), flags) };
-    if tree < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: open_tree returned a new fd that nothing else owns.
-    let tree = unsafe { OwnedFd::from_raw_fd(tree as i32) };
-    // SAFETY: move_mount between two valid fds, both paths empty.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_move_mount,
-            tree.as_raw_fd(),
-            c"".as_ptr(),
-            target.as_raw_fd(),
-            c"".as_ptr(),
-            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
-        )
-    };
-    if rc < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
+    let tree = super::fsmount::clone_tree(src, rec.contains(MsFlags::MS_REC))?;
+    super::fsmount::move_to(&tree, target)?;
     Ok(tree)
 }
 
