@@ -25,14 +25,10 @@ fn docker_logs(id: &str, args: &[&str]) -> (String, String) {
     (s(&o.stdout), s(&o.stderr))
 }
 
-/// The same busybox command in cairn and in docker 20.10: `logs`,
-/// `--tail` and `-t` split and shaped alike; `--since`/`--until` pick by
-/// the times `-t` shows.
-#[test]
-fn logs_keep_the_streams_apart_as_docker() {
-    let env = Env::new("logs-split");
-    let tag = crate::interop::same_image(&env, "logs-split:1");
-    let run = ["run", "-d", "--network", "none", &tag, "sh", "-c", SCRIPT];
+/// `run -d --network none TAG sh -c SCRIPT` in cairn and in docker, each
+/// waited for: the two containers' IDs.
+fn ran_in_both(env: &Env, tag: &str, script: &str) -> (String, String) {
+    let run = ["run", "-d", "--network", "none", tag, "sh", "-c", script];
     let ours = env
         .cmd("run")
         .args(&run[1..])
@@ -43,6 +39,17 @@ fn logs_keep_the_streams_apart_as_docker() {
     let theirs = docker().ok(&run).trim().to_string();
     env.cmd("wait").arg(&ours).ok();
     docker().ok(&["wait", &theirs]);
+    (ours, theirs)
+}
+
+/// The same busybox command in cairn and in docker 20.10: `logs`,
+/// `--tail` and `-t` split and shaped alike; `--since`/`--until` pick by
+/// the times `-t` shows.
+#[test]
+fn logs_keep_the_streams_apart_as_docker() {
+    let env = Env::new("logs-split");
+    let tag = crate::interop::same_image(&env, "logs-split:1");
+    let (ours, theirs) = ran_in_both(&env, &tag, SCRIPT);
     let logs = |args: &[&str]| {
         let o = env.cmd("logs").args(args).arg(&ours).ok();
         (o.stdout, o.stderr)
@@ -175,26 +182,7 @@ fn times_without_a_zone_are_local_as_docker() {
     use time::{format_description::well_known::Rfc3339, OffsetDateTime, UtcOffset};
     let env = Env::new("logs-local");
     let tag = crate::interop::same_image(&env, "logs-local:1");
-    let run = [
-        "run",
-        "-d",
-        "--network",
-        "none",
-        &tag,
-        "sh",
-        "-c",
-        "echo a; sleep 2.5; echo b",
-    ];
-    let ours = env
-        .cmd("run")
-        .args(&run[1..])
-        .ok()
-        .stdout
-        .trim()
-        .to_string();
-    let theirs = docker().ok(&run).trim().to_string();
-    env.cmd("wait").arg(&ours).ok();
-    docker().ok(&["wait", &theirs]);
+    let (ours, theirs) = ran_in_both(&env, &tag, "echo a; sleep 2.5; echo b");
     const TZ: &str = "Asia/Kolkata"; // +05:30 all year
     let kolkata = UtcOffset::from_hms(5, 30, 0).unwrap();
     // each engine's `logs ARGS` under TZ

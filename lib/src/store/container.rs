@@ -122,10 +122,7 @@ impl Resources {
             return Err(BadResources::Cpus);
         }
         self.cpus = self.cpus.filter(|c| *c > 0.0);
-        self.pids_limit = self
-            .pids_limit
-            .map(|n| n.max(-1))
-            .map(|n| if n == 0 { -1 } else { n });
+        self.pids_limit = self.pids_limit.map(|n| if n <= 0 { -1 } else { n });
         match (self.memory, self.memory_swap) {
             (None, Some(_)) => Err(BadResources::SwapWithoutMemory),
             (Some(m), Some(s)) if s != -1 && (s < 0 || (s as u64) < m) => {
