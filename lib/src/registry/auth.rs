@@ -382,12 +382,23 @@ mod tests {
 mod helpers {
     use super::*;
     use crate::testutil::TempDir;
-    use std::os::unix::fs::PermissionsExt;
 
+    /// A shell script at `d/name`, written by a child process: a file this
+    /// process held open for writing would be inherited by a child another
+    /// test thread forks at that moment, and executing it would then fail
+    /// with ETXTBSY ("Text file busy"), as it once did here.
     fn script(d: &TempDir, name: &str, body: &str) -> PathBuf {
         let p = d.path().join(name);
-        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let st = std::process::Command::new("sh")
+            .args([
+                "-c",
+                r#"printf '#!/bin/sh\n%s\n' "$1" > "$2" && chmod 755 "$2""#,
+            ])
+            .args(["sh", body])
+            .arg(&p)
+            .status()
+            .unwrap();
+        assert!(st.success());
         p
     }
 
