@@ -31,6 +31,7 @@ fn run(args: Start) -> Result<i32, Fail> {
         }
         let mut cmd = tool("isolate");
         root(&mut cmd);
+        cmd.arg("--log");
         if args.interactive {
             cmd.arg("-i");
         }
@@ -41,7 +42,13 @@ fn run(args: Start) -> Result<i32, Fail> {
         let err = cmd.exec();
         return Err(Fail::from(anyhow::anyhow!("running cairn-isolate: {err}")));
     }
+    let store = cairn_cli::open_store(&args.common)?;
     for c in &args.containers {
+        // one running already is left as it is, and named: docker's exit 0
+        if libcairn::container::is_running(&store, &store.resolve_container(c)?)? {
+            println!("{c}");
+            continue;
+        }
         let mut cmd = tool("isolate");
         root(&mut cmd);
         cmd.args(["-d", c.as_str()]);
