@@ -822,3 +822,49 @@ fn state_changing_verbs_speak_docker_on_a_terminal() {
     let r = fresh.cmd("rmi").arg("x:1").ok().record();
     assert_eq!(s(&r, "untagged"), "x:1");
 }
+
+/// `top` prints docker's table: the header's columns at least 20 wide,
+/// the command's words joined by one space, with ps's options too.
+#[test]
+fn top_prints_dockers_table() {
+    let env = Env::new("habit-top");
+    let tag = crate::interop::same_image(&env, "habit-top:1");
+    let run = ["run", "-d", "--network", "none", &tag, "sh", "-c"];
+    let script = "sleep 100 & sleep   200";
+    let ours = env.cmd("run").args(&run[1..]).arg(script).ok().stdout;
+    let theirs = crate::fixtures::docker().ok(&[&run[..], &[script]].concat());
+    let (ours, theirs) = (ours.trim(), theirs.trim());
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // numbers differ (pids, times, CPU): each cell where it starts, with
+    // its runs of digits as N
+    let mask = |t: &str| {
+        let mut m = String::new();
+        for (i, c) in t.char_indices() {
+            match c.is_ascii_digit() {
+                true if t[..i].ends_with(|p: char| p.is_ascii_digit()) => {}
+                true => m.push('N'),
+                false => m.push(c),
+            }
+        }
+        m
+    };
+    let shape = |text: &str| -> Vec<Vec<(usize, String)>> {
+        let cells = |l: &str| {
+            let starts: Vec<usize> = (0..l.len())
+                .filter(|&i| &l[i..i + 1] != " " && (i == 0 || l[..i].ends_with("  ")))
+                .collect();
+            let ends = starts.iter().skip(1).copied().chain([l.len()]);
+            let cells = starts.iter().zip(ends);
+            cells.map(|(&a, e)| (a, mask(l[a..e].trim_end()))).collect()
+        };
+        text.lines().map(cells).collect()
+    };
+    for ps in [&[][..], &["-o", "pid,ppid,args"][..]] {
+        let mine = env.cmd("top").arg(ours).args(ps).ok().stdout;
+        let dk = crate::fixtures::docker().ok(&[&["top", theirs][..], ps].concat());
+        assert_eq!(shape(&mine), shape(&dk), "ours:\n{mine}\ndocker's:\n{dk}");
+        assert!(mine.lines().all(|l| !l.contains("sleep   ")), "{mine}");
+    }
+    crate::fixtures::docker().ok(&["rm", "-f", theirs]);
+    env.cmd("rm").args(["-f", ours]).ok();
+}

@@ -106,12 +106,18 @@ pub fn render_rows(
 /// column's widest cell plus 3, at least 10; a line's last cell is left
 /// as it is.
 pub fn align(text: &str) -> String {
+    align_min(text, 10)
+}
+
+/// [`align`] with columns at least `min` wide (docker top's table:
+/// `tabwriter.NewWriter(w, 20, 1, 3, ' ', 0)`).
+pub fn align_min(text: &str, min: usize) -> String {
     let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
     let mut widths: Vec<usize> = Vec::new();
     for cells in &lines {
         for (i, c) in cells.iter().enumerate().take(cells.len() - 1) {
             if widths.len() <= i {
-                widths.push(10);
+                widths.push(min);
             }
             widths[i] = widths[i].max(c.chars().count() + 3);
         }

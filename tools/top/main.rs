@@ -35,8 +35,25 @@ fn run(args: Top) -> Result<i32, Fail> {
     let lines = container::ps_lines(&text, &pids)
         .map_err(|e| anyhow::anyhow!("ps {}: {e}", ps_args.join(" ")))?;
     let mut w = std::io::stdout().lock();
-    for l in lines {
-        writeln!(w, "{l}")?;
-    }
+    write!(w, "{}", table(&lines))?;
     Ok(0)
+}
+
+/// docker top's table: each line cut into the header's columns, the last
+/// taking the rest of the line with its words joined by one space (as
+/// docker's daemon cuts `ps` output), padded as docker's client pads them.
+fn table(lines: &[&str]) -> String {
+    let n = lines
+        .first()
+        .map_or(1, |h| h.split_ascii_whitespace().count());
+    let mut text = String::new();
+    for l in lines {
+        let f: Vec<&str> = l.split_ascii_whitespace().collect();
+        let cut = f.len().min(n.max(1) - 1);
+        let mut cells: Vec<String> = f[..cut].iter().map(|c| c.to_string()).collect();
+        cells.push(f[cut..].join(" "));
+        text.push_str(&cells.join("\t"));
+        text.push('\n');
+    }
+    libcairn::template::align_min(&text, 20)
 }
