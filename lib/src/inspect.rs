@@ -73,7 +73,7 @@ pub struct Container {
     pub resolv_conf_path: String,
     pub hostname_path: String,
     pub hosts_path: String,
-    /// Where a detached container's output goes, each line with its stream
+    /// Where a container's output goes (but a plain `isolate`'s), each line with its stream
     /// and time (docs/store.md, "The container log"); `cairn logs` reads it.
     pub log_path: String,
     /// Its name, with docker's leading slash.

@@ -952,6 +952,12 @@ pub struct Isolate {
     /// exits (with -d, the supervisor removes them)
     #[arg(long)]
     pub rm: bool,
+    /// In the foreground too, run it under the supervisor that keeps its
+    /// output in the container's log (`cairn logs`), as docker's run and
+    /// start -a do; without it the process writes to this stdout and
+    /// stderr itself
+    #[arg(long)]
+    pub log: bool,
     /// The container; none: the `container` of the stdin record
     #[arg(value_name = "CONTAINER")]
     pub container: Option<String>,
@@ -1314,7 +1320,7 @@ pub struct Attach {
     pub container: String,
 }
 
-/// Print what a detached container wrote, raw, as docker logs does: its
+/// Print what a container wrote, raw, as docker logs does: its
 /// stdout's lines on stdout and its stderr's on stderr, in the order
 /// written (a container with a terminal has only stdout).
 ///

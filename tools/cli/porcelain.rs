@@ -190,26 +190,6 @@ fn edits(a: &str, b: &str) -> usize {
     d[a.len()][b.len()]
 }
 
-/// Run `cmd` to its end, then `after` (its output and errors discarded); the status
-/// of `cmd`. The terminal's signals (^C) go to `cmd`, not to us, and `cmd`
-/// dies with us: `cairn run --rm` waits for `isolate`, then removes.
-pub fn run_then(mut cmd: Command, mut after: Command) -> Result<i32, Fail> {
-    let mut set = nix::sys::signal::SigSet::empty();
-    for s in libcairn::isolate::process::STOP_SIGNALS {
-        set.add(s);
-    }
-    let _ = set.thread_block();
-    libcairn::isolate::process::die_with_parent(&mut cmd);
-    let status = cmd
-        .spawn()
-        .map_err(Fail::from)?
-        .wait()
-        .map_err(Fail::from)?;
-    // Quiet: `run --rm`'s container may have been removed already (`rm -f`).
-    let _ = after.stdout(Stdio::null()).stderr(Stdio::null()).status();
-    Ok(status.code().unwrap_or(125))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,7 +72,7 @@ fn one(
     }
     // A container named by an argument owns stdout: no record then.
     let from_records = s.record.is_some();
-    if !from_records && (opts.tty || d.interactive) {
+    if !from_records && (opts.tty || d.interactive || args.log) {
         return cairn_cli::container::attached(store, &c, opts, d, args);
     }
     let (code, rec) = foreground(store, &c, opts, args, from_records)?;

@@ -81,11 +81,14 @@ fn run(args: Run) -> Result<i32, Fail> {
     if args.run.detach || restarts {
         isolate.args(["-d", "--format", "id"]);
     }
-    // With -i or -t it runs under a supervisor too (the detach keys leave
-    // it running): the supervisor removes it when it exits.
-    let attached = args.process.interactive || args.process.tty;
-    if args.rm && (args.run.detach || restarts || attached) {
+    // In the foreground it runs under a supervisor too: the output is kept
+    // in its log as docker's, and the detach keys leave it running. The
+    // supervisor removes it when it exits.
+    if args.rm {
         isolate.arg("--rm");
+    }
+    if !args.run.detach && !restarts {
+        isolate.arg("--log");
     }
     isolate.args(cairn_cli::container::isolate_flags(
         &args.process,
@@ -101,12 +104,6 @@ fn run(args: Run) -> Result<i32, Fail> {
         let tty = args.process.interactive || args.process.tty;
         return cairn_cli::container::first_run(&args.common, &mut isolate, &id, tty);
     }
-    if !args.rm || attached {
-        let err = isolate.exec();
-        return Err(Fail::from(anyhow::anyhow!("running cairn-isolate: {err}")));
-    }
-    let mut rm = tool("rm");
-    root(&mut rm);
-    rm.args(["-f", "-v", &id]);
-    cairn_cli::porcelain::run_then(isolate, rm)
+    let err = isolate.exec();
+    Err(Fail::from(anyhow::anyhow!("running cairn-isolate: {err}")))
 }
