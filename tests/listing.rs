@@ -383,6 +383,25 @@ fn image_ids_are_dockers_and_accepted_everywhere() {
         env.cmd("save").arg(name).ok();
         env.cmd("rmi").arg("lsimgid:x").ok();
     }
+    // ps names an image given by its ID as docker's: 12 digits when 12
+    // or more were given, else as typed; --no-trunc as given
+    for (n, name) in [full, &full[7..], id, &full[7..15]].iter().enumerate() {
+        let c = format!("lsimgid-{n}");
+        env.cmd("create").args(["--name", &c, name, "true"]).ok();
+        docker().ok(&["create", "--name", &c, name, "true"]);
+        for trunc in [&[][..], &["--no-trunc"][..]] {
+            let f = format!("name=^{c}$");
+            let ps = [
+                &["ps", "-a", "--filter", &f, "--format", "{{.Image}}"][..],
+                trunc,
+            ];
+            let ps = ps.concat();
+            let ours = env.cmd("ps").args(&ps[1..]).ok().stdout;
+            assert_eq!(ours, docker().ok(&ps), "{name} {trunc:?}");
+        }
+        env.cmd("rm").arg(&c).ok();
+        docker().ok(&["rm", &c]);
+    }
     // two tags: removing by ID is refused, as docker refuses it
     env.cmd("tag").args([id, "lsimgid:2"]).ok();
     env.cmd("rmi").arg(id).fails(1);

@@ -19,9 +19,18 @@ fn main() {
 /// as docker shows an untagged image.
 fn image_column(store: &libcairn::Store, c: &ContainerMeta, no_trunc: bool) -> String {
     use libcairn::image::{config::image_id, resolve};
+    let id = image_id(store, &c.layer);
+    // given by its ID (or 12 digits of it, or more): 12 digits, as docker's
+    // stringid.TruncateID makes of both
+    let given = c.image.split_once(':').map_or(c.image.as_str(), |(_, r)| r);
+    if let Ok(id) = &id {
+        if !no_trunc && given.get(..12).unwrap_or(given) == id.short() {
+            return id.short();
+        }
+    }
     let named =
         !c.image.starts_with("sha256:") && resolve(store, &c.image).is_ok_and(|l| l == c.layer);
-    match (named, image_id(store, &c.layer)) {
+    match (named, id) {
         (true, _) | (false, Err(_)) => c.image.clone(),
         (false, Ok(id)) if no_trunc => id.to_string(),
         (false, Ok(id)) => id.short(),
