@@ -1252,6 +1252,18 @@ fn agrees_with_docker_on_bridges_ports_and_names() {
             .stdout,
         docker.ok(&["port", "web", "80"])
     );
+    // the image's exposed 8080 shows too, unpublished (null), in inspect
+    // and in ps
+    for f in [
+        "{{json .NetworkSettings.Ports}}",
+        "{{.NetworkSettings.Ports}}",
+    ] {
+        let ours = env.cmd("inspect").args(["-f", f, "web"]).ok().stdout;
+        assert_eq!(ours, docker.ok(&["inspect", "-f", f, "web"]));
+        assert!(ours.contains("8080/tcp"), "{ours}");
+    }
+    let ps = ["ps", "--filter", "name=web", "--format", "{{.Ports}}"];
+    assert_eq!(env.cmd("ps").args(&ps[1..]).ok().stdout, docker.ok(&ps));
     let url = format!("http://127.0.0.1:{port}/passwd");
     let wget = ["5", "/bin/busybox", "wget", "-q", "-O-", &url];
     let fetched = |mut c: std::process::Command| {

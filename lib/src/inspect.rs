@@ -319,10 +319,16 @@ pub fn container(store: &Store, c: &ContainerMeta, size: bool) -> Result<Contain
         ),
         mounts: c.host.mounts.iter().map(|m| mount(store, m)).collect(),
         config,
-        network_settings: NetworkSettings::of(ep.as_ref()),
+        network_settings: NetworkSettings::of(ep.as_ref(), exposed(&c.config)),
         size_rw,
         size_root_fs,
     })
+}
+
+/// The ports a container's config exposes (`8080/tcp`).
+fn exposed(config: &serde_json::Value) -> impl Iterator<Item = &str> {
+    let ports = config.get("ExposedPorts").and_then(|v| v.as_object());
+    ports.into_iter().flat_map(|m| m.keys().map(String::as_str))
 }
 
 /// docker's `State` for cairn's.
@@ -599,7 +605,10 @@ pub fn stored_container(store: &Store, c: ContainerMeta) -> Result<ContainerInsp
         rootfs: dir.join("rootfs"),
         upper: dir.join("upper"),
         path: dir,
-        network_settings: NetworkSettings::of(net::endpoint(store, &c.id)?.as_ref()),
+        network_settings: NetworkSettings::of(
+            net::endpoint(store, &c.id)?.as_ref(),
+            exposed(&c.config),
+        ),
         meta: c,
         extra: Default::default(),
     })

@@ -150,7 +150,15 @@ fn apply(v: &mut Value, shape: &Shape) {
             }
         }
         (List(shape), Value::Array(a)) => a.iter_mut().for_each(|x| apply(x, shape)),
-        (Map(shape), Value::Object(m)) => m.values_mut().for_each(|x| apply(x, shape)),
+        (Map(shape), v @ Value::Object(_)) => {
+            // a nil slice among a map's values prints as `[]`
+            if let List(_) = shape {
+                gostruct::mark(v, &format!("{}[]", gostruct::MAP));
+            }
+            let m = v.as_object_mut().into_iter().flat_map(|m| m.iter_mut());
+            m.filter(|(k, _)| *k != gostruct::STRUCT)
+                .for_each(|(_, x)| apply(x, shape));
+        }
         _ => {}
     }
 }

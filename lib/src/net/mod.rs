@@ -985,8 +985,9 @@ pub struct NetworkSettings {
     pub ip_prefix_len: u8,
     pub gateway: String,
     pub mac_address: String,
-    /// The published ports, by the container's side (`80/tcp`).
-    pub ports: BTreeMap<String, Vec<PortBinding>>,
+    /// The published ports, by the container's side (`80/tcp`); a port
+    /// only exposed, on a bridge, has none (null), as docker shows it.
+    pub ports: BTreeMap<String, Option<Vec<PortBinding>>>,
     /// Every network the container is on, by name.
     pub networks: BTreeMap<String, EndpointSettings>,
 }
@@ -1015,10 +1016,14 @@ pub struct EndpointSettings {
 }
 
 impl NetworkSettings {
-    /// What `inspect` shows for `ep`: the addresses while attached; for a
+    /// What `inspect` shows for `ep`: the addresses while attached, with
+    /// the published ports and those only `exposed` (`8080/tcp`); for a
     /// container on `none` or `host` (or not running), the network with
     /// empty fields, as docker shows it.
-    pub fn of(ep: Option<&Endpoint>) -> NetworkSettings {
+    pub fn of<'a>(
+        ep: Option<&Endpoint>,
+        exposed: impl IntoIterator<Item = &'a str>,
+    ) -> NetworkSettings {
         let Some(ep) = ep else {
             return NetworkSettings::default();
         };
@@ -1045,10 +1050,20 @@ impl NetworkSettings {
             s.ports
                 .entry(p.container_side())
                 .or_default()
+                .get_or_insert_with(Vec::new)
                 .push(PortBinding {
                     host_ip: p.host_ip_string(),
                     host_port: p.host_port.to_string(),
                 });
+        }
+        if ep.attachment.is_some() {
+            for port in exposed {
+                let key = match port.contains('/') {
+                    true => port.to_string(),
+                    false => format!("{port}/tcp"),
+                };
+                s.ports.entry(key).or_insert(None);
+            }
         }
         if !ep.mode.starts_with("container:") && !ep.mode.starts_with('/') {
             s.networks.insert(ep.mode.clone(), e);
@@ -1142,7 +1157,8 @@ mod tests {
             attachment: Some(a),
             ..Default::default()
         };
-        let v = serde_json::to_value(NetworkSettings::of(Some(&ep))).unwrap();
+        let v =
+            serde_json::to_value(NetworkSettings::of(Some(&ep), ["80/tcp", "8080/tcp"])).unwrap();
         assert_eq!(v["IPAddress"], "10.88.0.2");
         assert_eq!(v["IPPrefixLen"], 16);
         assert_eq!(v["Gateway"], "10.88.0.1");
@@ -1152,12 +1168,14 @@ mod tests {
             v["Ports"]["80/tcp"][0],
             serde_json::json!({"HostIp": "0.0.0.0", "HostPort": "8080"})
         );
+        assert_eq!(v["Ports"]["8080/tcp"], serde_json::Value::Null);
         let none = Endpoint {
             mode: "none".into(),
             ..Default::default()
         };
-        let v = serde_json::to_value(NetworkSettings::of(Some(&none))).unwrap();
+        let v = serde_json::to_value(NetworkSettings::of(Some(&none), ["80/tcp"])).unwrap();
         assert_eq!(v["IPAddress"], "");
         assert_eq!(v["Networks"]["none"]["IPAddress"], "");
+        assert_eq!(v["Ports"], serde_json::json!({}));
     }
 }

@@ -56,6 +56,9 @@ enum Kind {
 
 fn tokens(m: &Map<String, Value>) -> Option<impl Iterator<Item = Token<'_>>> {
     let spec = m.get(STRUCT)?.as_str()?;
+    if spec.starts_with(MAP) {
+        return None;
+    }
     Some(spec.split(' ').filter(|t| !t.is_empty()).map(|t| match t {
         "{" => Token::Open(false),
         "*{" => Token::Open(true),
@@ -113,8 +116,19 @@ pub fn plain(v: &Value) -> Value {
     }
 }
 
+/// The mark of a map whose null values Go prints as the text after it
+/// (`map=[]`: a map of slices, `PortMap`); a map unmarked prints them as
+/// `<nil>` (a map of pointers).
+pub const MAP: &str = "map=";
+
+/// What Go prints for a null value of map `m` (see [`MAP`]).
+fn map_nil(m: &Map<String, Value>) -> &str {
+    let spec = m.get(STRUCT).and_then(Value::as_str);
+    spec.and_then(|s| s.strip_prefix(MAP)).unwrap_or("<nil>")
+}
+
 /// Mark `v`, an object, as a struct with fields `spec` (see the module
-/// docs); anything else is left as it is.
+/// docs), or as a map ([`MAP`]); anything else is left as it is.
 pub fn mark(v: &mut Value, spec: &str) {
     if let Some(m) = v.as_object_mut() {
         m.insert(STRUCT.into(), spec.into());
@@ -206,7 +220,10 @@ impl Printer {
                 Some(t) => self.structure(m, t),
                 None => {
                     let kv: Vec<String> = (keys(m).into_iter())
-                        .map(|k| format!("{k}:{}", self.value(&m[k], true)))
+                        .map(|k| match &m[k] {
+                            Value::Null => format!("{k}:{}", map_nil(m)),
+                            v => format!("{k}:{}", self.value(v, true)),
+                        })
                         .collect();
                     format!("map[{}]", kv.join(" "))
                 }
