@@ -240,11 +240,16 @@ fn names(cmd: &str, arg: &Arg, cur: &str, root: Option<PathBuf>) -> Answer {
     }
     let env = std::env::var_os("CAIRN_ROOT").filter(|r| !r.is_empty());
     let root = crate::store_root(&root.or(env.map(PathBuf::from)));
+    // without a store, cp still names a host path
+    let none = || match copy {
+        true => Answer::files(),
+        false => Answer::default(),
+    };
     if !root.join("containers").is_dir() {
-        return Answer::default();
+        return none();
     }
     let Ok(store) = libcairn::Store::open(&root) else {
-        return Answer::default();
+        return none();
     };
     let mut words = Vec::new();
     if copy {
