@@ -414,6 +414,20 @@ fn create_records_limits_every_start_applies() {
         env.cmd("inspect").args(["-f", shown, "lim"]).ok().stdout,
         want
     );
+    env.cmd("stop").args(["-t", "0", "lim"]).ok();
+    // isolate's --memory-swap alone goes with the recorded -m
+    env.cmd("isolate")
+        .args(["-d", "--memory-swap", "200m", "lim"])
+        .ok();
+    let k = kernel(&env);
+    let swap = swap_limit.then(|| (200u64 << 20).to_string());
+    assert_eq!((&k[0], &k[1]), (&Some("67108864".into()), &swap));
+    env.cmd("stop").args(["-t", "0", "lim"]).ok();
+    let o = env
+        .cmd("isolate")
+        .args(["--memory-swap", "32m", "lim"])
+        .fails(125);
+    assert!(o.stderr.contains("at least the memory limit"), "{o}");
     env.cmd("rm").args(["-f", "lim"]).ok();
     // none asked: no field in the record, and the default bound only
     let plain = env
@@ -439,6 +453,7 @@ fn create_records_limits_every_start_applies() {
     for bad in [
         vec!["-m", "64m", "--memory-swap", "32m"],
         vec!["--memory-swap", "1g"],
+        vec!["-m", "6291455"],
         vec!["--cpus", "-1"],
     ] {
         let o = env
@@ -448,6 +463,84 @@ fn create_records_limits_every_start_applies() {
             .fails(2);
         assert_eq!(o.stderr.lines().count(), 1, "{bad:?}: {o}");
     }
+    assert_eq!(env.cmd("ps").args(["-aq"]).ok().stdout, "");
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+/// `--privileged`, `--log-opt` and `--rm` that `create` takes are the
+/// container's, as docker's HostConfig keeps them: every start applies
+/// them.
+#[test]
+fn create_records_privileged_log_bounds_and_rm() {
+    let env = Env::new("ctr-create-host");
+    busybox_image(&env);
+    let made = |args: &[&str]| env.cmd("create").args(args).ok().stdout.trim().to_string();
+    let probe = "grep CapEff /proc/self/status; grep -c kcore /proc/mounts; true";
+    let id = made(&["--privileged", "busybox", "sh", "-c", probe]);
+    let privileged = |out: &str| {
+        let caps = out.lines().next().unwrap_or_default();
+        assert!(
+            caps.starts_with("CapEff:") && !caps.ends_with("a80425fb"),
+            "{out}"
+        );
+        assert_eq!(out.lines().nth(1), Some("0"), "kcore still masked: {out}");
+    };
+    for _ in 0..2 {
+        privileged(&env.cmd("start").args(["-a", &id]).ok().stdout);
+    }
+    env.cmd("start").arg(&id).ok();
+    env.cmd("wait").arg(&id).ok();
+    privileged(&env.cmd("logs").args(["--tail", "2", &id]).ok().stdout);
+    env.cmd("rm").arg(&id).ok();
+
+    // the log's bounds hold at each start (unbounded: 20m, one file)
+    let script = "for i in $(seq 1 24); do echo line$i; done";
+    let bounds = ["--log-opt", "max-size=300", "--log-opt", "max-file=2"];
+    let id = made(&[&bounds[..], &["busybox", "sh", "-c", script]].concat());
+    let dir = container_dir(&env, &id);
+    for round in 0..2 {
+        env.cmd("start").arg(&id).ok();
+        env.cmd("wait").arg(&id).ok();
+        let kept = |l: &str| std::fs::metadata(dir.join(l)).map(|m| m.len());
+        assert!(kept("log.1").is_ok() && kept("log.2").is_err(), "{round}");
+        for l in ["log", "log.1"] {
+            assert!(kept(l).unwrap() <= 300, "{l} after start {round}");
+        }
+        let logs = env.cmd("logs").arg(&id).ok().stdout;
+        assert!(logs.ends_with("line23\nline24\n"), "{logs}");
+    }
+    env.cmd("rm").arg(&id).ok();
+
+    // --rm: removed when its process exits, its anonymous volume too
+    let id = made(&[
+        "--rm",
+        "-v",
+        "/data",
+        "busybox",
+        "sh",
+        "-c",
+        "echo x > /data/f",
+    ]);
+    assert_eq!(env.records("volume", &["ls"]).len(), 1);
+    env.cmd("start").arg(&id).ok();
+    // (its volume goes after it)
+    wait_for("its removal", Duration::from_secs(20), || {
+        !container_dir(&env, &id).exists() && env.records("volume", &["ls"]).is_empty()
+    });
+    // start -a: its status, then gone; one that cannot start goes too, as
+    // docker's
+    for (cmd, code) in [(&["sh", "-c", "exit 3"][..], 3), (&["nosuchcmd"], 127)] {
+        let id = made(&[&["--rm", "busybox"][..], cmd].concat());
+        env.cmd("start").args(["-a", &id]).fails(code);
+        assert!(!container_dir(&env, &id).exists(), "{cmd:?}");
+    }
+    // not with a restart policy, as docker's create
+    let o = env
+        .cmd("create")
+        .args(["--rm", "--restart", "always", "busybox", "true"])
+        .fails(2);
+    assert_eq!(o.stderr.lines().count(), 1, "{o}");
+    assert!(o.stderr.contains("--restart and --rm"), "{o}");
     assert_eq!(env.cmd("ps").args(["-aq"]).ok().stdout, "");
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }

@@ -384,6 +384,29 @@ fn inspect_prints_dockers_documents() {
     docker().ok(&["rmi", &tag]);
 }
 
+/// What the template `keys` prints for docker's container `name`, but for
+/// LogConfig's Type: docker's default `json-file` is cairn's own log,
+/// `cairn`.
+fn dockers(keys: &str, name: &str) -> String {
+    let theirs = docker().ok(&["inspect", "-f", keys, name]);
+    theirs.replace("\"json-file\"", "\"cairn\"")
+}
+
+/// Containers made by cairn's create and docker's on `tag`, with each of
+/// `flag_sets`: the template `keys` prints the same for both ([`dockers`]).
+fn created_alike(env: &Env, tag: &str, keys: &str, flag_sets: &[&[&str]]) {
+    for (i, flags) in flag_sets.iter().enumerate() {
+        let name = format!("{}-{}-{i}", tag.replace(':', "-"), std::process::id());
+        let args = [&["create", "--name", &name][..], flags, &[tag, "true"]].concat();
+        env.cmd("create").args(&args[1..]).ok();
+        docker().ok(&args);
+        let ours = env.cmd("inspect").args(["-f", keys, &name]).ok().stdout;
+        assert_eq!(ours, dockers(keys, &name), "{flags:?}");
+        docker().ok(&["rm", &name]);
+        env.cmd("rm").arg(&name).ok();
+    }
+}
+
 /// The limits of a container that has not run, as docker's create records
 /// them: `--memory-swap` (a bound, or -1), `--pids-limit`, `--cpus`.
 #[test]
@@ -395,32 +418,114 @@ fn created_containers_limits_as_dockers() {
     let keys = "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.PidsLimit}} \
                 {{.HostConfig.NanoCpus}} {{.HostConfig.CpuQuota}} {{.HostConfig.CpuPeriod}} \
                 {{.HostConfig.MemorySwappiness}}";
-    for (i, flags) in [
-        &["-m", "64m"][..],
-        &["-m", "64m", "--memory-swap", "-1", "--cpus", "1.5"],
-        &["-m", "32m", "--memory-swap", "100m", "--pids-limit", "7"],
-        &["--pids-limit", "-1"],
-        // no limit, as docker takes them
-        &["--pids-limit", "0", "--cpus", "0"],
-        &["--pids-limit=-5"],
-        &[],
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let name = format!("inspect-limits-{}-{i}", std::process::id());
-        let args = [&["create", "--name", &name][..], flags, &[&tag, "true"]].concat();
-        env.cmd("create").args(&args[1..]).ok();
-        docker().ok(&args);
-        let ours = env.cmd("inspect").args(["-f", keys, &name]).ok().stdout;
-        assert_eq!(
-            ours,
-            docker().ok(&["inspect", "-f", keys, &name]),
-            "{flags:?}"
-        );
-        docker().ok(&["rm", &name]);
-        env.cmd("rm").arg(&name).ok();
+    created_alike(
+        &env,
+        &tag,
+        keys,
+        &[
+            &["-m", "64m"][..],
+            &["-m", "64m", "--memory-swap", "-1", "--cpus", "1.5"],
+            &["-m", "32m", "--memory-swap", "100m", "--pids-limit", "7"],
+            &["--pids-limit", "-1"],
+            // no limit, as docker takes them
+            &["--pids-limit", "0", "--cpus", "0"],
+            &["--pids-limit=-5"],
+            // docker's smallest memory limit, and swap equal to it
+            &["-m", "6m", "--memory-swap", "6291456"],
+            &[],
+        ],
+    );
+    // what docker refuses, refused in one line; no container made
+    for flags in [
+        &["-m", "6291455"][..],
+        &["-m", "5m", "--memory-swap", "4m"],
+        &["-m", "64m", "--memory-swap", "32m"],
+        &["--memory-swap", "64m"],
+        &["--rm", "--restart", "always"],
+        &["--rm", "--restart", "on-failure"],
+    ] {
+        for tool in ["create", "run"] {
+            let args = [&[tool][..], flags, &[&tag, "true"]].concat();
+            // (docker's create: 1 for what its daemon refuses)
+            assert!(!docker().run(&args).status.success(), "docker {args:?}");
+            let o = env
+                .cmd(tool)
+                .args(&args[1..])
+                .fails(if tool == "run" { 125 } else { 2 });
+            assert_eq!(o.stderr.lines().count(), 1, "{args:?}: {o}");
+        }
     }
+    let o = env.cmd("create").args(["-m", "5m", &tag, "true"]).fails(2);
+    assert!(
+        o.stderr.contains("minimum memory limit allowed is 6MB"),
+        "{o}"
+    );
+    assert_eq!(env.cmd("ps").args(["-aq"]).ok().stdout, "");
+    let theirs = docker().ok(&["ps", "-aq", "--filter", &format!("ancestor={tag}")]);
+    assert_eq!(theirs, "");
+    docker().ok(&["rmi", &tag]);
+}
+
+/// `--privileged`, `--log-opt` and `--rm` as docker keeps them: inspect's
+/// HostConfig of a created container, and of a run one, shows what
+/// docker's shows for the same flags (LogConfig's Type aside: cairn's log
+/// is its own).
+#[test]
+fn created_and_run_host_config_as_dockers() {
+    let env = Env::new("inspect-create-host");
+    let tag = crate::interop::same_image(&env, "inspect-host:1");
+    let keys = "{{.HostConfig.Privileged}} {{.HostConfig.AutoRemove}} \
+                {{.HostConfig.LogConfig.Config}} {{json .HostConfig.LogConfig.Config}} \
+                {{if .HostConfig.MaskedPaths}}masked{{else}}{{.HostConfig.MaskedPaths}}{{end}} \
+                {{json .HostConfig.ReadonlyPaths}} {{json .HostConfig.LogConfig}}";
+    let opts = ["--log-opt", "max-size=10m", "--log-opt", "max-file=3"];
+    created_alike(
+        &env,
+        &tag,
+        keys,
+        &[
+            &["--privileged"][..],
+            &opts,
+            &["--rm"],
+            // a key given twice: the last value, as docker's
+            &[
+                "--privileged",
+                "--rm",
+                "--log-opt",
+                "max-size=1k",
+                "--log-opt",
+                "max-size=2k",
+            ],
+            &[],
+        ],
+    );
+    // run's, while it runs (docker's engine here cannot run a privileged
+    // container: cairn's run --privileged against docker's create)
+    let name = format!("inspect-host-run-{}", std::process::id());
+    let flags = [&["-d", "--name", &name, "--network", "none"][..], &opts];
+    let flags = [&flags.concat()[..], &["--rm", &tag, "sleep", "30"]].concat();
+    env.cmd("run").args(&flags).ok();
+    docker().ok(&[&["run"][..], &flags].concat());
+    let ours = env.cmd("inspect").args(["-f", keys, &name]).ok().stdout;
+    assert_eq!(ours, dockers(keys, &name));
+    assert!(
+        ours.starts_with("false true map[max-file:3 max-size:10m]"),
+        "{ours}"
+    );
+    env.cmd("rm").args(["-f", &name]).ok();
+    docker().ok(&["rm", "-f", &name]);
+    let flags = [
+        &flags[..flags.len() - 3],
+        &["--privileged", &tag, "sleep", "30"],
+    ]
+    .concat();
+    env.cmd("run").args(&flags).ok();
+    docker().ok(&[&["create"][..], &flags[1..]].concat());
+    let ours = env.cmd("inspect").args(["-f", keys, &name]).ok().stdout;
+    assert_eq!(ours, dockers(keys, &name));
+    assert!(ours.starts_with("true true"), "{ours}");
+    docker().ok(&["rm", "-f", &name]);
+    env.cmd("rm").args(["-f", &name]).ok();
     docker().ok(&["rmi", &tag]);
 }
 

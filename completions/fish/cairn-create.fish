@@ -18,6 +18,7 @@ complete -c cairn-create -s m -l memory -d 'Memory limit (bytes, or with k, m, g
 complete -c cairn-create -l memory-swap -d 'Memory plus swap (bytes, or with k, m, g; -1 for unlimited swap); with -m alone, twice the memory, as docker\'s' -r
 complete -c cairn-create -l pids-limit -d 'Largest number of processes and threads (default 2048, as podman; -1 for no limit)' -r
 complete -c cairn-create -l cpus -d 'CPU quota in CPUs (e.g. 0.5)' -r
+complete -c cairn-create -l log-opt -d 'Bounds of its log, at every start: `max-size=SIZE` per file (default 20m) and `max-file=N` files kept (default 5), as docker\'s local driver' -r
 complete -c cairn-create -l network -l net -d 'The network `start` runs it on (default bridge): as `run --network`' -r
 complete -c cairn-create -s p -l publish -d 'Publish a container\'s port at each start, as `run -p` (on a bridge network); without HOSTPORT, on a free port chosen at each start' -r
 complete -c cairn-create -l network-alias -d 'Another name the other containers of its user network find it by (in their /etc/hosts); may be repeated' -r
@@ -25,6 +26,8 @@ complete -c cairn-create -l read-only -d 'Make the root file system read-only (v
 complete -c cairn-create -l init -d 'Run a minimal init as pid 1 (cairn-init, as docker\'s docker-init) that passes signals on to the command, reaps orphaned processes and exits with the command\'s status'
 complete -c cairn-create -s i -l interactive -d 'Keep stdin open (every start; `start -ai` attaches to it)'
 complete -c cairn-create -s t -l tty -d 'Give the process a terminal (a new pty, at every start)'
+complete -c cairn-create -l privileged -d 'Give the process every capability and no masked paths, at every start'
+complete -c cairn-create -l rm -d 'Remove it and its anonymous volumes when its process exits (after `cairn start`; not with --restart)'
 complete -c cairn-create -s P -l publish-all -d 'Publish every port the image EXPOSEs on a free host port at each start'
 complete -c cairn-create -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn-create -s V -l version -d 'Print version'

@@ -19,6 +19,7 @@ complete -c cairn-union-mount -s m -l memory -d 'Memory limit (bytes, or with k,
 complete -c cairn-union-mount -l memory-swap -d 'Memory plus swap (bytes, or with k, m, g; -1 for unlimited swap); with -m alone, twice the memory, as docker\'s' -r
 complete -c cairn-union-mount -l pids-limit -d 'Largest number of processes and threads (default 2048, as podman; -1 for no limit)' -r
 complete -c cairn-union-mount -l cpus -d 'CPU quota in CPUs (e.g. 0.5)' -r
+complete -c cairn-union-mount -l log-opt -d 'Bounds of its log, at every start: `max-size=SIZE` per file (default 20m) and `max-file=N` files kept (default 5), as docker\'s local driver' -r
 complete -c cairn-union-mount -l format -d 'Output format' -r -f -a "json\t'One JSON record per line'
 table\t'Aligned columns for people'
 id\t'The bare ID of each record, one per line'"
@@ -28,6 +29,8 @@ complete -c cairn-union-mount -l no-mount -d 'Create the container without mount
 complete -c cairn-union-mount -l unmount -d 'Take down the view of the named containers instead'
 complete -c cairn-union-mount -s i -l interactive -d 'Keep stdin open (every start; `start -ai` attaches to it)'
 complete -c cairn-union-mount -s t -l tty -d 'Give the process a terminal (a new pty, at every start)'
+complete -c cairn-union-mount -l privileged -d 'Give the process every capability and no masked paths, at every start'
+complete -c cairn-union-mount -l rm -d 'Remove it and its anonymous volumes when its process exits (after `cairn start`; not with --restart)'
 complete -c cairn-union-mount -l detached -d 'Record the streams as `run -d` does: none attached'
 complete -c cairn-union-mount -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn-union-mount -s V -l version -d 'Print version'

@@ -126,6 +126,7 @@ pub struct DockerState {
 pub struct HostConfig {
     /// `-v` binds and named volumes, `SOURCE:TARGET[:ro]`; null for none.
     pub binds: Option<Vec<String>>,
+    pub log_config: LogConfig,
     /// The network it runs on (`bridge`, `none`, `host`, `container:NAME`, …).
     pub network_mode: String,
     /// `-p`: host bindings by the container's port (`80/tcp`).
@@ -159,6 +160,18 @@ pub struct HostConfig {
     pub shm_size: u64,
     pub masked_paths: Option<Vec<String>>,
     pub readonly_paths: Option<Vec<String>>,
+}
+
+/// docker's `LogConfig`: cairn's own log (docs/store.md), and the
+/// `--log-opt` options it was created with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "PascalCase")]
+pub struct LogConfig {
+    /// `cairn`.
+    #[serde(rename = "Type")]
+    pub kind: String,
+    /// `max-size`, `max-file` as given.
+    pub config: BTreeMap<String, String>,
 }
 
 /// docker's `RestartPolicy`.
@@ -402,20 +415,26 @@ fn host_config(
     };
     let restart = &c.host.restart;
     let limits = shown_resources(c, st);
-    let listed =
-        |l: &[&str]| (!st.run.privileged).then(|| l.iter().map(|s| s.to_string()).collect());
+    // recorded at create, or (a container made before create kept it)
+    // given to its last start
+    let privileged = c.host.privileged || st.run.privileged;
+    let listed = |l: &[&str]| (!privileged).then(|| l.iter().map(|s| s.to_string()).collect());
     HostConfig {
         binds: (!binds.is_empty()).then_some(binds),
+        log_config: LogConfig {
+            kind: "cairn".into(),
+            config: c.host.log_opts.clone(),
+        },
         network_mode: ep.map_or("default".into(), |e| e.mode.clone()),
         port_bindings: port_bindings(ep),
         restart_policy: RestartPolicy {
             name: if restart.is_no() { "no" } else { &restart.name }.into(),
             maximum_retry_count: restart.maximum_retry_count,
         },
-        auto_remove: container::removes_itself(store, c),
+        auto_remove: c.host.auto_remove || container::removes_itself(store, c),
         cap_add: caps(&c.host.cap_add),
         cap_drop: caps(&c.host.cap_drop),
-        privileged: st.run.privileged,
+        privileged,
         readonly_rootfs: c.host.read_only,
         memory: limits.memory.unwrap_or(0),
         memory_swap: limits.memory.and(limits.memory_swap).unwrap_or(0),

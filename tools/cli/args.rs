@@ -767,6 +767,25 @@ pub struct LimitArgs {
     pub cpus: Option<f64>,
 }
 
+/// What a new container keeps for every start beside its limits
+/// (create, union-mount; run takes them as its process's and its own).
+#[derive(Debug, Clone, Default, Args)]
+pub struct HostArgs {
+    /// Give the process every capability and no masked paths, at every
+    /// start
+    #[arg(long)]
+    pub privileged: bool,
+    /// Bounds of its log, at every start: `max-size=SIZE` per file
+    /// (default 20m) and `max-file=N` files kept (default 5), as docker's
+    /// local driver
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub log_opt: Vec<String>,
+    /// Remove it and its anonymous volumes when its process exits (after
+    /// `cairn start`; not with --restart)
+    #[arg(long)]
+    pub rm: bool,
+}
+
 /// A new container's terminal and streams, recorded for every start
 /// (create, union-mount; run takes -i and -t as its process's).
 #[derive(Debug, Clone, Args)]
@@ -879,6 +898,8 @@ pub struct UnionMount {
     pub terminal: TerminalArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub host: HostArgs,
     /// Record the streams as `run -d` does: none attached
     #[arg(long, hide = true)]
     pub detached: bool,
@@ -1855,6 +1876,8 @@ pub struct Create {
     pub terminal: TerminalArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub host: HostArgs,
     /// The network `start` runs it on (default bridge): as `run --network`
     #[arg(
         long = "network",

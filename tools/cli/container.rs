@@ -1,10 +1,11 @@
 //! Helpers shared by the container tools.
 
-use crate::args::{CreateArgs, LimitArgs, ProcessArgs, RunArgs};
+use crate::args::{CreateArgs, HostArgs, LimitArgs, ProcessArgs, RunArgs};
 use crate::{usage, Fail};
 use libcairn::image::runtime_config::Overrides;
 use libcairn::net::Mode;
-use libcairn::store::container::{Resources, RestartPolicy};
+use libcairn::store::container::{ContainerMeta, Resources, RestartPolicy};
+use std::collections::BTreeMap;
 
 /// A failure of a tool that runs a process (`isolate`, `run`, `start`,
 /// `exec`) before the process runs: 125, as docker's.
@@ -62,27 +63,26 @@ pub fn check_network(common: &crate::args::Common, network: Option<&str>) -> Res
 }
 
 /// `o` for container `c`: with the limits it was made with but for those
-/// `r` gives; without `--network`, on the network `c` was
-/// made for (`create --network`) or last ran on, as docker's start; with
-/// `-P`, also every port its image EXPOSEs that no `-p` publishes, on a
-/// free host port.
+/// `r` gives (checked with them: a `--memory-swap` alone goes with its
+/// `-m`); privileged if it was made so; without `--network`, on the
+/// network `c` was made for (`create --network`) or last ran on, as
+/// docker's start; with `-P`, also every port its image EXPOSEs that no
+/// `-p` publishes, on a free host port.
 pub fn for_container(
     mut o: libcairn::container::RunOptions,
     r: &RunArgs,
     store: &libcairn::Store,
     c: &libcairn::store::container::ContainerMeta,
-) -> libcairn::container::RunOptions {
+) -> Result<libcairn::container::RunOptions, Fail> {
     let recorded = libcairn::net::endpoint(store, &c.id)
         .ok()
         .flatten()
         .unwrap_or_default();
     // a terminal asked for at create time is given at every start
     o.tty |= c.host.terminal.tty;
-    // the limits recorded at create, but those given here (checked by
-    // run_options already)
-    if let Ok(asked) = resources(&r.limits) {
-        o.limits = libcairn::container::limits(&asked.over(&c.host.resources));
-    }
+    o.privileged |= c.host.privileged;
+    // the limits recorded at create, but those given here
+    o.limits = libcairn::container::limits(&checked(given(&r.limits)?.over(&c.host.resources))?);
     if r.network.is_none() {
         if let Ok(mode) = Mode::parse(&recorded.mode) {
             o.net = mode;
@@ -97,7 +97,7 @@ pub fn for_container(
         all = recorded.publish_all;
     }
     if !all {
-        return o;
+        return Ok(o);
     }
     let config = libcairn::image::runtime_config::runtime(&c.config);
     for e in config.exposed_ports().clone().unwrap_or_default() {
@@ -110,7 +110,7 @@ pub fn for_container(
             }
         }
     }
-    o
+    Ok(o)
 }
 
 /// `-p` values, each parsed as docker spells it.
@@ -160,6 +160,23 @@ pub fn default_network() -> &'static str {
 /// checked as docker checks them, with docker's default swap for `-m`
 /// alone; in a rootless store, one that cannot be had is refused.
 pub fn resources(l: &LimitArgs) -> Result<Resources, Fail> {
+    checked(given(l)?)
+}
+
+/// isolate's limits before its containers are known: as [`resources`]
+/// checks them, but a `--memory-swap` without `-m`, which waits for each
+/// container's recorded `-m` ([`for_container`]).
+pub fn check_limits(l: &LimitArgs) -> Result<(), Fail> {
+    let r = given(l)?;
+    checked(Resources {
+        memory_swap: r.memory.and(r.memory_swap),
+        ..r
+    })
+    .map(drop)
+}
+
+/// The limits as given, parsed but not checked.
+fn given(l: &LimitArgs) -> Result<Resources, Fail> {
     let swap = match l.memory_swap.as_deref().map(str::trim) {
         None => None,
         Some("-1") => Some(-1),
@@ -167,15 +184,17 @@ pub fn resources(l: &LimitArgs) -> Result<Resources, Fail> {
             Some(i64::try_from(parse_size(s)?).map_err(|_| usage("--memory-swap: too large"))?)
         }
     };
-    let r = Resources {
+    Ok(Resources {
         memory: l.memory.as_deref().map(parse_size).transpose()?,
         memory_swap: swap,
         pids_limit: l.pids_limit,
         cpus: l.cpus,
-    }
-    .checked()
-    .map_err(usage)?
-    .with_default_swap(libcairn::isolate::cgroup::swap_limit_supported());
+    })
+}
+
+fn checked(r: Resources) -> Result<Resources, Fail> {
+    let r = (r.checked().map_err(usage)?)
+        .with_default_swap(libcairn::isolate::cgroup::swap_limit_supported());
     if libcairn::userns::rootless() {
         libcairn::container::rootless_limits(&libcairn::container::limits(&r))
             .map_err(|p| usage(p.to_string()))?;
@@ -238,10 +257,11 @@ pub fn overrides(
     })
 }
 
-/// `--log-opt max-size=SIZE`, `--log-opt max-file=N` (docker's spelling).
-pub fn log_bounds(r: &RunArgs) -> Result<libcairn::logfile::Bounds, Fail> {
+/// `--log-opt max-size=SIZE`, `--log-opt max-file=N` (docker's spelling),
+/// each in turn (a key given again wins).
+pub fn log_bounds(opts: &[String]) -> Result<libcairn::logfile::Bounds, Fail> {
     let mut b = libcairn::logfile::Bounds::default();
-    for o in &r.log_opt {
+    for o in opts {
         match o.split_once('=') {
             Some(("max-size", v)) => b.max_size = parse_size(v)?,
             Some(("max-file", v)) => {
@@ -261,19 +281,40 @@ pub fn log_bounds(r: &RunArgs) -> Result<libcairn::logfile::Bounds, Fail> {
     Ok(b)
 }
 
-/// How `isolate` runs a container's process, from its options. The
-/// standard streams are the caller's to set; the supervisor is us.
+/// `--log-opt`s, checked, as a new container records them (docker's
+/// `LogConfig.Config`: the last value of a key).
+pub fn log_opts(opts: &[String]) -> Result<BTreeMap<String, String>, Fail> {
+    log_bounds(opts)?;
+    Ok((opts.iter())
+        .filter_map(|o| o.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect())
+}
+
+/// The log options of `c`'s start: those recorded at create, then
+/// `given` (isolate's, for its run).
+fn start_log_opts(c: &ContainerMeta, given: &[String]) -> Vec<String> {
+    let recorded = (c.host.log_opts.iter()).map(|(k, v)| format!("{k}={v}"));
+    recorded.chain(given.iter().cloned()).collect()
+}
+
+/// How `isolate` runs a container's process, from its options (its limits
+/// are the container's: [`for_container`]; the log's are checked here,
+/// [`detached`] takes them). The standard streams are the caller's to
+/// set; the supervisor is us.
 pub fn run_options(
     cmd: &[String],
     entrypoint: &Option<String>,
     p: &ProcessArgs,
     r: &RunArgs,
 ) -> Result<libcairn::container::RunOptions, Fail> {
+    check_limits(&r.limits)?;
+    log_bounds(&r.log_opt)?;
     Ok(libcairn::container::RunOptions {
         overrides: overrides(cmd, entrypoint, &p.config)?,
         net: parse_net(r)?,
         ports: ports(r)?,
-        limits: libcairn::container::limits(&resources(&r.limits)?),
+        limits: Default::default(),
         privileged: p.privileged,
         stdio: [None; 3],
         tty: p.tty,
@@ -319,22 +360,39 @@ pub fn has_command(
 }
 
 /// How the supervisor of the container `c` started by `args` runs it
-/// when detached or attached: its log bounds, `--rm`, and the stdin
-/// recorded at create (`-i`) or asked for now.
+/// when detached or attached: its log bounds, `--rm`, and the stdin,
+/// each as recorded at create (`--log-opt`, `--rm`, `-i`) or asked for
+/// now.
 pub fn detached(
     args: &crate::args::Isolate,
-    c: &libcairn::store::container::ContainerMeta,
+    c: &ContainerMeta,
 ) -> Result<libcairn::container::Detached, Fail> {
     Ok(libcairn::container::Detached {
-        log: log_bounds(&args.run)?,
-        remove_on_exit: args.rm,
+        log: log_bounds(&start_log_opts(c, &args.run.log_opt))?,
+        remove_on_exit: args.rm || c.host.auto_remove,
         interactive: args.process.interactive || c.host.terminal.open_stdin,
         stdin_once: c.host.terminal.stdin_once,
         attach_early: false,
     })
 }
 
-/// The mounts, hostname and root of a new container, from its options.
+/// `--rm` (isolate's, or recorded at create) as `d` asks it, noted for
+/// the start of `c`; what removes `c` and its anonymous volumes when that
+/// start fails, as docker's.
+pub fn auto_remove<'a>(
+    store: &'a libcairn::Store,
+    c: &'a ContainerMeta,
+    d: &libcairn::container::Detached,
+) -> Result<impl Fn(&Fail) + 'a, Fail> {
+    let rm = d.remove_on_exit;
+    libcairn::container::note_rm(store, c, rm).map_err(fail125)?;
+    Ok(move |_: &Fail| {
+        if rm {
+            let _ = libcairn::container::remove_with_volumes(store, c);
+        }
+    })
+}
+
 /// `isolate` (run, start -a) of a container with a terminal or stdin, in
 /// the foreground: under a detached supervisor with us attached from its
 /// start, so that the detach keys leave it running, as docker's client
@@ -366,9 +424,10 @@ pub fn attached(
         ..d
     };
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+    let rm = d.remove_on_exit;
     let ended = attach::run_attached(store, c, opts, d, o, &mut out, &mut err)
         .inspect_err(|_| {
-            if args.rm {
+            if rm {
                 let _ = libcairn::container::remove_with_volumes(store, c);
             }
         })
@@ -426,20 +485,16 @@ pub fn attach_status(e: libcairn::container::attach::Ended, by_attach: bool) -> 
     }
 }
 
-/// run's flags for the isolate it runs (all but the network, and the
-/// limits, recorded with the container at create).
+/// run's flags for the isolate it runs (all but the network, and what
+/// is recorded with the container at create: limits, --privileged,
+/// --log-opt, --rm).
 pub fn isolate_flags(p: &ProcessArgs, r: &RunArgs) -> Vec<String> {
-    let mut v: Vec<String> = [
-        (p.interactive, "-i"),
-        (p.tty, "-t"),
-        (p.privileged, "--privileged"),
-    ]
-    .into_iter()
-    .filter(|(on, _)| *on)
-    .map(|(_, f)| f.to_string())
-    .collect();
+    let mut v: Vec<String> = [(p.interactive, "-i"), (p.tty, "-t")]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, f)| f.to_string())
+        .collect();
     let mut add = |flag: &str, value: String| v.extend([flag.to_string(), value]);
-    r.log_opt.iter().for_each(|o| add("--log-opt", o.clone()));
     r.detach_keys
         .iter()
         .for_each(|k| add("--detach-keys", k.clone()));
@@ -495,8 +550,43 @@ pub fn host_config(c: &CreateArgs) -> Result<libcairn::store::container::HostCon
         init: c.init,
         terminal: Default::default(),
         resources: Default::default(),
+        privileged: false,
+        auto_remove: false,
+        log_opts: Default::default(),
     })
 }
+
+/// What `--privileged`, `--log-opt` and `--rm` record for a new container
+/// (union-mount's), checked: `--rm` with a restart policy is refused.
+pub fn host_args(
+    h: &HostArgs,
+    host: libcairn::store::container::HostConfig,
+) -> Result<libcairn::store::container::HostConfig, Fail> {
+    if h.rm && !host.restart.is_no() {
+        return Err(usage(RESTART_AND_RM));
+    }
+    Ok(libcairn::store::container::HostConfig {
+        privileged: h.privileged,
+        auto_remove: h.rm,
+        log_opts: log_opts(&h.log_opt)?,
+        ..host
+    })
+}
+
+/// The flags that make union-mount record `h` (create's and run's).
+pub fn host_flags(h: &HostArgs) -> Vec<String> {
+    let mut v: Vec<String> = [(h.privileged, "--privileged"), (h.rm, "--rm")]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, f)| f.to_string())
+        .collect();
+    h.log_opt
+        .iter()
+        .for_each(|o| v.extend(["--log-opt".to_string(), o.clone()]));
+    v
+}
+
+const RESTART_AND_RM: &str = "conflicting options: cannot specify both --restart and --rm";
 
 /// `--restart`, checked.
 pub fn restart_policy(c: &CreateArgs) -> Result<RestartPolicy, Fail> {
@@ -512,9 +602,7 @@ pub fn restart_policy(c: &CreateArgs) -> Result<RestartPolicy, Fail> {
 /// both start it again and remove it).
 pub fn check_restart(c: &CreateArgs, rm: bool) -> Result<(), Fail> {
     if rm && !restart_policy(c)?.is_no() {
-        return Err(usage(
-            "conflicting options: cannot specify both --restart and --rm",
-        ));
+        return Err(usage(RESTART_AND_RM));
     }
     Ok(())
 }

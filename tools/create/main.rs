@@ -22,6 +22,7 @@ fn run(args: Create) -> Result<i32, Fail> {
     }
     cmd.args(cairn_cli::container::create_flags(&args.create));
     cmd.args(cairn_cli::container::limit_flags(&args.limits));
+    cmd.args(cairn_cli::container::host_flags(&args.host));
     let t = &args.terminal;
     cmd.args(cairn_cli::container::terminal_flags(
         t.interactive,

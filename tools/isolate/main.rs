@@ -33,7 +33,6 @@ fn run(args: Isolate) -> Result<i32, Fail> {
         .map_err(|f| fail125(f).hint_msg("cairn union-mount IMAGE | cairn isolate -- CMD"))?;
     // Bad options fail once, before any subject.
     run_options(&args.cmd, &args.entrypoint, &args.process, &args.run).map_err(fail125)?;
-    cairn_cli::container::log_bounds(&args.run).map_err(fail125)?;
     let mut out = Out::new(Format::resolve(args.format, false));
     let (mut own, mut last) = (None, 0);
     each_subject(subjects, |s| {
@@ -55,13 +54,15 @@ fn one(
     out: &mut Out,
 ) -> Result<i32, Fail> {
     let c = store.resolve_container(&s.name).map_err(fail125)?;
-    container::note_rm(store, &c, args.rm).map_err(fail125)?;
     let opts =
         run_options(&args.cmd, &args.entrypoint, &args.process, &args.run).map_err(fail125)?;
-    let opts = cairn_cli::container::for_container(opts, &args.run, store, &c);
+    let opts = cairn_cli::container::for_container(opts, &args.run, store, &c).map_err(fail125)?;
     let d = detached(args, &c).map_err(fail125)?;
+    let removed = cairn_cli::container::auto_remove(store, &c, &d)?;
     if args.run.detach {
-        let (pid, _) = container::start_detached(store, &c, opts, d).map_err(run_failure)?;
+        let (pid, _) = container::start_detached(store, &c, opts, d)
+            .map_err(run_failure)
+            .inspect_err(&removed)?;
         let started = ContainerRecord {
             status: Some(Status::Running),
             pid: Some(Some(pid.as_raw())),
@@ -75,8 +76,8 @@ fn one(
     if !from_records && (opts.tty || d.interactive || args.log) {
         return cairn_cli::container::attached(store, &c, opts, d, args);
     }
-    let (code, rec) = foreground(store, &c, opts, args, from_records)?;
-    if args.rm {
+    let (code, rec) = foreground(store, &c, opts, args, from_records).inspect_err(&removed)?;
+    if d.remove_on_exit {
         container::remove_with_volumes(store, &c).map_err(fail125)?;
     }
     if from_records {

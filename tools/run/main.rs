@@ -27,7 +27,12 @@ fn run(args: Run) -> Result<i32, Fail> {
     cairn_cli::container::check_restart(&args.create, args.rm).map_err(fail125)?;
     // Bad limits are refused before a container is made for them.
     cairn_cli::container::resources(&args.run.limits).map_err(fail125)?;
-    cairn_cli::container::log_bounds(&args.run).map_err(fail125)?;
+    let host = cairn_cli::args::HostArgs {
+        privileged: args.process.privileged,
+        log_opt: args.run.log_opt.clone(),
+        rm: args.rm,
+    };
+    cairn_cli::container::log_bounds(&host.log_opt).map_err(fail125)?;
     cairn_cli::container::detach_keys(args.run.detach_keys.as_deref()).map_err(fail125)?;
     let mode = cairn_cli::container::check_network(&args.common, args.run.network.as_deref())
         .map_err(fail125)?;
@@ -42,6 +47,7 @@ fn run(args: Run) -> Result<i32, Fail> {
     create.arg("--no-mount");
     create.args(cairn_cli::container::create_flags(&args.create));
     create.args(cairn_cli::container::limit_flags(&args.run.limits));
+    create.args(cairn_cli::container::host_flags(&host));
     let p = &args.process;
     create.args(cairn_cli::container::terminal_flags(
         p.interactive,
@@ -82,11 +88,8 @@ fn run(args: Run) -> Result<i32, Fail> {
         isolate.args(["-d", "--format", "id"]);
     }
     // In the foreground it runs under a supervisor too: the output is kept
-    // in its log as docker's, and the detach keys leave it running. The
-    // supervisor removes it when it exits.
-    if args.rm {
-        isolate.arg("--rm");
-    }
+    // in its log as docker's, and the detach keys leave it running. --rm is
+    // recorded: isolate's supervisor removes it when it exits.
     if !args.run.detach && !restarts {
         isolate.arg("--log");
     }

@@ -49,6 +49,7 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
         resources: cairn_cli::container::resources(&args.limits)?,
         ..cairn_cli::container::host_config(&args.create)?
     };
+    let host = cairn_cli::container::host_args(&args.host, host)?;
     for s in subjects {
         let c = container::create_with(
             &store,
@@ -79,15 +80,15 @@ fn run(args: UnionMount) -> Result<i32, Fail> {
     Ok(0)
 }
 
-/// A bundle's run: what `cairn run` does without options (the overrides
-/// and limits are the container's already).
+/// A bundle's run: what `cairn run` does without options (the overrides,
+/// limits and privileges are the container's already).
 fn bundle_options(c: &libcairn::store::container::ContainerMeta) -> container::RunOptions {
     container::RunOptions {
         overrides: Overrides::default(),
         net: libcairn::net::Mode::None,
         ports: Vec::new(),
         limits: container::limits(&c.host.resources),
-        privileged: false,
+        privileged: c.host.privileged,
         stdio: [None; 3],
         tty: false,
         console: None,

@@ -65,7 +65,7 @@ pub fn fill_container(v: &mut Value) {
 /// `HostConfig`'s keys cairn has no setting for.
 fn host_config() -> Value {
     let mut v = json!({
-        "ContainerIDFile": "", "LogConfig": {"Type": "cairn", "Config": {}},
+        "ContainerIDFile": "",
         "VolumeDriver": "", "VolumesFrom": null, "CgroupnsMode": "host",
         "Dns": [], "DnsOptions": [], "DnsSearch": [], "ExtraHosts": null, "GroupAdd": null,
         "IpcMode": "private", "Cgroup": "", "Links": null, "OomScoreAdj": 0, "PidMode": "",

@@ -14,6 +14,7 @@ use nix::fcntl::Flock;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
@@ -75,6 +76,19 @@ pub struct HostConfig {
     /// create took them: no limits but the default pids bound.
     #[serde(default, skip_serializing_if = "Resources::is_default")]
     pub resources: Resources,
+    /// Every start gives it every capability, every device and no masked
+    /// paths (`--privileged`, docker's `Privileged`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub privileged: bool,
+    /// Its supervisor removes it, and its anonymous volumes, when its
+    /// process exits (`--rm`, docker's `AutoRemove`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub auto_remove: bool,
+    /// Its log's options as given (`--log-opt max-size=10m`: docker's
+    /// `LogConfig.Config`), read at every start; the last value of a key
+    /// wins.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub log_opts: BTreeMap<String, String>,
 }
 
 /// A container's resource limits as `create` or `run` was asked for them,
@@ -99,9 +113,15 @@ pub struct Resources {
     pub cpus: Option<f64>,
 }
 
+/// docker's smallest memory limit, 6 MiB (its daemon's `linuxMinMemory`);
+/// `create`, `run` and `isolate` refuse less.
+pub const MIN_MEMORY: u64 = 6 << 20;
+
 /// A limit docker would refuse, as `create`, `run` and `isolate` check it.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum BadResources {
+    #[error("-m: the minimum memory limit allowed is 6MB, as docker's; give 6m or more")]
+    MemoryTooSmall,
     #[error("--cpus must be a positive number, or 0 for no limit")]
     Cpus,
     #[error("--memory-swap needs a memory limit (-m) too")]
@@ -118,6 +138,9 @@ impl Resources {
     /// The same, refused where docker refuses it. As docker's, `--cpus 0`
     /// is no limit, and so is a `--pids-limit` of 0 or below (kept as -1).
     pub fn checked(mut self) -> std::result::Result<Resources, BadResources> {
+        if self.memory.is_some_and(|m| m < MIN_MEMORY) {
+            return Err(BadResources::MemoryTooSmall);
+        }
         if self.cpus.is_some_and(|c| !(c.is_finite() && c >= 0.0)) {
             return Err(BadResources::Cpus);
         }
@@ -147,11 +170,13 @@ impl Resources {
     }
 
     /// These, each where it is given, else `recorded`'s (isolate's flags
-    /// over the container's): a memory limit given brings its own swap.
+    /// over the container's): a memory limit given brings its own swap; a
+    /// swap given alone goes with the recorded memory limit.
     pub fn over(self, recorded: &Resources) -> Resources {
-        let (memory, memory_swap) = match self.memory {
-            Some(_) => (self.memory, self.memory_swap),
-            None => (recorded.memory, recorded.memory_swap),
+        let (memory, memory_swap) = match (self.memory, self.memory_swap) {
+            (Some(_), _) => (self.memory, self.memory_swap),
+            (None, Some(_)) => (recorded.memory, self.memory_swap),
+            (None, None) => (recorded.memory, recorded.memory_swap),
         };
         Resources {
             memory,
@@ -775,5 +800,27 @@ mod tests {
         assert_eq!((both.memory, both.memory_swap), (Some(2 * m), Some(-1)));
         assert_eq!((both.pids_limit, both.cpus), (Some(50), Some(0.5)));
         assert_eq!(Resources::default().over(&recorded), recorded);
+        // a swap alone goes with the recorded memory, and is checked with it
+        let swap = mem(None, Some(3 * m as i64)).over(&recorded);
+        assert_eq!(
+            (swap.memory, swap.memory_swap),
+            (Some(m), Some(3 * m as i64))
+        );
+        let below = mem(None, Some(m as i64 / 2)).over(&recorded).checked();
+        assert_eq!(below, Err(BadResources::SwapBelowMemory));
+        let none = mem(None, Some(m as i64)).over(&Resources::default());
+        assert_eq!(none.checked(), Err(BadResources::SwapWithoutMemory));
+    }
+
+    #[test]
+    fn memory_below_dockers_minimum_is_refused() {
+        let min = super::MIN_MEMORY;
+        assert_eq!(min, 6_291_456);
+        assert_eq!(mem(Some(min), None).checked(), Ok(mem(Some(min), None)));
+        let below = mem(Some(min - 1), Some(-1)).checked();
+        assert_eq!(below, Err(BadResources::MemoryTooSmall));
+        // before the swap's check, as docker's
+        let both = mem(Some(5 << 20), Some(4 << 20)).checked();
+        assert_eq!(both, Err(BadResources::MemoryTooSmall));
     }
 }
