@@ -414,7 +414,9 @@ fn created_containers_limits_as_dockers() {
     let env = Env::new("inspect-create-limits");
     let tag = crate::interop::same_image(&env, "inspect-limits:1");
     // (a nil pointer, PidsLimit unasked or -1 and MemorySwappiness, prints
-    // as docker's <no value>)
+    // <no value>: `.HostConfig.NanoCpus`, the JSON's key where Go's field is
+    // NanoCPUs, sends the template to docker's fallback over the JSON,
+    // where it is null; over the structs it prints <nil>)
     let keys = "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.PidsLimit}} \
                 {{.HostConfig.NanoCpus}} {{.HostConfig.CpuQuota}} {{.HostConfig.CpuPeriod}} \
                 {{.HostConfig.MemorySwappiness}}";
@@ -738,6 +740,124 @@ fn whole_structs_print_nested_as_docker() {
     assert!(date.len() == 10 && rest.ends_with(" +0000 UTC"), "{d}");
     docker().ok(&["rm", &name]);
     docker().ok(&["rmi", &tag]);
+}
+
+/// What `-f` prints, or that it fails (exit 1), in each engine.
+fn both_engines(env: &Env, t: &str, on: &str) -> [(bool, String); 2] {
+    let o = env.cmd("inspect").args(["-f", t, on]).run();
+    let d = docker().run(&["inspect", "-f", t, on]);
+    let d = (d.status.code(), String::from_utf8(d.stdout).unwrap());
+    [(o.code, o.stdout), d].map(|(code, out)| match code {
+        Some(0) => (true, out),
+        Some(1) => (false, String::new()),
+        c => panic!("{t}: exit status {c:?}"),
+    })
+}
+
+/// Templates as docker users type them give what docker 20.10 gives, or
+/// fail where it fails: the methods of `HostConfig`'s modes and of
+/// `RestartPolicy`; a key a map lacks by `index` (the element's zero) and
+/// by field (`<no value>`); nil pointers (`<nil>`); an image's nil
+/// `Labels`; and docker's fallback over its JSON (a template naming `.Id`),
+/// where numbers are `json.Number` and lists `[]interface{}`.
+#[test]
+fn templates_as_docker_users_type_them() {
+    let env = Env::new("inspect-habits");
+    let tag = crate::interop::same_image(&env, "inspect-habits:1");
+    let tar = env.path("one.tar");
+    let one = crate::harness::TarBuilder::new().file("f", 0o644, b"x\n");
+    std::fs::write(&tar, one.build()).unwrap();
+    let bare = "inspect-habits:bare";
+    env.cmd("import").args([tar.to_str().unwrap(), bare]).ok();
+    docker().ok(&["import", tar.to_str().unwrap(), bare]);
+    let pid = std::process::id();
+    let mut names = vec![];
+    for (i, flags) in [
+        &["--network", "none", "--restart", "always", "-l", "a=b"][..],
+        &["--network", "host", "--restart", "on-failure:2"],
+        &["--network", "none", "--restart", "unless-stopped"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        let name = format!("inspect-habits-{pid}-{i}");
+        let create = [&["create", "--name", &name][..], flags, &[&tag, "true"]].concat();
+        env.cmd("create").args(&create[1..]).ok();
+        docker().ok(&create);
+        names.push(name);
+    }
+    let modes = "{{.HostConfig.IpcMode.IsPrivate}} {{.HostConfig.IpcMode.IsHost}} \
+        {{.HostConfig.IpcMode.IsShareable}} {{.HostConfig.IpcMode.IsContainer}} \
+        {{.HostConfig.IpcMode.IsNone}} {{.HostConfig.IpcMode.IsEmpty}} \
+        {{.HostConfig.IpcMode.Valid}} [{{.HostConfig.IpcMode.Container}}] \
+        {{.HostConfig.PidMode.IsPrivate}} {{.HostConfig.PidMode.IsHost}} \
+        {{.HostConfig.PidMode.IsContainer}} {{.HostConfig.PidMode.Valid}} \
+        [{{.HostConfig.PidMode.Container}}] {{.HostConfig.UTSMode.IsPrivate}} \
+        {{.HostConfig.UTSMode.IsHost}} {{.HostConfig.UTSMode.Valid}} \
+        {{.HostConfig.UsernsMode.IsPrivate}} {{.HostConfig.UsernsMode.IsHost}} \
+        {{.HostConfig.UsernsMode.Valid}} {{.HostConfig.CgroupnsMode.IsPrivate}} \
+        {{.HostConfig.CgroupnsMode.IsHost}} {{.HostConfig.CgroupnsMode.IsEmpty}} \
+        {{.HostConfig.CgroupnsMode.Valid}} {{.HostConfig.Cgroup.IsContainer}} \
+        {{.HostConfig.Cgroup.Valid}} [{{.HostConfig.Cgroup.Container}}] \
+        {{.HostConfig.Isolation.IsDefault}} {{.HostConfig.Isolation.IsHyperV}} \
+        {{.HostConfig.Isolation.IsProcess}} {{.HostConfig.Isolation.IsValid}}";
+    let containers = [
+        "{{.HostConfig.NetworkMode.IsHost}} {{.HostConfig.NetworkMode.IsNone}} \
+         {{.HostConfig.NetworkMode.IsBridge}} {{.HostConfig.NetworkMode.IsDefault}} \
+         {{.HostConfig.NetworkMode.IsContainer}} {{.HostConfig.NetworkMode.IsUserDefined}} \
+         {{.HostConfig.NetworkMode.IsPrivate}} {{.HostConfig.NetworkMode.NetworkName}} \
+         [{{.HostConfig.NetworkMode.UserDefined}}] [{{.HostConfig.NetworkMode.ConnectedContainer}}]",
+        "{{.HostConfig.RestartPolicy.IsNone}} {{.HostConfig.RestartPolicy.IsAlways}} \
+         {{.HostConfig.RestartPolicy.IsOnFailure}} {{.HostConfig.RestartPolicy.IsUnlessStopped}}",
+        "{{with .HostConfig}}{{if .RestartPolicy.IsOnFailure}}{{.RestartPolicy.MaximumRetryCount}}\
+         {{else}}{{.RestartPolicy.Name}}{{end}}{{end}} {{not .HostConfig.NetworkMode.IsHost}}",
+        modes,
+        r#"{{index .Config.Labels "a"}}|{{index .Config.Labels "nope"}}|{{.Config.Labels.nope}}"#,
+        r#"{{range $k, $v := .Config.Labels}}{{$k}}={{$v}};{{end}} {{index .Config.Volumes "/v"}}"#,
+        "{{.State.Health}} {{.HostConfig.Init}} {{.HostConfig.PidsLimit}} {{.Config.StopTimeout}}",
+        "{{range .Mounts}}{{.Source}}{{else}}no mounts{{end}} {{len .Mounts}} {{.SizeRw}}",
+        "{{.NetworkSettings.Networks.none.IPAddress}}|{{.NetworkSettings.Networks.bridge}}",
+        "{{if eq .State.Status \"created\"}}new{{end}} {{printf \"%s|%5d\" .Name .State.Pid}}",
+        r#"{{join .Config.Cmd " "}} {{.Name | upper}} {{len .Config.Env}}"#,
+        // over docker's JSON
+        "{{.Id | len}} {{printf \"%d %v %q\" .State.Pid .State.Pid .HostConfig.ShmSize}}",
+        "{{.Id | len}} {{if .State.ExitCode}}T{{end}} {{eq .State.Pid \"0\"}} {{len .State.Pid}}",
+        r#"{{.Id | len}} {{print .State.Pid .State.Pid}} {{index .Config.Labels "nope"}} {{.State}}"#,
+        "{{.Id | len}} {{json .HostConfig.RestartPolicy}} {{.HostConfig.PidsLimit}}",
+        // failing ones
+        "{{.Id}} {{eq .State.Pid 0}}",
+        "{{.Id}} {{.State.Health}}",
+        "{{.Id}} {{.Config.Labels.nope}}",
+        "{{.Id}} {{join .Args \" \"}}",
+        "{{.Id}} {{.NetworkSettings.Networks.bridge.IPAddress}}",
+        "{{.HostConfig.NetworkMode.Nope}}",
+        "{{.HostConfig.NetworkMode.IsHost.X}}",
+        "{{.State.Health.Status}}",
+    ];
+    for t in containers {
+        for name in &names {
+            let [ours, theirs] = both_engines(&env, t, name);
+            assert_eq!(ours, theirs, "{t} on {name}");
+        }
+    }
+    let images = [
+        r#"[{{index .Config.Labels "x"}}] {{.Config.Labels.x}} {{.Config.Labels}}"#,
+        "{{json .Config.Labels}} {{len .Config.Labels}} {{if .Config.Labels}}y{{end}}",
+        r#"{{with .Config.Labels}}[{{index . "x"}}]{{else}}none{{end}}"#,
+        r#"{{index .Config.Volumes "/x"}} {{index .Config.ExposedPorts "8080/tcp"}}"#,
+        r#"{{.Id | len}} {{index .Config.Labels "x"}}"#,
+        "{{.Id | len}} {{.Config.Labels.x}}",
+    ];
+    for t in images {
+        for image in [tag.as_str(), bare] {
+            let [ours, theirs] = both_engines(&env, t, image);
+            assert_eq!(ours, theirs, "{t} on {image}");
+        }
+    }
+    for name in &names {
+        docker().ok(&["rm", name]);
+    }
+    docker().ok(&["rmi", &tag, bare]);
 }
 
 /// `GraphDriver.Data` has the keys docker 20.10's overlay2 gives (the

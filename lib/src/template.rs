@@ -4,8 +4,9 @@
 //! upper}}`), `if`/`else if`/`else`/`end`, `range` (with `$i, $v :=`),
 //! `with`, variables, `define`/`template`/`block`, `break`/`continue`,
 //! and docker's functions ([`funcs`]: `json`, `index`,
-//! `join`, `split`, `upper`, `lower`, `title`, `printf`, `len`, ...), and
-//! `.Label "key"` on a listing's rows.
+//! `join`, `split`, `upper`, `lower`, `title`, `printf`, `len`, ...),
+//! `.Label "key"` on a listing's rows, and the methods of docker's API
+//! types on `inspect`'s documents ([`methods`]: `.HostConfig.NetworkMode.IsHost`).
 //!
 //! Field names are matched as docker spells them over cairn's snake_case
 //! keys: exactly first, then ignoring case and underscores, so
@@ -19,6 +20,7 @@
 pub mod exec;
 pub mod funcs;
 pub mod gostruct;
+pub mod methods;
 pub mod parse;
 
 use serde_json::Value;

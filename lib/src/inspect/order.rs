@@ -27,11 +27,47 @@ enum Shape {
     Struct(&'static str, &'static [(&'static str, Shape)]),
     /// An array of these.
     List(&'static Shape),
-    /// A map (keys are data) of these.
-    Map(&'static Shape),
+    /// A map (keys are data) of these, whose element's zero is `Elem`.
+    Map(Elem, &'static Shape),
+    /// The same keyed by `nat.Port` (`80/tcp`), which a template's string
+    /// cannot index.
+    Ports(Elem, &'static Shape),
+    /// A value of no parts.
+    Plain,
 }
 
-use Shape::{List, Map, Struct};
+/// What `index` gives for a key a map lacks: Go's zero of its element.
+#[derive(Clone, Copy)]
+enum Elem {
+    /// `""`
+    Text,
+    /// `struct{}`: `{}`
+    Unit,
+    /// a nil slice: `[]`
+    Slice,
+    /// a nil pointer
+    Pointer,
+}
+
+impl Elem {
+    fn zero(self) -> Value {
+        match self {
+            Elem::Text => Value::from(""),
+            Elem::Unit => {
+                let mut v = Value::Object(Default::default());
+                gostruct::mark(&mut v, "");
+                v
+            }
+            Elem::Slice => Value::Array(vec![]),
+            Elem::Pointer => Value::Null,
+        }
+    }
+}
+
+use Shape::{List, Map, Plain, Ports, Struct};
+
+/// `map[string]string`.
+const TEXTS: Shape = Map(Elem::Text, &Plain);
 
 /// `struct{}`, as `ExposedPorts` and `Volumes` hold.
 const EMPTY: Shape = Struct("", &[]);
@@ -42,20 +78,20 @@ const STATE: Shape = Struct(
     &[],
 );
 
-const RESTART: Shape = Struct("Name MaximumRetryCount", &[]);
+const RESTART: Shape = Struct(":RestartPolicy Name MaximumRetryCount", &[]);
 
-const LOG: Shape = Struct("Type Config=map[]", &[]);
+const LOG: Shape = Struct("Type Config=map[]", &[("Config", TEXTS)]);
 
 const BINDING: Shape = Struct("HostIp/HostIP HostPort", &[]);
 
 const HOST_CONFIG: Shape = Struct(
-    "Binds=[] ContainerIDFile LogConfig NetworkMode PortBindings=map[] \
+    "Binds=[] ContainerIDFile LogConfig NetworkMode:NetworkMode PortBindings=map[] \
      RestartPolicy AutoRemove VolumeDriver VolumesFrom=[] CapAdd=[] CapDrop=[] \
-     CgroupnsMode Dns/DNS=[] DnsOptions/DNSOptions=[] DnsSearch/DNSSearch=[] \
-     ExtraHosts=[] GroupAdd=[] IpcMode Cgroup Links=[] OomScoreAdj PidMode \
-     Privileged PublishAllPorts ReadonlyRootfs SecurityOpt=[] StorageOpt=map[] \
-     Tmpfs=map[] UTSMode UsernsMode ShmSize Sysctls=map[] Runtime ConsoleSize \
-     Isolation { CpuShares/CPUShares Memory NanoCpus/NanoCPUs CgroupParent \
+     CgroupnsMode:CgroupnsMode Dns/DNS=[] DnsOptions/DNSOptions=[] DnsSearch/DNSSearch=[] \
+     ExtraHosts=[] GroupAdd=[] IpcMode:IpcMode Cgroup:CgroupSpec Links=[] OomScoreAdj \
+     PidMode:PidMode Privileged PublishAllPorts ReadonlyRootfs SecurityOpt=[] \
+     StorageOpt=map[] Tmpfs=map[] UTSMode:UTSMode UsernsMode:UsernsMode ShmSize \
+     Sysctls=map[] Runtime ConsoleSize Isolation:Isolation { CpuShares/CPUShares Memory NanoCpus/NanoCPUs CgroupParent \
      BlkioWeight BlkioWeightDevice=[] BlkioDeviceReadBps=[] BlkioDeviceWriteBps=[] \
      BlkioDeviceReadIOps=[] BlkioDeviceWriteIOps=[] CpuPeriod/CPUPeriod \
      CpuQuota/CPUQuota CpuRealtimePeriod/CPURealtimePeriod \
@@ -66,13 +102,16 @@ const HOST_CONFIG: Shape = Struct(
      IOMaximumBandwidth } Mounts=[] MaskedPaths=[] ReadonlyPaths=[] *Init",
     &[
         ("LogConfig", LOG),
-        ("PortBindings", Map(&List(&BINDING))),
+        ("PortBindings", Ports(Elem::Slice, &List(&BINDING))),
         ("RestartPolicy", RESTART),
+        ("StorageOpt", TEXTS),
+        ("Tmpfs", TEXTS),
+        ("Sysctls", TEXTS),
     ],
 );
 
 /// `Data`: a map of paths.
-const GRAPH_DRIVER: Shape = Struct("Data=map[] Name", &[]);
+const GRAPH_DRIVER: Shape = Struct("Data=map[] Name", &[("Data", TEXTS)]);
 
 const MOUNT: Shape = Struct(
     "Type Name= Source Destination Driver= Mode RW Propagation",
@@ -86,14 +125,18 @@ const CONFIG: Shape = Struct(
      ArgsEscaped=false Image Volumes=map[] WorkingDir Entrypoint=[] \
      NetworkDisabled=false MacAddress= OnBuild=[] Labels=map[] StopSignal= \
      *StopTimeout Shell=[]",
-    &[("ExposedPorts", Map(&EMPTY)), ("Volumes", Map(&EMPTY))],
+    &[
+        ("ExposedPorts", Ports(Elem::Unit, &EMPTY)),
+        ("Volumes", Map(Elem::Unit, &EMPTY)),
+        ("Labels", TEXTS),
+    ],
 );
 
 const ENDPOINT: Shape = Struct(
     "* *IPAMConfig Links=[] Aliases=[] NetworkID EndpointID Gateway IPAddress \
      IPPrefixLen IPv6Gateway GlobalIPv6Address GlobalIPv6PrefixLen MacAddress \
      DriverOpts=map[]",
-    &[],
+    &[("DriverOpts", TEXTS)],
 );
 
 const NETWORK_SETTINGS: Shape = Struct(
@@ -102,8 +145,8 @@ const NETWORK_SETTINGS: Shape = Struct(
      { EndpointID Gateway GlobalIPv6Address GlobalIPv6PrefixLen IPAddress IPPrefixLen \
      IPv6Gateway MacAddress } Networks=map[]",
     &[
-        ("Ports", Map(&List(&BINDING))),
-        ("Networks", Map(&ENDPOINT)),
+        ("Ports", Ports(Elem::Slice, &List(&BINDING))),
+        ("Networks", Map(Elem::Pointer, &ENDPOINT)),
     ],
 );
 
@@ -150,14 +193,10 @@ fn apply(v: &mut Value, shape: &Shape) {
             }
         }
         (List(shape), Value::Array(a)) => a.iter_mut().for_each(|x| apply(x, shape)),
-        (Map(shape), v @ Value::Object(_)) => {
-            // a nil slice among a map's values prints as `[]`
-            if let List(_) = shape {
-                gostruct::mark(v, &format!("{}[]", gostruct::MAP));
-            }
-            let m = v.as_object_mut().into_iter().flat_map(|m| m.iter_mut());
-            m.filter(|(k, _)| *k != gostruct::STRUCT)
-                .for_each(|(_, x)| apply(x, shape));
+        (Map(elem, inner) | Ports(elem, inner), v) if v.is_object() || v.is_null() => {
+            let values = v.as_object_mut().into_iter().flat_map(|m| m.values_mut());
+            values.for_each(|x| apply(x, inner));
+            gostruct::mark_map(v, elem.zero(), matches!(shape, Ports(..)));
         }
         _ => {}
     }
@@ -234,14 +273,75 @@ mod tests {
         assert_eq!(r("{{len .HostConfig.RestartPolicy.Name}}"), "10");
         assert_eq!(r("{{if .State}}y{{end}}"), "y");
         // a struct's nil or absent field prints as Go prints its zero (a
-        // nil pointer alone: <no value>, as docker's {{.HostConfig.PidsLimit}})
-        assert_eq!(
-            r("{{.Config.Entrypoint}} {{.State.Health}}"),
-            "[] <no value>"
-        );
+        // nil pointer: <nil>, as docker's {{.State.Health}})
+        assert_eq!(r("{{.Config.Entrypoint}} {{.State.Health}}"), "[] <nil>");
         assert_eq!(
             r("{{.Config.Volumes}}|{{.Config.MacAddress}}|{{.Nope}}"),
             "map[]||<no value>"
         );
+    }
+
+    /// What docker 20.10 printed for these templates over its structs
+    /// (tests/inspect.rs compares them with docker itself).
+    #[test]
+    fn methods_maps_and_the_json_fallback_as_docker() {
+        let mut v = json!({
+            "Id": "x",
+            "State": {"Status": "created", "Pid": 0, "ExitCode": 0},
+            "HostConfig": {"NetworkMode": "host", "IpcMode": "private", "PidMode": "",
+                "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 2},
+                "PortBindings": {}},
+            "Config": {"Labels": {"a": "b"}, "Volumes": null, "ExposedPorts": {"80/tcp": {}}},
+            "NetworkSettings": {"Networks": {"host": {"IPAddress": ""}}},
+        });
+        container(&mut v);
+        let d = |t| crate::template::render_docker(t, &v);
+        let ok = |t| d(t).unwrap();
+        assert_eq!(
+            ok(
+                "{{.HostConfig.NetworkMode.IsHost}} {{.HostConfig.NetworkMode.NetworkName}} \
+                {{.HostConfig.IpcMode.IsPrivate}} {{.HostConfig.PidMode.IsHost}}"
+            ),
+            "true host true false"
+        );
+        assert_eq!(
+            ok("{{with .HostConfig}}{{if .RestartPolicy.IsOnFailure}}\
+                {{.RestartPolicy.MaximumRetryCount}}{{end}}{{.RestartPolicy.IsNone}}{{end}}"),
+            "2false"
+        );
+        // a missing key: index gives the element's zero, a field <no value>
+        assert_eq!(
+            ok(
+                r#"[{{index .Config.Labels "x"}}] {{.Config.Labels.x}} {{index .Config.Volumes "/v"}}"#
+            ),
+            "[] <no value> {}"
+        );
+        // a nil map: null in JSON, empty to the rest
+        assert_eq!(
+            ok("{{json .Config.Volumes}} {{.Config.Volumes}} {{len .Config.Volumes}} {{if .Config.Volumes}}y{{end}}"),
+            "null map[] 0 "
+        );
+        // nat.Port keys take no string: that fails over the structs and runs
+        // again over the JSON, where the key is missing
+        assert_eq!(ok(r#"{{index .Config.ExposedPorts "80/tcp"}}"#), "map[]");
+        // over the JSON, numbers are json.Number: text, always true,
+        // comparable with strings only
+        assert_eq!(
+            ok(
+                r#"{{.Id}} {{if .State.ExitCode}}T{{end}} {{eq .State.Pid "0"}} {{printf "%d %v" .State.Pid .State.Pid}} {{len .State.Pid}} {{json .State.Pid}}"#
+            ),
+            "x T true %!d(json.Number=0) 0 1 0"
+        );
+        for bad in [
+            "{{.Id}} {{eq .State.Pid 0}}",
+            r#"{{.Id}} {{index .Config.Volumes "/v"}}"#,
+            "{{.Id}} {{.State.Health}}",
+            "{{.HostConfig.NetworkMode.Nope}}",
+            "{{.HostConfig.NetworkMode.IsHost.X}}",
+            "{{.Id}} {{join .Config.Cmd \",\"}}",
+        ] {
+            assert!(d(bad).is_err(), "{bad}");
+        }
+        assert_eq!(ok(r#"{{.Id}} {{join (split "a/b" "/") "-"}}"#), "x a-b");
     }
 }

@@ -5,6 +5,7 @@
 
 use super::funcs::{self, text};
 use super::gostruct;
+use super::methods;
 use super::parse::{Arg, Node, Pipe};
 use super::TemplateError;
 use serde_json::{Map, Value};
@@ -195,6 +196,9 @@ fn range(
         Value::Object(m) if gostruct::fields(&m).is_some() => {
             return Err(exec("range can't iterate over a struct"))
         }
+        v if gostruct::json_number(&v).is_some() => {
+            return Err(exec(format!("range can't iterate over {}", text(&v))))
+        }
         Value::Object(m) => (gostruct::keys(&m).into_iter())
             .map(|k| (Value::String(k.clone()), m[k].clone()))
             .collect(),
@@ -232,8 +236,12 @@ pub fn truth(v: &Value) -> bool {
         Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
         Value::String(s) => !s.is_empty(),
         Value::Array(a) => !a.is_empty(),
-        // a struct is always true
-        Value::Object(m) => gostruct::fields(m).is_some() || !m.is_empty(),
+        // a struct is always true, a json.Number never empty
+        Value::Object(m) => {
+            gostruct::fields(m).is_some()
+                || m.contains_key(gostruct::NUMBER)
+                || gostruct::len(m) > 0
+        }
     }
 }
 
@@ -262,6 +270,10 @@ fn command(
     }
     args.extend(piped);
     match &cmd[0] {
+        Arg::Ident(name) if name == "join" && sc.mode == Mode::Raw => {
+            document_list(cmd.get(1))?;
+            funcs::call(name, args)
+        }
         Arg::Ident(name) => funcs::call(name, args),
         Arg::Field(var, path) if !args.is_empty() => {
             let (last, parent) = path
@@ -275,6 +287,18 @@ fn command(
         }
         a if args.is_empty() => arg(a, dot, sc),
         _ => Err(exec("can't give argument to non-function")),
+    }
+}
+
+/// Over docker's plain JSON, a list of the document is a `[]interface{}`
+/// (and a missing one `interface{}`), which `join` (of a `[]string`, as
+/// `split` gives) refuses: `{{.Id}} {{join .Args " "}}` fails in docker.
+fn document_list(a: Option<&Arg>) -> Result<(), TemplateError> {
+    match a {
+        Some(Arg::Field(var, path)) if var.is_none() || !path.is_empty() => Err(exec(
+            "wrong type for value; expected []string; got []interface {}",
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -315,11 +339,10 @@ fn arg(a: &Arg, dot: &Value, sc: &mut Scope) -> Result<Value, TemplateError> {
 
 /// What Go prints for `{{.A.B}}` holding `v` where that is not `v`
 /// printed: B a struct's field that is nil or absent (`[]` for a slice,
-/// `map[]` for a map, …) or a time (see [`gostruct::field`]). A nil
-/// pointer, `<nil>` inside a printed struct, prints alone as `<no value>`
-/// (docker 20.10's `{{.HostConfig.PidsLimit}}` and
-/// `{{.HostConfig.MemorySwappiness}}`). `None` when the action is not one
-/// field of a struct.
+/// `map[]` for a map, `<nil>` for a pointer: docker 20.10's
+/// `{{.HostConfig.PidsLimit}}` and `{{.State.Health}}`) or a time (see
+/// [`gostruct::field`]). `None` when the action is not one field of a
+/// struct.
 fn struct_field(p: &Pipe, dot: &Value, sc: &Scope, v: &Value) -> Option<String> {
     let [cmd] = p.cmds.as_slice() else {
         return None;
@@ -333,22 +356,39 @@ fn struct_field(p: &Pipe, dot: &Value, sc: &Scope, v: &Value) -> Option<String> 
         None => dot,
     };
     let parent = walk(base, parent, sc.mode).ok()?;
-    gostruct::field(parent.as_object()?, last, v).map(|s| match s.as_str() {
-        "<nil>" => "<no value>".to_string(),
-        _ => s,
-    })
+    gostruct::field(parent.as_object()?, last, v)
 }
 
-/// `.A.B` from `v`, each field found as `mode` says.
+/// `.A.B` from `v`, each field found as `mode` says; over docker's
+/// structs, a name may be a method (see [`go_method`]).
 fn walk(v: &Value, path: &[String], mode: Mode) -> Result<Value, TemplateError> {
     let mut cur = v;
-    for name in path {
+    for (i, name) in path.iter().enumerate() {
+        if let Some((result, used)) = go_method(cur, &path[i..], mode) {
+            return walk(&result, &path[i + used..], mode);
+        }
         match field(cur, name, mode)? {
             Some(next) => cur = next,
             None => return Ok(Value::Null),
         }
     }
     Ok(cur.clone())
+}
+
+/// Where `path` starts with a method call on struct `v` (typed mode
+/// only), its result and how many names it took: `.IsNone` on a struct of
+/// a type that has it (`RestartPolicy`), or `.NetworkMode.IsHost`, the
+/// method of a field's named type (see [`super::methods`]).
+fn go_method(v: &Value, path: &[String], mode: Mode) -> Option<(Value, usize)> {
+    let m = v.as_object().filter(|_| mode == Mode::Typed)?;
+    if let Some(r) = gostruct::go_type(m).and_then(|ty| methods::call(ty, v, &path[0])) {
+        return Some((r, 1));
+    }
+    let (name, call) = (&path[0], path.get(1)?);
+    let ty = gostruct::field_type(m, name)?;
+    let key = gostruct::go_field(m, name)??;
+    let recv = m.get(key).unwrap_or(&NULL);
+    Some((methods::call(ty, recv, call)?, 2))
 }
 
 const NULL: Value = Value::Null;
@@ -364,9 +404,13 @@ fn field<'d>(v: &'d Value, name: &str, mode: Mode) -> Result<Option<&'d Value>, 
     match (mode, gostruct::go_field(m, name)) {
         (Mode::Typed, Some(Some(key))) => Ok(Some(m.get(key).unwrap_or(&NULL))),
         (Mode::Typed, Some(None)) => Err(exec(format!("can't evaluate field {name}"))),
-        (Mode::Typed, None) => Ok(m.get(name)),
+        // a map keyed by nat.Port: a name is no key of it
+        (Mode::Typed, None) if m.contains_key(gostruct::PORTS) => Err(exec(format!(
+            "can't evaluate field {name} in type nat.Port"
+        ))),
+        (Mode::Typed, None) => Ok(m.get(name).filter(|_| !gostruct::is_mark(name))),
         _ => match m.get(name) {
-            Some(v) if name != gostruct::STRUCT => Ok(Some(v)),
+            Some(v) if !gostruct::is_mark(name) => Ok(Some(v)),
             _ => Err(exec(format!("map has no entry for key {name:?}"))),
         },
     }
@@ -381,7 +425,7 @@ pub fn lookup<'d>(v: &'d Value, name: &str) -> Option<&'d Value> {
     }
     let fold = |s: &str| s.replace('_', "").to_ascii_lowercase();
     let want = fold(name);
-    (m.iter().filter(|(k, _)| *k != gostruct::STRUCT))
+    (m.iter().filter(|(k, _)| !gostruct::is_mark(k)))
         .find(|(k, _)| fold(k) == want)
         .map(|(_, v)| v)
 }

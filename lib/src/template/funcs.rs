@@ -98,7 +98,7 @@ pub fn call(name: &str, a: Vec<Value>) -> Result<Value, TemplateError> {
         "index" => index(a)?,
         "len" => {
             want(name, &a, 1)?;
-            Value::from(match &a[0] {
+            Value::from(match &comparable(&a[0]) {
                 Value::String(s) => s.len(),
                 Value::Array(v) => v.len(),
                 Value::Object(m) => gostruct::len(m),
@@ -131,15 +131,28 @@ fn index(a: Vec<Value>) -> Result<Value, TemplateError> {
         .ok_or_else(|| exec("wrong number of args for index"))?;
     for k in it {
         cur = match (&cur, &k) {
-            (Value::Object(m), Value::String(k)) if k != gostruct::STRUCT => {
-                m.get(k).cloned().unwrap_or(Value::Null)
+            (Value::Object(m), Value::Number(n)) if m.contains_key(gostruct::NUMBER) => {
+                let text = inner(&cur);
+                let byte = (n.as_u64()).and_then(|i| text.as_bytes().get(i as usize));
+                let byte = byte.ok_or_else(|| exec(format!("index out of range: {n}")))?;
+                Value::from(*byte)
+            }
+            (Value::Object(m), _) if m.contains_key(gostruct::PORTS) => {
+                return Err(exec(format!(
+                    "value has type string; should be nat.Port: {}",
+                    inner(&k)
+                )))
+            }
+            (Value::Object(m), Value::String(k)) if !gostruct::is_mark(k) => {
+                let zero = gostruct::map_zero(m).unwrap_or(&Value::Null);
+                m.get(k).unwrap_or(zero).clone()
             }
             (Value::Array(v), Value::Number(n)) => {
                 let i = n.as_u64().unwrap_or(u64::MAX) as usize;
                 let found = v.get(i).cloned();
                 found.ok_or_else(|| exec(format!("index out of range: {n}")))?
             }
-            (Value::Null, _) => Value::Null,
+            (Value::Null, _) => return Err(exec("index of untyped nil")),
             _ => {
                 return Err(exec(format!(
                     "can't index {} with {}",
@@ -173,7 +186,8 @@ fn title(s: &str) -> String {
 fn print(name: &str, a: &[Value]) -> String {
     let mut out = String::new();
     for (i, v) in a.iter().enumerate() {
-        if i > 0 && (name == "println" || !(a[i - 1].is_string() || v.is_string())) {
+        let string = |v: &Value| comparable(v).is_string();
+        if i > 0 && (name == "println" || !(string(&a[i - 1]) || string(v))) {
             out.push(' ');
         }
         out.push_str(&inner(v));
@@ -184,30 +198,61 @@ fn print(name: &str, a: &[Value]) -> String {
     out
 }
 
+/// A value as Go's comparisons see it: a `json.Number` is the string it
+/// is.
+fn comparable(v: &Value) -> Value {
+    match gostruct::json_number(v) {
+        Some(n) => Value::String(n.to_string()),
+        None => v.clone(),
+    }
+}
+
+/// Go's `eq`, `ne`, `lt`, `le`, `gt`, `ge`: values of one basic kind
+/// (numbers, strings, bools for `eq` and `ne`) compare, nil equals nil
+/// alone, and any other pair is an error, as `eq .State.Pid "0"` is.
 fn compare(name: &str, a: &[Value]) -> Result<Value, TemplateError> {
     if a.len() < 2 {
         return Err(exec(format!("missing argument for comparison in {name}")));
     }
+    let equality = name == "eq" || name == "ne";
+    let bad = || {
+        exec(format!(
+            "error calling {name}: incompatible types for comparison"
+        ))
+    };
     let ord = |x: &Value, y: &Value| -> Result<Ordering, TemplateError> {
-        match (x, y) {
+        let same = |b: bool| match b {
+            true => Ordering::Equal,
+            false => Ordering::Less,
+        };
+        match (comparable(x), comparable(y)) {
             (Value::Number(p), Value::Number(q)) => {
                 let (p, q) = (p.as_f64().unwrap_or(0.0), q.as_f64().unwrap_or(0.0));
                 Ok(p.partial_cmp(&q).unwrap_or(Ordering::Equal))
             }
-            (Value::String(p), Value::String(q)) => Ok(p.cmp(q)),
-            (p, q) if name == "eq" || name == "ne" => Ok(match p == q {
-                true => Ordering::Equal,
-                false => Ordering::Less,
-            }),
-            _ => Err(exec(format!("incompatible types for comparison in {name}"))),
+            (Value::String(p), Value::String(q)) => Ok(p.cmp(&q)),
+            (p @ Value::Null, q) | (p, q @ Value::Null) if equality => Ok(same(p == q)),
+            (p @ Value::Bool(_), q @ Value::Bool(_))
+            | (p @ Value::Array(_), q @ Value::Array(_))
+            | (p @ Value::Object(_), q @ Value::Object(_))
+                if equality =>
+            {
+                Ok(same(p == q))
+            }
+            _ => Err(bad()),
         }
     };
     let result = match name {
-        "eq" => a[1..]
-            .iter()
-            .map(|b| ord(&a[0], b).map(|o| o == Ordering::Equal))
-            .collect::<Result<Vec<_>, _>>()?
-            .contains(&true),
+        "eq" => {
+            let mut found = false;
+            for b in &a[1..] {
+                if ord(&a[0], b)? == Ordering::Equal {
+                    found = true;
+                    break;
+                }
+            }
+            found
+        }
         _ => {
             let o = ord(&a[0], &a[1])?;
             match name {
@@ -266,6 +311,13 @@ fn verb_text(spec: &str, verb: char, v: &Value) -> String {
         None => (flags, None),
     };
     let w: usize = w.parse().unwrap_or(0);
+    if let Some(n) = gostruct::json_number(v) {
+        return match verb {
+            's' | 'v' | 'q' | 'x' => verb_text(spec, verb, &Value::String(n.to_string())),
+            'T' => "json.Number".into(),
+            _ => format!("%!{verb}(json.Number={n})"),
+        };
+    }
     let body = match (verb, v) {
         ('d', Value::Number(n)) => match spec.contains('+') && n.as_f64().is_some_and(|f| f >= 0.0)
         {

@@ -20,7 +20,18 @@
 //!   embedded pointer, printed as an address;
 //! - `*` alone, first: the struct is reached through a pointer where it is
 //!   a map's value or a slice's element (`Networks`' endpoints), printed
-//!   as an address when it is inside another value.
+//!   as an address when it is inside another value;
+//! - `Name:Type`, a field of a named string type whose methods a template
+//!   can call (`NetworkMode:NetworkMode`, `.HostConfig.NetworkMode.IsHost`);
+//!   `:Type` alone, the struct's own type, for its methods
+//!   (`.HostConfig.RestartPolicy.IsNone`); see [`super::methods`].
+//!
+//! A map knows what Go's `index` gives for a key it lacks, its element's
+//! zero (`""` for `map[string]string`), under the key [`MAP`]; [`PORTS`]
+//! marks one keyed by a type a template's string cannot be (`nat.Port`:
+//! `index .NetworkSettings.Ports "80/tcp"` fails over the structs), and
+//! [`NIL`] a nil map, `null` in JSON but a map to `index` and `range`.
+//! Like [`STRUCT`], these keys are no keys of the data ([`is_mark`]).
 //!
 //! Go prints an address as `0x` and hex digits; what it points at is
 //! memory of the docker CLI process and means nothing outside it. Cairn
@@ -34,12 +45,34 @@ use std::cell::Cell;
 /// The key a struct object's field order is kept under.
 pub const STRUCT: &str = "\u{1}go-struct";
 
+/// The key a map's element's zero value is kept under.
+pub const MAP: &str = "\u{1}go-map";
+
+/// The key marking a map whose keys a template's string cannot be.
+pub const PORTS: &str = "\u{1}go-ports";
+
+/// The key marking a nil map.
+pub const NIL: &str = "\u{1}go-nil";
+
+/// The key a number of docker's plain JSON is kept under: its templates'
+/// fallback decodes numbers as `json.Number`, a string type, so they
+/// print as their text, are always true, compare as strings and not with
+/// a template's numbers, and have a length ([`json_number`]).
+pub const NUMBER: &str = "\u{1}go-json-number";
+
+/// Whether `key` is one of the marks above, no key of the data.
+pub fn is_mark(key: &str) -> bool {
+    key.starts_with('\u{1}')
+}
+
 /// One token of a struct's spec (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Token<'a> {
     /// JSON key, what Go prints when it is null or absent, how it is
-    /// held, and Go's name.
-    Field(&'a str, Option<&'a str>, Kind, &'a str),
+    /// held, Go's name, and its named type.
+    Field(&'a str, Option<&'a str>, Kind, &'a str, Option<&'a str>),
+    /// The struct's own named type.
+    Type(&'a str),
     /// The start of an embedded struct: through a pointer or not.
     Open(bool),
     Close,
@@ -56,14 +89,12 @@ enum Kind {
 
 fn tokens(m: &Map<String, Value>) -> Option<impl Iterator<Item = Token<'_>>> {
     let spec = m.get(STRUCT)?.as_str()?;
-    if spec.starts_with(MAP) {
-        return None;
-    }
     Some(spec.split(' ').filter(|t| !t.is_empty()).map(|t| match t {
         "{" => Token::Open(false),
         "*{" => Token::Open(true),
         "}" => Token::Close,
         "*" => Token::Target,
+        t if t.starts_with(':') => Token::Type(&t[1..]),
         t => {
             let (kind, t) = match t.as_bytes()[0] {
                 b'*' => (Kind::Pointer, &t[1..]),
@@ -74,8 +105,12 @@ fn tokens(m: &Map<String, Value>) -> Option<impl Iterator<Item = Token<'_>>> {
                 Some((t, nil)) => (t, Some(nil)),
                 None => (t, None),
             };
+            let (t, ty) = match t.split_once(':') {
+                Some((t, ty)) => (t, Some(ty)),
+                None => (t, None),
+            };
             let (key, go) = t.split_once('/').unwrap_or((t, t));
-            Token::Field(key, nil, kind, go)
+            Token::Field(key, nil, kind, go, ty)
         }
     }))
 }
@@ -98,17 +133,50 @@ pub fn fields(m: &Map<String, Value>) -> Option<Vec<(&str, Option<&str>)>> {
 /// `m` is no struct, `Some(None)` when it has no such field.
 pub fn go_field<'m>(m: &'m Map<String, Value>, go: &str) -> Option<Option<&'m str>> {
     let found = tokens(m)?.find_map(|t| match t {
-        Token::Field(key, _, _, name) if name == go => Some(key),
+        Token::Field(key, _, _, name, _) if name == go => Some(key),
         _ => None,
     });
     Some(found)
 }
 
-/// `v` without its structs' marks: every object a map.
+/// The named type of struct `m`'s field that Go names `go`, where it has
+/// one.
+pub fn field_type<'m>(m: &'m Map<String, Value>, go: &str) -> Option<&'m str> {
+    tokens(m)?.find_map(|t| match t {
+        Token::Field(_, _, _, name, ty) if name == go => ty,
+        _ => None,
+    })
+}
+
+/// The named type of struct `m`, where it has one.
+pub fn go_type(m: &Map<String, Value>) -> Option<&str> {
+    tokens(m)?.find_map(|t| match t {
+        Token::Type(ty) => Some(ty),
+        _ => None,
+    })
+}
+
+/// The number `v` holds if it is a `json.Number` of [`plain`]'s.
+pub fn json_number(v: &Value) -> Option<&serde_json::Number> {
+    match v.as_object()?.get(NUMBER)? {
+        Value::Number(n) => Some(n),
+        _ => None,
+    }
+}
+
+/// `v` as docker's templates fall back to it, decoded from its JSON into
+/// `interface{}` with `UseNumber`: without its structs' and maps' marks,
+/// every object a map, a nil map null, a number a `json.Number` (see
+/// [`NUMBER`]).
 pub fn plain(v: &Value) -> Value {
     match v {
+        Value::Number(n) => Value::Object(Map::from_iter([(
+            NUMBER.to_string(),
+            Value::Number(n.clone()),
+        )])),
+        Value::Object(m) if m.contains_key(NIL) => Value::Null,
         Value::Object(m) => (m.iter())
-            .filter(|(k, _)| *k != STRUCT)
+            .filter(|(k, _)| !is_mark(k))
             .map(|(k, x)| (k.clone(), plain(x)))
             .collect(),
         Value::Array(a) => a.iter().map(plain).collect(),
@@ -116,23 +184,41 @@ pub fn plain(v: &Value) -> Value {
     }
 }
 
-/// The mark of a map whose null values Go prints as the text after it
-/// (`map=[]`: a map of slices, `PortMap`); a map unmarked prints them as
-/// `<nil>` (a map of pointers).
-pub const MAP: &str = "map=";
-
-/// What Go prints for a null value of map `m` (see [`MAP`]).
-fn map_nil(m: &Map<String, Value>) -> &str {
-    let spec = m.get(STRUCT).and_then(Value::as_str);
-    spec.and_then(|s| s.strip_prefix(MAP)).unwrap_or("<nil>")
+/// What Go prints for a null value of map `m`: `[]` in a map of slices
+/// (`PortMap`), `<nil>` in one of pointers.
+fn map_nil(m: &Map<String, Value>) -> &'static str {
+    match map_zero(m) {
+        Some(Value::Array(_)) => "[]",
+        _ => "<nil>",
+    }
 }
 
 /// Mark `v`, an object, as a struct with fields `spec` (see the module
-/// docs), or as a map ([`MAP`]); anything else is left as it is.
+/// docs); anything else is left as it is.
 pub fn mark(v: &mut Value, spec: &str) {
     if let Some(m) = v.as_object_mut() {
         m.insert(STRUCT.into(), spec.into());
     }
+}
+
+/// Mark `v`, a map or null (a nil map), as a map whose element's zero is
+/// `zero`, keyed by strings or (`ports`) by a type a string cannot be.
+pub fn mark_map(v: &mut Value, zero: Value, ports: bool) {
+    if v.is_null() {
+        *v = Value::Object(Map::from_iter([(NIL.to_string(), Value::Bool(true))]));
+    }
+    if let Some(m) = v.as_object_mut() {
+        m.insert(MAP.into(), zero);
+        if ports {
+            m.insert(PORTS.into(), Value::Bool(true));
+        }
+    }
+}
+
+/// What `index` gives for a key map `m` lacks: its element's zero; `None`
+/// when `m` is no marked map.
+pub fn map_zero(m: &Map<String, Value>) -> Option<&Value> {
+    m.get(MAP)
 }
 
 /// `m`'s real keys, in the order JSON output writes them: a struct's in
@@ -148,15 +234,15 @@ pub fn keys(m: &Map<String, Value>) -> Vec<&String> {
     }
     let rest: Vec<&String> = m
         .keys()
-        .filter(|k| *k != STRUCT && !out.contains(k))
+        .filter(|k| !is_mark(k) && !out.contains(k))
         .collect();
     out.extend(rest);
     out
 }
 
-/// The number of real keys (a struct's marker is none).
+/// The number of real keys (marks are none).
 pub fn len(m: &Map<String, Value>) -> usize {
-    m.len() - usize::from(m.contains_key(STRUCT))
+    m.keys().filter(|k| !is_mark(k)).count()
 }
 
 /// `v` as Go's `fmt` prints it (`%v`) when it is what a template action
@@ -174,7 +260,7 @@ pub fn print(v: &Value) -> String {
 /// `String()`. `None` when `m` is no struct or has no such field.
 pub fn field(m: &Map<String, Value>, name: &str, v: &Value) -> Option<String> {
     let (nil, kind) = tokens(m)?.find_map(|t| match t {
-        Token::Field(n, nil, kind, _) if n == name => Some((nil, kind)),
+        Token::Field(n, nil, kind, ..) if n == name => Some((nil, kind)),
         _ => None,
     })?;
     match (v, kind) {
@@ -215,6 +301,7 @@ impl Printer {
                 let items: Vec<String> = a.iter().map(|x| self.value(x, true)).collect();
                 format!("[{}]", items.join(" "))
             }
+            Value::Object(m) if m.contains_key(NUMBER) => self.value(&m[NUMBER], nested),
             Value::Object(m) => match tokens(m) {
                 Some(_) if nested && target(m) => self.address(),
                 Some(t) => self.structure(m, t),
@@ -241,7 +328,7 @@ impl Printer {
         for t in tokens {
             let skipping = matches!(frames.last(), Some(Frame::Skip));
             match t {
-                Token::Target => {}
+                Token::Target | Token::Type(_) => {}
                 Token::Open(_) if skipping => frames.push(Frame::Skip),
                 Token::Open(false) => frames.push(Frame::Parts(vec![])),
                 Token::Open(true) => {
@@ -261,7 +348,7 @@ impl Printer {
                         let v = m.get(name).unwrap_or(&Value::Null);
                         let text = match (field(m, name, v), t) {
                             (Some(text), _) => text,
-                            (None, Token::Field(_, _, Kind::Pointer, _)) => self.address(),
+                            (None, Token::Field(_, _, Kind::Pointer, ..)) => self.address(),
                             (None, _) => self.value(v, true),
                         };
                         push(&mut frames, text);
@@ -271,7 +358,7 @@ impl Printer {
         }
         let rest = m
             .keys()
-            .filter(|k| *k != STRUCT && !named.contains(&k.as_str()));
+            .filter(|k| !is_mark(k) && !named.contains(&k.as_str()));
         let rest: Vec<String> = rest.map(|k| self.value(&m[k], true)).collect();
         let Some(Frame::Parts(mut parts)) = frames.into_iter().next() else {
             unreachable!("the outermost frame is the struct's own")
@@ -325,6 +412,8 @@ pub struct Ordered<'a>(pub &'a Value);
 impl Serialize for Ordered<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self.0 {
+            Value::Object(m) if m.contains_key(NIL) => s.serialize_none(),
+            Value::Object(m) if m.contains_key(NUMBER) => m[NUMBER].serialize(s),
             Value::Object(m) => {
                 let keys = keys(m);
                 let mut map = s.serialize_map(Some(keys.len()))?;
