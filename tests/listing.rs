@@ -253,7 +253,7 @@ fn images_formats_and_filters_as_docker() {
         vec![
             "list-img:2",
             "--format",
-            "{{.Repository}} {{.Tag}} {{.Size}}",
+            "{{.Repository}} {{.Tag}} {{.Size}} {{.VirtualSize}}",
         ],
         vec![
             "--filter",
@@ -292,6 +292,8 @@ fn images_formats_and_filters_as_docker() {
         v.as_object().unwrap().keys().cloned().collect()
     };
     assert_eq!(keys(&ours), keys(&theirs));
+    // the row's own JSON, `<none>` escaped as json.Marshal does
+    assert_eq!(ours, theirs);
     // dangling: an untagged image nothing stands on
     let r = env
         .cmd("layer-unpack")

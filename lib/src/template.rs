@@ -97,7 +97,11 @@ pub fn render_rows(
         out.push('\n');
     }
     for row in rows {
-        out.push_str(&render_parsed(&nodes, row)?);
+        let mut row = row.clone();
+        if let Some(m) = row.as_object_mut() {
+            m.insert(gostruct::ROW.into(), Value::Bool(true));
+        }
+        out.push_str(&render_parsed(&nodes, &row)?);
         out.push('\n');
     }
     Ok(if table { align(&out) } else { out })
@@ -243,6 +247,12 @@ mod tests {
         assert_eq!(
             r("{{json .}}").lines().next(),
             Some(r#"{"ID":"0123456789ab","Image":"busybox"}"#)
+        );
+        // a row's own JSON escapes as json.Marshal; a field's does not
+        let rows = [json!({"Digest": "<none>", "Ports": "0.0.0.0:80->80/tcp"})];
+        assert_eq!(
+            render_rows("{{json .}} {{json .Digest}}", &rows, &headers).unwrap(),
+            "{\"Digest\":\"\\u003cnone\\u003e\",\"Ports\":\"0.0.0.0:80-\\u003e80/tcp\"} \"<none>\"\n"
         );
     }
 

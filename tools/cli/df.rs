@@ -3,7 +3,7 @@
 //! reports, each through docker's tabwriter.
 
 use crate::listing::{image_headers, ps_headers, ps_row, PsRow};
-use crate::out::{human_age, human_size};
+use crate::out::{human_age, human_size, human_size4};
 use crate::{Fail, FailExt};
 use libcairn::reference::Reference;
 use libcairn::system::usage::{ContainerUsage, ImageUsage, Line};
@@ -28,9 +28,9 @@ fn image(i: &ImageUsage, now: OffsetDateTime) -> Value {
         "Tag": tag,
         "ID": i.image_id.short(),
         "CreatedSince": i.created.as_deref().map_or("N/A".into(), |c| human_age(c, now)),
-        "VirtualSize": human_size(i.size),
-        "SharedSize": human_size(i.shared_size),
-        "UniqueSize": human_size(i.size - i.shared_size),
+        "VirtualSize": human_size4(i.size),
+        "SharedSize": human_size4(i.shared_size),
+        "UniqueSize": human_size4(i.size - i.shared_size),
         "Containers": i.containers.to_string(),
     })
 }

@@ -2,7 +2,7 @@
 //! JSON object per row with docker's field names, the column titles of
 //! `table` templates, and docker's `--filter` keys over them.
 
-use crate::out::{ellipsis, human_age, human_duration, human_size, parse_time, Out};
+use crate::out::{ellipsis, human_age, human_duration, human_size, human_size4, parse_time, Out};
 use crate::{Fail, FailExt};
 use libcairn::filter::{glob, name_matches, Filters};
 use libcairn::net::Port;
@@ -334,7 +334,7 @@ pub fn image_row(
         "CreatedAt": created.map(created_at).unwrap_or_default(),
         "CreatedSince": created.map(|c| human_age(c, now)).unwrap_or_else(|| "N/A".into()),
         "Size": human_size(size),
-        "VirtualSize": human_size(size),
+        "VirtualSize": human_size4(size),
         "SharedSize": "N/A",
         "UniqueSize": "N/A",
         "Containers": "N/A",

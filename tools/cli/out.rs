@@ -227,6 +227,13 @@ pub fn human_size(n: u64) -> String {
     scaled(n, 1000.0, &["B", "kB", "MB", "GB", "TB", "PB", "EB"], 3)
 }
 
+/// Human sizes as docker's `units.HumanSize` prints them (`images`'
+/// `VirtualSize`, `system df`'s image rows): four significant digits,
+/// `1.982MB`.
+pub fn human_size4(n: u64) -> String {
+    scaled(n, 1000.0, &["B", "kB", "MB", "GB", "TB", "PB", "EB"], 4)
+}
+
 /// Binary sizes as docker's `units.BytesSize` prints them (`docker
 /// stats`, `info`): four significant digits, `1.523MiB`, `7.654GiB`.
 pub fn binary_size(n: u64) -> String {
@@ -336,6 +343,8 @@ mod tests {
         assert_eq!(human_size(8_460_000), "8.46MB");
         assert_eq!(human_size(123_456_789), "123MB");
         assert_eq!(human_size(1000), "1kB");
+        assert_eq!(human_size4(1_982_345), "1.982MB");
+        assert_eq!(human_size4(123_456_789), "123.5MB");
         assert_eq!(binary_size(0), "0B");
         assert_eq!(binary_size(1_597_000), "1.523MiB");
         assert_eq!(binary_size(1023), "1023B");

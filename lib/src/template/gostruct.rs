@@ -60,6 +60,12 @@ pub const NIL: &str = "\u{1}go-nil";
 /// a template's numbers, and have a length ([`json_number`]).
 pub const NUMBER: &str = "\u{1}go-json-number";
 
+/// The key marking one of docker's listing rows (`ps`, `images`): its
+/// `MarshalJSON` writes it with `json.Marshal`, which escapes `<`, `>`
+/// and `&` (`"Digest":"\u003cnone\u003e"`) where the template's `json`
+/// does not ([`to_json`]).
+pub const ROW: &str = "\u{1}go-row";
+
 /// Whether `key` is one of the marks above, no key of the data.
 pub fn is_mark(key: &str) -> bool {
     key.starts_with('\u{1}')
@@ -434,9 +440,20 @@ impl Serialize for Ordered<'_> {
     }
 }
 
-/// `v` as compact JSON, structs' keys in field order.
+/// `v` as compact JSON, structs' keys in field order; a listing row (see
+/// [`ROW`]) with `<`, `>`, `&`, U+2028 and U+2029 escaped as Go's
+/// `json.Marshal` escapes them.
 pub fn to_json(v: &Value) -> String {
-    serde_json::to_string(&Ordered(v)).expect("JSON values serialize")
+    let text = serde_json::to_string(&Ordered(v)).expect("JSON values serialize");
+    match v.as_object().is_some_and(|m| m.contains_key(ROW)) {
+        false => text,
+        true => text
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e")
+            .replace('&', "\\u0026")
+            .replace('\u{2028}', "\\u2028")
+            .replace('\u{2029}', "\\u2029"),
+    }
 }
 
 #[cfg(test)]
