@@ -772,8 +772,18 @@ fn templates_as_docker_users_type_them() {
     docker().ok(&["import", tar.to_str().unwrap(), bare]);
     let pid = std::process::id();
     let mut names = vec![];
+    let bind = format!("{}:/data:ro", env.dir.display());
     for (i, flags) in [
-        &["--network", "none", "--restart", "always", "-l", "a=b"][..],
+        &[
+            "--network",
+            "none",
+            "--restart",
+            "always",
+            "-l",
+            "a=b",
+            "-v",
+            &bind,
+        ][..],
         &["--network", "host", "--restart", "on-failure:2"],
         &["--network", "none", "--restart", "unless-stopped"],
     ]
@@ -819,6 +829,10 @@ fn templates_as_docker_users_type_them() {
         "{{.NetworkSettings.Networks.none.IPAddress}}|{{.NetworkSettings.Networks.bridge}}",
         "{{if eq .State.Status \"created\"}}new{{end}} {{printf \"%s|%5d\" .Name .State.Pid}}",
         r#"{{join .Config.Cmd " "}} {{.Name | upper}} {{len .Config.Env}}"#,
+        "{{(index .Mounts 0).Source}} {{with (index .Mounts 0)}}{{.Mode}} {{.RW}}{{end}}",
+        "{{len .HostConfig.CapAdd}} {{len .HostConfig.DNS}} {{len .HostConfig.Links}}",
+        r#"{{slice .Name 1}} {{slice .Config.Cmd 0 1}} {{html .Name}} {{js "a'<b>=\"\\"}}"#,
+        r#"{{urlquery "a b/c?d=é"}} {{html "<a&'b\">"}}"#,
         // over docker's JSON
         "{{.Id | len}} {{printf \"%d %v %q\" .State.Pid .State.Pid .HostConfig.ShmSize}}",
         "{{.Id | len}} {{if .State.ExitCode}}T{{end}} {{eq .State.Pid \"0\"}} {{len .State.Pid}}",

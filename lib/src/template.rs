@@ -265,7 +265,7 @@ mod tests {
             "Ports": [],
             "State": {"Running": true, "ExitCode": 3},
         });
-        let r = |t| render(t, &doc).unwrap();
+        let r = |t| render(t, &doc).map_err(|e| format!("{t}: {e}")).unwrap();
         assert_eq!(
             r(r#"{{.Label "app"}}|{{.Label "tier"}}|{{.Label "no"}}"#),
             "db||"
@@ -304,6 +304,22 @@ mod tests {
         );
         assert_eq!(r(r#"{{printf "%s %s" "a"}}"#), "a %!s(MISSING)");
         assert_eq!(r("{{$n := .Names}}{{$n}}-{{$.Names}}"), "web-web");
+        // a parenthesized pipeline's fields; Go's slice and escapers
+        assert_eq!(r(r#"{{(index .Config.Labels "k" | printf "%s")}}"#), "v");
+        assert_eq!(
+            r("{{(.Config).Env}} {{(index .Config.Env 1)}}"),
+            "[A=1 B=2] B=2"
+        );
+        assert_eq!(
+            r("{{slice .Names 1}} {{slice .Config.Env 0 1}}"),
+            "eb [A=1]"
+        );
+        assert_eq!(
+            r(r#"{{html "<a&'b\">"}} {{js "a'<b>="}} {{urlquery "a b/c"}}"#),
+            r#"&lt;a&amp;&#39;b&#34;&gt; a\'\u003Cb\u003E\u003D a+b%2Fc"#
+        );
+        assert!(render("{{slice .Names 2 1}}", &doc).is_err());
+        assert!(render("{{(.Config) .Env}}", &doc).is_err());
         assert_eq!(r("{{if and .Names (not .Nope)}}y{{end}}"), "y");
         assert_eq!(r("a {{- \" b \" -}} c"), "a b c");
         assert!(matches!(

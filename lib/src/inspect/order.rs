@@ -343,5 +343,12 @@ mod tests {
             assert!(d(bad).is_err(), "{bad}");
         }
         assert_eq!(ok(r#"{{.Id}} {{join (split "a/b" "/") "-"}}"#), "x a-b");
+        // a struct's nil slice or map has a length; a nil pointer has none
+        assert_eq!(
+            ok("{{len .HostConfig.CapAdd}} {{len .Config.Volumes}}"),
+            "0 0"
+        );
+        assert!(d("{{len .State.Health}}").is_err());
+        assert!(d("{{.Id}} {{len .HostConfig.CapAdd}}").is_err());
     }
 }

@@ -274,6 +274,9 @@ fn command(
             document_list(cmd.get(1))?;
             funcs::call(name, args)
         }
+        Arg::Ident(name) if name == "len" && args == [Value::Null] && nil_list(cmd, dot, sc) => {
+            Ok(Value::from(0))
+        }
         Arg::Ident(name) => funcs::call(name, args),
         Arg::Field(var, path) if !args.is_empty() => {
             let (last, parent) = path
@@ -288,6 +291,24 @@ fn command(
         a if args.is_empty() => arg(a, dot, sc),
         _ => Err(exec("can't give argument to non-function")),
     }
+}
+
+/// Whether `{{len .A.B}}`'s B is a struct's nil slice or map (Go's
+/// length 0) and no nil pointer or missing value (an error).
+fn nil_list(cmd: &[Arg], dot: &Value, sc: &Scope) -> bool {
+    let Some(Arg::Field(var, path)) = cmd.get(1) else {
+        return false;
+    };
+    let Some((last, parent)) = path.split_last() else {
+        return false;
+    };
+    let base = match var {
+        Some(v) => sc.get(v).ok(),
+        None => Some(dot),
+    };
+    let parent = base.and_then(|b| walk(b, parent, sc.mode).ok());
+    let nil = parent.and_then(|p| gostruct::field(p.as_object()?, last, &NULL));
+    matches!(nil.as_deref(), Some("[]" | "map[]"))
 }
 
 /// Over docker's plain JSON, a list of the document is a `[]interface{}`
@@ -334,6 +355,7 @@ fn arg(a: &Arg, dot: &Value, sc: &mut Scope) -> Result<Value, TemplateError> {
         Arg::Bool(b) => Value::Bool(*b),
         Arg::Nil => Value::Null,
         Arg::Sub(p) => pipe(p, dot, sc)?,
+        Arg::Chain(base, path) => walk(&arg(base, dot, sc)?, path, sc.mode)?,
     })
 }
 

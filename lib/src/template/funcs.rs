@@ -1,7 +1,8 @@
 //! The functions docker's templates have: Go's builtins (`index`, `len`,
 //! `printf`, `print`, `println`, `not`, `and`, `or`, `eq`, `ne`, `lt`,
-//! `le`, `gt`, `ge`) and docker's own (`json`, `join`, `split`, `upper`,
-//! `lower`, `title`, `pad`, `truncate`); and values printed as Go's `%v`.
+//! `le`, `gt`, `ge`, `slice`, `html`, `js`, `urlquery`) and docker's own
+//! (`json`, `join`, `split`, `upper`, `lower`, `title`, `pad`,
+//! `truncate`); and values printed as Go's `%v`.
 
 use super::exec::truth;
 use super::gostruct;
@@ -107,6 +108,8 @@ pub fn call(name: &str, a: Vec<Value>) -> Result<Value, TemplateError> {
         }
         "printf" if !a.is_empty() => Value::String(sprintf(&s(0)?, &a[1..])),
         "print" | "println" => Value::String(print(name, &a)),
+        "html" | "js" | "urlquery" => Value::String(escape(name, &print("print", &a))),
+        "slice" => slice(a)?,
         "not" => {
             want(name, &a, 1)?;
             Value::Bool(!truth(&a[0]))
@@ -163,6 +166,70 @@ fn index(a: Vec<Value>) -> Result<Value, TemplateError> {
         };
     }
     Ok(cur)
+}
+
+/// Go's `slice x 1 2`: `x[1:2]` of a string (by bytes) or a list.
+fn slice(a: Vec<Value>) -> Result<Value, TemplateError> {
+    let Some(x) = a.first() else {
+        return Err(exec(
+            "wrong number of args for slice: want at least 1 got 0",
+        ));
+    };
+    let len = match x {
+        Value::String(s) => s.len(),
+        Value::Array(v) => v.len(),
+        v => return Err(exec(format!("can't slice item of type {}", inner(v)))),
+    };
+    let mut idx = vec![];
+    for i in &a[1..] {
+        idx.push(int("slice", i)?);
+    }
+    let (from, to) = match idx.as_slice() {
+        [] => (0, len as i64),
+        [i] => (*i, len as i64),
+        [i, j] => (*i, *j),
+        _ => return Err(exec("too many slice indexes")),
+    };
+    if from < 0 || to < from || to > len as i64 {
+        return Err(exec(format!("index out of range: {from}:{to}")));
+    }
+    let (from, to) = (from as usize, to as usize);
+    Ok(match x {
+        Value::String(s) => Value::from(String::from_utf8_lossy(&s.as_bytes()[from..to])),
+        Value::Array(v) => Value::from(v[from..to].to_vec()),
+        _ => unreachable!("checked above"),
+    })
+}
+
+/// Go's `html` (`HTMLEscapeString`), `js` (`JSEscapeString`) and
+/// `urlquery` (`url.QueryEscape`) of `s`.
+fn escape(name: &str, s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        match (name, c) {
+            ("html", '<') => out.push_str("&lt;"),
+            ("html", '>') => out.push_str("&gt;"),
+            ("html", '&') => out.push_str("&amp;"),
+            ("html", '\'') => out.push_str("&#39;"),
+            ("html", '"') => out.push_str("&#34;"),
+            ("html", '\0') => out.push('\u{FFFD}'),
+            ("js", '\\' | '\'' | '"') => {
+                out.push('\\');
+                out.push(c);
+            }
+            ("js", '<' | '>' | '&' | '=') => out.push_str(&format!("\\u{:04X}", c as u32)),
+            ("js", c) if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
+            ("urlquery", ' ') => out.push('+'),
+            ("urlquery", c) if !(c.is_ascii_alphanumeric() || "-_.~".contains(c)) => {
+                let mut buf = [0; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+            (_, c) => out.push(c),
+        }
+    }
+    out
 }
 
 /// Go's `strings.Title`: each letter after a separator upper-cased.

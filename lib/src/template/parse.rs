@@ -61,6 +61,8 @@ pub enum Arg {
     Bool(bool),
     Nil,
     Sub(Pipe),
+    /// `(pipeline).A.B`: fields of a parenthesized pipeline's value.
+    Chain(Box<Arg>, Vec<String>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +73,8 @@ enum Tok {
     Close,
     Comma,
     Assign,
+    /// `.A.B` right after a `)`.
+    Chain(Vec<String>),
 }
 
 fn err(msg: impl Into<String>) -> TemplateError {
@@ -334,6 +338,10 @@ fn pipe_at(toks: &[Tok], pos: &mut usize) -> Result<Pipe, TemplateError> {
         match t {
             Tok::Arg(a) => cmd.push(a.clone()),
             Tok::Open => cmd.push(Arg::Sub(pipe_at(toks, pos)?)),
+            Tok::Chain(path) => match cmd.pop() {
+                Some(base @ Arg::Sub(_)) => cmd.push(Arg::Chain(Box::new(base), path.clone())),
+                _ => return Err(err("unexpected . after term")),
+            },
             Tok::Pipe if !cmd.is_empty() => p.cmds.push(std::mem::take(&mut cmd)),
             Tok::Close => {
                 *pos -= 1;
@@ -384,7 +392,10 @@ fn lex(text: &str) -> Result<Vec<Tok>, TemplateError> {
             }
             '.' | '$' => {
                 i = word_end(i + 1) - 1;
-                Tok::Arg(field(&c[start..=i].iter().collect::<String>()))
+                match field(&c[start..=i].iter().collect::<String>()) {
+                    Arg::Field(None, path) if start > 0 && c[start - 1] == ')' => Tok::Chain(path),
+                    f => Tok::Arg(f),
+                }
             }
             d if d.is_ascii_digit() || d == '-' || d == '+' => {
                 i = word_end(i + 1) - 1;
