@@ -877,6 +877,45 @@ fn templates_as_docker_users_type_them() {
     docker().ok(&["rmi", &tag, bare]);
 }
 
+/// An image's healthcheck prints as docker's `container.HealthConfig`:
+/// its durations as Go's `time.Duration` (`1m30s`), nanoseconds in JSON
+/// and on docker's JSON fallback. (cairn builds no HEALTHCHECK: the image
+/// is docker's, saved and loaded.)
+#[test]
+fn healthcheck_durations_as_docker() {
+    let env = Env::new("inspect-health");
+    let base = crate::interop::same_image(&env, "inspect-health:base");
+    let dir = env.path("ctx");
+    std::fs::create_dir_all(&dir).unwrap();
+    let dockerfile = format!(
+        "FROM {base}\nHEALTHCHECK --interval=90s --timeout=1500ms --start-period=2m CMD true\n"
+    );
+    std::fs::write(dir.join("Dockerfile"), dockerfile).unwrap();
+    let tag = "inspect-health:1";
+    let ctx = dir.to_str().unwrap();
+    let built = docker().run_env(
+        &["build", "-q", "-t", tag, ctx],
+        &[("DOCKER_BUILDKIT", "0")],
+    );
+    assert!(built.status.success(), "{built:?}");
+    let tar = env.path("hc.tar");
+    docker().ok(&["save", "-o", tar.to_str().unwrap(), tag]);
+    env.cmd("load").arg(&tar).ok();
+    for t in [
+        "{{.Config.Healthcheck}} {{json .Config.Healthcheck}}",
+        "{{with .Config.Healthcheck}}{{.Interval}} {{.Timeout}} {{.StartPeriod}} {{.Retries}}{{end}}",
+        "{{.Id | len}} {{.Config.Healthcheck}}",
+    ] {
+        let [ours, theirs] = both_engines(&env, t, tag);
+        assert_eq!(ours, theirs, "{t}");
+    }
+    let o = env
+        .cmd("inspect")
+        .args(["-f", "{{.Config.Healthcheck}}", tag]);
+    assert_eq!(o.ok().stdout, "{[CMD-SHELL true] 1m30s 1.5s 2m0s 0}\n");
+    docker().ok(&["rmi", tag, &base]);
+}
+
 /// `GraphDriver.Data` has the keys docker 20.10's overlay2 gives (the
 /// engine of these tests runs vfs, so they are written here as an
 /// overlay2 engine printed them): an image of two layers and a container

@@ -118,6 +118,12 @@ const MOUNT: Shape = Struct(
     &[],
 );
 
+/// `container.HealthConfig`: its durations in nanoseconds.
+const HEALTH: Shape = Struct(
+    "Test=[] ~Interval=0s ~Timeout=0s ~StartPeriod=0s Retries=0",
+    &[],
+);
+
 /// `container.Config`: an image's and a container's.
 const CONFIG: Shape = Struct(
     "Hostname Domainname User AttachStdin AttachStdout AttachStderr \
@@ -129,6 +135,7 @@ const CONFIG: Shape = Struct(
         ("ExposedPorts", Ports(Elem::Unit, &EMPTY)),
         ("Volumes", Map(Elem::Unit, &EMPTY)),
         ("Labels", TEXTS),
+        ("Healthcheck", HEALTH),
     ],
 );
 

@@ -15,6 +15,8 @@
 //!   prints a set one inside a struct as its memory address;
 //! - `@Name`, a `time.Time`, kept as RFC 3339 text, printed as Go's
 //!   `Time.String()` (`0001-01-01 00:00:00 +0000 UTC`);
+//! - `~Name`, a `time.Duration`, kept as nanoseconds, printed as Go's
+//!   `Duration.String()` (`1m30s`);
 //! - `{` … `}`, the fields of an embedded struct: JSON has them flat among
 //!   the others, Go prints them as one nested `{…}`; `*{` … `}` for an
 //!   embedded pointer, printed as an address;
@@ -91,6 +93,7 @@ enum Kind {
     Plain,
     Pointer,
     Time,
+    Duration,
 }
 
 fn tokens(m: &Map<String, Value>) -> Option<impl Iterator<Item = Token<'_>>> {
@@ -105,6 +108,7 @@ fn tokens(m: &Map<String, Value>) -> Option<impl Iterator<Item = Token<'_>>> {
             let (kind, t) = match t.as_bytes()[0] {
                 b'*' => (Kind::Pointer, &t[1..]),
                 b'@' => (Kind::Time, &t[1..]),
+                b'~' => (Kind::Duration, &t[1..]),
                 _ => (Kind::Plain, t),
             };
             let (t, nil) = match t.split_once('=') {
@@ -272,6 +276,7 @@ pub fn field(m: &Map<String, Value>, name: &str, v: &Value) -> Option<String> {
     match (v, kind) {
         (Value::Null, _) => Some(nil.unwrap_or("<nil>").to_string()),
         (Value::String(s), Kind::Time) => Some(go_time(s)),
+        (Value::Number(n), Kind::Duration) => n.as_i64().map(go_duration),
         _ => None,
     }
 }
@@ -412,6 +417,41 @@ fn go_time(s: &str) -> String {
     parsed.unwrap_or_else(|| s.to_string())
 }
 
+/// Nanoseconds as Go's `Duration.String()` prints them: `0s`, `1.5s`,
+/// `1m30s`, `2h0m0s`, `500ms`, `1.5µs`.
+fn go_duration(ns: i64) -> String {
+    // `u` in units of 10^-prec, its fraction's trailing zeros left out
+    let frac = |u: u64, prec: u32| {
+        let scale = 10u64.pow(prec);
+        let digits = format!("{:0w$}", u % scale, w = prec as usize);
+        match digits.trim_end_matches('0') {
+            "" => (u / scale).to_string(),
+            f => format!("{}.{f}", u / scale),
+        }
+    };
+    let u = ns.unsigned_abs();
+    let text = match u {
+        0 => return "0s".into(),
+        u if u < 1_000 => format!("{u}ns"),
+        u if u < 1_000_000 => format!("{}µs", frac(u, 3)),
+        u if u < 1_000_000_000 => format!("{}ms", frac(u, 6)),
+        u => {
+            let (secs, sub) = (u / 1_000_000_000, u % 1_000_000_000);
+            let s = frac((secs % 60) * 1_000_000_000 + sub, 9);
+            match (secs / 3600, secs / 60 % 60) {
+                (0, 0) => format!("{s}s"),
+                (0, m) => format!("{m}m{s}s"),
+                (h, m) => format!("{h}h{m}m{s}s"),
+            }
+        }
+    };
+    if ns < 0 {
+        format!("-{text}")
+    } else {
+        text
+    }
+}
+
 /// `v` serialized with structs' keys in field order and without markers.
 pub struct Ordered<'a>(pub &'a Value);
 
@@ -516,5 +556,18 @@ mod tests {
             "2024-01-02 03:04:05 +0100 +0100"
         );
         assert_eq!(go_time("yesterday"), "yesterday");
+        for (ns, text) in [
+            (0, "0s"),
+            (90_000_000_000, "1m30s"),
+            (1_500_000_000, "1.5s"),
+            (120_000_000_000, "2m0s"),
+            (3_600_000_000_000, "1h0m0s"),
+            (500_000_000, "500ms"),
+            (1_500, "1.5µs"),
+            (7, "7ns"),
+            (-2_000_000_000, "-2s"),
+        ] {
+            assert_eq!(go_duration(ns), text);
+        }
     }
 }
