@@ -454,6 +454,40 @@ pub fn print_template(
     Ok(())
 }
 
+/// The IMAGE column: the name the container was made from while it still
+/// names its image, else docker's image ID (12 digits unless `--no-trunc`),
+/// as docker shows an untagged image.
+pub fn ps_image(store: &Store, c: &ContainerMeta, no_trunc: bool) -> String {
+    use libcairn::image::{config::image_id, resolve};
+    let id = image_id(store, &c.layer);
+    // given by its ID (or 12 digits of it, or more): 12 digits, as docker's
+    // stringid.TruncateID makes of both
+    let given = c.image.split_once(':').map_or(c.image.as_str(), |(_, r)| r);
+    if let Ok(id) = &id {
+        if !no_trunc && given.get(..12).unwrap_or(given) == id.short() {
+            return id.short();
+        }
+    }
+    let named =
+        !c.image.starts_with("sha256:") && resolve(store, &c.image).is_ok_and(|l| l == c.layer);
+    match (named, id) {
+        (true, _) | (false, Err(_)) => c.image.clone(),
+        (false, Ok(id)) if no_trunc => id.to_string(),
+        (false, Ok(id)) => id.short(),
+    }
+}
+
+/// Bytes of a container's read-write layer, and of that and its image.
+pub fn ps_size(
+    store: &Store,
+    c: &ContainerMeta,
+    sizes: &mut std::collections::HashMap<LayerId, u64>,
+) -> Result<(u64, u64), Fail> {
+    let rw = libcairn::graph::dir_size(&store.container_dirs(&c.id).upper);
+    let (_, image) = libcairn::graph::image_summary(store, &c.layer, sizes)?;
+    Ok((rw, rw + image))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

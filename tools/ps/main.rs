@@ -1,6 +1,7 @@
 use cairn_cli::args::Ps;
 use cairn_cli::listing::{
-    listed_ports, print_template, ps_admits, ps_headers, ps_row, PsBounds, PsRow, PS_FILTERS,
+    listed_ports, print_template, ps_admits, ps_headers, ps_image, ps_row, ps_size, PsBounds,
+    PsRow, PS_FILTERS,
 };
 use cairn_cli::out::{Format, FormatArg, Out};
 use cairn_cli::Parser;
@@ -8,49 +9,15 @@ use cairn_cli::{open_store, Fail, FailExt};
 use libcairn::container;
 use libcairn::filter::Filters;
 use libcairn::record::ContainerRecord;
-use libcairn::store::container::{ContainerMeta, Status};
+use libcairn::store::container::Status;
 
 fn main() {
     cairn_cli::main("cairn-ps", || run(Ps::parse()))
 }
 
-/// The IMAGE column: the name the container was made from while it still
-/// names its image, else docker's image ID (12 digits unless `--no-trunc`),
-/// as docker shows an untagged image.
-fn image_column(store: &libcairn::Store, c: &ContainerMeta, no_trunc: bool) -> String {
-    use libcairn::image::{config::image_id, resolve};
-    let id = image_id(store, &c.layer);
-    // given by its ID (or 12 digits of it, or more): 12 digits, as docker's
-    // stringid.TruncateID makes of both
-    let given = c.image.split_once(':').map_or(c.image.as_str(), |(_, r)| r);
-    if let Ok(id) = &id {
-        if !no_trunc && given.get(..12).unwrap_or(given) == id.short() {
-            return id.short();
-        }
-    }
-    let named =
-        !c.image.starts_with("sha256:") && resolve(store, &c.image).is_ok_and(|l| l == c.layer);
-    match (named, id) {
-        (true, _) | (false, Err(_)) => c.image.clone(),
-        (false, Ok(id)) if no_trunc => id.to_string(),
-        (false, Ok(id)) => id.short(),
-    }
-}
-
 /// docker's own tables, with and without `-s`.
 const TABLE: &str = "table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}\\t{{.Names}}";
 const SIZE_TABLE: &str = "table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}\\t{{.Names}}\\t{{.Size}}";
-
-/// Bytes of a container's read-write layer, and of that and its image.
-fn size(
-    store: &libcairn::Store,
-    c: &ContainerMeta,
-    sizes: &mut std::collections::HashMap<libcairn::LayerId, u64>,
-) -> Result<(u64, u64), Fail> {
-    let rw = libcairn::graph::dir_size(&store.container_dirs(&c.id).upper);
-    let (_, image) = libcairn::graph::image_summary(store, &c.layer, sizes)?;
-    Ok((rw, rw + image))
-}
 
 fn run(args: Ps) -> Result<i32, Fail> {
     let store = open_store(&args.common)?;
@@ -91,13 +58,13 @@ fn run(args: Ps) -> Result<i32, Fail> {
                 c: &c,
                 st: &st,
                 command: &command,
-                image: image_column(&store, &c, args.no_trunc),
+                image: ps_image(&store, &c, args.no_trunc),
                 network: endpoint.as_ref().map(|e| e.mode.clone()),
                 ports: match running {
                     true => listed_ports(published, exposed),
                     false => vec![],
                 },
-                size: sized.then(|| size(&store, &c, &mut sizes)).transpose()?,
+                size: sized.then(|| ps_size(&store, &c, &mut sizes)).transpose()?,
                 no_trunc: args.no_trunc,
             };
             rows.push(ps_row(&row, now));

@@ -2,6 +2,7 @@
 //! attached to it when it runs already).
 
 use cairn_cli::args::Start;
+use cairn_cli::container::fail125;
 use cairn_cli::porcelain::{record_of, tool};
 use cairn_cli::Fail;
 use cairn_cli::Parser;
@@ -23,9 +24,11 @@ fn run(args: Start) -> Result<i32, Fail> {
             return Err(cairn_cli::usage("-a attaches to one container"));
         }
         // one running already is attached to, as docker's
-        let store = cairn_cli::open_store(&args.common)?;
-        let c = store.resolve_container(&args.containers[0])?;
-        if libcairn::container::is_running(&store, &c)? {
+        let store = cairn_cli::open_store(&args.common).map_err(fail125)?;
+        let c = store
+            .resolve_container(&args.containers[0])
+            .map_err(fail125)?;
+        if libcairn::container::is_running(&store, &c).map_err(fail125)? {
             let keys = args.detach_keys.as_deref();
             return cairn_cli::container::attach_running(&store, &c, args.interactive, keys);
         }
@@ -42,10 +45,11 @@ fn run(args: Start) -> Result<i32, Fail> {
         let err = cmd.exec();
         return Err(Fail::from(anyhow::anyhow!("running cairn-isolate: {err}")));
     }
-    let store = cairn_cli::open_store(&args.common)?;
+    let store = cairn_cli::open_store(&args.common).map_err(fail125)?;
     for c in &args.containers {
         // one running already is left as it is, and named: docker's exit 0
-        if libcairn::container::is_running(&store, &store.resolve_container(c)?)? {
+        let meta = store.resolve_container(c).map_err(fail125)?;
+        if libcairn::container::is_running(&store, &meta).map_err(fail125)? {
             println!("{c}");
             continue;
         }
