@@ -17,6 +17,38 @@ fn restarts(st: &Value) -> u64 {
     st["restart_count"].as_u64().unwrap_or(0)
 }
 
+/// A restart keeps an `--rm` container, as docker's (its daemon clears
+/// AutoRemove while it stops it): running again, still AutoRemove, and
+/// the stop after that removes it. It was removed by its own exit.
+#[test]
+fn restart_keeps_an_rm_container_as_docker() {
+    let env = Env::new("life-restart-rm");
+    let tag = crate::interop::same_image(&env, "life-restart-rm:1");
+    // docker's names are its engine's: one no other test takes
+    let name = "life-restart-rm";
+    let run = ["run", "-d", "--rm", "--network", "none", "--name", name];
+    env.cmd("run")
+        .args(&run[1..])
+        .args([&tag, "sleep", "60"])
+        .ok();
+    docker().ok(&[&run[..], &[&tag, "sleep", "60"]].concat());
+    let pid = state(&env, name)["pid"].as_i64();
+    env.cmd("restart").args(["-t", "1", name]).ok();
+    docker().ok(&["restart", "-t", "1", name]);
+    let shown = "{{.State.Status}} {{.HostConfig.AutoRemove}}";
+    let ours = env.cmd("inspect").args(["-f", shown, name]).ok().stdout;
+    assert_eq!(ours.trim(), "running true");
+    assert_eq!(ours, docker().ok(&["inspect", "-f", shown, name]));
+    assert_ne!(state(&env, name)["pid"].as_i64(), pid, "a new process");
+    env.cmd("stop").args(["-t", "1", name]).ok();
+    docker().ok(&["stop", "-t", "1", name]);
+    wait_for("both removed", Duration::from_secs(10), || {
+        let theirs = docker().run(&["inspect", name]);
+        ps_all(&env).is_empty() && !theirs.status.success()
+    });
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
 /// on-failure:2 runs a failing process three times in all (docker's
 /// RestartCount 2, its output three times in the log); always brings a
 /// killed process back; stop ends every policy, also between two runs.

@@ -656,11 +656,14 @@ pub fn start_detached(
     };
     let mut backoff = restart::Backoff::default();
     let finished = |(r, since): (Running, Instant), code| {
+        // read before its exit is recorded: a restart waits for that, then
+        // starts it again (and clears the mark)
+        let restarting = restart::restart_requested(store, &r.meta.id);
         let _ = finish(store, &r, code);
         if restart_after(store, &r.meta, code, &mut backoff, since.elapsed()) {
             return true;
         }
-        if d.remove_on_exit {
+        if d.remove_on_exit && !restarting {
             // as docker's --rm: its anonymous volumes go with it
             let _ = remove_with_volumes(store, &r.meta);
         }
@@ -733,6 +736,17 @@ pub fn finish(store: &Store, r: &Running, code: i32) -> Result<State> {
     st.supervisor = None;
     st.supervisor_start = None;
     store.write_state(&r.meta.id, &st)?;
+    Ok(st)
+}
+
+/// [`finish`], then `--rm`'s removal when `rm`, unless a restart stopped
+/// it ([`stop_to_restart`]).
+pub fn finish_run(store: &Store, r: &Running, code: i32, rm: bool) -> Result<State> {
+    let restarting = restart::restart_requested(store, &r.meta.id);
+    let st = finish(store, r, code)?;
+    if rm && !restarting {
+        remove_with_volumes(store, &r.meta)?;
+    }
     Ok(st)
 }
 
@@ -828,6 +842,21 @@ pub fn wait_stopped(store: &Store, c: &ContainerMeta, timeout: Duration) -> Resu
 pub fn stop(store: &Store, c: &ContainerMeta, grace: Duration) -> Result<State> {
     // no restart policy brings it back (the next start by hand clears it)
     restart::request_stop(store, &c.id).map_err(sys(c, "recording the stop"))?;
+    halt(store, c, grace)
+}
+
+/// [`stop`] for a restart: a `--rm` container is not removed by its
+/// exit, as docker's restart keeps an AutoRemove container. Whoever
+/// removes it reads [`restart::restart_requested`] before its exit is
+/// recorded ([`finish`]), as the start that follows clears it.
+pub fn stop_to_restart(store: &Store, c: &ContainerMeta, grace: Duration) -> Result<State> {
+    restart::request_restart(store, &c.id).map_err(sys(c, "recording the stop"))?;
+    halt(store, c, grace)
+}
+
+/// Signal `c`'s processes, the stop signal then after `grace` SIGKILL, and
+/// wait until its exit is recorded.
+fn halt(store: &Store, c: &ContainerMeta, grace: Duration) -> Result<State> {
     if !is_running(store, c)? {
         return state(store, c);
     }
@@ -914,7 +943,8 @@ pub fn remove_with_volumes(store: &Store, c: &ContainerMeta) -> Result<()> {
 /// alive, is removing it too; the second removal finds nothing to do).
 pub fn listed(store: &Store, c: &ContainerMeta) -> Result<Option<State>> {
     let st = state(store, c)?;
-    if st.status == Status::Exited && rm_mark(store, c).exists() {
+    let restarting = restart::restart_requested(store, &c.id);
+    if st.status == Status::Exited && rm_mark(store, c).exists() && !restarting {
         remove_with_volumes(store, c)?;
         return Ok(None);
     }

@@ -76,23 +76,23 @@ fn one(
     if !from_records && (opts.tty || d.interactive || args.log) {
         return cairn_cli::container::attached(store, &c, opts, d, args);
     }
-    let (code, rec) = foreground(store, &c, opts, args, from_records).inspect_err(&removed)?;
-    if d.remove_on_exit {
-        container::remove_with_volumes(store, &c).map_err(fail125)?;
-    }
+    let rm = d.remove_on_exit;
+    let (code, rec) = foreground(store, &c, opts, args, from_records, rm).inspect_err(&removed)?;
     if from_records {
         out.record(&rec.over(s.record))?;
     }
     Ok(code)
 }
 
-/// Run the container attached to us; its exit status and the record of it.
+/// Run the container attached to us (removed after with `rm`); its exit
+/// status and the record of it.
 fn foreground(
     store: &Store,
     c: &ContainerMeta,
     opts: RunOptions,
     args: &Isolate,
     from_records: bool,
+    rm: bool,
 ) -> Result<(i32, ContainerRecord), Fail> {
     let signals = Signals::block();
     // In a pipeline stdout carries records: the process writes to stderr.
@@ -109,7 +109,7 @@ fn foreground(
         .wait_for(running.pid, running.pid, Some(&term))
         .unwrap_or(125);
     term.finish();
-    let st = container::finish(store, &running, code).map_err(run_failure)?;
+    let st = container::finish_run(store, &running, code, rm).map_err(run_failure)?;
     let rec = ContainerRecord {
         status: Some(st.status),
         exit_code: Some(st.exit_code),

@@ -18,7 +18,7 @@ fn run(args: Restart) -> Result<i32, Fail> {
     let mut out = Out::verb(args.format);
     each_subject(subjects::<ContainerRecord>(&args.containers)?, |s| {
         let c = store.resolve_container(&s.name)?;
-        container::stop(&store, &c, Duration::from_secs(args.time))?;
+        container::stop_to_restart(&store, &c, Duration::from_secs(args.time))?;
         let mut start = tool("isolate");
         if let Some(r) = &args.common.root {
             start.arg("--root").arg(r);

@@ -66,6 +66,19 @@ pub fn request_stop(store: &Store, id: &ContainerId) -> std::io::Result<()> {
     std::fs::write(mark(store, id), b"")
 }
 
+/// The same for a restart (`cairn restart`): a `--rm` container is kept
+/// to be started again, as docker's restart keeps an AutoRemove one.
+pub fn request_restart(store: &Store, id: &ContainerId) -> std::io::Result<()> {
+    std::fs::write(mark(store, id), RESTART)
+}
+
+/// Was the last stop a restart's, with no start since?
+pub fn restart_requested(store: &Store, id: &ContainerId) -> bool {
+    std::fs::read(mark(store, id)).is_ok_and(|m| m == RESTART)
+}
+
+const RESTART: &[u8] = b"restart";
+
 /// Was a stop asked for since the last start by hand?
 pub fn stop_requested(store: &Store, id: &ContainerId) -> bool {
     mark(store, id).exists()
