@@ -789,6 +789,8 @@ fn templates_as_docker_users_type_them() {
         ][..],
         &["--network", "host", "--restart", "on-failure:2"],
         &["--network", "none", "--restart", "unless-stopped"],
+        // no network named: docker's NetworkMode `default`
+        &["--restart", "no"],
     ]
     .iter()
     .enumerate()
@@ -846,7 +848,7 @@ fn templates_as_docker_users_type_them() {
         "{{.Id}} {{.State.Health}}",
         "{{.Id}} {{.Config.Labels.nope}}",
         "{{.Id}} {{join .Args \" \"}}",
-        "{{.Id}} {{.NetworkSettings.Networks.bridge.IPAddress}}",
+        "{{.Id | len}} {{.NetworkSettings.Networks.bridge.IPAddress}}",
         "{{.HostConfig.NetworkMode.Nope}}",
         "{{.HostConfig.NetworkMode.IsHost.X}}",
         "{{.State.Health.Status}}",

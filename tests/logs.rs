@@ -335,34 +335,46 @@ fn follow_stops_at_until() {
     env.cmd("rm").args(["-f", &ours, &quiet]).ok();
 }
 
-/// A container run in the foreground, and one started with `start -a`,
-/// keep their output in the log too, as docker's: `logs` after `run`
-/// gives what the run printed, the streams apart.
+/// A container started with `start -a` keeps its output in the log too,
+/// as docker's: `logs` after it gives what it printed, the streams apart,
+/// and a second `start -a` adds its run. A plain foreground `run` writes
+/// to its caller itself (docs/store.md, "The container log"): nothing.
 #[test]
-fn a_foreground_run_is_logged_as_docker() {
+fn start_attached_is_logged_as_docker() {
     let env = Env::new("logs-fg");
     let tag = crate::interop::same_image(&env, "logs-fg:1");
     let script = "echo out1; sleep 0.2; echo err1 >&2; exit 3";
-    let run = ["run", "--network", "none", tag.as_str(), "sh", "-c", script];
-    let o = env
-        .cmd("run")
+    let create = [
+        "create",
+        "--network",
+        "none",
+        tag.as_str(),
+        "sh",
+        "-c",
+        script,
+    ];
+    env.cmd("create")
         .args(["--name", "fg"])
-        .args(&run[1..])
-        .fails(3);
-    assert_eq!((o.stdout.as_str(), o.stderr.as_str()), ("out1\n", "err1\n"));
+        .args(&create[1..])
+        .ok();
     docker().run(&["rm", "-f", "logs-fg"]);
-    let d = docker().run(&[&run[..1], &["--name", "logs-fg"], &run[1..]].concat());
-    assert_eq!(d.status.code(), Some(3), "{d:?}");
-    let ours = env.cmd("logs").arg("fg").run();
-    let mine = (ours.stdout.clone(), ours.stderr.clone());
-    assert_eq!(mine, docker_logs("logs-fg", &[]));
-    assert_eq!(mine, ("out1\n".to_string(), "err1\n".to_string()));
-    // start -a runs it again in the foreground: both runs in the log
-    env.cmd("start").args(["-a", "fg"]).fails(3);
-    docker().run(&["start", "-a", "logs-fg"]);
-    let ours = env.cmd("logs").arg("fg").run();
-    assert_eq!(ours.stdout, "out1\nout1\n");
-    assert_eq!((ours.stdout, ours.stderr), docker_logs("logs-fg", &[]));
+    docker().ok(&[&create[..1], &["--name", "logs-fg"], &create[1..]].concat());
+    for runs in 1..=2 {
+        let o = env.cmd("start").args(["-a", "fg"]).fails(3);
+        assert_eq!((o.stdout.as_str(), o.stderr.as_str()), ("out1\n", "err1\n"));
+        let d = docker().run(&["start", "-a", "logs-fg"]);
+        assert_eq!(d.status.code(), Some(3), "{d:?}");
+        let ours = env.cmd("logs").arg("fg").run();
+        let mine = (ours.stdout.clone(), ours.stderr.clone());
+        assert_eq!(mine, docker_logs("logs-fg", &[]));
+        assert_eq!(mine, ("out1\n".repeat(runs), "err1\n".repeat(runs)));
+    }
     docker().ok(&["rm", "logs-fg"]);
     env.cmd("rm").arg("fg").ok();
+    let o = env
+        .cmd("run")
+        .args(["--name", "plain", &tag, "echo", "hi"])
+        .ok();
+    assert_eq!(o.stdout, "hi\n");
+    assert_eq!(env.cmd("logs").arg("plain").ok().stdout, "");
 }

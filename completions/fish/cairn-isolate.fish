@@ -21,6 +21,6 @@ complete -c cairn-isolate -l privileged -d 'Give the process every capability an
 complete -c cairn-isolate -s P -l publish-all -d 'Publish every port the image EXPOSEs on a free host port'
 complete -c cairn-isolate -s d -l detach -d 'Run in the background: a small supervisor keeps the output in the container\'s log and records the exit status'
 complete -c cairn-isolate -l rm -d 'Remove the container and its anonymous volumes when its process exits (with -d, the supervisor removes them)'
-complete -c cairn-isolate -l log -d 'In the foreground too, run it under the supervisor that keeps its output in the container\'s log (`cairn logs`), as docker\'s run and start -a do; without it the process writes to this stdout and stderr itself'
+complete -c cairn-isolate -l log -d 'In the foreground too, run it under the supervisor that keeps its output in the container\'s log (`cairn logs`), as docker\'s start -a does; without it the process writes to this stdout and stderr itself and dies with isolate'
 complete -c cairn-isolate -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cairn-isolate -s V -l version -d 'Print version'

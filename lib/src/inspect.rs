@@ -73,7 +73,7 @@ pub struct Container {
     pub resolv_conf_path: String,
     pub hostname_path: String,
     pub hosts_path: String,
-    /// Where a container's output goes (but a plain `isolate`'s), each line with its stream
+    /// Where a container's output goes (but a plain foreground run's), each line with its stream
     /// and time (docs/store.md, "The container log"); `cairn logs` reads it.
     pub log_path: String,
     /// Its name, with docker's leading slash.
@@ -283,6 +283,16 @@ impl Image {
     }
 }
 
+/// A container's NetworkSettings: as [`NetworkSettings::of`], with no
+/// network's ID before its first start, as docker's.
+fn network_settings(ep: Option<&net::Endpoint>, config: &Value, st: &State) -> NetworkSettings {
+    let mut s = NetworkSettings::of(ep, exposed(config));
+    if st.started_at.is_none() {
+        s.networks.values_mut().for_each(|e| e.network_id.clear());
+    }
+    s
+}
+
 /// docker's `inspect` of container `c`; with `size`, `SizeRw` and
 /// `SizeRootFs` too (they walk the file systems).
 pub fn container(store: &Store, c: &ContainerMeta, size: bool) -> Result<Container> {
@@ -332,7 +342,7 @@ pub fn container(store: &Store, c: &ContainerMeta, size: bool) -> Result<Contain
         ),
         mounts: c.host.mounts.iter().map(|m| mount(store, m)).collect(),
         config,
-        network_settings: NetworkSettings::of(ep.as_ref(), exposed(&c.config)),
+        network_settings: network_settings(ep.as_ref(), &c.config, &st),
         size_rw,
         size_root_fs,
     })
@@ -425,7 +435,7 @@ fn host_config(
             kind: "cairn".into(),
             config: c.host.log_opts.clone(),
         },
-        network_mode: ep.map_or("default".into(), |e| e.mode.clone()),
+        network_mode: ep.map_or("default".into(), |e| e.network_mode()),
         port_bindings: port_bindings(ep),
         restart_policy: RestartPolicy {
             name: if restart.is_no() { "no" } else { &restart.name }.into(),

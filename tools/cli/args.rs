@@ -974,9 +974,9 @@ pub struct Isolate {
     #[arg(long)]
     pub rm: bool,
     /// In the foreground too, run it under the supervisor that keeps its
-    /// output in the container's log (`cairn logs`), as docker's run and
-    /// start -a do; without it the process writes to this stdout and
-    /// stderr itself
+    /// output in the container's log (`cairn logs`), as docker's start -a
+    /// does; without it the process writes to this stdout and stderr
+    /// itself and dies with isolate
     #[arg(long)]
     pub log: bool,
     /// The container; none: the `container` of the stdin record

@@ -128,15 +128,18 @@ fn parse_ports(publish: &[String]) -> Result<Vec<libcairn::net::Port>, Fail> {
         .collect()
 }
 
-/// What a new container on `mode` asks of its network, for each start
-/// (`-p`, `-P`, `--network-alias`), checked: ports off a bridge network
-/// and aliases that are no hostnames are refused before it is made.
+/// What a new container on `mode` (`by_default`: no network named) asks
+/// of its network, for each start (`-p`, `-P`, `--network-alias`),
+/// checked: ports off a bridge network and aliases that are no hostnames
+/// are refused before it is made.
 pub fn network_request(
     mode: &Mode,
+    by_default: bool,
     p: &crate::args::PublishArgs,
 ) -> Result<libcairn::net::Endpoint, Fail> {
     let ep = libcairn::net::Endpoint {
         mode: mode.name(),
+        by_default,
         publish: parse_ports(&p.publish)?,
         publish_all: p.publish_all,
         aliases: p.network_alias.clone(),

@@ -14,7 +14,8 @@ fn run(args: Create) -> Result<i32, Fail> {
     // A network that does not exist is refused before the container is made.
     cairn_cli::container::terminal(&args.terminal, false)?;
     let network = cairn_cli::container::check_network(&args.common, args.network.as_deref())?;
-    let request = cairn_cli::container::network_request(&network, &args.publish)?;
+    let request =
+        cairn_cli::container::network_request(&network, args.network.is_none(), &args.publish)?;
     let mut cmd = tool("union-mount");
     cmd.arg("--no-mount");
     if let Some(r) = &args.common.root {

@@ -41,7 +41,9 @@ fn run(args: Run) -> Result<i32, Fail> {
         publish_all: args.run.publish_all,
         network_alias: args.network_alias.clone(),
     };
-    let request = cairn_cli::container::network_request(&mode, &publish).map_err(fail125)?;
+    let request =
+        cairn_cli::container::network_request(&mode, args.run.network.is_none(), &publish)
+            .map_err(fail125)?;
     let mut create = tool("union-mount");
     root(&mut create);
     create.arg("--no-mount");
@@ -87,12 +89,11 @@ fn run(args: Run) -> Result<i32, Fail> {
     if args.run.detach || restarts {
         isolate.args(["-d", "--format", "id"]);
     }
-    // In the foreground it runs under a supervisor too: the output is kept
-    // in its log as docker's, and the detach keys leave it running. --rm is
-    // recorded: isolate's supervisor removes it when it exits.
-    if !args.run.detach && !restarts {
-        isolate.arg("--log");
-    }
+    // --rm is recorded: isolate, or the supervisor of a detached or
+    // attached one (-i, -t), removes it when it exits. In the foreground
+    // the process writes to our stdout and stderr itself (a file stays a
+    // file) and dies with us, so its output is not in its log
+    // (docs/decisions.md).
     isolate.args(cairn_cli::container::isolate_flags(
         &args.process,
         &args.run,

@@ -253,6 +253,15 @@ pub struct Connected {
 }
 
 impl Endpoint {
+    /// Docker's HostConfig.NetworkMode: the mode, `default` for the
+    /// default bridge when no network was named.
+    pub fn network_mode(&self) -> String {
+        match self.by_default && self.mode == "bridge" {
+            true => "default".into(),
+            false => self.mode.clone(),
+        }
+    }
+
     /// The ports published to the container while it runs, whichever
     /// way.
     pub fn published(&self) -> &[Port] {
@@ -291,6 +300,10 @@ pub struct Endpoint {
     /// (slirp4netns), not by the host's nftables.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub forwarded: Vec<Port>,
+    /// No network was named: the default one, which docker's
+    /// HostConfig.NetworkMode calls `default`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_default: bool,
 }
 
 fn network_path(store: &Store, name: &str) -> PathBuf {
