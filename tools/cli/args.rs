@@ -1923,12 +1923,14 @@ pub struct PublishArgs {
 /// Start containers (porcelain: `cairn isolate -d`; with -a, in the
 /// foreground).
 ///
-/// RECORDS: reads none; prints each container as it was named (with -a
-/// the process owns the output), not records.
+/// RECORDS: reads container records (their `container`) when none is
+/// named; prints each container as it was named (with -a the process owns
+/// the output), not records.
 ///
 /// EXAMPLES:
 ///   cairn start web
 ///   cairn start -a web
+///   cairn create busybox sleep 60 | cairn start
 #[derive(Debug, Parser)]
 #[command(name = "cairn-start", version, verbatim_doc_comment)]
 pub struct Start {
@@ -1945,8 +1947,8 @@ pub struct Start {
     /// ctrl-p,ctrl-q)
     #[arg(long, value_name = "KEYS")]
     pub detach_keys: Option<String>,
-    /// Containers
-    #[arg(value_name = "CONTAINER", required = true)]
+    /// Containers; none: the `container` of stdin records
+    #[arg(value_name = "CONTAINER")]
     pub containers: Vec<String>,
 }
 

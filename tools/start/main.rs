@@ -19,15 +19,18 @@ fn run(args: Start) -> Result<i32, Fail> {
             cmd.arg("--root").arg(r);
         }
     };
+    // none named: the `container` of each stdin record (`create | start`)
+    let names: Vec<String> = cairn_cli::subjects::<ContainerRecord>(&args.containers)?
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
     if args.attach {
-        if args.containers.len() != 1 {
+        if names.len() != 1 {
             return Err(cairn_cli::usage("-a attaches to one container"));
         }
         // one running already is attached to, as docker's
         let store = cairn_cli::open_store(&args.common).map_err(fail125)?;
-        let c = store
-            .resolve_container(&args.containers[0])
-            .map_err(fail125)?;
+        let c = store.resolve_container(&names[0]).map_err(fail125)?;
         if libcairn::container::is_running(&store, &c).map_err(fail125)? {
             let keys = args.detach_keys.as_deref();
             return cairn_cli::container::attach_running(&store, &c, args.interactive, keys);
@@ -41,12 +44,12 @@ fn run(args: Start) -> Result<i32, Fail> {
         if let Some(k) = &args.detach_keys {
             cmd.args(["--detach-keys", k]);
         }
-        cmd.arg(&args.containers[0]);
+        cmd.arg(&names[0]);
         let err = cmd.exec();
         return Err(Fail::from(anyhow::anyhow!("running cairn-isolate: {err}")));
     }
     let store = cairn_cli::open_store(&args.common).map_err(fail125)?;
-    for c in &args.containers {
+    for c in &names {
         // one running already is left as it is, and named: docker's exit 0
         let meta = store.resolve_container(c).map_err(fail125)?;
         if libcairn::container::is_running(&store, &meta).map_err(fail125)? {
