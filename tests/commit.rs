@@ -269,9 +269,7 @@ fn commit_a_running_container() {
             "i=0; while :; do i=$((i+1)); echo $i > /count; sleep 0.02; done",
         ])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     let upper = env.root.join("containers").join(&id).join("upper");
     wait_for("the counter file", Duration::from_secs(10), || {
         upper.join("count").exists()

@@ -359,7 +359,7 @@ fn create_records_limits_every_start_applies() {
         "--name", "lim", "-m", "64m", "--pids-limit", "50", "--cpus", "0.5",
         "--restart", "always", "busybox", "sh", "-c", "sleep 2; exit 3",
     ]).ok();
-    let id = made.stdout.trim().to_string();
+    let id = made.id();
     // docker's default for -m alone: twice it where the kernel bounds swap
     let swap_limit = [
         "memory/memory.memsw.limit_in_bytes",
@@ -430,12 +430,8 @@ fn create_records_limits_every_start_applies() {
     assert!(o.stderr.contains("at least the memory limit"), "{o}");
     env.cmd("rm").args(["-f", "lim"]).ok();
     // none asked: no field in the record, and the default bound only
-    let plain = env
-        .cmd("create")
-        .args(["busybox", "sleep", "60"])
-        .ok()
-        .stdout;
-    let plain = plain.trim();
+    let plain = env.cmd("create").args(["busybox", "sleep", "60"]).ok().id();
+    let plain = plain.as_str();
     let record =
         std::fs::read_to_string(container_dir(&env, plain).join("container.json")).unwrap();
     assert!(!record.contains("resources"), "{record}");
@@ -474,7 +470,7 @@ fn create_records_limits_every_start_applies() {
 fn create_records_privileged_log_bounds_and_rm() {
     let env = Env::new("ctr-create-host");
     busybox_image(&env);
-    let made = |args: &[&str]| env.cmd("create").args(args).ok().stdout.trim().to_string();
+    let made = |args: &[&str]| env.cmd("create").args(args).ok().id();
     let probe = "grep CapEff /proc/self/status; grep -c kcore /proc/mounts; true";
     let id = made(&["--privileged", "busybox", "sh", "-c", probe]);
     let privileged = |out: &str| {
@@ -556,9 +552,7 @@ fn detached(env: &Env, args: &[&str]) -> String {
     }
     a.push("busybox");
     a.extend_from_slice(&args[i..]);
-    let id = env.cmd("run").args(&a).ok().stdout.trim().to_string();
-    assert_eq!(id.len(), 64, "run -d prints the container ID: {id:?}");
-    id
+    env.cmd("run").args(&a).ok().id()
 }
 
 /// The container's state.json as written.
@@ -807,9 +801,7 @@ fn a_killed_rm_container_is_swept_by_the_next_ps() {
         .cmd("run")
         .args(["-d", "--rm", "-v", "/data", "busybox", "sleep", "100"])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     let volumes = || env.cmd("volume").args(["ls", "-q"]).ok().stdout;
     assert_ne!(volumes(), "", "an anonymous volume for /data");
     let st = state_of(&env, &id);

@@ -42,7 +42,7 @@ fn cp_follows_links_and_owns_as_docker() {
         .cmd("run")
         .args(["-d", "--network", "none", &tag, "sh", "-c", setup])
         .ok();
-    let ours = ours.stdout.trim().to_string();
+    let ours = ours.id();
     let theirs = docker().ok(&["run", "-d", "--network", "none", &tag, "sh", "-c", setup]);
     let theirs = theirs.trim().to_string();
     std::thread::sleep(std::time::Duration::from_secs(2));
@@ -109,7 +109,7 @@ fn cp_follows_links_and_owns_as_docker() {
         "sleep",
         "60",
     ];
-    let ours = env.cmd("run").args(run).ok().stdout.trim().to_string();
+    let ours = env.cmd("run").args(run).ok().id();
     let h = host.join("h").display().to_string();
     let stat = |p: &str| {
         let o = env.cmd("exec").args([&ours, "stat", "-c", "%u:%g", p]).ok();
@@ -135,9 +135,7 @@ fn cp_tar_hard_links_name_what_is_missing() {
         .cmd("run")
         .args(["-d", "busybox", "sleep", "60"])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     let tar = TarBuilder::new()
         .file("a", 0o644, b"A")
         .hardlink("b", "a")

@@ -596,7 +596,7 @@ fn eight_loads_eight_runs_and_four_commits_at_once_leave_a_sound_store() {
                     let img = format!("c{i}:1");
                     let cmd = format!("cat /mine-{i} > /ran; cat /ran");
                     let o = env.cmd("run").args(["-d", &img, "sh", "-c", &cmd]).ok();
-                    o.stdout.trim().to_string()
+                    o.id()
                 })
             })
             .collect();

@@ -24,9 +24,7 @@ fn tree_and_dot_show_the_model() {
         .cmd("run")
         .args(["-d", "--name", "busy", "two", "sleep", "60"])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     let tree = env.cmd("images").arg("--tree").ok().stdout;
     // the shared base once, at the root, with its two images above it
     let base_lines: Vec<&str> = tree.lines().filter(|l| l.contains(&base[7..19])).collect();

@@ -28,7 +28,7 @@ fn it_without_a_terminal_is_refused() {
     assert_eq!(o.stdout, "x\n");
     // exec -it too.
     let id = env.cmd("run").args(["-d", "busybox", "sleep", "30"]).ok();
-    let id = id.stdout.trim();
+    let id: &str = &id.id();
     let o = env
         .cmd("exec")
         .args(["-it", id, "true"])
@@ -49,7 +49,7 @@ fn detached_rm_removes_on_exit() {
         .cmd("run")
         .args(["-d", "--rm", "busybox", "sh", "-c", "sleep 0.3"])
         .ok();
-    assert_eq!(id.stdout.trim().len(), 64, "{id}");
+    id.id();
     wait_for(
         "the container to be removed",
         Duration::from_secs(10),
@@ -169,7 +169,7 @@ fn quiet_ids_are_short() {
     let q = env.cmd("images").args(["--format", "id"]).ok().stdout;
     assert_eq!(q, format!("{layer}\n"), "--format id stays whole");
     let by_id = env.cmd("create").args([&layer, "--", "true"]).ok();
-    let by_id = by_id.stdout.trim().to_string();
+    let by_id = by_id.id();
     env.cmd("tag").args(["busybox", "gone:1"]).ok();
     env.cmd("create")
         .args(["--name", "g", "gone:1", "--", "true"])
@@ -208,7 +208,7 @@ fn wait_and_logs() {
         .cmd("run")
         .args(["-d", "busybox", "sh", "-c", script])
         .ok();
-    let id = id.stdout.trim();
+    let id: &str = &id.id();
     let follow = Command::new(bin("logs"))
         .env("CAIRN_ROOT", &env.root)
         .args(["-f", id])
@@ -268,7 +268,7 @@ fn the_tty_is_the_containers_own() {
         "the controlling terminal: {shown:?}"
     );
     let id = env.cmd("run").args(["-d", "busybox", "sleep", "30"]).ok();
-    let id = id.stdout.trim();
+    let id: &str = &id.id();
     let shown = on_a_pty(&env, "exec", &format!("-t {id} tty"));
     assert!(shown.contains("/dev/pts/"), "{shown:?}");
     assert!(!shown.contains("not a tty"), "{shown:?}");
@@ -290,7 +290,7 @@ fn cp_copies_both_ways() {
     std::fs::write(env.path("d/a"), "A").unwrap();
     std::fs::write(env.path("d/b/c"), "C").unwrap();
     let run = env.cmd("run").args(["-d", "busybox", "sleep", "60"]).ok();
-    let id = run.stdout.trim().to_string();
+    let id = run.id();
     let cat = |path: &str| env.cmd("exec").args([id.as_str(), "cat", path]).ok().stdout;
     // a file into a directory keeps its name; onto a missing name takes it
     env.cmd("cp").args(["f.txt", &format!("{id}:/tmp")]).ok();
@@ -391,7 +391,7 @@ fn cp_never_leaves_the_container() {
     let env = Env::new("habit-cp-escape");
     busybox_image(&env);
     let run = env.cmd("run").args(["-d", "busybox", "sleep", "60"]).ok();
-    let id = run.stdout.trim().to_string();
+    let id = run.id();
     let script = "ln -s /etc /x && ln -s ../../../../etc /y && echo container-secret > /etc/shadow";
     env.cmd("exec").args([id.as_str(), "sh", "-c", script]).ok();
     let host_passwd = std::fs::read("/etc/passwd").unwrap();
@@ -531,7 +531,7 @@ fn env_from_the_caller_and_env_files_as_docker() {
     );
     // exec takes them too
     let id = env.cmd("run").args(["-d", "busybox", "sleep", "60"]).ok();
-    let id = id.stdout.trim();
+    let id: &str = &id.id();
     let o = env
         .cmd("exec")
         .env("FOO", "x")
@@ -551,7 +551,7 @@ fn entrypoint_cleared_and_exec_detached() {
     let env = Env::new("habit-ep");
     busybox_image(&env);
     let c = env.cmd("create").arg("busybox").ok();
-    let c = c.stdout.trim();
+    let c: &str = &c.id();
     let img = env
         .cmd("commit")
         .args(["--change", r#"ENTRYPOINT ["echo","from-entrypoint"]"#, c])
@@ -569,7 +569,7 @@ fn entrypoint_cleared_and_exec_detached() {
     env.cmd("rm").arg(c).ok();
 
     let id = env.cmd("run").args(["-d", "busybox", "sleep", "60"]).ok();
-    let id = id.stdout.trim().to_string();
+    let id = id.id();
     let t = std::time::Instant::now();
     let o = env
         .cmd("exec")
@@ -602,7 +602,7 @@ fn rename_restart_top() {
         .cmd("run")
         .args(["-d", "--name", "first", "busybox", "sleep", "60"])
         .ok();
-    let id = id.stdout.trim().to_string();
+    let id = id.id();
     env.cmd("run")
         .args(["-d", "--name", "other", "busybox", "true"])
         .ok();
@@ -687,7 +687,7 @@ fn capabilities_as_docker() {
         .cmd("create")
         .args(["--cap-drop", "chown", &tag, "sh", "-c", "chown 1 /tmp"])
         .ok();
-    let id = id.stdout.trim();
+    let id: &str = &id.id();
     let o = env.cmd("start").args(["-a", id]).fails(1);
     assert!(o.stderr.contains("Operation not permitted"), "{o}");
     env.cmd("rm").arg(id).ok();
@@ -710,7 +710,7 @@ fn inspect_takes_a_go_template() {
             "-d", "--name", "tmpl", "-e", "K=v", "busybox", "sleep", "60",
         ])
         .ok();
-    let id = id.stdout.trim();
+    let id: &str = &id.id();
     let r = env.cmd("inspect").arg(id).ok().record();
     let pid = r["state"]["pid"].as_i64().unwrap();
     let o = env
@@ -831,9 +831,9 @@ fn top_prints_dockers_table() {
     let tag = crate::interop::same_image(&env, "habit-top:1");
     let run = ["run", "-d", "--network", "none", &tag, "sh", "-c"];
     let script = "sleep 100 & sleep   200";
-    let ours = env.cmd("run").args(&run[1..]).arg(script).ok().stdout;
+    let ours = env.cmd("run").args(&run[1..]).arg(script).ok().id();
     let theirs = crate::fixtures::docker().ok(&[&run[..], &[script]].concat());
-    let (ours, theirs) = (ours.trim(), theirs.trim());
+    let (ours, theirs) = (ours.as_str(), theirs.trim());
     std::thread::sleep(std::time::Duration::from_millis(500));
     // numbers differ (pids, times, CPU): each cell where it starts, with
     // its runs of digits as N

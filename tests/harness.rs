@@ -381,6 +381,16 @@ impl Output {
         assert_eq!(r.len(), 1, "expected one record\n{self}");
         r.remove(0)
     }
+    /// The `container` of the one record printed (`run -d`, `create`
+    /// piped): the new container's 64-hex ID.
+    pub fn id(&self) -> String {
+        let id = s(&self.record(), "container").to_string();
+        assert!(
+            id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+            "expected a container ID in the record\n{self}"
+        );
+        id
+    }
 }
 
 pub fn s<'a>(r: &'a Record, k: &str) -> &'a str {

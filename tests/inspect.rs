@@ -960,7 +960,7 @@ fn graph_driver_data_has_overlay2_keys() {
     assert!(exists(&image, "UpperDir"), "{image}");
 
     let c = env.cmd("create").args(["--network", "none", &tag]).ok();
-    let c = c.stdout.trim().to_string();
+    let c = c.id();
     let container = data("container", &c);
     assert_eq!(keys(&container), all, "{container}");
     for k in &all[1..] {

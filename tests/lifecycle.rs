@@ -62,7 +62,7 @@ fn restart_policies_as_docker() {
             .args(["-d", "--network", "none", "--restart", policy, &tag])
             .args(cmd)
             .ok();
-        o.stdout.trim().to_string()
+        o.id()
     };
     let failing = ["sh", "-c", "echo hi; exit 1"];
     let id = run("on-failure:2", &failing);
@@ -187,7 +187,7 @@ fn init_reaps_forwards_and_passes_the_status() {
         .cmd("run")
         .args(["-d", "--network", "none", "--init", &tag, "sh", "-c", trap])
         .ok();
-    let id = id.stdout.trim();
+    let id: &str = &id.id();
     std::thread::sleep(Duration::from_millis(500));
     env.cmd("exec").args([id, "sh", "-c", "kill -TERM 1"]).ok();
     let w = env.cmd("wait").args(["--format", "table", id]).ok().stdout;
@@ -210,7 +210,7 @@ fn init_reaps_forwards_and_passes_the_status() {
             "cat /proc/1/comm",
         ])
         .ok();
-    let id = id.stdout.trim();
+    let id: &str = &id.id();
     let o = env.cmd("start").args(["-a", id]).ok();
     assert_eq!(o.stdout, "cairn-init\n");
     env.cmd("rm").arg(id).ok();
@@ -230,7 +230,7 @@ fn attach_streams_the_output_and_the_status() {
     let script =
         "echo before; until [ -e /go ]; do sleep 0.1; done; echo a; sleep 0.2; echo b; exit 5";
     let run = ["run", "-d", "--network", "none", &tag, "sh", "-c", script];
-    let ours = env.cmd("run").args(&run[1..]).ok().stdout;
+    let ours = env.cmd("run").args(&run[1..]).ok().id();
     let theirs = docker().ok(&run);
     let attach = |bin: std::path::PathBuf, id: &str, envs: Vec<(String, String)>| {
         Command::new(bin)
@@ -270,7 +270,7 @@ fn attach_streams_the_output_and_the_status() {
         .cmd("run")
         .args(["-d", "--network", "none", &tag, "sh", "-c", trap])
         .ok();
-    let id = id.stdout.trim().to_string();
+    let id = id.id();
     let child = Command::new(crate::harness::bin("attach"))
         .arg(&id)
         .env("CAIRN_ROOT", &env.root)
@@ -323,13 +323,7 @@ fn attach_gives_input_a_terminal_and_detach_keys() {
     let root = vec![("CAIRN_ROOT".to_string(), env.root.display().to_string())];
     let cairn = crate::harness::bin("cairn").display().to_string();
     let run = ["run", "-dit", "--network", "none", &tag, "sh"];
-    let ours = env
-        .cmd("run")
-        .args(&run[1..])
-        .ok()
-        .stdout
-        .trim()
-        .to_string();
+    let ours = env.cmd("run").args(&run[1..]).ok().id();
     let theirs = docker().ok(&run).trim().to_string();
     let both = |steps: &[&str]| {
         let mine = on_pty(
@@ -357,7 +351,7 @@ fn attach_gives_input_a_terminal_and_detach_keys() {
     assert_eq!((mine.1, dk.1), (Some(4), Some(4)), "{mine:?} {dk:?}");
     // a terminal's input from a pipe is refused
     let o = env.cmd("run").args(&run[1..]).ok();
-    let id = o.stdout.trim();
+    let id: &str = &o.id();
     let o = env.cmd("attach").arg(id).stdin(b"x\n".to_vec()).fails(1);
     assert!(o.stderr.contains("the input device is not a TTY"), "{o}");
     env.cmd("rm").args(["-f", id]).ok();
@@ -366,13 +360,7 @@ fn attach_gives_input_a_terminal_and_detach_keys() {
 
     // -i without -t: input from a pipe, stdout and stderr apart
     let run = ["run", "-di", "--network", "none", &tag, "sh"];
-    let ours = env
-        .cmd("run")
-        .args(&run[1..])
-        .ok()
-        .stdout
-        .trim()
-        .to_string();
+    let ours = env.cmd("run").args(&run[1..]).ok().id();
     let theirs = docker().ok(&run).trim().to_string();
     let feed = "echo out; echo err >&2; sleep 1; exit 6";
     let attach = |argv: &[&str], envs: &[(String, String)]| {
@@ -424,10 +412,10 @@ fn create_and_run_record_the_terminal_as_docker() {
         let argv = [args, &["--network", "none", &tag, "true"][..]].concat();
         let o = env.cmd(argv[0]).args(&argv[1..]).stdin("").ok();
         let ours = match argv[0] {
-            "run" if !args.contains(&"-i") => o.stdout.trim().to_string(),
+            "run" if !args.contains(&"-i") => o.id(),
             // a foreground run prints nothing: the only container
             "run" => env.cmd("ps").args(["-aq", "--no-trunc"]).ok().stdout,
-            _ => o.stdout.trim().to_string(),
+            _ => o.id(),
         };
         let ours = ours.trim();
         let mine = env.cmd("inspect").args(["-f", keys, ours]).ok().stdout;
@@ -480,8 +468,7 @@ fn create_it_start_and_run_it_detach_as_docker() {
     let typed = r#"type:"echo hi-$((6*7))\r""#;
     // create -it, start: it waits on its terminal; attach types into it
     let create = ["create", "-it", "--network", "none", &tag, "sh"];
-    let ours = env.cmd("create").args(&create[1..]).ok().stdout;
-    let ours = ours.trim().to_string();
+    let ours = env.cmd("create").args(&create[1..]).ok().id();
     let theirs = docker().ok(&create).trim().to_string();
     env.cmd("start").arg(&ours).ok();
     docker().ok(&["start", &theirs]);

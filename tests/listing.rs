@@ -319,8 +319,8 @@ fn images_formats_and_filters_as_docker() {
     env.cmd("images").args(["-f", "dangling=maybe"]).fails(2);
     env.cmd("images").args(["--format", "nonsense"]).fails(2);
     // before= and since=: by when each image was made
-    let c = env.cmd("create").args([&tag, "true"]).ok().stdout;
-    env.cmd("commit").args([c.trim(), "list-img-new:1"]).ok();
+    let c = env.cmd("create").args([&tag, "true"]).ok().id();
+    env.cmd("commit").args([&c, "list-img-new:1"]).ok();
     let names = |f: &str| {
         let args = [
             "-f",
@@ -379,8 +379,8 @@ fn image_ids_are_dockers_and_accepted_everywhere() {
         let o = env.cmd("inspect").args(["--type", "image", name]).ok();
         assert!(o.stdout.contains(&layer), "{name}: {o}");
         env.cmd("history").arg(name).ok();
-        let c = env.cmd("create").args([name, "true"]).ok().stdout;
-        env.cmd("rm").arg(c.trim()).ok();
+        let c = env.cmd("create").args([name, "true"]).ok().id();
+        env.cmd("rm").arg(&c).ok();
         env.cmd("tag").args([name, "lsimgid:x"]).ok();
         env.cmd("save").arg(name).ok();
         env.cmd("rmi").arg("lsimgid:x").ok();

@@ -224,9 +224,7 @@ fn load_dash_i_and_commit_dash_p_as_docker() {
         .cmd("run")
         .args(["-d", "busybox", "sleep", "30"])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     for (flag, tag) in [
         ("-p", "p:1"),
         ("--pause=false", "p:2"),

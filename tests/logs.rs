@@ -29,13 +29,7 @@ fn docker_logs(id: &str, args: &[&str]) -> (String, String) {
 /// waited for: the two containers' IDs.
 fn ran_in_both(env: &Env, tag: &str, script: &str) -> (String, String) {
     let run = ["run", "-d", "--network", "none", tag, "sh", "-c", script];
-    let ours = env
-        .cmd("run")
-        .args(&run[1..])
-        .ok()
-        .stdout
-        .trim()
-        .to_string();
+    let ours = env.cmd("run").args(&run[1..]).ok().id();
     let theirs = docker().ok(&run).trim().to_string();
     env.cmd("wait").arg(&ours).ok();
     docker().ok(&["wait", &theirs]);
@@ -105,9 +99,7 @@ fn follow_goes_on_across_rotations() {
         .args(["-d", "--log-opt", "max-size=300", "--log-opt", "max-file=2"])
         .args(["busybox", "sh", "-c", script])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     let follow = Command::new(bin("logs"))
         .env("CAIRN_ROOT", &env.root)
         .args(["-f", &id])
@@ -144,9 +136,7 @@ fn an_older_raw_log_still_reads() {
         .cmd("run")
         .args(["-d", "busybox", "sh", "-c", "echo again; echo new >&2"])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     env.cmd("wait").arg(&id).ok();
     // as a store from an older cairn has it
     let dir = env.root.join("containers").join(&id);
@@ -270,7 +260,7 @@ fn follow_stops_at_until() {
         let id = env
             .cmd("run")
             .args(["-d", "--network", "none", &tag, "sh", "-c", script]);
-        id.ok().stdout.trim().to_string()
+        id.ok().id()
     };
     let (ours, quiet) = (run(chatty), run("echo once; sleep 120"));
     let theirs = docker().ok(&["run", "-d", "--network", "none", &tag, "sh", "-c", chatty]);

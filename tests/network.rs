@@ -142,9 +142,7 @@ fn two_containers_talk_over_the_default_bridge() {
         .args(["-d", "--name", "web", "busybox", "httpd", "-f", "-p", "80"])
         .args(["-h", "/etc"])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     let ns = settings(&env, "web");
     let ip = ns["IPAddress"].as_str().unwrap().to_string();
     assert!(!ip.is_empty(), "{ns}");
@@ -227,9 +225,7 @@ fn a_published_port_answers_on_the_hosts_loopback() {
         .args(["-d", "-p", &publish, "busybox", "httpd", "-f", "-p", "80"])
         .args(["-h", "/etc"])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     let ns = settings(&env, &web);
     assert_eq!(
         ns["Ports"]["80/tcp"][0],
@@ -300,9 +296,7 @@ fn none_has_only_lo_and_host_has_the_hosts() {
         .cmd("run")
         .args(["-d", "--network", "none", "busybox", "sleep", "30"])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     let ns = settings(&env, &c);
     assert_eq!(ns["IPAddress"], "");
     assert_eq!(ns["Networks"]["none"]["IPAddress"], "", "{ns}");
@@ -328,9 +322,7 @@ fn concurrent_runs_get_distinct_addresses_and_leave_nothing() {
                     env.cmd("run")
                         .args(["-d", "busybox", "sleep", "60"])
                         .ok()
-                        .stdout
-                        .trim()
-                        .to_string()
+                        .id()
                 })
             })
             .collect();
@@ -409,9 +401,7 @@ fn httpd(env: &Env, name: &str, net: &str, publish: &[&str]) -> String {
     }
     c.args(["busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
         .ok()
-        .stdout
-        .trim()
-        .to_string()
+        .id()
 }
 
 /// `wget -q -O- URL` from a new container on `net`, bounded by `timeout`
@@ -481,9 +471,7 @@ fn a_user_network_resolves_names_and_goes_cleanly() {
         .args(["-d", "--name", "b", "--network", "app", "-v", &no_dns(&env)])
         .args(["busybox", "sleep", "60"])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     let hosts = env.cmd("exec").args([&b, "cat", "/etc/hosts"]).ok().stdout;
     assert!(hosts.contains(&format!("{ip}\ta ")), "{hosts}");
     let hosts = env.cmd("exec").args(["a", "cat", "/etc/hosts"]).ok().stdout;
@@ -502,9 +490,7 @@ fn a_user_network_resolves_names_and_goes_cleanly() {
         .cmd("create")
         .args(["--network", "app", "busybox", "sleep", "60"])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     env.cmd("start").arg(&c).ok();
     let ns = settings(&env, &c);
     assert!(
@@ -591,13 +577,7 @@ fn ports_by_address_free_ports_and_cairn_port() {
     let _guard = Guard::new("ports");
     busybox_image(&env);
     // an image that EXPOSEs 80
-    let c = env
-        .cmd("create")
-        .args(["busybox", "true"])
-        .ok()
-        .stdout
-        .trim()
-        .to_string();
+    let c = env.cmd("create").args(["busybox", "true"]).ok().id();
     env.cmd("commit")
         .args(["--change", "EXPOSE 80/tcp", &c, "exposing"])
         .ok();
@@ -608,9 +588,7 @@ fn ports_by_address_free_ports_and_cairn_port() {
         .args(["-d", "-P", "-p", &format!("127.0.0.1:{port}:8080")])
         .args(["exposing", "httpd", "-f", "-p", "80", "-h", "/etc"])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     let recs = env.cmd("port").arg(&web).ok().records();
     let ports = recs[0]["ports"].as_array().unwrap().clone();
     assert_eq!(ports.len(), 2, "{recs:?}");
@@ -676,13 +654,7 @@ fn ports_by_address_free_ports_and_cairn_port() {
 
 /// An image `exposing` (busybox with `EXPOSE 80/tcp`).
 fn exposing_image(env: &Env) {
-    let c = env
-        .cmd("create")
-        .args(["busybox", "true"])
-        .ok()
-        .stdout
-        .trim()
-        .to_string();
+    let c = env.cmd("create").args(["busybox", "true"]).ok().id();
     env.cmd("commit")
         .args(["--change", "EXPOSE 80/tcp", &c, "exposing"])
         .ok();
@@ -794,9 +766,7 @@ fn aliases_resolve_and_a_killed_supervisor_is_swept_by_the_next_command() {
         .args(["-p", &format!("{port}:80")])
         .args(["busybox", "httpd", "-f", "-p", "80", "-h", "/etc"])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     let ip = settings(&env, &web)["IPAddress"]
         .as_str()
         .unwrap()
@@ -814,9 +784,7 @@ fn aliases_resolve_and_a_killed_supervisor_is_swept_by_the_next_command() {
         ])
         .args(["busybox", "sleep", "120"])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     // the other members find web by its aliases
     for name in ["www", "www.example", "web"] {
         let url = format!("http://{name}/passwd");
@@ -971,9 +939,7 @@ fn connect_and_disconnect_move_a_container_between_networks() {
         ])
         .args(["busybox", "sleep", "120"])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     let o = fetch_from(&env, &client, "http://web/passwd");
     assert_ne!(o.code, Some(0), "{o}");
     // web joins back, as api there: an interface more, found by name

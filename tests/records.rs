@@ -286,11 +286,7 @@ fn every_tool_writes_valid_records() {
     keep("info", "info", env.records("info", &[]));
     keep("version", "version", env.records("version", &[]));
     keep("df", "system df", env.records("system", &["df"]));
-    let sleeper = env
-        .cmd("run")
-        .args(["-d", "bb:1", "sleep", "60"])
-        .ok()
-        .stdout;
+    let sleeper = env.cmd("run").args(["-d", "bb:1", "sleep", "60"]).ok().id();
     keep(
         "df-verbose",
         "system df -v",
@@ -299,9 +295,9 @@ fn every_tool_writes_valid_records() {
     keep(
         "stats",
         "stats",
-        env.records("stats", &["--no-stream", sleeper.trim()]),
+        env.records("stats", &["--no-stream", &sleeper]),
     );
-    env.cmd("rm").args(["-f", sleeper.trim()]).ok();
+    env.cmd("rm").args(["-f", &sleeper]).ok();
 
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
     let errors = invalid(&got);

@@ -28,7 +28,7 @@ fn info_as_docker() {
     let env = Env::new("sys-info");
     busybox_image(&env);
     let id = env.cmd("run").args(["-d", "busybox", "sleep", "30"]).ok();
-    let id = id.stdout.trim();
+    let id: &str = &id.id();
     env.cmd("create").args(["busybox", "true"]).ok();
     let r = env.cmd("info").ok().record();
     assert_eq!(r["containers"], 2);
@@ -72,7 +72,7 @@ fn system_df_as_docker() {
             "head -c 100000 /dev/zero > /big; sleep 30",
         ])
         .ok();
-    let id = id.stdout.trim();
+    let id: &str = &id.id();
     env.cmd("run").args(["busybox", "touch", "/x"]).ok();
     env.cmd("volume").args(["create", "dfvol"]).ok();
     let rows = env.cmd("system").arg("df").ok().records();
@@ -254,9 +254,7 @@ fn stats_from_the_cgroup() {
         .args(["--no-stream", "--format", "{{.Name}} {{.PIDs}}", "busy"])
         .ok();
     assert!(o.stdout.starts_with("busy "), "{o}");
-    env.cmd("rm")
-        .args(["-f", busy.stdout.trim(), mem.stdout.trim()])
-        .ok();
+    env.cmd("rm").args(["-f", &busy.id(), &mem.id()]).ok();
 }
 
 /// `stats` NET I/O from the container's own interfaces and BLOCK I/O from
@@ -324,9 +322,7 @@ fn stats_net_and_block_io() {
         wrote(t_block),
         "{ours} vs docker's {theirs}"
     );
-    env.cmd("rm")
-        .args(["-f", net.stdout.trim(), none.stdout.trim()])
-        .ok();
+    env.cmd("rm").args(["-f", &net.id(), &none.id()]).ok();
 }
 
 /// `import`: a file-system tar becomes a one-layer image with an empty

@@ -402,9 +402,7 @@ fn the_etc_files_are_cairns() {
         .cmd("run")
         .args(["-d", "busybox", "sleep", "30"])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     let cat = |f: &str| env.cmd("exec").args([&id, "cat", f]).ok().stdout;
     assert_eq!(cat("/etc/hostname"), format!("{}\n", &id[..12]));
     // on the default bridge, the container's own address and name last,
@@ -654,11 +652,11 @@ fn a_binds_propagation_is_what_inspect_says() {
     busybox_image(&env);
     let (store, other) = (env.root.display().to_string(), shared.display().to_string());
     #[rustfmt::skip]
-    let id = run(&env, &[
+    let id = env.cmd("run").args([
         "-d", "-v", &format!("{store}:/s"), "-v", &format!("{other}:/p"),
         "busybox", "sleep", "60",
-    ]);
-    let id = id.trim();
+    ]).ok().id();
+    let id = id.as_str();
     let shown = "{{range .Mounts}}{{.Destination}}={{.Propagation}} {{end}}";
     let o = env.cmd("inspect").args(["-f", shown, id]).ok().stdout;
     let mut got: Vec<&str> = o.split_whitespace().collect();

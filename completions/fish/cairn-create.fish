@@ -22,6 +22,9 @@ complete -c cairn-create -l log-opt -d 'Bounds of its log, at every start: `max-
 complete -c cairn-create -l network -l net -d 'The network `start` runs it on (default bridge): as `run --network`' -r
 complete -c cairn-create -s p -l publish -d 'Publish a container\'s port at each start, as `run -p` (on a bridge network); without HOSTPORT, on a free port chosen at each start' -r
 complete -c cairn-create -l network-alias -d 'Another name the other containers of its user network find it by (in their /etc/hosts); may be repeated' -r
+complete -c cairn-create -l format -d 'Output format (table: docker\'s bare ID; id: the bare ID anywhere)' -r -f -a "json\t'One JSON record per line'
+table\t'Aligned columns for people'
+id\t'The bare ID of each record, one per line'"
 complete -c cairn-create -l read-only -d 'Make the root file system read-only (volumes and tmpfs stay writable)'
 complete -c cairn-create -l init -d 'Run a minimal init as pid 1 (cairn-init, as docker\'s docker-init) that passes signals on to the command, reaps orphaned processes and exits with the command\'s status'
 complete -c cairn-create -s i -l interactive -d 'Keep stdin open (every start; `start -ai` attaches to it)'

@@ -22,6 +22,9 @@ complete -c cairn-run -l cpus -d 'CPU quota in CPUs (e.g. 0.5)' -r
 complete -c cairn-run -l log-opt -d 'Bounds of a detached container\'s log: `max-size=SIZE` per file (default 20m) and `max-file=N` files kept (default 5), as docker\'s local driver' -r
 complete -c cairn-run -l detach-keys -d 'With -i or -t in the foreground: the keys that detach and leave the container running (`ctrl-X` or one character each, separated by commas; default ctrl-p,ctrl-q)' -r
 complete -c cairn-run -l network-alias -d 'Another name the other containers of its user network find it by (in their /etc/hosts); may be repeated' -r
+complete -c cairn-run -l format -d 'Output format with -d (table: docker\'s bare ID; id: the bare ID anywhere)' -r -f -a "json\t'One JSON record per line'
+table\t'Aligned columns for people'
+id\t'The bare ID of each record, one per line'"
 complete -c cairn-run -l read-only -d 'Make the root file system read-only (volumes and tmpfs stay writable)'
 complete -c cairn-run -l init -d 'Run a minimal init as pid 1 (cairn-init, as docker\'s docker-init) that passes signals on to the command, reaps orphaned processes and exits with the command\'s status'
 complete -c cairn-run -s i -l interactive -d 'Keep stdin open (it is passed through in the foreground)'

@@ -76,9 +76,7 @@ fn a_detached_log_stays_within_its_bounds() {
             "seq 1 400000; echo last-line",
         ])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     wait_exited(&id);
     let log = crate::harness::log_text(&dir(&id).join("log"));
     let old = crate::harness::log_text(&dir(&id).join("log.1"));
@@ -106,9 +104,7 @@ fn a_detached_log_stays_within_its_bounds() {
             "yes 0123456789abcdef | head -c 110000000",
         ])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     wait_exited(&id);
     let mut total = 0;
     for f in ["log", "log.1", "log.2", "log.3", "log.4"] {

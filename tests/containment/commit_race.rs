@@ -50,8 +50,7 @@ pub(super) fn swapping_container(env: &Env) -> (String, String) {
         .arg(&secret)
         .args([own.as_str(), "60"])
         .ok();
-    let id = out.stdout.trim().to_string();
-    assert_eq!(id.len(), 64, "run -d prints the container ID: {out}");
+    let id = out.id();
     let log = env.root.join("containers").join(&id).join("log");
     let start = Instant::now();
     while !crate::harness::log_text(&log).contains("ready") {

@@ -186,9 +186,7 @@ fn hostile_tar_copied_in_stays_in_the_container() {
         .cmd("run")
         .args(["-d", "plain", "sh", "-c", "mkdir /x && sleep 60"])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     let _rm = Remove(&env, id.clone());
     crate::harness::wait_for("/x", Duration::from_secs(10), || {
         env.cmd("exec").args([&id, "test", "-d", "/x"]).run().code == Some(0)

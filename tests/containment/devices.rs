@@ -189,9 +189,7 @@ fn exec_is_held_to_the_device_policy_too() {
         .cmd("run")
         .args(["-d", "attack", "--", "sleep", "100"])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     let o = env
         .cmd("exec")
         .args([

@@ -68,7 +68,7 @@ fn attack(env: &Env, via: Via, privileged: bool) -> (String, Vec<u8>, Vec<u8>) {
             }
             args.push("attack");
             args.extend(ATTACKER);
-            let id = env.cmd("run").args(&args).ok().stdout.trim().to_string();
+            let id = env.cmd("run").args(&args).ok().id();
             let flags: &[&str] = if privileged { &["--privileged"] } else { &[] };
             enter(&copy, env, &[flags, &[id.as_str(), "--"]].concat());
             let log = env.root.join("containers").join(&id).join("log");

@@ -30,9 +30,7 @@ fn an_init_container_cannot_hand_out_the_host_binary() {
             "PWNED-BY-THE-CONTAINER",
         ])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     let log = env.root.join("containers").join(&b).join("log");
     let read = || crate::harness::log_text(&log);
     wait_for("the accomplice to listen", Duration::from_secs(30), || {
@@ -46,9 +44,7 @@ fn an_init_container_cannot_hand_out_the_host_binary() {
         .args(["--init", "--cap-add", "SYS_PTRACE", "--network", "none"])
         .args(["-v", &vol, "attack", "init_exe", "send", "/x/sock"])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     let o = std::process::Command::new(&copy)
         .env("CAIRN_ROOT", &env.root)
         .current_dir(&env.dir)

@@ -93,9 +93,7 @@ fn run_and_exec_hold_no_fd_or_directory_of_the_host() {
         .cmd("run")
         .args(["-d", "fds", "sh", "-c", &script])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     let _rm = Remove(&env, id.clone());
     crate::harness::wait_for("the links", std::time::Duration::from_secs(10), || {
         env.cmd("exec").args([&id, "test", "-L", "/up"]).run().code == Some(0)

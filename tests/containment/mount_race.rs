@@ -35,9 +35,7 @@ fn swapping_on_a_volume(env: &Env) -> Remove<'_> {
         .args(["-d", "-v", "shared:/m", "exchange"])
         .args(["exchange", "/m/x", "/", "own", "120"])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     crate::harness::wait_for("the swapping", Duration::from_secs(10), || {
         crate::harness::log_text(&env.root.join("containers").join(&a).join("log"))
             .contains("ready")

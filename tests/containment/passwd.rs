@@ -87,9 +87,7 @@ fn a_container_cannot_trap_exec_with_its_own_passwd() {
             "rm /etc/passwd && mkfifo /etc/passwd && touch /ready && exec sleep 60",
         ])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     let ready = env.root.join("containers").join(&id).join("upper/ready");
     crate::harness::wait_for(
         "the container to get ready",

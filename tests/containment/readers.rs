@@ -129,13 +129,7 @@ fn assert_printable(text: &str, what: &str) {
 fn top_and_stats_show_a_lying_container_as_it_is() {
     let env = Env::new("containment-top-liar");
     image_with(&env, "liar", &["liar"]);
-    let id = env
-        .cmd("run")
-        .args(["-d", "liar", "liar", "60"])
-        .ok()
-        .stdout
-        .trim()
-        .to_string();
+    let id = env.cmd("run").args(["-d", "liar", "liar", "60"]).ok().id();
     let _rm = Remove(&env, id.clone());
     let log = env.root.join("containers").join(&id).join("log");
     wait_for("the liar", Duration::from_secs(10), || {
@@ -228,9 +222,7 @@ fn logs_hold_what_the_container_wrote_never_a_record_it_forged() {
         .cmd("run")
         .args(["-d", "liar", "sh", "-c", &script])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     let _rm = Remove(&env, id.clone());
     wait_for("the forger to end", Duration::from_secs(20), || {
         !env.cmd("ps").args(["-q"]).ok().stdout.contains(&id[..12])
@@ -261,7 +253,7 @@ fn the_attach_socket_is_the_store_owners_alone() {
         .args(["-c", &run])
         .env("CAIRN_ROOT", &env.root)
         .ok();
-    let id = o.stdout.trim().to_string();
+    let id = o.id();
     let _rm = Remove(&env, id.clone());
     let sock = env.root.join("containers").join(&id).join("attach.sock");
     wait_for("the attach socket", Duration::from_secs(10), || {

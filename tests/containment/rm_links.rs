@@ -33,9 +33,7 @@ fn rm_deletes_links_to_the_host_never_their_targets() {
         .cmd("run")
         .args(["-d", "exchange", "sh", "-c", &script])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     env.cmd("wait").arg(&stopped).ok();
     env.cmd("rm").arg(&stopped).ok();
     intact(&secret, "rm of a stopped container");

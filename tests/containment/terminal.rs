@@ -66,9 +66,7 @@ fn a_container_cannot_type_into_the_callers_shell() {
         .cmd("run")
         .args(["-d", "attack", "sleep", "30"])
         .ok()
-        .stdout
-        .trim()
-        .to_string();
+        .id();
     let shown = on_a_terminal(&env, &format!("exec {id} tiocsti '{marker}'"));
     assert!(!shown.contains(marker), "exec: {shown}");
     assert!(shown.contains("shell-read:[]"), "exec: {shown}");

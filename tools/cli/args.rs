@@ -1854,15 +1854,19 @@ pub struct Exec {
 
 /// Create a container (porcelain: `cairn union-mount --no-mount`).
 ///
-/// Prints the new container's ID. Its limits (-m, --memory-swap,
-/// --pids-limit, --cpus) are recorded with it and every start applies
-/// them, as docker's HostConfig; inspect shows them before it ever ran.
+/// Its limits (-m, --memory-swap, --pids-limit, --cpus) are recorded with
+/// it and every start applies them, as docker's HostConfig; inspect shows
+/// them before it ever ran.
 ///
-/// RECORDS: reads none; prints the new container's ID, not a record.
+/// RECORDS: reads none; on a terminal prints the new container's ID, as
+/// docker does; piped (or with --format json) writes its container record
+/// (docs/container.schema.json); --format id prints the bare ID anywhere.
 ///
 /// EXAMPLES:
 ///   cairn create --name web busybox httpd -f -p 8080
 ///   cairn create --name job -m 64m --pids-limit 100 busybox sh -c 'make'
+///   cairn create busybox sleep 60 | cairn start
+///   id=$(cairn create --format id busybox true)
 #[derive(Debug, Parser)]
 #[command(name = "cairn-create", version, verbatim_doc_comment)]
 pub struct Create {
@@ -1887,6 +1891,9 @@ pub struct Create {
     pub network: Option<String>,
     #[command(flatten)]
     pub publish: PublishArgs,
+    /// Output format (table: docker's bare ID; id: the bare ID anywhere)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
     /// The image
     #[arg(value_name = "IMAGE")]
     pub image: String,
@@ -1955,13 +1962,17 @@ pub struct Start {
 /// Run a command in a new container (porcelain:
 /// `cairn union-mount IMAGE -- CMD`, then `cairn isolate CONTAINER`).
 ///
-/// RECORDS: reads none; the process owns stdout (-d prints the container
-/// ID).
+/// RECORDS: reads none; the process owns stdout. With -d: on a terminal
+/// the container's ID, as docker prints it; piped (or with --format json)
+/// the container record isolate -d writes, with `status` and `pid`
+/// (docs/container.schema.json); --format id prints the bare ID anywhere.
 ///
 /// EXAMPLES:
 ///   cairn run busybox -- touch /happiness.txt
 ///   cairn run busybox cat /etc/passwd > passwd
 ///   cairn run -d --name web busybox httpd -f
+///   cairn run -d busybox sleep 5 | cairn wait
+///   id=$(cairn run -d --format id busybox sleep 60)
 ///   cairn run --rm -it busybox sh
 ///   cairn run --rm --network none busybox ip addr
 #[derive(Debug, Parser)]
@@ -1982,6 +1993,10 @@ pub struct Run {
     /// Remove the container and its anonymous volumes when it exits
     #[arg(long)]
     pub rm: bool,
+    /// Output format with -d (table: docker's bare ID; id: the bare ID
+    /// anywhere)
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "detach")]
+    pub format: Option<Format>,
     /// The image
     #[arg(value_name = "IMAGE")]
     pub image: String,

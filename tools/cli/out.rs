@@ -24,6 +24,28 @@ impl Format {
         }
     }
 
+    /// The output of a porcelain that makes a container (`run -d`,
+    /// `create`): the bare ID, as docker prints it, on a terminal or with
+    /// `--format table` (docker's words) or `id`; piped, the container
+    /// record, so `cairn run -d IMAGE | cairn wait` works.
+    pub fn made(asked: Option<Format>) -> Format {
+        match asked {
+            Some(Format::Table) => Format::Id,
+            Some(f) => f,
+            None if io::stdout().is_terminal() => Format::Id,
+            None => Format::Json,
+        }
+    }
+
+    /// The name `--format` takes for it, to pass it on to the plumbing.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Table => "table",
+            Format::Id => "id",
+        }
+    }
+
     /// The format to use: the one asked for, else a table on a terminal
     /// for listing tools and JSON everywhere else.
     pub fn resolve(asked: Option<Format>, listing: bool) -> Format {

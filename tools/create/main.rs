@@ -1,6 +1,8 @@
-//! `cairn create` = `cairn union-mount --no-mount`: prints the new ID.
+//! `cairn create` = `cairn union-mount --no-mount`: the new container's
+//! record, or its bare ID on a terminal.
 
 use cairn_cli::args::Create;
+use cairn_cli::out::{Format, Out};
 use cairn_cli::porcelain::{record_of, tool};
 use cairn_cli::Fail;
 use cairn_cli::Parser;
@@ -50,6 +52,6 @@ fn run(args: Create) -> Result<i32, Fail> {
     // `start` runs it on the network recorded here, with its ports.
     let store = cairn_cli::open_store(&args.common)?;
     libcairn::net::record(&store, &rec.container, &request)?;
-    println!("{}", rec.container);
+    Out::new(Format::made(args.format)).record(&rec)?;
     Ok(0)
 }

@@ -87,7 +87,8 @@ fn run(args: Run) -> Result<i32, Fail> {
     root(&mut isolate);
     let restarts = !cairn_cli::container::restart_policy(&args.create)?.is_no();
     if args.run.detach || restarts {
-        isolate.args(["-d", "--format", "id"]);
+        let format = cairn_cli::out::Format::made(args.format);
+        isolate.args(["-d", "--format", format.name()]);
     }
     // --rm is recorded: isolate, or the supervisor of a detached or
     // attached one (-i, -t), removes it when it exits. In the foreground
