@@ -868,3 +868,107 @@ fn top_prints_dockers_table() {
     crate::fixtures::docker().ok(&["rm", "-f", theirs]);
     env.cmd("rm").args(["-f", ours]).ok();
 }
+
+/// `cairn ARGS` in `sh -c` with this env's store: a pipeline of real
+/// processes, as a user types it.
+fn in_sh(env: &Env, line: &str) -> crate::harness::Output {
+    let cairn = bin("cairn").display().to_string();
+    let line = line.replace("cairn ", &format!("{cairn} "));
+    crate::harness::Cmd::new(Command::new("sh"), line.clone())
+        .args(["-c", &line])
+        .env("CAIRN_ROOT", &env.root)
+        .ok()
+}
+
+/// `run -d` and `create` piped into the next tool, as the help's
+/// examples: `run -d | wait`, `run -d | stop`, `create | start`, with a
+/// restart policy too.
+#[test]
+fn run_d_and_create_feed_the_next_tool() {
+    let env = Env::new("habit-made-pipe");
+    busybox_image(&env);
+    let o = in_sh(&env, "cairn run -d busybox sh -c 'exit 3' | cairn wait");
+    assert_eq!(o.record()["exit_code"], 3, "{o}");
+    let o = in_sh(&env, "cairn run -d busybox sleep 60 | cairn stop -t 1");
+    assert_eq!(s(&o.record(), "status"), "exited", "{o}");
+    let policy = "cairn run -d --restart on-failure:1 busybox sleep 60";
+    let o = in_sh(&env, &format!("{policy} | cairn stop -t 1"));
+    assert_eq!(s(&o.record(), "status"), "exited", "{o}");
+    // create | start runs it; its file is in its layer once it exited
+    let o = in_sh(
+        &env,
+        "cairn create busybox sh -c 'echo hi > /made' | cairn start",
+    );
+    let id = o.stdout.trim().to_string();
+    env.cmd("wait").arg(&id).ok();
+    let made = env.root.join("containers").join(&id).join("upper/made");
+    assert_eq!(std::fs::read_to_string(&made).unwrap(), "hi\n");
+    let o = in_sh(&env, "cairn create busybox true | cairn start -a");
+    assert_eq!(o.stdout, "");
+    env.cmd("rm").args(["-f"]).args(ids(&env)).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
+
+fn ids(env: &Env) -> Vec<String> {
+    let all = env.cmd("ps").args(["-aq", "--no-trunc"]).ok().stdout;
+    all.lines().map(String::from).collect()
+}
+
+/// What `run -d` and `create` print: piped, one container record (valid
+/// for docs/container.schema.json); with `--format id` or `table`, and on
+/// a terminal, the bare 64-hex ID as `docker run -d` prints it.
+#[test]
+fn run_d_and_create_print_records_piped_ids_on_a_terminal() {
+    let env = Env::new("habit-made-shape");
+    let tag = crate::interop::same_image(&env, "habit-made:1");
+    let ran = env.cmd("run").args(["-d", &tag, "sleep", "60"]).ok();
+    let r = ran.record();
+    assert_eq!(
+        (s(&r, "status"), r["pid"].as_i64().is_some()),
+        ("running", true)
+    );
+    let restarting = ["-d", "--restart", "always", &tag, "sleep", "60"];
+    let restarting = env.cmd("run").args(restarting).ok();
+    assert_eq!(s(&restarting.record(), "status"), "running", "{restarting}");
+    let made = env.cmd("create").args([&tag, "true"]).ok();
+    let json = env
+        .cmd("create")
+        .args(["--format", "json", &tag, "true"])
+        .ok();
+    let mut recs = Vec::new();
+    for (tool, o) in [("run -d", &ran), ("run -d --restart", &restarting)]
+        .into_iter()
+        .chain([("create", &made), ("create --format json", &json)])
+    {
+        o.id();
+        recs.push(("container", tool.to_string(), o.record()));
+    }
+    let errors = crate::records::invalid(&recs);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    // the bare ID: docker's shape, for $(…)
+    let bare = |out: &str| {
+        let id = out.trim_end_matches(['\r', '\n']);
+        id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()) && !id.contains('\n')
+    };
+    let theirs = crate::fixtures::docker().ok(&["run", "-d", &tag, "sleep", "60"]);
+    assert!(bare(&theirs) && theirs.ends_with('\n'), "{theirs:?}");
+    crate::fixtures::docker().ok(&["rm", "-f", theirs.trim()]);
+    for f in ["id", "table"] {
+        let o = env.cmd("run").args(["-d", "--format", f, &tag, "true"]);
+        assert!(bare(&o.ok().stdout), "run -d --format {f}");
+        let o = env.cmd("create").args(["--format", f, &tag, "true"]);
+        assert!(bare(&o.ok().stdout), "create --format {f}");
+    }
+    for (tool, args) in [("run", "-d habit-made:1 true"), ("create", "habit-made:1")] {
+        let shown = on_a_pty(&env, tool, args);
+        assert!(bare(&shown) && shown.ends_with("\r\n"), "{tool}: {shown:?}");
+    }
+    // --format is -d's: a foreground run's stdout is the process's
+    let o = env
+        .cmd("run")
+        .args(["--format", "id", &tag, "true"])
+        .fails(2);
+    assert!(o.stderr.contains("--detach"), "{o}");
+    env.cmd("rm").args(["-f"]).args(ids(&env)).ok();
+    assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
+}
