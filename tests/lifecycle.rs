@@ -169,8 +169,8 @@ fn init_reaps_forwards_and_passes_the_status() {
             .chain(init.iter().copied())
             .chain([tag.as_str(), "sh", "-c", orphan])
             .collect();
-        let ours = env.cmd(args[0]).args(&args[1..]).ok().stdout;
-        let ours = ours.trim();
+        let ours = env.cmd(args[0]).args(&args[1..]).ok().id();
+        let ours = ours.as_str();
         let theirs = docker().ok(&args);
         let theirs = theirs.trim();
         std::thread::sleep(Duration::from_millis(1000));
