@@ -894,17 +894,23 @@ fn run_d_and_create_feed_the_next_tool() {
     let policy = "cairn run -d --restart on-failure:1 busybox sleep 60";
     let o = in_sh(&env, &format!("{policy} | cairn stop -t 1"));
     assert_eq!(s(&o.record(), "status"), "exited", "{o}");
-    // create | start runs it; its file is in its layer once it exited
+    // create | start runs it (start writes its record on); its file is in
+    // its layer once it exited
     let o = in_sh(
         &env,
-        "cairn create busybox sh -c 'echo hi > /made' | cairn start",
+        "cairn create busybox sh -c 'echo hi > /made; exit 5' | cairn start | cairn wait",
     );
-    let id = o.stdout.trim().to_string();
-    env.cmd("wait").arg(&id).ok();
+    assert_eq!(o.record()["exit_code"], 5, "{o}");
+    let id = o.id();
     let made = env.root.join("containers").join(&id).join("upper/made");
     assert_eq!(std::fs::read_to_string(&made).unwrap(), "hi\n");
     let o = in_sh(&env, "cairn create busybox true | cairn start -a");
     assert_eq!(o.stdout, "");
+    // --format table: docker's words, piped too (start names it, stop too)
+    let o = in_sh(&env, &format!("cairn start --format table {id}"));
+    assert_eq!(o.stdout, format!("{id}\n"));
+    let o = in_sh(&env, &format!("cairn stop -t 1 --format table {id}"));
+    assert_eq!(o.stdout, format!("{id}\n"));
     env.cmd("rm").args(["-f"]).args(ids(&env)).ok();
     assert!(leftovers(&env).is_empty(), "{:?}", leftovers(&env));
 }

@@ -476,7 +476,7 @@ fn create_it_start_and_run_it_detach_as_docker() {
     assert_eq!(state(&env, &ours)["status"], "running");
     assert_eq!(status(&theirs).trim(), "running");
     // a second start of a running one: its name again, exit 0, as docker's
-    let again = env.cmd("start").arg(&ours).ok();
+    let again = env.cmd("start").args(["--format", "table", &ours]).ok();
     assert_eq!(again.stdout.trim(), ours, "{again}");
     assert_eq!(docker().ok(&["start", &theirs]).trim(), theirs);
     let (mine, dk) = both(

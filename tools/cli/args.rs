@@ -1046,7 +1046,7 @@ pub struct Ps {
 ///
 /// EXAMPLES:
 ///   cairn stop web
-///   cairn ps -q | cairn stop -t 2
+///   cairn ps | cairn stop -t 2
 #[derive(Debug, Parser)]
 #[command(name = "cairn-stop", version, verbatim_doc_comment)]
 pub struct Stop {
@@ -1931,13 +1931,14 @@ pub struct PublishArgs {
 /// foreground).
 ///
 /// RECORDS: reads container records (their `container`) when none is
-/// named; prints each container as it was named (with -a the process owns
-/// the output), not records.
+/// named; on a terminal prints each container as it was named, as docker
+/// does; piped, a container record each, the input carried through, with
+/// `status` and `pid` (with -a the process owns the output).
 ///
 /// EXAMPLES:
 ///   cairn start web
 ///   cairn start -a web
-///   cairn create busybox sleep 60 | cairn start
+///   cairn create busybox sleep 60 | cairn start | cairn wait
 #[derive(Debug, Parser)]
 #[command(name = "cairn-start", version, verbatim_doc_comment)]
 pub struct Start {
@@ -1954,6 +1955,9 @@ pub struct Start {
     /// ctrl-p,ctrl-q)
     #[arg(long, value_name = "KEYS")]
     pub detach_keys: Option<String>,
+    /// Output format (default: the names on a terminal, records piped)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
     /// Containers; none: the `container` of stdin records
     #[arg(value_name = "CONTAINER")]
     pub containers: Vec<String>,

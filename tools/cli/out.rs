@@ -170,11 +170,14 @@ impl Out {
     }
 
     /// Output of a tool that changes state (stop, rm, rmi, load, ...):
-    /// records, except on a terminal with no `--format` asked, where
-    /// [`Out::done`] prints what docker prints.
+    /// records, except with `--format table` or on a terminal with no
+    /// `--format` asked, where [`Out::done`] prints what docker prints.
     pub fn verb(asked: Option<Format>) -> Out {
         let mut out = Out::new(Format::resolve(asked, false));
-        out.say = asked.is_none() && io::stdout().is_terminal();
+        out.say = match asked {
+            Some(f) => f == Format::Table,
+            None => io::stdout().is_terminal(),
+        };
         out
     }
 

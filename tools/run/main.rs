@@ -94,7 +94,7 @@ fn run(args: Run) -> Result<i32, Fail> {
     // attached one (-i, -t), removes it when it exits. In the foreground
     // the process writes to our stdout and stderr itself (a file stays a
     // file) and dies with us, so its output is not in its log
-    // (docs/decisions.md).
+    // (docs/store.md, "The container log").
     isolate.args(cairn_cli::container::isolate_flags(
         &args.process,
         &args.run,

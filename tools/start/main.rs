@@ -3,10 +3,12 @@
 
 use cairn_cli::args::Start;
 use cairn_cli::container::fail125;
+use cairn_cli::out::Out;
 use cairn_cli::porcelain::{record_of, tool};
 use cairn_cli::Fail;
 use cairn_cli::Parser;
-use libcairn::record::ContainerRecord;
+use libcairn::record::{ContainerRecord, Kind};
+use libcairn::store::container::Status;
 use std::os::unix::process::CommandExt;
 
 fn main() {
@@ -20,10 +22,8 @@ fn run(args: Start) -> Result<i32, Fail> {
         }
     };
     // none named: the `container` of each stdin record (`create | start`)
-    let names: Vec<String> = cairn_cli::subjects::<ContainerRecord>(&args.containers)?
-        .into_iter()
-        .map(|s| s.name)
-        .collect();
+    let subjects = cairn_cli::subjects::<ContainerRecord>(&args.containers)?;
+    let names: Vec<String> = subjects.iter().map(|s| s.name.clone()).collect();
     if args.attach {
         if names.len() != 1 {
             return Err(cairn_cli::usage("-a attaches to one container"));
@@ -49,18 +49,25 @@ fn run(args: Start) -> Result<i32, Fail> {
         return Err(Fail::from(anyhow::anyhow!("running cairn-isolate: {err}")));
     }
     let store = cairn_cli::open_store(&args.common).map_err(fail125)?;
-    for c in &names {
+    // on a terminal each as it was named, as docker's; piped, records
+    let mut out = Out::verb(args.format);
+    for s in subjects {
         // one running already is left as it is, and named: docker's exit 0
-        let meta = store.resolve_container(c).map_err(fail125)?;
-        if libcairn::container::is_running(&store, &meta).map_err(fail125)? {
-            println!("{c}");
-            continue;
-        }
-        let mut cmd = tool("isolate");
-        root(&mut cmd);
-        cmd.args(["-d", c.as_str()]);
-        record_of::<ContainerRecord>(cmd)?;
-        println!("{c}");
+        let meta = store.resolve_container(&s.name).map_err(fail125)?;
+        let rec = match libcairn::container::is_running(&store, &meta).map_err(fail125)? {
+            true => ContainerRecord {
+                status: Some(Status::Running),
+                ..ContainerRecord::new(meta.id)
+            },
+            false => {
+                let mut cmd = tool("isolate");
+                root(&mut cmd);
+                cmd.args(["-d", &meta.id.to_string()]);
+                record_of::<ContainerRecord>(cmd)?
+            }
+        };
+        out.done(&rec.over(s.record), &[&s.name])?;
     }
+    out.flush()?;
     Ok(0)
 }
