@@ -890,7 +890,10 @@ fn run_d_and_create_feed_the_next_tool() {
     let o = in_sh(&env, "cairn run -d busybox sh -c 'exit 3' | cairn wait");
     assert_eq!(o.record()["exit_code"], 3, "{o}");
     let o = in_sh(&env, "cairn run -d busybox sleep 60 | cairn stop -t 1");
-    assert_eq!(s(&o.record(), "status"), "exited", "{o}");
+    let r = o.record();
+    assert_eq!(s(&r, "status"), "exited", "{o}");
+    // the state stop knows, none of run -d's left stale (its pid)
+    assert!(r["pid"].is_null() && r["finished_at"].is_string(), "{o}");
     let policy = "cairn run -d --restart on-failure:1 busybox sleep 60";
     let o = in_sh(&env, &format!("{policy} | cairn stop -t 1"));
     assert_eq!(s(&o.record(), "status"), "exited", "{o}");

@@ -76,13 +76,8 @@ fn run(args: Ps) -> Result<i32, Fail> {
             layer: Some(c.layer),
             command: Some(command),
             created: Some(c.created.clone()),
-            status: Some(st.status),
-            exit_code: Some(st.exit_code),
-            pid: Some(if running { st.pid } else { None }),
-            started_at: Some(st.started_at.clone()),
-            finished_at: Some(st.finished_at.clone()),
             mounted: Some(container::is_mounted(&store, &c)),
-            ..ContainerRecord::new(c.id)
+            ..ContainerRecord::of_state(c.id, &st)
         };
         out.record(&rec)?;
     }

@@ -8,7 +8,6 @@ use cairn_cli::porcelain::{record_of, tool};
 use cairn_cli::Fail;
 use cairn_cli::Parser;
 use libcairn::record::{ContainerRecord, Kind};
-use libcairn::store::container::Status;
 use std::os::unix::process::CommandExt;
 
 fn main() {
@@ -55,10 +54,10 @@ fn run(args: Start) -> Result<i32, Fail> {
         // one running already is left as it is, and named: docker's exit 0
         let meta = store.resolve_container(&s.name).map_err(fail125)?;
         let rec = match libcairn::container::is_running(&store, &meta).map_err(fail125)? {
-            true => ContainerRecord {
-                status: Some(Status::Running),
-                ..ContainerRecord::new(meta.id)
-            },
+            true => {
+                let st = libcairn::container::state(&store, &meta).map_err(fail125)?;
+                ContainerRecord::of_state(meta.id, &st)
+            }
             false => {
                 let mut cmd = tool("isolate");
                 root(&mut cmd);

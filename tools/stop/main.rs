@@ -16,11 +16,7 @@ fn run(args: Stop) -> Result<i32, Fail> {
     each_subject(subjects::<ContainerRecord>(&args.containers)?, |s| {
         let c = store.resolve_container(&s.name)?;
         let st = container::stop(&store, &c, Duration::from_secs(args.time))?;
-        let rec = ContainerRecord {
-            status: Some(st.status),
-            exit_code: Some(st.exit_code),
-            ..ContainerRecord::new(c.id)
-        };
+        let rec = ContainerRecord::of_state(c.id, &st);
         Ok(out.done(&rec.over(s.record), &[&s.name])?)
     })
 }

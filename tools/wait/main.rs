@@ -27,9 +27,8 @@ fn run(args: Wait) -> Result<i32, Fail> {
             return Ok(out.flush()?);
         }
         let rec = ContainerRecord {
-            status: Some(st.status),
             exit_code: Some(Some(code)),
-            ..ContainerRecord::new(c.id)
+            ..ContainerRecord::of_state(c.id, &st)
         };
         Ok(out.record(&rec.over(s.record))?)
     })

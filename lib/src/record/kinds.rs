@@ -14,7 +14,7 @@
 
 use super::Record;
 use crate::digest::{ContainerId, Digest, LayerId};
-use crate::store::container::Status;
+use crate::store::container::{State, Status};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -287,9 +287,9 @@ impl Kind for ImageRecord {
 
 /// A container: a read-write layer on an image, and what runs in it.
 ///
-/// Written by `cairn union-mount` (and `create`), `cairn isolate`, `cairn
-/// ps`, `cairn stop`, `cairn kill`, `cairn pause`, `cairn unpause` and
-/// `cairn rm`. Read (its `container`) by every tool that takes a
+/// Written by `cairn union-mount` (and `create`), `cairn isolate` (and
+/// `run -d`), `cairn ps`, `cairn start`, `cairn stop`, `cairn wait`, `cairn
+/// kill`, `cairn pause`, `cairn unpause` and `cairn rm`. Read (its `container`) by every tool that takes a
 /// container.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(title = "cairn container record", extend("additionalProperties" = true))]
@@ -319,10 +319,11 @@ pub struct ContainerRecord {
     /// `ps`: when the container was made (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
-    /// `isolate`, `ps`, `stop`, `pause`, `unpause`: the container's status.
+    /// `isolate`, `ps`, `start`, `stop`, `wait`, `pause`, `unpause`: the
+    /// container's status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
-    /// `isolate`, `ps`, `stop`: the exit status of the container's init
+    /// `isolate`, `ps`, `start`, `stop`, `wait`: the exit status of the container's init
     /// (128+N when signal N killed it), `null` while it has none.
     #[serde(
         default,
@@ -334,7 +335,7 @@ pub struct ContainerRecord {
     /// process of the container.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oom_killed: Option<bool>,
-    /// `isolate -d`, `ps`: the host pid of the container's init, `null`
+    /// `isolate -d`, `ps`, `start`, `stop`, `wait`: the host pid of the container's init, `null`
     /// when it is not running.
     #[serde(
         default,
@@ -342,14 +343,16 @@ pub struct ContainerRecord {
         deserialize_with = "nullable"
     )]
     pub pid: Nullable<i32>,
-    /// `ps`: when the container last started (RFC 3339), `null` if never.
+    /// `ps`, `stop`, `wait`: when the container last started (RFC 3339),
+    /// `null` if never.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "nullable"
     )]
     pub started_at: Nullable<String>,
-    /// `ps`: when it last exited (RFC 3339), `null` if it has not.
+    /// `ps`, `stop`, `wait`: when it last exited (RFC 3339), `null` if it
+    /// has not.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -408,6 +411,21 @@ impl ContainerRecord {
             reclaimed_bytes: None,
             ports: None,
             extra: Record::new(),
+        }
+    }
+
+    /// A record of `container` in state `st`: its status, exit code, pid
+    /// (`null` unless it runs) and when it last started and exited, so
+    /// that none of them stays stale from the upstream record.
+    pub fn of_state(container: ContainerId, st: &State) -> ContainerRecord {
+        let running = matches!(st.status, Status::Running | Status::Paused);
+        ContainerRecord {
+            status: Some(st.status),
+            exit_code: Some(st.exit_code),
+            pid: Some(if running { st.pid } else { None }),
+            started_at: Some(st.started_at.clone()),
+            finished_at: Some(st.finished_at.clone()),
+            ..ContainerRecord::new(container)
         }
     }
 }
