@@ -859,6 +859,13 @@ fn templates_as_docker_users_type_them() {
             assert_eq!(ours, theirs, "{t} on {name}");
         }
     }
+    // one that does not parse: docker's exit 64, before any subject
+    for t in ["{{.Id", "{{if .Id}}x", "{{.Id}}{{end}}"] {
+        let o = env.cmd("inspect").args(["-f", t, "nosuch"]).fails(64);
+        assert!(o.stderr.contains("Template parsing error"), "{o}");
+        let d = docker().run(&["inspect", "-f", t, "nosuch"]);
+        assert_eq!(d.status.code(), Some(64), "{t}: {d:?}");
+    }
     let images = [
         r#"[{{index .Config.Labels "x"}}] {{.Config.Labels.x}} {{.Config.Labels}}"#,
         "{{json .Config.Labels}} {{len .Config.Labels}} {{if .Config.Labels}}y{{end}}",

@@ -35,6 +35,11 @@ pub enum TemplateError {
     Exec(String),
 }
 
+/// Whether `template` parses, before it is rendered over anything.
+pub fn check(template: &str) -> Result<(), TemplateError> {
+    parse::parse(template).map(|_| ())
+}
+
 /// `template` rendered over `doc`. A missing field renders as docker's
 /// `<no value>`.
 pub fn render(template: &str, doc: &Value) -> Result<String, TemplateError> {

@@ -77,6 +77,14 @@ fn run(args: Inspect) -> Result<i32, Fail> {
     // docker's documents on a terminal (`table`) and for templates; the
     // pipe's otherwise
     let docker = t.is_some() || format == Format::Table;
+    // one that does not parse fails before any subject, as docker's (64)
+    if let Some(t) = t {
+        template::check(t).map_err(|e| Fail {
+            code: 64,
+            error: anyhow::anyhow!("Template parsing error: {e}"),
+            hint: None,
+        })?;
+    }
     let mut array = Vec::new();
     let code = each_subject(inspected(&args)?, |s| {
         match (inspect_one(&store, s, &args, docker)?, t) {
