@@ -729,7 +729,7 @@ fn inspect_takes_a_go_template() {
     let o = env
         .cmd("inspect")
         .args(["-f", "{{range .Config.Env}}", "tmpl"])
-        .fails(1);
+        .fails(64);
     assert!(o.stderr.contains("unexpected EOF"), "{o}");
     let o = env
         .cmd("inspect")

@@ -38,6 +38,9 @@ pub fn run<E>(
     let all = SigSet::all();
     sigprocmask(SigmaskHow::SIG_SETMASK, Some(&all), None)
         .map_err(|e| failed("blocking signals", e))?;
+    // Named before the fork: the command may look at pid 1 at once (the
+    // child's exec gives it its own name).
+    let _ = nix::sys::prctl::set_name(c"cairn-init");
     // SAFETY: the process that sets up a container has a single thread.
     match unsafe { fork() }.map_err(|e| failed("fork of the init", e))? {
         ForkResult::Child => {
@@ -49,7 +52,6 @@ pub fn run<E>(
             // The pipes that report the command's execution to the one
             // that started the container are the child's alone.
             close_from(3);
-            let _ = nix::sys::prctl::set_name(c"cairn-init");
             let code = supervise(child, &all);
             // SAFETY: _exit ends pid 1 (and so the container) at once.
             unsafe { libc::_exit(code) }
