@@ -492,10 +492,8 @@ pub fn attach_status(e: libcairn::container::attach::Ended, by_attach: bool) -> 
 /// is recorded with the container at create: limits, --privileged,
 /// --log-opt, --rm).
 pub fn isolate_flags(p: &ProcessArgs, r: &RunArgs) -> Vec<String> {
-    let mut v: Vec<String> = [(p.interactive, "-i"), (p.tty, "-t")]
-        .into_iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, f)| f.to_string())
+    let mut v: Vec<String> = switches([(p.interactive, "-i"), (p.tty, "-t")])
+        .map(String::from)
         .collect();
     let mut add = |flag: &str, value: String| v.extend([flag.to_string(), value]);
     r.detach_keys
@@ -520,10 +518,12 @@ pub fn terminal(
 /// The flags that make union-mount record what `-i`, `-t` (and `-d`)
 /// ask of a new container (run's and create's).
 pub fn terminal_flags(interactive: bool, tty: bool, detached: bool) -> Vec<&'static str> {
-    [(interactive, "-i"), (tty, "-t"), (detached, "--detached")]
-        .into_iter()
-        .filter_map(|(on, f)| on.then_some(f))
-        .collect()
+    switches([(interactive, "-i"), (tty, "-t"), (detached, "--detached")]).collect()
+}
+
+/// The flags of `s` that are on.
+fn switches<const N: usize>(s: [(bool, &'static str); N]) -> impl Iterator<Item = &'static str> {
+    s.into_iter().filter_map(|(on, f)| on.then_some(f))
 }
 
 pub fn host_config(c: &CreateArgs) -> Result<libcairn::store::container::HostConfig, Fail> {
@@ -578,10 +578,8 @@ pub fn host_args(
 
 /// The flags that make union-mount record `h` (create's and run's).
 pub fn host_flags(h: &HostArgs) -> Vec<String> {
-    let mut v: Vec<String> = [(h.privileged, "--privileged"), (h.rm, "--rm")]
-        .into_iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, f)| f.to_string())
+    let mut v: Vec<String> = switches([(h.privileged, "--privileged"), (h.rm, "--rm")])
+        .map(String::from)
         .collect();
     h.log_opt
         .iter()

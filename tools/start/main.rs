@@ -22,14 +22,13 @@ fn run(args: Start) -> Result<i32, Fail> {
     };
     // none named: the `container` of each stdin record (`create | start`)
     let subjects = cairn_cli::subjects::<ContainerRecord>(&args.containers)?;
-    let names: Vec<String> = subjects.iter().map(|s| s.name.clone()).collect();
-    if args.attach {
-        if names.len() != 1 {
-            return Err(cairn_cli::usage("-a attaches to one container"));
-        }
+    if args.attach && subjects.len() != 1 {
+        return Err(cairn_cli::usage("-a attaches to one container"));
+    }
+    let store = cairn_cli::open_store(&args.common).map_err(fail125)?;
+    if let (true, [one]) = (args.attach, &subjects[..]) {
         // one running already is attached to, as docker's
-        let store = cairn_cli::open_store(&args.common).map_err(fail125)?;
-        let c = store.resolve_container(&names[0]).map_err(fail125)?;
+        let c = store.resolve_container(&one.name).map_err(fail125)?;
         if libcairn::container::is_running(&store, &c).map_err(fail125)? {
             let keys = args.detach_keys.as_deref();
             return cairn_cli::container::attach_running(&store, &c, args.interactive, keys);
@@ -43,11 +42,10 @@ fn run(args: Start) -> Result<i32, Fail> {
         if let Some(k) = &args.detach_keys {
             cmd.args(["--detach-keys", k]);
         }
-        cmd.arg(&names[0]);
+        cmd.arg(&one.name);
         let err = cmd.exec();
         return Err(Fail::from(anyhow::anyhow!("running cairn-isolate: {err}")));
     }
-    let store = cairn_cli::open_store(&args.common).map_err(fail125)?;
     // on a terminal each as it was named, as docker's; piped, records
     let mut out = Out::verb(args.format);
     for s in subjects {
