@@ -179,6 +179,7 @@ run_cairn() { fresh_cache "$WORK/$3"; timed "$2" "$UNPACK" --root "$RUN/$1" "$WO
 [[ -s $WORK/usr.tar.sha256 ]] || sha256sum "$WORK/usr.tar" | cut -d' ' -f1 >"$WORK/usr.tar.sha256"
 make_oci usr-oci usr.tar application/vnd.oci.image.layer.v1.tar
 hdr "unpack usr.tar: $ROUNDS alternating rounds, each into a fresh dir"
+mark=$(cpu_mark)
 for ((r = 1; r <= ROUNDS; r++)); do
 	say " round $r"
 	order=(tar cairn tarsync umoci)
@@ -191,6 +192,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		esac
 	done
 done
+steal_since "$mark" | tee "$RUN/steal.txt"
 
 # Where cairn's time goes: one more run under strace (syncfs only, with a
 # seccomp filter so nothing else is slowed), split at the syncfs call.
@@ -324,7 +326,7 @@ read -r c_med c_min < <(stat_of cairn 2)
 	say " before publishing; GNU tar does none of it, tar+sync adds sync -f; umoci raw"
 	say " unpack hashes and checks the diff_id too, and does not sync. Rebuilding"
 	say " the blob from the split, once, when the layer is first tagged, cold cache: $(stat_of rebuild 2 | cut -d' ' -f1) s)"
-	cat "$RUN/phases.txt"
+	cat "$RUN/phases.txt" "$RUN/steal.txt"
 	say
 	printf '%-11s %6s %8s %7s %10s %8s %8s %7s %13s\n' layer MB entries tar_s tar+sync_s umoci_s cairn_s tar_RSS cairn_RSS_MB
 	row() { # NAME TAR_LABEL TAR_SYNC_LABEL UMOCI_LABEL CAIRN_LABEL

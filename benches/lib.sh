@@ -37,3 +37,23 @@ make_usr_tar() {
 	((rc <= 1)) || die "tar failed making $1" # 1: a file changed while read
 	mv "$tarf.tmp" "$tarf"
 }
+
+# cpu_mark: the time all CPUs wanted to run so far (/proc/stat's cpu line,
+# in jiffies: user, nice, system, irq, softirq and steal; not idle or
+# iowait) and the part of it stolen, for steal_since.
+cpu_mark() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $9; exit }' /proc/stat; }
+
+# steal_since MARK: a line saying how much of the time the CPUs wanted to
+# run since MARK (from cpu_mark) the hypervisor gave to other guests. On a
+# shared VM this varies by the hour; a tool that keeps both cores busy
+# loses more to it than one that uses one, so ratios measured under steal
+# say little about the tools.
+steal_since() {
+	local t0 s0 t1 s1
+	read -r t0 s0 <<<"$1"
+	read -r t1 s1 <<<"$(cpu_mark)"
+	awk -v t=$((t1 - t0)) -v s=$((s1 - s0)) 'BEGIN {
+		p = t > 0 ? 100 * s / t : 0
+		printf "steal: %.0f%% of the CPU time wanted went to other guests%s\n", p,
+			(p >= 5 ? " (5% or more: the timings measure the host, not the tools)" : "") }'
+}

@@ -41,6 +41,7 @@ one() { # LABEL CMD...: seconds of one run, appended to WORK/times
 tarsync() { mkdir "$1" && tar --no-xattrs --no-acls --no-selinux -xf "$TAR" -C "$1" && sync -f "$1"; }
 
 say "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+mark=$(cpu_mark)
 n=${#labels[@]}
 for ((r = 1; r <= ROUNDS; r++)); do
 	for ((k = 0; k < n; k++)); do # the order rotates each round
@@ -52,6 +53,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 done
 say "load after:  $(cut -d' ' -f1-3 /proc/loadavg)"
+steal_since "$mark"
 # the median and minimum of each, and each cairn's ratio to tar+sync
 awk '{t[$1] = t[$1] " " $2} END {for (l in t) print l, t[l]}' "$WORK/times" |
 	while read -r label rest; do
