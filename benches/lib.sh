@@ -49,11 +49,16 @@ cpu_mark() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $9; exit }' /proc
 # loses more to it than one that uses one, so ratios measured under steal
 # say little about the tools.
 steal_since() {
+	local p
+	p=$(steal_pct "$1")
+	printf 'steal: %s%% of the CPU time wanted went to other guests%s\n' "$p" \
+		"$( ((p < 5)) || echo ' (5% or more: the timings measure the host, not the tools)')"
+}
+
+# steal_pct MARK: that share as a whole percentage.
+steal_pct() {
 	local t0 s0 t1 s1
 	read -r t0 s0 <<<"$1"
 	read -r t1 s1 <<<"$(cpu_mark)"
-	awk -v t=$((t1 - t0)) -v s=$((s1 - s0)) 'BEGIN {
-		p = t > 0 ? 100 * s / t : 0
-		printf "steal: %.0f%% of the CPU time wanted went to other guests%s\n", p,
-			(p >= 5 ? " (5% or more: the timings measure the host, not the tools)" : "") }'
+	echo $(((t1 - t0) > 0 ? 100 * (s1 - s0) / (t1 - t0) : 0))
 }
