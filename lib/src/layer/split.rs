@@ -62,7 +62,7 @@ pub enum SplitError {
 
 /// Writes the records of a split as the stream goes by.
 pub struct SplitWriter {
-    out: Offload,
+    out: zstd::stream::write::Encoder<'static, io::BufWriter<File>>,
     pending: Vec<u8>,
     /// Bytes of file content still to pass unrecorded.
     skip: u64,
@@ -80,7 +80,7 @@ impl SplitWriter {
             .create_new(true)
             .mode(0o644)
             .open(path)?;
-        let mut out = Offload::new(f)?;
+        let mut out = zstd::stream::write::Encoder::new(io::BufWriter::new(f), ZSTD_LEVEL)?;
         out.write_all(MAGIC)?;
         Ok(SplitWriter {
             out,
@@ -169,96 +169,7 @@ impl SplitWriter {
         self.flush_raw()?;
         self.out.write_all(b"E")?;
         self.out.write_all(&self.total.to_le_bytes())?;
-        self.out.finish()
-    }
-}
-
-/// Bytes handed to the compressing thread at a time.
-const BLOCK: usize = 256 << 10;
-
-/// The split's zstd stream, compressed and written on a thread of its
-/// own: an unpack records its split on the extracting thread, the one the
-/// unpack waits on, and compressing there cost it about 3% of its time.
-/// At most [`QUEUED`] blocks wait, so memory does not grow with the
-/// stream. A failure of the thread shows at the next block or at
-/// [`Offload::finish`].
-struct Offload {
-    buf: Vec<u8>,
-    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
-    worker: Option<std::thread::JoinHandle<io::Result<()>>>,
-}
-
-/// Blocks waiting for the compressing thread at most.
-const QUEUED: usize = 4;
-
-impl Offload {
-    fn new(f: File) -> io::Result<Offload> {
-        let mut z = zstd::stream::write::Encoder::new(io::BufWriter::new(f), ZSTD_LEVEL)?;
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(QUEUED);
-        let worker = std::thread::spawn(move || {
-            for block in rx {
-                z.write_all(&block)?;
-            }
-            z.finish()?.flush()
-        });
-        Ok(Offload {
-            buf: Vec::with_capacity(BLOCK),
-            tx: Some(tx),
-            worker: Some(worker),
-        })
-    }
-
-    /// Hand the block filled so far to the thread.
-    fn send(&mut self) -> io::Result<()> {
-        let block = std::mem::replace(&mut self.buf, Vec::with_capacity(BLOCK));
-        let sent = self.tx.as_ref().map(|tx| tx.send(block));
-        match sent {
-            Some(Ok(())) => Ok(()),
-            // the thread stopped: its result says why
-            _ => Err(self
-                .join()
-                .err()
-                .unwrap_or_else(|| io::Error::other("the split's thread stopped"))),
-        }
-    }
-
-    /// Stop the thread once it has written what it was given; its result.
-    fn join(&mut self) -> io::Result<()> {
-        drop(self.tx.take());
-        match self.worker.take().map(|w| w.join()) {
-            None | Some(Ok(Ok(()))) => Ok(()),
-            Some(Ok(Err(e))) => Err(e),
-            Some(Err(_)) => Err(io::Error::other("the split's thread panicked")),
-        }
-    }
-
-    /// Write what is left and close the file.
-    fn finish(mut self) -> io::Result<()> {
-        if !self.buf.is_empty() {
-            self.send()?;
-        }
-        self.join()
-    }
-}
-
-impl Write for Offload {
-    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        self.buf.extend_from_slice(b);
-        if self.buf.len() >= BLOCK {
-            self.send()?;
-        }
-        Ok(b.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Drop for Offload {
-    fn drop(&mut self) {
-        // an unpack that failed: the thread stops before its file goes
-        let _ = self.join();
+        self.out.finish()?.flush()
     }
 }
 
@@ -524,31 +435,6 @@ mod tests {
     use super::*;
     use crate::testutil::TempDir;
     use std::fs;
-
-    #[test]
-    fn a_split_that_cannot_be_written_fails_on_the_extracting_side() {
-        // /dev/full refuses every write: the compressing thread stops, and
-        // the side that records learns why at a later block or at the end.
-        let full = File::options().write(true).open("/dev/full").unwrap();
-        let mut out = Offload::new(full).unwrap();
-        // bytes that do not compress, so the thread writes as it goes
-        let mut x = 1u32;
-        let block: Vec<u8> = (0..BLOCK)
-            .map(|_| {
-                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (x >> 24) as u8
-            })
-            .collect();
-        let mut failed = None;
-        for _ in 0..QUEUED + 4 {
-            if let Err(e) = out.write_all(&block) {
-                failed = Some(e);
-                break;
-            }
-        }
-        let e = failed.expect("a write fails before the end");
-        assert_eq!(e.raw_os_error(), Some(libc::ENOSPC), "{e}");
-    }
 
     /// Record `stream` as a split whose file contents are `files` (offset,
     /// size, path), and write those files under `diff`.
