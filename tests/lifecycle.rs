@@ -408,7 +408,7 @@ fn create_and_run_record_the_terminal_as_docker() {
         &["run", "-dit"],
         &["run", "-i"],
     ];
-    for args in cases {
+    for (i, args) in cases.into_iter().enumerate() {
         let argv = [args, &["--network", "none", &tag, "true"][..]].concat();
         let o = env.cmd(argv[0]).args(&argv[1..]).stdin("").ok();
         let ours = match argv[0] {
@@ -419,13 +419,10 @@ fn create_and_run_record_the_terminal_as_docker() {
         };
         let ours = ours.trim();
         let mine = env.cmd("inspect").args(["-f", keys, ours]).ok().stdout;
-        let theirs = docker().run(&argv);
-        let theirs = String::from_utf8_lossy(&theirs.stdout).trim().to_string();
-        let theirs = match theirs.is_empty() {
-            // a foreground run prints nothing: the newest container
-            true => docker().ok(&["ps", "-lq"]).trim().to_string(),
-            false => theirs,
-        };
+        // named: a foreground run prints nothing, and the newest of the
+        // shared daemon's containers may be another test's
+        let theirs = format!("life-term-rec-{}-{i}", std::process::id());
+        docker().run(&[&[argv[0], "--name", &theirs][..], &argv[1..]].concat());
         let dk = docker().ok(&["inspect", "-f", keys, &theirs]);
         assert_eq!(mine, dk, "{args:?}");
         docker().ok(&["rm", "-f", &theirs]);
