@@ -634,3 +634,61 @@ fn a_full_disk_fails_cleanly() {
         assert_eq!(env.snapshot(), before, "the store changed");
     }
 }
+
+/// A plain layer given as a file is read through a mapping of it. If the
+/// file shrinks under the unpack, touching the lost pages raises SIGBUS:
+/// the unpack must still end with a one-line error and an exit status,
+/// not die of the signal, and publish nothing.
+#[test]
+fn a_layer_file_that_shrinks_while_read_fails_with_a_word() {
+    let env = Env::new("unpack-shrink");
+    env.cmd("images").ok();
+    let before = env.snapshot();
+    let content = vec![5u8; 32 << 10];
+    let mut tar = TarBuilder::new().dir("d", 0o755);
+    for i in 0..2048 {
+        tar = tar.file(&format!("d/f{i:04}"), 0o644, &content);
+    }
+    let path = write(&env, "shrinks.tar", &tar.build());
+    let child = env
+        .cmd("layer-unpack")
+        .arg(&path)
+        .c
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the first files are out, the reading thread is at most the
+    // pool's 16 MiB ahead of them: cut the 64 MiB file there.
+    let started = std::time::Instant::now();
+    let extracting = || {
+        std::fs::read_dir(env.root.join("tmp"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| e.path().join("diff/d/f0001").exists())
+    };
+    while !extracting() {
+        assert!(started.elapsed().as_secs() < 60, "the unpack never started");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an exit status, not a signal: {err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.contains("shrank while it was read"), "says why: {err}");
+    // what is left in tmp/ is swept by the next command, as after a kill
+    env.cmd("images").ok();
+    assert_eq!(env.snapshot(), before, "nothing was published");
+}

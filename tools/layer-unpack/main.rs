@@ -5,11 +5,12 @@ use cairn_cli::progress::Progress;
 use cairn_cli::Parser;
 use cairn_cli::{open_store, stdin_subjects, Fail, FailExt};
 use libcairn::record::{ImageRecord, Kind, LayerRecord};
-use libcairn::store::ingest::{ingest_layer, IngestOptions};
+use libcairn::store::ingest::{ingest_layer_file, IngestOptions};
 use libcairn::store::meta::LayerMeta;
 use libcairn::Digest;
 use std::fs::File;
-use std::io::{self, IsTerminal, Read};
+use std::io::{self, IsTerminal};
+use std::os::fd::AsFd;
 
 fn main() {
     cairn_cli::main("cairn-layer-unpack", || run(LayerUnpack::parse()))
@@ -58,20 +59,20 @@ fn run(args: LayerUnpack) -> Result<i32, Fail> {
         let parent = parent
             .map(|p| libcairn::image::resolve(&store, &p).with_context(|| format!("parent {p}")))
             .transpose()?;
-        let (reader, total): (Box<dyn Read + Send>, Option<u64>) = match args.file.as_deref() {
-            None | Some("-") => (Box::new(io::stdin()), None),
+        let (input, total) = match args.file.as_deref() {
+            None | Some("-") => (File::from(io::stdin().as_fd().try_clone_to_owned()?), None),
             Some(path) => {
                 let f = File::open(path).with_context(|| path.to_string()).usage()?;
                 let len = f.metadata().ok().map(|m| m.len());
-                (Box::new(f), len)
+                (f, len)
             }
         };
         let subject = args.file.clone().unwrap_or_else(|| "-".into());
         let mut progress = Progress::new(format!("unpacking {subject}"), total);
         let mut cb = |n: u64| progress.update(n);
-        let got = ingest_layer(
+        let got = ingest_layer_file(
             &store,
-            reader,
+            &input,
             IngestOptions {
                 meta: LayerMeta {
                     parent,

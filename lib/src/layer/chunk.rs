@@ -8,6 +8,7 @@
 //! at most its number of buffers and then waits for one to come back, so
 //! memory does not grow with the stream.
 
+use super::mapped::Mapping;
 use std::io::{self, Read};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
@@ -29,10 +30,16 @@ struct Filled {
     buf: Vec<u8>,
     len: usize,
     home: Option<SyncSender<Vec<u8>>>,
+    /// The bytes are these of a mapped file instead, `buf` a token of the
+    /// pool (see [`super::mapped`]).
+    mapped: Option<(Arc<Mapping>, std::ops::Range<usize>)>,
 }
 
 impl Drop for Filled {
     fn drop(&mut self) {
+        if let Some((map, range)) = self.mapped.take() {
+            map.release(range);
+        }
         if let Some(home) = &self.home {
             // The pool's channel holds every buffer it made; when the
             // pool is gone the buffer is freed.
@@ -49,12 +56,28 @@ impl Chunk {
             buf: bytes,
             len,
             home: None,
+            mapped: None,
+        }))
+    }
+
+    /// `range` of a mapped file, holding `token`, a buffer taken from a
+    /// pool, until it is dropped.
+    pub(crate) fn mapped(map: Arc<Mapping>, range: std::ops::Range<usize>, token: Token) -> Chunk {
+        let Token(buf, home) = token;
+        Chunk(Arc::new(Filled {
+            buf,
+            len: 0,
+            home: Some(home),
+            mapped: Some((map, range)),
         }))
     }
 
     /// Its bytes.
     pub fn bytes(&self) -> &[u8] {
-        &self.0.buf[..self.0.len]
+        match &self.0.mapped {
+            Some((map, range)) => &map.bytes()[range.clone()],
+            None => &self.0.buf[..self.0.len],
+        }
     }
 
     /// `other` is this chunk (a clone of it).
@@ -104,9 +127,19 @@ impl Pool {
             buf,
             len,
             home: Some(self.home.clone()),
+            mapped: None,
         }))
     }
+
+    /// One of the pool's buffers as a token: a chunk that holds it counts
+    /// against the pool's bound, whatever holds its bytes.
+    pub(crate) fn token(&mut self) -> Token {
+        Token(self.take(), self.home.clone())
+    }
 }
+
+/// A pool's buffer, held by a chunk whose bytes are elsewhere.
+pub(crate) struct Token(Vec<u8>, SyncSender<Vec<u8>>);
 
 /// A stream handed out in chunks.
 pub trait ChunkSource {

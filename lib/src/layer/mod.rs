@@ -8,6 +8,7 @@
 pub mod chunk;
 pub mod compress;
 pub mod diff;
+pub mod mapped;
 pub mod pack;
 pub mod pgzip;
 pub mod refusal;

@@ -158,6 +158,46 @@ where
     )
 }
 
+/// Hand on a plain stream mapped from a file (see [`super::mapped`]) on a
+/// thread of `scope`, hashing it as [`spawn`] does.
+pub fn spawn_mapped<'scope, 'env>(
+    scope: &'scope Scope<'scope, 'env>,
+    map: Arc<super::mapped::Mapping>,
+    seen: Arc<AtomicU64>,
+) -> (
+    StreamReader,
+    ScopedJoinHandle<'scope, Result<Summary, StreamError>>,
+) {
+    let (tx, rx) = sync_channel::<Chunk>(QUEUE);
+    let worker = scope.spawn(move || {
+        let mut pool = Pool::default();
+        let mut diff = Hasher::new();
+        for c in super::mapped::chunks(&map, &mut pool) {
+            diff.update(c.bytes());
+            seen.fetch_add(c.bytes().len() as u64, Ordering::Relaxed);
+            if tx.send(c).is_err() {
+                return Err(StreamError::Cancelled);
+            }
+        }
+        let len = diff.len();
+        let d = diff.finish();
+        Ok(Summary {
+            diff_id: d,
+            diff_len: len,
+            blob_digest: d,
+            blob_len: len,
+        })
+    });
+    (
+        StreamReader {
+            rx,
+            cur: None,
+            pos: 0,
+        },
+        worker,
+    )
+}
+
 struct Pump {
     tx: SyncSender<Chunk>,
     pool: Pool,

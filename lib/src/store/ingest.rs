@@ -61,6 +61,43 @@ pub struct Ingested {
 pub fn ingest_layer<R: Read + Send>(
     store: &Store,
     input: R,
+    opts: IngestOptions<'_>,
+) -> Result<Ingested, IngestError> {
+    let mut input = BufReader::with_capacity(1 << 20, input);
+    let compression = Compression::detect(&mut input).map_err(IngestError::Input)?;
+    ingest_from(store, Feed::Read(input), compression, opts)
+}
+
+/// [`ingest_layer`] of a file: a plain layer in a regular file, kept as
+/// a tar-split, is read through a mapping of it (see [`layer::mapped`]);
+/// anything else as a stream.
+pub fn ingest_layer_file(
+    store: &Store,
+    file: &fs::File,
+    opts: IngestOptions<'_>,
+) -> Result<Ingested, IngestError> {
+    match opts
+        .split
+        .then(|| layer::mapped::Mapping::of(file))
+        .flatten()
+    {
+        Some(map) if Compression::detect(&mut map.bytes()).ok() == Some(Compression::None) => {
+            ingest_from(store, Feed::<fs::File>::Map(map), Compression::None, opts)
+        }
+        _ => ingest_layer(store, file, opts),
+    }
+}
+
+/// Where an ingest's bytes come from.
+enum Feed<R> {
+    Read(BufReader<R>),
+    Map(Arc<layer::mapped::Mapping>),
+}
+
+fn ingest_from<R: Read + Send>(
+    store: &Store,
+    feed: Feed<R>,
+    compression: Compression,
     mut opts: IngestOptions<'_>,
 ) -> Result<Ingested, IngestError> {
     let lower = match &opts.meta.parent {
@@ -73,8 +110,6 @@ pub fn ingest_layer<R: Read + Send>(
     let blob_path = staging.path().join("blob");
     let split_path = staging.path().join(layer::split::FILE_NAME);
 
-    let mut input = BufReader::with_capacity(1 << 20, input);
-    let compression = Compression::detect(&mut input).map_err(IngestError::Input)?;
     let seen = Arc::new(AtomicU64::new(0));
     let mut progress = opts.progress.take();
     let mut cb = |_: u64| {
@@ -96,7 +131,10 @@ pub fn ingest_layer<R: Read + Send>(
     };
     // Read, decompress and hash on a second thread; extract on this one.
     let (unpacked, streamed) = std::thread::scope(|scope| {
-        let (reader, worker) = stream::spawn(scope, input, compression, blob_file, seen.clone());
+        let (reader, worker) = match feed {
+            Feed::Read(input) => stream::spawn(scope, input, compression, blob_file, seen.clone()),
+            Feed::Map(map) => stream::spawn_mapped(scope, map, seen.clone()),
+        };
         let unpacked = layer::unpack_chunks(
             reader,
             &diff,
