@@ -11,6 +11,8 @@
 //!   chunk drops its pages (`MADV_DONTNEED`) when its last holder is done,
 //!   and holds one of the pool's buffers as a token, so as many chunks are
 //!   alive at most as when the stream is read.
+//! - A file that changes while mapped: the pages hashed may not be the
+//!   pages written. Only a file that no other user may write is mapped.
 //! - A file that shrinks while mapped: touching a page past its new end
 //!   raises SIGBUS, which would kill the process with no word. A handler
 //!   catches a SIGBUS whose address is inside a live mapping of this
@@ -21,6 +23,7 @@
 use super::chunk::{Chunk, Pool, CHUNK};
 use std::fs::File;
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -51,6 +54,14 @@ impl Mapping {
         let meta = file.metadata().ok()?;
         let len = usize::try_from(meta.len()).ok()?;
         if !meta.is_file() || len == 0 {
+            return None;
+        }
+        // The pages are hashed first and written out later: a file that
+        // changes in between would give a layer that is not what its
+        // digest says (and pass a check of an expected diff ID). read()
+        // hashes and writes one copy. So only a file no one but this
+        // user may write is mapped; the others are read.
+        if meta.uid() != nix::unistd::geteuid().as_raw() || meta.mode() & 0o022 != 0 {
             return None;
         }
         install_handler();
@@ -191,6 +202,10 @@ mod tests {
             .flat_map(|c| c.bytes().to_vec())
             .collect();
         assert_eq!(got, data);
+        // nor one that another user may write
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o664)).unwrap();
+        assert!(Mapping::of(&File::open(&p).unwrap()).is_none());
         // an empty file and a directory are read, not mapped
         File::create(dir.path().join("e")).unwrap();
         assert!(Mapping::of(&File::open(dir.path().join("e")).unwrap()).is_none());
