@@ -195,6 +195,10 @@ mod tests {
         let p = dir.path().join("f");
         let data: Vec<u8> = (0..(CHUNK * 2 + 100)).map(|i| (i % 251) as u8).collect();
         File::create(&p).unwrap().write_all(&data).unwrap();
+        // an unpack running beside this test clears the process's umask
+        // for its length: the mode is set, not left to it
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
         let f = File::open(&p).unwrap();
         let map = Mapping::of(&f).expect("a regular file maps");
         let mut pool = Pool::default();
@@ -203,7 +207,6 @@ mod tests {
             .collect();
         assert_eq!(got, data);
         // nor one that another user may write
-        use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o664)).unwrap();
         assert!(Mapping::of(&File::open(&p).unwrap()).is_none());
         // an empty file and a directory are read, not mapped
