@@ -100,16 +100,6 @@ impl Mapping {
         unsafe { std::slice::from_raw_parts(self.addr as *const u8, self.len) }
     }
 
-    /// Its length.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// `false`: a mapping is never of an empty file.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// The pages of `range` are not needed again: give them back.
     pub(crate) fn release(&self, range: std::ops::Range<usize>) {
         // SAFETY: the range lies inside the mapping (chunks start at
@@ -168,19 +158,18 @@ extern "C" fn on_sigbus(_: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc
 }
 
 fn install_handler() {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        // SAFETY: a zeroed sigaction with a handler of the SA_SIGINFO
-        // signature and an empty mask.
-        unsafe {
-            let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = on_sigbus as *const () as usize;
-            sa.sa_flags = libc::SA_SIGINFO;
-            libc::sigemptyset(&mut sa.sa_mask);
-            // Without the handler a shrinking file still fails the
-            // unpack, only with no word of why.
-            libc::sigaction(libc::SIGBUS, &sa, std::ptr::null_mut());
-        }
+        let sa = SigAction::new(
+            SigHandler::SigAction(on_sigbus),
+            SaFlags::SA_SIGINFO,
+            SigSet::empty(),
+        );
+        // SAFETY: the handler calls only async-signal-safe functions and
+        // reads atomics. Without it a shrinking file still fails the
+        // unpack, only with no word of why.
+        let _ = unsafe { sigaction(Signal::SIGBUS, &sa) };
     });
 }
 

@@ -32,6 +32,20 @@ pub struct Summary {
     pub blob_len: u64,
 }
 
+impl Summary {
+    /// A plain stream's: the blob is the stream `diff` hashed.
+    fn plain(diff: Hasher) -> Summary {
+        let len = diff.len();
+        let d = diff.finish();
+        Summary {
+            diff_id: d,
+            diff_len: len,
+            blob_digest: d,
+            blob_len: len,
+        }
+    }
+}
+
 /// Why the reading thread stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum StreamError {
@@ -52,6 +66,16 @@ pub struct StreamReader {
     rx: Receiver<Chunk>,
     cur: Option<Chunk>,
     pos: usize,
+}
+
+impl StreamReader {
+    fn new(rx: Receiver<Chunk>) -> StreamReader {
+        StreamReader {
+            rx,
+            cur: None,
+            pos: 0,
+        }
+    }
 }
 
 impl ChunkSource for StreamReader {
@@ -117,14 +141,7 @@ where
             if let Some(b) = blob.as_mut() {
                 b.flush().map_err(StreamError::Blob)?;
             }
-            let len = pump.diff.len();
-            let d = pump.diff.finish();
-            return Ok(Summary {
-                diff_id: d,
-                diff_len: len,
-                blob_digest: d,
-                blob_len: len,
-            });
+            return Ok(Summary::plain(pump.diff));
         }
         let sink: Box<dyn Write + Send> = match blob {
             Some(f) => Box::new(BufWriter::with_capacity(1 << 20, f)),
@@ -148,14 +165,7 @@ where
             blob_len,
         })
     });
-    (
-        StreamReader {
-            rx,
-            cur: None,
-            pos: 0,
-        },
-        worker,
-    )
+    (StreamReader::new(rx), worker)
 }
 
 /// Hand on a plain stream mapped from a file (see [`super::mapped`]) on a
@@ -179,23 +189,9 @@ pub fn spawn_mapped<'scope, 'env>(
                 return Err(StreamError::Cancelled);
             }
         }
-        let len = diff.len();
-        let d = diff.finish();
-        Ok(Summary {
-            diff_id: d,
-            diff_len: len,
-            blob_digest: d,
-            blob_len: len,
-        })
+        Ok(Summary::plain(diff))
     });
-    (
-        StreamReader {
-            rx,
-            cur: None,
-            pos: 0,
-        },
-        worker,
-    )
+    (StreamReader::new(rx), worker)
 }
 
 struct Pump {
