@@ -108,6 +108,15 @@ fi
 for t in usr.tar usr3x.tar rand1g.tar; do describe "$t"; done
 ((base_bytes >= MIN_BYTES && base_files >= MIN_FILES)) || die "usr.tar below the thresholds"
 
+# Every run's tree is kept until the end (see RUN), so the runs need room for
+# all of them: 4 tools x ROUNDS and 7 compressed runs x ZROUNDS of usr.tar,
+# 3 each of usr3x.tar and rand1g.tar, and a tenth more for metadata. On a
+# full disk even the error would be lost: time's report and tar's stderr are
+# files in $RUN.
+need=$(((4 * ROUNDS + 7 * ZROUNDS) * base_bytes + 3 * $(stat -c %s "$WORK/usr3x.tar") + 3 * $(stat -c %s "$WORK/rand1g.tar")))
+need=$((need + need / 10)) free=$(df --output=avail -B1 "$WORK" | tail -1)
+((free >= need)) || die "the runs need about $((need / 1000000000)) GB free in $WORK and it has $((free / 1000000000)) GB: free some, or lower ROUNDS"
+
 # --- timing helpers ----------------------------------------------------------
 # fresh_cache FILE: write back, drop the page cache, read FILE back in. A run
 # writes hundreds of MB that stay cached; after a few dozen runs kswapd starts
@@ -119,12 +128,13 @@ fresh_cache() {
 	cat "$1" >/dev/null
 }
 # timed LABEL CMD...: one run under /usr/bin/time (after fresh_cache);
-# appends "LABEL elapsed_s maxrss_kb user_s sys_s" to $RES.
+# appends "LABEL elapsed_s maxrss_kb user_s sys_s" to $RES. On failure it
+# shows the command's stderr and time's report (exit status or signal).
 timed() {
 	local label=$1 t=$RUN/time.out
 	shift
 	/usr/bin/time -f '%e %M %U %S' -o "$t" "$@" >"$RUN/last.out" 2>"$RUN/last.err" ||
-		{ cat "$RUN/last.err" >&2; die "$label failed: $*"; }
+		{ cat "$RUN/last.err" "$t" >&2; die "$label failed: $*"; }
 	printf '%s %s\n' "$label" "$(tail -1 "$t")" >>"$RES"
 	printf '  %-16s %s\n' "$label" "$(tail -1 "$t" | awk '{printf "%6.2f s  %5.0f MB RSS  user %5.2f  sys %5.2f", $1, $2/1024, $3, $4}')"
 }
