@@ -184,8 +184,8 @@ mod tests {
         let p = dir.path().join("f");
         let data: Vec<u8> = (0..(CHUNK * 2 + 100)).map(|i| (i % 251) as u8).collect();
         File::create(&p).unwrap().write_all(&data).unwrap();
-        // an unpack running beside this test clears the process's umask
-        // for its length: the mode is set, not left to it
+        // its mode is set, not left to the umask the tests run under: a
+        // group-writable file is not mapped
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
         let f = File::open(&p).unwrap();

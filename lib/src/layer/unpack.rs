@@ -361,6 +361,9 @@ struct Applier<'a> {
     root_sgid: bool,
     /// Our own uid and gid (the owner of what we create).
     me: (u32, u32),
+    /// The umask in force: the permission bits it clears from what we
+    /// create are set again with a chmod.
+    umask: u32,
     buf: Vec<u8>,
     split: Recording,
     /// Where regular files' content is taken from.
@@ -558,6 +561,8 @@ impl Appender {
 struct FileMeta {
     attrs: Attrs,
     chown: bool,
+    /// Set-id bits, or bits the umask cleared at creation.
+    chmod: bool,
     xattrs: Vec<(String, Vec<u8>)>,
 }
 
@@ -570,7 +575,7 @@ impl FileMeta {
                 Some(Gid::from_raw(self.attrs.gid)),
             )?;
         }
-        if self.attrs.mode & 0o7000 != 0 {
+        if self.chmod {
             fchmod(file, Mode::from_bits_truncate(self.attrs.mode))?;
         }
         for (k, v) in &self.xattrs {
@@ -1479,8 +1484,8 @@ impl<'a> Applier<'a> {
                     | OFlag::O_WRONLY
                     | OFlag::O_NOFOLLOW
                     | OFlag::O_CLOEXEC,
-                // The final permission bits at once (the umask is 0
-                // during an unpack); set-id bits come after the chown.
+                // The final permission bits at once, less the umask's;
+                // those and set-id bits come after the chown.
                 Mode::from_bits_truncate(attrs.mode & 0o777),
             )
         })?;
@@ -1499,6 +1504,7 @@ impl<'a> Applier<'a> {
             // gives: most layers need no chown at all (one syscall
             // per file less).
             chown: (attrs.uid, attrs.gid) != (self.me.0, self.last_child_gid()),
+            chmod: attrs.mode & (0o7000 | self.umask) != 0,
             xattrs,
         };
         // The bytes the stream holds for it: for a sparse file, its
@@ -1557,11 +1563,12 @@ impl<'a> Applier<'a> {
     ) -> Result<(), UnpackError> {
         let (raw, dir, name) = (place.raw, place.dir.as_fd(), place.name);
         // A new directory that mkdir makes as the entry wants it (ours, in
-        // the group its parent gives, no special bits) needs no chown and
-        // no chmod: most of a layer's directories (two syscalls each less).
+        // the group its parent gives, no special bits, none the umask
+        // clears) needs no chown and no chmod: most of a layer's
+        // directories (two syscalls each less).
         let last = self.is_last(&place.dir);
         let plain = last
-            && attrs.mode & 0o7000 == 0
+            && attrs.mode & (0o7000 | self.umask) == 0
             && !self.last_sgid()
             && (attrs.uid, attrs.gid) == (self.me.0, self.last_child_gid());
         let made = Mode::from_bits_truncate(if plain { attrs.mode } else { 0o700 });
@@ -1959,14 +1966,20 @@ fn parse_pax_time(v: &[u8]) -> Option<(i64, i64)> {
     Some((secs, nanos))
 }
 
-/// Sets the umask to 0 for the life of an unpack (files are created with
-/// their final permission bits), and restores it.
-struct Umask(Mode);
-
-impl Drop for Umask {
-    fn drop(&mut self) {
-        nix::sys::stat::umask(self.0);
-    }
+/// The umask of the calling thread's file system context, read without
+/// changing it: setting it, even for a moment, would change it for every
+/// thread of the process, and another thread's files would get modes
+/// nobody asked for. Where it cannot be read (no /proc), all bits: every
+/// file is then given its mode with a chmod.
+fn current_umask() -> u32 {
+    std::fs::read_to_string("/proc/thread-self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find_map(|l| l.strip_prefix("Umask:"))?;
+            u32::from_str_radix(line.trim(), 8).ok()
+        })
+        .unwrap_or(0o777)
+        & 0o777
 }
 
 /// Unpack the uncompressed tar stream `input` into the empty directory
@@ -1997,7 +2010,6 @@ fn unpack_from(
     dest: &Path,
     opts: UnpackOptions<'_>,
 ) -> Result<Unpacked, UnpackError> {
-    let _umask = Umask(nix::sys::stat::umask(Mode::empty()));
     let root = nix::fcntl::open(dest, DIR_FLAGS, Mode::empty()).map_err(|e| UnpackError::Io {
         entry: ".".into(),
         source: e.into(),
@@ -2031,6 +2043,7 @@ fn unpack_from(
         root_gid: child_gid(root_attrs.mode, root_attrs.gid, me),
         root_sgid: root_attrs.mode & libc::S_ISGID != 0,
         me,
+        umask: current_umask(),
         buf: vec![0u8; 1 << 20],
         split: opts.split.clone(),
         src: src.clone(),
@@ -2530,5 +2543,76 @@ mod tests {
         }
         let got = unpack_or_hang(b.into_inner().unwrap(), "apart", 60);
         assert_eq!(got.entries, 4 * crate::layer::chunk::POOLED as u64);
+    }
+
+    /// The umask is one for the whole process: an unpack must not change
+    /// it, even for a while (a file another thread makes then gets a mode
+    /// nobody asked for: the mapped read's test saw one group-writable),
+    /// and must still give every entry its mode exactly, the bits the
+    /// umask clears included, on the small files it writes itself, the
+    /// big ones the writer thread writes, and directories.
+    #[test]
+    fn an_unpack_gives_exact_modes_and_leaves_the_umask_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        if current_umask() == 0 {
+            // bits to clear, or the modes below prove nothing
+            nix::sys::stat::umask(Mode::from_bits_truncate(0o022));
+        }
+        let before = current_umask();
+        let mut b = tar::Builder::new(Vec::new());
+        let mut add = |name: &str, kind: EntryType, mode: u32, size: usize| {
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(kind);
+            h.set_size(size as u64);
+            h.set_mode(mode);
+            h.set_uid(0);
+            h.set_gid(0);
+            h.set_mtime(1);
+            b.append_data(&mut h, name, &vec![7u8; size][..]).unwrap();
+        };
+        add("open", EntryType::Directory, 0o777, 0);
+        add("open/small", EntryType::Regular, 0o666, 10);
+        add("open/big", EntryType::Regular, 0o666, 3 << 20);
+        add("open/tool", EntryType::Regular, 0o775, 10);
+        add("shut", EntryType::Directory, 0o750, 0);
+        add("shut/ro", EntryType::Regular, 0o444, 10);
+        // enough entries for the watcher to look many times
+        for i in 0..4000 {
+            add(&format!("many/{i}"), EntryType::Regular, 0o644, 0);
+        }
+        let tar = b.into_inner().unwrap();
+        let t = crate::testutil::TempDir::new("umask");
+        let done = AtomicBool::new(false);
+        let seen = std::thread::scope(|s| {
+            let watcher = s.spawn(|| {
+                let mut seen = std::collections::BTreeSet::new();
+                while !done.load(Ordering::Relaxed) {
+                    seen.insert(current_umask());
+                }
+                seen
+            });
+            let opts = UnpackOptions {
+                writeback: true,
+                ..Default::default()
+            };
+            let r = unpack(&tar[..], t.path(), opts);
+            done.store(true, Ordering::Relaxed);
+            r.unwrap();
+            watcher.join().unwrap()
+        });
+        assert_eq!(seen.into_iter().collect::<Vec<_>>(), vec![before]);
+        for (name, mode) in [
+            ("open", 0o777),
+            ("open/small", 0o666),
+            ("open/big", 0o666),
+            ("open/tool", 0o775),
+            ("shut", 0o750),
+            ("shut/ro", 0o444),
+            ("many/7", 0o644),
+        ] {
+            let m = std::fs::symlink_metadata(t.path().join(name)).unwrap();
+            assert_eq!(m.permissions().mode() & 0o7777, mode, "{name}");
+        }
     }
 }
