@@ -5,7 +5,7 @@
 //! buffer first. Both cores are busy through an unpack, so the copy saved
 //! is time saved (benches/README.md has the numbers).
 //!
-//! Two things a mapping brings that `read` does not, and how they are met:
+//! Three things a mapping brings that `read` does not, and how they are met:
 //!
 //! - Memory: touched pages of a mapping count as the process's own. Each
 //!   chunk drops its pages (`MADV_DONTNEED`) when its last holder is done,
